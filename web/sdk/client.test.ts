@@ -1,0 +1,494 @@
+import { describe, expect, it, vi } from 'vitest'
+import {
+  complete,
+  EMAIL_FACTOR,
+  emptyClient,
+  fakeServer,
+  gqlError,
+  needsClientTrust,
+  needsSecondFactor,
+  PHONE_FACTOR,
+  signedInClient,
+  signIn as signInJSON,
+  signUp,
+  tokenReply,
+  user,
+} from '../test/fakeServer'
+import { createClient, TOKEN_REFRESH_MARGIN_MS } from './client'
+import { TrustgateAPIResponseError } from './errors'
+
+describe('requests', () => {
+  it('posts JSON {query, variables, operationName} to {url}/graphql with credentials and the publishable key', async () => {
+    const server = fakeServer({ SignInCreate: () => ({ data: { signInCreate: complete() } }) })
+    const client = createClient({ url: 'https://auth.example.com/', publishableKey: 'pk_test_1', fetch: server.fetch })
+    await client.signIn.password({ emailAddress: 'jane@example.com', password: 'hunter22' })
+
+    const call = server.calls[0]!
+    expect(call.url).toBe('https://auth.example.com/graphql')
+    expect(call.method).toBe('POST')
+    expect(call.credentials).toBe('include')
+    expect(call.headers['content-type']).toBe('application/json')
+    expect(call.headers['x-publishable-key']).toBe('pk_test_1')
+    expect(call.headers['x-client-token']).toBeUndefined()
+    expect(call.operationName).toBe('SignInCreate')
+    expect(call.query).toMatch(/^mutation SignInCreate\(\$input: SignInCreateInput!\) \{ signInCreate\(input: \$input\)/)
+    expect(call.variables).toEqual({ input: { identifier: 'jane@example.com', password: 'hunter22', strategy: 'password' } })
+  })
+
+  it('defaults to the same origin and sends no publishable key when none is set', async () => {
+    const server = fakeServer({ Client: emptyClient })
+    await createClient({ fetch: server.fetch }).load()
+    expect(server.calls[0]!.url).toBe('/graphql')
+    expect(server.calls[0]!.headers['x-publishable-key']).toBeUndefined()
+  })
+
+  it('keeps the X-Client-Token response header and sends it back in header mode', async () => {
+    const stored: string[] = []
+    const server = fakeServer({
+      Client: () => ({ ...emptyClient(), headers: { 'X-Client-Token': 'ct_1' } }),
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+    })
+    const client = createClient({
+      fetch: server.fetch,
+      clientToken: 'header',
+      clientTokenStore: { get: () => null, set: (t) => void stored.push(t) },
+    })
+    await client.load()
+    await client.signIn.password({ identifier: 'jane@example.com', password: 'pw' })
+    expect(server.calls[0]!.headers['x-client-token']).toBeUndefined()
+    expect(server.calls[1]!.headers['x-client-token']).toBe('ct_1')
+    expect(stored).toEqual(['ct_1'])
+  })
+
+  it('starts from the stored client token in header mode', async () => {
+    const server = fakeServer({ Client: emptyClient })
+    const client = createClient({ fetch: server.fetch, clientToken: 'header', clientTokenStore: { get: async () => 'ct_saved', set: () => {} } })
+    await client.load()
+    expect(server.calls[0]!.headers['x-client-token']).toBe('ct_saved')
+  })
+
+  it('ignores X-Client-Token in cookie mode', async () => {
+    const server = fakeServer({ Client: () => ({ ...emptyClient(), headers: { 'X-Client-Token': 'ct_1' } }) })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    await client.load()
+    expect(server.calls[1]!.headers['x-client-token']).toBeUndefined()
+  })
+
+  it('selects exactly the SignIn fields of the contract', async () => {
+    const server = fakeServer({ SignInCreate: () => ({ data: { signInCreate: complete() } }) })
+    await createClient({ fetch: server.fetch }).signIn.create({ identifier: 'jane@example.com' })
+    const q = server.calls[0]!.query
+    const selection = q.slice(q.indexOf('signInCreate(input: $input) {') + 'signInCreate(input: $input) {'.length)
+    const factor = '{ strategy safeIdentifier emailAddressId phoneNumberId primary }'
+    const verification = '{ status strategy attempts expireAt }'
+    expect(selection.trim()).toBe(
+      `id status identifier clientTrustState supportedFirstFactors ${factor} supportedSecondFactors ${factor} ` +
+        `firstFactorVerification ${verification} secondFactorVerification ${verification} createdSessionId } }`,
+    )
+  })
+})
+
+describe('errors', () => {
+  it("maps GraphQL errors to Clerk's shape and returns them instead of throwing", async () => {
+    const server = fakeServer({
+      SignInCreate: () => gqlError('form_password_incorrect', 'Password is incorrect.', 'password'),
+    })
+    const client = createClient({ fetch: server.fetch })
+    const { error } = await client.signIn.password({ emailAddress: 'jane@example.com', password: 'nope' })
+
+    expect(error).toBeInstanceOf(TrustgateAPIResponseError)
+    expect(error!.code).toBe('form_password_incorrect')
+    expect(error!.errors).toEqual([
+      {
+        code: 'form_password_incorrect',
+        message: 'Password is incorrect.',
+        longMessage: 'Password is incorrect. (long)',
+        meta: { paramName: 'password' },
+      },
+    ])
+  })
+
+  it('keeps meta such as lockoutExpiresInSeconds and camelizes snake_case param names', async () => {
+    const server = fakeServer({
+      SignInCreate: [
+        () => gqlError('user_locked', 'Account locked', undefined, { lockoutExpiresInSeconds: 1800 }),
+        () => gqlError('form_param_format_invalid', 'Bad email', 'email_address'),
+      ],
+    })
+    const client = createClient({ fetch: server.fetch })
+    const first = await client.signIn.password({ emailAddress: 'a@b.c', password: 'pw' })
+    expect(first.error!.errors[0]!.meta).toEqual({ lockoutExpiresInSeconds: 1800 })
+    const second = await client.signIn.password({ emailAddress: 'a', password: 'pw' })
+    expect(second.error!.errors[0]!.meta.paramName).toBe('emailAddress')
+  })
+
+  it('reports a network failure as network_error', async () => {
+    const client = createClient({
+      fetch: async () => {
+        throw new TypeError('Failed to fetch')
+      },
+    })
+    const { error } = await client.signIn.create({ identifier: 'x' })
+    expect(error!.code).toBe('network_error')
+    expect(client.signIn.__fetchStatus).toBe('idle')
+  })
+
+  it('reports a non-JSON answer as network_error with the HTTP status', async () => {
+    const client = createClient({ fetch: async () => new Response('<html>bad gateway</html>', { status: 502 }) })
+    const { error } = await client.signIn.create({ identifier: 'x' })
+    expect(error!.code).toBe('network_error')
+    expect(error!.status).toBe(502)
+  })
+
+  it('splits sign-in errors into fields by paramName, and the rest into global', async () => {
+    const server = fakeServer({
+      SignInCreate: [
+        () => gqlError('form_identifier_not_found', 'No account', 'phoneNumber'),
+        () => gqlError('user_locked', 'Account locked'),
+      ],
+      SignInAttemptSecondFactor: () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.signIn.password({ phoneNumber: '+15551234567', password: 'pw' })
+    expect(client.signIn.__errors.fields.identifier?.code).toBe('form_identifier_not_found')
+    expect(client.signIn.__errors.global).toBeNull()
+
+    await client.signIn.password({ phoneNumber: '+15551234567', password: 'pw' })
+    expect(client.signIn.__errors.fields.identifier).toBeNull()
+    expect(client.signIn.__errors.global?.[0]?.code).toBe('user_locked')
+    expect(client.signIn.__errors.raw).toHaveLength(1)
+  })
+})
+
+describe('signIn', () => {
+  it('password() refuses more than one identifier field without calling the server', async () => {
+    const server = fakeServer({})
+    const client = createClient({ fetch: server.fetch })
+    const { error } = await client.signIn.password({ emailAddress: 'a@b.c', phoneNumber: '+1555', password: 'pw' })
+    expect(error!.code).toBe('form_param_format_invalid')
+    expect(client.signIn.__errors.fields.identifier?.code).toBe('form_param_format_invalid')
+    expect(server.calls).toHaveLength(0)
+  })
+
+  it('password() with no identifier reuses the current one, or fails when there is none', async () => {
+    const server = fakeServer({
+      SignInCreate: [() => ({ data: { signInCreate: signInJSON() } }), () => ({ data: { signInCreate: complete() } })],
+    })
+    const client = createClient({ fetch: server.fetch })
+    const none = await client.signIn.password({ password: 'pw' })
+    expect(none.error!.code).toBe('form_param_missing')
+    expect(server.calls).toHaveLength(0)
+
+    await client.signIn.create({ identifier: 'jane@example.com' })
+    expect((await client.signIn.password({ password: 'pw' })).error).toBeNull()
+    expect(server.last('SignInCreate')!.variables.input).toEqual({
+      identifier: 'jane@example.com',
+      password: 'pw',
+      strategy: 'password',
+    })
+  })
+
+  it('runs the Client Trust flow: password, send the email code, verify, finalize', async () => {
+    const now = Date.parse('2026-03-01T00:00:00Z')
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: needsClientTrust(EMAIL_FACTOR) } }),
+      SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } }),
+      SignInAttemptSecondFactor: () => ({ data: { signInAttemptSecondFactor: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1', 60, now),
+    })
+    const client = createClient({ fetch: server.fetch, now: () => now })
+    const signIn = client.signIn
+
+    expect((await signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })).error).toBeNull()
+    expect(signIn.status).toBe('needs_client_trust')
+    expect(signIn.clientTrustState).toBe('new')
+    expect(signIn.supportedSecondFactors).toEqual([
+      { strategy: 'email_code', safeIdentifier: 'j***@example.com', emailAddressId: 'ema_1', primary: true },
+    ])
+
+    await signIn.mfa.sendEmailCode()
+    expect(server.last('SignInPrepareSecondFactor')!.variables).toEqual({
+      id: 'sia_1',
+      input: { strategy: 'email_code', emailAddressId: 'ema_1' },
+    })
+    expect(signIn.clientTrustState).toBe('pending')
+
+    await signIn.mfa.verifyEmailCode({ code: '123456' })
+    expect(server.last('SignInAttemptSecondFactor')!.variables).toEqual({
+      id: 'sia_1',
+      input: { strategy: 'email_code', code: '123456' },
+    })
+    expect(signIn.status).toBe('complete')
+    expect(signIn.createdSessionId).toBe('sess_1')
+
+    const navigate = vi.fn()
+    expect((await signIn.finalize({ navigate })).error).toBeNull()
+    expect(server.last('SessionTokenCreate')!.variables).toEqual({ sessionId: 'sess_1' })
+    expect(navigate).toHaveBeenCalledTimes(1)
+    const { session, decorateUrl } = navigate.mock.calls[0]![0]
+    expect(session.id).toBe('sess_1')
+    expect(session.currentTask).toBeNull()
+    expect(decorateUrl('/dashboard?x=1')).toBe('/dashboard?x=1')
+    expect(client.session?.id).toBe('sess_1')
+    // finalize minted the first token: getToken serves it from the cache.
+    expect(await client.getToken()).toBe('jwt_1')
+    expect(server.ops().filter((o) => o === 'SessionTokenCreate')).toHaveLength(1)
+  })
+
+  it('sends the SMS code to the phone factor and verifies TOTP and backup codes as second factors', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: needsSecondFactor() } }),
+      SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsSecondFactor() } }),
+      SignInAttemptSecondFactor: () => ({ data: { signInAttemptSecondFactor: needsSecondFactor() } }),
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    await signIn.password({ phoneNumber: '+15551234567', password: 'pw' })
+    expect(server.last('SignInCreate')!.variables.input.identifier).toBe('+15551234567')
+
+    await signIn.mfa.sendPhoneCode()
+    expect(server.last('SignInPrepareSecondFactor')!.variables.input).toEqual({ strategy: 'phone_code', phoneNumberId: 'phn_1' })
+    await signIn.mfa.verifyPhoneCode({ code: '111111' })
+    expect(server.last('SignInAttemptSecondFactor')!.variables.input).toEqual({ strategy: 'phone_code', code: '111111' })
+    await signIn.mfa.verifyTOTP({ code: '222222' })
+    expect(server.last('SignInAttemptSecondFactor')!.variables.input).toEqual({ strategy: 'totp', code: '222222' })
+    await signIn.mfa.verifyBackupCode({ code: 'abcd-efgh' })
+    expect(server.last('SignInAttemptSecondFactor')!.variables.input).toEqual({ strategy: 'backup_code', code: 'abcd-efgh' })
+  })
+
+  it('mfa.sendEmailCode() fails with factor_not_found when no email_code factor is offered', async () => {
+    const server = fakeServer({ SignInCreate: () => ({ data: { signInCreate: needsClientTrust(PHONE_FACTOR) } }) })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    await signIn.password({ phoneNumber: '+15551234567', password: 'pw' })
+    const { error } = await signIn.mfa.sendEmailCode()
+    expect(error!.code).toBe('factor_not_found')
+    expect(server.ops()).toEqual(['SignInCreate'])
+  })
+
+  it('finalize() without a created session fails and does not navigate', async () => {
+    const server = fakeServer({})
+    const navigate = vi.fn()
+    const { error } = await createClient({ fetch: server.fetch }).signIn.finalize({ navigate })
+    expect(error!.code).toBe('cannot_finalize')
+    expect(navigate).not.toHaveBeenCalled()
+    expect(server.calls).toHaveLength(0)
+  })
+
+  it('reset() forgets the attempt locally and makes no request', async () => {
+    const server = fakeServer({ SignInCreate: () => gqlError('form_password_incorrect', 'Wrong', 'password') })
+    const client = createClient({ fetch: server.fetch })
+    await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+    client.signIn.apply(needsClientTrust())
+    const listener = vi.fn()
+    client.subscribe(listener)
+    const before = server.calls.length
+
+    const { error } = await client.signIn.reset()
+
+    expect(error).toBeNull()
+    expect(server.calls.length).toBe(before)
+    expect(client.signIn.id).toBeUndefined()
+    expect(client.signIn.status).toBe('needs_identifier')
+    expect(client.signIn.supportedSecondFactors).toEqual([])
+    expect(client.signIn.__errors.fields.password).toBeNull()
+    expect(client.signIn.__fetchStatus).toBe('idle')
+    expect(listener).toHaveBeenCalled()
+  })
+
+  it('emailCode first factor prepares and attempts with the listed email address', async () => {
+    const first = {
+      ...needsClientTrust(),
+      status: 'needs_first_factor',
+      supportedFirstFactors: [EMAIL_FACTOR],
+      supportedSecondFactors: [],
+    }
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: first } }),
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: first } }),
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: complete() } }),
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    await signIn.emailCode.sendCode({ emailAddress: 'jane@example.com' })
+    expect(server.ops()).toEqual(['SignInCreate', 'SignInPrepareFirstFactor'])
+    expect(server.last('SignInPrepareFirstFactor')!.variables.input).toEqual({ strategy: 'email_code', emailAddressId: 'ema_1' })
+    await signIn.emailCode.verifyCode({ code: '123456' })
+    expect(signIn.status).toBe('complete')
+  })
+
+  it('marks the resource as fetching while a call is in flight', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const server = fakeServer({
+      SignInCreate: async () => {
+        await gate
+        return { data: { signInCreate: complete() } }
+      },
+    })
+    const client = createClient({ fetch: server.fetch })
+    const p = client.signIn.create({ identifier: 'jane@example.com' })
+    expect(client.signIn.__fetchStatus).toBe('fetching')
+    release()
+    await p
+    expect(client.signIn.__fetchStatus).toBe('idle')
+  })
+})
+
+describe('session tokens', () => {
+  async function signedIn(now: { t: number }, replies: (() => ReturnType<typeof tokenReply>)[]) {
+    const server = fakeServer({
+      Client: signedInClient,
+      SessionTokenCreate: replies,
+      Me: () => ({ data: { me: user() } }),
+    })
+    const client = createClient({ fetch: server.fetch, now: () => now.t })
+    await client.load()
+    return { client, server }
+  }
+
+  it('caches the token until a few seconds before expiresAt, then fetches a new one', async () => {
+    const now = { t: Date.parse('2026-03-01T00:00:00Z') }
+    const start = now.t
+    const { client, server } = await signedIn(now, [() => tokenReply('jwt_1', 60, start), () => tokenReply('jwt_2', 60, start + 56_000)])
+    const tokenCalls = () => server.ops().filter((o) => o === 'SessionTokenCreate').length
+    expect(tokenCalls()).toBe(1) // load() fetched `me` with a fresh token
+
+    expect(await client.session!.getToken()).toBe('jwt_1')
+    now.t = start + 60_000 - TOKEN_REFRESH_MARGIN_MS - 1
+    expect(await client.session!.getToken()).toBe('jwt_1')
+    expect(tokenCalls()).toBe(1)
+
+    now.t = start + 60_000 - TOKEN_REFRESH_MARGIN_MS
+    expect(await client.session!.getToken()).toBe('jwt_2')
+    expect(tokenCalls()).toBe(2)
+    expect(server.last('SessionTokenCreate')!.variables).toEqual({ sessionId: 'sess_1' })
+  })
+
+  it('shares one request between concurrent getToken calls, and skipCache forces a new token', async () => {
+    const now = { t: 1_000_000 }
+    const { client, server } = await signedIn(now, [
+      () => tokenReply('jwt_1', 60, now.t),
+      () => tokenReply('jwt_2', 60, now.t),
+      () => tokenReply('jwt_3', 60, now.t),
+    ])
+    now.t += 3_600_000
+    const [a, b] = await Promise.all([client.getToken(), client.getToken()])
+    expect([a, b]).toEqual(['jwt_2', 'jwt_2'])
+    expect(await client.getToken({ skipCache: true })).toBe('jwt_3')
+    expect(server.ops().filter((o) => o === 'SessionTokenCreate')).toHaveLength(3)
+  })
+
+  it('sends account operations with the session JWT as Bearer', async () => {
+    const now = { t: 1_000_000 }
+    const { client, server } = await signedIn(now, [() => tokenReply('jwt_1', 60, now.t)])
+    expect(server.last('Me')!.headers.authorization).toBe('Bearer jwt_1')
+    expect(server.last('Client')!.headers.authorization).toBeUndefined()
+    expect(client.user?.primaryEmailAddress?.emailAddress).toBe('jane@example.com')
+    expect(client.user?.createdAt).toEqual(new Date('2026-01-01T00:00:00Z'))
+  })
+
+  it('drops the session when the server no longer accepts it', async () => {
+    const now = { t: 1_000_000 }
+    const { client } = await signedIn(now, [
+      () => tokenReply('jwt_1', 60, now.t),
+      () => gqlError('authentication_invalid', 'Session ended') as ReturnType<typeof tokenReply>,
+    ])
+    now.t += 3_600_000
+    expect(await client.getToken()).toBeNull()
+    expect(client.session).toBeNull()
+    expect(client.user).toBeNull()
+  })
+})
+
+describe('client', () => {
+  it('load() restores the sign-in in progress and the active session', async () => {
+    const server = fakeServer({
+      Client: () => ({
+        data: { client: { id: 'client_1', signIn: needsClientTrust(EMAIL_FACTOR, 'pending'), sessions: [], lastActiveSessionId: null } },
+      }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    expect(client.isLoaded).toBe(true)
+    expect(client.signIn.status).toBe('needs_client_trust')
+    expect(client.signIn.clientTrustState).toBe('pending')
+    expect(client.session).toBeNull()
+    expect(server.ops()).toEqual(['Client'])
+  })
+
+  it('signOut() ends the sessions of this device and forgets the session, user and token', async () => {
+    const server = fakeServer({
+      Client: signedInClient,
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+      SignOut: () => ({ data: { signOut: true } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    expect(client.session?.id).toBe('sess_1')
+    expect((await client.signOut()).error).toBeNull()
+    expect(server.last('SignOut')!.variables).toEqual({ sessionId: null })
+    expect(client.session).toBeNull()
+    expect(client.user).toBeNull()
+    expect(await client.getToken()).toBeNull()
+  })
+
+  it('account methods reload the user after a change', async () => {
+    const server = fakeServer({
+      Client: signedInClient,
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: [() => ({ data: { me: user() } }), () => ({ data: { me: user({ totpEnabled: true, twoFactorEnabled: true }) } })],
+      TotpVerify: () => ({ data: { totpVerify: { id: 'totp_1', verified: true, backupCodes: ['a1', 'b2'] } } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    const before = client.user!
+    const r = await before.verifyTOTP({ code: '123456' })
+    expect(r.data?.backupCodes).toEqual(['a1', 'b2'])
+    expect(server.last('TotpVerify')!.variables).toEqual({ code: '123456' })
+    expect(client.user).not.toBe(before)
+    expect(client.user!.totpEnabled).toBe(true)
+  })
+
+  it('account methods fail with authentication_invalid when signed out', async () => {
+    const server = fakeServer({ Client: signedInClient, SessionTokenCreate: () => tokenReply('jwt_1'), Me: () => ({ data: { me: user() } }), SignOut: () => ({ data: { signOut: true } }) })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    const u = client.user!
+    await client.signOut()
+    const r = await u.createTOTP()
+    expect(r.error!.code).toBe('authentication_invalid')
+  })
+})
+
+describe('signUp', () => {
+  it('creates, sends and checks the email code, then finalizes', async () => {
+    const server = fakeServer({
+      SignUpCreate: () => ({ data: { signUpCreate: signUp() } }),
+      SignUpPrepareVerification: () => ({ data: { signUpPrepareVerification: signUp() } }),
+      SignUpAttemptVerification: () => ({
+        data: { signUpAttemptVerification: signUp({ status: 'complete', unverifiedFields: [], createdUserId: 'user_1', createdSessionId: 'sess_1' }) },
+      }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+    })
+    const client = createClient({ fetch: server.fetch })
+    const signUpRes = client.signUp
+    await signUpRes.create({ emailAddress: 'jane@example.com', password: 'a long passphrase' })
+    expect(server.last('SignUpCreate')!.variables).toEqual({ input: { emailAddress: 'jane@example.com', password: 'a long passphrase' } })
+    expect(signUpRes.unverifiedFields).toEqual(['email_address'])
+    await signUpRes.prepareVerification({ strategy: 'email_code' })
+    expect(server.last('SignUpPrepareVerification')!.variables).toEqual({ id: 'sua_1', strategy: 'email_code' })
+    await signUpRes.attemptVerification({ strategy: 'email_code', code: '123456' })
+    expect(server.last('SignUpAttemptVerification')!.variables).toEqual({ id: 'sua_1', strategy: 'email_code', code: '123456' })
+    expect(signUpRes.status).toBe('complete')
+    const navigate = vi.fn()
+    await signUpRes.finalize({ navigate })
+    expect(navigate.mock.calls[0]![0].session.id).toBe('sess_1')
+  })
+
+  it('puts sign-up errors on their fields', async () => {
+    const server = fakeServer({ SignUpCreate: () => gqlError('form_identifier_exists', 'Taken', 'email_address') })
+    const client = createClient({ fetch: server.fetch })
+    await client.signUp.create({ emailAddress: 'jane@example.com', password: 'pw' })
+    expect(client.signUp.__errors.fields.emailAddress?.code).toBe('form_identifier_exists')
+  })
+})

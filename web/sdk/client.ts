@@ -1,0 +1,258 @@
+import { apiError } from './errors'
+import * as ops from './operations'
+import { parseSession, toDate, type SessionJSON, type SignInJSON, type UserJSON } from './parse'
+import type { Core } from './resource'
+import { SignInFuture } from './signin'
+import { SignUpFuture } from './signup'
+import { Transport, type ClientTokenStore, type RequestOptions } from './transport'
+import type { GetTokenOptions, Result, Session, SessionData, TrustgateAPIResponseErrorLike } from './types'
+import { User, type AccountCore } from './user'
+import type { Operation } from './operations'
+
+/** ClientOptions configure `createClient`. */
+export interface ClientOptions {
+  /** url is the trustgate server's origin, e.g. `https://auth.example.com`; default: the page's own origin. */
+  url?: string
+  /** publishableKey (`pk_…`) names the application; sent as `X-Publishable-Key`. */
+  publishableKey?: string
+  /**
+   * clientToken says how this device is identified: `cookie` (browsers, the default) relies on the HttpOnly
+   * `__client` cookie; `header` (native apps) keeps the `X-Client-Token` response header and sends it back.
+   */
+  clientToken?: 'cookie' | 'header'
+  /** clientTokenStore persists the client token in header mode (e.g. in secure storage); default: memory only. */
+  clientTokenStore?: ClientTokenStore
+  /** fetch replaces the global fetch (tests, server-side rendering). */
+  fetch?: typeof fetch
+  /** now replaces Date.now, for token-expiry tests. */
+  now?: () => number
+}
+
+/** TOKEN_REFRESH_MARGIN_MS is how long before `expiresAt` a cached session token is replaced by a new one. */
+export const TOKEN_REFRESH_MARGIN_MS = 5_000
+
+interface CachedToken {
+  jwt: string
+  expiresAt: number
+}
+
+/**
+ * TrustgateClient is one device's view of trustgate: the sign-in and sign-up in progress, the active session
+ * and the signed-in user. Subscribe to be told when any of them changes (the React bindings do).
+ */
+export class TrustgateClient {
+  /** signIn is the sign-in in progress (Clerk's SignInFuture). */
+  readonly signIn: SignInFuture
+  /** signUp is the sign-up in progress. */
+  readonly signUp: SignUpFuture
+  /** session is the active session, or null when signed out. */
+  session: Session | null = null
+  /** user is the signed-in user, or null (signed out, or not fetched yet). */
+  user: User | null = null
+  /** isLoaded is true once `load()` has read the client's state from the server. */
+  isLoaded = false
+
+  readonly #transport: Transport
+  readonly #now: () => number
+  readonly #listeners = new Set<() => void>()
+  readonly #tokens = new Map<string, CachedToken>()
+  readonly #inflightTokens = new Map<string, Promise<Result<string>>>()
+  #loading: Promise<{ error: TrustgateAPIResponseErrorLike | null }> | null = null
+  #userLoading: Promise<Result<User | null>> | null = null
+  #version = 0
+
+  constructor(options: ClientOptions = {}) {
+    this.#transport = new Transport({
+      url: options.url ?? '',
+      publishableKey: options.publishableKey,
+      clientToken: options.clientToken ?? 'cookie',
+      clientTokenStore: options.clientTokenStore,
+      fetch: options.fetch,
+    })
+    this.#now = options.now ?? Date.now
+    const core: Core = {
+      request: (op, variables, opts) => this.request(op, variables, opts),
+      emit: () => this.emit(),
+      activate: (sessionId) => this.activate(sessionId),
+    }
+    this.signIn = new SignInFuture(core)
+    this.signUp = new SignUpFuture(core)
+  }
+
+  /** subscribe calls `listener` after every change; it returns the function that unsubscribes. */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** version grows by one on every change, so `useSyncExternalStore` can tell when to re-render. */
+  get version(): number {
+    return this.#version
+  }
+
+  /** request sends one GraphQL operation (an escape hatch for fields the SDK does not wrap yet). */
+  request<T>(op: Operation, variables?: Record<string, unknown>, opts?: RequestOptions): Promise<Result<T>> {
+    return this.#transport.request<T>(op, variables, opts)
+  }
+
+  /**
+   * load reads this device's state from the server (query `client`): the sign-in in progress, the active session,
+   * and then the signed-in user. Concurrent calls share one load.
+   */
+  load(): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = null
+    })
+    return this.#loading
+  }
+
+  async #load(): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
+    const r = await this.request<{
+      client: { id: string; signIn: SignInJSON | null; sessions: SessionJSON[]; lastActiveSessionId: string | null }
+    }>(ops.ClientQuery)
+    if (r.error) {
+      this.isLoaded = true
+      this.emit()
+      return { error: r.error }
+    }
+    const { signIn, sessions, lastActiveSessionId } = r.data.client
+    if (signIn && !this.signIn.id) this.signIn.apply(signIn)
+    const active = sessions.map(parseSession).find((s) => s.id === lastActiveSessionId && s.status === 'active')
+    this.session = active ? this.makeSession(active) : null
+    if (this.session) await this.reloadUser()
+    this.isLoaded = true
+    this.emit()
+    return { error: null }
+  }
+
+  /** getToken returns the active session's JWT (see `Session.getToken`), or null when signed out. */
+  getToken(options?: GetTokenOptions): Promise<string | null> {
+    return this.session ? this.session.getToken(options) : Promise.resolve(null)
+  }
+
+  /**
+   * signOut ends the given session, or (by default) every session of this device, and forgets the local state.
+   */
+  async signOut(options: { sessionId?: string } = {}): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
+    const r = await this.request<{ signOut: boolean }>(ops.SignOut, { sessionId: options.sessionId ?? null })
+    if (r.error) return { error: r.error }
+    if (!options.sessionId || options.sessionId === this.session?.id) {
+      this.#tokens.clear()
+      this.session = null
+      this.user = null
+      await this.signIn.reset()
+      await this.signUp.reset()
+    }
+    this.emit()
+    return { error: null }
+  }
+
+  /** setActive makes an existing session of this device the active one. */
+  async setActive({ session }: { session: string }): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
+    const r = await this.activate(session)
+    return { error: r.error }
+  }
+
+  /** reloadUser fetches `me` with the session JWT; concurrent calls share one request. */
+  reloadUser(): Promise<Result<User | null>> {
+    this.#userLoading ??= this.#reloadUser().finally(() => {
+      this.#userLoading = null
+    })
+    return this.#userLoading
+  }
+
+  async #reloadUser(): Promise<Result<User | null>> {
+    if (!this.session) {
+      this.user = null
+      this.emit()
+      return { data: null, error: null }
+    }
+    const r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
+    if (r.error) return r
+    this.user = r.data.me ? new User(this.accountCore, r.data.me) : null
+    this.emit()
+    return { data: this.user, error: null }
+  }
+
+  private readonly accountCore: AccountCore = {
+    authedRequest: (op, variables) => this.authedRequest(op, variables),
+    reloadUser: () => this.reloadUser(),
+  }
+
+  /** authedRequest sends an account operation with `Authorization: Bearer <session JWT>`. */
+  private async authedRequest<T>(op: Operation, variables?: Record<string, unknown>): Promise<Result<T>> {
+    const session = this.session
+    if (!session) return { data: null, error: signedOut() }
+    const token = await this.mintToken(session.id, false)
+    if (token.error) return token
+    return this.request<T>(op, variables, { bearer: token.data })
+  }
+
+  private async activate(sessionId: string): Promise<Result<Session>> {
+    const token = await this.mintToken(sessionId, true)
+    if (token.error) return token
+    this.session = this.makeSession({ id: sessionId, status: 'active' })
+    this.user = null
+    this.emit()
+    return { data: this.session, error: null }
+  }
+
+  private makeSession(data: Pick<SessionData, 'id' | 'status'>): Session {
+    return {
+      id: data.id,
+      status: data.status,
+      currentTask: null,
+      getToken: async (options: GetTokenOptions = {}) => {
+        const r = await this.mintToken(data.id, options.skipCache ?? false)
+        return r.error ? null : r.data
+      },
+    }
+  }
+
+  /**
+   * mintToken returns a session JWT from the cache while it has more than TOKEN_REFRESH_MARGIN_MS left, else from
+   * `sessionTokenCreate`; concurrent callers share one request. A session the server no longer accepts is dropped.
+   */
+  private mintToken(sessionId: string, skipCache: boolean): Promise<Result<string>> {
+    const cached = this.#tokens.get(sessionId)
+    if (!skipCache && cached && this.#now() < cached.expiresAt - TOKEN_REFRESH_MARGIN_MS) {
+      return Promise.resolve({ data: cached.jwt, error: null })
+    }
+    const inflight = this.#inflightTokens.get(sessionId)
+    if (inflight) return inflight
+    const p = this.request<{ sessionTokenCreate: { jwt: string; expiresAt: string | number } }>(ops.SessionTokenCreate, {
+      sessionId,
+    })
+      .then((r): Result<string> => {
+        if (r.error) {
+          if (r.error.code === 'authentication_invalid' && this.session?.id === sessionId) {
+            this.#tokens.delete(sessionId)
+            this.session = null
+            this.user = null
+            this.emit()
+          }
+          return r
+        }
+        const { jwt, expiresAt } = r.data.sessionTokenCreate
+        this.#tokens.set(sessionId, { jwt, expiresAt: toDate(expiresAt)?.getTime() ?? 0 })
+        return { data: jwt, error: null }
+      })
+      .finally(() => this.#inflightTokens.delete(sessionId))
+    this.#inflightTokens.set(sessionId, p)
+    return p
+  }
+
+  private emit(): void {
+    this.#version++
+    for (const l of this.#listeners) l()
+  }
+}
+
+function signedOut(): TrustgateAPIResponseErrorLike {
+  return apiError('authentication_invalid', 'You are signed out.', undefined, 'You need to be signed in to do this.')
+}
+
+/** createClient makes a trustgate client; see `ClientOptions`. */
+export function createClient(options: ClientOptions = {}): TrustgateClient {
+  return new TrustgateClient(options)
+}

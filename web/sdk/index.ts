@@ -1,0 +1,11 @@
+/**
+ * @trustgate/js — the framework-free core of the trustgate SDK: `createClient()` and the sign-in, sign-up,
+ * session and user resources. React bindings live in `./react` (`@trustgate/react`).
+ */
+export { createClient, TrustgateClient, TOKEN_REFRESH_MARGIN_MS, type ClientOptions } from './client'
+export { TrustgateAPIResponseError, isTrustgateAPIResponseError } from './errors'
+export { SignInFuture, type SignInPasswordParams, type SignInResult } from './signin'
+export { SignUpFuture, type SignUpCreateParams, type SignUpResult, type SignUpVerificationStrategy } from './signup'
+export { User } from './user'
+export type { ClientTokenStore } from './transport'
+export type * from './types'

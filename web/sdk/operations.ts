@@ -1,0 +1,125 @@
+/**
+ * The GraphQL documents the SDK sends. Selection sets request exactly the fields of CONTRACT §3; every
+ * operation is named so that `operationName` identifies it in logs and tests.
+ */
+
+const factorFields = 'strategy safeIdentifier emailAddressId phoneNumberId primary'
+const verificationFields = 'status strategy attempts expireAt'
+
+/** SIGN_IN_FIELDS is the selection of a `SignIn`. */
+export const SIGN_IN_FIELDS = `id status identifier clientTrustState
+    supportedFirstFactors { ${factorFields} }
+    supportedSecondFactors { ${factorFields} }
+    firstFactorVerification { ${verificationFields} }
+    secondFactorVerification { ${verificationFields} }
+    createdSessionId`
+
+/** SIGN_UP_FIELDS is the selection of a `SignUp`. */
+export const SIGN_UP_FIELDS = 'id status unverifiedFields createdUserId createdSessionId'
+
+/** SESSION_FIELDS is the selection of a `Session`. */
+export const SESSION_FIELDS = 'id status userId clientId createdAt lastActiveAt expireAt'
+
+/** PHONE_NUMBER_FIELDS is the selection of a `PhoneNumber`. */
+export const PHONE_NUMBER_FIELDS = 'id phoneNumber verified reservedForSecondFactor'
+
+/** USER_FIELDS is the selection of a `User`. */
+export const USER_FIELDS = `id
+    emailAddresses { id emailAddress verified }
+    phoneNumbers { ${PHONE_NUMBER_FIELDS} }
+    primaryEmailAddressId twoFactorEnabled totpEnabled backupCodeEnabled locked banned lastSignInAt createdAt`
+
+/** Operation is one named GraphQL document. */
+export interface Operation {
+  operationName: string
+  query: string
+}
+
+function op(operationName: string, query: string): Operation {
+  return { operationName, query: query.replace(/\s+/g, ' ').trim() }
+}
+
+export const SignInCreate = op(
+  'SignInCreate',
+  `mutation SignInCreate($input: SignInCreateInput!) { signInCreate(input: $input) { ${SIGN_IN_FIELDS} } }`,
+)
+export const SignInPrepareFirstFactor = op(
+  'SignInPrepareFirstFactor',
+  `mutation SignInPrepareFirstFactor($id: ID!, $input: PrepareFactorInput!) { signInPrepareFirstFactor(id: $id, input: $input) { ${SIGN_IN_FIELDS} } }`,
+)
+export const SignInAttemptFirstFactor = op(
+  'SignInAttemptFirstFactor',
+  `mutation SignInAttemptFirstFactor($id: ID!, $input: AttemptFactorInput!) { signInAttemptFirstFactor(id: $id, input: $input) { ${SIGN_IN_FIELDS} } }`,
+)
+export const SignInPrepareSecondFactor = op(
+  'SignInPrepareSecondFactor',
+  `mutation SignInPrepareSecondFactor($id: ID!, $input: PrepareFactorInput!) { signInPrepareSecondFactor(id: $id, input: $input) { ${SIGN_IN_FIELDS} } }`,
+)
+export const SignInAttemptSecondFactor = op(
+  'SignInAttemptSecondFactor',
+  `mutation SignInAttemptSecondFactor($id: ID!, $input: AttemptFactorInput!) { signInAttemptSecondFactor(id: $id, input: $input) { ${SIGN_IN_FIELDS} } }`,
+)
+
+export const SignUpCreate = op(
+  'SignUpCreate',
+  `mutation SignUpCreate($input: SignUpCreateInput!) { signUpCreate(input: $input) { ${SIGN_UP_FIELDS} } }`,
+)
+export const SignUpPrepareVerification = op(
+  'SignUpPrepareVerification',
+  `mutation SignUpPrepareVerification($id: ID!, $strategy: String!) { signUpPrepareVerification(id: $id, strategy: $strategy) { ${SIGN_UP_FIELDS} } }`,
+)
+export const SignUpAttemptVerification = op(
+  'SignUpAttemptVerification',
+  `mutation SignUpAttemptVerification($id: ID!, $strategy: String!, $code: String!) { signUpAttemptVerification(id: $id, strategy: $strategy, code: $code) { ${SIGN_UP_FIELDS} } }`,
+)
+
+export const SignOut = op('SignOut', 'mutation SignOut($sessionId: ID) { signOut(sessionId: $sessionId) }')
+export const SessionTokenCreate = op(
+  'SessionTokenCreate',
+  'mutation SessionTokenCreate($sessionId: ID!) { sessionTokenCreate(sessionId: $sessionId) { jwt expiresAt } }',
+)
+
+export const ClientQuery = op(
+  'Client',
+  `query Client { client { id signIn { ${SIGN_IN_FIELDS} } sessions { ${SESSION_FIELDS} } lastActiveSessionId } }`,
+)
+export const Me = op('Me', `query Me { me { ${USER_FIELDS} } }`)
+
+// Account self-service (CONTRACT §3 "Account self-service"); these authenticate with the session JWT.
+export const TotpCreate = op('TotpCreate', 'mutation TotpCreate { totpCreate { id secret uri qrCodePng verified } }')
+export const TotpVerify = op(
+  'TotpVerify',
+  'mutation TotpVerify($code: String!) { totpVerify(code: $code) { id verified backupCodes } }',
+)
+export const TotpDisable = op('TotpDisable', 'mutation TotpDisable { totpDisable }')
+export const BackupCodesCreate = op('BackupCodesCreate', 'mutation BackupCodesCreate { backupCodesCreate { codes } }')
+export const PhoneNumberCreate = op(
+  'PhoneNumberCreate',
+  `mutation PhoneNumberCreate($phoneNumber: String!) { phoneNumberCreate(phoneNumber: $phoneNumber) { ${PHONE_NUMBER_FIELDS} } }`,
+)
+export const PhoneNumberPrepareVerification = op(
+  'PhoneNumberPrepareVerification',
+  `mutation PhoneNumberPrepareVerification($id: ID!) { phoneNumberPrepareVerification(id: $id) { ${PHONE_NUMBER_FIELDS} } }`,
+)
+export const PhoneNumberAttemptVerification = op(
+  'PhoneNumberAttemptVerification',
+  `mutation PhoneNumberAttemptVerification($id: ID!, $code: String!) { phoneNumberAttemptVerification(id: $id, code: $code) { ${PHONE_NUMBER_FIELDS} } }`,
+)
+export const PhoneNumberReserveForSecondFactor = op(
+  'PhoneNumberReserveForSecondFactor',
+  `mutation PhoneNumberReserveForSecondFactor($id: ID!, $reserved: Boolean!) { phoneNumberReserveForSecondFactor(id: $id, reserved: $reserved) { ${PHONE_NUMBER_FIELDS} } }`,
+)
+export const PasswordUpdate = op(
+  'PasswordUpdate',
+  'mutation PasswordUpdate($current: String!, $new: String!) { passwordUpdate(current: $current, new: $new) }',
+)
+export const Sessions = op('Sessions', `query Sessions { sessions { ${SESSION_FIELDS} } }`)
+export const SessionRevoke = op(
+  'SessionRevoke',
+  `mutation SessionRevoke($id: ID!) { sessionRevoke(id: $id) { ${SESSION_FIELDS} } }`,
+)
+export const TrustedClients = op('TrustedClients', 'query TrustedClients { trustedClients { id clientId createdAt } }')
+export const TrustedClientRevoke = op(
+  'TrustedClientRevoke',
+  'mutation TrustedClientRevoke($id: ID!) { trustedClientRevoke(id: $id) }',
+)

@@ -1,0 +1,153 @@
+/**
+ * @trustgate/react — React bindings of the trustgate SDK, with the hook names and shapes of `@clerk/nextjs`
+ * (`useSignIn`, `useSignUp`, `useUser`, `useAuth`), so a Clerk custom flow ports by swapping its import.
+ */
+import {
+  createContext,
+  createElement,
+  Fragment,
+  useCallback,
+  useContext,
+  useEffect,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react'
+import type { TrustgateClient } from './client'
+import type { SignInFuture } from './signin'
+import type { SignUpFuture } from './signup'
+import type { FetchStatus, GetTokenOptions, Session, SignInErrors, SignUpErrors, TrustgateAPIResponseErrorLike } from './types'
+import type { User } from './user'
+
+export * from './index'
+
+const ClientContext = createContext<TrustgateClient | null>(null)
+
+/** TrustgateProviderProps are the props of `<TrustgateProvider>`. */
+export interface TrustgateProviderProps {
+  client: TrustgateClient
+  children?: ReactNode
+  /** load reads the device's state (active session, sign-in in progress) on mount; default true. */
+  load?: boolean
+}
+
+/** TrustgateProvider makes a client available to the hooks below it and loads the device's state once. */
+export function TrustgateProvider({ client, children, load = true }: TrustgateProviderProps) {
+  useEffect(() => {
+    if (load && !client.isLoaded) void client.load()
+  }, [client, load])
+  return createElement(ClientContext.Provider, { value: client }, children)
+}
+
+/** useTrustgate returns the client of the nearest `<TrustgateProvider>` (Clerk's `useClerk`). */
+export function useTrustgate(): TrustgateClient {
+  const client = useContext(ClientContext)
+  if (!client) throw new Error('trustgate: wrap your components in <TrustgateProvider client={createClient(…)}>.')
+  return client
+}
+
+/** useClientVersion re-renders the caller whenever anything in the client changes. */
+function useClientVersion(client: TrustgateClient): number {
+  const subscribe = useCallback((onChange: () => void) => client.subscribe(onChange), [client])
+  return useSyncExternalStore(subscribe, () => client.version, () => client.version)
+}
+
+/** UseSignInReturn is what `useSignIn()` returns. */
+export interface UseSignInReturn {
+  signIn: SignInFuture
+  errors: SignInErrors
+  fetchStatus: FetchStatus
+}
+
+/** useSignIn returns the sign-in in progress, the errors of its last call split by field, and its fetch status. */
+export function useSignIn(): UseSignInReturn {
+  const client = useTrustgate()
+  useClientVersion(client)
+  const signIn = client.signIn
+  return { signIn, errors: signIn.__errors, fetchStatus: signIn.__fetchStatus }
+}
+
+/** UseSignUpReturn is what `useSignUp()` returns. */
+export interface UseSignUpReturn {
+  signUp: SignUpFuture
+  errors: SignUpErrors
+  fetchStatus: FetchStatus
+}
+
+/** useSignUp returns the sign-up in progress, the errors of its last call split by field, and its fetch status. */
+export function useSignUp(): UseSignUpReturn {
+  const client = useTrustgate()
+  useClientVersion(client)
+  const signUp = client.signUp
+  return { signUp, errors: signUp.__errors, fetchStatus: signUp.__fetchStatus }
+}
+
+/** UseUserReturn is what `useUser()` returns. */
+export type UseUserReturn =
+  | { isLoaded: false; isSignedIn: undefined; user: undefined }
+  | { isLoaded: true; isSignedIn: false; user: null }
+  | { isLoaded: true; isSignedIn: true; user: User }
+
+/** useUser returns the signed-in user, fetching it when a session is active but the user is not loaded yet. */
+export function useUser(): UseUserReturn {
+  const client = useTrustgate()
+  useClientVersion(client)
+  const { session, user, isLoaded } = client
+  const needsUser = isLoaded && session !== null && user === null
+  useEffect(() => {
+    if (needsUser) void client.reloadUser()
+  }, [client, needsUser])
+  if (!isLoaded || needsUser) return { isLoaded: false, isSignedIn: undefined, user: undefined }
+  return user ? { isLoaded: true, isSignedIn: true, user } : { isLoaded: true, isSignedIn: false, user: null }
+}
+
+/** UseSessionReturn is what `useSession()` returns. */
+export interface UseSessionReturn {
+  isLoaded: boolean
+  isSignedIn: boolean
+  session: Session | null
+}
+
+/** useSession returns the active session. */
+export function useSession(): UseSessionReturn {
+  const client = useTrustgate()
+  useClientVersion(client)
+  return { isLoaded: client.isLoaded, isSignedIn: client.session !== null, session: client.session }
+}
+
+/** UseAuthReturn is what `useAuth()` returns. */
+export interface UseAuthReturn {
+  isLoaded: boolean
+  isSignedIn: boolean
+  sessionId: string | null
+  userId: string | null
+  getToken: (options?: GetTokenOptions) => Promise<string | null>
+  signOut: (options?: { sessionId?: string }) => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
+}
+
+/** useAuth returns the authentication state and the functions to get a session token and to sign out. */
+export function useAuth(): UseAuthReturn {
+  const client = useTrustgate()
+  useClientVersion(client)
+  const getToken = useCallback((options?: GetTokenOptions) => client.getToken(options), [client])
+  const signOut = useCallback((options?: { sessionId?: string }) => client.signOut(options), [client])
+  return {
+    isLoaded: client.isLoaded,
+    isSignedIn: client.session !== null,
+    sessionId: client.session?.id ?? null,
+    userId: client.user?.id ?? null,
+    getToken,
+    signOut,
+  }
+}
+
+/** SignedIn renders its children only while a session is active. */
+export function SignedIn({ children }: { children?: ReactNode }) {
+  const { isLoaded, isSignedIn } = useSession()
+  return isLoaded && isSignedIn ? createElement(Fragment, null, children) : null
+}
+
+/** SignedOut renders its children only once loaded and signed out. */
+export function SignedOut({ children }: { children?: ReactNode }) {
+  const { isLoaded, isSignedIn } = useSession()
+  return isLoaded && !isSignedIn ? createElement(Fragment, null, children) : null
+}

@@ -1,0 +1,250 @@
+import { apiError, paramOrCode, splitErrors } from './errors'
+import * as ops from './operations'
+import { emptySignIn, parseSignIn, type SignInJSON, type SignInState } from './parse'
+import { FlowResource, type Core } from './resource'
+import type {
+  ClientTrustState,
+  EmailCodeFactor,
+  FinalizeParams,
+  PhoneCodeFactor,
+  SignInErrors,
+  SignInFirstFactor,
+  SignInSecondFactor,
+  SignInStatus,
+  TrustgateAPIError,
+  TrustgateAPIResponseErrorLike,
+  Verification,
+} from './types'
+
+/** SignInResult is what every sign-in method resolves to: `error` is null on success; it never throws. */
+export type SignInResult = Promise<{ error: TrustgateAPIResponseErrorLike | null }>
+
+/** SignInPasswordParams name the user by exactly one of `identifier`, `emailAddress` or `phoneNumber`. */
+export type SignInPasswordParams = {
+  password: string
+  identifier?: string
+  emailAddress?: string
+  phoneNumber?: string
+}
+
+const signInFieldNames = ['identifier', 'password', 'code'] as const
+type SignInField = (typeof signInFieldNames)[number]
+
+/** signInFieldFor maps an error's parameter to the sign-in form field it belongs to. */
+function signInFieldFor(paramName: string | undefined, code: string): SignInField | null {
+  switch (paramOrCode(paramName, code)) {
+    case 'identifier':
+    case 'emailAddress':
+    case 'phoneNumber':
+    case 'username':
+      return 'identifier'
+    case 'password':
+      return 'password'
+    case 'code':
+      return 'code'
+    default:
+      return null
+  }
+}
+
+function signInErrors(errors: TrustgateAPIError[]): SignInErrors {
+  return splitErrors(errors, signInFieldNames, signInFieldFor)
+}
+
+/**
+ * SignInFuture is the sign-in resource, shaped like Clerk's `SignInFuture`: its fields always describe the
+ * current attempt (the same object is updated in place, so code that awaits a method and then reads
+ * `signIn.status` sees the new value), and its methods resolve to `{ error }` instead of throwing.
+ */
+export class SignInFuture extends FlowResource<SignInErrors> implements SignInState {
+  id: string | undefined
+  status!: SignInStatus
+  identifier!: string | null
+  clientTrustState!: ClientTrustState | null
+  supportedFirstFactors!: SignInFirstFactor[]
+  supportedSecondFactors!: SignInSecondFactor[]
+  firstFactorVerification!: Verification | null
+  secondFactorVerification!: Verification | null
+  createdSessionId!: string | null
+
+  /** mfa holds the second-factor steps, for MFA (`needs_second_factor`) and Client Trust (`needs_client_trust`). */
+  readonly mfa = {
+    /** sendEmailCode emails a code to the address of the `email_code` second factor. */
+    sendEmailCode: (): SignInResult => this.prepareSecond('email_code'),
+    /** verifyEmailCode checks the emailed code. */
+    verifyEmailCode: ({ code }: { code: string }): SignInResult => this.attemptSecond('email_code', code),
+    /** sendPhoneCode texts a code to the number of the `phone_code` second factor. */
+    sendPhoneCode: (): SignInResult => this.prepareSecond('phone_code'),
+    /** verifyPhoneCode checks the texted code. */
+    verifyPhoneCode: ({ code }: { code: string }): SignInResult => this.attemptSecond('phone_code', code),
+    /** verifyTOTP checks a code from the user's authenticator app. */
+    verifyTOTP: ({ code }: { code: string }): SignInResult => this.attemptSecond('totp', code),
+    /** verifyBackupCode checks (and uses up) one of the user's backup codes. */
+    verifyBackupCode: ({ code }: { code: string }): SignInResult => this.attemptSecond('backup_code', code),
+  }
+
+  /** emailCode holds the passwordless first factor by email (which never triggers Client Trust). */
+  readonly emailCode = {
+    /** sendCode emails a sign-in code; with `emailAddress` it starts a new sign-in for that address first. */
+    sendCode: (params: { emailAddress?: string } = {}): SignInResult =>
+      this.prepareFirst('email_code', params.emailAddress),
+    verifyCode: ({ code }: { code: string }): SignInResult => this.attemptFirst('email_code', code),
+  }
+
+  /** phoneCode holds the passwordless first factor by SMS. */
+  readonly phoneCode = {
+    sendCode: (params: { phoneNumber?: string } = {}): SignInResult => this.prepareFirst('phone_code', params.phoneNumber),
+    verifyCode: ({ code }: { code: string }): SignInResult => this.attemptFirst('phone_code', code),
+  }
+
+  constructor(core: Core) {
+    super(core, signInErrors)
+    Object.assign(this, emptySignIn())
+  }
+
+  /**
+   * password signs in with a password in one step (`signInCreate` with strategy `password`). Pass exactly one of
+   * `identifier`, `emailAddress`, `phoneNumber`; with none, the identifier of the current attempt is reused.
+   */
+  password(params: SignInPasswordParams): SignInResult {
+    const given = [params.identifier, params.emailAddress, params.phoneNumber].filter((v) => v !== undefined)
+    if (given.length > 1) {
+      return Promise.resolve(
+        this.fail(
+          apiError(
+            'form_param_format_invalid',
+            'Only one of identifier, emailAddress or phoneNumber may be given.',
+            'identifier',
+          ),
+        ),
+      )
+    }
+    const identifier = given[0] ?? this.identifier
+    if (identifier === null || identifier === undefined) {
+      return Promise.resolve(this.fail(apiError('form_param_missing', 'Enter an email address or phone number.', 'identifier')))
+    }
+    return this.create({ identifier, password: params.password, strategy: 'password' })
+  }
+
+  /** create starts a new sign-in attempt (`signInCreate`). */
+  create(params: { identifier?: string; password?: string; strategy?: string }): SignInResult {
+    return this.run(
+      () => this.core.request<{ signInCreate: SignInJSON }>(ops.SignInCreate, { input: params }),
+      (d) => this.apply(d.signInCreate),
+    )
+  }
+
+  /**
+   * finalize activates the session the completed sign-in created (`sessionTokenCreate` confirms it and mints its
+   * first token), then calls `navigate({ session, decorateUrl })`.
+   */
+  finalize(params: FinalizeParams = {}): SignInResult {
+    return this.finalizeSession(this.createdSessionId, params, 'The sign-in is not complete yet.')
+  }
+
+  /** reset forgets the current attempt locally, to start over; it makes no request. */
+  async reset(): SignInResult {
+    Object.assign(this, emptySignIn())
+    this.clearState()
+    this.core.emit()
+    return { error: null }
+  }
+
+  /** apply replaces the resource's fields with a sign-in from the server. */
+  apply(data: SignInJSON | null): void {
+    Object.assign(this, data ? parseSignIn(data) : emptySignIn())
+  }
+
+  private requireId(): string | null {
+    return this.id ?? null
+  }
+
+  private prepareSecond(strategy: 'email_code' | 'phone_code'): SignInResult {
+    const id = this.requireId()
+    if (!id) return Promise.resolve(this.fail(noSignIn()))
+    const factor = this.supportedSecondFactors.find((f) => f.strategy === strategy) as
+      | EmailCodeFactor
+      | PhoneCodeFactor
+      | undefined
+    if (!factor) {
+      return Promise.resolve(
+        this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} second factor.`)),
+      )
+    }
+    const input =
+      factor.strategy === 'email_code'
+        ? { strategy, emailAddressId: factor.emailAddressId }
+        : { strategy, phoneNumberId: factor.phoneNumberId }
+    return this.run(
+      () => this.core.request<{ signInPrepareSecondFactor: SignInJSON }>(ops.SignInPrepareSecondFactor, { id, input }),
+      (d) => this.apply(d.signInPrepareSecondFactor),
+    )
+  }
+
+  private attemptSecond(strategy: string, code: string): SignInResult {
+    const id = this.requireId()
+    if (!id) return Promise.resolve(this.fail(noSignIn()))
+    return this.run(
+      () =>
+        this.core.request<{ signInAttemptSecondFactor: SignInJSON }>(ops.SignInAttemptSecondFactor, {
+          id,
+          input: { strategy, code },
+        }),
+      (d) => this.apply(d.signInAttemptSecondFactor),
+    )
+  }
+
+  private async prepareFirst(strategy: 'email_code' | 'phone_code', identifier?: string): SignInResult {
+    if (identifier !== undefined) {
+      const { error } = await this.create({ identifier })
+      if (error) return { error }
+    }
+    const id = this.requireId()
+    if (!id) return this.fail(noSignIn())
+    const factor = this.supportedFirstFactors.find((f) => f.strategy === strategy) as
+      | EmailCodeFactor
+      | PhoneCodeFactor
+      | undefined
+    if (!factor) return this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} first factor.`))
+    const input =
+      factor.strategy === 'email_code'
+        ? { strategy, emailAddressId: factor.emailAddressId }
+        : { strategy, phoneNumberId: factor.phoneNumberId }
+    return this.run(
+      () => this.core.request<{ signInPrepareFirstFactor: SignInJSON }>(ops.SignInPrepareFirstFactor, { id, input }),
+      (d) => this.apply(d.signInPrepareFirstFactor),
+    )
+  }
+
+  private attemptFirst(strategy: string, code: string): SignInResult {
+    const id = this.requireId()
+    if (!id) return Promise.resolve(this.fail(noSignIn()))
+    return this.run(
+      () =>
+        this.core.request<{ signInAttemptFirstFactor: SignInJSON }>(ops.SignInAttemptFirstFactor, {
+          id,
+          input: { strategy, code },
+        }),
+      (d) => this.apply(d.signInAttemptFirstFactor),
+    )
+  }
+
+  /** toJSON keeps `console.log(signIn)` and `JSON.stringify(signIn)` to the data fields. */
+  toJSON(): SignInState {
+    return {
+      id: this.id,
+      status: this.status,
+      identifier: this.identifier,
+      clientTrustState: this.clientTrustState,
+      supportedFirstFactors: this.supportedFirstFactors,
+      supportedSecondFactors: this.supportedSecondFactors,
+      firstFactorVerification: this.firstFactorVerification,
+      secondFactorVerification: this.secondFactorVerification,
+      createdSessionId: this.createdSessionId,
+    }
+  }
+}
+
+function noSignIn() {
+  return apiError('sign_in_missing', 'There is no sign-in in progress. Start over.')
+}

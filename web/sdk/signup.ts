@@ -1,0 +1,129 @@
+import { apiError, paramOrCode, splitErrors } from './errors'
+import * as ops from './operations'
+import { emptySignUp, parseSignUp, type SignUpJSON, type SignUpState } from './parse'
+import { FlowResource, type Core } from './resource'
+import type { FinalizeParams, SignUpErrors, SignUpStatus, TrustgateAPIError, TrustgateAPIResponseErrorLike } from './types'
+
+/** SignUpResult is what every sign-up method resolves to: `error` is null on success; it never throws. */
+export type SignUpResult = Promise<{ error: TrustgateAPIResponseErrorLike | null }>
+
+/** SignUpCreateParams are the fields of a new account (CONTRACT §3 `SignUpCreateInput`). */
+export interface SignUpCreateParams {
+  emailAddress?: string
+  phoneNumber?: string
+  username?: string
+  password?: string
+}
+
+/** VerificationStrategy is how a sign-up proves an email address or phone number. */
+export type SignUpVerificationStrategy = 'email_code' | 'phone_code'
+
+const signUpFieldNames = ['emailAddress', 'phoneNumber', 'username', 'password', 'code'] as const
+type SignUpField = (typeof signUpFieldNames)[number]
+
+function signUpFieldFor(paramName: string | undefined, code: string): SignUpField | null {
+  const p = paramOrCode(paramName, code)
+  if (p === 'identifier') return 'emailAddress'
+  return (signUpFieldNames as readonly string[]).includes(p ?? '') ? (p as SignUpField) : null
+}
+
+function signUpErrors(errors: TrustgateAPIError[]): SignUpErrors {
+  return splitErrors(errors, signUpFieldNames, signUpFieldFor)
+}
+
+/**
+ * SignUpFuture is the sign-up resource, shaped like Clerk's: fields describe the current attempt and are updated
+ * in place; methods resolve to `{ error }` instead of throwing.
+ */
+export class SignUpFuture extends FlowResource<SignUpErrors> implements SignUpState {
+  id: string | undefined
+  status!: SignUpStatus | null
+  unverifiedFields!: string[]
+  createdUserId!: string | null
+  createdSessionId!: string | null
+
+  /** verifications are Clerk's SignUpFuture shortcuts for the code strategies. */
+  readonly verifications = {
+    sendEmailCode: (): SignUpResult => this.prepareVerification({ strategy: 'email_code' }),
+    verifyEmailCode: ({ code }: { code: string }): SignUpResult =>
+      this.attemptVerification({ strategy: 'email_code', code }),
+    sendPhoneCode: (): SignUpResult => this.prepareVerification({ strategy: 'phone_code' }),
+    verifyPhoneCode: ({ code }: { code: string }): SignUpResult =>
+      this.attemptVerification({ strategy: 'phone_code', code }),
+  }
+
+  constructor(core: Core) {
+    super(core, signUpErrors)
+    Object.assign(this, emptySignUp())
+  }
+
+  /** create starts a sign-up (`signUpCreate`). */
+  create(params: SignUpCreateParams): SignUpResult {
+    return this.run(
+      () => this.core.request<{ signUpCreate: SignUpJSON }>(ops.SignUpCreate, { input: params }),
+      (d) => this.apply(d.signUpCreate),
+    )
+  }
+
+  /** password is Clerk's name for a sign-up with a password: the same as `create`. */
+  password(params: SignUpCreateParams & { password: string }): SignUpResult {
+    return this.create(params)
+  }
+
+  /** prepareVerification sends a code to the email address or phone number of the sign-up. */
+  prepareVerification({ strategy }: { strategy: SignUpVerificationStrategy }): SignUpResult {
+    const id = this.id
+    if (!id) return Promise.resolve(this.fail(noSignUp()))
+    return this.run(
+      () =>
+        this.core.request<{ signUpPrepareVerification: SignUpJSON }>(ops.SignUpPrepareVerification, { id, strategy }),
+      (d) => this.apply(d.signUpPrepareVerification),
+    )
+  }
+
+  /** attemptVerification checks the code sent by `prepareVerification`. */
+  attemptVerification({ strategy, code }: { strategy: SignUpVerificationStrategy; code: string }): SignUpResult {
+    const id = this.id
+    if (!id) return Promise.resolve(this.fail(noSignUp()))
+    return this.run(
+      () =>
+        this.core.request<{ signUpAttemptVerification: SignUpJSON }>(ops.SignUpAttemptVerification, {
+          id,
+          strategy,
+          code,
+        }),
+      (d) => this.apply(d.signUpAttemptVerification),
+    )
+  }
+
+  /** finalize activates the session the completed sign-up created, then calls `navigate`. */
+  finalize(params: FinalizeParams = {}): SignUpResult {
+    return this.finalizeSession(this.createdSessionId, params, 'The sign-up is not complete yet.')
+  }
+
+  /** reset forgets the current attempt locally; it makes no request. */
+  async reset(): SignUpResult {
+    Object.assign(this, emptySignUp())
+    this.clearState()
+    this.core.emit()
+    return { error: null }
+  }
+
+  apply(data: SignUpJSON | null): void {
+    Object.assign(this, data ? parseSignUp(data) : emptySignUp())
+  }
+
+  toJSON(): SignUpState {
+    return {
+      id: this.id,
+      status: this.status,
+      unverifiedFields: this.unverifiedFields,
+      createdUserId: this.createdUserId,
+      createdSessionId: this.createdSessionId,
+    }
+  }
+}
+
+function noSignUp() {
+  return apiError('sign_up_missing', 'There is no sign-up in progress. Start over.')
+}

@@ -1,0 +1,220 @@
+/**
+ * Public types of the trustgate SDK. Names and shapes follow Clerk's (`@clerk/nextjs/types`) so that a
+ * custom flow written from Clerk's guides type-checks after swapping the import.
+ */
+
+/** SignInStatus is where a sign-in attempt stands (CONTRACT §3 `enum SignInStatus`). */
+export type SignInStatus =
+  | 'needs_identifier'
+  | 'needs_first_factor'
+  | 'needs_second_factor'
+  | 'needs_client_trust'
+  | 'needs_new_password'
+  | 'complete'
+
+/** ClientTrustState tells whether the server trusts this device for the user (`new`, `known`, `pending`). */
+export type ClientTrustState = 'new' | 'known' | 'pending'
+
+/** VerificationStatus is the state of one verification (a password, a code, a TOTP). */
+export type VerificationStatus = 'unverified' | 'verified' | 'failed' | 'expired'
+
+/** SignUpStatus is where a sign-up attempt stands. */
+export type SignUpStatus = 'missing_requirements' | 'complete' | 'abandoned'
+
+/** EmailCodeFactor is a one-time code sent to one of the user's email addresses. */
+export interface EmailCodeFactor {
+  strategy: 'email_code'
+  emailAddressId: string
+  safeIdentifier: string
+  primary?: boolean
+}
+
+/** PhoneCodeFactor is a one-time code sent by SMS to one of the user's phone numbers. */
+export interface PhoneCodeFactor {
+  strategy: 'phone_code'
+  phoneNumberId: string
+  safeIdentifier: string
+  primary?: boolean
+}
+
+/** PasswordFactor is the user's password. */
+export interface PasswordFactor {
+  strategy: 'password'
+}
+
+/** TOTPFactor is a code from an authenticator app. */
+export interface TOTPFactor {
+  strategy: 'totp'
+}
+
+/** BackupCodeFactor is one of the user's single-use backup codes. */
+export interface BackupCodeFactor {
+  strategy: 'backup_code'
+}
+
+/** SignInFirstFactor is any factor that may start a sign-in. */
+export type SignInFirstFactor = PasswordFactor | EmailCodeFactor | PhoneCodeFactor
+
+/** SignInSecondFactor is any factor that may finish a sign-in (MFA or Client Trust). */
+export type SignInSecondFactor = EmailCodeFactor | PhoneCodeFactor | TOTPFactor | BackupCodeFactor
+
+/** Verification is the state of the first or second factor of a sign-in. */
+export interface Verification {
+  status: VerificationStatus
+  strategy: string | null
+  attempts: number
+  expireAt: Date | null
+}
+
+/**
+ * TrustgateAPIError is one error of the API, in Clerk's `ClerkAPIError` shape. `meta` holds `paramName` and any
+ * extra detail the server sent (e.g. `lockoutExpiresInSeconds` for `user_locked`, `retryAfterSeconds` for
+ * `too_many_requests`).
+ */
+export interface TrustgateAPIError {
+  code: string
+  message: string
+  longMessage: string
+  meta: { paramName?: string; [key: string]: unknown }
+}
+
+/** FieldError is the error shown beside one form field. */
+export type FieldError = TrustgateAPIError
+
+/** SignInErrors are the errors of the last sign-in call, split by form field as Clerk's `useSignIn()` does. */
+export interface SignInErrors {
+  fields: {
+    identifier: FieldError | null
+    password: FieldError | null
+    code: FieldError | null
+  }
+  /** raw holds every error of the last call, or null. */
+  raw: TrustgateAPIError[] | null
+  /** global holds the errors that belong to no field (e.g. `user_locked`), or null. */
+  global: TrustgateAPIError[] | null
+}
+
+/** SignUpErrors are the errors of the last sign-up call, split by form field. */
+export interface SignUpErrors {
+  fields: {
+    emailAddress: FieldError | null
+    phoneNumber: FieldError | null
+    username: FieldError | null
+    password: FieldError | null
+    code: FieldError | null
+  }
+  raw: TrustgateAPIError[] | null
+  global: TrustgateAPIError[] | null
+}
+
+/** FetchStatus is `fetching` while a call of the resource is in flight. */
+export type FetchStatus = 'idle' | 'fetching'
+
+/** SessionTask is a pending step of a session; trustgate has none yet, so `currentTask` is always null. */
+export interface SessionTask {
+  key: string
+}
+
+/** SessionData is a session as the API returns it (CONTRACT §3 `type Session`). */
+export interface SessionData {
+  id: string
+  status: string
+  userId: string
+  clientId: string
+  createdAt: Date
+  lastActiveAt: Date
+  expireAt: Date
+}
+
+/** GetTokenOptions tune `session.getToken()`. */
+export interface GetTokenOptions {
+  /** skipCache fetches a new token even when the cached one is still fresh. */
+  skipCache?: boolean
+}
+
+/** Session is the active session of this client, with the method that mints its short-lived JWT. */
+export interface Session {
+  id: string
+  status: string
+  currentTask: SessionTask | null
+  /** getToken returns the session JWT, cached until a few seconds before it expires; null when signed out. */
+  getToken(options?: GetTokenOptions): Promise<string | null>
+}
+
+/** NavigateParams are passed to the `navigate` callback of `finalize()`. */
+export interface NavigateParams {
+  session: Session
+  /** decorateUrl returns the URL to go to; trustgate needs no decoration, so it returns its argument. */
+  decorateUrl: (url: string) => string
+}
+
+/** FinalizeParams are the parameters of `signIn.finalize()` and `signUp.finalize()`. */
+export interface FinalizeParams {
+  navigate?: (params: NavigateParams) => void | Promise<unknown>
+}
+
+/** EmailAddress is one of the user's email addresses. */
+export interface EmailAddress {
+  id: string
+  emailAddress: string
+  verified: boolean
+}
+
+/** PhoneNumber is one of the user's phone numbers. */
+export interface PhoneNumber {
+  id: string
+  phoneNumber: string
+  verified: boolean
+  reservedForSecondFactor: boolean
+}
+
+/** UserData is the signed-in user as `me` returns it. */
+export interface UserData {
+  id: string
+  emailAddresses: EmailAddress[]
+  phoneNumbers: PhoneNumber[]
+  primaryEmailAddressId: string | null
+  twoFactorEnabled: boolean
+  totpEnabled: boolean
+  backupCodeEnabled: boolean
+  locked: boolean
+  banned: boolean
+  lastSignInAt: Date | null
+  createdAt: Date
+}
+
+/** TOTPResource is an authenticator-app enrolment: the secret and QR code come back only from `createTOTP()`. */
+export interface TOTPResource {
+  id: string
+  secret: string | null
+  uri: string | null
+  /** qrCodePng is a base64 PNG of the otpauth URI, for `<img src="data:image/png;base64,…">`. */
+  qrCodePng: string | null
+  verified: boolean
+  /** backupCodes are filled by `verifyTOTP()` when it enables MFA and the app offers backup codes. */
+  backupCodes: string[] | null
+}
+
+/** BackupCodeResource is a fresh set of backup codes, shown once. */
+export interface BackupCodeResource {
+  codes: string[]
+}
+
+/** TrustedClient is a device on which the user completed a sign-in, so Client Trust does not ask again there. */
+export interface TrustedClient {
+  id: string
+  clientId: string
+  createdAt: Date | null
+}
+
+/** Result is what every SDK call resolves to: it never throws for an API error. */
+export type Result<T> = { data: T; error: null } | { data: null; error: TrustgateAPIResponseErrorLike }
+
+/** TrustgateAPIResponseErrorLike is the error of a failed call (see `TrustgateAPIResponseError`). */
+export interface TrustgateAPIResponseErrorLike extends Error {
+  errors: TrustgateAPIError[]
+  code: string
+  longMessage: string
+  status: number | null
+  retryAfter: number | null
+}

@@ -1,0 +1,189 @@
+import * as ops from './operations'
+import {
+  parseSession,
+  parseTrustedClient,
+  parseUser,
+  type SessionJSON,
+  type TrustedClientJSON,
+  type UserJSON,
+} from './parse'
+import type { Operation } from './operations'
+import type {
+  BackupCodeResource,
+  EmailAddress,
+  PhoneNumber,
+  Result,
+  SessionData,
+  TOTPResource,
+  TrustedClient,
+  UserData,
+} from './types'
+
+/** AccountCore is what the user resource needs from its client: requests made with the session JWT. */
+export interface AccountCore {
+  authedRequest<T>(op: Operation, variables?: Record<string, unknown>): Promise<Result<T>>
+  /** reloadUser fetches `me` again and publishes the new user to subscribers. */
+  reloadUser(): Promise<Result<User | null>>
+}
+
+function map<T, U>(r: Result<T>, f: (d: T) => U): Result<U> {
+  return r.error ? r : { data: f(r.data), error: null }
+}
+
+/**
+ * User is the signed-in user (query `me`) with the account self-service methods. A User is a snapshot: methods
+ * that change the account reload it, and the client then holds a new User object (so React re-renders).
+ * Every method resolves to `{ data, error }` and never throws for an API error.
+ */
+export class User implements UserData {
+  readonly id: string
+  readonly emailAddresses: EmailAddress[]
+  readonly phoneNumbers: PhoneNumber[]
+  readonly primaryEmailAddressId: string | null
+  readonly twoFactorEnabled: boolean
+  readonly totpEnabled: boolean
+  readonly backupCodeEnabled: boolean
+  readonly locked: boolean
+  readonly banned: boolean
+  readonly lastSignInAt: Date | null
+  readonly createdAt: Date
+  readonly #core: AccountCore
+
+  constructor(core: AccountCore, json: UserJSON) {
+    const d = parseUser(json)
+    this.id = d.id
+    this.emailAddresses = d.emailAddresses
+    this.phoneNumbers = d.phoneNumbers
+    this.primaryEmailAddressId = d.primaryEmailAddressId
+    this.twoFactorEnabled = d.twoFactorEnabled
+    this.totpEnabled = d.totpEnabled
+    this.backupCodeEnabled = d.backupCodeEnabled
+    this.locked = d.locked
+    this.banned = d.banned
+    this.lastSignInAt = d.lastSignInAt
+    this.createdAt = d.createdAt
+    this.#core = core
+  }
+
+  /** primaryEmailAddress is the primary email address, if the user has one. */
+  get primaryEmailAddress(): EmailAddress | null {
+    return this.emailAddresses.find((e) => e.id === this.primaryEmailAddressId) ?? null
+  }
+
+  /** createTOTP starts an authenticator-app enrolment: a new secret, its otpauth URI and a QR code PNG. */
+  async createTOTP(): Promise<Result<TOTPResource>> {
+    const r = await this.#core.authedRequest<{ totpCreate: Omit<TOTPResource, 'backupCodes'> }>(ops.TotpCreate)
+    return map(r, (d) => ({ ...d.totpCreate, backupCodes: null }))
+  }
+
+  /** verifyTOTP confirms the enrolment with a first code; `backupCodes` come back when this enables MFA. */
+  async verifyTOTP({ code }: { code: string }): Promise<Result<TOTPResource>> {
+    const r = await this.#core.authedRequest<{ totpVerify: { id: string; verified: boolean; backupCodes: string[] | null } }>(
+      ops.TotpVerify,
+      { code },
+    )
+    if (!r.error) await this.#core.reloadUser()
+    return map(r, (d) => ({ secret: null, uri: null, qrCodePng: null, ...d.totpVerify, backupCodes: d.totpVerify.backupCodes ?? null }))
+  }
+
+  /** disableTOTP removes the authenticator app. */
+  async disableTOTP(): Promise<Result<boolean>> {
+    return this.thenReload(this.#core.authedRequest<{ totpDisable: boolean }>(ops.TotpDisable), (d) => d.totpDisable)
+  }
+
+  /** createBackupCode makes a fresh set of backup codes (shown once), replacing any earlier set. */
+  async createBackupCode(): Promise<Result<BackupCodeResource>> {
+    return this.thenReload(
+      this.#core.authedRequest<{ backupCodesCreate: BackupCodeResource }>(ops.BackupCodesCreate),
+      (d) => d.backupCodesCreate,
+    )
+  }
+
+  /** createPhoneNumber adds an unverified phone number. */
+  async createPhoneNumber({ phoneNumber }: { phoneNumber: string }): Promise<Result<PhoneNumber>> {
+    return this.thenReload(
+      this.#core.authedRequest<{ phoneNumberCreate: PhoneNumber }>(ops.PhoneNumberCreate, { phoneNumber }),
+      (d) => d.phoneNumberCreate,
+    )
+  }
+
+  /** preparePhoneNumberVerification texts a verification code to one of the user's phone numbers. */
+  async preparePhoneNumberVerification(phoneNumberId: string): Promise<Result<PhoneNumber>> {
+    const r = await this.#core.authedRequest<{ phoneNumberPrepareVerification: PhoneNumber }>(
+      ops.PhoneNumberPrepareVerification,
+      { id: phoneNumberId },
+    )
+    return map(r, (d) => d.phoneNumberPrepareVerification)
+  }
+
+  /** attemptPhoneNumberVerification checks the texted code. */
+  async attemptPhoneNumberVerification(phoneNumberId: string, { code }: { code: string }): Promise<Result<PhoneNumber>> {
+    return this.thenReload(
+      this.#core.authedRequest<{ phoneNumberAttemptVerification: PhoneNumber }>(ops.PhoneNumberAttemptVerification, {
+        id: phoneNumberId,
+        code,
+      }),
+      (d) => d.phoneNumberAttemptVerification,
+    )
+  }
+
+  /** setPhoneNumberReservedForSecondFactor turns SMS two-step verification on or off for a verified number. */
+  async setPhoneNumberReservedForSecondFactor(
+    phoneNumberId: string,
+    { reserved }: { reserved: boolean },
+  ): Promise<Result<PhoneNumber>> {
+    return this.thenReload(
+      this.#core.authedRequest<{ phoneNumberReserveForSecondFactor: PhoneNumber }>(
+        ops.PhoneNumberReserveForSecondFactor,
+        { id: phoneNumberId, reserved },
+      ),
+      (d) => d.phoneNumberReserveForSecondFactor,
+    )
+  }
+
+  /** updatePassword changes the password; the server then revokes the user's trusted devices. */
+  async updatePassword({ currentPassword, newPassword }: { currentPassword: string; newPassword: string }): Promise<Result<boolean>> {
+    const r = await this.#core.authedRequest<{ passwordUpdate: boolean }>(ops.PasswordUpdate, {
+      current: currentPassword,
+      new: newPassword,
+    })
+    return map(r, (d) => d.passwordUpdate)
+  }
+
+  /** getSessions lists the user's sessions. */
+  async getSessions(): Promise<Result<SessionData[]>> {
+    const r = await this.#core.authedRequest<{ sessions: SessionJSON[] }>(ops.Sessions)
+    return map(r, (d) => d.sessions.map(parseSession))
+  }
+
+  /** revokeSession ends one of the user's sessions. */
+  async revokeSession(sessionId: string): Promise<Result<SessionData>> {
+    const r = await this.#core.authedRequest<{ sessionRevoke: SessionJSON }>(ops.SessionRevoke, { id: sessionId })
+    return map(r, (d) => parseSession(d.sessionRevoke))
+  }
+
+  /** getTrustedClients lists the devices Client Trust will not ask about again. */
+  async getTrustedClients(): Promise<Result<TrustedClient[]>> {
+    const r = await this.#core.authedRequest<{ trustedClients: TrustedClientJSON[] }>(ops.TrustedClients)
+    return map(r, (d) => d.trustedClients.map(parseTrustedClient))
+  }
+
+  /** revokeTrustedClient forgets one trusted device: the next password sign-in there needs a code again. */
+  async revokeTrustedClient(trustedClientId: string): Promise<Result<boolean>> {
+    const r = await this.#core.authedRequest<{ trustedClientRevoke: boolean }>(ops.TrustedClientRevoke, {
+      id: trustedClientId,
+    })
+    return map(r, (d) => d.trustedClientRevoke)
+  }
+
+  /** reload fetches the user again. */
+  reload(): Promise<Result<User | null>> {
+    return this.#core.reloadUser()
+  }
+
+  private async thenReload<T, U>(p: Promise<Result<T>>, f: (d: T) => U): Promise<Result<U>> {
+    const r = await p
+    if (!r.error) await this.#core.reloadUser()
+    return map(r, f)
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * A fake trustgate GraphQL endpoint for tests: a `fetch` that answers each operation (by `operationName`) from a
+ * handler and records every request, so tests can assert both what the SDK sent and how it reacted.
+ */
+import type { SignInJSON, SignUpJSON, UserJSON } from '../sdk/parse'
+
+export interface GraphQLBody {
+  data?: Record<string, unknown> | null
+  errors?: { message: string; extensions?: Record<string, unknown> }[]
+}
+
+/** Reply is a handler's answer: a GraphQL body, optionally with HTTP status and response headers. */
+export interface Reply extends GraphQLBody {
+  status?: number
+  headers?: Record<string, string>
+}
+
+export interface RecordedCall {
+  url: string
+  method: string
+  credentials: RequestCredentials | undefined
+  headers: Record<string, string>
+  operationName: string
+  query: string
+  // any: tests read nested inputs freely.
+  variables: Record<string, any>
+}
+
+export type Handler = (variables: Record<string, any>, call: RecordedCall) => Reply | Promise<Reply>
+
+/**
+ * fakeServer returns a fetch that dispatches on operationName. A handler given as an array answers successive
+ * calls of that operation in turn (the last one repeats).
+ */
+export function fakeServer(handlers: Record<string, Handler | Handler[]>) {
+  const calls: RecordedCall[] = []
+  const counts = new Map<string, number>()
+  const fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const headers = Object.fromEntries(
+      Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
+    )
+    const body = JSON.parse(String(init.body))
+    const call: RecordedCall = {
+      url: String(input),
+      method: init.method ?? 'GET',
+      credentials: init.credentials,
+      headers,
+      operationName: body.operationName,
+      query: body.query,
+      variables: body.variables ?? {},
+    }
+    calls.push(call)
+    const h = handlers[call.operationName]
+    let handler: Handler | undefined
+    if (Array.isArray(h)) {
+      const n = counts.get(call.operationName) ?? 0
+      counts.set(call.operationName, n + 1)
+      handler = h[Math.min(n, h.length - 1)]
+    } else handler = h
+    const reply: Reply = handler
+      ? await handler(call.variables, call)
+      : { errors: [{ message: `fake server: no handler for ${call.operationName}`, extensions: { code: 'internal_error' } }] }
+    const { status = 200, headers: replyHeaders = {}, ...payload } = reply
+    return new Response(JSON.stringify(payload), {
+      status,
+      headers: { 'Content-Type': 'application/json', ...replyHeaders },
+    })
+  }
+  return {
+    fetch: fetch as typeof globalThis.fetch,
+    calls,
+    /** ops lists the operation names sent so far, in order. */
+    ops: () => calls.map((c) => c.operationName),
+    /** last returns the most recent call of an operation. */
+    last: (operationName: string) => [...calls].reverse().find((c) => c.operationName === operationName),
+  }
+}
+
+/** gqlError is one GraphQL error carrying trustgate's extensions (CONTRACT §3 Errors). */
+export function gqlError(code: string, message: string, paramName?: string, meta?: Record<string, unknown>): Reply {
+  return {
+    errors: [
+      {
+        message,
+        path: ['x'],
+        extensions: { code, longMessage: `${message} (long)`, paramName: paramName ?? null, meta: meta ?? null },
+      } as { message: string; extensions: Record<string, unknown> },
+    ],
+    data: null,
+  }
+}
+
+export const EMAIL_FACTOR = {
+  strategy: 'email_code',
+  safeIdentifier: 'j***@example.com',
+  emailAddressId: 'ema_1',
+  phoneNumberId: null,
+  primary: true,
+}
+export const PHONE_FACTOR = {
+  strategy: 'phone_code',
+  safeIdentifier: '+1******4567',
+  emailAddressId: null,
+  phoneNumberId: 'phn_1',
+  primary: true,
+}
+export const TOTP_FACTOR = { strategy: 'totp', safeIdentifier: null, emailAddressId: null, phoneNumberId: null, primary: null }
+export const BACKUP_FACTOR = { strategy: 'backup_code', safeIdentifier: null, emailAddressId: null, phoneNumberId: null, primary: null }
+
+/** signIn builds a SignIn as the server returns it. */
+export function signIn(overrides: Partial<SignInJSON> = {}): SignInJSON {
+  return {
+    id: 'sia_1',
+    status: 'needs_first_factor',
+    identifier: 'jane@example.com',
+    clientTrustState: null,
+    supportedFirstFactors: [{ strategy: 'password' }],
+    supportedSecondFactors: [],
+    firstFactorVerification: null,
+    secondFactorVerification: null,
+    createdSessionId: null,
+    ...overrides,
+  }
+}
+
+const verified = { status: 'verified', strategy: 'password', attempts: 1, expireAt: null }
+
+/** needsClientTrust is the answer to a valid password on a new device. */
+export function needsClientTrust(factor: typeof EMAIL_FACTOR | typeof PHONE_FACTOR = EMAIL_FACTOR, state = 'new'): SignInJSON {
+  return signIn({
+    status: 'needs_client_trust',
+    clientTrustState: state,
+    firstFactorVerification: verified,
+    supportedSecondFactors: [factor],
+  })
+}
+
+/** needsSecondFactor is the answer to a valid password of a user with MFA. */
+export function needsSecondFactor(factors = [TOTP_FACTOR, PHONE_FACTOR, BACKUP_FACTOR]): SignInJSON {
+  return signIn({ status: 'needs_second_factor', firstFactorVerification: verified, supportedSecondFactors: factors })
+}
+
+/** complete is a finished sign-in with its session. */
+export function complete(): SignInJSON {
+  return signIn({ status: 'complete', firstFactorVerification: verified, createdSessionId: 'sess_1' })
+}
+
+export function signUp(overrides: Partial<SignUpJSON> = {}): SignUpJSON {
+  return {
+    id: 'sua_1',
+    status: 'missing_requirements',
+    unverifiedFields: ['email_address'],
+    createdUserId: null,
+    createdSessionId: null,
+    ...overrides,
+  }
+}
+
+export function user(overrides: Partial<UserJSON> = {}): UserJSON {
+  return {
+    id: 'user_1',
+    emailAddresses: [{ id: 'ema_1', emailAddress: 'jane@example.com', verified: true }],
+    phoneNumbers: [],
+    primaryEmailAddressId: 'ema_1',
+    twoFactorEnabled: false,
+    totpEnabled: false,
+    backupCodeEnabled: false,
+    locked: false,
+    banned: false,
+    lastSignInAt: '2026-01-02T03:04:05Z',
+    createdAt: '2026-01-01T00:00:00Z',
+    ...overrides,
+  }
+}
+
+/** tokenReply answers sessionTokenCreate with a JWT valid for `seconds` from `now`. */
+export function tokenReply(jwt: string, seconds = 60, now = Date.now()): Reply {
+  return { data: { sessionTokenCreate: { jwt, expiresAt: new Date(now + seconds * 1000).toISOString() } } }
+}
+
+/** emptyClient answers the `Client` query for a device with no session and no sign-in. */
+export function emptyClient(): Reply {
+  return { data: { client: { id: 'client_1', signIn: null, sessions: [], lastActiveSessionId: null } } }
+}
+
+/** signedInClient answers the `Client` query for a device with one active session. */
+export function signedInClient(): Reply {
+  return {
+    data: {
+      client: {
+        id: 'client_1',
+        signIn: null,
+        sessions: [
+          {
+            id: 'sess_1',
+            status: 'active',
+            userId: 'user_1',
+            clientId: 'client_1',
+            createdAt: '2026-01-02T03:04:05Z',
+            lastActiveAt: '2026-01-02T03:04:05Z',
+            expireAt: '2026-01-09T03:04:05Z',
+          },
+        ],
+        lastActiveSessionId: 'sess_1',
+      },
+    },
+  }
+}
