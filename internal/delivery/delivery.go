@@ -1,0 +1,48 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Channel is the medium a message is sent over.
+type Channel string
+
+// The channels a Message can go out on.
+const (
+	ChannelEmail Channel = "email"
+	ChannelSMS   Channel = "sms"
+)
+
+// The kinds of message trustgate sends, as found in Message.Kind and in the
+// kind field of the SMS hook's JSON.
+const (
+	KindVerificationCode = "verification_code"
+	KindClientTrustCode  = "client_trust_code"
+	KindNewDeviceSignIn  = "new_device_sign_in"
+)
+
+// DefaultTimeout bounds one delivery attempt: connecting, authenticating and
+// handing over the message.
+const DefaultTimeout = 10 * time.Second
+
+// ErrDeliveryFailed is wrapped by every error a Sender returns, so that
+// callers can answer with one clear error code whatever the cause.
+var ErrDeliveryFailed = errors.New("delivery failed")
+
+// Message is one email or SMS to send.
+type Message struct {
+	ApplicationID string
+	Channel       Channel // "email" or "sms"
+	To            string  // email address or E.164 phone
+	Kind          string  // e.g. "verification_code", "client_trust_code", "new_device_sign_in"
+	Subject       string  // email only
+	Text          string  // plain-text body (SMS body for sms)
+	HTML          string  // email only, may be empty
+}
+
+// Sender sends messages. Errors wrap ErrDeliveryFailed.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}

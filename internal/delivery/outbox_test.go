@@ -1,0 +1,66 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+type failingStore struct{}
+
+func (failingStore) SaveOutbox(context.Context, Message) error { return errors.New("disk full") }
+
+func TestOutboxSender(t *testing.T) {
+	ctx := context.Background()
+	m, err := RenderCodeEmail(CodeEmail{ApplicationID: "app_1", AppName: "Acme", To: "user@example.com", Code: "482913"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name      string
+		logBodies bool
+	}{
+		{"stores and logs the message in dev mode", true},
+		{"stores the message but logs nothing outside dev mode", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var store MemoryOutbox
+			var log bytes.Buffer
+			s := NewOutboxSender(&store, slog.New(slog.NewTextHandler(&log, nil)), tc.logBodies)
+			if err := s.Send(ctx, m); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			if got := store.Messages(); len(got) != 1 || got[0] != m {
+				t.Errorf("stored: got %+v, want exactly the sent message", got)
+			}
+			logged := log.String()
+			if !tc.logBodies {
+				if logged != "" {
+					t.Errorf("log: got %q, want nothing", logged)
+				}
+				return
+			}
+			for _, want := range []string{"level=INFO", `msg="outbox message"`, "to=user@example.com", "kind=verification_code", `subject="Your Acme verification code"`, "482913"} {
+				if !strings.Contains(logged, want) {
+					t.Errorf("log: got %q, want it to contain %q", logged, want)
+				}
+			}
+		})
+	}
+
+	t.Run("a store failure is ErrDeliveryFailed and is not logged", func(t *testing.T) {
+		var log bytes.Buffer
+		s := NewOutboxSender(failingStore{}, slog.New(slog.NewTextHandler(&log, nil)), true)
+		err := s.Send(ctx, m)
+		if !errors.Is(err, ErrDeliveryFailed) || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("Send: got %v, want ErrDeliveryFailed wrapping disk full", err)
+		}
+		if log.Len() != 0 {
+			t.Errorf("log: got %q, want nothing for an unsaved message", log.String())
+		}
+	})
+}

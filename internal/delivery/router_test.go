@@ -1,0 +1,96 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+// namedSender records that it was asked to send.
+type namedSender struct {
+	name string
+	got  *[]string
+}
+
+func (s namedSender) Send(_ context.Context, m Message) error {
+	*s.got = append(*s.got, s.name+":"+string(m.Channel))
+	return nil
+}
+
+func TestRouter(t *testing.T) {
+	ctx := context.Background()
+	var unsetSMTP *SMTPSender // what cmd/ holds when TRUSTGATE_SMTP_URL is unset
+
+	for _, tc := range []struct {
+		name        string
+		smtp, hook  bool
+		useTypedNil bool
+		want        []string
+	}{
+		{name: "both configured", smtp: true, hook: true, want: []string{"smtp:email", "hook:sms"}},
+		{name: "only SMTP configured", smtp: true, want: []string{"smtp:email", "outbox:sms"}},
+		{name: "only the SMS hook configured", hook: true, want: []string{"outbox:email", "hook:sms"}},
+		{name: "neither configured", want: []string{"outbox:email", "outbox:sms"}},
+		{name: "an unset *SMTPSender counts as not configured", hook: true, useTypedNil: true, want: []string{"outbox:email", "hook:sms"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			var email, sms Sender
+			if tc.smtp {
+				email = namedSender{"smtp", &got}
+			} else if tc.useTypedNil {
+				email = unsetSMTP
+			}
+			if tc.hook {
+				sms = namedSender{"hook", &got}
+			}
+			r, err := NewRouter(email, sms, namedSender{"outbox", &got})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range []Channel{ChannelEmail, ChannelSMS} {
+				if err := r.Send(ctx, Message{Channel: ch}); err != nil {
+					t.Fatalf("Send(%s): %v", ch, err)
+				}
+			}
+			if len(got) != len(tc.want) || got[0] != tc.want[0] || got[1] != tc.want[1] {
+				t.Errorf("senders used: got %v, want %v", got, tc.want)
+			}
+		})
+	}
+
+	t.Run("an unknown channel is ErrDeliveryFailed", func(t *testing.T) {
+		var got []string
+		r, err := NewRouter(nil, nil, namedSender{"outbox", &got})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Send(ctx, Message{Channel: "pigeon"}); !errors.Is(err, ErrDeliveryFailed) {
+			t.Errorf("Send(pigeon): got %v, want ErrDeliveryFailed", err)
+		}
+		if len(got) != 0 {
+			t.Errorf("senders used: got %v, want none", got)
+		}
+	})
+
+	t.Run("a missing sender without an outbox is refused", func(t *testing.T) {
+		var got []string
+		if _, err := NewRouter(namedSender{"smtp", &got}, nil, nil); err == nil {
+			t.Error("NewRouter without an SMS hook or outbox: got no error, want one")
+		}
+	})
+
+	t.Run("String names the senders without secrets", func(t *testing.T) {
+		smtp, err := NewSMTPSender(SMTPConfig{Host: "mail.example.com", Port: 587, Username: "alice", Password: "s3cret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewRouter(smtp, nil, NewOutboxSender(&MemoryOutbox{}, nil, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := r.String(), "email via smtp://alice:xxxxx@mail.example.com:587, sms via dev outbox"; got != want {
+			t.Errorf("String: got %q, want %q", got, want)
+		}
+	})
+}

@@ -1,0 +1,251 @@
+package delivery
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"math"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	"unicode/utf8"
+)
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+// Each file is its own template set: every text file defines its own
+// "subject".
+var (
+	codeText      = mustText("code.txt.tmpl")
+	codeHTML      = mustHTML("code.html.tmpl")
+	codeSMS       = mustText("code_sms.txt.tmpl")
+	newDeviceText = mustText("new_device.txt.tmpl")
+	newDeviceHTML = mustHTML("new_device.html.tmpl")
+)
+
+func mustText(name string) *texttemplate.Template {
+	return texttemplate.Must(texttemplate.New(name).ParseFS(templateFS, "templates/"+name))
+}
+
+func mustHTML(name string) *htmltemplate.Template {
+	return htmltemplate.Must(htmltemplate.New(name).ParseFS(templateFS, "templates/"+name))
+}
+
+// DefaultCodeTTL is how long a code is valid when the caller does not say.
+const DefaultCodeTTL = 10 * time.Minute
+
+// maxDeviceLen bounds the device description, which comes from the client.
+const maxDeviceLen = 120
+
+// Purpose is why a code is sent.
+type Purpose int
+
+// The purposes of a code.
+const (
+	// PurposeVerification proves an email address or phone number, or
+	// signs in with it (kind verification_code).
+	PurposeVerification Purpose = iota
+	// PurposeClientTrust confirms a password sign-in from a new device
+	// (kind client_trust_code).
+	PurposeClientTrust
+)
+
+// kind is the Message.Kind for a code sent for p.
+func (p Purpose) kind() string {
+	if p == PurposeClientTrust {
+		return KindClientTrustCode
+	}
+	return KindVerificationCode
+}
+
+// CodeEmail is an email carrying a one-time code. Device, IP and At describe
+// the sign-in attempt and are shown for PurposeClientTrust only.
+type CodeEmail struct {
+	ApplicationID string
+	AppName       string
+	To            string
+	Code          string
+	TTL           time.Duration // zero means DefaultCodeTTL
+	Purpose       Purpose
+	Device        string // summary of the user agent, e.g. "Firefox on Linux"
+	IP            string
+	At            time.Time
+}
+
+// CodeSMS is a text message carrying a one-time code.
+type CodeSMS struct {
+	ApplicationID string
+	AppName       string
+	To            string // E.164
+	Code          string
+	TTL           time.Duration // zero means DefaultCodeTTL
+	Purpose       Purpose
+}
+
+// NewDeviceEmail tells a user that their account was signed in to from a new
+// device.
+type NewDeviceEmail struct {
+	ApplicationID string
+	AppName       string
+	To            string
+	Device        string // summary of the user agent, e.g. "Firefox on Linux"
+	IP            string
+	At            time.Time
+	AccountURL    string // optional link to the account page
+}
+
+// view is what the templates see. Every value is one line of plain text;
+// html/template escapes it for the HTML part.
+type view struct {
+	Subject     string
+	AppName     string
+	Code        string
+	Expiry      string
+	ClientTrust bool
+	Device      string
+	IP          string
+	At          string
+	AccountURL  string
+}
+
+// RenderCodeEmail renders a verification or Client Trust code email.
+func RenderCodeEmail(e CodeEmail) (Message, error) {
+	if err := required("CodeEmail", "AppName", e.AppName, "To", e.To, "Code", e.Code); err != nil {
+		return Message{}, err
+	}
+	v := view{
+		AppName:     oneLine(e.AppName),
+		Code:        oneLine(e.Code),
+		Expiry:      expiry(e.TTL),
+		ClientTrust: e.Purpose == PurposeClientTrust,
+		Device:      device(e.Device),
+		IP:          orUnknown(e.IP),
+		At:          when(e.At),
+	}
+	return renderEmail(codeText, codeHTML, v, Message{
+		ApplicationID: e.ApplicationID,
+		Channel:       ChannelEmail,
+		To:            e.To,
+		Kind:          e.Purpose.kind(),
+	})
+}
+
+// RenderNewDeviceEmail renders the notice of a sign-in from a new device.
+func RenderNewDeviceEmail(e NewDeviceEmail) (Message, error) {
+	if err := required("NewDeviceEmail", "AppName", e.AppName, "To", e.To); err != nil {
+		return Message{}, err
+	}
+	v := view{
+		AppName:    oneLine(e.AppName),
+		Device:     device(e.Device),
+		IP:         orUnknown(e.IP),
+		At:         when(e.At),
+		AccountURL: oneLine(e.AccountURL),
+	}
+	return renderEmail(newDeviceText, newDeviceHTML, v, Message{
+		ApplicationID: e.ApplicationID,
+		Channel:       ChannelEmail,
+		To:            e.To,
+		Kind:          KindNewDeviceSignIn,
+	})
+}
+
+// RenderCodeSMS renders a code text message: "123456 is your Acme
+// verification code. It expires in 10 minutes."
+func RenderCodeSMS(s CodeSMS) (Message, error) {
+	if err := required("CodeSMS", "AppName", s.AppName, "To", s.To, "Code", s.Code); err != nil {
+		return Message{}, err
+	}
+	v := view{AppName: oneLine(s.AppName), Code: oneLine(s.Code), Expiry: expiry(s.TTL)}
+	var text bytes.Buffer
+	if err := codeSMS.Execute(&text, v); err != nil {
+		return Message{}, fmt.Errorf("render code text message: %w", err)
+	}
+	return Message{
+		ApplicationID: s.ApplicationID,
+		Channel:       ChannelSMS,
+		To:            s.To,
+		Kind:          s.Purpose.kind(),
+		Text:          strings.TrimSpace(text.String()),
+	}, nil
+}
+
+// renderEmail fills m's subject, text and HTML from the templates.
+func renderEmail(text *texttemplate.Template, html *htmltemplate.Template, v view, m Message) (Message, error) {
+	var subject, body, page bytes.Buffer
+	if err := text.ExecuteTemplate(&subject, "subject", v); err != nil {
+		return Message{}, fmt.Errorf("render %s subject: %w", m.Kind, err)
+	}
+	v.Subject = subject.String()
+	if err := text.Execute(&body, v); err != nil {
+		return Message{}, fmt.Errorf("render %s text: %w", m.Kind, err)
+	}
+	if err := html.Execute(&page, v); err != nil {
+		return Message{}, fmt.Errorf("render %s HTML: %w", m.Kind, err)
+	}
+	m.Subject = v.Subject
+	m.Text = body.String()
+	m.HTML = page.String()
+	return m, nil
+}
+
+// required reports the first of the named values that is blank.
+func required(what string, nameValues ...string) error {
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		if strings.TrimSpace(nameValues[i+1]) == "" {
+			return fmt.Errorf("render %s: %s is required", what, nameValues[i])
+		}
+	}
+	return nil
+}
+
+// expiry says how long a code lasts in whole minutes, rounding up:
+// "10 minutes", "1 minute".
+func expiry(ttl time.Duration) string {
+	if ttl <= 0 {
+		ttl = DefaultCodeTTL
+	}
+	n := int(math.Ceil(ttl.Minutes()))
+	if n == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", n)
+}
+
+// when formats the time of a sign-in attempt in UTC, which is all an email
+// can know of the reader's zone.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format("2 January 2006, 15:04 UTC")
+}
+
+// device shortens the client-supplied device description.
+func device(s string) string {
+	s = oneLine(s)
+	if utf8.RuneCountInString(s) > maxDeviceLen {
+		s = string([]rune(s)[:maxDeviceLen-1]) + "…"
+	}
+	return orUnknown(s)
+}
+
+func orUnknown(s string) string {
+	if s = oneLine(s); s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// oneLine replaces control characters, line breaks included, with spaces, so
+// that a value cannot start a new header or a new line of a message.
+func oneLine(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s))
+}
