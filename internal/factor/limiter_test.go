@@ -1,0 +1,278 @@
+package factor
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+var poolTestParams = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+func mustHasher(t *testing.T, cfg HasherConfig) *Hasher {
+	t.Helper()
+	h, err := NewHasher(cfg)
+	if err != nil {
+		t.Fatalf("NewHasher: %v", err)
+	}
+	return h
+}
+
+// These tests run in a synctest bubble: time is fake and advances only when
+// every goroutine is blocked, so "immediately" and "after exactly QueueWait"
+// are exact.
+
+func TestPoolRejectsCallerBeyondQueueImmediately(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := mustHasher(t, HasherConfig{Params: poolTestParams, MaxConcurrent: 1, MaxQueue: 1})
+		ctx := context.Background()
+		// First caller: holds the only slot.
+		if err := h.limit.acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Second caller: waits in the queue.
+		secondErr := make(chan error, 1)
+		go func() {
+			_, err := h.Hash(ctx, "second caller")
+			secondErr <- err
+		}()
+		synctest.Wait()
+		if got := h.Stats(); got.Running != 1 || got.Queued != 1 {
+			t.Fatalf("Stats = %+v, want Running 1, Queued 1", got)
+		}
+		// Third caller: no slot, full queue.
+		start := time.Now()
+		_, err := h.Hash(ctx, "third caller")
+		if !errors.Is(err, ErrBusy) {
+			t.Fatalf("third Hash error = %v, want ErrBusy", err)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Errorf("third caller waited %v, want 0 (fail fast)", waited)
+		}
+		if ok, _, err := h.Verify(ctx, h.dummy, "third caller"); ok || !errors.Is(err, ErrBusy) {
+			t.Errorf("third Verify = %v, %v; want false, ErrBusy", ok, err)
+		}
+		if got := h.Stats().Rejected; got != 2 {
+			t.Errorf("Stats.Rejected = %d, want 2", got)
+		}
+		h.limit.release()
+		if err := <-secondErr; err != nil {
+			t.Errorf("queued caller error = %v, want nil once the slot is released", err)
+		}
+		if got := h.Stats(); got.Running != 0 || got.Queued != 0 {
+			t.Errorf("Stats after all done = %+v, want Running 0, Queued 0", got)
+		}
+	})
+}
+
+func TestPoolQueuedCallerGivesUpWhenContextEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := mustHasher(t, HasherConfig{Params: poolTestParams, MaxConcurrent: 1, MaxQueue: 1})
+		if err := h.limit.acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := h.Verify(ctx, h.dummy, "queued")
+			done <- err
+		}()
+		synctest.Wait()
+		if got := h.Stats().Queued; got != 1 {
+			t.Fatalf("Stats.Queued = %d, want 1", got)
+		}
+		cancel()
+		err := <-done
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Verify error = %v, want context.Canceled", err)
+		}
+		if errors.Is(err, ErrBusy) {
+			t.Errorf("Verify error = %v, want it not to be ErrBusy (the caller left, nothing was rejected)", err)
+		}
+		if got := h.Stats(); got.Queued != 0 || got.Canceled != 1 || got.Running != 1 {
+			t.Errorf("Stats = %+v, want Queued 0, Canceled 1, Running 1", got)
+		}
+		h.limit.release()
+	})
+}
+
+func TestPoolQueuedCallerGivesUpAfterQueueWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := mustHasher(t, HasherConfig{Params: poolTestParams, MaxConcurrent: 1, MaxQueue: 4, QueueWait: 2 * time.Second})
+		if err := h.limit.acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err := h.Hash(context.Background(), "waits")
+		if !errors.Is(err, ErrBusy) {
+			t.Fatalf("Hash error = %v, want ErrBusy", err)
+		}
+		if waited := time.Since(start); waited != 2*time.Second {
+			t.Errorf("caller waited %v, want exactly 2s", waited)
+		}
+		if got := h.Stats(); got.TimedOut != 1 || got.Queued != 0 {
+			t.Errorf("Stats = %+v, want TimedOut 1, Queued 0", got)
+		}
+		h.limit.release()
+	})
+}
+
+func TestPoolWithoutQueueFailsFastWhenSlotsBusy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := mustHasher(t, HasherConfig{Params: poolTestParams, MaxConcurrent: 2, MaxQueue: -1})
+		ctx := context.Background()
+		for range 2 {
+			if err := h.limit.acquire(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := h.Hash(ctx, "x"); !errors.Is(err, ErrBusy) {
+			t.Errorf("Hash with both slots busy = %v, want ErrBusy", err)
+		}
+		h.limit.release()
+		if _, err := h.Hash(ctx, "x"); err != nil {
+			t.Errorf("Hash with a slot free = %v, want nil", err)
+		}
+		h.limit.release()
+	})
+}
+
+func TestPoolServesQueuedCallersBeforeNewcomers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := mustHasher(t, HasherConfig{Params: poolTestParams, MaxConcurrent: 1, MaxQueue: 1})
+		ctx := context.Background()
+		if err := h.limit.acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		queued := make(chan error, 1)
+		go func() { queued <- h.limit.acquire(ctx) }()
+		synctest.Wait()
+		h.limit.release()
+		// Releasing hands the slot straight to the blocked waiter, before it
+		// even runs again, so a newcomer's fast path finds no free slot.
+		select {
+		case h.limit.slots <- struct{}{}:
+			t.Errorf("a newcomer took the slot released for the queued caller")
+		default:
+		}
+		if err := <-queued; err != nil {
+			t.Fatalf("queued acquire = %v", err)
+		}
+		if got := h.Stats(); got.Running != 1 || got.Queued != 0 {
+			t.Errorf("Stats after hand-over = %+v, want Running 1, Queued 0", got)
+		}
+		h.limit.release()
+	})
+}
+
+func TestPoolRefusesWorkForEndedContext(t *testing.T) {
+	h := mustHasher(t, HasherConfig{Params: poolTestParams})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := h.Hash(ctx, "x"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Hash(canceled) = %v, want context.Canceled", err)
+	}
+	if got := h.Stats(); got != (HasherStats{}) {
+		t.Errorf("Stats = %+v, want zero (no work, no queueing)", got)
+	}
+}
+
+func TestHasherDefaults(t *testing.T) {
+	tests := []struct {
+		name         string
+		cfg          HasherConfig
+		wantParams   Params
+		wantConc     int
+		wantQueue    int
+		wantWait     time.Duration
+		wantSaltSize int
+	}{
+		{
+			name:       "zero config",
+			cfg:        HasherConfig{},
+			wantParams: DefaultParams(),
+			wantConc:   max(1, min(runtime.NumCPU(), 512*1024/19456)),
+			wantQueue:  4 * max(1, min(runtime.NumCPU(), 512*1024/19456)),
+			wantWait:   2 * time.Second,
+		},
+		{
+			name:       "1 GiB hashes run one at a time",
+			cfg:        HasherConfig{Params: Params{Memory: 1 << 20, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}},
+			wantParams: Params{Memory: 1 << 20, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+			wantConc:   1,
+			wantQueue:  4,
+			wantWait:   2 * time.Second,
+		},
+		{
+			name:       "explicit values",
+			cfg:        HasherConfig{Params: poolTestParams, MaxConcurrent: 3, MaxQueue: 5, QueueWait: time.Second},
+			wantParams: poolTestParams,
+			wantConc:   3,
+			wantQueue:  5,
+			wantWait:   time.Second,
+		},
+		{
+			name:       "negative queue means no waiting",
+			cfg:        HasherConfig{Params: poolTestParams, MaxConcurrent: 2, MaxQueue: -1},
+			wantParams: poolTestParams,
+			wantConc:   2,
+			wantQueue:  0,
+			wantWait:   2 * time.Second,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := mustHasher(t, tt.cfg)
+			if h.Params() != tt.wantParams {
+				t.Errorf("Params = %+v, want %+v", h.Params(), tt.wantParams)
+			}
+			if got := cap(h.limit.slots); got != tt.wantConc {
+				t.Errorf("MaxConcurrent = %d, want %d", got, tt.wantConc)
+			}
+			if h.limit.maxQueue != tt.wantQueue {
+				t.Errorf("MaxQueue = %d, want %d", h.limit.maxQueue, tt.wantQueue)
+			}
+			if h.limit.wait != tt.wantWait {
+				t.Errorf("QueueWait = %v, want %v", h.limit.wait, tt.wantWait)
+			}
+		})
+	}
+}
+
+func TestDummyHashHasProductionParams(t *testing.T) {
+	for _, p := range []Params{DefaultParams(), {Memory: 47104, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}} {
+		h := mustHasher(t, HasherConfig{Params: p})
+		got, err := parseArgon2id(h.dummy)
+		if err != nil {
+			t.Fatalf("dummy hash %q does not parse: %v", h.dummy, err)
+		}
+		if got.params != p {
+			t.Errorf("dummy hash params = %+v, want the hasher's %+v", got.params, p)
+		}
+	}
+}
+
+func FuzzParseArgon2idRoundTrip(f *testing.F) {
+	f.Add("$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc")
+	f.Add("$argon2id$v=19$m=256,t=2,p=2$c29tZXNhbHQ$bQk8UB/VmZZF4Oo79iDXuL5/0ttZwg2f/5U52iv1cDc")
+	f.Add("$argon2id$v=19$m=065536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc")
+	f.Add("$argon2id$v=19$m=4194305,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc")
+	f.Add("$argon2id$v=19$m=1,t=1,p=1$$")
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := parseArgon2id(s)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedHash) {
+				t.Fatalf("parseArgon2id(%q) error %v does not wrap ErrMalformedHash", s, err)
+			}
+			return
+		}
+		if err := a.params.check(); err != nil {
+			t.Fatalf("parseArgon2id(%q) accepted params %+v: %v", s, a.params, err)
+		}
+		if got := formatArgon2id(a.params, a.salt, a.key); got != s {
+			t.Fatalf("format(parse(%q)) = %q, want the input back", s, got)
+		}
+	})
+}
