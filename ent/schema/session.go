@@ -1,0 +1,100 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Session is a signed-in user on one client. Short-lived JWTs are minted from it.
+type Session struct{ ent.Schema }
+
+// Mixin of the Session.
+func (Session) Mixin() []ent.Mixin {
+	return []ent.Mixin{IDMixin{Prefix: "sess"}, TimeMixin{}}
+}
+
+// Annotations of the Session: it is not generated into GraphQL; graph/ defines its type by hand.
+func (Session) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip()}
+}
+
+// Fields of the Session.
+func (Session) Fields() []ent.Field {
+	return []ent.Field{
+		appID(),
+		field.String("user_id").Immutable().NotEmpty(),
+		field.String("client_id").Immutable().NotEmpty(),
+		field.Enum("status").Values("active", "ended", "revoked", "expired", "removed").Default("active"),
+		field.Time("last_active_at"),
+		field.Time("expire_at"),
+		field.Time("ended_at").Optional().Nillable(),
+		// first/second factor times feed the JWT's fva claim.
+		field.Time("first_factor_at").Optional().Nillable(),
+		field.Time("second_factor_at").Optional().Nillable(),
+		field.String("sign_in_id").Optional().Nillable(),
+		field.String("ip_address").Default(""),
+		field.String("user_agent").Default("").MaxLen(512),
+	}
+}
+
+// Edges of the Session.
+func (Session) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("sessions").Field("user_id").Unique().Required().Immutable(),
+		edge.From("client", Device.Type).Ref("sessions").Field("client_id").Unique().Required().Immutable(),
+	}
+}
+
+// Indexes of the Session.
+func (Session) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("user_id", "status"),
+		index.Fields("client_id", "status"),
+	}
+}
+
+// SigningKey is an Ed25519 key pair that signs session JWTs. The private key is
+// sealed under the server secret; retired keys stay published for a while.
+type SigningKey struct{ ent.Schema }
+
+// Mixin of the SigningKey.
+func (SigningKey) Mixin() []ent.Mixin {
+	return []ent.Mixin{IDMixin{Prefix: "ins"}, CreatedMixin{}}
+}
+
+// Annotations of the SigningKey: it is not generated into GraphQL; graph/ defines its type by hand.
+func (SigningKey) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip()}
+}
+
+// Fields of the SigningKey.
+func (SigningKey) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("algorithm").Default("EdDSA").Immutable(),
+		field.Bytes("public_key").Immutable().NotEmpty(),
+		field.Bytes("private_key_sealed").Immutable().Sensitive().NotEmpty(),
+		field.Time("retired_at").Optional().Nillable(),
+	}
+}
+
+// ServerConfig is a small key/value store for server-wide state such as the
+// generated root secret and the policy version.
+type ServerConfig struct{ ent.Schema }
+
+// Annotations of the ServerConfig: it is not generated into GraphQL; graph/ defines its type by hand.
+func (ServerConfig) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip()}
+}
+
+// Fields of the ServerConfig.
+func (ServerConfig) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").Immutable().NotEmpty().MaxLen(64).StorageKey("key"),
+		field.Text("value").Sensitive(),
+		field.Time("updated_at").Default(nowUTC).UpdateDefault(nowUTC),
+	}
+}

@@ -1,0 +1,57 @@
+package apierr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+func TestErrors(t *testing.T) {
+	t.Run("every code has messages and a status", func(t *testing.T) {
+		for code, m := range messages {
+			if m.short == "" || m.long == "" {
+				t.Errorf("code %s has an empty message", code)
+			}
+			if s := New(code).HTTPStatus(); s < 400 || s > 599 {
+				t.Errorf("code %s has status %d", code, s)
+			}
+		}
+	})
+	t.Run("wrapped errors keep their code", func(t *testing.T) {
+		err := fmt.Errorf("context: %w", New(UserLocked).WithMeta("lockoutExpiresInSeconds", 30))
+		if !Is(err, UserLocked) {
+			t.Fatalf("Is(%v, user_locked) = false", err)
+		}
+		e, _ := As(err)
+		if got := e.Meta["lockoutExpiresInSeconds"]; got != 30 {
+			t.Fatalf("meta = %v, want 30", got)
+		}
+		if got := e.HTTPStatus(); got != http.StatusForbidden {
+			t.Fatalf("status = %d, want 403", got)
+		}
+	})
+	t.Run("the cause is kept for logs but not in the message", func(t *testing.T) {
+		cause := errors.New("smtp: 451 temporary failure")
+		e := New(DeliveryFailed).Wrap(cause)
+		if !errors.Is(e, cause) {
+			t.Fatal("cause lost")
+		}
+		if e.LongMessage != messages[DeliveryFailed].long {
+			t.Fatalf("long message changed: %q", e.LongMessage)
+		}
+	})
+	t.Run("param helpers name the field", func(t *testing.T) {
+		if e := Missing("identifier"); e.Param != "identifier" || e.Code != FormParamMissing {
+			t.Fatalf("got %+v", e)
+		}
+		if e := Invalid("emailAddress", "not an email address"); e.Param != "emailAddress" || e.Code != FormParamFormatInvalid {
+			t.Fatalf("got %+v", e)
+		}
+	})
+	t.Run("unknown codes fall back to internal messages", func(t *testing.T) {
+		if got := New(Code("nope")).LongMessage; got != messages[Internal].long {
+			t.Fatalf("got %q", got)
+		}
+	})
+}

@@ -1,0 +1,77 @@
+// Package ids mints the public identifiers of trustgate's records.
+//
+// An identifier is a short type prefix, an underscore and 26 characters of
+// Crockford base32 holding a 48-bit millisecond timestamp followed by 80 random
+// bits (the ULID layout). The prefix tells a reader what the id names
+// ("user_…", "sess_…"); the timestamp makes ids sort by creation time, which
+// keeps keyset pagination and B-tree inserts cheap; the random part makes them
+// unguessable, so an id never reveals how many records exist.
+package ids
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+)
+
+const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// Len is the length of the part of an id after the prefix and underscore.
+const Len = 26
+
+// New returns a fresh identifier with the given prefix for the current time.
+func New(prefix string) string {
+	return At(prefix, time.Now())
+}
+
+// At returns a fresh identifier with the given prefix whose time part is t.
+func At(prefix string, t time.Time) string {
+	var b [16]byte
+	ms := uint64(t.UnixMilli())
+	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
+	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
+	if _, err := rand.Read(b[6:]); err != nil {
+		// crypto/rand.Read never fails on supported platforms (Go 1.24+).
+		panic(fmt.Sprintf("ids: reading randomness: %v", err))
+	}
+	return prefix + "_" + encode(b)
+}
+
+// encode writes 128 bits as 26 base32 characters, most significant first.
+func encode(b [16]byte) string {
+	hi := binary.BigEndian.Uint64(b[0:8])
+	lo := binary.BigEndian.Uint64(b[8:16])
+	var out [Len]byte
+	// 26 characters carry 130 bits; the first character holds the top 3 bits.
+	for i := Len - 1; i >= 0; i-- {
+		out[i] = alphabet[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return string(out[:])
+}
+
+// HasPrefix reports whether id is well formed and carries the given prefix.
+func HasPrefix(id, prefix string) bool {
+	rest, ok := strings.CutPrefix(id, prefix+"_")
+	if !ok || len(rest) != Len {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if strings.IndexByte(alphabet, rest[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Prefix returns the type prefix of id, or "" when id has none.
+func Prefix(id string) string {
+	i := strings.LastIndexByte(id, '_')
+	if i <= 0 || len(id)-i-1 != Len {
+		return ""
+	}
+	return id[:i]
+}

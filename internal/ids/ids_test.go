@@ -1,0 +1,50 @@
+package ids
+
+import (
+	"sort"
+	"testing"
+	"time"
+)
+
+func TestIDs(t *testing.T) {
+	t.Run("ids carry their prefix and are well formed", func(t *testing.T) {
+		id := New("user")
+		if !HasPrefix(id, "user") {
+			t.Fatalf("HasPrefix(%q, user) = false", id)
+		}
+		if HasPrefix(id, "sess") {
+			t.Fatalf("HasPrefix(%q, sess) = true", id)
+		}
+		if got := Prefix(id); got != "user" {
+			t.Fatalf("Prefix(%q) = %q, want user", id, got)
+		}
+	})
+	t.Run("ids sort by creation time", func(t *testing.T) {
+		base := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+		var got []string
+		for i := 0; i < 50; i++ {
+			got = append(got, At("sie", base.Add(time.Duration(i)*time.Millisecond)))
+		}
+		if !sort.StringsAreSorted(got) {
+			t.Fatalf("ids minted in time order are not sorted: %v", got)
+		}
+	})
+	t.Run("ids are unique", func(t *testing.T) {
+		seen := map[string]bool{}
+		now := time.Now()
+		for i := 0; i < 10000; i++ {
+			id := At("x", now)
+			if seen[id] {
+				t.Fatalf("duplicate id %q", id)
+			}
+			seen[id] = true
+		}
+	})
+	t.Run("malformed ids are rejected", func(t *testing.T) {
+		for _, id := range []string{"", "user", "user_", "user_0123", "user_0123456789abcdefghjkmnpqrI"} {
+			if HasPrefix(id, "user") {
+				t.Errorf("HasPrefix(%q) = true, want false", id)
+			}
+		}
+	})
+}

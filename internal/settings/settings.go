@@ -1,0 +1,306 @@
+package settings
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Strategy names used in settings.
+const (
+	StrategyPassword   = "password"
+	StrategyEmailCode  = "email_code"
+	StrategyPhoneCode  = "phone_code"
+	StrategyTOTP       = "totp"
+	StrategyBackupCode = "backup_code"
+)
+
+// Settings are the effective settings of one application. The JSON names are
+// the GraphQL AppSettings field names; they are also the keys of stored overrides.
+type Settings struct {
+	ClientTrustEnabled    bool     `json:"clientTrustEnabled"`
+	EmailEnabled          bool     `json:"emailEnabled"`
+	PhoneEnabled          bool     `json:"phoneEnabled"`
+	PasswordEnabled       bool     `json:"passwordEnabled"`
+	UsernameEnabled       bool     `json:"usernameEnabled"`
+	FirstFactors          []string `json:"firstFactors"`
+	SecondFactors         []string `json:"secondFactors"`
+	EnumerationProtection bool     `json:"enumerationProtection"`
+	LockoutMaxAttempts    int      `json:"lockoutMaxAttempts"`
+	// LockoutDurationSeconds nil means locked until an admin unlocks.
+	LockoutDurationSeconds *int     `json:"lockoutDurationSeconds"`
+	CodeTTLSeconds         int      `json:"codeTtlSeconds"`
+	SessionLifetimeSeconds int      `json:"sessionLifetimeSeconds"`
+	SignInLifetimeSeconds  int      `json:"signInLifetimeSeconds"`
+	AllowedOrigins         []string `json:"allowedOrigins"`
+	NotifyNewDevice        bool     `json:"notifyNewDevice"`
+	EventRetentionDays     int      `json:"eventRetentionDays"`
+}
+
+// CodeTTL is the lifetime of one-time codes.
+func (s *Settings) CodeTTL() time.Duration { return time.Duration(s.CodeTTLSeconds) * time.Second }
+
+// SessionLifetime is the maximum lifetime of a session.
+func (s *Settings) SessionLifetime() time.Duration {
+	return time.Duration(s.SessionLifetimeSeconds) * time.Second
+}
+
+// SignInLifetime is how long an unfinished sign-in or sign-up lives before it is abandoned.
+func (s *Settings) SignInLifetime() time.Duration {
+	return time.Duration(s.SignInLifetimeSeconds) * time.Second
+}
+
+// LockoutDuration returns the lockout duration and whether it is bounded.
+func (s *Settings) LockoutDuration() (time.Duration, bool) {
+	if s.LockoutDurationSeconds == nil {
+		return 0, false
+	}
+	return time.Duration(*s.LockoutDurationSeconds) * time.Second, true
+}
+
+// FirstFactorEnabled reports whether strategy is an enabled first factor.
+func (s *Settings) FirstFactorEnabled(strategy string) bool {
+	return slices.Contains(s.FirstFactors, strategy)
+}
+
+// SecondFactorEnabled reports whether strategy is an enabled MFA method.
+func (s *Settings) SecondFactorEnabled(strategy string) bool {
+	return slices.Contains(s.SecondFactors, strategy)
+}
+
+// OriginAllowed reports whether origin (scheme://host[:port]) is in AllowedOrigins.
+func (s *Settings) OriginAllowed(origin string) bool {
+	origin = strings.TrimRight(strings.ToLower(origin), "/")
+	for _, o := range s.AllowedOrigins {
+		if strings.TrimRight(strings.ToLower(o), "/") == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// base are the defaults before any dated update.
+func base() Settings {
+	hour := 3600
+	return Settings{
+		ClientTrustEnabled:     false,
+		EmailEnabled:           true,
+		PhoneEnabled:           true,
+		PasswordEnabled:        true,
+		UsernameEnabled:        false,
+		FirstFactors:           []string{StrategyPassword, StrategyEmailCode, StrategyPhoneCode},
+		SecondFactors:          []string{StrategyTOTP, StrategyPhoneCode, StrategyBackupCode},
+		EnumerationProtection:  false,
+		LockoutMaxAttempts:     100,
+		LockoutDurationSeconds: &hour,
+		CodeTTLSeconds:         600,
+		SessionLifetimeSeconds: 7 * 24 * 3600,
+		SignInLifetimeSeconds:  2 * 3600,
+		AllowedOrigins:         []string{},
+		NotifyNewDevice:        true,
+		EventRetentionDays:     90,
+	}
+}
+
+// Update is one dated change of defaults, like an entry of Clerk's Updates page.
+type Update struct {
+	Key         string
+	Title       string
+	Description string
+	// Date: applications created on or after it get the update by default.
+	Date time.Time
+	// Fields are the settings the update changes; opting in clears explicit
+	// overrides of them so the update's values take effect.
+	Fields []string
+	apply  func(*Settings)
+}
+
+// Updates is the registry of dated updates, oldest first.
+var Updates = []Update{
+	{
+		Key:         "client_trust",
+		Title:       "Client Trust",
+		Description: "Password sign-ins from a new device need a one-time code sent to the user's verified email (or phone when email is disabled), unless the user has MFA.",
+		Date:        time.Date(2025, 11, 14, 0, 0, 0, 0, time.UTC),
+		Fields:      []string{"clientTrustEnabled"},
+		apply:       func(s *Settings) { s.ClientTrustEnabled = true },
+	},
+	{
+		Key:         "lockout_10_attempts",
+		Title:       "Lockout after 10 failed attempts",
+		Description: "Users are locked for one hour after 10 failed sign-in attempts instead of 100.",
+		Date:        time.Date(2026, 7, 6, 0, 0, 0, 0, time.UTC),
+		Fields:      []string{"lockoutMaxAttempts"},
+		apply:       func(s *Settings) { s.LockoutMaxAttempts = 10 },
+	},
+}
+
+// FindUpdate returns the update with the given key.
+func FindUpdate(key string) (Update, bool) {
+	for _, u := range Updates {
+		if u.Key == key {
+			return u, true
+		}
+	}
+	return Update{}, false
+}
+
+// UpdateOn reports whether update u is on for an application created at
+// createdAt with the given explicit choices, and whether that was explicit.
+func UpdateOn(u Update, createdAt time.Time, choices map[string]bool) (on, explicit bool) {
+	if v, ok := choices[u.Key]; ok {
+		return v, true
+	}
+	return !createdAt.Before(u.Date), false
+}
+
+// Defaults are the settings of an application created at createdAt, with the
+// given explicit update choices, before any admin override.
+func Defaults(createdAt time.Time, choices map[string]bool) Settings {
+	s := base()
+	for _, u := range Updates {
+		if on, _ := UpdateOn(u, createdAt, choices); on {
+			u.apply(&s)
+		}
+	}
+	return s
+}
+
+// Effective computes an application's settings from its creation date, update
+// choices and stored overrides (AppSettings field name → JSON value).
+func Effective(createdAt time.Time, choices map[string]bool, overrides map[string]json.RawMessage) (Settings, error) {
+	s := Defaults(createdAt, choices)
+	if len(overrides) == 0 {
+		return s, nil
+	}
+	raw, err := json.Marshal(overrides)
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return s, fmt.Errorf("settings: decoding stored overrides: %w", err)
+	}
+	if s.AllowedOrigins == nil {
+		s.AllowedOrigins = []string{}
+	}
+	return s, nil
+}
+
+// FieldError is a validation failure of one settings field.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+var (
+	knownFirstFactors  = []string{StrategyPassword, StrategyEmailCode, StrategyPhoneCode}
+	knownSecondFactors = []string{StrategyTOTP, StrategyPhoneCode, StrategyBackupCode}
+)
+
+// Validate checks a complete settings value; it returns the first problem.
+func Validate(s *Settings) *FieldError {
+	if !s.EmailEnabled && !s.PhoneEnabled && !s.UsernameEnabled {
+		return &FieldError{"emailEnabled", "at least one identifier (email, phone or username) must stay enabled"}
+	}
+	for _, f := range s.FirstFactors {
+		if !slices.Contains(knownFirstFactors, f) {
+			return &FieldError{"firstFactors", fmt.Sprintf("unknown strategy %q (allowed: %s)", f, strings.Join(knownFirstFactors, ", "))}
+		}
+	}
+	if len(s.FirstFactors) == 0 {
+		return &FieldError{"firstFactors", "at least one first factor is needed"}
+	}
+	if s.FirstFactorEnabled(StrategyPassword) != s.PasswordEnabled {
+		return &FieldError{"passwordEnabled", "passwordEnabled and the password first factor must agree"}
+	}
+	if s.FirstFactorEnabled(StrategyEmailCode) && !s.EmailEnabled {
+		return &FieldError{"firstFactors", "email_code needs emailEnabled"}
+	}
+	if s.FirstFactorEnabled(StrategyPhoneCode) && !s.PhoneEnabled {
+		return &FieldError{"firstFactors", "phone_code needs phoneEnabled"}
+	}
+	for _, f := range s.SecondFactors {
+		if !slices.Contains(knownSecondFactors, f) {
+			return &FieldError{"secondFactors", fmt.Sprintf("unknown strategy %q (allowed: %s)", f, strings.Join(knownSecondFactors, ", "))}
+		}
+	}
+	if s.SecondFactorEnabled(StrategyBackupCode) && !s.SecondFactorEnabled(StrategyTOTP) && !s.SecondFactorEnabled(StrategyPhoneCode) {
+		return &FieldError{"secondFactors", "backup_code needs another second factor (totp or phone_code)"}
+	}
+	if s.SecondFactorEnabled(StrategyPhoneCode) && !s.PhoneEnabled {
+		return &FieldError{"secondFactors", "phone_code needs phoneEnabled"}
+	}
+	if s.ClientTrustEnabled && !s.EmailEnabled && !s.PhoneEnabled {
+		return &FieldError{"clientTrustEnabled", "Client Trust needs email or phone to send codes to"}
+	}
+	if s.LockoutMaxAttempts < 5 || s.LockoutMaxAttempts > 1000 {
+		return &FieldError{"lockoutMaxAttempts", "must be between 5 and 1000"}
+	}
+	if d := s.LockoutDurationSeconds; d != nil && (*d < 60 || *d > 10*365*24*3600) {
+		return &FieldError{"lockoutDurationSeconds", "must be between 60 seconds and 10 years, or null for until unlocked"}
+	}
+	if s.CodeTTLSeconds < 60 || s.CodeTTLSeconds > 3600 {
+		return &FieldError{"codeTtlSeconds", "must be between 60 and 3600"}
+	}
+	if s.SessionLifetimeSeconds < 300 || s.SessionLifetimeSeconds > 365*24*3600 {
+		return &FieldError{"sessionLifetimeSeconds", "must be between 300 seconds and 365 days"}
+	}
+	if s.SignInLifetimeSeconds < 300 || s.SignInLifetimeSeconds > 7*24*3600 {
+		return &FieldError{"signInLifetimeSeconds", "must be between 300 seconds and 7 days"}
+	}
+	if s.EventRetentionDays < 1 || s.EventRetentionDays > 3650 {
+		return &FieldError{"eventRetentionDays", "must be between 1 and 3650"}
+	}
+	for _, o := range s.AllowedOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return &FieldError{"allowedOrigins", fmt.Sprintf("%q is not an origin like https://app.example.com", o)}
+		}
+	}
+	return nil
+}
+
+// Apply merges a patch (AppSettings field name → JSON value, JSON null allowed
+// for nullable fields) into the stored overrides, validates the result and
+// returns the new overrides and settings. Unknown field names are rejected.
+func Apply(createdAt time.Time, choices map[string]bool, overrides, patch map[string]json.RawMessage) (map[string]json.RawMessage, Settings, error) {
+	known := fieldNames()
+	next := make(map[string]json.RawMessage, len(overrides)+len(patch))
+	for k, v := range overrides {
+		next[k] = v
+	}
+	for k, v := range patch {
+		if !slices.Contains(known, k) {
+			return nil, Settings{}, &FieldError{k, "unknown setting"}
+		}
+		if string(v) == "null" && k != "lockoutDurationSeconds" {
+			return nil, Settings{}, &FieldError{k, "cannot be null"}
+		}
+		next[k] = v
+	}
+	s, err := Effective(createdAt, choices, next)
+	if err != nil {
+		return nil, Settings{}, err
+	}
+	if fe := Validate(&s); fe != nil {
+		return nil, Settings{}, fe
+	}
+	return next, s, nil
+}
+
+// fieldNames lists the JSON names of Settings.
+func fieldNames() []string {
+	raw, _ := json.Marshal(base())
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &m)
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	return names
+}
