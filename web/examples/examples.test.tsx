@@ -1,7 +1,7 @@
 import { render, screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { navigation } from 'next/navigation'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createClient, TrustgateProvider } from '@trustgate/react'
 import {
   complete,
@@ -95,6 +95,8 @@ describe('Next.js email-code example (Clerk guide, import swapped)', () => {
   })
 
   it('shows the password error under the password field', async () => {
+    // The guide logs "Sign-in attempt not complete" when the password fails; keep the test output clean.
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
     const user = userEvent.setup()
     const server = fakeServer({
       Client: emptyClient,
@@ -109,6 +111,8 @@ describe('Next.js email-code example (Clerk guide, import swapped)', () => {
     await user.type(screen.getByLabelText('Enter password'), 'wrong')
     await user.click(screen.getByRole('button', { name: 'Continue' }))
     expect(await screen.findByText('Password is incorrect. Try again, or use another method.')).toBeInTheDocument()
+    expect(logged).toHaveBeenCalledWith('Sign-in attempt not complete:', expect.anything())
+    logged.mockRestore()
   })
 })
 

@@ -118,7 +118,7 @@ export const SessionRevoke = op(
   'SessionRevoke',
   `mutation SessionRevoke($id: ID!) { sessionRevoke(id: $id) { ${SESSION_FIELDS} } }`,
 )
-export const TrustedClients = op('TrustedClients', 'query TrustedClients { trustedClients { id clientId createdAt } }')
+export const TrustedClients = op('TrustedClients', 'query TrustedClients { trustedClients { id clientId method ipAddress userAgent createdAt lastUsedAt current } }')
 export const TrustedClientRevoke = op(
   'TrustedClientRevoke',
   'mutation TrustedClientRevoke($id: ID!) { trustedClientRevoke(id: $id) }',

@@ -70,7 +70,12 @@ export interface UserJSON {
 export interface TrustedClientJSON {
   id: string
   clientId: string
-  createdAt?: string | number | null
+  method: string
+  ipAddress: string
+  userAgent: string
+  createdAt: string | number
+  lastUsedAt?: string | number | null
+  current: boolean
 }
 
 /**
@@ -201,5 +206,14 @@ export function parseUser(u: UserJSON): UserData {
 }
 
 export function parseTrustedClient(t: TrustedClientJSON): TrustedClient {
-  return { id: t.id, clientId: t.clientId, createdAt: toDate(t.createdAt) }
+  return {
+    id: t.id,
+    clientId: t.clientId,
+    method: t.method,
+    ipAddress: t.ipAddress,
+    userAgent: t.userAgent,
+    createdAt: toDateStrict(t.createdAt),
+    lastUsedAt: toDate(t.lastUsedAt),
+    current: t.current,
+  }
 }

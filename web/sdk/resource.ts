@@ -23,13 +23,17 @@ export abstract class FlowResource<E> {
   #fetchStatus: FetchStatus = 'idle'
   #errors: E
   readonly #makeErrors: ErrorsFactory<E>
+  readonly #core: Core
 
-  protected constructor(
-    protected readonly core: Core,
-    makeErrors: ErrorsFactory<E>,
-  ) {
+  protected constructor(core: Core, makeErrors: ErrorsFactory<E>) {
+    this.#core = core
     this.#makeErrors = makeErrors
     this.#errors = makeErrors([])
+  }
+
+  /** core is the owning client; a private field, so logging the resource shows only its data. */
+  protected get core(): Core {
+    return this.#core
   }
 
   /** The errors of the last call, split by field; read them through the React hook. */

@@ -204,7 +204,14 @@ export interface BackupCodeResource {
 export interface TrustedClient {
   id: string
   clientId: string
-  createdAt: Date | null
+  /** method is how the device was trusted (e.g. `email_code`, `phone_code`, `totp`). */
+  method: string
+  ipAddress: string
+  userAgent: string
+  createdAt: Date
+  lastUsedAt: Date | null
+  /** current is true for the device making the request. */
+  current: boolean
 }
 
 /** Result is what every SDK call resolves to: it never throws for an API error. */

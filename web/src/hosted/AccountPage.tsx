@@ -1,0 +1,95 @@
+import { useState } from 'react'
+import { Navigate, useLocation, useNavigate } from 'react-router'
+import { useAuth, useUser, type User } from '@trustgate/react'
+import { ErrorList } from '../ui/Alert'
+import { Button, Loading } from '../ui/Button'
+import { PasswordSection } from './account/PasswordSection'
+import { PhoneSection } from './account/PhoneSection'
+import { SessionsSection, TrustedDevicesSection } from './account/DevicesSection'
+import { TwoFactorSection } from './account/TwoFactorSection'
+import { withCarriedParams } from './location'
+import type { TrustgateAPIResponseErrorLike } from '@trustgate/react'
+
+/** AccountPage is the hosted `/account`: the signed-in user's identifiers, two-step verification, devices, password. */
+export function AccountPage() {
+  const { isLoaded, isSignedIn, user } = useUser()
+  const { sessionId } = useAuth()
+  const { search } = useLocation()
+
+  if (!isLoaded) return <Loading />
+  if (!isSignedIn) {
+    const params = new URLSearchParams(search)
+    params.set('redirect_url', '/account')
+    return <Navigate to={withCarriedParams('/sign-in', `?${params}`)} replace />
+  }
+  return (
+    <div className="account">
+      <AccountHeader user={user} />
+      <EmailSection user={user} />
+      <PhoneSection user={user} />
+      <TwoFactorSection user={user} />
+      <PasswordSection user={user} />
+      <SessionsSection user={user} currentSessionId={sessionId} />
+      <TrustedDevicesSection user={user} />
+    </div>
+  )
+}
+
+function AccountHeader({ user }: { user: User }) {
+  const { signOut } = useAuth()
+  const navigate = useNavigate()
+  const { search } = useLocation()
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<TrustgateAPIResponseErrorLike | null>(null)
+  const name = user.primaryEmailAddress?.emailAddress ?? user.phoneNumbers[0]?.phoneNumber ?? 'your account'
+
+  const leave = async () => {
+    setBusy(true)
+    const r = await signOut()
+    setBusy(false)
+    if (r.error) setError(r.error)
+    else {
+      const params = new URLSearchParams(search)
+      params.delete('redirect_url')
+      navigate(withCarriedParams('/sign-in', `?${params}`), { replace: true })
+    }
+  }
+
+  return (
+    <header className="account__header">
+      <div>
+        <h1>Your account</h1>
+        <p className="muted">
+          Signed in as <strong>{name}</strong>
+        </p>
+      </div>
+      <Button variant="secondary" busy={busy} onClick={leave}>
+        Sign out
+      </Button>
+      <ErrorList errors={error?.errors} />
+    </header>
+  )
+}
+
+function EmailSection({ user }: { user: User }) {
+  return (
+    <section className="panel" aria-labelledby="emails-title">
+      <h2 id="emails-title">Email addresses</h2>
+      {user.emailAddresses.length === 0 ? (
+        <p className="muted">No email addresses.</p>
+      ) : (
+        <ul className="list">
+          {user.emailAddresses.map((e) => (
+            <li key={e.id} className="list__item">
+              <div>
+                <span className="identifier">{e.emailAddress}</span>{' '}
+                {e.id === user.primaryEmailAddressId && <span className="badge badge--accent">Primary</span>}{' '}
+                {e.verified ? <span className="badge badge--ok">Verified</span> : <span className="badge">Unverified</span>}
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,88 @@
+import { useState, type FormEvent } from 'react'
+import type { User } from '@trustgate/react'
+import { Alert, ErrorList } from '../../ui/Alert'
+import { Button } from '../../ui/Button'
+import { PasswordField } from '../../ui/Field'
+import { fieldErrors, useAction } from './useAction'
+
+const NEW_PASSWORD_CODES = ['form_password_length_too_short', 'form_password_length_too_long', 'form_password_pwned']
+
+/** PasswordSection changes the password; the server then forgets the user's trusted devices. */
+export function PasswordSection({ user }: { user: User }) {
+  const [current, setCurrent] = useState('')
+  const [next, setNext] = useState('')
+  const [confirm, setConfirm] = useState('')
+  const [mismatch, setMismatch] = useState(false)
+  const [done, setDone] = useState(false)
+  const action = useAction()
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault()
+    setDone(false)
+    if (next !== confirm) {
+      setMismatch(true)
+      return
+    }
+    setMismatch(false)
+    const r = await action.run(() => user.updatePassword({ currentPassword: current, newPassword: next }))
+    if (!r.error) {
+      setCurrent('')
+      setNext('')
+      setConfirm('')
+      setDone(true)
+    }
+  }
+
+  const errors = fieldErrors(action.error, {
+    current: { params: ['current', 'currentPassword'], codes: ['form_password_incorrect'] },
+    next: { params: ['new', 'newPassword', 'password'], codes: NEW_PASSWORD_CODES },
+  })
+
+  return (
+    <section className="panel" aria-labelledby="password-title">
+      <h2 id="password-title">Password</h2>
+      {done && (
+        <Alert tone="success">
+          Your password was changed. Other devices will need a verification code the next time they sign in.
+        </Alert>
+      )}
+      <ErrorList errors={errors.global} />
+      <form className="form" onSubmit={submit} noValidate>
+        <PasswordField
+          label="Current password"
+          name="currentPassword"
+          autoComplete="current-password"
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+          error={errors.fields.current}
+          required
+        />
+        <PasswordField
+          label="New password"
+          name="newPassword"
+          autoComplete="new-password"
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+          error={errors.fields.next}
+          required
+        />
+        <PasswordField
+          label="Confirm new password"
+          name="confirmPassword"
+          autoComplete="new-password"
+          value={confirm}
+          onChange={(e) => setConfirm(e.target.value)}
+          error={
+            mismatch
+              ? { code: 'form_password_mismatch', message: "The passwords don't match.", longMessage: "The passwords don't match.", meta: {} }
+              : null
+          }
+          required
+        />
+        <Button type="submit" busy={action.busy} disabled={!current || !next || !confirm}>
+          Change password
+        </Button>
+      </form>
+    </section>
+  )
+}

@@ -1,0 +1,166 @@
+import { useState } from 'react'
+import type { TOTPResource, User } from '@trustgate/react'
+import { Alert, ErrorList } from '../../ui/Alert'
+import { Button } from '../../ui/Button'
+import { CodeForm } from '../../ui/CodeForm'
+import { BackupCodesPanel } from './BackupCodesPanel'
+import { codeFieldErrors, useAction } from './useAction'
+
+/** groupSecret spaces a base32 secret in groups of four, so it can be typed into an app. */
+export function groupSecret(secret: string): string {
+  return secret.replace(/(.{4})(?=.)/g, '$1 ')
+}
+
+/**
+ * TwoFactorSection enrols and removes the authenticator app (TOTP) and regenerates backup codes. The QR code and
+ * secret come from `totpCreate`; backup codes come back once, from `totpVerify` or `backupCodesCreate`.
+ */
+export function TwoFactorSection({ user }: { user: User }) {
+  const [enrolment, setEnrolment] = useState<TOTPResource | null>(null)
+  const [codes, setCodes] = useState<string[] | null>(null)
+  const [confirmOff, setConfirmOff] = useState(false)
+  const [done, setDone] = useState<string | null>(null)
+  const create = useAction()
+  const verify = useAction()
+  const disable = useAction()
+  const regenerate = useAction()
+  const account = user.primaryEmailAddress?.emailAddress ?? user.phoneNumbers[0]?.phoneNumber ?? user.id
+
+  const start = async () => {
+    setDone(null)
+    const r = await create.run(() => user.createTOTP())
+    if (r.data) setEnrolment(r.data)
+  }
+
+  const confirm = async (code: string) => {
+    const r = await verify.run(() => user.verifyTOTP({ code }))
+    if (!r.data) return
+    setEnrolment(null)
+    setDone('Your authenticator app is set up. You will be asked for a code when you sign in.')
+    if (r.data.backupCodes?.length) setCodes(r.data.backupCodes)
+  }
+
+  const turnOff = async () => {
+    const r = await disable.run(() => user.disableTOTP())
+    if (!r.error) {
+      setConfirmOff(false)
+      setDone('The authenticator app was removed.')
+    }
+  }
+
+  const newCodes = async () => {
+    const r = await regenerate.run(() => user.createBackupCode())
+    if (r.data) setCodes(r.data.codes)
+  }
+
+  const verifyErrors = codeFieldErrors(verify.error)
+
+  return (
+    <section className="panel" aria-labelledby="mfa-title">
+      <h2 id="mfa-title">Two-step verification</h2>
+      <p className="muted">
+        {user.twoFactorEnabled
+          ? 'Two-step verification is on: signing in needs your password and a second factor.'
+          : 'Add a second step to signing in, so a stolen password is not enough.'}
+      </p>
+      {done && <Alert tone="success">{done}</Alert>}
+
+      {codes ? (
+        <BackupCodesPanel codes={codes} account={account} onDone={() => setCodes(null)} />
+      ) : (
+        <>
+          <div className="row">
+            <div>
+              <h3>Authenticator app</h3>
+              <p className="muted">
+                {user.totpEnabled ? 'On' : 'Use an app such as 1Password, Google Authenticator or Aegis.'}
+              </p>
+            </div>
+            {user.totpEnabled ? (
+              !confirmOff && (
+                <Button variant="secondary" onClick={() => setConfirmOff(true)}>
+                  Turn off
+                </Button>
+              )
+            ) : (
+              !enrolment && (
+                <Button busy={create.busy} onClick={start}>
+                  Set up authenticator app
+                </Button>
+              )
+            )}
+          </div>
+          <ErrorList errors={create.error?.errors} />
+          {confirmOff && (
+            <div className="confirm" role="group" aria-labelledby="totp-off-question">
+              <p id="totp-off-question">Turn off the authenticator app? Signing in will no longer ask for its codes.</p>
+              <ErrorList errors={disable.error?.errors} />
+              <div className="actions">
+                <Button variant="danger" busy={disable.busy} onClick={turnOff}>
+                  Turn off authenticator app
+                </Button>
+                <Button variant="secondary" onClick={() => setConfirmOff(false)}>
+                  Cancel
+                </Button>
+              </div>
+            </div>
+          )}
+          {enrolment && (
+            <div className="totp-setup">
+              <ol className="steps">
+                <li>
+                  <p>Scan this QR code with your authenticator app.</p>
+                  {enrolment.qrCodePng && (
+                    <img
+                      className="qr"
+                      src={`data:image/png;base64,${enrolment.qrCodePng}`}
+                      alt="QR code to scan with your authenticator app"
+                      width={200}
+                      height={200}
+                    />
+                  )}
+                  {enrolment.secret && (
+                    <p>
+                      Can't scan it? Enter this key instead:{' '}
+                      <code className="secret" aria-label={`Setup key ${enrolment.secret}`}>
+                        {groupSecret(enrolment.secret)}
+                      </code>{' '}
+                      <Button variant="link" onClick={() => void navigator.clipboard?.writeText(enrolment.secret ?? '')}>
+                        Copy key
+                      </Button>
+                    </p>
+                  )}
+                </li>
+                <li>
+                  <p>Enter the 6-digit code the app shows.</p>
+                  <ErrorList errors={verifyErrors.global} />
+                  <CodeForm label="Code from the app" id="totp-code" error={verifyErrors.fields.code} busy={verify.busy} onSubmit={confirm} />
+                </li>
+              </ol>
+              <Button variant="secondary" onClick={() => setEnrolment(null)}>
+                Cancel
+              </Button>
+            </div>
+          )}
+
+          {user.twoFactorEnabled && (
+            <div className="row">
+              <div>
+                <h3>Backup codes</h3>
+                <p className="muted">
+                  {user.backupCodeEnabled
+                    ? 'Single-use codes for when you cannot use your app or phone. New codes replace the old ones.'
+                    : 'Create single-use codes for when you cannot use your app or phone.'}
+                </p>
+              </div>
+              <Button variant="secondary" busy={regenerate.busy} onClick={newCodes}>
+                {user.backupCodeEnabled ? 'Generate new codes' : 'Create backup codes'}
+              </Button>
+            </div>
+          )}
+          <ErrorList errors={regenerate.error?.errors} />
+        </>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,47 @@
+import { useCallback, useEffect, useRef, useState } from 'react'
+import type { TrustgateAPIResponseErrorLike } from '@trustgate/react'
+import { useCountdown } from '../ui/useCountdown'
+
+/** RESEND_COOLDOWN_SECONDS is how long the resend button waits after a code was sent (the server's cooldown). */
+export const RESEND_COOLDOWN_SECONDS = 30
+
+type Send = () => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
+
+/**
+ * useCodeSender sends a verification code (once on mount when `autoSend`), and runs the resend cooldown: 30 s
+ * after each send, or as long as the server's `retryAfterSeconds` says when it refused.
+ */
+export function useCodeSender(send: Send, autoSend: boolean) {
+  const { remaining, start } = useCountdown()
+  const [sending, setSending] = useState(false)
+  const [notice, setNotice] = useState<string | null>(null)
+  const sendRef = useRef(send)
+  sendRef.current = send
+
+  const doSend = useCallback(
+    async (isResend: boolean) => {
+      setSending(true)
+      setNotice(null)
+      const { error } = await sendRef.current()
+      setSending(false)
+      if (!error) {
+        start(RESEND_COOLDOWN_SECONDS)
+        if (isResend) setNotice('We sent you a new code.')
+        return
+      }
+      const wait = error.errors[0]?.meta.retryAfterSeconds ?? error.retryAfter
+      if (typeof wait === 'number' && wait > 0) start(wait)
+    },
+    [start],
+  )
+
+  const autoSent = useRef(false)
+  useEffect(() => {
+    if (autoSend && !autoSent.current) {
+      autoSent.current = true
+      void doSend(false)
+    }
+  }, [autoSend, doSend])
+
+  return { resend: () => doSend(true), remaining, sending, notice }
+}

@@ -1,0 +1,51 @@
+import { useState, type FormEvent, type ReactNode } from 'react'
+import type { FieldError } from '@trustgate/react'
+import { Button } from './Button'
+import { Field } from './Field'
+
+export interface CodeFormProps {
+  /** label of the input, e.g. "Verification code". */
+  label: string
+  id?: string
+  /** kind `otp` is a 6-digit one-time code (numeric keypad, autofill from SMS/email); `backup` is free text. */
+  kind?: 'otp' | 'backup'
+  submitLabel?: string
+  error?: FieldError | null
+  busy: boolean
+  hint?: ReactNode
+  onSubmit: (code: string) => unknown
+}
+
+/** CodeForm asks for one code: a 6-digit one-time code (autocomplete="one-time-code") or a backup code. */
+export function CodeForm({ label, id = 'code', kind = 'otp', submitLabel = 'Verify', error, busy, hint, onSubmit }: CodeFormProps) {
+  const [code, setCode] = useState('')
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    void onSubmit(code.trim())
+  }
+  const otp = kind === 'otp'
+  return (
+    <form className="form" onSubmit={submit} noValidate>
+      <Field
+        label={label}
+        name={id}
+        value={code}
+        onChange={(e) => setCode(otp ? e.target.value.replace(/\D/g, '').slice(0, 6) : e.target.value)}
+        error={error}
+        hint={hint}
+        className={otp ? 'field--code' : undefined}
+        autoComplete={otp ? 'one-time-code' : 'off'}
+        inputMode={otp ? 'numeric' : 'text'}
+        pattern={otp ? '[0-9]{6}' : undefined}
+        maxLength={otp ? 6 : 64}
+        spellCheck={false}
+        autoCapitalize="off"
+        autoFocus
+        required
+      />
+      <Button type="submit" busy={busy} disabled={code.trim().length === 0 || (otp && code.length !== 6)}>
+        {submitLabel}
+      </Button>
+    </form>
+  )
+}
