@@ -449,6 +449,15 @@ describe('client', () => {
     expect(client.user!.totpEnabled).toBe(true)
   })
 
+  it('treats a session whose `me` is null as signed out', async () => {
+    const server = fakeServer({ Client: signedInClient, SessionTokenCreate: () => tokenReply('jwt_1'), Me: () => ({ data: { me: null } }) })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    expect(client.session).toBeNull()
+    expect(client.user).toBeNull()
+    expect(client.isLoaded).toBe(true)
+  })
+
   it('account methods fail with authentication_invalid when signed out', async () => {
     const server = fakeServer({ Client: signedInClient, SessionTokenCreate: () => tokenReply('jwt_1'), Me: () => ({ data: { me: user() } }), SignOut: () => ({ data: { signOut: true } }) })
     const client = createClient({ fetch: server.fetch })

@@ -137,9 +137,7 @@ export class TrustgateClient {
     const r = await this.request<{ signOut: boolean }>(ops.SignOut, { sessionId: options.sessionId ?? null })
     if (r.error) return { error: r.error }
     if (!options.sessionId || options.sessionId === this.session?.id) {
-      this.#tokens.clear()
-      this.session = null
-      this.user = null
+      this.forgetSession()
       await this.signIn.reset()
       await this.signUp.reset()
     }
@@ -168,8 +166,13 @@ export class TrustgateClient {
       return { data: null, error: null }
     }
     const r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
-    if (r.error) return r
-    this.user = r.data.me ? new User(this.accountCore, r.data.me) : null
+    if (r.error) {
+      if (r.error.code === 'authentication_invalid') this.forgetSession()
+      return r
+    }
+    // No user behind a session that minted a token means the session just ended: treat it as signed out.
+    if (!r.data.me) this.forgetSession()
+    else this.user = new User(this.accountCore, r.data.me)
     this.emit()
     return { data: this.user, error: null }
   }
@@ -226,9 +229,7 @@ export class TrustgateClient {
       .then((r): Result<string> => {
         if (r.error) {
           if (r.error.code === 'authentication_invalid' && this.session?.id === sessionId) {
-            this.#tokens.delete(sessionId)
-            this.session = null
-            this.user = null
+            this.forgetSession()
             this.emit()
           }
           return r
@@ -240,6 +241,13 @@ export class TrustgateClient {
       .finally(() => this.#inflightTokens.delete(sessionId))
     this.#inflightTokens.set(sessionId, p)
     return p
+  }
+
+  /** forgetSession drops the active session, its cached tokens and the user. */
+  private forgetSession(): void {
+    this.#tokens.clear()
+    this.session = null
+    this.user = null
   }
 
   private emit(): void {

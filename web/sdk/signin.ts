@@ -155,26 +155,13 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
     Object.assign(this, data ? parseSignIn(data) : emptySignIn())
   }
 
-  private requireId(): string | null {
-    return this.id ?? null
-  }
-
   private prepareSecond(strategy: 'email_code' | 'phone_code'): SignInResult {
-    const id = this.requireId()
+    const id = this.id
     if (!id) return Promise.resolve(this.fail(noSignIn()))
-    const factor = this.supportedSecondFactors.find((f) => f.strategy === strategy) as
-      | EmailCodeFactor
-      | PhoneCodeFactor
-      | undefined
-    if (!factor) {
-      return Promise.resolve(
-        this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} second factor.`)),
-      )
+    const input = prepareInput(this.supportedSecondFactors, strategy)
+    if (!input) {
+      return Promise.resolve(this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} second factor.`)))
     }
-    const input =
-      factor.strategy === 'email_code'
-        ? { strategy, emailAddressId: factor.emailAddressId }
-        : { strategy, phoneNumberId: factor.phoneNumberId }
     return this.run(
       () => this.core.request<{ signInPrepareSecondFactor: SignInJSON }>(ops.SignInPrepareSecondFactor, { id, input }),
       (d) => this.apply(d.signInPrepareSecondFactor),
@@ -182,7 +169,7 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
   }
 
   private attemptSecond(strategy: string, code: string): SignInResult {
-    const id = this.requireId()
+    const id = this.id
     if (!id) return Promise.resolve(this.fail(noSignIn()))
     return this.run(
       () =>
@@ -199,17 +186,10 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
       const { error } = await this.create({ identifier })
       if (error) return { error }
     }
-    const id = this.requireId()
+    const id = this.id
     if (!id) return this.fail(noSignIn())
-    const factor = this.supportedFirstFactors.find((f) => f.strategy === strategy) as
-      | EmailCodeFactor
-      | PhoneCodeFactor
-      | undefined
-    if (!factor) return this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} first factor.`))
-    const input =
-      factor.strategy === 'email_code'
-        ? { strategy, emailAddressId: factor.emailAddressId }
-        : { strategy, phoneNumberId: factor.phoneNumberId }
+    const input = prepareInput(this.supportedFirstFactors, strategy)
+    if (!input) return this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} first factor.`))
     return this.run(
       () => this.core.request<{ signInPrepareFirstFactor: SignInJSON }>(ops.SignInPrepareFirstFactor, { id, input }),
       (d) => this.apply(d.signInPrepareFirstFactor),
@@ -217,7 +197,7 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
   }
 
   private attemptFirst(strategy: string, code: string): SignInResult {
-    const id = this.requireId()
+    const id = this.id
     if (!id) return Promise.resolve(this.fail(noSignIn()))
     return this.run(
       () =>
@@ -243,6 +223,21 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
       createdSessionId: this.createdSessionId,
     }
   }
+}
+
+/**
+ * prepareInput is the PrepareFactorInput for the listed factor of a strategy: it names the email address or phone
+ * number the server listed, or is null when the sign-in offers no such factor.
+ */
+function prepareInput(
+  factors: (SignInFirstFactor | SignInSecondFactor)[],
+  strategy: 'email_code' | 'phone_code',
+): { strategy: string; emailAddressId?: string; phoneNumberId?: string } | null {
+  const factor = factors.find((f): f is EmailCodeFactor | PhoneCodeFactor => f.strategy === strategy)
+  if (!factor) return null
+  return factor.strategy === 'email_code'
+    ? { strategy, emailAddressId: factor.emailAddressId }
+    : { strategy, phoneNumberId: factor.phoneNumberId }
 }
 
 function noSignIn() {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react'
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import { Link, useLocation } from 'react-router'
 import {
   useSession,
@@ -12,6 +12,7 @@ import { Button, Loading } from '../ui/Button'
 import { CodeForm } from '../ui/CodeForm'
 import { Field, PasswordField } from '../ui/Field'
 import { splitCodeErrors } from './codeErrors'
+import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
 import { ResendButton } from './ResendButton'
 import { useAfterAuth } from './useAfterAuth'
@@ -321,28 +322,15 @@ function NeedsNewPassword() {
   )
 }
 
-/** Finalize activates the new session once and leaves the page. */
 function Finalize() {
   const { signIn, errors } = useSignIn()
-  const afterAuth = useAfterAuth()
-  const started = useRef(false)
-  const [failed, setFailed] = useState(false)
-
-  useEffect(() => {
-    if (started.current) return
-    started.current = true
-    void signIn.finalize({ navigate: () => afterAuth() }).then(({ error }) => setFailed(error !== null))
-  }, [signIn, afterAuth])
-
-  if (!failed) return <Loading label="Signing you in…" />
   return (
-    <>
-      <header className="card__header">
-        <h1>Sign in</h1>
-      </header>
-      <ErrorList errors={errors.global ?? errors.raw} />
-      <StartOver />
-    </>
+    <Finalizing
+      finalize={(p) => signIn.finalize(p)}
+      errors={errors.raw}
+      label="Signing you in…"
+      failed={<StartOver />}
+    />
   )
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { useEffect, useState, type FormEvent } from 'react'
 import { Link, useLocation } from 'react-router'
 import { useSession, useSignUp } from '@trustgate/react'
 import { Alert, ErrorList } from '../ui/Alert'
@@ -6,6 +6,7 @@ import { Button, Loading } from '../ui/Button'
 import { CodeForm } from '../ui/CodeForm'
 import { Field, PasswordField } from '../ui/Field'
 import { splitCodeErrors } from './codeErrors'
+import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
 import { ResendButton } from './ResendButton'
 import { useAfterAuth } from './useAfterAuth'
@@ -43,7 +44,6 @@ function DetailsStep({ onSubmitted }: { onSubmitted: (v: { emailAddress: string;
   const [emailAddress, setEmailAddress] = useState('')
   const [password, setPassword] = useState('')
   const [phoneNumber, setPhoneNumber] = useState('')
-  const stuck = signUp.id !== undefined && signUp.status !== null && signUp.status !== 'complete'
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
@@ -63,7 +63,7 @@ function DetailsStep({ onSubmitted }: { onSubmitted: (v: { emailAddress: string;
         <p className="muted">Sign up with your email address and a password.</p>
       </header>
       <ErrorList errors={errors.global} />
-      {stuck && signUp.status === 'abandoned' && <Alert>This sign-up expired. Please start again.</Alert>}
+      {signUp.status === 'abandoned' && <Alert>This sign-up expired. Please start again.</Alert>}
       <form className="form" onSubmit={submit} noValidate>
         <Field
           label="Email address"
@@ -140,26 +140,16 @@ function VerifyStep({ strategy, destination }: { strategy: 'email_code' | 'phone
 
 function Finalize() {
   const { signUp, errors } = useSignUp()
-  const afterAuth = useAfterAuth()
-  const started = useRef(false)
-  const [failed, setFailed] = useState(false)
-
-  useEffect(() => {
-    if (started.current) return
-    started.current = true
-    void signUp.finalize({ navigate: () => afterAuth() }).then(({ error }) => setFailed(error !== null))
-  }, [signUp, afterAuth])
-
-  if (!failed) return <Loading label="Setting up your account…" />
   return (
-    <>
-      <header className="card__header">
-        <h1>Account created</h1>
-      </header>
-      <ErrorList errors={errors.global ?? errors.raw} />
-      <p>
-        Your account is ready. <Link to="/sign-in">Sign in</Link>
-      </p>
-    </>
+    <Finalizing
+      finalize={(p) => signUp.finalize(p)}
+      errors={errors.raw}
+      label="Setting up your account…"
+      failed={
+        <p>
+          Your account is ready. <Link to="/sign-in">Sign in</Link>
+        </p>
+      }
+    />
   )
 }
