@@ -29,6 +29,8 @@ export default defineConfig({
   plugins: [react(), keepGitkeep()],
   resolve: { alias },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
+  // `npm run dev` serves the app with hot reload and sends the API to a local trustgate server.
+  server: { proxy: { '/graphql': process.env.TRUSTGATE_URL ?? 'http://127.0.0.1:8080' } },
   test: {
     environment: 'jsdom',
     setupFiles: ['./test/setup.ts'],
