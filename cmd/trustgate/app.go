@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/ent/serverconfig"
+	"github.com/trustgate/trustgate/graph"
+	"github.com/trustgate/trustgate/internal/account"
+	"github.com/trustgate/trustgate/internal/admin"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/audit"
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/device"
+	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/httpserver"
+	"github.com/trustgate/trustgate/internal/keyring"
+	"github.com/trustgate/trustgate/internal/migrate"
+	"github.com/trustgate/trustgate/internal/session"
+	"github.com/trustgate/trustgate/internal/signin"
+	"github.com/trustgate/trustgate/internal/signup"
+	"github.com/trustgate/trustgate/internal/verification"
+	"github.com/trustgate/trustgate/policy"
+	"github.com/trustgate/trustgate/web"
+)
+
+// Main is the trustgate program: it wires the configuration to the services
+// and runs the HTTP server. Tests start it on port 0 (Addr "127.0.0.1:0").
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+	// Now and Rand are injectable for tests; time.Now and crypto/rand by default.
+	Now  func() time.Time
+	Rand io.Reader
+	// Sender replaces the configured email/SMS delivery (tests).
+	Sender delivery.Sender
+
+	DB       *database.DB
+	Keys     *keyring.Keyring
+	Hasher   *factor.Hasher
+	Policy   *policy.Enforcer
+	Services graph.Services
+	Handler  http.Handler
+
+	listener net.Listener
+	server   *http.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// rootSecretKey is the server_configs row that holds a generated root secret.
+const rootSecretKey = "root_secret"
+
+// Open connects to the database, checks or applies migrations and builds the services.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if m.Rand == nil {
+		m.Rand = rand.Reader
+	}
+	if m.Log == nil {
+		m.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, m.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	if m.Config.Dev {
+		applied, err := migrate.Up(ctx, db)
+		if err != nil {
+			return fmt.Errorf("dev mode auto-migration: %w", err)
+		}
+		for _, a := range applied {
+			m.Log.Info("migration applied", "migration", a)
+		}
+	} else if err := migrate.Check(ctx, db); err != nil {
+		return err
+	}
+	if m.Keys, err = m.rootKeyring(ctx); err != nil {
+		return err
+	}
+	params := factor.DefaultParams()
+	params.Memory = uint32(m.Config.Argon2Memory)
+	params.Time = uint32(m.Config.Argon2Time)
+	if m.Hasher, err = factor.NewHasher(factor.HasherConfig{Params: params, MaxConcurrent: m.Config.HashWorkers, Rand: m.Rand}); err != nil {
+		return err
+	}
+	if m.Sender == nil {
+		if m.Sender, err = m.sender(); err != nil {
+			return err
+		}
+	}
+	if m.Policy, err = policy.New(ctx, db.Ent); err != nil {
+		return err
+	}
+	m.build()
+	return nil
+}
+
+// rootKeyring uses TRUSTGATE_SECRET, or the secret stored in the database,
+// generating and storing one (with a warning) on first start.
+func (m *Main) rootKeyring(ctx context.Context) (*keyring.Keyring, error) {
+	if m.Config.Secret != "" {
+		root, err := keyring.DecodeRoot(m.Config.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTGATE_SECRET: %w (generate one with: head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')", err)
+		}
+		return keyring.New(root)
+	}
+	row, err := m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
+	if ent.IsNotFound(err) {
+		root, gerr := keyring.GenerateRoot(m.Rand)
+		if gerr != nil {
+			return nil, gerr
+		}
+		// Another replica may win the race; everyone then reads the winner's secret.
+		if err := m.DB.Ent.ServerConfig.Create().SetID(rootSecretKey).SetValue(keyring.EncodeRoot(root)).
+			OnConflictColumns(serverconfig.FieldID).DoNothing().Exec(ctx); err != nil {
+			return nil, fmt.Errorf("storing generated root secret: %w", err)
+		}
+		m.Log.Warn("TRUSTGATE_SECRET is not set: generated a root secret and stored it in the database. Set TRUSTGATE_SECRET in production so the secret lives outside the database.")
+		row, err = m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading root secret: %w", err)
+	}
+	root, err := keyring.DecodeRoot(row.Value)
+	if err != nil {
+		return nil, fmt.Errorf("stored root secret: %w", err)
+	}
+	return keyring.New(root)
+}
+
+func (m *Main) sender() (delivery.Sender, error) {
+	outbox := delivery.NewOutboxSender(&delivery.EntOutbox{Ent: m.DB.Ent}, m.Log, m.Config.Dev)
+	var email, sms delivery.Sender
+	if m.Config.SMTPURL != "" {
+		cfg, err := delivery.ParseSMTPURL(m.Config.SMTPURL)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTGATE_SMTP_URL: %w", err)
+		}
+		cfg.From = m.Config.SMTPFrom
+		s, err := delivery.NewSMTPSender(cfg)
+		if err != nil {
+			return nil, err
+		}
+		email = s
+	}
+	if m.Config.SMSURL != "" {
+		s, err := delivery.NewSMSHookSender(m.Config.SMSURL)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTGATE_SMS_URL: %w", err)
+		}
+		sms = s
+	}
+	return delivery.NewRouter(email, sms, outbox)
+}
+
+// build wires the domain services and the HTTP handler.
+func (m *Main) build() {
+	db, now, log := m.DB, m.Now, m.Log
+	events := &audit.Recorder{Keys: m.Keys}
+	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now}
+	keys := session.NewKeys(db.Ent, m.Keys, now)
+	issuer := m.Config.PublicURL
+	if issuer == "" {
+		issuer = "http://" + m.Config.Addr
+	}
+	check := checkPassword
+	m.Services = graph.Services{
+		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Now: now, Log: log},
+		SignUp:   &signup.Service{DB: db, Hasher: m.Hasher, Codes: codes, Sender: m.Sender, Events: events, CheckPassword: check, Now: now, Log: log},
+		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Rand: m.Rand, Now: now, Log: log},
+		Sessions: &session.Service{Ent: db.Ent, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},
+		Admin:    &admin.Service{DB: db, Hasher: m.Hasher, CheckPassword: check, Now: now, Log: log},
+	}
+	resolver := &graph.Resolver{DB: db, Svc: m.Services, Policy: m.Policy, Events: events, Now: now, Log: log, Dev: m.Config.Dev}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), hasherCollector{m.Hasher})
+	proxies, _ := m.Config.proxies()
+	assets, err := fs.Sub(web.Assets(), ".")
+	if err != nil {
+		assets = web.Assets()
+	}
+	m.Handler = httpserver.New(httpserver.Config{Dev: m.Config.Dev, TrustedProxies: proxies}, httpserver.Deps{
+		DB: db, Resolver: resolver, Keys: keys, Devices: &device.Store{Ent: db.Ent, Now: now}, Log: log,
+		Assets: assets, Registry: registry,
+		Ready: func(ctx context.Context) error {
+			if err := db.SQL.PingContext(ctx); err != nil {
+				return fmt.Errorf("database unreachable")
+			}
+			return migrate.Check(ctx, db)
+		},
+	}).Handler()
+}
+
+// checkPassword applies the password policy (NIST 800-63B lengths) with Clerk's error codes.
+func checkPassword(pw string) error {
+	switch err := factor.CheckPassword(pw); {
+	case err == nil:
+		return nil
+	case errors.Is(err, factor.ErrPasswordTooShort):
+		return apierr.New(apierr.FormPasswordLengthTooShort).WithParam("password")
+	case errors.Is(err, factor.ErrPasswordTooLong):
+		return apierr.New(apierr.FormPasswordLengthTooLong).WithParam("password")
+	default:
+		return apierr.Invalid("password", "must be valid text")
+	}
+}
+
+// EnsureApplications creates the built-in dashboard application and, in dev
+// mode, a default application when there is none.
+func (m *Main) EnsureApplications(ctx context.Context) error {
+	return m.DB.Tx(ctx, func(tx *ent.Tx) error {
+		ok, err := tx.Application.Query().Where(application.Dashboard(true)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			app, err := admin.CreateApplicationTx(ctx, tx, "trustgate dashboard", m.Now(), true)
+			if err != nil {
+				return err
+			}
+			m.Log.Info("created the dashboard application", "application_id", app.ID)
+		}
+		if !m.Config.Dev {
+			return nil
+		}
+		n, err := tx.Application.Query().Where(application.Dashboard(false)).Count(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		app, err := admin.CreateApplicationTx(ctx, tx, "Default application", m.Now(), false)
+		if err != nil {
+			return err
+		}
+		m.Log.Info("dev mode: created a default application", "application_id", app.ID, "publishable_key", app.PublishableKey)
+		return nil
+	})
+}
+
+// Run listens and serves until ctx ends or Close is called.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.EnsureApplications(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	ctx, m.cancel = context.WithCancel(ctx)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.Policy.Watch(ctx, time.Second, func(err error) { m.Log.Error("policy reload", "error", err) })
+	}()
+	m.server = &http.Server{
+		Handler:           m.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // CSV exports stream for a while
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	m.Log.Info("trustgate listening", "addr", ln.Addr().String(), "dev", m.Config.Dev, "config", m.Config.String())
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("server stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (m *Main) Addr() string {
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// Close shuts the server down gracefully and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownGrace)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// hasherCollector exports the password-hash pool's state.
+type hasherCollector struct{ h *factor.Hasher }
+
+var (
+	hashRunning  = prometheus.NewDesc("trustgate_password_hashes_running", "Password hashes running now.", nil, nil)
+	hashQueued   = prometheus.NewDesc("trustgate_password_hashes_queued", "Password hashes waiting for a slot.", nil, nil)
+	hashRejected = prometheus.NewDesc("trustgate_password_hashes_rejected_total", "Password hashes refused because the pool and its queue were full.", nil, nil)
+)
+
+func (c hasherCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- hashRunning
+	ch <- hashQueued
+	ch <- hashRejected
+}
+
+func (c hasherCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.h.Stats()
+	ch <- prometheus.MustNewConstMetric(hashRunning, prometheus.GaugeValue, float64(s.Running))
+	ch <- prometheus.MustNewConstMetric(hashQueued, prometheus.GaugeValue, float64(s.Queued))
+	ch <- prometheus.MustNewConstMetric(hashRejected, prometheus.CounterValue, float64(s.Rejected))
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/trustgate/trustgate/internal/database"
+)
+
+// Config is every setting of trustgate. It is filled from flags and
+// TRUSTGATE_* environment variables (flags win); String redacts secrets.
+type Config struct {
+	Addr           string
+	DatabaseURL    string
+	Secret         string
+	SMTPURL        string
+	SMTPFrom       string
+	SMSURL         string
+	TrustedProxies string
+	Dev            bool
+	PublicURL      string
+	LogLevel       string
+	LogFormat      string
+	TokenTTL       time.Duration
+	HashWorkers    int
+	Argon2Memory   uint
+	Argon2Time     uint
+	ShutdownGrace  time.Duration
+}
+
+// setting documents one configuration value.
+type setting struct {
+	flag, env, def, help string
+	secret               bool
+}
+
+// settings lists every setting with its env name and default (CONTRACT.md §1).
+var settings = []setting{
+	{flag: "addr", env: "TRUSTGATE_ADDR", def: "127.0.0.1:8080", help: "listen address"},
+	{flag: "database-url", env: "TRUSTGATE_DATABASE_URL", def: "sqlite://trustgate.db", help: "sqlite://PATH (embedded) or postgres://… (production)", secret: true},
+	{flag: "secret", env: "TRUSTGATE_SECRET", def: "", help: "root secret (base64url, ≥32 bytes) for signing keys and TOTP encryption; generated and stored in the database when unset", secret: true},
+	{flag: "smtp-url", env: "TRUSTGATE_SMTP_URL", def: "", help: "smtp://user:pass@host:port (STARTTLS when offered) or smtps://…; unset: dev outbox", secret: true},
+	{flag: "smtp-from", env: "TRUSTGATE_SMTP_FROM", def: "trustgate <no-reply@localhost>", help: "sender address"},
+	{flag: "sms-url", env: "TRUSTGATE_SMS_URL", def: "", help: "HTTP endpoint that receives SMS as JSON {to, body, kind}; unset: dev outbox", secret: true},
+	{flag: "trusted-proxies", env: "TRUSTGATE_TRUSTED_PROXIES", def: "", help: "comma-separated CIDRs of load balancers whose X-Forwarded-For is honoured"},
+	{flag: "dev", env: "TRUSTGATE_DEV", def: "false", help: "dev mode: auto-migrate, default application, outbox in the log, introspection"},
+	{flag: "public-url", env: "TRUSTGATE_PUBLIC_URL", def: "", help: "external base URL; the issuer (iss) of session tokens (default http://ADDR)"},
+	{flag: "log-level", env: "TRUSTGATE_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
+	{flag: "log-format", env: "TRUSTGATE_LOG_FORMAT", def: "json", help: "json or text"},
+	{flag: "token-ttl", env: "TRUSTGATE_TOKEN_TTL", def: "60s", help: "lifetime of session JWTs"},
+	{flag: "hash-workers", env: "TRUSTGATE_HASH_WORKERS", def: "0", help: "password hashes run at once (0: one per CPU)"},
+	{flag: "argon2-memory-kib", env: "TRUSTGATE_ARGON2_MEMORY_KIB", def: "19456", help: "argon2id memory cost in KiB (OWASP: 19456)"},
+	{flag: "argon2-time", env: "TRUSTGATE_ARGON2_TIME", def: "2", help: "argon2id iterations (OWASP: 2)"},
+	{flag: "shutdown-grace", env: "TRUSTGATE_SHUTDOWN_GRACE", def: "15s", help: "how long serve waits for requests in flight on shutdown"},
+}
+
+// fields maps a setting's flag name to where its value goes.
+func (c *Config) fields() map[string]any {
+	return map[string]any{
+		"addr": &c.Addr, "database-url": &c.DatabaseURL, "secret": &c.Secret, "smtp-url": &c.SMTPURL,
+		"smtp-from": &c.SMTPFrom, "sms-url": &c.SMSURL, "trusted-proxies": &c.TrustedProxies, "dev": &c.Dev,
+		"public-url": &c.PublicURL, "log-level": &c.LogLevel, "log-format": &c.LogFormat, "token-ttl": &c.TokenTTL,
+		"hash-workers": &c.HashWorkers, "argon2-memory-kib": &c.Argon2Memory, "argon2-time": &c.Argon2Time,
+		"shutdown-grace": &c.ShutdownGrace,
+	}
+}
+
+// register adds the named settings (all when names is empty) to fs, with
+// defaults taken from the environment, and returns the problems found in
+// environment values.
+func (c *Config) register(fs *flag.FlagSet, names ...string) []error {
+	var errs []error
+	fields := c.fields()
+	// Settings a command does not take still get their env or default value.
+	hidden := flag.NewFlagSet("hidden", flag.ContinueOnError)
+	defer func() { _ = hidden.Parse(nil) }()
+	for _, s := range settings {
+		fs := fs
+		if len(names) > 0 && !contains(names, s.flag) {
+			fs = hidden
+		}
+		def := s.def
+		if v, ok := os.LookupEnv(s.env); ok {
+			def = v
+		}
+		switch p := fields[s.flag].(type) {
+		case *string:
+			fs.StringVar(p, s.flag, def, s.help)
+		case *bool:
+			b, err := strconv.ParseBool(def)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: not a boolean", s.env, def))
+			}
+			fs.BoolVar(p, s.flag, b, s.help)
+		case *int:
+			n, err := strconv.Atoi(def)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: not a number", s.env, def))
+			}
+			fs.IntVar(p, s.flag, n, s.help)
+		case *uint:
+			n, err := strconv.ParseUint(def, 10, 32)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: not a number", s.env, def))
+			}
+			fs.UintVar(p, s.flag, uint(n), s.help)
+		case *time.Duration:
+			d, err := time.ParseDuration(def)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: not a duration like 60s", s.env, def))
+			}
+			fs.DurationVar(p, s.flag, d, s.help)
+		}
+	}
+	return errs
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// usage prints every setting of fs with its env name and default.
+func usage(w io.Writer, command, summary string, fs *flag.FlagSet) func() {
+	return func() {
+		fmt.Fprintf(w, "Usage: trustgate %s [flags]\n\n%s\n\nFlags (each also read from its environment variable; flags win):\n", command, summary)
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fs.VisitAll(func(f *flag.Flag) {
+			env, def := "", f.DefValue
+			for _, s := range settings {
+				if s.flag == f.Name {
+					env, def = s.env, s.def
+				}
+			}
+			if def == "" {
+				def = "unset"
+			}
+			fmt.Fprintf(tw, "  --%s\t%s\tdefault %s\t%s\n", f.Name, env, def, f.Usage)
+		})
+		tw.Flush()
+	}
+}
+
+// Validate reports every problem of the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("TRUSTGATE_ADDR is empty"))
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite://") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("TRUSTGATE_DATABASE_URL must start with sqlite:// or postgres://"))
+	}
+	if _, err := c.proxies(); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("TRUSTGATE_LOG_LEVEL=%q: use debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("TRUSTGATE_LOG_FORMAT=%q: use json or text", c.LogFormat))
+	}
+	if c.TokenTTL < 10*time.Second || c.TokenTTL > time.Hour {
+		errs = append(errs, fmt.Errorf("TRUSTGATE_TOKEN_TTL=%s: must be between 10s and 1h", c.TokenTTL))
+	}
+	if c.Argon2Memory < 7168 {
+		errs = append(errs, fmt.Errorf("TRUSTGATE_ARGON2_MEMORY_KIB=%d: below OWASP's minimum of 7168 KiB", c.Argon2Memory))
+	}
+	if c.Argon2Time < 1 || c.Argon2Time > 20 {
+		errs = append(errs, fmt.Errorf("TRUSTGATE_ARGON2_TIME=%d: must be between 1 and 20", c.Argon2Time))
+	}
+	if c.HashWorkers < 0 || c.HashWorkers > 256 {
+		errs = append(errs, fmt.Errorf("TRUSTGATE_HASH_WORKERS=%d: must be between 0 and 256", c.HashWorkers))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(c.TrustedProxies, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			if a, err := netip.ParseAddr(part); err == nil {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+				continue
+			}
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTGATE_TRUSTED_PROXIES: %q is not a CIDR like 10.0.0.0/8", part)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// String prints the configuration with secrets redacted.
+func (c Config) String() string {
+	red := func(s string) string {
+		if s == "" {
+			return "unset"
+		}
+		return "REDACTED"
+	}
+	return fmt.Sprintf("addr=%s database=%s secret=%s smtp=%s sms=%s dev=%t public_url=%s",
+		c.Addr, database.Redact(c.DatabaseURL), red(c.Secret), redactURL(c.SMTPURL), redactURL(c.SMSURL), c.Dev, c.PublicURL)
+}
+
+func redactURL(u string) string {
+	if u == "" {
+		return "unset"
+	}
+	return database.Redact(u)
+}

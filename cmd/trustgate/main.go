@@ -1,0 +1,400 @@
+// Command trustgate is the trustgate server and its administration CLI:
+// serve, migrate up|status, apps create, keys create, operators create.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/internal/admin"
+	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/migrate"
+	"github.com/trustgate/trustgate/internal/users"
+	"github.com/trustgate/trustgate/policy"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const topUsage = `trustgate: a self-hosted authentication server with Client Trust.
+
+Usage:
+  trustgate serve                      run the HTTP server
+  trustgate migrate up|status          apply or list the SQL migrations
+  trustgate apps create --name N       create an application
+  trustgate keys create --role R       create an admin API secret key
+  trustgate operators create --email E --role R   create a dashboard operator
+
+Run "trustgate COMMAND --help" for the flags of a command.
+`
+
+// run executes one command and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, topUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, rest := args[0], args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") && (cmd == "migrate" || cmd == "apps" || cmd == "keys" || cmd == "operators") {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	c, ok := commands[cmd]
+	if !ok {
+		fmt.Fprintf(stderr, "trustgate: unknown command %q\n\n%s", cmd, topUsage)
+		return 2
+	}
+	var cfg Config
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envErrs := cfg.register(fs, c.settings...)
+	var jsonOut bool
+	if c.create {
+		fs.BoolVar(&jsonOut, "json", false, "print one JSON object instead of text")
+	}
+	extra := c.flags(fs)
+	fs.Usage = usage(stdout, cmd, c.summary, fs)
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if len(envErrs) > 0 {
+		fmt.Fprintf(stderr, "trustgate: bad environment:\n  %v\n", errors.Join(envErrs...))
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	out := output{w: stdout, json: jsonOut}
+	if err := c.run(ctx, &cfg, log, extra, stdin, out); err != nil {
+		fmt.Fprintf(stderr, "trustgate %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// output prints a command's result as text or one JSON object.
+type output struct {
+	w    io.Writer
+	json bool
+}
+
+func (o output) print(obj map[string]any, text string) error {
+	if o.json {
+		return json.NewEncoder(o.w).Encode(obj)
+	}
+	_, err := fmt.Fprintln(o.w, text)
+	return err
+}
+
+type command struct {
+	summary  string
+	settings []string // config settings it takes; nil: all
+	create   bool     // takes --json
+	flags    func(fs *flag.FlagSet) map[string]*string
+	run      func(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, stdin io.Reader, out output) error
+}
+
+var dbSettings = []string{"database-url", "secret", "log-level", "log-format", "dev"}
+
+func noFlags(*flag.FlagSet) map[string]*string { return nil }
+
+var commands = map[string]command{
+	"serve": {
+		summary: "Runs the HTTP server: GraphQL API, hosted pages, dashboard, JWKS, health and metrics.",
+		flags:   noFlags,
+		run:     serve,
+	},
+	"migrate up": {
+		summary:  "Applies the pending SQL migrations in migrations/ to the database.",
+		settings: []string{"database-url", "log-level", "log-format"},
+		flags:    noFlags,
+		run: func(ctx context.Context, cfg *Config, log *slog.Logger, _ map[string]*string, _ io.Reader, out output) error {
+			db, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			applied, err := migrate.Up(ctx, db)
+			if err != nil {
+				return err
+			}
+			if len(applied) == 0 {
+				return out.print(map[string]any{"applied": []string{}}, "The database is up to date.")
+			}
+			return out.print(map[string]any{"applied": applied}, "Applied: "+strings.Join(applied, ", "))
+		},
+	},
+	"migrate status": {
+		summary:  "Lists the SQL migrations and whether each is applied.",
+		settings: []string{"database-url", "log-level", "log-format"},
+		flags:    noFlags,
+		run: func(ctx context.Context, cfg *Config, log *slog.Logger, _ map[string]*string, _ io.Reader, out output) error {
+			db, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			list, err := migrate.Status(ctx, db)
+			if err != nil {
+				return err
+			}
+			for _, mg := range list {
+				state := "pending"
+				if mg.AppliedAt != nil {
+					state = "applied " + mg.AppliedAt.Format(time.RFC3339)
+				}
+				fmt.Fprintf(out.w, "%s_%s\t%s\n", mg.Version, mg.Name, state)
+			}
+			return nil
+		},
+	},
+	"apps create": {
+		summary:  "Creates an application and prints its id and publishable key.",
+		settings: dbSettings,
+		create:   true,
+		flags: func(fs *flag.FlagSet) map[string]*string {
+			return map[string]*string{
+				"name":       fs.String("name", "", "application name (required)"),
+				"created-at": fs.String("created-at", "", "creation time (RFC 3339) for imports; decides the dated defaults"),
+			}
+		},
+		run: appsCreate,
+	},
+	"keys create": {
+		summary:  "Creates an admin API secret key (sk_…) bound to a role and prints it once.",
+		settings: dbSettings,
+		create:   true,
+		flags: func(fs *flag.FlagSet) map[string]*string {
+			return map[string]*string{
+				"role": fs.String("role", "", "owner, admin, support or auditor (required)"),
+				"app":  fs.String("app", policy.AllDomains, "application id, or * for all"),
+				"name": fs.String("name", "", "a label for the key"),
+			}
+		},
+		run: keysCreate,
+	},
+	"operators create": {
+		summary:  "Creates a dashboard operator; the password is read from stdin, or generated and printed once.",
+		settings: dbSettings,
+		create:   true,
+		flags: func(fs *flag.FlagSet) map[string]*string {
+			return map[string]*string{
+				"email": fs.String("email", "", "operator email (required)"),
+				"role":  fs.String("role", "", "owner, admin, support or auditor (required)"),
+				"app":   fs.String("app", policy.AllDomains, "application id, or * for all"),
+			}
+		},
+		run: operatorsCreate,
+	},
+}
+
+func serve(ctx context.Context, cfg *Config, log *slog.Logger, _ map[string]*string, _ io.Reader, _ output) error {
+	m := &Main{Config: *cfg, Log: log}
+	if err := m.Open(ctx); err != nil {
+		if m.DB != nil {
+			m.DB.Close()
+		}
+		return err
+	}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	return m.Close()
+}
+
+// openApp opens the database with migrations current and the services built (CLI commands).
+func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*Main, error) {
+	cfg.Addr = "127.0.0.1:0"
+	m := &Main{Config: *cfg, Log: log}
+	if err := m.Open(ctx); err != nil {
+		if m.DB != nil {
+			m.DB.Close()
+		}
+		return nil, err
+	}
+	if err := m.EnsureApplications(ctx); err != nil {
+		m.DB.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func appsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, _ io.Reader, out output) error {
+	if *f["name"] == "" {
+		return errors.New("--name is required")
+	}
+	var at *time.Time
+	if s := *f["created-at"]; s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return fmt.Errorf("--created-at %q: use RFC 3339, e.g. 2025-11-14T00:00:00Z", s)
+		}
+		at = &t
+	}
+	m, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	app, err := m.Services.Admin.CreateApplication(ctx, *f["name"], at)
+	if err != nil {
+		return err
+	}
+	return out.print(map[string]any{"id": app.ID, "publishableKey": app.PublishableKey},
+		fmt.Sprintf("Application %s created.\n  id:              %s\n  publishable key: %s", app.Name, app.ID, app.PublishableKey))
+}
+
+func checkRoleDomain(ctx context.Context, m *Main, role, domain string) error {
+	if !policy.ValidRole(role) {
+		return fmt.Errorf("--role %q: use one of %s", role, strings.Join(policy.Roles, ", "))
+	}
+	if domain != policy.AllDomains {
+		ok, err := m.DB.Ent.Application.Query().Where(application.ID(domain)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("--app %q: no such application", domain)
+		}
+	}
+	return nil
+}
+
+func keysCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, _ io.Reader, out output) error {
+	m, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	role, domain := *f["role"], *f["app"]
+	if err := checkRoleDomain(ctx, m, role, domain); err != nil {
+		return err
+	}
+	var (
+		key *ent.APIKey
+		raw string
+	)
+	err = m.DB.Tx(ctx, func(tx *ent.Tx) error {
+		key, raw, err = admin.CreateAPIKeyTx(ctx, tx, *f["name"], role, domain, "cli")
+		if err != nil {
+			return err
+		}
+		return admin.Record(ctx, tx, admin.Audit{Action: "keys:create", TargetType: "api_key", TargetID: key.ID,
+			After: map[string]any{"role": role, "applicationId": domain, "via": "cli"}})
+	})
+	if err != nil {
+		return err
+	}
+	return out.print(map[string]any{"id": key.ID, "key": raw, "role": role, "applicationId": domain},
+		fmt.Sprintf("API key %s created (role %s in %s). It is shown only once:\n%s", key.ID, role, domain, raw))
+}
+
+func operatorsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, stdin io.Reader, out output) error {
+	email, err := identifier.NormalizeEmail(*f["email"])
+	if err != nil {
+		return fmt.Errorf("--email %q: not a valid email address", *f["email"])
+	}
+	m, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	role, domain := *f["role"], *f["app"]
+	if err := checkRoleDomain(ctx, m, role, domain); err != nil {
+		return err
+	}
+	password, generated, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	if err := checkPassword(password); err != nil {
+		return fmt.Errorf("password: %v", err)
+	}
+	hash, err := m.Hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	dash, err := m.DB.Ent.Application.Query().Where(application.Dashboard(true)).Only(ctx)
+	if err != nil {
+		return err
+	}
+	var op *ent.Operator
+	err = m.DB.Tx(ctx, func(tx *ent.Tx) error {
+		u, err := users.Create(ctx, tx, m.Now(), users.New{ApplicationID: dash.ID, EmailAddress: &email, EmailVerified: true, PasswordHash: &hash})
+		if err != nil {
+			return err
+		}
+		if op, err = tx.Operator.Create().SetEmail(email).SetUserID(u.ID).Save(ctx); err != nil {
+			return err
+		}
+		if _, err := policy.Grant(ctx, tx, email, role, domain, "cli"); err != nil {
+			return err
+		}
+		return admin.Record(ctx, tx, admin.Audit{Action: "operators:create", TargetType: "operator", TargetID: op.ID,
+			After: map[string]any{"email": email, "role": role, "applicationId": domain, "via": "cli"}})
+	})
+	if err != nil {
+		return err
+	}
+	obj := map[string]any{"id": op.ID, "email": email}
+	text := fmt.Sprintf("Operator %s created (role %s in %s).", email, role, domain)
+	if generated {
+		obj["password"] = password
+		text += "\nGenerated password (shown only once): " + password
+	}
+	return out.print(obj, text)
+}
+
+// readPassword reads a password from piped stdin, or generates one when stdin is a terminal or empty.
+func readPassword(stdin io.Reader) (string, bool, error) {
+	if f, ok := stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return generatePassword(), true, nil
+		}
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false, err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return generatePassword(), true, nil
+	}
+	return line, false, nil
+}
+
+func generatePassword() string {
+	return admin.NewPublishableKey()[3:] // 144 random bits, base64url
+}

@@ -1,0 +1,158 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/apikey"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/policy"
+)
+
+// anyDomain marks fields whose resolver filters by permission per application
+// (applications, viewer): the caller needs the permission somewhere.
+const anyDomain = "?"
+
+// Can implements @can: the one authorization choke point of the admin API.
+// It finds the application the field touches, asks Casbin whether the
+// caller's roles grant the permission there, and audits denials.
+func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, action string) (any, error) {
+	rq := request.From(ctx)
+	if rq.Principal == nil {
+		if rq.Session != nil && !rq.BearerIsAPIKey {
+			// A user session is never an admin credential.
+			return nil, apierr.Newf(apierr.AuthenticationInvalid, "Admin operations need a secret key (sk_…) or an operator session.")
+		}
+		return nil, apierr.New(apierr.AuthenticationInvalid)
+	}
+	domain, err := r.domainOf(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	perm := policy.Permission(action)
+	if !r.allowed(rq.Principal.Subject, domain, perm) {
+		if err := r.Svc.Admin.RecordDenial(ctx, action, domain); err != nil {
+			r.Log.ErrorContext(ctx, "recording permission denial", "error", err)
+		}
+		return nil, apierr.Newf(apierr.PermissionDenied, "Your role does not allow %s here.", action)
+	}
+	return next(ctx)
+}
+
+func (r *Resolver) allowed(subject, domain string, perm policy.Permission) bool {
+	if domain != anyDomain {
+		return r.Policy.Allowed(subject, domain, perm)
+	}
+	return r.Policy.AllowedSomewhere(subject, perm)
+}
+
+// domainOf returns the application a field touches, from its parent object or
+// its arguments; server-wide fields answer "*".
+func (r *Resolver) domainOf(ctx context.Context, obj any) (string, error) {
+	if app, ok := obj.(*ent.Application); ok {
+		return app.ID, nil
+	}
+	fc := graphql.GetFieldContext(ctx)
+	args := fc.Args
+	str := func(name string) string {
+		switch v := args[name].(type) {
+		case string:
+			return v
+		case *string:
+			if v != nil {
+				return *v
+			}
+		}
+		return ""
+	}
+	switch fc.Field.Name {
+	case "applications", "viewer":
+		return anyDomain, nil
+	case "createApplication":
+		return policy.AllDomains, nil
+	case "application":
+		return r.existingApp(ctx, str("id"))
+	case "users", "signInEvents", "outbox", "updateAppSettings", "setAppUpdate", "createUser":
+		return r.existingApp(ctx, str("applicationId"))
+	case "auditEvents", "roleAssignments", "apiKeys":
+		if id := str("applicationId"); id != "" {
+			return r.existingApp(ctx, id)
+		}
+		return policy.AllDomains, nil
+	case "user", "lockUser", "unlockUser", "banUser", "unbanUser", "resetUserMfa":
+		return r.userApp(ctx, str("id"))
+	case "revokeTrustedClients":
+		return r.userApp(ctx, str("userId"))
+	case "revokeSession":
+		s, err := r.DB.Ent.Session.Get(ctx, str("id"))
+		if err != nil {
+			return "", notFound(err, "id")
+		}
+		return s.ApplicationID, nil
+	case "grantRole":
+		return inputDomain(args["input"], func(in any) string { return in.(GrantRoleInput).ApplicationID }), nil
+	case "revokeRole":
+		return inputDomain(args["input"], func(in any) string { return in.(RevokeRoleInput).ApplicationID }), nil
+	case "createAPIKey":
+		return inputDomain(args["input"], func(in any) string {
+			if id := in.(CreateAPIKeyInput).ApplicationID; id != nil {
+				return *id
+			}
+			return ""
+		}), nil
+	case "revokeAPIKey":
+		k, err := r.DB.Ent.APIKey.Query().Where(apikey.ID(str("id"))).Only(ctx)
+		if err != nil {
+			return "", notFound(err, "id")
+		}
+		return k.ApplicationID, nil
+	}
+	return "", fmt.Errorf("graph: @can on %s has no domain rule", fc.Field.Name)
+}
+
+func inputDomain(in any, get func(any) string) string {
+	if in == nil {
+		return policy.AllDomains
+	}
+	if d := get(in); d != "" {
+		return d
+	}
+	return policy.AllDomains
+}
+
+func (r *Resolver) existingApp(ctx context.Context, id string) (string, error) {
+	if id == "" {
+		return "", apierr.Missing("applicationId")
+	}
+	if id == policy.AllDomains {
+		return "", apierr.Invalid("applicationId", "name one application")
+	}
+	return id, nil
+}
+
+func (r *Resolver) userApp(ctx context.Context, id string) (string, error) {
+	u, err := r.DB.Ent.User.Get(ctx, id)
+	if err != nil {
+		return "", notFound(err, "id")
+	}
+	return u.ApplicationID, nil
+}
+
+func notFound(err error, param string) error {
+	if ent.IsNotFound(err) {
+		return apierr.New(apierr.ResourceNotFound).WithParam(param)
+	}
+	return err
+}
+
+// Session implements @session: the field needs a signed-in user session.
+func (r *Resolver) Session(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
+	if request.From(ctx).Session == nil {
+		return nil, apierr.Newf(apierr.AuthenticationInvalid, "Sign in first: this needs a session token (Authorization: Bearer <jwt> or the __session cookie).")
+	}
+	return next(ctx)
+}

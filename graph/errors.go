@@ -1,0 +1,61 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/trustgate/trustgate/internal/apierr"
+)
+
+// ErrorPresenter maps every resolver error to Clerk's shape once:
+// extensions {code, longMessage, paramName, meta}. Client errors are logged at
+// Warn with their code; anything else is an internal error, logged at Error
+// with its cause and shown as internal_error with no detail.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var gqlErr *gqlerror.Error
+		if errors.As(err, &gqlErr) && gqlErr.Extensions != nil && gqlErr.Extensions["code"] != nil {
+			// Already a transport error (parse, validation, complexity) with a code.
+			return gqlErr
+		}
+		e, ok := apierr.As(err)
+		if !ok {
+			if errors.As(err, &gqlErr) && gqlErr.Err == nil && gqlErr.Extensions == nil {
+				// gqlgen's own input errors (bad variable types, unknown enum values).
+				return present(ctx, apierr.Newf(apierr.FormParamFormatInvalid, "%s", gqlErr.Message))
+			}
+			log.ErrorContext(ctx, "internal error", "error", err, "path", graphql.GetPath(ctx).String())
+			e = apierr.New(apierr.Internal)
+		} else if e.Code != apierr.Internal {
+			attrs := []any{"code", e.Code, "path", graphql.GetPath(ctx).String()}
+			if e.Unwrap() != nil {
+				attrs = append(attrs, "cause", e.Unwrap())
+			}
+			log.WarnContext(ctx, "client error", attrs...)
+		}
+		return present(ctx, e)
+	}
+}
+
+func present(ctx context.Context, e *apierr.Error) *gqlerror.Error {
+	ext := map[string]any{
+		"code":        string(e.Code),
+		"longMessage": e.LongMessage,
+		"status":      e.HTTPStatus(),
+	}
+	if e.Param != "" {
+		ext["paramName"] = e.Param
+	}
+	if len(e.Meta) > 0 {
+		ext["meta"] = e.Meta
+	}
+	return &gqlerror.Error{
+		Message:    e.Message,
+		Path:       graphql.GetPath(ctx),
+		Extensions: ext,
+	}
+}

@@ -1,0 +1,265 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/auditevent"
+	"github.com/trustgate/trustgate/ent/device"
+	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/phonenumber"
+	"github.com/trustgate/trustgate/ent/predicate"
+	entsession "github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/signinevent"
+	"github.com/trustgate/trustgate/ent/totp"
+	"github.com/trustgate/trustgate/ent/trustedclient"
+	"github.com/trustgate/trustgate/ent/user"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/identifier"
+)
+
+// users lists an application's users, newest first, with the admin filters.
+func (r *Resolver) users(ctx context.Context, appID string, first *int, after *entgql.Cursor[string], where *UserWhereInput) (*UserConnection, error) {
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	preds := []predicate.User{user.ApplicationID(appID)}
+	if where != nil {
+		p, err := r.userFilters(ctx, appID, where)
+		if err != nil {
+			return nil, err
+		}
+		preds = append(preds, p...)
+	}
+	conn := &UserConnection{}
+	if wantsTotal(ctx) {
+		if conn.TotalCount, err = r.DB.Ent.User.Query().Where(preds...).Count(ctx); err != nil {
+			return nil, err
+		}
+	}
+	t, id, ok, err := keyset(after)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		preds = append(preds, user.Or(user.CreatedAtLT(t), user.And(user.CreatedAtEQ(t), user.IDLT(id))))
+	}
+	nodes, err := r.DB.Ent.User.Query().Where(preds...).
+		Order(ent.Desc(user.FieldCreatedAt), ent.Desc(user.FieldID)).Limit(n + 1).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.Edges, conn.PageInfo = page(nodes, n,
+		func(u *ent.User) (time.Time, string) { return u.CreatedAt, u.ID },
+		func(u *ent.User, c entgql.Cursor[string]) *UserEdge { return &UserEdge{Node: u, Cursor: c} })
+	return conn, nil
+}
+
+func (r *Resolver) userFilters(ctx context.Context, appID string, w *UserWhereInput) ([]predicate.User, error) {
+	var preds []predicate.User
+	if w.Query != nil && *w.Query != "" {
+		q := *w.Query
+		switch kind, norm, err := identifier.Normalize(q); {
+		case err == nil && kind == identifier.Email:
+			preds = append(preds, user.HasEmailAddressesWith(emailaddress.EmailAddress(norm)))
+		case err == nil && kind == identifier.Phone:
+			preds = append(preds, user.HasPhoneNumbersWith(phonenumber.PhoneNumber(norm)))
+		default:
+			preds = append(preds, user.Or(user.ID(q), user.Username(norm)))
+		}
+	}
+	now := r.Now()
+	lockedNow := user.And(user.LockedAtNotNil(), user.Or(user.LockoutExpiresAtIsNil(), user.LockoutExpiresAtGT(now)))
+	if w.Locked != nil {
+		if *w.Locked {
+			preds = append(preds, lockedNow)
+		} else {
+			preds = append(preds, user.Not(lockedNow))
+		}
+	}
+	if w.Banned != nil {
+		preds = append(preds, user.Banned(*w.Banned))
+	}
+	if w.TwoFactorEnabled != nil {
+		mfa := user.Or(
+			user.HasTotpWith(totp.Verified(true)),
+			user.HasPhoneNumbersWith(phonenumber.Verified(true), phonenumber.ReservedForSecondFactor(true)),
+		)
+		if *w.TwoFactorEnabled {
+			preds = append(preds, mfa)
+		} else {
+			preds = append(preds, user.Not(mfa))
+		}
+	}
+	return preds, nil
+}
+
+// SignInEventFilters turns the GraphQL filter into predicates; the CSV export uses it too.
+func (r *Resolver) SignInEventFilters(appID string, w *SignInEventWhereInput) ([]predicate.SignInEvent, error) {
+	preds := []predicate.SignInEvent{signinevent.ApplicationID(appID)}
+	if w == nil {
+		return preds, nil
+	}
+	if w.UserID != nil {
+		preds = append(preds, signinevent.UserID(*w.UserID))
+	}
+	if w.Identifier != nil && *w.Identifier != "" {
+		_, norm, err := identifier.Normalize(*w.Identifier)
+		if err != nil {
+			return nil, apierr.Invalid("identifier", "not an email address, E.164 phone number or username")
+		}
+		preds = append(preds, signinevent.IdentifierDigest(r.Events.IdentifierDigest(norm)))
+	}
+	if w.ClientID != nil {
+		preds = append(preds, signinevent.ClientID(*w.ClientID))
+	}
+	if w.Kind != nil {
+		preds = append(preds, signinevent.Kind(*w.Kind))
+	}
+	if w.Outcome != nil {
+		preds = append(preds, signinevent.OutcomeEQ(*w.Outcome))
+	}
+	if w.IPAddress != nil {
+		preds = append(preds, signinevent.IPAddress(*w.IPAddress))
+	}
+	if w.From != nil {
+		preds = append(preds, signinevent.AtGTE(*w.From))
+	}
+	if w.To != nil {
+		preds = append(preds, signinevent.AtLT(*w.To))
+	}
+	return preds, nil
+}
+
+// signInEvents pages the sign-in history newest first by (at, id), which the
+// composite indexes serve without sorting.
+func (r *Resolver) signInEvents(ctx context.Context, appID string, first *int, after *entgql.Cursor[string], where *SignInEventWhereInput) (*SignInEventConnection, error) {
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	preds, err := r.SignInEventFilters(appID, where)
+	if err != nil {
+		return nil, err
+	}
+	conn := &SignInEventConnection{}
+	if wantsTotal(ctx) {
+		if conn.TotalCount, err = r.DB.Ent.SignInEvent.Query().Where(preds...).Count(ctx); err != nil {
+			return nil, err
+		}
+	}
+	t, id, ok, err := keyset(after)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		preds = append(preds, signinevent.Or(signinevent.AtLT(t), signinevent.And(signinevent.AtEQ(t), signinevent.IDLT(id))))
+	}
+	nodes, err := r.DB.Ent.SignInEvent.Query().Where(preds...).
+		Order(ent.Desc(signinevent.FieldAt), ent.Desc(signinevent.FieldID)).Limit(n + 1).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.Edges, conn.PageInfo = page(nodes, n,
+		func(e *ent.SignInEvent) (time.Time, string) { return e.At, e.ID },
+		func(e *ent.SignInEvent, c entgql.Cursor[string]) *SignInEventEdge {
+			return &SignInEventEdge{Node: e, Cursor: c}
+		})
+	return conn, nil
+}
+
+// auditEvents pages the admin audit log newest first.
+func (r *Resolver) auditEvents(ctx context.Context, appID *string, first *int, after *entgql.Cursor[string]) (*AuditEventConnection, error) {
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	var preds []predicate.AuditEvent
+	if appID != nil && *appID != "" {
+		preds = append(preds, auditevent.ApplicationID(*appID))
+	}
+	conn := &AuditEventConnection{}
+	if wantsTotal(ctx) {
+		if conn.TotalCount, err = r.DB.Ent.AuditEvent.Query().Where(preds...).Count(ctx); err != nil {
+			return nil, err
+		}
+	}
+	t, id, ok, err := keyset(after)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		preds = append(preds, auditevent.Or(auditevent.AtLT(t), auditevent.And(auditevent.AtEQ(t), auditevent.IDLT(id))))
+	}
+	nodes, err := r.DB.Ent.AuditEvent.Query().Where(preds...).
+		Order(ent.Desc(auditevent.FieldAt), ent.Desc(auditevent.FieldID)).Limit(n + 1).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.Edges, conn.PageInfo = page(nodes, n,
+		func(e *ent.AuditEvent) (time.Time, string) { return e.At, e.ID },
+		func(e *ent.AuditEvent, c entgql.Cursor[string]) *AuditEventEdge {
+			return &AuditEventEdge{Node: e, Cursor: c}
+		})
+	return conn, nil
+}
+
+// userDevices lists the clients a user has sessions or trust on.
+func (r *Resolver) userDevices(ctx context.Context, u *ent.User) ([]*UserDevice, error) {
+	trusts, err := r.DB.Ent.TrustedClient.Query().Where(trustedclient.UserID(u.ID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sessionClients, err := r.DB.Ent.Session.Query().Where(entsession.UserID(u.ID)).
+		GroupBy(entsession.FieldClientID).Strings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	trustedAt := map[string]time.Time{}
+	ids := sessionClients
+	for _, t := range trusts {
+		trustedAt[t.ClientID] = t.CreatedAt
+		ids = append(ids, t.ClientID)
+	}
+	devices, err := r.DB.Ent.Device.Query().Where(device.IDIn(ids...)).
+		Order(ent.Desc(device.FieldLastActiveAt)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*UserDevice, 0, len(devices))
+	for _, d := range devices {
+		ud := &UserDevice{ID: d.ID, UserAgent: d.UserAgent, IPAddress: d.IPAddress, CreatedAt: d.CreatedAt, LastActiveAt: d.LastActiveAt}
+		if at, ok := trustedAt[d.ID]; ok {
+			ud.Trusted, ud.TrustedAt = true, &at
+		}
+		out = append(out, ud)
+	}
+	return out, nil
+}
+
+// settingsPatch reads the raw updateAppSettings input so that an explicit
+// null (lockoutDurationSeconds: null, "until an admin unlocks") is kept apart
+// from an absent field.
+func settingsPatch(ctx context.Context) (map[string]json.RawMessage, error) {
+	fc := graphql.GetFieldContext(ctx)
+	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+	in, _ := args["input"].(map[string]any)
+	patch := make(map[string]json.RawMessage, len(in))
+	for k, v := range in {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, apierr.Invalid(k, "cannot be encoded")
+		}
+		patch[k] = b
+	}
+	if len(patch) == 0 {
+		return nil, apierr.Missing("input")
+	}
+	return patch, nil
+}

@@ -1,0 +1,558 @@
+// Package account is a signed-in user's self-service: TOTP enrolment (QR code,
+// sealed secret, verify-once), backup codes (shown once, keyed hashes), phone
+// numbers for SMS second factors, password change, and the user's sessions and
+// trusted clients. Every method acts on the user of the request's session.
+package account
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/backupcode"
+	"github.com/trustgate/trustgate/ent/phonenumber"
+	entsession "github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/totp"
+	"github.com/trustgate/trustgate/ent/trustedclient"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/clienttrust"
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/ids"
+	"github.com/trustgate/trustgate/internal/keyring"
+	"github.com/trustgate/trustgate/internal/lockout"
+	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/settings"
+	"github.com/trustgate/trustgate/internal/signin"
+	"github.com/trustgate/trustgate/internal/verification"
+)
+
+// BackupCodeCount is how many backup codes a set has.
+const BackupCodeCount = 10
+
+// TOTP is an authenticator-app enrolment as the frontend sees it. Secret, URI
+// and QRCodePNG are filled only when it is created.
+type TOTP struct {
+	ID          string
+	Secret      *string
+	URI         *string
+	QRCodePNG   *string
+	Verified    bool
+	BackupCodes []string
+}
+
+// BackupCodes is a fresh set of backup codes, shown once.
+type BackupCodes struct {
+	Codes []string
+}
+
+// Service runs account self-service.
+type Service struct {
+	DB            *database.DB
+	Hasher        *factor.Hasher
+	Keys          *keyring.Keyring
+	Codes         *verification.Codes
+	Sender        delivery.Sender
+	CheckPassword func(string) error
+	Rand          io.Reader
+	Now           func() time.Time
+	Log           *slog.Logger
+}
+
+// caller returns the signed-in user and session of the request.
+func (s *Service) caller(ctx context.Context) (*ent.User, *ent.Session, error) {
+	sess := request.From(ctx).Session
+	if sess == nil {
+		return nil, nil, apierr.New(apierr.AuthenticationInvalid)
+	}
+	u, err := s.DB.Ent.User.Get(ctx, sess.UserID)
+	if err != nil {
+		return nil, nil, apierr.New(apierr.AuthenticationInvalid).Wrap(err)
+	}
+	return u, sess, nil
+}
+
+func (s *Service) settings(ctx context.Context) *settings.Settings {
+	return &request.From(ctx).Settings
+}
+
+// CreateTOTP starts (or restarts, while unverified) an authenticator enrolment.
+func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !s.settings(ctx).SecondFactorEnabled(settings.StrategyTOTP) {
+		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "Authenticator apps are not enabled for this application.")
+	}
+	existing, err := s.DB.Ent.Totp.Query().Where(totp.UserID(u.ID)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	if existing != nil && existing.Verified {
+		return nil, apierr.New(apierr.TOTPAlreadyEnabled)
+	}
+	secret, err := factor.NewTOTPSecret(s.Rand)
+	if err != nil {
+		return nil, err
+	}
+	var row *ent.Totp
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if existing != nil {
+			if err := tx.Totp.DeleteOneID(existing.ID).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		id := newID("totp")
+		sealed, err := s.Keys.Seal(keyring.PurposeTOTPSecret, secret, []byte(id))
+		if err != nil {
+			return err
+		}
+		row, err = tx.Totp.Create().SetID(id).SetUserID(u.ID).SetSecretSealed(sealed).Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	app, _ := request.From(ctx).Application()
+	account := u.ID
+	if e, err := u.QueryEmailAddresses().First(ctx); err == nil {
+		account = e.EmailAddress
+	}
+	issuer := "trustgate"
+	if app != nil {
+		issuer = app.Name
+	}
+	uri := factor.TOTPURI(issuer, account, secret)
+	png, err := factor.QRCodePNG(uri, 256)
+	if err != nil {
+		return nil, fmt.Errorf("account: rendering QR code: %w", err)
+	}
+	enc := factor.EncodeSecret(secret)
+	qr := base64.StdEncoding.EncodeToString(png)
+	return &TOTP{ID: row.ID, Secret: &enc, URI: &uri, QRCodePNG: &qr}, nil
+}
+
+// VerifyTOTP confirms the enrolment with a first code. When this enables MFA
+// and the application offers backup codes, a first set is returned.
+func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.DB.Ent.Totp.Query().Where(totp.UserID(u.ID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apierr.New(apierr.VerificationMissing)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if row.Verified {
+		return nil, apierr.New(apierr.TOTPAlreadyEnabled)
+	}
+	secret, err := s.Keys.Open(keyring.PurposeTOTPSecret, row.SecretSealed, []byte(row.ID))
+	if err != nil {
+		return nil, err
+	}
+	step, ok := factor.ValidateTOTP(secret, code, s.Now(), row.LastUsedStep)
+	if !ok {
+		return nil, s.failAttempt(ctx, u, apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
+	}
+	set := s.settings(ctx)
+	hadMFA, err := signin.MFAFactors(ctx, s.DB.Ent, u, set)
+	if err != nil {
+		return nil, err
+	}
+	out := &TOTP{ID: row.ID, Verified: true}
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		n, err := tx.Totp.Update().Where(totp.ID(row.ID), totp.Verified(false)).
+			SetVerified(true).SetVerifiedAt(s.Now()).SetLastUsedStep(step).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return apierr.New(apierr.TOTPAlreadyEnabled)
+		}
+		if len(hadMFA) == 0 && set.SecondFactorEnabled(settings.StrategyBackupCode) {
+			out.BackupCodes, err = s.replaceBackupCodes(ctx, tx, u.ID)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DisableTOTP removes the authenticator factor; backup codes go too when no
+// other second factor remains.
+func (s *Service) DisableTOTP(ctx context.Context) (bool, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return false, err
+	}
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if _, err := tx.Totp.Delete().Where(totp.UserID(u.ID)).Exec(ctx); err != nil {
+			return err
+		}
+		return dropOrphanBackupCodes(ctx, tx, u.ID)
+	})
+	return err == nil, err
+}
+
+// dropOrphanBackupCodes deletes backup codes when the user has no other second factor.
+func dropOrphanBackupCodes(ctx context.Context, tx *ent.Tx, userID string) error {
+	hasTOTP, err := tx.Totp.Query().Where(totp.UserID(userID), totp.Verified(true)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	hasPhone, err := tx.PhoneNumber.Query().Where(phonenumber.UserID(userID), phonenumber.ReservedForSecondFactor(true), phonenumber.Verified(true)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !hasTOTP && !hasPhone {
+		_, err = tx.BackupCode.Delete().Where(backupcode.UserID(userID)).Exec(ctx)
+	}
+	return err
+}
+
+// CreateBackupCodes replaces the user's backup codes with a fresh set.
+func (s *Service) CreateBackupCodes(ctx context.Context) (*BackupCodes, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := s.settings(ctx)
+	if !set.SecondFactorEnabled(settings.StrategyBackupCode) {
+		return nil, apierr.Newf(apierr.BackupCodesNotAvailable, "Backup codes are not enabled for this application.")
+	}
+	mfa, err := signin.MFAFactors(ctx, s.DB.Ent, u, set)
+	if err != nil {
+		return nil, err
+	}
+	if len(mfa) == 0 {
+		return nil, apierr.New(apierr.BackupCodesNotAvailable)
+	}
+	out := &BackupCodes{}
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		out.Codes, err = s.replaceBackupCodes(ctx, tx, u.ID)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) replaceBackupCodes(ctx context.Context, tx *ent.Tx, userID string) ([]string, error) {
+	codes, err := factor.NewBackupCodes(s.Rand, BackupCodeCount)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.BackupCode.Delete().Where(backupcode.UserID(userID)).Exec(ctx); err != nil {
+		return nil, err
+	}
+	bulk := make([]*ent.BackupCodeCreate, 0, len(codes))
+	for _, c := range codes {
+		h, err := factor.HashBackupCode(s.Keys, userID, c)
+		if err != nil {
+			return nil, err
+		}
+		bulk = append(bulk, tx.BackupCode.Create().SetUserID(userID).SetCodeHash(h))
+	}
+	if err := tx.BackupCode.CreateBulk(bulk...).Exec(ctx); err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// failAttempt counts a failed factor of the signed-in user toward lockout.
+func (s *Service) failAttempt(ctx context.Context, u *ent.User, shown *apierr.Error) error {
+	var locked *ent.User
+	var didLock bool
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		locked, didLock, err = lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if didLock {
+		return lockout.Error(locked, s.Now())
+	}
+	return shown
+}
+
+// CreatePhoneNumber adds an unverified phone number to the user.
+func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.PhoneNumber, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !s.settings(ctx).PhoneEnabled {
+		return nil, apierr.Invalid("phoneNumber", "phone numbers are not enabled for this application")
+	}
+	p, err := identifier.NormalizePhone(raw)
+	if err != nil {
+		return nil, apierr.Invalid("phoneNumber", "not a valid phone number in international format (+15551234567)")
+	}
+	row, err := s.DB.Ent.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(p).Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, apierr.New(apierr.FormIdentifierExists).WithParam("phoneNumber")
+	}
+	return row, err
+}
+
+func (s *Service) ownPhone(ctx context.Context, u *ent.User, id string) (*ent.PhoneNumber, error) {
+	p, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.ID(id), phonenumber.UserID(u.ID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apierr.New(apierr.ResourceNotFound).WithParam("id")
+	}
+	return p, err
+}
+
+// PreparePhoneVerification texts a code to one of the user's phone numbers.
+func (s *Service) PreparePhoneVerification(ctx context.Context, id string) (*ent.PhoneNumber, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.ownPhone(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Verified {
+		return nil, apierr.New(apierr.VerificationAlreadyVerified)
+	}
+	var existing *ent.Verification
+	if p.VerificationID != nil {
+		existing, _ = s.DB.Ent.Verification.Get(ctx, *p.VerificationID)
+	}
+	set := s.settings(ctx)
+	var (
+		v    *ent.Verification
+		code string
+	)
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		v, code, err = s.Codes.Issue(ctx, tx, existing, verification.Target{Strategy: settings.StrategyPhoneCode, ID: p.ID, Value: p.PhoneNumber}, set.CodeTTL())
+		if err != nil {
+			return err
+		}
+		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetVerificationID(v.ID).Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	app, _ := request.From(ctx).Application()
+	msg, err := delivery.RenderCodeSMS(delivery.CodeSMS{ApplicationID: u.ApplicationID, AppName: appName(app), To: p.PhoneNumber, Code: code, TTL: set.CodeTTL()})
+	if err == nil {
+		err = s.Sender.Send(ctx, msg)
+	}
+	if err != nil {
+		s.Log.ErrorContext(ctx, "phone verification delivery failed", "phone_number_id", p.ID, "error", err)
+		_ = s.Codes.ClearSent(ctx, s.DB.Ent, v)
+		return nil, apierr.New(apierr.DeliveryFailed).Wrap(err)
+	}
+	return p, nil
+}
+
+func appName(app *ent.Application) string {
+	if app == nil {
+		return "trustgate"
+	}
+	return app.Name
+}
+
+// AttemptPhoneVerification checks the code texted to a phone number.
+func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string) (*ent.PhoneNumber, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.ownPhone(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.VerificationID == nil {
+		return nil, apierr.New(apierr.VerificationMissing)
+	}
+	v, err := s.DB.Ent.Verification.Get(ctx, *p.VerificationID)
+	if err != nil {
+		return nil, err
+	}
+	var clientErr error
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		res, err := s.Codes.Check(ctx, tx, v, code)
+		if err != nil {
+			if e, ok := apierr.As(err); ok {
+				clientErr = e
+				if res.Counted {
+					if _, didLock, err := lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now()); err != nil {
+						return err
+					} else if didLock {
+						clientErr = apierr.New(apierr.UserLocked)
+					}
+				}
+				return nil
+			}
+			return err
+		}
+		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetVerified(true).SetVerifiedAt(s.Now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if u.PrimaryPhoneNumberID == nil {
+			return tx.User.UpdateOneID(u.ID).SetPrimaryPhoneNumberID(p.ID).Exec(ctx)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if clientErr != nil {
+		return nil, clientErr
+	}
+	return p, nil
+}
+
+// ReservePhoneForSecondFactor makes a verified phone number an SMS second factor (or not).
+func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, reserved bool) (*ent.PhoneNumber, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.ownPhone(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	if reserved && !p.Verified {
+		return nil, apierr.Newf(apierr.VerificationMissing, "Verify this phone number before using it for two-step verification.")
+	}
+	if reserved && !s.settings(ctx).SecondFactorEnabled(settings.StrategyPhoneCode) {
+		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "SMS codes are not enabled as a second factor for this application.")
+	}
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetReservedForSecondFactor(reserved).Save(ctx)
+		if err != nil || reserved {
+			return err
+		}
+		return dropOrphanBackupCodes(ctx, tx, u.ID)
+	})
+	return p, err
+}
+
+// UpdatePassword changes the password after checking the current one; it
+// revokes every trusted client and ends the user's other sessions.
+func (s *Service) UpdatePassword(ctx context.Context, current, next string) (bool, error) {
+	u, sess, err := s.caller(ctx)
+	if err != nil {
+		return false, err
+	}
+	if locked, _ := lockout.Locked(u, s.Now()); locked {
+		return false, lockout.Error(u, s.Now())
+	}
+	if u.PasswordHash != nil {
+		ok, _, err := s.Hasher.Verify(ctx, *u.PasswordHash, current)
+		if errors.Is(err, factor.ErrBusy) {
+			return false, apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", 1)
+		}
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, s.failAttempt(ctx, u, apierr.New(apierr.FormPasswordIncorrect).WithParam("current"))
+		}
+	}
+	if err := s.CheckPassword(next); err != nil {
+		if e, ok := apierr.As(err); ok {
+			return false, e.WithParam("new")
+		}
+		return false, err
+	}
+	hash, err := s.Hasher.Hash(ctx, next)
+	if err != nil {
+		return false, err
+	}
+	now := s.Now()
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if err := tx.User.UpdateOneID(u.ID).SetPasswordHash(hash).SetPasswordUpdatedAt(now).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := clienttrust.RevokeAll(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		// The current client stays trusted: the user just proved the password on it.
+		if err := clienttrust.Grant(ctx, tx, u.ID, sess.ClientID, "password_update", request.From(ctx).IP, request.From(ctx).UserAgent, now); err != nil {
+			return err
+		}
+		_, err := tx.Session.Update().
+			Where(entsession.UserID(u.ID), entsession.StatusEQ(entsession.StatusActive), entsession.IDNEQ(sess.ID)).
+			SetStatus(entsession.StatusRevoked).SetEndedAt(now).Save(ctx)
+		return err
+	})
+	return err == nil, err
+}
+
+// Sessions lists the user's active sessions, newest first.
+func (s *Service) Sessions(ctx context.Context) ([]*ent.Session, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.Ent.Session.Query().
+		Where(entsession.UserID(u.ID), entsession.StatusEQ(entsession.StatusActive), entsession.ExpireAtGT(s.Now())).
+		Order(ent.Desc(entsession.FieldCreatedAt)).All(ctx)
+}
+
+// RevokeSession ends one of the user's sessions.
+func (s *Service) RevokeSession(ctx context.Context, id string) (*ent.Session, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := s.DB.Ent.Session.Query().Where(entsession.ID(id), entsession.UserID(u.ID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apierr.New(apierr.ResourceNotFound).WithParam("id")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sess.Status != entsession.StatusActive {
+		return sess, nil
+	}
+	return s.DB.Ent.Session.UpdateOne(sess).SetStatus(entsession.StatusRevoked).SetEndedAt(s.Now()).Save(ctx)
+}
+
+// TrustedClients lists the clients the user trusts.
+func (s *Service) TrustedClients(ctx context.Context) ([]*ent.TrustedClient, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.Ent.TrustedClient.Query().Where(trustedclient.UserID(u.ID)).
+		Order(ent.Desc(trustedclient.FieldCreatedAt)).All(ctx)
+}
+
+// RevokeTrustedClient ends the trust of one client; its next password sign-in needs a code.
+func (s *Service) RevokeTrustedClient(ctx context.Context, id string) (bool, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, err := s.DB.Ent.TrustedClient.Delete().Where(trustedclient.ID(id), trustedclient.UserID(u.ID)).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		return false, apierr.New(apierr.ResourceNotFound).WithParam("id")
+	}
+	return true, nil
+}
+
+func newID(prefix string) string { return ids.New(prefix) }

@@ -1,0 +1,610 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/apikey"
+	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/ent/backupcode"
+	"github.com/trustgate/trustgate/ent/operator"
+	"github.com/trustgate/trustgate/ent/phonenumber"
+	entsession "github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/totp"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/clienttrust"
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/settings"
+	"github.com/trustgate/trustgate/internal/users"
+	"github.com/trustgate/trustgate/policy"
+)
+
+// Service runs admin operations.
+type Service struct {
+	DB            *database.DB
+	Hasher        *factor.Hasher
+	CheckPassword func(string) error
+	Now           func() time.Time
+	Log           *slog.Logger
+}
+
+// Audit describes one audit event.
+type Audit struct {
+	Action        string
+	TargetType    string
+	TargetID      string
+	ApplicationID string
+	Before, After any
+}
+
+// Record writes an audit event for the request's principal inside tx.
+func Record(ctx context.Context, tx *ent.Tx, a Audit) error {
+	rq := request.From(ctx)
+	actor := "system"
+	if rq.Principal != nil {
+		actor = rq.Principal.Actor
+	}
+	c := tx.AuditEvent.Create().SetActor(actor).SetAction(a.Action).
+		SetTargetType(a.TargetType).SetTargetID(a.TargetID).SetIPAddress(rq.IP)
+	if a.ApplicationID != "" {
+		c.SetApplicationID(a.ApplicationID)
+	}
+	if a.Before != nil {
+		c.SetBefore(jsonText(a.Before))
+	}
+	if a.After != nil {
+		c.SetAfter(jsonText(a.After))
+	}
+	return c.Exec(ctx)
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%q", fmt.Sprint(v))
+	}
+	return string(b)
+}
+
+// RecordDenial writes a permission_denied audit event in its own transaction.
+func (s *Service) RecordDenial(ctx context.Context, permission, domain string) error {
+	return s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		a := Audit{Action: "permission_denied", TargetType: "permission", TargetID: permission}
+		if domain != policy.AllDomains {
+			a.ApplicationID = domain
+		}
+		return Record(ctx, tx, a)
+	})
+}
+
+// ---- applications ----
+
+// NewPublishableKey returns a fresh publishable key.
+func NewPublishableKey() string { return "pk_" + randomToken(18) }
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CreateApplication creates an application; createdAt (for imports) decides its defaults.
+func (s *Service) CreateApplication(ctx context.Context, name string, createdAt *time.Time) (*ent.Application, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil, apierr.Missing("name")
+	}
+	if len(name) > 200 {
+		return nil, apierr.Invalid("name", "at most 200 characters")
+	}
+	at := s.Now()
+	if createdAt != nil {
+		if createdAt.After(at.Add(time.Minute)) {
+			return nil, apierr.Invalid("createdAt", "cannot be in the future")
+		}
+		at = *createdAt
+	}
+	var app *ent.Application
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		app, err = CreateApplicationTx(ctx, tx, name, at, false)
+		if err != nil {
+			return err
+		}
+		return Record(ctx, tx, Audit{Action: "applications:create", TargetType: "application", TargetID: app.ID, ApplicationID: app.ID,
+			After: map[string]any{"name": app.Name, "createdAt": app.CreatedAt}})
+	})
+	return app, err
+}
+
+// CreateApplicationTx inserts an application inside tx.
+func CreateApplicationTx(ctx context.Context, tx *ent.Tx, name string, createdAt time.Time, dashboard bool) (*ent.Application, error) {
+	return tx.Application.Create().SetName(name).SetPublishableKey(NewPublishableKey()).
+		SetCreatedAt(createdAt).SetUpdatedAt(createdAt).SetDashboard(dashboard).
+		SetSettings(map[string]json.RawMessage{}).SetUpdates(map[string]bool{}).Save(ctx)
+}
+
+// Settings returns the effective settings of app.
+func Settings(app *ent.Application) (settings.Settings, error) {
+	return settings.Effective(app.CreatedAt, app.Updates, app.Settings)
+}
+
+// UpdateSettings applies a patch of AppSettings fields (JSON null allowed for
+// lockoutDurationSeconds) after validating the result.
+func (s *Service) UpdateSettings(ctx context.Context, appID string, patch map[string]json.RawMessage) (*settings.Settings, error) {
+	var out settings.Settings
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		app, err := tx.Application.Get(ctx, appID)
+		if err != nil {
+			return notFound(err, "applicationId")
+		}
+		before, err := Settings(app)
+		if err != nil {
+			return err
+		}
+		next, after, err := settings.Apply(app.CreatedAt, app.Updates, app.Settings, patch)
+		var fe *settings.FieldError
+		if errors.As(err, &fe) {
+			return apierr.Invalid(fe.Field, fe.Reason)
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.Application.UpdateOne(app).SetSettings(next).Exec(ctx); err != nil {
+			return err
+		}
+		out = after
+		b, a := changed(before, after)
+		return Record(ctx, tx, Audit{Action: "settings:update", TargetType: "application", TargetID: app.ID, ApplicationID: app.ID, Before: b, After: a})
+	})
+	return &out, err
+}
+
+// changed returns the fields that differ between two settings values.
+func changed(before, after settings.Settings) (map[string]any, map[string]any) {
+	var b, a map[string]any
+	bj, _ := json.Marshal(before)
+	aj, _ := json.Marshal(after)
+	_ = json.Unmarshal(bj, &b)
+	_ = json.Unmarshal(aj, &a)
+	db, da := map[string]any{}, map[string]any{}
+	for k, v := range a {
+		if jsonText(v) != jsonText(b[k]) {
+			db[k], da[k] = b[k], v
+		}
+	}
+	return db, da
+}
+
+// SetUpdate opts an application into (true) or out of (false) a dated update,
+// or back to its creation-date default (nil). Opting in clears the admin's
+// explicit values of the fields the update changes, so the update takes effect.
+func (s *Service) SetUpdate(ctx context.Context, appID, key string, enabled *bool) (*ent.Application, error) {
+	u, ok := settings.FindUpdate(key)
+	if !ok {
+		return nil, apierr.Invalid("key", fmt.Sprintf("unknown update %q", key))
+	}
+	var app *ent.Application
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		app, err = tx.Application.Get(ctx, appID)
+		if err != nil {
+			return notFound(err, "applicationId")
+		}
+		before, _ := settings.UpdateOn(u, app.CreatedAt, app.Updates)
+		choices := map[string]bool{}
+		for k, v := range app.Updates {
+			choices[k] = v
+		}
+		overrides := map[string]json.RawMessage{}
+		for k, v := range app.Settings {
+			overrides[k] = v
+		}
+		if enabled == nil {
+			delete(choices, key)
+		} else {
+			choices[key] = *enabled
+		}
+		for _, f := range u.Fields {
+			delete(overrides, f)
+		}
+		eff, err := settings.Effective(app.CreatedAt, choices, overrides)
+		if err != nil {
+			return err
+		}
+		if fe := settings.Validate(&eff); fe != nil {
+			return apierr.Invalid(fe.Field, fe.Reason)
+		}
+		app, err = tx.Application.UpdateOne(app).SetUpdates(choices).SetSettings(overrides).Save(ctx)
+		if err != nil {
+			return err
+		}
+		after, _ := settings.UpdateOn(u, app.CreatedAt, app.Updates)
+		return Record(ctx, tx, Audit{Action: "settings:update", TargetType: "application_update", TargetID: key, ApplicationID: app.ID,
+			Before: map[string]any{key: before}, After: map[string]any{key: after, "explicit": enabled != nil}})
+	})
+	return app, err
+}
+
+// ---- users ----
+
+// CreateUserInput is an admin-created (or imported) user.
+type CreateUserInput struct {
+	EmailAddress  *string
+	PhoneNumber   *string
+	Username      *string
+	Password      *string
+	PasswordHash  *string
+	EmailVerified *bool
+	PhoneVerified *bool
+}
+
+// CreateUser creates a user in app; passwordHash imports a bcrypt or argon2id hash.
+func (s *Service) CreateUser(ctx context.Context, appID string, in CreateUserInput) (*ent.User, error) {
+	app, err := s.DB.Ent.Application.Get(ctx, appID)
+	if err != nil {
+		return nil, notFound(err, "applicationId")
+	}
+	n := users.New{ApplicationID: app.ID, EmailVerified: boolOr(in.EmailVerified, true), PhoneVerified: boolOr(in.PhoneVerified, true)}
+	if v := nonEmpty(in.EmailAddress); v != nil {
+		e, err := identifier.NormalizeEmail(*v)
+		if err != nil {
+			return nil, apierr.Invalid("emailAddress", "not a valid email address")
+		}
+		n.EmailAddress = &e
+	}
+	if v := nonEmpty(in.PhoneNumber); v != nil {
+		p, err := identifier.NormalizePhone(*v)
+		if err != nil {
+			return nil, apierr.Invalid("phoneNumber", "not a valid phone number in international format (+15551234567)")
+		}
+		n.PhoneNumber = &p
+	}
+	if v := nonEmpty(in.Username); v != nil {
+		u, err := identifier.NormalizeUsername(*v)
+		if err != nil {
+			return nil, apierr.Invalid("username", "3 to 64 letters, digits, '.', '_' or '-'")
+		}
+		n.Username = &u
+	}
+	if n.EmailAddress == nil && n.PhoneNumber == nil && n.Username == nil {
+		return nil, apierr.Missing("emailAddress")
+	}
+	switch {
+	case in.Password != nil && in.PasswordHash != nil:
+		return nil, apierr.Invalid("passwordHash", "give either password or passwordHash, not both")
+	case in.Password != nil:
+		if err := s.CheckPassword(*in.Password); err != nil {
+			return nil, err
+		}
+		h, err := s.Hasher.Hash(ctx, *in.Password)
+		if err != nil {
+			return nil, err
+		}
+		n.PasswordHash = &h
+	case in.PasswordHash != nil:
+		if err := factor.ParseImportedHash(*in.PasswordHash); err != nil {
+			return nil, apierr.Invalid("passwordHash", "not a bcrypt ($2a$/$2b$/$2y$) or argon2id PHC hash with sane parameters")
+		}
+		n.PasswordHash = in.PasswordHash
+	}
+	var u *ent.User
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		u, err = users.Create(ctx, tx, s.Now(), n)
+		if err != nil {
+			return err
+		}
+		return Record(ctx, tx, Audit{Action: "users:create", TargetType: "user", TargetID: u.ID, ApplicationID: app.ID,
+			After: map[string]any{"emailAddress": n.EmailAddress, "phoneNumber": n.PhoneNumber, "username": n.Username,
+				"passwordImported": in.PasswordHash != nil, "passwordSet": n.PasswordHash != nil}})
+	})
+	return u, err
+}
+
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+func nonEmpty(s *string) *string {
+	if s == nil || strings.TrimSpace(*s) == "" {
+		return nil
+	}
+	return s
+}
+
+func notFound(err error, param string) error {
+	if ent.IsNotFound(err) {
+		return apierr.New(apierr.ResourceNotFound).WithParam(param)
+	}
+	return err
+}
+
+// userChange applies change to a user inside a transaction and audits it.
+func (s *Service) userChange(ctx context.Context, id, action string, change func(tx *ent.Tx, u *ent.User) (before, after any, err error)) (*ent.User, error) {
+	var out *ent.User
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		u, err := tx.User.Get(ctx, id)
+		if err != nil {
+			return notFound(err, "id")
+		}
+		before, after, err := change(tx, u)
+		if err != nil {
+			return err
+		}
+		if out, err = tx.User.Get(ctx, id); err != nil {
+			return err
+		}
+		return Record(ctx, tx, Audit{Action: action, TargetType: "user", TargetID: u.ID, ApplicationID: u.ApplicationID, Before: before, After: after})
+	})
+	return out, err
+}
+
+// LockUser locks a user until an admin unlocks.
+func (s *Service) LockUser(ctx context.Context, id string) (*ent.User, error) {
+	return s.userChange(ctx, id, "users:lock", func(tx *ent.Tx, u *ent.User) (any, any, error) {
+		return map[string]any{"locked": u.LockedAt != nil}, map[string]any{"locked": true},
+			tx.User.UpdateOne(u).SetLockedAt(s.Now()).ClearLockoutExpiresAt().Exec(ctx)
+	})
+}
+
+// UnlockUser unlocks a user and clears the failure count.
+func (s *Service) UnlockUser(ctx context.Context, id string) (*ent.User, error) {
+	return s.userChange(ctx, id, "users:unlock", func(tx *ent.Tx, u *ent.User) (any, any, error) {
+		return map[string]any{"locked": u.LockedAt != nil, "failedAttempts": u.FailedAttempts}, map[string]any{"locked": false, "failedAttempts": 0},
+			tx.User.UpdateOne(u).ClearLockedAt().ClearLockoutExpiresAt().SetFailedAttempts(0).Exec(ctx)
+	})
+}
+
+// BanUser bans a user and revokes all their sessions.
+func (s *Service) BanUser(ctx context.Context, id string) (*ent.User, error) {
+	return s.userChange(ctx, id, "users:ban", func(tx *ent.Tx, u *ent.User) (any, any, error) {
+		if err := tx.User.UpdateOne(u).SetBanned(true).Exec(ctx); err != nil {
+			return nil, nil, err
+		}
+		n, err := tx.Session.Update().Where(entsession.UserID(u.ID), entsession.StatusEQ(entsession.StatusActive)).
+			SetStatus(entsession.StatusRevoked).SetEndedAt(s.Now()).Save(ctx)
+		return map[string]any{"banned": u.Banned}, map[string]any{"banned": true, "sessionsRevoked": n}, err
+	})
+}
+
+// UnbanUser lifts a ban.
+func (s *Service) UnbanUser(ctx context.Context, id string) (*ent.User, error) {
+	return s.userChange(ctx, id, "users:unban", func(tx *ent.Tx, u *ent.User) (any, any, error) {
+		return map[string]any{"banned": u.Banned}, map[string]any{"banned": false}, tx.User.UpdateOne(u).SetBanned(false).Exec(ctx)
+	})
+}
+
+// ResetMFA removes every second factor of a user: TOTP, SMS reservations, backup codes.
+func (s *Service) ResetMFA(ctx context.Context, id string) (*ent.User, error) {
+	return s.userChange(ctx, id, "users:reset_mfa", func(tx *ent.Tx, u *ent.User) (any, any, error) {
+		t, err := tx.Totp.Delete().Where(totp.UserID(u.ID)).Exec(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := tx.PhoneNumber.Update().Where(phonenumber.UserID(u.ID), phonenumber.ReservedForSecondFactor(true)).
+			SetReservedForSecondFactor(false).SetDefaultSecondFactor(false).Save(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		b, err := tx.BackupCode.Delete().Where(backupcode.UserID(u.ID)).Exec(ctx)
+		return map[string]any{"totp": t, "phones": p, "backupCodes": b}, map[string]any{"totp": 0, "phones": 0, "backupCodes": 0}, err
+	})
+}
+
+// RevokeTrustedClients ends every trusted client of a user.
+func (s *Service) RevokeTrustedClients(ctx context.Context, userID string) (*ent.User, error) {
+	return s.userChange(ctx, userID, "trust:revoke", func(tx *ent.Tx, u *ent.User) (any, any, error) {
+		n, err := clienttrust.RevokeAll(ctx, tx, u.ID)
+		return map[string]any{"trustedClients": n}, map[string]any{"trustedClients": 0}, err
+	})
+}
+
+// RevokeSession revokes a session.
+func (s *Service) RevokeSession(ctx context.Context, id string) (*ent.Session, error) {
+	var out *ent.Session
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		sess, err := tx.Session.Get(ctx, id)
+		if err != nil {
+			return notFound(err, "id")
+		}
+		out = sess
+		if sess.Status != entsession.StatusActive {
+			return nil
+		}
+		if out, err = tx.Session.UpdateOne(sess).SetStatus(entsession.StatusRevoked).SetEndedAt(s.Now()).Save(ctx); err != nil {
+			return err
+		}
+		return Record(ctx, tx, Audit{Action: "sessions:revoke", TargetType: "session", TargetID: sess.ID, ApplicationID: sess.ApplicationID,
+			Before: map[string]any{"status": sess.Status}, After: map[string]any{"status": out.Status}})
+	})
+	return out, err
+}
+
+// ---- roles, keys, operators ----
+
+// GrantRole assigns role to subject in domain (an application id or *).
+func (s *Service) GrantRole(ctx context.Context, subject, role, domain string) (*ent.RoleAssignment, error) {
+	if err := s.checkGrant(ctx, subject, role, domain); err != nil {
+		return nil, err
+	}
+	var ra *ent.RoleAssignment
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		ra, err = policy.Grant(ctx, tx, subject, role, domain, actor(ctx))
+		if err != nil {
+			return err
+		}
+		return Record(ctx, tx, Audit{Action: "roles:grant", TargetType: "role_assignment", TargetID: ra.ID, ApplicationID: appOrEmpty(domain),
+			After: map[string]any{"subject": subject, "role": role, "applicationId": domain}})
+	})
+	return ra, err
+}
+
+// RevokeRole removes role from subject in domain.
+func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) (bool, error) {
+	var ok bool
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		ok, err = policy.Revoke(ctx, tx, subject, role, domain)
+		if err != nil || !ok {
+			return err
+		}
+		return Record(ctx, tx, Audit{Action: "roles:revoke", TargetType: "role_assignment", TargetID: subject, ApplicationID: appOrEmpty(domain),
+			Before: map[string]any{"subject": subject, "role": role, "applicationId": domain}})
+	})
+	return ok, err
+}
+
+func (s *Service) checkGrant(ctx context.Context, subject, role, domain string) error {
+	if !policy.ValidRole(role) {
+		return apierr.Invalid("role", "one of owner, admin, support, auditor")
+	}
+	if domain != policy.AllDomains {
+		if ok, err := s.DB.Ent.Application.Query().Where(application.ID(domain)).Exist(ctx); err != nil || !ok {
+			return orErr(err, apierr.Invalid("applicationId", "no such application"))
+		}
+	}
+	switch {
+	case strings.HasPrefix(subject, "ak_"):
+		if ok, err := s.DB.Ent.APIKey.Query().Where(apikey.ID(subject), apikey.RevokedAtIsNil()).Exist(ctx); err != nil || !ok {
+			return orErr(err, apierr.Invalid("subject", "no such active API key"))
+		}
+	default:
+		email, err := identifier.NormalizeEmail(subject)
+		if err != nil || email != subject {
+			return apierr.Invalid("subject", "an operator's email (lowercase) or an API key id")
+		}
+		if ok, err := s.DB.Ent.Operator.Query().Where(operator.Email(email)).Exist(ctx); err != nil || !ok {
+			return orErr(err, apierr.Invalid("subject", "no operator with this email"))
+		}
+	}
+	return nil
+}
+
+func orErr(err error, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
+}
+
+func appOrEmpty(domain string) string {
+	if domain == policy.AllDomains {
+		return ""
+	}
+	return domain
+}
+
+func actor(ctx context.Context) string {
+	if p := request.From(ctx).Principal; p != nil {
+		return p.Actor
+	}
+	return "system"
+}
+
+// KeyPrefix is how secret keys start.
+const KeyPrefix = "sk_"
+
+// HashKey is the stored form of an API key.
+func HashKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// CreateAPIKey creates a secret key bound to role in domain and returns it once.
+func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (*ent.APIKey, string, error) {
+	var (
+		key *ent.APIKey
+		raw string
+	)
+	if !policy.ValidRole(role) {
+		return nil, "", apierr.Invalid("role", "one of owner, admin, support, auditor")
+	}
+	if domain != policy.AllDomains {
+		if ok, err := s.DB.Ent.Application.Query().Where(application.ID(domain)).Exist(ctx); err != nil || !ok {
+			return nil, "", orErr(err, apierr.Invalid("applicationId", "no such application"))
+		}
+	}
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		key, raw, err = CreateAPIKeyTx(ctx, tx, name, role, domain, actor(ctx))
+		if err != nil {
+			return err
+		}
+		return Record(ctx, tx, Audit{Action: "keys:create", TargetType: "api_key", TargetID: key.ID, ApplicationID: appOrEmpty(domain),
+			After: map[string]any{"name": name, "role": role, "applicationId": domain, "prefix": key.Prefix}})
+	})
+	return key, raw, err
+}
+
+// CreateAPIKeyTx inserts a key and its role grant inside tx (also used by the CLI).
+func CreateAPIKeyTx(ctx context.Context, tx *ent.Tx, name, role, domain, by string) (*ent.APIKey, string, error) {
+	raw := KeyPrefix + randomToken(32)
+	key, err := tx.APIKey.Create().SetName(name).SetPrefix(raw[:11]).SetSecretHash(HashKey(raw)).
+		SetRole(role).SetApplicationID(domain).SetCreatedBy(by).Save(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := policy.Grant(ctx, tx, key.ID, role, domain, by); err != nil {
+		return nil, "", err
+	}
+	return key, raw, nil
+}
+
+// RevokeAPIKey revokes a key and its roles.
+func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, error) {
+	var key *ent.APIKey
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		k, err := tx.APIKey.Get(ctx, id)
+		if err != nil {
+			return notFound(err, "id")
+		}
+		if key, err = tx.APIKey.UpdateOne(k).SetRevokedAt(s.Now()).Save(ctx); err != nil {
+			return err
+		}
+		if err := policy.RevokeSubject(ctx, tx, k.ID); err != nil {
+			return err
+		}
+		return Record(ctx, tx, Audit{Action: "keys:revoke", TargetType: "api_key", TargetID: k.ID, ApplicationID: appOrEmpty(k.ApplicationID),
+			Before: map[string]any{"revoked": false}, After: map[string]any{"revoked": true}})
+	})
+	return key, err
+}
+
+// AuthenticateKey returns the principal of a secret key, refreshing its last use.
+func (s *Service) AuthenticateKey(ctx context.Context, raw string) (*request.Principal, error) {
+	key, err := s.DB.Ent.APIKey.Query().Where(apikey.SecretHash(HashKey(raw)), apikey.RevokedAtIsNil()).Only(ctx)
+	if err != nil {
+		return nil, apierr.New(apierr.AuthenticationInvalid)
+	}
+	now := s.Now()
+	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) > time.Minute {
+		_ = s.DB.Ent.APIKey.UpdateOne(key).SetLastUsedAt(now).Exec(ctx)
+	}
+	return &request.Principal{Subject: key.ID, Actor: "key:" + key.ID, APIKey: key}, nil
+}
+
+// OperatorPrincipal returns the principal of an operator's dashboard session.
+func (s *Service) OperatorPrincipal(ctx context.Context, sess *ent.Session) (*request.Principal, error) {
+	op, err := s.DB.Ent.Operator.Query().Where(operator.UserID(sess.UserID), operator.DisabledAtIsNil()).Only(ctx)
+	if err != nil {
+		return nil, apierr.New(apierr.AuthenticationInvalid)
+	}
+	return &request.Principal{Subject: op.Email, Actor: "operator:" + op.Email, Operator: op}, nil
+}

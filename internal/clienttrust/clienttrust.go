@@ -1,0 +1,49 @@
+// Package clienttrust owns trusted (user, client) pairs: the memory of Client
+// Trust. A pair becomes trusted when a sign-in or sign-up completes on the
+// client; trust ends when the user changes their password or primary email,
+// revokes it, or an admin does.
+package clienttrust
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/trustedclient"
+)
+
+// Trusted reports whether the (user, client) pair is trusted.
+func Trusted(ctx context.Context, c *ent.Client, userID, clientID string) (bool, error) {
+	ok, err := c.TrustedClient.Query().Where(trustedclient.UserID(userID), trustedclient.ClientID(clientID)).Exist(ctx)
+	if err != nil {
+		return false, fmt.Errorf("clienttrust: checking: %w", err)
+	}
+	return ok, nil
+}
+
+// Grant trusts the (user, client) pair inside tx, or refreshes its last use.
+func Grant(ctx context.Context, tx *ent.Tx, userID, clientID, method, ip, userAgent string, now time.Time) error {
+	if len(userAgent) > 512 {
+		userAgent = userAgent[:512]
+	}
+	err := tx.TrustedClient.Create().
+		SetUserID(userID).SetClientID(clientID).SetMethod(method).
+		SetIPAddress(ip).SetUserAgent(userAgent).SetLastUsedAt(now).
+		OnConflictColumns(trustedclient.FieldUserID, trustedclient.FieldClientID).
+		Update(func(u *ent.TrustedClientUpsert) { u.SetLastUsedAt(now) }).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("clienttrust: granting: %w", err)
+	}
+	return nil
+}
+
+// RevokeAll ends every trust of the user inside tx and returns how many ended.
+func RevokeAll(ctx context.Context, tx *ent.Tx, userID string) (int, error) {
+	n, err := tx.TrustedClient.Delete().Where(trustedclient.UserID(userID)).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("clienttrust: revoking: %w", err)
+	}
+	return n, nil
+}

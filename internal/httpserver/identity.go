@@ -1,0 +1,190 @@
+package httpserver
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/internal/admin"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/request"
+)
+
+// Names of the cookies and headers of CONTRACT.md §2.
+const (
+	ClientCookie         = "__client"
+	SessionCookie        = "__session"
+	ClientTokenHeader    = "X-Client-Token"
+	PublishableKeyHeader = "X-Publishable-Key"
+	clientCookieMaxAge   = 365 * 24 * time.Hour
+)
+
+// ClientIP returns the caller's IP: the peer address, or, when the peer is a
+// trusted proxy, the right-most X-Forwarded-For entry that is not itself a
+// trusted proxy. X-Forwarded-For from anyone else is ignored.
+func ClientIP(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if !isTrusted(peer, trusted) {
+		return peer.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		if !isTrusted(a, trusted) {
+			return a.String()
+		}
+	}
+	return peer.String()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// identify builds the request.Info for an API request.
+func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info {
+	ctx := r.Context()
+	rq := &request.Info{
+		IP:        ClientIP(r, s.cfg.TrustedProxies),
+		UserAgent: r.UserAgent(),
+		RequestID: requestID(ctx),
+		Origin:    r.Header.Get("Origin"),
+	}
+	bearer := ""
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		bearer = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	if strings.HasPrefix(bearer, admin.KeyPrefix) {
+		rq.BearerIsAPIKey = true
+		p, err := s.svc.Admin.AuthenticateKey(ctx, bearer)
+		if err == nil {
+			rq.Principal = p
+		}
+		rq.AppErr = apierr.Newf(apierr.AuthenticationInvalid, "Frontend operations do not accept secret keys; send X-Publishable-Key and a session instead.")
+		return rq
+	}
+	s.resolveApp(ctx, rq, r.Header.Get(PublishableKeyHeader))
+	token := bearer
+	if token == "" {
+		if c, err := r.Cookie(SessionCookie); err == nil {
+			token = c.Value
+		}
+	}
+	if token != "" {
+		rq.SessionToken = token
+		if sess, err := s.svc.Sessions.Authenticate(ctx, token); err == nil {
+			s.adoptSession(ctx, rq, sess)
+		}
+	}
+	rq.ClientToken = r.Header.Get(ClientTokenHeader)
+	if rq.ClientToken == "" {
+		if c, err := r.Cookie(ClientCookie); err == nil {
+			rq.ClientToken = c.Value
+		}
+	}
+	rq.ResolveClient = func(ctx context.Context) (*ent.Device, error) {
+		app, err := rq.Application()
+		if err != nil {
+			return nil, err
+		}
+		d, fresh, err := s.devices.Resolve(ctx, app.ID, rq.ClientToken, rq.IP, rq.UserAgent)
+		if err != nil {
+			return nil, err
+		}
+		if fresh != "" {
+			// Set before gqlgen writes the body: resolvers run first.
+			http.SetCookie(w, &http.Cookie{
+				Name: ClientCookie, Value: fresh, Path: "/", HttpOnly: true, Secure: !s.cfg.Dev,
+				SameSite: http.SameSiteLaxMode, MaxAge: int(clientCookieMaxAge.Seconds()),
+			})
+			w.Header().Set(ClientTokenHeader, fresh)
+		}
+		return d, nil
+	}
+	return rq
+}
+
+// adoptSession attaches an authenticated session: its application becomes the
+// request's (a different publishable key is an error), and an operator's
+// dashboard session also makes the caller an admin principal.
+func (s *Server) adoptSession(ctx context.Context, rq *request.Info, sess *ent.Session) {
+	if rq.App != nil && rq.App.ID != sess.ApplicationID {
+		return
+	}
+	if rq.App == nil {
+		app, err := s.db.Ent.Application.Get(ctx, sess.ApplicationID)
+		if err != nil {
+			return
+		}
+		s.setApp(rq, app)
+	}
+	rq.Session = sess
+	if rq.App.Dashboard {
+		if p, err := s.svc.Admin.OperatorPrincipal(ctx, sess); err == nil {
+			rq.Principal = p
+		}
+	}
+}
+
+// resolveApp finds the application of a publishable key, or the only
+// application besides the dashboard when no key is sent.
+func (s *Server) resolveApp(ctx context.Context, rq *request.Info, key string) {
+	var (
+		app *ent.Application
+		err error
+	)
+	if key != "" {
+		app, err = s.db.Ent.Application.Query().Where(application.PublishableKey(key)).Only(ctx)
+	} else {
+		var apps []*ent.Application
+		apps, err = s.db.Ent.Application.Query().Where(application.Dashboard(false)).Limit(2).All(ctx)
+		switch {
+		case err != nil:
+		case len(apps) == 1:
+			app = apps[0]
+		default:
+			rq.AppErr = apierr.Newf(apierr.ApplicationNotFound, "Send X-Publishable-Key: this server has %s applications.", map[bool]string{true: "no", false: "several"}[len(apps) == 0])
+			return
+		}
+	}
+	if err != nil {
+		if ent.IsNotFound(err) {
+			rq.AppErr = apierr.New(apierr.ApplicationNotFound).WithParam("publishableKey")
+		} else {
+			rq.AppErr = err
+		}
+		return
+	}
+	s.setApp(rq, app)
+}
+
+func (s *Server) setApp(rq *request.Info, app *ent.Application) {
+	set, err := admin.Settings(app)
+	if err != nil {
+		rq.AppErr = err
+		return
+	}
+	rq.App, rq.Settings, rq.AppErr = app, set, nil
+}

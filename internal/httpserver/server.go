@@ -1,0 +1,342 @@
+package httpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/graph"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/device"
+	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/session"
+)
+
+// Config configures the HTTP surface.
+type Config struct {
+	Dev            bool
+	TrustedProxies []netip.Prefix
+	Limits         Limits
+}
+
+// Server is the HTTP handler of trustgate.
+type Server struct {
+	cfg      Config
+	db       *database.DB
+	svc      graph.Services
+	resolver *graph.Resolver
+	keys     *session.Keys
+	devices  *device.Store
+	log      *slog.Logger
+	assets   fs.FS
+	ready    func(context.Context) error
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	router   chi.Router
+}
+
+// Deps are what the server is built from.
+type Deps struct {
+	DB       *database.DB
+	Resolver *graph.Resolver
+	Keys     *session.Keys
+	Devices  *device.Store
+	Log      *slog.Logger
+	// Assets is the built web app (index.html, assets/); may be empty.
+	Assets fs.FS
+	// Ready reports whether the server can serve (database, migrations).
+	Ready func(context.Context) error
+	// Registry receives the server's metrics; collectors of other packages may be registered on it too.
+	Registry *prometheus.Registry
+}
+
+// New builds the server and its routes.
+func New(cfg Config, d Deps) *Server {
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	s := &Server{
+		cfg: cfg, db: d.DB, svc: d.Resolver.Svc, resolver: d.Resolver, keys: d.Keys, devices: d.Devices,
+		log: d.Log, assets: d.Assets, ready: d.Ready, registry: d.Registry,
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trustgate_http_requests_total", Help: "HTTP requests by route and status code.",
+	}, []string{"route", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "trustgate_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"route"})
+	s.registry.MustRegister(s.requests, s.latency)
+	s.router = s.routes()
+	return s
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(s.withRequestID, s.recoverer, s.observe)
+	r.Post("/graphql", s.graphql())
+	r.Options("/graphql", s.preflight)
+	r.Get("/.well-known/jwks.json", s.jwks)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", s.readyz)
+	r.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	r.Get("/dashboard/config.json", s.dashboardConfig)
+	r.Get("/assets/*", s.asset)
+	for _, p := range []string{"/", "/sign-in", "/sign-in/*", "/sign-up", "/sign-up/*", "/account", "/account/*", "/dashboard", "/dashboard/*"} {
+		r.Get(p, s.page)
+	}
+	return r
+}
+
+// graphql serves POST /graphql: JSON bodies only (no GET, no forms), bounded size, depth, aliases and complexity.
+func (s *Server) graphql() http.HandlerFunc {
+	schema := graph.NewExecutableSchema(graph.Config{
+		Resolvers:  s.resolver,
+		Directives: graph.DirectiveRoot{Can: s.resolver.Can, Session: s.resolver.Session},
+	})
+	h := handler.New(schema)
+	h.AddTransport(transport.POST{})
+	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	h.SetDisableSuggestion(!s.cfg.Dev)
+	if s.cfg.Dev {
+		h.Use(extension.Introspection{})
+	}
+	h.Use(shapeLimit{s.cfg.Limits})
+	h.Use(extension.FixedComplexityLimit(s.cfg.Limits.MaxComplexity))
+	h.SetErrorPresenter(graph.ErrorPresenter(s.log))
+	h.SetRecoverFunc(func(ctx context.Context, p any) error {
+		s.log.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
+		return apierr.New(apierr.Internal)
+	})
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes)
+		rq := s.identify(w, r)
+		if !s.corsAllowed(w, r, rq) {
+			writeJSON(w, http.StatusForbidden, map[string]any{"errors": []map[string]any{{
+				"message": "Cross-origin request refused", "extensions": map[string]any{"code": "permission_denied",
+					"longMessage": "This origin is not in the application's allowedOrigins."}}}})
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(request.With(r.Context(), rq)))
+	}
+}
+
+// corsAllowed applies CORS for the application's allowedOrigins and refuses
+// cross-site requests from anywhere else.
+func (s *Server) corsAllowed(w http.ResponseWriter, r *http.Request, rq *request.Info) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || sameOrigin(r, origin) {
+		return true
+	}
+	if rq.App != nil && rq.Settings.OriginAllowed(origin) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Set("Access-Control-Expose-Headers", ClientTokenHeader)
+		h.Add("Vary", "Origin")
+		return true
+	}
+	return false
+}
+
+func sameOrigin(r *http.Request, origin string) bool {
+	o := strings.TrimPrefix(strings.TrimPrefix(origin, "https://"), "http://")
+	return o == r.Host
+}
+
+// preflight answers CORS preflights for allowed origins.
+func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
+	rq := &request.Info{}
+	s.resolveApp(r.Context(), rq, r.Header.Get(PublishableKeyHeader))
+	origin := r.Header.Get("Origin")
+	if origin == "" || rq.App == nil || !rq.Settings.OriginAllowed(origin) {
+		// Browsers do not send custom headers on preflights, so the app may be
+		// unknown: allow the origin if any application lists it.
+		if !s.anyAppAllows(r.Context(), origin) {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Set("Access-Control-Allow-Methods", "POST")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, X-Publishable-Key, X-Client-Token")
+	h.Set("Access-Control-Max-Age", "600")
+	h.Add("Vary", "Origin")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) anyAppAllows(ctx context.Context, origin string) bool {
+	if origin == "" {
+		return false
+	}
+	apps, err := s.db.Ent.Application.Query().All(ctx)
+	if err != nil {
+		return false
+	}
+	for _, a := range apps {
+		rq := &request.Info{}
+		s.setApp(rq, a)
+		if rq.App != nil && rq.Settings.OriginAllowed(origin) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	set, err := s.keys.JWKS(r.Context())
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "serving JWKS", "error", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal_error"})
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, http.StatusOK, set)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.ready(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// dashboardConfig tells the dashboard SPA the publishable key of the built-in dashboard application.
+func (s *Server) dashboardConfig(w http.ResponseWriter, r *http.Request) {
+	app, err := s.db.Ent.Application.Query().Where(application.Dashboard(true)).Only(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the dashboard application does not exist yet; run trustgate serve once"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"publishableKey": app.PublishableKey})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+type ctxRequestID struct{}
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(ctxRequestID{}).(string)
+	return id
+}
+
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID.MatchString(id) {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxRequestID{}, id)))
+	})
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.ErrorContext(r.Context(), "panic", "panic", p, "stack", string(debug.Stack()), "request_id", requestID(r.Context()))
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal_error"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// observe logs every request (without query strings, which may carry tokens) and records metrics.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		if route == "" {
+			route = "unmatched"
+		}
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		d := time.Since(start)
+		s.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+		s.latency.WithLabelValues(route).Observe(d.Seconds())
+		level := slog.LevelInfo
+		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
+			level = slog.LevelDebug
+		}
+		s.log.Log(r.Context(), level, "request", "request_id", requestID(r.Context()), "method", r.Method,
+			"route", route, "path", r.URL.Path, "status", sw.status, "duration_ms", d.Milliseconds(),
+			"ip", ClientIP(r, s.cfg.TrustedProxies))
+	})
+}
+
+// Operation names of GraphQL requests are useful in logs; gqlgen exposes them per operation.
+var _ = graphql.GetOperationContext

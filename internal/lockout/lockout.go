@@ -1,0 +1,101 @@
+// Package lockout owns the brute-force lockout of users, with Clerk's
+// semantics: every failed password, code, TOTP or backup code counts; at the
+// application's threshold the user is locked for its duration (or until an
+// admin unlocks); a successful sign-in resets the count. The counter lives in
+// the user's row and is incremented atomically, so replicas agree.
+package lockout
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/settings"
+)
+
+// Locked reports whether u is locked at now, and for how long (0: indefinitely).
+func Locked(u *ent.User, now time.Time) (bool, time.Duration) {
+	if u.LockedAt == nil {
+		return false, 0
+	}
+	if u.LockoutExpiresAt == nil {
+		return true, 0
+	}
+	if now.Before(*u.LockoutExpiresAt) {
+		return true, u.LockoutExpiresAt.Sub(now)
+	}
+	return false, 0
+}
+
+// Error is the user_locked error for u at now.
+func Error(u *ent.User, now time.Time) *apierr.Error {
+	_, left := Locked(u, now)
+	if left == 0 {
+		return apierr.Newf(apierr.UserLocked, "Your account is locked. Please contact support to unlock it.").
+			WithMeta("lockoutExpiresInSeconds", nil)
+	}
+	secs := int(math.Ceil(left.Seconds()))
+	return apierr.Newf(apierr.UserLocked, "Your account is locked. You will be able to try again in %s.", humanize(left)).
+		WithMeta("lockoutExpiresInSeconds", secs)
+}
+
+func humanize(d time.Duration) string {
+	switch {
+	case d >= time.Hour:
+		h := int(math.Ceil(d.Hours()))
+		return plural(h, "hour")
+	case d >= time.Minute:
+		return plural(int(math.Ceil(d.Minutes())), "minute")
+	default:
+		return plural(int(math.Ceil(d.Seconds())), "second")
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// Fail counts one failed attempt of u inside tx and locks u when the count
+// reaches the threshold. It returns the updated user and whether this failure locked it.
+func Fail(ctx context.Context, tx *ent.Tx, u *ent.User, s *settings.Settings, now time.Time) (*ent.User, bool, error) {
+	// An expired lock is cleared before counting anew.
+	if u.LockedAt != nil {
+		if locked, _ := Locked(u, now); !locked {
+			if err := tx.User.UpdateOneID(u.ID).ClearLockedAt().ClearLockoutExpiresAt().SetFailedAttempts(0).Exec(ctx); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	updated, err := tx.User.UpdateOneID(u.ID).AddFailedAttempts(1).Save(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("lockout: counting failure: %w", err)
+	}
+	if updated.FailedAttempts < s.LockoutMaxAttempts || updated.LockedAt != nil {
+		return updated, false, nil
+	}
+	upd := tx.User.UpdateOneID(u.ID).SetLockedAt(now)
+	if d, bounded := s.LockoutDuration(); bounded {
+		upd.SetLockoutExpiresAt(now.Add(d))
+	} else {
+		upd.ClearLockoutExpiresAt()
+	}
+	updated, err = upd.Save(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("lockout: locking: %w", err)
+	}
+	return updated, true, nil
+}
+
+// Reset clears the failure count of u after a success, inside tx.
+func Reset(ctx context.Context, tx *ent.Tx, u *ent.User) error {
+	if u.FailedAttempts == 0 && u.LockedAt == nil {
+		return nil
+	}
+	return tx.User.UpdateOneID(u.ID).SetFailedAttempts(0).ClearLockedAt().ClearLockoutExpiresAt().Exec(ctx)
+}

@@ -1,0 +1,99 @@
+// Package request carries what the transport learned about a request (the
+// application, the client device, the caller's IP and user agent, the signed-in
+// session, the admin principal) to the domain packages through the context.
+package request
+
+import (
+	"context"
+	"sync"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/settings"
+)
+
+// Info describes one request.
+type Info struct {
+	// IP is the client IP (X-Forwarded-For only from trusted proxies).
+	IP        string
+	UserAgent string
+	RequestID string
+	// Origin is the Origin header, if any.
+	Origin string
+
+	// App is the application named by the publishable key, nil if none resolved.
+	App      *ent.Application
+	Settings settings.Settings
+	// AppErr explains why App is nil (application_not_found).
+	AppErr error
+
+	// ClientToken is the raw client token the caller presented, if any.
+	ClientToken string
+	// ResolveClient finds or creates the client device on first use.
+	ResolveClient func(ctx context.Context) (*ent.Device, error)
+
+	// SessionToken is the raw session JWT presented, if any.
+	SessionToken string
+	// Session is the session the token proved, once authenticated.
+	Session *ent.Session
+	// Principal is the admin caller, if authenticated as one.
+	Principal *Principal
+	// BearerIsAPIKey records that an sk_ key was presented.
+	BearerIsAPIKey bool
+
+	clientOnce sync.Once
+	client     *ent.Device
+	clientErr  error
+}
+
+// Principal is an authenticated admin caller: an API key or a dashboard operator.
+type Principal struct {
+	// Subject is what role assignments name: the API key id or the operator's email.
+	Subject string
+	// Actor is how the audit log names the caller ("key:ak_…", "operator:a@b.c").
+	Actor string
+	// Operator is set for dashboard operators.
+	Operator *ent.Operator
+	// APIKey is set for API keys.
+	APIKey *ent.APIKey
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying info.
+func With(ctx context.Context, info *Info) context.Context {
+	return context.WithValue(ctx, ctxKey{}, info)
+}
+
+// From returns the request info of ctx; a zero Info when there is none (tests, jobs).
+func From(ctx context.Context) *Info {
+	if info, ok := ctx.Value(ctxKey{}).(*Info); ok {
+		return info
+	}
+	return &Info{}
+}
+
+// Application returns the request's application or application_not_found.
+func (i *Info) Application() (*ent.Application, error) {
+	if i.App != nil {
+		return i.App, nil
+	}
+	if i.AppErr != nil {
+		return nil, i.AppErr
+	}
+	return nil, apierr.New(apierr.ApplicationNotFound)
+}
+
+// Client returns the request's client device, creating it on first use.
+func (i *Info) Client(ctx context.Context) (*ent.Device, error) {
+	if i.ResolveClient == nil {
+		return nil, apierr.New(apierr.ClientStateInvalid)
+	}
+	i.clientOnce.Do(func() { i.client, i.clientErr = i.ResolveClient(ctx) })
+	return i.client, i.clientErr
+}
+
+// SetClient records an already-resolved client device (used by tests and jobs).
+func (i *Info) SetClient(d *ent.Device) {
+	i.clientOnce.Do(func() { i.client = d })
+}

@@ -1,0 +1,206 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/internal/apierr"
+)
+
+// DefaultTokenTTL is the lifetime of a session JWT, as Clerk's (60 s); the SDK refreshes it.
+const DefaultTokenTTL = 60 * time.Second
+
+// Service creates, ends and authenticates sessions and mints their tokens.
+type Service struct {
+	Ent    *ent.Client
+	Keys   *Keys
+	Issuer string
+	// TokenTTL is the JWT lifetime; DefaultTokenTTL when zero.
+	TokenTTL time.Duration
+	Now      func() time.Time
+}
+
+// NewParams describe a session being created at the end of a sign-in or sign-up.
+type NewParams struct {
+	ApplicationID string
+	UserID        string
+	ClientID      string
+	SignInID      string
+	Lifetime      time.Duration
+	// SecondFactor records that a second factor was verified (fva claim).
+	SecondFactor bool
+	IP           string
+	UserAgent    string
+}
+
+// Create starts a session inside tx.
+func Create(ctx context.Context, tx *ent.Tx, now time.Time, p NewParams) (*ent.Session, error) {
+	c := tx.Session.Create().
+		SetApplicationID(p.ApplicationID).
+		SetUserID(p.UserID).
+		SetClientID(p.ClientID).
+		SetLastActiveAt(now).
+		SetExpireAt(now.Add(p.Lifetime)).
+		SetFirstFactorAt(now).
+		SetIPAddress(p.IP).
+		SetUserAgent(truncate(p.UserAgent, 512))
+	if p.SignInID != "" {
+		c.SetSignInID(p.SignInID)
+	}
+	if p.SecondFactor {
+		c.SetSecondFactorAt(now)
+	}
+	s, err := c.Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("session: creating: %w", err)
+	}
+	return s, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Active reports whether s can still be used at now.
+func Active(s *ent.Session, now time.Time) bool {
+	return s.Status == session.StatusActive && now.Before(s.ExpireAt)
+}
+
+// Claims are the claims of a session token.
+type Claims struct {
+	jwt.RegisteredClaims
+	SessionID string `json:"sid"`
+	// AuthorizedParty is the application id (Clerk's azp names the origin; ours the app).
+	AuthorizedParty string `json:"azp"`
+	// FactorAge is minutes since the first and second factor (-1: none), Clerk's fva.
+	FactorAge [2]int `json:"fva"`
+}
+
+// Token mints a session JWT for sessionID; only the client that owns the
+// session may ask. It refreshes the session's last activity.
+func (s *Service) Token(ctx context.Context, sessionID, clientID string) (string, time.Time, error) {
+	now := s.Now()
+	sess, err := s.Ent.Session.Get(ctx, sessionID)
+	if ent.IsNotFound(err) || (err == nil && sess.ClientID != clientID) {
+		return "", time.Time{}, apierr.New(apierr.AuthenticationInvalid).WithParam("sessionId")
+	}
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if !Active(sess, now) {
+		return "", time.Time{}, apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
+	}
+	if now.Sub(sess.LastActiveAt) > 30*time.Second {
+		if err := s.Ent.Session.UpdateOneID(sess.ID).SetLastActiveAt(now).Exec(ctx); err != nil {
+			return "", time.Time{}, err
+		}
+	}
+	return s.sign(ctx, sess, now)
+}
+
+func (s *Service) sign(ctx context.Context, sess *ent.Session, now time.Time) (string, time.Time, error) {
+	key, err := s.Keys.current(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	ttl := s.TokenTTL
+	if ttl <= 0 {
+		ttl = DefaultTokenTTL
+	}
+	exp := now.Add(ttl)
+	if sess.ExpireAt.Before(exp) {
+		exp = sess.ExpireAt
+	}
+	fva := [2]int{-1, -1}
+	if sess.FirstFactorAt != nil {
+		fva[0] = int(now.Sub(*sess.FirstFactorAt).Minutes())
+	}
+	if sess.SecondFactorAt != nil {
+		fva[1] = int(now.Sub(*sess.SecondFactorAt).Minutes())
+	}
+	claims := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    s.Issuer,
+			Subject:   sess.UserID,
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now.Add(-5 * time.Second)),
+			ExpiresAt: jwt.NewNumericDate(exp),
+		},
+		SessionID:       sess.ID,
+		AuthorizedParty: sess.ApplicationID,
+		FactorAge:       fva,
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	tok.Header["kid"] = key.id
+	signed, err := tok.SignedString(key.private)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("session: signing token: %w", err)
+	}
+	return signed, exp, nil
+}
+
+// Authenticate verifies a session JWT and returns its session, which must still
+// be active in the database (so a revoked session stops working at once).
+func (s *Service) Authenticate(ctx context.Context, token string) (*ent.Session, error) {
+	now := s.Now()
+	claims := &Claims{}
+	_, err := jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		key, ok, err := s.Keys.byID(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, errors.New("unknown key id")
+		}
+		return key.public, nil
+	},
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithIssuer(s.Issuer),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+		jwt.WithExpirationRequired(),
+	)
+	if err != nil {
+		return nil, apierr.New(apierr.AuthenticationInvalid).Wrap(err)
+	}
+	sess, err := s.Ent.Session.Get(ctx, claims.SessionID)
+	if err != nil || sess.UserID != claims.Subject || !Active(sess, now) {
+		return nil, apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
+	}
+	return sess, nil
+}
+
+// End marks a session ended (signed out) or revoked (by the user or an admin).
+func (s *Service) End(ctx context.Context, sess *ent.Session, status session.Status) (*ent.Session, error) {
+	if sess.Status != session.StatusActive {
+		return sess, nil
+	}
+	return s.Ent.Session.UpdateOne(sess).SetStatus(status).SetEndedAt(s.Now()).Save(ctx)
+}
+
+// SignOut ends one session of the client, or all of them when sessionID is nil.
+func (s *Service) SignOut(ctx context.Context, clientID string, sessionID *string) (bool, error) {
+	q := s.Ent.Session.Update().Where(session.ClientID(clientID), session.StatusEQ(session.StatusActive))
+	if sessionID != nil {
+		q.Where(session.ID(*sessionID))
+	}
+	n, err := q.SetStatus(session.StatusEnded).SetEndedAt(s.Now()).Save(ctx)
+	if err != nil {
+		return false, err
+	}
+	if sessionID != nil && n == 0 {
+		if ok, _ := s.Ent.Session.Query().Where(session.ID(*sessionID), session.ClientID(clientID)).Exist(ctx); !ok {
+			return false, apierr.New(apierr.ResourceNotFound).WithParam("sessionId")
+		}
+	}
+	return true, nil
+}

@@ -1,0 +1,486 @@
+package signin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/backupcode"
+	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/phonenumber"
+	entsignin "github.com/trustgate/trustgate/ent/signin"
+	"github.com/trustgate/trustgate/ent/totp"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/audit"
+	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/device"
+	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/keyring"
+	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/settings"
+	"github.com/trustgate/trustgate/internal/verification"
+)
+
+// PrepareFirstFactor sends an email or SMS code for a passwordless first factor.
+func (s *Service) PrepareFirstFactor(ctx context.Context, id string, in PrepareInput) (*SignIn, error) {
+	st, err := s.load(ctx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	if st.si.Status != entsignin.StatusNeedsFirstFactor {
+		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
+	}
+	switch in.Strategy {
+	case settings.StrategyEmailCode, settings.StrategyPhoneCode:
+	case settings.StrategyPassword:
+		return nil, apierr.Invalid("strategy", "password needs no prepare step; attempt it directly")
+	default:
+		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown first factor strategy %q", in.Strategy))
+	}
+	if !st.settings.FirstFactorEnabled(in.Strategy) {
+		return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+	}
+	if st.user == nil {
+		// Enumeration protection: answer as if a code went out.
+		return s.view(ctx, st)
+	}
+	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
+		return nil, err
+	}
+	factors, err := s.firstFactors(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	f := pickFactor(factors, in)
+	if f == nil {
+		return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+	}
+	var existing *ent.Verification
+	if st.si.FirstFactorVerificationID != nil {
+		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
+	}
+	if err := s.sendCode(ctx, st, f, existing, delivery.PurposeVerification, func(tx *ent.Tx, v *ent.Verification) error {
+		return tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID).Exec(ctx)
+	}); err != nil {
+		return nil, err
+	}
+	return s.view(ctx, st)
+}
+
+// AttemptFirstFactor checks a password or a code first factor.
+func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptInput) (*SignIn, error) {
+	st, err := s.load(ctx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Strategy {
+	case settings.StrategyPassword:
+		if in.Password == nil {
+			return nil, apierr.Missing("password")
+		}
+		if !st.settings.PasswordEnabled {
+			return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+		}
+		if err := s.attemptPassword(ctx, st, *in.Password); err != nil {
+			return nil, err
+		}
+		return s.view(ctx, st)
+	case settings.StrategyEmailCode, settings.StrategyPhoneCode:
+	default:
+		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown first factor strategy %q", in.Strategy))
+	}
+	if in.Code == nil {
+		return nil, apierr.Missing("code")
+	}
+	if st.si.Status != entsignin.StatusNeedsFirstFactor {
+		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
+	}
+	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
+		return nil, err
+	}
+	if st.user == nil || st.si.FirstFactorVerificationID == nil {
+		return nil, apierr.New(apierr.VerificationMissing)
+	}
+	v, err := s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
+	if err != nil {
+		return nil, err
+	}
+	if v.Strategy != in.Strategy {
+		return nil, apierr.New(apierr.VerificationMissing).WithParam("strategy")
+	}
+	err = s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		if _, err := s.Codes.Check(ctx, tx, v, *in.Code); err != nil {
+			if e, ok := apierr.As(err); ok {
+				return s.codeFailed(ctx, tx, st, in.Strategy, e)
+			}
+			return nil, err
+		}
+		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindCodePassed, in.Strategy, audit.Success, "first_factor")); err != nil {
+			return nil, err
+		}
+		v, err := tx.Verification.Get(ctx, v.ID)
+		if err != nil {
+			return nil, err
+		}
+		// Passwordless first factors never trigger Client Trust.
+		return s.afterFirstFactor(ctx, tx, st, v, false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, st)
+}
+
+// codeFailed records a failed code; already-verified or missing verifications do not count.
+func (s *Service) codeFailed(ctx context.Context, tx *ent.Tx, st *state, strategy string, e *apierr.Error) (*apierr.Error, error) {
+	switch e.Code {
+	case apierr.FormCodeIncorrect, apierr.VerificationFailed:
+		return s.fail(ctx, tx, st, audit.KindCodeFailed, strategy, string(e.Code), e)
+	default:
+		return e, s.Events.Record(ctx, tx, s.event(st, audit.KindCodeFailed, strategy, audit.Failure, string(e.Code)))
+	}
+}
+
+// PrepareSecondFactor sends the email or SMS code of a Client Trust challenge
+// or of an SMS second factor.
+func (s *Service) PrepareSecondFactor(ctx context.Context, id string, in PrepareInput) (*SignIn, error) {
+	st, err := s.load(ctx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	factors, err := s.secondFactors(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if len(factors) == 0 {
+		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a second factor now.")
+	}
+	switch in.Strategy {
+	case settings.StrategyEmailCode, settings.StrategyPhoneCode:
+	case settings.StrategyTOTP, settings.StrategyBackupCode:
+		return nil, apierr.Invalid("strategy", in.Strategy+" needs no prepare step; attempt it directly")
+	default:
+		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown second factor strategy %q", in.Strategy))
+	}
+	f := pickFactor(factors, in)
+	if f == nil {
+		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "No second factors were found for strategy %s.", in.Strategy).WithParam("strategy")
+	}
+	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
+		return nil, err
+	}
+	var existing *ent.Verification
+	if st.si.SecondFactorVerificationID != nil {
+		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.SecondFactorVerificationID)
+	}
+	purpose := delivery.PurposeVerification
+	if st.si.Status == entsignin.StatusNeedsClientTrust {
+		purpose = delivery.PurposeClientTrust
+	}
+	if err := s.sendCode(ctx, st, f, existing, purpose, func(tx *ent.Tx, v *ent.Verification) error {
+		upd := tx.SignIn.UpdateOneID(st.si.ID).SetSecondFactorVerificationID(v.ID)
+		if st.si.Status == entsignin.StatusNeedsClientTrust {
+			upd.SetClientTrustState(entsignin.ClientTrustStatePending)
+		}
+		si, err := upd.Save(ctx)
+		if err == nil {
+			st.si = si
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return s.view(ctx, st)
+}
+
+// AttemptSecondFactor checks a Client Trust code or an MFA factor (totp,
+// phone_code, backup_code) and completes the sign-in.
+func (s *Service) AttemptSecondFactor(ctx context.Context, id string, in AttemptInput) (*SignIn, error) {
+	st, err := s.load(ctx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	if in.Code == nil {
+		return nil, apierr.Missing("code")
+	}
+	factors, err := s.secondFactors(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if len(factors) == 0 {
+		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a second factor now.")
+	}
+	if pickFactor(factors, PrepareInput{Strategy: in.Strategy}) == nil {
+		if !isSecondFactorStrategy(in.Strategy) {
+			return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown second factor strategy %q", in.Strategy))
+		}
+		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "No second factors were found for strategy %s.", in.Strategy).WithParam("strategy")
+	}
+	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
+		return nil, err
+	}
+	switch in.Strategy {
+	case settings.StrategyTOTP:
+		err = s.attemptTOTP(ctx, st, *in.Code)
+	case settings.StrategyBackupCode:
+		err = s.attemptBackupCode(ctx, st, *in.Code)
+	default:
+		err = s.attemptSecondFactorCode(ctx, st, in.Strategy, *in.Code)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, st)
+}
+
+func isSecondFactorStrategy(s string) bool {
+	switch s {
+	case settings.StrategyEmailCode, settings.StrategyPhoneCode, settings.StrategyTOTP, settings.StrategyBackupCode:
+		return true
+	}
+	return false
+}
+
+func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strategy, code string) error {
+	if st.si.SecondFactorVerificationID == nil {
+		return apierr.New(apierr.VerificationMissing)
+	}
+	v, err := s.DB.Ent.Verification.Get(ctx, *st.si.SecondFactorVerificationID)
+	if err != nil {
+		return err
+	}
+	if v.Strategy != strategy {
+		return apierr.New(apierr.VerificationMissing).WithParam("strategy")
+	}
+	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
+			if e, ok := apierr.As(err); ok {
+				return s.codeFailed(ctx, tx, st, strategy, e)
+			}
+			return nil, err
+		}
+		reason := "second_factor"
+		if st.si.Status == entsignin.StatusNeedsClientTrust {
+			reason = "client_trust"
+		}
+		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindCodePassed, strategy, audit.Success, reason)); err != nil {
+			return nil, err
+		}
+		return nil, s.complete(ctx, tx, st, strategy, true)
+	})
+}
+
+func (s *Service) attemptTOTP(ctx context.Context, st *state, code string) error {
+	t, err := s.DB.Ent.Totp.Query().Where(totp.UserID(st.user.ID), totp.Verified(true)).Only(ctx)
+	if err != nil {
+		return apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+	}
+	secret, err := s.Keys.Open(keyring.PurposeTOTPSecret, t.SecretSealed, []byte(t.ID))
+	if err != nil {
+		return fmt.Errorf("signin: opening TOTP secret: %w", err)
+	}
+	step, ok := factor.ValidateTOTP(secret, code, s.Now(), t.LastUsedStep)
+	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		if ok {
+			// Claim the step atomically: a concurrent use of the same code loses.
+			n, err := tx.Totp.Update().Where(totp.ID(t.ID), totp.LastUsedStepLT(step)).SetLastUsedStep(step).Save(ctx)
+			if err != nil {
+				return nil, err
+			}
+			ok = n == 1
+		}
+		if !ok {
+			return s.fail(ctx, tx, st, audit.KindTOTPFailed, settings.StrategyTOTP, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
+		}
+		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindTOTPPassed, settings.StrategyTOTP, audit.Success, "")); err != nil {
+			return nil, err
+		}
+		return nil, s.complete(ctx, tx, st, settings.StrategyTOTP, true)
+	})
+}
+
+func (s *Service) attemptBackupCode(ctx context.Context, st *state, code string) error {
+	hash, herr := factor.HashBackupCode(s.Keys, st.user.ID, code)
+	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		used := false
+		if herr == nil {
+			// Single use: the conditional update wins once.
+			n, err := tx.BackupCode.Update().
+				Where(backupcode.UserID(st.user.ID), backupcode.CodeHash(hash), backupcode.UsedAtIsNil()).
+				SetUsedAt(s.Now()).Save(ctx)
+			if err != nil {
+				return nil, err
+			}
+			used = n == 1
+		}
+		if !used {
+			return s.fail(ctx, tx, st, audit.KindBackupCodeFailed, settings.StrategyBackupCode, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
+		}
+		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindBackupCodeUsed, settings.StrategyBackupCode, audit.Success, "")); err != nil {
+			return nil, err
+		}
+		return nil, s.complete(ctx, tx, st, settings.StrategyBackupCode, true)
+	})
+}
+
+// sendCode issues a code for f (replacing the one in existing when it is for
+// the same target), stores it through attach, then delivers it. A delivery
+// failure is logged and returned; the sign-in stays resumable.
+func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *ent.Verification, purpose delivery.Purpose, attach func(*ent.Tx, *ent.Verification) error) error {
+	target, err := s.factorTarget(ctx, f)
+	if err != nil {
+		return err
+	}
+	var (
+		v    *ent.Verification
+		code string
+	)
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		v, code, err = s.Codes.Issue(ctx, tx, existing, target, st.settings.CodeTTL())
+		if err != nil {
+			return err
+		}
+		return attach(tx, v)
+	})
+	if err != nil {
+		return err
+	}
+	rq := request.From(ctx)
+	var msg delivery.Message
+	if f.Strategy == settings.StrategyEmailCode {
+		msg, err = delivery.RenderCodeEmail(delivery.CodeEmail{
+			ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(),
+			Purpose: purpose, Device: device.Describe(rq.UserAgent), IP: rq.IP, At: s.Now(),
+		})
+	} else {
+		msg, err = delivery.RenderCodeSMS(delivery.CodeSMS{
+			ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(), Purpose: purpose,
+		})
+	}
+	if err == nil {
+		err = s.Sender.Send(ctx, msg)
+	}
+	if err != nil {
+		s.Log.ErrorContext(ctx, "code delivery failed", "sign_in_id", st.si.ID, "strategy", f.Strategy, "error", err)
+		_ = s.Codes.ClearSent(ctx, s.DB.Ent, v)
+		_ = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+			return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeDeliveryFailed, f.Strategy, audit.Failure, "delivery_failed"))
+		})
+		return apierr.New(apierr.DeliveryFailed).Wrap(err)
+	}
+	return s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeSent, f.Strategy, audit.Info, string(msg.Kind)))
+	})
+}
+
+// factorTarget resolves the email address or phone number a factor names.
+func (s *Service) factorTarget(ctx context.Context, f *Factor) (verification.Target, error) {
+	if f.EmailAddressID != nil {
+		e, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.ID(*f.EmailAddressID)).Only(ctx)
+		if err != nil {
+			return verification.Target{}, err
+		}
+		return verification.Target{Strategy: f.Strategy, ID: e.ID, Value: e.EmailAddress}, nil
+	}
+	if f.PhoneNumberID != nil {
+		p, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.ID(*f.PhoneNumberID)).Only(ctx)
+		if err != nil {
+			return verification.Target{}, err
+		}
+		return verification.Target{Strategy: f.Strategy, ID: p.ID, Value: p.PhoneNumber}, nil
+	}
+	return verification.Target{}, apierr.New(apierr.FactorNotFound)
+}
+
+// pickFactor finds the factor of in's strategy (and id, when given).
+func pickFactor(factors []*Factor, in PrepareInput) *Factor {
+	for _, f := range factors {
+		if f.Strategy != in.Strategy {
+			continue
+		}
+		if in.EmailAddressID != nil && (f.EmailAddressID == nil || *f.EmailAddressID != *in.EmailAddressID) {
+			continue
+		}
+		if in.PhoneNumberID != nil && (f.PhoneNumberID == nil || *f.PhoneNumberID != *in.PhoneNumberID) {
+			continue
+		}
+		return f
+	}
+	return nil
+}
+
+// firstFactors lists the first factors the user can use in this application.
+func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error) {
+	set := st.settings
+	if st.user == nil {
+		if st.si.Identifier == nil || !set.PasswordEnabled {
+			return []*Factor{}, nil
+		}
+		// Enumeration protection: an unknown identifier looks like a password account.
+		return []*Factor{{Strategy: settings.StrategyPassword}}, nil
+	}
+	out := []*Factor{}
+	if set.PasswordEnabled && st.user.PasswordHash != nil {
+		out = append(out, &Factor{Strategy: settings.StrategyPassword})
+	}
+	if set.FirstFactorEnabled(settings.StrategyEmailCode) {
+		emails, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.UserID(st.user.ID), emailaddress.Verified(true)).
+			Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range emails {
+			out = append(out, emailFactor(e, st.user.PrimaryEmailAddressID != nil && *st.user.PrimaryEmailAddressID == e.ID))
+		}
+	}
+	if set.FirstFactorEnabled(settings.StrategyPhoneCode) {
+		phones, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.UserID(st.user.ID), phonenumber.Verified(true)).
+			Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range phones {
+			out = append(out, phoneFactor(p, st.user.PrimaryPhoneNumberID != nil && *st.user.PrimaryPhoneNumberID == p.ID))
+		}
+	}
+	return out, nil
+}
+
+// secondFactors lists the factors that answer the sign-in's current challenge.
+func (s *Service) secondFactors(ctx context.Context, st *state) ([]*Factor, error) {
+	switch st.si.Status {
+	case entsignin.StatusNeedsSecondFactor:
+		return s.mfaFactors(ctx, st.user, st.settings)
+	case entsignin.StatusNeedsClientTrust:
+		f, err := s.clientTrustFactor(ctx, st.user, st.settings)
+		if err != nil || f == nil {
+			return nil, err
+		}
+		return []*Factor{f}, nil
+	}
+	return nil, nil
+}
+
+// notifyNewDevice emails the user that a sign-in completed on a new device.
+func (s *Service) notifyNewDevice(ctx context.Context, st *state, at time.Time) {
+	u := st.user
+	emails, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.UserID(u.ID), emailaddress.Verified(true)).
+		Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
+	if err != nil || len(emails) == 0 {
+		return
+	}
+	to := pickPrimary(emails, u.PrimaryEmailAddressID, func(e *ent.EmailAddress) string { return e.ID })
+	rq := request.From(ctx)
+	msg, err := delivery.RenderNewDeviceEmail(delivery.NewDeviceEmail{
+		ApplicationID: st.app.ID, AppName: st.app.Name, To: to.EmailAddress,
+		Device: device.Describe(rq.UserAgent), IP: rq.IP, At: at,
+	})
+	if err == nil {
+		err = s.Sender.Send(ctx, msg)
+	}
+	if err != nil {
+		s.Log.WarnContext(ctx, "new device notification not sent", "user_id", u.ID, "error", err)
+	}
+}

@@ -1,0 +1,656 @@
+package signin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/backupcode"
+	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/phonenumber"
+	entsignin "github.com/trustgate/trustgate/ent/signin"
+	"github.com/trustgate/trustgate/ent/signinevent"
+	"github.com/trustgate/trustgate/ent/totp"
+	"github.com/trustgate/trustgate/ent/user"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/audit"
+	"github.com/trustgate/trustgate/internal/clienttrust"
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/keyring"
+	"github.com/trustgate/trustgate/internal/lockout"
+	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/session"
+	"github.com/trustgate/trustgate/internal/settings"
+	"github.com/trustgate/trustgate/internal/verification"
+)
+
+// Service runs sign-ins.
+type Service struct {
+	DB     *database.DB
+	Hasher *factor.Hasher
+	Keys   *keyring.Keyring
+	Codes  *verification.Codes
+	Sender delivery.Sender
+	Events *audit.Recorder
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// CreateInput starts a sign-in (Clerk's signIn.create / signIn.password).
+type CreateInput struct {
+	Identifier *string
+	Password   *string
+	Strategy   *string
+}
+
+// PrepareInput asks for a code to be sent.
+type PrepareInput struct {
+	Strategy       string
+	EmailAddressID *string
+	PhoneNumberID  *string
+}
+
+// AttemptInput answers a factor.
+type AttemptInput struct {
+	Strategy string
+	Code     *string
+	Password *string
+}
+
+// state is everything a step needs about one sign-in.
+type state struct {
+	app      *ent.Application
+	settings *settings.Settings
+	client   *ent.Device
+	si       *ent.SignIn
+	user     *ent.User // nil for an unknown identifier (enumeration protection)
+	// afterCommit runs once the step's transaction has committed (notifications).
+	afterCommit []func()
+}
+
+// Create starts a sign-in on the request's client. With an identifier and a
+// password it verifies the password in the same call.
+func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
+	rq := request.From(ctx)
+	app, err := rq.Application()
+	if err != nil {
+		return nil, err
+	}
+	client, err := rq.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := &rq.Settings
+	strategy := deref(in.Strategy)
+	if strategy != "" && !slices.Contains([]string{settings.StrategyPassword, settings.StrategyEmailCode, settings.StrategyPhoneCode}, strategy) {
+		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown strategy %q", strategy))
+	}
+	if in.Password != nil && strategy == "" {
+		strategy = settings.StrategyPassword
+	}
+	if strategy != "" && strategy != settings.StrategyPassword && in.Password != nil {
+		return nil, apierr.Invalid("password", "a password goes with the password strategy")
+	}
+	if strategy == settings.StrategyPassword && !set.PasswordEnabled {
+		return nil, apierr.Invalid("strategy", "passwords are not enabled for this application")
+	}
+	if strategy == settings.StrategyPassword && in.Password == nil {
+		return nil, apierr.Missing("password")
+	}
+	now := s.Now()
+	st := &state{app: app, settings: set, client: client}
+	var ident string
+	if in.Identifier != nil && *in.Identifier != "" {
+		ident, err = normalizeIdentifier(*in.Identifier, set)
+		if err != nil {
+			return nil, err
+		}
+		st.user, err = s.findUser(ctx, app.ID, ident)
+		if err != nil {
+			return nil, err
+		}
+		if st.user == nil && !set.EnumerationProtection && in.Password == nil {
+			return nil, s.identifierNotFound(ctx, st, ident)
+		}
+	} else if in.Password != nil {
+		return nil, apierr.Missing("identifier")
+	}
+
+	status := entsignin.StatusNeedsIdentifier
+	if ident != "" {
+		status = entsignin.StatusNeedsFirstFactor
+	}
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		c := tx.SignIn.Create().
+			SetApplicationID(app.ID).
+			SetClientID(client.ID).
+			SetStatus(status).
+			SetExpireAt(now.Add(set.SignInLifetime())).
+			SetIPAddress(rq.IP).
+			SetUserAgent(truncate(rq.UserAgent, 512))
+		if ident != "" {
+			c.SetIdentifier(ident)
+		}
+		if st.user != nil {
+			c.SetUserID(st.user.ID)
+		}
+		si, err := c.Save(ctx)
+		if err != nil {
+			return err
+		}
+		st.si = si
+		if err := tx.Device.UpdateOneID(client.ID).SetSignInID(si.ID).Exec(ctx); err != nil {
+			return err
+		}
+		return s.Events.Record(ctx, tx, s.event(st, audit.KindSignInCreated, strategy, audit.Info, ""))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if in.Password != nil {
+		if err := s.attemptPassword(ctx, st, *in.Password); err != nil {
+			return nil, err
+		}
+	}
+	return s.view(ctx, st)
+}
+
+// Get returns the sign-in with id if it belongs to the request's client.
+func (s *Service) Get(ctx context.Context, id string) (*SignIn, error) {
+	st, err := s.load(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, st)
+}
+
+// Current returns the client's current sign-in, or nil.
+func (s *Service) Current(ctx context.Context, client *ent.Device) (*SignIn, error) {
+	if client.SignInID == nil {
+		return nil, nil
+	}
+	st, err := s.load(ctx, *client.SignInID, false)
+	if err != nil {
+		if apierr.Is(err, apierr.ResourceNotFound) || apierr.Is(err, apierr.SignInExpired) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return s.view(ctx, st)
+}
+
+// load fetches a sign-in of the request's client; with forUpdate it must be in progress.
+func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, error) {
+	rq := request.From(ctx)
+	app, err := rq.Application()
+	if err != nil {
+		return nil, err
+	}
+	client, err := rq.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	si, err := s.DB.Ent.SignIn.Get(ctx, id)
+	if ent.IsNotFound(err) || (err == nil && (si.ClientID != client.ID || si.ApplicationID != app.ID)) {
+		return nil, apierr.Newf(apierr.ResourceNotFound, "No sign-in was found with id %s on this client.", id).WithParam("id")
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := &state{app: app, settings: &rq.Settings, client: client, si: si}
+	if si.UserID != nil {
+		st.user, err = s.DB.Ent.User.Get(ctx, *si.UserID)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	if !forUpdate {
+		return st, nil
+	}
+	if si.Status == entsignin.StatusComplete {
+		return nil, apierr.Newf(apierr.ResourceForbidden, "This sign-in is already complete.")
+	}
+	if si.Status == entsignin.StatusAbandoned || !s.Now().Before(si.ExpireAt) {
+		if si.Status != entsignin.StatusAbandoned {
+			_ = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+				if err := tx.SignIn.UpdateOneID(si.ID).SetStatus(entsignin.StatusAbandoned).Exec(ctx); err != nil {
+					return err
+				}
+				return s.Events.Record(ctx, tx, s.event(st, audit.KindSignInAbandoned, "", audit.Failure, "expired"))
+			})
+		}
+		return nil, apierr.New(apierr.SignInExpired)
+	}
+	return st, nil
+}
+
+// findUser finds the user an identifier names: a verified email address or
+// phone number, or a username. It returns nil when there is none.
+func (s *Service) findUser(ctx context.Context, appID, ident string) (*ent.User, error) {
+	var (
+		u   *ent.User
+		err error
+	)
+	switch identifier.Classify(ident) {
+	case identifier.Email:
+		u, err = s.DB.Ent.EmailAddress.Query().
+			Where(emailaddress.ApplicationID(appID), emailaddress.EmailAddress(ident), emailaddress.Verified(true)).
+			QueryUser().Only(ctx)
+	case identifier.Phone:
+		u, err = s.DB.Ent.PhoneNumber.Query().
+			Where(phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(ident), phonenumber.Verified(true)).
+			QueryUser().Only(ctx)
+	default:
+		u, err = s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(ident)).Only(ctx)
+	}
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signin: finding user: %w", err)
+	}
+	return u, nil
+}
+
+// normalizeIdentifier validates an identifier against the application's enabled kinds.
+func normalizeIdentifier(raw string, set *settings.Settings) (string, error) {
+	switch identifier.Classify(raw) {
+	case identifier.Email:
+		if !set.EmailEnabled {
+			return "", apierr.Invalid("identifier", "email addresses are not enabled for this application")
+		}
+		v, err := identifier.NormalizeEmail(raw)
+		if err != nil {
+			return "", apierr.Invalid("identifier", "not a valid email address")
+		}
+		return v, nil
+	case identifier.Phone:
+		if !set.PhoneEnabled {
+			return "", apierr.Invalid("identifier", "phone numbers are not enabled for this application")
+		}
+		v, err := identifier.NormalizePhone(raw)
+		if err != nil {
+			return "", apierr.Invalid("identifier", "not a valid phone number in international format (+15551234567)")
+		}
+		return v, nil
+	default:
+		if !set.UsernameEnabled {
+			return "", apierr.Invalid("identifier", "enter an email address or a phone number in international format")
+		}
+		v, err := identifier.NormalizeUsername(raw)
+		if err != nil {
+			return "", apierr.Invalid("identifier", "not a valid username")
+		}
+		return v, nil
+	}
+}
+
+// identifierNotFound records and returns form_identifier_not_found (enumeration protection off).
+func (s *Service) identifierNotFound(ctx context.Context, st *state, ident string) error {
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		return s.Events.Record(ctx, tx, audit.SignInEvent{
+			ApplicationID: st.app.ID, ClientID: st.client.ID, Identifier: ident,
+			Kind: audit.KindSignInCreated, Outcome: audit.Failure, Reason: "identifier_not_found",
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return apierr.New(apierr.FormIdentifierNotFound).WithParam("identifier")
+}
+
+func (s *Service) event(st *state, kind, strategy string, outcome signinevent.Outcome, reason string) audit.SignInEvent {
+	e := audit.SignInEvent{
+		ApplicationID: st.app.ID, ClientID: st.client.ID,
+		Kind: kind, Strategy: strategy, Outcome: outcome, Reason: reason,
+	}
+	if st.si != nil {
+		e.SignInID = st.si.ID
+		e.Identifier = deref(st.si.Identifier)
+	}
+	if st.user != nil {
+		e.UserID = st.user.ID
+	}
+	return e
+}
+
+// commit runs fn in a transaction that commits even when fn reports a client
+// error: failures (counters, events) must be recorded before they are returned.
+// Work queued in st.afterCommit runs once the transaction has committed.
+func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*apierr.Error, error)) error {
+	var clientErr *apierr.Error
+	st.afterCommit = nil
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		clientErr, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range st.afterCommit {
+		f()
+	}
+	st.afterCommit = nil
+	if clientErr != nil {
+		return clientErr
+	}
+	return nil
+}
+
+// guardUser rejects banned and locked users before any factor is checked.
+func (s *Service) guardUser(ctx context.Context, st *state, strategy string) error {
+	if st.user == nil {
+		return nil
+	}
+	now := s.Now()
+	if st.user.Banned {
+		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+			return apierr.New(apierr.UserBanned), s.Events.Record(ctx, tx, s.event(st, audit.KindUserBannedRejected, strategy, audit.Failure, "user_banned"))
+		})
+	}
+	if locked, _ := lockout.Locked(st.user, now); locked {
+		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+			return lockout.Error(st.user, now), s.Events.Record(ctx, tx, s.event(st, audit.KindUserLockedRejected, strategy, audit.Failure, "user_locked"))
+		})
+	}
+	return nil
+}
+
+// fail records a failed factor: the event, the lockout count and, when the
+// count locks the user, a user.locked event; it returns the error to show.
+func (s *Service) fail(ctx context.Context, tx *ent.Tx, st *state, kind, strategy, reason string, shown *apierr.Error) (*apierr.Error, error) {
+	if err := s.Events.Record(ctx, tx, s.event(st, kind, strategy, audit.Failure, reason)); err != nil {
+		return nil, err
+	}
+	if st.user == nil {
+		return shown, nil
+	}
+	now := s.Now()
+	updated, locked, err := lockout.Fail(ctx, tx, st.user, st.settings, now)
+	if err != nil {
+		return nil, err
+	}
+	st.user = updated
+	if locked {
+		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindUserLocked, strategy, audit.Failure, "too_many_failed_attempts")); err != nil {
+			return nil, err
+		}
+		return lockout.Error(updated, now), nil
+	}
+	return shown, nil
+}
+
+// attemptPassword verifies a password first factor and moves the sign-in on.
+func (s *Service) attemptPassword(ctx context.Context, st *state, password string) error {
+	if st.si.Status != entsignin.StatusNeedsFirstFactor {
+		return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
+	}
+	if err := s.guardUser(ctx, st, settings.StrategyPassword); err != nil {
+		return err
+	}
+	wrong := apierr.New(apierr.FormPasswordIncorrect).WithParam("password")
+	if st.settings.EnumerationProtection {
+		wrong = apierr.New(apierr.FormPasswordOrIdentifierIncorect).WithParam("password")
+	}
+	var (
+		ok, rehash bool
+		err        error
+	)
+	switch {
+	case st.user == nil || st.user.PasswordHash == nil:
+		// Unknown users (and users without a password) cost one hash like everyone else.
+		err = s.Hasher.VerifyDummy(ctx, password)
+	default:
+		ok, rehash, err = s.Hasher.Verify(ctx, *st.user.PasswordHash, password)
+	}
+	if errors.Is(err, factor.ErrBusy) {
+		return apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", 1)
+	}
+	if err != nil {
+		return fmt.Errorf("signin: verifying password: %w", err)
+	}
+	if !ok {
+		reason := "password_incorrect"
+		if st.user == nil {
+			reason = "identifier_not_found"
+			if !st.settings.EnumerationProtection {
+				wrong = apierr.New(apierr.FormIdentifierNotFound).WithParam("identifier")
+			}
+		} else if st.user.PasswordHash == nil {
+			reason = "no_password"
+		}
+		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+			return s.fail(ctx, tx, st, audit.KindPasswordFailed, settings.StrategyPassword, reason, wrong)
+		})
+	}
+	var upgraded string
+	if rehash {
+		// bcrypt imports and weaker argon2id parameters are upgraded now that we know the password.
+		if h, err := s.Hasher.Hash(ctx, password); err == nil {
+			upgraded = h
+		} else {
+			s.Log.WarnContext(ctx, "password rehash skipped", "user_id", st.user.ID, "error", err)
+		}
+	}
+	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		if upgraded != "" {
+			if err := tx.User.UpdateOneID(st.user.ID).SetPasswordHash(upgraded).Exec(ctx); err != nil {
+				return nil, err
+			}
+		}
+		v, err := tx.Verification.Create().SetStrategy(settings.StrategyPassword).
+			SetStatus("verified").SetVerifiedAt(s.Now()).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindPasswordPassed, settings.StrategyPassword, audit.Success, "")); err != nil {
+			return nil, err
+		}
+		return s.afterFirstFactor(ctx, tx, st, v, true)
+	})
+}
+
+// afterFirstFactor decides the next status once a first factor passed:
+// MFA takes precedence; then Client Trust (password only); else complete.
+func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification, password bool) (*apierr.Error, error) {
+	if err := lockout.Reset(ctx, tx, st.user); err != nil {
+		return nil, err
+	}
+	upd := tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID)
+	mfa, err := s.mfaFactors(ctx, st.user, st.settings)
+	if err != nil {
+		return nil, err
+	}
+	if len(mfa) > 0 {
+		si, err := upd.SetStatus(entsignin.StatusNeedsSecondFactor).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		st.si = si
+		return nil, s.Events.Record(ctx, tx, s.event(st, audit.KindSecondFactorRequired, "", audit.Challenge, "mfa_enabled"))
+	}
+	if password && st.settings.ClientTrustEnabled {
+		trusted, err := clienttrust.Trusted(ctx, s.DB.Ent, st.user.ID, st.client.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !trusted {
+			f, err := s.clientTrustFactor(ctx, st.user, st.settings)
+			if err != nil {
+				return nil, err
+			}
+			if f == nil {
+				// No verified email or phone to send a code to: no session.
+				si, err := upd.Save(ctx)
+				if err != nil {
+					return nil, err
+				}
+				st.si = si
+				return apierr.New(apierr.ClientTrustUnavailable), s.Events.Record(ctx, tx, s.event(st, audit.KindClientTrustUnavailable, "", audit.Failure, "no_verified_email_or_phone"))
+			}
+			si, err := upd.SetStatus(entsignin.StatusNeedsClientTrust).SetClientTrustState(entsignin.ClientTrustStateNew).Save(ctx)
+			if err != nil {
+				return nil, err
+			}
+			st.si = si
+			return nil, s.Events.Record(ctx, tx, s.event(st, audit.KindClientTrustRequired, f.Strategy, audit.Challenge, "new_device"))
+		}
+		upd.SetClientTrustState(entsignin.ClientTrustStateKnown)
+	}
+	si, err := upd.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st.si = si
+	return nil, s.complete(ctx, tx, st, v.Strategy, false)
+}
+
+// complete ends a sign-in with a session and trusts the (user, client) pair.
+func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, method string, secondFactor bool) error {
+	rq := request.From(ctx)
+	now := s.Now()
+	sess, err := session.Create(ctx, tx, now, session.NewParams{
+		ApplicationID: st.app.ID, UserID: st.user.ID, ClientID: st.client.ID, SignInID: st.si.ID,
+		Lifetime: st.settings.SessionLifetime(), SecondFactor: secondFactor, IP: rq.IP, UserAgent: rq.UserAgent,
+	})
+	if err != nil {
+		return err
+	}
+	wasTrusted, err := clienttrust.Trusted(ctx, s.DB.Ent, st.user.ID, st.client.ID)
+	if err != nil {
+		return err
+	}
+	if err := clienttrust.Grant(ctx, tx, st.user.ID, st.client.ID, method, rq.IP, rq.UserAgent, now); err != nil {
+		return err
+	}
+	si, err := tx.SignIn.UpdateOneID(st.si.ID).SetStatus(entsignin.StatusComplete).SetCreatedSessionID(sess.ID).Save(ctx)
+	if err != nil {
+		return err
+	}
+	st.si = si
+	if err := tx.User.UpdateOneID(st.user.ID).SetLastSignInAt(now).SetLastActiveAt(now).Exec(ctx); err != nil {
+		return err
+	}
+	if err := lockout.Reset(ctx, tx, st.user); err != nil {
+		return err
+	}
+	if err := s.Events.Record(ctx, tx, s.event(st, audit.KindSignInCompleted, method, audit.Success, "")); err != nil {
+		return err
+	}
+	if !wasTrusted && st.settings.NotifyNewDevice {
+		// Sent after commit, outside the write transaction; a failure is logged, never fatal.
+		bg := context.WithoutCancel(ctx)
+		st.afterCommit = append(st.afterCommit, func() { s.notifyNewDevice(bg, st, now) })
+	}
+	return nil
+}
+
+// mfaFactors lists the user's enrolled second factors that the application offers.
+func (s *Service) mfaFactors(ctx context.Context, u *ent.User, set *settings.Settings) ([]*Factor, error) {
+	return MFAFactors(ctx, s.DB.Ent, u, set)
+}
+
+// MFAFactors lists the enrolled second factors of u that the application
+// offers: totp, phone_code (reserved, verified numbers) and backup_code (only
+// alongside another). Empty means the user has no MFA.
+func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.Settings) ([]*Factor, error) {
+	if u == nil {
+		return nil, nil
+	}
+	var out []*Factor
+	if set.SecondFactorEnabled(settings.StrategyTOTP) {
+		ok, err := c.Totp.Query().Where(totp.UserID(u.ID), totp.Verified(true)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, &Factor{Strategy: settings.StrategyTOTP})
+		}
+	}
+	if set.SecondFactorEnabled(settings.StrategyPhoneCode) {
+		phones, err := c.PhoneNumber.Query().
+			Where(phonenumber.UserID(u.ID), phonenumber.Verified(true), phonenumber.ReservedForSecondFactor(true)).
+			Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range phones {
+			out = append(out, phoneFactor(p, p.DefaultSecondFactor || i == 0))
+		}
+	}
+	if len(out) > 0 && set.SecondFactorEnabled(settings.StrategyBackupCode) {
+		ok, err := c.BackupCode.Query().Where(backupcode.UserID(u.ID), backupcode.UsedAtIsNil()).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, &Factor{Strategy: settings.StrategyBackupCode})
+		}
+	}
+	return out, nil
+}
+
+// clientTrustFactor is where a Client Trust code goes: the primary verified
+// email, or the primary verified phone only when email is disabled.
+func (s *Service) clientTrustFactor(ctx context.Context, u *ent.User, set *settings.Settings) (*Factor, error) {
+	if set.EmailEnabled {
+		emails, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.UserID(u.ID), emailaddress.Verified(true)).
+			Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
+		if err != nil || len(emails) == 0 {
+			return nil, err
+		}
+		return emailFactor(pickPrimary(emails, u.PrimaryEmailAddressID, func(e *ent.EmailAddress) string { return e.ID }), true), nil
+	}
+	if set.PhoneEnabled {
+		phones, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.UserID(u.ID), phonenumber.Verified(true)).
+			Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
+		if err != nil || len(phones) == 0 {
+			return nil, err
+		}
+		return phoneFactor(pickPrimary(phones, u.PrimaryPhoneNumberID, func(p *ent.PhoneNumber) string { return p.ID }), true), nil
+	}
+	return nil, nil
+}
+
+func pickPrimary[T any](items []T, primary *string, id func(T) string) T {
+	if primary != nil {
+		for _, it := range items {
+			if id(it) == *primary {
+				return it
+			}
+		}
+	}
+	return items[0]
+}
+
+func emailFactor(e *ent.EmailAddress, primary bool) *Factor {
+	return &Factor{Strategy: settings.StrategyEmailCode, SafeIdentifier: ptr(identifier.MaskEmail(e.EmailAddress)), EmailAddressID: ptr(e.ID), Primary: ptr(primary)}
+}
+
+func phoneFactor(p *ent.PhoneNumber, primary bool) *Factor {
+	return &Factor{Strategy: settings.StrategyPhoneCode, SafeIdentifier: ptr(identifier.MaskPhone(p.PhoneNumber)), PhoneNumberID: ptr(p.ID), Primary: ptr(primary)}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

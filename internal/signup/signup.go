@@ -1,0 +1,462 @@
+// Package signup runs sign-ups: collect identifiers and a password, verify the
+// email address (and phone number) with a one-time code, then create the user
+// and a session on the client, which becomes trusted for the new user.
+package signup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/phonenumber"
+	entsignup "github.com/trustgate/trustgate/ent/signup"
+	"github.com/trustgate/trustgate/ent/user"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/audit"
+	"github.com/trustgate/trustgate/internal/clienttrust"
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/session"
+	"github.com/trustgate/trustgate/internal/settings"
+	"github.com/trustgate/trustgate/internal/users"
+	"github.com/trustgate/trustgate/internal/verification"
+)
+
+// Status is a sign-up status (Clerk's wire strings).
+type Status string
+
+// The sign-up statuses.
+const (
+	StatusMissingRequirements Status = "missing_requirements"
+	StatusComplete            Status = "complete"
+	StatusAbandoned           Status = "abandoned"
+)
+
+// MarshalGQL writes the status as a GraphQL enum value.
+func (s Status) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(s))) }
+
+// UnmarshalGQL reads a status.
+func (s *Status) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enum value must be a string, got %T", v)
+	}
+	*s = Status(str)
+	return nil
+}
+
+// SignUp is what a frontend sees of a sign-up.
+type SignUp struct {
+	ID               string
+	Status           Status
+	EmailAddress     *string
+	PhoneNumber      *string
+	Username         *string
+	UnverifiedFields []string
+	CreatedUserID    *string
+	CreatedSessionID *string
+}
+
+// CreateInput starts a sign-up.
+type CreateInput struct {
+	EmailAddress *string
+	PhoneNumber  *string
+	Username     *string
+	Password     *string
+}
+
+// PasswordChecker rejects passwords that break the policy (length, common passwords).
+type PasswordChecker func(password string) error
+
+// Service runs sign-ups.
+type Service struct {
+	DB            *database.DB
+	Hasher        *factor.Hasher
+	Codes         *verification.Codes
+	Sender        delivery.Sender
+	Events        *audit.Recorder
+	CheckPassword PasswordChecker
+	Now           func() time.Time
+	Log           *slog.Logger
+}
+
+// Create validates the input, hashes the password and starts a sign-up.
+func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
+	rq := request.From(ctx)
+	app, err := rq.Application()
+	if err != nil {
+		return nil, err
+	}
+	client, err := rq.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := &rq.Settings
+	n, err := s.validate(ctx, app.ID, set, in)
+	if err != nil {
+		return nil, err
+	}
+	var hash *string
+	if set.PasswordEnabled {
+		if in.Password == nil || *in.Password == "" {
+			return nil, apierr.Missing("password")
+		}
+		if err := s.CheckPassword(*in.Password); err != nil {
+			return nil, err
+		}
+		h, err := s.Hasher.Hash(ctx, *in.Password)
+		if errors.Is(err, factor.ErrBusy) {
+			return nil, apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", 1)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("signup: hashing password: %w", err)
+		}
+		hash = &h
+	}
+	var su *ent.SignUp
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		su, err = tx.SignUp.Create().
+			SetApplicationID(app.ID).SetClientID(client.ID).
+			SetNillableEmailAddress(n.EmailAddress).SetNillablePhoneNumber(n.PhoneNumber).SetNillableUsername(n.Username).
+			SetNillablePasswordHash(hash).
+			SetExpireAt(s.Now().Add(set.SignInLifetime())).
+			SetIPAddress(rq.IP).SetUserAgent(truncate(rq.UserAgent, 512)).
+			Save(ctx)
+		if err != nil {
+			return err
+		}
+		return tx.Device.UpdateOneID(client.ID).SetSignUpID(su.ID).Exec(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, su)
+}
+
+// validate normalises the identifiers and checks requirements and clashes.
+func (s *Service) validate(ctx context.Context, appID string, set *settings.Settings, in CreateInput) (users.New, error) {
+	n := users.New{ApplicationID: appID}
+	if v := in.EmailAddress; v != nil && *v != "" {
+		if !set.EmailEnabled {
+			return n, apierr.Invalid("emailAddress", "email addresses are not enabled for this application")
+		}
+		e, err := identifier.NormalizeEmail(*v)
+		if err != nil {
+			return n, apierr.Invalid("emailAddress", "not a valid email address")
+		}
+		n.EmailAddress = &e
+	}
+	if v := in.PhoneNumber; v != nil && *v != "" {
+		if !set.PhoneEnabled {
+			return n, apierr.Invalid("phoneNumber", "phone numbers are not enabled for this application")
+		}
+		p, err := identifier.NormalizePhone(*v)
+		if err != nil {
+			return n, apierr.Invalid("phoneNumber", "not a valid phone number in international format (+15551234567)")
+		}
+		n.PhoneNumber = &p
+	}
+	if v := in.Username; v != nil && *v != "" {
+		if !set.UsernameEnabled {
+			return n, apierr.Invalid("username", "usernames are not enabled for this application")
+		}
+		u, err := identifier.NormalizeUsername(*v)
+		if err != nil {
+			return n, apierr.Invalid("username", "3 to 64 letters, digits, '.', '_' or '-'")
+		}
+		n.Username = &u
+	}
+	switch {
+	case set.EmailEnabled && n.EmailAddress == nil && (!set.PhoneEnabled || n.PhoneNumber == nil):
+		return n, apierr.Missing("emailAddress")
+	case !set.EmailEnabled && set.PhoneEnabled && n.PhoneNumber == nil:
+		return n, apierr.Missing("phoneNumber")
+	}
+	return n, s.checkClashes(ctx, appID, n)
+}
+
+// checkClashes answers form_identifier_exists early for taken identifiers;
+// the unique indexes remain the final word when the user is created.
+func (s *Service) checkClashes(ctx context.Context, appID string, n users.New) error {
+	if n.EmailAddress != nil {
+		if ok, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.ApplicationID(appID), emailaddress.EmailAddress(*n.EmailAddress)).Exist(ctx); err != nil || ok {
+			return clashOr(err, "emailAddress")
+		}
+	}
+	if n.PhoneNumber != nil {
+		if ok, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(*n.PhoneNumber)).Exist(ctx); err != nil || ok {
+			return clashOr(err, "phoneNumber")
+		}
+	}
+	if n.Username != nil {
+		if ok, err := s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(*n.Username)).Exist(ctx); err != nil || ok {
+			return clashOr(err, "username")
+		}
+	}
+	return nil
+}
+
+func clashOr(err error, param string) error {
+	if err != nil {
+		return err
+	}
+	return apierr.New(apierr.FormIdentifierExists).WithParam(param)
+}
+
+// load fetches a sign-up of the request's client that is still in progress.
+func (s *Service) load(ctx context.Context, id string) (*ent.SignUp, *ent.Application, error) {
+	rq := request.From(ctx)
+	app, err := rq.Application()
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := rq.Client(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	su, err := s.DB.Ent.SignUp.Get(ctx, id)
+	if ent.IsNotFound(err) || (err == nil && (su.ClientID != client.ID || su.ApplicationID != app.ID)) {
+		return nil, nil, apierr.Newf(apierr.ResourceNotFound, "No sign-up was found with id %s on this client.", id).WithParam("id")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if su.Status == entsignup.StatusComplete {
+		return nil, nil, apierr.Newf(apierr.ResourceForbidden, "This sign-up is already complete.")
+	}
+	if su.Status == entsignup.StatusAbandoned || !s.Now().Before(su.ExpireAt) {
+		if su.Status != entsignup.StatusAbandoned {
+			_ = s.DB.Ent.SignUp.UpdateOneID(su.ID).SetStatus(entsignup.StatusAbandoned).Exec(ctx)
+		}
+		return nil, nil, apierr.New(apierr.SignUpExpired)
+	}
+	return su, app, nil
+}
+
+// strategyTarget returns the pending field of a strategy and its verification id.
+func strategyTarget(su *ent.SignUp, strategy string) (value, verificationID *string, err error) {
+	switch strategy {
+	case settings.StrategyEmailCode:
+		if su.EmailAddress == nil {
+			return nil, nil, apierr.Invalid("strategy", "this sign-up has no email address")
+		}
+		return su.EmailAddress, su.EmailVerificationID, nil
+	case settings.StrategyPhoneCode:
+		if su.PhoneNumber == nil {
+			return nil, nil, apierr.Invalid("strategy", "this sign-up has no phone number")
+		}
+		return su.PhoneNumber, su.PhoneVerificationID, nil
+	}
+	return nil, nil, apierr.Invalid("strategy", fmt.Sprintf("unknown verification strategy %q (email_code or phone_code)", strategy))
+}
+
+// PrepareVerification sends a code to the sign-up's email address or phone number.
+func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) (*SignUp, error) {
+	su, app, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	value, vid, err := strategyTarget(su, strategy)
+	if err != nil {
+		return nil, err
+	}
+	var existing *ent.Verification
+	if vid != nil {
+		existing, _ = s.DB.Ent.Verification.Get(ctx, *vid)
+	}
+	set := &request.From(ctx).Settings
+	var (
+		v    *ent.Verification
+		code string
+	)
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		v, code, err = s.Codes.Issue(ctx, tx, existing, verification.Target{Strategy: strategy, Value: *value}, set.CodeTTL())
+		if err != nil {
+			return err
+		}
+		upd := tx.SignUp.UpdateOneID(su.ID)
+		if strategy == settings.StrategyEmailCode {
+			upd.SetEmailVerificationID(v.ID)
+		} else {
+			upd.SetPhoneVerificationID(v.ID)
+		}
+		su, err = upd.Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var msg delivery.Message
+	if strategy == settings.StrategyEmailCode {
+		msg, err = delivery.RenderCodeEmail(delivery.CodeEmail{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
+	} else {
+		msg, err = delivery.RenderCodeSMS(delivery.CodeSMS{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
+	}
+	if err == nil {
+		err = s.Sender.Send(ctx, msg)
+	}
+	if err != nil {
+		s.Log.ErrorContext(ctx, "sign-up code delivery failed", "sign_up_id", su.ID, "strategy", strategy, "error", err)
+		_ = s.Codes.ClearSent(ctx, s.DB.Ent, v)
+		return nil, apierr.New(apierr.DeliveryFailed).Wrap(err)
+	}
+	return s.view(ctx, su)
+}
+
+// AttemptVerification checks a code; once every field is verified it creates
+// the user and a session, and trusts the client for the new user.
+func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code string) (*SignUp, error) {
+	su, app, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	_, vid, err := strategyTarget(su, strategy)
+	if err != nil {
+		return nil, err
+	}
+	if vid == nil {
+		return nil, apierr.New(apierr.VerificationMissing)
+	}
+	v, err := s.DB.Ent.Verification.Get(ctx, *vid)
+	if err != nil {
+		return nil, err
+	}
+	rq := request.From(ctx)
+	var clientErr error
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
+			if _, ok := apierr.As(err); ok {
+				clientErr = err // commit the counted attempt, then report it
+				return nil
+			}
+			return err
+		}
+		su, err = tx.SignUp.Get(ctx, su.ID)
+		if err != nil {
+			return err
+		}
+		missing, err := unverified(ctx, tx.Client(), su)
+		if err != nil || len(missing) > 0 {
+			return err
+		}
+		now := s.Now()
+		u, err := users.Create(ctx, tx, now, users.New{
+			ApplicationID: app.ID, EmailAddress: su.EmailAddress, EmailVerified: su.EmailAddress != nil,
+			PhoneNumber: su.PhoneNumber, PhoneVerified: su.PhoneNumber != nil, Username: su.Username, PasswordHash: su.PasswordHash,
+		})
+		if err != nil {
+			return err
+		}
+		sess, err := session.Create(ctx, tx, now, session.NewParams{
+			ApplicationID: app.ID, UserID: u.ID, ClientID: su.ClientID, Lifetime: rq.Settings.SessionLifetime(),
+			IP: rq.IP, UserAgent: rq.UserAgent,
+		})
+		if err != nil {
+			return err
+		}
+		if err := clienttrust.Grant(ctx, tx, u.ID, su.ClientID, "sign_up", rq.IP, rq.UserAgent, now); err != nil {
+			return err
+		}
+		if err := tx.User.UpdateOneID(u.ID).SetLastSignInAt(now).SetLastActiveAt(now).Exec(ctx); err != nil {
+			return err
+		}
+		su, err = tx.SignUp.UpdateOneID(su.ID).SetStatus(entsignup.StatusComplete).
+			SetCreatedUserID(u.ID).SetCreatedSessionID(sess.ID).ClearPasswordHash().Save(ctx)
+		if err != nil {
+			return err
+		}
+		ident := ""
+		if su.EmailAddress != nil {
+			ident = *su.EmailAddress
+		} else if su.PhoneNumber != nil {
+			ident = *su.PhoneNumber
+		}
+		return s.Events.Record(ctx, tx, audit.SignInEvent{
+			ApplicationID: app.ID, UserID: u.ID, ClientID: su.ClientID, Identifier: ident,
+			Kind: audit.KindSignUpCompleted, Strategy: strategy, Outcome: audit.Success,
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if clientErr != nil {
+		return nil, clientErr
+	}
+	return s.view(ctx, su)
+}
+
+// unverified lists the sign-up's fields still waiting for a code.
+func unverified(ctx context.Context, c *ent.Client, su *ent.SignUp) ([]string, error) {
+	out := []string{}
+	check := func(value, vid *string, field string) error {
+		if value == nil {
+			return nil
+		}
+		if vid == nil {
+			out = append(out, field)
+			return nil
+		}
+		v, err := c.Verification.Get(ctx, *vid)
+		if err != nil {
+			return err
+		}
+		if v.Status != "verified" {
+			out = append(out, field)
+		}
+		return nil
+	}
+	if err := check(su.EmailAddress, su.EmailVerificationID, "email_address"); err != nil {
+		return nil, err
+	}
+	if err := check(su.PhoneNumber, su.PhoneVerificationID, "phone_number"); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Current returns the client's sign-up in progress, or nil.
+func (s *Service) Current(ctx context.Context, client *ent.Device) (*SignUp, error) {
+	if client.SignUpID == nil {
+		return nil, nil
+	}
+	su, err := s.DB.Ent.SignUp.Get(ctx, *client.SignUpID)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, su)
+}
+
+func (s *Service) view(ctx context.Context, su *ent.SignUp) (*SignUp, error) {
+	missing, err := unverified(ctx, s.DB.Ent, su)
+	if err != nil {
+		return nil, err
+	}
+	out := &SignUp{
+		ID: su.ID, Status: Status(su.Status), EmailAddress: su.EmailAddress, PhoneNumber: su.PhoneNumber,
+		Username: su.Username, UnverifiedFields: missing, CreatedUserID: su.CreatedUserID, CreatedSessionID: su.CreatedSessionID,
+	}
+	if out.Status == StatusComplete {
+		out.UnverifiedFields = []string{}
+	}
+	return out, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

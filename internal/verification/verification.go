@@ -1,0 +1,186 @@
+// Package verification owns one-time codes sent by email or SMS: issuing and
+// re-sending them (a resend replaces the code but keeps the failure count, with
+// a cooldown), and checking them (keyed hashes compared in constant time, a
+// bounded number of failures, expiry, and single use even under concurrent
+// attempts, enforced by a conditional update in the database).
+package verification
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/verification"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/ids"
+	"github.com/trustgate/trustgate/internal/keyring"
+)
+
+const (
+	// MaxAttempts is the number of wrong codes that fails a verification.
+	MaxAttempts = 5
+	// ResendCooldown is the minimum time between two sends of a code.
+	ResendCooldown = 30 * time.Second
+)
+
+// Codes issues and checks one-time codes.
+type Codes struct {
+	Keys *keyring.Keyring
+	Rand io.Reader
+	Now  func() time.Time
+}
+
+// Target says where a code goes.
+type Target struct {
+	Strategy string // email_code or phone_code
+	ID       string // email address or phone number id, if the record exists
+	Value    string // normalised address or number
+}
+
+// Issue creates a verification with a fresh code, or, when existing is a
+// verification for the same target that has not failed, replaces its code and
+// keeps its failure count. It enforces the resend cooldown. It returns the
+// verification and the plaintext code, which the caller sends and forgets.
+func (c *Codes) Issue(ctx context.Context, tx *ent.Tx, existing *ent.Verification, t Target, ttl time.Duration) (*ent.Verification, string, error) {
+	now := c.Now()
+	code, err := factor.NewCode(c.Rand)
+	if err != nil {
+		return nil, "", err
+	}
+	if existing != nil && sameTarget(existing, t) && existing.Status != verification.StatusFailed && existing.Status != verification.StatusVerified {
+		if existing.SentAt != nil {
+			if wait := ResendCooldown - now.Sub(*existing.SentAt); wait > 0 {
+				secs := int(math.Ceil(wait.Seconds()))
+				return nil, "", apierr.New(apierr.VerificationCodeTooManyRequests).WithMeta("retryAfterSeconds", secs)
+			}
+		}
+		hash, err := factor.HashCode(c.Keys, existing.ID, code)
+		if err != nil {
+			return nil, "", err
+		}
+		v, err := tx.Verification.UpdateOne(existing).
+			SetCodeHash(hash).
+			SetStatus(verification.StatusUnverified).
+			SetExpireAt(now.Add(ttl)).
+			SetSentAt(now).
+			AddSendCount(1).
+			Save(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("verification: replacing code: %w", err)
+		}
+		return v, code, nil
+	}
+	id := ids.New("ver")
+	hash, err := factor.HashCode(c.Keys, id, code)
+	if err != nil {
+		return nil, "", err
+	}
+	create := tx.Verification.Create().
+		SetID(id).
+		SetStrategy(t.Strategy).
+		SetTarget(t.Value).
+		SetCodeHash(hash).
+		SetExpireAt(now.Add(ttl)).
+		SetSentAt(now).
+		SetSendCount(1)
+	if t.ID != "" {
+		create.SetTargetID(t.ID)
+	}
+	v, err := create.Save(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("verification: creating: %w", err)
+	}
+	return v, code, nil
+}
+
+// ClearSent forgets the send time of v after a failed delivery, so the user may
+// ask again at once instead of waiting out the cooldown for a code never sent.
+func (c *Codes) ClearSent(ctx context.Context, client *ent.Client, v *ent.Verification) error {
+	return client.Verification.UpdateOneID(v.ID).ClearSentAt().Exec(ctx)
+}
+
+func sameTarget(v *ent.Verification, t Target) bool {
+	if v.Strategy != t.Strategy {
+		return false
+	}
+	if t.ID != "" && v.TargetID != nil {
+		return *v.TargetID == t.ID
+	}
+	return v.Target != nil && *v.Target == t.Value
+}
+
+// Result is what a check did, for events and lockout.
+type Result struct {
+	// Passed is true when the code was right and the verification is now verified.
+	Passed bool
+	// Counted is true when the attempt was a wrong code that counts toward lockout.
+	Counted bool
+}
+
+// Check verifies code against v inside tx. A wrong code increments the
+// attempts and returns form_code_incorrect, or verification_failed at
+// MaxAttempts; the caller must commit tx even when an error is returned, so
+// the failure is recorded. A right code marks v verified exactly once: of two
+// concurrent attempts with the right code, one wins and the other gets
+// verification_already_verified.
+func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, input string) (Result, error) {
+	now := c.Now()
+	switch {
+	case v == nil:
+		return Result{}, apierr.New(apierr.VerificationMissing)
+	case v.Status == verification.StatusVerified:
+		return Result{}, apierr.New(apierr.VerificationAlreadyVerified)
+	case v.Status == verification.StatusFailed:
+		return Result{}, apierr.New(apierr.VerificationFailed)
+	case v.Status == verification.StatusExpired || (v.ExpireAt != nil && !now.Before(*v.ExpireAt)):
+		if v.Status != verification.StatusExpired {
+			if err := tx.Verification.UpdateOneID(v.ID).SetStatus(verification.StatusExpired).Exec(ctx); err != nil {
+				return Result{}, err
+			}
+		}
+		return Result{}, apierr.New(apierr.VerificationExpired)
+	case v.CodeHash == nil:
+		return Result{}, apierr.New(apierr.VerificationMissing)
+	}
+	if got, err := factor.HashCode(c.Keys, v.ID, input); err == nil && factor.CodeHashEqual(got, *v.CodeHash) {
+		n, err := tx.Verification.Update().
+			Where(verification.ID(v.ID), verification.StatusEQ(verification.StatusUnverified), verification.CodeHash(*v.CodeHash)).
+			SetStatus(verification.StatusVerified).
+			SetVerifiedAt(now).
+			ClearCodeHash().
+			Save(ctx)
+		if err != nil {
+			return Result{}, fmt.Errorf("verification: marking verified: %w", err)
+		}
+		if n != 1 {
+			return Result{}, apierr.New(apierr.VerificationAlreadyVerified)
+		}
+		return Result{Passed: true}, nil
+	}
+	// A wrong (or malformed) code: count it atomically, then fail at the limit.
+	n, err := tx.Verification.Update().
+		Where(verification.ID(v.ID), verification.StatusEQ(verification.StatusUnverified)).
+		AddAttempts(1).
+		Save(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("verification: counting attempt: %w", err)
+	}
+	if n != 1 {
+		return Result{}, apierr.New(apierr.VerificationAlreadyVerified)
+	}
+	fresh, err := tx.Verification.Get(ctx, v.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	if fresh.Attempts >= MaxAttempts {
+		if err := tx.Verification.UpdateOneID(v.ID).SetStatus(verification.StatusFailed).ClearCodeHash().Exec(ctx); err != nil {
+			return Result{}, err
+		}
+		return Result{Counted: true}, apierr.New(apierr.VerificationFailed).WithParam("code")
+	}
+	return Result{Counted: true}, apierr.New(apierr.FormCodeIncorrect).WithParam("code")
+}

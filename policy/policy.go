@@ -1,0 +1,295 @@
+// Package policy is trustgate's authorization: the Casbin model (model.conf)
+// and role → permission table (policy.csv) kept as data, role assignments kept
+// in the database's role_assignments table through a Casbin adapter, and an
+// enforcer that every replica keeps current by watching a policy version.
+package policy
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/persist"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/roleassignment"
+	"github.com/trustgate/trustgate/ent/serverconfig"
+)
+
+//go:embed model.conf
+var modelText string
+
+//go:embed policy.csv
+var policyText string
+
+// Roles are the roles of CONTRACT.md §5.
+var Roles = []string{"owner", "admin", "support", "auditor"}
+
+// AllDomains is the domain of grants that apply in every application.
+const AllDomains = "*"
+
+// versionKey is the server_configs row that changes with every role change.
+const versionKey = "policy_version"
+
+// ValidRole reports whether role is one of Roles.
+func ValidRole(role string) bool { return slices.Contains(Roles, role) }
+
+// Permission is a "resource:action" string such as "settings:update".
+type Permission string
+
+// Split returns the resource and action of p.
+func (p Permission) Split() (resource, action string) {
+	resource, action, _ = strings.Cut(string(p), ":")
+	return resource, action
+}
+
+// Permissions lists every permission named in policy.csv.
+func Permissions() []Permission {
+	var out []Permission
+	for _, line := range policyLines() {
+		if line[0] == "p" && line[2] != "*" {
+			p := Permission(line[2] + ":" + line[3])
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// RolePermissions lists the permissions policy.csv gives role ("*:*" for owner).
+func RolePermissions(role string) []Permission {
+	var out []Permission
+	for _, line := range policyLines() {
+		if line[0] == "p" && line[1] == role {
+			out = append(out, Permission(line[2]+":"+line[3]))
+		}
+	}
+	return out
+}
+
+func policyLines() [][]string {
+	var out [][]string
+	for _, raw := range strings.Split(policyText, "\n") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" || strings.HasPrefix(raw, "#") {
+			continue
+		}
+		fields := strings.Split(raw, ",")
+		for i := range fields {
+			fields[i] = strings.TrimSpace(fields[i])
+		}
+		out = append(out, fields)
+	}
+	return out
+}
+
+// Adapter loads the "p" rules from policy.csv and the "g" rules (role
+// assignments) from the database. Grants are written through Enforcer.Grant,
+// so the adapter's auto-save methods only maintain role_assignments.
+type Adapter struct {
+	Ent *ent.Client
+}
+
+// LoadPolicy implements persist.Adapter.
+func (a *Adapter) LoadPolicy(m model.Model) error {
+	for _, line := range policyLines() {
+		if err := persist.LoadPolicyArray(line, m); err != nil {
+			return err
+		}
+	}
+	rows, err := a.Ent.RoleAssignment.Query().All(context.Background())
+	if err != nil {
+		return fmt.Errorf("policy: loading role assignments: %w", err)
+	}
+	for _, r := range rows {
+		if err := persist.LoadPolicyArray([]string{"g", r.Subject, r.Role, r.Domain}, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SavePolicy implements persist.Adapter; the policy is data in policy.csv and is never saved whole.
+func (a *Adapter) SavePolicy(model.Model) error {
+	return fmt.Errorf("policy: saving the whole policy is not supported; edit policy/policy.csv")
+}
+
+// AddPolicy implements persist.Adapter.
+func (a *Adapter) AddPolicy(sec, ptype string, rule []string) error {
+	return fmt.Errorf("policy: use Enforcer.Grant")
+}
+
+// RemovePolicy implements persist.Adapter.
+func (a *Adapter) RemovePolicy(sec, ptype string, rule []string) error {
+	return fmt.Errorf("policy: use Enforcer.Revoke")
+}
+
+// RemoveFilteredPolicy implements persist.Adapter.
+func (a *Adapter) RemoveFilteredPolicy(sec, ptype string, fieldIndex int, fieldValues ...string) error {
+	return fmt.Errorf("policy: use Enforcer.Revoke")
+}
+
+// Enforcer answers permission questions from an in-memory Casbin enforcer
+// that follows the database: every grant bumps a version row, and every
+// replica reloads when it sees the version change (Watch), within its poll interval.
+type Enforcer struct {
+	ent *ent.Client
+
+	mu      sync.RWMutex
+	casbin  *casbin.Enforcer
+	version string
+}
+
+// New builds an enforcer and loads the current policy.
+func New(ctx context.Context, client *ent.Client) (*Enforcer, error) {
+	m, err := model.NewModelFromString(modelText)
+	if err != nil {
+		return nil, fmt.Errorf("policy: parsing model.conf: %w", err)
+	}
+	ce, err := casbin.NewEnforcer(m, &Adapter{Ent: client})
+	if err != nil {
+		return nil, fmt.Errorf("policy: building enforcer: %w", err)
+	}
+	ce.EnableAutoSave(false)
+	e := &Enforcer{ent: client, casbin: ce}
+	if err := e.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Allowed reports whether subject holds permission perm in domain (an app id or *).
+func (e *Enforcer) Allowed(subject, domain string, perm Permission) bool {
+	resource, action := perm.Split()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	ok, err := e.casbin.Enforce(subject, domain, resource, action)
+	return err == nil && ok
+}
+
+// Reload reads role assignments and the version again.
+func (e *Enforcer) Reload(ctx context.Context) error {
+	v, err := e.currentVersion(ctx)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.casbin.LoadPolicy(); err != nil {
+		return fmt.Errorf("policy: loading: %w", err)
+	}
+	e.version = v
+	return nil
+}
+
+func (e *Enforcer) currentVersion(ctx context.Context) (string, error) {
+	row, err := e.ent.ServerConfig.Query().Where(serverconfig.ID(versionKey)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return "0", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("policy: reading version: %w", err)
+	}
+	return row.Value, nil
+}
+
+// Watch reloads the policy whenever another replica changed it, polling the
+// version row every interval until ctx ends.
+func (e *Enforcer) Watch(ctx context.Context, interval time.Duration, onError func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			v, err := e.currentVersion(ctx)
+			if err == nil {
+				e.mu.RLock()
+				changed := v != e.version
+				e.mu.RUnlock()
+				if changed {
+					err = e.Reload(ctx)
+				}
+			}
+			if err != nil && ctx.Err() == nil && onError != nil {
+				onError(err)
+			}
+		}
+	}
+}
+
+// Grant assigns role to subject in domain inside tx and bumps the version.
+func Grant(ctx context.Context, tx *ent.Tx, subject, role, domain, by string) (*ent.RoleAssignment, error) {
+	existing, err := tx.RoleAssignment.Query().Where(roleassignment.Subject(subject), roleassignment.Role(role), roleassignment.Domain(domain)).Only(ctx)
+	if err == nil {
+		return existing, nil
+	}
+	if !ent.IsNotFound(err) {
+		return nil, err
+	}
+	ra, err := tx.RoleAssignment.Create().SetSubject(subject).SetRole(role).SetDomain(domain).SetCreatedBy(by).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ra, bump(ctx, tx)
+}
+
+// Revoke removes role from subject in domain inside tx and bumps the version.
+func Revoke(ctx context.Context, tx *ent.Tx, subject, role, domain string) (bool, error) {
+	n, err := tx.RoleAssignment.Delete().Where(roleassignment.Subject(subject), roleassignment.Role(role), roleassignment.Domain(domain)).Exec(ctx)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	return true, bump(ctx, tx)
+}
+
+// RevokeSubject removes every role of subject (a revoked key) and bumps the version.
+func RevokeSubject(ctx context.Context, tx *ent.Tx, subject string) error {
+	if _, err := tx.RoleAssignment.Delete().Where(roleassignment.Subject(subject)).Exec(ctx); err != nil {
+		return err
+	}
+	return bump(ctx, tx)
+}
+
+// bump changes the policy version so every replica reloads.
+func bump(ctx context.Context, tx *ent.Tx) error {
+	v := strconv.FormatInt(time.Now().UnixNano(), 36)
+	return tx.ServerConfig.Create().SetID(versionKey).SetValue(v).
+		OnConflictColumns(serverconfig.FieldID).UpdateNewValues().Exec(ctx)
+}
+
+// AllowedSomewhere reports whether subject holds perm in any domain.
+func (e *Enforcer) AllowedSomewhere(subject string, perm Permission) bool {
+	e.mu.RLock()
+	grants, _ := e.casbin.GetFilteredGroupingPolicy(0, subject)
+	e.mu.RUnlock()
+	for _, g := range grants {
+		if len(g) >= 3 && e.Allowed(subject, g[2], perm) {
+			return true
+		}
+	}
+	return false
+}
+
+// Grants lists subject's role assignments as (role, domain) pairs.
+func (e *Enforcer) Grants(subject string) [][2]string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	grants, _ := e.casbin.GetFilteredGroupingPolicy(0, subject)
+	out := make([][2]string, 0, len(grants))
+	for _, g := range grants {
+		if len(g) >= 3 {
+			out = append(out, [2]string{g[1], g[2]})
+		}
+	}
+	return out
+}
