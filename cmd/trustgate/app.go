@@ -193,7 +193,12 @@ func (m *Main) build() {
 		SignUp:   &signup.Service{DB: db, Hasher: m.Hasher, Codes: codes, Sender: m.Sender, Events: events, CheckPassword: check, Now: now, Log: log},
 		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Rand: m.Rand, Now: now, Log: log},
 		Sessions: &session.Service{Ent: db.Ent, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},
-		Admin:    &admin.Service{DB: db, Hasher: m.Hasher, CheckPassword: check, Now: now, Log: log},
+		Admin: &admin.Service{DB: db, Hasher: m.Hasher, CheckPassword: check, Now: now, Log: log,
+			PolicyChanged: func(ctx context.Context) {
+				if err := m.Policy.Reload(ctx); err != nil {
+					log.ErrorContext(ctx, "policy reload", "error", err)
+				}
+			}},
 	}
 	resolver := &graph.Resolver{DB: db, Svc: m.Services, Policy: m.Policy, Events: events, Now: now, Log: log, Dev: m.Config.Dev}
 	registry := prometheus.NewRegistry()

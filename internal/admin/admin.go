@@ -38,6 +38,15 @@ type Service struct {
 	CheckPassword func(string) error
 	Now           func() time.Time
 	Log           *slog.Logger
+	// PolicyChanged runs after a committed role change so this replica applies
+	// it at once; other replicas follow through the policy version row.
+	PolicyChanged func(ctx context.Context)
+}
+
+func (s *Service) policyChanged(ctx context.Context, err error) {
+	if err == nil && s.PolicyChanged != nil {
+		s.PolicyChanged(ctx)
+	}
 }
 
 // Audit describes one audit event.
@@ -453,6 +462,7 @@ func (s *Service) GrantRole(ctx context.Context, subject, role, domain string) (
 		return Record(ctx, tx, Audit{Action: "roles:grant", TargetType: "role_assignment", TargetID: ra.ID, ApplicationID: appOrEmpty(domain),
 			After: map[string]any{"subject": subject, "role": role, "applicationId": domain}})
 	})
+	s.policyChanged(ctx, err)
 	return ra, err
 }
 
@@ -468,6 +478,7 @@ func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) 
 		return Record(ctx, tx, Audit{Action: "roles:revoke", TargetType: "role_assignment", TargetID: subject, ApplicationID: appOrEmpty(domain),
 			Before: map[string]any{"subject": subject, "role": role, "applicationId": domain}})
 	})
+	s.policyChanged(ctx, err)
 	return ok, err
 }
 
@@ -550,6 +561,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (
 		return Record(ctx, tx, Audit{Action: "keys:create", TargetType: "api_key", TargetID: key.ID, ApplicationID: appOrEmpty(domain),
 			After: map[string]any{"name": name, "role": role, "applicationId": domain, "prefix": key.Prefix}})
 	})
+	s.policyChanged(ctx, err)
 	return key, raw, err
 }
 
@@ -584,6 +596,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, err
 		return Record(ctx, tx, Audit{Action: "keys:revoke", TargetType: "api_key", TargetID: k.ID, ApplicationID: appOrEmpty(k.ApplicationID),
 			Before: map[string]any{"revoked": false}, After: map[string]any{"revoked": true}})
 	})
+	s.policyChanged(ctx, err)
 	return key, err
 }
 
