@@ -1,0 +1,49 @@
+# trustgate — the two commands a fresh machine needs are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/trustgate
+
+.PHONY: run test build web web-deps go-test web-test vet generate check-generated migrations clean
+
+## run: build the web app and the server, then serve on the embedded SQLite in dev mode
+run: build
+	TRUSTGATE_DEV=true TRUSTGATE_LOG_FORMAT=text ./$(BIN) serve
+
+## test: every test — vet, Go tests on SQLite and PostgreSQL, web unit tests
+test: web vet go-test web-test
+
+build: web
+	$(GO) build -o $(BIN) ./cmd/trustgate
+
+web-deps: web/node_modules/.package-lock.json
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web: web-deps
+	cd web && npm run build
+
+vet:
+	$(GO) vet ./...
+
+go-test:
+	$(GO) test -count=1 -timeout 20m ./...
+
+web-test: web-deps
+	cd web && npm test
+
+## generate: regenerate ent, entgql and gqlgen code
+generate:
+	$(GO) generate ./...
+
+## check-generated: fail when the committed generated code is stale
+check-generated: generate
+	@git diff --exit-code --stat -- ent graph gqlgen.yml || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
+
+## migrations: write a new versioned migration after an ent/schema change (NAME=...)
+migrations:
+	$(GO) run ./cmd/migrategen -name $(or $(NAME),change)
+
+clean:
+	rm -rf bin web/dist/assets web/dist/index.html
