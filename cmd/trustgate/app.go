@@ -23,7 +23,6 @@ import (
 	"github.com/trustgate/trustgate/graph"
 	"github.com/trustgate/trustgate/internal/account"
 	"github.com/trustgate/trustgate/internal/admin"
-	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/delivery"
@@ -32,6 +31,8 @@ import (
 	"github.com/trustgate/trustgate/internal/httpserver"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/migrate"
+	"github.com/trustgate/trustgate/internal/passwordpolicy"
+	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/signin"
 	"github.com/trustgate/trustgate/internal/signup"
@@ -55,6 +56,7 @@ type Main struct {
 	Keys     *keyring.Keyring
 	Hasher   *factor.Hasher
 	Policy   *policy.Enforcer
+	Limiter  *ratelimit.Limiter
 	Services graph.Services
 	Handler  http.Handler
 
@@ -200,6 +202,7 @@ func (m *Main) build() {
 				}
 			}},
 	}
+	m.Limiter = &ratelimit.Limiter{DB: db, Now: now}
 	resolver := &graph.Resolver{DB: db, Svc: m.Services, Policy: m.Policy, Events: events, Now: now, Log: log, Dev: m.Config.Dev}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), hasherCollector{m.Hasher})
@@ -210,7 +213,7 @@ func (m *Main) build() {
 	}
 	m.Handler = httpserver.New(httpserver.Config{Dev: m.Config.Dev, TrustedProxies: proxies}, httpserver.Deps{
 		DB: db, Resolver: resolver, Keys: keys, Devices: &device.Store{Ent: db.Ent, Now: now}, Log: log,
-		Assets: assets, Registry: registry,
+		Assets: assets, Registry: registry, Limiter: m.Limiter,
 		Ready: func(ctx context.Context) error {
 			if err := db.SQL.PingContext(ctx); err != nil {
 				return fmt.Errorf("database unreachable")
@@ -220,19 +223,9 @@ func (m *Main) build() {
 	}).Handler()
 }
 
-// checkPassword applies the password policy (NIST 800-63B lengths) with Clerk's error codes.
-func checkPassword(pw string) error {
-	switch err := factor.CheckPassword(pw); {
-	case err == nil:
-		return nil
-	case errors.Is(err, factor.ErrPasswordTooShort):
-		return apierr.New(apierr.FormPasswordLengthTooShort).WithParam("password")
-	case errors.Is(err, factor.ErrPasswordTooLong):
-		return apierr.New(apierr.FormPasswordLengthTooLong).WithParam("password")
-	default:
-		return apierr.Invalid("password", "must be valid text")
-	}
-}
+// checkPassword is the password policy of every new password: NIST 800-63B
+// lengths and the common-password blocklist, with Clerk's error codes.
+func checkPassword(pw string) error { return passwordpolicy.Check(pw) }
 
 // EnsureApplications creates the built-in dashboard application and, in dev
 // mode, a default application when there is none.
@@ -281,6 +274,14 @@ func (m *Main) Run(ctx context.Context) error {
 		defer m.wg.Done()
 		m.Policy.Watch(ctx, time.Second, func(err error) { m.Log.Error("policy reload", "error", err) })
 	}()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.every(ctx, time.Minute, "rate-limit pruning", func(ctx context.Context) error {
+			_, err := m.Limiter.Prune(ctx)
+			return err
+		})
+	}()
 	m.server = &http.Server{
 		Handler:           m.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -299,6 +300,22 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// every runs job each interval until ctx ends, logging failures.
+func (m *Main) every(ctx context.Context, interval time.Duration, name string, job func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := job(ctx); err != nil && ctx.Err() == nil {
+				m.Log.Error(name+" failed", "error", err)
+			}
+		}
+	}
 }
 
 // Addr is the address the server listens on (useful with port 0).

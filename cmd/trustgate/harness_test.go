@@ -180,7 +180,33 @@ func mustStart(tb testing.TB, dbURL string, opts ...serverOption) *server {
 	app := s.admin(`mutation($n: String!, $at: Time) { createApplication(input: {name: $n, createdAt: $at}) { id publishableKey } }`,
 		vars{"n": "Test app", "at": created}).data(tb)["createApplication"].(map[string]any)
 	s.appID, s.pk = app["id"].(string), app["publishableKey"].(string)
+	// Tests all come from 127.0.0.1: lift the per-IP budgets of the test app;
+	// the rate-limit tests lower them again on purpose.
+	s.setOverrides(tb, map[string]any{"rateLimitSignInsPerIp": 100000, "rateLimitAttemptsPerIp": 100000,
+		"rateLimitCodeSendsPerIp": 100000, "rateLimitIdentifierPerMinute": 100000})
 	return s
+}
+
+// setOverrides writes settings overrides of the test app directly (for
+// settings the GraphQL input does not expose, or to skip the audit trail).
+func (s *server) setOverrides(tb testing.TB, values map[string]any) {
+	tb.Helper()
+	ctx := context.Background()
+	app, err := s.m.DB.Ent.Application.Get(ctx, s.appID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	next := map[string]json.RawMessage{}
+	for k, v := range app.Settings {
+		next[k] = v
+	}
+	for k, v := range values {
+		b, _ := json.Marshal(v)
+		next[k] = b
+	}
+	if err := s.m.DB.Ent.Application.UpdateOneID(s.appID).SetSettings(next).Exec(ctx); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // reloadPolicy makes the server see grants made by CLI commands at once

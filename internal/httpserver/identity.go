@@ -71,6 +71,8 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 		UserAgent: r.UserAgent(),
 		RequestID: requestID(ctx),
 		Origin:    r.Header.Get("Origin"),
+		// Response headers may still be set: resolvers run before the body is written.
+		ResponseHeader: w.Header(),
 	}
 	bearer := ""
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {

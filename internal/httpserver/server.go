@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -12,7 +13,6 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -21,6 +21,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -30,6 +31,7 @@ import (
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/device"
+	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/session"
 )
@@ -53,6 +55,9 @@ type Server struct {
 	assets   fs.FS
 	ready    func(context.Context) error
 	registry *prometheus.Registry
+	limiter  *ratelimit.Limiter
+	cop      *http.CrossOriginProtection
+	limited  *prometheus.CounterVec
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	router   chi.Router
@@ -71,6 +76,8 @@ type Deps struct {
 	Ready func(context.Context) error
 	// Registry receives the server's metrics; collectors of other packages may be registered on it too.
 	Registry *prometheus.Registry
+	// Limiter enforces the per-IP and per-identifier budgets.
+	Limiter *ratelimit.Limiter
 }
 
 // New builds the server and its routes.
@@ -80,8 +87,12 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s := &Server{
 		cfg: cfg, db: d.DB, svc: d.Resolver.Svc, resolver: d.Resolver, keys: d.Keys, devices: d.Devices,
-		log: d.Log, assets: d.Assets, ready: d.Ready, registry: d.Registry,
+		log: d.Log, assets: d.Assets, ready: d.Ready, registry: d.Registry, limiter: d.Limiter,
+		cop: http.NewCrossOriginProtection(),
 	}
+	s.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trustgate_rate_limited_total", Help: "Requests refused by a rate limit, by rule.",
+	}, []string{"rule"})
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trustgate_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
@@ -89,7 +100,7 @@ func New(cfg Config, d Deps) *Server {
 		Name: "trustgate_http_request_duration_seconds", Help: "HTTP request latency by route.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"route"})
-	s.registry.MustRegister(s.requests, s.latency)
+	s.registry.MustRegister(s.requests, s.latency, s.limited)
 	s.router = s.routes()
 	return s
 }
@@ -99,7 +110,7 @@ func (s *Server) Handler() http.Handler { return s.router }
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.withRequestID, s.recoverer, s.observe)
+	r.Use(s.withRequestID, s.recoverer, s.observe, middleware.GetHead)
 	r.Post("/graphql", s.graphql())
 	r.Options("/graphql", s.preflight)
 	r.Get("/.well-known/jwks.json", s.jwks)
@@ -131,12 +142,19 @@ func (s *Server) graphql() http.HandlerFunc {
 	}
 	h.Use(shapeLimit{s.cfg.Limits})
 	h.Use(extension.FixedComplexityLimit(s.cfg.Limits.MaxComplexity))
+	h.AroundRootFields(s.rateLimit)
 	h.SetErrorPresenter(graph.ErrorPresenter(s.log))
 	h.SetRecoverFunc(func(ctx context.Context, p any) error {
 		s.log.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
 		return apierr.New(apierr.Internal)
 	})
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.Limits.MaxBodyBytes {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{
+				"message": "Request body too large", "extensions": map[string]any{"code": "form_param_format_invalid",
+					"longMessage": fmt.Sprintf("GraphQL requests are limited to %d bytes.", s.cfg.Limits.MaxBodyBytes)}}}})
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes)
 		rq := s.identify(w, r)
 		if !s.corsAllowed(w, r, rq) {
@@ -149,14 +167,16 @@ func (s *Server) graphql() http.HandlerFunc {
 	}
 }
 
-// corsAllowed applies CORS for the application's allowedOrigins and refuses
-// cross-site requests from anywhere else.
+// corsAllowed refuses cross-origin browser requests (Go's
+// CrossOriginProtection: Sec-Fetch-Site, then Origin against Host) unless the
+// origin is in the application's allowedOrigins, for which it sets CORS headers.
+// Requests from non-browser clients carry neither header and pass.
 func (s *Server) corsAllowed(w http.ResponseWriter, r *http.Request, rq *request.Info) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" || sameOrigin(r, origin) {
+	if s.cop.Check(r) == nil {
 		return true
 	}
-	if rq.App != nil && rq.Settings.OriginAllowed(origin) {
+	origin := r.Header.Get("Origin")
+	if origin != "" && rq.App != nil && rq.Settings.OriginAllowed(origin) {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
@@ -165,11 +185,6 @@ func (s *Server) corsAllowed(w http.ResponseWriter, r *http.Request, rq *request
 		return true
 	}
 	return false
-}
-
-func sameOrigin(r *http.Request, origin string) bool {
-	o := strings.TrimPrefix(strings.TrimPrefix(origin, "https://"), "http://")
-	return o == r.Host
 }
 
 // preflight answers CORS preflights for allowed origins.

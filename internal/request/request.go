@@ -5,6 +5,7 @@ package request
 
 import (
 	"context"
+	"net/http"
 	"sync"
 
 	"github.com/trustgate/trustgate/ent"
@@ -20,6 +21,8 @@ type Info struct {
 	RequestID string
 	// Origin is the Origin header, if any.
 	Origin string
+	// ResponseHeader lets domain code set response headers (Retry-After).
+	ResponseHeader http.Header
 
 	// App is the application named by the publishable key, nil if none resolved.
 	App      *ent.Application

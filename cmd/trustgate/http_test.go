@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// rawPost sends a body to /graphql with the given headers.
+func (s *server) rawPost(t *testing.T, contentType string, body []byte, headers map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("X-Publishable-Key", s.pk)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestGraphQLTransportAndLimits(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+
+	t.Run("GET is not a transport", func(t *testing.T) {
+		resp, err := http.Get(s.base + "/graphql?query=%7Bclient%7Bid%7D%7D")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Fatalf("GET /graphql = %d, want 405", resp.StatusCode)
+		}
+	})
+	t.Run("form and multipart bodies are refused", func(t *testing.T) {
+		for _, ct := range []string{"application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"} {
+			resp, body := s.rawPost(t, ct, []byte(`query={client{id}}`), nil)
+			if resp.StatusCode < 400 || strings.Contains(body, `"client"`) {
+				t.Errorf("%s: status %d body %s, want a refusal", ct, resp.StatusCode, body)
+			}
+		}
+	})
+	t.Run("introspection is off outside dev mode", func(t *testing.T) {
+		r := s.browser().do(`{ __schema { types { name } } }`, nil)
+		if len(r.Errors) == 0 {
+			t.Fatal("introspection answered outside dev mode")
+		}
+	})
+	t.Run("field suggestions are off outside dev mode", func(t *testing.T) {
+		r := s.browser().do(`{ clien { id } }`, nil)
+		if len(r.Errors) == 0 || strings.Contains(r.Errors[0].Message, "Did you mean") {
+			t.Fatalf("errors = %+v", r.Errors)
+		}
+	})
+	t.Run("too many aliases are refused", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := 0; i < 16; i++ {
+			fmt.Fprintf(&b, " c%d: client { id }", i)
+		}
+		b.WriteString(" }")
+		r := s.browser().do(b.String(), nil)
+		if len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "aliases") {
+			t.Fatalf("errors = %+v, want an alias refusal", r.Errors)
+		}
+	})
+	t.Run("oversized bodies are refused", func(t *testing.T) {
+		big := `{"query":"{ client { id } }","variables":{"pad":"` + strings.Repeat("x", 70<<10) + `"}}`
+		resp, body := s.rawPost(t, "application/json", []byte(big), nil)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || strings.Contains(body, `"client":{`) {
+			t.Fatalf("status %d body %.200s, want a refusal", resp.StatusCode, body)
+		}
+	})
+	t.Run("internal details never reach the caller", func(t *testing.T) {
+		r := s.browser().do(`mutation { signInAttemptSecondFactor(id: "sia_nope", input: {strategy: "totp", code: "1"}) { id } }`, nil)
+		if got := r.code(t); got != "resource_not_found" {
+			t.Fatalf("code = %s", got)
+		}
+	})
+}
+
+func TestBrowserSafety(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	q := []byte(`{"query":"{ client { id } }"}`)
+
+	t.Run("a cross-site POST is refused", func(t *testing.T) {
+		resp, _ := s.rawPost(t, "application/json", q, map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("status = %d, want 403", resp.StatusCode)
+		}
+	})
+	t.Run("a same-origin POST passes", func(t *testing.T) {
+		resp, _ := s.rawPost(t, "application/json", q, map[string]string{"Origin": s.base, "Sec-Fetch-Site": "same-origin"})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status = %d, want 200", resp.StatusCode)
+		}
+	})
+	t.Run("an allowed origin gets CORS headers", func(t *testing.T) {
+		s.setSettings(t, vars{"allowedOrigins": []string{"https://app.example.com"}})
+		resp, body := s.rawPost(t, "application/json", q, map[string]string{"Origin": "https://app.example.com", "Sec-Fetch-Site": "cross-site"})
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+			resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
+			t.Fatalf("status %d, headers %v, body %s", resp.StatusCode, resp.Header, body)
+		}
+		req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
+		req.Header.Set("Origin", "https://app.example.com")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		pre, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre.Body.Close()
+		if pre.StatusCode != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+			t.Fatalf("preflight %d %v", pre.StatusCode, pre.Header)
+		}
+	})
+	t.Run("pages carry security headers", func(t *testing.T) {
+		resp, err := http.Get(s.base + "/sign-in")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("headers = %v", resp.Header)
+		}
+	})
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRateLimits(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		s.setOverrides(t, map[string]any{"rateLimitSignInsPerIp": 5, "rateLimitAttemptsPerIp": 3, "rateLimitIdentifierPerMinute": 10})
+		s.createUser(t, "ada@example.com", "", "correct horse battery")
+		d := s.browser()
+
+		t.Run("the sixth sign-in from one IP within 10 s is refused", func(t *testing.T) {
+			for i := 0; i < 5; i++ {
+				if r := d.signIn("ada@example.com", "wrong password "+fmt.Sprint(i)); r.code(t) != "form_password_incorrect" {
+					t.Fatalf("attempt %d: code %s", i+1, r.code(t))
+				}
+			}
+			r := d.signIn("ada@example.com", "correct horse battery")
+			if got := r.code(t); got != "too_many_requests" {
+				t.Fatalf("6th sign-in: code = %s, want too_many_requests", got)
+			}
+			meta, _ := r.ext(t)["meta"].(map[string]any)
+			if secs, _ := meta["retryAfterSeconds"].(float64); secs < 1 || secs > 10 {
+				t.Fatalf("meta.retryAfterSeconds = %v, want 1..10", meta["retryAfterSeconds"])
+			}
+			if r.header.Get("Retry-After") == "" {
+				t.Fatal("no Retry-After header")
+			}
+		})
+		t.Run("the budget comes back in the next window", func(t *testing.T) {
+			s.clock.Advance(10 * time.Second)
+			if r := d.signIn("ada@example.com", "correct horse battery"); len(r.Errors) > 0 && r.code(t) == "too_many_requests" {
+				t.Fatal("still limited in the next window")
+			}
+		})
+		t.Run("aliased attempts count one by one", func(t *testing.T) {
+			s.clock.Advance(10 * time.Second)
+			var b strings.Builder
+			b.WriteString("mutation {")
+			for i := 0; i < 5; i++ {
+				fmt.Fprintf(&b, ` a%d: signInAttemptSecondFactor(id: "sia_x", input: {strategy: "email_code", code: "00000%d"}) { id }`, i, i)
+			}
+			b.WriteString(" }")
+			r := d.do(b.String(), nil)
+			limited := 0
+			for _, e := range r.Errors {
+				if e.Extensions["code"] == "too_many_requests" {
+					limited++
+				}
+			}
+			if limited != 2 {
+				t.Fatalf("%d of 5 aliased attempts were rate limited, want 2 (budget 3)", limited)
+			}
+		})
+	})
+}

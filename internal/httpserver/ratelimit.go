@@ -1,0 +1,108 @@
+package httpserver
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/ratelimit"
+	"github.com/trustgate/trustgate/internal/request"
+)
+
+// budget names which rate limits a mutation spends.
+type budget int
+
+const (
+	budgetCreate budget = iota + 1
+	budgetAttempt
+	budgetSend
+)
+
+// budgets maps frontend mutations to the budget they spend. Every root field
+// is checked on its own, so aliases and batches count once each (OWASP's
+// GraphQL batching attack).
+var budgets = map[string]budget{
+	"signInCreate":                   budgetCreate,
+	"signUpCreate":                   budgetCreate,
+	"signInAttemptFirstFactor":       budgetAttempt,
+	"signInAttemptSecondFactor":      budgetAttempt,
+	"signUpAttemptVerification":      budgetAttempt,
+	"phoneNumberAttemptVerification": budgetAttempt,
+	"totpVerify":                     budgetAttempt,
+	"passwordUpdate":                 budgetAttempt,
+	"signInPrepareFirstFactor":       budgetSend,
+	"signInPrepareSecondFactor":      budgetSend,
+	"signUpPrepareVerification":      budgetSend,
+	"phoneNumberPrepareVerification": budgetSend,
+}
+
+const ipWindow = 10 * time.Second
+
+// rateLimit is the root-field middleware that enforces the budgets.
+func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	rc := graphql.GetRootFieldContext(ctx)
+	b, ok := budgets[rc.Field.Name]
+	if op := graphql.GetOperationContext(ctx).Operation; !ok || op == nil || op.Operation != ast.Mutation {
+		return next(ctx)
+	}
+	rq := request.From(ctx)
+	if rq.App == nil {
+		return next(ctx) // the resolver reports application_not_found
+	}
+	set := &rq.Settings
+	scope := rq.App.ID + ":"
+	var checks []check
+	switch b {
+	case budgetCreate:
+		checks = append(checks, check{ratelimit.Rule{Name: rc.Field.Name + ":ip", Limit: set.RateLimitSignInsPerIP, Window: ipWindow}, scope + rq.IP})
+		if id := identifierArg(ctx, rc); id != "" {
+			checks = append(checks, check{ratelimit.Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMin, Window: time.Minute}, scope + id})
+		}
+	case budgetAttempt:
+		checks = append(checks, check{ratelimit.Rule{Name: "attempt:ip", Limit: set.RateLimitAttemptsPerIP, Window: ipWindow}, scope + rq.IP})
+	case budgetSend:
+		checks = append(checks, check{ratelimit.Rule{Name: "send:ip", Limit: set.RateLimitCodeSendsPerIP, Window: ipWindow}, scope + rq.IP})
+	}
+	for _, c := range checks {
+		d, err := s.limiter.Hit(ctx, c.rule, c.subject)
+		if err != nil {
+			graphql.AddError(ctx, err)
+			return graphql.Null
+		}
+		if !d.Allowed {
+			s.limited.WithLabelValues(c.rule.Name).Inc()
+			secs := d.RetryAfterSeconds()
+			if rq.ResponseHeader != nil {
+				rq.ResponseHeader.Set("Retry-After", strconv.Itoa(secs))
+			}
+			graphql.AddError(ctx, apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", secs))
+			return graphql.Null
+		}
+	}
+	return next(ctx)
+}
+
+type check struct {
+	rule    ratelimit.Rule
+	subject string
+}
+
+// identifierArg returns the normalised identifier of a signInCreate or signUpCreate, if any.
+func identifierArg(ctx context.Context, rc *graphql.RootFieldContext) string {
+	args := rc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+	in, _ := args["input"].(map[string]any)
+	for _, k := range []string{"identifier", "emailAddress", "phoneNumber"} {
+		if v, ok := in[k].(string); ok && v != "" {
+			if _, norm, err := identifier.Normalize(v); err == nil {
+				return norm
+			}
+			return v
+		}
+	}
+	return ""
+}

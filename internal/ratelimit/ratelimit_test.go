@@ -1,0 +1,104 @@
+package ratelimit
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/migrate"
+	"github.com/trustgate/trustgate/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.RunMain(m) }
+
+func openDB(t *testing.T, url string) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := migrate.Up(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func each(t *testing.T, fn func(t *testing.T, db *database.DB)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, openDB(t, "sqlite://"+filepath.Join(t.TempDir(), "rl.db"))) })
+	t.Run("postgres", func(t *testing.T) { fn(t, openDB(t, pgtest.URL(t))) })
+}
+
+func TestLimiter(t *testing.T) {
+	each(t, func(t *testing.T, db *database.DB) {
+		now := time.Date(2026, 11, 22, 12, 0, 3, 0, time.UTC)
+		l := &Limiter{DB: db, Now: func() time.Time { return now }}
+		rule := Rule{Name: "sign_in.create:ip", Limit: 5, Window: 10 * time.Second}
+		ctx := context.Background()
+
+		t.Run("the budget allows Limit hits per window", func(t *testing.T) {
+			for i := 1; i <= 5; i++ {
+				d, err := l.Hit(ctx, rule, "203.0.113.9")
+				if err != nil || !d.Allowed || d.Count != i {
+					t.Fatalf("hit %d: got %+v, %v", i, d, err)
+				}
+			}
+			d, err := l.Hit(ctx, rule, "203.0.113.9")
+			if err != nil || d.Allowed {
+				t.Fatalf("6th hit: got %+v, %v; want refused", d, err)
+			}
+			if got := d.RetryAfterSeconds(); got != 7 {
+				t.Fatalf("retry after %d s, want 7 (window ends at :10)", got)
+			}
+		})
+		t.Run("subjects have separate budgets", func(t *testing.T) {
+			if d, _ := l.Hit(ctx, rule, "198.51.100.1"); !d.Allowed {
+				t.Fatal("another IP was refused")
+			}
+		})
+		t.Run("the next window starts afresh", func(t *testing.T) {
+			now = now.Add(10 * time.Second)
+			if d, _ := l.Hit(ctx, rule, "203.0.113.9"); !d.Allowed || d.Count != 1 {
+				t.Fatalf("got %+v", d)
+			}
+		})
+		t.Run("concurrent hits are counted exactly", func(t *testing.T) {
+			big := Rule{Name: "attempt:ip", Limit: 30, Window: time.Minute}
+			var wg sync.WaitGroup
+			var allowed atomic.Int32
+			for i := 0; i < 40; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					d, err := l.Hit(ctx, big, "192.0.2.1")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if d.Allowed {
+						allowed.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			if got := allowed.Load(); got != 30 {
+				t.Fatalf("allowed %d of 40 concurrent hits, want exactly 30", got)
+			}
+		})
+		t.Run("expired buckets are pruned", func(t *testing.T) {
+			now = now.Add(5 * time.Minute)
+			n, err := l.Prune(ctx)
+			if err != nil || n == 0 {
+				t.Fatalf("pruned %d, %v", n, err)
+			}
+			left, _ := db.Ent.RateLimitBucket.Query().Count(ctx)
+			if left != 0 {
+				t.Fatalf("%d buckets left", left)
+			}
+		})
+	})
+}
