@@ -1,0 +1,151 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/trustgate/trustgate/ent"
+)
+
+// DB is an open database: the ent client and the *sql.DB beneath it.
+type DB struct {
+	// Ent is the ent client, on the dialect of the URL.
+	Ent *ent.Client
+	// SQL is the connection pool Ent uses, for work ent does not do (the
+	// migration runner, health checks).
+	SQL *sql.DB
+	// Dialect is dialect.SQLite or dialect.Postgres.
+	Dialect string
+
+	redacted string
+	// writeSlot, on SQLite, lets one Tx at a time into the database; see
+	// sqliteMaxOpenConns.
+	writeSlot chan struct{}
+}
+
+// Option changes how Open configures the connection pool.
+type Option func(*options)
+
+type options struct {
+	maxOpen     int
+	maxIdle     int
+	maxLifetime time.Duration
+	maxIdleTime time.Duration
+	set         map[string]bool
+}
+
+// WithMaxOpenConns caps the number of open connections. The default is 20 on
+// PostgreSQL and sqliteMaxOpenConns on SQLite; an in-memory SQLite database
+// always has exactly one connection, since each connection would see a
+// database of its own.
+func WithMaxOpenConns(n int) Option {
+	return func(o *options) { o.maxOpen = n; o.set["maxOpen"] = true }
+}
+
+// WithMaxIdleConns caps the number of idle connections kept in the pool. The
+// default is 10 on PostgreSQL and the open-connection cap on SQLite.
+func WithMaxIdleConns(n int) Option {
+	return func(o *options) { o.maxIdle = n; o.set["maxIdle"] = true }
+}
+
+// WithConnMaxLifetime closes connections once they are this old. The default
+// is 30 minutes on PostgreSQL (so that connections move to new servers behind
+// a pooler or a failover address) and unlimited on SQLite.
+func WithConnMaxLifetime(d time.Duration) Option {
+	return func(o *options) { o.maxLifetime = d; o.set["maxLifetime"] = true }
+}
+
+// WithConnMaxIdleTime closes connections that have been idle this long. The
+// default is 5 minutes on PostgreSQL and unlimited on SQLite.
+func WithConnMaxIdleTime(d time.Duration) Option {
+	return func(o *options) { o.maxIdleTime = d; o.set["maxIdleTime"] = true }
+}
+
+// Open connects to the database named by rawURL (see the package
+// documentation for the URL forms), checks that it answers, and returns it
+// with an ent client on the matching dialect. Open does not create or migrate
+// the schema.
+func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
+	o := &options{set: map[string]bool{}}
+	for _, opt := range opts {
+		opt(o)
+	}
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		// The value is not echoed: it may be a key=value DSN with a password.
+		return nil, errors.New(`database: the database URL must look like sqlite://PATH or postgres://…`)
+	}
+	var (
+		db  *DB
+		err error
+	)
+	switch strings.ToLower(scheme) {
+	case "sqlite", "sqlite3":
+		db, err = openSQLite(rawURL[len(scheme)+len("://"):], o)
+	case "postgres", "postgresql":
+		db, err = openPostgres(rawURL, o)
+	default:
+		return nil, fmt.Errorf("database: unsupported database URL scheme %q: want sqlite://PATH or postgres://…", scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.SQL.PingContext(ctx); err != nil {
+		db.SQL.Close()
+		return nil, fmt.Errorf("database: connect to %s: %w", db.redacted, err)
+	}
+	db.Ent = ent.NewClient(ent.Driver(entsql.OpenDB(db.Dialect, db.SQL)))
+	return db, nil
+}
+
+// Close closes the ent client and the connection pool.
+func (db *DB) Close() error {
+	if db.Ent != nil {
+		return db.Ent.Close()
+	}
+	return db.SQL.Close()
+}
+
+// Redacted returns the database URL with any password replaced by "xxxxx",
+// fit for logs and error messages.
+func (db *DB) Redacted() string { return db.redacted }
+
+// String returns Redacted, so that printing a DB never shows a password.
+func (db *DB) String() string { return db.redacted }
+
+// IsSQLite reports whether db is an SQLite database.
+func (db *DB) IsSQLite() bool { return db.Dialect == dialect.SQLite }
+
+// IsPostgres reports whether db is a PostgreSQL database.
+func (db *DB) IsPostgres() bool { return db.Dialect == dialect.Postgres }
+
+// Redact returns rawURL with its password, in the user information or in a
+// query parameter whose name contains "password", replaced by "xxxxx". A
+// value that does not parse as a URL is replaced whole, since it may hold a
+// password in a form Redact cannot see.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "<unparsable database URL>"
+	}
+	q := u.Query()
+	changed := false
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q.Set(k, "xxxxx")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,433 @@
+package database_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.RunMain(m) }
+
+// openSQLite opens a new SQLite database in a temporary directory, with the
+// schema created by ent (this package tests the connection, not migrations).
+func openSQLite(t testing.TB, opts ...database.Option) *database.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "trustgate.db"), opts...)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Ent.Schema.Create(ctx); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	return db
+}
+
+// openPostgres opens a new, empty PostgreSQL database with the ent schema.
+func openPostgres(t testing.TB) *database.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Ent.Schema.Create(ctx); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	return db
+}
+
+// writeTx is the unit of work of the concurrency tests: it reads the counter
+// row before writing, which is the read-then-write shape that fails with
+// "database is locked" when SQLite transactions start deferred, then inserts
+// an application and stores the counter plus one.
+func writeTx(ctx context.Context, db *database.DB, worker, i int) error {
+	return db.Tx(ctx, func(tx *ent.Tx) error {
+		b, err := tx.RateLimitBucket.Get(ctx, "counter")
+		if err != nil {
+			return fmt.Errorf("read counter: %w", err)
+		}
+		if _, err := tx.Application.Create().
+			SetName(fmt.Sprintf("app %d/%d", worker, i)).
+			SetPublishableKey(fmt.Sprintf("pk_test_%d_%d", worker, i)).
+			Save(ctx); err != nil {
+			return fmt.Errorf("insert application: %w", err)
+		}
+		return tx.RateLimitBucket.UpdateOne(b).SetCount(b.Count + 1).Exec(ctx)
+	})
+}
+
+func createCounter(t testing.TB, db *database.DB) {
+	t.Helper()
+	now := time.Now()
+	if err := db.Ent.RateLimitBucket.Create().SetID("counter").SetWindowStart(now).SetExpiresAt(now.Add(time.Hour)).Exec(context.Background()); err != nil {
+		t.Fatalf("create counter: %v", err)
+	}
+}
+
+// runWriters runs workers goroutines that each commit perWorker write
+// transactions and returns every error they met.
+func runWriters(ctx context.Context, db *database.DB, workers, perWorker int) []error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				if err := writeTx(ctx, db, w, i); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("worker %d, tx %d: %w", w, i, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+func TestSQLiteConcurrentWriters(t *testing.T) {
+	const workers, perWorker = 8, 50
+	ctx := context.Background()
+	db := openSQLite(t)
+	createCounter(t, db)
+
+	start := time.Now()
+	errs := runWriters(ctx, db, workers, perWorker)
+	t.Logf("%d transactions on %d goroutines in %v", workers*perWorker, workers, time.Since(start))
+	for i, err := range errs {
+		if i == 5 {
+			t.Errorf("… and %d more errors", len(errs)-5)
+			break
+		}
+		t.Errorf("%v", err)
+	}
+
+	want := workers * perWorker
+	if got := db.Ent.Application.Query().CountX(ctx); got != want {
+		t.Errorf("applications: got %d, want %d", got, want)
+	}
+	if got := db.Ent.RateLimitBucket.GetX(ctx, "counter").Count; got != want {
+		t.Errorf("counter: got %d, want %d (a lost update means transactions were not serialized)", got, want)
+	}
+}
+
+// BenchmarkSQLiteMixed runs, from 8 goroutines, iterations of one write
+// transaction and four reads for several pool sizes, and reports the p50,
+// p99 and slowest latencies of each. It is what sqliteMaxOpenConns rests on.
+func BenchmarkSQLiteMixed(b *testing.B) {
+	for _, conns := range []int{1, 2, 4, 8} {
+		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
+			ctx := context.Background()
+			db := openSQLite(b, database.WithMaxOpenConns(conns))
+			createCounter(b, db)
+			var (
+				n             atomic.Int64
+				mu            sync.Mutex
+				writes, reads []time.Duration
+			)
+			b.SetParallelism(8)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				w := int(n.Add(1))
+				var ws, rs []time.Duration
+				for i := 0; pb.Next(); i++ {
+					start := time.Now()
+					if err := writeTx(ctx, db, w, i); err != nil {
+						b.Error(err)
+					}
+					ws = append(ws, time.Since(start))
+					for range 4 {
+						start := time.Now()
+						if _, err := db.Ent.Application.Query().Limit(20).All(ctx); err != nil {
+							b.Error(err)
+						}
+						rs = append(rs, time.Since(start))
+					}
+				}
+				mu.Lock()
+				writes, reads = append(writes, ws...), append(reads, rs...)
+				mu.Unlock()
+			})
+			b.StopTimer()
+			for name, ds := range map[string][]time.Duration{"write": writes, "read": reads} {
+				slices.Sort(ds)
+				at := func(q float64) float64 { return float64(ds[int(q*float64(len(ds)-1))].Microseconds()) / 1000 }
+				b.ReportMetric(at(0.5), name+"-p50-ms")
+				b.ReportMetric(at(0.99), name+"-p99-ms")
+				b.ReportMetric(at(1), name+"-max-ms")
+			}
+		})
+	}
+}
+
+func TestSQLiteSettings(t *testing.T) {
+	db := openSQLite(t)
+	ctx := context.Background()
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal",
+		"foreign_keys": "1",
+		"busy_timeout": "10000",
+		"synchronous":  "1", // NORMAL
+	} {
+		var got string
+		if err := db.SQL.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s: %v", pragma, err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s: got %q, want %q", pragma, got, want)
+		}
+	}
+	if db.Dialect != dialect.SQLite {
+		t.Errorf("Dialect: got %q, want %q", db.Dialect, dialect.SQLite)
+	}
+
+	t.Run("times are stored in UTC in SQLite's format", func(t *testing.T) {
+		at := time.Date(2025, 3, 1, 12, 30, 0, 500_000_000, time.FixedZone("CET", 3600))
+		db.Ent.RateLimitBucket.Create().SetID("t").SetWindowStart(at).SetExpiresAt(at).ExecX(ctx)
+		var raw string
+		if err := db.SQL.QueryRowContext(ctx, `SELECT CAST(window_start AS TEXT) FROM rate_limit_buckets WHERE key = 't'`).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if want := "2025-03-01 11:30:00.5+00:00"; raw != want {
+			t.Errorf("stored text: got %q, want %q", raw, want)
+		}
+		got := db.Ent.RateLimitBucket.GetX(ctx, "t").WindowStart
+		if !got.Equal(at) {
+			t.Errorf("read back: got %v, want %v", got, at)
+		}
+	})
+}
+
+func TestSQLiteInMemory(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{"sqlite://:memory:", "sqlite://file::memory:?cache=shared"} {
+		t.Run(u, func(t *testing.T) {
+			db, err := database.Open(ctx, u)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer db.Close()
+			if err := db.Ent.Schema.Create(ctx); err != nil {
+				t.Fatalf("create schema: %v", err)
+			}
+			createCounter(t, db)
+			// Every query must see the one database the schema went into.
+			if errs := runWriters(ctx, db, 4, 5); len(errs) > 0 {
+				t.Fatalf("writers: %v", errs)
+			}
+			if got := db.Ent.Application.Query().CountX(ctx); got != 20 {
+				t.Errorf("applications: got %d, want 20", got)
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name, url string
+		want      []string // substrings of the error
+	}{
+		{"unsupported scheme", "mysql://root:hunter2@localhost/trustgate", []string{`unsupported database URL scheme "mysql"`, "sqlite://", "postgres://"}},
+		{"no scheme", "host=localhost password=hunter2", []string{"must look like sqlite://PATH or postgres://"}},
+		{"sqlite without slashes", "sqlite:trustgate.db", []string{"must look like sqlite://PATH"}},
+		{"sqlite without a path", "sqlite://", []string{"sqlite URL has no path"}},
+		{"sqlite directory that does not exist", "sqlite:///nonexistent-dir/x/trustgate.db", []string{"connect to sqlite:///nonexistent-dir/x/trustgate.db"}},
+		{"postgres that does not answer", "postgres://trustgate:hunter2@127.0.0.1:1/trustgate?sslmode=disable&connect_timeout=2", []string{"connect to postgres://trustgate:xxxxx@127.0.0.1:1/trustgate"}},
+		{"unparsable postgres URL", "postgres://trustgate:hun ter2@[::1/x", []string{"invalid postgres URL"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := database.Open(ctx, tt.url)
+			if err == nil {
+				db.Close()
+				t.Fatalf("Open(%q): got no error", tt.url)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q shows the password", err)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"postgres://trustgate:hunter2@db:5432/trustgate?sslmode=disable", "postgres://trustgate:xxxxx@db:5432/trustgate?sslmode=disable"},
+		{"postgres://db/trustgate?user=tg&password=hunter2", "postgres://db/trustgate?password=xxxxx&user=tg"},
+		{"postgres://trustgate@db/trustgate", "postgres://trustgate@db/trustgate"},
+		{"postgres://trustgate:hun ter2@[::1/x", "<unparsable database URL>"},
+	}
+	for _, tt := range tests {
+		if got := database.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestPostgresRedacted(t *testing.T) {
+	raw := pgtest.URL(t)
+	// pgtest's servers trust local connections, so any password is accepted.
+	withPassword := strings.Replace(raw, "postgres://postgres@", "postgres://postgres:hunter2@", 1)
+	if withPassword == raw {
+		t.Skipf("cannot add a password to %s", raw)
+	}
+	db, err := database.Open(context.Background(), withPassword)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	if db.Dialect != dialect.Postgres {
+		t.Errorf("Dialect: got %q, want %q", db.Dialect, dialect.Postgres)
+	}
+	for _, s := range []string{db.Redacted(), db.String(), fmt.Sprint(db)} {
+		if strings.Contains(s, "hunter2") || !strings.Contains(s, "xxxxx") {
+			t.Errorf("got %q, want the password shown as xxxxx", s)
+		}
+	}
+}
+
+func TestTx(t *testing.T) {
+	dbs := map[string]func(testing.TB) *database.DB{
+		"sqlite":   func(tb testing.TB) *database.DB { return openSQLite(tb) },
+		"postgres": openPostgres,
+	}
+	for name, open := range dbs {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := open(t)
+			createApp := func(tx *ent.Tx, key string) {
+				tx.Application.Create().SetName(key).SetPublishableKey(key).SaveX(ctx)
+			}
+			count := func() int { return db.Ent.Application.Query().CountX(ctx) }
+
+			t.Run("commits when fn returns nil", func(t *testing.T) {
+				if err := db.Tx(ctx, func(tx *ent.Tx) error { createApp(tx, "pk_commit"); return nil }); err != nil {
+					t.Fatal(err)
+				}
+				if got := count(); got != 1 {
+					t.Errorf("applications: got %d, want 1", got)
+				}
+			})
+			t.Run("rolls back and returns fn's error unchanged", func(t *testing.T) {
+				sentinel := errors.New("sentinel")
+				err := db.Tx(ctx, func(tx *ent.Tx) error { createApp(tx, "pk_error"); return sentinel })
+				if err != sentinel {
+					t.Errorf("got error %v, want the sentinel itself", err)
+				}
+				if got := count(); got != 1 {
+					t.Errorf("applications: got %d, want 1", got)
+				}
+			})
+			t.Run("rolls back on panic and lets the panic continue", func(t *testing.T) {
+				func() {
+					defer func() {
+						if p := recover(); p != "boom" {
+							t.Errorf("recovered %v, want boom", p)
+						}
+					}()
+					_ = db.Tx(ctx, func(tx *ent.Tx) error { createApp(tx, "pk_panic"); panic("boom") })
+				}()
+				if got := count(); got != 1 {
+					t.Errorf("applications: got %d, want 1", got)
+				}
+				// The connection went back to the pool clean: a new
+				// transaction works.
+				if err := db.Tx(ctx, func(tx *ent.Tx) error { createApp(tx, "pk_after_panic"); return nil }); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// TestPostgresTxRetriesDeadlock makes two transactions lock two rows in
+// opposite orders. PostgreSQL aborts one of them with a deadlock (40P01); Tx
+// must run that one again so that both succeed.
+func TestPostgresTxRetriesDeadlock(t *testing.T) {
+	ctx := context.Background()
+	db := openPostgres(t)
+	now := time.Now()
+	for _, id := range []string{"a", "b"} {
+		db.Ent.RateLimitBucket.Create().SetID(id).SetWindowStart(now).SetExpiresAt(now).ExecX(ctx)
+	}
+
+	var (
+		attempts   atomic.Int32
+		firstLocks sync.WaitGroup // both hold their first row
+		wg         sync.WaitGroup
+		errs       [2]error
+	)
+	firstLocks.Add(2)
+	for i, order := range [][2]string{{"a", "b"}, {"b", "a"}} {
+		wg.Go(func() {
+			first := true
+			errs[i] = db.Tx(ctx, func(tx *ent.Tx) error {
+				attempts.Add(1)
+				if err := tx.RateLimitBucket.UpdateOneID(order[0]).AddCount(1).Exec(ctx); err != nil {
+					return err
+				}
+				if first {
+					first = false
+					firstLocks.Done()
+					firstLocks.Wait()
+				}
+				return tx.RateLimitBucket.UpdateOneID(order[1]).AddCount(1).Exec(ctx)
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("transaction %d: %v", i, err)
+		}
+	}
+	if got := attempts.Load(); got < 3 {
+		t.Errorf("attempts: got %d, want at least 3 (one transaction retried after the deadlock)", got)
+	}
+	for _, id := range []string{"a", "b"} {
+		if got := db.Ent.RateLimitBucket.GetX(ctx, id).Count; got != 2 {
+			t.Errorf("bucket %s: got count %d, want 2", id, got)
+		}
+	}
+}
+
+func TestPostgresTxGivesUp(t *testing.T) {
+	ctx := context.Background()
+	db := openPostgres(t)
+	var runs int
+	err := db.Tx(ctx, func(tx *ent.Tx) error {
+		runs++
+		// A real serialization failure from the server, every time.
+		_, err := tx.ExecContext(ctx, `DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = 'serialization_failure'; END $$`)
+		return err
+	})
+	if runs != database.MaxTxAttempts {
+		t.Errorf("runs: got %d, want %d", runs, database.MaxTxAttempts)
+	}
+	if err == nil || !strings.Contains(err.Error(), "aborted 5 times") {
+		t.Errorf("got error %v, want one saying the transaction was aborted 5 times", err)
+	}
+}

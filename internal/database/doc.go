@@ -1,0 +1,24 @@
+// Package database opens trustgate's database, SQLite or PostgreSQL, from a
+// URL and hands out an ent client configured for a server.
+//
+// Open accepts two kinds of URL:
+//
+//   - sqlite://PATH, an embedded SQLite database (the pure-Go driver
+//     modernc.org/sqlite) at a relative or absolute path, e.g.
+//     sqlite://trustgate.db or sqlite:///var/lib/trustgate/trustgate.db.
+//     sqlite://:memory: gives a private in-memory database on one connection,
+//     for tests and throwaway work. Every connection runs in WAL mode with
+//     foreign keys on, a 10 s busy timeout, synchronous=NORMAL, times stored
+//     in UTC in SQLite's own text format, and write transactions that take
+//     the write lock at BEGIN (BEGIN IMMEDIATE), so that concurrent writers
+//     queue instead of failing with "database is locked".
+//   - postgres://… or postgresql://…, a PostgreSQL server through
+//     github.com/lib/pq. The URL is passed to lib/pq as given (sslmode and the
+//     other parameters are lib/pq's).
+//
+// DB.Tx runs a function in a transaction and, on PostgreSQL, runs it again
+// when the server aborts it as a serialization failure or deadlock.
+//
+// The URL may carry a password; DB.Redacted and DB.String hide it, and errors
+// returned by Open never contain it.
+package database

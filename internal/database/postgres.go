@@ -1,0 +1,58 @@
+package database
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"entgo.io/ent/dialect"
+	// lib/pq registers the "postgres" database/sql driver.
+	_ "github.com/lib/pq"
+)
+
+// PostgreSQL pool defaults: enough connections for a busy replica without
+// exhausting a default max_connections (100) when a few replicas share one
+// server, and recycled so that a failover or pooler change is picked up.
+const (
+	postgresMaxOpenConns    = 20
+	postgresMaxIdleConns    = 10
+	postgresConnMaxLifetime = 30 * time.Minute
+	postgresConnMaxIdleTime = 5 * time.Minute
+)
+
+// openPostgres opens a pool on the postgres:// URL rawURL.
+func openPostgres(rawURL string, o *options) (*DB, error) {
+	if _, err := url.Parse(rawURL); err != nil {
+		// url.Error quotes the whole URL, password included.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("database: invalid postgres URL: %v", err)
+	}
+	redacted := Redact(rawURL)
+	// sql.Open only checks the driver name; lib/pq reads the URL on connect.
+	sqlDB, err := sql.Open("postgres", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: open %s: %w", redacted, err)
+	}
+	pick := func(key string, set, def int) int {
+		if o.set[key] {
+			return set
+		}
+		return def
+	}
+	pickDur := func(key string, set, def time.Duration) time.Duration {
+		if o.set[key] {
+			return set
+		}
+		return def
+	}
+	sqlDB.SetMaxOpenConns(pick("maxOpen", o.maxOpen, postgresMaxOpenConns))
+	sqlDB.SetMaxIdleConns(pick("maxIdle", o.maxIdle, postgresMaxIdleConns))
+	sqlDB.SetConnMaxLifetime(pickDur("maxLifetime", o.maxLifetime, postgresConnMaxLifetime))
+	sqlDB.SetConnMaxIdleTime(pickDur("maxIdleTime", o.maxIdleTime, postgresConnMaxIdleTime))
+	return &DB{SQL: sqlDB, Dialect: dialect.Postgres, redacted: redacted}, nil
+}

@@ -1,0 +1,113 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/trustgate/trustgate/ent"
+)
+
+// MaxTxAttempts is how many times Tx runs its function on PostgreSQL before it
+// gives up on a transaction the server keeps aborting as a serialization
+// failure or deadlock.
+const MaxTxAttempts = 5
+
+// Tx runs fn in a transaction and commits it if fn returns nil. It rolls the
+// transaction back if fn returns an error (which Tx returns unchanged) or
+// panics (after which the panic continues).
+//
+// On PostgreSQL, when the server aborts the transaction with a serialization
+// failure (SQLSTATE 40001) or a deadlock (40P01), whether fn or the commit saw
+// it, Tx rolls back, waits a few randomised milliseconds and runs fn again in
+// a new transaction, up to MaxTxAttempts runs in all. fn must therefore be
+// safe to run more than once: it may only change the database through tx, and
+// anything else it does (sending mail, filling a variable of the caller's)
+// must be repeatable or happen after Tx returns.
+//
+// On SQLite nothing is retried: write transactions take the write lock at
+// BEGIN, so they do not deadlock and there is no serialization failure to
+// retry. Tx runs one transaction at a time per DB (the others wait for their
+// turn, or until ctx is done) and the database's busy timeout covers writers
+// in other processes. fn must not call Tx itself: the inner call would be a
+// transaction of its own, and on SQLite it would wait for the outer one
+// forever.
+func (db *DB) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	attempts := 1
+	if db.Dialect == dialect.Postgres {
+		attempts = MaxTxAttempts
+	}
+	if db.writeSlot != nil {
+		select {
+		case db.writeSlot <- struct{}{}:
+			defer func() { <-db.writeSlot }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	backoff := 5 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := db.runTx(ctx, fn)
+		if err == nil || !isRetryable(err) {
+			return err
+		}
+		if attempt == attempts {
+			return fmt.Errorf("database: transaction aborted %d times: %w", attempts, err)
+		}
+		// Jitter keeps two transactions that collided from colliding again
+		// in step.
+		wait := backoff/2 + rand.N(backoff)
+		backoff *= 2
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// runTx runs fn once in a transaction.
+func (db *DB) runTx(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
+	tx, err := db.Ent.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("database: begin transaction: %w", err)
+	}
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		// Runs on a returned error and while a panic unwinds; the panic
+		// continues after the rollback.
+		if rerr := tx.Rollback(); rerr != nil && err != nil {
+			err = fmt.Errorf("%w (and the rollback failed: %v)", err, rerr)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	// A commit ends the transaction whether it succeeds or fails.
+	done = true
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("database: commit: %w", err)
+	}
+	return nil
+}
+
+// isRetryable reports whether err is a PostgreSQL serialization failure or
+// deadlock, after which the whole transaction may be run again.
+func isRetryable(err error) bool {
+	var st interface{ SQLState() string }
+	if !errors.As(err, &st) {
+		return false
+	}
+	switch st.SQLState() {
+	case "40001", "40P01":
+		return true
+	}
+	return false
+}
