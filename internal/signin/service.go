@@ -599,15 +599,20 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 }
 
 // clientTrustFactor is where a Client Trust code goes: the primary verified
-// email, or the primary verified phone only when email is disabled.
+// email; the primary verified phone only when email is disabled or the user
+// has no verified email (CONTRACT rule 5 leaves client_trust_unavailable to
+// users with neither, so a phone-only user of an app with email enabled is
+// not shut out of password sign-ins on new devices); nil with neither.
 func (s *Service) clientTrustFactor(ctx context.Context, u *ent.User, set *settings.Settings) (*Factor, error) {
 	if set.EmailEnabled {
 		emails, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.UserID(u.ID), emailaddress.Verified(true)).
 			Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
-		if err != nil || len(emails) == 0 {
+		if err != nil {
 			return nil, err
 		}
-		return emailFactor(pickPrimary(emails, u.PrimaryEmailAddressID, func(e *ent.EmailAddress) string { return e.ID }), true), nil
+		if len(emails) > 0 {
+			return emailFactor(pickPrimary(emails, u.PrimaryEmailAddressID, func(e *ent.EmailAddress) string { return e.ID }), true), nil
+		}
 	}
 	if set.PhoneEnabled {
 		phones, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.UserID(u.ID), phonenumber.Verified(true)).
