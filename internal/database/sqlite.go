@@ -27,10 +27,11 @@ const sqliteDriverName = "sqlite3"
 // busy handler (up to busyTimeoutMillis); it never holds a read snapshot and
 // then fails to upgrade it (SQLITE_BUSY / SQLITE_BUSY_SNAPSHOT, the "database
 // is locked" that busy_timeout does not cover). With that, no pool size gives
-// lock errors while the queue of writers drains within the busy timeout;
+// lock errors while the queue of writers drains within the busy timeout:
 // TestSQLiteConcurrentWriters (8 goroutines × 50 read-then-write
-// transactions) has zero errors at every size from 1 to 8, and hundreds with
-// deferred transactions.
+// transactions) has zero errors through one DB and through a DB per writer
+// (as separate processes would be), where deferred transactions fail by the
+// hundred.
 //
 // The size is then a matter of latency. SQLite's busy handler polls with
 // sleeps of up to 100 ms, so writers waiting there are served late and out of
