@@ -9,6 +9,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/trustgate/trustgate/ent"
 	entsession "github.com/trustgate/trustgate/ent/session"
@@ -116,13 +117,36 @@ func (d *browser) codeSignIn(tb testing.TB, ident, strategy, to string) result {
 // (Client Trust off or d trusted, no MFA), and makes d use the session.
 func (d *browser) mustSession(tb testing.TB, ident string) string {
 	tb.Helper()
-	si := signInObj(tb, d.signIn(ident, testPassword), "signInCreate")
+	return d.mustSessionWith(tb, ident, testPassword)
+}
+
+// mustSessionWith is mustSession with another password.
+func (d *browser) mustSessionWith(tb testing.TB, ident, password string) string {
+	tb.Helper()
+	si := signInObj(tb, d.signIn(ident, password), "signInCreate")
 	if si["status"] != "complete" {
 		tb.Fatalf("sign-in of %s: got status %v, want complete", ident, si["status"])
 	}
 	sid := si["createdSessionId"].(string)
 	d.token(tb, sid)
 	return sid
+}
+
+// userIDByEmail finds a user of the test application by email address.
+func (s *server) userIDByEmail(tb testing.TB, email string) string {
+	tb.Helper()
+	r := s.admin(`query($app: ID!, $q: String) { users(applicationId: $app, first: 2, where: {query: $q}) { edges { node { id } } } }`,
+		vars{"app": s.appID, "q": email}).data(tb)
+	edges := r["users"].(map[string]any)["edges"].([]any)
+	if len(edges) != 1 {
+		tb.Fatalf("users matching %s: got %d, want 1", email, len(edges))
+	}
+	return edges[0].(map[string]any)["node"].(map[string]any)["id"].(string)
+}
+
+// totpNow is the TOTP code of secret at the fake clock's time plus steps × 30 s.
+func totpNow(s *server, secret []byte, steps int) string {
+	return factor.TOTPAt(secret, s.clock.Now().Add(time.Duration(steps)*30*time.Second))
 }
 
 // clientID returns the id of d's client.

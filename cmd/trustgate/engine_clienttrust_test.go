@@ -1,0 +1,227 @@
+package main
+
+import (
+	"slices"
+	"testing"
+)
+
+// signInStatus signs in with testPassword on d and returns the status (or the error code).
+func (d *browser) signInStatus(tb testing.TB, ident, password string) string {
+	tb.Helper()
+	r := d.signIn(ident, password)
+	if len(r.Errors) > 0 {
+		return r.code(tb)
+	}
+	return signInObj(tb, r, "signInCreate")["status"].(string)
+}
+
+// passClientTrust signs in with a password on d, answers the Client Trust
+// challenge with the code sent to `to`, and returns the completed sign-in.
+func (d *browser) passClientTrust(tb testing.TB, ident, password, strategy, to string) map[string]any {
+	tb.Helper()
+	si := signInObj(tb, d.signIn(ident, password), "signInCreate")
+	if si["status"] != "needs_client_trust" {
+		tb.Fatalf("got status %v, want needs_client_trust", si["status"])
+	}
+	id := si["id"].(string)
+	in := factorInput(si["supportedSecondFactors"], strategy)
+	if in == nil {
+		tb.Fatalf("got second factors %v, want %s", strategies(si["supportedSecondFactors"]), strategy)
+	}
+	signInObj(tb, d.prepareSecondWith(id, in), "signInPrepareSecondFactor")
+	done := signInObj(tb, d.attemptSecond(id, strategy, d.s.mail.code(tb, to)), "signInAttemptSecondFactor")
+	if done["status"] != "complete" || done["createdSessionId"] == nil {
+		tb.Fatalf("got %v, want complete with a session", done)
+	}
+	return done
+}
+
+func TestClientTrustRules(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+
+		t.Run("phone_code only when email is disabled: the SMS flow", func(t *testing.T) {
+			s.newUser(t, vars{"emailAddress": "sms@example.com", "phoneNumber": "+15550300001"})
+			si := signInObj(t, s.browser().signIn("sms@example.com", testPassword), "signInCreate")
+			if got := strategies(si["supportedSecondFactors"]); si["status"] != "needs_client_trust" || !slices.Equal(got, []string{"email_code"}) {
+				t.Fatalf("email enabled: got %v %v, want needs_client_trust [email_code]", si["status"], got)
+			}
+
+			s.setSettings(t, vars{"emailEnabled": false, "firstFactors": []string{"password", "phone_code"}})
+			defer s.setSettings(t, vars{"emailEnabled": true, "firstFactors": []string{"password", "email_code", "phone_code"}})
+			d := s.browser()
+			si = signInObj(t, d.signIn("+1 555 030 0001", testPassword), "signInCreate")
+			if got := strategies(si["supportedSecondFactors"]); si["status"] != "needs_client_trust" || !slices.Equal(got, []string{"phone_code"}) {
+				t.Fatalf("email disabled: got %v %v, want needs_client_trust [phone_code]", si["status"], got)
+			}
+			f := si["supportedSecondFactors"].([]any)[0].(map[string]any)
+			if f["safeIdentifier"] == "+15550300001" || f["safeIdentifier"] == nil {
+				t.Errorf("got safeIdentifier %v, want the number masked", f["safeIdentifier"])
+			}
+			before := s.mail.count("sms@example.com")
+			p := signInObj(t, d.prepareSecondWith(si["id"].(string), factorInput(si["supportedSecondFactors"], "phone_code")), "signInPrepareSecondFactor")
+			if p["clientTrustState"] != "pending" {
+				t.Errorf("got clientTrustState %v after prepare, want pending", p["clientTrustState"])
+			}
+			if m := s.mail.last(t, "+15550300001"); m.Kind != "client_trust_code" {
+				t.Errorf("got SMS kind %q, want client_trust_code", m.Kind)
+			}
+			if s.mail.count("sms@example.com") != before {
+				t.Error("an email went out although email is disabled")
+			}
+			done := signInObj(t, d.attemptSecond(si["id"].(string), "phone_code", s.mail.code(t, "+15550300001")), "signInAttemptSecondFactor")
+			if done["status"] != "complete" || done["createdSessionId"] == nil {
+				t.Fatalf("got %v, want complete with a session", done)
+			}
+			if got := d.signInStatus(t, "+15550300001", testPassword); got != "complete" {
+				t.Errorf("the device that passed by SMS: got %s, want complete", got)
+			}
+		})
+
+		t.Run("a passwordless email_code sign-in never triggers it and trusts the device", func(t *testing.T) {
+			s.newUser(t, vars{"emailAddress": "otp@example.com"})
+			d := s.browser()
+			si := signInObj(t, d.codeSignIn(t, "otp@example.com", "email_code", "otp@example.com"), "signInAttemptFirstFactor")
+			if si["status"] != "complete" || si["clientTrustState"] != nil {
+				t.Fatalf("got status %v clientTrustState %v, want complete and none", si["status"], si["clientTrustState"])
+			}
+			si = signInObj(t, d.signIn("otp@example.com", testPassword), "signInCreate")
+			if si["status"] != "complete" || si["clientTrustState"] != "known" {
+				t.Fatalf("password on the same device: got %v/%v, want complete/known", si["status"], si["clientTrustState"])
+			}
+		})
+
+		t.Run("a passwordless phone_code sign-in never triggers it", func(t *testing.T) {
+			s.newUser(t, vars{"phoneNumber": "+15550300002"})
+			si := signInObj(t, s.browser().codeSignIn(t, "+15550300002", "phone_code", "+15550300002"), "signInAttemptFirstFactor")
+			if si["status"] != "complete" {
+				t.Fatalf("got status %v, want complete", si["status"])
+			}
+		})
+
+		t.Run("a completed sign-up trusts its device", func(t *testing.T) {
+			d := s.browser()
+			su := d.do(`mutation { signUpCreate(input: {emailAddress: "new@example.com", password: "correct horse battery"}) { id } }`, nil).
+				data(t)["signUpCreate"].(map[string]any)
+			d.do(`mutation($id: ID!) { signUpPrepareVerification(id: $id, strategy: "email_code") { id } }`, vars{"id": su["id"]}).data(t)
+			d.do(`mutation($id: ID!, $c: String!) { signUpAttemptVerification(id: $id, strategy: "email_code", code: $c) { status } }`,
+				vars{"id": su["id"], "c": s.mail.code(t, "new@example.com")}).data(t)
+			if got := d.signInStatus(t, "new@example.com", testPassword); got != "complete" {
+				t.Fatalf("got %s, want complete", got)
+			}
+			if got := s.browser().signInStatus(t, "new@example.com", testPassword); got != "needs_client_trust" {
+				t.Fatalf("another device: got %s, want needs_client_trust", got)
+			}
+		})
+
+		t.Run("a completed MFA sign-in trusts its device for after MFA is reset", func(t *testing.T) {
+			id := s.newUser(t, vars{"emailAddress": "mfa-trust@example.com"})
+			setup := s.browser()
+			setup.passClientTrust(t, "mfa-trust@example.com", testPassword, "email_code", "mfa-trust@example.com")
+			setup.mustSession(t, "mfa-trust@example.com")
+			secret, _ := setup.enrollTOTP(t)
+			s.clock.Advance(30e9)
+			d := s.browser()
+			si := signInObj(t, d.signIn("mfa-trust@example.com", testPassword), "signInCreate")
+			done := signInObj(t, d.attemptSecond(si["id"].(string), "totp", totpNow(s, secret, 0)), "signInAttemptSecondFactor")
+			if done["status"] != "complete" {
+				t.Fatalf("got %v, want complete", done["status"])
+			}
+			s.admin(`mutation($id: ID!) { resetUserMfa(id: $id) { id } }`, vars{"id": id}).data(t)
+			if got := d.signInStatus(t, "mfa-trust@example.com", testPassword); got != "complete" {
+				t.Fatalf("the device that passed MFA: got %s, want complete", got)
+			}
+			if got := s.browser().signInStatus(t, "mfa-trust@example.com", testPassword); got != "needs_client_trust" {
+				t.Fatalf("a new device: got %s, want needs_client_trust", got)
+			}
+		})
+
+		// Three devices of one user, all trusted.
+		s.newUser(t, vars{"emailAddress": "rev@example.com"})
+		a, b, c := s.browser(), s.browser(), s.browser()
+		for _, d := range []*browser{a, b, c} {
+			d.passClientTrust(t, "rev@example.com", testPassword, "email_code", "rev@example.com")
+		}
+		password := testPassword
+
+		t.Run("passwordUpdate revokes trust on other devices, not the current one", func(t *testing.T) {
+			a.mustSession(t, "rev@example.com")
+			const next = "a brand new passphrase 42"
+			ok := a.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`, vars{"c": password, "n": next}).data(t)
+			if ok["passwordUpdate"] != true {
+				t.Fatalf("got %v, want true", ok)
+			}
+			password = next
+			if got := b.signInStatus(t, "rev@example.com", password); got != "needs_client_trust" {
+				t.Errorf("another device: got %s, want needs_client_trust", got)
+			}
+			if got := a.signInStatus(t, "rev@example.com", password); got != "complete" {
+				t.Errorf("the device that changed the password: got %s, want complete", got)
+			}
+		})
+
+		t.Run("trustedClientRevoke ends the trust of one device", func(t *testing.T) {
+			// The password change revoked c's trust: earn it again.
+			c.passClientTrust(t, "rev@example.com", password, "email_code", "rev@example.com")
+			a.mustSessionWith(t, "rev@example.com", password)
+			cID := c.clientID(t)
+			list := a.do(`{ trustedClients { id clientId current } }`, nil).data(t)["trustedClients"].([]any)
+			var target string
+			for _, tc := range list {
+				m := tc.(map[string]any)
+				if m["clientId"] == cID {
+					target = m["id"].(string)
+				}
+				if m["clientId"] == a.clientID(t) && m["current"] != true {
+					t.Errorf("got current %v for the calling device, want true", m["current"])
+				}
+			}
+			if target == "" {
+				t.Fatalf("device c is not among the trusted clients %v", list)
+			}
+			a.do(`mutation($id: ID!) { trustedClientRevoke(id: $id) }`, vars{"id": target}).data(t)
+			if got := c.signInStatus(t, "rev@example.com", password); got != "needs_client_trust" {
+				t.Errorf("the revoked device: got %s, want needs_client_trust", got)
+			}
+			if got := a.signInStatus(t, "rev@example.com", password); got != "complete" {
+				t.Errorf("a device still trusted: got %s, want complete", got)
+			}
+			r := s.browser().do(`mutation($id: ID!) { trustedClientRevoke(id: $id) }`, vars{"id": target})
+			if got := r.code(t); got != "authentication_invalid" {
+				t.Errorf("revoking without a session: got %s, want authentication_invalid", got)
+			}
+		})
+
+		t.Run("an admin's revokeTrustedClients ends the trust of every device", func(t *testing.T) {
+			id := s.userIDByEmail(t, "rev@example.com")
+			s.admin(`mutation($id: ID!) { revokeTrustedClients(userId: $id) { id } }`, vars{"id": id}).data(t)
+			if got := a.signInStatus(t, "rev@example.com", password); got != "needs_client_trust" {
+				t.Errorf("got %s, want needs_client_trust", got)
+			}
+		})
+
+		t.Run("client_trust_unavailable without a verified email or phone, and no session", func(t *testing.T) {
+			s.setSettings(t, vars{"usernameEnabled": true})
+			id := s.newUser(t, vars{"emailAddress": "unverified@example.com", "emailVerified": false, "username": "nocontact"})
+			d := s.browser()
+			r := d.signIn("nocontact", testPassword)
+			if got := r.code(t); got != "client_trust_unavailable" {
+				t.Fatalf("got %s, want client_trust_unavailable", got)
+			}
+			if n := s.sessionCount(t, id); n != 0 {
+				t.Errorf("got %d sessions, want 0", n)
+			}
+			ev := s.events(t, vars{"userId": id, "kind": "client_trust.unavailable"})
+			if len(ev) != 1 {
+				t.Errorf("got %d client_trust.unavailable events, want 1", len(ev))
+			}
+			cl := d.do(`{ client { signIn { status createdSessionId } sessions { id } } }`, nil).data(t)["client"].(map[string]any)
+			if si, _ := cl["signIn"].(map[string]any); si != nil && (si["status"] == "complete" || si["createdSessionId"] != nil) {
+				t.Errorf("got client sign-in %v, want it not complete", si)
+			}
+			if n := len(cl["sessions"].([]any)); n != 0 {
+				t.Errorf("got %d sessions on the client, want 0", n)
+			}
+		})
+	})
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"image/png"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/internal/factor"
+)
+
+// mfaSignIn signs in with the password on a fresh device; it must need a second factor.
+func mfaSignIn(t *testing.T, s *server, ident string) (*browser, string) {
+	t.Helper()
+	d := s.browser()
+	si := signInObj(t, d.signIn(ident, testPassword), "signInCreate")
+	if si["status"] != "needs_second_factor" {
+		t.Fatalf("got status %v, want needs_second_factor", si["status"])
+	}
+	return d, si["id"].(string)
+}
+
+func TestMFA(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		id := s.newUser(t, vars{"emailAddress": "totp@example.com"})
+		owner := s.browser()
+		owner.passClientTrust(t, "totp@example.com", testPassword, "email_code", "totp@example.com")
+		ownerSID := owner.mustSession(t, "totp@example.com")
+
+		var (
+			secret []byte
+			backup []string
+		)
+		t.Run("totpCreate gives a base32 secret, an otpauth URI and a QR code PNG", func(t *testing.T) {
+			c := owner.do(`mutation { totpCreate { id secret uri qrCodePng verified } }`, nil).data(t)["totpCreate"].(map[string]any)
+			if c["verified"] != false {
+				t.Errorf("got verified %v, want false before totpVerify", c["verified"])
+			}
+			var err error
+			if secret, err = factor.DecodeSecret(c["secret"].(string)); err != nil || len(secret) < 20 {
+				t.Fatalf("secret %q: %v (%d bytes), want base32 of at least 160 bits", c["secret"], err, len(secret))
+			}
+			u, err := url.Parse(c["uri"].(string))
+			if err != nil || u.Scheme != "otpauth" || u.Host != "totp" {
+				t.Fatalf("got uri %v, want otpauth://totp/…", c["uri"])
+			}
+			q := u.Query()
+			if q.Get("secret") != c["secret"] || q.Get("issuer") != "Test app" || q.Get("algorithm") != "SHA1" || q.Get("digits") != "6" || q.Get("period") != "30" {
+				t.Errorf("got uri parameters %v, want secret, issuer Test app, SHA1, 6 digits, 30 s", q)
+			}
+			if !strings.Contains(u.Path, "totp@example.com") {
+				t.Errorf("got label %q, want the account's email", u.Path)
+			}
+			raw, err := base64.StdEncoding.DecodeString(c["qrCodePng"].(string))
+			if err != nil {
+				t.Fatalf("qrCodePng is not base64: %v", err)
+			}
+			img, err := png.Decode(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatalf("qrCodePng does not decode as PNG: %v", err)
+			}
+			if b := img.Bounds(); b.Dx() < 100 || b.Dx() != b.Dy() {
+				t.Errorf("got a %v image, want a square QR code", b)
+			}
+		})
+		t.Run("totpVerify refuses a wrong code", func(t *testing.T) {
+			r := owner.do(`mutation($c: String!) { totpVerify(code: $c) { verified } }`, vars{"c": wrongCode(totpNow(s, secret, 0))})
+			if got := r.code(t); got != "form_code_incorrect" {
+				t.Fatalf("got %s, want form_code_incorrect", got)
+			}
+			me := owner.do(`{ me { twoFactorEnabled totpEnabled } }`, nil).data(t)["me"].(map[string]any)
+			if me["twoFactorEnabled"] != false || me["totpEnabled"] != false {
+				t.Fatalf("got %v, want MFA still off", me)
+			}
+		})
+		t.Run("totpVerify enables MFA and shows 10 backup codes once", func(t *testing.T) {
+			v := owner.do(`mutation($c: String!) { totpVerify(code: $c) { verified backupCodes } }`, vars{"c": totpNow(s, secret, 0)}).
+				data(t)["totpVerify"].(map[string]any)
+			for _, c := range v["backupCodes"].([]any) {
+				backup = append(backup, c.(string))
+			}
+			if len(backup) != 10 || len(slices.Compact(slices.Sorted(slices.Values(backup)))) != 10 {
+				t.Fatalf("got backup codes %v, want 10 distinct", backup)
+			}
+			me := owner.do(`{ me { twoFactorEnabled totpEnabled backupCodeEnabled } }`, nil).data(t)["me"].(map[string]any)
+			if me["twoFactorEnabled"] != true || me["totpEnabled"] != true || me["backupCodeEnabled"] != true {
+				t.Fatalf("got %v, want all three true", me)
+			}
+			r := owner.do(`mutation { totpCreate { id } }`, nil)
+			if got := r.code(t); got != "totp_already_enabled" {
+				t.Errorf("a second totpCreate: got %s, want totp_already_enabled", got)
+			}
+		})
+
+		t.Run("MFA takes precedence over Client Trust on a new device", func(t *testing.T) {
+			d, sid := mfaSignIn(t, s, "totp@example.com")
+			si := signInObj(t, d.do(`{ client { signIn { `+signInFields+` } } }`, nil), "client")["signIn"].(map[string]any)
+			if got := strategies(si["supportedSecondFactors"]); !slices.Equal(got, []string{"totp", "backup_code"}) {
+				t.Errorf("got %v, want [totp backup_code]", got)
+			}
+			if si["clientTrustState"] != nil {
+				t.Errorf("got clientTrustState %v, want none", si["clientTrustState"])
+			}
+			if got := d.prepareSecond(sid, "email_code").code(t); got != "strategy_for_user_invalid" {
+				t.Errorf("preparing a Client Trust email code: got %s, want strategy_for_user_invalid", got)
+			}
+			if got := d.attemptSecond(sid, "email_code", "123456").code(t); got != "strategy_for_user_invalid" {
+				t.Errorf("attempting an email code: got %s, want strategy_for_user_invalid", got)
+			}
+		})
+
+		// The enrolment used the current step; move to a fresh one.
+		s.clock.Advance(30 * time.Second)
+		var code string
+		t.Run("a TOTP code completes the sign-in", func(t *testing.T) {
+			d, sid := mfaSignIn(t, s, "totp@example.com")
+			code = totpNow(s, secret, 0)
+			si := signInObj(t, d.attemptSecond(sid, "totp", code), "signInAttemptSecondFactor")
+			if si["status"] != "complete" || si["createdSessionId"] == nil {
+				t.Fatalf("got %v, want complete with a session", si)
+			}
+		})
+		t.Run("the same TOTP code is refused a second time", func(t *testing.T) {
+			d, sid := mfaSignIn(t, s, "totp@example.com")
+			if got := d.attemptSecond(sid, "totp", code).code(t); got != "form_code_incorrect" {
+				t.Fatalf("got %s, want form_code_incorrect", got)
+			}
+		})
+		t.Run("two steps of skew are refused, one step either way accepted", func(t *testing.T) {
+			s.clock.Advance(5 * time.Minute)
+			d, sid := mfaSignIn(t, s, "totp@example.com")
+			for _, steps := range []int{-2, 2} {
+				if got := d.attemptSecond(sid, "totp", totpNow(s, secret, steps)).code(t); got != "form_code_incorrect" {
+					t.Errorf("%+d steps: got %s, want form_code_incorrect", steps, got)
+				}
+			}
+			for _, steps := range []int{-1, 1} {
+				d, sid := mfaSignIn(t, s, "totp@example.com")
+				si := signInObj(t, d.attemptSecond(sid, "totp", totpNow(s, secret, steps)), "signInAttemptSecondFactor")
+				if si["status"] != "complete" {
+					t.Errorf("%+d step: got %v, want complete", steps, si["status"])
+				}
+			}
+		})
+
+		t.Run("each backup code works once", func(t *testing.T) {
+			d, sid := mfaSignIn(t, s, "totp@example.com")
+			si := signInObj(t, d.attemptSecond(sid, "backup_code", backup[0]), "signInAttemptSecondFactor")
+			if si["status"] != "complete" {
+				t.Fatalf("got %v, want complete", si["status"])
+			}
+			d, sid = mfaSignIn(t, s, "totp@example.com")
+			if got := d.attemptSecond(sid, "backup_code", backup[0]).code(t); got != "form_code_incorrect" {
+				t.Fatalf("a used backup code: got %s, want form_code_incorrect", got)
+			}
+			si = signInObj(t, d.attemptSecond(sid, "backup_code", backup[1]), "signInAttemptSecondFactor")
+			if si["status"] != "complete" {
+				t.Fatalf("another backup code: got %v, want complete", si["status"])
+			}
+		})
+		t.Run("regenerating backup codes replaces the set", func(t *testing.T) {
+			owner.token(t, ownerSID) // the clock moved past the last token's expiry
+			fresh := owner.do(`mutation { backupCodesCreate { codes } }`, nil).data(t)["backupCodesCreate"].(map[string]any)["codes"].([]any)
+			if len(fresh) != 10 {
+				t.Fatalf("got %d codes, want 10", len(fresh))
+			}
+			d, sid := mfaSignIn(t, s, "totp@example.com")
+			if got := d.attemptSecond(sid, "backup_code", backup[2]).code(t); got != "form_code_incorrect" {
+				t.Fatalf("an unused code of the old set: got %s, want form_code_incorrect", got)
+			}
+			si := signInObj(t, d.attemptSecond(sid, "backup_code", fresh[0].(string)), "signInAttemptSecondFactor")
+			if si["status"] != "complete" {
+				t.Fatalf("a code of the new set: got %v, want complete", si["status"])
+			}
+		})
+
+		t.Run("backup codes are offered only alongside another factor", func(t *testing.T) {
+			// With TOTP switched off for the application the user's backup codes stand alone: no MFA.
+			s.setSettings(t, vars{"secondFactors": []string{"phone_code", "backup_code"}})
+			if got := s.browser().signInStatus(t, "totp@example.com", testPassword); got != "needs_client_trust" {
+				t.Errorf("TOTP disabled for the app: got %s, want needs_client_trust (no MFA left)", got)
+			}
+			s.setSettings(t, vars{"secondFactors": []string{"totp", "phone_code", "backup_code"}})
+			owner.token(t, ownerSID)
+			if r := owner.do(`mutation { totpDisable }`, nil).data(t); r["totpDisable"] != true {
+				t.Fatalf("got %v, want true", r)
+			}
+			me := owner.do(`{ me { twoFactorEnabled backupCodeEnabled } }`, nil).data(t)["me"].(map[string]any)
+			if me["twoFactorEnabled"] != false || me["backupCodeEnabled"] != false {
+				t.Errorf("after totpDisable: got %v, want no MFA and no backup codes", me)
+			}
+			if got := owner.do(`mutation { backupCodesCreate { codes } }`, nil).code(t); got != "backup_codes_not_available" {
+				t.Errorf("backupCodesCreate without MFA: got %s, want backup_codes_not_available", got)
+			}
+		})
+
+		t.Run("an SMS second factor", func(t *testing.T) {
+			owner.token(t, ownerSID)
+			phoneID := owner.enrollPhoneMFA(t, "+15550400001")
+			d, sid := mfaSignIn(t, s, "totp@example.com")
+			si := signInObj(t, d.do(`{ client { signIn { `+signInFields+` } } }`, nil), "client")["signIn"].(map[string]any)
+			if got := strategies(si["supportedSecondFactors"]); !slices.Equal(got, []string{"phone_code"}) {
+				t.Fatalf("got %v, want [phone_code] (no backup codes without a set)", got)
+			}
+			p := signInObj(t, d.prepareSecondWith(sid, vars{"strategy": "phone_code", "phoneNumberId": phoneID}), "signInPrepareSecondFactor")
+			if v := p["secondFactorVerification"].(map[string]any); v["status"] != "unverified" || v["strategy"] != "phone_code" {
+				t.Errorf("got secondFactorVerification %v, want unverified phone_code", v)
+			}
+			if got := d.attemptSecond(sid, "phone_code", wrongCode(s.mail.code(t, "+15550400001"))).code(t); got != "form_code_incorrect" {
+				t.Errorf("a wrong SMS code: got %s, want form_code_incorrect", got)
+			}
+			done := signInObj(t, d.attemptSecond(sid, "phone_code", s.mail.code(t, "+15550400001")), "signInAttemptSecondFactor")
+			if done["status"] != "complete" {
+				t.Fatalf("got %v, want complete", done["status"])
+			}
+			codes := owner.do(`mutation { backupCodesCreate { codes } }`, nil).data(t)["backupCodesCreate"].(map[string]any)["codes"].([]any)
+			if len(codes) != 10 {
+				t.Fatalf("got %d backup codes beside SMS, want 10", len(codes))
+			}
+			d, _ = mfaSignIn(t, s, "totp@example.com")
+			si = signInObj(t, d.do(`{ client { signIn { `+signInFields+` } } }`, nil), "client")["signIn"].(map[string]any)
+			if got := strategies(si["supportedSecondFactors"]); !slices.Equal(got, []string{"phone_code", "backup_code"}) {
+				t.Fatalf("got %v, want [phone_code backup_code]", got)
+			}
+		})
+
+		t.Run("totpVerify shows no backup codes when the app does not offer them", func(t *testing.T) {
+			s.setSettings(t, vars{"secondFactors": []string{"totp", "phone_code"}})
+			defer s.setSettings(t, vars{"secondFactors": []string{"totp", "phone_code", "backup_code"}})
+			s.newUser(t, vars{"emailAddress": "nobackup@example.com"})
+			d := s.browser()
+			d.passClientTrust(t, "nobackup@example.com", testPassword, "email_code", "nobackup@example.com")
+			d.mustSession(t, "nobackup@example.com")
+			if _, codes := d.enrollTOTP(t); codes != nil {
+				t.Fatalf("got backup codes %v, want none", codes)
+			}
+		})
+
+		t.Run("resetUserMfa removes every second factor", func(t *testing.T) {
+			// Read back with a query: resetUserMfa's own User cannot load computed
+			// fields yet (admin.userChange returns a user bound to its ended transaction).
+			s.admin(`mutation($id: ID!) { resetUserMfa(id: $id) { id } }`, vars{"id": id}).data(t)
+			u := s.admin(`query($id: ID!) { user(id: $id) { twoFactorEnabled totpEnabled backupCodeEnabled factors { strategy } } }`,
+				vars{"id": id}).data(t)["user"].(map[string]any)
+			if u["twoFactorEnabled"] != false || u["totpEnabled"] != false || u["backupCodeEnabled"] != false || len(u["factors"].([]any)) != 0 {
+				t.Fatalf("got %v, want no MFA", u)
+			}
+			if got := owner.signInStatus(t, "totp@example.com", testPassword); got != "complete" {
+				t.Fatalf("a trusted device after the reset: got %s, want complete", got)
+			}
+		})
+	})
+}
+
+// wrongCode returns a six-digit code that differs from code.
+func wrongCode(code string) string {
+	b := []byte(code)
+	b[0] = '0' + (b[0]-'0'+1)%10
+	return string(b)
+}
