@@ -25,10 +25,7 @@ type New struct {
 }
 
 // Create inserts the user, its email address and phone number inside tx; the
-// first of each becomes primary. The user it returns reads its edges through
-// the database client rather than tx, so that a caller may hand it on (to a
-// GraphQL response that loads emailAddresses, factors…) after tx has ended;
-// inside tx only its fields should be used.
+// first of each becomes primary.
 func Create(ctx context.Context, tx *ent.Tx, now time.Time, n New) (*ent.User, error) {
 	c := tx.User.Create().SetApplicationID(n.ApplicationID).SetNillableUsername(n.Username)
 	if n.PasswordHash != nil {
@@ -63,11 +60,7 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, n New) (*ent.User, e
 		}
 		upd.SetPrimaryPhoneNumberID(p.ID)
 	}
-	u, err = upd.Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("users: setting primary identifiers: %w", err)
-	}
-	return u.Unwrap(), nil
+	return upd.Save(ctx)
 }
 
 func clash(err error, param string) error {
