@@ -242,8 +242,6 @@ func TestMFA(t *testing.T) {
 		})
 
 		t.Run("resetUserMfa removes every second factor", func(t *testing.T) {
-			// Read back with a query: resetUserMfa's own User cannot load computed
-			// fields yet (admin.userChange returns a user bound to its ended transaction).
 			s.admin(`mutation($id: ID!) { resetUserMfa(id: $id) { id } }`, vars{"id": id}).data(t)
 			u := s.admin(`query($id: ID!) { user(id: $id) { twoFactorEnabled totpEnabled backupCodeEnabled factors { strategy } } }`,
 				vars{"id": id}).data(t)["user"].(map[string]any)

@@ -62,7 +62,7 @@ func (s *Service) PrepareFirstFactor(ctx context.Context, id string, in PrepareI
 	}
 	if err := s.sendCode(ctx, st, f, existing, delivery.PurposeVerification, func(tx *ent.Tx, v *ent.Verification) error {
 		return tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID).Exec(ctx)
-	}); err != nil {
+	}, nil); err != nil {
 		return nil, err
 	}
 	return s.view(ctx, st)
@@ -178,17 +178,25 @@ func (s *Service) PrepareSecondFactor(ctx context.Context, id string, in Prepare
 	if st.si.Status == entsignin.StatusNeedsClientTrust {
 		purpose = delivery.PurposeClientTrust
 	}
-	if err := s.sendCode(ctx, st, f, existing, purpose, func(tx *ent.Tx, v *ent.Verification) error {
-		upd := tx.SignIn.UpdateOneID(st.si.ID).SetSecondFactorVerificationID(v.ID)
-		if st.si.Status == entsignin.StatusNeedsClientTrust {
-			upd.SetClientTrustState(entsignin.ClientTrustStatePending)
-		}
-		si, err := upd.Save(ctx)
+	attach := func(tx *ent.Tx, v *ent.Verification) error {
+		si, err := tx.SignIn.UpdateOneID(st.si.ID).SetSecondFactorVerificationID(v.ID).Save(ctx)
 		if err == nil {
 			st.si = si
 		}
 		return err
-	}); err != nil {
+	}
+	var sent func(tx *ent.Tx) error
+	if st.si.Status == entsignin.StatusNeedsClientTrust {
+		// pending means a code went out: not before the delivery succeeded.
+		sent = func(tx *ent.Tx) error {
+			si, err := tx.SignIn.UpdateOneID(st.si.ID).SetClientTrustState(entsignin.ClientTrustStatePending).Save(ctx)
+			if err == nil {
+				st.si = si
+			}
+			return err
+		}
+	}
+	if err := s.sendCode(ctx, st, f, existing, purpose, attach, sent); err != nil {
 		return nil, err
 	}
 	return s.view(ctx, st)
@@ -325,9 +333,10 @@ func (s *Service) attemptBackupCode(ctx context.Context, st *state, code string)
 }
 
 // sendCode issues a code for f (replacing the one in existing when it is for
-// the same target), stores it through attach, then delivers it. A delivery
-// failure is logged and returned; the sign-in stays resumable.
-func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *ent.Verification, purpose delivery.Purpose, attach func(*ent.Tx, *ent.Verification) error) error {
+// the same target), stores it through attach, then delivers it and, once
+// delivered, runs sent (if any) beside the code.sent event. A delivery failure
+// is logged and returned; the sign-in stays resumable.
+func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *ent.Verification, purpose delivery.Purpose, attach func(*ent.Tx, *ent.Verification) error, sent func(*ent.Tx) error) error {
 	target, err := s.factorTarget(ctx, f)
 	if err != nil {
 		return err
@@ -371,6 +380,11 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 		return apierr.New(apierr.DeliveryFailed).Wrap(err)
 	}
 	return s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if sent != nil {
+			if err := sent(tx); err != nil {
+				return err
+			}
+		}
 		return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeSent, f.Strategy, audit.Info, string(msg.Kind)))
 	})
 }
