@@ -7,6 +7,9 @@ package graph
 
 import (
 	"context"
+
+	"entgo.io/contrib/entgql"
+	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/apikey"
 	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
@@ -15,12 +18,9 @@ import (
 	"github.com/trustgate/trustgate/internal/admin"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/request"
-	"github.com/trustgate/trustgate/policy"
-
-	"entgo.io/contrib/entgql"
-	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/signin"
+	"github.com/trustgate/trustgate/policy"
 )
 
 func (r *applicationResolver) Settings(ctx context.Context, obj *ent.Application) (*settings.Settings, error) {
@@ -216,11 +216,27 @@ func (r *userResolver) Sessions(ctx context.Context, obj *ent.User) ([]*ent.Sess
 	return obj.QuerySessions().Order(ent.Desc(entsession.FieldCreatedAt)).Limit(100).All(ctx)
 }
 
+func (r *viewerResolver) Permissions(ctx context.Context, obj *Viewer, applicationID *string) ([]string, error) {
+	domain := policy.AllDomains
+	if applicationID != nil && *applicationID != "" {
+		domain = *applicationID
+	}
+	granted := r.Policy.Granted(request.From(ctx).Principal.Subject, domain)
+	out := make([]string, len(granted))
+	for i, p := range granted {
+		out[i] = string(p)
+	}
+	return out, nil
+}
+
 func (r *Resolver) Application() ApplicationResolver { return &applicationResolver{r} }
 
 func (r *Resolver) RoleAssignment() RoleAssignmentResolver { return &roleAssignmentResolver{r} }
 
+func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
+
 type (
 	applicationResolver    struct{ *Resolver }
 	roleAssignmentResolver struct{ *Resolver }
+	viewerResolver         struct{ *Resolver }
 )

@@ -44,6 +44,7 @@ type ResolverRoot interface {
 	RoleAssignment() RoleAssignmentResolver
 	TrustedClient() TrustedClientResolver
 	User() UserResolver
+	Viewer() ViewerResolver
 }
 
 type DirectiveRoot struct {
@@ -474,6 +475,9 @@ type UserResolver interface {
 	Factors(ctx context.Context, obj *ent.User) ([]*signin.Factor, error)
 	Clients(ctx context.Context, obj *ent.User) ([]*UserDevice, error)
 	Sessions(ctx context.Context, obj *ent.User) ([]*ent.Session, error)
+}
+type ViewerResolver interface {
+	Permissions(ctx context.Context, obj *Viewer, applicationID *string) ([]string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -11064,7 +11068,8 @@ func (ec *executionContext) _Viewer_permissions(ctx context.Context, field graph
 			return ec.fieldContext_Viewer_permissions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Permissions, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Viewer().Permissions(ctx, obj, fc.Args["applicationId"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -11078,8 +11083,8 @@ func (ec *executionContext) fieldContext_Viewer_permissions(ctx context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "Viewer",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type String does not have child fields")
 		},
@@ -15331,18 +15336,19 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		case "actor":
 			out.Values[i] = ec._Viewer_actor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
 			out.Values[i] = ec._Viewer_roles(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "permissions":
-			out.Values[i] = ec._Viewer_permissions(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_permissions(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

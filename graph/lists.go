@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -48,7 +49,9 @@ func (r *Resolver) users(ctx context.Context, appID string, first *int, after *e
 		return nil, err
 	}
 	if ok {
-		preds = append(preds, user.Or(user.CreatedAtLT(t), user.And(user.CreatedAtEQ(t), user.IDLT(id))))
+		// "created_at <= t" bounds the index scan; the OR alone would make
+		// PostgreSQL read every newer row to find the page.
+		preds = append(preds, user.CreatedAtLTE(t), user.Or(user.CreatedAtLT(t), user.IDLT(id)))
 	}
 	nodes, err := r.DB.Ent.User.Query().Where(preds...).
 		Order(ent.Desc(user.FieldCreatedAt), ent.Desc(user.FieldID)).Limit(n + 1).All(ctx)
@@ -159,10 +162,9 @@ func (r *Resolver) signInEvents(ctx context.Context, appID string, first *int, a
 		return nil, err
 	}
 	if ok {
-		preds = append(preds, signinevent.Or(signinevent.AtLT(t), signinevent.And(signinevent.AtEQ(t), signinevent.IDLT(id))))
+		preds = append(preds, signInEventsBefore(t, id))
 	}
-	nodes, err := r.DB.Ent.SignInEvent.Query().Where(preds...).
-		Order(ent.Desc(signinevent.FieldAt), ent.Desc(signinevent.FieldID)).Limit(n + 1).All(ctx)
+	nodes, err := r.signInEventPage(ctx, preds, n+1)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +174,46 @@ func (r *Resolver) signInEvents(ctx context.Context, appID string, first *int, a
 			return &SignInEventEdge{Node: e, Cursor: c}
 		})
 	return conn, nil
+}
+
+// signInEventsBefore selects the events after (at, id) in newest-first
+// order. "at <= t" is what lets the (…, at, id) indexes bound the scan; the
+// OR alone would make PostgreSQL read every newer row to find the page.
+func signInEventsBefore(t time.Time, id string) predicate.SignInEvent {
+	return signinevent.And(signinevent.AtLTE(t), signinevent.Or(signinevent.AtLT(t), signinevent.IDLT(id)))
+}
+
+// signInEventPage reads up to n events matching preds, newest first.
+func (r *Resolver) signInEventPage(ctx context.Context, preds []predicate.SignInEvent, n int) ([]*ent.SignInEvent, error) {
+	return r.DB.Ent.SignInEvent.Query().Where(preds...).
+		Order(ent.Desc(signinevent.FieldAt), ent.Desc(signinevent.FieldID)).Limit(n).All(ctx)
+}
+
+// EachSignInEventBatch calls fn with the events of appID matching where,
+// newest first, in keyset batches of at most size rows, so that a caller
+// streaming millions of rows (the CSV export) holds one batch at a time.
+func (r *Resolver) EachSignInEventBatch(ctx context.Context, appID string, where *SignInEventWhereInput, size int, fn func([]*ent.SignInEvent) error) error {
+	filters, err := r.SignInEventFilters(appID, where)
+	if err != nil {
+		return err
+	}
+	preds := filters
+	for {
+		batch, err := r.signInEventPage(ctx, preds, size)
+		if err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			if err := fn(batch); err != nil {
+				return err
+			}
+		}
+		if len(batch) < size {
+			return nil
+		}
+		last := batch[len(batch)-1]
+		preds = append(slices.Clip(filters), signInEventsBefore(last.At, last.ID))
+	}
 }
 
 // auditEvents pages the admin audit log newest first.
@@ -195,7 +237,7 @@ func (r *Resolver) auditEvents(ctx context.Context, appID *string, first *int, a
 		return nil, err
 	}
 	if ok {
-		preds = append(preds, auditevent.Or(auditevent.AtLT(t), auditevent.And(auditevent.AtEQ(t), auditevent.IDLT(id))))
+		preds = append(preds, auditevent.AtLTE(t), auditevent.Or(auditevent.AtLT(t), auditevent.IDLT(id)))
 	}
 	nodes, err := r.DB.Ent.AuditEvent.Query().Where(preds...).
 		Order(ent.Desc(auditevent.FieldAt), ent.Desc(auditevent.FieldID)).Limit(n + 1).All(ctx)

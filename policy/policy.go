@@ -50,31 +50,6 @@ func (p Permission) Split() (resource, action string) {
 	return resource, action
 }
 
-// Permissions lists every permission named in policy.csv.
-func Permissions() []Permission {
-	var out []Permission
-	for _, line := range policyLines() {
-		if line[0] == "p" && line[2] != "*" {
-			p := Permission(line[2] + ":" + line[3])
-			if !slices.Contains(out, p) {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
-}
-
-// RolePermissions lists the permissions policy.csv gives role ("*:*" for owner).
-func RolePermissions(role string) []Permission {
-	var out []Permission
-	for _, line := range policyLines() {
-		if line[0] == "p" && line[1] == role {
-			out = append(out, Permission(line[2]+":"+line[3]))
-		}
-	}
-	return out
-}
-
 func policyLines() [][]string {
 	var out [][]string
 	for _, raw := range strings.Split(policyText, "\n") {

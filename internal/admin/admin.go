@@ -98,6 +98,15 @@ func (s *Service) RecordDenial(ctx context.Context, permission, domain string) e
 	})
 }
 
+// RecordExport writes an audit event for a bulk export of an application's
+// sign-in history with the filters it used.
+func (s *Service) RecordExport(ctx context.Context, appID string, filters map[string]string) error {
+	return s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		return Record(ctx, tx, Audit{Action: "events:read", TargetType: "sign_in_events_export", TargetID: appID,
+			ApplicationID: appID, After: map[string]any{"format": "csv", "filters": filters}})
+	})
+}
+
 // ---- applications ----
 
 // NewPublishableKey returns a fresh publishable key.
@@ -135,7 +144,11 @@ func (s *Service) CreateApplication(ctx context.Context, name string, createdAt 
 		return Record(ctx, tx, Audit{Action: "applications:create", TargetType: "application", TargetID: app.ID, ApplicationID: app.ID,
 			After: map[string]any{"name": app.Name, "createdAt": app.CreatedAt}})
 	})
-	return app, err
+	if err != nil {
+		return nil, err
+	}
+	// Detach from the committed transaction, so field resolvers can query.
+	return app.Unwrap(), nil
 }
 
 // CreateApplicationTx inserts an application inside tx.
@@ -244,7 +257,11 @@ func (s *Service) SetUpdate(ctx context.Context, appID, key string, enabled *boo
 		return Record(ctx, tx, Audit{Action: "settings:update", TargetType: "application_update", TargetID: key, ApplicationID: app.ID,
 			Before: map[string]any{key: before}, After: map[string]any{key: after, "explicit": enabled != nil}})
 	})
-	return app, err
+	if err != nil {
+		return nil, err
+	}
+	// Detach from the committed transaction, so field resolvers can query.
+	return app.Unwrap(), nil
 }
 
 // ---- users ----
@@ -320,6 +337,7 @@ func (s *Service) CreateUser(ctx context.Context, appID string, in CreateUserInp
 			After: map[string]any{"emailAddress": n.EmailAddress, "phoneNumber": n.PhoneNumber, "username": n.Username,
 				"passwordImported": in.PasswordHash != nil, "passwordSet": n.PasswordHash != nil}})
 	})
+	// users.Create returns the user detached from tx already.
 	return u, err
 }
 
@@ -361,7 +379,11 @@ func (s *Service) userChange(ctx context.Context, id, action string, change func
 		}
 		return Record(ctx, tx, Audit{Action: action, TargetType: "user", TargetID: u.ID, ApplicationID: u.ApplicationID, Before: before, After: after})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	// Detach from the committed transaction, so field resolvers can query.
+	return out.Unwrap(), nil
 }
 
 // LockUser locks a user until an admin unlocks.
@@ -442,7 +464,11 @@ func (s *Service) RevokeSession(ctx context.Context, id string) (*ent.Session, e
 		return Record(ctx, tx, Audit{Action: "sessions:revoke", TargetType: "session", TargetID: sess.ID, ApplicationID: sess.ApplicationID,
 			Before: map[string]any{"status": sess.Status}, After: map[string]any{"status": out.Status}})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	// Detach from the committed transaction, so field resolvers can query.
+	return out.Unwrap(), nil
 }
 
 // ---- roles, keys, operators ----
@@ -463,7 +489,11 @@ func (s *Service) GrantRole(ctx context.Context, subject, role, domain string) (
 			After: map[string]any{"subject": subject, "role": role, "applicationId": domain}})
 	})
 	s.policyChanged(ctx, err)
-	return ra, err
+	if err != nil {
+		return nil, err
+	}
+	// Detach from the committed transaction, so field resolvers can query.
+	return ra.Unwrap(), nil
 }
 
 // RevokeRole removes role from subject in domain.
@@ -562,7 +592,11 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (
 			After: map[string]any{"name": name, "role": role, "applicationId": domain, "prefix": key.Prefix}})
 	})
 	s.policyChanged(ctx, err)
-	return key, raw, err
+	if err != nil {
+		return nil, "", err
+	}
+	// Detach from the committed transaction, so field resolvers can query.
+	return key.Unwrap(), raw, nil
 }
 
 // CreateAPIKeyTx inserts a key and its role grant inside tx (also used by the CLI).
@@ -597,7 +631,11 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, err
 			Before: map[string]any{"revoked": false}, After: map[string]any{"revoked": true}})
 	})
 	s.policyChanged(ctx, err)
-	return key, err
+	if err != nil {
+		return nil, err
+	}
+	// Detach from the committed transaction, so field resolvers can query.
+	return key.Unwrap(), nil
 }
 
 // AuthenticateKey returns the principal of a secret key, refreshing its last use.
