@@ -337,8 +337,11 @@ func (s *Service) CreateUser(ctx context.Context, appID string, in CreateUserInp
 			After: map[string]any{"emailAddress": n.EmailAddress, "phoneNumber": n.PhoneNumber, "username": n.Username,
 				"passwordImported": in.PasswordHash != nil, "passwordSet": n.PasswordHash != nil}})
 	})
-	// users.Create returns the user detached from tx already.
-	return u, err
+	if err != nil {
+		return nil, err
+	}
+	// Detach from the committed transaction, so field resolvers can query.
+	return u.Unwrap(), nil
 }
 
 func boolOr(b *bool, def bool) bool {
