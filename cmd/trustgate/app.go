@@ -33,6 +33,7 @@ import (
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/passwordpolicy"
 	"github.com/trustgate/trustgate/internal/ratelimit"
+	"github.com/trustgate/trustgate/internal/retention"
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/signin"
 	"github.com/trustgate/trustgate/internal/signup"
@@ -273,6 +274,13 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() {
 		defer m.wg.Done()
 		m.Policy.Watch(ctx, time.Second, func(err error) { m.Log.Error("policy reload", "error", err) })
+	}()
+	// Retention (issue 4): prune sign-in events past each application's
+	// eventRetentionDays; an advisory lock makes it once across replicas.
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		(&retention.Pruner{DB: m.DB, Now: m.Now, Log: m.Log}).Run(ctx)
 	}()
 	m.wg.Add(1)
 	go func() {

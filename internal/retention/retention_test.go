@@ -1,0 +1,203 @@
+package retention_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/signinevent"
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/migrate"
+	"github.com/trustgate/trustgate/internal/pgtest"
+	"github.com/trustgate/trustgate/internal/retention"
+)
+
+func TestMain(m *testing.M) { pgtest.RunMain(m) }
+
+var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// forEachDB runs fn on a migrated SQLite and a migrated PostgreSQL database.
+func forEachDB(t *testing.T, fn func(t *testing.T, db *database.DB)) {
+	for name, url := range map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "tg.db") },
+		"postgres": func(t *testing.T) string { return pgtest.URL(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := database.Open(ctx, url(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := migrate.Up(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			fn(t, db)
+		})
+	}
+}
+
+func pruner(db *database.DB) *retention.Pruner {
+	return &retention.Pruner{DB: db, Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), BatchSize: 7}
+}
+
+// app creates an application, with eventRetentionDays set when days > 0.
+func app(t *testing.T, db *database.DB, name string, days int) string {
+	t.Helper()
+	overrides := map[string]json.RawMessage{}
+	if days > 0 {
+		overrides["eventRetentionDays"] = json.RawMessage(fmt.Sprint(days))
+	}
+	a, err := db.Ent.Application.Create().SetName(name).SetPublishableKey("pk_" + name).
+		SetCreatedAt(now.AddDate(-1, 0, 0)).SetSettings(overrides).SetUpdates(map[string]bool{}).Save(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
+// events inserts n events of appID, each age old.
+func events(t *testing.T, db *database.DB, appID string, n int, age time.Duration) {
+	t.Helper()
+	b := make([]*ent.SignInEventCreate, n)
+	for i := range b {
+		b[i] = db.Ent.SignInEvent.Create().SetApplicationID(appID).SetAt(now.Add(-age)).
+			SetKind("sign_in.created").SetOutcome(signinevent.OutcomeInfo)
+	}
+	if err := db.Ent.SignInEvent.CreateBulk(b...).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func count(t *testing.T, db *database.DB, appID string) int {
+	t.Helper()
+	return db.Ent.SignInEvent.Query().Where(signinevent.ApplicationID(appID)).CountX(context.Background())
+}
+
+func TestPrune(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		def := app(t, db, "default", 0) // 90 days
+		week := app(t, db, "week", 7)
+		day := 24 * time.Hour
+		events(t, db, def, 20, 91*day)
+		events(t, db, def, 5, 89*day)
+		events(t, db, week, 16, 8*day)
+		events(t, db, week, 3, 7*day-time.Minute)
+		events(t, db, week, 4, time.Hour)
+
+		res, err := pruner(db).RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("events past each application's retention are deleted, in batches", func(t *testing.T) {
+			if res.Skipped || res.Deleted[def] != 20 || res.Deleted[week] != 16 {
+				t.Fatalf("got %+v, want 20 deleted in %s and 16 in %s", res, def, week)
+			}
+			if got := count(t, db, def); got != 5 {
+				t.Errorf("default app keeps %d events, want 5", got)
+			}
+			if got := count(t, db, week); got != 7 {
+				t.Errorf("7-day app keeps %d events, want 7", got)
+			}
+		})
+		t.Run("a second replica right after skips the pass", func(t *testing.T) {
+			events(t, db, week, 2, 30*day)
+			res, err := pruner(db).RunOnce(ctx)
+			if err != nil || !res.Skipped {
+				t.Fatalf("got %+v, %v; want skipped", res, err)
+			}
+			if got := count(t, db, week); got != 9 {
+				t.Fatalf("events = %d, want 9 (nothing deleted)", got)
+			}
+		})
+		t.Run("the next interval prunes again", func(t *testing.T) {
+			p := pruner(db)
+			p.Now = func() time.Time { return now.Add(retention.DefaultInterval) }
+			res, err := p.RunOnce(ctx)
+			// The 2 new ones, and the 3 that were a minute short of 7 days an hour ago.
+			if err != nil || res.Skipped || res.Total() != 5 {
+				t.Fatalf("got %+v, %v; want 5 deleted", res, err)
+			}
+		})
+	})
+}
+
+func TestPruneOnceAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	db, err := database.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := migrate.Up(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	id := app(t, db, "app", 1)
+	events(t, db, id, 10, 48*time.Hour)
+
+	// Another replica is pruning: it holds the advisory lock on its own connection.
+	other, err := database.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", retention.LockKey); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a replica that cannot take the lock skips", func(t *testing.T) {
+		res, err := pruner(db).RunOnce(ctx)
+		if err != nil || !res.Skipped {
+			t.Fatalf("got %+v, %v; want skipped", res, err)
+		}
+		if got := count(t, db, id); got != 10 {
+			t.Fatalf("events = %d, want 10", got)
+		}
+	})
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", retention.LockKey); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	t.Run("once the lock is free it prunes and releases the lock", func(t *testing.T) {
+		res, err := pruner(db).RunOnce(ctx)
+		if err != nil || res.Total() != 10 {
+			t.Fatalf("got %+v, %v; want 10 deleted", res, err)
+		}
+		var free bool
+		if err := other.SQL.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", retention.LockKey).Scan(&free); err != nil || !free {
+			t.Fatalf("lock still held after the pass (free=%v, err=%v)", free, err)
+		}
+	})
+}
+
+func TestRunPrunesPeriodically(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *database.DB) {
+		id := app(t, db, "app", 1)
+		events(t, db, id, 3, 48*time.Hour)
+		p := pruner(db)
+		p.Delay, p.Interval = time.Millisecond, time.Hour
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { p.Run(ctx); close(done) }()
+		deadline := time.Now().Add(5 * time.Second)
+		for count(t, db, id) != 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("Run did not prune within 5 s")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		<-done
+	})
+}
