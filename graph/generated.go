@@ -65,22 +65,26 @@ type ComplexityRoot struct {
 	}
 
 	AppSettings struct {
-		AllowedOrigins         func(childComplexity int) int
-		ClientTrustEnabled     func(childComplexity int) int
-		CodeTTLSeconds         func(childComplexity int) int
-		EmailEnabled           func(childComplexity int) int
-		EnumerationProtection  func(childComplexity int) int
-		EventRetentionDays     func(childComplexity int) int
-		FirstFactors           func(childComplexity int) int
-		LockoutDurationSeconds func(childComplexity int) int
-		LockoutMaxAttempts     func(childComplexity int) int
-		NotifyNewDevice        func(childComplexity int) int
-		PasswordEnabled        func(childComplexity int) int
-		PhoneEnabled           func(childComplexity int) int
-		SecondFactors          func(childComplexity int) int
-		SessionLifetimeSeconds func(childComplexity int) int
-		SignInLifetimeSeconds  func(childComplexity int) int
-		UsernameEnabled        func(childComplexity int) int
+		AllowedOrigins               func(childComplexity int) int
+		ClientTrustEnabled           func(childComplexity int) int
+		CodeTTLSeconds               func(childComplexity int) int
+		EmailEnabled                 func(childComplexity int) int
+		EnumerationProtection        func(childComplexity int) int
+		EventRetentionDays           func(childComplexity int) int
+		FirstFactors                 func(childComplexity int) int
+		LockoutDurationSeconds       func(childComplexity int) int
+		LockoutMaxAttempts           func(childComplexity int) int
+		NotifyNewDevice              func(childComplexity int) int
+		PasswordEnabled              func(childComplexity int) int
+		PhoneEnabled                 func(childComplexity int) int
+		RateLimitAttemptsPerIP       func(childComplexity int) int
+		RateLimitCodeSendsPerIP      func(childComplexity int) int
+		RateLimitIdentifierPerMinute func(childComplexity int) int
+		RateLimitSignInsPerIP        func(childComplexity int) int
+		SecondFactors                func(childComplexity int) int
+		SessionLifetimeSeconds       func(childComplexity int) int
+		SignInLifetimeSeconds        func(childComplexity int) int
+		UsernameEnabled              func(childComplexity int) int
 	}
 
 	AppUpdate struct {
@@ -619,6 +623,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AppSettings.PhoneEnabled(childComplexity), true
+	case "AppSettings.rateLimitAttemptsPerIp":
+		if e.ComplexityRoot.AppSettings.RateLimitAttemptsPerIP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppSettings.RateLimitAttemptsPerIP(childComplexity), true
+	case "AppSettings.rateLimitCodeSendsPerIp":
+		if e.ComplexityRoot.AppSettings.RateLimitCodeSendsPerIP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppSettings.RateLimitCodeSendsPerIP(childComplexity), true
+	case "AppSettings.rateLimitIdentifierPerMinute":
+		if e.ComplexityRoot.AppSettings.RateLimitIdentifierPerMinute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppSettings.RateLimitIdentifierPerMinute(childComplexity), true
+	case "AppSettings.rateLimitSignInsPerIp":
+		if e.ComplexityRoot.AppSettings.RateLimitSignInsPerIP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppSettings.RateLimitSignInsPerIP(childComplexity), true
 	case "AppSettings.secondFactors":
 		if e.ComplexityRoot.AppSettings.SecondFactors == nil {
 			break
@@ -2323,6 +2351,14 @@ func (ec *executionContext) childFields_AppSettings(ctx context.Context, field g
 		return ec.fieldContext_AppSettings_notifyNewDevice(ctx, field)
 	case "eventRetentionDays":
 		return ec.fieldContext_AppSettings_eventRetentionDays(ctx, field)
+	case "rateLimitSignInsPerIp":
+		return ec.fieldContext_AppSettings_rateLimitSignInsPerIp(ctx, field)
+	case "rateLimitAttemptsPerIp":
+		return ec.fieldContext_AppSettings_rateLimitAttemptsPerIp(ctx, field)
+	case "rateLimitCodeSendsPerIp":
+		return ec.fieldContext_AppSettings_rateLimitCodeSendsPerIp(ctx, field)
+	case "rateLimitIdentifierPerMinute":
+		return ec.fieldContext_AppSettings_rateLimitIdentifierPerMinute(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AppSettings", field.Name)
 }
@@ -4360,6 +4396,98 @@ func (ec *executionContext) _AppSettings_eventRetentionDays(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AppSettings_eventRetentionDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AppSettings_rateLimitSignInsPerIp(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppSettings_rateLimitSignInsPerIp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateLimitSignInsPerIP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppSettings_rateLimitSignInsPerIp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AppSettings_rateLimitAttemptsPerIp(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppSettings_rateLimitAttemptsPerIp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateLimitAttemptsPerIP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppSettings_rateLimitAttemptsPerIp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AppSettings_rateLimitCodeSendsPerIp(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppSettings_rateLimitCodeSendsPerIp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateLimitCodeSendsPerIP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppSettings_rateLimitCodeSendsPerIp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AppSettings_rateLimitIdentifierPerMinute(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppSettings_rateLimitIdentifierPerMinute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateLimitIdentifierPerMinute, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppSettings_rateLimitIdentifierPerMinute(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Int")
 }
 
@@ -12916,7 +13044,7 @@ func (ec *executionContext) unmarshalInputUpdateAppSettingsInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"clientTrustEnabled", "emailEnabled", "phoneEnabled", "passwordEnabled", "usernameEnabled", "firstFactors", "secondFactors", "enumerationProtection", "lockoutMaxAttempts", "lockoutDurationSeconds", "codeTtlSeconds", "sessionLifetimeSeconds", "signInLifetimeSeconds", "allowedOrigins", "notifyNewDevice", "eventRetentionDays"}
+	fieldsInOrder := [...]string{"clientTrustEnabled", "emailEnabled", "phoneEnabled", "passwordEnabled", "usernameEnabled", "firstFactors", "secondFactors", "enumerationProtection", "lockoutMaxAttempts", "lockoutDurationSeconds", "codeTtlSeconds", "sessionLifetimeSeconds", "signInLifetimeSeconds", "allowedOrigins", "notifyNewDevice", "eventRetentionDays", "rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13035,6 +13163,34 @@ func (ec *executionContext) unmarshalInputUpdateAppSettingsInput(ctx context.Con
 				return it, err
 			}
 			it.EventRetentionDays = data
+		case "rateLimitSignInsPerIp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateLimitSignInsPerIp"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateLimitSignInsPerIP = data
+		case "rateLimitAttemptsPerIp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateLimitAttemptsPerIp"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateLimitAttemptsPerIP = data
+		case "rateLimitCodeSendsPerIp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateLimitCodeSendsPerIp"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateLimitCodeSendsPerIP = data
+		case "rateLimitIdentifierPerMinute":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateLimitIdentifierPerMinute"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateLimitIdentifierPerMinute = data
 		}
 	}
 	return it, nil
@@ -13292,6 +13448,26 @@ func (ec *executionContext) _AppSettings(ctx context.Context, sel ast.SelectionS
 			}
 		case "eventRetentionDays":
 			out.Values[i] = ec._AppSettings_eventRetentionDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateLimitSignInsPerIp":
+			out.Values[i] = ec._AppSettings_rateLimitSignInsPerIp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateLimitAttemptsPerIp":
+			out.Values[i] = ec._AppSettings_rateLimitAttemptsPerIp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateLimitCodeSendsPerIp":
+			out.Values[i] = ec._AppSettings_rateLimitCodeSendsPerIp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateLimitIdentifierPerMinute":
+			out.Values[i] = ec._AppSettings_rateLimitIdentifierPerMinute(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

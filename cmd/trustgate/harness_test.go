@@ -61,6 +61,8 @@ type mailbox struct {
 	msgs []delivery.Message
 	// fail makes Send fail (delivery outage) while set.
 	fail bool
+	// also receives every message too (the dev outbox, in dev mode).
+	also delivery.Sender
 }
 
 func (b *mailbox) Send(_ context.Context, m delivery.Message) error {
@@ -70,6 +72,9 @@ func (b *mailbox) Send(_ context.Context, m delivery.Message) error {
 		return fmt.Errorf("%w: simulated outage", delivery.ErrDeliveryFailed)
 	}
 	b.msgs = append(b.msgs, m)
+	if b.also != nil {
+		return b.also.Send(context.Background(), m)
+	}
 	return nil
 }
 
@@ -161,6 +166,9 @@ func mustStart(tb testing.TB, dbURL string, opts ...serverOption) *server {
 	s.m = &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: s.clock.Now, Sender: s.mail}
 	if err := s.m.Open(ctx); err != nil {
 		tb.Fatal(err)
+	}
+	if cfg.Dev {
+		s.mail.also = delivery.NewOutboxSender(&delivery.EntOutbox{Ent: s.m.DB.Ent}, s.m.Log, false)
 	}
 	if err := s.m.Run(ctx); err != nil {
 		tb.Fatal(err)

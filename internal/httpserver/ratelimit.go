@@ -61,7 +61,7 @@ func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graph
 	case budgetCreate:
 		checks = append(checks, check{ratelimit.Rule{Name: rc.Field.Name + ":ip", Limit: set.RateLimitSignInsPerIP, Window: ipWindow}, scope + rq.IP})
 		if id := identifierArg(ctx, rc); id != "" {
-			checks = append(checks, check{ratelimit.Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMin, Window: time.Minute}, scope + id})
+			checks = append(checks, check{ratelimit.Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMinute, Window: time.Minute}, scope + id})
 		}
 	case budgetAttempt:
 		checks = append(checks, check{ratelimit.Rule{Name: "attempt:ip", Limit: set.RateLimitAttemptsPerIP, Window: ipWindow}, scope + rq.IP})

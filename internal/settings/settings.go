@@ -40,10 +40,10 @@ type Settings struct {
 	EventRetentionDays     int      `json:"eventRetentionDays"`
 	// Rate limits (Clerk's budgets by default): per client IP per 10 seconds,
 	// and per identifier per minute.
-	RateLimitSignInsPerIP     int `json:"rateLimitSignInsPerIp"`
-	RateLimitAttemptsPerIP    int `json:"rateLimitAttemptsPerIp"`
-	RateLimitCodeSendsPerIP   int `json:"rateLimitCodeSendsPerIp"`
-	RateLimitIdentifierPerMin int `json:"rateLimitIdentifierPerMinute"`
+	RateLimitSignInsPerIP        int `json:"rateLimitSignInsPerIp"`
+	RateLimitAttemptsPerIP       int `json:"rateLimitAttemptsPerIp"`
+	RateLimitCodeSendsPerIP      int `json:"rateLimitCodeSendsPerIp"`
+	RateLimitIdentifierPerMinute int `json:"rateLimitIdentifierPerMinute"`
 }
 
 // CodeTTL is the lifetime of one-time codes.
@@ -92,26 +92,26 @@ func (s *Settings) OriginAllowed(origin string) bool {
 func base() Settings {
 	hour := 3600
 	return Settings{
-		ClientTrustEnabled:        false,
-		EmailEnabled:              true,
-		PhoneEnabled:              true,
-		PasswordEnabled:           true,
-		UsernameEnabled:           false,
-		FirstFactors:              []string{StrategyPassword, StrategyEmailCode, StrategyPhoneCode},
-		SecondFactors:             []string{StrategyTOTP, StrategyPhoneCode, StrategyBackupCode},
-		EnumerationProtection:     false,
-		LockoutMaxAttempts:        100,
-		LockoutDurationSeconds:    &hour,
-		CodeTTLSeconds:            600,
-		SessionLifetimeSeconds:    7 * 24 * 3600,
-		SignInLifetimeSeconds:     2 * 3600,
-		AllowedOrigins:            []string{},
-		NotifyNewDevice:           true,
-		EventRetentionDays:        90,
-		RateLimitSignInsPerIP:     5,
-		RateLimitAttemptsPerIP:    3,
-		RateLimitCodeSendsPerIP:   5,
-		RateLimitIdentifierPerMin: 10,
+		ClientTrustEnabled:           false,
+		EmailEnabled:                 true,
+		PhoneEnabled:                 true,
+		PasswordEnabled:              true,
+		UsernameEnabled:              false,
+		FirstFactors:                 []string{StrategyPassword, StrategyEmailCode, StrategyPhoneCode},
+		SecondFactors:                []string{StrategyTOTP, StrategyPhoneCode, StrategyBackupCode},
+		EnumerationProtection:        false,
+		LockoutMaxAttempts:           100,
+		LockoutDurationSeconds:       &hour,
+		CodeTTLSeconds:               600,
+		SessionLifetimeSeconds:       7 * 24 * 3600,
+		SignInLifetimeSeconds:        2 * 3600,
+		AllowedOrigins:               []string{},
+		NotifyNewDevice:              true,
+		EventRetentionDays:           90,
+		RateLimitSignInsPerIP:        5,
+		RateLimitAttemptsPerIP:       3,
+		RateLimitCodeSendsPerIP:      5,
+		RateLimitIdentifierPerMinute: 10,
 	}
 }
 
@@ -268,7 +268,7 @@ func Validate(s *Settings) *FieldError {
 	}
 	for name, v := range map[string]int{
 		"rateLimitSignInsPerIp": s.RateLimitSignInsPerIP, "rateLimitAttemptsPerIp": s.RateLimitAttemptsPerIP,
-		"rateLimitCodeSendsPerIp": s.RateLimitCodeSendsPerIP, "rateLimitIdentifierPerMinute": s.RateLimitIdentifierPerMin,
+		"rateLimitCodeSendsPerIp": s.RateLimitCodeSendsPerIP, "rateLimitIdentifierPerMinute": s.RateLimitIdentifierPerMinute,
 	} {
 		if v < 1 || v > 100000 {
 			return &FieldError{name, "must be between 1 and 100000"}
@@ -276,7 +276,7 @@ func Validate(s *Settings) *FieldError {
 	}
 	for name, v := range map[string]int{
 		"rateLimitSignInsPerIp": s.RateLimitSignInsPerIP, "rateLimitAttemptsPerIp": s.RateLimitAttemptsPerIP,
-		"rateLimitCodeSendsPerIp": s.RateLimitCodeSendsPerIP, "rateLimitIdentifierPerMinute": s.RateLimitIdentifierPerMin,
+		"rateLimitCodeSendsPerIp": s.RateLimitCodeSendsPerIP, "rateLimitIdentifierPerMinute": s.RateLimitIdentifierPerMinute,
 	} {
 		if v < 1 || v > 100000 {
 			return &FieldError{name, "must be between 1 and 100000"}
