@@ -272,18 +272,17 @@ func (s *Service) replaceBackupCodes(ctx context.Context, tx *ent.Tx, userID str
 
 // failAttempt counts a failed factor of the signed-in user toward lockout.
 func (s *Service) failAttempt(ctx context.Context, u *ent.User, shown *apierr.Error) error {
-	var locked *ent.User
-	var didLock bool
+	var updated *ent.User
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
-		locked, didLock, err = lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now())
+		updated, _, err = lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now())
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if didLock {
-		return lockout.Error(locked, s.Now())
+	if locked, _ := lockout.Locked(updated, s.Now()); locked {
+		return lockout.Error(updated, s.Now())
 	}
 	return shown
 }
@@ -393,10 +392,12 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 			if e, ok := apierr.As(err); ok {
 				clientErr = e
 				if res.Counted {
-					if _, didLock, err := lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now()); err != nil {
+					updated, _, err := lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now())
+					if err != nil {
 						return err
-					} else if didLock {
-						clientErr = apierr.New(apierr.UserLocked)
+					}
+					if locked, _ := lockout.Locked(updated, s.Now()); locked {
+						clientErr = lockout.Error(updated, s.Now())
 					}
 				}
 				return nil

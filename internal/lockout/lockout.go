@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/settings"
 )
@@ -62,14 +63,20 @@ func plural(n int, unit string) string {
 }
 
 // Fail counts one failed attempt of u inside tx and locks u when the count
-// reaches the threshold. It returns the updated user and whether this failure locked it.
+// reaches the threshold. It returns the updated user and whether this failure
+// locked it; the updated user may also be locked by a concurrent failure,
+// which Locked tells.
 func Fail(ctx context.Context, tx *ent.Tx, u *ent.User, s *settings.Settings, now time.Time) (*ent.User, bool, error) {
-	// An expired lock is cleared before counting anew.
+	// An expired lock is cleared before counting anew. The condition is on the
+	// row, not on u, so that of concurrent failures only the first clears it
+	// and the others add to its count instead of starting over.
 	if u.LockedAt != nil {
-		if locked, _ := Locked(u, now); !locked {
-			if err := tx.User.UpdateOneID(u.ID).ClearLockedAt().ClearLockoutExpiresAt().SetFailedAttempts(0).Exec(ctx); err != nil {
-				return nil, false, err
-			}
+		_, err := tx.User.Update().
+			Where(user.ID(u.ID), user.LockedAtNotNil(), user.LockoutExpiresAtNotNil(), user.LockoutExpiresAtLTE(now)).
+			ClearLockedAt().ClearLockoutExpiresAt().SetFailedAttempts(0).
+			Save(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("lockout: clearing an expired lock: %w", err)
 		}
 	}
 	updated, err := tx.User.UpdateOneID(u.ID).AddFailedAttempts(1).Save(ctx)
@@ -92,10 +99,16 @@ func Fail(ctx context.Context, tx *ent.Tx, u *ent.User, s *settings.Settings, no
 	return updated, true, nil
 }
 
-// Reset clears the failure count of u after a success, inside tx.
+// Reset clears the failure count of u after a successful sign-in, inside tx.
+// It decides by the row, not by u: u was read before the step, and failures
+// counted since (by concurrent requests) must be cleared too.
 func Reset(ctx context.Context, tx *ent.Tx, u *ent.User) error {
-	if u.FailedAttempts == 0 && u.LockedAt == nil {
-		return nil
+	_, err := tx.User.Update().
+		Where(user.ID(u.ID), user.Or(user.FailedAttemptsNEQ(0), user.LockedAtNotNil(), user.LockoutExpiresAtNotNil())).
+		SetFailedAttempts(0).ClearLockedAt().ClearLockoutExpiresAt().
+		Save(ctx)
+	if err != nil {
+		return fmt.Errorf("lockout: resetting: %w", err)
 	}
-	return tx.User.UpdateOneID(u.ID).SetFailedAttempts(0).ClearLockedAt().ClearLockoutExpiresAt().Exec(ctx)
+	return nil
 }

@@ -374,15 +374,18 @@ func (s *Service) fail(ctx context.Context, tx *ent.Tx, st *state, kind, strateg
 		return shown, nil
 	}
 	now := s.Now()
-	updated, locked, err := lockout.Fail(ctx, tx, st.user, st.settings, now)
+	updated, lockedNow, err := lockout.Fail(ctx, tx, st.user, st.settings, now)
 	if err != nil {
 		return nil, err
 	}
 	st.user = updated
-	if locked {
+	if lockedNow {
 		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindUserLocked, strategy, audit.Failure, "too_many_failed_attempts")); err != nil {
 			return nil, err
 		}
+	}
+	// Locked by this failure or by a concurrent one: either way the user is locked now.
+	if locked, _ := lockout.Locked(updated, now); locked {
 		return lockout.Error(updated, now), nil
 	}
 	return shown, nil
@@ -460,10 +463,10 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 
 // afterFirstFactor decides the next status once a first factor passed:
 // MFA takes precedence; then Client Trust (password only); else complete.
+// The lockout count is not reset here but only when the sign-in completes:
+// otherwise a stolen password would reset it at will, leaving the second
+// factor (a TOTP, an emailed code) open to unlimited guessing.
 func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification, password bool) (*apierr.Error, error) {
-	if err := lockout.Reset(ctx, tx, st.user); err != nil {
-		return nil, err
-	}
 	upd := tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID)
 	mfa, err := s.mfaFactors(ctx, st.user, st.settings)
 	if err != nil {

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// failedAttempts reads the user's failure count from the database.
+func (s *server) failedAttempts(tb testing.TB, userID string) int {
+	tb.Helper()
+	return s.userRow(tb, userID).FailedAttempts
+}
+
+// lockoutMeta returns meta.lockoutExpiresInSeconds of a user_locked error, and whether it was present.
+func lockoutMeta(t *testing.T, r result) (any, bool) {
+	t.Helper()
+	if got := r.code(t); got != "user_locked" {
+		t.Fatalf("got %s, want user_locked", got)
+	}
+	meta, _ := r.ext(t)["meta"].(map[string]any)
+	v, ok := meta["lockoutExpiresInSeconds"]
+	return v, ok
+}
+
+func TestLockout(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "lockoutMaxAttempts": 5, "lockoutDurationSeconds": 600})
+
+		t.Run("every failed password, TOTP, backup code and SMS code counts, even after the password passed", func(t *testing.T) {
+			id := s.newUser(t, vars{"emailAddress": "lock@example.com"})
+			owner := s.browser()
+			owner.mustSession(t, "lock@example.com")
+			secret, backup := owner.enrollTOTP(t)
+			phoneID := owner.enrollPhoneMFA(t, "+15550500001")
+			s.clock.Advance(30 * time.Second)
+			count := func(want int) {
+				t.Helper()
+				if got := s.failedAttempts(t, id); got != want {
+					t.Fatalf("got %d failed attempts, want %d", got, want)
+				}
+			}
+
+			d := s.browser()
+			if got := d.signIn("lock@example.com", "wrong password 1").code(t); got != "form_password_incorrect" {
+				t.Fatalf("got %s, want form_password_incorrect", got)
+			}
+			count(1)
+			si := signInObj(t, d.signIn("lock@example.com", testPassword), "signInCreate")
+			if si["status"] != "needs_second_factor" {
+				t.Fatalf("got %v, want needs_second_factor", si["status"])
+			}
+			sid := si["id"].(string)
+			count(1) // a first factor is not a successful sign-in
+			if got := d.attemptSecond(sid, "totp", wrongCode(totpNow(s, secret, 0))).code(t); got != "form_code_incorrect" {
+				t.Fatalf("got %s, want form_code_incorrect", got)
+			}
+			count(2)
+			if got := d.attemptSecond(sid, "backup_code", "aaaa-bbbb-cccc").code(t); got != "form_code_incorrect" {
+				t.Fatalf("got %s, want form_code_incorrect", got)
+			}
+			count(3)
+			signInObj(t, d.prepareSecondWith(sid, vars{"strategy": "phone_code", "phoneNumberId": phoneID}), "signInPrepareSecondFactor")
+			if got := d.attemptSecond(sid, "phone_code", wrongCode(s.mail.code(t, "+15550500001"))).code(t); got != "form_code_incorrect" {
+				t.Fatalf("got %s, want form_code_incorrect", got)
+			}
+			count(4)
+
+			v, ok := lockoutMeta(t, d.signIn("lock@example.com", "wrong password 5"))
+			if !ok || v != float64(600) {
+				t.Fatalf("the 5th failure: got lockoutExpiresInSeconds %v, want 600", v)
+			}
+			count(5)
+			s.clock.Advance(100 * time.Second)
+			if v, _ := lockoutMeta(t, owner.signIn("lock@example.com", testPassword)); v != float64(500) {
+				t.Errorf("the right password while locked: got lockoutExpiresInSeconds %v, want 500", v)
+			}
+			if v, _ := lockoutMeta(t, d.attemptSecond(sid, "backup_code", backup[0])); v != float64(500) {
+				t.Errorf("a right backup code while locked: got lockoutExpiresInSeconds %v, want 500", v)
+			}
+			u := s.admin(`query($id: ID!) { user(id: $id) { locked lockoutExpiresInSeconds } }`, vars{"id": id}).data(t)["user"].(map[string]any)
+			if u["locked"] != true || u["lockoutExpiresInSeconds"] != float64(500) {
+				t.Errorf("admin view: got %v, want locked for 500 s", u)
+			}
+
+			s.clock.Advance(501 * time.Second)
+			d2, sid2 := mfaSignIn(t, s, "lock@example.com")
+			si = signInObj(t, d2.attemptSecond(sid2, "totp", totpNow(s, secret, 0)), "signInAttemptSecondFactor")
+			if si["status"] != "complete" {
+				t.Fatalf("after the lockout: got %v, want complete", si["status"])
+			}
+			count(0)
+			if got := s.browser().signIn("lock@example.com", "wrong again").code(t); got != "form_password_incorrect" {
+				t.Fatalf("a failure after the reset: got %s, want form_password_incorrect", got)
+			}
+			count(1)
+		})
+
+		t.Run("a wrong Client Trust code counts", func(t *testing.T) {
+			s.setSettings(t, vars{"clientTrustEnabled": true})
+			defer s.setSettings(t, vars{"clientTrustEnabled": false})
+			id := s.newUser(t, vars{"emailAddress": "lockct@example.com"})
+			if got := s.browser().signIn("lockct@example.com", "wrong password").code(t); got != "form_password_incorrect" {
+				t.Fatalf("got %s, want form_password_incorrect", got)
+			}
+			d, sid, _ := challenge(t, s, "lockct@example.com")
+			if got := d.attemptSecond(sid, "email_code", wrongCode(s.mail.code(t, "lockct@example.com"))).code(t); got != "form_code_incorrect" {
+				t.Fatalf("got %s, want form_code_incorrect", got)
+			}
+			if got := s.failedAttempts(t, id); got != 2 {
+				t.Fatalf("got %d failed attempts, want 2 (a password and a code)", got)
+			}
+		})
+
+		t.Run("without a duration the lock lasts until an admin unlocks", func(t *testing.T) {
+			s.setSettings(t, vars{"lockoutDurationSeconds": nil})
+			defer s.setSettings(t, vars{"lockoutDurationSeconds": 600})
+			id := s.newUser(t, vars{"emailAddress": "forever@example.com"})
+			d := s.browser()
+			for i := 1; i < 5; i++ {
+				d.signIn("forever@example.com", "wrong password")
+			}
+			v, ok := lockoutMeta(t, d.signIn("forever@example.com", "wrong password"))
+			if !ok || v != nil {
+				t.Fatalf("got lockoutExpiresInSeconds %v (present %v), want null", v, ok)
+			}
+			s.clock.Advance(30 * 24 * time.Hour)
+			if _, ok := lockoutMeta(t, d.signIn("forever@example.com", testPassword)); !ok {
+				t.Fatal("a month later: want user_locked with lockoutExpiresInSeconds")
+			}
+			s.admin(`mutation($id: ID!) { unlockUser(id: $id) { id } }`, vars{"id": id}).data(t)
+			if got := d.signInStatus(t, "forever@example.com", testPassword); got != "complete" {
+				t.Fatalf("after unlockUser: got %s, want complete", got)
+			}
+			if got := s.failedAttempts(t, id); got != 0 {
+				t.Fatalf("got %d failed attempts after unlock, want 0", got)
+			}
+		})
+
+		t.Run("concurrent failures count exactly", func(t *testing.T) {
+			s.setSettings(t, vars{"lockoutMaxAttempts": 10})
+			defer s.setSettings(t, vars{"lockoutMaxAttempts": 5})
+			id := s.newUser(t, vars{"emailAddress": "burst@example.com"})
+			const n = 10
+			codes := make([]string, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					r := s.browser().signIn("burst@example.com", "wrong password")
+					if len(r.Errors) > 0 {
+						codes[i], _ = r.Errors[0].Extensions["code"].(string)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			locked := 0
+			for _, c := range codes {
+				switch c {
+				case "user_locked":
+					locked++
+				case "form_password_incorrect":
+				default:
+					t.Errorf("got %q from a concurrent attempt, want form_password_incorrect or user_locked", c)
+				}
+			}
+			if got := s.failedAttempts(t, id); got != n {
+				t.Errorf("got %d failed attempts, want %d", got, n)
+			}
+			if locked != 1 {
+				t.Errorf("got %d user_locked answers, want 1 (the 10th failure)", locked)
+			}
+			if ev := s.events(t, vars{"userId": id, "kind": "user.locked"}); len(ev) != 1 {
+				t.Errorf("got %d user.locked events, want 1", len(ev))
+			}
+			if _, ok := lockoutMeta(t, s.browser().signIn("burst@example.com", testPassword)); !ok {
+				t.Error("the 11th attempt: want user_locked with lockoutExpiresInSeconds")
+			}
+
+			// Once the lock expired, concurrent failures start one new count together.
+			s.clock.Advance(601 * time.Second)
+			burst := func(k int) {
+				var wg sync.WaitGroup
+				for range k {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						s.browser().signIn("burst@example.com", "wrong password")
+					}()
+				}
+				wg.Wait()
+			}
+			burst(4)
+			if got := s.failedAttempts(t, id); got != 4 {
+				t.Errorf("after the lock expired: got %d failed attempts, want 4", got)
+			}
+		})
+	})
+}
