@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/trustgate
 
-.PHONY: run test build web web-deps go-test web-test vet generate check-generated migrations clean
+.PHONY: run test build web web-deps go-test web-test vet lint fuzz vulncheck generate check-generated migrations clean
 
 ## run: build the web app and the server, then serve on the embedded SQLite in dev mode
 run: build
@@ -32,6 +32,18 @@ go-test:
 
 web-test: web-deps
 	cd web && npm test
+
+## lint: staticcheck over the whole module
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+## fuzz: every fuzz target for FUZZTIME each (default 10s)
+fuzz:
+	./.ci/fuzz
+
+## vulncheck: govulncheck (needs the vulnerability database at vuln.go.dev)
+vulncheck:
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...
 
 ## generate: regenerate ent, entgql and gqlgen code
 generate:

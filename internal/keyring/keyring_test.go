@@ -44,15 +44,6 @@ func mustNew(t *testing.T, root []byte, opts ...keyring.Option) *keyring.Keyring
 	return k
 }
 
-func mustHex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestNewRejectsShortRoot(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -284,12 +275,13 @@ func TestKeyringNeverPrintsKeyMaterial(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&logBuf, nil)).Info("boot", "keyring", k, "keyringValue", *k)
 	var textBuf bytes.Buffer
 	slog.New(slog.NewTextHandler(&textBuf, nil)).Info("boot", "keyring", k)
+	//lint:ignore SA9005 marshalling a type without exported fields is the point: nothing may leak.
 	jsonOut, _ := json.Marshal(k)
 	outputs := map[string]string{
 		"%v":          fmt.Sprintf("%v", k),
 		"%+v":         fmt.Sprintf("%+v", k),
 		"%#v":         fmt.Sprintf("%#v", k),
-		"%s":          fmt.Sprintf("%s", k),
+		"%s":          k.String(),
 		"%x":          fmt.Sprintf("%x", k),
 		"%v value":    fmt.Sprintf("%v", *k),
 		"%+v value":   fmt.Sprintf("%+v", *k),
