@@ -8,14 +8,34 @@ import (
 	"time"
 )
 
-// limiter is a counting semaphore with a bounded, time-limited wait queue.
-type limiter struct {
-	slots    chan struct{}
-	maxQueue int
-	wait     time.Duration
+// priorityKey marks a context whose password hash should jump the queue.
+type priorityKey struct{}
 
-	mu     sync.Mutex
-	queued int
+// WithPriority marks ctx so its hash is served before ordinary waiters. The
+// sign-in engine uses it for password attempts from a client the user already
+// trusts: during a hash flood from new devices, known devices still get in.
+// Priority waiters have their own bounded queue, so they cannot be crowded out.
+func WithPriority(ctx context.Context) context.Context {
+	return context.WithValue(ctx, priorityKey{}, true)
+}
+
+func hasPriority(ctx context.Context) bool {
+	p, _ := ctx.Value(priorityKey{}).(bool)
+	return p
+}
+
+// limiter is a counting semaphore with two bounded, time-limited FIFO wait
+// queues. A freed slot is handed straight to the first priority waiter, else
+// to the first ordinary waiter, so a newcomer never overtakes anyone waiting.
+type limiter struct {
+	maxConcurrent int
+	maxQueue      int
+	wait          time.Duration
+
+	mu       sync.Mutex
+	free     int
+	priority []chan struct{}
+	ordinary []chan struct{}
 
 	running  atomic.Int64
 	rejected atomic.Uint64
@@ -24,58 +44,91 @@ type limiter struct {
 }
 
 func newLimiter(maxConcurrent, maxQueue int, wait time.Duration) *limiter {
-	return &limiter{slots: make(chan struct{}, maxConcurrent), maxQueue: maxQueue, wait: wait}
+	return &limiter{maxConcurrent: maxConcurrent, maxQueue: maxQueue, wait: wait, free: maxConcurrent}
 }
 
 func (l *limiter) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("factor: password hashing not started: %w", err)
 	}
-	select {
-	case l.slots <- struct{}{}:
+	prio := hasPriority(ctx)
+	l.mu.Lock()
+	if l.free > 0 && len(l.priority) == 0 && len(l.ordinary) == 0 {
+		l.free--
+		l.mu.Unlock()
 		l.running.Add(1)
 		return nil
-	default:
 	}
-	l.mu.Lock()
-	if l.queued >= l.maxQueue {
+	queue := &l.ordinary
+	if prio {
+		queue = &l.priority
+	}
+	if len(*queue) >= l.maxQueue {
 		l.mu.Unlock()
 		l.rejected.Add(1)
-		return fmt.Errorf("%w: all %d slots busy and %d callers already waiting", ErrBusy, cap(l.slots), l.maxQueue)
+		return fmt.Errorf("%w: all %d slots busy and %d callers already waiting", ErrBusy, l.maxConcurrent, l.maxQueue)
 	}
-	l.queued++
+	granted := make(chan struct{})
+	*queue = append(*queue, granted)
 	l.mu.Unlock()
-	defer func() {
-		l.mu.Lock()
-		l.queued--
-		l.mu.Unlock()
-	}()
 
-	// Blocked senders on a buffered channel are served before newcomers'
-	// non-blocking sends, so queued callers are not starved.
 	timer := time.NewTimer(l.wait)
 	defer timer.Stop()
+	var giveUp error
 	select {
-	case l.slots <- struct{}{}:
+	case <-granted:
 		l.running.Add(1)
 		return nil
 	case <-ctx.Done():
-		l.canceled.Add(1)
-		return fmt.Errorf("factor: gave up waiting for a password hashing slot: %w", context.Cause(ctx))
+		giveUp = fmt.Errorf("factor: gave up waiting for a password hashing slot: %w", context.Cause(ctx))
 	case <-timer.C:
-		l.timedOut.Add(1)
-		return fmt.Errorf("%w: no slot free within %s", ErrBusy, l.wait)
+		giveUp = fmt.Errorf("%w: no slot free within %s", ErrBusy, l.wait)
 	}
+	l.mu.Lock()
+	if remove(queue, granted) {
+		l.mu.Unlock()
+		if ctx.Err() != nil {
+			l.canceled.Add(1)
+		} else {
+			l.timedOut.Add(1)
+		}
+		return giveUp
+	}
+	l.mu.Unlock()
+	// The slot was handed over just as we gave up: take it after all.
+	l.running.Add(1)
+	return nil
+}
+
+// remove deletes w from the queue and reports whether it was still there.
+func remove(queue *[]chan struct{}, w chan struct{}) bool {
+	for i, c := range *queue {
+		if c == w {
+			*queue = append((*queue)[:i], (*queue)[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 func (l *limiter) release() {
 	l.running.Add(-1)
-	<-l.slots
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, q := range []*[]chan struct{}{&l.priority, &l.ordinary} {
+		if len(*q) > 0 {
+			next := (*q)[0]
+			*q = (*q)[1:]
+			close(next) // the slot passes to the waiter without becoming free
+			return
+		}
+	}
+	l.free++
 }
 
 func (l *limiter) stats() HasherStats {
 	l.mu.Lock()
-	queued := l.queued
+	queued := len(l.priority) + len(l.ordinary)
 	l.mu.Unlock()
 	return HasherStats{
 		Running:  int(l.running.Load()),

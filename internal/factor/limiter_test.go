@@ -152,10 +152,11 @@ func TestPoolServesQueuedCallersBeforeNewcomers(t *testing.T) {
 		h.limit.release()
 		// Releasing hands the slot straight to the blocked waiter, before it
 		// even runs again, so a newcomer's fast path finds no free slot.
-		select {
-		case h.limit.slots <- struct{}{}:
-			t.Errorf("a newcomer took the slot released for the queued caller")
-		default:
+		h.limit.mu.Lock()
+		free := h.limit.free
+		h.limit.mu.Unlock()
+		if free != 0 {
+			t.Errorf("the released slot became free (%d) instead of passing to the queued caller", free)
 		}
 		if err := <-queued; err != nil {
 			t.Fatalf("queued acquire = %v", err)
@@ -228,7 +229,7 @@ func TestHasherDefaults(t *testing.T) {
 			if h.Params() != tt.wantParams {
 				t.Errorf("Params = %+v, want %+v", h.Params(), tt.wantParams)
 			}
-			if got := cap(h.limit.slots); got != tt.wantConc {
+			if got := h.limit.maxConcurrent; got != tt.wantConc {
 				t.Errorf("MaxConcurrent = %d, want %d", got, tt.wantConc)
 			}
 			if h.limit.maxQueue != tt.wantQueue {
@@ -274,5 +275,64 @@ func FuzzParseArgon2idRoundTrip(f *testing.F) {
 		if got := formatArgon2id(a.params, a.salt, a.key); got != s {
 			t.Fatalf("format(parse(%q)) = %q, want the input back", s, got)
 		}
+	})
+}
+
+func TestLimiterPriority(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(1, 2, time.Minute)
+		ctx := context.Background()
+		if err := l.acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		order := make(chan string, 3)
+		go func() {
+			if l.acquire(ctx) == nil {
+				order <- "ordinary"
+				l.release()
+			}
+		}()
+		synctest.Wait()
+		go func() {
+			if l.acquire(WithPriority(ctx)) == nil {
+				order <- "priority"
+				l.release()
+			}
+		}()
+		synctest.Wait()
+		l.release()
+		synctest.Wait()
+		if first := <-order; first != "priority" {
+			t.Fatalf("first served = %s, want the priority waiter although it queued later", first)
+		}
+		if second := <-order; second != "ordinary" {
+			t.Fatalf("second served = %s", second)
+		}
+	})
+}
+
+func TestLimiterPriorityQueueIsSeparate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		l2 := newLimiter(1, 1, time.Minute)
+		_ = l2.acquire(ctx)
+		go func() { _ = l2.acquire(ctx) }()
+		synctest.Wait()
+		if err := l2.acquire(ctx); err == nil {
+			t.Fatal("a second ordinary waiter was queued past MaxQueue")
+		}
+		done := make(chan error, 1)
+		go func() { done <- l2.acquire(WithPriority(ctx)) }()
+		synctest.Wait()
+		if got := l2.stats().Queued; got != 2 {
+			t.Fatalf("queued = %d, want 2 (one ordinary, one priority)", got)
+		}
+		l2.release()
+		if err := <-done; err != nil {
+			t.Fatalf("priority waiter: %v", err)
+		}
+		// Let the ordinary waiter through so every goroutine of the bubble ends.
+		l2.release()
+		synctest.Wait()
 	})
 }
