@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -133,6 +134,48 @@ func TestClientTrustRules(t *testing.T) {
 			}
 			if got := s.browser().signInStatus(t, "mfa-trust@example.com", testPassword); got != "needs_client_trust" {
 				t.Fatalf("a new device: got %s, want needs_client_trust", got)
+			}
+		})
+
+		t.Run("trust belongs to the (user, client) pair", func(t *testing.T) {
+			s.newUser(t, vars{"emailAddress": "pair-a@example.com"})
+			s.newUser(t, vars{"emailAddress": "pair-b@example.com"})
+			shared := s.browser()
+			shared.passClientTrust(t, "pair-a@example.com", testPassword, "email_code", "pair-a@example.com")
+			if got := shared.signInStatus(t, "pair-b@example.com", testPassword); got != "needs_client_trust" {
+				t.Fatalf("another user on a device trusted for the first: got %s, want needs_client_trust", got)
+			}
+			if got := shared.signInStatus(t, "pair-a@example.com", testPassword); got != "complete" {
+				t.Fatalf("the first user again: got %s, want complete", got)
+			}
+		})
+
+		t.Run("a sign-in completed on a new device sends one new-device email", func(t *testing.T) {
+			s.newUser(t, vars{"emailAddress": "notify@example.com", "phoneNumber": "+15550300003"})
+			const kind = "new_device_sign_in"
+			d := s.browser()
+			d.passClientTrust(t, "notify@example.com", testPassword, "email_code", "notify@example.com")
+			if got := s.mail.countKind("notify@example.com", kind); got != 1 {
+				t.Fatalf("after the first sign-in on the device: got %d notices, want 1", got)
+			}
+			if m := s.mail.last(t, "notify@example.com"); m.Kind != kind || !strings.Contains(m.Text, "Test app") {
+				t.Errorf("got the last message %q %q, want the notice naming the application", m.Kind, m.Text)
+			}
+			d.mustSession(t, "notify@example.com")
+			if got := s.mail.countKind("notify@example.com", kind); got != 1 {
+				t.Errorf("a known device: got %d notices, want still 1", got)
+			}
+			s.setSettings(t, vars{"notifyNewDevice": false})
+			s.browser().codeSignIn(t, "notify@example.com", "email_code", "notify@example.com")
+			s.setSettings(t, vars{"notifyNewDevice": true})
+			if got := s.mail.countKind("notify@example.com", kind); got != 1 {
+				t.Errorf("notifyNewDevice off: got %d notices, want still 1", got)
+			}
+			s.setSettings(t, vars{"emailEnabled": false, "firstFactors": []string{"password", "phone_code"}})
+			s.browser().codeSignIn(t, "+15550300003", "phone_code", "+15550300003")
+			s.setSettings(t, vars{"emailEnabled": true, "firstFactors": []string{"password", "email_code", "phone_code"}})
+			if got := s.mail.countKind("notify@example.com", kind); got != 1 {
+				t.Errorf("email disabled for the application: got %d notices, want still 1", got)
 			}
 		})
 

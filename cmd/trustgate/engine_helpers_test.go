@@ -149,6 +149,19 @@ func totpNow(s *server, secret []byte, steps int) string {
 	return factor.TOTPAt(secret, s.clock.Now().Add(time.Duration(steps)*30*time.Second))
 }
 
+// countKind counts the messages of a kind sent to an address.
+func (b *mailbox) countKind(to, kind string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, m := range b.msgs {
+		if m.To == to && string(m.Kind) == kind {
+			n++
+		}
+	}
+	return n
+}
+
 // clientID returns the id of d's client.
 func (d *browser) clientID(tb testing.TB) string {
 	tb.Helper()

@@ -171,7 +171,9 @@ func (s *Service) Get(ctx context.Context, id string) (*SignIn, error) {
 	return s.view(ctx, st)
 }
 
-// Current returns the client's current sign-in, or nil.
+// Current returns the client's current sign-in, or nil. An abandoned or
+// expired sign-in is no longer current: showing it would invite the frontend
+// to resume a sign-in every step of which answers sign_in_expired.
 func (s *Service) Current(ctx context.Context, client *ent.Device) (*SignIn, error) {
 	if client.SignInID == nil {
 		return nil, nil
@@ -182,6 +184,9 @@ func (s *Service) Current(ctx context.Context, client *ent.Device) (*SignIn, err
 			return nil, nil
 		}
 		return nil, err
+	}
+	if st.si.Status == entsignin.StatusAbandoned || (st.si.Status != entsignin.StatusComplete && !s.Now().Before(st.si.ExpireAt)) {
+		return nil, nil
 	}
 	return s.view(ctx, st)
 }
@@ -548,7 +553,9 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, method st
 	if err := s.Events.Record(ctx, tx, s.event(st, audit.KindSignInCompleted, method, audit.Success, "")); err != nil {
 		return err
 	}
-	if !wasTrusted && st.settings.NotifyNewDevice {
+	// No email when the application has email disabled: its users never gave
+	// it an address to write to.
+	if !wasTrusted && st.settings.NotifyNewDevice && st.settings.EmailEnabled {
 		// Sent after commit, outside the write transaction; a failure is logged, never fatal.
 		bg := context.WithoutCancel(ctx)
 		st.afterCommit = append(st.afterCommit, func() { s.notifyNewDevice(bg, st, now) })
