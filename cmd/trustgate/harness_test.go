@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +25,16 @@ import (
 	"github.com/trustgate/trustgate/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.RunMain(m) }
+func TestMain(m *testing.M) {
+	// The hash-flood test re-executes this binary as a real `trustgate serve`
+	// process, so that it can measure the server's own peak memory.
+	if os.Getenv("TRUSTGATE_TEST_SERVE") == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		os.Exit(run(ctx, []string{"serve"}, os.Stdin, os.Stdout, os.Stderr))
+	}
+	pgtest.RunMain(m)
+}
 
 // forEachDB runs fn as a subtest on the embedded SQLite and on PostgreSQL.
 func forEachDB(t *testing.T, fn func(t *testing.T, dbURL string)) {
