@@ -122,3 +122,33 @@ func (s *server) getWith(tb testing.TB, path string, headers map[string]string) 
 	}
 	return resp
 }
+
+// adminJSON is v as JSON text, for comparing decoded values.
+func adminJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// operatorSession signs an operator in to the dashboard application (passing
+// Client Trust with the emailed code) and returns a session JWT.
+func (s *server) operatorSession(tb testing.TB, email, password string) string {
+	tb.Helper()
+	resp := s.getWith(tb, "/dashboard/config.json", nil)
+	var cfg struct{ PublishableKey string }
+	err := json.NewDecoder(resp.Body).Decode(&cfg)
+	resp.Body.Close()
+	if err != nil || cfg.PublishableKey == "" {
+		tb.Fatalf("dashboard config: %v %+v", err, cfg)
+	}
+	b := s.browser()
+	b.pk = cfg.PublishableKey
+	si := signInObj(tb, b.signIn(email, password), "signInCreate")
+	if si["status"] == "needs_client_trust" {
+		b.prepareSecond(si["id"].(string), "email_code").data(tb)
+		si = signInObj(tb, b.attemptSecond(si["id"].(string), "email_code", s.mail.code(tb, email)), "signInAttemptSecondFactor")
+	}
+	if si["status"] != "complete" {
+		tb.Fatalf("operator sign-in: status %v", si["status"])
+	}
+	return b.token(tb, si["createdSessionId"].(string))
+}

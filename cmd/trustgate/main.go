@@ -54,8 +54,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") && (cmd == "migrate" || cmd == "apps" || cmd == "keys" || cmd == "operators") {
-		cmd, rest = cmd+" "+rest[0], rest[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		// Two-word commands ("migrate up", "dev seed-events") are whatever the
+		// commands map holds, including entries added by other files' init.
+		if _, ok := commands[cmd+" "+rest[0]]; ok {
+			cmd, rest = cmd+" "+rest[0], rest[1:]
+		}
 	}
 	c, ok := commands[cmd]
 	if !ok {

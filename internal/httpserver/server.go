@@ -120,6 +120,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/readyz", s.readyz)
 	r.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	r.Get("/dashboard/config.json", s.dashboardConfig)
+	r.Get(SignInEventsCSVPath, s.exportSignInEvents)
 	r.Get("/assets/*", s.asset)
 	for _, p := range []string{"/", "/sign-in", "/sign-in/*", "/sign-up", "/sign-up/*", "/account", "/account/*", "/dashboard", "/dashboard/*"} {
 		r.Get(p, s.page)

@@ -1,0 +1,249 @@
+package httpserver
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/signinevent"
+	"github.com/trustgate/trustgate/graph"
+	"github.com/trustgate/trustgate/internal/admin"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/policy"
+)
+
+// SignInEventsCSVPath is the streamed CSV export of an application's sign-in
+// history (CONTRACT.md §4). It takes ?applicationId= and the filters of
+// SignInEventWhereInput by the same names (from and to in RFC 3339).
+const SignInEventsCSVPath = "/admin/sign-in-events.csv"
+
+// exportBatchSize is the number of rows read per keyset query: large enough
+// that query overhead is small against the rows, small enough that memory
+// stays flat whatever the export's length.
+const exportBatchSize = 5000
+
+// exportWriteWindow is how long the client may take to accept one batch.
+const exportWriteWindow = time.Minute
+
+// signInEventColumns is the CSV header: the SignInEvent GraphQL field names.
+var signInEventColumns = []string{"id", "at", "applicationId", "signInId", "userId", "identifier", "clientId",
+	"ipAddress", "userAgent", "kind", "strategy", "outcome", "reason"}
+
+// exportSignInEvents streams the sign-in events of one application matching
+// the query's filters as CSV, newest first, under the same authorization as
+// the signInEvents field: an sk_ key or an operator session holding
+// events:read in that application. Denials are audited, and so is every export.
+func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
+	rq := &request.Info{IP: ClientIP(r, s.cfg.TrustedProxies), UserAgent: r.UserAgent(), RequestID: requestID(r.Context())}
+	ctx := request.With(r.Context(), rq)
+	p, err := s.adminPrincipal(ctx, r)
+	if err != nil {
+		s.writeAPIError(ctx, w, err)
+		return
+	}
+	rq.Principal = p
+	q := r.URL.Query()
+	appID := q.Get("applicationId")
+	if appID == "" || appID == policy.AllDomains {
+		s.writeAPIError(ctx, w, apierr.Missing("applicationId"))
+		return
+	}
+	if !s.resolver.Policy.Allowed(p.Subject, appID, policy.EventsRead) {
+		if err := s.svc.Admin.RecordDenial(ctx, string(policy.EventsRead), appID); err != nil {
+			s.log.ErrorContext(ctx, "recording permission denial", "error", err)
+		}
+		s.writeAPIError(ctx, w, apierr.Newf(apierr.PermissionDenied, "Your role does not allow %s here.", policy.EventsRead))
+		return
+	}
+	where, err := eventFilters(q)
+	if err == nil {
+		// Validate every filter before the 200 goes out.
+		_, err = s.resolver.SignInEventFilters(appID, where)
+	}
+	if err != nil {
+		s.writeAPIError(ctx, w, err)
+		return
+	}
+	if err := s.svc.Admin.RecordExport(ctx, appID, filterParams(q)); err != nil {
+		s.writeAPIError(ctx, w, err)
+		return
+	}
+
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="sign-in-events-%s-%s.csv"`,
+		safeFilenamePart(appID), s.resolver.Now().UTC().Format("20060102T150405Z")))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+
+	rc := http.NewResponseController(w)
+	cw := csv.NewWriter(w)
+	_ = cw.Write(signInEventColumns)
+	row := make([]string, len(signInEventColumns))
+	rows := 0
+	err = s.resolver.EachSignInEventBatch(ctx, appID, where, exportBatchSize, func(batch []*ent.SignInEvent) error {
+		// A slow client may take long over the whole export, but not over one batch.
+		_ = rc.SetWriteDeadline(time.Now().Add(exportWriteWindow))
+		for _, e := range batch {
+			eventRow(row, e)
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+		rows += len(batch)
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		_ = rc.Flush()
+		return nil
+	})
+	if err == nil {
+		cw.Flush()
+		err = cw.Error()
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "sign-in event export failed", "application_id", appID, "rows", rows, "error", err)
+		}
+		// The 200 is out: breaking the connection is the only way left to
+		// tell the client the file is incomplete.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// adminPrincipal authenticates an admin request outside GraphQL: an sk_ key
+// in Authorization: Bearer, or an operator's dashboard session (Bearer JWT or
+// the __session cookie). A session of any other user is refused, as it is by @can.
+func (s *Server) adminPrincipal(ctx context.Context, r *http.Request) (*request.Principal, error) {
+	bearer := ""
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		bearer = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	if strings.HasPrefix(bearer, admin.KeyPrefix) {
+		return s.svc.Admin.AuthenticateKey(ctx, bearer)
+	}
+	token := bearer
+	if token == "" {
+		if c, err := r.Cookie(SessionCookie); err == nil {
+			token = c.Value
+		}
+	}
+	if token == "" {
+		return nil, apierr.Newf(apierr.AuthenticationInvalid, "Send Authorization: Bearer sk_… or sign in to the dashboard.")
+	}
+	sess, err := s.svc.Sessions.Authenticate(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.Admin.OperatorPrincipal(ctx, sess)
+}
+
+// eventFilters reads SignInEventWhereInput from query parameters of the same names.
+func eventFilters(q url.Values) (*graph.SignInEventWhereInput, error) {
+	w := &graph.SignInEventWhereInput{}
+	str := func(name string) *string {
+		if v := q.Get(name); v != "" {
+			return &v
+		}
+		return nil
+	}
+	w.UserID, w.Identifier, w.ClientID, w.Kind, w.IPAddress = str("userId"), str("identifier"), str("clientId"), str("kind"), str("ipAddress")
+	if v := str("outcome"); v != nil {
+		o := signinevent.Outcome(*v)
+		if err := signinevent.OutcomeValidator(o); err != nil {
+			return nil, apierr.Invalid("outcome", "one of success, failure, challenge, info")
+		}
+		w.Outcome = &o
+	}
+	for name, dst := range map[string]**time.Time{"from": &w.From, "to": &w.To} {
+		if v := str(name); v != nil {
+			t, err := time.Parse(time.RFC3339Nano, *v)
+			if err != nil {
+				return nil, apierr.Invalid(name, "an RFC 3339 time such as 2026-11-22T00:00:00Z")
+			}
+			*dst = &t
+		}
+	}
+	return w, nil
+}
+
+// filterParams are the filters an export used, for its audit event.
+func filterParams(q url.Values) map[string]string {
+	out := map[string]string{}
+	for _, name := range []string{"userId", "identifier", "clientId", "kind", "outcome", "ipAddress", "from", "to"} {
+		if v := q.Get(name); v != "" {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// eventRow fills row with e's cells.
+func eventRow(row []string, e *ent.SignInEvent) {
+	opt := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	row[0] = e.ID
+	row[1] = e.At.UTC().Format(time.RFC3339Nano)
+	row[2] = e.ApplicationID
+	row[3] = opt(e.SignInID)
+	row[4] = opt(e.UserID)
+	row[5] = e.Identifier
+	row[6] = opt(e.ClientID)
+	row[7] = e.IPAddress
+	row[8] = e.UserAgent
+	row[9] = e.Kind
+	row[10] = opt(e.Strategy)
+	row[11] = string(e.Outcome)
+	row[12] = opt(e.Reason)
+	for i, c := range row {
+		row[i] = neutralizeFormula(c)
+	}
+}
+
+// neutralizeFormula keeps a spreadsheet from running a cell as a formula
+// (OWASP CSV injection): a cell starting with = + - @ tab or carriage return
+// gets a leading single quote. User agents and typed identifiers are
+// attacker-controlled, so every cell is checked.
+func neutralizeFormula(c string) string {
+	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+		return "'" + c
+	}
+	return c
+}
+
+// safeFilenamePart keeps letters, digits, '_' and '-' of an id for a file name.
+func safeFilenamePart(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// writeAPIError answers a non-GraphQL request with the error in the shape of
+// a GraphQL error (errors[].extensions.code …), so clients parse both alike.
+func (s *Server) writeAPIError(ctx context.Context, w http.ResponseWriter, err error) {
+	e, ok := apierr.As(err)
+	if !ok {
+		s.log.ErrorContext(ctx, "internal error", "error", err)
+		e = apierr.New(apierr.Internal)
+	}
+	ext := map[string]any{"code": string(e.Code), "longMessage": e.LongMessage, "status": e.HTTPStatus()}
+	if e.Param != "" {
+		ext["paramName"] = e.Param
+	}
+	writeJSON(w, e.HTTPStatus(), map[string]any{"errors": []map[string]any{{"message": e.Message, "extensions": ext}}})
+}
