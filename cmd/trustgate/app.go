@@ -213,7 +213,7 @@ func (m *Main) build() {
 		assets = web.Assets()
 	}
 	m.Handler = httpserver.New(httpserver.Config{Dev: m.Config.Dev, TrustedProxies: proxies}, httpserver.Deps{
-		DB: db, Resolver: resolver, Keys: keys, Devices: &device.Store{Ent: db.Ent, Now: now}, Log: log,
+		DB: db, Resolver: resolver, Keys: keys, Devices: &device.Store{DB: db, Now: now}, Log: log,
 		Assets: assets, Registry: registry, Limiter: m.Limiter,
 		Ready: func(ctx context.Context) error {
 			if err := db.SQL.PingContext(ctx); err != nil {

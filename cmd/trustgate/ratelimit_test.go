@@ -59,3 +59,24 @@ func TestRateLimits(t *testing.T) {
 		})
 	})
 }
+
+func TestIdentifierBudgetSparesTrustedDevices(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	s.createUser(t, "ada@example.com", "", "correct horse battery")
+	home := s.browser()
+	si := signInObj(t, home.signIn("ada@example.com", "correct horse battery"), "signInCreate")
+	home.prepareSecond(si["id"].(string), "email_code").data(t)
+	home.attemptSecond(si["id"].(string), "email_code", s.mail.code(t, "ada@example.com")).data(t)
+	s.setOverrides(t, map[string]any{"rateLimitIdentifierPerMinute": 10, "lockoutMaxAttempts": 100})
+
+	for i := 0; i < 10; i++ { // an attacker spends the account's budget from new devices
+		s.browser().signIn("ada@example.com", fmt.Sprintf("guess %d!", i))
+	}
+	if got := s.browser().signIn("ada@example.com", "guess again").code(t); got != "too_many_requests" {
+		t.Fatalf("11th attempt from a new device: code = %s, want too_many_requests", got)
+	}
+	r := home.signIn("ada@example.com", "correct horse battery")
+	if si := signInObj(t, r, "signInCreate"); si["status"] != "complete" {
+		t.Fatalf("the owner's trusted device: status = %v, want complete", si["status"])
+	}
+}

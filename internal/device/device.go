@@ -13,6 +13,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/device"
+	"github.com/trustgate/trustgate/internal/database"
 )
 
 // TokenLen is the number of random bytes in a client token (256 bits).
@@ -20,7 +21,7 @@ const TokenLen = 32
 
 // Store finds and creates clients.
 type Store struct {
-	Ent *ent.Client
+	DB  *database.DB
 	Now func() time.Time
 }
 
@@ -43,12 +44,14 @@ func HashToken(token string) []byte {
 func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string) (d *ent.Device, newToken string, err error) {
 	now := s.Now()
 	if token != "" && len(token) <= 128 {
-		d, err = s.Ent.Device.Query().Where(device.TokenHash(HashToken(token)), device.ApplicationID(appID)).Only(ctx)
+		d, err = s.DB.Ent.Device.Query().Where(device.TokenHash(HashToken(token)), device.ApplicationID(appID)).Only(ctx)
 		switch {
 		case err == nil:
 			// Touch at most once a minute to keep reads cheap on the hot path.
 			if d.LastActiveAt == nil || now.Sub(*d.LastActiveAt) > time.Minute {
-				if e := s.Ent.Device.UpdateOneID(d.ID).SetLastActiveAt(now).Exec(ctx); e == nil {
+				if e := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+					return tx.Device.UpdateOneID(d.ID).SetLastActiveAt(now).Exec(ctx)
+				}); e == nil {
 					d.LastActiveAt = &now
 				}
 			}
@@ -61,13 +64,16 @@ func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string)
 	if len(userAgent) > 512 {
 		userAgent = userAgent[:512]
 	}
-	d, err = s.Ent.Device.Create().
-		SetApplicationID(appID).
-		SetTokenHash(HashToken(newToken)).
-		SetIPAddress(ip).
-		SetUserAgent(userAgent).
-		SetLastActiveAt(now).
-		Save(ctx)
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		d, err = tx.Device.Create().
+			SetApplicationID(appID).
+			SetTokenHash(HashToken(newToken)).
+			SetIPAddress(ip).
+			SetUserAgent(userAgent).
+			SetLastActiveAt(now).
+			Save(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, "", fmt.Errorf("device: creating client: %w", err)
 	}

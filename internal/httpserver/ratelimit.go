@@ -8,7 +8,14 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	entdevice "github.com/trustgate/trustgate/ent/device"
+	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/phonenumber"
+	"github.com/trustgate/trustgate/ent/predicate"
+	"github.com/trustgate/trustgate/ent/trustedclient"
+	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/device"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
@@ -60,7 +67,11 @@ func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graph
 	switch b {
 	case budgetCreate:
 		checks = append(checks, check{ratelimit.Rule{Name: rc.Field.Name + ":ip", Limit: set.RateLimitSignInsPerIP, Window: ipWindow}, scope + rq.IP})
-		if id := identifierArg(ctx, rc); id != "" {
+		// The per-identifier budget stops many IPs guessing one account. A device
+		// the account already trusts does not spend it: otherwise an attacker
+		// could exhaust a victim's budget and lock the owner out of their own
+		// phone (ASVS 6.1.1: no malicious lockout by design).
+		if id := identifierArg(ctx, rc); id != "" && !s.trustedFor(ctx, rq, id) {
 			checks = append(checks, check{ratelimit.Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMinute, Window: time.Minute}, scope + id})
 		}
 	case budgetAttempt:
@@ -105,4 +116,29 @@ func identifierArg(ctx context.Context, rc *graphql.RootFieldContext) string {
 		}
 	}
 	return ""
+}
+
+// trustedFor reports whether the request's client is trusted by a user of the
+// application whose identifier (email, phone or username) is ident.
+func (s *Server) trustedFor(ctx context.Context, rq *request.Info, ident string) bool {
+	if rq.ClientToken == "" || rq.App == nil {
+		return false
+	}
+	d, err := s.db.Ent.Device.Query().
+		Where(entdevice.TokenHash(device.HashToken(rq.ClientToken)), entdevice.ApplicationID(rq.App.ID)).Only(ctx)
+	if err != nil {
+		return false
+	}
+	var owner predicate.User
+	switch identifier.Classify(ident) {
+	case identifier.Email:
+		owner = user.HasEmailAddressesWith(emailaddress.EmailAddress(ident), emailaddress.Verified(true))
+	case identifier.Phone:
+		owner = user.HasPhoneNumbersWith(phonenumber.PhoneNumber(ident), phonenumber.Verified(true))
+	default:
+		owner = user.Username(ident)
+	}
+	ok, err := s.db.Ent.TrustedClient.Query().
+		Where(trustedclient.ClientID(d.ID), trustedclient.HasUserWith(user.ApplicationID(rq.App.ID), owner)).Exist(ctx)
+	return err == nil && ok
 }

@@ -14,6 +14,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/ratelimitbucket"
 	"github.com/trustgate/trustgate/internal/database"
 )
@@ -65,8 +66,24 @@ ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING c
 		q = `INSERT INTO rate_limit_buckets (key, window_start, count, expires_at) VALUES (?, ?, 1, ?)
 ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING count`
 	}
+	// Through Tx, so that on SQLite the write waits its turn in the process's
+	// write queue instead of racing other writers for the file lock.
 	var count int
-	if err := l.DB.SQL.QueryRowContext(ctx, q, key, start, end).Scan(&count); err != nil {
+	err := l.DB.Tx(ctx, func(tx *ent.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, key, start, end)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return fmt.Errorf("no count returned")
+		}
+		return rows.Scan(&count)
+	})
+	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: counting %s: %w", rule.Name, err)
 	}
 	d := Decision{Allowed: count <= rule.Limit, Count: count}
