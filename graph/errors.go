@@ -28,7 +28,12 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				// gqlgen's own input errors (bad variable types, unknown enum values).
 				return present(ctx, apierr.Newf(apierr.FormParamFormatInvalid, "%s", gqlErr.Message))
 			}
-			log.ErrorContext(ctx, "internal error", "error", err, "path", graphql.GetPath(ctx).String())
+			if errors.Is(err, context.Canceled) {
+				// The caller went away: not a server fault.
+				log.InfoContext(ctx, "request canceled by the client", "path", graphql.GetPath(ctx).String())
+			} else {
+				log.ErrorContext(ctx, "internal error", "error", err, "path", graphql.GetPath(ctx).String())
+			}
 			e = apierr.New(apierr.Internal)
 		} else if e.Code != apierr.Internal {
 			attrs := []any{"code", e.Code, "path", graphql.GetPath(ctx).String()}
