@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -260,4 +261,65 @@ func wrongCode(code string) string {
 	b := []byte(code)
 	b[0] = '0' + (b[0]-'0'+1)%10
 	return string(b)
+}
+
+func TestMFASingleUseUnderConcurrency(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		// Losing attempts count as failures; keep them from locking the user midway.
+		s.setSettings(t, vars{"clientTrustEnabled": false, "lockoutMaxAttempts": 100})
+		id := s.newUser(t, vars{"emailAddress": "race@example.com"})
+		owner := s.browser()
+		owner.mustSession(t, "race@example.com")
+		secret, backup := owner.enrollTOTP(t)
+		s.clock.Advance(30 * time.Second)
+
+		// race answers n sign-ins, each on its own device, with the same code at once.
+		race := func(t *testing.T, strategy, code string) {
+			t.Helper()
+			const n = 6
+			devices := make([]*browser, n)
+			sids := make([]string, n)
+			for i := range n {
+				devices[i], sids[i] = mfaSignIn(t, s, "race@example.com")
+			}
+			before := s.sessionCount(t, id)
+			statuses := make([]string, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					r := devices[i].attemptSecond(sids[i], strategy, code)
+					if len(r.Errors) > 0 {
+						statuses[i], _ = r.Errors[0].Extensions["code"].(string)
+						return
+					}
+					statuses[i] = r.Data["signInAttemptSecondFactor"].(map[string]any)["status"].(string)
+				}()
+			}
+			close(start)
+			wg.Wait()
+			completed := 0
+			for _, st := range statuses {
+				switch st {
+				case "complete":
+					completed++
+				case "form_code_incorrect":
+				default:
+					t.Errorf("got %q from a concurrent attempt, want complete or form_code_incorrect", st)
+				}
+			}
+			if completed != 1 {
+				t.Errorf("got %d completed sign-ins (%v), want exactly 1", completed, statuses)
+			}
+			if got := s.sessionCount(t, id) - before; got != 1 {
+				t.Errorf("got %d new sessions, want exactly 1", got)
+			}
+		}
+		t.Run("one TOTP code, six sign-ins at once", func(t *testing.T) { race(t, "totp", totpNow(s, secret, 0)) })
+		t.Run("one backup code, six sign-ins at once", func(t *testing.T) { race(t, "backup_code", backup[0]) })
+	})
 }
