@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -353,6 +352,3 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			"ip", ClientIP(r, s.cfg.TrustedProxies))
 	})
 }
-
-// Operation names of GraphQL requests are useful in logs; gqlgen exposes them per operation.
-var _ = graphql.GetOperationContext
