@@ -19,6 +19,11 @@ import (
 // testPassword is the password of every user the engine tests create.
 const testPassword = "correct horse battery"
 
+// cheapHashes gives a test server the cheapest argon2id parameters its
+// configuration accepts, for tests that sign in many times and do not measure
+// hashing.
+func cheapHashes(c *Config) { c.Argon2Memory, c.Argon2Time = 7168, 1 }
+
 // newUser creates a user through the admin API; in is a CreateUserInput.
 func (s *server) newUser(tb testing.TB, in vars) string {
 	tb.Helper()

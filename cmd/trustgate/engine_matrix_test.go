@@ -95,8 +95,8 @@ func (c matrixCell) name() string {
 	if c.password {
 		ff = "password"
 	}
-	return fmt.Sprintf("trust=%v/email=%v/mfa=%s/emailVerified=%v/phoneVerified=%v/device=%s/first=%s",
-		c.clientTrust, c.emailEnabled, c.u.mfa, c.u.emailVerified, c.u.phoneVerified, dev, ff)
+	return fmt.Sprintf("mfa=%s/emailVerified=%v/phoneVerified=%v/device=%s/first=%s",
+		c.u.mfa, c.u.emailVerified, c.u.phoneVerified, dev, ff)
 }
 
 // TestSignInStatusMatrix walks Client Trust on/off × email enabled/disabled ×
@@ -105,7 +105,7 @@ func (c matrixCell) name() string {
 // one server per database whose settings change between blocks of cells.
 func TestSignInStatusMatrix(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL)
+		s := mustStart(t, dbURL, cheapHashes)
 		// Each user's "known" browser completes a password sign-in before Client Trust is switched on.
 		s.setSettings(t, vars{"clientTrustEnabled": false, "usernameEnabled": true})
 		var users []*matrixUser
@@ -143,14 +143,21 @@ func TestSignInStatusMatrix(t *testing.T) {
 					set["firstFactors"] = []string{"password", "phone_code"}
 				}
 				s.setSettings(t, set)
-				for _, u := range users {
-					for _, known := range []bool{true, false} {
-						for _, password := range []bool{true, false} {
-							c := matrixCell{clientTrust: trust, emailEnabled: email, u: u, knownDevice: known, password: password}
-							t.Run(c.name(), func(t *testing.T) { runMatrixCell(t, s, c) })
-						}
+				// Users run side by side (up to -parallel at once); one user's cells
+				// run in order, as they share its known device and its mailbox.
+				t.Run(fmt.Sprintf("trust=%v/email=%v", trust, email), func(t *testing.T) {
+					for _, u := range users {
+						t.Run(u.username, func(t *testing.T) {
+							t.Parallel()
+							for _, known := range []bool{true, false} {
+								for _, password := range []bool{true, false} {
+									c := matrixCell{clientTrust: trust, emailEnabled: email, u: u, knownDevice: known, password: password}
+									t.Run(c.name(), func(t *testing.T) { runMatrixCell(t, s, c) })
+								}
+							}
+						})
 					}
-				}
+				})
 			}
 		}
 	})
