@@ -466,9 +466,9 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 func (s *Service) secondFactors(ctx context.Context, st *state) ([]*Factor, error) {
 	switch st.si.Status {
 	case entsignin.StatusNeedsSecondFactor:
-		return s.mfaFactors(ctx, st.user, st.settings)
+		return MFAFactors(ctx, s.DB.Ent, st.user, st.settings)
 	case entsignin.StatusNeedsClientTrust:
-		f, err := s.clientTrustFactor(ctx, st.user, st.settings)
+		f, err := clientTrustFactor(ctx, s.DB.Ent, st.user, st.settings)
 		if err != nil || f == nil {
 			return nil, err
 		}

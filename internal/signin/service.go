@@ -468,12 +468,16 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 
 // afterFirstFactor decides the next status once a first factor passed:
 // MFA takes precedence; then Client Trust (password only); else complete.
+// Like every step inside a transaction it reads through tx: a read through
+// the pool would wait for a second connection while holding the first, and
+// with the pool taken by transactions queued behind this one's row locks it
+// would wait for ever.
 // The lockout count is not reset here but only when the sign-in completes:
 // otherwise a stolen password would reset it at will, leaving the second
 // factor (a TOTP, an emailed code) open to unlimited guessing.
 func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification, password bool) (*apierr.Error, error) {
 	upd := tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID)
-	mfa, err := s.mfaFactors(ctx, st.user, st.settings)
+	mfa, err := MFAFactors(ctx, tx.Client(), st.user, st.settings)
 	if err != nil {
 		return nil, err
 	}
@@ -486,12 +490,12 @@ func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v
 		return nil, s.Events.Record(ctx, tx, s.event(st, audit.KindSecondFactorRequired, "", audit.Challenge, "mfa_enabled"))
 	}
 	if password && st.settings.ClientTrustEnabled {
-		trusted, err := clienttrust.Trusted(ctx, s.DB.Ent, st.user.ID, st.client.ID)
+		trusted, err := clienttrust.Trusted(ctx, tx.Client(), st.user.ID, st.client.ID)
 		if err != nil {
 			return nil, err
 		}
 		if !trusted {
-			f, err := s.clientTrustFactor(ctx, st.user, st.settings)
+			f, err := clientTrustFactor(ctx, tx.Client(), st.user, st.settings)
 			if err != nil {
 				return nil, err
 			}
@@ -532,7 +536,7 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, method st
 	if err != nil {
 		return err
 	}
-	wasTrusted, err := clienttrust.Trusted(ctx, s.DB.Ent, st.user.ID, st.client.ID)
+	wasTrusted, err := clienttrust.Trusted(ctx, tx.Client(), st.user.ID, st.client.ID)
 	if err != nil {
 		return err
 	}
@@ -561,11 +565,6 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, method st
 		st.afterCommit = append(st.afterCommit, func() { s.notifyNewDevice(bg, st, now) })
 	}
 	return nil
-}
-
-// mfaFactors lists the user's enrolled second factors that the application offers.
-func (s *Service) mfaFactors(ctx context.Context, u *ent.User, set *settings.Settings) ([]*Factor, error) {
-	return MFAFactors(ctx, s.DB.Ent, u, set)
 }
 
 // MFAFactors lists the enrolled second factors of u that the application
@@ -613,9 +612,9 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 // has no verified email (CONTRACT rule 5 leaves client_trust_unavailable to
 // users with neither, so a phone-only user of an app with email enabled is
 // not shut out of password sign-ins on new devices); nil with neither.
-func (s *Service) clientTrustFactor(ctx context.Context, u *ent.User, set *settings.Settings) (*Factor, error) {
+func clientTrustFactor(ctx context.Context, c *ent.Client, u *ent.User, set *settings.Settings) (*Factor, error) {
 	if set.EmailEnabled {
-		emails, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.UserID(u.ID), emailaddress.Verified(true)).
+		emails, err := c.EmailAddress.Query().Where(emailaddress.UserID(u.ID), emailaddress.Verified(true)).
 			Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
 		if err != nil {
 			return nil, err
@@ -625,7 +624,7 @@ func (s *Service) clientTrustFactor(ctx context.Context, u *ent.User, set *setti
 		}
 	}
 	if set.PhoneEnabled {
-		phones, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.UserID(u.ID), phonenumber.Verified(true)).
+		phones, err := c.PhoneNumber.Query().Where(phonenumber.UserID(u.ID), phonenumber.Verified(true)).
 			Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
 		if err != nil || len(phones) == 0 {
 			return nil, err
