@@ -60,6 +60,7 @@ type drillReport struct {
 	LegitAttempts      int64            `json:"legitAttempts"`
 	LegitSuccess       int64            `json:"legitSuccess"`
 	LegitSuccessRate   float64          `json:"legitSuccessRate"`
+	LegitErrors        map[string]int64 `json:"legitErrorsByCode"`
 	LegitP50Ms         float64          `json:"legitP50Ms"`
 	LegitP99Ms         float64          `json:"legitP99Ms"`
 	AttackRatePerSec   float64          `json:"attackRequestsPerSecond"`
@@ -239,7 +240,7 @@ func runDrill(ctx context.Context, log *slog.Logger, p drillPlan) (*drillReport,
 			list[i] = cred{fmt.Sprintf("ghost%d@drill.example", i), "hunter2hunter2"}
 		}
 	}
-	rep := &drillReport{Errors: map[string]int64{}, Users: p.users, LeakedEntries: p.leaked, ValidLeakedEntries: valid}
+	rep := &drillReport{Errors: map[string]int64{}, LegitErrors: map[string]int64{}, Users: p.users, LeakedEntries: p.leaked, ValidLeakedEntries: valid}
 	var errMu sync.Mutex
 	countErr := func(code string) {
 		errMu.Lock()
@@ -340,8 +341,21 @@ func runDrill(ctx context.Context, log *slog.Logger, p drillPlan) (*drillReport,
 					return
 				}
 				atomic.AddInt64(&rep.LegitAttempts, 1)
-				if err == nil && r.code() == "" && r.Data["signInCreate"].(map[string]any)["status"] == "complete" {
+				switch {
+				case err != nil:
+					errMu.Lock()
+					rep.LegitErrors["transport"]++
+					errMu.Unlock()
+				case r.code() != "":
+					errMu.Lock()
+					rep.LegitErrors[r.code()]++
+					errMu.Unlock()
+				case r.Data["signInCreate"].(map[string]any)["status"] == "complete":
 					atomic.AddInt64(&rep.LegitSuccess, 1)
+				default:
+					errMu.Lock()
+					rep.LegitErrors["status:"+fmt.Sprint(r.Data["signInCreate"].(map[string]any)["status"])]++
+					errMu.Unlock()
 				}
 				latMu.Lock()
 				lat = append(lat, d)

@@ -39,8 +39,16 @@ func TestStuffingDrill(t *testing.T) {
 		if rep.ValidPasswordHeld == 0 {
 			t.Fatal("no valid leaked password reached Client Trust: the drill did not exercise it")
 		}
-		if rep.LegitAttempts == 0 || rep.LegitSuccessRate < 0.9 {
-			t.Fatalf("legitimate success rate %.2f over %d attempts", rep.LegitSuccessRate, rep.LegitAttempts)
+		if rep.LegitAttempts == 0 {
+			t.Fatal("no legitimate sign-ins ran")
+		}
+		// With a handful of users, attackers' wrong passwords can reach an
+		// account's lockout threshold: a locked owner is refused too (rule 7).
+		// Anything else failing a legitimate sign-in on its trusted device is a bug.
+		for code, n := range rep.LegitErrors {
+			if code != "user_locked" {
+				t.Errorf("%d legitimate sign-ins failed with %s", n, code)
+			}
 		}
 	})
 }
