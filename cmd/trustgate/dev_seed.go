@@ -28,7 +28,7 @@ func init() {
 			"spread over users, devices, IPs, kinds, outcomes and time like real traffic, for benchmarks and demos. " +
 			"PostgreSQL is loaded with COPY, SQLite with multi-row INSERTs, in large batches.",
 		settings: dbSettings,
-		create:   true,
+		jsonFlag: true,
 		flags: func(fs *flag.FlagSet) map[string]*string {
 			return map[string]*string{
 				"count":   fs.String("count", "100000", "number of events to insert"),

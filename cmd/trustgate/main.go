@@ -20,6 +20,7 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/internal/admin"
+	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/users"
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	envErrs := cfg.register(fs, c.settings...)
 	var jsonOut bool
-	if c.create {
+	if c.jsonFlag {
 		fs.BoolVar(&jsonOut, "json", false, "print one JSON object instead of text")
 	}
 	extra := c.flags(fs)
@@ -122,7 +123,7 @@ func (o output) print(obj map[string]any, text string) error {
 type command struct {
 	summary  string
 	settings []string // config settings it takes; nil: all
-	create   bool     // takes --json
+	jsonFlag bool     // takes --json
 	flags    func(fs *flag.FlagSet) map[string]*string
 	run      func(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, stdin io.Reader, out output) error
 }
@@ -140,13 +141,9 @@ var commands = map[string]command{
 	"migrate up": {
 		summary:  "Applies the pending SQL migrations in migrations/ to the database.",
 		settings: []string{"database-url", "log-level", "log-format"},
+		jsonFlag: true,
 		flags:    noFlags,
-		run: func(ctx context.Context, cfg *Config, log *slog.Logger, _ map[string]*string, _ io.Reader, out output) error {
-			db, err := openDB(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		run: withDB(func(ctx context.Context, db *database.DB, out output) error {
 			applied, err := migrate.Up(ctx, db)
 			if err != nil {
 				return err
@@ -155,18 +152,13 @@ var commands = map[string]command{
 				return out.print(map[string]any{"applied": []string{}}, "The database is up to date.")
 			}
 			return out.print(map[string]any{"applied": applied}, "Applied: "+strings.Join(applied, ", "))
-		},
+		}),
 	},
 	"migrate status": {
 		summary:  "Lists the SQL migrations and whether each is applied.",
 		settings: []string{"database-url", "log-level", "log-format"},
 		flags:    noFlags,
-		run: func(ctx context.Context, cfg *Config, log *slog.Logger, _ map[string]*string, _ io.Reader, out output) error {
-			db, err := openDB(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		run: withDB(func(ctx context.Context, db *database.DB, out output) error {
 			list, err := migrate.Status(ctx, db)
 			if err != nil {
 				return err
@@ -179,12 +171,12 @@ var commands = map[string]command{
 				fmt.Fprintf(out.w, "%s_%s\t%s\n", mg.Version, mg.Name, state)
 			}
 			return nil
-		},
+		}),
 	},
 	"apps create": {
 		summary:  "Creates an application and prints its id and publishable key.",
 		settings: dbSettings,
-		create:   true,
+		jsonFlag: true,
 		flags: func(fs *flag.FlagSet) map[string]*string {
 			return map[string]*string{
 				"name":       fs.String("name", "", "application name (required)"),
@@ -196,7 +188,7 @@ var commands = map[string]command{
 	"keys create": {
 		summary:  "Creates an admin API secret key (sk_…) bound to a role and prints it once.",
 		settings: dbSettings,
-		create:   true,
+		jsonFlag: true,
 		flags: func(fs *flag.FlagSet) map[string]*string {
 			return map[string]*string{
 				"role": fs.String("role", "", "owner, admin, support or auditor (required)"),
@@ -209,7 +201,7 @@ var commands = map[string]command{
 	"operators create": {
 		summary:  "Creates a dashboard operator; the password is read from stdin, or generated and printed once.",
 		settings: dbSettings,
-		create:   true,
+		jsonFlag: true,
 		flags: func(fs *flag.FlagSet) map[string]*string {
 			return map[string]*string{
 				"email": fs.String("email", "", "operator email (required)"),
