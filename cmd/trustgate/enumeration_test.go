@@ -39,7 +39,7 @@ func TestEnumerationProtection(t *testing.T) {
 			}
 		}
 	}
-	mk, mu := median(known), median(unknown)
+	mk, mu := medianDuration(known), medianDuration(unknown)
 	ratio := float64(mu) / float64(mk)
 	t.Logf("median known %v, unknown %v, ratio %.2f", mk, mu, ratio)
 	if ratio < 0.5 || ratio > 2 {
@@ -47,7 +47,7 @@ func TestEnumerationProtection(t *testing.T) {
 	}
 }
 
-func median(ds []time.Duration) time.Duration {
+func medianDuration(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]

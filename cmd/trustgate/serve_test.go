@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestServeRefusesAStaleSchema(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		var out, errOut bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		code := run(ctx, []string{"serve", "--database-url", dbURL, "--addr", "127.0.0.1:0"}, strings.NewReader(""), &out, &errOut)
+		if code == 0 {
+			t.Fatal("serve started on an unmigrated database")
+		}
+		if !strings.Contains(errOut.String(), "trustgate migrate up") {
+			t.Fatalf("error does not name the fix: %q", errOut.String())
+		}
+	})
+}
+
+func TestCLICreateCommandsPrintJSON(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	app := s.cli(t, "apps", "create", "--name", "Imported", "--created-at", "2025-11-13T00:00:00Z", "--json")
+	if !strings.HasPrefix(app["id"].(string), "app_") || !strings.HasPrefix(app["publishableKey"].(string), "pk_") {
+		t.Fatalf("apps create = %v", app)
+	}
+	key := s.cli(t, "keys", "create", "--role", "auditor", "--app", app["id"].(string), "--json")
+	if !strings.HasPrefix(key["key"].(string), "sk_") || key["role"] != "auditor" || key["applicationId"] != app["id"] {
+		t.Fatalf("keys create = %v", key)
+	}
+	op := s.cli(t, "operators", "create", "--email", "Ops@Example.com", "--role", "admin", "--json")
+	if op["email"] != "ops@example.com" || len(op["password"].(string)) < 20 {
+		t.Fatalf("operators create = %v", op)
+	}
+	t.Run("the key works at once with its role", func(t *testing.T) {
+		s.reloadPolicy(t)
+		r := s.adminAs(key["key"].(string), `query($id: ID!) { application(id: $id) { name settings { clientTrustEnabled } } }`, vars{"id": app["id"]})
+		got := r.data(t)["application"].(map[string]any)
+		if got["settings"].(map[string]any)["clientTrustEnabled"] != false {
+			t.Fatalf("an app created 2025-11-13 has Client Trust on: %v", got)
+		}
+	})
+	t.Run("bad input is a clear error, not a crash", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"keys", "create", "--role", "wizard", "--database-url", s.m.Config.DatabaseURL}, strings.NewReader(""), &out, &errOut)
+		if code == 0 || !strings.Contains(errOut.String(), "owner, admin, support, auditor") {
+			t.Fatalf("exit %d, stderr %q", code, errOut.String())
+		}
+	})
+}
