@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// challenge starts a password sign-in of email on a new device, which must
+// ctChallenge starts a password sign-in of email on a new device, which must
 // need Client Trust, and sends the email code. It returns the device, the
 // sign-in id and the prepare response.
-func challenge(t *testing.T, s *server, email string) (*browser, string, map[string]any) {
+func ctChallenge(t *testing.T, s *server, email string) (*browser, string, map[string]any) {
 	t.Helper()
 	d := s.browser()
 	si := signInObj(t, d.signIn(email, testPassword), "signInCreate")
@@ -45,7 +45,7 @@ func TestVerificationCodes(t *testing.T) {
 			s.setSettings(t, vars{"codeTtlSeconds": 120})
 			defer s.setSettings(t, vars{"codeTtlSeconds": 600})
 			email := user()
-			d, id, p := challenge(t, s, email)
+			d, id, p := ctChallenge(t, s, email)
 			v := p["secondFactorVerification"].(map[string]any)
 			if want := s.clock.Now().Add(120 * time.Second).Format(time.RFC3339); v["expireAt"] != want {
 				t.Errorf("got expireAt %v, want %s", v["expireAt"], want)
@@ -67,7 +67,7 @@ func TestVerificationCodes(t *testing.T) {
 
 		t.Run("5 wrong codes fail the verification, and the right code then fails too", func(t *testing.T) {
 			email := user()
-			d, id, _ := challenge(t, s, email)
+			d, id, _ := ctChallenge(t, s, email)
 			code := s.mail.code(t, email)
 			for i := 1; i <= 5; i++ {
 				want := "form_code_incorrect"
@@ -88,7 +88,7 @@ func TestVerificationCodes(t *testing.T) {
 
 		t.Run("a resend replaces the code but keeps the failure count", func(t *testing.T) {
 			email := user()
-			d, id, _ := challenge(t, s, email)
+			d, id, _ := ctChallenge(t, s, email)
 			old := s.mail.code(t, email)
 			for i := 0; i < 2; i++ {
 				if got := d.attemptSecond(id, "email_code", wrongCode(old)).code(t); got != "form_code_incorrect" {
@@ -118,7 +118,7 @@ func TestVerificationCodes(t *testing.T) {
 
 		t.Run("a resend within 30 s is refused with retryAfterSeconds", func(t *testing.T) {
 			email := user()
-			d, id, _ := challenge(t, s, email)
+			d, id, _ := ctChallenge(t, s, email)
 			s.clock.Advance(10 * time.Second)
 			r := d.prepareSecond(id, "email_code")
 			if got := r.code(t); got != "verification_code_too_many_requests" {
@@ -136,10 +136,50 @@ func TestVerificationCodes(t *testing.T) {
 			}
 		})
 
+		t.Run("concurrent wrong codes fail the verification with verification_failed", func(t *testing.T) {
+			email := user()
+			d, id, _ := ctChallenge(t, s, email)
+			code := s.mail.code(t, email)
+			// 8 stays under the lockout threshold (10), with the password's success before.
+			const n = 8
+			codes := make([]string, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					r := d.attemptSecond(id, "email_code", wrongCode(code))
+					if len(r.Errors) > 0 {
+						codes[i], _ = r.Errors[0].Extensions["code"].(string)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			incorrect := 0
+			for _, c := range codes {
+				switch c {
+				case "form_code_incorrect":
+					incorrect++
+				case "verification_failed":
+				default:
+					t.Errorf("got %q from a concurrent wrong code, want form_code_incorrect or verification_failed", c)
+				}
+			}
+			if incorrect != 4 {
+				t.Errorf("got %d form_code_incorrect answers, want 4 (the 5th wrong code fails the verification)", incorrect)
+			}
+			if got := d.attemptSecond(id, "email_code", code).code(t); got != "verification_failed" {
+				t.Errorf("the right code afterwards: got %s, want verification_failed", got)
+			}
+		})
+
 		t.Run("a code is single use under concurrent attempts", func(t *testing.T) {
 			email := user()
 			userID := s.userIDByEmail(t, email)
-			d, id, _ := challenge(t, s, email)
+			d, id, _ := ctChallenge(t, s, email)
 			code := s.mail.code(t, email)
 			// More attempts than PostgreSQL's pool has connections (20): the
 			// winner must finish with the connection it holds.

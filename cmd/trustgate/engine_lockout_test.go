@@ -104,7 +104,7 @@ func TestLockout(t *testing.T) {
 			if got := s.browser().signIn("lockct@example.com", "wrong password").code(t); got != "form_password_incorrect" {
 				t.Fatalf("got %s, want form_password_incorrect", got)
 			}
-			d, sid, _ := challenge(t, s, "lockct@example.com")
+			d, sid, _ := ctChallenge(t, s, "lockct@example.com")
 			if got := d.attemptSecond(sid, "email_code", wrongCode(s.mail.code(t, "lockct@example.com"))).code(t); got != "form_code_incorrect" {
 				t.Fatalf("got %s, want form_code_incorrect", got)
 			}

@@ -157,7 +157,7 @@ func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 			return Result{}, fmt.Errorf("verification: marking verified: %w", err)
 		}
 		if n != 1 {
-			return Result{}, apierr.New(apierr.VerificationAlreadyVerified)
+			return Result{}, lost(ctx, tx, v.ID)
 		}
 		return Result{Passed: true}, nil
 	}
@@ -170,7 +170,7 @@ func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 		return Result{}, fmt.Errorf("verification: counting attempt: %w", err)
 	}
 	if n != 1 {
-		return Result{}, apierr.New(apierr.VerificationAlreadyVerified)
+		return Result{}, lost(ctx, tx, v.ID)
 	}
 	fresh, err := tx.Verification.Get(ctx, v.ID)
 	if err != nil {
@@ -183,4 +183,25 @@ func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 		return Result{Counted: true}, apierr.New(apierr.VerificationFailed).WithParam("code")
 	}
 	return Result{Counted: true}, apierr.New(apierr.FormCodeIncorrect).WithParam("code")
+}
+
+// lost is the error for an attempt whose conditional update found the
+// verification no longer unverified: a concurrent attempt verified it, failed
+// it (the 5th wrong code) or a resend replaced its code. It answers what the
+// verification is now, as if this attempt had come after the other.
+func lost(ctx context.Context, tx *ent.Tx, id string) error {
+	now, err := tx.Verification.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch now.Status {
+	case verification.StatusVerified:
+		return apierr.New(apierr.VerificationAlreadyVerified)
+	case verification.StatusFailed:
+		return apierr.New(apierr.VerificationFailed).WithParam("code")
+	case verification.StatusExpired:
+		return apierr.New(apierr.VerificationExpired)
+	}
+	// Unverified with another code: a resend replaced the one this attempt saw.
+	return apierr.New(apierr.FormCodeIncorrect).WithParam("code")
 }
