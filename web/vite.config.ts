@@ -29,8 +29,13 @@ export default defineConfig({
   plugins: [react(), keepGitkeep()],
   resolve: { alias },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
-  // `npm run dev` serves the app with hot reload and sends the API to a local trustgate server.
-  server: { proxy: { '/graphql': process.env.TRUSTGATE_URL ?? 'http://127.0.0.1:8080' } },
+  // `npm run dev` serves the app with hot reload and sends the API (GraphQL, dashboard config, CSV export) to a
+  // local trustgate server.
+  server: {
+    proxy: Object.fromEntries(
+      ['/graphql', '/dashboard/config.json', '/admin'].map((p) => [p, process.env.TRUSTGATE_URL ?? 'http://127.0.0.1:8080']),
+    ),
+  },
   test: {
     environment: 'jsdom',
     setupFiles: ['./test/setup.ts'],
@@ -38,5 +43,6 @@ export default defineConfig({
     // The examples import next/navigation; tests get the recording shim instead of Next.js.
     alias: { 'next/navigation': here('./examples/shims/next-navigation.ts') },
     maxWorkers: 2,
+    testTimeout: 30_000,
   },
 })

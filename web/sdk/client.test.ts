@@ -415,6 +415,19 @@ describe('client', () => {
     expect(server.ops()).toEqual(['Client'])
   })
 
+  it('load() does not resume a completed sign-in (its session may have been signed out since)', async () => {
+    const server = fakeServer({
+      Client: () => ({
+        data: { client: { id: 'client_1', signIn: complete(), sessions: [], lastActiveSessionId: null } },
+      }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    expect(client.signIn.id).toBeUndefined()
+    expect(client.signIn.status).not.toBe('complete')
+    expect(server.ops()).toEqual(['Client'])
+  })
+
   it('signOut() ends the sessions of this device and forgets the session, user and token', async () => {
     const server = fakeServer({
       Client: signedInClient,

@@ -116,7 +116,8 @@ export class TrustgateClient {
       return { error: r.error }
     }
     const { signIn, sessions, lastActiveSessionId } = r.data.client
-    if (signIn && !this.signIn.id) this.signIn.apply(signIn)
+    // A completed sign-in is over (its session is in `sessions`, or was signed out): only one in progress resumes.
+    if (signIn && signIn.status !== 'complete' && !this.signIn.id) this.signIn.apply(signIn)
     const active = sessions.map(parseSession).find((s) => s.id === lastActiveSessionId && s.status === 'active')
     this.session = active ? this.makeSession(active) : null
     if (this.session) await this.reloadUser()

@@ -3,6 +3,7 @@ import { AccountPage } from './hosted/AccountPage'
 import { HostedLayout } from './hosted/HostedLayout'
 import { SignInPage } from './hosted/SignInPage'
 import { SignUpPage } from './hosted/SignUpPage'
+import { Loading } from './ui/Button'
 
 /** Paths of the single-page app; the Go server answers index.html for each (CONTRACT §2). */
 export const paths = {
@@ -25,6 +26,17 @@ function NotFound() {
   )
 }
 
+/** DashboardLoading shows while the lazily loaded dashboard chunk arrives. */
+function DashboardLoading() {
+  return (
+    <div className="hosted">
+      <main className="card">
+        <Loading label="Loading the dashboard…" />
+      </main>
+    </div>
+  )
+}
+
 function ToAccount() {
   const { search } = useLocation()
   return <Navigate to={`${paths.account}${search}`} replace />
@@ -32,7 +44,7 @@ function ToAccount() {
 
 /**
  * routes: the hosted end-user pages share HostedLayout (and one SDK client); the dashboard is a separate, lazily
- * loaded branch with its own layout and, later, its own operator session.
+ * loaded branch with its own layout and its own operator session (src/dashboard/).
  */
 export const routes: RouteObject[] = [
   {
@@ -45,6 +57,7 @@ export const routes: RouteObject[] = [
   },
   {
     path: `${paths.dashboard}/*`,
+    HydrateFallback: DashboardLoading,
     lazy: async () => ({ Component: (await import('./dashboard/DashboardApp')).default }),
   },
   { path: '/', element: <ToAccount /> },

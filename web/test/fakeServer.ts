@@ -28,17 +28,32 @@ export interface RecordedCall {
 
 export type Handler = (variables: Record<string, any>, call: RecordedCall) => Reply | Promise<Reply>
 
+/** GetHandler answers a plain GET (e.g. `/dashboard/config.json`) with a JSON body. */
+export type GetHandler = (url: URL, headers: Record<string, string>) => { status?: number; body: unknown; text?: string }
+
 /**
  * fakeServer returns a fetch that dispatches on operationName. A handler given as an array answers successive
- * calls of that operation in turn (the last one repeats).
+ * calls of that operation in turn (the last one repeats). `gets` answers GET requests by path.
  */
-export function fakeServer(handlers: Record<string, Handler | Handler[]>) {
+export function fakeServer(handlers: Record<string, Handler | Handler[]>, gets: Record<string, GetHandler> = {}) {
   const calls: RecordedCall[] = []
+  const getCalls: { url: URL; headers: Record<string, string> }[] = []
   const counts = new Map<string, number>()
   const fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const headers = Object.fromEntries(
       Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
     )
+    if ((init.method ?? 'GET') === 'GET') {
+      const url = new URL(String(input), 'http://localhost')
+      getCalls.push({ url, headers })
+      const g = gets[url.pathname]
+      if (!g) return new Response('not found', { status: 404 })
+      const r = g(url, headers)
+      return new Response(r.text ?? JSON.stringify(r.body), {
+        status: r.status ?? 200,
+        headers: { 'Content-Type': r.text !== undefined ? 'text/csv' : 'application/json' },
+      })
+    }
     const body = JSON.parse(String(init.body))
     const call: RecordedCall = {
       url: String(input),
@@ -69,6 +84,7 @@ export function fakeServer(handlers: Record<string, Handler | Handler[]>) {
   return {
     fetch: fetch as typeof globalThis.fetch,
     calls,
+    getCalls,
     /** ops lists the operation names sent so far, in order. */
     ops: () => calls.map((c) => c.operationName),
     /** last returns the most recent call of an operation. */

@@ -137,7 +137,8 @@ function PasswordStep() {
   )
 }
 
-function ClientTrustStep() {
+/** ClientTrustStep is the new-device screen: the emailed (or texted) code; the dashboard's operator sign-in reuses it. */
+export function ClientTrustStep() {
   const { signIn, errors, fetchStatus } = useSignIn()
   const factor = signIn.supportedSecondFactors.find(
     (f): f is EmailCodeFactor | PhoneCodeFactor => f.strategy === 'email_code' || f.strategy === 'phone_code',
@@ -199,7 +200,8 @@ const switchLabels: Record<SignInSecondFactor['strategy'], string> = {
   email_code: 'Use an email code instead',
 }
 
-function SecondFactorStep() {
+/** SecondFactorStep is the MFA screen (authenticator app, SMS, backup code); the dashboard reuses it. */
+export function SecondFactorStep() {
   const { signIn } = useSignIn()
   const offered = SECOND_FACTOR_ORDER.filter((s) => signIn.supportedSecondFactors.some((f) => f.strategy === s))
   const [method, setMethod] = useState(offered[0])
@@ -310,7 +312,8 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
   )
 }
 
-function NeedsNewPassword() {
+/** NeedsNewPassword tells a user whose password must be reset that an administrator has to do it. */
+export function NeedsNewPassword() {
   return (
     <>
       <header className="card__header">
@@ -334,7 +337,8 @@ function Finalize() {
   )
 }
 
-function StartOver() {
+/** StartOver forgets the sign-in attempt and goes back to the password step. */
+export function StartOver() {
   const { signIn } = useSignIn()
   return (
     <Button variant="secondary" onClick={() => void signIn.reset()}>

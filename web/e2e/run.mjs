@@ -1,0 +1,387 @@
+/**
+ * End-to-end run: a real `trustgate serve` (dev mode, throwaway SQLite) driven through headless Chromium.
+ *
+ *   make build          # once: builds web/dist and bin/trustgate
+ *   cd web && npm run e2e
+ *
+ * Steps (in order; each needs the ones before it): sign-up with email verification; sign-in from a fresh
+ * profile asks for the emailed code; the same profile is not asked again; a new profile is; TOTP enrolment on
+ * /account, then an MFA sign-in; an auditor operator sees the history but no settings controls; an admin
+ * operator locks and unlocks a user, rejects an invalid setting, turns Client Trust off, and a new profile then
+ * signs in without a code; an owner operator creates an API key. Screenshots go to docs/screenshots/.
+ *
+ * Bounded: every step has a timeout and the whole run is killed after RUN_TIMEOUT_MS; the server is stopped
+ * and the temporary directories removed in every case.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { Admin, Device, Server, shot, totp } from './lib.mjs'
+
+const RUN_TIMEOUT_MS = 8 * 60_000
+const STEP = { timeout: 90_000 }
+
+const USER = { email: 'jane.e2e@example.com', password: 'correct-horse-battery-e2e' }
+const AUDITOR = { email: 'auditor@example.com', password: 'auditor-password-e2e-1' }
+const ADMIN = { email: 'admin@example.com', password: 'admin-password-e2e-1' }
+const OWNER = { email: 'owner@example.com', password: 'owner-password-e2e-1' }
+
+const server = new Server()
+const devices = []
+let admin // Admin API client with an owner sk_ key
+let app // the default application: { id, publishableKey }
+let dashboardApp // the built-in dashboard application
+let totpSecret
+
+/**
+ * step runs one test on a device's page; on failure it saves a screenshot and prints the page's text (to the
+ * temp directory, not docs/), and it always quits the browser.
+ */
+async function onDevice(d, fn) {
+  const page = await d.open()
+  try {
+    await fn(page)
+  } catch (err) {
+    const file = join(tmpdir(), `trustgate-e2e-failure-${d.name}.png`)
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {})
+    const text = await page.locator('body').innerText().catch(() => '(no text)')
+    err.message += `\n  at ${page.url()}\n  screenshot: ${file}\n  page text:\n${text.slice(0, 1500)}\n  server log:\n${server.logTail(15)}`
+    throw err
+  } finally {
+    await d.close()
+  }
+}
+
+function device(name) {
+  const d = new Device(name)
+  devices.push(d)
+  return d
+}
+
+const watchdog = setTimeout(async () => {
+  console.error(`e2e: the run took longer than ${RUN_TIMEOUT_MS / 1000} s; stopping.`)
+  await Promise.allSettled(devices.map((d) => d.close()))
+  await server.stop()
+  process.exit(2)
+}, RUN_TIMEOUT_MS)
+watchdog.unref()
+
+/** signInHosted fills the hosted /sign-in form of the default application. */
+async function signInHosted(page, who = USER) {
+  await page.goto(`${server.url}/sign-in?publishableKey=${app.publishableKey}`)
+  await page.getByLabel('Email address').fill(who.email)
+  await page.getByLabel('Password', { exact: true }).fill(who.password)
+  await page.getByRole('button', { name: 'Continue' }).click()
+}
+
+/** enterCode types a 6-digit code into the code screen and submits it. */
+async function enterCode(page, code, label = 'Verification code') {
+  await page.getByLabel(label).fill(code)
+  await page.getByRole('button', { name: 'Verify' }).click()
+}
+
+async function expectAccount(page) {
+  await page.getByRole('heading', { name: 'Your account' }).waitFor()
+  assert.match(new URL(page.url()).pathname, /^\/account/)
+}
+
+async function signOutHosted(page) {
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+}
+
+/** signInDashboard signs an operator in on /dashboard, answering the new-device code from the outbox. */
+async function signInDashboard(page, who) {
+  await page.goto(`${server.url}/dashboard`)
+  await page.getByRole('heading', { name: 'Sign in to the dashboard' }).waitFor()
+  await page.getByLabel('Email address').fill(who.email)
+  await page.getByLabel('Password', { exact: true }).fill(who.password)
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor()
+  const code = await admin.code(dashboardApp.id, who.email, 'client_trust_code')
+  await enterCode(page, code)
+  await page.getByRole('heading', { name: 'Applications', level: 1 }).waitFor()
+}
+
+async function openDefaultApp(page) {
+  await page.getByRole('link', { name: 'Default application' }).click()
+  await page.getByRole('navigation', { name: 'Application sections' }).waitFor()
+}
+
+async function tab(page, name) {
+  await page.getByRole('navigation', { name: 'Application sections' }).getByRole('link', { name }).click()
+}
+
+describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS - 30_000 }, () => {
+  before(async () => {
+    await server.start()
+    const key = server.cli(['keys', 'create', '--role', 'owner'])
+    admin = new Admin(server.url, key.key)
+    server.cli(['operators', 'create', '--email', AUDITOR.email, '--role', 'auditor'], `${AUDITOR.password}\n`)
+    server.cli(['operators', 'create', '--email', ADMIN.email, '--role', 'admin'], `${ADMIN.password}\n`)
+    server.cli(['operators', 'create', '--email', OWNER.email, '--role', 'owner'], `${OWNER.password}\n`)
+    const { applications } = await admin.ready()
+    const config = await (await fetch(`${server.url}/dashboard/config.json`)).json()
+    dashboardApp = applications.find((a) => a.publishableKey === config.publishableKey)
+    app = applications.find((a) => a.publishableKey !== config.publishableKey)
+    assert.ok(dashboardApp && app, `expected the dashboard and a default application, got ${JSON.stringify(applications)}`)
+  })
+
+  after(async () => {
+    await Promise.allSettled(devices.map((d) => d.close()))
+    await server.stop()
+    for (const d of devices) d.cleanup()
+    server.cleanup()
+    clearTimeout(watchdog)
+  })
+
+  const laptop = device('laptop') // signs up
+  const phone = device('phone') // signs in: new device, then known; enrols TOTP
+
+  it('signs up with email verification', STEP, async () => {
+    await onDevice(laptop, async (page) => {
+      await page.goto(`${server.url}/sign-up?publishableKey=${app.publishableKey}`)
+      await page.getByRole('heading', { name: 'Create your account' }).waitFor()
+      await shot(page, '01-sign-up')
+      await page.getByLabel('Email address').fill(USER.email)
+      await page.getByLabel('Password', { exact: true }).fill(USER.password)
+      await page.getByRole('button', { name: 'Create account' }).click()
+      await page.getByRole('heading', { name: 'Verify your email' }).waitFor()
+      await page.getByRole('button', { name: /Resend code in/ }).waitFor()
+      const code = await admin.code(app.id, USER.email, 'verification_code')
+      await shot(page, '02-sign-up-verify-email')
+      await enterCode(page, code)
+      await expectAccount(page)
+      await page.getByText(USER.email).first().waitFor()
+    })
+  })
+
+  it('asks a fresh browser profile for the emailed code, then signs in', STEP, async () => {
+    await onDevice(phone, async (page) => {
+      await signInHosted(page)
+      await page.getByRole('heading', { name: 'Check your email' }).waitFor()
+      await page.getByText("You're signing in from a new device.").waitFor()
+      await page.getByRole('button', { name: /Resend code in/ }).waitFor()
+      await shot(page, '03-sign-in-new-device-code')
+      const code = await admin.code(app.id, USER.email, 'client_trust_code')
+      await enterCode(page, code)
+      await expectAccount(page)
+      await shot(page, '04-account')
+    })
+  })
+
+  it('does not ask the same profile again', STEP, async () => {
+    // Same user-data-dir: the __client cookie survived the restart.
+    await onDevice(phone, async (page) => {
+      await page.goto(`${server.url}/account?publishableKey=${app.publishableKey}`)
+      await expectAccount(page)
+      await signOutHosted(page)
+      await signInHosted(page)
+      await expectAccount(page)
+    })
+  })
+
+  it('asks a new profile for a code again', STEP, async () => {
+    const tablet = device('tablet')
+    await onDevice(tablet, async (page) => {
+      // A wrong password first: the error shows beside the password field.
+      await signInHosted(page, { ...USER, password: 'not-the-password' })
+      const passwordError = page.locator('#password-error')
+      await passwordError.waitFor()
+      assert.equal(await page.getByLabel('Password', { exact: true }).getAttribute('aria-invalid'), 'true')
+      await signInHosted(page)
+      await page.getByRole('heading', { name: 'Check your email' }).waitFor()
+      await page.getByRole('button', { name: /Resend code in/ }).waitFor()
+      const code = await admin.code(app.id, USER.email, 'client_trust_code')
+      await enterCode(page, code)
+      await expectAccount(page)
+    })
+  })
+
+  it('enrols TOTP on /account, then signs in with MFA', STEP, async () => {
+    await onDevice(phone, async (page) => {
+      await page.goto(`${server.url}/account?publishableKey=${app.publishableKey}`)
+      await expectAccount(page)
+      await page.getByRole('button', { name: 'Set up authenticator app' }).click()
+      const key = page.locator('code.secret')
+      await key.waitFor()
+      totpSecret = (await key.textContent()).replace(/\s+/g, '')
+      assert.match(totpSecret, /^[A-Z2-7]+=*$/)
+      await shot(page, '05-account-totp-setup')
+      await page.getByLabel('Code from the app').fill(totp(totpSecret))
+      await page.getByRole('button', { name: 'Verify' }).click()
+      await page.getByText('Your authenticator app is set up.').waitFor()
+      await shot(page, '06-account-backup-codes')
+      await page.getByRole('heading', { name: 'Your backup codes' }).waitFor()
+      await page.getByRole('button', { name: "I've saved my codes" }).click()
+      await signOutHosted(page)
+      await signInHosted(page)
+      await page.getByRole('heading', { name: 'Two-step verification' }).waitFor()
+      await shot(page, '07-sign-in-mfa')
+      // Each TOTP code works once and the enrolment used this period's: answer with the next period's code,
+      // which the server accepts (one step of clock skew).
+      await enterCode(page, totp(totpSecret, 1), 'Authentication code')
+      await expectAccount(page)
+    })
+  })
+
+  it('lets an auditor read the sign-in history but shows no settings controls', STEP, async () => {
+    const d = device('auditor')
+    await onDevice(d, async (page) => {
+      await page.goto(`${server.url}/dashboard`)
+      await page.getByRole('heading', { name: 'Sign in to the dashboard' }).waitFor()
+      await shot(page, '08-dashboard-sign-in')
+      await signInDashboard(page, AUDITOR)
+      await openDefaultApp(page)
+      const tabs = page.getByRole('navigation', { name: 'Application sections' })
+      assert.equal(await tabs.getByRole('link', { name: 'Roles and API keys' }).count(), 0, 'auditors have no roles tab')
+
+      await tab(page, 'Sign-in history')
+      await page.getByRole('heading', { name: 'Sign-in history' }).waitFor()
+      await page.getByRole('cell', { name: 'sign_in.completed' }).first().waitFor()
+      await page.getByRole('cell', { name: 'client_trust.required' }).first().waitFor()
+      await shot(page, '09-sign-in-history')
+
+      // The CSV export, with the same filters, fetched with the operator's session token.
+      await page.getByLabel('Kind').selectOption('client_trust.required')
+      await page.getByRole('button', { name: 'Apply filters' }).click()
+      await page.getByText('Showing 2 of 2').waitFor()
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()])
+      const csv = readFileSync(await download.path(), 'utf8').trim().split('\n')
+      assert.match(csv[0], /^id,at,applicationId,/)
+      assert.equal(csv.length, 3, `header and two client_trust.required rows, got:\n${csv.join('\n')}`)
+      assert.ok(csv.slice(1).every((line) => line.includes('client_trust.required')))
+
+      await tab(page, 'Settings')
+      await page.getByText('Your role can read these settings but not change them.').waitFor()
+      await page.getByRole('heading', { name: 'Updates' }).waitFor()
+      const settings = page.locator('.app__content')
+      assert.equal(await settings.locator('input, select, textarea').count(), 0, 'no inputs on the settings page')
+      assert.equal(await settings.getByRole('button').count(), 0, 'no buttons on the settings page')
+      await shot(page, '10-settings-read-only-auditor')
+
+      await tab(page, 'Users')
+      await page.getByRole('link', { name: USER.email }).click()
+      await page.getByRole('heading', { name: USER.email }).waitFor()
+      for (const name of ['Lock', 'Ban', 'Reset MFA', 'Revoke trusted devices', 'Revoke']) {
+        assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, `auditor sees no ${name} button`)
+      }
+    })
+  })
+
+  it('lets an admin lock and unlock a user, rejects an invalid setting, and turn Client Trust off', STEP, async () => {
+    const d = device('admin')
+    await onDevice(d, async (page) => {
+      await signInDashboard(page, ADMIN)
+      await shot(page, '11-dashboard-applications')
+      await openDefaultApp(page)
+
+      // Users: search, detail, lock with confirmation, unlock.
+      await tab(page, 'Users')
+      await page.getByRole('heading', { name: 'Users' }).waitFor()
+      await page.getByLabel('MFA').selectOption('true')
+      await page.getByRole('button', { name: 'Search' }).click()
+      await page.getByRole('link', { name: USER.email }).waitFor()
+      await shot(page, '12-users')
+      await page.getByRole('link', { name: USER.email }).click()
+      await page.getByRole('heading', { name: USER.email }).waitFor()
+      await page.getByRole('cell', { name: /Trusted/ }).first().waitFor()
+      await shot(page, '13-user-detail')
+      await page.getByRole('button', { name: 'Lock', exact: true }).click()
+      const dialog = page.getByRole('alertdialog')
+      await dialog.waitFor()
+      assert.equal(await dialog.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement), true, 'focus starts on Cancel')
+      await shot(page, '14-confirm-lock')
+      await dialog.getByRole('button', { name: 'Lock user' }).click()
+      await page.getByText('The user was locked.').waitFor()
+      await page.getByRole('button', { name: 'Unlock', exact: true }).click()
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Unlock' }).click()
+      await page.getByText('The user was unlocked.').waitFor()
+
+      // Settings: a server validation error appears beside its field.
+      await tab(page, 'Settings')
+      const attempts = page.getByLabel('Failed attempts before lockout')
+      await attempts.fill('1')
+      await page.getByRole('button', { name: 'Save settings' }).click()
+      const error = page.locator('#lockoutMaxAttempts-error')
+      await error.waitFor()
+      assert.match(await error.textContent(), /lockoutMaxAttempts|between|least/i)
+      assert.equal(await attempts.getAttribute('aria-invalid'), 'true')
+      await shot(page, '15-settings-validation-error')
+      await page.getByRole('button', { name: 'Discard changes' }).click()
+
+      // Client Trust off.
+      const clientTrust = page.getByLabel('Require a code on new devices')
+      assert.equal(await clientTrust.isChecked(), true)
+      await clientTrust.uncheck()
+      await page.getByRole('button', { name: 'Save settings' }).click()
+      await page.getByText('Settings saved.').waitFor()
+      await shot(page, '16-settings-client-trust-off')
+      const { application } = await admin.gql('query($id: ID!) { application(id: $id) { settings { clientTrustEnabled } } }', { id: app.id })
+      assert.equal(application.settings.clientTrustEnabled, false)
+
+      // The audit log names the operator and the change.
+      await tab(page, 'Audit log')
+      await page.getByRole('cell', { name: `operator:${ADMIN.email}` }).first().waitFor()
+      await page.getByText('clientTrustEnabled').first().waitFor()
+      await shot(page, '17-audit-log')
+
+      await tab(page, 'Charts')
+      await page.getByRole('heading', { name: 'Sign-ins per hour by outcome' }).waitFor()
+      await page.locator('.recharts-surface').first().waitFor()
+      await shot(page, '18-charts')
+    })
+  })
+
+  it('signs a new profile in without a code once Client Trust is off', STEP, async () => {
+    const d = device('kiosk')
+    await onDevice(d, async (page) => {
+      // Jane has MFA now (which takes precedence); sign in as a second user without it, created through the admin API.
+      await admin.gql(
+        'mutation($a: ID!, $i: CreateUserInput!) { createUser(applicationId: $a, input: $i) { id } }',
+        { a: app.id, i: { emailAddress: 'sam.e2e@example.com', password: USER.password, emailVerified: true } },
+      )
+      await signInHosted(page, { email: 'sam.e2e@example.com', password: USER.password })
+      await expectAccount(page)
+      const { signInEvents } = await admin.gql(
+        'query($a: ID!) { signInEvents(applicationId: $a, first: 20, where: { kind: "client_trust.required", identifier: "sam.e2e@example.com" }) { totalCount } }',
+        { a: app.id },
+      )
+      assert.equal(signInEvents.totalCount, 0, 'no Client Trust challenge for sam')
+    })
+  })
+
+  it('lets an owner create an API key and shows its secret once', STEP, async () => {
+    const d = device('owner')
+    await onDevice(d, async (page) => {
+      await signInDashboard(page, OWNER)
+      await openDefaultApp(page)
+      await tab(page, 'Roles and API keys')
+      await page.getByRole('heading', { name: 'Role assignments' }).waitFor()
+      await page.getByLabel('Name').fill('CI deploys')
+      await page.getByLabel('Role', { exact: true }).last().selectOption('support')
+      await page.getByRole('button', { name: 'Create key' }).click()
+      const secret = page.getByTestId('new-api-key')
+      await secret.waitFor()
+      const key = (await secret.textContent()).trim()
+      assert.match(key, /^sk_/)
+      await shot(page, '19-roles-and-api-keys')
+      const r = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: `{ viewer { actor roles { role applicationId } } }` }),
+      })
+      const body = await r.json()
+      assert.equal(body.data?.viewer?.roles?.[0]?.role, 'support', JSON.stringify(body))
+      await page.getByRole('button', { name: 'I have stored it' }).click()
+      assert.equal(await page.getByTestId('new-api-key').count(), 0, 'the secret is gone once dismissed')
+    })
+  })
+
+  it('loaded nothing from other hosts and raised no page error or CSP violation', () => {
+    const problems = devices.flatMap((d) => d.problems.map((p) => `${d.name}: ${p}`))
+    assert.deepEqual(problems, [])
+  })
+})

@@ -1,0 +1,429 @@
+import { screen, waitFor, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+  complete,
+  EMAIL_FACTOR,
+  emptyClient,
+  gqlError,
+  needsClientTrust,
+  signIn as signInJSON,
+  tokenReply,
+  user,
+} from '../../test/fakeServer'
+import { adminUser, APP_ID, connection, DASHBOARD_KEY, dashboardServer, event, settings, UPDATES } from '../../test/dashboardServer'
+import { renderApp } from '../../test/renderApp'
+
+beforeAll(async () => {
+  // The dashboard and its charts are lazily loaded chunks: import them once up front, so no test pays for it.
+  await import('./DashboardApp')
+  await import('./ChartsPage')
+}, 60_000)
+
+beforeEach(() => {
+  // Recharts watches its container's size; jsdom has no layout, so the charts keep their initial size.
+  vi.stubGlobal(
+    'ResizeObserver',
+    class {
+      observe() {}
+      unobserve() {}
+      disconnect() {}
+    },
+  )
+})
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.unstubAllGlobals()
+})
+
+const tabs = () => screen.getByRole('navigation', { name: 'Application sections' })
+const tabNames = () => within(tabs()).getAllByRole('link').map((l) => l.textContent)
+
+describe('dashboard sign-in', () => {
+  it('signs an operator in through the engine on the dashboard application, with the new-device code screen', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      Client: [emptyClient, emptyClient],
+      Me: () => ({ data: { me: user({ emailAddresses: [{ id: 'ema_1', emailAddress: 'ops@example.com', verified: true }] }) } }),
+      SignInCreate: () => ({ data: { signInCreate: needsClientTrust(EMAIL_FACTOR) } }),
+      SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } }),
+      SignInAttemptSecondFactor: () => ({ data: { signInAttemptSecondFactor: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_operator', 300),
+    })
+    renderApp('/dashboard', server)
+
+    expect(await screen.findByRole('heading', { name: 'Sign in to the dashboard' })).toBeInTheDocument()
+    await u.type(screen.getByLabelText('Email address'), 'ops@example.com')
+    await u.type(screen.getByLabelText('Password'), 'secret password')
+    await u.click(screen.getByRole('button', { name: 'Continue' }))
+
+    // The hosted new-device screen, reused.
+    expect(await screen.findByRole('heading', { name: 'Check your email' })).toBeInTheDocument()
+    await waitFor(() => expect(server.ops()).toContain('SignInPrepareSecondFactor'))
+    await u.type(screen.getByLabelText('Verification code'), '123456')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+
+    expect(await screen.findByRole('heading', { name: 'Applications', level: 1 })).toBeInTheDocument()
+    expect(await screen.findByRole('link', { name: 'Storefront' })).toBeInTheDocument()
+    expect(screen.getByText('Operators sign in here')).toBeInTheDocument()
+
+    // Every request names the dashboard application; admin operations carry the operator's session JWT.
+    expect(server.getCalls[0]!.url.pathname).toBe('/dashboard/config.json')
+    expect(server.calls.every((c) => c.headers['x-publishable-key'] === DASHBOARD_KEY)).toBe(true)
+    const viewer = server.last('DashboardViewer')!
+    expect(viewer.headers.authorization).toBe('Bearer jwt_operator')
+  })
+
+  it('explains when the signed-in account is not an operator', async () => {
+    const server = dashboardServer('admin', {
+      DashboardViewer: () => gqlError('authentication_invalid', 'Not an operator'),
+    })
+    renderApp('/dashboard', server)
+    expect(await screen.findByRole('heading', { name: 'No dashboard access' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Sign out' })).toBeInTheDocument()
+  })
+
+  it('says so when the dashboard configuration cannot be read', async () => {
+    const server = dashboardServer('admin', {}, {
+      gets: { '/dashboard/config.json': () => ({ status: 503, body: { error: 'the dashboard application does not exist yet' } }) },
+    })
+    renderApp('/dashboard', server)
+    expect(await screen.findByRole('heading', { name: 'The dashboard is unavailable' })).toBeInTheDocument()
+    expect(screen.getByRole('alert')).toHaveTextContent('the dashboard application does not exist yet')
+  })
+})
+
+describe('permission-based hiding', () => {
+  it('shows an auditor the settings as text, with no controls, and no roles tab', async () => {
+    const server = dashboardServer('auditor')
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    expect(await screen.findByText('Your role can read these settings but not change them.')).toBeInTheDocument()
+    expect(tabNames()).toEqual(['Users', 'Sign-in history', 'Charts', 'Settings', 'Audit log'])
+    expect(await screen.findByText('Client Trust', { selector: 'dt' })).toBeInTheDocument()
+    expect(screen.getByText('1 hour')).toBeInTheDocument()
+    const content = document.querySelector('.app__content')!
+    expect(content.querySelectorAll('input, select, textarea, button')).toHaveLength(0)
+    expect(screen.queryByRole('button', { name: /Opt (in|out)/ })).not.toBeInTheDocument()
+    expect(server.ops()).not.toContain('DashboardAccess')
+  })
+
+  it('gives an admin the settings form and the opt-in buttons', async () => {
+    const server = dashboardServer('admin')
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    expect(await screen.findByRole('checkbox', { name: 'Require a code on new devices' })).toBeChecked()
+    expect(screen.getByRole('button', { name: 'Save settings' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Opt out of Client Trust' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Opt in to Lockout after 10 failed attempts' })).toBeInTheDocument()
+    expect(tabNames()).toContain('Roles and API keys')
+  })
+
+  it('gives support lock and session actions but no ban, settings or audit log', async () => {
+    const server = dashboardServer('support')
+    renderApp(`/dashboard/apps/${APP_ID}/users/user_9`, server)
+    expect(await screen.findByRole('heading', { name: 'sam@example.com' })).toBeInTheDocument()
+    expect(tabNames()).toEqual(['Users', 'Sign-in history', 'Charts'])
+    expect(screen.getByRole('button', { name: 'Lock' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Reset MFA' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Revoke trusted devices' })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Revoke session sess_7' })).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Ban' })).not.toBeInTheDocument()
+  })
+
+  it('shows an auditor a user without any action', async () => {
+    const server = dashboardServer('auditor')
+    renderApp(`/dashboard/apps/${APP_ID}/users/user_9`, server)
+    expect(await screen.findByRole('heading', { name: 'sam@example.com' })).toBeInTheDocument()
+    expect(screen.getByText('Trusted')).toBeInTheDocument()
+    expect(screen.queryAllByRole('button', { name: /Lock|Ban|Reset MFA|Revoke/ })).toHaveLength(0)
+  })
+
+  it("follows the server's permissions when it sends them", async () => {
+    const server = dashboardServer('admin', {}, { permissions: ['applications:read', 'users:read'] })
+    renderApp(`/dashboard/apps/${APP_ID}`, server)
+    expect(await screen.findByRole('heading', { name: 'Users' })).toBeInTheDocument()
+    expect(tabNames()).toEqual(['Users'])
+    expect(server.last('DashboardViewer')!.variables).toEqual({ applicationId: APP_ID })
+  })
+
+  it('refuses a section the role does not include, even by URL', async () => {
+    const server = dashboardServer('support')
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    expect(await screen.findByText('Your role does not include this part of the application.')).toBeInTheDocument()
+    expect(server.ops()).not.toContain('DashboardSettings')
+  })
+
+  it('offers creating applications only to roles that may', async () => {
+    const owner = dashboardServer('owner')
+    const view = renderApp('/dashboard', owner)
+    expect(await screen.findByRole('heading', { name: 'New application' })).toBeInTheDocument()
+    view.unmount()
+    renderApp('/dashboard', dashboardServer('admin'))
+    expect(await screen.findByRole('link', { name: 'Storefront' })).toBeInTheDocument()
+    expect(screen.queryByRole('heading', { name: 'New application' })).not.toBeInTheDocument()
+  })
+})
+
+describe('settings', () => {
+  it('sends only what changed and shows server validation errors beside their fields', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardUpdateSettings: [
+        () => gqlError('form_param_format_invalid', 'A parameter is invalid.', 'lockoutMaxAttempts'),
+        (v) => ({ data: { updateAppSettings: settings({ ...v.input }) } }),
+      ],
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const attempts = await screen.findByLabelText('Failed attempts before lockout')
+    await u.clear(attempts)
+    await u.type(attempts, '1')
+    await u.click(screen.getByRole('button', { name: 'Save settings' }))
+
+    const error = await screen.findByText('A parameter is invalid. (long)')
+    expect(attempts).toHaveAttribute('aria-invalid', 'true')
+    expect(attempts.getAttribute('aria-describedby')).toContain(error.id)
+    await waitFor(() => expect(attempts).toHaveFocus())
+    expect(server.last('DashboardUpdateSettings')!.variables).toEqual({ applicationId: APP_ID, input: { lockoutMaxAttempts: 1 } })
+
+    await u.clear(attempts)
+    await u.type(attempts, '25')
+    await u.click(screen.getByRole('checkbox', { name: 'Require a code on new devices' }))
+    await u.click(screen.getByRole('radio', { name: 'Until an administrator unlocks the user' }))
+    await u.click(screen.getByRole('button', { name: 'Save settings' }))
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument()
+    expect(server.last('DashboardUpdateSettings')!.variables.input).toEqual({
+      clientTrustEnabled: false,
+      lockoutMaxAttempts: 25,
+      lockoutDurationSeconds: null,
+    })
+    expect(screen.getByLabelText('Failed attempts before lockout')).not.toHaveAttribute('aria-invalid')
+  })
+
+  it('opts an application in and out of a dated update', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardSetAppUpdate: (v) => ({
+        data: {
+          setAppUpdate: {
+            id: APP_ID,
+            settings: settings({ lockoutMaxAttempts: 10 }),
+            updates: UPDATES.map((x) => (x.key === v.key ? { ...x, enabled: v.enabled ?? true, explicit: v.enabled !== null } : x)),
+          },
+        },
+      }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    await u.click(await screen.findByRole('button', { name: 'Opt in to Lockout after 10 failed attempts' }))
+    expect(await screen.findByText('Lockout after 10 failed attempts: opted in.')).toBeInTheDocument()
+    expect(server.last('DashboardSetAppUpdate')!.variables).toEqual({ applicationId: APP_ID, key: 'lockout_10_attempts', enabled: true })
+    await u.click(screen.getAllByRole('button', { name: 'Use the default for this application' })[0]!)
+    await waitFor(() => expect(server.last('DashboardSetAppUpdate')!.variables.enabled).toBeNull())
+  })
+})
+
+describe('users', () => {
+  it('searches with the filters', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin')
+    renderApp(`/dashboard/apps/${APP_ID}/users`, server)
+    expect(await screen.findByRole('link', { name: 'sam@example.com' })).toBeInTheDocument()
+    await u.type(screen.getByLabelText('Email, phone or user ID'), 'sam@example.com')
+    await u.selectOptions(screen.getByLabelText('Locked'), 'true')
+    await u.selectOptions(screen.getByLabelText('MFA'), 'false')
+    await u.click(screen.getByRole('button', { name: 'Search' }))
+    await waitFor(() =>
+      expect(server.last('DashboardUsers')!.variables.where).toEqual({ query: 'sam@example.com', locked: true, twoFactorEnabled: false }),
+    )
+  })
+
+  it('locks a user after confirmation in an accessible dialog', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardLockUser: () => ({ data: { lockUser: adminUser({ locked: true }) } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/users/user_9`, server)
+    const lock = await screen.findByRole('button', { name: 'Lock' })
+
+    // Escape closes without doing anything, and focus goes back to the button.
+    await u.click(lock)
+    let dialog = screen.getByRole('alertdialog', { name: 'Lock sam@example.com?' })
+    expect(within(dialog).getByRole('button', { name: 'Cancel' })).toHaveFocus()
+    await u.keyboard('{Escape}')
+    expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument()
+    expect(lock).toHaveFocus()
+    expect(server.ops()).not.toContain('DashboardLockUser')
+
+    // Tab stays inside the dialog.
+    await u.click(lock)
+    dialog = screen.getByRole('alertdialog')
+    await u.tab()
+    expect(within(dialog).getByRole('button', { name: 'Lock user' })).toHaveFocus()
+    await u.tab()
+    expect(within(dialog).getByRole('button', { name: 'Cancel' })).toHaveFocus()
+
+    await u.click(within(dialog).getByRole('button', { name: 'Lock user' }))
+    expect(await screen.findByText('The user was locked.')).toBeInTheDocument()
+    expect(server.last('DashboardLockUser')!.variables).toEqual({ id: 'user_9' })
+    expect(screen.getByText('Locked')).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Unlock' })).toBeInTheDocument()
+  })
+
+  it('keeps the dialog open with the error when the server refuses', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardBanUser: () => gqlError('permission_denied', 'Permission denied.'),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/users/user_9`, server)
+    await u.click(await screen.findByRole('button', { name: 'Ban' }))
+    await u.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Ban user' }))
+    expect(await within(screen.getByRole('alertdialog')).findByText('Permission denied. (long)')).toBeInTheDocument()
+  })
+})
+
+describe('sign-in history', () => {
+  it('applies the filters, loads more by cursor, and links the CSV export with the same filters', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('auditor', {
+      DashboardSignInEvents: (v) =>
+        v.after
+          ? { data: { signInEvents: connection([event({ id: 'sie_2', kind: 'password.failed', outcome: 'failure' })], false, null, 2) } }
+          : { data: { signInEvents: connection([event()], true, 'cursor_1', 2) } },
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/events`, server)
+    expect(await screen.findByRole('cell', { name: 'sign_in.completed' })).toBeInTheDocument()
+    expect(screen.getByText('Showing 1 of 2')).toBeInTheDocument()
+    await u.click(screen.getByRole('button', { name: 'Load more' }))
+    expect(await screen.findByRole('cell', { name: 'password.failed' })).toBeInTheDocument()
+    expect(server.last('DashboardSignInEvents')!.variables.after).toBe('cursor_1')
+    expect(screen.queryByRole('button', { name: 'Load more' })).not.toBeInTheDocument()
+
+    await u.selectOptions(screen.getByLabelText('Outcome'), 'failure')
+    await u.type(screen.getByLabelText('IP address'), '203.0.113.7')
+    await u.click(screen.getByRole('button', { name: 'Apply filters' }))
+    await waitFor(() =>
+      expect(server.last('DashboardSignInEvents')!.variables).toEqual({
+        applicationId: APP_ID,
+        first: 50,
+        where: { outcome: 'failure', ipAddress: '203.0.113.7' },
+      }),
+    )
+    const csv = screen.getByRole('link', { name: 'Export CSV' })
+    expect(csv.getAttribute('href')).toBe(`/admin/sign-in-events.csv?applicationId=${APP_ID}&outcome=failure&ipAddress=203.0.113.7`)
+  })
+
+  it('downloads the CSV with the session token', async () => {
+    const u = userEvent.setup()
+    const createObjectURL = vi.fn(() => 'blob:csv')
+    URL.createObjectURL = createObjectURL
+    URL.revokeObjectURL = () => {}
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {})
+    const server = dashboardServer('auditor', {}, {
+      gets: { '/admin/sign-in-events.csv': () => ({ body: null, text: 'id,at\n' }) },
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/events`, server)
+    await u.click(await screen.findByRole('link', { name: 'Export CSV' }))
+    await waitFor(() => expect(createObjectURL).toHaveBeenCalled())
+    const get = server.getCalls.find((c) => c.url.pathname === '/admin/sign-in-events.csv')!
+    expect(get.headers.authorization).toBe('Bearer jwt_operator')
+    expect(get.headers['x-publishable-key']).toBe(DASHBOARD_KEY)
+    expect(click).toHaveBeenCalled()
+  })
+
+  it('explains a missing export instead of failing silently', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('auditor')
+    renderApp(`/dashboard/apps/${APP_ID}/events`, server)
+    await u.click(await screen.findByRole('link', { name: 'Export CSV' }))
+    expect(await screen.findByText(/does not offer this export yet/)).toBeInTheDocument()
+  })
+})
+
+describe('charts', () => {
+  it('reads the events of the range and shows the numbers', { timeout: 30_000 }, async () => {
+    const u = userEvent.setup()
+    const now = Date.now()
+    const at = new Date(now - 30 * 60_000).toISOString()
+    const server = dashboardServer('auditor', {
+      DashboardSignInEvents: () => ({
+        data: {
+          signInEvents: connection([
+            event({ id: '1', signInId: 'a', at, kind: 'client_trust.required', outcome: 'challenge' }),
+            event({ id: '2', signInId: 'a', at, kind: 'sign_in.completed', outcome: 'success' }),
+            event({ id: '3', signInId: 'b', at, kind: 'password.failed', outcome: 'failure' }),
+          ]),
+        },
+      }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/charts`, server)
+    // The charts chunk (with the chart library) loads lazily.
+    expect(await screen.findByRole('heading', { name: 'Sign-ins per hour by outcome' }, { timeout: 15_000 })).toBeInTheDocument()
+    expect(screen.getByRole('heading', { name: 'Client Trust challenges and completions' })).toBeInTheDocument()
+    expect(screen.getByRole('heading', { name: 'Failure rate' })).toBeInTheDocument()
+    const summary = document.querySelector('.chart-summary')!
+    expect(summary).toHaveTextContent('1 completed, 1 failed, 0 waiting for a code; 1 Client Trust challenges, 1 completed after one; failure rate 50%')
+    const vars = server.last('DashboardSignInEvents')!.variables
+    expect(vars.first).toBe(500)
+    expect(Date.parse(vars.where.to) - Date.parse(vars.where.from)).toBe(24 * 3_600_000)
+
+    await u.selectOptions(screen.getByLabelText('Time range'), '168')
+    await waitFor(() => {
+      const w = server.last('DashboardSignInEvents')!.variables.where
+      expect(Date.parse(w.to) - Date.parse(w.from)).toBe(168 * 3_600_000)
+    })
+  })
+})
+
+describe('roles and API keys', () => {
+  it('creates a key and shows its secret once', async () => {
+    const u = userEvent.setup()
+    const key = { id: 'ak_2', name: 'CI', prefix: 'sk_abcdefgh', role: 'support', applicationId: APP_ID, createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, revokedAt: null }
+    const server = dashboardServer('owner', {
+      DashboardAccess: [
+        () => ({ data: { roleAssignments: [{ id: 'ra_1', subject: 'ops@example.com', role: 'owner', applicationId: '*', createdAt: '2026-01-01T00:00:00Z' }], apiKeys: [] } }),
+        () => ({ data: { roleAssignments: [], apiKeys: [key] } }),
+      ],
+      DashboardCreateAPIKey: () => ({ data: { createAPIKey: { key: 'sk_abcdefgh_secret', apiKey: key } } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/access`, server)
+    expect(await screen.findByRole('rowheader', { name: 'ops@example.com' })).toBeInTheDocument()
+    await u.type(screen.getByLabelText(/^Name/), 'CI')
+    const form = screen.getByRole('form', { name: 'Create an API key' })
+    await u.selectOptions(within(form).getByLabelText('Role'), 'support')
+    await u.click(screen.getByRole('button', { name: 'Create key' }))
+
+    expect(await screen.findByText('sk_abcdefgh_secret')).toBeInTheDocument()
+    expect(server.last('DashboardCreateAPIKey')!.variables).toEqual({ input: { name: 'CI', role: 'support', applicationId: APP_ID } })
+    // The list reloads; the secret stays until dismissed.
+    expect(await screen.findByRole('rowheader', { name: /CI/ })).toBeInTheDocument()
+    expect(screen.getByText('sk_abcdefgh_secret')).toBeInTheDocument()
+    await u.click(screen.getByRole('button', { name: 'I have stored it' }))
+    expect(screen.queryByText('sk_abcdefgh_secret')).not.toBeInTheDocument()
+  })
+
+  it('shows an admin roles and keys without grant, create or revoke controls', async () => {
+    const server = dashboardServer('admin', {
+      DashboardAccess: () => ({
+        data: {
+          roleAssignments: [{ id: 'ra_1', subject: 'ops@example.com', role: 'admin', applicationId: '*', createdAt: '2026-01-01T00:00:00Z' }],
+          apiKeys: [],
+        },
+      }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/access`, server)
+    expect(await screen.findByRole('rowheader', { name: 'ops@example.com' })).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: /Grant role|Create key|Revoke/ })).not.toBeInTheDocument()
+    // The admin's role is in *, so this application's grants and those in * are read in one query.
+    expect(server.last('DashboardAccess')!.variables).toEqual({ applicationId: null, withRoles: true, withKeys: true })
+  })
+})
+
+describe('SDK: a completed sign-in is not resumed', () => {
+  it('shows the sign-in form after sign-out instead of finishing the old sign-in', async () => {
+    const server = dashboardServer('admin', {
+      Client: () => ({ data: { client: { id: 'client_1', signIn: signInJSON({ status: 'complete', createdSessionId: 'sess_old' }), sessions: [], lastActiveSessionId: null } } }),
+    })
+    renderApp('/dashboard', server)
+    expect(await screen.findByRole('heading', { name: 'Sign in to the dashboard' })).toBeInTheDocument()
+    expect(server.ops()).not.toContain('SessionTokenCreate')
+  })
+})

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest'
+import { classify, hourlySeries, HOUR_MS, totals } from './charts'
+import { csvExportUrl, toWhere } from './EventsPage'
+import type { SignInEvent } from './operations'
+import { effectivePermissions, hasPermission, permissionsFromRoles } from './permissions'
+import { diffSettings, humanSeconds, toDraft } from './settingsForm'
+import { describeUserAgent } from './ui'
+import { changes } from './AuditPage'
+import { settings } from '../../test/dashboardServer'
+
+describe('permissions', () => {
+  it('derives what roles allow in one application, counting grants in *', () => {
+    const grants = [
+      { role: 'auditor', applicationId: '*' },
+      { role: 'support', applicationId: 'app_2' },
+    ]
+    expect(permissionsFromRoles(grants, 'app_1')).toContain('settings:read')
+    expect(permissionsFromRoles(grants, 'app_1')).not.toContain('users:lock')
+    expect(permissionsFromRoles(grants, 'app_2')).toContain('users:lock')
+    expect(permissionsFromRoles([{ role: 'support', applicationId: 'app_2' }], 'app_1')).toEqual([])
+  })
+
+  it('honours wildcards', () => {
+    expect(hasPermission(['*:*'], 'keys:create')).toBe(true)
+    expect(hasPermission(['users:*'], 'users:ban')).toBe(true)
+    expect(hasPermission(['users:*'], 'settings:update')).toBe(false)
+    expect(hasPermission(['users:read'], 'users:lock')).toBe(false)
+  })
+
+  it("prefers the server's answer and falls back to the role table when it is empty", () => {
+    const grants = [{ role: 'admin', applicationId: '*' }]
+    expect(effectivePermissions(['users:read'], grants, 'app_1')).toEqual(['users:read'])
+    expect(effectivePermissions([], grants, 'app_1')).toContain('settings:update')
+    expect(effectivePermissions(null, [], 'app_1')).toEqual([])
+  })
+})
+
+describe('settings form', () => {
+  it('sends only the fields that changed', () => {
+    const saved = settings()
+    const draft = { ...toDraft(saved), clientTrustEnabled: false, lockoutMaxAttempts: '20', allowedOrigins: 'https://a.example\n\nhttps://b.example' }
+    expect(diffSettings(draft, saved)).toEqual({
+      input: { clientTrustEnabled: false, lockoutMaxAttempts: 20, allowedOrigins: ['https://a.example', 'https://b.example'] },
+      errors: [],
+    })
+    expect(diffSettings(toDraft(saved), saved).input).toEqual({})
+  })
+
+  it('sends null for "until an administrator unlocks", and back again', () => {
+    const saved = settings()
+    expect(diffSettings({ ...toDraft(saved), lockoutUntilUnlocked: true }, saved).input).toEqual({ lockoutDurationSeconds: null })
+    const locked = settings({ lockoutDurationSeconds: null })
+    expect(toDraft(locked).lockoutUntilUnlocked).toBe(true)
+    expect(diffSettings({ ...toDraft(locked), lockoutUntilUnlocked: false, lockoutDurationSeconds: '900' }, locked).input).toEqual({
+      lockoutDurationSeconds: 900,
+    })
+  })
+
+  it('refuses numbers that are not whole, naming the field', () => {
+    const saved = settings()
+    const { errors } = diffSettings({ ...toDraft(saved), codeTtlSeconds: '10 min' }, saved)
+    expect(errors.map((e) => e.meta.paramName)).toEqual(['codeTtlSeconds'])
+  })
+
+  it('compares factor lists as sets', () => {
+    const saved = settings()
+    expect(diffSettings({ ...toDraft(saved), secondFactors: ['backup_code', 'phone_code', 'totp'] }, saved).input).toEqual({})
+    expect(diffSettings({ ...toDraft(saved), secondFactors: ['totp'] }, saved).input).toEqual({ secondFactors: ['totp'] })
+  })
+
+  it('reads durations', () => {
+    expect(humanSeconds(3600)).toBe('1 hour')
+    expect(humanSeconds(600)).toBe('10 minutes')
+    expect(humanSeconds(604800)).toBe('7 days')
+    expect(humanSeconds(90)).toBe('90 seconds')
+  })
+})
+
+function ev(id: string, signInId: string | null, at: number, kind: string, outcome: SignInEvent['outcome']): SignInEvent {
+  return {
+    id,
+    at: new Date(at).toISOString(),
+    signInId,
+    userId: null,
+    identifier: 'j***@example.com',
+    clientId: null,
+    ipAddress: '127.0.0.1',
+    userAgent: '',
+    kind,
+    strategy: null,
+    outcome,
+    reason: null,
+  }
+}
+
+describe('charts', () => {
+  const t0 = Date.UTC(2026, 10, 1, 10, 0, 0)
+  const events = [
+    // Completed after a Client Trust challenge, spanning two hours.
+    ev('1', 'a', t0 + 5 * 60_000, 'sign_in.created', 'info'),
+    ev('2', 'a', t0 + 5 * 60_000, 'client_trust.required', 'challenge'),
+    ev('3', 'a', t0 + 65 * 60_000, 'sign_in.completed', 'success'),
+    // Failed: wrong password.
+    ev('4', 'b', t0 + 10 * 60_000, 'password.failed', 'failure'),
+    // Waiting for a code.
+    ev('5', 'c', t0 + 70 * 60_000, 'client_trust.required', 'challenge'),
+    // Completed without a challenge.
+    ev('6', 'd', t0 + 80 * 60_000, 'sign_in.completed', 'success'),
+    // No sign-in id: counted alone.
+    ev('7', null, t0 + 90 * 60_000, 'rate_limited', 'failure'),
+  ]
+
+  it('classifies attempts', () => {
+    expect(classify(events.filter((e) => e.signInId === 'a'))).toBe('completed')
+    expect(classify(events.filter((e) => e.signInId === 'b'))).toBe('failed')
+    expect(classify(events.filter((e) => e.signInId === 'c'))).toBe('challenged')
+    expect(classify([ev('x', 'x', t0, 'sign_in.created', 'info')])).toBe('started')
+  })
+
+  it('buckets attempts by the hour they began, with challenges, completions and the failure rate', () => {
+    const s = hourlySeries(events, t0, t0 + 2 * HOUR_MS)
+    expect(s).toHaveLength(2)
+    expect(s[0]).toMatchObject({ hour: t0, completed: 1, failed: 1, challenged: 0, challenges: 1, completions: 0, failureRate: 50 })
+    expect(s[1]).toMatchObject({ completed: 1, failed: 1, challenged: 1, challenges: 1, completions: 1, failureRate: 50 })
+    expect(totals(s)).toMatchObject({ completed: 2, failed: 2, challenges: 2, completions: 1, failureRate: 50 })
+  })
+
+  it('leaves the failure rate empty in an hour without finished attempts', () => {
+    const s = hourlySeries([ev('5', 'c', t0, 'client_trust.required', 'challenge')], t0, t0 + HOUR_MS)
+    expect(s[0]!.failureRate).toBeNull()
+  })
+})
+
+describe('sign-in history', () => {
+  it('turns the filter form into SignInEventWhereInput and the CSV link', () => {
+    const where = toWhere({
+      userId: ' user_1 ',
+      identifier: '',
+      clientId: '',
+      kind: 'code.failed',
+      outcome: 'failure',
+      ipAddress: '',
+      from: '2026-11-01T10:00',
+      to: '',
+    })
+    expect(where).toEqual({ userId: 'user_1', kind: 'code.failed', outcome: 'failure', from: new Date('2026-11-01T10:00').toISOString() })
+    const url = new URL(csvExportUrl('app_1', where), 'http://x')
+    expect(url.pathname).toBe('/admin/sign-in-events.csv')
+    expect(Object.fromEntries(url.searchParams)).toEqual({ applicationId: 'app_1', ...where })
+  })
+})
+
+describe('formatting', () => {
+  it('names devices as the server does', () => {
+    expect(describeUserAgent('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36')).toBe('Chrome on Linux')
+    expect(describeUserAgent('curl/8.5.0')).toBe('curl')
+    expect(describeUserAgent('')).toBe('Unknown device')
+  })
+
+  it('pairs the before and after of audit events', () => {
+    expect(changes('{"clientTrustEnabled":true}', '{"clientTrustEnabled":false}')).toEqual([
+      { field: 'clientTrustEnabled', before: true, after: false },
+    ])
+    expect(changes(null, '{"role":"admin"}')).toEqual([{ field: 'role', before: undefined, after: 'admin' }])
+  })
+})

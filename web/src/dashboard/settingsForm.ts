@@ -1,0 +1,143 @@
+import type { TrustgateAPIError } from '@trustgate/react'
+import type { AppSettings } from './operations'
+
+/** Draft is the settings form's state: numbers as typed (strings), origins one per line. */
+export interface Draft {
+  clientTrustEnabled: boolean
+  notifyNewDevice: boolean
+  emailEnabled: boolean
+  phoneEnabled: boolean
+  passwordEnabled: boolean
+  usernameEnabled: boolean
+  firstFactors: string[]
+  secondFactors: string[]
+  enumerationProtection: boolean
+  lockoutMaxAttempts: string
+  lockoutUntilUnlocked: boolean
+  lockoutDurationSeconds: string
+  codeTtlSeconds: string
+  signInLifetimeSeconds: string
+  sessionLifetimeSeconds: string
+  allowedOrigins: string
+  eventRetentionDays: string
+}
+
+export const FIRST_FACTORS = [
+  { value: 'password', label: 'Password' },
+  { value: 'email_code', label: 'Email code (passwordless)' },
+  { value: 'phone_code', label: 'SMS code (passwordless)' },
+] as const
+
+export const SECOND_FACTORS = [
+  { value: 'totp', label: 'Authenticator app (TOTP)' },
+  { value: 'phone_code', label: 'SMS code' },
+  { value: 'backup_code', label: 'Backup codes' },
+] as const
+
+/** DEFAULT_LOCKOUT_SECONDS is offered when an operator switches from "until unlocked" back to a duration. */
+const DEFAULT_LOCKOUT_SECONDS = 3600
+
+/** toDraft fills the form from the server's settings. */
+export function toDraft(s: AppSettings): Draft {
+  return {
+    clientTrustEnabled: s.clientTrustEnabled,
+    notifyNewDevice: s.notifyNewDevice,
+    emailEnabled: s.emailEnabled,
+    phoneEnabled: s.phoneEnabled,
+    passwordEnabled: s.passwordEnabled,
+    usernameEnabled: s.usernameEnabled,
+    firstFactors: [...s.firstFactors],
+    secondFactors: [...s.secondFactors],
+    enumerationProtection: s.enumerationProtection,
+    lockoutMaxAttempts: String(s.lockoutMaxAttempts),
+    lockoutUntilUnlocked: s.lockoutDurationSeconds === null,
+    lockoutDurationSeconds: String(s.lockoutDurationSeconds ?? DEFAULT_LOCKOUT_SECONDS),
+    codeTtlSeconds: String(s.codeTtlSeconds),
+    signInLifetimeSeconds: String(s.signInLifetimeSeconds),
+    sessionLifetimeSeconds: String(s.sessionLifetimeSeconds),
+    allowedOrigins: s.allowedOrigins.join('\n'),
+    eventRetentionDays: String(s.eventRetentionDays),
+  }
+}
+
+const NUMBER_FIELDS = [
+  'lockoutMaxAttempts',
+  'codeTtlSeconds',
+  'signInLifetimeSeconds',
+  'sessionLifetimeSeconds',
+  'eventRetentionDays',
+] as const
+
+const BOOLEAN_FIELDS = [
+  'clientTrustEnabled',
+  'notifyNewDevice',
+  'emailEnabled',
+  'phoneEnabled',
+  'passwordEnabled',
+  'usernameEnabled',
+  'enumerationProtection',
+] as const
+
+function sameSet(a: readonly string[], b: readonly string[]) {
+  return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n')
+}
+
+function localError(param: string, message: string): TrustgateAPIError {
+  return { code: 'form_param_format_invalid', message, longMessage: message, meta: { paramName: param } }
+}
+
+function parseWhole(raw: string): number | null {
+  const t = raw.trim()
+  return /^-?\d+$/.test(t) ? Number(t) : null
+}
+
+/** origins splits the allowed-origins text into entries (lines or commas, blanks dropped). */
+export function origins(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((o) => o.trim())
+    .filter(Boolean)
+}
+
+/**
+ * diffSettings is the `UpdateAppSettingsInput` of the fields the operator changed (so the audit log records just
+ * those), or the errors of inputs that are not whole numbers. Range checks are the server's.
+ */
+export function diffSettings(draft: Draft, saved: AppSettings): { input: Record<string, unknown>; errors: TrustgateAPIError[] } {
+  const input: Record<string, unknown> = {}
+  const errors: TrustgateAPIError[] = []
+  for (const f of BOOLEAN_FIELDS) if (draft[f] !== saved[f]) input[f] = draft[f]
+  for (const f of NUMBER_FIELDS) {
+    const n = parseWhole(draft[f])
+    if (n === null) errors.push(localError(f, 'Enter a whole number.'))
+    else if (n !== saved[f]) input[f] = n
+  }
+  if (draft.lockoutUntilUnlocked) {
+    if (saved.lockoutDurationSeconds !== null) input.lockoutDurationSeconds = null
+  } else {
+    const n = parseWhole(draft.lockoutDurationSeconds)
+    if (n === null) errors.push(localError('lockoutDurationSeconds', 'Enter a whole number of seconds.'))
+    else if (n !== saved.lockoutDurationSeconds) input.lockoutDurationSeconds = n
+  }
+  if (!sameSet(draft.firstFactors, saved.firstFactors)) input.firstFactors = draft.firstFactors
+  if (!sameSet(draft.secondFactors, saved.secondFactors)) input.secondFactors = draft.secondFactors
+  const o = origins(draft.allowedOrigins)
+  if (o.join('\n') !== saved.allowedOrigins.join('\n')) input.allowedOrigins = o
+  return { input, errors }
+}
+
+/** humanSeconds reads a duration: "1 hour", "10 minutes", "7 days", else "N seconds". */
+export function humanSeconds(seconds: number): string {
+  const units: [number, string][] = [
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+  ]
+  for (const [size, name] of units) {
+    if (seconds >= size && seconds % size === 0) {
+      const n = seconds / size
+      return `${n} ${name}${n === 1 ? '' : 's'}`
+    }
+  }
+  return `${seconds} second${seconds === 1 ? '' : 's'}`
+}
