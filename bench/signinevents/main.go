@@ -46,6 +46,7 @@ func main() {
 		first       = flag.Int("first", 50, "page size")
 		export      = flag.Bool("export", true, "also time the CSV export of the whole application")
 		window      = flag.Duration("window", 24*time.Hour, "time window of the app + time window scenario")
+		sqlOnly     = flag.Bool("sql", false, "time the scenarios' SQL straight against -db instead of through the server (what the database costs alone)")
 	)
 	flag.Parse()
 	if *key == "" || *dbURL == "" {
@@ -61,10 +62,7 @@ func main() {
 	fmt.Printf("application %s: %d events from %s to %s\n", b.app, b.total, b.min.Format(time.RFC3339), b.max.Format(time.RFC3339))
 	fmt.Printf("%d requests per scenario, %d in flight, first: %d\n\n", *requests, *concurrency, *first)
 	fmt.Printf("%-34s %8s %8s %8s %8s %8s %9s\n", "scenario", "p50", "p90", "p99", "max", "req/s", "avg rows")
-	scenarios := []struct {
-		name string
-		run  func(r *rand.Rand) (int, time.Duration, error)
-	}{
+	scenarios := []scenario{
 		{"by user", func(r *rand.Rand) (int, time.Duration, error) {
 			return b.page(map[string]any{"userId": pick(r, b.users)}, *first, nil)
 		}},
@@ -90,6 +88,9 @@ func main() {
 			return b.pageAfter(map[string]any{"to": to}, *first, cursor)
 		}},
 	}
+	if *sqlOnly {
+		scenarios = b.sqlScenarios(ctx, *first, *window)
+	}
 	for _, sc := range scenarios {
 		st, err := runScenario(*requests, *concurrency, sc.run)
 		if err != nil {
@@ -98,7 +99,7 @@ func main() {
 		}
 		fmt.Printf("%-34s %8s %8s %8s %8s %8.0f %9.1f\n", sc.name, ms(st.p(50)), ms(st.p(90)), ms(st.p(99)), ms(st.p(100)), st.rate, st.avgRows)
 	}
-	if *export {
+	if *export && !*sqlOnly {
 		fmt.Println()
 		if err := b.exportAll(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "signinevents: export:", err)
@@ -107,9 +108,16 @@ func main() {
 	}
 }
 
+// scenario is one kind of request, run many times with random filter values.
+type scenario struct {
+	name string
+	run  func(r *rand.Rand) (int, time.Duration, error)
+}
+
 type bench struct {
 	base, key, app     string
 	client             *http.Client
+	db                 *sql.DB
 	total              int64
 	min, max           time.Time
 	users, ips, emails []string
@@ -120,13 +128,12 @@ func newBench(ctx context.Context, base, key, dbURL, app string) (*bench, error)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
 	if app == "" {
 		if err := db.QueryRowContext(ctx, `SELECT application_id FROM sign_in_events GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`).Scan(&app); err != nil {
 			return nil, fmt.Errorf("finding the application: %w", err)
 		}
 	}
-	b := &bench{base: strings.TrimRight(base, "/"), key: key, app: app,
+	b := &bench{base: strings.TrimRight(base, "/"), key: key, app: app, db: db,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Minute}}
 	if err := db.QueryRowContext(ctx, `SELECT count(*), min(at), max(at) FROM sign_in_events WHERE application_id = $1`, app).
 		Scan(&b.total, &b.min, &b.max); err != nil {
@@ -370,4 +377,50 @@ func (b *bench) rss() (float64, error) {
 		}
 	}
 	return 0, errors.New("no process_resident_memory_bytes")
+}
+
+// eventColumns are the columns the server's signInEvents query reads.
+const eventColumns = `id, at, application_id, sign_in_id, user_id, identifier, identifier_digest, client_id, ip_address, user_agent, kind, strategy, outcome, reason`
+
+// sqlScenarios are the scenarios as the SQL the server sends (ent's query
+// for the same filters, newest first, limit first+1), timed at the database.
+func (b *bench) sqlScenarios(ctx context.Context, first int, window time.Duration) []scenario {
+	page := func(where string, args ...any) (int, time.Duration, error) {
+		q := `SELECT ` + eventColumns + ` FROM sign_in_events WHERE application_id = $1` + where +
+			` ORDER BY at DESC, id DESC LIMIT ` + strconv.Itoa(first+1)
+		start := time.Now()
+		rows, err := b.db.QueryContext(ctx, q, append([]any{b.app}, args...)...)
+		if err != nil {
+			return 0, 0, err
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		rows.Close()
+		return min(n, first), time.Since(start), rows.Err()
+	}
+	span := func(r *rand.Rand, w time.Duration) time.Time {
+		return b.min.Add(time.Duration(r.Int64N(int64(b.max.Sub(b.min) - w))))
+	}
+	return []scenario{
+		{"SQL by user", func(r *rand.Rand) (int, time.Duration, error) { return page(` AND user_id = $2`, pick(r, b.users)) }},
+		{"SQL by app + " + window.String() + " window", func(r *rand.Rand) (int, time.Duration, error) {
+			from := span(r, window)
+			return page(` AND at >= $2 AND at < $3`, from, from.Add(window))
+		}},
+		{"SQL by IP", func(r *rand.Rand) (int, time.Duration, error) { return page(` AND ip_address = $2`, pick(r, b.ips)) }},
+		{"SQL by app, failures only", func(r *rand.Rand) (int, time.Duration, error) { return page(` AND outcome = 'failure'`) }},
+		{"SQL by app, page after a cursor", func(r *rand.Rand) (int, time.Duration, error) {
+			// The keyset predicate of graph/lists.go for a random position.
+			var at time.Time
+			var id string
+			to := span(r, 0)
+			if err := b.db.QueryRowContext(ctx, `SELECT at, id FROM sign_in_events WHERE application_id = $1 AND at < $2
+				ORDER BY at DESC, id DESC LIMIT 1`, b.app, to).Scan(&at, &id); err != nil {
+				return 0, 0, err
+			}
+			return page(` AND at <= $2 AND (at < $2 OR id < $3)`, at, id)
+		}},
+	}
 }

@@ -24,7 +24,7 @@ var historyUntil = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 // seedHistory fills app with n events from dev seed-events over two days, and
 // adds a burst of events that share one timestamp, so that pages break
 // inside a run of equal times.
-func (s *server) seedHistory(t *testing.T, appID string, n int) []*ent.SignInEvent {
+func (s *server) seedHistory(t testing.TB, appID string, n int) []*ent.SignInEvent {
 	t.Helper()
 	out := s.cli(t, "dev", "seed-events", "--count", fmt.Sprint(n), "--app", appID, "--users", "12", "--days", "2",
 		"--until", historyUntil.Format(time.RFC3339), "--json")
