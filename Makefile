@@ -3,14 +3,14 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/trustgate
 
-.PHONY: run test build web web-deps go-test web-test vet lint fuzz vulncheck generate check-generated migrations clean
+.PHONY: run test build web web-deps go-test web-test e2e chromium vet lint fuzz vulncheck generate check-generated migrations clean
 
 ## run: build the web app and the server, then serve on the embedded SQLite in dev mode
 run: build
 	TRUSTGATE_DEV=true TRUSTGATE_LOG_FORMAT=text ./$(BIN) serve
 
-## test: every test — vet, Go tests on SQLite and PostgreSQL, web unit tests
-test: web vet go-test web-test
+## test: every test — vet, Go tests on SQLite and PostgreSQL, web unit tests, browser end-to-end tests
+test: web vet go-test web-test e2e
 
 build: web
 	$(GO) build -o $(BIN) ./cmd/trustgate
@@ -44,6 +44,14 @@ fuzz:
 ## vulncheck: govulncheck (needs the vulnerability database at vuln.go.dev)
 vulncheck:
 	$(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...
+
+## e2e: the hosted pages and dashboard in headless Chromium against a real trustgate serve
+e2e: build chromium
+	cd web && TRUSTGATE_BIN=$(CURDIR)/$(BIN) npm run e2e
+
+# Debian's Chromium drives the e2e tests (no browser download); installed when missing.
+chromium:
+	@command -v chromium >/dev/null || { echo "installing chromium (apt)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## generate: regenerate ent, entgql and gqlgen code
 generate:
