@@ -235,6 +235,32 @@ func TestClientTrustRules(t *testing.T) {
 			}
 		})
 
+		t.Run("sessionRevoke ends another session of the user", func(t *testing.T) {
+			// Device c lost its trust above: it earns it again with a code.
+			done := c.passClientTrust(t, "rev@example.com", password, "email_code", "rev@example.com")
+			c.token(t, done["createdSessionId"].(string))
+			a.mustSessionWith(t, "rev@example.com", password)
+			target, listed := done["createdSessionId"].(string), false
+			for _, x := range a.do(`{ sessions { id clientId status } }`, nil).data(t)["sessions"].([]any) {
+				if m := x.(map[string]any); m["id"] == target && m["clientId"] == c.clientID(t) {
+					listed = true
+				}
+			}
+			if !listed {
+				t.Fatal("device c's session is not among the user's sessions")
+			}
+			r := a.do(`mutation($id: ID!) { sessionRevoke(id: $id) { id status } }`, vars{"id": target}).data(t)["sessionRevoke"].(map[string]any)
+			if r["status"] == "active" {
+				t.Fatalf("got %v, want the session ended", r)
+			}
+			if me := c.do(`{ me { id } }`, nil).data(t)["me"]; me != nil {
+				t.Errorf("me on the revoked session: got %v, want null", me)
+			}
+			if me := a.do(`{ me { id } }`, nil).data(t)["me"]; me == nil {
+				t.Error("me on the current session: got null, want the user")
+			}
+		})
+
 		t.Run("an admin's revokeTrustedClients ends the trust of every device", func(t *testing.T) {
 			id := s.userIDByEmail(t, "rev@example.com")
 			s.admin(`mutation($id: ID!) { revokeTrustedClients(userId: $id) { id } }`, vars{"id": id}).data(t)

@@ -252,6 +252,28 @@ func TestDeliveryFailure(t *testing.T) {
 			}
 		})
 
+		t.Run("a phone verification code that cannot be sent", func(t *testing.T) {
+			s.setSettings(t, vars{"clientTrustEnabled": false})
+			defer s.setSettings(t, vars{"clientTrustEnabled": true})
+			s.newUser(t, vars{"emailAddress": "outage3@example.com"})
+			d := s.browser()
+			d.mustSession(t, "outage3@example.com")
+			const fields = `id verified`
+			p := d.do(`mutation { phoneNumberCreate(phoneNumber: "+15550800001") { `+fields+` } }`, nil).data(t)["phoneNumberCreate"].(map[string]any)
+			s.mail.setFail(true)
+			r := d.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { `+fields+` } }`, vars{"id": p["id"]})
+			s.mail.setFail(false)
+			if got := r.code(t); got != "delivery_failed" {
+				t.Fatalf("got %s, want delivery_failed", got)
+			}
+			d.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { `+fields+` } }`, vars{"id": p["id"]}).data(t)
+			v := d.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { `+fields+` } }`,
+				vars{"id": p["id"], "c": s.mail.code(t, "+15550800001")}).data(t)["phoneNumberAttemptVerification"].(map[string]any)
+			if v["verified"] != true {
+				t.Fatalf("got %v, want verified", v)
+			}
+		})
+
 		t.Run("a first-factor code that cannot be sent", func(t *testing.T) {
 			s.newUser(t, vars{"emailAddress": "outage2@example.com"})
 			d := s.browser()

@@ -300,11 +300,18 @@ func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.Phone
 	if err != nil {
 		return nil, apierr.Invalid("phoneNumber", "not a valid phone number in international format (+15551234567)")
 	}
-	row, err := s.DB.Ent.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(p).Save(ctx)
+	var row *ent.PhoneNumber
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		row, err = tx.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(p).Save(ctx)
+		return err
+	})
 	if ent.IsConstraintError(err) {
 		return nil, apierr.New(apierr.FormIdentifierExists).WithParam("phoneNumber")
 	}
-	return row, err
+	if err != nil {
+		return nil, err
+	}
+	return row.Unwrap(), nil
 }
 
 func (s *Service) ownPhone(ctx context.Context, u *ent.User, id string) (*ent.PhoneNumber, error) {
@@ -355,7 +362,9 @@ func (s *Service) PreparePhoneVerification(ctx context.Context, id string) (*ent
 	}
 	if err != nil {
 		s.Log.ErrorContext(ctx, "phone verification delivery failed", "phone_number_id", p.ID, "error", err)
-		_ = s.Codes.ClearSent(ctx, s.DB.Ent, v)
+		if cerr := s.DB.Tx(ctx, func(tx *ent.Tx) error { return s.Codes.ClearSent(ctx, tx.Client(), v) }); cerr != nil {
+			s.Log.ErrorContext(ctx, "forgetting an undelivered code", "phone_number_id", p.ID, "error", cerr)
+		}
 		return nil, apierr.New(apierr.DeliveryFailed).Wrap(err)
 	}
 	return p, nil
@@ -527,7 +536,14 @@ func (s *Service) RevokeSession(ctx context.Context, id string) (*ent.Session, e
 	if sess.Status != entsession.StatusActive {
 		return sess, nil
 	}
-	return s.DB.Ent.Session.UpdateOne(sess).SetStatus(entsession.StatusRevoked).SetEndedAt(s.Now()).Save(ctx)
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		sess, err = tx.Session.UpdateOne(sess).SetStatus(entsession.StatusRevoked).SetEndedAt(s.Now()).Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sess.Unwrap(), nil
 }
 
 // TrustedClients lists the clients the user trusts.
@@ -546,7 +562,11 @@ func (s *Service) RevokeTrustedClient(ctx context.Context, id string) (bool, err
 	if err != nil {
 		return false, err
 	}
-	n, err := s.DB.Ent.TrustedClient.Delete().Where(trustedclient.ID(id), trustedclient.UserID(u.ID)).Exec(ctx)
+	var n int
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		n, err = tx.TrustedClient.Delete().Where(trustedclient.ID(id), trustedclient.UserID(u.ID)).Exec(ctx)
+		return err
+	})
 	if err != nil {
 		return false, err
 	}

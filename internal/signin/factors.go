@@ -373,10 +373,14 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 	}
 	if err != nil {
 		s.Log.ErrorContext(ctx, "code delivery failed", "sign_in_id", st.si.ID, "strategy", f.Strategy, "error", err)
-		_ = s.Codes.ClearSent(ctx, s.DB.Ent, v)
-		_ = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if rerr := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+			if err := s.Codes.ClearSent(ctx, tx.Client(), v); err != nil {
+				return err
+			}
 			return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeDeliveryFailed, f.Strategy, audit.Failure, "delivery_failed"))
-		})
+		}); rerr != nil {
+			s.Log.ErrorContext(ctx, "recording a failed delivery", "sign_in_id", st.si.ID, "error", rerr)
+		}
 		return apierr.New(apierr.DeliveryFailed).Wrap(err)
 	}
 	return s.DB.Tx(ctx, func(tx *ent.Tx) error {

@@ -236,7 +236,9 @@ func (s *Service) load(ctx context.Context, id string) (*ent.SignUp, *ent.Applic
 	}
 	if su.Status == entsignup.StatusAbandoned || !s.Now().Before(su.ExpireAt) {
 		if su.Status != entsignup.StatusAbandoned {
-			_ = s.DB.Ent.SignUp.UpdateOneID(su.ID).SetStatus(entsignup.StatusAbandoned).Exec(ctx)
+			_ = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+				return tx.SignUp.UpdateOneID(su.ID).SetStatus(entsignup.StatusAbandoned).Exec(ctx)
+			})
 		}
 		return nil, nil, apierr.New(apierr.SignUpExpired)
 	}
@@ -307,7 +309,9 @@ func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) 
 	}
 	if err != nil {
 		s.Log.ErrorContext(ctx, "sign-up code delivery failed", "sign_up_id", su.ID, "strategy", strategy, "error", err)
-		_ = s.Codes.ClearSent(ctx, s.DB.Ent, v)
+		if cerr := s.DB.Tx(ctx, func(tx *ent.Tx) error { return s.Codes.ClearSent(ctx, tx.Client(), v) }); cerr != nil {
+			s.Log.ErrorContext(ctx, "forgetting an undelivered code", "sign_up_id", su.ID, "error", cerr)
+		}
 		return nil, apierr.New(apierr.DeliveryFailed).Wrap(err)
 	}
 	return s.view(ctx, su)

@@ -99,6 +99,8 @@ func (c *Codes) Issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 
 // ClearSent forgets the send time of v after a failed delivery, so the user may
 // ask again at once instead of waiting out the cooldown for a code never sent.
+// client is a transaction's (tx.Client()): writes go through the database's
+// transaction queue.
 func (c *Codes) ClearSent(ctx context.Context, client *ent.Client, v *ent.Verification) error {
 	return client.Verification.UpdateOneID(v.ID).ClearSentAt().Exec(ctx)
 }
