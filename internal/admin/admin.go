@@ -107,6 +107,16 @@ func (s *Service) RecordExport(ctx context.Context, appID string, filters map[st
 	})
 }
 
+// detached returns v, read in a transaction that has committed, detached
+// from it so that field resolvers on v query through the client; or err.
+func detached[T interface{ Unwrap() T }](v T, err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v.Unwrap(), nil
+}
+
 // ---- applications ----
 
 // NewPublishableKey returns a fresh publishable key.
@@ -144,11 +154,7 @@ func (s *Service) CreateApplication(ctx context.Context, name string, createdAt 
 		return Record(ctx, tx, Audit{Action: "applications:create", TargetType: "application", TargetID: app.ID, ApplicationID: app.ID,
 			After: map[string]any{"name": app.Name, "createdAt": app.CreatedAt}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	// Detach from the committed transaction, so field resolvers can query.
-	return app.Unwrap(), nil
+	return detached(app, err)
 }
 
 // CreateApplicationTx inserts an application inside tx.
@@ -257,11 +263,7 @@ func (s *Service) SetUpdate(ctx context.Context, appID, key string, enabled *boo
 		return Record(ctx, tx, Audit{Action: "settings:update", TargetType: "application_update", TargetID: key, ApplicationID: app.ID,
 			Before: map[string]any{key: before}, After: map[string]any{key: after, "explicit": enabled != nil}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	// Detach from the committed transaction, so field resolvers can query.
-	return app.Unwrap(), nil
+	return detached(app, err)
 }
 
 // ---- users ----
@@ -337,11 +339,7 @@ func (s *Service) CreateUser(ctx context.Context, appID string, in CreateUserInp
 			After: map[string]any{"emailAddress": n.EmailAddress, "phoneNumber": n.PhoneNumber, "username": n.Username,
 				"passwordImported": in.PasswordHash != nil, "passwordSet": n.PasswordHash != nil}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	// Detach from the committed transaction, so field resolvers can query.
-	return u.Unwrap(), nil
+	return detached(u, err)
 }
 
 func boolOr(b *bool, def bool) bool {
@@ -382,11 +380,7 @@ func (s *Service) userChange(ctx context.Context, id, action string, change func
 		}
 		return Record(ctx, tx, Audit{Action: action, TargetType: "user", TargetID: u.ID, ApplicationID: u.ApplicationID, Before: before, After: after})
 	})
-	if err != nil {
-		return nil, err
-	}
-	// Detach from the committed transaction, so field resolvers can query.
-	return out.Unwrap(), nil
+	return detached(out, err)
 }
 
 // LockUser locks a user until an admin unlocks.
@@ -467,11 +461,7 @@ func (s *Service) RevokeSession(ctx context.Context, id string) (*ent.Session, e
 		return Record(ctx, tx, Audit{Action: "sessions:revoke", TargetType: "session", TargetID: sess.ID, ApplicationID: sess.ApplicationID,
 			Before: map[string]any{"status": sess.Status}, After: map[string]any{"status": out.Status}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	// Detach from the committed transaction, so field resolvers can query.
-	return out.Unwrap(), nil
+	return detached(out, err)
 }
 
 // ---- roles, keys, operators ----
@@ -492,11 +482,7 @@ func (s *Service) GrantRole(ctx context.Context, subject, role, domain string) (
 			After: map[string]any{"subject": subject, "role": role, "applicationId": domain}})
 	})
 	s.policyChanged(ctx, err)
-	if err != nil {
-		return nil, err
-	}
-	// Detach from the committed transaction, so field resolvers can query.
-	return ra.Unwrap(), nil
+	return detached(ra, err)
 }
 
 // RevokeRole removes role from subject in domain.
@@ -595,11 +581,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (
 			After: map[string]any{"name": name, "role": role, "applicationId": domain, "prefix": key.Prefix}})
 	})
 	s.policyChanged(ctx, err)
-	if err != nil {
-		return nil, "", err
-	}
-	// Detach from the committed transaction, so field resolvers can query.
-	return key.Unwrap(), raw, nil
+	key, err = detached(key, err)
+	return key, raw, err
 }
 
 // CreateAPIKeyTx inserts a key and its role grant inside tx (also used by the CLI).
@@ -634,11 +617,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, err
 			Before: map[string]any{"revoked": false}, After: map[string]any{"revoked": true}})
 	})
 	s.policyChanged(ctx, err)
-	if err != nil {
-		return nil, err
-	}
-	// Detach from the committed transaction, so field resolvers can query.
-	return key.Unwrap(), nil
+	return detached(key, err)
 }
 
 // AuthenticateKey returns the principal of a secret key, refreshing its last use.
