@@ -62,33 +62,40 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	where, err := eventFilters(q)
-	if err == nil {
-		// Validate every filter before the 200 goes out.
-		_, err = s.resolver.SignInEventFilters(appID, where)
-	}
 	if err != nil {
 		s.writeAPIError(ctx, w, err)
 		return
 	}
-	if err := s.svc.Admin.RecordExport(ctx, appID, filterParams(q)); err != nil {
-		s.writeAPIError(ctx, w, err)
-		return
-	}
-
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="sign-in-events-%s-%s.csv"`,
-		safeFilenamePart(appID), s.resolver.Now().UTC().Format("20060102T150405Z")))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
 
 	rc := http.NewResponseController(w)
 	cw := csv.NewWriter(w)
-	_ = cw.Write(signInEventColumns)
 	row := make([]string, len(signInEventColumns))
-	rows := 0
+	rows, started := 0, false
+	// begin audits the export and sends the 200 and the CSV header once the
+	// filters have proved valid and the first batch has been read, so that
+	// those errors still get a proper error response.
+	begin := func() error {
+		if started {
+			return nil
+		}
+		started = true
+		if err := s.svc.Admin.RecordExport(ctx, appID, filterParams(q)); err != nil {
+			started = false
+			return err
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="sign-in-events-%s-%s.csv"`,
+			safeFilenamePart(appID), s.resolver.Now().UTC().Format("20060102T150405Z")))
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusOK)
+		return cw.Write(signInEventColumns)
+	}
 	err = s.resolver.EachSignInEventBatch(ctx, appID, where, exportBatchSize, func(batch []*ent.SignInEvent) error {
+		if err := begin(); err != nil {
+			return err
+		}
 		// A slow client may take long over the whole export, but not over one batch.
 		_ = rc.SetWriteDeadline(time.Now().Add(exportWriteWindow))
 		for _, e := range batch {
@@ -106,10 +113,16 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err == nil {
-		cw.Flush()
-		err = cw.Error()
+		if err = begin(); err == nil { // no rows: the header alone
+			cw.Flush()
+			err = cw.Error()
+		}
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+	case !started:
+		s.writeAPIError(ctx, w, err)
+	default:
 		if ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "sign-in event export failed", "application_id", appID, "rows", rows, "error", err)
 		}
