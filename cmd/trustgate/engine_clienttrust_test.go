@@ -137,6 +137,26 @@ func TestClientTrustRules(t *testing.T) {
 			}
 		})
 
+		t.Run("a challenge answers only on its device and only to the user's address", func(t *testing.T) {
+			s.newUser(t, vars{"emailAddress": "owner@example.com"})
+			otherID := s.newUser(t, vars{"emailAddress": "elsewhere@example.com"})
+			other := s.admin(`query($id: ID!) { user(id: $id) { emailAddresses { id } } }`, vars{"id": otherID}).
+				data(t)["user"].(map[string]any)["emailAddresses"].([]any)[0].(map[string]any)["id"]
+			d := s.browser()
+			si := signInObj(t, d.signIn("owner@example.com", testPassword), "signInCreate")
+			id := si["id"].(string)
+			wantError(t, d.prepareSecondWith(id, vars{"strategy": "email_code", "emailAddressId": other}), "strategy_for_user_invalid", "strategy")
+			if n := s.mail.count("elsewhere@example.com"); n != 0 {
+				t.Fatalf("got %d messages to another user's address, want 0", n)
+			}
+			signInObj(t, d.prepareSecondWith(id, factorInput(si["supportedSecondFactors"], "email_code")), "signInPrepareSecondFactor")
+			code := s.mail.code(t, "owner@example.com")
+			wantError(t, s.browser().attemptSecond(id, "email_code", code), "resource_not_found", "id")
+			if done := signInObj(t, d.attemptSecond(id, "email_code", code), "signInAttemptSecondFactor"); done["status"] != "complete" {
+				t.Fatalf("on its own device: got %v, want complete", done["status"])
+			}
+		})
+
 		t.Run("trust belongs to the (user, client) pair", func(t *testing.T) {
 			s.newUser(t, vars{"emailAddress": "pair-a@example.com"})
 			s.newUser(t, vars{"emailAddress": "pair-b@example.com"})
