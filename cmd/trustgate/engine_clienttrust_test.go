@@ -39,7 +39,7 @@ func (d *browser) passClientTrust(tb testing.TB, ident, password, strategy, to s
 
 func TestClientTrustRules(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL)
+		s := mustStart(t, dbURL, cheapHashes)
 
 		t.Run("phone_code only when email is disabled: the SMS flow", func(t *testing.T) {
 			s.newUser(t, vars{"emailAddress": "sms@example.com", "phoneNumber": "+15550300001"})

@@ -32,7 +32,7 @@ func (d *browser) secondVerification(t *testing.T) map[string]any {
 
 func TestVerificationCodes(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL)
+		s := mustStart(t, dbURL, cheapHashes)
 		seq := 0
 		user := func() string {
 			seq++
@@ -221,7 +221,7 @@ func TestVerificationCodes(t *testing.T) {
 
 func TestDeliveryFailure(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL)
+		s := mustStart(t, dbURL, cheapHashes)
 
 		t.Run("a Client Trust code that cannot be sent", func(t *testing.T) {
 			id := s.newUser(t, vars{"emailAddress": "outage@example.com"})

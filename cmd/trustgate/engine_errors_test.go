@@ -21,7 +21,7 @@ func wantError(t *testing.T, r result, code, param string) {
 
 func TestSignInErrors(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL)
+		s := mustStart(t, dbURL, cheapHashes)
 		s.setSettings(t, vars{"clientTrustEnabled": false})
 		s.newUser(t, vars{"emailAddress": "ada@example.com", "phoneNumber": "+15550600001"})
 		d := s.browser()

@@ -9,7 +9,7 @@ import (
 
 func TestSignInEvents(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL)
+		s := mustStart(t, dbURL, cheapHashes)
 		s.setSettings(t, vars{"lockoutMaxAttempts": 5})
 		id := s.newUser(t, vars{"emailAddress": "ev@example.com"})
 		ua := map[string]string{"User-Agent": "EngineTest/1.0 (events)"}

@@ -25,6 +25,8 @@ func lockoutMeta(t *testing.T, r result) (any, bool) {
 
 func TestLockout(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
+		// Production-like hashing (not cheapHashes): the concurrent failures below
+		// must overlap, each reading the user before the others commit.
 		s := mustStart(t, dbURL)
 		s.setSettings(t, vars{"clientTrustEnabled": false, "lockoutMaxAttempts": 5, "lockoutDurationSeconds": 600})
 

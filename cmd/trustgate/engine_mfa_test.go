@@ -27,7 +27,7 @@ func mfaSignIn(t *testing.T, s *server, ident string) (*browser, string) {
 
 func TestMFA(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL)
+		s := mustStart(t, dbURL, cheapHashes)
 		id := s.newUser(t, vars{"emailAddress": "totp@example.com"})
 		owner := s.browser()
 		owner.passClientTrust(t, "totp@example.com", testPassword, "email_code", "totp@example.com")
@@ -265,7 +265,7 @@ func wrongCode(code string) string {
 
 func TestMFASingleUseUnderConcurrency(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL)
+		s := mustStart(t, dbURL, cheapHashes)
 		// Losing attempts count as failures; keep them from locking the user midway.
 		s.setSettings(t, vars{"clientTrustEnabled": false, "lockoutMaxAttempts": 100})
 		id := s.newUser(t, vars{"emailAddress": "race@example.com"})

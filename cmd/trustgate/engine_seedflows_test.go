@@ -78,7 +78,7 @@ func seedClientTrustFlow(t *testing.T, s *server, ident, strategy, to string) {
 
 func TestSeedCustomFlows(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL)
+		s := mustStart(t, dbURL, cheapHashes)
 		t.Run("email code", func(t *testing.T) {
 			sdkSignUp(t, s, vars{"emailAddress": "seed@example.com", "password": testPassword}, "email_code", "seed@example.com")
 			seedClientTrustFlow(t, s, "seed@example.com", "email_code", "seed@example.com")
