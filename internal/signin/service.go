@@ -417,7 +417,7 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 		// Unknown users (and users without a password) cost one hash like everyone else.
 		err = s.Hasher.VerifyDummy(ctx, password)
 	default:
-		ok, rehash, err = s.Hasher.Verify(ctx, *st.user.PasswordHash, password)
+		ok, rehash, err = s.Hasher.Verify(s.hashPriority(ctx, st), *st.user.PasswordHash, password)
 	}
 	if errors.Is(err, factor.ErrBusy) {
 		return apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", 1)
