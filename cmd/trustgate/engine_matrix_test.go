@@ -36,8 +36,8 @@ type matrixWant struct {
 // expect is the status matrix of CONTRACT §3, written out as rules:
 // MFA takes precedence; Client Trust applies only to a valid password on an
 // untrusted device; its code goes to the verified email, or to the verified
-// phone when email is disabled or the user has no verified email; with
-// neither, client_trust_unavailable.
+// phone only when email is disabled for the application (rule 1); a user
+// with no address the rule allows gets client_trust_unavailable.
 func (c matrixCell) expect() matrixWant {
 	if !c.password && c.passwordlessStrategy() == "" {
 		return matrixWant{err: "strategy_for_user_invalid"}
@@ -57,7 +57,7 @@ func (c matrixCell) expect() matrixWant {
 	switch {
 	case c.emailEnabled && c.u.emailVerified:
 		return matrixWant{status: "needs_client_trust", trust: "new", second: []string{"email_code"}}
-	case c.u.phoneVerified:
+	case !c.emailEnabled && c.u.phoneVerified:
 		return matrixWant{status: "needs_client_trust", trust: "new", second: []string{"phone_code"}}
 	}
 	return matrixWant{err: "client_trust_unavailable"}

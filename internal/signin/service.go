@@ -607,21 +607,18 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 	return out, nil
 }
 
-// clientTrustFactor is where a Client Trust code goes: the primary verified
-// email; the primary verified phone only when email is disabled or the user
-// has no verified email (CONTRACT rule 5 leaves client_trust_unavailable to
-// users with neither, so a phone-only user of an app with email enabled is
-// not shut out of password sign-ins on new devices); nil with neither.
+// clientTrustFactor is where a Client Trust code goes (CONTRACT §3 rule 1):
+// the primary verified email, or the primary verified phone only when email
+// is disabled for the application. Nil when the user has no such address;
+// the caller answers client_trust_unavailable and creates no session.
 func clientTrustFactor(ctx context.Context, c *ent.Client, u *ent.User, set *settings.Settings) (*Factor, error) {
 	if set.EmailEnabled {
 		emails, err := c.EmailAddress.Query().Where(emailaddress.UserID(u.ID), emailaddress.Verified(true)).
 			Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
-		if err != nil {
+		if err != nil || len(emails) == 0 {
 			return nil, err
 		}
-		if len(emails) > 0 {
-			return emailFactor(pickPrimary(emails, u.PrimaryEmailAddressID, func(e *ent.EmailAddress) string { return e.ID }), true), nil
-		}
+		return emailFactor(pickPrimary(emails, u.PrimaryEmailAddressID, func(e *ent.EmailAddress) string { return e.ID }), true), nil
 	}
 	if set.PhoneEnabled {
 		phones, err := c.PhoneNumber.Query().Where(phonenumber.UserID(u.ID), phonenumber.Verified(true)).
