@@ -183,7 +183,7 @@ func (m *Main) sender() (delivery.Sender, error) {
 // build wires the domain services and the HTTP handler.
 func (m *Main) build() {
 	db, now, log := m.DB, m.Now, m.Log
-	events := &audit.Recorder{Keys: m.Keys}
+	events := &audit.Recorder{Keys: m.Keys, Now: now}
 	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now}
 	keys := session.NewKeys(db.Ent, m.Keys, now)
 	issuer := m.Config.PublicURL

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -52,4 +54,23 @@ func TestCLICreateCommandsPrintJSON(t *testing.T) {
 			t.Fatalf("exit %d, stderr %q", code, errOut.String())
 		}
 	})
+}
+
+func TestDashboardHasNoSignUp(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	resp, err := http.Get(s.base + "/dashboard/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var cfg struct{ PublishableKey string }
+	if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil || cfg.PublishableKey == "" {
+		t.Fatalf("dashboard config: %v %+v", err, cfg)
+	}
+	d := s.browser()
+	d.pk = cfg.PublishableKey
+	r := d.do(`mutation { signUpCreate(input: {emailAddress: "mallory@example.com", password: "correct horse battery"}) { id } }`, nil)
+	if got := r.code(t); got != "resource_forbidden" {
+		t.Fatalf("sign-up on the dashboard application: code = %s, want resource_forbidden", got)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/signinevent"
@@ -62,6 +63,8 @@ type SignInEvent struct {
 // Recorder writes sign-in events.
 type Recorder struct {
 	Keys *keyring.Keyring
+	// Now stamps events; the server's injected clock, so tests can place them in time.
+	Now func() time.Time
 }
 
 // IdentifierDigest is the keyed digest under which an identifier is searchable.
@@ -74,6 +77,7 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e SignInEvent) error 
 	rq := request.From(ctx)
 	c := tx.SignInEvent.Create().
 		SetApplicationID(e.ApplicationID).
+		SetAt(r.now()).
 		SetKind(e.Kind).
 		SetOutcome(e.Outcome).
 		SetIPAddress(rq.IP).
@@ -90,6 +94,13 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e SignInEvent) error 
 		return fmt.Errorf("audit: recording %s: %w", e.Kind, err)
 	}
 	return nil
+}
+
+func (r *Recorder) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
 }
 
 func setIf[T any](v string, set func(string) T) {

@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,17 +27,47 @@ func New(prefix string) string {
 	return At(prefix, time.Now())
 }
 
+// last is the newest id minted by this process, so that ids minted within
+// one millisecond still sort in the order they were minted (ULID's
+// monotonic mode: the random part is incremented instead of redrawn).
+var last struct {
+	sync.Mutex
+	ms   uint64
+	rand [10]byte
+}
+
 // At returns a fresh identifier with the given prefix whose time part is t.
+// Within this process, ids are strictly increasing for non-decreasing t.
 func At(prefix string, t time.Time) string {
 	var b [16]byte
 	ms := uint64(t.UnixMilli())
 	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
 	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
-	if _, err := rand.Read(b[6:]); err != nil {
-		// crypto/rand.Read never fails on supported platforms (Go 1.24+).
-		panic(fmt.Sprintf("ids: reading randomness: %v", err))
+	last.Lock()
+	if ms == last.ms && increment(&last.rand) {
+		copy(b[6:], last.rand[:])
+	} else {
+		if _, err := rand.Read(b[6:]); err != nil {
+			// crypto/rand.Read never fails on supported platforms (Go 1.24+).
+			panic(fmt.Sprintf("ids: reading randomness: %v", err))
+		}
+		last.ms = ms
+		copy(last.rand[:], b[6:])
 	}
+	last.Unlock()
 	return prefix + "_" + encode(b)
+}
+
+// increment adds one to a big-endian number and reports false on overflow
+// (then a fresh random part is drawn; 2^80 ids in one millisecond won't happen).
+func increment(n *[10]byte) bool {
+	for i := len(n) - 1; i >= 0; i-- {
+		n[i]++
+		if n[i] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // encode writes 128 bits as 26 base32 characters, most significant first.

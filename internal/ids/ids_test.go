@@ -29,6 +29,16 @@ func TestIDs(t *testing.T) {
 			t.Fatalf("ids minted in time order are not sorted: %v", got)
 		}
 	})
+	t.Run("ids minted in the same millisecond sort in minting order", func(t *testing.T) {
+		now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+		var got []string
+		for i := 0; i < 1000; i++ {
+			got = append(got, At("sie", now))
+		}
+		if !sort.StringsAreSorted(got) {
+			t.Fatal("ids of one millisecond are not in minting order")
+		}
+	})
 	t.Run("ids are unique", func(t *testing.T) {
 		seen := map[string]bool{}
 		now := time.Now()

@@ -185,7 +185,8 @@ func (s *Service) Current(ctx context.Context, client *ent.Device) (*SignIn, err
 		}
 		return nil, err
 	}
-	if st.si.Status == entsignin.StatusAbandoned || (st.si.Status != entsignin.StatusComplete && !s.Now().Before(st.si.ExpireAt)) {
+	// A completed sign-in became a session; like Clerk's client, show none.
+	if st.si.Status == entsignin.StatusAbandoned || st.si.Status == entsignin.StatusComplete || !s.Now().Before(st.si.ExpireAt) {
 		return nil, nil
 	}
 	return s.view(ctx, st)

@@ -100,6 +100,10 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 	if err != nil {
 		return nil, err
 	}
+	if app.Dashboard {
+		// Operators are created with `trustgate operators create`, never by sign-up.
+		return nil, apierr.Newf(apierr.ResourceForbidden, "Sign-up is not available for the dashboard. Ask an owner to create your operator account.")
+	}
 	set := &rq.Settings
 	n, err := s.validate(ctx, app.ID, set, in)
 	if err != nil {
