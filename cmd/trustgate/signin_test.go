@@ -193,3 +193,36 @@ func TestClientCookie(t *testing.T) {
 		}
 	})
 }
+
+func TestOneClientCookieAcrossApplications(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	other := s.admin(`mutation { createApplication(input: {name: "Other"}) { publishableKey } }`, nil).
+		data(t)["createApplication"].(map[string]any)["publishableKey"].(string)
+	native := s.browser()
+	r := native.do(`{ client { id } }`, nil)
+	token := r.header.Get("X-Client-Token")
+	first := r.data(t)["client"].(map[string]any)["id"]
+
+	native.header = map[string]string{"X-Client-Token": token}
+	native.pk = other
+	r = native.do(`{ client { id } }`, nil)
+	if r.header.Get("X-Client-Token") != "" {
+		t.Fatal("the other application minted a new token instead of reusing the browser's")
+	}
+	if r.data(t)["client"].(map[string]any)["id"] == first {
+		t.Fatal("two applications share one client record")
+	}
+	t.Run("the same token still names the first application's client", func(t *testing.T) {
+		native.pk = s.pk
+		if got := native.do(`{ client { id } }`, nil).data(t)["client"].(map[string]any)["id"]; got != first {
+			t.Fatalf("client = %v, want %v", got, first)
+		}
+	})
+	t.Run("a token the server never minted is replaced", func(t *testing.T) {
+		forged := s.browser()
+		forged.header = map[string]string{"X-Client-Token": "attacker-chosen-token-0123456789abcdef"}
+		if r := forged.do(`{ client { id } }`, nil); r.header.Get("X-Client-Token") == "" {
+			t.Fatal("a client-chosen token was accepted")
+		}
+	})
+}

@@ -110,7 +110,7 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 64},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "token_hash", Type: field.TypeBytes},
 		{Name: "user_agent", Type: field.TypeString, Size: 512, Default: ""},
 		{Name: "ip_address", Type: field.TypeString, Default: ""},
 		{Name: "last_active_at", Type: field.TypeTime, Nullable: true},
@@ -132,6 +132,11 @@ var (
 			},
 		},
 		Indexes: []*schema.Index{
+			{
+				Name:    "device_token_hash_application_id",
+				Unique:  true,
+				Columns: []*schema.Column{ClientsColumns[3], ClientsColumns[9]},
+			},
 			{
 				Name:    "device_application_id_last_active_at",
 				Unique:  false,

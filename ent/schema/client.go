@@ -28,7 +28,9 @@ func (Device) Annotations() []schema.Annotation {
 func (Device) Fields() []ent.Field {
 	return []ent.Field{
 		appID(),
-		field.Bytes("token_hash").Unique().Sensitive().NotEmpty(),
+		// token_hash is unique per application: one browser keeps one __client
+		// cookie across the applications served on its origin.
+		field.Bytes("token_hash").Sensitive().NotEmpty(),
 		field.String("user_agent").Default("").MaxLen(512),
 		field.String("ip_address").Default(""),
 		field.Time("last_active_at").Optional().Nillable(),
@@ -49,7 +51,10 @@ func (Device) Edges() []ent.Edge {
 
 // Indexes of the Device.
 func (Device) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("application_id", "last_active_at")}
+	return []ent.Index{
+		index.Fields("token_hash", "application_id").Unique(),
+		index.Fields("application_id", "last_active_at"),
+	}
 }
 
 // TrustedClient records that a user completed a sign-in or sign-up on a client,

@@ -39,15 +39,19 @@ func HashToken(token string) []byte {
 }
 
 // Resolve returns the client of appID that token names, refreshing its activity.
-// When token is empty or unknown (or names another application's client), it
-// creates a new client and returns its fresh token as newToken.
+// A token the server minted for another application on the same origin names
+// a client of this application too (created on first use), so one browser
+// keeps one __client cookie. An empty or unknown token gets a new client and a
+// fresh token, returned as newToken: callers never choose their own token.
 func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string) (d *ent.Device, newToken string, err error) {
 	now := s.Now()
+	hash := []byte(nil)
 	if token != "" && len(token) <= 128 {
-		d, err = s.DB.Ent.Device.Query().Where(device.TokenHash(HashToken(token)), device.ApplicationID(appID)).Only(ctx)
+		hash = HashToken(token)
+		d, err = s.DB.Ent.Device.Query().Where(device.TokenHash(hash), device.ApplicationID(appID)).Only(ctx)
 		switch {
 		case err == nil:
-			// Touch at most once a minute to keep reads cheap on the hot path.
+			// Touch at most once a minute to keep the hot path read-only.
 			if d.LastActiveAt == nil || now.Sub(*d.LastActiveAt) > time.Minute {
 				if e := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 					return tx.Device.UpdateOneID(d.ID).SetLastActiveAt(now).Exec(ctx)
@@ -59,21 +63,35 @@ func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string)
 		case !ent.IsNotFound(err):
 			return nil, "", fmt.Errorf("device: looking up client: %w", err)
 		}
+		minted, err := s.DB.Ent.Device.Query().Where(device.TokenHash(hash)).Exist(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("device: looking up client: %w", err)
+		}
+		if !minted {
+			hash = nil
+		}
 	}
-	newToken = NewToken()
+	if hash == nil {
+		newToken = NewToken()
+		hash = HashToken(newToken)
+	}
 	if len(userAgent) > 512 {
 		userAgent = userAgent[:512]
 	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		d, err = tx.Device.Create().
 			SetApplicationID(appID).
-			SetTokenHash(HashToken(newToken)).
+			SetTokenHash(hash).
 			SetIPAddress(ip).
 			SetUserAgent(userAgent).
 			SetLastActiveAt(now).
 			Save(ctx)
 		return err
 	})
+	if ent.IsConstraintError(err) && newToken == "" {
+		// A concurrent first request of the same browser created it: use that one.
+		d, err = s.DB.Ent.Device.Query().Where(device.TokenHash(hash), device.ApplicationID(appID)).Only(ctx)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("device: creating client: %w", err)
 	}
