@@ -41,6 +41,9 @@ Usage:
   trustgate apps create --name N       create an application
   trustgate keys create --role R       create an admin API secret key
   trustgate operators create --email E --role R   create a dashboard operator
+  trustgate dev seed-events --count N  fill a database with synthetic sign-in events (benchmarks)
+  trustgate dev stuffing-drill         replay a leaked-credential list against a local server
+  trustgate dev loadtest               measure sign-in throughput and latency of a local server
 
 Run "trustgate COMMAND --help" for the flags of a command.
 `

@@ -90,6 +90,9 @@ func (i *Info) Application() (*ent.Application, error) {
 // Client returns the request's client device, creating it on first use.
 func (i *Info) Client(ctx context.Context) (*ent.Device, error) {
 	if i.ResolveClient == nil {
+		if i.AppErr != nil {
+			return nil, i.AppErr // e.g. a secret key on a frontend operation
+		}
 		return nil, apierr.New(apierr.ClientStateInvalid)
 	}
 	i.clientOnce.Do(func() { i.client, i.clientErr = i.ResolveClient(ctx) })

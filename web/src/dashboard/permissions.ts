@@ -48,7 +48,6 @@ export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
     'sessions:revoke',
     'trust:revoke',
     'events:read',
-    'outbox:read',
   ],
   auditor: ['self:read', 'applications:read', 'settings:read', 'users:read', 'events:read', 'audit:read'],
 }
