@@ -21,6 +21,7 @@ import (
 	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/internal/admin"
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/httpserver"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/users"
@@ -104,9 +105,9 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 	_ = lv.UnmarshalText([]byte(level))
 	opts := &slog.HandlerOptions{Level: lv}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(httpserver.LogHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(httpserver.LogHandler(slog.NewJSONHandler(w, opts)))
 }
 
 // output prints a command's result as text or one JSON object.

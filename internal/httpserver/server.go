@@ -294,7 +294,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.log.ErrorContext(r.Context(), "panic", "panic", p, "stack", string(debug.Stack()), "request_id", requestID(r.Context()))
+				s.log.ErrorContext(r.Context(), "panic", "panic", p, "stack", string(debug.Stack()))
 				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal_error"})
 			}
 		}()
@@ -351,7 +351,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
 			level = slog.LevelDebug
 		}
-		s.log.Log(r.Context(), level, "request", "request_id", requestID(r.Context()), "method", r.Method,
+		s.log.Log(r.Context(), level, "request", "method", r.Method,
 			"route", route, "path", r.URL.Path, "status", sw.status, "duration_ms", d.Milliseconds(),
 			"ip", ClientIP(r, s.cfg.TrustedProxies))
 	})
