@@ -1,13 +1,15 @@
 /**
  * Helpers of the end-to-end run: a real `trustgate serve` (dev mode, throwaway SQLite), its CLI, the dev outbox,
- * TOTP codes, and Debian's Chromium driven by playwright-core with one user-data-dir per "device".
+ * TOTP codes, Debian's Chromium driven by playwright-core with one user-data-dir per "device", and a static server
+ * for the example app (another origin).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { extname, join, normalize, resolve, sep } from 'node:path'
 import { chromium } from 'playwright-core'
 
 export const ROOT = resolve(import.meta.dirname, '..', '..')
@@ -150,10 +152,15 @@ export class Admin {
    * and returns the 6-digit code in it.
    */
   async code(applicationId, to, kind, timeoutMs = 15_000) {
+    return (await this.message(applicationId, to, kind, timeoutMs)).code
+  }
+
+  /** message is `code` returning the whole outbox message (`{ id, createdAt, channel, to, kind, text, code }`). */
+  async message(applicationId, to, kind, timeoutMs = 15_000) {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
       const { outbox } = await this.gql(
-        'query($a: ID!) { outbox(applicationId: $a, first: 50) { id to kind text } }',
+        'query($a: ID!) { outbox(applicationId: $a, first: 50) { id createdAt channel to kind text } }',
         { a: applicationId },
       )
       const msg = outbox.find((m) => m.to === to && m.kind === kind && !this.consumed.has(m.id))
@@ -161,11 +168,77 @@ export class Admin {
         for (const m of outbox) if (m.to === to && m.kind === kind) this.consumed.add(m.id)
         const code = /\b(\d{6})\b/.exec(msg.text)?.[1]
         if (!code) throw new Error(`no 6-digit code in outbox message ${msg.id}: ${msg.text}`)
-        return code
+        return { ...msg, code }
       }
       await sleep(250)
     }
     throw new Error(`no ${kind} message to ${to} arrived in ${timeoutMs} ms`)
+  }
+}
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+}
+
+/**
+ * StaticSite serves a built single-page app from `dir` on its own loopback port (its own origin, like a separately
+ * deployed Next.js app): files by path, `/trustgate.json` from `config`, and index.html for any other path
+ * without an extension (client-side routes such as /sign-in).
+ */
+export class StaticSite {
+  constructor(dir, config) {
+    this.dir = resolve(dir)
+    this.config = config
+    this.server = null
+  }
+
+  start() {
+    this.server = createHttpServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url, 'http://x').pathname)
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405).end()
+        return
+      }
+      if (path === '/trustgate.json') {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(this.config))
+        return
+      }
+      let file = normalize(join(this.dir, path))
+      if (file !== this.dir && !file.startsWith(this.dir + sep)) {
+        res.writeHead(403).end()
+        return
+      }
+      if (!extname(file)) file = join(this.dir, 'index.html')
+      let body
+      try {
+        body = readFileSync(file)
+      } catch {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found')
+        return
+      }
+      res.writeHead(200, { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' })
+      res.end(req.method === 'HEAD' ? undefined : body)
+    })
+    return new Promise((res, rej) => {
+      this.server.once('error', rej)
+      this.server.listen(0, '127.0.0.1', () => {
+        this.port = this.server.address().port
+        this.origin = `http://127.0.0.1:${this.port}`
+        res(this.origin)
+      })
+    })
+  }
+
+  stop() {
+    if (!this.server) return Promise.resolve()
+    this.server.closeAllConnections()
+    return new Promise((r) => this.server.close(() => r()))
   }
 }
 
