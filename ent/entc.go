@@ -20,6 +20,9 @@ func main() {
 		entgql.WithSchemaPath("../graph/ent.graphqls"),
 		entgql.WithWhereInputs(false),
 		entgql.WithSchemaHook(dropNodeQueries),
+		// No Node template: nothing resolves objects by global id (see dropNodeQueries).
+		entgql.WithTemplates(entgql.CollectionTemplate, entgql.EnumTemplate, entgql.PaginationTemplate,
+			entgql.TransactionTemplate, entgql.EdgeTemplate, entgql.MutationInputTemplate),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -38,9 +41,10 @@ func main() {
 	}
 }
 
-// dropNodeQueries removes the generic Relay node(id)/nodes(ids) queries: they
-// would fetch any record by id past the per-application authorization of the
-// admin API. Every object is reached through a field that checks permissions.
+// dropNodeQueries removes the generic Relay node(id)/nodes(ids) queries and
+// the Node interface: they would fetch any record by id past the
+// per-application authorization of the admin API. Every object is reached
+// through a field that checks permissions.
 func dropNodeQueries(_ *gen.Graph, s *ast.Schema) error {
 	q := s.Types["Query"]
 	if q == nil {
@@ -56,5 +60,6 @@ func dropNodeQueries(_ *gen.Graph, s *ast.Schema) error {
 	if len(q.Fields) == 0 {
 		delete(s.Types, "Query")
 	}
+	delete(s.Types, "Node")
 	return nil
 }
