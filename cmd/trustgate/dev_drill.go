@@ -326,12 +326,16 @@ func runDrill(ctx context.Context, log *slog.Logger, p drillPlan) (*drillReport,
 	}
 	var latMu sync.Mutex
 	var lat []time.Duration
+	// People sign in now and then, not in a loop: users take turns, each at
+	// most once every 5 s, like someone opening the app on their phone.
+	pause := max(200*time.Millisecond, 5*time.Second*time.Duration(p.legit)/time.Duration(max(1, len(accounts))))
+	var legitNext atomic.Int64
 	for w := 0; w < p.legit; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				u := accounts[rand.IntN(len(accounts))]
+				u := accounts[int(legitNext.Add(1)-1)%len(accounts)]
 				h := map[string]string{"X-Client-Token": u.clientToken, "X-Forwarded-For": u.ip}
 				t0 := time.Now()
 				r, _, err := client.post(ctx, h, `mutation($i: String!, $p: String!) { signInCreate(input: {identifier: $i, password: $p}) { status } }`,
@@ -360,7 +364,7 @@ func runDrill(ctx context.Context, log *slog.Logger, p drillPlan) (*drillReport,
 				latMu.Lock()
 				lat = append(lat, d)
 				latMu.Unlock()
-				time.Sleep(200 * time.Millisecond) // people sign in now and then, not in a loop
+				time.Sleep(pause)
 			}
 		}(w)
 	}
