@@ -412,6 +412,11 @@ func parseArgon2id(s string) (argon2idHash, error) {
 	if vals[2] > 255 {
 		return argon2idHash{}, fmt.Errorf("%w: %w: p=%d above 255", ErrMalformedHash, ErrHashParams, vals[2])
 	}
+	// Go's base64 decoders skip CR and LF even in Strict mode; a PHC string
+	// has neither, so anything outside the alphabet makes the hash malformed.
+	if !isB64(parts[4]) || !isB64(parts[5]) {
+		return malformed("salt or hash is not unpadded standard base64")
+	}
 	salt, err := base64.RawStdEncoding.Strict().DecodeString(parts[4])
 	if err != nil {
 		return malformed("salt is not unpadded standard base64")
@@ -449,6 +454,17 @@ func isDecimal(s string) bool {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isB64 reports whether s uses only the standard base64 alphabet (no padding).
+func isB64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || isDigit(c) || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
 
 func truncate(s string) string {
 	if len(s) > 16 {
