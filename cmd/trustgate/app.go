@@ -156,7 +156,7 @@ func (m *Main) rootKeyring(ctx context.Context) (*keyring.Keyring, error) {
 }
 
 func (m *Main) sender() (delivery.Sender, error) {
-	outbox := delivery.NewOutboxSender(&delivery.EntOutbox{Ent: m.DB.Ent}, m.Log, m.Config.Dev)
+	outbox := delivery.NewOutboxSender(&delivery.EntOutbox{DB: m.DB}, m.Log, m.Config.Dev)
 	var email, sms delivery.Sender
 	if m.Config.SMTPURL != "" {
 		cfg, err := delivery.ParseSMTPURL(m.Config.SMTPURL)
@@ -185,7 +185,7 @@ func (m *Main) build() {
 	db, now, log := m.DB, m.Now, m.Log
 	events := &audit.Recorder{Keys: m.Keys, Now: now}
 	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now}
-	keys := session.NewKeys(db.Ent, m.Keys, now)
+	keys := session.NewKeys(db, m.Keys, now)
 	issuer := m.Config.PublicURL
 	if issuer == "" {
 		issuer = "http://" + m.Config.Addr
@@ -195,7 +195,7 @@ func (m *Main) build() {
 		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Now: now, Log: log},
 		SignUp:   &signup.Service{DB: db, Hasher: m.Hasher, Codes: codes, Sender: m.Sender, Events: events, CheckPassword: check, Now: now, Log: log},
 		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Rand: m.Rand, Now: now, Log: log},
-		Sessions: &session.Service{Ent: db.Ent, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},
+		Sessions: &session.Service{DB: db, Ent: db.Ent, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},
 		Admin: &admin.Service{DB: db, Hasher: m.Hasher, CheckPassword: check, Now: now, Log: log,
 			PolicyChanged: func(ctx context.Context) {
 				if err := m.Policy.Reload(ctx); err != nil {

@@ -628,7 +628,7 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string) (*request.Pri
 	}
 	now := s.Now()
 	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) > time.Minute {
-		_ = s.DB.Ent.APIKey.UpdateOne(key).SetLastUsedAt(now).Exec(ctx)
+		_ = s.DB.Tx(ctx, func(tx *ent.Tx) error { return tx.APIKey.UpdateOneID(key.ID).SetLastUsedAt(now).Exec(ctx) })
 	}
 	return &request.Principal{Subject: key.ID, Actor: "key:" + key.ID, APIKey: key}, nil
 }

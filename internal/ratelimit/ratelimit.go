@@ -95,5 +95,11 @@ ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING c
 
 // Prune deletes buckets whose window has ended.
 func (l *Limiter) Prune(ctx context.Context) (int, error) {
-	return l.DB.Ent.RateLimitBucket.Delete().Where(ratelimitbucket.ExpiresAtLT(l.Now().UTC().Add(-time.Minute))).Exec(ctx)
+	var n int
+	err := l.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		n, err = tx.RateLimitBucket.Delete().Where(ratelimitbucket.ExpiresAtLT(l.Now().UTC().Add(-time.Minute))).Exec(ctx)
+		return err
+	})
+	return n, err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/signingkey"
+	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/keyring"
 )
 
@@ -31,6 +32,7 @@ type signingKey struct {
 
 // Keys loads, creates and caches the signing keys.
 type Keys struct {
+	db   *database.DB
 	ent  *ent.Client
 	ring *keyring.Keyring
 	now  func() time.Time
@@ -41,8 +43,8 @@ type Keys struct {
 }
 
 // NewKeys returns a key store over the signing_keys table.
-func NewKeys(client *ent.Client, ring *keyring.Keyring, now func() time.Time) *Keys {
-	return &Keys{ent: client, ring: ring, now: now}
+func NewKeys(db *database.DB, ring *keyring.Keyring, now func() time.Time) *Keys {
+	return &Keys{db: db, ent: db.Ent, ring: ring, now: now}
 }
 
 // current returns the newest active key, creating one when there is none.
@@ -127,12 +129,18 @@ func (k *Keys) Rotate(ctx context.Context) error {
 		return err
 	}
 	now := k.now()
-	if _, err := k.ent.SigningKey.Update().Where(signingkey.RetiredAtIsNil()).SetRetiredAt(now).Save(ctx); err != nil {
-		return fmt.Errorf("session: retiring signing keys: %w", err)
-	}
-	if err := k.ent.SigningKey.Create().SetID(id).SetPublicKey(priv.Public().(ed25519.PublicKey)).
-		SetPrivateKeySealed(sealed).SetCreatedAt(now).Exec(ctx); err != nil {
-		return fmt.Errorf("session: storing signing key: %w", err)
+	err = k.db.Tx(ctx, func(tx *ent.Tx) error {
+		if _, err := tx.SigningKey.Update().Where(signingkey.RetiredAtIsNil()).SetRetiredAt(now).Save(ctx); err != nil {
+			return fmt.Errorf("session: retiring signing keys: %w", err)
+		}
+		if err := tx.SigningKey.Create().SetID(id).SetPublicKey(priv.Public().(ed25519.PublicKey)).
+			SetPrivateKeySealed(sealed).SetCreatedAt(now).Exec(ctx); err != nil {
+			return fmt.Errorf("session: storing signing key: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	k.mu.Lock()
 	k.keys = nil

@@ -11,6 +11,7 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/database"
 )
 
 // DefaultTokenTTL is the lifetime of a session JWT, as Clerk's (60 s); the SDK refreshes it.
@@ -18,6 +19,8 @@ const DefaultTokenTTL = 60 * time.Second
 
 // Service creates, ends and authenticates sessions and mints their tokens.
 type Service struct {
+	// DB takes the writes (on SQLite through its write queue); Ent serves reads.
+	DB     *database.DB
 	Ent    *ent.Client
 	Keys   *Keys
 	Issuer string
@@ -100,7 +103,9 @@ func (s *Service) Token(ctx context.Context, sessionID, clientID string) (string
 		return "", time.Time{}, apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
 	}
 	if now.Sub(sess.LastActiveAt) > 30*time.Second {
-		if err := s.Ent.Session.UpdateOneID(sess.ID).SetLastActiveAt(now).Exec(ctx); err != nil {
+		if err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+			return tx.Session.UpdateOneID(sess.ID).SetLastActiveAt(now).Exec(ctx)
+		}); err != nil {
 			return "", time.Time{}, err
 		}
 	}

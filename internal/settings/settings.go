@@ -274,14 +274,6 @@ func Validate(s *Settings) *FieldError {
 			return &FieldError{name, "must be between 1 and 100000"}
 		}
 	}
-	for name, v := range map[string]int{
-		"rateLimitSignInsPerIp": s.RateLimitSignInsPerIP, "rateLimitAttemptsPerIp": s.RateLimitAttemptsPerIP,
-		"rateLimitCodeSendsPerIp": s.RateLimitCodeSendsPerIP, "rateLimitIdentifierPerMinute": s.RateLimitIdentifierPerMinute,
-	} {
-		if v < 1 || v > 100000 {
-			return &FieldError{name, "must be between 1 and 100000"}
-		}
-	}
 	for _, o := range s.AllowedOrigins {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
