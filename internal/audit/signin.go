@@ -81,7 +81,7 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e SignInEvent) error 
 		SetKind(e.Kind).
 		SetOutcome(e.Outcome).
 		SetIPAddress(rq.IP).
-		SetUserAgent(truncate(rq.UserAgent, 512))
+		SetUserAgent(rq.UserAgent)
 	if e.Identifier != "" {
 		c.SetIdentifier(identifier.Mask(e.Identifier)).SetIdentifierDigest(r.IdentifierDigest(e.Identifier))
 	}
@@ -107,11 +107,4 @@ func setIf[T any](v string, set func(string) T) {
 	if v != "" {
 		set(v)
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

@@ -24,9 +24,6 @@ func Trusted(ctx context.Context, c *ent.Client, userID, clientID string) (bool,
 
 // Grant trusts the (user, client) pair inside tx, or refreshes its last use.
 func Grant(ctx context.Context, tx *ent.Tx, userID, clientID, method, ip, userAgent string, now time.Time) error {
-	if len(userAgent) > 512 {
-		userAgent = userAgent[:512]
-	}
 	err := tx.TrustedClient.Create().
 		SetUserID(userID).SetClientID(clientID).SetMethod(method).
 		SetIPAddress(ip).SetUserAgent(userAgent).SetLastUsedAt(now).

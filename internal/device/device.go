@@ -75,9 +75,6 @@ func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string)
 		newToken = NewToken()
 		hash = HashToken(newToken)
 	}
-	if len(userAgent) > 512 {
-		userAgent = userAgent[:512]
-	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		d, err = tx.Device.Create().
 			SetApplicationID(appID).

@@ -68,7 +68,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 	ctx := r.Context()
 	rq := &request.Info{
 		IP:        ClientIP(r, s.cfg.TrustedProxies),
-		UserAgent: r.UserAgent(),
+		UserAgent: request.UserAgent(r.UserAgent()),
 		RequestID: requestID(ctx),
 		Origin:    r.Header.Get("Origin"),
 		// Response headers may still be set: resolvers run before the body is written.

@@ -8,14 +8,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	entdevice "github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/phonenumber"
 	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/trustedclient"
 	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
-	"github.com/trustgate/trustgate/internal/device"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
@@ -124,8 +122,8 @@ func (s *Server) trustedFor(ctx context.Context, rq *request.Info, ident string)
 	if rq.ClientToken == "" || rq.App == nil {
 		return false
 	}
-	d, err := s.db.Ent.Device.Query().
-		Where(entdevice.TokenHash(device.HashToken(rq.ClientToken)), entdevice.ApplicationID(rq.App.ID)).Only(ctx)
+	// The request's client, resolved once and reused by the resolver after us.
+	d, err := rq.Client(ctx)
 	if err != nil {
 		return false
 	}

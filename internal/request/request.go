@@ -6,6 +6,7 @@ package request
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/trustgate/trustgate/ent"
@@ -47,6 +48,17 @@ type Info struct {
 	clientOnce sync.Once
 	client     *ent.Device
 	clientErr  error
+}
+
+// MaxUserAgent is the longest user agent kept; longer ones are cut (at a rune boundary).
+const MaxUserAgent = 512
+
+// UserAgent returns ua cut to MaxUserAgent bytes without splitting a character.
+func UserAgent(ua string) string {
+	if len(ua) <= MaxUserAgent {
+		return ua
+	}
+	return strings.ToValidUTF8(ua[:MaxUserAgent], "")
 }
 
 // Principal is an authenticated admin caller: an API key or a dashboard operator.

@@ -52,7 +52,7 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, p NewParams) (*ent.S
 		SetExpireAt(now.Add(p.Lifetime)).
 		SetFirstFactorAt(now).
 		SetIPAddress(p.IP).
-		SetUserAgent(truncate(p.UserAgent, 512))
+		SetUserAgent(p.UserAgent)
 	if p.SignInID != "" {
 		c.SetSignInID(p.SignInID)
 	}
@@ -64,13 +64,6 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, p NewParams) (*ent.S
 		return nil, fmt.Errorf("session: creating: %w", err)
 	}
 	return s, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // Active reports whether s can still be used at now.

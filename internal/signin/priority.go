@@ -3,7 +3,6 @@ package signin
 import (
 	"context"
 
-	"github.com/trustgate/trustgate/internal/clienttrust"
 	"github.com/trustgate/trustgate/internal/factor"
 )
 
@@ -16,7 +15,7 @@ func (s *Service) hashPriority(ctx context.Context, st *state) context.Context {
 	if st.user == nil {
 		return ctx
 	}
-	if trusted, err := clienttrust.Trusted(ctx, s.DB.Ent, st.user.ID, st.client.ID); err == nil && trusted {
+	if trusted, err := st.isTrusted(ctx, s.DB.Ent); err == nil && trusted {
 		return factor.WithPriority(ctx)
 	}
 	return ctx

@@ -73,6 +73,22 @@ type state struct {
 	user     *ent.User // nil for an unknown identifier (enumeration protection)
 	// afterCommit runs once the step's transaction has committed (notifications).
 	afterCommit []func()
+	// trusted caches whether the (user, client) pair was trusted when the
+	// step began: hash priority, Client Trust and the new-device notice all ask.
+	trusted *bool
+}
+
+// isTrusted reports whether the step's (user, client) pair is trusted,
+// asking the database (through c) once per step.
+func (st *state) isTrusted(ctx context.Context, c *ent.Client) (bool, error) {
+	if st.trusted == nil {
+		ok, err := clienttrust.Trusted(ctx, c, st.user.ID, st.client.ID)
+		if err != nil {
+			return false, err
+		}
+		st.trusted = &ok
+	}
+	return *st.trusted, nil
 }
 
 // Create starts a sign-in on the request's client. With an identifier and a
@@ -134,7 +150,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 			SetStatus(status).
 			SetExpireAt(now.Add(set.SignInLifetime())).
 			SetIPAddress(rq.IP).
-			SetUserAgent(truncate(rq.UserAgent, 512))
+			SetUserAgent(rq.UserAgent)
 		if ident != "" {
 			c.SetIdentifier(ident)
 		}
@@ -491,7 +507,7 @@ func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v
 		return nil, s.Events.Record(ctx, tx, s.event(st, audit.KindSecondFactorRequired, "", audit.Challenge, "mfa_enabled"))
 	}
 	if password && st.settings.ClientTrustEnabled {
-		trusted, err := clienttrust.Trusted(ctx, tx.Client(), st.user.ID, st.client.ID)
+		trusted, err := st.isTrusted(ctx, tx.Client())
 		if err != nil {
 			return nil, err
 		}
@@ -537,7 +553,7 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, method st
 	if err != nil {
 		return err
 	}
-	wasTrusted, err := clienttrust.Trusted(ctx, tx.Client(), st.user.ID, st.client.ID)
+	wasTrusted, err := st.isTrusted(ctx, tx.Client())
 	if err != nil {
 		return err
 	}
@@ -658,11 +674,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

@@ -134,7 +134,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 			SetNillableEmailAddress(n.EmailAddress).SetNillablePhoneNumber(n.PhoneNumber).SetNillableUsername(n.Username).
 			SetNillablePasswordHash(hash).
 			SetExpireAt(s.Now().Add(set.SignInLifetime())).
-			SetIPAddress(rq.IP).SetUserAgent(truncate(rq.UserAgent, 512)).
+			SetIPAddress(rq.IP).SetUserAgent(rq.UserAgent).
 			Save(ctx)
 		if err != nil {
 			return err
@@ -460,11 +460,4 @@ func (s *Service) view(ctx context.Context, su *ent.SignUp) (*SignUp, error) {
 		out.UnverifiedFields = []string{}
 	}
 	return out, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
