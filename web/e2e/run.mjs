@@ -127,6 +127,16 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
     dashboardApp = applications.find((a) => a.publishableKey === config.publishableKey)
     app = applications.find((a) => a.publishableKey !== config.publishableKey)
     assert.ok(dashboardApp && app, `expected the dashboard and a default application, got ${JSON.stringify(applications)}`)
+    // Every browser profile here reaches the server from 127.0.0.1, so Clerk's per-IP limits (3 attempts per
+    // 10 s) would count one person's several devices as one flood and fail steps by how fast the machine is. Real
+    // devices have their own addresses; the limits themselves are tested in Go (cmd/trustgate/ratelimit_test.go)
+    // and their error screen in Vitest (SignInPage.test.tsx).
+    for (const a of [app, dashboardApp]) {
+      await admin.gql(
+        'mutation($id: ID!, $in: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $id, input: $in) { clientTrustEnabled } }',
+        { id: a.id, in: { rateLimitSignInsPerIp: 100, rateLimitAttemptsPerIp: 100, rateLimitCodeSendsPerIp: 100 } },
+      )
+    }
   })
 
   after(async () => {
