@@ -339,7 +339,13 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownGrace)
-		errs = append(errs, m.server.Shutdown(ctx))
+		if err := m.server.Shutdown(ctx); err != nil {
+			// Requests still running after the grace period (or connections a
+			// client opened but never used, which net/http waits 5 s for) are
+			// cut off, so that the process does not outlive its grace.
+			m.Log.Warn("shutdown grace period over; closing the remaining connections", "grace", m.Config.ShutdownGrace.String(), "err", err)
+			errs = append(errs, err, m.server.Close())
+		}
 		cancel()
 	}
 	if m.cancel != nil {
