@@ -8,8 +8,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	// lib/pq registers the "postgres" database/sql driver.
-	_ "github.com/lib/pq"
+	"github.com/lib/pq"
 )
 
 // PostgreSQL pool defaults: enough connections for a busy replica without
@@ -33,11 +32,8 @@ func openPostgres(rawURL string, o *options) (*DB, error) {
 		return nil, fmt.Errorf("database: invalid postgres URL: %v", err)
 	}
 	redacted := Redact(rawURL)
-	// sql.Open only checks the driver name; lib/pq reads the URL on connect.
-	sqlDB, err := sql.Open("postgres", rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("database: open %s: %w", redacted, err)
-	}
+	// lib/pq reads the URL on connect.
+	sqlDB := sql.OpenDB(cachingConnector{drv: &pq.Driver{}, dsn: rawURL})
 	pick := func(key string, set, def int) int {
 		if o.set[key] {
 			return set

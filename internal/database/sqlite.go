@@ -5,18 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 
 	"entgo.io/ent/dialect"
 	"modernc.org/sqlite"
 )
-
-// sqliteDriverName is the database/sql driver name ent's SQLite dialect and
-// Atlas's SQLite driver expect. modernc.org/sqlite registers itself as
-// "sqlite", so Open registers it a second time under this name.
-const sqliteDriverName = "sqlite3"
 
 // sqliteMaxOpenConns is the size of the pool for a file-backed SQLite
 // database.
@@ -73,23 +66,10 @@ var sqliteDefaults = [][2]string{
 	{"_timezone", "UTC"},
 }
 
-var registerSQLite sync.Once
-
-func registerSQLiteDriver() {
-	registerSQLite.Do(func() {
-		// Another package may have registered a cgo driver under the same
-		// name; sql.Register would panic, and that driver works too.
-		if !slices.Contains(sql.Drivers(), sqliteDriverName) {
-			sql.Register(sqliteDriverName, &sqlite.Driver{})
-		}
-	})
-}
-
 // openSQLite opens the database at target, the part of a sqlite:// URL after
 // the scheme: a path, ":memory:", or an SQLite "file:" URI, optionally
 // followed by ?driver parameters.
 func openSQLite(target string, o *options) (*DB, error) {
-	registerSQLiteDriver()
 	path, rawQuery, _ := strings.Cut(target, "?")
 	if path == "" {
 		return nil, errors.New(`database: sqlite URL has no path: want sqlite://PATH, e.g. sqlite://trustgate.db or sqlite:///var/lib/trustgate/trustgate.db`)
@@ -110,10 +90,7 @@ func openSQLite(target string, o *options) (*DB, error) {
 	}
 	// Encode sorts the keys; the driver applies busy_timeout first anyway.
 	dsn := path + "?" + q.Encode()
-	sqlDB, err := sql.Open(sqliteDriverName, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("database: open sqlite database %s: %w", path, err)
-	}
+	sqlDB := sql.OpenDB(cachingConnector{drv: &sqlite.Driver{}, dsn: dsn})
 
 	maxOpen := sqliteMaxOpenConns
 	if o.set["maxOpen"] {
