@@ -99,16 +99,10 @@ func Fail(ctx context.Context, tx *ent.Tx, u *ent.User, s *settings.Settings, no
 	return updated, true, nil
 }
 
-// Reset clears the failure count of u after a successful sign-in, inside tx.
-// It decides by the row, not by u: u was read before the step, and failures
-// counted since (by concurrent requests) must be cleared too.
-func Reset(ctx context.Context, tx *ent.Tx, u *ent.User) error {
-	_, err := tx.User.Update().
-		Where(user.ID(u.ID), user.Or(user.FailedAttemptsNEQ(0), user.LockedAtNotNil(), user.LockoutExpiresAtNotNil())).
-		SetFailedAttempts(0).ClearLockedAt().ClearLockoutExpiresAt().
-		Save(ctx)
-	if err != nil {
-		return fmt.Errorf("lockout: resetting: %w", err)
-	}
-	return nil
+// Reset adds to upd, an update of a user's row, the clearing of the failure
+// count and any lock: a successful sign-in's. It goes by the row, not by a
+// user read before the step, so failures counted since (by concurrent
+// requests) are cleared too.
+func Reset(upd *ent.UserUpdate) *ent.UserUpdate {
+	return upd.SetFailedAttempts(0).ClearLockedAt().ClearLockoutExpiresAt()
 }

@@ -275,7 +275,7 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strate
 		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindCodePassed, strategy, audit.Success, reason)); err != nil {
 			return nil, err
 		}
-		return nil, s.complete(ctx, tx, st, strategy, true)
+		return nil, s.complete(ctx, tx, st, nil, strategy, true)
 	})
 }
 
@@ -304,7 +304,7 @@ func (s *Service) attemptTOTP(ctx context.Context, st *state, code string) error
 		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindTOTPPassed, settings.StrategyTOTP, audit.Success, "")); err != nil {
 			return nil, err
 		}
-		return nil, s.complete(ctx, tx, st, settings.StrategyTOTP, true)
+		return nil, s.complete(ctx, tx, st, nil, settings.StrategyTOTP, true)
 	})
 }
 
@@ -328,7 +328,7 @@ func (s *Service) attemptBackupCode(ctx context.Context, st *state, code string)
 		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindBackupCodeUsed, settings.StrategyBackupCode, audit.Success, "")); err != nil {
 			return nil, err
 		}
-		return nil, s.complete(ctx, tx, st, settings.StrategyBackupCode, true)
+		return nil, s.complete(ctx, tx, st, nil, settings.StrategyBackupCode, true)
 	})
 }
 

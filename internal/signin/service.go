@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/backupcode"
+	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/phonenumber"
 	entsignin "github.com/trustgate/trustgate/ent/signin"
@@ -76,6 +77,10 @@ type state struct {
 	// trusted caches whether the (user, client) pair was trusted when the
 	// step began: hash priority, Client Trust and the new-device notice all ask.
 	trusted *bool
+	// create, when set, inserts the sign-in: signInCreate with a password
+	// writes it in the same transaction as the password's outcome, once the
+	// hash is done, instead of in a transaction of its own before it.
+	create func(tx *ent.Tx) error
 }
 
 // isTrusted reports whether the step's (user, client) pair is trusted,
@@ -143,7 +148,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 	if ident != "" {
 		status = entsignin.StatusNeedsFirstFactor
 	}
-	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+	st.create = func(tx *ent.Tx) error {
 		c := tx.SignIn.Create().
 			SetApplicationID(app.ID).
 			SetClientID(client.ID).
@@ -162,18 +167,19 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 			return err
 		}
 		st.si = si
-		if err := tx.Device.UpdateOneID(client.ID).SetSignInID(si.ID).Exec(ctx); err != nil {
+		if err := tx.Device.Update().Where(device.ID(client.ID)).SetSignInID(si.ID).Exec(ctx); err != nil {
 			return err
 		}
+		client.SignInID = &si.ID
 		return s.Events.Record(ctx, tx, s.event(st, audit.KindSignInCreated, strategy, audit.Info, ""))
-	})
-	if err != nil {
-		return nil, err
 	}
 	if in.Password != nil {
+		// attemptPassword's transaction runs st.create first.
 		if err := s.attemptPassword(ctx, st, *in.Password); err != nil {
 			return nil, err
 		}
+	} else if err := s.commit(ctx, st, func(*ent.Tx) (*apierr.Error, error) { return nil, nil }); err != nil {
+		return nil, err
 	}
 	return s.view(ctx, st)
 }
@@ -350,6 +356,11 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 	var clientErr *apierr.Error
 	st.afterCommit = nil
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if st.create != nil {
+			if err := st.create(tx); err != nil {
+				return err
+			}
+		}
 		var err error
 		clientErr, err = fn(tx)
 		return err
@@ -357,6 +368,7 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 	if err != nil {
 		return err
 	}
+	st.create = nil
 	for _, f := range st.afterCommit {
 		f()
 	}
@@ -415,7 +427,7 @@ func (s *Service) fail(ctx context.Context, tx *ent.Tx, st *state, kind, strateg
 
 // attemptPassword verifies a password first factor and moves the sign-in on.
 func (s *Service) attemptPassword(ctx context.Context, st *state, password string) error {
-	if st.si.Status != entsignin.StatusNeedsFirstFactor {
+	if st.create == nil && st.si.Status != entsignin.StatusNeedsFirstFactor {
 		return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
 	}
 	if err := s.guardUser(ctx, st, settings.StrategyPassword); err != nil {
@@ -437,7 +449,11 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 		ok, rehash, err = s.Hasher.Verify(s.hashPriority(ctx, st), *st.user.PasswordHash, password)
 	}
 	if errors.Is(err, factor.ErrBusy) {
-		return apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", 1)
+		// The sign-in (when this call creates it) is kept, so the refused
+		// attempt shows in the history and the client can retry it.
+		return s.commit(ctx, st, func(*ent.Tx) (*apierr.Error, error) {
+			return apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", 1), nil
+		})
 	}
 	if err != nil {
 		return fmt.Errorf("signin: verifying password: %w", err)
@@ -534,16 +550,13 @@ func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v
 		}
 		upd.SetClientTrustState(entsignin.ClientTrustStateKnown)
 	}
-	si, err := upd.Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st.si = si
-	return nil, s.complete(ctx, tx, st, v.Strategy, false)
+	return nil, s.complete(ctx, tx, st, upd, v.Strategy, false)
 }
 
 // complete ends a sign-in with a session and trusts the (user, client) pair.
-func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, method string, secondFactor bool) error {
+// upd, when not nil, holds the step's other changes to the sign-in, saved in
+// the same statement.
+func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdateOne, method string, secondFactor bool) error {
 	rq := request.From(ctx)
 	now := s.Now()
 	sess, err := session.Create(ctx, tx, now, session.NewParams{
@@ -560,16 +573,18 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, method st
 	if err := clienttrust.Grant(ctx, tx, st.user.ID, st.client.ID, method, rq.IP, rq.UserAgent, now); err != nil {
 		return err
 	}
-	si, err := tx.SignIn.UpdateOneID(st.si.ID).SetStatus(entsignin.StatusComplete).SetCreatedSessionID(sess.ID).Save(ctx)
+	if upd == nil {
+		upd = tx.SignIn.UpdateOneID(st.si.ID)
+	}
+	si, err := upd.SetStatus(entsignin.StatusComplete).SetCreatedSessionID(sess.ID).Save(ctx)
 	if err != nil {
 		return err
 	}
 	st.si = si
-	if err := tx.User.UpdateOneID(st.user.ID).SetLastSignInAt(now).SetLastActiveAt(now).Exec(ctx); err != nil {
-		return err
-	}
-	if err := lockout.Reset(ctx, tx, st.user); err != nil {
-		return err
+	// One statement: the sign-in times, and the lockout count a successful
+	// sign-in resets.
+	if err := lockout.Reset(tx.User.Update().Where(user.ID(st.user.ID)).SetLastSignInAt(now).SetLastActiveAt(now)).Exec(ctx); err != nil {
+		return fmt.Errorf("signin: recording the sign-in on the user: %w", err)
 	}
 	if err := s.Events.Record(ctx, tx, s.event(st, audit.KindSignInCompleted, method, audit.Success, "")); err != nil {
 		return err
