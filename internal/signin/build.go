@@ -35,7 +35,7 @@ func (s *Service) view(ctx context.Context, st *state) (*SignIn, error) {
 		}
 	}
 	if si.FirstFactorVerificationID != nil {
-		if out.FirstFactorVerification, err = s.verificationView(ctx, *si.FirstFactorVerificationID); err != nil {
+		if out.FirstFactorVerification, err = s.verificationView(ctx, st, *si.FirstFactorVerificationID); err != nil {
 			return nil, err
 		}
 		// Second factors are listed only once the first factor is verified.
@@ -50,14 +50,17 @@ func (s *Service) view(ctx context.Context, st *state) (*SignIn, error) {
 		}
 	}
 	if si.SecondFactorVerificationID != nil {
-		if out.SecondFactorVerification, err = s.verificationView(ctx, *si.SecondFactorVerificationID); err != nil {
+		if out.SecondFactorVerification, err = s.verificationView(ctx, st, *si.SecondFactorVerificationID); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func (s *Service) verificationView(ctx context.Context, id string) (*Verification, error) {
+func (s *Service) verificationView(ctx context.Context, st *state, id string) (*Verification, error) {
+	if v, ok := st.verifications[id]; ok {
+		return VerificationOf(v, s.Now()), nil
+	}
 	v, err := s.DB.Ent.Verification.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, nil

@@ -383,6 +383,7 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 		}
 		return apierr.New(apierr.DeliveryFailed).Wrap(err)
 	}
+	st.remember(v)
 	return s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		if sent != nil {
 			if err := sent(tx); err != nil {
@@ -444,8 +445,7 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 		out = append(out, &Factor{Strategy: settings.StrategyPassword})
 	}
 	if set.FirstFactorEnabled(settings.StrategyEmailCode) {
-		emails, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.UserID(st.user.ID), emailaddress.Verified(true)).
-			Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
+		emails, err := st.contactsOf().verifiedEmails(ctx, s.DB.Ent)
 		if err != nil {
 			return nil, err
 		}
@@ -454,8 +454,7 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 		}
 	}
 	if set.FirstFactorEnabled(settings.StrategyPhoneCode) {
-		phones, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.UserID(st.user.ID), phonenumber.Verified(true)).
-			Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
+		phones, err := st.contactsOf().verifiedPhones(ctx, s.DB.Ent)
 		if err != nil {
 			return nil, err
 		}
@@ -470,9 +469,9 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 func (s *Service) secondFactors(ctx context.Context, st *state) ([]*Factor, error) {
 	switch st.si.Status {
 	case entsignin.StatusNeedsSecondFactor:
-		return MFAFactors(ctx, s.DB.Ent, st.user, st.settings)
+		return mfaFactors(ctx, s.DB.Ent, st.user, st.settings, st.contactsOf())
 	case entsignin.StatusNeedsClientTrust:
-		f, err := clientTrustFactor(ctx, s.DB.Ent, st.user, st.settings)
+		f, err := clientTrustFactor(ctx, s.DB.Ent, st.user, st.settings, st.contactsOf())
 		if err != nil || f == nil {
 			return nil, err
 		}
@@ -484,8 +483,7 @@ func (s *Service) secondFactors(ctx context.Context, st *state) ([]*Factor, erro
 // notifyNewDevice emails the user that a sign-in completed on a new device.
 func (s *Service) notifyNewDevice(ctx context.Context, st *state, at time.Time) {
 	u := st.user
-	emails, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.UserID(u.ID), emailaddress.Verified(true)).
-		Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
+	emails, err := st.contactsOf().verifiedEmails(ctx, s.DB.Ent)
 	if err != nil || len(emails) == 0 {
 		return
 	}

@@ -81,6 +81,18 @@ type state struct {
 	// writes it in the same transaction as the password's outcome, once the
 	// hash is done, instead of in a transaction of its own before it.
 	create func(tx *ent.Tx) error
+	// contacts caches the user's verified emails and phones for the step.
+	contacts *contacts
+	// verifications caches the verifications the step wrote, for the view.
+	verifications map[string]*ent.Verification
+}
+
+// remember keeps v for the view the step ends with.
+func (st *state) remember(v *ent.Verification) {
+	if st.verifications == nil {
+		st.verifications = map[string]*ent.Verification{}
+	}
+	st.verifications[v.ID] = v
 }
 
 // isTrusted reports whether the step's (user, client) pair is trusted,
@@ -492,6 +504,7 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 		if err != nil {
 			return nil, err
 		}
+		st.remember(v)
 		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindPasswordPassed, settings.StrategyPassword, audit.Success, "")); err != nil {
 			return nil, err
 		}
@@ -510,7 +523,7 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 // factor (a TOTP, an emailed code) open to unlimited guessing.
 func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification, password bool) (*apierr.Error, error) {
 	upd := tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID)
-	mfa, err := MFAFactors(ctx, tx.Client(), st.user, st.settings)
+	mfa, err := mfaFactors(ctx, tx.Client(), st.user, st.settings, st.contactsOf())
 	if err != nil {
 		return nil, err
 	}
@@ -528,7 +541,7 @@ func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v
 			return nil, err
 		}
 		if !trusted {
-			f, err := clientTrustFactor(ctx, tx.Client(), st.user, st.settings)
+			f, err := clientTrustFactor(ctx, tx.Client(), st.user, st.settings, st.contactsOf())
 			if err != nil {
 				return nil, err
 			}
@@ -606,6 +619,13 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 	if u == nil {
 		return nil, nil
 	}
+	return mfaFactors(ctx, c, u, set, &contacts{userID: u.ID})
+}
+
+func mfaFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.Settings, k *contacts) ([]*Factor, error) {
+	if u == nil {
+		return nil, nil
+	}
 	var out []*Factor
 	if set.SecondFactorEnabled(settings.StrategyTOTP) {
 		ok, err := c.Totp.Query().Where(totp.UserID(u.ID), totp.Verified(true)).Exist(ctx)
@@ -617,14 +637,16 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 		}
 	}
 	if set.SecondFactorEnabled(settings.StrategyPhoneCode) {
-		phones, err := c.PhoneNumber.Query().
-			Where(phonenumber.UserID(u.ID), phonenumber.Verified(true), phonenumber.ReservedForSecondFactor(true)).
-			Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
+		phones, err := k.verifiedPhones(ctx, c)
 		if err != nil {
 			return nil, err
 		}
-		for i, p := range phones {
-			out = append(out, phoneFactor(p, p.DefaultSecondFactor || i == 0))
+		first := true
+		for _, p := range phones {
+			if p.ReservedForSecondFactor {
+				out = append(out, phoneFactor(p, p.DefaultSecondFactor || first))
+				first = false
+			}
 		}
 	}
 	if len(out) > 0 && set.SecondFactorEnabled(settings.StrategyBackupCode) {
@@ -643,18 +665,16 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 // the primary verified email, or the primary verified phone only when email
 // is disabled for the application. Nil when the user has no such address;
 // the caller answers client_trust_unavailable and creates no session.
-func clientTrustFactor(ctx context.Context, c *ent.Client, u *ent.User, set *settings.Settings) (*Factor, error) {
+func clientTrustFactor(ctx context.Context, c *ent.Client, u *ent.User, set *settings.Settings, k *contacts) (*Factor, error) {
 	if set.EmailEnabled {
-		emails, err := c.EmailAddress.Query().Where(emailaddress.UserID(u.ID), emailaddress.Verified(true)).
-			Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
+		emails, err := k.verifiedEmails(ctx, c)
 		if err != nil || len(emails) == 0 {
 			return nil, err
 		}
 		return emailFactor(pickPrimary(emails, u.PrimaryEmailAddressID, func(e *ent.EmailAddress) string { return e.ID }), true), nil
 	}
 	if set.PhoneEnabled {
-		phones, err := c.PhoneNumber.Query().Where(phonenumber.UserID(u.ID), phonenumber.Verified(true)).
-			Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
+		phones, err := k.verifiedPhones(ctx, c)
 		if err != nil || len(phones) == 0 {
 			return nil, err
 		}
