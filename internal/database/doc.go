@@ -19,6 +19,12 @@
 // DB.Tx runs a function in a transaction and, on PostgreSQL, runs it again
 // when the server aborts it as a serialization failure or deadlock.
 //
+// Each connection keeps up to 256 prepared statements (stmtcache.go): ent
+// sends every query as text, which SQLite would parse and plan on every call
+// and lib/pq would execute in two round trips. Statements with arguments are
+// prepared once per connection and reused; a PostgreSQL plan that a migration
+// invalidated fails once and is prepared again on its next use.
+//
 // The URL may carry a password; DB.Redacted and DB.String hide it, and errors
 // returned by Open never contain it.
 package database
