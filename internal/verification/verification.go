@@ -51,13 +51,16 @@ func (c *Codes) Issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 	if err != nil {
 		return nil, "", err
 	}
-	if existing != nil && sameTarget(existing, t) && existing.Status != verification.StatusFailed && existing.Status != verification.StatusVerified {
-		if existing.SentAt != nil {
-			if wait := ResendCooldown - now.Sub(*existing.SentAt); wait > 0 {
-				secs := int(math.Ceil(wait.Seconds()))
-				return nil, "", apierr.New(apierr.VerificationCodeTooManyRequests).WithMeta("retryAfterSeconds", secs)
-			}
+	same := existing != nil && sameTarget(existing, t) && existing.Status != verification.StatusVerified
+	// The cooldown holds for every send to the target, also the fresh
+	// verification that follows a failed one (CONTRACT §3 rule 6).
+	if same && existing.SentAt != nil {
+		if wait := ResendCooldown - now.Sub(*existing.SentAt); wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
+			return nil, "", apierr.New(apierr.VerificationCodeTooManyRequests).WithMeta("retryAfterSeconds", secs)
 		}
+	}
+	if same && existing.Status != verification.StatusFailed {
 		hash, err := factor.HashCode(c.Keys, existing.ID, code)
 		if err != nil {
 			return nil, "", err
