@@ -235,7 +235,7 @@ func startLoadRig(b *testing.B, dbURL string) (*loadRig, *errorRecorder) {
 		b.Fatal(err)
 	}
 	// What `trustgate serve` in dev mode delivers to: the outbox table.
-	tap.next = delivery.NewOutboxSender(&delivery.EntOutbox{DB: m.DB}, m.Log, false)
+	tap.next = delivery.NewOutboxSender(&delivery.EntOutbox{DB: m.DB}, m.Log, true)
 	if err := m.Run(ctx); err != nil {
 		b.Fatal(err)
 	}

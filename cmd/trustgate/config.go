@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/delivery"
 )
 
 // Config is every setting of trustgate. It is filled from flags and
@@ -222,9 +224,13 @@ func (c Config) String() string {
 		c.Addr, database.Redact(c.DatabaseURL), red(c.Secret), redactURL(c.SMTPURL), redactURL(c.SMSURL), c.Dev, c.PublicURL)
 }
 
-func redactURL(u string) string {
-	if u == "" {
+func redactURL(raw string) string {
+	if raw == "" {
 		return "unset"
 	}
-	return database.Redact(u)
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(not a valid URL)"
+	}
+	return delivery.RedactURL(u)
 }

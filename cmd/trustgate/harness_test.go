@@ -179,7 +179,7 @@ func mustStart(tb testing.TB, dbURL string, opts ...serverOption) *server {
 		tb.Fatal(err)
 	}
 	if cfg.Dev {
-		s.mail.also = delivery.NewOutboxSender(&delivery.EntOutbox{DB: s.m.DB}, s.m.Log, false)
+		s.mail.also = delivery.NewOutboxSender(&delivery.EntOutbox{DB: s.m.DB}, s.m.Log, true)
 	}
 	if err := s.m.Run(ctx); err != nil {
 		tb.Fatal(err)

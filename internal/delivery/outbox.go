@@ -17,38 +17,47 @@ type OutboxStore interface {
 // for email when no SMTP server is configured and for SMS when no SMS hook
 // is.
 //
-// With logBodies (dev mode only, TRUSTGATE_DEV), it also logs every message
-// at Info as "outbox message", text and code included. That is the only
-// place in trustgate where a code may reach a log, and it must never be
-// enabled in production.
+// In dev mode (TRUSTGATE_DEV) it stores messages whole, for the outbox
+// query, and also logs each at Info as "outbox message", text and code
+// included: the only place in trustgate where a code may reach a log or be
+// stored unhashed. Outside dev mode nothing can read the outbox, so it keeps
+// only the envelope (channel, recipient, kind, subject) and withholds the
+// body, codes included.
 type OutboxSender struct {
-	store     OutboxStore
-	logger    *slog.Logger
-	logBodies bool
+	store  OutboxStore
+	logger *slog.Logger
+	dev    bool
 }
 
+// WithheldBody replaces a message body the outbox keeps outside dev mode.
+const WithheldBody = "(body withheld: not in dev mode; configure TRUSTGATE_SMTP_URL / TRUSTGATE_SMS_URL to deliver messages)"
+
 // NewOutboxSender returns an OutboxSender saving to store, which must not be
-// nil, and logging message bodies to logger (slog.Default() when nil) only
-// when logBodies is true.
-func NewOutboxSender(store OutboxStore, logger *slog.Logger, logBodies bool) *OutboxSender {
+// nil, and, with dev, storing and logging message bodies to logger
+// (slog.Default() when nil).
+func NewOutboxSender(store OutboxStore, logger *slog.Logger, dev bool) *OutboxSender {
 	if store == nil {
 		panic("delivery: NewOutboxSender needs a store")
 	}
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &OutboxSender{store: store, logger: logger, logBodies: logBodies}
+	return &OutboxSender{store: store, logger: logger, dev: dev}
 }
 
 // String describes the sender.
 func (o *OutboxSender) String() string { return "dev outbox" }
 
-// Send saves m to the store and, in dev mode, logs it.
+// Send saves m to the store (outside dev mode without its body) and, in dev
+// mode, logs it.
 func (o *OutboxSender) Send(ctx context.Context, m Message) error {
+	if !o.dev {
+		m.Text, m.HTML = WithheldBody, ""
+	}
 	if err := o.store.SaveOutbox(ctx, m); err != nil {
 		return fmt.Errorf("%w: save %s %s message to the outbox: %w", ErrDeliveryFailed, m.Kind, m.Channel, err)
 	}
-	if o.logBodies {
+	if o.dev {
 		o.logger.InfoContext(ctx, "outbox message",
 			slog.String("channel", string(m.Channel)),
 			slog.String("to", m.To),

@@ -20,12 +20,15 @@ func TestOutboxSender(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	withheld := m
+	withheld.Text, withheld.HTML = WithheldBody, ""
 	for _, tc := range []struct {
 		name      string
 		logBodies bool
+		stored    Message
 	}{
-		{"stores and logs the message in dev mode", true},
-		{"stores the message but logs nothing outside dev mode", false},
+		{"stores and logs the message in dev mode", true, m},
+		{"stores only the envelope, no code, and logs nothing outside dev mode", false, withheld},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var store MemoryOutbox
@@ -34,8 +37,11 @@ func TestOutboxSender(t *testing.T) {
 			if err := s.Send(ctx, m); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			if got := store.Messages(); len(got) != 1 || got[0] != m {
-				t.Errorf("stored: got %+v, want exactly the sent message", got)
+			if got := store.Messages(); len(got) != 1 || got[0] != tc.stored {
+				t.Errorf("stored: got %+v, want %+v", got, tc.stored)
+			}
+			if got := store.Messages(); len(got) == 1 && !tc.logBodies && strings.Contains(got[0].Text+got[0].HTML+got[0].Subject, "482913") {
+				t.Errorf("the code was stored outside dev mode: %+v", got[0])
 			}
 			logged := log.String()
 			if !tc.logBodies {

@@ -54,12 +54,16 @@ func NewSMSHookSender(rawURL string) (*SMSHookSender, error) {
 
 // String returns the endpoint with any password and query (where tokens
 // usually go) replaced by xxxxx, safe to log.
-func (s *SMSHookSender) String() string {
-	u := *s.endpoint
-	if u.RawQuery != "" {
-		u.RawQuery = "xxxxx"
+func (s *SMSHookSender) String() string { return RedactURL(s.endpoint) }
+
+// RedactURL returns u with any password and the whole query (where tokens
+// usually go) replaced by xxxxx, safe to log.
+func RedactURL(u *url.URL) string {
+	c := *u
+	if c.RawQuery != "" {
+		c.RawQuery = "xxxxx"
 	}
-	return u.Redacted()
+	return c.Redacted()
 }
 
 // smsHookBody is the JSON the hook receives; the field order is the
