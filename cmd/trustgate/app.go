@@ -203,7 +203,7 @@ func (m *Main) build() {
 				}
 			}},
 	}
-	m.Limiter = &ratelimit.Limiter{DB: db, Now: now}
+	m.Limiter = &ratelimit.Limiter{DB: db, Now: now, Keys: m.Keys}
 	resolver := &graph.Resolver{DB: db, Svc: m.Services, Policy: m.Policy, Events: events, Now: now, Log: log, Dev: m.Config.Dev}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), hasherCollector{m.Hasher})

@@ -61,44 +61,53 @@ func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graph
 	}
 	set := &rq.Settings
 	scope := rq.App.ID + ":"
-	var checks []check
+	var ip ratelimit.Rule
 	switch b {
 	case budgetCreate:
-		checks = append(checks, check{ratelimit.Rule{Name: rc.Field.Name + ":ip", Limit: set.RateLimitSignInsPerIP, Window: ipWindow}, scope + rq.IP})
-		// The per-identifier budget stops many IPs guessing one account. A device
-		// the account already trusts does not spend it: otherwise an attacker
-		// could exhaust a victim's budget and lock the owner out of their own
-		// phone (ASVS 6.1.1: no malicious lockout by design).
-		if id := identifierArg(ctx, rc); id != "" && !s.trustedFor(ctx, rq, id) {
-			checks = append(checks, check{ratelimit.Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMinute, Window: time.Minute}, scope + id})
-		}
+		ip = ratelimit.Rule{Name: rc.Field.Name + ":ip", Limit: set.RateLimitSignInsPerIP, Window: ipWindow}
 	case budgetAttempt:
-		checks = append(checks, check{ratelimit.Rule{Name: "attempt:ip", Limit: set.RateLimitAttemptsPerIP, Window: ipWindow}, scope + rq.IP})
+		ip = ratelimit.Rule{Name: "attempt:ip", Limit: set.RateLimitAttemptsPerIP, Window: ipWindow}
 	case budgetSend:
-		checks = append(checks, check{ratelimit.Rule{Name: "send:ip", Limit: set.RateLimitCodeSendsPerIP, Window: ipWindow}, scope + rq.IP})
+		ip = ratelimit.Rule{Name: "send:ip", Limit: set.RateLimitCodeSendsPerIP, Window: ipWindow}
 	}
-	for _, c := range checks {
-		d, err := s.limiter.Hit(ctx, c.rule, c.subject)
-		if err != nil {
-			graphql.AddError(ctx, err)
-			return graphql.Null
-		}
-		if !d.Allowed {
-			s.limited.WithLabelValues(c.rule.Name).Inc()
-			secs := d.RetryAfterSeconds()
-			if rq.ResponseHeader != nil {
-				rq.ResponseHeader.Set("Retry-After", strconv.Itoa(secs))
+	// The IP's budget first: a refused IP costs one statement, no client
+	// lookup (or creation) and no trust query.
+	if !s.allow(ctx, rq, ip, scope+rq.IP) {
+		return graphql.Null
+	}
+	// The per-identifier budget stops many IPs guessing one account. A device
+	// the account already trusts does not spend it: otherwise an attacker
+	// could exhaust a victim's budget and lock the owner out of their own
+	// phone (ASVS 6.1.1: no malicious lockout by design).
+	if b == budgetCreate {
+		if id := identifierArg(ctx, rc); id != "" && !s.trustedFor(ctx, rq, id) {
+			rule := ratelimit.Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMinute, Window: time.Minute}
+			if !s.allow(ctx, rq, rule, scope+id) {
+				return graphql.Null
 			}
-			graphql.AddError(ctx, apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", secs))
-			return graphql.Null
 		}
 	}
 	return next(ctx)
 }
 
-type check struct {
-	rule    ratelimit.Rule
-	subject string
+// allow spends one hit of subject's budget under rule; when the budget is
+// spent (or the count fails) it adds the error to the response and reports false.
+func (s *Server) allow(ctx context.Context, rq *request.Info, rule ratelimit.Rule, subject string) bool {
+	d, err := s.limiter.Hit(ctx, rule, subject)
+	if err != nil {
+		graphql.AddError(ctx, err)
+		return false
+	}
+	if !d.Allowed {
+		s.limited.WithLabelValues(rule.Name).Inc()
+		secs := d.RetryAfterSeconds()
+		if rq.ResponseHeader != nil {
+			rq.ResponseHeader.Set("Retry-After", strconv.Itoa(secs))
+		}
+		graphql.AddError(ctx, apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", secs))
+		return false
+	}
+	return true
 }
 
 // identifierArg returns the normalised identifier of a signInCreate or signUpCreate, if any.
@@ -138,5 +147,9 @@ func (s *Server) trustedFor(ctx context.Context, rq *request.Info, ident string)
 	}
 	ok, err := s.db.Ent.TrustedClient.Query().
 		Where(trustedclient.ClientID(d.ID), trustedclient.HasUserWith(user.ApplicationID(rq.App.ID), owner)).Exist(ctx)
-	return err == nil && ok
+	if err != nil {
+		return false
+	}
+	rq.Trust = &request.IdentifierTrust{Identifier: ident, Trusted: ok}
+	return ok
 }

@@ -7,6 +7,7 @@ package ratelimit
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/ratelimitbucket"
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/keyring"
 )
 
 // Rule is a budget: at most Limit hits per Window for one subject.
@@ -30,6 +32,9 @@ type Rule struct {
 type Limiter struct {
 	DB  *database.DB
 	Now func() time.Time
+	// Keys keys the digest under which a subject is counted: buckets hold
+	// no IP address or identifier in clear, and every key has one length.
+	Keys *keyring.Keyring
 }
 
 // Decision is the outcome of one hit.
@@ -56,10 +61,8 @@ func (l *Limiter) Hit(ctx context.Context, rule Rule, subject string) (Decision,
 	n := now.UnixNano() / w
 	start := time.Unix(0, n*w).UTC()
 	end := start.Add(rule.Window)
-	key := rule.Name + ":" + subject + ":" + strconv.FormatInt(n, 36)
-	if len(key) > 300 {
-		key = key[:300]
-	}
+	digest := l.Keys.MAC(keyring.PurposeToken, []byte("rate-limit:"+subject))
+	key := rule.Name + ":" + hex.EncodeToString(digest[:16]) + ":" + strconv.FormatInt(n, 36)
 	q := `INSERT INTO rate_limit_buckets (key, window_start, count, expires_at) VALUES ($1, $2, 1, $3)
 ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING count`
 	if l.DB.Dialect == dialect.SQLite {

@@ -3,12 +3,14 @@ package ratelimit
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/pgtest"
 )
@@ -36,7 +38,11 @@ func each(t *testing.T, fn func(t *testing.T, db *database.DB)) {
 func TestLimiter(t *testing.T) {
 	each(t, func(t *testing.T, db *database.DB) {
 		now := time.Date(2026, 11, 22, 12, 0, 3, 0, time.UTC)
-		l := &Limiter{DB: db, Now: func() time.Time { return now }}
+		keys, err := keyring.New(make([]byte, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := &Limiter{DB: db, Now: func() time.Time { return now }, Keys: keys}
 		rule := Rule{Name: "sign_in.create:ip", Limit: 5, Window: 10 * time.Second}
 		ctx := context.Background()
 
@@ -53,6 +59,20 @@ func TestLimiter(t *testing.T) {
 			}
 			if got := d.RetryAfterSeconds(); got != 7 {
 				t.Fatalf("retry after %d s, want 7 (window ends at :10)", got)
+			}
+		})
+		t.Run("buckets hold a keyed digest of the subject, not the subject", func(t *testing.T) {
+			if _, err := l.Hit(ctx, rule, "jane@example.com"); err != nil {
+				t.Fatal(err)
+			}
+			keys, err := db.Ent.RateLimitBucket.Query().IDs(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range keys {
+				if strings.Contains(k, "jane@example.com") || strings.Contains(k, "203.0.113.9") {
+					t.Errorf("bucket key %q holds a subject in clear", k)
+				}
 			}
 		})
 		t.Run("subjects have separate budgets", func(t *testing.T) {

@@ -149,6 +149,10 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t := rq.Trust; t != nil && st.user != nil && t.Identifier == ident {
+			// The rate-limit middleware already asked, for this identifier.
+			st.trusted = &t.Trusted
+		}
 		if st.user == nil && !set.EnumerationProtection && in.Password == nil {
 			return nil, s.identifierNotFound(ctx, st, ident)
 		}
@@ -191,15 +195,6 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 			return nil, err
 		}
 	} else if err := s.commit(ctx, st, func(*ent.Tx) (*apierr.Error, error) { return nil, nil }); err != nil {
-		return nil, err
-	}
-	return s.view(ctx, st)
-}
-
-// Get returns the sign-in with id if it belongs to the request's client.
-func (s *Service) Get(ctx context.Context, id string) (*SignIn, error) {
-	st, err := s.load(ctx, id, false)
-	if err != nil {
 		return nil, err
 	}
 	return s.view(ctx, st)
@@ -622,10 +617,8 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 	return mfaFactors(ctx, c, u, set, &contacts{userID: u.ID})
 }
 
+// mfaFactors is MFAFactors reading phones through the step's contacts k.
 func mfaFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.Settings, k *contacts) ([]*Factor, error) {
-	if u == nil {
-		return nil, nil
-	}
 	var out []*Factor
 	if set.SecondFactorEnabled(settings.StrategyTOTP) {
 		ok, err := c.Totp.Query().Where(totp.UserID(u.ID), totp.Verified(true)).Exist(ctx)
