@@ -7,7 +7,6 @@ package account
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -469,9 +468,6 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 	}
 	if u.PasswordHash != nil {
 		ok, _, err := s.Hasher.Verify(ctx, *u.PasswordHash, current)
-		if errors.Is(err, factor.ErrBusy) {
-			return false, apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", 1)
-		}
 		if err != nil {
 			return false, err
 		}

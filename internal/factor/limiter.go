@@ -3,6 +3,7 @@ package factor
 import (
 	"context"
 	"fmt"
+	"github.com/trustgate/trustgate/internal/apierr"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,7 +67,7 @@ func (l *limiter) acquire(ctx context.Context) error {
 	if len(*queue) >= l.maxQueue {
 		l.mu.Unlock()
 		l.rejected.Add(1)
-		return fmt.Errorf("%w: all %d slots busy and %d callers already waiting", ErrBusy, l.maxConcurrent, l.maxQueue)
+		return busy(fmt.Errorf("%w: all %d slots busy and %d callers already waiting", ErrBusy, l.maxConcurrent, l.maxQueue))
 	}
 	granted := make(chan struct{})
 	*queue = append(*queue, granted)
@@ -82,7 +83,7 @@ func (l *limiter) acquire(ctx context.Context) error {
 	case <-ctx.Done():
 		giveUp = fmt.Errorf("factor: gave up waiting for a password hashing slot: %w", context.Cause(ctx))
 	case <-timer.C:
-		giveUp = fmt.Errorf("%w: no slot free within %s", ErrBusy, l.wait)
+		giveUp = busy(fmt.Errorf("%w: no slot free within %s", ErrBusy, l.wait))
 	}
 	l.mu.Lock()
 	if remove(queue, granted) {
@@ -137,4 +138,11 @@ func (l *limiter) stats() HasherStats {
 		TimedOut: l.timedOut.Load(),
 		Canceled: l.canceled.Load(),
 	}
+}
+
+// busy makes an ErrBusy error the client-facing too_many_requests it is
+// reported as (retry after a second), wherever a hash is refused: sign-in,
+// sign-up, password change. errors.Is(err, ErrBusy) still holds.
+func busy(err error) error {
+	return apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", 1).Wrap(err)
 }

@@ -3,6 +3,7 @@ package factor
 import (
 	"context"
 	"errors"
+	"github.com/trustgate/trustgate/internal/apierr"
 	"runtime"
 	"testing"
 	"testing/synctest"
@@ -47,6 +48,9 @@ func TestPoolRejectsCallerBeyondQueueImmediately(t *testing.T) {
 		_, err := h.Hash(ctx, "third caller")
 		if !errors.Is(err, ErrBusy) {
 			t.Fatalf("third Hash error = %v, want ErrBusy", err)
+		}
+		if e, ok := apierr.As(err); !ok || e.Code != apierr.TooManyRequests || e.Meta["retryAfterSeconds"] != 1 {
+			t.Errorf("third Hash error = %#v, want too_many_requests with retryAfterSeconds 1 for every caller", err)
 		}
 		if waited := time.Since(start); waited != 0 {
 			t.Errorf("third caller waited %v, want 0 (fail fast)", waited)

@@ -459,7 +459,8 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 		// The sign-in (when this call creates it) is kept, so the refused
 		// attempt shows in the history and the client can retry it.
 		return s.commit(ctx, st, func(*ent.Tx) (*apierr.Error, error) {
-			return apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", 1), nil
+			e, _ := apierr.As(err) // too_many_requests, from the hash pool
+			return e, nil
 		})
 	}
 	if err != nil {

@@ -5,7 +5,6 @@ package signup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -118,9 +117,6 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 			return nil, err
 		}
 		h, err := s.Hasher.Hash(ctx, *in.Password)
-		if errors.Is(err, factor.ErrBusy) {
-			return nil, apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", 1)
-		}
 		if err != nil {
 			return nil, fmt.Errorf("signup: hashing password: %w", err)
 		}
