@@ -47,20 +47,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 }
 
 func present(ctx context.Context, e *apierr.Error) *gqlerror.Error {
-	ext := map[string]any{
-		"code":        string(e.Code),
-		"longMessage": e.LongMessage,
-		"status":      e.HTTPStatus(),
-	}
-	if e.Param != "" {
-		ext["paramName"] = e.Param
-	}
-	if len(e.Meta) > 0 {
-		ext["meta"] = e.Meta
-	}
 	return &gqlerror.Error{
 		Message:    e.Message,
 		Path:       graphql.GetPath(ctx),
-		Extensions: ext,
+		Extensions: e.Extensions(),
 	}
 }

@@ -98,6 +98,20 @@ func (e *Error) WithParam(param string) *Error {
 	return &c
 }
 
+// Extensions is e as the extensions of a GraphQL error (code, longMessage,
+// status, paramName and meta when set): the one wire shape of every error,
+// GraphQL or plain HTTP.
+func (e *Error) Extensions() map[string]any {
+	ext := map[string]any{"code": string(e.Code), "longMessage": e.LongMessage, "status": e.HTTPStatus()}
+	if e.Param != "" {
+		ext["paramName"] = e.Param
+	}
+	if len(e.Meta) > 0 {
+		ext["meta"] = e.Meta
+	}
+	return ext
+}
+
 // Wrap returns a copy of e that carries cause for the logs.
 func (e *Error) Wrap(cause error) *Error {
 	c := *e

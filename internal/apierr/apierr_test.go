@@ -55,3 +55,20 @@ func TestErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestExtensions(t *testing.T) {
+	e := New(UserLocked).WithMeta("lockoutExpiresInSeconds", 42)
+	ext := e.Extensions()
+	if ext["code"] != "user_locked" || ext["status"] != e.HTTPStatus() || ext["longMessage"] != e.LongMessage {
+		t.Errorf("got %v", ext)
+	}
+	if meta, _ := ext["meta"].(map[string]any); meta["lockoutExpiresInSeconds"] != 42 {
+		t.Errorf("meta: got %v, want lockoutExpiresInSeconds 42 (plain-HTTP errors dropped it)", ext["meta"])
+	}
+	if _, ok := ext["paramName"]; ok {
+		t.Error("paramName set without a param")
+	}
+	if got := Missing("identifier").Extensions()["paramName"]; got != "identifier" {
+		t.Errorf("paramName: got %v", got)
+	}
+}

@@ -254,9 +254,13 @@ func (s *Server) writeAPIError(ctx context.Context, w http.ResponseWriter, err e
 		s.log.ErrorContext(ctx, "internal error", "error", err)
 		e = apierr.New(apierr.Internal)
 	}
-	ext := map[string]any{"code": string(e.Code), "longMessage": e.LongMessage, "status": e.HTTPStatus()}
-	if e.Param != "" {
-		ext["paramName"] = e.Param
-	}
-	writeJSON(w, e.HTTPStatus(), map[string]any{"errors": []map[string]any{{"message": e.Message, "extensions": ext}}})
+	writeError(w, e.HTTPStatus(), e)
+}
+
+// writeError writes e, with the HTTP status status, in the shape of a
+// GraphQL error response.
+func writeError(w http.ResponseWriter, status int, e *apierr.Error) {
+	ext := e.Extensions()
+	ext["status"] = status
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": e.Message, "extensions": ext}}})
 }

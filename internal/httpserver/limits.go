@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"github.com/trustgate/trustgate/internal/apierr"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -77,6 +78,6 @@ func walk(set ast.SelectionSet, doc *ast.QueryDocument, depth int, aliases *int,
 
 func limitError(format string, args ...any) *gqlerror.Error {
 	e := gqlerror.Errorf(format, args...)
-	e.Extensions = map[string]any{"code": "form_param_format_invalid", "longMessage": e.Message, "status": 422}
+	e.Extensions = apierr.Newf(apierr.FormParamFormatInvalid, "%s", e.Message).Extensions()
 	return e
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -150,17 +149,17 @@ func (s *Server) graphql() http.HandlerFunc {
 	})
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.Limits.MaxBodyBytes {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{
-				"message": "Request body too large", "extensions": map[string]any{"code": "form_param_format_invalid",
-					"longMessage": fmt.Sprintf("GraphQL requests are limited to %d bytes.", s.cfg.Limits.MaxBodyBytes)}}}})
+			e := apierr.Newf(apierr.FormParamFormatInvalid, "GraphQL requests are limited to %d bytes.", s.cfg.Limits.MaxBodyBytes)
+			e.Message = "Request body too large"
+			writeError(w, http.StatusRequestEntityTooLarge, e)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes)
 		rq := s.identify(w, r)
 		if !s.corsAllowed(w, r, rq) {
-			writeJSON(w, http.StatusForbidden, map[string]any{"errors": []map[string]any{{
-				"message": "Cross-origin request refused", "extensions": map[string]any{"code": "permission_denied",
-					"longMessage": "This origin is not in the application's allowedOrigins."}}}})
+			e := apierr.Newf(apierr.PermissionDenied, "This origin is not in the application's allowedOrigins.")
+			e.Message = "Cross-origin request refused"
+			writeError(w, http.StatusForbidden, e)
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(request.With(r.Context(), rq)))
