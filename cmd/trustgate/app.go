@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -208,13 +207,9 @@ func (m *Main) build() {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), hasherCollector{m.Hasher})
 	proxies, _ := m.Config.proxies()
-	assets, err := fs.Sub(web.Assets(), ".")
-	if err != nil {
-		assets = web.Assets()
-	}
 	m.Handler = httpserver.New(httpserver.Config{Dev: m.Config.Dev, TrustedProxies: proxies}, httpserver.Deps{
 		DB: db, Resolver: resolver, Keys: keys, Devices: &device.Store{DB: db, Now: now}, Log: log,
-		Assets: assets, Registry: registry, Limiter: m.Limiter,
+		Assets: web.Assets(), Registry: registry, Limiter: m.Limiter,
 		Ready: func(ctx context.Context) error {
 			if err := db.SQL.PingContext(ctx); err != nil {
 				return fmt.Errorf("database unreachable")

@@ -70,7 +70,6 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 		IP:        ClientIP(r, s.cfg.TrustedProxies),
 		UserAgent: request.UserAgent(r.UserAgent()),
 		RequestID: requestID(ctx),
-		Origin:    r.Header.Get("Origin"),
 		// Response headers may still be set: resolvers run before the body is written.
 		ResponseHeader: w.Header(),
 	}

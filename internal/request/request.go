@@ -20,8 +20,6 @@ type Info struct {
 	IP        string
 	UserAgent string
 	RequestID string
-	// Origin is the Origin header, if any.
-	Origin string
 	// ResponseHeader lets domain code set response headers (Retry-After).
 	ResponseHeader http.Header
 
@@ -120,9 +118,4 @@ func (i *Info) Client(ctx context.Context) (*ent.Device, error) {
 	}
 	i.clientOnce.Do(func() { i.client, i.clientErr = i.ResolveClient(ctx) })
 	return i.client, i.clientErr
-}
-
-// SetClient records an already-resolved client device (used by tests and jobs).
-func (i *Info) SetClient(d *ent.Device) {
-	i.clientOnce.Do(func() { i.client = d })
 }

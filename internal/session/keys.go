@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/trustgate/trustgate/internal/ids"
 	"sync"
 	"time"
 
@@ -148,11 +149,7 @@ func (k *Keys) Rotate(ctx context.Context) error {
 	return nil
 }
 
-func newKeyID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return "ins_" + base64.RawURLEncoding.EncodeToString(b)
-}
+func newKeyID() string { return ids.New("ins") }
 
 // JWK is one public key in a JSON Web Key Set (RFC 8037 OKP form).
 type JWK struct {

@@ -177,21 +177,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*ent.Session,
 	return sess, nil
 }
 
-// End marks a session ended (signed out) or revoked (by the user or an admin).
-func (s *Service) End(ctx context.Context, sess *ent.Session, status session.Status) (*ent.Session, error) {
-	if sess.Status != session.StatusActive {
-		return sess, nil
-	}
-	return s.Ent.Session.UpdateOne(sess).SetStatus(status).SetEndedAt(s.Now()).Save(ctx)
-}
-
 // SignOut ends one session of the client, or all of them when sessionID is nil.
 func (s *Service) SignOut(ctx context.Context, clientID string, sessionID *string) (bool, error) {
-	q := s.Ent.Session.Update().Where(session.ClientID(clientID), session.StatusEQ(session.StatusActive))
-	if sessionID != nil {
-		q.Where(session.ID(*sessionID))
-	}
-	n, err := q.SetStatus(session.StatusEnded).SetEndedAt(s.Now()).Save(ctx)
+	var n int
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		q := tx.Session.Update().Where(session.ClientID(clientID), session.StatusEQ(session.StatusActive))
+		if sessionID != nil {
+			q.Where(session.ID(*sessionID))
+		}
+		var err error
+		n, err = q.SetStatus(session.StatusEnded).SetEndedAt(s.Now()).Save(ctx)
+		return err
+	})
 	if err != nil {
 		return false, err
 	}
