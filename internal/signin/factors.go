@@ -7,8 +7,6 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/backupcode"
-	"github.com/trustgate/trustgate/ent/emailaddress"
-	"github.com/trustgate/trustgate/ent/phonenumber"
 	entsignin "github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/totp"
 	"github.com/trustgate/trustgate/internal/apierr"
@@ -337,7 +335,7 @@ func (s *Service) attemptBackupCode(ctx context.Context, st *state, code string)
 // delivered, runs sent (if any) beside the code.sent event. A delivery failure
 // is logged and returned; the sign-in stays resumable.
 func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *ent.Verification, purpose delivery.Purpose, attach func(*ent.Tx, *ent.Verification) error, sent func(*ent.Tx) error) error {
-	target, err := s.factorTarget(ctx, f)
+	target, err := s.factorTarget(ctx, st, f)
 	if err != nil {
 		return err
 	}
@@ -394,21 +392,31 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 	})
 }
 
-// factorTarget resolves the email address or phone number a factor names.
-func (s *Service) factorTarget(ctx context.Context, f *Factor) (verification.Target, error) {
+// factorTarget resolves the email address or phone number a factor names,
+// from the user's verified contacts the step has read (or reads now).
+func (s *Service) factorTarget(ctx context.Context, st *state, f *Factor) (verification.Target, error) {
+	k := st.contactsOf()
 	if f.EmailAddressID != nil {
-		e, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.ID(*f.EmailAddressID)).Only(ctx)
+		emails, err := k.verifiedEmails(ctx, s.DB.Ent)
 		if err != nil {
 			return verification.Target{}, err
 		}
-		return verification.Target{Strategy: f.Strategy, ID: e.ID, Value: e.EmailAddress}, nil
+		for _, e := range emails {
+			if e.ID == *f.EmailAddressID {
+				return verification.Target{Strategy: f.Strategy, ID: e.ID, Value: e.EmailAddress}, nil
+			}
+		}
 	}
 	if f.PhoneNumberID != nil {
-		p, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.ID(*f.PhoneNumberID)).Only(ctx)
+		phones, err := k.verifiedPhones(ctx, s.DB.Ent)
 		if err != nil {
 			return verification.Target{}, err
 		}
-		return verification.Target{Strategy: f.Strategy, ID: p.ID, Value: p.PhoneNumber}, nil
+		for _, p := range phones {
+			if p.ID == *f.PhoneNumberID {
+				return verification.Target{Strategy: f.Strategy, ID: p.ID, Value: p.PhoneNumber}, nil
+			}
+		}
 	}
 	return verification.Target{}, apierr.New(apierr.FactorNotFound)
 }
