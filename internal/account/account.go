@@ -280,10 +280,7 @@ func (s *Service) failAttempt(ctx context.Context, u *ent.User, shown *apierr.Er
 	if err != nil {
 		return err
 	}
-	if locked, _ := lockout.Locked(updated, s.Now()); locked {
-		return lockout.Error(updated, s.Now())
-	}
-	return shown
+	return lockout.Shown(updated, s.Now(), shown)
 }
 
 // CreatePhoneNumber adds an unverified phone number to the user.
@@ -404,9 +401,7 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 					if err != nil {
 						return err
 					}
-					if locked, _ := lockout.Locked(updated, s.Now()); locked {
-						clientErr = lockout.Error(updated, s.Now())
-					}
+					clientErr = lockout.Shown(updated, s.Now(), e)
 				}
 				return nil
 			}

@@ -62,6 +62,16 @@ func plural(n int, unit string) string {
 	return fmt.Sprintf("%d %ss", n, unit)
 }
 
+// Shown is the error a failed attempt answers: user_locked when u (as the
+// failure left it, locked by it or by a concurrent one) is locked at now,
+// else shown.
+func Shown(u *ent.User, now time.Time, shown *apierr.Error) *apierr.Error {
+	if locked, _ := Locked(u, now); locked {
+		return Error(u, now)
+	}
+	return shown
+}
+
 // Fail counts one failed attempt of u inside tx and locks u when the count
 // reaches the threshold. It returns the updated user and whether this failure
 // locked it; the updated user may also be locked by a concurrent failure,

@@ -426,10 +426,7 @@ func (s *Service) fail(ctx context.Context, tx *ent.Tx, st *state, kind, strateg
 		}
 	}
 	// Locked by this failure or by a concurrent one: either way the user is locked now.
-	if locked, _ := lockout.Locked(updated, now); locked {
-		return lockout.Error(updated, now), nil
-	}
-	return shown, nil
+	return lockout.Shown(updated, now, shown), nil
 }
 
 // attemptPassword verifies a password first factor and moves the sign-in on.
