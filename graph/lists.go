@@ -3,6 +3,9 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"github.com/trustgate/trustgate/internal/admin"
+	"github.com/trustgate/trustgate/internal/lockout"
+	"github.com/trustgate/trustgate/internal/signin"
 	"slices"
 	"time"
 
@@ -17,7 +20,6 @@ import (
 	"github.com/trustgate/trustgate/ent/predicate"
 	entsession "github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/ent/signinevent"
-	"github.com/trustgate/trustgate/ent/totp"
 	"github.com/trustgate/trustgate/ent/trustedclient"
 	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
@@ -77,8 +79,7 @@ func (r *Resolver) userFilters(ctx context.Context, appID string, w *UserWhereIn
 			preds = append(preds, user.Or(user.ID(q), user.Username(norm)))
 		}
 	}
-	now := r.Now()
-	lockedNow := user.And(user.LockedAtNotNil(), user.Or(user.LockoutExpiresAtIsNil(), user.LockoutExpiresAtGT(now)))
+	lockedNow := lockout.LockedAt(r.Now())
 	if w.Locked != nil {
 		if *w.Locked {
 			preds = append(preds, lockedNow)
@@ -90,10 +91,17 @@ func (r *Resolver) userFilters(ctx context.Context, appID string, w *UserWhereIn
 		preds = append(preds, user.Banned(*w.Banned))
 	}
 	if w.TwoFactorEnabled != nil {
-		mfa := user.Or(
-			user.HasTotpWith(totp.Verified(true)),
-			user.HasPhoneNumbersWith(phonenumber.Verified(true), phonenumber.ReservedForSecondFactor(true)),
-		)
+		// The same rule as the users' twoFactorEnabled field: the second
+		// factors this application offers.
+		app, err := r.DB.Ent.Application.Get(ctx, appID)
+		if err != nil {
+			return nil, err
+		}
+		set, err := admin.Settings(app)
+		if err != nil {
+			return nil, err
+		}
+		mfa := signin.MFAEnabled(&set)
 		if *w.TwoFactorEnabled {
 			preds = append(preds, mfa)
 		} else {

@@ -323,3 +323,40 @@ func TestMFASingleUseUnderConcurrency(t *testing.T) {
 		t.Run("one backup code, six sign-ins at once", func(t *testing.T) { race(t, "backup_code", backup[0]) })
 	})
 }
+
+// The admin users filter twoFactorEnabled follows the same rule as the users'
+// twoFactorEnabled field: the second factors the application offers.
+func TestUsersFilterTwoFactorEnabled(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.newUser(t, vars{"emailAddress": "plain@example.com"})
+		id := s.newUser(t, vars{"emailAddress": "mfa@example.com"})
+		d := s.browser()
+		d.passClientTrust(t, "mfa@example.com", testPassword, "email_code", "mfa@example.com")
+		d.mustSession(t, "mfa@example.com")
+		d.enrollTOTP(t)
+		filtered := func(on bool) []string {
+			r := s.admin(`query($app: ID!, $on: Boolean) { users(applicationId: $app, first: 10, where: {twoFactorEnabled: $on}) { edges { node { id twoFactorEnabled } } } }`,
+				vars{"app": s.appID, "on": on}).data(t)
+			var out []string
+			for _, e := range r["users"].(map[string]any)["edges"].([]any) {
+				n := e.(map[string]any)["node"].(map[string]any)
+				if n["twoFactorEnabled"] != on {
+					t.Errorf("filter twoFactorEnabled=%v returned %v with the field %v", on, n["id"], n["twoFactorEnabled"])
+				}
+				out = append(out, n["id"].(string))
+			}
+			return out
+		}
+		if got := filtered(true); len(got) != 1 || got[0] != id {
+			t.Errorf("with TOTP offered: got %v, want only %s", got, id)
+		}
+		s.setSettings(t, vars{"secondFactors": []string{"phone_code"}})
+		if got := filtered(true); len(got) != 0 {
+			t.Errorf("with TOTP no longer offered: got %v, want nobody", got)
+		}
+		if got := filtered(false); !slices.Contains(got, id) {
+			t.Errorf("with TOTP no longer offered: %s missing from twoFactorEnabled=false (got %v)", id, got)
+		}
+	})
+}

@@ -8,6 +8,7 @@ package lockout
 import (
 	"context"
 	"fmt"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"math"
 	"time"
 
@@ -60,6 +61,11 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// LockedAt is Locked as a query: users locked at now.
+func LockedAt(now time.Time) predicate.User {
+	return user.And(user.LockedAtNotNil(), user.Or(user.LockoutExpiresAtIsNil(), user.LockoutExpiresAtGT(now)))
 }
 
 // Shown is the error a failed attempt answers: user_locked when u (as the

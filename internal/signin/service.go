@@ -2,8 +2,10 @@ package signin
 
 import (
 	"context"
+	entsql "entgo.io/ent/dialect/sql"
 	"errors"
 	"fmt"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"log/slog"
 	"slices"
 	"time"
@@ -613,6 +615,23 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 		return nil, nil
 	}
 	return mfaFactors(ctx, c, u, set, &contacts{userID: u.ID})
+}
+
+// MFAEnabled is MFAFactors as a query: the users of an application with
+// settings set who have a second factor it offers (a verified TOTP, a
+// verified phone reserved for 2FA; backup codes only count beside those).
+func MFAEnabled(set *settings.Settings) predicate.User {
+	var any []predicate.User
+	if set.SecondFactorEnabled(settings.StrategyTOTP) {
+		any = append(any, user.HasTotpWith(totp.Verified(true)))
+	}
+	if set.SecondFactorEnabled(settings.StrategyPhoneCode) {
+		any = append(any, user.HasPhoneNumbersWith(phonenumber.Verified(true), phonenumber.ReservedForSecondFactor(true)))
+	}
+	if len(any) == 0 {
+		return func(s *entsql.Selector) { s.Where(entsql.False()) }
+	}
+	return user.Or(any...)
 }
 
 // mfaFactors is MFAFactors reading phones through the step's contacts k.
