@@ -219,78 +219,95 @@ func TestVerificationCodes(t *testing.T) {
 	})
 }
 
+// TestDeliveryFailure runs with a sender that delivers after the code is
+// committed (SMTP, the SMS hook) and, in dev mode, with the outbox, which
+// writes the message in the code's own transaction (delivery.TxSender).
 func TestDeliveryFailure(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL, cheapHashes)
+		for _, dev := range []bool{false, true} {
+			name := map[bool]string{false: "sent after commit", true: "written in the transaction"}[dev]
+			t.Run(name, func(t *testing.T) { testDeliveryFailure(t, dbURL, dev) })
+		}
+	})
+}
 
-		t.Run("a Client Trust code that cannot be sent", func(t *testing.T) {
-			id := s.newUser(t, vars{"emailAddress": "outage@example.com"})
-			d := s.browser()
-			si := signInObj(t, d.signIn("outage@example.com", testPassword), "signInCreate")
-			sid := si["id"].(string)
-			s.mail.setFail(true)
-			r := d.prepareSecondWith(sid, factorInput(si["supportedSecondFactors"], "email_code"))
-			s.mail.setFail(false)
-			if got := r.code(t); got != "delivery_failed" {
-				t.Fatalf("got %s, want delivery_failed", got)
-			}
-			now := d.do(`{ client { signIn { id status clientTrustState } } }`, nil).data(t)["client"].(map[string]any)["signIn"].(map[string]any)
-			if now["id"] != sid || now["status"] != "needs_client_trust" || now["clientTrustState"] != "new" {
-				t.Fatalf("after the failure: got %v, want the same sign-in still needing Client Trust, state new (no code went out)", now)
-			}
-			if ev := s.events(t, vars{"userId": id, "kind": "code.delivery_failed"}); len(ev) != 1 {
-				t.Errorf("got %d code.delivery_failed events, want 1", len(ev))
-			}
-			// No cooldown for a code that never went out.
-			p := signInObj(t, d.prepareSecond(sid, "email_code"), "signInPrepareSecondFactor")
-			if p["clientTrustState"] != "pending" {
-				t.Errorf("after the resend: got clientTrustState %v, want pending", p["clientTrustState"])
-			}
-			done := signInObj(t, d.attemptSecond(sid, "email_code", s.mail.code(t, "outage@example.com")), "signInAttemptSecondFactor")
-			if done["status"] != "complete" {
-				t.Fatalf("got %v, want complete", done["status"])
-			}
-		})
+func testDeliveryFailure(t *testing.T, dbURL string, dev bool) {
+	s := mustStart(t, dbURL, cheapHashes, func(c *Config) { c.Dev = dev })
+	t.Cleanup(func() {
+		s.mail.mu.Lock()
+		defer s.mail.mu.Unlock()
+		if inTx := s.mail.inTx > 0; inTx != dev {
+			t.Errorf("%d of %d messages written in the code's transaction; want all with the dev outbox, none without", s.mail.inTx, len(s.mail.msgs))
+		}
+	})
 
-		t.Run("a phone verification code that cannot be sent", func(t *testing.T) {
-			s.setSettings(t, vars{"clientTrustEnabled": false})
-			defer s.setSettings(t, vars{"clientTrustEnabled": true})
-			s.newUser(t, vars{"emailAddress": "outage3@example.com"})
-			d := s.browser()
-			d.mustSession(t, "outage3@example.com")
-			const fields = `id verified`
-			p := d.do(`mutation { phoneNumberCreate(phoneNumber: "+15550800001") { `+fields+` } }`, nil).data(t)["phoneNumberCreate"].(map[string]any)
-			s.mail.setFail(true)
-			r := d.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { `+fields+` } }`, vars{"id": p["id"]})
-			s.mail.setFail(false)
-			if got := r.code(t); got != "delivery_failed" {
-				t.Fatalf("got %s, want delivery_failed", got)
-			}
-			d.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { `+fields+` } }`, vars{"id": p["id"]}).data(t)
-			v := d.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { `+fields+` } }`,
-				vars{"id": p["id"], "c": s.mail.code(t, "+15550800001")}).data(t)["phoneNumberAttemptVerification"].(map[string]any)
-			if v["verified"] != true {
-				t.Fatalf("got %v, want verified", v)
-			}
-		})
+	t.Run("a Client Trust code that cannot be sent", func(t *testing.T) {
+		id := s.newUser(t, vars{"emailAddress": "outage@example.com"})
+		d := s.browser()
+		si := signInObj(t, d.signIn("outage@example.com", testPassword), "signInCreate")
+		sid := si["id"].(string)
+		s.mail.setFail(true)
+		r := d.prepareSecondWith(sid, factorInput(si["supportedSecondFactors"], "email_code"))
+		s.mail.setFail(false)
+		if got := r.code(t); got != "delivery_failed" {
+			t.Fatalf("got %s, want delivery_failed", got)
+		}
+		now := d.do(`{ client { signIn { id status clientTrustState } } }`, nil).data(t)["client"].(map[string]any)["signIn"].(map[string]any)
+		if now["id"] != sid || now["status"] != "needs_client_trust" || now["clientTrustState"] != "new" {
+			t.Fatalf("after the failure: got %v, want the same sign-in still needing Client Trust, state new (no code went out)", now)
+		}
+		if ev := s.events(t, vars{"userId": id, "kind": "code.delivery_failed"}); len(ev) != 1 {
+			t.Errorf("got %d code.delivery_failed events, want 1", len(ev))
+		}
+		// No cooldown for a code that never went out.
+		p := signInObj(t, d.prepareSecond(sid, "email_code"), "signInPrepareSecondFactor")
+		if p["clientTrustState"] != "pending" {
+			t.Errorf("after the resend: got clientTrustState %v, want pending", p["clientTrustState"])
+		}
+		done := signInObj(t, d.attemptSecond(sid, "email_code", s.mail.code(t, "outage@example.com")), "signInAttemptSecondFactor")
+		if done["status"] != "complete" {
+			t.Fatalf("got %v, want complete", done["status"])
+		}
+	})
 
-		t.Run("a first-factor code that cannot be sent", func(t *testing.T) {
-			s.newUser(t, vars{"emailAddress": "outage2@example.com"})
-			d := s.browser()
-			si := signInObj(t, d.create(vars{"identifier": "outage2@example.com"}), "signInCreate")
-			sid := si["id"].(string)
-			in := factorInput(si["supportedFirstFactors"], "email_code")
-			s.mail.setFail(true)
-			r := d.prepareFirstWith(sid, in)
-			s.mail.setFail(false)
-			if got := r.code(t); got != "delivery_failed" {
-				t.Fatalf("got %s, want delivery_failed", got)
-			}
-			signInObj(t, d.prepareFirstWith(sid, in), "signInPrepareFirstFactor")
-			done := signInObj(t, d.attemptFirstWith(sid, vars{"strategy": "email_code", "code": s.mail.code(t, "outage2@example.com")}), "signInAttemptFirstFactor")
-			if done["status"] != "complete" {
-				t.Fatalf("got %v, want complete", done["status"])
-			}
-		})
+	t.Run("a phone verification code that cannot be sent", func(t *testing.T) {
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		defer s.setSettings(t, vars{"clientTrustEnabled": true})
+		s.newUser(t, vars{"emailAddress": "outage3@example.com"})
+		d := s.browser()
+		d.mustSession(t, "outage3@example.com")
+		const fields = `id verified`
+		p := d.do(`mutation { phoneNumberCreate(phoneNumber: "+15550800001") { `+fields+` } }`, nil).data(t)["phoneNumberCreate"].(map[string]any)
+		s.mail.setFail(true)
+		r := d.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { `+fields+` } }`, vars{"id": p["id"]})
+		s.mail.setFail(false)
+		if got := r.code(t); got != "delivery_failed" {
+			t.Fatalf("got %s, want delivery_failed", got)
+		}
+		d.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { `+fields+` } }`, vars{"id": p["id"]}).data(t)
+		v := d.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { `+fields+` } }`,
+			vars{"id": p["id"], "c": s.mail.code(t, "+15550800001")}).data(t)["phoneNumberAttemptVerification"].(map[string]any)
+		if v["verified"] != true {
+			t.Fatalf("got %v, want verified", v)
+		}
+	})
+
+	t.Run("a first-factor code that cannot be sent", func(t *testing.T) {
+		s.newUser(t, vars{"emailAddress": "outage2@example.com"})
+		d := s.browser()
+		si := signInObj(t, d.create(vars{"identifier": "outage2@example.com"}), "signInCreate")
+		sid := si["id"].(string)
+		in := factorInput(si["supportedFirstFactors"], "email_code")
+		s.mail.setFail(true)
+		r := d.prepareFirstWith(sid, in)
+		s.mail.setFail(false)
+		if got := r.code(t); got != "delivery_failed" {
+			t.Fatalf("got %s, want delivery_failed", got)
+		}
+		signInObj(t, d.prepareFirstWith(sid, in), "signInPrepareFirstFactor")
+		done := signInObj(t, d.attemptFirstWith(sid, vars{"strategy": "email_code", "code": s.mail.code(t, "outage2@example.com")}), "signInAttemptFirstFactor")
+		if done["status"] != "complete" {
+			t.Fatalf("got %v, want complete", done["status"])
+		}
 	})
 }

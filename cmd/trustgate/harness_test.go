@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/migrate"
@@ -74,6 +75,8 @@ type mailbox struct {
 	fail bool
 	// also receives every message too (the dev outbox, in dev mode).
 	also delivery.Sender
+	// inTx counts the messages written in the sender's transaction.
+	inTx int
 }
 
 func (b *mailbox) Send(_ context.Context, m delivery.Message) error {
@@ -87,6 +90,25 @@ func (b *mailbox) Send(_ context.Context, m delivery.Message) error {
 		return b.also.Send(context.Background(), m)
 	}
 	return nil
+}
+
+// SendTx records m and writes it in tx when also is the dev outbox, as the
+// server's own outbox sender would (delivery.TxSender).
+func (b *mailbox) SendTx(ctx context.Context, tx *ent.Tx, m delivery.Message) (bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.also == nil {
+		return false, nil
+	}
+	if b.fail {
+		return true, fmt.Errorf("%w: simulated outage", delivery.ErrDeliveryFailed)
+	}
+	done, err := delivery.SendTx(ctx, b.also, tx, m)
+	if done && err == nil {
+		b.msgs = append(b.msgs, m)
+		b.inTx++
+	}
+	return done, err
 }
 
 func (b *mailbox) setFail(v bool) {

@@ -336,32 +336,24 @@ func (s *Service) PreparePhoneVerification(ctx context.Context, id string) (*ent
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *p.VerificationID)
 	}
 	set := s.settings(ctx)
-	var (
-		v    *ent.Verification
-		code string
-	)
-	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		v, code, err = s.Codes.Issue(ctx, tx, existing, verification.Target{Strategy: settings.StrategyPhoneCode, ID: p.ID, Value: p.PhoneNumber}, set.CodeTTL())
-		if err != nil {
+	app, _ := request.From(ctx).Application()
+	_, err = s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
+		Existing: existing, TTL: set.CodeTTL(),
+		Target: verification.Target{Strategy: settings.StrategyPhoneCode, ID: p.ID, Value: p.PhoneNumber},
+		Attach: func(tx *ent.Tx, v *ent.Verification) error {
+			saved, err := tx.PhoneNumber.UpdateOneID(p.ID).SetVerificationID(v.ID).Save(ctx)
+			if err == nil {
+				p = saved
+			}
 			return err
-		}
-		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetVerificationID(v.ID).Save(ctx)
-		return err
+		},
+		Message: func(code string) (delivery.Message, error) {
+			return delivery.RenderCodeSMS(delivery.CodeSMS{ApplicationID: u.ApplicationID, AppName: appName(app), To: p.PhoneNumber, Code: code, TTL: set.CodeTTL()})
+		},
+		Log: s.Log.With("phone_number_id", p.ID),
 	})
 	if err != nil {
 		return nil, err
-	}
-	app, _ := request.From(ctx).Application()
-	msg, err := delivery.RenderCodeSMS(delivery.CodeSMS{ApplicationID: u.ApplicationID, AppName: appName(app), To: p.PhoneNumber, Code: code, TTL: set.CodeTTL()})
-	if err == nil {
-		err = s.Sender.Send(ctx, msg)
-	}
-	if err != nil {
-		s.Log.ErrorContext(ctx, "phone verification delivery failed", "phone_number_id", p.ID, "error", err)
-		if cerr := s.DB.Tx(ctx, func(tx *ent.Tx) error { return s.Codes.ClearSent(ctx, tx.Client(), v) }); cerr != nil {
-			s.Log.ErrorContext(ctx, "forgetting an undelivered code", "phone_number_id", p.ID, "error", cerr)
-		}
-		return nil, apierr.New(apierr.DeliveryFailed).Wrap(err)
 	}
 	return p, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/trustgate/trustgate/ent"
 )
 
 // Channel is the medium a message is sent over.
@@ -45,4 +47,25 @@ type Message struct {
 // Sender sends messages. Errors wrap ErrDeliveryFailed.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
+}
+
+// TxSender is a Sender that can also deliver a message by writing it in the
+// caller's database transaction — the outbox — so that the message exists if
+// and only if the transaction commits, and costs no transaction of its own.
+type TxSender interface {
+	Sender
+	// SendTx writes m in tx and reports true, or reports false and does
+	// nothing when m's channel is not delivered through the database (then
+	// the caller sends it with Send after committing). Errors wrap
+	// ErrDeliveryFailed.
+	SendTx(ctx context.Context, tx *ent.Tx, m Message) (bool, error)
+}
+
+// SendTx delivers m in tx when s can (see TxSender) and reports whether it
+// did.
+func SendTx(ctx context.Context, s Sender, tx *ent.Tx, m Message) (bool, error) {
+	if ts, ok := s.(TxSender); ok {
+		return ts.SendTx(ctx, tx, m)
+	}
+	return false, nil
 }

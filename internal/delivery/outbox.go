@@ -6,11 +6,20 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+
+	"github.com/trustgate/trustgate/ent"
 )
 
 // OutboxStore keeps messages that were not sent, for the dev outbox.
 type OutboxStore interface {
 	SaveOutbox(ctx context.Context, m Message) error
+}
+
+// TxOutboxStore is an OutboxStore that can save a message in the caller's
+// database transaction.
+type TxOutboxStore interface {
+	OutboxStore
+	SaveOutboxTx(ctx context.Context, tx *ent.Tx, m Message) error
 }
 
 // OutboxSender delivers messages to an OutboxStore instead of sending them,
@@ -51,10 +60,24 @@ func (o *OutboxSender) String() string { return "dev outbox" }
 // Send saves m to the store (outside dev mode without its body) and, in dev
 // mode, logs it.
 func (o *OutboxSender) Send(ctx context.Context, m Message) error {
+	return o.save(ctx, m, o.store.SaveOutbox)
+}
+
+// SendTx is Send in tx, when the store can save in a transaction (see
+// TxSender).
+func (o *OutboxSender) SendTx(ctx context.Context, tx *ent.Tx, m Message) (bool, error) {
+	ts, ok := o.store.(TxOutboxStore)
+	if !ok {
+		return false, nil
+	}
+	return true, o.save(ctx, m, func(ctx context.Context, m Message) error { return ts.SaveOutboxTx(ctx, tx, m) })
+}
+
+func (o *OutboxSender) save(ctx context.Context, m Message, save func(context.Context, Message) error) error {
 	if !o.dev {
 		m.Text, m.HTML = WithheldBody, ""
 	}
-	if err := o.store.SaveOutbox(ctx, m); err != nil {
+	if err := save(ctx, m); err != nil {
 		return fmt.Errorf("%w: save %s %s message to the outbox: %w", ErrDeliveryFailed, m.Kind, m.Channel, err)
 	}
 	if o.dev {

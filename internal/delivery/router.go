@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+
+	"github.com/trustgate/trustgate/ent"
 )
 
 // Router sends each message with the sender for its channel: email with the
@@ -42,6 +44,19 @@ func (r *Router) Send(ctx context.Context, m Message) error {
 		return r.sms.Send(ctx, m)
 	default:
 		return fmt.Errorf("%w: unknown channel %q", ErrDeliveryFailed, m.Channel)
+	}
+}
+
+// SendTx writes m in tx when the sender for m.Channel delivers through the
+// database (see TxSender).
+func (r *Router) SendTx(ctx context.Context, tx *ent.Tx, m Message) (bool, error) {
+	switch m.Channel {
+	case ChannelEmail:
+		return SendTx(ctx, r.email, tx, m)
+	case ChannelSMS:
+		return SendTx(ctx, r.sms, tx, m)
+	default:
+		return false, nil // Send reports the unknown channel
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/trustgate/trustgate/ent"
 )
 
 // namedSender records that it was asked to send.
@@ -93,4 +95,55 @@ func TestRouter(t *testing.T) {
 			t.Errorf("String: got %q, want %q", got, want)
 		}
 	})
+}
+
+// txOutbox is an outbox store that saves in the caller's transaction; the
+// tests pass a nil *ent.Tx, which it only records.
+type txOutbox struct {
+	MemoryOutbox
+	inTx int
+}
+
+func (o *txOutbox) SaveOutboxTx(ctx context.Context, _ *ent.Tx, m Message) error {
+	o.inTx++
+	return o.SaveOutbox(ctx, m)
+}
+
+func TestSendTxOnlyThroughTheDatabase(t *testing.T) {
+	ctx := context.Background()
+	var got []string
+	store := &txOutbox{}
+	outbox := NewOutboxSender(store, nil, false)
+	r, err := NewRouter(namedSender{"smtp", &got}, nil, outbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Email goes over SMTP: not in the transaction, and nothing is sent yet.
+	if done, err := r.SendTx(ctx, nil, Message{Channel: ChannelEmail}); done || err != nil || len(got) != 0 {
+		t.Fatalf("email over SMTP: SendTx = %v, %v (sent %v), want false, nil, nothing sent", done, err, got)
+	}
+	// SMS goes to the outbox, which writes it in the transaction, body withheld outside dev mode.
+	done, err := r.SendTx(ctx, nil, Message{Channel: ChannelSMS, To: "+15550100", Text: "code 123456"})
+	if !done || err != nil || store.inTx != 1 {
+		t.Fatalf("sms to the outbox: SendTx = %v, %v with %d writes in the transaction, want true, nil, 1", done, err, store.inTx)
+	}
+	if m := store.Messages(); len(m) != 1 || m[0].Text != WithheldBody {
+		t.Fatalf("outbox holds %+v, want one message with its body withheld", m)
+	}
+	// An outbox whose store cannot join a transaction is sent after commit.
+	if done, err := SendTx(ctx, NewOutboxSender(&MemoryOutbox{}, nil, false), nil, Message{Channel: ChannelSMS}); done || err != nil {
+		t.Fatalf("memory outbox: SendTx = %v, %v, want false, nil", done, err)
+	}
+	// A store that fails: delivery_failed, as from Send.
+	failing := NewOutboxSender(failingTxStore{}, nil, false)
+	if _, err := failing.SendTx(ctx, nil, Message{Channel: ChannelEmail}); !errors.Is(err, ErrDeliveryFailed) {
+		t.Fatalf("failing store: got %v, want an error wrapping ErrDeliveryFailed", err)
+	}
+}
+
+type failingTxStore struct{}
+
+func (failingTxStore) SaveOutbox(context.Context, Message) error { return errors.New("disk full") }
+func (failingTxStore) SaveOutboxTx(context.Context, *ent.Tx, Message) error {
+	return errors.New("disk full")
 }

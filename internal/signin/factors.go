@@ -339,57 +339,42 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 	if err != nil {
 		return err
 	}
-	var (
-		v    *ent.Verification
-		code string
-	)
-	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		var err error
-		v, code, err = s.Codes.Issue(ctx, tx, existing, target, st.settings.CodeTTL())
-		if err != nil {
-			return err
-		}
-		return attach(tx, v)
+	rq := request.From(ctx)
+	var kind string
+	v, err := s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
+		Existing: existing, Target: target, TTL: st.settings.CodeTTL(), Attach: attach,
+		Message: func(code string) (msg delivery.Message, err error) {
+			if f.Strategy == settings.StrategyEmailCode {
+				msg, err = delivery.RenderCodeEmail(delivery.CodeEmail{
+					ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(),
+					Purpose: purpose, Device: device.Describe(rq.UserAgent), IP: rq.IP, At: s.Now(),
+				})
+			} else {
+				msg, err = delivery.RenderCodeSMS(delivery.CodeSMS{
+					ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(), Purpose: purpose,
+				})
+			}
+			kind = msg.Kind
+			return msg, err
+		},
+		Sent: func(tx *ent.Tx) error {
+			if sent != nil {
+				if err := sent(tx); err != nil {
+					return err
+				}
+			}
+			return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeSent, f.Strategy, audit.Info, kind))
+		},
+		Failed: func(tx *ent.Tx) error {
+			return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeDeliveryFailed, f.Strategy, audit.Failure, "delivery_failed"))
+		},
+		Log: s.Log.With("sign_in_id", st.si.ID),
 	})
 	if err != nil {
 		return err
 	}
-	rq := request.From(ctx)
-	var msg delivery.Message
-	if f.Strategy == settings.StrategyEmailCode {
-		msg, err = delivery.RenderCodeEmail(delivery.CodeEmail{
-			ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(),
-			Purpose: purpose, Device: device.Describe(rq.UserAgent), IP: rq.IP, At: s.Now(),
-		})
-	} else {
-		msg, err = delivery.RenderCodeSMS(delivery.CodeSMS{
-			ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(), Purpose: purpose,
-		})
-	}
-	if err == nil {
-		err = s.Sender.Send(ctx, msg)
-	}
-	if err != nil {
-		s.Log.ErrorContext(ctx, "code delivery failed", "sign_in_id", st.si.ID, "strategy", f.Strategy, "error", err)
-		if rerr := s.DB.Tx(ctx, func(tx *ent.Tx) error {
-			if err := s.Codes.ClearSent(ctx, tx.Client(), v); err != nil {
-				return err
-			}
-			return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeDeliveryFailed, f.Strategy, audit.Failure, "delivery_failed"))
-		}); rerr != nil {
-			s.Log.ErrorContext(ctx, "recording a failed delivery", "sign_in_id", st.si.ID, "error", rerr)
-		}
-		return apierr.New(apierr.DeliveryFailed).Wrap(err)
-	}
 	st.remember(v)
-	return s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		if sent != nil {
-			if err := sent(tx); err != nil {
-				return err
-			}
-		}
-		return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeSent, f.Strategy, audit.Info, string(msg.Kind)))
-	})
+	return nil
 }
 
 // factorTarget resolves the email address or phone number a factor names,
@@ -489,11 +474,19 @@ func (s *Service) secondFactors(ctx context.Context, st *state) ([]*Factor, erro
 }
 
 // notifyNewDevice emails the user that a sign-in completed on a new device.
-func (s *Service) notifyNewDevice(ctx context.Context, st *state, at time.Time) {
+// With the outbox the message is written in tx, the completing transaction
+// (an outbox that cannot be written is a database that cannot complete the
+// sign-in either). Otherwise it is sent once tx has committed, outside the
+// write transaction, and a failure is logged, never fatal.
+func (s *Service) notifyNewDevice(ctx context.Context, tx *ent.Tx, st *state, at time.Time) error {
 	u := st.user
 	emails, err := st.contactsOf().verifiedEmails(ctx, s.DB.Ent)
-	if err != nil || len(emails) == 0 {
-		return
+	if err != nil {
+		s.Log.WarnContext(ctx, "new device notification not sent", "user_id", u.ID, "error", err)
+		return nil
+	}
+	if len(emails) == 0 {
+		return nil
 	}
 	to := pickPrimary(emails, u.PrimaryEmailAddressID, func(e *ent.EmailAddress) string { return e.ID })
 	rq := request.From(ctx)
@@ -501,10 +494,18 @@ func (s *Service) notifyNewDevice(ctx context.Context, st *state, at time.Time) 
 		ApplicationID: st.app.ID, AppName: st.app.Name, To: to.EmailAddress,
 		Device: device.Describe(rq.UserAgent), IP: rq.IP, At: at,
 	})
-	if err == nil {
-		err = s.Sender.Send(ctx, msg)
-	}
 	if err != nil {
 		s.Log.WarnContext(ctx, "new device notification not sent", "user_id", u.ID, "error", err)
+		return nil
 	}
+	if done, err := delivery.SendTx(ctx, s.Sender, tx, msg); err != nil || done {
+		return err
+	}
+	bg := context.WithoutCancel(ctx)
+	st.afterCommit = append(st.afterCommit, func() {
+		if err := s.Sender.Send(bg, msg); err != nil {
+			s.Log.WarnContext(bg, "new device notification not sent", "user_id", u.ID, "error", err)
+		}
+	})
+	return nil
 }

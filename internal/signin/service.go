@@ -600,9 +600,7 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 	// No email when the application has email disabled: its users never gave
 	// it an address to write to.
 	if !wasTrusted && st.settings.NotifyNewDevice && st.settings.EmailEnabled {
-		// Sent after commit, outside the write transaction; a failure is logged, never fatal.
-		bg := context.WithoutCancel(ctx)
-		st.afterCommit = append(st.afterCommit, func() { s.notifyNewDevice(bg, st, now) })
+		return s.notifyNewDevice(ctx, tx, st, now)
 	}
 	return nil
 }

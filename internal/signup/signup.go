@@ -277,42 +277,31 @@ func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) 
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *vid)
 	}
 	set := &request.From(ctx).Settings
-	var (
-		v    *ent.Verification
-		code string
-	)
-	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		v, code, err = s.Codes.Issue(ctx, tx, existing, verification.Target{Strategy: strategy, Value: *value}, set.CodeTTL())
-		if err != nil {
+	_, err = s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
+		Existing: existing, TTL: set.CodeTTL(), Target: verification.Target{Strategy: strategy, Value: *value},
+		Attach: func(tx *ent.Tx, v *ent.Verification) error {
+			upd := tx.SignUp.UpdateOneID(su.ID)
+			if strategy == settings.StrategyEmailCode {
+				upd.SetEmailVerificationID(v.ID)
+			} else {
+				upd.SetPhoneVerificationID(v.ID)
+			}
+			saved, err := upd.Save(ctx)
+			if err == nil {
+				su = saved
+			}
 			return err
-		}
-		upd := tx.SignUp.UpdateOneID(su.ID)
-		if strategy == settings.StrategyEmailCode {
-			upd.SetEmailVerificationID(v.ID)
-		} else {
-			upd.SetPhoneVerificationID(v.ID)
-		}
-		su, err = upd.Save(ctx)
-		return err
+		},
+		Message: func(code string) (delivery.Message, error) {
+			if strategy == settings.StrategyEmailCode {
+				return delivery.RenderCodeEmail(delivery.CodeEmail{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
+			}
+			return delivery.RenderCodeSMS(delivery.CodeSMS{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
+		},
+		Log: s.Log.With("sign_up_id", su.ID),
 	})
 	if err != nil {
 		return nil, err
-	}
-	var msg delivery.Message
-	if strategy == settings.StrategyEmailCode {
-		msg, err = delivery.RenderCodeEmail(delivery.CodeEmail{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
-	} else {
-		msg, err = delivery.RenderCodeSMS(delivery.CodeSMS{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
-	}
-	if err == nil {
-		err = s.Sender.Send(ctx, msg)
-	}
-	if err != nil {
-		s.Log.ErrorContext(ctx, "sign-up code delivery failed", "sign_up_id", su.ID, "strategy", strategy, "error", err)
-		if cerr := s.DB.Tx(ctx, func(tx *ent.Tx) error { return s.Codes.ClearSent(ctx, tx.Client(), v) }); cerr != nil {
-			s.Log.ErrorContext(ctx, "forgetting an undelivered code", "sign_up_id", su.ID, "error", cerr)
-		}
-		return nil, apierr.New(apierr.DeliveryFailed).Wrap(err)
 	}
 	return s.view(ctx, su)
 }

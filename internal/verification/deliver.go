@@ -1,0 +1,115 @@
+package verification
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/delivery"
+)
+
+// Delivery is a code to issue and send, for Codes.Deliver.
+type Delivery struct {
+	// Existing is the verification a resend replaces, if any (see Issue).
+	Existing *ent.Verification
+	Target   Target
+	TTL      time.Duration
+	// Message renders the message that carries code.
+	Message func(code string) (delivery.Message, error)
+	// Attach links the verification to what it verifies, in the
+	// transaction that issues it.
+	Attach func(tx *ent.Tx, v *ent.Verification) error
+	// Sent, if set, records a delivered code (an event, a state change) in
+	// the transaction that follows the delivery.
+	Sent func(tx *ent.Tx) error
+	// Failed, if set, records a failed delivery in the transaction that
+	// marks the code unsent.
+	Failed func(tx *ent.Tx) error
+	// Log gets the failure, with the caller's attributes.
+	Log *slog.Logger
+}
+
+// Deliver issues a code (Issue, then Attach) and sends it with sender.
+//
+// When sender delivers through the database (delivery.TxSender: the
+// outbox), issuing, the message and Sent are one transaction: all happen or
+// none. Otherwise the code is committed first, then sent, then Sent runs in
+// a second transaction; when the sender fails, the code is marked unsent
+// (ClearSent, so the resend cooldown does not hold back a code nobody got)
+// and Failed runs.
+//
+// A failed delivery, or a message that could not be rendered, is logged at
+// Error and returned as delivery_failed; whatever it was for stays as it
+// was, ready to try again.
+func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Sender, d Delivery) (*ent.Verification, error) {
+	var (
+		v    *ent.Verification
+		msg  delivery.Message
+		done bool // delivered in the issuing transaction
+	)
+	err := db.Tx(ctx, func(tx *ent.Tx) error {
+		var (
+			code string
+			err  error
+		)
+		if v, code, err = c.Issue(ctx, tx, d.Existing, d.Target, d.TTL); err != nil {
+			return err
+		}
+		if err := d.Attach(tx, v); err != nil {
+			return err
+		}
+		if msg, err = d.Message(code); err != nil {
+			return fmt.Errorf("%w: rendering the %s message: %w", delivery.ErrDeliveryFailed, d.Target.Strategy, err)
+		}
+		if done, err = delivery.SendTx(ctx, sender, tx, msg); err != nil || !done {
+			return err
+		}
+		return runIf(tx, d.Sent)
+	})
+	switch {
+	case errors.Is(err, delivery.ErrDeliveryFailed): // nothing was committed
+		return nil, c.failed(ctx, db, d, nil, err)
+	case err != nil:
+		return nil, err
+	case done:
+		return v, nil
+	}
+	if err := sender.Send(ctx, msg); err != nil {
+		return nil, c.failed(ctx, db, d, v, err)
+	}
+	if d.Sent == nil {
+		return v, nil
+	}
+	return v, db.Tx(ctx, d.Sent)
+}
+
+func runIf(tx *ent.Tx, f func(*ent.Tx) error) error {
+	if f == nil {
+		return nil
+	}
+	return f(tx)
+}
+
+// failed logs a failed delivery, records it (marking v unsent, if it was
+// committed) and returns the delivery_failed error.
+func (c *Codes) failed(ctx context.Context, db *database.DB, d Delivery, v *ent.Verification, cause error) error {
+	d.Log.ErrorContext(ctx, "code delivery failed", "strategy", d.Target.Strategy, "error", cause)
+	if v != nil || d.Failed != nil {
+		if err := db.Tx(ctx, func(tx *ent.Tx) error {
+			if v != nil {
+				if err := c.ClearSent(ctx, tx.Client(), v); err != nil {
+					return err
+				}
+			}
+			return runIf(tx, d.Failed)
+		}); err != nil {
+			d.Log.ErrorContext(ctx, "recording a failed delivery", "error", err)
+		}
+	}
+	return apierr.New(apierr.DeliveryFailed).Wrap(cause)
+}
