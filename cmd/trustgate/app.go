@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -109,7 +108,6 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Hasher, err = factor.NewHasher(factor.HasherConfig{Params: params, MaxConcurrent: m.Config.HashWorkers, Rand: m.Rand}); err != nil {
 		return err
 	}
-	reserveHashProcs(m.Log, m.Hasher.Slots())
 	if m.Sender == nil {
 		if m.Sender, err = m.sender(); err != nil {
 			return err
@@ -375,32 +373,4 @@ func (c hasherCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(hashRunning, prometheus.GaugeValue, float64(s.Running))
 	ch <- prometheus.MustNewConstMetric(hashQueued, prometheus.GaugeValue, float64(s.Queued))
 	ch <- prometheus.MustNewConstMetric(hashRejected, prometheus.CounterValue, float64(s.Rejected))
-}
-
-var hashProcs struct {
-	sync.Mutex
-	set int // the GOMAXPROCS reserveHashProcs last set
-}
-
-// reserveHashProcs adds a P (GOMAXPROCS) per hashing slot, unless GOMAXPROCS
-// is set in the environment; a second server in the same process adds none.
-// Hashes run on threads of lower priority (factor.HashNice); without spare Ps
-// two running hashes would hold every P of a 2-core machine and a request's
-// next step would wait for Go to preempt one, up to 10 ms, however low the
-// hash's priority. With them the kernel runs the short work first and the
-// hashes on whatever CPU is left.
-func reserveHashProcs(log *slog.Logger, slots int) {
-	extra := factor.HashProcs(slots)
-	if extra == 0 || os.Getenv("GOMAXPROCS") != "" {
-		return
-	}
-	hashProcs.Lock()
-	defer hashProcs.Unlock()
-	was := runtime.GOMAXPROCS(0)
-	if was == hashProcs.set {
-		return
-	}
-	hashProcs.set = was + extra
-	runtime.GOMAXPROCS(hashProcs.set)
-	log.Info("GOMAXPROCS raised for the low-priority password hashing threads", "from", was, "to", hashProcs.set)
 }

@@ -63,9 +63,6 @@ func BenchmarkSignInEngine(b *testing.B) {
 		{"sqlite", func(b *testing.B) string { return "sqlite://" + filepath.Join(b.TempDir(), "trustgate.db") }},
 		{"postgres", func(b *testing.B) string { return pgtest.URL(b) }},
 	}
-	// The server raises GOMAXPROCS for its hashing threads as `serve` would
-	// (reserveHashProcs); put back what the testing package set.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, db := range dbs {
 		b.Run(db.name, func(b *testing.B) {
 			ctx := context.Background()

@@ -12,10 +12,7 @@
 // Password hashing is memory-hard and therefore a denial-of-service target.
 // A Hasher bounds how many hashes run at once and how many callers may wait;
 // beyond that it fails fast with ErrBusy, which callers report as
-// too_many_requests. On Linux each hash runs on a thread of its own at a
-// lower scheduling priority (HashNice), so that a flood of password attempts
-// takes the CPU the rest of the server leaves, not the CPU it needs; the one
-// system call that sets the priority is the package's only other I/O.
+// too_many_requests.
 //
 // # Choices
 //

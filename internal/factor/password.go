@@ -240,9 +240,6 @@ func NewHasher(cfg HasherConfig) (*Hasher, error) {
 // Params returns the argon2id parameters the Hasher uses for new hashes.
 func (h *Hasher) Params() Params { return h.params }
 
-// Slots is how many hashes the Hasher runs at once.
-func (h *Hasher) Slots() int { return h.limit.maxConcurrent }
-
 // Stats returns a snapshot of the Hasher's load.
 func (h *Hasher) Stats() HasherStats { return h.limit.stats() }
 
@@ -260,10 +257,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer h.limit.release()
-	var key []byte
-	runLowPriority(func() {
-		key = argon2.IDKey([]byte(norm.NFKC.String(password)), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	})
+	key := argon2.IDKey([]byte(norm.NFKC.String(password)), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
 	return formatArgon2id(h.params, salt, key), nil
 }
 
@@ -283,15 +277,13 @@ func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, needsReh
 			return false, false, err
 		}
 		defer h.limit.release()
-		var cmp error
-		runLowPriority(func() { cmp = bcrypt.CompareHashAndPassword([]byte(phc), []byte(password)) })
-		switch {
-		case cmp == nil:
+		switch err := bcrypt.CompareHashAndPassword([]byte(phc), []byte(password)); {
+		case err == nil:
 			return true, true, nil
-		case errors.Is(cmp, bcrypt.ErrMismatchedHashAndPassword):
+		case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
 			return false, false, nil
 		default:
-			return false, false, fmt.Errorf("%w: bcrypt: %v", ErrMalformedHash, cmp)
+			return false, false, fmt.Errorf("%w: bcrypt: %v", ErrMalformedHash, err)
 		}
 	}
 	a, err := parseArgon2id(phc)
@@ -302,10 +294,7 @@ func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, needsReh
 		return false, false, err
 	}
 	defer h.limit.release()
-	var got []byte
-	runLowPriority(func() {
-		got = argon2.IDKey([]byte(norm.NFKC.String(password)), a.salt, a.params.Time, a.params.Memory, a.params.Threads, a.params.KeyLen)
-	})
+	got := argon2.IDKey([]byte(norm.NFKC.String(password)), a.salt, a.params.Time, a.params.Memory, a.params.Threads, a.params.KeyLen)
 	if subtle.ConstantTimeCompare(got, a.key) != 1 {
 		return false, false, nil
 	}
