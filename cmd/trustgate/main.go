@@ -20,10 +20,12 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/internal/admin"
+	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/httpserver"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/migrate"
+	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/users"
 	"github.com/trustgate/trustgate/policy"
 )
@@ -276,20 +278,24 @@ func appsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string
 		fmt.Sprintf("Application %s created.\n  id:              %s\n  publishable key: %s", app.Name, app.ID, app.PublishableKey))
 }
 
-func checkRoleDomain(ctx context.Context, m *Main, role, domain string) error {
-	if !policy.ValidRole(role) {
-		return fmt.Errorf("--role %q: use one of %s", role, strings.Join(policy.Roles, ", "))
+// asCLI marks ctx as the command line's, for the audit log's actor.
+func asCLI(ctx context.Context) context.Context {
+	return request.With(ctx, &request.Info{Principal: &request.Principal{Subject: "cli", Actor: "cli"}})
+}
+
+// flagError names the command-line flag of an invalid-parameter error.
+func flagError(err error) error {
+	var e *apierr.Error
+	if !errors.As(err, &e) {
+		return err
 	}
-	if domain != policy.AllDomains {
-		ok, err := m.DB.Ent.Application.Query().Where(application.ID(domain)).Exist(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("--app %q: no such application", domain)
-		}
+	switch e.Param {
+	case "role":
+		return fmt.Errorf("--role: %s", e.LongMessage)
+	case "applicationId":
+		return fmt.Errorf("--app: %s", e.LongMessage)
 	}
-	return nil
+	return err
 }
 
 func keysCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, _ io.Reader, out output) error {
@@ -299,23 +305,9 @@ func keysCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string
 	}
 	defer m.Close()
 	role, domain := *f["role"], *f["app"]
-	if err := checkRoleDomain(ctx, m, role, domain); err != nil {
-		return err
-	}
-	var (
-		key *ent.APIKey
-		raw string
-	)
-	err = m.DB.Tx(ctx, func(tx *ent.Tx) error {
-		key, raw, err = admin.CreateAPIKeyTx(ctx, tx, *f["name"], role, domain, "cli")
-		if err != nil {
-			return err
-		}
-		return admin.Record(ctx, tx, admin.Audit{Action: "keys:create", TargetType: "api_key", TargetID: key.ID,
-			After: map[string]any{"role": role, "applicationId": domain, "via": "cli"}})
-	})
+	key, raw, err := m.Services.Admin.CreateAPIKey(asCLI(ctx), *f["name"], role, domain)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	return out.print(map[string]any{"id": key.ID, "key": raw, "role": role, "applicationId": domain},
 		fmt.Sprintf("API key %s created (role %s in %s). It is shown only once:\n%s", key.ID, role, domain, raw))
@@ -332,8 +324,8 @@ func operatorsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[s
 	}
 	defer m.Close()
 	role, domain := *f["role"], *f["app"]
-	if err := checkRoleDomain(ctx, m, role, domain); err != nil {
-		return err
+	if err := m.Services.Admin.CheckRoleDomain(ctx, role, domain); err != nil {
+		return flagError(err)
 	}
 	password, generated, err := readPassword(stdin)
 	if err != nil {
@@ -351,6 +343,7 @@ func operatorsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[s
 		return err
 	}
 	var op *ent.Operator
+	ctx = asCLI(ctx)
 	err = m.DB.Tx(ctx, func(tx *ent.Tx) error {
 		u, err := users.Create(ctx, tx, m.Now(), users.New{ApplicationID: dash.ID, EmailAddress: &email, EmailVerified: true, PasswordHash: &hash})
 		if err != nil {
@@ -363,7 +356,7 @@ func operatorsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[s
 			return err
 		}
 		return admin.Record(ctx, tx, admin.Audit{Action: "operators:create", TargetType: "operator", TargetID: op.ID,
-			After: map[string]any{"email": email, "role": role, "applicationId": domain, "via": "cli"}})
+			After: map[string]any{"email": email, "role": role, "applicationId": domain}})
 	})
 	if err != nil {
 		return err

@@ -501,14 +501,24 @@ func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) 
 	return ok, err
 }
 
-func (s *Service) checkGrant(ctx context.Context, subject, role, domain string) error {
+// CheckRoleDomain validates a role and the domain it is for: an existing
+// application's id or * (policy.AllDomains). Errors are invalid-parameter
+// errors naming "role" or "applicationId".
+func (s *Service) CheckRoleDomain(ctx context.Context, role, domain string) error {
 	if !policy.ValidRole(role) {
-		return apierr.Invalid("role", "one of owner, admin, support, auditor")
+		return apierr.Invalid("role", "one of "+strings.Join(policy.Roles, ", "))
 	}
 	if domain != policy.AllDomains {
 		if ok, err := s.DB.Ent.Application.Query().Where(application.ID(domain)).Exist(ctx); err != nil || !ok {
 			return orErr(err, apierr.Invalid("applicationId", "no such application"))
 		}
+	}
+	return nil
+}
+
+func (s *Service) checkGrant(ctx context.Context, subject, role, domain string) error {
+	if err := s.CheckRoleDomain(ctx, role, domain); err != nil {
+		return err
 	}
 	switch {
 	case strings.HasPrefix(subject, "ak_"):
@@ -563,18 +573,18 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (
 		key *ent.APIKey
 		raw string
 	)
-	if !policy.ValidRole(role) {
-		return nil, "", apierr.Invalid("role", "one of owner, admin, support, auditor")
+	if err := s.CheckRoleDomain(ctx, role, domain); err != nil {
+		return nil, "", err
 	}
-	if domain != policy.AllDomains {
-		if ok, err := s.DB.Ent.Application.Query().Where(application.ID(domain)).Exist(ctx); err != nil || !ok {
-			return nil, "", orErr(err, apierr.Invalid("applicationId", "no such application"))
-		}
-	}
+	raw = KeyPrefix + randomToken(32)
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
-		key, raw, err = CreateAPIKeyTx(ctx, tx, name, role, domain, actor(ctx))
+		key, err = tx.APIKey.Create().SetName(name).SetPrefix(raw[:11]).SetSecretHash(HashKey(raw)).
+			SetRole(role).SetApplicationID(domain).SetCreatedBy(actor(ctx)).Save(ctx)
 		if err != nil {
+			return err
+		}
+		if _, err := policy.Grant(ctx, tx, key.ID, role, domain, actor(ctx)); err != nil {
 			return err
 		}
 		return Record(ctx, tx, Audit{Action: "keys:create", TargetType: "api_key", TargetID: key.ID, ApplicationID: appOrEmpty(domain),
@@ -583,20 +593,6 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (
 	s.policyChanged(ctx, err)
 	key, err = detached(key, err)
 	return key, raw, err
-}
-
-// CreateAPIKeyTx inserts a key and its role grant inside tx (also used by the CLI).
-func CreateAPIKeyTx(ctx context.Context, tx *ent.Tx, name, role, domain, by string) (*ent.APIKey, string, error) {
-	raw := KeyPrefix + randomToken(32)
-	key, err := tx.APIKey.Create().SetName(name).SetPrefix(raw[:11]).SetSecretHash(HashKey(raw)).
-		SetRole(role).SetApplicationID(domain).SetCreatedBy(by).Save(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	if _, err := policy.Grant(ctx, tx, key.ID, role, domain, by); err != nil {
-		return nil, "", err
-	}
-	return key, raw, nil
 }
 
 // RevokeAPIKey revokes a key and its roles.
