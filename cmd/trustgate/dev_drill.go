@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	appsettings "github.com/trustgate/trustgate/internal/settings"
 )
 
 func init() {
@@ -186,15 +188,16 @@ func runDrill(ctx context.Context, log *slog.Logger, p drillPlan) (*drillReport,
 	app := r.Data["createApplication"].(map[string]any)
 	appID, pk := app["id"].(string), app["publishableKey"].(string)
 	// Legitimate users sign in from 10.x-looking home networks; give the set-up generous limits, then restore.
-	setLimits := func(n int) error {
+	setLimits := func(signIns, attempts, codeSends, identifier int) error {
 		r, _, err := admin.post(ctx, auth, `mutation($id: ID!, $in: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $id, input: $in) { clientTrustEnabled } }`,
-			map[string]any{"id": appID, "in": map[string]any{"rateLimitSignInsPerIp": n, "rateLimitAttemptsPerIp": n, "rateLimitCodeSendsPerIp": n, "rateLimitIdentifierPerMinute": n}})
+			map[string]any{"id": appID, "in": map[string]any{"rateLimitSignInsPerIp": signIns, "rateLimitAttemptsPerIp": attempts,
+				"rateLimitCodeSendsPerIp": codeSends, "rateLimitIdentifierPerMinute": identifier}})
 		if err == nil && r.code() != "" {
 			err = errors.New(r.code())
 		}
 		return err
 	}
-	if err := setLimits(100000); err != nil {
+	if err := setLimits(100000, 100000, 100000, 100000); err != nil {
 		return nil, fmt.Errorf("raising limits for set-up: %w", err)
 	}
 	client := &drillClient{base: p.base, pk: pk, http: hc}
@@ -217,11 +220,10 @@ func runDrill(ctx context.Context, log *slog.Logger, p drillPlan) (*drillReport,
 		u.clientToken = tok
 		accounts[i] = u
 	}
-	// Back to Clerk's budgets for the attack.
-	r, _, err = admin.post(ctx, auth, `mutation($id: ID!, $in: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $id, input: $in) { clientTrustEnabled } }`,
-		map[string]any{"id": appID, "in": map[string]any{"rateLimitSignInsPerIp": 5, "rateLimitAttemptsPerIp": 3, "rateLimitIdentifierPerMinute": 10}})
-	if err != nil || r.code() != "" {
-		return nil, fmt.Errorf("restoring default limits: %v %s", err, r.code())
+	// Back to Clerk's budgets for the attack: every limit the set-up raised.
+	def := appsettings.Defaults(time.Now(), nil)
+	if err := setLimits(def.RateLimitSignInsPerIP, def.RateLimitAttemptsPerIP, def.RateLimitCodeSendsPerIP, def.RateLimitIdentifierPerMinute); err != nil {
+		return nil, fmt.Errorf("restoring default limits: %w", err)
 	}
 
 	// The leaked list: a share of real credentials, the rest wrong passwords or unknown accounts.

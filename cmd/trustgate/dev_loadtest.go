@@ -586,6 +586,7 @@ func (r *loadRig) mixed(ctx context.Context, n int) (mixedReport, error) {
 				kmu.Unlock()
 			}()
 			requests.Add(1)
+			var err error // this goroutine's own: eight run at once
 			if sess, err = r.knownSignIn(ctx, u); err != nil {
 				return err
 			}
