@@ -28,6 +28,7 @@ import (
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/lockout"
 	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/signin"
 	"github.com/trustgate/trustgate/internal/verification"
@@ -484,9 +485,7 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 		if err := clienttrust.Grant(ctx, tx, u.ID, sess.ClientID, "password_update", request.From(ctx).IP, request.From(ctx).UserAgent, now); err != nil {
 			return err
 		}
-		_, err := tx.Session.Update().
-			Where(entsession.UserID(u.ID), entsession.StatusEQ(entsession.StatusActive), entsession.IDNEQ(sess.ID)).
-			SetStatus(entsession.StatusRevoked).SetEndedAt(now).Save(ctx)
+		_, err := session.End(ctx, tx, entsession.StatusRevoked, now, entsession.UserID(u.ID), entsession.IDNEQ(sess.ID))
 		return err
 	})
 	return err == nil, err
@@ -520,13 +519,13 @@ func (s *Service) RevokeSession(ctx context.Context, id string) (*ent.Session, e
 		return sess, nil
 	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		sess, err = tx.Session.UpdateOne(sess).SetStatus(entsession.StatusRevoked).SetEndedAt(s.Now()).Save(ctx)
+		_, err := session.End(ctx, tx, entsession.StatusRevoked, s.Now(), entsession.ID(sess.ID))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return sess.Unwrap(), nil
+	return s.DB.Ent.Session.Get(ctx, sess.ID)
 }
 
 // TrustedClients lists the clients the user trusts.

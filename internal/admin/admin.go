@@ -26,6 +26,7 @@ import (
 	"github.com/trustgate/trustgate/internal/factor"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/users"
 	"github.com/trustgate/trustgate/policy"
@@ -405,8 +406,7 @@ func (s *Service) BanUser(ctx context.Context, id string) (*ent.User, error) {
 		if err := tx.User.UpdateOne(u).SetBanned(true).Exec(ctx); err != nil {
 			return nil, nil, err
 		}
-		n, err := tx.Session.Update().Where(entsession.UserID(u.ID), entsession.StatusEQ(entsession.StatusActive)).
-			SetStatus(entsession.StatusRevoked).SetEndedAt(s.Now()).Save(ctx)
+		n, err := session.End(ctx, tx, entsession.StatusRevoked, s.Now(), entsession.UserID(u.ID))
 		return map[string]any{"banned": u.Banned}, map[string]any{"banned": true, "sessionsRevoked": n}, err
 	})
 }
@@ -452,10 +452,10 @@ func (s *Service) RevokeSession(ctx context.Context, id string) (*ent.Session, e
 			return notFound(err, "id")
 		}
 		out = sess
-		if sess.Status != entsession.StatusActive {
-			return nil
+		if n, err := session.End(ctx, tx, entsession.StatusRevoked, s.Now(), entsession.ID(sess.ID)); err != nil || n == 0 {
+			return err
 		}
-		if out, err = tx.Session.UpdateOne(sess).SetStatus(entsession.StatusRevoked).SetEndedAt(s.Now()).Save(ctx); err != nil {
+		if out, err = tx.Session.Get(ctx, sess.ID); err != nil {
 			return err
 		}
 		return Record(ctx, tx, Audit{Action: "sessions:revoke", TargetType: "session", TargetID: sess.ID, ApplicationID: sess.ApplicationID,

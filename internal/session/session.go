@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/database"
@@ -64,6 +65,15 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, p NewParams) (*ent.S
 		return nil, fmt.Errorf("session: creating: %w", err)
 	}
 	return s, nil
+}
+
+// End ends, in tx, the active sessions that match where: status is
+// StatusRevoked (by an admin, the user, a password change or a ban) or
+// StatusEnded (signed out). It returns how many it ended; sessions already
+// over are left as they were.
+func End(ctx context.Context, tx *ent.Tx, status session.Status, now time.Time, where ...predicate.Session) (int, error) {
+	return tx.Session.Update().Where(append(where, session.StatusEQ(session.StatusActive))...).
+		SetStatus(status).SetEndedAt(now).Save(ctx)
 }
 
 // Active reports whether s can still be used at now.
@@ -181,12 +191,12 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*ent.Session,
 func (s *Service) SignOut(ctx context.Context, clientID string, sessionID *string) (bool, error) {
 	var n int
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		q := tx.Session.Update().Where(session.ClientID(clientID), session.StatusEQ(session.StatusActive))
+		where := []predicate.Session{session.ClientID(clientID)}
 		if sessionID != nil {
-			q.Where(session.ID(*sessionID))
+			where = append(where, session.ID(*sessionID))
 		}
 		var err error
-		n, err = q.SetStatus(session.StatusEnded).SetEndedAt(s.Now()).Save(ctx)
+		n, err = End(ctx, tx, session.StatusEnded, s.Now(), where...)
 		return err
 	})
 	if err != nil {
