@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -35,11 +34,7 @@ type DB struct {
 type Option func(*options)
 
 type options struct {
-	maxOpen     int
-	maxIdle     int
-	maxLifetime time.Duration
-	maxIdleTime time.Duration
-	set         map[string]bool
+	maxOpen int // 0: the dialect's default
 }
 
 // WithMaxOpenConns caps the number of open connections. The default is 20 on
@@ -47,26 +42,7 @@ type options struct {
 // always has exactly one connection, since each connection would see a
 // database of its own.
 func WithMaxOpenConns(n int) Option {
-	return func(o *options) { o.maxOpen = n; o.set["maxOpen"] = true }
-}
-
-// WithMaxIdleConns caps the number of idle connections kept in the pool. The
-// default is 10 on PostgreSQL and the open-connection cap on SQLite.
-func WithMaxIdleConns(n int) Option {
-	return func(o *options) { o.maxIdle = n; o.set["maxIdle"] = true }
-}
-
-// WithConnMaxLifetime closes connections once they are this old. The default
-// is 30 minutes on PostgreSQL (so that connections move to new servers behind
-// a pooler or a failover address) and unlimited on SQLite.
-func WithConnMaxLifetime(d time.Duration) Option {
-	return func(o *options) { o.maxLifetime = d; o.set["maxLifetime"] = true }
-}
-
-// WithConnMaxIdleTime closes connections that have been idle this long. The
-// default is 5 minutes on PostgreSQL and unlimited on SQLite.
-func WithConnMaxIdleTime(d time.Duration) Option {
-	return func(o *options) { o.maxIdleTime = d; o.set["maxIdleTime"] = true }
+	return func(o *options) { o.maxOpen = n }
 }
 
 // Open connects to the database named by rawURL (see the package
@@ -74,7 +50,7 @@ func WithConnMaxIdleTime(d time.Duration) Option {
 // with an ent client on the matching dialect. Open does not create or migrate
 // the schema.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
-	o := &options{set: map[string]bool{}}
+	o := &options{}
 	for _, opt := range opts {
 		opt(o)
 	}

@@ -34,21 +34,13 @@ func openPostgres(rawURL string, o *options) (*DB, error) {
 	redacted := Redact(rawURL)
 	// lib/pq reads the URL on connect.
 	sqlDB := sql.OpenDB(cachingConnector{drv: &pq.Driver{}, dsn: rawURL})
-	pick := func(key string, set, def int) int {
-		if o.set[key] {
-			return set
-		}
-		return def
+	maxOpen := postgresMaxOpenConns
+	if o.maxOpen > 0 {
+		maxOpen = o.maxOpen
 	}
-	pickDur := func(key string, set, def time.Duration) time.Duration {
-		if o.set[key] {
-			return set
-		}
-		return def
-	}
-	sqlDB.SetMaxOpenConns(pick("maxOpen", o.maxOpen, postgresMaxOpenConns))
-	sqlDB.SetMaxIdleConns(pick("maxIdle", o.maxIdle, postgresMaxIdleConns))
-	sqlDB.SetConnMaxLifetime(pickDur("maxLifetime", o.maxLifetime, postgresConnMaxLifetime))
-	sqlDB.SetConnMaxIdleTime(pickDur("maxIdleTime", o.maxIdleTime, postgresConnMaxIdleTime))
+	sqlDB.SetMaxOpenConns(maxOpen)
+	sqlDB.SetMaxIdleConns(postgresMaxIdleConns) // database/sql lowers it to maxOpen if that is less
+	sqlDB.SetConnMaxLifetime(postgresConnMaxLifetime)
+	sqlDB.SetConnMaxIdleTime(postgresConnMaxIdleTime)
 	return &DB{SQL: sqlDB, Dialect: dialect.Postgres, redacted: redacted}, nil
 }

@@ -93,7 +93,7 @@ func openSQLite(target string, o *options) (*DB, error) {
 	sqlDB := sql.OpenDB(cachingConnector{drv: &sqlite.Driver{}, dsn: dsn})
 
 	maxOpen := sqliteMaxOpenConns
-	if o.set["maxOpen"] {
+	if o.maxOpen > 0 {
 		maxOpen = o.maxOpen
 	}
 	if memory {
@@ -101,16 +101,10 @@ func openSQLite(target string, o *options) (*DB, error) {
 		// database is gone when its last connection closes.
 		maxOpen = 1
 	}
-	maxIdle := maxOpen
-	if o.set["maxIdle"] && !memory {
-		maxIdle = o.maxIdle
-	}
+	// Every connection stays open: there is no server to move to, and an
+	// idle connection costs only its page cache.
 	sqlDB.SetMaxOpenConns(maxOpen)
-	sqlDB.SetMaxIdleConns(maxIdle)
-	if !memory {
-		sqlDB.SetConnMaxLifetime(o.maxLifetime)
-		sqlDB.SetConnMaxIdleTime(o.maxIdleTime)
-	}
+	sqlDB.SetMaxIdleConns(maxOpen)
 	return &DB{SQL: sqlDB, Dialect: dialect.SQLite, redacted: "sqlite://" + target, writeSlot: make(chan struct{}, 1)}, nil
 }
 

@@ -5,9 +5,6 @@ import (
 	"log/slog"
 )
 
-// RequestID returns the id of the request ctx belongs to, or "".
-func RequestID(ctx context.Context) string { return requestID(ctx) }
-
 // LogHandler wraps h so that every record logged with a request's context
 // carries its request_id, also from deep inside resolvers and services.
 func LogHandler(h slog.Handler) slog.Handler { return requestIDHandler{h} }
