@@ -304,7 +304,11 @@ func testDeliveryFailure(t *testing.T, dbURL string, dev bool) {
 		if got := r.code(t); got != "delivery_failed" {
 			t.Fatalf("got %s, want delivery_failed", got)
 		}
-		signInObj(t, d.prepareFirstWith(sid, in), "signInPrepareFirstFactor")
+		prepared := signInObj(t, d.prepareFirstWith(sid, in), "signInPrepareFirstFactor")
+	// The answer shows the code that went out, as Clerk's does.
+	if v, _ := prepared["firstFactorVerification"].(map[string]any); v == nil || v["status"] != "unverified" || v["strategy"] != "email_code" {
+		t.Errorf("after prepare: got firstFactorVerification %v, want an unverified email_code", prepared["firstFactorVerification"])
+	}
 		done := signInObj(t, d.attemptFirstWith(sid, vars{"strategy": "email_code", "code": s.mail.code(t, "outage2@example.com")}), "signInAttemptFirstFactor")
 		if done["status"] != "complete" {
 			t.Fatalf("got %v, want complete", done["status"])

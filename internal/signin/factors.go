@@ -59,7 +59,11 @@ func (s *Service) PrepareFirstFactor(ctx context.Context, id string, in PrepareI
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
 	}
 	if err := s.sendCode(ctx, st, f, existing, delivery.PurposeVerification, func(tx *ent.Tx, v *ent.Verification) error {
-		return tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID).Exec(ctx)
+		si, err := tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID).Save(ctx)
+		if err == nil {
+			st.si = si
+		}
+		return err
 	}, nil); err != nil {
 		return nil, err
 	}
@@ -480,7 +484,9 @@ func (s *Service) secondFactors(ctx context.Context, st *state) ([]*Factor, erro
 // write transaction, and a failure is logged, never fatal.
 func (s *Service) notifyNewDevice(ctx context.Context, tx *ent.Tx, st *state, at time.Time) error {
 	u := st.user
-	emails, err := st.contactsOf().verifiedEmails(ctx, s.DB.Ent)
+	// Through tx: on SQLite a read from the pool while this transaction
+	// holds a connection could wait for one forever (one, in memory).
+	emails, err := st.contactsOf().verifiedEmails(ctx, tx.Client())
 	if err != nil {
 		s.Log.WarnContext(ctx, "new device notification not sent", "user_id", u.ID, "error", err)
 		return nil
