@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"math"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/backupcode"
@@ -204,12 +203,7 @@ func (r *userResolver) Locked(ctx context.Context, obj *ent.User) (bool, error) 
 }
 
 func (r *userResolver) LockoutExpiresInSeconds(ctx context.Context, obj *ent.User) (*int, error) {
-	locked, left := lockout.Locked(obj, r.Now())
-	if !locked || left == 0 {
-		return nil, nil
-	}
-	secs := int(math.Ceil(left.Seconds()))
-	return &secs, nil
+	return lockout.ExpiresInSeconds(obj, r.Now()), nil
 }
 
 func (r *Resolver) Client() ClientResolver { return &clientResolver{r} }

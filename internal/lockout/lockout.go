@@ -32,16 +32,28 @@ func Locked(u *ent.User, now time.Time) (bool, time.Duration) {
 	return false, 0
 }
 
+// ExpiresInSeconds is how many seconds, rounded up, until u's lockout ends
+// at now: nil when u is not locked or is locked indefinitely (Clerk's
+// lockoutExpiresInSeconds).
+func ExpiresInSeconds(u *ent.User, now time.Time) *int {
+	locked, left := Locked(u, now)
+	if !locked || left == 0 {
+		return nil
+	}
+	secs := int(math.Ceil(left.Seconds()))
+	return &secs
+}
+
 // Error is the user_locked error for u at now.
 func Error(u *ent.User, now time.Time) *apierr.Error {
-	_, left := Locked(u, now)
-	if left == 0 {
+	secs := ExpiresInSeconds(u, now)
+	if secs == nil {
 		return apierr.Newf(apierr.UserLocked, "Your account is locked. Please contact support to unlock it.").
 			WithMeta("lockoutExpiresInSeconds", nil)
 	}
-	secs := int(math.Ceil(left.Seconds()))
+	_, left := Locked(u, now)
 	return apierr.Newf(apierr.UserLocked, "Your account is locked. You will be able to try again in %s.", humanize(left)).
-		WithMeta("lockoutExpiresInSeconds", secs)
+		WithMeta("lockoutExpiresInSeconds", *secs)
 }
 
 func humanize(d time.Duration) string {
