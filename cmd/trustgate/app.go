@@ -194,7 +194,7 @@ func (m *Main) build() {
 		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Now: now, Log: log},
 		SignUp:   &signup.Service{DB: db, Hasher: m.Hasher, Codes: codes, Sender: m.Sender, Events: events, CheckPassword: check, Now: now, Log: log},
 		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Rand: m.Rand, Now: now, Log: log},
-		Sessions: &session.Service{DB: db, Ent: db.Ent, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},
+		Sessions: &session.Service{DB: db, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},
 		Admin: &admin.Service{DB: db, Hasher: m.Hasher, CheckPassword: check, Now: now, Log: log,
 			PolicyChanged: func(ctx context.Context) {
 				if err := m.Policy.Reload(ctx); err != nil {

@@ -34,7 +34,6 @@ type signingKey struct {
 // Keys loads, creates and caches the signing keys.
 type Keys struct {
 	db   *database.DB
-	ent  *ent.Client
 	ring *keyring.Keyring
 	now  func() time.Time
 
@@ -45,7 +44,7 @@ type Keys struct {
 
 // NewKeys returns a key store over the signing_keys table.
 func NewKeys(db *database.DB, ring *keyring.Keyring, now func() time.Time) *Keys {
-	return &Keys{db: db, ent: db.Ent, ring: ring, now: now}
+	return &Keys{db: db, ring: ring, now: now}
 }
 
 // current returns the newest active key, creating one when there is none.
@@ -94,7 +93,7 @@ func (k *Keys) load(ctx context.Context) ([]signingKey, error) {
 	if k.keys != nil && k.now().Sub(k.loadedAt) < keyCacheTTL {
 		return k.keys, nil
 	}
-	rows, err := k.ent.SigningKey.Query().
+	rows, err := k.db.Ent.SigningKey.Query().
 		Where(signingkey.Or(signingkey.RetiredAtIsNil(), signingkey.RetiredAtGT(k.now().Add(-retiredKeyGrace)))).
 		Order(ent.Desc(signingkey.FieldCreatedAt)).
 		All(ctx)

@@ -20,9 +20,9 @@ const DefaultTokenTTL = 60 * time.Second
 
 // Service creates, ends and authenticates sessions and mints their tokens.
 type Service struct {
-	// DB takes the writes (on SQLite through its write queue); Ent serves reads.
+	// DB takes the writes through DB.Tx (on SQLite its write queue) and
+	// serves reads through DB.Ent.
 	DB     *database.DB
-	Ent    *ent.Client
 	Keys   *Keys
 	Issuer string
 	// TokenTTL is the JWT lifetime; DefaultTokenTTL when zero.
@@ -95,7 +95,7 @@ type Claims struct {
 // session may ask. It refreshes the session's last activity.
 func (s *Service) Token(ctx context.Context, sessionID, clientID string) (string, time.Time, error) {
 	now := s.Now()
-	sess, err := s.Ent.Session.Get(ctx, sessionID)
+	sess, err := s.DB.Ent.Session.Get(ctx, sessionID)
 	if ent.IsNotFound(err) || (err == nil && sess.ClientID != clientID) {
 		return "", time.Time{}, apierr.New(apierr.AuthenticationInvalid).WithParam("sessionId")
 	}
@@ -180,7 +180,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*ent.Session,
 	if err != nil {
 		return nil, apierr.New(apierr.AuthenticationInvalid).Wrap(err)
 	}
-	sess, err := s.Ent.Session.Get(ctx, claims.SessionID)
+	sess, err := s.DB.Ent.Session.Get(ctx, claims.SessionID)
 	if err != nil || sess.UserID != claims.Subject || !Active(sess, now) {
 		return nil, apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
 	}
@@ -203,7 +203,7 @@ func (s *Service) SignOut(ctx context.Context, clientID string, sessionID *strin
 		return false, err
 	}
 	if sessionID != nil && n == 0 {
-		if ok, _ := s.Ent.Session.Query().Where(session.ID(*sessionID), session.ClientID(clientID)).Exist(ctx); !ok {
+		if ok, _ := s.DB.Ent.Session.Query().Where(session.ID(*sessionID), session.ClientID(clientID)).Exist(ctx); !ok {
 			return false, apierr.New(apierr.ResourceNotFound).WithParam("sessionId")
 		}
 	}

@@ -15,7 +15,7 @@ import (
 
 // Delivery is a code to issue and send, for Codes.Deliver.
 type Delivery struct {
-	// Existing is the verification a resend replaces, if any (see Issue).
+	// Existing is the verification a resend replaces, if any (see issue).
 	Existing *ent.Verification
 	Target   Target
 	TTL      time.Duration
@@ -34,13 +34,13 @@ type Delivery struct {
 	Log *slog.Logger
 }
 
-// Deliver issues a code (Issue, then Attach) and sends it with sender.
+// Deliver issues a code (issue, then Attach) and sends it with sender.
 //
 // When sender delivers through the database (delivery.TxSender: the
 // outbox), issuing, the message and Sent are one transaction: all happen or
 // none. Otherwise the code is committed first, then sent, then Sent runs in
 // a second transaction; when the sender fails, the code is marked unsent
-// (ClearSent, so the resend cooldown does not hold back a code nobody got)
+// (clearSent, so the resend cooldown does not hold back a code nobody got)
 // and Failed runs.
 //
 // A failed delivery, or a message that could not be rendered, is logged at
@@ -57,7 +57,7 @@ func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Se
 			code string
 			err  error
 		)
-		if v, code, err = c.Issue(ctx, tx, d.Existing, d.Target, d.TTL); err != nil {
+		if v, code, err = c.issue(ctx, tx, d.Existing, d.Target, d.TTL); err != nil {
 			return err
 		}
 		if err := d.Attach(tx, v); err != nil {
@@ -102,7 +102,7 @@ func (c *Codes) failed(ctx context.Context, db *database.DB, d Delivery, v *ent.
 	if v != nil || d.Failed != nil {
 		if err := db.Tx(ctx, func(tx *ent.Tx) error {
 			if v != nil {
-				if err := c.ClearSent(ctx, tx.Client(), v); err != nil {
+				if err := c.clearSent(ctx, tx, v); err != nil {
 					return err
 				}
 			}

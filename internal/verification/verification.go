@@ -41,11 +41,11 @@ type Target struct {
 	Value    string // normalised address or number
 }
 
-// Issue creates a verification with a fresh code, or, when existing is a
+// issue creates a verification with a fresh code, or, when existing is a
 // verification for the same target that has not failed, replaces its code and
 // keeps its failure count. It enforces the resend cooldown. It returns the
 // verification and the plaintext code, which the caller sends and forgets.
-func (c *Codes) Issue(ctx context.Context, tx *ent.Tx, existing *ent.Verification, t Target, ttl time.Duration) (*ent.Verification, string, error) {
+func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verification, t Target, ttl time.Duration) (*ent.Verification, string, error) {
 	now := c.Now()
 	code, err := factor.NewCode(c.Rand)
 	if err != nil {
@@ -100,12 +100,10 @@ func (c *Codes) Issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 	return v, code, nil
 }
 
-// ClearSent forgets the send time of v after a failed delivery, so the user may
+// clearSent forgets the send time of v after a failed delivery, so the user may
 // ask again at once instead of waiting out the cooldown for a code never sent.
-// client is a transaction's (tx.Client()): writes go through the database's
-// transaction queue.
-func (c *Codes) ClearSent(ctx context.Context, client *ent.Client, v *ent.Verification) error {
-	return client.Verification.UpdateOneID(v.ID).ClearSentAt().Exec(ctx)
+func (c *Codes) clearSent(ctx context.Context, tx *ent.Tx, v *ent.Verification) error {
+	return tx.Verification.UpdateOneID(v.ID).ClearSentAt().Exec(ctx)
 }
 
 func sameTarget(v *ent.Verification, t Target) bool {
