@@ -185,14 +185,15 @@ func (m *Main) build() {
 	events := &audit.Recorder{Keys: m.Keys, Now: now}
 	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now}
 	keys := session.NewKeys(db, m.Keys, now)
+	m.Limiter = ratelimit.New(db, now, m.Keys, events)
 	issuer := m.Config.PublicURL
 	if issuer == "" {
 		issuer = "http://" + m.Config.Addr
 	}
 	check := checkPassword
 	m.Services = graph.Services{
-		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Now: now, Log: log},
-		SignUp:   &signup.Service{DB: db, Hasher: m.Hasher, Codes: codes, Sender: m.Sender, Events: events, CheckPassword: check, Now: now, Log: log},
+		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, Now: now, Log: log},
+		SignUp:   &signup.Service{DB: db, Hasher: m.Hasher, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, CheckPassword: check, Now: now, Log: log},
 		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Rand: m.Rand, Now: now, Log: log},
 		Sessions: &session.Service{DB: db, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},
 		Admin: &admin.Service{DB: db, Hasher: m.Hasher, CheckPassword: check, Now: now, Log: log,
@@ -202,10 +203,9 @@ func (m *Main) build() {
 				}
 			}},
 	}
-	m.Limiter = &ratelimit.Limiter{DB: db, Now: now, Keys: m.Keys}
 	resolver := &graph.Resolver{DB: db, Svc: m.Services, Policy: m.Policy, Events: events, Now: now, Log: log, Dev: m.Config.Dev}
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), hasherCollector{m.Hasher})
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), hasherCollector{m.Hasher}, m.Limiter)
 	proxies, _ := m.Config.proxies()
 	m.Handler = httpserver.New(httpserver.Config{Dev: m.Config.Dev, TrustedProxies: proxies}, httpserver.Deps{
 		DB: db, Resolver: resolver, Keys: keys, Devices: &device.Store{DB: db, Now: now}, Log: log,

@@ -32,6 +32,18 @@ func TestRateLimits(t *testing.T) {
 				t.Fatal("no Retry-After header")
 			}
 		})
+		t.Run("the window's first refusal is in the sign-in history, once", func(t *testing.T) {
+			if got := d.signIn("ada@example.com", "correct horse battery").code(t); got != "too_many_requests" {
+				t.Fatalf("7th sign-in: code = %s, want too_many_requests", got)
+			}
+			ev := s.events(t, vars{"kind": "rate_limited"})
+			if len(ev) != 1 {
+				t.Fatalf("%d rate_limited events after two refusals in one window, want 1: %+v", len(ev), ev)
+			}
+			if e := ev[0]; e.Outcome != "failure" || e.Reason != "signInCreate:ip" || e.IP == "" {
+				t.Fatalf("rate_limited event = %+v, want a failure with reason signInCreate:ip and the IP", e)
+			}
+		})
 		t.Run("the budget comes back in the next window", func(t *testing.T) {
 			s.clock.Advance(10 * time.Second)
 			if r := d.signIn("ada@example.com", "correct horse battery"); len(r.Errors) > 0 && r.code(t) == "too_many_requests" {
@@ -78,5 +90,17 @@ func TestIdentifierBudgetSparesTrustedDevices(t *testing.T) {
 	r := home.signIn("ada@example.com", "correct horse battery")
 	if si := signInObj(t, r, "signInCreate"); si["status"] != "complete" {
 		t.Fatalf("the owner's trusted device: status = %v, want complete", si["status"])
+	}
+	// Sign-up spends the same budget: it cannot be used to probe the address either.
+	su := s.browser().do(`mutation { signUpCreate(input: {emailAddress: "Ada@Example.com", password: "correct horse battery staple"}) { id } }`, nil)
+	if got := su.code(t); got != "too_many_requests" {
+		t.Fatalf("signUpCreate for the same address: code = %s, want too_many_requests", got)
+	}
+	ev := s.events(t, vars{"kind": "rate_limited"})
+	if len(ev) != 1 {
+		t.Fatalf("%d rate_limited events after three refusals in one window, want 1: %+v", len(ev), ev)
+	}
+	if e := ev[0]; e.Reason != "identifier" || e.UserID != s.userIDByEmail(t, "ada@example.com") || e.Identifier == "" || e.Identifier == "ada@example.com" || e.ClientID == "" {
+		t.Fatalf("rate_limited event = %+v, want reason identifier, ada's user id, a masked identifier and the client", e)
 	}
 }

@@ -55,7 +55,6 @@ type Server struct {
 	registry *prometheus.Registry
 	limiter  *ratelimit.Limiter
 	cop      *http.CrossOriginProtection
-	limited  *prometheus.CounterVec
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	router   chi.Router
@@ -74,7 +73,8 @@ type Deps struct {
 	Ready func(context.Context) error
 	// Registry receives the server's metrics; collectors of other packages may be registered on it too.
 	Registry *prometheus.Registry
-	// Limiter enforces the per-IP and per-identifier budgets.
+	// Limiter enforces the per-IP budgets (the sign-in and sign-up services
+	// spend the per-identifier one).
 	Limiter *ratelimit.Limiter
 }
 
@@ -88,9 +88,6 @@ func New(cfg Config, d Deps) *Server {
 		log: d.Log, assets: d.Assets, ready: d.Ready, registry: d.Registry, limiter: d.Limiter,
 		cop: http.NewCrossOriginProtection(),
 	}
-	s.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "trustgate_rate_limited_total", Help: "Requests refused by a rate limit, by rule.",
-	}, []string{"rule"})
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trustgate_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
@@ -98,7 +95,7 @@ func New(cfg Config, d Deps) *Server {
 		Name: "trustgate_http_request_duration_seconds", Help: "HTTP request latency by route.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"route"})
-	s.registry.MustRegister(s.requests, s.latency, s.limited)
+	s.registry.MustRegister(s.requests, s.latency)
 	s.router = s.routes()
 	return s
 }

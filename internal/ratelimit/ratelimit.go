@@ -3,6 +3,10 @@
 // concurrency: each hit is a single atomic upsert that returns the new count.
 // A bucket's key carries its window number, so no time is compared in SQL;
 // expired buckets are pruned in the background.
+//
+// The first refusal of a window is recorded as a rate_limited sign-in event
+// in the transaction that counted it, so the sign-in history shows a flood
+// (which IP, which account) without one extra row per refused request.
 package ratelimit
 
 import (
@@ -14,11 +18,16 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/ratelimitbucket"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/keyring"
+	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/settings"
 )
 
 // Rule is a budget: at most Limit hits per Window for one subject.
@@ -28,6 +37,12 @@ type Rule struct {
 	Window time.Duration
 }
 
+// IdentifierRule is the per-identifier budget of an application: it stops
+// many IPs guessing one account (signInCreate and signUpCreate share it).
+func IdentifierRule(set *settings.Settings) Rule {
+	return Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMinute, Window: time.Minute}
+}
+
 // Limiter checks rules against database counters.
 type Limiter struct {
 	DB  *database.DB
@@ -35,6 +50,62 @@ type Limiter struct {
 	// Keys keys the digest under which a subject is counted: buckets hold
 	// no IP address or identifier in clear, and every key has one length.
 	Keys *keyring.Keyring
+	// Events records the first refusal of each window (optional).
+	Events *audit.Recorder
+
+	refused *prometheus.CounterVec
+}
+
+// New returns a limiter whose refusals are counted in the metric
+// trustgate_rate_limited_total (the Limiter is its prometheus.Collector).
+func New(db *database.DB, now func() time.Time, keys *keyring.Keyring, events *audit.Recorder) *Limiter {
+	return &Limiter{DB: db, Now: now, Keys: keys, Events: events, refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trustgate_rate_limited_total", Help: "Requests refused by a rate limit, by rule.",
+	}, []string{"rule"})}
+}
+
+// Describe implements prometheus.Collector.
+func (l *Limiter) Describe(ch chan<- *prometheus.Desc) { l.refused.Describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (l *Limiter) Collect(ch chan<- prometheus.Metric) { l.refused.Collect(ch) }
+
+// Spend is one hit to count: the rule, the subject counted under it (an
+// application-scoped IP or identifier), and the sign-in event recorded when
+// this hit is the window's first refusal. The event's kind, outcome and
+// reason are set by Allow.
+type Spend struct {
+	Rule    Rule
+	Subject string
+	Event   audit.SignInEvent
+}
+
+// Allow counts one hit and returns nil while the subject is within budget.
+// Otherwise it returns too_many_requests with meta.retryAfterSeconds, and
+// sets the request's Retry-After header.
+func (l *Limiter) Allow(ctx context.Context, sp Spend) error {
+	d, err := l.hit(ctx, sp.Rule, sp.Subject, func(tx *ent.Tx) error {
+		if l.Events == nil {
+			return nil
+		}
+		e := sp.Event
+		e.Kind, e.Outcome, e.Reason = audit.KindRateLimited, audit.Failure, sp.Rule.Name
+		return l.Events.Record(ctx, tx, e)
+	})
+	if err != nil {
+		return err
+	}
+	if d.Allowed {
+		return nil
+	}
+	if l.refused != nil {
+		l.refused.WithLabelValues(sp.Rule.Name).Inc()
+	}
+	secs := d.RetryAfterSeconds()
+	if h := request.From(ctx).ResponseHeader; h != nil {
+		h.Set("Retry-After", strconv.Itoa(secs))
+	}
+	return apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", secs)
 }
 
 // Decision is the outcome of one hit.
@@ -53,6 +124,12 @@ func (d Decision) RetryAfterSeconds() int {
 
 // Hit counts one request of subject against rule and reports whether it is within budget.
 func (l *Limiter) Hit(ctx context.Context, rule Rule, subject string) (Decision, error) {
+	return l.hit(ctx, rule, subject, nil)
+}
+
+// hit is Hit; firstRefusal, when set, runs in the counting transaction when
+// this hit is the first one over the limit in its window.
+func (l *Limiter) hit(ctx context.Context, rule Rule, subject string, firstRefusal func(tx *ent.Tx) error) (Decision, error) {
 	if rule.Limit <= 0 {
 		return Decision{Allowed: true}, nil
 	}
@@ -84,7 +161,16 @@ ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING c
 			}
 			return fmt.Errorf("no count returned")
 		}
-		return rows.Scan(&count)
+		if err := rows.Scan(&count); err != nil {
+			return err
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if count == rule.Limit+1 && firstRefusal != nil {
+			return firstRefusal(tx)
+		}
+		return nil
 	})
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: counting %s: %w", rule.Name, err)

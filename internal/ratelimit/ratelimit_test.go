@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -9,10 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/pgtest"
+	"github.com/trustgate/trustgate/internal/request"
 )
 
 func TestMain(m *testing.M) { pgtest.RunMain(m) }
@@ -107,6 +113,41 @@ func TestLimiter(t *testing.T) {
 			wg.Wait()
 			if got := allowed.Load(); got != 30 {
 				t.Fatalf("allowed %d of 40 concurrent hits, want exactly 30", got)
+			}
+		})
+		t.Run("Allow refuses with too_many_requests and records the window's first refusal once", func(t *testing.T) {
+			al := New(db, func() time.Time { return now }, keys, &audit.Recorder{Keys: keys, Now: func() time.Time { return now }})
+			small := Rule{Name: "send:ip", Limit: 3, Window: 10 * time.Second}
+			var wg sync.WaitGroup
+			var refused atomic.Int32
+			for i := 0; i < 8; i++ {
+				wg.Go(func() {
+					hdr := http.Header{}
+					rctx := request.With(ctx, &request.Info{IP: "192.0.2.7", ResponseHeader: hdr})
+					err := al.Allow(rctx, Spend{Rule: small, Subject: "app_1:192.0.2.7", Event: audit.SignInEvent{ApplicationID: "app_1"}})
+					if err == nil {
+						return
+					}
+					refused.Add(1)
+					e, ok := apierr.As(err)
+					if !ok || e.Code != apierr.TooManyRequests || e.Meta["retryAfterSeconds"] == nil || hdr.Get("Retry-After") == "" {
+						t.Errorf("refusal: %v (meta %v, Retry-After %q)", err, e.Meta, hdr.Get("Retry-After"))
+					}
+				})
+			}
+			wg.Wait()
+			if got := refused.Load(); got != 5 {
+				t.Fatalf("refused %d of 8, want 5", got)
+			}
+			events, err := db.Ent.SignInEvent.Query().All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != 1 || events[0].Kind != audit.KindRateLimited || *events[0].Reason != "send:ip" || events[0].IPAddress != "192.0.2.7" {
+				t.Fatalf("events = %+v, want one rate_limited event for send:ip from 192.0.2.7", events)
+			}
+			if got := testutil.ToFloat64(al.refused.WithLabelValues("send:ip")); got != 5 {
+				t.Fatalf("trustgate_rate_limited_total{rule=send:ip} = %v, want 5", got)
 			}
 		})
 		t.Run("expired buckets are pruned", func(t *testing.T) {

@@ -42,21 +42,10 @@ type Info struct {
 	Principal *Principal
 	// BearerIsAPIKey records that an sk_ key was presented.
 	BearerIsAPIKey bool
-	// Trust is the rate-limit middleware's answer, for a sign-in's
-	// identifier, to whether the client is trusted by that identifier's
-	// user; the sign-in step reuses it instead of asking again.
-	Trust *IdentifierTrust
 
 	clientOnce sync.Once
 	client     *ent.Device
 	clientErr  error
-}
-
-// IdentifierTrust records whether the request's client is trusted by the
-// user a normalised identifier names.
-type IdentifierTrust struct {
-	Identifier string
-	Trusted    bool
 }
 
 // MaxUserAgent is the longest user agent kept; longer ones are cut (at a rune boundary).

@@ -28,6 +28,7 @@ import (
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/lockout"
+	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -42,8 +43,10 @@ type Service struct {
 	Codes  *verification.Codes
 	Sender delivery.Sender
 	Events *audit.Recorder
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Limiter spends the per-identifier budget of signInCreate (nil: none).
+	Limiter *ratelimit.Limiter
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // CreateInput starts a sign-in (Clerk's signIn.create / signIn.password).
@@ -151,9 +154,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t := rq.Trust; t != nil && st.user != nil && t.Identifier == ident {
-			// The rate-limit middleware already asked, for this identifier.
-			st.trusted = &t.Trusted
+		if err := s.spendIdentifierBudget(ctx, st, ident, strategy); err != nil {
+			return nil, err
 		}
 		if st.user == nil && !set.EnumerationProtection && in.Password == nil {
 			return nil, s.identifierNotFound(ctx, st, ident)
@@ -294,6 +296,29 @@ func (s *Service) findUser(ctx context.Context, appID, ident string) (*ent.User,
 		return nil, fmt.Errorf("signin: finding user: %w", err)
 	}
 	return u, nil
+}
+
+// spendIdentifierBudget counts a sign-in for ident against the application's
+// per-identifier budget, which stops many IPs guessing one account. A client
+// the account already trusts does not spend it: otherwise an attacker could
+// exhaust a victim's budget and lock the owner out of their own device
+// (ASVS 6.1.1: no malicious lockout by design). The trust answer is kept for
+// the rest of the step.
+func (s *Service) spendIdentifierBudget(ctx context.Context, st *state, ident, strategy string) error {
+	if s.Limiter == nil {
+		return nil
+	}
+	if st.user != nil {
+		trusted, err := st.isTrusted(ctx, s.DB.Ent)
+		if err != nil || trusted {
+			return err
+		}
+	}
+	e := audit.SignInEvent{ApplicationID: st.app.ID, ClientID: st.client.ID, Identifier: ident, Strategy: strategy}
+	if st.user != nil {
+		e.UserID = st.user.ID
+	}
+	return s.Limiter.Allow(ctx, ratelimit.Spend{Rule: ratelimit.IdentifierRule(st.settings), Subject: st.app.ID + ":" + ident, Event: e})
 }
 
 // normalizeIdentifier validates an identifier against the application's enabled kinds.

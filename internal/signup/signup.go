@@ -23,6 +23,7 @@ import (
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/factor"
 	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -78,11 +79,13 @@ type PasswordChecker func(password string) error
 
 // Service runs sign-ups.
 type Service struct {
-	DB            *database.DB
-	Hasher        *factor.Hasher
-	Codes         *verification.Codes
-	Sender        delivery.Sender
-	Events        *audit.Recorder
+	DB     *database.DB
+	Hasher *factor.Hasher
+	Codes  *verification.Codes
+	Sender delivery.Sender
+	Events *audit.Recorder
+	// Limiter spends the per-identifier budget of signUpCreate (nil: none).
+	Limiter       *ratelimit.Limiter
 	CheckPassword PasswordChecker
 	Now           func() time.Time
 	Log           *slog.Logger
@@ -104,8 +107,16 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 		return nil, apierr.Newf(apierr.ResourceForbidden, "Sign-up is not available for the dashboard. Ask an owner to create your operator account.")
 	}
 	set := &rq.Settings
-	n, err := s.validate(ctx, app.ID, set, in)
+	n, err := s.validate(app.ID, set, in)
 	if err != nil {
+		return nil, err
+	}
+	// The identifier's budget is spent before the clash check, so it also
+	// bounds how often one address can be probed through sign-up.
+	if err := s.spendIdentifierBudget(ctx, client.ID, set, n); err != nil {
+		return nil, err
+	}
+	if err := s.checkClashes(ctx, app.ID, n); err != nil {
 		return nil, err
 	}
 	var hash *string
@@ -143,8 +154,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 	return s.view(ctx, su)
 }
 
-// validate normalises the identifiers and checks requirements and clashes.
-func (s *Service) validate(ctx context.Context, appID string, set *settings.Settings, in CreateInput) (users.New, error) {
+// validate normalises the identifiers and checks the requirements.
+func (s *Service) validate(appID string, set *settings.Settings, in CreateInput) (users.New, error) {
 	n := users.New{ApplicationID: appID}
 	if v := in.EmailAddress; v != nil && *v != "" {
 		if !set.EmailEnabled {
@@ -182,7 +193,21 @@ func (s *Service) validate(ctx context.Context, appID string, set *settings.Sett
 	case !set.EmailEnabled && set.PhoneEnabled && n.PhoneNumber == nil:
 		return n, apierr.Missing("phoneNumber")
 	}
-	return n, s.checkClashes(ctx, appID, n)
+	return n, nil
+}
+
+// spendIdentifierBudget counts a sign-up against the per-identifier budget
+// that signInCreate spends too: the email address, else the phone number.
+func (s *Service) spendIdentifierBudget(ctx context.Context, clientID string, set *settings.Settings, n users.New) error {
+	ident := n.EmailAddress
+	if ident == nil {
+		ident = n.PhoneNumber
+	}
+	if s.Limiter == nil || ident == nil {
+		return nil
+	}
+	e := audit.SignInEvent{ApplicationID: n.ApplicationID, ClientID: clientID, Identifier: *ident}
+	return s.Limiter.Allow(ctx, ratelimit.Spend{Rule: ratelimit.IdentifierRule(set), Subject: n.ApplicationID + ":" + *ident, Event: e})
 }
 
 // checkClashes answers form_identifier_exists early for taken identifiers;
