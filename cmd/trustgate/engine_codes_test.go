@@ -84,6 +84,11 @@ func TestVerificationCodes(t *testing.T) {
 			if v := d.secondVerification(t); v["status"] != "failed" || v["attempts"].(float64) != 5 {
 				t.Errorf("got verification %v, want failed after 5 attempts", v)
 			}
+			// Lockout counts the 5 wrong codes, not the attempt that checked no code
+			// (the rule phone verification follows too: verification.Result.Counted).
+			if n := s.userRow(t, s.userIDByEmail(t, email)).FailedAttempts; n != 5 {
+				t.Errorf("failed attempts = %d, want 5", n)
+			}
 		})
 
 		t.Run("a resend replaces the code but keeps the failure count", func(t *testing.T) {
@@ -305,10 +310,10 @@ func testDeliveryFailure(t *testing.T, dbURL string, dev bool) {
 			t.Fatalf("got %s, want delivery_failed", got)
 		}
 		prepared := signInObj(t, d.prepareFirstWith(sid, in), "signInPrepareFirstFactor")
-	// The answer shows the code that went out, as Clerk's does.
-	if v, _ := prepared["firstFactorVerification"].(map[string]any); v == nil || v["status"] != "unverified" || v["strategy"] != "email_code" {
-		t.Errorf("after prepare: got firstFactorVerification %v, want an unverified email_code", prepared["firstFactorVerification"])
-	}
+		// The answer shows the code that went out, as Clerk's does.
+		if v, _ := prepared["firstFactorVerification"].(map[string]any); v == nil || v["status"] != "unverified" || v["strategy"] != "email_code" {
+			t.Errorf("after prepare: got firstFactorVerification %v, want an unverified email_code", prepared["firstFactorVerification"])
+		}
 		done := signInObj(t, d.attemptFirstWith(sid, vars{"strategy": "email_code", "code": s.mail.code(t, "outage2@example.com")}), "signInAttemptFirstFactor")
 		if done["status"] != "complete" {
 			t.Fatalf("got %v, want complete", done["status"])

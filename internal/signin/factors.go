@@ -112,21 +112,18 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 		return nil, apierr.New(apierr.VerificationMissing).WithParam("strategy")
 	}
 	err = s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-		if _, err := s.Codes.Check(ctx, tx, v, *in.Code); err != nil {
+		res, err := s.Codes.Check(ctx, tx, v, *in.Code)
+		if err != nil {
 			if e, ok := apierr.As(err); ok {
-				return s.codeFailed(ctx, tx, st, in.Strategy, e)
+				return s.codeFailed(ctx, tx, st, in.Strategy, res, e)
 			}
 			return nil, err
 		}
 		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindCodePassed, in.Strategy, audit.Success, "first_factor")); err != nil {
 			return nil, err
 		}
-		v, err := tx.Verification.Get(ctx, v.ID)
-		if err != nil {
-			return nil, err
-		}
 		// Passwordless first factors never trigger Client Trust.
-		return s.afterFirstFactor(ctx, tx, st, v, false)
+		return s.afterFirstFactor(ctx, tx, st, res.Verification, false)
 	})
 	if err != nil {
 		return nil, err
@@ -134,14 +131,14 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 	return s.view(ctx, st)
 }
 
-// codeFailed records a failed code; already-verified or missing verifications do not count.
-func (s *Service) codeFailed(ctx context.Context, tx *ent.Tx, st *state, strategy string, e *apierr.Error) (*apierr.Error, error) {
-	switch e.Code {
-	case apierr.FormCodeIncorrect, apierr.VerificationFailed:
+// codeFailed records a failed code. Only a wrong code counts toward lockout
+// (verification.Result.Counted, the rule phone verification follows too):
+// an attempt on an expired, failed or missing verification checked nothing.
+func (s *Service) codeFailed(ctx context.Context, tx *ent.Tx, st *state, strategy string, res verification.Result, e *apierr.Error) (*apierr.Error, error) {
+	if res.Counted {
 		return s.fail(ctx, tx, st, audit.KindCodeFailed, strategy, string(e.Code), e)
-	default:
-		return e, s.Events.Record(ctx, tx, s.event(st, audit.KindCodeFailed, strategy, audit.Failure, string(e.Code)))
 	}
+	return e, s.Events.Record(ctx, tx, s.event(st, audit.KindCodeFailed, strategy, audit.Failure, string(e.Code)))
 }
 
 // PrepareSecondFactor sends the email or SMS code of a Client Trust challenge
@@ -264,9 +261,9 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strate
 		return apierr.New(apierr.VerificationMissing).WithParam("strategy")
 	}
 	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
+		if res, err := s.Codes.Check(ctx, tx, v, code); err != nil {
 			if e, ok := apierr.As(err); ok {
-				return s.codeFailed(ctx, tx, st, strategy, e)
+				return s.codeFailed(ctx, tx, st, strategy, res, e)
 			}
 			return nil, err
 		}

@@ -120,8 +120,12 @@ func sameTarget(v *ent.Verification, t Target) bool {
 type Result struct {
 	// Passed is true when the code was right and the verification is now verified.
 	Passed bool
-	// Counted is true when the attempt was a wrong code that counts toward lockout.
+	// Counted is true when the attempt was a wrong code that counts toward
+	// lockout. Attempts that checked no code (an expired, failed, verified
+	// or missing verification) do not count.
 	Counted bool
+	// Verification is the row as the check left it, when it passed.
+	Verification *ent.Verification
 }
 
 // Check verifies code against v inside tx. A wrong code increments the
@@ -162,7 +166,9 @@ func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 		if n != 1 {
 			return Result{}, lost(ctx, tx, v.ID)
 		}
-		return Result{Passed: true}, nil
+		done := *v
+		done.Status, done.VerifiedAt, done.CodeHash = verification.StatusVerified, &now, nil
+		return Result{Passed: true, Verification: &done}, nil
 	}
 	// A wrong (or malformed) code: count it atomically, then fail at the limit.
 	n, err := tx.Verification.Update().
