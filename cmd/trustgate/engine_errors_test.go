@@ -107,6 +107,9 @@ func TestSignInErrors(t *testing.T) {
 			for _, e := range s.events(t, vars{"kind": "sign_in.abandoned"}) {
 				if e.SignInID == id {
 					abandoned++
+					if want := s.userIDByEmail(t, "ada@example.com"); e.UserID != want {
+						t.Errorf("sign_in.abandoned names user %q, want %q", e.UserID, want)
+					}
 				}
 			}
 			if abandoned != 1 {

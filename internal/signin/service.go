@@ -206,26 +206,25 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 
 // Current returns the client's current sign-in, or nil. An abandoned or
 // expired sign-in is no longer current: showing it would invite the frontend
-// to resume a sign-in every step of which answers sign_in_expired.
+// to resume a sign-in every step of which answers sign_in_expired. A
+// completed one became a session; like Clerk's client, show none.
 func (s *Service) Current(ctx context.Context, client *ent.Device) (*SignIn, error) {
 	if client.SignInID == nil {
 		return nil, nil
 	}
 	st, err := s.load(ctx, *client.SignInID, false)
-	if err != nil {
-		if apierr.Is(err, apierr.ResourceNotFound) || apierr.Is(err, apierr.SignInExpired) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	// A completed sign-in became a session; like Clerk's client, show none.
-	if st.si.Status == entsignin.StatusAbandoned || st.si.Status == entsignin.StatusComplete || !s.Now().Before(st.si.ExpireAt) {
+	if apierr.Is(err, apierr.ResourceNotFound) || (err == nil && st == nil) {
 		return nil, nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	return s.view(ctx, st)
 }
 
-// load fetches a sign-in of the request's client; with forUpdate it must be in progress.
+// load fetches a sign-in of the request's client and its user. With
+// forUpdate the sign-in must be in progress (a step is about to run);
+// without, a finished or expired sign-in loads as nil, before its user is read.
 func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, error) {
 	rq := request.From(ctx)
 	app, err := rq.Application()
@@ -244,19 +243,13 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 		return nil, err
 	}
 	st := &state{app: app, settings: &rq.Settings, client: client, si: si}
-	if si.UserID != nil {
-		st.user, err = s.DB.Ent.User.Get(ctx, *si.UserID)
-		if err != nil && !ent.IsNotFound(err) {
-			return nil, err
-		}
-	}
-	if !forUpdate {
-		return st, nil
-	}
-	if si.Status == entsignin.StatusComplete {
+	expired := si.Status == entsignin.StatusAbandoned || !s.Now().Before(si.ExpireAt)
+	switch {
+	case !forUpdate && (expired || si.Status == entsignin.StatusComplete):
+		return nil, nil
+	case si.Status == entsignin.StatusComplete:
 		return nil, apierr.Newf(apierr.ResourceForbidden, "This sign-in is already complete.")
-	}
-	if si.Status == entsignin.StatusAbandoned || !s.Now().Before(si.ExpireAt) {
+	case expired:
 		if si.Status != entsignin.StatusAbandoned {
 			_ = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 				if err := tx.SignIn.UpdateOneID(si.ID).SetStatus(entsignin.StatusAbandoned).Exec(ctx); err != nil {
@@ -266,6 +259,12 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 			})
 		}
 		return nil, apierr.New(apierr.SignInExpired)
+	}
+	if si.UserID != nil {
+		st.user, err = s.DB.Ent.User.Get(ctx, *si.UserID)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
 	}
 	return st, nil
 }
@@ -376,6 +375,7 @@ func (s *Service) event(st *state, kind, strategy string, outcome signinevent.Ou
 	if st.si != nil {
 		e.SignInID = st.si.ID
 		e.Identifier = deref(st.si.Identifier)
+		e.UserID = deref(st.si.UserID)
 	}
 	if st.user != nil {
 		e.UserID = st.user.ID
