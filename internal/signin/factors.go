@@ -463,7 +463,7 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 func (s *Service) secondFactors(ctx context.Context, st *state) ([]*Factor, error) {
 	switch st.si.Status {
 	case entsignin.StatusNeedsSecondFactor:
-		return mfaFactors(ctx, s.DB.Ent, st.user, st.settings, st.contactsOf())
+		return st.mfaFactors(ctx, s.DB.Ent)
 	case entsignin.StatusNeedsClientTrust:
 		f, err := clientTrustFactor(ctx, s.DB.Ent, st.user, st.settings, st.contactsOf())
 		if err != nil || f == nil {

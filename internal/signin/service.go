@@ -88,6 +88,9 @@ type state struct {
 	create func(tx *ent.Tx) error
 	// contacts caches the user's verified emails and phones for the step.
 	contacts *contacts
+	// mfa caches the user's second factors for the step (nil: not read yet):
+	// the step decides with them and its answer lists them.
+	mfa *[]*Factor
 	// verifications caches the verifications the step wrote, for the view.
 	verifications map[string]*ent.Verification
 }
@@ -111,6 +114,19 @@ func (st *state) isTrusted(ctx context.Context, c *ent.Client) (bool, error) {
 		st.trusted = &ok
 	}
 	return *st.trusted, nil
+}
+
+// mfaFactors lists the user's second factors (MFAFactors), asking the
+// database (through c) once per step.
+func (st *state) mfaFactors(ctx context.Context, c *ent.Client) ([]*Factor, error) {
+	if st.mfa == nil {
+		f, err := mfaFactors(ctx, c, st.user, st.settings, st.contactsOf())
+		if err != nil {
+			return nil, err
+		}
+		st.mfa = &f
+	}
+	return *st.mfa, nil
 }
 
 // Create starts a sign-in on the request's client. With an identifier and a
@@ -543,7 +559,7 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 // factor (a TOTP, an emailed code) open to unlimited guessing.
 func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification, password bool) (*apierr.Error, error) {
 	upd := tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID)
-	mfa, err := mfaFactors(ctx, tx.Client(), st.user, st.settings, st.contactsOf())
+	mfa, err := st.mfaFactors(ctx, tx.Client())
 	if err != nil {
 		return nil, err
 	}
