@@ -6,7 +6,9 @@ package policy
 
 import (
 	"context"
+	"database/sql"
 	_ "embed"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,6 +23,7 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/roleassignment"
 	"github.com/trustgate/trustgate/ent/serverconfig"
+	"github.com/trustgate/trustgate/internal/ids"
 )
 
 //go:embed model.conf
@@ -204,16 +207,23 @@ func (e *Enforcer) Watch(ctx context.Context, interval time.Duration, onError fu
 
 // Grant assigns role to subject in domain inside tx and bumps the version.
 func Grant(ctx context.Context, tx *ent.Tx, subject, role, domain, by string) (*ent.RoleAssignment, error) {
-	existing, err := tx.RoleAssignment.Query().Where(roleassignment.Subject(subject), roleassignment.Role(role), roleassignment.Domain(domain)).Only(ctx)
-	if err == nil {
-		return existing, nil
-	}
-	if !ent.IsNotFound(err) {
+	// Insert-or-keep in one statement: of concurrent grants of the same role
+	// each succeeds, and the unique index on (subject, role, domain) decides
+	// which row stays (a look-up first would let both insert). The version
+	// is bumped only by the grant that inserted.
+	id := ids.New("ra")
+	err := tx.RoleAssignment.Create().SetID(id).SetSubject(subject).SetRole(role).SetDomain(domain).SetCreatedBy(by).
+		OnConflictColumns(roleassignment.FieldSubject, roleassignment.FieldRole, roleassignment.FieldDomain).DoNothing().
+		Exec(ctx)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	ra, err := tx.RoleAssignment.Create().SetSubject(subject).SetRole(role).SetDomain(domain).SetCreatedBy(by).Save(ctx)
+	ra, err := tx.RoleAssignment.Query().Where(roleassignment.Subject(subject), roleassignment.Role(role), roleassignment.Domain(domain)).Only(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if ra.ID != id {
+		return ra, nil // granted already
 	}
 	return ra, bump(ctx, tx)
 }
