@@ -26,8 +26,25 @@ export function settings(overrides: Partial<AppSettings> = {}): AppSettings {
     allowedOrigins: [],
     notifyNewDevice: true,
     eventRetentionDays: 90,
+    rateLimitSignInsPerIp: 5,
+    rateLimitAttemptsPerIp: 3,
+    rateLimitCodeSendsPerIp: 5,
+    rateLimitIdentifierPerMinute: 10,
     ...overrides,
   }
+}
+
+/**
+ * selected keeps the settings fields that `query` asks for, as the real server answers, so a field missing from
+ * the dashboard's GraphQL document is missing from the answer too.
+ */
+export function selected(s: AppSettings, query: string): AppSettings {
+  return Object.fromEntries(Object.entries(s).filter(([k]) => new RegExp(`\\b${k}\\b`).test(query))) as AppSettings
+}
+
+/** settingsReply answers DashboardSettings with `s`, as much of it as the query asks for. */
+export function settingsReply(s: AppSettings): Handler {
+  return (_, call) => ({ data: { application: { id: APP_ID, createdAt: '2026-02-01T00:00:00Z', settings: selected(s, call.query), updates: UPDATES } } })
 }
 
 export const UPDATES: AppUpdate[] = [
@@ -149,9 +166,7 @@ export function dashboardServer(
     DashboardApplication: () => ({
       data: { application: { id: APP_ID, name: 'Storefront', publishableKey: 'pk_store', createdAt: '2026-02-01T00:00:00Z' } },
     }),
-    DashboardSettings: () => ({
-      data: { application: { id: APP_ID, createdAt: '2026-02-01T00:00:00Z', settings: settings(), updates: UPDATES } },
-    }),
+    DashboardSettings: settingsReply(settings()),
     DashboardUsers: () => ({ data: { users: connection([adminUser()]) } }),
     DashboardUser: () => ({ data: { user: adminUser() } }),
     DashboardSignInEvents: () => ({ data: { signInEvents: connection([event()]) } }),

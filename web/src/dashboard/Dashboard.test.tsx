@@ -11,7 +11,18 @@ import {
   tokenReply,
   user,
 } from '../../test/fakeServer'
-import { adminUser, APP_ID, connection, DASHBOARD_KEY, dashboardServer, event, settings, UPDATES } from '../../test/dashboardServer'
+import {
+  adminUser,
+  APP_ID,
+  connection,
+  DASHBOARD_KEY,
+  dashboardServer,
+  event,
+  selected,
+  settings,
+  settingsReply,
+  UPDATES,
+} from '../../test/dashboardServer'
 import { renderApp } from '../../test/renderApp'
 
 beforeAll(async () => {
@@ -39,6 +50,9 @@ afterEach(() => {
 
 const tabs = () => screen.getByRole('navigation', { name: 'Application sections' })
 const tabNames = () => within(tabs()).getAllByRole('link').map((l) => l.textContent)
+
+/** RATE_LIMITED has a different value in each rate limit, none of them the default. */
+const RATE_LIMITED = settings({ rateLimitSignInsPerIp: 7, rateLimitAttemptsPerIp: 4, rateLimitCodeSendsPerIp: 6, rateLimitIdentifierPerMinute: 12 })
 
 describe('dashboard sign-in', () => {
   it('signs an operator in through the engine on the dashboard application, with the new-device code screen', async () => {
@@ -199,9 +213,89 @@ describe('settings', () => {
     expect(screen.getByLabelText('Failed attempts before lockout')).not.toHaveAttribute('aria-invalid')
   })
 
-  it('opts an application in and out of a dated update', async () => {
+  it("shows the server's rate limits and sends only the one changed", async () => {
     const u = userEvent.setup()
     const server = dashboardServer('admin', {
+      DashboardSettings: settingsReply(RATE_LIMITED),
+      DashboardUpdateSettings: (v, call) => ({ data: { updateAppSettings: selected({ ...RATE_LIMITED, ...v.input }, call.query) } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const limits = await screen.findByRole('group', { name: 'Rate limits' })
+    expect(within(limits).getByLabelText('Sign-ins per IP address (per 10 seconds)')).toHaveValue('7')
+    expect(within(limits).getByLabelText('Attempts per IP address (per 10 seconds)')).toHaveValue('4')
+    expect(within(limits).getByLabelText('Codes sent per IP address (per 10 seconds)')).toHaveValue('6')
+    const identifier = within(limits).getByLabelText('Sign-ins per identifier (per minute)')
+    expect(identifier).toHaveValue('12')
+    expect(identifier).toHaveAccessibleDescription(/one email address, phone number or username may start in a minute/)
+
+    await u.clear(identifier)
+    await u.type(identifier, '30')
+    await u.click(screen.getByRole('button', { name: 'Save settings' }))
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument()
+    expect(server.last('DashboardUpdateSettings')!.variables).toEqual({ applicationId: APP_ID, input: { rateLimitIdentifierPerMinute: 30 } })
+
+    // The form now holds what the mutation answered, so saving again sends nothing.
+    await u.click(screen.getByRole('button', { name: 'Save settings' }))
+    expect(await screen.findByText('Nothing changed.')).toBeInTheDocument()
+    expect(identifier).toHaveValue('30')
+    expect(server.ops().filter((op) => op === 'DashboardUpdateSettings')).toHaveLength(1)
+  })
+
+  it('refuses a rate limit outside 1 to 100000 or not whole beside its field, and sends nothing', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', { DashboardSettings: settingsReply(RATE_LIMITED) })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const sends = await screen.findByLabelText('Codes sent per IP address (per 10 seconds)')
+    for (const raw of ['0', '100001', '2.5']) {
+      await u.clear(sends)
+      await u.type(sends, raw)
+      await u.click(screen.getByRole('button', { name: 'Save settings' }))
+      const error = await screen.findByText('Enter a whole number between 1 and 100000.')
+      expect(sends).toHaveAttribute('aria-invalid', 'true')
+      expect(sends.getAttribute('aria-describedby')).toContain(error.id)
+      expect(sends).toHaveFocus()
+    }
+    expect(screen.queryByText('Settings saved.')).not.toBeInTheDocument()
+    expect(server.ops()).not.toContain('DashboardUpdateSettings')
+  })
+
+  it("shows the server's refusal of a rate limit beside its field", async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardSettings: settingsReply(RATE_LIMITED),
+      DashboardUpdateSettings: () =>
+        gqlError('form_param_format_invalid', 'rateLimitSignInsPerIp is invalid: must be between 1 and 100000', 'rateLimitSignInsPerIp'),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const signIns = await screen.findByLabelText('Sign-ins per IP address (per 10 seconds)')
+    // The server has the last word, even on a value the form lets through.
+    await u.clear(signIns)
+    await u.type(signIns, '50000')
+    await u.click(screen.getByRole('button', { name: 'Save settings' }))
+    const error = await screen.findByText('rateLimitSignInsPerIp is invalid: must be between 1 and 100000 (long)')
+    expect(signIns).toHaveAttribute('aria-invalid', 'true')
+    expect(signIns.getAttribute('aria-describedby')).toContain(error.id)
+    await waitFor(() => expect(signIns).toHaveFocus())
+    expect(server.last('DashboardUpdateSettings')!.variables.input).toEqual({ rateLimitSignInsPerIp: 50000 })
+    expect(screen.queryByText('Settings saved.')).not.toBeInTheDocument()
+  })
+
+  it('shows an auditor the rate limits as text, with nothing to edit', async () => {
+    const server = dashboardServer('auditor', { DashboardSettings: settingsReply(RATE_LIMITED) })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const value = async (term: string) => (await screen.findByText(term, { selector: 'dt' })).nextElementSibling?.textContent
+    expect(await value('Sign-ins per IP address')).toBe('7 per 10 seconds')
+    expect(await value('Attempts per IP address')).toBe('4 per 10 seconds')
+    expect(await value('Codes sent per IP address')).toBe('6 per 10 seconds')
+    expect(await value('Sign-ins per identifier')).toBe('12 per minute')
+    expect(screen.queryByRole('group', { name: 'Rate limits' })).not.toBeInTheDocument()
+    expect(document.querySelector('.app__content')!.querySelectorAll('input, select, textarea, button')).toHaveLength(0)
+  })
+
+  it('opts an application in and out of a dated update, and the form takes the new values', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardSettings: settingsReply(settings({ lockoutMaxAttempts: 100 })),
       DashboardSetAppUpdate: (v) => ({
         data: {
           setAppUpdate: {
@@ -215,6 +309,7 @@ describe('settings', () => {
     renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
     await u.click(await screen.findByRole('button', { name: 'Opt in to Lockout after 10 failed attempts' }))
     expect(await screen.findByText('Lockout after 10 failed attempts: opted in.')).toBeInTheDocument()
+    expect(screen.getByLabelText('Failed attempts before lockout')).toHaveValue('10')
     expect(server.last('DashboardSetAppUpdate')!.variables).toEqual({ applicationId: APP_ID, key: 'lockout_10_attempts', enabled: true })
     await u.click(screen.getAllByRole('button', { name: 'Use the default for this application' })[0]!)
     await waitFor(() => expect(server.last('DashboardSetAppUpdate')!.variables.enabled).toBeNull())

@@ -6,7 +6,7 @@ import { Field } from '../ui/Field'
 import { CheckField, Fieldset, TextAreaField } from './fields'
 import { useAdminMutation, useAdminQuery } from './hooks'
 import { SetAppUpdate, SettingsQuery, UpdateSettings, type AppSettings, type AppUpdate } from './operations'
-import { diffSettings, FIRST_FACTORS, humanSeconds, SECOND_FACTORS, toDraft, type Draft } from './settingsForm'
+import { diffSettings, FIRST_FACTORS, humanSeconds, RATE_LIMIT_RANGE, RATE_LIMITS, SECOND_FACTORS, toDraft, type Draft } from './settingsForm'
 import { Badge, formatDate, Notice, QueryView } from './ui'
 import { useCan } from './viewer'
 import { useParams } from 'react-router'
@@ -63,10 +63,13 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
   const [notice, setNotice] = useState<string | null>(null)
   const m = useAdminMutation()
 
-  // A change made elsewhere (an Update opted in or out) replaces the form's values.
-  useEffect(() => {
+  // A change made elsewhere (an Update opted in or out) replaces the form's values. This is checked during render,
+  // not in an effect: an effect also runs after the first render and could overwrite what was typed before it ran.
+  const [shown, setShown] = useState(settings)
+  if (settings !== shown) {
+    setShown(settings)
     setDraft(toDraft(settings))
-  }, [settings])
+  }
 
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => {
     setNotice(null)
@@ -255,6 +258,25 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
         />
       </Fieldset>
 
+      <Fieldset
+        legend="Rate limits"
+        id="rate-limits"
+        hint={`A request over a limit is refused (too_many_requests) until its window ends. Each limit is a whole number between ${RATE_LIMIT_RANGE.min} and ${RATE_LIMIT_RANGE.max}.`}
+      >
+        {RATE_LIMITS.map((r) => (
+          <Field
+            key={r.name}
+            label={`${r.label} (per ${r.per})`}
+            name={r.name}
+            inputMode="numeric"
+            value={draft[r.name]}
+            onChange={(e) => set(r.name, e.target.value)}
+            hint={r.hint}
+            error={err(r.name)}
+          />
+        ))}
+      </Fieldset>
+
       <Fieldset legend="Allowed origins" id="origins">
         <TextAreaField
           label="Origins allowed to call this application from a browser"
@@ -330,6 +352,7 @@ function SettingsSummary({ settings: s }: { settings: AppSettings }) {
     ['Verification code lifetime', humanSeconds(s.codeTtlSeconds)],
     ['Sign-in attempt lifetime', humanSeconds(s.signInLifetimeSeconds)],
     ['Session lifetime', humanSeconds(s.sessionLifetimeSeconds)],
+    ...RATE_LIMITS.map((r): [string, ReactNode] => [r.label, `${s[r.name]} per ${r.per}`]),
     ['Allowed origins', s.allowedOrigins.length ? s.allowedOrigins.join(', ') : 'None (same origin only)'],
     ['Sign-in history retention', `${s.eventRetentionDays} days`],
   ]

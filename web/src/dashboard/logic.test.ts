@@ -62,6 +62,28 @@ describe('settings form', () => {
     expect(errors.map((e) => e.meta.paramName)).toEqual(['codeTtlSeconds'])
   })
 
+  it('sends a changed rate limit alone', () => {
+    const saved = settings()
+    expect(diffSettings({ ...toDraft(saved), rateLimitCodeSendsPerIp: ' 8 ' }, saved)).toEqual({ input: { rateLimitCodeSendsPerIp: 8 }, errors: [] })
+  })
+
+  it('takes rate limits from 1 to 100000, as the server does, and refuses the rest', () => {
+    const saved = settings()
+    for (const raw of ['1', '100000']) {
+      expect(diffSettings({ ...toDraft(saved), rateLimitAttemptsPerIp: raw }, saved)).toEqual({
+        input: { rateLimitAttemptsPerIp: Number(raw) },
+        errors: [],
+      })
+    }
+    for (const raw of ['0', '-3', '100001', '2.5', '1e3', 'ten', '']) {
+      const { input, errors } = diffSettings({ ...toDraft(saved), rateLimitAttemptsPerIp: raw }, saved)
+      expect(errors.map((e) => [e.meta.paramName, e.longMessage]), `for ${JSON.stringify(raw)}`).toEqual([
+        ['rateLimitAttemptsPerIp', 'Enter a whole number between 1 and 100000.'],
+      ])
+      expect(input).toEqual({})
+    }
+  })
+
   it('compares factor lists as sets', () => {
     const saved = settings()
     expect(diffSettings({ ...toDraft(saved), secondFactors: ['backup_code', 'phone_code', 'totp'] }, saved).input).toEqual({})

@@ -45,6 +45,10 @@ export interface AppSettings {
   allowedOrigins: string[]
   notifyNewDevice: boolean
   eventRetentionDays: number
+  rateLimitSignInsPerIp: number
+  rateLimitAttemptsPerIp: number
+  rateLimitCodeSendsPerIp: number
+  rateLimitIdentifierPerMinute: number
 }
 
 export interface AppUpdate {
@@ -199,7 +203,8 @@ export interface SignInEventFilter {
 
 export const SETTINGS_FIELDS = `clientTrustEnabled emailEnabled phoneEnabled passwordEnabled usernameEnabled firstFactors
   secondFactors enumerationProtection lockoutMaxAttempts lockoutDurationSeconds codeTtlSeconds sessionLifetimeSeconds
-  signInLifetimeSeconds allowedOrigins notifyNewDevice eventRetentionDays`
+  signInLifetimeSeconds allowedOrigins notifyNewDevice eventRetentionDays rateLimitSignInsPerIp rateLimitAttemptsPerIp
+  rateLimitCodeSendsPerIp rateLimitIdentifierPerMinute`
 
 const UPDATE_FIELDS = 'key title description date enabled explicit'
 

@@ -20,6 +20,10 @@ export interface Draft {
   sessionLifetimeSeconds: string
   allowedOrigins: string
   eventRetentionDays: string
+  rateLimitSignInsPerIp: string
+  rateLimitAttemptsPerIp: string
+  rateLimitCodeSendsPerIp: string
+  rateLimitIdentifierPerMinute: string
 }
 
 export const FIRST_FACTORS = [
@@ -32,6 +36,46 @@ export const SECOND_FACTORS = [
   { value: 'totp', label: 'Authenticator app (TOTP)' },
   { value: 'phone_code', label: 'SMS code' },
   { value: 'backup_code', label: 'Backup codes' },
+] as const
+
+/** Range is the whole numbers a setting accepts, bounds included. */
+export interface Range {
+  min: number
+  max: number
+}
+
+/** RATE_LIMIT_RANGE is what the server's settings.Validate (internal/settings) accepts for every rate limit. */
+export const RATE_LIMIT_RANGE: Range = { min: 1, max: 100000 }
+
+/**
+ * RATE_LIMITS are the rate-limit settings: how many requests of a kind the server lets through per window
+ * before it answers too_many_requests. The windows are the server's (internal/httpserver/ratelimit.go, internal/ratelimit).
+ */
+export const RATE_LIMITS = [
+  {
+    name: 'rateLimitSignInsPerIp',
+    label: 'Sign-ins per IP address',
+    per: '10 seconds',
+    hint: 'Sign-ins one IP address may start in 10 seconds. Sign-ups are counted separately, against the same limit.',
+  },
+  {
+    name: 'rateLimitAttemptsPerIp',
+    label: 'Attempts per IP address',
+    per: '10 seconds',
+    hint: 'Passwords and codes (email, SMS, authenticator app, backup) one IP address may try in 10 seconds, at sign-in, at sign-up and on the account page.',
+  },
+  {
+    name: 'rateLimitCodeSendsPerIp',
+    label: 'Codes sent per IP address',
+    per: '10 seconds',
+    hint: 'Email and SMS codes one IP address may have sent in 10 seconds.',
+  },
+  {
+    name: 'rateLimitIdentifierPerMinute',
+    label: 'Sign-ins per identifier',
+    per: 'minute',
+    hint: 'Sign-ins and sign-ups one email address, phone number or username may start in a minute, from any IP address. Sign-ins from a device the account already trusts do not count.',
+  },
 ] as const
 
 /** DEFAULT_LOCKOUT_SECONDS is offered when an operator switches from "until unlocked" back to a duration. */
@@ -57,6 +101,10 @@ export function toDraft(s: AppSettings): Draft {
     sessionLifetimeSeconds: String(s.sessionLifetimeSeconds),
     allowedOrigins: s.allowedOrigins.join('\n'),
     eventRetentionDays: String(s.eventRetentionDays),
+    rateLimitSignInsPerIp: String(s.rateLimitSignInsPerIp),
+    rateLimitAttemptsPerIp: String(s.rateLimitAttemptsPerIp),
+    rateLimitCodeSendsPerIp: String(s.rateLimitCodeSendsPerIp),
+    rateLimitIdentifierPerMinute: String(s.rateLimitIdentifierPerMinute),
   }
 }
 
@@ -66,7 +114,14 @@ const NUMBER_FIELDS = [
   'signInLifetimeSeconds',
   'sessionLifetimeSeconds',
   'eventRetentionDays',
+  ...RATE_LIMITS.map((r) => r.name),
 ] as const
+
+/**
+ * RANGES are the bounds checked before sending, copied from the server's settings.Validate so both refuse the
+ * same values; numbers without one are range-checked by the server alone.
+ */
+const RANGES: Partial<Record<(typeof NUMBER_FIELDS)[number], Range>> = Object.fromEntries(RATE_LIMITS.map((r) => [r.name, RATE_LIMIT_RANGE]))
 
 const BOOLEAN_FIELDS = [
   'clientTrustEnabled',
@@ -101,7 +156,8 @@ export function origins(text: string): string[] {
 
 /**
  * diffSettings is the `UpdateAppSettingsInput` of the fields the operator changed (so the audit log records just
- * those), or the errors of inputs that are not whole numbers. Range checks are the server's.
+ * those), or the errors of inputs that are not whole numbers or fall outside their range in RANGES. Every other
+ * check is the server's.
  */
 export function diffSettings(draft: Draft, saved: AppSettings): { input: Record<string, unknown>; errors: TrustgateAPIError[] } {
   const input: Record<string, unknown> = {}
@@ -109,8 +165,10 @@ export function diffSettings(draft: Draft, saved: AppSettings): { input: Record<
   for (const f of BOOLEAN_FIELDS) if (draft[f] !== saved[f]) input[f] = draft[f]
   for (const f of NUMBER_FIELDS) {
     const n = parseWhole(draft[f])
-    if (n === null) errors.push(localError(f, 'Enter a whole number.'))
-    else if (n !== saved[f]) input[f] = n
+    const range = RANGES[f]
+    if (n === null || (range && (n < range.min || n > range.max))) {
+      errors.push(localError(f, range ? `Enter a whole number between ${range.min} and ${range.max}.` : 'Enter a whole number.'))
+    } else if (n !== saved[f]) input[f] = n
   }
   if (draft.lockoutUntilUnlocked) {
     if (saved.lockoutDurationSeconds !== null) input.lockoutDurationSeconds = null
