@@ -33,14 +33,27 @@ func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, acti
 	if err != nil {
 		return nil, err
 	}
-	perm := policy.Permission(action)
-	if !r.allowed(rq.Principal.Subject, domain, perm) {
-		if err := r.Svc.Admin.RecordDenial(ctx, action, domain); err != nil {
-			r.Log.ErrorContext(ctx, "recording permission denial", "error", err)
-		}
-		return nil, apierr.Newf(apierr.PermissionDenied, "Your role does not allow %s here.", action)
+	if err := r.Authorize(ctx, domain, policy.Permission(action)); err != nil {
+		return nil, err
 	}
 	return next(ctx)
+}
+
+// Authorize reports whether the request's principal holds perm in domain
+// (an application id, "*", or anyDomain); a denial is audited and answered
+// with permission_denied. @can and the CSV export both ask here.
+func (r *Resolver) Authorize(ctx context.Context, domain string, perm policy.Permission) error {
+	p := request.From(ctx).Principal
+	if p == nil {
+		return apierr.New(apierr.AuthenticationInvalid)
+	}
+	if r.allowed(p.Subject, domain, perm) {
+		return nil
+	}
+	if err := r.Svc.Admin.RecordDenial(ctx, string(perm), domain); err != nil {
+		r.Log.ErrorContext(ctx, "recording permission denial", "error", err)
+	}
+	return apierr.Newf(apierr.PermissionDenied, "Your role does not allow %s here.", perm)
 }
 
 func (r *Resolver) allowed(subject, domain string, perm policy.Permission) bool {

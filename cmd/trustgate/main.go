@@ -17,16 +17,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/trustgate/trustgate/ent"
-	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/internal/admin"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/httpserver"
-	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/request"
-	"github.com/trustgate/trustgate/internal/users"
 	"github.com/trustgate/trustgate/policy"
 )
 
@@ -294,6 +290,10 @@ func flagError(err error) error {
 		return fmt.Errorf("--role: %s", e.LongMessage)
 	case "applicationId":
 		return fmt.Errorf("--app: %s", e.LongMessage)
+	case "email":
+		return fmt.Errorf("--email: %s", e.LongMessage)
+	case "password":
+		return fmt.Errorf("password: %s", e.LongMessage)
 	}
 	return err
 }
@@ -314,55 +314,22 @@ func keysCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string
 }
 
 func operatorsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, stdin io.Reader, out output) error {
-	email, err := identifier.NormalizeEmail(*f["email"])
-	if err != nil {
-		return fmt.Errorf("--email %q: not a valid email address", *f["email"])
-	}
 	m, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	role, domain := *f["role"], *f["app"]
-	if err := m.Services.Admin.CheckRoleDomain(ctx, role, domain); err != nil {
-		return flagError(err)
-	}
 	password, generated, err := readPassword(stdin)
 	if err != nil {
 		return err
 	}
-	if err := checkPassword(password); err != nil {
-		return fmt.Errorf("password: %v", err)
-	}
-	hash, err := m.Hasher.Hash(ctx, password)
+	role, domain := *f["role"], *f["app"]
+	op, err := m.Services.Admin.CreateOperator(asCLI(ctx), *f["email"], password, role, domain)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
-	dash, err := m.DB.Ent.Application.Query().Where(application.Dashboard(true)).Only(ctx)
-	if err != nil {
-		return err
-	}
-	var op *ent.Operator
-	ctx = asCLI(ctx)
-	err = m.DB.Tx(ctx, func(tx *ent.Tx) error {
-		u, err := users.Create(ctx, tx, m.Now(), users.New{ApplicationID: dash.ID, EmailAddress: &email, EmailVerified: true, PasswordHash: &hash})
-		if err != nil {
-			return err
-		}
-		if op, err = tx.Operator.Create().SetEmail(email).SetUserID(u.ID).Save(ctx); err != nil {
-			return err
-		}
-		if _, err := policy.Grant(ctx, tx, email, role, domain, "cli"); err != nil {
-			return err
-		}
-		return admin.Record(ctx, tx, admin.Audit{Action: "operators:create", TargetType: "operator", TargetID: op.ID,
-			After: map[string]any{"email": email, "role": role, "applicationId": domain}})
-	})
-	if err != nil {
-		return err
-	}
-	obj := map[string]any{"id": op.ID, "email": email}
-	text := fmt.Sprintf("Operator %s created (role %s in %s).", email, role, domain)
+	obj := map[string]any{"id": op.ID, "email": op.Email}
+	text := fmt.Sprintf("Operator %s created (role %s in %s).", op.Email, role, domain)
 	if generated {
 		obj["password"] = password
 		text += "\nGenerated password (shown only once): " + password

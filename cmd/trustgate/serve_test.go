@@ -53,6 +53,27 @@ func TestCLICreateCommandsPrintJSON(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut.String(), "owner, admin, support, auditor") {
 			t.Fatalf("exit %d, stderr %q", code, errOut.String())
 		}
+		for _, c := range []struct {
+			args  []string
+			stdin string
+			want  string
+		}{
+			{[]string{"--email", "not-an-email", "--role", "admin"}, "", "--email: "},
+			{[]string{"--email", "eve@example.com", "--role", "wizard"}, "", "--role: "},
+			{[]string{"--email", "eve@example.com", "--role", "admin", "--app", "app_nope"}, "", "--app: "},
+			{[]string{"--email", "eve@example.com", "--role", "admin"}, "password\n", "password: "},
+		} {
+			out.Reset()
+			errOut.Reset()
+			args := append(append([]string{"operators", "create"}, c.args...), "--database-url", s.m.Config.DatabaseURL)
+			code := run(context.Background(), args, strings.NewReader(c.stdin), &out, &errOut)
+			if code == 0 || !strings.Contains(errOut.String(), c.want) {
+				t.Errorf("operators create %v: exit %d, stderr %q, want an error naming %q", c.args, code, errOut.String(), c.want)
+			}
+		}
+		if n := s.auditCount(t, "cli", "operators:create"); n != 1 {
+			t.Errorf("%d operators:create audit events, want 1 (the refused ones create nothing)", n)
+		}
 	})
 }
 

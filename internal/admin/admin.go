@@ -595,6 +595,47 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (
 	return key, raw, err
 }
 
+// CreateOperator creates a dashboard operator: a user of the dashboard
+// application with a verified email and password, and role in domain.
+// The password must pass CheckPassword.
+func (s *Service) CreateOperator(ctx context.Context, email, password, role, domain string) (*ent.Operator, error) {
+	email, err := identifier.NormalizeEmail(email)
+	if err != nil {
+		return nil, apierr.Invalid("email", "not a valid email address")
+	}
+	if err := s.CheckRoleDomain(ctx, role, domain); err != nil {
+		return nil, err
+	}
+	if err := s.CheckPassword(password); err != nil {
+		return nil, err
+	}
+	hash, err := s.Hasher.Hash(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	dash, err := s.DB.Ent.Application.Query().Where(application.Dashboard(true)).Only(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("admin: finding the dashboard application: %w", err)
+	}
+	var op *ent.Operator
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		u, err := users.Create(ctx, tx, s.Now(), users.New{ApplicationID: dash.ID, EmailAddress: &email, EmailVerified: true, PasswordHash: &hash})
+		if err != nil {
+			return err
+		}
+		if op, err = tx.Operator.Create().SetEmail(email).SetUserID(u.ID).Save(ctx); err != nil {
+			return err
+		}
+		if _, err := policy.Grant(ctx, tx, email, role, domain, actor(ctx)); err != nil {
+			return err
+		}
+		return Record(ctx, tx, Audit{Action: "operators:create", TargetType: "operator", TargetID: op.ID, ApplicationID: appOrEmpty(domain),
+			After: map[string]any{"email": email, "role": role, "applicationId": domain}})
+	})
+	s.policyChanged(ctx, err)
+	return detached(op, err)
+}
+
 // RevokeAPIKey revokes a key and its roles.
 func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, error) {
 	var key *ent.APIKey

@@ -12,7 +12,6 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/graph"
-	"github.com/trustgate/trustgate/internal/admin"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/policy"
@@ -54,11 +53,8 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(ctx, w, apierr.Missing("applicationId"))
 		return
 	}
-	if !s.resolver.Policy.Allowed(p.Subject, appID, policy.EventsRead) {
-		if err := s.svc.Admin.RecordDenial(ctx, string(policy.EventsRead), appID); err != nil {
-			s.log.ErrorContext(ctx, "recording permission denial", "error", err)
-		}
-		s.writeAPIError(ctx, w, apierr.Newf(apierr.PermissionDenied, "Your role does not allow %s here.", policy.EventsRead))
+	if err := s.resolver.Authorize(ctx, appID, policy.EventsRead); err != nil {
+		s.writeAPIError(ctx, w, err)
 		return
 	}
 	where, err := eventFilters(q)
@@ -136,18 +132,9 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 // in Authorization: Bearer, or an operator's dashboard session (Bearer JWT or
 // the __session cookie). A session of any other user is refused, as it is by @can.
 func (s *Server) adminPrincipal(ctx context.Context, r *http.Request) (*request.Principal, error) {
-	bearer := ""
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		bearer = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-	}
-	if strings.HasPrefix(bearer, admin.KeyPrefix) {
-		return s.svc.Admin.AuthenticateKey(ctx, bearer)
-	}
-	token := bearer
-	if token == "" {
-		if c, err := r.Cookie(SessionCookie); err == nil {
-			token = c.Value
-		}
+	key, token := credentials(r)
+	if key != "" {
+		return s.svc.Admin.AuthenticateKey(ctx, key)
 	}
 	if token == "" {
 		return nil, apierr.Newf(apierr.AuthenticationInvalid, "Send Authorization: Bearer sk_… or sign in to the dashboard.")

@@ -63,6 +63,26 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
+// credentials reads what a request authenticates with: a secret key (sk_…)
+// in Authorization: Bearer, or else a session JWT from Bearer or the
+// __session cookie.
+func credentials(r *http.Request) (apiKey, sessionToken string) {
+	bearer := ""
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		bearer = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	switch {
+	case strings.HasPrefix(bearer, admin.KeyPrefix):
+		return bearer, ""
+	case bearer != "":
+		return "", bearer
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		return "", c.Value
+	}
+	return "", ""
+}
+
 // identify builds the request.Info for an API request.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info {
 	ctx := r.Context()
@@ -73,13 +93,10 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 		// Response headers may still be set: resolvers run before the body is written.
 		ResponseHeader: w.Header(),
 	}
-	bearer := ""
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		bearer = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-	}
-	if strings.HasPrefix(bearer, admin.KeyPrefix) {
+	key, token := credentials(r)
+	if key != "" {
 		rq.BearerIsAPIKey = true
-		p, err := s.svc.Admin.AuthenticateKey(ctx, bearer)
+		p, err := s.svc.Admin.AuthenticateKey(ctx, key)
 		if err == nil {
 			rq.Principal = p
 		}
@@ -87,12 +104,6 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 		return rq
 	}
 	s.resolveApp(ctx, rq, r.Header.Get(PublishableKeyHeader))
-	token := bearer
-	if token == "" {
-		if c, err := r.Cookie(SessionCookie); err == nil {
-			token = c.Value
-		}
-	}
 	if token != "" {
 		rq.SessionToken = token
 		if sess, err := s.svc.Sessions.Authenticate(ctx, token); err == nil {
