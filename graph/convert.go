@@ -18,9 +18,11 @@ func attemptInput(in AttemptFactorInput) signin.AttemptInput {
 
 // userFactors lists a user's second factors under their application's settings.
 func (r *Resolver) userFactors(ctx context.Context, u *ent.User) ([]*signin.Factor, error) {
-	app, err := u.QueryApplication().Only(ctx)
+	app, err := u.Edges.ApplicationOrErr() // loaded with a users page
 	if err != nil {
-		return nil, err
+		if app, err = u.QueryApplication().Only(ctx); err != nil {
+			return nil, err
+		}
 	}
 	set, err := admin.Settings(app)
 	if err != nil {

@@ -173,10 +173,16 @@ func (r *trustedClientResolver) Current(ctx context.Context, obj *ent.TrustedCli
 }
 
 func (r *userResolver) EmailAddresses(ctx context.Context, obj *ent.User) ([]*ent.EmailAddress, error) {
+	if loaded, err := obj.Edges.EmailAddressesOrErr(); err == nil {
+		return loaded, nil // with a users page, oldest first
+	}
 	return obj.QueryEmailAddresses().Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
 }
 
 func (r *userResolver) PhoneNumbers(ctx context.Context, obj *ent.User) ([]*ent.PhoneNumber, error) {
+	if loaded, err := obj.Edges.PhoneNumbersOrErr(); err == nil {
+		return loaded, nil // with a users page, oldest first
+	}
 	return obj.QueryPhoneNumbers().Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
 }
 

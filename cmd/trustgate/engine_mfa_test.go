@@ -360,3 +360,49 @@ func TestUsersFilterTwoFactorEnabled(t *testing.T) {
 		}
 	})
 }
+
+// TestUsersPageFactors: the admin users list loads addresses, phones and
+// TOTPs for the whole page at once; each user's twoFactorEnabled and
+// addresses must still be their own.
+func TestUsersPageFactors(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		s.createUser(t, "plain@example.com", "", testPassword)
+		s.createUser(t, "totp@example.com", "", testPassword)
+		s.createUser(t, "pending@example.com", "", testPassword)
+		s.createUser(t, "phone@example.com", "", testPassword)
+		totp := s.browser()
+		totp.mustSession(t, "totp@example.com")
+		totp.enrollTOTP(t)
+		pending := s.browser()
+		pending.mustSession(t, "pending@example.com")
+		pending.do(`mutation { totpCreate { id } }`, nil).data(t) // never verified
+		phone := s.browser()
+		phone.mustSession(t, "phone@example.com")
+		phone.enrollPhoneMFA(t, "+15550100777")
+
+		r := s.admin(`query($app: ID!) { users(applicationId: $app, first: 50) { edges { node {
+		  twoFactorEnabled emailAddresses { emailAddress } phoneNumbers { phoneNumber reservedForSecondFactor } } } } }`,
+			vars{"app": s.appID}).data(t)
+		got := map[string]bool{}
+		for _, e := range r["users"].(map[string]any)["edges"].([]any) {
+			n := e.(map[string]any)["node"].(map[string]any)
+			emails := n["emailAddresses"].([]any)
+			if len(emails) != 1 {
+				t.Fatalf("a user lists %d email addresses, want 1: %v", len(emails), n)
+			}
+			email := emails[0].(map[string]any)["emailAddress"].(string)
+			got[email] = n["twoFactorEnabled"].(bool)
+			if phones := n["phoneNumbers"].([]any); (email == "phone@example.com") != (len(phones) == 1) {
+				t.Errorf("%s lists phones %v", email, phones)
+			}
+		}
+		want := map[string]bool{"plain@example.com": false, "totp@example.com": true, "pending@example.com": false, "phone@example.com": true}
+		for email, w := range want {
+			if g, ok := got[email]; !ok || g != w {
+				t.Errorf("%s: twoFactorEnabled = %v (listed %v), want %v", email, g, ok, w)
+			}
+		}
+	})
+}

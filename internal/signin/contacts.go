@@ -19,6 +19,8 @@ type contacts struct {
 	phones []*ent.PhoneNumber
 	// loaded: which lists were read (an empty list is a read list).
 	emailsLoaded, phonesLoaded bool
+	// totp is whether the user has a verified TOTP, when already known.
+	totp *bool
 }
 
 func (k *contacts) verifiedEmails(ctx context.Context, c *ent.Client) ([]*ent.EmailAddress, error) {

@@ -653,7 +653,22 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 	if u == nil {
 		return nil, nil
 	}
-	return mfaFactors(ctx, c, u, set, &contacts{userID: u.ID})
+	k := &contacts{userID: u.ID}
+	if phones, err := u.Edges.PhoneNumbersOrErr(); err == nil {
+		// Loaded with the user (a users page), oldest first: keep the verified ones.
+		for _, p := range phones {
+			if p.Verified {
+				k.phones = append(k.phones, p)
+			}
+		}
+		k.phonesLoaded = true
+	}
+	if t, err := u.Edges.TotpOrErr(); err == nil || ent.IsNotFound(err) {
+		// Loaded with the user (a users page: verified ones only).
+		ok := t != nil && t.Verified
+		k.totp = &ok
+	}
+	return mfaFactors(ctx, c, u, set, k)
 }
 
 // MFAEnabled is MFAFactors as a query: the users of an application with
@@ -677,11 +692,14 @@ func MFAEnabled(set *settings.Settings) predicate.User {
 func mfaFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.Settings, k *contacts) ([]*Factor, error) {
 	var out []*Factor
 	if set.SecondFactorEnabled(settings.StrategyTOTP) {
-		ok, err := c.Totp.Query().Where(totp.UserID(u.ID), totp.Verified(true)).Exist(ctx)
-		if err != nil {
-			return nil, err
+		if k.totp == nil {
+			ok, err := c.Totp.Query().Where(totp.UserID(u.ID), totp.Verified(true)).Exist(ctx)
+			if err != nil {
+				return nil, err
+			}
+			k.totp = &ok
 		}
-		if ok {
+		if *k.totp {
 			out = append(out, &Factor{Strategy: settings.StrategyTOTP})
 		}
 	}
