@@ -134,3 +134,42 @@ func TestBrowserSafety(t *testing.T) {
 		}
 	})
 }
+
+// TestPreflightOrigins: a CORS preflight carries no publishable key, so the
+// server allows an origin that any application lists, comparing it as the
+// settings do (case, trailing slash), and refuses every other origin.
+func TestPreflightOrigins(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		other := s.createApp(t, "Other", s.clock.Now())
+		s.admin(`mutation($id: ID!, $in: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $id, input: $in) { allowedOrigins } }`,
+			vars{"id": other.id, "in": vars{"allowedOrigins": []string{"https://Shop.Example.com/", "http://localhost:5173"}}}).data(t)
+		s.setSettings(t, vars{"clientTrustEnabled": true}) // overrides that name no origin
+		preflight := func(origin string) int {
+			req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusNoContent && resp.Header.Get("Access-Control-Allow-Origin") != origin {
+				t.Errorf("preflight from %s: Access-Control-Allow-Origin = %q", origin, resp.Header.Get("Access-Control-Allow-Origin"))
+			}
+			return resp.StatusCode
+		}
+		for origin, want := range map[string]int{
+			"https://shop.example.com":      http.StatusNoContent,
+			"https://SHOP.example.com":      http.StatusNoContent,
+			"http://localhost:5173":         http.StatusNoContent,
+			"https://shop.example.com.evil": http.StatusForbidden,
+			"https://example.com":           http.StatusForbidden,
+			"http://localhost:5174":         http.StatusForbidden,
+		} {
+			if got := preflight(origin); got != want {
+				t.Errorf("preflight from %s: status %d, want %d", origin, got, want)
+			}
+		}
+	})
+}

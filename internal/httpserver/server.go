@@ -12,8 +12,11 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -25,6 +28,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/graph"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/database"
@@ -210,8 +214,12 @@ func (s *Server) anyAppAllows(ctx context.Context, origin string) bool {
 	if origin == "" {
 		return false
 	}
-	apps, err := s.db.Ent.Application.Query().All(ctx)
+	// Only the applications whose allowedOrigins name the origin (compared
+	// as OriginAllowed does, lower case, without a trailing slash) are read;
+	// OriginAllowed over their effective settings has the last word.
+	apps, err := s.db.Ent.Application.Query().Where(listsOrigin(s.db.Dialect, origin)).All(ctx)
 	if err != nil {
+		s.log.ErrorContext(ctx, "preflight: reading applications", "error", err)
 		return false
 	}
 	for _, a := range apps {
@@ -222,6 +230,24 @@ func (s *Server) anyAppAllows(ctx context.Context, origin string) bool {
 		}
 	}
 	return false
+}
+
+// listsOrigin matches applications whose explicit allowedOrigins setting
+// holds origin, ignoring case and a trailing slash.
+func listsOrigin(d, origin string) predicate.Application {
+	want := strings.TrimRight(strings.ToLower(origin), "/")
+	return func(sel *entsql.Selector) {
+		col := sel.C(application.FieldSettings)
+		sel.Where(entsql.P(func(b *entsql.Builder) {
+			if d == dialect.Postgres {
+				b.WriteString("EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(" + col + "->'allowedOrigins') = 'array' THEN " + col + "->'allowedOrigins' END) AS o(v) WHERE lower(rtrim(o.v, '/')) = ")
+			} else {
+				b.WriteString("EXISTS (SELECT 1 FROM json_each(" + col + ", '$.allowedOrigins') AS o WHERE o.type = 'text' AND lower(rtrim(o.value, '/')) = ")
+			}
+			b.Arg(want)
+			b.WriteString(")")
+		}))
+	}
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
