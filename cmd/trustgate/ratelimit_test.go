@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +43,12 @@ func TestRateLimits(t *testing.T) {
 			}
 			if e := ev[0]; e.Outcome != "failure" || e.Reason != "signInCreate:ip" || e.IP == "" {
 				t.Fatalf("rate_limited event = %+v, want a failure with reason signInCreate:ip and the IP", e)
+			}
+			resp := s.getWith(t, "/metrics", nil)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(body), `trustgate_rate_limited_total{rule="signInCreate:ip"} 2`) {
+				t.Errorf("/metrics does not count the 2 refusals:\n%s", grepLines(string(body), "rate_limited"))
 			}
 		})
 		t.Run("the budget comes back in the next window", func(t *testing.T) {
@@ -103,4 +110,15 @@ func TestIdentifierBudgetSparesTrustedDevices(t *testing.T) {
 	if e := ev[0]; e.Reason != "identifier" || e.UserID != s.userIDByEmail(t, "ada@example.com") || e.Identifier == "" || e.Identifier == "ada@example.com" || e.ClientID == "" {
 		t.Fatalf("rate_limited event = %+v, want reason identifier, ada's user id, a masked identifier and the client", e)
 	}
+}
+
+// grepLines returns the lines of text that contain sub.
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
