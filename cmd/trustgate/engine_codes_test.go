@@ -84,10 +84,32 @@ func TestVerificationCodes(t *testing.T) {
 			if v := d.secondVerification(t); v["status"] != "failed" || v["attempts"].(float64) != 5 {
 				t.Errorf("got verification %v, want failed after 5 attempts", v)
 			}
-			// Lockout counts the 5 wrong codes, not the attempt that checked no code
-			// (the rule phone verification follows too: verification.Result.Counted).
-			if n := s.userRow(t, s.userIDByEmail(t, email)).FailedAttempts; n != 5 {
-				t.Errorf("failed attempts = %d, want 5", n)
+			// Lockout counts the 5 wrong codes and the code sent to the failed
+			// verification (rule 7: every failed code counts).
+			if n := s.userRow(t, s.userIDByEmail(t, email)).FailedAttempts; n != 6 {
+				t.Errorf("failed attempts = %d, want 6", n)
+			}
+		})
+
+		t.Run("phone verification counts failed codes toward lockout like sign-in", func(t *testing.T) {
+			s.setSettings(t, vars{"clientTrustEnabled": false})
+			defer s.setSettings(t, vars{"clientTrustEnabled": true})
+			email := user()
+			d := s.browser()
+			d.mustSession(t, email)
+			const fields = `id verified`
+			p := d.do(`mutation { phoneNumberCreate(phoneNumber: "+15550800077") { `+fields+` } }`, nil).data(t)["phoneNumberCreate"].(map[string]any)
+			d.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { `+fields+` } }`, vars{"id": p["id"]}).data(t)
+			code := s.mail.code(t, "+15550800077")
+			for i, want := range []string{"form_code_incorrect", "form_code_incorrect", "form_code_incorrect", "form_code_incorrect", "verification_failed", "verification_failed"} {
+				r := d.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { `+fields+` } }`,
+					vars{"id": p["id"], "c": wrongCode(code)})
+				if got := r.code(t); got != want {
+					t.Fatalf("wrong code %d: got %s, want %s", i+1, got, want)
+				}
+			}
+			if n := s.userRow(t, s.userIDByEmail(t, email)).FailedAttempts; n != 6 {
+				t.Errorf("failed attempts = %d, want 6", n)
 			}
 		})
 

@@ -131,9 +131,9 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 	return s.view(ctx, st)
 }
 
-// codeFailed records a failed code. Only a wrong code counts toward lockout
-// (verification.Result.Counted, the rule phone verification follows too):
-// an attempt on an expired, failed or missing verification checked nothing.
+// codeFailed records a failed code; it counts toward lockout when
+// verification.Result.Counted says so (the rule phone verification follows
+// too): a wrong code, or a code sent to a failed verification.
 func (s *Service) codeFailed(ctx context.Context, tx *ent.Tx, st *state, strategy string, res verification.Result, e *apierr.Error) (*apierr.Error, error) {
 	if res.Counted {
 		return s.fail(ctx, tx, st, audit.KindCodeFailed, strategy, string(e.Code), e)

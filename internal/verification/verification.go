@@ -120,9 +120,10 @@ func sameTarget(v *ent.Verification, t Target) bool {
 type Result struct {
 	// Passed is true when the code was right and the verification is now verified.
 	Passed bool
-	// Counted is true when the attempt was a wrong code that counts toward
-	// lockout. Attempts that checked no code (an expired, failed, verified
-	// or missing verification) do not count.
+	// Counted is true when the attempt is a failed code that counts toward
+	// lockout (CONTRACT §3 rule 7): a wrong code, or any code sent to a
+	// verification that wrong codes have failed. Attempts on an expired,
+	// verified or missing verification do not count.
 	Counted bool
 	// Verification is the row as the check left it, when it passed.
 	Verification *ent.Verification
@@ -135,6 +136,14 @@ type Result struct {
 // concurrent attempts with the right code, one wins and the other gets
 // verification_already_verified.
 func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, input string) (Result, error) {
+	res, err := c.check(ctx, tx, v, input)
+	if apierr.Is(err, apierr.FormCodeIncorrect) || apierr.Is(err, apierr.VerificationFailed) {
+		res.Counted = true
+	}
+	return res, err
+}
+
+func (c *Codes) check(ctx context.Context, tx *ent.Tx, v *ent.Verification, input string) (Result, error) {
 	now := c.Now()
 	switch {
 	case v == nil:
@@ -189,9 +198,9 @@ func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 		if err := tx.Verification.UpdateOneID(v.ID).SetStatus(verification.StatusFailed).ClearCodeHash().Exec(ctx); err != nil {
 			return Result{}, err
 		}
-		return Result{Counted: true}, apierr.New(apierr.VerificationFailed).WithParam("code")
+		return Result{}, apierr.New(apierr.VerificationFailed).WithParam("code")
 	}
-	return Result{Counted: true}, apierr.New(apierr.FormCodeIncorrect).WithParam("code")
+	return Result{}, apierr.New(apierr.FormCodeIncorrect).WithParam("code")
 }
 
 // lost is the error for an attempt whose conditional update found the
