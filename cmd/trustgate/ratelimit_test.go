@@ -122,3 +122,24 @@ func grepLines(text, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestSignUpSpendsEveryIdentifier: a sign-up spends the budget of each
+// identifier it names, so a taken phone number cannot be probed through
+// sign-up's clash check behind fresh email addresses.
+func TestSignUpSpendsEveryIdentifier(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	s.setOverrides(t, map[string]any{"rateLimitIdentifierPerMinute": 2, "rateLimitSignInsPerIp": 100})
+	s.createUser(t, "victim@example.com", "+15550100042", "correct horse battery")
+	probe := func(i int) result {
+		return s.browser().do(`mutation($e: String!) { signUpCreate(input: {emailAddress: $e, phoneNumber: "+15550100042", password: "correct horse battery staple"}) { id } }`,
+			vars{"e": fmt.Sprintf("probe%d@example.com", i)})
+	}
+	for i := 1; i <= 2; i++ {
+		if got := probe(i).code(t); got != "form_identifier_exists" {
+			t.Fatalf("probe %d: code = %s, want form_identifier_exists", i, got)
+		}
+	}
+	if got := probe(3).code(t); got != "too_many_requests" {
+		t.Fatalf("probe 3 of the same phone number: code = %s, want too_many_requests", got)
+	}
+}

@@ -323,11 +323,22 @@ func (s *Service) spendIdentifierBudget(ctx context.Context, st *state, ident, s
 	if s.Limiter == nil {
 		return nil
 	}
+	// An unknown identifier runs the same trust query (for a user id that
+	// matches no row), so that a refused request costs the same whether or
+	// not the account exists (ASVS 6.3.8: no enumeration by timing).
+	userID := ""
 	if st.user != nil {
-		trusted, err := st.isTrusted(ctx, s.DB.Ent)
-		if err != nil || trusted {
-			return err
-		}
+		userID = st.user.ID
+	}
+	trusted, err := clienttrust.Trusted(ctx, s.DB.Ent, userID, st.client.ID)
+	if err != nil {
+		return err
+	}
+	if st.user != nil {
+		st.trusted = &trusted
+	}
+	if trusted {
+		return nil
 	}
 	e := audit.SignInEvent{ApplicationID: st.app.ID, ClientID: st.client.ID, Identifier: ident, Strategy: strategy}
 	if st.user != nil {

@@ -197,17 +197,23 @@ func (s *Service) validate(appID string, set *settings.Settings, in CreateInput)
 }
 
 // spendIdentifierBudget counts a sign-up against the per-identifier budget
-// that signInCreate spends too: the email address, else the phone number.
+// that signInCreate spends too, once for each identifier given (email, phone,
+// username), so that no identifier can be probed through sign-up's clash
+// check more often than through sign-in.
 func (s *Service) spendIdentifierBudget(ctx context.Context, clientID string, set *settings.Settings, n users.New) error {
-	ident := n.EmailAddress
-	if ident == nil {
-		ident = n.PhoneNumber
-	}
-	if s.Limiter == nil || ident == nil {
+	if s.Limiter == nil {
 		return nil
 	}
-	e := audit.SignInEvent{ApplicationID: n.ApplicationID, ClientID: clientID, Identifier: *ident}
-	return s.Limiter.Allow(ctx, ratelimit.Spend{Rule: ratelimit.IdentifierRule(set), Subject: n.ApplicationID + ":" + *ident, Event: e})
+	for _, ident := range []*string{n.EmailAddress, n.PhoneNumber, n.Username} {
+		if ident == nil {
+			continue
+		}
+		e := audit.SignInEvent{ApplicationID: n.ApplicationID, ClientID: clientID, Identifier: *ident}
+		if err := s.Limiter.Allow(ctx, ratelimit.Spend{Rule: ratelimit.IdentifierRule(set), Subject: n.ApplicationID + ":" + *ident, Event: e}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkClashes answers form_identifier_exists early for taken identifiers;
