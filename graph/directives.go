@@ -33,16 +33,26 @@ func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, acti
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Authorize(ctx, domain, policy.Permission(action)); err != nil {
+	if err := r.authorize(ctx, domain, policy.Permission(action)); err != nil {
 		return nil, err
 	}
 	return next(ctx)
 }
 
-// Authorize reports whether the request's principal holds perm in domain
-// (an application id, "*", or anyDomain); a denial is audited and answered
-// with permission_denied. @can and the CSV export both ask here.
-func (r *Resolver) Authorize(ctx context.Context, domain string, perm policy.Permission) error {
+// Authorize reports whether the request's principal holds perm in the
+// application appID; a denial is audited and answered with
+// permission_denied. Handlers outside GraphQL (the CSV export) ask here,
+// @can asks the same way.
+func (r *Resolver) Authorize(ctx context.Context, appID string, perm policy.Permission) error {
+	if appID == "" || appID == policy.AllDomains || appID == anyDomain {
+		return apierr.Invalid("applicationId", "an application id")
+	}
+	return r.authorize(ctx, appID, perm)
+}
+
+// authorize is Authorize for any domain: an application id, "*", or
+// anyDomain (the permission in some application).
+func (r *Resolver) authorize(ctx context.Context, domain string, perm policy.Permission) error {
 	p := request.From(ctx).Principal
 	if p == nil {
 		return apierr.New(apierr.AuthenticationInvalid)

@@ -339,6 +339,8 @@ func TestAdminSignInEventsCSV(t *testing.T) {
 				{"a user's session", map[string]string{"Authorization": "Bearer " + userJWT}, url.Values{"applicationId": {other.id}}, 401, "authentication_invalid", ""},
 				{"a key of another application", map[string]string{"Authorization": "Bearer " + otherKey}, url.Values{"applicationId": {s.appID}}, 403, "permission_denied", ""},
 				{"no application", bearer, url.Values{}, 422, "form_param_missing", "applicationId"},
+				{"every application", map[string]string{"Authorization": "Bearer " + otherKey}, url.Values{"applicationId": {"*"}}, 422, "form_param_format_invalid", "applicationId"},
+				{"some application", map[string]string{"Authorization": "Bearer " + otherKey}, url.Values{"applicationId": {"?"}}, 422, "form_param_format_invalid", "applicationId"},
 				{"a bad outcome", bearer, url.Values{"applicationId": {s.appID}, "outcome": {"maybe"}}, 422, "form_param_format_invalid", "outcome"},
 				{"a bad time", bearer, url.Values{"applicationId": {s.appID}, "from": {"yesterday"}}, 422, "form_param_format_invalid", "from"},
 			} {

@@ -49,7 +49,7 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 	rq.Principal = p
 	q := r.URL.Query()
 	appID := q.Get("applicationId")
-	if appID == "" || appID == policy.AllDomains {
+	if appID == "" {
 		s.writeAPIError(ctx, w, apierr.Missing("applicationId"))
 		return
 	}
