@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/trustgate/trustgate/ent/predicate"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -93,6 +94,30 @@ type state struct {
 	mfa *[]*Factor
 	// verifications caches the verifications the step wrote, for the view.
 	verifications map[string]*ent.Verification
+}
+
+// checkpoint returns a function that puts back what a transaction's callback
+// may change in st. On PostgreSQL, DB.Tx runs the callback again after a
+// serialization failure or deadlock; nothing the aborted run read through
+// its transaction (trust, factors, contacts), wrote into st (the sign-in,
+// the user) or queued (notifications) may carry over into the next run.
+func (st *state) checkpoint() func() {
+	si, u, trusted, mfa, verifications := st.si, st.user, st.trusted, st.mfa, maps.Clone(st.verifications)
+	var k *contacts
+	if st.contacts != nil {
+		c := *st.contacts
+		k = &c
+	}
+	return func() {
+		st.si, st.user, st.trusted, st.mfa = si, u, trusted, mfa
+		st.verifications = maps.Clone(verifications)
+		st.contacts = nil
+		if k != nil {
+			c := *k
+			st.contacts = &c
+		}
+		st.afterCommit = nil
+	}
 }
 
 // remember keeps v for the view the step ends with.
@@ -416,7 +441,9 @@ func (s *Service) event(st *state, kind, strategy string, outcome signinevent.Ou
 func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*apierr.Error, error)) error {
 	var clientErr *apierr.Error
 	st.afterCommit = nil
+	rewind := st.checkpoint()
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		rewind() // a PostgreSQL retry starts from the state the first run saw
 		if st.create != nil {
 			if err := st.create(tx); err != nil {
 				return err
