@@ -74,24 +74,38 @@ func (r *Recorder) IdentifierDigest(normalised string) string {
 
 // Record appends e inside tx, with the IP and user agent of the request in ctx.
 func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e SignInEvent) error {
-	rq := request.From(ctx)
-	c := tx.SignInEvent.Create().
-		SetApplicationID(e.ApplicationID).
-		SetAt(r.now()).
-		SetKind(e.Kind).
-		SetOutcome(e.Outcome).
-		SetIPAddress(rq.IP).
-		SetUserAgent(rq.UserAgent)
-	if e.Identifier != "" {
-		c.SetIdentifier(identifier.Mask(e.Identifier)).SetIdentifierDigest(r.IdentifierDigest(e.Identifier))
+	return r.RecordAll(ctx, tx, []SignInEvent{e})
+}
+
+// RecordAll appends events inside tx in one statement, in their order (ids
+// rise in the order given), with the IP and user agent of the request in ctx.
+func (r *Recorder) RecordAll(ctx context.Context, tx *ent.Tx, events []SignInEvent) error {
+	if len(events) == 0 {
+		return nil
 	}
-	setIf(e.SignInID, c.SetSignInID)
-	setIf(e.UserID, c.SetUserID)
-	setIf(e.ClientID, c.SetClientID)
-	setIf(e.Strategy, c.SetStrategy)
-	setIf(e.Reason, c.SetReason)
-	if err := c.Exec(ctx); err != nil {
-		return fmt.Errorf("audit: recording %s: %w", e.Kind, err)
+	rq := request.From(ctx)
+	at := r.now()
+	creates := make([]*ent.SignInEventCreate, len(events))
+	for i, e := range events {
+		c := tx.SignInEvent.Create().
+			SetApplicationID(e.ApplicationID).
+			SetAt(at).
+			SetKind(e.Kind).
+			SetOutcome(e.Outcome).
+			SetIPAddress(rq.IP).
+			SetUserAgent(rq.UserAgent)
+		if e.Identifier != "" {
+			c.SetIdentifier(identifier.Mask(e.Identifier)).SetIdentifierDigest(r.IdentifierDigest(e.Identifier))
+		}
+		setIf(e.SignInID, c.SetSignInID)
+		setIf(e.UserID, c.SetUserID)
+		setIf(e.ClientID, c.SetClientID)
+		setIf(e.Strategy, c.SetStrategy)
+		setIf(e.Reason, c.SetReason)
+		creates[i] = c
+	}
+	if err := tx.SignInEvent.CreateBulk(creates...).Exec(ctx); err != nil {
+		return fmt.Errorf("audit: recording %s: %w", events[0].Kind, err)
 	}
 	return nil
 }

@@ -59,11 +59,7 @@ func (s *Service) PrepareFirstFactor(ctx context.Context, id string, in PrepareI
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
 	}
 	if err := s.sendCode(ctx, st, f, existing, delivery.PurposeVerification, func(tx *ent.Tx, v *ent.Verification) error {
-		si, err := tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID).Save(ctx)
-		if err == nil {
-			st.si = si
-		}
-		return err
+		return saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID))
 	}, nil); err != nil {
 		return nil, err
 	}
@@ -119,9 +115,7 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 			}
 			return nil, err
 		}
-		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindCodePassed, in.Strategy, audit.Success, "first_factor")); err != nil {
-			return nil, err
-		}
+		s.record(st, audit.KindCodePassed, in.Strategy, audit.Success, "first_factor")
 		// Passwordless first factors never trigger Client Trust.
 		return s.afterFirstFactor(ctx, tx, st, res.Verification, false)
 	})
@@ -138,7 +132,8 @@ func (s *Service) codeFailed(ctx context.Context, tx *ent.Tx, st *state, strateg
 	if res.Counted {
 		return s.fail(ctx, tx, st, audit.KindCodeFailed, strategy, string(e.Code), e)
 	}
-	return e, s.Events.Record(ctx, tx, s.event(st, audit.KindCodeFailed, strategy, audit.Failure, string(e.Code)))
+	s.record(st, audit.KindCodeFailed, strategy, audit.Failure, string(e.Code))
+	return e, nil
 }
 
 // PrepareSecondFactor sends the email or SMS code of a Client Trust challenge
@@ -178,21 +173,13 @@ func (s *Service) PrepareSecondFactor(ctx context.Context, id string, in Prepare
 		purpose = delivery.PurposeClientTrust
 	}
 	attach := func(tx *ent.Tx, v *ent.Verification) error {
-		si, err := tx.SignIn.UpdateOneID(st.si.ID).SetSecondFactorVerificationID(v.ID).Save(ctx)
-		if err == nil {
-			st.si = si
-		}
-		return err
+		return saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetSecondFactorVerificationID(v.ID))
 	}
 	var sent func(tx *ent.Tx) error
 	if st.si.Status == entsignin.StatusNeedsClientTrust {
 		// pending means a code went out: not before the delivery succeeded.
 		sent = func(tx *ent.Tx) error {
-			si, err := tx.SignIn.UpdateOneID(st.si.ID).SetClientTrustState(entsignin.ClientTrustStatePending).Save(ctx)
-			if err == nil {
-				st.si = si
-			}
-			return err
+			return saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetClientTrustState(entsignin.ClientTrustStatePending))
 		}
 	}
 	if err := s.sendCode(ctx, st, f, existing, purpose, attach, sent); err != nil {
@@ -271,9 +258,7 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strate
 		if st.si.Status == entsignin.StatusNeedsClientTrust {
 			reason = "client_trust"
 		}
-		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindCodePassed, strategy, audit.Success, reason)); err != nil {
-			return nil, err
-		}
+		s.record(st, audit.KindCodePassed, strategy, audit.Success, reason)
 		return nil, s.complete(ctx, tx, st, nil, strategy, true)
 	})
 }
@@ -300,9 +285,7 @@ func (s *Service) attemptTOTP(ctx context.Context, st *state, code string) error
 		if !ok {
 			return s.fail(ctx, tx, st, audit.KindTOTPFailed, settings.StrategyTOTP, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
 		}
-		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindTOTPPassed, settings.StrategyTOTP, audit.Success, "")); err != nil {
-			return nil, err
-		}
+		s.record(st, audit.KindTOTPPassed, settings.StrategyTOTP, audit.Success, "")
 		return nil, s.complete(ctx, tx, st, nil, settings.StrategyTOTP, true)
 	})
 }
@@ -324,9 +307,7 @@ func (s *Service) attemptBackupCode(ctx context.Context, st *state, code string)
 		if !used {
 			return s.fail(ctx, tx, st, audit.KindBackupCodeFailed, settings.StrategyBackupCode, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
 		}
-		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindBackupCodeUsed, settings.StrategyBackupCode, audit.Success, "")); err != nil {
-			return nil, err
-		}
+		s.record(st, audit.KindBackupCodeUsed, settings.StrategyBackupCode, audit.Success, "")
 		return nil, s.complete(ctx, tx, st, nil, settings.StrategyBackupCode, true)
 	})
 }

@@ -94,6 +94,9 @@ type state struct {
 	mfa *[]*Factor
 	// verifications caches the verifications the step wrote, for the view.
 	verifications map[string]*ent.Verification
+	// events are the step's sign-in events, written by commit in one
+	// statement at the end of its transaction.
+	events []audit.SignInEvent
 }
 
 // checkpoint returns a function that puts back what a transaction's callback
@@ -117,6 +120,7 @@ func (st *state) checkpoint() func() {
 			st.contacts = &c
 		}
 		st.afterCommit = nil
+		st.events = nil
 	}
 }
 
@@ -232,7 +236,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 			return err
 		}
 		client.SignInID = &si.ID
-		return s.Events.Record(ctx, tx, s.event(st, audit.KindSignInCreated, strategy, audit.Info, ""))
+		s.record(st, audit.KindSignInCreated, strategy, audit.Info, "")
+		return nil
 	}
 	if in.Password != nil {
 		// attemptPassword's transaction runs st.create first.
@@ -419,6 +424,75 @@ func (s *Service) identifierNotFound(ctx context.Context, st *state, ident strin
 	return apierr.New(apierr.FormIdentifierNotFound).WithParam("identifier")
 }
 
+// saveSignIn writes upd (an update of st.si, built with signInUpdate) and,
+// once it succeeded, makes st.si the row it wrote. ent's UpdateOne reads the
+// row back after writing it; instead the fields a step changes are applied
+// to a copy, which saves a statement (a round trip on PostgreSQL) per step.
+// An update of any other field is read back.
+func saveSignIn(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdate) error {
+	m := upd.Mutation()
+	n, err := upd.Save(ctx)
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("signin: sign-in %s was not updated", st.si.ID)
+	}
+	si := *st.si
+	if v, ok := m.Status(); ok {
+		si.Status = v
+	}
+	if v, ok := m.ClientTrustState(); ok {
+		si.ClientTrustState = &v
+	}
+	if v, ok := m.FirstFactorVerificationID(); ok {
+		si.FirstFactorVerificationID = &v
+	}
+	if v, ok := m.SecondFactorVerificationID(); ok {
+		si.SecondFactorVerificationID = &v
+	}
+	if v, ok := m.CreatedSessionID(); ok {
+		si.CreatedSessionID = &v
+	}
+	if v, ok := m.UpdatedAt(); ok {
+		si.UpdatedAt = v
+	}
+	for _, f := range m.Fields() {
+		switch f {
+		case entsignin.FieldStatus, entsignin.FieldClientTrustState, entsignin.FieldFirstFactorVerificationID,
+			entsignin.FieldSecondFactorVerificationID, entsignin.FieldCreatedSessionID, entsignin.FieldUpdatedAt:
+		default:
+			fresh, err := tx.SignIn.Get(ctx, st.si.ID)
+			if err != nil {
+				return err
+			}
+			st.si = fresh
+			return nil
+		}
+	}
+	if len(m.ClearedFields()) > 0 {
+		fresh, err := tx.SignIn.Get(ctx, st.si.ID)
+		if err != nil {
+			return err
+		}
+		st.si = fresh
+		return nil
+	}
+	st.si = &si
+	return nil
+}
+
+// signInUpdate starts an update of the step's sign-in, for saveSignIn.
+func signInUpdate(tx *ent.Tx, st *state) *ent.SignInUpdate {
+	return tx.SignIn.Update().Where(entsignin.ID(st.si.ID))
+}
+
+// record queues a sign-in event of the step; only code that runs inside
+// commit's transaction records this way (commit writes the queue).
+func (s *Service) record(st *state, kind, strategy string, outcome signinevent.Outcome, reason string) {
+	st.events = append(st.events, s.event(st, kind, strategy, outcome, reason))
+}
+
 func (s *Service) event(st *state, kind, strategy string, outcome signinevent.Outcome, reason string) audit.SignInEvent {
 	e := audit.SignInEvent{
 		ApplicationID: st.app.ID, ClientID: st.client.ID,
@@ -437,7 +511,8 @@ func (s *Service) event(st *state, kind, strategy string, outcome signinevent.Ou
 
 // commit runs fn in a transaction that commits even when fn reports a client
 // error: failures (counters, events) must be recorded before they are returned.
-// Work queued in st.afterCommit runs once the transaction has committed.
+// The events fn recorded are written at the end of the transaction, in one
+// statement; work queued in st.afterCommit runs once it has committed.
 func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*apierr.Error, error)) error {
 	var clientErr *apierr.Error
 	st.afterCommit = nil
@@ -450,8 +525,10 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 			}
 		}
 		var err error
-		clientErr, err = fn(tx)
-		return err
+		if clientErr, err = fn(tx); err != nil {
+			return err
+		}
+		return s.Events.RecordAll(ctx, tx, st.events)
 	})
 	if err != nil {
 		return err
@@ -475,12 +552,14 @@ func (s *Service) guardUser(ctx context.Context, st *state, strategy string) err
 	now := s.Now()
 	if st.user.Banned {
 		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-			return apierr.New(apierr.UserBanned), s.Events.Record(ctx, tx, s.event(st, audit.KindUserBannedRejected, strategy, audit.Failure, "user_banned"))
+			s.record(st, audit.KindUserBannedRejected, strategy, audit.Failure, "user_banned")
+			return apierr.New(apierr.UserBanned), nil
 		})
 	}
 	if locked, _ := lockout.Locked(st.user, now); locked {
 		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-			return lockout.Error(st.user, now), s.Events.Record(ctx, tx, s.event(st, audit.KindUserLockedRejected, strategy, audit.Failure, "user_locked"))
+			s.record(st, audit.KindUserLockedRejected, strategy, audit.Failure, "user_locked")
+			return lockout.Error(st.user, now), nil
 		})
 	}
 	return nil
@@ -489,9 +568,7 @@ func (s *Service) guardUser(ctx context.Context, st *state, strategy string) err
 // fail records a failed factor: the event, the lockout count and, when the
 // count locks the user, a user.locked event; it returns the error to show.
 func (s *Service) fail(ctx context.Context, tx *ent.Tx, st *state, kind, strategy, reason string, shown *apierr.Error) (*apierr.Error, error) {
-	if err := s.Events.Record(ctx, tx, s.event(st, kind, strategy, audit.Failure, reason)); err != nil {
-		return nil, err
-	}
+	s.record(st, kind, strategy, audit.Failure, reason)
 	if st.user == nil {
 		return shown, nil
 	}
@@ -502,9 +579,7 @@ func (s *Service) fail(ctx context.Context, tx *ent.Tx, st *state, kind, strateg
 	}
 	st.user = updated
 	if lockedNow {
-		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindUserLocked, strategy, audit.Failure, "too_many_failed_attempts")); err != nil {
-			return nil, err
-		}
+		s.record(st, audit.KindUserLocked, strategy, audit.Failure, "too_many_failed_attempts")
 	}
 	// Locked by this failure or by a concurrent one: either way the user is locked now.
 	return lockout.Shown(updated, now, shown), nil
@@ -579,9 +654,7 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 			return nil, err
 		}
 		st.remember(v)
-		if err := s.Events.Record(ctx, tx, s.event(st, audit.KindPasswordPassed, settings.StrategyPassword, audit.Success, "")); err != nil {
-			return nil, err
-		}
+		s.record(st, audit.KindPasswordPassed, settings.StrategyPassword, audit.Success, "")
 		return s.afterFirstFactor(ctx, tx, st, v, true)
 	})
 }
@@ -596,18 +669,17 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 // otherwise a stolen password would reset it at will, leaving the second
 // factor (a TOTP, an emailed code) open to unlimited guessing.
 func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification, password bool) (*apierr.Error, error) {
-	upd := tx.SignIn.UpdateOneID(st.si.ID).SetFirstFactorVerificationID(v.ID)
+	upd := signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID)
 	mfa, err := st.mfaFactors(ctx, tx.Client())
 	if err != nil {
 		return nil, err
 	}
 	if len(mfa) > 0 {
-		si, err := upd.SetStatus(entsignin.StatusNeedsSecondFactor).Save(ctx)
-		if err != nil {
+		if err := saveSignIn(ctx, tx, st, upd.SetStatus(entsignin.StatusNeedsSecondFactor)); err != nil {
 			return nil, err
 		}
-		st.si = si
-		return nil, s.Events.Record(ctx, tx, s.event(st, audit.KindSecondFactorRequired, "", audit.Challenge, "mfa_enabled"))
+		s.record(st, audit.KindSecondFactorRequired, "", audit.Challenge, "mfa_enabled")
+		return nil, nil
 	}
 	if password && st.settings.ClientTrustEnabled {
 		trusted, err := st.isTrusted(ctx, tx.Client())
@@ -621,19 +693,17 @@ func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v
 			}
 			if f == nil {
 				// No verified email or phone to send a code to: no session.
-				si, err := upd.Save(ctx)
-				if err != nil {
+				if err := saveSignIn(ctx, tx, st, upd); err != nil {
 					return nil, err
 				}
-				st.si = si
-				return apierr.New(apierr.ClientTrustUnavailable), s.Events.Record(ctx, tx, s.event(st, audit.KindClientTrustUnavailable, "", audit.Failure, "no_verified_email_or_phone"))
+				s.record(st, audit.KindClientTrustUnavailable, "", audit.Failure, "no_verified_email_or_phone")
+				return apierr.New(apierr.ClientTrustUnavailable), nil
 			}
-			si, err := upd.SetStatus(entsignin.StatusNeedsClientTrust).SetClientTrustState(entsignin.ClientTrustStateNew).Save(ctx)
-			if err != nil {
+			if err := saveSignIn(ctx, tx, st, upd.SetStatus(entsignin.StatusNeedsClientTrust).SetClientTrustState(entsignin.ClientTrustStateNew)); err != nil {
 				return nil, err
 			}
-			st.si = si
-			return nil, s.Events.Record(ctx, tx, s.event(st, audit.KindClientTrustRequired, f.Strategy, audit.Challenge, "new_device"))
+			s.record(st, audit.KindClientTrustRequired, f.Strategy, audit.Challenge, "new_device")
+			return nil, nil
 		}
 		upd.SetClientTrustState(entsignin.ClientTrustStateKnown)
 	}
@@ -643,7 +713,7 @@ func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v
 // complete ends a sign-in with a session and trusts the (user, client) pair.
 // upd, when not nil, holds the step's other changes to the sign-in, saved in
 // the same statement.
-func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdateOne, method string, secondFactor bool) error {
+func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdate, method string, secondFactor bool) error {
 	rq := request.From(ctx)
 	now := s.Now()
 	sess, err := session.Create(ctx, tx, now, session.NewParams{
@@ -661,21 +731,17 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 		return err
 	}
 	if upd == nil {
-		upd = tx.SignIn.UpdateOneID(st.si.ID)
+		upd = signInUpdate(tx, st)
 	}
-	si, err := upd.SetStatus(entsignin.StatusComplete).SetCreatedSessionID(sess.ID).Save(ctx)
-	if err != nil {
+	if err := saveSignIn(ctx, tx, st, upd.SetStatus(entsignin.StatusComplete).SetCreatedSessionID(sess.ID)); err != nil {
 		return err
 	}
-	st.si = si
 	// One statement: the sign-in times, and the lockout count a successful
 	// sign-in resets.
 	if err := lockout.Reset(tx.User.Update().Where(user.ID(st.user.ID)).SetLastSignInAt(now).SetLastActiveAt(now)).Exec(ctx); err != nil {
 		return fmt.Errorf("signin: recording the sign-in on the user: %w", err)
 	}
-	if err := s.Events.Record(ctx, tx, s.event(st, audit.KindSignInCompleted, method, audit.Success, "")); err != nil {
-		return err
-	}
+	s.record(st, audit.KindSignInCompleted, method, audit.Success, "")
 	// No email when the application has email disabled: its users never gave
 	// it an address to write to.
 	if !wasTrusted && st.settings.NotifyNewDevice && st.settings.EmailEnabled {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	entsignin "github.com/trustgate/trustgate/ent/signin"
+	"github.com/trustgate/trustgate/internal/audit"
 )
 
 // TestCheckpointRewindsARetriedStep: what an aborted run of a step's
@@ -19,7 +20,7 @@ func TestCheckpointRewindsARetriedStep(t *testing.T) {
 	for run := 1; run <= 2; run++ {
 		rewind()
 		if st.si != si || st.user != u || st.trusted != &no || st.mfa != nil || st.contacts.emailsLoaded ||
-			len(st.verifications) != 0 || st.afterCommit != nil {
+			len(st.verifications) != 0 || st.afterCommit != nil || st.events != nil {
 			t.Fatalf("run %d starts from %+v, want the state before the transaction", run, st)
 		}
 		// What a run does before the database aborts it.
@@ -30,6 +31,7 @@ func TestCheckpointRewindsARetriedStep(t *testing.T) {
 		st.user = &ent.User{ID: u.ID, FailedAttempts: 1}
 		st.contacts.emails, st.contacts.emailsLoaded = []*ent.EmailAddress{{ID: "idn_1"}}, true
 		st.remember(&ent.Verification{ID: "ver_1"})
+		st.events = append(st.events, audit.SignInEvent{Kind: audit.KindSignInCompleted})
 		st.afterCommit = append(st.afterCommit, func() { t.Error("a notification of an aborted run was sent") })
 	}
 }
