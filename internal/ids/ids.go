@@ -23,8 +23,13 @@ const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 const Len = 26
 
 // New returns a fresh identifier with the given prefix for the current time.
+// Ids from New rise strictly in the order they are minted in this process,
+// across goroutines: the clock is read under the same lock that orders them,
+// and a clock that steps back keeps the last millisecond.
 func New(prefix string) string {
-	return At(prefix, time.Now())
+	last.Lock()
+	defer last.Unlock()
+	return mint(prefix, max(uint64(time.Now().UnixMilli()), last.ms))
 }
 
 // last is the newest id minted by this process, so that ids minted within
@@ -36,14 +41,20 @@ var last struct {
 	rand [10]byte
 }
 
-// At returns a fresh identifier with the given prefix whose time part is t.
-// Within this process, ids are strictly increasing for non-decreasing t.
+// At returns a fresh identifier with the given prefix whose time part is t
+// (for records dated in the past, such as seeded history). Within this
+// process, ids are strictly increasing for non-decreasing t.
 func At(prefix string, t time.Time) string {
+	last.Lock()
+	defer last.Unlock()
+	return mint(prefix, uint64(t.UnixMilli()))
+}
+
+// mint builds an id for millisecond ms; last must be locked.
+func mint(prefix string, ms uint64) string {
 	var b [16]byte
-	ms := uint64(t.UnixMilli())
 	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
 	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
-	last.Lock()
 	if ms == last.ms && increment(&last.rand) {
 		copy(b[6:], last.rand[:])
 	} else {
@@ -54,7 +65,6 @@ func At(prefix string, t time.Time) string {
 		last.ms = ms
 		copy(last.rand[:], b[6:])
 	}
-	last.Unlock()
 	return prefix + "_" + encode(b)
 }
 

@@ -2,6 +2,7 @@ package ids
 
 import (
 	"sort"
+	"sync"
 	"testing"
 	"time"
 )
@@ -28,6 +29,23 @@ func TestIDs(t *testing.T) {
 		if !sort.StringsAreSorted(got) {
 			t.Fatalf("ids minted in time order are not sorted: %v", got)
 		}
+	})
+	t.Run("ids from New rise in minting order while other goroutines mint too", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for g := 0; g < 8; g++ {
+			wg.Go(func() {
+				prev := New("sie")
+				for i := 0; i < 40000; i++ {
+					id := New("sie")
+					if id <= prev {
+						t.Errorf("goroutine %d: %s minted after %s sorts before it", g, id, prev)
+						return
+					}
+					prev = id
+				}
+			})
+		}
+		wg.Wait()
 	})
 	t.Run("ids minted in the same millisecond sort in minting order", func(t *testing.T) {
 		now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)

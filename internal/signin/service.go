@@ -533,7 +533,7 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 	if err != nil {
 		return err
 	}
-	st.create = nil
+	st.create, st.events = nil, nil
 	for _, f := range st.afterCommit {
 		f()
 	}
