@@ -55,6 +55,22 @@ func TestDevSeedEvents(t *testing.T) {
 				t.Fatal("no attempts on unknown identifiers (credential stuffing)")
 			}
 		})
+		t.Run("seeded reasons and outcomes are the ones the engine writes", func(t *testing.T) {
+			for kind, want := range map[string]string{
+				"client_trust.required": "new_device",               // signin.afterFirstFactor
+				"user.locked":           "too_many_failed_attempts", // signin.fail
+				"code.failed":           "form_code_incorrect",      // signin.codeFailed: the error code
+				"password.failed":       "password_incorrect",
+			} {
+				reasons := q().Where(signinevent.Kind(kind), signinevent.UserIDNotNil()).GroupBy(signinevent.FieldReason).StringsX(ctx)
+				if len(reasons) != 1 || reasons[0] != want {
+					t.Errorf("%s events of known users have reasons %v, want only %q", kind, reasons, want)
+				}
+			}
+			if n := q().Where(signinevent.Kind("sign_in.abandoned"), signinevent.OutcomeNEQ(signinevent.OutcomeFailure)).CountX(ctx); n != 0 {
+				t.Errorf("%d sign_in.abandoned events are not failures (the engine records them as failures)", n)
+			}
+		})
 		t.Run("seeded identifiers are searchable like real ones", func(t *testing.T) {
 			ev := s.events(t, vars{"identifier": "user0@example.com"})
 			if len(ev) == 0 || ev[0].Identifier != identifier.Mask("user0@example.com") {

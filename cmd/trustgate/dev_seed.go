@@ -16,6 +16,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/identifier"
@@ -417,17 +418,17 @@ func (g *eventGenerator) flow() {
 		}
 		emit(audit.KindPasswordFailed, string(audit.Failure), pw, ptr("password_incorrect"))
 		if g.rnd.IntN(20) == 0 {
-			emit(audit.KindUserLocked, string(audit.Failure), pw, ptr("too_many_attempts"))
+			emit(audit.KindUserLocked, string(audit.Failure), pw, ptr("too_many_failed_attempts"))
 		}
 	case p < 60:
 		emit(audit.KindPasswordPassed, string(audit.Success), pw, nil)
 		emit(audit.KindSignInCompleted, string(audit.Success), nil, nil)
 	case p < 72:
 		emit(audit.KindPasswordPassed, string(audit.Success), pw, nil)
-		emit(audit.KindClientTrustRequired, string(audit.Challenge), email, ptr("new_client"))
+		emit(audit.KindClientTrustRequired, string(audit.Challenge), email, ptr("new_device"))
 		emit(audit.KindCodeSent, string(audit.Info), email, nil)
 		if g.rnd.IntN(8) == 0 {
-			emit(audit.KindCodeFailed, string(audit.Failure), email, ptr("code_incorrect"))
+			emit(audit.KindCodeFailed, string(audit.Failure), email, ptr(string(apierr.FormCodeIncorrect)))
 		}
 		emit(audit.KindCodePassed, string(audit.Success), email, nil)
 		emit(audit.KindSignInCompleted, string(audit.Success), nil, nil)
@@ -449,9 +450,9 @@ func (g *eventGenerator) flow() {
 		emit(audit.KindSignInCompleted, string(audit.Success), nil, nil)
 	default:
 		emit(audit.KindPasswordPassed, string(audit.Success), pw, nil)
-		emit(audit.KindClientTrustRequired, string(audit.Challenge), email, ptr("new_client"))
+		emit(audit.KindClientTrustRequired, string(audit.Challenge), email, ptr("new_device"))
 		emit(audit.KindCodeSent, string(audit.Info), email, nil)
 		at = at.Add(2 * time.Hour)
-		emit(audit.KindSignInAbandoned, string(audit.Info), nil, ptr("expired"))
+		emit(audit.KindSignInAbandoned, string(audit.Failure), nil, ptr("expired"))
 	}
 }
