@@ -38,6 +38,17 @@ const (
 	KindSignUpCompleted        = "sign_up.completed"
 )
 
+// Kinds lists every sign-in event kind the server writes, in the order of a
+// sign-in. The dashboard's kind filter and the schema's description of
+// SignInEvent.kind list the same (TestKindsAreListedEverywhere).
+var Kinds = []string{
+	KindSignInCreated, KindPasswordFailed, KindPasswordPassed, KindClientTrustRequired, KindClientTrustUnavailable,
+	KindCodeSent, KindCodeDeliveryFailed, KindCodeFailed, KindCodePassed, KindSecondFactorRequired,
+	KindTOTPFailed, KindTOTPPassed, KindBackupCodeUsed, KindBackupCodeFailed, KindUserLocked,
+	KindUserLockedRejected, KindUserBannedRejected, KindRateLimited, KindSignInCompleted, KindSignInAbandoned,
+	KindSignUpCompleted,
+}
+
 // Outcomes of a step.
 const (
 	Success   = signinevent.OutcomeSuccess
