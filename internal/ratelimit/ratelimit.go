@@ -37,12 +37,6 @@ type Rule struct {
 	Window time.Duration
 }
 
-// IdentifierRule is the per-identifier budget of an application: it stops
-// many IPs guessing one account (signInCreate and signUpCreate share it).
-func IdentifierRule(set *settings.Settings) Rule {
-	return Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMinute, Window: time.Minute}
-}
-
 // Limiter checks rules against database counters.
 type Limiter struct {
 	DB  *database.DB
@@ -106,6 +100,15 @@ func (l *Limiter) Allow(ctx context.Context, sp Spend) error {
 		h.Set("Retry-After", strconv.Itoa(secs))
 	}
 	return apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", secs)
+}
+
+// AllowIdentifier spends one hit of the per-identifier budget of the
+// application with settings set: it stops many IPs guessing one account, and
+// signInCreate and signUpCreate share it. e names the application, the
+// normalised identifier counted and what the window's first refusal records.
+func (l *Limiter) AllowIdentifier(ctx context.Context, set *settings.Settings, e audit.SignInEvent) error {
+	rule := Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMinute, Window: time.Minute}
+	return l.Allow(ctx, Spend{Rule: rule, Subject: e.ApplicationID + ":" + e.Identifier, Event: e})
 }
 
 // Decision is the outcome of one hit.

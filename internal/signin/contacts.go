@@ -15,37 +15,46 @@ import (
 // stays right for the view built after it.
 type contacts struct {
 	userID string
-	emails []*ent.EmailAddress
-	phones []*ent.PhoneNumber
-	// loaded: which lists were read (an empty list is a read list).
-	emailsLoaded, phonesLoaded bool
+	emails lazy[*ent.EmailAddress]
+	phones lazy[*ent.PhoneNumber]
 	// totp is whether the user has a verified TOTP, when already known.
 	totp *bool
 }
 
 func (k *contacts) verifiedEmails(ctx context.Context, c *ent.Client) ([]*ent.EmailAddress, error) {
-	if !k.emailsLoaded {
-		emails, err := c.EmailAddress.Query().Where(emailaddress.UserID(k.userID), emailaddress.Verified(true)).
+	return k.emails.get(func() ([]*ent.EmailAddress, error) {
+		return c.EmailAddress.Query().Where(emailaddress.UserID(k.userID), emailaddress.Verified(true)).
 			Order(ent.Asc(emailaddress.FieldCreatedAt)).All(ctx)
-		if err != nil {
-			return nil, err
-		}
-		k.emails, k.emailsLoaded = emails, true
-	}
-	return k.emails, nil
+	})
 }
 
 func (k *contacts) verifiedPhones(ctx context.Context, c *ent.Client) ([]*ent.PhoneNumber, error) {
-	if !k.phonesLoaded {
-		phones, err := c.PhoneNumber.Query().Where(phonenumber.UserID(k.userID), phonenumber.Verified(true)).
+	return k.phones.get(func() ([]*ent.PhoneNumber, error) {
+		return c.PhoneNumber.Query().Where(phonenumber.UserID(k.userID), phonenumber.Verified(true)).
 			Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
+	})
+}
+
+// lazy is a list read at most once.
+type lazy[T any] struct {
+	items  []T
+	loaded bool // an empty list is a read list
+}
+
+// get returns the list, reading it with read the first time.
+func (l *lazy[T]) get(read func() ([]T, error)) ([]T, error) {
+	if !l.loaded {
+		items, err := read()
 		if err != nil {
 			return nil, err
 		}
-		k.phones, k.phonesLoaded = phones, true
+		l.set(items)
 	}
-	return k.phones, nil
+	return l.items, nil
 }
+
+// set gives the list items that were read elsewhere.
+func (l *lazy[T]) set(items []T) { l.items, l.loaded = items, true }
 
 // contactsOf returns the step's contacts of its user (st.user must be set).
 func (st *state) contactsOf() *contacts {

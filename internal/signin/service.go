@@ -2,20 +2,21 @@ package signin
 
 import (
 	"context"
-	entsql "entgo.io/ent/dialect/sql"
 	"errors"
 	"fmt"
-	"github.com/trustgate/trustgate/ent/predicate"
 	"log/slog"
 	"maps"
 	"slices"
 	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/backupcode"
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/phonenumber"
+	"github.com/trustgate/trustgate/ent/predicate"
 	entsignin "github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/totp"
@@ -374,7 +375,7 @@ func (s *Service) spendIdentifierBudget(ctx context.Context, st *state, ident, s
 	if st.user != nil {
 		e.UserID = st.user.ID
 	}
-	return s.Limiter.Allow(ctx, ratelimit.Spend{Rule: ratelimit.IdentifierRule(st.settings), Subject: st.app.ID + ":" + ident, Event: e})
+	return s.Limiter.AllowIdentifier(ctx, st.settings, e)
 }
 
 // normalizeIdentifier validates an identifier against the application's enabled kinds.
@@ -438,6 +439,13 @@ func saveSignIn(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdat
 	if n != 1 {
 		return fmt.Errorf("signin: sign-in %s was not updated", st.si.ID)
 	}
+	if !onlyStepFields(m) {
+		fresh, err := tx.SignIn.Get(ctx, st.si.ID)
+		if err == nil {
+			st.si = fresh
+		}
+		return err
+	}
 	si := *st.si
 	if v, ok := m.Status(); ok {
 		si.Status = v
@@ -457,29 +465,22 @@ func saveSignIn(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdat
 	if v, ok := m.UpdatedAt(); ok {
 		si.UpdatedAt = v
 	}
+	st.si = &si
+	return nil
+}
+
+// onlyStepFields reports whether m sets no fields but those saveSignIn
+// applies to its copy, and clears none.
+func onlyStepFields(m *ent.SignInMutation) bool {
 	for _, f := range m.Fields() {
 		switch f {
 		case entsignin.FieldStatus, entsignin.FieldClientTrustState, entsignin.FieldFirstFactorVerificationID,
 			entsignin.FieldSecondFactorVerificationID, entsignin.FieldCreatedSessionID, entsignin.FieldUpdatedAt:
 		default:
-			fresh, err := tx.SignIn.Get(ctx, st.si.ID)
-			if err != nil {
-				return err
-			}
-			st.si = fresh
-			return nil
+			return false
 		}
 	}
-	if len(m.ClearedFields()) > 0 {
-		fresh, err := tx.SignIn.Get(ctx, st.si.ID)
-		if err != nil {
-			return err
-		}
-		st.si = fresh
-		return nil
-	}
-	st.si = &si
-	return nil
+	return len(m.ClearedFields()) == 0
 }
 
 // signInUpdate starts an update of the step's sign-in, for saveSignIn.
@@ -760,12 +761,7 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 	k := &contacts{userID: u.ID}
 	if phones, err := u.Edges.PhoneNumbersOrErr(); err == nil {
 		// Loaded with the user (a users page), oldest first: keep the verified ones.
-		for _, p := range phones {
-			if p.Verified {
-				k.phones = append(k.phones, p)
-			}
-		}
-		k.phonesLoaded = true
+		k.phones.set(slices.DeleteFunc(slices.Clone(phones), func(p *ent.PhoneNumber) bool { return !p.Verified }))
 	}
 	if t, err := u.Edges.TotpOrErr(); err == nil || ent.IsNotFound(err) {
 		// Loaded with the user (a users page: verified ones only).

@@ -19,7 +19,7 @@ func TestCheckpointRewindsARetriedStep(t *testing.T) {
 	rewind := st.checkpoint()
 	for run := 1; run <= 2; run++ {
 		rewind()
-		if st.si != si || st.user != u || st.trusted != &no || st.mfa != nil || st.contacts.emailsLoaded ||
+		if st.si != si || st.user != u || st.trusted != &no || st.mfa != nil || st.contacts.emails.loaded ||
 			len(st.verifications) != 0 || st.afterCommit != nil || st.events != nil {
 			t.Fatalf("run %d starts from %+v, want the state before the transaction", run, st)
 		}
@@ -29,7 +29,7 @@ func TestCheckpointRewindsARetriedStep(t *testing.T) {
 		st.mfa = &[]*Factor{{Strategy: "totp"}}
 		st.si = &ent.SignIn{ID: si.ID, Status: entsignin.StatusComplete}
 		st.user = &ent.User{ID: u.ID, FailedAttempts: 1}
-		st.contacts.emails, st.contacts.emailsLoaded = []*ent.EmailAddress{{ID: "idn_1"}}, true
+		st.contacts.emails.set([]*ent.EmailAddress{{ID: "idn_1"}})
 		st.remember(&ent.Verification{ID: "ver_1"})
 		st.events = append(st.events, audit.SignInEvent{Kind: audit.KindSignInCompleted})
 		st.afterCommit = append(st.afterCommit, func() { t.Error("a notification of an aborted run was sent") })

@@ -209,7 +209,7 @@ func (s *Service) spendIdentifierBudget(ctx context.Context, clientID string, se
 			continue
 		}
 		e := audit.SignInEvent{ApplicationID: n.ApplicationID, ClientID: clientID, Identifier: *ident}
-		if err := s.Limiter.Allow(ctx, ratelimit.Spend{Rule: ratelimit.IdentifierRule(set), Subject: n.ApplicationID + ":" + *ident, Event: e}); err != nil {
+		if err := s.Limiter.AllowIdentifier(ctx, set, e); err != nil {
 			return err
 		}
 	}
