@@ -385,11 +385,10 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 	}
 	var clientErr error
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		res, err := s.Codes.Check(ctx, tx, v, code)
-		if err != nil {
+		if err := s.Codes.Check(ctx, tx, v, code); err != nil {
 			if e, ok := apierr.As(err); ok {
 				clientErr = e
-				if res.Counted {
+				if verification.CountsTowardLockout(e) {
 					updated, _, err := lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now())
 					if err != nil {
 						return err

@@ -108,16 +108,15 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 		return nil, apierr.New(apierr.VerificationMissing).WithParam("strategy")
 	}
 	err = s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-		res, err := s.Codes.Check(ctx, tx, v, *in.Code)
-		if err != nil {
+		if err := s.Codes.Check(ctx, tx, v, *in.Code); err != nil {
 			if e, ok := apierr.As(err); ok {
-				return s.codeFailed(ctx, tx, st, in.Strategy, res, e)
+				return s.codeFailed(ctx, tx, st, in.Strategy, e)
 			}
 			return nil, err
 		}
 		s.record(st, audit.KindCodePassed, in.Strategy, audit.Success, "first_factor")
 		// Passwordless first factors never trigger Client Trust.
-		return s.afterFirstFactor(ctx, tx, st, res.Verification, false)
+		return s.afterFirstFactor(ctx, tx, st, v, false)
 	})
 	if err != nil {
 		return nil, err
@@ -126,10 +125,10 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 }
 
 // codeFailed records a failed code; it counts toward lockout when
-// verification.Result.Counted says so (the rule phone verification follows
-// too): a wrong code, or a code sent to a failed verification.
-func (s *Service) codeFailed(ctx context.Context, tx *ent.Tx, st *state, strategy string, res verification.Result, e *apierr.Error) (*apierr.Error, error) {
-	if res.Counted {
+// verification.CountsTowardLockout says so (the rule phone verification
+// follows too): a wrong code, or a code sent to a failed verification.
+func (s *Service) codeFailed(ctx context.Context, tx *ent.Tx, st *state, strategy string, e *apierr.Error) (*apierr.Error, error) {
+	if verification.CountsTowardLockout(e) {
 		return s.fail(ctx, tx, st, audit.KindCodeFailed, strategy, string(e.Code), e)
 	}
 	s.record(st, audit.KindCodeFailed, strategy, audit.Failure, string(e.Code))
@@ -248,9 +247,9 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strate
 		return apierr.New(apierr.VerificationMissing).WithParam("strategy")
 	}
 	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-		if res, err := s.Codes.Check(ctx, tx, v, code); err != nil {
+		if err := s.Codes.Check(ctx, tx, v, code); err != nil {
 			if e, ok := apierr.As(err); ok {
-				return s.codeFailed(ctx, tx, st, strategy, res, e)
+				return s.codeFailed(ctx, tx, st, strategy, e)
 			}
 			return nil, err
 		}

@@ -116,17 +116,13 @@ func sameTarget(v *ent.Verification, t Target) bool {
 	return v.Target != nil && *v.Target == t.Value
 }
 
-// Result is what a check did, for events and lockout.
-type Result struct {
-	// Passed is true when the code was right and the verification is now verified.
-	Passed bool
-	// Counted is true when the attempt is a failed code that counts toward
-	// lockout (CONTRACT §3 rule 7): a wrong code, or any code sent to a
-	// verification that wrong codes have failed. Attempts on an expired,
-	// verified or missing verification do not count.
-	Counted bool
-	// Verification is the row as the check left it, when it passed.
-	Verification *ent.Verification
+// CountsTowardLockout reports whether err, from Check, is a failed code
+// that counts toward the user's lockout (CONTRACT §3 rule 7): a wrong code
+// (form_code_incorrect), or any code sent to a verification that wrong codes
+// have failed (verification_failed). Attempts on an expired, verified or
+// missing verification do not count.
+func CountsTowardLockout(err error) bool {
+	return apierr.Is(err, apierr.FormCodeIncorrect) || apierr.Is(err, apierr.VerificationFailed)
 }
 
 // Check verifies code against v inside tx. A wrong code increments the
@@ -135,32 +131,24 @@ type Result struct {
 // the failure is recorded. A right code marks v verified exactly once: of two
 // concurrent attempts with the right code, one wins and the other gets
 // verification_already_verified.
-func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, input string) (Result, error) {
-	res, err := c.check(ctx, tx, v, input)
-	if apierr.Is(err, apierr.FormCodeIncorrect) || apierr.Is(err, apierr.VerificationFailed) {
-		res.Counted = true
-	}
-	return res, err
-}
-
-func (c *Codes) check(ctx context.Context, tx *ent.Tx, v *ent.Verification, input string) (Result, error) {
+func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, input string) error {
 	now := c.Now()
 	switch {
 	case v == nil:
-		return Result{}, apierr.New(apierr.VerificationMissing)
+		return apierr.New(apierr.VerificationMissing)
 	case v.Status == verification.StatusVerified:
-		return Result{}, apierr.New(apierr.VerificationAlreadyVerified)
+		return apierr.New(apierr.VerificationAlreadyVerified)
 	case v.Status == verification.StatusFailed:
-		return Result{}, apierr.New(apierr.VerificationFailed)
+		return apierr.New(apierr.VerificationFailed)
 	case v.Status == verification.StatusExpired || (v.ExpireAt != nil && !now.Before(*v.ExpireAt)):
 		if v.Status != verification.StatusExpired {
 			if err := tx.Verification.UpdateOneID(v.ID).SetStatus(verification.StatusExpired).Exec(ctx); err != nil {
-				return Result{}, err
+				return err
 			}
 		}
-		return Result{}, apierr.New(apierr.VerificationExpired)
+		return apierr.New(apierr.VerificationExpired)
 	case v.CodeHash == nil:
-		return Result{}, apierr.New(apierr.VerificationMissing)
+		return apierr.New(apierr.VerificationMissing)
 	}
 	if got, err := factor.HashCode(c.Keys, v.ID, input); err == nil && factor.CodeHashEqual(got, *v.CodeHash) {
 		n, err := tx.Verification.Update().
@@ -170,14 +158,12 @@ func (c *Codes) check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 			ClearCodeHash().
 			Save(ctx)
 		if err != nil {
-			return Result{}, fmt.Errorf("verification: marking verified: %w", err)
+			return fmt.Errorf("verification: marking verified: %w", err)
 		}
 		if n != 1 {
-			return Result{}, lost(ctx, tx, v.ID)
+			return lost(ctx, tx, v.ID)
 		}
-		done := *v
-		done.Status, done.VerifiedAt, done.CodeHash = verification.StatusVerified, &now, nil
-		return Result{Passed: true, Verification: &done}, nil
+		return nil
 	}
 	// A wrong (or malformed) code: count it atomically, then fail at the limit.
 	n, err := tx.Verification.Update().
@@ -185,22 +171,22 @@ func (c *Codes) check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 		AddAttempts(1).
 		Save(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("verification: counting attempt: %w", err)
+		return fmt.Errorf("verification: counting attempt: %w", err)
 	}
 	if n != 1 {
-		return Result{}, lost(ctx, tx, v.ID)
+		return lost(ctx, tx, v.ID)
 	}
 	fresh, err := tx.Verification.Get(ctx, v.ID)
 	if err != nil {
-		return Result{}, err
+		return err
 	}
 	if fresh.Attempts >= MaxAttempts {
 		if err := tx.Verification.UpdateOneID(v.ID).SetStatus(verification.StatusFailed).ClearCodeHash().Exec(ctx); err != nil {
-			return Result{}, err
+			return err
 		}
-		return Result{}, apierr.New(apierr.VerificationFailed).WithParam("code")
+		return apierr.New(apierr.VerificationFailed).WithParam("code")
 	}
-	return Result{}, apierr.New(apierr.FormCodeIncorrect).WithParam("code")
+	return apierr.New(apierr.FormCodeIncorrect).WithParam("code")
 }
 
 // lost is the error for an attempt whose conditional update found the
