@@ -266,7 +266,7 @@ func appsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string
 		return err
 	}
 	defer m.Close()
-	app, err := m.Services.Admin.CreateApplication(ctx, *f["name"], at)
+	app, err := m.Services.Admin.CreateApplication(asCLI(ctx), *f["name"], at)
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,9 @@ func TestCLICreateCommandsPrintJSON(t *testing.T) {
 		if n := s.auditCount(t, "cli", "operators:create"); n != 1 {
 			t.Errorf("%d operators:create audit events, want 1 (the refused ones create nothing)", n)
 		}
+		if n := s.auditCount(t, "cli", "applications:create"); n != 1 {
+			t.Errorf("%d applications:create audit events by the CLI, want 1", n)
+		}
 	})
 }
 

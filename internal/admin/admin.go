@@ -62,11 +62,7 @@ type Audit struct {
 // Record writes an audit event for the request's principal inside tx.
 func Record(ctx context.Context, tx *ent.Tx, a Audit) error {
 	rq := request.From(ctx)
-	actor := "system"
-	if rq.Principal != nil {
-		actor = rq.Principal.Actor
-	}
-	c := tx.AuditEvent.Create().SetActor(actor).SetAction(a.Action).
+	c := tx.AuditEvent.Create().SetActor(actor(ctx)).SetAction(a.Action).
 		SetTargetType(a.TargetType).SetTargetID(a.TargetID).SetIPAddress(rq.IP)
 	if a.ApplicationID != "" {
 		c.SetApplicationID(a.ApplicationID)
@@ -501,10 +497,10 @@ func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) 
 	return ok, err
 }
 
-// CheckRoleDomain validates a role and the domain it is for: an existing
+// checkRoleDomain validates a role and the domain it is for: an existing
 // application's id or * (policy.AllDomains). Errors are invalid-parameter
 // errors naming "role" or "applicationId".
-func (s *Service) CheckRoleDomain(ctx context.Context, role, domain string) error {
+func (s *Service) checkRoleDomain(ctx context.Context, role, domain string) error {
 	if !policy.ValidRole(role) {
 		return apierr.Invalid("role", "one of "+strings.Join(policy.Roles, ", "))
 	}
@@ -517,7 +513,7 @@ func (s *Service) CheckRoleDomain(ctx context.Context, role, domain string) erro
 }
 
 func (s *Service) checkGrant(ctx context.Context, subject, role, domain string) error {
-	if err := s.CheckRoleDomain(ctx, role, domain); err != nil {
+	if err := s.checkRoleDomain(ctx, role, domain); err != nil {
 		return err
 	}
 	switch {
@@ -551,6 +547,7 @@ func appOrEmpty(domain string) string {
 	return domain
 }
 
+// actor names the request's principal in audit rows, or "system".
 func actor(ctx context.Context) string {
 	if p := request.From(ctx).Principal; p != nil {
 		return p.Actor
@@ -573,7 +570,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (
 		key *ent.APIKey
 		raw string
 	)
-	if err := s.CheckRoleDomain(ctx, role, domain); err != nil {
+	if err := s.checkRoleDomain(ctx, role, domain); err != nil {
 		return nil, "", err
 	}
 	raw = KeyPrefix + randomToken(32)
@@ -591,8 +588,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (
 			After: map[string]any{"name": name, "role": role, "applicationId": domain, "prefix": key.Prefix}})
 	})
 	s.policyChanged(ctx, err)
-	key, err = detached(key, err)
-	return key, raw, err
+	if key, err = detached(key, err); err != nil {
+		return nil, "", err // the key was not stored: its secret is not handed out
+	}
+	return key, raw, nil
 }
 
 // CreateOperator creates a dashboard operator: a user of the dashboard
@@ -603,7 +602,7 @@ func (s *Service) CreateOperator(ctx context.Context, email, password, role, dom
 	if err != nil {
 		return nil, apierr.Invalid("email", "not a valid email address")
 	}
-	if err := s.CheckRoleDomain(ctx, role, domain); err != nil {
+	if err := s.checkRoleDomain(ctx, role, domain); err != nil {
 		return nil, err
 	}
 	if err := s.CheckPassword(password); err != nil {
