@@ -27,43 +27,47 @@ const Len = 26
 // across goroutines: the clock is read under the same lock that orders them,
 // and a clock that steps back keeps the last millisecond.
 func New(prefix string) string {
-	last.Lock()
-	defer last.Unlock()
-	return mint(prefix, max(uint64(time.Now().UnixMilli()), last.ms))
+	current.Lock()
+	defer current.Unlock()
+	return current.mint(prefix, max(uint64(time.Now().UnixMilli()), current.ms))
 }
 
-// last is the newest id minted by this process, so that ids minted within
+// At returns a fresh identifier with the given prefix whose time part is t
+// (for records dated in the past, such as seeded history). Within this
+// process, ids from At are strictly increasing for non-decreasing t; they
+// keep their own sequence, so dated ids never disturb the order of New's.
+func At(prefix string, t time.Time) string {
+	dated.Lock()
+	defer dated.Unlock()
+	return dated.mint(prefix, uint64(t.UnixMilli()))
+}
+
+// sequence is the newest id of a stream of ids, so that ids minted within
 // one millisecond still sort in the order they were minted (ULID's
 // monotonic mode: the random part is incremented instead of redrawn).
-var last struct {
+type sequence struct {
 	sync.Mutex
 	ms   uint64
 	rand [10]byte
 }
 
-// At returns a fresh identifier with the given prefix whose time part is t
-// (for records dated in the past, such as seeded history). Within this
-// process, ids are strictly increasing for non-decreasing t.
-func At(prefix string, t time.Time) string {
-	last.Lock()
-	defer last.Unlock()
-	return mint(prefix, uint64(t.UnixMilli()))
-}
+// current is New's stream, dated At's.
+var current, dated sequence
 
-// mint builds an id for millisecond ms; last must be locked.
-func mint(prefix string, ms uint64) string {
+// mint builds an id for millisecond ms; q must be locked.
+func (q *sequence) mint(prefix string, ms uint64) string {
 	var b [16]byte
 	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
 	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
-	if ms == last.ms && increment(&last.rand) {
-		copy(b[6:], last.rand[:])
+	if ms == q.ms && increment(&q.rand) {
+		copy(b[6:], q.rand[:])
 	} else {
 		if _, err := rand.Read(b[6:]); err != nil {
 			// crypto/rand.Read never fails on supported platforms (Go 1.24+).
 			panic(fmt.Sprintf("ids: reading randomness: %v", err))
 		}
-		last.ms = ms
-		copy(last.rand[:], b[6:])
+		q.ms = ms
+		copy(q.rand[:], b[6:])
 	}
 	return prefix + "_" + encode(b)
 }

@@ -47,6 +47,13 @@ func TestIDs(t *testing.T) {
 		}
 		wg.Wait()
 	})
+	t.Run("dated ids do not disturb the order of New's", func(t *testing.T) {
+		first := New("sie")
+		At("sie", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+		if second := New("sie"); second <= first {
+			t.Fatalf("%s minted after %s (with a dated id between) sorts before it", second, first)
+		}
+	})
 	t.Run("ids minted in the same millisecond sort in minting order", func(t *testing.T) {
 		now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 		var got []string
