@@ -26,20 +26,9 @@ type cachingConnector struct {
 	dsn string
 }
 
-func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	var (
-		conn driver.Conn
-		err  error
-	)
-	if dc, ok := c.drv.(driver.DriverContext); ok {
-		var base driver.Connector
-		if base, err = dc.OpenConnector(c.dsn); err != nil {
-			return nil, err
-		}
-		conn, err = base.Connect(ctx)
-	} else {
-		conn, err = c.drv.Open(c.dsn)
-	}
+func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
+	// Neither lib/pq's driver nor modernc's is a DriverContext.
+	conn, err := c.drv.Open(c.dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -56,9 +45,16 @@ type cachingConn struct {
 	lru   *list.List               // front: most recently used
 }
 
+// preparedStmt is a statement that runs with a context, as both drivers' do.
+type preparedStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
+}
+
 type cachedStmt struct {
 	query string
-	stmt  driver.Stmt
+	stmt  preparedStmt
 	// busy: rows of this statement are open. The statement cannot run again
 	// until they are closed; a query meanwhile runs uncached.
 	busy bool
@@ -90,9 +86,14 @@ func (c *cachingConn) stmt(ctx context.Context, query string, nargs int) (*cache
 	if !ok {
 		return nil, nil
 	}
-	st, err := prep.PrepareContext(ctx, query)
+	prepared, err := prep.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	st, ok := prepared.(preparedStmt)
+	if !ok {
+		_ = prepared.Close() // a driver without context methods runs uncached
+		return nil, nil
 	}
 	cs := &cachedStmt{query: query, stmt: st}
 	c.stmts[query] = c.lru.PushFront(cs)
@@ -116,10 +117,11 @@ func (c *cachingConn) drop(e *list.Element) error {
 	return cs.stmt.Close()
 }
 
-// forget marks a statement that PostgreSQL will not run again: a migration
-// changed the result type of its cached plan (SQLSTATE 0A000). The next call
-// prepares it afresh; closing it now could fail inside the aborted transaction.
-func (c *cachingConn) forget(cs *cachedStmt, err error) {
+// markStale marks a statement that PostgreSQL will not run again, as err
+// says: a migration changed the result type of its cached plan (SQLSTATE
+// 0A000). The next call prepares it afresh; closing it now could fail inside
+// the aborted transaction.
+func (cs *cachedStmt) markStale(err error) {
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "0A000" {
 		cs.stale = true
@@ -132,11 +134,9 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 		return nil, err
 	}
 	if cs != nil {
-		if se, ok := cs.stmt.(driver.StmtExecContext); ok {
-			r, err := se.ExecContext(ctx, args)
-			c.forget(cs, err)
-			return r, err
-		}
+		r, err := cs.stmt.ExecContext(ctx, args)
+		cs.markStale(err)
+		return r, err
 	}
 	if ex, ok := c.Conn.(driver.ExecerContext); ok {
 		return ex.ExecContext(ctx, query, args)
@@ -150,15 +150,13 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 		return nil, err
 	}
 	if cs != nil {
-		if sq, ok := cs.stmt.(driver.StmtQueryContext); ok {
-			rows, err := sq.QueryContext(ctx, args)
-			if err != nil {
-				c.forget(cs, err)
-				return nil, err
-			}
-			cs.busy = true
-			return &cachedRows{Rows: rows, cs: cs}, nil
+		rows, err := cs.stmt.QueryContext(ctx, args)
+		cs.markStale(err)
+		if err != nil {
+			return nil, err
 		}
+		cs.busy = true
+		return &cachedRows{Rows: rows, cs: cs}, nil
 	}
 	if q, ok := c.Conn.(driver.QueryerContext); ok {
 		return q.QueryContext(ctx, query, args)
