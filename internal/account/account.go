@@ -272,16 +272,26 @@ func (s *Service) replaceBackupCodes(ctx context.Context, tx *ent.Tx, userID str
 
 // failAttempt counts a failed factor of the signed-in user toward lockout.
 func (s *Service) failAttempt(ctx context.Context, u *ent.User, shown *apierr.Error) error {
-	var updated *ent.User
+	var clientErr *apierr.Error
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
-		updated, _, err = lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now())
+		clientErr, err = s.failIn(ctx, tx, u, shown)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return lockout.Shown(updated, s.Now(), shown)
+	return clientErr
+}
+
+// failIn counts a failed factor of u toward lockout inside tx and returns
+// the error to show: shown, or user_locked once the count locks u.
+func (s *Service) failIn(ctx context.Context, tx *ent.Tx, u *ent.User, shown *apierr.Error) (*apierr.Error, error) {
+	updated, _, err := lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now())
+	if err != nil {
+		return nil, err
+	}
+	return lockout.Shown(updated, s.Now(), shown), nil
 }
 
 // CreatePhoneNumber adds an unverified phone number to the user.
@@ -389,11 +399,11 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 			if e, ok := apierr.As(err); ok {
 				clientErr = e
 				if verification.CountsTowardLockout(e) {
-					updated, _, err := lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now())
+					shown, err := s.failIn(ctx, tx, u, e)
 					if err != nil {
 						return err
 					}
-					clientErr = lockout.Shown(updated, s.Now(), e)
+					clientErr = shown
 				}
 				return nil
 			}

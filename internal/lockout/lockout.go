@@ -8,11 +8,11 @@ package lockout
 import (
 	"context"
 	"fmt"
-	"github.com/trustgate/trustgate/ent/predicate"
 	"math"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -40,21 +40,22 @@ func ExpiresInSeconds(u *ent.User, now time.Time) *int {
 	if !locked || left == 0 {
 		return nil
 	}
-	secs := int(math.Ceil(left.Seconds()))
+	secs := ceilSeconds(left)
 	return &secs
 }
 
 // Error is the user_locked error for u at now.
 func Error(u *ent.User, now time.Time) *apierr.Error {
-	secs := ExpiresInSeconds(u, now)
-	if secs == nil {
+	locked, left := Locked(u, now)
+	if !locked || left == 0 {
 		return apierr.Newf(apierr.UserLocked, "Your account is locked. Please contact support to unlock it.").
 			WithMeta("lockoutExpiresInSeconds", nil)
 	}
-	_, left := Locked(u, now)
 	return apierr.Newf(apierr.UserLocked, "Your account is locked. You will be able to try again in %s.", humanize(left)).
-		WithMeta("lockoutExpiresInSeconds", *secs)
+		WithMeta("lockoutExpiresInSeconds", ceilSeconds(left))
 }
+
+func ceilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 
 func humanize(d time.Duration) string {
 	switch {
