@@ -273,6 +273,13 @@ func TestClientTrustRules(t *testing.T) {
 			if r["status"] == "active" {
 				t.Fatalf("got %v, want the session ended", r)
 			}
+			again := a.do(`mutation($id: ID!) { sessionRevoke(id: $id) { id status } }`, vars{"id": target}).data(t)["sessionRevoke"].(map[string]any)
+			if again["status"] != r["status"] {
+				t.Errorf("revoking it again: got %v, want it as it ended (%v)", again, r["status"])
+			}
+			if got := a.do(`mutation { sessionRevoke(id: "sess_nope") { id } }`, nil).code(t); got != "resource_not_found" {
+				t.Errorf("an unknown session: code = %s, want resource_not_found", got)
+			}
 			if me := c.do(`{ me { id } }`, nil).data(t)["me"]; me != nil {
 				t.Errorf("me on the revoked session: got %v, want null", me)
 			}

@@ -517,24 +517,22 @@ func (s *Service) RevokeSession(ctx context.Context, id string) (*ent.Session, e
 	if err != nil {
 		return nil, err
 	}
-	sess, err := s.DB.Ent.Session.Query().Where(entsession.ID(id), entsession.UserID(u.ID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apierr.New(apierr.ResourceNotFound).WithParam("id")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if sess.Status != entsession.StatusActive {
-		return sess, nil
-	}
+	var out *ent.Session
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		_, err := session.End(ctx, tx, entsession.StatusRevoked, s.Now(), entsession.ID(sess.ID))
+		sess, err := tx.Session.Query().Where(entsession.ID(id), entsession.UserID(u.ID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return apierr.New(apierr.ResourceNotFound).WithParam("id")
+		}
+		if err != nil {
+			return err
+		}
+		out, err = session.EndOne(ctx, tx, sess, entsession.StatusRevoked, s.Now())
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.DB.Ent.Session.Get(ctx, sess.ID)
+	return out.Unwrap(), nil
 }
 
 // TrustedClients lists the clients the user trusts.

@@ -447,12 +447,8 @@ func (s *Service) RevokeSession(ctx context.Context, id string) (*ent.Session, e
 		if err != nil {
 			return notFound(err, "id")
 		}
-		out = sess
-		if n, err := session.End(ctx, tx, entsession.StatusRevoked, s.Now(), entsession.ID(sess.ID)); err != nil || n == 0 {
-			return err
-		}
-		if out, err = tx.Session.Get(ctx, sess.ID); err != nil {
-			return err
+		if out, err = session.EndOne(ctx, tx, sess, entsession.StatusRevoked, s.Now()); err != nil || out.Status == sess.Status {
+			return err // or it had ended already: nothing to audit
 		}
 		return Record(ctx, tx, Audit{Action: "sessions:revoke", TargetType: "session", TargetID: sess.ID, ApplicationID: sess.ApplicationID,
 			Before: map[string]any{"status": sess.Status}, After: map[string]any{"status": out.Status}})

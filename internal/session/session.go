@@ -76,6 +76,22 @@ func End(ctx context.Context, tx *ent.Tx, status session.Status, now time.Time, 
 		SetStatus(status).SetEndedAt(now).Save(ctx)
 }
 
+// EndOne ends sess (as read before, or in tx) with status at now, and
+// returns the row as it is after: sess ended, without reading it back, or,
+// when it had already ended, as the database has it.
+func EndOne(ctx context.Context, tx *ent.Tx, sess *ent.Session, status session.Status, now time.Time) (*ent.Session, error) {
+	n, err := End(ctx, tx, status, now, session.ID(sess.ID))
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return tx.Session.Get(ctx, sess.ID)
+	}
+	ended := *sess
+	ended.Status, ended.EndedAt = status, &now
+	return &ended, nil
+}
+
 // Active reports whether s can still be used at now.
 func Active(s *ent.Session, now time.Time) bool {
 	return s.Status == session.StatusActive && now.Before(s.ExpireAt)
