@@ -2,16 +2,15 @@ package policy_test
 
 import (
 	"context"
-
-	"entgo.io/ent/dialect"
-	"path/filepath"
 	"sync"
 	"testing"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/roleassignment"
 	"github.com/trustgate/trustgate/internal/database"
-	"github.com/trustgate/trustgate/internal/migrate"
+	"github.com/trustgate/trustgate/internal/dbtest"
 	"github.com/trustgate/trustgate/internal/pgtest"
 	"github.com/trustgate/trustgate/policy"
 )
@@ -21,70 +20,57 @@ func TestMain(m *testing.M) { pgtest.RunMain(m) }
 // TestConcurrentGrants: the same role granted by several operators at once
 // succeeds for each of them and leaves one assignment.
 func TestConcurrentGrants(t *testing.T) {
-	for name, url := range map[string]func(t *testing.T) string{
-		"sqlite":   func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "p.db") },
-		"postgres": func(t *testing.T) string { return pgtest.URL(t) },
-	} {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := database.Open(ctx, url(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if _, err := migrate.Up(ctx, db); err != nil {
-				t.Fatal(err)
-			}
-			const n = 8
-			got := make([]string, n)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := range n {
-				wg.Go(func() {
-					<-start
-					err := db.Tx(ctx, func(tx *ent.Tx) error {
-						if db.Dialect == dialect.Postgres {
-							// Line the transactions up so that each looks for the
-							// assignment before any has inserted it.
-							if _, err := tx.ExecContext(ctx, "SELECT pg_sleep(0.1)"); err != nil {
-								return err
-							}
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		const n = 8
+		got := make([]string, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				err := db.Tx(ctx, func(tx *ent.Tx) error {
+					if db.Dialect == dialect.Postgres {
+						// Line the transactions up so that each looks for the
+						// assignment before any has inserted it.
+						if _, err := tx.ExecContext(ctx, "SELECT pg_sleep(0.1)"); err != nil {
+							return err
 						}
-						ra, err := policy.Grant(ctx, tx, "op_1", "admin", "app_1", "test")
-						if err == nil {
-							got[i] = ra.ID
-						}
-						return err
-					})
-					if err != nil {
-						t.Errorf("grant %d: %v", i, err)
 					}
+					ra, err := policy.Grant(ctx, tx, "op_1", "admin", "app_1", "test")
+					if err == nil {
+						got[i] = ra.ID
+					}
+					return err
 				})
-			}
-			close(start)
-			wg.Wait()
-			rows, err := db.Ent.RoleAssignment.Query().Where(roleassignment.Subject("op_1")).All(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rows) != 1 {
-				t.Fatalf("%d assignments, want 1", len(rows))
-			}
-			for i, id := range got {
-				if id != rows[0].ID {
-					t.Errorf("grant %d answered assignment %q, want the one that stayed (%q)", i, id, rows[0].ID)
+				if err != nil {
+					t.Errorf("grant %d: %v", i, err)
 				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		rows, err := db.Ent.RoleAssignment.Query().Where(roleassignment.Subject("op_1")).All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 {
+			t.Fatalf("%d assignments, want 1", len(rows))
+		}
+		for i, id := range got {
+			if id != rows[0].ID {
+				t.Errorf("grant %d answered assignment %q, want the one that stayed (%q)", i, id, rows[0].ID)
 			}
-			// Granting again is a no-op that answers the same row.
-			if err := db.Tx(ctx, func(tx *ent.Tx) error {
-				ra, err := policy.Grant(ctx, tx, "op_1", "admin", "app_1", "test")
-				if err == nil && ra.ID != rows[0].ID {
-					t.Errorf("a repeated grant answered %q, want %q", ra.ID, rows[0].ID)
-				}
-				return err
-			}); err != nil {
-				t.Fatal(err)
+		}
+		// Granting again is a no-op that answers the same row.
+		if err := db.Tx(ctx, func(tx *ent.Tx) error {
+			ra, err := policy.Grant(ctx, tx, "op_1", "admin", "app_1", "test")
+			if err == nil && ra.ID != rows[0].ID {
+				t.Errorf("a repeated grant answered %q, want %q", ra.ID, rows[0].ID)
 			}
-		})
-	}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

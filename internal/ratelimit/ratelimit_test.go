@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,34 +14,16 @@ import (
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/dbtest"
 	"github.com/trustgate/trustgate/internal/keyring"
-	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/pgtest"
 	"github.com/trustgate/trustgate/internal/request"
 )
 
 func TestMain(m *testing.M) { pgtest.RunMain(m) }
 
-func openDB(t *testing.T, url string) *database.DB {
-	t.Helper()
-	db, err := database.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := migrate.Up(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-func each(t *testing.T, fn func(t *testing.T, db *database.DB)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, openDB(t, "sqlite://"+filepath.Join(t.TempDir(), "rl.db"))) })
-	t.Run("postgres", func(t *testing.T) { fn(t, openDB(t, pgtest.URL(t))) })
-}
-
 func TestLimiter(t *testing.T) {
-	each(t, func(t *testing.T, db *database.DB) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		now := time.Date(2026, 11, 22, 12, 0, 3, 0, time.UTC)
 		keys, err := keyring.New(make([]byte, 32))
 		if err != nil {

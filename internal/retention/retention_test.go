@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/internal/database"
-	"github.com/trustgate/trustgate/internal/migrate"
+	"github.com/trustgate/trustgate/internal/dbtest"
 	"github.com/trustgate/trustgate/internal/pgtest"
 	"github.com/trustgate/trustgate/internal/retention"
 )
@@ -21,27 +20,6 @@ import (
 func TestMain(m *testing.M) { pgtest.RunMain(m) }
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-
-// forEachDB runs fn on a migrated SQLite and a migrated PostgreSQL database.
-func forEachDB(t *testing.T, fn func(t *testing.T, db *database.DB)) {
-	for name, url := range map[string]func(t *testing.T) string{
-		"sqlite":   func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "tg.db") },
-		"postgres": func(t *testing.T) string { return pgtest.URL(t) },
-	} {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := database.Open(ctx, url(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := migrate.Up(ctx, db); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, db)
-		})
-	}
-}
 
 func pruner(db *database.DB) *retention.Pruner {
 	return &retention.Pruner{DB: db, Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), BatchSize: 7}
@@ -81,7 +59,7 @@ func count(t *testing.T, db *database.DB, appID string) int {
 }
 
 func TestPrune(t *testing.T) {
-	forEachDB(t, func(t *testing.T, db *database.DB) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		def := app(t, db, "default", 0) // 90 days
 		week := app(t, db, "week", 7)
@@ -132,14 +110,7 @@ func TestPrune(t *testing.T) {
 func TestPruneOnceAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.URL(t)
-	db, err := database.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := migrate.Up(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t, url)
 	id := app(t, db, "app", 1)
 	events(t, db, id, 10, 48*time.Hour)
 
@@ -182,7 +153,7 @@ func TestPruneOnceAcrossReplicas(t *testing.T) {
 }
 
 func TestRunPrunesPeriodically(t *testing.T) {
-	forEachDB(t, func(t *testing.T, db *database.DB) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		id := app(t, db, "app", 1)
 		events(t, db, id, 3, 48*time.Hour)
 		p := pruner(db)
