@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -36,6 +35,7 @@ import (
 	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/session"
+	"github.com/trustgate/trustgate/internal/settings"
 )
 
 // Config configures the HTTP surface.
@@ -233,9 +233,10 @@ func (s *Server) anyAppAllows(ctx context.Context, origin string) bool {
 }
 
 // listsOrigin matches applications whose explicit allowedOrigins setting
-// holds origin, ignoring case and a trailing slash.
+// holds origin, compared as settings.NormalizeOrigin compares (the SQL
+// lowers and trims each listed origin the same way).
 func listsOrigin(d, origin string) predicate.Application {
-	want := strings.TrimRight(strings.ToLower(origin), "/")
+	want := settings.NormalizeOrigin(origin)
 	return func(sel *entsql.Selector) {
 		col := sel.C(application.FieldSettings)
 		sel.Where(entsql.P(func(b *entsql.Builder) {

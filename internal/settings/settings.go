@@ -79,13 +79,19 @@ func (s *Settings) SecondFactorEnabled(strategy string) bool {
 
 // OriginAllowed reports whether origin (scheme://host[:port]) is in AllowedOrigins.
 func (s *Settings) OriginAllowed(origin string) bool {
-	origin = strings.TrimRight(strings.ToLower(origin), "/")
+	origin = NormalizeOrigin(origin)
 	for _, o := range s.AllowedOrigins {
-		if strings.TrimRight(strings.ToLower(o), "/") == origin {
+		if NormalizeOrigin(o) == origin {
 			return true
 		}
 	}
 	return false
+}
+
+// NormalizeOrigin is the form in which origins are compared: lower case,
+// without a trailing slash.
+func NormalizeOrigin(origin string) string {
+	return strings.TrimRight(strings.ToLower(origin), "/")
 }
 
 // base are the defaults before any dated update.
