@@ -338,8 +338,10 @@ func (m *Main) Close() error {
 			// Requests still running after the grace period (or connections a
 			// client opened but never used, which net/http waits 5 s for) are
 			// cut off, so that the process does not outlive its grace.
+			// Logged here, not returned: the cut-off is the grace period
+			// working, and the caller would report the same event again.
 			m.Log.Warn("shutdown grace period over; closing the remaining connections", "grace", m.Config.ShutdownGrace.String(), "err", err)
-			errs = append(errs, err, m.server.Close())
+			errs = append(errs, m.server.Close())
 		}
 		cancel()
 	}

@@ -11,8 +11,8 @@
 //
 // Password hashing is memory-hard and therefore a denial-of-service target.
 // A Hasher bounds how many hashes run at once and how many callers may wait;
-// beyond that it fails fast with ErrBusy, which callers report as
-// too_many_requests.
+// beyond that it fails fast with too_many_requests (meta.retryAfterSeconds
+// 1), which wraps ErrBusy.
 //
 // # Choices
 //

@@ -3,10 +3,11 @@ package factor
 import (
 	"context"
 	"fmt"
-	"github.com/trustgate/trustgate/internal/apierr"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/trustgate/trustgate/internal/apierr"
 )
 
 // priorityKey marks a context whose password hash should jump the queue.

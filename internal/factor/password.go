@@ -62,7 +62,7 @@ const (
 var (
 	// ErrBusy is returned when no hashing slot is free and the wait queue is
 	// full, or when a queued caller waited QueueWait without getting a slot.
-	// Callers report it as too_many_requests.
+	// The Hasher returns it wrapped in too_many_requests (see busy).
 	ErrBusy = errors.New("factor: password hashing is at capacity")
 
 	// ErrMalformedHash is wrapped by every error about a stored or imported

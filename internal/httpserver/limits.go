@@ -2,11 +2,12 @@ package httpserver
 
 import (
 	"context"
-	"github.com/trustgate/trustgate/internal/apierr"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/trustgate/trustgate/internal/apierr"
 )
 
 // Limits bound the shape of a GraphQL operation.
@@ -77,7 +78,6 @@ func walk(set ast.SelectionSet, doc *ast.QueryDocument, depth int, aliases *int,
 }
 
 func limitError(format string, args ...any) *gqlerror.Error {
-	e := gqlerror.Errorf(format, args...)
-	e.Extensions = apierr.Newf(apierr.FormParamFormatInvalid, "%s", e.Message).Extensions()
-	return e
+	ae := apierr.Newf(apierr.FormParamFormatInvalid, format, args...)
+	return &gqlerror.Error{Message: ae.LongMessage, Extensions: ae.Extensions()}
 }

@@ -7,13 +7,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/trustgate/trustgate/internal/ids"
 	"sync"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/signingkey"
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/ids"
 	"github.com/trustgate/trustgate/internal/keyring"
 )
 
