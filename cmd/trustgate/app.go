@@ -259,6 +259,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.EnsureApplications(ctx); err != nil {
 		return err
 	}
+	if !m.Config.Dev {
+		// Dev mode kept whole messages, codes included, for the outbox query;
+		// outside dev mode nothing may read them, so none stays readable.
+		n, err := (&delivery.EntOutbox{DB: m.DB}).DeleteDevMessages(ctx)
+		if err != nil {
+			return fmt.Errorf("deleting dev-mode outbox messages: %w", err)
+		}
+		if n > 0 {
+			m.Log.Warn("this database served in dev mode: deleted its outbox messages, which held codes in clear", "messages", n)
+		}
+	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/internal/delivery"
 )
 
 func TestServeRefusesAStaleSchema(t *testing.T) {
@@ -96,5 +98,34 @@ func TestDashboardHasNoSignUp(t *testing.T) {
 	r := d.do(`mutation { signUpCreate(input: {emailAddress: "mallory@example.com", password: "correct horse battery"}) { id } }`, nil)
 	if got := r.code(t); got != "resource_forbidden" {
 		t.Fatalf("sign-up on the dashboard application: code = %s, want resource_forbidden", got)
+	}
+}
+
+// TestServeOutsideDevDeletesDevOutbox: a database that served in dev mode
+// kept whole messages, codes included; serving it outside dev mode deletes
+// them and keeps the envelopes stored without a body.
+func TestServeOutsideDevDeletesDevOutbox(t *testing.T) {
+	url := "sqlite://" + t.TempDir() + "/tg.db"
+	dev := mustStart(t, url, func(c *Config) { c.Dev = true })
+	ctx := context.Background()
+	store := &delivery.EntOutbox{DB: dev.m.DB}
+	msg := delivery.Message{Channel: "email", To: "ada@example.com", Kind: "verification_code", Subject: "Your code", Text: "Your code is 123456"}
+	if err := delivery.NewOutboxSender(store, dev.m.Log, true).Send(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := delivery.NewOutboxSender(store, dev.m.Log, false).Send(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+
+	prod := mustStart(t, url)
+	rows, err := prod.m.DB.Ent.OutboxMessage.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Text != delivery.WithheldBody || strings.Contains(rows[0].Text, "123456") {
+		t.Fatalf("outbox after serving outside dev mode: %+v, want only the message stored without its body", rows)
+	}
+	if !strings.Contains(prod.log.String(), "deleted its outbox messages") {
+		t.Error("the deletion was not logged")
 	}
 }
