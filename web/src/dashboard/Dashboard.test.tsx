@@ -52,6 +52,21 @@ const tabs = () => screen.getByRole('navigation', { name: 'Application sections'
 const tabNames = () => within(tabs()).getAllByRole('link').map((l) => l.textContent)
 
 /** RATE_LIMITED has a different value in each rate limit, none of them the default. */
+/** saveWith types value into field and saves the settings form. */
+async function saveWith(u: ReturnType<typeof userEvent.setup>, field: HTMLElement, value: string) {
+  await u.clear(field)
+  await u.type(field, value)
+  await u.click(screen.getByRole('button', { name: 'Save settings' }))
+}
+
+/** expectFieldError waits for message and checks that it marks field, describes it and took the focus. */
+async function expectFieldError(field: HTMLElement, message: string) {
+  const error = await screen.findByText(message)
+  expect(field).toHaveAttribute('aria-invalid', 'true')
+  expect(field.getAttribute('aria-describedby')).toContain(error.id)
+  await waitFor(() => expect(field).toHaveFocus())
+}
+
 const RATE_LIMITED = settings({ rateLimitSignInsPerIp: 7, rateLimitAttemptsPerIp: 4, rateLimitCodeSendsPerIp: 6, rateLimitIdentifierPerMinute: 12 })
 
 describe('dashboard sign-in', () => {
@@ -189,14 +204,8 @@ describe('settings', () => {
     })
     renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
     const attempts = await screen.findByLabelText('Failed attempts before lockout')
-    await u.clear(attempts)
-    await u.type(attempts, '1')
-    await u.click(screen.getByRole('button', { name: 'Save settings' }))
-
-    const error = await screen.findByText('A parameter is invalid. (long)')
-    expect(attempts).toHaveAttribute('aria-invalid', 'true')
-    expect(attempts.getAttribute('aria-describedby')).toContain(error.id)
-    await waitFor(() => expect(attempts).toHaveFocus())
+    await saveWith(u, attempts, '1')
+    await expectFieldError(attempts, 'A parameter is invalid. (long)')
     expect(server.last('DashboardUpdateSettings')!.variables).toEqual({ applicationId: APP_ID, input: { lockoutMaxAttempts: 1 } })
 
     await u.clear(attempts)
@@ -247,13 +256,8 @@ describe('settings', () => {
     renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
     const sends = await screen.findByLabelText('Codes sent per IP address (per 10 seconds)')
     for (const raw of ['0', '100001', '2.5']) {
-      await u.clear(sends)
-      await u.type(sends, raw)
-      await u.click(screen.getByRole('button', { name: 'Save settings' }))
-      const error = await screen.findByText('Enter a whole number between 1 and 100000.')
-      expect(sends).toHaveAttribute('aria-invalid', 'true')
-      expect(sends.getAttribute('aria-describedby')).toContain(error.id)
-      expect(sends).toHaveFocus()
+      await saveWith(u, sends, raw)
+      await expectFieldError(sends, 'Enter a whole number between 1 and 100000.')
     }
     expect(screen.queryByText('Settings saved.')).not.toBeInTheDocument()
     expect(server.ops()).not.toContain('DashboardUpdateSettings')
@@ -269,13 +273,8 @@ describe('settings', () => {
     renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
     const signIns = await screen.findByLabelText('Sign-ins per IP address (per 10 seconds)')
     // The server has the last word, even on a value the form lets through.
-    await u.clear(signIns)
-    await u.type(signIns, '50000')
-    await u.click(screen.getByRole('button', { name: 'Save settings' }))
-    const error = await screen.findByText('rateLimitSignInsPerIp is invalid: must be between 1 and 100000 (long)')
-    expect(signIns).toHaveAttribute('aria-invalid', 'true')
-    expect(signIns.getAttribute('aria-describedby')).toContain(error.id)
-    await waitFor(() => expect(signIns).toHaveFocus())
+    await saveWith(u, signIns, '50000')
+    await expectFieldError(signIns, 'rateLimitSignInsPerIp is invalid: must be between 1 and 100000 (long)')
     expect(server.last('DashboardUpdateSettings')!.variables.input).toEqual({ rateLimitSignInsPerIp: 50000 })
     expect(screen.queryByText('Settings saved.')).not.toBeInTheDocument()
   })
