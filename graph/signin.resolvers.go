@@ -9,11 +9,9 @@ import (
 	"context"
 
 	"github.com/trustgate/trustgate/ent"
-	"github.com/trustgate/trustgate/ent/backupcode"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/phonenumber"
 	entsession "github.com/trustgate/trustgate/ent/session"
-	"github.com/trustgate/trustgate/ent/totp"
 	"github.com/trustgate/trustgate/internal/account"
 	"github.com/trustgate/trustgate/internal/lockout"
 	"github.com/trustgate/trustgate/internal/request"
@@ -196,11 +194,11 @@ func (r *userResolver) TwoFactorEnabled(ctx context.Context, obj *ent.User) (boo
 }
 
 func (r *userResolver) TotpEnabled(ctx context.Context, obj *ent.User) (bool, error) {
-	return obj.QueryTotp().Where(totp.Verified(true)).Exist(ctx)
+	return account.TOTPEnabled(ctx, r.DB.Ent, obj.ID)
 }
 
 func (r *userResolver) BackupCodeEnabled(ctx context.Context, obj *ent.User) (bool, error) {
-	return obj.QueryBackupCodes().Where(backupcode.UsedAtIsNil()).Exist(ctx)
+	return account.BackupCodeEnabled(ctx, r.DB.Ent, obj.ID)
 }
 
 func (r *userResolver) Locked(ctx context.Context, obj *ent.User) (bool, error) {
