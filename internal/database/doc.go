@@ -23,7 +23,10 @@
 // sends every query as text, which SQLite would parse and plan on every call
 // and lib/pq would execute in two round trips. Statements with arguments are
 // prepared once per connection and reused; a PostgreSQL plan that a migration
-// invalidated fails once and is prepared again on its next use.
+// invalidated fails once and is prepared again on its next use. Named
+// prepared statements live on a server connection, so behind PgBouncer run
+// session pooling, or transaction pooling only with PgBouncer 1.21 or later
+// and max_prepared_statements set.
 //
 // The URL may carry a password; DB.Redacted and DB.String hide it, and errors
 // returned by Open never contain it.
