@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -82,8 +83,18 @@ func createCounter(t testing.TB, db *database.DB) {
 	}
 }
 
+// writeOne adds one to the counter with a lone statement through DB.Write,
+// the way the rate limiter counts.
+func writeOne(ctx context.Context, db *database.DB) error {
+	return db.Write(ctx, func(s *sql.DB) error {
+		var n int
+		return s.QueryRowContext(ctx, `UPDATE rate_limit_buckets SET count = count + 1 WHERE key = 'counter' RETURNING count`).Scan(&n)
+	})
+}
+
 // runWriters runs workers goroutines, worker w on dbFor(w), that each commit
-// perWorker write transactions, and returns every error they met.
+// perWorker writes, alternately a write transaction (writeTx) and a lone
+// statement (writeOne), and returns every error they met.
 func runWriters(ctx context.Context, dbFor func(w int) *database.DB, workers, perWorker int) []error {
 	var (
 		mu   sync.Mutex
@@ -94,7 +105,11 @@ func runWriters(ctx context.Context, dbFor func(w int) *database.DB, workers, pe
 		wg.Go(func() {
 			db := dbFor(w)
 			for i := range perWorker {
-				if err := writeTx(ctx, db, w, i); err != nil {
+				write := func() error { return writeTx(ctx, db, w, i) }
+				if i%2 == 1 {
+					write = func() error { return writeOne(ctx, db) }
+				}
+				if err := write(); err != nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("worker %d, tx %d: %w", w, i, err))
 					mu.Unlock()
@@ -106,10 +121,11 @@ func runWriters(ctx context.Context, dbFor func(w int) *database.DB, workers, pe
 	return errs
 }
 
-// TestSQLiteConcurrentWriters runs 8 goroutines × 50 read-then-write
-// transactions, first sharing one DB, then each with a DB of its own on the
-// same file, as separate processes would (there DB.Tx's queue does not help,
-// and SQLite's locking alone must keep them apart).
+// TestSQLiteConcurrentWriters runs 8 goroutines × 50 writes, read-then-write
+// transactions alternating with lone statements through DB.Write, first
+// sharing one DB, then each with a DB of its own on the same file, as separate
+// processes would (there DB.Tx's queue does not help, and SQLite's locking
+// alone must keep them apart).
 func TestSQLiteConcurrentWriters(t *testing.T) {
 	const workers, perWorker = 8, 50
 	ctx := context.Background()
@@ -128,7 +144,7 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 	}
 	createCounter(t, shared)
 
-	want := 0
+	want, wantApps := 0, 0
 	for _, tt := range []struct {
 		name  string
 		dbFor func(t *testing.T) func(w int) *database.DB
@@ -157,8 +173,9 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 				t.Errorf("%v", err)
 			}
 			want += workers * perWorker
-			if got := shared.Ent.Application.Query().CountX(ctx); got != want {
-				t.Errorf("applications: got %d, want %d", got, want)
+			wantApps += workers * ((perWorker + 1) / 2) // the even writes, writeTx's
+			if got := shared.Ent.Application.Query().CountX(ctx); got != wantApps {
+				t.Errorf("applications: got %d, want %d", got, wantApps)
 			}
 			if got := shared.Ent.RateLimitBucket.GetX(ctx, "counter").Count; got != want {
 				t.Errorf("counter: got %d, want %d (a lost update means transactions were not serialized)", got, want)
@@ -271,8 +288,11 @@ func TestSQLiteInMemory(t *testing.T) {
 			if errs := runWriters(ctx, func(int) *database.DB { return db }, 4, 5); len(errs) > 0 {
 				t.Fatalf("writers: %v", errs)
 			}
-			if got := db.Ent.Application.Query().CountX(ctx); got != 20 {
-				t.Errorf("applications: got %d, want 20", got)
+			if got := db.Ent.Application.Query().CountX(ctx); got != 12 {
+				t.Errorf("applications: got %d, want 12 (3 of each writer's 5 writes insert one)", got)
+			}
+			if got := db.Ent.RateLimitBucket.GetX(ctx, "counter").Count; got != 20 {
+				t.Errorf("counter: got %d, want 20", got)
 			}
 		})
 	}

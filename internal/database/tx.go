@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -41,14 +42,11 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	if db.Dialect == dialect.Postgres {
 		attempts = MaxTxAttempts
 	}
-	if db.writeSlot != nil {
-		select {
-		case db.writeSlot <- struct{}{}:
-			defer func() { <-db.writeSlot }()
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	release, err := db.takeWriteSlot(ctx)
+	if err != nil {
+		return err
 	}
+	defer release()
 	backoff := 5 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := db.runTx(ctx, fn)
@@ -67,6 +65,37 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 			return errors.Join(err, ctx.Err())
 		case <-time.After(wait):
 		}
+	}
+}
+
+// Write runs fn against the connection pool outside any transaction, at its
+// turn among the writers: on SQLite it holds the write slot Tx holds, so the
+// write does not race a transaction for the file lock. Each statement fn runs
+// commits on its own, so fn should run exactly one: a single atomic statement,
+// such as an upsert that returns what it wrote, needs no BEGIN and COMMIT
+// around it (one round trip to PostgreSQL instead of three). It is not
+// retried; a lone statement under PostgreSQL's read committed isolation is not
+// aborted for serialization.
+func (db *DB) Write(ctx context.Context, fn func(*sql.DB) error) error {
+	release, err := db.takeWriteSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn(db.SQL)
+}
+
+// takeWriteSlot waits for the SQLite write slot, or until ctx is done, and
+// returns the function that gives it back. On PostgreSQL it does nothing.
+func (db *DB) takeWriteSlot(ctx context.Context) (release func(), err error) {
+	if db.writeSlot == nil {
+		return func() {}, nil
+	}
+	select {
+	case db.writeSlot <- struct{}{}:
+		return func() { <-db.writeSlot }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 

@@ -5,12 +5,13 @@
 // expired buckets are pruned in the background.
 //
 // The first refusal of a window is recorded as a rate_limited sign-in event
-// in the transaction that counted it, so the sign-in history shows a flood
+// right after the count that made it, so the sign-in history shows a flood
 // (which IP, which account) without one extra row per refused request.
 package ratelimit
 
 import (
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -130,7 +131,7 @@ func (l *Limiter) Hit(ctx context.Context, rule Rule, subject string) (Decision,
 	return l.hit(ctx, rule, subject, nil)
 }
 
-// hit is Hit; firstRefusal, when set, runs in the counting transaction when
+// hit is Hit; firstRefusal, when set, runs in a transaction of its own when
 // this hit is the first one over the limit in its window.
 func (l *Limiter) hit(ctx context.Context, rule Rule, subject string, firstRefusal func(tx *ent.Tx) error) (Decision, error) {
 	if rule.Limit <= 0 {
@@ -149,32 +150,18 @@ ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING c
 		q = `INSERT INTO rate_limit_buckets (key, window_start, count, expires_at) VALUES (?, ?, 1, ?)
 ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING count`
 	}
-	// Through Tx, so that on SQLite the write waits its turn in the process's
-	// write queue instead of racing other writers for the file lock.
+	// One statement on its own, atomic without a transaction: on SQLite it
+	// waits its turn among the writers instead of racing a transaction for the
+	// file lock; on PostgreSQL it is a single round trip.
 	var count int
-	err := l.DB.Tx(ctx, func(tx *ent.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, key, start, end)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		if !rows.Next() {
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			return fmt.Errorf("no count returned")
-		}
-		if err := rows.Scan(&count); err != nil {
-			return err
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if count == rule.Limit+1 && firstRefusal != nil {
-			return firstRefusal(tx)
-		}
-		return nil
+	err := l.DB.Write(ctx, func(db *sql.DB) error {
+		return db.QueryRowContext(ctx, q, key, start, end).Scan(&count)
 	})
+	if err == nil && count == rule.Limit+1 && firstRefusal != nil {
+		// Exactly one hit per window sees this count, so the window's first
+		// refusal is recorded once, right after the count that made it.
+		err = l.DB.Tx(ctx, firstRefusal)
+	}
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: counting %s: %w", rule.Name, err)
 	}
