@@ -20,6 +20,7 @@ import (
 	entsignin "github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/totp"
+	"github.com/trustgate/trustgate/ent/trustedclient"
 	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
@@ -196,8 +197,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 		if err != nil {
 			return nil, err
 		}
-		st.user, err = s.findUser(ctx, app.ID, ident)
-		if err != nil {
+		if err := s.findUser(ctx, st, ident); err != nil {
 			return nil, err
 		}
 		if err := s.spendIdentifierBudget(ctx, st, ident, strategy); err != nil {
@@ -316,59 +316,98 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 	return st, nil
 }
 
-// findUser finds the user an identifier names: a verified email address or
-// phone number, or a username. It returns nil when there is none.
-func (s *Service) findUser(ctx context.Context, appID, ident string) (*ent.User, error) {
-	var (
-		u   *ent.User
-		err error
-	)
+// findUser sets st.user to the user an identifier names: a verified email
+// address or phone number, or a username; nil when there is none. The same
+// query answers what the step asks about a found user before the hash:
+// whether the user trusts the request's client (st.trusted), and whether the
+// user has a verified TOTP or a verified phone number at all (so that a user
+// with neither costs no second-factor reads). One statement whether or not
+// the identifier exists keeps the two cases alike in time (ASVS 6.3.8).
+func (s *Service) findUser(ctx context.Context, st *state, ident string) error {
+	appID := st.app.ID
+	var q *ent.UserQuery
 	switch identifier.Classify(ident) {
 	case identifier.Email:
-		u, err = s.DB.Ent.EmailAddress.Query().
+		q = s.DB.Ent.EmailAddress.Query().
 			Where(emailaddress.ApplicationID(appID), emailaddress.EmailAddress(ident), emailaddress.Verified(true)).
-			QueryUser().Only(ctx)
+			QueryUser()
 	case identifier.Phone:
-		u, err = s.DB.Ent.PhoneNumber.Query().
+		q = s.DB.Ent.PhoneNumber.Query().
 			Where(phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(ident), phonenumber.Verified(true)).
-			QueryUser().Only(ctx)
+			QueryUser()
 	default:
-		u, err = s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(ident)).Only(ctx)
+		q = s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(ident))
 	}
+	q.Modify(selectSignInFacts(st.client.ID))
+	u, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("signin: finding user: %w", err)
+		return fmt.Errorf("signin: finding user: %w", err)
 	}
-	return u, nil
+	facts := make(map[string]bool, 3)
+	for _, name := range []string{factTrusted, factTOTP, factPhone} {
+		v, err := u.Value(name)
+		if err != nil {
+			return fmt.Errorf("signin: finding user: %w", err)
+		}
+		switch v := v.(type) {
+		case bool: // PostgreSQL
+			facts[name] = v
+		case int64: // SQLite
+			facts[name] = v != 0
+		default:
+			return fmt.Errorf("signin: finding user: %s is a %T", name, v)
+		}
+	}
+	st.user = u
+	trusted := facts[factTrusted]
+	st.trusted = &trusted
+	k := st.contactsOf()
+	k.totp = new(facts[factTOTP])
+	if !facts[factPhone] {
+		k.phones.set(nil)
+	}
+	return nil
+}
+
+// The facts selectSignInFacts adds to a user's columns.
+const (
+	factTrusted = "signin_trusted"
+	factTOTP    = "signin_has_totp"
+	factPhone   = "signin_has_phone"
+)
+
+// selectSignInFacts adds to a user query, as boolean columns: whether the
+// user trusts the client clientID, and whether the user has a verified TOTP
+// and a verified phone number.
+func selectSignInFacts(clientID string) func(*entsql.Selector) {
+	return func(s *entsql.Selector) {
+		exists := func(table string, where func(t *entsql.SelectTable) *entsql.Predicate) entsql.Querier {
+			t := entsql.Table(table)
+			return entsql.Exists(entsql.Select(t.C("user_id")).From(t).
+				Where(entsql.And(entsql.ColumnsEQ(t.C("user_id"), s.C(user.FieldID)), where(t))))
+		}
+		s.AppendSelectExprAs(exists(trustedclient.Table, func(t *entsql.SelectTable) *entsql.Predicate {
+			return entsql.EQ(t.C(trustedclient.FieldClientID), clientID)
+		}), factTrusted)
+		s.AppendSelectExprAs(exists(totp.Table, func(t *entsql.SelectTable) *entsql.Predicate {
+			return entsql.EQ(t.C(totp.FieldVerified), true)
+		}), factTOTP)
+		s.AppendSelectExprAs(exists(phonenumber.Table, func(t *entsql.SelectTable) *entsql.Predicate {
+			return entsql.EQ(t.C(phonenumber.FieldVerified), true)
+		}), factPhone)
+	}
 }
 
 // spendIdentifierBudget counts a sign-in for ident against the application's
 // per-identifier budget, which stops many IPs guessing one account. A client
-// the account already trusts does not spend it: otherwise an attacker could
-// exhaust a victim's budget and lock the owner out of their own device
-// (ASVS 6.1.1: no malicious lockout by design). The trust answer is kept for
-// the rest of the step.
+// the account already trusts (st.trusted, set by findUser) does not spend it:
+// otherwise an attacker could exhaust a victim's budget and lock the owner
+// out of their own device (ASVS 6.1.1: no malicious lockout by design).
 func (s *Service) spendIdentifierBudget(ctx context.Context, st *state, ident, strategy string) error {
-	if s.Limiter == nil {
-		return nil
-	}
-	// An unknown identifier runs the same trust query (for a user id that
-	// matches no row), so that a refused request costs the same whether or
-	// not the account exists (ASVS 6.3.8: no enumeration by timing).
-	userID := ""
-	if st.user != nil {
-		userID = st.user.ID
-	}
-	trusted, err := clienttrust.Trusted(ctx, s.DB.Ent, userID, st.client.ID)
-	if err != nil {
-		return err
-	}
-	if st.user != nil {
-		st.trusted = &trusted
-	}
-	if trusted {
+	if s.Limiter == nil || (st.trusted != nil && *st.trusted) {
 		return nil
 	}
 	e := audit.SignInEvent{ApplicationID: st.app.ID, ClientID: st.client.ID, Identifier: ident, Strategy: strategy}
