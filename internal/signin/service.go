@@ -308,8 +308,7 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 		return nil, apierr.New(apierr.SignInExpired)
 	}
 	if si.UserID != nil {
-		st.user, err = s.DB.Ent.User.Get(ctx, *si.UserID)
-		if err != nil && !ent.IsNotFound(err) {
+		if err := s.readUser(ctx, st, s.DB.Ent.User.Query().Where(user.ID(*si.UserID))); err != nil {
 			return nil, err
 		}
 	}
@@ -317,12 +316,9 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 }
 
 // findUser sets st.user to the user an identifier names: a verified email
-// address or phone number, or a username; nil when there is none. The same
-// query answers what the step asks about a found user before the hash:
-// whether the user trusts the request's client (st.trusted), and whether the
-// user has a verified TOTP or a verified phone number at all (so that a user
-// with neither costs no second-factor reads). One statement whether or not
-// the identifier exists keeps the two cases alike in time (ASVS 6.3.8).
+// address or phone number, or a username; nil when there is none. One
+// statement (readUser's) whether or not the identifier exists keeps the two
+// cases alike in time (ASVS 6.3.8).
 func (s *Service) findUser(ctx context.Context, st *state, ident string) error {
 	appID := st.app.ID
 	var q *ent.UserQuery
@@ -338,19 +334,28 @@ func (s *Service) findUser(ctx context.Context, st *state, ident string) error {
 	default:
 		q = s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(ident))
 	}
+	return s.readUser(ctx, st, q)
+}
+
+// readUser sets st.user to the one user q finds, if any. The same statement
+// answers what a step asks about the user before its transaction: whether
+// the user trusts the request's client (st.trusted), and whether the user
+// has a verified TOTP or a verified phone number at all (so that a user with
+// neither costs no second-factor reads).
+func (s *Service) readUser(ctx context.Context, st *state, q *ent.UserQuery) error {
 	q.Modify(selectSignInFacts(st.client.ID))
 	u, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("signin: finding user: %w", err)
+		return fmt.Errorf("signin: reading the user: %w", err)
 	}
 	facts := make(map[string]bool, 3)
 	for _, name := range []string{factTrusted, factTOTP, factPhone} {
 		v, err := u.Value(name)
 		if err != nil {
-			return fmt.Errorf("signin: finding user: %w", err)
+			return fmt.Errorf("signin: reading the user: %w", err)
 		}
 		switch v := v.(type) {
 		case bool: // PostgreSQL
@@ -358,14 +363,12 @@ func (s *Service) findUser(ctx context.Context, st *state, ident string) error {
 		case int64: // SQLite
 			facts[name] = v != 0
 		default:
-			return fmt.Errorf("signin: finding user: %s is a %T", name, v)
+			return fmt.Errorf("signin: reading the user: %s is a %T", name, v)
 		}
 	}
-	st.user = u
-	trusted := facts[factTrusted]
-	st.trusted = &trusted
+	st.user, st.trusted = u, ptr(facts[factTrusted])
 	k := st.contactsOf()
-	k.totp = new(facts[factTOTP])
+	k.totp = ptr(facts[factTOTP])
 	if !facts[factPhone] {
 		k.phones.set(nil)
 	}
