@@ -182,7 +182,7 @@ func (m *Main) sender() (delivery.Sender, error) {
 // build wires the domain services and the HTTP handler.
 func (m *Main) build() {
 	db, now, log := m.DB, m.Now, m.Log
-	events := &audit.Recorder{Keys: m.Keys, Now: now}
+	events := &audit.Recorder{Keys: m.Keys, Now: now, RowAtATime: m.DB.IsSQLite()}
 	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now}
 	keys := session.NewKeys(db, m.Keys, now)
 	m.Limiter = ratelimit.New(db, now, m.Keys, events)

@@ -76,6 +76,14 @@ type Recorder struct {
 	Keys *keyring.Keyring
 	// Now stamps events; the server's injected clock, so tests can place them in time.
 	Now func() time.Time
+	// RowAtATime makes RecordAll insert each event with a statement of its
+	// own; set it on SQLite. There a multi-row insert writes a statement
+	// journal (to undo its earlier rows if a later one fails), and for a few
+	// event rows, each touching seven B-trees, that journal passes SQLite's
+	// 64 KiB in-memory limit and becomes a new temporary file: an open, writes
+	// and a delete per step, dearer than the statements it saves. On
+	// PostgreSQL one statement is one round trip instead of several.
+	RowAtATime bool
 }
 
 // IdentifierDigest is the keyed digest under which an identifier is searchable.
@@ -88,8 +96,9 @@ func (r *Recorder) Record(ctx context.Context, tx *ent.Tx, e SignInEvent) error 
 	return r.RecordAll(ctx, tx, []SignInEvent{e})
 }
 
-// RecordAll appends events inside tx in one statement, in their order (ids
-// rise in the order given), with the IP and user agent of the request in ctx.
+// RecordAll appends events inside tx in one statement (one per event with
+// RowAtATime), in their order (ids rise in the order given), with the IP and
+// user agent of the request in ctx.
 func (r *Recorder) RecordAll(ctx context.Context, tx *ent.Tx, events []SignInEvent) error {
 	if len(events) == 0 {
 		return nil
@@ -115,8 +124,16 @@ func (r *Recorder) RecordAll(ctx context.Context, tx *ent.Tx, events []SignInEve
 		setIf(e.Reason, c.SetReason)
 		creates[i] = c
 	}
-	if err := tx.SignInEvent.CreateBulk(creates...).Exec(ctx); err != nil {
-		return fmt.Errorf("audit: recording %s: %w", events[0].Kind, err)
+	if !r.RowAtATime {
+		if err := tx.SignInEvent.CreateBulk(creates...).Exec(ctx); err != nil {
+			return fmt.Errorf("audit: recording %s: %w", events[0].Kind, err)
+		}
+		return nil
+	}
+	for i, c := range creates {
+		if err := c.Exec(ctx); err != nil {
+			return fmt.Errorf("audit: recording %s: %w", events[i].Kind, err)
+		}
 	}
 	return nil
 }

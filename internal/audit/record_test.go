@@ -1,0 +1,54 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/internal/audit"
+	"github.com/trustgate/trustgate/internal/dbtest"
+	"github.com/trustgate/trustgate/internal/keyring"
+	"github.com/trustgate/trustgate/internal/pgtest"
+	"github.com/trustgate/trustgate/internal/request"
+)
+
+func TestMain(m *testing.M) { pgtest.RunMain(m) }
+
+// BenchmarkRecordAll writes the three events of a password sign-in in one
+// transaction, as one multi-row statement and as a statement per row, on
+// SQLite and PostgreSQL.
+func BenchmarkRecordAll(b *testing.B) {
+	keys, err := keyring.New(make([]byte, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, db := range []struct{ name, url string }{
+		{"sqlite", "sqlite://" + filepath.Join(b.TempDir(), "tg.db")},
+		{"postgres", pgtest.URL(b)},
+	} {
+		d := dbtest.Open(b, db.url)
+		ctx := request.With(context.Background(), &request.Info{IP: "192.0.2.1", UserAgent: "bench"})
+		app, err := d.Ent.Application.Create().SetName("bench").SetPublishableKey("pk_test_bench_" + db.name).Save(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, rowAtATime := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/row-at-a-time=%v", db.name, rowAtATime), func(b *testing.B) {
+				r := &audit.Recorder{Keys: keys, RowAtATime: rowAtATime}
+				for i := 0; b.Loop(); i++ {
+					ident := fmt.Sprintf("user%d@example.com", i)
+					events := []audit.SignInEvent{
+						{ApplicationID: app.ID, Kind: audit.KindSignInCreated, Outcome: audit.Info, Identifier: ident, Strategy: "password"},
+						{ApplicationID: app.ID, Kind: "password.passed", Outcome: audit.Success, Identifier: ident, Strategy: "password"},
+						{ApplicationID: app.ID, Kind: "sign_in.completed", Outcome: audit.Success, Identifier: ident, Strategy: "password"},
+					}
+					if err := d.Tx(ctx, func(tx *ent.Tx) error { return r.RecordAll(ctx, tx, events) }); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
