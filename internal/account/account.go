@@ -409,7 +409,7 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 	}
 	var clientErr error
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		if err := s.Codes.Check(ctx, tx, v, code); err != nil {
+		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
 			if e, ok := apierr.As(err); ok {
 				clientErr = e
 				if verification.CountsTowardLockout(e) {

@@ -108,15 +108,17 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 		return nil, apierr.New(apierr.VerificationMissing).WithParam("strategy")
 	}
 	err = s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-		if err := s.Codes.Check(ctx, tx, v, *in.Code); err != nil {
+		passed, err := s.Codes.Check(ctx, tx, v, *in.Code)
+		if err != nil {
 			if e, ok := apierr.As(err); ok {
 				return s.codeFailed(ctx, tx, st, in.Strategy, e)
 			}
 			return nil, err
 		}
+		st.remember(passed)
 		s.record(st, audit.KindCodePassed, in.Strategy, audit.Success, "first_factor")
 		// Passwordless first factors never trigger Client Trust.
-		return s.afterFirstFactor(ctx, tx, st, v, false)
+		return s.afterFirstFactor(ctx, tx, st, passed, false)
 	})
 	if err != nil {
 		return nil, err
@@ -247,12 +249,14 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strate
 		return apierr.New(apierr.VerificationMissing).WithParam("strategy")
 	}
 	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-		if err := s.Codes.Check(ctx, tx, v, code); err != nil {
+		passed, err := s.Codes.Check(ctx, tx, v, code)
+		if err != nil {
 			if e, ok := apierr.As(err); ok {
 				return s.codeFailed(ctx, tx, st, strategy, e)
 			}
 			return nil, err
 		}
+		st.remember(passed)
 		reason := "second_factor"
 		if st.si.Status == entsignin.StatusNeedsClientTrust {
 			reason = "client_trust"

@@ -358,7 +358,7 @@ func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code st
 	rq := request.From(ctx)
 	var clientErr error
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		if err := s.Codes.Check(ctx, tx, v, code); err != nil {
+		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
 			if _, ok := apierr.As(err); ok {
 				clientErr = err // commit the counted attempt, then report it
 				return nil

@@ -130,25 +130,26 @@ func CountsTowardLockout(err error) bool {
 // MaxAttempts; the caller must commit tx even when an error is returned, so
 // the failure is recorded. A right code marks v verified exactly once: of two
 // concurrent attempts with the right code, one wins and the other gets
-// verification_already_verified.
-func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, input string) error {
+// verification_already_verified. The winner gets a copy of v marked verified
+// (v itself is left as read, so that a retried transaction checks it afresh).
+func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, input string) (*ent.Verification, error) {
 	now := c.Now()
 	switch {
 	case v == nil:
-		return apierr.New(apierr.VerificationMissing)
+		return nil, apierr.New(apierr.VerificationMissing)
 	case v.Status == verification.StatusVerified:
-		return apierr.New(apierr.VerificationAlreadyVerified)
+		return nil, apierr.New(apierr.VerificationAlreadyVerified)
 	case v.Status == verification.StatusFailed:
-		return apierr.New(apierr.VerificationFailed)
+		return nil, apierr.New(apierr.VerificationFailed)
 	case v.Status == verification.StatusExpired || (v.ExpireAt != nil && !now.Before(*v.ExpireAt)):
 		if v.Status != verification.StatusExpired {
 			if err := tx.Verification.UpdateOneID(v.ID).SetStatus(verification.StatusExpired).Exec(ctx); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return apierr.New(apierr.VerificationExpired)
+		return nil, apierr.New(apierr.VerificationExpired)
 	case v.CodeHash == nil:
-		return apierr.New(apierr.VerificationMissing)
+		return nil, apierr.New(apierr.VerificationMissing)
 	}
 	if got, err := factor.HashCode(c.Keys, v.ID, input); err == nil && factor.CodeHashEqual(got, *v.CodeHash) {
 		n, err := tx.Verification.Update().
@@ -158,12 +159,14 @@ func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 			ClearCodeHash().
 			Save(ctx)
 		if err != nil {
-			return fmt.Errorf("verification: marking verified: %w", err)
+			return nil, fmt.Errorf("verification: marking verified: %w", err)
 		}
 		if n != 1 {
-			return lost(ctx, tx, v.ID)
+			return nil, lost(ctx, tx, v.ID)
 		}
-		return nil
+		passed := *v
+		passed.Status, passed.VerifiedAt, passed.CodeHash = verification.StatusVerified, &now, nil
+		return &passed, nil
 	}
 	// A wrong (or malformed) code: count it atomically, then fail at the limit.
 	n, err := tx.Verification.Update().
@@ -171,22 +174,22 @@ func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 		AddAttempts(1).
 		Save(ctx)
 	if err != nil {
-		return fmt.Errorf("verification: counting attempt: %w", err)
+		return nil, fmt.Errorf("verification: counting attempt: %w", err)
 	}
 	if n != 1 {
-		return lost(ctx, tx, v.ID)
+		return nil, lost(ctx, tx, v.ID)
 	}
 	fresh, err := tx.Verification.Get(ctx, v.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if fresh.Attempts >= MaxAttempts {
 		if err := tx.Verification.UpdateOneID(v.ID).SetStatus(verification.StatusFailed).ClearCodeHash().Exec(ctx); err != nil {
-			return err
+			return nil, err
 		}
-		return apierr.New(apierr.VerificationFailed).WithParam("code")
+		return nil, apierr.New(apierr.VerificationFailed).WithParam("code")
 	}
-	return apierr.New(apierr.FormCodeIncorrect).WithParam("code")
+	return nil, apierr.New(apierr.FormCodeIncorrect).WithParam("code")
 }
 
 // lost is the error for an attempt whose conditional update found the
