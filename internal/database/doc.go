@@ -17,7 +17,10 @@
 //     other parameters are lib/pq's).
 //
 // DB.Tx runs a function in a transaction and, on PostgreSQL, runs it again
-// when the server aborts it as a serialization failure or deadlock.
+// when the server aborts it as a serialization failure or deadlock. DB.Write
+// runs one statement that is atomic on its own (an upsert that returns its
+// count) without a transaction around it, in the same turn-taking among
+// SQLite writers.
 //
 // Each connection keeps up to 256 prepared statements (stmtcache.go): ent
 // sends every query as text, which SQLite would parse and plan on every call
