@@ -321,3 +321,53 @@ func TestClientTrustRules(t *testing.T) {
 		})
 	})
 }
+
+// TestClientCurrentSignIn checks what client.signIn answers as sign-ins start
+// and finish on one client: the sign-in in progress, and none once a sign-in
+// completed, including one that completed in signInCreate itself while an
+// older sign-in was still in progress.
+func TestClientCurrentSignIn(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		s.createUser(t, "current@example.com", "", testPassword)
+		d := s.browser()
+		current := func() any {
+			t.Helper()
+			return d.do(`{ client { signIn { id status } } }`, nil).data(t)["client"].(map[string]any)["signIn"]
+		}
+		wantCurrent := func(id string) {
+			t.Helper()
+			si, _ := current().(map[string]any)
+			if id == "" && si != nil {
+				t.Fatalf("client.signIn = %v, want null", si)
+			}
+			if id != "" && (si == nil || si["id"] != id) {
+				t.Fatalf("client.signIn = %v, want sign-in %s", si, id)
+			}
+		}
+		wantCurrent("")
+
+		// A new device stops at Client Trust: that sign-in is current until the code completes it.
+		first := signInObj(t, d.signIn("current@example.com", testPassword), "signInCreate")
+		if first["status"] != "needs_client_trust" {
+			t.Fatalf("status %v, want needs_client_trust", first["status"])
+		}
+		id := first["id"].(string)
+		wantCurrent(id)
+		d.prepareSecond(id, "email_code").data(t)
+		d.attemptSecond(id, "email_code", s.mail.code(t, "current@example.com")).data(t)
+		wantCurrent("")
+
+		// On the now trusted device: a sign-in left at its identifier is current...
+		open := d.do(`mutation($i: String!) { signInCreate(input: {identifier: $i}) { id status } }`, vars{"i": "current@example.com"})
+		openID := signInObj(t, open, "signInCreate")["id"].(string)
+		wantCurrent(openID)
+		// ...until a password sign-in completes at once, twice in a row.
+		for range 2 {
+			if st := signInObj(t, d.signIn("current@example.com", testPassword), "signInCreate")["status"]; st != "complete" {
+				t.Fatalf("status %v, want complete", st)
+			}
+			wantCurrent("")
+		}
+	})
+}

@@ -233,10 +233,6 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 			return err
 		}
 		st.si = si
-		if err := tx.Device.Update().Where(device.ID(client.ID)).SetSignInID(si.ID).Exec(ctx); err != nil {
-			return err
-		}
-		client.SignInID = &si.ID
 		s.record(st, audit.KindSignInCreated, strategy, audit.Info, "")
 		return nil
 	}
@@ -560,6 +556,7 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 	var clientErr *apierr.Error
 	st.afterCommit = nil
 	rewind := st.checkpoint()
+	var current *string // the client's current sign-in, when this step created one
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		rewind() // a PostgreSQL retry starts from the state the first run saw
 		if st.create != nil {
@@ -571,10 +568,18 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 		if clientErr, err = fn(tx); err != nil {
 			return err
 		}
+		if st.create != nil {
+			if current, err = pointClient(ctx, tx, st); err != nil {
+				return err
+			}
+		}
 		return s.Events.RecordAll(ctx, tx, st.events)
 	})
 	if err != nil {
 		return err
+	}
+	if st.create != nil {
+		st.client.SignInID = current
 	}
 	st.create, st.events = nil, nil
 	for _, f := range st.afterCommit {
@@ -585,6 +590,28 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 		return clientErr
 	}
 	return nil
+}
+
+// pointClient makes the sign-in st.create just inserted the client's current
+// one (what Current answers) and returns the client's new pointer. A sign-in
+// that completed in the same step is never current, so the client then
+// points at none, and a client already pointing at none (the usual case for
+// a device that signs in with a password it is trusted for) is not written.
+func pointClient(ctx context.Context, tx *ent.Tx, st *state) (*string, error) {
+	var to *string
+	if st.si.Status != entsignin.StatusComplete {
+		to = &st.si.ID
+	}
+	if (to == nil) == (st.client.SignInID == nil) && (to == nil || *to == *st.client.SignInID) {
+		return to, nil
+	}
+	upd := tx.Device.Update().Where(device.ID(st.client.ID))
+	if to == nil {
+		upd.ClearSignInID()
+	} else {
+		upd.SetSignInID(*to)
+	}
+	return to, upd.Exec(ctx)
 }
 
 // guardUser rejects banned and locked users before any factor is checked.
