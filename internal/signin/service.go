@@ -598,20 +598,14 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 // points at none, and a client already pointing at none (the usual case for
 // a device that signs in with a password it is trusted for) is not written.
 func pointClient(ctx context.Context, tx *ent.Tx, st *state) (*string, error) {
-	var to *string
-	if st.si.Status != entsignin.StatusComplete {
-		to = &st.si.ID
-	}
-	if (to == nil) == (st.client.SignInID == nil) && (to == nil || *to == *st.client.SignInID) {
-		return to, nil
-	}
 	upd := tx.Device.Update().Where(device.ID(st.client.ID))
-	if to == nil {
-		upd.ClearSignInID()
-	} else {
-		upd.SetSignInID(*to)
+	if st.si.Status == entsignin.StatusComplete {
+		if st.client.SignInID == nil {
+			return nil, nil
+		}
+		return nil, upd.ClearSignInID().Exec(ctx)
 	}
-	return to, upd.Exec(ctx)
+	return &st.si.ID, upd.SetSignInID(st.si.ID).Exec(ctx)
 }
 
 // guardUser rejects banned and locked users before any factor is checked.
