@@ -541,13 +541,6 @@ var (
 				OnDelete:   schema.Cascade,
 			},
 		},
-		Indexes: []*schema.Index{
-			{
-				Name:    "totp_user_id",
-				Unique:  true,
-				Columns: []*schema.Column{TotpsColumns[7]},
-			},
-		},
 	}
 	// TrustedClientsColumns holds the columns for the "trusted_clients" table.
 	TrustedClientsColumns = []*schema.Column{

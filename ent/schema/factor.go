@@ -38,13 +38,9 @@ func (Totp) Fields() []ent.Field {
 // Edges of the Totp.
 func (Totp) Edges() []ent.Edge {
 	return []ent.Edge{
+		// One TOTP per user: the edge makes user_id unique (totps_user_id_key).
 		edge.From("user", User.Type).Ref("totp").Field("user_id").Unique().Required().Immutable(),
 	}
-}
-
-// Indexes of the Totp.
-func (Totp) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("user_id").Unique()}
 }
 
 // BackupCode is one single-use recovery code, stored only as a keyed hash.

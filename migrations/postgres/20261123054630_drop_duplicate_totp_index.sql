@@ -1,0 +1,2 @@
+-- Drop index "totp_user_id" from table: "totps"
+DROP INDEX "totp_user_id";
