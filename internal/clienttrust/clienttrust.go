@@ -9,9 +9,22 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/trustedclient"
 )
+
+// TrustedExpr is the SQL condition, for a query over users, that the user
+// whose id is in the column userIDColumn trusts the client clientID: what
+// Trusted answers for one pair, for a query that reads the user anyway.
+func TrustedExpr(userIDColumn, clientID string) *sql.Predicate {
+	t := sql.Table(trustedclient.Table)
+	return sql.Exists(sql.Select(t.C(trustedclient.FieldUserID)).From(t).Where(sql.And(
+		sql.ColumnsEQ(t.C(trustedclient.FieldUserID), userIDColumn),
+		sql.EQ(t.C(trustedclient.FieldClientID), clientID),
+	)))
+}
 
 // Trusted reports whether the (user, client) pair is trusted.
 func Trusted(ctx context.Context, c *ent.Client, userID, clientID string) (bool, error) {
