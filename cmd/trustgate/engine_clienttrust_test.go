@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -362,12 +363,21 @@ func TestClientCurrentSignIn(t *testing.T) {
 		open := d.do(`mutation($i: String!) { signInCreate(input: {identifier: $i}) { id status } }`, vars{"i": "current@example.com"})
 		openID := signInObj(t, open, "signInCreate")["id"].(string)
 		wantCurrent(openID)
-		// ...until a password sign-in completes at once, twice in a row.
+		// ...until a password sign-in completes at once, twice in a row. The
+		// client then points at no sign-in at all (not at the completed one),
+		// so that the next such sign-in has nothing to write on it.
 		for range 2 {
 			if st := signInObj(t, d.signIn("current@example.com", testPassword), "signInCreate")["status"]; st != "complete" {
 				t.Fatalf("status %v, want complete", st)
 			}
 			wantCurrent("")
+			row, err := s.m.DB.Ent.Device.Get(context.Background(), d.clientID(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if row.SignInID != nil {
+				t.Fatalf("the client's sign_in_id is %s, want none", *row.SignInID)
+			}
 		}
 	})
 }

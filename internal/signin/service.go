@@ -20,7 +20,6 @@ import (
 	entsignin "github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/totp"
-	"github.com/trustgate/trustgate/ent/trustedclient"
 	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
@@ -339,36 +338,72 @@ func (s *Service) findUser(ctx context.Context, st *state, ident string) error {
 // has a verified TOTP or a verified phone number at all (so that a user with
 // neither costs no second-factor reads).
 func (s *Service) readUser(ctx context.Context, st *state, q *ent.UserQuery) error {
-	q.Modify(selectSignInFacts(st.client.ID))
+	u, f, err := queryFacts(ctx, q, st.client.ID)
+	if err != nil || u == nil {
+		return err
+	}
+	st.user = u
+	st.setFacts(f)
+	return nil
+}
+
+// refreshFacts reads the facts of readUser again through c, the step's
+// transaction, and forgets the second factors listed from the old ones: a
+// factor enrolled, or a trust revoked, while the password was hashed must
+// count when the step decides what comes next.
+func refreshFacts(ctx context.Context, c *ent.Client, st *state) error {
+	u, f, err := queryFacts(ctx, c.User.Query().Where(user.ID(st.user.ID)), st.client.ID)
+	if err != nil || u == nil {
+		return err
+	}
+	st.setFacts(f)
+	st.mfa = nil
+	return nil
+}
+
+// facts is what selectSignInFacts adds to a user.
+type facts struct{ trusted, totp, phones bool }
+
+// setFacts caches f in st for the step.
+func (st *state) setFacts(f facts) {
+	st.trusted = ptr(f.trusted)
+	k := st.contactsOf()
+	k.totp = ptr(f.totp)
+	switch {
+	case !f.phones:
+		k.phones.set(nil)
+	case k.phones.loaded && len(k.phones.items) == 0:
+		k.phones = lazy[*ent.PhoneNumber]{} // one was verified since: read them
+	}
+}
+
+// queryFacts runs q, which finds at most one user, with selectSignInFacts;
+// a nil user when there is none.
+func queryFacts(ctx context.Context, q *ent.UserQuery, clientID string) (*ent.User, facts, error) {
+	q.Modify(selectSignInFacts(clientID))
 	u, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil
+		return nil, facts{}, nil
 	}
 	if err != nil {
-		return fmt.Errorf("signin: reading the user: %w", err)
+		return nil, facts{}, fmt.Errorf("signin: reading the user: %w", err)
 	}
-	facts := make(map[string]bool, 3)
-	for _, name := range []string{factTrusted, factTOTP, factPhone} {
+	var f facts
+	for name, dst := range map[string]*bool{factTrusted: &f.trusted, factTOTP: &f.totp, factPhone: &f.phones} {
 		v, err := u.Value(name)
 		if err != nil {
-			return fmt.Errorf("signin: reading the user: %w", err)
+			return nil, facts{}, fmt.Errorf("signin: reading the user: %w", err)
 		}
 		switch v := v.(type) {
 		case bool: // PostgreSQL
-			facts[name] = v
+			*dst = v
 		case int64: // SQLite
-			facts[name] = v != 0
+			*dst = v != 0
 		default:
-			return fmt.Errorf("signin: reading the user: %s is a %T", name, v)
+			return nil, facts{}, fmt.Errorf("signin: reading the user: %s is a %T", name, v)
 		}
 	}
-	st.user, st.trusted = u, ptr(facts[factTrusted])
-	k := st.contactsOf()
-	k.totp = ptr(facts[factTOTP])
-	if !facts[factPhone] {
-		k.phones.set(nil)
-	}
-	return nil
+	return u, f, nil
 }
 
 // The facts selectSignInFacts adds to a user's columns.
@@ -388,9 +423,7 @@ func selectSignInFacts(clientID string) func(*entsql.Selector) {
 			return entsql.Exists(entsql.Select(t.C("user_id")).From(t).
 				Where(entsql.And(entsql.ColumnsEQ(t.C("user_id"), s.C(user.FieldID)), where(t))))
 		}
-		s.AppendSelectExprAs(exists(trustedclient.Table, func(t *entsql.SelectTable) *entsql.Predicate {
-			return entsql.EQ(t.C(trustedclient.FieldClientID), clientID)
-		}), factTrusted)
+		s.AppendSelectExprAs(clienttrust.TrustedExpr(s.C(user.FieldID), clientID), factTrusted)
 		s.AppendSelectExprAs(exists(totp.Table, func(t *entsql.SelectTable) *entsql.Predicate {
 			return entsql.EQ(t.C(totp.FieldVerified), true)
 		}), factTOTP)
@@ -595,15 +628,15 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 // pointClient makes the sign-in st.create just inserted the client's current
 // one (what Current answers) and returns the client's new pointer. A sign-in
 // that completed in the same step is never current, so the client then
-// points at none, and a client already pointing at none (the usual case for
-// a device that signs in with a password it is trusted for) is not written.
+// points at none. The clear is conditional in SQL, not on the pointer read
+// when the request began (another tab may have set it since), and on a
+// client that already points at none (the usual case for a device that
+// signs in with a password it is trusted for) it matches no row and writes
+// nothing.
 func pointClient(ctx context.Context, tx *ent.Tx, st *state) (*string, error) {
 	upd := tx.Device.Update().Where(device.ID(st.client.ID))
 	if st.si.Status == entsignin.StatusComplete {
-		if st.client.SignInID == nil {
-			return nil, nil
-		}
-		return nil, upd.ClearSignInID().Exec(ctx)
+		return nil, upd.Where(device.SignInIDNotNil()).ClearSignInID().Exec(ctx)
 	}
 	return &st.si.ID, upd.SetSignInID(st.si.ID).Exec(ctx)
 }
@@ -734,6 +767,9 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 // factor (a TOTP, an emailed code) open to unlimited guessing.
 func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification, password bool) (*apierr.Error, error) {
 	upd := signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID)
+	if err := refreshFacts(ctx, tx.Client(), st); err != nil {
+		return nil, err
+	}
 	mfa, err := st.mfaFactors(ctx, tx.Client())
 	if err != nil {
 		return nil, err
