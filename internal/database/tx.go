@@ -38,18 +38,25 @@ const MaxTxAttempts = 5
 // transaction of its own, and on SQLite it would wait for the outer one
 // forever.
 func (db *DB) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	attempts := 1
-	if db.Dialect == dialect.Postgres {
-		attempts = MaxTxAttempts
-	}
 	release, err := db.takeWriteSlot(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
+	return db.retry(ctx, func() error { return db.runTx(ctx, fn) })
+}
+
+// retry runs run until it returns anything but a PostgreSQL serialization
+// failure or deadlock, MaxTxAttempts runs at most on PostgreSQL and one on
+// SQLite, waiting a few randomised milliseconds between runs.
+func (db *DB) retry(ctx context.Context, run func() error) error {
+	attempts := 1
+	if db.Dialect == dialect.Postgres {
+		attempts = MaxTxAttempts
+	}
 	backoff := 5 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := db.runTx(ctx, fn)
+		err := run()
 		if err == nil || !isRetryable(err) {
 			return err
 		}
@@ -73,16 +80,17 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 // write does not race a transaction for the file lock. Each statement fn runs
 // commits on its own, so fn should run exactly one: a single atomic statement,
 // such as an upsert that returns what it wrote, needs no BEGIN and COMMIT
-// around it (one round trip to PostgreSQL instead of three). It is not
-// retried; a lone statement under PostgreSQL's read committed isolation is not
-// aborted for serialization.
+// around it (one round trip to PostgreSQL instead of three). Like Tx, it runs
+// fn again after a serialization failure or deadlock (possible under a
+// stricter default_transaction_isolation than PostgreSQL's read committed):
+// the failed statement changed nothing.
 func (db *DB) Write(ctx context.Context, fn func(*sql.DB) error) error {
 	release, err := db.takeWriteSlot(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	return fn(db.SQL)
+	return db.retry(ctx, func() error { return fn(db.SQL) })
 }
 
 // takeWriteSlot waits for the SQLite write slot, or until ctx is done, and

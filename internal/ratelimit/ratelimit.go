@@ -79,7 +79,7 @@ type Spend struct {
 // Otherwise it returns too_many_requests with meta.retryAfterSeconds, and
 // sets the request's Retry-After header.
 func (l *Limiter) Allow(ctx context.Context, sp Spend) error {
-	d, err := l.hit(ctx, sp.Rule, sp.Subject, func(tx *ent.Tx) error {
+	d, err := l.hit(ctx, sp.Rule, sp.Subject, func(ctx context.Context, tx *ent.Tx) error {
 		if l.Events == nil {
 			return nil
 		}
@@ -126,14 +126,19 @@ func (d Decision) RetryAfterSeconds() int {
 	return max(1, int(math.Ceil(d.RetryAfter.Seconds())))
 }
 
+// recordTimeout bounds how long recording a window's first refusal may wait
+// (on SQLite, for its turn among the writers) once its request is gone.
+const recordTimeout = 10 * time.Second
+
 // Hit counts one request of subject against rule and reports whether it is within budget.
 func (l *Limiter) Hit(ctx context.Context, rule Rule, subject string) (Decision, error) {
 	return l.hit(ctx, rule, subject, nil)
 }
 
-// hit is Hit; firstRefusal, when set, runs in a transaction of its own when
-// this hit is the first one over the limit in its window.
-func (l *Limiter) hit(ctx context.Context, rule Rule, subject string, firstRefusal func(tx *ent.Tx) error) (Decision, error) {
+// hit is Hit; firstRefusal, when set, runs in a transaction of its own (on
+// a context that outlives the request's cancellation) when this hit is the
+// first one over the limit in its window.
+func (l *Limiter) hit(ctx context.Context, rule Rule, subject string, firstRefusal func(ctx context.Context, tx *ent.Tx) error) (Decision, error) {
 	if rule.Limit <= 0 {
 		return Decision{Allowed: true}, nil
 	}
@@ -159,8 +164,12 @@ ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING c
 	})
 	if err == nil && count == rule.Limit+1 && firstRefusal != nil {
 		// Exactly one hit per window sees this count, so the window's first
-		// refusal is recorded once, right after the count that made it.
-		err = l.DB.Tx(ctx, firstRefusal)
+		// refusal is recorded once, right after the count that made it, and
+		// not given up when the client hangs up: a flood whose requests are
+		// dropped the moment they are counted must still show in the history.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		err = l.DB.Tx(rctx, func(tx *ent.Tx) error { return firstRefusal(rctx, tx) })
+		cancel()
 	}
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: counting %s: %w", rule.Name, err)
