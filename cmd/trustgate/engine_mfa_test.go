@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"image/png"
 	"net/url"
@@ -405,4 +406,55 @@ func TestUsersPageFactors(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestFactorEnrolledDuringTheHash checks that a second factor verified while
+// a password sign-in waits for its hash still decides the sign-in: the user
+// is read before the hash, but the step reads the user's factors again in
+// its transaction. The hash pool has one slot, held by a slow hash, so the
+// sign-in is known to be waiting when the TOTP is stored.
+func TestFactorEnrolledDuringTheHash(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, func(c *Config) { c.HashWorkers = 1 })
+		id := s.createUser(t, "racer@example.com", "", testPassword)
+		ctx := context.Background()
+
+		slowHasher, err := factor.NewHasher(factor.HasherConfig{Params: factor.Params{Memory: 19456, Time: 20, Threads: 1, SaltLen: 16, KeyLen: 32}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := slowHasher.Hash(ctx, "something else")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := make(chan struct{})
+		go func() {
+			defer close(held)
+			s.m.Hasher.Verify(ctx, slow, "something else") // holds the one slot for a few hundred ms
+		}()
+		waitFor(t, func() bool { return s.m.Hasher.Stats().Running == 1 })
+
+		d := s.browser()
+		signedIn := make(chan result, 1)
+		go func() { signedIn <- d.signIn("racer@example.com", testPassword) }()
+		waitFor(t, func() bool { return s.m.Hasher.Stats().Queued == 1 })
+		// The sign-in has read the user (no second factor) and waits for the slot.
+		if err := s.m.DB.Ent.Totp.Create().SetUserID(id).SetSecretSealed([]byte("sealed")).SetVerified(true).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		<-held
+		if got := signInObj(t, <-signedIn, "signInCreate")["status"]; got != "needs_second_factor" {
+			t.Fatalf("status %v, want needs_second_factor (a TOTP verified during the hash)", got)
+		}
+	})
+}
+
+// waitFor polls cond every millisecond for up to 5 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting")
+		}
+	}
 }
