@@ -418,19 +418,26 @@ const (
 // and a verified phone number.
 func selectSignInFacts(clientID string) func(*entsql.Selector) {
 	return func(s *entsql.Selector) {
-		exists := func(table string, where func(t *entsql.SelectTable) *entsql.Predicate) entsql.Querier {
-			t := entsql.Table(table)
-			return entsql.Exists(entsql.Select(t.C("user_id")).From(t).
-				Where(entsql.And(entsql.ColumnsEQ(t.C("user_id"), s.C(user.FieldID)), where(t))))
-		}
-		s.AppendSelectExprAs(clienttrust.TrustedExpr(s.C(user.FieldID), clientID), factTrusted)
-		s.AppendSelectExprAs(exists(totp.Table, func(t *entsql.SelectTable) *entsql.Predicate {
-			return entsql.EQ(t.C(totp.FieldVerified), true)
-		}), factTOTP)
-		s.AppendSelectExprAs(exists(phonenumber.Table, func(t *entsql.SelectTable) *entsql.Predicate {
-			return entsql.EQ(t.C(phonenumber.FieldVerified), true)
-		}), factPhone)
+		id := s.C(user.FieldID)
+		s.AppendSelectExprAs(clienttrust.TrustedExpr(id, clientID), factTrusted)
+		s.AppendSelectExprAs(hasVerifiedTOTP(id), factTOTP)
+		p := entsql.Table(phonenumber.Table)
+		s.AppendSelectExprAs(entsql.Exists(entsql.Select(p.C(phonenumber.FieldUserID)).From(p).Where(entsql.And(
+			entsql.ColumnsEQ(p.C(phonenumber.FieldUserID), id),
+			entsql.EQ(p.C(phonenumber.FieldVerified), true),
+		))), factPhone)
 	}
+}
+
+// hasVerifiedTOTP is the SQL condition, over users, that the user whose id
+// is in the column userIDColumn has a verified TOTP: what MFAEnabled and
+// selectSignInFacts both ask.
+func hasVerifiedTOTP(userIDColumn string) *entsql.Predicate {
+	t := entsql.Table(totp.Table)
+	return entsql.Exists(entsql.Select(t.C(totp.FieldUserID)).From(t).Where(entsql.And(
+		entsql.ColumnsEQ(t.C(totp.FieldUserID), userIDColumn),
+		entsql.EQ(t.C(totp.FieldVerified), true),
+	)))
 }
 
 // spendIdentifierBudget counts a sign-in for ident against the application's
@@ -876,7 +883,7 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 func MFAEnabled(set *settings.Settings) predicate.User {
 	var any []predicate.User
 	if set.SecondFactorEnabled(settings.StrategyTOTP) {
-		any = append(any, user.HasTotpWith(totp.Verified(true)))
+		any = append(any, func(s *entsql.Selector) { s.Where(hasVerifiedTOTP(s.C(user.FieldID))) })
 	}
 	if set.SecondFactorEnabled(settings.StrategyPhoneCode) {
 		any = append(any, user.HasPhoneNumbersWith(phonenumber.Verified(true), phonenumber.ReservedForSecondFactor(true)))
