@@ -13,11 +13,14 @@ import (
 	"github.com/trustgate/trustgate/internal/pgtest"
 )
 
-// Each runs fn as a subtest on a migrated SQLite and a migrated PostgreSQL
-// database, each closed when its subtest ends.
-func Each(t *testing.T, fn func(t *testing.T, db *database.DB)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))) })
-	t.Run("postgres", func(t *testing.T) { fn(t, Open(t, pgtest.URL(t))) })
+// Each runs fn as a subtest (or sub-benchmark) on a migrated SQLite and a
+// migrated PostgreSQL database, each closed when its subtest ends.
+func Each[T interface {
+	testing.TB
+	Run(name string, f func(T)) bool
+}](t T, fn func(t T, db *database.DB)) {
+	t.Run("sqlite", func(t T) { fn(t, Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))) })
+	t.Run("postgres", func(t T) { fn(t, Open(t, pgtest.URL(t))) })
 }
 
 // Open opens url, migrates it, and closes it when tb ends.
