@@ -79,19 +79,17 @@ type Spend struct {
 // Otherwise it returns too_many_requests with meta.retryAfterSeconds, and
 // sets the request's Retry-After header.
 func (l *Limiter) Allow(ctx context.Context, sp Spend) error {
-	d, err := l.hit(ctx, sp.Rule, sp.Subject, func(ctx context.Context, tx *ent.Tx) error {
-		if l.Events == nil {
-			return nil
-		}
-		e := sp.Event
-		e.Kind, e.Outcome, e.Reason = audit.KindRateLimited, audit.Failure, sp.Rule.Name
-		return l.Events.Record(ctx, tx, e)
-	})
+	d, err := l.Hit(ctx, sp.Rule, sp.Subject)
 	if err != nil {
 		return err
 	}
 	if d.Allowed {
 		return nil
+	}
+	if d.Count == sp.Rule.Limit+1 && l.Events != nil {
+		if err := l.recordFirstRefusal(ctx, sp); err != nil {
+			return err
+		}
 	}
 	if l.refused != nil {
 		l.refused.WithLabelValues(sp.Rule.Name).Inc()
@@ -130,15 +128,24 @@ func (d Decision) RetryAfterSeconds() int {
 // (on SQLite, for its turn among the writers) once its request is gone.
 const recordTimeout = 10 * time.Second
 
-// Hit counts one request of subject against rule and reports whether it is within budget.
-func (l *Limiter) Hit(ctx context.Context, rule Rule, subject string) (Decision, error) {
-	return l.hit(ctx, rule, subject, nil)
+// recordFirstRefusal writes the rate_limited event of sp's window. Exactly
+// one hit per window is the first over the limit, so the event is written
+// once, right after the count that made it, and not given up when the client
+// hangs up: a flood whose requests are dropped the moment they are counted
+// must still show in the history.
+func (l *Limiter) recordFirstRefusal(ctx context.Context, sp Spend) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	e := sp.Event
+	e.Kind, e.Outcome, e.Reason = audit.KindRateLimited, audit.Failure, sp.Rule.Name
+	if err := l.DB.Tx(ctx, func(tx *ent.Tx) error { return l.Events.Record(ctx, tx, e) }); err != nil {
+		return fmt.Errorf("ratelimit: recording the first refusal of %s: %w", sp.Rule.Name, err)
+	}
+	return nil
 }
 
-// hit is Hit; firstRefusal, when set, runs in a transaction of its own (on
-// a context that outlives the request's cancellation) when this hit is the
-// first one over the limit in its window.
-func (l *Limiter) hit(ctx context.Context, rule Rule, subject string, firstRefusal func(ctx context.Context, tx *ent.Tx) error) (Decision, error) {
+// Hit counts one request of subject against rule and reports whether it is within budget.
+func (l *Limiter) Hit(ctx context.Context, rule Rule, subject string) (Decision, error) {
 	if rule.Limit <= 0 {
 		return Decision{Allowed: true}, nil
 	}
@@ -162,15 +169,6 @@ ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING c
 	err := l.DB.Write(ctx, func(db *sql.DB) error {
 		return db.QueryRowContext(ctx, q, key, start, end).Scan(&count)
 	})
-	if err == nil && count == rule.Limit+1 && firstRefusal != nil {
-		// Exactly one hit per window sees this count, so the window's first
-		// refusal is recorded once, right after the count that made it, and
-		// not given up when the client hangs up: a flood whose requests are
-		// dropped the moment they are counted must still show in the history.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-		err = l.DB.Tx(rctx, func(tx *ent.Tx) error { return firstRefusal(rctx, tx) })
-		cancel()
-	}
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: counting %s: %w", rule.Name, err)
 	}
