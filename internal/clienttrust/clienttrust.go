@@ -16,23 +16,14 @@ import (
 )
 
 // TrustedExpr is the SQL condition, for a query over users, that the user
-// whose id is in the column userIDColumn trusts the client clientID: what
-// Trusted answers for one pair, for a query that reads the user anyway.
+// whose id is in the column userIDColumn trusts the client clientID. The
+// sign-in reads it with the user (signin.readUser) instead of asking apart.
 func TrustedExpr(userIDColumn, clientID string) *sql.Predicate {
 	t := sql.Table(trustedclient.Table)
 	return sql.Exists(sql.Select(t.C(trustedclient.FieldUserID)).From(t).Where(sql.And(
 		sql.ColumnsEQ(t.C(trustedclient.FieldUserID), userIDColumn),
 		sql.EQ(t.C(trustedclient.FieldClientID), clientID),
 	)))
-}
-
-// Trusted reports whether the (user, client) pair is trusted.
-func Trusted(ctx context.Context, c *ent.Client, userID, clientID string) (bool, error) {
-	ok, err := c.TrustedClient.Query().Where(trustedclient.UserID(userID), trustedclient.ClientID(clientID)).Exist(ctx)
-	if err != nil {
-		return false, fmt.Errorf("clienttrust: checking: %w", err)
-	}
-	return ok, nil
 }
 
 // Grant trusts the (user, client) pair inside tx, or refreshes its last use.

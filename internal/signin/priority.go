@@ -12,10 +12,7 @@ import (
 // devices keep getting in while the flood is refused. Trust only changes
 // which queue the check waits in; the password is verified all the same.
 func (s *Service) hashPriority(ctx context.Context, st *state) context.Context {
-	if st.user == nil {
-		return ctx
-	}
-	if trusted, err := st.isTrusted(ctx, s.DB.Ent); err == nil && trusted {
+	if st.user != nil && st.trusted {
 		return factor.WithPriority(ctx)
 	}
 	return ctx

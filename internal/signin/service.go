@@ -81,9 +81,11 @@ type state struct {
 	user     *ent.User // nil for an unknown identifier (enumeration protection)
 	// afterCommit runs once the step's transaction has committed (notifications).
 	afterCommit []func()
-	// trusted caches whether the (user, client) pair was trusted when the
-	// step began: hash priority, Client Trust and the new-device notice all ask.
-	trusted *bool
+	// trusted is whether the user trusts the client, read with the user
+	// (readUser) and again in the transaction that decides after a first
+	// factor (refreshFacts): the rate limit, hash priority, Client Trust and
+	// the new-device notice all ask.
+	trusted bool
 	// create, when set, inserts the sign-in: signInCreate with a password
 	// writes it in the same transaction as the password's outcome, once the
 	// hash is done, instead of in a transaction of its own before it.
@@ -95,8 +97,8 @@ type state struct {
 	mfa *[]*Factor
 	// verifications caches the verifications the step wrote, for the view.
 	verifications map[string]*ent.Verification
-	// events are the step's sign-in events, written by commit in one
-	// statement at the end of its transaction.
+	// events are the step's sign-in events, written by commit at the end of
+	// its transaction (audit.Recorder.RecordAll).
 	events []audit.SignInEvent
 }
 
@@ -131,19 +133,6 @@ func (st *state) remember(v *ent.Verification) {
 		st.verifications = map[string]*ent.Verification{}
 	}
 	st.verifications[v.ID] = v
-}
-
-// isTrusted reports whether the step's (user, client) pair is trusted,
-// asking the database (through c) once per step.
-func (st *state) isTrusted(ctx context.Context, c *ent.Client) (bool, error) {
-	if st.trusted == nil {
-		ok, err := clienttrust.Trusted(ctx, c, st.user.ID, st.client.ID)
-		if err != nil {
-			return false, err
-		}
-		st.trusted = &ok
-	}
-	return *st.trusted, nil
 }
 
 // mfaFactors lists the user's second factors (MFAFactors), asking the
@@ -366,7 +355,7 @@ type facts struct{ trusted, totp, phones bool }
 
 // setFacts caches f in st for the step.
 func (st *state) setFacts(f facts) {
-	st.trusted = ptr(f.trusted)
+	st.trusted = f.trusted
 	k := st.contactsOf()
 	k.totp = ptr(f.totp)
 	switch {
@@ -389,18 +378,21 @@ func queryFacts(ctx context.Context, q *ent.UserQuery, clientID string) (*ent.Us
 		return nil, facts{}, fmt.Errorf("signin: reading the user: %w", err)
 	}
 	var f facts
-	for name, dst := range map[string]*bool{factTrusted: &f.trusted, factTOTP: &f.totp, factPhone: &f.phones} {
-		v, err := u.Value(name)
+	for _, c := range []struct {
+		name string
+		dst  *bool
+	}{{factTrusted, &f.trusted}, {factTOTP, &f.totp}, {factPhone, &f.phones}} {
+		v, err := u.Value(c.name)
 		if err != nil {
 			return nil, facts{}, fmt.Errorf("signin: reading the user: %w", err)
 		}
 		switch v := v.(type) {
 		case bool: // PostgreSQL
-			*dst = v
+			*c.dst = v
 		case int64: // SQLite
-			*dst = v != 0
+			*c.dst = v != 0
 		default:
-			return nil, facts{}, fmt.Errorf("signin: reading the user: %s is a %T", name, v)
+			return nil, facts{}, fmt.Errorf("signin: reading the user: %s is a %T", c.name, v)
 		}
 	}
 	return u, f, nil
@@ -446,7 +438,7 @@ func hasVerifiedTOTP(userIDColumn string) *entsql.Predicate {
 // otherwise an attacker could exhaust a victim's budget and lock the owner
 // out of their own device (ASVS 6.1.1: no malicious lockout by design).
 func (s *Service) spendIdentifierBudget(ctx context.Context, st *state, ident, strategy string) error {
-	if s.Limiter == nil || (st.trusted != nil && *st.trusted) {
+	if s.Limiter == nil || st.trusted {
 		return nil
 	}
 	e := audit.SignInEvent{ApplicationID: st.app.ID, ClientID: st.client.ID, Identifier: ident, Strategy: strategy}
@@ -590,8 +582,8 @@ func (s *Service) event(st *state, kind, strategy string, outcome signinevent.Ou
 
 // commit runs fn in a transaction that commits even when fn reports a client
 // error: failures (counters, events) must be recorded before they are returned.
-// The events fn recorded are written at the end of the transaction, in one
-// statement; work queued in st.afterCommit runs once it has committed.
+// The events fn recorded are written at the end of the transaction; work
+// queued in st.afterCommit runs once it has committed.
 func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*apierr.Error, error)) error {
 	var clientErr *apierr.Error
 	st.afterCommit = nil
@@ -789,11 +781,7 @@ func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v
 		return nil, nil
 	}
 	if password && st.settings.ClientTrustEnabled {
-		trusted, err := st.isTrusted(ctx, tx.Client())
-		if err != nil {
-			return nil, err
-		}
-		if !trusted {
+		if !st.trusted {
 			f, err := clientTrustFactor(ctx, tx.Client(), st.user, st.settings, st.contactsOf())
 			if err != nil {
 				return nil, err
@@ -830,10 +818,7 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 	if err != nil {
 		return err
 	}
-	wasTrusted, err := st.isTrusted(ctx, tx.Client())
-	if err != nil {
-		return err
-	}
+	wasTrusted := st.trusted
 	if err := clienttrust.Grant(ctx, tx, st.user.ID, st.client.ID, method, rq.IP, rq.UserAgent, now); err != nil {
 		return err
 	}

@@ -14,18 +14,16 @@ import (
 func TestCheckpointRewindsARetriedStep(t *testing.T) {
 	si := &ent.SignIn{ID: "sia_1", Status: entsignin.StatusNeedsFirstFactor}
 	u := &ent.User{ID: "user_1"}
-	no := false
-	st := &state{si: si, user: u, trusted: &no, contacts: &contacts{userID: u.ID}}
+	st := &state{si: si, user: u, trusted: false, contacts: &contacts{userID: u.ID}}
 	rewind := st.checkpoint()
 	for run := 1; run <= 2; run++ {
 		rewind()
-		if st.si != si || st.user != u || st.trusted != &no || st.mfa != nil || st.contacts.emails.loaded ||
+		if st.si != si || st.user != u || st.trusted || st.mfa != nil || st.contacts.emails.loaded ||
 			len(st.verifications) != 0 || st.afterCommit != nil || st.events != nil {
 			t.Fatalf("run %d starts from %+v, want the state before the transaction", run, st)
 		}
 		// What a run does before the database aborts it.
-		yes := true
-		st.trusted = &yes
+		st.trusted = true
 		st.mfa = &[]*Factor{{Strategy: "totp"}}
 		st.si = &ent.SignIn{ID: si.ID, Status: entsignin.StatusComplete}
 		st.user = &ent.User{ID: u.ID, FailedAttempts: 1}
