@@ -194,11 +194,11 @@ func (r *userResolver) TwoFactorEnabled(ctx context.Context, obj *ent.User) (boo
 }
 
 func (r *userResolver) TotpEnabled(ctx context.Context, obj *ent.User) (bool, error) {
-	return account.TOTPEnabled(ctx, r.DB.Ent, obj.ID)
+	return signin.TOTPEnabled(ctx, r.DB.Ent, obj.ID)
 }
 
 func (r *userResolver) BackupCodeEnabled(ctx context.Context, obj *ent.User) (bool, error) {
-	return account.BackupCodeEnabled(ctx, r.DB.Ent, obj.ID)
+	return signin.BackupCodeEnabled(ctx, r.DB.Ent, obj.ID)
 }
 
 func (r *userResolver) Locked(ctx context.Context, obj *ent.User) (bool, error) {

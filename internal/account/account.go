@@ -207,23 +207,9 @@ func (s *Service) DisableTOTP(ctx context.Context) (bool, error) {
 	return err == nil, err
 }
 
-// TOTPEnabled reports whether the user has a verified authenticator app
-// (Clerk's user.totpEnabled): the enrolment, whether or not the application
-// offers TOTP now (twoFactorEnabled follows what it offers).
-func TOTPEnabled(ctx context.Context, c *ent.Client, userID string) (bool, error) {
-	return c.Totp.Query().Where(totp.UserID(userID), totp.Verified(true)).Exist(ctx)
-}
-
-// BackupCodeEnabled reports whether the user has unused backup codes
-// (Clerk's user.backupCodeEnabled). They exist only beside another second
-// factor: dropOrphanBackupCodes deletes them with the last one.
-func BackupCodeEnabled(ctx context.Context, c *ent.Client, userID string) (bool, error) {
-	return c.BackupCode.Query().Where(backupcode.UserID(userID), backupcode.UsedAtIsNil()).Exist(ctx)
-}
-
 // dropOrphanBackupCodes deletes backup codes when the user has no other second factor.
 func dropOrphanBackupCodes(ctx context.Context, tx *ent.Tx, userID string) error {
-	hasTOTP, err := TOTPEnabled(ctx, tx.Client(), userID)
+	hasTOTP, err := signin.TOTPEnabled(ctx, tx.Client(), userID)
 	if err != nil {
 		return err
 	}

@@ -862,6 +862,20 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 	return mfaFactors(ctx, c, u, set, k)
 }
 
+// TOTPEnabled reports whether the user has a verified authenticator app
+// (Clerk's user.totpEnabled): the enrolment, whether or not the application
+// offers TOTP now (twoFactorEnabled follows what it offers).
+func TOTPEnabled(ctx context.Context, c *ent.Client, userID string) (bool, error) {
+	return c.Totp.Query().Where(totp.UserID(userID), totp.Verified(true)).Exist(ctx)
+}
+
+// BackupCodeEnabled reports whether the user has unused backup codes
+// (Clerk's user.backupCodeEnabled). They exist only beside another second
+// factor: account deletes them with the last one.
+func BackupCodeEnabled(ctx context.Context, c *ent.Client, userID string) (bool, error) {
+	return c.BackupCode.Query().Where(backupcode.UserID(userID), backupcode.UsedAtIsNil()).Exist(ctx)
+}
+
 // MFAEnabled is MFAFactors as a query: the users of an application with
 // settings set who have a second factor it offers (a verified TOTP, a
 // verified phone reserved for 2FA; backup codes only count beside those).
@@ -884,7 +898,7 @@ func mfaFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 	var out []*Factor
 	if set.SecondFactorEnabled(settings.StrategyTOTP) {
 		if k.totp == nil {
-			ok, err := c.Totp.Query().Where(totp.UserID(u.ID), totp.Verified(true)).Exist(ctx)
+			ok, err := TOTPEnabled(ctx, c, u.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -908,7 +922,7 @@ func mfaFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 		}
 	}
 	if len(out) > 0 && set.SecondFactorEnabled(settings.StrategyBackupCode) {
-		ok, err := c.BackupCode.Query().Where(backupcode.UserID(u.ID), backupcode.UsedAtIsNil()).Exist(ctx)
+		ok, err := BackupCodeEnabled(ctx, c, u.ID)
 		if err != nil {
 			return nil, err
 		}
