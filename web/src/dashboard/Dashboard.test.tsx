@@ -51,7 +51,6 @@ afterEach(() => {
 const tabs = () => screen.getByRole('navigation', { name: 'Application sections' })
 const tabNames = () => within(tabs()).getAllByRole('link').map((l) => l.textContent)
 
-/** RATE_LIMITED has a different value in each rate limit, none of them the default. */
 /** saveWith types value into field and saves the settings form. */
 async function saveWith(u: ReturnType<typeof userEvent.setup>, field: HTMLElement, value: string) {
   await u.clear(field)
@@ -67,6 +66,7 @@ async function expectFieldError(field: HTMLElement, message: string) {
   await waitFor(() => expect(field).toHaveFocus())
 }
 
+/** RATE_LIMITED has a different value in each rate limit, none of them the default. */
 const RATE_LIMITED = settings({ rateLimitSignInsPerIp: 7, rateLimitAttemptsPerIp: 4, rateLimitCodeSendsPerIp: 6, rateLimitIdentifierPerMinute: 12 })
 
 describe('dashboard sign-in', () => {

@@ -64,7 +64,7 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
   const m = useAdminMutation()
 
   // A change made elsewhere (an Update opted in or out) replaces the form's values. This is checked during render,
-  // not in an effect: an effect also runs after the first render and could overwrite what was typed before it ran.
+  // React's way of adjusting state to a new prop, so the form never shows a render with the old values.
   const [shown, setShown] = useState(settings)
   if (settings !== shown) {
     setShown(settings)

@@ -2,7 +2,7 @@ import type { TrustgateAPIError } from '@trustgate/react'
 import type { AppSettings } from './operations'
 
 /** Draft is the settings form's state: numbers as typed (strings), origins one per line. */
-export interface Draft {
+export interface Draft extends Record<RateLimitName, string> {
   clientTrustEnabled: boolean
   notifyNewDevice: boolean
   emailEnabled: boolean
@@ -20,10 +20,6 @@ export interface Draft {
   sessionLifetimeSeconds: string
   allowedOrigins: string
   eventRetentionDays: string
-  rateLimitSignInsPerIp: string
-  rateLimitAttemptsPerIp: string
-  rateLimitCodeSendsPerIp: string
-  rateLimitIdentifierPerMinute: string
 }
 
 export const FIRST_FACTORS = [
@@ -38,14 +34,11 @@ export const SECOND_FACTORS = [
   { value: 'backup_code', label: 'Backup codes' },
 ] as const
 
-/** Range is the whole numbers a setting accepts, bounds included. */
-export interface Range {
-  min: number
-  max: number
-}
-
-/** RATE_LIMIT_RANGE is what the server's settings.Validate (internal/settings) accepts for every rate limit. */
-export const RATE_LIMIT_RANGE: Range = { min: 1, max: 100000 }
+/**
+ * RATE_LIMIT_RANGE is what the server's settings.Validate (internal/settings) accepts for every rate limit, bounds
+ * included; the form checks it before sending. Other numbers are range-checked by the server alone.
+ */
+export const RATE_LIMIT_RANGE = { min: 1, max: 100000 } as const
 
 /**
  * RATE_LIMITS are the rate-limit settings: how many requests of a kind the server lets through per window
@@ -78,6 +71,8 @@ export const RATE_LIMITS = [
   },
 ] as const
 
+type RateLimitName = (typeof RATE_LIMITS)[number]['name']
+
 /** DEFAULT_LOCKOUT_SECONDS is offered when an operator switches from "until unlocked" back to a duration. */
 const DEFAULT_LOCKOUT_SECONDS = 3600
 
@@ -101,10 +96,7 @@ export function toDraft(s: AppSettings): Draft {
     sessionLifetimeSeconds: String(s.sessionLifetimeSeconds),
     allowedOrigins: s.allowedOrigins.join('\n'),
     eventRetentionDays: String(s.eventRetentionDays),
-    rateLimitSignInsPerIp: String(s.rateLimitSignInsPerIp),
-    rateLimitAttemptsPerIp: String(s.rateLimitAttemptsPerIp),
-    rateLimitCodeSendsPerIp: String(s.rateLimitCodeSendsPerIp),
-    rateLimitIdentifierPerMinute: String(s.rateLimitIdentifierPerMinute),
+    ...(Object.fromEntries(RATE_LIMITS.map((r) => [r.name, String(s[r.name])])) as Record<RateLimitName, string>),
   }
 }
 
@@ -116,12 +108,6 @@ const NUMBER_FIELDS = [
   'eventRetentionDays',
   ...RATE_LIMITS.map((r) => r.name),
 ] as const
-
-/**
- * RANGES are the bounds checked before sending, copied from the server's settings.Validate so both refuse the
- * same values; numbers without one are range-checked by the server alone.
- */
-const RANGES: Partial<Record<(typeof NUMBER_FIELDS)[number], Range>> = Object.fromEntries(RATE_LIMITS.map((r) => [r.name, RATE_LIMIT_RANGE]))
 
 const BOOLEAN_FIELDS = [
   'clientTrustEnabled',
@@ -156,7 +142,7 @@ export function origins(text: string): string[] {
 
 /**
  * diffSettings is the `UpdateAppSettingsInput` of the fields the operator changed (so the audit log records just
- * those), or the errors of inputs that are not whole numbers or fall outside their range in RANGES. Every other
+ * those), or the errors of inputs that are not whole numbers or, for a rate limit, fall outside RATE_LIMIT_RANGE. Every other
  * check is the server's.
  */
 export function diffSettings(draft: Draft, saved: AppSettings): { input: Record<string, unknown>; errors: TrustgateAPIError[] } {
@@ -165,7 +151,7 @@ export function diffSettings(draft: Draft, saved: AppSettings): { input: Record<
   for (const f of BOOLEAN_FIELDS) if (draft[f] !== saved[f]) input[f] = draft[f]
   for (const f of NUMBER_FIELDS) {
     const n = parseWhole(draft[f])
-    const range = RANGES[f]
+    const range = RATE_LIMITS.some((r) => r.name === f) ? RATE_LIMIT_RANGE : undefined
     if (n === null || (range && (n < range.min || n > range.max))) {
       errors.push(localError(f, range ? `Enter a whole number between ${range.min} and ${range.max}.` : 'Enter a whole number.'))
     } else if (n !== saved[f]) input[f] = n
