@@ -186,6 +186,7 @@ type ComplexityRoot struct {
 		SignInCreate                      func(childComplexity int, input SignInCreateInput) int
 		SignInPrepareFirstFactor          func(childComplexity int, id string, input PrepareFactorInput) int
 		SignInPrepareSecondFactor         func(childComplexity int, id string, input PrepareFactorInput) int
+		SignInResetPassword               func(childComplexity int, id string, input SignInResetPasswordInput) int
 		SignOut                           func(childComplexity int, sessionID *string) int
 		SignUpAttemptVerification         func(childComplexity int, id string, strategy string, code string) int
 		SignUpCreate                      func(childComplexity int, input SignUpCreateInput) int
@@ -411,6 +412,7 @@ type MutationResolver interface {
 	SignInAttemptFirstFactor(ctx context.Context, id string, input AttemptFactorInput) (*signin.SignIn, error)
 	SignInPrepareSecondFactor(ctx context.Context, id string, input PrepareFactorInput) (*signin.SignIn, error)
 	SignInAttemptSecondFactor(ctx context.Context, id string, input AttemptFactorInput) (*signin.SignIn, error)
+	SignInResetPassword(ctx context.Context, id string, input SignInResetPasswordInput) (*signin.SignIn, error)
 	SignUpCreate(ctx context.Context, input SignUpCreateInput) (*signup.SignUp, error)
 	SignUpPrepareVerification(ctx context.Context, id string, strategy string) (*signup.SignUp, error)
 	SignUpAttemptVerification(ctx context.Context, id string, strategy string, code string) (*signup.SignUp, error)
@@ -1210,6 +1212,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignInPrepareSecondFactor(childComplexity, args["id"].(string), args["input"].(PrepareFactorInput)), true
+	case "Mutation.signInResetPassword":
+		if e.ComplexityRoot.Mutation.SignInResetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signInResetPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignInResetPassword(childComplexity, args["id"].(string), args["input"].(SignInResetPasswordInput)), true
 	case "Mutation.signOut":
 		if e.ComplexityRoot.Mutation.SignOut == nil {
 			break
@@ -2194,6 +2207,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SignInCreateInput", ec.unmarshalInputSignInCreateInput),
 			graphql.NewInputUnmarshaler("SignInEventOrder", ec.unmarshalInputSignInEventOrder),
 			graphql.NewInputUnmarshaler("SignInEventWhereInput", ec.unmarshalInputSignInEventWhereInput),
+			graphql.NewInputUnmarshaler("SignInResetPasswordInput", ec.unmarshalInputSignInResetPasswordInput),
 			graphql.NewInputUnmarshaler("SignUpCreateInput", ec.unmarshalInputSignUpCreateInput),
 			graphql.NewInputUnmarshaler("UpdateAppSettingsInput", ec.unmarshalInputUpdateAppSettingsInput),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
@@ -3395,6 +3409,28 @@ func (ec *executionContext) field_Mutation_signInPrepareSecondFactor_args(ctx co
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (PrepareFactorInput, error) {
 			return ec.unmarshalNPrepareFactorInput2githubᚗcomᚋtrustgateᚋtrustgateᚋgraphᚐPrepareFactorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_signInResetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (SignInResetPasswordInput, error) {
+			return ec.unmarshalNSignInResetPasswordInput2githubᚗcomᚋtrustgateᚋtrustgateᚋgraphᚐSignInResetPasswordInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5811,6 +5847,50 @@ func (ec *executionContext) fieldContext_Mutation_signInAttemptSecondFactor(ctx 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_signInAttemptSecondFactor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_signInResetPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_signInResetPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SignInResetPassword(ctx, fc.Args["id"].(string), fc.Args["input"].(SignInResetPasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *signin.SignIn) graphql.Marshaler {
+			return ec.marshalNSignIn2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐSignIn(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signInResetPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignIn(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signInResetPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12970,6 +13050,55 @@ func UnmarshalSignInEventWhereInput(ctx context.Context, raw any) (SignInEventWh
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSignInResetPasswordInput(ctx context.Context, obj any) (SignInResetPasswordInput, error) {
+	var it SignInResetPasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"password", "signOutOfOtherSessions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		case "signOutOfOtherSessions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signOutOfOtherSessions"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SignOutOfOtherSessions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignInResetPasswordInput unmarshals raw into the SignInResetPasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignInResetPasswordInput(ctx context.Context, raw any) (SignInResetPasswordInput, error) {
+	var out SignInResetPasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInResetPasswordInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSignUpCreateInput(ctx context.Context, obj any) (SignUpCreateInput, error) {
 	var it SignUpCreateInput
 	if obj == nil {
@@ -14026,6 +14155,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "signInAttemptSecondFactor":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_signInAttemptSecondFactor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signInResetPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_signInResetPassword(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -16309,6 +16445,11 @@ func (ec *executionContext) unmarshalNSignInEventOutcome2githubᚗcomᚋtrustgat
 
 func (ec *executionContext) marshalNSignInEventOutcome2githubᚗcomᚋtrustgateᚋtrustgateᚋentᚋsignineventᚐOutcome(ctx context.Context, sel ast.SelectionSet, v signinevent.Outcome) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNSignInResetPasswordInput2githubᚗcomᚋtrustgateᚋtrustgateᚋgraphᚐSignInResetPasswordInput(ctx context.Context, v any) (SignInResetPasswordInput, error) {
+	res, err := ec.unmarshalInputSignInResetPasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSignInStatus2githubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐStatus(ctx context.Context, v any) (signin.Status, error) {

@@ -29,6 +29,7 @@ type AppUpdate struct {
 type AttemptFactorInput struct {
 	Strategy string  `json:"strategy"`
 	Code     *string `json:"code,omitempty"`
+	// The password of the password strategy, or the new password of a reset_password_* strategy (optional there).
 	Password *string `json:"password,omitempty"`
 }
 
@@ -154,6 +155,12 @@ type SignInEventWhereInput struct {
 	IPAddress  *string              `json:"ipAddress,omitempty"`
 	From       *time.Time           `json:"from,omitempty"`
 	To         *time.Time           `json:"to,omitempty"`
+}
+
+type SignInResetPasswordInput struct {
+	Password string `json:"password"`
+	// End the user's other sessions (default true): a reset is how an account taken over is taken back.
+	SignOutOfOtherSessions *bool `json:"signOutOfOtherSessions,omitempty"`
 }
 
 type SignUpCreateInput struct {

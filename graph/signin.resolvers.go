@@ -66,6 +66,10 @@ func (r *mutationResolver) SignInAttemptSecondFactor(ctx context.Context, id str
 	return r.Svc.SignIn.AttemptSecondFactor(ctx, id, attemptInput(input))
 }
 
+func (r *mutationResolver) SignInResetPassword(ctx context.Context, id string, input SignInResetPasswordInput) (*signin.SignIn, error) {
+	return r.Svc.SignIn.ResetPassword(ctx, id, signin.ResetPasswordInput{Password: input.Password, SignOutOfOtherSessions: input.SignOutOfOtherSessions})
+}
+
 func (r *mutationResolver) SignUpCreate(ctx context.Context, input SignUpCreateInput) (*signup.SignUp, error) {
 	return r.Svc.SignUp.Create(ctx, signup.CreateInput{EmailAddress: input.EmailAddress, PhoneNumber: input.PhoneNumber, Username: input.Username, Password: input.Password})
 }

@@ -192,7 +192,7 @@ func (m *Main) build() {
 	}
 	check := checkPassword
 	m.Services = graph.Services{
-		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, Now: now, Log: log},
+		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, CheckPassword: check, Now: now, Log: log},
 		SignUp:   &signup.Service{DB: db, Hasher: m.Hasher, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, CheckPassword: check, Now: now, Log: log},
 		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Rand: m.Rand, Now: now, Log: log},
 		Sessions: &session.Service{DB: db, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},

@@ -33,6 +33,7 @@ const (
 	KindUserLockedRejected     = "user.locked_rejected"
 	KindUserBannedRejected     = "user.banned_rejected"
 	KindRateLimited            = "rate_limited"
+	KindPasswordReset          = "password.reset"
 	KindSignInCompleted        = "sign_in.completed"
 	KindSignInAbandoned        = "sign_in.abandoned"
 	KindSignUpCompleted        = "sign_up.completed"
@@ -45,7 +46,7 @@ var Kinds = []string{
 	KindSignInCreated, KindPasswordFailed, KindPasswordPassed, KindClientTrustRequired, KindClientTrustUnavailable,
 	KindCodeSent, KindCodeDeliveryFailed, KindCodeFailed, KindCodePassed, KindSecondFactorRequired,
 	KindTOTPFailed, KindTOTPPassed, KindBackupCodeUsed, KindBackupCodeFailed, KindUserLocked,
-	KindUserLockedRejected, KindUserBannedRejected, KindRateLimited, KindSignInCompleted, KindSignInAbandoned,
+	KindUserLockedRejected, KindUserBannedRejected, KindRateLimited, KindPasswordReset, KindSignInCompleted, KindSignInAbandoned,
 	KindSignUpCompleted,
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/trustedclient"
 )
 
@@ -42,7 +43,17 @@ func Grant(ctx context.Context, tx *ent.Tx, userID, clientID, method, ip, userAg
 
 // RevokeAll ends every trust of the user inside tx and returns how many ended.
 func RevokeAll(ctx context.Context, tx *ent.Tx, userID string) (int, error) {
-	n, err := tx.TrustedClient.Delete().Where(trustedclient.UserID(userID)).Exec(ctx)
+	return revoke(ctx, tx, trustedclient.UserID(userID))
+}
+
+// RevokeOthers ends every trust of the user inside tx but that of the client
+// keep, and returns how many ended.
+func RevokeOthers(ctx context.Context, tx *ent.Tx, userID, keep string) (int, error) {
+	return revoke(ctx, tx, trustedclient.UserID(userID), trustedclient.ClientIDNEQ(keep))
+}
+
+func revoke(ctx context.Context, tx *ent.Tx, where ...predicate.TrustedClient) (int, error) {
+	n, err := tx.TrustedClient.Delete().Where(where...).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("clienttrust: revoking: %w", err)
 	}

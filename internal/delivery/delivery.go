@@ -20,9 +20,10 @@ const (
 // The kinds of message trustgate sends, as found in Message.Kind and in the
 // kind field of the SMS hook's JSON.
 const (
-	KindVerificationCode = "verification_code"
-	KindClientTrustCode  = "client_trust_code"
-	KindNewDeviceSignIn  = "new_device_sign_in"
+	KindVerificationCode  = "verification_code"
+	KindClientTrustCode   = "client_trust_code"
+	KindResetPasswordCode = "reset_password_code"
+	KindNewDeviceSignIn   = "new_device_sign_in"
 )
 
 // DefaultTimeout bounds one delivery attempt: connecting, authenticating and

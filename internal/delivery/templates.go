@@ -50,18 +50,25 @@ const (
 	// PurposeClientTrust confirms a password sign-in from a new device
 	// (kind client_trust_code).
 	PurposeClientTrust
+	// PurposeResetPassword lets a user who forgot their password set a new
+	// one (kind reset_password_code).
+	PurposeResetPassword
 )
 
 // kind is the Message.Kind for a code sent for p.
 func (p Purpose) kind() string {
-	if p == PurposeClientTrust {
+	switch p {
+	case PurposeClientTrust:
 		return KindClientTrustCode
+	case PurposeResetPassword:
+		return KindResetPasswordCode
 	}
 	return KindVerificationCode
 }
 
 // CodeEmail is an email carrying a one-time code. Device, IP and At describe
-// the sign-in attempt and are shown for PurposeClientTrust only.
+// the request that sent it and are shown for PurposeClientTrust and
+// PurposeResetPassword.
 type CodeEmail struct {
 	ApplicationID string
 	AppName       string
@@ -104,6 +111,7 @@ type view struct {
 	Code        string
 	Expiry      string
 	ClientTrust bool
+	Reset       bool
 	Device      string
 	IP          string
 	At          string
@@ -120,6 +128,7 @@ func RenderCodeEmail(e CodeEmail) (Message, error) {
 		Code:        oneLine(e.Code),
 		Expiry:      expiry(e.TTL),
 		ClientTrust: e.Purpose == PurposeClientTrust,
+		Reset:       e.Purpose == PurposeResetPassword,
 		Device:      device(e.Device),
 		IP:          orUnknown(e.IP),
 		At:          when(e.At),
@@ -158,7 +167,7 @@ func RenderCodeSMS(s CodeSMS) (Message, error) {
 	if err := required("CodeSMS", "AppName", s.AppName, "To", s.To, "Code", s.Code); err != nil {
 		return Message{}, err
 	}
-	v := view{AppName: oneLine(s.AppName), Code: oneLine(s.Code), Expiry: expiry(s.TTL)}
+	v := view{AppName: oneLine(s.AppName), Code: oneLine(s.Code), Expiry: expiry(s.TTL), Reset: s.Purpose == PurposeResetPassword}
 	var text bytes.Buffer
 	if err := codeSMS.Execute(&text, v); err != nil {
 		return Message{}, fmt.Errorf("render code text message: %w", err)

@@ -64,6 +64,23 @@ func TestRenderCodeEmail(t *testing.T) {
 		mustNotContain(t, "HTML", m.HTML, "<img")
 	})
 
+	t.Run("password reset code names the request and says nothing changes without it", func(t *testing.T) {
+		m, err := RenderCodeEmail(CodeEmail{AppName: "Acme", To: "user@example.com", Code: "482913", TTL: 5 * time.Minute,
+			Purpose: PurposeResetPassword, Device: evilUA, IP: "203.0.113.7", At: attemptAt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Kind != KindResetPasswordCode || m.Subject != "Reset your Acme password" {
+			t.Errorf("kind, subject: got %q, %q", m.Kind, m.Subject)
+		}
+		for what, body := range map[string]string{"text": m.Text, "HTML": m.HTML} {
+			mustContain(t, what, body, "Someone asked to reset the password", "203.0.113.7",
+				"1 May 2026, 13:04 UTC", "482913", "It expires in 5 minutes.", "your password stays as it is")
+			mustNotContain(t, what, body, "new device", "Change your password")
+		}
+		mustNotContain(t, "HTML", m.HTML, "<img")
+	})
+
 	t.Run("the app name is escaped in HTML and cannot break the subject line", func(t *testing.T) {
 		m, err := RenderCodeEmail(CodeEmail{AppName: "Acme</title><script>x()</script>\r\nBcc: victim@example.com", To: "user@example.com", Code: "482913"})
 		if err != nil {
@@ -146,17 +163,19 @@ func TestRenderCodeSMS(t *testing.T) {
 		name     string
 		purpose  Purpose
 		wantKind string
+		wantText string
 	}{
-		{"verification", PurposeVerification, KindVerificationCode},
-		{"Client Trust", PurposeClientTrust, KindClientTrustCode},
+		{"verification", PurposeVerification, KindVerificationCode, "482913 is your Acme verification code. It expires in 10 minutes."},
+		{"Client Trust", PurposeClientTrust, KindClientTrustCode, "482913 is your Acme verification code. It expires in 10 minutes."},
+		{"password reset", PurposeResetPassword, KindResetPasswordCode,
+			"482913 is your Acme password reset code. It expires in 10 minutes. If you did not ask for it, ignore this message."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := RenderCodeSMS(CodeSMS{ApplicationID: "app_1", AppName: "Acme", To: "+15551234567", Code: "482913", Purpose: tc.purpose})
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := Message{ApplicationID: "app_1", Channel: ChannelSMS, To: "+15551234567", Kind: tc.wantKind,
-				Text: "482913 is your Acme verification code. It expires in 10 minutes."}
+			want := Message{ApplicationID: "app_1", Channel: ChannelSMS, To: "+15551234567", Kind: tc.wantKind, Text: tc.wantText}
 			if m != want {
 				t.Errorf("got %+v, want %+v", m, want)
 			}

@@ -29,6 +29,7 @@ var budgets = map[string]budget{
 	"signUpCreate":                   budgetCreate,
 	"signInAttemptFirstFactor":       budgetAttempt,
 	"signInAttemptSecondFactor":      budgetAttempt,
+	"signInResetPassword":            budgetAttempt,
 	"signUpAttemptVerification":      budgetAttempt,
 	"phoneNumberAttemptVerification": budgetAttempt,
 	"totpVerify":                     budgetAttempt,

@@ -16,6 +16,10 @@ const (
 	StrategyPhoneCode  = "phone_code"
 	StrategyTOTP       = "totp"
 	StrategyBackupCode = "backup_code"
+	// The password reset first factors: a code by email or SMS, then a new
+	// password. Offered wherever passwords are enabled.
+	StrategyResetPasswordEmailCode = "reset_password_email_code"
+	StrategyResetPasswordPhoneCode = "reset_password_phone_code"
 )
 
 // Settings are the effective settings of one application. The JSON names are

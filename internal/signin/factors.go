@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,50 +21,68 @@ import (
 	"github.com/trustgate/trustgate/internal/verification"
 )
 
-// PrepareFirstFactor sends an email or SMS code for a passwordless first factor.
+// PrepareFirstFactor sends the code of a first factor: an email or SMS code
+// of a passwordless sign-in, or a password reset code.
 func (s *Service) PrepareFirstFactor(ctx context.Context, id string, in PrepareInput) (*SignIn, error) {
 	st, err := s.load(ctx, id, true)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.prepareFirst(ctx, st, in); err != nil {
+		return nil, err
+	}
+	return s.view(ctx, st)
+}
+
+// prepareFirst sends the code of in's first factor, for PrepareFirstFactor
+// and for a signInCreate that starts a password reset.
+func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) error {
 	if st.si.Status != entsignin.StatusNeedsFirstFactor {
-		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
+		return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
 	}
-	switch in.Strategy {
-	case settings.StrategyEmailCode, settings.StrategyPhoneCode:
-	case settings.StrategyPassword:
-		return nil, apierr.Invalid("strategy", "password needs no prepare step; attempt it directly")
+	reset := isResetStrategy(in.Strategy)
+	switch {
+	case reset, in.Strategy == settings.StrategyEmailCode, in.Strategy == settings.StrategyPhoneCode:
+	case in.Strategy == settings.StrategyPassword:
+		return apierr.Invalid("strategy", "password needs no prepare step; attempt it directly")
 	default:
-		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown first factor strategy %q", in.Strategy))
+		return apierr.Invalid("strategy", fmt.Sprintf("unknown first factor strategy %q", in.Strategy))
 	}
-	if !st.settings.FirstFactorEnabled(in.Strategy) {
-		return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+	if !codeStrategyOffered(st.settings, in.Strategy) {
+		return apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
 	}
 	if st.user == nil {
 		// Enumeration protection: answer as if a code went out.
-		return s.view(ctx, st)
+		return s.decoy(ctx, st, in.Strategy)
 	}
 	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
-		return nil, err
+		return err
 	}
-	factors, err := s.firstFactors(ctx, st)
+	var (
+		factors []*Factor
+		err     error
+		purpose = delivery.PurposeVerification
+	)
+	if reset {
+		factors, err = s.resetFactors(ctx, st, in.Strategy)
+		purpose = delivery.PurposeResetPassword
+	} else {
+		factors, err = s.firstFactors(ctx, st)
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	f := pickFactor(factors, in)
 	if f == nil {
-		return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+		return apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
 	}
 	var existing *ent.Verification
 	if st.si.FirstFactorVerificationID != nil {
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
 	}
-	if err := s.sendCode(ctx, st, f, existing, delivery.PurposeVerification, func(tx *ent.Tx, v *ent.Verification) error {
+	return s.sendCode(ctx, st, f, existing, purpose, func(tx *ent.Tx, v *ent.Verification) error {
 		return saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID))
-	}, nil); err != nil {
-		return nil, err
-	}
-	return s.view(ctx, st)
+	}, nil)
 }
 
 // AttemptFirstFactor checks a password or a code first factor.
@@ -84,20 +103,31 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 			return nil, err
 		}
 		return s.view(ctx, st)
-	case settings.StrategyEmailCode, settings.StrategyPhoneCode:
+	case settings.StrategyEmailCode, settings.StrategyPhoneCode,
+		settings.StrategyResetPasswordEmailCode, settings.StrategyResetPasswordPhoneCode:
 	default:
 		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown first factor strategy %q", in.Strategy))
 	}
+	reset := isResetStrategy(in.Strategy)
 	if in.Code == nil {
 		return nil, apierr.Missing("code")
+	}
+	if in.Password != nil && !reset {
+		return nil, apierr.Invalid("password", "a password goes with the password strategy")
 	}
 	if st.si.Status != entsignin.StatusNeedsFirstFactor {
 		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
 	}
+	// A new password the policy refuses is refused before the code is spent.
+	if in.Password != nil {
+		if err := s.checkNewPassword(*in.Password); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
 		return nil, err
 	}
-	if st.user == nil || st.si.FirstFactorVerificationID == nil {
+	if st.si.FirstFactorVerificationID == nil {
 		return nil, apierr.New(apierr.VerificationMissing)
 	}
 	v, err := s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
@@ -115,13 +145,26 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 			}
 			return nil, err
 		}
+		if st.user == nil {
+			// A decoy's digest is no code's: this cannot happen.
+			return nil, errors.New("signin: a decoy verification passed")
+		}
 		st.remember(passed)
 		s.record(st, audit.KindCodePassed, in.Strategy, audit.Success, "first_factor")
+		if reset {
+			return nil, saveSignIn(ctx, tx, st, signInUpdate(tx, st).
+				SetFirstFactorVerificationID(passed.ID).SetStatus(entsignin.StatusNeedsNewPassword))
+		}
 		// Passwordless first factors never trigger Client Trust.
 		return s.afterFirstFactor(ctx, tx, st, passed, false)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if in.Password != nil {
+		if err := s.resetPassword(ctx, st, *in.Password, true); err != nil {
+			return nil, err
+		}
 	}
 	return s.view(ctx, st)
 }
@@ -329,7 +372,7 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 	v, err := s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
 		Existing: existing, Target: target, TTL: st.settings.CodeTTL(), Attach: attach,
 		Message: func(code string) (msg delivery.Message, err error) {
-			if f.Strategy == settings.StrategyEmailCode {
+			if emailStrategy(f.Strategy) {
 				msg, err = delivery.RenderCodeEmail(delivery.CodeEmail{
 					ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(),
 					Purpose: purpose, Device: device.Describe(rq.UserAgent), IP: rq.IP, At: s.Now(),

@@ -47,8 +47,10 @@ type Service struct {
 	Events *audit.Recorder
 	// Limiter spends the per-identifier budget of signInCreate (nil: none).
 	Limiter *ratelimit.Limiter
-	Now     func() time.Time
-	Log     *slog.Logger
+	// CheckPassword applies the password policy to a new password (reset).
+	CheckPassword func(string) error
+	Now           func() time.Time
+	Log           *slog.Logger
 }
 
 // CreateInput starts a sign-in (Clerk's signIn.create / signIn.password).
@@ -162,7 +164,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 	}
 	set := &rq.Settings
 	strategy := deref(in.Strategy)
-	if strategy != "" && !slices.Contains([]string{settings.StrategyPassword, settings.StrategyEmailCode, settings.StrategyPhoneCode}, strategy) {
+	reset := isResetStrategy(strategy)
+	if strategy != "" && !reset && !slices.Contains([]string{settings.StrategyPassword, settings.StrategyEmailCode, settings.StrategyPhoneCode}, strategy) {
 		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown strategy %q", strategy))
 	}
 	if in.Password != nil && strategy == "" {
@@ -176,6 +179,12 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 	}
 	if strategy == settings.StrategyPassword && in.Password == nil {
 		return nil, apierr.Missing("password")
+	}
+	if reset && (in.Identifier == nil || *in.Identifier == "") {
+		return nil, apierr.Missing("identifier")
+	}
+	if reset && !codeStrategyOffered(&rq.Settings, strategy) {
+		return nil, apierr.Invalid("strategy", fmt.Sprintf("this application does not offer %s", strategy))
 	}
 	now := s.Now()
 	st := &state{app: app, settings: set, client: client}
@@ -231,6 +240,12 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 		}
 	} else if err := s.commit(ctx, st, func(*ent.Tx) (*apierr.Error, error) { return nil, nil }); err != nil {
 		return nil, err
+	}
+	if reset {
+		// Clerk's signIn.create({strategy: "reset_password_email_code"}) sends the code.
+		if err := s.prepareFirst(ctx, st, PrepareInput{Strategy: strategy}); err != nil {
+			return nil, err
+		}
 	}
 	return s.view(ctx, st)
 }

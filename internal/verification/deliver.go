@@ -57,7 +57,7 @@ func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Se
 			code string
 			err  error
 		)
-		if v, code, err = c.issue(ctx, tx, d.Existing, d.Target, d.TTL); err != nil {
+		if v, code, err = c.issue(ctx, tx, d.Existing, d.Target, d.TTL, sixDigits); err != nil {
 			return err
 		}
 		if err := d.Attach(tx, v); err != nil {

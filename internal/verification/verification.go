@@ -7,6 +7,7 @@ package verification
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"math"
@@ -41,16 +42,47 @@ type Target struct {
 	Value    string // normalised address or number
 }
 
-// issue creates a verification with a fresh code, or, when existing is a
-// verification for the same target that has not failed, replaces its code and
-// keeps its failure count. It enforces the resend cooldown. It returns the
-// verification and the plaintext code, which the caller sends and forgets.
-func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verification, t Target, ttl time.Duration) (*ent.Verification, string, error) {
-	now := c.Now()
+// Decoy issues, for an identifier that names nobody, a verification like one
+// whose code went out (the same row, expiry, resend cooldown and failure
+// count) but whose stored digest is random bytes that no code hashes to: no
+// attempt can pass it, and nothing is sent. Enumeration protection answers
+// with it, so that the answer and the attempts that follow look the same
+// whether or not the account exists.
+func (c *Codes) Decoy(ctx context.Context, tx *ent.Tx, existing *ent.Verification, t Target, ttl time.Duration) (*ent.Verification, error) {
+	v, _, err := c.issue(ctx, tx, existing, t, ttl, decoyCode)
+	return v, err
+}
+
+// A codeSource draws a code for the verification id and returns it with the
+// digest to store.
+type codeSource func(c *Codes, id string) (code string, digest []byte, err error)
+
+// sixDigits is a real code: six digits, stored as their keyed hash.
+func sixDigits(c *Codes, id string) (string, []byte, error) {
 	code, err := factor.NewCode(c.Rand)
 	if err != nil {
-		return nil, "", err
+		return "", nil, err
 	}
+	digest, err := factor.HashCode(c.Keys, id, code)
+	return code, digest, err
+}
+
+// decoyCode is no code: a random digest the size of a real one.
+func decoyCode(c *Codes, _ string) (string, []byte, error) {
+	digest := make([]byte, sha256.Size)
+	if _, err := io.ReadFull(c.Rand, digest); err != nil {
+		return "", nil, fmt.Errorf("verification: drawing a decoy: %w", err)
+	}
+	return "", digest, nil
+}
+
+// issue creates a verification with a fresh code from draw, or, when
+// existing is a verification for the same target that has not failed,
+// replaces its code and keeps its failure count. It enforces the resend
+// cooldown. It returns the verification and the plaintext code, which the
+// caller sends and forgets.
+func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verification, t Target, ttl time.Duration, draw codeSource) (*ent.Verification, string, error) {
+	now := c.Now()
 	same := existing != nil && sameTarget(existing, t) && existing.Status != verification.StatusVerified
 	// The cooldown holds for every send to the target, also the fresh
 	// verification that follows a failed one (CONTRACT §3 rule 6).
@@ -61,7 +93,7 @@ func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 		}
 	}
 	if same && existing.Status != verification.StatusFailed {
-		hash, err := factor.HashCode(c.Keys, existing.ID, code)
+		code, hash, err := draw(c, existing.ID)
 		if err != nil {
 			return nil, "", err
 		}
@@ -78,7 +110,7 @@ func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 		return v, code, nil
 	}
 	id := ids.New("ver")
-	hash, err := factor.HashCode(c.Keys, id, code)
+	code, hash, err := draw(c, id)
 	if err != nil {
 		return nil, "", err
 	}

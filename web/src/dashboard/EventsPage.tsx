@@ -24,6 +24,7 @@ export const EVENT_KINDS = [
   'code.delivery_failed',
   'code.failed',
   'code.passed',
+  'password.reset',
   'second_factor.required',
   'totp.failed',
   'totp.passed',
