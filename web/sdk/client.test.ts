@@ -514,3 +514,467 @@ describe('signUp', () => {
     expect(client.signUp.__errors.fields.emailAddress?.code).toBe('form_identifier_exists')
   })
 })
+
+describe('password reset', () => {
+  const unverified = (strategy: string) => ({ status: 'unverified', strategy, attempts: 0, expireAt: '2026-03-01T00:10:00Z' })
+  const verifiedBy = (strategy: string) => ({ status: 'verified', strategy, attempts: 1, expireAt: null })
+  /** codeSent is the sign-in after `signInCreate` with a reset strategy: the code is on its way. */
+  const codeSent = (strategy = 'reset_password_email_code', identifier = 'jane@example.com') =>
+    signInJSON({ identifier, firstFactorVerification: unverified(strategy) })
+  const needsNewPassword = (strategy = 'reset_password_email_code') =>
+    signInJSON({ status: 'needs_new_password', firstFactorVerification: verifiedBy(strategy) })
+  const resetComplete = (strategy = 'reset_password_email_code') =>
+    signInJSON({ status: 'complete', firstFactorVerification: verifiedBy(strategy), createdSessionId: 'sess_2' })
+
+  it('create() with reset_password_email_code sends the strategy and identifier, then code and password complete it', async () => {
+    const now = Date.parse('2026-03-01T00:00:00Z')
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: codeSent() } }),
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: resetComplete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_r', 60, now),
+    })
+    const client = createClient({ fetch: server.fetch, now: () => now })
+    const signIn = client.signIn
+
+    expect((await signIn.create({ strategy: 'reset_password_email_code', identifier: 'jane@example.com' })).error).toBeNull()
+    expect(server.last('SignInCreate')!.variables).toEqual({
+      input: { identifier: 'jane@example.com', strategy: 'reset_password_email_code' },
+    })
+    expect(Object.keys(server.last('SignInCreate')!.variables.input).sort()).toEqual(['identifier', 'strategy'])
+    expect(signIn.status).toBe('needs_first_factor')
+    expect(signIn.firstFactorVerification).toEqual({
+      status: 'unverified',
+      strategy: 'reset_password_email_code',
+      attempts: 0,
+      expireAt: new Date('2026-03-01T00:10:00Z'),
+    })
+
+    const r = await signIn.attemptFirstFactor({ strategy: 'reset_password_email_code', code: '424242', password: 'a new long passphrase' })
+    expect(r.error).toBeNull()
+    const attempt = server.last('SignInAttemptFirstFactor')!
+    expect(attempt.query).toMatch(
+      /^mutation SignInAttemptFirstFactor\(\$id: ID!, \$input: AttemptFactorInput!\) \{ signInAttemptFirstFactor\(id: \$id, input: \$input\)/,
+    )
+    expect(attempt.variables).toEqual({
+      id: 'sia_1',
+      input: { strategy: 'reset_password_email_code', code: '424242', password: 'a new long passphrase' },
+    })
+    expect(signIn.status).toBe('complete')
+    expect(signIn.createdSessionId).toBe('sess_2')
+    expect(signIn.__fetchStatus).toBe('idle')
+
+    expect((await signIn.finalize()).error).toBeNull()
+    expect(server.last('SessionTokenCreate')!.variables).toEqual({ sessionId: 'sess_2' })
+    expect(client.session?.id).toBe('sess_2')
+  })
+
+  it('a reset code with a password may ask for the second factor', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: codeSent() } }),
+      SignInAttemptFirstFactor: () => ({
+        data: { signInAttemptFirstFactor: { ...needsSecondFactor(), firstFactorVerification: verifiedBy('reset_password_email_code') } },
+      }),
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    await signIn.create({ strategy: 'reset_password_email_code', identifier: 'jane@example.com' })
+    await signIn.attemptFirstFactor({ strategy: 'reset_password_email_code', code: '424242', password: 'a new long passphrase' })
+    expect(signIn.status).toBe('needs_second_factor')
+    expect(signIn.createdSessionId).toBeNull()
+    expect(signIn.supportedSecondFactors.map((f) => f.strategy)).toEqual(['totp', 'phone_code', 'backup_code'])
+  })
+
+  it('in two steps: the code alone gives needs_new_password, then resetPassword() sends signInResetPassword', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: codeSent() } }),
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: needsNewPassword() } }),
+      SignInResetPassword: () => ({ data: { signInResetPassword: resetComplete() } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    const signIn = client.signIn
+    await signIn.create({ strategy: 'reset_password_email_code', identifier: 'jane@example.com' })
+
+    await signIn.attemptFirstFactor({ strategy: 'reset_password_email_code', code: '424242' })
+    const attemptInput = server.last('SignInAttemptFirstFactor')!.variables.input
+    expect(attemptInput).toEqual({ strategy: 'reset_password_email_code', code: '424242' })
+    expect('password' in attemptInput).toBe(false)
+    expect(signIn.status).toBe('needs_new_password')
+
+    const listener = vi.fn()
+    client.subscribe(listener)
+    const { error } = await signIn.resetPassword({ password: 'a new long passphrase', signOutOfOtherSessions: true })
+    expect(error).toBeNull()
+    const call = server.last('SignInResetPassword')!
+    expect(call.operationName).toBe('SignInResetPassword')
+    expect(call.query).toMatch(
+      /^mutation SignInResetPassword\(\$id: ID!, \$input: SignInResetPasswordInput!\) \{ signInResetPassword\(id: \$id, input: \$input\) \{ /,
+    )
+    // The same SignIn selection as the other sign-in mutations.
+    const selection = (q: string, field: string) => q.slice(q.indexOf(`${field}(id: $id, input: $input) {`) + field.length)
+    expect(selection(call.query, 'signInResetPassword')).toBe(
+      selection(server.last('SignInAttemptFirstFactor')!.query, 'signInAttemptFirstFactor'),
+    )
+    expect(call.variables).toEqual({ id: 'sia_1', input: { password: 'a new long passphrase', signOutOfOtherSessions: true } })
+    expect(server.ops()).toEqual(['SignInCreate', 'SignInAttemptFirstFactor', 'SignInResetPassword'])
+    expect(signIn.status).toBe('complete')
+    expect(signIn.createdSessionId).toBe('sess_2')
+    expect(signIn.firstFactorVerification?.strategy).toBe('reset_password_email_code')
+    expect(listener).toHaveBeenCalled()
+  })
+
+  it('resetPassword() leaves signOutOfOtherSessions to the server unless given, and sends false as false', async () => {
+    const server = fakeServer({ SignInResetPassword: () => ({ data: { signInResetPassword: resetComplete() } }) })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    signIn.apply(needsNewPassword())
+
+    await signIn.resetPassword({ password: 'pw one two three' })
+    expect(server.last('SignInResetPassword')!.variables).toEqual({ id: 'sia_1', input: { password: 'pw one two three' } })
+    expect('signOutOfOtherSessions' in server.last('SignInResetPassword')!.variables.input).toBe(false)
+
+    signIn.apply(needsNewPassword())
+    await signIn.resetPassword({ password: 'pw one two three', signOutOfOtherSessions: false })
+    expect(server.last('SignInResetPassword')!.variables.input).toEqual({ password: 'pw one two three', signOutOfOtherSessions: false })
+  })
+
+  it('puts a new password that breaks the policy in errors.fields.password and keeps the status', async () => {
+    const server = fakeServer({
+      SignInResetPassword: [
+        () => gqlError('form_password_pwned', 'This password was found in a data breach.', 'password'),
+        () => ({ data: { signInResetPassword: resetComplete() } }),
+      ],
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    signIn.apply(needsNewPassword())
+
+    const { error } = await signIn.resetPassword({ password: 'password1' })
+    expect(error!.code).toBe('form_password_pwned')
+    expect(signIn.__errors.fields.password).toEqual({
+      code: 'form_password_pwned',
+      message: 'This password was found in a data breach.',
+      longMessage: 'This password was found in a data breach. (long)',
+      meta: { paramName: 'password' },
+    })
+    expect(signIn.__errors.fields.code).toBeNull()
+    expect(signIn.__errors.global).toBeNull()
+    expect(signIn.__fetchStatus).toBe('idle')
+    expect(signIn.status).toBe('needs_new_password')
+
+    // The next call clears the error.
+    expect((await signIn.resetPassword({ password: 'a much better passphrase' })).error).toBeNull()
+    expect(signIn.__errors.fields.password).toBeNull()
+    expect(signIn.status).toBe('complete')
+  })
+
+  it('puts a policy error of attemptFirstFactor on the password field and a wrong code on the code field', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: codeSent() } }),
+      SignInAttemptFirstFactor: [
+        () => gqlError('form_password_length_too_short', 'Passwords must be 8 characters or more.', 'password'),
+        () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+      ],
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    await signIn.create({ strategy: 'reset_password_email_code', identifier: 'jane@example.com' })
+
+    await signIn.attemptFirstFactor({ strategy: 'reset_password_email_code', code: '424242', password: 'short' })
+    expect(signIn.__errors.fields.password?.code).toBe('form_password_length_too_short')
+    expect(signIn.__errors.fields.code).toBeNull()
+
+    await signIn.attemptFirstFactor({ strategy: 'reset_password_email_code', code: '000000', password: 'a new long passphrase' })
+    expect(signIn.__errors.fields.code?.code).toBe('form_code_incorrect')
+    expect(signIn.__errors.fields.password).toBeNull()
+    expect(signIn.status).toBe('needs_first_factor')
+  })
+
+  it('resetPassword() and attemptFirstFactor() without a sign-in fail with sign_in_missing and send nothing', async () => {
+    const server = fakeServer({})
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    expect((await signIn.resetPassword({ password: 'pw' })).error!.code).toBe('sign_in_missing')
+    expect((await signIn.attemptFirstFactor({ strategy: 'reset_password_phone_code', code: '1' })).error!.code).toBe('sign_in_missing')
+    expect((await signIn.prepareFirstFactor({ strategy: 'reset_password_phone_code' })).error!.code).toBe('sign_in_missing')
+    expect(signIn.__errors.global?.[0]?.code).toBe('sign_in_missing')
+    expect(server.calls).toHaveLength(0)
+  })
+
+  it('runs the SMS flow: create with reset_password_phone_code, resend the code, verify, then set the password', async () => {
+    const strategy = 'reset_password_phone_code'
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: codeSent(strategy, '+15551234567') } }),
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: codeSent(strategy, '+15551234567') } }),
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: needsNewPassword(strategy) } }),
+      SignInResetPassword: () => ({ data: { signInResetPassword: resetComplete(strategy) } }),
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+
+    await signIn.create({ strategy, identifier: '+15551234567' })
+    expect(server.last('SignInCreate')!.variables.input).toEqual({ identifier: '+15551234567', strategy })
+    expect(signIn.firstFactorVerification?.strategy).toBe(strategy)
+
+    await signIn.prepareFirstFactor({ strategy })
+    expect(server.last('SignInPrepareFirstFactor')!.variables).toEqual({ id: 'sia_1', input: { strategy } })
+    await signIn.prepareFirstFactor({ strategy, phoneNumberId: 'phn_1' })
+    expect(server.last('SignInPrepareFirstFactor')!.variables).toEqual({ id: 'sia_1', input: { strategy, phoneNumberId: 'phn_1' } })
+
+    await signIn.attemptFirstFactor({ strategy, code: '135790' })
+    expect(server.last('SignInAttemptFirstFactor')!.variables.input).toEqual({ strategy, code: '135790' })
+    expect(signIn.status).toBe('needs_new_password')
+
+    await signIn.resetPassword({ password: 'a new long passphrase' })
+    expect(server.last('SignInResetPassword')!.variables.input).toEqual({ password: 'a new long passphrase' })
+    expect(signIn.status).toBe('complete')
+    expect(server.ops()).toEqual([
+      'SignInCreate',
+      'SignInPrepareFirstFactor',
+      'SignInPrepareFirstFactor',
+      'SignInAttemptFirstFactor',
+      'SignInResetPassword',
+    ])
+  })
+
+  it('prepareFirstFactor() for reset_password_email_code sends only the fields given', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: codeSent() } }),
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: codeSent() } }),
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    await signIn.create({ strategy: 'reset_password_email_code', identifier: 'jane@example.com' })
+    await signIn.prepareFirstFactor({ strategy: 'reset_password_email_code', emailAddressId: 'ema_1' })
+    expect(server.last('SignInPrepareFirstFactor')!.variables).toEqual({
+      id: 'sia_1',
+      input: { strategy: 'reset_password_email_code', emailAddressId: 'ema_1' },
+    })
+    expect(Object.keys(server.last('SignInPrepareFirstFactor')!.variables.input).sort()).toEqual(['emailAddressId', 'strategy'])
+  })
+
+  it('create() takes no password with a reset strategy (a type error)', () => {
+    const signIn = createClient({ fetch: fakeServer({}).fetch }).signIn
+    // Never called: the check is tsc's.
+    void (() =>
+      // @ts-expect-error a reset strategy starts without a password
+      signIn.create({ strategy: 'reset_password_email_code', identifier: 'jane@example.com', password: 'pw' }))
+    expect(typeof signIn.resetPassword).toBe('function')
+  })
+})
+
+describe('password reset with the Core 3 helpers (resetPasswordEmailCode / resetPasswordPhoneCode)', () => {
+  const unverified = (strategy: string) => ({ status: 'unverified', strategy, attempts: 0, expireAt: '2026-03-01T00:10:00Z' })
+  const verifiedBy = (strategy: string) => ({ status: 'verified', strategy, attempts: 1, expireAt: null })
+  const identified = (identifier = 'jane@example.com') => signInJSON({ identifier })
+  const codeSent = (strategy: string, identifier = 'jane@example.com') =>
+    signInJSON({ identifier, firstFactorVerification: unverified(strategy) })
+  const needsNewPassword = (strategy: string) =>
+    signInJSON({ status: 'needs_new_password', firstFactorVerification: verifiedBy(strategy) })
+  const resetComplete = (strategy: string) =>
+    signInJSON({ status: 'complete', firstFactorVerification: verifiedBy(strategy), createdSessionId: 'sess_2' })
+  const email = 'reset_password_email_code'
+  const phone = 'reset_password_phone_code'
+
+  it('email: sendCode, verifyCode and submitPassword send the exact variables and move the status on', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: identified() } }),
+      SignInPrepareFirstFactor: async () => {
+        await gate
+        return { data: { signInPrepareFirstFactor: codeSent(email) } }
+      },
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: needsNewPassword(email) } }),
+      SignInResetPassword: () => ({ data: { signInResetPassword: resetComplete(email) } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    const signIn = client.signIn
+    await signIn.create({ identifier: 'jane@example.com' })
+    expect(server.last('SignInCreate')!.variables).toEqual({ input: { identifier: 'jane@example.com' } })
+
+    const sending = signIn.resetPasswordEmailCode.sendCode()
+    expect(signIn.__fetchStatus).toBe('fetching')
+    release()
+    expect((await sending).error).toBeNull()
+    expect(signIn.__fetchStatus).toBe('idle')
+    const prepare = server.last('SignInPrepareFirstFactor')!
+    expect(prepare.query).toMatch(
+      /^mutation SignInPrepareFirstFactor\(\$id: ID!, \$input: PrepareFactorInput!\) \{ signInPrepareFirstFactor\(id: \$id, input: \$input\)/,
+    )
+    // No address id: the server never lists the reset factors, and picks the address itself.
+    expect(prepare.variables).toEqual({ id: 'sia_1', input: { strategy: email } })
+    expect(Object.keys(prepare.variables.input)).toEqual(['strategy'])
+    expect(signIn.status).toBe('needs_first_factor')
+    expect(signIn.firstFactorVerification?.strategy).toBe(email)
+
+    expect((await signIn.resetPasswordEmailCode.verifyCode({ code: '424242' })).error).toBeNull()
+    const attempt = server.last('SignInAttemptFirstFactor')!
+    expect(attempt.variables).toEqual({ id: 'sia_1', input: { strategy: email, code: '424242' } })
+    expect(Object.keys(attempt.variables.input).sort()).toEqual(['code', 'strategy'])
+    expect(signIn.status).toBe('needs_new_password')
+
+    const listener = vi.fn()
+    client.subscribe(listener)
+    const r = await signIn.resetPasswordEmailCode.submitPassword({ password: 'a new long passphrase', signOutOfOtherSessions: false })
+    expect(r.error).toBeNull()
+    const reset = server.last('SignInResetPassword')!
+    expect(reset.query).toMatch(/^mutation SignInResetPassword\(\$id: ID!, \$input: SignInResetPasswordInput!\)/)
+    expect(reset.variables).toEqual({ id: 'sia_1', input: { password: 'a new long passphrase', signOutOfOtherSessions: false } })
+    expect(signIn.status).toBe('complete')
+    expect(signIn.createdSessionId).toBe('sess_2')
+    expect(listener).toHaveBeenCalled()
+    expect(server.ops()).toEqual(['SignInCreate', 'SignInPrepareFirstFactor', 'SignInAttemptFirstFactor', 'SignInResetPassword'])
+  })
+
+  it('email: submitPassword without signOutOfOtherSessions leaves it to the server, and may ask for the second factor', async () => {
+    const server = fakeServer({
+      SignInResetPassword: () => ({
+        data: { signInResetPassword: { ...needsSecondFactor(), firstFactorVerification: verifiedBy(email) } },
+      }),
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    signIn.apply(needsNewPassword(email))
+    expect((await signIn.resetPasswordEmailCode.submitPassword({ password: 'a new long passphrase' })).error).toBeNull()
+    expect(server.last('SignInResetPassword')!.variables).toEqual({ id: 'sia_1', input: { password: 'a new long passphrase' } })
+    expect(signIn.status).toBe('needs_second_factor')
+    expect(signIn.createdSessionId).toBeNull()
+  })
+
+  it('email: a wrong code lands in errors.fields.code, a refused password in errors.fields.password', async () => {
+    const server = fakeServer({
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: codeSent(email) } }),
+      SignInAttemptFirstFactor: [
+        () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+        () => ({ data: { signInAttemptFirstFactor: needsNewPassword(email) } }),
+      ],
+      SignInResetPassword: [
+        () => gqlError('form_password_pwned', 'This password was found in a data breach.', 'password'),
+        () => ({ data: { signInResetPassword: resetComplete(email) } }),
+      ],
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    signIn.apply(identified())
+    await signIn.resetPasswordEmailCode.sendCode()
+
+    const wrong = await signIn.resetPasswordEmailCode.verifyCode({ code: '000000' })
+    expect(wrong.error!.code).toBe('form_code_incorrect')
+    expect(signIn.__errors.fields.code).toEqual({
+      code: 'form_code_incorrect',
+      message: 'Incorrect code',
+      longMessage: 'Incorrect code (long)',
+      meta: { paramName: 'code' },
+    })
+    expect(signIn.__errors.fields.password).toBeNull()
+    expect(signIn.__errors.global).toBeNull()
+    expect(signIn.status).toBe('needs_first_factor')
+    expect(signIn.__fetchStatus).toBe('idle')
+
+    expect((await signIn.resetPasswordEmailCode.verifyCode({ code: '424242' })).error).toBeNull()
+    expect(signIn.__errors.fields.code).toBeNull()
+    expect(signIn.status).toBe('needs_new_password')
+
+    const refused = await signIn.resetPasswordEmailCode.submitPassword({ password: 'password1' })
+    expect(refused.error!.code).toBe('form_password_pwned')
+    expect(signIn.__errors.fields.password?.code).toBe('form_password_pwned')
+    expect(signIn.__errors.fields.password?.meta).toEqual({ paramName: 'password' })
+    expect(signIn.__errors.fields.code).toBeNull()
+    expect(signIn.__errors.global).toBeNull()
+    expect(signIn.status).toBe('needs_new_password')
+
+    expect((await signIn.resetPasswordEmailCode.submitPassword({ password: 'a much better passphrase' })).error).toBeNull()
+    expect(signIn.__errors.fields.password).toBeNull()
+    expect(signIn.status).toBe('complete')
+  })
+
+  it('email: a sendCode the server refuses is a global error and keeps the sign-in', async () => {
+    const server = fakeServer({
+      SignInPrepareFirstFactor: () => gqlError('strategy_for_user_invalid', 'This strategy is not allowed.', 'strategy'),
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    signIn.apply(identified())
+    const { error } = await signIn.resetPasswordEmailCode.sendCode()
+    expect(error!.code).toBe('strategy_for_user_invalid')
+    expect(signIn.__errors.global?.map((e) => e.code)).toEqual(['strategy_for_user_invalid'])
+    expect(signIn.__errors.fields.code).toBeNull()
+    expect(signIn.id).toBe('sia_1')
+    expect(signIn.status).toBe('needs_first_factor')
+  })
+
+  it('without a sign-in, every reset helper fails with sign_in_missing and sends nothing', async () => {
+    const server = fakeServer({})
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    const results = [
+      await signIn.resetPasswordEmailCode.sendCode(),
+      await signIn.resetPasswordEmailCode.verifyCode({ code: '424242' }),
+      await signIn.resetPasswordEmailCode.submitPassword({ password: 'a new long passphrase' }),
+      await signIn.resetPasswordPhoneCode.sendCode(),
+      await signIn.resetPasswordPhoneCode.verifyCode({ code: '424242' }),
+      await signIn.resetPasswordPhoneCode.submitPassword({ password: 'a new long passphrase' }),
+    ]
+    for (const r of results) {
+      expect(r.error).toBeInstanceOf(TrustgateAPIResponseError)
+      expect(r.error!.code).toBe('sign_in_missing')
+    }
+    expect(signIn.__errors.global?.map((e) => e.code)).toEqual(['sign_in_missing'])
+    expect(signIn.__fetchStatus).toBe('idle')
+    expect(signIn.status).toBe('needs_identifier')
+    expect(server.calls).toHaveLength(0)
+
+    // After reset() the helpers are refused again.
+    signIn.apply(identified())
+    await signIn.reset()
+    expect((await signIn.resetPasswordEmailCode.sendCode()).error!.code).toBe('sign_in_missing')
+    expect(server.calls).toHaveLength(0)
+  })
+
+  it('phone: sendCode({ phoneNumber }) starts a sign-in for the number, then the code, code check and new password follow', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: identified('+15551234567') } }),
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: codeSent(phone, '+15551234567') } }),
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: needsNewPassword(phone) } }),
+      SignInResetPassword: () => ({ data: { signInResetPassword: resetComplete(phone) } }),
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+
+    expect((await signIn.resetPasswordPhoneCode.sendCode({ phoneNumber: '+15551234567' })).error).toBeNull()
+    expect(server.last('SignInCreate')!.variables).toEqual({ input: { identifier: '+15551234567' } })
+    expect(server.last('SignInPrepareFirstFactor')!.variables).toEqual({ id: 'sia_1', input: { strategy: phone } })
+    expect(signIn.identifier).toBe('+15551234567')
+    expect(signIn.firstFactorVerification?.strategy).toBe(phone)
+
+    // Without phoneNumber: a fresh code on the current sign-in, no new sign-in.
+    expect((await signIn.resetPasswordPhoneCode.sendCode()).error).toBeNull()
+    expect(server.last('SignInPrepareFirstFactor')!.variables).toEqual({ id: 'sia_1', input: { strategy: phone } })
+
+    await signIn.resetPasswordPhoneCode.verifyCode({ code: '135790' })
+    expect(server.last('SignInAttemptFirstFactor')!.variables).toEqual({ id: 'sia_1', input: { strategy: phone, code: '135790' } })
+    expect(signIn.status).toBe('needs_new_password')
+
+    await signIn.resetPasswordPhoneCode.submitPassword({ password: 'a new long passphrase', signOutOfOtherSessions: true })
+    expect(server.last('SignInResetPassword')!.variables).toEqual({
+      id: 'sia_1',
+      input: { password: 'a new long passphrase', signOutOfOtherSessions: true },
+    })
+    expect(signIn.status).toBe('complete')
+    expect(server.ops()).toEqual([
+      'SignInCreate',
+      'SignInPrepareFirstFactor',
+      'SignInPrepareFirstFactor',
+      'SignInAttemptFirstFactor',
+      'SignInResetPassword',
+    ])
+  })
+
+  it('phone: a refused phoneNumber stops before the code, on errors.fields.identifier', async () => {
+    const server = fakeServer({
+      SignInCreate: () => gqlError('form_identifier_not_found', "Couldn't find your account.", 'identifier'),
+    })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    const { error } = await signIn.resetPasswordPhoneCode.sendCode({ phoneNumber: '+15550000000' })
+    expect(error!.code).toBe('form_identifier_not_found')
+    expect(signIn.__errors.fields.identifier?.code).toBe('form_identifier_not_found')
+    expect(server.ops()).toEqual(['SignInCreate'])
+  })
+
+  it('phone: a wrong code lands in errors.fields.code', async () => {
+    const server = fakeServer({ SignInAttemptFirstFactor: () => gqlError('form_code_incorrect', 'Incorrect code', 'code') })
+    const signIn = createClient({ fetch: server.fetch }).signIn
+    signIn.apply(codeSent(phone, '+15551234567'))
+    expect((await signIn.resetPasswordPhoneCode.verifyCode({ code: '000000' })).error!.code).toBe('form_code_incorrect')
+    expect(signIn.__errors.fields.code?.code).toBe('form_code_incorrect')
+    expect(server.last('SignInAttemptFirstFactor')!.variables.input).toEqual({ strategy: phone, code: '000000' })
+  })
+})

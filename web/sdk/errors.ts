@@ -115,6 +115,7 @@ const codeFields: Record<string, string> = {
   form_password_incorrect: 'password',
   form_password_pwned: 'password',
   form_password_length_too_short: 'password',
+  form_password_length_too_long: 'password',
   form_identifier_not_found: 'identifier',
   form_identifier_exists: 'identifier',
 }

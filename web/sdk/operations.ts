@@ -59,6 +59,10 @@ export const SignInAttemptSecondFactor = op(
   'SignInAttemptSecondFactor',
   `mutation SignInAttemptSecondFactor($id: ID!, $input: AttemptFactorInput!) { signInAttemptSecondFactor(id: $id, input: $input) { ${SIGN_IN_FIELDS} } }`,
 )
+export const SignInResetPassword = op(
+  'SignInResetPassword',
+  `mutation SignInResetPassword($id: ID!, $input: SignInResetPasswordInput!) { signInResetPassword(id: $id, input: $input) { ${SIGN_IN_FIELDS} } }`,
+)
 
 export const SignUpCreate = op(
   'SignUpCreate',

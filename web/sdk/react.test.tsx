@@ -1,6 +1,6 @@
 import { act, render, screen, waitFor } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
-import { emptyClient, fakeServer, gqlError, signedInClient, tokenReply, user } from '../test/fakeServer'
+import { emptyClient, fakeServer, gqlError, signedInClient, signIn as signInJSON, tokenReply, user } from '../test/fakeServer'
 import { createClient } from './client'
 import { TrustgateProvider, useAuth, useSignIn, useUser } from './react'
 
@@ -14,6 +14,10 @@ function SignInState() {
       <dd data-testid="fetch">{fetchStatus}</dd>
       <dt>identifier error</dt>
       <dd data-testid="identifier">{errors.fields.identifier?.code ?? '-'}</dd>
+      <dt>password error</dt>
+      <dd data-testid="password">{errors.fields.password?.code ?? '-'}</dd>
+      <dt>code error</dt>
+      <dd data-testid="code">{errors.fields.code?.code ?? '-'}</dd>
       <dt>global</dt>
       <dd data-testid="global">{errors.global?.map((e) => e.code).join(',') ?? '-'}</dd>
     </dl>
@@ -51,6 +55,125 @@ describe('useSignIn', () => {
     expect(screen.getByTestId('fetch')).toHaveTextContent('idle')
     expect(screen.getByTestId('identifier')).toHaveTextContent('form_identifier_not_found')
     expect(screen.getByTestId('global')).toHaveTextContent('-')
+  })
+})
+
+describe('useSignIn password reset', () => {
+  it('shows a rejected new password on errors.fields.password, then the completed status', async () => {
+    const server = fakeServer({
+      Client: emptyClient,
+      SignInCreate: () => ({ data: { signInCreate: signInJSON() } }),
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: signInJSON({ status: 'needs_new_password' }) } }),
+      SignInResetPassword: [
+        () => gqlError('form_password_pwned', 'This password was found in a data breach.', 'password'),
+        () => ({ data: { signInResetPassword: signInJSON({ status: 'complete', createdSessionId: 'sess_1' }) } }),
+      ],
+    })
+    const client = createClient({ fetch: server.fetch })
+    render(
+      <TrustgateProvider client={client}>
+        <SignInState />
+      </TrustgateProvider>,
+    )
+    await act(async () => {
+      await client.signIn.create({ strategy: 'reset_password_email_code', identifier: 'jane@example.com' })
+      await client.signIn.attemptFirstFactor({ strategy: 'reset_password_email_code', code: '424242' })
+    })
+    expect(screen.getByTestId('status')).toHaveTextContent('needs_new_password')
+
+    await act(async () => {
+      await client.signIn.resetPassword({ password: 'password1', signOutOfOtherSessions: true })
+    })
+    expect(server.last('SignInResetPassword')!.variables).toEqual({
+      id: 'sia_1',
+      input: { password: 'password1', signOutOfOtherSessions: true },
+    })
+    expect(screen.getByTestId('password')).toHaveTextContent('form_password_pwned')
+    expect(screen.getByTestId('global')).toHaveTextContent('-')
+    expect(screen.getByTestId('status')).toHaveTextContent('needs_new_password')
+
+    await act(async () => {
+      await client.signIn.resetPassword({ password: 'a much better passphrase' })
+    })
+    expect(screen.getByTestId('password')).toHaveTextContent('-')
+    expect(screen.getByTestId('status')).toHaveTextContent('complete')
+    expect(screen.getByTestId('fetch')).toHaveTextContent('idle')
+  })
+})
+
+describe('useSignIn password reset with resetPasswordEmailCode', () => {
+  it('shows a wrong code on errors.fields.code, a refused password on errors.fields.password, then complete', async () => {
+    const strategy = 'reset_password_email_code'
+    const server = fakeServer({
+      Client: emptyClient,
+      SignInCreate: () => ({ data: { signInCreate: signInJSON() } }),
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: signInJSON() } }),
+      SignInAttemptFirstFactor: [
+        () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+        () => ({ data: { signInAttemptFirstFactor: signInJSON({ status: 'needs_new_password' }) } }),
+      ],
+      SignInResetPassword: [
+        () => gqlError('form_password_length_too_short', 'Passwords must be 8 characters or more.', 'password'),
+        () => ({ data: { signInResetPassword: signInJSON({ status: 'complete', createdSessionId: 'sess_1' }) } }),
+      ],
+    })
+    const client = createClient({ fetch: server.fetch })
+    render(
+      <TrustgateProvider client={client}>
+        <SignInState />
+      </TrustgateProvider>,
+    )
+    await act(async () => {
+      await client.signIn.create({ identifier: 'jane@example.com' })
+      await client.signIn.resetPasswordEmailCode.sendCode()
+    })
+    expect(server.last('SignInPrepareFirstFactor')!.variables).toEqual({ id: 'sia_1', input: { strategy } })
+
+    await act(async () => {
+      await client.signIn.resetPasswordEmailCode.verifyCode({ code: '000000' })
+    })
+    expect(screen.getByTestId('code')).toHaveTextContent('form_code_incorrect')
+    expect(screen.getByTestId('status')).toHaveTextContent('needs_first_factor')
+
+    await act(async () => {
+      await client.signIn.resetPasswordEmailCode.verifyCode({ code: '424242' })
+    })
+    expect(server.last('SignInAttemptFirstFactor')!.variables).toEqual({ id: 'sia_1', input: { strategy, code: '424242' } })
+    expect(screen.getByTestId('code')).toHaveTextContent('-')
+    expect(screen.getByTestId('status')).toHaveTextContent('needs_new_password')
+
+    await act(async () => {
+      await client.signIn.resetPasswordEmailCode.submitPassword({ password: 'short' })
+    })
+    expect(screen.getByTestId('password')).toHaveTextContent('form_password_length_too_short')
+    expect(screen.getByTestId('global')).toHaveTextContent('-')
+
+    await act(async () => {
+      await client.signIn.resetPasswordEmailCode.submitPassword({ password: 'a much better passphrase', signOutOfOtherSessions: true })
+    })
+    expect(server.last('SignInResetPassword')!.variables).toEqual({
+      id: 'sia_1',
+      input: { password: 'a much better passphrase', signOutOfOtherSessions: true },
+    })
+    expect(screen.getByTestId('password')).toHaveTextContent('-')
+    expect(screen.getByTestId('status')).toHaveTextContent('complete')
+    expect(screen.getByTestId('fetch')).toHaveTextContent('idle')
+  })
+
+  it('shows sign_in_missing as a global error when there is no sign-in', async () => {
+    const server = fakeServer({ Client: emptyClient })
+    const client = createClient({ fetch: server.fetch })
+    render(
+      <TrustgateProvider client={client}>
+        <SignInState />
+      </TrustgateProvider>,
+    )
+    await waitFor(() => expect(server.ops()).toEqual(['Client']))
+    await act(async () => {
+      await client.signIn.resetPasswordEmailCode.sendCode()
+    })
+    expect(screen.getByTestId('global')).toHaveTextContent('sign_in_missing')
+    expect(server.ops()).toEqual(['Client'])
   })
 })
 

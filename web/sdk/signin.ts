@@ -3,12 +3,18 @@ import * as ops from './operations'
 import { emptySignIn, parseSignIn, type SignInJSON, type SignInState } from './parse'
 import { FlowResource, type Core } from './resource'
 import type {
+  AttemptFirstFactorParams,
   ClientTrustState,
   EmailCodeFactor,
   FinalizeParams,
   PhoneCodeFactor,
+  PrepareFirstFactorParams,
+  ResetPasswordParams,
+  SignInCreateParams,
   SignInErrors,
   SignInFirstFactor,
+  SignInFutureResetPasswordPhoneCodeSendParams,
+  SignInFutureResetPasswordSubmitParams,
   SignInSecondFactor,
   SignInStatus,
   TrustgateAPIError,
@@ -97,6 +103,40 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
     verifyCode: ({ code }: { code: string }): SignInResult => this.attemptFirst('phone_code', code),
   }
 
+  /**
+   * resetPasswordEmailCode is Clerk's "forgot password" flow by email, on the current sign-in (start it with
+   * `create({ identifier })`). The server never lists the reset strategies in `supportedFirstFactors`, so no
+   * address is looked up or sent: it picks the identifier itself when it is one of the user's verified emails, else
+   * the primary one.
+   */
+  readonly resetPasswordEmailCode = {
+    /** sendCode emails a password reset code (`signInPrepareFirstFactor` with `reset_password_email_code`). */
+    sendCode: (): SignInResult => this.prepareFirstFactor({ strategy: 'reset_password_email_code' }),
+    /** verifyCode checks the emailed reset code; the status becomes `needs_new_password`. */
+    verifyCode: ({ code }: { code: string }): SignInResult =>
+      this.attemptFirstFactor({ strategy: 'reset_password_email_code', code }),
+    /** submitPassword sets the new password (`signInResetPassword`): status `complete` or `needs_second_factor`. */
+    submitPassword: (params: SignInFutureResetPasswordSubmitParams): SignInResult => this.resetPassword(params),
+  }
+
+  /**
+   * resetPasswordPhoneCode is the same flow by SMS (`reset_password_phone_code`); the server picks the number as
+   * it picks the address for email.
+   */
+  readonly resetPasswordPhoneCode = {
+    /**
+     * sendCode texts a password reset code (`signInPrepareFirstFactor` with `reset_password_phone_code`); with
+     * `phoneNumber` it starts a new sign-in for that number first.
+     */
+    sendCode: (params: SignInFutureResetPasswordPhoneCodeSendParams = {}): SignInResult =>
+      this.sendResetPhoneCode(params.phoneNumber),
+    /** verifyCode checks the texted reset code; the status becomes `needs_new_password`. */
+    verifyCode: ({ code }: { code: string }): SignInResult =>
+      this.attemptFirstFactor({ strategy: 'reset_password_phone_code', code }),
+    /** submitPassword sets the new password (`signInResetPassword`): status `complete` or `needs_second_factor`. */
+    submitPassword: (params: SignInFutureResetPasswordSubmitParams): SignInResult => this.resetPassword(params),
+  }
+
   constructor(core: Core) {
     super(core, signInErrors)
     Object.assign(this, emptySignIn())
@@ -126,11 +166,60 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
     return this.create({ identifier, password: params.password, strategy: 'password' })
   }
 
-  /** create starts a new sign-in attempt (`signInCreate`). */
-  create(params: { identifier?: string; password?: string; strategy?: string }): SignInResult {
+  /**
+   * create starts a new sign-in attempt (`signInCreate`). With `strategy: 'reset_password_email_code'` or
+   * `'reset_password_phone_code'` it starts the password-reset flow: the server sends the code at once.
+   */
+  create(params: SignInCreateParams): SignInResult {
+    const input = compact({ identifier: params.identifier, password: params.password, strategy: params.strategy })
     return this.run(
-      () => this.core.request<{ signInCreate: SignInJSON }>(ops.SignInCreate, { input: params }),
+      () => this.core.request<{ signInCreate: SignInJSON }>(ops.SignInCreate, { input }),
       (d) => this.apply(d.signInCreate),
+    )
+  }
+
+  /**
+   * prepareFirstFactor sends the code of a first factor (`signInPrepareFirstFactor`): `email_code` / `phone_code`
+   * for a listed address or number, or a fresh reset code for `reset_password_email_code` /
+   * `reset_password_phone_code` (`emailAddressId` / `phoneNumberId` optional there).
+   */
+  prepareFirstFactor(params: PrepareFirstFactorParams): SignInResult {
+    const id = this.id
+    if (!id) return Promise.resolve(this.fail(noSignIn()))
+    const input = compact({
+      strategy: params.strategy,
+      emailAddressId: 'emailAddressId' in params ? params.emailAddressId : undefined,
+      phoneNumberId: 'phoneNumberId' in params ? params.phoneNumberId : undefined,
+    })
+    return this.sendPrepareFirst(id, input)
+  }
+
+  /**
+   * attemptFirstFactor checks a first factor (`signInAttemptFirstFactor`). For a reset strategy, `code` with
+   * `password` sets the new password (status `complete` or `needs_second_factor`); `code` alone gives
+   * `needs_new_password`, and `resetPassword()` follows.
+   */
+  attemptFirstFactor(params: AttemptFirstFactorParams): SignInResult {
+    return this.sendAttemptFirst(
+      compact({
+        strategy: params.strategy,
+        code: 'code' in params ? params.code : undefined,
+        password: 'password' in params ? params.password : undefined,
+      }),
+    )
+  }
+
+  /**
+   * resetPassword sets the new password of a sign-in at `needs_new_password` (`signInResetPassword`); the sign-in
+   * then completes or asks for the user's second factor. `signOutOfOtherSessions` defaults to true on the server.
+   */
+  resetPassword(params: ResetPasswordParams): SignInResult {
+    const id = this.id
+    if (!id) return Promise.resolve(this.fail(noSignIn()))
+    const input = compact({ password: params.password, signOutOfOtherSessions: params.signOutOfOtherSessions })
+    return this.run(
+      () => this.core.request<{ signInResetPassword: SignInJSON }>(ops.SignInResetPassword, { id, input }),
+      (d) => this.apply(d.signInResetPassword),
     )
   }
 
@@ -190,21 +279,33 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
     if (!id) return this.fail(noSignIn())
     const input = prepareInput(this.supportedFirstFactors, strategy)
     if (!input) return this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} first factor.`))
+    return this.sendPrepareFirst(id, input)
+  }
+
+  private async sendResetPhoneCode(phoneNumber?: string): SignInResult {
+    if (phoneNumber !== undefined) {
+      const { error } = await this.create({ identifier: phoneNumber })
+      if (error) return { error }
+    }
+    return this.prepareFirstFactor({ strategy: 'reset_password_phone_code' })
+  }
+
+  private sendPrepareFirst(id: string, input: Record<string, unknown>): SignInResult {
     return this.run(
       () => this.core.request<{ signInPrepareFirstFactor: SignInJSON }>(ops.SignInPrepareFirstFactor, { id, input }),
       (d) => this.apply(d.signInPrepareFirstFactor),
     )
   }
 
-  private attemptFirst(strategy: string, code: string): SignInResult {
+  private attemptFirst(strategy: 'email_code' | 'phone_code', code: string): SignInResult {
+    return this.sendAttemptFirst({ strategy, code })
+  }
+
+  private sendAttemptFirst(input: Record<string, unknown>): SignInResult {
     const id = this.id
     if (!id) return Promise.resolve(this.fail(noSignIn()))
     return this.run(
-      () =>
-        this.core.request<{ signInAttemptFirstFactor: SignInJSON }>(ops.SignInAttemptFirstFactor, {
-          id,
-          input: { strategy, code },
-        }),
+      () => this.core.request<{ signInAttemptFirstFactor: SignInJSON }>(ops.SignInAttemptFirstFactor, { id, input }),
       (d) => this.apply(d.signInAttemptFirstFactor),
     )
   }
@@ -238,6 +339,11 @@ function prepareInput(
   return factor.strategy === 'email_code'
     ? { strategy, emailAddressId: factor.emailAddressId }
     : { strategy, phoneNumberId: factor.phoneNumberId }
+}
+
+/** compact drops the undefined entries of a GraphQL input, so only the fields the caller gave are sent. */
+function compact<T extends Record<string, unknown>>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 function noSignIn() {

@@ -58,6 +58,121 @@ export type SignInFirstFactor = PasswordFactor | EmailCodeFactor | PhoneCodeFact
 /** SignInSecondFactor is any factor that may finish a sign-in (MFA or Client Trust). */
 export type SignInSecondFactor = EmailCodeFactor | PhoneCodeFactor | TOTPFactor | BackupCodeFactor
 
+/**
+ * ResetPasswordEmailCodeStrategy resets a forgotten password with a code emailed to the user. The server does not
+ * list it in `supportedFirstFactors` (that would tell registered accounts from unknown ones): start the flow with
+ * `signIn.create({ strategy, identifier })`.
+ */
+export type ResetPasswordEmailCodeStrategy = 'reset_password_email_code'
+
+/** ResetPasswordPhoneCodeStrategy resets a forgotten password with a code sent by SMS. */
+export type ResetPasswordPhoneCodeStrategy = 'reset_password_phone_code'
+
+/** ResetPasswordCodeStrategy is either password-reset strategy. */
+export type ResetPasswordCodeStrategy = ResetPasswordEmailCodeStrategy | ResetPasswordPhoneCodeStrategy
+
+/**
+ * SignInCreateParams are the parameters of `signIn.create()` (`signInCreate`). With a reset strategy the sign-in
+ * starts the password-reset flow and the code is sent at once; a password may not be given with it.
+ */
+export type SignInCreateParams =
+  | { identifier?: string; password?: string; strategy?: 'password' | 'email_code' | 'phone_code' }
+  | { identifier: string; strategy: ResetPasswordCodeStrategy; password?: never }
+
+/** EmailCodeConfig prepares the `email_code` first factor of one of the listed email addresses. */
+export interface EmailCodeConfig {
+  strategy: 'email_code'
+  emailAddressId: string
+}
+
+/** PhoneCodeConfig prepares the `phone_code` first factor of one of the listed phone numbers. */
+export interface PhoneCodeConfig {
+  strategy: 'phone_code'
+  phoneNumberId: string
+}
+
+/** ResetPasswordEmailCodeFactorConfig sends a fresh reset code by email; without `emailAddressId`, the server's choice. */
+export interface ResetPasswordEmailCodeFactorConfig {
+  strategy: ResetPasswordEmailCodeStrategy
+  emailAddressId?: string
+}
+
+/** ResetPasswordPhoneCodeFactorConfig sends a fresh reset code by SMS; without `phoneNumberId`, the server's choice. */
+export interface ResetPasswordPhoneCodeFactorConfig {
+  strategy: ResetPasswordPhoneCodeStrategy
+  phoneNumberId?: string
+}
+
+/** PrepareFirstFactorParams are the parameters of `signIn.prepareFirstFactor()` (`signInPrepareFirstFactor`). */
+export type PrepareFirstFactorParams =
+  | EmailCodeConfig
+  | PhoneCodeConfig
+  | ResetPasswordEmailCodeFactorConfig
+  | ResetPasswordPhoneCodeFactorConfig
+
+/** PasswordAttempt checks the user's password as the first factor. */
+export interface PasswordAttempt {
+  strategy: 'password'
+  password: string
+}
+
+/** EmailCodeAttempt checks an emailed sign-in code. */
+export interface EmailCodeAttempt {
+  strategy: 'email_code'
+  code: string
+}
+
+/** PhoneCodeAttempt checks a texted sign-in code. */
+export interface PhoneCodeAttempt {
+  strategy: 'phone_code'
+  code: string
+}
+
+/**
+ * ResetPasswordEmailCodeAttempt checks an emailed reset code. With `password` it also sets the new password (the
+ * sign-in then completes or asks for a second factor); without, the status becomes `needs_new_password` and
+ * `signIn.resetPassword()` sets it.
+ */
+export interface ResetPasswordEmailCodeAttempt {
+  strategy: ResetPasswordEmailCodeStrategy
+  code: string
+  password?: string
+}
+
+/** ResetPasswordPhoneCodeAttempt checks a texted reset code; `password` as for the email code. */
+export interface ResetPasswordPhoneCodeAttempt {
+  strategy: ResetPasswordPhoneCodeStrategy
+  code: string
+  password?: string
+}
+
+/** AttemptFirstFactorParams are the parameters of `signIn.attemptFirstFactor()` (`signInAttemptFirstFactor`). */
+export type AttemptFirstFactorParams =
+  | PasswordAttempt
+  | EmailCodeAttempt
+  | PhoneCodeAttempt
+  | ResetPasswordEmailCodeAttempt
+  | ResetPasswordPhoneCodeAttempt
+
+/** ResetPasswordParams are the parameters of `signIn.resetPassword()` (`signInResetPassword`), at `needs_new_password`. */
+export interface ResetPasswordParams {
+  password: string
+  /** signOutOfOtherSessions ends the user's other sessions; the server's default is true. */
+  signOutOfOtherSessions?: boolean
+}
+
+/**
+ * SignInFutureResetPasswordSubmitParams are the parameters of `signIn.resetPasswordEmailCode.submitPassword()` and
+ * `signIn.resetPasswordPhoneCode.submitPassword()` (Clerk's name for `ResetPasswordParams`).
+ */
+export type SignInFutureResetPasswordSubmitParams = ResetPasswordParams
+
+/** SignInFutureResetPasswordPhoneCodeSendParams are the parameters of `signIn.resetPasswordPhoneCode.sendCode()`. */
+export interface SignInFutureResetPasswordPhoneCodeSendParams {
+  /** phoneNumber (E.164) starts a new sign-in for that number first; without it, the current sign-in is used. */
+  phoneNumber?: string
+}
+
 /** Verification is the state of the first or second factor of a sign-in. */
 export interface Verification {
   status: VerificationStatus
