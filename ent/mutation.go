@@ -9830,6 +9830,9 @@ type SignInMutation struct {
 	expire_at                     *time.Time
 	ip_address                    *string
 	user_agent                    *string
+	new_password_hash             *string
+	sign_out_other_sessions       *bool
+	user_password_updated_at      *time.Time
 	clearedFields                 map[string]struct{}
 	done                          bool
 	oldValue                      func(context.Context) (*SignIn, error)
@@ -10522,6 +10525,140 @@ func (m *SignInMutation) ResetUserAgent() {
 	m.user_agent = nil
 }
 
+// SetNewPasswordHash sets the "new_password_hash" field.
+func (m *SignInMutation) SetNewPasswordHash(s string) {
+	m.new_password_hash = &s
+}
+
+// NewPasswordHash returns the value of the "new_password_hash" field in the mutation.
+func (m *SignInMutation) NewPasswordHash() (r string, exists bool) {
+	v := m.new_password_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNewPasswordHash returns the old "new_password_hash" field's value of the SignIn entity.
+// If the SignIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SignInMutation) OldNewPasswordHash(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNewPasswordHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNewPasswordHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNewPasswordHash: %w", err)
+	}
+	return oldValue.NewPasswordHash, nil
+}
+
+// ClearNewPasswordHash clears the value of the "new_password_hash" field.
+func (m *SignInMutation) ClearNewPasswordHash() {
+	m.new_password_hash = nil
+	m.clearedFields[signin.FieldNewPasswordHash] = struct{}{}
+}
+
+// NewPasswordHashCleared returns if the "new_password_hash" field was cleared in this mutation.
+func (m *SignInMutation) NewPasswordHashCleared() bool {
+	_, ok := m.clearedFields[signin.FieldNewPasswordHash]
+	return ok
+}
+
+// ResetNewPasswordHash resets all changes to the "new_password_hash" field.
+func (m *SignInMutation) ResetNewPasswordHash() {
+	m.new_password_hash = nil
+	delete(m.clearedFields, signin.FieldNewPasswordHash)
+}
+
+// SetSignOutOtherSessions sets the "sign_out_other_sessions" field.
+func (m *SignInMutation) SetSignOutOtherSessions(b bool) {
+	m.sign_out_other_sessions = &b
+}
+
+// SignOutOtherSessions returns the value of the "sign_out_other_sessions" field in the mutation.
+func (m *SignInMutation) SignOutOtherSessions() (r bool, exists bool) {
+	v := m.sign_out_other_sessions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignOutOtherSessions returns the old "sign_out_other_sessions" field's value of the SignIn entity.
+// If the SignIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SignInMutation) OldSignOutOtherSessions(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignOutOtherSessions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignOutOtherSessions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignOutOtherSessions: %w", err)
+	}
+	return oldValue.SignOutOtherSessions, nil
+}
+
+// ResetSignOutOtherSessions resets all changes to the "sign_out_other_sessions" field.
+func (m *SignInMutation) ResetSignOutOtherSessions() {
+	m.sign_out_other_sessions = nil
+}
+
+// SetUserPasswordUpdatedAt sets the "user_password_updated_at" field.
+func (m *SignInMutation) SetUserPasswordUpdatedAt(t time.Time) {
+	m.user_password_updated_at = &t
+}
+
+// UserPasswordUpdatedAt returns the value of the "user_password_updated_at" field in the mutation.
+func (m *SignInMutation) UserPasswordUpdatedAt() (r time.Time, exists bool) {
+	v := m.user_password_updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserPasswordUpdatedAt returns the old "user_password_updated_at" field's value of the SignIn entity.
+// If the SignIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SignInMutation) OldUserPasswordUpdatedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserPasswordUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserPasswordUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserPasswordUpdatedAt: %w", err)
+	}
+	return oldValue.UserPasswordUpdatedAt, nil
+}
+
+// ClearUserPasswordUpdatedAt clears the value of the "user_password_updated_at" field.
+func (m *SignInMutation) ClearUserPasswordUpdatedAt() {
+	m.user_password_updated_at = nil
+	m.clearedFields[signin.FieldUserPasswordUpdatedAt] = struct{}{}
+}
+
+// UserPasswordUpdatedAtCleared returns if the "user_password_updated_at" field was cleared in this mutation.
+func (m *SignInMutation) UserPasswordUpdatedAtCleared() bool {
+	_, ok := m.clearedFields[signin.FieldUserPasswordUpdatedAt]
+	return ok
+}
+
+// ResetUserPasswordUpdatedAt resets all changes to the "user_password_updated_at" field.
+func (m *SignInMutation) ResetUserPasswordUpdatedAt() {
+	m.user_password_updated_at = nil
+	delete(m.clearedFields, signin.FieldUserPasswordUpdatedAt)
+}
+
 // Where appends a list predicates to the SignInMutation builder.
 func (m *SignInMutation) Where(ps ...predicate.SignIn) {
 	m.predicates = append(m.predicates, ps...)
@@ -10556,7 +10693,7 @@ func (m *SignInMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SignInMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, signin.FieldCreatedAt)
 	}
@@ -10599,6 +10736,15 @@ func (m *SignInMutation) Fields() []string {
 	if m.user_agent != nil {
 		fields = append(fields, signin.FieldUserAgent)
 	}
+	if m.new_password_hash != nil {
+		fields = append(fields, signin.FieldNewPasswordHash)
+	}
+	if m.sign_out_other_sessions != nil {
+		fields = append(fields, signin.FieldSignOutOtherSessions)
+	}
+	if m.user_password_updated_at != nil {
+		fields = append(fields, signin.FieldUserPasswordUpdatedAt)
+	}
 	return fields
 }
 
@@ -10635,6 +10781,12 @@ func (m *SignInMutation) Field(name string) (ent.Value, bool) {
 		return m.IPAddress()
 	case signin.FieldUserAgent:
 		return m.UserAgent()
+	case signin.FieldNewPasswordHash:
+		return m.NewPasswordHash()
+	case signin.FieldSignOutOtherSessions:
+		return m.SignOutOtherSessions()
+	case signin.FieldUserPasswordUpdatedAt:
+		return m.UserPasswordUpdatedAt()
 	}
 	return nil, false
 }
@@ -10672,6 +10824,12 @@ func (m *SignInMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldIPAddress(ctx)
 	case signin.FieldUserAgent:
 		return m.OldUserAgent(ctx)
+	case signin.FieldNewPasswordHash:
+		return m.OldNewPasswordHash(ctx)
+	case signin.FieldSignOutOtherSessions:
+		return m.OldSignOutOtherSessions(ctx)
+	case signin.FieldUserPasswordUpdatedAt:
+		return m.OldUserPasswordUpdatedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown SignIn field %s", name)
 }
@@ -10779,6 +10937,27 @@ func (m *SignInMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUserAgent(v)
 		return nil
+	case signin.FieldNewPasswordHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNewPasswordHash(v)
+		return nil
+	case signin.FieldSignOutOtherSessions:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignOutOtherSessions(v)
+		return nil
+	case signin.FieldUserPasswordUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserPasswordUpdatedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown SignIn field %s", name)
 }
@@ -10827,6 +11006,12 @@ func (m *SignInMutation) ClearedFields() []string {
 	if m.FieldCleared(signin.FieldCreatedSessionID) {
 		fields = append(fields, signin.FieldCreatedSessionID)
 	}
+	if m.FieldCleared(signin.FieldNewPasswordHash) {
+		fields = append(fields, signin.FieldNewPasswordHash)
+	}
+	if m.FieldCleared(signin.FieldUserPasswordUpdatedAt) {
+		fields = append(fields, signin.FieldUserPasswordUpdatedAt)
+	}
 	return fields
 }
 
@@ -10858,6 +11043,12 @@ func (m *SignInMutation) ClearField(name string) error {
 		return nil
 	case signin.FieldCreatedSessionID:
 		m.ClearCreatedSessionID()
+		return nil
+	case signin.FieldNewPasswordHash:
+		m.ClearNewPasswordHash()
+		return nil
+	case signin.FieldUserPasswordUpdatedAt:
+		m.ClearUserPasswordUpdatedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown SignIn nullable field %s", name)
@@ -10908,6 +11099,15 @@ func (m *SignInMutation) ResetField(name string) error {
 		return nil
 	case signin.FieldUserAgent:
 		m.ResetUserAgent()
+		return nil
+	case signin.FieldNewPasswordHash:
+		m.ResetNewPasswordHash()
+		return nil
+	case signin.FieldSignOutOtherSessions:
+		m.ResetSignOutOtherSessions()
+		return nil
+	case signin.FieldUserPasswordUpdatedAt:
+		m.ResetUserPasswordUpdatedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown SignIn field %s", name)

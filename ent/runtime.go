@@ -711,6 +711,10 @@ func init() {
 	signin.DefaultUserAgent = signinDescUserAgent.Default.(string)
 	// signin.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	signin.UserAgentValidator = signinDescUserAgent.Validators[0].(func(string) error)
+	// signinDescSignOutOtherSessions is the schema descriptor for sign_out_other_sessions field.
+	signinDescSignOutOtherSessions := signinFields[13].Descriptor()
+	// signin.DefaultSignOutOtherSessions holds the default value on creation for the sign_out_other_sessions field.
+	signin.DefaultSignOutOtherSessions = signinDescSignOutOtherSessions.Default.(bool)
 	// signinDescID is the schema descriptor for id field.
 	signinDescID := signinMixinFields0[0].Descriptor()
 	// signin.DefaultID holds the default value on creation for the id field.

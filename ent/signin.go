@@ -44,8 +44,14 @@ type SignIn struct {
 	// IPAddress holds the value of the "ip_address" field.
 	IPAddress string `json:"ip_address,omitempty"`
 	// UserAgent holds the value of the "user_agent" field.
-	UserAgent    string `json:"user_agent,omitempty"`
-	selectValues sql.SelectValues
+	UserAgent string `json:"user_agent,omitempty"`
+	// NewPasswordHash holds the value of the "new_password_hash" field.
+	NewPasswordHash *string `json:"-"`
+	// SignOutOtherSessions holds the value of the "sign_out_other_sessions" field.
+	SignOutOtherSessions bool `json:"sign_out_other_sessions,omitempty"`
+	// UserPasswordUpdatedAt holds the value of the "user_password_updated_at" field.
+	UserPasswordUpdatedAt *time.Time `json:"user_password_updated_at,omitempty"`
+	selectValues          sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -53,9 +59,11 @@ func (*SignIn) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case signin.FieldID, signin.FieldApplicationID, signin.FieldClientID, signin.FieldUserID, signin.FieldIdentifier, signin.FieldStatus, signin.FieldClientTrustState, signin.FieldFirstFactorVerificationID, signin.FieldSecondFactorVerificationID, signin.FieldCreatedSessionID, signin.FieldIPAddress, signin.FieldUserAgent:
+		case signin.FieldSignOutOtherSessions:
+			values[i] = new(sql.NullBool)
+		case signin.FieldID, signin.FieldApplicationID, signin.FieldClientID, signin.FieldUserID, signin.FieldIdentifier, signin.FieldStatus, signin.FieldClientTrustState, signin.FieldFirstFactorVerificationID, signin.FieldSecondFactorVerificationID, signin.FieldCreatedSessionID, signin.FieldIPAddress, signin.FieldUserAgent, signin.FieldNewPasswordHash:
 			values[i] = new(sql.NullString)
-		case signin.FieldCreatedAt, signin.FieldUpdatedAt, signin.FieldExpireAt:
+		case signin.FieldCreatedAt, signin.FieldUpdatedAt, signin.FieldExpireAt, signin.FieldUserPasswordUpdatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -168,6 +176,26 @@ func (_m *SignIn) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UserAgent = value.String
 			}
+		case signin.FieldNewPasswordHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field new_password_hash", values[i])
+			} else if value.Valid {
+				_m.NewPasswordHash = new(string)
+				*_m.NewPasswordHash = value.String
+			}
+		case signin.FieldSignOutOtherSessions:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field sign_out_other_sessions", values[i])
+			} else if value.Valid {
+				_m.SignOutOtherSessions = value.Bool
+			}
+		case signin.FieldUserPasswordUpdatedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field user_password_updated_at", values[i])
+			} else if value.Valid {
+				_m.UserPasswordUpdatedAt = new(time.Time)
+				*_m.UserPasswordUpdatedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -257,6 +285,16 @@ func (_m *SignIn) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("user_agent=")
 	builder.WriteString(_m.UserAgent)
+	builder.WriteString(", ")
+	builder.WriteString("new_password_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("sign_out_other_sessions=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SignOutOtherSessions))
+	builder.WriteString(", ")
+	if v := _m.UserPasswordUpdatedAt; v != nil {
+		builder.WriteString("user_password_updated_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

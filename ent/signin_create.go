@@ -195,6 +195,48 @@ func (_c *SignInCreate) SetNillableUserAgent(v *string) *SignInCreate {
 	return _c
 }
 
+// SetNewPasswordHash sets the "new_password_hash" field.
+func (_c *SignInCreate) SetNewPasswordHash(v string) *SignInCreate {
+	_c.mutation.SetNewPasswordHash(v)
+	return _c
+}
+
+// SetNillableNewPasswordHash sets the "new_password_hash" field if the given value is not nil.
+func (_c *SignInCreate) SetNillableNewPasswordHash(v *string) *SignInCreate {
+	if v != nil {
+		_c.SetNewPasswordHash(*v)
+	}
+	return _c
+}
+
+// SetSignOutOtherSessions sets the "sign_out_other_sessions" field.
+func (_c *SignInCreate) SetSignOutOtherSessions(v bool) *SignInCreate {
+	_c.mutation.SetSignOutOtherSessions(v)
+	return _c
+}
+
+// SetNillableSignOutOtherSessions sets the "sign_out_other_sessions" field if the given value is not nil.
+func (_c *SignInCreate) SetNillableSignOutOtherSessions(v *bool) *SignInCreate {
+	if v != nil {
+		_c.SetSignOutOtherSessions(*v)
+	}
+	return _c
+}
+
+// SetUserPasswordUpdatedAt sets the "user_password_updated_at" field.
+func (_c *SignInCreate) SetUserPasswordUpdatedAt(v time.Time) *SignInCreate {
+	_c.mutation.SetUserPasswordUpdatedAt(v)
+	return _c
+}
+
+// SetNillableUserPasswordUpdatedAt sets the "user_password_updated_at" field if the given value is not nil.
+func (_c *SignInCreate) SetNillableUserPasswordUpdatedAt(v *time.Time) *SignInCreate {
+	if v != nil {
+		_c.SetUserPasswordUpdatedAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *SignInCreate) SetID(v string) *SignInCreate {
 	_c.mutation.SetID(v)
@@ -264,6 +306,10 @@ func (_c *SignInCreate) defaults() {
 		v := signin.DefaultUserAgent
 		_c.mutation.SetUserAgent(v)
 	}
+	if _, ok := _c.mutation.SignOutOtherSessions(); !ok {
+		v := signin.DefaultSignOutOtherSessions
+		_c.mutation.SetSignOutOtherSessions(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := signin.DefaultID()
 		_c.mutation.SetID(v)
@@ -320,6 +366,9 @@ func (_c *SignInCreate) check() error {
 		if err := signin.UserAgentValidator(v); err != nil {
 			return &ValidationError{Name: "user_agent", err: fmt.Errorf(`ent: validator failed for field "SignIn.user_agent": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.SignOutOtherSessions(); !ok {
+		return &ValidationError{Name: "sign_out_other_sessions", err: errors.New(`ent: missing required field "SignIn.sign_out_other_sessions"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := signin.IDValidator(v); err != nil {
@@ -417,6 +466,18 @@ func (_c *SignInCreate) createSpec() (*SignIn, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UserAgent(); ok {
 		_spec.SetField(signin.FieldUserAgent, field.TypeString, value)
 		_node.UserAgent = value
+	}
+	if value, ok := _c.mutation.NewPasswordHash(); ok {
+		_spec.SetField(signin.FieldNewPasswordHash, field.TypeString, value)
+		_node.NewPasswordHash = &value
+	}
+	if value, ok := _c.mutation.SignOutOtherSessions(); ok {
+		_spec.SetField(signin.FieldSignOutOtherSessions, field.TypeBool, value)
+		_node.SignOutOtherSessions = value
+	}
+	if value, ok := _c.mutation.UserPasswordUpdatedAt(); ok {
+		_spec.SetField(signin.FieldUserPasswordUpdatedAt, field.TypeTime, value)
+		_node.UserPasswordUpdatedAt = &value
 	}
 	return _node, _spec
 }
@@ -635,6 +696,54 @@ func (u *SignInUpsert) SetUserAgent(v string) *SignInUpsert {
 // UpdateUserAgent sets the "user_agent" field to the value that was provided on create.
 func (u *SignInUpsert) UpdateUserAgent() *SignInUpsert {
 	u.SetExcluded(signin.FieldUserAgent)
+	return u
+}
+
+// SetNewPasswordHash sets the "new_password_hash" field.
+func (u *SignInUpsert) SetNewPasswordHash(v string) *SignInUpsert {
+	u.Set(signin.FieldNewPasswordHash, v)
+	return u
+}
+
+// UpdateNewPasswordHash sets the "new_password_hash" field to the value that was provided on create.
+func (u *SignInUpsert) UpdateNewPasswordHash() *SignInUpsert {
+	u.SetExcluded(signin.FieldNewPasswordHash)
+	return u
+}
+
+// ClearNewPasswordHash clears the value of the "new_password_hash" field.
+func (u *SignInUpsert) ClearNewPasswordHash() *SignInUpsert {
+	u.SetNull(signin.FieldNewPasswordHash)
+	return u
+}
+
+// SetSignOutOtherSessions sets the "sign_out_other_sessions" field.
+func (u *SignInUpsert) SetSignOutOtherSessions(v bool) *SignInUpsert {
+	u.Set(signin.FieldSignOutOtherSessions, v)
+	return u
+}
+
+// UpdateSignOutOtherSessions sets the "sign_out_other_sessions" field to the value that was provided on create.
+func (u *SignInUpsert) UpdateSignOutOtherSessions() *SignInUpsert {
+	u.SetExcluded(signin.FieldSignOutOtherSessions)
+	return u
+}
+
+// SetUserPasswordUpdatedAt sets the "user_password_updated_at" field.
+func (u *SignInUpsert) SetUserPasswordUpdatedAt(v time.Time) *SignInUpsert {
+	u.Set(signin.FieldUserPasswordUpdatedAt, v)
+	return u
+}
+
+// UpdateUserPasswordUpdatedAt sets the "user_password_updated_at" field to the value that was provided on create.
+func (u *SignInUpsert) UpdateUserPasswordUpdatedAt() *SignInUpsert {
+	u.SetExcluded(signin.FieldUserPasswordUpdatedAt)
+	return u
+}
+
+// ClearUserPasswordUpdatedAt clears the value of the "user_password_updated_at" field.
+func (u *SignInUpsert) ClearUserPasswordUpdatedAt() *SignInUpsert {
+	u.SetNull(signin.FieldUserPasswordUpdatedAt)
 	return u
 }
 
@@ -888,6 +997,62 @@ func (u *SignInUpsertOne) SetUserAgent(v string) *SignInUpsertOne {
 func (u *SignInUpsertOne) UpdateUserAgent() *SignInUpsertOne {
 	return u.Update(func(s *SignInUpsert) {
 		s.UpdateUserAgent()
+	})
+}
+
+// SetNewPasswordHash sets the "new_password_hash" field.
+func (u *SignInUpsertOne) SetNewPasswordHash(v string) *SignInUpsertOne {
+	return u.Update(func(s *SignInUpsert) {
+		s.SetNewPasswordHash(v)
+	})
+}
+
+// UpdateNewPasswordHash sets the "new_password_hash" field to the value that was provided on create.
+func (u *SignInUpsertOne) UpdateNewPasswordHash() *SignInUpsertOne {
+	return u.Update(func(s *SignInUpsert) {
+		s.UpdateNewPasswordHash()
+	})
+}
+
+// ClearNewPasswordHash clears the value of the "new_password_hash" field.
+func (u *SignInUpsertOne) ClearNewPasswordHash() *SignInUpsertOne {
+	return u.Update(func(s *SignInUpsert) {
+		s.ClearNewPasswordHash()
+	})
+}
+
+// SetSignOutOtherSessions sets the "sign_out_other_sessions" field.
+func (u *SignInUpsertOne) SetSignOutOtherSessions(v bool) *SignInUpsertOne {
+	return u.Update(func(s *SignInUpsert) {
+		s.SetSignOutOtherSessions(v)
+	})
+}
+
+// UpdateSignOutOtherSessions sets the "sign_out_other_sessions" field to the value that was provided on create.
+func (u *SignInUpsertOne) UpdateSignOutOtherSessions() *SignInUpsertOne {
+	return u.Update(func(s *SignInUpsert) {
+		s.UpdateSignOutOtherSessions()
+	})
+}
+
+// SetUserPasswordUpdatedAt sets the "user_password_updated_at" field.
+func (u *SignInUpsertOne) SetUserPasswordUpdatedAt(v time.Time) *SignInUpsertOne {
+	return u.Update(func(s *SignInUpsert) {
+		s.SetUserPasswordUpdatedAt(v)
+	})
+}
+
+// UpdateUserPasswordUpdatedAt sets the "user_password_updated_at" field to the value that was provided on create.
+func (u *SignInUpsertOne) UpdateUserPasswordUpdatedAt() *SignInUpsertOne {
+	return u.Update(func(s *SignInUpsert) {
+		s.UpdateUserPasswordUpdatedAt()
+	})
+}
+
+// ClearUserPasswordUpdatedAt clears the value of the "user_password_updated_at" field.
+func (u *SignInUpsertOne) ClearUserPasswordUpdatedAt() *SignInUpsertOne {
+	return u.Update(func(s *SignInUpsert) {
+		s.ClearUserPasswordUpdatedAt()
 	})
 }
 
@@ -1308,6 +1473,62 @@ func (u *SignInUpsertBulk) SetUserAgent(v string) *SignInUpsertBulk {
 func (u *SignInUpsertBulk) UpdateUserAgent() *SignInUpsertBulk {
 	return u.Update(func(s *SignInUpsert) {
 		s.UpdateUserAgent()
+	})
+}
+
+// SetNewPasswordHash sets the "new_password_hash" field.
+func (u *SignInUpsertBulk) SetNewPasswordHash(v string) *SignInUpsertBulk {
+	return u.Update(func(s *SignInUpsert) {
+		s.SetNewPasswordHash(v)
+	})
+}
+
+// UpdateNewPasswordHash sets the "new_password_hash" field to the value that was provided on create.
+func (u *SignInUpsertBulk) UpdateNewPasswordHash() *SignInUpsertBulk {
+	return u.Update(func(s *SignInUpsert) {
+		s.UpdateNewPasswordHash()
+	})
+}
+
+// ClearNewPasswordHash clears the value of the "new_password_hash" field.
+func (u *SignInUpsertBulk) ClearNewPasswordHash() *SignInUpsertBulk {
+	return u.Update(func(s *SignInUpsert) {
+		s.ClearNewPasswordHash()
+	})
+}
+
+// SetSignOutOtherSessions sets the "sign_out_other_sessions" field.
+func (u *SignInUpsertBulk) SetSignOutOtherSessions(v bool) *SignInUpsertBulk {
+	return u.Update(func(s *SignInUpsert) {
+		s.SetSignOutOtherSessions(v)
+	})
+}
+
+// UpdateSignOutOtherSessions sets the "sign_out_other_sessions" field to the value that was provided on create.
+func (u *SignInUpsertBulk) UpdateSignOutOtherSessions() *SignInUpsertBulk {
+	return u.Update(func(s *SignInUpsert) {
+		s.UpdateSignOutOtherSessions()
+	})
+}
+
+// SetUserPasswordUpdatedAt sets the "user_password_updated_at" field.
+func (u *SignInUpsertBulk) SetUserPasswordUpdatedAt(v time.Time) *SignInUpsertBulk {
+	return u.Update(func(s *SignInUpsert) {
+		s.SetUserPasswordUpdatedAt(v)
+	})
+}
+
+// UpdateUserPasswordUpdatedAt sets the "user_password_updated_at" field to the value that was provided on create.
+func (u *SignInUpsertBulk) UpdateUserPasswordUpdatedAt() *SignInUpsertBulk {
+	return u.Update(func(s *SignInUpsert) {
+		s.UpdateUserPasswordUpdatedAt()
+	})
+}
+
+// ClearUserPasswordUpdatedAt clears the value of the "user_password_updated_at" field.
+func (u *SignInUpsertBulk) ClearUserPasswordUpdatedAt() *SignInUpsertBulk {
+	return u.Update(func(s *SignInUpsert) {
+		s.ClearUserPasswordUpdatedAt()
 	})
 }
 

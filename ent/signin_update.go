@@ -211,6 +211,60 @@ func (_u *SignInUpdate) SetNillableUserAgent(v *string) *SignInUpdate {
 	return _u
 }
 
+// SetNewPasswordHash sets the "new_password_hash" field.
+func (_u *SignInUpdate) SetNewPasswordHash(v string) *SignInUpdate {
+	_u.mutation.SetNewPasswordHash(v)
+	return _u
+}
+
+// SetNillableNewPasswordHash sets the "new_password_hash" field if the given value is not nil.
+func (_u *SignInUpdate) SetNillableNewPasswordHash(v *string) *SignInUpdate {
+	if v != nil {
+		_u.SetNewPasswordHash(*v)
+	}
+	return _u
+}
+
+// ClearNewPasswordHash clears the value of the "new_password_hash" field.
+func (_u *SignInUpdate) ClearNewPasswordHash() *SignInUpdate {
+	_u.mutation.ClearNewPasswordHash()
+	return _u
+}
+
+// SetSignOutOtherSessions sets the "sign_out_other_sessions" field.
+func (_u *SignInUpdate) SetSignOutOtherSessions(v bool) *SignInUpdate {
+	_u.mutation.SetSignOutOtherSessions(v)
+	return _u
+}
+
+// SetNillableSignOutOtherSessions sets the "sign_out_other_sessions" field if the given value is not nil.
+func (_u *SignInUpdate) SetNillableSignOutOtherSessions(v *bool) *SignInUpdate {
+	if v != nil {
+		_u.SetSignOutOtherSessions(*v)
+	}
+	return _u
+}
+
+// SetUserPasswordUpdatedAt sets the "user_password_updated_at" field.
+func (_u *SignInUpdate) SetUserPasswordUpdatedAt(v time.Time) *SignInUpdate {
+	_u.mutation.SetUserPasswordUpdatedAt(v)
+	return _u
+}
+
+// SetNillableUserPasswordUpdatedAt sets the "user_password_updated_at" field if the given value is not nil.
+func (_u *SignInUpdate) SetNillableUserPasswordUpdatedAt(v *time.Time) *SignInUpdate {
+	if v != nil {
+		_u.SetUserPasswordUpdatedAt(*v)
+	}
+	return _u
+}
+
+// ClearUserPasswordUpdatedAt clears the value of the "user_password_updated_at" field.
+func (_u *SignInUpdate) ClearUserPasswordUpdatedAt() *SignInUpdate {
+	_u.mutation.ClearUserPasswordUpdatedAt()
+	return _u
+}
+
 // Mutation returns the SignInMutation object of the builder.
 func (_u *SignInUpdate) Mutation() *SignInMutation {
 	return _u.mutation
@@ -340,6 +394,21 @@ func (_u *SignInUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UserAgent(); ok {
 		_spec.SetField(signin.FieldUserAgent, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NewPasswordHash(); ok {
+		_spec.SetField(signin.FieldNewPasswordHash, field.TypeString, value)
+	}
+	if _u.mutation.NewPasswordHashCleared() {
+		_spec.ClearField(signin.FieldNewPasswordHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.SignOutOtherSessions(); ok {
+		_spec.SetField(signin.FieldSignOutOtherSessions, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.UserPasswordUpdatedAt(); ok {
+		_spec.SetField(signin.FieldUserPasswordUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.UserPasswordUpdatedAtCleared() {
+		_spec.ClearField(signin.FieldUserPasswordUpdatedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -545,6 +614,60 @@ func (_u *SignInUpdateOne) SetNillableUserAgent(v *string) *SignInUpdateOne {
 	return _u
 }
 
+// SetNewPasswordHash sets the "new_password_hash" field.
+func (_u *SignInUpdateOne) SetNewPasswordHash(v string) *SignInUpdateOne {
+	_u.mutation.SetNewPasswordHash(v)
+	return _u
+}
+
+// SetNillableNewPasswordHash sets the "new_password_hash" field if the given value is not nil.
+func (_u *SignInUpdateOne) SetNillableNewPasswordHash(v *string) *SignInUpdateOne {
+	if v != nil {
+		_u.SetNewPasswordHash(*v)
+	}
+	return _u
+}
+
+// ClearNewPasswordHash clears the value of the "new_password_hash" field.
+func (_u *SignInUpdateOne) ClearNewPasswordHash() *SignInUpdateOne {
+	_u.mutation.ClearNewPasswordHash()
+	return _u
+}
+
+// SetSignOutOtherSessions sets the "sign_out_other_sessions" field.
+func (_u *SignInUpdateOne) SetSignOutOtherSessions(v bool) *SignInUpdateOne {
+	_u.mutation.SetSignOutOtherSessions(v)
+	return _u
+}
+
+// SetNillableSignOutOtherSessions sets the "sign_out_other_sessions" field if the given value is not nil.
+func (_u *SignInUpdateOne) SetNillableSignOutOtherSessions(v *bool) *SignInUpdateOne {
+	if v != nil {
+		_u.SetSignOutOtherSessions(*v)
+	}
+	return _u
+}
+
+// SetUserPasswordUpdatedAt sets the "user_password_updated_at" field.
+func (_u *SignInUpdateOne) SetUserPasswordUpdatedAt(v time.Time) *SignInUpdateOne {
+	_u.mutation.SetUserPasswordUpdatedAt(v)
+	return _u
+}
+
+// SetNillableUserPasswordUpdatedAt sets the "user_password_updated_at" field if the given value is not nil.
+func (_u *SignInUpdateOne) SetNillableUserPasswordUpdatedAt(v *time.Time) *SignInUpdateOne {
+	if v != nil {
+		_u.SetUserPasswordUpdatedAt(*v)
+	}
+	return _u
+}
+
+// ClearUserPasswordUpdatedAt clears the value of the "user_password_updated_at" field.
+func (_u *SignInUpdateOne) ClearUserPasswordUpdatedAt() *SignInUpdateOne {
+	_u.mutation.ClearUserPasswordUpdatedAt()
+	return _u
+}
+
 // Mutation returns the SignInMutation object of the builder.
 func (_u *SignInUpdateOne) Mutation() *SignInMutation {
 	return _u.mutation
@@ -704,6 +827,21 @@ func (_u *SignInUpdateOne) sqlSave(ctx context.Context) (_node *SignIn, err erro
 	}
 	if value, ok := _u.mutation.UserAgent(); ok {
 		_spec.SetField(signin.FieldUserAgent, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NewPasswordHash(); ok {
+		_spec.SetField(signin.FieldNewPasswordHash, field.TypeString, value)
+	}
+	if _u.mutation.NewPasswordHashCleared() {
+		_spec.ClearField(signin.FieldNewPasswordHash, field.TypeString)
+	}
+	if value, ok := _u.mutation.SignOutOtherSessions(); ok {
+		_spec.SetField(signin.FieldSignOutOtherSessions, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.UserPasswordUpdatedAt(); ok {
+		_spec.SetField(signin.FieldUserPasswordUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.UserPasswordUpdatedAtCleared() {
+		_spec.ClearField(signin.FieldUserPasswordUpdatedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &SignIn{config: _u.config}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/trustgate/trustgate/internal/delivery"
 )
@@ -162,17 +164,85 @@ func TestPasswordReset(t *testing.T) {
 			s.setSettings(t, vars{"clientTrustEnabled": false})
 			owner.mustSession(t, email)
 			s.setSettings(t, vars{"clientTrustEnabled": true})
+			ownerSession := owner.mustSession(t, email)
 			secret, _ := owner.enrollTOTP(t)
 			s.clock.Advance(31e9) // the next TOTP step, so its code is new
+			uid := s.userIDByEmail(t, email)
+			oldHash := *s.userRow(t, uid).PasswordHash
 			d := s.browser()
 			id := d.startReset(t, email, "reset_password_email_code")["id"].(string)
 			mid := signInObj(t, d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": s.mail.code(t, email), "password": newPassword}), "signInAttemptFirstFactor")
 			if mid["status"] != "needs_second_factor" || !slices.Contains(strategies(mid["supportedSecondFactors"]), "totp") {
 				t.Fatalf("got status %v, second factors %v; want needs_second_factor with totp", mid["status"], strategies(mid["supportedSecondFactors"]))
 			}
+			// The mailbox alone changes nothing: not the password, not the sessions.
+			if h := *s.userRow(t, uid).PasswordHash; h != oldHash {
+				t.Error("the password changed before the second factor")
+			}
+			if !owner.mintsTokens(t, ownerSession) {
+				t.Error("the owner's session ended before the second factor")
+			}
 			done := signInObj(t, d.attemptSecond(id, "totp", totpNow(s, secret, 0)), "signInAttemptSecondFactor")
 			if done["status"] != "complete" {
 				t.Fatalf("TOTP: got %v, want complete", done["status"])
+			}
+			if h := *s.userRow(t, uid).PasswordHash; h == oldHash {
+				t.Error("the password is unchanged after the second factor")
+			}
+			if owner.mintsTokens(t, ownerSession) {
+				t.Error("the owner's other session survived the completed reset")
+			}
+			if row, err := s.m.DB.Ent.SignIn.Get(context.Background(), id); err != nil || row.NewPasswordHash != nil {
+				t.Errorf("the completed sign-in still holds the staged password (err %v)", err)
+			}
+		})
+
+		t.Run("a reset ends the sign-ins the old password started", func(t *testing.T) {
+			email := user()
+			x := s.browser()
+			xi := signInObj(t, x.signIn(email, testPassword), "signInCreate")
+			if xi["status"] != "needs_client_trust" {
+				t.Fatalf("got %v, want needs_client_trust", xi["status"])
+			}
+			xid := xi["id"].(string)
+			signInObj(t, x.prepareSecond(xid, "email_code"), "signInPrepareSecondFactor")
+			xcode := s.mail.code(t, email)
+			s.clock.Advance(time.Second)
+			d := s.browser()
+			id := d.startReset(t, email, "reset_password_email_code")["id"].(string)
+			signInObj(t, d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": s.mail.code(t, email), "password": newPassword}), "signInAttemptFirstFactor")
+			uid := s.userIDByEmail(t, email)
+			sessions := s.sessionCount(t, uid)
+			if got := x.attemptSecond(xid, "email_code", xcode).code(t); got != "sign_in_expired" {
+				t.Errorf("completing the old password's sign-in after the reset: got %q, want sign_in_expired", got)
+			}
+			if n := s.sessionCount(t, uid); n != sessions {
+				t.Errorf("sessions: got %d, want %d (none for the old password)", n, sessions)
+			}
+		})
+
+		t.Run("signInResetPassword ends the other sessions by default", func(t *testing.T) {
+			email := user()
+			other := s.browser()
+			s.setSettings(t, vars{"clientTrustEnabled": false})
+			otherSession := other.mustSession(t, email)
+			s.setSettings(t, vars{"clientTrustEnabled": true})
+			d := s.browser()
+			id := d.startReset(t, email, "reset_password_email_code")["id"].(string)
+			signInObj(t, d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": s.mail.code(t, email)}), "signInAttemptFirstFactor")
+			if got := signInObj(t, d.resetPassword(id, vars{"password": newPassword}), "signInResetPassword")["status"]; got != "complete" {
+				t.Fatalf("got %v, want complete", got)
+			}
+			if other.mintsTokens(t, otherSession) {
+				t.Error("the other session survived")
+			}
+		})
+
+		t.Run("a locked account cannot start a reset", func(t *testing.T) {
+			email := user()
+			s.admin(`mutation($id: ID!) { lockUser(id: $id) { id } }`, vars{"id": s.userIDByEmail(t, email)}).data(t)
+			if got := s.browser().create(vars{"identifier": email, "strategy": "reset_password_email_code"}).code(t); got != "user_locked" {
+				t.Errorf("got %q, want user_locked", got)
 			}
 		})
 
@@ -193,6 +263,18 @@ func TestPasswordReset(t *testing.T) {
 			}
 			if got := d.resetPassword(id, vars{"password": newPassword}).code(t); got != "client_state_invalid" {
 				t.Errorf("signInResetPassword before the code passed: got %q, want client_state_invalid", got)
+			}
+		})
+
+		t.Run("under enumeration protection, an account without the channel answers like no account", func(t *testing.T) {
+			email := user() // no phone
+			s.setSettings(t, vars{"enumerationProtection": true})
+			defer s.setSettings(t, vars{"enumerationProtection": false})
+			for _, ident := range []string{email, "phantom@example.com"} {
+				si := s.browser().startReset(t, ident, "reset_password_phone_code")
+				if si["status"] != "needs_first_factor" {
+					t.Errorf("%s: got %v", ident, si["status"])
+				}
 			}
 		})
 
@@ -235,6 +317,25 @@ func TestPasswordReset(t *testing.T) {
 			done := signInObj(t, d.attemptFirstWith(id, vars{"strategy": "reset_password_phone_code", "code": s.mail.code(t, phone), "password": newPassword}), "signInAttemptFirstFactor")
 			if done["status"] != "complete" {
 				t.Fatalf("got %v, want complete", done["status"])
+			}
+		})
+
+		t.Run("a reset's signInCreate spends the code-sending budget of the IP", func(t *testing.T) {
+			t.Cleanup(func() {
+				s.clock.Advance(11 * time.Second)
+				s.setSettings(t, vars{"rateLimitCodeSendsPerIp": 100000})
+			})
+			s.clock.Advance(11 * time.Second) // a fresh window
+			s.setSettings(t, vars{"rateLimitCodeSendsPerIp": 2})
+			email := user()
+			for range 2 {
+				s.browser().startReset(t, email, "reset_password_email_code")
+			}
+			if got := s.browser().create(vars{"identifier": email, "strategy": "reset_password_email_code"}).code(t); got != "too_many_requests" {
+				t.Fatalf("the third reset from one IP: got %q, want too_many_requests", got)
+			}
+			if r := s.browser().create(vars{"identifier": email}); len(r.Errors) > 0 {
+				t.Errorf("a sign-in that sends nothing: got %q, want no error from the code-sending budget", r.code(t))
 			}
 		})
 

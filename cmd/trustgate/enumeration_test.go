@@ -52,3 +52,66 @@ func medianDuration(ds []time.Duration) time.Duration {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// TestEnumerationProtectionShapes checks that, with enumeration protection
+// on, the answers of a sign-in by email code and of a password reset are
+// shaped alike for an address that names an account and one that does not:
+// the same statuses, factors (strategies, masked identifiers, ids present
+// and stable), verifications and errors. Values that are per account (the
+// masked text, the ids) may differ; their presence may not.
+func TestEnumerationProtectionShapes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"enumerationProtection": true, "lockoutMaxAttempts": 1000})
+		s.createUser(t, "known@example.com", "", "correct horse battery")
+
+		// shape keeps what must not depend on whether the account exists.
+		shape := func(si map[string]any) string {
+			var factors []string
+			for _, f := range si["supportedFirstFactors"].([]any) {
+				m := f.(map[string]any)
+				factors = append(factors, fmt.Sprintf("%v masked=%v email=%v phone=%v primary=%v", m["strategy"],
+					m["safeIdentifier"] != nil, m["emailAddressId"] != nil, m["phoneNumberId"] != nil, m["primary"]))
+			}
+			v, _ := si["firstFactorVerification"].(map[string]any)
+			if v != nil {
+				v = map[string]any{"status": v["status"], "strategy": v["strategy"], "attempts": v["attempts"]}
+			}
+			return fmt.Sprintf("status=%v factors=%v verification=%v", si["status"], factors, v)
+		}
+		for _, tc := range []struct {
+			name string
+			run  func(d *browser, ident string) []string
+		}{
+			{"email code sign-in", func(d *browser, ident string) []string {
+				si := signInObj(t, d.create(vars{"identifier": ident}), "signInCreate")
+				in := factorInput(si["supportedFirstFactors"], "email_code")
+				if in == nil {
+					t.Fatalf("%s: no email_code factor listed", ident)
+				}
+				id := si["id"].(string)
+				p := signInObj(t, d.prepareFirstWith(id, in), "signInPrepareFirstFactor")
+				if again := factorInput(p["supportedFirstFactors"], "email_code"); again["emailAddressId"] != in["emailAddressId"] {
+					t.Errorf("%s: the factor's id changed between answers: %v then %v", ident, in["emailAddressId"], again["emailAddressId"])
+				}
+				wrong := d.attemptFirstWith(id, vars{"strategy": "email_code", "code": "000000"}).code(t)
+				return []string{shape(si), shape(p), wrong}
+			}},
+			{"password reset", func(d *browser, ident string) []string {
+				si := signInObj(t, d.create(vars{"identifier": ident, "strategy": "reset_password_email_code"}), "signInCreate")
+				id := si["id"].(string)
+				resend := d.prepareFirstWith(id, vars{"strategy": "reset_password_email_code"}).code(t)
+				wrong := d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": "000000", "password": "a brand new passphrase"}).code(t)
+				return []string{shape(si), resend, wrong}
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				known := tc.run(s.browser(), "known@example.com")
+				unknown := tc.run(s.browser(), "nobody@example.com")
+				if !slices.Equal(known, unknown) {
+					t.Errorf("answers differ:\nknown   %q\nunknown %q", known, unknown)
+				}
+			})
+		}
+	})
+}

@@ -390,6 +390,9 @@ var (
 		{Name: "expire_at", Type: field.TypeTime},
 		{Name: "ip_address", Type: field.TypeString, Default: ""},
 		{Name: "user_agent", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "new_password_hash", Type: field.TypeString, Nullable: true},
+		{Name: "sign_out_other_sessions", Type: field.TypeBool, Default: false},
+		{Name: "user_password_updated_at", Type: field.TypeTime, Nullable: true},
 	}
 	// SignInsTable holds the schema information for the "sign_ins" table.
 	SignInsTable = &schema.Table{

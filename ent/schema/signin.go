@@ -40,6 +40,16 @@ func (SignIn) Fields() []ent.Field {
 		field.Time("expire_at"),
 		field.String("ip_address").Default(""),
 		field.String("user_agent").Default("").MaxLen(512),
+		// new_password_hash is the new password of a password reset whose
+		// code passed; it becomes the user's only when the sign-in completes
+		// (for a user with MFA, after the second factor), and is then cleared.
+		field.String("new_password_hash").Optional().Nillable().Sensitive(),
+		// sign_out_other_sessions says whether setting new_password_hash ends
+		// the user's other sessions.
+		field.Bool("sign_out_other_sessions").Default(false),
+		// user_password_updated_at is the user's password_updated_at when the
+		// sign-in began: it completes only while the password is unchanged.
+		field.Time("user_password_updated_at").Optional().Nillable(),
 	}
 }
 

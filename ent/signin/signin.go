@@ -44,6 +44,12 @@ const (
 	FieldIPAddress = "ip_address"
 	// FieldUserAgent holds the string denoting the user_agent field in the database.
 	FieldUserAgent = "user_agent"
+	// FieldNewPasswordHash holds the string denoting the new_password_hash field in the database.
+	FieldNewPasswordHash = "new_password_hash"
+	// FieldSignOutOtherSessions holds the string denoting the sign_out_other_sessions field in the database.
+	FieldSignOutOtherSessions = "sign_out_other_sessions"
+	// FieldUserPasswordUpdatedAt holds the string denoting the user_password_updated_at field in the database.
+	FieldUserPasswordUpdatedAt = "user_password_updated_at"
 	// Table holds the table name of the signin in the database.
 	Table = "sign_ins"
 )
@@ -65,6 +71,9 @@ var Columns = []string{
 	FieldExpireAt,
 	FieldIPAddress,
 	FieldUserAgent,
+	FieldNewPasswordHash,
+	FieldSignOutOtherSessions,
+	FieldUserPasswordUpdatedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -94,6 +103,8 @@ var (
 	DefaultUserAgent string
 	// UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	UserAgentValidator func(string) error
+	// DefaultSignOutOtherSessions holds the default value on creation for the "sign_out_other_sessions" field.
+	DefaultSignOutOtherSessions bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -231,6 +242,21 @@ func ByIPAddress(opts ...sql.OrderTermOption) OrderOption {
 // ByUserAgent orders the results by the user_agent field.
 func ByUserAgent(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUserAgent, opts...).ToFunc()
+}
+
+// ByNewPasswordHash orders the results by the new_password_hash field.
+func ByNewPasswordHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNewPasswordHash, opts...).ToFunc()
+}
+
+// BySignOutOtherSessions orders the results by the sign_out_other_sessions field.
+func BySignOutOtherSessions(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSignOutOtherSessions, opts...).ToFunc()
+}
+
+// ByUserPasswordUpdatedAt orders the results by the user_password_updated_at field.
+func ByUserPasswordUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUserPasswordUpdatedAt, opts...).ToFunc()
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

@@ -124,6 +124,21 @@ func UserAgent(v string) predicate.SignIn {
 	return predicate.SignIn(sql.FieldEQ(FieldUserAgent, v))
 }
 
+// NewPasswordHash applies equality check predicate on the "new_password_hash" field. It's identical to NewPasswordHashEQ.
+func NewPasswordHash(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldEQ(FieldNewPasswordHash, v))
+}
+
+// SignOutOtherSessions applies equality check predicate on the "sign_out_other_sessions" field. It's identical to SignOutOtherSessionsEQ.
+func SignOutOtherSessions(v bool) predicate.SignIn {
+	return predicate.SignIn(sql.FieldEQ(FieldSignOutOtherSessions, v))
+}
+
+// UserPasswordUpdatedAt applies equality check predicate on the "user_password_updated_at" field. It's identical to UserPasswordUpdatedAtEQ.
+func UserPasswordUpdatedAt(v time.Time) predicate.SignIn {
+	return predicate.SignIn(sql.FieldEQ(FieldUserPasswordUpdatedAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.SignIn {
 	return predicate.SignIn(sql.FieldEQ(FieldCreatedAt, v))
@@ -927,6 +942,141 @@ func UserAgentEqualFold(v string) predicate.SignIn {
 // UserAgentContainsFold applies the ContainsFold predicate on the "user_agent" field.
 func UserAgentContainsFold(v string) predicate.SignIn {
 	return predicate.SignIn(sql.FieldContainsFold(FieldUserAgent, v))
+}
+
+// NewPasswordHashEQ applies the EQ predicate on the "new_password_hash" field.
+func NewPasswordHashEQ(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldEQ(FieldNewPasswordHash, v))
+}
+
+// NewPasswordHashNEQ applies the NEQ predicate on the "new_password_hash" field.
+func NewPasswordHashNEQ(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldNEQ(FieldNewPasswordHash, v))
+}
+
+// NewPasswordHashIn applies the In predicate on the "new_password_hash" field.
+func NewPasswordHashIn(vs ...string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldIn(FieldNewPasswordHash, vs...))
+}
+
+// NewPasswordHashNotIn applies the NotIn predicate on the "new_password_hash" field.
+func NewPasswordHashNotIn(vs ...string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldNotIn(FieldNewPasswordHash, vs...))
+}
+
+// NewPasswordHashGT applies the GT predicate on the "new_password_hash" field.
+func NewPasswordHashGT(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldGT(FieldNewPasswordHash, v))
+}
+
+// NewPasswordHashGTE applies the GTE predicate on the "new_password_hash" field.
+func NewPasswordHashGTE(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldGTE(FieldNewPasswordHash, v))
+}
+
+// NewPasswordHashLT applies the LT predicate on the "new_password_hash" field.
+func NewPasswordHashLT(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldLT(FieldNewPasswordHash, v))
+}
+
+// NewPasswordHashLTE applies the LTE predicate on the "new_password_hash" field.
+func NewPasswordHashLTE(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldLTE(FieldNewPasswordHash, v))
+}
+
+// NewPasswordHashContains applies the Contains predicate on the "new_password_hash" field.
+func NewPasswordHashContains(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldContains(FieldNewPasswordHash, v))
+}
+
+// NewPasswordHashHasPrefix applies the HasPrefix predicate on the "new_password_hash" field.
+func NewPasswordHashHasPrefix(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldHasPrefix(FieldNewPasswordHash, v))
+}
+
+// NewPasswordHashHasSuffix applies the HasSuffix predicate on the "new_password_hash" field.
+func NewPasswordHashHasSuffix(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldHasSuffix(FieldNewPasswordHash, v))
+}
+
+// NewPasswordHashIsNil applies the IsNil predicate on the "new_password_hash" field.
+func NewPasswordHashIsNil() predicate.SignIn {
+	return predicate.SignIn(sql.FieldIsNull(FieldNewPasswordHash))
+}
+
+// NewPasswordHashNotNil applies the NotNil predicate on the "new_password_hash" field.
+func NewPasswordHashNotNil() predicate.SignIn {
+	return predicate.SignIn(sql.FieldNotNull(FieldNewPasswordHash))
+}
+
+// NewPasswordHashEqualFold applies the EqualFold predicate on the "new_password_hash" field.
+func NewPasswordHashEqualFold(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldEqualFold(FieldNewPasswordHash, v))
+}
+
+// NewPasswordHashContainsFold applies the ContainsFold predicate on the "new_password_hash" field.
+func NewPasswordHashContainsFold(v string) predicate.SignIn {
+	return predicate.SignIn(sql.FieldContainsFold(FieldNewPasswordHash, v))
+}
+
+// SignOutOtherSessionsEQ applies the EQ predicate on the "sign_out_other_sessions" field.
+func SignOutOtherSessionsEQ(v bool) predicate.SignIn {
+	return predicate.SignIn(sql.FieldEQ(FieldSignOutOtherSessions, v))
+}
+
+// SignOutOtherSessionsNEQ applies the NEQ predicate on the "sign_out_other_sessions" field.
+func SignOutOtherSessionsNEQ(v bool) predicate.SignIn {
+	return predicate.SignIn(sql.FieldNEQ(FieldSignOutOtherSessions, v))
+}
+
+// UserPasswordUpdatedAtEQ applies the EQ predicate on the "user_password_updated_at" field.
+func UserPasswordUpdatedAtEQ(v time.Time) predicate.SignIn {
+	return predicate.SignIn(sql.FieldEQ(FieldUserPasswordUpdatedAt, v))
+}
+
+// UserPasswordUpdatedAtNEQ applies the NEQ predicate on the "user_password_updated_at" field.
+func UserPasswordUpdatedAtNEQ(v time.Time) predicate.SignIn {
+	return predicate.SignIn(sql.FieldNEQ(FieldUserPasswordUpdatedAt, v))
+}
+
+// UserPasswordUpdatedAtIn applies the In predicate on the "user_password_updated_at" field.
+func UserPasswordUpdatedAtIn(vs ...time.Time) predicate.SignIn {
+	return predicate.SignIn(sql.FieldIn(FieldUserPasswordUpdatedAt, vs...))
+}
+
+// UserPasswordUpdatedAtNotIn applies the NotIn predicate on the "user_password_updated_at" field.
+func UserPasswordUpdatedAtNotIn(vs ...time.Time) predicate.SignIn {
+	return predicate.SignIn(sql.FieldNotIn(FieldUserPasswordUpdatedAt, vs...))
+}
+
+// UserPasswordUpdatedAtGT applies the GT predicate on the "user_password_updated_at" field.
+func UserPasswordUpdatedAtGT(v time.Time) predicate.SignIn {
+	return predicate.SignIn(sql.FieldGT(FieldUserPasswordUpdatedAt, v))
+}
+
+// UserPasswordUpdatedAtGTE applies the GTE predicate on the "user_password_updated_at" field.
+func UserPasswordUpdatedAtGTE(v time.Time) predicate.SignIn {
+	return predicate.SignIn(sql.FieldGTE(FieldUserPasswordUpdatedAt, v))
+}
+
+// UserPasswordUpdatedAtLT applies the LT predicate on the "user_password_updated_at" field.
+func UserPasswordUpdatedAtLT(v time.Time) predicate.SignIn {
+	return predicate.SignIn(sql.FieldLT(FieldUserPasswordUpdatedAt, v))
+}
+
+// UserPasswordUpdatedAtLTE applies the LTE predicate on the "user_password_updated_at" field.
+func UserPasswordUpdatedAtLTE(v time.Time) predicate.SignIn {
+	return predicate.SignIn(sql.FieldLTE(FieldUserPasswordUpdatedAt, v))
+}
+
+// UserPasswordUpdatedAtIsNil applies the IsNil predicate on the "user_password_updated_at" field.
+func UserPasswordUpdatedAtIsNil() predicate.SignIn {
+	return predicate.SignIn(sql.FieldIsNull(FieldUserPasswordUpdatedAt))
+}
+
+// UserPasswordUpdatedAtNotNil applies the NotNil predicate on the "user_password_updated_at" field.
+func UserPasswordUpdatedAtNotNil() predicate.SignIn {
+	return predicate.SignIn(sql.FieldNotNull(FieldUserPasswordUpdatedAt))
 }
 
 // And groups predicates with the AND operator between them.

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -46,7 +47,8 @@ const ipWindow = 10 * time.Second
 func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	rc := graphql.GetRootFieldContext(ctx)
 	b, ok := budgets[rc.Field.Name]
-	if op := graphql.GetOperationContext(ctx).Operation; !ok || op == nil || op.Operation != ast.Mutation {
+	oc := graphql.GetOperationContext(ctx)
+	if op := oc.Operation; !ok || op == nil || op.Operation != ast.Mutation {
 		return next(ctx)
 	}
 	rq := request.From(ctx)
@@ -67,10 +69,25 @@ func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graph
 	// The per-identifier budget (signInCreate, signUpCreate) is spent by the
 	// sign-in and sign-up services, which know whether the client is
 	// trusted by the identifier's user.
-	spend := ratelimit.Spend{Rule: ip, Subject: scope + rq.IP, Event: audit.SignInEvent{ApplicationID: rq.App.ID}}
-	if err := s.limiter.Allow(ctx, spend); err != nil {
-		graphql.AddError(ctx, err)
-		return graphql.Null
+	rules := []ratelimit.Rule{ip}
+	if rc.Field.Name == "signInCreate" && startsReset(rc.Field.ArgumentMap(oc.Variables)) {
+		// A password reset's signInCreate sends its code at once.
+		rules = append(rules, ratelimit.Rule{Name: "send:ip", Limit: set.RateLimitCodeSendsPerIP, Window: ipWindow})
+	}
+	for _, rule := range rules {
+		spend := ratelimit.Spend{Rule: rule, Subject: scope + rq.IP, Event: audit.SignInEvent{ApplicationID: rq.App.ID}}
+		if err := s.limiter.Allow(ctx, spend); err != nil {
+			graphql.AddError(ctx, err)
+			return graphql.Null
+		}
 	}
 	return next(ctx)
+}
+
+// startsReset reports whether signInCreate's arguments start a password
+// reset (a reset_password_* strategy).
+func startsReset(args map[string]any) bool {
+	in, _ := args["input"].(map[string]any)
+	strategy, _ := in["strategy"].(string)
+	return strings.HasPrefix(strategy, "reset_password_")
 }

@@ -72,6 +72,13 @@ func (q *sequence) mint(prefix string, ms uint64) string {
 	return prefix + "_" + encode(b)
 }
 
+// Derived returns an identifier with the given prefix whose 128 bits are b,
+// for an id that must come out the same every time it is computed (a
+// decoy's). Like any id, its first 48 bits read as a time in milliseconds.
+func Derived(prefix string, b [16]byte) string {
+	return prefix + "_" + encode(b)
+}
+
 // increment adds one to a big-endian number and reports false on overflow
 // (then a fresh random part is drawn; 2^80 ids in one millisecond won't happen).
 func increment(n *[10]byte) bool {

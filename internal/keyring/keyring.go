@@ -74,6 +74,9 @@ const (
 	PurposeTOTPSecret
 	// PurposeSigningKey is the sealing purpose for wrapping token signing keys.
 	PurposeSigningKey
+	// PurposeDecoy is the MAC purpose for the stable, unguessable parts of
+	// decoys (the ids of the factors an unknown identifier lists).
+	PurposeDecoy
 
 	purposeEnd
 )
@@ -92,6 +95,7 @@ var purposes = [purposeEnd]purposeInfo{
 	PurposeToken:      {name: "token", label: "trustgate/v1/mac/token"},
 	PurposeTOTPSecret: {name: "totp-secret", label: "trustgate/v1/aead/totp-secret", seal: true},
 	PurposeSigningKey: {name: "signing-key", label: "trustgate/v1/aead/signing-key", seal: true},
+	PurposeDecoy:      {name: "decoy", label: "trustgate/v1/mac/decoy"},
 }
 
 func (p Purpose) valid() bool { return p > 0 && p < purposeEnd }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/serverconfig"
+	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -167,6 +168,13 @@ func (p *Pruner) prune(ctx context.Context, now time.Time) (Result, error) {
 		batch = DefaultBatchSize
 	}
 	var errs []error
+	// A password reset's new password staged on a sign-in that expired
+	// before completing is of no more use.
+	if err := p.DB.Tx(ctx, func(tx *ent.Tx) error {
+		return tx.SignIn.Update().Where(signin.NewPasswordHashNotNil(), signin.ExpireAtLT(now)).ClearNewPasswordHash().Exec(ctx)
+	}); err != nil {
+		errs = append(errs, fmt.Errorf("retention: clearing expired sign-ins' staged passwords: %w", err))
+	}
 	for _, app := range apps {
 		set, err := settings.Effective(app.CreatedAt, app.Updates, app.Settings)
 		if err != nil {

@@ -69,6 +69,12 @@ func TestPrune(t *testing.T) {
 		events(t, db, week, 16, 8*day)
 		events(t, db, week, 3, 7*day-time.Minute)
 		events(t, db, week, 4, time.Hour)
+		staged := func(expireAt time.Time) string {
+			si := db.Ent.SignIn.Create().SetApplicationID(def).SetClientID("cli_x").SetExpireAt(expireAt).
+				SetNewPasswordHash("$argon2id$staged").SaveX(ctx)
+			return si.ID
+		}
+		expired, live := staged(now.Add(-time.Minute)), staged(now.Add(time.Minute))
 
 		res, err := pruner(db).RunOnce(ctx)
 		if err != nil {
@@ -83,6 +89,14 @@ func TestPrune(t *testing.T) {
 			}
 			if got := count(t, db, week); got != 7 {
 				t.Errorf("7-day app keeps %d events, want 7", got)
+			}
+		})
+		t.Run("an expired sign-in's staged new password is cleared, a live one's kept", func(t *testing.T) {
+			if si := db.Ent.SignIn.GetX(ctx, expired); si.NewPasswordHash != nil {
+				t.Error("the expired sign-in still holds its staged password")
+			}
+			if si := db.Ent.SignIn.GetX(ctx, live); si.NewPasswordHash == nil {
+				t.Error("the live sign-in lost its staged password")
 			}
 		})
 		t.Run("a second replica right after skips the pass", func(t *testing.T) {

@@ -74,6 +74,10 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 	}
 	f := pickFactor(factors, in)
 	if f == nil {
+		if st.settings.EnumerationProtection {
+			// An account without such an address answers like no account.
+			return s.decoy(ctx, st, in.Strategy)
+		}
 		return apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
 	}
 	var existing *ent.Verification
@@ -118,14 +122,19 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 	if st.si.Status != entsignin.StatusNeedsFirstFactor {
 		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
 	}
-	// A new password the policy refuses is refused before the code is spent.
-	if in.Password != nil {
-		if err := s.checkNewPassword(*in.Password); err != nil {
-			return nil, err
-		}
+	if !codeStrategyOffered(st.settings, in.Strategy) {
+		return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
 	}
 	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
 		return nil, err
+	}
+	// A new password is checked and hashed before the code is spent: a
+	// refused one, or a busy hash pool, leaves the code for another try.
+	var newHash string
+	if in.Password != nil {
+		if newHash, err = s.newPasswordHash(ctx, *in.Password); err != nil {
+			return nil, err
+		}
 	}
 	if st.si.FirstFactorVerificationID == nil {
 		return nil, apierr.New(apierr.VerificationMissing)
@@ -151,20 +160,21 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 		}
 		st.remember(passed)
 		s.record(st, audit.KindCodePassed, in.Strategy, audit.Success, "first_factor")
-		if reset {
+		if reset && in.Password == nil {
 			return nil, saveSignIn(ctx, tx, st, signInUpdate(tx, st).
 				SetFirstFactorVerificationID(passed.ID).SetStatus(entsignin.StatusNeedsNewPassword))
+		}
+		if reset {
+			// The code passed once (Check): no other request stages here.
+			if _, err := stageNewPassword(ctx, tx, st, entsignin.StatusNeedsFirstFactor, newHash, true); err != nil {
+				return nil, err
+			}
 		}
 		// Passwordless first factors never trigger Client Trust.
 		return s.afterFirstFactor(ctx, tx, st, passed, false)
 	})
 	if err != nil {
 		return nil, err
-	}
-	if in.Password != nil {
-		if err := s.resetPassword(ctx, st, *in.Password, true); err != nil {
-			return nil, err
-		}
 	}
 	return s.view(ctx, st)
 }
@@ -305,7 +315,7 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strate
 			reason = "client_trust"
 		}
 		s.record(st, audit.KindCodePassed, strategy, audit.Success, reason)
-		return nil, s.complete(ctx, tx, st, nil, strategy, true)
+		return s.complete(ctx, tx, st, nil, strategy, true)
 	})
 }
 
@@ -332,7 +342,7 @@ func (s *Service) attemptTOTP(ctx context.Context, st *state, code string) error
 			return s.fail(ctx, tx, st, audit.KindTOTPFailed, settings.StrategyTOTP, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
 		}
 		s.record(st, audit.KindTOTPPassed, settings.StrategyTOTP, audit.Success, "")
-		return nil, s.complete(ctx, tx, st, nil, settings.StrategyTOTP, true)
+		return s.complete(ctx, tx, st, nil, settings.StrategyTOTP, true)
 	})
 }
 
@@ -354,7 +364,7 @@ func (s *Service) attemptBackupCode(ctx context.Context, st *state, code string)
 			return s.fail(ctx, tx, st, audit.KindBackupCodeFailed, settings.StrategyBackupCode, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
 		}
 		s.record(st, audit.KindBackupCodeUsed, settings.StrategyBackupCode, audit.Success, "")
-		return nil, s.complete(ctx, tx, st, nil, settings.StrategyBackupCode, true)
+		return s.complete(ctx, tx, st, nil, settings.StrategyBackupCode, true)
 	})
 }
 
@@ -455,11 +465,19 @@ func pickFactor(factors []*Factor, in PrepareInput) *Factor {
 func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error) {
 	set := st.settings
 	if st.user == nil {
-		if st.si.Identifier == nil || !set.PasswordEnabled {
-			return []*Factor{}, nil
+		// Enumeration protection: an unknown identifier lists what an
+		// account of that identifier would.
+		out := []*Factor{}
+		if st.si.Identifier == nil {
+			return out, nil
 		}
-		// Enumeration protection: an unknown identifier looks like a password account.
-		return []*Factor{{Strategy: settings.StrategyPassword}}, nil
+		if set.PasswordEnabled {
+			out = append(out, &Factor{Strategy: settings.StrategyPassword})
+		}
+		if f := s.decoyFactor(st); f != nil {
+			out = append(out, f)
+		}
+		return out, nil
 	}
 	out := []*Factor{}
 	if set.PasswordEnabled && st.user.PasswordHash != nil {

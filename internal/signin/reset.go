@@ -2,16 +2,20 @@ package signin
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/trustgate/trustgate/ent"
 	entsession "github.com/trustgate/trustgate/ent/session"
 	entsignin "github.com/trustgate/trustgate/ent/signin"
-	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/clienttrust"
+	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/ids"
+	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/verification"
@@ -23,11 +27,13 @@ import (
 //	signInAttemptFirstFactor {strategy, code, password}               → complete, or needs_second_factor
 //
 // or, with the code alone, needs_new_password and then signInResetPassword
-// {password}. A new password ends the user's trust in every other client and,
-// unless the caller says otherwise, every other session: a reset is how an
-// account taken over is taken back. The client the reset happens on becomes
-// trusted when the sign-in completes, as after any sign-in; a user with MFA
-// still gives their second factor first. The reset strategies are not listed
+// {password}. The new password waits on the sign-in (stageNewPassword) and
+// becomes the user's only when the sign-in completes, so a user with MFA
+// gives their second factor first. Then it ends the user's trust in every
+// other client and, unless the caller says otherwise, every session, and it
+// ends the sign-ins in flight that the old password started (completeUser):
+// a reset is how an account taken over is taken back. The client the reset
+// happens on becomes trusted as the sign-in completes. The reset strategies are not listed
 // in supportedFirstFactors: an unknown identifier could not list them alike.
 
 // ResetPasswordInput is signInResetPassword's input.
@@ -128,6 +134,42 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy string) error {
 	})
 }
 
+// decoyFactor is the code factor an account of st's identifier, an email
+// address or phone number that names nobody, would list: the same strategy
+// and masked identifier, and an id derived from the sign-in under the
+// server's key, so that it is the same in every answer, unguessable, and
+// dated like an address added a year or two before. Preparing it answers
+// with a decoy verification (prepareFirst). Nil when the application does
+// not offer the factor, or the identifier is a username.
+func (s *Service) decoyFactor(st *state) *Factor {
+	ident := deref(st.si.Identifier)
+	var f *Factor
+	switch identifier.Classify(ident) {
+	case identifier.Email:
+		f = &Factor{Strategy: settings.StrategyEmailCode, SafeIdentifier: ptr(identifier.MaskEmail(ident))}
+	case identifier.Phone:
+		f = &Factor{Strategy: settings.StrategyPhoneCode, SafeIdentifier: ptr(identifier.MaskPhone(ident))}
+	}
+	if f == nil || !st.settings.FirstFactorEnabled(f.Strategy) || s.Keys == nil {
+		return nil
+	}
+	mac := s.Keys.MAC(keyring.PurposeDecoy, []byte(st.si.ID))
+	const year = int64(365 * 24 * time.Hour / time.Millisecond)
+	ms := st.si.CreatedAt.UnixMilli() - year - int64(binary.BigEndian.Uint64(mac[0:8])%uint64(year))
+	var b [16]byte
+	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
+	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
+	copy(b[6:], mac[8:18])
+	id := ids.Derived("idn", b)
+	if f.Strategy == settings.StrategyEmailCode {
+		f.EmailAddressID = &id
+	} else {
+		f.PhoneNumberID = &id
+	}
+	f.Primary = ptr(true)
+	return f
+}
+
 // checkNewPassword applies the password policy to a new password.
 func (s *Service) checkNewPassword(password string) error {
 	if s.CheckPassword == nil {
@@ -150,66 +192,99 @@ func (s *Service) ResetPassword(ctx context.Context, id string, in ResetPassword
 	if err != nil {
 		return nil, err
 	}
-	if st.si.Status != entsignin.StatusNeedsNewPassword || st.user == nil {
+	if st.si.Status != entsignin.StatusNeedsNewPassword || st.user == nil || st.si.FirstFactorVerificationID == nil {
 		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a new password now.")
 	}
+	v, err := s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
+	if err != nil {
+		return nil, err
+	}
+	if v.Status != "verified" || !isResetStrategy(v.Strategy) {
+		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a new password now.")
+	}
+	st.remember(v)
+	if !codeStrategyOffered(st.settings, v.Strategy) {
+		return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+	}
+	if err := s.guardUser(ctx, st, v.Strategy); err != nil {
+		return nil, err
+	}
+	hash, err := s.newPasswordHash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
 	signOut := in.SignOutOfOtherSessions == nil || *in.SignOutOfOtherSessions
-	if err := s.resetPassword(ctx, st, in.Password, signOut); err != nil {
+	err = s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		staged, err := stageNewPassword(ctx, tx, st, entsignin.StatusNeedsNewPassword, hash, signOut)
+		if err != nil {
+			return nil, err
+		}
+		if !staged { // another request set it first
+			return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a new password now."), nil
+		}
+		return s.afterFirstFactor(ctx, tx, st, v, false)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.view(ctx, st)
 }
 
-// resetPassword sets password as the user's, once the sign-in's reset code
-// passed, and moves the sign-in on as after any passwordless first factor.
-// A password the policy refuses, or a hash pool too busy to hash it, leaves
-// the sign-in at needs_new_password, ready to try again.
-func (s *Service) resetPassword(ctx context.Context, st *state, password string, signOutOthers bool) error {
-	if st.si.FirstFactorVerificationID == nil {
-		return apierr.New(apierr.VerificationMissing)
-	}
-	v, err := s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
-	if err != nil {
-		return err
-	}
-	if err := s.guardUser(ctx, st, v.Strategy); err != nil {
-		return err
-	}
+// newPasswordHash applies the password policy to a new password and hashes
+// it. Both come before the step's transaction, and before a code is spent:
+// a refused password, or a hash pool too busy (too_many_requests), leaves
+// the sign-in as it was, ready to try again.
+func (s *Service) newPasswordHash(ctx context.Context, password string) (string, error) {
 	if err := s.checkNewPassword(password); err != nil {
+		return "", err
+	}
+	return s.Hasher.Hash(ctx, password)
+}
+
+// stageNewPassword keeps hash on the sign-in until it completes: a user with
+// MFA gives the second factor before the new password becomes theirs. It
+// writes only while the sign-in is at status from, so that of two requests
+// racing with one sign-in one stages its password, and reports whether it did.
+func stageNewPassword(ctx context.Context, tx *ent.Tx, st *state, from entsignin.Status, hash string, signOut bool) (bool, error) {
+	n, err := tx.SignIn.Update().
+		Where(entsignin.ID(st.si.ID), entsignin.StatusEQ(from)).
+		SetNewPasswordHash(hash).SetSignOutOtherSessions(signOut).Save(ctx)
+	if err != nil || n != 1 {
+		return false, err
+	}
+	si := *st.si
+	si.NewPasswordHash, si.SignOutOtherSessions = &hash, signOut
+	st.si = &si
+	return true, nil
+}
+
+// applyNewPassword does, in the completing transaction, what a new password
+// does besides replacing the hash (completeUser): CONTRACT §3 rule 4 ends
+// the trust of every other client (this one is trusted again as the sign-in
+// completes), and unless the caller said otherwise every session of the
+// user ends. The password.reset event records it.
+func (s *Service) applyNewPassword(ctx context.Context, tx *ent.Tx, st *state, now time.Time) error {
+	if _, err := clienttrust.RevokeOthers(ctx, tx, st.user.ID, st.client.ID); err != nil {
 		return err
 	}
-	hash, err := s.Hasher.Hash(ctx, password)
-	if err != nil {
-		return err // too_many_requests from a full hash pool
+	reason := ""
+	if st.si.SignOutOtherSessions {
+		if _, err := session.End(ctx, tx, entsession.StatusRevoked, now, entsession.UserID(st.user.ID)); err != nil {
+			return err
+		}
+		reason = "other_sessions_ended"
 	}
-	now := s.Now()
-	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-		// Of two requests racing with one sign-in, one sets the password.
-		n, err := tx.SignIn.Update().
-			Where(entsignin.ID(st.si.ID), entsignin.StatusEQ(entsignin.StatusNeedsNewPassword)).
-			SetUpdatedAt(now).Save(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if n != 1 {
-			return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a new password now."), nil
-		}
-		if err := tx.User.Update().Where(user.ID(st.user.ID)).SetPasswordHash(hash).SetPasswordUpdatedAt(now).Exec(ctx); err != nil {
-			return nil, err
-		}
-		// CONTRACT §3 rule 4: a new password ends the trust of other clients;
-		// this one is trusted (again) when the sign-in completes.
-		if _, err := clienttrust.RevokeOthers(ctx, tx, st.user.ID, st.client.ID); err != nil {
-			return nil, err
-		}
-		reason := ""
-		if signOutOthers {
-			if _, err := session.End(ctx, tx, entsession.StatusRevoked, now, entsession.UserID(st.user.ID)); err != nil {
-				return nil, err
+	strategy := ""
+	if id := st.si.FirstFactorVerificationID; id != nil {
+		v, ok := st.verifications[*id]
+		if !ok {
+			var err error
+			if v, err = tx.Verification.Get(ctx, *id); err != nil {
+				return err
 			}
-			reason = "other_sessions_ended"
 		}
-		s.record(st, audit.KindPasswordReset, v.Strategy, audit.Success, reason)
-		return s.afterFirstFactor(ctx, tx, st, v, false)
-	})
+		strategy = v.Strategy
+	}
+	s.record(st, audit.KindPasswordReset, strategy, audit.Success, reason)
+	return nil
 }

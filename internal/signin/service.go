@@ -88,6 +88,9 @@ type state struct {
 	// factor (refreshFacts): the rate limit, hash priority, Client Trust and
 	// the new-device notice all ask.
 	trusted bool
+	// checkedHash is the password hash this step verified a password
+	// against: the sign-in completes only while it is still the user's.
+	checkedHash *string
 	// create, when set, inserts the sign-in: signInCreate with a password
 	// writes it in the same transaction as the password's outcome, once the
 	// hash is done, instead of in a transaction of its own before it.
@@ -223,7 +226,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 			c.SetIdentifier(ident)
 		}
 		if st.user != nil {
-			c.SetUserID(st.user.ID)
+			c.SetUserID(st.user.ID).SetNillableUserPasswordUpdatedAt(st.user.PasswordUpdatedAt)
 		}
 		si, err := c.Save(ctx)
 		if err != nil {
@@ -298,7 +301,7 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 	case expired:
 		if si.Status != entsignin.StatusAbandoned {
 			_ = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-				if err := tx.SignIn.UpdateOneID(si.ID).SetStatus(entsignin.StatusAbandoned).Exec(ctx); err != nil {
+				if err := tx.SignIn.UpdateOneID(si.ID).SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash().Exec(ctx); err != nil {
 					return err
 				}
 				return s.Events.Record(ctx, tx, s.event(st, audit.KindSignInAbandoned, "", audit.Failure, "expired"))
@@ -550,12 +553,15 @@ func saveSignIn(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdat
 	if v, ok := m.UpdatedAt(); ok {
 		si.UpdatedAt = v
 	}
+	if m.NewPasswordHashCleared() {
+		si.NewPasswordHash = nil
+	}
 	st.si = &si
 	return nil
 }
 
 // onlyStepFields reports whether m sets no fields but those saveSignIn
-// applies to its copy, and clears none.
+// applies to its copy, and clears none but a staged new password.
 func onlyStepFields(m *ent.SignInMutation) bool {
 	for _, f := range m.Fields() {
 		switch f {
@@ -565,7 +571,12 @@ func onlyStepFields(m *ent.SignInMutation) bool {
 			return false
 		}
 	}
-	return len(m.ClearedFields()) == 0
+	for _, f := range m.ClearedFields() {
+		if f != entsignin.FieldNewPasswordHash {
+			return false
+		}
+	}
+	return true
 }
 
 // signInUpdate starts an update of the step's sign-in, for saveSignIn.
@@ -753,10 +764,18 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 			s.Log.WarnContext(ctx, "password rehash skipped", "user_id", st.user.ID, "error", err)
 		}
 	}
+	checked := *st.user.PasswordHash
 	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		// The sign-in completes only while the password is still the one
+		// verified (completeUser); the upgrade, too, replaces only that one.
+		st.checkedHash = &checked
 		if upgraded != "" {
-			if err := tx.User.UpdateOneID(st.user.ID).SetPasswordHash(upgraded).Exec(ctx); err != nil {
+			n, err := tx.User.Update().Where(user.ID(st.user.ID), user.PasswordHash(checked)).SetPasswordHash(upgraded).Save(ctx)
+			if err != nil {
 				return nil, err
+			}
+			if n == 1 {
+				st.checkedHash = &upgraded
 			}
 		}
 		v, err := tx.Verification.Create().SetStrategy(settings.StrategyPassword).
@@ -817,44 +836,86 @@ func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v
 		}
 		upd.SetClientTrustState(entsignin.ClientTrustStateKnown)
 	}
-	return nil, s.complete(ctx, tx, st, upd, v.Strategy, false)
+	return s.complete(ctx, tx, st, upd, v.Strategy, false)
 }
 
 // complete ends a sign-in with a session and trusts the (user, client) pair.
 // upd, when not nil, holds the step's other changes to the sign-in, saved in
-// the same statement.
-func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdate, method string, secondFactor bool) error {
+// the same statement. A password reset's new password staged on the sign-in
+// becomes the user's here. A sign-in whose password changed under it is
+// abandoned instead, with the error to show (see completeUser).
+func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdate, method string, secondFactor bool) (*apierr.Error, error) {
 	rq := request.From(ctx)
 	now := s.Now()
+	if upd == nil {
+		upd = signInUpdate(tx, st)
+	}
+	ok, err := s.completeUser(ctx, tx, st, now)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if err := saveSignIn(ctx, tx, st, upd.SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash()); err != nil {
+			return nil, err
+		}
+		s.record(st, audit.KindSignInAbandoned, method, audit.Failure, "password_changed")
+		return apierr.Newf(apierr.SignInExpired, "The account's password changed during this sign-in. Please start again."), nil
+	}
+	if st.si.NewPasswordHash != nil {
+		if err := s.applyNewPassword(ctx, tx, st, now); err != nil {
+			return nil, err
+		}
+		upd.ClearNewPasswordHash()
+	}
 	sess, err := session.Create(ctx, tx, now, session.NewParams{
 		ApplicationID: st.app.ID, UserID: st.user.ID, ClientID: st.client.ID, SignInID: st.si.ID,
 		Lifetime: st.settings.SessionLifetime(), SecondFactor: secondFactor, IP: rq.IP, UserAgent: rq.UserAgent,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	wasTrusted := st.trusted
 	if err := clienttrust.Grant(ctx, tx, st.user.ID, st.client.ID, method, rq.IP, rq.UserAgent, now); err != nil {
-		return err
-	}
-	if upd == nil {
-		upd = signInUpdate(tx, st)
+		return nil, err
 	}
 	if err := saveSignIn(ctx, tx, st, upd.SetStatus(entsignin.StatusComplete).SetCreatedSessionID(sess.ID)); err != nil {
-		return err
-	}
-	// One statement: the sign-in times, and the lockout count a successful
-	// sign-in resets.
-	if err := lockout.Reset(tx.User.Update().Where(user.ID(st.user.ID)).SetLastSignInAt(now).SetLastActiveAt(now)).Exec(ctx); err != nil {
-		return fmt.Errorf("signin: recording the sign-in on the user: %w", err)
+		return nil, err
 	}
 	s.record(st, audit.KindSignInCompleted, method, audit.Success, "")
 	// No email when the application has email disabled: its users never gave
 	// it an address to write to.
 	if !wasTrusted && st.settings.NotifyNewDevice && st.settings.EmailEnabled {
-		return s.notifyNewDevice(ctx, tx, st, now)
+		return nil, s.notifyNewDevice(ctx, tx, st, now)
 	}
-	return nil
+	return nil, nil
+}
+
+// completeUser writes a completing sign-in to the user's row in one
+// statement: the sign-in times, the lockout count a successful sign-in
+// resets, and a staged new password. It writes nothing and reports false
+// when the password is no longer the one the sign-in stands on: changed
+// since this step verified it (st.checkedHash), or, for a later step, since
+// the sign-in began (its copy of the user's password_updated_at: a copy, not
+// a clock, so that replicas' clocks need not agree). A password reset (or change) thus also ends the
+// sign-ins in flight that the old password started, whatever step they are
+// at. A factor the step spent (a code, a backup code) stays spent.
+func (s *Service) completeUser(ctx context.Context, tx *ent.Tx, st *state, now time.Time) (bool, error) {
+	upd := lockout.Reset(tx.User.Update().Where(user.ID(st.user.ID)).SetLastSignInAt(now).SetLastActiveAt(now))
+	switch {
+	case st.si.NewPasswordHash != nil:
+		upd.SetPasswordHash(*st.si.NewPasswordHash).SetPasswordUpdatedAt(now)
+	case st.checkedHash != nil:
+		upd.Where(user.PasswordHash(*st.checkedHash))
+	case st.si.UserPasswordUpdatedAt != nil:
+		upd.Where(user.PasswordUpdatedAtEQ(*st.si.UserPasswordUpdatedAt))
+	default:
+		upd.Where(user.PasswordUpdatedAtIsNil())
+	}
+	n, err := upd.Save(ctx)
+	if err != nil {
+		return false, fmt.Errorf("signin: recording the sign-in on the user: %w", err)
+	}
+	return n == 1, nil
 }
 
 // MFAFactors lists the enrolled second factors of u that the application
