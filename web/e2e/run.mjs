@@ -8,7 +8,9 @@
  * profile asks for the emailed code; the same profile is not asked again; a new profile is; TOTP enrolment on
  * /account, then an MFA sign-in; an auditor operator sees the history but no settings controls; an admin
  * operator locks and unlocks a user, rejects an invalid setting, turns Client Trust off, and a new profile then
- * signs in without a code; an owner operator creates an API key. Screenshots go to docs/screenshots/.
+ * signs in without a code; an owner operator creates an API key; a user who forgot their password resets it with
+ * the emailed code from the hosted sign-in page, after which the old password fails and their other session is
+ * over. Screenshots go to docs/screenshots/.
  *
  * Bounded: every step has a timeout and the whole run is killed after RUN_TIMEOUT_MS; the server is stopped
  * and the temporary directories removed in every case.
@@ -388,6 +390,58 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
       await page.getByRole('button', { name: 'I have stored it' }).click()
       assert.equal(await page.getByTestId('new-api-key').count(), 0, 'the secret is gone once dismissed')
     })
+  })
+
+  it('lets a user who forgot their password reset it from the hosted sign-in page', STEP, async () => {
+    // A user of their own (Jane's password and MFA stay as the steps above left them), created through the admin
+    // API, signed in on another profile first: the reset signs that session out.
+    const RILEY = { email: 'riley.e2e@example.com', password: 'riley-old-password-e2e' }
+    const NEW_PASSWORD = 'riley-new-password-e2e-2'
+    await admin.gql(
+      'mutation($a: ID!, $i: CreateUserInput!) { createUser(applicationId: $a, input: $i) { id } }',
+      { a: app.id, i: { emailAddress: RILEY.email, password: RILEY.password, emailVerified: true } },
+    )
+    const desktop = device('riley-desktop')
+    await onDevice(desktop, async (page) => {
+      await signInHosted(page, RILEY)
+      await expectAccount(page)
+    })
+
+    const d = device('riley-phone')
+    await onDevice(d, async (page) => {
+      await page.goto(`${server.url}/sign-in?publishableKey=${app.publishableKey}`)
+      await page.getByLabel('Email address').fill(RILEY.email)
+      await page.getByRole('button', { name: 'Forgot password?' }).click()
+      await page.getByRole('heading', { name: 'Reset your password' }).waitFor()
+      await page.getByRole('button', { name: /Resend code in/ }).waitFor()
+      const code = await admin.code(app.id, RILEY.email, 'reset_password_code')
+      await page.getByLabel('Verification code').fill(code)
+      await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
+      await page.getByLabel('Confirm new password', { exact: true }).fill(NEW_PASSWORD)
+      await shot(page, '22-sign-in-reset-password')
+      await page.getByRole('button', { name: 'Reset password' }).click()
+      await expectAccount(page)
+      await page.getByText(RILEY.email).first().waitFor()
+
+      // The old password no longer works; the new one does.
+      await signOutHosted(page)
+      await signInHosted(page, RILEY)
+      await page.locator('#password-error').waitFor()
+      assert.equal(await page.getByLabel('Password', { exact: true }).getAttribute('aria-invalid'), 'true')
+      await signInHosted(page, { email: RILEY.email, password: NEW_PASSWORD })
+      await expectAccount(page)
+    })
+
+    // The session on the other profile ended with the reset: /account sends it to the sign-in page.
+    await onDevice(desktop, async (page) => {
+      await page.goto(`${server.url}/account?publishableKey=${app.publishableKey}`)
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+    })
+    const { signInEvents } = await admin.gql(
+      'query($a: ID!) { signInEvents(applicationId: $a, first: 20, where: { kind: "password.reset", identifier: "riley.e2e@example.com" }) { totalCount } }',
+      { a: app.id },
+    )
+    assert.equal(signInEvents.totalCount, 1, 'one password.reset event for riley')
   })
 
   it('loaded nothing from other hosts and raised no page error or CSP violation', () => {

@@ -10,6 +10,7 @@ import {
   needsClientTrust,
   needsSecondFactor,
   PHONE_FACTOR,
+  signIn as signInJSON,
   tokenReply,
   user,
   type Handler,
@@ -30,6 +31,26 @@ const accountHandlers: Record<string, Handler> = {
   Me: () => ({ data: { me: user() } }),
   Sessions: () => ({ data: { sessions: [] } }),
   TrustedClients: () => ({ data: { trustedClients: [] } }),
+}
+
+/** resetCodeSent is the sign-in after `signInCreate` with a reset strategy: the code is on its way. */
+function resetCodeSent(strategy = 'reset_password_email_code', identifier = 'jane@example.com') {
+  return signInJSON({
+    identifier,
+    firstFactorVerification: { status: 'unverified', strategy, attempts: 0, expireAt: '2026-03-01T00:10:00Z' },
+  })
+}
+
+/** needsNewPassword is the sign-in after a reset code passed without a password. */
+function needsNewPassword() {
+  return signInJSON({
+    status: 'needs_new_password',
+    firstFactorVerification: { status: 'verified', strategy: 'reset_password_email_code', attempts: 1, expireAt: null },
+  })
+}
+
+function clientWith(signIn: ReturnType<typeof signInJSON>) {
+  return () => ({ data: { client: { id: 'c', signIn, sessions: [], lastActiveSessionId: null } } })
 }
 
 async function submitPassword(u: ReturnType<typeof userEvent.setup>, identifier = 'jane@example.com', password = 'correct horse') {
@@ -206,5 +227,215 @@ describe('/sign-in', () => {
     })
     const { router } = renderApp('/sign-in', server)
     await waitFor(() => expect(router.state.location.pathname).toBe('/account'))
+  })
+  describe('forgot password', () => {
+    it('resets a forgotten password with the emailed code and a new password, then goes to redirect_url', async () => {
+      const u = userEvent.setup()
+      const server = fakeServer({
+        Client: emptyClient,
+        SignInCreate: () => ({ data: { signInCreate: resetCodeSent() } }),
+        SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: complete() } }),
+        SessionTokenCreate: () => tokenReply('jwt_1'),
+      })
+      renderApp('/sign-in?publishableKey=pk_test_1&redirect_url=%2Fafter', server)
+
+      // The identifier typed on the password step is reused: no second form.
+      await u.type(await screen.findByLabelText('Email address'), 'jane@example.com')
+      await u.click(screen.getByRole('button', { name: 'Forgot password?' }))
+      expect(await screen.findByRole('heading', { name: 'Reset your password' })).toBeInTheDocument()
+      expect(server.ops()).toEqual(['Client', 'SignInCreate'])
+      expect(server.last('SignInCreate')!.variables).toEqual({
+        input: { identifier: 'jane@example.com', strategy: 'reset_password_email_code' },
+      })
+      expect(screen.getByText('jane@example.com', { selector: 'strong' })).toBeInTheDocument()
+      expect(screen.getByText('Resetting your password signs you out on your other devices.')).toBeInTheDocument()
+      // The code was just sent: the resend button waits out the cooldown.
+      expect(screen.getByRole('button', { name: /Resend code in 30s/ })).toBeDisabled()
+
+      const code = screen.getByLabelText('Verification code')
+      expect(code).toHaveAttribute('autocomplete', 'one-time-code')
+      expect(code).toHaveAttribute('inputmode', 'numeric')
+      expect(screen.getByLabelText('New password')).toHaveAttribute('autocomplete', 'new-password')
+      expect(screen.getByLabelText('Confirm new password')).toHaveAttribute('autocomplete', 'new-password')
+      expect(document.querySelector('input[autocomplete="username"]')).toHaveValue('jane@example.com')
+      expect(screen.getByRole('button', { name: 'Reset password' })).toBeDisabled()
+
+      await u.type(code, '123456')
+      await u.type(screen.getByLabelText('New password'), 'a new long passphrase')
+      await u.type(screen.getByLabelText('Confirm new password'), 'a new long passphrase')
+      await u.click(screen.getByRole('button', { name: 'Reset password' }))
+
+      await waitFor(() => expect(assign).toHaveBeenCalledWith(`${window.location.origin}/after`))
+      expect(server.last('SignInAttemptFirstFactor')!.variables).toEqual({
+        id: 'sia_1',
+        input: { strategy: 'reset_password_email_code', code: '123456', password: 'a new long passphrase' },
+      })
+      expect(server.last('SessionTokenCreate')!.variables).toEqual({ sessionId: 'sess_1' })
+      expect(server.calls.every((c) => c.headers['x-publishable-key'] === 'pk_test_1')).toBe(true)
+    })
+
+    it('asks for the phone number when none was typed, shows a wrong code beside the code field, then hands over to MFA', async () => {
+      const u = userEvent.setup()
+      const server = fakeServer({
+        Client: emptyClient,
+        SignInCreate: () => ({ data: { signInCreate: resetCodeSent('reset_password_phone_code', '+15551234567') } }),
+        SignInAttemptFirstFactor: [
+          () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+          () => ({ data: { signInAttemptFirstFactor: needsSecondFactor() } }),
+        ],
+      })
+      renderApp('/sign-in', server)
+
+      await u.click(await screen.findByRole('button', { name: 'Forgot password?' }))
+      expect(await screen.findByRole('heading', { name: 'Forgot your password?' })).toBeInTheDocument()
+      expect(server.ops()).toEqual(['Client'])
+      expect(screen.getByRole('button', { name: 'Send reset code' })).toBeDisabled()
+      await u.click(screen.getByRole('radio', { name: 'Phone' }))
+      await u.type(screen.getByLabelText('Phone number'), '+15551234567')
+      await u.click(screen.getByRole('button', { name: 'Send reset code' }))
+
+      expect(await screen.findByRole('heading', { name: 'Reset your password' })).toBeInTheDocument()
+      expect(server.last('SignInCreate')!.variables.input).toEqual({ identifier: '+15551234567', strategy: 'reset_password_phone_code' })
+      expect(screen.getByText(/We texted a 6-digit code to/)).toBeInTheDocument()
+
+      await u.type(screen.getByLabelText('Verification code'), '000000')
+      await u.type(screen.getByLabelText('New password'), 'a new long passphrase')
+      await u.type(screen.getByLabelText('Confirm new password'), 'a new long passphrase')
+      await u.click(screen.getByRole('button', { name: 'Reset password' }))
+
+      const error = await screen.findByText('Incorrect code (long)')
+      const code = screen.getByLabelText('Verification code')
+      expect(code).toHaveAttribute('aria-invalid', 'true')
+      expect(code.getAttribute('aria-describedby')).toContain(error.id)
+      expect(screen.getByLabelText('New password')).not.toHaveAttribute('aria-invalid')
+      expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+      expect(server.last('SignInAttemptFirstFactor')!.variables.input).toEqual({
+        strategy: 'reset_password_phone_code',
+        code: '000000',
+        password: 'a new long passphrase',
+      })
+
+      await u.clear(code)
+      await u.type(code, '123456')
+      await u.click(screen.getByRole('button', { name: 'Reset password' }))
+      expect(await screen.findByRole('heading', { name: 'Two-step verification' })).toBeInTheDocument()
+      expect(screen.getByLabelText('Authentication code')).toBeInTheDocument()
+    })
+
+    it('shows a weak new password beside the password field, and a mismatched confirmation without asking the server', async () => {
+      const u = userEvent.setup()
+      const server = fakeServer({
+        Client: emptyClient,
+        SignInCreate: () => ({ data: { signInCreate: resetCodeSent() } }),
+        SignInAttemptFirstFactor: () => gqlError('form_password_pwned', 'This password is too common.', 'password'),
+      })
+      renderApp('/sign-in', server)
+      await u.type(await screen.findByLabelText('Email address'), 'jane@example.com')
+      await u.click(screen.getByRole('button', { name: 'Forgot password?' }))
+      await screen.findByRole('heading', { name: 'Reset your password' })
+
+      await u.type(screen.getByLabelText('Verification code'), '123456')
+      await u.type(screen.getByLabelText('New password'), 'password1')
+      await u.type(screen.getByLabelText('Confirm new password'), 'password2')
+      await u.click(screen.getByRole('button', { name: 'Reset password' }))
+      expect(await screen.findByText("The passwords don't match.")).toBeInTheDocument()
+      expect(screen.getByLabelText('Confirm new password')).toHaveAttribute('aria-invalid', 'true')
+      expect(server.ops()).not.toContain('SignInAttemptFirstFactor')
+
+      await u.clear(screen.getByLabelText('Confirm new password'))
+      await u.type(screen.getByLabelText('Confirm new password'), 'password1')
+      await u.click(screen.getByRole('button', { name: 'Reset password' }))
+      const msg = await screen.findByText('This password is too common. (long)')
+      const input = screen.getByLabelText('New password')
+      expect(input).toHaveAttribute('aria-invalid', 'true')
+      expect(input.getAttribute('aria-describedby')).toContain(msg.id)
+      expect(screen.getByLabelText('Verification code')).not.toHaveAttribute('aria-invalid')
+      expect(screen.queryByText("The passwords don't match.")).not.toBeInTheDocument()
+      expect(screen.getByRole('heading', { name: 'Reset your password' })).toBeInTheDocument()
+    })
+
+    it('keeps an unknown email on the forgot screen with the error beside it; "Back to sign in" keeps what was typed', async () => {
+      const u = userEvent.setup()
+      const server = fakeServer({
+        Client: emptyClient,
+        SignInCreate: () => gqlError('form_identifier_not_found', "Couldn't find your account.", 'identifier'),
+      })
+      renderApp('/sign-in', server)
+      await u.type(await screen.findByLabelText('Email address'), 'nobody@example.com')
+      await u.click(screen.getByRole('button', { name: 'Forgot password?' }))
+
+      const msg = await screen.findByText("Couldn't find your account. (long)")
+      expect(screen.getByRole('heading', { name: 'Forgot your password?' })).toBeInTheDocument()
+      const field = screen.getByLabelText('Email address')
+      expect(field).toHaveValue('nobody@example.com')
+      expect(field).toHaveAttribute('aria-invalid', 'true')
+      expect(field.getAttribute('aria-describedby')).toBe(msg.id)
+
+      await u.click(screen.getByRole('button', { name: 'Back to sign in' }))
+      expect(await screen.findByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
+      expect(screen.getByLabelText('Email address')).toHaveValue('nobody@example.com')
+      expect(screen.getByLabelText('Email address')).not.toHaveAttribute('aria-invalid')
+      expect(server.ops()).toEqual(['Client', 'SignInCreate'])
+    })
+
+    it('resumes a reset after a reload, resends the code on request, and goes back to sign in', async () => {
+      const u = userEvent.setup()
+      const server = fakeServer({
+        Client: clientWith(resetCodeSent()),
+        SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: resetCodeSent() } }),
+      })
+      renderApp('/sign-in', server)
+      expect(await screen.findByRole('heading', { name: 'Reset your password' })).toBeInTheDocument()
+      expect(screen.getByText(/We emailed a 6-digit code to/)).toBeInTheDocument()
+
+      await u.click(screen.getByRole('button', { name: 'Resend code' }))
+      expect(await screen.findByText('We sent you a new code.')).toBeInTheDocument()
+      expect(server.last('SignInPrepareFirstFactor')!.variables).toEqual({ id: 'sia_1', input: { strategy: 'reset_password_email_code' } })
+      expect(screen.getByRole('button', { name: /Resend code in 30s/ })).toBeDisabled()
+
+      await u.click(screen.getByRole('button', { name: 'Back to sign in' }))
+      expect(await screen.findByRole('heading', { name: 'Sign in' })).toBeInTheDocument()
+      expect(server.ops()).toEqual(['Client', 'SignInPrepareFirstFactor'])
+    })
+  })
+
+  describe('needs_new_password', () => {
+    it('sets a new password with resetPassword, shows a weak one beside the field, then signs in', async () => {
+      const u = userEvent.setup()
+      const server = fakeServer({
+        Client: clientWith(needsNewPassword()),
+        SignInResetPassword: [
+          () => gqlError('form_password_length_too_short', 'Passwords must be 8 characters or more.', 'password'),
+          () => ({ data: { signInResetPassword: complete() } }),
+        ],
+        SessionTokenCreate: () => tokenReply('jwt_1'),
+        ...accountHandlers,
+      })
+      const { router } = renderApp('/sign-in', server)
+
+      expect(await screen.findByRole('heading', { name: 'Set a new password' })).toBeInTheDocument()
+      expect(screen.queryByText(/Contact your administrator/)).not.toBeInTheDocument()
+      expect(screen.getByText('Resetting your password signs you out on your other devices.')).toBeInTheDocument()
+      const input = screen.getByLabelText('New password')
+      expect(input).toHaveAttribute('autocomplete', 'new-password')
+
+      await u.type(input, 'short')
+      await u.type(screen.getByLabelText('Confirm new password'), 'short')
+      await u.click(screen.getByRole('button', { name: 'Set new password' }))
+      const msg = await screen.findByText('Passwords must be 8 characters or more. (long)')
+      expect(input).toHaveAttribute('aria-invalid', 'true')
+      expect(input.getAttribute('aria-describedby')).toContain(msg.id)
+      expect(server.last('SignInResetPassword')!.variables).toEqual({ id: 'sia_1', input: { password: 'short' } })
+
+      await u.clear(input)
+      await u.type(input, 'a new long passphrase')
+      await u.clear(screen.getByLabelText('Confirm new password'))
+      await u.type(screen.getByLabelText('Confirm new password'), 'a new long passphrase')
+      await u.click(screen.getByRole('button', { name: 'Set new password' }))
+      await waitFor(() => expect(router.state.location.pathname).toBe('/account'))
+      // The server's default (true) signs the user's other sessions out: nothing else is sent.
+      expect(server.last('SignInResetPassword')!.variables).toEqual({ id: 'sia_1', input: { password: 'a new long passphrase' } })
+      expect(server.last('SessionTokenCreate')!.variables).toEqual({ sessionId: 'sess_1' })
+    })
   })
 })

@@ -4,8 +4,10 @@ import {
   useSession,
   useSignIn,
   type EmailCodeFactor,
+  type FieldError,
   type PhoneCodeFactor,
   type SignInSecondFactor,
+  type TrustgateAPIError,
 } from '@trustgate/react'
 import { Alert, ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
@@ -16,18 +18,25 @@ import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
 import { ResendButton } from './ResendButton'
 import { useAfterAuth } from './useAfterAuth'
-import { useCodeSender } from './useCodeSender'
+import { RESEND_COOLDOWN_SECONDS, useCodeSender } from './useCodeSender'
 
 /** CLIENT_TRUST_NOTICE is Clerk's wording for the new-device check (localization key newDeviceVerificationNotice). */
 export const CLIENT_TRUST_NOTICE =
   "You're signing in from a new device. We're asking for verification to keep your account secure."
 
-/** SignInPage is the hosted `/sign-in`: password, then Client Trust or MFA when the server asks, then redirect. */
+/**
+ * SignInPage is the hosted `/sign-in`: password (or "Forgot password?": a reset code and a new password), then
+ * Client Trust or MFA when the server asks, then redirect.
+ */
 export function SignInPage() {
   const { signIn } = useSignIn()
   const { isLoaded, isSignedIn } = useSession()
   const afterAuth = useAfterAuth()
   const alreadySignedIn = isLoaded && isSignedIn && signIn.status !== 'complete'
+  // Kept here, above the steps, so that "Back to sign in" from the reset step finds the identifier still typed.
+  const [draft, setDraft] = useState<IdentifierDraft>({ kind: 'email', identifier: '' })
+  // When this page last asked for a reset code, for the resend cooldown; null after a reload (the server's applies).
+  const [resetSentAt, setResetSentAt] = useState<number | null>(null)
 
   useEffect(() => {
     if (alreadySignedIn) afterAuth()
@@ -44,24 +53,120 @@ export function SignInPage() {
       return <Finalize />
     case 'needs_new_password':
       return <NeedsNewPassword />
-    default:
-      return <PasswordStep />
   }
+  // A reset code is on its way (also after a reload: the server keeps the sign-in and its verification).
+  const pending = signIn.firstFactorVerification?.strategy
+  if (signIn.status === 'needs_first_factor' && isResetStrategy(pending)) {
+    return <ResetPasswordStep strategy={pending} sentAt={resetSentAt} />
+  }
+  return <PasswordStep draft={draft} onDraft={setDraft} onResetCodeRequested={() => setResetSentAt(Date.now())} />
 }
 
 type IdentifierKind = 'email' | 'phone'
 
-function PasswordStep() {
+/** IdentifierDraft is what the visitor typed to name their account: an email address or a phone number. */
+interface IdentifierDraft {
+  kind: IdentifierKind
+  identifier: string
+}
+
+/** ResetStrategy is a password-reset first factor: the code goes by email or by SMS. */
+type ResetStrategy = 'reset_password_email_code' | 'reset_password_phone_code'
+
+function isResetStrategy(strategy: string | null | undefined): strategy is ResetStrategy {
+  return strategy === 'reset_password_email_code' || strategy === 'reset_password_phone_code'
+}
+
+/** resetStrategyFor picks the reset strategy of the identifier's kind. */
+function resetStrategyFor(kind: IdentifierKind): ResetStrategy {
+  return kind === 'email' ? 'reset_password_email_code' : 'reset_password_phone_code'
+}
+
+/** NEW_PASSWORD_HINT is the sign-up page's advice (the server's policy: 8 characters or more, not a common one). */
+const NEW_PASSWORD_HINT = 'Use at least 8 characters. A few unrelated words make a strong password.'
+
+/** OTHER_DEVICES_NOTE tells the user what a reset does to their other sessions (the server's default). */
+export const OTHER_DEVICES_NOTE = 'Resetting your password signs you out on your other devices.'
+
+/** PASSWORD_MISMATCH is the error of a confirmation that differs from the new password (checked here, not sent). */
+const PASSWORD_MISMATCH: FieldError = {
+  code: 'form_password_mismatch',
+  message: "The passwords don't match.",
+  longMessage: "The passwords don't match.",
+  meta: {},
+}
+
+interface PasswordStepProps {
+  draft: IdentifierDraft
+  onDraft: (d: IdentifierDraft) => void
+  /** onResetCodeRequested is called when "Forgot password?" asks the server for a reset code. */
+  onResetCodeRequested: () => void
+}
+
+/** PasswordStep is the first screen: identifier and password, or (after "Forgot password?") the identifier alone. */
+function PasswordStep({ draft, onDraft, onResetCodeRequested }: PasswordStepProps) {
   const { signIn, errors, fetchStatus } = useSignIn()
   const { search } = useLocation()
-  const [kind, setKind] = useState<IdentifierKind>('email')
-  const [identifier, setIdentifier] = useState('')
   const [password, setPassword] = useState('')
+  const [forgot, setForgot] = useState(false)
+  const identifier = draft.identifier.trim()
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    await signIn.password(
-      kind === 'email' ? { emailAddress: identifier.trim(), password } : { phoneNumber: identifier.trim(), password },
+    await signIn.password(draft.kind === 'email' ? { emailAddress: identifier, password } : { phoneNumber: identifier, password })
+  }
+
+  const sendResetCode = () => {
+    // Before the request: the reset step replaces this one as soon as the new sign-in arrives.
+    onResetCodeRequested()
+    return signIn.create({ identifier, strategy: resetStrategyFor(draft.kind) })
+  }
+
+  // "Forgot password?" reuses the identifier typed; without one, the forgot screen asks for it first.
+  const startReset = () => {
+    setForgot(true)
+    if (identifier) void sendResetCode()
+    else void signIn.reset() // forgets the errors of an earlier password attempt (no request)
+  }
+
+  if (forgot) {
+    const byEmail = draft.kind === 'email'
+    return (
+      <>
+        <header className="card__header">
+          <h1>Forgot your password?</h1>
+          <p className="muted">
+            {byEmail
+              ? "Enter your account's email address and we'll email you a code to reset your password."
+              : "Enter your account's phone number and we'll text you a code to reset your password."}
+          </p>
+        </header>
+        <ErrorList errors={errors.global} />
+        <form
+          className="form"
+          onSubmit={(e) => {
+            e.preventDefault()
+            void sendResetCode()
+          }}
+          noValidate
+        >
+          <IdentifierFields draft={draft} onDraft={onDraft} error={errors.fields.identifier} autoFocus />
+          <Button type="submit" busy={fetchStatus === 'fetching'} disabled={!identifier}>
+            Send reset code
+          </Button>
+        </form>
+        <div className="actions">
+          <Button
+            variant="secondary"
+            onClick={() => {
+              setForgot(false)
+              void signIn.reset() // the errors were about the reset, not the sign-in form
+            }}
+          >
+            Back to sign in
+          </Button>
+        </div>
+      </>
     )
   }
 
@@ -73,50 +178,7 @@ function PasswordStep() {
       </header>
       <ErrorList errors={errors.global} />
       <form className="form" onSubmit={submit} noValidate>
-        <fieldset className="segmented">
-          <legend className="visually-hidden">Sign in with</legend>
-          {(['email', 'phone'] as const).map((k) => (
-            <label key={k} className="segmented__option">
-              <input
-                type="radio"
-                name="identifier-kind"
-                value={k}
-                checked={kind === k}
-                onChange={() => {
-                  setKind(k)
-                  setIdentifier('')
-                }}
-              />
-              <span>{k === 'email' ? 'Email' : 'Phone'}</span>
-            </label>
-          ))}
-        </fieldset>
-        {kind === 'email' ? (
-          <Field
-            key="email"
-            label="Email address"
-            name="identifier"
-            type="email"
-            autoComplete="username email"
-            value={identifier}
-            onChange={(e) => setIdentifier(e.target.value)}
-            error={errors.fields.identifier}
-            required
-          />
-        ) : (
-          <Field
-            key="phone"
-            label="Phone number"
-            name="identifier"
-            type="tel"
-            autoComplete="username tel"
-            placeholder="+1 555 123 4567"
-            value={identifier}
-            onChange={(e) => setIdentifier(e.target.value)}
-            error={errors.fields.identifier}
-            required
-          />
-        )}
+        <IdentifierFields draft={draft} onDraft={onDraft} error={errors.fields.identifier} />
         <PasswordField
           label="Password"
           name="password"
@@ -126,6 +188,9 @@ function PasswordStep() {
           error={errors.fields.password}
           required
         />
+        <Button variant="link" onClick={startReset} style={{ alignSelf: 'flex-end', marginTop: '-0.5rem' }}>
+          Forgot password?
+        </Button>
         <Button type="submit" busy={fetchStatus === 'fetching'}>
           Continue
         </Button>
@@ -133,6 +198,168 @@ function PasswordStep() {
       <p className="card__footer-text">
         Don't have an account? <Link to={withCarriedParams('/sign-up', search)}>Sign up</Link>
       </p>
+    </>
+  )
+}
+
+/** IdentifierFields are the email / phone switch and the identifier input of that kind. */
+function IdentifierFields({
+  draft,
+  onDraft,
+  error,
+  autoFocus,
+}: {
+  draft: IdentifierDraft
+  onDraft: (d: IdentifierDraft) => void
+  error: FieldError | null
+  autoFocus?: boolean
+}) {
+  return (
+    <>
+      <fieldset className="segmented">
+        <legend className="visually-hidden">Sign in with</legend>
+        {(['email', 'phone'] as const).map((k) => (
+          <label key={k} className="segmented__option">
+            <input
+              type="radio"
+              name="identifier-kind"
+              value={k}
+              checked={draft.kind === k}
+              onChange={() => onDraft({ kind: k, identifier: '' })}
+            />
+            <span>{k === 'email' ? 'Email' : 'Phone'}</span>
+          </label>
+        ))}
+      </fieldset>
+      {draft.kind === 'email' ? (
+        <Field
+          key="email"
+          label="Email address"
+          name="identifier"
+          type="email"
+          autoComplete="username email"
+          value={draft.identifier}
+          onChange={(e) => onDraft({ ...draft, identifier: e.target.value })}
+          error={error}
+          autoFocus={autoFocus}
+          required
+        />
+      ) : (
+        <Field
+          key="phone"
+          label="Phone number"
+          name="identifier"
+          type="tel"
+          autoComplete="username tel"
+          placeholder="+1 555 123 4567"
+          value={draft.identifier}
+          onChange={(e) => onDraft({ ...draft, identifier: e.target.value })}
+          error={error}
+          autoFocus={autoFocus}
+          required
+        />
+      )}
+    </>
+  )
+}
+
+/** unshown lists the errors of the last call that no field shows, for the alert above the form. */
+function unshown(raw: TrustgateAPIError[] | null, ...shown: (FieldError | null)[]): TrustgateAPIError[] | null {
+  const rest = (raw ?? []).filter((e) => !shown.includes(e))
+  return rest.length ? rest : null
+}
+
+/**
+ * UsernameForPasswordManagers is the hidden username input Chromium's password manager looks for, so that the new
+ * password is saved for the right account.
+ */
+function UsernameForPasswordManagers({ identifier }: { identifier: string | null }) {
+  if (!identifier) return null
+  return <input type="text" name="username" autoComplete="username" value={identifier} readOnly hidden />
+}
+
+/**
+ * ResetPasswordStep is "Forgot password?"'s second screen: the code sent to the identifier and the new password,
+ * checked together (`attemptFirstFactor` with the code and the password); the sign-in then completes or asks for
+ * the second factor.
+ */
+function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetStrategy; sentAt: number | null }) {
+  const { signIn, errors, fetchStatus } = useSignIn()
+  const [code, setCode] = useState('')
+  const [password, setPassword] = useState('')
+  const [confirm, setConfirm] = useState('')
+  const [mismatch, setMismatch] = useState(false)
+  const cooldown = sentAt === null ? 0 : RESEND_COOLDOWN_SECONDS - Math.floor((Date.now() - sentAt) / 1000)
+  const sender = useCodeSender(() => signIn.prepareFirstFactor({ strategy }), false, cooldown)
+  const byEmail = strategy === 'reset_password_email_code'
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    setMismatch(password !== confirm)
+    if (password !== confirm) return
+    void signIn.attemptFirstFactor({ strategy, code, password })
+  }
+
+  const codeErrors = splitCodeErrors(errors)
+  const passwordError = errors.fields.password
+  return (
+    <>
+      <header className="card__header">
+        <h1>Reset your password</h1>
+        <p>
+          We {byEmail ? 'emailed' : 'texted'} a 6-digit code to{' '}
+          {signIn.identifier ? <strong className="identifier">{signIn.identifier}</strong> : byEmail ? 'your email address' : 'your phone'}.
+          Enter it and choose a new password.
+        </p>
+      </header>
+      <ErrorList errors={unshown(errors.raw, codeErrors.code, passwordError)} />
+      {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
+      <form className="form" onSubmit={submit} noValidate>
+        <UsernameForPasswordManagers identifier={signIn.identifier} />
+        <Field
+          label="Verification code"
+          name="code"
+          value={code}
+          onChange={(e) => setCode(e.target.value.replace(/\D/g, '').slice(0, 6))}
+          error={codeErrors.code}
+          className="field--code"
+          autoComplete="one-time-code"
+          inputMode="numeric"
+          pattern="[0-9]{6}"
+          maxLength={6}
+          spellCheck={false}
+          autoCapitalize="off"
+          autoFocus
+          required
+        />
+        <PasswordField
+          label="New password"
+          name="new-password"
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={passwordError}
+          hint={NEW_PASSWORD_HINT}
+          required
+        />
+        <PasswordField
+          label="Confirm new password"
+          name="confirm-password"
+          autoComplete="new-password"
+          value={confirm}
+          onChange={(e) => setConfirm(e.target.value)}
+          error={mismatch ? PASSWORD_MISMATCH : null}
+          required
+        />
+        <p className="muted small">{OTHER_DEVICES_NOTE}</p>
+        <Button type="submit" busy={fetchStatus === 'fetching' && !sender.sending} disabled={code.length !== 6}>
+          Reset password
+        </Button>
+      </form>
+      <div className="actions">
+        <ResendButton remaining={sender.remaining} sending={sender.sending} onResend={sender.resend} />
+        <StartOver>Back to sign in</StartOver>
+      </div>
     </>
   )
 }
@@ -312,15 +539,71 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
   )
 }
 
-/** NeedsNewPassword tells a user whose password must be reset that an administrator has to do it. */
+/**
+ * NeedsNewPassword sets the new password of a sign-in whose reset code passed without one (`needs_new_password`,
+ * e.g. from a custom flow or after a reload): `resetPassword`, which ends the user's other sessions; the sign-in
+ * then completes or asks for the second factor. The dashboard's operator sign-in reuses it.
+ */
 export function NeedsNewPassword() {
+  const { signIn, errors, fetchStatus } = useSignIn()
+  const [password, setPassword] = useState('')
+  const [confirm, setConfirm] = useState('')
+  const [mismatch, setMismatch] = useState(false)
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    setMismatch(password !== confirm)
+    if (password !== confirm) return
+    void signIn.resetPassword({ password })
+  }
+
+  const passwordError = errors.fields.password
   return (
     <>
       <header className="card__header">
-        <h1>Your password needs to be reset</h1>
+        <h1>Set a new password</h1>
+        <p className="muted">
+          Your code is verified. Choose a new password
+          {signIn.identifier ? (
+            <>
+              {' '}
+              for <strong className="identifier">{signIn.identifier}</strong>
+            </>
+          ) : null}
+          .
+        </p>
       </header>
-      <Alert>Your password must be changed before you can sign in. Contact your administrator to reset it.</Alert>
-      <StartOver />
+      <ErrorList errors={unshown(errors.raw, passwordError)} />
+      <form className="form" onSubmit={submit} noValidate>
+        <UsernameForPasswordManagers identifier={signIn.identifier} />
+        <PasswordField
+          label="New password"
+          name="new-password"
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={passwordError}
+          hint={NEW_PASSWORD_HINT}
+          autoFocus
+          required
+        />
+        <PasswordField
+          label="Confirm new password"
+          name="confirm-password"
+          autoComplete="new-password"
+          value={confirm}
+          onChange={(e) => setConfirm(e.target.value)}
+          error={mismatch ? PASSWORD_MISMATCH : null}
+          required
+        />
+        <p className="muted small">{OTHER_DEVICES_NOTE}</p>
+        <Button type="submit" busy={fetchStatus === 'fetching'}>
+          Set new password
+        </Button>
+      </form>
+      <div className="actions">
+        <StartOver>Back to sign in</StartOver>
+      </div>
     </>
   )
 }
@@ -338,11 +621,11 @@ function Finalize() {
 }
 
 /** StartOver forgets the sign-in attempt and goes back to the password step. */
-export function StartOver() {
+export function StartOver({ children = 'Start over' }: { children?: ReactNode }) {
   const { signIn } = useSignIn()
   return (
     <Button variant="secondary" onClick={() => void signIn.reset()}>
-      Start over
+      {children}
     </Button>
   )
 }

@@ -9,9 +9,10 @@ type Send = () => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
 
 /**
  * useCodeSender sends a verification code (once on mount when `autoSend`), and runs the resend cooldown: 30 s
- * after each send, or as long as the server's `retryAfterSeconds` says when it refused.
+ * after each send, or as long as the server's `retryAfterSeconds` says when it refused. `initialCooldown` starts
+ * the cooldown on mount, for a code that was sent by the step before (e.g. `signIn.create` of a password reset).
  */
-export function useCodeSender(send: Send, autoSend: boolean) {
+export function useCodeSender(send: Send, autoSend: boolean, initialCooldown = 0) {
   const { remaining, start } = useCountdown()
   const [sending, setSending] = useState(false)
   const [notice, setNotice] = useState<string | null>(null)
@@ -42,6 +43,11 @@ export function useCodeSender(send: Send, autoSend: boolean) {
       void doSend(false)
     }
   }, [autoSend, doSend])
+
+  const initial = useRef(initialCooldown)
+  useEffect(() => {
+    if (initial.current > 0) start(initial.current)
+  }, [start])
 
   return { resend: () => doSend(true), remaining, sending, notice }
 }
