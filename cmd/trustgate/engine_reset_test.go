@@ -221,6 +221,41 @@ func TestPasswordReset(t *testing.T) {
 			}
 		})
 
+		t.Run("a sign-in begun before a reset goes on with the new password", func(t *testing.T) {
+			email := user()
+			x := s.browser()
+			xid := signInObj(t, x.create(vars{"identifier": email}), "signInCreate")["id"].(string)
+			s.clock.Advance(time.Second)
+			d := s.browser()
+			id := d.startReset(t, email, "reset_password_email_code")["id"].(string)
+			signInObj(t, d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": s.mail.code(t, email), "password": newPassword}), "signInAttemptFirstFactor")
+			s.clock.Advance(time.Second)
+			mid := signInObj(t, x.attemptFirstWith(xid, vars{"strategy": "password", "password": newPassword}), "signInAttemptFirstFactor")
+			if mid["status"] != "needs_client_trust" {
+				t.Fatalf("the new password on the earlier sign-in: got %v, want needs_client_trust", mid["status"])
+			}
+			signInObj(t, x.prepareSecond(xid, "email_code"), "signInPrepareSecondFactor")
+			done := signInObj(t, x.attemptSecond(xid, "email_code", s.mail.code(t, email)), "signInAttemptSecondFactor")
+			if done["status"] != "complete" {
+				t.Errorf("got %v, want complete: the password it passed with is the current one", done["status"])
+			}
+		})
+
+		t.Run("a password change in the account ends the sign-ins the old password started", func(t *testing.T) {
+			email := user()
+			owner := s.browser()
+			s.setSettings(t, vars{"clientTrustEnabled": false})
+			owner.mustSession(t, email)
+			s.setSettings(t, vars{"clientTrustEnabled": true})
+			x := s.browser()
+			xid := signInObj(t, x.signIn(email, testPassword), "signInCreate")["id"].(string)
+			s.clock.Advance(time.Second)
+			owner.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`, vars{"c": testPassword, "n": newPassword}).data(t)
+			if got := x.prepareSecond(xid, "email_code").code(t); got != "sign_in_expired" {
+				t.Errorf("the old password's sign-in after passwordUpdate: got %q, want sign_in_expired", got)
+			}
+		})
+
 		t.Run("signInResetPassword ends the other sessions by default", func(t *testing.T) {
 			email := user()
 			other := s.browser()

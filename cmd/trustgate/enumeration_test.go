@@ -113,5 +113,17 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 				}
 			})
 		}
+		t.Run("a factor's id is the same in every sign-in, as a real address's is", func(t *testing.T) {
+			for _, ident := range []string{"known@example.com", "nobody@example.com"} {
+				var seen []any
+				for range 2 {
+					si := signInObj(t, s.browser().create(vars{"identifier": ident}), "signInCreate")
+					seen = append(seen, factorInput(si["supportedFirstFactors"], "email_code")["emailAddressId"])
+				}
+				if seen[0] == nil || seen[0] != seen[1] {
+					t.Errorf("%s: ids %v in two sign-ins, want one id", ident, seen)
+				}
+			}
+		})
 	})
 }

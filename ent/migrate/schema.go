@@ -410,6 +410,14 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{SignInsColumns[12]},
 			},
+			{
+				Name:    "signin_expire_at_staged_password",
+				Unique:  false,
+				Columns: []*schema.Column{SignInsColumns[12]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "new_password_hash IS NOT NULL",
+				},
+			},
 		},
 	}
 	// SignInEventsColumns holds the columns for the "sign_in_events" table.

@@ -169,9 +169,13 @@ func (p *Pruner) prune(ctx context.Context, now time.Time) (Result, error) {
 	}
 	var errs []error
 	// A password reset's new password staged on a sign-in that expired
-	// before completing is of no more use.
+	// before completing is of no more use. An hour's margin keeps this
+	// replica's clock from racing another's completion; the partial index
+	// signin_expire_at_staged_password holds just these rows.
 	if err := p.DB.Tx(ctx, func(tx *ent.Tx) error {
-		return tx.SignIn.Update().Where(signin.NewPasswordHashNotNil(), signin.ExpireAtLT(now)).ClearNewPasswordHash().Exec(ctx)
+		return tx.SignIn.Update().
+			Where(signin.NewPasswordHashNotNil(), signin.ExpireAtLT(now.Add(-time.Hour))).
+			ClearNewPasswordHash().Exec(ctx)
 	}); err != nil {
 		errs = append(errs, fmt.Errorf("retention: clearing expired sign-ins' staged passwords: %w", err))
 	}

@@ -128,14 +128,6 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
 		return nil, err
 	}
-	// A new password is checked and hashed before the code is spent: a
-	// refused one, or a busy hash pool, leaves the code for another try.
-	var newHash string
-	if in.Password != nil {
-		if newHash, err = s.newPasswordHash(ctx, *in.Password); err != nil {
-			return nil, err
-		}
-	}
 	if st.si.FirstFactorVerificationID == nil {
 		return nil, apierr.New(apierr.VerificationMissing)
 	}
@@ -145,6 +137,15 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 	}
 	if v.Strategy != in.Strategy {
 		return nil, apierr.New(apierr.VerificationMissing).WithParam("strategy")
+	}
+	// A new password is checked and hashed before the code is spent: a
+	// refused one, or a busy hash pool, leaves the code for another try.
+	// Not for a verification no code can pass any more (Check says why).
+	var newHash string
+	if in.Password != nil && verification.Open(v, s.Now()) {
+		if newHash, err = s.newPasswordHash(ctx, *in.Password); err != nil {
+			return nil, err
+		}
 	}
 	err = s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
 		passed, err := s.Codes.Check(ctx, tx, v, *in.Code)
@@ -161,13 +162,20 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 		st.remember(passed)
 		s.record(st, audit.KindCodePassed, in.Strategy, audit.Success, "first_factor")
 		if reset && in.Password == nil {
-			return nil, saveSignIn(ctx, tx, st, signInUpdate(tx, st).
-				SetFirstFactorVerificationID(passed.ID).SetStatus(entsignin.StatusNeedsNewPassword))
+			upd := signInUpdate(tx, st).SetFirstFactorVerificationID(passed.ID).SetStatus(entsignin.StatusNeedsNewPassword)
+			seePassword(st, upd)
+			return nil, saveSignIn(ctx, tx, st, upd)
 		}
 		if reset {
-			// The code passed once (Check): no other request stages here.
-			if _, err := stageNewPassword(ctx, tx, st, entsignin.StatusNeedsFirstFactor, newHash, true); err != nil {
+			if newHash == "" { // Open said no code could pass
+				return nil, errors.New("signin: a reset code passed a closed verification")
+			}
+			staged, err := stageNewPassword(ctx, tx, st, entsignin.StatusNeedsFirstFactor, newHash, true)
+			if err != nil {
 				return nil, err
+			}
+			if !staged { // another request moved the sign-in on first
+				return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now."), nil
 			}
 		}
 		// Passwordless first factors never trigger Client Trust.

@@ -136,11 +136,13 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy string) error {
 
 // decoyFactor is the code factor an account of st's identifier, an email
 // address or phone number that names nobody, would list: the same strategy
-// and masked identifier, and an id derived from the sign-in under the
-// server's key, so that it is the same in every answer, unguessable, and
-// dated like an address added a year or two before. Preparing it answers
-// with a decoy verification (prepareFirst). Nil when the application does
-// not offer the factor, or the identifier is a username.
+// and masked identifier, and an id derived from the application and the
+// identifier under the server's key. The id is the same in every sign-in
+// for that identifier, as a real address's is, and unguessable; its time
+// part falls within the application's first hour (an address imported or
+// seeded with the application). Preparing it answers with a decoy
+// verification (prepareFirst). Nil when the application does not offer
+// the factor, or the identifier is a username.
 func (s *Service) decoyFactor(st *state) *Factor {
 	ident := deref(st.si.Identifier)
 	var f *Factor
@@ -153,9 +155,9 @@ func (s *Service) decoyFactor(st *state) *Factor {
 	if f == nil || !st.settings.FirstFactorEnabled(f.Strategy) || s.Keys == nil {
 		return nil
 	}
-	mac := s.Keys.MAC(keyring.PurposeDecoy, []byte(st.si.ID))
-	const year = int64(365 * 24 * time.Hour / time.Millisecond)
-	ms := st.si.CreatedAt.UnixMilli() - year - int64(binary.BigEndian.Uint64(mac[0:8])%uint64(year))
+	mac := s.Keys.MAC(keyring.PurposeDecoy, []byte(st.app.ID+"\x00"+ident))
+	const hour = uint64(time.Hour / time.Millisecond)
+	ms := uint64(st.app.CreatedAt.UnixMilli()) + binary.BigEndian.Uint64(mac[0:8])%hour
 	var b [16]byte
 	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
 	binary.BigEndian.PutUint32(b[2:6], uint32(ms))

@@ -88,9 +88,6 @@ type state struct {
 	// factor (refreshFacts): the rate limit, hash priority, Client Trust and
 	// the new-device notice all ask.
 	trusted bool
-	// checkedHash is the password hash this step verified a password
-	// against: the sign-in completes only while it is still the user's.
-	checkedHash *string
 	// create, when set, inserts the sign-in: signInCreate with a password
 	// writes it in the same transaction as the password's outcome, once the
 	// hash is done, instead of in a transaction of its own before it.
@@ -226,7 +223,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 			c.SetIdentifier(ident)
 		}
 		if st.user != nil {
-			c.SetUserID(st.user.ID).SetNillableUserPasswordUpdatedAt(st.user.PasswordUpdatedAt)
+			c.SetUserID(st.user.ID)
 		}
 		si, err := c.Save(ctx)
 		if err != nil {
@@ -314,7 +311,24 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 			return nil, err
 		}
 	}
+	if forUpdate && st.user != nil && passwordChanged(si, st.user) {
+		// Before any factor is checked or spent; completeUser stays the
+		// backstop for a change that commits after this read.
+		if err := s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+			s.record(st, audit.KindSignInAbandoned, "", audit.Failure, "password_changed")
+			return errPasswordChanged(), saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash())
+		}); err != nil {
+			return nil, err
+		}
+		return nil, errPasswordChanged()
+	}
 	return st, nil
+}
+
+// errPasswordChanged is the answer to a step of a sign-in that the user's
+// new password ended.
+func errPasswordChanged() *apierr.Error {
+	return apierr.Newf(apierr.SignInExpired, "The account's password changed during this sign-in. Please start again.")
 }
 
 // findUser sets st.user to the user an identifier names: a verified email
@@ -556,6 +570,9 @@ func saveSignIn(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdat
 	if m.NewPasswordHashCleared() {
 		si.NewPasswordHash = nil
 	}
+	if v, ok := m.UserPasswordUpdatedAt(); ok {
+		si.UserPasswordUpdatedAt = &v
+	}
 	st.si = &si
 	return nil
 }
@@ -566,7 +583,8 @@ func onlyStepFields(m *ent.SignInMutation) bool {
 	for _, f := range m.Fields() {
 		switch f {
 		case entsignin.FieldStatus, entsignin.FieldClientTrustState, entsignin.FieldFirstFactorVerificationID,
-			entsignin.FieldSecondFactorVerificationID, entsignin.FieldCreatedSessionID, entsignin.FieldUpdatedAt:
+			entsignin.FieldSecondFactorVerificationID, entsignin.FieldCreatedSessionID, entsignin.FieldUpdatedAt,
+			entsignin.FieldUserPasswordUpdatedAt:
 		default:
 			return false
 		}
@@ -766,16 +784,10 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 	}
 	checked := *st.user.PasswordHash
 	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-		// The sign-in completes only while the password is still the one
-		// verified (completeUser); the upgrade, too, replaces only that one.
-		st.checkedHash = &checked
 		if upgraded != "" {
-			n, err := tx.User.Update().Where(user.ID(st.user.ID), user.PasswordHash(checked)).SetPasswordHash(upgraded).Save(ctx)
-			if err != nil {
+			// Only the hash verified is upgraded, not one set since.
+			if err := tx.User.Update().Where(user.ID(st.user.ID), user.PasswordHash(checked)).SetPasswordHash(upgraded).Exec(ctx); err != nil {
 				return nil, err
-			}
-			if n == 1 {
-				st.checkedHash = &upgraded
 			}
 		}
 		v, err := tx.Verification.Create().SetStrategy(settings.StrategyPassword).
@@ -800,6 +812,7 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 // factor (a TOTP, an emailed code) open to unlimited guessing.
 func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification, password bool) (*apierr.Error, error) {
 	upd := signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID)
+	seePassword(st, upd)
 	if err := refreshFacts(ctx, tx.Client(), st); err != nil {
 		return nil, err
 	}
@@ -859,7 +872,7 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 			return nil, err
 		}
 		s.record(st, audit.KindSignInAbandoned, method, audit.Failure, "password_changed")
-		return apierr.Newf(apierr.SignInExpired, "The account's password changed during this sign-in. Please start again."), nil
+		return errPasswordChanged(), nil
 	}
 	if st.si.NewPasswordHash != nil {
 		if err := s.applyNewPassword(ctx, tx, st, now); err != nil {
@@ -893,22 +906,17 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 // completeUser writes a completing sign-in to the user's row in one
 // statement: the sign-in times, the lockout count a successful sign-in
 // resets, and a staged new password. It writes nothing and reports false
-// when the password is no longer the one the sign-in stands on: changed
-// since this step verified it (st.checkedHash), or, for a later step, since
-// the sign-in began (its copy of the user's password_updated_at: a copy, not
-// a clock, so that replicas' clocks need not agree). A password reset (or change) thus also ends the
-// sign-ins in flight that the old password started, whatever step they are
-// at. A factor the step spent (a code, a backup code) stays spent.
+// when the user's password changed since the sign-in's first factor passed
+// (seePassword): a password reset or change ends the sign-ins in flight,
+// also one whose password was being hashed as the change committed.
 func (s *Service) completeUser(ctx context.Context, tx *ent.Tx, st *state, now time.Time) (bool, error) {
 	upd := lockout.Reset(tx.User.Update().Where(user.ID(st.user.ID)).SetLastSignInAt(now).SetLastActiveAt(now))
-	switch {
-	case st.si.NewPasswordHash != nil:
+	if st.si.NewPasswordHash != nil {
 		upd.SetPasswordHash(*st.si.NewPasswordHash).SetPasswordUpdatedAt(now)
-	case st.checkedHash != nil:
-		upd.Where(user.PasswordHash(*st.checkedHash))
-	case st.si.UserPasswordUpdatedAt != nil:
-		upd.Where(user.PasswordUpdatedAtEQ(*st.si.UserPasswordUpdatedAt))
-	default:
+	}
+	if seen := st.si.UserPasswordUpdatedAt; seen != nil {
+		upd.Where(user.PasswordUpdatedAtEQ(*seen))
+	} else {
 		upd.Where(user.PasswordUpdatedAtIsNil())
 	}
 	n, err := upd.Save(ctx)
@@ -916,6 +924,32 @@ func (s *Service) completeUser(ctx context.Context, tx *ent.Tx, st *state, now t
 		return false, fmt.Errorf("signin: recording the sign-in on the user: %w", err)
 	}
 	return n == 1, nil
+}
+
+// seePassword copies, as the first factor passes, the user's
+// password_updated_at as the step read it (before any hash) onto the sign-in,
+// in upd and in st: the sign-in completes only while it is unchanged
+// (completeUser), and a later step that finds it changed abandons the
+// sign-in before checking a factor (load). A copied value rather than a
+// clock, so that replicas' clocks need not agree; a rehash upgrade leaves it
+// as it is.
+func seePassword(st *state, upd *ent.SignInUpdate) {
+	upd.SetNillableUserPasswordUpdatedAt(st.user.PasswordUpdatedAt)
+	si := *st.si
+	si.UserPasswordUpdatedAt = st.user.PasswordUpdatedAt
+	st.si = &si
+}
+
+// passwordChanged reports whether the user's password changed since the
+// sign-in's first factor passed (see seePassword).
+func passwordChanged(si *ent.SignIn, u *ent.User) bool {
+	switch si.Status {
+	case entsignin.StatusNeedsSecondFactor, entsignin.StatusNeedsClientTrust, entsignin.StatusNeedsNewPassword:
+	default:
+		return false // the first factor has not passed yet
+	}
+	a, b := si.UserPasswordUpdatedAt, u.PasswordUpdatedAt
+	return (a == nil) != (b == nil) || (a != nil && !a.Equal(*b))
 }
 
 // MFAFactors lists the enrolled second factors of u that the application

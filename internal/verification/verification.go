@@ -157,6 +157,13 @@ func CountsTowardLockout(err error) bool {
 	return apierr.Is(err, apierr.FormCodeIncorrect) || apierr.Is(err, apierr.VerificationFailed)
 }
 
+// Open reports whether a right code could still pass v at now: unverified,
+// unexpired, with a code and attempts left.
+func Open(v *ent.Verification, now time.Time) bool {
+	return v.Status == verification.StatusUnverified && v.CodeHash != nil &&
+		(v.ExpireAt == nil || now.Before(*v.ExpireAt)) && v.Attempts < MaxAttempts
+}
+
 // Check verifies code against v inside tx. A wrong code increments the
 // attempts and returns form_code_incorrect, or verification_failed at
 // MaxAttempts; the caller must commit tx even when an error is returned, so
