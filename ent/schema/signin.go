@@ -48,8 +48,8 @@ func (SignIn) Fields() []ent.Field {
 		// sign_out_other_sessions says whether setting new_password_hash ends
 		// the user's other sessions.
 		field.Bool("sign_out_other_sessions").Default(false),
-		// user_password_updated_at is the user's password_updated_at when the
-		// sign-in began: it completes only while the password is unchanged.
+		// user_password_updated_at is the user's password_updated_at as the
+		// sign-in's first factor passed: it completes only while unchanged.
 		field.Time("user_password_updated_at").Optional().Nillable(),
 	}
 }

@@ -308,6 +308,8 @@ func TestOpenErrors(t *testing.T) {
 		{"no scheme", "host=localhost password=hunter2", []string{"must look like sqlite://PATH or postgres://"}},
 		{"sqlite without slashes", "sqlite:trustgate.db", []string{"must look like sqlite://PATH"}},
 		{"sqlite without a path", "sqlite://", []string{"sqlite URL has no path"}},
+		{"sqlite with another time format", "sqlite:///tmp/tg.db?_time_format=", []string{"_time_format=", "needs _time_format=sqlite"}},
+		{"sqlite in another time zone", "sqlite:///tmp/tg.db?_timezone=Europe/Paris", []string{"_timezone=Europe/Paris", "needs _timezone=UTC"}},
 		{"sqlite directory that does not exist", "sqlite:///nonexistent-dir/x/trustgate.db", []string{"connect to sqlite:///nonexistent-dir/x/trustgate.db"}},
 		{"postgres that does not answer", "postgres://trustgate:hunter2@127.0.0.1:1/trustgate?sslmode=disable&connect_timeout=2", []string{"connect to postgres://trustgate:xxxxx@127.0.0.1:1/trustgate"}},
 		{"unparsable postgres URL", "postgres://trustgate:hun ter2@[::1/x", []string{"invalid postgres URL"}},

@@ -66,6 +66,16 @@ var sqliteDefaults = [][2]string{
 	{"_timezone", "UTC"},
 }
 
+// sqliteDefault returns the value sqliteDefaults gives key.
+func sqliteDefault(key string) string {
+	for _, kv := range sqliteDefaults {
+		if kv[0] == key {
+			return kv[1]
+		}
+	}
+	return ""
+}
+
 // openSQLite opens the database at target, the part of a sqlite:// URL after
 // the scheme: a path, ":memory:", or an SQLite "file:" URI, optionally
 // followed by ?driver parameters.
@@ -79,6 +89,14 @@ func openSQLite(target string, o *options) (*DB, error) {
 		return nil, fmt.Errorf("database: sqlite URL parameters: %w", err)
 	}
 	memory := isMemory(path, q)
+	// Stored times are compared as text (expiries, the copy of a user's
+	// password_updated_at a sign-in completes on): a URL may not change
+	// how they are written.
+	for _, key := range []string{"_time_format", "_timezone"} {
+		if want := sqliteDefault(key); q.Has(key) && q.Get(key) != want {
+			return nil, fmt.Errorf("database: sqlite URL sets %s=%s: trustgate needs %s=%s (it compares stored times as text)", key, q.Get(key), key, want)
+		}
+	}
 	for _, kv := range sqliteDefaults {
 		if memory && kv[0] == "_journal_mode" {
 			// An in-memory database keeps its journal in memory.

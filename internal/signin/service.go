@@ -298,7 +298,10 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 	case expired:
 		if si.Status != entsignin.StatusAbandoned {
 			_ = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-				if err := tx.SignIn.UpdateOneID(si.ID).SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash().Exec(ctx); err != nil {
+				// Only from the status read: a request that completed it meanwhile wins.
+				n, err := tx.SignIn.Update().Where(entsignin.ID(si.ID), entsignin.StatusEQ(si.Status)).
+					SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash().Save(ctx)
+				if err != nil || n == 0 {
 					return err
 				}
 				return s.Events.Record(ctx, tx, s.event(st, audit.KindSignInAbandoned, "", audit.Failure, "expired"))
@@ -313,14 +316,21 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 	}
 	if forUpdate && st.user != nil && passwordChanged(si, st.user) {
 		// Before any factor is checked or spent; completeUser stays the
-		// backstop for a change that commits after this read.
-		if err := s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		// backstop for a change that commits after this read. Only from the
+		// status read: the change may be this sign-in's own reset, completed
+		// by another request between the two reads.
+		return nil, s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+			n, err := tx.SignIn.Update().Where(entsignin.ID(si.ID), entsignin.StatusEQ(si.Status)).
+				SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash().Save(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				return apierr.Newf(apierr.ClientStateInvalid, "This sign-in moved on; load it again."), nil
+			}
 			s.record(st, audit.KindSignInAbandoned, "", audit.Failure, "password_changed")
-			return errPasswordChanged(), saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash())
-		}); err != nil {
-			return nil, err
-		}
-		return nil, errPasswordChanged()
+			return errPasswordChanged(), nil
+		})
 	}
 	return st, nil
 }
@@ -573,12 +583,15 @@ func saveSignIn(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdat
 	if v, ok := m.UserPasswordUpdatedAt(); ok {
 		si.UserPasswordUpdatedAt = &v
 	}
+	if m.UserPasswordUpdatedAtCleared() {
+		si.UserPasswordUpdatedAt = nil
+	}
 	st.si = &si
 	return nil
 }
 
 // onlyStepFields reports whether m sets no fields but those saveSignIn
-// applies to its copy, and clears none but a staged new password.
+// applies to its copy, and clears none but those too.
 func onlyStepFields(m *ent.SignInMutation) bool {
 	for _, f := range m.Fields() {
 		switch f {
@@ -590,7 +603,7 @@ func onlyStepFields(m *ent.SignInMutation) bool {
 		}
 	}
 	for _, f := range m.ClearedFields() {
-		if f != entsignin.FieldNewPasswordHash {
+		if f != entsignin.FieldNewPasswordHash && f != entsignin.FieldUserPasswordUpdatedAt {
 			return false
 		}
 	}
@@ -934,7 +947,11 @@ func (s *Service) completeUser(ctx context.Context, tx *ent.Tx, st *state, now t
 // clock, so that replicas' clocks need not agree; a rehash upgrade leaves it
 // as it is.
 func seePassword(st *state, upd *ent.SignInUpdate) {
-	upd.SetNillableUserPasswordUpdatedAt(st.user.PasswordUpdatedAt)
+	if t := st.user.PasswordUpdatedAt; t != nil {
+		upd.SetUserPasswordUpdatedAt(*t)
+	} else {
+		upd.ClearUserPasswordUpdatedAt()
+	}
 	si := *st.si
 	si.UserPasswordUpdatedAt = st.user.PasswordUpdatedAt
 	st.si = &si
