@@ -251,6 +251,9 @@ func TestPasswordReset(t *testing.T) {
 			xid := signInObj(t, x.signIn(email, testPassword), "signInCreate")["id"].(string)
 			s.clock.Advance(time.Second)
 			owner.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`, vars{"c": testPassword, "n": newPassword}).data(t)
+			if cur := x.do(`{ client { signIn { id } } }`, nil).data(t)["client"].(map[string]any)["signIn"]; cur != nil {
+				t.Errorf("client.signIn after passwordUpdate: got %v, want none (the sign-in is over)", cur)
+			}
 			if got := x.prepareSecond(xid, "email_code").code(t); got != "sign_in_expired" {
 				t.Errorf("the old password's sign-in after passwordUpdate: got %q, want sign_in_expired", got)
 			}

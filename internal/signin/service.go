@@ -314,7 +314,10 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 			return nil, err
 		}
 	}
-	if forUpdate && st.user != nil && passwordChanged(si, st.user) {
+	if st.user != nil && passwordChanged(si, st.user) {
+		if !forUpdate {
+			return nil, nil // no longer current: its next step ends it
+		}
 		// Before any factor is checked or spent; completeUser stays the
 		// backstop for a change that commits after this read. Only from the
 		// status read: the change may be this sign-in's own reset, completed
