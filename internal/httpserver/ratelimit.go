@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -11,6 +10,7 @@ import (
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/settings"
 )
 
 // budget names which rate limits a mutation spends.
@@ -89,5 +89,5 @@ func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graph
 func startsReset(args map[string]any) bool {
 	in, _ := args["input"].(map[string]any)
 	strategy, _ := in["strategy"].(string)
-	return strings.HasPrefix(strategy, "reset_password_")
+	return settings.ResetStrategy(strategy)
 }

@@ -56,26 +56,24 @@ var current, dated sequence
 
 // mint builds an id for millisecond ms; q must be locked.
 func (q *sequence) mint(prefix string, ms uint64) string {
-	var b [16]byte
-	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
-	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
-	if ms == q.ms && increment(&q.rand) {
-		copy(b[6:], q.rand[:])
-	} else {
-		if _, err := rand.Read(b[6:]); err != nil {
+	if ms != q.ms || !increment(&q.rand) {
+		if _, err := rand.Read(q.rand[:]); err != nil {
 			// crypto/rand.Read never fails on supported platforms (Go 1.24+).
 			panic(fmt.Sprintf("ids: reading randomness: %v", err))
 		}
 		q.ms = ms
-		copy(q.rand[:], b[6:])
 	}
-	return prefix + "_" + encode(b)
+	return Derived(prefix, ms, q.rand)
 }
 
-// Derived returns an identifier with the given prefix whose 128 bits are b,
-// for an id that must come out the same every time it is computed (a
-// decoy's). Like any id, its first 48 bits read as a time in milliseconds.
-func Derived(prefix string, b [16]byte) string {
+// Derived returns the identifier with the given prefix, millisecond ms and
+// random part rest: New's and At's layout, for an id that must come out the
+// same every time it is computed (a decoy's, from a keyed hash).
+func Derived(prefix string, ms uint64, rest [10]byte) string {
+	var b [16]byte
+	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
+	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
+	copy(b[6:], rest[:])
 	return prefix + "_" + encode(b)
 }
 

@@ -22,6 +22,11 @@ const (
 	StrategyResetPasswordPhoneCode = "reset_password_phone_code"
 )
 
+// ResetStrategy reports whether strategy is a password reset first factor.
+func ResetStrategy(strategy string) bool {
+	return strategy == StrategyResetPasswordEmailCode || strategy == StrategyResetPasswordPhoneCode
+}
+
 // Settings are the effective settings of one application. The JSON names are
 // the GraphQL AppSettings field names; they are also the keys of stored overrides.
 type Settings struct {

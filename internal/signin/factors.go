@@ -40,7 +40,7 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 	if st.si.Status != entsignin.StatusNeedsFirstFactor {
 		return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
 	}
-	reset := isResetStrategy(in.Strategy)
+	reset := settings.ResetStrategy(in.Strategy)
 	switch {
 	case reset, in.Strategy == settings.StrategyEmailCode, in.Strategy == settings.StrategyPhoneCode:
 	case in.Strategy == settings.StrategyPassword:
@@ -112,7 +112,7 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 	default:
 		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown first factor strategy %q", in.Strategy))
 	}
-	reset := isResetStrategy(in.Strategy)
+	reset := settings.ResetStrategy(in.Strategy)
 	if in.Code == nil {
 		return nil, apierr.Missing("code")
 	}
@@ -496,18 +496,14 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range emails {
-			out = append(out, emailFactor(e, st.user.PrimaryEmailAddressID != nil && *st.user.PrimaryEmailAddressID == e.ID))
-		}
+		out = append(out, emailFactors(emails, st.user)...)
 	}
 	if set.FirstFactorEnabled(settings.StrategyPhoneCode) {
 		phones, err := st.contactsOf().verifiedPhones(ctx, s.DB.Ent)
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range phones {
-			out = append(out, phoneFactor(p, st.user.PrimaryPhoneNumberID != nil && *st.user.PrimaryPhoneNumberID == p.ID))
-		}
+		out = append(out, phoneFactors(phones, st.user)...)
 	}
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	entsession "github.com/trustgate/trustgate/ent/session"
 	entsignin "github.com/trustgate/trustgate/ent/signin"
+	entverification "github.com/trustgate/trustgate/ent/verification"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/clienttrust"
@@ -43,11 +44,6 @@ type ResetPasswordInput struct {
 	SignOutOfOtherSessions *bool
 }
 
-// isResetStrategy reports whether strategy is a password reset first factor.
-func isResetStrategy(strategy string) bool {
-	return strategy == settings.StrategyResetPasswordEmailCode || strategy == settings.StrategyResetPasswordPhoneCode
-}
-
 // codeStrategyOffered reports whether the application offers strategy, a
 // first factor with a code: a reset needs passwords and the channel its
 // code goes through; a passwordless factor needs to be enabled.
@@ -68,49 +64,44 @@ func emailStrategy(strategy string) bool {
 
 // resetFactors lists where the user's reset code of strategy can go: their
 // verified email addresses, or phone numbers. The one the user typed as the
-// identifier comes first, then the primary one.
+// identifier comes first, else the primary one: pickFactor takes the first
+// when the request names none.
 func (s *Service) resetFactors(ctx context.Context, st *state, strategy string) ([]*Factor, error) {
+	var (
+		factors []*Factor
+		values  []string
+	)
 	k := st.contactsOf()
-	ident := deref(st.si.Identifier)
-	type ranked struct {
-		f    *Factor
-		rank int
-	}
-	var all []ranked
-	add := func(f *Factor, value string) {
-		f.Strategy = strategy
-		r := 2
-		switch {
-		case value == ident:
-			r = 0
-		case *f.Primary:
-			r = 1
-		}
-		all = append(all, ranked{f, r})
-	}
 	if emailStrategy(strategy) {
 		emails, err := k.verifiedEmails(ctx, s.DB.Ent)
 		if err != nil {
 			return nil, err
 		}
+		factors = emailFactors(emails, st.user)
 		for _, e := range emails {
-			add(emailFactor(e, st.user.PrimaryEmailAddressID != nil && *st.user.PrimaryEmailAddressID == e.ID), e.EmailAddress)
+			values = append(values, e.EmailAddress)
 		}
 	} else {
 		phones, err := k.verifiedPhones(ctx, s.DB.Ent)
 		if err != nil {
 			return nil, err
 		}
+		factors = phoneFactors(phones, st.user)
 		for _, p := range phones {
-			add(phoneFactor(p, st.user.PrimaryPhoneNumberID != nil && *st.user.PrimaryPhoneNumberID == p.ID), p.PhoneNumber)
+			values = append(values, p.PhoneNumber)
 		}
 	}
-	slices.SortStableFunc(all, func(a, b ranked) int { return a.rank - b.rank })
-	out := make([]*Factor, len(all))
-	for i, r := range all {
-		out[i] = r.f
+	for _, f := range factors {
+		f.Strategy = strategy
 	}
-	return out, nil
+	first := slices.Index(values, deref(st.si.Identifier))
+	if first < 0 {
+		first = slices.IndexFunc(factors, func(f *Factor) bool { return *f.Primary })
+	}
+	if first > 0 {
+		factors[0], factors[first] = factors[first], factors[0]
+	}
+	return factors, nil
 }
 
 // decoy answers a code first factor for an identifier that names nobody
@@ -145,31 +136,24 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy string) error {
 // the factor, or the identifier is a username.
 func (s *Service) decoyFactor(st *state) *Factor {
 	ident := deref(st.si.Identifier)
-	var f *Factor
-	switch identifier.Classify(ident) {
-	case identifier.Email:
-		f = &Factor{Strategy: settings.StrategyEmailCode, SafeIdentifier: ptr(identifier.MaskEmail(ident))}
-	case identifier.Phone:
-		f = &Factor{Strategy: settings.StrategyPhoneCode, SafeIdentifier: ptr(identifier.MaskPhone(ident))}
+	kind := identifier.Classify(ident)
+	strategy := settings.StrategyEmailCode
+	switch {
+	case kind == identifier.Phone:
+		strategy = settings.StrategyPhoneCode
+	case kind != identifier.Email:
+		return nil
 	}
-	if f == nil || !st.settings.FirstFactorEnabled(f.Strategy) || s.Keys == nil {
+	if !st.settings.FirstFactorEnabled(strategy) || s.Keys == nil {
 		return nil
 	}
 	mac := s.Keys.MAC(keyring.PurposeDecoy, []byte(st.app.ID+"\x00"+ident))
-	const hour = uint64(time.Hour / time.Millisecond)
-	ms := uint64(st.app.CreatedAt.UnixMilli()) + binary.BigEndian.Uint64(mac[0:8])%hour
-	var b [16]byte
-	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
-	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
-	copy(b[6:], mac[8:18])
-	id := ids.Derived("idn", b)
-	if f.Strategy == settings.StrategyEmailCode {
-		f.EmailAddressID = &id
-	} else {
-		f.PhoneNumberID = &id
+	ms := uint64(st.app.CreatedAt.UnixMilli()) + binary.BigEndian.Uint64(mac[0:8])%uint64(time.Hour/time.Millisecond)
+	id := ids.Derived("idn", ms, [10]byte(mac[8:18]))
+	if kind == identifier.Email {
+		return emailFactor(&ent.EmailAddress{ID: id, EmailAddress: ident}, true)
 	}
-	f.Primary = ptr(true)
-	return f
+	return phoneFactor(&ent.PhoneNumber{ID: id, PhoneNumber: ident}, true)
 }
 
 // checkNewPassword applies the password policy to a new password.
@@ -195,14 +179,14 @@ func (s *Service) ResetPassword(ctx context.Context, id string, in ResetPassword
 		return nil, err
 	}
 	if st.si.Status != entsignin.StatusNeedsNewPassword || st.user == nil || st.si.FirstFactorVerificationID == nil {
-		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a new password now.")
+		return nil, errNoNewPasswordNow()
 	}
 	v, err := s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
 	if err != nil {
 		return nil, err
 	}
-	if v.Status != "verified" || !isResetStrategy(v.Strategy) {
-		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a new password now.")
+	if v.Status != entverification.StatusVerified || !settings.ResetStrategy(v.Strategy) {
+		return nil, errNoNewPasswordNow()
 	}
 	st.remember(v)
 	if !codeStrategyOffered(st.settings, v.Strategy) {
@@ -222,7 +206,7 @@ func (s *Service) ResetPassword(ctx context.Context, id string, in ResetPassword
 			return nil, err
 		}
 		if !staged { // another request set it first
-			return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a new password now."), nil
+			return errNoNewPasswordNow(), nil
 		}
 		return s.afterFirstFactor(ctx, tx, st, v, false)
 	})
@@ -230,6 +214,12 @@ func (s *Service) ResetPassword(ctx context.Context, id string, in ResetPassword
 		return nil, err
 	}
 	return s.view(ctx, st)
+}
+
+// errNoNewPasswordNow answers signInResetPassword on a sign-in that is not
+// (or no longer) at needs_new_password.
+func errNoNewPasswordNow() *apierr.Error {
+	return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a new password now.")
 }
 
 // newPasswordHash applies the password policy to a new password and hashes

@@ -164,7 +164,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 	}
 	set := &rq.Settings
 	strategy := deref(in.Strategy)
-	reset := isResetStrategy(strategy)
+	reset := settings.ResetStrategy(strategy)
 	if strategy != "" && !reset && !slices.Contains([]string{settings.StrategyPassword, settings.StrategyEmailCode, settings.StrategyPhoneCode}, strategy) {
 		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown strategy %q", strategy))
 	}
@@ -183,7 +183,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 	if reset && (in.Identifier == nil || *in.Identifier == "") {
 		return nil, apierr.Missing("identifier")
 	}
-	if reset && !codeStrategyOffered(&rq.Settings, strategy) {
+	if reset && !codeStrategyOffered(set, strategy) {
 		return nil, apierr.Invalid("strategy", fmt.Sprintf("this application does not offer %s", strategy))
 	}
 	now := s.Now()
@@ -298,10 +298,7 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 	case expired:
 		if si.Status != entsignin.StatusAbandoned {
 			_ = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-				// Only from the status read: a request that completed it meanwhile wins.
-				n, err := tx.SignIn.Update().Where(entsignin.ID(si.ID), entsignin.StatusEQ(si.Status)).
-					SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash().Save(ctx)
-				if err != nil || n == 0 {
+				if ok, err := abandon(ctx, tx, si); err != nil || !ok {
 					return err
 				}
 				return s.Events.Record(ctx, tx, s.event(st, audit.KindSignInAbandoned, "", audit.Failure, "expired"))
@@ -319,29 +316,37 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 			return nil, nil // no longer current: its next step ends it
 		}
 		// Before any factor is checked or spent; completeUser stays the
-		// backstop for a change that commits after this read. Only from the
-		// status read: the change may be this sign-in's own reset, completed
-		// by another request between the two reads.
+		// backstop for a change that commits after this read.
 		return nil, s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-			n, err := tx.SignIn.Update().Where(entsignin.ID(si.ID), entsignin.StatusEQ(si.Status)).
-				SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash().Save(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				return apierr.Newf(apierr.ClientStateInvalid, "This sign-in moved on; load it again."), nil
-			}
-			s.record(st, audit.KindSignInAbandoned, "", audit.Failure, "password_changed")
-			return errPasswordChanged(), nil
+			return s.endForPasswordChange(ctx, tx, st, "")
 		})
 	}
 	return st, nil
 }
 
-// errPasswordChanged is the answer to a step of a sign-in that the user's
-// new password ended.
-func errPasswordChanged() *apierr.Error {
-	return apierr.Newf(apierr.SignInExpired, "The account's password changed during this sign-in. Please start again.")
+// abandon ends si inside tx, forgetting a staged new password; only from
+// the status read, so that a request that moved it on meanwhile (its own
+// reset, completed between a load's reads) wins. It reports whether it did.
+func abandon(ctx context.Context, tx *ent.Tx, si *ent.SignIn) (bool, error) {
+	n, err := tx.SignIn.Update().Where(entsignin.ID(si.ID), entsignin.StatusEQ(si.Status)).
+		SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash().Save(ctx)
+	return n == 1, err
+}
+
+// endForPasswordChange abandons the step's sign-in because the user's
+// password changed since its first factor passed (load finds it before a
+// factor is checked, completeUser as it completes), and returns the error to
+// show.
+func (s *Service) endForPasswordChange(ctx context.Context, tx *ent.Tx, st *state, strategy string) (*apierr.Error, error) {
+	ok, err := abandon(ctx, tx, st.si)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return apierr.Newf(apierr.ClientStateInvalid, "This sign-in moved on; load it again."), nil
+	}
+	s.record(st, audit.KindSignInAbandoned, strategy, audit.Failure, "password_changed")
+	return apierr.Newf(apierr.SignInExpired, "The account's password changed during this sign-in. Please start again."), nil
 }
 
 // findUser sets st.user to the user an identifier names: a verified email
@@ -884,11 +889,7 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 		return nil, err
 	}
 	if !ok {
-		if err := saveSignIn(ctx, tx, st, upd.SetStatus(entsignin.StatusAbandoned).ClearNewPasswordHash()); err != nil {
-			return nil, err
-		}
-		s.record(st, audit.KindSignInAbandoned, method, audit.Failure, "password_changed")
-		return errPasswordChanged(), nil
+		return s.endForPasswordChange(ctx, tx, st, method)
 	}
 	if st.si.NewPasswordHash != nil {
 		if err := s.applyNewPassword(ctx, tx, st, now); err != nil {
@@ -1094,6 +1095,26 @@ func pickPrimary[T any](items []T, primary *string, id func(T) string) T {
 		}
 	}
 	return items[0]
+}
+
+// emailFactors are u's email addresses emails as email_code factors, the
+// primary one marked.
+func emailFactors(emails []*ent.EmailAddress, u *ent.User) []*Factor {
+	out := make([]*Factor, len(emails))
+	for i, e := range emails {
+		out[i] = emailFactor(e, u.PrimaryEmailAddressID != nil && *u.PrimaryEmailAddressID == e.ID)
+	}
+	return out
+}
+
+// phoneFactors are u's phone numbers phones as phone_code factors, the
+// primary one marked.
+func phoneFactors(phones []*ent.PhoneNumber, u *ent.User) []*Factor {
+	out := make([]*Factor, len(phones))
+	for i, p := range phones {
+		out[i] = phoneFactor(p, u.PrimaryPhoneNumberID != nil && *u.PrimaryPhoneNumberID == p.ID)
+	}
+	return out
 }
 
 func emailFactor(e *ent.EmailAddress, primary bool) *Factor {

@@ -158,10 +158,26 @@ func CountsTowardLockout(err error) bool {
 }
 
 // Open reports whether a right code could still pass v at now: unverified,
-// unexpired, with a code and attempts left.
+// unexpired, with a code (Check's preconditions).
 func Open(v *ent.Verification, now time.Time) bool {
-	return v.Status == verification.StatusUnverified && v.CodeHash != nil &&
-		(v.ExpireAt == nil || now.Before(*v.ExpireAt)) && v.Attempts < MaxAttempts
+	return closed(v, now) == nil
+}
+
+// closed is why no code can pass v at now, or nil when one can.
+func closed(v *ent.Verification, now time.Time) *apierr.Error {
+	switch {
+	case v == nil:
+		return apierr.New(apierr.VerificationMissing)
+	case v.Status == verification.StatusVerified:
+		return apierr.New(apierr.VerificationAlreadyVerified)
+	case v.Status == verification.StatusFailed:
+		return apierr.New(apierr.VerificationFailed)
+	case v.Status == verification.StatusExpired || (v.ExpireAt != nil && !now.Before(*v.ExpireAt)):
+		return apierr.New(apierr.VerificationExpired)
+	case v.CodeHash == nil:
+		return apierr.New(apierr.VerificationMissing)
+	}
+	return nil
 }
 
 // Check verifies code against v inside tx. A wrong code increments the
@@ -173,22 +189,13 @@ func Open(v *ent.Verification, now time.Time) bool {
 // (v itself is left as read, so that a retried transaction checks it afresh).
 func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, input string) (*ent.Verification, error) {
 	now := c.Now()
-	switch {
-	case v == nil:
-		return nil, apierr.New(apierr.VerificationMissing)
-	case v.Status == verification.StatusVerified:
-		return nil, apierr.New(apierr.VerificationAlreadyVerified)
-	case v.Status == verification.StatusFailed:
-		return nil, apierr.New(apierr.VerificationFailed)
-	case v.Status == verification.StatusExpired || (v.ExpireAt != nil && !now.Before(*v.ExpireAt)):
-		if v.Status != verification.StatusExpired {
+	if e := closed(v, now); e != nil {
+		if apierr.Is(e, apierr.VerificationExpired) && v.Status != verification.StatusExpired {
 			if err := tx.Verification.UpdateOneID(v.ID).SetStatus(verification.StatusExpired).Exec(ctx); err != nil {
 				return nil, err
 			}
 		}
-		return nil, apierr.New(apierr.VerificationExpired)
-	case v.CodeHash == nil:
-		return nil, apierr.New(apierr.VerificationMissing)
+		return nil, e
 	}
 	if got, err := factor.HashCode(c.Keys, v.ID, input); err == nil && factor.CodeHashEqual(got, *v.CodeHash) {
 		n, err := tx.Verification.Update().
