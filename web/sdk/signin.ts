@@ -13,6 +13,7 @@ import type {
   SignInCreateParams,
   SignInErrors,
   SignInFirstFactor,
+  ResetPasswordCodeStrategy,
   SignInFutureResetPasswordPhoneCodeSendParams,
   SignInFutureResetPasswordSubmitParams,
   SignInSecondFactor,
@@ -94,13 +95,13 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
     /** sendCode emails a sign-in code; with `emailAddress` it starts a new sign-in for that address first. */
     sendCode: (params: { emailAddress?: string } = {}): SignInResult =>
       this.prepareFirst('email_code', params.emailAddress),
-    verifyCode: ({ code }: { code: string }): SignInResult => this.attemptFirst('email_code', code),
+    verifyCode: ({ code }: { code: string }): SignInResult => this.attemptFirstFactor({ strategy: 'email_code', code }),
   }
 
   /** phoneCode holds the passwordless first factor by SMS. */
   readonly phoneCode = {
     sendCode: (params: { phoneNumber?: string } = {}): SignInResult => this.prepareFirst('phone_code', params.phoneNumber),
-    verifyCode: ({ code }: { code: string }): SignInResult => this.attemptFirst('phone_code', code),
+    verifyCode: ({ code }: { code: string }): SignInResult => this.attemptFirstFactor({ strategy: 'phone_code', code }),
   }
 
   /**
@@ -112,11 +113,7 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
   readonly resetPasswordEmailCode = {
     /** sendCode emails a password reset code (`signInPrepareFirstFactor` with `reset_password_email_code`). */
     sendCode: (): SignInResult => this.prepareFirstFactor({ strategy: 'reset_password_email_code' }),
-    /** verifyCode checks the emailed reset code; the status becomes `needs_new_password`. */
-    verifyCode: ({ code }: { code: string }): SignInResult =>
-      this.attemptFirstFactor({ strategy: 'reset_password_email_code', code }),
-    /** submitPassword sets the new password (`signInResetPassword`): status `complete` or `needs_second_factor`. */
-    submitPassword: (params: SignInFutureResetPasswordSubmitParams): SignInResult => this.resetPassword(params),
+    ...this.resetSteps('reset_password_email_code'),
   }
 
   /**
@@ -129,12 +126,8 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
      * `phoneNumber` it starts a new sign-in for that number first.
      */
     sendCode: (params: SignInFutureResetPasswordPhoneCodeSendParams = {}): SignInResult =>
-      this.sendResetPhoneCode(params.phoneNumber),
-    /** verifyCode checks the texted reset code; the status becomes `needs_new_password`. */
-    verifyCode: ({ code }: { code: string }): SignInResult =>
-      this.attemptFirstFactor({ strategy: 'reset_password_phone_code', code }),
-    /** submitPassword sets the new password (`signInResetPassword`): status `complete` or `needs_second_factor`. */
-    submitPassword: (params: SignInFutureResetPasswordSubmitParams): SignInResult => this.resetPassword(params),
+      this.createFirst(params.phoneNumber, () => this.prepareFirstFactor({ strategy: 'reset_password_phone_code' })),
+    ...this.resetSteps('reset_password_phone_code'),
   }
 
   constructor(core: Core) {
@@ -200,12 +193,16 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
    * `needs_new_password`, and `resetPassword()` follows.
    */
   attemptFirstFactor(params: AttemptFirstFactorParams): SignInResult {
-    return this.sendAttemptFirst(
-      compact({
-        strategy: params.strategy,
-        code: 'code' in params ? params.code : undefined,
-        password: 'password' in params ? params.password : undefined,
-      }),
+    const id = this.id
+    if (!id) return Promise.resolve(this.fail(noSignIn()))
+    const input = compact({
+      strategy: params.strategy,
+      code: 'code' in params ? params.code : undefined,
+      password: 'password' in params ? params.password : undefined,
+    })
+    return this.run(
+      () => this.core.request<{ signInAttemptFirstFactor: SignInJSON }>(ops.SignInAttemptFirstFactor, { id, input }),
+      (d) => this.apply(d.signInAttemptFirstFactor),
     )
   }
 
@@ -270,43 +267,39 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
     )
   }
 
-  private async prepareFirst(strategy: 'email_code' | 'phone_code', identifier?: string): SignInResult {
+  private prepareFirst(strategy: 'email_code' | 'phone_code', identifier?: string): SignInResult {
+    return this.createFirst(identifier, async () => {
+      const id = this.id
+      if (!id) return this.fail(noSignIn())
+      const input = prepareInput(this.supportedFirstFactors, strategy)
+      if (!input) return this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} first factor.`))
+      return this.sendPrepareFirst(id, input)
+    })
+  }
+
+  /** createFirst starts a new sign-in for identifier, when given, before then; it stops at create's error. */
+  private async createFirst(identifier: string | undefined, then: () => SignInResult): SignInResult {
     if (identifier !== undefined) {
       const { error } = await this.create({ identifier })
       if (error) return { error }
     }
-    const id = this.id
-    if (!id) return this.fail(noSignIn())
-    const input = prepareInput(this.supportedFirstFactors, strategy)
-    if (!input) return this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} first factor.`))
-    return this.sendPrepareFirst(id, input)
+    return then()
   }
 
-  private async sendResetPhoneCode(phoneNumber?: string): SignInResult {
-    if (phoneNumber !== undefined) {
-      const { error } = await this.create({ identifier: phoneNumber })
-      if (error) return { error }
+  /** resetSteps are the code and new-password steps of a reset flow, the same by email and by SMS. */
+  private resetSteps(strategy: ResetPasswordCodeStrategy) {
+    return {
+      /** verifyCode checks the reset code; the status becomes `needs_new_password`. */
+      verifyCode: ({ code }: { code: string }): SignInResult => this.attemptFirstFactor({ strategy, code }),
+      /** submitPassword sets the new password (`signInResetPassword`): status `complete` or `needs_second_factor`. */
+      submitPassword: (params: SignInFutureResetPasswordSubmitParams): SignInResult => this.resetPassword(params),
     }
-    return this.prepareFirstFactor({ strategy: 'reset_password_phone_code' })
   }
 
   private sendPrepareFirst(id: string, input: Record<string, unknown>): SignInResult {
     return this.run(
       () => this.core.request<{ signInPrepareFirstFactor: SignInJSON }>(ops.SignInPrepareFirstFactor, { id, input }),
       (d) => this.apply(d.signInPrepareFirstFactor),
-    )
-  }
-
-  private attemptFirst(strategy: 'email_code' | 'phone_code', code: string): SignInResult {
-    return this.sendAttemptFirst({ strategy, code })
-  }
-
-  private sendAttemptFirst(input: Record<string, unknown>): SignInResult {
-    const id = this.id
-    if (!id) return Promise.resolve(this.fail(noSignIn()))
-    return this.run(
-      () => this.core.request<{ signInAttemptFirstFactor: SignInJSON }>(ops.SignInAttemptFirstFactor, { id, input }),
-      (d) => this.apply(d.signInAttemptFirstFactor),
     )
   }
 

@@ -13,6 +13,7 @@ import { Alert, ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
 import { CodeForm } from '../ui/CodeForm'
 import { Field, PasswordField } from '../ui/Field'
+import { NEW_PASSWORD_HINT, NewPasswordFields, useNewPassword } from '../ui/NewPassword'
 import { splitCodeErrors } from './codeErrors'
 import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
@@ -82,19 +83,8 @@ function resetStrategyFor(kind: IdentifierKind): ResetStrategy {
   return kind === 'email' ? 'reset_password_email_code' : 'reset_password_phone_code'
 }
 
-/** NEW_PASSWORD_HINT is the sign-up page's advice (the server's policy: 8 characters or more, not a common one). */
-const NEW_PASSWORD_HINT = 'Use at least 8 characters. A few unrelated words make a strong password.'
-
 /** OTHER_DEVICES_NOTE tells the user what a reset does to their other sessions (the server's default). */
 export const OTHER_DEVICES_NOTE = 'Resetting your password signs you out on your other devices.'
-
-/** PASSWORD_MISMATCH is the error of a confirmation that differs from the new password (checked here, not sent). */
-const PASSWORD_MISMATCH: FieldError = {
-  code: 'form_password_mismatch',
-  message: "The passwords don't match.",
-  longMessage: "The passwords don't match.",
-  meta: {},
-}
 
 interface PasswordStepProps {
   draft: IdentifierDraft
@@ -286,18 +276,15 @@ function UsernameForPasswordManagers({ identifier }: { identifier: string | null
 function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetStrategy; sentAt: number | null }) {
   const { signIn, errors, fetchStatus } = useSignIn()
   const [code, setCode] = useState('')
-  const [password, setPassword] = useState('')
-  const [confirm, setConfirm] = useState('')
-  const [mismatch, setMismatch] = useState(false)
+  const next = useNewPassword()
   const cooldown = sentAt === null ? 0 : RESEND_COOLDOWN_SECONDS - Math.floor((Date.now() - sentAt) / 1000)
   const sender = useCodeSender(() => signIn.prepareFirstFactor({ strategy }), false, cooldown)
   const byEmail = strategy === 'reset_password_email_code'
 
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    setMismatch(password !== confirm)
-    if (password !== confirm) return
-    void signIn.attemptFirstFactor({ strategy, code, password })
+    if (!next.confirmed()) return
+    void signIn.attemptFirstFactor({ strategy, code, password: next.password })
   }
 
   const codeErrors = splitCodeErrors(errors)
@@ -332,25 +319,7 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetStrategy; sent
           autoFocus
           required
         />
-        <PasswordField
-          label="New password"
-          name="new-password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={passwordError}
-          hint={NEW_PASSWORD_HINT}
-          required
-        />
-        <PasswordField
-          label="Confirm new password"
-          name="confirm-password"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          error={mismatch ? PASSWORD_MISMATCH : null}
-          required
-        />
+        <NewPasswordFields value={next} error={passwordError} hint={NEW_PASSWORD_HINT} />
         <p className="muted small">{OTHER_DEVICES_NOTE}</p>
         <Button type="submit" busy={fetchStatus === 'fetching' && !sender.sending} disabled={code.length !== 6}>
           Reset password
@@ -546,15 +515,12 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
  */
 export function NeedsNewPassword() {
   const { signIn, errors, fetchStatus } = useSignIn()
-  const [password, setPassword] = useState('')
-  const [confirm, setConfirm] = useState('')
-  const [mismatch, setMismatch] = useState(false)
+  const next = useNewPassword()
 
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    setMismatch(password !== confirm)
-    if (password !== confirm) return
-    void signIn.resetPassword({ password })
+    if (!next.confirmed()) return
+    void signIn.resetPassword({ password: next.password })
   }
 
   const passwordError = errors.fields.password
@@ -576,26 +542,7 @@ export function NeedsNewPassword() {
       <ErrorList errors={unshown(errors.raw, passwordError)} />
       <form className="form" onSubmit={submit} noValidate>
         <UsernameForPasswordManagers identifier={signIn.identifier} />
-        <PasswordField
-          label="New password"
-          name="new-password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={passwordError}
-          hint={NEW_PASSWORD_HINT}
-          autoFocus
-          required
-        />
-        <PasswordField
-          label="Confirm new password"
-          name="confirm-password"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          error={mismatch ? PASSWORD_MISMATCH : null}
-          required
-        />
+        <NewPasswordFields value={next} error={passwordError} hint={NEW_PASSWORD_HINT} autoFocus />
         <p className="muted small">{OTHER_DEVICES_NOTE}</p>
         <Button type="submit" busy={fetchStatus === 'fetching'}>
           Set new password

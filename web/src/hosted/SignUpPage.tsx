@@ -5,6 +5,7 @@ import { Alert, ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
 import { CodeForm } from '../ui/CodeForm'
 import { Field, PasswordField } from '../ui/Field'
+import { NEW_PASSWORD_HINT } from '../ui/NewPassword'
 import { splitCodeErrors } from './codeErrors'
 import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
@@ -82,7 +83,7 @@ function DetailsStep({ onSubmitted }: { onSubmitted: (v: { emailAddress: string;
           value={password}
           onChange={(e) => setPassword(e.target.value)}
           error={errors.fields.password}
-          hint="Use at least 8 characters. A few unrelated words make a strong password."
+          hint={NEW_PASSWORD_HINT}
           required
         />
         <Field

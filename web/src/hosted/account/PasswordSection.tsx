@@ -3,6 +3,7 @@ import type { User } from '@trustgate/react'
 import { Alert, ErrorList } from '../../ui/Alert'
 import { Button } from '../../ui/Button'
 import { PasswordField } from '../../ui/Field'
+import { NewPasswordFields, useNewPassword } from '../../ui/NewPassword'
 import { fieldErrors, useAction } from './useAction'
 
 const NEW_PASSWORD_CODES = ['form_password_length_too_short', 'form_password_length_too_long', 'form_password_pwned']
@@ -10,25 +11,18 @@ const NEW_PASSWORD_CODES = ['form_password_length_too_short', 'form_password_len
 /** PasswordSection changes the password; the server then forgets the user's trusted devices. */
 export function PasswordSection({ user }: { user: User }) {
   const [current, setCurrent] = useState('')
-  const [next, setNext] = useState('')
-  const [confirm, setConfirm] = useState('')
-  const [mismatch, setMismatch] = useState(false)
+  const next = useNewPassword()
   const [done, setDone] = useState(false)
   const action = useAction()
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     setDone(false)
-    if (next !== confirm) {
-      setMismatch(true)
-      return
-    }
-    setMismatch(false)
-    const r = await action.run(() => user.updatePassword({ currentPassword: current, newPassword: next }))
+    if (!next.confirmed()) return
+    const r = await action.run(() => user.updatePassword({ currentPassword: current, newPassword: next.password }))
     if (!r.error) {
       setCurrent('')
-      setNext('')
-      setConfirm('')
+      next.clear()
       setDone(true)
     }
   }
@@ -57,29 +51,8 @@ export function PasswordSection({ user }: { user: User }) {
           error={errors.fields.current}
           required
         />
-        <PasswordField
-          label="New password"
-          name="newPassword"
-          autoComplete="new-password"
-          value={next}
-          onChange={(e) => setNext(e.target.value)}
-          error={errors.fields.next}
-          required
-        />
-        <PasswordField
-          label="Confirm new password"
-          name="confirmPassword"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          error={
-            mismatch
-              ? { code: 'form_password_mismatch', message: "The passwords don't match.", longMessage: "The passwords don't match.", meta: {} }
-              : null
-          }
-          required
-        />
-        <Button type="submit" busy={action.busy} disabled={!current || !next || !confirm}>
+        <NewPasswordFields value={next} error={errors.fields.next} names={{ password: 'newPassword', confirm: 'confirmPassword' }} />
+        <Button type="submit" busy={action.busy} disabled={!current || !next.password || !next.confirm}>
           Change password
         </Button>
       </form>
