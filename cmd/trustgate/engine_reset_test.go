@@ -32,18 +32,34 @@ func (d *browser) startReset(tb testing.TB, ident, strategy string) map[string]a
 	return si
 }
 
-// trustedDevice signs email in on a new device through Client Trust, so
-// that the device ends up trusted with an active session; it returns the
-// device and the session's id.
-func trustedDevice(t *testing.T, s *server, email, password string) (*browser, string) {
+// resetInOneStep runs the one-step reset of email on d: signInCreate with
+// reset_password_email_code, then the code from the mailbox with password.
+// It returns the sign-in's id and the attempt's sign-in.
+func (d *browser) resetInOneStep(tb testing.TB, email, password string) (string, map[string]any) {
+	tb.Helper()
+	id := d.startReset(tb, email, "reset_password_email_code")["id"].(string)
+	si := signInObj(tb, d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": d.s.mail.code(tb, email), "password": password}), "signInAttemptFirstFactor")
+	return id, si
+}
+
+// signedInElsewhere signs email in on a new browser with Client Trust off
+// for the moment: the browser ends up trusted, with a session. It returns
+// the browser and the session's id.
+func signedInElsewhere(t *testing.T, s *server, email string) (*browser, string) {
 	t.Helper()
 	d := s.browser()
-	si := signInObj(t, d.signIn(email, password), "signInCreate")
-	if si["status"] != "needs_client_trust" {
-		t.Fatalf("got status %v, want needs_client_trust", si["status"])
-	}
-	id := si["id"].(string)
-	signInObj(t, d.prepareSecond(id, "email_code"), "signInPrepareSecondFactor")
+	s.setSettings(t, vars{"clientTrustEnabled": false})
+	sid := d.mustSession(t, email)
+	s.setSettings(t, vars{"clientTrustEnabled": true})
+	return d, sid
+}
+
+// trustedDevice signs email in on a new device through Client Trust
+// (ctChallenge, then the emailed code), so that the device ends up trusted
+// with an active session; it returns the device and the session's id.
+func trustedDevice(t *testing.T, s *server, email string) (*browser, string) {
+	t.Helper()
+	d, id, _ := ctChallenge(t, s, email)
 	done := signInObj(t, d.attemptSecond(id, "email_code", s.mail.code(t, email)), "signInAttemptSecondFactor")
 	if done["status"] != "complete" {
 		t.Fatalf("Client Trust: got status %v, want complete", done["status"])
@@ -75,7 +91,7 @@ func TestPasswordReset(t *testing.T) {
 
 		t.Run("code and new password in one step: complete, other sessions and trust ended", func(t *testing.T) {
 			email := user()
-			other, otherSession := trustedDevice(t, s, email, testPassword)
+			other, otherSession := trustedDevice(t, s, email)
 			d := s.browser()
 			si := d.startReset(t, email, "reset_password_email_code")
 			m := s.mail.last(t, email)
@@ -118,10 +134,7 @@ func TestPasswordReset(t *testing.T) {
 
 		t.Run("code first, then signInResetPassword; other sessions kept when asked", func(t *testing.T) {
 			email := user()
-			other := s.browser()
-			s.setSettings(t, vars{"clientTrustEnabled": false})
-			otherSession := other.mustSession(t, email)
-			s.setSettings(t, vars{"clientTrustEnabled": true})
+			other, otherSession := signedInElsewhere(t, s, email)
 			d := s.browser()
 			id := d.startReset(t, email, "reset_password_email_code")["id"].(string)
 			mid := signInObj(t, d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": s.mail.code(t, email)}), "signInAttemptFirstFactor")
@@ -160,18 +173,13 @@ func TestPasswordReset(t *testing.T) {
 
 		t.Run("a user with MFA gives the second factor after the reset", func(t *testing.T) {
 			email := user()
-			owner := s.browser()
-			s.setSettings(t, vars{"clientTrustEnabled": false})
-			owner.mustSession(t, email)
-			s.setSettings(t, vars{"clientTrustEnabled": true})
-			ownerSession := owner.mustSession(t, email)
+			owner, ownerSession := signedInElsewhere(t, s, email)
 			secret, _ := owner.enrollTOTP(t)
 			s.clock.Advance(31e9) // the next TOTP step, so its code is new
 			uid := s.userIDByEmail(t, email)
 			oldHash := *s.userRow(t, uid).PasswordHash
 			d := s.browser()
-			id := d.startReset(t, email, "reset_password_email_code")["id"].(string)
-			mid := signInObj(t, d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": s.mail.code(t, email), "password": newPassword}), "signInAttemptFirstFactor")
+			id, mid := d.resetInOneStep(t, email, newPassword)
 			if mid["status"] != "needs_second_factor" || !slices.Contains(strategies(mid["supportedSecondFactors"]), "totp") {
 				t.Fatalf("got status %v, second factors %v; want needs_second_factor with totp", mid["status"], strategies(mid["supportedSecondFactors"]))
 			}
@@ -209,8 +217,7 @@ func TestPasswordReset(t *testing.T) {
 			xcode := s.mail.code(t, email)
 			s.clock.Advance(time.Second)
 			d := s.browser()
-			id := d.startReset(t, email, "reset_password_email_code")["id"].(string)
-			signInObj(t, d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": s.mail.code(t, email), "password": newPassword}), "signInAttemptFirstFactor")
+			d.resetInOneStep(t, email, newPassword)
 			uid := s.userIDByEmail(t, email)
 			sessions := s.sessionCount(t, uid)
 			if got := x.attemptSecond(xid, "email_code", xcode).code(t); got != "sign_in_expired" {
@@ -227,8 +234,7 @@ func TestPasswordReset(t *testing.T) {
 			xid := signInObj(t, x.create(vars{"identifier": email}), "signInCreate")["id"].(string)
 			s.clock.Advance(time.Second)
 			d := s.browser()
-			id := d.startReset(t, email, "reset_password_email_code")["id"].(string)
-			signInObj(t, d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": s.mail.code(t, email), "password": newPassword}), "signInAttemptFirstFactor")
+			d.resetInOneStep(t, email, newPassword)
 			s.clock.Advance(time.Second)
 			mid := signInObj(t, x.attemptFirstWith(xid, vars{"strategy": "password", "password": newPassword}), "signInAttemptFirstFactor")
 			if mid["status"] != "needs_client_trust" {
@@ -243,10 +249,7 @@ func TestPasswordReset(t *testing.T) {
 
 		t.Run("a password change in the account ends the sign-ins the old password started", func(t *testing.T) {
 			email := user()
-			owner := s.browser()
-			s.setSettings(t, vars{"clientTrustEnabled": false})
-			owner.mustSession(t, email)
-			s.setSettings(t, vars{"clientTrustEnabled": true})
+			owner, _ := signedInElsewhere(t, s, email)
 			x := s.browser()
 			xid := signInObj(t, x.signIn(email, testPassword), "signInCreate")["id"].(string)
 			s.clock.Advance(time.Second)
@@ -261,10 +264,7 @@ func TestPasswordReset(t *testing.T) {
 
 		t.Run("signInResetPassword ends the other sessions by default", func(t *testing.T) {
 			email := user()
-			other := s.browser()
-			s.setSettings(t, vars{"clientTrustEnabled": false})
-			otherSession := other.mustSession(t, email)
-			s.setSettings(t, vars{"clientTrustEnabled": true})
+			other, otherSession := signedInElsewhere(t, s, email)
 			d := s.browser()
 			id := d.startReset(t, email, "reset_password_email_code")["id"].(string)
 			signInObj(t, d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": s.mail.code(t, email)}), "signInAttemptFirstFactor")
