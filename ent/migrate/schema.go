@@ -662,6 +662,13 @@ var (
 		Name:       "verifications",
 		Columns:    VerificationsColumns,
 		PrimaryKey: []*schema.Column{VerificationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "verification_expire_at",
+				Unique:  false,
+				Columns: []*schema.Column{VerificationsColumns[9]},
+			},
+		},
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{

@@ -109,3 +109,9 @@ func (Verification) Fields() []ent.Field {
 		field.Time("verified_at").Optional().Nillable(),
 	}
 }
+
+// Indexes of the Verification: expire_at is how the retention pass finds
+// codes long expired.
+func (Verification) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("expire_at")}
+}

@@ -389,7 +389,7 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 	if p.VerificationID == nil {
 		return nil, apierr.New(apierr.VerificationMissing)
 	}
-	v, err := s.DB.Ent.Verification.Get(ctx, *p.VerificationID)
+	v, err := verification.Load(ctx, s.DB.Ent, *p.VerificationID)
 	if err != nil {
 		return nil, err
 	}

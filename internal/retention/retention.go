@@ -6,12 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/device"
+	"github.com/trustgate/trustgate/ent/outboxmessage"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
+	"github.com/trustgate/trustgate/ent/signup"
+	entverification "github.com/trustgate/trustgate/ent/verification"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/settings"
 )
@@ -44,6 +51,21 @@ type Pruner struct {
 	BatchSize int
 }
 
+// How long expired state is kept before a pass deletes it.
+const (
+	// FlowGrace is how long a sign-in or sign-up is kept after it expired,
+	// with the verifications it points to, and how long a code that was
+	// never verified is kept after it expired: a day, for support to look a
+	// flow up and for replicas' clocks to disagree. No step can act on
+	// either by then.
+	FlowGrace = 24 * time.Hour
+	// ClientIdle is how long a client that holds no session (of any status)
+	// and no trust is kept unused.
+	ClientIdle = 30 * 24 * time.Hour
+	// OutboxAge is how long the outbox keeps a message.
+	OutboxAge = 7 * 24 * time.Hour
+)
+
 // Result is what one pass did.
 type Result struct {
 	// Skipped reports that another replica holds the lock or finished a pass
@@ -51,6 +73,10 @@ type Result struct {
 	Skipped bool
 	// Deleted counts the events deleted per application id.
 	Deleted map[string]int
+	// Expired counts the rows of expired state deleted per table:
+	// sign_ins, sign_ups, verifications (the codes deleted on their own, not
+	// those deleted with their flow), clients and outbox_messages.
+	Expired map[string]int
 }
 
 // Total is the number of events the pass deleted.
@@ -89,6 +115,13 @@ func (p *Pruner) Run(ctx context.Context) {
 			p.Log.ErrorContext(ctx, "pruning sign-in events", "error", err)
 		case err == nil && res.Total() > 0:
 			p.Log.InfoContext(ctx, "pruned sign-in events past retention", "deleted", res.Total(), "applications", len(res.Deleted))
+		}
+		if len(res.Expired) > 0 {
+			args := make([]any, 0, 2*len(res.Expired))
+			for _, table := range slices.Sorted(maps.Keys(res.Expired)) {
+				args = append(args, table, res.Expired[table])
+			}
+			p.Log.InfoContext(ctx, "deleted expired state", args...)
 		}
 		t.Reset(p.interval())
 	}
@@ -156,22 +189,20 @@ func (p *Pruner) lastRun(ctx context.Context) (time.Time, bool, error) {
 }
 
 // prune deletes, application by application, the events older than now
-// minus the application's eventRetentionDays, a batch per transaction.
+// minus the application's eventRetentionDays, and the expired state of
+// sign-ins (expired), a batch per transaction.
 func (p *Pruner) prune(ctx context.Context, now time.Time) (Result, error) {
-	res := Result{Deleted: map[string]int{}}
+	res := Result{Deleted: map[string]int{}, Expired: map[string]int{}}
 	apps, err := p.DB.Ent.Application.Query().All(ctx)
 	if err != nil {
 		return res, fmt.Errorf("retention: listing applications: %w", err)
-	}
-	batch := p.BatchSize
-	if batch <= 0 {
-		batch = DefaultBatchSize
 	}
 	var errs []error
 	// A password reset's new password staged on a sign-in that expired
 	// before completing is of no more use. An hour's margin keeps this
 	// replica's clock from racing another's completion; the partial index
-	// signin_expire_at_staged_password holds just these rows.
+	// signin_expire_at_staged_password holds just these rows. The sign-in
+	// itself goes a day later (expired).
 	if err := p.DB.Tx(ctx, func(tx *ent.Tx) error {
 		return tx.SignIn.Update().
 			Where(signin.NewPasswordHashNotNil(), signin.ExpireAtLT(now.Add(-time.Hour))).
@@ -186,33 +217,171 @@ func (p *Pruner) prune(ctx context.Context, now time.Time) (Result, error) {
 			continue
 		}
 		cutoff := now.Add(-time.Duration(set.EventRetentionDays) * 24 * time.Hour)
-		for {
-			var n int
-			err := p.DB.Tx(ctx, func(tx *ent.Tx) error {
-				ids, err := tx.SignInEvent.Query().
-					Where(signinevent.ApplicationID(app.ID), signinevent.AtLT(cutoff)).
-					Limit(batch).IDs(ctx)
-				if err != nil || len(ids) == 0 {
-					n = 0
-					return err
-				}
-				n, err = tx.SignInEvent.Delete().Where(signinevent.IDIn(ids...)).Exec(ctx)
-				return err
-			})
-			if err != nil {
-				if ctx.Err() != nil {
-					return res, ctx.Err()
-				}
-				errs = append(errs, fmt.Errorf("retention: pruning %s: %w", app.ID, err))
-				break
+		n, err := p.drain(ctx, func(tx *ent.Tx, limit int) (int, error) {
+			ids, err := tx.SignInEvent.Query().
+				Where(signinevent.ApplicationID(app.ID), signinevent.AtLT(cutoff)).
+				Limit(limit).IDs(ctx)
+			if err != nil || len(ids) == 0 {
+				return 0, err
 			}
-			if n > 0 {
-				res.Deleted[app.ID] += n
+			return tx.SignInEvent.Delete().Where(signinevent.IDIn(ids...)).Exec(ctx)
+		})
+		if n > 0 {
+			res.Deleted[app.ID] += n
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
 			}
-			if n < batch {
-				break
+			errs = append(errs, fmt.Errorf("retention: pruning %s: %w", app.ID, err))
+		}
+	}
+	for _, sw := range p.sweeps(ctx, now, apps) {
+		n, err := p.drain(ctx, sw.batch)
+		if n > 0 {
+			res.Expired[sw.table] += n
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
 			}
+			errs = append(errs, fmt.Errorf("retention: deleting expired %s: %w", sw.table, err))
 		}
 	}
 	return res, errors.Join(errs...)
+}
+
+// drain runs batch, one write transaction at a time, until it deletes fewer
+// rows than the batch size, and returns how many it deleted.
+func (p *Pruner) drain(ctx context.Context, batch func(tx *ent.Tx, limit int) (int, error)) (int, error) {
+	limit := p.BatchSize
+	if limit <= 0 {
+		limit = DefaultBatchSize
+	}
+	total := 0
+	for {
+		var n int
+		err := p.DB.Tx(ctx, func(tx *ent.Tx) error {
+			var err error
+			n, err = batch(tx, limit)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < limit {
+			return total, nil
+		}
+	}
+}
+
+// A sweep deletes one batch of a table's expired rows.
+type sweep struct {
+	table string
+	batch func(tx *ent.Tx, limit int) (int, error)
+}
+
+// sweeps are the deletions of expired state a pass makes after the events:
+// what sign-ins, sign-ups and codes leave behind once over, and the clients
+// that credential stuffing leaves by the million (one per attempt without a
+// cookie), so that an attack does not grow the database for ever. Their
+// history stays in the sign-in events.
+func (p *Pruner) sweeps(ctx context.Context, now time.Time, apps []*ent.Application) []sweep {
+	over := now.Add(-FlowGrace)
+	out := []sweep{
+		{"sign_ins", func(tx *ent.Tx, limit int) (int, error) {
+			sis, err := tx.SignIn.Query().Where(signin.ExpireAtLT(over)).Limit(limit).
+				Select(signin.FieldID, signin.FieldFirstFactorVerificationID, signin.FieldSecondFactorVerificationID).All(ctx)
+			if err != nil || len(sis) == 0 {
+				return 0, err
+			}
+			var ids, codes []string
+			for _, si := range sis {
+				ids = append(ids, si.ID)
+				codes = appendSet(codes, si.FirstFactorVerificationID, si.SecondFactorVerificationID)
+			}
+			return deleteWithCodes(ctx, tx, codes, func() (int, error) {
+				return tx.SignIn.Delete().Where(signin.IDIn(ids...), signin.ExpireAtLT(over)).Exec(ctx)
+			})
+		}},
+		{"sign_ups", func(tx *ent.Tx, limit int) (int, error) {
+			sus, err := tx.SignUp.Query().Where(signup.ExpireAtLT(over)).Limit(limit).
+				Select(signup.FieldID, signup.FieldEmailVerificationID, signup.FieldPhoneVerificationID).All(ctx)
+			if err != nil || len(sus) == 0 {
+				return 0, err
+			}
+			var ids, codes []string
+			for _, su := range sus {
+				ids = append(ids, su.ID)
+				codes = appendSet(codes, su.EmailVerificationID, su.PhoneVerificationID)
+			}
+			return deleteWithCodes(ctx, tx, codes, func() (int, error) {
+				return tx.SignUp.Delete().Where(signup.IDIn(ids...), signup.ExpireAtLT(over)).Exec(ctx)
+			})
+		}},
+		// Codes no flow will accept any more: never verified and expired a
+		// day ago. A verified one proves a sign-up's address or a reset's
+		// code for as long as its flow lives, and goes with the flow.
+		{"verifications", func(tx *ent.Tx, limit int) (int, error) {
+			stale := entverification.And(entverification.ExpireAtLT(over), entverification.StatusNEQ(entverification.StatusVerified))
+			ids, err := tx.Verification.Query().Where(stale).Limit(limit).IDs(ctx)
+			if err != nil || len(ids) == 0 {
+				return 0, err
+			}
+			return tx.Verification.Delete().Where(entverification.IDIn(ids...), stale).Exec(ctx)
+		}},
+	}
+	idle, old := now.Add(-ClientIdle), now.Add(-OutboxAge)
+	for _, app := range apps {
+		// A client nobody signed in on (no session of any status) and no
+		// user trusts, unused for ClientIdle: every flow it held has
+		// expired, and a browser that comes back simply gets a new one.
+		unused := device.And(device.ApplicationID(app.ID),
+			device.Or(device.LastActiveAtLT(idle), device.And(device.LastActiveAtIsNil(), device.CreatedAtLT(idle))),
+			device.Not(device.HasSessions()), device.Not(device.HasTrusts()))
+		out = append(out, sweep{"clients", func(tx *ent.Tx, limit int) (int, error) {
+			ids, err := tx.Device.Query().Where(unused).Limit(limit).IDs(ctx)
+			if err != nil || len(ids) == 0 {
+				return 0, err
+			}
+			return tx.Device.Delete().Where(device.IDIn(ids...), unused).Exec(ctx)
+		}})
+		out = append(out, outboxSweep(ctx, outboxmessage.ApplicationID(app.ID), old))
+	}
+	return append(out, outboxSweep(ctx, outboxmessage.ApplicationIDIsNil(), old))
+}
+
+// outboxSweep deletes the outbox messages of scope older than before.
+func outboxSweep(ctx context.Context, scope predicate.OutboxMessage, before time.Time) sweep {
+	return sweep{"outbox_messages", func(tx *ent.Tx, limit int) (int, error) {
+		ids, err := tx.OutboxMessage.Query().Where(scope, outboxmessage.CreatedAtLT(before)).Limit(limit).IDs(ctx)
+		if err != nil || len(ids) == 0 {
+			return 0, err
+		}
+		return tx.OutboxMessage.Delete().Where(outboxmessage.IDIn(ids...)).Exec(ctx)
+	}}
+}
+
+// appendSet appends the ids that are set.
+func appendSet(to []string, ids ...*string) []string {
+	for _, id := range ids {
+		if id != nil {
+			to = append(to, *id)
+		}
+	}
+	return to
+}
+
+// deleteWithCodes deletes a batch of flows with del and then the
+// verifications they pointed to, whatever their state (a password's
+// verification has no expiry, a verified code proved the flow's address);
+// it returns how many flows went.
+func deleteWithCodes(ctx context.Context, tx *ent.Tx, codes []string, del func() (int, error)) (int, error) {
+	n, err := del()
+	if err != nil || len(codes) == 0 {
+		return n, err
+	}
+	_, err = tx.Verification.Delete().Where(entverification.IDIn(codes...)).Exec(ctx)
+	return n, err
 }

@@ -10,9 +10,15 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/device"
+	"github.com/trustgate/trustgate/ent/outboxmessage"
+	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
+	"github.com/trustgate/trustgate/ent/signup"
+	entverification "github.com/trustgate/trustgate/ent/verification"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/dbtest"
+	"github.com/trustgate/trustgate/internal/ids"
 	"github.com/trustgate/trustgate/internal/pgtest"
 	"github.com/trustgate/trustgate/internal/retention"
 )
@@ -184,5 +190,132 @@ func TestRunPrunesPeriodically(t *testing.T) {
 		}
 		cancel()
 		<-done
+	})
+}
+
+func TestPruneExpiredState(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		appID := app(t, db, "default", 0)
+		day := 24 * time.Hour
+		code := func(status entverification.Status, expiredAgo time.Duration) string {
+			return db.Ent.Verification.Create().SetStrategy("email_code").SetStatus(status).
+				SetExpireAt(now.Add(-expiredAgo)).SaveX(ctx).ID
+		}
+		password := func() string {
+			return db.Ent.Verification.Create().SetStrategy("password").SetStatus(entverification.StatusVerified).SaveX(ctx).ID
+		}
+		signIn := func(expiredAgo time.Duration, first, second string) string {
+			return db.Ent.SignIn.Create().SetApplicationID(appID).SetClientID("client_x").SetExpireAt(now.Add(-expiredAgo)).
+				SetFirstFactorVerificationID(first).SetSecondFactorVerificationID(second).SaveX(ctx).ID
+		}
+		signUp := func(expiredAgo time.Duration, email string) string {
+			return db.Ent.SignUp.Create().SetApplicationID(appID).SetClientID("client_x").SetExpireAt(now.Add(-expiredAgo)).
+				SetEmailAddress("a@example.com").SetPasswordHash("$argon2id$abandoned").SetEmailVerificationID(email).SaveX(ctx).ID
+		}
+		u := db.Ent.User.Create().SetApplicationID(appID).SaveX(ctx)
+		client := func(idle time.Duration) *ent.Device {
+			return db.Ent.Device.Create().SetApplicationID(appID).SetTokenHash([]byte(ids.New("tok"))).
+				SetCreatedAt(now.Add(-idle)).SetLastActiveAt(now.Add(-idle)).SaveX(ctx)
+		}
+		message := func(app *string, age time.Duration) string {
+			return db.Ent.OutboxMessage.Create().SetNillableApplicationID(app).SetChannel("email").SetTo("a@example.com").
+				SetKind("client_trust_code").SetText("code").SetCreatedAt(now.Add(-age)).SaveX(ctx).ID
+		}
+
+		oldPassword, oldCode := password(), code(entverification.StatusVerified, 2*day)
+		oldSignIn := signIn(25*time.Hour, oldPassword, oldCode)
+		freshPassword, freshCode := password(), code(entverification.StatusUnverified, 23*time.Hour)
+		freshSignIn := signIn(23*time.Hour, freshPassword, freshCode)
+		oldEmail := code(entverification.StatusVerified, 3*day)
+		oldSignUp := signUp(2*day, oldEmail)
+		// A sign-up of 7 days whose address was proved days ago: the proof lives as long as the sign-up.
+		liveEmail := code(entverification.StatusVerified, 3*day)
+		liveSignUp := signUp(-4*day, liveEmail)
+		staleCodes := []string{code(entverification.StatusUnverified, 25*time.Hour), code(entverification.StatusFailed, 2*day), code(entverification.StatusExpired, 2*day)}
+		keptCodes := []string{code(entverification.StatusUnverified, 23*time.Hour), code(entverification.StatusUnverified, -time.Minute)}
+
+		unused, neverSeen := client(31*day), client(31*day)
+		db.Ent.Device.UpdateOne(neverSeen).ClearLastActiveAt().ExecX(ctx)
+		recent := client(29 * day)
+		signedIn := client(31 * day)
+		db.Ent.Session.Create().SetApplicationID(appID).SetUserID(u.ID).SetClientID(signedIn.ID).SetStatus("ended").
+			SetLastActiveAt(now.Add(-40 * day)).SetExpireAt(now.Add(-39 * day)).ExecX(ctx)
+		trusted := client(31 * day)
+		db.Ent.TrustedClient.Create().SetUserID(u.ID).SetClientID(trusted.ID).ExecX(ctx)
+
+		oldMessages := []string{message(&appID, 8*day), message(nil, 8*day)}
+		keptMessages := []string{message(&appID, 6*day), message(nil, 6*day)}
+
+		res, err := pruner(db).RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{"sign_ins": 1, "sign_ups": 1, "verifications": 3, "clients": 2, "outbox_messages": 2}
+		if fmt.Sprint(res.Expired) != fmt.Sprint(want) {
+			t.Errorf("Expired = %v, want %v", res.Expired, want)
+		}
+		gone := func(what string, exists func(context.Context) (bool, error), wantGone bool) {
+			t.Helper()
+			ok, err := exists(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok == wantGone {
+				t.Errorf("%s: exists = %v, want %v", what, ok, !wantGone)
+			}
+		}
+		signInRow := func(id string) func(context.Context) (bool, error) {
+			return db.Ent.SignIn.Query().Where(signin.ID(id)).Exist
+		}
+		signUpRow := func(id string) func(context.Context) (bool, error) {
+			return db.Ent.SignUp.Query().Where(signup.ID(id)).Exist
+		}
+		codeRow := func(id string) func(context.Context) (bool, error) {
+			return db.Ent.Verification.Query().Where(entverification.ID(id)).Exist
+		}
+		clientRow := func(d *ent.Device) func(context.Context) (bool, error) {
+			return db.Ent.Device.Query().Where(device.ID(d.ID)).Exist
+		}
+		messageRow := func(id string) func(context.Context) (bool, error) {
+			return db.Ent.OutboxMessage.Query().Where(outboxmessage.ID(id)).Exist
+		}
+		t.Run("a sign-in expired over a day ago goes with its verifications, even a password's without expiry", func(t *testing.T) {
+			gone("sign-in", signInRow(oldSignIn), true)
+			gone("its password verification", codeRow(oldPassword), true)
+			gone("its verified code", codeRow(oldCode), true)
+			gone("a sign-in expired 23 hours ago", signInRow(freshSignIn), false)
+			gone("its password verification", codeRow(freshPassword), false)
+			gone("its code", codeRow(freshCode), false)
+		})
+		t.Run("a sign-up expired over a day ago goes with its password hash and its proof; a live one keeps its proof", func(t *testing.T) {
+			gone("sign-up", signUpRow(oldSignUp), true)
+			gone("its email verification", codeRow(oldEmail), true)
+			gone("live sign-up", signUpRow(liveSignUp), false)
+			gone("its verified email code, expired 3 days ago", codeRow(liveEmail), false)
+		})
+		t.Run("codes never verified go a day after they expired", func(t *testing.T) {
+			for _, id := range staleCodes {
+				gone("stale code", codeRow(id), true)
+			}
+			for _, id := range keptCodes {
+				gone("recent code", codeRow(id), false)
+			}
+		})
+		t.Run("clients without sessions or trust go after 30 idle days", func(t *testing.T) {
+			gone("unused client", clientRow(unused), true)
+			gone("client never marked active, created 31 days ago", clientRow(neverSeen), true)
+			gone("client used 29 days ago", clientRow(recent), false)
+			gone("client with an ended session", clientRow(signedIn), false)
+			gone("trusted client", clientRow(trusted), false)
+		})
+		t.Run("outbox messages go after 7 days", func(t *testing.T) {
+			for _, id := range oldMessages {
+				gone("old message", messageRow(id), true)
+			}
+			for _, id := range keptMessages {
+				gone("recent message", messageRow(id), false)
+			}
+		})
 	})
 }

@@ -131,7 +131,7 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 	if st.si.FirstFactorVerificationID == nil {
 		return nil, apierr.New(apierr.VerificationMissing)
 	}
-	v, err := s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
+	v, err := verification.Load(ctx, s.DB.Ent, *st.si.FirstFactorVerificationID)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +302,7 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strate
 	if st.si.SecondFactorVerificationID == nil {
 		return apierr.New(apierr.VerificationMissing)
 	}
-	v, err := s.DB.Ent.Verification.Get(ctx, *st.si.SecondFactorVerificationID)
+	v, err := verification.Load(ctx, s.DB.Ent, *st.si.SecondFactorVerificationID)
 	if err != nil {
 		return err
 	}

@@ -351,7 +351,7 @@ func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code st
 	if vid == nil {
 		return nil, apierr.New(apierr.VerificationMissing)
 	}
-	v, err := s.DB.Ent.Verification.Get(ctx, *vid)
+	v, err := verification.Load(ctx, s.DB.Ent, *vid)
 	if err != nil {
 		return nil, err
 	}
@@ -431,6 +431,11 @@ func unverified(ctx context.Context, c *ent.Client, su *ent.SignUp) ([]string, e
 			return nil
 		}
 		v, err := c.Verification.Get(ctx, *vid)
+		if ent.IsNotFound(err) {
+			// A code the retention pass deleted was never verified.
+			out = append(out, field)
+			return nil
+		}
 		if err != nil {
 			return err
 		}

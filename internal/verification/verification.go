@@ -157,6 +157,18 @@ func CountsTowardLockout(err error) bool {
 	return apierr.Is(err, apierr.FormCodeIncorrect) || apierr.Is(err, apierr.VerificationFailed)
 }
 
+// Load reads the verification id names through c. One that is gone reads
+// as expired: the retention pass deletes a code that was not verified a day
+// after it expired (retention.FlowGrace), while a long-lived sign-in or
+// sign-up may still point to it.
+func Load(ctx context.Context, c *ent.Client, id string) (*ent.Verification, error) {
+	v, err := c.Verification.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apierr.New(apierr.VerificationExpired)
+	}
+	return v, err
+}
+
 // Open reports whether a right code could still pass v at now: unverified,
 // unexpired, with a code (Check's preconditions).
 func Open(v *ent.Verification, now time.Time) bool {
