@@ -38,6 +38,26 @@ func HashToken(token string) []byte {
 	return h[:]
 }
 
+// touch refreshes d's activity, at most once a minute to keep the hot path
+// read-only, and reports false when d is gone: the retention pass deleted
+// the idle client between the read and the touch, and it must not be used
+// (rows that point to it would fail their foreign keys).
+func (s *Store) touch(ctx context.Context, d *ent.Device, now time.Time) bool {
+	if d.LastActiveAt != nil && now.Sub(*d.LastActiveAt) <= time.Minute {
+		return true
+	}
+	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		return tx.Device.UpdateOneID(d.ID).SetLastActiveAt(now).Exec(ctx)
+	})
+	if ent.IsNotFound(err) {
+		return false
+	}
+	if err == nil {
+		d.LastActiveAt = &now
+	}
+	return true
+}
+
 // Resolve returns the client of appID that token names, refreshing its activity.
 // A token the server minted for another application on the same origin names
 // a client of this application too (created on first use), so one browser
@@ -54,21 +74,16 @@ func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string)
 		if err != nil {
 			return nil, "", fmt.Errorf("device: looking up client: %w", err)
 		}
+		gone := false
 		for _, d := range all {
 			if d.ApplicationID != appID {
 				continue
 			}
-			// Touch at most once a minute to keep the hot path read-only.
-			if d.LastActiveAt == nil || now.Sub(*d.LastActiveAt) > time.Minute {
-				if e := s.DB.Tx(ctx, func(tx *ent.Tx) error {
-					return tx.Device.UpdateOneID(d.ID).SetLastActiveAt(now).Exec(ctx)
-				}); e == nil {
-					d.LastActiveAt = &now
-				}
+			if gone = !s.touch(ctx, d, now); !gone {
+				return d, "", nil
 			}
-			return d, "", nil
 		}
-		if len(all) == 0 {
+		if len(all) == 0 || gone {
 			hash = nil
 		}
 	}

@@ -237,7 +237,7 @@ func (p *Pruner) prune(ctx context.Context, now time.Time) (Result, error) {
 		}
 	}
 	for _, sw := range p.sweeps(ctx, now, apps) {
-		n, err := p.drain(ctx, sw.batch)
+		n, err := sw.run()
 		if n > 0 {
 			res.Expired[sw.table] += n
 		}
@@ -251,35 +251,76 @@ func (p *Pruner) prune(ctx context.Context, now time.Time) (Result, error) {
 	return res, errors.Join(errs...)
 }
 
-// drain runs batch, one write transaction at a time, until it deletes fewer
-// rows than the batch size, and returns how many it deleted.
-func (p *Pruner) drain(ctx context.Context, batch func(tx *ent.Tx, limit int) (int, error)) (int, error) {
-	limit := p.BatchSize
-	if limit <= 0 {
-		limit = DefaultBatchSize
+// limit is the batch size.
+func (p *Pruner) limit() int {
+	if p.BatchSize > 0 {
+		return p.BatchSize
 	}
+	return DefaultBatchSize
+}
+
+// drain runs batch, one write transaction at a time, until it deletes fewer
+// rows than the batch size, and returns how many it deleted. It suits rows
+// that all go once found: every batch starts over from the first.
+func (p *Pruner) drain(ctx context.Context, batch func(tx *ent.Tx, limit int) (int, error)) (int, error) {
 	total := 0
 	for {
 		var n int
 		err := p.DB.Tx(ctx, func(tx *ent.Tx) error {
 			var err error
-			n, err = batch(tx, limit)
+			n, err = batch(tx, p.limit())
 			return err
 		})
 		if err != nil {
 			return total, err
 		}
 		total += n
-		if n < limit {
+		if n < p.limit() {
 			return total, nil
 		}
 	}
 }
 
-// A sweep deletes one batch of a table's expired rows.
+// A cursor is where walk's last page ended, in its index's order.
+type cursor struct {
+	at time.Time
+	id string
+}
+
+// walk deletes what page finds, for sweeps that keep some of the rows
+// their index range holds. page reads up to limit candidates after the
+// cursor (nil for the first page), outside any write transaction, and
+// returns their ids and where it stopped; del deletes, in a write
+// transaction, those of ids that still qualify. The cursor moves past the
+// rows kept, so each is read once a pass instead of by every batch, and on
+// SQLite no read holds the write lock. It returns how many rows del deleted.
+func (p *Pruner) walk(ctx context.Context, page func(after *cursor, limit int) ([]string, *cursor, error), del func(tx *ent.Tx, ids []string) (int, error)) (int, error) {
+	total := 0
+	var after *cursor
+	for {
+		ids, next, err := page(after, p.limit())
+		if err != nil || len(ids) == 0 {
+			return total, err
+		}
+		var n int
+		if err := p.DB.Tx(ctx, func(tx *ent.Tx) error {
+			n, err = del(tx, ids)
+			return err
+		}); err != nil {
+			return total, err
+		}
+		total += n
+		if len(ids) < p.limit() {
+			return total, nil
+		}
+		after = next
+	}
+}
+
+// A sweep deletes a table's expired rows and returns how many went.
 type sweep struct {
 	table string
-	batch func(tx *ent.Tx, limit int) (int, error)
+	run   func() (int, error)
 }
 
 // sweeps are the deletions of expired state a pass makes after the events:
@@ -290,77 +331,115 @@ type sweep struct {
 func (p *Pruner) sweeps(ctx context.Context, now time.Time, apps []*ent.Application) []sweep {
 	over := now.Add(-FlowGrace)
 	out := []sweep{
-		{"sign_ins", func(tx *ent.Tx, limit int) (int, error) {
-			sis, err := tx.SignIn.Query().Where(signin.ExpireAtLT(over)).Limit(limit).
-				Select(signin.FieldID, signin.FieldFirstFactorVerificationID, signin.FieldSecondFactorVerificationID).All(ctx)
-			if err != nil || len(sis) == 0 {
-				return 0, err
-			}
-			var ids, codes []string
-			for _, si := range sis {
-				ids = append(ids, si.ID)
-				codes = appendSet(codes, si.FirstFactorVerificationID, si.SecondFactorVerificationID)
-			}
-			return deleteWithCodes(ctx, tx, codes, func() (int, error) {
-				return tx.SignIn.Delete().Where(signin.IDIn(ids...), signin.ExpireAtLT(over)).Exec(ctx)
+		{"sign_ins", func() (int, error) {
+			return p.drain(ctx, func(tx *ent.Tx, limit int) (int, error) {
+				sis, err := tx.SignIn.Query().Where(signin.ExpireAtLT(over)).Limit(limit).
+					Select(signin.FieldID, signin.FieldFirstFactorVerificationID, signin.FieldSecondFactorVerificationID).All(ctx)
+				if err != nil || len(sis) == 0 {
+					return 0, err
+				}
+				var ids, codes []string
+				for _, si := range sis {
+					ids = append(ids, si.ID)
+					codes = appendSet(codes, si.FirstFactorVerificationID, si.SecondFactorVerificationID)
+				}
+				return deleteWithCodes(ctx, tx, codes, func() (int, error) {
+					return tx.SignIn.Delete().Where(signin.IDIn(ids...)).Exec(ctx)
+				})
 			})
 		}},
-		{"sign_ups", func(tx *ent.Tx, limit int) (int, error) {
-			sus, err := tx.SignUp.Query().Where(signup.ExpireAtLT(over)).Limit(limit).
-				Select(signup.FieldID, signup.FieldEmailVerificationID, signup.FieldPhoneVerificationID).All(ctx)
-			if err != nil || len(sus) == 0 {
-				return 0, err
-			}
-			var ids, codes []string
-			for _, su := range sus {
-				ids = append(ids, su.ID)
-				codes = appendSet(codes, su.EmailVerificationID, su.PhoneVerificationID)
-			}
-			return deleteWithCodes(ctx, tx, codes, func() (int, error) {
-				return tx.SignUp.Delete().Where(signup.IDIn(ids...), signup.ExpireAtLT(over)).Exec(ctx)
+		{"sign_ups", func() (int, error) {
+			return p.drain(ctx, func(tx *ent.Tx, limit int) (int, error) {
+				sus, err := tx.SignUp.Query().Where(signup.ExpireAtLT(over)).Limit(limit).
+					Select(signup.FieldID, signup.FieldEmailVerificationID, signup.FieldPhoneVerificationID).All(ctx)
+				if err != nil || len(sus) == 0 {
+					return 0, err
+				}
+				var ids, codes []string
+				for _, su := range sus {
+					ids = append(ids, su.ID)
+					codes = appendSet(codes, su.EmailVerificationID, su.PhoneVerificationID)
+				}
+				return deleteWithCodes(ctx, tx, codes, func() (int, error) {
+					return tx.SignUp.Delete().Where(signup.IDIn(ids...)).Exec(ctx)
+				})
 			})
 		}},
 		// Codes no flow will accept any more: never verified and expired a
 		// day ago. A verified one proves a sign-up's address or a reset's
-		// code for as long as its flow lives, and goes with the flow.
-		{"verifications", func(tx *ent.Tx, limit int) (int, error) {
+		// code for as long as its flow lives, and goes with the flow; one
+		// that proved a phone number stays with it.
+		{"verifications", func() (int, error) {
 			stale := entverification.And(entverification.ExpireAtLT(over), entverification.StatusNEQ(entverification.StatusVerified))
-			ids, err := tx.Verification.Query().Where(stale).Limit(limit).IDs(ctx)
-			if err != nil || len(ids) == 0 {
-				return 0, err
-			}
-			return tx.Verification.Delete().Where(entverification.IDIn(ids...), stale).Exec(ctx)
+			return p.walk(ctx, func(after *cursor, limit int) ([]string, *cursor, error) {
+				q := p.DB.Ent.Verification.Query().Where(stale)
+				if after != nil {
+					q.Where(entverification.Or(entverification.ExpireAtGT(after.at),
+						entverification.And(entverification.ExpireAtEQ(after.at), entverification.IDGT(after.id))))
+				}
+				vs, err := q.Order(ent.Asc(entverification.FieldExpireAt), ent.Asc(entverification.FieldID)).Limit(limit).
+					Select(entverification.FieldID, entverification.FieldExpireAt).All(ctx)
+				if err != nil || len(vs) == 0 {
+					return nil, nil, err
+				}
+				last := vs[len(vs)-1]
+				return ids(vs, func(v *ent.Verification) string { return v.ID }), &cursor{*last.ExpireAt, last.ID}, nil
+			}, func(tx *ent.Tx, ids []string) (int, error) {
+				return tx.Verification.Delete().Where(entverification.IDIn(ids...), stale).Exec(ctx)
+			})
 		}},
 	}
 	idle, old := now.Add(-ClientIdle), now.Add(-OutboxAge)
 	for _, app := range apps {
 		// A client nobody signed in on (no session of any status) and no
 		// user trusts, unused for ClientIdle: every flow it held has
-		// expired, and a browser that comes back simply gets a new one.
-		unused := device.And(device.ApplicationID(app.ID),
-			device.Or(device.LastActiveAtLT(idle), device.And(device.LastActiveAtIsNil(), device.CreatedAtLT(idle))),
+		// expired, and a browser that comes back simply gets a new one
+		// (device.Resolve also when this runs between its read and its
+		// touch of the client). Every client is created active.
+		unused := device.And(device.ApplicationID(app.ID), device.LastActiveAtLT(idle),
 			device.Not(device.HasSessions()), device.Not(device.HasTrusts()))
-		out = append(out, sweep{"clients", func(tx *ent.Tx, limit int) (int, error) {
-			ids, err := tx.Device.Query().Where(unused).Limit(limit).IDs(ctx)
-			if err != nil || len(ids) == 0 {
-				return 0, err
-			}
-			return tx.Device.Delete().Where(device.IDIn(ids...), unused).Exec(ctx)
+		out = append(out, sweep{"clients", func() (int, error) {
+			return p.walk(ctx, func(after *cursor, limit int) ([]string, *cursor, error) {
+				q := p.DB.Ent.Device.Query().Where(unused)
+				if after != nil {
+					q.Where(device.Or(device.LastActiveAtGT(after.at), device.And(device.LastActiveAtEQ(after.at), device.IDGT(after.id))))
+				}
+				ds, err := q.Order(ent.Asc(device.FieldLastActiveAt), ent.Asc(device.FieldID)).Limit(limit).
+					Select(device.FieldID, device.FieldLastActiveAt).All(ctx)
+				if err != nil || len(ds) == 0 {
+					return nil, nil, err
+				}
+				last := ds[len(ds)-1]
+				return ids(ds, func(d *ent.Device) string { return d.ID }), &cursor{*last.LastActiveAt, last.ID}, nil
+			}, func(tx *ent.Tx, ids []string) (int, error) {
+				return tx.Device.Delete().Where(device.IDIn(ids...), unused).Exec(ctx)
+			})
 		}})
-		out = append(out, outboxSweep(ctx, outboxmessage.ApplicationID(app.ID), old))
+		out = append(out, p.outboxSweep(ctx, outboxmessage.ApplicationID(app.ID), old))
 	}
-	return append(out, outboxSweep(ctx, outboxmessage.ApplicationIDIsNil(), old))
+	return append(out, p.outboxSweep(ctx, outboxmessage.ApplicationIDIsNil(), old))
 }
 
 // outboxSweep deletes the outbox messages of scope older than before.
-func outboxSweep(ctx context.Context, scope predicate.OutboxMessage, before time.Time) sweep {
-	return sweep{"outbox_messages", func(tx *ent.Tx, limit int) (int, error) {
-		ids, err := tx.OutboxMessage.Query().Where(scope, outboxmessage.CreatedAtLT(before)).Limit(limit).IDs(ctx)
-		if err != nil || len(ids) == 0 {
-			return 0, err
-		}
-		return tx.OutboxMessage.Delete().Where(outboxmessage.IDIn(ids...)).Exec(ctx)
+func (p *Pruner) outboxSweep(ctx context.Context, scope predicate.OutboxMessage, before time.Time) sweep {
+	return sweep{"outbox_messages", func() (int, error) {
+		return p.drain(ctx, func(tx *ent.Tx, limit int) (int, error) {
+			ids, err := tx.OutboxMessage.Query().Where(scope, outboxmessage.CreatedAtLT(before)).Limit(limit).IDs(ctx)
+			if err != nil || len(ids) == 0 {
+				return 0, err
+			}
+			return tx.OutboxMessage.Delete().Where(outboxmessage.IDIn(ids...)).Exec(ctx)
+		})
 	}}
+}
+
+// ids maps rows to their ids.
+func ids[T any](rows []T, id func(T) string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = id(r)
+	}
+	return out
 }
 
 // appendSet appends the ids that are set.
@@ -376,7 +455,8 @@ func appendSet(to []string, ids ...*string) []string {
 // deleteWithCodes deletes a batch of flows with del and then the
 // verifications they pointed to, whatever their state (a password's
 // verification has no expiry, a verified code proved the flow's address);
-// it returns how many flows went.
+// it returns how many flows went. An expired flow never comes back to life,
+// so the flows read are the flows deleted.
 func deleteWithCodes(ctx context.Context, tx *ent.Tx, codes []string, del func() (int, error)) (int, error) {
 	n, err := del()
 	if err != nil || len(codes) == 0 {

@@ -234,13 +234,24 @@ func TestPruneExpiredState(t *testing.T) {
 		liveSignUp := signUp(-4*day, liveEmail)
 		staleCodes := []string{code(entverification.StatusUnverified, 25*time.Hour), code(entverification.StatusFailed, 2*day), code(entverification.StatusExpired, 2*day)}
 		keptCodes := []string{code(entverification.StatusUnverified, 23*time.Hour), code(entverification.StatusUnverified, -time.Minute)}
+		for i := range 8 { // more than a batch, interleaved with verified ones that stay (a phone number's proof)
+			staleCodes = append(staleCodes, code(entverification.StatusUnverified, 3*day+time.Duration(i/2)*time.Hour))
+			keptCodes = append(keptCodes, code(entverification.StatusVerified, 3*day+time.Duration(i/2)*time.Hour))
+		}
 
-		unused, neverSeen := client(31*day), client(31*day)
-		db.Ent.Device.UpdateOne(neverSeen).ClearLastActiveAt().ExecX(ctx)
+		// Idle clients to delete and to keep, interleaved and more than a
+		// batch (7) of each, some idle for the same time: the pass pages
+		// past the ones it keeps.
+		var unused, signedIn []*ent.Device
+		for i := range 10 {
+			idle := 31*day + time.Duration(i/2)*time.Hour
+			unused = append(unused, client(idle))
+			c := client(idle)
+			db.Ent.Session.Create().SetApplicationID(appID).SetUserID(u.ID).SetClientID(c.ID).SetStatus("ended").
+				SetLastActiveAt(now.Add(-40 * day)).SetExpireAt(now.Add(-39 * day)).ExecX(ctx)
+			signedIn = append(signedIn, c)
+		}
 		recent := client(29 * day)
-		signedIn := client(31 * day)
-		db.Ent.Session.Create().SetApplicationID(appID).SetUserID(u.ID).SetClientID(signedIn.ID).SetStatus("ended").
-			SetLastActiveAt(now.Add(-40 * day)).SetExpireAt(now.Add(-39 * day)).ExecX(ctx)
 		trusted := client(31 * day)
 		db.Ent.TrustedClient.Create().SetUserID(u.ID).SetClientID(trusted.ID).ExecX(ctx)
 
@@ -251,7 +262,7 @@ func TestPruneExpiredState(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]int{"sign_ins": 1, "sign_ups": 1, "verifications": 3, "clients": 2, "outbox_messages": 2}
+		want := map[string]int{"sign_ins": 1, "sign_ups": 1, "verifications": 11, "clients": 10, "outbox_messages": 2}
 		if fmt.Sprint(res.Expired) != fmt.Sprint(want) {
 			t.Errorf("Expired = %v, want %v", res.Expired, want)
 		}
@@ -303,10 +314,11 @@ func TestPruneExpiredState(t *testing.T) {
 			}
 		})
 		t.Run("clients without sessions or trust go after 30 idle days", func(t *testing.T) {
-			gone("unused client", clientRow(unused), true)
-			gone("client never marked active, created 31 days ago", clientRow(neverSeen), true)
+			for i := range unused {
+				gone("unused client", clientRow(unused[i]), true)
+				gone("client with an ended session", clientRow(signedIn[i]), false)
+			}
 			gone("client used 29 days ago", clientRow(recent), false)
-			gone("client with an ended session", clientRow(signedIn), false)
 			gone("trusted client", clientRow(trusted), false)
 		})
 		t.Run("outbox messages go after 7 days", func(t *testing.T) {

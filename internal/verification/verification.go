@@ -104,10 +104,13 @@ func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 			SetSentAt(now).
 			AddSendCount(1).
 			Save(ctx)
-		if err != nil {
+		if err == nil {
+			return v, code, nil
+		}
+		if !ent.IsNotFound(err) {
 			return nil, "", fmt.Errorf("verification: replacing code: %w", err)
 		}
-		return v, code, nil
+		// The retention pass deleted it, a day after it expired: a new one follows.
 	}
 	id := ids.New("ver")
 	code, hash, err := draw(c, id)
@@ -203,7 +206,8 @@ func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 	now := c.Now()
 	if e := closed(v, now); e != nil {
 		if apierr.Is(e, apierr.VerificationExpired) && v.Status != verification.StatusExpired {
-			if err := tx.Verification.UpdateOneID(v.ID).SetStatus(verification.StatusExpired).Exec(ctx); err != nil {
+			// An update of no row when the retention pass deleted it meanwhile.
+			if err := tx.Verification.Update().Where(verification.ID(v.ID)).SetStatus(verification.StatusExpired).Exec(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -255,7 +259,7 @@ func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 // it (the 5th wrong code) or a resend replaced its code. It answers what the
 // verification is now, as if this attempt had come after the other.
 func lost(ctx context.Context, tx *ent.Tx, id string) error {
-	now, err := tx.Verification.Get(ctx, id)
+	now, err := Load(ctx, tx.Client(), id)
 	if err != nil {
 		return err
 	}
