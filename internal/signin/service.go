@@ -391,7 +391,9 @@ func (s *Service) readUser(ctx context.Context, st *state, q *ent.UserQuery) err
 // factor enrolled, or a trust revoked, while the password was hashed must
 // count when the step decides what comes next.
 func refreshFacts(ctx context.Context, c *ent.Client, st *state) error {
-	u, f, err := queryFacts(ctx, c.User.Query().Where(user.ID(st.user.ID)), st.client.ID)
+	// The user's id and the facts only: the user's columns were read before the hash.
+	q := c.User.Query().Where(user.ID(st.user.ID)).Modify(func(s *entsql.Selector) { s.Select(s.C(user.FieldID)) })
+	u, f, err := queryFacts(ctx, q.UserQuery, st.client.ID)
 	if err != nil || u == nil {
 		return err
 	}
