@@ -168,6 +168,10 @@ func (s *Server) resolveApp(ctx context.Context, rq *request.Info, key string) {
 		err error
 	)
 	if key != "" {
+		if e, ok := s.apps.get(key); ok {
+			rq.App, rq.Settings, rq.AppErr = e.app, e.set, nil
+			return
+		}
 		app, err = s.db.Ent.Application.Query().Where(application.PublishableKey(key)).Only(ctx)
 	} else {
 		var apps []*ent.Application
@@ -190,6 +194,9 @@ func (s *Server) resolveApp(ctx context.Context, rq *request.Info, key string) {
 		return
 	}
 	s.setApp(rq, app)
+	if key != "" && rq.AppErr == nil {
+		s.apps.put(key, rq.App, rq.Settings)
+	}
 }
 
 func (s *Server) setApp(rq *request.Info, app *ent.Application) {

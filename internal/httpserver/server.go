@@ -62,6 +62,7 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	router   chi.Router
+	apps     *appCache
 }
 
 // Deps are what the server is built from.
@@ -90,7 +91,7 @@ func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, db: d.DB, svc: d.Resolver.Svc, resolver: d.Resolver, keys: d.Keys, devices: d.Devices,
 		log: d.Log, assets: d.Assets, ready: d.Ready, registry: d.Registry, limiter: d.Limiter,
-		cop: http.NewCrossOriginProtection(),
+		cop: http.NewCrossOriginProtection(), apps: newAppCache(d.DB.Ent),
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trustgate_http_requests_total", Help: "HTTP requests by route and status code.",
