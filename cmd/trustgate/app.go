@@ -183,7 +183,7 @@ func (m *Main) sender() (delivery.Sender, error) {
 func (m *Main) build() {
 	db, now, log := m.DB, m.Now, m.Log
 	events := &audit.Recorder{Keys: m.Keys, Now: now, RowAtATime: m.DB.IsSQLite()}
-	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now}
+	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now, Pace: &verification.Pace{}}
 	keys := session.NewKeys(db, m.Keys, now)
 	m.Limiter = ratelimit.New(db, now, m.Keys, events)
 	issuer := m.Config.PublicURL

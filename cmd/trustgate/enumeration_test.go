@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -125,5 +126,48 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 				}
 			}
 		})
+	})
+}
+
+// TestDecoyTakesAsLongAsASend: with SMTP or the SMS hook a real code keeps
+// the request waiting for the mail server, and a decoy (an email that names
+// nobody, under enumeration protection) sends nothing. The decoy then waits
+// as long as a recent real delivery took. The server's clock is the test's:
+// the slow mail server moves it on by 400 ms, and the decoy's wait is
+// recorded instead of slept.
+func TestDecoyTakesAsLongAsASend(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"enumerationProtection": true})
+		pace := s.m.Services.SignIn.Codes.Pace
+		var waits []time.Duration
+		pace.Clock = s.clock.Now
+		pace.Sleep = func(_ context.Context, d time.Duration) { waits = append(waits, d) }
+		const send = 400 * time.Millisecond
+		s.mail.delay = func() { s.clock.Advance(send) }
+		prepare := func(ident string) {
+			t.Helper()
+			d := s.browser()
+			si := signInObj(t, d.create(vars{"identifier": ident}), "signInCreate")
+			in := factorInput(si["supportedFirstFactors"], "email_code")
+			if in == nil {
+				t.Fatalf("%s: no email_code factor listed", ident)
+			}
+			signInObj(t, d.prepareFirstWith(si["id"].(string), in), "signInPrepareFirstFactor")
+		}
+
+		prepare("nobody-first@example.com")
+		if len(waits) != 0 {
+			t.Fatalf("before any real send a decoy waited %v", waits)
+		}
+		s.newUser(t, vars{"emailAddress": "somebody@example.com"})
+		prepare("somebody@example.com")
+		if len(waits) != 0 {
+			t.Fatalf("a real send waited %v", waits)
+		}
+		prepare("nobody@example.com")
+		if !slices.Equal(waits, []time.Duration{send}) {
+			t.Fatalf("the decoy waited %v, want [%v] (as long as the real send)", waits, send)
+		}
 	})
 }

@@ -77,6 +77,8 @@ type mailbox struct {
 	also delivery.Sender
 	// inTx counts the messages written in the sender's transaction.
 	inTx int
+	// delay, if set, runs in each Send: a slow mail server or SMS gateway.
+	delay func()
 }
 
 func (b *mailbox) Send(_ context.Context, m delivery.Message) error {
@@ -84,6 +86,9 @@ func (b *mailbox) Send(_ context.Context, m delivery.Message) error {
 	defer b.mu.Unlock()
 	if b.fail {
 		return fmt.Errorf("%w: simulated outage", delivery.ErrDeliveryFailed)
+	}
+	if b.delay != nil {
+		b.delay()
 	}
 	b.msgs = append(b.msgs, m)
 	if b.also != nil {
