@@ -183,7 +183,7 @@ func (m *Main) sender() (delivery.Sender, error) {
 func (m *Main) build() {
 	db, now, log := m.DB, m.Now, m.Log
 	events := &audit.Recorder{Keys: m.Keys, Now: now, RowAtATime: m.DB.IsSQLite()}
-	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now, Pace: &verification.Pace{}}
+	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now}
 	keys := session.NewKeys(db, m.Keys, now)
 	m.Limiter = ratelimit.New(db, now, m.Keys, events)
 	issuer := m.Config.PublicURL
@@ -192,7 +192,7 @@ func (m *Main) build() {
 	}
 	check := checkPassword
 	m.Services = graph.Services{
-		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, CheckPassword: check, Now: now, Log: log},
+		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, CheckPassword: check, PrepareFloor: m.Config.CodeSendFloor, Now: now, Log: log},
 		SignUp:   &signup.Service{DB: db, Hasher: m.Hasher, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, CheckPassword: check, Now: now, Log: log},
 		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Rand: m.Rand, Now: now, Log: log},
 		Sessions: &session.Service{DB: db, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},

@@ -36,6 +36,7 @@ type Config struct {
 	Argon2Memory   uint
 	Argon2Time     uint
 	ShutdownGrace  time.Duration
+	CodeSendFloor  time.Duration
 }
 
 // setting documents one configuration value.
@@ -62,6 +63,7 @@ var settings = []setting{
 	{flag: "argon2-memory-kib", env: "TRUSTGATE_ARGON2_MEMORY_KIB", def: "19456", help: "argon2id memory cost in KiB (OWASP: 19456)"},
 	{flag: "argon2-time", env: "TRUSTGATE_ARGON2_TIME", def: "2", help: "argon2id iterations (OWASP: 2)"},
 	{flag: "shutdown-grace", env: "TRUSTGATE_SHUTDOWN_GRACE", def: "15s", help: "how long serve waits for requests in flight on shutdown"},
+	{flag: "code-send-floor", env: "TRUSTGATE_CODE_SEND_FLOOR", def: "1s", help: "with enumeration protection, the least time a sign-in code prepare takes, code sent or not, so that the mail server's or SMS gateway's time does not tell which identifiers have accounts; 0 turns it off"},
 }
 
 // fields maps a setting's flag name to where its value goes.
@@ -71,7 +73,7 @@ func (c *Config) fields() map[string]any {
 		"smtp-from": &c.SMTPFrom, "sms-url": &c.SMSURL, "trusted-proxies": &c.TrustedProxies, "dev": &c.Dev,
 		"public-url": &c.PublicURL, "log-level": &c.LogLevel, "log-format": &c.LogFormat, "token-ttl": &c.TokenTTL,
 		"hash-workers": &c.HashWorkers, "argon2-memory-kib": &c.Argon2Memory, "argon2-time": &c.Argon2Time,
-		"shutdown-grace": &c.ShutdownGrace,
+		"shutdown-grace": &c.ShutdownGrace, "code-send-floor": &c.CodeSendFloor,
 	}
 }
 
@@ -183,6 +185,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Argon2Time < 1 || c.Argon2Time > 20 {
 		errs = append(errs, fmt.Errorf("TRUSTGATE_ARGON2_TIME=%d: must be between 1 and 20", c.Argon2Time))
+	}
+	if c.CodeSendFloor < 0 || c.CodeSendFloor > 10*time.Second {
+		errs = append(errs, fmt.Errorf("TRUSTGATE_CODE_SEND_FLOOR=%s: must be between 0 and 10s", c.CodeSendFloor))
 	}
 	if c.HashWorkers < 0 || c.HashWorkers > 256 {
 		errs = append(errs, fmt.Errorf("TRUSTGATE_HASH_WORKERS=%d: must be between 0 and 256", c.HashWorkers))

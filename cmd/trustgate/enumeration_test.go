@@ -129,22 +129,22 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 	})
 }
 
-// TestDecoyTakesAsLongAsASend: with SMTP or the SMS hook a real code keeps
-// the request waiting for the mail server, and a decoy (an email that names
-// nobody, under enumeration protection) sends nothing. The decoy then waits
-// as long as a recent real delivery took. The server's clock is the test's:
-// the slow mail server moves it on by 400 ms, and the decoy's wait is
-// recorded instead of slept.
-func TestDecoyTakesAsLongAsASend(t *testing.T) {
+// TestCodePrepareFloor: with SMTP or the SMS hook a real code keeps the
+// request waiting for the mail server, and a decoy (an email that names
+// nobody, under enumeration protection) sends nothing. Both answer no
+// sooner than TRUSTGATE_CODE_SEND_FLOOR after the prepare began. The
+// server's clock is the test's: the slow mail server moves it on, and the
+// waits are recorded instead of slept.
+func TestCodePrepareFloor(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		s := mustStart(t, dbURL, cheapHashes)
+		const floor = time.Second
+		s := mustStart(t, dbURL, cheapHashes, func(c *Config) { c.CodeSendFloor = floor })
 		s.setSettings(t, vars{"enumerationProtection": true})
-		pace := s.m.Services.SignIn.Codes.Pace
 		var waits []time.Duration
-		pace.Clock = s.clock.Now
-		pace.Sleep = func(_ context.Context, d time.Duration) { waits = append(waits, d) }
-		const send = 400 * time.Millisecond
+		s.m.Services.SignIn.Sleep = func(_ context.Context, d time.Duration) { waits = append(waits, d) }
+		send := time.Duration(0)
 		s.mail.delay = func() { s.clock.Advance(send) }
+		s.newUser(t, vars{"emailAddress": "somebody@example.com"})
 		prepare := func(ident string) {
 			t.Helper()
 			d := s.browser()
@@ -155,19 +155,40 @@ func TestDecoyTakesAsLongAsASend(t *testing.T) {
 			}
 			signInObj(t, d.prepareFirstWith(si["id"].(string), in), "signInPrepareFirstFactor")
 		}
-
-		prepare("nobody-first@example.com")
-		if len(waits) != 0 {
-			t.Fatalf("before any real send a decoy waited %v", waits)
+		for _, c := range []struct {
+			name  string
+			ident string
+			send  time.Duration
+			want  []time.Duration
+		}{
+			{"a decoy waits the whole floor", "nobody@example.com", 0, []time.Duration{floor}},
+			{"a send of 400 ms waits the rest", "somebody@example.com", 400 * time.Millisecond, []time.Duration{600 * time.Millisecond}},
+			{"a send slower than the floor does not wait", "somebody@example.com", 1200 * time.Millisecond, nil},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				waits, send = nil, c.send
+				s.clock.Advance(time.Minute) // past the resend cooldown
+				prepare(c.ident)
+				if !slices.Equal(waits, c.want) {
+					t.Fatalf("waited %v, want %v", waits, c.want)
+				}
+			})
 		}
-		s.newUser(t, vars{"emailAddress": "somebody@example.com"})
-		prepare("somebody@example.com")
-		if len(waits) != 0 {
-			t.Fatalf("a real send waited %v", waits)
-		}
-		prepare("nobody@example.com")
-		if !slices.Equal(waits, []time.Duration{send}) {
-			t.Fatalf("the decoy waited %v, want [%v] (as long as the real send)", waits, send)
-		}
+		t.Run("a reset's signInCreate, which sends the code, waits too", func(t *testing.T) {
+			waits, send = nil, 0
+			signInObj(t, s.browser().create(vars{"identifier": "nobody-reset@example.com", "strategy": "reset_password_email_code"}), "signInCreate")
+			if !slices.Equal(waits, []time.Duration{floor}) {
+				t.Fatalf("waited %v, want [%v]", waits, floor)
+			}
+		})
+		t.Run("without enumeration protection nothing waits", func(t *testing.T) {
+			s.setSettings(t, vars{"enumerationProtection": false})
+			waits, send = nil, 0
+			s.clock.Advance(time.Minute)
+			prepare("somebody@example.com")
+			if len(waits) != 0 {
+				t.Fatalf("waited %v", waits)
+			}
+		})
 	})
 }

@@ -21,6 +21,31 @@ import (
 	"github.com/trustgate/trustgate/internal/verification"
 )
 
+// padPrepare waits, when a code prepare that began at start took less than
+// the service's PrepareFloor, for the rest of it. With enumeration
+// protection a prepare for an identifier that names nobody sends nothing
+// (decoy) while one for an account waits on the mail server or the SMS
+// gateway; both answering at the floor keeps the time from telling them
+// apart. A fixed floor, not one learned from recent sends: what a replica
+// learned would change with each real send and tell of it in turn. A send
+// slower than the floor still shows.
+func (s *Service) padPrepare(ctx context.Context, start time.Time) {
+	wait := s.PrepareFloor - s.Now().Sub(start)
+	if wait <= 0 {
+		return
+	}
+	if s.Sleep != nil {
+		s.Sleep(ctx, wait)
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
 // PrepareFirstFactor sends the code of a first factor: an email or SMS code
 // of a passwordless sign-in, or a password reset code.
 func (s *Service) PrepareFirstFactor(ctx context.Context, id string, in PrepareInput) (*SignIn, error) {
@@ -50,6 +75,9 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 	}
 	if !codeStrategyOffered(st.settings, in.Strategy) {
 		return apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+	}
+	if st.settings.EnumerationProtection {
+		defer s.padPrepare(ctx, s.Now())
 	}
 	if st.user == nil {
 		// Enumeration protection: answer as if a code went out.

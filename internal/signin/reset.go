@@ -14,7 +14,6 @@ import (
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/clienttrust"
-	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/ids"
 	"github.com/trustgate/trustgate/internal/keyring"
@@ -114,9 +113,8 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy string) error {
 	if st.si.FirstFactorVerificationID != nil {
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
 	}
-	start := s.Codes.Pace.Now()
 	rewind := st.checkpoint()
-	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+	return s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		rewind()
 		v, err := s.Codes.Decoy(ctx, tx, existing, verification.Target{Strategy: strategy, Value: deref(st.si.Identifier)}, st.settings.CodeTTL())
 		if err != nil {
@@ -125,16 +123,6 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy string) error {
 		st.remember(v)
 		return saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID))
 	})
-	if err != nil {
-		return err
-	}
-	// As long as a real send would have taken.
-	ch := delivery.ChannelSMS
-	if emailStrategy(strategy) {
-		ch = delivery.ChannelEmail
-	}
-	s.Codes.Pace.Match(ctx, ch, start)
-	return nil
 }
 
 // decoyFactor is the code factor an account of st's identifier, an email

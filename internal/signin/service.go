@@ -49,8 +49,13 @@ type Service struct {
 	Limiter *ratelimit.Limiter
 	// CheckPassword applies the password policy to a new password (reset).
 	CheckPassword func(string) error
-	Now           func() time.Time
-	Log           *slog.Logger
+	// PrepareFloor is how long, with enumeration protection, a code
+	// prepare takes at the least (padPrepare); Sleep waits for it (nil: a
+	// timer; tests replace it).
+	PrepareFloor time.Duration
+	Sleep        func(ctx context.Context, d time.Duration)
+	Now          func() time.Time
+	Log          *slog.Logger
 }
 
 // CreateInput starts a sign-in (Clerk's signIn.create / signIn.password).

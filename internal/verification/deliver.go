@@ -35,8 +35,6 @@ type Delivery struct {
 }
 
 // Deliver issues a code (issue, then Attach) and sends it with sender.
-// How long a successful delivery took teaches c.Pace how long a decoy
-// should take.
 //
 // When sender delivers through the database (delivery.TxSender: the
 // outbox), issuing, the message and Sent are one transaction: all happen or
@@ -54,7 +52,6 @@ func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Se
 		msg  delivery.Message
 		done bool // delivered in the issuing transaction
 	)
-	start := c.Pace.Now()
 	err := db.Tx(ctx, func(tx *ent.Tx) error {
 		var (
 			code string
@@ -80,19 +77,15 @@ func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Se
 	case err != nil:
 		return nil, err
 	case done:
-		c.Pace.observe(msg.Channel, c.Pace.Now().Sub(start))
 		return v, nil
 	}
 	if err := sender.Send(ctx, msg); err != nil {
 		return nil, c.failed(ctx, db, d, v, err)
 	}
-	if d.Sent != nil {
-		if err := db.Tx(ctx, d.Sent); err != nil {
-			return v, err
-		}
+	if d.Sent == nil {
+		return v, nil
 	}
-	c.Pace.observe(msg.Channel, c.Pace.Now().Sub(start))
-	return v, nil
+	return v, db.Tx(ctx, d.Sent)
 }
 
 func runIf(tx *ent.Tx, f func(*ent.Tx) error) error {

@@ -33,8 +33,6 @@ type Codes struct {
 	Keys *keyring.Keyring
 	Rand io.Reader
 	Now  func() time.Time
-	// Pace, if set, learns how long deliveries take, for decoys to match.
-	Pace *Pace
 }
 
 // Target says where a code goes.
