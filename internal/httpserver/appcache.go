@@ -26,6 +26,8 @@ type appCache struct {
 	now     func() time.Time
 	mu      sync.Mutex
 	entries map[string]appEntry
+	// gen counts clears: a read that began before one is not kept.
+	gen uint64
 }
 
 type appEntry struct {
@@ -57,24 +59,40 @@ func newAppCache(c *ent.Client) *appCache {
 	return ac
 }
 
-func (c *appCache) get(key string) (appEntry, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[key]
-	if !ok || !c.now().Before(e.until) {
-		return appEntry{}, false
-	}
-	return e, true
+// A miss is where a read of the database for a key began.
+type miss struct {
+	gen uint64
+	at  time.Time
 }
 
-func (c *appCache) put(key string, app *ent.Application, set settings.Settings) {
+// get returns the entry of key, or the miss to hand to put once the
+// application has been read.
+func (c *appCache) get(key string) (appEntry, bool, miss) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[key] = appEntry{app: app, set: set, until: c.now().Add(appCacheTTL)}
+	now := c.now()
+	e, ok := c.entries[key]
+	if !ok || !now.Before(e.until) {
+		return appEntry{}, false, miss{c.gen, now}
+	}
+	return e, true, miss{}
+}
+
+// put keeps what a read that began at m found, unless a change cleared the
+// cache since (the read may predate it); the entry lives appCacheTTL from
+// when the read began.
+func (c *appCache) put(key string, m miss, app *ent.Application, set settings.Settings) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m.gen != c.gen {
+		return
+	}
+	c.entries[key] = appEntry{app: app, set: set, until: m.at.Add(appCacheTTL)}
 }
 
 func (c *appCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.entries)
+	c.gen++
 }

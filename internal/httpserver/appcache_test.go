@@ -23,9 +23,13 @@ func TestAppCache(t *testing.T) {
 		c.now = func() time.Time { return now }
 		app := db.Ent.Application.Create().SetName("app").SetPublishableKey("pk_app").
 			SetSettings(map[string]json.RawMessage{}).SetUpdates(map[string]bool{}).SaveX(ctx)
-		hit := func() bool { _, ok := c.get("pk_app"); return ok }
+		hit := func() bool { _, ok, _ := c.get("pk_app"); return ok }
+		put := func() {
+			_, _, m := c.get("pk_app")
+			c.put("pk_app", m, app, settings.Settings{})
+		}
 
-		c.put("pk_app", app, settings.Settings{})
+		put()
 		if !hit() {
 			t.Fatal("a fresh entry is not served")
 		}
@@ -34,7 +38,7 @@ func TestAppCache(t *testing.T) {
 			t.Fatal("an entry is served past appCacheTTL")
 		}
 
-		c.put("pk_app", app, settings.Settings{})
+		put()
 		db.Ent.Application.UpdateOne(app).SetName("renamed").ExecX(ctx)
 		if hit() {
 			t.Fatal("an entry outlived a change to an application")
@@ -46,7 +50,7 @@ func TestAppCache(t *testing.T) {
 			if err := tx.Application.UpdateOne(app).SetName("again").Exec(ctx); err != nil {
 				return err
 			}
-			c.put("pk_app", app, settings.Settings{})
+			put()
 			return nil
 		})
 		if err != nil {
@@ -54,6 +58,15 @@ func TestAppCache(t *testing.T) {
 		}
 		if hit() {
 			t.Fatal("an entry cached before the change committed outlived the commit")
+		}
+
+		// A request that began reading before a change and finishes after
+		// its commit keeps nothing.
+		_, _, m := c.get("pk_app")
+		db.Ent.Application.UpdateOne(app).SetName("once more").ExecX(ctx)
+		c.put("pk_app", m, app, settings.Settings{})
+		if hit() {
+			t.Fatal("a read that began before a change was cached after it")
 		}
 	})
 }

@@ -167,8 +167,11 @@ func (s *Server) resolveApp(ctx context.Context, rq *request.Info, key string) {
 		app *ent.Application
 		err error
 	)
+	var m miss
 	if key != "" {
-		if e, ok := s.apps.get(key); ok {
+		var e appEntry
+		var ok bool
+		if e, ok, m = s.apps.get(key); ok {
 			rq.App, rq.Settings, rq.AppErr = e.app, e.set, nil
 			return
 		}
@@ -195,7 +198,7 @@ func (s *Server) resolveApp(ctx context.Context, rq *request.Info, key string) {
 	}
 	s.setApp(rq, app)
 	if key != "" && rq.AppErr == nil {
-		s.apps.put(key, rq.App, rq.Settings)
+		s.apps.put(key, m, rq.App, rq.Settings)
 	}
 }
 
