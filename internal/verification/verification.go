@@ -230,28 +230,26 @@ func (c *Codes) Check(ctx context.Context, tx *ent.Tx, v *ent.Verification, inpu
 		passed.Status, passed.VerifiedAt, passed.CodeHash = verification.StatusVerified, &now, nil
 		return &passed, nil
 	}
-	// A wrong (or malformed) code: count it atomically, then fail at the limit.
-	n, err := tx.Verification.Update().
-		Where(verification.ID(v.ID), verification.StatusEQ(verification.StatusUnverified)).
-		AddAttempts(1).
-		Save(ctx)
+	// A wrong (or malformed) code counts atomically, in the database's
+	// count rather than the one read: below the limit one statement adds
+	// it; the one that reaches MaxAttempts (the first statement then
+	// matches no row) adds it and fails the verification in a second.
+	open := verification.And(verification.ID(v.ID), verification.StatusEQ(verification.StatusUnverified))
+	n, err := tx.Verification.Update().Where(open, verification.AttemptsLT(MaxAttempts-1)).AddAttempts(1).Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verification: counting attempt: %w", err)
 	}
-	if n != 1 {
-		return nil, lost(ctx, tx, v.ID)
+	if n == 1 {
+		return nil, apierr.New(apierr.FormCodeIncorrect).WithParam("code")
 	}
-	fresh, err := tx.Verification.Get(ctx, v.ID)
+	n, err = tx.Verification.Update().Where(open).AddAttempts(1).SetStatus(verification.StatusFailed).ClearCodeHash().Save(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("verification: counting attempt: %w", err)
 	}
-	if fresh.Attempts >= MaxAttempts {
-		if err := tx.Verification.UpdateOneID(v.ID).SetStatus(verification.StatusFailed).ClearCodeHash().Exec(ctx); err != nil {
-			return nil, err
-		}
+	if n == 1 {
 		return nil, apierr.New(apierr.VerificationFailed).WithParam("code")
 	}
-	return nil, apierr.New(apierr.FormCodeIncorrect).WithParam("code")
+	return nil, lost(ctx, tx, v.ID)
 }
 
 // lost is the error for an attempt whose conditional update found the
