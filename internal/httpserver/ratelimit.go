@@ -57,22 +57,13 @@ func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graph
 	}
 	set := &rq.Settings
 	scope := rq.App.ID + ":"
-	var ip ratelimit.Rule
-	switch b {
-	case budgetCreate:
-		ip = ratelimit.Rule{Name: rc.Field.Name + ":ip", Limit: set.RateLimitSignInsPerIP, Window: ipWindow}
-	case budgetAttempt:
-		ip = ratelimit.Rule{Name: "attempt:ip", Limit: set.RateLimitAttemptsPerIP, Window: ipWindow}
-	case budgetSend:
-		ip = ratelimit.Rule{Name: "send:ip", Limit: set.RateLimitCodeSendsPerIP, Window: ipWindow}
-	}
 	// The per-identifier budget (signInCreate, signUpCreate) is spent by the
 	// sign-in and sign-up services, which know whether the client is
 	// trusted by the identifier's user.
-	rules := []ratelimit.Rule{ip}
+	rules := []ratelimit.Rule{ipRule(b, rc.Field.Name, set)}
 	if rc.Field.Name == "signInCreate" && startsReset(rc.Field.ArgumentMap(oc.Variables)) {
 		// A password reset's signInCreate sends its code at once.
-		rules = append(rules, ratelimit.Rule{Name: "send:ip", Limit: set.RateLimitCodeSendsPerIP, Window: ipWindow})
+		rules = append(rules, ipRule(budgetSend, rc.Field.Name, set))
 	}
 	for _, rule := range rules {
 		spend := ratelimit.Spend{Rule: rule, Subject: scope + rq.IP, Event: audit.SignInEvent{ApplicationID: rq.App.ID}}
@@ -82,6 +73,18 @@ func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graph
 		}
 	}
 	return next(ctx)
+}
+
+// ipRule is the per-IP rule of budget b, spent by the mutation field.
+func ipRule(b budget, field string, set *settings.Settings) ratelimit.Rule {
+	switch b {
+	case budgetCreate:
+		return ratelimit.Rule{Name: field + ":ip", Limit: set.RateLimitSignInsPerIP, Window: ipWindow}
+	case budgetAttempt:
+		return ratelimit.Rule{Name: "attempt:ip", Limit: set.RateLimitAttemptsPerIP, Window: ipWindow}
+	default:
+		return ratelimit.Rule{Name: "send:ip", Limit: set.RateLimitCodeSendsPerIP, Window: ipWindow}
+	}
 }
 
 // startsReset reports whether signInCreate's arguments start a password

@@ -331,40 +331,30 @@ type sweep struct {
 func (p *Pruner) sweeps(ctx context.Context, now time.Time, apps []*ent.Application) []sweep {
 	over := now.Add(-FlowGrace)
 	out := []sweep{
-		{"sign_ins", func() (int, error) {
-			return p.drain(ctx, func(tx *ent.Tx, limit int) (int, error) {
-				sis, err := tx.SignIn.Query().Where(signin.ExpireAtLT(over)).Limit(limit).
-					Select(signin.FieldID, signin.FieldFirstFactorVerificationID, signin.FieldSecondFactorVerificationID).All(ctx)
-				if err != nil || len(sis) == 0 {
-					return 0, err
-				}
-				var ids, codes []string
-				for _, si := range sis {
-					ids = append(ids, si.ID)
-					codes = appendSet(codes, si.FirstFactorVerificationID, si.SecondFactorVerificationID)
-				}
-				return deleteWithCodes(ctx, tx, codes, func() (int, error) {
-					return tx.SignIn.Delete().Where(signin.IDIn(ids...)).Exec(ctx)
-				})
-			})
-		}},
-		{"sign_ups", func() (int, error) {
-			return p.drain(ctx, func(tx *ent.Tx, limit int) (int, error) {
-				sus, err := tx.SignUp.Query().Where(signup.ExpireAtLT(over)).Limit(limit).
-					Select(signup.FieldID, signup.FieldEmailVerificationID, signup.FieldPhoneVerificationID).All(ctx)
-				if err != nil || len(sus) == 0 {
-					return 0, err
-				}
-				var ids, codes []string
-				for _, su := range sus {
-					ids = append(ids, su.ID)
-					codes = appendSet(codes, su.EmailVerificationID, su.PhoneVerificationID)
-				}
-				return deleteWithCodes(ctx, tx, codes, func() (int, error) {
-					return tx.SignUp.Delete().Where(signup.IDIn(ids...)).Exec(ctx)
-				})
-			})
-		}},
+		p.flowSweep(ctx, "sign_ins", func(tx *ent.Tx, limit int) ([]string, []string, error) {
+			sis, err := tx.SignIn.Query().Where(signin.ExpireAtLT(over)).Limit(limit).
+				Select(signin.FieldID, signin.FieldFirstFactorVerificationID, signin.FieldSecondFactorVerificationID).All(ctx)
+			var ids, codes []string
+			for _, si := range sis {
+				ids = append(ids, si.ID)
+				codes = appendSet(codes, si.FirstFactorVerificationID, si.SecondFactorVerificationID)
+			}
+			return ids, codes, err
+		}, func(tx *ent.Tx, ids []string) (int, error) {
+			return tx.SignIn.Delete().Where(signin.IDIn(ids...)).Exec(ctx)
+		}),
+		p.flowSweep(ctx, "sign_ups", func(tx *ent.Tx, limit int) ([]string, []string, error) {
+			sus, err := tx.SignUp.Query().Where(signup.ExpireAtLT(over)).Limit(limit).
+				Select(signup.FieldID, signup.FieldEmailVerificationID, signup.FieldPhoneVerificationID).All(ctx)
+			var ids, codes []string
+			for _, su := range sus {
+				ids = append(ids, su.ID)
+				codes = appendSet(codes, su.EmailVerificationID, su.PhoneVerificationID)
+			}
+			return ids, codes, err
+		}, func(tx *ent.Tx, ids []string) (int, error) {
+			return tx.SignUp.Delete().Where(signup.IDIn(ids...)).Exec(ctx)
+		}),
 		// Codes no flow will accept any more: never verified and expired a
 		// day ago. A verified one proves a sign-up's address or a reset's
 		// code for as long as its flow lives, and goes with the flow; one
@@ -452,16 +442,25 @@ func appendSet(to []string, ids ...*string) []string {
 	return to
 }
 
-// deleteWithCodes deletes a batch of flows with del and then the
-// verifications they pointed to, whatever their state (a password's
-// verification has no expiry, a verified code proved the flow's address);
-// it returns how many flows went. An expired flow never comes back to life,
-// so the flows read are the flows deleted.
-func deleteWithCodes(ctx context.Context, tx *ent.Tx, codes []string, del func() (int, error)) (int, error) {
-	n, err := del()
-	if err != nil || len(codes) == 0 {
-		return n, err
-	}
-	_, err = tx.Verification.Delete().Where(entverification.IDIn(codes...)).Exec(ctx)
-	return n, err
+// flowSweep deletes expired flows (sign-ins or sign-ups), a batch per
+// transaction: read finds up to limit of them, with the verifications they
+// point to, and del deletes the flows; then the verifications go, whatever
+// their state (a password's verification has no expiry, a verified code
+// proved the flow's address). An expired flow never comes back to life, so
+// the flows read are the flows deleted.
+func (p *Pruner) flowSweep(ctx context.Context, table string, read func(tx *ent.Tx, limit int) (ids, codes []string, err error), del func(tx *ent.Tx, ids []string) (int, error)) sweep {
+	return sweep{table, func() (int, error) {
+		return p.drain(ctx, func(tx *ent.Tx, limit int) (int, error) {
+			ids, codes, err := read(tx, limit)
+			if err != nil || len(ids) == 0 {
+				return 0, err
+			}
+			n, err := del(tx, ids)
+			if err != nil || len(codes) == 0 {
+				return n, err
+			}
+			_, err = tx.Verification.Delete().Where(entverification.IDIn(codes...)).Exec(ctx)
+			return n, err
+		})
+	}}
 }

@@ -58,14 +58,8 @@ func (s *Service) view(ctx context.Context, st *state) (*SignIn, error) {
 }
 
 func (s *Service) verificationView(ctx context.Context, st *state, id string) (*Verification, error) {
-	if v, ok := st.verifications[id]; ok {
-		return VerificationOf(v, s.Now()), nil
-	}
-	v, err := s.DB.Ent.Verification.Get(ctx, id)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
+	v, err := st.verification(ctx, s.DB.Ent, id)
+	if err != nil || v == nil {
 		return nil, err
 	}
 	return VerificationOf(v, s.Now()), nil

@@ -63,7 +63,7 @@ func (s *Service) PrepareFirstFactor(ctx context.Context, id string, in PrepareI
 // and for a signInCreate that starts a password reset.
 func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) error {
 	if st.si.Status != entsignin.StatusNeedsFirstFactor {
-		return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
+		return errNoFirstFactorNow()
 	}
 	reset := settings.ResetStrategy(in.Strategy)
 	switch {
@@ -148,7 +148,7 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 		return nil, apierr.Invalid("password", "a password goes with the password strategy")
 	}
 	if st.si.Status != entsignin.StatusNeedsFirstFactor {
-		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
+		return nil, errNoFirstFactorNow()
 	}
 	if !codeStrategyOffered(st.settings, in.Strategy) {
 		return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
@@ -203,7 +203,7 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 				return nil, err
 			}
 			if !staged { // another request moved the sign-in on first
-				return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now."), nil
+				return errNoFirstFactorNow(), nil
 			}
 		}
 		// Passwordless first factors never trigger Client Trust.

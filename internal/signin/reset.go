@@ -181,14 +181,13 @@ func (s *Service) ResetPassword(ctx context.Context, id string, in ResetPassword
 	if st.si.Status != entsignin.StatusNeedsNewPassword || st.user == nil || st.si.FirstFactorVerificationID == nil {
 		return nil, errNoNewPasswordNow()
 	}
-	v, err := s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
+	v, err := st.verification(ctx, s.DB.Ent, *st.si.FirstFactorVerificationID)
 	if err != nil {
 		return nil, err
 	}
-	if v.Status != entverification.StatusVerified || !settings.ResetStrategy(v.Strategy) {
+	if v == nil || v.Status != entverification.StatusVerified || !settings.ResetStrategy(v.Strategy) {
 		return nil, errNoNewPasswordNow()
 	}
-	st.remember(v)
 	if !codeStrategyOffered(st.settings, v.Strategy) {
 		return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
 	}
@@ -214,6 +213,12 @@ func (s *Service) ResetPassword(ctx context.Context, id string, in ResetPassword
 		return nil, err
 	}
 	return s.view(ctx, st)
+}
+
+// errNoFirstFactorNow answers a first-factor step on a sign-in that is not
+// (or no longer) at needs_first_factor.
+func errNoFirstFactorNow() *apierr.Error {
+	return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
 }
 
 // errNoNewPasswordNow answers signInResetPassword on a sign-in that is not
@@ -268,14 +273,13 @@ func (s *Service) applyNewPassword(ctx context.Context, tx *ent.Tx, st *state, n
 	}
 	strategy := ""
 	if id := st.si.FirstFactorVerificationID; id != nil {
-		v, ok := st.verifications[*id]
-		if !ok {
-			var err error
-			if v, err = tx.Verification.Get(ctx, *id); err != nil {
-				return err
-			}
+		v, err := st.verification(ctx, tx.Client(), *id)
+		if err != nil {
+			return err
 		}
-		strategy = v.Strategy
+		if v != nil {
+			strategy = v.Strategy
+		}
 	}
 	s.record(st, audit.KindPasswordReset, strategy, audit.Success, reason)
 	return nil

@@ -142,6 +142,23 @@ func (st *state) remember(v *ent.Verification) {
 	st.verifications[v.ID] = v
 }
 
+// verification returns the verification id names as the step saw it
+// (remember), or reads and remembers it through c; nil when it is gone.
+func (st *state) verification(ctx context.Context, c *ent.Client, id string) (*ent.Verification, error) {
+	if v, ok := st.verifications[id]; ok {
+		return v, nil
+	}
+	v, err := c.Verification.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st.remember(v)
+	return v, nil
+}
+
 // mfaFactors lists the user's second factors (MFAFactors), asking the
 // database (through c) once per step.
 func (st *state) mfaFactors(ctx context.Context, c *ent.Client) ([]*Factor, error) {
@@ -756,7 +773,7 @@ func (s *Service) fail(ctx context.Context, tx *ent.Tx, st *state, kind, strateg
 // attemptPassword verifies a password first factor and moves the sign-in on.
 func (s *Service) attemptPassword(ctx context.Context, st *state, password string) error {
 	if st.create == nil && st.si.Status != entsignin.StatusNeedsFirstFactor {
-		return apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a first factor now.")
+		return errNoFirstFactorNow()
 	}
 	if err := s.guardUser(ctx, st, settings.StrategyPassword); err != nil {
 		return err
