@@ -1,5 +1,6 @@
 import { apiError, paramOrCode, splitErrors } from './errors'
 import * as ops from './operations'
+import type { Operation } from './operations'
 import { emptySignIn, parseSignIn, type SignInJSON, type SignInState } from './parse'
 import { FlowResource, type Core } from './resource'
 import type {
@@ -177,14 +178,12 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
    * `reset_password_phone_code` (`emailAddressId` / `phoneNumberId` optional there).
    */
   prepareFirstFactor(params: PrepareFirstFactorParams): SignInResult {
-    const id = this.id
-    if (!id) return Promise.resolve(this.fail(noSignIn()))
     const input = compact({
       strategy: params.strategy,
       emailAddressId: 'emailAddressId' in params ? params.emailAddressId : undefined,
       phoneNumberId: 'phoneNumberId' in params ? params.phoneNumberId : undefined,
     })
-    return this.sendPrepareFirst(id, input)
+    return this.step(ops.SignInPrepareFirstFactor, 'signInPrepareFirstFactor', input)
   }
 
   /**
@@ -193,17 +192,12 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
    * `needs_new_password`, and `resetPassword()` follows.
    */
   attemptFirstFactor(params: AttemptFirstFactorParams): SignInResult {
-    const id = this.id
-    if (!id) return Promise.resolve(this.fail(noSignIn()))
     const input = compact({
       strategy: params.strategy,
       code: 'code' in params ? params.code : undefined,
       password: 'password' in params ? params.password : undefined,
     })
-    return this.run(
-      () => this.core.request<{ signInAttemptFirstFactor: SignInJSON }>(ops.SignInAttemptFirstFactor, { id, input }),
-      (d) => this.apply(d.signInAttemptFirstFactor),
-    )
+    return this.step(ops.SignInAttemptFirstFactor, 'signInAttemptFirstFactor', input)
   }
 
   /**
@@ -211,13 +205,8 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
    * then completes or asks for the user's second factor. `signOutOfOtherSessions` defaults to true on the server.
    */
   resetPassword(params: ResetPasswordParams): SignInResult {
-    const id = this.id
-    if (!id) return Promise.resolve(this.fail(noSignIn()))
     const input = compact({ password: params.password, signOutOfOtherSessions: params.signOutOfOtherSessions })
-    return this.run(
-      () => this.core.request<{ signInResetPassword: SignInJSON }>(ops.SignInResetPassword, { id, input }),
-      (d) => this.apply(d.signInResetPassword),
-    )
+    return this.step(ops.SignInResetPassword, 'signInResetPassword', input)
   }
 
   /**
@@ -242,38 +231,34 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
   }
 
   private prepareSecond(strategy: 'email_code' | 'phone_code'): SignInResult {
-    const id = this.id
-    if (!id) return Promise.resolve(this.fail(noSignIn()))
+    if (!this.id) return Promise.resolve(this.fail(noSignIn()))
     const input = prepareInput(this.supportedSecondFactors, strategy)
     if (!input) {
       return Promise.resolve(this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} second factor.`)))
     }
-    return this.run(
-      () => this.core.request<{ signInPrepareSecondFactor: SignInJSON }>(ops.SignInPrepareSecondFactor, { id, input }),
-      (d) => this.apply(d.signInPrepareSecondFactor),
-    )
+    return this.step(ops.SignInPrepareSecondFactor, 'signInPrepareSecondFactor', input)
   }
 
   private attemptSecond(strategy: string, code: string): SignInResult {
+    return this.step(ops.SignInAttemptSecondFactor, 'signInAttemptSecondFactor', { strategy, code })
+  }
+
+  /** step runs a mutation on the current sign-in (`{ id, input }`) and applies the sign-in it answers as `field`. */
+  private step(op: Operation, field: string, input: Record<string, unknown>): SignInResult {
     const id = this.id
     if (!id) return Promise.resolve(this.fail(noSignIn()))
     return this.run(
-      () =>
-        this.core.request<{ signInAttemptSecondFactor: SignInJSON }>(ops.SignInAttemptSecondFactor, {
-          id,
-          input: { strategy, code },
-        }),
-      (d) => this.apply(d.signInAttemptSecondFactor),
+      () => this.core.request<Record<string, SignInJSON>>(op, { id, input }),
+      (d) => this.apply(d[field]),
     )
   }
 
   private prepareFirst(strategy: 'email_code' | 'phone_code', identifier?: string): SignInResult {
     return this.createFirst(identifier, async () => {
-      const id = this.id
-      if (!id) return this.fail(noSignIn())
+      if (!this.id) return this.fail(noSignIn())
       const input = prepareInput(this.supportedFirstFactors, strategy)
       if (!input) return this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} first factor.`))
-      return this.sendPrepareFirst(id, input)
+      return this.step(ops.SignInPrepareFirstFactor, 'signInPrepareFirstFactor', input)
     })
   }
 
@@ -294,13 +279,6 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
       /** submitPassword sets the new password (`signInResetPassword`): status `complete` or `needs_second_factor`. */
       submitPassword: (params: SignInFutureResetPasswordSubmitParams): SignInResult => this.resetPassword(params),
     }
-  }
-
-  private sendPrepareFirst(id: string, input: Record<string, unknown>): SignInResult {
-    return this.run(
-      () => this.core.request<{ signInPrepareFirstFactor: SignInJSON }>(ops.SignInPrepareFirstFactor, { id, input }),
-      (d) => this.apply(d.signInPrepareFirstFactor),
-    )
   }
 
   /** toJSON keeps `console.log(signIn)` and `JSON.stringify(signIn)` to the data fields. */
