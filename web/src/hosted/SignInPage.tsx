@@ -6,6 +6,7 @@ import {
   type EmailCodeFactor,
   type FieldError,
   type PhoneCodeFactor,
+  type ResetPasswordCodeStrategy,
   type SignInSecondFactor,
   type TrustgateAPIError,
 } from '@trustgate/react'
@@ -71,15 +72,12 @@ interface IdentifierDraft {
   identifier: string
 }
 
-/** ResetStrategy is a password-reset first factor: the code goes by email or by SMS. */
-type ResetStrategy = 'reset_password_email_code' | 'reset_password_phone_code'
-
-function isResetStrategy(strategy: string | null | undefined): strategy is ResetStrategy {
+function isResetStrategy(strategy: string | null | undefined): strategy is ResetPasswordCodeStrategy {
   return strategy === 'reset_password_email_code' || strategy === 'reset_password_phone_code'
 }
 
 /** resetStrategyFor picks the reset strategy of the identifier's kind. */
-function resetStrategyFor(kind: IdentifierKind): ResetStrategy {
+function resetStrategyFor(kind: IdentifierKind): ResetPasswordCodeStrategy {
   return kind === 'email' ? 'reset_password_email_code' : 'reset_password_phone_code'
 }
 
@@ -204,6 +202,7 @@ function IdentifierFields({
   error: FieldError | null
   autoFocus?: boolean
 }) {
+  const email = draft.kind === 'email'
   return (
     <>
       <fieldset className="segmented">
@@ -221,34 +220,19 @@ function IdentifierFields({
           </label>
         ))}
       </fieldset>
-      {draft.kind === 'email' ? (
-        <Field
-          key="email"
-          label="Email address"
-          name="identifier"
-          type="email"
-          autoComplete="username email"
-          value={draft.identifier}
-          onChange={(e) => onDraft({ ...draft, identifier: e.target.value })}
-          error={error}
-          autoFocus={autoFocus}
-          required
-        />
-      ) : (
-        <Field
-          key="phone"
-          label="Phone number"
-          name="identifier"
-          type="tel"
-          autoComplete="username tel"
-          placeholder="+1 555 123 4567"
-          value={draft.identifier}
-          onChange={(e) => onDraft({ ...draft, identifier: e.target.value })}
-          error={error}
-          autoFocus={autoFocus}
-          required
-        />
-      )}
+      <Field
+        key={draft.kind}
+        label={email ? 'Email address' : 'Phone number'}
+        name="identifier"
+        type={email ? 'email' : 'tel'}
+        autoComplete={email ? 'username email' : 'username tel'}
+        placeholder={email ? undefined : '+1 555 123 4567'}
+        value={draft.identifier}
+        onChange={(e) => onDraft({ ...draft, identifier: e.target.value })}
+        error={error}
+        autoFocus={autoFocus}
+        required
+      />
     </>
   )
 }
@@ -273,7 +257,7 @@ function UsernameForPasswordManagers({ identifier }: { identifier: string | null
  * checked together (`attemptFirstFactor` with the code and the password); the sign-in then completes or asks for
  * the second factor.
  */
-function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetStrategy; sentAt: number | null }) {
+function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeStrategy; sentAt: number | null }) {
   const { signIn, errors, fetchStatus } = useSignIn()
   const [code, setCode] = useState('')
   const next = useNewPassword()
