@@ -21,6 +21,7 @@ import (
 	"github.com/trustgate/trustgate/ent/backupcode"
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/operator"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
 	"github.com/trustgate/trustgate/ent/phonenumber"
@@ -57,6 +58,8 @@ type Client struct {
 	Device *DeviceClient
 	// EmailAddress is the client for interacting with the EmailAddress builders.
 	EmailAddress *EmailAddressClient
+	// IdentifierLockout is the client for interacting with the IdentifierLockout builders.
+	IdentifierLockout *IdentifierLockoutClient
 	// Operator is the client for interacting with the Operator builders.
 	Operator *OperatorClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
@@ -104,6 +107,7 @@ func (c *Client) init() {
 	c.BackupCode = NewBackupCodeClient(c.config)
 	c.Device = NewDeviceClient(c.config)
 	c.EmailAddress = NewEmailAddressClient(c.config)
+	c.IdentifierLockout = NewIdentifierLockoutClient(c.config)
 	c.Operator = NewOperatorClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.PhoneNumber = NewPhoneNumberClient(c.config)
@@ -209,29 +213,30 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		APIKey:          NewAPIKeyClient(cfg),
-		Application:     NewApplicationClient(cfg),
-		AuditEvent:      NewAuditEventClient(cfg),
-		BackupCode:      NewBackupCodeClient(cfg),
-		Device:          NewDeviceClient(cfg),
-		EmailAddress:    NewEmailAddressClient(cfg),
-		Operator:        NewOperatorClient(cfg),
-		OutboxMessage:   NewOutboxMessageClient(cfg),
-		PhoneNumber:     NewPhoneNumberClient(cfg),
-		RateLimitBucket: NewRateLimitBucketClient(cfg),
-		RoleAssignment:  NewRoleAssignmentClient(cfg),
-		ServerConfig:    NewServerConfigClient(cfg),
-		Session:         NewSessionClient(cfg),
-		SignIn:          NewSignInClient(cfg),
-		SignInEvent:     NewSignInEventClient(cfg),
-		SignUp:          NewSignUpClient(cfg),
-		SigningKey:      NewSigningKeyClient(cfg),
-		Totp:            NewTotpClient(cfg),
-		TrustedClient:   NewTrustedClientClient(cfg),
-		User:            NewUserClient(cfg),
-		Verification:    NewVerificationClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		APIKey:            NewAPIKeyClient(cfg),
+		Application:       NewApplicationClient(cfg),
+		AuditEvent:        NewAuditEventClient(cfg),
+		BackupCode:        NewBackupCodeClient(cfg),
+		Device:            NewDeviceClient(cfg),
+		EmailAddress:      NewEmailAddressClient(cfg),
+		IdentifierLockout: NewIdentifierLockoutClient(cfg),
+		Operator:          NewOperatorClient(cfg),
+		OutboxMessage:     NewOutboxMessageClient(cfg),
+		PhoneNumber:       NewPhoneNumberClient(cfg),
+		RateLimitBucket:   NewRateLimitBucketClient(cfg),
+		RoleAssignment:    NewRoleAssignmentClient(cfg),
+		ServerConfig:      NewServerConfigClient(cfg),
+		Session:           NewSessionClient(cfg),
+		SignIn:            NewSignInClient(cfg),
+		SignInEvent:       NewSignInEventClient(cfg),
+		SignUp:            NewSignUpClient(cfg),
+		SigningKey:        NewSigningKeyClient(cfg),
+		Totp:              NewTotpClient(cfg),
+		TrustedClient:     NewTrustedClientClient(cfg),
+		User:              NewUserClient(cfg),
+		Verification:      NewVerificationClient(cfg),
 	}, nil
 }
 
@@ -249,29 +254,30 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		APIKey:          NewAPIKeyClient(cfg),
-		Application:     NewApplicationClient(cfg),
-		AuditEvent:      NewAuditEventClient(cfg),
-		BackupCode:      NewBackupCodeClient(cfg),
-		Device:          NewDeviceClient(cfg),
-		EmailAddress:    NewEmailAddressClient(cfg),
-		Operator:        NewOperatorClient(cfg),
-		OutboxMessage:   NewOutboxMessageClient(cfg),
-		PhoneNumber:     NewPhoneNumberClient(cfg),
-		RateLimitBucket: NewRateLimitBucketClient(cfg),
-		RoleAssignment:  NewRoleAssignmentClient(cfg),
-		ServerConfig:    NewServerConfigClient(cfg),
-		Session:         NewSessionClient(cfg),
-		SignIn:          NewSignInClient(cfg),
-		SignInEvent:     NewSignInEventClient(cfg),
-		SignUp:          NewSignUpClient(cfg),
-		SigningKey:      NewSigningKeyClient(cfg),
-		Totp:            NewTotpClient(cfg),
-		TrustedClient:   NewTrustedClientClient(cfg),
-		User:            NewUserClient(cfg),
-		Verification:    NewVerificationClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		APIKey:            NewAPIKeyClient(cfg),
+		Application:       NewApplicationClient(cfg),
+		AuditEvent:        NewAuditEventClient(cfg),
+		BackupCode:        NewBackupCodeClient(cfg),
+		Device:            NewDeviceClient(cfg),
+		EmailAddress:      NewEmailAddressClient(cfg),
+		IdentifierLockout: NewIdentifierLockoutClient(cfg),
+		Operator:          NewOperatorClient(cfg),
+		OutboxMessage:     NewOutboxMessageClient(cfg),
+		PhoneNumber:       NewPhoneNumberClient(cfg),
+		RateLimitBucket:   NewRateLimitBucketClient(cfg),
+		RoleAssignment:    NewRoleAssignmentClient(cfg),
+		ServerConfig:      NewServerConfigClient(cfg),
+		Session:           NewSessionClient(cfg),
+		SignIn:            NewSignInClient(cfg),
+		SignInEvent:       NewSignInEventClient(cfg),
+		SignUp:            NewSignUpClient(cfg),
+		SigningKey:        NewSigningKeyClient(cfg),
+		Totp:              NewTotpClient(cfg),
+		TrustedClient:     NewTrustedClientClient(cfg),
+		User:              NewUserClient(cfg),
+		Verification:      NewVerificationClient(cfg),
 	}, nil
 }
 
@@ -302,9 +308,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Application, c.AuditEvent, c.BackupCode, c.Device, c.EmailAddress,
-		c.Operator, c.OutboxMessage, c.PhoneNumber, c.RateLimitBucket,
-		c.RoleAssignment, c.ServerConfig, c.Session, c.SignIn, c.SignInEvent, c.SignUp,
-		c.SigningKey, c.Totp, c.TrustedClient, c.User, c.Verification,
+		c.IdentifierLockout, c.Operator, c.OutboxMessage, c.PhoneNumber,
+		c.RateLimitBucket, c.RoleAssignment, c.ServerConfig, c.Session, c.SignIn,
+		c.SignInEvent, c.SignUp, c.SigningKey, c.Totp, c.TrustedClient, c.User,
+		c.Verification,
 	} {
 		n.Use(hooks...)
 	}
@@ -315,9 +322,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Application, c.AuditEvent, c.BackupCode, c.Device, c.EmailAddress,
-		c.Operator, c.OutboxMessage, c.PhoneNumber, c.RateLimitBucket,
-		c.RoleAssignment, c.ServerConfig, c.Session, c.SignIn, c.SignInEvent, c.SignUp,
-		c.SigningKey, c.Totp, c.TrustedClient, c.User, c.Verification,
+		c.IdentifierLockout, c.Operator, c.OutboxMessage, c.PhoneNumber,
+		c.RateLimitBucket, c.RoleAssignment, c.ServerConfig, c.Session, c.SignIn,
+		c.SignInEvent, c.SignUp, c.SigningKey, c.Totp, c.TrustedClient, c.User,
+		c.Verification,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -338,6 +346,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Device.mutate(ctx, m)
 	case *EmailAddressMutation:
 		return c.EmailAddress.mutate(ctx, m)
+	case *IdentifierLockoutMutation:
+		return c.IdentifierLockout.mutate(ctx, m)
 	case *OperatorMutation:
 		return c.Operator.mutate(ctx, m)
 	case *OutboxMessageMutation:
@@ -1280,6 +1290,139 @@ func (c *EmailAddressClient) mutate(ctx context.Context, m *EmailAddressMutation
 		return (&EmailAddressDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown EmailAddress mutation op: %q", m.Op())
+	}
+}
+
+// IdentifierLockoutClient is a client for the IdentifierLockout schema.
+type IdentifierLockoutClient struct {
+	config
+}
+
+// NewIdentifierLockoutClient returns a client for the IdentifierLockout from the given config.
+func NewIdentifierLockoutClient(c config) *IdentifierLockoutClient {
+	return &IdentifierLockoutClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `identifierlockout.Hooks(f(g(h())))`.
+func (c *IdentifierLockoutClient) Use(hooks ...Hook) {
+	c.hooks.IdentifierLockout = append(c.hooks.IdentifierLockout, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `identifierlockout.Intercept(f(g(h())))`.
+func (c *IdentifierLockoutClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IdentifierLockout = append(c.inters.IdentifierLockout, interceptors...)
+}
+
+// Create returns a builder for creating a IdentifierLockout entity.
+func (c *IdentifierLockoutClient) Create() *IdentifierLockoutCreate {
+	mutation := newIdentifierLockoutMutation(c.config, OpCreate)
+	return &IdentifierLockoutCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IdentifierLockout entities.
+func (c *IdentifierLockoutClient) CreateBulk(builders ...*IdentifierLockoutCreate) *IdentifierLockoutCreateBulk {
+	return &IdentifierLockoutCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IdentifierLockoutClient) MapCreateBulk(slice any, setFunc func(*IdentifierLockoutCreate, int)) *IdentifierLockoutCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IdentifierLockoutCreateBulk{err: fmt.Errorf("calling to IdentifierLockoutClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IdentifierLockoutCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IdentifierLockoutCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IdentifierLockout.
+func (c *IdentifierLockoutClient) Update() *IdentifierLockoutUpdate {
+	mutation := newIdentifierLockoutMutation(c.config, OpUpdate)
+	return &IdentifierLockoutUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IdentifierLockoutClient) UpdateOne(_m *IdentifierLockout) *IdentifierLockoutUpdateOne {
+	mutation := newIdentifierLockoutMutation(c.config, OpUpdateOne, withIdentifierLockout(_m))
+	return &IdentifierLockoutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IdentifierLockoutClient) UpdateOneID(id string) *IdentifierLockoutUpdateOne {
+	mutation := newIdentifierLockoutMutation(c.config, OpUpdateOne, withIdentifierLockoutID(id))
+	return &IdentifierLockoutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IdentifierLockout.
+func (c *IdentifierLockoutClient) Delete() *IdentifierLockoutDelete {
+	mutation := newIdentifierLockoutMutation(c.config, OpDelete)
+	return &IdentifierLockoutDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IdentifierLockoutClient) DeleteOne(_m *IdentifierLockout) *IdentifierLockoutDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IdentifierLockoutClient) DeleteOneID(id string) *IdentifierLockoutDeleteOne {
+	builder := c.Delete().Where(identifierlockout.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IdentifierLockoutDeleteOne{builder}
+}
+
+// Query returns a query builder for IdentifierLockout.
+func (c *IdentifierLockoutClient) Query() *IdentifierLockoutQuery {
+	return &IdentifierLockoutQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIdentifierLockout},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IdentifierLockout entity by its id.
+func (c *IdentifierLockoutClient) Get(ctx context.Context, id string) (*IdentifierLockout, error) {
+	return c.Query().Where(identifierlockout.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IdentifierLockoutClient) GetX(ctx context.Context, id string) *IdentifierLockout {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *IdentifierLockoutClient) Hooks() []Hook {
+	return c.hooks.IdentifierLockout
+}
+
+// Interceptors returns the client interceptors.
+func (c *IdentifierLockoutClient) Interceptors() []Interceptor {
+	return c.inters.IdentifierLockout
+}
+
+func (c *IdentifierLockoutClient) mutate(ctx context.Context, m *IdentifierLockoutMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IdentifierLockoutCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IdentifierLockoutUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IdentifierLockoutUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IdentifierLockoutDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IdentifierLockout mutation op: %q", m.Op())
 	}
 }
 
@@ -3521,16 +3664,16 @@ func (c *VerificationClient) mutate(ctx context.Context, m *VerificationMutation
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Application, AuditEvent, BackupCode, Device, EmailAddress, Operator,
-		OutboxMessage, PhoneNumber, RateLimitBucket, RoleAssignment, ServerConfig,
-		Session, SignIn, SignInEvent, SignUp, SigningKey, Totp, TrustedClient, User,
-		Verification []ent.Hook
+		APIKey, Application, AuditEvent, BackupCode, Device, EmailAddress,
+		IdentifierLockout, Operator, OutboxMessage, PhoneNumber, RateLimitBucket,
+		RoleAssignment, ServerConfig, Session, SignIn, SignInEvent, SignUp, SigningKey,
+		Totp, TrustedClient, User, Verification []ent.Hook
 	}
 	inters struct {
-		APIKey, Application, AuditEvent, BackupCode, Device, EmailAddress, Operator,
-		OutboxMessage, PhoneNumber, RateLimitBucket, RoleAssignment, ServerConfig,
-		Session, SignIn, SignInEvent, SignUp, SigningKey, Totp, TrustedClient, User,
-		Verification []ent.Interceptor
+		APIKey, Application, AuditEvent, BackupCode, Device, EmailAddress,
+		IdentifierLockout, Operator, OutboxMessage, PhoneNumber, RateLimitBucket,
+		RoleAssignment, ServerConfig, Session, SignIn, SignInEvent, SignUp, SigningKey,
+		Totp, TrustedClient, User, Verification []ent.Interceptor
 	}
 )
 

@@ -18,6 +18,7 @@ import (
 	"github.com/trustgate/trustgate/ent/backupcode"
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/operator"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
 	"github.com/trustgate/trustgate/ent/phonenumber"
@@ -93,27 +94,28 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:          apikey.ValidColumn,
-			application.Table:     application.ValidColumn,
-			auditevent.Table:      auditevent.ValidColumn,
-			backupcode.Table:      backupcode.ValidColumn,
-			device.Table:          device.ValidColumn,
-			emailaddress.Table:    emailaddress.ValidColumn,
-			operator.Table:        operator.ValidColumn,
-			outboxmessage.Table:   outboxmessage.ValidColumn,
-			phonenumber.Table:     phonenumber.ValidColumn,
-			ratelimitbucket.Table: ratelimitbucket.ValidColumn,
-			roleassignment.Table:  roleassignment.ValidColumn,
-			serverconfig.Table:    serverconfig.ValidColumn,
-			session.Table:         session.ValidColumn,
-			signin.Table:          signin.ValidColumn,
-			signinevent.Table:     signinevent.ValidColumn,
-			signup.Table:          signup.ValidColumn,
-			signingkey.Table:      signingkey.ValidColumn,
-			totp.Table:            totp.ValidColumn,
-			trustedclient.Table:   trustedclient.ValidColumn,
-			user.Table:            user.ValidColumn,
-			verification.Table:    verification.ValidColumn,
+			apikey.Table:            apikey.ValidColumn,
+			application.Table:       application.ValidColumn,
+			auditevent.Table:        auditevent.ValidColumn,
+			backupcode.Table:        backupcode.ValidColumn,
+			device.Table:            device.ValidColumn,
+			emailaddress.Table:      emailaddress.ValidColumn,
+			identifierlockout.Table: identifierlockout.ValidColumn,
+			operator.Table:          operator.ValidColumn,
+			outboxmessage.Table:     outboxmessage.ValidColumn,
+			phonenumber.Table:       phonenumber.ValidColumn,
+			ratelimitbucket.Table:   ratelimitbucket.ValidColumn,
+			roleassignment.Table:    roleassignment.ValidColumn,
+			serverconfig.Table:      serverconfig.ValidColumn,
+			session.Table:           session.ValidColumn,
+			signin.Table:            signin.ValidColumn,
+			signinevent.Table:       signinevent.ValidColumn,
+			signup.Table:            signup.ValidColumn,
+			signingkey.Table:        signingkey.ValidColumn,
+			totp.Table:              totp.ValidColumn,
+			trustedclient.Table:     trustedclient.ValidColumn,
+			user.Table:              user.ValidColumn,
+			verification.Table:      verification.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

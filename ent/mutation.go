@@ -18,6 +18,7 @@ import (
 	"github.com/trustgate/trustgate/ent/backupcode"
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/operator"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
 	"github.com/trustgate/trustgate/ent/phonenumber"
@@ -45,27 +46,28 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey          = "APIKey"
-	TypeApplication     = "Application"
-	TypeAuditEvent      = "AuditEvent"
-	TypeBackupCode      = "BackupCode"
-	TypeDevice          = "Device"
-	TypeEmailAddress    = "EmailAddress"
-	TypeOperator        = "Operator"
-	TypeOutboxMessage   = "OutboxMessage"
-	TypePhoneNumber     = "PhoneNumber"
-	TypeRateLimitBucket = "RateLimitBucket"
-	TypeRoleAssignment  = "RoleAssignment"
-	TypeServerConfig    = "ServerConfig"
-	TypeSession         = "Session"
-	TypeSignIn          = "SignIn"
-	TypeSignInEvent     = "SignInEvent"
-	TypeSignUp          = "SignUp"
-	TypeSigningKey      = "SigningKey"
-	TypeTotp            = "Totp"
-	TypeTrustedClient   = "TrustedClient"
-	TypeUser            = "User"
-	TypeVerification    = "Verification"
+	TypeAPIKey            = "APIKey"
+	TypeApplication       = "Application"
+	TypeAuditEvent        = "AuditEvent"
+	TypeBackupCode        = "BackupCode"
+	TypeDevice            = "Device"
+	TypeEmailAddress      = "EmailAddress"
+	TypeIdentifierLockout = "IdentifierLockout"
+	TypeOperator          = "Operator"
+	TypeOutboxMessage     = "OutboxMessage"
+	TypePhoneNumber       = "PhoneNumber"
+	TypeRateLimitBucket   = "RateLimitBucket"
+	TypeRoleAssignment    = "RoleAssignment"
+	TypeServerConfig      = "ServerConfig"
+	TypeSession           = "Session"
+	TypeSignIn            = "SignIn"
+	TypeSignInEvent       = "SignInEvent"
+	TypeSignUp            = "SignUp"
+	TypeSigningKey        = "SigningKey"
+	TypeTotp              = "Totp"
+	TypeTrustedClient     = "TrustedClient"
+	TypeUser              = "User"
+	TypeVerification      = "Verification"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -4916,6 +4918,577 @@ func (m *EmailAddressMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown EmailAddress edge %s", name)
+}
+
+// IdentifierLockoutMutation represents an operation that mutates the IdentifierLockout nodes in the graph.
+type IdentifierLockoutMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *string
+	failed_attempts    *int
+	addfailed_attempts *int
+	locked_at          *time.Time
+	lockout_expires_at *time.Time
+	updated_at         *time.Time
+	clearedFields      map[string]struct{}
+	done               bool
+	oldValue           func(context.Context) (*IdentifierLockout, error)
+	predicates         []predicate.IdentifierLockout
+}
+
+var _ ent.Mutation = (*IdentifierLockoutMutation)(nil)
+
+// identifierlockoutOption allows management of the mutation configuration using functional options.
+type identifierlockoutOption func(*IdentifierLockoutMutation)
+
+// newIdentifierLockoutMutation creates new mutation for the IdentifierLockout entity.
+func newIdentifierLockoutMutation(c config, op Op, opts ...identifierlockoutOption) *IdentifierLockoutMutation {
+	m := &IdentifierLockoutMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeIdentifierLockout,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withIdentifierLockoutID sets the ID field of the mutation.
+func withIdentifierLockoutID(id string) identifierlockoutOption {
+	return func(m *IdentifierLockoutMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *IdentifierLockout
+		)
+		m.oldValue = func(ctx context.Context) (*IdentifierLockout, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().IdentifierLockout.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withIdentifierLockout sets the old IdentifierLockout of the mutation.
+func withIdentifierLockout(node *IdentifierLockout) identifierlockoutOption {
+	return func(m *IdentifierLockoutMutation) {
+		m.oldValue = func(context.Context) (*IdentifierLockout, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m IdentifierLockoutMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m IdentifierLockoutMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of IdentifierLockout entities.
+func (m *IdentifierLockoutMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *IdentifierLockoutMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *IdentifierLockoutMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().IdentifierLockout.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetFailedAttempts sets the "failed_attempts" field.
+func (m *IdentifierLockoutMutation) SetFailedAttempts(i int) {
+	m.failed_attempts = &i
+	m.addfailed_attempts = nil
+}
+
+// FailedAttempts returns the value of the "failed_attempts" field in the mutation.
+func (m *IdentifierLockoutMutation) FailedAttempts() (r int, exists bool) {
+	v := m.failed_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailedAttempts returns the old "failed_attempts" field's value of the IdentifierLockout entity.
+// If the IdentifierLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdentifierLockoutMutation) OldFailedAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailedAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailedAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailedAttempts: %w", err)
+	}
+	return oldValue.FailedAttempts, nil
+}
+
+// AddFailedAttempts adds i to the "failed_attempts" field.
+func (m *IdentifierLockoutMutation) AddFailedAttempts(i int) {
+	if m.addfailed_attempts != nil {
+		*m.addfailed_attempts += i
+	} else {
+		m.addfailed_attempts = &i
+	}
+}
+
+// AddedFailedAttempts returns the value that was added to the "failed_attempts" field in this mutation.
+func (m *IdentifierLockoutMutation) AddedFailedAttempts() (r int, exists bool) {
+	v := m.addfailed_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailedAttempts resets all changes to the "failed_attempts" field.
+func (m *IdentifierLockoutMutation) ResetFailedAttempts() {
+	m.failed_attempts = nil
+	m.addfailed_attempts = nil
+}
+
+// SetLockedAt sets the "locked_at" field.
+func (m *IdentifierLockoutMutation) SetLockedAt(t time.Time) {
+	m.locked_at = &t
+}
+
+// LockedAt returns the value of the "locked_at" field in the mutation.
+func (m *IdentifierLockoutMutation) LockedAt() (r time.Time, exists bool) {
+	v := m.locked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLockedAt returns the old "locked_at" field's value of the IdentifierLockout entity.
+// If the IdentifierLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdentifierLockoutMutation) OldLockedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLockedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLockedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLockedAt: %w", err)
+	}
+	return oldValue.LockedAt, nil
+}
+
+// ClearLockedAt clears the value of the "locked_at" field.
+func (m *IdentifierLockoutMutation) ClearLockedAt() {
+	m.locked_at = nil
+	m.clearedFields[identifierlockout.FieldLockedAt] = struct{}{}
+}
+
+// LockedAtCleared returns if the "locked_at" field was cleared in this mutation.
+func (m *IdentifierLockoutMutation) LockedAtCleared() bool {
+	_, ok := m.clearedFields[identifierlockout.FieldLockedAt]
+	return ok
+}
+
+// ResetLockedAt resets all changes to the "locked_at" field.
+func (m *IdentifierLockoutMutation) ResetLockedAt() {
+	m.locked_at = nil
+	delete(m.clearedFields, identifierlockout.FieldLockedAt)
+}
+
+// SetLockoutExpiresAt sets the "lockout_expires_at" field.
+func (m *IdentifierLockoutMutation) SetLockoutExpiresAt(t time.Time) {
+	m.lockout_expires_at = &t
+}
+
+// LockoutExpiresAt returns the value of the "lockout_expires_at" field in the mutation.
+func (m *IdentifierLockoutMutation) LockoutExpiresAt() (r time.Time, exists bool) {
+	v := m.lockout_expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLockoutExpiresAt returns the old "lockout_expires_at" field's value of the IdentifierLockout entity.
+// If the IdentifierLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdentifierLockoutMutation) OldLockoutExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLockoutExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLockoutExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLockoutExpiresAt: %w", err)
+	}
+	return oldValue.LockoutExpiresAt, nil
+}
+
+// ClearLockoutExpiresAt clears the value of the "lockout_expires_at" field.
+func (m *IdentifierLockoutMutation) ClearLockoutExpiresAt() {
+	m.lockout_expires_at = nil
+	m.clearedFields[identifierlockout.FieldLockoutExpiresAt] = struct{}{}
+}
+
+// LockoutExpiresAtCleared returns if the "lockout_expires_at" field was cleared in this mutation.
+func (m *IdentifierLockoutMutation) LockoutExpiresAtCleared() bool {
+	_, ok := m.clearedFields[identifierlockout.FieldLockoutExpiresAt]
+	return ok
+}
+
+// ResetLockoutExpiresAt resets all changes to the "lockout_expires_at" field.
+func (m *IdentifierLockoutMutation) ResetLockoutExpiresAt() {
+	m.lockout_expires_at = nil
+	delete(m.clearedFields, identifierlockout.FieldLockoutExpiresAt)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *IdentifierLockoutMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *IdentifierLockoutMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the IdentifierLockout entity.
+// If the IdentifierLockout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdentifierLockoutMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *IdentifierLockoutMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the IdentifierLockoutMutation builder.
+func (m *IdentifierLockoutMutation) Where(ps ...predicate.IdentifierLockout) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the IdentifierLockoutMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *IdentifierLockoutMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.IdentifierLockout, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *IdentifierLockoutMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *IdentifierLockoutMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (IdentifierLockout).
+func (m *IdentifierLockoutMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *IdentifierLockoutMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.failed_attempts != nil {
+		fields = append(fields, identifierlockout.FieldFailedAttempts)
+	}
+	if m.locked_at != nil {
+		fields = append(fields, identifierlockout.FieldLockedAt)
+	}
+	if m.lockout_expires_at != nil {
+		fields = append(fields, identifierlockout.FieldLockoutExpiresAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, identifierlockout.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *IdentifierLockoutMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case identifierlockout.FieldFailedAttempts:
+		return m.FailedAttempts()
+	case identifierlockout.FieldLockedAt:
+		return m.LockedAt()
+	case identifierlockout.FieldLockoutExpiresAt:
+		return m.LockoutExpiresAt()
+	case identifierlockout.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *IdentifierLockoutMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case identifierlockout.FieldFailedAttempts:
+		return m.OldFailedAttempts(ctx)
+	case identifierlockout.FieldLockedAt:
+		return m.OldLockedAt(ctx)
+	case identifierlockout.FieldLockoutExpiresAt:
+		return m.OldLockoutExpiresAt(ctx)
+	case identifierlockout.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown IdentifierLockout field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IdentifierLockoutMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case identifierlockout.FieldFailedAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailedAttempts(v)
+		return nil
+	case identifierlockout.FieldLockedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLockedAt(v)
+		return nil
+	case identifierlockout.FieldLockoutExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLockoutExpiresAt(v)
+		return nil
+	case identifierlockout.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown IdentifierLockout field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *IdentifierLockoutMutation) AddedFields() []string {
+	var fields []string
+	if m.addfailed_attempts != nil {
+		fields = append(fields, identifierlockout.FieldFailedAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *IdentifierLockoutMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case identifierlockout.FieldFailedAttempts:
+		return m.AddedFailedAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IdentifierLockoutMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case identifierlockout.FieldFailedAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailedAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown IdentifierLockout numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *IdentifierLockoutMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(identifierlockout.FieldLockedAt) {
+		fields = append(fields, identifierlockout.FieldLockedAt)
+	}
+	if m.FieldCleared(identifierlockout.FieldLockoutExpiresAt) {
+		fields = append(fields, identifierlockout.FieldLockoutExpiresAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *IdentifierLockoutMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *IdentifierLockoutMutation) ClearField(name string) error {
+	switch name {
+	case identifierlockout.FieldLockedAt:
+		m.ClearLockedAt()
+		return nil
+	case identifierlockout.FieldLockoutExpiresAt:
+		m.ClearLockoutExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown IdentifierLockout nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *IdentifierLockoutMutation) ResetField(name string) error {
+	switch name {
+	case identifierlockout.FieldFailedAttempts:
+		m.ResetFailedAttempts()
+		return nil
+	case identifierlockout.FieldLockedAt:
+		m.ResetLockedAt()
+		return nil
+	case identifierlockout.FieldLockoutExpiresAt:
+		m.ResetLockoutExpiresAt()
+		return nil
+	case identifierlockout.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown IdentifierLockout field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *IdentifierLockoutMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *IdentifierLockoutMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *IdentifierLockoutMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *IdentifierLockoutMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *IdentifierLockoutMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *IdentifierLockoutMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *IdentifierLockoutMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown IdentifierLockout unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *IdentifierLockoutMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown IdentifierLockout edge %s", name)
 }
 
 // OperatorMutation represents an operation that mutates the Operator nodes in the graph.

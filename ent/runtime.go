@@ -11,6 +11,7 @@ import (
 	"github.com/trustgate/trustgate/ent/backupcode"
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/operator"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
 	"github.com/trustgate/trustgate/ent/phonenumber"
@@ -348,6 +349,32 @@ func init() {
 	// emailaddress.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	emailaddress.IDValidator = func() func(string) error {
 		validators := emailaddressDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	identifierlockoutFields := schema.IdentifierLockout{}.Fields()
+	_ = identifierlockoutFields
+	// identifierlockoutDescFailedAttempts is the schema descriptor for failed_attempts field.
+	identifierlockoutDescFailedAttempts := identifierlockoutFields[1].Descriptor()
+	// identifierlockout.DefaultFailedAttempts holds the default value on creation for the failed_attempts field.
+	identifierlockout.DefaultFailedAttempts = identifierlockoutDescFailedAttempts.Default.(int)
+	// identifierlockout.FailedAttemptsValidator is a validator for the "failed_attempts" field. It is called by the builders before save.
+	identifierlockout.FailedAttemptsValidator = identifierlockoutDescFailedAttempts.Validators[0].(func(int) error)
+	// identifierlockoutDescID is the schema descriptor for id field.
+	identifierlockoutDescID := identifierlockoutFields[0].Descriptor()
+	// identifierlockout.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	identifierlockout.IDValidator = func() func(string) error {
+		validators := identifierlockoutDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

@@ -26,6 +26,8 @@ type Tx struct {
 	Device *DeviceClient
 	// EmailAddress is the client for interacting with the EmailAddress builders.
 	EmailAddress *EmailAddressClient
+	// IdentifierLockout is the client for interacting with the IdentifierLockout builders.
+	IdentifierLockout *IdentifierLockoutClient
 	// Operator is the client for interacting with the Operator builders.
 	Operator *OperatorClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
@@ -193,6 +195,7 @@ func (tx *Tx) init() {
 	tx.BackupCode = NewBackupCodeClient(tx.config)
 	tx.Device = NewDeviceClient(tx.config)
 	tx.EmailAddress = NewEmailAddressClient(tx.config)
+	tx.IdentifierLockout = NewIdentifierLockoutClient(tx.config)
 	tx.Operator = NewOperatorClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.PhoneNumber = NewPhoneNumberClient(tx.config)

@@ -206,12 +206,12 @@ func (r *userResolver) BackupCodeEnabled(ctx context.Context, obj *ent.User) (bo
 }
 
 func (r *userResolver) Locked(ctx context.Context, obj *ent.User) (bool, error) {
-	locked, _ := lockout.Locked(obj, r.Now())
+	locked, _ := lockout.Locked(lockout.OfUser(obj), r.Now())
 	return locked, nil
 }
 
 func (r *userResolver) LockoutExpiresInSeconds(ctx context.Context, obj *ent.User) (*int, error) {
-	return lockout.ExpiresInSeconds(obj, r.Now()), nil
+	return lockout.ExpiresInSeconds(lockout.OfUser(obj), r.Now()), nil
 }
 
 func (r *Resolver) Client() ClientResolver { return &clientResolver{r} }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -200,6 +202,100 @@ func TestLockout(t *testing.T) {
 			burst(4)
 			if got := s.failedAttempts(t, id); got != 4 {
 				t.Errorf("after the lock expired: got %d failed attempts, want 4", got)
+			}
+		})
+	})
+}
+
+// TestUnknownIdentifierLockout checks that, with enumeration protection on,
+// an identifier that names no account locks as an account does: the same
+// answers, step by step, to wrong passwords, wrong codes of a decoy code
+// factor, attempts while locked and the first failure after the lock
+// expired, and a user.locked event for the auditors. Without enumeration
+// protection an unknown identifier says so and keeps no counter.
+func TestUnknownIdentifierLockout(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"enumerationProtection": true, "clientTrustEnabled": false,
+			"lockoutMaxAttempts": 5, "lockoutDurationSeconds": 600})
+		s.newUser(t, vars{"emailAddress": "known@example.com"})
+
+		// answer is what the requester sees of a result: the error code and
+		// lockoutExpiresInSeconds, or the sign-in's status.
+		answer := func(r result, op string) string {
+			t.Helper()
+			if len(r.Errors) == 0 {
+				return fmt.Sprint(signInObj(t, r, op)["status"])
+			}
+			meta, _ := r.ext(t)["meta"].(map[string]any)
+			return fmt.Sprintf("%s %v", r.code(t), meta["lockoutExpiresInSeconds"])
+		}
+		// codeAttempt prepares the email code first factor the identifier
+		// lists and attempts it with a wrong code; it returns the answers to
+		// both.
+		codeAttempt := func(ident string) []string {
+			d := s.browser()
+			si := signInObj(t, d.create(vars{"identifier": ident}), "signInCreate")
+			in := factorInput(si["supportedFirstFactors"], "email_code")
+			if in == nil {
+				t.Fatalf("%s lists no email_code factor", ident)
+			}
+			id := si["id"].(string)
+			prepared := answer(d.prepareFirstWith(id, in), "signInPrepareFirstFactor")
+			if prepared != "needs_first_factor" {
+				return []string{prepared}
+			}
+			return []string{prepared, answer(d.attemptFirstWith(id, vars{"strategy": "email_code", "code": "000000"}), "signInAttemptFirstFactor")}
+		}
+		script := func(ident string) []string {
+			d := s.browser()
+			var out []string
+			out = append(out, answer(d.signIn(ident, "wrong password 1"), "signInCreate"))
+			out = append(out, codeAttempt(ident)...)
+			for _, pw := range []string{"wrong password 3", "wrong password 4", "wrong password 5"} {
+				out = append(out, answer(d.signIn(ident, pw), "signInCreate"))
+			}
+			s.clock.Advance(100 * time.Second)
+			out = append(out, answer(d.signIn(ident, "wrong password 6"), "signInCreate"))
+			out = append(out, codeAttempt(ident)...)
+			s.clock.Advance(501 * time.Second)
+			out = append(out, answer(d.signIn(ident, "wrong password 7"), "signInCreate"))
+			return out
+		}
+		want := []string{
+			"form_password_or_identifier_incorrect <nil>",
+			"needs_first_factor", "form_code_incorrect <nil>",
+			"form_password_or_identifier_incorrect <nil>",
+			"form_password_or_identifier_incorrect <nil>",
+			"user_locked 600",
+			"user_locked 500",
+			"user_locked 500",
+			"form_password_or_identifier_incorrect <nil>",
+		}
+		for _, ident := range []string{"known@example.com", "nobody@example.com"} {
+			if got := script(ident); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s:\n got %q\nwant %q", ident, got, want)
+			}
+			locked := s.events(t, vars{"identifier": ident, "kind": "user.locked"})
+			if len(locked) != 1 || locked[0].Reason != "too_many_failed_attempts" {
+				t.Errorf("%s: user.locked events %+v, want one", ident, locked)
+			}
+			if n := len(s.events(t, vars{"identifier": ident, "kind": "user.locked_rejected"})); n != 2 {
+				t.Errorf("%s: %d user.locked_rejected events, want 2", ident, n)
+			}
+		}
+
+		t.Run("without enumeration protection nothing is counted", func(t *testing.T) {
+			s.setSettings(t, vars{"enumerationProtection": false})
+			before := s.m.DB.Ent.IdentifierLockout.Query().CountX(context.Background())
+			d := s.browser()
+			for range 4 {
+				if got := d.signIn("nobody2@example.com", "wrong password").code(t); got != "form_identifier_not_found" {
+					t.Fatalf("got %s, want form_identifier_not_found", got)
+				}
+			}
+			if after := s.m.DB.Ent.IdentifierLockout.Query().CountX(context.Background()); after != before {
+				t.Fatalf("lockout counters went from %d to %d", before, after)
 			}
 		})
 	})

@@ -81,6 +81,18 @@ func (f EmailAddressFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EmailAddressMutation", m)
 }
 
+// The IdentifierLockoutFunc type is an adapter to allow the use of ordinary
+// function as IdentifierLockout mutator.
+type IdentifierLockoutFunc func(context.Context, *ent.IdentifierLockoutMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f IdentifierLockoutFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.IdentifierLockoutMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IdentifierLockoutMutation", m)
+}
+
 // The OperatorFunc type is an adapter to allow the use of ordinary
 // function as Operator mutator.
 type OperatorFunc func(context.Context, *ent.OperatorMutation) (ent.Value, error)

@@ -181,6 +181,27 @@ var (
 			},
 		},
 	}
+	// IdentifierLockoutsColumns holds the columns for the "identifier_lockouts" table.
+	IdentifierLockoutsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "failed_attempts", Type: field.TypeInt, Default: 0},
+		{Name: "locked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "lockout_expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// IdentifierLockoutsTable holds the schema information for the "identifier_lockouts" table.
+	IdentifierLockoutsTable = &schema.Table{
+		Name:       "identifier_lockouts",
+		Columns:    IdentifierLockoutsColumns,
+		PrimaryKey: []*schema.Column{IdentifierLockoutsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "identifierlockout_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{IdentifierLockoutsColumns[4]},
+			},
+		},
+	}
 	// OperatorsColumns holds the columns for the "operators" table.
 	OperatorsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -678,6 +699,7 @@ var (
 		BackupCodesTable,
 		ClientsTable,
 		EmailAddressesTable,
+		IdentifierLockoutsTable,
 		OperatorsTable,
 		OutboxMessagesTable,
 		PhoneNumbersTable,

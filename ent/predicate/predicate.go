@@ -24,6 +24,9 @@ type Device func(*sql.Selector)
 // EmailAddress is the predicate function for emailaddress builders.
 type EmailAddress func(*sql.Selector)
 
+// IdentifierLockout is the predicate function for identifierlockout builders.
+type IdentifierLockout func(*sql.Selector)
+
 // Operator is the predicate function for operator builders.
 type Operator func(*sql.Selector)
 

@@ -150,3 +150,35 @@ func (RateLimitBucket) Fields() []ent.Field {
 func (RateLimitBucket) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("expires_at")}
 }
+
+// IdentifierLockout is the lockout counter of an identifier that names no
+// account, kept with enumeration protection on so that such an identifier
+// locks after as many failures as an account would (internal/lockout).
+type IdentifierLockout struct{ ent.Schema }
+
+// Annotations of the IdentifierLockout: it is not generated into GraphQL.
+func (IdentifierLockout) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip()}
+}
+
+// Fields of the IdentifierLockout.
+func (IdentifierLockout) Fields() []ent.Field {
+	return []ent.Field{
+		// id is a keyed hash of the application and the normalised
+		// identifier (keyring.PurposeLockout): the identifier itself is not
+		// stored.
+		field.String("id").Immutable().NotEmpty().MaxLen(64),
+		field.Int("failed_attempts").Default(0).NonNegative(),
+		// locked_at and lockout_expires_at as on a user.
+		field.Time("locked_at").Optional().Nillable(),
+		field.Time("lockout_expires_at").Optional().Nillable(),
+		// updated_at is the time of the last failure: the retention pass
+		// deletes counters idle for long.
+		field.Time("updated_at"),
+	}
+}
+
+// Indexes of the IdentifierLockout.
+func (IdentifierLockout) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("updated_at")}
+}

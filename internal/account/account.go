@@ -291,7 +291,7 @@ func (s *Service) failIn(ctx context.Context, tx *ent.Tx, u *ent.User, shown *ap
 	if err != nil {
 		return nil, err
 	}
-	return lockout.Shown(updated, s.Now(), shown), nil
+	return lockout.Shown(lockout.OfUser(updated), s.Now(), shown), nil
 }
 
 // CreatePhoneNumber adds an unverified phone number to the user.
@@ -460,8 +460,8 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 	if err != nil {
 		return false, err
 	}
-	if locked, _ := lockout.Locked(u, s.Now()); locked {
-		return false, lockout.Error(u, s.Now())
+	if locked, _ := lockout.Locked(lockout.OfUser(u), s.Now()); locked {
+		return false, lockout.Error(lockout.OfUser(u), s.Now())
 	}
 	if u.PasswordHash != nil {
 		ok, _, err := s.Hasher.Verify(ctx, *u.PasswordHash, current)

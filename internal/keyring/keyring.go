@@ -77,6 +77,9 @@ const (
 	// PurposeDecoy is the MAC purpose for the stable, unguessable parts of
 	// decoys (the ids of the factors an unknown identifier lists).
 	PurposeDecoy
+	// PurposeLockout is the MAC purpose for the keys of the lockout counters
+	// of identifiers that name no account.
+	PurposeLockout
 
 	purposeEnd
 )
@@ -96,6 +99,7 @@ var purposes = [purposeEnd]purposeInfo{
 	PurposeTOTPSecret: {name: "totp-secret", label: "trustgate/v1/aead/totp-secret", seal: true},
 	PurposeSigningKey: {name: "signing-key", label: "trustgate/v1/aead/signing-key", seal: true},
 	PurposeDecoy:      {name: "decoy", label: "trustgate/v1/mac/decoy"},
+	PurposeLockout:    {name: "lockout", label: "trustgate/v1/mac/identifier-lockout"},
 }
 
 func (p Purpose) valid() bool { return p > 0 && p < purposeEnd }

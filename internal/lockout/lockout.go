@@ -3,31 +3,59 @@
 // application's threshold the user is locked for its duration (or until an
 // admin unlocks); a successful sign-in resets the count. The counter lives in
 // the user's row and is incremented atomically, so replicas agree.
+//
+// With enumeration protection on, an identifier that names no account has a
+// counter of its own (IdentifierLockout, keyed by a keyed hash of the
+// identifier) that fails and locks in the same way, so that a lockout does
+// not tell which identifiers have accounts.
 package lockout
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/settings"
 )
 
+// State is a lock as this package reads it: a user's, or the counter's of an
+// identifier that names no account.
+type State struct {
+	// LockedAt is set while locked; ExpiresAt nil with LockedAt set means
+	// locked until an admin unlocks.
+	LockedAt, ExpiresAt *time.Time
+}
+
+// OfUser is u's lock.
+func OfUser(u *ent.User) State { return State{LockedAt: u.LockedAt, ExpiresAt: u.LockoutExpiresAt} }
+
+// OfIdentifier is the lock of an identifier's counter; the zero State (not
+// locked) for nil, an identifier that has failed nothing yet.
+func OfIdentifier(l *ent.IdentifierLockout) State {
+	if l == nil {
+		return State{}
+	}
+	return State{LockedAt: l.LockedAt, ExpiresAt: l.LockoutExpiresAt}
+}
+
 // Locked reports whether u is locked at now, and for how long (0: indefinitely).
-func Locked(u *ent.User, now time.Time) (bool, time.Duration) {
+func Locked(u State, now time.Time) (bool, time.Duration) {
 	if u.LockedAt == nil {
 		return false, 0
 	}
-	if u.LockoutExpiresAt == nil {
+	if u.ExpiresAt == nil {
 		return true, 0
 	}
-	if now.Before(*u.LockoutExpiresAt) {
-		return true, u.LockoutExpiresAt.Sub(now)
+	if now.Before(*u.ExpiresAt) {
+		return true, u.ExpiresAt.Sub(now)
 	}
 	return false, 0
 }
@@ -35,7 +63,7 @@ func Locked(u *ent.User, now time.Time) (bool, time.Duration) {
 // ExpiresInSeconds is how many seconds, rounded up, until u's lockout ends
 // at now: nil when u is not locked or is locked indefinitely (Clerk's
 // lockoutExpiresInSeconds).
-func ExpiresInSeconds(u *ent.User, now time.Time) *int {
+func ExpiresInSeconds(u State, now time.Time) *int {
 	locked, left := Locked(u, now)
 	if !locked || left == 0 {
 		return nil
@@ -45,7 +73,7 @@ func ExpiresInSeconds(u *ent.User, now time.Time) *int {
 }
 
 // Error is the user_locked error for u at now.
-func Error(u *ent.User, now time.Time) *apierr.Error {
+func Error(u State, now time.Time) *apierr.Error {
 	locked, left := Locked(u, now)
 	if !locked || left == 0 {
 		return apierr.Newf(apierr.UserLocked, "Your account is locked. Please contact support to unlock it.").
@@ -84,7 +112,7 @@ func LockedAt(now time.Time) predicate.User {
 // Shown is the error a failed attempt answers: user_locked when u (as the
 // failure left it, locked by it or by a concurrent one) is locked at now,
 // else shown.
-func Shown(u *ent.User, now time.Time, shown *apierr.Error) *apierr.Error {
+func Shown(u State, now time.Time, shown *apierr.Error) *apierr.Error {
 	if locked, _ := Locked(u, now); locked {
 		return Error(u, now)
 	}
@@ -116,8 +144,8 @@ func Fail(ctx context.Context, tx *ent.Tx, u *ent.User, s *settings.Settings, no
 		return updated, false, nil
 	}
 	upd := tx.User.UpdateOneID(u.ID).SetLockedAt(now)
-	if d, bounded := s.LockoutDuration(); bounded {
-		upd.SetLockoutExpiresAt(now.Add(d))
+	if t := expiry(s, now); t != nil {
+		upd.SetLockoutExpiresAt(*t)
 	} else {
 		upd.ClearLockoutExpiresAt()
 	}
@@ -134,4 +162,80 @@ func Fail(ctx context.Context, tx *ent.Tx, u *ent.User, s *settings.Settings, no
 // requests) are cleared too.
 func Reset(upd *ent.UserUpdate) *ent.UserUpdate {
 	return upd.SetFailedAttempts(0).ClearLockedAt().ClearLockoutExpiresAt()
+}
+
+// expiry is when a lock set at now ends under s: nil for locks an admin
+// lifts (no lock on an identifier that names no account is lifted that way;
+// it stays until the retention pass forgets the counter, which it does not
+// while locked).
+func expiry(s *settings.Settings, now time.Time) *time.Time {
+	if d, bounded := s.LockoutDuration(); bounded {
+		t := now.Add(d)
+		return &t
+	}
+	return nil
+}
+
+// IdentifierKey is the key of the lockout counter of identifier (as
+// normalised for sign-in) in the application appID: a keyed hash, so that
+// the table holds no identifier.
+func IdentifierKey(keys *keyring.Keyring, appID, identifier string) string {
+	return hex.EncodeToString(keys.MAC(keyring.PurposeLockout, []byte(appID+"\x00"+identifier)))
+}
+
+// ReadIdentifier is the lock of the counter key.
+func ReadIdentifier(ctx context.Context, c *ent.Client, key string) (State, error) {
+	l, err := c.IdentifierLockout.Get(ctx, key)
+	if ent.IsNotFound(err) {
+		return State{}, nil
+	}
+	if err != nil {
+		return State{}, fmt.Errorf("lockout: reading an identifier's counter: %w", err)
+	}
+	return OfIdentifier(l), nil
+}
+
+// FailIdentifier is Fail for an identifier that names no account (with
+// enumeration protection on): it counts one failed attempt on the counter
+// key, whose lock was prior when the request read it, and locks it at the
+// same threshold and for the same time as a user. The count is added in SQL
+// (an upsert), so concurrent failures on any replica each count.
+func FailIdentifier(ctx context.Context, tx *ent.Tx, key string, prior State, s *settings.Settings, now time.Time) (State, bool, error) {
+	if prior.LockedAt != nil {
+		_, err := tx.IdentifierLockout.Update().
+			Where(identifierlockout.ID(key), identifierlockout.LockedAtNotNil(), identifierlockout.LockoutExpiresAtNotNil(), identifierlockout.LockoutExpiresAtLTE(now)).
+			ClearLockedAt().ClearLockoutExpiresAt().SetFailedAttempts(0).
+			Save(ctx)
+		if err != nil {
+			return State{}, false, fmt.Errorf("lockout: clearing an identifier's expired lock: %w", err)
+		}
+	}
+	err := tx.IdentifierLockout.Create().SetID(key).SetFailedAttempts(1).SetUpdatedAt(now).
+		OnConflictColumns(identifierlockout.FieldID).
+		Update(func(u *ent.IdentifierLockoutUpsert) {
+			u.AddFailedAttempts(1)
+			u.SetUpdatedAt(now)
+		}).
+		Exec(ctx)
+	if err != nil {
+		return State{}, false, fmt.Errorf("lockout: counting an identifier's failure: %w", err)
+	}
+	l, err := tx.IdentifierLockout.Get(ctx, key)
+	if err != nil {
+		return State{}, false, fmt.Errorf("lockout: reading an identifier's counter: %w", err)
+	}
+	if l.FailedAttempts < s.LockoutMaxAttempts || l.LockedAt != nil {
+		return OfIdentifier(l), false, nil
+	}
+	upd := tx.IdentifierLockout.UpdateOneID(key).SetLockedAt(now)
+	if t := expiry(s, now); t != nil {
+		upd.SetLockoutExpiresAt(*t)
+	} else {
+		upd.ClearLockoutExpiresAt()
+	}
+	l, err = upd.Save(ctx)
+	if err != nil {
+		return State{}, false, fmt.Errorf("lockout: locking an identifier: %w", err)
+	}
+	return OfIdentifier(l), true, nil
 }

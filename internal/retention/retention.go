@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/device"
+	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
 	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/serverconfig"
@@ -64,6 +65,9 @@ const (
 	ClientIdle = 30 * 24 * time.Hour
 	// OutboxAge is how long the outbox keeps a message.
 	OutboxAge = 7 * 24 * time.Hour
+	// CounterIdle is how long the lockout counter of an identifier that
+	// names no account is kept after its last failure, unless it is locked.
+	CounterIdle = 30 * 24 * time.Hour
 )
 
 // Result is what one pass did.
@@ -75,7 +79,8 @@ type Result struct {
 	Deleted map[string]int
 	// Expired counts the rows of expired state deleted per table:
 	// sign_ins, sign_ups, verifications (the codes deleted on their own, not
-	// those deleted with their flow), clients and outbox_messages.
+	// those deleted with their flow), clients, outbox_messages and
+	// identifier_lockouts.
 	Expired map[string]int
 }
 
@@ -379,6 +384,17 @@ func (p *Pruner) sweeps(ctx context.Context, now time.Time, apps []*ent.Applicat
 			})
 		}},
 	}
+	// Lockout counters of identifiers that name no account, idle for
+	// CounterIdle and not locked (a lock an admin would lift on an account
+	// stays, as it would there).
+	forgotten := identifierlockout.And(identifierlockout.UpdatedAtLT(now.Add(-CounterIdle)),
+		identifierlockout.Or(identifierlockout.LockedAtIsNil(),
+			identifierlockout.And(identifierlockout.LockoutExpiresAtNotNil(), identifierlockout.LockoutExpiresAtLT(now))))
+	out = append(out, p.batchSweep(ctx, "identifier_lockouts", func(tx *ent.Tx, limit int) ([]string, error) {
+		return tx.IdentifierLockout.Query().Where(forgotten).Limit(limit).IDs(ctx)
+	}, func(tx *ent.Tx, ids []string) (int, error) {
+		return tx.IdentifierLockout.Delete().Where(identifierlockout.IDIn(ids...), forgotten).Exec(ctx)
+	}))
 	idle, old := now.Add(-ClientIdle), now.Add(-OutboxAge)
 	for _, app := range apps {
 		// A client nobody signed in on (no session of any status) and no
@@ -412,13 +428,23 @@ func (p *Pruner) sweeps(ctx context.Context, now time.Time, apps []*ent.Applicat
 
 // outboxSweep deletes the outbox messages of scope older than before.
 func (p *Pruner) outboxSweep(ctx context.Context, scope predicate.OutboxMessage, before time.Time) sweep {
-	return sweep{"outbox_messages", func() (int, error) {
+	return p.batchSweep(ctx, "outbox_messages", func(tx *ent.Tx, limit int) ([]string, error) {
+		return tx.OutboxMessage.Query().Where(scope, outboxmessage.CreatedAtLT(before)).Limit(limit).IDs(ctx)
+	}, func(tx *ent.Tx, ids []string) (int, error) {
+		return tx.OutboxMessage.Delete().Where(outboxmessage.IDIn(ids...)).Exec(ctx)
+	})
+}
+
+// batchSweep deletes from table, a batch per transaction, the rows pick
+// finds, until it finds none.
+func (p *Pruner) batchSweep(ctx context.Context, table string, pick func(tx *ent.Tx, limit int) ([]string, error), del func(tx *ent.Tx, ids []string) (int, error)) sweep {
+	return sweep{table, func() (int, error) {
 		return p.drain(ctx, func(tx *ent.Tx, limit int) (int, error) {
-			ids, err := tx.OutboxMessage.Query().Where(scope, outboxmessage.CreatedAtLT(before)).Limit(limit).IDs(ctx)
+			ids, err := pick(tx, limit)
 			if err != nil || len(ids) == 0 {
 				return 0, err
 			}
-			return tx.OutboxMessage.Delete().Where(outboxmessage.IDIn(ids...)).Exec(ctx)
+			return del(tx, ids)
 		})
 	}}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/device"
+	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
 	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
@@ -258,11 +259,30 @@ func TestPruneExpiredState(t *testing.T) {
 		oldMessages := []string{message(&appID, 8*day), message(nil, 8*day)}
 		keptMessages := []string{message(&appID, 6*day), message(nil, 6*day)}
 
+		// Lockout counters of identifiers that name no account.
+		counter := func(key string, idle time.Duration, lockedAgo, expiresIn *time.Duration) string {
+			c := db.Ent.IdentifierLockout.Create().SetID(key).SetFailedAttempts(3).SetUpdatedAt(now.Add(-idle))
+			if lockedAgo != nil {
+				c.SetLockedAt(now.Add(-*lockedAgo))
+				if expiresIn != nil {
+					c.SetLockoutExpiresAt(now.Add(*expiresIn))
+				}
+			}
+			return c.SaveX(ctx).ID
+		}
+		ago, soon, past := 31*day, time.Hour, -time.Hour
+		forgotten := []string{counter("idle", 31*day, nil, nil), counter("expired-lock", 31*day, &ago, &past)}
+		keptCounters := []string{counter("recent", 29*day, nil, nil), counter("locked-for-good", 31*day, &ago, nil),
+			counter("still-locked", 31*day, &ago, &soon)}
+		for i := range 8 { // more than a batch
+			forgotten = append(forgotten, counter(fmt.Sprint("idle-", i), 40*day, nil, nil))
+		}
+
 		res, err := pruner(db).RunOnce(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]int{"sign_ins": 1, "sign_ups": 1, "verifications": 11, "clients": 10, "outbox_messages": 2}
+		want := map[string]int{"sign_ins": 1, "sign_ups": 1, "verifications": 11, "clients": 10, "outbox_messages": 2, "identifier_lockouts": 10}
 		if fmt.Sprint(res.Expired) != fmt.Sprint(want) {
 			t.Errorf("Expired = %v, want %v", res.Expired, want)
 		}
@@ -320,6 +340,17 @@ func TestPruneExpiredState(t *testing.T) {
 			}
 			gone("client used 29 days ago", clientRow(recent), false)
 			gone("trusted client", clientRow(trusted), false)
+		})
+		t.Run("unknown identifiers' lockout counters go after 30 idle days unless locked", func(t *testing.T) {
+			counterRow := func(id string) func(context.Context) (bool, error) {
+				return db.Ent.IdentifierLockout.Query().Where(identifierlockout.ID(id)).Exist
+			}
+			for _, id := range forgotten {
+				gone("idle counter "+id, counterRow(id), true)
+			}
+			for _, id := range keptCounters {
+				gone("counter "+id, counterRow(id), false)
+			}
 		})
 		t.Run("outbox messages go after 7 days", func(t *testing.T) {
 			for _, id := range oldMessages {

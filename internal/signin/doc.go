@@ -9,7 +9,9 @@
 //   - a user with MFA gets needs_second_factor with their own factors instead;
 //   - passwordless first factors never trigger Client Trust;
 //   - completing a sign-in trusts the (user, client) pair;
-//   - every failed password, code, TOTP or backup code counts toward lockout.
+//   - every failed password, code, TOTP or backup code counts toward lockout;
+//     with enumeration protection on, so do the failures of an identifier
+//     that names no account, on a counter of its own (lockout.FailIdentifier).
 //
 // Password hashing runs outside database transactions (it is the slow part);
 // each step's state change and its sign-in events commit in one transaction,

@@ -79,12 +79,12 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 	if st.settings.EnumerationProtection {
 		defer s.padPrepare(ctx, s.Now())
 	}
+	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
+		return err
+	}
 	if st.user == nil {
 		// Enumeration protection: answer as if a code went out.
 		return s.decoy(ctx, st, in.Strategy)
-	}
-	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
-		return err
 	}
 	var (
 		factors []*Factor

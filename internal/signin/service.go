@@ -86,6 +86,9 @@ type state struct {
 	client   *ent.Device
 	si       *ent.SignIn
 	user     *ent.User // nil for an unknown identifier (enumeration protection)
+	// identifier is the sign-in's normalised identifier ("" for none), also
+	// while st.create has not inserted the sign-in yet.
+	identifier string
 	// afterCommit runs once the step's transaction has committed (notifications).
 	afterCommit []func()
 	// trusted is whether the user trusts the client, read with the user
@@ -107,6 +110,17 @@ type state struct {
 	// events are the step's sign-in events, written by commit at the end of
 	// its transaction (audit.Recorder.RecordAll).
 	events []audit.SignInEvent
+	// unknownLock is the lockout counter of an identifier that names no
+	// account, as guardUser read it (enumeration protection on); nil
+	// otherwise.
+	unknownLock *identifierLock
+}
+
+// identifierLock is the lockout counter of an identifier that names no
+// account: its key and its lock when the step read it.
+type identifierLock struct {
+	key   string
+	prior lockout.State
 }
 
 // checkpoint returns a function that puts back what a transaction's callback
@@ -229,6 +243,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 		return nil, apierr.Missing("identifier")
 	}
 
+	st.identifier = ident
 	status := entsignin.StatusNeedsIdentifier
 	if ident != "" {
 		status = entsignin.StatusNeedsFirstFactor
@@ -310,7 +325,7 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 	if err != nil {
 		return nil, err
 	}
-	st := &state{app: app, settings: &rq.Settings, client: client, si: si}
+	st := &state{app: app, settings: &rq.Settings, client: client, si: si, identifier: deref(si.Identifier)}
 	expired := si.Status == entsignin.StatusAbandoned || !s.Now().Before(si.ExpireAt)
 	switch {
 	case !forUpdate && (expired || si.Status == entsignin.StatusComplete):
@@ -729,45 +744,77 @@ func pointClient(ctx context.Context, tx *ent.Tx, st *state) (*string, error) {
 	return &st.si.ID, upd.SetSignInID(st.si.ID).Exec(ctx)
 }
 
-// guardUser rejects banned and locked users before any factor is checked.
+// guardUser rejects banned and locked users before any factor is checked,
+// and, with enumeration protection on, a locked identifier that names no
+// account as if it were a locked user.
 func (s *Service) guardUser(ctx context.Context, st *state, strategy string) error {
-	if st.user == nil {
-		return nil
+	var lock lockout.State
+	switch {
+	case st.user != nil:
+		lock = lockout.OfUser(st.user)
+	case s.countsUnknown(st):
+		key := lockout.IdentifierKey(s.Keys, st.app.ID, st.identifier)
+		prior, err := lockout.ReadIdentifier(ctx, s.DB.Ent, key)
+		if err != nil {
+			return err
+		}
+		st.unknownLock, lock = &identifierLock{key: key, prior: prior}, prior
 	}
 	now := s.Now()
-	if st.user.Banned {
+	if st.user != nil && st.user.Banned {
 		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
 			s.record(st, audit.KindUserBannedRejected, strategy, audit.Failure, "user_banned")
 			return apierr.New(apierr.UserBanned), nil
 		})
 	}
-	if locked, _ := lockout.Locked(st.user, now); locked {
+	if locked, _ := lockout.Locked(lock, now); locked {
 		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
 			s.record(st, audit.KindUserLockedRejected, strategy, audit.Failure, "user_locked")
-			return lockout.Error(st.user, now), nil
+			return lockout.Error(lock, now), nil
 		})
 	}
 	return nil
 }
 
+// countsUnknown reports whether st's identifier, which names no account,
+// has a lockout counter: with enumeration protection on, so that it locks
+// when an account would and a lockout does not tell the two apart.
+func (s *Service) countsUnknown(st *state) bool {
+	return st.user == nil && st.settings.EnumerationProtection && s.Keys != nil && st.identifier != ""
+}
+
 // fail records a failed factor: the event, the lockout count and, when the
-// count locks the user, a user.locked event; it returns the error to show.
+// count locks the user (or the counter of an identifier that names no
+// account, which guardUser read), a user.locked event; it returns the error
+// to show.
 func (s *Service) fail(ctx context.Context, tx *ent.Tx, st *state, kind, strategy, reason string, shown *apierr.Error) (*apierr.Error, error) {
 	s.record(st, kind, strategy, audit.Failure, reason)
-	if st.user == nil {
+	now := s.Now()
+	var (
+		lock      lockout.State
+		lockedNow bool
+	)
+	switch {
+	case st.user != nil:
+		updated, locked, err := lockout.Fail(ctx, tx, st.user, st.settings, now)
+		if err != nil {
+			return nil, err
+		}
+		st.user, lock, lockedNow = updated, lockout.OfUser(updated), locked
+	case st.unknownLock != nil:
+		var err error
+		lock, lockedNow, err = lockout.FailIdentifier(ctx, tx, st.unknownLock.key, st.unknownLock.prior, st.settings, now)
+		if err != nil {
+			return nil, err
+		}
+	default:
 		return shown, nil
 	}
-	now := s.Now()
-	updated, lockedNow, err := lockout.Fail(ctx, tx, st.user, st.settings, now)
-	if err != nil {
-		return nil, err
-	}
-	st.user = updated
 	if lockedNow {
 		s.record(st, audit.KindUserLocked, strategy, audit.Failure, "too_many_failed_attempts")
 	}
-	// Locked by this failure or by a concurrent one: either way the user is locked now.
-	return lockout.Shown(updated, now, shown), nil
+	// Locked by this failure or by a concurrent one: either way it is locked now.
+	return lockout.Shown(lock, now, shown), nil
 }
 
 // attemptPassword verifies a password first factor and moves the sign-in on.
