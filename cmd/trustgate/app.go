@@ -372,12 +372,14 @@ type hasherCollector struct{ h *factor.Hasher }
 var (
 	hashRunning  = prometheus.NewDesc("trustgate_password_hashes_running", "Password hashes running now.", nil, nil)
 	hashQueued   = prometheus.NewDesc("trustgate_password_hashes_queued", "Password hashes waiting for a slot.", nil, nil)
+	hashDone     = prometheus.NewDesc("trustgate_password_hashes_total", "Password hashes computed (hashing and verifying alike).", nil, nil)
 	hashRejected = prometheus.NewDesc("trustgate_password_hashes_rejected_total", "Password hashes refused because the pool and its queue were full.", nil, nil)
 )
 
 func (c hasherCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- hashRunning
 	ch <- hashQueued
+	ch <- hashDone
 	ch <- hashRejected
 }
 
@@ -385,5 +387,6 @@ func (c hasherCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.h.Stats()
 	ch <- prometheus.MustNewConstMetric(hashRunning, prometheus.GaugeValue, float64(s.Running))
 	ch <- prometheus.MustNewConstMetric(hashQueued, prometheus.GaugeValue, float64(s.Queued))
+	ch <- prometheus.MustNewConstMetric(hashDone, prometheus.CounterValue, float64(s.Done))
 	ch <- prometheus.MustNewConstMetric(hashRejected, prometheus.CounterValue, float64(s.Rejected))
 }

@@ -247,30 +247,38 @@ func TestUnknownIdentifierLockout(t *testing.T) {
 			}
 			return []string{prepared, answer(d.attemptFirstWith(id, vars{"strategy": "email_code", "code": "000000"}), "signInAttemptFirstFactor")}
 		}
+		// password signs in with a wrong password and answers with the
+		// number of password hashes the attempt ran, so that a locked
+		// identifier is seen to cost no hash, known or not.
+		password := func(d *browser, ident, pw string) string {
+			before := s.m.Hasher.Stats().Done
+			a := answer(d.signIn(ident, pw), "signInCreate")
+			return fmt.Sprintf("%s (%d hash)", a, s.m.Hasher.Stats().Done-before)
+		}
 		script := func(ident string) []string {
 			d := s.browser()
 			var out []string
-			out = append(out, answer(d.signIn(ident, "wrong password 1"), "signInCreate"))
+			out = append(out, password(d, ident, "wrong password 1"))
 			out = append(out, codeAttempt(ident)...)
 			for _, pw := range []string{"wrong password 3", "wrong password 4", "wrong password 5"} {
-				out = append(out, answer(d.signIn(ident, pw), "signInCreate"))
+				out = append(out, password(d, ident, pw))
 			}
 			s.clock.Advance(100 * time.Second)
-			out = append(out, answer(d.signIn(ident, "wrong password 6"), "signInCreate"))
+			out = append(out, password(d, ident, "wrong password 6"))
 			out = append(out, codeAttempt(ident)...)
 			s.clock.Advance(501 * time.Second)
-			out = append(out, answer(d.signIn(ident, "wrong password 7"), "signInCreate"))
+			out = append(out, password(d, ident, "wrong password 7"))
 			return out
 		}
 		want := []string{
-			"form_password_or_identifier_incorrect <nil>",
+			"form_password_or_identifier_incorrect <nil> (1 hash)",
 			"needs_first_factor", "form_code_incorrect <nil>",
-			"form_password_or_identifier_incorrect <nil>",
-			"form_password_or_identifier_incorrect <nil>",
-			"user_locked 600",
+			"form_password_or_identifier_incorrect <nil> (1 hash)",
+			"form_password_or_identifier_incorrect <nil> (1 hash)",
+			"user_locked 600 (1 hash)",
+			"user_locked 500 (0 hash)",
 			"user_locked 500",
-			"user_locked 500",
-			"form_password_or_identifier_incorrect <nil>",
+			"form_password_or_identifier_incorrect <nil> (1 hash)",
 		}
 		for _, ident := range []string{"known@example.com", "nobody@example.com"} {
 			if got := script(ident); fmt.Sprint(got) != fmt.Sprint(want) {

@@ -40,6 +40,7 @@ type limiter struct {
 	ordinary []chan struct{}
 
 	running  atomic.Int64
+	done     atomic.Uint64
 	rejected atomic.Uint64
 	timedOut atomic.Uint64
 	canceled atomic.Uint64
@@ -115,6 +116,7 @@ func remove(queue *[]chan struct{}, w chan struct{}) bool {
 
 func (l *limiter) release() {
 	l.running.Add(-1)
+	l.done.Add(1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, q := range []*[]chan struct{}{&l.priority, &l.ordinary} {
@@ -134,6 +136,7 @@ func (l *limiter) stats() HasherStats {
 	l.mu.Unlock()
 	return HasherStats{
 		Running:  int(l.running.Load()),
+		Done:     l.done.Load(),
 		Queued:   queued,
 		Rejected: l.rejected.Load(),
 		TimedOut: l.timedOut.Load(),

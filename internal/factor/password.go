@@ -168,6 +168,9 @@ type HasherStats struct {
 	Running int
 	// Queued is the number of callers waiting for a slot now.
 	Queued int
+	// Done counts the hashes computed (and verifications made) since the
+	// hasher was made.
+	Done uint64
 	// Rejected counts callers turned away at once because the queue was full.
 	Rejected uint64
 	// TimedOut counts queued callers that gave up after QueueWait.

@@ -138,5 +138,40 @@ func TestFailIdentifier(t *testing.T) {
 		if n := db.Ent.IdentifierLockout.GetX(ctx, "k3").FailedAttempts; n != 16 {
 			t.Fatalf("16 concurrent failures counted %d", n)
 		}
+
+		// Concurrent failures crossing the threshold: exactly one of them
+		// locks (so one user.locked event is recorded), and the lock holds.
+		atTen := &settings.Settings{LockoutMaxAttempts: 10, LockoutDurationSeconds: &ten}
+		var mu sync.Mutex
+		lockedBy := 0
+		for range 16 {
+			wg.Go(func() {
+				var lockedNow bool
+				err := db.Tx(ctx, func(tx *ent.Tx) error {
+					var err error
+					_, lockedNow, err = FailIdentifier(ctx, tx, "k4", State{}, atTen, now)
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if lockedNow {
+					lockedBy++
+				}
+			})
+		}
+		wg.Wait()
+		if lockedBy != 1 {
+			t.Fatalf("%d of 16 concurrent failures reported locking the identifier, want exactly 1", lockedBy)
+		}
+		st, err = ReadIdentifier(ctx, db.Ent, "k4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if locked, _ := Locked(st, now); !locked {
+			t.Fatalf("after 16 concurrent failures over a threshold of 10 the identifier is not locked: %+v", st)
+		}
 	})
 }

@@ -752,6 +752,14 @@ func (s *Service) guardUser(ctx context.Context, st *state, strategy string) err
 	switch {
 	case st.user != nil:
 		lock = lockout.OfUser(st.user)
+		if s.readsIdentifierCounter(st) {
+			// An unknown identifier costs this read; make a known one pay it
+			// too, so a locked answer (which runs no hash) takes the same
+			// statements either way. The row, if any, is an old phantom's.
+			if _, err := lockout.ReadIdentifier(ctx, s.DB.Ent, lockout.IdentifierKey(s.Keys, st.app.ID, st.identifier)); err != nil {
+				return err
+			}
+		}
 	case s.countsUnknown(st):
 		key := lockout.IdentifierKey(s.Keys, st.app.ID, st.identifier)
 		prior, err := lockout.ReadIdentifier(ctx, s.DB.Ent, key)
@@ -780,7 +788,14 @@ func (s *Service) guardUser(ctx context.Context, st *state, strategy string) err
 // has a lockout counter: with enumeration protection on, so that it locks
 // when an account would and a lockout does not tell the two apart.
 func (s *Service) countsUnknown(st *state) bool {
-	return st.user == nil && st.settings.EnumerationProtection && s.Keys != nil && st.identifier != ""
+	return st.user == nil && s.readsIdentifierCounter(st)
+}
+
+// readsIdentifierCounter reports whether guardUser reads st's identifier
+// counter: with enumeration protection on, for known and unknown
+// identifiers alike.
+func (s *Service) readsIdentifierCounter(st *state) bool {
+	return st.settings.EnumerationProtection && s.Keys != nil && st.identifier != ""
 }
 
 // fail records a failed factor: the event, the lockout count and, when the
