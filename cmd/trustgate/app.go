@@ -51,6 +51,8 @@ type Main struct {
 	Rand io.Reader
 	// Sender replaces the configured email/SMS delivery (tests).
 	Sender delivery.Sender
+	// DBOptions are passed to database.Open (tests observe statements).
+	DBOptions []database.Option
 
 	DB       *database.DB
 	Keys     *keyring.Keyring
@@ -83,7 +85,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, m.Config.DatabaseURL)
+	db, err := database.Open(ctx, m.Config.DatabaseURL, m.DBOptions...)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -249,11 +250,15 @@ func TestUnknownIdentifierLockout(t *testing.T) {
 		}
 		// password signs in with a wrong password and answers with the
 		// number of password hashes the attempt ran, so that a locked
-		// identifier is seen to cost no hash, known or not.
+		// identifier is seen to cost no hash, known or not. It keeps the
+		// statements the server ran, to compare the two identifiers' work.
+		s.recordStatements.Store(true)
+		statements := map[string][][]string{}
 		password := func(d *browser, ident, pw string) string {
 			before := s.m.Hasher.Stats().Done
-			a := answer(d.signIn(ident, pw), "signInCreate")
-			return fmt.Sprintf("%s (%d hash)", a, s.m.Hasher.Stats().Done-before)
+			r := d.signIn(ident, pw)
+			statements[ident] = append(statements[ident], s.statementsOf(r))
+			return fmt.Sprintf("%s (%d hash)", answer(r, "signInCreate"), s.m.Hasher.Stats().Done-before)
 		}
 		script := func(ident string) []string {
 			d := s.browser()
@@ -290,6 +295,15 @@ func TestUnknownIdentifierLockout(t *testing.T) {
 			}
 			if n := len(s.events(t, vars{"identifier": ident, "kind": "user.locked_rejected"})); n != 2 {
 				t.Errorf("%s: %d user.locked_rejected events, want 2", ident, n)
+			}
+		}
+		// Every password step ran as many statements for the account as for
+		// the unknown address (their texts differ only in the columns set).
+		known, unknown := statements["known@example.com"], statements["nobody@example.com"]
+		for i := range known {
+			if len(known[i]) == 0 || len(known[i]) != len(unknown[i]) {
+				t.Errorf("password step %d: %d statements for the account, %d for the unknown address:\n%s\n--\n%s",
+					i+1, len(known[i]), len(unknown[i]), strings.Join(known[i], "\n"), strings.Join(unknown[i], "\n"))
 			}
 		}
 

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/pgtest"
+	"github.com/trustgate/trustgate/internal/request"
 )
 
 func TestMain(m *testing.M) {
@@ -173,6 +175,20 @@ type server struct {
 	// appID and pk are the test application's.
 	appID, pk string
 	log       *bytes.Buffer
+
+	// statements holds, once recordStatements is set, the text of every
+	// statement the server ran for a request, by the request's X-Request-Id.
+	recordStatements atomic.Bool
+	stmtMu           sync.Mutex
+	statements       map[string][]string
+}
+
+// statementsOf returns the statements the server ran answering r, recorded
+// since s.recordStatements was set.
+func (s *server) statementsOf(r result) []string {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	return s.statements[r.header.Get("X-Request-Id")]
 }
 
 type serverOption func(*Config)
@@ -202,6 +218,14 @@ func mustStart(tb testing.TB, dbURL string, opts ...serverOption) *server {
 	logs := &bytes.Buffer{}
 	s := &server{t: tb, clock: &clock{now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}, mail: &mailbox{}, log: logs}
 	s.m = &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: s.clock.Now, Sender: s.mail}
+	s.statements = map[string][]string{}
+	s.m.DBOptions = []database.Option{database.WithStatementObserver(func(ctx context.Context, query string) {
+		if id := request.From(ctx).RequestID; id != "" && s.recordStatements.Load() {
+			s.stmtMu.Lock()
+			defer s.stmtMu.Unlock()
+			s.statements[id] = append(s.statements[id], query)
+		}
+	})}
 	if err := s.m.Open(ctx); err != nil {
 		tb.Fatal(err)
 	}

@@ -35,6 +35,15 @@ type Option func(*options)
 
 type options struct {
 	maxOpen int // 0: the dialect's default
+	observe func(ctx context.Context, query string)
+}
+
+// WithStatementObserver calls observe before each statement the pool runs,
+// with the statement's context and its text (never its arguments, which may
+// be secrets); not for BEGIN and COMMIT. It is for tests and debugging: the
+// tests count the statements a request runs with it.
+func WithStatementObserver(observe func(ctx context.Context, query string)) Option {
+	return func(o *options) { o.observe = observe }
 }
 
 // WithMaxOpenConns caps the number of open connections. The default is 20 on

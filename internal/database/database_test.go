@@ -491,3 +491,60 @@ func TestPostgresTxGivesUp(t *testing.T) {
 		t.Errorf("got error %v, want one saying the transaction was aborted 5 times", err)
 	}
 }
+
+// TestStatementObserver checks that the observer sees each statement's text
+// and context, cached or not, and on both dialects.
+func TestStatementObserver(t *testing.T) {
+	type key struct{}
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			url := "sqlite://" + filepath.Join(t.TempDir(), "observe.db")
+			arg := "?"
+			if name == "postgres" {
+				url, arg = pgtest.URL(t), "$1"
+			}
+			var (
+				mu   sync.Mutex
+				seen []string
+			)
+			ctx := context.WithValue(context.Background(), key{}, "request 1")
+			db, err := database.Open(context.Background(), url, database.WithStatementObserver(func(c context.Context, query string) {
+				if c.Value(key{}) == "request 1" {
+					mu.Lock()
+					defer mu.Unlock()
+					seen = append(seen, query)
+				}
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			queries := []string{
+				"CREATE TABLE observed (v TEXT)",
+				"INSERT INTO observed (v) VALUES (" + arg + ")",
+				"SELECT count(*) FROM observed WHERE v = " + arg,
+			}
+			if _, err := db.SQL.ExecContext(ctx, queries[0]); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second run comes from the statement cache
+				if _, err := db.SQL.ExecContext(ctx, queries[1], "secret"); err != nil {
+					t.Fatal(err)
+				}
+				var n int
+				if err := db.SQL.QueryRowContext(ctx, queries[2], "secret").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.SQL.ExecContext(context.Background(), "DROP TABLE observed"); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{queries[0], queries[1], queries[2], queries[1], queries[2]}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(seen, want) {
+				t.Fatalf("observed %q, want %q", seen, want)
+			}
+		})
+	}
+}

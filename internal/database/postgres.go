@@ -33,7 +33,7 @@ func openPostgres(rawURL string, o *options) (*DB, error) {
 	}
 	redacted := Redact(rawURL)
 	// lib/pq reads the URL on connect.
-	sqlDB := sql.OpenDB(cachingConnector{drv: &pq.Driver{}, dsn: rawURL})
+	sqlDB := sql.OpenDB(cachingConnector{drv: &pq.Driver{}, dsn: rawURL, observe: o.observe})
 	maxOpen := postgresMaxOpenConns
 	if o.maxOpen > 0 {
 		maxOpen = o.maxOpen

@@ -108,7 +108,7 @@ func openSQLite(target string, o *options) (*DB, error) {
 	}
 	// Encode sorts the keys; the driver applies busy_timeout first anyway.
 	dsn := path + "?" + q.Encode()
-	sqlDB := sql.OpenDB(cachingConnector{drv: &sqlite.Driver{}, dsn: dsn})
+	sqlDB := sql.OpenDB(cachingConnector{drv: &sqlite.Driver{}, dsn: dsn, observe: o.observe})
 
 	maxOpen := sqliteMaxOpenConns
 	if o.maxOpen > 0 {

@@ -22,8 +22,9 @@ const stmtCacheSize = 256
 // statements without any are migrations, pragmas and transaction control, run
 // rarely, some of them scripts that cannot be prepared.
 type cachingConnector struct {
-	drv driver.Driver
-	dsn string
+	drv     driver.Driver
+	dsn     string
+	observe func(ctx context.Context, query string) // WithStatementObserver; may be nil
 }
 
 func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
@@ -32,7 +33,7 @@ func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{Conn: conn, stmts: map[string]*list.Element{}, lru: list.New()}, nil
+	return &cachingConn{Conn: conn, stmts: map[string]*list.Element{}, lru: list.New(), observe: c.observe}, nil
 }
 
 func (c cachingConnector) Driver() driver.Driver { return c.drv }
@@ -43,6 +44,8 @@ type cachingConn struct {
 	driver.Conn
 	stmts map[string]*list.Element // query → element of lru holding a *cachedStmt
 	lru   *list.List               // front: most recently used
+
+	observe func(ctx context.Context, query string)
 }
 
 // preparedStmt is a statement that runs with a context, as both drivers' do.
@@ -129,6 +132,9 @@ func (cs *cachedStmt) markStale(err error) {
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.observe != nil {
+		c.observe(ctx, query)
+	}
 	cs, err := c.stmt(ctx, query, len(args))
 	if err != nil {
 		return nil, err
@@ -145,6 +151,9 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.observe != nil {
+		c.observe(ctx, query)
+	}
 	cs, err := c.stmt(ctx, query, len(args))
 	if err != nil {
 		return nil, err

@@ -752,10 +752,12 @@ func (s *Service) guardUser(ctx context.Context, st *state, strategy string) err
 	switch {
 	case st.user != nil:
 		lock = lockout.OfUser(st.user)
-		if s.readsIdentifierCounter(st) {
+		if s.readsIdentifierCounter(st) && (st.create != nil || st.si.Status == entsignin.StatusNeedsFirstFactor) {
 			// An unknown identifier costs this read; make a known one pay it
 			// too, so a locked answer (which runs no hash) takes the same
-			// statements either way. The row, if any, is an old phantom's.
+			// statements either way. Only first factors: an unknown
+			// identifier never reaches a second one. The row, if any, is an
+			// old phantom's.
 			if _, err := lockout.ReadIdentifier(ctx, s.DB.Ent, lockout.IdentifierKey(s.Keys, st.app.ID, st.identifier)); err != nil {
 				return err
 			}
