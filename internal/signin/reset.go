@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -130,10 +131,9 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy string) error {
 // and masked identifier, and an id derived from the application and the
 // identifier under the server's key. The id is the same in every sign-in
 // for that identifier, as a real address's is, and unguessable; its time
-// part falls within the application's first hour (an address imported or
-// seeded with the application). Preparing it answers with a decoy
-// verification (prepareFirst). Nil when the application does not offer
-// the factor, or the identifier is a username.
+// part is a moment of the application's life (decoyMillis). Preparing it
+// answers with a decoy verification (prepareFirst). Nil when the
+// application does not offer the factor, or the identifier is a username.
 func (s *Service) decoyFactor(st *state) *Factor {
 	ident := deref(st.si.Identifier)
 	kind := identifier.Classify(ident)
@@ -148,12 +148,31 @@ func (s *Service) decoyFactor(st *state) *Factor {
 		return nil
 	}
 	mac := s.Keys.MAC(keyring.PurposeDecoy, []byte(st.app.ID+"\x00"+ident))
-	ms := uint64(st.app.CreatedAt.UnixMilli()) + binary.BigEndian.Uint64(mac[0:8])%uint64(time.Hour/time.Millisecond)
+	ms := decoyMillis(st.app.CreatedAt, s.Now(), binary.BigEndian.Uint64(mac[0:8]))
 	id := ids.Derived("idn", ms, [10]byte(mac[8:18]))
 	if kind == identifier.Email {
 		return emailFactor(&ent.EmailAddress{ID: id, EmailAddress: ident}, true)
 	}
 	return phoneFactor(&ent.PhoneNumber{ID: id, PhoneNumber: ident}, true)
+}
+
+// decoyMillis is the time part of a decoy address's id, in Unix
+// milliseconds: a moment of the application's life picked by h, as a real
+// address's is the moment it was added. It is uniform over the first span
+// milliseconds after the application was created, span being the largest
+// power of two not above the application's age, so it never lies in the
+// future and stays the same until the age doubles (after a year, the next
+// change comes a year later). A fixed window (say, the application's first
+// hour) would be stable forever, but would set decoys apart from the
+// addresses of an application's later users.
+func decoyMillis(created, now time.Time, h uint64) uint64 {
+	start := created.UnixMilli()
+	age := now.UnixMilli() - start
+	if age < 1 {
+		return uint64(start)
+	}
+	span := uint64(1) << (bits.Len64(uint64(age)) - 1)
+	return uint64(start) + h%span
 }
 
 // checkNewPassword applies the password policy to a new password.
