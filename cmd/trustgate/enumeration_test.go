@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,8 +64,14 @@ func medianDuration(ds []time.Duration) time.Duration {
 func TestEnumerationProtectionShapes(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		s := mustStart(t, dbURL, cheapHashes)
-		s.setSettings(t, vars{"enumerationProtection": true, "lockoutMaxAttempts": 1000})
+		s.setSettings(t, vars{"enumerationProtection": true, "lockoutMaxAttempts": 1000,
+			"phoneEnabled": true, "firstFactors": []string{"password", "email_code", "phone_code"}})
 		s.createUser(t, "known@example.com", "", "correct horse battery")
+		// An account with a phone number as well, and one without a password:
+		// each lists, by its email address, what an unknown address lists.
+		s.newUser(t, vars{"emailAddress": "withphone@example.com", "phoneNumber": "+15555550123", "phoneVerified": true,
+			"password": "correct horse battery"})
+		s.newUser(t, vars{"emailAddress": "nopassword@example.com"})
 
 		// shape keeps what must not depend on whether the account exists.
 		shape := func(si map[string]any) string {
@@ -107,13 +114,26 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 			}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				known := tc.run(s.browser(), "known@example.com")
 				unknown := tc.run(s.browser(), "nobody@example.com")
-				if !slices.Equal(known, unknown) {
-					t.Errorf("answers differ:\nknown   %q\nunknown %q", known, unknown)
+				for _, ident := range []string{"known@example.com", "withphone@example.com", "nopassword@example.com"} {
+					if known := tc.run(s.browser(), ident); !slices.Equal(known, unknown) {
+						t.Errorf("answers differ:\n%-22s %q\nnobody@example.com     %q", ident, known, unknown)
+					}
 				}
 			})
 		}
+		t.Run("a phone number lists what an unknown number lists", func(t *testing.T) {
+			var got []string
+			for _, ident := range []string{"+15555550123", "+15555550199"} {
+				got = append(got, shape(signInObj(t, s.browser().create(vars{"identifier": ident}), "signInCreate")))
+			}
+			if got[0] != got[1] {
+				t.Errorf("answers differ:\naccount %s\nunknown %s", got[0], got[1])
+			}
+			if !strings.Contains(got[0], "phone_code masked=true") {
+				t.Errorf("no phone_code factor listed: %s", got[0])
+			}
+		})
 		t.Run("a factor's id is the same in every sign-in, as a real address's is", func(t *testing.T) {
 			for _, ident := range []string{"known@example.com", "nobody@example.com"} {
 				var seen []any

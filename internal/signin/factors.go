@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
@@ -15,6 +16,7 @@ import (
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/device"
 	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -515,6 +517,11 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 		}
 		return out, nil
 	}
+	if set.EnumerationProtection {
+		if out, ok, err := s.typedAddressFactors(ctx, st); ok || err != nil {
+			return out, err
+		}
+	}
 	out := []*Factor{}
 	if set.PasswordEnabled && st.user.PasswordHash != nil {
 		out = append(out, &Factor{Strategy: settings.StrategyPassword})
@@ -534,6 +541,47 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 		out = append(out, phoneFactors(phones, st.user)...)
 	}
 	return out, nil
+}
+
+// typedAddressFactors lists, for an account under enumeration protection,
+// what its identifier would list if it named nobody (decoyFactor):
+// password when the application offers it (whether or not the account has
+// one), and the code factor of the address typed alone, marked primary.
+// Another address or a phone number of the account, a missing password
+// or which address is primary would tell an account apart. ok is false when
+// the identifier is a username, which lists the account's factors.
+func (s *Service) typedAddressFactors(ctx context.Context, st *state) (out []*Factor, ok bool, err error) {
+	ident := deref(st.si.Identifier)
+	kind := identifier.Classify(ident)
+	if kind != identifier.Email && kind != identifier.Phone {
+		return nil, false, nil
+	}
+	out = []*Factor{}
+	if st.settings.PasswordEnabled {
+		out = append(out, &Factor{Strategy: settings.StrategyPassword})
+	}
+	if !addressCodeOffered(st.settings, kind) {
+		return out, true, nil
+	}
+	k := st.contactsOf()
+	if kind == identifier.Email {
+		emails, err := k.verifiedEmails(ctx, s.DB.Ent)
+		if err != nil {
+			return nil, true, err
+		}
+		if i := slices.IndexFunc(emails, func(e *ent.EmailAddress) bool { return e.EmailAddress == ident }); i >= 0 {
+			out = append(out, emailFactor(emails[i], true))
+		}
+	} else {
+		phones, err := k.verifiedPhones(ctx, s.DB.Ent)
+		if err != nil {
+			return nil, true, err
+		}
+		if i := slices.IndexFunc(phones, func(p *ent.PhoneNumber) bool { return p.PhoneNumber == ident }); i >= 0 {
+			out = append(out, phoneFactor(phones[i], true))
+		}
+	}
+	return out, true, nil
 }
 
 // secondFactors lists the factors that answer the sign-in's current challenge.

@@ -137,14 +137,7 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy string) error {
 func (s *Service) decoyFactor(st *state) *Factor {
 	ident := deref(st.si.Identifier)
 	kind := identifier.Classify(ident)
-	strategy := settings.StrategyEmailCode
-	switch {
-	case kind == identifier.Phone:
-		strategy = settings.StrategyPhoneCode
-	case kind != identifier.Email:
-		return nil
-	}
-	if !st.settings.FirstFactorEnabled(strategy) || s.Keys == nil {
+	if !addressCodeOffered(st.settings, kind) || s.Keys == nil {
 		return nil
 	}
 	mac := s.Keys.MAC(keyring.PurposeDecoy, []byte(st.app.ID+"\x00"+ident))
@@ -154,6 +147,19 @@ func (s *Service) decoyFactor(st *state) *Factor {
 		return emailFactor(&ent.EmailAddress{ID: id, EmailAddress: ident}, true)
 	}
 	return phoneFactor(&ent.PhoneNumber{ID: id, PhoneNumber: ident}, true)
+}
+
+// addressCodeOffered reports whether the application offers a code first
+// factor to an identifier of kind: email_code to an email address,
+// phone_code to a phone number, nothing to a username.
+func addressCodeOffered(set *settings.Settings, kind identifier.Kind) bool {
+	switch kind {
+	case identifier.Email:
+		return set.FirstFactorEnabled(settings.StrategyEmailCode)
+	case identifier.Phone:
+		return set.FirstFactorEnabled(settings.StrategyPhoneCode)
+	}
+	return false
 }
 
 // decoyMillis is the time part of a decoy address's id, in Unix
