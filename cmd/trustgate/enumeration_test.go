@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/ent/emailaddress"
 )
 
 // TestEnumerationProtection checks that, with enumeration protection on, an
@@ -132,6 +134,41 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 			}
 			if !strings.Contains(got[0], "phone_code masked=true") {
 				t.Errorf("no phone_code factor listed: %s", got[0])
+			}
+		})
+		t.Run("an account's factor, under the id it lists, sends real codes", func(t *testing.T) {
+			const email = "known@example.com"
+			realID := s.m.DB.Ent.EmailAddress.Query().Where(emailaddress.EmailAddress(email)).OnlyX(context.Background()).ID
+			d := s.browser()
+			si := signInObj(t, d.create(vars{"identifier": email}), "signInCreate")
+			in := factorInput(si["supportedFirstFactors"], "email_code")
+			if in["emailAddressId"] == realID {
+				t.Fatalf("the factor lists the address's own id %s, whose time part dates the address", realID)
+			}
+			id := si["id"].(string)
+			sent := s.mail.count(email)
+			if got := signInObj(t, d.prepareFirstWith(id, in), "signInPrepareFirstFactor")["status"]; got != "needs_first_factor" {
+				t.Fatalf("prepare: status %v", got)
+			}
+			if s.mail.count(email) != sent+1 {
+				t.Fatalf("no code went out to %s", email)
+			}
+			done := signInObj(t, d.attemptFirstWith(id, vars{"strategy": "email_code", "code": s.mail.code(t, email)}), "signInAttemptFirstFactor")
+			if done["status"] != "complete" {
+				t.Fatalf("attempt with the code: status %v, want complete", done["status"])
+			}
+
+			// A reset prepared with that id sends to the address too.
+			r := s.browser()
+			si = signInObj(t, r.create(vars{"identifier": email, "strategy": "reset_password_email_code"}), "signInCreate")
+			s.clock.Advance(31 * time.Second) // past the resend cooldown
+			sent = s.mail.count(email)
+			in = vars{"strategy": "reset_password_email_code", "emailAddressId": factorInput(si["supportedFirstFactors"], "email_code")["emailAddressId"]}
+			if got := signInObj(t, r.prepareFirstWith(si["id"].(string), in), "signInPrepareFirstFactor")["status"]; got != "needs_first_factor" {
+				t.Fatalf("reset prepare: status %v", got)
+			}
+			if s.mail.count(email) != sent+1 {
+				t.Fatalf("the reset prepared by the listed id sent no code to %s", email)
 			}
 		})
 		t.Run("a factor's id is the same in every sign-in, as a real address's is", func(t *testing.T) {

@@ -30,8 +30,9 @@ func TestDecoyMillis(t *testing.T) {
 			}
 			latest = max(latest, ms)
 		}
-		// Half the age or more is covered: 2000 draws miss the top quarter
-		// of the span with probability 0.75^2000.
+		// Half the age or more is covered: for the ages tested, more than
+		// a sixth of the span lies beyond half the age, and 2000 uniform
+		// draws all miss it with probability below (5/6)^2000.
 		if age >= 3*time.Hour && time.Duration(latest-uint64(created.UnixMilli()))*time.Millisecond < age/2 {
 			t.Errorf("age %v: the latest of 2000 decoy times is %v after creation, want at least half the age",
 				age, time.Duration(latest-uint64(created.UnixMilli()))*time.Millisecond)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
@@ -96,6 +95,13 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 	if reset {
 		factors, err = s.resetFactors(ctx, st, in.Strategy)
 		purpose = delivery.PurposeResetPassword
+		if st.settings.EnumerationProtection {
+			if f := s.decoyFactor(st); f != nil && sameAddress(f, in) {
+				// The id typedAddressFactors listed for the typed address,
+				// which resetFactors lists first.
+				in.EmailAddressID, in.PhoneNumberID = nil, nil
+			}
+		}
 	} else {
 		factors, err = s.firstFactors(ctx, st)
 	}
@@ -463,7 +469,7 @@ func (s *Service) factorTarget(ctx context.Context, st *state, f *Factor) (verif
 			return verification.Target{}, err
 		}
 		for _, e := range emails {
-			if e.ID == *f.EmailAddressID {
+			if f.typed && e.EmailAddress == st.identifier || !f.typed && e.ID == *f.EmailAddressID {
 				return verification.Target{Strategy: f.Strategy, ID: e.ID, Value: e.EmailAddress}, nil
 			}
 		}
@@ -474,12 +480,18 @@ func (s *Service) factorTarget(ctx context.Context, st *state, f *Factor) (verif
 			return verification.Target{}, err
 		}
 		for _, p := range phones {
-			if p.ID == *f.PhoneNumberID {
+			if f.typed && p.PhoneNumber == st.identifier || !f.typed && p.ID == *f.PhoneNumberID {
 				return verification.Target{Strategy: f.Strategy, ID: p.ID, Value: p.PhoneNumber}, nil
 			}
 		}
 	}
 	return verification.Target{}, apierr.New(apierr.FactorNotFound)
+}
+
+// sameAddress reports whether in names f's email address or phone number.
+func sameAddress(f *Factor, in PrepareInput) bool {
+	same := func(a, b *string) bool { return a != nil && b != nil && *a == *b }
+	return same(f.EmailAddressID, in.EmailAddressID) || same(f.PhoneNumberID, in.PhoneNumberID)
 }
 
 // pickFactor finds the factor of in's strategy (and id, when given).
@@ -518,8 +530,8 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 		return out, nil
 	}
 	if set.EnumerationProtection {
-		if out, ok, err := s.typedAddressFactors(ctx, st); ok || err != nil {
-			return out, err
+		if out, ok := s.typedAddressFactors(st); ok {
+			return out, nil
 		}
 	}
 	out := []*Factor{}
@@ -544,44 +556,28 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 }
 
 // typedAddressFactors lists, for an account under enumeration protection,
-// what its identifier would list if it named nobody (decoyFactor):
-// password when the application offers it (whether or not the account has
-// one), and the code factor of the address typed alone, marked primary.
-// Another address or a phone number of the account, a missing password
-// or which address is primary would tell an account apart. ok is false when
-// the identifier is a username, which lists the account's factors.
-func (s *Service) typedAddressFactors(ctx context.Context, st *state) (out []*Factor, ok bool, err error) {
-	ident := deref(st.si.Identifier)
-	kind := identifier.Classify(ident)
-	if kind != identifier.Email && kind != identifier.Phone {
-		return nil, false, nil
+// what its identifier would list if it named nobody: password when the
+// application offers it (whether or not the account has one), and
+// decoyFactor itself — the typed address's code factor under the id derived
+// from the identifier, marked primary. The address's own id (whose time
+// part is when it was added), another address or phone number of the
+// account, a missing password or which address is primary would each tell
+// an account apart. ok is false when the identifier is a username, which
+// lists the account's factors.
+func (s *Service) typedAddressFactors(st *state) (out []*Factor, ok bool) {
+	kind := identifier.Classify(st.identifier)
+	if kind != identifier.Email && kind != identifier.Phone || s.Keys == nil {
+		return nil, false
 	}
 	out = []*Factor{}
 	if st.settings.PasswordEnabled {
 		out = append(out, &Factor{Strategy: settings.StrategyPassword})
 	}
-	if !addressCodeOffered(st.settings, kind) {
-		return out, true, nil
+	if f := s.decoyFactor(st); f != nil {
+		f.typed = true
+		out = append(out, f)
 	}
-	k := st.contactsOf()
-	if kind == identifier.Email {
-		emails, err := k.verifiedEmails(ctx, s.DB.Ent)
-		if err != nil {
-			return nil, true, err
-		}
-		if i := slices.IndexFunc(emails, func(e *ent.EmailAddress) bool { return e.EmailAddress == ident }); i >= 0 {
-			out = append(out, emailFactor(emails[i], true))
-		}
-	} else {
-		phones, err := k.verifiedPhones(ctx, s.DB.Ent)
-		if err != nil {
-			return nil, true, err
-		}
-		if i := slices.IndexFunc(phones, func(p *ent.PhoneNumber) bool { return p.PhoneNumber == ident }); i >= 0 {
-			out = append(out, phoneFactor(phones[i], true))
-		}
-	}
-	return out, true, nil
+	return out, true
 }
 
 // secondFactors lists the factors that answer the sign-in's current challenge.

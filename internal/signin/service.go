@@ -343,8 +343,16 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 		}
 		return nil, apierr.New(apierr.SignInExpired)
 	}
-	if si.UserID != nil {
+	switch {
+	case si.UserID != nil:
 		if err := s.readUser(ctx, st, s.DB.Ent.User.Query().Where(user.ID(*si.UserID))); err != nil {
+			return nil, err
+		}
+	case si.Identifier != nil && st.settings.EnumerationProtection:
+		// A sign-in of an identifier that names nobody runs the same read,
+		// finding nobody (no user has a sign-in's id), so that its steps
+		// run the statements an account's do.
+		if err := s.readUser(ctx, st, s.DB.Ent.User.Query().Where(user.ID(si.ID))); err != nil {
 			return nil, err
 		}
 	}

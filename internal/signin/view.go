@@ -48,6 +48,11 @@ type Factor struct {
 	EmailAddressID *string
 	PhoneNumberID  *string
 	Primary        *bool
+
+	// typed: the factor stands for the address the sign-in's identifier
+	// names, under the id an unknown identifier would list
+	// (typedAddressFactors); factorTarget finds the address by its value.
+	typed bool
 }
 
 // Verification is the state of a factor verification.
