@@ -66,7 +66,7 @@ func medianDuration(ds []time.Duration) time.Duration {
 func TestEnumerationProtectionShapes(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		s := mustStart(t, dbURL, cheapHashes)
-		s.setSettings(t, vars{"enumerationProtection": true, "lockoutMaxAttempts": 1000,
+		s.setSettings(t, vars{"enumerationProtection": true, "lockoutMaxAttempts": 1000, "usernameEnabled": true,
 			"phoneEnabled": true, "firstFactors": []string{"password", "email_code", "phone_code"}})
 		s.createUser(t, "known@example.com", "", "correct horse battery")
 		// An account with a phone number as well, and one without a password:
@@ -74,6 +74,7 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 		s.newUser(t, vars{"emailAddress": "withphone@example.com", "phoneNumber": "+15555550123", "phoneVerified": true,
 			"password": "correct horse battery"})
 		s.newUser(t, vars{"emailAddress": "nopassword@example.com"})
+		s.newUser(t, vars{"emailAddress": "named@example.com", "username": "named_user", "password": "correct horse battery"})
 
 		// shape keeps what must not depend on whether the account exists.
 		shape := func(si map[string]any) string {
@@ -124,16 +125,21 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 				}
 			})
 		}
-		t.Run("a phone number lists what an unknown number lists", func(t *testing.T) {
-			var got []string
-			for _, ident := range []string{"+15555550123", "+15555550199"} {
-				got = append(got, shape(signInObj(t, s.browser().create(vars{"identifier": ident}), "signInCreate")))
-			}
-			if got[0] != got[1] {
-				t.Errorf("answers differ:\naccount %s\nunknown %s", got[0], got[1])
-			}
-			if !strings.Contains(got[0], "phone_code masked=true") {
-				t.Errorf("no phone_code factor listed: %s", got[0])
+		t.Run("a phone number or username lists what an unknown one lists", func(t *testing.T) {
+			for _, tc := range []struct{ account, unknown, has string }{
+				{"+15555550123", "+15555550199", "phone_code masked=true"},
+				{"named_user", "nobody_user", "factors=[password masked=false email=false phone=false primary=<nil>]"},
+			} {
+				var got []string
+				for _, ident := range []string{tc.account, tc.unknown} {
+					got = append(got, shape(signInObj(t, s.browser().create(vars{"identifier": ident}), "signInCreate")))
+				}
+				if got[0] != got[1] {
+					t.Errorf("answers differ:\n%-13s %s\n%-13s %s", tc.account, got[0], tc.unknown, got[1])
+				}
+				if !strings.Contains(got[0], tc.has) {
+					t.Errorf("%s: %s, want %s", tc.account, got[0], tc.has)
+				}
 			}
 		})
 		t.Run("an account's factor, under the id it lists, sends real codes", func(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/device"
 	"github.com/trustgate/trustgate/internal/factor"
-	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -97,7 +96,7 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 		purpose = delivery.PurposeResetPassword
 		if st.settings.EnumerationProtection {
 			if f := s.decoyFactor(st); f != nil && sameAddress(f, in) {
-				// The id typedAddressFactors listed for the typed address,
+				// The id firstFactors listed for the typed address,
 				// which resetFactors lists first.
 				in.EmailAddressID, in.PhoneNumberID = nil, nil
 			}
@@ -512,11 +511,19 @@ func pickFactor(factors []*Factor, in PrepareInput) *Factor {
 }
 
 // firstFactors lists the first factors the user can use in this application.
+//
+// Under enumeration protection an identifier lists the same factors whether
+// or not it names an account: password when the application offers it
+// (whether or not the account has one), and for an email address or phone
+// number decoyFactor — the code factor of the address typed, under an id
+// derived from the identifier, marked primary. An account's other addresses
+// or phone number, its missing password, which address is primary or the
+// address's own id (whose time part is when it was added) would each tell
+// it apart. For an account the factor is typed: preparing it sends the code
+// to the address typed.
 func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error) {
 	set := st.settings
-	if st.user == nil {
-		// Enumeration protection: an unknown identifier lists what an
-		// account of that identifier would.
+	if st.user == nil || set.EnumerationProtection && s.Keys != nil {
 		out := []*Factor{}
 		if st.si.Identifier == nil {
 			return out, nil
@@ -525,14 +532,10 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 			out = append(out, &Factor{Strategy: settings.StrategyPassword})
 		}
 		if f := s.decoyFactor(st); f != nil {
+			f.typed = st.user != nil
 			out = append(out, f)
 		}
 		return out, nil
-	}
-	if set.EnumerationProtection {
-		if out, ok := s.typedAddressFactors(st); ok {
-			return out, nil
-		}
 	}
 	out := []*Factor{}
 	if set.PasswordEnabled && st.user.PasswordHash != nil {
@@ -553,31 +556,6 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 		out = append(out, phoneFactors(phones, st.user)...)
 	}
 	return out, nil
-}
-
-// typedAddressFactors lists, for an account under enumeration protection,
-// what its identifier would list if it named nobody: password when the
-// application offers it (whether or not the account has one), and
-// decoyFactor itself — the typed address's code factor under the id derived
-// from the identifier, marked primary. The address's own id (whose time
-// part is when it was added), another address or phone number of the
-// account, a missing password or which address is primary would each tell
-// an account apart. ok is false when the identifier is a username, which
-// lists the account's factors.
-func (s *Service) typedAddressFactors(st *state) (out []*Factor, ok bool) {
-	kind := identifier.Classify(st.identifier)
-	if kind != identifier.Email && kind != identifier.Phone || s.Keys == nil {
-		return nil, false
-	}
-	out = []*Factor{}
-	if st.settings.PasswordEnabled {
-		out = append(out, &Factor{Strategy: settings.StrategyPassword})
-	}
-	if f := s.decoyFactor(st); f != nil {
-		f.typed = true
-		out = append(out, f)
-	}
-	return out, true
 }
 
 // secondFactors lists the factors that answer the sign-in's current challenge.

@@ -51,7 +51,7 @@ type Factor struct {
 
 	// typed: the factor stands for the address the sign-in's identifier
 	// names, under the id an unknown identifier would list
-	// (typedAddressFactors); factorTarget finds the address by its value.
+	// (firstFactors); factorTarget finds the address by its value.
 	typed bool
 }
 
