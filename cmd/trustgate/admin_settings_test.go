@@ -177,6 +177,8 @@ func TestAdminSettingsValidation(t *testing.T) {
 		{"some identifier stays enabled", vars{"emailEnabled": false, "phoneEnabled": false, "usernameEnabled": false}, "emailEnabled"},
 		{"the password factor and passwordEnabled agree", vars{"passwordEnabled": false}, "passwordEnabled"},
 		{"no first factor at all", vars{"firstFactors": []string{}}, "firstFactors"},
+		{"enumeration protection with usernames needs passwords",
+			vars{"enumerationProtection": true, "usernameEnabled": true, "passwordEnabled": false, "firstFactors": []string{"email_code"}}, "enumerationProtection"},
 		{"lockout threshold too low", vars{"lockoutMaxAttempts": 2}, "lockoutMaxAttempts"},
 		{"lockout duration too short", vars{"lockoutDurationSeconds": 5}, "lockoutDurationSeconds"},
 		{"code lifetime too long", vars{"codeTtlSeconds": 86400}, "codeTtlSeconds"},

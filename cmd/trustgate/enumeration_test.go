@@ -177,6 +177,21 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 				t.Fatalf("the reset prepared by the listed id sent no code to %s", email)
 			}
 		})
+		t.Run("an address unverified since the sign-in began answers as an unknown one", func(t *testing.T) {
+			const email = "unverified@example.com"
+			s.newUser(t, vars{"emailAddress": email, "password": "correct horse battery"})
+			d := s.browser()
+			si := signInObj(t, d.create(vars{"identifier": email}), "signInCreate")
+			s.m.DB.Ent.EmailAddress.Update().Where(emailaddress.EmailAddress(email)).SetVerified(false).ExecX(context.Background())
+			sent := s.mail.count(email)
+			p := d.prepareFirstWith(si["id"].(string), factorInput(si["supportedFirstFactors"], "email_code"))
+			if got := signInObj(t, p, "signInPrepareFirstFactor")["status"]; got != "needs_first_factor" {
+				t.Fatalf("prepare: status %v, want needs_first_factor (a decoy's answer)", got)
+			}
+			if s.mail.count(email) != sent {
+				t.Fatal("a code went out to an address no longer verified")
+			}
+		})
 		t.Run("a factor's id is the same in every sign-in, as a real address's is", func(t *testing.T) {
 			for _, ident := range []string{"known@example.com", "nobody@example.com"} {
 				var seen []any

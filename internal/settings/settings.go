@@ -260,6 +260,10 @@ func Validate(s *Settings) *FieldError {
 	if s.SecondFactorEnabled(StrategyPhoneCode) && !s.PhoneEnabled {
 		return &FieldError{"secondFactors", "phone_code needs phoneEnabled"}
 	}
+	if s.EnumerationProtection && s.UsernameEnabled && !s.PasswordEnabled {
+		return &FieldError{"enumerationProtection", "with enumeration protection a username lists only the password factor " +
+			"(an account's addresses would tell it apart from an unknown username): enable passwords or turn usernames off"}
+	}
 	if s.ClientTrustEnabled && !s.EmailEnabled && !s.PhoneEnabled {
 		return &FieldError{"clientTrustEnabled", "Client Trust needs email or phone to send codes to"}
 	}

@@ -1,9 +1,15 @@
 package signin
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/internal/keyring"
+	"github.com/trustgate/trustgate/internal/settings"
 )
 
 // TestDecoyMillis: a decoy address's time is never before the application
@@ -37,5 +43,47 @@ func TestDecoyMillis(t *testing.T) {
 			t.Errorf("age %v: the latest of 2000 decoy times is %v after creation, want at least half the age",
 				age, time.Duration(latest-uint64(created.UnixMilli()))*time.Millisecond)
 		}
+	}
+}
+
+// TestDecoyFactorStaysForTheSignIn: the id a sign-in lists for an address
+// is taken as of the sign-in's start, so a later step finds the same id even
+// when the application's age doubled meanwhile (an account's factor is then
+// picked by that id; a moved id would answer as a decoy and send nothing).
+func TestDecoyFactorStaysForTheSignIn(t *testing.T) {
+	keys, err := keyring.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	appCreated := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	started := appCreated.Add(100 * 24 * time.Hour)
+	now := started
+	s := &Service{Keys: keys, Now: func() time.Time { return now }}
+	set := &settings.Settings{EmailEnabled: true, FirstFactors: []string{settings.StrategyEmailCode}}
+	var st *state
+	// Twenty addresses: a time part taken from the clock would move for
+	// about half of them.
+	for i := range 20 {
+		ident := fmt.Sprintf("someone%d@example.com", i)
+		st = &state{
+			app:      &ent.Application{ID: "app_1", CreatedAt: appCreated},
+			settings: set,
+			si:       &ent.SignIn{ID: "sia_1", CreatedAt: started, Identifier: &ident},
+		}
+		now = started
+		first := s.decoyFactor(st)
+		if first == nil || first.EmailAddressID == nil {
+			t.Fatalf("no email factor: %+v", first)
+		}
+		now = started.Add(150 * 24 * time.Hour) // the age went from 100 days past 2^34 ms (199 days)
+		if again := s.decoyFactor(st); *again.EmailAddressID != *first.EmailAddressID {
+			t.Fatalf("%s: the listed id moved from %s to %s within one sign-in", ident, *first.EmailAddressID, *again.EmailAddressID)
+		}
+	}
+	// A sign-in begun after the doubling may list another id (the
+	// documented change); this one is taken anew.
+	st.si.CreatedAt = appCreated.Add(300 * 24 * time.Hour)
+	if later := s.decoyFactor(st); later == nil {
+		t.Fatal("no factor for a later sign-in")
 	}
 }

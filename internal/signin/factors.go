@@ -15,6 +15,7 @@ import (
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/device"
 	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -119,9 +120,15 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 	if st.si.FirstFactorVerificationID != nil {
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
 	}
-	return s.sendCode(ctx, st, f, existing, purpose, func(tx *ent.Tx, v *ent.Verification) error {
+	err = s.sendCode(ctx, st, f, existing, purpose, func(tx *ent.Tx, v *ent.Verification) error {
 		return saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID))
 	}, nil)
+	if e, ok := apierr.As(err); ok && e.Code == apierr.FactorNotFound && f.typed {
+		// The address typed was removed or unverified since the sign-in
+		// began: answer as for an address that names nobody.
+		return s.decoy(ctx, st, in.Strategy)
+	}
+	return err
 }
 
 // AttemptFirstFactor checks a password or a code first factor.
@@ -523,7 +530,7 @@ func pickFactor(factors []*Factor, in PrepareInput) *Factor {
 // to the address typed.
 func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error) {
 	set := st.settings
-	if st.user == nil || set.EnumerationProtection && s.Keys != nil {
+	if st.user == nil || s.listsAsUnknown(st) {
 		out := []*Factor{}
 		if st.si.Identifier == nil {
 			return out, nil
@@ -556,6 +563,19 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 		out = append(out, phoneFactors(phones, st.user)...)
 	}
 	return out, nil
+}
+
+// listsAsUnknown reports whether an account's sign-in lists the factors an
+// unknown identifier would: under enumeration protection, except for a
+// username where the application offers no password (settings.Validate
+// refuses that now; an application saved before keeps listing the
+// account's code factors, or its usernames could not sign in).
+func (s *Service) listsAsUnknown(st *state) bool {
+	if !st.settings.EnumerationProtection || s.Keys == nil {
+		return false
+	}
+	kind := identifier.Classify(st.identifier)
+	return kind == identifier.Email || kind == identifier.Phone || st.settings.PasswordEnabled
 }
 
 // secondFactors lists the factors that answer the sign-in's current challenge.

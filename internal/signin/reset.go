@@ -141,7 +141,8 @@ func (s *Service) decoyFactor(st *state) *Factor {
 		return nil
 	}
 	mac := s.Keys.MAC(keyring.PurposeDecoy, []byte(st.app.ID+"\x00"+ident))
-	ms := decoyMillis(st.app.CreatedAt, s.Now(), binary.BigEndian.Uint64(mac[0:8]))
+	// As of the sign-in's start, so that the id stays put while it lasts.
+	ms := decoyMillis(st.app.CreatedAt, st.si.CreatedAt, binary.BigEndian.Uint64(mac[0:8]))
 	id := ids.Derived("idn", ms, [10]byte(mac[8:18]))
 	if kind == identifier.Email {
 		return emailFactor(&ent.EmailAddress{ID: id, EmailAddress: ident}, true)
