@@ -468,6 +468,14 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 // factorTarget resolves the email address or phone number a factor names,
 // from the user's verified contacts the step has read (or reads now).
 func (s *Service) factorTarget(ctx context.Context, st *state, f *Factor) (verification.Target, error) {
+	// A typed factor names the address by the identifier (its listed id is
+	// derived, see firstFactors); any other by its row's id.
+	names := func(id, value string, listed *string) bool {
+		if f.typed {
+			return value == st.identifier
+		}
+		return id == *listed
+	}
 	k := st.contactsOf()
 	if f.EmailAddressID != nil {
 		emails, err := k.verifiedEmails(ctx, s.DB.Ent)
@@ -475,7 +483,7 @@ func (s *Service) factorTarget(ctx context.Context, st *state, f *Factor) (verif
 			return verification.Target{}, err
 		}
 		for _, e := range emails {
-			if f.typed && e.EmailAddress == st.identifier || !f.typed && e.ID == *f.EmailAddressID {
+			if names(e.ID, e.EmailAddress, f.EmailAddressID) {
 				return verification.Target{Strategy: f.Strategy, ID: e.ID, Value: e.EmailAddress}, nil
 			}
 		}
@@ -486,7 +494,7 @@ func (s *Service) factorTarget(ctx context.Context, st *state, f *Factor) (verif
 			return verification.Target{}, err
 		}
 		for _, p := range phones {
-			if f.typed && p.PhoneNumber == st.identifier || !f.typed && p.ID == *f.PhoneNumberID {
+			if names(p.ID, p.PhoneNumber, f.PhoneNumberID) {
 				return verification.Target{Strategy: f.Strategy, ID: p.ID, Value: p.PhoneNumber}, nil
 			}
 		}

@@ -757,26 +757,22 @@ func pointClient(ctx context.Context, tx *ent.Tx, st *state) (*string, error) {
 // account as if it were a locked user.
 func (s *Service) guardUser(ctx context.Context, st *state, strategy string) error {
 	var lock lockout.State
-	switch {
-	case st.user != nil:
+	if st.user != nil {
 		lock = lockout.OfUser(st.user)
-		if s.readsIdentifierCounter(st) && (st.create != nil || st.si.Status == entsignin.StatusNeedsFirstFactor) {
-			// An unknown identifier costs this read; make a known one pay it
-			// too, so a locked answer (which runs no hash) takes the same
-			// statements either way. Only first factors: an unknown
-			// identifier never reaches a second one. The row, if any, is an
-			// old phantom's.
-			if _, err := lockout.ReadIdentifier(ctx, s.DB.Ent, lockout.IdentifierKey(s.Keys, st.app.ID, st.identifier)); err != nil {
-				return err
-			}
-		}
-	case s.countsUnknown(st):
+	}
+	if s.readsIdentifierCounter(st) {
+		// An identifier that names no account has a counter of its own; an
+		// account's first factors read it too (the row, if any, an old
+		// phantom's), so that a locked answer, which runs no hash, takes
+		// the same statements either way.
 		key := lockout.IdentifierKey(s.Keys, st.app.ID, st.identifier)
 		prior, err := lockout.ReadIdentifier(ctx, s.DB.Ent, key)
 		if err != nil {
 			return err
 		}
-		st.unknownLock, lock = &identifierLock{key: key, prior: prior}, prior
+		if st.user == nil {
+			st.unknownLock, lock = &identifierLock{key: key, prior: prior}, prior
+		}
 	}
 	now := s.Now()
 	if st.user != nil && st.user.Banned {
@@ -794,18 +790,12 @@ func (s *Service) guardUser(ctx context.Context, st *state, strategy string) err
 	return nil
 }
 
-// countsUnknown reports whether st's identifier, which names no account,
-// has a lockout counter: with enumeration protection on, so that it locks
-// when an account would and a lockout does not tell the two apart.
-func (s *Service) countsUnknown(st *state) bool {
-	return st.user == nil && s.readsIdentifierCounter(st)
-}
-
 // readsIdentifierCounter reports whether guardUser reads st's identifier
-// counter: with enumeration protection on, for known and unknown
-// identifiers alike.
+// counter: with enumeration protection on, at a first factor (which is as
+// far as an identifier that names no account gets), known or not.
 func (s *Service) readsIdentifierCounter(st *state) bool {
-	return st.settings.EnumerationProtection && s.Keys != nil && st.identifier != ""
+	return st.settings.EnumerationProtection && s.Keys != nil && st.identifier != "" &&
+		(st.create != nil || st.si.Status == entsignin.StatusNeedsFirstFactor)
 }
 
 // fail records a failed factor: the event, the lockout count and, when the
