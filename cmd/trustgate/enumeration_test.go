@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -263,6 +264,133 @@ func TestCodePrepareFloor(t *testing.T) {
 			prepare("somebody@example.com")
 			if len(waits) != 0 {
 				t.Fatalf("waited %v", waits)
+			}
+		})
+	})
+}
+
+// TestSignUpEnumerationProtection checks that, with enumeration protection
+// on, a sign-up for an email address or phone number that already has an
+// account cannot be told from one for a free address by its answers or the
+// statements the server runs, while the address's owner is told by the
+// message that goes out in place of the code; that such a sign-up can never
+// complete; that a free address still signs up; and that a taken username is
+// still refused at once.
+func TestSignUpEnumerationProtection(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"enumerationProtection": true, "phoneEnabled": true, "usernameEnabled": true})
+		s.newUser(t, vars{"emailAddress": "known@example.com", "phoneNumber": "+15555550123", "phoneVerified": true,
+			"username": "taken_name", "password": "correct horse battery"})
+		s.recordStatements.Store(true)
+
+		const (
+			createQ  = `mutation($in: SignUpCreateInput!) { signUpCreate(input: $in) { id status unverifiedFields createdUserId } }`
+			prepareQ = `mutation($id: ID!, $s: String!) { signUpPrepareVerification(id: $id, strategy: $s) { status unverifiedFields } }`
+			attemptQ = `mutation($id: ID!, $s: String!, $c: String!) { signUpAttemptVerification(id: $id, strategy: $s, code: $c) { status unverifiedFields createdUserId } }`
+		)
+		// answer is an error code, or the sign-up's fields but its id.
+		answer := func(t *testing.T, r result, op string) string {
+			t.Helper()
+			if len(r.Errors) > 0 {
+				return r.code(t) + " " + r.Errors[0].Message
+			}
+			su := maps.Clone(r.data(t)[op].(map[string]any))
+			delete(su, "id")
+			return fmt.Sprint(su)
+		}
+		// run signs up with email (and phone), prepares strategy's
+		// verification and attempts wrong codes until the verification
+		// fails; it returns every answer with the statements the server ran
+		// for the create and the prepare, and the message sent to to.
+		type trace struct {
+			answers    []string
+			statements [][]string
+			kind, text string
+		}
+		run := func(t *testing.T, in vars, strategy, to string) trace {
+			t.Helper()
+			d := s.browser()
+			var tr trace
+			r := d.do(createQ, vars{"in": in})
+			tr.answers = append(tr.answers, answer(t, r, "signUpCreate"))
+			tr.statements = append(tr.statements, s.statementsOf(r))
+			id := r.data(t)["signUpCreate"].(map[string]any)["id"]
+			sent := s.mail.count(to)
+			r = d.do(prepareQ, vars{"id": id, "s": strategy})
+			tr.answers = append(tr.answers, answer(t, r, "signUpPrepareVerification"))
+			tr.statements = append(tr.statements, s.statementsOf(r))
+			if got := s.mail.count(to); got != sent+1 {
+				t.Fatalf("%s: %d messages after the prepare (%v), want one", to, got-sent, tr.answers)
+			}
+			m := s.mail.last(t, to)
+			tr.kind, tr.text = m.Kind, m.Text
+			for i := 0; i < 6; i++ {
+				tr.answers = append(tr.answers, answer(t, d.do(attemptQ, vars{"id": id, "s": strategy, "c": fmt.Sprintf("%06d", i)}), "signUpAttemptVerification"))
+			}
+			return tr
+		}
+
+		for _, tc := range []struct {
+			name, strategy string
+			taken, free    vars
+			takenTo        string
+			freeTo         string
+			takenKind      string
+		}{
+			{"email address", "email_code",
+				vars{"emailAddress": "Known@Example.com", "password": "another good passphrase"},
+				vars{"emailAddress": "fresh@example.com", "password": "another good passphrase"},
+				"known@example.com", "fresh@example.com", "account_exists"},
+			{"phone number", "phone_code",
+				vars{"emailAddress": "fresh2@example.com", "phoneNumber": "+15555550123", "password": "another good passphrase"},
+				vars{"emailAddress": "fresh3@example.com", "phoneNumber": "+15555550199", "password": "another good passphrase"},
+				"+15555550123", "+15555550199", "account_exists"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				taken, free := run(t, tc.taken, tc.strategy, tc.takenTo), run(t, tc.free, tc.strategy, tc.freeTo)
+				if fmt.Sprint(taken.answers) != fmt.Sprint(free.answers) {
+					t.Errorf("answers differ:\ntaken %v\nfree  %v", taken.answers, free.answers)
+				}
+				for i, step := range []string{"create", "prepare"} {
+					if !slices.Equal(taken.statements[i], free.statements[i]) || len(free.statements[i]) == 0 {
+						t.Errorf("%s: statements differ (%d against %d):\ntaken %q\nfree  %q", step,
+							len(taken.statements[i]), len(free.statements[i]), taken.statements[i], free.statements[i])
+					}
+				}
+				if free.kind != "verification_code" || codeRe.FindString(free.text) == "" {
+					t.Errorf("free address got a %s message %q, want a verification code", free.kind, free.text)
+				}
+				if taken.kind != tc.takenKind || codeRe.FindString(taken.text) != "" || !strings.Contains(taken.text, "already") {
+					t.Errorf("taken address got a %s message %q, want the account_exists notice without a code", taken.kind, taken.text)
+				}
+			})
+		}
+
+		t.Run("a free address signs up as before", func(t *testing.T) {
+			d := s.browser()
+			id := d.do(createQ, vars{"in": vars{"emailAddress": "newcomer@example.com", "password": "another good passphrase"}}).
+				data(t)["signUpCreate"].(map[string]any)["id"]
+			d.do(prepareQ, vars{"id": id, "s": "email_code"}).data(t)
+			done := d.do(attemptQ, vars{"id": id, "s": "email_code", "c": s.mail.code(t, "newcomer@example.com")}).
+				data(t)["signUpAttemptVerification"].(map[string]any)
+			if done["status"] != "complete" || done["createdUserId"] == nil {
+				t.Fatalf("sign-up = %v, want complete", done)
+			}
+		})
+
+		t.Run("a taken username is refused at once", func(t *testing.T) {
+			r := s.browser().do(createQ, vars{"in": vars{"emailAddress": "other@example.com", "username": "taken_name", "password": "another good passphrase"}})
+			if got := r.code(t); got != "form_identifier_exists" || r.ext(t)["paramName"] != "username" {
+				t.Fatalf("code = %s ext %v, want form_identifier_exists for username", got, r.ext(t))
+			}
+		})
+
+		t.Run("without protection a taken address is refused at once", func(t *testing.T) {
+			s.setSettings(t, vars{"enumerationProtection": false})
+			r := s.browser().do(createQ, vars{"in": vars{"emailAddress": "known@example.com", "password": "another good passphrase"}})
+			if got := r.code(t); got != "form_identifier_exists" {
+				t.Fatalf("code = %s, want form_identifier_exists", got)
 			}
 		})
 	})

@@ -24,6 +24,9 @@ const (
 	KindClientTrustCode   = "client_trust_code"
 	KindResetPasswordCode = "reset_password_code"
 	KindNewDeviceSignIn   = "new_device_sign_in"
+	// KindAccountExists tells an address's owner that someone tried to
+	// sign up with it (enumeration protection; see AccountExists).
+	KindAccountExists = "account_exists"
 )
 
 // DefaultTimeout bounds one delivery attempt: connecting, authenticating and

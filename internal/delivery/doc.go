@@ -1,6 +1,7 @@
 // Package delivery sends the emails and text messages that sign-in and
-// sign-up need: verification codes, Client Trust codes and new-device
-// notices.
+// sign-up need: verification codes, Client Trust codes, new-device notices,
+// and the notice that an address someone tried to sign up with already has an
+// account.
 //
 // Everything that sends implements Sender. SMTPSender sends email through an
 // SMTP server (TRUSTGATE_SMTP_URL), SMSHookSender posts text messages to an

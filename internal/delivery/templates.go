@@ -15,22 +15,26 @@ import (
 //go:embed templates/*.tmpl
 var templateFS embed.FS
 
-// Each file is its own template set: every text file defines its own
-// "subject".
+// Each file is its own template set, with the shared "request" block (the
+// attempt's device, IP and time) of request.txt.tmpl or request.html.tmpl:
+// every email's text file defines its own "subject".
 var (
-	codeText      = mustText("code.txt.tmpl")
-	codeHTML      = mustHTML("code.html.tmpl")
-	codeSMS       = mustText("code_sms.txt.tmpl")
-	newDeviceText = mustText("new_device.txt.tmpl")
-	newDeviceHTML = mustHTML("new_device.html.tmpl")
+	codeText          = mustText("code.txt.tmpl")
+	codeHTML          = mustHTML("code.html.tmpl")
+	codeSMS           = mustText("code_sms.txt.tmpl")
+	newDeviceText     = mustText("new_device.txt.tmpl")
+	newDeviceHTML     = mustHTML("new_device.html.tmpl")
+	accountExistsText = mustText("account_exists.txt.tmpl")
+	accountExistsHTML = mustHTML("account_exists.html.tmpl")
+	accountExistsSMS  = mustText("account_exists_sms.txt.tmpl")
 )
 
 func mustText(name string) *texttemplate.Template {
-	return texttemplate.Must(texttemplate.New(name).ParseFS(templateFS, "templates/"+name))
+	return texttemplate.Must(texttemplate.New(name).ParseFS(templateFS, "templates/"+name, "templates/request.txt.tmpl"))
 }
 
 func mustHTML(name string) *htmltemplate.Template {
-	return htmltemplate.Must(htmltemplate.New(name).ParseFS(templateFS, "templates/"+name))
+	return htmltemplate.Must(htmltemplate.New(name).ParseFS(templateFS, "templates/"+name, "templates/request.html.tmpl"))
 }
 
 // DefaultCodeTTL is how long a code is valid when the caller does not say.
@@ -103,6 +107,21 @@ type NewDeviceEmail struct {
 	AccountURL    string // optional link to the account page
 }
 
+// AccountExists tells the owner of an email address or phone number that
+// someone tried to sign up with it. Under enumeration protection a sign-up
+// for a taken address goes on as if it were free, and this notice goes out
+// where the verification code would have: only the address's owner learns
+// that it has an account. Device, IP and At describe the sign-up's request
+// (shown in the email).
+type AccountExists struct {
+	ApplicationID string
+	AppName       string
+	To            string
+	Device        string
+	IP            string
+	At            time.Time
+}
+
 // view is what the templates see. Every value is one line of plain text;
 // html/template escapes it for the HTML part.
 type view struct {
@@ -161,6 +180,35 @@ func RenderNewDeviceEmail(e NewDeviceEmail) (Message, error) {
 	})
 }
 
+// RenderAccountExistsEmail renders the notice of a sign-up for an email
+// address that already has an account.
+func RenderAccountExistsEmail(e AccountExists) (Message, error) {
+	if err := required("AccountExists", "AppName", e.AppName, "To", e.To); err != nil {
+		return Message{}, err
+	}
+	v := view{AppName: oneLine(e.AppName), Device: device(e.Device), IP: orUnknown(e.IP), At: when(e.At)}
+	return renderEmail(accountExistsText, accountExistsHTML, v, Message{
+		ApplicationID: e.ApplicationID,
+		Channel:       ChannelEmail,
+		To:            e.To,
+		Kind:          KindAccountExists,
+	})
+}
+
+// RenderAccountExistsSMS renders the text message of a sign-up for a phone
+// number that already has an account.
+func RenderAccountExistsSMS(e AccountExists) (Message, error) {
+	if err := required("AccountExists", "AppName", e.AppName, "To", e.To); err != nil {
+		return Message{}, err
+	}
+	return renderSMS(accountExistsSMS, view{AppName: oneLine(e.AppName)}, Message{
+		ApplicationID: e.ApplicationID,
+		Channel:       ChannelSMS,
+		To:            e.To,
+		Kind:          KindAccountExists,
+	})
+}
+
 // RenderCodeSMS renders a code text message: "123456 is your Acme
 // verification code. It expires in 10 minutes."
 func RenderCodeSMS(s CodeSMS) (Message, error) {
@@ -168,17 +216,22 @@ func RenderCodeSMS(s CodeSMS) (Message, error) {
 		return Message{}, err
 	}
 	v := view{AppName: oneLine(s.AppName), Code: oneLine(s.Code), Expiry: expiry(s.TTL), Reset: s.Purpose == PurposeResetPassword}
-	var text bytes.Buffer
-	if err := codeSMS.Execute(&text, v); err != nil {
-		return Message{}, fmt.Errorf("render code text message: %w", err)
-	}
-	return Message{
+	return renderSMS(codeSMS, v, Message{
 		ApplicationID: s.ApplicationID,
 		Channel:       ChannelSMS,
 		To:            s.To,
 		Kind:          s.Purpose.kind(),
-		Text:          strings.TrimSpace(text.String()),
-	}, nil
+	})
+}
+
+// renderSMS fills m's text from a text message template.
+func renderSMS(t *texttemplate.Template, v view, m Message) (Message, error) {
+	var text bytes.Buffer
+	if err := t.Execute(&text, v); err != nil {
+		return Message{}, fmt.Errorf("render %s text message: %w", m.Kind, err)
+	}
+	m.Text = strings.TrimSpace(text.String())
+	return m, nil
 }
 
 // renderEmail fills m's subject, text and HTML from the templates.

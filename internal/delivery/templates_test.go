@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,9 @@ import (
 
 // attemptAt is a sign-in time outside UTC, to check it is shown in UTC.
 var attemptAt = time.Date(2026, 5, 1, 15, 4, 0, 0, time.FixedZone("CEST", 2*60*60))
+
+// codeLike finds a six-digit number, which a notice must not carry.
+var codeLike = regexp.MustCompile(`\b\d{6}\b`)
 
 const evilUA = `<img src=x onerror="alert(1)">`
 
@@ -180,5 +184,39 @@ func TestRenderCodeSMS(t *testing.T) {
 				t.Errorf("got %+v, want %+v", m, want)
 			}
 		})
+	}
+}
+
+func TestRenderAccountExists(t *testing.T) {
+	e := AccountExists{ApplicationID: "app_1", AppName: "Acme", To: "user@example.com", Device: evilUA, IP: "203.0.113.7", At: attemptAt}
+	m, err := RenderAccountExistsEmail(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Message{ApplicationID: "app_1", Channel: ChannelEmail, To: "user@example.com", Kind: KindAccountExists, Subject: "You already have an account with Acme"}
+	if got := (Message{ApplicationID: m.ApplicationID, Channel: m.Channel, To: m.To, Kind: m.Kind, Subject: m.Subject}); got != want {
+		t.Errorf("message: got %+v, want %+v", got, want)
+	}
+	for what, body := range map[string]string{"text": m.Text, "HTML": m.HTML} {
+		mustContain(t, what, body, "Someone tried to create a new Acme account with this email address",
+			"No account was created or changed", "203.0.113.7", "1 May 2026, 13:04 UTC", "sign in instead", "Forgot password?")
+		// No code: nothing in it can finish the sign-up.
+		if codeLike.MatchString(body) {
+			t.Errorf("%s carries a code-like number: %s", what, body)
+		}
+	}
+	mustNotContain(t, "HTML", m.HTML, "<img")
+
+	s, err := RenderAccountExistsSMS(AccountExists{ApplicationID: "app_1", AppName: "Acme\nCorp", To: "+15551234567"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSMS := Message{ApplicationID: "app_1", Channel: ChannelSMS, To: "+15551234567", Kind: KindAccountExists,
+		Text: "Someone tried to sign up for Acme Corp with this number, which already has an account. Sign in instead. If it was not you, ignore this message."}
+	if s != wantSMS {
+		t.Errorf("text message: got %+v, want %+v", s, wantSMS)
+	}
+	if _, err := RenderAccountExistsEmail(AccountExists{AppName: "Acme"}); err == nil {
+		t.Error("a notice without a recipient rendered")
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/trustgate/trustgate/internal/clienttrust"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/device"
 	"github.com/trustgate/trustgate/internal/factor"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/ratelimit"
@@ -116,7 +117,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 	if err := s.spendIdentifierBudget(ctx, client.ID, set, n); err != nil {
 		return nil, err
 	}
-	if err := s.checkClashes(ctx, app.ID, n); err != nil {
+	if err := s.checkClashes(ctx, app.ID, n, set.EnumerationProtection); err != nil {
 		return nil, err
 	}
 	var hash *string
@@ -217,24 +218,44 @@ func (s *Service) spendIdentifierBudget(ctx context.Context, clientID string, se
 }
 
 // checkClashes answers form_identifier_exists early for taken identifiers;
-// the unique indexes remain the final word when the user is created.
-func (s *Service) checkClashes(ctx context.Context, appID string, n users.New) error {
-	if n.EmailAddress != nil {
-		if ok, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.ApplicationID(appID), emailaddress.EmailAddress(*n.EmailAddress)).Exist(ctx); err != nil || ok {
-			return clashOr(err, "emailAddress")
+// the unique indexes remain the final word when the user is created. Under
+// enumeration protection (hideContacts) a taken email address or phone
+// number is not told apart here: the sign-up goes on, and its verification
+// sends the address's owner a notice instead of a code (PrepareVerification),
+// so only the owner learns that the address has an account. A username,
+// which users choose and see, is still refused at once.
+func (s *Service) checkClashes(ctx context.Context, appID string, n users.New, hideContacts bool) error {
+	for _, f := range []struct {
+		param string
+		value *string
+	}{{paramEmail, n.EmailAddress}, {paramPhone, n.PhoneNumber}, {paramUsername, n.Username}} {
+		if f.value == nil || (hideContacts && f.param != paramUsername) {
+			continue
 		}
-	}
-	if n.PhoneNumber != nil {
-		if ok, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(*n.PhoneNumber)).Exist(ctx); err != nil || ok {
-			return clashOr(err, "phoneNumber")
-		}
-	}
-	if n.Username != nil {
-		if ok, err := s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(*n.Username)).Exist(ctx); err != nil || ok {
-			return clashOr(err, "username")
+		if ok, err := s.taken(ctx, appID, f.param, *f.value); err != nil || ok {
+			return clashOr(err, f.param)
 		}
 	}
 	return nil
+}
+
+// The input fields of a sign-up's identifiers, as error params.
+const (
+	paramEmail    = "emailAddress"
+	paramPhone    = "phoneNumber"
+	paramUsername = "username"
+)
+
+// taken reports whether an identifier of the application, named by its
+// input field, belongs to a user (an address or number verified or not).
+func (s *Service) taken(ctx context.Context, appID, param, value string) (bool, error) {
+	switch param {
+	case paramEmail:
+		return s.DB.Ent.EmailAddress.Query().Where(emailaddress.ApplicationID(appID), emailaddress.EmailAddress(value)).Exist(ctx)
+	case paramPhone:
+		return s.DB.Ent.PhoneNumber.Query().Where(phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(value)).Exist(ctx)
+	}
+	return s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(value)).Exist(ctx)
 }
 
 func clashOr(err error, param string) error {
@@ -307,12 +328,28 @@ func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) 
 	if vid != nil {
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *vid)
 	}
-	set := &request.From(ctx).Settings
+	rq := request.From(ctx)
+	set := &rq.Settings
+	// Under enumeration protection an address that has an account gets a
+	// notice where its code would go, and a verification no code passes:
+	// the answers, the statements run and the message sent are alike
+	// either way, and only the address's owner can tell them apart.
+	email := strategy == settings.StrategyEmailCode
+	taken := false
+	if set.EnumerationProtection {
+		param := paramPhone
+		if email {
+			param = paramEmail
+		}
+		if taken, err = s.taken(ctx, app.ID, param, *value); err != nil {
+			return nil, err
+		}
+	}
 	_, err = s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
-		Existing: existing, TTL: set.CodeTTL(), Target: verification.Target{Strategy: strategy, Value: *value},
+		Existing: existing, TTL: set.CodeTTL(), Target: verification.Target{Strategy: strategy, Value: *value}, Decoy: taken,
 		Attach: func(tx *ent.Tx, v *ent.Verification) error {
 			upd := tx.SignUp.UpdateOneID(su.ID)
-			if strategy == settings.StrategyEmailCode {
+			if email {
 				upd.SetEmailVerificationID(v.ID)
 			} else {
 				upd.SetPhoneVerificationID(v.ID)
@@ -324,7 +361,12 @@ func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) 
 			return err
 		},
 		Message: func(code string) (delivery.Message, error) {
-			if strategy == settings.StrategyEmailCode {
+			switch {
+			case taken && email:
+				return delivery.RenderAccountExistsEmail(s.accountExists(rq, app, *value))
+			case taken:
+				return delivery.RenderAccountExistsSMS(s.accountExists(rq, app, *value))
+			case email:
 				return delivery.RenderCodeEmail(delivery.CodeEmail{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
 			}
 			return delivery.RenderCodeSMS(delivery.CodeSMS{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
@@ -335,6 +377,12 @@ func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) 
 		return nil, err
 	}
 	return s.view(ctx, su)
+}
+
+// accountExists is the notice for the owner of a taken address.
+func (s *Service) accountExists(rq *request.Info, app *ent.Application, to string) delivery.AccountExists {
+	return delivery.AccountExists{ApplicationID: app.ID, AppName: app.Name, To: to,
+		Device: device.Describe(rq.UserAgent), IP: rq.IP, At: s.Now()}
 }
 
 // AttemptVerification checks a code; once every field is verified it creates

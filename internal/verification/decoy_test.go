@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/dbtest"
+	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/factor"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/verification"
@@ -66,5 +68,59 @@ func TestDecoy(t *testing.T) {
 	}
 	if again.ID != v.ID || again.SendCount != 2 || string(*again.CodeHash) == string(*v.CodeHash) {
 		t.Errorf("a resend after the cooldown: got id %s, send count %d; want the same verification, sent twice, with a new digest", again.ID, again.SendCount)
+	}
+}
+
+// senderFunc is a delivery.Sender from a function.
+type senderFunc func(delivery.Message) error
+
+func (f senderFunc) Send(_ context.Context, m delivery.Message) error { return f(m) }
+
+// TestDeliverDecoy checks that Deliver with Decoy set issues a decoy (no
+// code reaches the message, and the code a real delivery would carry does
+// not pass) and still sends the message, while without it the message gets
+// the code that passes.
+func TestDeliverDecoy(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
+	keys, err := keyring.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	c := &verification.Codes{Keys: keys, Rand: rand.Reader, Now: func() time.Time { return now }}
+	for _, decoy := range []bool{false, true} {
+		var code string
+		sent := 0
+		sender := senderFunc(func(delivery.Message) error { sent++; return nil })
+		v, err := c.Deliver(ctx, db, sender, verification.Delivery{
+			Target: verification.Target{Strategy: "email_code", Value: fmt.Sprintf("owner%v@example.com", decoy)},
+			TTL:    10 * time.Minute, Decoy: decoy,
+			Attach: func(*ent.Tx, *ent.Verification) error { return nil },
+			Message: func(c string) (delivery.Message, error) {
+				code = c
+				return delivery.Message{Channel: delivery.ChannelEmail, To: "owner@example.com", Kind: delivery.KindAccountExists, Text: "notice"}, nil
+			},
+			Log: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sent != 1 {
+			t.Errorf("decoy %v: %d messages sent, want 1", decoy, sent)
+		}
+		if decoy != (code == "") {
+			t.Fatalf("decoy %v: the message got code %q", decoy, code)
+		}
+		if decoy {
+			continue // TestDecoy tries every code against a decoy
+		}
+		err = db.Tx(ctx, func(tx *ent.Tx) error {
+			_, err := c.Check(ctx, tx, v, code)
+			return err
+		})
+		if err != nil {
+			t.Errorf("the delivered code did not pass: %v", err)
+		}
 	}
 }

@@ -19,6 +19,11 @@ type Delivery struct {
 	Existing *ent.Verification
 	Target   Target
 	TTL      time.Duration
+	// Decoy issues a verification no code passes (see Codes.Decoy) and
+	// sends Message("") in place of a code: a notice, under enumeration
+	// protection, to the owner of an address someone tried to sign up
+	// with. Everything else (cooldown, failures, delivery) is as for a code.
+	Decoy bool
 	// Message renders the message that carries code.
 	Message func(code string) (delivery.Message, error)
 	// Attach links the verification to what it verifies, in the
@@ -57,7 +62,11 @@ func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Se
 			code string
 			err  error
 		)
-		if v, code, err = c.issue(ctx, tx, d.Existing, d.Target, d.TTL, sixDigits); err != nil {
+		draw := sixDigits
+		if d.Decoy {
+			draw = decoyCode
+		}
+		if v, code, err = c.issue(ctx, tx, d.Existing, d.Target, d.TTL, draw); err != nil {
 			return err
 		}
 		if err := d.Attach(tx, v); err != nil {

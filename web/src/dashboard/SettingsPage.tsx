@@ -221,7 +221,7 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
         <CheckField
           name="enumerationProtection"
           label="Hide whether an account exists"
-          hint="Sign-in answers an unknown identifier as it would an account: one error for a wrong identifier or password (form_password_or_identifier_incorrect), the same factors (a code goes only to the email or phone typed) and the same lockout. Code sends are padded (TRUSTGATE_CODE_SEND_FLOOR). With usernames on it needs passwords: a username lists only the password factor."
+          hint="Sign-in answers an unknown identifier as it would an account: one error for a wrong identifier or password (form_password_or_identifier_incorrect), the same factors (a code goes only to the email or phone typed) and the same lockout. Code sends are padded (TRUSTGATE_CODE_SEND_FLOOR). With usernames on it needs passwords: a username lists only the password factor. Sign-up with a taken email or phone goes on, and its owner gets an “already have an account” notice instead of a code; a taken username is still refused."
           checked={draft.enumerationProtection}
           onChange={(v) => set('enumerationProtection', v)}
           error={err('enumerationProtection')}
