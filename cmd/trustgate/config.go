@@ -63,7 +63,7 @@ var settings = []setting{
 	{flag: "argon2-memory-kib", env: "TRUSTGATE_ARGON2_MEMORY_KIB", def: "19456", help: "argon2id memory cost in KiB (OWASP: 19456)"},
 	{flag: "argon2-time", env: "TRUSTGATE_ARGON2_TIME", def: "2", help: "argon2id iterations (OWASP: 2)"},
 	{flag: "shutdown-grace", env: "TRUSTGATE_SHUTDOWN_GRACE", def: "15s", help: "how long serve waits for requests in flight on shutdown"},
-	{flag: "code-send-floor", env: "TRUSTGATE_CODE_SEND_FLOOR", def: "1s", help: "with enumeration protection, the least time a sign-in code prepare takes, code sent or not, so that the mail server's or SMS gateway's time does not tell which identifiers have accounts; 0 turns it off"},
+	{flag: "code-send-floor", env: "TRUSTGATE_CODE_SEND_FLOOR", def: "1s", help: "with enumeration protection, the least time a sign-in code prepare or a sign-up verification prepare takes, code sent or not, so that the mail server's or SMS gateway's time does not tell which identifiers have accounts; 0 turns it off"},
 }
 
 // fields maps a setting's flag name to where its value goes.

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/factor"
 )
 
 // TestEnumerationProtection checks that, with enumeration protection on, an
@@ -208,7 +211,8 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 // TestCodePrepareFloor: with SMTP or the SMS hook a real code keeps the
 // request waiting for the mail server, and a decoy (an email that names
 // nobody, under enumeration protection) sends nothing. Both answer no
-// sooner than TRUSTGATE_CODE_SEND_FLOOR after the prepare began. The
+// sooner than TRUSTGATE_CODE_SEND_FLOOR after the prepare began, as does a
+// sign-up's verification, whose taken address gets a notice. The
 // server's clock is the test's: the slow mail server moves it on, and the
 // waits are recorded instead of slept.
 func TestCodePrepareFloor(t *testing.T) {
@@ -217,7 +221,7 @@ func TestCodePrepareFloor(t *testing.T) {
 		s := mustStart(t, dbURL, cheapHashes, func(c *Config) { c.CodeSendFloor = floor })
 		s.setSettings(t, vars{"enumerationProtection": true})
 		var waits []time.Duration
-		s.m.Services.SignIn.Sleep = func(_ context.Context, d time.Duration) { waits = append(waits, d) }
+		s.m.Services.SignIn.Floor.Sleep = func(_ context.Context, d time.Duration) { waits = append(waits, d) }
 		send := time.Duration(0)
 		s.mail.delay = func() { s.clock.Advance(send) }
 		s.newUser(t, vars{"emailAddress": "somebody@example.com"})
@@ -257,6 +261,18 @@ func TestCodePrepareFloor(t *testing.T) {
 				t.Fatalf("waited %v, want [%v]", waits, floor)
 			}
 		})
+		t.Run("a sign-up's verification waits, for a taken address and a free one", func(t *testing.T) {
+			for _, email := range []string{"somebody@example.com", "newcomer@example.com"} {
+				waits, send = nil, 300*time.Millisecond
+				d := s.browser()
+				id := d.do(`mutation($e: String!) { signUpCreate(input: {emailAddress: $e, password: "another good passphrase"}) { id } }`,
+					vars{"e": email}).data(t)["signUpCreate"].(map[string]any)["id"]
+				d.do(`mutation($id: ID!) { signUpPrepareVerification(id: $id, strategy: "email_code") { id } }`, vars{"id": id}).data(t)
+				if want := []time.Duration{700 * time.Millisecond}; !slices.Equal(waits, want) {
+					t.Fatalf("%s: waited %v, want %v", email, waits, want)
+				}
+			}
+		})
 		t.Run("without enumeration protection nothing waits", func(t *testing.T) {
 			s.setSettings(t, vars{"enumerationProtection": false})
 			waits, send = nil, 0
@@ -271,11 +287,12 @@ func TestCodePrepareFloor(t *testing.T) {
 
 // TestSignUpEnumerationProtection checks that, with enumeration protection
 // on, a sign-up for an email address or phone number that already has an
-// account cannot be told from one for a free address by its answers or the
-// statements the server runs, while the address's owner is told by the
-// message that goes out in place of the code; that such a sign-up can never
-// complete; that a free address still signs up; and that a taken username is
-// still refused at once.
+// account cannot be told from one for a free address by the answers or the
+// statements the server runs (create, prepare, resends within and after the
+// cooldown, wrong codes until the verification fails), while the address's
+// owner is told by the notice that goes out in place of each code; that no
+// code can complete such a sign-up; that a free address still signs up; and
+// that a taken username is still refused at once.
 func TestSignUpEnumerationProtection(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		s := mustStart(t, dbURL, cheapHashes)
@@ -293,41 +310,59 @@ func TestSignUpEnumerationProtection(t *testing.T) {
 		answer := func(t *testing.T, r result, op string) string {
 			t.Helper()
 			if len(r.Errors) > 0 {
-				return r.code(t) + " " + r.Errors[0].Message
+				return fmt.Sprintf("%s %s %v", r.code(t), r.Errors[0].Message, r.ext(t)["meta"])
 			}
 			su := maps.Clone(r.data(t)[op].(map[string]any))
 			delete(su, "id")
 			return fmt.Sprint(su)
 		}
-		// run signs up with email (and phone), prepares strategy's
-		// verification and attempts wrong codes until the verification
-		// fails; it returns every answer with the statements the server ran
-		// for the create and the prepare, and the message sent to to.
+		// run signs up with in, prepares strategy's verification, asks again
+		// within the resend cooldown and after it, then attempts wrong codes
+		// until the verification has failed. It returns every answer with
+		// the statements the server ran for it, the kinds and texts of the
+		// messages sent to to, and the verification's row.
+		type step struct {
+			name, answer string
+			statements   []string
+		}
 		type trace struct {
-			answers    []string
-			statements [][]string
-			kind, text string
+			steps    []step
+			messages []delivery.Message
+			ver      *ent.Verification
 		}
 		run := func(t *testing.T, in vars, strategy, to string) trace {
 			t.Helper()
 			d := s.browser()
 			var tr trace
-			r := d.do(createQ, vars{"in": in})
-			tr.answers = append(tr.answers, answer(t, r, "signUpCreate"))
-			tr.statements = append(tr.statements, s.statementsOf(r))
-			id := r.data(t)["signUpCreate"].(map[string]any)["id"]
+			do := func(name, op, q string, v vars) result {
+				t.Helper()
+				r := d.do(q, v)
+				tr.steps = append(tr.steps, step{name, answer(t, r, op), s.statementsOf(r)})
+				return r
+			}
 			sent := s.mail.count(to)
-			r = d.do(prepareQ, vars{"id": id, "s": strategy})
-			tr.answers = append(tr.answers, answer(t, r, "signUpPrepareVerification"))
-			tr.statements = append(tr.statements, s.statementsOf(r))
-			if got := s.mail.count(to); got != sent+1 {
-				t.Fatalf("%s: %d messages after the prepare (%v), want one", to, got-sent, tr.answers)
+			id := do("create", "signUpCreate", createQ, vars{"in": in}).data(t)["signUpCreate"].(map[string]any)["id"].(string)
+			do("prepare", "signUpPrepareVerification", prepareQ, vars{"id": id, "s": strategy})
+			do("prepare again at once", "signUpPrepareVerification", prepareQ, vars{"id": id, "s": strategy})
+			s.clock.Advance(31 * time.Second)
+			do("prepare after the cooldown", "signUpPrepareVerification", prepareQ, vars{"id": id, "s": strategy})
+			su := s.m.DB.Ent.SignUp.GetX(context.Background(), id)
+			vid := su.EmailVerificationID
+			if strategy == "phone_code" {
+				vid = su.PhoneVerificationID
 			}
-			m := s.mail.last(t, to)
-			tr.kind, tr.text = m.Kind, m.Text
+			tr.ver = s.m.DB.Ent.Verification.GetX(context.Background(), *vid) // before the attempts fail it
 			for i := 0; i < 6; i++ {
-				tr.answers = append(tr.answers, answer(t, d.do(attemptQ, vars{"id": id, "s": strategy, "c": fmt.Sprintf("%06d", i)}), "signUpAttemptVerification"))
+				do(fmt.Sprintf("wrong code %d", i+1), "signUpAttemptVerification", attemptQ, vars{"id": id, "s": strategy, "c": fmt.Sprintf("%06d", i)})
 			}
+			s.mail.mu.Lock()
+			for _, m := range s.mail.msgs {
+				if m.To == to {
+					tr.messages = append(tr.messages, m)
+				}
+			}
+			s.mail.mu.Unlock()
+			tr.messages = tr.messages[sent:]
 			return tr
 		}
 
@@ -349,20 +384,42 @@ func TestSignUpEnumerationProtection(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				taken, free := run(t, tc.taken, tc.strategy, tc.takenTo), run(t, tc.free, tc.strategy, tc.freeTo)
-				if fmt.Sprint(taken.answers) != fmt.Sprint(free.answers) {
-					t.Errorf("answers differ:\ntaken %v\nfree  %v", taken.answers, free.answers)
-				}
-				for i, step := range []string{"create", "prepare"} {
-					if !slices.Equal(taken.statements[i], free.statements[i]) || len(free.statements[i]) == 0 {
-						t.Errorf("%s: statements differ (%d against %d):\ntaken %q\nfree  %q", step,
-							len(taken.statements[i]), len(free.statements[i]), taken.statements[i], free.statements[i])
+				for i, st := range free.steps {
+					tk := taken.steps[i]
+					if tk.answer != st.answer {
+						t.Errorf("%s: answers differ:\ntaken %s\nfree  %s", st.name, tk.answer, st.answer)
+					}
+					if !slices.Equal(tk.statements, st.statements) || len(st.statements) == 0 {
+						t.Errorf("%s: statements differ (%d against %d):\ntaken %q\nfree  %q", st.name,
+							len(tk.statements), len(st.statements), tk.statements, st.statements)
 					}
 				}
-				if free.kind != "verification_code" || codeRe.FindString(free.text) == "" {
-					t.Errorf("free address got a %s message %q, want a verification code", free.kind, free.text)
+				if len(taken.messages) != 2 || len(free.messages) != 2 {
+					t.Fatalf("%d messages to the taken address and %d to the free one, want 2 each (a send and a resend)",
+						len(taken.messages), len(free.messages))
 				}
-				if taken.kind != tc.takenKind || codeRe.FindString(taken.text) != "" || !strings.Contains(taken.text, "already") {
-					t.Errorf("taken address got a %s message %q, want the account_exists notice without a code", taken.kind, taken.text)
+				for i := range 2 {
+					if m := free.messages[i]; m.Kind != "verification_code" || codeRe.FindString(m.Text) == "" {
+						t.Errorf("free address got a %s message %q, want a verification code", m.Kind, m.Text)
+					}
+					if m := taken.messages[i]; m.Kind != tc.takenKind || codeRe.FindString(m.Text) != "" || !strings.Contains(m.Text, "already registered") {
+						t.Errorf("taken address got a %s message %q, want the account_exists notice without a code", m.Kind, m.Text)
+					}
+				}
+				// No code can complete the taken address's sign-up: the
+				// digest of its verification (as resent) is none of the
+				// million codes'.
+				if taken.ver.CodeHash == nil || len(*taken.ver.CodeHash) == 0 {
+					t.Fatal("the taken address's verification has no digest")
+				}
+				for n := range 1_000_000 {
+					h, err := factor.HashCode(s.m.Keys, taken.ver.ID, fmt.Sprintf("%06d", n))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if factor.CodeHashEqual(h, *taken.ver.CodeHash) {
+						t.Fatalf("the code %06d passes the taken address's verification", n)
+					}
 				}
 			})
 		}

@@ -108,7 +108,8 @@ type NewDeviceEmail struct {
 }
 
 // AccountExists tells the owner of an email address or phone number that
-// someone tried to sign up with it. Under enumeration protection a sign-up
+// someone tried to sign up with it, and that it is already registered (to an
+// account, which may hold it unverified). Under enumeration protection a sign-up
 // for a taken address goes on as if it were free, and this notice goes out
 // where the verification code would have: only the address's owner learns
 // that it has an account. Device, IP and At describe the sign-up's request

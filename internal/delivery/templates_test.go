@@ -212,7 +212,7 @@ func TestRenderAccountExists(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSMS := Message{ApplicationID: "app_1", Channel: ChannelSMS, To: "+15551234567", Kind: KindAccountExists,
-		Text: "Someone tried to sign up for Acme Corp with this number, which already has an account. Sign in instead. If it was not you, ignore this message."}
+		Text: "Someone tried to sign up for Acme Corp with this number, which is already registered. Sign in instead. If it was not you, ignore this message."}
 	if s != wantSMS {
 		t.Errorf("text message: got %+v, want %+v", s, wantSMS)
 	}

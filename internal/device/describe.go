@@ -38,8 +38,7 @@ func Describe(userAgent string) string {
 	case system != "":
 		return system + " device"
 	}
-	if len(userAgent) > 60 {
-		return userAgent[:60] + "…"
-	}
-	return userAgent
+	// Not the text itself: anyone can send a sign-up notice or a reset code
+	// to an address, and the user agent would be their words in its email.
+	return "Unknown device"
 }

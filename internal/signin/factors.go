@@ -22,31 +22,6 @@ import (
 	"github.com/trustgate/trustgate/internal/verification"
 )
 
-// padPrepare waits, when a code prepare that began at start took less than
-// the service's PrepareFloor, for the rest of it. With enumeration
-// protection a prepare for an identifier that names nobody sends nothing
-// (decoy) while one for an account waits on the mail server or the SMS
-// gateway; both answering at the floor keeps the time from telling them
-// apart. A fixed floor, not one learned from recent sends: what a replica
-// learned would change with each real send and tell of it in turn. A send
-// slower than the floor still shows.
-func (s *Service) padPrepare(ctx context.Context, start time.Time) {
-	wait := s.PrepareFloor - s.Now().Sub(start)
-	if wait <= 0 {
-		return
-	}
-	if s.Sleep != nil {
-		s.Sleep(ctx, wait)
-		return
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
-
 // PrepareFirstFactor sends the code of a first factor: an email or SMS code
 // of a passwordless sign-in, or a password reset code.
 func (s *Service) PrepareFirstFactor(ctx context.Context, id string, in PrepareInput) (*SignIn, error) {
@@ -78,7 +53,7 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 		return apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
 	}
 	if st.settings.EnumerationProtection {
-		defer s.padPrepare(ctx, s.Now())
+		defer s.Floor.Pad(ctx, s.Now())
 	}
 	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
 		return err

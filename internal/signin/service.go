@@ -49,13 +49,11 @@ type Service struct {
 	Limiter *ratelimit.Limiter
 	// CheckPassword applies the password policy to a new password (reset).
 	CheckPassword func(string) error
-	// PrepareFloor is how long, with enumeration protection, a code
-	// prepare takes at the least (padPrepare); Sleep waits for it (nil: a
-	// timer; tests replace it).
-	PrepareFloor time.Duration
-	Sleep        func(ctx context.Context, d time.Duration)
-	Now          func() time.Time
-	Log          *slog.Logger
+	// Floor is how long, with enumeration protection, a code prepare
+	// takes at the least (nil: no floor).
+	Floor *verification.SendFloor
+	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 // CreateInput starts a sign-in (Clerk's signIn.create / signIn.password).

@@ -88,8 +88,11 @@ type Service struct {
 	// Limiter spends the per-identifier budget of signUpCreate (nil: none).
 	Limiter       *ratelimit.Limiter
 	CheckPassword PasswordChecker
-	Now           func() time.Time
-	Log           *slog.Logger
+	// Floor is how long, with enumeration protection, a verification
+	// prepare takes at the least (nil: no floor).
+	Floor *verification.SendFloor
+	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 // Create validates the input, hashes the password and starts a sign-up.
@@ -226,36 +229,45 @@ func (s *Service) spendIdentifierBudget(ctx context.Context, clientID string, se
 // which users choose and see, is still refused at once.
 func (s *Service) checkClashes(ctx context.Context, appID string, n users.New, hideContacts bool) error {
 	for _, f := range []struct {
-		param string
+		field field
 		value *string
-	}{{paramEmail, n.EmailAddress}, {paramPhone, n.PhoneNumber}, {paramUsername, n.Username}} {
-		if f.value == nil || (hideContacts && f.param != paramUsername) {
+	}{{fieldEmail, n.EmailAddress}, {fieldPhone, n.PhoneNumber}, {fieldUsername, n.Username}} {
+		if f.value == nil || (hideContacts && f.field != fieldUsername) {
 			continue
 		}
-		if ok, err := s.taken(ctx, appID, f.param, *f.value); err != nil || ok {
-			return clashOr(err, f.param)
+		if ok, err := s.taken(ctx, appID, f.field, *f.value); err != nil || ok {
+			return clashOr(err, f.field.param())
 		}
 	}
 	return nil
 }
 
-// The input fields of a sign-up's identifiers, as error params.
+// field is one of a sign-up's identifiers.
+type field int
+
 const (
-	paramEmail    = "emailAddress"
-	paramPhone    = "phoneNumber"
-	paramUsername = "username"
+	fieldEmail field = iota
+	fieldPhone
+	fieldUsername
 )
 
-// taken reports whether an identifier of the application, named by its
-// input field, belongs to a user (an address or number verified or not).
-func (s *Service) taken(ctx context.Context, appID, param, value string) (bool, error) {
-	switch param {
-	case paramEmail:
+// param is the field's input name, as errors name it.
+func (f field) param() string {
+	return [...]string{"emailAddress", "phoneNumber", "username"}[f]
+}
+
+// taken reports whether an identifier of the application belongs to a user
+// (an address or number verified or not).
+func (s *Service) taken(ctx context.Context, appID string, f field, value string) (bool, error) {
+	switch f {
+	case fieldEmail:
 		return s.DB.Ent.EmailAddress.Query().Where(emailaddress.ApplicationID(appID), emailaddress.EmailAddress(value)).Exist(ctx)
-	case paramPhone:
+	case fieldPhone:
 		return s.DB.Ent.PhoneNumber.Query().Where(phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(value)).Exist(ctx)
+	case fieldUsername:
+		return s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(value)).Exist(ctx)
 	}
-	return s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(value)).Exist(ctx)
+	return false, fmt.Errorf("signup: unknown field %d", f)
 }
 
 func clashOr(err error, param string) error {
@@ -297,30 +309,38 @@ func (s *Service) load(ctx context.Context, id string) (*ent.SignUp, *ent.Applic
 	return su, app, nil
 }
 
-// strategyTarget returns the pending field of a strategy and its verification id.
-func strategyTarget(su *ent.SignUp, strategy string) (value, verificationID *string, err error) {
+// strategyTarget returns the field a strategy verifies, its pending value
+// and its verification id.
+func strategyTarget(su *ent.SignUp, strategy string) (f field, value, verificationID *string, err error) {
 	switch strategy {
 	case settings.StrategyEmailCode:
 		if su.EmailAddress == nil {
-			return nil, nil, apierr.Invalid("strategy", "this sign-up has no email address")
+			return 0, nil, nil, apierr.Invalid("strategy", "this sign-up has no email address")
 		}
-		return su.EmailAddress, su.EmailVerificationID, nil
+		return fieldEmail, su.EmailAddress, su.EmailVerificationID, nil
 	case settings.StrategyPhoneCode:
 		if su.PhoneNumber == nil {
-			return nil, nil, apierr.Invalid("strategy", "this sign-up has no phone number")
+			return 0, nil, nil, apierr.Invalid("strategy", "this sign-up has no phone number")
 		}
-		return su.PhoneNumber, su.PhoneVerificationID, nil
+		return fieldPhone, su.PhoneNumber, su.PhoneVerificationID, nil
 	}
-	return nil, nil, apierr.Invalid("strategy", fmt.Sprintf("unknown verification strategy %q (email_code or phone_code)", strategy))
+	return 0, nil, nil, apierr.Invalid("strategy", fmt.Sprintf("unknown verification strategy %q (email_code or phone_code)", strategy))
 }
 
-// PrepareVerification sends a code to the sign-up's email address or phone number.
+// PrepareVerification sends a code to the sign-up's email address or phone
+// number, or, under enumeration protection, the notice that it already has
+// an account.
 func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) (*SignUp, error) {
+	rq := request.From(ctx)
+	set := &rq.Settings
+	if set.EnumerationProtection {
+		defer s.Floor.Pad(ctx, s.Now())
+	}
 	su, app, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	value, vid, err := strategyTarget(su, strategy)
+	f, value, vid, err := strategyTarget(su, strategy)
 	if err != nil {
 		return nil, err
 	}
@@ -328,20 +348,15 @@ func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) 
 	if vid != nil {
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *vid)
 	}
-	rq := request.From(ctx)
-	set := &rq.Settings
 	// Under enumeration protection an address that has an account gets a
-	// notice where its code would go, and a verification no code passes:
-	// the answers, the statements run and the message sent are alike
-	// either way, and only the address's owner can tell them apart.
-	email := strategy == settings.StrategyEmailCode
+	// notice where its code would go, and a verification no code passes.
+	// The answers, the statements run and the time taken (the floor) are
+	// alike either way; only the address's owner, and the mail server or
+	// SMS gateway, see which message went out.
+	email := f == fieldEmail
 	taken := false
 	if set.EnumerationProtection {
-		param := paramPhone
-		if email {
-			param = paramEmail
-		}
-		if taken, err = s.taken(ctx, app.ID, param, *value); err != nil {
+		if taken, err = s.taken(ctx, app.ID, f, *value); err != nil {
 			return nil, err
 		}
 	}
@@ -392,7 +407,7 @@ func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code st
 	if err != nil {
 		return nil, err
 	}
-	_, vid, err := strategyTarget(su, strategy)
+	_, _, vid, err := strategyTarget(su, strategy)
 	if err != nil {
 		return nil, err
 	}

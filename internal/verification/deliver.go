@@ -24,7 +24,8 @@ type Delivery struct {
 	// protection, to the owner of an address someone tried to sign up
 	// with. Everything else (cooldown, failures, delivery) is as for a code.
 	Decoy bool
-	// Message renders the message that carries code.
+	// Message renders the message that carries code ("" with Decoy: the
+	// message then carries none).
 	Message func(code string) (delivery.Message, error)
 	// Attach links the verification to what it verifies, in the
 	// transaction that issues it.

@@ -42,12 +42,13 @@ type Target struct {
 	Value    string // normalised address or number
 }
 
-// Decoy issues, for an identifier that names nobody, a verification like one
-// whose code went out (the same row, expiry, resend cooldown and failure
-// count) but whose stored digest is random bytes that no code hashes to: no
-// attempt can pass it, and nothing is sent. Enumeration protection answers
-// with it, so that the answer and the attempts that follow look the same
-// whether or not the account exists.
+// Decoy issues a verification like one whose code went out (the same row,
+// expiry, resend cooldown and failure count) but whose stored digest is
+// random bytes that no code hashes to: no attempt can pass it, and nothing
+// is sent. Enumeration protection answers with it for an identifier that
+// names nobody, so that the answer and the attempts that follow look the
+// same whether or not the account exists. (Delivery.Decoy issues the same
+// kind of verification and sends a message that carries no code.)
 func (c *Codes) Decoy(ctx context.Context, tx *ent.Tx, existing *ent.Verification, t Target, ttl time.Duration) (*ent.Verification, error) {
 	v, _, err := c.issue(ctx, tx, existing, t, ttl, decoyCode)
 	return v, err
