@@ -31,6 +31,7 @@ import (
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/signin"
+	"github.com/trustgate/trustgate/internal/users"
 	"github.com/trustgate/trustgate/internal/verification"
 )
 
@@ -294,6 +295,9 @@ func (s *Service) failIn(ctx context.Context, tx *ent.Tx, u *ent.User, shown *ap
 	return lockout.Shown(lockout.OfUser(updated), s.Now(), shown), nil
 }
 
+// MaxPhoneNumbers bounds the phone numbers of one account, verified or not.
+const MaxPhoneNumbers = 10
+
 // CreatePhoneNumber adds an unverified phone number to the user.
 func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.PhoneNumber, error) {
 	u, _, err := s.caller(ctx)
@@ -308,8 +312,22 @@ func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.Phone
 		return nil, apierr.Invalid("phoneNumber", "not a valid phone number in international format (+15551234567)")
 	}
 	var row *ent.PhoneNumber
+	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		row, err = tx.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(p).Save(ctx)
+		if n, err := tx.PhoneNumber.Query().Where(phonenumber.UserID(u.ID)).Count(ctx); err != nil || n >= MaxPhoneNumbers {
+			if err == nil {
+				err = apierr.Newf(apierr.ResourceForbidden, "An account holds at most %d phone numbers.", MaxPhoneNumbers).WithParam("phoneNumber")
+			}
+			return err
+		}
+		// Another user's unverified number holds it for a code's lifetime
+		// since it was added or last sent a code, long enough to verify it;
+		// after that it yields.
+		if err := users.ReleasePhone(ctx, tx, u.ApplicationID, p, u.ID, now.Add(-s.settings(ctx).CodeTTL())); err != nil {
+			return err
+		}
+		row, err = tx.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(p).
+			SetUpdatedAt(now).Save(ctx)
 		return err
 	})
 	if ent.IsConstraintError(err) {
@@ -352,7 +370,8 @@ func (s *Service) PreparePhoneVerification(ctx context.Context, id string) (*ent
 		Existing: existing, TTL: set.CodeTTL(),
 		Target: verification.Target{Strategy: settings.StrategyPhoneCode, ID: p.ID, Value: p.PhoneNumber},
 		Attach: func(tx *ent.Tx, v *ent.Verification) error {
-			saved, err := tx.PhoneNumber.UpdateOneID(p.ID).SetVerificationID(v.ID).Save(ctx)
+			// The send renews the number's hold (ReleasePhone).
+			saved, err := tx.PhoneNumber.UpdateOneID(p.ID).SetVerificationID(v.ID).SetUpdatedAt(s.Now()).Save(ctx)
 			if err == nil {
 				p = saved
 			}

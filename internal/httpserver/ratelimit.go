@@ -28,6 +28,7 @@ const (
 var budgets = map[string]budget{
 	"signInCreate":                   budgetCreate,
 	"signUpCreate":                   budgetCreate,
+	"phoneNumberCreate":              budgetCreate,
 	"signInAttemptFirstFactor":       budgetAttempt,
 	"signInAttemptSecondFactor":      budgetAttempt,
 	"signInResetPassword":            budgetAttempt,

@@ -256,14 +256,16 @@ func (f field) param() string {
 	return [...]string{"emailAddress", "phoneNumber", "username"}[f]
 }
 
-// taken reports whether an identifier of the application belongs to a user
-// (an address or number verified or not).
+// taken reports whether an identifier of the application belongs to a user:
+// an email address verified or not, a verified phone number, or a username.
 func (s *Service) taken(ctx context.Context, appID string, f field, value string) (bool, error) {
 	switch f {
 	case fieldEmail:
 		return s.DB.Ent.EmailAddress.Query().Where(emailaddress.ApplicationID(appID), emailaddress.EmailAddress(value)).Exist(ctx)
 	case fieldPhone:
-		return s.DB.Ent.PhoneNumber.Query().Where(phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(value)).Exist(ctx)
+		// A number nobody verified does not hold it against a sign-up,
+		// which proves it by code (users.ReleasePhone).
+		return s.DB.Ent.PhoneNumber.Query().Where(phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(value), phonenumber.Verified(true)).Exist(ctx)
 	case fieldUsername:
 		return s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(value)).Exist(ctx)
 	}
