@@ -107,8 +107,19 @@ func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
 	var row *ent.Totp
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		if existing != nil {
-			if err := tx.Totp.DeleteOneID(existing.ID).Exec(ctx); err != nil {
+			// Only while still unverified: a totpVerify that committed
+			// since the read above enabled it, and it stays.
+			n, err := tx.Totp.Delete().Where(totp.ID(existing.ID), totp.Verified(false)).Exec(ctx)
+			if err != nil {
 				return err
+			}
+			if n == 0 {
+				if on, err := tx.Totp.Query().Where(totp.UserID(u.ID), totp.Verified(true)).Exist(ctx); err != nil || on {
+					if err == nil {
+						err = apierr.New(apierr.TOTPAlreadyEnabled)
+					}
+					return err
+				}
 			}
 		}
 		id := newID("totp")

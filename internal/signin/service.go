@@ -973,7 +973,7 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 		return nil, err
 	}
 	if !ok {
-		return s.endForPasswordChange(ctx, tx, st, method)
+		return s.refuseCompletion(ctx, tx, st, method, now)
 	}
 	if st.si.NewPasswordHash != nil {
 		if err := s.applyNewPassword(ctx, tx, st, now); err != nil {
@@ -1009,9 +1009,13 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 // resets, and a staged new password. It writes nothing and reports false
 // when the user's password changed since the sign-in's first factor passed
 // (seePassword): a password reset or change ends the sign-ins in flight,
-// also one whose password was being hashed as the change committed.
+// also one whose password was being hashed as the change committed. Nor
+// does it when the user is banned or locked now: an admin's ban or lock (or
+// a lock by concurrent failures) that committed after the step read the
+// user, while its password was hashed, stands (refuseCompletion).
 func (s *Service) completeUser(ctx context.Context, tx *ent.Tx, st *state, now time.Time) (bool, error) {
-	upd := lockout.Reset(tx.User.Update().Where(user.ID(st.user.ID)).SetLastSignInAt(now).SetLastActiveAt(now))
+	upd := lockout.Reset(tx.User.Update().Where(user.ID(st.user.ID), user.Banned(false), user.Not(lockout.LockedAt(now))).
+		SetLastSignInAt(now).SetLastActiveAt(now))
 	if st.si.NewPasswordHash != nil {
 		upd.SetPasswordHash(*st.si.NewPasswordHash).SetPasswordUpdatedAt(now)
 	}
@@ -1025,6 +1029,27 @@ func (s *Service) completeUser(ctx context.Context, tx *ent.Tx, st *state, now t
 		return false, fmt.Errorf("signin: recording the sign-in on the user: %w", err)
 	}
 	return n == 1, nil
+}
+
+// refuseCompletion answers a completion completeUser refused: user_banned or
+// user_locked when the user is so now (the sign-in stays where it was, as a
+// step refused by guardUser leaves it), else the password changed under the
+// sign-in, which ends it.
+func (s *Service) refuseCompletion(ctx context.Context, tx *ent.Tx, st *state, method string, now time.Time) (*apierr.Error, error) {
+	u, err := tx.User.Get(ctx, st.user.ID)
+	if err != nil {
+		return nil, fmt.Errorf("signin: reading a user whose sign-in was refused: %w", err)
+	}
+	lock := lockout.OfUser(u)
+	switch locked, _ := lockout.Locked(lock, now); {
+	case u.Banned:
+		s.record(st, audit.KindUserBannedRejected, method, audit.Failure, "user_banned")
+		return apierr.New(apierr.UserBanned), nil
+	case locked:
+		s.record(st, audit.KindUserLockedRejected, method, audit.Failure, "user_locked")
+		return lockout.Error(lock, now), nil
+	}
+	return s.endForPasswordChange(ctx, tx, st, method)
 }
 
 // seePassword copies, as the first factor passes, the user's
