@@ -21,6 +21,12 @@ import (
 // looks for keys another replica created or retired.
 const keyCacheTTL = time.Minute
 
+// missReloadEvery bounds how often a token signed with a key this replica
+// does not know makes it read the key set again: a key another replica just
+// created (a rotation, or two replicas' first keys) is found at once, while
+// tokens with made-up key ids cost at most one query per interval.
+const missReloadEvery = 5 * time.Second
+
 // retiredKeyGrace is how long a retired key stays in the JWKS.
 const retiredKeyGrace = 24 * time.Hour
 
@@ -37,9 +43,10 @@ type Keys struct {
 	ring *keyring.Keyring
 	now  func() time.Time
 
-	mu       sync.Mutex
-	loadedAt time.Time
-	keys     []signingKey // newest first
+	mu         sync.Mutex
+	loadedAt   time.Time
+	keys       []signingKey // newest first
+	missReload time.Time    // when a miss in byID last reloaded the set
 }
 
 // NewKeys returns a key store over the signing_keys table.
@@ -73,24 +80,39 @@ func (k *Keys) current(ctx context.Context) (signingKey, error) {
 	return signingKey{}, errors.New("session: no active signing key after rotation")
 }
 
-// byID returns the published key with the given id.
+// byID returns the published key with the given id. A key id the cached set
+// lacks reads the set again (at most once every missReloadEvery), so a key
+// another replica created is trusted at once rather than after keyCacheTTL.
 func (k *Keys) byID(ctx context.Context, id string) (signingKey, bool, error) {
-	keys, err := k.load(ctx)
-	if err != nil {
-		return signingKey{}, false, err
-	}
-	for _, key := range keys {
-		if key.id == id {
-			return key, true, nil
+	for _, miss := range []bool{false, true} {
+		keys, err := k.loadFor(ctx, miss)
+		if err != nil || keys == nil {
+			return signingKey{}, false, err
+		}
+		for _, key := range keys {
+			if key.id == id {
+				return key, true, nil
+			}
 		}
 	}
 	return signingKey{}, false, nil
 }
 
-func (k *Keys) load(ctx context.Context) ([]signingKey, error) {
+func (k *Keys) load(ctx context.Context) ([]signingKey, error) { return k.loadFor(ctx, false) }
+
+// loadFor returns the key set, from the cache while it is fresh. After a
+// miss it reads the set again if no other miss did within missReloadEvery,
+// and returns nil otherwise.
+func (k *Keys) loadFor(ctx context.Context, miss bool) ([]signingKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.keys != nil && k.now().Sub(k.loadedAt) < keyCacheTTL {
+	now := k.now()
+	switch {
+	case miss && now.Sub(k.missReload) < missReloadEvery:
+		return nil, nil
+	case miss:
+		k.missReload = now
+	case k.keys != nil && now.Sub(k.loadedAt) < keyCacheTTL:
 		return k.keys, nil
 	}
 	rows, err := k.db.Ent.SigningKey.Query().
