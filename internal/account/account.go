@@ -80,13 +80,43 @@ func (s *Service) caller(ctx context.Context) (*ent.User, *ent.Session, error) {
 	return u, sess, nil
 }
 
+// ReverifyWithin is how recently a session's first factor must have passed
+// for the mutations that change how the account signs in: a second factor
+// enrolled or removed, backup codes regenerated, a phone number added or
+// reserved for two-step verification, a first password set. Clerk asks the
+// same (reverification within 10 minutes). Without it, whoever holds a
+// session token for a minute could enrol a factor of their own and, since
+// MFA takes precedence over Client Trust, sign in from any device later.
+const ReverifyWithin = 10 * time.Minute
+
+// recentCaller is caller for those mutations: it answers
+// session_reverification_required unless the session's first factor passed
+// within ReverifyWithin.
+func (s *Service) recentCaller(ctx context.Context) (*ent.User, *ent.Session, error) {
+	u, sess, err := s.caller(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.requireRecent(sess); err != nil {
+		return nil, nil, err
+	}
+	return u, sess, nil
+}
+
+func (s *Service) requireRecent(sess *ent.Session) error {
+	if at := sess.FirstFactorAt; at == nil || s.Now().Sub(*at) > ReverifyWithin {
+		return apierr.New(apierr.SessionReverificationRequired).WithMeta("reverifyWithinSeconds", int(ReverifyWithin.Seconds()))
+	}
+	return nil
+}
+
 func (s *Service) settings(ctx context.Context) *settings.Settings {
 	return &request.From(ctx).Settings
 }
 
 // CreateTOTP starts (or restarts, while unverified) an authenticator enrolment.
 func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
-	u, _, err := s.caller(ctx)
+	u, _, err := s.recentCaller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +236,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 // DisableTOTP removes the authenticator factor; backup codes go too when no
 // other second factor remains.
 func (s *Service) DisableTOTP(ctx context.Context) (bool, error) {
-	u, _, err := s.caller(ctx)
+	u, _, err := s.recentCaller(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -237,7 +267,7 @@ func dropOrphanBackupCodes(ctx context.Context, tx *ent.Tx, userID string) error
 
 // CreateBackupCodes replaces the user's backup codes with a fresh set.
 func (s *Service) CreateBackupCodes(ctx context.Context) (*BackupCodes, error) {
-	u, _, err := s.caller(ctx)
+	u, _, err := s.recentCaller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +341,7 @@ const MaxPhoneNumbers = 10
 
 // CreatePhoneNumber adds an unverified phone number to the user.
 func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.PhoneNumber, error) {
-	u, _, err := s.caller(ctx)
+	u, _, err := s.recentCaller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -459,7 +489,7 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 
 // ReservePhoneForSecondFactor makes a verified phone number an SMS second factor (or not).
 func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, reserved bool) (*ent.PhoneNumber, error) {
-	u, _, err := s.caller(ctx)
+	u, _, err := s.recentCaller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -493,7 +523,12 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 	if locked, _ := lockout.Locked(lockout.OfUser(u), s.Now()); locked {
 		return false, lockout.Error(lockout.OfUser(u), s.Now())
 	}
-	if u.PasswordHash != nil {
+	if u.PasswordHash == nil {
+		// A first password: there is no current one to check.
+		if err := s.requireRecent(sess); err != nil {
+			return false, err
+		}
+	} else {
 		ok, _, err := s.Hasher.Verify(ctx, *u.PasswordHash, current)
 		if err != nil {
 			return false, err

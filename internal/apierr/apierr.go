@@ -39,6 +39,7 @@ const (
 	TooManyRequests                  Code = "too_many_requests"
 	ClientTrustUnavailable           Code = "client_trust_unavailable"
 	SessionExists                    Code = "session_exists"
+	SessionReverificationRequired    Code = "session_reverification_required"
 	AuthenticationInvalid            Code = "authentication_invalid"
 	ApplicationNotFound              Code = "application_not_found"
 	PermissionDenied                 Code = "permission_denied"
@@ -188,6 +189,7 @@ var messages = map[Code]message{
 	TooManyRequests:                  {"Too many requests.", "Too many requests, retry later."},
 	ClientTrustUnavailable:           {"Cannot verify this device.", "You're signing in from a new device, but your account has no verified email address or phone number to send a code to. Please contact support."},
 	SessionExists:                    {"You're already signed in.", "You're already signed in."},
+	SessionReverificationRequired:    {"Sign in again to continue.", "For your security, changing how you sign in needs a sign-in from the last 10 minutes. Sign in again, then try once more."},
 	AuthenticationInvalid:            {"Invalid authentication.", "You need to be signed in with a valid session or key to do this."},
 	ApplicationNotFound:              {"Application not found.", "No application matches this publishable key. Pass X-Publishable-Key."},
 	PermissionDenied:                 {"Permission denied.", "Your role does not allow this action in this application."},
@@ -206,7 +208,7 @@ func status(c Code) int {
 	switch c {
 	case TooManyRequests, VerificationCodeTooManyRequests:
 		return http.StatusTooManyRequests
-	case UserLocked, UserBanned, PermissionDenied, ResourceForbidden:
+	case UserLocked, UserBanned, PermissionDenied, ResourceForbidden, SessionReverificationRequired:
 		return http.StatusForbidden
 	case AuthenticationInvalid:
 		return http.StatusUnauthorized

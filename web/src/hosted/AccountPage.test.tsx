@@ -188,6 +188,21 @@ describe('/account', () => {
     expect(server.last('PasswordUpdate')!.variables).toEqual({ current: 'old', new: 'a new passphrase' })
   })
 
+  it('offers to sign in again when a change needs a recent sign-in, and comes back here', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      TotpCreate: () => gqlError('session_reverification_required', 'Sign in again to continue.'),
+      SignOut: () => ({ data: { signOut: true } }),
+    })
+    const { router } = renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Set up authenticator app' }))
+    expect(await screen.findByText('Sign in again to continue. (long)')).toBeInTheDocument()
+    await u.click(screen.getByRole('button', { name: 'Sign in again' }))
+    await waitFor(() => expect(router.state.location.pathname).toBe('/sign-in'))
+    expect(server.last('SignOut')).toBeDefined()
+    expect(new URLSearchParams(router.state.location.search).get('redirect_url')).toBe('/account')
+  })
+
   it('signs out and returns to sign-in', async () => {
     const u = userEvent.setup()
     const server = signedIn({ SignOut: () => ({ data: { signOut: true } }) })

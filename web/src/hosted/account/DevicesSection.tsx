@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react'
 import type { Result, SessionData, TrustedClient, User } from '@trustgate/react'
-import { Alert, ErrorList } from '../../ui/Alert'
+import { Alert } from '../../ui/Alert'
+import { AccountErrorList } from './AccountErrorList'
 import { Button, Loading } from '../../ui/Button'
 import { describeUserAgent, formatDate, useAction } from './useAction'
 
@@ -40,7 +41,7 @@ export function SessionsSection({ user, currentSessionId }: { user: User; curren
     <section className="panel" aria-labelledby="sessions-title">
       <h2 id="sessions-title">Active sessions</h2>
       {notice && <Alert tone="success">{notice}</Alert>}
-      <ErrorList errors={error?.errors ?? revoke.error?.errors} />
+      <AccountErrorList errors={error?.errors ?? revoke.error?.errors} />
       {loading && <Loading label="Loading sessions…" />}
       {items && (
         <ul className="list">
@@ -101,7 +102,7 @@ export function TrustedDevicesSection({ user }: { user: User }) {
       <h2 id="trusted-title">Trusted devices</h2>
       <p className="muted">Signing in with your password on these devices does not ask for a verification code.</p>
       {notice && <Alert tone="success">{notice}</Alert>}
-      <ErrorList errors={error?.errors ?? revoke.error?.errors} />
+      <AccountErrorList errors={error?.errors ?? revoke.error?.errors} />
       {loading && <Loading label="Loading devices…" />}
       {items && (
         <ul className="list">

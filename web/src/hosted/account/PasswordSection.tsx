@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react'
 import type { User } from '@trustgate/react'
-import { Alert, ErrorList } from '../../ui/Alert'
+import { Alert } from '../../ui/Alert'
+import { AccountErrorList } from './AccountErrorList'
 import { Button } from '../../ui/Button'
 import { PasswordField } from '../../ui/Field'
 import { NewPasswordFields, useNewPassword } from '../../ui/NewPassword'
@@ -40,7 +41,7 @@ export function PasswordSection({ user }: { user: User }) {
           Your password was changed. Other devices will need a verification code the next time they sign in.
         </Alert>
       )}
-      <ErrorList errors={errors.global} />
+      <AccountErrorList errors={errors.global} />
       <form className="form" onSubmit={submit} noValidate>
         <PasswordField
           label="Current password"

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react'
 import type { PhoneNumber, User } from '@trustgate/react'
-import { Alert, ErrorList } from '../../ui/Alert'
+import { Alert } from '../../ui/Alert'
+import { AccountErrorList } from './AccountErrorList'
 import { Button } from '../../ui/Button'
 import { CodeForm } from '../../ui/CodeForm'
 import { Field } from '../../ui/Field'
@@ -66,7 +67,7 @@ export function PhoneSection({ user }: { user: User }) {
     <section className="panel" aria-labelledby="phones-title">
       <h2 id="phones-title">Phone numbers</h2>
       {notice && <Alert tone="success">{notice}</Alert>}
-      <ErrorList errors={reserve.error?.errors} />
+      <AccountErrorList errors={reserve.error?.errors} />
       {user.phoneNumbers.length === 0 ? (
         <p className="muted">No phone numbers yet. Add one to receive sign-in codes by SMS.</p>
       ) : (
@@ -99,8 +100,8 @@ export function PhoneSection({ user }: { user: User }) {
           <p>
             We sent a 6-digit code to <strong className="identifier">{verifyingNumber?.phoneNumber ?? 'your phone'}</strong>.
           </p>
-          <ErrorList errors={send.error?.errors} />
-          <ErrorList errors={codeErrors.global} />
+          <AccountErrorList errors={send.error?.errors} />
+          <AccountErrorList errors={codeErrors.global} />
           <CodeForm label="Verification code" id="phone-code" error={codeErrors.fields.code} busy={attempt.busy} onSubmit={check} />
           <div className="actions">
             <Button variant="link" busy={send.busy} onClick={() => startVerification(verifying)}>
@@ -115,7 +116,7 @@ export function PhoneSection({ user }: { user: User }) {
 
       {adding ? (
         <form className="form inline-form" onSubmit={submitNew} noValidate>
-          <ErrorList errors={addErrors.global} />
+          <AccountErrorList errors={addErrors.global} />
           <Field
             label="New phone number"
             name="newPhoneNumber"

@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import type { TOTPResource, User } from '@trustgate/react'
-import { Alert, ErrorList } from '../../ui/Alert'
+import { Alert } from '../../ui/Alert'
+import { AccountErrorList } from './AccountErrorList'
 import { Button } from '../../ui/Button'
 import { CodeForm } from '../../ui/CodeForm'
 import { BackupCodesPanel } from './BackupCodesPanel'
@@ -90,11 +91,11 @@ export function TwoFactorSection({ user }: { user: User }) {
               )
             )}
           </div>
-          <ErrorList errors={create.error?.errors} />
+          <AccountErrorList errors={create.error?.errors} />
           {confirmOff && (
             <div className="confirm" role="group" aria-labelledby="totp-off-question">
               <p id="totp-off-question">Turn off the authenticator app? Signing in will no longer ask for its codes.</p>
-              <ErrorList errors={disable.error?.errors} />
+              <AccountErrorList errors={disable.error?.errors} />
               <div className="actions">
                 <Button variant="danger" busy={disable.busy} onClick={turnOff}>
                   Turn off authenticator app
@@ -133,7 +134,7 @@ export function TwoFactorSection({ user }: { user: User }) {
                 </li>
                 <li>
                   <p>Enter the 6-digit code the app shows.</p>
-                  <ErrorList errors={verifyErrors.global} />
+                  <AccountErrorList errors={verifyErrors.global} />
                   <CodeForm label="Code from the app" id="totp-code" error={verifyErrors.fields.code} busy={verify.busy} onSubmit={confirm} />
                 </li>
               </ol>
@@ -158,7 +159,7 @@ export function TwoFactorSection({ user }: { user: User }) {
               </Button>
             </div>
           )}
-          <ErrorList errors={regenerate.error?.errors} />
+          <AccountErrorList errors={regenerate.error?.errors} />
         </>
       )}
     </section>

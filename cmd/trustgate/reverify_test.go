@@ -1,0 +1,79 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+// TestReverification: the account mutations that change how an account signs
+// in need a session whose first factor passed within the last 10 minutes
+// (Clerk's reverification); after that they answer
+// session_reverification_required (403) until the user signs in again, while
+// the session itself and the other mutations keep working.
+func TestReverification(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true, "firstFactors": []string{"password", "email_code"}})
+		s.newUser(t, vars{"emailAddress": "sudo@example.com"})
+		s.newUser(t, vars{"emailAddress": "nopassword@example.com", "password": nil})
+		gated := map[string]string{
+			"totpCreate":                        `mutation { totpCreate { id } }`,
+			"totpDisable":                       `mutation { totpDisable }`,
+			"backupCodesCreate":                 `mutation { backupCodesCreate { codes } }`,
+			"phoneNumberCreate":                 `mutation { phoneNumberCreate(phoneNumber: "+15555550700") { id } }`,
+			"phoneNumberReserveForSecondFactor": `mutation { phoneNumberReserveForSecondFactor(id: "idn_x", reserved: true) { id } }`,
+		}
+
+		d := s.browser()
+		sid := d.mustSession(t, "sudo@example.com")
+		s.clock.Advance(10*time.Minute + time.Second)
+		d.token(t, sid) // the session lives on
+		for name, q := range gated {
+			r := d.do(q, nil)
+			if got := r.code(t); got != "session_reverification_required" {
+				t.Errorf("%s after 10 minutes: got %s, want session_reverification_required", name, got)
+				continue
+			}
+			ext := r.ext(t)
+			meta, _ := ext["meta"].(map[string]any)
+			if ext["status"] != float64(403) || meta["reverifyWithinSeconds"] != float64(600) {
+				t.Errorf("%s: extensions %v, want status 403 and meta.reverifyWithinSeconds 600", name, ext)
+			}
+		}
+		// The current password is a reverification of its own.
+		if r := d.do(`mutation { passwordUpdate(current: "correct horse battery", new: "another good passphrase") }`, nil); len(r.Errors) > 0 {
+			t.Fatalf("passwordUpdate with the current password after 10 minutes: %v", r.Errors)
+		}
+		if r := d.do(`query { me { id } }`, nil); r.data(t)["me"] == nil {
+			t.Fatal("the session stopped working")
+		}
+
+		t.Run("a first password needs a recent sign-in", func(t *testing.T) {
+			signIn := func() *browser {
+				n := s.browser()
+				si := signInObj(t, n.codeSignIn(t, "nopassword@example.com", "email_code", "nopassword@example.com"), "signInAttemptFirstFactor")
+				n.token(t, si["createdSessionId"].(string))
+				return n
+			}
+			const setQ = `mutation { passwordUpdate(current: "", new: "a first good passphrase") }`
+			n := signIn()
+			sid := n.do(`query { client { lastActiveSessionId } }`, nil).data(t)["client"].(map[string]any)["lastActiveSessionId"].(string)
+			s.clock.Advance(10*time.Minute + time.Second)
+			n.token(t, sid)
+			if got := n.do(setQ, nil).code(t); got != "session_reverification_required" {
+				t.Fatalf("a first password after 10 minutes: got %s, want session_reverification_required", got)
+			}
+			if r := signIn().do(setQ, nil); len(r.Errors) > 0 {
+				t.Fatalf("a first password on a fresh session: %v", r.Errors)
+			}
+		})
+
+		t.Run("signing in again allows the change", func(t *testing.T) {
+			again := s.browser()
+			again.mustSessionWith(t, "sudo@example.com", "another good passphrase")
+			if r := again.do(gated["totpCreate"], nil); len(r.Errors) > 0 {
+				t.Fatalf("totpCreate on a fresh session: %v", r.Errors)
+			}
+		})
+	})
+}
