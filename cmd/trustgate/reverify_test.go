@@ -77,3 +77,37 @@ func TestReverification(t *testing.T) {
 		})
 	})
 }
+
+// TestLockedUserAttempts: a locked user's session still works, but the
+// account mutations that check a code answer user_locked before checking
+// it, so the lock bounds those guesses as it does a sign-in's, and they add
+// nothing to the failure count.
+func TestLockedUserAttempts(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true})
+		id := s.newUser(t, vars{"emailAddress": "locked@example.com"})
+		d := s.browser()
+		d.mustSession(t, "locked@example.com")
+		d.do(`mutation { totpCreate { id } }`, nil).data(t)
+		p := d.do(`mutation { phoneNumberCreate(phoneNumber: "+15555550800") { id } }`, nil).data(t)["phoneNumberCreate"].(map[string]any)
+		d.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { id } }`, vars{"id": p["id"]}).data(t)
+		s.admin(`mutation($id: ID!) { lockUser(id: $id) { id } }`, vars{"id": id}).data(t)
+		before := s.userRow(t, id).FailedAttempts
+		for name, q := range map[string]string{
+			"totpVerify":                     `mutation { totpVerify(code: "000000") { id } }`,
+			"phoneNumberAttemptVerification": `mutation($id: ID!) { phoneNumberAttemptVerification(id: $id, code: "000000") { id } }`,
+			"passwordUpdate":                 `mutation { passwordUpdate(current: "wrong", new: "another good passphrase") }`,
+		} {
+			if got := d.do(q, vars{"id": p["id"]}).code(t); got != "user_locked" {
+				t.Errorf("%s while locked: got %s, want user_locked", name, got)
+			}
+		}
+		if after := s.userRow(t, id).FailedAttempts; after != before {
+			t.Errorf("failed attempts went from %d to %d while locked", before, after)
+		}
+		if r := d.do(`query { me { id } }`, nil); r.data(t)["me"] == nil {
+			t.Fatal("the locked user's session stopped working")
+		}
+	})
+}

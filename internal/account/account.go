@@ -80,6 +80,22 @@ func (s *Service) caller(ctx context.Context) (*ent.User, *ent.Session, error) {
 	return u, sess, nil
 }
 
+// attemptCaller is caller for the mutations that check a code or the
+// password of the signed-in user and count a failure toward lockout: a
+// locked user gets user_locked before any check, as at sign-in, so that the
+// lock bounds these guesses too.
+func (s *Service) attemptCaller(ctx context.Context) (*ent.User, *ent.Session, error) {
+	u, sess, err := s.caller(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.Now()
+	if locked, _ := lockout.Locked(lockout.OfUser(u), now); locked {
+		return nil, nil, lockout.Error(lockout.OfUser(u), now)
+	}
+	return u, sess, nil
+}
+
 // ReverifyWithin is how recently a session's first factor must have passed
 // for the mutations that change how the account signs in: a second factor
 // enrolled or removed, backup codes regenerated, a phone number added or
@@ -185,7 +201,7 @@ func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
 // VerifyTOTP confirms the enrolment with a first code. When this enables MFA
 // and the application offers backup codes, a first set is returned.
 func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
-	u, _, err := s.caller(ctx)
+	u, _, err := s.attemptCaller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -438,7 +454,7 @@ func appName(app *ent.Application) string {
 
 // AttemptPhoneVerification checks the code texted to a phone number.
 func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string) (*ent.PhoneNumber, error) {
-	u, _, err := s.caller(ctx)
+	u, _, err := s.attemptCaller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -516,12 +532,9 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 // UpdatePassword changes the password after checking the current one; it
 // revokes every trusted client and ends the user's other sessions.
 func (s *Service) UpdatePassword(ctx context.Context, current, next string) (bool, error) {
-	u, sess, err := s.caller(ctx)
+	u, sess, err := s.attemptCaller(ctx)
 	if err != nil {
 		return false, err
-	}
-	if locked, _ := lockout.Locked(lockout.OfUser(u), s.Now()); locked {
-		return false, lockout.Error(lockout.OfUser(u), s.Now())
 	}
 	if u.PasswordHash == nil {
 		// A first password: there is no current one to check.
