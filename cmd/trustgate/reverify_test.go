@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -108,6 +109,44 @@ func TestLockedUserAttempts(t *testing.T) {
 		}
 		if r := d.do(`query { me { id } }`, nil); r.data(t)["me"] == nil {
 			t.Fatal("the locked user's session stopped working")
+		}
+	})
+}
+
+// TestAccountFailuresAreInTheHistory: wrong passwords and codes given to the
+// account mutations count toward lockout and appear in the sign-in history,
+// with the session's client and the lock they cause.
+func TestAccountFailuresAreInTheHistory(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "lockoutMaxAttempts": 5})
+		id := s.newUser(t, vars{"emailAddress": "history@example.com"})
+		d := s.browser()
+		d.mustSession(t, "history@example.com")
+		d.do(`mutation { totpCreate { id } }`, nil).data(t)
+		if got := d.do(`mutation { totpVerify(code: "000000") { id } }`, nil).code(t); got != "form_code_incorrect" {
+			t.Fatalf("a wrong TOTP code: got %s", got)
+		}
+		for i, want := range []string{"form_password_incorrect", "form_password_incorrect", "form_password_incorrect", "user_locked"} {
+			if got := d.do(`mutation { passwordUpdate(current: "wrong", new: "another good passphrase") }`, nil).code(t); got != want {
+				t.Fatalf("wrong current password %d: got %s, want %s", i+1, got, want)
+			}
+		}
+		client := d.clientID(t)
+		var got []string
+		for _, e := range s.events(t, vars{"userId": id}) {
+			if e.Kind == "sign_in.created" || e.Kind == "password.passed" || e.Kind == "sign_in.completed" {
+				continue
+			}
+			if e.ClientID != client || e.Outcome != "failure" {
+				t.Errorf("event %+v: want a failure on the session's client %s", e, client)
+			}
+			got = append(got, e.Kind+"/"+e.Strategy)
+		}
+		want := []string{"totp.failed/totp", "password.failed/password", "password.failed/password", "password.failed/password",
+			"password.failed/password", "user.locked/password"}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("history %v, want %v", got, want)
 		}
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/trustgate/trustgate/ent/totp"
 	"github.com/trustgate/trustgate/ent/trustedclient"
 	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/clienttrust"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/delivery"
@@ -62,9 +63,12 @@ type Service struct {
 	Codes         *verification.Codes
 	Sender        delivery.Sender
 	CheckPassword func(string) error
-	Rand          io.Reader
-	Now           func() time.Time
-	Log           *slog.Logger
+	// Events records failed checks (and the locks they cause) in the
+	// sign-in history; nil records nothing.
+	Events *audit.Recorder
+	Rand   io.Reader
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
 // caller returns the signed-in user and session of the request.
@@ -201,7 +205,7 @@ func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
 // VerifyTOTP confirms the enrolment with a first code. When this enables MFA
 // and the application offers backup codes, a first set is returned.
 func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
-	u, _, err := s.attemptCaller(ctx)
+	u, sess, err := s.attemptCaller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +225,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 	}
 	step, ok := factor.ValidateTOTP(secret, code, s.Now(), row.LastUsedStep)
 	if !ok {
-		return nil, s.failAttempt(ctx, u, apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
+		return nil, s.failAttempt(ctx, u, sess, failedTOTP, apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
 	}
 	set := s.settings(ctx)
 	hadMFA, err := signin.MFAFactors(ctx, s.DB.Ent, u, set)
@@ -328,12 +332,22 @@ func (s *Service) replaceBackupCodes(ctx context.Context, tx *ent.Tx, userID str
 	return codes, nil
 }
 
+// failure is a failed check of the signed-in user's: the sign-in event kind
+// and strategy it is recorded under.
+type failure struct{ kind, strategy string }
+
+var (
+	failedTOTP     = failure{audit.KindTOTPFailed, settings.StrategyTOTP}
+	failedPhone    = failure{audit.KindCodeFailed, settings.StrategyPhoneCode}
+	failedPassword = failure{audit.KindPasswordFailed, settings.StrategyPassword}
+)
+
 // failAttempt counts a failed factor of the signed-in user toward lockout.
-func (s *Service) failAttempt(ctx context.Context, u *ent.User, shown *apierr.Error) error {
+func (s *Service) failAttempt(ctx context.Context, u *ent.User, sess *ent.Session, f failure, shown *apierr.Error) error {
 	var clientErr *apierr.Error
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
-		clientErr, err = s.failIn(ctx, tx, u, shown)
+		clientErr, err = s.failIn(ctx, tx, u, sess, f, shown)
 		return err
 	})
 	if err != nil {
@@ -342,12 +356,25 @@ func (s *Service) failAttempt(ctx context.Context, u *ent.User, shown *apierr.Er
 	return clientErr
 }
 
-// failIn counts a failed factor of u toward lockout inside tx and returns
-// the error to show: shown, or user_locked once the count locks u.
-func (s *Service) failIn(ctx context.Context, tx *ent.Tx, u *ent.User, shown *apierr.Error) (*apierr.Error, error) {
-	updated, _, err := lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now())
+// failIn counts a failed factor of u toward lockout inside tx, records it in
+// the sign-in history (with user.locked when it locks u), and returns the
+// error to show: shown, or user_locked once the count locks u.
+func (s *Service) failIn(ctx context.Context, tx *ent.Tx, u *ent.User, sess *ent.Session, f failure, shown *apierr.Error) (*apierr.Error, error) {
+	updated, lockedNow, err := lockout.Fail(ctx, tx, u, s.settings(ctx), s.Now())
 	if err != nil {
 		return nil, err
+	}
+	event := audit.SignInEvent{ApplicationID: u.ApplicationID, UserID: u.ID, ClientID: sess.ClientID,
+		Kind: f.kind, Strategy: f.strategy, Outcome: audit.Failure, Reason: "account:" + string(shown.Code)}
+	events := []audit.SignInEvent{event}
+	if lockedNow {
+		event.Kind, event.Reason = audit.KindUserLocked, "too_many_failed_attempts"
+		events = append(events, event)
+	}
+	if s.Events != nil {
+		if err := s.Events.RecordAll(ctx, tx, events); err != nil {
+			return nil, err
+		}
 	}
 	return lockout.Shown(lockout.OfUser(updated), s.Now(), shown), nil
 }
@@ -454,7 +481,7 @@ func appName(app *ent.Application) string {
 
 // AttemptPhoneVerification checks the code texted to a phone number.
 func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string) (*ent.PhoneNumber, error) {
-	u, _, err := s.attemptCaller(ctx)
+	u, sess, err := s.attemptCaller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -475,7 +502,7 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 			if e, ok := apierr.As(err); ok {
 				clientErr = e
 				if verification.CountsTowardLockout(e) {
-					shown, err := s.failIn(ctx, tx, u, e)
+					shown, err := s.failIn(ctx, tx, u, sess, failedPhone, e)
 					if err != nil {
 						return err
 					}
@@ -547,7 +574,7 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 			return false, err
 		}
 		if !ok {
-			return false, s.failAttempt(ctx, u, apierr.New(apierr.FormPasswordIncorrect).WithParam("current"))
+			return false, s.failAttempt(ctx, u, sess, failedPassword, apierr.New(apierr.FormPasswordIncorrect).WithParam("current"))
 		}
 	}
 	if err := s.CheckPassword(next); err != nil {
