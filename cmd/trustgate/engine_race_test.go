@@ -9,13 +9,15 @@ import (
 	"github.com/trustgate/trustgate/ent/hook"
 )
 
-// TestCompletionRespectsBanAndLock: an admin's ban or lock that commits
-// after a sign-in step read the user (while its password was hashed) stands.
-// The step answers user_banned or user_locked, creates no session and
-// leaves the ban or lock in place, instead of completing and clearing the
-// lock. The ban or lock is written, through a hook, in the step's own
-// transaction just before the completing update of the user row, which is
-// the order the race commits them in.
+// TestCompletionRespectsBanAndLock: a ban or lock that commits after a
+// sign-in step read the user (while its password was hashed) stands. The
+// step answers user_banned or user_locked, creates no session, records the
+// rejection, and is undone: a reset's code is not spent and its new password
+// not staged, a backup code stays unused, so the user can retry once an
+// admin lifts the ban or lock. The ban or lock is written, through a hook,
+// in the step's own transaction just before the completing update of the
+// user row (in the race it commits on its own; here it is rolled back with
+// the step, which the checks below allow for).
 func TestCompletionRespectsBanAndLock(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		s := mustStart(t, dbURL, cheapHashes)
@@ -33,45 +35,87 @@ func TestCompletionRespectsBanAndLock(t *testing.T) {
 				return next.Mutate(ctx, m)
 			})
 		})
-
-		for _, c := range []struct {
-			name, email, want, event string
-			act                      func(ctx context.Context, c *ent.Client, id string) error
-			still                    func(u *ent.User) bool
-		}{
-			{"banned meanwhile", "banned-meanwhile@example.com", "user_banned", "user.banned_rejected",
-				func(ctx context.Context, c *ent.Client, id string) error {
-					return c.User.UpdateOneID(id).SetBanned(true).Exec(ctx)
-				},
-				func(u *ent.User) bool { return u.Banned }},
-			{"locked meanwhile", "locked-meanwhile@example.com", "user_locked", "user.locked_rejected",
-				func(ctx context.Context, c *ent.Client, id string) error {
-					return c.User.UpdateOneID(id).SetLockedAt(s.clock.Now()).ClearLockoutExpiresAt().Exec(ctx)
-				},
-				func(u *ent.User) bool { return u.LockedAt != nil }},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				id := s.newUser(t, vars{"emailAddress": c.email})
-				f := func(ctx context.Context, cl *ent.Client) error { return c.act(ctx, cl, id) }
-				meanwhile.Store(&f)
-				r := s.browser().signIn(c.email, testPassword)
-				if meanwhile.Load() != nil {
-					t.Fatal("the sign-in never reached its completing update")
-				}
-				if got := r.code(t); got != c.want {
-					t.Fatalf("got %s, want %s", got, c.want)
-				}
-				if n := s.sessionCount(t, id); n != 0 {
-					t.Fatalf("%d sessions, want none", n)
-				}
-				if !c.still(s.userRow(t, id)) {
-					t.Fatal("the sign-in undid the admin's action")
-				}
-				if ev := s.events(t, vars{"kind": c.event, "userId": id}); len(ev) != 1 {
-					t.Fatalf("%d %s events, want 1", len(ev), c.event)
-				}
-			})
+		ban := func(id string) func(context.Context, *ent.Client) error {
+			return func(ctx context.Context, c *ent.Client) error {
+				return c.User.UpdateOneID(id).SetBanned(true).Exec(ctx)
+			}
 		}
+		lock := func(id string) func(context.Context, *ent.Client) error {
+			return func(ctx context.Context, c *ent.Client) error {
+				return c.User.UpdateOneID(id).SetLockedAt(s.clock.Now()).ClearLockoutExpiresAt().Exec(ctx)
+			}
+		}
+		// refused runs step with act armed and checks the answer, that no
+		// session was made and that one rejection event was recorded.
+		refused := func(t *testing.T, id string, act func(context.Context, *ent.Client) error, want, event string, step func() result) {
+			t.Helper()
+			sessions := s.sessionCount(t, id)
+			meanwhile.Store(&act)
+			r := step()
+			if meanwhile.Load() != nil {
+				t.Fatal("the step never reached its completing update")
+			}
+			if got := r.code(t); got != want {
+				t.Fatalf("got %s, want %s", got, want)
+			}
+			if n := s.sessionCount(t, id); n != sessions {
+				t.Fatalf("%d sessions after the refusal, want %d (none made)", n, sessions)
+			}
+			if ev := s.events(t, vars{"kind": event, "userId": id}); len(ev) != 1 {
+				t.Fatalf("%d %s events, want 1", len(ev), event)
+			}
+		}
+
+		t.Run("a password sign-in, banned meanwhile", func(t *testing.T) {
+			id := s.newUser(t, vars{"emailAddress": "banned-meanwhile@example.com"})
+			refused(t, id, ban(id), "user_banned", "user.banned_rejected", func() result {
+				return s.browser().signIn("banned-meanwhile@example.com", testPassword)
+			})
+		})
+
+		t.Run("a password reset, locked meanwhile, keeps its code and stages nothing", func(t *testing.T) {
+			const email = "reset-meanwhile@example.com"
+			id := s.newUser(t, vars{"emailAddress": email})
+			d := s.browser()
+			sid := d.startReset(t, email, "reset_password_email_code")["id"].(string)
+			code := s.mail.code(t, email)
+			refused(t, id, lock(id), "user_locked", "user.locked_rejected", func() result {
+				return d.attemptFirstWith(sid, vars{"strategy": "reset_password_email_code", "code": code, "password": "a brand new passphrase"})
+			})
+			si := s.m.DB.Ent.SignIn.GetX(context.Background(), sid)
+			if si.NewPasswordHash != nil {
+				t.Fatal("the refused reset left its new password staged on the sign-in")
+			}
+			if v := s.m.DB.Ent.Verification.GetX(context.Background(), *si.FirstFactorVerificationID); v.Status != "unverified" {
+				t.Fatalf("the reset code is %s, want still unverified", v.Status)
+			}
+			done := signInObj(t, d.attemptFirstWith(sid, vars{"strategy": "reset_password_email_code", "code": code, "password": "a brand new passphrase"}), "signInAttemptFirstFactor")
+			if done["status"] != "complete" {
+				t.Fatalf("the retry: got %v, want complete", done["status"])
+			}
+		})
+
+		t.Run("a backup code, locked meanwhile, stays unused", func(t *testing.T) {
+			const email = "backup-meanwhile@example.com"
+			id := s.newUser(t, vars{"emailAddress": email})
+			setup := s.browser()
+			setup.mustSession(t, email)
+			_, codes := setup.enrollTOTP(t)
+			d := s.browser()
+			si := signInObj(t, d.signIn(email, testPassword), "signInCreate")
+			if si["status"] != "needs_second_factor" {
+				t.Fatalf("got %v, want needs_second_factor", si["status"])
+			}
+			sid := si["id"].(string)
+			refused(t, id, lock(id), "user_locked", "user.locked_rejected", func() result {
+				return d.attemptSecond(sid, "backup_code", codes[0])
+			})
+			done := signInObj(t, d.attemptSecond(sid, "backup_code", codes[0]), "signInAttemptSecondFactor")
+			if done["status"] != "complete" {
+				t.Fatalf("the same backup code again: got %v, want complete", done["status"])
+			}
+		})
+
 		t.Run("a sign-in with nothing meanwhile completes", func(t *testing.T) {
 			s.newUser(t, vars{"emailAddress": "calm@example.com"})
 			if si := signInObj(t, s.browser().signIn("calm@example.com", testPassword), "signInCreate"); si["status"] != "complete" {

@@ -717,6 +717,16 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 		}
 		return s.Events.RecordAll(ctx, tx, st.events)
 	})
+	var ref *refusal
+	if errors.As(err, &ref) {
+		// The step is undone (a factor it spent, a password it staged);
+		// what stays is the refusal, as guardUser records one.
+		rewind()
+		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+			s.record(st, ref.kind, ref.strategy, audit.Failure, ref.reason)
+			return ref.shown, nil
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -1031,10 +1041,11 @@ func (s *Service) completeUser(ctx context.Context, tx *ent.Tx, st *state, now t
 	return n == 1, nil
 }
 
-// refuseCompletion answers a completion completeUser refused: user_banned or
-// user_locked when the user is so now (the sign-in stays where it was, as a
-// step refused by guardUser leaves it), else the password changed under the
-// sign-in, which ends it.
+// refuseCompletion answers a completion completeUser refused. When the user
+// is banned or locked now, it returns a refusal: commit rolls the step back
+// (the factor it spent, a new password it staged) and records only the
+// rejection, so the sign-in stays where it was, as a step guardUser refuses
+// leaves it. Otherwise the password changed under the sign-in, which ends it.
 func (s *Service) refuseCompletion(ctx context.Context, tx *ent.Tx, st *state, method string, now time.Time) (*apierr.Error, error) {
 	u, err := tx.User.Get(ctx, st.user.ID)
 	if err != nil {
@@ -1043,14 +1054,22 @@ func (s *Service) refuseCompletion(ctx context.Context, tx *ent.Tx, st *state, m
 	lock := lockout.OfUser(u)
 	switch locked, _ := lockout.Locked(lock, now); {
 	case u.Banned:
-		s.record(st, audit.KindUserBannedRejected, method, audit.Failure, "user_banned")
-		return apierr.New(apierr.UserBanned), nil
+		return nil, &refusal{apierr.New(apierr.UserBanned), audit.KindUserBannedRejected, method, "user_banned"}
 	case locked:
-		s.record(st, audit.KindUserLockedRejected, method, audit.Failure, "user_locked")
-		return lockout.Error(lock, now), nil
+		return nil, &refusal{lockout.Error(lock, now), audit.KindUserLockedRejected, method, "user_locked"}
 	}
 	return s.endForPasswordChange(ctx, tx, st, method)
 }
+
+// refusal is the error that rolls a step back for a ban or lock found at
+// its completion (refuseCompletion); commit answers shown and records the
+// rejection event.
+type refusal struct {
+	shown                  *apierr.Error
+	kind, strategy, reason string
+}
+
+func (r *refusal) Error() string { return "signin: completion refused: " + string(r.shown.Code) }
 
 // seePassword copies, as the first factor passes, the user's
 // password_updated_at as the step read it (before any hash) onto the sign-in,
