@@ -6862,6 +6862,7 @@ type PhoneNumberMutation struct {
 	reserved_for_second_factor *bool
 	default_second_factor      *bool
 	verification_id            *string
+	held_at                    *time.Time
 	clearedFields              map[string]struct{}
 	user                       *string
 	cleareduser                bool
@@ -7360,6 +7361,55 @@ func (m *PhoneNumberMutation) ResetVerificationID() {
 	delete(m.clearedFields, phonenumber.FieldVerificationID)
 }
 
+// SetHeldAt sets the "held_at" field.
+func (m *PhoneNumberMutation) SetHeldAt(t time.Time) {
+	m.held_at = &t
+}
+
+// HeldAt returns the value of the "held_at" field in the mutation.
+func (m *PhoneNumberMutation) HeldAt() (r time.Time, exists bool) {
+	v := m.held_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeldAt returns the old "held_at" field's value of the PhoneNumber entity.
+// If the PhoneNumber object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PhoneNumberMutation) OldHeldAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeldAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeldAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeldAt: %w", err)
+	}
+	return oldValue.HeldAt, nil
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (m *PhoneNumberMutation) ClearHeldAt() {
+	m.held_at = nil
+	m.clearedFields[phonenumber.FieldHeldAt] = struct{}{}
+}
+
+// HeldAtCleared returns if the "held_at" field was cleared in this mutation.
+func (m *PhoneNumberMutation) HeldAtCleared() bool {
+	_, ok := m.clearedFields[phonenumber.FieldHeldAt]
+	return ok
+}
+
+// ResetHeldAt resets all changes to the "held_at" field.
+func (m *PhoneNumberMutation) ResetHeldAt() {
+	m.held_at = nil
+	delete(m.clearedFields, phonenumber.FieldHeldAt)
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *PhoneNumberMutation) ClearUser() {
 	m.cleareduser = true
@@ -7421,7 +7471,7 @@ func (m *PhoneNumberMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PhoneNumberMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, phonenumber.FieldCreatedAt)
 	}
@@ -7452,6 +7502,9 @@ func (m *PhoneNumberMutation) Fields() []string {
 	if m.verification_id != nil {
 		fields = append(fields, phonenumber.FieldVerificationID)
 	}
+	if m.held_at != nil {
+		fields = append(fields, phonenumber.FieldHeldAt)
+	}
 	return fields
 }
 
@@ -7480,6 +7533,8 @@ func (m *PhoneNumberMutation) Field(name string) (ent.Value, bool) {
 		return m.DefaultSecondFactor()
 	case phonenumber.FieldVerificationID:
 		return m.VerificationID()
+	case phonenumber.FieldHeldAt:
+		return m.HeldAt()
 	}
 	return nil, false
 }
@@ -7509,6 +7564,8 @@ func (m *PhoneNumberMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldDefaultSecondFactor(ctx)
 	case phonenumber.FieldVerificationID:
 		return m.OldVerificationID(ctx)
+	case phonenumber.FieldHeldAt:
+		return m.OldHeldAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown PhoneNumber field %s", name)
 }
@@ -7588,6 +7645,13 @@ func (m *PhoneNumberMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetVerificationID(v)
 		return nil
+	case phonenumber.FieldHeldAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeldAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown PhoneNumber field %s", name)
 }
@@ -7624,6 +7688,9 @@ func (m *PhoneNumberMutation) ClearedFields() []string {
 	if m.FieldCleared(phonenumber.FieldVerificationID) {
 		fields = append(fields, phonenumber.FieldVerificationID)
 	}
+	if m.FieldCleared(phonenumber.FieldHeldAt) {
+		fields = append(fields, phonenumber.FieldHeldAt)
+	}
 	return fields
 }
 
@@ -7643,6 +7710,9 @@ func (m *PhoneNumberMutation) ClearField(name string) error {
 		return nil
 	case phonenumber.FieldVerificationID:
 		m.ClearVerificationID()
+		return nil
+	case phonenumber.FieldHeldAt:
+		m.ClearHeldAt()
 		return nil
 	}
 	return fmt.Errorf("unknown PhoneNumber nullable field %s", name)
@@ -7681,6 +7751,9 @@ func (m *PhoneNumberMutation) ResetField(name string) error {
 		return nil
 	case phonenumber.FieldVerificationID:
 		m.ResetVerificationID()
+		return nil
+	case phonenumber.FieldHeldAt:
+		m.ResetHeldAt()
 		return nil
 	}
 	return fmt.Errorf("unknown PhoneNumber field %s", name)

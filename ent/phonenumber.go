@@ -38,6 +38,8 @@ type PhoneNumber struct {
 	DefaultSecondFactor bool `json:"default_second_factor,omitempty"`
 	// VerificationID holds the value of the "verification_id" field.
 	VerificationID *string `json:"verification_id,omitempty"`
+	// HeldAt holds the value of the "held_at" field.
+	HeldAt *time.Time `json:"held_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PhoneNumberQuery when eager-loading is set.
 	Edges        PhoneNumberEdges `json:"edges"`
@@ -73,7 +75,7 @@ func (*PhoneNumber) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case phonenumber.FieldID, phonenumber.FieldApplicationID, phonenumber.FieldUserID, phonenumber.FieldPhoneNumber, phonenumber.FieldVerificationID:
 			values[i] = new(sql.NullString)
-		case phonenumber.FieldCreatedAt, phonenumber.FieldUpdatedAt, phonenumber.FieldVerifiedAt:
+		case phonenumber.FieldCreatedAt, phonenumber.FieldUpdatedAt, phonenumber.FieldVerifiedAt, phonenumber.FieldHeldAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -158,6 +160,13 @@ func (_m *PhoneNumber) assignValues(columns []string, values []any) error {
 				_m.VerificationID = new(string)
 				*_m.VerificationID = value.String
 			}
+		case phonenumber.FieldHeldAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field held_at", values[i])
+			} else if value.Valid {
+				_m.HeldAt = new(time.Time)
+				*_m.HeldAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -231,6 +240,11 @@ func (_m *PhoneNumber) String() string {
 	if v := _m.VerificationID; v != nil {
 		builder.WriteString("verification_id=")
 		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.HeldAt; v != nil {
+		builder.WriteString("held_at=")
+		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')
 	return builder.String()

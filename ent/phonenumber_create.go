@@ -140,6 +140,20 @@ func (_c *PhoneNumberCreate) SetNillableVerificationID(v *string) *PhoneNumberCr
 	return _c
 }
 
+// SetHeldAt sets the "held_at" field.
+func (_c *PhoneNumberCreate) SetHeldAt(v time.Time) *PhoneNumberCreate {
+	_c.mutation.SetHeldAt(v)
+	return _c
+}
+
+// SetNillableHeldAt sets the "held_at" field if the given value is not nil.
+func (_c *PhoneNumberCreate) SetNillableHeldAt(v *time.Time) *PhoneNumberCreate {
+	if v != nil {
+		_c.SetHeldAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PhoneNumberCreate) SetID(v string) *PhoneNumberCreate {
 	_c.mutation.SetID(v)
@@ -341,6 +355,10 @@ func (_c *PhoneNumberCreate) createSpec() (*PhoneNumber, *sqlgraph.CreateSpec) {
 		_spec.SetField(phonenumber.FieldVerificationID, field.TypeString, value)
 		_node.VerificationID = &value
 	}
+	if value, ok := _c.mutation.HeldAt(); ok {
+		_spec.SetField(phonenumber.FieldHeldAt, field.TypeTime, value)
+		_node.HeldAt = &value
+	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -503,6 +521,24 @@ func (u *PhoneNumberUpsert) UpdateVerificationID() *PhoneNumberUpsert {
 // ClearVerificationID clears the value of the "verification_id" field.
 func (u *PhoneNumberUpsert) ClearVerificationID() *PhoneNumberUpsert {
 	u.SetNull(phonenumber.FieldVerificationID)
+	return u
+}
+
+// SetHeldAt sets the "held_at" field.
+func (u *PhoneNumberUpsert) SetHeldAt(v time.Time) *PhoneNumberUpsert {
+	u.Set(phonenumber.FieldHeldAt, v)
+	return u
+}
+
+// UpdateHeldAt sets the "held_at" field to the value that was provided on create.
+func (u *PhoneNumberUpsert) UpdateHeldAt() *PhoneNumberUpsert {
+	u.SetExcluded(phonenumber.FieldHeldAt)
+	return u
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (u *PhoneNumberUpsert) ClearHeldAt() *PhoneNumberUpsert {
+	u.SetNull(phonenumber.FieldHeldAt)
 	return u
 }
 
@@ -672,6 +708,27 @@ func (u *PhoneNumberUpsertOne) UpdateVerificationID() *PhoneNumberUpsertOne {
 func (u *PhoneNumberUpsertOne) ClearVerificationID() *PhoneNumberUpsertOne {
 	return u.Update(func(s *PhoneNumberUpsert) {
 		s.ClearVerificationID()
+	})
+}
+
+// SetHeldAt sets the "held_at" field.
+func (u *PhoneNumberUpsertOne) SetHeldAt(v time.Time) *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.SetHeldAt(v)
+	})
+}
+
+// UpdateHeldAt sets the "held_at" field to the value that was provided on create.
+func (u *PhoneNumberUpsertOne) UpdateHeldAt() *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.UpdateHeldAt()
+	})
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (u *PhoneNumberUpsertOne) ClearHeldAt() *PhoneNumberUpsertOne {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.ClearHeldAt()
 	})
 }
 
@@ -1008,6 +1065,27 @@ func (u *PhoneNumberUpsertBulk) UpdateVerificationID() *PhoneNumberUpsertBulk {
 func (u *PhoneNumberUpsertBulk) ClearVerificationID() *PhoneNumberUpsertBulk {
 	return u.Update(func(s *PhoneNumberUpsert) {
 		s.ClearVerificationID()
+	})
+}
+
+// SetHeldAt sets the "held_at" field.
+func (u *PhoneNumberUpsertBulk) SetHeldAt(v time.Time) *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.SetHeldAt(v)
+	})
+}
+
+// UpdateHeldAt sets the "held_at" field to the value that was provided on create.
+func (u *PhoneNumberUpsertBulk) UpdateHeldAt() *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.UpdateHeldAt()
+	})
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (u *PhoneNumberUpsertBulk) ClearHeldAt() *PhoneNumberUpsertBulk {
+	return u.Update(func(s *PhoneNumberUpsert) {
+		s.ClearHeldAt()
 	})
 }
 

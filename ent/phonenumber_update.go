@@ -131,6 +131,26 @@ func (_u *PhoneNumberUpdate) ClearVerificationID() *PhoneNumberUpdate {
 	return _u
 }
 
+// SetHeldAt sets the "held_at" field.
+func (_u *PhoneNumberUpdate) SetHeldAt(v time.Time) *PhoneNumberUpdate {
+	_u.mutation.SetHeldAt(v)
+	return _u
+}
+
+// SetNillableHeldAt sets the "held_at" field if the given value is not nil.
+func (_u *PhoneNumberUpdate) SetNillableHeldAt(v *time.Time) *PhoneNumberUpdate {
+	if v != nil {
+		_u.SetHeldAt(*v)
+	}
+	return _u
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (_u *PhoneNumberUpdate) ClearHeldAt() *PhoneNumberUpdate {
+	_u.mutation.ClearHeldAt()
+	return _u
+}
+
 // Mutation returns the PhoneNumberMutation object of the builder.
 func (_u *PhoneNumberUpdate) Mutation() *PhoneNumberMutation {
 	return _u.mutation
@@ -229,6 +249,12 @@ func (_u *PhoneNumberUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.VerificationIDCleared() {
 		_spec.ClearField(phonenumber.FieldVerificationID, field.TypeString)
+	}
+	if value, ok := _u.mutation.HeldAt(); ok {
+		_spec.SetField(phonenumber.FieldHeldAt, field.TypeTime, value)
+	}
+	if _u.mutation.HeldAtCleared() {
+		_spec.ClearField(phonenumber.FieldHeldAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -351,6 +377,26 @@ func (_u *PhoneNumberUpdateOne) SetNillableVerificationID(v *string) *PhoneNumbe
 // ClearVerificationID clears the value of the "verification_id" field.
 func (_u *PhoneNumberUpdateOne) ClearVerificationID() *PhoneNumberUpdateOne {
 	_u.mutation.ClearVerificationID()
+	return _u
+}
+
+// SetHeldAt sets the "held_at" field.
+func (_u *PhoneNumberUpdateOne) SetHeldAt(v time.Time) *PhoneNumberUpdateOne {
+	_u.mutation.SetHeldAt(v)
+	return _u
+}
+
+// SetNillableHeldAt sets the "held_at" field if the given value is not nil.
+func (_u *PhoneNumberUpdateOne) SetNillableHeldAt(v *time.Time) *PhoneNumberUpdateOne {
+	if v != nil {
+		_u.SetHeldAt(*v)
+	}
+	return _u
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (_u *PhoneNumberUpdateOne) ClearHeldAt() *PhoneNumberUpdateOne {
+	_u.mutation.ClearHeldAt()
 	return _u
 }
 
@@ -482,6 +528,12 @@ func (_u *PhoneNumberUpdateOne) sqlSave(ctx context.Context) (_node *PhoneNumber
 	}
 	if _u.mutation.VerificationIDCleared() {
 		_spec.ClearField(phonenumber.FieldVerificationID, field.TypeString)
+	}
+	if value, ok := _u.mutation.HeldAt(); ok {
+		_spec.SetField(phonenumber.FieldHeldAt, field.TypeTime, value)
+	}
+	if _u.mutation.HeldAtCleared() {
+		_spec.ClearField(phonenumber.FieldHeldAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &PhoneNumber{config: _u.config}

@@ -150,6 +150,14 @@ func TestPhoneNumberHolds(t *testing.T) {
 			if got := add(11).code(t); got != "resource_forbidden" {
 				t.Fatalf("the 11th number: got %s, want resource_forbidden", got)
 			}
+			// Holds never verified stop counting once stale, and go.
+			s.clock.Advance(11 * time.Minute)
+			d.do(`mutation { signOut }`, nil)
+			d.mustSession(t, "collector@example.com")
+			add(11).data(t)
+			if n := s.m.DB.Ent.PhoneNumber.Query().Where(phonenumber.UserID(s.userIDByEmail(t, "collector@example.com"))).CountX(context.Background()); n != 1 {
+				t.Fatalf("the account holds %d numbers after its stale holds went, want 1", n)
+			}
 		})
 	})
 }

@@ -262,6 +262,7 @@ var (
 		{Name: "reserved_for_second_factor", Type: field.TypeBool, Default: false},
 		{Name: "default_second_factor", Type: field.TypeBool, Default: false},
 		{Name: "verification_id", Type: field.TypeString, Nullable: true},
+		{Name: "held_at", Type: field.TypeTime, Nullable: true},
 		{Name: "user_id", Type: field.TypeString, Size: 64},
 	}
 	// PhoneNumbersTable holds the schema information for the "phone_numbers" table.
@@ -272,7 +273,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "phone_numbers_users_phone_numbers",
-				Columns:    []*schema.Column{PhoneNumbersColumns[10]},
+				Columns:    []*schema.Column{PhoneNumbersColumns[11]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -286,7 +287,7 @@ var (
 			{
 				Name:    "phonenumber_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{PhoneNumbersColumns[10]},
+				Columns: []*schema.Column{PhoneNumbersColumns[11]},
 			},
 		},
 	}

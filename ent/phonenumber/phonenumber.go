@@ -34,6 +34,8 @@ const (
 	FieldDefaultSecondFactor = "default_second_factor"
 	// FieldVerificationID holds the string denoting the verification_id field in the database.
 	FieldVerificationID = "verification_id"
+	// FieldHeldAt holds the string denoting the held_at field in the database.
+	FieldHeldAt = "held_at"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the phonenumber in the database.
@@ -60,6 +62,7 @@ var Columns = []string{
 	FieldReservedForSecondFactor,
 	FieldDefaultSecondFactor,
 	FieldVerificationID,
+	FieldHeldAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -153,6 +156,11 @@ func ByDefaultSecondFactor(opts ...sql.OrderTermOption) OrderOption {
 // ByVerificationID orders the results by the verification_id field.
 func ByVerificationID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldVerificationID, opts...).ToFunc()
+}
+
+// ByHeldAt orders the results by the held_at field.
+func ByHeldAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHeldAt, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

@@ -115,6 +115,11 @@ func VerificationID(v string) predicate.PhoneNumber {
 	return predicate.PhoneNumber(sql.FieldEQ(FieldVerificationID, v))
 }
 
+// HeldAt applies equality check predicate on the "held_at" field. It's identical to HeldAtEQ.
+func HeldAt(v time.Time) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldEQ(FieldHeldAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.PhoneNumber {
 	return predicate.PhoneNumber(sql.FieldEQ(FieldCreatedAt, v))
@@ -543,6 +548,56 @@ func VerificationIDEqualFold(v string) predicate.PhoneNumber {
 // VerificationIDContainsFold applies the ContainsFold predicate on the "verification_id" field.
 func VerificationIDContainsFold(v string) predicate.PhoneNumber {
 	return predicate.PhoneNumber(sql.FieldContainsFold(FieldVerificationID, v))
+}
+
+// HeldAtEQ applies the EQ predicate on the "held_at" field.
+func HeldAtEQ(v time.Time) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldEQ(FieldHeldAt, v))
+}
+
+// HeldAtNEQ applies the NEQ predicate on the "held_at" field.
+func HeldAtNEQ(v time.Time) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNEQ(FieldHeldAt, v))
+}
+
+// HeldAtIn applies the In predicate on the "held_at" field.
+func HeldAtIn(vs ...time.Time) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldIn(FieldHeldAt, vs...))
+}
+
+// HeldAtNotIn applies the NotIn predicate on the "held_at" field.
+func HeldAtNotIn(vs ...time.Time) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNotIn(FieldHeldAt, vs...))
+}
+
+// HeldAtGT applies the GT predicate on the "held_at" field.
+func HeldAtGT(v time.Time) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldGT(FieldHeldAt, v))
+}
+
+// HeldAtGTE applies the GTE predicate on the "held_at" field.
+func HeldAtGTE(v time.Time) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldGTE(FieldHeldAt, v))
+}
+
+// HeldAtLT applies the LT predicate on the "held_at" field.
+func HeldAtLT(v time.Time) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldLT(FieldHeldAt, v))
+}
+
+// HeldAtLTE applies the LTE predicate on the "held_at" field.
+func HeldAtLTE(v time.Time) predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldLTE(FieldHeldAt, v))
+}
+
+// HeldAtIsNil applies the IsNil predicate on the "held_at" field.
+func HeldAtIsNil() predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldIsNull(FieldHeldAt))
+}
+
+// HeldAtNotNil applies the NotNil predicate on the "held_at" field.
+func HeldAtNotNil() predicate.PhoneNumber {
+	return predicate.PhoneNumber(sql.FieldNotNull(FieldHeldAt))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

@@ -75,6 +75,10 @@ func (PhoneNumber) Fields() []ent.Field {
 		field.Bool("default_second_factor").Default(false),
 		// verification_id is the pending SMS verification that proves ownership.
 		field.String("verification_id").Optional().Nillable(),
+		// held_at is when an unverified number was last claimed (added, or
+		// sent a code): the hold keeps other accounts from adding it for a
+		// code's lifetime after that (users.ReleasePhone).
+		field.Time("held_at").Optional().Nillable(),
 	}
 }
 

@@ -397,21 +397,28 @@ func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.Phone
 	}
 	var row *ent.PhoneNumber
 	now := s.Now()
+	// An unverified number holds it for a code's lifetime since it was
+	// added or last sent a code, long enough to verify it; after that it
+	// yields to another account, and stops counting toward its own.
+	heldBefore := now.Add(-s.settings(ctx).CodeTTL())
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		if n, err := tx.PhoneNumber.Query().Where(phonenumber.UserID(u.ID)).Count(ctx); err != nil || n >= MaxPhoneNumbers {
-			if err == nil {
-				err = apierr.Newf(apierr.ResourceForbidden, "An account holds at most %d phone numbers.", MaxPhoneNumbers).WithParam("phoneNumber")
-			}
+		n, err := tx.PhoneNumber.Query().Where(phonenumber.UserID(u.ID)).Count(ctx)
+		if err == nil && n >= MaxPhoneNumbers {
+			var released int
+			released, err = users.ReleaseOwnHolds(ctx, tx, u.ID, heldBefore)
+			n -= released
+		}
+		if err != nil {
 			return err
 		}
-		// Another user's unverified number holds it for a code's lifetime
-		// since it was added or last sent a code, long enough to verify it;
-		// after that it yields.
-		if err := users.ReleasePhone(ctx, tx, u.ApplicationID, p, u.ID, now.Add(-s.settings(ctx).CodeTTL())); err != nil {
+		if n >= MaxPhoneNumbers {
+			return apierr.Newf(apierr.ResourceForbidden, "An account holds at most %d phone numbers.", MaxPhoneNumbers).WithParam("phoneNumber")
+		}
+		if _, err := users.ReleasePhone(ctx, tx, u.ApplicationID, p, u.ID, heldBefore); err != nil {
 			return err
 		}
 		row, err = tx.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(p).
-			SetUpdatedAt(now).Save(ctx)
+			SetHeldAt(now).Save(ctx)
 		return err
 	})
 	if ent.IsConstraintError(err) {
@@ -454,8 +461,11 @@ func (s *Service) PreparePhoneVerification(ctx context.Context, id string) (*ent
 		Existing: existing, TTL: set.CodeTTL(),
 		Target: verification.Target{Strategy: settings.StrategyPhoneCode, ID: p.ID, Value: p.PhoneNumber},
 		Attach: func(tx *ent.Tx, v *ent.Verification) error {
-			// The send renews the number's hold (ReleasePhone).
-			saved, err := tx.PhoneNumber.UpdateOneID(p.ID).SetVerificationID(v.ID).SetUpdatedAt(s.Now()).Save(ctx)
+			// The send renews the number's hold (users.ReleasePhone).
+			saved, err := tx.PhoneNumber.UpdateOneID(p.ID).SetVerificationID(v.ID).SetHeldAt(s.Now()).Save(ctx)
+			if ent.IsNotFound(err) { // released to another account meanwhile
+				return apierr.New(apierr.ResourceNotFound).WithParam("id")
+			}
 			if err == nil {
 				p = saved
 			}
@@ -513,6 +523,9 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 			return err
 		}
 		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetVerified(true).SetVerifiedAt(s.Now()).Save(ctx)
+		if ent.IsNotFound(err) { // released to another account meanwhile
+			return apierr.New(apierr.ResourceNotFound).WithParam("id")
+		}
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/phonenumber"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 )
@@ -54,7 +55,7 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, n New) (*ent.User, e
 		if n.PhoneVerified {
 			// A number proven by code (or vouched for by an admin) wins
 			// over any hold another user never verified.
-			if err := ReleasePhone(ctx, tx, n.ApplicationID, *n.PhoneNumber, u.ID, time.Time{}); err != nil {
+			if _, err := ReleasePhone(ctx, tx, n.ApplicationID, *n.PhoneNumber, u.ID, time.Time{}); err != nil {
 				return nil, err
 			}
 		}
@@ -62,6 +63,8 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, n New) (*ent.User, e
 			SetPhoneNumber(*n.PhoneNumber).SetVerified(n.PhoneVerified)
 		if n.PhoneVerified {
 			pc.SetVerifiedAt(now)
+		} else {
+			pc.SetHeldAt(now)
 		}
 		p, err := pc.Save(ctx)
 		if err != nil {
@@ -72,32 +75,52 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, n New) (*ent.User, e
 	return upd.Save(ctx)
 }
 
-// ReleasePhone deletes, inside tx, the unverified holds on a phone number of
-// the application: rows of users other than exceptUserID that were added
-// (phoneNumberCreate) but never verified, and last touched (added, or sent a
-// code) before heldBefore, or whenever it is zero. Each holder's primary
-// number is cleared if it was that row. Without this, anyone signed in could add someone else's number
-// and keep its owner from signing up with it, or adding it, for good.
-func ReleasePhone(ctx context.Context, tx *ent.Tx, appID, number, exceptUserID string, heldBefore time.Time) error {
-	q := tx.PhoneNumber.Query().Where(
-		phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(number), phonenumber.Verified(false),
-		phonenumber.UserIDNEQ(exceptUserID))
+// ReleasePhone deletes, inside tx, the stale holds on a phone number of the
+// application: rows of users other than exceptUserID that were added
+// (phoneNumberCreate) but never verified, and last claimed (held_at: added,
+// or sent a code) before heldBefore, or whenever it is zero. Each holder's
+// primary number is cleared if it was that row. Without this, anyone signed
+// in could add someone else's number and keep its owner from signing up with
+// it, or adding it, for good.
+func ReleasePhone(ctx context.Context, tx *ent.Tx, appID, number, exceptUserID string, heldBefore time.Time) (int, error) {
+	return releaseHolds(ctx, tx, heldBefore,
+		phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(number), phonenumber.UserIDNEQ(exceptUserID))
+}
+
+// ReleaseOwnHolds deletes, inside tx, the user's own unverified numbers last
+// claimed before heldBefore, and returns how many went.
+func ReleaseOwnHolds(ctx context.Context, tx *ent.Tx, userID string, heldBefore time.Time) (int, error) {
+	return releaseHolds(ctx, tx, heldBefore, phonenumber.UserID(userID))
+}
+
+// releaseHolds deletes the unverified numbers matching where that were last
+// claimed before heldBefore (any, when it is zero; a row never claimed
+// counts as stale), clearing a holder's primary pointer to a deleted row.
+// Each delete repeats the conditions, so a hold renewed since the read stays.
+func releaseHolds(ctx context.Context, tx *ent.Tx, heldBefore time.Time, where ...predicate.PhoneNumber) (int, error) {
+	stale := []predicate.PhoneNumber{phonenumber.Verified(false)}
 	if !heldBefore.IsZero() {
-		q.Where(phonenumber.UpdatedAtLT(heldBefore))
+		stale = append(stale, phonenumber.Or(phonenumber.HeldAtIsNil(), phonenumber.HeldAtLT(heldBefore)))
 	}
-	held, err := q.All(ctx)
-	if err != nil || len(held) == 0 {
-		return err
+	held, err := tx.PhoneNumber.Query().Where(append(where, stale...)...).All(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("users: reading phone number holds: %w", err)
 	}
+	released := 0
 	for _, p := range held {
-		if _, err := tx.PhoneNumber.Delete().Where(phonenumber.ID(p.ID), phonenumber.Verified(false)).Exec(ctx); err != nil {
-			return fmt.Errorf("users: releasing a phone number: %w", err)
+		n, err := tx.PhoneNumber.Delete().Where(append([]predicate.PhoneNumber{phonenumber.ID(p.ID)}, stale...)...).Exec(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("users: releasing a phone number: %w", err)
 		}
+		if n == 0 {
+			continue
+		}
+		released++
 		if err := tx.User.Update().Where(user.ID(p.UserID), user.PrimaryPhoneNumberID(p.ID)).ClearPrimaryPhoneNumberID().Exec(ctx); err != nil {
-			return fmt.Errorf("users: releasing a phone number: %w", err)
+			return 0, fmt.Errorf("users: releasing a phone number: %w", err)
 		}
 	}
-	return nil
+	return released, nil
 }
 
 func clash(err error, param string) error {
