@@ -142,7 +142,7 @@ func TestTOTPRestartKeepsAVerifiedEnrolment(t *testing.T) {
 		armed.Store(true)
 		s.m.DB.Ent.Totp.Use(func(next ent.Mutator) ent.Mutator {
 			return hook.TotpFunc(func(ctx context.Context, m *ent.TotpMutation) (ent.Value, error) {
-				if m.Op().Is(ent.OpDelete) && armed.Swap(false) {
+				if m.Op().Is(ent.OpDelete|ent.OpDeleteOne) && armed.Swap(false) {
 					if err := m.Client().Totp.UpdateOneID(first["id"].(string)).SetVerified(true).SetVerifiedAt(s.clock.Now()).Exec(ctx); err != nil {
 						return nil, err
 					}

@@ -178,6 +178,9 @@ func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
 			return err
 		}
 		row, err = tx.Totp.Create().SetID(id).SetUserID(u.ID).SetSecretSealed(sealed).Save(ctx)
+		if ent.IsConstraintError(err) { // a concurrent totpCreate inserted first
+			return apierr.Newf(apierr.ClientStateInvalid, "Another authenticator setup started at the same time. Try again.")
+		}
 		return err
 	})
 	if err != nil {
@@ -240,7 +243,15 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 			return err
 		}
 		if n != 1 {
-			return apierr.New(apierr.TOTPAlreadyEnabled)
+			// Verified by a concurrent attempt, or replaced by a restart.
+			on, err := tx.Totp.Query().Where(totp.UserID(u.ID), totp.Verified(true)).Exist(ctx)
+			if err != nil {
+				return err
+			}
+			if on {
+				return apierr.New(apierr.TOTPAlreadyEnabled)
+			}
+			return apierr.New(apierr.VerificationMissing)
 		}
 		if len(hadMFA) == 0 && set.SecondFactorEnabled(settings.StrategyBackupCode) {
 			out.BackupCodes, err = s.replaceBackupCodes(ctx, tx, u.ID)
