@@ -8,6 +8,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/apikey"
+	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/policy"
@@ -36,7 +37,33 @@ func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, acti
 	if err := r.authorize(ctx, domain, policy.Permission(action)); err != nil {
 		return nil, err
 	}
+	if err := r.guardDashboard(ctx, domain, policy.Permission(action)); err != nil {
+		return nil, err
+	}
 	return next(ctx)
+}
+
+// guardDashboard lets only an owner of every application change the
+// dashboard application: its users are the operators, owners included, and
+// its settings guard their sign-in. A global admin or support role may read
+// there as anywhere, but may not lock, ban or strip the MFA of an owner, nor
+// weaken the dashboard's sign-in.
+func (r *Resolver) guardDashboard(ctx context.Context, domain string, perm policy.Permission) error {
+	if _, act := perm.Split(); act == "read" || domain == policy.AllDomains || domain == anyDomain {
+		return nil
+	}
+	dashboard, err := r.DB.Ent.Application.Query().Where(application.ID(domain), application.Dashboard(true)).Exist(ctx)
+	if err != nil || !dashboard {
+		return err
+	}
+	// roles:grant in every application is an owner's alone.
+	if r.allowed(request.From(ctx).Principal.Subject, policy.AllDomains, policy.RolesGrant) {
+		return nil
+	}
+	if err := r.Svc.Admin.RecordDenial(ctx, string(perm), domain); err != nil {
+		r.Log.ErrorContext(ctx, "recording permission denial", "error", err)
+	}
+	return apierr.Newf(apierr.PermissionDenied, "Only an owner of every application may change the dashboard's operators or settings.")
 }
 
 // Authorize reports whether the request's principal holds perm in the
@@ -117,16 +144,16 @@ func (r *Resolver) domainOf(ctx context.Context, obj any) (string, error) {
 		}
 		return s.ApplicationID, nil
 	case "grantRole":
-		return inputDomain(args["input"], func(in any) string { return in.(GrantRoleInput).ApplicationID }), nil
+		return inputDomain(args["input"], func(in any) string { return in.(GrantRoleInput).ApplicationID })
 	case "revokeRole":
-		return inputDomain(args["input"], func(in any) string { return in.(RevokeRoleInput).ApplicationID }), nil
+		return inputDomain(args["input"], func(in any) string { return in.(RevokeRoleInput).ApplicationID })
 	case "createAPIKey":
 		return inputDomain(args["input"], func(in any) string {
 			if id := in.(CreateAPIKeyInput).ApplicationID; id != nil {
 				return *id
 			}
 			return ""
-		}), nil
+		})
 	case "revokeAPIKey":
 		k, err := r.DB.Ent.APIKey.Query().Where(apikey.ID(str("id"))).Only(ctx)
 		if err != nil {
@@ -137,21 +164,25 @@ func (r *Resolver) domainOf(ctx context.Context, obj any) (string, error) {
 	return "", fmt.Errorf("graph: @can on %s has no domain rule", fc.Field.Name)
 }
 
-func inputDomain(in any, get func(any) string) string {
+func inputDomain(in any, get func(any) string) (string, error) {
 	if in == nil {
-		return policy.AllDomains
+		return policy.AllDomains, nil
 	}
-	if d := get(in); d != "" {
-		return d
+	switch d := get(in); d {
+	case "":
+		return policy.AllDomains, nil
+	case anyDomain:
+		return "", apierr.Invalid("applicationId", "an application id, or * for every application")
+	default:
+		return d, nil
 	}
-	return policy.AllDomains
 }
 
 func (r *Resolver) existingApp(ctx context.Context, id string) (string, error) {
 	if id == "" {
 		return "", apierr.Missing("applicationId")
 	}
-	if id == policy.AllDomains {
+	if id == policy.AllDomains || id == anyDomain {
 		return "", apierr.Invalid("applicationId", "name one application")
 	}
 	return id, nil

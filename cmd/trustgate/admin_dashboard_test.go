@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/ent/emailaddress"
+)
+
+// TestDashboardNeedsAGlobalOwner: the dashboard application's users are the
+// operators, owners included. A global admin or support role may read
+// there, but only an owner of every application may lock, ban or reset the
+// MFA of an operator, or change the dashboard's settings; elsewhere the same
+// roles keep their powers. The internal "?" domain is no application id.
+func TestDashboardNeedsAGlobalOwner(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		s := mustStart(t, dbURL, cheapHashes)
+		s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
+		dash := s.m.DB.Ent.Application.Query().Where(application.Dashboard(true)).OnlyX(ctx)
+		boss := s.m.DB.Ent.EmailAddress.Query().
+			Where(emailaddress.ApplicationID(dash.ID), emailaddress.EmailAddress("boss@example.com")).QueryUser().OnlyX(ctx)
+		_, adminKey := s.createKey(t, "admin", "")
+		_, supportKey := s.createKey(t, "support", "")
+		s.reloadPolicy(t)
+		customer := s.newUser(t, vars{"emailAddress": "customer@example.com"})
+
+		lock := `mutation($id: ID!) { lockUser(id: $id) { id } }`
+		for _, c := range []struct {
+			name, key, query string
+			v                vars
+		}{
+			{"a global support key locks an owner", supportKey, lock, vars{"id": boss.ID}},
+			{"a global support key resets an owner's MFA", supportKey, `mutation($id: ID!) { resetUserMfa(id: $id) { id } }`, vars{"id": boss.ID}},
+			{"a global admin key bans an owner", adminKey, `mutation($id: ID!) { banUser(id: $id) { id } }`, vars{"id": boss.ID}},
+			{"a global admin key weakens the dashboard's sign-in", adminKey,
+				`mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {lockoutMaxAttempts: 1000}) { lockoutMaxAttempts } }`, vars{"id": dash.ID}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				if got := s.adminAs(c.key, c.query, c.v).code(t); got != "permission_denied" {
+					t.Fatalf("got %s, want permission_denied", got)
+				}
+			})
+		}
+		if u := s.userRow(t, boss.ID); u.LockedAt != nil || u.Banned {
+			t.Fatal("the owner operator was locked or banned")
+		}
+
+		t.Run("the same roles still read the dashboard and act elsewhere", func(t *testing.T) {
+			s.adminAs(supportKey, `query($id: ID!) { user(id: $id) { id } }`, vars{"id": boss.ID}).data(t)
+			s.adminAs(supportKey, lock, vars{"id": customer}).data(t)
+		})
+		t.Run("a global owner acts on the dashboard", func(t *testing.T) {
+			s.admin(lock, vars{"id": boss.ID}).data(t)
+		})
+		t.Run("the internal ? domain is no application id", func(t *testing.T) {
+			r := s.adminAs(adminKey, `query { auditEvents(applicationId: "?", first: 5) { edges { node { id } } } }`, nil)
+			if got := r.code(t); got != "form_param_format_invalid" {
+				t.Fatalf("auditEvents in ?: got %s, want form_param_format_invalid", got)
+			}
+		})
+	})
+}
