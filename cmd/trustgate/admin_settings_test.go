@@ -2,6 +2,7 @@ package main
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -215,6 +216,35 @@ func TestAdminSettingsValidation(t *testing.T) {
 			"allowedOrigins": []string{"https://app.example.com"}}).data(t)["updateAppSettings"].(map[string]any)
 		if set["eventRetentionDays"] != float64(30) || set["lockoutDurationSeconds"] != float64(900) || len(set["secondFactors"].([]any)) != 2 {
 			t.Fatalf("settings = %v", set)
+		}
+	})
+}
+
+// TestConcurrentSettingsPatchesBothApply: two admins change different
+// settings of one application at the same moment; both changes stay (a
+// read-modify-write without a row lock lost one on PostgreSQL).
+func TestConcurrentSettingsPatchesBothApply(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		const q = `mutation($id: ID!, $in: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $id, input: $in) { codeTtlSeconds } }`
+		for round := range 10 {
+			ttl, retention := 300+round, 30+round
+			var wg sync.WaitGroup
+			for _, in := range []vars{{"codeTtlSeconds": ttl}, {"eventRetentionDays": retention}} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if r := s.admin(q, vars{"id": s.appID, "in": in}); len(r.Errors) > 0 {
+						t.Errorf("patch %v: %v", in, r.Errors)
+					}
+				}()
+			}
+			wg.Wait()
+			got := s.admin(`query($id: ID!) { application(id: $id) { settings { codeTtlSeconds eventRetentionDays } } }`, vars{"id": s.appID}).
+				data(t)["application"].(map[string]any)["settings"].(map[string]any)
+			if got["codeTtlSeconds"] != float64(ttl) || got["eventRetentionDays"] != float64(retention) {
+				t.Fatalf("round %d: settings %v, want codeTtlSeconds %d and eventRetentionDays %d", round, got, ttl, retention)
+			}
 		}
 	})
 }

@@ -171,7 +171,7 @@ func Settings(app *ent.Application) (settings.Settings, error) {
 func (s *Service) UpdateSettings(ctx context.Context, appID string, patch map[string]json.RawMessage) (*settings.Settings, error) {
 	var out settings.Settings
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		app, err := tx.Application.Get(ctx, appID)
+		app, err := s.lockApp(ctx, tx, appID)
 		if err != nil {
 			return notFound(err, "applicationId")
 		}
@@ -195,6 +195,18 @@ func (s *Service) UpdateSettings(ctx context.Context, appID string, patch map[st
 		return Record(ctx, tx, Audit{Action: "settings:update", TargetType: "application", TargetID: app.ID, ApplicationID: app.ID, Before: b, After: a})
 	})
 	return &out, err
+}
+
+// lockApp reads an application inside tx for a read-modify-write of its
+// settings: on PostgreSQL with FOR UPDATE, so that two concurrent changes
+// apply one after the other instead of the second overwriting the first
+// (SQLite's write transactions already run one at a time).
+func (s *Service) lockApp(ctx context.Context, tx *ent.Tx, appID string) (*ent.Application, error) {
+	q := tx.Application.Query().Where(application.ID(appID))
+	if s.DB.IsPostgres() {
+		q.ForUpdate()
+	}
+	return q.Only(ctx)
 }
 
 // changed returns the fields that differ between two settings values.
@@ -224,7 +236,7 @@ func (s *Service) SetUpdate(ctx context.Context, appID, key string, enabled *boo
 	var app *ent.Application
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
-		app, err = tx.Application.Get(ctx, appID)
+		app, err = s.lockApp(ctx, tx, appID)
 		if err != nil {
 			return notFound(err, "applicationId")
 		}
