@@ -9,6 +9,7 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/apikey"
 	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/ent/roleassignment"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/policy"
@@ -158,6 +159,17 @@ func (r *Resolver) domainOf(ctx context.Context, obj any) (string, error) {
 		k, err := r.DB.Ent.APIKey.Query().Where(apikey.ID(str("id"))).Only(ctx)
 		if err != nil {
 			return "", notFound(err, "id")
+		}
+		// Revoking ends every grant the key holds: a key granted roles
+		// beyond the application it was made in needs the permission in
+		// every application.
+		beyond, err := r.DB.Ent.RoleAssignment.Query().
+			Where(roleassignment.Subject(k.ID), roleassignment.DomainNEQ(k.ApplicationID)).Exist(ctx)
+		if err != nil {
+			return "", err
+		}
+		if beyond {
+			return policy.AllDomains, nil
 		}
 		return k.ApplicationID, nil
 	}

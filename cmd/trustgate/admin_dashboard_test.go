@@ -62,3 +62,29 @@ func TestDashboardNeedsAGlobalOwner(t *testing.T) {
 		})
 	})
 }
+
+// TestRevokingAKeyNeedsEveryDomainItHolds: revoking a key ends every grant
+// it holds, so an owner of one application may revoke a key made there only
+// while the key holds no role elsewhere; a global owner may revoke any.
+func TestRevokingAKeyNeedsEveryDomainItHolds(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	_, appOwner := s.createKey(t, "owner", s.appID)
+	made := func() string {
+		r := s.adminAs(appOwner, `mutation($a: ID) { createAPIKey(input: {role: "auditor", applicationId: $a}) { apiKey { id } } }`, vars{"a": s.appID})
+		return r.data(t)["createAPIKey"].(map[string]any)["apiKey"].(map[string]any)["id"].(string)
+	}
+	revoke := `mutation($id: ID!) { revokeAPIKey(id: $id) { id } }`
+	s.reloadPolicy(t)
+
+	local := made()
+	s.adminAs(appOwner, revoke, vars{"id": local}).data(t)
+
+	promoted := made()
+	s.admin(`mutation($in: GrantRoleInput!) { grantRole(input: $in) { id } }`,
+		vars{"in": vars{"subject": promoted, "role": "owner", "applicationId": "*"}}).data(t)
+	s.reloadPolicy(t)
+	if got := s.adminAs(appOwner, revoke, vars{"id": promoted}).code(t); got != "permission_denied" {
+		t.Fatalf("an app owner revoking a key that holds a global role: got %s, want permission_denied", got)
+	}
+	s.admin(revoke, vars{"id": promoted}).data(t)
+}
