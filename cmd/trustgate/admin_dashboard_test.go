@@ -88,3 +88,32 @@ func TestRevokingAKeyNeedsEveryDomainItHolds(t *testing.T) {
 	}
 	s.admin(revoke, vars{"id": promoted}).data(t)
 }
+
+// TestLastOwnerStays: a revocation that would leave no owner of every
+// application (an active key or enabled operator with the owner role in *)
+// is refused, whether it revokes the role or the key.
+func TestLastOwnerStays(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	var first string // the harness's own owner key
+	for _, k := range s.admin(`query { apiKeys { id role applicationId } }`, nil).data(t)["apiKeys"].([]any) {
+		if k := k.(map[string]any); k["role"] == "owner" && k["applicationId"] == "*" {
+			first = k["id"].(string)
+		}
+	}
+	second, secondKey := s.createKey(t, "owner", "")
+	s.reloadPolicy(t)
+	revokeRole := `mutation($s: String!) { revokeRole(input: {subject: $s, role: "owner", applicationId: "*"}) }`
+	// With two owners, either may go.
+	s.adminAs(secondKey, revokeRole, vars{"s": first}).data(t)
+	s.reloadPolicy(t)
+	for name, r := range map[string]result{
+		"revoking the last owner's role": s.adminAs(secondKey, revokeRole, vars{"s": second}),
+		"revoking the last owner's key":  s.adminAs(secondKey, `mutation($id: ID!) { revokeAPIKey(id: $id) { id } }`, vars{"id": second}),
+	} {
+		if got := r.code(t); got != "resource_forbidden" {
+			t.Errorf("%s: got %s, want resource_forbidden", name, got)
+		}
+	}
+	s.reloadPolicy(t)
+	s.adminAs(secondKey, `query { apiKeys { id } }`, nil).data(t) // still an owner
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/ent/backupcode"
 	"github.com/trustgate/trustgate/ent/operator"
+	"github.com/trustgate/trustgate/ent/roleassignment"
 	"github.com/trustgate/trustgate/ent/phonenumber"
 	entsession "github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/ent/totp"
@@ -498,11 +499,39 @@ func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) 
 		if err != nil || !ok {
 			return err
 		}
+		if err := keepsAnOwner(ctx, tx); err != nil {
+			return err
+		}
 		return Record(ctx, tx, Audit{Action: "roles:revoke", TargetType: "role_assignment", TargetID: subject, ApplicationID: appOrEmpty(domain),
 			Before: map[string]any{"subject": subject, "role": role, "applicationId": domain}})
 	})
 	s.policyChanged(ctx, err)
 	return ok, err
+}
+
+// keepsAnOwner refuses, inside the transaction of a revocation, a change
+// that leaves no owner of every application: an active API key or an
+// operator still enabled holding the owner role in *. Without one, no one
+// could grant roles or create applications again short of the CLI on the
+// database's host.
+func keepsAnOwner(ctx context.Context, tx *ent.Tx) error {
+	grants, err := tx.RoleAssignment.Query().
+		Where(roleassignment.Role("owner"), roleassignment.Domain(policy.AllDomains)).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
+		var live bool
+		if strings.HasPrefix(g.Subject, "ak_") {
+			live, err = tx.APIKey.Query().Where(apikey.ID(g.Subject), apikey.RevokedAtIsNil()).Exist(ctx)
+		} else {
+			live, err = tx.Operator.Query().Where(operator.Email(g.Subject), operator.DisabledAtIsNil()).Exist(ctx)
+		}
+		if err != nil || live {
+			return err
+		}
+	}
+	return apierr.Newf(apierr.ResourceForbidden, "This would leave no owner of every application. Grant the owner role in * to another operator or key first.")
 }
 
 // checkRoleDomain validates a role and the domain it is for: an existing
@@ -655,6 +684,9 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, err
 			return err
 		}
 		if err := policy.RevokeSubject(ctx, tx, k.ID); err != nil {
+			return err
+		}
+		if err := keepsAnOwner(ctx, tx); err != nil {
 			return err
 		}
 		return Record(ctx, tx, Audit{Action: "keys:revoke", TargetType: "api_key", TargetID: k.ID, ApplicationID: appOrEmpty(k.ApplicationID),
