@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -124,6 +125,20 @@ func TestAdminAppUpdatesOptInOut(t *testing.T) {
 		set, ups := s.appSettings(t, young)
 		if set["lockoutMaxAttempts"] != float64(100) || ups["lockout_10_attempts"] != [2]bool{false, true} {
 			t.Fatalf("lockoutMaxAttempts %v, update %v", set["lockoutMaxAttempts"], ups["lockout_10_attempts"])
+		}
+		// The audit entry names the settings the choice changed, not only the choice.
+		ev := s.admin(`query($id: ID) { auditEvents(applicationId: $id, first: 1) { edges { node { before after } } } }`,
+			vars{"id": young}).data(t)["auditEvents"].(map[string]any)["edges"].([]any)[0].(map[string]any)["node"].(map[string]any)
+		var before, after map[string]any
+		if err := json.Unmarshal([]byte(ev["before"].(string)), &before); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(ev["after"].(string)), &after); err != nil {
+			t.Fatal(err)
+		}
+		if before["lockoutMaxAttempts"] != float64(10) || after["lockoutMaxAttempts"] != float64(100) ||
+			before["lockout_10_attempts"] != true || after["lockout_10_attempts"] != false {
+			t.Fatalf("audit before %v after %v, want lockoutMaxAttempts 10 → 100 and the choice true → false", before, after)
 		}
 	})
 	t.Run("null goes back to the creation-date default", func(t *testing.T) {

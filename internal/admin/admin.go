@@ -242,6 +242,10 @@ func (s *Service) SetUpdate(ctx context.Context, appID, key string, enabled *boo
 			return notFound(err, "applicationId")
 		}
 		before, _ := settings.UpdateOn(u, app.CreatedAt, app.Updates)
+		beforeEff, err := Settings(app)
+		if err != nil {
+			return err
+		}
 		choices := map[string]bool{}
 		for k, v := range app.Updates {
 			choices[k] = v
@@ -270,8 +274,12 @@ func (s *Service) SetUpdate(ctx context.Context, appID, key string, enabled *boo
 			return err
 		}
 		after, _ := settings.UpdateOn(u, app.CreatedAt, app.Updates)
+		// The settings the choice changed (explicit values it cleared
+		// included), beside the choice itself.
+		b, a := changed(beforeEff, eff)
+		b[key], a[key], a["explicit"] = before, after, enabled != nil
 		return Record(ctx, tx, Audit{Action: "settings:update", TargetType: "application_update", TargetID: key, ApplicationID: app.ID,
-			Before: map[string]any{key: before}, After: map[string]any{key: after, "explicit": enabled != nil}})
+			Before: b, After: a})
 	})
 	return detached(app, err)
 }
