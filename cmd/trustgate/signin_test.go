@@ -226,3 +226,30 @@ func TestOneClientCookieAcrossApplications(t *testing.T) {
 		}
 	})
 }
+
+// TestUsernameOnlySignUp: in an application without email or phone, a
+// sign-up with a username and a password has nothing to verify and
+// completes at once with a session; the username then signs in.
+func TestUsernameOnlySignUp(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"emailEnabled": false, "phoneEnabled": false, "usernameEnabled": true,
+			"clientTrustEnabled": false, "firstFactors": []string{"password"}, "secondFactors": []string{"totp", "backup_code"}})
+		const q = `mutation($in: SignUpCreateInput!) { signUpCreate(input: $in) { status unverifiedFields createdUserId createdSessionId } }`
+		if got := s.browser().do(q, vars{"in": vars{"password": "another good passphrase"}}).code(t); got != "form_param_missing" {
+			t.Fatalf("no username: got %s, want form_param_missing", got)
+		}
+		d := s.browser()
+		su := d.do(q, vars{"in": vars{"username": "solo_user", "password": "another good passphrase"}}).data(t)["signUpCreate"].(map[string]any)
+		if su["status"] != "complete" || su["createdSessionId"] == nil || len(su["unverifiedFields"].([]any)) != 0 {
+			t.Fatalf("sign-up = %v, want complete with a session", su)
+		}
+		d.token(t, su["createdSessionId"].(string))
+		if si := signInObj(t, s.browser().signIn("solo_user", "another good passphrase"), "signInCreate"); si["status"] != "complete" {
+			t.Fatalf("sign-in by username: got %v, want complete", si["status"])
+		}
+		if ev := s.events(t, vars{"kind": "sign_up.completed", "userId": su["createdUserId"]}); len(ev) != 1 || ev[0].Strategy != "password" {
+			t.Fatalf("sign_up.completed events %+v, want one with strategy password", ev)
+		}
+	})
+}

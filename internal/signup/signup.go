@@ -150,7 +150,15 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 		if err != nil {
 			return err
 		}
-		return tx.Device.UpdateOneID(client.ID).SetSignUpID(su.ID).Exec(ctx)
+		if err := tx.Device.UpdateOneID(client.ID).SetSignUpID(su.ID).Exec(ctx); err != nil {
+			return err
+		}
+		if n.EmailAddress == nil && n.PhoneNumber == nil {
+			// A username and a password (an application without email or
+			// phone): nothing to verify, so the sign-up completes now.
+			su, err = s.finish(ctx, tx, su, app, settings.StrategyPassword)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -196,6 +204,8 @@ func (s *Service) validate(appID string, set *settings.Settings, in CreateInput)
 		return n, apierr.Missing("emailAddress")
 	case !set.EmailEnabled && set.PhoneEnabled && n.PhoneNumber == nil:
 		return n, apierr.Missing("phoneNumber")
+	case !set.EmailEnabled && !set.PhoneEnabled && n.Username == nil:
+		return n, apierr.Missing("username")
 	}
 	return n, nil
 }
@@ -420,7 +430,6 @@ func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code st
 	if err != nil {
 		return nil, err
 	}
-	rq := request.From(ctx)
 	var clientErr error
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
@@ -438,42 +447,8 @@ func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code st
 		if err != nil || len(missing) > 0 {
 			return err
 		}
-		now := s.Now()
-		u, err := users.Create(ctx, tx, now, users.New{
-			ApplicationID: app.ID, EmailAddress: su.EmailAddress, EmailVerified: su.EmailAddress != nil,
-			PhoneNumber: su.PhoneNumber, PhoneVerified: su.PhoneNumber != nil, Username: su.Username, PasswordHash: su.PasswordHash,
-		})
-		if err != nil {
-			return err
-		}
-		sess, err := session.Create(ctx, tx, now, session.NewParams{
-			ApplicationID: app.ID, UserID: u.ID, ClientID: su.ClientID, Lifetime: rq.Settings.SessionLifetime(),
-			IP: rq.IP, UserAgent: rq.UserAgent,
-		})
-		if err != nil {
-			return err
-		}
-		if err := clienttrust.Grant(ctx, tx, u.ID, su.ClientID, "sign_up", rq.IP, rq.UserAgent, now); err != nil {
-			return err
-		}
-		if err := tx.User.UpdateOneID(u.ID).SetLastSignInAt(now).SetLastActiveAt(now).Exec(ctx); err != nil {
-			return err
-		}
-		su, err = tx.SignUp.UpdateOneID(su.ID).SetStatus(entsignup.StatusComplete).
-			SetCreatedUserID(u.ID).SetCreatedSessionID(sess.ID).ClearPasswordHash().Save(ctx)
-		if err != nil {
-			return err
-		}
-		ident := ""
-		if su.EmailAddress != nil {
-			ident = *su.EmailAddress
-		} else if su.PhoneNumber != nil {
-			ident = *su.PhoneNumber
-		}
-		return s.Events.Record(ctx, tx, audit.SignInEvent{
-			ApplicationID: app.ID, UserID: u.ID, ClientID: su.ClientID, Identifier: ident,
-			Kind: audit.KindSignUpCompleted, Strategy: strategy, Outcome: audit.Success,
-		})
+		su, err = s.finish(ctx, tx, su, app, strategy)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -482,6 +457,52 @@ func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code st
 		return nil, clientErr
 	}
 	return s.view(ctx, su)
+}
+
+// finish creates the user of a sign-up with nothing left to verify, a
+// session on its client and the client's trust for the user, and marks the
+// sign-up complete, inside tx.
+func (s *Service) finish(ctx context.Context, tx *ent.Tx, su *ent.SignUp, app *ent.Application, strategy string) (*ent.SignUp, error) {
+	rq := request.From(ctx)
+	now := s.Now()
+	u, err := users.Create(ctx, tx, now, users.New{
+		ApplicationID: app.ID, EmailAddress: su.EmailAddress, EmailVerified: su.EmailAddress != nil,
+		PhoneNumber: su.PhoneNumber, PhoneVerified: su.PhoneNumber != nil, Username: su.Username, PasswordHash: su.PasswordHash,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sess, err := session.Create(ctx, tx, now, session.NewParams{
+		ApplicationID: app.ID, UserID: u.ID, ClientID: su.ClientID, Lifetime: rq.Settings.SessionLifetime(),
+		IP: rq.IP, UserAgent: rq.UserAgent,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := clienttrust.Grant(ctx, tx, u.ID, su.ClientID, "sign_up", rq.IP, rq.UserAgent, now); err != nil {
+		return nil, err
+	}
+	if err := tx.User.UpdateOneID(u.ID).SetLastSignInAt(now).SetLastActiveAt(now).Exec(ctx); err != nil {
+		return nil, err
+	}
+	su, err = tx.SignUp.UpdateOneID(su.ID).SetStatus(entsignup.StatusComplete).
+		SetCreatedUserID(u.ID).SetCreatedSessionID(sess.ID).ClearPasswordHash().Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ident := ""
+	switch {
+	case su.EmailAddress != nil:
+		ident = *su.EmailAddress
+	case su.PhoneNumber != nil:
+		ident = *su.PhoneNumber
+	case su.Username != nil:
+		ident = *su.Username
+	}
+	return su, s.Events.Record(ctx, tx, audit.SignInEvent{
+		ApplicationID: app.ID, UserID: u.ID, ClientID: su.ClientID, Identifier: ident,
+		Kind: audit.KindSignUpCompleted, Strategy: strategy, Outcome: audit.Success,
+	})
 }
 
 // unverified lists the sign-up's fields still waiting for a code.
