@@ -222,9 +222,16 @@ func (r *viewerResolver) Permissions(ctx context.Context, obj *Viewer, applicati
 		domain = *applicationID
 	}
 	granted := r.Policy.Granted(request.From(ctx).Principal.Subject, domain)
-	out := make([]string, len(granted))
-	for i, p := range granted {
-		out[i] = string(p)
+	// What @can would refuse anyway is not offered (guardDashboard).
+	mayChange, err := r.mayChange(ctx, domain)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(granted))
+	for _, p := range granted {
+		if _, act := p.Split(); act == "read" || mayChange {
+			out = append(out, string(p))
+		}
 	}
 	return out, nil
 }

@@ -50,21 +50,32 @@ func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, acti
 // there as anywhere, but may not lock, ban or strip the MFA of an owner, nor
 // weaken the dashboard's sign-in.
 func (r *Resolver) guardDashboard(ctx context.Context, domain string, perm policy.Permission) error {
-	if _, act := perm.Split(); act == "read" || domain == policy.AllDomains || domain == anyDomain {
+	if _, act := perm.Split(); act == "read" {
 		return nil
 	}
-	dashboard, err := r.DB.Ent.Application.Query().Where(application.ID(domain), application.Dashboard(true)).Exist(ctx)
-	if err != nil || !dashboard {
+	ok, err := r.mayChange(ctx, domain)
+	if err != nil || ok {
 		return err
-	}
-	// roles:grant in every application is an owner's alone.
-	if r.allowed(request.From(ctx).Principal.Subject, policy.AllDomains, policy.RolesGrant) {
-		return nil
 	}
 	if err := r.Svc.Admin.RecordDenial(ctx, string(perm), domain); err != nil {
 		r.Log.ErrorContext(ctx, "recording permission denial", "error", err)
 	}
 	return apierr.Newf(apierr.PermissionDenied, "Only an owner of every application may change the dashboard's operators or settings.")
+}
+
+// mayChange reports whether guardDashboard lets the caller's roles change
+// anything in domain: any domain but the dashboard application's, where
+// only a global owner (roles:grant in every application is an owner's
+// alone) may.
+func (r *Resolver) mayChange(ctx context.Context, domain string) (bool, error) {
+	if domain == policy.AllDomains || domain == anyDomain {
+		return true, nil
+	}
+	dashboard, err := r.DB.Ent.Application.Query().Where(application.ID(domain), application.Dashboard(true)).Exist(ctx)
+	if err != nil || !dashboard {
+		return true, err
+	}
+	return r.allowed(request.From(ctx).Principal.Subject, policy.AllDomains, policy.RolesGrant), nil
 }
 
 // Authorize reports whether the request's principal holds perm in the

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/trustgate/trustgate/ent/application"
@@ -47,6 +49,20 @@ func TestDashboardNeedsAGlobalOwner(t *testing.T) {
 			t.Fatal("the owner operator was locked or banned")
 		}
 
+		t.Run("the dashboard offers a global admin only reads there", func(t *testing.T) {
+			perms := func(app string) []any {
+				return s.adminAs(adminKey, `query($a: ID) { viewer { permissions(applicationId: $a) } }`, vars{"a": app}).
+					data(t)["viewer"].(map[string]any)["permissions"].([]any)
+			}
+			for _, p := range perms(dash.ID) {
+				if !strings.HasSuffix(p.(string), ":read") {
+					t.Errorf("viewer.permissions in the dashboard app offers %s", p)
+				}
+			}
+			if !slices.Contains(perms(s.appID), any("users:lock")) {
+				t.Error("viewer.permissions in an ordinary app lost users:lock")
+			}
+		})
 		t.Run("the same roles still read the dashboard and act elsewhere", func(t *testing.T) {
 			s.adminAs(supportKey, `query($id: ID!) { user(id: $id) { id } }`, vars{"id": boss.ID}).data(t)
 			s.adminAs(supportKey, lock, vars{"id": customer}).data(t)
@@ -116,4 +132,18 @@ func TestLastOwnerStays(t *testing.T) {
 	}
 	s.reloadPolicy(t)
 	s.adminAs(secondKey, `query { apiKeys { id } }`, nil).data(t) // still an owner
+
+	// Revocations that touch no owner in * go ahead, even where no active
+	// owner in * is left to keep (here the last one revoked behind the
+	// API's back, as a database restore might leave it).
+	key := func(role string) (id, secret string) {
+		r := s.adminAs(secondKey, `mutation($r: String!, $a: ID) { createAPIKey(input: {role: $r, applicationId: $a}) { key apiKey { id } } }`,
+			vars{"r": role, "a": s.appID}).data(t)["createAPIKey"].(map[string]any)
+		return r["apiKey"].(map[string]any)["id"].(string), r["key"].(string)
+	}
+	_, appOwner := key("owner")
+	auditor, _ := key("auditor")
+	s.m.DB.Ent.APIKey.UpdateOneID(second).SetRevokedAt(s.clock.Now()).ExecX(context.Background())
+	s.reloadPolicy(t)
+	s.adminAs(appOwner, `mutation($id: ID!) { revokeAPIKey(id: $id) { id } }`, vars{"id": auditor}).data(t)
 }

@@ -285,6 +285,7 @@ func TestAdminSignInEventsCSV(t *testing.T) {
 				"@SUM(A1:A9)":                "'@SUM(A1:A9)",
 				"\tTAB":                      "'\tTAB",
 				"Mozilla \"x\", with\nlines": "Mozilla \"x\", with\nlines",
+				"Mozilla;=1+1;-2; ok;":       "Mozilla;'=1+1;'-2; ok;",
 			}
 			ctx := context.Background()
 			for ua := range nasty {

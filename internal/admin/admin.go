@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	entsql "entgo.io/ent/dialect/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -199,13 +200,15 @@ func (s *Service) UpdateSettings(ctx context.Context, appID string, patch map[st
 }
 
 // lockApp reads an application inside tx for a read-modify-write of its
-// settings: on PostgreSQL with FOR UPDATE, so that two concurrent changes
+// settings: on PostgreSQL with FOR NO KEY UPDATE, so that two concurrent changes
 // apply one after the other instead of the second overwriting the first
 // (SQLite's write transactions already run one at a time).
 func (s *Service) lockApp(ctx context.Context, tx *ent.Tx, appID string) (*ent.Application, error) {
 	q := tx.Application.Query().Where(application.ID(appID))
 	if s.DB.IsPostgres() {
-		q.ForUpdate()
+		// NO KEY UPDATE: the row's key stays, so inserts of users and
+		// clients that reference it need not wait for the change.
+		q.Unique(false).Modify(func(s *entsql.Selector) { s.For(entsql.LockNoKeyUpdate) })
 	}
 	return q.Only(ctx)
 }
@@ -507,8 +510,10 @@ func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) 
 		if err != nil || !ok {
 			return err
 		}
-		if err := keepsAnOwner(ctx, tx); err != nil {
-			return err
+		if role == "owner" && domain == policy.AllDomains {
+			if err := keepsAnOwner(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return Record(ctx, tx, Audit{Action: "roles:revoke", TargetType: "role_assignment", TargetID: subject, ApplicationID: appOrEmpty(domain),
 			Before: map[string]any{"subject": subject, "role": role, "applicationId": domain}})
@@ -691,11 +696,18 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, err
 		if key, err = tx.APIKey.UpdateOne(k).SetRevokedAt(s.Now()).Save(ctx); err != nil {
 			return err
 		}
+		wasOwner, err := tx.RoleAssignment.Query().Where(roleassignment.Subject(k.ID),
+			roleassignment.Role("owner"), roleassignment.Domain(policy.AllDomains)).Exist(ctx)
+		if err != nil {
+			return err
+		}
 		if err := policy.RevokeSubject(ctx, tx, k.ID); err != nil {
 			return err
 		}
-		if err := keepsAnOwner(ctx, tx); err != nil {
-			return err
+		if wasOwner {
+			if err := keepsAnOwner(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return Record(ctx, tx, Audit{Action: "keys:revoke", TargetType: "api_key", TargetID: k.ID, ApplicationID: appOrEmpty(k.ApplicationID),
 			Before: map[string]any{"revoked": false}, After: map[string]any{"revoked": true}})

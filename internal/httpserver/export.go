@@ -213,22 +213,37 @@ func eventRow(row []string, e *ent.SignInEvent) {
 	}
 }
 
+// formulaStart holds the characters a spreadsheet reads as the start of a
+// formula.
+const formulaStart = "=+-@\t\r"
+
 // neutralizeFormula keeps a spreadsheet from running a cell as a formula
 // (OWASP CSV injection): a cell starting with = + - @ tab or carriage return
-// gets a leading single quote. User agents and typed identifiers are
-// attacker-controlled, so every cell is checked.
+// gets a leading single quote, and so does every such character after a
+// ';', where a spreadsheet whose list separator is ';' (as in many locales)
+// starts a new cell whatever the quoting. User agents and typed identifiers
+// are attacker-controlled, so every cell is checked.
 func neutralizeFormula(c string) string {
-	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-		return "'" + c
+	if c != "" && strings.IndexByte(formulaStart, c[0]) >= 0 {
+		c = "'" + c
 	}
-	return c
+	if !strings.Contains(c, ";") {
+		return c
+	}
+	var b strings.Builder
+	for i := 0; i < len(c); i++ {
+		b.WriteByte(c[i])
+		if c[i] == ';' && i+1 < len(c) && strings.IndexByte(formulaStart, c[i+1]) >= 0 {
+			b.WriteByte('\'')
+		}
+	}
+	return b.String()
 }
 
-// quotedCSV writes CSV (RFC 4180, "\n" line ends) with every field quoted.
-// encoding/csv quotes a field only when a comma, quote or line break needs
-// it, but a spreadsheet whose list separator is ';' (as in many locales)
-// splits an unquoted "Mozilla;=HYPERLINK(…)" into a cell that starts with
-// '=', which neutralizeFormula never saw; a quoted field stays whole.
+// quotedCSV writes CSV (RFC 4180, "\n" line ends) with every field quoted,
+// so that a reader never has to guess where a field ends. (It does not stop
+// a spreadsheet splitting on ';', which ignores quotes that do not open its
+// own cells; neutralizeFormula handles that.)
 type quotedCSV struct {
 	w   *bufio.Writer
 	err error

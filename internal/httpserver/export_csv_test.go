@@ -7,8 +7,7 @@ import (
 	"testing"
 )
 
-// TestQuotedCSV: every field is quoted, so a spreadsheet splitting on ';'
-// keeps "a;=cmd()" in one cell, and the output reads back unchanged.
+// TestQuotedCSV: every field is quoted and the output reads back unchanged.
 func TestQuotedCSV(t *testing.T) {
 	rows := [][]string{
 		{"id", "user_agent"},

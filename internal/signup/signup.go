@@ -156,9 +156,13 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 		if n.EmailAddress == nil && n.PhoneNumber == nil {
 			// A username and a password (an application without email or
 			// phone): nothing to verify, so the sign-up completes now.
-			su, err = s.finish(ctx, tx, su, app, settings.StrategyPassword)
+			done, err := s.finish(ctx, tx, su, app, settings.StrategyPassword)
+			if err != nil {
+				return err
+			}
+			su = done
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -447,8 +451,12 @@ func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code st
 		if err != nil || len(missing) > 0 {
 			return err
 		}
-		su, err = s.finish(ctx, tx, su, app, strategy)
-		return err
+		done, err := s.finish(ctx, tx, su, app, strategy)
+		if err != nil {
+			return err // a PostgreSQL retry runs again from the su read above
+		}
+		su = done
+		return nil
 	})
 	if err != nil {
 		return nil, err
