@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -146,4 +147,50 @@ func TestLastOwnerStays(t *testing.T) {
 	s.m.DB.Ent.APIKey.UpdateOneID(second).SetRevokedAt(s.clock.Now()).ExecX(context.Background())
 	s.reloadPolicy(t)
 	s.adminAs(appOwner, `mutation($id: ID!) { revokeAPIKey(id: $id) { id } }`, vars{"id": auditor}).data(t)
+}
+
+// TestLastOwnerCannotBeBanned: a banned operator signs in no more. A banned
+// owner does not count as the owner that keeps a revocation possible, and
+// the last owner of every application cannot be banned (here: by their own
+// dashboard session).
+func TestLastOwnerCannotBeBanned(t *testing.T) {
+	ctx := context.Background()
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	op := s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
+	s.reloadPolicy(t)
+	dash := s.m.DB.Ent.Application.Query().Where(application.Dashboard(true)).OnlyX(ctx)
+	boss := s.m.DB.Ent.EmailAddress.Query().
+		Where(emailaddress.ApplicationID(dash.ID), emailaddress.EmailAddress("boss@example.com")).QueryUser().OnlyX(ctx)
+	var harness string
+	for _, k := range s.admin(`query { apiKeys { id role applicationId } }`, nil).data(t)["apiKeys"].([]any) {
+		if k := k.(map[string]any); k["role"] == "owner" && k["applicationId"] == "*" {
+			harness = k["id"].(string)
+		}
+	}
+	const (
+		ban        = `mutation($id: ID!) { banUser(id: $id) { id } }`
+		revokeRole = `mutation($s: String!) { revokeRole(input: {subject: $s, role: "owner", applicationId: "*"}) }`
+	)
+	// Two owners (the harness key and boss): boss may be banned, but then
+	// does not keep the harness key's role revocable.
+	s.admin(ban, vars{"id": boss.ID}).data(t)
+	if got := s.admin(revokeRole, vars{"s": harness}).code(t); got != "resource_forbidden" {
+		t.Fatalf("revoking the last unbanned owner: got %s, want resource_forbidden", got)
+	}
+	s.admin(`mutation($id: ID!) { unbanUser(id: $id) { id } }`, vars{"id": boss.ID}).data(t)
+
+	// Boss, an owner again, revokes the harness key's role and is the last
+	// owner; banning themselves is refused.
+	jwt := s.operatorSession(t, "boss@example.com", op["password"].(string))
+	asBoss := func(q string, v vars) result {
+		return s.post(http.DefaultClient, map[string]string{"Authorization": "Bearer " + jwt, "X-Publishable-Key": dash.PublishableKey}, q, v)
+	}
+	asBoss(revokeRole, vars{"s": harness}).data(t)
+	s.reloadPolicy(t)
+	if got := asBoss(ban, vars{"id": boss.ID}).code(t); got != "resource_forbidden" {
+		t.Fatalf("banning the last owner: got %s, want resource_forbidden", got)
+	}
+	if s.userRow(t, boss.ID).Banned {
+		t.Fatal("the last owner was banned")
+	}
 }

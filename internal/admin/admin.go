@@ -22,6 +22,7 @@ import (
 	"github.com/trustgate/trustgate/ent/roleassignment"
 	entsession "github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/ent/totp"
+	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/clienttrust"
 	"github.com/trustgate/trustgate/internal/database"
@@ -426,6 +427,15 @@ func (s *Service) BanUser(ctx context.Context, id string) (*ent.User, error) {
 		if err := tx.User.UpdateOne(u).SetBanned(true).Exec(ctx); err != nil {
 			return nil, nil, err
 		}
+		// A banned operator signs in no more: banning the last owner of
+		// every application is refused, as revoking their role would be.
+		owner, err := s.ownsEverything(ctx, tx, u.ID)
+		if err == nil && owner {
+			err = keepsAnOwner(ctx, tx)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
 		n, err := session.End(ctx, tx, entsession.StatusRevoked, s.Now(), entsession.UserID(u.ID))
 		return map[string]any{"banned": u.Banned}, map[string]any{"banned": true, "sessionsRevoked": n}, err
 	})
@@ -538,13 +548,28 @@ func keepsAnOwner(ctx context.Context, tx *ent.Tx) error {
 		if strings.HasPrefix(g.Subject, "ak_") {
 			live, err = tx.APIKey.Query().Where(apikey.ID(g.Subject), apikey.RevokedAtIsNil()).Exist(ctx)
 		} else {
-			live, err = tx.Operator.Query().Where(operator.Email(g.Subject), operator.DisabledAtIsNil()).Exist(ctx)
+			live, err = tx.Operator.Query().Where(operator.Email(g.Subject), operator.DisabledAtIsNil(),
+				operator.HasUserWith(user.Banned(false))).Exist(ctx)
 		}
 		if err != nil || live {
 			return err
 		}
 	}
 	return apierr.Newf(apierr.ResourceForbidden, "This would leave no owner of every application. Grant the owner role in * to another operator or key first.")
+}
+
+// ownsEverything reports whether the operator whose dashboard user is
+// userID holds the owner role in every application.
+func (s *Service) ownsEverything(ctx context.Context, tx *ent.Tx, userID string) (bool, error) {
+	op, err := tx.Operator.Query().Where(operator.UserID(userID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return tx.RoleAssignment.Query().Where(roleassignment.Subject(op.Email),
+		roleassignment.Role("owner"), roleassignment.Domain(policy.AllDomains)).Exist(ctx)
 }
 
 // checkRoleDomain validates a role and the domain it is for: an existing
