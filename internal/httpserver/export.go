@@ -1,10 +1,9 @@
 package httpserver
 
 import (
-	"bufio"
 	"context"
+	"encoding/csv"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -65,7 +64,7 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 	}
 
 	rc := http.NewResponseController(w)
-	cw := newQuotedCSV(w)
+	cw := csv.NewWriter(w)
 	row := make([]string, len(signInEventColumns))
 	rows, started := 0, false
 	// begin audits the export and sends the 200 and the CSV header once the
@@ -239,44 +238,6 @@ func neutralizeFormula(c string) string {
 	}
 	return b.String()
 }
-
-// quotedCSV writes CSV (RFC 4180, "\n" line ends) with every field quoted,
-// so that a reader never has to guess where a field ends. (It does not stop
-// a spreadsheet splitting on ';', which ignores quotes that do not open its
-// own cells; neutralizeFormula handles that.)
-type quotedCSV struct {
-	w   *bufio.Writer
-	err error
-}
-
-func newQuotedCSV(w io.Writer) *quotedCSV { return &quotedCSV{w: bufio.NewWriter(w)} }
-
-// Write writes one record; errors stick and are reported by Error.
-func (q *quotedCSV) Write(fields []string) error {
-	if q.err != nil {
-		return q.err
-	}
-	for i, f := range fields {
-		if i > 0 {
-			q.w.WriteByte(',')
-		}
-		q.w.WriteByte('"')
-		q.w.WriteString(strings.ReplaceAll(f, `"`, `""`))
-		q.w.WriteByte('"')
-	}
-	_, q.err = q.w.WriteString("\n")
-	return q.err
-}
-
-// Flush writes what is buffered to the underlying writer.
-func (q *quotedCSV) Flush() {
-	if err := q.w.Flush(); err != nil && q.err == nil {
-		q.err = err
-	}
-}
-
-// Error reports the first error of a Write or Flush.
-func (q *quotedCSV) Error() error { return q.err }
 
 // safeFilenamePart keeps letters, digits, '_' and '-' of an id for a file name.
 func safeFilenamePart(s string) string {
