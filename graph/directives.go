@@ -99,7 +99,11 @@ func (r *Resolver) authorize(ctx context.Context, domain string, perm policy.Per
 	if r.allowed(p.Subject, domain, perm) {
 		return nil
 	}
-	if err := r.Svc.Admin.RecordDenial(ctx, string(perm), domain); err != nil {
+	audited := domain
+	if audited == anyDomain { // no one application: recorded with none, as server-wide denials are
+		audited = policy.AllDomains
+	}
+	if err := r.Svc.Admin.RecordDenial(ctx, string(perm), audited); err != nil {
 		r.Log.ErrorContext(ctx, "recording permission denial", "error", err)
 	}
 	return apierr.Newf(apierr.PermissionDenied, "Your role does not allow %s here.", perm)

@@ -71,6 +71,20 @@ func TestDashboardNeedsAGlobalOwner(t *testing.T) {
 		t.Run("a global owner acts on the dashboard", func(t *testing.T) {
 			s.admin(lock, vars{"id": boss.ID}).data(t)
 		})
+		t.Run("a denial in no one application is recorded with none", func(t *testing.T) {
+			id, key := s.createKey(t, "auditor", s.appID)
+			s.admin(`mutation($s: String!, $a: ID!) { revokeRole(input: {subject: $s, role: "auditor", applicationId: $a}) }`,
+				vars{"s": id, "a": s.appID}).data(t)
+			s.reloadPolicy(t)
+			if got := s.adminAs(key, `query { viewer { permissions } }`, nil).code(t); got != "permission_denied" {
+				t.Fatalf("a key with no role reading viewer: got %s", got)
+			}
+			ev := s.admin(`query { auditEvents(first: 1) { edges { node { action applicationId } } } }`, nil).
+				data(t)["auditEvents"].(map[string]any)["edges"].([]any)[0].(map[string]any)["node"].(map[string]any)
+			if ev["action"] != "permission_denied" || ev["applicationId"] != nil {
+				t.Fatalf("newest audit event %v, want a permission_denied with no application", ev)
+			}
+		})
 		t.Run("the internal ? domain is no application id", func(t *testing.T) {
 			r := s.adminAs(adminKey, `query { auditEvents(applicationId: "?", first: 5) { edges { node { id } } } }`, nil)
 			if got := r.code(t); got != "form_param_format_invalid" {

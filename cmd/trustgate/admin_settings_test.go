@@ -263,3 +263,24 @@ func TestConcurrentSettingsPatchesBothApply(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateChoiceAuditsClearedValues: opting out of a dated update clears
+// the admin's explicit value of its field; the audit entry names that value
+// even when the effective setting ends up the same.
+func TestUpdateChoiceAuditsClearedValues(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	s.admin(`mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {lockoutMaxAttempts: 100}) { lockoutMaxAttempts } }`, vars{"id": s.appID}).data(t)
+	s.admin(`mutation($id: ID!) { setAppUpdate(applicationId: $id, key: "lockout_10_attempts", enabled: false) { id } }`, vars{"id": s.appID}).data(t)
+	ev := s.admin(`query($id: ID) { auditEvents(applicationId: $id, first: 1) { edges { node { before after } } } }`,
+		vars{"id": s.appID}).data(t)["auditEvents"].(map[string]any)["edges"].([]any)[0].(map[string]any)["node"].(map[string]any)
+	var before, after map[string]any
+	if err := json.Unmarshal([]byte(ev["before"].(string)), &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(ev["after"].(string)), &after); err != nil {
+		t.Fatal(err)
+	}
+	if before["lockoutMaxAttempts"] != float64(100) || after["lockoutMaxAttempts"] != float64(100) {
+		t.Fatalf("audit before %v after %v, want the cleared explicit lockoutMaxAttempts 100 named", before, after)
+	}
+}

@@ -214,6 +214,14 @@ func (s *Service) lockApp(ctx context.Context, tx *ent.Tx, appID string) (*ent.A
 	return q.Only(ctx)
 }
 
+// fieldValue is the value of one AppSettings JSON field of s.
+func fieldValue(s settings.Settings, field string) any {
+	var all map[string]any
+	raw, _ := json.Marshal(s)
+	_ = json.Unmarshal(raw, &all)
+	return all[field]
+}
+
 // changed returns the fields that differ between two settings values.
 func changed(before, after settings.Settings) (map[string]any, map[string]any) {
 	var b, a map[string]any
@@ -273,6 +281,7 @@ func (s *Service) SetUpdate(ctx context.Context, appID, key string, enabled *boo
 		if fe := settings.Validate(&eff); fe != nil {
 			return apierr.Invalid(fe.Field, fe.Reason)
 		}
+		prior := app.Settings
 		app, err = tx.Application.UpdateOne(app).SetUpdates(choices).SetSettings(overrides).Save(ctx)
 		if err != nil {
 			return err
@@ -281,6 +290,15 @@ func (s *Service) SetUpdate(ctx context.Context, appID, key string, enabled *boo
 		// The settings the choice changed (explicit values it cleared
 		// included), beside the choice itself.
 		b, a := changed(beforeEff, eff)
+		// An explicit value the choice cleared is a change even where the
+		// effective value stays the same.
+		for _, f := range u.Fields {
+			if v, ok := prior[f]; ok {
+				if _, listed := b[f]; !listed {
+					b[f], a[f] = json.RawMessage(v), fieldValue(eff, f)
+				}
+			}
+		}
 		b[key], a[key], a["explicit"] = before, after, enabled != nil
 		return Record(ctx, tx, Audit{Action: "settings:update", TargetType: "application_update", TargetID: key, ApplicationID: app.ID,
 			Before: b, After: a})
