@@ -229,7 +229,7 @@ func (r *viewerResolver) Permissions(ctx context.Context, obj *Viewer, applicati
 	}
 	out := make([]string, 0, len(granted))
 	for _, p := range granted {
-		if _, act := p.Split(); act == "read" || mayChange {
+		if p.Reads() || mayChange {
 			out = append(out, string(p))
 		}
 	}

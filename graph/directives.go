@@ -50,7 +50,7 @@ func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, acti
 // there as anywhere, but may not lock, ban or strip the MFA of an owner, nor
 // weaken the dashboard's sign-in.
 func (r *Resolver) guardDashboard(ctx context.Context, domain string, perm policy.Permission) error {
-	if _, act := perm.Split(); act == "read" {
+	if perm.Reads() {
 		return nil
 	}
 	ok, err := r.mayChange(ctx, domain)

@@ -53,6 +53,12 @@ func (p Permission) Split() (resource, action string) {
 	return resource, action
 }
 
+// Reads reports whether p only reads (its action is "read").
+func (p Permission) Reads() bool {
+	_, action := p.Split()
+	return action == "read"
+}
+
 func policyLines() [][]string {
 	var out [][]string
 	for _, raw := range strings.Split(policyText, "\n") {

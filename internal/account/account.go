@@ -71,8 +71,9 @@ type Service struct {
 	Log    *slog.Logger
 }
 
-// caller returns the signed-in user and session of the request.
-func (s *Service) caller(ctx context.Context) (*ent.User, *ent.Session, error) {
+// caller returns the signed-in user and session of the request, once each
+// guard has let them through.
+func (s *Service) caller(ctx context.Context, guards ...func(*ent.User, *ent.Session) error) (*ent.User, *ent.Session, error) {
 	sess := request.From(ctx).Session
 	if sess == nil {
 		return nil, nil, apierr.New(apierr.AuthenticationInvalid)
@@ -81,23 +82,24 @@ func (s *Service) caller(ctx context.Context) (*ent.User, *ent.Session, error) {
 	if err != nil {
 		return nil, nil, apierr.New(apierr.AuthenticationInvalid).Wrap(err)
 	}
+	for _, guard := range guards {
+		if err := guard(u, sess); err != nil {
+			return nil, nil, err
+		}
+	}
 	return u, sess, nil
 }
 
-// attemptCaller is caller for the mutations that check a code or the
-// password of the signed-in user and count a failure toward lockout: a
-// locked user gets user_locked before any check, as at sign-in, so that the
-// lock bounds these guesses too.
-func (s *Service) attemptCaller(ctx context.Context) (*ent.User, *ent.Session, error) {
-	u, sess, err := s.caller(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
+// unlocked guards the mutations that check a code or the password of the
+// signed-in user and count a failure toward lockout: a locked user gets
+// user_locked before any check, as at sign-in, so that the lock bounds
+// these guesses too.
+func (s *Service) unlocked(u *ent.User, _ *ent.Session) error {
 	now := s.Now()
 	if locked, _ := lockout.Locked(lockout.OfUser(u), now); locked {
-		return nil, nil, lockout.Error(lockout.OfUser(u), now)
+		return lockout.Error(lockout.OfUser(u), now)
 	}
-	return u, sess, nil
+	return nil
 }
 
 // ReverifyWithin is how recently a session's first factor must have passed
@@ -109,21 +111,9 @@ func (s *Service) attemptCaller(ctx context.Context) (*ent.User, *ent.Session, e
 // MFA takes precedence over Client Trust, sign in from any device later.
 const ReverifyWithin = 10 * time.Minute
 
-// recentCaller is caller for those mutations: it answers
-// session_reverification_required unless the session's first factor passed
-// within ReverifyWithin.
-func (s *Service) recentCaller(ctx context.Context) (*ent.User, *ent.Session, error) {
-	u, sess, err := s.caller(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := s.requireRecent(sess); err != nil {
-		return nil, nil, err
-	}
-	return u, sess, nil
-}
-
-func (s *Service) requireRecent(sess *ent.Session) error {
+// recent guards those mutations: it answers session_reverification_required
+// unless the session's first factor passed within ReverifyWithin.
+func (s *Service) recent(_ *ent.User, sess *ent.Session) error {
 	if at := sess.FirstFactorAt; at == nil || s.Now().Sub(*at) > ReverifyWithin {
 		return apierr.New(apierr.SessionReverificationRequired).WithMeta("reverifyWithinSeconds", int(ReverifyWithin.Seconds()))
 	}
@@ -136,7 +126,7 @@ func (s *Service) settings(ctx context.Context) *settings.Settings {
 
 // CreateTOTP starts (or restarts, while unverified) an authenticator enrolment.
 func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
-	u, _, err := s.recentCaller(ctx)
+	u, _, err := s.caller(ctx, s.recent)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +154,7 @@ func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
 				return err
 			}
 			if n == 0 {
-				if on, err := tx.Totp.Query().Where(totp.UserID(u.ID), totp.Verified(true)).Exist(ctx); err != nil || on {
+				if on, err := signin.TOTPEnabled(ctx, tx.Client(), u.ID); err != nil || on {
 					if err == nil {
 						err = apierr.New(apierr.TOTPAlreadyEnabled)
 					}
@@ -208,7 +198,7 @@ func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
 // VerifyTOTP confirms the enrolment with a first code. When this enables MFA
 // and the application offers backup codes, a first set is returned.
 func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
-	u, sess, err := s.attemptCaller(ctx)
+	u, sess, err := s.caller(ctx, s.unlocked)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +234,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 		}
 		if n != 1 {
 			// Verified by a concurrent attempt, or replaced by a restart.
-			on, err := tx.Totp.Query().Where(totp.UserID(u.ID), totp.Verified(true)).Exist(ctx)
+			on, err := signin.TOTPEnabled(ctx, tx.Client(), u.ID)
 			if err != nil {
 				return err
 			}
@@ -267,7 +257,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 // DisableTOTP removes the authenticator factor; backup codes go too when no
 // other second factor remains.
 func (s *Service) DisableTOTP(ctx context.Context) (bool, error) {
-	u, _, err := s.recentCaller(ctx)
+	u, _, err := s.caller(ctx, s.recent)
 	if err != nil {
 		return false, err
 	}
@@ -298,7 +288,7 @@ func dropOrphanBackupCodes(ctx context.Context, tx *ent.Tx, userID string) error
 
 // CreateBackupCodes replaces the user's backup codes with a fresh set.
 func (s *Service) CreateBackupCodes(ctx context.Context) (*BackupCodes, error) {
-	u, _, err := s.recentCaller(ctx)
+	u, _, err := s.caller(ctx, s.recent)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +385,7 @@ const MaxPhoneNumbers = 10
 
 // CreatePhoneNumber adds an unverified phone number to the user.
 func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.PhoneNumber, error) {
-	u, _, err := s.recentCaller(ctx)
+	u, _, err := s.caller(ctx, s.recent)
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +415,7 @@ func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.Phone
 		if n >= MaxPhoneNumbers {
 			return apierr.Newf(apierr.ResourceForbidden, "An account holds at most %d phone numbers.", MaxPhoneNumbers).WithParam("phoneNumber")
 		}
-		if _, err := users.ReleasePhone(ctx, tx, u.ApplicationID, p, u.ID, heldBefore); err != nil {
+		if err := users.ReleasePhone(ctx, tx, u.ApplicationID, p, u.ID, heldBefore); err != nil {
 			return err
 		}
 		row, err = tx.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(p).
@@ -502,7 +492,7 @@ func appName(app *ent.Application) string {
 
 // AttemptPhoneVerification checks the code texted to a phone number.
 func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string) (*ent.PhoneNumber, error) {
-	u, sess, err := s.attemptCaller(ctx)
+	u, sess, err := s.caller(ctx, s.unlocked)
 	if err != nil {
 		return nil, err
 	}
@@ -556,7 +546,7 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 
 // ReservePhoneForSecondFactor makes a verified phone number an SMS second factor (or not).
 func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, reserved bool) (*ent.PhoneNumber, error) {
-	u, _, err := s.recentCaller(ctx)
+	u, _, err := s.caller(ctx, s.recent)
 	if err != nil {
 		return nil, err
 	}
@@ -583,13 +573,13 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 // UpdatePassword changes the password after checking the current one; it
 // revokes every trusted client and ends the user's other sessions.
 func (s *Service) UpdatePassword(ctx context.Context, current, next string) (bool, error) {
-	u, sess, err := s.attemptCaller(ctx)
+	u, sess, err := s.caller(ctx, s.unlocked)
 	if err != nil {
 		return false, err
 	}
 	if u.PasswordHash == nil {
 		// A first password: there is no current one to check.
-		if err := s.requireRecent(sess); err != nil {
+		if err := s.recent(u, sess); err != nil {
 			return false, err
 		}
 	} else {

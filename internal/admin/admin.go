@@ -214,21 +214,17 @@ func (s *Service) lockApp(ctx context.Context, tx *ent.Tx, appID string) (*ent.A
 	return q.Only(ctx)
 }
 
-// fieldValue is the value of one AppSettings JSON field of s.
-func fieldValue(s settings.Settings, field string) any {
+// fields is s as its AppSettings JSON fields.
+func fields(s settings.Settings) map[string]any {
 	var all map[string]any
 	raw, _ := json.Marshal(s)
 	_ = json.Unmarshal(raw, &all)
-	return all[field]
+	return all
 }
 
 // changed returns the fields that differ between two settings values.
 func changed(before, after settings.Settings) (map[string]any, map[string]any) {
-	var b, a map[string]any
-	bj, _ := json.Marshal(before)
-	aj, _ := json.Marshal(after)
-	_ = json.Unmarshal(bj, &b)
-	_ = json.Unmarshal(aj, &a)
+	b, a := fields(before), fields(after)
 	db, da := map[string]any{}, map[string]any{}
 	for k, v := range a {
 		if jsonText(v) != jsonText(b[k]) {
@@ -292,10 +288,11 @@ func (s *Service) SetUpdate(ctx context.Context, appID, key string, enabled *boo
 		b, a := changed(beforeEff, eff)
 		// An explicit value the choice cleared is a change even where the
 		// effective value stays the same.
+		effective := fields(eff)
 		for _, f := range u.Fields {
 			if v, ok := prior[f]; ok {
 				if _, listed := b[f]; !listed {
-					b[f], a[f] = json.RawMessage(v), fieldValue(eff, f)
+					b[f], a[f] = json.RawMessage(v), effective[f]
 				}
 			}
 		}
@@ -586,7 +583,13 @@ func (s *Service) ownsEverything(ctx context.Context, tx *ent.Tx, userID string)
 	if err != nil {
 		return false, err
 	}
-	return tx.RoleAssignment.Query().Where(roleassignment.Subject(op.Email),
+	return ownsAll(ctx, tx, op.Email)
+}
+
+// ownsAll reports whether subject (an operator's email or a key id) holds
+// the owner role in every application.
+func ownsAll(ctx context.Context, tx *ent.Tx, subject string) (bool, error) {
+	return tx.RoleAssignment.Query().Where(roleassignment.Subject(subject),
 		roleassignment.Role("owner"), roleassignment.Domain(policy.AllDomains)).Exist(ctx)
 }
 
@@ -739,8 +742,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, err
 		if key, err = tx.APIKey.UpdateOne(k).SetRevokedAt(s.Now()).Save(ctx); err != nil {
 			return err
 		}
-		wasOwner, err := tx.RoleAssignment.Query().Where(roleassignment.Subject(k.ID),
-			roleassignment.Role("owner"), roleassignment.Domain(policy.AllDomains)).Exist(ctx)
+		wasOwner, err := ownsAll(ctx, tx, k.ID)
 		if err != nil {
 			return err
 		}

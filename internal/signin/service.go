@@ -722,10 +722,7 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 		// The step is undone (a factor it spent, a password it staged);
 		// what stays is the refusal, as guardUser records one.
 		rewind()
-		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-			s.record(st, ref.kind, ref.strategy, audit.Failure, ref.reason)
-			return ref.shown, nil
-		})
+		return s.refuse(ctx, st, ref)
 	}
 	if err != nil {
 		return err
@@ -782,18 +779,8 @@ func (s *Service) guardUser(ctx context.Context, st *state, strategy string) err
 			st.unknownLock, lock = &identifierLock{key: key, prior: prior}, prior
 		}
 	}
-	now := s.Now()
-	if st.user != nil && st.user.Banned {
-		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-			s.record(st, audit.KindUserBannedRejected, strategy, audit.Failure, "user_banned")
-			return apierr.New(apierr.UserBanned), nil
-		})
-	}
-	if locked, _ := lockout.Locked(lock, now); locked {
-		return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-			s.record(st, audit.KindUserLockedRejected, strategy, audit.Failure, "user_locked")
-			return lockout.Error(lock, now), nil
-		})
+	if ref := rejection(st.user != nil && st.user.Banned, lock, strategy, s.Now()); ref != nil {
+		return s.refuse(ctx, st, ref)
 	}
 	return nil
 }
@@ -1051,22 +1038,39 @@ func (s *Service) refuseCompletion(ctx context.Context, tx *ent.Tx, st *state, m
 	if err != nil {
 		return nil, fmt.Errorf("signin: reading a user whose sign-in was refused: %w", err)
 	}
-	lock := lockout.OfUser(u)
-	switch locked, _ := lockout.Locked(lock, now); {
-	case u.Banned:
-		return nil, &refusal{apierr.New(apierr.UserBanned), audit.KindUserBannedRejected, method, "user_banned"}
-	case locked:
-		return nil, &refusal{lockout.Error(lock, now), audit.KindUserLockedRejected, method, "user_locked"}
+	if ref := rejection(u.Banned, lockout.OfUser(u), method, now); ref != nil {
+		return nil, ref
 	}
 	return s.endForPasswordChange(ctx, tx, st, method)
 }
 
-// refusal is the error that rolls a step back for a ban or lock found at
-// its completion (refuseCompletion); commit answers shown and records the
-// rejection event.
+// refusal is the answer to a step of a banned or locked user: the error to
+// show and the rejection event to record. guardUser refuses before a step;
+// as an error out of a step's transaction (refuseCompletion) it rolls the
+// step back, and commit then refuses.
 type refusal struct {
 	shown                  *apierr.Error
 	kind, strategy, reason string
+}
+
+// rejection is the refusal of a banned user, or of one whose lock holds at
+// now; nil for neither.
+func rejection(banned bool, lock lockout.State, strategy string, now time.Time) *refusal {
+	if banned {
+		return &refusal{apierr.New(apierr.UserBanned), audit.KindUserBannedRejected, strategy, "user_banned"}
+	}
+	if locked, _ := lockout.Locked(lock, now); locked {
+		return &refusal{lockout.Error(lock, now), audit.KindUserLockedRejected, strategy, "user_locked"}
+	}
+	return nil
+}
+
+// refuse records ref as a step of its own and answers with its error.
+func (s *Service) refuse(ctx context.Context, st *state, ref *refusal) error {
+	return s.commit(ctx, st, func(*ent.Tx) (*apierr.Error, error) {
+		s.record(st, ref.kind, ref.strategy, audit.Failure, ref.reason)
+		return ref.shown, nil
+	})
 }
 
 func (r *refusal) Error() string { return "signin: completion refused: " + string(r.shown.Code) }

@@ -55,7 +55,7 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, n New) (*ent.User, e
 		if n.PhoneVerified {
 			// A number proven by code (or vouched for by an admin) wins
 			// over any hold another user never verified.
-			if _, err := ReleasePhone(ctx, tx, n.ApplicationID, *n.PhoneNumber, u.ID, time.Time{}); err != nil {
+			if err := ReleasePhone(ctx, tx, n.ApplicationID, *n.PhoneNumber, u.ID, time.Time{}); err != nil {
 				return nil, err
 			}
 		}
@@ -82,9 +82,10 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, n New) (*ent.User, e
 // primary number is cleared if it was that row. Without this, anyone signed
 // in could add someone else's number and keep its owner from signing up with
 // it, or adding it, for good.
-func ReleasePhone(ctx context.Context, tx *ent.Tx, appID, number, exceptUserID string, heldBefore time.Time) (int, error) {
-	return releaseHolds(ctx, tx, heldBefore,
+func ReleasePhone(ctx context.Context, tx *ent.Tx, appID, number, exceptUserID string, heldBefore time.Time) error {
+	_, err := releaseHolds(ctx, tx, heldBefore,
 		phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(number), phonenumber.UserIDNEQ(exceptUserID))
+	return err
 }
 
 // ReleaseOwnHolds deletes, inside tx, the user's own unverified numbers last

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/dbtest"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/factor"
@@ -24,13 +25,7 @@ import (
 // code passes it: every one of the million is hashed and compared.
 func TestDecoy(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
-	keys, err := keyring.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	c := &verification.Codes{Keys: keys, Rand: rand.Reader, Now: func() time.Time { return now }}
+	db, c, now := newCodes(t)
 	target := verification.Target{Strategy: "reset_password_email_code", Value: "ghost@example.com"}
 	decoy := func(existing *ent.Verification) (v *ent.Verification, err error) {
 		err = db.Tx(ctx, func(tx *ent.Tx) error {
@@ -49,7 +44,7 @@ func TestDecoy(t *testing.T) {
 	}
 	for n := range 1_000_000 {
 		code := fmt.Sprintf("%06d", n)
-		h, err := factor.HashCode(keys, v.ID, code)
+		h, err := factor.HashCode(c.Keys, v.ID, code)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +56,7 @@ func TestDecoy(t *testing.T) {
 	if _, err := decoy(v); !apierr.Is(err, apierr.VerificationCodeTooManyRequests) {
 		t.Errorf("a second decoy within the cooldown: got %v, want verification_code_too_many_requests", err)
 	}
-	now = now.Add(verification.ResendCooldown)
+	*now = now.Add(verification.ResendCooldown)
 	again, err := decoy(v)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +64,19 @@ func TestDecoy(t *testing.T) {
 	if again.ID != v.ID || again.SendCount != 2 || string(*again.CodeHash) == string(*v.CodeHash) {
 		t.Errorf("a resend after the cooldown: got id %s, send count %d; want the same verification, sent twice, with a new digest", again.ID, again.SendCount)
 	}
+}
+
+// newCodes opens a fresh SQLite database and Codes over it, whose clock
+// reads *now.
+func newCodes(t *testing.T) (*database.DB, *verification.Codes, *time.Time) {
+	t.Helper()
+	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
+	keys, err := keyring.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	return db, &verification.Codes{Keys: keys, Rand: rand.Reader, Now: func() time.Time { return now }}, &now
 }
 
 // senderFunc is a delivery.Sender from a function.
@@ -82,13 +90,7 @@ func (f senderFunc) Send(_ context.Context, m delivery.Message) error { return f
 // the code that passes.
 func TestDeliverDecoy(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
-	keys, err := keyring.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	c := &verification.Codes{Keys: keys, Rand: rand.Reader, Now: func() time.Time { return now }}
+	db, c, _ := newCodes(t)
 	for _, decoy := range []bool{false, true} {
 		var code string
 		sent := 0
