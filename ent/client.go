@@ -29,6 +29,7 @@ import (
 	"github.com/trustgate/trustgate/ent/roleassignment"
 	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/signingkey"
@@ -74,6 +75,8 @@ type Client struct {
 	ServerConfig *ServerConfigClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// SessionVerification is the client for interacting with the SessionVerification builders.
+	SessionVerification *SessionVerificationClient
 	// SignIn is the client for interacting with the SignIn builders.
 	SignIn *SignInClient
 	// SignInEvent is the client for interacting with the SignInEvent builders.
@@ -115,6 +118,7 @@ func (c *Client) init() {
 	c.RoleAssignment = NewRoleAssignmentClient(c.config)
 	c.ServerConfig = NewServerConfigClient(c.config)
 	c.Session = NewSessionClient(c.config)
+	c.SessionVerification = NewSessionVerificationClient(c.config)
 	c.SignIn = NewSignInClient(c.config)
 	c.SignInEvent = NewSignInEventClient(c.config)
 	c.SignUp = NewSignUpClient(c.config)
@@ -213,30 +217,31 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		APIKey:            NewAPIKeyClient(cfg),
-		Application:       NewApplicationClient(cfg),
-		AuditEvent:        NewAuditEventClient(cfg),
-		BackupCode:        NewBackupCodeClient(cfg),
-		Device:            NewDeviceClient(cfg),
-		EmailAddress:      NewEmailAddressClient(cfg),
-		IdentifierLockout: NewIdentifierLockoutClient(cfg),
-		Operator:          NewOperatorClient(cfg),
-		OutboxMessage:     NewOutboxMessageClient(cfg),
-		PhoneNumber:       NewPhoneNumberClient(cfg),
-		RateLimitBucket:   NewRateLimitBucketClient(cfg),
-		RoleAssignment:    NewRoleAssignmentClient(cfg),
-		ServerConfig:      NewServerConfigClient(cfg),
-		Session:           NewSessionClient(cfg),
-		SignIn:            NewSignInClient(cfg),
-		SignInEvent:       NewSignInEventClient(cfg),
-		SignUp:            NewSignUpClient(cfg),
-		SigningKey:        NewSigningKeyClient(cfg),
-		Totp:              NewTotpClient(cfg),
-		TrustedClient:     NewTrustedClientClient(cfg),
-		User:              NewUserClient(cfg),
-		Verification:      NewVerificationClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		APIKey:              NewAPIKeyClient(cfg),
+		Application:         NewApplicationClient(cfg),
+		AuditEvent:          NewAuditEventClient(cfg),
+		BackupCode:          NewBackupCodeClient(cfg),
+		Device:              NewDeviceClient(cfg),
+		EmailAddress:        NewEmailAddressClient(cfg),
+		IdentifierLockout:   NewIdentifierLockoutClient(cfg),
+		Operator:            NewOperatorClient(cfg),
+		OutboxMessage:       NewOutboxMessageClient(cfg),
+		PhoneNumber:         NewPhoneNumberClient(cfg),
+		RateLimitBucket:     NewRateLimitBucketClient(cfg),
+		RoleAssignment:      NewRoleAssignmentClient(cfg),
+		ServerConfig:        NewServerConfigClient(cfg),
+		Session:             NewSessionClient(cfg),
+		SessionVerification: NewSessionVerificationClient(cfg),
+		SignIn:              NewSignInClient(cfg),
+		SignInEvent:         NewSignInEventClient(cfg),
+		SignUp:              NewSignUpClient(cfg),
+		SigningKey:          NewSigningKeyClient(cfg),
+		Totp:                NewTotpClient(cfg),
+		TrustedClient:       NewTrustedClientClient(cfg),
+		User:                NewUserClient(cfg),
+		Verification:        NewVerificationClient(cfg),
 	}, nil
 }
 
@@ -254,30 +259,31 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		APIKey:            NewAPIKeyClient(cfg),
-		Application:       NewApplicationClient(cfg),
-		AuditEvent:        NewAuditEventClient(cfg),
-		BackupCode:        NewBackupCodeClient(cfg),
-		Device:            NewDeviceClient(cfg),
-		EmailAddress:      NewEmailAddressClient(cfg),
-		IdentifierLockout: NewIdentifierLockoutClient(cfg),
-		Operator:          NewOperatorClient(cfg),
-		OutboxMessage:     NewOutboxMessageClient(cfg),
-		PhoneNumber:       NewPhoneNumberClient(cfg),
-		RateLimitBucket:   NewRateLimitBucketClient(cfg),
-		RoleAssignment:    NewRoleAssignmentClient(cfg),
-		ServerConfig:      NewServerConfigClient(cfg),
-		Session:           NewSessionClient(cfg),
-		SignIn:            NewSignInClient(cfg),
-		SignInEvent:       NewSignInEventClient(cfg),
-		SignUp:            NewSignUpClient(cfg),
-		SigningKey:        NewSigningKeyClient(cfg),
-		Totp:              NewTotpClient(cfg),
-		TrustedClient:     NewTrustedClientClient(cfg),
-		User:              NewUserClient(cfg),
-		Verification:      NewVerificationClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		APIKey:              NewAPIKeyClient(cfg),
+		Application:         NewApplicationClient(cfg),
+		AuditEvent:          NewAuditEventClient(cfg),
+		BackupCode:          NewBackupCodeClient(cfg),
+		Device:              NewDeviceClient(cfg),
+		EmailAddress:        NewEmailAddressClient(cfg),
+		IdentifierLockout:   NewIdentifierLockoutClient(cfg),
+		Operator:            NewOperatorClient(cfg),
+		OutboxMessage:       NewOutboxMessageClient(cfg),
+		PhoneNumber:         NewPhoneNumberClient(cfg),
+		RateLimitBucket:     NewRateLimitBucketClient(cfg),
+		RoleAssignment:      NewRoleAssignmentClient(cfg),
+		ServerConfig:        NewServerConfigClient(cfg),
+		Session:             NewSessionClient(cfg),
+		SessionVerification: NewSessionVerificationClient(cfg),
+		SignIn:              NewSignInClient(cfg),
+		SignInEvent:         NewSignInEventClient(cfg),
+		SignUp:              NewSignUpClient(cfg),
+		SigningKey:          NewSigningKeyClient(cfg),
+		Totp:                NewTotpClient(cfg),
+		TrustedClient:       NewTrustedClientClient(cfg),
+		User:                NewUserClient(cfg),
+		Verification:        NewVerificationClient(cfg),
 	}, nil
 }
 
@@ -309,9 +315,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Application, c.AuditEvent, c.BackupCode, c.Device, c.EmailAddress,
 		c.IdentifierLockout, c.Operator, c.OutboxMessage, c.PhoneNumber,
-		c.RateLimitBucket, c.RoleAssignment, c.ServerConfig, c.Session, c.SignIn,
-		c.SignInEvent, c.SignUp, c.SigningKey, c.Totp, c.TrustedClient, c.User,
-		c.Verification,
+		c.RateLimitBucket, c.RoleAssignment, c.ServerConfig, c.Session,
+		c.SessionVerification, c.SignIn, c.SignInEvent, c.SignUp, c.SigningKey, c.Totp,
+		c.TrustedClient, c.User, c.Verification,
 	} {
 		n.Use(hooks...)
 	}
@@ -323,9 +329,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Application, c.AuditEvent, c.BackupCode, c.Device, c.EmailAddress,
 		c.IdentifierLockout, c.Operator, c.OutboxMessage, c.PhoneNumber,
-		c.RateLimitBucket, c.RoleAssignment, c.ServerConfig, c.Session, c.SignIn,
-		c.SignInEvent, c.SignUp, c.SigningKey, c.Totp, c.TrustedClient, c.User,
-		c.Verification,
+		c.RateLimitBucket, c.RoleAssignment, c.ServerConfig, c.Session,
+		c.SessionVerification, c.SignIn, c.SignInEvent, c.SignUp, c.SigningKey, c.Totp,
+		c.TrustedClient, c.User, c.Verification,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -362,6 +368,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ServerConfig.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
+	case *SessionVerificationMutation:
+		return c.SessionVerification.mutate(ctx, m)
 	case *SignInMutation:
 		return c.SignIn.mutate(ctx, m)
 	case *SignInEventMutation:
@@ -2396,6 +2404,22 @@ func (c *SessionClient) QueryClient(_m *Session) *DeviceQuery {
 	return query
 }
 
+// QueryVerification queries the verification edge of a Session.
+func (c *SessionClient) QueryVerification(_m *Session) *SessionVerificationQuery {
+	query := (&SessionVerificationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(session.Table, session.FieldID, id),
+			sqlgraph.To(sessionverification.Table, sessionverification.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, session.VerificationTable, session.VerificationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *SessionClient) Hooks() []Hook {
 	return c.hooks.Session
@@ -2418,6 +2442,155 @@ func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, 
 		return (&SessionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Session mutation op: %q", m.Op())
+	}
+}
+
+// SessionVerificationClient is a client for the SessionVerification schema.
+type SessionVerificationClient struct {
+	config
+}
+
+// NewSessionVerificationClient returns a client for the SessionVerification from the given config.
+func NewSessionVerificationClient(c config) *SessionVerificationClient {
+	return &SessionVerificationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sessionverification.Hooks(f(g(h())))`.
+func (c *SessionVerificationClient) Use(hooks ...Hook) {
+	c.hooks.SessionVerification = append(c.hooks.SessionVerification, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sessionverification.Intercept(f(g(h())))`.
+func (c *SessionVerificationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SessionVerification = append(c.inters.SessionVerification, interceptors...)
+}
+
+// Create returns a builder for creating a SessionVerification entity.
+func (c *SessionVerificationClient) Create() *SessionVerificationCreate {
+	mutation := newSessionVerificationMutation(c.config, OpCreate)
+	return &SessionVerificationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SessionVerification entities.
+func (c *SessionVerificationClient) CreateBulk(builders ...*SessionVerificationCreate) *SessionVerificationCreateBulk {
+	return &SessionVerificationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SessionVerificationClient) MapCreateBulk(slice any, setFunc func(*SessionVerificationCreate, int)) *SessionVerificationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SessionVerificationCreateBulk{err: fmt.Errorf("calling to SessionVerificationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SessionVerificationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SessionVerificationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SessionVerification.
+func (c *SessionVerificationClient) Update() *SessionVerificationUpdate {
+	mutation := newSessionVerificationMutation(c.config, OpUpdate)
+	return &SessionVerificationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SessionVerificationClient) UpdateOne(_m *SessionVerification) *SessionVerificationUpdateOne {
+	mutation := newSessionVerificationMutation(c.config, OpUpdateOne, withSessionVerification(_m))
+	return &SessionVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SessionVerificationClient) UpdateOneID(id string) *SessionVerificationUpdateOne {
+	mutation := newSessionVerificationMutation(c.config, OpUpdateOne, withSessionVerificationID(id))
+	return &SessionVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SessionVerification.
+func (c *SessionVerificationClient) Delete() *SessionVerificationDelete {
+	mutation := newSessionVerificationMutation(c.config, OpDelete)
+	return &SessionVerificationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SessionVerificationClient) DeleteOne(_m *SessionVerification) *SessionVerificationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SessionVerificationClient) DeleteOneID(id string) *SessionVerificationDeleteOne {
+	builder := c.Delete().Where(sessionverification.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SessionVerificationDeleteOne{builder}
+}
+
+// Query returns a query builder for SessionVerification.
+func (c *SessionVerificationClient) Query() *SessionVerificationQuery {
+	return &SessionVerificationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSessionVerification},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SessionVerification entity by its id.
+func (c *SessionVerificationClient) Get(ctx context.Context, id string) (*SessionVerification, error) {
+	return c.Query().Where(sessionverification.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SessionVerificationClient) GetX(ctx context.Context, id string) *SessionVerification {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySession queries the session edge of a SessionVerification.
+func (c *SessionVerificationClient) QuerySession(_m *SessionVerification) *SessionQuery {
+	query := (&SessionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(sessionverification.Table, sessionverification.FieldID, id),
+			sqlgraph.To(session.Table, session.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, sessionverification.SessionTable, sessionverification.SessionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SessionVerificationClient) Hooks() []Hook {
+	return c.hooks.SessionVerification
+}
+
+// Interceptors returns the client interceptors.
+func (c *SessionVerificationClient) Interceptors() []Interceptor {
+	return c.inters.SessionVerification
+}
+
+func (c *SessionVerificationClient) mutate(ctx context.Context, m *SessionVerificationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SessionVerificationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SessionVerificationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SessionVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SessionVerificationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SessionVerification mutation op: %q", m.Op())
 	}
 }
 
@@ -3666,14 +3839,16 @@ type (
 	hooks struct {
 		APIKey, Application, AuditEvent, BackupCode, Device, EmailAddress,
 		IdentifierLockout, Operator, OutboxMessage, PhoneNumber, RateLimitBucket,
-		RoleAssignment, ServerConfig, Session, SignIn, SignInEvent, SignUp, SigningKey,
-		Totp, TrustedClient, User, Verification []ent.Hook
+		RoleAssignment, ServerConfig, Session, SessionVerification, SignIn,
+		SignInEvent, SignUp, SigningKey, Totp, TrustedClient, User,
+		Verification []ent.Hook
 	}
 	inters struct {
 		APIKey, Application, AuditEvent, BackupCode, Device, EmailAddress,
 		IdentifierLockout, Operator, OutboxMessage, PhoneNumber, RateLimitBucket,
-		RoleAssignment, ServerConfig, Session, SignIn, SignInEvent, SignUp, SigningKey,
-		Totp, TrustedClient, User, Verification []ent.Interceptor
+		RoleAssignment, ServerConfig, Session, SessionVerification, SignIn,
+		SignInEvent, SignUp, SigningKey, Totp, TrustedClient, User,
+		Verification []ent.Interceptor
 	}
 )
 

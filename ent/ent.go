@@ -26,6 +26,7 @@ import (
 	"github.com/trustgate/trustgate/ent/roleassignment"
 	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/signingkey"
@@ -94,28 +95,29 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:            apikey.ValidColumn,
-			application.Table:       application.ValidColumn,
-			auditevent.Table:        auditevent.ValidColumn,
-			backupcode.Table:        backupcode.ValidColumn,
-			device.Table:            device.ValidColumn,
-			emailaddress.Table:      emailaddress.ValidColumn,
-			identifierlockout.Table: identifierlockout.ValidColumn,
-			operator.Table:          operator.ValidColumn,
-			outboxmessage.Table:     outboxmessage.ValidColumn,
-			phonenumber.Table:       phonenumber.ValidColumn,
-			ratelimitbucket.Table:   ratelimitbucket.ValidColumn,
-			roleassignment.Table:    roleassignment.ValidColumn,
-			serverconfig.Table:      serverconfig.ValidColumn,
-			session.Table:           session.ValidColumn,
-			signin.Table:            signin.ValidColumn,
-			signinevent.Table:       signinevent.ValidColumn,
-			signup.Table:            signup.ValidColumn,
-			signingkey.Table:        signingkey.ValidColumn,
-			totp.Table:              totp.ValidColumn,
-			trustedclient.Table:     trustedclient.ValidColumn,
-			user.Table:              user.ValidColumn,
-			verification.Table:      verification.ValidColumn,
+			apikey.Table:              apikey.ValidColumn,
+			application.Table:         application.ValidColumn,
+			auditevent.Table:          auditevent.ValidColumn,
+			backupcode.Table:          backupcode.ValidColumn,
+			device.Table:              device.ValidColumn,
+			emailaddress.Table:        emailaddress.ValidColumn,
+			identifierlockout.Table:   identifierlockout.ValidColumn,
+			operator.Table:            operator.ValidColumn,
+			outboxmessage.Table:       outboxmessage.ValidColumn,
+			phonenumber.Table:         phonenumber.ValidColumn,
+			ratelimitbucket.Table:     ratelimitbucket.ValidColumn,
+			roleassignment.Table:      roleassignment.ValidColumn,
+			serverconfig.Table:        serverconfig.ValidColumn,
+			session.Table:             session.ValidColumn,
+			sessionverification.Table: sessionverification.ValidColumn,
+			signin.Table:              signin.ValidColumn,
+			signinevent.Table:         signinevent.ValidColumn,
+			signup.Table:              signup.ValidColumn,
+			signingkey.Table:          signingkey.ValidColumn,
+			totp.Table:                totp.ValidColumn,
+			trustedclient.Table:       trustedclient.ValidColumn,
+			user.Table:                user.ValidColumn,
+			verification.Table:        verification.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

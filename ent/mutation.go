@@ -27,6 +27,7 @@ import (
 	"github.com/trustgate/trustgate/ent/roleassignment"
 	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/signingkey"
@@ -46,28 +47,29 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey            = "APIKey"
-	TypeApplication       = "Application"
-	TypeAuditEvent        = "AuditEvent"
-	TypeBackupCode        = "BackupCode"
-	TypeDevice            = "Device"
-	TypeEmailAddress      = "EmailAddress"
-	TypeIdentifierLockout = "IdentifierLockout"
-	TypeOperator          = "Operator"
-	TypeOutboxMessage     = "OutboxMessage"
-	TypePhoneNumber       = "PhoneNumber"
-	TypeRateLimitBucket   = "RateLimitBucket"
-	TypeRoleAssignment    = "RoleAssignment"
-	TypeServerConfig      = "ServerConfig"
-	TypeSession           = "Session"
-	TypeSignIn            = "SignIn"
-	TypeSignInEvent       = "SignInEvent"
-	TypeSignUp            = "SignUp"
-	TypeSigningKey        = "SigningKey"
-	TypeTotp              = "Totp"
-	TypeTrustedClient     = "TrustedClient"
-	TypeUser              = "User"
-	TypeVerification      = "Verification"
+	TypeAPIKey              = "APIKey"
+	TypeApplication         = "Application"
+	TypeAuditEvent          = "AuditEvent"
+	TypeBackupCode          = "BackupCode"
+	TypeDevice              = "Device"
+	TypeEmailAddress        = "EmailAddress"
+	TypeIdentifierLockout   = "IdentifierLockout"
+	TypeOperator            = "Operator"
+	TypeOutboxMessage       = "OutboxMessage"
+	TypePhoneNumber         = "PhoneNumber"
+	TypeRateLimitBucket     = "RateLimitBucket"
+	TypeRoleAssignment      = "RoleAssignment"
+	TypeServerConfig        = "ServerConfig"
+	TypeSession             = "Session"
+	TypeSessionVerification = "SessionVerification"
+	TypeSignIn              = "SignIn"
+	TypeSignInEvent         = "SignInEvent"
+	TypeSignUp              = "SignUp"
+	TypeSigningKey          = "SigningKey"
+	TypeTotp                = "Totp"
+	TypeTrustedClient       = "TrustedClient"
+	TypeUser                = "User"
+	TypeVerification        = "Verification"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -9246,29 +9248,31 @@ func (m *ServerConfigMutation) ResetEdge(name string) error {
 // SessionMutation represents an operation that mutates the Session nodes in the graph.
 type SessionMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *string
-	created_at       *time.Time
-	updated_at       *time.Time
-	application_id   *string
-	status           *session.Status
-	last_active_at   *time.Time
-	expire_at        *time.Time
-	ended_at         *time.Time
-	first_factor_at  *time.Time
-	second_factor_at *time.Time
-	sign_in_id       *string
-	ip_address       *string
-	user_agent       *string
-	clearedFields    map[string]struct{}
-	user             *string
-	cleareduser      bool
-	client           *string
-	clearedclient    bool
-	done             bool
-	oldValue         func(context.Context) (*Session, error)
-	predicates       []predicate.Session
+	op                  Op
+	typ                 string
+	id                  *string
+	created_at          *time.Time
+	updated_at          *time.Time
+	application_id      *string
+	status              *session.Status
+	last_active_at      *time.Time
+	expire_at           *time.Time
+	ended_at            *time.Time
+	first_factor_at     *time.Time
+	second_factor_at    *time.Time
+	sign_in_id          *string
+	ip_address          *string
+	user_agent          *string
+	clearedFields       map[string]struct{}
+	user                *string
+	cleareduser         bool
+	client              *string
+	clearedclient       bool
+	verification        *string
+	clearedverification bool
+	done                bool
+	oldValue            func(context.Context) (*Session, error)
+	predicates          []predicate.Session
 }
 
 var _ ent.Mutation = (*SessionMutation)(nil)
@@ -9985,6 +9989,45 @@ func (m *SessionMutation) ResetClient() {
 	m.clearedclient = false
 }
 
+// SetVerificationID sets the "verification" edge to the SessionVerification entity by id.
+func (m *SessionMutation) SetVerificationID(id string) {
+	m.verification = &id
+}
+
+// ClearVerification clears the "verification" edge to the SessionVerification entity.
+func (m *SessionMutation) ClearVerification() {
+	m.clearedverification = true
+}
+
+// VerificationCleared reports if the "verification" edge to the SessionVerification entity was cleared.
+func (m *SessionMutation) VerificationCleared() bool {
+	return m.clearedverification
+}
+
+// VerificationID returns the "verification" edge ID in the mutation.
+func (m *SessionMutation) VerificationID() (id string, exists bool) {
+	if m.verification != nil {
+		return *m.verification, true
+	}
+	return
+}
+
+// VerificationIDs returns the "verification" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// VerificationID instead. It exists only for internal usage by the builders.
+func (m *SessionMutation) VerificationIDs() (ids []string) {
+	if id := m.verification; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetVerification resets all changes to the "verification" edge.
+func (m *SessionMutation) ResetVerification() {
+	m.verification = nil
+	m.clearedverification = false
+}
+
 // Where appends a list predicates to the SessionMutation builder.
 func (m *SessionMutation) Where(ps ...predicate.Session) {
 	m.predicates = append(m.predicates, ps...)
@@ -10366,12 +10409,15 @@ func (m *SessionMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SessionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.user != nil {
 		edges = append(edges, session.EdgeUser)
 	}
 	if m.client != nil {
 		edges = append(edges, session.EdgeClient)
+	}
+	if m.verification != nil {
+		edges = append(edges, session.EdgeVerification)
 	}
 	return edges
 }
@@ -10388,13 +10434,17 @@ func (m *SessionMutation) AddedIDs(name string) []ent.Value {
 		if id := m.client; id != nil {
 			return []ent.Value{*id}
 		}
+	case session.EdgeVerification:
+		if id := m.verification; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SessionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -10406,12 +10456,15 @@ func (m *SessionMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SessionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.cleareduser {
 		edges = append(edges, session.EdgeUser)
 	}
 	if m.clearedclient {
 		edges = append(edges, session.EdgeClient)
+	}
+	if m.clearedverification {
+		edges = append(edges, session.EdgeVerification)
 	}
 	return edges
 }
@@ -10424,6 +10477,8 @@ func (m *SessionMutation) EdgeCleared(name string) bool {
 		return m.cleareduser
 	case session.EdgeClient:
 		return m.clearedclient
+	case session.EdgeVerification:
+		return m.clearedverification
 	}
 	return false
 }
@@ -10437,6 +10492,9 @@ func (m *SessionMutation) ClearEdge(name string) error {
 		return nil
 	case session.EdgeClient:
 		m.ClearClient()
+		return nil
+	case session.EdgeVerification:
+		m.ClearVerification()
 		return nil
 	}
 	return fmt.Errorf("unknown Session unique edge %s", name)
@@ -10452,8 +10510,927 @@ func (m *SessionMutation) ResetEdge(name string) error {
 	case session.EdgeClient:
 		m.ResetClient()
 		return nil
+	case session.EdgeVerification:
+		m.ResetVerification()
+		return nil
 	}
 	return fmt.Errorf("unknown Session edge %s", name)
+}
+
+// SessionVerificationMutation represents an operation that mutates the SessionVerification nodes in the graph.
+type SessionVerificationMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *string
+	created_at             *time.Time
+	level                  *sessionverification.Level
+	first_factor_strategy  *string
+	first_factor_at        *time.Time
+	second_factor_strategy *string
+	second_factor_at       *time.Time
+	code_verification_id   *string
+	expire_at              *time.Time
+	clearedFields          map[string]struct{}
+	session                *string
+	clearedsession         bool
+	done                   bool
+	oldValue               func(context.Context) (*SessionVerification, error)
+	predicates             []predicate.SessionVerification
+}
+
+var _ ent.Mutation = (*SessionVerificationMutation)(nil)
+
+// sessionverificationOption allows management of the mutation configuration using functional options.
+type sessionverificationOption func(*SessionVerificationMutation)
+
+// newSessionVerificationMutation creates new mutation for the SessionVerification entity.
+func newSessionVerificationMutation(c config, op Op, opts ...sessionverificationOption) *SessionVerificationMutation {
+	m := &SessionVerificationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSessionVerification,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSessionVerificationID sets the ID field of the mutation.
+func withSessionVerificationID(id string) sessionverificationOption {
+	return func(m *SessionVerificationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SessionVerification
+		)
+		m.oldValue = func(ctx context.Context) (*SessionVerification, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SessionVerification.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSessionVerification sets the old SessionVerification of the mutation.
+func withSessionVerification(node *SessionVerification) sessionverificationOption {
+	return func(m *SessionVerificationMutation) {
+		m.oldValue = func(context.Context) (*SessionVerification, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SessionVerificationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SessionVerificationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SessionVerification entities.
+func (m *SessionVerificationMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SessionVerificationMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SessionVerificationMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SessionVerification.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SessionVerificationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SessionVerificationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SessionVerification entity.
+// If the SessionVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionVerificationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SessionVerificationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetSessionID sets the "session_id" field.
+func (m *SessionVerificationMutation) SetSessionID(s string) {
+	m.session = &s
+}
+
+// SessionID returns the value of the "session_id" field in the mutation.
+func (m *SessionVerificationMutation) SessionID() (r string, exists bool) {
+	v := m.session
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSessionID returns the old "session_id" field's value of the SessionVerification entity.
+// If the SessionVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionVerificationMutation) OldSessionID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSessionID: %w", err)
+	}
+	return oldValue.SessionID, nil
+}
+
+// ResetSessionID resets all changes to the "session_id" field.
+func (m *SessionVerificationMutation) ResetSessionID() {
+	m.session = nil
+}
+
+// SetLevel sets the "level" field.
+func (m *SessionVerificationMutation) SetLevel(s sessionverification.Level) {
+	m.level = &s
+}
+
+// Level returns the value of the "level" field in the mutation.
+func (m *SessionVerificationMutation) Level() (r sessionverification.Level, exists bool) {
+	v := m.level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLevel returns the old "level" field's value of the SessionVerification entity.
+// If the SessionVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionVerificationMutation) OldLevel(ctx context.Context) (v sessionverification.Level, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLevel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLevel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLevel: %w", err)
+	}
+	return oldValue.Level, nil
+}
+
+// ResetLevel resets all changes to the "level" field.
+func (m *SessionVerificationMutation) ResetLevel() {
+	m.level = nil
+}
+
+// SetFirstFactorStrategy sets the "first_factor_strategy" field.
+func (m *SessionVerificationMutation) SetFirstFactorStrategy(s string) {
+	m.first_factor_strategy = &s
+}
+
+// FirstFactorStrategy returns the value of the "first_factor_strategy" field in the mutation.
+func (m *SessionVerificationMutation) FirstFactorStrategy() (r string, exists bool) {
+	v := m.first_factor_strategy
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstFactorStrategy returns the old "first_factor_strategy" field's value of the SessionVerification entity.
+// If the SessionVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionVerificationMutation) OldFirstFactorStrategy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstFactorStrategy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstFactorStrategy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstFactorStrategy: %w", err)
+	}
+	return oldValue.FirstFactorStrategy, nil
+}
+
+// ClearFirstFactorStrategy clears the value of the "first_factor_strategy" field.
+func (m *SessionVerificationMutation) ClearFirstFactorStrategy() {
+	m.first_factor_strategy = nil
+	m.clearedFields[sessionverification.FieldFirstFactorStrategy] = struct{}{}
+}
+
+// FirstFactorStrategyCleared returns if the "first_factor_strategy" field was cleared in this mutation.
+func (m *SessionVerificationMutation) FirstFactorStrategyCleared() bool {
+	_, ok := m.clearedFields[sessionverification.FieldFirstFactorStrategy]
+	return ok
+}
+
+// ResetFirstFactorStrategy resets all changes to the "first_factor_strategy" field.
+func (m *SessionVerificationMutation) ResetFirstFactorStrategy() {
+	m.first_factor_strategy = nil
+	delete(m.clearedFields, sessionverification.FieldFirstFactorStrategy)
+}
+
+// SetFirstFactorAt sets the "first_factor_at" field.
+func (m *SessionVerificationMutation) SetFirstFactorAt(t time.Time) {
+	m.first_factor_at = &t
+}
+
+// FirstFactorAt returns the value of the "first_factor_at" field in the mutation.
+func (m *SessionVerificationMutation) FirstFactorAt() (r time.Time, exists bool) {
+	v := m.first_factor_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstFactorAt returns the old "first_factor_at" field's value of the SessionVerification entity.
+// If the SessionVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionVerificationMutation) OldFirstFactorAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstFactorAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstFactorAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstFactorAt: %w", err)
+	}
+	return oldValue.FirstFactorAt, nil
+}
+
+// ClearFirstFactorAt clears the value of the "first_factor_at" field.
+func (m *SessionVerificationMutation) ClearFirstFactorAt() {
+	m.first_factor_at = nil
+	m.clearedFields[sessionverification.FieldFirstFactorAt] = struct{}{}
+}
+
+// FirstFactorAtCleared returns if the "first_factor_at" field was cleared in this mutation.
+func (m *SessionVerificationMutation) FirstFactorAtCleared() bool {
+	_, ok := m.clearedFields[sessionverification.FieldFirstFactorAt]
+	return ok
+}
+
+// ResetFirstFactorAt resets all changes to the "first_factor_at" field.
+func (m *SessionVerificationMutation) ResetFirstFactorAt() {
+	m.first_factor_at = nil
+	delete(m.clearedFields, sessionverification.FieldFirstFactorAt)
+}
+
+// SetSecondFactorStrategy sets the "second_factor_strategy" field.
+func (m *SessionVerificationMutation) SetSecondFactorStrategy(s string) {
+	m.second_factor_strategy = &s
+}
+
+// SecondFactorStrategy returns the value of the "second_factor_strategy" field in the mutation.
+func (m *SessionVerificationMutation) SecondFactorStrategy() (r string, exists bool) {
+	v := m.second_factor_strategy
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecondFactorStrategy returns the old "second_factor_strategy" field's value of the SessionVerification entity.
+// If the SessionVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionVerificationMutation) OldSecondFactorStrategy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecondFactorStrategy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecondFactorStrategy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecondFactorStrategy: %w", err)
+	}
+	return oldValue.SecondFactorStrategy, nil
+}
+
+// ClearSecondFactorStrategy clears the value of the "second_factor_strategy" field.
+func (m *SessionVerificationMutation) ClearSecondFactorStrategy() {
+	m.second_factor_strategy = nil
+	m.clearedFields[sessionverification.FieldSecondFactorStrategy] = struct{}{}
+}
+
+// SecondFactorStrategyCleared returns if the "second_factor_strategy" field was cleared in this mutation.
+func (m *SessionVerificationMutation) SecondFactorStrategyCleared() bool {
+	_, ok := m.clearedFields[sessionverification.FieldSecondFactorStrategy]
+	return ok
+}
+
+// ResetSecondFactorStrategy resets all changes to the "second_factor_strategy" field.
+func (m *SessionVerificationMutation) ResetSecondFactorStrategy() {
+	m.second_factor_strategy = nil
+	delete(m.clearedFields, sessionverification.FieldSecondFactorStrategy)
+}
+
+// SetSecondFactorAt sets the "second_factor_at" field.
+func (m *SessionVerificationMutation) SetSecondFactorAt(t time.Time) {
+	m.second_factor_at = &t
+}
+
+// SecondFactorAt returns the value of the "second_factor_at" field in the mutation.
+func (m *SessionVerificationMutation) SecondFactorAt() (r time.Time, exists bool) {
+	v := m.second_factor_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecondFactorAt returns the old "second_factor_at" field's value of the SessionVerification entity.
+// If the SessionVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionVerificationMutation) OldSecondFactorAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecondFactorAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecondFactorAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecondFactorAt: %w", err)
+	}
+	return oldValue.SecondFactorAt, nil
+}
+
+// ClearSecondFactorAt clears the value of the "second_factor_at" field.
+func (m *SessionVerificationMutation) ClearSecondFactorAt() {
+	m.second_factor_at = nil
+	m.clearedFields[sessionverification.FieldSecondFactorAt] = struct{}{}
+}
+
+// SecondFactorAtCleared returns if the "second_factor_at" field was cleared in this mutation.
+func (m *SessionVerificationMutation) SecondFactorAtCleared() bool {
+	_, ok := m.clearedFields[sessionverification.FieldSecondFactorAt]
+	return ok
+}
+
+// ResetSecondFactorAt resets all changes to the "second_factor_at" field.
+func (m *SessionVerificationMutation) ResetSecondFactorAt() {
+	m.second_factor_at = nil
+	delete(m.clearedFields, sessionverification.FieldSecondFactorAt)
+}
+
+// SetCodeVerificationID sets the "code_verification_id" field.
+func (m *SessionVerificationMutation) SetCodeVerificationID(s string) {
+	m.code_verification_id = &s
+}
+
+// CodeVerificationID returns the value of the "code_verification_id" field in the mutation.
+func (m *SessionVerificationMutation) CodeVerificationID() (r string, exists bool) {
+	v := m.code_verification_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCodeVerificationID returns the old "code_verification_id" field's value of the SessionVerification entity.
+// If the SessionVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionVerificationMutation) OldCodeVerificationID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCodeVerificationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCodeVerificationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCodeVerificationID: %w", err)
+	}
+	return oldValue.CodeVerificationID, nil
+}
+
+// ClearCodeVerificationID clears the value of the "code_verification_id" field.
+func (m *SessionVerificationMutation) ClearCodeVerificationID() {
+	m.code_verification_id = nil
+	m.clearedFields[sessionverification.FieldCodeVerificationID] = struct{}{}
+}
+
+// CodeVerificationIDCleared returns if the "code_verification_id" field was cleared in this mutation.
+func (m *SessionVerificationMutation) CodeVerificationIDCleared() bool {
+	_, ok := m.clearedFields[sessionverification.FieldCodeVerificationID]
+	return ok
+}
+
+// ResetCodeVerificationID resets all changes to the "code_verification_id" field.
+func (m *SessionVerificationMutation) ResetCodeVerificationID() {
+	m.code_verification_id = nil
+	delete(m.clearedFields, sessionverification.FieldCodeVerificationID)
+}
+
+// SetExpireAt sets the "expire_at" field.
+func (m *SessionVerificationMutation) SetExpireAt(t time.Time) {
+	m.expire_at = &t
+}
+
+// ExpireAt returns the value of the "expire_at" field in the mutation.
+func (m *SessionVerificationMutation) ExpireAt() (r time.Time, exists bool) {
+	v := m.expire_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpireAt returns the old "expire_at" field's value of the SessionVerification entity.
+// If the SessionVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionVerificationMutation) OldExpireAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpireAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpireAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpireAt: %w", err)
+	}
+	return oldValue.ExpireAt, nil
+}
+
+// ResetExpireAt resets all changes to the "expire_at" field.
+func (m *SessionVerificationMutation) ResetExpireAt() {
+	m.expire_at = nil
+}
+
+// ClearSession clears the "session" edge to the Session entity.
+func (m *SessionVerificationMutation) ClearSession() {
+	m.clearedsession = true
+	m.clearedFields[sessionverification.FieldSessionID] = struct{}{}
+}
+
+// SessionCleared reports if the "session" edge to the Session entity was cleared.
+func (m *SessionVerificationMutation) SessionCleared() bool {
+	return m.clearedsession
+}
+
+// SessionIDs returns the "session" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SessionID instead. It exists only for internal usage by the builders.
+func (m *SessionVerificationMutation) SessionIDs() (ids []string) {
+	if id := m.session; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSession resets all changes to the "session" edge.
+func (m *SessionVerificationMutation) ResetSession() {
+	m.session = nil
+	m.clearedsession = false
+}
+
+// Where appends a list predicates to the SessionVerificationMutation builder.
+func (m *SessionVerificationMutation) Where(ps ...predicate.SessionVerification) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SessionVerificationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SessionVerificationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SessionVerification, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SessionVerificationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SessionVerificationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SessionVerification).
+func (m *SessionVerificationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SessionVerificationMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, sessionverification.FieldCreatedAt)
+	}
+	if m.session != nil {
+		fields = append(fields, sessionverification.FieldSessionID)
+	}
+	if m.level != nil {
+		fields = append(fields, sessionverification.FieldLevel)
+	}
+	if m.first_factor_strategy != nil {
+		fields = append(fields, sessionverification.FieldFirstFactorStrategy)
+	}
+	if m.first_factor_at != nil {
+		fields = append(fields, sessionverification.FieldFirstFactorAt)
+	}
+	if m.second_factor_strategy != nil {
+		fields = append(fields, sessionverification.FieldSecondFactorStrategy)
+	}
+	if m.second_factor_at != nil {
+		fields = append(fields, sessionverification.FieldSecondFactorAt)
+	}
+	if m.code_verification_id != nil {
+		fields = append(fields, sessionverification.FieldCodeVerificationID)
+	}
+	if m.expire_at != nil {
+		fields = append(fields, sessionverification.FieldExpireAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SessionVerificationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sessionverification.FieldCreatedAt:
+		return m.CreatedAt()
+	case sessionverification.FieldSessionID:
+		return m.SessionID()
+	case sessionverification.FieldLevel:
+		return m.Level()
+	case sessionverification.FieldFirstFactorStrategy:
+		return m.FirstFactorStrategy()
+	case sessionverification.FieldFirstFactorAt:
+		return m.FirstFactorAt()
+	case sessionverification.FieldSecondFactorStrategy:
+		return m.SecondFactorStrategy()
+	case sessionverification.FieldSecondFactorAt:
+		return m.SecondFactorAt()
+	case sessionverification.FieldCodeVerificationID:
+		return m.CodeVerificationID()
+	case sessionverification.FieldExpireAt:
+		return m.ExpireAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SessionVerificationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sessionverification.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case sessionverification.FieldSessionID:
+		return m.OldSessionID(ctx)
+	case sessionverification.FieldLevel:
+		return m.OldLevel(ctx)
+	case sessionverification.FieldFirstFactorStrategy:
+		return m.OldFirstFactorStrategy(ctx)
+	case sessionverification.FieldFirstFactorAt:
+		return m.OldFirstFactorAt(ctx)
+	case sessionverification.FieldSecondFactorStrategy:
+		return m.OldSecondFactorStrategy(ctx)
+	case sessionverification.FieldSecondFactorAt:
+		return m.OldSecondFactorAt(ctx)
+	case sessionverification.FieldCodeVerificationID:
+		return m.OldCodeVerificationID(ctx)
+	case sessionverification.FieldExpireAt:
+		return m.OldExpireAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SessionVerification field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SessionVerificationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sessionverification.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case sessionverification.FieldSessionID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSessionID(v)
+		return nil
+	case sessionverification.FieldLevel:
+		v, ok := value.(sessionverification.Level)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLevel(v)
+		return nil
+	case sessionverification.FieldFirstFactorStrategy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstFactorStrategy(v)
+		return nil
+	case sessionverification.FieldFirstFactorAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstFactorAt(v)
+		return nil
+	case sessionverification.FieldSecondFactorStrategy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecondFactorStrategy(v)
+		return nil
+	case sessionverification.FieldSecondFactorAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecondFactorAt(v)
+		return nil
+	case sessionverification.FieldCodeVerificationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCodeVerificationID(v)
+		return nil
+	case sessionverification.FieldExpireAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpireAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SessionVerification field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SessionVerificationMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SessionVerificationMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SessionVerificationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown SessionVerification numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SessionVerificationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(sessionverification.FieldFirstFactorStrategy) {
+		fields = append(fields, sessionverification.FieldFirstFactorStrategy)
+	}
+	if m.FieldCleared(sessionverification.FieldFirstFactorAt) {
+		fields = append(fields, sessionverification.FieldFirstFactorAt)
+	}
+	if m.FieldCleared(sessionverification.FieldSecondFactorStrategy) {
+		fields = append(fields, sessionverification.FieldSecondFactorStrategy)
+	}
+	if m.FieldCleared(sessionverification.FieldSecondFactorAt) {
+		fields = append(fields, sessionverification.FieldSecondFactorAt)
+	}
+	if m.FieldCleared(sessionverification.FieldCodeVerificationID) {
+		fields = append(fields, sessionverification.FieldCodeVerificationID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SessionVerificationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SessionVerificationMutation) ClearField(name string) error {
+	switch name {
+	case sessionverification.FieldFirstFactorStrategy:
+		m.ClearFirstFactorStrategy()
+		return nil
+	case sessionverification.FieldFirstFactorAt:
+		m.ClearFirstFactorAt()
+		return nil
+	case sessionverification.FieldSecondFactorStrategy:
+		m.ClearSecondFactorStrategy()
+		return nil
+	case sessionverification.FieldSecondFactorAt:
+		m.ClearSecondFactorAt()
+		return nil
+	case sessionverification.FieldCodeVerificationID:
+		m.ClearCodeVerificationID()
+		return nil
+	}
+	return fmt.Errorf("unknown SessionVerification nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SessionVerificationMutation) ResetField(name string) error {
+	switch name {
+	case sessionverification.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case sessionverification.FieldSessionID:
+		m.ResetSessionID()
+		return nil
+	case sessionverification.FieldLevel:
+		m.ResetLevel()
+		return nil
+	case sessionverification.FieldFirstFactorStrategy:
+		m.ResetFirstFactorStrategy()
+		return nil
+	case sessionverification.FieldFirstFactorAt:
+		m.ResetFirstFactorAt()
+		return nil
+	case sessionverification.FieldSecondFactorStrategy:
+		m.ResetSecondFactorStrategy()
+		return nil
+	case sessionverification.FieldSecondFactorAt:
+		m.ResetSecondFactorAt()
+		return nil
+	case sessionverification.FieldCodeVerificationID:
+		m.ResetCodeVerificationID()
+		return nil
+	case sessionverification.FieldExpireAt:
+		m.ResetExpireAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SessionVerification field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SessionVerificationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.session != nil {
+		edges = append(edges, sessionverification.EdgeSession)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SessionVerificationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case sessionverification.EdgeSession:
+		if id := m.session; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SessionVerificationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SessionVerificationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SessionVerificationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedsession {
+		edges = append(edges, sessionverification.EdgeSession)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SessionVerificationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case sessionverification.EdgeSession:
+		return m.clearedsession
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SessionVerificationMutation) ClearEdge(name string) error {
+	switch name {
+	case sessionverification.EdgeSession:
+		m.ClearSession()
+		return nil
+	}
+	return fmt.Errorf("unknown SessionVerification unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SessionVerificationMutation) ResetEdge(name string) error {
+	switch name {
+	case sessionverification.EdgeSession:
+		m.ResetSession()
+		return nil
+	}
+	return fmt.Errorf("unknown SessionVerification edge %s", name)
 }
 
 // SignInMutation represents an operation that mutates the SignIn nodes in the graph.

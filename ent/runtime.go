@@ -20,6 +20,7 @@ import (
 	"github.com/trustgate/trustgate/ent/schema"
 	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/signingkey"
@@ -690,6 +691,41 @@ func init() {
 	// session.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	session.IDValidator = func() func(string) error {
 		validators := sessionDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	sessionverificationMixin := schema.SessionVerification{}.Mixin()
+	sessionverificationMixinFields0 := sessionverificationMixin[0].Fields()
+	_ = sessionverificationMixinFields0
+	sessionverificationMixinFields1 := sessionverificationMixin[1].Fields()
+	_ = sessionverificationMixinFields1
+	sessionverificationFields := schema.SessionVerification{}.Fields()
+	_ = sessionverificationFields
+	// sessionverificationDescCreatedAt is the schema descriptor for created_at field.
+	sessionverificationDescCreatedAt := sessionverificationMixinFields1[0].Descriptor()
+	// sessionverification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	sessionverification.DefaultCreatedAt = sessionverificationDescCreatedAt.Default.(func() time.Time)
+	// sessionverificationDescSessionID is the schema descriptor for session_id field.
+	sessionverificationDescSessionID := sessionverificationFields[0].Descriptor()
+	// sessionverification.SessionIDValidator is a validator for the "session_id" field. It is called by the builders before save.
+	sessionverification.SessionIDValidator = sessionverificationDescSessionID.Validators[0].(func(string) error)
+	// sessionverificationDescID is the schema descriptor for id field.
+	sessionverificationDescID := sessionverificationMixinFields0[0].Descriptor()
+	// sessionverification.DefaultID holds the default value on creation for the id field.
+	sessionverification.DefaultID = sessionverificationDescID.Default.(func() string)
+	// sessionverification.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	sessionverification.IDValidator = func() func(string) error {
+		validators := sessionverificationDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

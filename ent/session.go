@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/user"
 )
 
@@ -59,9 +60,11 @@ type SessionEdges struct {
 	User *User `json:"user,omitempty"`
 	// Client holds the value of the client edge.
 	Client *Device `json:"client,omitempty"`
+	// Verification holds the value of the verification edge.
+	Verification *SessionVerification `json:"verification,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 }
 
 // UserOrErr returns the User value or an error if the edge
@@ -84,6 +87,17 @@ func (e SessionEdges) ClientOrErr() (*Device, error) {
 		return nil, &NotFoundError{label: device.Label}
 	}
 	return nil, &NotLoadedError{edge: "client"}
+}
+
+// VerificationOrErr returns the Verification value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e SessionEdges) VerificationOrErr() (*SessionVerification, error) {
+	if e.Verification != nil {
+		return e.Verification, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: sessionverification.Label}
+	}
+	return nil, &NotLoadedError{edge: "verification"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -225,6 +239,11 @@ func (_m *Session) QueryUser() *UserQuery {
 // QueryClient queries the "client" edge of the Session entity.
 func (_m *Session) QueryClient() *DeviceQuery {
 	return NewSessionClient(_m.config).QueryClient(_m)
+}
+
+// QueryVerification queries the "verification" edge of the Session entity.
+func (_m *Session) QueryVerification() *SessionVerificationQuery {
+	return NewSessionClient(_m.config).QueryVerification(_m)
 }
 
 // Update returns a builder for updating this Session.

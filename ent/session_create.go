@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/user"
 )
 
@@ -203,6 +204,25 @@ func (_c *SessionCreate) SetUser(v *User) *SessionCreate {
 // SetClient sets the "client" edge to the Device entity.
 func (_c *SessionCreate) SetClient(v *Device) *SessionCreate {
 	return _c.SetClientID(v.ID)
+}
+
+// SetVerificationID sets the "verification" edge to the SessionVerification entity by ID.
+func (_c *SessionCreate) SetVerificationID(id string) *SessionCreate {
+	_c.mutation.SetVerificationID(id)
+	return _c
+}
+
+// SetNillableVerificationID sets the "verification" edge to the SessionVerification entity by ID if the given value is not nil.
+func (_c *SessionCreate) SetNillableVerificationID(id *string) *SessionCreate {
+	if id != nil {
+		_c = _c.SetVerificationID(*id)
+	}
+	return _c
+}
+
+// SetVerification sets the "verification" edge to the SessionVerification entity.
+func (_c *SessionCreate) SetVerification(v *SessionVerification) *SessionCreate {
+	return _c.SetVerificationID(v.ID)
 }
 
 // Mutation returns the SessionMutation object of the builder.
@@ -450,6 +470,22 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ClientID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.VerificationIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   session.VerificationTable,
+			Columns: []string{session.VerificationColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sessionverification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math"
 
@@ -15,20 +16,22 @@ import (
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/user"
 )
 
 // SessionQuery is the builder for querying Session entities.
 type SessionQuery struct {
 	config
-	ctx        *QueryContext
-	order      []session.OrderOption
-	inters     []Interceptor
-	predicates []predicate.Session
-	withUser   *UserQuery
-	withClient *DeviceQuery
-	loadTotal  []func(context.Context, []*Session) error
-	modifiers  []func(*sql.Selector)
+	ctx              *QueryContext
+	order            []session.OrderOption
+	inters           []Interceptor
+	predicates       []predicate.Session
+	withUser         *UserQuery
+	withClient       *DeviceQuery
+	withVerification *SessionVerificationQuery
+	loadTotal        []func(context.Context, []*Session) error
+	modifiers        []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -102,6 +105,28 @@ func (_q *SessionQuery) QueryClient() *DeviceQuery {
 			sqlgraph.From(session.Table, session.FieldID, selector),
 			sqlgraph.To(device.Table, device.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, session.ClientTable, session.ClientColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryVerification chains the current query on the "verification" edge.
+func (_q *SessionQuery) QueryVerification() *SessionVerificationQuery {
+	query := (&SessionVerificationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(session.Table, session.FieldID, selector),
+			sqlgraph.To(sessionverification.Table, sessionverification.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, session.VerificationTable, session.VerificationColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -296,13 +321,14 @@ func (_q *SessionQuery) Clone() *SessionQuery {
 		return nil
 	}
 	return &SessionQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]session.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.Session{}, _q.predicates...),
-		withUser:   _q.withUser.Clone(),
-		withClient: _q.withClient.Clone(),
+		config:           _q.config,
+		ctx:              _q.ctx.Clone(),
+		order:            append([]session.OrderOption{}, _q.order...),
+		inters:           append([]Interceptor{}, _q.inters...),
+		predicates:       append([]predicate.Session{}, _q.predicates...),
+		withUser:         _q.withUser.Clone(),
+		withClient:       _q.withClient.Clone(),
+		withVerification: _q.withVerification.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -329,6 +355,17 @@ func (_q *SessionQuery) WithClient(opts ...func(*DeviceQuery)) *SessionQuery {
 		opt(query)
 	}
 	_q.withClient = query
+	return _q
+}
+
+// WithVerification tells the query-builder to eager-load the nodes that are connected to
+// the "verification" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SessionQuery) WithVerification(opts ...func(*SessionVerificationQuery)) *SessionQuery {
+	query := (&SessionVerificationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withVerification = query
 	return _q
 }
 
@@ -410,9 +447,10 @@ func (_q *SessionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Sess
 	var (
 		nodes       = []*Session{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withUser != nil,
 			_q.withClient != nil,
+			_q.withVerification != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -445,6 +483,12 @@ func (_q *SessionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Sess
 	if query := _q.withClient; query != nil {
 		if err := _q.loadClient(ctx, query, nodes, nil,
 			func(n *Session, e *Device) { n.Edges.Client = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withVerification; query != nil {
+		if err := _q.loadVerification(ctx, query, nodes, nil,
+			func(n *Session, e *SessionVerification) { n.Edges.Verification = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -511,6 +555,33 @@ func (_q *SessionQuery) loadClient(ctx context.Context, query *DeviceQuery, node
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *SessionQuery) loadVerification(ctx context.Context, query *SessionVerificationQuery, nodes []*Session, init func(*Session), assign func(*Session, *SessionVerification)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*Session)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(sessionverification.FieldSessionID)
+	}
+	query.Where(predicate.SessionVerification(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(session.VerificationColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.SessionID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "session_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }

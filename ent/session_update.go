@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/session"
+	"github.com/trustgate/trustgate/ent/sessionverification"
 )
 
 // SessionUpdate is the builder for updating Session entities.
@@ -185,9 +186,34 @@ func (_u *SessionUpdate) SetNillableUserAgent(v *string) *SessionUpdate {
 	return _u
 }
 
+// SetVerificationID sets the "verification" edge to the SessionVerification entity by ID.
+func (_u *SessionUpdate) SetVerificationID(id string) *SessionUpdate {
+	_u.mutation.SetVerificationID(id)
+	return _u
+}
+
+// SetNillableVerificationID sets the "verification" edge to the SessionVerification entity by ID if the given value is not nil.
+func (_u *SessionUpdate) SetNillableVerificationID(id *string) *SessionUpdate {
+	if id != nil {
+		_u = _u.SetVerificationID(*id)
+	}
+	return _u
+}
+
+// SetVerification sets the "verification" edge to the SessionVerification entity.
+func (_u *SessionUpdate) SetVerification(v *SessionVerification) *SessionUpdate {
+	return _u.SetVerificationID(v.ID)
+}
+
 // Mutation returns the SessionMutation object of the builder.
 func (_u *SessionUpdate) Mutation() *SessionMutation {
 	return _u.mutation
+}
+
+// ClearVerification clears the "verification" edge to the SessionVerification entity.
+func (_u *SessionUpdate) ClearVerification() *SessionUpdate {
+	_u.mutation.ClearVerification()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -306,6 +332,35 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UserAgent(); ok {
 		_spec.SetField(session.FieldUserAgent, field.TypeString, value)
+	}
+	if _u.mutation.VerificationCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   session.VerificationTable,
+			Columns: []string{session.VerificationColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sessionverification.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.VerificationIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   session.VerificationTable,
+			Columns: []string{session.VerificationColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sessionverification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -485,9 +540,34 @@ func (_u *SessionUpdateOne) SetNillableUserAgent(v *string) *SessionUpdateOne {
 	return _u
 }
 
+// SetVerificationID sets the "verification" edge to the SessionVerification entity by ID.
+func (_u *SessionUpdateOne) SetVerificationID(id string) *SessionUpdateOne {
+	_u.mutation.SetVerificationID(id)
+	return _u
+}
+
+// SetNillableVerificationID sets the "verification" edge to the SessionVerification entity by ID if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableVerificationID(id *string) *SessionUpdateOne {
+	if id != nil {
+		_u = _u.SetVerificationID(*id)
+	}
+	return _u
+}
+
+// SetVerification sets the "verification" edge to the SessionVerification entity.
+func (_u *SessionUpdateOne) SetVerification(v *SessionVerification) *SessionUpdateOne {
+	return _u.SetVerificationID(v.ID)
+}
+
 // Mutation returns the SessionMutation object of the builder.
 func (_u *SessionUpdateOne) Mutation() *SessionMutation {
 	return _u.mutation
+}
+
+// ClearVerification clears the "verification" edge to the SessionVerification entity.
+func (_u *SessionUpdateOne) ClearVerification() *SessionUpdateOne {
+	_u.mutation.ClearVerification()
+	return _u
 }
 
 // Where appends a list predicates to the SessionUpdate builder.
@@ -636,6 +716,35 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	}
 	if value, ok := _u.mutation.UserAgent(); ok {
 		_spec.SetField(session.FieldUserAgent, field.TypeString, value)
+	}
+	if _u.mutation.VerificationCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   session.VerificationTable,
+			Columns: []string{session.VerificationColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sessionverification.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.VerificationIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   session.VerificationTable,
+			Columns: []string{session.VerificationColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sessionverification.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Session{config: _u.config}

@@ -42,6 +42,8 @@ type Tx struct {
 	ServerConfig *ServerConfigClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// SessionVerification is the client for interacting with the SessionVerification builders.
+	SessionVerification *SessionVerificationClient
 	// SignIn is the client for interacting with the SignIn builders.
 	SignIn *SignInClient
 	// SignInEvent is the client for interacting with the SignInEvent builders.
@@ -203,6 +205,7 @@ func (tx *Tx) init() {
 	tx.RoleAssignment = NewRoleAssignmentClient(tx.config)
 	tx.ServerConfig = NewServerConfigClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.SessionVerification = NewSessionVerificationClient(tx.config)
 	tx.SignIn = NewSignInClient(tx.config)
 	tx.SignInEvent = NewSignInEventClient(tx.config)
 	tx.SignUp = NewSignUpClient(tx.config)

@@ -152,6 +152,16 @@ type ComplexityRoot struct {
 		Verified     func(childComplexity int) int
 	}
 
+	Environment struct {
+		ApplicationName func(childComplexity int) int
+		EmailEnabled    func(childComplexity int) int
+		FirstFactors    func(childComplexity int) int
+		PasswordEnabled func(childComplexity int) int
+		PhoneEnabled    func(childComplexity int) int
+		SecondFactors   func(childComplexity int) int
+		UsernameEnabled func(childComplexity int) int
+	}
+
 	Factor struct {
 		EmailAddressID func(childComplexity int) int
 		PhoneNumberID  func(childComplexity int) int
@@ -161,43 +171,48 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		BackupCodesCreate                 func(childComplexity int) int
-		BanUser                           func(childComplexity int, id string) int
-		CreateAPIKey                      func(childComplexity int, input CreateAPIKeyInput) int
-		CreateApplication                 func(childComplexity int, input CreateApplicationInput) int
-		CreateUser                        func(childComplexity int, applicationID string, input CreateUserInput) int
-		GrantRole                         func(childComplexity int, input GrantRoleInput) int
-		LockUser                          func(childComplexity int, id string) int
-		PasswordUpdate                    func(childComplexity int, current string, new string) int
-		PhoneNumberAttemptVerification    func(childComplexity int, id string, code string) int
-		PhoneNumberCreate                 func(childComplexity int, phoneNumber string) int
-		PhoneNumberPrepareVerification    func(childComplexity int, id string) int
-		PhoneNumberReserveForSecondFactor func(childComplexity int, id string, reserved bool) int
-		ResetUserMfa                      func(childComplexity int, id string) int
-		RevokeAPIKey                      func(childComplexity int, id string) int
-		RevokeRole                        func(childComplexity int, input RevokeRoleInput) int
-		RevokeSession                     func(childComplexity int, id string) int
-		RevokeTrustedClients              func(childComplexity int, userID string) int
-		SessionRevoke                     func(childComplexity int, id string) int
-		SessionTokenCreate                func(childComplexity int, sessionID string) int
-		SetAppUpdate                      func(childComplexity int, applicationID string, key string, enabled *bool) int
-		SignInAttemptFirstFactor          func(childComplexity int, id string, input AttemptFactorInput) int
-		SignInAttemptSecondFactor         func(childComplexity int, id string, input AttemptFactorInput) int
-		SignInCreate                      func(childComplexity int, input SignInCreateInput) int
-		SignInPrepareFirstFactor          func(childComplexity int, id string, input PrepareFactorInput) int
-		SignInPrepareSecondFactor         func(childComplexity int, id string, input PrepareFactorInput) int
-		SignInResetPassword               func(childComplexity int, id string, input SignInResetPasswordInput) int
-		SignOut                           func(childComplexity int, sessionID *string) int
-		SignUpAttemptVerification         func(childComplexity int, id string, strategy string, code string) int
-		SignUpCreate                      func(childComplexity int, input SignUpCreateInput) int
-		SignUpPrepareVerification         func(childComplexity int, id string, strategy string) int
-		TotpCreate                        func(childComplexity int) int
-		TotpDisable                       func(childComplexity int) int
-		TotpVerify                        func(childComplexity int, code string) int
-		TrustedClientRevoke               func(childComplexity int, id string) int
-		UnbanUser                         func(childComplexity int, id string) int
-		UnlockUser                        func(childComplexity int, id string) int
-		UpdateAppSettings                 func(childComplexity int, applicationID string, input UpdateAppSettingsInput) int
+		BackupCodesCreate                      func(childComplexity int) int
+		BanUser                                func(childComplexity int, id string) int
+		CreateAPIKey                           func(childComplexity int, input CreateAPIKeyInput) int
+		CreateApplication                      func(childComplexity int, input CreateApplicationInput) int
+		CreateUser                             func(childComplexity int, applicationID string, input CreateUserInput) int
+		GrantRole                              func(childComplexity int, input GrantRoleInput) int
+		LockUser                               func(childComplexity int, id string) int
+		PasswordUpdate                         func(childComplexity int, current string, new string) int
+		PhoneNumberAttemptVerification         func(childComplexity int, id string, code string) int
+		PhoneNumberCreate                      func(childComplexity int, phoneNumber string) int
+		PhoneNumberPrepareVerification         func(childComplexity int, id string) int
+		PhoneNumberReserveForSecondFactor      func(childComplexity int, id string, reserved bool) int
+		ResetUserMfa                           func(childComplexity int, id string) int
+		RevokeAPIKey                           func(childComplexity int, id string) int
+		RevokeRole                             func(childComplexity int, input RevokeRoleInput) int
+		RevokeSession                          func(childComplexity int, id string) int
+		RevokeTrustedClients                   func(childComplexity int, userID string) int
+		SessionRevoke                          func(childComplexity int, id string) int
+		SessionTokenCreate                     func(childComplexity int, sessionID string) int
+		SessionVerificationAttemptFirstFactor  func(childComplexity int, input AttemptFactorInput) int
+		SessionVerificationAttemptSecondFactor func(childComplexity int, input AttemptFactorInput) int
+		SessionVerificationCreate              func(childComplexity int, level *account.Level) int
+		SessionVerificationPrepareFirstFactor  func(childComplexity int, input PrepareFactorInput) int
+		SessionVerificationPrepareSecondFactor func(childComplexity int, input PrepareFactorInput) int
+		SetAppUpdate                           func(childComplexity int, applicationID string, key string, enabled *bool) int
+		SignInAttemptFirstFactor               func(childComplexity int, id string, input AttemptFactorInput) int
+		SignInAttemptSecondFactor              func(childComplexity int, id string, input AttemptFactorInput) int
+		SignInCreate                           func(childComplexity int, input SignInCreateInput) int
+		SignInPrepareFirstFactor               func(childComplexity int, id string, input PrepareFactorInput) int
+		SignInPrepareSecondFactor              func(childComplexity int, id string, input PrepareFactorInput) int
+		SignInResetPassword                    func(childComplexity int, id string, input SignInResetPasswordInput) int
+		SignOut                                func(childComplexity int, sessionID *string) int
+		SignUpAttemptVerification              func(childComplexity int, id string, strategy string, code string) int
+		SignUpCreate                           func(childComplexity int, input SignUpCreateInput) int
+		SignUpPrepareVerification              func(childComplexity int, id string, strategy string) int
+		TotpCreate                             func(childComplexity int) int
+		TotpDisable                            func(childComplexity int) int
+		TotpVerify                             func(childComplexity int, code string) int
+		TrustedClientRevoke                    func(childComplexity int, id string) int
+		UnbanUser                              func(childComplexity int, id string) int
+		UnlockUser                             func(childComplexity int, id string) int
+		UpdateAppSettings                      func(childComplexity int, applicationID string, input UpdateAppSettingsInput) int
 	}
 
 	OutboxMessage struct {
@@ -225,20 +240,22 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys         func(childComplexity int, applicationID *string) int
-		Application     func(childComplexity int, id string) int
-		Applications    func(childComplexity int) int
-		AuditEvents     func(childComplexity int, applicationID *string, first *int, after *entgql.Cursor[string]) int
-		Client          func(childComplexity int) int
-		Me              func(childComplexity int) int
-		Outbox          func(childComplexity int, applicationID string, first *int) int
-		RoleAssignments func(childComplexity int, applicationID *string) int
-		Sessions        func(childComplexity int) int
-		SignInEvents    func(childComplexity int, applicationID string, first *int, after *entgql.Cursor[string], where *SignInEventWhereInput) int
-		TrustedClients  func(childComplexity int) int
-		User            func(childComplexity int, id string) int
-		Users           func(childComplexity int, applicationID string, first *int, after *entgql.Cursor[string], where *UserWhereInput) int
-		Viewer          func(childComplexity int) int
+		APIKeys             func(childComplexity int, applicationID *string) int
+		Application         func(childComplexity int, id string) int
+		Applications        func(childComplexity int) int
+		AuditEvents         func(childComplexity int, applicationID *string, first *int, after *entgql.Cursor[string]) int
+		Client              func(childComplexity int) int
+		Environment         func(childComplexity int) int
+		Me                  func(childComplexity int) int
+		Outbox              func(childComplexity int, applicationID string, first *int) int
+		RoleAssignments     func(childComplexity int, applicationID *string) int
+		SessionVerification func(childComplexity int) int
+		Sessions            func(childComplexity int) int
+		SignInEvents        func(childComplexity int, applicationID string, first *int, after *entgql.Cursor[string], where *SignInEventWhereInput) int
+		TrustedClients      func(childComplexity int) int
+		User                func(childComplexity int, id string) int
+		Users               func(childComplexity int, applicationID string, first *int, after *entgql.Cursor[string], where *UserWhereInput) int
+		Viewer              func(childComplexity int) int
 	}
 
 	RoleAssignment struct {
@@ -264,6 +281,17 @@ type ComplexityRoot struct {
 	SessionToken struct {
 		ExpiresAt func(childComplexity int) int
 		Jwt       func(childComplexity int) int
+	}
+
+	SessionVerification struct {
+		ExpireAt                 func(childComplexity int) int
+		FirstFactorVerification  func(childComplexity int) int
+		ID                       func(childComplexity int) int
+		Level                    func(childComplexity int) int
+		SecondFactorVerification func(childComplexity int) int
+		Status                   func(childComplexity int) int
+		SupportedFirstFactors    func(childComplexity int) int
+		SupportedSecondFactors   func(childComplexity int) int
 	}
 
 	SignIn struct {
@@ -429,6 +457,11 @@ type MutationResolver interface {
 	PasswordUpdate(ctx context.Context, current string, new string) (bool, error)
 	SessionRevoke(ctx context.Context, id string) (*ent.Session, error)
 	TrustedClientRevoke(ctx context.Context, id string) (bool, error)
+	SessionVerificationCreate(ctx context.Context, level *account.Level) (*account.SessionVerification, error)
+	SessionVerificationPrepareFirstFactor(ctx context.Context, input PrepareFactorInput) (*account.SessionVerification, error)
+	SessionVerificationAttemptFirstFactor(ctx context.Context, input AttemptFactorInput) (*account.SessionVerification, error)
+	SessionVerificationPrepareSecondFactor(ctx context.Context, input PrepareFactorInput) (*account.SessionVerification, error)
+	SessionVerificationAttemptSecondFactor(ctx context.Context, input AttemptFactorInput) (*account.SessionVerification, error)
 	CreateApplication(ctx context.Context, input CreateApplicationInput) (*ent.Application, error)
 	UpdateAppSettings(ctx context.Context, applicationID string, input UpdateAppSettingsInput) (*settings.Settings, error)
 	SetAppUpdate(ctx context.Context, applicationID string, key string, enabled *bool) (*ent.Application, error)
@@ -446,10 +479,12 @@ type MutationResolver interface {
 	RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, error)
 }
 type QueryResolver interface {
+	Environment(ctx context.Context) (*Environment, error)
 	Client(ctx context.Context) (*ent.Device, error)
 	Me(ctx context.Context) (*ent.User, error)
 	Sessions(ctx context.Context) ([]*ent.Session, error)
 	TrustedClients(ctx context.Context) ([]*ent.TrustedClient, error)
+	SessionVerification(ctx context.Context) (*account.SessionVerification, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 	Applications(ctx context.Context) ([]*ent.Application, error)
 	Application(ctx context.Context, id string) (*ent.Application, error)
@@ -911,6 +946,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EmailAddress.Verified(childComplexity), true
 
+	case "Environment.applicationName":
+		if e.ComplexityRoot.Environment.ApplicationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.ApplicationName(childComplexity), true
+	case "Environment.emailEnabled":
+		if e.ComplexityRoot.Environment.EmailEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.EmailEnabled(childComplexity), true
+	case "Environment.firstFactors":
+		if e.ComplexityRoot.Environment.FirstFactors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.FirstFactors(childComplexity), true
+	case "Environment.passwordEnabled":
+		if e.ComplexityRoot.Environment.PasswordEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.PasswordEnabled(childComplexity), true
+	case "Environment.phoneEnabled":
+		if e.ComplexityRoot.Environment.PhoneEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.PhoneEnabled(childComplexity), true
+	case "Environment.secondFactors":
+		if e.ComplexityRoot.Environment.SecondFactors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.SecondFactors(childComplexity), true
+	case "Environment.usernameEnabled":
+		if e.ComplexityRoot.Environment.UsernameEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Environment.UsernameEnabled(childComplexity), true
+
 	case "Factor.emailAddressId":
 		if e.ComplexityRoot.Factor.EmailAddressID == nil {
 			break
@@ -1146,6 +1224,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SessionTokenCreate(childComplexity, args["sessionId"].(string)), true
+	case "Mutation.sessionVerificationAttemptFirstFactor":
+		if e.ComplexityRoot.Mutation.SessionVerificationAttemptFirstFactor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sessionVerificationAttemptFirstFactor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SessionVerificationAttemptFirstFactor(childComplexity, args["input"].(AttemptFactorInput)), true
+	case "Mutation.sessionVerificationAttemptSecondFactor":
+		if e.ComplexityRoot.Mutation.SessionVerificationAttemptSecondFactor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sessionVerificationAttemptSecondFactor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SessionVerificationAttemptSecondFactor(childComplexity, args["input"].(AttemptFactorInput)), true
+	case "Mutation.sessionVerificationCreate":
+		if e.ComplexityRoot.Mutation.SessionVerificationCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sessionVerificationCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SessionVerificationCreate(childComplexity, args["level"].(*account.Level)), true
+	case "Mutation.sessionVerificationPrepareFirstFactor":
+		if e.ComplexityRoot.Mutation.SessionVerificationPrepareFirstFactor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sessionVerificationPrepareFirstFactor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SessionVerificationPrepareFirstFactor(childComplexity, args["input"].(PrepareFactorInput)), true
+	case "Mutation.sessionVerificationPrepareSecondFactor":
+		if e.ComplexityRoot.Mutation.SessionVerificationPrepareSecondFactor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sessionVerificationPrepareSecondFactor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SessionVerificationPrepareSecondFactor(childComplexity, args["input"].(PrepareFactorInput)), true
 	case "Mutation.setAppUpdate":
 		if e.ComplexityRoot.Mutation.SetAppUpdate == nil {
 			break
@@ -1473,6 +1606,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Client(childComplexity), true
+	case "Query.environment":
+		if e.ComplexityRoot.Query.Environment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Environment(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -1502,6 +1641,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RoleAssignments(childComplexity, args["applicationId"].(*string)), true
+	case "Query.sessionVerification":
+		if e.ComplexityRoot.Query.SessionVerification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SessionVerification(childComplexity), true
 	case "Query.sessions":
 		if e.ComplexityRoot.Query.Sessions == nil {
 			break
@@ -1652,6 +1797,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SessionToken.Jwt(childComplexity), true
+
+	case "SessionVerification.expireAt":
+		if e.ComplexityRoot.SessionVerification.ExpireAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionVerification.ExpireAt(childComplexity), true
+	case "SessionVerification.firstFactorVerification":
+		if e.ComplexityRoot.SessionVerification.FirstFactorVerification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionVerification.FirstFactorVerification(childComplexity), true
+	case "SessionVerification.id":
+		if e.ComplexityRoot.SessionVerification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionVerification.ID(childComplexity), true
+	case "SessionVerification.level":
+		if e.ComplexityRoot.SessionVerification.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionVerification.Level(childComplexity), true
+	case "SessionVerification.secondFactorVerification":
+		if e.ComplexityRoot.SessionVerification.SecondFactorVerification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionVerification.SecondFactorVerification(childComplexity), true
+	case "SessionVerification.status":
+		if e.ComplexityRoot.SessionVerification.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionVerification.Status(childComplexity), true
+	case "SessionVerification.supportedFirstFactors":
+		if e.ComplexityRoot.SessionVerification.SupportedFirstFactors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionVerification.SupportedFirstFactors(childComplexity), true
+	case "SessionVerification.supportedSecondFactors":
+		if e.ComplexityRoot.SessionVerification.SupportedSecondFactors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionVerification.SupportedSecondFactors(childComplexity), true
 
 	case "SignIn.clientTrustState":
 		if e.ComplexityRoot.SignIn.ClientTrustState == nil {
@@ -2507,6 +2701,26 @@ func (ec *executionContext) childFields_EmailAddress(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type EmailAddress", field.Name)
 }
 
+func (ec *executionContext) childFields_Environment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "applicationName":
+		return ec.fieldContext_Environment_applicationName(ctx, field)
+	case "emailEnabled":
+		return ec.fieldContext_Environment_emailEnabled(ctx, field)
+	case "phoneEnabled":
+		return ec.fieldContext_Environment_phoneEnabled(ctx, field)
+	case "usernameEnabled":
+		return ec.fieldContext_Environment_usernameEnabled(ctx, field)
+	case "passwordEnabled":
+		return ec.fieldContext_Environment_passwordEnabled(ctx, field)
+	case "firstFactors":
+		return ec.fieldContext_Environment_firstFactors(ctx, field)
+	case "secondFactors":
+		return ec.fieldContext_Environment_secondFactors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Environment", field.Name)
+}
+
 func (ec *executionContext) childFields_Factor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "strategy":
@@ -2619,6 +2833,28 @@ func (ec *executionContext) childFields_SessionToken(ctx context.Context, field 
 		return ec.fieldContext_SessionToken_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SessionToken", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SessionVerification_id(ctx, field)
+	case "status":
+		return ec.fieldContext_SessionVerification_status(ctx, field)
+	case "level":
+		return ec.fieldContext_SessionVerification_level(ctx, field)
+	case "supportedFirstFactors":
+		return ec.fieldContext_SessionVerification_supportedFirstFactors(ctx, field)
+	case "supportedSecondFactors":
+		return ec.fieldContext_SessionVerification_supportedSecondFactors(ctx, field)
+	case "firstFactorVerification":
+		return ec.fieldContext_SessionVerification_firstFactorVerification(ctx, field)
+	case "secondFactorVerification":
+		return ec.fieldContext_SessionVerification_secondFactorVerification(ctx, field)
+	case "expireAt":
+		return ec.fieldContext_SessionVerification_expireAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_SignIn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3282,6 +3518,76 @@ func (ec *executionContext) field_Mutation_sessionTokenCreate_args(ctx context.C
 		return nil, err
 	}
 	args["sessionId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sessionVerificationAttemptFirstFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (AttemptFactorInput, error) {
+			return ec.unmarshalNAttemptFactorInput2githubᚗcomᚋtrustgateᚋtrustgateᚋgraphᚐAttemptFactorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sessionVerificationAttemptSecondFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (AttemptFactorInput, error) {
+			return ec.unmarshalNAttemptFactorInput2githubᚗcomᚋtrustgateᚋtrustgateᚋgraphᚐAttemptFactorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sessionVerificationCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*account.Level, error) {
+			return ec.unmarshalOSessionVerificationLevel2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐLevel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sessionVerificationPrepareFirstFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (PrepareFactorInput, error) {
+			return ec.unmarshalNPrepareFactorInput2githubᚗcomᚋtrustgateᚋtrustgateᚋgraphᚐPrepareFactorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sessionVerificationPrepareSecondFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (PrepareFactorInput, error) {
+			return ec.unmarshalNPrepareFactorInput2githubᚗcomᚋtrustgateᚋtrustgateᚋgraphᚐPrepareFactorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5518,6 +5824,167 @@ func (ec *executionContext) fieldContext_EmailAddress_verified(_ context.Context
 	return graphql.NewScalarFieldContext("EmailAddress", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Environment_applicationName(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_applicationName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_applicationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Environment_emailEnabled(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_emailEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_emailEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Environment_phoneEnabled(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_phoneEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhoneEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_phoneEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Environment_usernameEnabled(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_usernameEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsernameEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_usernameEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Environment_passwordEnabled(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_passwordEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PasswordEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_passwordEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Environment_firstFactors(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_firstFactors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstFactors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_firstFactors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Environment_secondFactors(ctx context.Context, field graphql.CollectedField, obj *Environment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Environment_secondFactors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecondFactors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Environment_secondFactors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Environment", field, false, false, "String")
+}
+
 func (ec *executionContext) _Factor_strategy(ctx context.Context, field graphql.CollectedField, obj *signin.Factor) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6693,6 +7160,291 @@ func (ec *executionContext) fieldContext_Mutation_trustedClientRevoke(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_trustedClientRevoke_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sessionVerificationCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sessionVerificationCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SessionVerificationCreate(ctx, fc.Args["level"].(*account.Level))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Session == nil {
+					var zeroVal *account.SessionVerification
+					return zeroVal, errors.New("directive session is not implemented")
+				}
+				return ec.Directives.Session(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *account.SessionVerification) graphql.Marshaler {
+			return ec.marshalNSessionVerification2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐSessionVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sessionVerificationCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionVerification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sessionVerificationCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sessionVerificationPrepareFirstFactor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sessionVerificationPrepareFirstFactor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SessionVerificationPrepareFirstFactor(ctx, fc.Args["input"].(PrepareFactorInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Session == nil {
+					var zeroVal *account.SessionVerification
+					return zeroVal, errors.New("directive session is not implemented")
+				}
+				return ec.Directives.Session(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *account.SessionVerification) graphql.Marshaler {
+			return ec.marshalNSessionVerification2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐSessionVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sessionVerificationPrepareFirstFactor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionVerification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sessionVerificationPrepareFirstFactor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sessionVerificationAttemptFirstFactor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sessionVerificationAttemptFirstFactor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SessionVerificationAttemptFirstFactor(ctx, fc.Args["input"].(AttemptFactorInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Session == nil {
+					var zeroVal *account.SessionVerification
+					return zeroVal, errors.New("directive session is not implemented")
+				}
+				return ec.Directives.Session(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *account.SessionVerification) graphql.Marshaler {
+			return ec.marshalNSessionVerification2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐSessionVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sessionVerificationAttemptFirstFactor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionVerification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sessionVerificationAttemptFirstFactor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sessionVerificationPrepareSecondFactor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sessionVerificationPrepareSecondFactor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SessionVerificationPrepareSecondFactor(ctx, fc.Args["input"].(PrepareFactorInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Session == nil {
+					var zeroVal *account.SessionVerification
+					return zeroVal, errors.New("directive session is not implemented")
+				}
+				return ec.Directives.Session(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *account.SessionVerification) graphql.Marshaler {
+			return ec.marshalNSessionVerification2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐSessionVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sessionVerificationPrepareSecondFactor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionVerification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sessionVerificationPrepareSecondFactor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sessionVerificationAttemptSecondFactor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sessionVerificationAttemptSecondFactor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SessionVerificationAttemptSecondFactor(ctx, fc.Args["input"].(AttemptFactorInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Session == nil {
+					var zeroVal *account.SessionVerification
+					return zeroVal, errors.New("directive session is not implemented")
+				}
+				return ec.Directives.Session(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *account.SessionVerification) graphql.Marshaler {
+			return ec.marshalNSessionVerification2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐSessionVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sessionVerificationAttemptSecondFactor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionVerification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sessionVerificationAttemptSecondFactor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7974,6 +8726,38 @@ func (ec *executionContext) fieldContext_PhoneNumber_reservedForSecondFactor(_ c
 	return graphql.NewScalarFieldContext("PhoneNumber", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Query_environment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_environment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Environment(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Environment) graphql.Marshaler {
+			return ec.marshalNEnvironment2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋgraphᚐEnvironment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_environment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Environment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_client(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8123,6 +8907,51 @@ func (ec *executionContext) fieldContext_Query_trustedClients(_ context.Context,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TrustedClient(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_sessionVerification(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sessionVerification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SessionVerification(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Session == nil {
+					var zeroVal *account.SessionVerification
+					return zeroVal, errors.New("directive session is not implemented")
+				}
+				return ec.Directives.Session(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *account.SessionVerification) graphql.Marshaler {
+			return ec.marshalOSessionVerification2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐSessionVerification(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sessionVerification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionVerification(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9166,6 +9995,226 @@ func (ec *executionContext) _SessionToken_expiresAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_SessionToken_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionToken", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SessionVerification_id(ctx context.Context, field graphql.CollectedField, obj *account.SessionVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionVerification_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionVerification_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionVerification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SessionVerification_status(ctx context.Context, field graphql.CollectedField, obj *account.SessionVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionVerification_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v signin.Status) graphql.Marshaler {
+			return ec.marshalNSessionVerificationStatus2githubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionVerification_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionVerification", field, false, false, "SessionVerificationStatus")
+}
+
+func (ec *executionContext) _SessionVerification_level(ctx context.Context, field graphql.CollectedField, obj *account.SessionVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionVerification_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v account.Level) graphql.Marshaler {
+			return ec.marshalNSessionVerificationLevel2githubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionVerification_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionVerification", field, false, false, "SessionVerificationLevel")
+}
+
+func (ec *executionContext) _SessionVerification_supportedFirstFactors(ctx context.Context, field graphql.CollectedField, obj *account.SessionVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionVerification_supportedFirstFactors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SupportedFirstFactors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*signin.Factor) graphql.Marshaler {
+			return ec.marshalNFactor2ᚕᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐFactorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionVerification_supportedFirstFactors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SessionVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SessionVerification_supportedSecondFactors(ctx context.Context, field graphql.CollectedField, obj *account.SessionVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionVerification_supportedSecondFactors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SupportedSecondFactors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*signin.Factor) graphql.Marshaler {
+			return ec.marshalNFactor2ᚕᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐFactorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionVerification_supportedSecondFactors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SessionVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SessionVerification_firstFactorVerification(ctx context.Context, field graphql.CollectedField, obj *account.SessionVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionVerification_firstFactorVerification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstFactorVerification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *signin.Verification) graphql.Marshaler {
+			return ec.marshalOVerification2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐVerification(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionVerification_firstFactorVerification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SessionVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Verification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SessionVerification_secondFactorVerification(ctx context.Context, field graphql.CollectedField, obj *account.SessionVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionVerification_secondFactorVerification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecondFactorVerification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *signin.Verification) graphql.Marshaler {
+			return ec.marshalOVerification2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐVerification(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionVerification_secondFactorVerification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SessionVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Verification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SessionVerification_expireAt(ctx context.Context, field graphql.CollectedField, obj *account.SessionVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionVerification_expireAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpireAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionVerification_expireAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionVerification", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SignIn_id(ctx context.Context, field graphql.CollectedField, obj *signin.SignIn) (ret graphql.Marshaler) {
@@ -14052,6 +15101,69 @@ func (ec *executionContext) _EmailAddress(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var environmentImplementors = []string{"Environment"}
+
+func (ec *executionContext) _Environment(ctx context.Context, sel ast.SelectionSet, obj *Environment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, environmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Environment")
+		case "applicationName":
+			out.Values[i] = ec._Environment_applicationName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "emailEnabled":
+			out.Values[i] = ec._Environment_emailEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "phoneEnabled":
+			out.Values[i] = ec._Environment_phoneEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "usernameEnabled":
+			out.Values[i] = ec._Environment_usernameEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passwordEnabled":
+			out.Values[i] = ec._Environment_passwordEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstFactors":
+			out.Values[i] = ec._Environment_firstFactors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secondFactors":
+			out.Values[i] = ec._Environment_secondFactors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var factorImplementors = []string{"Factor"}
 
 func (ec *executionContext) _Factor(ctx context.Context, sel ast.SelectionSet, obj *signin.Factor) graphql.Marshaler {
@@ -14274,6 +15386,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "trustedClientRevoke":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_trustedClientRevoke(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionVerificationCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sessionVerificationCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionVerificationPrepareFirstFactor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sessionVerificationPrepareFirstFactor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionVerificationAttemptFirstFactor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sessionVerificationAttemptFirstFactor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionVerificationPrepareSecondFactor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sessionVerificationPrepareSecondFactor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionVerificationAttemptSecondFactor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sessionVerificationAttemptSecondFactor(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -14578,6 +15725,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
+		case "environment":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_environment(ctx, field)
+				})
 		case "client":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -14601,6 +15754,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_trustedClients(ctx, field)
+				})
+		case "sessionVerification":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_sessionVerification(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -14838,6 +15997,74 @@ func (ec *executionContext) _SessionToken(ctx context.Context, sel ast.Selection
 			}
 		case "expiresAt":
 			out.Values[i] = ec._SessionToken_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sessionVerificationImplementors = []string{"SessionVerification"}
+
+func (ec *executionContext) _SessionVerification(ctx context.Context, sel ast.SelectionSet, obj *account.SessionVerification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionVerificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SessionVerification")
+		case "id":
+			out.Values[i] = ec._SessionVerification_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._SessionVerification_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._SessionVerification_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "supportedFirstFactors":
+			out.Values[i] = ec._SessionVerification_supportedFirstFactors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "supportedSecondFactors":
+			out.Values[i] = ec._SessionVerification_supportedSecondFactors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstFactorVerification":
+			out.Values[i] = ec._SessionVerification_firstFactorVerification(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "secondFactorVerification":
+			out.Values[i] = ec._SessionVerification_secondFactorVerification(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expireAt":
+			out.Values[i] = ec._SessionVerification_expireAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16217,6 +17444,14 @@ func (ec *executionContext) marshalNEmailAddress2ᚖgithubᚗcomᚋtrustgateᚋt
 	return ec._EmailAddress(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEnvironment2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋgraphᚐEnvironment(ctx context.Context, sel ast.SelectionSet, v *Environment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Environment!")
+		return graphql.Null
+	}
+	return ec._Environment(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNFactor2ᚕᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐFactorᚄ(ctx context.Context, sel ast.SelectionSet, v []*signin.Factor) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -16404,6 +17639,34 @@ func (ec *executionContext) marshalNSessionToken2ᚖgithubᚗcomᚋtrustgateᚋt
 		return graphql.Null
 	}
 	return ec._SessionToken(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSessionVerification2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐSessionVerification(ctx context.Context, sel ast.SelectionSet, v *account.SessionVerification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SessionVerification!")
+		return graphql.Null
+	}
+	return ec._SessionVerification(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSessionVerificationLevel2githubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐLevel(ctx context.Context, v any) (account.Level, error) {
+	var res account.Level
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSessionVerificationLevel2githubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐLevel(ctx context.Context, sel ast.SelectionSet, v account.Level) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSessionVerificationStatus2githubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐStatus(ctx context.Context, v any) (signin.Status, error) {
+	var res signin.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSessionVerificationStatus2githubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐStatus(ctx context.Context, sel ast.SelectionSet, v signin.Status) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNSignIn2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐSignIn(ctx context.Context, sel ast.SelectionSet, v *signin.SignIn) graphql.Marshaler {
@@ -16911,6 +18174,29 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOSessionVerification2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐSessionVerification(ctx context.Context, sel ast.SelectionSet, v *account.SessionVerification) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SessionVerification(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSessionVerificationLevel2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐLevel(ctx context.Context, v any) (*account.Level, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(account.Level)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSessionVerificationLevel2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋaccountᚐLevel(ctx context.Context, sel ast.SelectionSet, v *account.Level) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOSignIn2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsigninᚐSignIn(ctx context.Context, sel ast.SelectionSet, v *signin.SignIn) graphql.Marshaler {

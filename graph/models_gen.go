@@ -88,6 +88,21 @@ type CreatedAPIKey struct {
 	Key string `json:"key"`
 }
 
+// What a frontend needs to know of its application to show the right forms (Clerk's environment): which identifiers
+// a user signs up with and which factors sign them in. A username is required at sign-up when neither email nor phone
+// is enabled; email (or, with both enabled, email or phone) otherwise.
+type Environment struct {
+	ApplicationName string `json:"applicationName"`
+	EmailEnabled    bool   `json:"emailEnabled"`
+	PhoneEnabled    bool   `json:"phoneEnabled"`
+	UsernameEnabled bool   `json:"usernameEnabled"`
+	PasswordEnabled bool   `json:"passwordEnabled"`
+	// Enabled first factors: password, email_code, phone_code.
+	FirstFactors []string `json:"firstFactors"`
+	// Enabled second factors: totp, phone_code, backup_code.
+	SecondFactors []string `json:"secondFactors"`
+}
+
 type GrantRoleInput struct {
 	// An operator's email or an API key id.
 	Subject string `json:"subject"`

@@ -146,6 +146,40 @@ func (r *mutationResolver) TrustedClientRevoke(ctx context.Context, id string) (
 	return r.Svc.Account.RevokeTrustedClient(ctx, id)
 }
 
+func (r *mutationResolver) SessionVerificationCreate(ctx context.Context, level *account.Level) (*account.SessionVerification, error) {
+	return r.Svc.Account.StartVerification(ctx, level)
+}
+
+func (r *mutationResolver) SessionVerificationPrepareFirstFactor(ctx context.Context, input PrepareFactorInput) (*account.SessionVerification, error) {
+	return r.Svc.Account.PrepareVerification(ctx, account.FirstFactor, prepareInput(input))
+}
+
+func (r *mutationResolver) SessionVerificationAttemptFirstFactor(ctx context.Context, input AttemptFactorInput) (*account.SessionVerification, error) {
+	return r.Svc.Account.AttemptVerification(ctx, account.FirstFactor, attemptInput(input))
+}
+
+func (r *mutationResolver) SessionVerificationPrepareSecondFactor(ctx context.Context, input PrepareFactorInput) (*account.SessionVerification, error) {
+	return r.Svc.Account.PrepareVerification(ctx, account.SecondFactor, prepareInput(input))
+}
+
+func (r *mutationResolver) SessionVerificationAttemptSecondFactor(ctx context.Context, input AttemptFactorInput) (*account.SessionVerification, error) {
+	return r.Svc.Account.AttemptVerification(ctx, account.SecondFactor, attemptInput(input))
+}
+
+func (r *queryResolver) Environment(ctx context.Context) (*Environment, error) {
+	rq := request.From(ctx)
+	app, err := rq.Application()
+	if err != nil {
+		return nil, err
+	}
+	set := &rq.Settings
+	return &Environment{
+		ApplicationName: app.Name, EmailEnabled: set.EmailEnabled, PhoneEnabled: set.PhoneEnabled,
+		UsernameEnabled: set.UsernameEnabled, PasswordEnabled: set.PasswordEnabled,
+		FirstFactors: append([]string{}, set.FirstFactors...), SecondFactors: append([]string{}, set.SecondFactors...),
+	}, nil
+}
+
 func (r *queryResolver) Client(ctx context.Context) (*ent.Device, error) {
 	return request.From(ctx).Client(ctx)
 }
@@ -164,6 +198,10 @@ func (r *queryResolver) Sessions(ctx context.Context) ([]*ent.Session, error) {
 
 func (r *queryResolver) TrustedClients(ctx context.Context) ([]*ent.TrustedClient, error) {
 	return r.Svc.Account.TrustedClients(ctx)
+}
+
+func (r *queryResolver) SessionVerification(ctx context.Context) (*account.SessionVerification, error) {
+	return r.Svc.Account.CurrentVerification(ctx)
 }
 
 func (r *trustedClientResolver) Current(ctx context.Context, obj *ent.TrustedClient) (bool, error) {

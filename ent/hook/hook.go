@@ -177,6 +177,18 @@ func (f SessionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SessionMutation", m)
 }
 
+// The SessionVerificationFunc type is an adapter to allow the use of ordinary
+// function as SessionVerification mutator.
+type SessionVerificationFunc func(context.Context, *ent.SessionVerificationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SessionVerificationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SessionVerificationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SessionVerificationMutation", m)
+}
+
 // The SignInFunc type is an adapter to allow the use of ordinary
 // function as SignIn mutator.
 type SignInFunc func(context.Context, *ent.SignInMutation) (ent.Value, error)

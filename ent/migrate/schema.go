@@ -395,6 +395,40 @@ var (
 			},
 		},
 	}
+	// SessionVerificationsColumns holds the columns for the "session_verifications" table.
+	SessionVerificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "level", Type: field.TypeEnum, Enums: []string{"first_factor", "second_factor", "multi_factor"}},
+		{Name: "first_factor_strategy", Type: field.TypeString, Nullable: true},
+		{Name: "first_factor_at", Type: field.TypeTime, Nullable: true},
+		{Name: "second_factor_strategy", Type: field.TypeString, Nullable: true},
+		{Name: "second_factor_at", Type: field.TypeTime, Nullable: true},
+		{Name: "code_verification_id", Type: field.TypeString, Nullable: true},
+		{Name: "expire_at", Type: field.TypeTime},
+		{Name: "session_id", Type: field.TypeString, Unique: true, Size: 64},
+	}
+	// SessionVerificationsTable holds the schema information for the "session_verifications" table.
+	SessionVerificationsTable = &schema.Table{
+		Name:       "session_verifications",
+		Columns:    SessionVerificationsColumns,
+		PrimaryKey: []*schema.Column{SessionVerificationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "session_verifications_sessions_verification",
+				Columns:    []*schema.Column{SessionVerificationsColumns[9]},
+				RefColumns: []*schema.Column{SessionsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sessionverification_expire_at",
+				Unique:  false,
+				Columns: []*schema.Column{SessionVerificationsColumns[8]},
+			},
+		},
+	}
 	// SignInsColumns holds the columns for the "sign_ins" table.
 	SignInsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -708,6 +742,7 @@ var (
 		RoleAssignmentsTable,
 		ServerConfigsTable,
 		SessionsTable,
+		SessionVerificationsTable,
 		SignInsTable,
 		SignInEventsTable,
 		SignUpsTable,
@@ -730,6 +765,7 @@ func init() {
 	PhoneNumbersTable.ForeignKeys[0].RefTable = UsersTable
 	SessionsTable.ForeignKeys[0].RefTable = ClientsTable
 	SessionsTable.ForeignKeys[1].RefTable = UsersTable
+	SessionVerificationsTable.ForeignKeys[0].RefTable = SessionsTable
 	TotpsTable.ForeignKeys[0].RefTable = UsersTable
 	TrustedClientsTable.ForeignKeys[0].RefTable = ClientsTable
 	TrustedClientsTable.ForeignKeys[1].RefTable = UsersTable

@@ -48,6 +48,9 @@ type ServerConfig func(*sql.Selector)
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
 
+// SessionVerification is the predicate function for sessionverification builders.
+type SessionVerification func(*sql.Selector)
+
 // SignIn is the predicate function for signin builders.
 type SignIn func(*sql.Selector)
 

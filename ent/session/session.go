@@ -49,6 +49,8 @@ const (
 	EdgeUser = "user"
 	// EdgeClient holds the string denoting the client edge name in mutations.
 	EdgeClient = "client"
+	// EdgeVerification holds the string denoting the verification edge name in mutations.
+	EdgeVerification = "verification"
 	// Table holds the table name of the session in the database.
 	Table = "sessions"
 	// UserTable is the table that holds the user relation/edge.
@@ -65,6 +67,13 @@ const (
 	ClientInverseTable = "clients"
 	// ClientColumn is the table column denoting the client relation/edge.
 	ClientColumn = "client_id"
+	// VerificationTable is the table that holds the verification relation/edge.
+	VerificationTable = "session_verifications"
+	// VerificationInverseTable is the table name for the SessionVerification entity.
+	// It exists in this package in order to avoid circular dependency with the "sessionverification" package.
+	VerificationInverseTable = "session_verifications"
+	// VerificationColumn is the table column denoting the verification relation/edge.
+	VerificationColumn = "session_id"
 )
 
 // Columns holds all SQL columns for session fields.
@@ -241,6 +250,13 @@ func ByClientField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newClientStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByVerificationField orders the results by verification field.
+func ByVerificationField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newVerificationStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newUserStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -253,6 +269,13 @@ func newClientStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ClientInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ClientTable, ClientColumn),
+	)
+}
+func newVerificationStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(VerificationInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, VerificationTable, VerificationColumn),
 	)
 }
 

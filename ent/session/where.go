@@ -906,6 +906,29 @@ func HasClientWith(preds ...predicate.Device) predicate.Session {
 	})
 }
 
+// HasVerification applies the HasEdge predicate on the "verification" edge.
+func HasVerification() predicate.Session {
+	return predicate.Session(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, VerificationTable, VerificationColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasVerificationWith applies the HasEdge predicate on the "verification" edge with a given conditions (other predicates).
+func HasVerificationWith(preds ...predicate.SessionVerification) predicate.Session {
+	return predicate.Session(func(s *sql.Selector) {
+		step := newVerificationStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Session) predicate.Session {
 	return predicate.Session(sql.AndPredicates(predicates...))

@@ -71,9 +71,12 @@ type Service struct {
 	Log    *slog.Logger
 }
 
+// A guard lets the caller of a mutation through, or answers why not.
+type guard func(context.Context, *ent.User, *ent.Session) error
+
 // caller returns the signed-in user and session of the request, once each
 // guard has let them through.
-func (s *Service) caller(ctx context.Context, guards ...func(*ent.User, *ent.Session) error) (*ent.User, *ent.Session, error) {
+func (s *Service) caller(ctx context.Context, guards ...guard) (*ent.User, *ent.Session, error) {
 	sess := request.From(ctx).Session
 	if sess == nil {
 		return nil, nil, apierr.New(apierr.AuthenticationInvalid)
@@ -83,7 +86,7 @@ func (s *Service) caller(ctx context.Context, guards ...func(*ent.User, *ent.Ses
 		return nil, nil, apierr.New(apierr.AuthenticationInvalid).Wrap(err)
 	}
 	for _, guard := range guards {
-		if err := guard(u, sess); err != nil {
+		if err := guard(ctx, u, sess); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -94,7 +97,7 @@ func (s *Service) caller(ctx context.Context, guards ...func(*ent.User, *ent.Ses
 // signed-in user and count a failure toward lockout: a locked user gets
 // user_locked before any check, as at sign-in, so that the lock bounds
 // these guesses too.
-func (s *Service) unlocked(u *ent.User, _ *ent.Session) error {
+func (s *Service) unlocked(_ context.Context, u *ent.User, _ *ent.Session) error {
 	now := s.Now()
 	if locked, _ := lockout.Locked(lockout.OfUser(u), now); locked {
 		return lockout.Error(lockout.OfUser(u), now)
@@ -102,8 +105,8 @@ func (s *Service) unlocked(u *ent.User, _ *ent.Session) error {
 	return nil
 }
 
-// ReverifyWithin is how recently a session's first factor must have passed
-// for the mutations that change how the account signs in: a second factor
+// ReverifyWithin is how recently a session must have verified a factor for
+// the mutations that change how the account signs in: a second factor
 // enrolled or removed, backup codes regenerated, a phone number added or
 // reserved for two-step verification, a first password set. Clerk asks the
 // same (reverification within 10 minutes). Without it, whoever holds a
@@ -111,11 +114,23 @@ func (s *Service) unlocked(u *ent.User, _ *ent.Session) error {
 // MFA takes precedence over Client Trust, sign in from any device later.
 const ReverifyWithin = 10 * time.Minute
 
-// recent guards those mutations: it answers session_reverification_required
-// unless the session's first factor passed within ReverifyWithin.
-func (s *Service) recent(_ *ent.User, sess *ent.Session) error {
-	if at := sess.FirstFactorAt; at == nil || s.Now().Sub(*at) > ReverifyWithin {
-		return apierr.New(apierr.SessionReverificationRequired).WithMeta("reverifyWithinSeconds", int(ReverifyWithin.Seconds()))
+// recent guards those mutations at Clerk's "strict" level: a user with MFA
+// must have verified a second factor within ReverifyWithin, any other user
+// a first factor; else session_reverification_required, which a session
+// reverification (StartVerification) answers in place. A password alone
+// does not do for a user with MFA: it is what credential stuffing has.
+func (s *Service) recent(ctx context.Context, u *ent.User, sess *ent.Session) error {
+	mfa, err := signin.MFAFactors(ctx, s.DB.Ent, u, s.settings(ctx))
+	if err != nil {
+		return err
+	}
+	at, level := sess.FirstFactorAt, "first_factor"
+	if len(mfa) > 0 {
+		at, level = sess.SecondFactorAt, "second_factor"
+	}
+	if at == nil || s.Now().Sub(*at) > ReverifyWithin {
+		return apierr.New(apierr.SessionReverificationRequired).
+			WithMeta("reverifyWithinSeconds", int(ReverifyWithin.Seconds())).WithMeta("level", level)
 	}
 	return nil
 }
@@ -243,6 +258,12 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 			}
 			return apierr.New(apierr.VerificationMissing)
 		}
+		// The code just proved the authenticator: the session has verified
+		// a second factor now, as the guarded mutations ask of a user with
+		// MFA (recent).
+		if err := tx.Session.UpdateOneID(sess.ID).SetSecondFactorAt(s.Now()).Exec(ctx); err != nil {
+			return err
+		}
 		if len(hadMFA) == 0 && set.SecondFactorEnabled(settings.StrategyBackupCode) {
 			out.BackupCodes, err = s.replaceBackupCodes(ctx, tx, u.ID)
 		}
@@ -341,6 +362,8 @@ var (
 	failedTOTP     = failure{audit.KindTOTPFailed, settings.StrategyTOTP}
 	failedPhone    = failure{audit.KindCodeFailed, settings.StrategyPhoneCode}
 	failedPassword = failure{audit.KindPasswordFailed, settings.StrategyPassword}
+
+	failedBackupCode = failure{audit.KindBackupCodeFailed, settings.StrategyBackupCode}
 )
 
 // failAttempt counts a failed factor of the signed-in user toward lockout.
@@ -546,7 +569,7 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 
 // ReservePhoneForSecondFactor makes a verified phone number an SMS second factor (or not).
 func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, reserved bool) (*ent.PhoneNumber, error) {
-	u, _, err := s.caller(ctx, s.recent)
+	u, sess, err := s.caller(ctx, s.recent)
 	if err != nil {
 		return nil, err
 	}
@@ -560,12 +583,25 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 	if reserved && !s.settings(ctx).SecondFactorEnabled(settings.StrategyPhoneCode) {
 		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "SMS codes are not enabled as a second factor for this application.")
 	}
+	hadMFA, err := signin.MFAFactors(ctx, s.DB.Ent, u, s.settings(ctx))
+	if err != nil {
+		return nil, err
+	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetReservedForSecondFactor(reserved).Save(ctx)
-		if err != nil || reserved {
+		if err != nil {
 			return err
 		}
-		return dropOrphanBackupCodes(ctx, tx, u.ID)
+		if !reserved {
+			return dropOrphanBackupCodes(ctx, tx, u.ID)
+		}
+		if len(hadMFA) == 0 {
+			// MFA starts now, and the session passed recent without it
+			// (a first factor): it counts as a second factor verified now,
+			// or the guarded mutations would ask again at once.
+			return tx.Session.UpdateOneID(sess.ID).SetSecondFactorAt(s.Now()).Exec(ctx)
+		}
+		return nil
 	})
 	return p, err
 }
@@ -579,7 +615,7 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 	}
 	if u.PasswordHash == nil {
 		// A first password: there is no current one to check.
-		if err := s.recent(u, sess); err != nil {
+		if err := s.recent(ctx, u, sess); err != nil {
 			return false, err
 		}
 	} else {

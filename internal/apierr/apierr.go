@@ -189,7 +189,7 @@ var messages = map[Code]message{
 	TooManyRequests:                  {"Too many requests.", "Too many requests, retry later."},
 	ClientTrustUnavailable:           {"Cannot verify this device.", "You're signing in from a new device, but your account has no verified email address or phone number to send a code to. Please contact support."},
 	SessionExists:                    {"You're already signed in.", "You're already signed in."},
-	SessionReverificationRequired:    {"Sign in again to continue.", "For your security, changing how you sign in needs a sign-in from the last 10 minutes. Sign in again, then try once more."},
+	SessionReverificationRequired:    {"Confirm it's you to continue.", "For your security, changing how you sign in needs a recent verification: verify this session again (sessionVerificationCreate) or sign in again, then try once more."},
 	AuthenticationInvalid:            {"Invalid authentication.", "You need to be signed in with a valid session or key to do this."},
 	ApplicationNotFound:              {"Application not found.", "No application matches this publishable key. Pass X-Publishable-Key."},
 	PermissionDenied:                 {"Permission denied.", "Your role does not allow this action in this application."},

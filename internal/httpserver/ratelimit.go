@@ -26,20 +26,24 @@ const (
 // is checked on its own, so aliases and batches count once each (OWASP's
 // GraphQL batching attack).
 var budgets = map[string]budget{
-	"signInCreate":                   budgetCreate,
-	"signUpCreate":                   budgetCreate,
-	"phoneNumberCreate":              budgetCreate,
-	"signInAttemptFirstFactor":       budgetAttempt,
-	"signInAttemptSecondFactor":      budgetAttempt,
-	"signInResetPassword":            budgetAttempt,
-	"signUpAttemptVerification":      budgetAttempt,
-	"phoneNumberAttemptVerification": budgetAttempt,
-	"totpVerify":                     budgetAttempt,
-	"passwordUpdate":                 budgetAttempt,
-	"signInPrepareFirstFactor":       budgetSend,
-	"signInPrepareSecondFactor":      budgetSend,
-	"signUpPrepareVerification":      budgetSend,
-	"phoneNumberPrepareVerification": budgetSend,
+	"signInCreate":                           budgetCreate,
+	"signUpCreate":                           budgetCreate,
+	"phoneNumberCreate":                      budgetCreate,
+	"signInAttemptFirstFactor":               budgetAttempt,
+	"signInAttemptSecondFactor":              budgetAttempt,
+	"signInResetPassword":                    budgetAttempt,
+	"signUpAttemptVerification":              budgetAttempt,
+	"phoneNumberAttemptVerification":         budgetAttempt,
+	"totpVerify":                             budgetAttempt,
+	"passwordUpdate":                         budgetAttempt,
+	"sessionVerificationAttemptFirstFactor":  budgetAttempt,
+	"sessionVerificationAttemptSecondFactor": budgetAttempt,
+	"signInPrepareFirstFactor":               budgetSend,
+	"signInPrepareSecondFactor":              budgetSend,
+	"signUpPrepareVerification":              budgetSend,
+	"phoneNumberPrepareVerification":         budgetSend,
+	"sessionVerificationPrepareFirstFactor":  budgetSend,
+	"sessionVerificationPrepareSecondFactor": budgetSend,
 }
 
 const ipWindow = 10 * time.Second

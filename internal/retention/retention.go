@@ -16,6 +16,7 @@ import (
 	"github.com/trustgate/trustgate/ent/outboxmessage"
 	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/serverconfig"
+	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/signup"
@@ -78,9 +79,9 @@ type Result struct {
 	// Deleted counts the events deleted per application id.
 	Deleted map[string]int
 	// Expired counts the rows of expired state deleted per table:
-	// sign_ins, sign_ups, verifications (the codes deleted on their own, not
-	// those deleted with their flow), clients, outbox_messages and
-	// identifier_lockouts.
+	// sign_ins, sign_ups, session_verifications, verifications (the codes
+	// deleted on their own, not those deleted with their flow), clients,
+	// outbox_messages and identifier_lockouts.
 	Expired map[string]int
 }
 
@@ -359,6 +360,18 @@ func (p *Pruner) sweeps(ctx context.Context, now time.Time, apps []*ent.Applicat
 			return ids, codes, err
 		}, func(tx *ent.Tx, ids []string) (int, error) {
 			return tx.SignUp.Delete().Where(signup.IDIn(ids...)).Exec(ctx)
+		}),
+		p.flowSweep(ctx, "session_verifications", func(tx *ent.Tx, limit int) ([]string, []string, error) {
+			svs, err := tx.SessionVerification.Query().Where(sessionverification.ExpireAtLT(over)).Limit(limit).
+				Select(sessionverification.FieldID, sessionverification.FieldCodeVerificationID).All(ctx)
+			var ids, codes []string
+			for _, sv := range svs {
+				ids = append(ids, sv.ID)
+				codes = appendSet(codes, sv.CodeVerificationID)
+			}
+			return ids, codes, err
+		}, func(tx *ent.Tx, ids []string) (int, error) {
+			return tx.SessionVerification.Delete().Where(sessionverification.IDIn(ids...)).Exec(ctx)
 		}),
 		// Codes no flow will accept any more: never verified and expired a
 		// day ago. A verified one proves a sign-up's address or a reset's

@@ -13,6 +13,7 @@ import (
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
+	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/signup"
@@ -278,11 +279,23 @@ func TestPruneExpiredState(t *testing.T) {
 			forgotten = append(forgotten, counter(fmt.Sprint("idle-", i), 40*day, nil, nil))
 		}
 
+		// Session reverifications: one expired over a day ago with the code
+		// it sent, one expired 23 hours ago.
+		sess := db.Ent.Session.Create().SetApplicationID(appID).SetUserID(u.ID).SetClientID(client(time.Hour).ID).
+			SetLastActiveAt(now).SetExpireAt(now.Add(day)).SaveX(ctx)
+		reverifyCode := code(entverification.StatusUnverified, 25*time.Hour)
+		oldReverify := db.Ent.SessionVerification.Create().SetSessionID(sess.ID).SetLevel("second_factor").
+			SetExpireAt(now.Add(-25 * time.Hour)).SetCodeVerificationID(reverifyCode).SaveX(ctx).ID
+		sess2 := db.Ent.Session.Create().SetApplicationID(appID).SetUserID(u.ID).SetClientID(client(time.Hour).ID).
+			SetLastActiveAt(now).SetExpireAt(now.Add(day)).SaveX(ctx)
+		freshReverify := db.Ent.SessionVerification.Create().SetSessionID(sess2.ID).SetLevel("first_factor").
+			SetExpireAt(now.Add(-23 * time.Hour)).SaveX(ctx).ID
+
 		res, err := pruner(db).RunOnce(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]int{"sign_ins": 1, "sign_ups": 1, "verifications": 11, "clients": 10, "outbox_messages": 2, "identifier_lockouts": 10}
+		want := map[string]int{"session_verifications": 1, "sign_ins": 1, "sign_ups": 1, "verifications": 11, "clients": 10, "outbox_messages": 2, "identifier_lockouts": 10}
 		if fmt.Sprint(res.Expired) != fmt.Sprint(want) {
 			t.Errorf("Expired = %v, want %v", res.Expired, want)
 		}
@@ -324,6 +337,14 @@ func TestPruneExpiredState(t *testing.T) {
 			gone("its email verification", codeRow(oldEmail), true)
 			gone("live sign-up", signUpRow(liveSignUp), false)
 			gone("its verified email code, expired 3 days ago", codeRow(liveEmail), false)
+		})
+		t.Run("a session reverification expired over a day ago goes with its code", func(t *testing.T) {
+			row := func(id string) func(context.Context) (bool, error) {
+				return db.Ent.SessionVerification.Query().Where(sessionverification.ID(id)).Exist
+			}
+			gone("reverification", row(oldReverify), true)
+			gone("its code", codeRow(reverifyCode), true)
+			gone("a reverification expired 23 hours ago", row(freshReverify), false)
 		})
 		t.Run("codes never verified go a day after they expired", func(t *testing.T) {
 			for _, id := range staleCodes {

@@ -83,7 +83,7 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 	if err != nil {
 		return err
 	}
-	f := pickFactor(factors, in)
+	f := PickFactor(factors, in)
 	if f == nil {
 		if st.settings.EnumerationProtection {
 			// An account without such an address answers like no account.
@@ -236,7 +236,7 @@ func (s *Service) PrepareSecondFactor(ctx context.Context, id string, in Prepare
 	default:
 		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown second factor strategy %q", in.Strategy))
 	}
-	f := pickFactor(factors, in)
+	f := PickFactor(factors, in)
 	if f == nil {
 		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "No second factors were found for strategy %s.", in.Strategy).WithParam("strategy")
 	}
@@ -284,7 +284,7 @@ func (s *Service) AttemptSecondFactor(ctx context.Context, id string, in Attempt
 	if len(factors) == 0 {
 		return nil, apierr.Newf(apierr.ClientStateInvalid, "This sign-in does not need a second factor now.")
 	}
-	if pickFactor(factors, PrepareInput{Strategy: in.Strategy}) == nil {
+	if PickFactor(factors, PrepareInput{Strategy: in.Strategy}) == nil {
 		if !isSecondFactorStrategy(in.Strategy) {
 			return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown second factor strategy %q", in.Strategy))
 		}
@@ -344,24 +344,63 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strate
 	})
 }
 
+// TOTPCheck is a code checked against a user's verified authenticator
+// enrolment; Claim spends it.
+type TOTPCheck struct {
+	id   string
+	step int64
+	ok   bool
+}
+
+// CheckTOTP checks code against the verified TOTP of the user (outside any
+// transaction: the secret is opened and the code computed without holding
+// a lock). Without a verified TOTP it answers strategy_for_user_invalid.
+func CheckTOTP(ctx context.Context, c *ent.Client, keys *keyring.Keyring, userID, code string, now time.Time) (TOTPCheck, error) {
+	t, err := c.Totp.Query().Where(totp.UserID(userID), totp.Verified(true)).Only(ctx)
+	if err != nil {
+		return TOTPCheck{}, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+	}
+	secret, err := keys.Open(keyring.PurposeTOTPSecret, t.SecretSealed, []byte(t.ID))
+	if err != nil {
+		return TOTPCheck{}, fmt.Errorf("signin: opening TOTP secret: %w", err)
+	}
+	step, ok := factor.ValidateTOTP(secret, code, now, t.LastUsedStep)
+	return TOTPCheck{id: t.ID, step: step, ok: ok}, nil
+}
+
+// Claim reports whether the code passed, spending its time step in tx so
+// that it passes once: a concurrent use of the same code loses.
+func (c TOTPCheck) Claim(ctx context.Context, tx *ent.Tx) (bool, error) {
+	if !c.ok {
+		return false, nil
+	}
+	n, err := tx.Totp.Update().Where(totp.ID(c.id), totp.LastUsedStepLT(c.step)).SetLastUsedStep(c.step).Save(ctx)
+	return n == 1, err
+}
+
+// UseBackupCode spends one of the user's unused backup codes in tx and
+// reports whether code was one.
+func UseBackupCode(ctx context.Context, tx *ent.Tx, keys *keyring.Keyring, userID, code string, now time.Time) (bool, error) {
+	hash, err := factor.HashBackupCode(keys, userID, code)
+	if err != nil {
+		return false, nil // not the shape of a backup code
+	}
+	// Single use: the conditional update wins once.
+	n, err := tx.BackupCode.Update().
+		Where(backupcode.UserID(userID), backupcode.CodeHash(hash), backupcode.UsedAtIsNil()).
+		SetUsedAt(now).Save(ctx)
+	return n == 1, err
+}
+
 func (s *Service) attemptTOTP(ctx context.Context, st *state, code string) error {
-	t, err := s.DB.Ent.Totp.Query().Where(totp.UserID(st.user.ID), totp.Verified(true)).Only(ctx)
+	check, err := CheckTOTP(ctx, s.DB.Ent, s.Keys, st.user.ID, code, s.Now())
 	if err != nil {
-		return apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+		return err
 	}
-	secret, err := s.Keys.Open(keyring.PurposeTOTPSecret, t.SecretSealed, []byte(t.ID))
-	if err != nil {
-		return fmt.Errorf("signin: opening TOTP secret: %w", err)
-	}
-	step, ok := factor.ValidateTOTP(secret, code, s.Now(), t.LastUsedStep)
 	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-		if ok {
-			// Claim the step atomically: a concurrent use of the same code loses.
-			n, err := tx.Totp.Update().Where(totp.ID(t.ID), totp.LastUsedStepLT(step)).SetLastUsedStep(step).Save(ctx)
-			if err != nil {
-				return nil, err
-			}
-			ok = n == 1
+		ok, err := check.Claim(ctx, tx)
+		if err != nil {
+			return nil, err
 		}
 		if !ok {
 			return s.fail(ctx, tx, st, audit.KindTOTPFailed, settings.StrategyTOTP, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
@@ -372,18 +411,10 @@ func (s *Service) attemptTOTP(ctx context.Context, st *state, code string) error
 }
 
 func (s *Service) attemptBackupCode(ctx context.Context, st *state, code string) error {
-	hash, herr := factor.HashBackupCode(s.Keys, st.user.ID, code)
 	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
-		used := false
-		if herr == nil {
-			// Single use: the conditional update wins once.
-			n, err := tx.BackupCode.Update().
-				Where(backupcode.UserID(st.user.ID), backupcode.CodeHash(hash), backupcode.UsedAtIsNil()).
-				SetUsedAt(s.Now()).Save(ctx)
-			if err != nil {
-				return nil, err
-			}
-			used = n == 1
+		used, err := UseBackupCode(ctx, tx, s.Keys, st.user.ID, code, s.Now())
+		if err != nil {
+			return nil, err
 		}
 		if !used {
 			return s.fail(ctx, tx, st, audit.KindBackupCodeFailed, settings.StrategyBackupCode, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
@@ -483,8 +514,8 @@ func sameAddress(f *Factor, in PrepareInput) bool {
 	return same(f.EmailAddressID, in.EmailAddressID) || same(f.PhoneNumberID, in.PhoneNumberID)
 }
 
-// pickFactor finds the factor of in's strategy (and id, when given).
-func pickFactor(factors []*Factor, in PrepareInput) *Factor {
+// PickFactor finds the factor of in's strategy (and id, when given).
+func PickFactor(factors []*Factor, in PrepareInput) *Factor {
 	for _, f := range factors {
 		if f.Strategy != in.Strategy {
 			continue
@@ -527,23 +558,35 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 		}
 		return out, nil
 	}
+	return accountFirstFactors(ctx, s.DB.Ent, st.user, set, st.contactsOf())
+}
+
+// AccountFirstFactors lists the first factors of u that the application
+// offers: password (when u has one), and an email_code or phone_code factor
+// for each verified address, the primary one marked. A session
+// reverification offers these.
+func AccountFirstFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.Settings) ([]*Factor, error) {
+	return accountFirstFactors(ctx, c, u, set, &contacts{userID: u.ID})
+}
+
+func accountFirstFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.Settings, k *contacts) ([]*Factor, error) {
 	out := []*Factor{}
-	if set.PasswordEnabled && st.user.PasswordHash != nil {
+	if set.PasswordEnabled && u.PasswordHash != nil {
 		out = append(out, &Factor{Strategy: settings.StrategyPassword})
 	}
 	if set.FirstFactorEnabled(settings.StrategyEmailCode) {
-		emails, err := st.contactsOf().verifiedEmails(ctx, s.DB.Ent)
+		emails, err := k.verifiedEmails(ctx, c)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, emailFactors(emails, st.user)...)
+		out = append(out, emailFactors(emails, u)...)
 	}
 	if set.FirstFactorEnabled(settings.StrategyPhoneCode) {
-		phones, err := st.contactsOf().verifiedPhones(ctx, s.DB.Ent)
+		phones, err := k.verifiedPhones(ctx, c)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, phoneFactors(phones, st.user)...)
+		out = append(out, phoneFactors(phones, u)...)
 	}
 	return out, nil
 }

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/internal/factor"
+)
+
+const sessionVerificationFields = `id status level expireAt
+  supportedFirstFactors { strategy safeIdentifier emailAddressId phoneNumberId primary }
+  supportedSecondFactors { strategy safeIdentifier emailAddressId phoneNumberId primary }
+  firstFactorVerification { status strategy attempts expireAt }
+  secondFactorVerification { status strategy attempts expireAt }`
+
+// reverify runs a session verification mutation (or the sessionVerification
+// query when field is that) and returns its result.
+func (d *browser) reverify(field string, v vars) result {
+	d.s.t.Helper()
+	switch field {
+	case "sessionVerificationCreate":
+		return d.do(`mutation($l: SessionVerificationLevel) { sessionVerificationCreate(level: $l) { `+sessionVerificationFields+` } }`, v)
+	case "sessionVerification":
+		return d.do(`query { sessionVerification { `+sessionVerificationFields+` } }`, nil)
+	case "sessionVerificationPrepareFirstFactor", "sessionVerificationPrepareSecondFactor":
+		return d.do(`mutation($in: PrepareFactorInput!) { `+field+`(input: $in) { `+sessionVerificationFields+` } }`, vars{"in": v})
+	}
+	return d.do(`mutation($in: AttemptFactorInput!) { `+field+`(input: $in) { `+sessionVerificationFields+` } }`, vars{"in": v})
+}
+
+// TestSessionReverification: a session older than the reverification window
+// refreshes it in place (Clerk's session.startVerification) instead of
+// signing in again. A user without MFA verifies a first factor (password or
+// a code); a user with MFA a second factor, and a password alone does not
+// do for them. Failures count toward lockout and are in the sign-in
+// history; each factor is spent once; a verification expires.
+func TestSessionReverification(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
+			"firstFactors": []string{"password", "email_code"}, "secondFactors": []string{"totp", "phone_code", "backup_code"}})
+		const gated = `mutation { backupCodesCreate { codes } }`
+		const totpCreate = `mutation { totpCreate { id } }`
+
+		// stale signs in as ident and lets the reverification window pass.
+		stale := func(t *testing.T, ident string) (*browser, string) {
+			d := s.browser()
+			sid := d.mustSession(t, ident)
+			s.clock.Advance(10*time.Minute + time.Second)
+			d.token(t, sid)
+			return d, sid
+		}
+		status := func(t *testing.T, r result, field string) map[string]any {
+			t.Helper()
+			return r.data(t)[field].(map[string]any)
+		}
+		levelOf := func(t *testing.T, r result) any {
+			t.Helper()
+			meta, _ := r.ext(t)["meta"].(map[string]any)
+			return meta["level"]
+		}
+
+		t.Run("without MFA: the password, in place", func(t *testing.T) {
+			uid := s.newUser(t, vars{"emailAddress": "plain@example.com"})
+			d, _ := stale(t, "plain@example.com")
+			r := d.do(totpCreate, nil)
+			if r.code(t) != "session_reverification_required" || levelOf(t, r) != "first_factor" {
+				t.Fatalf("totpCreate on a stale session: got %s (meta.level %v), want session_reverification_required at first_factor", r.code(t), levelOf(t, r))
+			}
+			v := status(t, d.reverify("sessionVerificationCreate", nil), "sessionVerificationCreate")
+			if v["status"] != "needs_first_factor" || v["level"] != "second_factor" {
+				t.Fatalf("started: status %v level %v, want needs_first_factor at the default second_factor", v["status"], v["level"])
+			}
+			if got := strategies(v["supportedFirstFactors"]); !slices.Equal(got, []string{"password", "email_code"}) {
+				t.Errorf("first factors: got %v, want [password email_code]", got)
+			}
+			if got := v["supportedSecondFactors"].([]any); len(got) != 0 {
+				t.Errorf("second factors of a user without MFA: got %v, want none", got)
+			}
+			// Not a second factor of this user, and not this step.
+			if got := d.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "totp", "code": "123456"}).code(t); got != "client_state_invalid" {
+				t.Errorf("a second factor at needs_first_factor: got %s, want client_state_invalid", got)
+			}
+			if got := d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": "not it at all"}).code(t); got != "form_password_incorrect" {
+				t.Fatalf("a wrong password: got %s, want form_password_incorrect", got)
+			}
+			if n := s.userRow(t, uid).FailedAttempts; n != 1 {
+				t.Errorf("failed attempts after a wrong password: got %d, want 1", n)
+			}
+			if got := d.do(totpCreate, nil).code(t); got != "session_reverification_required" {
+				t.Fatalf("totpCreate after a wrong password: got %s, want session_reverification_required", got)
+			}
+			v = status(t, d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": testPassword}), "sessionVerificationAttemptFirstFactor")
+			ffv, _ := v["firstFactorVerification"].(map[string]any)
+			if v["status"] != "complete" || ffv["status"] != "verified" || ffv["strategy"] != "password" {
+				t.Fatalf("after the password: status %v, first factor verification %v; want complete, verified by password", v["status"], ffv)
+			}
+			if r := d.do(totpCreate, nil); len(r.Errors) > 0 {
+				t.Fatalf("totpCreate after reverifying: %v", r.Errors)
+			}
+			// A passed step is not passed again.
+			if got := d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": testPassword}).code(t); got != "client_state_invalid" {
+				t.Errorf("the password again on a complete verification: got %s, want client_state_invalid", got)
+			}
+			// The lockout count is left to the next sign-in.
+			if n := s.userRow(t, uid).FailedAttempts; n != 1 {
+				t.Errorf("failed attempts after reverifying: got %d, want 1 (only a completed sign-in resets it)", n)
+			}
+			evs := s.events(t, vars{"userId": uid})
+			want := []signInEvent{
+				{Kind: "password.failed", Strategy: "password", Outcome: "failure", Reason: "account:form_password_incorrect"},
+				{Kind: "password.passed", Strategy: "password", Outcome: "success", Reason: "reverification"},
+			}
+			got := []signInEvent{}
+			for _, e := range evs[len(evs)-2:] {
+				got = append(got, signInEvent{Kind: e.Kind, Strategy: e.Strategy, Outcome: e.Outcome, Reason: e.Reason})
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("the last events: got %v, want %v", got, want)
+			}
+			// The verification reads back as it was left, until it expires.
+			if v := status(t, d.reverify("sessionVerification", nil), "sessionVerification"); v["status"] != "complete" {
+				t.Errorf("sessionVerification: got status %v, want complete", v["status"])
+			}
+			s.clock.Advance(10*time.Minute + time.Second)
+			d.token(t, d.do(`query { client { lastActiveSessionId } }`, nil).data(t)["client"].(map[string]any)["lastActiveSessionId"].(string))
+			if v := d.reverify("sessionVerification", nil).data(t)["sessionVerification"]; v != nil {
+				t.Errorf("sessionVerification after it expired: got %v, want null", v)
+			}
+		})
+
+		t.Run("without MFA: an email code", func(t *testing.T) {
+			s.newUser(t, vars{"emailAddress": "coded@example.com"})
+			d, _ := stale(t, "coded@example.com")
+			d.reverify("sessionVerificationCreate", vars{"l": "first_factor"}).data(t)
+			if got := d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "email_code", "code": "123456"}).code(t); got != "verification_missing" {
+				t.Errorf("a code before one was sent: got %s, want verification_missing", got)
+			}
+			before := s.mail.count("coded@example.com")
+			v := status(t, d.reverify("sessionVerificationPrepareFirstFactor", vars{"strategy": "email_code"}), "sessionVerificationPrepareFirstFactor")
+			if s.mail.count("coded@example.com") != before+1 {
+				t.Fatal("prepare sent no email")
+			}
+			if ffv, _ := v["firstFactorVerification"].(map[string]any); ffv["status"] != "unverified" || ffv["strategy"] != "email_code" {
+				t.Errorf("after prepare: first factor verification %v, want an unverified email_code", ffv)
+			}
+			if got := d.reverify("sessionVerificationPrepareFirstFactor", vars{"strategy": "email_code"}).code(t); got != "verification_code_too_many_requests" && got != "too_many_requests" {
+				t.Errorf("a resend within the cooldown: got %s, want a cooldown error", got)
+			}
+			code := s.mail.code(t, "coded@example.com")
+			wrong := "000000"
+			if code == wrong {
+				wrong = "111111"
+			}
+			if got := d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "email_code", "code": wrong}).code(t); got != "form_code_incorrect" {
+				t.Errorf("a wrong code: got %s, want form_code_incorrect", got)
+			}
+			v = status(t, d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "email_code", "code": code}), "sessionVerificationAttemptFirstFactor")
+			if v["status"] != "complete" {
+				t.Fatalf("after the code: status %v, want complete", v["status"])
+			}
+			if r := d.do(totpCreate, nil); len(r.Errors) > 0 {
+				t.Fatalf("totpCreate after reverifying by code: %v", r.Errors)
+			}
+		})
+
+		t.Run("with MFA: the second factor, and a password is not enough", func(t *testing.T) {
+			s.newUser(t, vars{"emailAddress": "mfa@example.com"})
+			d := s.browser()
+			d.mustSession(t, "mfa@example.com")
+			secret, _ := d.enrollTOTP(t)
+			// Enrolling proved the authenticator: the window holds for the
+			// user who now has MFA.
+			if r := d.do(gated, nil); len(r.Errors) > 0 {
+				t.Fatalf("backupCodesCreate right after enrolling: %v", r.Errors)
+			}
+			// Sign in again with the second factor (at the next TOTP step: the
+			// enrolment spent this one), then let the window pass.
+			s.clock.Advance(30 * time.Second)
+			n := s.browser()
+			si := signInObj(t, n.signIn("mfa@example.com", testPassword), "signInCreate")
+			si = signInObj(t, n.attemptSecond(si["id"].(string), "totp", totpNow(s, secret, 0)), "signInAttemptSecondFactor")
+			sid := si["createdSessionId"].(string)
+			n.token(t, sid)
+			s.clock.Advance(10*time.Minute + time.Second)
+			n.token(t, sid)
+			r := n.do(gated, nil)
+			if r.code(t) != "session_reverification_required" || levelOf(t, r) != "second_factor" {
+				t.Fatalf("backupCodesCreate on a stale session: got %s (meta.level %v), want session_reverification_required at second_factor", r.code(t), levelOf(t, r))
+			}
+
+			// A first_factor verification passes with the password, and the
+			// guarded mutation still asks for the second factor.
+			v := status(t, n.reverify("sessionVerificationCreate", vars{"l": "first_factor"}), "sessionVerificationCreate")
+			if v["status"] != "needs_first_factor" {
+				t.Fatalf("first_factor level: status %v, want needs_first_factor", v["status"])
+			}
+			v = status(t, n.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": testPassword}), "sessionVerificationAttemptFirstFactor")
+			if v["status"] != "complete" {
+				t.Fatalf("first_factor level after the password: status %v, want complete", v["status"])
+			}
+			if got := n.do(gated, nil).code(t); got != "session_reverification_required" {
+				t.Fatalf("backupCodesCreate after only a password: got %s, want session_reverification_required", got)
+			}
+
+			v = status(t, n.reverify("sessionVerificationCreate", nil), "sessionVerificationCreate")
+			if v["status"] != "needs_second_factor" || !slices.Equal(strategies(v["supportedSecondFactors"]), []string{"totp", "backup_code"}) {
+				t.Fatalf("default level: status %v, second factors %v; want needs_second_factor with [totp backup_code]", v["status"], strategies(v["supportedSecondFactors"]))
+			}
+			if got := n.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": testPassword}).code(t); got != "client_state_invalid" {
+				t.Errorf("a password at needs_second_factor: got %s, want client_state_invalid", got)
+			}
+			// The code that signed in was spent; the next step's is not.
+			if got := n.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "totp", "code": totpNow(s, secret, -20)}).code(t); got != "form_code_incorrect" {
+				t.Errorf("an old TOTP code: got %s, want form_code_incorrect", got)
+			}
+			v = status(t, n.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "totp", "code": totpNow(s, secret, 0)}), "sessionVerificationAttemptSecondFactor")
+			if v["status"] != "complete" {
+				t.Fatalf("after the TOTP code: status %v, want complete", v["status"])
+			}
+			if r := n.do(gated, nil); len(r.Errors) > 0 {
+				t.Fatalf("backupCodesCreate after the second factor: %v", r.Errors)
+			}
+			fresh := n.do(gated, nil).data(t)["backupCodesCreate"].(map[string]any)["codes"].([]any)
+
+			t.Run("a backup code, once", func(t *testing.T) {
+				s.clock.Advance(10*time.Minute + time.Second)
+				n.token(t, sid)
+				n.reverify("sessionVerificationCreate", nil).data(t)
+				code := fresh[0].(string)
+				if v := status(t, n.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "backup_code", "code": code}), "sessionVerificationAttemptSecondFactor"); v["status"] != "complete" {
+					t.Fatalf("after a backup code: status %v, want complete", v["status"])
+				}
+				n.reverify("sessionVerificationCreate", nil).data(t)
+				if got := n.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "backup_code", "code": code}).code(t); got != "form_code_incorrect" {
+					t.Errorf("the same backup code again: got %s, want form_code_incorrect", got)
+				}
+			})
+
+			t.Run("multi_factor asks both, in order", func(t *testing.T) {
+				s.clock.Advance(time.Minute)
+				n.token(t, sid)
+				v := status(t, n.reverify("sessionVerificationCreate", vars{"l": "multi_factor"}), "sessionVerificationCreate")
+				if v["status"] != "needs_first_factor" {
+					t.Fatalf("multi_factor: status %v, want needs_first_factor", v["status"])
+				}
+				v = status(t, n.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": testPassword}), "sessionVerificationAttemptFirstFactor")
+				if v["status"] != "needs_second_factor" {
+					t.Fatalf("multi_factor after the password: status %v, want needs_second_factor", v["status"])
+				}
+				v = status(t, n.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "totp", "code": factor.TOTPAt(secret, s.clock.Now())}), "sessionVerificationAttemptSecondFactor")
+				if v["status"] != "complete" {
+					t.Fatalf("multi_factor after the TOTP code: status %v, want complete", v["status"])
+				}
+			})
+		})
+
+		t.Run("expired, missing and locked", func(t *testing.T) {
+			uid := s.newUser(t, vars{"emailAddress": "late@example.com"})
+			d, sid := stale(t, "late@example.com")
+			if got := d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": testPassword}).code(t); got != "verification_missing" {
+				t.Errorf("an attempt before any start: got %s, want verification_missing", got)
+			}
+			d.reverify("sessionVerificationCreate", nil).data(t)
+			s.clock.Advance(10*time.Minute + time.Second)
+			d.token(t, sid)
+			if got := d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": testPassword}).code(t); got != "verification_expired" {
+				t.Errorf("an attempt after the verification expired: got %s, want verification_expired", got)
+			}
+			d.reverify("sessionVerificationCreate", nil).data(t)
+			for i := 0; i < 10; i++ {
+				if d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": "wrong guess number"}).code(t) == "user_locked" {
+					break
+				}
+			}
+			if s.userRow(t, uid).LockedAt == nil {
+				t.Fatal("wrong passwords in a reverification did not lock the user")
+			}
+			if got := d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": testPassword}).code(t); got != "user_locked" {
+				t.Errorf("the right password while locked: got %s, want user_locked", got)
+			}
+			if got := d.do(totpCreate, nil).code(t); got != "session_reverification_required" {
+				t.Errorf("totpCreate after a locked-out reverification: got %s, want session_reverification_required", got)
+			}
+		})
+	})
+}
