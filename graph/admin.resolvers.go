@@ -23,6 +23,10 @@ import (
 	"github.com/trustgate/trustgate/policy"
 )
 
+func (r *aPIKeyResolver) Revocable(ctx context.Context, obj *ent.APIKey) (bool, error) {
+	return r.mayRevoke(ctx, obj)
+}
+
 func (r *applicationResolver) Settings(ctx context.Context, obj *ent.Application) (*settings.Settings, error) {
 	s, err := admin.Settings(obj)
 	return &s, err
@@ -236,6 +240,8 @@ func (r *viewerResolver) Permissions(ctx context.Context, obj *Viewer, applicati
 	return out, nil
 }
 
+func (r *Resolver) APIKey() APIKeyResolver { return &aPIKeyResolver{r} }
+
 func (r *Resolver) Application() ApplicationResolver { return &applicationResolver{r} }
 
 func (r *Resolver) RoleAssignment() RoleAssignmentResolver { return &roleAssignmentResolver{r} }
@@ -243,6 +249,7 @@ func (r *Resolver) RoleAssignment() RoleAssignmentResolver { return &roleAssignm
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
 type (
+	aPIKeyResolver         struct{ *Resolver }
 	applicationResolver    struct{ *Resolver }
 	roleAssignmentResolver struct{ *Resolver }
 	viewerResolver         struct{ *Resolver }

@@ -175,20 +175,41 @@ func (r *Resolver) domainOf(ctx context.Context, obj any) (string, error) {
 		if err != nil {
 			return "", notFound(err, "id")
 		}
-		// Revoking ends every grant the key holds: a key granted roles
-		// beyond the application it was made in needs the permission in
-		// every application.
-		beyond, err := r.DB.Ent.RoleAssignment.Query().
-			Where(roleassignment.Subject(k.ID), roleassignment.DomainNEQ(k.ApplicationID)).Exist(ctx)
-		if err != nil {
-			return "", err
-		}
-		if beyond {
-			return policy.AllDomains, nil
-		}
-		return k.ApplicationID, nil
+		return r.keyDomain(ctx, k)
 	}
 	return "", fmt.Errorf("graph: @can on %s has no domain rule", fc.Field.Name)
+}
+
+// keyDomain is where revoking key k needs its permission. Revoking ends
+// every grant the key holds: a key granted roles beyond the application it
+// was made in needs the permission in every application.
+func (r *Resolver) keyDomain(ctx context.Context, k *ent.APIKey) (string, error) {
+	beyond, err := r.DB.Ent.RoleAssignment.Query().
+		Where(roleassignment.Subject(k.ID), roleassignment.DomainNEQ(k.ApplicationID)).Exist(ctx)
+	if err != nil {
+		return "", err
+	}
+	if beyond {
+		return policy.AllDomains, nil
+	}
+	return k.ApplicationID, nil
+}
+
+// mayRevoke reports whether the caller may revoke key k, as @can on
+// revokeAPIKey would decide, without auditing a denial: the dashboard
+// offers Revoke only where it would work.
+func (r *Resolver) mayRevoke(ctx context.Context, k *ent.APIKey) (bool, error) {
+	if k.RevokedAt != nil {
+		return false, nil
+	}
+	domain, err := r.keyDomain(ctx, k)
+	if err != nil {
+		return false, err
+	}
+	if !r.allowed(request.From(ctx).Principal.Subject, domain, policy.KeysCreate) {
+		return false, nil
+	}
+	return r.mayChange(ctx, domain)
 }
 
 func inputDomain(in any, get func(any) string) (string, error) {

@@ -107,15 +107,40 @@ func TestRevokingAKeyNeedsEveryDomainItHolds(t *testing.T) {
 	revoke := `mutation($id: ID!) { revokeAPIKey(id: $id) { id } }`
 	s.reloadPolicy(t)
 
+	// revocable says beforehand what revokeAPIKey will answer, as the
+	// dashboard shows Revoke only where it works.
+	revocable := func(key, id string) any {
+		t.Helper()
+		for _, k := range s.adminAs(key, `query($a: ID) { apiKeys(applicationId: $a) { id revocable } }`, vars{"a": s.appID}).data(t)["apiKeys"].([]any) {
+			if k := k.(map[string]any); k["id"] == id {
+				return k["revocable"]
+			}
+		}
+		t.Fatalf("key %s is not listed", id)
+		return nil
+	}
+
 	local := made()
+	if got := revocable(appOwner, local); got != true {
+		t.Errorf("an app owner's own app key: revocable %v, want true", got)
+	}
 	s.adminAs(appOwner, revoke, vars{"id": local}).data(t)
+	if got := revocable(appOwner, local); got != false {
+		t.Errorf("a revoked key: revocable %v, want false", got)
+	}
 
 	promoted := made()
 	s.admin(`mutation($in: GrantRoleInput!) { grantRole(input: $in) { id } }`,
 		vars{"in": vars{"subject": promoted, "role": "owner", "applicationId": "*"}}).data(t)
 	s.reloadPolicy(t)
+	if got := revocable(appOwner, promoted); got != false {
+		t.Errorf("an app owner, a key that holds a global role: revocable %v, want false", got)
+	}
 	if got := s.adminAs(appOwner, revoke, vars{"id": promoted}).code(t); got != "permission_denied" {
 		t.Fatalf("an app owner revoking a key that holds a global role: got %s, want permission_denied", got)
+	}
+	if got := revocable(s.ownerKey, promoted); got != true {
+		t.Errorf("a global owner, a key that holds a global role: revocable %v, want true", got)
 	}
 	s.admin(revoke, vars{"id": promoted}).data(t)
 }

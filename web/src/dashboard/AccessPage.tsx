@@ -343,7 +343,7 @@ function KeysSection({
                   <td>{k.revokedAt ? <Badge tone="danger">Revoked</Badge> : <Badge tone="ok">Active</Badge>}</td>
                   {canCreate && (
                     <td>
-                      {!k.revokedAt && (
+                      {k.revocable && (
                         <ConfirmButton
                           title={`Revoke ${k.name || k.prefix + '…'}?`}
                           description="Requests with this key fail from now on. This cannot be undone."

@@ -470,7 +470,7 @@ describe('charts', () => {
 describe('roles and API keys', () => {
   it('creates a key and shows its secret once', async () => {
     const u = userEvent.setup()
-    const key = { id: 'ak_2', name: 'CI', prefix: 'sk_abcdefgh', role: 'support', applicationId: APP_ID, createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, revokedAt: null }
+    const key = { id: 'ak_2', name: 'CI', prefix: 'sk_abcdefgh', role: 'support', applicationId: APP_ID, createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, revokedAt: null, revocable: true }
     const server = dashboardServer('owner', {
       DashboardAccess: [
         () => ({ data: { roleAssignments: [{ id: 'ra_1', subject: 'ops@example.com', role: 'owner', applicationId: '*', createdAt: '2026-01-01T00:00:00Z' }], apiKeys: [] } }),
@@ -492,6 +492,26 @@ describe('roles and API keys', () => {
     expect(screen.getByText('sk_abcdefgh_secret')).toBeInTheDocument()
     await u.click(screen.getByRole('button', { name: 'I have stored it' }))
     expect(screen.queryByText('sk_abcdefgh_secret')).not.toBeInTheDocument()
+  })
+
+  it('offers Revoke only on the keys the server says this owner may revoke', async () => {
+    const base = { prefix: 'sk_abcdefgh', role: 'support', applicationId: APP_ID, createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, revokedAt: null }
+    const server = dashboardServer('owner', {
+      DashboardAccess: () => ({
+        data: {
+          roleAssignments: [],
+          apiKeys: [
+            { ...base, id: 'ak_local', name: 'Local', revocable: true },
+            { ...base, id: 'ak_global', name: 'Global', revocable: false },
+            { ...base, id: 'ak_gone', name: 'Gone', revokedAt: '2026-11-02T00:00:00Z', revocable: false },
+          ],
+        },
+      }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/access`, server)
+    expect(await screen.findByRole('button', { name: 'Revoke key Local' })).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Revoke key Global' })).not.toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Revoke key Gone' })).not.toBeInTheDocument()
   })
 
   it('shows an admin roles and keys without grant, create or revoke controls', async () => {

@@ -169,6 +169,8 @@ export interface APIKey {
   createdAt: string
   lastUsedAt: string | null
   revokedAt: string | null
+  /** Whether this operator may revoke the key (a key with roles beyond its application needs keys:create everywhere). */
+  revocable: boolean
 }
 
 export interface PageInfo {
@@ -221,7 +223,7 @@ const EVENT_FIELDS = 'id at signInId userId identifier clientId ipAddress userAg
 
 const AUDIT_FIELDS = 'id at actor action targetType targetId applicationId ipAddress before after'
 
-const KEY_FIELDS = 'id name prefix role applicationId createdAt lastUsedAt revokedAt'
+const KEY_FIELDS = 'id name prefix role applicationId createdAt lastUsedAt revokedAt revocable'
 
 const ROLE_FIELDS = 'id subject role applicationId createdAt'
 
