@@ -143,3 +143,23 @@ func TestSignUpSpendsEveryIdentifier(t *testing.T) {
 		t.Fatalf("probe 3 of the same phone number: code = %s, want too_many_requests", got)
 	}
 }
+
+// TestSignUpWeakPasswordSpendsNothing: a password the rules refuse is
+// answered before the identifier's budget is spent, so fixing the password
+// is not held back by the attempts that came before.
+func TestSignUpWeakPasswordSpendsNothing(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setOverrides(t, map[string]any{"rateLimitIdentifierPerMinute": 2, "rateLimitSignInsPerIp": 100})
+	d := s.browser()
+	up := func(password string) result {
+		return d.do(`mutation($p: String!) { signUpCreate(input: {emailAddress: "careful@example.com", password: $p}) { id status } }`, vars{"p": password})
+	}
+	for i := 0; i < 3; i++ {
+		if got := up("short").code(t); got != "form_password_length_too_short" {
+			t.Fatalf("weak password %d: code = %s, want form_password_length_too_short", i+1, got)
+		}
+	}
+	if r := up("a long enough passphrase"); len(r.Errors) > 0 {
+		t.Fatalf("a good password after three weak ones: %v", r.Errors)
+	}
+}

@@ -115,6 +115,17 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The password's rules are checked with the form, before anything is
+	// spent: a weak password costs no identifier budget and says nothing
+	// about whether the identifier is taken.
+	if set.PasswordEnabled {
+		if in.Password == nil || *in.Password == "" {
+			return nil, apierr.Missing("password")
+		}
+		if err := s.CheckPassword(*in.Password); err != nil {
+			return nil, err
+		}
+	}
 	// The identifier's budget is spent before the clash check, so it also
 	// bounds how often one address can be probed through sign-up.
 	if err := s.spendIdentifierBudget(ctx, client.ID, set, n); err != nil {
@@ -125,12 +136,6 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 	}
 	var hash *string
 	if set.PasswordEnabled {
-		if in.Password == nil || *in.Password == "" {
-			return nil, apierr.Missing("password")
-		}
-		if err := s.CheckPassword(*in.Password); err != nil {
-			return nil, err
-		}
 		h, err := s.Hasher.Hash(ctx, *in.Password)
 		if err != nil {
 			return nil, fmt.Errorf("signup: hashing password: %w", err)
