@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
+	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/hook"
 	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/pgtest"
 )
 
 const sessionVerificationFields = `id status level expireAt
@@ -285,4 +291,232 @@ func TestSessionReverification(t *testing.T) {
 			}
 		})
 	})
+}
+
+// phoneFactorOf is the prepare input of the phone_code factor of number id
+// in a factor list.
+func phoneFactorOf(tb testing.TB, list any, id string) vars {
+	tb.Helper()
+	for _, f := range list.([]any) {
+		if m := f.(map[string]any); m["strategy"] == "phone_code" && m["phoneNumberId"] == id {
+			return vars{"strategy": "phone_code", "phoneNumberId": id}
+		}
+	}
+	tb.Fatalf("no phone_code factor for %s in %v", id, list)
+	return nil
+}
+
+// addPhone adds a verified phone number (not reserved for two-step
+// verification) to d's signed-in user and returns its id.
+func (d *browser) addPhone(tb testing.TB, phone string) string {
+	tb.Helper()
+	id := d.do(`mutation($p: String!) { phoneNumberCreate(phoneNumber: $p) { id } }`, vars{"p": phone}).
+		data(tb)["phoneNumberCreate"].(map[string]any)["id"].(string)
+	d.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { id } }`, vars{"id": id}).data(tb)
+	d.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { id } }`,
+		vars{"id": id, "c": d.s.mail.code(tb, phone)}).data(tb)
+	return id
+}
+
+// TestReverificationCodesBelongToTheirStep: a code passes only the step
+// whose factors list the address it went to. A number that is a first
+// factor but not a second factor cannot stand for the second factor, also
+// when the user's second factors change after the code was sent.
+func TestReverificationCodesBelongToTheirStep(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
+			"firstFactors": []string{"password", "email_code", "phone_code"}, "secondFactors": []string{"totp", "phone_code", "backup_code"}})
+		const first, second = "+15550400001", "+15550400002"
+		s.newUser(t, vars{"emailAddress": "steps@example.com"})
+		o := s.browser()
+		o.mustSession(t, "steps@example.com")
+		firstID, secondID := o.addPhone(t, first), o.addPhone(t, second)
+
+		d := s.browser()
+		sid := d.mustSession(t, "steps@example.com")
+		s.clock.Advance(10*time.Minute + time.Second)
+		d.token(t, sid)
+		v := d.reverify("sessionVerificationCreate", nil).data(t)["sessionVerificationCreate"].(map[string]any)
+		if v["status"] != "needs_first_factor" {
+			t.Fatalf("no MFA yet: status %v, want needs_first_factor", v["status"])
+		}
+		d.reverify("sessionVerificationPrepareFirstFactor", phoneFactorOf(t, v["supportedFirstFactors"], firstID)).data(t)
+		code := s.mail.code(t, first)
+
+		// The user makes the other number their second factor meanwhile:
+		// the verification now asks for it.
+		u := s.browser()
+		u.mustSession(t, "steps@example.com")
+		u.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: true) { id } }`, vars{"id": secondID}).data(t)
+		d.token(t, sid)
+		if got := d.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "phone_code", "code": code}).code(t); got != "verification_missing" {
+			t.Errorf("the first number's code at the second step: got %s, want verification_missing", got)
+		}
+		if got := d.do(`mutation { backupCodesCreate { codes } }`, nil).code(t); got != "session_reverification_required" {
+			t.Errorf("backupCodesCreate after that: got %s, want session_reverification_required", got)
+		}
+		// The second factor's own code passes.
+		v = d.reverify("sessionVerification", nil).data(t)["sessionVerification"].(map[string]any)
+		s.clock.Advance(31 * time.Second)
+		d.token(t, sid)
+		d.reverify("sessionVerificationPrepareSecondFactor", phoneFactorOf(t, v["supportedSecondFactors"], secondID)).data(t)
+		v = d.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "phone_code", "code": s.mail.code(t, second)}).data(t)["sessionVerificationAttemptSecondFactor"].(map[string]any)
+		if v["status"] != "complete" {
+			t.Fatalf("after the second factor's code: status %v, want complete", v["status"])
+		}
+		if r := d.do(`mutation { backupCodesCreate { codes } }`, nil); len(r.Errors) > 0 {
+			t.Errorf("backupCodesCreate after the second factor: %v", r.Errors)
+		}
+	})
+}
+
+// TestReverificationCodeAttachRace: a first-factor code whose send is
+// still under way when a concurrent attempt passes the first step is not
+// attached to the verification, so it cannot stand for the second step.
+func TestReverificationCodeAttachRace(t *testing.T) {
+	s := mustStart(t, pgtest.URL(t), cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
+		"firstFactors": []string{"password", "email_code", "phone_code"}, "secondFactors": []string{"totp", "phone_code", "backup_code"}})
+	const first, second = "+15550500001", "+15550500002"
+	s.newUser(t, vars{"emailAddress": "race@example.com"})
+	d := s.browser()
+	sid := d.mustSession(t, "race@example.com")
+	firstID := d.addPhone(t, first)
+	d.enrollPhoneMFA(t, second)
+	s.clock.Advance(10*time.Minute + time.Second)
+	d.token(t, sid)
+
+	v := d.reverify("sessionVerificationCreate", vars{"l": "multi_factor"}).data(t)["sessionVerificationCreate"].(map[string]any)
+	var armed atomic.Bool
+	armed.Store(true)
+	s.m.DB.Ent.Verification.Use(func(next ent.Mutator) ent.Mutator {
+		return hook.VerificationFunc(func(ctx context.Context, m *ent.VerificationMutation) (ent.Value, error) {
+			if m.Op().Is(ent.OpCreate) && armed.Swap(false) {
+				// The password passes the first step while the code is issued.
+				if r := d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": testPassword}); len(r.Errors) > 0 {
+					t.Errorf("the concurrent password attempt: %v", r.Errors)
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	})
+	before := s.mail.count(first)
+	if got := d.reverify("sessionVerificationPrepareFirstFactor", phoneFactorOf(t, v["supportedFirstFactors"], firstID)).code(t); got != "client_state_invalid" {
+		t.Fatalf("the prepare that lost the race: got %s, want client_state_invalid", got)
+	}
+	if s.mail.count(first) != before {
+		t.Error("the prepare that lost the race sent its code")
+	}
+	v = d.reverify("sessionVerification", nil).data(t)["sessionVerification"].(map[string]any)
+	if v["status"] != "needs_second_factor" || v["secondFactorVerification"] != nil {
+		t.Errorf("after the race: status %v, second factor verification %v; want needs_second_factor with no code", v["status"], v["secondFactorVerification"])
+	}
+}
+
+// TestReverificationSendsAreBounded: starting again keeps the last code's
+// resend cooldown, each send spends the address's per-identifier budget,
+// and a locked user's session sends nothing.
+func TestReverificationSendsAreBounded(t *testing.T) {
+	s := mustStart(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"), cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
+		"firstFactors": []string{"password", "email_code", "phone_code"}, "secondFactors": []string{"totp", "phone_code", "backup_code"}})
+	s.setOverrides(t, map[string]any{"rateLimitCodeSendsPerIp": 1000, "rateLimitIdentifierPerMinute": 1})
+	const phone = "+15550600001"
+	uid := s.newUser(t, vars{"emailAddress": "pump@example.com"})
+	d := s.browser()
+	sid := d.mustSession(t, "pump@example.com")
+	d.addPhone(t, phone)
+	// At the start of a rate-limit window.
+	now := s.clock.Now()
+	s.clock.Advance(now.Truncate(time.Minute).Add(time.Minute).Sub(now))
+	d.token(t, sid)
+	before := s.mail.count(phone)
+	var codes []string
+	for i := range 5 {
+		d.reverify("sessionVerificationCreate", vars{"l": "first_factor"}).data(t)
+		r := d.reverify("sessionVerificationPrepareFirstFactor", vars{"strategy": "phone_code"})
+		if len(r.Errors) == 0 {
+			codes = append(codes, "")
+		} else {
+			codes = append(codes, r.code(t))
+		}
+		if i == 0 && codes[0] != "" {
+			t.Fatalf("the first send: got %s, want it sent", codes[0])
+		}
+	}
+	if n := s.mail.count(phone) - before; n != 1 {
+		t.Errorf("five starts and sends within a second: %d messages, want 1 (codes %v)", n, codes)
+	}
+	if codes[1] != "verification_code_too_many_requests" {
+		t.Errorf("a send right after starting again: got %s, want verification_code_too_many_requests", codes[1])
+	}
+	s.clock.Advance(31 * time.Second)
+	d.token(t, sid)
+	if got := d.reverify("sessionVerificationPrepareFirstFactor", vars{"strategy": "phone_code"}).code(t); got != "too_many_requests" {
+		t.Errorf("a second send to the number within the minute: got %s, want too_many_requests", got)
+	}
+
+	for range 10 {
+		if d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": "wrong wrong wrong"}).code(t) == "user_locked" {
+			break
+		}
+	}
+	if s.userRow(t, uid).LockedAt == nil {
+		t.Fatal("the wrong passwords did not lock the user")
+	}
+	s.clock.Advance(time.Minute)
+	d.token(t, sid)
+	before = s.mail.count(phone)
+	for name, r := range map[string]result{
+		"start":   d.reverify("sessionVerificationCreate", nil),
+		"prepare": d.reverify("sessionVerificationPrepareFirstFactor", vars{"strategy": "phone_code"}),
+	} {
+		if got := r.code(t); got != "user_locked" {
+			t.Errorf("a locked user's %s: got %s, want user_locked", name, got)
+		}
+	}
+	if s.mail.count(phone) != before {
+		t.Error("a locked user's session got a code sent")
+	}
+}
+
+// TestPendingEnrolmentAndPasswordNeedARecentFactor: an authenticator setup
+// can be finished only within the reverification window of its start, so
+// a session cannot add a factor long after; and a user with MFA changes
+// their password only with a recent second factor, the current password
+// being what credential stuffing has.
+func TestPendingEnrolmentAndPasswordNeedARecentFactor(t *testing.T) {
+	s := mustStart(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"), cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
+		"firstFactors": []string{"password", "email_code"}, "secondFactors": []string{"totp", "phone_code", "backup_code"}})
+	s.newUser(t, vars{"emailAddress": "pending@example.com"})
+	a := s.browser()
+	sid := a.mustSession(t, "pending@example.com")
+	created := a.do(`mutation { totpCreate { id secret } }`, nil).data(t)["totpCreate"].(map[string]any)
+	secret, err := factor.DecodeSecret(created["secret"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(10*time.Minute + time.Second)
+	a.token(t, sid)
+	if got := a.do(`mutation($c: String!) { totpVerify(code: $c) { verified } }`, vars{"c": factor.TOTPAt(secret, s.clock.Now())}).code(t); got != "verification_expired" {
+		t.Fatalf("totpVerify of a setup started 10 minutes ago: got %s, want verification_expired", got)
+	}
+
+	u := s.browser()
+	usid := u.mustSession(t, "pending@example.com")
+	u.enrollPhoneMFA(t, "+15550700001")
+	s.clock.Advance(10*time.Minute + time.Second)
+	u.token(t, usid)
+	const change = `mutation { passwordUpdate(current: "correct horse battery", new: "another good passphrase") }`
+	if got := u.do(change, nil).code(t); got != "session_reverification_required" {
+		t.Fatalf("passwordUpdate of a user with MFA on a stale session: got %s, want session_reverification_required", got)
+	}
+	u.reverify("sessionVerificationCreate", nil).data(t)
+	u.reverify("sessionVerificationPrepareSecondFactor", vars{"strategy": "phone_code"}).data(t)
+	u.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "phone_code", "code": s.mail.code(t, "+15550700001")}).data(t)
+	if r := u.do(change, nil); len(r.Errors) > 0 {
+		t.Fatalf("passwordUpdate after the second factor: %v", r.Errors)
+	}
 }

@@ -253,3 +253,39 @@ func TestUsernameOnlySignUp(t *testing.T) {
 		}
 	})
 }
+
+// TestCodeGoesToTheTypedNumber: a passwordless sign-in lists the code
+// factor of the number the user typed first among their numbers, so a
+// prepare that names none (as the seeds' flows do, taking the first
+// factor) texts the number typed, not the account's primary one.
+func TestCodeGoesToTheTypedNumber(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true, "enumerationProtection": false,
+		"firstFactors": []string{"password", "phone_code"}})
+	const primary, other = "+15550800001", "+15550800002"
+	s.newUser(t, vars{"emailAddress": "two-phones@example.com", "phoneNumber": primary, "phoneVerified": true})
+	d := s.browser()
+	d.mustSession(t, "two-phones@example.com")
+	otherID := d.addPhone(t, other)
+
+	n := s.browser()
+	si := signInObj(t, n.create(vars{"identifier": other}), "signInCreate")
+	var phones []any
+	for _, f := range si["supportedFirstFactors"].([]any) {
+		if f.(map[string]any)["strategy"] == "phone_code" {
+			phones = append(phones, f.(map[string]any)["phoneNumberId"])
+		}
+	}
+	if len(phones) != 2 || phones[0] != otherID {
+		t.Fatalf("phone_code factors %v: want 2, the typed number (%s) first", phones, otherID)
+	}
+	before := s.mail.count(other)
+	signInObj(t, n.prepareFirstWith(si["id"].(string), vars{"strategy": "phone_code"}), "signInPrepareFirstFactor")
+	if s.mail.count(other) != before+1 {
+		t.Fatal("a prepare naming no number did not text the number typed")
+	}
+	si = signInObj(t, n.attemptFirstWith(si["id"].(string), vars{"strategy": "phone_code", "code": s.mail.code(t, other)}), "signInAttemptFirstFactor")
+	if si["status"] != "complete" {
+		t.Fatalf("status %v, want complete", si["status"])
+	}
+}

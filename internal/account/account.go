@@ -28,6 +28,7 @@ import (
 	"github.com/trustgate/trustgate/internal/ids"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/lockout"
+	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -66,9 +67,12 @@ type Service struct {
 	// Events records failed checks (and the locks they cause) in the
 	// sign-in history; nil records nothing.
 	Events *audit.Recorder
-	Rand   io.Reader
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Limiter bounds the codes a reverification sends to one address
+	// (with sign-in's per-identifier budget); nil bounds nothing.
+	Limiter *ratelimit.Limiter
+	Rand    io.Reader
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // A guard lets the caller of a mutation through, or answers why not.
@@ -124,8 +128,13 @@ func (s *Service) recent(ctx context.Context, u *ent.User, sess *ent.Session) er
 	if err != nil {
 		return err
 	}
+	return s.recentWith(sess, len(mfa) > 0)
+}
+
+// recentWith is recent for a user who has MFA or not.
+func (s *Service) recentWith(sess *ent.Session, mfa bool) error {
 	at, level := sess.FirstFactorAt, "first_factor"
-	if len(mfa) > 0 {
+	if mfa {
 		at, level = sess.SecondFactorAt, "second_factor"
 	}
 	if at == nil || s.Now().Sub(*at) > ReverifyWithin {
@@ -182,7 +191,7 @@ func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
 		if err != nil {
 			return err
 		}
-		row, err = tx.Totp.Create().SetID(id).SetUserID(u.ID).SetSecretSealed(sealed).Save(ctx)
+		row, err = tx.Totp.Create().SetID(id).SetUserID(u.ID).SetSecretSealed(sealed).SetCreatedAt(s.Now()).Save(ctx)
 		if ent.IsConstraintError(err) { // a concurrent totpCreate inserted first
 			return apierr.Newf(apierr.ClientStateInvalid, "Another authenticator setup started at the same time. Try again.")
 		}
@@ -227,6 +236,12 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 	if row.Verified {
 		return nil, apierr.New(apierr.TOTPAlreadyEnabled)
 	}
+	// totpCreate was guarded by recent; finishing it is bounded the same
+	// way, so a session that started an enrolment long ago cannot add a
+	// factor later (when the user may have set up MFA of their own).
+	if s.Now().Sub(row.CreatedAt) > ReverifyWithin {
+		return nil, apierr.Newf(apierr.VerificationExpired, "This authenticator setup has expired. Start it again.")
+	}
 	secret, err := s.Keys.Open(keyring.PurposeTOTPSecret, row.SecretSealed, []byte(row.ID))
 	if err != nil {
 		return nil, err
@@ -258,13 +273,18 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 			}
 			return apierr.New(apierr.VerificationMissing)
 		}
-		// The code just proved the authenticator: the session has verified
-		// a second factor now, as the guarded mutations ask of a user with
-		// MFA (recent).
-		if err := tx.Session.UpdateOneID(sess.ID).SetSecondFactorAt(s.Now()).Exec(ctx); err != nil {
+		if len(hadMFA) > 0 {
+			return nil
+		}
+		// MFA starts now, and the session passed recent without it (a
+		// first factor): it counts as a second factor verified now, or the
+		// guarded mutations would ask again at once. Not when the user had
+		// MFA: a factor the session enrolled itself proves nothing about
+		// who holds it.
+		if err := stampSecondFactor(ctx, tx, sess, s.Now()); err != nil {
 			return err
 		}
-		if len(hadMFA) == 0 && set.SecondFactorEnabled(settings.StrategyBackupCode) {
+		if set.SecondFactorEnabled(settings.StrategyBackupCode) {
 			out.BackupCodes, err = s.replaceBackupCodes(ctx, tx, u.ID)
 		}
 		return err
@@ -289,6 +309,13 @@ func (s *Service) DisableTOTP(ctx context.Context) (bool, error) {
 		return dropOrphanBackupCodes(ctx, tx, u.ID)
 	})
 	return err == nil, err
+}
+
+// stampSecondFactor records on sess that a second factor counts as
+// verified at now: when a mutation the session was allowed to make (recent,
+// by a first factor) starts the user's MFA.
+func stampSecondFactor(ctx context.Context, tx *ent.Tx, sess *ent.Session, now time.Time) error {
+	return tx.Session.UpdateOneID(sess.ID).SetSecondFactorAt(now).Exec(ctx)
 }
 
 // dropOrphanBackupCodes deletes backup codes when the user has no other second factor.
@@ -595,11 +622,8 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 		if !reserved {
 			return dropOrphanBackupCodes(ctx, tx, u.ID)
 		}
-		if len(hadMFA) == 0 {
-			// MFA starts now, and the session passed recent without it
-			// (a first factor): it counts as a second factor verified now,
-			// or the guarded mutations would ask again at once.
-			return tx.Session.UpdateOneID(sess.ID).SetSecondFactorAt(s.Now()).Exec(ctx)
+		if len(hadMFA) == 0 { // MFA starts now (see VerifyTOTP)
+			return stampSecondFactor(ctx, tx, sess, s.Now())
 		}
 		return nil
 	})
@@ -613,12 +637,20 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 	if err != nil {
 		return false, err
 	}
-	if u.PasswordHash == nil {
-		// A first password: there is no current one to check.
-		if err := s.recent(ctx, u, sess); err != nil {
+	// A first password has no current one to check: the session must have
+	// verified recently. A user with MFA needs that too (a recent second
+	// factor), as at Clerk: the current password is what credential
+	// stuffing has, and a change ends every other session.
+	mfa, err := signin.MFAFactors(ctx, s.DB.Ent, u, s.settings(ctx))
+	if err != nil {
+		return false, err
+	}
+	if u.PasswordHash == nil || len(mfa) > 0 {
+		if err := s.recentWith(sess, len(mfa) > 0); err != nil {
 			return false, err
 		}
-	} else {
+	}
+	if u.PasswordHash != nil {
 		ok, _, err := s.Hasher.Verify(ctx, *u.PasswordHash, current)
 		if err != nil {
 			return false, err

@@ -10,12 +10,15 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/phonenumber"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/signinevent"
+	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/device"
+	"github.com/trustgate/trustgate/internal/lockout"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/signin"
@@ -102,6 +105,14 @@ func (st Step) status() signin.Status {
 	return signin.StatusNeedsFirstFactor
 }
 
+// pending is the condition that step st has not passed.
+func (st Step) pending() predicate.SessionVerification {
+	if st == SecondFactor {
+		return sessionverification.SecondFactorAtIsNil()
+	}
+	return sessionverification.FirstFactorAtIsNil()
+}
+
 // factors are the factors that answer step st.
 func (r *reverification) factors(st Step) []*signin.Factor {
 	if st == SecondFactor {
@@ -114,7 +125,7 @@ func (r *reverification) factors(st Step) []*signin.Factor {
 // level (LevelSecondFactor when nil), replacing any earlier one; it can be
 // completed within ReverifyWithin.
 func (s *Service) StartVerification(ctx context.Context, level *Level) (*SessionVerification, error) {
-	u, sess, err := s.caller(ctx)
+	u, sess, err := s.caller(ctx, s.unlocked)
 	if err != nil {
 		return nil, err
 	}
@@ -124,10 +135,20 @@ func (s *Service) StartVerification(ctx context.Context, level *Level) (*Session
 	}
 	var row *ent.SessionVerification
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		// The last code sent stays with the new verification: its resend
+		// cooldown and failure count hold across starts, or starting again
+		// would send a fresh code at once with five fresh guesses. It
+		// passes only a step that lists its address (AttemptVerification).
+		var lastCode *string
+		if old, err := tx.SessionVerification.Query().Where(sessionverification.SessionID(sess.ID)).Only(ctx); err == nil {
+			lastCode = old.CodeVerificationID
+		} else if !ent.IsNotFound(err) {
+			return err
+		}
 		if _, err := tx.SessionVerification.Delete().Where(sessionverification.SessionID(sess.ID)).Exec(ctx); err != nil {
 			return err
 		}
-		row, err = tx.SessionVerification.Create().SetSessionID(sess.ID).
+		row, err = tx.SessionVerification.Create().SetSessionID(sess.ID).SetNillableCodeVerificationID(lastCode).
 			SetLevel(sessionverification.Level(lvl)).SetExpireAt(s.Now().Add(ReverifyWithin)).Save(ctx)
 		if ent.IsConstraintError(err) { // a concurrent start inserted first
 			return apierr.Newf(apierr.ClientStateInvalid, "Another verification of this session started at the same time. Try again.")
@@ -207,7 +228,7 @@ func (r *reverification) at(st Step, strategy string) error {
 // PrepareVerification sends the code of an email_code or phone_code factor
 // of step st (first or second factor) of the session's reverification.
 func (s *Service) PrepareVerification(ctx context.Context, st Step, in signin.PrepareInput) (*SessionVerification, error) {
-	r, err := s.reverification(ctx)
+	r, err := s.reverification(ctx, s.unlocked)
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +247,19 @@ func (s *Service) PrepareVerification(ctx context.Context, st Step, in signin.Pr
 	if r.row.CodeVerificationID != nil {
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *r.row.CodeVerificationID)
 	}
+	// Each send spends the address's budget, shared with sign-in and
+	// sign-up: the cooldown holds per code, and this bounds the messages
+	// one address gets from however many starts, sessions and IPs. A send
+	// the cooldown refuses spends none.
+	if err := s.Codes.Cooldown(existing, target); err != nil {
+		return nil, err
+	}
+	if s.Limiter != nil {
+		if err := s.Limiter.AllowIdentifier(ctx, s.settings(ctx), audit.SignInEvent{ApplicationID: r.user.ApplicationID,
+			UserID: r.user.ID, ClientID: r.sess.ClientID, Identifier: target.Value, Strategy: f.Strategy}); err != nil {
+			return nil, err
+		}
+	}
 	set := s.settings(ctx)
 	app, _ := request.From(ctx).Application()
 	rq := request.From(ctx)
@@ -233,11 +267,13 @@ func (s *Service) PrepareVerification(ctx context.Context, st Step, in signin.Pr
 	_, err = s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
 		Existing: existing, Target: target, TTL: set.CodeTTL(),
 		Attach: func(tx *ent.Tx, v *ent.Verification) error {
+			// Only while the step is still to pass: a code attached after a
+			// concurrent attempt passed it would stand for the next step.
 			n, err := tx.SessionVerification.Update().
-				Where(sessionverification.ID(r.row.ID), sessionverification.ExpireAtGT(s.Now())).
+				Where(sessionverification.ID(r.row.ID), sessionverification.ExpireAtGT(s.Now()), st.pending()).
 				SetCodeVerificationID(v.ID).Save(ctx)
-			if err == nil && n == 0 { // replaced by a new start meanwhile
-				err = apierr.Newf(apierr.VerificationMissing, "This verification was replaced. Start a new one.")
+			if err == nil && n == 0 { // replaced by a new start, or the step passed, meanwhile
+				err = apierr.Newf(apierr.ClientStateInvalid, "This verification changed meanwhile. Start a new one.")
 			}
 			return err
 		},
@@ -337,18 +373,18 @@ func (s *Service) AttemptVerification(ctx context.Context, st Step, in signin.At
 			return nil, nil, nil
 		}
 	case settings.StrategyEmailCode, settings.StrategyPhoneCode:
-		var v *ent.Verification
-		if r.row.CodeVerificationID != nil {
-			v, err = verification.Load(ctx, s.DB.Ent, *r.row.CodeVerificationID)
-			if e, ok := apierr.As(err); ok && e.Code == apierr.VerificationMissing {
-				v, err = nil, nil // pruned: send another
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		if v == nil || v.Strategy != in.Strategy {
+		if r.row.CodeVerificationID == nil {
 			return nil, apierr.Newf(apierr.VerificationMissing, "Send a code first.").WithParam("strategy")
+		}
+		v, err := verification.Load(ctx, s.DB.Ent, *r.row.CodeVerificationID)
+		if err != nil {
+			return nil, err
+		}
+		// The code must have gone to an address this step lists: one sent
+		// for the other step (a first factor's number is not a second
+		// factor) or before the factors changed proves nothing here.
+		if v.Strategy != in.Strategy || !listsTarget(r.factors(st), v) {
+			return nil, apierr.Newf(apierr.VerificationMissing, "Send a code for this step first.").WithParam("strategy")
 		}
 		check = func(tx *ent.Tx) (*failure, *apierr.Error, error) {
 			if _, err := s.Codes.Check(ctx, tx, v, *answer); err != nil {
@@ -410,36 +446,59 @@ func (s *Service) AttemptVerification(ctx context.Context, st Step, in signin.At
 	return s.viewOf(ctx, r)
 }
 
+// listsTarget reports whether one of factors is of v's strategy and names
+// the address or number v's code went to.
+func listsTarget(factors []*signin.Factor, v *ent.Verification) bool {
+	if v.TargetID == nil {
+		return false
+	}
+	for _, f := range factors {
+		id := f.EmailAddressID
+		if f.PhoneNumberID != nil {
+			id = f.PhoneNumberID
+		}
+		if f.Strategy == v.Strategy && id != nil && *id == *v.TargetID {
+			return true
+		}
+	}
+	return false
+}
+
 // pass stamps step st of r as passed with strategy, on the reverification
 // and on the session (whose factor times the guarded mutations and the
 // token's fva claim read), and records it in the sign-in history. A lock
 // or ban that committed while the factor was checked stands: the pass is
 // refused and the claimed factor stays unspent.
 func (s *Service) pass(ctx context.Context, tx *ent.Tx, r *reverification, st Step, strategy string, now time.Time) error {
-	fresh, err := tx.User.Get(ctx, r.user.ID)
+	// A conditional write of the user row: it waits for, and then sees, a
+	// lock or ban committing at the same time, where a read would not.
+	n, err := tx.User.Update().Where(user.ID(r.user.ID), user.Banned(false), user.Not(lockout.LockedAt(now))).Save(ctx)
 	if err != nil {
 		return err
 	}
-	if fresh.Banned {
-		return apierr.New(apierr.UserBanned)
+	if n == 0 {
+		fresh, err := tx.User.Get(ctx, r.user.ID)
+		if err != nil {
+			return err
+		}
+		if fresh.Banned {
+			return apierr.New(apierr.UserBanned)
+		}
+		return lockout.Error(lockout.OfUser(fresh), now)
 	}
-	if err := s.unlocked(ctx, fresh, r.sess); err != nil {
-		return err
-	}
-	upd := tx.SessionVerification.Update().Where(sessionverification.ID(r.row.ID), sessionverification.ExpireAtGT(now)).
+	upd := tx.SessionVerification.Update().Where(sessionverification.ID(r.row.ID), sessionverification.ExpireAtGT(now), st.pending()).
 		ClearCodeVerificationID()
 	sess := tx.Session.UpdateOneID(r.sess.ID)
 	if st == SecondFactor {
-		upd.Where(sessionverification.SecondFactorAtIsNil()).SetSecondFactorAt(now).SetSecondFactorStrategy(strategy)
+		upd.SetSecondFactorAt(now).SetSecondFactorStrategy(strategy)
 		sess.SetSecondFactorAt(now)
 		r.row.SecondFactorAt, r.row.SecondFactorStrategy = &now, &strategy
 	} else {
-		upd.Where(sessionverification.FirstFactorAtIsNil()).SetFirstFactorAt(now).SetFirstFactorStrategy(strategy)
+		upd.SetFirstFactorAt(now).SetFirstFactorStrategy(strategy)
 		sess.SetFirstFactorAt(now)
 		r.row.FirstFactorAt, r.row.FirstFactorStrategy = &now, &strategy
 	}
-	n, err := upd.Save(ctx)
-	if err != nil {
+	if n, err = upd.Save(ctx); err != nil {
 		return err
 	}
 	if n == 0 { // replaced, expired, or this step passed in a concurrent attempt

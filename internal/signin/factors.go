@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
@@ -558,7 +559,57 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 		}
 		return out, nil
 	}
-	return accountFirstFactors(ctx, s.DB.Ent, st.user, set, st.contactsOf())
+	out, err := accountFirstFactors(ctx, s.DB.Ent, st.user, set, st.contactsOf())
+	if err != nil {
+		return nil, err
+	}
+	return s.typedFirst(ctx, st, out)
+}
+
+// typedFirst moves the code factor of the address or number the sign-in's
+// identifier names to the front of its kind: a prepare that names no
+// address sends there (PickFactor takes the first), and so does a frontend
+// that takes the first email_code factor, as Clerk's custom flows do. A
+// code should reach the address the user typed, not another of theirs.
+func (s *Service) typedFirst(ctx context.Context, st *state, factors []*Factor) ([]*Factor, error) {
+	var typedID string
+	k := st.contactsOf()
+	switch identifier.Classify(st.identifier) {
+	case identifier.Email:
+		emails, err := k.verifiedEmails(ctx, s.DB.Ent)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range emails {
+			if e.EmailAddress == st.identifier {
+				typedID = e.ID
+			}
+		}
+	case identifier.Phone:
+		phones, err := k.verifiedPhones(ctx, s.DB.Ent)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range phones {
+			if p.PhoneNumber == st.identifier {
+				typedID = p.ID
+			}
+		}
+	}
+	if typedID == "" {
+		return factors, nil
+	}
+	typed := slices.IndexFunc(factors, func(f *Factor) bool {
+		return (f.EmailAddressID != nil && *f.EmailAddressID == typedID) || (f.PhoneNumberID != nil && *f.PhoneNumberID == typedID)
+	})
+	if typed < 0 {
+		return factors, nil
+	}
+	f := factors[typed]
+	first := slices.IndexFunc(factors, func(g *Factor) bool { return g.Strategy == f.Strategy })
+	copy(factors[first+1:typed+1], factors[first:typed])
+	factors[first] = f
+	return factors, nil
 }
 
 // AccountFirstFactors lists the first factors of u that the application

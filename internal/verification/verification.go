@@ -84,15 +84,10 @@ func decoyCode(c *Codes, _ string) (string, []byte, error) {
 // caller sends and forgets.
 func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verification, t Target, ttl time.Duration, draw codeSource) (*ent.Verification, string, error) {
 	now := c.Now()
-	same := existing != nil && sameTarget(existing, t) && existing.Status != verification.StatusVerified
-	// The cooldown holds for every send to the target, also the fresh
-	// verification that follows a failed one (CONTRACT §3 rule 6).
-	if same && existing.SentAt != nil {
-		if wait := ResendCooldown - now.Sub(*existing.SentAt); wait > 0 {
-			secs := int(math.Ceil(wait.Seconds()))
-			return nil, "", apierr.New(apierr.VerificationCodeTooManyRequests).WithMeta("retryAfterSeconds", secs)
-		}
+	if err := c.Cooldown(existing, t); err != nil {
+		return nil, "", err
 	}
+	same := existing != nil && sameTarget(existing, t) && existing.Status != verification.StatusVerified
 	if same && existing.Status != verification.StatusFailed {
 		code, hash, err := draw(c, existing.ID)
 		if err != nil {
@@ -134,6 +129,23 @@ func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 		return nil, "", fmt.Errorf("verification: creating: %w", err)
 	}
 	return v, code, nil
+}
+
+// Cooldown answers verification_code_too_many_requests (with
+// meta.retryAfterSeconds) while the code existing sent to t is younger than
+// ResendCooldown. It holds for every send to the target, also the fresh
+// verification that follows a failed one (CONTRACT §3 rule 6). A send
+// checks it (issue); a caller may ask first, before spending a budget on a
+// send that would be refused.
+func (c *Codes) Cooldown(existing *ent.Verification, t Target) error {
+	if existing == nil || existing.SentAt == nil || !sameTarget(existing, t) || existing.Status == verification.StatusVerified {
+		return nil
+	}
+	if wait := ResendCooldown - c.Now().Sub(*existing.SentAt); wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		return apierr.New(apierr.VerificationCodeTooManyRequests).WithMeta("retryAfterSeconds", secs)
+	}
+	return nil
 }
 
 // clearSent forgets the send time of v after a failed delivery, so the user may
