@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -518,5 +520,43 @@ func TestPendingEnrolmentAndPasswordNeedARecentFactor(t *testing.T) {
 	u.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "phone_code", "code": s.mail.code(t, "+15550700001")}).data(t)
 	if r := u.do(change, nil); len(r.Errors) > 0 {
 		t.Fatalf("passwordUpdate after the second factor: %v", r.Errors)
+	}
+}
+
+// TestClientTrustCodeIsNotASecondFactor: the code of a new device proves
+// the address, not a second factor of the user's. A session it created
+// records none (fva[1] is -1), so once the user enrols MFA elsewhere that
+// session verifies the new factor before it changes how the account signs
+// in, although it signed in a minute ago.
+func TestClientTrustCodeIsNotASecondFactor(t *testing.T) {
+	s := mustStart(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"), cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": true, "secondFactors": []string{"totp", "backup_code"}})
+	s.newUser(t, vars{"emailAddress": "ct@example.com"})
+	newDevice := func() (*browser, string) {
+		d := s.browser()
+		si := signInObj(t, d.signIn("ct@example.com", testPassword), "signInCreate")
+		if si["status"] != "needs_client_trust" {
+			t.Fatalf("a new device: status %v, want needs_client_trust", si["status"])
+		}
+		signInObj(t, d.prepareSecond(si["id"].(string), "email_code"), "signInPrepareSecondFactor")
+		si = signInObj(t, d.attemptSecond(si["id"].(string), "email_code", s.mail.code(t, "ct@example.com")), "signInAttemptSecondFactor")
+		sid := si["createdSessionId"].(string)
+		d.token(t, sid)
+		return d, sid
+	}
+	a, _ := newDevice()
+	claims := strings.Split(a.bearer, ".")[1]
+	payload, err := base64.RawURLEncoding.DecodeString(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(payload), `"fva":[0,-1]`) {
+		t.Errorf("token claims %s: want fva [0,-1] after a Client Trust code", payload)
+	}
+	s.clock.Advance(31 * time.Second)
+	b, _ := newDevice()
+	b.enrollTOTP(t)
+	if got := a.do(`mutation { backupCodesCreate { codes } }`, nil).code(t); got != "session_reverification_required" {
+		t.Errorf("backupCodesCreate from the Client Trust session after MFA was enrolled elsewhere: got %s, want session_reverification_required", got)
 	}
 }

@@ -336,12 +336,16 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strate
 			return nil, err
 		}
 		st.remember(passed)
-		reason := "second_factor"
+		reason, mfa := "second_factor", true
 		if st.si.Status == entsignin.StatusNeedsClientTrust {
-			reason = "client_trust"
+			// A Client Trust code proves the address, not a second factor of
+			// the user's: the session records no second factor (fva[1] -1),
+			// so a user who enrols MFA later verifies it before changing
+			// factors from this session (account.Service.recent).
+			reason, mfa = "client_trust", false
 		}
 		s.record(st, audit.KindCodePassed, strategy, audit.Success, reason)
-		return s.complete(ctx, tx, st, nil, strategy, true)
+		return s.complete(ctx, tx, st, nil, strategy, mfa)
 	})
 }
 
