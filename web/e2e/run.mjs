@@ -6,7 +6,8 @@
  *
  * Steps (in order; each needs the ones before it): sign-up with email verification; sign-in from a fresh
  * profile asks for the emailed code; the same profile is not asked again; a new profile is; TOTP enrolment on
- * /account, then an MFA sign-in; an auditor operator sees the history but no settings controls; an admin
+ * /account, then an MFA sign-in; a session from before MFA confirms it's the user with a backup code, in place,
+ * before it may change the backup codes; an auditor operator sees the history but no settings controls; an admin
  * operator locks and unlocks a user, rejects an invalid setting, turns Client Trust off, and a new profile then
  * signs in without a code; an owner operator creates an API key; a user who forgot their password resets it with
  * the emailed code from the hosted sign-in page, after which the old password fails and their other session is
@@ -36,6 +37,7 @@ let admin // Admin API client with an owner sk_ key
 let app // the default application: { id, publishableKey }
 let dashboardApp // the built-in dashboard application
 let totpSecret
+let backupCodes = [] // shown when TOTP was enrolled
 
 /**
  * step runs one test on a device's page; on failure it saves a screenshot and prints the page's text (to the
@@ -151,6 +153,7 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
 
   const laptop = device('laptop') // signs up
   const phone = device('phone') // signs in: new device, then known; enrols TOTP
+  const tablet = device('tablet') // signs in before TOTP; later confirms it's the user in place
 
   it('signs up with email verification', STEP, async () => {
     await onDevice(laptop, async (page) => {
@@ -196,7 +199,6 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
   })
 
   it('asks a new profile for a code again', STEP, async () => {
-    const tablet = device('tablet')
     await onDevice(tablet, async (page) => {
       // A wrong password first: the error shows beside the password field.
       await signInHosted(page, { ...USER, password: 'not-the-password' })
@@ -227,6 +229,8 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
       await page.getByText('Your authenticator app is set up.').waitFor()
       await shot(page, '06-account-backup-codes')
       await page.getByRole('heading', { name: 'Your backup codes' }).waitFor()
+      backupCodes = (await page.getByRole('list', { name: 'Backup codes' }).getByRole('listitem').allTextContents()).map((c) => c.trim())
+      assert.equal(backupCodes.length, 10)
       await page.getByRole('button', { name: "I've saved my codes" }).click()
       await signOutHosted(page)
       await signInHosted(page)
@@ -236,6 +240,30 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
       // which the server accepts (one step of clock skew).
       await enterCode(page, totp(totpSecret, 1), 'Authentication code')
       await expectAccount(page)
+    })
+  })
+
+  it('asks a session from before MFA to confirm with the second factor, in place, then goes on', STEP, async () => {
+    // The tablet signed in before TOTP was enrolled: its session never verified a second factor, so changing
+    // the backup codes asks for one. A backup code confirms it without signing in again.
+    await onDevice(tablet, async (page) => {
+      await page.goto(`${server.url}/account?publishableKey=${app.publishableKey}`)
+      await expectAccount(page)
+      await page.getByRole('button', { name: 'Generate new codes' }).click()
+      const dialog = page.getByRole('dialog', { name: "Confirm it's you" })
+      await dialog.waitFor()
+      await dialog.getByRole('button', { name: 'Use a backup code' }).click()
+      await dialog.getByLabel('Backup code').fill('aaaaa-bbbbb-ccccc')
+      await dialog.getByRole('button', { name: 'Confirm' }).click()
+      await dialog.locator('[id$="-error"]').first().waitFor()
+      await shot(page, '07b-account-confirm-its-you')
+      await dialog.getByLabel('Backup code').fill(backupCodes[0])
+      await dialog.getByRole('button', { name: 'Confirm' }).click()
+      await page.getByRole('heading', { name: 'Your backup codes' }).waitFor()
+      const fresh = await page.getByRole('list', { name: 'Backup codes' }).getByRole('listitem').allTextContents()
+      assert.equal(fresh.length, 10)
+      assert.ok(!fresh.map((c) => c.trim()).includes(backupCodes[1]), 'the new set replaced the old one')
+      assert.equal(await dialog.count(), 0)
     })
   })
 

@@ -2,12 +2,15 @@ import { apiError } from './errors'
 import * as ops from './operations'
 import { parseSession, toDate, type SessionJSON, type SignInJSON, type UserJSON } from './parse'
 import type { Core } from './resource'
+import { createSession, type SessionCore } from './session'
 import { SignInFuture } from './signin'
 import { SignUpFuture } from './signup'
 import { Transport, type ClientTokenStore, type RequestOptions } from './transport'
 import type { GetTokenOptions, Result, Session, SessionData, TrustgateAPIResponseErrorLike } from './types'
 import { User, type AccountCore } from './user'
 import type { Operation } from './operations'
+import { EnvironmentLoader } from './environment'
+import type { Environment, EnvironmentState } from './types'
 
 /** ClientOptions configure `createClient`. */
 export interface ClientOptions {
@@ -202,15 +205,19 @@ export class TrustgateClient {
   }
 
   private makeSession(data: Pick<SessionData, 'id' | 'status'>): Session {
-    return {
-      id: data.id,
-      status: data.status,
-      currentTask: null,
-      getToken: async (options: GetTokenOptions = {}) => {
-        const r = await this.mintToken(data.id, options.skipCache ?? false)
-        return r.error ? null : r.data
-      },
-    }
+    return createSession(this.sessionCore, data)
+  }
+
+  private readonly sessionCore: SessionCore = {
+    mintToken: (sessionId, skipCache) => this.mintToken(sessionId, skipCache),
+    sessionRequest: async <T>(sessionId: string, op: Operation, variables?: Record<string, unknown>): Promise<Result<T>> => {
+      const token = await this.mintToken(sessionId, false)
+      if (token.error) return token
+      return this.request<T>(op, variables, { bearer: token.data })
+    },
+    forgetToken: (sessionId) => {
+      this.#tokens.delete(sessionId)
+    },
   }
 
   /**
@@ -254,6 +261,28 @@ export class TrustgateClient {
   private emit(): void {
     this.#version++
     for (const l of this.#listeners) l()
+  }
+
+  // ---- Environment: the application's settings as a frontend sees them (sdk/environment.ts) ----
+
+  readonly #environment = new EnvironmentLoader({
+    request: (op) => this.request(op),
+    emit: () => this.emit(),
+  })
+
+  /**
+   * environment reads the application's settings (query `environment`; needs only the publishable key): which
+   * identifiers users sign up and sign in with, and which factors are enabled. It is fetched once per client and
+   * then answered from the cache; concurrent calls share one request; a failure is not cached, so calling again
+   * retries. `skipCache` asks the server again. Subscribers are told when it loads (or fails).
+   */
+  environment(options: { skipCache?: boolean } = {}): Promise<Result<Environment>> {
+    return this.#environment.load(options)
+  }
+
+  /** environmentState is where `environment()` stands, synchronously (`idle` until something asks for it). */
+  get environmentState(): EnvironmentState {
+    return this.#environment.state
   }
 }
 

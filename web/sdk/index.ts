@@ -9,3 +9,11 @@ export { SignUpFuture, type SignUpCreateParams, type SignUpResult, type SignUpVe
 export { User } from './user'
 export type { ClientTokenStore } from './transport'
 export type * from './types'
+export {
+  isReverificationRequired,
+  reverificationError,
+  runWithReverification,
+  REVERIFICATION_REQUIRED,
+  type NeedsReverificationHandler,
+  type NeedsReverificationParams,
+} from './reverification'

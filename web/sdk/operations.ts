@@ -127,3 +127,46 @@ export const TrustedClientRevoke = op(
   'TrustedClientRevoke',
   'mutation TrustedClientRevoke($id: ID!) { trustedClientRevoke(id: $id) }',
 )
+
+/** SESSION_VERIFICATION_FIELDS is the selection of a `SessionVerification`. */
+export const SESSION_VERIFICATION_FIELDS = `id status level
+    supportedFirstFactors { ${factorFields} }
+    supportedSecondFactors { ${factorFields} }
+    firstFactorVerification { ${verificationFields} }
+    secondFactorVerification { ${verificationFields} }
+    expireAt`
+
+// Session reverification (Clerk's session.startVerification and friends); with the session JWT like the above.
+export const SessionVerificationQuery = op(
+  'SessionVerification',
+  `query SessionVerification { sessionVerification { ${SESSION_VERIFICATION_FIELDS} } }`,
+)
+export const SessionVerificationCreate = op(
+  'SessionVerificationCreate',
+  `mutation SessionVerificationCreate($level: SessionVerificationLevel) { sessionVerificationCreate(level: $level) { ${SESSION_VERIFICATION_FIELDS} } }`,
+)
+export const SessionVerificationPrepareFirstFactor = op(
+  'SessionVerificationPrepareFirstFactor',
+  `mutation SessionVerificationPrepareFirstFactor($input: PrepareFactorInput!) { sessionVerificationPrepareFirstFactor(input: $input) { ${SESSION_VERIFICATION_FIELDS} } }`,
+)
+export const SessionVerificationAttemptFirstFactor = op(
+  'SessionVerificationAttemptFirstFactor',
+  `mutation SessionVerificationAttemptFirstFactor($input: AttemptFactorInput!) { sessionVerificationAttemptFirstFactor(input: $input) { ${SESSION_VERIFICATION_FIELDS} } }`,
+)
+export const SessionVerificationPrepareSecondFactor = op(
+  'SessionVerificationPrepareSecondFactor',
+  `mutation SessionVerificationPrepareSecondFactor($input: PrepareFactorInput!) { sessionVerificationPrepareSecondFactor(input: $input) { ${SESSION_VERIFICATION_FIELDS} } }`,
+)
+export const SessionVerificationAttemptSecondFactor = op(
+  'SessionVerificationAttemptSecondFactor',
+  `mutation SessionVerificationAttemptSecondFactor($input: AttemptFactorInput!) { sessionVerificationAttemptSecondFactor(input: $input) { ${SESSION_VERIFICATION_FIELDS} } }`,
+)
+
+// ---- Environment: the application's settings as a frontend sees them (client.environment(), sdk/environment.ts) ----
+
+/** ENVIRONMENT_FIELDS is the selection of an `Environment`. */
+export const ENVIRONMENT_FIELDS =
+  'applicationName emailEnabled phoneEnabled usernameEnabled passwordEnabled firstFactors secondFactors'
+
+// Public: needs only the publishable key (no session).
+export const EnvironmentQuery = op('Environment', `query Environment { environment { ${ENVIRONMENT_FIELDS} } }`)

@@ -3,6 +3,11 @@ import type {
   EmailAddress,
   PhoneNumber,
   SessionData,
+  SessionVerificationFirstFactor,
+  SessionVerificationLevel,
+  SessionVerificationResource,
+  SessionVerificationSecondFactor,
+  SessionVerificationStatus,
   SignInFirstFactor,
   SignInSecondFactor,
   SignInStatus,
@@ -66,6 +71,16 @@ export interface UserJSON {
   banned: boolean
   lastSignInAt?: string | number | null
   createdAt: string | number
+}
+export interface SessionVerificationJSON {
+  id: string
+  status: string
+  level: string
+  supportedFirstFactors: FactorJSON[]
+  supportedSecondFactors: FactorJSON[]
+  firstFactorVerification?: VerificationJSON | null
+  secondFactorVerification?: VerificationJSON | null
+  expireAt: string | number
 }
 export interface TrustedClientJSON {
   id: string
@@ -215,5 +230,18 @@ export function parseTrustedClient(t: TrustedClientJSON): TrustedClient {
     createdAt: toDateStrict(t.createdAt),
     lastUsedAt: toDate(t.lastUsedAt),
     current: t.current,
+  }
+}
+
+export function parseSessionVerification(v: SessionVerificationJSON): SessionVerificationResource {
+  return {
+    id: v.id,
+    status: v.status as SessionVerificationStatus,
+    level: v.level as SessionVerificationLevel,
+    supportedFirstFactors: (v.supportedFirstFactors ?? []).map(parseFactor) as SessionVerificationFirstFactor[],
+    supportedSecondFactors: (v.supportedSecondFactors ?? []).map(parseFactor) as SessionVerificationSecondFactor[],
+    firstFactorVerification: parseVerification(v.firstFactorVerification),
+    secondFactorVerification: parseVerification(v.secondFactorVerification),
+    expireAt: toDateStrict(v.expireAt),
   }
 }

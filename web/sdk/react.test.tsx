@@ -1,8 +1,20 @@
-import { act, render, screen, waitFor } from '@testing-library/react'
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
+import { useState } from 'react'
 import { describe, expect, it } from 'vitest'
-import { emptyClient, fakeServer, gqlError, signedInClient, signIn as signInJSON, tokenReply, user } from '../test/fakeServer'
+import {
+  emptyClient,
+  fakeServer,
+  gqlError,
+  reverificationRequired,
+  sessionVerification,
+  signedInClient,
+  signIn as signInJSON,
+  tokenReply,
+  user,
+  verifiedSession,
+} from '../test/fakeServer'
 import { createClient } from './client'
-import { TrustgateProvider, useAuth, useSignIn, useUser } from './react'
+import { TrustgateProvider, useAuth, useReverification, useSession, useSignIn, useUser, type NeedsReverificationParams } from './react'
 
 function SignInState() {
   const { signIn, errors, fetchStatus } = useSignIn()
@@ -205,5 +217,61 @@ describe('useUser and useAuth', () => {
     )
     await waitFor(() => expect(screen.getByText('signed out')).toBeInTheDocument())
     expect(server.ops()).toEqual(['Client'])
+  })
+})
+
+/** TotpButton is Clerk's useReverification example: the action, and a password prompt when it needs one. */
+function TotpButton() {
+  const { user: u } = useUser()
+  const { session } = useSession()
+  const [pending, setPending] = useState<NeedsReverificationParams | null>(null)
+  const [result, setResult] = useState('-')
+  const createTOTP = useReverification(() => u!.createTOTP(), { onNeedsReverification: setPending })
+  const confirm = async () => {
+    await session!.startVerification({ level: pending!.level })
+    const r = await session!.attemptFirstFactorVerification({ strategy: 'password', password: 'hunter22' })
+    if (r.data?.status === 'complete') pending!.complete()
+    setPending(null)
+  }
+  if (!u) return <p>loading</p>
+  return (
+    <>
+      <button onClick={async () => setResult((await createTOTP()).data?.secret ?? 'error')}>Set up</button>
+      {pending && <button onClick={confirm}>Confirm</button>}
+      <p data-testid="result">{result}</p>
+    </>
+  )
+}
+
+describe('useReverification', () => {
+  it('runs the verification UI on session_reverification_required, then the action again', async () => {
+    const server = fakeServer({
+      Client: signedInClient,
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+      TotpCreate: [
+        () => reverificationRequired(),
+        () => ({ data: { totpCreate: { id: 'totp_1', secret: 'JBSWY3DP', uri: 'otpauth://x', qrCodePng: null, verified: false } } }),
+      ],
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
+      SessionVerificationAttemptFirstFactor: () => ({ data: { sessionVerificationAttemptFirstFactor: verifiedSession('password') } }),
+    })
+    render(
+      <TrustgateProvider client={createClient({ fetch: server.fetch })}>
+        <TotpButton />
+      </TrustgateProvider>,
+    )
+    fireEvent.click(await screen.findByRole('button', { name: 'Set up' }))
+    fireEvent.click(await screen.findByRole('button', { name: 'Confirm' }))
+    await waitFor(() => expect(screen.getByTestId('result')).toHaveTextContent('JBSWY3DP'))
+    expect(server.ops().filter((o) => o !== 'SessionTokenCreate')).toEqual([
+      'Client',
+      'Me',
+      'TotpCreate',
+      'SessionVerificationCreate',
+      'SessionVerificationAttemptFirstFactor',
+      'TotpCreate',
+    ])
+    expect(server.last('SessionVerificationCreate')!.variables).toEqual({})
   })
 })

@@ -9,14 +9,17 @@ import {
   useCallback,
   useContext,
   useEffect,
+  useRef,
   useSyncExternalStore,
   type ReactNode,
 } from 'react'
 import type { TrustgateClient } from './client'
+import { runWithReverification, type NeedsReverificationHandler } from './reverification'
 import type { SignInFuture } from './signin'
 import type { SignUpFuture } from './signup'
 import type { FetchStatus, GetTokenOptions, Session, SignInErrors, SignUpErrors, TrustgateAPIResponseErrorLike } from './types'
 import type { User } from './user'
+import type { Environment, EnvironmentState, Result } from './types'
 
 export * from './index'
 
@@ -140,6 +143,37 @@ export function useAuth(): UseAuthReturn {
   }
 }
 
+/** UseReverificationOptions tune `useReverification()`. */
+export interface UseReverificationOptions {
+  /**
+   * onNeedsReverification runs your "confirm it's you" UI (built on `session.startVerification()` and the
+   * factor methods) and calls `complete()` once the verification's status is `complete`, or `cancel()`. Without
+   * it, nothing is shown and the action's `session_reverification_required` outcome comes back as it is
+   * (trustgate has no prebuilt modal to open, unlike Clerk).
+   */
+  onNeedsReverification?: NeedsReverificationHandler
+}
+
+/**
+ * useReverification wraps an action (Clerk's `useReverification(fetcher, options)`): the function it returns runs
+ * `fetcher`, and when the outcome is `session_reverification_required` (a `{ error }` result or a thrown error),
+ * calls `onNeedsReverification({ level, complete, cancel })`, waits, and after `complete()` runs `fetcher` again
+ * with the same arguments. After `cancel()` it resolves to the first outcome (or throws the first error again).
+ */
+export function useReverification<Args extends unknown[], R>(
+  fetcher: (...args: Args) => Promise<R>,
+  options: UseReverificationOptions = {},
+): (...args: Args) => Promise<R> {
+  const fetcherRef = useRef(fetcher)
+  fetcherRef.current = fetcher
+  const handlerRef = useRef(options.onNeedsReverification)
+  handlerRef.current = options.onNeedsReverification
+  return useCallback(
+    (...args: Args) => runWithReverification(() => fetcherRef.current(...args), handlerRef.current),
+    [],
+  )
+}
+
 /** SignedIn renders its children only while a session is active. */
 export function SignedIn({ children }: { children?: ReactNode }) {
   const { isLoaded, isSignedIn } = useSession()
@@ -150,4 +184,38 @@ export function SignedIn({ children }: { children?: ReactNode }) {
 export function SignedOut({ children }: { children?: ReactNode }) {
   const { isLoaded, isSignedIn } = useSession()
   return isLoaded && !isSignedIn ? createElement(Fragment, null, children) : null
+}
+
+// ---- Environment (client.environment(); sdk/environment.ts) ----
+
+/** UseEnvironmentReturn is what `useEnvironment()` returns. */
+export interface UseEnvironmentReturn {
+  /** isLoaded is true once the environment is known (it stays so if a later `reload()` fails). */
+  isLoaded: boolean
+  /** environment is the application's settings, or null until loaded. */
+  environment: Environment | null
+  /** error is the last load's failure, or null; call `reload()` to try again. */
+  error: TrustgateAPIResponseErrorLike | null
+  /** reload asks the server again (e.g. a "Try again" button after an error). */
+  reload: () => Promise<Result<Environment>>
+}
+
+/**
+ * useEnvironment returns the application's settings (`client.environment()`: which identifiers and factors are
+ * enabled), loading them on first use; one request per client however many components ask. It re-renders only
+ * when the environment changes.
+ */
+export function useEnvironment(): UseEnvironmentReturn {
+  const client = useTrustgate()
+  const subscribe = useCallback((onChange: () => void) => client.subscribe(onChange), [client])
+  const state: EnvironmentState = useSyncExternalStore(
+    subscribe,
+    () => client.environmentState,
+    () => client.environmentState,
+  )
+  useEffect(() => {
+    if (state.status === 'idle') void client.environment()
+  }, [client, state.status])
+  const reload = useCallback(() => client.environment({ skipCache: true }), [client])
+  return { isLoaded: state.environment !== null, environment: state.environment, error: state.error, reload }
 }

@@ -313,7 +313,7 @@ function prepareInput(
 }
 
 /** compact drops the undefined entries of a GraphQL input, so only the fields the caller gave are sent. */
-function compact<T extends Record<string, unknown>>(input: T): Partial<T> {
+export function compact<T extends Record<string, unknown>>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 

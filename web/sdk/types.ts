@@ -173,6 +173,79 @@ export interface SignInFutureResetPasswordPhoneCodeSendParams {
   phoneNumber?: string
 }
 
+/** TOTPAttempt checks a code from the user's authenticator app. */
+export interface TOTPAttempt {
+  strategy: 'totp'
+  code: string
+}
+
+/** BackupCodeAttempt checks (and uses up) one of the user's backup codes. */
+export interface BackupCodeAttempt {
+  strategy: 'backup_code'
+  code: string
+}
+
+/**
+ * SessionVerificationLevel is how much a session reverification asks (Clerk's levels): `second_factor` (the
+ * server's default) asks a user with MFA for a second factor and any other user for a first factor;
+ * `first_factor` asks for a first factor; `multi_factor` for a first factor, then a second one when the user has MFA.
+ */
+export type SessionVerificationLevel = 'first_factor' | 'second_factor' | 'multi_factor'
+
+/** SessionVerificationStatus is where a session reverification stands. */
+export type SessionVerificationStatus = 'needs_first_factor' | 'needs_second_factor' | 'complete'
+
+/** SessionVerificationFirstFactor is a first factor a reverification may check: the password, or an email or SMS code. */
+export type SessionVerificationFirstFactor = PasswordFactor | EmailCodeFactor | PhoneCodeFactor
+
+/** SessionVerificationSecondFactor is a second factor a reverification may check. */
+export type SessionVerificationSecondFactor = TOTPFactor | PhoneCodeFactor | BackupCodeFactor
+
+/**
+ * SessionVerificationResource is an in-place reverification of the active session (Clerk's
+ * `SessionVerificationResource`), as `session.startVerification()` and the factor methods return it.
+ */
+export interface SessionVerificationResource {
+  id: string
+  status: SessionVerificationStatus
+  level: SessionVerificationLevel
+  /** supportedFirstFactors: `password`, and `email_code` / `phone_code` for each verified address the app offers. */
+  supportedFirstFactors: SessionVerificationFirstFactor[]
+  /** supportedSecondFactors: `totp`, `phone_code`, `backup_code`; empty when the user has no MFA. */
+  supportedSecondFactors: SessionVerificationSecondFactor[]
+  firstFactorVerification: Verification | null
+  secondFactorVerification: Verification | null
+  /** expireAt: after it the reverification can no longer complete; start another. */
+  expireAt: Date
+}
+
+/** SessionVerifyCreateParams are the parameters of `session.startVerification()`. */
+export interface SessionVerifyCreateParams {
+  /** level defaults to the server's, `second_factor`. */
+  level?: SessionVerificationLevel
+}
+
+/** SessionVerifyPrepareFirstFactorParams send the code of an `email_code` or `phone_code` first factor. */
+export type SessionVerifyPrepareFirstFactorParams = EmailCodeConfig | PhoneCodeConfig
+
+/** SessionVerifyAttemptFirstFactorParams check the password, or an emailed or texted code. */
+export type SessionVerifyAttemptFirstFactorParams = PasswordAttempt | EmailCodeAttempt | PhoneCodeAttempt
+
+/**
+ * PhoneCodeSecondFactorConfig texts the code of the `phone_code` second factor; without `phoneNumberId`, the
+ * number of the `phone_code` factor the last answer listed.
+ */
+export interface PhoneCodeSecondFactorConfig {
+  strategy: 'phone_code'
+  phoneNumberId?: string
+}
+
+/** SessionVerifyPrepareSecondFactorParams send the code of a second factor (only `phone_code` has one). */
+export type SessionVerifyPrepareSecondFactorParams = PhoneCodeSecondFactorConfig
+
+/** SessionVerifyAttemptSecondFactorParams check an authenticator-app code, a texted code or a backup code. */
+export type SessionVerifyAttemptSecondFactorParams = TOTPAttempt | PhoneCodeAttempt | BackupCodeAttempt
+
 /** Verification is the state of the first or second factor of a sign-in. */
 export interface Verification {
   status: VerificationStatus
@@ -247,13 +320,31 @@ export interface GetTokenOptions {
   skipCache?: boolean
 }
 
-/** Session is the active session of this client, with the method that mints its short-lived JWT. */
+/** SessionVerificationResult is what the reverification methods of a session resolve to; they never throw. */
+export type SessionVerificationResult = Promise<Result<SessionVerificationResource>>
+
+/**
+ * Session is the active session of this client, with the method that mints its short-lived JWT and the
+ * reverification methods of Clerk's `SessionResource` (each sends the session JWT as `Authorization: Bearer`).
+ */
 export interface Session {
   id: string
   status: string
   currentTask: SessionTask | null
   /** getToken returns the session JWT, cached until a few seconds before it expires; null when signed out. */
   getToken(options?: GetTokenOptions): Promise<string | null>
+  /** startVerification starts a reverification (`sessionVerificationCreate`), replacing an earlier one. */
+  startVerification(params?: SessionVerifyCreateParams): SessionVerificationResult
+  /** prepareFirstFactorVerification sends the code of an `email_code` / `phone_code` first factor. */
+  prepareFirstFactorVerification(params: SessionVerifyPrepareFirstFactorParams): SessionVerificationResult
+  /** attemptFirstFactorVerification checks the password or a first-factor code. */
+  attemptFirstFactorVerification(params: SessionVerifyAttemptFirstFactorParams): SessionVerificationResult
+  /** prepareSecondFactorVerification texts the code of the `phone_code` second factor. */
+  prepareSecondFactorVerification(params?: SessionVerifyPrepareSecondFactorParams): SessionVerificationResult
+  /** attemptSecondFactorVerification checks a `totp`, `phone_code` or `backup_code` second factor. */
+  attemptSecondFactorVerification(params: SessionVerifyAttemptSecondFactorParams): SessionVerificationResult
+  /** getVerification reads the session's current reverification (query `sessionVerification`), or null. */
+  getVerification(): Promise<Result<SessionVerificationResource | null>>
 }
 
 /** NavigateParams are passed to the `navigate` callback of `finalize()`. */
@@ -339,4 +430,44 @@ export interface TrustgateAPIResponseErrorLike extends Error {
   longMessage: string
   status: number | null
   retryAfter: number | null
+}
+
+// ---- Environment (client.environment(), useEnvironment(); sdk/environment.ts) ----
+
+/** EnvironmentFirstFactor is a first factor an application can enable; other strings may come from newer servers. */
+export type EnvironmentFirstFactor = 'password' | 'email_code' | 'phone_code' | (string & {})
+
+/** EnvironmentSecondFactor is a second factor (MFA) an application can enable. */
+export type EnvironmentSecondFactor = 'totp' | 'phone_code' | 'backup_code' | (string & {})
+
+/**
+ * Environment is the application as a frontend sees it (query `environment`, which needs only the publishable key;
+ * the part of Clerk's `clerk.__unstable__environment.userSettings` trustgate has): which identifiers users sign up
+ * and sign in with, and which factors the application offers.
+ *
+ * The server's sign-up rules follow from it: a username is accepted when `usernameEnabled`, and required only when
+ * email and phone are both off; an email address is required when `emailEnabled`, unless phone is on too and a
+ * phone number is given; with email off and phone on, a phone number is required; a password is required when
+ * `passwordEnabled`. A sign-up with neither email nor phone (a username and a password) completes at once.
+ */
+export interface Environment {
+  applicationName: string
+  emailEnabled: boolean
+  phoneEnabled: boolean
+  usernameEnabled: boolean
+  passwordEnabled: boolean
+  /** firstFactors are the enabled first factors: `password`, `email_code`, `phone_code`. */
+  firstFactors: EnvironmentFirstFactor[]
+  /** secondFactors are the enabled second factors: `totp`, `phone_code`, `backup_code`. */
+  secondFactors: EnvironmentSecondFactor[]
+}
+
+/**
+ * EnvironmentState is where a client's environment stands (`client.environmentState`): `idle` before anything asked
+ * for it, `loading`, `loaded`, or `error` (the last load failed; `environment` keeps an earlier success, if any).
+ */
+export interface EnvironmentState {
+  status: 'idle' | 'loading' | 'loaded' | 'error'
+  environment: Environment | null
+  error: TrustgateAPIResponseErrorLike | null
 }

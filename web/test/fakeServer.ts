@@ -2,7 +2,8 @@
  * A fake trustgate GraphQL endpoint for tests: a `fetch` that answers each operation (by `operationName`) from a
  * handler and records every request, so tests can assert both what the SDK sent and how it reacted.
  */
-import type { SignInJSON, SignUpJSON, UserJSON } from '../sdk/parse'
+import type { SessionVerificationJSON, SignInJSON, SignUpJSON, UserJSON } from '../sdk/parse'
+import type { EnvironmentJSON } from '../sdk/environment'
 
 export interface GraphQLBody {
   data?: Record<string, unknown> | null
@@ -33,11 +34,13 @@ export type GetHandler = (url: URL, headers: Record<string, string>) => { status
 
 /**
  * fakeServer returns a fetch that dispatches on operationName. A handler given as an array answers successive
- * calls of that operation in turn (the last one repeats). `gets` answers GET requests by path.
+ * calls of that operation in turn (the last one repeats). `gets` answers GET requests by path. `Environment` has a
+ * default answer (DEFAULT_ENVIRONMENT, the server's default settings) when no handler is given.
  */
 export function fakeServer(handlers: Record<string, Handler | Handler[]>, gets: Record<string, GetHandler> = {}) {
   const calls: RecordedCall[] = []
   const getCalls: { url: URL; headers: Record<string, string> }[] = []
+  const defaulted: RecordedCall[] = []
   const counts = new Map<string, number>()
   const fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const headers = Object.fromEntries(
@@ -64,6 +67,15 @@ export function fakeServer(handlers: Record<string, Handler | Handler[]>, gets: 
       query: body.query,
       variables: body.variables ?? {},
     }
+    if (!(call.operationName in handlers) && call.operationName in defaultHandlers) {
+      // A default answer (DEFAULT_ENVIRONMENT): recorded apart, so that tests about other operations need not
+      // list it in `ops()`; a test that gives its own handler sees the call in `calls` as usual.
+      defaulted.push(call)
+      return new Response(JSON.stringify(await defaultHandlers[call.operationName]!(call.variables, call)), {
+        status: 200,
+        headers: { 'Content-Type': 'application/json' },
+      })
+    }
     calls.push(call)
     const h = handlers[call.operationName]
     let handler: Handler | undefined
@@ -85,6 +97,8 @@ export function fakeServer(handlers: Record<string, Handler | Handler[]>, gets: 
     fetch: fetch as typeof globalThis.fetch,
     calls,
     getCalls,
+    /** defaulted are the calls answered by a default handler (`Environment` when the test gives none). */
+    defaulted,
     /** ops lists the operation names sent so far, in order. */
     ops: () => calls.map((c) => c.operationName),
     /** last returns the most recent call of an operation. */
@@ -221,4 +235,97 @@ export function signedInClient(): Reply {
       },
     },
   }
+}
+
+export const PASSWORD_FACTOR = { strategy: 'password', safeIdentifier: null, emailAddressId: null, phoneNumberId: null, primary: null }
+
+/**
+ * sessionVerification builds a SessionVerification (session reverification) as the server returns it; by default
+ * a user without MFA at `needs_first_factor`, with the password and an email code.
+ */
+export function sessionVerification(overrides: Partial<SessionVerificationJSON> = {}): SessionVerificationJSON {
+  return {
+    id: 'sver_1',
+    status: 'needs_first_factor',
+    level: 'second_factor',
+    supportedFirstFactors: [PASSWORD_FACTOR, EMAIL_FACTOR],
+    supportedSecondFactors: [],
+    firstFactorVerification: null,
+    secondFactorVerification: null,
+    expireAt: '2026-01-02T03:14:05Z',
+    ...overrides,
+  }
+}
+
+/** mfaSessionVerification is a reverification of a user with MFA: it starts at `needs_second_factor`. */
+export function mfaSessionVerification(overrides: Partial<SessionVerificationJSON> = {}): SessionVerificationJSON {
+  return sessionVerification({
+    status: 'needs_second_factor',
+    supportedSecondFactors: [TOTP_FACTOR, PHONE_FACTOR, BACKUP_FACTOR],
+    ...overrides,
+  })
+}
+
+/** verifiedSession is a reverification whose first (or, for `totp`, `backup_code`, second) factor passed. */
+export function verifiedSession(strategy = 'password'): SessionVerificationJSON {
+  const passed = { status: 'verified', strategy, attempts: 1, expireAt: null }
+  return ['totp', 'backup_code'].includes(strategy)
+    ? mfaSessionVerification({ status: 'complete', secondFactorVerification: passed })
+    : sessionVerification({ status: 'complete', firstFactorVerification: passed })
+}
+
+/**
+ * reverificationRequired is the answer of an account change made without a recent verification of the session; the
+ * server names the level it wants (`first_factor`, or `second_factor` for a user with MFA).
+ */
+export function reverificationRequired(level?: string): Reply {
+  return gqlError('session_reverification_required', "Confirm it's you to continue.", undefined, {
+    reverifyWithinSeconds: 600,
+    ...(level ? { level } : {}),
+  })
+}
+
+/**
+ * DEFAULT_ENVIRONMENT is the server's default application settings (internal/settings base()): email and phone,
+ * passwords, no usernames; what the hosted-page tests that give no `Environment` handler assume.
+ */
+export const DEFAULT_ENVIRONMENT: EnvironmentJSON = {
+  applicationName: 'Test app',
+  emailEnabled: true,
+  phoneEnabled: true,
+  usernameEnabled: false,
+  passwordEnabled: true,
+  firstFactors: ['password', 'email_code', 'phone_code'],
+  secondFactors: ['totp', 'phone_code', 'backup_code'],
+}
+
+/** environment answers the `Environment` query: the default settings with `overrides`. */
+export function environment(overrides: Partial<EnvironmentJSON> = {}): Handler {
+  return () => ({ data: { environment: { ...DEFAULT_ENVIRONMENT, ...overrides } } })
+}
+
+const defaultHandlers: Record<string, Handler> = { Environment: environment() }
+
+/**
+ * identified is the answer to `signInCreate` with an identifier alone (no password): the sign-in waits for a first
+ * factor and lists those it offers. Under enumeration protection an unknown identifier gets the same list.
+ */
+export function identified(
+  factors: SignInJSON['supportedFirstFactors'] = [PASSWORD_FACTOR, EMAIL_FACTOR],
+  identifier = 'jane@example.com',
+): SignInJSON {
+  return signIn({ identifier, supportedFirstFactors: factors })
+}
+
+/** firstFactorCodeSent is the sign-in after `signInPrepareFirstFactor` of an `email_code` or `phone_code` factor. */
+export function firstFactorCodeSent(
+  strategy: 'email_code' | 'phone_code' = 'email_code',
+  factors: SignInJSON['supportedFirstFactors'] = [PASSWORD_FACTOR, EMAIL_FACTOR],
+  identifier = 'jane@example.com',
+): SignInJSON {
+  return signIn({
+    identifier,
+    supportedFirstFactors: factors,
+    firstFactorVerification: { status: 'unverified', strategy, attempts: 0, expireAt: '2026-03-01T00:10:00Z' },
+  })
 }

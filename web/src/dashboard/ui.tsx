@@ -1,7 +1,8 @@
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react'
+import { useState, type ReactNode } from 'react'
 import type { TrustgateAPIError, TrustgateAPIResponseErrorLike } from '@trustgate/react'
 import { Alert, ErrorList } from '../ui/Alert'
 import { Button, Loading, type ButtonProps } from '../ui/Button'
+import { Modal } from '../ui/Modal'
 
 /** formatDateTime shows a timestamp in the operator's locale, with seconds (history needs them). */
 export function formatDateTime(value: string | null | undefined): string {
@@ -70,84 +71,7 @@ export function Badge({ tone = 'neutral', children }: { tone?: 'neutral' | 'ok' 
   return <span className={cls}>{children}</span>
 }
 
-const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
-
-/**
- * Modal is an accessible dialog: it takes focus (the element with `data-autofocus`, else the first focusable),
- * keeps Tab inside, closes on Escape, and gives focus back to whatever opened it.
- */
-export function Modal({
-  title,
-  description,
-  onClose,
-  children,
-  role = 'dialog',
-}: {
-  title: ReactNode
-  description?: ReactNode
-  onClose: () => void
-  children: ReactNode
-  role?: 'dialog' | 'alertdialog'
-}) {
-  const ref = useRef<HTMLDivElement>(null)
-  const titleId = useId()
-  const descId = useId()
-  const onCloseRef = useRef(onClose)
-  onCloseRef.current = onClose
-
-  useEffect(() => {
-    const opener = document.activeElement as HTMLElement | null
-    const box = ref.current!
-    const first = box.querySelector<HTMLElement>('[data-autofocus]') ?? box.querySelector<HTMLElement>(FOCUSABLE)
-    ;(first ?? box).focus()
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') {
-        e.stopPropagation()
-        onCloseRef.current()
-        return
-      }
-      if (e.key !== 'Tab') return
-      const items = [...box.querySelectorAll<HTMLElement>(FOCUSABLE)]
-      if (items.length === 0) return
-      const firstItem = items[0]!
-      const lastItem = items[items.length - 1]!
-      if (e.shiftKey && document.activeElement === firstItem) {
-        e.preventDefault()
-        lastItem.focus()
-      } else if (!e.shiftKey && document.activeElement === lastItem) {
-        e.preventDefault()
-        firstItem.focus()
-      }
-    }
-    box.addEventListener('keydown', onKey)
-    return () => {
-      box.removeEventListener('keydown', onKey)
-      if (opener && document.contains(opener)) opener.focus()
-    }
-  }, [])
-
-  return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div
-        ref={ref}
-        className="modal"
-        role={role}
-        aria-modal="true"
-        aria-labelledby={titleId}
-        aria-describedby={description ? descId : undefined}
-        tabIndex={-1}
-      >
-        <h2 id={titleId}>{title}</h2>
-        {description && (
-          <div id={descId} className="modal__description">
-            {description}
-          </div>
-        )}
-        {children}
-      </div>
-    </div>
-  )
-}
+export { Modal }
 
 export interface ConfirmButtonProps extends Omit<ButtonProps, 'onClick' | 'title'> {
   /** title is the question the dialog asks, e.g. "Lock jane@example.com?". */

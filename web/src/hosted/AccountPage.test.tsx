@@ -188,16 +188,20 @@ describe('/account', () => {
     expect(server.last('PasswordUpdate')!.variables).toEqual({ current: 'old', new: 'a new passphrase' })
   })
 
-  it('offers to sign in again when a change needs a recent sign-in, and comes back here', async () => {
+  it('keeps "Sign in again" as the fallback when a change needs a recent sign-in, and comes back here', async () => {
     const u = userEvent.setup()
     const server = signedIn({
       TotpCreate: () => gqlError('session_reverification_required', 'Sign in again to continue.'),
+      SessionVerificationCreate: () => gqlError('too_many_requests', 'Too many requests.', undefined, { retryAfterSeconds: 90 }),
       SignOut: () => ({ data: { signOut: true } }),
     })
     const { router } = renderApp('/account', server)
     await u.click(await screen.findByRole('button', { name: 'Set up authenticator app' }))
-    expect(await screen.findByText('Sign in again to continue. (long)')).toBeInTheDocument()
-    await u.click(screen.getByRole('button', { name: 'Sign in again' }))
+    // "Confirm it's you" could not start: its error, a retry, and the fallback.
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    expect(await within(dialog).findByText('Too many requests. (long) Try again in 2 minutes.')).toBeInTheDocument()
+    expect(within(dialog).getByRole('button', { name: 'Try again' })).toBeInTheDocument()
+    await u.click(within(dialog).getByRole('button', { name: 'Sign in again' }))
     await waitFor(() => expect(router.state.location.pathname).toBe('/sign-in'))
     expect(server.last('SignOut')).toBeDefined()
     expect(new URLSearchParams(router.state.location.search).get('redirect_url')).toBe('/account')

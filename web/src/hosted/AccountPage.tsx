@@ -5,12 +5,16 @@ import { ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
 import { PasswordSection } from './account/PasswordSection'
 import { PhoneSection } from './account/PhoneSection'
+import { ReverificationProvider } from './account/Reverification'
 import { SessionsSection, TrustedDevicesSection } from './account/DevicesSection'
 import { TwoFactorSection } from './account/TwoFactorSection'
 import { withCarriedParams } from './location'
 import type { TrustgateAPIResponseErrorLike } from '@trustgate/react'
 
-/** AccountPage is the hosted `/account`: the signed-in user's identifiers, two-step verification, devices, password. */
+/**
+ * AccountPage is the hosted `/account`: the signed-in user's identifiers, two-step verification, devices, password.
+ * A change that needs a recent verification of the session asks "Confirm it's you" first (`ReverificationProvider`).
+ */
 export function AccountPage() {
   const { isLoaded, isSignedIn, user } = useUser()
   const { sessionId } = useAuth()
@@ -24,13 +28,15 @@ export function AccountPage() {
   }
   return (
     <div className="account">
-      <AccountHeader user={user} />
-      <EmailSection user={user} />
-      <PhoneSection user={user} />
-      <TwoFactorSection user={user} />
-      <PasswordSection user={user} />
-      <SessionsSection user={user} currentSessionId={sessionId} />
-      <TrustedDevicesSection user={user} />
+      <ReverificationProvider>
+        <AccountHeader user={user} />
+        <EmailSection user={user} />
+        <PhoneSection user={user} />
+        <TwoFactorSection user={user} />
+        <PasswordSection user={user} />
+        <SessionsSection user={user} currentSessionId={sessionId} />
+        <TrustedDevicesSection user={user} />
+      </ReverificationProvider>
     </div>
   )
 }

@@ -5,10 +5,14 @@ import {
   complete,
   EMAIL_FACTOR,
   emptyClient,
+  environment,
   fakeServer,
+  firstFactorCodeSent,
   gqlError,
+  identified,
   needsClientTrust,
   needsSecondFactor,
+  PASSWORD_FACTOR,
   PHONE_FACTOR,
   signIn as signInJSON,
   tokenReply,
@@ -437,5 +441,333 @@ describe('/sign-in', () => {
       expect(server.last('SignInResetPassword')!.variables).toEqual({ id: 'sia_1', input: { password: 'a new long passphrase' } })
       expect(server.last('SessionTokenCreate')!.variables).toEqual({ sessionId: 'sess_1' })
     })
+  })
+})
+
+describe('/sign-in follows the application\'s settings (Environment)', () => {
+  it('asks a username-only application for a username, with no email / phone switch and no "Forgot password?"', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ emailEnabled: false, phoneEnabled: false, usernameEnabled: true, firstFactors: ['password'] }),
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      ...accountHandlers,
+    })
+    const { router } = renderApp('/sign-in', server)
+
+    const input = await screen.findByLabelText('Username')
+    expect(input).toHaveAttribute('type', 'text')
+    expect(input).toHaveAttribute('autocomplete', 'username')
+    expect(screen.queryByRole('radio')).not.toBeInTheDocument()
+    expect(screen.queryByLabelText(/Email address/)).not.toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Forgot password?' })).not.toBeInTheDocument()
+
+    await u.type(input, 'jane_doe')
+    await u.type(screen.getByLabelText('Password'), 'correct horse')
+    await u.click(screen.getByRole('button', { name: 'Continue' }))
+    await waitFor(() => expect(router.state.location.pathname).toBe('/account'))
+    expect(server.last('SignInCreate')!.variables.input).toEqual({ identifier: 'jane_doe', password: 'correct horse', strategy: 'password' })
+  })
+
+  it('labels the field "Email address or username" when usernames are on, and keeps the phone switch', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ usernameEnabled: true }),
+      SignInCreate: () => ({ data: { signInCreate: resetCodeSent('reset_password_email_code', 'jane_doe') } }),
+    })
+    renderApp('/sign-in', server)
+
+    const input = await screen.findByLabelText('Email address or username')
+    expect(input).toHaveAttribute('type', 'text')
+    expect(screen.getByRole('radio', { name: 'Email or username' })).toBeChecked()
+    expect(screen.getByRole('radio', { name: 'Phone' })).toBeInTheDocument()
+
+    // A username's reset code goes by email (the server picks the account's primary address).
+    await u.type(input, 'jane_doe')
+    await u.click(screen.getByRole('button', { name: 'Forgot password?' }))
+    expect(await screen.findByRole('heading', { name: 'Reset your password' })).toBeInTheDocument()
+    expect(server.last('SignInCreate')!.variables.input).toEqual({ identifier: 'jane_doe', strategy: 'reset_password_email_code' })
+  })
+
+  it('asks an email-only application for an email address without the switch', async () => {
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ phoneEnabled: false, firstFactors: ['password', 'email_code'], secondFactors: ['totp', 'backup_code'] }),
+    })
+    renderApp('/sign-in', server)
+    expect(await screen.findByLabelText('Email address')).toHaveAttribute('type', 'email')
+    expect(screen.queryByRole('radio')).not.toBeInTheDocument()
+  })
+
+  it('asks a phone-only application for a phone number, and sends it as a phone number', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ emailEnabled: false, firstFactors: ['password', 'phone_code'] }),
+      SignInCreate: () => gqlError('form_password_incorrect', 'Password is incorrect.', 'password'),
+    })
+    renderApp('/sign-in', server)
+    const input = await screen.findByLabelText('Phone number')
+    expect(input).toHaveAttribute('type', 'tel')
+    expect(screen.queryByRole('radio')).not.toBeInTheDocument()
+    await u.type(input, '+15551234567')
+    await u.type(screen.getByLabelText('Password'), 'pw')
+    await u.click(screen.getByRole('button', { name: 'Continue' }))
+    expect(await screen.findByText('Password is incorrect. (long)')).toBeInTheDocument()
+    expect(server.last('SignInCreate')!.variables.input.identifier).toBe('+15551234567')
+  })
+
+  it('shows a failure to load the settings with "Try again"', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: [() => ({ status: 502, errors: [] }), environment()],
+    })
+    renderApp('/sign-in', server)
+    expect(await screen.findByRole('heading', { name: 'This page could not be loaded' })).toBeInTheDocument()
+    expect(screen.queryByLabelText('Password')).not.toBeInTheDocument()
+    await u.click(screen.getByRole('button', { name: 'Try again' }))
+    expect(await screen.findByLabelText('Email address')).toBeInTheDocument()
+  })
+})
+
+describe('/sign-in with an emailed or texted code (passwordless first factor)', () => {
+  /** PASSWORDLESS is an application whose first factors are codes only: passwords are off. */
+  const PASSWORDLESS = { passwordEnabled: false, firstFactors: ['email_code', 'phone_code'] }
+  // The account's primary address, and the one typed (its safeIdentifier is the server's mask of it).
+  const PRIMARY_EMAIL = { ...EMAIL_FACTOR, safeIdentifier: 'o***@example.org', emailAddressId: 'ema_0', primary: true }
+  const TYPED_EMAIL = { ...EMAIL_FACTOR, safeIdentifier: 'j***@example.com', emailAddressId: 'ema_1', primary: false }
+  const TYPED_PHONE = { ...PHONE_FACTOR, safeIdentifier: '+*********67', phoneNumberId: 'phn_1' }
+  /** codePassed is what the sign-in holds once the code passed (Finalize and the MFA screen must not read it as a code to ask for). */
+  const codePassed = { status: 'verified', strategy: 'email_code', attempts: 1, expireAt: null }
+  /** signInOps are the operations sent but the settings (asked for when the test gives its own Environment). */
+  const signInOps = (server: ReturnType<typeof fakeServer>) => server.ops().filter((op) => op !== 'Environment')
+
+  it('asks a passwordless app for the email address alone, emails the code to that address, then signs in and goes to redirect_url', async () => {
+    const u = userEvent.setup()
+    // The server lists the typed address first among its kind, then the account's others.
+    const factors = [TYPED_EMAIL, PRIMARY_EMAIL]
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment(PASSWORDLESS),
+      SignInCreate: () => ({ data: { signInCreate: identified(factors) } }),
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: firstFactorCodeSent('email_code', factors) } }),
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: { ...complete(), firstFactorVerification: codePassed } } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+    })
+    renderApp('/sign-in?publishableKey=pk_test_1&redirect_url=%2Fafter%3Fx%3D1', server)
+
+    const input = await screen.findByLabelText('Email address')
+    expect(screen.getByText("Enter your email address and we'll email you a code to sign in.")).toBeInTheDocument()
+    expect(screen.queryByLabelText('Password')).not.toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Forgot password?' })).not.toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Use your password instead' })).not.toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Continue' })).toBeDisabled()
+
+    await u.type(input, 'jane@example.com')
+    await u.click(screen.getByRole('button', { name: 'Continue' }))
+
+    expect(await screen.findByRole('heading', { name: 'Check your email' })).toBeInTheDocument()
+    expect(signInOps(server)).toEqual(['Client', 'SignInCreate', 'SignInPrepareFirstFactor'])
+    // No password and no strategy: the server answers with the factors it offers.
+    expect(server.last('SignInCreate')!.variables).toEqual({ input: { identifier: 'jane@example.com' } })
+    // The code goes to the first listed, the address typed, not to the primary one.
+    expect(server.last('SignInPrepareFirstFactor')!.variables).toEqual({
+      id: 'sia_1',
+      input: { strategy: 'email_code', emailAddressId: 'ema_1' },
+    })
+    expect(screen.getByText('jane@example.com', { selector: 'strong' })).toBeInTheDocument()
+    expect(screen.getByText(/We emailed a 6-digit code to/)).toBeInTheDocument()
+    // Passwordless sign-ins never meet Client Trust: no new-device notice.
+    expect(screen.queryByText(/signing in from a new device/)).not.toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Use your password instead' })).not.toBeInTheDocument()
+    // The code was just sent: the resend button waits out the cooldown.
+    expect(screen.getByRole('button', { name: /Resend code in 30s/ })).toBeDisabled()
+
+    const code = screen.getByLabelText('Verification code')
+    expect(code).toHaveAttribute('autocomplete', 'one-time-code')
+    await u.type(code, '123456')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+    await waitFor(() => expect(assign).toHaveBeenCalledWith(`${window.location.origin}/after?x=1`))
+    expect(server.last('SignInAttemptFirstFactor')!.variables).toEqual({ id: 'sia_1', input: { strategy: 'email_code', code: '123456' } })
+    expect(server.last('SessionTokenCreate')!.variables).toEqual({ sessionId: 'sess_1' })
+    expect(server.calls.every((c) => c.headers['x-publishable-key'] === 'pk_test_1')).toBe(true)
+  })
+
+  it('texts the code in a phone-code app and signs in', async () => {
+    const u = userEvent.setup()
+    const factors = [TYPED_PHONE]
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ emailEnabled: false, passwordEnabled: false, firstFactors: ['phone_code'] }),
+      SignInCreate: () => ({ data: { signInCreate: identified(factors, '+15551234567') } }),
+      SignInPrepareFirstFactor: () => ({
+        data: { signInPrepareFirstFactor: firstFactorCodeSent('phone_code', factors, '+15551234567') },
+      }),
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: { ...complete(), firstFactorVerification: codePassed } } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      ...accountHandlers,
+    })
+    const { router } = renderApp('/sign-in', server)
+
+    const input = await screen.findByLabelText('Phone number')
+    expect(screen.queryByRole('radio')).not.toBeInTheDocument()
+    expect(screen.getByText("Enter your phone number and we'll text you a code to sign in.")).toBeInTheDocument()
+    await u.type(input, '+15551234567')
+    await u.click(screen.getByRole('button', { name: 'Continue' }))
+
+    expect(await screen.findByRole('heading', { name: 'Check your phone' })).toBeInTheDocument()
+    expect(server.last('SignInCreate')!.variables.input).toEqual({ identifier: '+15551234567' })
+    expect(server.last('SignInPrepareFirstFactor')!.variables.input).toEqual({ strategy: 'phone_code', phoneNumberId: 'phn_1' })
+    expect(screen.getByText(/We texted a 6-digit code to/)).toBeInTheDocument()
+    expect(screen.getByText('+15551234567', { selector: 'strong' })).toBeInTheDocument()
+
+    await u.type(screen.getByLabelText('Verification code'), '123456')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+    await waitFor(() => expect(router.state.location.pathname).toBe('/account'))
+    expect(server.last('SignInAttemptFirstFactor')!.variables.input).toEqual({ strategy: 'phone_code', code: '123456' })
+  })
+
+  it('offers "Email me a code instead" beside the password, sends the code to the identifier typed, and can go back to the password', async () => {
+    const u = userEvent.setup()
+    const factors = [PASSWORD_FACTOR, TYPED_EMAIL]
+    const server = fakeServer({
+      Client: emptyClient,
+      SignInCreate: () => ({ data: { signInCreate: identified(factors) } }),
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: firstFactorCodeSent('email_code', factors) } }),
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: { ...complete(), firstFactorVerification: codePassed } } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+    })
+    renderApp('/sign-in?redirect_url=%2Fafter', server)
+
+    // The default settings: passwords, and email and SMS codes.
+    expect(await screen.findByLabelText('Password')).toBeInTheDocument()
+    const others = screen.getByRole('navigation', { name: 'Other ways to sign in' })
+    expect(within(others).getByRole('button', { name: 'Email me a code instead' })).toBeInTheDocument()
+    await u.click(screen.getByRole('radio', { name: 'Phone' }))
+    expect(within(others).getByRole('button', { name: 'Text me a code instead' })).toBeInTheDocument()
+    await u.click(screen.getByRole('radio', { name: 'Email' }))
+
+    await u.type(screen.getByLabelText('Email address'), 'jane@example.com')
+    await u.click(screen.getByRole('button', { name: 'Email me a code instead' }))
+
+    expect(await screen.findByRole('heading', { name: 'Check your email' })).toBeInTheDocument()
+    expect(server.last('SignInCreate')!.variables).toEqual({ input: { identifier: 'jane@example.com' } })
+    expect(server.last('SignInPrepareFirstFactor')!.variables.input).toEqual({ strategy: 'email_code', emailAddressId: 'ema_1' })
+
+    // "Use your password instead" returns to the password form with the address still typed, without a request.
+    await u.click(screen.getByRole('button', { name: 'Use your password instead' }))
+    expect(await screen.findByLabelText('Password')).toBeInTheDocument()
+    expect(screen.getByLabelText('Email address')).toHaveValue('jane@example.com')
+    expect(server.ops()).toEqual(['Client', 'SignInCreate', 'SignInPrepareFirstFactor'])
+
+    // Without an identifier typed, the code form asks for it first; then the code, and the sign-in completes.
+    await u.clear(screen.getByLabelText('Email address'))
+    await u.click(screen.getByRole('button', { name: 'Email me a code instead' }))
+    expect(await screen.findByText("Enter your email address and we'll email you a code to sign in.")).toBeInTheDocument()
+    expect(screen.queryByLabelText('Password')).not.toBeInTheDocument()
+    expect(server.ops()).toHaveLength(3)
+    await u.type(screen.getByLabelText('Email address'), 'jane@example.com')
+    await u.click(screen.getByRole('button', { name: 'Continue' }))
+    await u.type(await screen.findByLabelText('Verification code'), '123456')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+    await waitFor(() => expect(assign).toHaveBeenCalledWith(`${window.location.origin}/after`))
+    expect(server.last('SignInAttemptFirstFactor')!.variables.input).toEqual({ strategy: 'email_code', code: '123456' })
+  })
+
+  it('shows a wrong code beside the code field (as for an unknown address under enumeration protection), and keeps the screen', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment(PASSWORDLESS),
+      SignInCreate: () => ({ data: { signInCreate: identified([TYPED_EMAIL], 'nobody@example.com') } }),
+      SignInPrepareFirstFactor: () => ({
+        data: { signInPrepareFirstFactor: firstFactorCodeSent('email_code', [TYPED_EMAIL], 'nobody@example.com') },
+      }),
+      SignInAttemptFirstFactor: () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+    })
+    renderApp('/sign-in', server)
+    await u.type(await screen.findByLabelText('Email address'), 'nobody@example.com')
+    await u.click(screen.getByRole('button', { name: 'Continue' }))
+    await u.type(await screen.findByLabelText('Verification code'), '000000')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+
+    const error = await screen.findByText('Incorrect code (long)')
+    const code = screen.getByLabelText('Verification code')
+    expect(code).toHaveAttribute('aria-invalid', 'true')
+    expect(code.getAttribute('aria-describedby')).toContain(error.id)
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+    expect(screen.getByRole('heading', { name: 'Check your email' })).toBeInTheDocument()
+  })
+
+  it('goes on to the MFA screen when the code passes for a user with two-step verification', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment(PASSWORDLESS),
+      SignInCreate: () => ({ data: { signInCreate: identified([TYPED_EMAIL]) } }),
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: firstFactorCodeSent('email_code', [TYPED_EMAIL]) } }),
+      SignInAttemptFirstFactor: () => ({
+        data: { signInAttemptFirstFactor: { ...needsSecondFactor(), firstFactorVerification: codePassed } },
+      }),
+      SignInAttemptSecondFactor: () => ({ data: { signInAttemptSecondFactor: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      ...accountHandlers,
+    })
+    const { router } = renderApp('/sign-in', server)
+    await u.type(await screen.findByLabelText('Email address'), 'jane@example.com')
+    await u.click(screen.getByRole('button', { name: 'Continue' }))
+    await u.type(await screen.findByLabelText('Verification code'), '123456')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+
+    expect(await screen.findByRole('heading', { name: 'Two-step verification' })).toBeInTheDocument()
+    await u.type(screen.getByLabelText('Authentication code'), '654321')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+    await waitFor(() => expect(router.state.location.pathname).toBe('/account'))
+    expect(server.last('SignInAttemptSecondFactor')!.variables.input).toEqual({ strategy: 'totp', code: '654321' })
+  })
+
+  it('resumes a sent code after a reload, resends it to the same address, and "Start over" keeps the passwordless form', async () => {
+    const u = userEvent.setup()
+    // The server lists the typed address first among its kind, then the account's others.
+    const factors = [TYPED_EMAIL, PRIMARY_EMAIL]
+    const server = fakeServer({
+      Client: clientWith(firstFactorCodeSent('email_code', factors)),
+      Environment: environment(PASSWORDLESS),
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: firstFactorCodeSent('email_code', factors) } }),
+    })
+    renderApp('/sign-in', server)
+    expect(await screen.findByRole('heading', { name: 'Check your email' })).toBeInTheDocument()
+    expect(screen.getByText('jane@example.com', { selector: 'strong' })).toBeInTheDocument()
+
+    await u.click(screen.getByRole('button', { name: 'Resend code' }))
+    expect(await screen.findByText('We sent you a new code.')).toBeInTheDocument()
+    expect(server.last('SignInPrepareFirstFactor')!.variables).toEqual({
+      id: 'sia_1',
+      input: { strategy: 'email_code', emailAddressId: 'ema_1' },
+    })
+
+    await u.click(screen.getByRole('button', { name: 'Start over' }))
+    expect(await screen.findByLabelText('Email address')).toBeInTheDocument()
+    expect(screen.queryByLabelText('Password')).not.toBeInTheDocument()
+    expect(signInOps(server)).toEqual(['Client', 'SignInPrepareFirstFactor'])
+  })
+
+  it('says so when the sign-in lists no code to send (a username under enumeration protection), and sends nothing', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ usernameEnabled: true }),
+      SignInCreate: () => ({ data: { signInCreate: identified([PASSWORD_FACTOR], 'jane_doe') } }),
+    })
+    renderApp('/sign-in', server)
+    await u.type(await screen.findByLabelText('Email address or username'), 'jane_doe')
+    await u.click(screen.getByRole('button', { name: 'Email me a code instead' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      "We can't send a sign-in code for this account. Sign in with your password instead.",
+    )
+    expect(signInOps(server)).toEqual(['Client', 'SignInCreate'])
   })
 })

@@ -4,11 +4,11 @@ import {
   useSession,
   useSignIn,
   type EmailCodeFactor,
+  type Environment,
   type FieldError,
   type PhoneCodeFactor,
   type ResetPasswordCodeStrategy,
   type SignInSecondFactor,
-  type TrustgateAPIError,
 } from '@trustgate/react'
 import { Alert, ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
@@ -16,6 +16,9 @@ import { CodeForm } from '../ui/CodeForm'
 import { Field, PasswordField } from '../ui/Field'
 import { NEW_PASSWORD_HINT, NewPasswordFields, useNewPassword } from '../ui/NewPassword'
 import { splitCodeErrors } from './codeErrors'
+import { chooseCodeFactor, isCodeStrategy, isTypedAddress, pickCodeFactor, prepareParams, type CodeStrategy } from './codeFactors'
+import { EnvironmentGate } from './EnvironmentGate'
+import { unshown } from './fieldErrors'
 import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
 import { ResendButton } from './ResendButton'
@@ -27,8 +30,11 @@ export const CLIENT_TRUST_NOTICE =
   "You're signing in from a new device. We're asking for verification to keep your account secure."
 
 /**
- * SignInPage is the hosted `/sign-in`: password (or "Forgot password?": a reset code and a new password), then
- * Client Trust or MFA when the server asks, then redirect.
+ * SignInPage is the hosted `/sign-in`: the identifier the application accepts (`useEnvironment()`) and the
+ * password (or "Forgot password?": a reset code and a new password), or, when the application offers an email or
+ * SMS code as a first factor, the identifier alone and then the code sent to it (the only way when passwords are
+ * off; "Email me a code instead" / "Text me a code instead" beside the password otherwise); then Client Trust (after
+ * a password only) or MFA when the server asks, then redirect.
  */
 export function SignInPage() {
   const { signIn } = useSignIn()
@@ -37,8 +43,10 @@ export function SignInPage() {
   const alreadySignedIn = isLoaded && isSignedIn && signIn.status !== 'complete'
   // Kept here, above the steps, so that "Back to sign in" from the reset step finds the identifier still typed.
   const [draft, setDraft] = useState<IdentifierDraft>({ kind: 'email', identifier: '' })
-  // When this page last asked for a reset code, for the resend cooldown; null after a reload (the server's applies).
-  const [resetSentAt, setResetSentAt] = useState<number | null>(null)
+  // When this page last asked for a reset or sign-in code, for the resend cooldown; null after a reload (the
+  // server's applies).
+  const [codeSentAt, setCodeSentAt] = useState<number | null>(null)
+  const codeRequested = () => setCodeSentAt(Date.now())
 
   useEffect(() => {
     if (alreadySignedIn) afterAuth()
@@ -59,66 +67,223 @@ export function SignInPage() {
   // A reset code is on its way (also after a reload: the server keeps the sign-in and its verification).
   const pending = signIn.firstFactorVerification?.strategy
   if (signIn.status === 'needs_first_factor' && isResetStrategy(pending)) {
-    return <ResetPasswordStep strategy={pending} sentAt={resetSentAt} />
+    return <ResetPasswordStep strategy={pending} sentAt={codeSentAt} />
   }
-  return <PasswordStep draft={draft} onDraft={setDraft} onResetCodeRequested={() => setResetSentAt(Date.now())} />
+  // A sign-in code is on its way (also after a reload). Keyed by strategy: switching to the other kind of code
+  // starts a fresh form.
+  if (signIn.status === 'needs_first_factor' && isCodeStrategy(pending)) {
+    return <FirstFactorCodeStep key={pending} strategy={pending} sentAt={codeSentAt} onCodeRequested={codeRequested} />
+  }
+  return (
+    <EnvironmentGate>
+      {(env) => <PasswordStep env={env} draft={draft} onDraft={setDraft} onCodeRequested={codeRequested} />}
+    </EnvironmentGate>
+  )
 }
 
-type IdentifierKind = 'email' | 'phone'
+type IdentifierKind = 'email' | 'phone' | 'username'
 
-/** IdentifierDraft is what the visitor typed to name their account: an email address or a phone number. */
+/** IdentifierDraft is what the visitor typed to name their account: an email address, phone number or username. */
 interface IdentifierDraft {
   kind: IdentifierKind
   identifier: string
+}
+
+/** IdentifierOption is one kind of identifier the sign-in form asks for, as the application enables it. */
+interface IdentifierOption {
+  kind: IdentifierKind
+  /** label of the input ("Email address", "Email address or username", "Phone number", "Username", …). */
+  label: string
+  /** switchLabel names the option in the email / phone switch. */
+  switchLabel: string
+  type: 'email' | 'tel' | 'text'
+  autoComplete: string
+  placeholder?: string
+  /** acceptsUsername: the input may hold a username too, so it is sent as a plain `identifier`. */
+  acceptsUsername: boolean
+  /** reset is the "Forgot password?" strategy for this kind, or null when no code can be sent (usernames only). */
+  reset: ResetPasswordCodeStrategy | null
+  /** code is the sign-in code first factor the application offers for this kind, or null. */
+  code: CodeStrategy | null
+}
+
+/**
+ * identifierOptions lists what the sign-in form can ask for, following the application's settings: an email
+ * address and / or a phone number (switched between when both are on), a username folded into the first of them
+ * when usernames are on, or a username alone when neither email nor phone is.
+ */
+function identifierOptions(env: Environment): IdentifierOption[] {
+  const u = env.usernameEnabled
+  const options: IdentifierOption[] = []
+  const reset = env.passwordEnabled
+  const offers = (s: CodeStrategy) => (env.firstFactors.includes(s) ? s : null)
+  if (env.emailEnabled) {
+    options.push({
+      kind: 'email',
+      label: u ? 'Email address or username' : 'Email address',
+      switchLabel: u ? 'Email or username' : 'Email',
+      type: u ? 'text' : 'email',
+      autoComplete: u ? 'username' : 'username email',
+      acceptsUsername: u,
+      reset: reset ? 'reset_password_email_code' : null,
+      code: offers('email_code'),
+    })
+  }
+  if (env.phoneEnabled) {
+    // The username goes with email when both are on; with email off, with the phone number.
+    const withUsername = u && !env.emailEnabled
+    options.push({
+      kind: 'phone',
+      label: withUsername ? 'Phone number or username' : 'Phone number',
+      switchLabel: withUsername ? 'Phone or username' : 'Phone',
+      type: withUsername ? 'text' : 'tel',
+      autoComplete: withUsername ? 'username' : 'username tel',
+      placeholder: withUsername ? undefined : '+1 555 123 4567',
+      acceptsUsername: withUsername,
+      reset: reset ? 'reset_password_phone_code' : null,
+      code: offers('phone_code'),
+    })
+  }
+  if (options.length === 0) {
+    options.push({
+      kind: 'username',
+      label: 'Username',
+      switchLabel: 'Username',
+      type: 'text',
+      autoComplete: 'username',
+      acceptsUsername: true,
+      reset: null,
+      code: null,
+    })
+  }
+  return options
+}
+
+/** pickOption is the option of the draft's kind, else the first one (the draft's kind may not be enabled). */
+function pickOption(options: IdentifierOption[], kind: IdentifierKind): IdentifierOption {
+  return options.find((o) => o.kind === kind) ?? options[0]!
 }
 
 function isResetStrategy(strategy: string | null | undefined): strategy is ResetPasswordCodeStrategy {
   return strategy === 'reset_password_email_code' || strategy === 'reset_password_phone_code'
 }
 
-/** resetStrategyFor picks the reset strategy of the identifier's kind. */
-function resetStrategyFor(kind: IdentifierKind): ResetPasswordCodeStrategy {
-  return kind === 'email' ? 'reset_password_email_code' : 'reset_password_phone_code'
-}
-
 /** OTHER_DEVICES_NOTE tells the user what a reset does to their other sessions (the server's default). */
 export const OTHER_DEVICES_NOTE = 'Resetting your password signs you out on your other devices.'
 
 interface PasswordStepProps {
+  env: Environment
   draft: IdentifierDraft
   onDraft: (d: IdentifierDraft) => void
-  /** onResetCodeRequested is called when "Forgot password?" asks the server for a reset code. */
-  onResetCodeRequested: () => void
+  /** onCodeRequested is called when this step asks the server to send a code (a reset or a sign-in code). */
+  onCodeRequested: () => void
 }
 
-/** PasswordStep is the first screen: identifier and password, or (after "Forgot password?") the identifier alone. */
-function PasswordStep({ draft, onDraft, onResetCodeRequested }: PasswordStepProps) {
+/**
+ * FirstStepMode is what the first screen asks for: the identifier and password; the identifier alone, for a sign-in
+ * code (the only mode when passwords are off); or the identifier alone, for a password reset code.
+ */
+type FirstStepMode = 'password' | 'code' | 'forgot'
+
+/** NO_CODE_FACTOR is shown when the sign-in lists no email or SMS code to send (e.g. a username without one). */
+const NO_CODE_FACTOR = "We can't send a sign-in code for this account."
+
+/**
+ * PasswordStep is the first screen: identifier and password, or the identifier alone, to send a sign-in code or
+ * (after "Forgot password?") a reset code.
+ */
+function PasswordStep({ env, draft: typed, onDraft, onCodeRequested }: PasswordStepProps) {
   const { signIn, errors, fetchStatus } = useSignIn()
   const { search } = useLocation()
   const [password, setPassword] = useState('')
-  const [forgot, setForgot] = useState(false)
+  const [mode, setMode] = useState<FirstStepMode>(env.passwordEnabled ? 'password' : 'code')
+  // Sending a sign-in code takes two requests (create, then prepare): busy across both.
+  const [sendingCode, setSendingCode] = useState(false)
+  const [noCodeFactor, setNoCodeFactor] = useState(false)
+  const options = identifierOptions(env)
+  const option = pickOption(options, typed.kind)
+  const draft: IdentifierDraft = { ...typed, kind: option.kind }
   const identifier = draft.identifier.trim()
+  const busy = fetchStatus === 'fetching' || sendingCode
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    await signIn.password(draft.kind === 'email' ? { emailAddress: identifier, password } : { phoneNumber: identifier, password })
+    await signIn.password(
+      option.acceptsUsername
+        ? { identifier, password }
+        : option.kind === 'email'
+          ? { emailAddress: identifier, password }
+          : { phoneNumber: identifier, password },
+    )
   }
 
-  const sendResetCode = () => {
+  const sendResetCode = (strategy: ResetPasswordCodeStrategy) => {
     // Before the request: the reset step replaces this one as soon as the new sign-in arrives.
-    onResetCodeRequested()
-    return signIn.create({ identifier, strategy: resetStrategyFor(draft.kind) })
+    onCodeRequested()
+    return signIn.create({ identifier, strategy })
+  }
+  // "Forgot password?" needs somewhere to send the code: an email address or a phone number (not a username alone).
+  const resetStrategy = option.reset
+
+  /**
+   * sendSignInCode starts a sign-in for the identifier (no password: the server lists its first factors), then
+   * sends the code of the matching factor; the code step replaces this one once it is on its way. An unknown
+   * identifier under enumeration protection lists a factor like a known one, and is treated no differently.
+   */
+  const sendSignInCode = async () => {
+    if (!identifier) return
+    setNoCodeFactor(false)
+    setSendingCode(true)
+    try {
+      const { error } = await signIn.create({ identifier })
+      if (error) return
+      const factor = chooseCodeFactor(signIn.supportedFirstFactors, signIn.identifier ?? identifier, option.code)
+      if (!factor) {
+        setNoCodeFactor(true)
+        return
+      }
+      // Before the request, as for a reset code: the code step mounts as soon as the sign-in names the code.
+      onCodeRequested()
+      await signIn.prepareFirstFactor(prepareParams(factor))
+    } finally {
+      setSendingCode(false)
+    }
+  }
+
+  const switchTo = (next: FirstStepMode) => {
+    setMode(next)
+    setNoCodeFactor(false)
   }
 
   // "Forgot password?" reuses the identifier typed; without one, the forgot screen asks for it first.
   const startReset = () => {
-    setForgot(true)
-    if (identifier) void sendResetCode()
+    if (!resetStrategy) return
+    switchTo('forgot')
+    if (identifier) void sendResetCode(resetStrategy)
     else void signIn.reset() // forgets the errors of an earlier password attempt (no request)
   }
 
-  if (forgot) {
-    const byEmail = draft.kind === 'email'
+  // "Email me a code instead" reuses the identifier typed too.
+  const startCode = () => {
+    switchTo('code')
+    if (identifier) void sendSignInCode()
+    else void signIn.reset()
+  }
+
+  // Back to the password form; the errors were about the code or the reset, not the password form.
+  const backToPassword = () => {
+    switchTo('password')
+    void signIn.reset()
+  }
+
+  const footer = (
+    <p className="card__footer-text">
+      Don't have an account? <Link to={withCarriedParams('/sign-up', search)}>Sign up</Link>
+    </p>
+  )
+
+  if (mode === 'forgot' && resetStrategy) {
+    const byEmail = resetStrategy === 'reset_password_email_code'
     return (
       <>
         <header className="card__header">
@@ -134,26 +299,73 @@ function PasswordStep({ draft, onDraft, onResetCodeRequested }: PasswordStepProp
           className="form"
           onSubmit={(e) => {
             e.preventDefault()
-            void sendResetCode()
+            void sendResetCode(resetStrategy)
           }}
           noValidate
         >
-          <IdentifierFields draft={draft} onDraft={onDraft} error={errors.fields.identifier} autoFocus />
+          <IdentifierFields options={options} draft={draft} onDraft={onDraft} error={errors.fields.identifier} autoFocus />
           <Button type="submit" busy={fetchStatus === 'fetching'} disabled={!identifier}>
             Send reset code
           </Button>
         </form>
         <div className="actions">
-          <Button
-            variant="secondary"
-            onClick={() => {
-              setForgot(false)
-              void signIn.reset() // the errors were about the reset, not the sign-in form
-            }}
-          >
+          <Button variant="secondary" onClick={backToPassword}>
             Back to sign in
           </Button>
         </div>
+      </>
+    )
+  }
+
+  if (mode === 'code' || !env.passwordEnabled) {
+    const how =
+      option.code === 'email_code'
+        ? "we'll email you a code"
+        : option.code === 'phone_code'
+          ? "we'll text you a code"
+          : "we'll send you a code"
+    return (
+      <>
+        <header className="card__header">
+          <h1>Sign in</h1>
+          <p className="muted">
+            Enter your {option.label.toLowerCase()} and {how} to sign in.
+          </p>
+        </header>
+        <ErrorList errors={unshown(errors.raw, errors.fields.identifier)} />
+        {noCodeFactor && (
+          <Alert>
+            {NO_CODE_FACTOR}
+            {env.passwordEnabled ? ' Sign in with your password instead.' : ''}
+          </Alert>
+        )}
+        <form
+          className="form"
+          onSubmit={(e) => {
+            e.preventDefault()
+            void sendSignInCode()
+          }}
+          noValidate
+        >
+          <IdentifierFields
+            options={options}
+            draft={draft}
+            onDraft={onDraft}
+            error={errors.fields.identifier}
+            autoFocus={env.passwordEnabled}
+          />
+          <Button type="submit" busy={busy} disabled={!identifier}>
+            Continue
+          </Button>
+        </form>
+        {env.passwordEnabled && (
+          <div className="actions">
+            <Button variant="secondary" onClick={backToPassword}>
+              Use your password instead
+            </Button>
+          </div>
+        )}
+        {footer}
       </>
     )
   }
@@ -166,7 +378,7 @@ function PasswordStep({ draft, onDraft, onResetCodeRequested }: PasswordStepProp
       </header>
       <ErrorList errors={errors.global} />
       <form className="form" onSubmit={submit} noValidate>
-        <IdentifierFields draft={draft} onDraft={onDraft} error={errors.fields.identifier} />
+        <IdentifierFields options={options} draft={draft} onDraft={onDraft} error={errors.fields.identifier} />
         <PasswordField
           label="Password"
           name="password"
@@ -176,57 +388,77 @@ function PasswordStep({ draft, onDraft, onResetCodeRequested }: PasswordStepProp
           error={errors.fields.password}
           required
         />
-        <Button variant="link" onClick={startReset} style={{ alignSelf: 'flex-end', marginTop: '-0.5rem' }}>
-          Forgot password?
-        </Button>
+        {resetStrategy && (
+          <Button variant="link" onClick={startReset} style={{ alignSelf: 'flex-end', marginTop: '-0.5rem' }}>
+            Forgot password?
+          </Button>
+        )}
         <Button type="submit" busy={fetchStatus === 'fetching'}>
           Continue
         </Button>
       </form>
-      <p className="card__footer-text">
-        Don't have an account? <Link to={withCarriedParams('/sign-up', search)}>Sign up</Link>
-      </p>
+      {option.code && (
+        <nav aria-label="Other ways to sign in" className="alt-methods">
+          <ul>
+            <li>
+              <Button variant="link" onClick={startCode}>
+                {option.code === 'email_code' ? 'Email me a code instead' : 'Text me a code instead'}
+              </Button>
+            </li>
+          </ul>
+        </nav>
+      )}
+      {footer}
     </>
   )
 }
 
-/** IdentifierFields are the email / phone switch and the identifier input of that kind. */
+/**
+ * IdentifierFields are the email / phone switch (only when the application enables both) and the identifier input
+ * of the chosen kind.
+ */
 function IdentifierFields({
+  options,
   draft,
   onDraft,
   error,
   autoFocus,
 }: {
+  options: IdentifierOption[]
   draft: IdentifierDraft
   onDraft: (d: IdentifierDraft) => void
   error: FieldError | null
   autoFocus?: boolean
 }) {
-  const email = draft.kind === 'email'
+  const option = pickOption(options, draft.kind)
   return (
     <>
-      <fieldset className="segmented">
-        <legend className="visually-hidden">Sign in with</legend>
-        {(['email', 'phone'] as const).map((k) => (
-          <label key={k} className="segmented__option">
-            <input
-              type="radio"
-              name="identifier-kind"
-              value={k}
-              checked={draft.kind === k}
-              onChange={() => onDraft({ kind: k, identifier: '' })}
-            />
-            <span>{k === 'email' ? 'Email' : 'Phone'}</span>
-          </label>
-        ))}
-      </fieldset>
+      {options.length > 1 && (
+        <fieldset className="segmented">
+          <legend className="visually-hidden">Sign in with</legend>
+          {options.map((o) => (
+            <label key={o.kind} className="segmented__option">
+              <input
+                type="radio"
+                name="identifier-kind"
+                value={o.kind}
+                checked={option.kind === o.kind}
+                onChange={() => onDraft({ kind: o.kind, identifier: '' })}
+              />
+              <span>{o.switchLabel}</span>
+            </label>
+          ))}
+        </fieldset>
+      )}
       <Field
-        key={draft.kind}
-        label={email ? 'Email address' : 'Phone number'}
+        key={option.kind}
+        label={option.label}
         name="identifier"
-        type={email ? 'email' : 'tel'}
-        autoComplete={email ? 'username email' : 'username tel'}
-        placeholder={email ? undefined : '+1 555 123 4567'}
+        type={option.type}
+        autoComplete={option.autoComplete}
+        placeholder={option.placeholder}
+        autoCapitalize={option.type === 'text' ? 'off' : undefined}
+        spellCheck={option.type === 'text' ? false : undefined}
         value={draft.identifier}
         onChange={(e) => onDraft({ ...draft, identifier: e.target.value })}
         error={error}
@@ -235,12 +467,6 @@ function IdentifierFields({
       />
     </>
   )
-}
-
-/** unshown lists the errors of the last call that no field shows, for the alert above the form. */
-function unshown(raw: TrustgateAPIError[] | null, ...shown: (FieldError | null)[]): TrustgateAPIError[] | null {
-  const rest = (raw ?? []).filter((e) => !shown.includes(e))
-  return rest.length ? rest : null
 }
 
 /**
@@ -312,6 +538,103 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
       <div className="actions">
         <ResendButton remaining={sender.remaining} sending={sender.sending} onResend={sender.resend} />
         <StartOver>Back to sign in</StartOver>
+      </div>
+    </>
+  )
+}
+
+/**
+ * FirstFactorCodeStep is the passwordless sign-in's second screen: the code emailed or texted to the identifier
+ * (`attemptFirstFactor` with `email_code` / `phone_code`); the sign-in then completes or asks for the second factor
+ * (never for Client Trust). It offers the account's other ways listed in `supportedFirstFactors`: the password, or
+ * the other kind of code. An unknown identifier under enumeration protection gets this same screen (no code
+ * arrives, and every code is refused as incorrect).
+ */
+function FirstFactorCodeStep({
+  strategy,
+  sentAt,
+  onCodeRequested,
+}: {
+  strategy: CodeStrategy
+  sentAt: number | null
+  onCodeRequested: () => void
+}) {
+  const { signIn, errors, fetchStatus } = useSignIn()
+  const factors = signIn.supportedFirstFactors
+  // The same choice as when the code was sent (the typed address, which the server lists first), so a resend goes there too.
+  const factor = pickCodeFactor(factors, strategy)
+  const cooldown = sentAt === null ? 0 : RESEND_COOLDOWN_SECONDS - Math.floor((Date.now() - sentAt) / 1000)
+  const sender = useCodeSender(
+    () => (factor ? signIn.prepareFirstFactor(prepareParams(factor)) : Promise.resolve({ error: null })),
+    false,
+    cooldown,
+  )
+  const byEmail = strategy === 'email_code'
+  const other = pickCodeFactor(factors, byEmail ? 'phone_code' : 'email_code')
+  const offersPassword = factors.some((f) => f.strategy === 'password')
+
+  if (!factor) {
+    return (
+      <>
+        <header className="card__header">
+          <h1>{byEmail ? 'Check your email' : 'Check your phone'}</h1>
+        </header>
+        <Alert>{NO_CODE_FACTOR}</Alert>
+        <div className="actions">
+          <StartOver />
+        </div>
+      </>
+    )
+  }
+
+  const to = isTypedAddress(factor, factors, signIn.identifier) ? signIn.identifier : factor.safeIdentifier
+  const codeErrors = splitCodeErrors(errors)
+  const sendOther = () => {
+    if (!other) return
+    onCodeRequested()
+    void signIn.prepareFirstFactor(prepareParams(other))
+  }
+  return (
+    <>
+      <header className="card__header">
+        <h1>{byEmail ? 'Check your email' : 'Check your phone'}</h1>
+        <p>
+          We {byEmail ? 'emailed' : 'texted'} a 6-digit code to <strong className="identifier">{to}</strong>. Enter it to
+          sign in.
+        </p>
+      </header>
+      <ErrorList errors={unshown(errors.raw, codeErrors.code)} />
+      {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
+      <CodeForm
+        label="Verification code"
+        error={codeErrors.code}
+        busy={fetchStatus === 'fetching' && !sender.sending}
+        onSubmit={(code) => signIn.attemptFirstFactor({ strategy, code })}
+      />
+      {(other || offersPassword) && (
+        <nav aria-label="Other ways to sign in" className="alt-methods">
+          <ul>
+            {other && (
+              <li>
+                <Button variant="link" onClick={sendOther}>
+                  {byEmail ? 'Text me a code instead' : 'Email me a code instead'}
+                </Button>
+              </li>
+            )}
+            {offersPassword && (
+              <li>
+                {/* Back to the first screen, which opens on the password form with the identifier still typed. */}
+                <Button variant="link" onClick={() => void signIn.reset()}>
+                  Use your password instead
+                </Button>
+              </li>
+            )}
+          </ul>
+        </nav>
+      )}
+      <div className="actions">
+        <ResendButton remaining={sender.remaining} sending={sender.sending} onResend={sender.resend} />
+        <StartOver />
       </div>
     </>
   )

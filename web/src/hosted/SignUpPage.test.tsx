@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { emptyClient, fakeServer, gqlError, signUp, tokenReply, user } from '../../test/fakeServer'
+import { emptyClient, environment, fakeServer, gqlError, signUp, tokenReply, user } from '../../test/fakeServer'
 import { renderApp } from '../../test/renderApp'
 
 afterEach(() => {
@@ -78,5 +78,162 @@ describe('/sign-up', () => {
       'href',
       '/sign-in?publishableKey=pk_1&redirect_url=%2Fx',
     )
+  })
+})
+
+describe('/sign-up follows the application\'s settings (Environment)', () => {
+  const accountHandlers = {
+    SessionTokenCreate: () => tokenReply('jwt_1'),
+    Me: () => ({ data: { me: user({ emailAddresses: [], primaryEmailAddressId: null }) } }),
+    Sessions: () => ({ data: { sessions: [] } }),
+    TrustedClients: () => ({ data: { trustedClients: [] } }),
+  }
+  const usernameOnly = environment({ emailEnabled: false, phoneEnabled: false, usernameEnabled: true, firstFactors: ['password'] })
+
+  it('signs a username-only application up with a username and a password, completing at once', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: usernameOnly,
+      SignUpCreate: () => ({
+        data: { signUpCreate: signUp({ status: 'complete', unverifiedFields: [], createdUserId: 'user_1', createdSessionId: 'sess_1' }) },
+      }),
+      ...accountHandlers,
+    })
+    const { router } = renderApp('/sign-up?publishableKey=pk_test_1', server)
+
+    const username = await screen.findByLabelText('Username')
+    expect(username).toHaveAttribute('autocomplete', 'username')
+    expect(username).toBeRequired()
+    expect(screen.queryByLabelText(/Email address/)).not.toBeInTheDocument()
+    expect(screen.queryByLabelText(/Phone number/)).not.toBeInTheDocument()
+    expect(screen.getByText('Sign up with a username and a password.')).toBeInTheDocument()
+
+    await u.type(username, 'jane_doe')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+
+    await waitFor(() => expect(router.state.location.pathname).toBe('/account'))
+    expect(server.last('SignUpCreate')!.variables.input).toEqual({ username: 'jane_doe', password: 'a long passphrase' })
+    expect(server.last('SessionTokenCreate')!.variables).toEqual({ sessionId: 'sess_1' })
+    expect(server.ops()).not.toContain('SignUpPrepareVerification')
+    expect(server.last('Environment')!.headers['x-publishable-key']).toBe('pk_test_1')
+  })
+
+  it('sends an optional username with the email address, then asks for the emailed code', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ usernameEnabled: true }),
+      SignUpCreate: () => ({ data: { signUpCreate: signUp() } }),
+      SignUpPrepareVerification: () => ({ data: { signUpPrepareVerification: signUp() } }),
+    })
+    renderApp('/sign-up', server)
+
+    const username = await screen.findByLabelText(/Username/)
+    expect(username).not.toBeRequired()
+    expect(username.closest('.field')).toHaveTextContent('Optional')
+    await u.type(username, 'jane_doe')
+    await u.type(screen.getByLabelText('Email address'), 'jane@example.com')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+
+    expect(await screen.findByRole('heading', { name: 'Verify your email' })).toBeInTheDocument()
+    expect(server.last('SignUpCreate')!.variables.input).toEqual({
+      username: 'jane_doe',
+      emailAddress: 'jane@example.com',
+      password: 'a long passphrase',
+    })
+    await waitFor(() => expect(server.last('SignUpPrepareVerification')?.variables).toEqual({ id: 'sua_1', strategy: 'email_code' }))
+  })
+
+  it('shows a taken username beside the username field', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: usernameOnly,
+      SignUpCreate: () => gqlError('form_identifier_exists', 'That username is taken.', 'username'),
+    })
+    renderApp('/sign-up', server)
+    await u.type(await screen.findByLabelText('Username'), 'jane_doe')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+
+    const msg = await screen.findByText('That username is taken. (long)')
+    const field = screen.getByLabelText('Username')
+    expect(field).toHaveAttribute('aria-invalid', 'true')
+    expect(field.getAttribute('aria-describedby')).toContain(msg.id)
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+  })
+
+  it('shows only email and password to an email-only application', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ phoneEnabled: false, firstFactors: ['password', 'email_code'], secondFactors: ['totp', 'backup_code'] }),
+      SignUpCreate: () => ({ data: { signUpCreate: signUp() } }),
+      SignUpPrepareVerification: () => ({ data: { signUpPrepareVerification: signUp() } }),
+    })
+    renderApp('/sign-up', server)
+
+    const email = await screen.findByLabelText('Email address')
+    expect(email).toBeRequired()
+    expect(screen.queryByLabelText(/Username/)).not.toBeInTheDocument()
+    expect(screen.queryByLabelText(/Phone number/)).not.toBeInTheDocument()
+    expect(screen.getByText('Sign up with your email address and a password.')).toBeInTheDocument()
+    await u.type(email, 'jane@example.com')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+    expect(await screen.findByRole('heading', { name: 'Verify your email' })).toBeInTheDocument()
+    expect(server.last('SignUpCreate')!.variables.input).toEqual({ emailAddress: 'jane@example.com', password: 'a long passphrase' })
+  })
+
+  it('signs up with a phone number alone when email and phone are both on, and without a password field when passwords are off', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ passwordEnabled: false, firstFactors: ['email_code', 'phone_code'] }),
+      SignUpCreate: () => ({ data: { signUpCreate: signUp({ unverifiedFields: ['phone_number'] }) } }),
+      SignUpPrepareVerification: () => ({ data: { signUpPrepareVerification: signUp({ unverifiedFields: ['phone_number'] }) } }),
+    })
+    renderApp('/sign-up', server)
+
+    expect(await screen.findByLabelText('Email address')).not.toBeRequired()
+    expect(screen.queryByLabelText('Password')).not.toBeInTheDocument()
+    await u.type(screen.getByLabelText(/Phone number/), '+15551234567')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+
+    expect(await screen.findByRole('heading', { name: 'Verify your phone' })).toBeInTheDocument()
+    expect(server.last('SignUpCreate')!.variables.input).toEqual({ phoneNumber: '+15551234567' })
+    await waitFor(() => expect(server.last('SignUpPrepareVerification')?.variables).toEqual({ id: 'sua_1', strategy: 'phone_code' }))
+  })
+
+  it('shows an error about a field the form does not show above the form', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      // The page was loaded before usernames became required; the server now asks for one.
+      Environment: environment({ phoneEnabled: false }),
+      SignUpCreate: () => gqlError('form_param_missing', 'Enter a username.', 'username'),
+    })
+    renderApp('/sign-up', server)
+    await u.type(await screen.findByLabelText('Email address'), 'jane@example.com')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent('Enter a username. (long)')
+  })
+
+  it('shows a failure to load the settings with "Try again", which loads them', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: [() => gqlError('internal_error', 'Something went wrong.'), usernameOnly],
+    })
+    renderApp('/sign-up', server)
+    expect(await screen.findByRole('alert')).toHaveTextContent('Something went wrong. (long)')
+    expect(screen.queryByRole('button', { name: 'Create account' })).not.toBeInTheDocument()
+    await u.click(screen.getByRole('button', { name: 'Try again' }))
+    expect(await screen.findByLabelText('Username')).toBeInTheDocument()
+    expect(server.ops().filter((o) => o === 'Environment')).toHaveLength(2)
   })
 })

@@ -1,19 +1,25 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import { Link, useLocation } from 'react-router'
-import { useSession, useSignUp } from '@trustgate/react'
+import { useSession, useSignUp, type Environment } from '@trustgate/react'
 import { Alert, ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
 import { CodeForm } from '../ui/CodeForm'
 import { Field, PasswordField } from '../ui/Field'
 import { NEW_PASSWORD_HINT } from '../ui/NewPassword'
 import { splitCodeErrors } from './codeErrors'
+import { EnvironmentGate } from './EnvironmentGate'
+import { unshown } from './fieldErrors'
 import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
 import { ResendButton } from './ResendButton'
 import { useAfterAuth } from './useAfterAuth'
 import { useCodeSender } from './useCodeSender'
 
-/** SignUpPage is the hosted `/sign-up`: email, password and an optional phone, then the email code, then redirect. */
+/**
+ * SignUpPage is the hosted `/sign-up`: the fields the application enables (username, email address, phone number,
+ * password; `useEnvironment()`), then the code sent to the email address or phone number, then redirect. A sign-up
+ * with neither (a username and a password) completes at once.
+ */
 export function SignUpPage() {
   const { signUp } = useSignUp()
   const { isLoaded, isSignedIn } = useSession()
@@ -36,67 +42,153 @@ export function SignUpPage() {
       return <VerifyStep key="phone" strategy="phone_code" destination={entered.phoneNumber} />
     }
   }
-  return <DetailsStep onSubmitted={setEntered} />
+  return <EnvironmentGate>{(env) => <DetailsStep env={env} onSubmitted={setEntered} />}</EnvironmentGate>
 }
 
-function DetailsStep({ onSubmitted }: { onSubmitted: (v: { emailAddress: string; phoneNumber: string }) => void }) {
+/** Need is how the server treats a field at sign-up: not shown (`null`), required, or optional. */
+type Need = 'required' | 'optional' | null
+
+/** SignUpFieldNeeds say which fields the sign-up form shows, following the server's rules (internal/signup). */
+interface SignUpFieldNeeds {
+  username: Need
+  /** emailAddress is `required` even with phone on: the server then takes a phone number instead. */
+  emailAddress: Need
+  phoneNumber: Need
+  password: boolean
+}
+
+/**
+ * signUpFieldNeeds mirrors the server: a username when usernames are on, required only when email and phone are
+ * both off; an email address when email is on (with phone on too, a phone number may stand in for it); a phone
+ * number when phone is on, required when email is off; a password when passwords are on.
+ */
+function signUpFieldNeeds(env: Environment): SignUpFieldNeeds {
+  return {
+    username: env.usernameEnabled ? (env.emailEnabled || env.phoneEnabled ? 'optional' : 'required') : null,
+    emailAddress: env.emailEnabled ? 'required' : null,
+    phoneNumber: env.phoneEnabled ? (env.emailEnabled ? 'optional' : 'required') : null,
+    password: env.passwordEnabled,
+  }
+}
+
+/** signUpIntro is the sentence under the heading: what this application signs users up with. */
+function signUpIntro(env: Environment): string {
+  const by =
+    env.emailEnabled && env.phoneEnabled
+      ? 'your email address or phone number'
+      : env.emailEnabled
+        ? 'your email address'
+        : env.phoneEnabled
+          ? 'your phone number'
+          : 'a username'
+  return `Sign up with ${by}${env.passwordEnabled ? ' and a password' : ''}.`
+}
+
+/** USERNAME_HINT is the server's username rule (internal/identifier NormalizeUsername). */
+const USERNAME_HINT = "3 to 64 letters, digits, '.', '_' or '-'."
+
+interface DetailsStepProps {
+  env: Environment
+  onSubmitted: (v: { emailAddress: string; phoneNumber: string }) => void
+}
+
+function DetailsStep({ env, onSubmitted }: DetailsStepProps) {
   const { signUp, errors, fetchStatus } = useSignUp()
   const { search } = useLocation()
+  const [username, setUsername] = useState('')
   const [emailAddress, setEmailAddress] = useState('')
   const [password, setPassword] = useState('')
   const [phoneNumber, setPhoneNumber] = useState('')
+  const needs = signUpFieldNeeds(env)
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    const entered = { emailAddress: emailAddress.trim(), phoneNumber: phoneNumber.trim() }
+    const entered = {
+      username: needs.username ? username.trim() : '',
+      emailAddress: needs.emailAddress ? emailAddress.trim() : '',
+      phoneNumber: needs.phoneNumber ? phoneNumber.trim() : '',
+    }
     onSubmitted(entered)
+    // Only the fields shown, and only those filled in: the server answers form_param_missing for a required one.
     await signUp.create({
-      emailAddress: entered.emailAddress,
-      password,
+      ...(entered.username ? { username: entered.username } : {}),
+      ...(entered.emailAddress ? { emailAddress: entered.emailAddress } : {}),
+      ...(needs.password ? { password } : {}),
       ...(entered.phoneNumber ? { phoneNumber: entered.phoneNumber } : {}),
     })
   }
 
+  // Errors about a field this form does not show (e.g. a setting changed since the page loaded) go above it.
+  const shown = [
+    needs.username ? errors.fields.username : null,
+    needs.emailAddress ? errors.fields.emailAddress : null,
+    needs.phoneNumber ? errors.fields.phoneNumber : null,
+    needs.password ? errors.fields.password : null,
+  ]
   return (
     <>
       <header className="card__header">
         <h1>Create your account</h1>
-        <p className="muted">Sign up with your email address and a password.</p>
+        <p className="muted">{signUpIntro(env)}</p>
       </header>
-      <ErrorList errors={errors.global} />
+      <ErrorList errors={unshown(errors.raw, ...shown)} />
       {signUp.status === 'abandoned' && <Alert>This sign-up expired. Please start again.</Alert>}
       <form className="form" onSubmit={submit} noValidate>
-        <Field
-          label="Email address"
-          name="emailAddress"
-          type="email"
-          autoComplete="email"
-          value={emailAddress}
-          onChange={(e) => setEmailAddress(e.target.value)}
-          error={errors.fields.emailAddress}
-          required
-        />
-        <PasswordField
-          label="Password"
-          name="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={errors.fields.password}
-          hint={NEW_PASSWORD_HINT}
-          required
-        />
-        <Field
-          label="Phone number"
-          name="phoneNumber"
-          type="tel"
-          autoComplete="tel"
-          placeholder="+1 555 123 4567"
-          optional
-          value={phoneNumber}
-          onChange={(e) => setPhoneNumber(e.target.value)}
-          error={errors.fields.phoneNumber}
-        />
+        {needs.username && (
+          <Field
+            label="Username"
+            name="username"
+            autoComplete="username"
+            autoCapitalize="off"
+            spellCheck={false}
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            error={errors.fields.username}
+            hint={USERNAME_HINT}
+            optional={needs.username === 'optional'}
+            required={needs.username === 'required'}
+          />
+        )}
+        {needs.emailAddress && (
+          <Field
+            label="Email address"
+            name="emailAddress"
+            type="email"
+            autoComplete="email"
+            value={emailAddress}
+            onChange={(e) => setEmailAddress(e.target.value)}
+            error={errors.fields.emailAddress}
+            // With phone on too, a phone number may stand in for it (the phone field says so).
+            required={!needs.phoneNumber}
+          />
+        )}
+        {needs.password && (
+          <PasswordField
+            label="Password"
+            name="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            error={errors.fields.password}
+            hint={NEW_PASSWORD_HINT}
+            required
+          />
+        )}
+        {needs.phoneNumber && (
+          <Field
+            label="Phone number"
+            name="phoneNumber"
+            type="tel"
+            autoComplete="tel"
+            placeholder="+1 555 123 4567"
+            optional={needs.phoneNumber === 'optional'}
+            required={needs.phoneNumber === 'required'}
+            hint={needs.emailAddress ? 'You can give a phone number instead of an email address.' : undefined}
+            value={phoneNumber}
+            onChange={(e) => setPhoneNumber(e.target.value)}
+            error={errors.fields.phoneNumber}
+          />
+        )}
         <Button type="submit" busy={fetchStatus === 'fetching'}>
           Create account
         </Button>

@@ -1,14 +1,41 @@
-import { useCallback, useState } from 'react'
-import type { FieldError, Result, TrustgateAPIError, TrustgateAPIResponseErrorLike } from '@trustgate/react'
+import { useCallback, useContext, useRef, useState } from 'react'
+import {
+  runWithReverification,
+  type FieldError,
+  type Result,
+  type TrustgateAPIError,
+  type TrustgateAPIResponseErrorLike,
+} from '@trustgate/react'
+import { ReverificationContext } from './reverificationContext'
 
-/** useAction runs one account call at a time, keeping its busy state and its error for the form to show. */
+/**
+ * useAction runs one account call at a time, keeping its busy state and its error for the form to show. Inside a
+ * `ReverificationProvider`, a call that answers `session_reverification_required` opens "Confirm it's you" and,
+ * once the session is verified again, runs once more (Clerk's `useReverification`). If the user cancels, the error
+ * is kept, and `AccountErrorList` offers "Sign in again".
+ */
 export function useAction() {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<TrustgateAPIResponseErrorLike | null>(null)
+  const needsReverification = useContext(ReverificationContext)
+  // A ref, so that `run` stays the same function (useList reloads when it changes).
+  const needsReverificationRef = useRef(needsReverification)
+  needsReverificationRef.current = needsReverification
   const run = useCallback(async <T,>(call: () => Promise<Result<T>>): Promise<Result<T>> => {
-    setBusy(true)
     setError(null)
-    const r = await call()
+    const needs = needsReverificationRef.current
+    const r = await runWithReverification(
+      () => {
+        setBusy(true)
+        return call()
+      },
+      // Not busy while the dialog is open, so that focus can return to the button that started the action.
+      needs &&
+        ((params) => {
+          setBusy(false)
+          needs(params)
+        }),
+    )
     setBusy(false)
     if (r.error) setError(r.error)
     return r

@@ -1,0 +1,280 @@
+import { screen, waitFor, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  EMAIL_FACTOR,
+  fakeServer,
+  gqlError,
+  mfaSessionVerification,
+  PHONE_FACTOR,
+  reverificationRequired,
+  sessionVerification,
+  signedInClient,
+  tokenReply,
+  user,
+  verifiedSession,
+  type Handler,
+} from '../../test/fakeServer'
+import { renderApp } from '../../test/renderApp'
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.unstubAllGlobals()
+})
+
+function signedIn(extra: Record<string, Handler | Handler[]> = {}) {
+  return fakeServer({
+    Client: signedInClient,
+    SessionTokenCreate: () => tokenReply('jwt_1'),
+    Me: () => ({ data: { me: user() } }),
+    Sessions: () => ({ data: { sessions: [] } }),
+    TrustedClients: () => ({ data: { trustedClients: [] } }),
+    ...extra,
+  })
+}
+
+const totpCreated = () => ({
+  data: { totpCreate: { id: 'totp_1', secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/x', qrCodePng: 'iVBORw0KGgo=', verified: false } },
+})
+
+/** accountOps lists the operations sent, without the token and list reads around them. */
+function accountOps(server: ReturnType<typeof fakeServer>) {
+  return server.ops().filter((o) => !['SessionTokenCreate', 'Client', 'Me', 'Sessions', 'TrustedClients', 'Environment'].includes(o))
+}
+
+const mfaUser = () => user({ twoFactorEnabled: true, totpEnabled: true, backupCodeEnabled: true })
+
+describe("/account: Confirm it's you", () => {
+  it('a user without MFA confirms with the password (a wrong one shown beside it), then the action runs again', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      TotpCreate: [() => reverificationRequired('first_factor'), totpCreated],
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
+      SessionVerificationAttemptFirstFactor: [
+        () => gqlError('form_password_incorrect', 'Password is incorrect.', 'password'),
+        () => ({ data: { sessionVerificationAttemptFirstFactor: verifiedSession('password') } }),
+      ],
+    })
+    renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Set up authenticator app' }))
+
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    const password = await within(dialog).findByLabelText('Password')
+    expect(password).toHaveFocus()
+    expect(password).toHaveAttribute('autocomplete', 'current-password')
+    // The level the server named in the error's meta.
+    expect(server.last('SessionVerificationCreate')!.variables).toEqual({ level: 'first_factor' })
+    expect(server.last('SessionVerificationCreate')!.headers.authorization).toBe('Bearer jwt_1')
+    // The other way offered, and the fallback.
+    expect(within(dialog).getByRole('button', { name: 'Email a code to j***@example.com' })).toBeInTheDocument()
+    expect(within(dialog).getByRole('button', { name: 'Sign in again' })).toBeInTheDocument()
+
+    await u.type(password, 'wrong')
+    await u.click(within(dialog).getByRole('button', { name: 'Confirm' }))
+    const wrong = await within(dialog).findByText('Password is incorrect. (long)')
+    expect(password.getAttribute('aria-describedby')).toBe(wrong.id)
+    expect(password).toHaveAttribute('aria-invalid', 'true')
+    expect(password).toHaveFocus()
+    expect(server.last('SessionVerificationAttemptFirstFactor')!.variables).toEqual({ input: { strategy: 'password', password: 'wrong' } })
+
+    await u.clear(password)
+    await u.type(password, 'hunter22')
+    await u.click(within(dialog).getByRole('button', { name: 'Confirm' }))
+
+    expect(await screen.findByRole('img', { name: 'QR code to scan with your authenticator app' })).toBeInTheDocument()
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
+    expect(server.last('SessionVerificationAttemptFirstFactor')!.variables).toEqual({ input: { strategy: 'password', password: 'hunter22' } })
+    expect(accountOps(server)).toEqual([
+      'TotpCreate',
+      'SessionVerificationCreate',
+      'SessionVerificationAttemptFirstFactor',
+      'SessionVerificationAttemptFirstFactor',
+      'TotpCreate',
+    ])
+    // The error of the first try is not shown: the retry succeeded.
+    expect(screen.queryByText(/recent verification/)).not.toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Sign in again' })).not.toBeInTheDocument()
+  })
+
+  it('a user with MFA confirms with the authenticator app, can switch factors, then the action runs again', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      Me: () => ({ data: { me: mfaUser() } }),
+      BackupCodesCreate: [() => reverificationRequired('second_factor'), () => ({ data: { backupCodesCreate: { codes: ['cccc-3333', 'dddd-4444'] } } })],
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: mfaSessionVerification() } }),
+      SessionVerificationAttemptSecondFactor: [
+        () => gqlError('form_code_incorrect', 'Incorrect code.', 'code'),
+        () => ({ data: { sessionVerificationAttemptSecondFactor: verifiedSession('totp') } }),
+      ],
+    })
+    renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Generate new codes' }))
+
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    const code = await within(dialog).findByLabelText('Authentication code')
+    expect(code).toHaveAttribute('autocomplete', 'one-time-code')
+    expect(server.last('SessionVerificationCreate')!.variables).toEqual({ level: 'second_factor' })
+    expect(within(dialog).queryByLabelText('Password')).not.toBeInTheDocument()
+    const others = within(dialog).getByRole('navigation', { name: 'Other ways to confirm' })
+    expect(within(others).getAllByRole('button').map((b) => b.textContent)).toEqual(['Text a code to +1******4567', 'Use a backup code'])
+
+    // Switch to a backup code and back: the authenticator app is offered again.
+    await u.click(within(others).getByRole('button', { name: 'Use a backup code' }))
+    expect(await within(dialog).findByLabelText('Backup code')).toHaveFocus()
+    await u.click(within(dialog).getByRole('button', { name: 'Use your authenticator app' }))
+
+    await u.type(await within(dialog).findByLabelText('Authentication code'), '000000')
+    await u.click(within(dialog).getByRole('button', { name: 'Confirm' }))
+    expect(await within(dialog).findByText('Incorrect code. (long)')).toBeInTheDocument()
+    expect(within(dialog).getByLabelText('Authentication code')).toHaveFocus()
+    await u.clear(within(dialog).getByLabelText('Authentication code'))
+    await u.type(within(dialog).getByLabelText('Authentication code'), '123456')
+    await u.click(within(dialog).getByRole('button', { name: 'Confirm' }))
+
+    const codes = await screen.findByRole('list', { name: 'Backup codes' })
+    expect(within(codes).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['cccc-3333', 'dddd-4444'])
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
+    expect(server.last('SessionVerificationAttemptSecondFactor')!.variables).toEqual({ input: { strategy: 'totp', code: '123456' } })
+    expect(accountOps(server)).toEqual([
+      'BackupCodesCreate',
+      'SessionVerificationCreate',
+      'SessionVerificationAttemptSecondFactor',
+      'SessionVerificationAttemptSecondFactor',
+      'BackupCodesCreate',
+    ])
+  })
+
+  it('sends an email code on request, shows the resend cooldown, and retries the action once the code passes', async () => {
+    const u = userEvent.setup()
+    const added = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false }
+    const sent = sessionVerification({
+      supportedFirstFactors: [EMAIL_FACTOR],
+      firstFactorVerification: { status: 'unverified', strategy: 'email_code', attempts: 0, expireAt: '2026-01-02T03:14:05Z' },
+    })
+    const server = signedIn({
+      PhoneNumberCreate: [() => reverificationRequired('first_factor'), () => ({ data: { phoneNumberCreate: added } })],
+      PhoneNumberPrepareVerification: () => ({ data: { phoneNumberPrepareVerification: added } }),
+      // A user without a password: the email code is the only first factor.
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification({ supportedFirstFactors: [EMAIL_FACTOR] }) } }),
+      SessionVerificationPrepareFirstFactor: () => ({ data: { sessionVerificationPrepareFirstFactor: sent } }),
+      SessionVerificationAttemptFirstFactor: [
+        () => gqlError('verification_failed', 'Too many failed attempts.'),
+        () => ({ data: { sessionVerificationAttemptFirstFactor: verifiedSession('email_code') } }),
+      ],
+    })
+    renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Add a phone number' }))
+    await u.type(screen.getByLabelText('New phone number'), '+15557654321')
+    await u.click(screen.getByRole('button', { name: 'Add phone number' }))
+
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    expect(await within(dialog).findByText(/We'll email a 6-digit code to/)).toHaveTextContent("We'll email a 6-digit code to j***@example.com.")
+    // Nothing is sent until asked.
+    expect(accountOps(server)).toEqual(['PhoneNumberCreate', 'SessionVerificationCreate'])
+    await u.click(within(dialog).getByRole('button', { name: 'Send code' }))
+
+    const code = await within(dialog).findByLabelText('Verification code')
+    expect(code).toHaveAttribute('autocomplete', 'one-time-code')
+    expect(code).toHaveFocus()
+    expect(server.last('SessionVerificationPrepareFirstFactor')!.variables).toEqual({
+      input: { strategy: 'email_code', emailAddressId: 'ema_1' },
+    })
+    expect(within(dialog).getByText(/We sent a 6-digit code to/)).toHaveTextContent('We sent a 6-digit code to j***@example.com.')
+    expect(within(dialog).getByRole('button', { name: /Resend code in \d+s/ })).toBeDisabled()
+
+    await u.type(code, '111111')
+    await u.click(within(dialog).getByRole('button', { name: 'Confirm' }))
+    const failed = await within(dialog).findByText('Too many failed attempts. (long)')
+    expect(code.getAttribute('aria-describedby')).toBe(failed.id)
+
+    await u.clear(code)
+    await u.type(code, '424242')
+    await u.click(within(dialog).getByRole('button', { name: 'Confirm' }))
+    await waitFor(() => expect(server.last('PhoneNumberPrepareVerification')?.variables).toEqual({ id: 'phn_2' }))
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
+    expect(server.last('SessionVerificationAttemptFirstFactor')!.variables).toEqual({ input: { strategy: 'email_code', code: '424242' } })
+    expect(accountOps(server)).toEqual([
+      'PhoneNumberCreate',
+      'SessionVerificationCreate',
+      'SessionVerificationPrepareFirstFactor',
+      'SessionVerificationAttemptFirstFactor',
+      'SessionVerificationAttemptFirstFactor',
+      'PhoneNumberCreate',
+      'PhoneNumberPrepareVerification',
+    ])
+    expect(server.last('PhoneNumberCreate')!.variables).toEqual({ phoneNumber: '+15557654321' })
+  })
+
+  it('switching an MFA user to a text message sends it at once to the listed number', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      Me: () => ({ data: { me: mfaUser() } }),
+      TotpDisable: [() => reverificationRequired('second_factor'), () => ({ data: { totpDisable: true } })],
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: mfaSessionVerification() } }),
+      SessionVerificationPrepareSecondFactor: [
+        () => gqlError('too_many_requests', 'Too many requests.', undefined, { retryAfterSeconds: 20 }),
+        () => ({ data: { sessionVerificationPrepareSecondFactor: mfaSessionVerification() } }),
+      ],
+      SessionVerificationAttemptSecondFactor: () => ({ data: { sessionVerificationAttemptSecondFactor: verifiedSession('totp') } }),
+    })
+    renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Turn off' }))
+    await u.click(screen.getByRole('button', { name: 'Turn off authenticator app' }))
+
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    await u.click(await within(dialog).findByRole('button', { name: `Text a code to ${PHONE_FACTOR.safeIdentifier}` }))
+    await waitFor(() =>
+      expect(server.last('SessionVerificationPrepareSecondFactor')?.variables).toEqual({
+        input: { strategy: 'phone_code', phoneNumberId: 'phn_1' },
+      }),
+    )
+    // Refused: the wait is shown and the send button counts it down.
+    expect(await within(dialog).findByText(/Too many requests\. \(long\)/)).toBeInTheDocument()
+    expect(within(dialog).getByRole('button', { name: /Send code in \d+s/ })).toBeDisabled()
+    expect(within(dialog).queryByLabelText('Verification code')).not.toBeInTheDocument()
+  })
+
+  it('Cancel closes the dialog (focus back on the page) and leaves the error with "Sign in again"', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      TotpCreate: () => reverificationRequired('first_factor'),
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
+    })
+    renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Set up authenticator app' }))
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    await within(dialog).findByLabelText('Password')
+    await u.keyboard('{Escape}')
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Set up authenticator app' })).toHaveFocus()
+    // The page's own words, not the server's (which name the API).
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      "For your security, changing how you sign in needs a recent verification. Try again to confirm it's you, or sign in again.",
+    )
+    expect(screen.getByRole('button', { name: 'Sign in again' })).toBeInTheDocument()
+    expect(server.ops().filter((o) => o === 'TotpCreate')).toHaveLength(1)
+  })
+
+  it('an expired verification offers to start again', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      TotpCreate: [() => reverificationRequired('first_factor'), totpCreated],
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
+      SessionVerificationAttemptFirstFactor: [
+        () => gqlError('verification_expired', 'Verification expired.'),
+        () => ({ data: { sessionVerificationAttemptFirstFactor: verifiedSession('password') } }),
+      ],
+    })
+    renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Set up authenticator app' }))
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    await u.type(await within(dialog).findByLabelText('Password'), 'hunter22')
+    await u.click(within(dialog).getByRole('button', { name: 'Confirm' }))
+    expect(await within(dialog).findByText('Verification expired. (long)')).toBeInTheDocument()
+    await u.click(within(dialog).getByRole('button', { name: 'Start again' }))
+    await waitFor(() => expect(server.ops().filter((o) => o === 'SessionVerificationCreate')).toHaveLength(2))
+    await u.type(await within(dialog).findByLabelText('Password'), 'hunter22')
+    await u.click(within(dialog).getByRole('button', { name: 'Confirm' }))
+    expect(await screen.findByRole('img', { name: 'QR code to scan with your authenticator app' })).toBeInTheDocument()
+  })
+})
