@@ -249,6 +249,16 @@ func Validate(s *Settings) *FieldError {
 	if s.FirstFactorEnabled(StrategyPhoneCode) && !s.PhoneEnabled {
 		return &FieldError{"firstFactors", "phone_code needs phoneEnabled"}
 	}
+	// Without passwords, every identifier a user may sign in with needs its
+	// own code: an email address with only phone codes lists nothing under
+	// enumeration protection (and nothing for an account without a phone),
+	// so its users could never sign in.
+	if !s.PasswordEnabled && s.EmailEnabled && !s.FirstFactorEnabled(StrategyEmailCode) {
+		return &FieldError{"firstFactors", "without passwords, email addresses need the email_code first factor (or turn email off)"}
+	}
+	if !s.PasswordEnabled && s.PhoneEnabled && !s.FirstFactorEnabled(StrategyPhoneCode) {
+		return &FieldError{"firstFactors", "without passwords, phone numbers need the phone_code first factor (or turn phone off)"}
+	}
 	for _, f := range s.SecondFactors {
 		if !slices.Contains(knownSecondFactors, f) {
 			return &FieldError{"secondFactors", fmt.Sprintf("unknown strategy %q (allowed: %s)", f, strings.Join(knownSecondFactors, ", "))}

@@ -103,6 +103,10 @@ func TestApply(t *testing.T) {
 	}{
 		{"backup codes need another second factor", map[string]json.RawMessage{"secondFactors": raw([]string{"backup_code"})}, "secondFactors"},
 		{"phone second factor needs phone", map[string]json.RawMessage{"phoneEnabled": raw(false), "firstFactors": raw([]string{"password", "email_code"})}, "secondFactors"},
+		{"no passwords and no email code for email", map[string]json.RawMessage{"passwordEnabled": raw(false), "phoneEnabled": raw(true),
+			"firstFactors": raw([]string{"phone_code"}), "secondFactors": raw([]string{"totp"})}, "firstFactors"},
+		{"no passwords and no phone code for phone", map[string]json.RawMessage{"passwordEnabled": raw(false), "phoneEnabled": raw(true),
+			"firstFactors": raw([]string{"email_code"}), "secondFactors": raw([]string{"totp"})}, "firstFactors"},
 		{"lockout under 5", map[string]json.RawMessage{"lockoutMaxAttempts": raw(3)}, "lockoutMaxAttempts"},
 		{"unknown strategy", map[string]json.RawMessage{"firstFactors": raw([]string{"password", "magic"})}, "firstFactors"},
 		{"unknown setting", map[string]json.RawMessage{"colour": raw("blue")}, "colour"},
