@@ -576,9 +576,20 @@ func (s *Service) firstFactors(ctx context.Context, st *state) ([]*Factor, error
 // that takes the first email_code factor, as Clerk's custom flows do. A
 // code should reach the address the user typed, not another of theirs.
 func (s *Service) typedFirst(ctx context.Context, st *state, factors []*Factor) ([]*Factor, error) {
+	kind := identifier.Classify(st.identifier)
+	strategy := map[identifier.Kind]string{identifier.Email: settings.StrategyEmailCode, identifier.Phone: settings.StrategyPhoneCode}[kind]
+	n := 0
+	for _, f := range factors {
+		if f.Strategy == strategy {
+			n++
+		}
+	}
+	if n < 2 {
+		return factors, nil // nothing to choose between, and nothing more to read
+	}
 	var typedID string
 	k := st.contactsOf()
-	switch identifier.Classify(st.identifier) {
+	switch kind {
 	case identifier.Email:
 		emails, err := k.verifiedEmails(ctx, s.DB.Ent)
 		if err != nil {
