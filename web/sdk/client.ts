@@ -60,6 +60,8 @@ export class TrustgateClient {
   readonly #listeners = new Set<() => void>()
   readonly #tokens = new Map<string, CachedToken>()
   readonly #inflightTokens = new Map<string, Promise<Result<string>>>()
+  /** #tokenGenerations counts, per session, the times its token was forgotten; a mint started before one is not cached. */
+  readonly #tokenGenerations = new Map<string, number>()
   #loading: Promise<{ error: TrustgateAPIResponseErrorLike | null }> | null = null
   #userLoading: Promise<Result<User | null>> | null = null
   #version = 0
@@ -215,9 +217,17 @@ export class TrustgateClient {
       if (token.error) return token
       return this.request<T>(op, variables, { bearer: token.data })
     },
-    forgetToken: (sessionId) => {
-      this.#tokens.delete(sessionId)
-    },
+    forgetToken: (sessionId) => this.dropToken(sessionId),
+  }
+
+  /**
+   * dropToken forgets a session's cached JWT and its mint in flight, whose answer may carry claims from before
+   * (the `fva` of a reverification that just passed): a new generation begins, and only a mint started in it is cached.
+   */
+  private dropToken(sessionId: string): void {
+    this.#tokenGenerations.set(sessionId, (this.#tokenGenerations.get(sessionId) ?? 0) + 1)
+    this.#tokens.delete(sessionId)
+    this.#inflightTokens.delete(sessionId)
   }
 
   /**
@@ -231,7 +241,8 @@ export class TrustgateClient {
     }
     const inflight = this.#inflightTokens.get(sessionId)
     if (inflight) return inflight
-    const p = this.request<{ sessionTokenCreate: { jwt: string; expiresAt: string | number } }>(ops.SessionTokenCreate, {
+    const generation = this.#tokenGenerations.get(sessionId) ?? 0
+    const p: Promise<Result<string>> = this.request<{ sessionTokenCreate: { jwt: string; expiresAt: string | number } }>(ops.SessionTokenCreate, {
       sessionId,
     })
       .then((r): Result<string> => {
@@ -243,17 +254,22 @@ export class TrustgateClient {
           return r
         }
         const { jwt, expiresAt } = r.data.sessionTokenCreate
-        this.#tokens.set(sessionId, { jwt, expiresAt: toDate(expiresAt)?.getTime() ?? 0 })
+        // Forgotten meanwhile (dropToken): the JWT may predate the change, so it serves this caller only.
+        if ((this.#tokenGenerations.get(sessionId) ?? 0) === generation) {
+          this.#tokens.set(sessionId, { jwt, expiresAt: toDate(expiresAt)?.getTime() ?? 0 })
+        }
         return { data: jwt, error: null }
       })
-      .finally(() => this.#inflightTokens.delete(sessionId))
+      .finally(() => {
+        if (this.#inflightTokens.get(sessionId) === p) this.#inflightTokens.delete(sessionId)
+      })
     this.#inflightTokens.set(sessionId, p)
     return p
   }
 
-  /** forgetSession drops the active session, its cached tokens and the user. */
+  /** forgetSession drops the active session, its cached tokens (and mints in flight) and the user. */
   private forgetSession(): void {
-    this.#tokens.clear()
+    for (const id of new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()])) this.dropToken(id)
     this.session = null
     this.user = null
   }

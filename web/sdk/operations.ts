@@ -24,7 +24,7 @@ export const SESSION_FIELDS = 'id status userId clientId createdAt lastActiveAt 
 export const PHONE_NUMBER_FIELDS = 'id phoneNumber verified reservedForSecondFactor'
 
 /** USER_FIELDS is the selection of a `User`. */
-export const USER_FIELDS = `id
+export const USER_FIELDS = `id username
     emailAddresses { id emailAddress verified }
     phoneNumbers { ${PHONE_NUMBER_FIELDS} }
     primaryEmailAddressId twoFactorEnabled totpEnabled backupCodeEnabled locked banned lastSignInAt createdAt`

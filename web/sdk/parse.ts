@@ -61,6 +61,7 @@ export interface SessionJSON {
 }
 export interface UserJSON {
   id: string
+  username?: string | null
   emailAddresses: EmailAddress[]
   phoneNumbers: PhoneNumber[]
   primaryEmailAddressId?: string | null
@@ -207,6 +208,7 @@ export function parseSession(s: SessionJSON): SessionData {
 export function parseUser(u: UserJSON): UserData {
   return {
     id: u.id,
+    username: u.username ?? null,
     emailAddresses: u.emailAddresses ?? [],
     phoneNumbers: u.phoneNumbers ?? [],
     primaryEmailAddressId: u.primaryEmailAddressId ?? null,

@@ -9,6 +9,7 @@ import {
   sessionVerification,
   signedInClient,
   tokenReply,
+  TOTP_FACTOR,
   user,
   verifiedSession,
   type Handler,
@@ -89,7 +90,7 @@ describe('session reverification', () => {
     const minted = tokens()
     const right = await session.attemptFirstFactorVerification({ strategy: 'password', password: 'hunter22' })
     expect(right.data!.status).toBe('complete')
-    expect(right.data!.firstFactorVerification).toEqual({ status: 'verified', strategy: 'password', attempts: 1, expireAt: null })
+    expect(right.data!.firstFactorVerification).toEqual({ status: 'verified', strategy: 'password', attempts: 0, expireAt: null })
     expect(server.last('SessionVerificationAttemptFirstFactor')!.headers.authorization).toBe('Bearer jwt_1')
     // A wrong password kept the cached token; a complete verification drops it (its fva claim is stale).
     expect(tokens()).toBe(minted)
@@ -151,6 +152,58 @@ describe('session reverification', () => {
     const done = await session.attemptSecondFactorVerification({ strategy: 'totp', code: '123456' })
     expect(done.data!.status).toBe('complete')
     expect(done.data!.secondFactorVerification!.strategy).toBe('totp')
+  })
+
+  it('after a step passes, a token mint already on its way is not cached: the next getToken() carries the new fva', async () => {
+    let releaseStale!: () => void
+    let releaseAttempt!: () => void
+    const { session } = await signedIn({
+      SessionTokenCreate: [
+        () => tokenReply('jwt_1'),
+        // Minted by the server before the pass committed (old fva), answered after the attempt's answer.
+        () => new Promise((r) => (releaseStale = () => r(tokenReply('jwt_stale_fva')))),
+        () => tokenReply('jwt_fresh_fva'),
+      ],
+      SessionVerificationAttemptFirstFactor: () =>
+        new Promise((r) => (releaseAttempt = () => r({ data: { sessionVerificationAttemptFirstFactor: verifiedSession('password') } }))),
+    })
+    const attempt = session.attemptFirstFactorVerification({ strategy: 'password', password: 'hunter22' })
+    await vi.waitFor(() => expect(releaseAttempt).toBeTypeOf('function'))
+    // Meanwhile the app refreshes its token (getToken({ skipCache: true }), or the cached one reached the margin).
+    const refresh = session.getToken({ skipCache: true })
+    await vi.waitFor(() => expect(releaseStale).toBeTypeOf('function'))
+    releaseAttempt()
+    expect((await attempt).data!.status).toBe('complete')
+    releaseStale()
+    // The refresh started before the pass gets its answer, but it is not kept for later calls.
+    expect(await refresh).toBe('jwt_stale_fva')
+    expect(await session.getToken()).toBe('jwt_fresh_fva')
+    expect(await session.getToken()).toBe('jwt_fresh_fva')
+  })
+
+  it('drops the cached token when a first step passes, before the verification is complete (multi_factor)', async () => {
+    const { session, server } = await signedIn({
+      SessionTokenCreate: [() => tokenReply('jwt_1'), () => tokenReply('jwt_2')],
+      SessionVerificationCreate: () => ({
+        data: { sessionVerificationCreate: sessionVerification({ level: 'multi_factor', supportedSecondFactors: [TOTP_FACTOR] }) },
+      }),
+      SessionVerificationAttemptFirstFactor: () => ({
+        data: {
+          sessionVerificationAttemptFirstFactor: mfaSessionVerification({
+            level: 'multi_factor',
+            firstFactorVerification: { status: 'verified', strategy: 'password', attempts: 0, expireAt: null },
+          }),
+        },
+      }),
+    })
+    await session.startVerification({ level: 'multi_factor' })
+    const minted = () => server.ops().filter((o) => o === 'SessionTokenCreate').length
+    const before = minted()
+    const r = await session.attemptFirstFactorVerification({ strategy: 'password', password: 'hunter22' })
+    expect(r.data!.status).toBe('needs_second_factor')
+    // The session's first factor time changed, so its fva claim did: the next token is a new one.
+    expect(await session.getToken()).toBe('jwt_2')
+    expect(minted()).toBe(before + 1)
   })
 
   it('getVerification() reads the current verification, or null', async () => {

@@ -23,7 +23,7 @@ export interface SessionCore {
   mintToken(sessionId: string, skipCache: boolean): Promise<Result<string>>
   /** sessionRequest sends an operation with `Authorization: Bearer <the session's JWT>`. */
   sessionRequest<T>(sessionId: string, op: Operation, variables?: Record<string, unknown>): Promise<Result<T>>
-  /** forgetToken drops the session's cached JWT, so that the next one is minted afresh. */
+  /** forgetToken drops the session's cached JWT and any mint in flight, so that the next one is minted afresh. */
   forgetToken(sessionId: string): void
 }
 
@@ -32,17 +32,25 @@ export interface SessionCore {
  * `SessionResource` (`startVerification`, `prepare…` / `attempt…FactorVerification`). Like the rest of the SDK
  * they resolve to `{ data, error }` instead of throwing; `data` is the `SessionVerificationResource` the server
  * answered. The session remembers the last one, so `prepareSecondFactorVerification()` can find the phone number.
- * Once a verification is complete, the cached session JWT is dropped: the next one carries the new `fva` claim.
+ * Once a step of a verification passes, the cached session JWT (and any mint in flight) is dropped: the next one
+ * carries the new `fva` claim.
  */
 export function createSession(core: SessionCore, data: Pick<SessionData, 'id' | 'status'>): Session {
   let last: SessionVerificationResource | null = null
 
-  const verify = async (field: string, op: Operation, variables: Record<string, unknown>): SessionVerificationResult => {
+  const verify = async (
+    field: string,
+    op: Operation,
+    variables: Record<string, unknown>,
+    passes = false,
+  ): SessionVerificationResult => {
     const r = await core.sessionRequest<Record<string, SessionVerificationJSON>>(data.id, op, variables)
     if (r.error) return r
     last = parseSessionVerification(r.data[field]!)
-    // The JWT's `fva` claim (minutes since each factor) changed: the next getToken() mints a fresh one.
-    if (last.status === 'complete') core.forgetToken(data.id)
+    // A step passed (an attempt the server accepted; with multi_factor the first step, too, before `complete`):
+    // the JWT's `fva` claim (minutes since each factor) changed, so the next getToken() mints a fresh one, and a
+    // mint already on its way is not cached.
+    if (passes || last.status === 'complete') core.forgetToken(data.id)
     return { data: last, error: null }
   }
 
@@ -76,7 +84,7 @@ export function createSession(core: SessionCore, data: Pick<SessionData, 'id' | 
           code: 'code' in params ? params.code : undefined,
           password: 'password' in params ? params.password : undefined,
         }),
-      }),
+      }, true),
 
     prepareSecondFactorVerification: (params: SessionVerifyPrepareSecondFactorParams = { strategy: 'phone_code' }) => {
       const listed = last?.supportedSecondFactors.find((f): f is PhoneCodeFactor => f.strategy === 'phone_code')
@@ -88,7 +96,7 @@ export function createSession(core: SessionCore, data: Pick<SessionData, 'id' | 
     attemptSecondFactorVerification: (params: SessionVerifyAttemptSecondFactorParams) =>
       verify('sessionVerificationAttemptSecondFactor', ops.SessionVerificationAttemptSecondFactor, {
         input: { strategy: params.strategy, code: params.code },
-      }),
+      }, true),
 
     getVerification: async () => {
       const r = await core.sessionRequest<{ sessionVerification: SessionVerificationJSON | null }>(

@@ -377,6 +377,8 @@ export interface PhoneNumber {
 /** UserData is the signed-in user as `me` returns it. */
 export interface UserData {
   id: string
+  /** username is the user's username, or null (none, or the application does not use usernames). */
+  username: string | null
   emailAddresses: EmailAddress[]
   phoneNumbers: PhoneNumber[]
   primaryEmailAddressId: string | null

@@ -37,6 +37,7 @@ function map<T, U>(r: Result<T>, f: (d: T) => U): Result<U> {
  */
 export class User implements UserData {
   readonly id: string
+  readonly username: string | null
   readonly emailAddresses: EmailAddress[]
   readonly phoneNumbers: PhoneNumber[]
   readonly primaryEmailAddressId: string | null
@@ -52,6 +53,7 @@ export class User implements UserData {
   constructor(core: AccountCore, json: UserJSON) {
     const d = parseUser(json)
     this.id = d.id
+    this.username = d.username
     this.emailAddresses = d.emailAddresses
     this.phoneNumbers = d.phoneNumbers
     this.primaryEmailAddressId = d.primaryEmailAddressId

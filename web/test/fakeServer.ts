@@ -266,9 +266,12 @@ export function mfaSessionVerification(overrides: Partial<SessionVerificationJSO
   })
 }
 
-/** verifiedSession is a reverification whose first (or, for `totp`, `backup_code`, second) factor passed. */
+/**
+ * verifiedSession is a reverification whose first (or, for `totp`, `backup_code`, second) factor passed. As the
+ * server shows a passed step (internal/account/reverify.go viewOf): verified, its strategy, no attempts, no expiry.
+ */
 export function verifiedSession(strategy = 'password'): SessionVerificationJSON {
-  const passed = { status: 'verified', strategy, attempts: 1, expireAt: null }
+  const passed = { status: 'verified', strategy, attempts: 0, expireAt: null }
   return ['totp', 'backup_code'].includes(strategy)
     ? mfaSessionVerification({ status: 'complete', secondFactorVerification: passed })
     : sessionVerification({ status: 'complete', firstFactorVerification: passed })

@@ -6,6 +6,7 @@ import {
   fakeServer,
   gqlError,
   mfaSessionVerification,
+  PASSWORD_FACTOR,
   PHONE_FACTOR,
   reverificationRequired,
   sessionVerification,
@@ -17,10 +18,42 @@ import {
 } from '../../test/fakeServer'
 import { renderApp } from '../../test/renderApp'
 
+let focusFixup: MutationObserver | null = null
 afterEach(() => {
+  focusFixup?.disconnect()
+  focusFixup = null
   vi.restoreAllMocks()
   vi.unstubAllGlobals()
 })
+
+/**
+ * emulateChromiumFocusFixup plays Chromium's "focus fixup", which jsdom lacks: a focused element that becomes
+ * disabled (a busy button) loses focus to <body>.
+ */
+function emulateChromiumFocusFixup() {
+  let fixing = false
+  focusFixup = new MutationObserver((records) => {
+    if (fixing) return
+    for (const r of records) {
+      const el = r.target as HTMLElement
+      if (el === document.activeElement && el.hasAttribute('disabled')) {
+        // jsdom ignores blur() on a disabled element: lift it for the blur.
+        fixing = true
+        el.removeAttribute('disabled')
+        el.blur()
+        el.setAttribute('disabled', '')
+        queueMicrotask(() => (fixing = false))
+      }
+    }
+  })
+  focusFixup.observe(document.body, { attributes: true, attributeFilter: ['disabled'], subtree: true })
+}
+
+/** cooldown is the server's refusal of a send within 30 s of the last code to the address (verification.Codes.Cooldown). */
+const cooldown = (retryAfterSeconds = 25) =>
+  gqlError('verification_code_too_many_requests', 'Too many requests.', undefined, { retryAfterSeconds })
+
+const emailCodePending = { status: 'unverified', strategy: 'email_code', attempts: 0, expireAt: '2026-01-02T03:14:05Z' }
 
 function signedIn(extra: Record<string, Handler | Handler[]> = {}) {
   return fakeServer({
@@ -228,7 +261,8 @@ describe("/account: Confirm it's you", () => {
         input: { strategy: 'phone_code', phoneNumberId: 'phn_1' },
       }),
     )
-    // Refused: the wait is shown and the send button counts it down.
+    // Refused by the rate limit (not a code's cooldown: no code is on its way): the wait is shown and the send
+    // button counts it down.
     expect(await within(dialog).findByText(/Too many requests\. \(long\)/)).toBeInTheDocument()
     expect(within(dialog).getByRole('button', { name: /Send code in \d+s/ })).toBeDisabled()
     expect(within(dialog).queryByLabelText('Verification code')).not.toBeInTheDocument()
@@ -253,6 +287,118 @@ describe("/account: Confirm it's you", () => {
     )
     expect(screen.getByRole('button', { name: 'Sign in again' })).toBeInTheDocument()
     expect(server.ops().filter((o) => o === 'TotpCreate')).toHaveLength(1)
+  })
+
+  it('gives focus back to the action\'s button even though the busy button dropped it (as Chromium does)', async () => {
+    emulateChromiumFocusFixup()
+    const u = userEvent.setup()
+    const server = signedIn({
+      // As over a network: the answer takes a moment, while the button is busy (disabled) and focus is on <body>.
+      TotpCreate: async () => (await new Promise((r) => setTimeout(r, 50)), reverificationRequired('first_factor')),
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
+    })
+    renderApp('/account', server)
+    const button = await screen.findByRole('button', { name: 'Set up authenticator app' })
+    await u.click(button)
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    await within(dialog).findByLabelText('Password')
+    await u.keyboard('{Escape}')
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Set up authenticator app' })).toHaveFocus()
+
+    // And after Cancel.
+    await u.click(screen.getByRole('button', { name: 'Set up authenticator app' }))
+    const again = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    await within(again).findByLabelText('Password')
+    await u.click(within(again).getByRole('button', { name: 'Cancel' }))
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Set up authenticator app' })).toHaveFocus()
+  })
+
+  it('after Cancel and "Try again", the code already sent can be entered (the cooldown refuses a new send)', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      TotpCreate: [() => reverificationRequired('first_factor'), () => reverificationRequired('first_factor'), totpCreated],
+      // A user without a password. The second start keeps the code sent meanwhile (reverify.go StartVerification).
+      SessionVerificationCreate: [
+        () => ({ data: { sessionVerificationCreate: sessionVerification({ supportedFirstFactors: [EMAIL_FACTOR] }) } }),
+        () => ({
+          data: { sessionVerificationCreate: sessionVerification({ supportedFirstFactors: [EMAIL_FACTOR], firstFactorVerification: emailCodePending }) },
+        }),
+      ],
+      SessionVerificationPrepareFirstFactor: [
+        () => ({
+          data: {
+            sessionVerificationPrepareFirstFactor: sessionVerification({ supportedFirstFactors: [EMAIL_FACTOR], firstFactorVerification: emailCodePending }),
+          },
+        }),
+        () => cooldown(25),
+      ],
+      SessionVerificationAttemptFirstFactor: () => ({ data: { sessionVerificationAttemptFirstFactor: verifiedSession('email_code') } }),
+    })
+    renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Set up authenticator app' }))
+    let dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    await u.click(await within(dialog).findByRole('button', { name: 'Send code' }))
+    await within(dialog).findByLabelText('Verification code')
+    await u.click(within(dialog).getByRole('button', { name: 'Cancel' }))
+
+    // "Try again to confirm it's you", as the page says.
+    await u.click(screen.getByRole('button', { name: 'Set up authenticator app' }))
+    dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    await u.click(await within(dialog).findByRole('button', { name: 'Send code' }))
+    await waitFor(() => expect(server.ops().filter((o) => o === 'SessionVerificationPrepareFirstFactor')).toHaveLength(2))
+    // The code in the user's inbox is still the one the verification holds: it is asked for, with the cooldown
+    // on the resend button instead of an error.
+    const code = await within(dialog).findByLabelText('Verification code')
+    expect(within(dialog).getByText(/We sent a 6-digit code to/)).toHaveTextContent('We sent a 6-digit code to j***@example.com.')
+    expect(within(dialog).getByRole('button', { name: /Resend code in (2[0-5])s/ })).toBeDisabled()
+    expect(within(dialog).queryByText(/Too many requests/)).not.toBeInTheDocument()
+
+    await u.type(code, '123456')
+    await u.click(within(dialog).getByRole('button', { name: 'Confirm' }))
+    expect(await screen.findByRole('img', { name: 'QR code to scan with your authenticator app' })).toBeInTheDocument()
+    expect(server.last('SessionVerificationAttemptFirstFactor')!.variables).toEqual({ input: { strategy: 'email_code', code: '123456' } })
+  })
+
+  it('switching to the password and back to the email code asks for the code sent (the cooldown refuses a new one)', async () => {
+    const u = userEvent.setup()
+    const pending = sessionVerification({ firstFactorVerification: emailCodePending })
+    const server = signedIn({
+      TotpCreate: () => reverificationRequired('first_factor'),
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
+      SessionVerificationPrepareFirstFactor: [() => ({ data: { sessionVerificationPrepareFirstFactor: pending } }), () => cooldown(12)],
+    })
+    renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Set up authenticator app' }))
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    await within(dialog).findByLabelText('Password')
+    const emailMe = `Email a code to ${EMAIL_FACTOR.safeIdentifier}`
+    await u.click(within(dialog).getByRole('button', { name: emailMe }))
+    await within(dialog).findByLabelText('Verification code')
+    await u.click(within(dialog).getByRole('button', { name: 'Use your password' }))
+    await within(dialog).findByLabelText('Password')
+    await u.click(within(dialog).getByRole('button', { name: emailMe }))
+    await waitFor(() => expect(server.ops().filter((o) => o === 'SessionVerificationPrepareFirstFactor')).toHaveLength(2))
+    expect(await within(dialog).findByLabelText('Verification code')).toBeInTheDocument()
+    expect(within(dialog).getByRole('button', { name: /Resend code in \d+s/ })).toBeDisabled()
+    expect(within(dialog).queryByText(/Too many requests/)).not.toBeInTheDocument()
+  })
+
+  it('fills the hidden username for password managers with the username of a user without email or phone', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      Me: () => ({ data: { me: user({ username: 'jane', emailAddresses: [], primaryEmailAddressId: null, phoneNumbers: [] }) } }),
+      TotpCreate: () => reverificationRequired('first_factor'),
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification({ supportedFirstFactors: [PASSWORD_FACTOR] }) } }),
+    })
+    renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Set up authenticator app' }))
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    const password = await within(dialog).findByLabelText('Password')
+    const username = password.closest('form')!.querySelector('input[name="username"]')
+    expect(username).toHaveAttribute('autocomplete', 'username')
+    expect(username).toHaveValue('jane')
   })
 
   it('an expired verification offers to start again', async () => {

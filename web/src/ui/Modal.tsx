@@ -5,7 +5,8 @@ const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select
 /**
  * Modal is an accessible dialog: it takes focus (the element with `data-autofocus`, else the first focusable),
  * keeps Tab inside (and focus, when the focused element turns disabled), closes on Escape, and gives focus back to
- * whatever opened it. The dashboard's confirmations and the account's "Confirm it's you" use it.
+ * whatever opened it: `returnFocusTo` when given and still in the page, else what had focus when it opened.
+ * The dashboard's confirmations and the account's "Confirm it's you" use it.
  */
 export function Modal({
   title,
@@ -13,18 +14,26 @@ export function Modal({
   onClose,
   children,
   role = 'dialog',
+  returnFocusTo,
 }: {
   title: ReactNode
   description?: ReactNode
   onClose: () => void
   children: ReactNode
   role?: 'dialog' | 'alertdialog'
+  /**
+   * returnFocusTo is the element to give focus back to on close, for a dialog opened when focus was no longer on
+   * its opener (a busy button, disabled, drops focus to <body>).
+   */
+  returnFocusTo?: HTMLElement | null
 }) {
   const ref = useRef<HTMLDivElement>(null)
   const titleId = useId()
   const descId = useId()
   const onCloseRef = useRef(onClose)
   onCloseRef.current = onClose
+  const returnFocusToRef = useRef(returnFocusTo)
+  returnFocusToRef.current = returnFocusTo
 
   useEffect(() => {
     const opener = document.activeElement as HTMLElement | null
@@ -62,7 +71,9 @@ export function Modal({
     return () => {
       box.removeEventListener('keydown', onKey)
       box.removeEventListener('focusout', onFocusOut)
-      if (opener && document.contains(opener)) opener.focus()
+      const back = returnFocusToRef.current
+      if (back && back.isConnected) back.focus()
+      else if (opener && document.contains(opener)) opener.focus()
     }
   }, [])
 

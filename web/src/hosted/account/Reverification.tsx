@@ -3,7 +3,6 @@ import {
   useSession,
   useUser,
   type EmailCodeFactor,
-  type NeedsReverificationHandler,
   type NeedsReverificationParams,
   type PhoneCodeFactor,
   type Result,
@@ -19,7 +18,7 @@ import { Modal } from '../../ui/Modal'
 import { ResendButton } from '../ResendButton'
 import { useCodeSender } from '../useCodeSender'
 import { SignInAgain } from './AccountErrorList'
-import { ReverificationContext } from './reverificationContext'
+import { ReverificationContext, type AccountReverificationHandler } from './reverificationContext'
 import { codeFieldErrors, fieldErrors, useAction } from './useAction'
 
 const LEVEL_ORDER: SessionVerificationLevel[] = ['first_factor', 'second_factor', 'multi_factor']
@@ -40,11 +39,13 @@ function strongest(levels: (SessionVerificationLevel | undefined)[]): SessionVer
  */
 export function ReverificationProvider({ children }: { children: ReactNode }) {
   const waiting = useRef<NeedsReverificationParams[]>([])
-  const [open, setOpen] = useState<{ level: SessionVerificationLevel | undefined } | null>(null)
+  // returnFocusTo: the element that had focus when the action that opened the dialog started.
+  const [open, setOpen] = useState<{ level: SessionVerificationLevel | undefined; returnFocusTo: HTMLElement | null } | null>(null)
 
-  const handler = useCallback<NeedsReverificationHandler>((params) => {
+  const handler = useCallback<AccountReverificationHandler>((params, opener) => {
     waiting.current.push(params)
-    setOpen({ level: strongest(waiting.current.map((p) => p.level)) })
+    const level = strongest(waiting.current.map((p) => p.level))
+    setOpen((prev) => ({ level, returnFocusTo: prev ? prev.returnFocusTo : opener }))
   }, [])
 
   const settle = useCallback((completed: boolean) => {
@@ -60,7 +61,14 @@ export function ReverificationProvider({ children }: { children: ReactNode }) {
   return (
     <>
       <ReverificationContext.Provider value={handler}>{children}</ReverificationContext.Provider>
-      {open && <ConfirmItsYou level={open.level} onComplete={() => settle(true)} onCancel={() => settle(false)} />}
+      {open && (
+        <ConfirmItsYou
+          level={open.level}
+          returnFocusTo={open.returnFocusTo}
+          onComplete={() => settle(true)}
+          onCancel={() => settle(false)}
+        />
+      )}
     </>
   )
 }
@@ -68,6 +76,8 @@ export function ReverificationProvider({ children }: { children: ReactNode }) {
 interface ConfirmItsYouProps {
   /** level to start the verification at; undefined leaves it to the server (second_factor). */
   level: SessionVerificationLevel | undefined
+  /** returnFocusTo is where focus goes when the dialog closes (see `Modal`); default: what had focus when it opened. */
+  returnFocusTo?: HTMLElement | null
   onComplete: () => void
   onCancel: () => void
 }
@@ -78,7 +88,7 @@ interface ConfirmItsYouProps {
  * code or a backup code), lets the user switch between the factors offered, and reports `complete`.
  * "Sign in again" stays available as the fallback.
  */
-export function ConfirmItsYou({ level, onComplete, onCancel }: ConfirmItsYouProps) {
+export function ConfirmItsYou({ level, returnFocusTo, onComplete, onCancel }: ConfirmItsYouProps) {
   const { session } = useSession()
   const [verification, setVerification] = useState<SessionVerificationResource | null>(null)
   const start = useAction()
@@ -129,6 +139,7 @@ export function ConfirmItsYou({ level, onComplete, onCancel }: ConfirmItsYouProp
       title="Confirm it's you"
       description="For your security, confirm it's you before you change how you sign in."
       onClose={onCancel}
+      returnFocusTo={returnFocusTo}
     >
       <div className="reverify">{body}</div>
       <div className="actions actions--end">
@@ -330,7 +341,7 @@ type Action = ReturnType<typeof useAction>
 /** UsernameForPasswordManagers tells a password manager which account's password to fill in. */
 function UsernameForPasswordManagers() {
   const { user } = useUser()
-  const username = user?.primaryEmailAddress?.emailAddress ?? user?.phoneNumbers[0]?.phoneNumber
+  const username = user?.primaryEmailAddress?.emailAddress ?? user?.phoneNumbers[0]?.phoneNumber ?? user?.username
   if (!username) return null
   return <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
 }
@@ -379,8 +390,16 @@ interface CodeMethodProps {
 }
 
 /**
+ * CODE_COOLDOWN is the server's refusal of a send within 30 s of the last code to the same address or number
+ * (`meta.retryAfterSeconds`). The verification keeps that code across new starts and switches of method, so the
+ * refusal means a code is on its way there and can be entered.
+ */
+const CODE_COOLDOWN = 'verification_code_too_many_requests'
+
+/**
  * CodeMethod sends a code to the masked address or number ("Send code", or at once when the user switched to it),
- * then asks for it, with "Resend code" after the cooldown (the server's `retryAfterSeconds` when it refuses).
+ * then asks for it, with "Resend code" after the cooldown (the server's `retryAfterSeconds` when it refuses). A
+ * send the cooldown refuses (a code sent moments ago, before a Cancel or a switch of method) asks for that code.
  */
 function CodeMethod({ factor, autoSend, send, onSent, verify, attempt, onRestart }: CodeMethodProps) {
   const sending = useAction()
@@ -391,11 +410,15 @@ function CodeMethod({ factor, autoSend, send, onSent, verify, attempt, onRestart
     if (r.data) {
       setSent(true)
       onSent(r.data)
+    } else if (r.error.errors.some((e) => e.code === CODE_COOLDOWN)) {
+      setSent(true)
     }
     return { error: r.error }
   }, requested)
   const byEmail = factor.strategy === 'email_code'
   const errors = codeFieldErrors(attempt.error)
+  // The cooldown is shown by the resend button's countdown, beside the input for the code already sent.
+  const sendErrors = sending.error?.errors.filter((e) => e.code !== CODE_COOLDOWN)
 
   return (
     <>
@@ -403,9 +426,9 @@ function CodeMethod({ factor, autoSend, send, onSent, verify, attempt, onRestart
         {sent ? 'We sent a 6-digit code to ' : `We'll ${byEmail ? 'email' : 'text'} a 6-digit code to `}
         <strong className="identifier">{factor.safeIdentifier}</strong>.
       </p>
-      <ErrorList errors={sending.error?.errors} />
+      <ErrorList errors={sendErrors} />
       <ErrorList errors={errors.global} />
-      <Restart errors={[...(attempt.error?.errors ?? []), ...(sending.error?.errors ?? [])]} onRestart={onRestart} />
+      <Restart errors={[...(attempt.error?.errors ?? []), ...(sendErrors ?? [])]} onRestart={onRestart} />
       {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
       {sent ? (
         <>

@@ -24,6 +24,9 @@ export function useAction() {
   const run = useCallback(async <T,>(call: () => Promise<Result<T>>): Promise<Result<T>> => {
     setError(null)
     const needs = needsReverificationRef.current
+    // Before the button turns busy (disabled), which in a browser moves focus from it to <body>: the dialog gives
+    // focus back to this element when it closes.
+    const opener = focusedElement()
     const r = await runWithReverification(
       () => {
         setBusy(true)
@@ -33,7 +36,7 @@ export function useAction() {
       needs &&
         ((params) => {
           setBusy(false)
-          needs(params)
+          needs(params, opener)
         }),
     )
     setBusy(false)
@@ -41,6 +44,12 @@ export function useAction() {
     return r
   }, [])
   return { busy, error, run, clear: () => setError(null) }
+}
+
+/** focusedElement is the element that has focus, or null when none does (focus on <body>). */
+function focusedElement(): HTMLElement | null {
+  const el = document.activeElement
+  return el instanceof HTMLElement && el !== document.body ? el : null
 }
 
 /**
