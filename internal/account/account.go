@@ -124,11 +124,18 @@ const ReverifyWithin = 10 * time.Minute
 // reverification (StartVerification) answers in place. A password alone
 // does not do for a user with MFA: it is what credential stuffing has.
 func (s *Service) recent(ctx context.Context, u *ent.User, sess *ent.Session) error {
+	_, err := s.recentMFA(ctx, u, sess)
+	return err
+}
+
+// recentMFA is recent for the mutations that go on to use the user's
+// second factors: it returns them.
+func (s *Service) recentMFA(ctx context.Context, u *ent.User, sess *ent.Session) ([]*signin.Factor, error) {
 	mfa, err := signin.MFAFactors(ctx, s.DB.Ent, u, s.settings(ctx))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.recentWith(sess, len(mfa) > 0)
+	return mfa, s.recentWith(sess, len(mfa) > 0)
 }
 
 // recentWith is recent for a user who has MFA or not.
@@ -336,17 +343,17 @@ func dropOrphanBackupCodes(ctx context.Context, tx *ent.Tx, userID string) error
 
 // CreateBackupCodes replaces the user's backup codes with a fresh set.
 func (s *Service) CreateBackupCodes(ctx context.Context) (*BackupCodes, error) {
-	u, _, err := s.caller(ctx, s.recent)
+	u, sess, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	set := s.settings(ctx)
-	if !set.SecondFactorEnabled(settings.StrategyBackupCode) {
-		return nil, apierr.Newf(apierr.BackupCodesNotAvailable, "Backup codes are not enabled for this application.")
-	}
-	mfa, err := signin.MFAFactors(ctx, s.DB.Ent, u, set)
+	mfa, err := s.recentMFA(ctx, u, sess)
 	if err != nil {
 		return nil, err
+	}
+	if !set.SecondFactorEnabled(settings.StrategyBackupCode) {
+		return nil, apierr.Newf(apierr.BackupCodesNotAvailable, "Backup codes are not enabled for this application.")
 	}
 	if len(mfa) == 0 {
 		return nil, apierr.New(apierr.BackupCodesNotAvailable)
@@ -596,7 +603,11 @@ func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string)
 
 // ReservePhoneForSecondFactor makes a verified phone number an SMS second factor (or not).
 func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, reserved bool) (*ent.PhoneNumber, error) {
-	u, sess, err := s.caller(ctx, s.recent)
+	u, sess, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hadMFA, err := s.recentMFA(ctx, u, sess)
 	if err != nil {
 		return nil, err
 	}
@@ -609,10 +620,6 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 	}
 	if reserved && !s.settings(ctx).SecondFactorEnabled(settings.StrategyPhoneCode) {
 		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "SMS codes are not enabled as a second factor for this application.")
-	}
-	hadMFA, err := signin.MFAFactors(ctx, s.DB.Ent, u, s.settings(ctx))
-	if err != nil {
-		return nil, err
 	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetReservedForSecondFactor(reserved).Save(ctx)

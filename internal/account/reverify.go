@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
-	"github.com/trustgate/trustgate/ent/emailaddress"
-	"github.com/trustgate/trustgate/ent/phonenumber"
 	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/signinevent"
@@ -239,7 +237,11 @@ func (s *Service) PrepareVerification(ctx context.Context, st Step, in signin.Pr
 	if f == nil || (f.Strategy != settings.StrategyEmailCode && f.Strategy != settings.StrategyPhoneCode) {
 		return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
 	}
-	target, err := s.targetOf(ctx, r.user, f)
+	// The address is read again, in case it changed since it was listed.
+	target, err := signin.FactorTarget(ctx, s.DB.Ent, r.user.ID, f)
+	if apierr.Is(err, apierr.FactorNotFound) {
+		return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -251,20 +253,20 @@ func (s *Service) PrepareVerification(ctx context.Context, st Step, in signin.Pr
 	// sign-up: the cooldown holds per code, and this bounds the messages
 	// one address gets from however many starts, sessions and IPs. A send
 	// the cooldown refuses spends none.
+	set := s.settings(ctx)
 	if err := s.Codes.Cooldown(existing, target); err != nil {
 		return nil, err
 	}
 	if s.Limiter != nil {
-		if err := s.Limiter.AllowIdentifier(ctx, s.settings(ctx), audit.SignInEvent{ApplicationID: r.user.ApplicationID,
+		if err := s.Limiter.AllowIdentifier(ctx, set, audit.SignInEvent{ApplicationID: r.user.ApplicationID,
 			UserID: r.user.ID, ClientID: r.sess.ClientID, Identifier: target.Value, Strategy: f.Strategy}); err != nil {
 			return nil, err
 		}
 	}
-	set := s.settings(ctx)
-	app, _ := request.From(ctx).Application()
 	rq := request.From(ctx)
+	app, _ := rq.Application()
 	var kind string
-	_, err = s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
+	v, err := s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
 		Existing: existing, Target: target, TTL: set.CodeTTL(),
 		Attach: func(tx *ent.Tx, v *ent.Verification) error {
 			// Only while the step is still to pass: a code attached after a
@@ -277,15 +279,11 @@ func (s *Service) PrepareVerification(ctx context.Context, st Step, in signin.Pr
 			}
 			return err
 		},
-		Message: func(code string) (msg delivery.Message, err error) {
-			if f.Strategy == settings.StrategyEmailCode {
-				msg, err = delivery.RenderCodeEmail(delivery.CodeEmail{
-					ApplicationID: r.user.ApplicationID, AppName: appName(app), To: target.Value, Code: code, TTL: set.CodeTTL(),
-					Purpose: delivery.PurposeVerification, Device: device.Describe(rq.UserAgent), IP: rq.IP, At: s.Now(),
-				})
-			} else {
-				msg, err = delivery.RenderCodeSMS(delivery.CodeSMS{ApplicationID: r.user.ApplicationID, AppName: appName(app), To: target.Value, Code: code, TTL: set.CodeTTL()})
-			}
+		Message: func(code string) (delivery.Message, error) {
+			msg, err := delivery.RenderCode(f.Strategy == settings.StrategyEmailCode, delivery.CodeEmail{
+				ApplicationID: r.user.ApplicationID, AppName: appName(app), To: target.Value, Code: code, TTL: set.CodeTTL(),
+				Purpose: delivery.PurposeVerification, Device: device.Describe(rq.UserAgent), IP: rq.IP, At: s.Now(),
+			})
 			kind = msg.Kind
 			return msg, err
 		},
@@ -300,36 +298,8 @@ func (s *Service) PrepareVerification(ctx context.Context, st Step, in signin.Pr
 	if err != nil {
 		return nil, err
 	}
-	return s.reload(ctx, r)
-}
-
-// targetOf is where the code of factor f of u goes: the verified address
-// or number it names, read again in case it changed since it was listed.
-func (s *Service) targetOf(ctx context.Context, u *ent.User, f *signin.Factor) (verification.Target, error) {
-	gone := apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
-	if f.EmailAddressID != nil {
-		e, err := s.DB.Ent.EmailAddress.Query().
-			Where(emailaddress.ID(*f.EmailAddressID), emailaddress.UserID(u.ID), emailaddress.Verified(true)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return verification.Target{}, gone
-		}
-		if err != nil {
-			return verification.Target{}, err
-		}
-		return verification.Target{Strategy: f.Strategy, ID: e.ID, Value: e.EmailAddress}, nil
-	}
-	if f.PhoneNumberID != nil {
-		p, err := s.DB.Ent.PhoneNumber.Query().
-			Where(phonenumber.ID(*f.PhoneNumberID), phonenumber.UserID(u.ID), phonenumber.Verified(true)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return verification.Target{}, gone
-		}
-		if err != nil {
-			return verification.Target{}, err
-		}
-		return verification.Target{Strategy: f.Strategy, ID: p.ID, Value: p.PhoneNumber}, nil
-	}
-	return verification.Target{}, gone
+	r.row.CodeVerificationID = &v.ID // as Attach stored it
+	return s.viewOf(ctx, r)
 }
 
 // AttemptVerification checks a factor of step st of the session's
@@ -527,17 +497,6 @@ func (s *Service) record(ctx context.Context, tx *ent.Tx, r *reverification, kin
 	}
 	return s.Events.Record(ctx, tx, audit.SignInEvent{ApplicationID: r.user.ApplicationID, UserID: r.user.ID,
 		ClientID: r.sess.ClientID, Kind: kind, Strategy: strategy, Outcome: outcome, Reason: reason})
-}
-
-// reload reads r's row again (after a step that changed it outside r) and
-// returns its view.
-func (s *Service) reload(ctx context.Context, r *reverification) (*SessionVerification, error) {
-	row, err := s.DB.Ent.SessionVerification.Get(ctx, r.row.ID)
-	if err != nil {
-		return nil, err
-	}
-	r.row = row
-	return s.viewOf(ctx, r)
 }
 
 // viewOf is what the frontend sees of r: each passed step as a verified

@@ -95,6 +95,17 @@ type CodeSMS struct {
 	Purpose       Purpose
 }
 
+// RenderCode renders the message that carries a one-time code to e.To: the
+// email of e, or, when email is false, a text message with the same
+// application, code, lifetime and purpose (a text carries no device, IP or
+// time).
+func RenderCode(email bool, e CodeEmail) (Message, error) {
+	if email {
+		return RenderCodeEmail(e)
+	}
+	return RenderCodeSMS(CodeSMS{ApplicationID: e.ApplicationID, AppName: e.AppName, To: e.To, Code: e.Code, TTL: e.TTL, Purpose: e.Purpose})
+}
+
 // NewDeviceEmail tells a user that their account was signed in to from a new
 // device.
 type NewDeviceEmail struct {

@@ -6,6 +6,7 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/phonenumber"
+	"github.com/trustgate/trustgate/internal/verification"
 )
 
 // contacts are a user's verified email addresses and phone numbers, oldest
@@ -33,6 +34,29 @@ func (k *contacts) verifiedPhones(ctx context.Context, c *ent.Client) ([]*ent.Ph
 		return c.PhoneNumber.Query().Where(phonenumber.UserID(k.userID), phonenumber.Verified(true)).
 			Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
 	})
+}
+
+// target finds, among the verified contacts of strategy's kind (email
+// addresses for email_code and reset_password_email_code, else phone
+// numbers), the first that names accepts, as the code target of strategy;
+// ok is false when none does.
+func (k *contacts) target(ctx context.Context, c *ent.Client, strategy string, names func(id, value string) bool) (t verification.Target, ok bool, err error) {
+	if emailStrategy(strategy) {
+		emails, err := k.verifiedEmails(ctx, c)
+		for _, e := range emails {
+			if names(e.ID, e.EmailAddress) {
+				return verification.Target{Strategy: strategy, ID: e.ID, Value: e.EmailAddress}, true, nil
+			}
+		}
+		return t, false, err
+	}
+	phones, err := k.verifiedPhones(ctx, c)
+	for _, p := range phones {
+		if names(p.ID, p.PhoneNumber) {
+			return verification.Target{Strategy: strategy, ID: p.ID, Value: p.PhoneNumber}, true, nil
+		}
+	}
+	return t, false, err
 }
 
 // lazy is a list read at most once.

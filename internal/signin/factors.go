@@ -442,17 +442,11 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 	var kind string
 	v, err := s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
 		Existing: existing, Target: target, TTL: st.settings.CodeTTL(), Attach: attach,
-		Message: func(code string) (msg delivery.Message, err error) {
-			if emailStrategy(f.Strategy) {
-				msg, err = delivery.RenderCodeEmail(delivery.CodeEmail{
-					ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(),
-					Purpose: purpose, Device: device.Describe(rq.UserAgent), IP: rq.IP, At: s.Now(),
-				})
-			} else {
-				msg, err = delivery.RenderCodeSMS(delivery.CodeSMS{
-					ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(), Purpose: purpose,
-				})
-			}
+		Message: func(code string) (delivery.Message, error) {
+			msg, err := delivery.RenderCode(emailStrategy(f.Strategy), delivery.CodeEmail{
+				ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(),
+				Purpose: purpose, Device: device.Describe(rq.UserAgent), IP: rq.IP, At: s.Now(),
+			})
 			kind = msg.Kind
 			return msg, err
 		},
@@ -477,40 +471,37 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 }
 
 // factorTarget resolves the email address or phone number a factor names,
-// from the user's verified contacts the step has read (or reads now).
+// from the user's verified contacts the step has read (or reads now). A
+// typed factor names the address by the identifier (its listed id is
+// derived, see firstFactors); any other by its row's id.
 func (s *Service) factorTarget(ctx context.Context, st *state, f *Factor) (verification.Target, error) {
-	// A typed factor names the address by the identifier (its listed id is
-	// derived, see firstFactors); any other by its row's id.
-	names := func(id, value string, listed *string) bool {
-		if f.typed {
-			return value == st.identifier
-		}
-		return id == *listed
+	names := byID(f)
+	if f.typed {
+		names = func(_, value string) bool { return value == st.identifier }
 	}
-	k := st.contactsOf()
-	if f.EmailAddressID != nil {
-		emails, err := k.verifiedEmails(ctx, s.DB.Ent)
-		if err != nil {
-			return verification.Target{}, err
-		}
-		for _, e := range emails {
-			if names(e.ID, e.EmailAddress, f.EmailAddressID) {
-				return verification.Target{Strategy: f.Strategy, ID: e.ID, Value: e.EmailAddress}, nil
-			}
-		}
+	t, ok, err := st.contactsOf().target(ctx, s.DB.Ent, f.Strategy, names)
+	if err == nil && !ok {
+		err = apierr.New(apierr.FactorNotFound)
 	}
-	if f.PhoneNumberID != nil {
-		phones, err := k.verifiedPhones(ctx, s.DB.Ent)
-		if err != nil {
-			return verification.Target{}, err
-		}
-		for _, p := range phones {
-			if names(p.ID, p.PhoneNumber, f.PhoneNumberID) {
-				return verification.Target{Strategy: f.Strategy, ID: p.ID, Value: p.PhoneNumber}, nil
-			}
-		}
+	return t, err
+}
+
+// FactorTarget resolves the verified email address or phone number of the
+// user's that factor f (as listed) names; factor_not_found when it is gone
+// or no longer verified. A session reverification sends its codes there.
+func FactorTarget(ctx context.Context, c *ent.Client, userID string, f *Factor) (verification.Target, error) {
+	t, ok, err := (&contacts{userID: userID}).target(ctx, c, f.Strategy, byID(f))
+	if err == nil && !ok {
+		err = apierr.New(apierr.FactorNotFound)
 	}
-	return verification.Target{}, apierr.New(apierr.FactorNotFound)
+	return t, err
+}
+
+// byID matches the contact whose row id factor f lists.
+func byID(f *Factor) func(id, value string) bool {
+	return func(id, _ string) bool {
+		return (f.EmailAddressID != nil && *f.EmailAddressID == id) || (f.PhoneNumberID != nil && *f.PhoneNumberID == id)
+	}
 }
 
 // sameAddress reports whether in names f's email address or phone number.
@@ -587,36 +578,11 @@ func (s *Service) typedFirst(ctx context.Context, st *state, factors []*Factor) 
 	if n < 2 {
 		return factors, nil // nothing to choose between, and nothing more to read
 	}
-	var typedID string
-	k := st.contactsOf()
-	switch kind {
-	case identifier.Email:
-		emails, err := k.verifiedEmails(ctx, s.DB.Ent)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range emails {
-			if e.EmailAddress == st.identifier {
-				typedID = e.ID
-			}
-		}
-	case identifier.Phone:
-		phones, err := k.verifiedPhones(ctx, s.DB.Ent)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range phones {
-			if p.PhoneNumber == st.identifier {
-				typedID = p.ID
-			}
-		}
+	t, ok, err := st.contactsOf().target(ctx, s.DB.Ent, strategy, func(_, value string) bool { return value == st.identifier })
+	if err != nil || !ok {
+		return factors, err
 	}
-	if typedID == "" {
-		return factors, nil
-	}
-	typed := slices.IndexFunc(factors, func(f *Factor) bool {
-		return (f.EmailAddressID != nil && *f.EmailAddressID == typedID) || (f.PhoneNumberID != nil && *f.PhoneNumberID == typedID)
-	})
+	typed := slices.IndexFunc(factors, func(f *Factor) bool { return f.Strategy == strategy && byID(f)(t.ID, "") })
 	if typed < 0 {
 		return factors, nil
 	}
