@@ -16,6 +16,7 @@ import { CodeForm } from '../../ui/CodeForm'
 import { PasswordField } from '../../ui/Field'
 import { Modal } from '../../ui/Modal'
 import { ResendButton } from '../ResendButton'
+import { prepareParams } from '../codeFactors'
 import { useCodeSender } from '../useCodeSender'
 import { SignInAgain } from './AccountErrorList'
 import { ReverificationContext, type AccountReverificationHandler } from './reverificationContext'
@@ -278,52 +279,34 @@ function MethodForm({ method, autoSend, onUpdate, onRestart }: MethodFormProps) 
   switch (method.kind) {
     case 'password':
       return <PasswordMethod attempt={attempt} onRestart={onRestart} onSubmit={(password) => check('reverify-password', () => session.attemptFirstFactorVerification({ strategy: 'password', password }))} />
-    case 'totp': {
-      const errors = codeFieldErrors(attempt.error)
+    case 'totp':
       return (
-        <>
-          <p className="muted">Enter the 6-digit code from your authenticator app.</p>
-          <ErrorList errors={errors.global} />
-          <Restart errors={attempt.error?.errors} onRestart={onRestart} />
-          <CodeForm
-            label="Authentication code"
-            id="reverify-totp"
-            submitLabel="Confirm"
-            error={errors.fields.code}
-            busy={attempt.busy}
-            onSubmit={(code) => check('reverify-totp', () => session.attemptSecondFactorVerification({ strategy: 'totp', code }))}
-          />
-        </>
+        <SecondFactorCode
+          attempt={attempt}
+          onRestart={onRestart}
+          hint="Enter the 6-digit code from your authenticator app."
+          label="Authentication code"
+          id="reverify-totp"
+          onSubmit={(code) => check('reverify-totp', () => session.attemptSecondFactorVerification({ strategy: 'totp', code }))}
+        />
       )
-    }
-    case 'backup_code': {
-      const errors = codeFieldErrors(attempt.error)
+    case 'backup_code':
       return (
-        <>
-          <p className="muted">Enter one of the backup codes you saved. Each code works once.</p>
-          <ErrorList errors={errors.global} />
-          <Restart errors={attempt.error?.errors} onRestart={onRestart} />
-          <CodeForm
-            kind="backup"
-            label="Backup code"
-            id="reverify-backup-code"
-            submitLabel="Confirm"
-            error={errors.fields.code}
-            busy={attempt.busy}
-            onSubmit={(code) => check('reverify-backup-code', () => session.attemptSecondFactorVerification({ strategy: 'backup_code', code }))}
-          />
-        </>
+        <SecondFactorCode
+          attempt={attempt}
+          onRestart={onRestart}
+          hint="Enter one of the backup codes you saved. Each code works once."
+          kind="backup"
+          label="Backup code"
+          id="reverify-backup-code"
+          onSubmit={(code) => check('reverify-backup-code', () => session.attemptSecondFactorVerification({ strategy: 'backup_code', code }))}
+        />
       )
-    }
     case 'code': {
       const { factor, step } = method
       const send = () => {
         if (step === 'second') return session.prepareSecondFactorVerification({ strategy: 'phone_code', phoneNumberId: factor.strategy === 'phone_code' ? factor.phoneNumberId : undefined })
-        return session.prepareFirstFactorVerification(
-          factor.strategy === 'email_code'
-            ? { strategy: 'email_code', emailAddressId: factor.emailAddressId }
-            : { strategy: 'phone_code', phoneNumberId: factor.phoneNumberId },
-        )
+        return session.prepareFirstFactorVerification(prepareParams(factor))
       }
       const verify = (code: string) =>
         check('reverify-code', () =>
@@ -337,6 +320,35 @@ function MethodForm({ method, autoSend, onUpdate, onRestart }: MethodFormProps) 
 }
 
 type Action = ReturnType<typeof useAction>
+
+/** SecondFactorCode asks for the code of an authenticator app or a backup code. */
+function SecondFactorCode({
+  attempt,
+  onRestart,
+  hint,
+  kind,
+  label,
+  id,
+  onSubmit,
+}: {
+  attempt: Action
+  onRestart: () => void
+  hint: string
+  kind?: 'backup'
+  label: string
+  id: string
+  onSubmit: (code: string) => void
+}) {
+  const errors = codeFieldErrors(attempt.error)
+  return (
+    <>
+      <p className="muted">{hint}</p>
+      <ErrorList errors={errors.global} />
+      <Restart errors={attempt.error?.errors} onRestart={onRestart} />
+      <CodeForm kind={kind} label={label} id={id} submitLabel="Confirm" error={errors.fields.code} busy={attempt.busy} onSubmit={onSubmit} />
+    </>
+  )
+}
 
 /** UsernameForPasswordManagers tells a password manager which account's password to fill in. */
 function UsernameForPasswordManagers() {
