@@ -402,10 +402,8 @@ func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) 
 				return delivery.RenderAccountExistsEmail(s.accountExists(rq, app, *value))
 			case taken:
 				return delivery.RenderAccountExistsSMS(s.accountExists(rq, app, *value))
-			case email:
-				return delivery.RenderCodeEmail(delivery.CodeEmail{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
 			}
-			return delivery.RenderCodeSMS(delivery.CodeSMS{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
+			return delivery.RenderCode(email, delivery.CodeEmail{ApplicationID: app.ID, AppName: app.Name, To: *value, Code: code, TTL: set.CodeTTL(), Purpose: delivery.PurposeVerification})
 		},
 		Log: s.Log.With("sign_up_id", su.ID),
 	})
