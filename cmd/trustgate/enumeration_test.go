@@ -192,6 +192,21 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 			if prepare(d, si["id"].(string), factorInput(si["supportedFirstFactors"], "email_code"), email) != 0 {
 				t.Fatal("a code went out to an address no longer verified")
 			}
+			wantWithheld(t, s, si["id"].(string), "address_unavailable", true)
+		})
+		t.Run("a prepare answered as a decoy is in the history, with why", func(t *testing.T) {
+			d := s.browser()
+			si := signInObj(t, d.create(vars{"identifier": "nobody-else@example.com"}), "signInCreate")
+			prepare(d, si["id"].(string), factorInput(si["supportedFirstFactors"], "email_code"), "nobody-else@example.com")
+			wantWithheld(t, s, si["id"].(string), "no_account", false)
+
+			// The account's phone number, after its email address was typed:
+			// not a factor the sign-in listed.
+			si = signInObj(t, d.create(vars{"identifier": "withphone@example.com"}), "signInCreate")
+			if n := prepare(d, si["id"].(string), vars{"strategy": "phone_code"}, "+15555550123"); n != 0 {
+				t.Fatalf("%d texts went to a number the sign-in did not list", n)
+			}
+			wantWithheld(t, s, si["id"].(string), "factor_not_listed", true)
 		})
 		t.Run("a factor's id is the same in every sign-in, as a real address's is", func(t *testing.T) {
 			for _, ident := range []string{"known@example.com", "nobody@example.com"} {
@@ -451,4 +466,23 @@ func TestSignUpEnumerationProtection(t *testing.T) {
 			}
 		})
 	})
+}
+
+// wantWithheld checks that sign-in signInID's code prepare was recorded as
+// withheld for reason, under the account's id when ofAccount, and that no
+// code.sent was recorded for it.
+func wantWithheld(t *testing.T, s *server, signInID, reason string, ofAccount bool) {
+	t.Helper()
+	var got []signInEvent
+	for _, e := range s.events(t, nil) {
+		if e.SignInID == signInID && strings.HasPrefix(e.Kind, "code.") {
+			got = append(got, e)
+		}
+	}
+	if len(got) != 1 || got[0].Kind != "code.withheld" || got[0].Reason != reason || got[0].Outcome != "info" {
+		t.Fatalf("code events of the sign-in: %+v, want one code.withheld (info) for %s", got, reason)
+	}
+	if (got[0].UserID != "") != ofAccount {
+		t.Errorf("code.withheld userId %q; of an account: %v", got[0].UserID, ofAccount)
+	}
 }

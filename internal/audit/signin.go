@@ -22,6 +22,7 @@ const (
 	KindClientTrustUnavailable = "client_trust.unavailable"
 	KindCodeSent               = "code.sent"
 	KindCodeDeliveryFailed     = "code.delivery_failed"
+	KindCodeWithheld           = "code.withheld" // enumeration protection answered a prepare as sent, and sent nothing
 	KindCodeFailed             = "code.failed"
 	KindCodePassed             = "code.passed"
 	KindSecondFactorRequired   = "second_factor.required"
@@ -44,7 +45,7 @@ const (
 // SignInEvent.kind list the same (TestKindsAreListedEverywhere).
 var Kinds = []string{
 	KindSignInCreated, KindPasswordFailed, KindPasswordPassed, KindClientTrustRequired, KindClientTrustUnavailable,
-	KindCodeSent, KindCodeDeliveryFailed, KindCodeFailed, KindCodePassed, KindSecondFactorRequired,
+	KindCodeSent, KindCodeDeliveryFailed, KindCodeWithheld, KindCodeFailed, KindCodePassed, KindSecondFactorRequired,
 	KindTOTPFailed, KindTOTPPassed, KindBackupCodeUsed, KindBackupCodeFailed, KindUserLocked,
 	KindUserLockedRejected, KindUserBannedRejected, KindRateLimited, KindPasswordReset, KindSignInCompleted, KindSignInAbandoned,
 	KindSignUpCompleted,

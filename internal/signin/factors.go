@@ -61,7 +61,7 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 	}
 	if st.user == nil {
 		// Enumeration protection: answer as if a code went out.
-		return s.decoy(ctx, st, in.Strategy)
+		return s.decoy(ctx, st, in.Strategy, "no_account")
 	}
 	var (
 		factors []*Factor
@@ -88,7 +88,7 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 	if f == nil {
 		if st.settings.EnumerationProtection {
 			// An account without such an address answers like no account.
-			return s.decoy(ctx, st, in.Strategy)
+			return s.decoy(ctx, st, in.Strategy, "factor_not_listed")
 		}
 		return apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
 	}
@@ -102,7 +102,7 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 	if e, ok := apierr.As(err); ok && e.Code == apierr.FactorNotFound && f.typed {
 		// The address typed was removed or unverified since the sign-in
 		// began: answer as for an address that names nobody.
-		return s.decoy(ctx, st, in.Strategy)
+		return s.decoy(ctx, st, in.Strategy, "address_unavailable")
 	}
 	return err
 }

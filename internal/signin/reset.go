@@ -108,8 +108,9 @@ func (s *Service) resetFactors(ctx context.Context, st *state, strategy string) 
 // decoy answers a code first factor for an identifier that names nobody
 // (enumeration protection) as if a code had gone out to it: the sign-in gets
 // a verification no code passes, with the cooldown and failure count of a
-// real one.
-func (s *Service) decoy(ctx context.Context, st *state, strategy string) error {
+// real one. The auditors' history gets a code.withheld event with why
+// (reason): the attempt is not hidden from them, only from the caller.
+func (s *Service) decoy(ctx context.Context, st *state, strategy, reason string) error {
 	var existing *ent.Verification
 	if st.si.FirstFactorVerificationID != nil {
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
@@ -122,7 +123,10 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy string) error {
 			return err
 		}
 		st.remember(v)
-		return saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID))
+		if err := saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID)); err != nil {
+			return err
+		}
+		return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeWithheld, strategy, audit.Info, reason))
 	})
 }
 

@@ -22,6 +22,7 @@ export const EVENT_KINDS = [
   'client_trust.unavailable',
   'code.sent',
   'code.delivery_failed',
+  'code.withheld',
   'code.failed',
   'code.passed',
   'password.reset',
