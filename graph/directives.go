@@ -31,11 +31,18 @@ func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, acti
 		}
 		return nil, apierr.New(apierr.AuthenticationInvalid)
 	}
-	domain, err := r.domainOf(ctx, obj)
+	domain, home, err := r.domainOf(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
 	if err := r.authorize(ctx, domain, policy.Permission(action)); err != nil {
+		if home != "" && len(r.Policy.Granted(rq.Principal.Subject, home)) == 0 {
+			// An object of an application the caller holds no role in
+			// answers as one that does not exist: its id must not tell
+			// another tenant's key that it names something. The denial
+			// is audited all the same.
+			return nil, apierr.New(apierr.ResourceNotFound).WithParam(byID[graphql.GetFieldContext(ctx).Field.Name])
+		}
 		return nil, err
 	}
 	if err := r.guardDashboard(ctx, domain, policy.Permission(action)); err != nil {
@@ -116,11 +123,19 @@ func (r *Resolver) allowed(subject, domain string, perm policy.Permission) bool 
 	return r.Policy.AllowedSomewhere(subject, perm)
 }
 
+// byID names the argument of each field that finds its object by id: the
+// object's application is where @can asks.
+var byID = map[string]string{
+	"user": "id", "lockUser": "id", "unlockUser": "id", "banUser": "id", "unbanUser": "id", "resetUserMfa": "id",
+	"revokeTrustedClients": "userId", "revokeSession": "id", "revokeAPIKey": "id",
+}
+
 // domainOf returns the application a field touches, from its parent object or
-// its arguments; server-wide fields answer "*".
-func (r *Resolver) domainOf(ctx context.Context, obj any) (string, error) {
+// its arguments; server-wide fields answer "*". For a field that finds its
+// object by id (byID), home is the application the object belongs to.
+func (r *Resolver) domainOf(ctx context.Context, obj any) (domain, home string, err error) {
 	if app, ok := obj.(*ent.Application); ok {
-		return app.ID, nil
+		return app.ID, "", nil
 	}
 	fc := graphql.GetFieldContext(ctx)
 	args := fc.Args
@@ -135,49 +150,66 @@ func (r *Resolver) domainOf(ctx context.Context, obj any) (string, error) {
 		}
 		return ""
 	}
+	if param, ok := byID[fc.Field.Name]; ok {
+		return r.objectDomain(ctx, fc.Field.Name, str(param), param)
+	}
 	switch fc.Field.Name {
 	case "applications", "viewer":
-		return anyDomain, nil
+		return anyDomain, "", nil
 	case "createApplication":
-		return policy.AllDomains, nil
+		return policy.AllDomains, "", nil
 	case "application":
-		return r.existingApp(ctx, str("id"))
+		domain, err = r.existingApp(ctx, str("id"))
 	case "users", "signInEvents", "outbox", "updateAppSettings", "setAppUpdate", "createUser":
-		return r.existingApp(ctx, str("applicationId"))
+		domain, err = r.existingApp(ctx, str("applicationId"))
 	case "auditEvents", "roleAssignments", "apiKeys":
 		if id := str("applicationId"); id != "" {
-			return r.existingApp(ctx, id)
+			domain, err = r.existingApp(ctx, id)
+		} else {
+			domain = policy.AllDomains
 		}
-		return policy.AllDomains, nil
-	case "user", "lockUser", "unlockUser", "banUser", "unbanUser", "resetUserMfa":
-		return r.userApp(ctx, str("id"))
-	case "revokeTrustedClients":
-		return r.userApp(ctx, str("userId"))
-	case "revokeSession":
-		s, err := r.DB.Ent.Session.Get(ctx, str("id"))
-		if err != nil {
-			return "", notFound(err, "id")
-		}
-		return s.ApplicationID, nil
 	case "grantRole":
-		return inputDomain(args["input"], func(in any) string { return in.(GrantRoleInput).ApplicationID })
+		domain, err = inputDomain(args["input"], func(in any) string { return in.(GrantRoleInput).ApplicationID })
 	case "revokeRole":
-		return inputDomain(args["input"], func(in any) string { return in.(RevokeRoleInput).ApplicationID })
+		domain, err = inputDomain(args["input"], func(in any) string { return in.(RevokeRoleInput).ApplicationID })
 	case "createAPIKey":
-		return inputDomain(args["input"], func(in any) string {
+		domain, err = inputDomain(args["input"], func(in any) string {
 			if id := in.(CreateAPIKeyInput).ApplicationID; id != nil {
 				return *id
 			}
 			return ""
 		})
-	case "revokeAPIKey":
-		k, err := r.DB.Ent.APIKey.Query().Where(apikey.ID(str("id"))).Only(ctx)
-		if err != nil {
-			return "", notFound(err, "id")
-		}
-		return r.keyDomain(ctx, k)
+	default:
+		err = fmt.Errorf("graph: @can on %s has no domain rule", fc.Field.Name)
 	}
-	return "", fmt.Errorf("graph: @can on %s has no domain rule", fc.Field.Name)
+	return domain, "", err
+}
+
+// objectDomain finds the object a byID field names by id and returns where
+// the field needs its permission and the object's application.
+func (r *Resolver) objectDomain(ctx context.Context, field, id, param string) (domain, home string, err error) {
+	switch field {
+	case "revokeSession":
+		var s *ent.Session
+		if s, err = r.DB.Ent.Session.Get(ctx, id); err == nil {
+			home = s.ApplicationID
+		}
+	case "revokeAPIKey":
+		var k *ent.APIKey
+		if k, err = r.DB.Ent.APIKey.Query().Where(apikey.ID(id)).Only(ctx); err == nil {
+			domain, err = r.keyDomain(ctx, k)
+			return domain, k.ApplicationID, err
+		}
+	default: // users
+		var u *ent.User
+		if u, err = r.DB.Ent.User.Get(ctx, id); err == nil {
+			home = u.ApplicationID
+		}
+	}
+	if err != nil {
+		return "", "", notFound(err, param)
+	}
+	return home, home, nil
 }
 
 // keyDomain is where revoking key k needs its permission. Revoking ends
@@ -234,14 +266,6 @@ func (r *Resolver) existingApp(ctx context.Context, id string) (string, error) {
 		return "", apierr.Invalid("applicationId", "name one application")
 	}
 	return id, nil
-}
-
-func (r *Resolver) userApp(ctx context.Context, id string) (string, error) {
-	u, err := r.DB.Ent.User.Get(ctx, id)
-	if err != nil {
-		return "", notFound(err, "id")
-	}
-	return u.ApplicationID, nil
 }
 
 func notFound(err error, param string) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -52,7 +53,11 @@ type adminOp struct {
 	// only a grant in "*" allows it) or "self" (the caller's own view).
 	scope    string
 	mutation bool
-	vars     func(t *testing.T, s *server, x *adminTarget) vars
+	// byID: the operation finds its object by id. In an application the
+	// caller holds no role in, it answers resource_not_found, as for an id
+	// that names nothing.
+	byID bool
+	vars func(t *testing.T, s *server, x *adminTarget) vars
 }
 
 func adminOps() []adminOp {
@@ -65,7 +70,7 @@ func adminOps() []adminOp {
 		{name: "application.settings", scope: "app", vars: app, query: `query($id: ID!) { application(id: $id) { id settings { clientTrustEnabled lockoutMaxAttempts } } }`},
 		{name: "application.updates", scope: "app", vars: app, query: `query($id: ID!) { application(id: $id) { id updates { key enabled } } }`},
 		{name: "users", scope: "app", vars: app, query: `query($id: ID!) { users(applicationId: $id, first: 5) { edges { node { id } } } }`},
-		{name: "user", scope: "app", vars: user, query: `query($id: ID!) { user(id: $id) { id emailAddresses { emailAddress } sessions { id } clients { id } factors { strategy } } }`},
+		{name: "user", scope: "app", byID: true, vars: user, query: `query($id: ID!) { user(id: $id) { id emailAddresses { emailAddress } sessions { id } clients { id } factors { strategy } } }`},
 		{name: "signInEvents", scope: "app", vars: app, query: `query($id: ID!) { signInEvents(applicationId: $id, first: 5) { edges { node { id kind } } } }`},
 		{name: "auditEvents", scope: "app", vars: app, query: `query($id: ID) { auditEvents(applicationId: $id, first: 5) { edges { node { id action } } } }`},
 		{name: "auditEvents", scope: "server", query: `{ auditEvents(first: 5) { edges { node { id } } } }`},
@@ -85,19 +90,19 @@ func adminOps() []adminOp {
 				return vars{"id": x.app.id, "e": adminUnique("created") + "@example.com"}
 			},
 			query: `mutation($id: ID!, $e: String!) { createUser(applicationId: $id, input: {emailAddress: $e}) { id } }`},
-		{name: "lockUser", scope: "app", mutation: true, vars: user, query: `mutation($id: ID!) { lockUser(id: $id) { id locked } }`},
-		{name: "unlockUser", scope: "app", mutation: true, vars: user, query: `mutation($id: ID!) { unlockUser(id: $id) { id locked } }`},
-		{name: "banUser", scope: "app", mutation: true, vars: user, query: `mutation($id: ID!) { banUser(id: $id) { id banned } }`},
-		{name: "unbanUser", scope: "app", mutation: true, vars: user, query: `mutation($id: ID!) { unbanUser(id: $id) { id banned } }`},
-		{name: "resetUserMfa", scope: "app", mutation: true, vars: user, query: `mutation($id: ID!) { resetUserMfa(id: $id) { id twoFactorEnabled } }`},
-		{name: "revokeSession", scope: "app", mutation: true,
+		{name: "lockUser", scope: "app", byID: true, mutation: true, vars: user, query: `mutation($id: ID!) { lockUser(id: $id) { id locked } }`},
+		{name: "unlockUser", scope: "app", byID: true, mutation: true, vars: user, query: `mutation($id: ID!) { unlockUser(id: $id) { id locked } }`},
+		{name: "banUser", scope: "app", byID: true, mutation: true, vars: user, query: `mutation($id: ID!) { banUser(id: $id) { id banned } }`},
+		{name: "unbanUser", scope: "app", byID: true, mutation: true, vars: user, query: `mutation($id: ID!) { unbanUser(id: $id) { id banned } }`},
+		{name: "resetUserMfa", scope: "app", byID: true, mutation: true, vars: user, query: `mutation($id: ID!) { resetUserMfa(id: $id) { id twoFactorEnabled } }`},
+		{name: "revokeSession", scope: "app", byID: true, mutation: true,
 			vars: func(t *testing.T, s *server, x *adminTarget) vars {
 				// A fresh session each time, so that every allowed call revokes (and audits) something.
 				_, sess := s.signInSession(t, x.app, x.email)
 				return vars{"id": sess}
 			},
 			query: `mutation($id: ID!) { revokeSession(id: $id) { id status } }`},
-		{name: "revokeTrustedClients", scope: "app", mutation: true,
+		{name: "revokeTrustedClients", scope: "app", byID: true, mutation: true,
 			vars:  func(t *testing.T, s *server, x *adminTarget) vars { return vars{"id": x.userID} },
 			query: `mutation($id: ID!) { revokeTrustedClients(userId: $id) { id } }`},
 		{name: "grantRole", scope: "app", mutation: true,
@@ -116,7 +121,7 @@ func adminOps() []adminOp {
 			query: `mutation($id: ID) { createAPIKey(input: {role: "auditor", applicationId: $id}) { key apiKey { id } } }`},
 		{name: "createAPIKey", scope: "server", mutation: true,
 			query: `mutation { createAPIKey(input: {role: "auditor"}) { key apiKey { id } } }`},
-		{name: "revokeAPIKey", scope: "app", mutation: true,
+		{name: "revokeAPIKey", scope: "app", byID: true, mutation: true,
 			vars: func(t *testing.T, s *server, x *adminTarget) vars {
 				id, _ := s.createKey(t, "support", x.app.id)
 				return vars{"id": id}
@@ -163,8 +168,12 @@ func TestAdminRoleMatrix(t *testing.T) {
 				if len(r.Errors) == 0 {
 					t.Fatalf("%s as %s: allowed (data %v), want permission_denied", op.name, role, r.Data)
 				}
-				if got := r.code(t); got != "permission_denied" {
-					t.Fatalf("%s as %s: code %s, want permission_denied", op.name, role, got)
+				want := "permission_denied"
+				if op.byID && x != a {
+					want = "resource_not_found"
+				}
+				if got := r.code(t); got != want {
+					t.Fatalf("%s as %s: code %s, want %s", op.name, role, got, want)
 				}
 				if got := s.auditCount(t, actor, "permission_denied"); got != denials+1 {
 					t.Fatalf("%s as %s: %d new permission_denied audit events, want 1", op.name, role, got-denials)
@@ -198,6 +207,20 @@ func TestAdminRoleMatrix(t *testing.T) {
 			})
 		}
 
+		t.Run("another application's object answers as an id that names nothing", func(t *testing.T) {
+			_, owner := keys["owner"][0], keys["owner"][1]
+			for _, op := range adminOps() {
+				if !op.byID {
+					continue
+				}
+				id := op.vars(t, s, b)["id"]
+				theirs := s.adminAs(owner, op.query, vars{"id": id})
+				none := s.adminAs(owner, op.query, vars{"id": "01JZZZZZZZZZZZZZZZZZZZZZZZ"})
+				if fmt.Sprint(theirs.Errors, theirs.Data) != fmt.Sprint(none.Errors, none.Data) {
+					t.Errorf("%s: B's object answers %+v %v, a missing one %+v %v", op.name, theirs.Errors, theirs.Data, none.Errors, none.Data)
+				}
+			}
+		})
 		t.Run("an owner of every application may do the server-wide operations", func(t *testing.T) {
 			for _, op := range adminOps() {
 				if op.scope == "server" {
