@@ -53,3 +53,18 @@ func present(ctx context.Context, e *apierr.Error) *gqlerror.Error {
 		Extensions: e.Extensions(),
 	}
 }
+
+// spread answers an apierr.List as one entry of the response's errors per
+// error (gqlgen adds each entry of a gqlerror.List, and ErrorPresenter shapes
+// each); any other error is returned as it is.
+func spread(err error) error {
+	var list apierr.List
+	if !errors.As(err, &list) {
+		return err
+	}
+	out := make(gqlerror.List, len(list))
+	for i, e := range list {
+		out[i] = &gqlerror.Error{Message: e.Message, Err: e}
+	}
+	return out
+}

@@ -71,7 +71,8 @@ func (r *mutationResolver) SignInResetPassword(ctx context.Context, id string, i
 }
 
 func (r *mutationResolver) SignUpCreate(ctx context.Context, input SignUpCreateInput) (*signup.SignUp, error) {
-	return r.Svc.SignUp.Create(ctx, signup.CreateInput{EmailAddress: input.EmailAddress, PhoneNumber: input.PhoneNumber, Username: input.Username, Password: input.Password})
+	su, err := r.Svc.SignUp.Create(ctx, signup.CreateInput{EmailAddress: input.EmailAddress, PhoneNumber: input.PhoneNumber, Username: input.Username, Password: input.Password})
+	return su, spread(err)
 }
 
 func (r *mutationResolver) SignUpPrepareVerification(ctx context.Context, id string, strategy string) (*signup.SignUp, error) {

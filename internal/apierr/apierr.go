@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 )
 
 // Code is one of the public error codes of CONTRACT.md.
@@ -150,8 +152,13 @@ func Invalid(param, reason string) *Error {
 	return e
 }
 
-// Is reports whether err is (or wraps) an *Error with the given code.
+// Is reports whether err is (or wraps) an *Error with the given code, or a
+// List holding one.
 func Is(err error, code Code) bool {
+	var l List
+	if errors.As(err, &l) {
+		return slices.ContainsFunc(l, func(e *Error) bool { return e.Code == code })
+	}
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
 }
@@ -225,4 +232,39 @@ func status(c Code) int {
 	default:
 		return http.StatusBadRequest
 	}
+}
+
+// List is several client errors answered together, as Clerk answers a form
+// with every field at fault: GraphQL shows each as an entry of `errors`.
+// Is and As see its first.
+type List []*Error
+
+// Error joins the errors' texts.
+func (l List) Error() string {
+	s := make([]string, len(l))
+	for i, e := range l {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
+// Unwrap returns the errors, for errors.Is and errors.As.
+func (l List) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
+// Join returns nil for no errors, the error itself for one, and a List for
+// more.
+func Join(errs ...*Error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return List(errs)
 }

@@ -72,3 +72,28 @@ func TestExtensions(t *testing.T) {
 		t.Errorf("paramName: got %v", got)
 	}
 }
+
+func TestJoin(t *testing.T) {
+	if err := Join(); err != nil {
+		t.Fatalf("Join() = %v, want nil", err)
+	}
+	one := Missing("password")
+	if err := Join(one); err != one {
+		t.Fatalf("Join(one) = %#v, want the error itself", err)
+	}
+	two := Invalid("emailAddress", "not a valid email address")
+	err := Join(two, one)
+	list, ok := err.(List)
+	if !ok || len(list) != 2 {
+		t.Fatalf("Join(two errors) = %#v, want a List of both", err)
+	}
+	if e, ok := As(err); !ok || e != two {
+		t.Errorf("As(list) = %v, want the first", e)
+	}
+	if !Is(err, FormParamFormatInvalid) || !Is(err, FormParamMissing) {
+		t.Error("Is does not see every error of the list")
+	}
+	if want := two.Error() + "; " + one.Error(); err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	}
+}

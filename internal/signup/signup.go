@@ -111,20 +111,25 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 		return nil, apierr.Newf(apierr.ResourceForbidden, "Sign-up is not available for the dashboard. Ask an owner to create your operator account.")
 	}
 	set := &rq.Settings
-	n, err := s.validate(app.ID, set, in)
-	if err != nil {
-		return nil, err
-	}
-	// The password's rules are checked with the form, before anything is
-	// spent: a weak password costs no identifier budget and says nothing
-	// about whether the identifier is taken.
+	// Every field at fault is answered at once, as Clerk answers a form:
+	// the format of each identifier, the required ones, the password's
+	// rules. The password is checked here, before anything is spent: a weak
+	// password costs no identifier budget and says nothing about whether
+	// the identifier is taken.
+	n, problems := s.validate(app.ID, set, in)
 	if set.PasswordEnabled {
 		if in.Password == nil || *in.Password == "" {
-			return nil, apierr.Missing("password")
+			problems = append(problems, apierr.Missing("password"))
+		} else if err := s.CheckPassword(*in.Password); err != nil {
+			e, ok := apierr.As(err)
+			if !ok {
+				return nil, err
+			}
+			problems = append(problems, e)
 		}
-		if err := s.CheckPassword(*in.Password); err != nil {
-			return nil, err
-		}
+	}
+	if err := apierr.Join(problems...); err != nil {
+		return nil, err
 	}
 	// The identifier's budget is spent before the clash check, so it also
 	// bounds how often one address can be probed through sign-up.
@@ -175,48 +180,50 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 	return s.view(ctx, su)
 }
 
-// validate normalises the identifiers and checks the requirements.
-func (s *Service) validate(appID string, set *settings.Settings, in CreateInput) (users.New, error) {
+// validate normalises the identifiers and checks the requirements. It
+// lists every field at fault; an identifier at fault is left out of n.
+func (s *Service) validate(appID string, set *settings.Settings, in CreateInput) (users.New, []*apierr.Error) {
 	n := users.New{ApplicationID: appID}
-	if v := in.EmailAddress; v != nil && *v != "" {
-		if !set.EmailEnabled {
-			return n, apierr.Invalid("emailAddress", "email addresses are not enabled for this application")
+	var problems []*apierr.Error
+	for _, f := range []struct {
+		param     string
+		value     *string
+		enabled   bool
+		kind      string
+		normalize func(string) (string, error)
+		format    string
+		to        **string
+	}{
+		{"emailAddress", in.EmailAddress, set.EmailEnabled, "email addresses", identifier.NormalizeEmail,
+			"not a valid email address", &n.EmailAddress},
+		{"phoneNumber", in.PhoneNumber, set.PhoneEnabled, "phone numbers", identifier.NormalizePhone,
+			"not a valid phone number in international format (+15551234567)", &n.PhoneNumber},
+		{"username", in.Username, set.UsernameEnabled, "usernames", identifier.NormalizeUsername,
+			"3 to 64 letters, digits, '.', '_' or '-'", &n.Username},
+	} {
+		switch {
+		case f.value == nil || *f.value == "":
+		case !f.enabled:
+			problems = append(problems, apierr.Invalid(f.param, f.kind+" are not enabled for this application"))
+		default:
+			v, err := f.normalize(*f.value)
+			if err != nil {
+				problems = append(problems, apierr.Invalid(f.param, f.format))
+				continue
+			}
+			*f.to = &v
 		}
-		e, err := identifier.NormalizeEmail(*v)
-		if err != nil {
-			return n, apierr.Invalid("emailAddress", "not a valid email address")
-		}
-		n.EmailAddress = &e
 	}
-	if v := in.PhoneNumber; v != nil && *v != "" {
-		if !set.PhoneEnabled {
-			return n, apierr.Invalid("phoneNumber", "phone numbers are not enabled for this application")
-		}
-		p, err := identifier.NormalizePhone(*v)
-		if err != nil {
-			return n, apierr.Invalid("phoneNumber", "not a valid phone number in international format (+15551234567)")
-		}
-		n.PhoneNumber = &p
-	}
-	if v := in.Username; v != nil && *v != "" {
-		if !set.UsernameEnabled {
-			return n, apierr.Invalid("username", "usernames are not enabled for this application")
-		}
-		u, err := identifier.NormalizeUsername(*v)
-		if err != nil {
-			return n, apierr.Invalid("username", "3 to 64 letters, digits, '.', '_' or '-'")
-		}
-		n.Username = &u
-	}
+	given := func(v *string) bool { return v != nil && *v != "" }
 	switch {
-	case set.EmailEnabled && n.EmailAddress == nil && (!set.PhoneEnabled || n.PhoneNumber == nil):
-		return n, apierr.Missing("emailAddress")
-	case !set.EmailEnabled && set.PhoneEnabled && n.PhoneNumber == nil:
-		return n, apierr.Missing("phoneNumber")
-	case !set.EmailEnabled && !set.PhoneEnabled && n.Username == nil:
-		return n, apierr.Missing("username")
+	case set.EmailEnabled && !given(in.EmailAddress) && (!set.PhoneEnabled || !given(in.PhoneNumber)):
+		problems = append(problems, apierr.Missing("emailAddress"))
+	case !set.EmailEnabled && set.PhoneEnabled && !given(in.PhoneNumber):
+		problems = append(problems, apierr.Missing("phoneNumber"))
+	case !set.EmailEnabled && !set.PhoneEnabled && !given(in.Username):
+		problems = append(problems, apierr.Missing("username"))
 	}
-	return n, nil
+	return n, problems
 }
 
 // spendIdentifierBudget counts a sign-up against the per-identifier budget
@@ -247,6 +254,7 @@ func (s *Service) spendIdentifierBudget(ctx context.Context, clientID string, se
 // so only the owner learns that the address has an account. A username,
 // which users choose and see, is still refused at once.
 func (s *Service) checkClashes(ctx context.Context, appID string, n users.New, hideContacts bool) error {
+	var clashes []*apierr.Error
 	for _, f := range []struct {
 		field field
 		value *string
@@ -254,11 +262,15 @@ func (s *Service) checkClashes(ctx context.Context, appID string, n users.New, h
 		if f.value == nil || (hideContacts && f.field != fieldUsername) {
 			continue
 		}
-		if ok, err := s.taken(ctx, appID, f.field, *f.value); err != nil || ok {
-			return clashOr(err, f.field.param())
+		ok, err := s.taken(ctx, appID, f.field, *f.value)
+		if err != nil {
+			return err
+		}
+		if ok {
+			clashes = append(clashes, apierr.New(apierr.FormIdentifierExists).WithParam(f.field.param()))
 		}
 	}
-	return nil
+	return apierr.Join(clashes...)
 }
 
 // field is one of a sign-up's identifiers.
@@ -289,13 +301,6 @@ func (s *Service) taken(ctx context.Context, appID string, f field, value string
 		return s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(value)).Exist(ctx)
 	}
 	return false, fmt.Errorf("signup: unknown field %d", f)
-}
-
-func clashOr(err error, param string) error {
-	if err != nil {
-		return err
-	}
-	return apierr.New(apierr.FormIdentifierExists).WithParam(param)
 }
 
 // load fetches a sign-up of the request's client that is still in progress.

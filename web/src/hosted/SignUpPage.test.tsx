@@ -166,6 +166,32 @@ describe('/sign-up follows the application\'s settings (Environment)', () => {
     expect(screen.queryByRole('alert')).not.toBeInTheDocument()
   })
 
+  it('shows every field the server finds at fault at once, each beside its field', async () => {
+    const u = userEvent.setup()
+    const taken = gqlError('form_identifier_exists', 'That username is taken.', 'username')
+    const short = gqlError('form_password_length_too_short', 'Passwords must be 8 characters or more.', 'password')
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: usernameOnly,
+      SignUpCreate: () => ({ ...taken, errors: [...taken.errors!, ...short.errors!] }),
+    })
+    renderApp('/sign-up', server)
+    await u.type(await screen.findByLabelText('Username'), 'jane_doe')
+    await u.type(screen.getByLabelText('Password'), 'short')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+
+    for (const [label, text] of [
+      ['Username', 'That username is taken. (long)'],
+      ['Password', 'Passwords must be 8 characters or more. (long)'],
+    ]) {
+      const msg = await screen.findByText(text)
+      const field = screen.getByLabelText(label)
+      expect(field).toHaveAttribute('aria-invalid', 'true')
+      expect(field.getAttribute('aria-describedby')).toContain(msg.id)
+    }
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+  })
+
   it('shows only email and password to an email-only application', async () => {
     const u = userEvent.setup()
     const server = fakeServer({
