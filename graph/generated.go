@@ -67,26 +67,27 @@ type ComplexityRoot struct {
 	}
 
 	AppSettings struct {
-		AllowedOrigins               func(childComplexity int) int
-		ClientTrustEnabled           func(childComplexity int) int
-		CodeTTLSeconds               func(childComplexity int) int
-		EmailEnabled                 func(childComplexity int) int
-		EnumerationProtection        func(childComplexity int) int
-		EventRetentionDays           func(childComplexity int) int
-		FirstFactors                 func(childComplexity int) int
-		LockoutDurationSeconds       func(childComplexity int) int
-		LockoutMaxAttempts           func(childComplexity int) int
-		NotifyNewDevice              func(childComplexity int) int
-		PasswordEnabled              func(childComplexity int) int
-		PhoneEnabled                 func(childComplexity int) int
-		RateLimitAttemptsPerIP       func(childComplexity int) int
-		RateLimitCodeSendsPerIP      func(childComplexity int) int
-		RateLimitIdentifierPerMinute func(childComplexity int) int
-		RateLimitSignInsPerIP        func(childComplexity int) int
-		SecondFactors                func(childComplexity int) int
-		SessionLifetimeSeconds       func(childComplexity int) int
-		SignInLifetimeSeconds        func(childComplexity int) int
-		UsernameEnabled              func(childComplexity int) int
+		AllowedOrigins                       func(childComplexity int) int
+		ClientTrustEnabled                   func(childComplexity int) int
+		CodeTTLSeconds                       func(childComplexity int) int
+		EmailEnabled                         func(childComplexity int) int
+		EnumerationProtection                func(childComplexity int) int
+		EventRetentionDays                   func(childComplexity int) int
+		FirstFactors                         func(childComplexity int) int
+		LockoutDurationSeconds               func(childComplexity int) int
+		LockoutMaxAttempts                   func(childComplexity int) int
+		NotifyNewDevice                      func(childComplexity int) int
+		PasswordEnabled                      func(childComplexity int) int
+		PhoneEnabled                         func(childComplexity int) int
+		RateLimitAttemptsPerIP               func(childComplexity int) int
+		RateLimitCodeSendsPerIP              func(childComplexity int) int
+		RateLimitIdentifierPerMinute         func(childComplexity int) int
+		RateLimitMessagesPerRecipientPerHour func(childComplexity int) int
+		RateLimitSignInsPerIP                func(childComplexity int) int
+		SecondFactors                        func(childComplexity int) int
+		SessionLifetimeSeconds               func(childComplexity int) int
+		SignInLifetimeSeconds                func(childComplexity int) int
+		UsernameEnabled                      func(childComplexity int) int
 	}
 
 	AppUpdate struct {
@@ -689,6 +690,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AppSettings.RateLimitIdentifierPerMinute(childComplexity), true
+	case "AppSettings.rateLimitMessagesPerRecipientPerHour":
+		if e.ComplexityRoot.AppSettings.RateLimitMessagesPerRecipientPerHour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppSettings.RateLimitMessagesPerRecipientPerHour(childComplexity), true
 	case "AppSettings.rateLimitSignInsPerIp":
 		if e.ComplexityRoot.AppSettings.RateLimitSignInsPerIP == nil {
 			break
@@ -2580,6 +2587,8 @@ func (ec *executionContext) childFields_AppSettings(ctx context.Context, field g
 		return ec.fieldContext_AppSettings_rateLimitCodeSendsPerIp(ctx, field)
 	case "rateLimitIdentifierPerMinute":
 		return ec.fieldContext_AppSettings_rateLimitIdentifierPerMinute(ctx, field)
+	case "rateLimitMessagesPerRecipientPerHour":
+		return ec.fieldContext_AppSettings_rateLimitMessagesPerRecipientPerHour(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AppSettings", field.Name)
 }
@@ -4866,6 +4875,29 @@ func (ec *executionContext) _AppSettings_rateLimitIdentifierPerMinute(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_AppSettings_rateLimitIdentifierPerMinute(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AppSettings_rateLimitMessagesPerRecipientPerHour(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppSettings_rateLimitMessagesPerRecipientPerHour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateLimitMessagesPerRecipientPerHour, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppSettings_rateLimitMessagesPerRecipientPerHour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Int")
 }
 
@@ -14258,7 +14290,7 @@ func (ec *executionContext) unmarshalInputUpdateAppSettingsInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"clientTrustEnabled", "emailEnabled", "phoneEnabled", "passwordEnabled", "usernameEnabled", "firstFactors", "secondFactors", "enumerationProtection", "lockoutMaxAttempts", "lockoutDurationSeconds", "codeTtlSeconds", "sessionLifetimeSeconds", "signInLifetimeSeconds", "allowedOrigins", "notifyNewDevice", "eventRetentionDays", "rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute"}
+	fieldsInOrder := [...]string{"clientTrustEnabled", "emailEnabled", "phoneEnabled", "passwordEnabled", "usernameEnabled", "firstFactors", "secondFactors", "enumerationProtection", "lockoutMaxAttempts", "lockoutDurationSeconds", "codeTtlSeconds", "sessionLifetimeSeconds", "signInLifetimeSeconds", "allowedOrigins", "notifyNewDevice", "eventRetentionDays", "rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute", "rateLimitMessagesPerRecipientPerHour"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14405,6 +14437,13 @@ func (ec *executionContext) unmarshalInputUpdateAppSettingsInput(ctx context.Con
 				return it, err
 			}
 			it.RateLimitIdentifierPerMinute = data
+		case "rateLimitMessagesPerRecipientPerHour":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateLimitMessagesPerRecipientPerHour"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateLimitMessagesPerRecipientPerHour = data
 		}
 	}
 	return it, nil
@@ -14675,6 +14714,11 @@ func (ec *executionContext) _AppSettings(ctx context.Context, sel ast.SelectionS
 			}
 		case "rateLimitIdentifierPerMinute":
 			out.Values[i] = ec._AppSettings_rateLimitIdentifierPerMinute(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateLimitMessagesPerRecipientPerHour":
+			out.Values[i] = ec._AppSettings_rateLimitMessagesPerRecipientPerHour(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

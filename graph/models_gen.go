@@ -186,26 +186,27 @@ type SignUpCreateInput struct {
 }
 
 type UpdateAppSettingsInput struct {
-	ClientTrustEnabled           *bool    `json:"clientTrustEnabled,omitempty"`
-	EmailEnabled                 *bool    `json:"emailEnabled,omitempty"`
-	PhoneEnabled                 *bool    `json:"phoneEnabled,omitempty"`
-	PasswordEnabled              *bool    `json:"passwordEnabled,omitempty"`
-	UsernameEnabled              *bool    `json:"usernameEnabled,omitempty"`
-	FirstFactors                 []string `json:"firstFactors,omitempty"`
-	SecondFactors                []string `json:"secondFactors,omitempty"`
-	EnumerationProtection        *bool    `json:"enumerationProtection,omitempty"`
-	LockoutMaxAttempts           *int     `json:"lockoutMaxAttempts,omitempty"`
-	LockoutDurationSeconds       *int     `json:"lockoutDurationSeconds,omitempty"`
-	CodeTTLSeconds               *int     `json:"codeTtlSeconds,omitempty"`
-	SessionLifetimeSeconds       *int     `json:"sessionLifetimeSeconds,omitempty"`
-	SignInLifetimeSeconds        *int     `json:"signInLifetimeSeconds,omitempty"`
-	AllowedOrigins               []string `json:"allowedOrigins,omitempty"`
-	NotifyNewDevice              *bool    `json:"notifyNewDevice,omitempty"`
-	EventRetentionDays           *int     `json:"eventRetentionDays,omitempty"`
-	RateLimitSignInsPerIP        *int     `json:"rateLimitSignInsPerIp,omitempty"`
-	RateLimitAttemptsPerIP       *int     `json:"rateLimitAttemptsPerIp,omitempty"`
-	RateLimitCodeSendsPerIP      *int     `json:"rateLimitCodeSendsPerIp,omitempty"`
-	RateLimitIdentifierPerMinute *int     `json:"rateLimitIdentifierPerMinute,omitempty"`
+	ClientTrustEnabled                   *bool    `json:"clientTrustEnabled,omitempty"`
+	EmailEnabled                         *bool    `json:"emailEnabled,omitempty"`
+	PhoneEnabled                         *bool    `json:"phoneEnabled,omitempty"`
+	PasswordEnabled                      *bool    `json:"passwordEnabled,omitempty"`
+	UsernameEnabled                      *bool    `json:"usernameEnabled,omitempty"`
+	FirstFactors                         []string `json:"firstFactors,omitempty"`
+	SecondFactors                        []string `json:"secondFactors,omitempty"`
+	EnumerationProtection                *bool    `json:"enumerationProtection,omitempty"`
+	LockoutMaxAttempts                   *int     `json:"lockoutMaxAttempts,omitempty"`
+	LockoutDurationSeconds               *int     `json:"lockoutDurationSeconds,omitempty"`
+	CodeTTLSeconds                       *int     `json:"codeTtlSeconds,omitempty"`
+	SessionLifetimeSeconds               *int     `json:"sessionLifetimeSeconds,omitempty"`
+	SignInLifetimeSeconds                *int     `json:"signInLifetimeSeconds,omitempty"`
+	AllowedOrigins                       []string `json:"allowedOrigins,omitempty"`
+	NotifyNewDevice                      *bool    `json:"notifyNewDevice,omitempty"`
+	EventRetentionDays                   *int     `json:"eventRetentionDays,omitempty"`
+	RateLimitSignInsPerIP                *int     `json:"rateLimitSignInsPerIp,omitempty"`
+	RateLimitAttemptsPerIP               *int     `json:"rateLimitAttemptsPerIp,omitempty"`
+	RateLimitCodeSendsPerIP              *int     `json:"rateLimitCodeSendsPerIp,omitempty"`
+	RateLimitIdentifierPerMinute         *int     `json:"rateLimitIdentifierPerMinute,omitempty"`
+	RateLimitMessagesPerRecipientPerHour *int     `json:"rateLimitMessagesPerRecipientPerHour,omitempty"`
 }
 
 // A connection to a list of items.

@@ -54,7 +54,7 @@ func (s *server) liftRateLimits(tb testing.TB, appID string) {
 	for k, v := range app.Settings {
 		next[k] = v
 	}
-	for _, k := range []string{"rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute"} {
+	for _, k := range []string{"rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute", "rateLimitMessagesPerRecipientPerHour"} {
 		next[k] = json.RawMessage("100000")
 	}
 	if err := s.m.DB.Ent.Application.UpdateOneID(appID).SetSettings(next).Exec(ctx); err != nil {

@@ -188,6 +188,7 @@ func (m *Main) build() {
 	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now}
 	keys := session.NewKeys(db, m.Keys, now)
 	m.Limiter = ratelimit.New(db, now, m.Keys, events)
+	codes.Budget = func(ctx context.Context, t verification.Target) error { return m.Limiter.AllowRecipient(ctx, t.Value) }
 	issuer := m.Config.PublicURL
 	if issuer == "" {
 		issuer = "http://" + m.Config.Addr

@@ -144,7 +144,7 @@ func newLoadRig(ctx context.Context, base, key string, params factor.Params, has
 	const lifted = 100_000 // the most updateAppSettings accepts
 	res, _, err = r.admin.post(ctx, r.auth, `mutation($id: ID!, $in: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $id, input: $in) { clientTrustEnabled } }`,
 		map[string]any{"id": r.appID, "in": map[string]any{"rateLimitSignInsPerIp": lifted, "rateLimitAttemptsPerIp": lifted,
-			"rateLimitCodeSendsPerIp": lifted, "rateLimitIdentifierPerMinute": lifted}})
+			"rateLimitCodeSendsPerIp": lifted, "rateLimitIdentifierPerMinute": lifted, "rateLimitMessagesPerRecipientPerHour": lifted}})
 	if err = gqlErr(res, err); err != nil {
 		return nil, fmt.Errorf("lifting the rate limits: %w", err)
 	}

@@ -257,7 +257,7 @@ func mustStart(tb testing.TB, dbURL string, opts ...serverOption) *server {
 	// Tests all come from 127.0.0.1: lift the per-IP budgets of the test app;
 	// the rate-limit tests lower them again on purpose.
 	s.setOverrides(tb, map[string]any{"rateLimitSignInsPerIp": 100000, "rateLimitAttemptsPerIp": 100000,
-		"rateLimitCodeSendsPerIp": 100000, "rateLimitIdentifierPerMinute": 100000})
+		"rateLimitCodeSendsPerIp": 100000, "rateLimitIdentifierPerMinute": 100000, "rateLimitMessagesPerRecipientPerHour": 100000})
 	return s
 }
 

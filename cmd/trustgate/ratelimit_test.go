@@ -163,3 +163,80 @@ func TestSignUpWeakPasswordSpendsNothing(t *testing.T) {
 		t.Fatalf("a good password after three weak ones: %v", r.Errors)
 	}
 }
+
+// TestMessagesPerRecipientAreBounded: the codes and notices one address gets
+// are bounded per hour, however many sign-ins and sign-ups ask (mail bombing,
+// SMS pumping). Under enumeration protection an address with an account and
+// one without are refused alike, and a sign-up's account_exists notice
+// counts as a code does.
+func TestMessagesPerRecipientAreBounded(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		const limit = 3
+		s.setOverrides(t, map[string]any{"rateLimitMessagesPerRecipientPerHour": limit, "enumerationProtection": true})
+		s.createUser(t, "bombed@example.com", "", "correct horse battery")
+		s.createUser(t, "bystander@example.com", "", "correct horse battery")
+
+		// send starts a code sign-in for ident on a new browser and
+		// prepares its email code; it returns the prepare's error code.
+		send := func(ident string) string {
+			t.Helper()
+			d := s.browser()
+			si := signInObj(t, d.create(vars{"identifier": ident}), "signInCreate")
+			r := d.prepareFirstWith(si["id"].(string), factorInput(si["supportedFirstFactors"], "email_code"))
+			if len(r.Errors) == 0 {
+				return ""
+			}
+			if got := r.code(t); got == "too_many_requests" {
+				meta, _ := r.ext(t)["meta"].(map[string]any)
+				if secs, _ := meta["retryAfterSeconds"].(float64); secs < 1 || secs > 3600 {
+					t.Fatalf("meta.retryAfterSeconds = %v, want 1..3600", meta["retryAfterSeconds"])
+				}
+			}
+			return r.code(t)
+		}
+		for _, ident := range []string{"bombed@example.com", "nobody@example.com"} {
+			for i := range limit {
+				if got := send(ident); got != "" {
+					t.Fatalf("%s: send %d answered %s, want it sent", ident, i+1, got)
+				}
+			}
+			if got := send(ident); got != "too_many_requests" {
+				t.Fatalf("%s: send %d answered %q, want too_many_requests", ident, limit+1, got)
+			}
+		}
+		if got := s.mail.count("bombed@example.com"); got != limit {
+			t.Fatalf("bombed@example.com got %d messages, want %d", got, limit)
+		}
+		refusals := 0
+		for _, e := range s.events(t, vars{"kind": "rate_limited"}) {
+			if e.Reason == "recipient" && e.Identifier != "" {
+				refusals++
+			}
+		}
+		if refusals != 2 {
+			t.Errorf("%d rate_limited events for the recipient budget, want one per address", refusals)
+		}
+
+		t.Run("a sign-up's notice to a taken address counts too", func(t *testing.T) {
+			d := s.browser()
+			su := d.do(`mutation { signUpCreate(input: {emailAddress: "bombed@example.com", password: "another good passphrase"}) { id } }`, nil).
+				data(t)["signUpCreate"].(map[string]any)
+			r := d.do(`mutation($id: ID!) { signUpPrepareVerification(id: $id, strategy: "email_code") { id } }`, vars{"id": su["id"]})
+			if got := r.code(t); got != "too_many_requests" {
+				t.Fatalf("sign-up prepare answered %s, want too_many_requests", got)
+			}
+		})
+		t.Run("another address is not held back", func(t *testing.T) {
+			if got := send("bystander@example.com"); got != "" {
+				t.Fatalf("bystander: %s", got)
+			}
+		})
+		t.Run("the next hour sends again", func(t *testing.T) {
+			s.clock.Advance(time.Hour)
+			if got := send("bombed@example.com"); got != "" {
+				t.Fatalf("after an hour: %s", got)
+			}
+		})
+	})
+}

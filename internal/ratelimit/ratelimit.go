@@ -110,6 +110,22 @@ func (l *Limiter) AllowIdentifier(ctx context.Context, set *settings.Settings, e
 	return l.Allow(ctx, Spend{Rule: rule, Subject: e.ApplicationID + ":" + e.Identifier, Event: e})
 }
 
+// AllowRecipient spends one message of the request's application's
+// per-recipient budget for to, a normalised email address or phone number:
+// the codes and notices one recipient may get in an hour, however many IPs
+// and sign-ins ask. It bounds mail bombing and SMS pumping, which the per-IP
+// budgets cannot when the requests come from many addresses. Outside an
+// application's request it spends nothing.
+func (l *Limiter) AllowRecipient(ctx context.Context, to string) error {
+	rq := request.From(ctx)
+	if rq.App == nil {
+		return nil
+	}
+	rule := Rule{Name: "recipient", Limit: rq.Settings.RateLimitMessagesPerRecipientPerHour, Window: time.Hour}
+	e := audit.SignInEvent{ApplicationID: rq.App.ID, Identifier: to}
+	return l.Allow(ctx, Spend{Rule: rule, Subject: e.ApplicationID + ":to:" + to, Event: e})
+}
+
 // Decision is the outcome of one hit.
 type Decision struct {
 	Allowed bool

@@ -53,6 +53,10 @@ type Settings struct {
 	RateLimitAttemptsPerIP       int `json:"rateLimitAttemptsPerIp"`
 	RateLimitCodeSendsPerIP      int `json:"rateLimitCodeSendsPerIp"`
 	RateLimitIdentifierPerMinute int `json:"rateLimitIdentifierPerMinute"`
+	// RateLimitMessagesPerRecipientPerHour bounds the codes and notices one
+	// email address or phone number gets from the application in an hour,
+	// whoever asks and from however many IPs: mail bombing and SMS pumping.
+	RateLimitMessagesPerRecipientPerHour int `json:"rateLimitMessagesPerRecipientPerHour"`
 }
 
 // CodeTTL is the lifetime of one-time codes.
@@ -127,6 +131,8 @@ func base() Settings {
 		RateLimitAttemptsPerIP:       3,
 		RateLimitCodeSendsPerIP:      5,
 		RateLimitIdentifierPerMinute: 10,
+
+		RateLimitMessagesPerRecipientPerHour: 10,
 	}
 }
 
@@ -298,6 +304,7 @@ func Validate(s *Settings) *FieldError {
 	for name, v := range map[string]int{
 		"rateLimitSignInsPerIp": s.RateLimitSignInsPerIP, "rateLimitAttemptsPerIp": s.RateLimitAttemptsPerIP,
 		"rateLimitCodeSendsPerIp": s.RateLimitCodeSendsPerIP, "rateLimitIdentifierPerMinute": s.RateLimitIdentifierPerMinute,
+		"rateLimitMessagesPerRecipientPerHour": s.RateLimitMessagesPerRecipientPerHour,
 	} {
 		if v < 1 || v > 100000 {
 			return &FieldError{name, "must be between 1 and 100000"}

@@ -115,10 +115,14 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy, reason string)
 	if st.si.FirstFactorVerificationID != nil {
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
 	}
+	target := verification.Target{Strategy: strategy, Value: deref(st.si.Identifier)}
+	if err := s.Codes.Spend(ctx, existing, target); err != nil {
+		return err
+	}
 	rewind := st.checkpoint()
 	return s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		rewind()
-		v, err := s.Codes.Decoy(ctx, tx, existing, verification.Target{Strategy: strategy, Value: deref(st.si.Identifier)}, st.settings.CodeTTL())
+		v, err := s.Codes.Decoy(ctx, tx, existing, target, st.settings.CodeTTL())
 		if err != nil {
 			return err
 		}

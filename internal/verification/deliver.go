@@ -40,7 +40,8 @@ type Delivery struct {
 	Log *slog.Logger
 }
 
-// Deliver issues a code (issue, then Attach) and sends it with sender.
+// Deliver issues a code (issue, then Attach) and sends it with sender,
+// once Spend lets it.
 //
 // When sender delivers through the database (delivery.TxSender: the
 // outbox), issuing, the message and Sent are one transaction: all happen or
@@ -53,6 +54,9 @@ type Delivery struct {
 // Error and returned as delivery_failed; whatever it was for stays as it
 // was, ready to try again.
 func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Sender, d Delivery) (*ent.Verification, error) {
+	if err := c.Spend(ctx, d.Existing, d.Target); err != nil {
+		return nil, err
+	}
 	var (
 		v    *ent.Verification
 		msg  delivery.Message

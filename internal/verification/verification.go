@@ -33,6 +33,24 @@ type Codes struct {
 	Keys *keyring.Keyring
 	Rand io.Reader
 	Now  func() time.Time
+	// Budget, if set, spends one message to t's address from the request's
+	// application (the per-recipient rate limit); Spend answers with its
+	// error, and nothing is issued or sent.
+	Budget func(ctx context.Context, t Target) error
+}
+
+// Spend is the gate of every send: the resend cooldown of existing for t,
+// then one message of t's budget. Deliver passes through it, and so does a
+// decoy that sends nothing, so that a refused send reads the same whether
+// or not an account is behind the address.
+func (c *Codes) Spend(ctx context.Context, existing *ent.Verification, t Target) error {
+	if err := c.Cooldown(existing, t); err != nil {
+		return err
+	}
+	if c.Budget == nil {
+		return nil
+	}
+	return c.Budget(ctx, t)
 }
 
 // Target says where a code goes.

@@ -30,6 +30,7 @@ export function settings(overrides: Partial<AppSettings> = {}): AppSettings {
     rateLimitAttemptsPerIp: 3,
     rateLimitCodeSendsPerIp: 5,
     rateLimitIdentifierPerMinute: 10,
+    rateLimitMessagesPerRecipientPerHour: 10,
     ...overrides,
   }
 }

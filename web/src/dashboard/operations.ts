@@ -49,6 +49,7 @@ export interface AppSettings {
   rateLimitAttemptsPerIp: number
   rateLimitCodeSendsPerIp: number
   rateLimitIdentifierPerMinute: number
+  rateLimitMessagesPerRecipientPerHour: number
 }
 
 export interface AppUpdate {
@@ -206,7 +207,7 @@ export interface SignInEventFilter {
 export const SETTINGS_FIELDS = `clientTrustEnabled emailEnabled phoneEnabled passwordEnabled usernameEnabled firstFactors
   secondFactors enumerationProtection lockoutMaxAttempts lockoutDurationSeconds codeTtlSeconds sessionLifetimeSeconds
   signInLifetimeSeconds allowedOrigins notifyNewDevice eventRetentionDays rateLimitSignInsPerIp rateLimitAttemptsPerIp
-  rateLimitCodeSendsPerIp rateLimitIdentifierPerMinute`
+  rateLimitCodeSendsPerIp rateLimitIdentifierPerMinute rateLimitMessagesPerRecipientPerHour`
 
 const UPDATE_FIELDS = 'key title description date enabled explicit'
 

@@ -69,6 +69,12 @@ export const RATE_LIMITS = [
     per: 'minute',
     hint: 'Sign-ins and sign-ups one email address, phone number or username may start in a minute, from any IP address. Sign-ins from a device the account already trusts do not count.',
   },
+  {
+    name: 'rateLimitMessagesPerRecipientPerHour',
+    label: 'Messages per recipient',
+    per: 'hour',
+    hint: 'Codes and notices one email address or phone number may get in an hour, whoever asks and from any IP address: stops mail bombing and SMS pumping.',
+  },
 ] as const
 
 type RateLimitName = (typeof RATE_LIMITS)[number]['name']
