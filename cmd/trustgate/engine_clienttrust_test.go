@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // signInStatus signs in with testPassword on d and returns the status (or the error code).
@@ -378,6 +379,54 @@ func TestClientCurrentSignIn(t *testing.T) {
 			if row.SignInID != nil {
 				t.Fatalf("the client's sign_in_id is %s, want none", *row.SignInID)
 			}
+		}
+	})
+}
+
+// TestMFAEnrolledMidSignInTakesPrecedence: rule 2 holds for a sign-in
+// already waiting at needs_client_trust when its user enables MFA elsewhere.
+// Its next step finds it at needs_second_factor with the user's factors; the
+// Client Trust code sent before no longer completes it, the authenticator
+// does.
+func TestMFAEnrolledMidSignInTakesPrecedence(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": true})
+		uid := s.createUser(t, "ada@example.com", "", testPassword)
+		home := s.browser()
+		sid := home.passClientTrust(t, "ada@example.com", testPassword, "email_code", "ada@example.com")["createdSessionId"].(string)
+		s.clock.Advance(31 * time.Second)
+		home.token(t, sid)
+
+		d := s.browser()
+		si := signInObj(t, d.signIn("ada@example.com", testPassword), "signInCreate")
+		if si["status"] != "needs_client_trust" {
+			t.Fatalf("status %v, want needs_client_trust", si["status"])
+		}
+		id := si["id"].(string)
+		signInObj(t, d.prepareSecond(id, "email_code"), "signInPrepareSecondFactor")
+		code := s.mail.code(t, "ada@example.com")
+		secret, _ := home.enrollTOTP(t)
+		sessions := s.sessionCount(t, uid)
+
+		if got := d.attemptSecond(id, "email_code", code).code(t); got != "strategy_for_user_invalid" {
+			t.Fatalf("the Client Trust code after MFA was enabled: %s, want strategy_for_user_invalid", got)
+		}
+		cur := d.do(`{ client { signIn { status clientTrustState supportedSecondFactors { strategy } } } }`, nil).data(t)["client"].(map[string]any)["signIn"].(map[string]any)
+		if cur["status"] != "needs_second_factor" || cur["clientTrustState"] != nil || !slices.Contains(strategies(cur["supportedSecondFactors"]), "totp") {
+			t.Fatalf("sign-in after MFA was enabled: %v, want needs_second_factor listing totp", cur)
+		}
+		if n := s.sessionCount(t, uid); n != sessions {
+			t.Fatalf("%d sessions, want %d", n, sessions)
+		}
+		s.clock.Advance(30 * time.Second) // past the enrolment's own code
+		done := signInObj(t, d.attemptSecond(id, "totp", totpNow(s, secret, 0)), "signInAttemptSecondFactor")
+		if done["status"] != "complete" {
+			t.Fatalf("the authenticator: status %v, want complete", done["status"])
+		}
+		kinds := kindsOf(s.events(t, vars{"userId": uid}))
+		if !slices.Contains(kinds, "second_factor.required") {
+			t.Errorf("events %v: want second_factor.required for the move", kinds)
 		}
 	})
 }

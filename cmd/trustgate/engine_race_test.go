@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -163,5 +164,92 @@ func TestTOTPRestartKeepsAVerifiedEnrolment(t *testing.T) {
 		if got := s.userRow(t, id).QueryTotp().OnlyX(context.Background()); got.ID != first["id"] {
 			t.Fatalf("the enrolment %s was replaced by %s", first["id"], got.ID)
 		}
+	})
+}
+
+// TestOneSignInCompletesOnce: the same password sent several times at once
+// on one sign-in, or two backup codes at once, complete it once: one
+// session, and each other request is refused (client_state_invalid when it
+// raced the winner's write, resource_forbidden when it loaded the completed
+// sign-in) with nothing it wrote kept (no second session, no backup code
+// spent).
+func TestOneSignInCompletesOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		uid := s.createUser(t, "ada@example.com", "", testPassword)
+		race := func(n int, step func(i int) result) []string {
+			codes := make([]string, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					if r := step(i); len(r.Errors) > 0 {
+						codes[i] = r.code(t)
+					}
+				})
+			}
+			wg.Wait()
+			return codes
+		}
+		check := func(t *testing.T, codes []string, before int) {
+			t.Helper()
+			won := 0
+			for _, c := range codes {
+				switch c {
+				case "":
+					won++
+				case "client_state_invalid", "resource_forbidden": // raced, or came after the winner committed
+				default:
+					t.Fatalf("a racing step answered %s", c)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("%d of %d racing steps completed the sign-in, want 1 (answers %q)", won, len(codes), codes)
+			}
+			if got := s.sessionCount(t, uid) - before; got != 1 {
+				t.Fatalf("%d sessions from one sign-in, want 1", got)
+			}
+		}
+		t.Run("passwords", func(t *testing.T) {
+			for range 10 {
+				d := s.browser()
+				id := signInObj(t, d.create(vars{"identifier": "ada@example.com"}), "signInCreate")["id"].(string)
+				before := s.sessionCount(t, uid)
+				check(t, race(3, func(int) result {
+					return d.attemptFirstWith(id, vars{"strategy": "password", "password": testPassword})
+				}), before)
+			}
+		})
+		t.Run("backup codes", func(t *testing.T) {
+			home := s.browser()
+			home.mustSession(t, "ada@example.com")
+			_, backup := home.enrollTOTP(t)
+			for round := range 3 {
+				d := s.browser()
+				si := signInObj(t, d.signIn("ada@example.com", testPassword), "signInCreate")
+				if si["status"] != "needs_second_factor" {
+					t.Fatalf("status %v, want needs_second_factor", si["status"])
+				}
+				before := s.sessionCount(t, uid)
+				pair := backup[2*round : 2*round+2]
+				check(t, race(2, func(i int) result {
+					return d.attemptSecond(si["id"].(string), "backup_code", pair[i])
+				}), before)
+			}
+			// Each round spent one code of its pair: the other still signs in.
+			d := s.browser()
+			si := signInObj(t, d.signIn("ada@example.com", testPassword), "signInCreate")
+			unspent := 0
+			for _, c := range backup[:6] {
+				r := d.attemptSecond(si["id"].(string), "backup_code", c)
+				if len(r.Errors) == 0 {
+					unspent++
+					si = signInObj(t, d.signIn("ada@example.com", testPassword), "signInCreate")
+				}
+			}
+			if unspent != 3 {
+				t.Fatalf("%d of the 6 raced backup codes still work, want 3 (the losers' codes are not spent)", unspent)
+			}
+		})
 	})
 }

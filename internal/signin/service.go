@@ -364,7 +364,33 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 			return s.endForPasswordChange(ctx, tx, st, "")
 		})
 	}
+	if forUpdate && si.Status == entsignin.StatusNeedsClientTrust && st.user != nil {
+		if err := s.mfaTakesOver(ctx, st); err != nil {
+			return nil, err
+		}
+	}
 	return st, nil
+}
+
+// mfaTakesOver moves a sign-in waiting at needs_client_trust to
+// needs_second_factor when its user has enabled MFA since the password
+// passed (rule 2: MFA takes precedence): the Client Trust code, which proves
+// only an address, no longer completes it. The step then goes on at the new
+// status, where an email code is no factor of the user's.
+func (s *Service) mfaTakesOver(ctx context.Context, st *state) error {
+	mfa, err := st.mfaFactors(ctx, s.DB.Ent)
+	if err != nil || len(mfa) == 0 {
+		return err
+	}
+	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		upd := signInUpdate(tx, st).SetStatus(entsignin.StatusNeedsSecondFactor).
+			ClearClientTrustState().ClearSecondFactorVerificationID()
+		if err := saveSignIn(ctx, tx, st, upd); err != nil {
+			return nil, err
+		}
+		s.record(st, audit.KindSecondFactorRequired, "", audit.Challenge, "mfa_enabled")
+		return nil, nil
+	})
 }
 
 // abandon ends si inside tx, forgetting a staged new password; only from
@@ -602,7 +628,7 @@ func saveSignIn(ctx context.Context, tx *ent.Tx, st *state, upd *ent.SignInUpdat
 		return err
 	}
 	if n != 1 {
-		return fmt.Errorf("signin: sign-in %s was not updated", st.si.ID)
+		return errStepRaced
 	}
 	if !onlyStepFields(m) {
 		fresh, err := tx.SignIn.Get(ctx, st.si.ID)
@@ -663,10 +689,19 @@ func onlyStepFields(m *ent.SignInMutation) bool {
 	return true
 }
 
-// signInUpdate starts an update of the step's sign-in, for saveSignIn.
+// signInUpdate starts an update of the step's sign-in, for saveSignIn. It
+// holds only while the row is at the status the step read: of two steps
+// racing on one sign-in (the same password sent twice at once, two backup
+// codes), the one that writes second finds the status moved and is undone
+// with everything it wrote (errStepRaced), so one sign-in never creates two
+// sessions.
 func signInUpdate(tx *ent.Tx, st *state) *ent.SignInUpdate {
-	return tx.SignIn.Update().Where(entsignin.ID(st.si.ID))
+	return tx.SignIn.Update().Where(entsignin.ID(st.si.ID), entsignin.StatusEQ(st.si.Status))
 }
+
+// errStepRaced answers a step whose sign-in another step moved on while it
+// ran; its transaction is rolled back.
+var errStepRaced = apierr.Newf(apierr.ClientStateInvalid, "This sign-in was changed by another request while this one ran. Read it again and go on from there.")
 
 // record queues a sign-in event of the step; only code that runs inside
 // commit's transaction records this way (commit writes the queue).
