@@ -233,7 +233,7 @@ func (r *viewerResolver) Permissions(ctx context.Context, obj *Viewer, applicati
 	}
 	out := make([]string, 0, len(granted))
 	for _, p := range granted {
-		if p.Reads() || mayChange {
+		if !dashboardGuards(p) || mayChange {
 			out = append(out, string(p))
 		}
 	}

@@ -55,9 +55,11 @@ func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, acti
 // dashboard application: its users are the operators, owners included, and
 // its settings guard their sign-in. A global admin or support role may read
 // there as anywhere, but may not lock, ban or strip the MFA of an owner, nor
-// weaken the dashboard's sign-in.
+// weaken the dashboard's sign-in. Nor may it read the dashboard's outbox (dev
+// mode): it holds the operators' codes, a password reset's among them, and
+// so an owner's account.
 func (r *Resolver) guardDashboard(ctx context.Context, domain string, perm policy.Permission) error {
-	if perm.Reads() {
+	if !dashboardGuards(perm) {
 		return nil
 	}
 	ok, err := r.mayChange(ctx, domain)
@@ -67,7 +69,14 @@ func (r *Resolver) guardDashboard(ctx context.Context, domain string, perm polic
 	if err := r.Svc.Admin.RecordDenial(ctx, string(perm), domain); err != nil {
 		r.Log.ErrorContext(ctx, "recording permission denial", "error", err)
 	}
-	return apierr.Newf(apierr.PermissionDenied, "Only an owner of every application may change the dashboard's operators or settings.")
+	return apierr.Newf(apierr.PermissionDenied, "Only an owner of every application may change the dashboard's operators or settings, or read its outbox.")
+}
+
+// dashboardGuards reports whether guardDashboard keeps perm in the dashboard
+// application to an owner of every application: every change, and reading
+// the outbox.
+func dashboardGuards(perm policy.Permission) bool {
+	return !perm.Reads() || perm == policy.OutboxRead
 }
 
 // mayChange reports whether guardDashboard lets the caller's roles change
