@@ -240,3 +240,34 @@ func TestMessagesPerRecipientAreBounded(t *testing.T) {
 		})
 	})
 }
+
+// TestIPv6BudgetsCountA64: the per-IP budgets count an IPv6 client by its
+// /64, which one host is normally given whole: sign-ins from 20 addresses of
+// one /64 within 10 s spend one budget, while another /64 keeps its own.
+func TestIPv6BudgetsCountA64(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes, func(c *Config) { c.TrustedProxies = "127.0.0.1/32" })
+	s.setOverrides(t, map[string]any{"rateLimitSignInsPerIp": 5})
+	// create answers the error code of a sign-in from ip ("" for none);
+	// any answer but too_many_requests passed the budget.
+	create := func(ip string, i int) string {
+		d := s.browser()
+		d.header = map[string]string{"X-Forwarded-For": ip}
+		r := d.do(`mutation($i: String!) { signInCreate(input: {identifier: $i}) { id } }`, vars{"i": fmt.Sprintf("u%d@example.com", i)})
+		if len(r.Errors) == 0 {
+			return ""
+		}
+		return r.code(t)
+	}
+	allowed := 0
+	for i := range 20 {
+		if create(fmt.Sprintf("2001:db8:1:2::%x", 0x100+i), i) != "too_many_requests" {
+			allowed++
+		}
+	}
+	if allowed != 5 {
+		t.Fatalf("%d of 20 sign-ins from one /64 allowed, want 5", allowed)
+	}
+	if got := create("2001:db8:1:3::1", 99); got == "too_many_requests" {
+		t.Fatal("the next /64 was refused too")
+	}
+}

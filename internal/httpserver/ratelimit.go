@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -71,7 +72,7 @@ func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graph
 		rules = append(rules, ipRule(budgetSend, rc.Field.Name, set))
 	}
 	for _, rule := range rules {
-		spend := ratelimit.Spend{Rule: rule, Subject: scope + rq.IP, Event: audit.SignInEvent{ApplicationID: rq.App.ID}}
+		spend := ratelimit.Spend{Rule: rule, Subject: scope + ipBudgetKey(rq.IP), Event: audit.SignInEvent{ApplicationID: rq.App.ID}}
 		if err := s.limiter.Allow(ctx, spend); err != nil {
 			graphql.AddError(ctx, err)
 			return graphql.Null
@@ -98,4 +99,23 @@ func startsReset(args map[string]any) bool {
 	in, _ := args["input"].(map[string]any)
 	strategy, _ := in["strategy"].(string)
 	return settings.ResetStrategy(strategy)
+}
+
+// ipBudgetKey is what the per-IP budgets count a client IP under: an IPv4
+// address as it is, an IPv6 address by its /64. One IPv6 host is normally
+// given a whole /64, and would otherwise get a fresh budget from each of its
+// 2^64 addresses. Events and logs keep the full address.
+func ipBudgetKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
