@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/hook"
@@ -251,5 +252,54 @@ func TestOneSignInCompletesOnce(t *testing.T) {
 				t.Fatalf("%d of the 6 raced backup codes still work, want 3 (the losers' codes are not spent)", unspent)
 			}
 		})
+	})
+}
+
+// TestConcurrentSendsKeepTheCooldown: prepares sent at once on one sign-in
+// send one code, the first send and a resend alike; the others are refused
+// (client_state_invalid or verification_code_too_many_requests) with their
+// codes unsent. On PostgreSQL each had read the cooldown as clear and sent.
+func TestConcurrentSendsKeepTheCooldown(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": true})
+		s.createUser(t, "ada@example.com", "", testPassword)
+		d := s.browser()
+		si := signInObj(t, d.signIn("ada@example.com", testPassword), "signInCreate")
+		if si["status"] != "needs_client_trust" {
+			t.Fatalf("status %v, want needs_client_trust", si["status"])
+		}
+		id := si["id"].(string)
+		for round := range 2 {
+			before := s.mail.count("ada@example.com")
+			answers := make([]string, 6)
+			var wg sync.WaitGroup
+			for i := range answers {
+				wg.Go(func() {
+					if r := d.prepareSecond(id, "email_code"); len(r.Errors) > 0 {
+						answers[i] = r.code(t)
+					}
+				})
+			}
+			wg.Wait()
+			sent := 0
+			for _, a := range answers {
+				switch a {
+				case "":
+					sent++
+				case "client_state_invalid", "verification_code_too_many_requests":
+				default:
+					t.Fatalf("round %d: a racing prepare answered %s", round, a)
+				}
+			}
+			if got := s.mail.count("ada@example.com") - before; sent != 1 || got != 1 {
+				t.Fatalf("round %d: %d prepares succeeded and %d codes went out, want 1 (answers %q)", round, sent, got, answers)
+			}
+			s.clock.Advance(31 * time.Second)
+		}
+		done := signInObj(t, d.attemptSecond(id, "email_code", s.mail.code(t, "ada@example.com")), "signInAttemptSecondFactor")
+		if done["status"] != "complete" {
+			t.Fatalf("the last code sent: status %v, want complete", done["status"])
+		}
 	})
 }

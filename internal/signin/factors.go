@@ -97,7 +97,7 @@ func (s *Service) prepareFirst(ctx context.Context, st *state, in PrepareInput) 
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
 	}
 	err = s.sendCode(ctx, st, f, existing, purpose, func(tx *ent.Tx, v *ent.Verification) error {
-		return saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID))
+		return attachVerification(ctx, tx, st, v, true)
 	}, nil)
 	if e, ok := apierr.As(err); ok && e.Code == apierr.FactorNotFound && f.typed {
 		// The address typed was removed or unverified since the sign-in
@@ -253,7 +253,7 @@ func (s *Service) PrepareSecondFactor(ctx context.Context, id string, in Prepare
 		purpose = delivery.PurposeClientTrust
 	}
 	attach := func(tx *ent.Tx, v *ent.Verification) error {
-		return saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetSecondFactorVerificationID(v.ID))
+		return attachVerification(ctx, tx, st, v, false)
 	}
 	var sent func(tx *ent.Tx) error
 	if st.si.Status == entsignin.StatusNeedsClientTrust {

@@ -127,7 +127,7 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy, reason string)
 			return err
 		}
 		st.remember(v)
-		if err := saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetFirstFactorVerificationID(v.ID)); err != nil {
+		if err := attachVerification(ctx, tx, st, v, true); err != nil {
 			return err
 		}
 		return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeWithheld, strategy, audit.Info, reason))

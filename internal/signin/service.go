@@ -699,6 +699,29 @@ func signInUpdate(tx *ent.Tx, st *state) *ent.SignInUpdate {
 	return tx.SignIn.Update().Where(entsignin.ID(st.si.ID), entsignin.StatusEQ(st.si.Status))
 }
 
+// attachVerification makes v the sign-in's first factor verification (or
+// its second's), only while the sign-in still holds the one the step read:
+// of two prepares racing on one sign-in, the second finds it moved
+// (errStepRaced) and is undone, its code unsent, as the resend cooldown
+// would have refused it a moment later. A resend to the same verification
+// is caught by its send time instead (verification.Codes issue).
+func attachVerification(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification, first bool) error {
+	upd := signInUpdate(tx, st)
+	cur, is, isNil := st.si.SecondFactorVerificationID, entsignin.SecondFactorVerificationID, entsignin.SecondFactorVerificationIDIsNil
+	if first {
+		cur, is, isNil = st.si.FirstFactorVerificationID, entsignin.FirstFactorVerificationID, entsignin.FirstFactorVerificationIDIsNil
+		upd.SetFirstFactorVerificationID(v.ID)
+	} else {
+		upd.SetSecondFactorVerificationID(v.ID)
+	}
+	if cur != nil {
+		upd.Where(is(*cur))
+	} else {
+		upd.Where(isNil())
+	}
+	return saveSignIn(ctx, tx, st, upd)
+}
+
 // errStepRaced answers a step whose sign-in another step moved on while it
 // ran; its transaction is rolled back.
 var errStepRaced = apierr.Newf(apierr.ClientStateInvalid, "This sign-in was changed by another request while this one ran. Read it again and go on from there.")

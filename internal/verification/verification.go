@@ -111,7 +111,14 @@ func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 		if err != nil {
 			return nil, "", err
 		}
-		v, err := tx.Verification.UpdateOne(existing).
+		// Only while its send time is the one read: of two resends racing
+		// past the cooldown check, the second finds it moved and is refused
+		// by the cooldown as a later one would be.
+		unchanged := verification.SentAtIsNil()
+		if existing.SentAt != nil {
+			unchanged = verification.SentAtEQ(*existing.SentAt)
+		}
+		v, err := tx.Verification.UpdateOne(existing).Where(unchanged).
 			SetCodeHash(hash).
 			SetStatus(verification.StatusUnverified).
 			SetExpireAt(now.Add(ttl)).
@@ -123,6 +130,13 @@ func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 		}
 		if !ent.IsNotFound(err) {
 			return nil, "", fmt.Errorf("verification: replacing code: %w", err)
+		}
+		raced, err := tx.Verification.Query().Where(verification.ID(existing.ID)).Exist(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if raced {
+			return nil, "", cooldownError(ResendCooldown)
 		}
 		// The retention pass deleted it, a day after it expired: a new one follows.
 	}
@@ -160,10 +174,15 @@ func (c *Codes) Cooldown(existing *ent.Verification, t Target) error {
 		return nil
 	}
 	if wait := ResendCooldown - c.Now().Sub(*existing.SentAt); wait > 0 {
-		secs := int(math.Ceil(wait.Seconds()))
-		return apierr.New(apierr.VerificationCodeTooManyRequests).WithMeta("retryAfterSeconds", secs)
+		return cooldownError(wait)
 	}
 	return nil
+}
+
+// cooldownError is verification_code_too_many_requests, to retry after wait.
+func cooldownError(wait time.Duration) *apierr.Error {
+	secs := int(math.Ceil(wait.Seconds()))
+	return apierr.New(apierr.VerificationCodeTooManyRequests).WithMeta("retryAfterSeconds", secs)
 }
 
 // clearSent forgets the send time of v after a failed delivery, so the user may
