@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -300,6 +301,37 @@ func TestConcurrentSendsKeepTheCooldown(t *testing.T) {
 		done := signInObj(t, d.attemptSecond(id, "email_code", s.mail.code(t, "ada@example.com")), "signInAttemptSecondFactor")
 		if done["status"] != "complete" {
 			t.Fatalf("the last code sent: status %v, want complete", done["status"])
+		}
+	})
+}
+
+// TestSignUpCodesEnteredAtOnceComplete: a sign-up with an email address and
+// a phone number whose two codes are attempted at the same time completes
+// once. On PostgreSQL each attempt had seen only its own code verified, so
+// neither finished it and the sign-up was stuck with nothing left to verify.
+func TestSignUpCodesEnteredAtOnceComplete(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"phoneEnabled": true})
+		const attempt = `mutation($id: ID!, $s: String!, $c: String!) { signUpAttemptVerification(id: $id, strategy: $s, code: $c) { status } }`
+		for i := range 15 {
+			d := s.browser()
+			email, phone := fmt.Sprintf("u%d@example.com", i), fmt.Sprintf("+1555123%04d", i)
+			id := d.do(`mutation($e: String!, $p: String!) { signUpCreate(input: {emailAddress: $e, phoneNumber: $p, password: "correct horse battery"}) { id } }`,
+				vars{"e": email, "p": phone}).data(t)["signUpCreate"].(map[string]any)["id"].(string)
+			for _, st := range []string{"email_code", "phone_code"} {
+				d.do(`mutation($id: ID!, $s: String!) { signUpPrepareVerification(id: $id, strategy: $s) { id } }`, vars{"id": id, "s": st}).data(t)
+			}
+			codes := map[string]string{"email_code": s.mail.code(t, email), "phone_code": s.mail.code(t, phone)}
+			var wg sync.WaitGroup
+			for st, c := range codes {
+				wg.Go(func() { d.do(attempt, vars{"id": id, "s": st, "c": c}).data(t) })
+			}
+			wg.Wait()
+			cur := d.do(`{ client { signUp { status unverifiedFields createdSessionId } } }`, nil).data(t)["client"].(map[string]any)["signUp"].(map[string]any)
+			if cur["status"] != "complete" || cur["createdSessionId"] == nil {
+				t.Fatalf("round %d: sign-up %v with both codes verified, want complete", i, cur)
+			}
 		}
 	})
 }

@@ -444,15 +444,23 @@ func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code st
 	}
 	var clientErr error
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		// Attempts on one sign-up run one after the other: of an email and
+		// a phone code entered at once, the second must see the first
+		// verified, or neither finishes the sign-up (PostgreSQL's read
+		// committed; SQLite's writers are serial already).
+		q := tx.SignUp.Query().Where(entsignup.ID(su.ID))
+		if s.DB.IsPostgres() {
+			q.ForUpdate()
+		}
+		var err error
+		if su, err = q.Only(ctx); err != nil {
+			return err
+		}
 		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
 			if _, ok := apierr.As(err); ok {
 				clientErr = err // commit the counted attempt, then report it
 				return nil
 			}
-			return err
-		}
-		su, err = tx.SignUp.Get(ctx, su.ID)
-		if err != nil {
 			return err
 		}
 		missing, err := unverified(ctx, tx.Client(), su)
