@@ -36,9 +36,8 @@ func (l shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	if oc.Operation == nil {
 		return nil
 	}
-	aliases := 0
-	depth := walk(oc.Operation.SelectionSet, oc.Doc, 1, &aliases, map[string]bool{})
-	if depth > l.MaxDepth {
+	deepest, aliases := (&shapeWalker{doc: oc.Doc}).walk(oc.Operation.SelectionSet)
+	if depth := deepest + 1; depth > l.MaxDepth {
 		return limitError("operation is %d levels deep; at most %d are allowed", depth, l.MaxDepth)
 	}
 	if aliases > l.MaxAliases {
@@ -47,34 +46,71 @@ func (l shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	return nil
 }
 
-// walk returns the depth of a selection set and counts aliased fields,
-// following fragments once each.
-func walk(set ast.SelectionSet, doc *ast.QueryDocument, depth int, aliases *int, seen map[string]bool) int {
-	deepest := depth - 1
+// shapeWalker measures an operation as it runs: each fragment spread counts
+// where it is spread, as often as it is spread (ten aliases in a fragment
+// spread under five aliased fields are 55 aliased fields). A fragment is
+// measured once and its measure reused, so a document that spreads
+// fragments within fragments costs linear time to measure however much it
+// expands to.
+type shapeWalker struct {
+	doc   *ast.QueryDocument
+	frags map[string]*fragmentShape
+}
+
+type fragmentShape struct {
+	deepest, aliases int
+	done             bool // false while it is being measured: a cycle counts nothing
+}
+
+// walk returns the deepest level of set's fields, counting set's own as 0
+// (-1 when it selects none), and the number of aliased fields it runs.
+// Counts saturate instead of overflowing.
+func (w *shapeWalker) walk(set ast.SelectionSet) (deepest, aliases int) {
+	deepest = -1
+	add := func(d, a int) {
+		deepest = max(deepest, d)
+		aliases = min(aliases+a, maxShapeCount)
+	}
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
+			a := 0
 			if s.Alias != "" && s.Alias != s.Name {
-				*aliases++
+				a = 1
 			}
-			d := depth
-			if len(s.SelectionSet) > 0 {
-				d = walk(s.SelectionSet, doc, depth+1, aliases, seen)
-			}
-			deepest = max(deepest, d)
+			d, sub := w.walk(s.SelectionSet)
+			add(d+1, a+sub)
 		case *ast.InlineFragment:
-			deepest = max(deepest, walk(s.SelectionSet, doc, depth, aliases, seen))
+			add(w.walk(s.SelectionSet))
 		case *ast.FragmentSpread:
-			if seen[s.Name] {
-				continue
-			}
-			seen[s.Name] = true
-			if f := doc.Fragments.ForName(s.Name); f != nil {
-				deepest = max(deepest, walk(f.SelectionSet, doc, depth, aliases, seen))
-			}
+			add(w.fragment(s.Name))
 		}
 	}
-	return deepest
+	return deepest, aliases
+}
+
+// maxShapeCount caps an alias count far above any limit.
+const maxShapeCount = 1 << 30
+
+func (w *shapeWalker) fragment(name string) (deepest, aliases int) {
+	if f, ok := w.frags[name]; ok {
+		if !f.done {
+			return -1, 0
+		}
+		return f.deepest, f.aliases
+	}
+	if w.frags == nil {
+		w.frags = map[string]*fragmentShape{}
+	}
+	f := &fragmentShape{}
+	w.frags[name] = f
+	if def := w.doc.Fragments.ForName(name); def != nil {
+		f.deepest, f.aliases = w.walk(def.SelectionSet)
+	} else {
+		f.deepest = -1
+	}
+	f.done = true
+	return f.deepest, f.aliases
 }
 
 func limitError(format string, args ...any) *gqlerror.Error {

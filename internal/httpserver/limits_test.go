@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -34,6 +35,9 @@ func TestShapeLimit(t *testing.T) {
 		{"aliases within the limit", `{ x: a { id } y: a { id } }`, ""},
 		{"too many aliases", `{ x: a { id } y: a { id } z: a { id } }`, "3 aliases"},
 		{"aliases hidden in fragments count", `query { ...F } fragment F on Q { x: a y: a z: a }`, "3 aliases"},
+		{"a fragment counts each time it is spread", `query { a { ...F } b { ...F } } fragment F on A { x: id y: id }`, "4 aliases"},
+		{"under aliased fields too", `query { p: a { ...F } q: a { ...F } } fragment F on A { x: id }`, "4 aliases"},
+		{"a fragment spread deep counts there", `query { ...F a { b { e { ...F } } } } fragment F on Q { c { d } }`, "5 levels deep"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,5 +46,26 @@ func TestShapeLimit(t *testing.T) {
 				t.Fatalf("got %q, want an error containing %q", got, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestShapeLimitFragmentBomb: fragments that spread each other twice, 30
+// levels down, expand to 2^30 aliased fields; they are counted (capped) in
+// linear time, and refused.
+func TestShapeLimitFragmentBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("query { ...F0 }\n")
+	for i := range 30 {
+		fmt.Fprintf(&b, "fragment F%d on Q { x: a { ...F%d } y: a { ...F%d } }\n", i, i+1, i+1)
+	}
+	b.WriteString("fragment F30 on Q { id }\n")
+	doc, err := parser.ParseQuery(&ast.Source{Input: b.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
+	e := shapeLimit{Limits{MaxDepth: 100, MaxAliases: 15}}.MutateOperationContext(t.Context(), oc)
+	if e == nil || !strings.Contains(e.Message, "aliases") {
+		t.Fatalf("got %v, want the alias limit", e)
 	}
 }
