@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -178,7 +179,10 @@ func (r *Resolver) domainOf(ctx context.Context, obj any) (domain, home string, 
 			domain = policy.AllDomains
 		}
 	case "grantRole":
-		domain, err = inputDomain(args["input"], func(in any) string { return in.(GrantRoleInput).ApplicationID })
+		in, _ := args["input"].(GrantRoleInput)
+		if domain, err = inputDomain(args["input"], func(any) string { return in.ApplicationID }); err == nil {
+			domain, err = r.grantDomain(ctx, in.Subject, domain)
+		}
 	case "revokeRole":
 		domain, err = inputDomain(args["input"], func(in any) string { return in.(RevokeRoleInput).ApplicationID })
 	case "createAPIKey":
@@ -219,6 +223,23 @@ func (r *Resolver) objectDomain(ctx context.Context, field, id, param string) (d
 		return "", "", notFound(err, param)
 	}
 	return home, home, nil
+}
+
+// grantDomain is where granting subject a role in domain needs its
+// permission. A key gets roles beyond the application it was made in only
+// from an owner of every application: otherwise another tenant's owner
+// could grant it a role in their application and so stop the key's own
+// owner from revoking it (keyDomain). A key id that names no key of domain
+// answers alike, so ids cannot be probed.
+func (r *Resolver) grantDomain(ctx context.Context, subject, domain string) (string, error) {
+	if !strings.HasPrefix(subject, "ak_") || domain == policy.AllDomains {
+		return domain, nil
+	}
+	home, err := r.DB.Ent.APIKey.Query().Where(apikey.ID(subject), apikey.ApplicationID(domain)).Exist(ctx)
+	if err != nil || home {
+		return domain, err
+	}
+	return policy.AllDomains, nil
 }
 
 // keyDomain is where revoking key k needs its permission. Revoking ends

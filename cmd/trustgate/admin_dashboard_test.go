@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/policy"
 )
 
 // TestDashboardNeedsAGlobalOwner: the dashboard application's users are the
@@ -235,5 +238,67 @@ func TestLastOwnerCannotBeBanned(t *testing.T) {
 	}
 	if s.userRow(t, boss.ID).Banned {
 		t.Fatal("the last owner was banned")
+	}
+}
+
+// TestKeysGetRolesOnlyAtHome: an owner of one application cannot grant a
+// role there to another application's key (which would stop that key's own
+// owner from revoking it) nor tell such a key from an id that names none:
+// both answer permission_denied. An owner of every application can, and
+// the key's own owner may grant it roles at home.
+func TestKeysGetRolesOnlyAtHome(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	b := s.createApp(t, "B", time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC))
+	_, ownerA := s.createKey(t, "owner", s.appID)
+	_, ownerB := s.createKey(t, "owner", b.id)
+	s.reloadPolicy(t)
+	keyOfB := s.adminAs(ownerB, `mutation($a: ID) { createAPIKey(input: {role: "support", applicationId: $a}) { apiKey { id } } }`, vars{"a": b.id}).
+		data(t)["createAPIKey"].(map[string]any)["apiKey"].(map[string]any)["id"].(string)
+	grant := func(key, subject, app string) result {
+		return s.adminAs(key, `mutation($in: GrantRoleInput!) { grantRole(input: $in) { id } }`,
+			vars{"in": vars{"subject": subject, "role": "auditor", "applicationId": app}})
+	}
+	for _, subject := range []string{keyOfB, "ak_01jzzzzzzzzzzzzzzzzzzzzzzz"} {
+		if got := grant(ownerA, subject, s.appID).code(t); got != "permission_denied" {
+			t.Fatalf("A's owner grants %s a role in A: %s, want permission_denied", subject, got)
+		}
+	}
+	grant(ownerB, keyOfB, b.id).data(t)
+	s.reloadPolicy(t)
+	s.adminAs(ownerB, `mutation($id: ID!) { revokeAPIKey(id: $id) { id } }`, vars{"id": keyOfB}).data(t)
+
+	other := s.adminAs(ownerB, `mutation($a: ID) { createAPIKey(input: {role: "support", applicationId: $a}) { apiKey { id } } }`, vars{"a": b.id}).
+		data(t)["createAPIKey"].(map[string]any)["apiKey"].(map[string]any)["id"].(string)
+	s.admin(`mutation($in: GrantRoleInput!) { grantRole(input: $in) { id } }`,
+		vars{"in": vars{"subject": other, "role": "auditor", "applicationId": s.appID}}).data(t)
+}
+
+// TestGrantToAnEmailIsAnInvitation: an owner of one application may grant a
+// role there to any operator email, one that names no operator yet
+// included (the role waits for the operator), so the answer does not tell
+// the server's operators apart. In every application ("*") the operator
+// must exist: a phantom owner would count toward the owners who must stay.
+func TestGrantToAnEmailIsAnInvitation(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
+	_, ownerA := s.createKey(t, "owner", s.appID)
+	s.reloadPolicy(t)
+	grant := func(key, email, app string) result {
+		return s.adminAs(key, `mutation($in: GrantRoleInput!) { grantRole(input: $in) { role applicationId } }`,
+			vars{"in": vars{"subject": email, "role": "auditor", "applicationId": app}})
+	}
+	known, unknown := grant(ownerA, "boss@example.com", s.appID), grant(ownerA, "newcomer@example.com", s.appID)
+	if fmt.Sprint(known.Errors, known.Data) != fmt.Sprint(unknown.Errors, unknown.Data) || len(unknown.Errors) > 0 {
+		t.Fatalf("an operator's email answers %v %v, a stranger's %v %v; want both granted alike", known.Errors, known.Data, unknown.Errors, unknown.Data)
+	}
+	// Created as support (which may not read the audit log); the auditor
+	// role that waited for them may.
+	s.cli(t, "operators", "create", "--email", "newcomer@example.com", "--role", "support", "--app", s.appID, "--json")
+	s.reloadPolicy(t)
+	if !s.m.Policy.Allowed("newcomer@example.com", s.appID, policy.AuditRead) {
+		t.Fatal("the operator created later lacks the role that waited for them")
+	}
+	if got := grant(s.ownerKey, "ghost@example.com", "*").code(t); got != "form_param_format_invalid" {
+		t.Fatalf("a role in every application for an email with no operator: %s, want form_param_format_invalid", got)
 	}
 }
