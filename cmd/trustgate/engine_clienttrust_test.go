@@ -430,3 +430,31 @@ func TestMFAEnrolledMidSignInTakesPrecedence(t *testing.T) {
 		}
 	})
 }
+
+// TestOlderSignInsAreReadOnly: a newer signInCreate on a client replaces its
+// sign-in in flight, as at Clerk: a step on the older one answers
+// resource_forbidden, so a client holds one set of open codes, and the code
+// it was sent completes nothing.
+func TestOlderSignInsAreReadOnly(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": true})
+	uid := s.createUser(t, "ada@example.com", "", testPassword)
+	d := s.browser()
+	old := signInObj(t, d.signIn("ada@example.com", testPassword), "signInCreate")["id"].(string)
+	signInObj(t, d.prepareSecond(old, "email_code"), "signInPrepareSecondFactor")
+	code := s.mail.code(t, "ada@example.com")
+	newer := signInObj(t, d.create(vars{"identifier": "ada@example.com"}), "signInCreate")["id"].(string)
+	for _, step := range []result{d.attemptSecond(old, "email_code", code), d.prepareSecond(old, "email_code")} {
+		if got := step.code(t); got != "resource_forbidden" {
+			t.Fatalf("a step on the older sign-in: %s, want resource_forbidden", got)
+		}
+	}
+	if n := s.sessionCount(t, uid); n != 0 {
+		t.Fatalf("%d sessions, want none", n)
+	}
+	cur := d.do(`{ client { signIn { id } } }`, nil).data(t)["client"].(map[string]any)["signIn"].(map[string]any)
+	if cur["id"] != newer {
+		t.Fatalf("client.signIn %v, want the newer %s", cur["id"], newer)
+	}
+	signInObj(t, d.attemptFirstWith(newer, vars{"strategy": "password", "password": testPassword}), "signInAttemptFirstFactor")
+}

@@ -340,6 +340,10 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 			})
 		}
 		return nil, apierr.New(apierr.SignInExpired)
+	case forUpdate && (client.SignInID == nil || *client.SignInID != si.ID):
+		// A newer signInCreate on this client replaced it, as at Clerk: one
+		// sign-in in flight per client, so one set of open codes.
+		return nil, apierr.Newf(apierr.ResourceForbidden, "Update operations are not allowed on older sign-ins; this client has started a newer one.")
 	}
 	switch {
 	case si.UserID != nil:
