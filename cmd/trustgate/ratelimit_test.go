@@ -271,3 +271,34 @@ func TestIPv6BudgetsCountA64(t *testing.T) {
 		t.Fatal("the next /64 was refused too")
 	}
 }
+
+// TestPasswordAttemptsSpendTheIdentifierBudget: passwords tried on one
+// sign-in through signInAttemptFirstFactor, each from another IP, spend the
+// identifier's budget as new sign-ins do; from a device the account trusts
+// they do not.
+func TestPasswordAttemptsSpendTheIdentifierBudget(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes, func(c *Config) { c.TrustedProxies = "127.0.0.1/32" })
+	s.setOverrides(t, map[string]any{"rateLimitIdentifierPerMinute": 3, "clientTrustEnabled": false})
+	s.createUser(t, "ada@example.com", "", testPassword)
+	d := s.browser()
+	id := signInObj(t, d.create(vars{"identifier": "ada@example.com"}), "signInCreate")["id"].(string) // 1 of 3
+	var got []string
+	for i := range 3 {
+		d.header = map[string]string{"X-Forwarded-For": fmt.Sprintf("203.0.113.%d", i+1)}
+		got = append(got, d.attemptFirstWith(id, vars{"strategy": "password", "password": fmt.Sprintf("guess %d", i)}).code(t))
+	}
+	want := []string{"form_password_incorrect", "form_password_incorrect", "too_many_requests"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("password attempts from three IPs: %q, want %q", got, want)
+	}
+
+	s.clock.Advance(time.Minute)
+	home := s.browser()
+	home.mustSession(t, "ada@example.com") // 1 of 3; the device is trusted from now on
+	id = signInObj(t, home.create(vars{"identifier": "ada@example.com"}), "signInCreate")["id"].(string)
+	for i := range 4 {
+		if got := home.attemptFirstWith(id, vars{"strategy": "password", "password": fmt.Sprintf("typo %d", i)}).code(t); got != "form_password_incorrect" {
+			t.Fatalf("password %d on a trusted device: %s, want form_password_incorrect", i+1, got)
+		}
+	}
+}

@@ -897,6 +897,14 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 	if err := s.guardUser(ctx, st, settings.StrategyPassword); err != nil {
 		return err
 	}
+	if st.create == nil {
+		// A password tried on a sign-in already made spends the identifier's
+		// budget as signInCreate's does: otherwise one sign-in, its steps
+		// sent from many IPs, could guess up to the lockout at any pace.
+		if err := s.spendIdentifierBudget(ctx, st, st.identifier, settings.StrategyPassword); err != nil {
+			return err
+		}
+	}
 	wrong := apierr.New(apierr.FormPasswordIncorrect).WithParam("password")
 	if st.settings.EnumerationProtection {
 		wrong = apierr.New(apierr.FormPasswordOrIdentifierIncorect).WithParam("password")
