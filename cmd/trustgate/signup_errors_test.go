@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -53,6 +54,45 @@ func TestSignUpAnswersEveryFieldAtFault(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// TestSignUpVerifiedFieldsStayVerified: a prepare for a field already
+// verified answers verification_already_verified and leaves it verified;
+// first prepares sent at once send one code.
+func TestSignUpVerifiedFieldsStayVerified(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"phoneEnabled": true})
+		const (
+			prepare = `mutation($id: ID!, $s: String!) { signUpPrepareVerification(id: $id, strategy: $s) { unverifiedFields } }`
+			attempt = `mutation($id: ID!, $s: String!, $c: String!) { signUpAttemptVerification(id: $id, strategy: $s, code: $c) { status unverifiedFields } }`
+		)
+		d := s.browser()
+		id := d.do(`mutation { signUpCreate(input: {emailAddress: "new@example.com", phoneNumber: "+15550100777", password: "correct horse battery"}) { id } }`, nil).
+			data(t)["signUpCreate"].(map[string]any)["id"].(string)
+		answers := make([]string, 4)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Go(func() {
+				if r := d.do(prepare, vars{"id": id, "s": "email_code"}); len(r.Errors) > 0 {
+					answers[i] = r.code(t)
+				}
+			})
+		}
+		wg.Wait()
+		if n := s.mail.count("new@example.com"); n != 1 {
+			t.Fatalf("%d first prepares at once sent %d codes, want 1 (answers %q)", len(answers), n, answers)
+		}
+		d.do(attempt, vars{"id": id, "s": "email_code", "c": s.mail.code(t, "new@example.com")}).data(t)
+		if got := d.do(prepare, vars{"id": id, "s": "email_code"}).code(t); got != "verification_already_verified" {
+			t.Fatalf("prepare of the verified email: %s, want verification_already_verified", got)
+		}
+		d.do(prepare, vars{"id": id, "s": "phone_code"}).data(t)
+		done := d.do(attempt, vars{"id": id, "s": "phone_code", "c": s.mail.code(t, "+15550100777")}).data(t)["signUpAttemptVerification"].(map[string]any)
+		if done["status"] != "complete" {
+			t.Fatalf("sign-up %v, want complete", done)
 		}
 	})
 }

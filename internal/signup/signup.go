@@ -16,6 +16,7 @@ import (
 	"github.com/trustgate/trustgate/ent/phonenumber"
 	entsignup "github.com/trustgate/trustgate/ent/signup"
 	"github.com/trustgate/trustgate/ent/user"
+	entverification "github.com/trustgate/trustgate/ent/verification"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/clienttrust"
@@ -374,6 +375,10 @@ func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) 
 	if vid != nil {
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *vid)
 	}
+	if existing != nil && existing.Status == entverification.StatusVerified {
+		// A new code would reopen a field the user has proved.
+		return nil, apierr.New(apierr.VerificationAlreadyVerified).WithParam("strategy")
+	}
 	// Under enumeration protection an address that has an account gets a
 	// notice where its code would go, and a verification no code passes.
 	// The answers, the statements run and the time taken (the floor) are
@@ -389,13 +394,28 @@ func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) 
 	_, err = s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
 		Existing: existing, TTL: set.CodeTTL(), Target: verification.Target{Strategy: strategy, Value: *value}, Decoy: taken,
 		Attach: func(tx *ent.Tx, v *ent.Verification) error {
+			// Only while the sign-up holds the verification read: of two
+			// prepares racing, the second is undone, its code unsent.
 			upd := tx.SignUp.UpdateOneID(su.ID)
+			switch {
+			case email && vid != nil:
+				upd.Where(entsignup.EmailVerificationID(*vid))
+			case email:
+				upd.Where(entsignup.EmailVerificationIDIsNil())
+			case vid != nil:
+				upd.Where(entsignup.PhoneVerificationID(*vid))
+			default:
+				upd.Where(entsignup.PhoneVerificationIDIsNil())
+			}
 			if email {
 				upd.SetEmailVerificationID(v.ID)
 			} else {
 				upd.SetPhoneVerificationID(v.ID)
 			}
 			saved, err := upd.Save(ctx)
+			if ent.IsNotFound(err) {
+				return apierr.Newf(apierr.ClientStateInvalid, "This sign-up was changed by another request while this one ran. Read it again and go on from there.")
+			}
 			if err == nil {
 				su = saved
 			}
