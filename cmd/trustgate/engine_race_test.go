@@ -10,6 +10,8 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/hook"
+	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/pgtest"
 )
 
 // TestCompletionRespectsBanAndLock: a ban or lock that commits after a
@@ -334,4 +336,45 @@ func TestSignUpCodesEnteredAtOnceComplete(t *testing.T) {
 			}
 		}
 	})
+}
+
+// abortOnce aborts the first transaction it writes a message in, as
+// PostgreSQL aborts one in a serialization failure (40001), which DB.Tx
+// runs again; later messages go out after the commit.
+type abortOnce struct{ aborted atomic.Bool }
+
+func (a *abortOnce) Send(context.Context, delivery.Message) error { return nil }
+
+func (a *abortOnce) SendTx(ctx context.Context, tx *ent.Tx, _ delivery.Message) (bool, error) {
+	if a.aborted.Swap(true) {
+		return false, nil
+	}
+	_, err := tx.ExecContext(ctx, `DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = 'serialization_failure'; END $$`)
+	return true, err
+}
+
+// TestCodePrepareSurvivesARetry: a code prepare whose transaction PostgreSQL
+// aborts and DB.Tx runs again sends its code: the retry attaches its
+// verification against the sign-in as the step read it, not as the aborted
+// run left it in memory. A Client Trust prepare (whose send also marks the
+// sign-in pending) likewise.
+func TestCodePrepareSurvivesARetry(t *testing.T) {
+	s := mustStart(t, pgtest.URL(t), cheapHashes)
+	s.createUser(t, "ada@example.com", "", testPassword)
+	s.mail.also = &abortOnce{}
+	d := s.browser()
+	si := signInObj(t, d.create(vars{"identifier": "ada@example.com"}), "signInCreate")
+	if r := d.prepareFirstWith(si["id"].(string), factorInput(si["supportedFirstFactors"], "email_code")); len(r.Errors) != 0 {
+		t.Fatalf("first-factor prepare after one aborted run: %s, want the code sent", r.code(t))
+	}
+	s.mail.also = &abortOnce{}
+	ct := s.browser()
+	si = signInObj(t, ct.signIn("ada@example.com", testPassword), "signInCreate")
+	p := ct.prepareSecond(si["id"].(string), "email_code")
+	if len(p.Errors) != 0 {
+		t.Fatalf("Client Trust prepare after one aborted run: %s, want the code sent", p.code(t))
+	}
+	if got := p.data(t)["signInPrepareSecondFactor"].(map[string]any)["clientTrustState"]; got != "pending" {
+		t.Fatalf("clientTrustState %v, want pending", got)
+	}
 }

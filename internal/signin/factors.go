@@ -440,8 +440,15 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 	}
 	rq := request.From(ctx)
 	var kind string
+	// A PostgreSQL retry of the issuing transaction starts from the sign-in
+	// the step read, not from what the aborted run's attach made of it.
+	rewind := st.checkpoint()
 	v, err := s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
-		Existing: existing, Target: target, TTL: st.settings.CodeTTL(), Attach: attach,
+		Existing: existing, Target: target, TTL: st.settings.CodeTTL(),
+		Attach: func(tx *ent.Tx, v *ent.Verification) error {
+			rewind()
+			return attach(tx, v)
+		},
 		Message: func(code string) (delivery.Message, error) {
 			msg, err := delivery.RenderCode(emailStrategy(f.Strategy), delivery.CodeEmail{
 				ApplicationID: st.app.ID, AppName: st.app.Name, To: target.Value, Code: code, TTL: st.settings.CodeTTL(),
