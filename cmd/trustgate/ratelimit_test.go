@@ -174,7 +174,7 @@ func TestMessagesPerRecipientAreBounded(t *testing.T) {
 		s := mustStart(t, dbURL, cheapHashes)
 		const limit = 3
 		s.setOverrides(t, map[string]any{"rateLimitMessagesPerRecipientPerHour": limit, "enumerationProtection": true})
-		s.createUser(t, "bombed@example.com", "", "correct horse battery")
+		bombedID := s.createUser(t, "bombed@example.com", "", "correct horse battery")
 		s.createUser(t, "bystander@example.com", "", "correct horse battery")
 
 		// send starts a code sign-in for ident on a new browser and
@@ -218,6 +218,30 @@ func TestMessagesPerRecipientAreBounded(t *testing.T) {
 			t.Errorf("%d rate_limited events for the recipient budget, want one per address", refusals)
 		}
 
+		t.Run("a username's reset counts against the username, not the address it goes to", func(t *testing.T) {
+			// bombed@example.com's budget is spent; a reset typed as its
+			// account's username answers as one for an unknown username
+			// does, or the refusal would tell whose address it is.
+			s.setOverrides(t, map[string]any{"usernameEnabled": true})
+			s.m.DB.Ent.User.UpdateOneID(bombedID).SetUsername("bombed_user").ExecX(t.Context())
+			reset := func(ident string) string {
+				r := s.browser().create(vars{"identifier": ident, "strategy": "reset_password_email_code"})
+				if len(r.Errors) == 0 {
+					return ""
+				}
+				return r.code(t)
+			}
+			before := s.mail.count("bombed@example.com")
+			for i := range limit + 1 {
+				account, unknown := reset("bombed_user"), reset("nobody_user")
+				if account != unknown {
+					t.Fatalf("reset %d by username: the account's answers %q, an unknown one's %q", i+1, account, unknown)
+				}
+			}
+			if got := s.mail.count("bombed@example.com") - before; got != limit {
+				t.Fatalf("%d resets by username reached the address, want %d (the username's budget)", got, limit)
+			}
+		})
 		t.Run("a sign-up's notice to a taken address counts too", func(t *testing.T) {
 			d := s.browser()
 			su := d.do(`mutation { signUpCreate(input: {emailAddress: "bombed@example.com", password: "another good passphrase"}) { id } }`, nil).

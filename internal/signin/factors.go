@@ -443,8 +443,16 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 	// A PostgreSQL retry of the issuing transaction starts from the sign-in
 	// the step read, not from what the aborted run's attach made of it.
 	rewind := st.checkpoint()
+	// Under enumeration protection a first factor's code counts against the
+	// identifier typed, as a decoy's does: a reset typed as a username goes
+	// to the account's email, and a refusal counted there would tell which
+	// username is that address's.
+	recipient := ""
+	if st.settings.EnumerationProtection && st.si.Status == entsignin.StatusNeedsFirstFactor {
+		recipient = st.identifier
+	}
 	v, err := s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
-		Existing: existing, Target: target, TTL: st.settings.CodeTTL(),
+		Existing: existing, Target: target, Recipient: recipient, TTL: st.settings.CodeTTL(),
 		Attach: func(tx *ent.Tx, v *ent.Verification) error {
 			rewind()
 			return attach(tx, v)

@@ -116,7 +116,7 @@ func (s *Service) decoy(ctx context.Context, st *state, strategy, reason string)
 		existing, _ = s.DB.Ent.Verification.Get(ctx, *st.si.FirstFactorVerificationID)
 	}
 	target := verification.Target{Strategy: strategy, Value: deref(st.si.Identifier)}
-	if err := s.Codes.Spend(ctx, existing, target); err != nil {
+	if err := s.Codes.Spend(ctx, existing, target, ""); err != nil {
 		return err
 	}
 	rewind := st.checkpoint()

@@ -18,7 +18,11 @@ type Delivery struct {
 	// Existing is the verification a resend replaces, if any (see issue).
 	Existing *ent.Verification
 	Target   Target
-	TTL      time.Duration
+	// Recipient, if set, is what the per-recipient budget counts the send
+	// under instead of Target's address: the identifier the caller typed,
+	// where a code for it goes elsewhere (Codes.Spend).
+	Recipient string
+	TTL       time.Duration
 	// Decoy issues a verification no code passes (see Codes.Decoy) and
 	// sends Message("") in place of a code: a notice, under enumeration
 	// protection, to the owner of an address someone tried to sign up
@@ -54,7 +58,7 @@ type Delivery struct {
 // Error and returned as delivery_failed; whatever it was for stays as it
 // was, ready to try again.
 func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Sender, d Delivery) (*ent.Verification, error) {
-	if err := c.Spend(ctx, d.Existing, d.Target); err != nil {
+	if err := c.Spend(ctx, d.Existing, d.Target, d.Recipient); err != nil {
 		return nil, err
 	}
 	var (

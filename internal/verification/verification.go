@@ -40,15 +40,19 @@ type Codes struct {
 }
 
 // Spend is the gate of every send: the resend cooldown of existing for t,
-// then one message of t's budget. Deliver passes through it, and so does a
-// decoy that sends nothing, so that a refused send reads the same whether
-// or not an account is behind the address.
-func (c *Codes) Spend(ctx context.Context, existing *ent.Verification, t Target) error {
+// then one message of the budget of recipient (t's address when empty).
+// Deliver passes through it, and so does a decoy that sends nothing, so
+// that a refused send reads the same whether or not an account is behind
+// the address.
+func (c *Codes) Spend(ctx context.Context, existing *ent.Verification, t Target, recipient string) error {
 	if err := c.Cooldown(existing, t); err != nil {
 		return err
 	}
 	if c.Budget == nil {
 		return nil
+	}
+	if recipient != "" {
+		t.Value = recipient
 	}
 	return c.Budget(ctx, t)
 }
