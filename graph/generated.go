@@ -87,6 +87,7 @@ type ComplexityRoot struct {
 		SecondFactors                        func(childComplexity int) int
 		SessionLifetimeSeconds               func(childComplexity int) int
 		SignInLifetimeSeconds                func(childComplexity int) int
+		SingleSessionMode                    func(childComplexity int) int
 		UsernameEnabled                      func(childComplexity int) int
 	}
 
@@ -720,6 +721,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AppSettings.SignInLifetimeSeconds(childComplexity), true
+	case "AppSettings.singleSessionMode":
+		if e.ComplexityRoot.AppSettings.SingleSessionMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppSettings.SingleSessionMode(childComplexity), true
 	case "AppSettings.usernameEnabled":
 		if e.ComplexityRoot.AppSettings.UsernameEnabled == nil {
 			break
@@ -2577,6 +2584,8 @@ func (ec *executionContext) childFields_AppSettings(ctx context.Context, field g
 		return ec.fieldContext_AppSettings_allowedOrigins(ctx, field)
 	case "notifyNewDevice":
 		return ec.fieldContext_AppSettings_notifyNewDevice(ctx, field)
+	case "singleSessionMode":
+		return ec.fieldContext_AppSettings_singleSessionMode(ctx, field)
 	case "eventRetentionDays":
 		return ec.fieldContext_AppSettings_eventRetentionDays(ctx, field)
 	case "rateLimitSignInsPerIp":
@@ -4760,6 +4769,29 @@ func (ec *executionContext) _AppSettings_notifyNewDevice(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_AppSettings_notifyNewDevice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AppSettings_singleSessionMode(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppSettings_singleSessionMode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SingleSessionMode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppSettings_singleSessionMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Boolean")
 }
 
@@ -14290,7 +14322,7 @@ func (ec *executionContext) unmarshalInputUpdateAppSettingsInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"clientTrustEnabled", "emailEnabled", "phoneEnabled", "passwordEnabled", "usernameEnabled", "firstFactors", "secondFactors", "enumerationProtection", "lockoutMaxAttempts", "lockoutDurationSeconds", "codeTtlSeconds", "sessionLifetimeSeconds", "signInLifetimeSeconds", "allowedOrigins", "notifyNewDevice", "eventRetentionDays", "rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute", "rateLimitMessagesPerRecipientPerHour"}
+	fieldsInOrder := [...]string{"clientTrustEnabled", "emailEnabled", "phoneEnabled", "passwordEnabled", "usernameEnabled", "firstFactors", "secondFactors", "enumerationProtection", "lockoutMaxAttempts", "lockoutDurationSeconds", "codeTtlSeconds", "sessionLifetimeSeconds", "signInLifetimeSeconds", "allowedOrigins", "notifyNewDevice", "singleSessionMode", "eventRetentionDays", "rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute", "rateLimitMessagesPerRecipientPerHour"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14402,6 +14434,13 @@ func (ec *executionContext) unmarshalInputUpdateAppSettingsInput(ctx context.Con
 				return it, err
 			}
 			it.NotifyNewDevice = data
+		case "singleSessionMode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("singleSessionMode"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SingleSessionMode = data
 		case "eventRetentionDays":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventRetentionDays"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -14689,6 +14728,11 @@ func (ec *executionContext) _AppSettings(ctx context.Context, sel ast.SelectionS
 			}
 		case "notifyNewDevice":
 			out.Values[i] = ec._AppSettings_notifyNewDevice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "singleSessionMode":
+			out.Values[i] = ec._AppSettings_singleSessionMode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

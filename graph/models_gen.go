@@ -201,6 +201,7 @@ type UpdateAppSettingsInput struct {
 	SignInLifetimeSeconds                *int     `json:"signInLifetimeSeconds,omitempty"`
 	AllowedOrigins                       []string `json:"allowedOrigins,omitempty"`
 	NotifyNewDevice                      *bool    `json:"notifyNewDevice,omitempty"`
+	SingleSessionMode                    *bool    `json:"singleSessionMode,omitempty"`
 	EventRetentionDays                   *int     `json:"eventRetentionDays,omitempty"`
 	RateLimitSignInsPerIP                *int     `json:"rateLimitSignInsPerIp,omitempty"`
 	RateLimitAttemptsPerIP               *int     `json:"rateLimitAttemptsPerIp,omitempty"`

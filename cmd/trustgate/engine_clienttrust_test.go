@@ -458,3 +458,38 @@ func TestOlderSignInsAreReadOnly(t *testing.T) {
 	}
 	signInObj(t, d.attemptFirstWith(newer, vars{"strategy": "password", "password": testPassword}), "signInAttemptFirstFactor")
 }
+
+// TestSingleSessionMode: with singleSessionMode on, a client that holds a
+// signed-in session answers session_exists to signInCreate and
+// signUpCreate, as Clerk's single-session mode does; once it signs out it
+// may sign in again. Off (the default), a client may hold several sessions.
+func TestSingleSessionMode(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		uid := s.createUser(t, "ada@example.com", "", testPassword)
+		s.createUser(t, "bob@example.com", "", testPassword)
+		d := s.browser()
+		d.mustSession(t, "ada@example.com")
+		d.mustSession(t, "bob@example.com") // multi-session: a second account on the client
+
+		s.setSettings(t, vars{"singleSessionMode": true})
+		if got := d.signIn("ada@example.com", testPassword).code(t); got != "session_exists" {
+			t.Fatalf("signInCreate on a signed-in client: %s, want session_exists", got)
+		}
+		r := d.do(`mutation { signUpCreate(input: {emailAddress: "new@example.com", password: "correct horse battery"}) { id } }`, nil)
+		if got := r.code(t); got != "session_exists" {
+			t.Fatalf("signUpCreate on a signed-in client: %s, want session_exists", got)
+		}
+		if n := s.sessionCount(t, uid); n != 1 {
+			t.Fatalf("%d sessions of ada, want 1", n)
+		}
+		d.do(`mutation { signOut }`, nil).data(t)
+		if si := signInObj(t, d.signIn("ada@example.com", testPassword), "signInCreate"); si["status"] != "complete" {
+			t.Fatalf("after signing out: status %v, want complete", si["status"])
+		}
+		if r := s.browser().signIn("ada@example.com", testPassword); len(r.Errors) > 0 {
+			t.Fatalf("another client: %s, want signed in", r.code(t))
+		}
+	})
+}

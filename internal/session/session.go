@@ -92,6 +92,18 @@ func EndOne(ctx context.Context, tx *ent.Tx, sess *ent.Session, status session.S
 	return &ended, nil
 }
 
+// ErrIfSignedIn answers session_exists when the client holds a session
+// still usable at now: single-session mode (settings.SingleSessionMode)
+// refuses a second sign-in or sign-up there, as Clerk's does.
+func ErrIfSignedIn(ctx context.Context, c *ent.Client, clientID string, now time.Time) error {
+	on, err := c.Session.Query().
+		Where(session.ClientID(clientID), session.StatusEQ(session.StatusActive), session.ExpireAtGT(now)).Exist(ctx)
+	if err != nil || !on {
+		return err
+	}
+	return apierr.Newf(apierr.SessionExists, "You're already signed in on this device. Sign out first to sign in with another account.")
+}
+
 // Active reports whether s can still be used at now.
 func Active(s *ent.Session, now time.Time) bool {
 	return s.Status == session.StatusActive && now.Before(s.ExpireAt)

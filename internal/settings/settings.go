@@ -47,6 +47,13 @@ type Settings struct {
 	AllowedOrigins         []string `json:"allowedOrigins"`
 	NotifyNewDevice        bool     `json:"notifyNewDevice"`
 	EventRetentionDays     int      `json:"eventRetentionDays"`
+
+	// SingleSessionMode allows one signed-in session per client, as Clerk's
+	// single-session mode: signInCreate and signUpCreate on a client that
+	// holds one answer session_exists. Off, a client may hold several
+	// (Clerk's multi-session mode).
+	SingleSessionMode bool `json:"singleSessionMode"`
+
 	// Rate limits (Clerk's budgets by default): per client IP per 10 seconds,
 	// and per identifier per minute.
 	RateLimitSignInsPerIP        int `json:"rateLimitSignInsPerIp"`

@@ -197,6 +197,11 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 		return nil, err
 	}
 	set := &rq.Settings
+	if set.SingleSessionMode {
+		if err := session.ErrIfSignedIn(ctx, s.DB.Ent, client.ID, s.Now()); err != nil {
+			return nil, err
+		}
+	}
 	strategy := deref(in.Strategy)
 	reset := settings.ResetStrategy(strategy)
 	if strategy != "" && !reset && !slices.Contains([]string{settings.StrategyPassword, settings.StrategyEmailCode, settings.StrategyPhoneCode}, strategy) {

@@ -112,6 +112,11 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 		return nil, apierr.Newf(apierr.ResourceForbidden, "Sign-up is not available for the dashboard. Ask an owner to create your operator account.")
 	}
 	set := &rq.Settings
+	if set.SingleSessionMode {
+		if err := session.ErrIfSignedIn(ctx, s.DB.Ent, client.ID, s.Now()); err != nil {
+			return nil, err
+		}
+	}
 	// Every field at fault is answered at once, as Clerk answers a form:
 	// the format of each identifier, the required ones, the password's
 	// rules. The password is checked here, before anything is spent: a weak

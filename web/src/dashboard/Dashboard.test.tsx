@@ -222,6 +222,23 @@ describe('settings', () => {
     expect(screen.getByLabelText('Failed attempts before lockout')).not.toHaveAttribute('aria-invalid')
   })
 
+  it('turns on one session per device and sends only that', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardSettings: settingsReply(settings()),
+      DashboardUpdateSettings: (v, call) => ({ data: { updateAppSettings: selected({ ...settings(), ...v.input }, call.query) } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const box = await screen.findByRole('checkbox', { name: 'One session per device' })
+    expect(box).not.toBeChecked()
+    expect(box).toHaveAccessibleDescription(/must sign out before it signs in or signs up again/)
+    await u.click(box)
+    await u.click(screen.getByRole('button', { name: 'Save settings' }))
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument()
+    expect(server.last('DashboardUpdateSettings')!.variables).toEqual({ applicationId: APP_ID, input: { singleSessionMode: true } })
+    expect(box).toBeChecked()
+  })
+
   it("shows the server's rate limits and sends only the one changed", async () => {
     const u = userEvent.setup()
     const server = dashboardServer('admin', {

@@ -229,6 +229,14 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
       </Fieldset>
 
       <Fieldset legend="Codes and sessions" id="lifetimes">
+        <CheckField
+          name="singleSessionMode"
+          label="One session per device"
+          hint="A device that is signed in must sign out before it signs in or signs up again (session_exists). Off, one device may hold sessions of several accounts."
+          checked={draft.singleSessionMode}
+          onChange={(v) => set('singleSessionMode', v)}
+          error={err('singleSessionMode')}
+        />
         <Field
           label="Verification code lifetime (seconds)"
           name="codeTtlSeconds"
@@ -352,6 +360,7 @@ function SettingsSummary({ settings: s }: { settings: AppSettings }) {
     ['Verification code lifetime', humanSeconds(s.codeTtlSeconds)],
     ['Sign-in attempt lifetime', humanSeconds(s.signInLifetimeSeconds)],
     ['Session lifetime', humanSeconds(s.sessionLifetimeSeconds)],
+    ['One session per device', yes(s.singleSessionMode)],
     ...RATE_LIMITS.map((r): [string, ReactNode] => [r.label, `${s[r.name]} per ${r.per}`]),
     ['Allowed origins', s.allowedOrigins.length ? s.allowedOrigins.join(', ') : 'None (same origin only)'],
     ['Sign-in history retention', `${s.eventRetentionDays} days`],

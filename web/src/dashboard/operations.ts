@@ -44,6 +44,7 @@ export interface AppSettings {
   signInLifetimeSeconds: number
   allowedOrigins: string[]
   notifyNewDevice: boolean
+  singleSessionMode: boolean
   eventRetentionDays: number
   rateLimitSignInsPerIp: number
   rateLimitAttemptsPerIp: number
@@ -206,7 +207,7 @@ export interface SignInEventFilter {
 
 export const SETTINGS_FIELDS = `clientTrustEnabled emailEnabled phoneEnabled passwordEnabled usernameEnabled firstFactors
   secondFactors enumerationProtection lockoutMaxAttempts lockoutDurationSeconds codeTtlSeconds sessionLifetimeSeconds
-  signInLifetimeSeconds allowedOrigins notifyNewDevice eventRetentionDays rateLimitSignInsPerIp rateLimitAttemptsPerIp
+  signInLifetimeSeconds allowedOrigins notifyNewDevice singleSessionMode eventRetentionDays rateLimitSignInsPerIp rateLimitAttemptsPerIp
   rateLimitCodeSendsPerIp rateLimitIdentifierPerMinute rateLimitMessagesPerRecipientPerHour`
 
 const UPDATE_FIELDS = 'key title description date enabled explicit'

@@ -5,6 +5,7 @@ import type { AppSettings } from './operations'
 export interface Draft extends Record<RateLimitName, string> {
   clientTrustEnabled: boolean
   notifyNewDevice: boolean
+  singleSessionMode: boolean
   emailEnabled: boolean
   phoneEnabled: boolean
   passwordEnabled: boolean
@@ -87,6 +88,7 @@ export function toDraft(s: AppSettings): Draft {
   return {
     clientTrustEnabled: s.clientTrustEnabled,
     notifyNewDevice: s.notifyNewDevice,
+    singleSessionMode: s.singleSessionMode,
     emailEnabled: s.emailEnabled,
     phoneEnabled: s.phoneEnabled,
     passwordEnabled: s.passwordEnabled,
@@ -118,6 +120,7 @@ const NUMBER_FIELDS = [
 const BOOLEAN_FIELDS = [
   'clientTrustEnabled',
   'notifyNewDevice',
+  'singleSessionMode',
   'emailEnabled',
   'phoneEnabled',
   'passwordEnabled',
