@@ -152,6 +152,13 @@ func Invalid(param, reason string) *Error {
 	return e
 }
 
+// Raced is client_state_invalid for a request that lost a race: another
+// request changed what (a sign-in, a sign-up) while this one ran, and this
+// one's writes were undone.
+func Raced(what string) *Error {
+	return Newf(ClientStateInvalid, "This %s was changed by another request while this one ran. Read it again and go on from there.", what)
+}
+
 // Is reports whether err is (or wraps) an *Error with the given code, or a
 // List holding one.
 func Is(err error, code Code) bool {

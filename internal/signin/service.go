@@ -716,24 +716,19 @@ func signInUpdate(tx *ent.Tx, st *state) *ent.SignInUpdate {
 // is caught by its send time instead (verification.Codes issue).
 func attachVerification(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification, first bool) error {
 	upd := signInUpdate(tx, st)
-	cur, is, isNil := st.si.SecondFactorVerificationID, entsignin.SecondFactorVerificationID, entsignin.SecondFactorVerificationIDIsNil
 	if first {
-		cur, is, isNil = st.si.FirstFactorVerificationID, entsignin.FirstFactorVerificationID, entsignin.FirstFactorVerificationIDIsNil
-		upd.SetFirstFactorVerificationID(v.ID)
+		upd.Where(verification.Unchanged(st.si.FirstFactorVerificationID, entsignin.FirstFactorVerificationID, entsignin.FirstFactorVerificationIDIsNil)).
+			SetFirstFactorVerificationID(v.ID)
 	} else {
-		upd.SetSecondFactorVerificationID(v.ID)
-	}
-	if cur != nil {
-		upd.Where(is(*cur))
-	} else {
-		upd.Where(isNil())
+		upd.Where(verification.Unchanged(st.si.SecondFactorVerificationID, entsignin.SecondFactorVerificationID, entsignin.SecondFactorVerificationIDIsNil)).
+			SetSecondFactorVerificationID(v.ID)
 	}
 	return saveSignIn(ctx, tx, st, upd)
 }
 
 // errStepRaced answers a step whose sign-in another step moved on while it
 // ran; its transaction is rolled back.
-var errStepRaced = apierr.Newf(apierr.ClientStateInvalid, "This sign-in was changed by another request while this one ran. Read it again and go on from there.")
+var errStepRaced = apierr.Raced("sign-in")
 
 // record queues a sign-in event of the step; only code that runs inside
 // commit's transaction records this way (commit writes the queue).

@@ -402,24 +402,14 @@ func (s *Service) PrepareVerification(ctx context.Context, id, strategy string) 
 			// Only while the sign-up holds the verification read: of two
 			// prepares racing, the second is undone, its code unsent.
 			upd := tx.SignUp.UpdateOneID(su.ID)
-			switch {
-			case email && vid != nil:
-				upd.Where(entsignup.EmailVerificationID(*vid))
-			case email:
-				upd.Where(entsignup.EmailVerificationIDIsNil())
-			case vid != nil:
-				upd.Where(entsignup.PhoneVerificationID(*vid))
-			default:
-				upd.Where(entsignup.PhoneVerificationIDIsNil())
-			}
 			if email {
-				upd.SetEmailVerificationID(v.ID)
+				upd.Where(verification.Unchanged(vid, entsignup.EmailVerificationID, entsignup.EmailVerificationIDIsNil)).SetEmailVerificationID(v.ID)
 			} else {
-				upd.SetPhoneVerificationID(v.ID)
+				upd.Where(verification.Unchanged(vid, entsignup.PhoneVerificationID, entsignup.PhoneVerificationIDIsNil)).SetPhoneVerificationID(v.ID)
 			}
 			saved, err := upd.Save(ctx)
 			if ent.IsNotFound(err) {
-				return apierr.Newf(apierr.ClientStateInvalid, "This sign-up was changed by another request while this one ran. Read it again and go on from there.")
+				return apierr.Raced("sign-up")
 			}
 			if err == nil {
 				su = saved

@@ -39,6 +39,18 @@ type Codes struct {
 	Budget func(ctx context.Context, t Target) error
 }
 
+// Unchanged is the predicate that a column still holds cur, the value a
+// request read (none when cur is nil): a write conditioned on it is undone
+// when a concurrent request changed the column first. A resend holds a
+// verification's send time so (issue); a sign-in or sign-up holds the
+// verification it attaches a code to.
+func Unchanged[T, P any](cur *T, is func(T) P, none func() P) P {
+	if cur != nil {
+		return is(*cur)
+	}
+	return none()
+}
+
 // Spend is the gate of every send: the resend cooldown of existing for t,
 // then one message of the budget of recipient (t's address when empty).
 // Deliver passes through it, and so does a decoy that sends nothing, so
@@ -118,11 +130,7 @@ func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 		// Only while its send time is the one read: of two resends racing
 		// past the cooldown check, the second finds it moved and is refused
 		// by the cooldown as a later one would be.
-		unchanged := verification.SentAtIsNil()
-		if existing.SentAt != nil {
-			unchanged = verification.SentAtEQ(*existing.SentAt)
-		}
-		v, err := tx.Verification.UpdateOne(existing).Where(unchanged).
+		v, err := tx.Verification.UpdateOne(existing).Where(Unchanged(existing.SentAt, verification.SentAtEQ, verification.SentAtIsNil)).
 			SetCodeHash(hash).
 			SetStatus(verification.StatusUnverified).
 			SetExpireAt(now.Add(ttl)).
