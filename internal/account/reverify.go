@@ -2,9 +2,7 @@ package account
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
@@ -16,6 +14,7 @@ import (
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/device"
+	"github.com/trustgate/trustgate/internal/gqlenum"
 	"github.com/trustgate/trustgate/internal/lockout"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -36,17 +35,12 @@ const (
 )
 
 // MarshalGQL writes the level as a GraphQL enum value.
-func (l Level) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(l))) }
+func (l Level) MarshalGQL(w io.Writer) { gqlenum.Marshal(w, string(l)) }
 
 // UnmarshalGQL reads a level.
 func (l *Level) UnmarshalGQL(v any) error {
-	s, _ := v.(string)
-	switch Level(s) {
-	case LevelFirstFactor, LevelSecondFactor, LevelMultiFactor:
-		*l = Level(s)
-		return nil
-	}
-	return fmt.Errorf("%v is not a SessionVerificationLevel", v)
+	return gqlenum.Unmarshal((*string)(l), v, "SessionVerificationLevel",
+		string(LevelFirstFactor), string(LevelSecondFactor), string(LevelMultiFactor))
 }
 
 // SessionVerification is what a frontend sees of a reverification of its

@@ -1,10 +1,10 @@
 package signin
 
 import (
-	"fmt"
 	"io"
-	"strconv"
 	"time"
+
+	"github.com/trustgate/trustgate/internal/gqlenum"
 )
 
 // Status is a sign-in status (Clerk's wire strings).
@@ -77,28 +77,23 @@ type SignIn struct {
 }
 
 // MarshalGQL writes the status as a GraphQL enum value.
-func (s Status) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(s))) }
+func (s Status) MarshalGQL(w io.Writer) { gqlenum.Marshal(w, string(s)) }
 
 // UnmarshalGQL reads a status.
-func (s *Status) UnmarshalGQL(v any) error { return unmarshalEnum((*string)(s), v) }
+func (s *Status) UnmarshalGQL(v any) error { return gqlenum.Unmarshal((*string)(s), v, "SignInStatus") }
 
 // MarshalGQL writes the trust state as a GraphQL enum value.
-func (t TrustState) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(t))) }
+func (t TrustState) MarshalGQL(w io.Writer) { gqlenum.Marshal(w, string(t)) }
 
 // UnmarshalGQL reads a trust state.
-func (t *TrustState) UnmarshalGQL(v any) error { return unmarshalEnum((*string)(t), v) }
+func (t *TrustState) UnmarshalGQL(v any) error {
+	return gqlenum.Unmarshal((*string)(t), v, "ClientTrustState")
+}
 
 // MarshalGQL writes the verification status as a GraphQL enum value.
-func (s VerificationStatus) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(s))) }
+func (s VerificationStatus) MarshalGQL(w io.Writer) { gqlenum.Marshal(w, string(s)) }
 
 // UnmarshalGQL reads a verification status.
-func (s *VerificationStatus) UnmarshalGQL(v any) error { return unmarshalEnum((*string)(s), v) }
-
-func unmarshalEnum(dst *string, v any) error {
-	s, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enum value must be a string, got %T", v)
-	}
-	*dst = s
-	return nil
+func (s *VerificationStatus) UnmarshalGQL(v any) error {
+	return gqlenum.Unmarshal((*string)(s), v, "VerificationStatus")
 }

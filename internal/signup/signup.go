@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
@@ -24,6 +23,7 @@ import (
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/device"
 	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/gqlenum"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
@@ -44,17 +44,10 @@ const (
 )
 
 // MarshalGQL writes the status as a GraphQL enum value.
-func (s Status) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(s))) }
+func (s Status) MarshalGQL(w io.Writer) { gqlenum.Marshal(w, string(s)) }
 
 // UnmarshalGQL reads a status.
-func (s *Status) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enum value must be a string, got %T", v)
-	}
-	*s = Status(str)
-	return nil
-}
+func (s *Status) UnmarshalGQL(v any) error { return gqlenum.Unmarshal((*string)(s), v, "SignUpStatus") }
 
 // SignUp is what a frontend sees of a sign-up.
 type SignUp struct {
