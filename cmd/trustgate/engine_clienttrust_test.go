@@ -431,6 +431,46 @@ func TestMFAEnrolledMidSignInTakesPrecedence(t *testing.T) {
 	})
 }
 
+// TestLockedUserSignInStaysPut: a step of a locked user is refused before
+// anything moves, MFA's precedence included: the sign-in waits at
+// needs_client_trust, with no second_factor.required recorded, until the
+// user is unlocked, and only then moves to the user's own second factor.
+func TestLockedUserSignInStaysPut(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": true})
+	uid := s.createUser(t, "ada@example.com", "", testPassword)
+	home := s.browser()
+	sid := home.passClientTrust(t, "ada@example.com", testPassword, "email_code", "ada@example.com")["createdSessionId"].(string)
+	s.clock.Advance(31 * time.Second)
+	home.token(t, sid)
+
+	d := s.browser()
+	id := signInObj(t, d.signIn("ada@example.com", testPassword), "signInCreate")["id"].(string)
+	home.enrollTOTP(t)
+	s.admin(`mutation($id: ID!) { lockUser(id: $id) { id } }`, vars{"id": uid}).data(t)
+
+	if got := d.attemptSecond(id, "email_code", "000000").code(t); got != "user_locked" {
+		t.Fatalf("a locked user's step: %s, want user_locked", got)
+	}
+	status := func() any {
+		return d.do(`{ client { signIn { status } } }`, nil).data(t)["client"].(map[string]any)["signIn"].(map[string]any)["status"]
+	}
+	if got := status(); got != "needs_client_trust" {
+		t.Fatalf("status after the refusal %v, want needs_client_trust", got)
+	}
+	if kinds := kindsOf(s.events(t, vars{"userId": uid})); slices.Contains(kinds, "second_factor.required") {
+		t.Fatalf("events %v: a refused step recorded second_factor.required", kinds)
+	}
+
+	s.admin(`mutation($id: ID!) { unlockUser(id: $id) { id } }`, vars{"id": uid}).data(t)
+	if got := d.attemptSecond(id, "email_code", "000000").code(t); got != "strategy_for_user_invalid" {
+		t.Fatalf("after the unlock: %s, want strategy_for_user_invalid", got)
+	}
+	if got := status(); got != "needs_second_factor" {
+		t.Fatalf("status after the unlock %v, want needs_second_factor", got)
+	}
+}
+
 // TestOlderSignInsAreReadOnly: a newer signInCreate on a client replaces its
 // sign-in in flight, as at Clerk: a step on the older one answers
 // resource_forbidden, so a client holds one set of open codes, and the code

@@ -373,12 +373,19 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 			return s.endForPasswordChange(ctx, tx, st, "")
 		})
 	}
-	if forUpdate && si.Status == entsignin.StatusNeedsClientTrust && st.user != nil {
+	if forUpdate && si.Status == entsignin.StatusNeedsClientTrust && st.user != nil && !s.refusesUser(st) {
 		if err := s.mfaTakesOver(ctx, st); err != nil {
 			return nil, err
 		}
 	}
 	return st, nil
+}
+
+// refusesUser reports whether the step's guardUser will refuse st's user
+// (banned, or locked now): a refused step changes nothing, so the sign-in
+// stays where it was until the user may go on.
+func (s *Service) refusesUser(st *state) bool {
+	return rejection(st.user.Banned, lockout.OfUser(st.user), "", s.Now()) != nil
 }
 
 // mfaTakesOver moves a sign-in waiting at needs_client_trust to
