@@ -48,6 +48,9 @@ export function isTrustgateAPIResponseError(err: unknown): err is TrustgateAPIRe
   return err instanceof TrustgateAPIResponseError
 }
 
+/** isClerkAPIResponseError is Clerk's name for `isTrustgateAPIResponseError`, so ported code keeps its import. */
+export const isClerkAPIResponseError = isTrustgateAPIResponseError
+
 /** camelize turns a snake_case parameter name (`email_address`) into the SDK's camelCase (`emailAddress`). */
 export function camelize(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())

@@ -3,7 +3,7 @@
  * session and user resources. React bindings live in `./react` (`@trustgate/react`).
  */
 export { createClient, TrustgateClient, TOKEN_REFRESH_MARGIN_MS, type ClientOptions } from './client'
-export { TrustgateAPIResponseError, isTrustgateAPIResponseError } from './errors'
+export { TrustgateAPIResponseError, isClerkAPIResponseError, isTrustgateAPIResponseError } from './errors'
 export { SignInFuture, type SignInPasswordParams, type SignInResult } from './signin'
 export { SignUpFuture, type SignUpCreateParams, type SignUpResult, type SignUpVerificationStrategy } from './signup'
 export { User } from './user'

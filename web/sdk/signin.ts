@@ -5,11 +5,15 @@ import { emptySignIn, parseSignIn, type SignInJSON, type SignInState } from './p
 import { FlowResource, type Core } from './resource'
 import type {
   AttemptFirstFactorParams,
+  AttemptSecondFactorParams,
   ClientTrustState,
+  EmailCodeConfig,
   EmailCodeFactor,
   FinalizeParams,
+  PhoneCodeConfig,
   PhoneCodeFactor,
   PrepareFirstFactorParams,
+  PrepareSecondFactorParams,
   ResetPasswordParams,
   SignInCreateParams,
   SignInErrors,
@@ -80,15 +84,15 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
     /** sendEmailCode emails a code to the address of the `email_code` second factor. */
     sendEmailCode: (): SignInResult => this.prepareSecond('email_code'),
     /** verifyEmailCode checks the emailed code. */
-    verifyEmailCode: ({ code }: { code: string }): SignInResult => this.attemptSecond('email_code', code),
+    verifyEmailCode: ({ code }: { code: string }): SignInResult => this.attemptSecondFactor({ strategy: 'email_code', code }),
     /** sendPhoneCode texts a code to the number of the `phone_code` second factor. */
     sendPhoneCode: (): SignInResult => this.prepareSecond('phone_code'),
     /** verifyPhoneCode checks the texted code. */
-    verifyPhoneCode: ({ code }: { code: string }): SignInResult => this.attemptSecond('phone_code', code),
+    verifyPhoneCode: ({ code }: { code: string }): SignInResult => this.attemptSecondFactor({ strategy: 'phone_code', code }),
     /** verifyTOTP checks a code from the user's authenticator app. */
-    verifyTOTP: ({ code }: { code: string }): SignInResult => this.attemptSecond('totp', code),
+    verifyTOTP: ({ code }: { code: string }): SignInResult => this.attemptSecondFactor({ strategy: 'totp', code }),
     /** verifyBackupCode checks (and uses up) one of the user's backup codes. */
-    verifyBackupCode: ({ code }: { code: string }): SignInResult => this.attemptSecond('backup_code', code),
+    verifyBackupCode: ({ code }: { code: string }): SignInResult => this.attemptSecondFactor({ strategy: 'backup_code', code }),
   }
 
   /** emailCode holds the passwordless first factor by email (which never triggers Client Trust). */
@@ -201,6 +205,33 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
   }
 
   /**
+   * prepareSecondFactor sends the code of a second factor (`signInPrepareSecondFactor`), as Clerk's classic
+   * `signIn.prepareSecondFactor()` that Clerk's Client Trust and MFA guides call: `phone_code` or `email_code`, at
+   * `needs_client_trust` or `needs_second_factor`. Only the fields given are sent: without `phoneNumberId` /
+   * `emailAddressId` the server picks the one it listed. `mfa.sendPhoneCode()` / `mfa.sendEmailCode()` do the same
+   * with the listed id. Unlike Clerk's classic method it resolves to `{ error }`, as every method here.
+   */
+  prepareSecondFactor(params: PrepareSecondFactorParams): SignInResult {
+    const input = compact({
+      strategy: params.strategy,
+      emailAddressId: 'emailAddressId' in params ? params.emailAddressId : undefined,
+      phoneNumberId: 'phoneNumberId' in params ? params.phoneNumberId : undefined,
+    })
+    return this.step(ops.SignInPrepareSecondFactor, 'signInPrepareSecondFactor', input)
+  }
+
+  /**
+   * attemptSecondFactor checks a second factor (`signInAttemptSecondFactor`): a texted or emailed code, an
+   * authenticator-app code (`totp`) or a backup code, as Clerk's classic `signIn.attemptSecondFactor()`.
+   */
+  attemptSecondFactor(params: AttemptSecondFactorParams): SignInResult {
+    return this.step(ops.SignInAttemptSecondFactor, 'signInAttemptSecondFactor', {
+      strategy: params.strategy,
+      code: params.code,
+    })
+  }
+
+  /**
    * resetPassword sets the new password of a sign-in at `needs_new_password` (`signInResetPassword`); the sign-in
    * then completes or asks for the user's second factor. `signOutOfOtherSessions` defaults to true on the server.
    */
@@ -236,11 +267,7 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
     if (!input) {
       return Promise.resolve(this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} second factor.`)))
     }
-    return this.step(ops.SignInPrepareSecondFactor, 'signInPrepareSecondFactor', input)
-  }
-
-  private attemptSecond(strategy: string, code: string): SignInResult {
-    return this.step(ops.SignInAttemptSecondFactor, 'signInAttemptSecondFactor', { strategy, code })
+    return this.prepareSecondFactor(input)
   }
 
   /** step runs a mutation on the current sign-in (`{ id, input }`) and applies the sign-in it answers as `field`. */
@@ -258,7 +285,7 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
       if (!this.id) return this.fail(noSignIn())
       const input = prepareInput(this.supportedFirstFactors, strategy)
       if (!input) return this.fail(apiError('factor_not_found', `This sign-in offers no ${strategy} first factor.`))
-      return this.step(ops.SignInPrepareFirstFactor, 'signInPrepareFirstFactor', input)
+      return this.prepareFirstFactor(input)
     })
   }
 
@@ -304,12 +331,12 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
 function prepareInput(
   factors: (SignInFirstFactor | SignInSecondFactor)[],
   strategy: 'email_code' | 'phone_code',
-): { strategy: string; emailAddressId?: string; phoneNumberId?: string } | null {
+): EmailCodeConfig | PhoneCodeConfig | null {
   const factor = factors.find((f): f is EmailCodeFactor | PhoneCodeFactor => f.strategy === strategy)
   if (!factor) return null
   return factor.strategy === 'email_code'
-    ? { strategy, emailAddressId: factor.emailAddressId }
-    : { strategy, phoneNumberId: factor.phoneNumberId }
+    ? { strategy: 'email_code', emailAddressId: factor.emailAddressId }
+    : { strategy: 'phone_code', phoneNumberId: factor.phoneNumberId }
 }
 
 /** compact drops the undefined entries of a GraphQL input, so only the fields the caller gave are sent. */

@@ -246,6 +246,24 @@ export type SessionVerifyPrepareSecondFactorParams = PhoneCodeSecondFactorConfig
 /** SessionVerifyAttemptSecondFactorParams check an authenticator-app code, a texted code or a backup code. */
 export type SessionVerifyAttemptSecondFactorParams = TOTPAttempt | PhoneCodeAttempt | BackupCodeAttempt
 
+/**
+ * EmailCodeSecondFactorConfig emails the code of the `email_code` second factor (Client Trust); without
+ * `emailAddressId`, the server picks the address it listed.
+ */
+export interface EmailCodeSecondFactorConfig {
+  strategy: 'email_code'
+  emailAddressId?: string
+}
+
+/**
+ * PrepareSecondFactorParams are the parameters of `signIn.prepareSecondFactor()` (`signInPrepareSecondFactor`):
+ * `phone_code` or `email_code`; without an id, the server picks the number or address it listed.
+ */
+export type PrepareSecondFactorParams = PhoneCodeSecondFactorConfig | EmailCodeSecondFactorConfig
+
+/** AttemptSecondFactorParams are the parameters of `signIn.attemptSecondFactor()` (`signInAttemptSecondFactor`). */
+export type AttemptSecondFactorParams = PhoneCodeAttempt | TOTPAttempt | BackupCodeAttempt | EmailCodeAttempt
+
 /** Verification is the state of the first or second factor of a sign-in. */
 export interface Verification {
   status: VerificationStatus

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest'
+import {
+  BACKUP_FACTOR,
+  complete,
+  EMAIL_FACTOR,
+  fakeServer,
+  gqlError,
+  needsClientTrust,
+  needsSecondFactor,
+  PHONE_FACTOR,
+  signIn as signInJSON,
+  TOTP_FACTOR,
+} from '../test/fakeServer'
+import { createClient, type TrustgateClient } from './client'
+import { isClerkAPIResponseError, isTrustgateAPIResponseError } from './errors'
+import type { EmailCodeFactor } from './types'
+
+// The second-factor steps as Clerk's guides call them: seed 000 (Client Trust) and seed 004 (MFA, 2021) use the
+// classic `prepareSecondFactor()` / `attemptSecondFactor()`, seed 003 the first-factor steps, seed 001 `signIn.mfa.*`.
+
+describe('second factors through the SignInFuture helpers (seeds 001 / 003)', () => {
+  it('needs_second_factor: sends the SMS code, then TOTP completes the sign-in', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: needsSecondFactor([TOTP_FACTOR, PHONE_FACTOR, BACKUP_FACTOR]) } }),
+      SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsSecondFactor() } }),
+      SignInAttemptSecondFactor: () => ({ data: { signInAttemptSecondFactor: complete() } }),
+    })
+    const { signIn } = createClient({ fetch: server.fetch })
+    await signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+    expect(signIn.status).toBe('needs_second_factor')
+    expect(signIn.supportedSecondFactors.map((f) => f.strategy)).toEqual(['totp', 'phone_code', 'backup_code'])
+    expect((await signIn.mfa.sendPhoneCode()).error).toBeNull()
+    expect((await signIn.mfa.verifyTOTP({ code: '123456' })).error).toBeNull()
+    expect(signIn.status).toBe('complete')
+    expect(server.last('SignInAttemptSecondFactor')!.variables.input).toEqual({ strategy: 'totp', code: '123456' })
+  })
+
+  it('seed 003 custom flow steps 1-3: create(identifier), prepareFirstFactor, attemptFirstFactor', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: signInJSON({ supportedFirstFactors: [EMAIL_FACTOR] }) } }),
+      SignInPrepareFirstFactor: () => ({ data: { signInPrepareFirstFactor: signInJSON({ supportedFirstFactors: [EMAIL_FACTOR] }) } }),
+      SignInAttemptFirstFactor: () => ({ data: { signInAttemptFirstFactor: needsSecondFactor([TOTP_FACTOR]) } }),
+    })
+    const { signIn } = createClient({ fetch: server.fetch })
+    await signIn.create({ identifier: 'jane@example.com' })
+    const f = signIn.supportedFirstFactors.find((x): x is EmailCodeFactor => x.strategy === 'email_code')!
+    await signIn.prepareFirstFactor({ strategy: 'email_code', emailAddressId: f.emailAddressId })
+    await signIn.attemptFirstFactor({ strategy: 'email_code', code: '111111' })
+    expect(signIn.status).toBe('needs_second_factor')
+    expect(server.last('SignInPrepareFirstFactor')!.variables.input).toEqual({ strategy: 'email_code', emailAddressId: 'ema_1' })
+    expect(server.last('SignInAttemptFirstFactor')!.variables.input).toEqual({ strategy: 'email_code', code: '111111' })
+  })
+})
+
+describe('prepareSecondFactor() / attemptSecondFactor() (Clerk classic, seeds 000 and 004)', () => {
+  // Seed 000's Client Trust steps 3 and 5, as clerk.md §2.4 gives the legacy flow.
+  async function clientTrustFlow(client: TrustgateClient, code: string) {
+    const signIn = client.signIn
+    await signIn.create({ identifier: 'jane@example.com', password: 'pw' })
+    if (signIn.status === 'needs_client_trust') {
+      const f = signIn.supportedSecondFactors.find((f) => f.strategy === 'email_code')
+      if (f && f.strategy === 'email_code') {
+        await signIn.prepareSecondFactor({ strategy: 'email_code', emailAddressId: f.emailAddressId })
+        await signIn.attemptSecondFactor({ strategy: 'email_code', code })
+      }
+    }
+  }
+
+  it('seed 000: complete a needs_client_trust sign-in, sending the listed address and the code', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: needsClientTrust(EMAIL_FACTOR) } }),
+      SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } }),
+      SignInAttemptSecondFactor: () => ({ data: { signInAttemptSecondFactor: complete() } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await clientTrustFlow(client, '123456')
+    expect(client.signIn.status).toBe('complete')
+    expect(client.signIn.createdSessionId).toBe('sess_1')
+    expect(server.last('SignInPrepareSecondFactor')!.variables).toEqual({
+      id: 'sia_1',
+      input: { strategy: 'email_code', emailAddressId: 'ema_1' },
+    })
+    expect(server.last('SignInAttemptSecondFactor')!.variables).toEqual({
+      id: 'sia_1',
+      input: { strategy: 'email_code', code: '123456' },
+    })
+  })
+
+  it('seed 004 (ClerkJS tab): create, then prepareSecondFactor({ strategy }) with no id, then attemptSecondFactor', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: needsSecondFactor([PHONE_FACTOR]) } }),
+      SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsSecondFactor([PHONE_FACTOR]) } }),
+      SignInAttemptSecondFactor: () => ({ data: { signInAttemptSecondFactor: complete() } }),
+    })
+    const { client } = { client: createClient({ fetch: server.fetch }) } // the guide's `const { client } = window.Clerk`
+
+    // The guide's `const signIn = await client.signIn.create(...)` is Clerk's classic API, where methods resolve to
+    // the sign-in. Here, as in Clerk's SignInFuture, they resolve to `{ error }` and `client.signIn` is updated in
+    // place, so the sign-in is read from the client. The rest is the guide's code.
+    await client.signIn.create({
+      identifier: 'user@example.com',
+      password: '**********',
+    })
+    const signIn = client.signIn
+
+    await signIn.prepareSecondFactor({
+      strategy: 'phone_code',
+    })
+
+    await signIn.attemptSecondFactor({
+      strategy: 'phone_code',
+      code: '123456',
+    })
+
+    expect(server.ops()).toEqual(['SignInCreate', 'SignInPrepareSecondFactor', 'SignInAttemptSecondFactor'])
+    expect(server.last('SignInPrepareSecondFactor')!.variables.input).toEqual({ strategy: 'phone_code' })
+    expect(signIn.status).toBe('complete')
+  })
+
+  // Not ported from seed 004: its React tab's `const signIn = useSignIn()` (the hook returning the sign-in itself)
+  // and `<RedirectToSignIn/>`, `<RedirectToSignUp/>`, `useClerk().redirectToSignIn()` and `<SignIn/>`. They are
+  // Clerk's 2021 React API, which Clerk has since dropped (useSignIn() returns { signIn, errors, fetchStatus }), and
+  // trustgate's hosted pages are plain URLs rather than prebuilt components.
+
+  it('resolves a wrong code to { error } on errors.fields.code and keeps the status', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: needsClientTrust(EMAIL_FACTOR) } }),
+      SignInAttemptSecondFactor: () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+    })
+    const { signIn } = createClient({ fetch: server.fetch })
+    await signIn.create({ identifier: 'jane@example.com', password: 'pw' })
+    const { error } = await signIn.attemptSecondFactor({ strategy: 'email_code', code: '000000' })
+    expect(error?.code).toBe('form_code_incorrect')
+    expect(signIn.__errors.fields.code?.message).toBe('Incorrect code')
+    expect(signIn.status).toBe('needs_client_trust')
+  })
+
+  it('without a sign-in, fail with sign_in_missing and send nothing', async () => {
+    const server = fakeServer({})
+    const { signIn } = createClient({ fetch: server.fetch })
+    expect((await signIn.prepareSecondFactor({ strategy: 'phone_code' })).error?.code).toBe('sign_in_missing')
+    expect((await signIn.attemptSecondFactor({ strategy: 'totp', code: '123456' })).error?.code).toBe('sign_in_missing')
+    expect(server.calls).toHaveLength(0)
+  })
+})
+
+describe('isClerkAPIResponseError', () => {
+  it('is isTrustgateAPIResponseError under Clerk’s name, so ported error handling keeps its import', async () => {
+    const server = fakeServer({ SignInCreate: () => gqlError('form_password_incorrect', 'Password is incorrect.', 'password') })
+    const { signIn } = createClient({ fetch: server.fetch })
+    const { error } = await signIn.password({ emailAddress: 'jane@example.com', password: 'wrong' })
+    expect(isClerkAPIResponseError).toBe(isTrustgateAPIResponseError)
+    expect(isClerkAPIResponseError(error)).toBe(true)
+    expect(isClerkAPIResponseError(new Error('x'))).toBe(false)
+  })
+})
