@@ -67,6 +67,48 @@ describe('requests', () => {
     expect(server.calls[0]!.headers['x-client-token']).toBe('ct_saved')
   })
 
+  it('reads the stored client token once, and every request waits for it, the concurrent first ones too', async () => {
+    const server = fakeServer({
+      Client: () => ({ ...emptyClient(), headers: { 'X-Client-Token': 'ct_saved' } }),
+      SignInCreate: () => ({ data: { signInCreate: needsClientTrust(EMAIL_FACTOR) }, headers: { 'X-Client-Token': 'ct_saved' } }),
+    })
+    let reads = 0
+    const client = createClient({
+      fetch: server.fetch,
+      clientToken: 'header',
+      // asynchronous, as expo-secure-store's getItemAsync
+      clientTokenStore: { get: async () => (reads++, 'ct_saved'), set: () => {} },
+    })
+    // <TrustgateProvider> loads on mount while the screen sends its own request: without the stored token the
+    // server would mint a new client, a "new device" for Client Trust.
+    await Promise.all([client.load(), client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })])
+    const sent = Object.fromEntries(server.calls.map((c) => [c.operationName, c.headers['x-client-token']]))
+    expect(sent).toEqual({ Client: 'ct_saved', SignInCreate: 'ct_saved' })
+    expect(reads).toBe(1)
+  })
+
+  it('sends no client token when the store fails to read, instead of failing the request', async () => {
+    const server = fakeServer({ Client: emptyClient })
+    const client = createClient({
+      fetch: server.fetch,
+      clientToken: 'header',
+      clientTokenStore: { get: () => Promise.reject(new Error('keychain locked')), set: () => {} },
+    })
+    expect((await client.load()).error).toBeNull()
+    expect(server.calls[0]!.headers['x-client-token']).toBeUndefined()
+    const throwing = createClient({
+      fetch: server.fetch,
+      clientToken: 'header',
+      clientTokenStore: {
+        get: () => {
+          throw new Error('no storage')
+        },
+        set: () => {},
+      },
+    })
+    expect((await throwing.load()).error).toBeNull()
+  })
+
   it('ignores X-Client-Token in cookie mode', async () => {
     const server = fakeServer({ Client: () => ({ ...emptyClient(), headers: { 'X-Client-Token': 'ct_1' } }) })
     const client = createClient({ fetch: server.fetch })

@@ -32,7 +32,8 @@ const CLIENT_TOKEN_HEADER = 'X-Client-Token'
 export class Transport {
   private readonly endpoint: string
   private clientToken: string | null = null
-  private clientTokenLoaded = false
+  /** storedToken is the one read of the client token store; every request waits for it (header mode). */
+  private storedToken: Promise<void> | null = null
 
   constructor(private readonly options: TransportOptions) {
     this.endpoint = `${options.url.replace(/\/+$/, '')}/graphql`
@@ -87,12 +88,22 @@ export class Transport {
     return { data: body.data as T, error: null }
   }
 
+  /**
+   * loadClientToken reads the store once; concurrent first requests all wait for that one read, since a request
+   * sent without the token makes the server mint a new client (a new device for Client Trust). A store that fails
+   * to read counts as empty.
+   */
   private async loadClientToken(): Promise<string | null> {
-    if (!this.clientTokenLoaded) {
-      this.clientTokenLoaded = true
-      const stored = (await this.options.clientTokenStore?.get()) ?? null
+    this.storedToken ??= (async () => {
+      let stored: string | null | undefined = null
+      try {
+        stored = await this.options.clientTokenStore?.get()
+      } catch {
+        // A store that fails to read (or throws) is treated as empty: the request still goes out.
+      }
       if (stored && !this.clientToken) this.clientToken = stored
-    }
+    })()
+    await this.storedToken
     return this.clientToken
   }
 }
