@@ -13,6 +13,7 @@ import {
   signUp,
   tokenReply,
   user,
+  type Reply,
 } from '../test/fakeServer'
 import { createClient, TOKEN_REFRESH_MARGIN_MS } from './client'
 import { TrustgateAPIResponseError } from './errors'
@@ -521,6 +522,89 @@ describe('client', () => {
     await client.signOut()
     const r = await u.createTOTP()
     expect(r.error!.code).toBe('authentication_invalid')
+  })
+})
+
+describe('client answers that arrive late', () => {
+  function deferred<T>() {
+    let resolve!: (v: T) => void
+    const promise = new Promise<T>((r) => (resolve = r))
+    return { promise, resolve }
+  }
+  const tick = () => new Promise((r) => setTimeout(r, 0))
+
+  it('a slow first load() does not sign out a session finalize() activated meanwhile', async () => {
+    const held = deferred<Reply>()
+    const server = fakeServer({
+      Client: () => held.promise, // the provider's load on mount, answered late
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+    })
+    const client = createClient({ fetch: server.fetch })
+    const loading = client.load()
+    await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+    await client.signIn.finalize()
+    expect(client.session?.id).toBe('sess_1')
+    held.resolve(emptyClient()) // the state from before the sign-in
+    await loading
+    expect(client.session?.id).toBe('sess_1')
+    expect(client.isLoaded).toBe(true)
+  })
+
+  it('load() does not resume a sign-in the user reset while it was on its way', async () => {
+    const held = deferred<Reply>()
+    const server = fakeServer({
+      Client: () => held.promise,
+      SignInCreate: () => ({ data: { signInCreate: needsClientTrust(EMAIL_FACTOR) } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    const loading = client.load()
+    await client.signIn.reset()
+    held.resolve({ data: { client: { id: 'client_1', signIn: needsClientTrust(EMAIL_FACTOR), sessions: [], lastActiveSessionId: null } } })
+    await loading
+    expect(client.signIn.id).toBeUndefined()
+  })
+
+  it('a `me` answer that arrives after signOut() does not bring the user back', async () => {
+    const held = deferred<Reply>()
+    const server = fakeServer({
+      Client: signedInClient,
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: [() => ({ data: { me: user() } }), () => held.promise],
+      SignOut: () => ({ data: { signOut: true } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    const reloading = client.reloadUser()
+    await tick()
+    await client.signOut()
+    held.resolve({ data: { me: user() } })
+    await reloading
+    expect(client.session).toBeNull()
+    expect(client.user).toBeNull()
+  })
+
+  it('a `me` of the previous session is not shared with, nor taken as the user of, a session activated after it', async () => {
+    const held = deferred<Reply>()
+    const server = fakeServer({
+      Client: signedInClient,
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: [() => ({ data: { me: user() } }), () => held.promise, () => ({ data: { me: user({ id: 'user_2' }) } })],
+      SignInCreate: () => ({ data: { signInCreate: { ...complete(), createdSessionId: 'sess_2' } } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    const stale = client.reloadUser() // of sess_1
+    await tick()
+    await client.signIn.password({ emailAddress: 'joe@example.com', password: 'pw' })
+    await client.signIn.finalize()
+    expect(client.session?.id).toBe('sess_2')
+    const fresh = client.reloadUser()
+    expect(fresh).not.toBe(stale)
+    await fresh
+    held.resolve({ data: { me: user() } })
+    await stale
+    expect(client.user?.id).toBe('user_2')
   })
 })
 

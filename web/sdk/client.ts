@@ -2,6 +2,7 @@ import { apiError } from './errors'
 import * as ops from './operations'
 import { parseSession, toDate, type SessionJSON, type SignInJSON, type UserJSON } from './parse'
 import type { Core } from './resource'
+import { Sequence } from './sequence'
 import { createSession, type SessionCore } from './session'
 import { SignInFuture } from './signin'
 import { SignUpFuture } from './signup'
@@ -62,6 +63,11 @@ export class TrustgateClient {
   readonly #inflightTokens = new Map<string, Promise<Result<string>>>()
   /** #tokenGenerations counts, per session, the times its token was forgotten; a mint started before one is not cached. */
   readonly #tokenGenerations = new Map<string, number>()
+  /**
+   * #answers orders the answers that set the session and the user (`load()`, `me`, activating a session): a late
+   * one never overwrites a newer one, and `signOut()` makes every answer still on its way stale.
+   */
+  readonly #answers = new Sequence()
   #loading: Promise<{ error: TrustgateAPIResponseErrorLike | null }> | null = null
   #userLoading: Promise<Result<User | null>> | null = null
   #version = 0
@@ -112,6 +118,8 @@ export class TrustgateClient {
   }
 
   async #load(): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
+    const resumeSignIn = this.signIn.__track()
+    const n = this.#answers.begin()
     const r = await this.request<{
       client: { id: string; signIn: SignInJSON | null; sessions: SessionJSON[]; lastActiveSessionId: string | null }
     }>(ops.ClientQuery)
@@ -122,10 +130,15 @@ export class TrustgateClient {
     }
     const { signIn, sessions, lastActiveSessionId } = r.data.client
     // A completed sign-in is over (its session is in `sessions`, or was signed out): only one in progress resumes.
-    if (signIn && signIn.status !== 'complete' && !this.signIn.id) this.signIn.apply(signIn)
-    const active = sessions.map(parseSession).find((s) => s.id === lastActiveSessionId && s.status === 'active')
-    this.session = active ? this.makeSession(active) : null
-    if (this.session) await this.reloadUser()
+    resumeSignIn(() => {
+      if (signIn && signIn.status !== 'complete' && !this.signIn.id) this.signIn.apply(signIn)
+    })
+    // A session activated or signed out while this was on its way is newer than what it read.
+    if (this.#answers.fresh(n)) {
+      const active = sessions.map(parseSession).find((s) => s.id === lastActiveSessionId && s.status === 'active')
+      this.session = active ? this.makeSession(active) : null
+      if (this.session) await this.reloadUser()
+    }
     this.isLoaded = true
     this.emit()
     return { error: null }
@@ -143,6 +156,7 @@ export class TrustgateClient {
     const r = await this.request<{ signOut: boolean }>(ops.SignOut, { sessionId: options.sessionId ?? null })
     if (r.error) return { error: r.error }
     if (!options.sessionId || options.sessionId === this.session?.id) {
+      this.#answers.reset()
       this.forgetSession()
       await this.signIn.reset()
       await this.signUp.reset()
@@ -157,21 +171,31 @@ export class TrustgateClient {
     return { error: r.error }
   }
 
-  /** reloadUser fetches `me` with the session JWT; concurrent calls share one request. */
+  /**
+   * reloadUser fetches `me` with the session JWT; concurrent calls share one request, as long as the session stays
+   * the same (activating another one or signing out starts afresh).
+   */
   reloadUser(): Promise<Result<User | null>> {
-    this.#userLoading ??= this.#reloadUser().finally(() => {
-      this.#userLoading = null
-    })
+    if (!this.#userLoading) {
+      const p: Promise<Result<User | null>> = this.#reloadUser().finally(() => {
+        if (this.#userLoading === p) this.#userLoading = null
+      })
+      this.#userLoading = p
+    }
     return this.#userLoading
   }
 
   async #reloadUser(): Promise<Result<User | null>> {
+    const n = this.#answers.begin()
     if (!this.session) {
+      this.#answers.fresh(n)
       this.user = null
       this.emit()
       return { data: null, error: null }
     }
     const r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
+    // Signed out (or another session activated) meanwhile: this answer is about a session that is gone.
+    if (!this.#answers.fresh(n)) return { data: this.user, error: null }
     if (r.error) {
       if (r.error.code === 'authentication_invalid') this.forgetSession()
       return r
@@ -198,10 +222,17 @@ export class TrustgateClient {
   }
 
   private async activate(sessionId: string): Promise<Result<Session>> {
+    const n = this.#answers.begin()
     const token = await this.mintToken(sessionId, true)
     if (token.error) return token
+    if (!this.#answers.fresh(n)) {
+      // Signed out meanwhile, or a newer answer set the session: only the session already active is a success.
+      return this.session?.id === sessionId ? { data: this.session, error: null } : { data: null, error: signedOut() }
+    }
     this.session = this.makeSession({ id: sessionId, status: 'active' })
     this.user = null
+    // A `me` still on its way is about the previous session: the next reloadUser() asks again.
+    this.#userLoading = null
     this.emit()
     return { data: this.session, error: null }
   }
@@ -272,6 +303,7 @@ export class TrustgateClient {
     for (const id of new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()])) this.dropToken(id)
     this.session = null
     this.user = null
+    this.#userLoading = null
   }
 
   private emit(): void {

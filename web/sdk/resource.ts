@@ -1,5 +1,6 @@
 import { apiError, TrustgateAPIResponseError } from './errors'
 import type { Operation } from './operations'
+import { Sequence } from './sequence'
 import type { RequestOptions } from './transport'
 import type { FetchStatus, FinalizeParams, Result, Session, TrustgateAPIError, TrustgateAPIResponseErrorLike } from './types'
 
@@ -16,12 +17,15 @@ export interface Core {
 export type ErrorsFactory<E> = (errors: TrustgateAPIError[]) => E
 
 /**
- * FlowResource is the common part of the sign-in and sign-up resources: one call at a time is tracked as
- * `fetchStatus`, and the errors of the last call are kept, split by field, for the hooks to show.
+ * FlowResource is the common part of the sign-in and sign-up resources: calls in flight are tracked as
+ * `fetchStatus`, and the errors of the last call are kept, split by field, for the hooks to show. Answers are
+ * ordered by a `Sequence`: one that arrives after the answer of a call started later, or after `reset()`, is not
+ * applied (the caller still gets its `{ error }`).
  */
 export abstract class FlowResource<E> {
   #fetchStatus: FetchStatus = 'idle'
   #errors: E
+  readonly #answers = new Sequence()
   readonly #makeErrors: ErrorsFactory<E>
   readonly #core: Core
 
@@ -51,13 +55,26 @@ export abstract class FlowResource<E> {
   }
 
   /**
+   * __track begins a call made outside the resource (the client's `load()` reads the sign-in in progress) and
+   * returns the function that applies its answer, unless a later call of the resource or a reset came first.
+   */
+  __track(): (apply: () => void) => void {
+    const n = this.#answers.begin()
+    return (apply) => {
+      if (this.#answers.fresh(n)) apply()
+    }
+  }
+
+  /**
    * run performs one call: it clears the previous errors, marks the resource as fetching, applies the data on
-   * success, keeps the errors on failure, and always returns `{ error }` instead of throwing.
+   * success, keeps the errors on failure, and always returns `{ error }` instead of throwing. A stale answer (see
+   * `Sequence`) changes neither the data nor the errors.
    */
   protected async run<T>(
     call: () => Promise<Result<T>>,
     apply: (data: T) => void = () => {},
   ): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
+    const n = this.#answers.begin()
     this.#errors = this.#makeErrors([])
     this.#fetchStatus = 'fetching'
     this.core.emit()
@@ -72,8 +89,10 @@ export abstract class FlowResource<E> {
         error: new TrustgateAPIResponseError([{ code: 'unexpected_error', message, longMessage: message, meta: {} }]),
       }
     }
-    if (result.error) this.#errors = this.#makeErrors(result.error.errors)
-    else apply(result.data)
+    if (this.#answers.fresh(n)) {
+      if (result.error) this.#errors = this.#makeErrors(result.error.errors)
+      else apply(result.data)
+    }
     this.#fetchStatus = 'idle'
     this.core.emit()
     return { error: result.error }
@@ -108,7 +127,9 @@ export abstract class FlowResource<E> {
     return { error: null }
   }
 
+  /** clearState forgets the errors and makes the answers of the calls in flight stale (`reset()`). */
   protected clearState(): void {
+    this.#answers.reset()
     this.#errors = this.#makeErrors([])
     this.#fetchStatus = 'idle'
   }

@@ -10,6 +10,8 @@ import {
   PHONE_FACTOR,
   signIn as signInJSON,
   TOTP_FACTOR,
+  tokenReply,
+  type Reply,
 } from '../test/fakeServer'
 import { createClient, type TrustgateClient } from './client'
 import { isClerkAPIResponseError, isTrustgateAPIResponseError } from './errors'
@@ -152,5 +154,80 @@ describe('isClerkAPIResponseError', () => {
     expect(isClerkAPIResponseError).toBe(isTrustgateAPIResponseError)
     expect(isClerkAPIResponseError(error)).toBe(true)
     expect(isClerkAPIResponseError(new Error('x'))).toBe(false)
+  })
+})
+
+function deferred<T>() {
+  let resolve!: (v: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return { promise, resolve }
+}
+const tick = () => new Promise((r) => setTimeout(r, 0))
+
+/** atClientTrust signs in with a password up to needs_client_trust; `handlers` answer the later steps. */
+async function atClientTrust(handlers: Parameters<typeof fakeServer>[0] = {}) {
+  const server = fakeServer({
+    SignInCreate: () => ({ data: { signInCreate: needsClientTrust(EMAIL_FACTOR) } }),
+    SessionTokenCreate: () => tokenReply('jwt_1'),
+    ...handlers,
+  })
+  const client = createClient({ fetch: server.fetch })
+  await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+  expect(client.signIn.status).toBe('needs_client_trust')
+  return { server, client }
+}
+
+// The guide pages never disable "I need a new code" or "Start over", so any call can be overtaken by another.
+describe('sign-in answers that arrive late', () => {
+  it('"Start over" (reset) while "I need a new code" is on its way stays reset: the late answer is dropped', async () => {
+    const held = deferred<Reply>()
+    const { client } = await atClientTrust({ SignInPrepareSecondFactor: () => held.promise })
+    const sending = client.signIn.mfa.sendEmailCode()
+    await tick()
+    await client.signIn.reset()
+    expect(client.signIn.status).toBe('needs_identifier')
+    held.resolve({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } })
+    expect((await sending).error).toBeNull()
+    expect(client.signIn.status).toBe('needs_identifier')
+    expect(client.signIn.id).toBeUndefined()
+  })
+
+  it('a late error after reset() does not show up in the fresh form either', async () => {
+    const held = deferred<Reply>()
+    const { client } = await atClientTrust({ SignInAttemptSecondFactor: () => held.promise })
+    const verifying = client.signIn.mfa.verifyEmailCode({ code: '000000' })
+    await tick()
+    await client.signIn.reset()
+    held.resolve(gqlError('form_code_incorrect', 'Incorrect code', 'code'))
+    expect((await verifying).error?.code).toBe('form_code_incorrect') // the caller still gets its own outcome
+    expect(client.signIn.__errors.fields.code).toBeNull()
+  })
+
+  it('a slow resend answering after a fast successful verify does not roll complete back', async () => {
+    const held = deferred<Reply>()
+    const { client } = await atClientTrust({
+      SignInPrepareSecondFactor: () => held.promise,
+      SignInAttemptSecondFactor: () => ({ data: { signInAttemptSecondFactor: complete() } }),
+    })
+    const resend = client.signIn.mfa.sendEmailCode()
+    await tick()
+    await client.signIn.mfa.verifyEmailCode({ code: '123456' })
+    expect(client.signIn.status).toBe('complete')
+    held.resolve({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } })
+    await resend
+    expect(client.signIn.status).toBe('complete')
+    expect(client.signIn.createdSessionId).toBe('sess_1')
+    expect((await client.signIn.finalize()).error).toBeNull()
+  })
+
+  it('answers in the order they were sent apply in that order', async () => {
+    const { client } = await atClientTrust({
+      SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } }),
+      SignInAttemptSecondFactor: () => ({ data: { signInAttemptSecondFactor: complete() } }),
+    })
+    await client.signIn.mfa.sendEmailCode()
+    expect(client.signIn.clientTrustState).toBe('pending')
+    await client.signIn.mfa.verifyEmailCode({ code: '123456' })
+    expect(client.signIn.status).toBe('complete')
   })
 })

@@ -1,0 +1,30 @@
+/**
+ * Sequence orders the answers of the calls that write one piece of local state (a sign-in, a sign-up, the client's
+ * session and user). Calls are numbered as they start; an answer is applied only if its call started after the call
+ * whose answer was applied last, and after the last `reset()`. So a late answer never overwrites a newer one (a slow
+ * resend after a fast verify), and nothing started before a reset or a sign-out brings the old state back.
+ */
+export class Sequence {
+  #started = 0
+  #applied = 0
+
+  /** begin numbers a call that is about to start; hand the number to `fresh` when its answer arrives. */
+  begin(): number {
+    return ++this.#started
+  }
+
+  /**
+   * fresh tells whether the answer of call `n` may be applied, and if so records it as the latest applied: it is
+   * false when a call started later was applied already, or `reset()` came after call `n` started.
+   */
+  fresh(n: number): boolean {
+    if (n <= this.#applied) return false
+    this.#applied = n
+    return true
+  }
+
+  /** reset makes the answers of every call started so far stale. */
+  reset(): void {
+    this.#applied = this.#started
+  }
+}
