@@ -68,11 +68,12 @@ export abstract class FlowResource<E> {
   /**
    * run performs one call: it clears the previous errors, marks the resource as fetching, applies the data on
    * success, keeps the errors on failure, and always returns `{ error }` instead of throwing. A stale answer (see
-   * `Sequence`) changes neither the data nor the errors.
+   * `Sequence`) changes neither the data nor the errors; `final` tells an answer the server will not go back on.
    */
   protected async run<T>(
     call: () => Promise<Result<T>>,
     apply: (data: T) => void = () => {},
+    final: (data: T) => boolean = () => false,
   ): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
     const n = this.#answers.begin()
     this.#errors = this.#makeErrors([])
@@ -89,7 +90,7 @@ export abstract class FlowResource<E> {
         error: new TrustgateAPIResponseError([{ code: 'unexpected_error', message, longMessage: message, meta: {} }]),
       }
     }
-    if (this.#answers.fresh(n)) {
+    if (this.#answers.fresh(n, result.error === null && final(result.data))) {
       if (result.error) this.#errors = this.#makeErrors(result.error.errors)
       else apply(result.data)
     }

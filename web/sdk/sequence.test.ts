@@ -20,4 +20,17 @@ describe('Sequence', () => {
     expect(seq.fresh(before)).toBe(false)
     expect(seq.fresh(after)).toBe(true)
   })
+
+  it('applies a final answer however late, short of a reset, and makes the calls still on their way stale', () => {
+    const seq = new Sequence()
+    const verify = seq.begin()
+    const resend = seq.begin()
+    const other = seq.begin()
+    expect(seq.fresh(resend)).toBe(true)
+    expect(seq.fresh(verify, true)).toBe(true)
+    expect(seq.fresh(other)).toBe(false)
+    const late = seq.begin()
+    seq.reset()
+    expect(seq.fresh(late, true)).toBe(false)
+  })
 })

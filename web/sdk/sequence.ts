@@ -3,10 +3,13 @@
  * session and user). Calls are numbered as they start; an answer is applied only if its call started after the call
  * whose answer was applied last, and after the last `reset()`. So a late answer never overwrites a newer one (a slow
  * resend after a fast verify), and nothing started before a reset or a sign-out brings the old state back.
+ * A final answer (a sign-in or sign-up the server completed: a state it never leaves) applies whenever it arrives,
+ * short of a reset, and makes every answer still on its way stale.
  */
 export class Sequence {
   #started = 0
   #applied = 0
+  #reset = 0
 
   /** begin numbers a call that is about to start; hand the number to `fresh` when its answer arrives. */
   begin(): number {
@@ -15,16 +18,17 @@ export class Sequence {
 
   /**
    * fresh tells whether the answer of call `n` may be applied, and if so records it as the latest applied: it is
-   * false when a call started later was applied already, or `reset()` came after call `n` started.
+   * false when `reset()` came after call `n` started, or (unless the answer is `final`) when a call started later
+   * was applied already.
    */
-  fresh(n: number): boolean {
-    if (n <= this.#applied) return false
-    this.#applied = n
+  fresh(n: number, final = false): boolean {
+    if (n <= this.#reset || (!final && n <= this.#applied)) return false
+    this.#applied = final ? this.#started : n
     return true
   }
 
   /** reset makes the answers of every call started so far stale. */
   reset(): void {
-    this.#applied = this.#started
+    this.#reset = this.#applied = this.#started
   }
 }

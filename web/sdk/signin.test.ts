@@ -220,6 +220,21 @@ describe('sign-in answers that arrive late', () => {
     expect((await client.signIn.finalize()).error).toBeNull()
   })
 
+  it('a verify that completes after a resend started later still completes: complete is final on the server', async () => {
+    const held = deferred<Reply>()
+    const { client } = await atClientTrust({
+      SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } }),
+      SignInAttemptSecondFactor: () => held.promise,
+    })
+    const verifying = client.signIn.mfa.verifyEmailCode({ code: '123456' }) // "Verify", slow
+    await client.signIn.mfa.sendEmailCode() // then "I need a new code", answered first
+    expect(client.signIn.clientTrustState).toBe('pending')
+    held.resolve({ data: { signInAttemptSecondFactor: complete() } })
+    await verifying
+    expect(client.signIn.status).toBe('complete') // the guide's handleVerify goes on to finalize()
+    expect(client.signIn.createdSessionId).toBe('sess_1')
+  })
+
   it('answers in the order they were sent apply in that order', async () => {
     const { client } = await atClientTrust({
       SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } }),

@@ -15,6 +15,7 @@ import type {
   PrepareFirstFactorParams,
   PrepareSecondFactorParams,
   ResetPasswordParams,
+  Result,
   SignInCreateParams,
   SignInErrors,
   SignInFirstFactor,
@@ -170,10 +171,7 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
    */
   create(params: SignInCreateParams): SignInResult {
     const input = compact({ identifier: params.identifier, password: params.password, strategy: params.strategy })
-    return this.run(
-      () => this.core.request<{ signInCreate: SignInJSON }>(ops.SignInCreate, { input }),
-      (d) => this.apply(d.signInCreate),
-    )
+    return this.send('signInCreate', () => this.core.request(ops.SignInCreate, { input }))
   }
 
   /**
@@ -274,10 +272,15 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
   private step(op: Operation, field: string, input: Record<string, unknown>): SignInResult {
     const id = this.id
     if (!id) return Promise.resolve(this.fail(noSignIn()))
-    return this.run(
-      () => this.core.request<Record<string, SignInJSON>>(op, { id, input }),
-      (d) => this.apply(d[field]),
-    )
+    return this.send(field, () => this.core.request(op, { id, input }))
+  }
+
+  /**
+   * send runs one sign-in mutation and applies the sign-in it answers as `field`. A completed sign-in is final
+   * (the server never takes it back), so it applies even after the answer of a call started later.
+   */
+  private send(field: string, call: () => Promise<Result<Record<string, SignInJSON>>>): SignInResult {
+    return this.run(call, (d) => this.apply(d[field] ?? null), (d) => d[field]?.status === 'complete')
   }
 
   private prepareFirst(strategy: 'email_code' | 'phone_code', identifier?: string): SignInResult {

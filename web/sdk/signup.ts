@@ -2,7 +2,7 @@ import { apiError, paramOrCode, splitErrors } from './errors'
 import * as ops from './operations'
 import { emptySignUp, parseSignUp, type SignUpJSON, type SignUpState } from './parse'
 import { FlowResource, type Core } from './resource'
-import type { FinalizeParams, SignUpErrors, SignUpStatus, TrustgateAPIError, TrustgateAPIResponseErrorLike } from './types'
+import type { FinalizeParams, Result, SignUpErrors, SignUpStatus, TrustgateAPIError, TrustgateAPIResponseErrorLike } from './types'
 
 /** SignUpResult is what every sign-up method resolves to: `error` is null on success; it never throws. */
 export type SignUpResult = Promise<{ error: TrustgateAPIResponseErrorLike | null }>
@@ -59,10 +59,7 @@ export class SignUpFuture extends FlowResource<SignUpErrors> implements SignUpSt
 
   /** create starts a sign-up (`signUpCreate`). */
   create(params: SignUpCreateParams): SignUpResult {
-    return this.run(
-      () => this.core.request<{ signUpCreate: SignUpJSON }>(ops.SignUpCreate, { input: params }),
-      (d) => this.apply(d.signUpCreate),
-    )
+    return this.send('signUpCreate', () => this.core.request(ops.SignUpCreate, { input: params }))
   }
 
   /** password is Clerk's name for a sign-up with a password: the same as `create`. */
@@ -74,26 +71,24 @@ export class SignUpFuture extends FlowResource<SignUpErrors> implements SignUpSt
   prepareVerification({ strategy }: { strategy: SignUpVerificationStrategy }): SignUpResult {
     const id = this.id
     if (!id) return Promise.resolve(this.fail(noSignUp()))
-    return this.run(
-      () =>
-        this.core.request<{ signUpPrepareVerification: SignUpJSON }>(ops.SignUpPrepareVerification, { id, strategy }),
-      (d) => this.apply(d.signUpPrepareVerification),
-    )
+    return this.send('signUpPrepareVerification', () => this.core.request(ops.SignUpPrepareVerification, { id, strategy }))
   }
 
   /** attemptVerification checks the code sent by `prepareVerification`. */
   attemptVerification({ strategy, code }: { strategy: SignUpVerificationStrategy; code: string }): SignUpResult {
     const id = this.id
     if (!id) return Promise.resolve(this.fail(noSignUp()))
-    return this.run(
-      () =>
-        this.core.request<{ signUpAttemptVerification: SignUpJSON }>(ops.SignUpAttemptVerification, {
-          id,
-          strategy,
-          code,
-        }),
-      (d) => this.apply(d.signUpAttemptVerification),
+    return this.send('signUpAttemptVerification', () =>
+      this.core.request(ops.SignUpAttemptVerification, { id, strategy, code }),
     )
+  }
+
+  /**
+   * send runs one sign-up mutation and applies the sign-up it answers as `field`. A completed sign-up is final, so
+   * it applies even after the answer of a call started later.
+   */
+  private send(field: string, call: () => Promise<Result<Record<string, SignUpJSON>>>): SignUpResult {
+    return this.run(call, (d) => this.apply(d[field] ?? null), (d) => d[field]?.status === 'complete')
   }
 
   /** finalize activates the session the completed sign-up created, then calls `navigate`. */
