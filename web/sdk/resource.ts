@@ -23,7 +23,8 @@ export type ErrorsFactory<E> = (errors: TrustgateAPIError[]) => E
  * applied (the caller still gets its `{ error }`).
  */
 export abstract class FlowResource<E> {
-  #fetchStatus: FetchStatus = 'idle'
+  /** #inflight holds the numbers of the calls on their way that started since the last reset. */
+  readonly #inflight = new Set<number>()
   #errors: E
   readonly #answers = new Sequence()
   readonly #makeErrors: ErrorsFactory<E>
@@ -45,9 +46,9 @@ export abstract class FlowResource<E> {
     return this.#errors
   }
 
-  /** `fetching` while a call is in flight. */
+  /** `fetching` while any call is in flight (one that started before the last reset no longer counts). */
   get __fetchStatus(): FetchStatus {
-    return this.#fetchStatus
+    return this.#inflight.size > 0 ? 'fetching' : 'idle'
   }
 
   protected setErrors(errors: TrustgateAPIError[]): void {
@@ -77,7 +78,7 @@ export abstract class FlowResource<E> {
   ): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
     const n = this.#answers.begin()
     this.#errors = this.#makeErrors([])
-    this.#fetchStatus = 'fetching'
+    this.#inflight.add(n)
     this.core.emit()
     let result: Result<T>
     try {
@@ -94,7 +95,7 @@ export abstract class FlowResource<E> {
       if (result.error) this.#errors = this.#makeErrors(result.error.errors)
       else apply(result.data)
     }
-    this.#fetchStatus = 'idle'
+    this.#inflight.delete(n)
     this.core.emit()
     return { error: result.error }
   }
@@ -132,6 +133,6 @@ export abstract class FlowResource<E> {
   protected clearState(): void {
     this.#answers.reset()
     this.#errors = this.#makeErrors([])
-    this.#fetchStatus = 'idle'
+    this.#inflight.clear()
   }
 }

@@ -246,3 +246,33 @@ describe('sign-in answers that arrive late', () => {
     expect(client.signIn.status).toBe('complete')
   })
 })
+
+describe('fetchStatus', () => {
+  it('stays "fetching" while any call is in flight, not only the last one started', async () => {
+    const held = deferred<Reply>()
+    const { client } = await atClientTrust({
+      SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } }),
+      SignInAttemptSecondFactor: () => held.promise,
+    })
+    const verifying = client.signIn.mfa.verifyEmailCode({ code: '123456' }) // slow
+    await client.signIn.mfa.sendEmailCode() // fast, finishes first
+    // The guide's <button type="submit" disabled={fetchStatus === 'fetching'}>Verify</button> must stay disabled.
+    expect(client.signIn.__fetchStatus).toBe('fetching')
+    held.resolve({ data: { signInAttemptSecondFactor: complete() } })
+    await verifying
+    expect(client.signIn.__fetchStatus).toBe('idle')
+    expect(client.signIn.status).toBe('complete')
+  })
+
+  it('is "idle" right after reset(), though a call from before it is still on its way', async () => {
+    const held = deferred<Reply>()
+    const { client } = await atClientTrust({ SignInPrepareSecondFactor: () => held.promise })
+    const sending = client.signIn.mfa.sendEmailCode()
+    expect(client.signIn.__fetchStatus).toBe('fetching')
+    await client.signIn.reset()
+    expect(client.signIn.__fetchStatus).toBe('idle') // "Start over" shows a usable form at once
+    held.resolve({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } })
+    await sending
+    expect(client.signIn.__fetchStatus).toBe('idle')
+  })
+})
