@@ -109,24 +109,21 @@ export abstract class FlowResource<E> {
 
   /**
    * finalizeSession activates the session a completed attempt created (`sessionTokenCreate` confirms it and mints
-   * its first token), then hands it to `navigate` with a `decorateUrl` that returns its argument unchanged.
+   * its first token), then hands it to `navigate` with a `decorateUrl` that returns its argument unchanged. Both
+   * run as one call, so the resource stays `fetching` until `navigate` is done, and a `navigate` that throws (or
+   * rejects) resolves to `{ error }` (`unexpected_error`, its message) like any failure; the session stays active.
    */
-  protected async finalizeSession(
+  protected finalizeSession(
     sessionId: string | null,
     params: FinalizeParams,
     notComplete: string,
   ): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
-    if (!sessionId) return this.fail(apiError('cannot_finalize', notComplete))
-    let session: Session | null = null
-    const { error } = await this.run(
-      () => this.core.activate(sessionId),
-      (s) => {
-        session = s
-      },
-    )
-    if (error) return { error }
-    if (params.navigate && session) await params.navigate({ session, decorateUrl: (url: string) => url })
-    return { error: null }
+    if (!sessionId) return Promise.resolve(this.fail(apiError('cannot_finalize', notComplete)))
+    return this.run(async () => {
+      const r = await this.core.activate(sessionId)
+      if (!r.error && params.navigate) await params.navigate({ session: r.data, decorateUrl: (url: string) => url })
+      return r
+    })
   }
 
   /** clearState forgets the errors and makes the answers of the calls in flight stale (`reset()`). */

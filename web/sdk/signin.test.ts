@@ -276,3 +276,51 @@ describe('fetchStatus', () => {
     expect(client.signIn.__fetchStatus).toBe('idle')
   })
 })
+
+describe('finalize()', () => {
+  it('a navigate callback that throws resolves to { error } like every other method; the session stays active', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+    const outcome = await client.signIn
+      .finalize({
+        navigate: () => {
+          throw new Error('router exploded')
+        },
+      })
+      .then(
+        (r) => ({ resolved: r.error?.code ?? null, message: r.error?.message }),
+        (e: Error) => ({ rejected: e.message }),
+      )
+    expect(outcome).toEqual({ resolved: 'unexpected_error', message: 'router exploded' })
+    expect(client.signIn.__errors.global?.[0]?.message).toBe('router exploded')
+    expect(client.signIn.__fetchStatus).toBe('idle')
+    expect(client.session?.id).toBe('sess_1')
+  })
+
+  it('stays fetching until an asynchronous navigate is done, and reports its rejection', async () => {
+    const server = fakeServer({
+      SignUpCreate: () => ({ data: { signUpCreate: { id: 'sua_1', status: 'complete', unverifiedFields: [], createdUserId: 'user_1', createdSessionId: 'sess_1' } } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.signUp.create({ emailAddress: 'jane@example.com', password: 'pw' })
+    const navigating = deferred<void>()
+    let during: string | null = null
+    const finalizing = client.signUp.finalize({
+      navigate: async () => {
+        during = client.signUp.__fetchStatus
+        await navigating.promise
+        throw new Error('route not found')
+      },
+    })
+    await tick()
+    expect(during).toBe('fetching')
+    navigating.resolve()
+    expect((await finalizing).error?.message).toBe('route not found')
+    expect(client.signUp.__fetchStatus).toBe('idle')
+  })
+})
