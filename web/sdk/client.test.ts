@@ -442,6 +442,91 @@ describe('session tokens', () => {
   })
 })
 
+describe('session tokens and a device clock that is off', () => {
+  const serverStart = Date.parse('2026-03-01T00:00:00Z')
+
+  /** jwt builds a token shaped like the server's: claims `iat` and `exp` (seconds on the server's clock). */
+  function jwt(id: number, iatMs: number, lifetimeS = 60): string {
+    const b64url = (o: object) => btoa(JSON.stringify(o)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+    const iat = Math.floor(iatMs / 1000)
+    return `${b64url({ alg: 'EdDSA', kid: 'k1' })}.${b64url({ sid: 'sess_1', n: id, iat, exp: iat + lifetimeS })}.sig`
+  }
+
+  /** skewedServer mints tokens on the server's clock and refuses, in `me`, one that expired on it. */
+  function skewedServer(clock: { server: number }, mint: (n: number) => string) {
+    const expiry = new Map<string, number>()
+    let n = 0
+    return fakeServer({
+      Client: signedInClient,
+      SessionTokenCreate: () => {
+        const token = mint(++n)
+        expiry.set(token, clock.server + 60_000)
+        return tokenReply(token, 60, clock.server)
+      },
+      Me: (_v, call) => {
+        const token = (call.headers.authorization ?? '').replace('Bearer ', '')
+        if ((expiry.get(token) ?? 0) <= clock.server) return gqlError('authentication_invalid', 'Session token expired')
+        return { data: { me: user() } }
+      },
+    })
+  }
+
+  it('a device clock 30 s behind the server sends no expired JWT: the cache counts its lifetime (exp − iat) from when it was asked for', async () => {
+    const clock = { server: serverStart }
+    const server = skewedServer(clock, (n) => jwt(n, clock.server))
+    const client = createClient({ fetch: server.fetch, now: () => clock.server - 30_000 })
+    await client.load()
+    const first = server.last('Me')!.headers.authorization
+    clock.server += 70_000 // expired on the server; the device's expiresAt would still be 20 s away
+    await client.reloadUser()
+    expect(server.last('Me')!.headers.authorization).not.toBe(first)
+    expect(server.ops()).toEqual(['Client', 'SessionTokenCreate', 'Me', 'SessionTokenCreate', 'Me']) // none refused
+    expect(client.session?.id).toBe('sess_1')
+  })
+
+  it('a device clock 2 minutes ahead still caches the token instead of minting one per call', async () => {
+    const clock = { server: serverStart }
+    const server = skewedServer(clock, (n) => jwt(n, clock.server))
+    const client = createClient({ fetch: server.fetch, now: () => clock.server + 120_000 })
+    await client.load()
+    clock.server += 10_000
+    await client.getToken()
+    await client.getToken()
+    expect(server.ops().filter((o) => o === 'SessionTokenCreate')).toHaveLength(1)
+    clock.server += 50_000 // 60 s since it was minted: within the margin, a new one
+    await client.getToken()
+    expect(server.ops().filter((o) => o === 'SessionTokenCreate')).toHaveLength(2)
+  })
+
+  it('a token the server refuses as expired is minted again and the call retried once, before any sign-out', async () => {
+    // Tokens whose claims cannot be read fall back to expiresAt on the device's clock, here 30 s behind.
+    const clock = { server: serverStart }
+    const server = skewedServer(clock, (n) => `jwt_${n}`)
+    const client = createClient({ fetch: server.fetch, now: () => clock.server - 30_000 })
+    await client.load()
+    clock.server += 70_000
+    await client.reloadUser()
+    expect(server.ops()).toEqual(['Client', 'SessionTokenCreate', 'Me', 'Me', 'SessionTokenCreate', 'Me'])
+    expect(server.last('Me')!.headers.authorization).toBe('Bearer jwt_2')
+    expect(client.session?.id).toBe('sess_1')
+    expect(client.user?.id).toBe('user_1')
+  })
+
+  it('a session that is really gone is dropped after that one retry', async () => {
+    const server = fakeServer({
+      Client: signedInClient,
+      SessionTokenCreate: [() => tokenReply('jwt_1'), () => gqlError('authentication_invalid', 'Session ended')],
+      Me: [() => ({ data: { me: user() } }), () => gqlError('authentication_invalid', 'Session ended')],
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    await client.reloadUser()
+    expect(server.ops()).toEqual(['Client', 'SessionTokenCreate', 'Me', 'Me', 'SessionTokenCreate'])
+    expect(client.session).toBeNull()
+    expect(client.user).toBeNull()
+  })
+})
+
 describe('client', () => {
   it('load() restores the sign-in in progress and the active session', async () => {
     const server = fakeServer({

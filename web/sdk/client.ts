@@ -1,6 +1,6 @@
 import { apiError } from './errors'
 import * as ops from './operations'
-import { parseSession, toDate, type SessionJSON, type SignInJSON, type UserJSON } from './parse'
+import { jwtLifetimeMs, parseSession, toDate, type SessionJSON, type SignInJSON, type UserJSON } from './parse'
 import type { Core } from './resource'
 import { Sequence } from './sequence'
 import { createSession, type SessionCore } from './session'
@@ -32,11 +32,12 @@ export interface ClientOptions {
   now?: () => number
 }
 
-/** TOKEN_REFRESH_MARGIN_MS is how long before `expiresAt` a cached session token is replaced by a new one. */
+/** TOKEN_REFRESH_MARGIN_MS is how long before it expires a cached session token is replaced by a new one. */
 export const TOKEN_REFRESH_MARGIN_MS = 5_000
 
 interface CachedToken {
   jwt: string
+  /** expiresAt is when the token expires on this device's clock (see `mintToken`), in epoch milliseconds. */
   expiresAt: number
 }
 
@@ -212,13 +213,27 @@ export class TrustgateClient {
     reloadUser: () => this.reloadUser(),
   }
 
-  /** authedRequest sends an account operation with `Authorization: Bearer <session JWT>`. */
+  /** authedRequest sends an account operation with `Authorization: Bearer <the active session's JWT>`. */
   private async authedRequest<T>(op: Operation, variables?: Record<string, unknown>): Promise<Result<T>> {
     const session = this.session
     if (!session) return { data: null, error: signedOut() }
-    const token = await this.mintToken(session.id, false)
+    return this.bearerRequest<T>(session.id, op, variables)
+  }
+
+  /**
+   * bearerRequest sends an operation with `Authorization: Bearer <the session's JWT>`. When the server refuses the
+   * JWT (`authentication_invalid`), it tries once more with a freshly minted one before giving up: the cached token
+   * may have expired on the server's clock before on the device's. A session that is really gone fails that mint,
+   * which drops it.
+   */
+  private async bearerRequest<T>(sessionId: string, op: Operation, variables?: Record<string, unknown>): Promise<Result<T>> {
+    const token = await this.mintToken(sessionId, false)
     if (token.error) return token
-    return this.request<T>(op, variables, { bearer: token.data })
+    const r = await this.request<T>(op, variables, { bearer: token.data })
+    if (r.error?.code !== 'authentication_invalid') return r
+    const fresh = await this.mintToken(sessionId, true)
+    if (fresh.error) return fresh
+    return this.request<T>(op, variables, { bearer: fresh.data })
   }
 
   private async activate(sessionId: string): Promise<Result<Session>> {
@@ -243,11 +258,8 @@ export class TrustgateClient {
 
   private readonly sessionCore: SessionCore = {
     mintToken: (sessionId, skipCache) => this.mintToken(sessionId, skipCache),
-    sessionRequest: async <T>(sessionId: string, op: Operation, variables?: Record<string, unknown>): Promise<Result<T>> => {
-      const token = await this.mintToken(sessionId, false)
-      if (token.error) return token
-      return this.request<T>(op, variables, { bearer: token.data })
-    },
+    sessionRequest: <T>(sessionId: string, op: Operation, variables?: Record<string, unknown>): Promise<Result<T>> =>
+      this.bearerRequest<T>(sessionId, op, variables),
     forgetToken: (sessionId) => this.dropToken(sessionId),
   }
 
@@ -264,6 +276,9 @@ export class TrustgateClient {
   /**
    * mintToken returns a session JWT from the cache while it has more than TOKEN_REFRESH_MARGIN_MS left, else from
    * `sessionTokenCreate`; concurrent callers share one request. A session the server no longer accepts is dropped.
+   * The cache does not trust the device clock to agree with the server's: a token's local expiry is the local time
+   * its request was sent (no later than it was minted) plus its lifetime, `exp − iat` of its claims. Only a token
+   * whose claims cannot be read falls back to `expiresAt` as it is.
    */
   private mintToken(sessionId: string, skipCache: boolean): Promise<Result<string>> {
     const cached = this.#tokens.get(sessionId)
@@ -273,6 +288,7 @@ export class TrustgateClient {
     const inflight = this.#inflightTokens.get(sessionId)
     if (inflight) return inflight
     const generation = this.#tokenGenerations.get(sessionId) ?? 0
+    const sentAt = this.#now()
     const p: Promise<Result<string>> = this.request<{ sessionTokenCreate: { jwt: string; expiresAt: string | number } }>(ops.SessionTokenCreate, {
       sessionId,
     })
@@ -287,7 +303,11 @@ export class TrustgateClient {
         const { jwt, expiresAt } = r.data.sessionTokenCreate
         // Forgotten meanwhile (dropToken): the JWT may predate the change, so it serves this caller only.
         if ((this.#tokenGenerations.get(sessionId) ?? 0) === generation) {
-          this.#tokens.set(sessionId, { jwt, expiresAt: toDate(expiresAt)?.getTime() ?? 0 })
+          const lifetime = jwtLifetimeMs(jwt)
+          this.#tokens.set(sessionId, {
+            jwt,
+            expiresAt: lifetime === null ? (toDate(expiresAt)?.getTime() ?? 0) : sentAt + lifetime,
+          })
         }
         return { data: jwt, error: null }
       })

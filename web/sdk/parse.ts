@@ -105,6 +105,26 @@ export function toDate(v: string | number | null | undefined): Date | null {
   return Number.isNaN(d.getTime()) ? null : d
 }
 
+/**
+ * jwtLifetimeMs reads how long a session JWT lives, `exp − iat` of its claims, in milliseconds: a span measured on
+ * the server's clock alone, so a device clock that is off does not change it. It is null for a token whose claims
+ * cannot be read (not a JWT, or no numeric `iat` / `exp`). The signature is not checked: the server does that.
+ */
+export function jwtLifetimeMs(jwt: string): number | null {
+  const payload = jwt.split('.')[1]
+  if (!payload) return null
+  try {
+    const b64 = payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '=')
+    const claims: unknown = JSON.parse(atob(b64))
+    if (typeof claims !== 'object' || claims === null) return null
+    const { iat, exp } = claims as { iat?: unknown; exp?: unknown }
+    if (typeof iat !== 'number' || typeof exp !== 'number' || exp <= iat) return null
+    return (exp - iat) * 1000
+  } catch {
+    return null
+  }
+}
+
 function toDateStrict(v: string | number): Date {
   return toDate(v) ?? new Date(0)
 }
