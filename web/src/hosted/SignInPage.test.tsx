@@ -139,6 +139,26 @@ describe('/sign-in', () => {
     expect(server.ops()).toEqual(['Client'])
   })
 
+  it('"Resend code" waits while a code is being checked, so its answer cannot hide the check\'s', async () => {
+    const u = userEvent.setup()
+    let answer!: (r: ReturnType<typeof gqlError>) => void
+    const server = fakeServer({
+      Client: () => ({
+        data: { client: { id: 'c', signIn: needsClientTrust(EMAIL_FACTOR, 'pending'), sessions: [], lastActiveSessionId: null } },
+      }),
+      SignInAttemptSecondFactor: () => new Promise((r) => (answer = r)),
+    })
+    renderApp('/sign-in', server)
+    expect(await screen.findByRole('heading', { name: 'Check your email' })).toBeInTheDocument()
+    await u.type(screen.getByLabelText('Verification code'), '000000')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+    await waitFor(() => expect(server.ops()).toContain('SignInAttemptSecondFactor'))
+    expect(screen.getByRole('button', { name: 'Resend code' })).toBeDisabled()
+    answer(gqlError('form_code_incorrect', 'Incorrect code', 'code'))
+    expect(await screen.findByText('Incorrect code (long)')).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Resend code' })).toBeEnabled()
+  })
+
   it('"Start over" returns to the password form', async () => {
     const u = userEvent.setup()
     const server = fakeServer({

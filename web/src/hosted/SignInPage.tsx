@@ -536,7 +536,12 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
         </Button>
       </form>
       <div className="actions">
-        <ResendButton remaining={sender.remaining} sending={sender.sending} onResend={sender.resend} />
+        <ResendButton
+          remaining={sender.remaining}
+          sending={sender.sending}
+          checking={fetchStatus === 'fetching' && !sender.sending}
+          onResend={sender.resend}
+        />
         <StartOver>Back to sign in</StartOver>
       </div>
     </>
@@ -633,7 +638,12 @@ function FirstFactorCodeStep({
         </nav>
       )}
       <div className="actions">
-        <ResendButton remaining={sender.remaining} sending={sender.sending} onResend={sender.resend} />
+        <ResendButton
+          remaining={sender.remaining}
+          sending={sender.sending}
+          checking={fetchStatus === 'fetching' && !sender.sending}
+          onResend={sender.resend}
+        />
         <StartOver />
       </div>
     </>
@@ -686,7 +696,12 @@ export function ClientTrustStep() {
         onSubmit={verify}
       />
       <div className="actions">
-        <ResendButton remaining={sender.remaining} sending={sender.sending} onResend={sender.resend} />
+        <ResendButton
+          remaining={sender.remaining}
+          sending={sender.sending}
+          checking={fetchStatus === 'fetching' && !sender.sending}
+          onResend={sender.resend}
+        />
         <StartOver />
       </div>
     </>
@@ -799,7 +814,12 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
             }
           />
           <div className="actions">
-            <ResendButton remaining={sender.remaining} sending={sender.sending} onResend={sender.resend} />
+            <ResendButton
+              remaining={sender.remaining}
+              sending={sender.sending}
+              checking={fetchStatus === 'fetching' && !sender.sending}
+              onResend={sender.resend}
+            />
           </div>
         </>
       )

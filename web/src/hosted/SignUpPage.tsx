@@ -222,7 +222,12 @@ function VerifyStep({ strategy, destination }: { strategy: 'email_code' | 'phone
         onSubmit={(code) => signUp.attemptVerification({ strategy, code })}
       />
       <div className="actions">
-        <ResendButton remaining={sender.remaining} sending={sender.sending} onResend={sender.resend} />
+        <ResendButton
+          remaining={sender.remaining}
+          sending={sender.sending}
+          checking={fetchStatus === 'fetching' && !sender.sending}
+          onResend={sender.resend}
+        />
         <Button variant="secondary" onClick={() => void signUp.reset()}>
           Start over
         </Button>

@@ -453,7 +453,7 @@ function CodeMethod({ factor, autoSend, send, onSent, verify, attempt, onRestart
             onSubmit={verify}
           />
           <div className="actions">
-            <ResendButton remaining={sender.remaining} sending={sender.sending} onResend={sender.resend} />
+            <ResendButton remaining={sender.remaining} sending={sender.sending} checking={attempt.busy} onResend={sender.resend} />
           </div>
         </>
       ) : (
