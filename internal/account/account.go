@@ -18,6 +18,7 @@ import (
 	entsession "github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/ent/totp"
 	"github.com/trustgate/trustgate/ent/trustedclient"
+	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/clienttrust"
@@ -107,6 +108,40 @@ func (s *Service) unlocked(_ context.Context, u *ent.User, _ *ent.Session) error
 		return lockout.Error(lockout.OfUser(u), now)
 	}
 	return nil
+}
+
+// updateUnrefused runs upd (an update of the users table, fields set or
+// none) on user id only while the user is neither banned nor locked at now,
+// and otherwise answers user_banned or user_locked with nothing written. A
+// conditional write waits for, and then sees, a lock or ban committing at
+// the same time, where a read would not: a check that took a hash's time
+// (a password, a code) cannot outrun a lock its concurrent failures set.
+func updateUnrefused(ctx context.Context, upd *ent.UserUpdate, tx *ent.Tx, id string, now time.Time) error {
+	n, err := upd.Where(user.ID(id), user.Banned(false), user.Not(lockout.LockedAt(now))).Save(ctx)
+	if err != nil || n == 1 {
+		return err
+	}
+	fresh, err := tx.User.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if fresh.Banned {
+		return apierr.New(apierr.UserBanned)
+	}
+	return lockout.Error(lockout.OfUser(fresh), now)
+}
+
+// serialize makes the transaction's changes to the rows of user id wait for
+// any other transaction's (the row lock of SELECT … FOR UPDATE on
+// PostgreSQL; SQLite runs one writer at a time already), so that a check
+// of how many rows the user holds, or a replacement of a set, reads what
+// the previous one committed.
+func (s *Service) serialize(ctx context.Context, tx *ent.Tx, id string) error {
+	if !s.DB.IsPostgres() {
+		return nil
+	}
+	_, err := tx.User.Query().Where(user.ID(id)).ForUpdate().OnlyID(ctx)
+	return err
 }
 
 // ReverifyWithin is how recently a session must have verified a factor for
@@ -360,6 +395,11 @@ func (s *Service) CreateBackupCodes(ctx context.Context) (*BackupCodes, error) {
 	}
 	out := &BackupCodes{}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		// Two regenerations at once leave one set: each deletes what the
+		// other inserted only if they run one after the other.
+		if err := s.serialize(ctx, tx, u.ID); err != nil {
+			return err
+		}
 		out.Codes, err = s.replaceBackupCodes(ctx, tx, u.ID)
 		return err
 	})
@@ -460,6 +500,9 @@ func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.Phone
 	// yields to another account, and stops counting toward its own.
 	heldBefore := now.Add(-s.settings(ctx).CodeTTL())
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if err := s.serialize(ctx, tx, u.ID); err != nil { // the count holds until this insert commits
+			return err
+		}
 		n, err := tx.PhoneNumber.Query().Where(phonenumber.UserID(u.ID)).Count(ctx)
 		if err == nil && n >= MaxPhoneNumbers {
 			var released int
@@ -678,7 +721,9 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 	}
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		if err := tx.User.UpdateOneID(u.ID).SetPasswordHash(hash).SetPasswordUpdatedAt(now).Exec(ctx); err != nil {
+		// A lock that concurrent wrong guesses (or an admin) set while the
+		// current password was checked stands.
+		if err := updateUnrefused(ctx, tx.User.Update().SetPasswordHash(hash).SetPasswordUpdatedAt(now), tx, u.ID, now); err != nil {
 			return err
 		}
 		if _, err := clienttrust.RevokeAll(ctx, tx, u.ID); err != nil {

@@ -9,13 +9,11 @@ import (
 	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/signinevent"
-	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/device"
 	"github.com/trustgate/trustgate/internal/gqlenum"
-	"github.com/trustgate/trustgate/internal/lockout"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/signin"
@@ -347,7 +345,7 @@ func (s *Service) AttemptVerification(ctx context.Context, st Step, in signin.At
 		// The code must have gone to an address this step lists: one sent
 		// for the other step (a first factor's number is not a second
 		// factor) or before the factors changed proves nothing here.
-		if v.Strategy != in.Strategy || !listsTarget(r.factors(st), v) {
+		if v.Strategy != in.Strategy || !signin.ListsTarget(r.factors(st), v) {
 			return nil, apierr.Newf(apierr.VerificationMissing, "Send a code for this step first.").WithParam("strategy")
 		}
 		check = func(tx *ent.Tx) (*failure, *apierr.Error, error) {
@@ -410,45 +408,14 @@ func (s *Service) AttemptVerification(ctx context.Context, st Step, in signin.At
 	return s.viewOf(ctx, r)
 }
 
-// listsTarget reports whether one of factors is of v's strategy and names
-// the address or number v's code went to.
-func listsTarget(factors []*signin.Factor, v *ent.Verification) bool {
-	if v.TargetID == nil {
-		return false
-	}
-	for _, f := range factors {
-		id := f.EmailAddressID
-		if f.PhoneNumberID != nil {
-			id = f.PhoneNumberID
-		}
-		if f.Strategy == v.Strategy && id != nil && *id == *v.TargetID {
-			return true
-		}
-	}
-	return false
-}
-
 // pass stamps step st of r as passed with strategy, on the reverification
 // and on the session (whose factor times the guarded mutations and the
 // token's fva claim read), and records it in the sign-in history. A lock
 // or ban that committed while the factor was checked stands: the pass is
 // refused and the claimed factor stays unspent.
 func (s *Service) pass(ctx context.Context, tx *ent.Tx, r *reverification, st Step, strategy string, now time.Time) error {
-	// A conditional write of the user row: it waits for, and then sees, a
-	// lock or ban committing at the same time, where a read would not.
-	n, err := tx.User.Update().Where(user.ID(r.user.ID), user.Banned(false), user.Not(lockout.LockedAt(now))).Save(ctx)
-	if err != nil {
+	if err := updateUnrefused(ctx, tx.User.Update(), tx, r.user.ID, now); err != nil {
 		return err
-	}
-	if n == 0 {
-		fresh, err := tx.User.Get(ctx, r.user.ID)
-		if err != nil {
-			return err
-		}
-		if fresh.Banned {
-			return apierr.New(apierr.UserBanned)
-		}
-		return lockout.Error(lockout.OfUser(fresh), now)
 	}
 	upd := tx.SessionVerification.Update().Where(sessionverification.ID(r.row.ID), sessionverification.ExpireAtGT(now), st.pending()).
 		ClearCodeVerificationID()
@@ -462,7 +429,8 @@ func (s *Service) pass(ctx context.Context, tx *ent.Tx, r *reverification, st St
 		sess.SetFirstFactorAt(now)
 		r.row.FirstFactorAt, r.row.FirstFactorStrategy = &now, &strategy
 	}
-	if n, err = upd.Save(ctx); err != nil {
+	n, err := upd.Save(ctx)
+	if err != nil {
 		return err
 	}
 	if n == 0 { // replaced, expired, or this step passed in a concurrent attempt

@@ -300,7 +300,7 @@ func (s *Service) AttemptSecondFactor(ctx context.Context, id string, in Attempt
 	case settings.StrategyBackupCode:
 		err = s.attemptBackupCode(ctx, st, *in.Code)
 	default:
-		err = s.attemptSecondFactorCode(ctx, st, in.Strategy, *in.Code)
+		err = s.attemptSecondFactorCode(ctx, st, factors, in.Strategy, *in.Code)
 	}
 	if err != nil {
 		return nil, err
@@ -316,7 +316,11 @@ func isSecondFactorStrategy(s string) bool {
 	return false
 }
 
-func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strategy, code string) error {
+// attemptSecondFactorCode checks a code sent to one of factors: a code
+// sent to a number or address the sign-in no longer lists (a phone taken
+// off two-step verification since, say because it was lost) proves
+// nothing, and answers verification_missing with nothing counted.
+func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, factors []*Factor, strategy, code string) error {
 	if st.si.SecondFactorVerificationID == nil {
 		return apierr.New(apierr.VerificationMissing)
 	}
@@ -326,6 +330,9 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, strate
 	}
 	if v.Strategy != strategy {
 		return apierr.New(apierr.VerificationMissing).WithParam("strategy")
+	}
+	if !ListsTarget(factors, v) {
+		return apierr.Newf(apierr.VerificationMissing, "The code was sent to a number or address that is no longer a factor of this sign-in. Send a new code.").WithParam("strategy")
 	}
 	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
 		passed, err := s.Codes.Check(ctx, tx, v, code)
@@ -703,4 +710,22 @@ func (s *Service) notifyNewDevice(ctx context.Context, tx *ent.Tx, st *state, at
 		}
 	})
 	return nil
+}
+
+// ListsTarget reports whether one of factors is of v's strategy and names
+// the address or number v's code went to.
+func ListsTarget(factors []*Factor, v *ent.Verification) bool {
+	if v.TargetID == nil {
+		return false
+	}
+	for _, f := range factors {
+		id := f.EmailAddressID
+		if f.PhoneNumberID != nil {
+			id = f.PhoneNumberID
+		}
+		if f.Strategy == v.Strategy && id != nil && *id == *v.TargetID {
+			return true
+		}
+	}
+	return false
 }

@@ -999,6 +999,12 @@ func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v
 	if err != nil {
 		return nil, err
 	}
+	needsMore := len(mfa) > 0 || (password && st.settings.ClientTrustEnabled && !st.trusted)
+	if needsMore {
+		if e, err := s.stillStanding(ctx, tx, st, v.Strategy); e != nil || err != nil {
+			return e, err
+		}
+	}
 	if len(mfa) > 0 {
 		if err := saveSignIn(ctx, tx, st, upd.SetStatus(entsignin.StatusNeedsSecondFactor)); err != nil {
 			return nil, err
@@ -1088,21 +1094,43 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 // a lock by concurrent failures) that committed after the step read the
 // user, while its password was hashed, stands (refuseCompletion).
 func (s *Service) completeUser(ctx context.Context, tx *ent.Tx, st *state, now time.Time) (bool, error) {
-	upd := lockout.Reset(tx.User.Update().Where(user.ID(st.user.ID), user.Banned(false), user.Not(lockout.LockedAt(now))).
-		SetLastSignInAt(now).SetLastActiveAt(now))
+	upd := lockout.Reset(tx.User.Update().Where(standing(st, now)).SetLastSignInAt(now).SetLastActiveAt(now))
 	if st.si.NewPasswordHash != nil {
 		upd.SetPasswordHash(*st.si.NewPasswordHash).SetPasswordUpdatedAt(now)
-	}
-	if seen := st.si.UserPasswordUpdatedAt; seen != nil {
-		upd.Where(user.PasswordUpdatedAtEQ(*seen))
-	} else {
-		upd.Where(user.PasswordUpdatedAtIsNil())
 	}
 	n, err := upd.Save(ctx)
 	if err != nil {
 		return false, fmt.Errorf("signin: recording the sign-in on the user: %w", err)
 	}
 	return n == 1, nil
+}
+
+// standing holds a user row to what lets st's sign-in go on at now: the
+// user neither banned nor locked, and the password the one its first factor
+// saw (seePassword).
+func standing(st *state, now time.Time) predicate.User {
+	same := user.PasswordUpdatedAtIsNil()
+	if seen := st.si.UserPasswordUpdatedAt; seen != nil {
+		same = user.PasswordUpdatedAtEQ(*seen)
+	}
+	return user.And(user.ID(st.user.ID), user.Banned(false), user.Not(lockout.LockedAt(now)), same)
+}
+
+// stillStanding is completeUser for a first factor that passed without
+// completing the sign-in: a conditional write of the user row (its
+// updated_at), which waits for and then sees a ban, a lock or a password
+// change that committed while the factor was checked. Without it, a lock
+// that a burst of concurrent guesses set would not stop the guesses in
+// flight, and the one right password would still answer
+// needs_second_factor or needs_client_trust. Like a completion's, such a
+// step answers as refuseCompletion says.
+func (s *Service) stillStanding(ctx context.Context, tx *ent.Tx, st *state, method string) (*apierr.Error, error) {
+	now := s.Now()
+	n, err := tx.User.Update().Where(standing(st, now)).Save(ctx)
+	if err != nil || n == 1 {
+		return nil, err
+	}
+	return s.refuseCompletion(ctx, tx, st, method, now)
 }
 
 // refuseCompletion answers a completion completeUser refused. When the user

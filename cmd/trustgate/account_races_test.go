@@ -1,0 +1,223 @@
+package main
+
+// Account and sign-in checks that must hold while other requests change
+// the same user: concurrent regenerations and additions, and a lock, ban or
+// factor change that commits while a factor is being checked.
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/backupcode"
+	"github.com/trustgate/trustgate/ent/hook"
+	"github.com/trustgate/trustgate/ent/phonenumber"
+)
+
+// unusedBackupCodes counts a user's unused backup codes in the database.
+func (s *server) unusedBackupCodes(tb testing.TB, userID string) int {
+	tb.Helper()
+	n, err := s.m.DB.Ent.BackupCode.Query().Where(backupcode.UserID(userID), backupcode.UsedAtIsNil()).Count(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// TestConcurrentBackupCodeRegenerationsLeaveOneSet: backupCodesCreate
+// replaces any earlier set, also when regenerations race: each must delete
+// what the other inserted, or on PostgreSQL (read committed) both sets stay
+// valid. Ten rounds of eight at once leave exactly ten codes each time.
+func TestConcurrentBackupCodeRegenerationsLeaveOneSet(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		id := s.newUser(t, vars{"emailAddress": "regen@example.com"})
+		owner := s.browser()
+		owner.mustSession(t, "regen@example.com")
+		owner.enrollTOTP(t)
+		const n = 8
+		for round := 0; round < 10; round++ {
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			errs := make([]string, n)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					r := owner.do(`mutation { backupCodesCreate { codes } }`, nil)
+					if len(r.Errors) > 0 {
+						errs[i], _ = r.Errors[0].Extensions["code"].(string)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			if got := s.unusedBackupCodes(t, id); got != 10 {
+				t.Fatalf("round %d: after %d concurrent backupCodesCreate (errors %v): got %d unused backup codes, want 10 (one set)", round, n, errs, got)
+			}
+		}
+	})
+}
+
+// TestPasswordUpdateRespectsALockSetMeanwhile: passwordUpdate checks the
+// current password for a hash's time; a lock that commits meanwhile
+// (concurrent wrong guesses reaching the threshold, or an admin's lockUser)
+// stands, as at sign-in and reverification: user_locked, the password
+// unchanged. The lock is written, through a hook, in passwordUpdate's own
+// transaction just before its password write (as
+// TestCompletionRespectsBanAndLock does).
+func TestPasswordUpdateRespectsALockSetMeanwhile(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		id := s.newUser(t, vars{"emailAddress": "pwlock@example.com"})
+		d := s.browser()
+		d.mustSession(t, "pwlock@example.com")
+		before := s.userRow(t, id).PasswordHash
+
+		var armed atomic.Bool
+		armed.Store(true)
+		s.m.DB.Ent.User.Use(func(next ent.Mutator) ent.Mutator {
+			return hook.UserFunc(func(ctx context.Context, m *ent.UserMutation) (ent.Value, error) {
+				if _, setting := m.PasswordHash(); setting && armed.Swap(false) {
+					if err := m.Client().User.UpdateOneID(id).SetLockedAt(s.clock.Now()).ClearLockoutExpiresAt().Exec(ctx); err != nil {
+						return nil, err
+					}
+				}
+				return next.Mutate(ctx, m)
+			})
+		})
+		r := d.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`,
+			vars{"c": testPassword, "n": "an entirely new passphrase"})
+		if armed.Load() {
+			t.Fatal("passwordUpdate never reached its password write")
+		}
+		// The lock, written in the refused transaction, rolled back with it.
+		after := s.userRow(t, id)
+		if len(r.Errors) == 0 || r.code(t) != "user_locked" || *after.PasswordHash != *before {
+			t.Fatalf("passwordUpdate on an account locked meanwhile: got errors %v, password changed %v; want user_locked and the password unchanged",
+				r.Errors, *after.PasswordHash != *before)
+		}
+	})
+}
+
+// TestSMSCodeToAnUnreservedNumberIsRefused: a code sent to a number the
+// user has since taken off two-step verification (a lost or stolen phone)
+// completes no sign-in, while another number stays reserved; session
+// reverification refuses the same (signin.ListsTarget).
+func TestSMSCodeToAnUnreservedNumberIsRefused(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
+			"secondFactors": []string{"totp", "phone_code", "backup_code"}})
+		const stolen, kept = "+15550600001", "+15550600002"
+		s.newUser(t, vars{"emailAddress": "twophones@example.com"})
+		owner := s.browser()
+		sid := owner.mustSession(t, "twophones@example.com")
+		stolenID := owner.enrollPhoneMFA(t, stolen)
+		owner.enrollPhoneMFA(t, kept)
+
+		// The attacker has the password and the stolen phone.
+		d := s.browser()
+		si := signInObj(t, d.signIn("twophones@example.com", testPassword), "signInCreate")
+		if si["status"] != "needs_second_factor" {
+			t.Fatalf("got %v, want needs_second_factor", si["status"])
+		}
+		siID := si["id"].(string)
+		signInObj(t, d.prepareSecondWith(siID, vars{"strategy": "phone_code", "phoneNumberId": stolenID}), "signInPrepareSecondFactor")
+		code := s.mail.code(t, stolen)
+
+		// The owner takes the stolen number off two-step verification.
+		s.clock.Advance(time.Second)
+		owner.token(t, sid)
+		r := owner.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: false) { reservedForSecondFactor } }`, vars{"id": stolenID}).
+			data(t)["phoneNumberReserveForSecondFactor"].(map[string]any)
+		if r["reservedForSecondFactor"] != false {
+			t.Fatalf("setup: got %v, want unreserved", r)
+		}
+
+		res := d.attemptSecond(siID, "phone_code", code)
+		if len(res.Errors) == 0 {
+			t.Fatalf("a code sent to a number no longer reserved for two-step verification: got status %v, want an error (no session)",
+				res.Data["signInAttemptSecondFactor"].(map[string]any)["status"])
+		}
+		if got := res.code(t); got != "verification_missing" {
+			t.Fatalf("got %s, want verification_missing", got)
+		}
+	})
+}
+
+// TestPasswordPassedWhileLockedIsNotRevealed: when the account locks while
+// a password is being hashed (the other guesses of a parallel burst reaching
+// the threshold), the right password answers user_locked, not
+// needs_client_trust: the lockout bounds the guesses in flight too, and does
+// not tell which one was right. The lock is written, through a hook, in the
+// step's own transaction.
+func TestPasswordPassedWhileLockedIsNotRevealed(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		id := s.newUser(t, vars{"emailAddress": "oracle@example.com"})
+		var armed atomic.Bool
+		armed.Store(true)
+		s.m.DB.Ent.Verification.Use(func(next ent.Mutator) ent.Mutator {
+			return hook.VerificationFunc(func(ctx context.Context, m *ent.VerificationMutation) (ent.Value, error) {
+				if st, _ := m.Strategy(); m.Op().Is(ent.OpCreate) && st == "password" && armed.Swap(false) {
+					if err := m.Client().User.UpdateOneID(id).SetLockedAt(s.clock.Now()).ClearLockoutExpiresAt().Exec(ctx); err != nil {
+						return nil, err
+					}
+				}
+				return next.Mutate(ctx, m)
+			})
+		})
+		r := s.browser().signIn("oracle@example.com", testPassword)
+		if armed.Load() {
+			t.Fatal("the sign-in never recorded its password verification")
+		}
+		if len(r.Errors) == 0 {
+			t.Fatalf("a right password on an account locked during the hash: got status %v, want user_locked",
+				r.Data["signInCreate"].(map[string]any)["status"])
+		}
+		if got := r.code(t); got != "user_locked" {
+			t.Fatalf("got %s, want user_locked", got)
+		}
+	})
+}
+
+// TestPhoneNumberCapHoldsUnderConcurrency: an account holds at most
+// account.MaxPhoneNumbers (10) phone numbers, also when 30 phoneNumberCreate
+// calls race (on PostgreSQL each would otherwise count the rows before the
+// others' inserts commit).
+func TestPhoneNumberCapHoldsUnderConcurrency(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true})
+		id := s.newUser(t, vars{"emailAddress": "manyphones@example.com"})
+		d := s.browser()
+		d.mustSession(t, "manyphones@example.com")
+		const n = 30
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				d.do(`mutation($p: String!) { phoneNumberCreate(phoneNumber: $p) { id } }`, vars{"p": "+1555070" + string(rune('0'+i/10)) + string(rune('0'+i%10)) + "00"})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		got, err := s.m.DB.Ent.PhoneNumber.Query().Where(phonenumber.UserID(id)).Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got > 10 {
+			t.Fatalf("after %d concurrent phoneNumberCreate: the account holds %d phone numbers, want at most 10", n, got)
+		}
+	})
+}
