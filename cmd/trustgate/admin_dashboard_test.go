@@ -302,3 +302,32 @@ func TestGrantToAnEmailIsAnInvitation(t *testing.T) {
 		t.Fatalf("a role in every application for an email with no operator: %s, want form_param_format_invalid", got)
 	}
 }
+
+// TestOperatorSessionNeedsNoPublishableKey: an operator's dashboard session
+// JWT is an admin credential on its own (CONTRACT §2), as an sk_ key is,
+// with one other application on the server or several.
+func TestOperatorSessionNeedsNoPublishableKey(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	op := s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
+	s.reloadPolicy(t)
+	jwt := s.operatorSession(t, "boss@example.com", op["password"].(string))
+	bare := func() result {
+		return s.post(http.DefaultClient, map[string]string{"Authorization": "Bearer " + jwt}, `query { applications { id } }`, nil)
+	}
+	if r := bare(); len(r.Errors) > 0 {
+		t.Fatalf("the operator's JWT alone, one other application: %v", r.Errors)
+	}
+	s.createApp(t, "Second", s.clock.Now())
+	if r := bare(); len(r.Errors) > 0 {
+		t.Fatalf("the operator's JWT alone, two other applications: %v", r.Errors)
+	}
+	// A customer's session stays a customer's: no admin field answers it.
+	s.setSettings(t, vars{"clientTrustEnabled": false})
+	d := s.browser()
+	s.newUser(t, vars{"emailAddress": "ada@example.com"})
+	userJWT := d.token(t, d.mustSession(t, "ada@example.com"))
+	r := s.post(http.DefaultClient, map[string]string{"Authorization": "Bearer " + userJWT}, `query { applications { id } }`, nil)
+	if got := r.code(t); got != "authentication_invalid" && got != "permission_denied" {
+		t.Fatalf("a customer's JWT on an admin field: %s", got)
+	}
+}

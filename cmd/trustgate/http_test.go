@@ -35,23 +35,46 @@ func TestGraphQLTransportAndLimits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusMethodNotAllowed {
-			t.Fatalf("GET /graphql = %d, want 405", resp.StatusCode)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST, OPTIONS" ||
+			!strings.Contains(string(b), `"code":"form_param_format_invalid"`) {
+			t.Fatalf("GET /graphql = %d, Allow %q, body %s; want 405, POST and an error code", resp.StatusCode, resp.Header.Get("Allow"), b)
 		}
 	})
 	t.Run("form and multipart bodies are refused", func(t *testing.T) {
-		for _, ct := range []string{"application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"} {
+		for _, ct := range []string{"application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain", ""} {
 			resp, body := s.rawPost(t, ct, []byte(`query={client{id}}`), nil)
-			if resp.StatusCode < 400 || strings.Contains(body, `"client"`) {
-				t.Errorf("%s: status %d body %s, want a refusal", ct, resp.StatusCode, body)
+			if resp.StatusCode != http.StatusUnsupportedMediaType || strings.Contains(body, `"client"`) ||
+				!strings.Contains(body, `"code":"form_param_format_invalid"`) {
+				t.Errorf("%q: status %d body %s, want 415 with an error code", ct, resp.StatusCode, body)
 			}
+		}
+		if resp, body := s.rawPost(t, "application/json; charset=utf-8", []byte(`{"query":"{ client { id } }"}`), nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("JSON with a charset: status %d body %s, want 200", resp.StatusCode, body)
 		}
 	})
 	t.Run("introspection is off outside dev mode", func(t *testing.T) {
-		r := s.browser().do(`{ __schema { types { name } } }`, nil)
-		if len(r.Errors) == 0 {
-			t.Fatal("introspection answered outside dev mode")
+		for _, q := range []string{
+			`{ __schema { types { name } } }`,
+			`{ __type(name: "SignIn") { name } }`,
+			`{ ... on Query { __schema { queryType { name } } } }`,
+			`query { ...F } fragment F on Query { __type(name: "User") { name } }`,
+		} {
+			r := s.browser().do(q, nil)
+			if got := r.code(t); got != "permission_denied" {
+				t.Errorf("%s: %s, want permission_denied", q, got)
+			}
+		}
+		if r := s.browser().do(`{ client { __typename id } }`, nil); len(r.Errors) > 0 {
+			t.Errorf("__typename: %v", r.Errors)
+		}
+		if strings.Contains(s.log.String(), "level=ERROR") {
+			t.Error("a refused introspection was logged as a server error")
+		}
+		dev := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", func(c *Config) { c.Dev = true })
+		if r := dev.browser().do(`{ __schema { queryType { name } } }`, nil); len(r.Errors) > 0 {
+			t.Errorf("introspection in dev mode: %v", r.Errors)
 		}
 	})
 	t.Run("field suggestions are off outside dev mode", func(t *testing.T) {

@@ -103,12 +103,19 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 		rq.AppErr = apierr.Newf(apierr.AuthenticationInvalid, "Frontend operations do not accept secret keys; send X-Publishable-Key and a session instead.")
 		return rq
 	}
-	s.resolveApp(ctx, rq, r.Header.Get(PublishableKeyHeader))
+	var sess *ent.Session
 	if token != "" {
 		rq.SessionToken = token
-		if sess, err := s.svc.Sessions.Authenticate(ctx, token); err == nil {
-			s.adoptSession(ctx, rq, sess)
-		}
+		sess, _ = s.svc.Sessions.Authenticate(ctx, token)
+	}
+	if key := r.Header.Get(PublishableKeyHeader); key != "" || sess == nil {
+		s.resolveApp(ctx, rq, key)
+	}
+	if sess != nil {
+		// Without a publishable key, a session's application is the
+		// request's: an operator's dashboard session works as the contract's
+		// admin credential on its own, however many applications there are.
+		s.adoptSession(ctx, rq, sess)
 	}
 	rq.ClientToken = r.Header.Get(ClientTokenHeader)
 	if rq.ClientToken == "" {

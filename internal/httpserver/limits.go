@@ -117,3 +117,51 @@ func limitError(format string, args ...any) *gqlerror.Error {
 	ae := apierr.Newf(apierr.FormParamFormatInvalid, format, args...)
 	return &gqlerror.Error{Message: ae.LongMessage, Extensions: ae.Extensions()}
 }
+
+// noIntrospection refuses an operation that asks for the schema (__schema
+// or __type at its root) outside dev mode, as a client error: gqlgen's own
+// refusal comes out of execution as an internal error. __typename stays.
+type noIntrospection struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = noIntrospection{}
+
+func (noIntrospection) ExtensionName() string                   { return "NoIntrospection" }
+func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
+func (noIntrospection) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || !introspects(oc.Doc, oc.Operation.SelectionSet, map[string]bool{}) {
+		return nil
+	}
+	ae := apierr.Newf(apierr.PermissionDenied, "Schema introspection is available only in dev mode (TRUSTGATE_DEV=true); the schema is published in the repository's graph/*.graphqls.")
+	ae.Message = "Introspection is disabled"
+	return &gqlerror.Error{Message: ae.Message, Extensions: ae.Extensions()}
+}
+
+// introspects reports whether set selects __schema or __type at its level,
+// through inline fragments and fragment spreads (each fragment looked at
+// once).
+func introspects(doc *ast.QueryDocument, set ast.SelectionSet, seen map[string]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if introspects(doc, s.SelectionSet, seen) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			if f := doc.Fragments.ForName(s.Name); f != nil && introspects(doc, f.SelectionSet, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}

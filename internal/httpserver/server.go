@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -113,6 +114,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(s.withRequestID, s.recoverer, s.observe, middleware.GetHead)
 	r.Post("/graphql", s.graphql())
 	r.Options("/graphql", s.preflight)
+	r.MethodNotAllowed(methodNotAllowed)
 	r.Get("/.well-known/jwks.json", s.jwks)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -140,6 +142,8 @@ func (s *Server) graphql() http.HandlerFunc {
 	h.SetDisableSuggestion(!s.cfg.Dev)
 	if s.cfg.Dev {
 		h.Use(extension.Introspection{})
+	} else {
+		h.Use(noIntrospection{})
 	}
 	h.Use(shapeLimit{s.cfg.Limits})
 	h.Use(extension.FixedComplexityLimit(s.cfg.Limits.MaxComplexity))
@@ -156,6 +160,14 @@ func (s *Server) graphql() http.HandlerFunc {
 			writeError(w, http.StatusRequestEntityTooLarge, e)
 			return
 		}
+		if !isJSON(r.Header.Get("Content-Type")) {
+			// No form or multipart transport: a simple cross-site request
+			// cannot reach a mutation, whatever the browser sends.
+			e := apierr.Newf(apierr.FormParamFormatInvalid, "GraphQL requests are POSTed as application/json.")
+			e.Message = "Unsupported content type"
+			writeError(w, http.StatusUnsupportedMediaType, e)
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes)
 		rq := s.identify(w, r)
 		if !s.corsAllowed(w, r, rq) {
@@ -166,6 +178,25 @@ func (s *Server) graphql() http.HandlerFunc {
 		}
 		h.ServeHTTP(w, r.WithContext(request.With(r.Context(), rq)))
 	}
+}
+
+// isJSON reports whether a Content-Type header names application/json
+// (parameters such as charset allowed).
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+// methodNotAllowed answers a route served only for other methods (GET
+// /graphql: queries are POSTed, never in a URL that logs and caches keep)
+// with the allowed methods and an error in the API's shape.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/graphql" {
+		w.Header().Set("Allow", "POST, OPTIONS")
+	}
+	e := apierr.Newf(apierr.FormParamFormatInvalid, "%s is not allowed on %s.", r.Method, r.URL.Path)
+	e.Message = "Method not allowed"
+	writeError(w, http.StatusMethodNotAllowed, e)
 }
 
 // corsAllowed refuses cross-origin browser requests (Go's
