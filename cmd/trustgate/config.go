@@ -4,7 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/trustgate/trustgate/internal/keyring"
 	"io"
+	"net"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -79,9 +82,11 @@ func (c *Config) fields() map[string]any {
 
 // register adds the named settings (all when names is empty) to fs, with
 // defaults taken from the environment, and returns the problems found in
-// environment values.
-func (c *Config) register(fs *flag.FlagSet, names ...string) []error {
-	var errs []error
+// the environment values of those settings, by flag name (a flag given on
+// the command line makes its variable's problem moot: see envProblems). A
+// value that does not parse leaves the setting at its built-in default.
+func (c *Config) register(fs *flag.FlagSet, names ...string) map[string]error {
+	errs := map[string]error{}
 	fields := c.fields()
 	// Settings a command does not take still get their env or default value.
 	hidden := flag.NewFlagSet("hidden", flag.ContinueOnError)
@@ -91,40 +96,71 @@ func (c *Config) register(fs *flag.FlagSet, names ...string) []error {
 		if len(names) > 0 && !contains(names, s.flag) {
 			fs = hidden
 		}
-		def := s.def
+		def, taken := s.def, fs != hidden
 		if v, ok := os.LookupEnv(s.env); ok {
-			def = v
+			if err := parses(fields[s.flag], v); err != nil {
+				if taken {
+					errs[s.flag] = fmt.Errorf("%s=%q: %v", s.env, v, err)
+				}
+			} else {
+				def = v
+			}
 		}
 		switch p := fields[s.flag].(type) {
 		case *string:
 			fs.StringVar(p, s.flag, def, s.help)
 		case *bool:
-			b, err := strconv.ParseBool(def)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: not a boolean", s.env, def))
-			}
+			b, _ := strconv.ParseBool(def)
 			fs.BoolVar(p, s.flag, b, s.help)
 		case *int:
-			n, err := strconv.Atoi(def)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: not a number", s.env, def))
-			}
+			n, _ := strconv.Atoi(def)
 			fs.IntVar(p, s.flag, n, s.help)
 		case *uint:
-			n, err := strconv.ParseUint(def, 10, 32)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: not a number", s.env, def))
-			}
+			n, _ := strconv.ParseUint(def, 10, 32)
 			fs.UintVar(p, s.flag, uint(n), s.help)
 		case *time.Duration:
-			d, err := time.ParseDuration(def)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: not a duration like 60s", s.env, def))
-			}
+			d, _ := time.ParseDuration(def)
 			fs.DurationVar(p, s.flag, d, s.help)
 		}
 	}
 	return errs
+}
+
+// parses reports why v is not a value of the setting whose field is p.
+func parses(p any, v string) error {
+	var err error
+	want := ""
+	switch p.(type) {
+	case *bool:
+		_, err = strconv.ParseBool(v)
+		want = "a boolean (true or false)"
+	case *int:
+		_, err = strconv.Atoi(v)
+		want = "a number"
+	case *uint:
+		_, err = strconv.ParseUint(v, 10, 32)
+		want = "a number"
+	case *time.Duration:
+		_, err = time.ParseDuration(v)
+		want = "a duration like 60s"
+	}
+	if err != nil {
+		return fmt.Errorf("not %s", want)
+	}
+	return nil
+}
+
+// envProblems returns the problems register found, but of the settings
+// whose flag fs was given: the flag wins over the variable.
+func envProblems(fs *flag.FlagSet, found map[string]error) []error {
+	fs.Visit(func(f *flag.Flag) { delete(found, f.Name) })
+	var out []error
+	for _, s := range settings {
+		if err, ok := found[s.flag]; ok {
+			out = append(out, err)
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {
@@ -157,42 +193,142 @@ func usage(w io.Writer, command, summary string, fs *flag.FlagSet) func() {
 	}
 }
 
-// Validate reports every problem of the configuration at once.
-func (c *Config) Validate() error {
+// Validate reports every problem of the configuration at once: of the named
+// settings (flag names, as a command's settings list them), or of all when
+// names is empty. Values are checked as the server will use them (the
+// secret decoded, the SMTP and SMS URLs parsed, the listen address split),
+// so that a mistake is named at start-up, with the variable to fix, and not
+// later, one at a time, after the database was written to.
+func (c *Config) Validate(names ...string) error {
 	var errs []error
-	if c.Addr == "" {
-		errs = append(errs, errors.New("TRUSTGATE_ADDR is empty"))
-	}
-	if !strings.HasPrefix(c.DatabaseURL, "sqlite://") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		errs = append(errs, errors.New("TRUSTGATE_DATABASE_URL must start with sqlite:// or postgres://"))
-	}
-	if _, err := c.proxies(); err != nil {
-		errs = append(errs, err)
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("TRUSTGATE_LOG_LEVEL=%q: use debug, info, warn or error", c.LogLevel))
-	}
-	if c.LogFormat != "json" && c.LogFormat != "text" {
-		errs = append(errs, fmt.Errorf("TRUSTGATE_LOG_FORMAT=%q: use json or text", c.LogFormat))
-	}
-	if c.TokenTTL < 10*time.Second || c.TokenTTL > time.Hour {
-		errs = append(errs, fmt.Errorf("TRUSTGATE_TOKEN_TTL=%s: must be between 10s and 1h", c.TokenTTL))
-	}
-	if c.Argon2Memory < 7168 {
-		errs = append(errs, fmt.Errorf("TRUSTGATE_ARGON2_MEMORY_KIB=%d: below OWASP's minimum of 7168 KiB", c.Argon2Memory))
-	}
-	if c.Argon2Time < 1 || c.Argon2Time > 20 {
-		errs = append(errs, fmt.Errorf("TRUSTGATE_ARGON2_TIME=%d: must be between 1 and 20", c.Argon2Time))
-	}
-	if c.CodeSendFloor < 0 || c.CodeSendFloor > 10*time.Second {
-		errs = append(errs, fmt.Errorf("TRUSTGATE_CODE_SEND_FLOOR=%s: must be between 0 and 10s", c.CodeSendFloor))
-	}
-	if c.HashWorkers < 0 || c.HashWorkers > 256 {
-		errs = append(errs, fmt.Errorf("TRUSTGATE_HASH_WORKERS=%d: must be between 0 and 256", c.HashWorkers))
+	for _, r := range c.rules() {
+		if len(names) > 0 && !contains(names, r.setting) {
+			continue
+		}
+		if err := r.check(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// rule checks one setting's value.
+type rule struct {
+	setting string // its flag name
+	check   func() error
+}
+
+func (c *Config) rules() []rule {
+	return []rule{
+		{"addr", func() error {
+			if c.Addr == "" {
+				return errors.New("TRUSTGATE_ADDR is empty")
+			}
+			if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+				return fmt.Errorf("TRUSTGATE_ADDR=%q: use host:port, such as 127.0.0.1:8080 or :8080", c.Addr)
+			}
+			return nil
+		}},
+		{"database-url", func() error {
+			if !strings.HasPrefix(c.DatabaseURL, "sqlite://") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+				return errors.New("TRUSTGATE_DATABASE_URL must start with sqlite:// or postgres://")
+			}
+			return nil
+		}},
+		{"secret", func() error {
+			if c.Secret == "" {
+				return nil // generated and stored in the database, with a warning
+			}
+			if _, err := keyring.DecodeRoot(c.Secret); err != nil {
+				return fmt.Errorf("TRUSTGATE_SECRET: %w (generate one with: head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')", err)
+			}
+			return nil
+		}},
+		{"smtp-url", func() error {
+			if c.SMTPURL == "" {
+				return nil
+			}
+			if _, err := delivery.ParseSMTPURL(c.SMTPURL); err != nil {
+				return fmt.Errorf("TRUSTGATE_SMTP_URL: %w", err)
+			}
+			return nil
+		}},
+		{"smtp-from", func() error {
+			if c.SMTPFrom == "" {
+				return nil
+			}
+			if _, err := netmail.ParseAddress(c.SMTPFrom); err != nil {
+				return fmt.Errorf("TRUSTGATE_SMTP_FROM=%q: not an email address such as \"trustgate <no-reply@example.com>\" (%v)", c.SMTPFrom, err)
+			}
+			return nil
+		}},
+		{"sms-url", func() error {
+			if c.SMSURL == "" {
+				return nil
+			}
+			if _, err := delivery.NewSMSHookSender(c.SMSURL); err != nil {
+				return fmt.Errorf("TRUSTGATE_SMS_URL: %w", err)
+			}
+			return nil
+		}},
+		{"public-url", func() error {
+			if c.PublicURL == "" {
+				return nil
+			}
+			u, err := url.Parse(c.PublicURL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+				return fmt.Errorf("TRUSTGATE_PUBLIC_URL=%q: use an absolute http(s) URL such as https://auth.example.com", c.PublicURL)
+			}
+			return nil
+		}},
+		{"trusted-proxies", func() error {
+			_, err := c.proxies()
+			return err
+		}},
+		{"log-level", func() error {
+			switch c.LogLevel {
+			case "debug", "info", "warn", "error":
+				return nil
+			}
+			return fmt.Errorf("TRUSTGATE_LOG_LEVEL=%q: use debug, info, warn or error", c.LogLevel)
+		}},
+		{"log-format", func() error {
+			if c.LogFormat != "json" && c.LogFormat != "text" {
+				return fmt.Errorf("TRUSTGATE_LOG_FORMAT=%q: use json or text", c.LogFormat)
+			}
+			return nil
+		}},
+		{"token-ttl", func() error {
+			if c.TokenTTL < 10*time.Second || c.TokenTTL > time.Hour {
+				return fmt.Errorf("TRUSTGATE_TOKEN_TTL=%s: must be between 10s and 1h", c.TokenTTL)
+			}
+			return nil
+		}},
+		{"argon2-memory-kib", func() error {
+			if c.Argon2Memory < 7168 {
+				return fmt.Errorf("TRUSTGATE_ARGON2_MEMORY_KIB=%d: below OWASP's minimum of 7168 KiB", c.Argon2Memory)
+			}
+			return nil
+		}},
+		{"argon2-time", func() error {
+			if c.Argon2Time < 1 || c.Argon2Time > 20 {
+				return fmt.Errorf("TRUSTGATE_ARGON2_TIME=%d: must be between 1 and 20", c.Argon2Time)
+			}
+			return nil
+		}},
+		{"code-send-floor", func() error {
+			if c.CodeSendFloor < 0 || c.CodeSendFloor > 10*time.Second {
+				return fmt.Errorf("TRUSTGATE_CODE_SEND_FLOOR=%s: must be between 0 and 10s", c.CodeSendFloor)
+			}
+			return nil
+		}},
+		{"hash-workers", func() error {
+			if c.HashWorkers < 0 || c.HashWorkers > 256 {
+				return fmt.Errorf("TRUSTGATE_HASH_WORKERS=%d: must be between 0 and 256", c.HashWorkers)
+			}
+			return nil
+		}},
+	}
 }
 
 func (c *Config) proxies() ([]netip.Prefix, error) {

@@ -8,8 +8,10 @@ import (
 	"github.com/trustgate/trustgate/internal/database"
 )
 
+// openDB opens the configured database; the command's other settings were
+// validated before it ran.
 func openDB(ctx context.Context, cfg *Config) (*database.DB, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate("database-url"); err != nil {
 		return nil, err
 	}
 	return database.Open(ctx, cfg.DatabaseURL)

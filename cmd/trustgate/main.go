@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -66,6 +67,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	c, ok := commands[cmd]
 	if !ok {
+		if subs := subcommands(cmd); len(subs) > 0 {
+			// "trustgate migrate", "trustgate migrate --help", "trustgate migrate bogus".
+			w, code := stderr, 2
+			switch {
+			case len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "help"):
+				w, code = stdout, 0
+			case len(rest) > 0:
+				fmt.Fprintf(stderr, "trustgate %s: unknown subcommand %q\n\n", cmd, rest[0])
+			}
+			fmt.Fprintf(w, "Usage: trustgate %s SUBCOMMAND [flags]\n\n", cmd)
+			for _, sub := range subs {
+				fmt.Fprintf(w, "  trustgate %-22s %s\n", sub, firstSentence(commands[sub].summary))
+			}
+			fmt.Fprintf(w, "\nRun \"trustgate %s SUBCOMMAND --help\" for its flags.\n", cmd)
+			return code
+		}
 		fmt.Fprintf(stderr, "trustgate: unknown command %q\n\n%s", cmd, topUsage)
 		return 2
 	}
@@ -85,8 +102,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 2
 	}
-	if len(envErrs) > 0 {
-		fmt.Fprintf(stderr, "trustgate: bad environment:\n  %v\n", errors.Join(envErrs...))
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "trustgate %s: unexpected argument %q (flags start with --; see trustgate %s --help)\n", cmd, fs.Arg(0), cmd)
+		return 2
+	}
+	if errs := envProblems(fs, envErrs); len(errs) > 0 {
+		fmt.Fprintf(stderr, "trustgate: bad environment:\n  %v\n", errors.Join(errs...))
+		return 2
+	}
+	if err := cfg.Validate(c.settings...); err != nil {
+		fmt.Fprintf(stderr, "trustgate: bad configuration:\n  %v\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return 2
 	}
 	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
@@ -96,6 +121,28 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 1
 	}
 	return 0
+}
+
+// subcommands lists, sorted, the two-word commands whose first word is
+// group ("migrate up", "migrate status" for "migrate").
+func subcommands(group string) []string {
+	var out []string
+	for name := range commands {
+		if strings.HasPrefix(name, group+" ") {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// firstSentence is text up to the end of its first sentence or clause, on one line.
+func firstSentence(text string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if i := strings.IndexAny(text, ".:;"); i >= 0 {
+		return text[:i] + "."
+	}
+	return text
 }
 
 func newLogger(w io.Writer, level, format string) *slog.Logger {
