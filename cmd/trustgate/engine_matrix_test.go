@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -191,6 +192,14 @@ func runMatrixCell(t *testing.T, s *server, c matrixCell) {
 	if want.err != "" {
 		if got := r.code(t); got != want.err {
 			t.Fatalf("got error %s, want %s", got, want.err)
+		}
+		// Rule 5's message names what rule 1 would send the code to.
+		lacks := "no verified phone number"
+		if c.emailEnabled {
+			lacks = "no verified email address"
+		}
+		if msg, _ := r.ext(t)["longMessage"].(string); want.err == "client_trust_unavailable" && !strings.Contains(msg, lacks) {
+			t.Fatalf("longMessage %q, want it to say %q", msg, lacks)
 		}
 		if got := s.sessionCount(t, c.u.id); got != sessionsBefore {
 			t.Fatalf("got %d sessions after the error, want %d (none created)", got, sessionsBefore)

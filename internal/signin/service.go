@@ -1024,7 +1024,7 @@ func (s *Service) afterFirstFactor(ctx context.Context, tx *ent.Tx, st *state, v
 					return nil, err
 				}
 				s.record(st, audit.KindClientTrustUnavailable, "", audit.Failure, "no_verified_email_or_phone")
-				return apierr.New(apierr.ClientTrustUnavailable), nil
+				return clientTrustUnavailable(st.settings), nil
 			}
 			if err := saveSignIn(ctx, tx, st, upd.SetStatus(entsignin.StatusNeedsClientTrust).SetClientTrustState(entsignin.ClientTrustStateNew)); err != nil {
 				return nil, err
@@ -1321,6 +1321,18 @@ func clientTrustFactor(ctx context.Context, c *ent.Client, u *ent.User, set *set
 		return phoneFactor(pickPrimary(phones, u.PrimaryPhoneNumberID, func(p *ent.PhoneNumber) string { return p.ID }), true), nil
 	}
 	return nil, nil
+}
+
+// clientTrustUnavailable is rule 5's error, naming what the account lacks
+// under set: a verified email address when the application has email on
+// (rule 1 sends the code there only), else a verified phone number.
+func clientTrustUnavailable(set *settings.Settings) *apierr.Error {
+	what := "email address"
+	if !set.EmailEnabled {
+		what = "phone number"
+	}
+	return apierr.Newf(apierr.ClientTrustUnavailable,
+		"You're signing in from a new device, but your account has no verified %s to send a code to. Please contact support.", what)
 }
 
 func pickPrimary[T any](items []T, primary *string, id func(T) string) T {
