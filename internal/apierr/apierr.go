@@ -28,7 +28,6 @@ const (
 	FormCodeIncorrect                Code = "form_code_incorrect"
 	FormParamMissing                 Code = "form_param_missing"
 	FormParamFormatInvalid           Code = "form_param_format_invalid"
-	FormParamUnknown                 Code = "form_param_unknown"
 	VerificationFailed               Code = "verification_failed"
 	VerificationExpired              Code = "verification_expired"
 	VerificationMissing              Code = "verification_missing"
@@ -190,7 +189,6 @@ var messages = map[Code]message{
 	FormCodeIncorrect:                {"Incorrect code.", "The code is incorrect."},
 	FormParamMissing:                 {"A parameter is missing.", "A required parameter is missing."},
 	FormParamFormatInvalid:           {"A parameter is invalid.", "A parameter has an invalid format."},
-	FormParamUnknown:                 {"Unknown parameter.", "A parameter is not valid for this request."},
 	VerificationFailed:               {"Too many failed attempts.", "Too many failed attempts. You have to try again with the same or another method."},
 	VerificationExpired:              {"Verification expired.", "This verification has expired. You must create a new one."},
 	VerificationMissing:              {"Verification missing.", "This strategy needs a verification to be prepared first."},
@@ -234,7 +232,7 @@ func status(c Code) int {
 		return http.StatusBadGateway
 	case FormIdentifierNotFound, FormIdentifierExists, FormPasswordIncorrect, FormPasswordOrIdentifierIncorect,
 		FormPasswordLengthTooShort, FormPasswordLengthTooLong, FormPasswordPwned, FormCodeIncorrect,
-		FormParamMissing, FormParamFormatInvalid, FormParamUnknown:
+		FormParamMissing, FormParamFormatInvalid:
 		return http.StatusUnprocessableEntity
 	default:
 		return http.StatusBadRequest

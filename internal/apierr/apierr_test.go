@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -95,5 +97,29 @@ func TestJoin(t *testing.T) {
 	}
 	if want := two.Error() + "; " + one.Error(); err.Error() != want {
 		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	}
+}
+
+// TestEveryCodeIsDocumented: docs/ERRORS.md has a row for every code, and
+// no row for a code that does not exist.
+func TestEveryCodeIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/ERRORS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]bool{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(line, "| `") {
+			rows[strings.Trim(strings.SplitN(line, "|", 3)[1], " `")] = true
+		}
+	}
+	for code := range messages {
+		if !rows[string(code)] {
+			t.Errorf("%s has no row in docs/ERRORS.md", code)
+		}
+		delete(rows, string(code))
+	}
+	for code := range rows {
+		t.Errorf("docs/ERRORS.md documents %s, which apierr does not define", code)
 	}
 }

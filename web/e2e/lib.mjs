@@ -15,7 +15,13 @@ import { chromium } from 'playwright-core'
 export const ROOT = resolve(import.meta.dirname, '..', '..')
 export const BIN = process.env.TRUSTGATE_BIN ?? join(ROOT, 'bin', 'trustgate')
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots')
+/**
+ * Where the run's screenshots go: the committed docs/screenshots/ only when asked (UPDATE_SCREENSHOTS=1, as
+ * `npm run screenshots` does), else a temporary directory, so that `make test` leaves the working tree as it found it.
+ */
+export const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1'
+  ? join(ROOT, 'docs', 'screenshots')
+  : join(tmpdir(), 'trustgate-e2e-screenshots')
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -321,7 +327,7 @@ export class Device {
   }
 }
 
-/** shot saves a full-page PNG of `page` under docs/screenshots/. */
+/** shot saves a full-page PNG of `page` under SCREENSHOTS. */
 export async function shot(page, name) {
   mkdirSync(SCREENSHOTS, { recursive: true })
   await page.waitForLoadState('networkidle').catch(() => {})

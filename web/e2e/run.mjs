@@ -11,7 +11,7 @@
  * operator locks and unlocks a user, rejects an invalid setting, turns Client Trust off, and a new profile then
  * signs in without a code; an owner operator creates an API key; a user who forgot their password resets it with
  * the emailed code from the hosted sign-in page, after which the old password fails and their other session is
- * over. Screenshots go to docs/screenshots/.
+ * over. Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (npm run screenshots), else to a temp directory.
  *
  * Bounded: every step has a timeout and the whole run is killed after RUN_TIMEOUT_MS; the server is stopped
  * and the temporary directories removed in every case.
