@@ -32,6 +32,10 @@ type EmailAddress struct {
 	Verified bool `json:"verified,omitempty"`
 	// VerifiedAt holds the value of the "verified_at" field.
 	VerifiedAt *time.Time `json:"verified_at,omitempty"`
+	// VerificationID holds the value of the "verification_id" field.
+	VerificationID *string `json:"verification_id,omitempty"`
+	// HeldAt holds the value of the "held_at" field.
+	HeldAt *time.Time `json:"held_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EmailAddressQuery when eager-loading is set.
 	Edges        EmailAddressEdges `json:"edges"`
@@ -65,9 +69,9 @@ func (*EmailAddress) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case emailaddress.FieldVerified:
 			values[i] = new(sql.NullBool)
-		case emailaddress.FieldID, emailaddress.FieldApplicationID, emailaddress.FieldUserID, emailaddress.FieldEmailAddress:
+		case emailaddress.FieldID, emailaddress.FieldApplicationID, emailaddress.FieldUserID, emailaddress.FieldEmailAddress, emailaddress.FieldVerificationID:
 			values[i] = new(sql.NullString)
-		case emailaddress.FieldCreatedAt, emailaddress.FieldUpdatedAt, emailaddress.FieldVerifiedAt:
+		case emailaddress.FieldCreatedAt, emailaddress.FieldUpdatedAt, emailaddress.FieldVerifiedAt, emailaddress.FieldHeldAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -133,6 +137,20 @@ func (_m *EmailAddress) assignValues(columns []string, values []any) error {
 				_m.VerifiedAt = new(time.Time)
 				*_m.VerifiedAt = value.Time
 			}
+		case emailaddress.FieldVerificationID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field verification_id", values[i])
+			} else if value.Valid {
+				_m.VerificationID = new(string)
+				*_m.VerificationID = value.String
+			}
+		case emailaddress.FieldHeldAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field held_at", values[i])
+			} else if value.Valid {
+				_m.HeldAt = new(time.Time)
+				*_m.HeldAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -194,6 +212,16 @@ func (_m *EmailAddress) String() string {
 	builder.WriteString(", ")
 	if v := _m.VerifiedAt; v != nil {
 		builder.WriteString("verified_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.VerificationID; v != nil {
+		builder.WriteString("verification_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.HeldAt; v != nil {
+		builder.WriteString("held_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

@@ -98,6 +98,34 @@ func (_c *EmailAddressCreate) SetNillableVerifiedAt(v *time.Time) *EmailAddressC
 	return _c
 }
 
+// SetVerificationID sets the "verification_id" field.
+func (_c *EmailAddressCreate) SetVerificationID(v string) *EmailAddressCreate {
+	_c.mutation.SetVerificationID(v)
+	return _c
+}
+
+// SetNillableVerificationID sets the "verification_id" field if the given value is not nil.
+func (_c *EmailAddressCreate) SetNillableVerificationID(v *string) *EmailAddressCreate {
+	if v != nil {
+		_c.SetVerificationID(*v)
+	}
+	return _c
+}
+
+// SetHeldAt sets the "held_at" field.
+func (_c *EmailAddressCreate) SetHeldAt(v time.Time) *EmailAddressCreate {
+	_c.mutation.SetHeldAt(v)
+	return _c
+}
+
+// SetNillableHeldAt sets the "held_at" field if the given value is not nil.
+func (_c *EmailAddressCreate) SetNillableHeldAt(v *time.Time) *EmailAddressCreate {
+	if v != nil {
+		_c.SetHeldAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *EmailAddressCreate) SetID(v string) *EmailAddressCreate {
 	_c.mutation.SetID(v)
@@ -273,6 +301,14 @@ func (_c *EmailAddressCreate) createSpec() (*EmailAddress, *sqlgraph.CreateSpec)
 		_spec.SetField(emailaddress.FieldVerifiedAt, field.TypeTime, value)
 		_node.VerifiedAt = &value
 	}
+	if value, ok := _c.mutation.VerificationID(); ok {
+		_spec.SetField(emailaddress.FieldVerificationID, field.TypeString, value)
+		_node.VerificationID = &value
+	}
+	if value, ok := _c.mutation.HeldAt(); ok {
+		_spec.SetField(emailaddress.FieldHeldAt, field.TypeTime, value)
+		_node.HeldAt = &value
+	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -396,6 +432,42 @@ func (u *EmailAddressUpsert) ClearVerifiedAt() *EmailAddressUpsert {
 	return u
 }
 
+// SetVerificationID sets the "verification_id" field.
+func (u *EmailAddressUpsert) SetVerificationID(v string) *EmailAddressUpsert {
+	u.Set(emailaddress.FieldVerificationID, v)
+	return u
+}
+
+// UpdateVerificationID sets the "verification_id" field to the value that was provided on create.
+func (u *EmailAddressUpsert) UpdateVerificationID() *EmailAddressUpsert {
+	u.SetExcluded(emailaddress.FieldVerificationID)
+	return u
+}
+
+// ClearVerificationID clears the value of the "verification_id" field.
+func (u *EmailAddressUpsert) ClearVerificationID() *EmailAddressUpsert {
+	u.SetNull(emailaddress.FieldVerificationID)
+	return u
+}
+
+// SetHeldAt sets the "held_at" field.
+func (u *EmailAddressUpsert) SetHeldAt(v time.Time) *EmailAddressUpsert {
+	u.Set(emailaddress.FieldHeldAt, v)
+	return u
+}
+
+// UpdateHeldAt sets the "held_at" field to the value that was provided on create.
+func (u *EmailAddressUpsert) UpdateHeldAt() *EmailAddressUpsert {
+	u.SetExcluded(emailaddress.FieldHeldAt)
+	return u
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (u *EmailAddressUpsert) ClearHeldAt() *EmailAddressUpsert {
+	u.SetNull(emailaddress.FieldHeldAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -513,6 +585,48 @@ func (u *EmailAddressUpsertOne) UpdateVerifiedAt() *EmailAddressUpsertOne {
 func (u *EmailAddressUpsertOne) ClearVerifiedAt() *EmailAddressUpsertOne {
 	return u.Update(func(s *EmailAddressUpsert) {
 		s.ClearVerifiedAt()
+	})
+}
+
+// SetVerificationID sets the "verification_id" field.
+func (u *EmailAddressUpsertOne) SetVerificationID(v string) *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.SetVerificationID(v)
+	})
+}
+
+// UpdateVerificationID sets the "verification_id" field to the value that was provided on create.
+func (u *EmailAddressUpsertOne) UpdateVerificationID() *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.UpdateVerificationID()
+	})
+}
+
+// ClearVerificationID clears the value of the "verification_id" field.
+func (u *EmailAddressUpsertOne) ClearVerificationID() *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.ClearVerificationID()
+	})
+}
+
+// SetHeldAt sets the "held_at" field.
+func (u *EmailAddressUpsertOne) SetHeldAt(v time.Time) *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.SetHeldAt(v)
+	})
+}
+
+// UpdateHeldAt sets the "held_at" field to the value that was provided on create.
+func (u *EmailAddressUpsertOne) UpdateHeldAt() *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.UpdateHeldAt()
+	})
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (u *EmailAddressUpsertOne) ClearHeldAt() *EmailAddressUpsertOne {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.ClearHeldAt()
 	})
 }
 
@@ -800,6 +914,48 @@ func (u *EmailAddressUpsertBulk) UpdateVerifiedAt() *EmailAddressUpsertBulk {
 func (u *EmailAddressUpsertBulk) ClearVerifiedAt() *EmailAddressUpsertBulk {
 	return u.Update(func(s *EmailAddressUpsert) {
 		s.ClearVerifiedAt()
+	})
+}
+
+// SetVerificationID sets the "verification_id" field.
+func (u *EmailAddressUpsertBulk) SetVerificationID(v string) *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.SetVerificationID(v)
+	})
+}
+
+// UpdateVerificationID sets the "verification_id" field to the value that was provided on create.
+func (u *EmailAddressUpsertBulk) UpdateVerificationID() *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.UpdateVerificationID()
+	})
+}
+
+// ClearVerificationID clears the value of the "verification_id" field.
+func (u *EmailAddressUpsertBulk) ClearVerificationID() *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.ClearVerificationID()
+	})
+}
+
+// SetHeldAt sets the "held_at" field.
+func (u *EmailAddressUpsertBulk) SetHeldAt(v time.Time) *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.SetHeldAt(v)
+	})
+}
+
+// UpdateHeldAt sets the "held_at" field to the value that was provided on create.
+func (u *EmailAddressUpsertBulk) UpdateHeldAt() *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.UpdateHeldAt()
+	})
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (u *EmailAddressUpsertBulk) ClearHeldAt() *EmailAddressUpsertBulk {
+	return u.Update(func(s *EmailAddressUpsert) {
+		s.ClearHeldAt()
 	})
 }
 

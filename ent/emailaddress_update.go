@@ -83,6 +83,46 @@ func (_u *EmailAddressUpdate) ClearVerifiedAt() *EmailAddressUpdate {
 	return _u
 }
 
+// SetVerificationID sets the "verification_id" field.
+func (_u *EmailAddressUpdate) SetVerificationID(v string) *EmailAddressUpdate {
+	_u.mutation.SetVerificationID(v)
+	return _u
+}
+
+// SetNillableVerificationID sets the "verification_id" field if the given value is not nil.
+func (_u *EmailAddressUpdate) SetNillableVerificationID(v *string) *EmailAddressUpdate {
+	if v != nil {
+		_u.SetVerificationID(*v)
+	}
+	return _u
+}
+
+// ClearVerificationID clears the value of the "verification_id" field.
+func (_u *EmailAddressUpdate) ClearVerificationID() *EmailAddressUpdate {
+	_u.mutation.ClearVerificationID()
+	return _u
+}
+
+// SetHeldAt sets the "held_at" field.
+func (_u *EmailAddressUpdate) SetHeldAt(v time.Time) *EmailAddressUpdate {
+	_u.mutation.SetHeldAt(v)
+	return _u
+}
+
+// SetNillableHeldAt sets the "held_at" field if the given value is not nil.
+func (_u *EmailAddressUpdate) SetNillableHeldAt(v *time.Time) *EmailAddressUpdate {
+	if v != nil {
+		_u.SetHeldAt(*v)
+	}
+	return _u
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (_u *EmailAddressUpdate) ClearHeldAt() *EmailAddressUpdate {
+	_u.mutation.ClearHeldAt()
+	return _u
+}
+
 // Mutation returns the EmailAddressMutation object of the builder.
 func (_u *EmailAddressUpdate) Mutation() *EmailAddressMutation {
 	return _u.mutation
@@ -170,6 +210,18 @@ func (_u *EmailAddressUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.VerifiedAtCleared() {
 		_spec.ClearField(emailaddress.FieldVerifiedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.VerificationID(); ok {
+		_spec.SetField(emailaddress.FieldVerificationID, field.TypeString, value)
+	}
+	if _u.mutation.VerificationIDCleared() {
+		_spec.ClearField(emailaddress.FieldVerificationID, field.TypeString)
+	}
+	if value, ok := _u.mutation.HeldAt(); ok {
+		_spec.SetField(emailaddress.FieldHeldAt, field.TypeTime, value)
+	}
+	if _u.mutation.HeldAtCleared() {
+		_spec.ClearField(emailaddress.FieldHeldAt, field.TypeTime)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -243,6 +295,46 @@ func (_u *EmailAddressUpdateOne) SetNillableVerifiedAt(v *time.Time) *EmailAddre
 // ClearVerifiedAt clears the value of the "verified_at" field.
 func (_u *EmailAddressUpdateOne) ClearVerifiedAt() *EmailAddressUpdateOne {
 	_u.mutation.ClearVerifiedAt()
+	return _u
+}
+
+// SetVerificationID sets the "verification_id" field.
+func (_u *EmailAddressUpdateOne) SetVerificationID(v string) *EmailAddressUpdateOne {
+	_u.mutation.SetVerificationID(v)
+	return _u
+}
+
+// SetNillableVerificationID sets the "verification_id" field if the given value is not nil.
+func (_u *EmailAddressUpdateOne) SetNillableVerificationID(v *string) *EmailAddressUpdateOne {
+	if v != nil {
+		_u.SetVerificationID(*v)
+	}
+	return _u
+}
+
+// ClearVerificationID clears the value of the "verification_id" field.
+func (_u *EmailAddressUpdateOne) ClearVerificationID() *EmailAddressUpdateOne {
+	_u.mutation.ClearVerificationID()
+	return _u
+}
+
+// SetHeldAt sets the "held_at" field.
+func (_u *EmailAddressUpdateOne) SetHeldAt(v time.Time) *EmailAddressUpdateOne {
+	_u.mutation.SetHeldAt(v)
+	return _u
+}
+
+// SetNillableHeldAt sets the "held_at" field if the given value is not nil.
+func (_u *EmailAddressUpdateOne) SetNillableHeldAt(v *time.Time) *EmailAddressUpdateOne {
+	if v != nil {
+		_u.SetHeldAt(*v)
+	}
+	return _u
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (_u *EmailAddressUpdateOne) ClearHeldAt() *EmailAddressUpdateOne {
+	_u.mutation.ClearHeldAt()
 	return _u
 }
 
@@ -362,6 +454,18 @@ func (_u *EmailAddressUpdateOne) sqlSave(ctx context.Context) (_node *EmailAddre
 	}
 	if _u.mutation.VerifiedAtCleared() {
 		_spec.ClearField(emailaddress.FieldVerifiedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.VerificationID(); ok {
+		_spec.SetField(emailaddress.FieldVerificationID, field.TypeString, value)
+	}
+	if _u.mutation.VerificationIDCleared() {
+		_spec.ClearField(emailaddress.FieldVerificationID, field.TypeString)
+	}
+	if value, ok := _u.mutation.HeldAt(); ok {
+		_spec.SetField(emailaddress.FieldHeldAt, field.TypeTime, value)
+	}
+	if _u.mutation.HeldAtCleared() {
+		_spec.ClearField(emailaddress.FieldHeldAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &EmailAddress{config: _u.config}

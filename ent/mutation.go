@@ -4193,21 +4193,23 @@ func (m *DeviceMutation) ResetEdge(name string) error {
 // EmailAddressMutation represents an operation that mutates the EmailAddress nodes in the graph.
 type EmailAddressMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *string
-	created_at     *time.Time
-	updated_at     *time.Time
-	application_id *string
-	email_address  *string
-	verified       *bool
-	verified_at    *time.Time
-	clearedFields  map[string]struct{}
-	user           *string
-	cleareduser    bool
-	done           bool
-	oldValue       func(context.Context) (*EmailAddress, error)
-	predicates     []predicate.EmailAddress
+	op              Op
+	typ             string
+	id              *string
+	created_at      *time.Time
+	updated_at      *time.Time
+	application_id  *string
+	email_address   *string
+	verified        *bool
+	verified_at     *time.Time
+	verification_id *string
+	held_at         *time.Time
+	clearedFields   map[string]struct{}
+	user            *string
+	cleareduser     bool
+	done            bool
+	oldValue        func(context.Context) (*EmailAddress, error)
+	predicates      []predicate.EmailAddress
 }
 
 var _ ent.Mutation = (*EmailAddressMutation)(nil)
@@ -4579,6 +4581,104 @@ func (m *EmailAddressMutation) ResetVerifiedAt() {
 	delete(m.clearedFields, emailaddress.FieldVerifiedAt)
 }
 
+// SetVerificationID sets the "verification_id" field.
+func (m *EmailAddressMutation) SetVerificationID(s string) {
+	m.verification_id = &s
+}
+
+// VerificationID returns the value of the "verification_id" field in the mutation.
+func (m *EmailAddressMutation) VerificationID() (r string, exists bool) {
+	v := m.verification_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVerificationID returns the old "verification_id" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldVerificationID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVerificationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVerificationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVerificationID: %w", err)
+	}
+	return oldValue.VerificationID, nil
+}
+
+// ClearVerificationID clears the value of the "verification_id" field.
+func (m *EmailAddressMutation) ClearVerificationID() {
+	m.verification_id = nil
+	m.clearedFields[emailaddress.FieldVerificationID] = struct{}{}
+}
+
+// VerificationIDCleared returns if the "verification_id" field was cleared in this mutation.
+func (m *EmailAddressMutation) VerificationIDCleared() bool {
+	_, ok := m.clearedFields[emailaddress.FieldVerificationID]
+	return ok
+}
+
+// ResetVerificationID resets all changes to the "verification_id" field.
+func (m *EmailAddressMutation) ResetVerificationID() {
+	m.verification_id = nil
+	delete(m.clearedFields, emailaddress.FieldVerificationID)
+}
+
+// SetHeldAt sets the "held_at" field.
+func (m *EmailAddressMutation) SetHeldAt(t time.Time) {
+	m.held_at = &t
+}
+
+// HeldAt returns the value of the "held_at" field in the mutation.
+func (m *EmailAddressMutation) HeldAt() (r time.Time, exists bool) {
+	v := m.held_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeldAt returns the old "held_at" field's value of the EmailAddress entity.
+// If the EmailAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailAddressMutation) OldHeldAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeldAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeldAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeldAt: %w", err)
+	}
+	return oldValue.HeldAt, nil
+}
+
+// ClearHeldAt clears the value of the "held_at" field.
+func (m *EmailAddressMutation) ClearHeldAt() {
+	m.held_at = nil
+	m.clearedFields[emailaddress.FieldHeldAt] = struct{}{}
+}
+
+// HeldAtCleared returns if the "held_at" field was cleared in this mutation.
+func (m *EmailAddressMutation) HeldAtCleared() bool {
+	_, ok := m.clearedFields[emailaddress.FieldHeldAt]
+	return ok
+}
+
+// ResetHeldAt resets all changes to the "held_at" field.
+func (m *EmailAddressMutation) ResetHeldAt() {
+	m.held_at = nil
+	delete(m.clearedFields, emailaddress.FieldHeldAt)
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *EmailAddressMutation) ClearUser() {
 	m.cleareduser = true
@@ -4640,7 +4740,7 @@ func (m *EmailAddressMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EmailAddressMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, emailaddress.FieldCreatedAt)
 	}
@@ -4661,6 +4761,12 @@ func (m *EmailAddressMutation) Fields() []string {
 	}
 	if m.verified_at != nil {
 		fields = append(fields, emailaddress.FieldVerifiedAt)
+	}
+	if m.verification_id != nil {
+		fields = append(fields, emailaddress.FieldVerificationID)
+	}
+	if m.held_at != nil {
+		fields = append(fields, emailaddress.FieldHeldAt)
 	}
 	return fields
 }
@@ -4684,6 +4790,10 @@ func (m *EmailAddressMutation) Field(name string) (ent.Value, bool) {
 		return m.Verified()
 	case emailaddress.FieldVerifiedAt:
 		return m.VerifiedAt()
+	case emailaddress.FieldVerificationID:
+		return m.VerificationID()
+	case emailaddress.FieldHeldAt:
+		return m.HeldAt()
 	}
 	return nil, false
 }
@@ -4707,6 +4817,10 @@ func (m *EmailAddressMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldVerified(ctx)
 	case emailaddress.FieldVerifiedAt:
 		return m.OldVerifiedAt(ctx)
+	case emailaddress.FieldVerificationID:
+		return m.OldVerificationID(ctx)
+	case emailaddress.FieldHeldAt:
+		return m.OldHeldAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown EmailAddress field %s", name)
 }
@@ -4765,6 +4879,20 @@ func (m *EmailAddressMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetVerifiedAt(v)
 		return nil
+	case emailaddress.FieldVerificationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVerificationID(v)
+		return nil
+	case emailaddress.FieldHeldAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeldAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown EmailAddress field %s", name)
 }
@@ -4798,6 +4926,12 @@ func (m *EmailAddressMutation) ClearedFields() []string {
 	if m.FieldCleared(emailaddress.FieldVerifiedAt) {
 		fields = append(fields, emailaddress.FieldVerifiedAt)
 	}
+	if m.FieldCleared(emailaddress.FieldVerificationID) {
+		fields = append(fields, emailaddress.FieldVerificationID)
+	}
+	if m.FieldCleared(emailaddress.FieldHeldAt) {
+		fields = append(fields, emailaddress.FieldHeldAt)
+	}
 	return fields
 }
 
@@ -4814,6 +4948,12 @@ func (m *EmailAddressMutation) ClearField(name string) error {
 	switch name {
 	case emailaddress.FieldVerifiedAt:
 		m.ClearVerifiedAt()
+		return nil
+	case emailaddress.FieldVerificationID:
+		m.ClearVerificationID()
+		return nil
+	case emailaddress.FieldHeldAt:
+		m.ClearHeldAt()
 		return nil
 	}
 	return fmt.Errorf("unknown EmailAddress nullable field %s", name)
@@ -4843,6 +4983,12 @@ func (m *EmailAddressMutation) ResetField(name string) error {
 		return nil
 	case emailaddress.FieldVerifiedAt:
 		m.ResetVerifiedAt()
+		return nil
+	case emailaddress.FieldVerificationID:
+		m.ResetVerificationID()
+		return nil
+	case emailaddress.FieldHeldAt:
+		m.ResetHeldAt()
 		return nil
 	}
 	return fmt.Errorf("unknown EmailAddress field %s", name)

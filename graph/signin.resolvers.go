@@ -135,6 +135,26 @@ func (r *mutationResolver) PhoneNumberReserveForSecondFactor(ctx context.Context
 	return r.Svc.Account.ReservePhoneForSecondFactor(ctx, id, reserved)
 }
 
+func (r *mutationResolver) EmailAddressCreate(ctx context.Context, emailAddress string) (*ent.EmailAddress, error) {
+	return r.Svc.Account.CreateEmailAddress(ctx, emailAddress)
+}
+
+func (r *mutationResolver) EmailAddressPrepareVerification(ctx context.Context, id string) (*ent.EmailAddress, error) {
+	return r.Svc.Account.PrepareEmailVerification(ctx, id)
+}
+
+func (r *mutationResolver) EmailAddressAttemptVerification(ctx context.Context, id string, code string) (*ent.EmailAddress, error) {
+	return r.Svc.Account.AttemptEmailVerification(ctx, id, code)
+}
+
+func (r *mutationResolver) EmailAddressSetPrimary(ctx context.Context, id string) (*ent.User, error) {
+	return r.Svc.Account.SetPrimaryEmailAddress(ctx, id)
+}
+
+func (r *mutationResolver) EmailAddressDelete(ctx context.Context, id string) (bool, error) {
+	return r.Svc.Account.DeleteEmailAddress(ctx, id)
+}
+
 func (r *mutationResolver) PasswordUpdate(ctx context.Context, current string, new string) (bool, error) {
 	return r.Svc.Account.UpdatePassword(ctx, current, new)
 }
@@ -178,6 +198,7 @@ func (r *queryResolver) Environment(ctx context.Context) (*Environment, error) {
 		ApplicationName: app.Name, EmailEnabled: set.EmailEnabled, PhoneEnabled: set.PhoneEnabled,
 		UsernameEnabled: set.UsernameEnabled, PasswordEnabled: set.PasswordEnabled,
 		FirstFactors: append([]string{}, set.FirstFactors...), SecondFactors: append([]string{}, set.SecondFactors...),
+		AllowedOrigins: append([]string{}, set.AllowedOrigins...),
 	}, nil
 }
 

@@ -28,6 +28,10 @@ const (
 	FieldVerified = "verified"
 	// FieldVerifiedAt holds the string denoting the verified_at field in the database.
 	FieldVerifiedAt = "verified_at"
+	// FieldVerificationID holds the string denoting the verification_id field in the database.
+	FieldVerificationID = "verification_id"
+	// FieldHeldAt holds the string denoting the held_at field in the database.
+	FieldHeldAt = "held_at"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the emailaddress in the database.
@@ -51,6 +55,8 @@ var Columns = []string{
 	FieldEmailAddress,
 	FieldVerified,
 	FieldVerifiedAt,
+	FieldVerificationID,
+	FieldHeldAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -125,6 +131,16 @@ func ByVerified(opts ...sql.OrderTermOption) OrderOption {
 // ByVerifiedAt orders the results by the verified_at field.
 func ByVerifiedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldVerifiedAt, opts...).ToFunc()
+}
+
+// ByVerificationID orders the results by the verification_id field.
+func ByVerificationID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVerificationID, opts...).ToFunc()
+}
+
+// ByHeldAt orders the results by the held_at field.
+func ByHeldAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHeldAt, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

@@ -100,6 +100,16 @@ func VerifiedAt(v time.Time) predicate.EmailAddress {
 	return predicate.EmailAddress(sql.FieldEQ(FieldVerifiedAt, v))
 }
 
+// VerificationID applies equality check predicate on the "verification_id" field. It's identical to VerificationIDEQ.
+func VerificationID(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldEQ(FieldVerificationID, v))
+}
+
+// HeldAt applies equality check predicate on the "held_at" field. It's identical to HeldAtEQ.
+func HeldAt(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldEQ(FieldHeldAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.EmailAddress {
 	return predicate.EmailAddress(sql.FieldEQ(FieldCreatedAt, v))
@@ -433,6 +443,131 @@ func VerifiedAtIsNil() predicate.EmailAddress {
 // VerifiedAtNotNil applies the NotNil predicate on the "verified_at" field.
 func VerifiedAtNotNil() predicate.EmailAddress {
 	return predicate.EmailAddress(sql.FieldNotNull(FieldVerifiedAt))
+}
+
+// VerificationIDEQ applies the EQ predicate on the "verification_id" field.
+func VerificationIDEQ(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldEQ(FieldVerificationID, v))
+}
+
+// VerificationIDNEQ applies the NEQ predicate on the "verification_id" field.
+func VerificationIDNEQ(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNEQ(FieldVerificationID, v))
+}
+
+// VerificationIDIn applies the In predicate on the "verification_id" field.
+func VerificationIDIn(vs ...string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldIn(FieldVerificationID, vs...))
+}
+
+// VerificationIDNotIn applies the NotIn predicate on the "verification_id" field.
+func VerificationIDNotIn(vs ...string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNotIn(FieldVerificationID, vs...))
+}
+
+// VerificationIDGT applies the GT predicate on the "verification_id" field.
+func VerificationIDGT(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldGT(FieldVerificationID, v))
+}
+
+// VerificationIDGTE applies the GTE predicate on the "verification_id" field.
+func VerificationIDGTE(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldGTE(FieldVerificationID, v))
+}
+
+// VerificationIDLT applies the LT predicate on the "verification_id" field.
+func VerificationIDLT(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldLT(FieldVerificationID, v))
+}
+
+// VerificationIDLTE applies the LTE predicate on the "verification_id" field.
+func VerificationIDLTE(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldLTE(FieldVerificationID, v))
+}
+
+// VerificationIDContains applies the Contains predicate on the "verification_id" field.
+func VerificationIDContains(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldContains(FieldVerificationID, v))
+}
+
+// VerificationIDHasPrefix applies the HasPrefix predicate on the "verification_id" field.
+func VerificationIDHasPrefix(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldHasPrefix(FieldVerificationID, v))
+}
+
+// VerificationIDHasSuffix applies the HasSuffix predicate on the "verification_id" field.
+func VerificationIDHasSuffix(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldHasSuffix(FieldVerificationID, v))
+}
+
+// VerificationIDIsNil applies the IsNil predicate on the "verification_id" field.
+func VerificationIDIsNil() predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldIsNull(FieldVerificationID))
+}
+
+// VerificationIDNotNil applies the NotNil predicate on the "verification_id" field.
+func VerificationIDNotNil() predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNotNull(FieldVerificationID))
+}
+
+// VerificationIDEqualFold applies the EqualFold predicate on the "verification_id" field.
+func VerificationIDEqualFold(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldEqualFold(FieldVerificationID, v))
+}
+
+// VerificationIDContainsFold applies the ContainsFold predicate on the "verification_id" field.
+func VerificationIDContainsFold(v string) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldContainsFold(FieldVerificationID, v))
+}
+
+// HeldAtEQ applies the EQ predicate on the "held_at" field.
+func HeldAtEQ(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldEQ(FieldHeldAt, v))
+}
+
+// HeldAtNEQ applies the NEQ predicate on the "held_at" field.
+func HeldAtNEQ(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNEQ(FieldHeldAt, v))
+}
+
+// HeldAtIn applies the In predicate on the "held_at" field.
+func HeldAtIn(vs ...time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldIn(FieldHeldAt, vs...))
+}
+
+// HeldAtNotIn applies the NotIn predicate on the "held_at" field.
+func HeldAtNotIn(vs ...time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNotIn(FieldHeldAt, vs...))
+}
+
+// HeldAtGT applies the GT predicate on the "held_at" field.
+func HeldAtGT(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldGT(FieldHeldAt, v))
+}
+
+// HeldAtGTE applies the GTE predicate on the "held_at" field.
+func HeldAtGTE(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldGTE(FieldHeldAt, v))
+}
+
+// HeldAtLT applies the LT predicate on the "held_at" field.
+func HeldAtLT(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldLT(FieldHeldAt, v))
+}
+
+// HeldAtLTE applies the LTE predicate on the "held_at" field.
+func HeldAtLTE(v time.Time) predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldLTE(FieldHeldAt, v))
+}
+
+// HeldAtIsNil applies the IsNil predicate on the "held_at" field.
+func HeldAtIsNil() predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldIsNull(FieldHeldAt))
+}
+
+// HeldAtNotNil applies the NotNil predicate on the "held_at" field.
+func HeldAtNotNil() predicate.EmailAddress {
+	return predicate.EmailAddress(sql.FieldNotNull(FieldHeldAt))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

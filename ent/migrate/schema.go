@@ -153,6 +153,8 @@ var (
 		{Name: "email_address", Type: field.TypeString, Size: 254},
 		{Name: "verified", Type: field.TypeBool, Default: false},
 		{Name: "verified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "verification_id", Type: field.TypeString, Nullable: true},
+		{Name: "held_at", Type: field.TypeTime, Nullable: true},
 		{Name: "user_id", Type: field.TypeString, Size: 64},
 	}
 	// EmailAddressesTable holds the schema information for the "email_addresses" table.
@@ -163,7 +165,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "email_addresses_users_email_addresses",
-				Columns:    []*schema.Column{EmailAddressesColumns[7]},
+				Columns:    []*schema.Column{EmailAddressesColumns[9]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -177,7 +179,7 @@ var (
 			{
 				Name:    "emailaddress_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{EmailAddressesColumns[7]},
+				Columns: []*schema.Column{EmailAddressesColumns[9]},
 			},
 		},
 	}

@@ -31,6 +31,13 @@ func (EmailAddress) Fields() []ent.Field {
 		field.String("email_address").NotEmpty().MaxLen(254),
 		field.Bool("verified").Default(false),
 		field.Time("verified_at").Optional().Nillable(),
+		// verification_id is the pending email verification that proves
+		// ownership of an address added from the account (emailAddressCreate).
+		field.String("verification_id").Optional().Nillable(),
+		// held_at is when an unverified address was last claimed (added, or
+		// sent a code): as a phone number's, the hold keeps other accounts
+		// from adding it for a code's lifetime after that.
+		field.Time("held_at").Optional().Nillable(),
 	}
 }
 

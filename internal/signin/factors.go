@@ -9,6 +9,8 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/backupcode"
+	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/phonenumber"
 	entsignin "github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/totp"
 	"github.com/trustgate/trustgate/internal/apierr"
@@ -155,6 +157,19 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 	}
 	if v.Strategy != in.Strategy {
 		return nil, apierr.New(apierr.VerificationMissing).WithParam("strategy")
+	}
+	// A decoy (an identifier that names no account) runs the same read,
+	// for a user no row names, so that both take the same statements.
+	owner := st.si.ID
+	if st.user != nil {
+		owner = st.user.ID
+	}
+	held, err := targetHeld(ctx, s.DB.Ent, owner, v)
+	if err != nil {
+		return nil, err
+	}
+	if !held && st.user != nil {
+		return nil, apierr.Newf(apierr.VerificationMissing, "The code was sent to an address or number that is no longer this account's. Choose another way to sign in.").WithParam("strategy")
 	}
 	// A new password is checked and hashed before the code is spent: a
 	// refused one, or a busy hash pool, leaves the code for another try.
@@ -728,4 +743,21 @@ func ListsTarget(factors []*Factor, v *ent.Verification) bool {
 		}
 	}
 	return false
+}
+
+// targetHeld reports whether the email address or phone number v's code
+// went to is still a verified one of user userID's: a code sent to an
+// address removed since (emailAddressDelete) proves nothing about the
+// account.
+func targetHeld(ctx context.Context, c *ent.Client, userID string, v *ent.Verification) (bool, error) {
+	target := "" // a decoy's names nothing; the read runs all the same
+	if v.TargetID != nil {
+		target = *v.TargetID
+	}
+	switch v.Strategy {
+	case settings.StrategyEmailCode, settings.StrategyResetPasswordEmailCode:
+		return c.EmailAddress.Query().Where(emailaddress.ID(target), emailaddress.UserID(userID), emailaddress.Verified(true)).Exist(ctx)
+	default:
+		return c.PhoneNumber.Query().Where(phonenumber.ID(target), phonenumber.UserID(userID), phonenumber.Verified(true)).Exist(ctx)
+	}
 }

@@ -287,11 +287,14 @@ func (f field) param() string {
 }
 
 // taken reports whether an identifier of the application belongs to a user:
-// an email address verified or not, a verified phone number, or a username.
+// a verified email address or phone number, or a username.
 func (s *Service) taken(ctx context.Context, appID string, f field, value string) (bool, error) {
 	switch f {
 	case fieldEmail:
-		return s.DB.Ent.EmailAddress.Query().Where(emailaddress.ApplicationID(appID), emailaddress.EmailAddress(value)).Exist(ctx)
+		// As a phone number: an address nobody verified (added from an
+		// account, or by an admin unverified) does not hold it against a
+		// sign-up, which proves it by code (users.ReleaseEmail).
+		return s.DB.Ent.EmailAddress.Query().Where(emailaddress.ApplicationID(appID), emailaddress.EmailAddress(value), emailaddress.Verified(true)).Exist(ctx)
 	case fieldPhone:
 		// A number nobody verified does not hold it against a sign-up,
 		// which proves it by code (users.ReleasePhone).

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/phonenumber"
 	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/user"
@@ -40,10 +43,19 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, n New) (*ent.User, e
 	}
 	upd := tx.User.UpdateOne(u)
 	if n.EmailAddress != nil {
+		if n.EmailVerified {
+			// An address proven by code (or vouched for by an admin) wins
+			// over another account's unverified hold on it.
+			if err := ReleaseEmail(ctx, tx, n.ApplicationID, *n.EmailAddress, u.ID, time.Time{}); err != nil {
+				return nil, err
+			}
+		}
 		ec := tx.EmailAddress.Create().SetApplicationID(n.ApplicationID).SetUserID(u.ID).
 			SetEmailAddress(*n.EmailAddress).SetVerified(n.EmailVerified)
 		if n.EmailVerified {
 			ec.SetVerifiedAt(now)
+		} else {
+			ec.SetHeldAt(now)
 		}
 		e, err := ec.Save(ctx)
 		if err != nil {
@@ -83,42 +95,103 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, n New) (*ent.User, e
 // in could add someone else's number and keep its owner from signing up with
 // it, or adding it, for good.
 func ReleasePhone(ctx context.Context, tx *ent.Tx, appID, number, exceptUserID string, heldBefore time.Time) error {
-	_, err := releaseHolds(ctx, tx, heldBefore,
-		phonenumber.ApplicationID(appID), phonenumber.PhoneNumber(number), phonenumber.UserIDNEQ(exceptUserID))
+	_, err := releaseHolds(ctx, tx, phoneHolds, heldBefore,
+		sql.FieldEQ(phonenumber.FieldApplicationID, appID), sql.FieldEQ(phonenumber.FieldPhoneNumber, number),
+		sql.FieldNEQ(phonenumber.FieldUserID, exceptUserID))
+	return err
+}
+
+// ReleaseEmail is ReleasePhone for an email address (emailAddressCreate).
+func ReleaseEmail(ctx context.Context, tx *ent.Tx, appID, address, exceptUserID string, heldBefore time.Time) error {
+	_, err := releaseHolds(ctx, tx, emailHolds, heldBefore,
+		sql.FieldEQ(emailaddress.FieldApplicationID, appID), sql.FieldEQ(emailaddress.FieldEmailAddress, address),
+		sql.FieldNEQ(emailaddress.FieldUserID, exceptUserID))
 	return err
 }
 
 // ReleaseOwnHolds deletes, inside tx, the user's own unverified numbers last
 // claimed before heldBefore, and returns how many went.
 func ReleaseOwnHolds(ctx context.Context, tx *ent.Tx, userID string, heldBefore time.Time) (int, error) {
-	return releaseHolds(ctx, tx, heldBefore, phonenumber.UserID(userID))
+	return releaseHolds(ctx, tx, phoneHolds, heldBefore, sql.FieldEQ(phonenumber.FieldUserID, userID))
 }
 
-// releaseHolds deletes the unverified numbers matching where that were last
-// claimed before heldBefore (any, when it is zero; a row never claimed
+// ReleaseOwnEmailHolds is ReleaseOwnHolds for email addresses.
+func ReleaseOwnEmailHolds(ctx context.Context, tx *ent.Tx, userID string, heldBefore time.Time) (int, error) {
+	return releaseHolds(ctx, tx, emailHolds, heldBefore, sql.FieldEQ(emailaddress.FieldUserID, userID))
+}
+
+// hold is an unverified contact row and the user who holds it.
+type hold struct{ id, userID string }
+
+// holdTable reads and deletes the rows of phone_numbers or of
+// email_addresses, whose holds work alike (the same verified and held_at
+// columns), and clears a user's primary pointer to one.
+type holdTable struct {
+	find         func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) ([]hold, error)
+	delete       func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) (int, error)
+	clearPrimary func(ctx context.Context, tx *ent.Tx, h hold) error
+}
+
+var phoneHolds = holdTable{
+	find: func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) ([]hold, error) {
+		rows, err := tx.PhoneNumber.Query().Where(predicate.PhoneNumber(sql.AndPredicates(where...))).All(ctx)
+		out := make([]hold, len(rows))
+		for i, r := range rows {
+			out[i] = hold{r.ID, r.UserID}
+		}
+		return out, err
+	},
+	delete: func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) (int, error) {
+		return tx.PhoneNumber.Delete().Where(predicate.PhoneNumber(sql.AndPredicates(where...))).Exec(ctx)
+	},
+	clearPrimary: func(ctx context.Context, tx *ent.Tx, h hold) error {
+		return tx.User.Update().Where(user.ID(h.userID), user.PrimaryPhoneNumberID(h.id)).ClearPrimaryPhoneNumberID().Exec(ctx)
+	},
+}
+
+var emailHolds = holdTable{
+	find: func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) ([]hold, error) {
+		rows, err := tx.EmailAddress.Query().Where(predicate.EmailAddress(sql.AndPredicates(where...))).All(ctx)
+		out := make([]hold, len(rows))
+		for i, r := range rows {
+			out[i] = hold{r.ID, r.UserID}
+		}
+		return out, err
+	},
+	delete: func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) (int, error) {
+		return tx.EmailAddress.Delete().Where(predicate.EmailAddress(sql.AndPredicates(where...))).Exec(ctx)
+	},
+	clearPrimary: func(ctx context.Context, tx *ent.Tx, h hold) error {
+		return tx.User.Update().Where(user.ID(h.userID), user.PrimaryEmailAddressID(h.id)).ClearPrimaryEmailAddressID().Exec(ctx)
+	},
+}
+
+// releaseHolds deletes the unverified rows of t matching where that were
+// last claimed before heldBefore (any, when it is zero; a row never claimed
 // counts as stale), clearing a holder's primary pointer to a deleted row.
 // Each delete repeats the conditions, so a hold renewed since the read stays.
-func releaseHolds(ctx context.Context, tx *ent.Tx, heldBefore time.Time, where ...predicate.PhoneNumber) (int, error) {
-	stale := []predicate.PhoneNumber{phonenumber.Verified(false)}
+func releaseHolds(ctx context.Context, tx *ent.Tx, t holdTable, heldBefore time.Time, where ...func(*sql.Selector)) (int, error) {
+	const verified, heldAt = "verified", "held_at" // the same columns in both tables
+	stale := []func(*sql.Selector){sql.FieldEQ(verified, false)}
 	if !heldBefore.IsZero() {
-		stale = append(stale, phonenumber.Or(phonenumber.HeldAtIsNil(), phonenumber.HeldAtLT(heldBefore)))
+		stale = append(stale, sql.OrPredicates(sql.FieldIsNull(heldAt), sql.FieldLT(heldAt, heldBefore)))
 	}
-	held, err := tx.PhoneNumber.Query().Where(append(where, stale...)...).All(ctx)
+	held, err := t.find(ctx, tx, append(where, stale...))
 	if err != nil {
-		return 0, fmt.Errorf("users: reading phone number holds: %w", err)
+		return 0, fmt.Errorf("users: reading holds: %w", err)
 	}
 	released := 0
-	for _, p := range held {
-		n, err := tx.PhoneNumber.Delete().Where(append([]predicate.PhoneNumber{phonenumber.ID(p.ID)}, stale...)...).Exec(ctx)
+	for _, h := range held {
+		n, err := t.delete(ctx, tx, append([]func(*sql.Selector){sql.FieldEQ("id", h.id)}, stale...))
 		if err != nil {
-			return 0, fmt.Errorf("users: releasing a phone number: %w", err)
+			return 0, fmt.Errorf("users: releasing a hold: %w", err)
 		}
 		if n == 0 {
 			continue
 		}
 		released++
-		if err := tx.User.Update().Where(user.ID(p.UserID), user.PrimaryPhoneNumberID(p.ID)).ClearPrimaryPhoneNumberID().Exec(ctx); err != nil {
-			return 0, fmt.Errorf("users: releasing a phone number: %w", err)
+		if err := t.clearPrimary(ctx, tx, h); err != nil {
+			return 0, fmt.Errorf("users: releasing a hold: %w", err)
 		}
 	}
 	return released, nil
