@@ -101,6 +101,9 @@ type Environment struct {
 	FirstFactors []string `json:"firstFactors"`
 	// Enabled second factors: totp, phone_code, backup_code.
 	SecondFactors []string `json:"secondFactors"`
+	// Origins besides the server's own that may call the API from a browser, and that the hosted pages may send a
+	// user back to after signing in (?redirect_url=).
+	AllowedOrigins []string `json:"allowedOrigins"`
 }
 
 type GrantRoleInput struct {

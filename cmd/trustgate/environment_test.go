@@ -12,17 +12,18 @@ import (
 // application_not_found.
 func TestEnvironment(t *testing.T) {
 	s := mustStart(t, "sqlite://"+filepath.Join(t.TempDir(), "trustgate.db"), cheapHashes)
-	const q = `query { environment { applicationName emailEnabled phoneEnabled usernameEnabled passwordEnabled firstFactors secondFactors } }`
+	const q = `query { environment { applicationName emailEnabled phoneEnabled usernameEnabled passwordEnabled firstFactors secondFactors allowedOrigins } }`
 	env := func() map[string]any {
 		t.Helper()
 		return s.browser().do(q, nil).data(t)["environment"].(map[string]any)
 	}
 	name := s.admin(`query($id: ID!) { application(id: $id) { name } }`, vars{"id": s.appID}).data(t)["application"].(map[string]any)["name"]
 	s.setSettings(t, vars{"emailEnabled": true, "phoneEnabled": false, "usernameEnabled": false,
-		"firstFactors": []string{"password", "email_code"}, "secondFactors": []string{"totp"}})
+		"firstFactors": []string{"password", "email_code"}, "secondFactors": []string{"totp"}, "allowedOrigins": []string{"https://app.example.com"}})
 	got := fmt.Sprint(env())
 	want := fmt.Sprint(map[string]any{"applicationName": name, "emailEnabled": true, "phoneEnabled": false, "usernameEnabled": false,
-		"passwordEnabled": true, "firstFactors": []any{"password", "email_code"}, "secondFactors": []any{"totp"}})
+		"passwordEnabled": true, "firstFactors": []any{"password", "email_code"}, "secondFactors": []any{"totp"},
+		"allowedOrigins": []any{"https://app.example.com"}})
 	if got != want {
 		t.Errorf("environment: got %s, want %s", got, want)
 	}
