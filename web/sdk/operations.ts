@@ -23,9 +23,12 @@ export const SESSION_FIELDS = 'id status userId clientId createdAt lastActiveAt 
 /** PHONE_NUMBER_FIELDS is the selection of a `PhoneNumber`. */
 export const PHONE_NUMBER_FIELDS = 'id phoneNumber verified reservedForSecondFactor'
 
+/** EMAIL_ADDRESS_FIELDS is the selection of an `EmailAddress`. */
+export const EMAIL_ADDRESS_FIELDS = 'id emailAddress verified'
+
 /** USER_FIELDS is the selection of a `User`. */
 export const USER_FIELDS = `id username
-    emailAddresses { id emailAddress verified }
+    emailAddresses { ${EMAIL_ADDRESS_FIELDS} }
     phoneNumbers { ${PHONE_NUMBER_FIELDS} }
     primaryEmailAddressId twoFactorEnabled totpEnabled backupCodeEnabled locked banned lastSignInAt createdAt`
 
@@ -113,6 +116,23 @@ export const PhoneNumberReserveForSecondFactor = op(
   'PhoneNumberReserveForSecondFactor',
   `mutation PhoneNumberReserveForSecondFactor($id: ID!, $reserved: Boolean!) { phoneNumberReserveForSecondFactor(id: $id, reserved: $reserved) { ${PHONE_NUMBER_FIELDS} } }`,
 )
+export const EmailAddressCreate = op(
+  'EmailAddressCreate',
+  `mutation EmailAddressCreate($emailAddress: String!) { emailAddressCreate(emailAddress: $emailAddress) { ${EMAIL_ADDRESS_FIELDS} } }`,
+)
+export const EmailAddressPrepareVerification = op(
+  'EmailAddressPrepareVerification',
+  `mutation EmailAddressPrepareVerification($id: ID!) { emailAddressPrepareVerification(id: $id) { ${EMAIL_ADDRESS_FIELDS} } }`,
+)
+export const EmailAddressAttemptVerification = op(
+  'EmailAddressAttemptVerification',
+  `mutation EmailAddressAttemptVerification($id: ID!, $code: String!) { emailAddressAttemptVerification(id: $id, code: $code) { ${EMAIL_ADDRESS_FIELDS} } }`,
+)
+export const EmailAddressSetPrimary = op(
+  'EmailAddressSetPrimary',
+  `mutation EmailAddressSetPrimary($id: ID!) { emailAddressSetPrimary(id: $id) { ${USER_FIELDS} } }`,
+)
+export const EmailAddressDelete = op('EmailAddressDelete', 'mutation EmailAddressDelete($id: ID!) { emailAddressDelete(id: $id) }')
 export const PasswordUpdate = op(
   'PasswordUpdate',
   'mutation PasswordUpdate($current: String!, $new: String!) { passwordUpdate(current: $current, new: $new) }',

@@ -384,6 +384,43 @@ export interface EmailAddress {
   verified: boolean
 }
 
+/** CreateEmailAddressParams are the parameters of `user.createEmailAddress()` (Clerk's). */
+export interface CreateEmailAddressParams {
+  email: string
+}
+
+/** PrepareEmailAddressVerificationParams say how to verify an address: trustgate sends a code (`email_code`). */
+export interface PrepareEmailAddressVerificationParams {
+  strategy: 'email_code'
+}
+
+/** AttemptEmailAddressVerificationParams carry the emailed code. */
+export interface AttemptEmailAddressVerificationParams {
+  code: string
+}
+
+/**
+ * EmailAddressResource is one of the user's email addresses with the methods of Clerk's `EmailAddressResource`,
+ * as `user.emailAddresses` and `user.createEmailAddress()` hold them. Like every method of the SDK, they resolve
+ * to `{ data, error }` instead of throwing; those that change the account reload the user.
+ */
+export interface EmailAddressResource extends EmailAddress {
+  /** prepareVerification emails a 6-digit code to the address (`emailAddressPrepareVerification`). */
+  prepareVerification(params: PrepareEmailAddressVerificationParams): Promise<Result<EmailAddressResource>>
+  /** attemptVerification checks the emailed code (`emailAddressAttemptVerification`). */
+  attemptVerification(params: AttemptEmailAddressVerificationParams): Promise<Result<EmailAddressResource>>
+  /** destroy removes the address, which may not be the primary one (`emailAddressDelete`). */
+  destroy(): Promise<Result<boolean>>
+}
+
+/**
+ * UpdateUserParams are the parameters of `user.update()`. Of Clerk's, trustgate takes `primaryEmailAddressId`: a
+ * verified address of the user's becomes the primary one (`emailAddressSetPrimary`).
+ */
+export interface UpdateUserParams {
+  primaryEmailAddressId: string
+}
+
 /** PhoneNumber is one of the user's phone numbers. */
 export interface PhoneNumber {
   id: string

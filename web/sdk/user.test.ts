@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest'
+import {
+  fakeServer,
+  gqlError,
+  reverificationRequired,
+  signedInClient,
+  tokenReply,
+  user,
+  type Handler,
+} from '../test/fakeServer'
+import { createClient } from './client'
+import { runWithReverification } from './reverification'
+
+const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
+const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }
+const verified = { ...added, verified: true }
+
+async function signedIn(handlers: Record<string, Handler | Handler[]>) {
+  const server = fakeServer({
+    Client: signedInClient,
+    SessionTokenCreate: () => tokenReply('jwt_1'),
+    Me: () => ({ data: { me: user() } }),
+    ...handlers,
+  })
+  const client = createClient({ fetch: server.fetch })
+  await client.load()
+  return { client, user: client.user!, server }
+}
+
+/** meCalls counts the `me` reloads after the first load. */
+const meReloads = (server: ReturnType<typeof fakeServer>) => server.ops().filter((o) => o === 'Me').length - 1
+
+describe('user email addresses (Clerk-shaped)', () => {
+  it('createEmailAddress() adds an address with the session JWT, reloads the user and resolves to the address', async () => {
+    const { client, user: u, server } = await signedIn({
+      Me: [() => ({ data: { me: user() } }), () => ({ data: { me: user({ emailAddresses: [primary, added] }) } })],
+      EmailAddressCreate: () => ({ data: { emailAddressCreate: added } }),
+    })
+    const r = await u.createEmailAddress({ email: 'jane@work.example' })
+    const call = server.last('EmailAddressCreate')!
+    expect(call.variables).toEqual({ emailAddress: 'jane@work.example' })
+    expect(call.headers.authorization).toBe('Bearer jwt_1')
+    expect(call.query).toBe(
+      'mutation EmailAddressCreate($emailAddress: String!) { emailAddressCreate(emailAddress: $emailAddress) { id emailAddress verified } }',
+    )
+    expect(r.error).toBeNull()
+    expect(r.data).toEqual(added)
+    expect(typeof r.data!.prepareVerification).toBe('function')
+    expect(meReloads(server)).toBe(1)
+    // The client holds a new User, whose addresses are resources too.
+    expect(client.user).not.toBe(u)
+    expect(client.user!.emailAddresses.map((e) => e.emailAddress)).toEqual(['jane@example.com', 'jane@work.example'])
+    expect(typeof client.user!.emailAddresses[1]!.attemptVerification).toBe('function')
+  })
+
+  it('prepareVerification() emails a code without reloading; attemptVerification() checks it and reloads', async () => {
+    const { client, user: u, server } = await signedIn({
+      Me: [() => ({ data: { me: user({ emailAddresses: [primary, added] }) } }), () => ({ data: { me: user({ emailAddresses: [primary, verified] }) } })],
+      EmailAddressPrepareVerification: () => ({ data: { emailAddressPrepareVerification: added } }),
+      EmailAddressAttemptVerification: () => ({ data: { emailAddressAttemptVerification: verified } }),
+    })
+    const address = u.emailAddresses.find((e) => e.id === 'ema_2')!
+    const sent = await address.prepareVerification({ strategy: 'email_code' })
+    expect(sent).toEqual({ data: added, error: null })
+    expect(server.last('EmailAddressPrepareVerification')!.variables).toEqual({ id: 'ema_2' })
+    expect(server.last('EmailAddressPrepareVerification')!.headers.authorization).toBe('Bearer jwt_1')
+    expect(meReloads(server)).toBe(0)
+
+    const checked = await address.attemptVerification({ code: '123456' })
+    expect(server.last('EmailAddressAttemptVerification')!.variables).toEqual({ id: 'ema_2', code: '123456' })
+    expect(server.last('EmailAddressAttemptVerification')!.query).toBe(
+      'mutation EmailAddressAttemptVerification($id: ID!, $code: String!) { emailAddressAttemptVerification(id: $id, code: $code) { id emailAddress verified } }',
+    )
+    expect(checked.data).toEqual(verified)
+    expect(meReloads(server)).toBe(1)
+    expect(client.user!.emailAddresses[1]!.verified).toBe(true)
+  })
+
+  it('resolves to { error } instead of throwing, with the server meta, and does not reload after a failure', async () => {
+    const { user: u, server } = await signedIn({
+      Me: () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }),
+      EmailAddressCreate: () => gqlError('form_identifier_exists', 'That email address is taken.', 'emailAddress'),
+      EmailAddressPrepareVerification: () =>
+        gqlError('verification_code_too_many_requests', 'Wait before asking for another code.', undefined, { retryAfterSeconds: 21 }),
+      EmailAddressAttemptVerification: () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+    })
+    const taken = await u.createEmailAddress({ email: 'taken@example.com' })
+    expect(taken.data).toBeNull()
+    expect(taken.error!.code).toBe('form_identifier_exists')
+    expect(taken.error!.errors[0]!.meta.paramName).toBe('emailAddress')
+
+    const address = u.emailAddresses[1]!
+    const tooSoon = await address.prepareVerification({ strategy: 'email_code' })
+    expect(tooSoon.error!.code).toBe('verification_code_too_many_requests')
+    expect(tooSoon.error!.errors[0]!.meta.retryAfterSeconds).toBe(21)
+
+    const wrong = await address.attemptVerification({ code: '000000' })
+    expect(wrong.error!.errors[0]!.meta.paramName).toBe('code')
+    expect(meReloads(server)).toBe(0)
+  })
+
+  it('prepareVerification() with a strategy other than email_code fails without a request', async () => {
+    const { user: u, server } = await signedIn({})
+    const strategy = 'email_link' as 'email_code'
+    const r = await u.emailAddresses[0]!.prepareVerification({ strategy })
+    expect(r.error!.code).toBe('strategy_for_user_invalid')
+    expect(r.error!.errors[0]!.meta.paramName).toBe('strategy')
+    expect(server.ops()).not.toContain('EmailAddressPrepareVerification')
+  })
+
+  it('destroy() removes an address and reloads; the primary one comes back as resource_forbidden', async () => {
+    const { client, user: u, server } = await signedIn({
+      Me: [() => ({ data: { me: user({ emailAddresses: [primary, verified] }) } }), () => ({ data: { me: user() } })],
+      EmailAddressDelete: [
+        () => gqlError('resource_forbidden', 'The primary email address cannot be removed.', 'id'),
+        () => ({ data: { emailAddressDelete: true } }),
+      ],
+    })
+    const refused = await u.primaryEmailAddress!.destroy()
+    expect(refused.error!.code).toBe('resource_forbidden')
+    expect(server.last('EmailAddressDelete')!.variables).toEqual({ id: 'ema_1' })
+    expect(meReloads(server)).toBe(0)
+
+    const removed = await u.emailAddresses[1]!.destroy()
+    expect(removed).toEqual({ data: true, error: null })
+    expect(server.last('EmailAddressDelete')!.variables).toEqual({ id: 'ema_2' })
+    expect(server.last('EmailAddressDelete')!.query).toBe('mutation EmailAddressDelete($id: ID!) { emailAddressDelete(id: $id) }')
+    expect(client.user!.emailAddresses.map((e) => e.id)).toEqual(['ema_1'])
+  })
+
+  it('update({ primaryEmailAddressId }) makes a verified address primary and resolves to the updated user', async () => {
+    const after = user({ emailAddresses: [primary, verified], primaryEmailAddressId: 'ema_2' })
+    const { client, user: u, server } = await signedIn({
+      Me: [() => ({ data: { me: user({ emailAddresses: [primary, verified] }) } }), () => ({ data: { me: after } })],
+      EmailAddressSetPrimary: [
+        () => gqlError('verification_missing', 'Verify this email address first.', 'id'),
+        () => ({ data: { emailAddressSetPrimary: after } }),
+      ],
+    })
+    const unverified = await u.update({ primaryEmailAddressId: 'ema_3' })
+    expect(unverified.error!.code).toBe('verification_missing')
+
+    const r = await u.update({ primaryEmailAddressId: 'ema_2' })
+    const call = server.last('EmailAddressSetPrimary')!
+    expect(call.variables).toEqual({ id: 'ema_2' })
+    expect(call.headers.authorization).toBe('Bearer jwt_1')
+    expect(call.query).toMatch(/^mutation EmailAddressSetPrimary\(\$id: ID!\) \{ emailAddressSetPrimary\(id: \$id\) \{ id username emailAddresses \{ id emailAddress verified \} /)
+    expect(r.error).toBeNull()
+    expect(r.data!.primaryEmailAddressId).toBe('ema_2')
+    expect(r.data!.primaryEmailAddress!.emailAddress).toBe('jane@work.example')
+    expect(meReloads(server)).toBe(1)
+    expect(client.user!.primaryEmailAddressId).toBe('ema_2')
+  })
+
+  it('works with runWithReverification: a change that needs a recent verification runs again once confirmed', async () => {
+    const { user: u, server } = await signedIn({
+      EmailAddressCreate: [() => reverificationRequired('first_factor'), () => ({ data: { emailAddressCreate: added } })],
+    })
+    const levels: unknown[] = []
+    const r = await runWithReverification(
+      () => u.createEmailAddress({ email: 'jane@work.example' }),
+      (p) => (levels.push(p.level), p.complete()),
+    )
+    expect(levels).toEqual(['first_factor'])
+    expect(r.data).toEqual(added)
+    expect(server.ops().filter((o) => o === 'EmailAddressCreate')).toHaveLength(2)
+  })
+})
