@@ -18,7 +18,7 @@ describe('client.environment()', () => {
     const call = server.last('Environment')!
     expect(call.headers['x-publishable-key']).toBe('pk_1')
     expect(call.query).toBe(
-      'query Environment { environment { applicationName emailEnabled phoneEnabled usernameEnabled passwordEnabled firstFactors secondFactors } }',
+      'query Environment { environment { applicationName emailEnabled phoneEnabled usernameEnabled passwordEnabled firstFactors secondFactors allowedOrigins } }',
     )
 
     expect((await client.environment()).data).toBe(a.data)

@@ -15,6 +15,7 @@ export interface EnvironmentJSON {
   passwordEnabled: boolean
   firstFactors: string[]
   secondFactors: string[]
+  allowedOrigins: string[]
 }
 
 /** parseEnvironment copies the server's answer (so that the cached value does not share its arrays). */
@@ -27,6 +28,7 @@ export function parseEnvironment(j: EnvironmentJSON): Environment {
     passwordEnabled: j.passwordEnabled,
     firstFactors: [...j.firstFactors],
     secondFactors: [...j.secondFactors],
+    allowedOrigins: [...j.allowedOrigins],
   }
 }
 

@@ -186,7 +186,7 @@ export const SessionVerificationAttemptSecondFactor = op(
 
 /** ENVIRONMENT_FIELDS is the selection of an `Environment`. */
 export const ENVIRONMENT_FIELDS =
-  'applicationName emailEnabled phoneEnabled usernameEnabled passwordEnabled firstFactors secondFactors'
+  'applicationName emailEnabled phoneEnabled usernameEnabled passwordEnabled firstFactors secondFactors allowedOrigins'
 
 // Public: needs only the publishable key (no session).
 export const EnvironmentQuery = op('Environment', `query Environment { environment { ${ENVIRONMENT_FIELDS} } }`)

@@ -517,6 +517,11 @@ export interface Environment {
   firstFactors: EnvironmentFirstFactor[]
   /** secondFactors are the enabled second factors: `totp`, `phone_code`, `backup_code`. */
   secondFactors: EnvironmentSecondFactor[]
+  /**
+   * allowedOrigins are the origins besides the server's own that may call the API from a browser, and that the
+   * hosted pages may send a user back to after sign-in or sign-up (`?redirect_url=`), as the server lists them.
+   */
+  allowedOrigins: string[]
 }
 
 /**

@@ -300,6 +300,7 @@ export const DEFAULT_ENVIRONMENT: EnvironmentJSON = {
   passwordEnabled: true,
   firstFactors: ['password', 'email_code', 'phone_code'],
   secondFactors: ['totp', 'phone_code', 'backup_code'],
+  allowedOrigins: [],
 }
 
 /** environment answers the `Environment` query: the default settings with `overrides`. */

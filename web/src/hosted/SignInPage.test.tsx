@@ -252,6 +252,27 @@ describe('/sign-in', () => {
     const { router } = renderApp('/sign-in', server)
     await waitFor(() => expect(router.state.location.pathname).toBe('/account'))
   })
+
+  it("goes to a redirect_url on one of the application's allowedOrigins, and not to an origin it does not list", async () => {
+    const u = userEvent.setup()
+    const handlers = {
+      Client: emptyClient,
+      Environment: environment({ allowedOrigins: ['https://app.example.com'] }),
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      ...accountHandlers,
+    }
+    const allowed = renderApp('/sign-in?redirect_url=https%3A%2F%2Fapp.example.com%2Fafter%3Fx%3D1', fakeServer(handlers))
+    await submitPassword(u)
+    await waitFor(() => expect(assign).toHaveBeenCalledWith('https://app.example.com/after?x=1'))
+    allowed.unmount()
+
+    // The listed host behind userinfo is another origin: /account instead.
+    const { router } = renderApp('/sign-in?redirect_url=https%3A%2F%2Fapp.example.com%40evil.example%2F', fakeServer(handlers))
+    await submitPassword(u)
+    await waitFor(() => expect(router.state.location.pathname).toBe('/account'))
+    expect(assign).toHaveBeenCalledTimes(1)
+  })
   describe('forgot password', () => {
     it('resets a forgotten password with the emailed code and a new password, then goes to redirect_url', async () => {
       const u = userEvent.setup()

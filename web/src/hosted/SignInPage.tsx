@@ -49,7 +49,7 @@ export function SignInPage() {
   const codeRequested = () => setCodeSentAt(Date.now())
 
   useEffect(() => {
-    if (alreadySignedIn) afterAuth()
+    if (alreadySignedIn) void afterAuth()
   }, [alreadySignedIn, afterAuth])
 
   if (!isLoaded) return <Loading />

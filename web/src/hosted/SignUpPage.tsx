@@ -28,7 +28,7 @@ export function SignUpPage() {
   const alreadySignedIn = isLoaded && isSignedIn && signUp.status !== 'complete'
 
   useEffect(() => {
-    if (alreadySignedIn) afterAuth()
+    if (alreadySignedIn) void afterAuth()
   }, [alreadySignedIn, afterAuth])
 
   if (!isLoaded) return <Loading />

@@ -1,6 +1,6 @@
 /**
  * Where the hosted pages come from and go to: the application (`?publishableKey=`), and where to send the user
- * after sign-in or sign-up (`?redirect_url=` when same-origin, else `/account`).
+ * after sign-in or sign-up (`?redirect_url=` when on this origin or one the application allows, else `/account`).
  */
 
 const KEY_STORAGE = 'trustgate.publishableKey'
@@ -38,19 +38,43 @@ export function withCarriedParams(path: string, search: string, extra: Record<st
 }
 
 /**
- * safeRedirectUrl returns `?redirect_url=` as an absolute URL when it points at this origin, else null. The
- * server checks the app's allowedOrigins for other origins; the page only trusts its own.
+ * safeRedirectUrl returns `?redirect_url=` as an absolute URL when it may be followed, else null: an http(s) URL
+ * on this origin (a relative path resolves to it) or on one of `allowedOrigins`, the application's (environment
+ * `allowedOrigins`, CONTRACT §2). Origins are compared whole (scheme, host and port, as `URL.origin` spells them),
+ * so `https://app.example.com@evil.example`, `//evil.example` or `https://app.example.com.evil.example` name
+ * another origin; `javascript:` and other schemes are never followed.
  */
-export function safeRedirectUrl(search: string, origin: string = window.location.origin): string | null {
+export function safeRedirectUrl(
+  search: string,
+  allowedOrigins: readonly string[] = [],
+  origin: string = window.location.origin,
+): string | null {
   const raw = new URLSearchParams(search).get('redirect_url')
   if (!raw) return null
+  const url = httpURL(raw, origin)
+  if (!url) return null
+  if (url.origin === origin || allowedOrigins.some((o) => originOf(o) === url.origin)) return url.href
+  return null
+}
+
+/** httpURL parses `raw` against `base`, keeping it only when it is http or https. */
+function httpURL(raw: string, base?: string): URL | null {
   try {
-    const url = new URL(raw, origin)
-    if (url.origin !== origin || (url.protocol !== 'http:' && url.protocol !== 'https:')) return null
-    return url.href
+    const url = new URL(raw, base)
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null
   } catch {
     return null
   }
+}
+
+/**
+ * originOf normalises a listed origin (`https://App.example.com/` → `https://app.example.com`), as the server
+ * compares them; an entry that is not a bare http(s) origin (a path, a query, credentials) matches nothing.
+ */
+function originOf(listed: string): string | null {
+  const url = httpURL(listed)
+  if (!url || url.username || url.password || url.pathname !== '/' || url.search || url.hash) return null
+  return url.origin
 }
 
 /** browser wraps full-page navigation so tests can watch it. */
