@@ -161,6 +161,137 @@ describe('/account', () => {
     expect(await screen.findByText('Two-step verification', { selector: '.badge' })).toBeInTheDocument()
   })
 
+  describe('email addresses', () => {
+    const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
+    const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }
+    const verified = { ...added, verified: true }
+
+    it('adds an address, shows a taken one beside the field, and verifies the emailed code with a resend cooldown', async () => {
+      const u = userEvent.setup()
+      const server = signedIn({
+        Me: [
+          () => ({ data: { me: user() } }),
+          () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }),
+          () => ({ data: { me: user({ emailAddresses: [primary, verified] }) } }),
+        ],
+        EmailAddressCreate: [
+          () => gqlError('form_identifier_exists', 'That email address is taken.', 'emailAddress'),
+          () => ({ data: { emailAddressCreate: added } }),
+        ],
+        EmailAddressPrepareVerification: () => ({ data: { emailAddressPrepareVerification: added } }),
+        EmailAddressAttemptVerification: [
+          () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+          () => ({ data: { emailAddressAttemptVerification: verified } }),
+        ],
+      })
+      renderApp('/account', server)
+      const emails = await screen.findByRole('region', { name: 'Email addresses' })
+      await u.click(within(emails).getByRole('button', { name: 'Add an email address' }))
+      const input = within(emails).getByLabelText('New email address')
+      expect(input).toHaveAttribute('type', 'email')
+      await u.type(input, 'taken@example.com')
+      await u.click(within(emails).getByRole('button', { name: 'Add email address' }))
+      const taken = await within(emails).findByText('That email address is taken. (long)')
+      expect(within(emails).getByLabelText('New email address').getAttribute('aria-describedby')).toContain(taken.id)
+      expect(server.ops()).not.toContain('EmailAddressPrepareVerification')
+
+      await u.clear(within(emails).getByLabelText('New email address'))
+      await u.type(within(emails).getByLabelText('New email address'), 'jane@work.example')
+      await u.click(within(emails).getByRole('button', { name: 'Add email address' }))
+      await waitFor(() => expect(server.last('EmailAddressPrepareVerification')?.variables).toEqual({ id: 'ema_2' }))
+      expect(server.last('EmailAddressCreate')!.variables).toEqual({ emailAddress: 'jane@work.example' })
+      expect(server.last('EmailAddressCreate')!.headers.authorization).toBe('Bearer jwt_1')
+      expect(within(emails).getByText(/We sent a 6-digit code to/)).toHaveTextContent('We sent a 6-digit code to jane@work.example.')
+      expect(await within(emails).findByRole('button', { name: /Resend code in \d+s/ })).toBeDisabled()
+      const row = within(emails).getByText('jane@work.example', { selector: '.list .identifier' }).closest('li')!
+      expect(within(row).getByText('Unverified')).toBeInTheDocument()
+
+      const code = within(emails).getByLabelText('Verification code')
+      await u.type(code, '000000')
+      await u.click(within(emails).getByRole('button', { name: 'Verify' }))
+      const wrong = await within(emails).findByText('Incorrect code (long)')
+      expect(within(emails).getByLabelText('Verification code').getAttribute('aria-describedby')).toContain(wrong.id)
+
+      await u.clear(within(emails).getByLabelText('Verification code'))
+      await u.type(within(emails).getByLabelText('Verification code'), '123456')
+      await u.click(within(emails).getByRole('button', { name: 'Verify' }))
+      expect(await within(emails).findByText('jane@work.example is verified.')).toBeInTheDocument()
+      expect(server.last('EmailAddressAttemptVerification')!.variables).toEqual({ id: 'ema_2', code: '123456' })
+      expect(within(emails).queryByLabelText('Verification code')).not.toBeInTheDocument()
+    })
+
+    it('makes a verified address primary after telling what it does to the other devices', async () => {
+      const u = userEvent.setup()
+      const after = user({ emailAddresses: [primary, verified], primaryEmailAddressId: 'ema_2' })
+      const server = signedIn({
+        Me: [() => ({ data: { me: user({ emailAddresses: [primary, verified, { ...added, id: 'ema_3', emailAddress: 'old@example.com' }] }) } }), () => ({ data: { me: after } })],
+        EmailAddressSetPrimary: [
+          () => gqlError('verification_missing', 'Verify this email address before making it the primary one.', 'id'),
+          () => ({ data: { emailAddressSetPrimary: after } }),
+        ],
+      })
+      renderApp('/account', server)
+      const emails = await screen.findByRole('region', { name: 'Email addresses' })
+      const rowOf = (address: string) => within(emails).getByText(address, { selector: '.list .identifier' }).closest('li')!
+      // The primary address has neither button; an unverified one can be verified or removed, not made primary.
+      expect(within(rowOf('jane@example.com')).getByText('Primary')).toBeInTheDocument()
+      expect(within(rowOf('jane@example.com')).queryByRole('button')).not.toBeInTheDocument()
+      expect(within(rowOf('old@example.com')).getAllByRole('button').map((b) => b.textContent)).toEqual(['Verify', 'Remove'])
+
+      await u.click(within(rowOf('jane@work.example')).getByRole('button', { name: 'Make primary' }))
+      const question = within(emails).getByRole('group', { name: /Make jane@work.example your primary email address\?/ })
+      expect(question).toHaveTextContent('Your other devices will need a code the next time they sign in.')
+      expect(server.ops()).not.toContain('EmailAddressSetPrimary')
+
+      await u.click(within(question).getByRole('button', { name: 'Make primary' }))
+      expect(await within(question).findByText('Verify this email address before making it the primary one. (long)')).toBeInTheDocument()
+      await u.click(within(question).getByRole('button', { name: 'Make primary' }))
+      expect(
+        await within(emails).findByText('jane@work.example is now your primary email address. Your other devices will need a code the next time they sign in.'),
+      ).toBeInTheDocument()
+      expect(server.last('EmailAddressSetPrimary')!.variables).toEqual({ id: 'ema_2' })
+      expect(within(rowOf('jane@work.example')).getByText('Primary')).toBeInTheDocument()
+      expect(within(rowOf('jane@example.com')).getByRole('button', { name: 'Remove' })).toBeInTheDocument()
+    })
+
+    it('shows the wait when a code was sent to the address less than 30 s ago', async () => {
+      const u = userEvent.setup()
+      const server = signedIn({
+        Me: () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }),
+        EmailAddressPrepareVerification: () =>
+          gqlError('verification_code_too_many_requests', 'Too many requests.', undefined, { retryAfterSeconds: 20 }),
+      })
+      renderApp('/account', server)
+      const emails = await screen.findByRole('region', { name: 'Email addresses' })
+      await u.click(await within(emails).findByRole('button', { name: 'Verify' }))
+      expect(await within(emails).findByText('Too many requests. (long) Try again in 20 seconds.')).toBeInTheDocument()
+      expect(within(emails).getByRole('button', { name: /Resend code in (20|19)s/ })).toBeDisabled()
+      // The code sent earlier can still be entered.
+      expect(within(emails).getByLabelText('Verification code')).toBeInTheDocument()
+    })
+
+    it('removes an address other than the primary one, after asking', async () => {
+      const u = userEvent.setup()
+      const server = signedIn({
+        Me: [() => ({ data: { me: user({ emailAddresses: [primary, verified] }) } }), () => ({ data: { me: user() } })],
+        EmailAddressDelete: () => ({ data: { emailAddressDelete: true } }),
+      })
+      renderApp('/account', server)
+      const emails = await screen.findByRole('region', { name: 'Email addresses' })
+      const row = within(emails).getByText('jane@work.example').closest('li')!
+      await u.click(within(row).getByRole('button', { name: 'Remove' }))
+      const question = within(emails).getByRole('group', { name: /Remove jane@work.example from your account\?/ })
+      await u.click(within(question).getByRole('button', { name: 'Cancel' }))
+      expect(server.ops()).not.toContain('EmailAddressDelete')
+
+      await u.click(within(row).getByRole('button', { name: 'Remove' }))
+      await u.click(within(within(emails).getByRole('group')).getByRole('button', { name: 'Remove' }))
+      expect(await within(emails).findByText('jane@work.example was removed.')).toBeInTheDocument()
+      expect(server.last('EmailAddressDelete')!.variables).toEqual({ id: 'ema_2' })
+      expect(within(emails).queryByText('jane@work.example', { selector: '.list .identifier' })).not.toBeInTheDocument()
+    })
+  })
+
   it('changes the password, checking the confirmation first and showing a wrong current password', async () => {
     const u = userEvent.setup()
     const server = signedIn({

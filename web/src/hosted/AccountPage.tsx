@@ -3,6 +3,7 @@ import { Navigate, useLocation, useNavigate } from 'react-router'
 import { useAuth, useUser, type User } from '@trustgate/react'
 import { ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
+import { EmailSection } from './account/EmailSection'
 import { PasswordSection } from './account/PasswordSection'
 import { PhoneSection } from './account/PhoneSection'
 import { ReverificationProvider } from './account/Reverification'
@@ -74,28 +75,5 @@ function AccountHeader({ user }: { user: User }) {
       </Button>
       <ErrorList errors={error?.errors} />
     </header>
-  )
-}
-
-function EmailSection({ user }: { user: User }) {
-  return (
-    <section className="panel" aria-labelledby="emails-title">
-      <h2 id="emails-title">Email addresses</h2>
-      {user.emailAddresses.length === 0 ? (
-        <p className="muted">No email addresses.</p>
-      ) : (
-        <ul className="list">
-          {user.emailAddresses.map((e) => (
-            <li key={e.id} className="list__item">
-              <div>
-                <span className="identifier">{e.emailAddress}</span>{' '}
-                {e.id === user.primaryEmailAddressId && <span className="badge badge--accent">Primary</span>}{' '}
-                {e.verified ? <span className="badge badge--ok">Verified</span> : <span className="badge">Unverified</span>}
-              </div>
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
   )
 }

@@ -129,6 +129,28 @@ describe("/account: Confirm it's you", () => {
     expect(screen.queryByRole('button', { name: 'Sign in again' })).not.toBeInTheDocument()
   })
 
+  it('asks before making an email address primary, then makes it primary once the password passes', async () => {
+    const u = userEvent.setup()
+    const work = { id: 'ema_2', emailAddress: 'jane@work.example', verified: true }
+    const after = user({ emailAddresses: [{ id: 'ema_1', emailAddress: 'jane@example.com', verified: true }, work], primaryEmailAddressId: 'ema_2' })
+    const server = signedIn({
+      Me: [() => ({ data: { me: user({ emailAddresses: after.emailAddresses }) } }), () => ({ data: { me: after } })],
+      EmailAddressSetPrimary: [() => reverificationRequired('first_factor'), () => ({ data: { emailAddressSetPrimary: after } })],
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
+      SessionVerificationAttemptFirstFactor: () => ({ data: { sessionVerificationAttemptFirstFactor: verifiedSession('password') } }),
+    })
+    renderApp('/account', server)
+    const emails = await screen.findByRole('region', { name: 'Email addresses' })
+    await u.click(within(emails).getByRole('button', { name: 'Make primary' }))
+    await u.click(within(within(emails).getByRole('group')).getByRole('button', { name: 'Make primary' }))
+
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    await u.type(await within(dialog).findByLabelText('Password'), 'hunter22')
+    await u.click(within(dialog).getByRole('button', { name: 'Confirm' }))
+    expect(await within(emails).findByText(/jane@work.example is now your primary email address/)).toBeInTheDocument()
+    expect(accountOps(server)).toEqual(['EmailAddressSetPrimary', 'SessionVerificationCreate', 'SessionVerificationAttemptFirstFactor', 'EmailAddressSetPrimary'])
+  })
+
   it('a user with MFA confirms with the authenticator app, can switch factors, then the action runs again', async () => {
     const u = userEvent.setup()
     const server = signedIn({

@@ -1,0 +1,207 @@
+import { useState, type FormEvent, type HTMLInputTypeAttribute, type ReactNode } from 'react'
+import type { Result } from '@trustgate/react'
+import { Alert } from '../../ui/Alert'
+import { Button } from '../../ui/Button'
+import { CodeForm } from '../../ui/CodeForm'
+import { Field } from '../../ui/Field'
+import { ResendButton } from '../ResendButton'
+import { useCodeSender } from '../useCodeSender'
+import { AccountErrorList } from './AccountErrorList'
+import { codeFieldErrors, fieldErrors, useAction } from './useAction'
+
+/** Identifier is an email address or phone number of the account, as the section lists it. */
+export interface Identifier {
+  id: string
+  verified: boolean
+}
+
+/** AddField describes the form that adds an identifier. */
+export interface AddField {
+  /** open is the button that opens the form ("Add a phone number"), submit the one that sends it ("Add phone number"). */
+  open: string
+  submit: string
+  label: string
+  name: string
+  type: HTMLInputTypeAttribute
+  autoComplete: string
+  placeholder: string
+  hint: string
+  /** params are the `paramName`s (and codes, for errors that name none) shown beside the input. */
+  params: string[]
+  codes: string[]
+}
+
+export interface IdentifierSectionProps<T extends Identifier> {
+  title: string
+  titleId: string
+  items: readonly T[]
+  /** valueOf is the identifier as the user typed it (the address or number). */
+  valueOf: (item: T) => string
+  empty: ReactNode
+  /** badges follow the verified / unverified badge of an item. */
+  badges?: (item: T) => ReactNode
+  /** actions are an item's buttons besides "Verify" (which unverified items get). */
+  actions?: (item: T) => ReactNode
+  /** notice is the section's last success message; the section sets it after a verification and clears it before one. */
+  notice: string | null
+  onNotice: (notice: string | null) => void
+  /** children go between the list and the forms (e.g. a confirmation asked by an action). */
+  children?: ReactNode
+  field: AddField
+  codeInputId: string
+  create: (value: string) => Promise<Result<T>>
+  prepare: (item: T) => Promise<Result<unknown>>
+  attempt: (item: T, code: string) => Promise<Result<T>>
+}
+
+/**
+ * IdentifierSection is the part the email and phone sections of /account share: the list with verified and
+ * unverified badges, "Add a …" (a change that may ask "Confirm it's you" first), and the code sent to a new or
+ * unverified identifier, with a resend cooldown, until it is verified.
+ */
+export function IdentifierSection<T extends Identifier>(props: IdentifierSectionProps<T>) {
+  const { title, titleId, items, valueOf, badges, actions, notice, onNotice, field } = props
+  const [adding, setAdding] = useState(false)
+  const [value, setValue] = useState('')
+  const [verifying, setVerifying] = useState<T | null>(null)
+  const add = useAction()
+
+  const startVerification = (item: T) => {
+    onNotice(null)
+    setVerifying(item)
+  }
+
+  const submitNew = async (e: FormEvent) => {
+    e.preventDefault()
+    const r = await add.run(() => props.create(value.trim()))
+    if (r.data) {
+      setAdding(false)
+      setValue('')
+      startVerification(r.data)
+    }
+  }
+
+  const verified = (item: T) => {
+    setVerifying(null)
+    onNotice(`${valueOf(item)} is verified.`)
+  }
+
+  const addErrors = fieldErrors(add.error, { value: { params: field.params, codes: field.codes } })
+
+  return (
+    <section className="panel" aria-labelledby={titleId}>
+      <h2 id={titleId}>{title}</h2>
+      {notice && <Alert tone="success">{notice}</Alert>}
+      {items.length === 0 ? (
+        <p className="muted">{props.empty}</p>
+      ) : (
+        <ul className="list">
+          {items.map((item) => (
+            <li key={item.id} className="list__item">
+              <div>
+                <span className="identifier">{valueOf(item)}</span>{' '}
+                {item.verified ? <span className="badge badge--ok">Verified</span> : <span className="badge">Unverified</span>}{' '}
+                {badges?.(item)}
+              </div>
+              <div className="list__actions">
+                {!item.verified && verifying?.id !== item.id && (
+                  <Button variant="secondary" onClick={() => startVerification(item)}>
+                    Verify
+                  </Button>
+                )}
+                {actions?.(item)}
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      {props.children}
+
+      {verifying && (
+        <CodeStep
+          key={verifying.id}
+          destination={valueOf(verifying)}
+          inputId={props.codeInputId}
+          send={() => props.prepare(verifying)}
+          check={(code) => props.attempt(verifying, code)}
+          onVerified={verified}
+          onCancel={() => setVerifying(null)}
+        />
+      )}
+
+      {adding ? (
+        <form className="form inline-form" onSubmit={submitNew} noValidate>
+          <AccountErrorList errors={addErrors.global} />
+          <Field
+            label={field.label}
+            name={field.name}
+            type={field.type}
+            autoComplete={field.autoComplete}
+            placeholder={field.placeholder}
+            value={value}
+            onChange={(e) => setValue(e.target.value)}
+            error={addErrors.fields.value}
+            hint={field.hint}
+            autoFocus
+            required
+          />
+          <div className="actions">
+            <Button type="submit" busy={add.busy}>
+              {field.submit}
+            </Button>
+            <Button variant="secondary" onClick={() => setAdding(false)}>
+              Cancel
+            </Button>
+          </div>
+        </form>
+      ) : (
+        <Button variant="secondary" onClick={() => setAdding(true)}>
+          {field.open}
+        </Button>
+      )}
+    </section>
+  )
+}
+
+interface CodeStepProps<T> {
+  destination: string
+  inputId: string
+  send: () => Promise<Result<unknown>>
+  check: (code: string) => Promise<Result<T>>
+  onVerified: (item: T) => void
+  onCancel: () => void
+}
+
+/**
+ * CodeStep sends a code to one identifier when it opens, then takes it: a wrong code shows beside the input,
+ * "Resend code" waits out the 30 s cooldown (or the server's `retryAfterSeconds`).
+ */
+function CodeStep<T>({ destination, inputId, send, check, onVerified, onCancel }: CodeStepProps<T>) {
+  const sending = useAction()
+  const attempt = useAction()
+  const sender = useCodeSender(() => sending.run(send), true)
+  const codeErrors = codeFieldErrors(attempt.error)
+
+  const submit = async (code: string) => {
+    const r = await attempt.run(() => check(code))
+    if (r.data) onVerified(r.data)
+  }
+
+  return (
+    <div className="inline-form">
+      <p>
+        We sent a 6-digit code to <strong className="identifier">{destination}</strong>.
+      </p>
+      {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
+      <AccountErrorList errors={sending.error?.errors} />
+      <AccountErrorList errors={codeErrors.global} />
+      <CodeForm label="Verification code" id={inputId} error={codeErrors.fields.code} busy={attempt.busy} onSubmit={submit} />
+      <div className="actions">
+        <ResendButton remaining={sender.remaining} sending={sender.sending} checking={attempt.busy} onResend={sender.resend} />
+        <Button variant="secondary" onClick={onCancel}>
+          Cancel
+        </Button>
+      </div>
+    </div>
+  )
+}
