@@ -9,7 +9,8 @@
  * /account, then an MFA sign-in; a session from before MFA confirms it's the user with a backup code, in place,
  * before it may change the backup codes; an auditor operator sees the history but no settings controls; an admin
  * operator locks and unlocks a user, rejects an invalid setting, turns Client Trust off, and a new profile then
- * signs in without a code; an owner operator creates an API key; a user who forgot their password resets it with
+ * signs in without a code; that user adds a second email address on /account, verifies it with the emailed code
+ * and makes it primary; an owner operator creates an API key; a user who forgot their password resets it with
  * the emailed code from the hosted sign-in page, after which the old password fails and their other session is
  * over. Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (npm run screenshots), else to a temp directory.
  *
@@ -154,6 +155,7 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
   const laptop = device('laptop') // signs up
   const phone = device('phone') // signs in: new device, then known; enrols TOTP
   const tablet = device('tablet') // signs in before TOTP; later confirms it's the user in place
+  const kiosk = device('kiosk') // signs Sam in once Client Trust is off; Sam then adds and verifies a second address
 
   it('signs up with email verification', STEP, async () => {
     await onDevice(laptop, async (page) => {
@@ -376,8 +378,7 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
   })
 
   it('signs a new profile in without a code once Client Trust is off', STEP, async () => {
-    const d = device('kiosk')
-    await onDevice(d, async (page) => {
+    await onDevice(kiosk, async (page) => {
       // Jane has MFA now (which takes precedence); sign in as a second user without it, created through the admin API.
       await admin.gql(
         'mutation($a: ID!, $i: CreateUserInput!) { createUser(applicationId: $a, input: $i) { id } }',
@@ -391,6 +392,37 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
       )
       assert.equal(signInEvents.totalCount, 0, 'no Client Trust challenge for sam')
     })
+  })
+
+  it('lets a user add a second email address, verify it with the emailed code and make it primary', STEP, async () => {
+    // Sam signed in with a password on the kiosk moments ago, so adding and making primary need no "Confirm it's you".
+    const WORK = 'sam.work.e2e@example.com'
+    await onDevice(kiosk, async (page) => {
+      await page.goto(`${server.url}/account?publishableKey=${app.publishableKey}`)
+      await expectAccount(page)
+      const emails = page.getByRole('region', { name: 'Email addresses' })
+      await emails.getByRole('button', { name: 'Add an email address' }).click()
+      await emails.getByLabel('New email address').fill(WORK)
+      await emails.getByRole('button', { name: 'Add email address' }).click()
+      await emails.getByRole('button', { name: /Resend code in/ }).waitFor()
+      await enterCode(emails, await admin.code(app.id, WORK, 'verification_code'))
+      await emails.getByText(`${WORK} is verified.`).waitFor()
+
+      const row = emails.getByRole('listitem').filter({ hasText: WORK })
+      await row.getByRole('button', { name: 'Make primary' }).click()
+      const question = emails.getByRole('group', { name: /your primary email address\?/ })
+      await question.getByText('Your other devices will need a code the next time they sign in.').waitFor()
+      await question.getByRole('button', { name: 'Make primary' }).click()
+      await emails.getByText(`${WORK} is now your primary email address.`, { exact: false }).waitFor()
+      await row.getByText('Primary', { exact: true }).waitFor()
+      assert.equal(await emails.getByRole('listitem').filter({ hasText: 'sam.e2e@example.com' }).getByText('Primary', { exact: true }).count(), 0)
+    })
+    const { users } = await admin.gql(
+      'query($a: ID!, $q: String) { users(applicationId: $a, first: 1, where: { query: $q }) { edges { node { primaryEmailAddressId emailAddresses { id emailAddress } } } } }',
+      { a: app.id, q: WORK },
+    )
+    const sam = users.edges[0]?.node
+    assert.equal(sam.emailAddresses.find((e) => e.id === sam.primaryEmailAddressId)?.emailAddress, WORK, JSON.stringify(sam))
   })
 
   it('lets an owner create an API key and shows its secret once', STEP, async () => {
