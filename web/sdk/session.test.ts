@@ -1,39 +1,23 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
   EMAIL_FACTOR,
-  fakeServer,
   gqlError,
+  loadSignedIn,
   mfaSessionVerification,
   PHONE_FACTOR,
   reverificationRequired,
   sessionVerification,
-  signedInClient,
   tokenReply,
   TOTP_FACTOR,
-  user,
   verifiedSession,
-  type Handler,
 } from '../test/fakeServer'
-import { createClient } from './client'
 import { TrustgateAPIResponseError } from './errors'
 import { isReverificationRequired, runWithReverification } from './reverification'
 import type { Result } from './types'
 
-async function signedIn(handlers: Record<string, Handler | Handler[]>) {
-  const server = fakeServer({
-    Client: signedInClient,
-    SessionTokenCreate: () => tokenReply('jwt_1'),
-    Me: () => ({ data: { me: user() } }),
-    ...handlers,
-  })
-  const client = createClient({ fetch: server.fetch })
-  await client.load()
-  return { client, session: client.session!, server }
-}
-
 describe('session reverification', () => {
   it('startVerification() sends sessionVerificationCreate with the session JWT and parses the verification', async () => {
-    const { session, server } = await signedIn({
+    const { session, server } = await loadSignedIn({
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
     })
     const r = await session.startVerification()
@@ -68,7 +52,7 @@ describe('session reverification', () => {
   })
 
   it('checks the password as the first factor, and returns a wrong one as an error instead of throwing', async () => {
-    const { session, server } = await signedIn({
+    const { session, server } = await loadSignedIn({
       SessionTokenCreate: [() => tokenReply('jwt_1'), () => tokenReply('jwt_2')],
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
       SessionVerificationAttemptFirstFactor: [
@@ -99,7 +83,7 @@ describe('session reverification', () => {
   })
 
   it('sends and checks an email code as the first factor with the listed address', async () => {
-    const { session, server } = await signedIn({
+    const { session, server } = await loadSignedIn({
       SessionVerificationPrepareFirstFactor: () => ({
         data: {
           sessionVerificationPrepareFirstFactor: sessionVerification({
@@ -126,7 +110,7 @@ describe('session reverification', () => {
   })
 
   it('second factors: texts the listed phone number, checks totp, phone and backup codes', async () => {
-    const { session, server } = await signedIn({
+    const { session, server } = await loadSignedIn({
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: mfaSessionVerification() } }),
       SessionVerificationPrepareSecondFactor: () => ({ data: { sessionVerificationPrepareSecondFactor: mfaSessionVerification() } }),
       SessionVerificationAttemptSecondFactor: () => ({ data: { sessionVerificationAttemptSecondFactor: verifiedSession('totp') } }),
@@ -157,7 +141,7 @@ describe('session reverification', () => {
   it('after a step passes, a token mint already on its way is not cached: the next getToken() carries the new fva', async () => {
     let releaseStale!: () => void
     let releaseAttempt!: () => void
-    const { session } = await signedIn({
+    const { session } = await loadSignedIn({
       SessionTokenCreate: [
         () => tokenReply('jwt_1'),
         // Minted by the server before the pass committed (old fva), answered after the attempt's answer.
@@ -182,7 +166,7 @@ describe('session reverification', () => {
   })
 
   it('drops the cached token when a first step passes, before the verification is complete (multi_factor)', async () => {
-    const { session, server } = await signedIn({
+    const { session, server } = await loadSignedIn({
       SessionTokenCreate: [() => tokenReply('jwt_1'), () => tokenReply('jwt_2')],
       SessionVerificationCreate: () => ({
         data: { sessionVerificationCreate: sessionVerification({ level: 'multi_factor', supportedSecondFactors: [TOTP_FACTOR] }) },
@@ -207,7 +191,7 @@ describe('session reverification', () => {
   })
 
   it('getVerification() reads the current verification, or null', async () => {
-    const { session, server } = await signedIn({
+    const { session, server } = await loadSignedIn({
       SessionVerification: [
         () => ({ data: { sessionVerification: sessionVerification({ supportedFirstFactors: [EMAIL_FACTOR] }) } }),
         () => ({ data: { sessionVerification: null } }),
@@ -223,7 +207,7 @@ describe('session reverification', () => {
   })
 
   it('fails with the session error, and sends nothing more, once the session has ended', async () => {
-    const { client, session, server } = await signedIn({
+    const { client, session, server } = await loadSignedIn({
       SessionTokenCreate: [() => tokenReply('jwt_1', 1), () => gqlError('authentication_invalid', 'Session ended') as ReturnType<typeof tokenReply>],
     })
     const r = await session.startVerification()
@@ -237,7 +221,7 @@ describe('runWithReverification', () => {
   const needed = (): Result<string> => ({ data: null, error: new TrustgateAPIResponseError([{ code: 'session_reverification_required', message: 'x', longMessage: 'x', meta: { reverifyWithinSeconds: 600 } }]) })
 
   it('recognises session_reverification_required in a result or an error', async () => {
-    const { client } = await signedIn({ TotpCreate: () => reverificationRequired('first_factor') })
+    const { client } = await loadSignedIn({ TotpCreate: () => reverificationRequired('first_factor') })
     const r = await client.user!.createTOTP()
     expect(isReverificationRequired(r)).toBe(true)
     expect(isReverificationRequired(r.error)).toBe(true)

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  fakeServer,
-  gqlError,
-  reverificationRequired,
-  signedInClient,
-  tokenReply,
-  user,
-  type Handler,
-} from '../test/fakeServer'
-import { createClient } from './client'
+import { fakeServer, gqlError, loadSignedIn, reverificationRequired, user, type Handler } from '../test/fakeServer'
 import { runWithReverification } from './reverification'
 
 const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
@@ -16,18 +7,11 @@ const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false 
 const verified = { ...added, verified: true }
 
 async function signedIn(handlers: Record<string, Handler | Handler[]>) {
-  const server = fakeServer({
-    Client: signedInClient,
-    SessionTokenCreate: () => tokenReply('jwt_1'),
-    Me: () => ({ data: { me: user() } }),
-    ...handlers,
-  })
-  const client = createClient({ fetch: server.fetch })
-  await client.load()
+  const { client, server } = await loadSignedIn(handlers)
   return { client, user: client.user!, server }
 }
 
-/** meCalls counts the `me` reloads after the first load. */
+/** meReloads counts the `me` reloads after the first load. */
 const meReloads = (server: ReturnType<typeof fakeServer>) => server.ops().filter((o) => o === 'Me').length - 1
 
 describe('user email addresses (Clerk-shaped)', () => {

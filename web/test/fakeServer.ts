@@ -4,6 +4,7 @@
  */
 import type { SessionVerificationJSON, SignInJSON, SignUpJSON, UserJSON } from '../sdk/parse'
 import type { EnvironmentJSON } from '../sdk/environment'
+import { createClient } from '../sdk/client'
 
 export interface GraphQLBody {
   data?: Record<string, unknown> | null
@@ -332,4 +333,20 @@ export function firstFactorCodeSent(
     supportedFirstFactors: factors,
     firstFactorVerification: { status: 'unverified', strategy, attempts: 0, expireAt: '2026-03-01T00:10:00Z' },
   })
+}
+
+/**
+ * loadSignedIn makes an SDK client against a fake server for a device with one active session (token `jwt_1`, the
+ * default user), loads it, and returns the client, its session and the server; `handlers` add or replace answers.
+ */
+export async function loadSignedIn(handlers: Record<string, Handler | Handler[]>) {
+  const server = fakeServer({
+    Client: signedInClient,
+    SessionTokenCreate: () => tokenReply('jwt_1'),
+    Me: () => ({ data: { me: user() } }),
+    ...handlers,
+  })
+  const client = createClient({ fetch: server.fetch })
+  await client.load()
+  return { client, session: client.session!, server }
 }

@@ -205,6 +205,8 @@ describe('/account', () => {
       expect(await within(emails).findByRole('button', { name: /Resend code in \d+s/ })).toBeDisabled()
       const row = within(emails).getByText('jane@work.example', { selector: '.list .identifier' }).closest('li')!
       expect(within(row).getByText('Unverified')).toBeInTheDocument()
+      // While its code step is open, the row offers nothing else (no Verify, no Remove).
+      expect(within(row).queryByRole('button')).not.toBeInTheDocument()
 
       const code = within(emails).getByLabelText('Verification code')
       await u.type(code, '000000')

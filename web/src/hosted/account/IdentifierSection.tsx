@@ -40,7 +40,7 @@ export interface IdentifierSectionProps<T extends Identifier> {
   empty: ReactNode
   /** badges follow the verified / unverified badge of an item. */
   badges?: (item: T) => ReactNode
-  /** actions are an item's buttons besides "Verify" (which unverified items get). */
+  /** actions are an item's buttons besides "Verify" (which unverified items get); none while its code step is open. */
   actions?: (item: T) => ReactNode
   /** notice is the section's last success message; the section sets it after a verification and clears it before one. */
   notice: string | null
@@ -104,12 +104,17 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
                 {badges?.(item)}
               </div>
               <div className="list__actions">
-                {!item.verified && verifying?.id !== item.id && (
-                  <Button variant="secondary" onClick={() => startVerification(item)}>
-                    Verify
-                  </Button>
+                {/* While its code step is open, an item offers nothing else (Cancel closes the step). */}
+                {verifying?.id !== item.id && (
+                  <>
+                    {!item.verified && (
+                      <Button variant="secondary" onClick={() => startVerification(item)}>
+                        Verify
+                      </Button>
+                    )}
+                    {actions?.(item)}
+                  </>
                 )}
-                {actions?.(item)}
               </div>
             </li>
           ))}
