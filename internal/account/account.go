@@ -25,7 +25,6 @@ import (
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/factor"
-	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/ids"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/lockout"
@@ -34,7 +33,6 @@ import (
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/signin"
-	"github.com/trustgate/trustgate/internal/users"
 	"github.com/trustgate/trustgate/internal/verification"
 )
 
@@ -434,7 +432,6 @@ type failure struct{ kind, strategy string }
 
 var (
 	failedTOTP     = failure{audit.KindTOTPFailed, settings.StrategyTOTP}
-	failedPhone    = failure{audit.KindCodeFailed, settings.StrategyPhoneCode}
 	failedPassword = failure{audit.KindPasswordFailed, settings.StrategyPassword}
 
 	failedBackupCode = failure{audit.KindBackupCodeFailed, settings.StrategyBackupCode}
@@ -477,171 +474,11 @@ func (s *Service) failIn(ctx context.Context, tx *ent.Tx, u *ent.User, sess *ent
 	return lockout.Shown(lockout.OfUser(updated), s.Now(), shown), nil
 }
 
-// MaxPhoneNumbers bounds the phone numbers of one account, verified or not.
-const MaxPhoneNumbers = 10
-
-// CreatePhoneNumber adds an unverified phone number to the user.
-func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.PhoneNumber, error) {
-	u, _, err := s.caller(ctx, s.recent)
-	if err != nil {
-		return nil, err
-	}
-	if !s.settings(ctx).PhoneEnabled {
-		return nil, apierr.Invalid("phoneNumber", "phone numbers are not enabled for this application")
-	}
-	p, err := identifier.NormalizePhone(raw)
-	if err != nil {
-		return nil, apierr.Invalid("phoneNumber", "not a valid phone number in international format (+15551234567)")
-	}
-	var row *ent.PhoneNumber
-	now := s.Now()
-	// An unverified number holds it for a code's lifetime since it was
-	// added or last sent a code, long enough to verify it; after that it
-	// yields to another account, and stops counting toward its own.
-	heldBefore := now.Add(-s.settings(ctx).CodeTTL())
-	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		if err := s.serialize(ctx, tx, u.ID); err != nil { // the count holds until this insert commits
-			return err
-		}
-		n, err := tx.PhoneNumber.Query().Where(phonenumber.UserID(u.ID)).Count(ctx)
-		if err == nil && n >= MaxPhoneNumbers {
-			var released int
-			released, err = users.ReleaseOwnHolds(ctx, tx, u.ID, heldBefore)
-			n -= released
-		}
-		if err != nil {
-			return err
-		}
-		if n >= MaxPhoneNumbers {
-			return apierr.Newf(apierr.ResourceForbidden, "An account holds at most %d phone numbers.", MaxPhoneNumbers).WithParam("phoneNumber")
-		}
-		if err := users.ReleasePhone(ctx, tx, u.ApplicationID, p, u.ID, heldBefore); err != nil {
-			return err
-		}
-		row, err = tx.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(p).
-			SetHeldAt(now).Save(ctx)
-		return err
-	})
-	if ent.IsConstraintError(err) {
-		return nil, apierr.New(apierr.FormIdentifierExists).WithParam("phoneNumber")
-	}
-	if err != nil {
-		return nil, err
-	}
-	return row.Unwrap(), nil
-}
-
-func (s *Service) ownPhone(ctx context.Context, u *ent.User, id string) (*ent.PhoneNumber, error) {
-	p, err := s.DB.Ent.PhoneNumber.Query().Where(phonenumber.ID(id), phonenumber.UserID(u.ID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apierr.New(apierr.ResourceNotFound).WithParam("id")
-	}
-	return p, err
-}
-
-// PreparePhoneVerification texts a code to one of the user's phone numbers.
-func (s *Service) PreparePhoneVerification(ctx context.Context, id string) (*ent.PhoneNumber, error) {
-	u, _, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.ownPhone(ctx, u, id)
-	if err != nil {
-		return nil, err
-	}
-	if p.Verified {
-		return nil, apierr.New(apierr.VerificationAlreadyVerified)
-	}
-	var existing *ent.Verification
-	if p.VerificationID != nil {
-		existing, _ = s.DB.Ent.Verification.Get(ctx, *p.VerificationID)
-	}
-	set := s.settings(ctx)
-	app, _ := request.From(ctx).Application()
-	_, err = s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
-		Existing: existing, TTL: set.CodeTTL(),
-		Target: verification.Target{Strategy: settings.StrategyPhoneCode, ID: p.ID, Value: p.PhoneNumber},
-		Attach: func(tx *ent.Tx, v *ent.Verification) error {
-			// The send renews the number's hold (users.ReleasePhone).
-			saved, err := tx.PhoneNumber.UpdateOneID(p.ID).SetVerificationID(v.ID).SetHeldAt(s.Now()).Save(ctx)
-			if ent.IsNotFound(err) { // released to another account meanwhile
-				return apierr.New(apierr.ResourceNotFound).WithParam("id")
-			}
-			if err == nil {
-				p = saved
-			}
-			return err
-		},
-		Message: func(code string) (delivery.Message, error) {
-			return delivery.RenderCodeSMS(delivery.CodeSMS{ApplicationID: u.ApplicationID, AppName: appName(app), To: p.PhoneNumber, Code: code, TTL: set.CodeTTL()})
-		},
-		Log: s.Log.With("phone_number_id", p.ID),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
 func appName(app *ent.Application) string {
 	if app == nil {
 		return "trustgate"
 	}
 	return app.Name
-}
-
-// AttemptPhoneVerification checks the code texted to a phone number.
-func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string) (*ent.PhoneNumber, error) {
-	u, sess, err := s.caller(ctx, s.unlocked)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.ownPhone(ctx, u, id)
-	if err != nil {
-		return nil, err
-	}
-	if p.VerificationID == nil {
-		return nil, apierr.New(apierr.VerificationMissing)
-	}
-	v, err := verification.Load(ctx, s.DB.Ent, *p.VerificationID)
-	if err != nil {
-		return nil, err
-	}
-	var clientErr error
-	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
-			if e, ok := apierr.As(err); ok {
-				clientErr = e
-				if verification.CountsTowardLockout(e) {
-					shown, err := s.failIn(ctx, tx, u, sess, failedPhone, e)
-					if err != nil {
-						return err
-					}
-					clientErr = shown
-				}
-				return nil
-			}
-			return err
-		}
-		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetVerified(true).SetVerifiedAt(s.Now()).Save(ctx)
-		if ent.IsNotFound(err) { // released to another account meanwhile
-			return apierr.New(apierr.ResourceNotFound).WithParam("id")
-		}
-		if err != nil {
-			return err
-		}
-		if u.PrimaryPhoneNumberID == nil {
-			return tx.User.UpdateOneID(u.ID).SetPrimaryPhoneNumberID(p.ID).Exec(ctx)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if clientErr != nil {
-		return nil, clientErr
-	}
-	return p, nil
 }
 
 // ReservePhoneForSecondFactor makes a verified phone number an SMS second factor (or not).
@@ -654,7 +491,7 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.ownPhone(ctx, u, id)
+	p, err := findContact(s, ctx, phones, u, id)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,321 @@
+package account
+
+import (
+	"context"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/phonenumber"
+	"github.com/trustgate/trustgate/ent/user"
+	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/audit"
+	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/settings"
+	"github.com/trustgate/trustgate/internal/users"
+	"github.com/trustgate/trustgate/internal/verification"
+)
+
+// A user's phone numbers and email addresses are added, sent a code and
+// verified from the account by one set of flows (addContact, sendContactCode,
+// verifyContact); a contactKind holds what the two differ in: their table,
+// their format, their channel.
+
+// MaxPhoneNumbers bounds the phone numbers of one account, verified or not.
+const MaxPhoneNumbers = 10
+
+// MaxEmailAddresses bounds the email addresses of one account, verified or not.
+const MaxEmailAddresses = 10
+
+// contact is what the flows read of a row of either kind.
+type contact struct {
+	id, value      string
+	verified       bool
+	verificationID *string
+}
+
+// contactKind adapts the flows to phone_numbers (T *ent.PhoneNumber) or
+// email_addresses (T *ent.EmailAddress).
+type contactKind[T any] struct {
+	param, plural string // "phoneNumber", "phone numbers"
+	max           int    // rows of the kind one account holds at most
+	email         bool   // the code goes by email, else by SMS
+	strategy      string
+	failed        failure
+	enabled       func(*settings.Settings) bool
+	normalize     func(raw string) (string, error)
+	badFormat     string
+	of            func(T) contact
+	count         func(ctx context.Context, tx *ent.Tx, userID string) (int, error)
+	releaseOwn    func(ctx context.Context, tx *ent.Tx, userID string, heldBefore time.Time) (int, error)
+	release       func(ctx context.Context, tx *ent.Tx, appID, value, exceptUserID string, heldBefore time.Time) error
+	create        func(ctx context.Context, tx *ent.Tx, u *ent.User, value string, now time.Time) (T, error)
+	own           func(ctx context.Context, c *ent.Client, userID, id string) (T, error)
+	// attach records the verification v sent to the row and renews its hold.
+	attach func(ctx context.Context, tx *ent.Tx, id, v string, now time.Time) (T, error)
+	// verify marks the row verified and makes it the user's primary one of
+	// its kind when the user has none.
+	verify func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (T, error)
+}
+
+var phones = contactKind[*ent.PhoneNumber]{
+	param: "phoneNumber", plural: "phone numbers", max: MaxPhoneNumbers, strategy: settings.StrategyPhoneCode,
+	failed:    failure{audit.KindCodeFailed, settings.StrategyPhoneCode},
+	enabled:   func(s *settings.Settings) bool { return s.PhoneEnabled },
+	normalize: identifier.NormalizePhone,
+	badFormat: "not a valid phone number in international format (+15551234567)",
+	of: func(p *ent.PhoneNumber) contact {
+		return contact{p.ID, p.PhoneNumber, p.Verified, p.VerificationID}
+	},
+	count: func(ctx context.Context, tx *ent.Tx, userID string) (int, error) {
+		return tx.PhoneNumber.Query().Where(phonenumber.UserID(userID)).Count(ctx)
+	},
+	releaseOwn: users.ReleaseOwnHolds,
+	release:    users.ReleasePhone,
+	create: func(ctx context.Context, tx *ent.Tx, u *ent.User, value string, now time.Time) (*ent.PhoneNumber, error) {
+		return tx.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(value).SetHeldAt(now).Save(ctx)
+	},
+	own: func(ctx context.Context, c *ent.Client, userID, id string) (*ent.PhoneNumber, error) {
+		return c.PhoneNumber.Query().Where(phonenumber.ID(id), phonenumber.UserID(userID)).Only(ctx)
+	},
+	attach: func(ctx context.Context, tx *ent.Tx, id, v string, now time.Time) (*ent.PhoneNumber, error) {
+		return tx.PhoneNumber.UpdateOneID(id).SetVerificationID(v).SetHeldAt(now).Save(ctx)
+	},
+	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.PhoneNumber, error) {
+		p, err := tx.PhoneNumber.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return p, tx.User.Update().Where(user.ID(u.ID), user.PrimaryPhoneNumberIDIsNil()).SetPrimaryPhoneNumberID(id).Exec(ctx)
+	},
+}
+
+var emails = contactKind[*ent.EmailAddress]{
+	param: "emailAddress", plural: "email addresses", max: MaxEmailAddresses, email: true, strategy: settings.StrategyEmailCode,
+	failed:    failure{audit.KindCodeFailed, settings.StrategyEmailCode},
+	enabled:   func(s *settings.Settings) bool { return s.EmailEnabled },
+	normalize: identifier.NormalizeEmail,
+	badFormat: "not a valid email address",
+	of: func(e *ent.EmailAddress) contact {
+		return contact{e.ID, e.EmailAddress, e.Verified, e.VerificationID}
+	},
+	count: func(ctx context.Context, tx *ent.Tx, userID string) (int, error) {
+		return tx.EmailAddress.Query().Where(emailaddress.UserID(userID)).Count(ctx)
+	},
+	releaseOwn: users.ReleaseOwnEmailHolds,
+	release:    users.ReleaseEmail,
+	create: func(ctx context.Context, tx *ent.Tx, u *ent.User, value string, now time.Time) (*ent.EmailAddress, error) {
+		return tx.EmailAddress.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetEmailAddress(value).SetHeldAt(now).Save(ctx)
+	},
+	own: func(ctx context.Context, c *ent.Client, userID, id string) (*ent.EmailAddress, error) {
+		return c.EmailAddress.Query().Where(emailaddress.ID(id), emailaddress.UserID(userID)).Only(ctx)
+	},
+	attach: func(ctx context.Context, tx *ent.Tx, id, v string, now time.Time) (*ent.EmailAddress, error) {
+		return tx.EmailAddress.UpdateOneID(id).SetVerificationID(v).SetHeldAt(now).Save(ctx)
+	},
+	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.EmailAddress, error) {
+		e, err := tx.EmailAddress.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return e, tx.User.Update().Where(user.ID(u.ID), user.PrimaryEmailAddressIDIsNil()).SetPrimaryEmailAddressID(id).Exec(ctx)
+	},
+}
+
+// CreatePhoneNumber adds an unverified phone number to the user.
+func (s *Service) CreatePhoneNumber(ctx context.Context, raw string) (*ent.PhoneNumber, error) {
+	return addContact(s, ctx, phones, raw)
+}
+
+// CreateEmailAddress adds an unverified email address to the user, as
+// Clerk's user.createEmailAddress: it signs nobody in until its code is
+// entered (AttemptEmailVerification).
+func (s *Service) CreateEmailAddress(ctx context.Context, raw string) (*ent.EmailAddress, error) {
+	return addContact(s, ctx, emails, raw)
+}
+
+// PreparePhoneVerification texts a code to one of the user's phone numbers.
+func (s *Service) PreparePhoneVerification(ctx context.Context, id string) (*ent.PhoneNumber, error) {
+	return sendContactCode(s, ctx, phones, id)
+}
+
+// PrepareEmailVerification emails a code to one of the user's unverified
+// addresses.
+func (s *Service) PrepareEmailVerification(ctx context.Context, id string) (*ent.EmailAddress, error) {
+	return sendContactCode(s, ctx, emails, id)
+}
+
+// AttemptPhoneVerification checks the code texted to a phone number.
+func (s *Service) AttemptPhoneVerification(ctx context.Context, id, code string) (*ent.PhoneNumber, error) {
+	return verifyContact(s, ctx, phones, id, code)
+}
+
+// AttemptEmailVerification checks the code emailed to an address.
+func (s *Service) AttemptEmailVerification(ctx context.Context, id, code string) (*ent.EmailAddress, error) {
+	return verifyContact(s, ctx, emails, id, code)
+}
+
+// addContact adds an unverified row of kind k (a recent verification
+// needed): at most 10 of a kind per account. An unverified row holds its
+// value against other accounts for a code's lifetime since it was added or
+// last sent a code, long enough to verify it; after that it yields to
+// another account, and stops counting toward its own (users.ReleasePhone);
+// a sign-up, which proves the value, takes it whenever.
+func addContact[T any](s *Service, ctx context.Context, k contactKind[T], raw string) (T, error) {
+	var row T
+	u, _, err := s.caller(ctx, s.recent)
+	if err != nil {
+		return row, err
+	}
+	set := s.settings(ctx)
+	if !k.enabled(set) {
+		return row, apierr.Invalid(k.param, k.plural+" are not enabled for this application")
+	}
+	value, err := k.normalize(raw)
+	if err != nil {
+		return row, apierr.Invalid(k.param, k.badFormat)
+	}
+	now := s.Now()
+	heldBefore := now.Add(-set.CodeTTL())
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if err := s.serialize(ctx, tx, u.ID); err != nil { // the count holds until this insert commits
+			return err
+		}
+		n, err := k.count(ctx, tx, u.ID)
+		if err == nil && n >= k.max {
+			var released int
+			released, err = k.releaseOwn(ctx, tx, u.ID, heldBefore)
+			n -= released
+		}
+		if err != nil {
+			return err
+		}
+		if n >= k.max {
+			return apierr.Newf(apierr.ResourceForbidden, "An account holds at most %d %s.", k.max, k.plural).WithParam(k.param)
+		}
+		if err := k.release(ctx, tx, u.ApplicationID, value, u.ID, heldBefore); err != nil {
+			return err
+		}
+		row, err = k.create(ctx, tx, u, value, now)
+		return err
+	})
+	if ent.IsConstraintError(err) {
+		return row, apierr.New(apierr.FormIdentifierExists).WithParam(k.param)
+	}
+	return row, err
+}
+
+// findContact finds a row of kind k of u's, or resource_not_found.
+func findContact[T any](s *Service, ctx context.Context, k contactKind[T], u *ent.User, id string) (T, error) {
+	row, err := k.own(ctx, s.DB.Ent, u.ID, id)
+	if ent.IsNotFound(err) {
+		return row, apierr.New(apierr.ResourceNotFound).WithParam("id")
+	}
+	return row, err
+}
+
+// ownContact finds an unverified row of kind k of u's (a verified one
+// answers verification_already_verified).
+func ownContact[T any](s *Service, ctx context.Context, k contactKind[T], u *ent.User, id string) (T, contact, error) {
+	row, err := findContact(s, ctx, k, u, id)
+	if err != nil {
+		return row, contact{}, err
+	}
+	c := k.of(row)
+	if c.verified {
+		return row, c, apierr.New(apierr.VerificationAlreadyVerified)
+	}
+	return row, c, nil
+}
+
+// sendContactCode sends a code to one of the user's unverified rows of kind
+// k; the send renews the row's hold.
+func sendContactCode[T any](s *Service, ctx context.Context, k contactKind[T], id string) (T, error) {
+	u, _, err := s.caller(ctx)
+	if err != nil {
+		var none T
+		return none, err
+	}
+	row, c, err := ownContact(s, ctx, k, u, id)
+	if err != nil {
+		return row, err
+	}
+	var existing *ent.Verification
+	if c.verificationID != nil {
+		existing, _ = s.DB.Ent.Verification.Get(ctx, *c.verificationID)
+	}
+	set := s.settings(ctx)
+	app, _ := request.From(ctx).Application()
+	_, err = s.Codes.Deliver(ctx, s.DB, s.Sender, verification.Delivery{
+		Existing: existing, TTL: set.CodeTTL(),
+		Target: verification.Target{Strategy: k.strategy, ID: c.id, Value: c.value},
+		Attach: func(tx *ent.Tx, v *ent.Verification) error {
+			saved, err := k.attach(ctx, tx, c.id, v.ID, s.Now())
+			if ent.IsNotFound(err) { // released to another account meanwhile
+				return apierr.New(apierr.ResourceNotFound).WithParam("id")
+			}
+			if err == nil {
+				row = saved
+			}
+			return err
+		},
+		Message: func(code string) (delivery.Message, error) {
+			return delivery.RenderCode(k.email, delivery.CodeEmail{ApplicationID: u.ApplicationID, AppName: appName(app), To: c.value, Code: code, TTL: set.CodeTTL()})
+		},
+		Log: s.Log.With(k.param+"_id", c.id),
+	})
+	return row, err
+}
+
+// verifyContact checks the code sent to one of the user's rows of kind k: a
+// wrong one counts toward the verification's attempts and the user's
+// lockout. The first verified row of a kind becomes the primary one.
+func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id, code string) (T, error) {
+	u, sess, err := s.caller(ctx, s.unlocked)
+	if err != nil {
+		var none T
+		return none, err
+	}
+	row, c, err := ownContact(s, ctx, k, u, id)
+	if err != nil {
+		return row, err
+	}
+	if c.verificationID == nil {
+		return row, apierr.New(apierr.VerificationMissing)
+	}
+	v, err := verification.Load(ctx, s.DB.Ent, *c.verificationID)
+	if err != nil {
+		return row, err
+	}
+	var clientErr error
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
+			if e, ok := apierr.As(err); ok {
+				clientErr = e
+				if verification.CountsTowardLockout(e) {
+					shown, err := s.failIn(ctx, tx, u, sess, k.failed, e)
+					if err != nil {
+						return err
+					}
+					clientErr = shown
+				}
+				return nil
+			}
+			return err
+		}
+		verified, err := k.verify(ctx, tx, u, c.id, s.Now())
+		if ent.IsNotFound(err) { // released to another account meanwhile
+			return apierr.New(apierr.ResourceNotFound).WithParam("id")
+		}
+		if err == nil {
+			row = verified
+		}
+		return err
+	})
+	if err == nil {
+		err = clientErr
+	}
+	return row, err
+}
