@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/emailaddress"
 )
 
 const (
@@ -200,5 +205,138 @@ func TestCodeToARemovedAddressSignsNobodyIn(t *testing.T) {
 	}
 	if n := s.sessionCount(t, uid); n != 1 {
 		t.Fatalf("%d sessions, want the owner's only", n)
+	}
+}
+
+// TestDecoyCodeAttemptsAnswerAlike: under enumeration protection, a wrong
+// code for a factor an existing account does not list (a factor_not_listed
+// decoy) answers as one for an identifier that names nobody (a no_account
+// decoy): the check that a code's address is still the account's
+// (targetGone) must not tell them apart.
+func TestDecoyCodeAttemptsAnswerAlike(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"enumerationProtection": true, "lockoutMaxAttempts": 1000,
+		"phoneEnabled": true, "firstFactors": []string{"password", "email_code", "phone_code"}})
+	s.createUser(t, "known@example.com", "", testPassword)
+	answer := func(ident string) string {
+		d := s.browser()
+		si := signInObj(t, d.create(vars{"identifier": ident}), "signInCreate")
+		id := si["id"].(string)
+		// The account has no phone number: the prepare is a decoy either way.
+		signInObj(t, d.prepareFirstWith(id, vars{"strategy": "phone_code"}), "signInPrepareFirstFactor")
+		return d.attemptFirstWith(id, vars{"strategy": "phone_code", "code": "000000"}).code(t)
+	}
+	known, nobody := answer("known@example.com"), answer("nobody@example.com")
+	if known != nobody {
+		t.Fatalf("a wrong code after a decoy prepare: account %q, nobody %q; want the same answer", known, nobody)
+	}
+}
+
+// TestPrimaryNeverPointsAtADeletedAddress: a removal of an address that
+// commits between emailAddressSetPrimary's read and its write (two tabs)
+// wins: the primary stays where it was, never a row that no longer exists.
+// The delete runs as its own request right after SetPrimary's first read.
+func TestPrimaryNeverPointsAtADeletedAddress(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		uid := s.createUser(t, "ada@example.com", "", testPassword)
+		tab1 := s.browser()
+		sid := tab1.mustSession(t, "ada@example.com")
+		workID := tab1.addEmail(t, "ada.work@example.com")
+		tab2 := s.browser()
+		tab2.bearer = tab1.bearer
+		tab2.header = tab1.header
+		_ = sid
+
+		var armed atomic.Bool
+		var deleted result
+		s.m.DB.Ent.EmailAddress.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if armed.Swap(false) {
+					deleted = tab2.do(emailDelete, vars{"id": workID})
+				}
+				return v, err
+			})
+		}))
+		armed.Store(true)
+		r := tab1.do(emailPrimary, vars{"id": workID})
+		if armed.Load() {
+			t.Fatal("emailAddressSetPrimary read no email address")
+		}
+		u := s.userRow(t, uid)
+		exists, err := s.m.DB.Ent.EmailAddress.Query().Where(emailaddress.ID(workID)).Exist(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.PrimaryEmailAddressID != nil && *u.PrimaryEmailAddressID == workID && !exists {
+			t.Fatalf("setPrimary errors %v, delete %v/%v: the user's primary email address is %s, a row that no longer exists",
+				r.Errors, deleted.Data, deleted.Errors, workID)
+		}
+	})
+}
+
+// TestAdminUnverifiedAddressIsNotTakenByAStranger: an address an admin
+// created unverified is its user's primary one; another account adding it
+// later, after its hold went stale, does not take it (only a proof, a
+// sign-up that verifies it, would).
+func TestAdminUnverifiedAddressIsNotTakenByAStranger(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false})
+	imported := s.newUser(t, vars{"emailAddress": "imported@example.com", "emailVerified": false, "username": "imported_user"})
+	s.createUser(t, "mallory@example.com", "", testPassword)
+	s.clock.Advance(11 * time.Minute)
+	m := s.browser()
+	m.mustSession(t, "mallory@example.com")
+	r := m.do(emailCreate, vars{"e": "imported@example.com"})
+	u := s.userRow(t, imported)
+	if len(r.Errors) == 0 || u.PrimaryEmailAddressID == nil {
+		t.Fatalf("a stranger added an admin-created user's address (errors %v); the user's primary email is now %v", r.Errors, u.PrimaryEmailAddressID)
+	}
+}
+
+// TestContactAdditionsAreBoundedPerDay: an account adds at most 20 email
+// addresses and phone numbers a day, removed again or not: each addition
+// tells whether a value is taken, so this keeps that a slow oracle.
+func TestContactAdditionsAreBoundedPerDay(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false})
+	s.createUser(t, "mallory@example.com", "", testPassword)
+	m := s.browser()
+	m.mustSession(t, "mallory@example.com")
+	for i := range 20 {
+		id := m.do(emailCreate, vars{"e": fmt.Sprintf("probe%d@example.com", i)}).data(t)["emailAddressCreate"].(map[string]any)["id"]
+		m.do(emailDelete, vars{"id": id}).data(t)
+	}
+	r := m.do(emailCreate, vars{"e": "probe20@example.com"})
+	if got := r.code(t); got != "too_many_requests" {
+		t.Fatalf("a 21st addition in a day: %s, want too_many_requests", got)
+	}
+	if n := len(s.events(t, vars{"kind": "rate_limited"})); n != 1 {
+		t.Errorf("%d rate_limited events, want 1", n)
+	}
+	s.clock.Advance(24 * time.Hour)
+	m.mustSession(t, "mallory@example.com")
+	m.do(emailCreate, vars{"e": "probe20@example.com"}).data(t)
+}
+
+// TestFirstVerifiedAddressRevokesTrust: an account with no email address
+// whose first one is verified gets a primary address where there was none,
+// a change of primary address under rule 4: the other clients' trust ends.
+func TestFirstVerifiedAddressRevokesTrust(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false, "usernameEnabled": true})
+	s.newUser(t, vars{"username": "ada_lovelace"})
+	laptop, home := s.browser(), s.browser()
+	laptop.mustSession(t, "ada_lovelace")
+	home.mustSession(t, "ada_lovelace")
+	home.addEmail(t, "ada@example.com")
+	s.setSettings(t, vars{"clientTrustEnabled": true})
+	if got := home.signInStatus(t, "ada_lovelace", testPassword); got != "complete" {
+		t.Fatalf("the client that added the address: %s, want complete", got)
+	}
+	if got := laptop.signInStatus(t, "ada_lovelace", testPassword); got != "needs_client_trust" {
+		t.Fatalf("another client after the first address was verified: %s, want needs_client_trust", got)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/backupcode"
+	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/phonenumber"
 	entsession "github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/ent/totp"
@@ -241,9 +242,16 @@ func (s *Service) CreateTOTP(ctx context.Context) (*TOTP, error) {
 		return nil, err
 	}
 	app, _ := request.From(ctx).Application()
+	// The label an authenticator shows: the primary address (verified,
+	// never one just added), else the username, else the id.
 	account := u.ID
-	if e, err := u.QueryEmailAddresses().First(ctx); err == nil {
-		account = e.EmailAddress
+	if u.Username != nil {
+		account = *u.Username
+	}
+	if u.PrimaryEmailAddressID != nil {
+		if e, err := s.DB.Ent.EmailAddress.Query().Where(emailaddress.ID(*u.PrimaryEmailAddressID), emailaddress.Verified(true)).Only(ctx); err == nil {
+			account = e.EmailAddress
+		}
 	}
 	issuer := "trustgate"
 	if app != nil {

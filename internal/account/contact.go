@@ -12,6 +12,7 @@ import (
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/users"
@@ -28,6 +29,10 @@ const MaxPhoneNumbers = 10
 
 // MaxEmailAddresses bounds the email addresses of one account, verified or not.
 const MaxEmailAddresses = 10
+
+// MaxAdditionsPerDay bounds the phone numbers and email addresses one
+// account may add in a day, kept or removed again.
+const MaxAdditionsPerDay = 20
 
 // contact is what the flows read of a row of either kind.
 type contact struct {
@@ -56,8 +61,11 @@ type contactKind[T any] struct {
 	// attach records the verification v sent to the row and renews its hold.
 	attach func(ctx context.Context, tx *ent.Tx, id, v string, now time.Time) (T, error)
 	// verify marks the row verified and makes it the user's primary one of
-	// its kind when the user has none.
-	verify func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (T, error)
+	// its kind when the user has none, reporting whether it did.
+	verify func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (T, bool, error)
+	// primaryRevokesTrust: a new primary row of the kind ends every other
+	// client's trust (rule 4, for the primary email address).
+	primaryRevokesTrust bool
 }
 
 var phones = contactKind[*ent.PhoneNumber]{
@@ -83,12 +91,13 @@ var phones = contactKind[*ent.PhoneNumber]{
 	attach: func(ctx context.Context, tx *ent.Tx, id, v string, now time.Time) (*ent.PhoneNumber, error) {
 		return tx.PhoneNumber.UpdateOneID(id).SetVerificationID(v).SetHeldAt(now).Save(ctx)
 	},
-	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.PhoneNumber, error) {
+	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.PhoneNumber, bool, error) {
 		p, err := tx.PhoneNumber.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		return p, tx.User.Update().Where(user.ID(u.ID), user.PrimaryPhoneNumberIDIsNil()).SetPrimaryPhoneNumberID(id).Exec(ctx)
+		n, err := tx.User.Update().Where(user.ID(u.ID), user.PrimaryPhoneNumberIDIsNil()).SetPrimaryPhoneNumberID(id).Save(ctx)
+		return p, n == 1, err
 	},
 }
 
@@ -115,13 +124,15 @@ var emails = contactKind[*ent.EmailAddress]{
 	attach: func(ctx context.Context, tx *ent.Tx, id, v string, now time.Time) (*ent.EmailAddress, error) {
 		return tx.EmailAddress.UpdateOneID(id).SetVerificationID(v).SetHeldAt(now).Save(ctx)
 	},
-	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.EmailAddress, error) {
+	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.EmailAddress, bool, error) {
 		e, err := tx.EmailAddress.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		return e, tx.User.Update().Where(user.ID(u.ID), user.PrimaryEmailAddressIDIsNil()).SetPrimaryEmailAddressID(id).Exec(ctx)
+		n, err := tx.User.Update().Where(user.ID(u.ID), user.PrimaryEmailAddressIDIsNil()).SetPrimaryEmailAddressID(id).Save(ctx)
+		return e, n == 1, err
 	},
+	primaryRevokesTrust: true,
 }
 
 // CreatePhoneNumber adds an unverified phone number to the user.
@@ -176,6 +187,16 @@ func addContact[T any](s *Service, ctx context.Context, k contactKind[T], raw st
 	value, err := k.normalize(raw)
 	if err != nil {
 		return row, apierr.Invalid(k.param, k.badFormat)
+	}
+	if s.Limiter != nil {
+		// A taken value answers form_identifier_exists, so each addition
+		// tells whether a value has an account: a few a day per account keep
+		// that a slow oracle, however the rows are removed again.
+		rule := ratelimit.Rule{Name: "contact_additions", Limit: MaxAdditionsPerDay, Window: 24 * time.Hour}
+		if err := s.Limiter.Allow(ctx, ratelimit.Spend{Rule: rule, Subject: u.ApplicationID + ":adds:" + u.ID,
+			Event: audit.SignInEvent{ApplicationID: u.ApplicationID, UserID: u.ID, Identifier: value, Strategy: k.strategy}}); err != nil {
+			return row, err
+		}
 	}
 	now := s.Now()
 	heldBefore := now.Add(-set.CodeTTL())
@@ -291,6 +312,11 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 	}
 	var clientErr error
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		// One change of the user's rows at a time: a removal or another
+		// primary committing meanwhile is seen by the writes below.
+		if err := s.serialize(ctx, tx, u.ID); err != nil {
+			return err
+		}
 		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
 			if e, ok := apierr.As(err); ok {
 				clientErr = e
@@ -305,14 +331,21 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 			}
 			return err
 		}
-		verified, err := k.verify(ctx, tx, u, c.id, s.Now())
-		if ent.IsNotFound(err) { // released to another account meanwhile
+		now := s.Now()
+		verified, primary, err := k.verify(ctx, tx, u, c.id, now)
+		if ent.IsNotFound(err) { // released to another account, or removed, meanwhile
 			return apierr.New(apierr.ResourceNotFound).WithParam("id")
 		}
-		if err == nil {
-			row = verified
+		if err != nil {
+			return err
 		}
-		return err
+		row = verified
+		if primary && k.primaryRevokesTrust {
+			// The account had no primary address: codes and notices now go
+			// to this one, a change of primary address as rule 4 means it.
+			return s.primaryEmailChanged(ctx, tx, u.ID, sess, now)
+		}
+		return nil
 	})
 	if err == nil {
 		err = clientErr

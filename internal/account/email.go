@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"time"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/emailaddress"
@@ -33,16 +34,24 @@ func (s *Service) SetPrimaryEmailAddress(ctx context.Context, id string) (*ent.U
 	if u.PrimaryEmailAddressID != nil && *u.PrimaryEmailAddressID == e.ID {
 		return u, nil
 	}
-	rq := request.From(ctx)
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		// One change of the user's addresses at a time, and the address as
+		// it is now: a removal that committed since the read above wins.
+		if err := s.serialize(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		ok, err := tx.EmailAddress.Query().Where(emailaddress.ID(e.ID), emailaddress.UserID(u.ID), emailaddress.Verified(true)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apierr.New(apierr.ResourceNotFound).WithParam("id")
+		}
 		if err := updateUnrefused(ctx, tx.User.Update().SetPrimaryEmailAddressID(e.ID), tx, u.ID, now); err != nil {
 			return err
 		}
-		if _, err := clienttrust.RevokeAll(ctx, tx, u.ID); err != nil {
-			return err
-		}
-		return clienttrust.Grant(ctx, tx, u.ID, sess.ClientID, "primary_email_change", rq.IP, rq.UserAgent, now)
+		return s.primaryEmailChanged(ctx, tx, u.ID, sess, now)
 	})
 	if err != nil {
 		return nil, err
@@ -66,7 +75,11 @@ func (s *Service) DeleteEmailAddress(ctx context.Context, id string) (bool, erro
 		return false, apierr.Newf(apierr.ResourceForbidden, "The primary email address cannot be removed; make another address primary first.").WithParam("id")
 	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		// Not the primary one at the time of the delete either.
+		// Not the primary one at the time of the delete either: after the
+		// lock, the delete sees a primary change that committed meanwhile.
+		if err := s.serialize(ctx, tx, u.ID); err != nil {
+			return err
+		}
 		n, err := tx.EmailAddress.Delete().Where(emailaddress.ID(e.ID), emailaddress.UserID(u.ID),
 			emailaddress.Not(emailaddress.HasUserWith(user.PrimaryEmailAddressID(e.ID)))).Exec(ctx)
 		if err == nil && n == 0 {
@@ -75,4 +88,16 @@ func (s *Service) DeleteEmailAddress(ctx context.Context, id string) (bool, erro
 		return err
 	})
 	return err == nil, err
+}
+
+// primaryEmailChanged applies Client Trust rule 4 inside tx when the user's
+// primary email address changed (made primary, or the first one verified):
+// every client stops being trusted but sess's, where the user just proved
+// the session.
+func (s *Service) primaryEmailChanged(ctx context.Context, tx *ent.Tx, userID string, sess *ent.Session, now time.Time) error {
+	if _, err := clienttrust.RevokeAll(ctx, tx, userID); err != nil {
+		return err
+	}
+	rq := request.From(ctx)
+	return clienttrust.Grant(ctx, tx, userID, sess.ClientID, "primary_email_change", rq.IP, rq.UserAgent, now)
 }

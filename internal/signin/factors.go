@@ -158,19 +158,6 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 	if v.Strategy != in.Strategy {
 		return nil, apierr.New(apierr.VerificationMissing).WithParam("strategy")
 	}
-	// A decoy (an identifier that names no account) runs the same read,
-	// for a user no row names, so that both take the same statements.
-	owner := st.si.ID
-	if st.user != nil {
-		owner = st.user.ID
-	}
-	held, err := targetHeld(ctx, s.DB.Ent, owner, v)
-	if err != nil {
-		return nil, err
-	}
-	if !held && st.user != nil {
-		return nil, apierr.Newf(apierr.VerificationMissing, "The code was sent to an address or number that is no longer this account's. Choose another way to sign in.").WithParam("strategy")
-	}
 	// A new password is checked and hashed before the code is spent: a
 	// refused one, or a busy hash pool, leaves the code for another try.
 	// Not for a verification no code can pass any more (Check says why).
@@ -181,6 +168,9 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 		}
 	}
 	err = s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		if gone, err := s.targetGone(ctx, tx, st, v); err != nil || gone != nil {
+			return gone, err
+		}
 		passed, err := s.Codes.Check(ctx, tx, v, *in.Code)
 		if err != nil {
 			if e, ok := apierr.As(err); ok {
@@ -743,6 +733,27 @@ func ListsTarget(factors []*Factor, v *ent.Verification) bool {
 		}
 	}
 	return false
+}
+
+// targetGone answers verification_missing, before the code is checked or
+// spent, when the address or number v's code went to is no longer a
+// verified one of the user's (removed since the code was sent). Inside the
+// step's transaction, so that a removal committed before it is seen. A
+// decoy (no account, or a factor the account does not list) names no
+// target: it runs the same read, finding nothing, and goes on to fail its
+// check as any wrong code does, so that it answers and costs as an
+// account's would.
+func (s *Service) targetGone(ctx context.Context, tx *ent.Tx, st *state, v *ent.Verification) (*apierr.Error, error) {
+	owner := st.si.ID // no user has a sign-in's id
+	if st.user != nil {
+		owner = st.user.ID
+	}
+	held, err := targetHeld(ctx, tx.Client(), owner, v)
+	if err != nil || held || st.user == nil || v.TargetID == nil {
+		return nil, err
+	}
+	s.record(st, audit.KindCodeFailed, v.Strategy, audit.Failure, "target_removed")
+	return apierr.Newf(apierr.VerificationMissing, "The code was sent to an address or number that is no longer this account's. Choose another way to sign in.").WithParam("strategy"), nil
 }
 
 // targetHeld reports whether the email address or phone number v's code

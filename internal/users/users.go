@@ -130,6 +130,8 @@ type holdTable struct {
 	find         func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) ([]hold, error)
 	delete       func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) (int, error)
 	clearPrimary func(ctx context.Context, tx *ent.Tx, h hold) error
+	// primary is the users column that points at a primary row of the table.
+	primary string
 }
 
 var phoneHolds = holdTable{
@@ -147,6 +149,7 @@ var phoneHolds = holdTable{
 	clearPrimary: func(ctx context.Context, tx *ent.Tx, h hold) error {
 		return tx.User.Update().Where(user.ID(h.userID), user.PrimaryPhoneNumberID(h.id)).ClearPrimaryPhoneNumberID().Exec(ctx)
 	},
+	primary: user.FieldPrimaryPhoneNumberID,
 }
 
 var emailHolds = holdTable{
@@ -164,17 +167,22 @@ var emailHolds = holdTable{
 	clearPrimary: func(ctx context.Context, tx *ent.Tx, h hold) error {
 		return tx.User.Update().Where(user.ID(h.userID), user.PrimaryEmailAddressID(h.id)).ClearPrimaryEmailAddressID().Exec(ctx)
 	},
+	primary: user.FieldPrimaryEmailAddressID,
 }
 
 // releaseHolds deletes the unverified rows of t matching where that were
-// last claimed before heldBefore (any, when it is zero; a row never claimed
-// counts as stale), clearing a holder's primary pointer to a deleted row.
-// Each delete repeats the conditions, so a hold renewed since the read stays.
+// last claimed before heldBefore (a row never claimed counts as stale),
+// but not a row that is its holder's primary one (an admin's unverified
+// address, a sign-up's): only a proof of the value takes that, which
+// heldBefore zero means (a sign-up that verified it by code, an admin's
+// verified import), releasing any unverified row whenever claimed. It
+// clears a holder's primary pointer to a deleted row. Each delete repeats
+// the conditions, so a hold renewed since the read stays.
 func releaseHolds(ctx context.Context, tx *ent.Tx, t holdTable, heldBefore time.Time, where ...func(*sql.Selector)) (int, error) {
 	const verified, heldAt = "verified", "held_at" // the same columns in both tables
 	stale := []func(*sql.Selector){sql.FieldEQ(verified, false)}
 	if !heldBefore.IsZero() {
-		stale = append(stale, sql.OrPredicates(sql.FieldIsNull(heldAt), sql.FieldLT(heldAt, heldBefore)))
+		stale = append(stale, sql.OrPredicates(sql.FieldIsNull(heldAt), sql.FieldLT(heldAt, heldBefore)), notPrimary(t.primary))
 	}
 	held, err := t.find(ctx, tx, append(where, stale...))
 	if err != nil {
@@ -195,6 +203,15 @@ func releaseHolds(ctx context.Context, tx *ent.Tx, t holdTable, heldBefore time.
 		}
 	}
 	return released, nil
+}
+
+// notPrimary holds a row to not being pointed at by its users column
+// primary.
+func notPrimary(primary string) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		u := sql.Table(user.Table)
+		s.Where(sql.Not(sql.Exists(sql.Select(u.C(user.FieldID)).From(u).Where(sql.ColumnsEQ(u.C(primary), s.C("id"))))))
+	}
 }
 
 func clash(err error, param string) error {
