@@ -40,6 +40,7 @@ Usage:
   trustgate migrate up|status          apply or list the SQL migrations
   trustgate apps create --name N       create an application
   trustgate keys create --role R       create an admin API secret key
+  trustgate signing-keys rotate        replace the session-token signing key
   trustgate operators create --email E --role R   create a dashboard operator
   trustgate dev seed-events --count N  fill a database with synthetic sign-in events (benchmarks)
   trustgate dev stuffing-drill         replay a leaked-credential list against a local server
@@ -234,6 +235,17 @@ var commands = map[string]command{
 		},
 		run: appsCreate,
 	},
+	"signing-keys rotate": {
+		summary:  "Creates a new session-token signing key and retires the previous one. Replicas sign with the new key within a minute; tokens signed with a retired key keep verifying for 24 h, or, with --previous revoke (a key that may have leaked), stop verifying at once.",
+		settings: dbSettings,
+		jsonFlag: true,
+		flags: func(fs *flag.FlagSet) map[string]*string {
+			return map[string]*string{
+				"previous": fs.String("previous", "keep", "keep (retired keys verify tokens for 24 h) or revoke (delete them now)"),
+			}
+		},
+		run: signingKeysRotate,
+	},
 	"keys create": {
 		summary:  "Creates an admin API secret key (sk_…) bound to a role and prints it once.",
 		settings: dbSettings,
@@ -358,6 +370,39 @@ func keysCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string
 	}
 	return out.print(map[string]any{"id": key.ID, "key": raw, "role": role, "applicationId": domain},
 		fmt.Sprintf("API key %s created (role %s in %s). It is shown only once:\n%s", key.ID, role, domain, raw))
+}
+
+func signingKeysRotate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, _ io.Reader, out output) error {
+	previous := *f["previous"]
+	if previous != "keep" && previous != "revoke" {
+		return fmt.Errorf("--previous %q: use keep or revoke", previous)
+	}
+	m, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	keys := m.Services.Sessions.Keys
+	if err := keys.Rotate(ctx); err != nil {
+		return err
+	}
+	revoked := 0
+	if previous == "revoke" {
+		if revoked, err = keys.DropRetired(ctx); err != nil {
+			return err
+		}
+	}
+	id, err := keys.Current(ctx)
+	if err != nil {
+		return err
+	}
+	text := fmt.Sprintf("Signing key %s is now current; replicas sign with it within a minute.", id)
+	if previous == "revoke" {
+		text += fmt.Sprintf(" %d retired key(s) deleted: tokens they signed no longer verify.", revoked)
+	} else {
+		text += " Tokens signed with the previous key keep verifying for 24 h."
+	}
+	return out.print(map[string]any{"id": id, "revoked": revoked}, text)
 }
 
 func operatorsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, stdin io.Reader, out output) error {

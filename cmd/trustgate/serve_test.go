@@ -129,3 +129,40 @@ func TestServeOutsideDevDeletesDevOutbox(t *testing.T) {
 		t.Error("the deletion was not logged")
 	}
 }
+
+// TestSigningKeyRotation: `trustgate signing-keys rotate` makes a new key
+// current; a token signed with the previous one keeps verifying (--previous
+// keep, the default) until `--previous revoke` deletes the retired keys,
+// after which every replica refuses it within a minute (its key cache) and
+// a fresh token verifies. Tokens live 10 minutes here, so that only the key
+// decides.
+func TestSigningKeyRotation(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes, func(c *Config) { c.TokenTTL = 10 * time.Minute })
+	s.setSettings(t, vars{"clientTrustEnabled": false})
+	s.createUser(t, "ada@example.com", "", testPassword)
+	d := s.browser()
+	sid := d.mustSession(t, "ada@example.com")
+	signedIn := func() bool { return d.do(`{ me { id } }`, nil).data(t)["me"] != nil }
+	before := s.cli(t, "signing-keys", "rotate", "--json")
+	s.clock.Advance(61 * time.Second) // past the server's key cache
+	if !signedIn() {
+		t.Fatal("a token signed before a plain rotation was refused")
+	}
+	after := s.cli(t, "signing-keys", "rotate", "--previous", "revoke", "--json")
+	if after["id"] == before["id"] || after["revoked"].(float64) < 2 {
+		t.Fatalf("rotations: %v then %v, want a new key and the retired ones deleted", before, after)
+	}
+	s.clock.Advance(61 * time.Second)
+	if signedIn() {
+		t.Fatal("a token signed with a revoked key still verified")
+	}
+	d.token(t, sid)
+	if !signedIn() {
+		t.Fatal("a token signed after the revocation was refused")
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"signing-keys", "rotate", "--previous", "maybe", "--database-url", s.m.Config.DatabaseURL},
+		strings.NewReader(""), &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "keep or revoke") {
+		t.Fatalf("--previous maybe: exit %d, %s", code, errOut.String())
+	}
+}

@@ -170,6 +170,33 @@ func (k *Keys) Rotate(ctx context.Context) error {
 	return nil
 }
 
+// DropRetired deletes every retired signing key at once, out of the JWKS:
+// tokens they signed stop verifying on this replica now and on the others
+// within keyCacheTTL. For a key that may have leaked; an ordinary Rotate
+// lets them verify for retiredKeyGrace. It returns how many went.
+func (k *Keys) DropRetired(ctx context.Context) (int, error) {
+	var n int
+	err := k.db.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		n, err = tx.SigningKey.Delete().Where(signingkey.RetiredAtNotNil()).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("session: dropping retired signing keys: %w", err)
+	}
+	k.mu.Lock()
+	k.keys = nil
+	k.mu.Unlock()
+	return n, nil
+}
+
+// Current returns the id of the key new tokens are signed with, creating
+// one when there is none.
+func (k *Keys) Current(ctx context.Context) (string, error) {
+	key, err := k.current(ctx)
+	return key.id, err
+}
+
 func newKeyID() string { return ids.New("ins") }
 
 // JWK is one public key in a JSON Web Key Set (RFC 8037 OKP form).
