@@ -65,12 +65,19 @@ export class TrustgateClient {
   /** #tokenGenerations counts, per session, the times its token was forgotten; a mint started before one is not cached. */
   readonly #tokenGenerations = new Map<string, number>()
   /**
-   * #answers orders the answers that set the session and the user (`load()`, `me`, activating a session): a late
-   * one never overwrites a newer one, and `signOut()` makes every answer still on its way stale.
+   * #answers orders the answers that set the session (`load()`, activating a session): a late one never overwrites
+   * a newer one, and `signOut()` makes every answer still on its way stale.
    */
   readonly #answers = new Sequence()
+  /**
+   * #userAnswers orders the answers of `me` among themselves; activating a session or signing out makes those on
+   * their way stale. A `me` never makes a session's answer stale: it only reads the user of the session it began with.
+   */
+  readonly #userAnswers = new Sequence()
   #loading: Promise<{ error: TrustgateAPIResponseErrorLike | null }> | null = null
   #userLoading: Promise<Result<User | null>> | null = null
+  /** #userAgain is the reload queued behind the one in flight, shared by every caller that asked meanwhile. */
+  #userAgain: Promise<Result<User | null>> | null = null
   #version = 0
 
   constructor(options: ClientOptions = {}) {
@@ -158,6 +165,7 @@ export class TrustgateClient {
     if (r.error) return { error: r.error }
     if (!options.sessionId || options.sessionId === this.session?.id) {
       this.#answers.reset()
+      this.#userAnswers.reset()
       this.forgetSession()
       await this.signIn.reset()
       await this.signUp.reset()
@@ -173,8 +181,9 @@ export class TrustgateClient {
   }
 
   /**
-   * reloadUser fetches `me` with the session JWT; concurrent calls share one request, as long as the session stays
-   * the same (activating another one or signing out starts afresh).
+   * reloadUser fetches `me` with the session JWT. Its answer is never older than the call: a reload already on its way
+   * began before, perhaps before the change the caller just made, so the call waits for it and then for one more,
+   * which every caller that asked meanwhile shares. Activating another session or signing out starts afresh.
    */
   reloadUser(): Promise<Result<User | null>> {
     if (!this.#userLoading) {
@@ -182,21 +191,29 @@ export class TrustgateClient {
         if (this.#userLoading === p) this.#userLoading = null
       })
       this.#userLoading = p
+      return p
     }
-    return this.#userLoading
+    if (!this.#userAgain) {
+      const again: Promise<Result<User | null>> = this.#userLoading.then(() => {
+        if (this.#userAgain === again) this.#userAgain = null
+        return this.reloadUser()
+      })
+      this.#userAgain = again
+    }
+    return this.#userAgain
   }
 
   async #reloadUser(): Promise<Result<User | null>> {
-    const n = this.#answers.begin()
+    const n = this.#userAnswers.begin()
     if (!this.session) {
-      this.#answers.fresh(n)
+      this.#userAnswers.fresh(n)
       this.user = null
       this.emit()
       return { data: null, error: null }
     }
     const r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
     // Signed out (or another session activated) meanwhile: this answer is about a session that is gone.
-    if (!this.#answers.fresh(n)) return { data: this.user, error: null }
+    if (!this.#userAnswers.fresh(n)) return { data: this.user, error: null }
     if (r.error) {
       if (r.error.code === 'authentication_invalid') this.forgetSession()
       return r
@@ -247,7 +264,8 @@ export class TrustgateClient {
     this.session = this.makeSession({ id: sessionId, status: 'active' })
     this.user = null
     // A `me` still on its way is about the previous session: the next reloadUser() asks again.
-    this.#userLoading = null
+    this.#userAnswers.reset()
+    this.#userLoading = this.#userAgain = null
     this.emit()
     return { data: this.session, error: null }
   }
@@ -323,7 +341,7 @@ export class TrustgateClient {
     for (const id of new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()])) this.dropToken(id)
     this.session = null
     this.user = null
-    this.#userLoading = null
+    this.#userLoading = this.#userAgain = null
   }
 
   private emit(): void {

@@ -66,7 +66,12 @@ export class Transport {
       const token = res.headers.get(CLIENT_TOKEN_HEADER)
       if (token && token !== this.clientToken) {
         this.clientToken = token
-        await this.options.clientTokenStore?.set(token)
+        try {
+          await this.options.clientTokenStore?.set(token)
+        } catch {
+          // The token stays in memory for this run; a store that cannot write (a locked keychain) must not fail
+          // the request, which the server answered.
+        }
       }
     }
 

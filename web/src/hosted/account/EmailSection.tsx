@@ -57,6 +57,7 @@ export function EmailSection({ user }: { user: User }) {
   }
 
   const primary = (e: EmailAddressResource) => e.id === user.primaryEmailAddressId
+  const hadPrimary = user.emailAddresses.some((e) => e.verified && primary(e))
 
   return (
     <IdentifierSection
@@ -88,6 +89,15 @@ export function EmailSection({ user }: { user: User }) {
       create={(email) => user.createEmailAddress({ email })}
       prepare={(e) => e.prepareVerification({ strategy: 'email_code' })}
       attempt={(e, code) => e.attemptVerification({ code })}
+      onVerifying={(e) => {
+        if (asking?.address.id === e.id) setAsking(null)
+      }}
+      verifiedNotice={(e) =>
+        // The first verified address becomes the primary one, a change of primary address like any other.
+        hadPrimary
+          ? `${e.emailAddress} is verified.`
+          : `${e.emailAddress} is verified and is now your primary email address. ${OTHER_DEVICES}`
+      }
     >
       {asking && (
         <div className="confirm" role="group" aria-labelledby="email-change-question">

@@ -1,4 +1,4 @@
-import { useState, type FormEvent, type HTMLInputTypeAttribute, type ReactNode } from 'react'
+import { useEffect, useRef, useState, type FormEvent, type HTMLInputTypeAttribute, type ReactNode } from 'react'
 import type { Result } from '@trustgate/react'
 import { Alert } from '../../ui/Alert'
 import { Button } from '../../ui/Button'
@@ -52,6 +52,10 @@ export interface IdentifierSectionProps<T extends Identifier> {
   create: (value: string) => Promise<Result<T>>
   prepare: (item: T) => Promise<Result<unknown>>
   attempt: (item: T, code: string) => Promise<Result<T>>
+  /** onVerifying tells the section an item's code step opens (to close a question it asked about that item). */
+  onVerifying?: (item: T) => void
+  /** verifiedNotice is the notice after an item is verified; "… is verified." by default. */
+  verifiedNotice?: (item: T) => string
 }
 
 /**
@@ -64,10 +68,23 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
   const [adding, setAdding] = useState(false)
   const [value, setValue] = useState('')
   const [verifying, setVerifying] = useState<T | null>(null)
+  // An item removed while its code step is open (from another tab) closes the step. A step opened for an item just
+  // added stays open until the list has shown it once (the list reloads after the addition).
+  const listed = verifying !== null && items.some((i) => i.id === verifying.id)
+  const wasListed = useRef(false)
+  useEffect(() => {
+    if (listed) wasListed.current = true
+    else if (wasListed.current) {
+      wasListed.current = false
+      setVerifying(null)
+    }
+  }, [listed])
   const add = useAction()
 
   const startVerification = (item: T) => {
     onNotice(null)
+    props.onVerifying?.(item)
+    wasListed.current = false
     setVerifying(item)
   }
 
@@ -83,7 +100,7 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
 
   const verified = (item: T) => {
     setVerifying(null)
-    onNotice(`${valueOf(item)} is verified.`)
+    onNotice(props.verifiedNotice?.(item) ?? `${valueOf(item)} is verified.`)
   }
 
   const addErrors = fieldErrors(add.error, { value: { params: field.params, codes: field.codes } })

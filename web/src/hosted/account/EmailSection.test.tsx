@@ -1,0 +1,87 @@
+import { screen, waitFor, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { describe, expect, it } from 'vitest'
+import { fakeServer, signedInClient, tokenReply, user, type Handler } from '../../../test/fakeServer'
+import { renderApp } from '../../../test/renderApp'
+import { OTHER_DEVICES } from './EmailSection'
+
+const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
+const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }
+const phone = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false }
+
+function signedIn(extra: Record<string, Handler | Handler[]>) {
+  return fakeServer({
+    Client: signedInClient,
+    SessionTokenCreate: () => tokenReply('jwt_1'),
+    Sessions: () => ({ data: { sessions: [] } }),
+    TrustedClients: () => ({ data: { trustedClients: [] } }),
+    ...extra,
+  })
+}
+
+describe('/account email addresses', () => {
+  it('opening an address\'s code step closes the question asked about it, so it cannot be removed under its own step', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      Me: () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }),
+      EmailAddressPrepareVerification: () => ({ data: { emailAddressPrepareVerification: added } }),
+      EmailAddressDelete: () => ({ data: { emailAddressDelete: true } }),
+    })
+    renderApp('/account', server)
+    const emails = await screen.findByRole('region', { name: 'Email addresses' })
+    const row = within(emails).getByText('jane@work.example', { selector: '.list .identifier' }).closest('li')!
+    await u.click(within(row).getByRole('button', { name: 'Remove' }))
+    expect(within(emails).getByRole('group', { name: /Remove jane@work.example/ })).toBeInTheDocument()
+    await u.click(within(row).getByRole('button', { name: 'Verify' }))
+    await waitFor(() => expect(server.ops()).toContain('EmailAddressPrepareVerification'))
+    expect(within(emails).queryByRole('group', { name: /Remove jane@work.example/ })).not.toBeInTheDocument()
+    expect(within(emails).getByLabelText('Verification code')).toBeInTheDocument()
+    expect(server.ops()).not.toContain('EmailAddressDelete')
+  })
+
+  it('an address removed elsewhere while its code step is open closes the step', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      Me: [
+        () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }),
+        () => ({ data: { me: user({ emailAddresses: [primary] }) } }), // the reload after another change
+      ],
+      EmailAddressPrepareVerification: () => ({ data: { emailAddressPrepareVerification: added } }),
+      PhoneNumberCreate: () => ({ data: { phoneNumberCreate: phone } }),
+      PhoneNumberPrepareVerification: () => ({ data: { phoneNumberPrepareVerification: phone } }),
+    })
+    renderApp('/account', server)
+    const emails = await screen.findByRole('region', { name: 'Email addresses' })
+    const row = within(emails).getByText('jane@work.example', { selector: '.list .identifier' }).closest('li')!
+    await u.click(within(row).getByRole('button', { name: 'Verify' }))
+    expect(await within(emails).findByLabelText('Verification code')).toBeInTheDocument()
+    // Another tab removed it: the next reload of the user (here after a phone number is added) no longer lists it.
+    const phones = screen.getByRole('region', { name: 'Phone numbers' })
+    await u.click(within(phones).getByRole('button', { name: 'Add a phone number' }))
+    await u.type(within(phones).getByLabelText('New phone number'), '+15557654321')
+    await u.click(within(phones).getByRole('button', { name: 'Add phone number' }))
+    await waitFor(() => expect(server.ops().filter((o) => o === 'Me').length).toBeGreaterThan(1))
+    await waitFor(() => expect(within(emails).queryByLabelText('Verification code')).not.toBeInTheDocument())
+  })
+
+  it('the first verified address says it became primary and what that does to the other devices', async () => {
+    const u = userEvent.setup()
+    const lone = { ...added, id: 'ema_9', emailAddress: 'first@example.com' }
+    const server = signedIn({
+      Me: [
+        () => ({ data: { me: user({ emailAddresses: [lone], primaryEmailAddressId: null }) } }),
+        () => ({ data: { me: user({ emailAddresses: [{ ...lone, verified: true }], primaryEmailAddressId: 'ema_9' }) } }),
+      ],
+      EmailAddressPrepareVerification: () => ({ data: { emailAddressPrepareVerification: lone } }),
+      EmailAddressAttemptVerification: () => ({ data: { emailAddressAttemptVerification: { ...lone, verified: true } } }),
+    })
+    renderApp('/account', server)
+    const emails = await screen.findByRole('region', { name: 'Email addresses' })
+    await u.click(within(emails).getByRole('button', { name: 'Verify' }))
+    await u.type(await within(emails).findByLabelText('Verification code'), '123456')
+    await u.click(within(emails).getByRole('button', { name: 'Verify' }))
+    expect(
+      await within(emails).findByText(`first@example.com is verified and is now your primary email address. ${OTHER_DEVICES}`),
+    ).toBeInTheDocument()
+  })
+})
