@@ -15,6 +15,7 @@ import (
 	"github.com/trustgate/trustgate/ent/backupcode"
 	"github.com/trustgate/trustgate/ent/hook"
 	"github.com/trustgate/trustgate/ent/phonenumber"
+	"github.com/trustgate/trustgate/internal/factor"
 )
 
 // unusedBackupCodes counts a user's unused backup codes in the database.
@@ -220,4 +221,55 @@ func TestPhoneNumberCapHoldsUnderConcurrency(t *testing.T) {
 			t.Fatalf("after %d concurrent phoneNumberCreate: the account holds %d phone numbers, want at most 10", n, got)
 		}
 	})
+}
+
+// TestVerificationsRespectALockSetMeanwhile: an authenticator's enrolment
+// code and an added address's code, checked while a lock commits (written
+// here, through a hook, in the step's own transaction), answer user_locked
+// and verify nothing, as a sign-in or reverification would.
+func TestVerificationsRespectALockSetMeanwhile(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false})
+	id := s.newUser(t, vars{"emailAddress": "lockme@example.com"})
+	d := s.browser()
+	d.mustSession(t, "lockme@example.com")
+	var armed atomic.Bool
+	lockFirst := func(ctx context.Context, c *ent.Client) error {
+		if armed.Swap(false) {
+			return c.User.UpdateOneID(id).SetLockedAt(s.clock.Now()).ClearLockoutExpiresAt().Exec(ctx)
+		}
+		return nil
+	}
+	s.m.DB.Ent.User.Use(func(next ent.Mutator) ent.Mutator {
+		return hook.UserFunc(func(ctx context.Context, m *ent.UserMutation) (ent.Value, error) {
+			if err := lockFirst(ctx, m.Client()); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	})
+
+	secret, err := factor.DecodeSecret(d.do(`mutation { totpCreate { secret } }`, nil).data(t)["totpCreate"].(map[string]any)["secret"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	if got := d.do(`mutation($c: String!) { totpVerify(code: $c) { verified } }`, vars{"c": totpNow(s, secret, 0)}).code(t); got != "user_locked" {
+		t.Fatalf("totpVerify as the account locks: %s, want user_locked", got)
+	}
+	if on := d.do(`{ me { totpEnabled } }`, nil).data(t)["me"].(map[string]any)["totpEnabled"]; on != false {
+		t.Fatal("the authenticator was enabled although the account locked")
+	}
+
+	eid := d.do(emailCreate, vars{"e": "second@example.com"}).data(t)["emailAddressCreate"].(map[string]any)["id"].(string)
+	d.do(emailPrepare, vars{"id": eid}).data(t)
+	armed.Store(true)
+	if got := d.do(emailAttempt, vars{"id": eid, "c": s.mail.code(t, "second@example.com")}).code(t); got != "user_locked" {
+		t.Fatalf("emailAddressAttemptVerification as the account locks: %s, want user_locked", got)
+	}
+	for _, e := range d.do(`{ me { emailAddresses { emailAddress verified } } }`, nil).data(t)["me"].(map[string]any)["emailAddresses"].([]any) {
+		if e := e.(map[string]any); e["emailAddress"] == "second@example.com" && e["verified"] == true {
+			t.Fatal("the address was verified although the account locked")
+		}
+	}
 }

@@ -305,6 +305,10 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 	}
 	out := &TOTP{ID: row.ID, Verified: true}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		// A lock or ban set while the code was checked stands, as at sign-in.
+		if err := updateUnrefused(ctx, tx.User.Update(), tx, u.ID, s.Now()); err != nil {
+			return err
+		}
 		n, err := tx.Totp.Update().Where(totp.ID(row.ID), totp.Verified(false)).
 			SetVerified(true).SetVerifiedAt(s.Now()).SetLastUsedStep(step).Save(ctx)
 		if err != nil {

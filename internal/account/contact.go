@@ -332,6 +332,11 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 			return err
 		}
 		now := s.Now()
+		// A lock or ban set while the code was checked stands: the
+		// verification rolls back, its code unspent.
+		if err := updateUnrefused(ctx, tx.User.Update(), tx, u.ID, now); err != nil {
+			return err
+		}
 		verified, primary, err := k.verify(ctx, tx, u, c.id, now)
 		if ent.IsNotFound(err) { // released to another account, or removed, meanwhile
 			return apierr.New(apierr.ResourceNotFound).WithParam("id")
