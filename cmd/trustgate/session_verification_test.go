@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"github.com/trustgate/trustgate/ent/verification"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -167,6 +168,10 @@ func TestSessionReverification(t *testing.T) {
 			v = status(t, d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "email_code", "code": code}), "sessionVerificationAttemptFirstFactor")
 			if v["status"] != "complete" {
 				t.Fatalf("after the code: status %v, want complete", v["status"])
+			}
+			// The spent code goes: nothing points to it, and it holds the address.
+			if n := s.m.DB.Ent.Verification.Query().Where(verification.Target("coded@example.com")).CountX(context.Background()); n != 0 {
+				t.Errorf("%d verifications of the address left after the reverification passed, want 0", n)
 			}
 			if r := d.do(totpCreate, nil); len(r.Errors) > 0 {
 				t.Fatalf("totpCreate after reverifying by code: %v", r.Errors)

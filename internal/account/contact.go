@@ -345,6 +345,11 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 			return err
 		}
 		row = verified
+		// The code is spent and nothing points to it any more (verify cleared
+		// the row's pointer): it goes, with the address or number it holds.
+		if err := tx.Verification.DeleteOneID(v.ID).Exec(ctx); err != nil && !ent.IsNotFound(err) {
+			return err
+		}
 		if primary && k.primaryRevokesTrust {
 			// The account had no primary address: codes and notices now go
 			// to this one, a change of primary address as rule 4 means it.

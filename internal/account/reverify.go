@@ -436,6 +436,13 @@ func (s *Service) pass(ctx context.Context, tx *ent.Tx, r *reverification, st St
 	if n == 0 { // replaced, expired, or this step passed in a concurrent attempt
 		return apierr.Newf(apierr.ClientStateInvalid, "This verification changed meanwhile. Start a new one.")
 	}
+	if spent := r.row.CodeVerificationID; spent != nil {
+		// The code is spent (or, passed another way, moot): nothing points to
+		// it any more, and it holds an address.
+		if err := tx.Verification.DeleteOneID(*spent).Exec(ctx); err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+	}
 	r.row.CodeVerificationID = nil
 	if err := sess.Exec(ctx); err != nil {
 		return err

@@ -57,8 +57,10 @@ func NewOutboxSender(store OutboxStore, logger *slog.Logger, dev bool) *OutboxSe
 // String describes the sender.
 func (o *OutboxSender) String() string { return "dev outbox" }
 
-// Send saves m to the store (outside dev mode without its body) and, in dev
-// mode, logs it.
+// Send saves m to the store and, in dev mode, logs it. Outside dev mode it
+// keeps the envelope without its body and fails with ErrDeliveryFailed: the
+// outbox stands in for an SMTP server or SMS hook nobody configured, and a
+// code sent there reached no one.
 func (o *OutboxSender) Send(ctx context.Context, m Message) error {
 	return o.save(ctx, m, o.store.SaveOutbox)
 }
@@ -80,16 +82,29 @@ func (o *OutboxSender) save(ctx context.Context, m Message, save func(context.Co
 	if err := save(ctx, m); err != nil {
 		return fmt.Errorf("%w: save %s %s message to the outbox: %w", ErrDeliveryFailed, m.Kind, m.Channel, err)
 	}
-	if o.dev {
-		o.logger.InfoContext(ctx, "outbox message",
-			slog.String("channel", string(m.Channel)),
-			slog.String("to", m.To),
-			slog.String("kind", m.Kind),
-			slog.String("subject", m.Subject),
-			slog.String("text", m.Text),
-		)
+	if !o.dev {
+		// Outside dev mode nobody reads the outbox: the message reached no
+		// one, and the caller must say so (delivery_failed) rather than
+		// answer as if a code went out.
+		return fmt.Errorf("%w: no %s; the %s message was recorded without its body", ErrDeliveryFailed, missingSender(m.Channel), m.Kind)
 	}
+	o.logger.InfoContext(ctx, "outbox message",
+		slog.String("channel", string(m.Channel)),
+		slog.String("to", m.To),
+		slog.String("kind", m.Kind),
+		slog.String("subject", m.Subject),
+		slog.String("text", m.Text),
+	)
 	return nil
+}
+
+// missingSender names the setting that would have delivered a message of
+// channel c.
+func missingSender(c Channel) string {
+	if c == ChannelSMS {
+		return "SMS hook is configured (TRUSTGATE_SMS_URL)"
+	}
+	return "SMTP server is configured (TRUSTGATE_SMTP_URL)"
 }
 
 // MemoryOutbox is an OutboxStore that keeps messages in memory, for tests

@@ -28,14 +28,20 @@ func TestOutboxSender(t *testing.T) {
 		stored    Message
 	}{
 		{"stores and logs the message in dev mode", true, m},
-		{"stores only the envelope, no code, and logs nothing outside dev mode", false, withheld},
+		{"stores only the envelope, no code, logs nothing and fails outside dev mode", false, withheld},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var store MemoryOutbox
 			var log bytes.Buffer
 			s := NewOutboxSender(&store, slog.New(slog.NewTextHandler(&log, nil)), tc.logBodies)
-			if err := s.Send(ctx, m); err != nil {
+			err := s.Send(ctx, m)
+			// Outside dev mode nobody reads the outbox: the send fails, so that
+			// the caller answers delivery_failed instead of "code sent".
+			if tc.logBodies && err != nil {
 				t.Fatalf("Send: %v", err)
+			}
+			if !tc.logBodies && (!errors.Is(err, ErrDeliveryFailed) || !strings.Contains(err.Error(), "TRUSTGATE_SMTP_URL")) {
+				t.Fatalf("Send outside dev mode: %v, want ErrDeliveryFailed naming TRUSTGATE_SMTP_URL", err)
 			}
 			if got := store.Messages(); len(got) != 1 || got[0] != tc.stored {
 				t.Errorf("stored: got %+v, want %+v", got, tc.stored)

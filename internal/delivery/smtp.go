@@ -202,15 +202,21 @@ func (s *SMTPSender) clientOptions() []mail.Option {
 			InsecureSkipVerify: s.cfg.InsecureSkipVerify, //nolint:gosec // tests only, see SMTPConfig
 		}),
 	}
-	if s.cfg.ImplicitTLS {
+	switch {
+	case s.cfg.ImplicitTLS:
 		opts = append(opts, mail.WithSSL())
-	} else {
+	case s.cfg.Username != "" && !localRelay(s.cfg.Host):
+		// With credentials, STARTTLS is required: an on-path attacker who
+		// strips it from the server's answer and offers CRAM-MD5 or SCRAM
+		// would otherwise collect a digest of the password to crack at
+		// leisure. Only a relay on this host (localhost) may go without.
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	default:
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
 	}
 	if s.cfg.Username != "" {
-		// Strongest first. PLAIN and LOGIN refuse to send the password over
-		// a plain connection to anything but localhost, so a server that
-		// drops STARTTLS cannot collect it.
+		// Strongest first. Over TLS (required above) none of them exposes
+		// the password to the network.
 		opts = append(opts,
 			mail.WithOpportunisticSMTPAuth(mail.SMTPAuthSCRAMSHA256, mail.SMTPAuthSCRAMSHA1,
 				mail.SMTPAuthPlain, mail.SMTPAuthLogin, mail.SMTPAuthCramMD5),
@@ -219,4 +225,10 @@ func (s *SMTPSender) clientOptions() []mail.Option {
 		)
 	}
 	return opts
+}
+
+// localRelay reports whether host names this machine by name or loopback
+// literal (a local relay, reached without leaving the host).
+func localRelay(host string) bool {
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }

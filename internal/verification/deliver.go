@@ -50,9 +50,9 @@ type Delivery struct {
 // When sender delivers through the database (delivery.TxSender: the
 // outbox), issuing, the message and Sent are one transaction: all happen or
 // none. Otherwise the code is committed first, then sent, then Sent runs in
-// a second transaction; when the sender fails, the code is marked unsent
-// (clearSent, so the resend cooldown does not hold back a code nobody got)
-// and Failed runs.
+// a second transaction; when the sender fails, the send is undone (unsend:
+// a resend gives back the code delivered before; a first send lifts the
+// cooldown, which must not hold back a code nobody got) and Failed runs.
 //
 // A failed delivery, or a message that could not be rendered, is logged at
 // Error and returned as delivery_failed; whatever it was for stays as it
@@ -89,21 +89,25 @@ func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Se
 		}
 		return runIf(tx, d.Sent)
 	})
+	// What follows a send is bookkeeping that must happen even when the
+	// request went away meanwhile (a failed send's cooldown lifted, its
+	// event; a delivered code's event and state).
+	bg := context.WithoutCancel(ctx)
 	switch {
 	case errors.Is(err, delivery.ErrDeliveryFailed): // nothing was committed
-		return nil, c.failed(ctx, db, d, nil, err)
+		return nil, c.failed(bg, db, d, nil, err)
 	case err != nil:
 		return nil, err
 	case done:
 		return v, nil
 	}
 	if err := sender.Send(ctx, msg); err != nil {
-		return nil, c.failed(ctx, db, d, v, err)
+		return nil, c.failed(bg, db, d, v, err)
 	}
 	if d.Sent == nil {
 		return v, nil
 	}
-	return v, db.Tx(ctx, d.Sent)
+	return v, db.Tx(bg, d.Sent)
 }
 
 func runIf(tx *ent.Tx, f func(*ent.Tx) error) error {
@@ -114,13 +118,13 @@ func runIf(tx *ent.Tx, f func(*ent.Tx) error) error {
 }
 
 // failed logs a failed delivery, records it (marking v unsent, if it was
-// committed) and returns the delivery_failed error.
+// committed: see unsend) and returns the delivery_failed error.
 func (c *Codes) failed(ctx context.Context, db *database.DB, d Delivery, v *ent.Verification, cause error) error {
 	d.Log.ErrorContext(ctx, "code delivery failed", "strategy", d.Target.Strategy, "error", cause)
 	if v != nil || d.Failed != nil {
 		if err := db.Tx(ctx, func(tx *ent.Tx) error {
 			if v != nil {
-				if err := c.clearSent(ctx, tx, v); err != nil {
+				if err := c.unsend(ctx, tx, v, d.Existing); err != nil {
 					return err
 				}
 			}

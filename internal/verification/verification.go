@@ -197,10 +197,22 @@ func cooldownError(wait time.Duration) *apierr.Error {
 	return apierr.New(apierr.VerificationCodeTooManyRequests).WithMeta("retryAfterSeconds", secs)
 }
 
-// clearSent forgets the send time of v after a failed delivery, so the user may
-// ask again at once instead of waiting out the cooldown for a code never sent.
-func (c *Codes) clearSent(ctx context.Context, tx *ent.Tx, v *ent.Verification) error {
-	return tx.Verification.UpdateOneID(v.ID).ClearSentAt().Exec(ctx)
+// unsend undoes a send of v that failed, while v still holds the code that
+// send issued (a later send's stays). A resend (v is existing's row with a
+// new code) gives back the code delivered before, with its expiry and send
+// time: the user holds it, and a failed resend must not take it away. A
+// first send clears its send time, so the cooldown does not hold back a
+// code nobody got.
+func (c *Codes) unsend(ctx context.Context, tx *ent.Tx, v, existing *ent.Verification) error {
+	upd := tx.Verification.Update().Where(verification.ID(v.ID))
+	if v.CodeHash != nil {
+		upd.Where(verification.CodeHash(*v.CodeHash))
+	}
+	if existing != nil && existing.ID == v.ID && existing.SentAt != nil && existing.CodeHash != nil &&
+		existing.Status == verification.StatusUnverified {
+		return upd.SetCodeHash(*existing.CodeHash).SetNillableExpireAt(existing.ExpireAt).SetSentAt(*existing.SentAt).Exec(ctx)
+	}
+	return upd.ClearSentAt().Exec(ctx)
 }
 
 func sameTarget(v *ent.Verification, t Target) bool {
