@@ -180,11 +180,15 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
 
-	client, err := mail.NewClient(s.cfg.Host, s.clientOptions()...)
+	// Timeout bounds the whole send: go-mail applies it to the dial and to
+	// each deadline it sets, so a server slow at every step could take
+	// several times as long. The connection's deadlines never pass this one.
+	limit := time.Now().Add(s.cfg.Timeout)
+	client, err := mail.NewClient(s.cfg.Host, append(s.clientOptions(), mail.WithDialContextFunc(s.dial(limit)))...)
 	if err != nil {
 		return fmt.Errorf("%w: SMTP client for %s: %w", ErrDeliveryFailed, s.cfg, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	ctx, cancel := context.WithDeadline(ctx, limit)
 	defer cancel()
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
 		return fmt.Errorf("%w: %s email via %s: %w", ErrDeliveryFailed, m.Kind, s.cfg, err)
@@ -192,15 +196,64 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	return nil
 }
 
+func (s *SMTPSender) tlsConfig() *tls.Config {
+	return &tls.Config{
+		ServerName:         s.cfg.Host,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: s.cfg.InsecureSkipVerify, //nolint:gosec // tests only, see SMTPConfig
+	}
+}
+
+// dial connects to the server with every deadline of the connection held to
+// limit, and with ImplicitTLS completes the TLS handshake (go-mail leaves
+// that to a custom dialer); STARTTLS runs over the held connection too.
+func (s *SMTPSender) dial(limit time.Time) mail.DialContextFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		held := &heldConn{Conn: c, limit: limit}
+		if err := held.SetDeadline(limit); err != nil {
+			c.Close()
+			return nil, err
+		}
+		if !s.cfg.ImplicitTLS {
+			return held, nil
+		}
+		tc := tls.Client(held, s.tlsConfig())
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
+}
+
+// heldConn is a connection whose deadlines never pass limit (nor are
+// lifted).
+type heldConn struct {
+	net.Conn
+	limit time.Time
+}
+
+func (c *heldConn) hold(t time.Time) time.Time {
+	if t.IsZero() || t.After(c.limit) {
+		return c.limit
+	}
+	return t
+}
+
+func (c *heldConn) SetDeadline(t time.Time) error      { return c.Conn.SetDeadline(c.hold(t)) }
+func (c *heldConn) SetReadDeadline(t time.Time) error  { return c.Conn.SetReadDeadline(c.hold(t)) }
+func (c *heldConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.hold(t)) }
+
 func (s *SMTPSender) clientOptions() []mail.Option {
 	opts := []mail.Option{
 		mail.WithPort(s.cfg.Port),
 		mail.WithTimeout(s.cfg.Timeout),
-		mail.WithTLSConfig(&tls.Config{
-			ServerName:         s.cfg.Host,
-			MinVersion:         tls.VersionTLS12,
-			InsecureSkipVerify: s.cfg.InsecureSkipVerify, //nolint:gosec // tests only, see SMTPConfig
-		}),
+		mail.WithTLSConfig(s.tlsConfig()),
 	}
 	switch {
 	case s.cfg.ImplicitTLS:

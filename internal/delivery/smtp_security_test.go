@@ -97,3 +97,67 @@ func TestNoDeliveryOutsideDevIsAFailure(t *testing.T) {
 		t.Errorf("Send outside dev mode without an SMS hook: got success; the outbox kept only %q, so the code reached nobody", kept[len(kept)-1].Text)
 	}
 }
+
+// slowSMTP answers correctly but takes `pause` before the greeting and again
+// before accepting the message data: each pause is shorter than the
+// configured timeout, their sum is not.
+func slowSMTP(t *testing.T, pause time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		tp := textproto.NewConn(conn)
+		time.Sleep(pause)
+		_ = tp.PrintfLine("220 slow ESMTP")
+		for {
+			line, err := tp.ReadLine()
+			if err != nil {
+				return
+			}
+			verb, _, _ := strings.Cut(line, " ")
+			switch strings.ToUpper(verb) {
+			case "EHLO", "HELO":
+				_ = tp.PrintfLine("250 slow")
+			case "DATA":
+				_ = tp.PrintfLine("354 go on")
+				if _, err := tp.ReadDotBytes(); err != nil {
+					return
+				}
+				time.Sleep(pause)
+				_ = tp.PrintfLine("250 queued")
+			case "QUIT":
+				_ = tp.PrintfLine("221 bye")
+				return
+			default:
+				_ = tp.PrintfLine("250 ok")
+			}
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestSMTPTimeoutBoundsTheWholeSend: SMTPConfig.Timeout bounds one delivery
+// attempt as a whole (connecting, authenticating, handing over the message),
+// not each step: a server slow at every step fails the send once Timeout is
+// spent. go-mail alone re-arms the deadline before the message, which let
+// this one succeed after both pauses (1.8 s). The check is the failure, not
+// a time; 2 × Timeout is only a loose guard.
+func TestSMTPTimeoutBoundsTheWholeSend(t *testing.T) {
+	const timeout = time.Second
+	addr := slowSMTP(t, 900*time.Millisecond)
+	s := newTestSMTPSender(t, "smtp://"+addr, func(c *SMTPConfig) { c.Timeout = timeout })
+	start := time.Now()
+	err := s.Send(context.Background(), codeEmail(t, "Acme"))
+	if elapsed := time.Since(start); err == nil || elapsed > 2*timeout {
+		t.Errorf("Send against a server slow at every step: %v after %v with Timeout %v; want a failure within the timeout", err, elapsed.Round(time.Millisecond), timeout)
+	}
+}
