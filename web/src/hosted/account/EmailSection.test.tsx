@@ -84,4 +84,18 @@ describe('/account email addresses', () => {
       await within(emails).findByText(`first@example.com is verified and is now your primary email address. ${OTHER_DEVICES}`),
     ).toBeInTheDocument()
   })
+
+  it('moves focus into a question when it opens and to the section heading when it closes', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({ Me: () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }) })
+    renderApp('/account', server)
+    const emails = await screen.findByRole('region', { name: 'Email addresses' })
+    const row = within(emails).getByText('jane@work.example', { selector: '.list .identifier' }).closest('li')!
+    await u.click(within(row).getByRole('button', { name: 'Remove' }))
+    const question = within(emails).getByRole('group', { name: /Remove jane@work.example/ })
+    expect(question).toHaveFocus()
+    await u.click(within(question).getByRole('button', { name: 'Cancel' }))
+    expect(within(emails).getByRole('heading', { name: 'Email addresses' })).toHaveFocus()
+  })
 })
+

@@ -1,7 +1,7 @@
 import { useState } from 'react'
 import type { EmailAddressResource, User } from '@trustgate/react'
 import { Button } from '../../ui/Button'
-import { AccountErrorList } from './AccountErrorList'
+import { Confirm } from './Confirm'
 import { IdentifierSection, type AddField } from './IdentifierSection'
 import { useAction } from './useAction'
 
@@ -100,9 +100,10 @@ export function EmailSection({ user }: { user: User }) {
       }
     >
       {asking && (
-        <div className="confirm" role="group" aria-labelledby="email-change-question">
-          <p id="email-change-question">
-            {asking.kind === 'primary' ? (
+        <Confirm
+          id="email-change-question"
+          question={
+            asking.kind === 'primary' ? (
               <>
                 Make <strong className="identifier">{asking.address.emailAddress}</strong> your primary email address?{' '}
                 {OTHER_DEVICES}
@@ -112,18 +113,14 @@ export function EmailSection({ user }: { user: User }) {
                 Remove <strong className="identifier">{asking.address.emailAddress}</strong> from your account? It will no
                 longer receive sign-in codes.
               </>
-            )}
-          </p>
-          <AccountErrorList errors={change.error?.errors} />
-          <div className="actions">
-            <Button busy={change.busy} onClick={() => confirm(asking)}>
-              {asking.kind === 'primary' ? 'Make primary' : 'Remove'}
-            </Button>
-            <Button variant="secondary" onClick={() => setAsking(null)}>
-              Cancel
-            </Button>
-          </div>
-        </div>
+            )
+          }
+          errors={change.error?.errors}
+          confirmLabel={asking.kind === 'primary' ? 'Make primary' : 'Remove'}
+          busy={change.busy}
+          onConfirm={() => confirm(asking)}
+          onCancel={() => setAsking(null)}
+        />
       )}
     </IdentifierSection>
   )

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import type { TOTPResource, User } from '@trustgate/react'
 import { Alert } from '../../ui/Alert'
 import { AccountErrorList } from './AccountErrorList'
+import { Confirm } from './Confirm'
 import { Button } from '../../ui/Button'
 import { CodeForm } from '../../ui/CodeForm'
 import { BackupCodesPanel } from './BackupCodesPanel'
@@ -93,18 +94,16 @@ export function TwoFactorSection({ user }: { user: User }) {
           </div>
           <AccountErrorList errors={create.error?.errors} />
           {confirmOff && (
-            <div className="confirm" role="group" aria-labelledby="totp-off-question">
-              <p id="totp-off-question">Turn off the authenticator app? Signing in will no longer ask for its codes.</p>
-              <AccountErrorList errors={disable.error?.errors} />
-              <div className="actions">
-                <Button variant="danger" busy={disable.busy} onClick={turnOff}>
-                  Turn off authenticator app
-                </Button>
-                <Button variant="secondary" onClick={() => setConfirmOff(false)}>
-                  Cancel
-                </Button>
-              </div>
-            </div>
+            <Confirm
+              id="totp-off-question"
+              question="Turn off the authenticator app? Signing in will no longer ask for its codes."
+              errors={disable.error?.errors}
+              confirmLabel="Turn off authenticator app"
+              variant="danger"
+              busy={disable.busy}
+              onConfirm={turnOff}
+              onCancel={() => setConfirmOff(false)}
+            />
           )}
           {enrolment && (
             <div className="totp-setup">
