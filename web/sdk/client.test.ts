@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
   complete,
+  deferred,
   EMAIL_FACTOR,
   emptyClient,
   fakeServer,
@@ -11,6 +12,7 @@ import {
   signedInClient,
   signIn as signInJSON,
   signUp,
+  tick,
   tokenReply,
   user,
   type Reply,
@@ -611,13 +613,6 @@ describe('client', () => {
 })
 
 describe('client answers that arrive late', () => {
-  function deferred<T>() {
-    let resolve!: (v: T) => void
-    const promise = new Promise<T>((r) => (resolve = r))
-    return { promise, resolve }
-  }
-  const tick = () => new Promise((r) => setTimeout(r, 0))
-
   it('a slow first load() does not sign out a session finalize() activated meanwhile', async () => {
     const held = deferred<Reply>()
     const server = fakeServer({

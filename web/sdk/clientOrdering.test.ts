@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { complete, fakeServer, loadSignedIn, signedInClient, tokenReply, user, type Reply } from '../test/fakeServer'
+import {
+  complete,
+  deferred,
+  fakeServer,
+  loadSignedIn,
+  signedInClient,
+  tick,
+  tokenReply,
+  user,
+  type Reply,
+} from '../test/fakeServer'
 import { createClient } from './client'
-
-function deferred<T>() {
-  let resolve!: (v: T) => void
-  const promise = new Promise<T>((r) => (resolve = r))
-  return { promise, resolve }
-}
-const tick = () => new Promise((r) => setTimeout(r, 0))
 
 const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
 const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }

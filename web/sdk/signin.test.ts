@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   BACKUP_FACTOR,
   complete,
+  deferred,
   EMAIL_FACTOR,
   fakeServer,
   gqlError,
@@ -9,6 +10,7 @@ import {
   needsSecondFactor,
   PHONE_FACTOR,
   signIn as signInJSON,
+  tick,
   TOTP_FACTOR,
   tokenReply,
   type Reply,
@@ -156,13 +158,6 @@ describe('isClerkAPIResponseError', () => {
     expect(isClerkAPIResponseError(new Error('x'))).toBe(false)
   })
 })
-
-function deferred<T>() {
-  let resolve!: (v: T) => void
-  const promise = new Promise<T>((r) => (resolve = r))
-  return { promise, resolve }
-}
-const tick = () => new Promise((r) => setTimeout(r, 0))
 
 /** atClientTrust signs in with a password up to needs_client_trust; `handlers` answer the later steps. */
 async function atClientTrust(handlers: Parameters<typeof fakeServer>[0] = {}) {

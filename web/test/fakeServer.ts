@@ -350,3 +350,13 @@ export async function loadSignedIn(handlers: Record<string, Handler | Handler[]>
   await client.load()
   return { client, session: client.session!, server }
 }
+
+/** deferred is a promise the test resolves when it chooses (an answer held back to arrive late). */
+export function deferred<T>() {
+  let resolve!: (v: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return { promise, resolve }
+}
+
+/** tick lets the requests and callbacks already on their way run. */
+export const tick = () => new Promise((r) => setTimeout(r, 0))

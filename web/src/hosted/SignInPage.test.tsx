@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   complete,
+  deferred,
   EMAIL_FACTOR,
   emptyClient,
   environment,
@@ -18,6 +19,7 @@ import {
   tokenReply,
   user,
   type Handler,
+  type Reply,
 } from '../../test/fakeServer'
 import { renderApp } from '../../test/renderApp'
 import { browser } from './location'
@@ -141,12 +143,12 @@ describe('/sign-in', () => {
 
   it('"Resend code" waits while a code is being checked, so its answer cannot hide the check\'s', async () => {
     const u = userEvent.setup()
-    let answer!: (r: ReturnType<typeof gqlError>) => void
+    const answer = deferred<Reply>()
     const server = fakeServer({
       Client: () => ({
         data: { client: { id: 'c', signIn: needsClientTrust(EMAIL_FACTOR, 'pending'), sessions: [], lastActiveSessionId: null } },
       }),
-      SignInAttemptSecondFactor: () => new Promise((r) => (answer = r)),
+      SignInAttemptSecondFactor: () => answer.promise,
     })
     renderApp('/sign-in', server)
     expect(await screen.findByRole('heading', { name: 'Check your email' })).toBeInTheDocument()
@@ -154,7 +156,7 @@ describe('/sign-in', () => {
     await u.click(screen.getByRole('button', { name: 'Verify' }))
     await waitFor(() => expect(server.ops()).toContain('SignInAttemptSecondFactor'))
     expect(screen.getByRole('button', { name: 'Resend code' })).toBeDisabled()
-    answer(gqlError('form_code_incorrect', 'Incorrect code', 'code'))
+    answer.resolve(gqlError('form_code_incorrect', 'Incorrect code', 'code'))
     expect(await screen.findByText('Incorrect code (long)')).toBeInTheDocument()
     expect(screen.getByRole('button', { name: 'Resend code' })).toBeEnabled()
   })
