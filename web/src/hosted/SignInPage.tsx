@@ -536,12 +536,7 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
         </Button>
       </form>
       <div className="actions">
-        <ResendButton
-          remaining={sender.remaining}
-          sending={sender.sending}
-          checking={fetchStatus === 'fetching' && !sender.sending}
-          onResend={sender.resend}
-        />
+        <ResendButton sender={sender} checking={fetchStatus === 'fetching'} />
         <StartOver>Back to sign in</StartOver>
       </div>
     </>
@@ -638,12 +633,7 @@ function FirstFactorCodeStep({
         </nav>
       )}
       <div className="actions">
-        <ResendButton
-          remaining={sender.remaining}
-          sending={sender.sending}
-          checking={fetchStatus === 'fetching' && !sender.sending}
-          onResend={sender.resend}
-        />
+        <ResendButton sender={sender} checking={fetchStatus === 'fetching'} />
         <StartOver />
       </div>
     </>
@@ -696,12 +686,7 @@ export function ClientTrustStep() {
         onSubmit={verify}
       />
       <div className="actions">
-        <ResendButton
-          remaining={sender.remaining}
-          sending={sender.sending}
-          checking={fetchStatus === 'fetching' && !sender.sending}
-          onResend={sender.resend}
-        />
+        <ResendButton sender={sender} checking={fetchStatus === 'fetching'} />
         <StartOver />
       </div>
     </>
@@ -814,12 +799,7 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
             }
           />
           <div className="actions">
-            <ResendButton
-              remaining={sender.remaining}
-              sending={sender.sending}
-              checking={fetchStatus === 'fetching' && !sender.sending}
-              onResend={sender.resend}
-            />
+            <ResendButton sender={sender} checking={fetchStatus === 'fetching'} />
           </div>
         </>
       )

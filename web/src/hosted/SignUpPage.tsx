@@ -222,12 +222,7 @@ function VerifyStep({ strategy, destination }: { strategy: 'email_code' | 'phone
         onSubmit={(code) => signUp.attemptVerification({ strategy, code })}
       />
       <div className="actions">
-        <ResendButton
-          remaining={sender.remaining}
-          sending={sender.sending}
-          checking={fetchStatus === 'fetching' && !sender.sending}
-          onResend={sender.resend}
-        />
+        <ResendButton sender={sender} checking={fetchStatus === 'fetching'} />
         <Button variant="secondary" onClick={() => void signUp.reset()}>
           Start over
         </Button>

@@ -219,7 +219,7 @@ function CodeStep<T>({ destination, inputId, send, check, onVerified, onCancel }
       <AccountErrorList errors={codeErrors.global} />
       <CodeForm label="Verification code" id={inputId} error={codeErrors.fields.code} busy={attempt.busy} onSubmit={submit} />
       <div className="actions">
-        <ResendButton remaining={sender.remaining} sending={sender.sending} checking={attempt.busy} onResend={sender.resend} />
+        <ResendButton sender={sender} checking={attempt.busy} />
         <Button variant="secondary" onClick={onCancel}>
           Cancel
         </Button>

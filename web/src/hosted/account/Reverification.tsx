@@ -453,7 +453,7 @@ function CodeMethod({ factor, autoSend, send, onSent, verify, attempt, onRestart
             onSubmit={verify}
           />
           <div className="actions">
-            <ResendButton remaining={sender.remaining} sending={sender.sending} checking={attempt.busy} onResend={sender.resend} />
+            <ResendButton sender={sender} checking={attempt.busy} />
           </div>
         </>
       ) : (
