@@ -20,9 +20,9 @@ export type ErrorsFactory<E> = (errors: TrustgateAPIError[]) => E
  * FlowResource is the common part of the sign-in and sign-up resources: calls in flight are tracked as
  * `fetchStatus`, and the errors of the last call are kept, split by field, for the hooks to show. Answers are
  * ordered by a `Sequence`: one that arrives after the answer of a call started later, or after `reset()`, is not
- * applied (the caller still gets its `{ error }`).
+ * applied (the caller still gets its `{ error }`). `J` is the attempt as the server answers it.
  */
-export abstract class FlowResource<E> {
+export abstract class FlowResource<E, J extends { status: string | null }> {
   /** #inflight holds the numbers of the calls on their way that started since the last reset. */
   readonly #inflight = new Set<number>()
   #errors: E
@@ -98,6 +98,20 @@ export abstract class FlowResource<E> {
     this.#inflight.delete(n)
     this.core.emit()
     return { error: result.error }
+  }
+
+  /** apply replaces the resource's fields with an attempt from the server (null: no attempt). */
+  abstract apply(data: J | null): void
+
+  /**
+   * send runs one mutation and applies the attempt it answers as `field`. A completed attempt is final (the server
+   * never takes it back), so it applies even after the answer of a call started later.
+   */
+  protected send(
+    field: string,
+    call: () => Promise<Result<Record<string, J>>>,
+  ): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
+    return this.run(call, (d) => this.apply(d[field] ?? null), (d) => d[field]?.status === 'complete')
   }
 
   /** fail records an error found by the SDK itself, without calling the server. */

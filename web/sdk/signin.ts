@@ -15,7 +15,6 @@ import type {
   PrepareFirstFactorParams,
   PrepareSecondFactorParams,
   ResetPasswordParams,
-  Result,
   SignInCreateParams,
   SignInErrors,
   SignInFirstFactor,
@@ -69,7 +68,7 @@ function signInErrors(errors: TrustgateAPIError[]): SignInErrors {
  * current attempt (the same object is updated in place, so code that awaits a method and then reads
  * `signIn.status` sees the new value), and its methods resolve to `{ error }` instead of throwing.
  */
-export class SignInFuture extends FlowResource<SignInErrors> implements SignInState {
+export class SignInFuture extends FlowResource<SignInErrors, SignInJSON> implements SignInState {
   id: string | undefined
   status!: SignInStatus
   identifier!: string | null
@@ -273,14 +272,6 @@ export class SignInFuture extends FlowResource<SignInErrors> implements SignInSt
     const id = this.id
     if (!id) return Promise.resolve(this.fail(noSignIn()))
     return this.send(field, () => this.core.request(op, { id, input }))
-  }
-
-  /**
-   * send runs one sign-in mutation and applies the sign-in it answers as `field`. A completed sign-in is final
-   * (the server never takes it back), so it applies even after the answer of a call started later.
-   */
-  private send(field: string, call: () => Promise<Result<Record<string, SignInJSON>>>): SignInResult {
-    return this.run(call, (d) => this.apply(d[field] ?? null), (d) => d[field]?.status === 'complete')
   }
 
   private prepareFirst(strategy: 'email_code' | 'phone_code', identifier?: string): SignInResult {

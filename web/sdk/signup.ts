@@ -2,7 +2,7 @@ import { apiError, paramOrCode, splitErrors } from './errors'
 import * as ops from './operations'
 import { emptySignUp, parseSignUp, type SignUpJSON, type SignUpState } from './parse'
 import { FlowResource, type Core } from './resource'
-import type { FinalizeParams, Result, SignUpErrors, SignUpStatus, TrustgateAPIError, TrustgateAPIResponseErrorLike } from './types'
+import type { FinalizeParams, SignUpErrors, SignUpStatus, TrustgateAPIError, TrustgateAPIResponseErrorLike } from './types'
 
 /** SignUpResult is what every sign-up method resolves to: `error` is null on success; it never throws. */
 export type SignUpResult = Promise<{ error: TrustgateAPIResponseErrorLike | null }>
@@ -35,7 +35,7 @@ function signUpErrors(errors: TrustgateAPIError[]): SignUpErrors {
  * SignUpFuture is the sign-up resource, shaped like Clerk's: fields describe the current attempt and are updated
  * in place; methods resolve to `{ error }` instead of throwing.
  */
-export class SignUpFuture extends FlowResource<SignUpErrors> implements SignUpState {
+export class SignUpFuture extends FlowResource<SignUpErrors, SignUpJSON> implements SignUpState {
   id: string | undefined
   status!: SignUpStatus | null
   unverifiedFields!: string[]
@@ -81,14 +81,6 @@ export class SignUpFuture extends FlowResource<SignUpErrors> implements SignUpSt
     return this.send('signUpAttemptVerification', () =>
       this.core.request(ops.SignUpAttemptVerification, { id, strategy, code }),
     )
-  }
-
-  /**
-   * send runs one sign-up mutation and applies the sign-up it answers as `field`. A completed sign-up is final, so
-   * it applies even after the answer of a call started later.
-   */
-  private send(field: string, call: () => Promise<Result<Record<string, SignUpJSON>>>): SignUpResult {
-    return this.run(call, (d) => this.apply(d[field] ?? null), (d) => d[field]?.status === 'complete')
   }
 
   /** finalize activates the session the completed sign-up created, then calls `navigate`. */
