@@ -179,12 +179,7 @@ export class SignInFuture extends FlowResource<SignInErrors, SignInJSON> impleme
    * `reset_password_phone_code` (`emailAddressId` / `phoneNumberId` optional there).
    */
   prepareFirstFactor(params: PrepareFirstFactorParams): SignInResult {
-    const input = compact({
-      strategy: params.strategy,
-      emailAddressId: 'emailAddressId' in params ? params.emailAddressId : undefined,
-      phoneNumberId: 'phoneNumberId' in params ? params.phoneNumberId : undefined,
-    })
-    return this.step(ops.SignInPrepareFirstFactor, 'signInPrepareFirstFactor', input)
+    return this.step(ops.SignInPrepareFirstFactor, 'signInPrepareFirstFactor', prepareStepInput(params))
   }
 
   /**
@@ -209,12 +204,7 @@ export class SignInFuture extends FlowResource<SignInErrors, SignInJSON> impleme
    * with the listed id. Unlike Clerk's classic method it resolves to `{ error }`, as every method here.
    */
   prepareSecondFactor(params: PrepareSecondFactorParams): SignInResult {
-    const input = compact({
-      strategy: params.strategy,
-      emailAddressId: 'emailAddressId' in params ? params.emailAddressId : undefined,
-      phoneNumberId: 'phoneNumberId' in params ? params.phoneNumberId : undefined,
-    })
-    return this.step(ops.SignInPrepareSecondFactor, 'signInPrepareSecondFactor', input)
+    return this.step(ops.SignInPrepareSecondFactor, 'signInPrepareSecondFactor', prepareStepInput(params))
   }
 
   /**
@@ -331,6 +321,15 @@ function prepareInput(
   return factor.strategy === 'email_code'
     ? { strategy: 'email_code', emailAddressId: factor.emailAddressId }
     : { strategy: 'phone_code', phoneNumberId: factor.phoneNumberId }
+}
+
+/** prepareStepInput is the input of a prepare step: its strategy and the address or number given, if any. */
+function prepareStepInput(params: PrepareFirstFactorParams | PrepareSecondFactorParams): Record<string, unknown> {
+  return compact({
+    strategy: params.strategy,
+    emailAddressId: 'emailAddressId' in params ? params.emailAddressId : undefined,
+    phoneNumberId: 'phoneNumberId' in params ? params.phoneNumberId : undefined,
+  })
 }
 
 /** compact drops the undefined entries of a GraphQL input, so only the fields the caller gave are sent. */
