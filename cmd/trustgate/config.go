@@ -80,11 +80,12 @@ func (c *Config) fields() map[string]any {
 	}
 }
 
-// register adds the named settings (all when names is empty) to fs, with
-// defaults taken from the environment, and returns the problems found in
-// the environment values of those settings, by flag name (a flag given on
-// the command line makes its variable's problem moot: see envProblems). A
-// value that does not parse leaves the setting at its built-in default.
+// register adds the named settings (all when names is empty) to fs, each
+// with its built-in default and then the value of its environment variable,
+// which the flag parses as it would on the command line. It returns the
+// problems found in the environment values of those settings, by flag name
+// (a flag given on the command line makes its variable's problem moot: see
+// envProblems); a value that does not parse leaves the built-in default.
 func (c *Config) register(fs *flag.FlagSet, names ...string) map[string]error {
 	errs := map[string]error{}
 	fields := c.fields()
@@ -96,58 +97,35 @@ func (c *Config) register(fs *flag.FlagSet, names ...string) map[string]error {
 		if len(names) > 0 && !contains(names, s.flag) {
 			fs = hidden
 		}
-		def, taken := s.def, fs != hidden
-		if v, ok := os.LookupEnv(s.env); ok {
-			if err := parses(fields[s.flag], v); err != nil {
-				if taken {
-					errs[s.flag] = fmt.Errorf("%s=%q: %v", s.env, v, err)
-				}
-			} else {
-				def = v
-			}
-		}
+		want := ""
 		switch p := fields[s.flag].(type) {
 		case *string:
-			fs.StringVar(p, s.flag, def, s.help)
+			fs.StringVar(p, s.flag, s.def, s.help)
 		case *bool:
-			b, _ := strconv.ParseBool(def)
+			b, _ := strconv.ParseBool(s.def)
 			fs.BoolVar(p, s.flag, b, s.help)
+			want = "a boolean (true or false)"
 		case *int:
-			n, _ := strconv.Atoi(def)
+			n, _ := strconv.Atoi(s.def)
 			fs.IntVar(p, s.flag, n, s.help)
+			want = "a number"
 		case *uint:
-			n, _ := strconv.ParseUint(def, 10, 32)
+			n, _ := strconv.ParseUint(s.def, 10, 32)
 			fs.UintVar(p, s.flag, uint(n), s.help)
+			want = "a number"
 		case *time.Duration:
-			d, _ := time.ParseDuration(def)
+			d, _ := time.ParseDuration(s.def)
 			fs.DurationVar(p, s.flag, d, s.help)
+			want = "a duration like 60s"
+		}
+		if v, ok := os.LookupEnv(s.env); ok {
+			// A value the flag refuses leaves the field at its default.
+			if err := fs.Set(s.flag, v); err != nil && fs != hidden {
+				errs[s.flag] = fmt.Errorf("%s=%q: not %s", s.env, v, want)
+			}
 		}
 	}
 	return errs
-}
-
-// parses reports why v is not a value of the setting whose field is p.
-func parses(p any, v string) error {
-	var err error
-	want := ""
-	switch p.(type) {
-	case *bool:
-		_, err = strconv.ParseBool(v)
-		want = "a boolean (true or false)"
-	case *int:
-		_, err = strconv.Atoi(v)
-		want = "a number"
-	case *uint:
-		_, err = strconv.ParseUint(v, 10, 32)
-		want = "a number"
-	case *time.Duration:
-		_, err = time.ParseDuration(v)
-		want = "a duration like 60s"
-	}
-	if err != nil {
-		return fmt.Errorf("not %s", want)
-	}
-	return nil
 }
 
 // envProblems returns the problems register found, but of the settings
