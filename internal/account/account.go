@@ -116,7 +116,7 @@ func (s *Service) unlocked(_ context.Context, u *ent.User, _ *ent.Session) error
 // the same time, where a read would not: a check that took a hash's time
 // (a password, a code) cannot outrun a lock its concurrent failures set.
 func updateUnrefused(ctx context.Context, upd *ent.UserUpdate, tx *ent.Tx, id string, now time.Time) error {
-	n, err := upd.Where(user.ID(id), user.Banned(false), user.Not(lockout.LockedAt(now))).Save(ctx)
+	n, err := upd.Where(user.ID(id), lockout.Free(now)).Save(ctx)
 	if err != nil || n == 1 {
 		return err
 	}
@@ -124,10 +124,10 @@ func updateUnrefused(ctx context.Context, upd *ent.UserUpdate, tx *ent.Tx, id st
 	if err != nil {
 		return err
 	}
-	if fresh.Banned {
-		return apierr.New(apierr.UserBanned)
+	if refused := lockout.Refusal(fresh.Banned, lockout.OfUser(fresh), now); refused != nil {
+		return refused
 	}
-	return lockout.Error(lockout.OfUser(fresh), now)
+	return lockout.Error(lockout.OfUser(fresh), now) // a lock that lapsed as the write ran: still refused
 }
 
 // serialize makes the transaction's changes to the rows of user id wait for

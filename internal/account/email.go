@@ -72,7 +72,7 @@ func (s *Service) DeleteEmailAddress(ctx context.Context, id string) (bool, erro
 		return false, err
 	}
 	if u.PrimaryEmailAddressID != nil && *u.PrimaryEmailAddressID == e.ID {
-		return false, apierr.Newf(apierr.ResourceForbidden, "The primary email address cannot be removed; make another address primary first.").WithParam("id")
+		return false, errPrimaryNotRemovable()
 	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// Not the primary one at the time of the delete either: after the
@@ -83,7 +83,7 @@ func (s *Service) DeleteEmailAddress(ctx context.Context, id string) (bool, erro
 		n, err := tx.EmailAddress.Delete().Where(emailaddress.ID(e.ID), emailaddress.UserID(u.ID),
 			emailaddress.Not(emailaddress.HasUserWith(user.PrimaryEmailAddressID(e.ID)))).Exec(ctx)
 		if err == nil && n == 0 {
-			return apierr.Newf(apierr.ResourceForbidden, "The primary email address cannot be removed; make another address primary first.").WithParam("id")
+			return errPrimaryNotRemovable()
 		}
 		return err
 	})
@@ -100,4 +100,9 @@ func (s *Service) primaryEmailChanged(ctx context.Context, tx *ent.Tx, userID st
 	}
 	rq := request.From(ctx)
 	return clienttrust.Grant(ctx, tx, userID, sess.ClientID, "primary_email_change", rq.IP, rq.UserAgent, now)
+}
+
+// errPrimaryNotRemovable answers a removal of the primary email address.
+func errPrimaryNotRemovable() error {
+	return apierr.Newf(apierr.ResourceForbidden, "The primary email address cannot be removed; make another address primary first.").WithParam("id")
 }

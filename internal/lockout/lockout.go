@@ -109,6 +109,25 @@ func LockedAt(now time.Time) predicate.User {
 	return user.And(user.LockedAtNotNil(), user.Or(user.LockoutExpiresAtIsNil(), user.LockoutExpiresAtGT(now)))
 }
 
+// Free is the predicate that a user may act at now: neither banned nor
+// locked. A conditional write on it waits for, and then sees, a ban or lock
+// committing at the same time, where a read would not.
+func Free(now time.Time) predicate.User {
+	return user.And(user.Banned(false), user.Not(LockedAt(now)))
+}
+
+// Refusal is the error a user who may not act at now answers (user_banned,
+// or user_locked with its meta), or nil when the user may.
+func Refusal(banned bool, lock State, now time.Time) *apierr.Error {
+	if banned {
+		return apierr.New(apierr.UserBanned)
+	}
+	if locked, _ := Locked(lock, now); locked {
+		return Error(lock, now)
+	}
+	return nil
+}
+
 // Shown is the error a failed attempt answers: user_locked when u (as the
 // failure left it, locked by it or by a concurrent one) is locked at now,
 // else shown.

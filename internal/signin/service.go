@@ -1113,7 +1113,7 @@ func standing(st *state, now time.Time) predicate.User {
 	if seen := st.si.UserPasswordUpdatedAt; seen != nil {
 		same = user.PasswordUpdatedAtEQ(*seen)
 	}
-	return user.And(user.ID(st.user.ID), user.Banned(false), user.Not(lockout.LockedAt(now)), same)
+	return user.And(user.ID(st.user.ID), lockout.Free(now), same)
 }
 
 // stillStanding is completeUser for a first factor that passed without
@@ -1161,13 +1161,14 @@ type refusal struct {
 // rejection is the refusal of a banned user, or of one whose lock holds at
 // now; nil for neither.
 func rejection(banned bool, lock lockout.State, strategy string, now time.Time) *refusal {
-	if banned {
-		return &refusal{apierr.New(apierr.UserBanned), audit.KindUserBannedRejected, strategy, "user_banned"}
+	shown := lockout.Refusal(banned, lock, now)
+	switch {
+	case shown == nil:
+		return nil
+	case banned:
+		return &refusal{shown, audit.KindUserBannedRejected, strategy, "user_banned"}
 	}
-	if locked, _ := lockout.Locked(lock, now); locked {
-		return &refusal{lockout.Error(lock, now), audit.KindUserLockedRejected, strategy, "user_locked"}
-	}
-	return nil
+	return &refusal{shown, audit.KindUserLockedRejected, strategy, "user_locked"}
 }
 
 // refuse records ref as a step of its own and answers with its error.
