@@ -178,13 +178,11 @@ func (m *Main) sender() (delivery.Sender, error) {
 		}
 		sms = s
 	}
-	if !m.Config.Dev {
-		for _, missing := range []struct{ set, what string }{{m.Config.SMTPURL, "TRUSTGATE_SMTP_URL is not set: email codes and notices fail with delivery_failed"},
-			{m.Config.SMSURL, "TRUSTGATE_SMS_URL is not set: text-message codes fail with delivery_failed"}} {
-			if missing.set == "" {
-				m.Log.Warn(missing.what)
-			}
-		}
+	if !m.Config.Dev && email == nil {
+		m.Log.Warn("TRUSTGATE_SMTP_URL is not set: email codes and notices fail with delivery_failed")
+	}
+	if !m.Config.Dev && sms == nil {
+		m.Log.Warn("TRUSTGATE_SMS_URL is not set: text-message codes fail with delivery_failed")
 	}
 	return delivery.NewRouter(email, sms, outbox)
 }

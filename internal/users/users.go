@@ -125,13 +125,18 @@ type hold struct{ id, userID string }
 
 // holdTable reads and deletes the rows of phone_numbers or of
 // email_addresses, whose holds work alike (the same verified and held_at
-// columns), and clears a user's primary pointer to one.
+// columns).
 type holdTable struct {
-	find         func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) ([]hold, error)
-	delete       func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) (int, error)
-	clearPrimary func(ctx context.Context, tx *ent.Tx, h hold) error
+	find   func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) ([]hold, error)
+	delete func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) (int, error)
 	// primary is the users column that points at a primary row of the table.
 	primary string
+}
+
+// clearPrimary clears h's holder's primary pointer of t's kind if it names h.
+func (t holdTable) clearPrimary(ctx context.Context, tx *ent.Tx, h hold) error {
+	return tx.User.Update().Where(user.ID(h.userID), predicate.User(sql.FieldEQ(t.primary, h.id))).
+		Modify(func(u *sql.UpdateBuilder) { u.SetNull(t.primary) }).Exec(ctx)
 }
 
 var phoneHolds = holdTable{
@@ -145,9 +150,6 @@ var phoneHolds = holdTable{
 	},
 	delete: func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) (int, error) {
 		return tx.PhoneNumber.Delete().Where(predicate.PhoneNumber(sql.AndPredicates(where...))).Exec(ctx)
-	},
-	clearPrimary: func(ctx context.Context, tx *ent.Tx, h hold) error {
-		return tx.User.Update().Where(user.ID(h.userID), user.PrimaryPhoneNumberID(h.id)).ClearPrimaryPhoneNumberID().Exec(ctx)
 	},
 	primary: user.FieldPrimaryPhoneNumberID,
 }
@@ -163,9 +165,6 @@ var emailHolds = holdTable{
 	},
 	delete: func(ctx context.Context, tx *ent.Tx, where []func(*sql.Selector)) (int, error) {
 		return tx.EmailAddress.Delete().Where(predicate.EmailAddress(sql.AndPredicates(where...))).Exec(ctx)
-	},
-	clearPrimary: func(ctx context.Context, tx *ent.Tx, h hold) error {
-		return tx.User.Update().Where(user.ID(h.userID), user.PrimaryEmailAddressID(h.id)).ClearPrimaryEmailAddressID().Exec(ctx)
 	},
 	primary: user.FieldPrimaryEmailAddressID,
 }
