@@ -312,9 +312,11 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 	}
 	var clientErr error
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		// One change of the user's rows at a time: a removal or another
-		// primary committing meanwhile is seen by the writes below.
-		if err := s.serialize(ctx, tx, u.ID); err != nil {
+		// A conditional write of the user row first: it orders this check
+		// after any change of the user's rows committing meanwhile (a
+		// removal, another primary), and a lock or ban that committed while
+		// the request ran stands, the code unspent.
+		if err := updateUnrefused(ctx, tx.User.Update(), tx, u.ID, s.Now()); err != nil {
 			return err
 		}
 		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
@@ -332,11 +334,6 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 			return err
 		}
 		now := s.Now()
-		// A lock or ban set while the code was checked stands: the
-		// verification rolls back, its code unspent.
-		if err := updateUnrefused(ctx, tx.User.Update(), tx, u.ID, now); err != nil {
-			return err
-		}
 		verified, primary, err := k.verify(ctx, tx, u, c.id, now)
 		if ent.IsNotFound(err) { // released to another account, or removed, meanwhile
 			return apierr.New(apierr.ResourceNotFound).WithParam("id")
