@@ -190,7 +190,8 @@ func (m *Main) sender() (delivery.Sender, error) {
 // build wires the domain services and the HTTP handler.
 func (m *Main) build() {
 	db, now, log := m.DB, m.Now, m.Log
-	events := &audit.Recorder{Keys: m.Keys, Now: now, RowAtATime: m.DB.IsSQLite()}
+	eventCounter := audit.NewEventCounter()
+	events := &audit.Recorder{Keys: m.Keys, Now: now, RowAtATime: m.DB.IsSQLite(), Committed: eventCounter}
 	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now}
 	keys := session.NewKeys(db, m.Keys, now)
 	m.Limiter = ratelimit.New(db, now, m.Keys, events)
@@ -215,7 +216,11 @@ func (m *Main) build() {
 	}
 	resolver := &graph.Resolver{DB: db, Svc: m.Services, Policy: m.Policy, Events: events, Now: now, Log: log, Dev: m.Config.Dev}
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), hasherCollector{m.Hasher}, m.Limiter)
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.SQL, "trustgate"), hasherCollector{m.Hasher}, m.Limiter, eventCounter)
+	if c, ok := m.Sender.(prometheus.Collector); ok { // the delivery.Router counts what it sends
+		registry.MustRegister(c)
+	}
 	proxies, _ := m.Config.proxies()
 	m.Handler = httpserver.New(httpserver.Config{Dev: m.Config.Dev, TrustedProxies: proxies}, httpserver.Deps{
 		DB: db, Resolver: resolver, Keys: keys, Devices: &device.Store{DB: db, Now: now}, Log: log,

@@ -50,6 +50,17 @@ func TestRateLimits(t *testing.T) {
 			if !strings.Contains(string(body), `trustgate_rate_limited_total{rule="signInCreate:ip"} 2`) {
 				t.Errorf("/metrics does not count the 2 refusals:\n%s", grepLines(string(body), "rate_limited"))
 			}
+			// The five wrong passwords, as an operator's alert on a
+			// credential-stuffing wave would read them, and the pool's use.
+			for _, want := range []string{
+				`trustgate_sign_in_events_total{kind="password.failed",outcome="failure",strategy="password"} 5`,
+				`trustgate_sign_in_events_total{kind="rate_limited",outcome="failure",strategy="none"} 1`,
+				`go_sql_max_open_connections{db_name="trustgate"}`,
+			} {
+				if !strings.Contains(string(body), want) {
+					t.Errorf("/metrics lacks %s:\n%s", want, grepLines(string(body), "trustgate_sign_in_events_total"))
+				}
+			}
 		})
 		t.Run("the budget comes back in the next window", func(t *testing.T) {
 			s.clock.Advance(10 * time.Second)

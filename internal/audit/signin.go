@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/internal/identifier"
@@ -86,6 +88,22 @@ type Recorder struct {
 	// and a delete per step, dearer than the statements it saves. On
 	// PostgreSQL one statement is one round trip instead of several.
 	RowAtATime bool
+	// Committed, when set, counts each event once its transaction has
+	// committed (NewEventCounter): a step undone by a rollback or retried
+	// counts once, as the history shows it.
+	Committed *prometheus.CounterVec
+}
+
+// NewEventCounter returns the metric trustgate_sign_in_events_total, by
+// kind, strategy ("none" for a step without one) and outcome: what an
+// operator alerts on, since a credential-stuffing wave shows as a surge of
+// password.failed, client_trust.required and rate_limited. It carries no
+// application, user or IP: those are in the sign-in history.
+func NewEventCounter() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trustgate_sign_in_events_total",
+		Help: "Sign-in events recorded (committed), by kind, strategy and outcome.",
+	}, []string{"kind", "strategy", "outcome"})
 }
 
 // IdentifierDigest is the keyed digest under which an identifier is searchable.
@@ -126,6 +144,7 @@ func (r *Recorder) RecordAll(ctx context.Context, tx *ent.Tx, events []SignInEve
 		setIf(e.Reason, c.SetReason)
 		creates[i] = c
 	}
+	r.countOnCommit(tx, events)
 	if !r.RowAtATime {
 		if err := tx.SignInEvent.CreateBulk(creates...).Exec(ctx); err != nil {
 			return fmt.Errorf("audit: recording %s: %w", events[0].Kind, err)
@@ -138,6 +157,28 @@ func (r *Recorder) RecordAll(ctx context.Context, tx *ent.Tx, events []SignInEve
 		}
 	}
 	return nil
+}
+
+// countOnCommit adds events to r.Committed once tx commits.
+func (r *Recorder) countOnCommit(tx *ent.Tx, events []SignInEvent) {
+	if r.Committed == nil {
+		return
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			if err := next.Commit(ctx, tx); err != nil {
+				return err
+			}
+			for _, e := range events {
+				strategy := e.Strategy
+				if strategy == "" {
+					strategy = "none"
+				}
+				r.Committed.WithLabelValues(e.Kind, strategy, string(e.Outcome)).Inc()
+			}
+			return nil
+		})
+	})
 }
 
 func (r *Recorder) now() time.Time {

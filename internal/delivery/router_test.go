@@ -3,9 +3,13 @@ package delivery
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/internal/dbtest"
 )
 
 // namedSender records that it was asked to send.
@@ -147,4 +151,64 @@ type failingTxStore struct{}
 func (failingTxStore) SaveOutbox(context.Context, Message) error { return errors.New("disk full") }
 func (failingTxStore) SaveOutboxTx(context.Context, *ent.Tx, Message) error {
 	return errors.New("disk full")
+}
+
+// failSender fails every send.
+type failSender struct{}
+
+func (failSender) Send(context.Context, Message) error { return ErrDeliveryFailed }
+
+func TestRouterCountsMessages(t *testing.T) {
+	ctx := context.Background()
+	var got []string
+	r, err := NewRouter(failSender{}, nil, namedSender{"outbox", &got})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Send(ctx, Message{Channel: ChannelEmail, Kind: KindClientTrustCode})
+	_ = r.Send(ctx, Message{Channel: ChannelSMS, Kind: KindVerificationCode})
+	_ = r.Send(ctx, Message{Channel: ChannelSMS, Kind: KindVerificationCode})
+	for _, c := range []struct {
+		channel, kind, result string
+		want                  float64
+	}{
+		{"email", KindClientTrustCode, "failed", 1},
+		{"email", KindClientTrustCode, "sent", 0},
+		{"sms", KindVerificationCode, "sent", 2},
+	} {
+		if n := testutil.ToFloat64(r.sent.WithLabelValues(c.channel, c.kind, c.result)); n != c.want {
+			t.Errorf("trustgate_messages_total{channel=%q,kind=%q,result=%q} = %v, want %v", c.channel, c.kind, c.result, n, c.want)
+		}
+	}
+	if n := testutil.CollectAndCount(r, "trustgate_messages_total"); n != 3 {
+		t.Errorf("the router collects %d series, want 3", n)
+	}
+}
+
+// TestRouterCountsOutboxMessagesOnCommit: a message the outbox writes in the
+// caller's transaction counts once that transaction commits, and not when it
+// rolls back (the message then never existed).
+func TestRouterCountsOutboxMessagesOnCommit(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
+	r, err := NewRouter(nil, nil, NewOutboxSender(&EntOutbox{DB: db}, nil, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Message{Channel: ChannelEmail, To: "user@example.com", Kind: KindClientTrustCode, Text: "code"}
+	undone := errors.New("undone")
+	for _, outcome := range []error{nil, undone} {
+		err := db.Tx(ctx, func(tx *ent.Tx) error {
+			if done, err := r.SendTx(ctx, tx, m); !done || err != nil {
+				t.Fatalf("SendTx = %v, %v, want true, nil", done, err)
+			}
+			return outcome
+		})
+		if !errors.Is(err, outcome) {
+			t.Fatal(err)
+		}
+	}
+	if n := testutil.ToFloat64(r.sent.WithLabelValues("email", KindClientTrustCode, "sent")); n != 1 {
+		t.Errorf("counted %v messages, want 1 (the committed one)", n)
+	}
 }
