@@ -29,6 +29,14 @@ func hasPriority(ctx context.Context) bool {
 // limiter is a counting semaphore with two bounded, time-limited FIFO wait
 // queues. A freed slot is handed straight to the first priority waiter, else
 // to the first ordinary waiter, so a newcomer never overtakes anyone waiting.
+//
+// A newcomer is refused at once when the queue is full (maxQueue), or when,
+// at the pace slots have lately been given back (hold), the waiters ahead of
+// it would keep it waiting longer than wait: it would fail after waiting
+// anyway. So a burst of sign-ins that the slots serve within wait queues
+// (with 2 slots and 30 ms hashes, about 130 callers within 2 s) instead of
+// being refused, and a flood beyond that is refused without a wait. Only
+// running hashes hold memory; a waiter holds none.
 type limiter struct {
 	maxConcurrent int
 	maxQueue      int
@@ -38,6 +46,9 @@ type limiter struct {
 	free     int
 	priority []chan struct{}
 	ordinary []chan struct{}
+	// hold is a moving average of how long a caller holds a slot, zero
+	// until the first is given back (observe).
+	hold time.Duration
 
 	running  atomic.Int64
 	done     atomic.Uint64
@@ -70,6 +81,15 @@ func (l *limiter) acquire(ctx context.Context) error {
 		l.mu.Unlock()
 		l.rejected.Add(1)
 		return busy(fmt.Errorf("%w: all %d slots busy and %d callers already waiting", ErrBusy, l.maxConcurrent, l.maxQueue))
+	}
+	ahead := len(l.priority) // priority waiters are served first
+	if !prio {
+		ahead += len(l.ordinary)
+	}
+	if expected := time.Duration(ahead+1) * l.hold / time.Duration(l.maxConcurrent); expected > l.wait {
+		l.mu.Unlock()
+		l.rejected.Add(1)
+		return busy(fmt.Errorf("%w: %d callers waiting ahead would take about %s, more than %s", ErrBusy, ahead, expected.Round(time.Millisecond), l.wait))
 	}
 	granted := make(chan struct{})
 	*queue = append(*queue, granted)
@@ -112,6 +132,27 @@ func remove(queue *[]chan struct{}, w chan struct{}) bool {
 		}
 	}
 	return false
+}
+
+// observe adds d, how long a caller held a slot, to the moving average
+// acquire paces the queue by. Each new hold weighs an eighth, so a machine
+// that slows down (or a cost raised by a new TRUSTGATE_ARGON2_* setting) is
+// seen within a few dozen hashes.
+func (l *limiter) observe(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.hold == 0 {
+		l.hold = d
+		return
+	}
+	l.hold += (d - l.hold) / 8
+}
+
+// releaseTimed gives back a slot taken at start and observes how long it
+// was held.
+func (l *limiter) releaseTimed(start time.Time) {
+	l.observe(time.Since(start))
+	l.release()
 }
 
 func (l *limiter) release() {

@@ -201,7 +201,7 @@ func TestHasherDefaults(t *testing.T) {
 			cfg:        HasherConfig{},
 			wantParams: DefaultParams(),
 			wantConc:   max(1, min(runtime.NumCPU(), 512*1024/19456)),
-			wantQueue:  4 * max(1, min(runtime.NumCPU(), 512*1024/19456)),
+			wantQueue:  64 * max(1, min(runtime.NumCPU(), 512*1024/19456)),
 			wantWait:   2 * time.Second,
 		},
 		{
@@ -209,7 +209,7 @@ func TestHasherDefaults(t *testing.T) {
 			cfg:        HasherConfig{Params: Params{Memory: 1 << 20, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}},
 			wantParams: Params{Memory: 1 << 20, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
 			wantConc:   1,
-			wantQueue:  4,
+			wantQueue:  64,
 			wantWait:   2 * time.Second,
 		},
 		{
@@ -340,5 +340,58 @@ func TestLimiterPriorityQueueIsSeparate(t *testing.T) {
 		// Let the ordinary waiter through so every goroutine of the bubble ends.
 		l2.release()
 		synctest.Wait()
+	})
+}
+
+// TestPoolQueuesWhatItServesInTime: a caller queues while the waiters ahead
+// of it would be served within QueueWait at the pace slots have been held,
+// and is refused at once beyond that, well before the queue's bound; a
+// priority caller counts only the priority waiters ahead of it.
+func TestPoolQueuesWhatItServesInTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := mustHasher(t, HasherConfig{Params: poolTestParams, MaxConcurrent: 2, MaxQueue: 100, QueueWait: time.Second})
+		ctx := context.Background()
+		h.limit.observe(100 * time.Millisecond)
+		h.limit.observe(900 * time.Millisecond) // a moving average: 100 + (900-100)/8
+		if h.limit.hold != 200*time.Millisecond {
+			t.Fatalf("hold = %v, want 200ms", h.limit.hold)
+		}
+		for range 2 {
+			if err := h.limit.acquire(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Two slots, 200 ms each: the 10th waiter expects 10 × 200 / 2 = 1 s, the 11th 1.1 s.
+		waiter := func(ctx context.Context) {
+			if err := h.limit.acquire(ctx); err == nil {
+				h.limit.release()
+			}
+		}
+		for range 10 {
+			go waiter(ctx)
+		}
+		synctest.Wait()
+		if got := h.Stats(); got.Queued != 10 || got.Rejected != 0 {
+			t.Fatalf("Stats = %+v, want 10 queued, none rejected", got)
+		}
+		start := time.Now()
+		if err := h.limit.acquire(ctx); !errors.Is(err, ErrBusy) {
+			t.Fatalf("11th waiter: %v, want ErrBusy", err)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Errorf("11th waiter waited %v, want a refusal at once", waited)
+		}
+		// A trusted device's hash is behind no priority waiter: it queues.
+		go waiter(WithPriority(ctx))
+		synctest.Wait()
+		if got := h.Stats(); got.Queued != 11 || got.Rejected != 1 {
+			t.Fatalf("Stats = %+v, want 11 queued, 1 rejected", got)
+		}
+		h.limit.release()
+		h.limit.release()
+		synctest.Wait()
+		if got := h.Stats(); got.Queued != 0 || got.Running != 0 || got.TimedOut != 0 {
+			t.Fatalf("Stats after all done = %+v, want nothing queued, running or timed out", got)
+		}
 	})
 }

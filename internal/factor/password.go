@@ -55,8 +55,10 @@ const (
 	// defaultMemoryBudget caps, in KiB, the memory the default MaxConcurrent
 	// lets concurrent hashes use (512 MiB).
 	defaultMemoryBudget = 512 << 10
-	// defaultQueueFactor times MaxConcurrent is the default MaxQueue.
-	defaultQueueFactor = 4
+	// defaultQueueFactor times MaxConcurrent is the default MaxQueue: a
+	// bound on waiting goroutines. What usually refuses a caller first is
+	// the wait the queue ahead of it would cost (see limiter).
+	defaultQueueFactor = 64
 )
 
 var (
@@ -153,7 +155,9 @@ type HasherConfig struct {
 	// and at least 1.
 	MaxConcurrent int
 	// MaxQueue bounds how many callers may wait for a slot. Zero means
-	// 4×MaxConcurrent; a negative value means callers never wait.
+	// 64×MaxConcurrent; a negative value means callers never wait. Within
+	// it, a caller is refused at once when those ahead of it would keep it
+	// waiting longer than QueueWait at the pace hashes have lately run.
 	MaxQueue int
 	// QueueWait is how long a queued caller waits before failing with
 	// ErrBusy. Zero means DefaultQueueWait.
@@ -259,7 +263,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err := h.limit.acquire(ctx); err != nil {
 		return "", err
 	}
-	defer h.limit.release()
+	defer h.limit.releaseTimed(time.Now())
 	key := argon2.IDKey([]byte(norm.NFKC.String(password)), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
 	return formatArgon2id(h.params, salt, key), nil
 }
@@ -279,7 +283,7 @@ func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, needsReh
 		if err := h.limit.acquire(ctx); err != nil {
 			return false, false, err
 		}
-		defer h.limit.release()
+		defer h.limit.releaseTimed(time.Now())
 		switch err := bcrypt.CompareHashAndPassword([]byte(phc), []byte(password)); {
 		case err == nil:
 			return true, true, nil
@@ -296,7 +300,7 @@ func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, needsReh
 	if err := h.limit.acquire(ctx); err != nil {
 		return false, false, err
 	}
-	defer h.limit.release()
+	defer h.limit.releaseTimed(time.Now())
 	got := argon2.IDKey([]byte(norm.NFKC.String(password)), a.salt, a.params.Time, a.params.Memory, a.params.Threads, a.params.KeyLen)
 	if subtle.ConstantTimeCompare(got, a.key) != 1 {
 		return false, false, nil
