@@ -95,6 +95,21 @@ func TestGraphQLTransportAndLimits(t *testing.T) {
 			t.Fatalf("errors = %+v, want an alias refusal", r.Errors)
 		}
 	})
+	t.Run("too complex operations are refused", func(t *testing.T) {
+		// 15 aliases (the limit) at depth 4 (under it), complexity 750.
+		var b strings.Builder
+		b.WriteString("{")
+		for i := 0; i < 15; i++ {
+			fmt.Fprintf(&b, ` c%d: client { id lastActiveSessionId sessions { id status userId clientId createdAt lastActiveAt expireAt ipAddress userAgent }
+			  signUp { id status emailAddress phoneNumber username unverifiedFields createdUserId createdSessionId }
+			  signIn { %s } }`, i, signInFields)
+		}
+		b.WriteString(" }")
+		r := s.browser().do(b.String(), nil)
+		if got := r.code(t); got != "form_param_format_invalid" || !strings.Contains(r.Errors[0].Message, "complexity") {
+			t.Fatalf("errors = %+v, want form_param_format_invalid (ERRORS.md) naming the complexity", r.Errors)
+		}
+	})
 	t.Run("oversized bodies are refused", func(t *testing.T) {
 		big := `{"query":"{ client { id } }","variables":{"pad":"` + strings.Repeat("x", 70<<10) + `"}}`
 		resp, body := s.rawPost(t, "application/json", []byte(big), nil)

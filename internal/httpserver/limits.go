@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -111,6 +112,22 @@ func (w *shapeWalker) fragment(name string) (deepest, aliases int) {
 	}
 	f.done = true
 	return f.deepest, f.aliases
+}
+
+// complexityLimit is gqlgen's fixed complexity limit answering, as the other
+// shape limits do, form_param_format_invalid (docs/ERRORS.md) rather than
+// gqlgen's own COMPLEXITY_LIMIT_EXCEEDED, which no client knows.
+type complexityLimit struct{ *extension.ComplexityLimit }
+
+func newComplexityLimit(limit int) complexityLimit {
+	return complexityLimit{extension.FixedComplexityLimit(limit)}
+}
+
+func (c complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if err := c.ComplexityLimit.MutateOperationContext(ctx, oc); err != nil {
+		return limitError("%s", err.Message)
+	}
+	return nil
 }
 
 func limitError(format string, args ...any) *gqlerror.Error {

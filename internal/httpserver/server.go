@@ -146,7 +146,7 @@ func (s *Server) graphql() http.HandlerFunc {
 		h.Use(noIntrospection{})
 	}
 	h.Use(shapeLimit{s.cfg.Limits})
-	h.Use(extension.FixedComplexityLimit(s.cfg.Limits.MaxComplexity))
+	h.Use(newComplexityLimit(s.cfg.Limits.MaxComplexity))
 	h.AroundRootFields(s.rateLimit)
 	h.SetErrorPresenter(graph.ErrorPresenter(s.log))
 	h.SetRecoverFunc(func(ctx context.Context, p any) error {
