@@ -116,6 +116,19 @@ func TestGraphQLTransportAndLimits(t *testing.T) {
 		if resp.StatusCode != http.StatusRequestEntityTooLarge || strings.Contains(body, `"client":{`) {
 			t.Fatalf("status %d body %.200s, want a refusal", resp.StatusCode, body)
 		}
+		// The same body without a Content-Length (chunked) is refused alike.
+		req, _ := http.NewRequest(http.MethodPost, s.base+"/graphql", io.NopCloser(strings.NewReader(big)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Publishable-Key", s.pk)
+		chunked, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(chunked.Body)
+		chunked.Body.Close()
+		if chunked.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(raw), `"code":"form_param_format_invalid"`) {
+			t.Fatalf("chunked: status %d body %.300s, want 413 with form_param_format_invalid", chunked.StatusCode, raw)
+		}
 	})
 	t.Run("internal details never reach the caller", func(t *testing.T) {
 		r := s.browser().do(`mutation { signInAttemptSecondFactor(id: "sia_nope", input: {strategy: "totp", code: "1"}) { id } }`, nil)

@@ -1,10 +1,13 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -154,10 +157,13 @@ func (s *Server) graphql() http.HandlerFunc {
 		return apierr.New(apierr.Internal)
 	})
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.cfg.Limits.MaxBodyBytes {
+		tooLarge := func() {
 			e := apierr.Newf(apierr.FormParamFormatInvalid, "GraphQL requests are limited to %d bytes.", s.cfg.Limits.MaxBodyBytes)
 			e.Message = "Request body too large"
 			writeError(w, http.StatusRequestEntityTooLarge, e)
+		}
+		if r.ContentLength > s.cfg.Limits.MaxBodyBytes {
+			tooLarge()
 			return
 		}
 		if !isJSON(r.Header.Get("Content-Type")) {
@@ -168,7 +174,21 @@ func (s *Server) graphql() http.HandlerFunc {
 			writeError(w, http.StatusUnsupportedMediaType, e)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes)
+		// Read here, not by gqlgen, so that a body without a Content-Length
+		// (chunked) over the limit is a 413 too: gqlgen answers a body it
+		// cannot read with a 200.
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes))
+		if err != nil {
+			var over *http.MaxBytesError
+			if errors.As(err, &over) {
+				tooLarge()
+				return
+			}
+			e := apierr.Newf(apierr.FormParamFormatInvalid, "The request body could not be read.")
+			writeError(w, http.StatusBadRequest, e)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		rq := s.identify(w, r)
 		if !s.corsAllowed(w, r, rq) {
 			e := apierr.Newf(apierr.PermissionDenied, "This origin is not in the application's allowedOrigins.")
