@@ -305,8 +305,9 @@ func notFound(err error, param string) error {
 	return err
 }
 
-// Session implements @session: the field needs a signed-in user session.
-func (r *Resolver) Session(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
+// SessionDirective implements @session: the field needs a signed-in user
+// session. (Resolver.Session is the Session type's resolver.)
+func (r *Resolver) SessionDirective(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
 	if request.From(ctx).Session == nil {
 		return nil, apierr.Newf(apierr.AuthenticationInvalid, "Sign in first: this needs a session token (Authorization: Bearer <jwt> or the __session cookie).")
 	}

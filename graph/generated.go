@@ -17,7 +17,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/trustgate/trustgate/ent"
-	"github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/internal/account"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -43,6 +42,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	RoleAssignment() RoleAssignmentResolver
+	Session() SessionResolver
 	TrustedClient() TrustedClientResolver
 	User() UserResolver
 	Viewer() ViewerResolver
@@ -516,6 +516,9 @@ type QueryResolver interface {
 }
 type RoleAssignmentResolver interface {
 	ApplicationID(ctx context.Context, obj *ent.RoleAssignment) (string, error)
+}
+type SessionResolver interface {
+	Status(ctx context.Context, obj *ent.Session) (string, error)
 }
 type TrustedClientResolver interface {
 	Current(ctx context.Context, obj *ent.TrustedClient) (bool, error)
@@ -10336,18 +10339,18 @@ func (ec *executionContext) _Session_status(ctx context.Context, field graphql.C
 			return ec.fieldContext_Session_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Session().Status(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v session.Status) graphql.Marshaler {
-			return ec.marshalNString2githubᚗcomᚋtrustgateᚋtrustgateᚋentᚋsessionᚐStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Session_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Session", field, true, true, "String")
 }
 
 func (ec *executionContext) _Session_userId(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
@@ -16550,47 +16553,48 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Session_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._Session_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Session_status(ctx, field, obj)
+				})
 		case "userId":
 			out.Values[i] = ec._Session_userId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "clientId":
 			out.Values[i] = ec._Session_clientId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Session_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastActiveAt":
 			out.Values[i] = ec._Session_lastActiveAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "expireAt":
 			out.Values[i] = ec._Session_expireAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ipAddress":
 			out.Values[i] = ec._Session_ipAddress(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "userAgent":
 			out.Values[i] = ec._Session_userAgent(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18375,16 +18379,6 @@ func (ec *executionContext) unmarshalNSignUpStatus2githubᚗcomᚋtrustgateᚋtr
 }
 
 func (ec *executionContext) marshalNSignUpStatus2githubᚗcomᚋtrustgateᚋtrustgateᚋinternalᚋsignupᚐStatus(ctx context.Context, sel ast.SelectionSet, v signup.Status) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNString2githubᚗcomᚋtrustgateᚋtrustgateᚋentᚋsessionᚐStatus(ctx context.Context, v any) (session.Status, error) {
-	var res session.Status
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNString2githubᚗcomᚋtrustgateᚋtrustgateᚋentᚋsessionᚐStatus(ctx context.Context, sel ast.SelectionSet, v session.Status) graphql.Marshaler {
 	return v
 }
 

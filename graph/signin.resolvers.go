@@ -226,6 +226,14 @@ func (r *queryResolver) SessionVerification(ctx context.Context) (*account.Sessi
 	return r.Svc.Account.CurrentVerification(ctx)
 }
 
+func (r *sessionResolver) Status(ctx context.Context, obj *ent.Session) (string, error) {
+	if obj.Status == entsession.StatusActive && !r.Now().Before(obj.ExpireAt) {
+		// Nothing ended it, but it can no longer be used: Clerk's "expired".
+		return "expired", nil
+	}
+	return obj.Status.String(), nil
+}
+
 func (r *trustedClientResolver) Current(ctx context.Context, obj *ent.TrustedClient) (bool, error) {
 	client, err := request.From(ctx).Client(ctx)
 	if err != nil {
@@ -280,6 +288,8 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Session() SessionResolver { return &sessionResolver{r} }
+
 func (r *Resolver) TrustedClient() TrustedClientResolver { return &trustedClientResolver{r} }
 
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
@@ -288,6 +298,7 @@ type (
 	clientResolver        struct{ *Resolver }
 	mutationResolver      struct{ *Resolver }
 	queryResolver         struct{ *Resolver }
+	sessionResolver       struct{ *Resolver }
 	trustedClientResolver struct{ *Resolver }
 	userResolver          struct{ *Resolver }
 )

@@ -137,7 +137,7 @@ func (s *Server) routes() chi.Router {
 func (s *Server) graphql() http.HandlerFunc {
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  s.resolver,
-		Directives: graph.DirectiveRoot{Can: s.resolver.Can, Session: s.resolver.Session},
+		Directives: graph.DirectiveRoot{Can: s.resolver.Can, Session: s.resolver.SessionDirective},
 	})
 	h := handler.New(schema)
 	h.AddTransport(transport.POST{})
