@@ -251,6 +251,14 @@ func RevokeSubject(ctx context.Context, tx *ent.Tx, subject string) error {
 	return bump(ctx, tx)
 }
 
+// Serialize takes, inside tx, the lock every role change takes: the policy
+// version row, bumped. A check that reads the role assignments and who may
+// still act on them (the last owner's) then runs after every such change
+// committed before it, and a change that begins meanwhile waits for tx; on
+// PostgreSQL's read committed, two transactions could otherwise each see
+// what the other is about to remove.
+func Serialize(ctx context.Context, tx *ent.Tx) error { return bump(ctx, tx) }
+
 // bump changes the policy version so every replica reloads.
 func bump(ctx context.Context, tx *ent.Tx) error {
 	v := strconv.FormatInt(time.Now().UnixNano(), 36)

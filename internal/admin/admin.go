@@ -551,8 +551,13 @@ func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) 
 // that leaves no owner of every application: an active API key or an
 // operator still enabled holding the owner role in *. Without one, no one
 // could grant roles or create applications again short of the CLI on the
-// database's host.
+// database's host. It runs after every other role change or owner's ban
+// (policy.Serialize): two at once, a ban of one owner and a revocation of
+// the other, would each see the other's owner still standing.
 func keepsAnOwner(ctx context.Context, tx *ent.Tx) error {
+	if err := policy.Serialize(ctx, tx); err != nil {
+		return err
+	}
 	grants, err := tx.RoleAssignment.Query().
 		Where(roleassignment.Role("owner"), roleassignment.Domain(policy.AllDomains)).All(ctx)
 	if err != nil {
