@@ -46,7 +46,7 @@ func (r *mutationResolver) CreateApplication(ctx context.Context, input CreateAp
 }
 
 func (r *mutationResolver) UpdateAppSettings(ctx context.Context, applicationID string, input UpdateAppSettingsInput) (*settings.Settings, error) {
-	patch, err := settingsPatch(ctx)
+	patch, err := settingsPatch(ctx, input)
 	if err != nil {
 		return nil, err
 	}

@@ -302,20 +302,34 @@ func (r *Resolver) userDevices(ctx context.Context, u *ent.User) ([]*UserDevice,
 	return out, nil
 }
 
-// settingsPatch reads the raw updateAppSettings input so that an explicit
-// null (lockoutDurationSeconds: null, "until an admin unlocks") is kept apart
-// from an absent field.
-func settingsPatch(ctx context.Context) (map[string]json.RawMessage, error) {
+// settingsPatch is the updateAppSettings input as a patch of AppSettings
+// fields: the values as GraphQL coerced them (one value where a list is
+// expected is a list of it; an Int sent as a string of digits is the
+// number), and an explicit null (lockoutDurationSeconds: null, "until an
+// admin unlocks") kept apart from an absent field, which only the raw
+// argument tells.
+func settingsPatch(ctx context.Context, input UpdateAppSettingsInput) (map[string]json.RawMessage, error) {
 	fc := graphql.GetFieldContext(ctx)
 	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
 	in, _ := args["input"].(map[string]any)
+	b, err := json.Marshal(input)
+	if err != nil {
+		return nil, err
+	}
+	var coerced map[string]json.RawMessage
+	if err := json.Unmarshal(b, &coerced); err != nil {
+		return nil, err
+	}
 	patch := make(map[string]json.RawMessage, len(in))
 	for k, v := range in {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, apierr.Invalid(k, "cannot be encoded")
+		switch c, ok := coerced[k]; {
+		case v == nil:
+			patch[k] = json.RawMessage("null")
+		case ok:
+			patch[k] = c
+		default: // an empty list, which the input's omitempty leaves out
+			patch[k] = json.RawMessage("[]")
 		}
-		patch[k] = b
 	}
 	if len(patch) == 0 {
 		return nil, apierr.Missing("input")

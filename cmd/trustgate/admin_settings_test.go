@@ -287,3 +287,26 @@ func TestUpdateChoiceAuditsClearedValues(t *testing.T) {
 		t.Fatalf("audit before %v after %v, want the cleared explicit lockoutMaxAttempts 100 named", before, after)
 	}
 }
+
+// TestSettingsInputAsGraphQLCoercesIt: updateAppSettings takes its input as
+// GraphQL coerces it: one value where a list is expected is a list of that
+// value, and an Int variable sent as a JSON string of digits is that
+// number. Both answered internal_error, the raw input being decoded again
+// beside the coerced one. An empty list still clears a list.
+func TestSettingsInputAsGraphQLCoercesIt(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	set := s.admin(`mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {secondFactors: "totp", allowedOrigins: "https://app.example.com"}) { secondFactors allowedOrigins } }`,
+		vars{"id": s.appID}).data(t)["updateAppSettings"].(map[string]any)
+	if adminJSON(set["secondFactors"]) != `["totp"]` || adminJSON(set["allowedOrigins"]) != `["https://app.example.com"]` {
+		t.Fatalf("settings %v, want secondFactors [totp] and allowedOrigins [https://app.example.com]", set)
+	}
+	set = s.admin(`mutation($id: ID!, $in: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $id, input: $in) { codeTtlSeconds allowedOrigins } }`,
+		vars{"id": s.appID, "in": vars{"codeTtlSeconds": "300", "allowedOrigins": []string{}}}).data(t)["updateAppSettings"].(map[string]any)
+	if set["codeTtlSeconds"] != float64(300) || adminJSON(set["allowedOrigins"]) != `[]` {
+		t.Fatalf("settings %v, want codeTtlSeconds 300 and no allowedOrigins", set)
+	}
+	got, _ := s.appSettings(t, s.appID)
+	if got["codeTtlSeconds"] != float64(300) || adminJSON(got["secondFactors"]) != `["totp"]` || adminJSON(got["allowedOrigins"]) != `[]` {
+		t.Fatalf("stored settings %v", got)
+	}
+}
