@@ -10,6 +10,7 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/apikey"
 	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/ent/auditevent"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/hook"
 	"github.com/trustgate/trustgate/ent/operator"
@@ -102,4 +103,25 @@ func liveOwners(tb testing.TB, s *server) int {
 		}
 	}
 	return n
+}
+
+// TestRevokingARevokedKeyChangesNothing: a key is revoked once. Revoking it
+// again moved its revokedAt to the second call and audited a second
+// revocation whose before said it had not been revoked; now the second call
+// answers the key as it is and audits nothing, as revokeSession does for a
+// session that has ended.
+func TestRevokingARevokedKeyChangesNothing(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	id, _ := s.createKey(t, "support", s.appID)
+	const revoke = `mutation($id: ID!) { revokeAPIKey(id: $id) { id revokedAt } }`
+	first := s.admin(revoke, vars{"id": id}).data(t)["revokeAPIKey"].(map[string]any)["revokedAt"]
+	audits := s.m.DB.Ent.AuditEvent.Query().Where(auditevent.Action("keys:revoke"), auditevent.TargetID(id)).CountX(context.Background())
+	s.clock.Advance(time.Hour)
+	again := s.admin(revoke, vars{"id": id}).data(t)["revokeAPIKey"].(map[string]any)["revokedAt"]
+	if again != first {
+		t.Errorf("revokedAt moved from %v to %v", first, again)
+	}
+	if n := s.m.DB.Ent.AuditEvent.Query().Where(auditevent.Action("keys:revoke"), auditevent.TargetID(id)).CountX(context.Background()); n != audits {
+		t.Errorf("%d keys:revoke audit events after revoking twice, want %d", n, audits)
+	}
 }

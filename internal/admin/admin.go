@@ -750,7 +750,13 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, err
 		if err != nil {
 			return notFound(err, "id")
 		}
-		if key, err = tx.APIKey.UpdateOne(k).SetRevokedAt(s.Now()).Save(ctx); err != nil {
+		// Revoked once: a second call keeps the first one's time and
+		// audits nothing (also when two calls race).
+		n, err := tx.APIKey.Update().Where(apikey.ID(k.ID), apikey.RevokedAtIsNil()).SetRevokedAt(s.Now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if key, err = tx.APIKey.Get(ctx, k.ID); err != nil || n == 0 {
 			return err
 		}
 		wasOwner, err := ownsAll(ctx, tx, k.ID)
