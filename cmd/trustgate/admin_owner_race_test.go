@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -85,7 +86,8 @@ func TestLastOwnerStaysUnderConcurrency(t *testing.T) {
 }
 
 // liveOwners counts the owners of every application that can still act: an
-// active key, or an enabled operator whose user is not banned.
+// active key, or an enabled operator whose user is neither banned nor locked
+// until an admin unlocks.
 func liveOwners(tb testing.TB, s *server) int {
 	tb.Helper()
 	ctx := context.Background()
@@ -96,7 +98,7 @@ func liveOwners(tb testing.TB, s *server) int {
 			live = s.m.DB.Ent.APIKey.Query().Where(apikey.ID(g.Subject), apikey.RevokedAtIsNil()).ExistX(ctx)
 		} else {
 			live = s.m.DB.Ent.Operator.Query().Where(operator.Email(g.Subject), operator.DisabledAtIsNil(),
-				operator.HasUserWith(user.Banned(false))).ExistX(ctx)
+				operator.HasUserWith(user.Banned(false), user.Or(user.LockedAtIsNil(), user.LockoutExpiresAtNotNil()))).ExistX(ctx)
 		}
 		if live {
 			n++
@@ -123,5 +125,52 @@ func TestRevokingARevokedKeyChangesNothing(t *testing.T) {
 	}
 	if n := s.m.DB.Ent.AuditEvent.Query().Where(auditevent.Action("keys:revoke"), auditevent.TargetID(id)).CountX(context.Background()); n != audits {
 		t.Errorf("%d keys:revoke audit events after revoking twice, want %d", n, audits)
+	}
+}
+
+// TestLastOwnerCannotBeLockedOut: an admin's lock holds until an admin
+// unlocks, so a locked operator signs in no more, as a banned one. An owner
+// operator so locked does not count as the owner that keeps a revocation
+// possible, and the last owner of every application cannot be locked (here:
+// by their own dashboard session).
+func TestLastOwnerCannotBeLockedOut(t *testing.T) {
+	ctx := context.Background()
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	op := s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
+	s.reloadPolicy(t)
+	dash := s.m.DB.Ent.Application.Query().Where(application.Dashboard(true)).OnlyX(ctx)
+	boss := s.m.DB.Ent.EmailAddress.Query().
+		Where(emailaddress.ApplicationID(dash.ID), emailaddress.EmailAddress("boss@example.com")).QueryUser().OnlyX(ctx)
+	var harness string
+	for _, k := range s.admin(`query { apiKeys { id role applicationId } }`, nil).data(t)["apiKeys"].([]any) {
+		if k := k.(map[string]any); k["role"] == "owner" && k["applicationId"] == "*" {
+			harness = k["id"].(string)
+		}
+	}
+	const (
+		lock       = `mutation($id: ID!) { lockUser(id: $id) { id } }`
+		revokeRole = `mutation($s: String!) { revokeRole(input: {subject: $s, role: "owner", applicationId: "*"}) }`
+	)
+	jwt := s.operatorSession(t, "boss@example.com", op["password"].(string))
+	asBoss := func(q string, v vars) result {
+		return s.post(http.DefaultClient, map[string]string{"Authorization": "Bearer " + jwt, "X-Publishable-Key": dash.PublishableKey}, q, v)
+	}
+
+	// Two owners: boss may be locked, but then does not keep the harness
+	// key's role revocable.
+	s.admin(lock, vars{"id": boss.ID}).data(t)
+	if got := s.admin(revokeRole, vars{"s": harness}).code(t); got != "resource_forbidden" {
+		t.Fatalf("revoking the last owner not locked out: got %s, want resource_forbidden", got)
+	}
+	s.admin(`mutation($id: ID!) { unlockUser(id: $id) { id } }`, vars{"id": boss.ID}).data(t)
+
+	// Boss, the last owner once the harness key's role is gone, cannot lock themselves.
+	asBoss(revokeRole, vars{"s": harness}).data(t)
+	s.reloadPolicy(t)
+	if got := asBoss(lock, vars{"id": boss.ID}).code(t); got != "resource_forbidden" {
+		t.Fatalf("locking the last owner: got %s, want resource_forbidden", got)
+	}
+	if s.userRow(t, boss.ID).LockedAt != nil {
+		t.Fatal("the last owner was locked")
 	}
 }

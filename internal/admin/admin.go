@@ -423,8 +423,16 @@ func (s *Service) userChange(ctx context.Context, id, action string, change func
 // LockUser locks a user until an admin unlocks.
 func (s *Service) LockUser(ctx context.Context, id string) (*ent.User, error) {
 	return s.userChange(ctx, id, "users:lock", func(tx *ent.Tx, u *ent.User) (any, any, error) {
-		return map[string]any{"locked": u.LockedAt != nil}, map[string]any{"locked": true},
-			tx.User.UpdateOne(u).SetLockedAt(s.Now()).ClearLockoutExpiresAt().Exec(ctx)
+		if err := tx.User.UpdateOne(u).SetLockedAt(s.Now()).ClearLockoutExpiresAt().Exec(ctx); err != nil {
+			return nil, nil, err
+		}
+		// A locked operator signs in no more until unlocked: locking the
+		// last owner of every application is refused, as banning them is.
+		owner, err := s.ownsEverything(ctx, tx, u.ID)
+		if err == nil && owner {
+			err = keepsAnOwner(ctx, tx)
+		}
+		return map[string]any{"locked": u.LockedAt != nil}, map[string]any{"locked": true}, err
 	})
 }
 
@@ -549,7 +557,8 @@ func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) 
 
 // keepsAnOwner refuses, inside the transaction of a revocation, a change
 // that leaves no owner of every application: an active API key or an
-// operator still enabled holding the owner role in *. Without one, no one
+// operator still enabled, neither banned nor locked until an admin unlocks,
+// holding the owner role in *. Without one, no one
 // could grant roles or create applications again short of the CLI on the
 // database's host. It runs after every other role change or owner's ban
 // (policy.Serialize): two at once, a ban of one owner and a revocation of
@@ -569,7 +578,7 @@ func keepsAnOwner(ctx context.Context, tx *ent.Tx) error {
 			live, err = tx.APIKey.Query().Where(apikey.ID(g.Subject), apikey.RevokedAtIsNil()).Exist(ctx)
 		} else {
 			live, err = tx.Operator.Query().Where(operator.Email(g.Subject), operator.DisabledAtIsNil(),
-				operator.HasUserWith(user.Banned(false))).Exist(ctx)
+				operator.HasUserWith(user.Banned(false), user.Or(user.LockedAtIsNil(), user.LockoutExpiresAtNotNil()))).Exist(ctx)
 		}
 		if err != nil || live {
 			return err
