@@ -81,6 +81,34 @@ func TestSignInErrors(t *testing.T) {
 			}
 		})
 
+		t.Run("without enumeration protection a password for an account without one is no factor of it", func(t *testing.T) {
+			// Clerk answers strategy_for_user_invalid ("not valid for this
+			// account"): supportedFirstFactors lists no password, so "the
+			// password is incorrect" would send the user guessing, and each
+			// guess counted toward the lockout of an account no password opens.
+			id := s.newUser(t, vars{"emailAddress": "nopassword@example.com", "password": nil})
+			dev := s.browser()
+			wantError(t, dev.signIn("nopassword@example.com", testPassword), "strategy_for_user_invalid", "strategy")
+			if cl := dev.do(`{ client { signIn { id } } }`, nil).data(t)["client"].(map[string]any); cl["signIn"] != nil {
+				t.Errorf("a refused signInCreate left the sign-in %v behind", cl["signIn"])
+			}
+			si := signInObj(t, dev.create(vars{"identifier": "nopassword@example.com"}), "signInCreate")
+			if got := strategies(si["supportedFirstFactors"]); slices.Contains(got, "password") {
+				t.Fatalf("supportedFirstFactors %v list a password the account does not have", got)
+			}
+			wantError(t, dev.attemptFirstWith(si["id"].(string), vars{"strategy": "password", "password": testPassword}), "strategy_for_user_invalid", "strategy")
+			if n := s.userRow(t, id).FailedAttempts; n != 0 {
+				t.Errorf("got %d failed attempts counted toward the lockout, want 0", n)
+			}
+			// The sign-in is as it was: its code factor still signs in.
+			r := dev.prepareFirstWith(si["id"].(string), factorInput(si["supportedFirstFactors"], "email_code"))
+			signInObj(t, r, "signInPrepareFirstFactor")
+			done := signInObj(t, dev.attemptFirstWith(si["id"].(string), vars{"strategy": "email_code", "code": s.mail.code(t, "nopassword@example.com")}), "signInAttemptFirstFactor")
+			if done["status"] != "complete" {
+				t.Fatalf("got status %v, want complete", done["status"])
+			}
+		})
+
 		t.Run("a banned user gets user_banned, even with the right password", func(t *testing.T) {
 			id := s.newUser(t, vars{"emailAddress": "banned@example.com"})
 			s.admin(`mutation($id: ID!) { banUser(id: $id) { id } }`, vars{"id": id}).data(t)

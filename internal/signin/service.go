@@ -904,6 +904,14 @@ func (s *Service) attemptPassword(ctx context.Context, st *state, password strin
 	if err := s.guardUser(ctx, st, settings.StrategyPassword); err != nil {
 		return err
 	}
+	if st.user != nil && st.user.PasswordHash == nil && !s.listsAsUnknown(st) {
+		// The account lists no password (accountFirstFactors): as at Clerk,
+		// the strategy is not one of its factors. Nothing is hashed or
+		// counted toward the lockout, and signInCreate creates no sign-in.
+		// Under enumeration protection the password is listed and such an
+		// account answers as a wrong password does, below.
+		return apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+	}
 	if st.create == nil {
 		// A password tried on a sign-in already made spends the identifier's
 		// budget as signInCreate's does: otherwise one sign-in, its steps
