@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestSignUpAnswersEveryFieldAtFault: signUpCreate answers every field at
@@ -93,6 +94,33 @@ func TestSignUpVerifiedFieldsStayVerified(t *testing.T) {
 		done := d.do(attempt, vars{"id": id, "s": "phone_code", "c": s.mail.code(t, "+15550100777")}).data(t)["signUpAttemptVerification"].(map[string]any)
 		if done["status"] != "complete" {
 			t.Fatalf("sign-up %v, want complete", done)
+		}
+	})
+}
+
+// TestExpiredSignUpReadsAbandoned: the client's sign-up, once expired, reads
+// abandoned, as every step on it answers sign_up_expired and marks it so.
+// It read missing_requirements until a step happened to touch it, which
+// invites a frontend to resume a sign-up that can never complete.
+func TestExpiredSignUpReadsAbandoned(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"signInLifetimeSeconds": 300})
+		const current = `{ client { signUp { id status unverifiedFields } } }`
+		d := s.browser()
+		id := d.do(`mutation { signUpCreate(input: {emailAddress: "late@example.com", password: "correct horse battery"}) { id } }`, nil).
+			data(t)["signUpCreate"].(map[string]any)["id"].(string)
+		if su := d.do(current, nil).data(t)["client"].(map[string]any)["signUp"].(map[string]any); su["status"] != "missing_requirements" {
+			t.Fatalf("a live sign-up reads %v, want missing_requirements", su["status"])
+		}
+		s.clock.Advance(301 * time.Second)
+		before := d.do(current, nil).data(t)["client"].(map[string]any)["signUp"].(map[string]any)
+		if got := d.do(`mutation($id: ID!) { signUpPrepareVerification(id: $id, strategy: "email_code") { id } }`, vars{"id": id}).code(t); got != "sign_up_expired" {
+			t.Fatalf("a step on the expired sign-up: %s, want sign_up_expired", got)
+		}
+		after := d.do(current, nil).data(t)["client"].(map[string]any)["signUp"].(map[string]any)
+		if before["status"] != "abandoned" || after["status"] != "abandoned" {
+			t.Fatalf("the expired sign-up reads %v before a step and %v after it, want abandoned both times", before["status"], after["status"])
 		}
 	})
 }

@@ -586,6 +586,13 @@ func (s *Service) Current(ctx context.Context, client *ent.Device) (*SignUp, err
 	if err != nil {
 		return nil, err
 	}
+	if su.Status == entsignup.StatusMissingRequirements && !s.Now().Before(su.ExpireAt) {
+		// Expired: every step answers sign_up_expired and marks it
+		// abandoned (load); it reads so before a step touches it too.
+		c := *su
+		c.Status = entsignup.StatusAbandoned
+		su = &c
+	}
 	return s.view(ctx, su)
 }
 
