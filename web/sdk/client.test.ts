@@ -522,7 +522,8 @@ describe('session tokens and a device clock that is off', () => {
     })
     const client = createClient({ fetch: server.fetch })
     await client.load()
-    await client.reloadUser()
+    const r = await client.reloadUser()
+    expect(r.error?.code).toBe('authentication_invalid')
     expect(server.ops()).toEqual(['Client', 'SessionTokenCreate', 'Me', 'Me', 'SessionTokenCreate'])
     expect(client.session).toBeNull()
     expect(client.user).toBeNull()
@@ -659,6 +660,26 @@ describe('client answers that arrive late', () => {
     await tick()
     await client.signOut()
     held.resolve({ data: { me: user() } })
+    await reloading
+    expect(client.session).toBeNull()
+    expect(client.user).toBeNull()
+  })
+
+  it('a `me` answer that arrives after the session was dropped (its token refused) does not bring the user back', async () => {
+    const held = deferred<Reply>()
+    const server = fakeServer({
+      Client: signedInClient,
+      SessionTokenCreate: [() => tokenReply('jwt_1'), () => gqlError('authentication_invalid', 'Session ended')],
+      Me: [() => ({ data: { me: user() } }), () => held.promise],
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    const reloading = client.reloadUser() // with the cached jwt_1
+    await tick()
+    // The session was signed out elsewhere: the next mint is refused, and the client forgets the session.
+    expect(await client.getToken({ skipCache: true })).toBeNull()
+    expect(client.session).toBeNull()
+    held.resolve({ data: { me: user() } }) // read before the session ended
     await reloading
     expect(client.session).toBeNull()
     expect(client.user).toBeNull()

@@ -70,8 +70,9 @@ export class TrustgateClient {
    */
   readonly #answers = new Sequence()
   /**
-   * #userAnswers orders the answers of `me` among themselves; activating a session or signing out makes those on
-   * their way stale. A `me` never makes a session's answer stale: it only reads the user of the session it began with.
+   * #userAnswers orders the answers of `me` among themselves; activating a session or forgetting one (signing out, a
+   * session the server no longer accepts) makes those on their way stale. A `me` never makes a session's answer
+   * stale: it only reads the user of the session it began with.
    */
   readonly #userAnswers = new Sequence()
   #loading: Promise<{ error: TrustgateAPIResponseErrorLike | null }> | null = null
@@ -165,7 +166,6 @@ export class TrustgateClient {
     if (r.error) return { error: r.error }
     if (!options.sessionId || options.sessionId === this.session?.id) {
       this.#answers.reset()
-      this.#userAnswers.reset()
       this.forgetSession()
       await this.signIn.reset()
       await this.signUp.reset()
@@ -212,8 +212,8 @@ export class TrustgateClient {
       return { data: null, error: null }
     }
     const r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
-    // Signed out (or another session activated) meanwhile: this answer is about a session that is gone.
-    if (!this.#userAnswers.fresh(n)) return { data: this.user, error: null }
+    // Signed out, dropped or another session activated meanwhile: this answer is about a session that is gone.
+    if (!this.#userAnswers.fresh(n)) return r.error ? r : { data: this.user, error: null }
     if (r.error) {
       if (r.error.code === 'authentication_invalid') this.forgetSession()
       return r
@@ -336,11 +336,15 @@ export class TrustgateClient {
     return p
   }
 
-  /** forgetSession drops the active session, its cached tokens (and mints in flight) and the user. */
+  /**
+   * forgetSession drops the active session, its cached tokens (and mints in flight) and the user; a `me` still on its
+   * way read the user of the session forgotten, so its answer is stale.
+   */
   private forgetSession(): void {
     for (const id of new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()])) this.dropToken(id)
     this.session = null
     this.user = null
+    this.#userAnswers.reset()
     this.#userLoading = this.#userAgain = null
   }
 
