@@ -228,6 +228,31 @@ export class TrustgateClient {
   private readonly accountCore: AccountCore = {
     authedRequest: (op, variables) => this.authedRequest(op, variables),
     reloadUser: () => this.reloadUser(),
+    changeUser: (op, variables, user) => this.changeUser(op, variables, user),
+  }
+
+  /**
+   * changeUser sends an account change whose answer is the whole user, and publishes that user without another
+   * `me`. Its answer counts as a `me` begun when the change was sent: it is taken only when no `me` is on its way
+   * (one may have read the user before or after the change) and none was applied since the change began (nor a
+   * sign-out or another session's activation); otherwise the user is reloaded, as after any other change.
+   */
+  private async changeUser<T>(
+    op: Operation,
+    variables: Record<string, unknown>,
+    user: (d: T) => UserJSON,
+  ): Promise<Result<User>> {
+    const n = this.#userAnswers.begin()
+    const r = await this.authedRequest<T>(op, variables)
+    if (r.error) return r
+    const changed = new User(this.accountCore, user(r.data))
+    if (!this.#userLoading && this.#userAnswers.fresh(n)) {
+      this.user = changed
+      this.emit()
+    } else {
+      await this.reloadUser()
+    }
+    return { data: changed, error: null }
   }
 
   /** authedRequest sends an account operation with `Authorization: Bearer <the active session's JWT>`. */

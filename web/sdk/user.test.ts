@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fakeServer, gqlError, loadSignedIn, reverificationRequired, user, type Handler } from '../test/fakeServer'
+import { deferred, fakeServer, gqlError, loadSignedIn, reverificationRequired, tick, user, type Handler, type Reply } from '../test/fakeServer'
 import { runWithReverification } from './reverification'
 
 const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
@@ -112,7 +112,7 @@ describe('user email addresses (Clerk-shaped)', () => {
     expect(client.user!.emailAddresses.map((e) => e.id)).toEqual(['ema_1'])
   })
 
-  it('update({ primaryEmailAddressId }) makes a verified address primary and resolves to the updated user', async () => {
+  it('update({ primaryEmailAddressId }) makes a verified address primary and resolves to the updated user, fetched once', async () => {
     const after = user({ emailAddresses: [primary, verified], primaryEmailAddressId: 'ema_2' })
     const { client, user: u, server } = await signedIn({
       Me: [() => ({ data: { me: user({ emailAddresses: [primary, verified] }) } }), () => ({ data: { me: after } })],
@@ -132,8 +132,50 @@ describe('user email addresses (Clerk-shaped)', () => {
     expect(r.error).toBeNull()
     expect(r.data!.primaryEmailAddressId).toBe('ema_2')
     expect(r.data!.primaryEmailAddress!.emailAddress).toBe('jane@work.example')
-    expect(meReloads(server)).toBe(1)
+    // The mutation answers with the whole user: the client takes it, without a `me` after it.
+    expect(meReloads(server)).toBe(0)
+    expect(server.ops()).toEqual(['Client', 'SessionTokenCreate', 'Me', 'EmailAddressSetPrimary', 'EmailAddressSetPrimary'])
     expect(client.user!.primaryEmailAddressId).toBe('ema_2')
+  })
+
+  it('update() reloads the user instead when a `me` that may have read it before the change is on its way', async () => {
+    const before = user({ emailAddresses: [primary, verified] })
+    const after = user({ emailAddresses: [primary, verified], primaryEmailAddressId: 'ema_2' })
+    const held = deferred<Reply>()
+    const change = deferred<Reply>()
+    const { client, user: u, server } = await signedIn({
+      Me: [() => ({ data: { me: before } }), () => held.promise, () => ({ data: { me: after } })],
+      EmailAddressSetPrimary: () => change.promise,
+    })
+    const updating = u.update({ primaryEmailAddressId: 'ema_2' })
+    await tick()
+    const other = client.reloadUser() // another section's reload, sent while the change is on its way
+    await tick()
+    change.resolve({ data: { emailAddressSetPrimary: after } })
+    await tick()
+    held.resolve({ data: { me: before } }) // the server read the user before it made the change
+    await other
+    const r = await updating
+    expect(r.data!.primaryEmailAddressId).toBe('ema_2')
+    expect(client.user!.primaryEmailAddressId).toBe('ema_2')
+    expect(meReloads(server)).toBe(2) // the held one, then one begun after the change
+  })
+
+  it('update() answered after a sign-out does not bring the user back', async () => {
+    const after = user({ primaryEmailAddressId: 'ema_2' })
+    const held = deferred<Reply>()
+    const { client, user: u } = await signedIn({
+      EmailAddressSetPrimary: () => held.promise,
+      SignOut: () => ({ data: { signOut: true } }),
+    })
+    const updating = u.update({ primaryEmailAddressId: 'ema_2' })
+    await tick()
+    await client.signOut()
+    held.resolve({ data: { emailAddressSetPrimary: after } })
+    const r = await updating
+    expect(r.data!.primaryEmailAddressId).toBe('ema_2')
+    expect(client.session).toBeNull()
+    expect(client.user).toBeNull()
   })
 
   it('works with runWithReverification: a change that needs a recent verification runs again once confirmed', async () => {

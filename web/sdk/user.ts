@@ -30,6 +30,11 @@ export interface AccountCore {
   authedRequest<T>(op: Operation, variables?: Record<string, unknown>): Promise<Result<T>>
   /** reloadUser fetches `me` again and publishes the new user to subscribers. */
   reloadUser(): Promise<Result<User | null>>
+  /**
+   * changeUser sends an account change that answers with the whole user, and publishes that user as a reload would
+   * (reloading instead only when a `me` on its way, or answered since the change began, may be newer).
+   */
+  changeUser<T>(op: Operation, variables: Record<string, unknown>, user: (d: T) => UserJSON): Promise<Result<User>>
 }
 
 function map<T, U>(r: Result<T>, f: (d: T) => U): Result<U> {
@@ -174,9 +179,10 @@ export class User implements UserData {
    * their next password sign-in asks for a code again. It resolves to the updated user.
    */
   async update({ primaryEmailAddressId }: UpdateUserParams): Promise<Result<User>> {
-    return this.thenReload(
-      this.#core.authedRequest<{ emailAddressSetPrimary: UserJSON }>(ops.EmailAddressSetPrimary, { id: primaryEmailAddressId }),
-      (d) => new User(this.#core, d.emailAddressSetPrimary),
+    return this.#core.changeUser<{ emailAddressSetPrimary: UserJSON }>(
+      ops.EmailAddressSetPrimary,
+      { id: primaryEmailAddressId },
+      (d) => d.emailAddressSetPrimary,
     )
   }
 
