@@ -1,7 +1,7 @@
 /**
  * Helpers of the end-to-end run: a real `trustgate serve` (dev mode, throwaway SQLite), its CLI, the dev outbox,
- * TOTP codes, Debian's Chromium driven by playwright-core with one user-data-dir per "device", and a static server
- * for the example app (another origin).
+ * TOTP codes, Debian's Chromium driven by playwright-core with one user-data-dir per "device", a static server
+ * for the example app (another origin), and a landing page on another origin for `?redirect_url=`.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { createHmac } from 'node:crypto'
@@ -236,6 +236,39 @@ export class StaticSite {
       this.server.listen(0, '127.0.0.1', () => {
         this.port = this.server.address().port
         this.origin = `http://127.0.0.1:${this.port}`
+        res(this.origin)
+      })
+    })
+  }
+
+  stop() {
+    if (!this.server) return Promise.resolve()
+    this.server.closeAllConnections()
+    return new Promise((r) => this.server.close(() => r()))
+  }
+}
+
+/**
+ * Landing is a page on its own loopback port: another origin, like the app a hosted page sends its user back to
+ * (`?redirect_url=`). Every GET answers a small HTML page whose heading is `heading`; `paths` records what was asked.
+ */
+export class Landing {
+  constructor(heading) {
+    this.heading = heading
+    this.paths = []
+    this.server = null
+  }
+
+  start() {
+    this.server = createHttpServer((req, res) => {
+      this.paths.push(req.url)
+      const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${this.heading}</title></head><body><h1>${this.heading}</h1></body></html>`
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(html)
+    })
+    return new Promise((res, rej) => {
+      this.server.once('error', rej)
+      this.server.listen(0, '127.0.0.1', () => {
+        this.origin = `http://127.0.0.1:${this.server.address().port}`
         res(this.origin)
       })
     })

@@ -12,7 +12,8 @@
  * signs in without a code; that user adds a second email address on /account, verifies it with the emailed code
  * and makes it primary; an owner operator creates an API key; a user who forgot their password resets it with
  * the emailed code from the hosted sign-in page, after which the old password fails and their other session is
- * over. Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (npm run screenshots), else to a temp directory.
+ * over; the hosted sign-in page goes to `?redirect_url=` on an origin in the application's allowedOrigins (a page
+ * on another loopback port), and to /account for one not listed. Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (npm run screenshots), else to a temp directory.
  *
  * Bounded: every step has a timeout and the whole run is killed after RUN_TIMEOUT_MS; the server is stopped
  * and the temporary directories removed in every case.
@@ -22,7 +23,7 @@ import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { Admin, Device, Server, shot, totp } from './lib.mjs'
+import { Admin, Device, Landing, Server, shot, totp } from './lib.mjs'
 
 const RUN_TIMEOUT_MS = 8 * 60_000
 const STEP = { timeout: 90_000 }
@@ -34,6 +35,7 @@ const OWNER = { email: 'owner@example.com', password: 'owner-password-e2e-1' }
 
 const server = new Server()
 const devices = []
+const landings = [] // pages on other origins that ?redirect_url= may send the user to
 let admin // Admin API client with an owner sk_ key
 let app // the default application: { id, publishableKey }
 let dashboardApp // the built-in dashboard application
@@ -67,7 +69,7 @@ function device(name) {
 
 const watchdog = setTimeout(async () => {
   console.error(`e2e: the run took longer than ${RUN_TIMEOUT_MS / 1000} s; stopping.`)
-  await Promise.allSettled(devices.map((d) => d.close()))
+  await Promise.allSettled([...devices.map((d) => d.close()), ...landings.map((l) => l.stop())])
   await server.stop()
   process.exit(2)
 }, RUN_TIMEOUT_MS)
@@ -145,7 +147,7 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
   })
 
   after(async () => {
-    await Promise.allSettled(devices.map((d) => d.close()))
+    await Promise.allSettled([...devices.map((d) => d.close()), ...landings.map((l) => l.stop())])
     await server.stop()
     for (const d of devices) d.cleanup()
     server.cleanup()
@@ -502,6 +504,49 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
       { a: app.id },
     )
     assert.equal(signInEvents.totalCount, 1, 'one password.reset event for riley')
+  })
+
+  it("goes to ?redirect_url= after sign-in when its origin is in the application's allowedOrigins, else to /account", STEP, async () => {
+    // Client Trust is off since the admin's step (set again here, so that the step stands alone): a password
+    // sign-in on a new profile completes at once (after a code it finishes the same way, in Finalizing).
+    const allowed = new Landing('Back in the app')
+    const unlisted = new Landing('Not an allowed origin')
+    landings.push(allowed, unlisted)
+    await allowed.start()
+    await unlisted.start()
+    const settings = 'mutation($a: ID!, $i: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $a, input: $i) { allowedOrigins } }'
+    const { updateAppSettings } = await admin.gql(settings, { a: app.id, i: { clientTrustEnabled: false, allowedOrigins: [allowed.origin] } })
+    assert.deepEqual(updateAppSettings.allowedOrigins, [allowed.origin])
+    const ALEX = { email: 'alex.e2e@example.com', password: 'alex-password-e2e-1' }
+    await admin.gql(
+      'mutation($a: ID!, $i: CreateUserInput!) { createUser(applicationId: $a, input: $i) { id } }',
+      { a: app.id, i: { emailAddress: ALEX.email, password: ALEX.password, emailVerified: true } },
+    )
+    const signIn = async (page, redirectUrl) => {
+      const q = new URLSearchParams({ publishableKey: app.publishableKey, redirect_url: redirectUrl })
+      await page.goto(`${server.url}/sign-in?${q}`)
+      await page.getByLabel('Email address').fill(ALEX.email)
+      await page.getByLabel('Password', { exact: true }).fill(ALEX.password)
+      await page.getByRole('button', { name: 'Continue' }).click()
+    }
+
+    const d = device('redirect')
+    await onDevice(d, async (page) => {
+      const target = `${allowed.origin}/dashboard?from=sign-in`
+      await signIn(page, target)
+      await page.waitForURL(target)
+      await page.getByRole('heading', { name: 'Back in the app' }).waitFor()
+      assert.ok(allowed.paths.includes('/dashboard?from=sign-in'), `the allowed origin was asked for: ${allowed.paths.join(', ')}`)
+
+      await page.goto(`${server.url}/account?publishableKey=${app.publishableKey}`)
+      await expectAccount(page)
+      await signOutHosted(page)
+      await signIn(page, `${unlisted.origin}/dashboard?from=sign-in`)
+      await page.waitForURL((url) => url.origin === server.url && url.pathname === '/account')
+      await expectAccount(page)
+      assert.equal(new URL(page.url()).searchParams.get('redirect_url'), null, 'the refused redirect_url is dropped')
+      assert.deepEqual(unlisted.paths, [], 'nothing was asked of the origin not listed')
+    })
   })
 
   it('loaded nothing from other hosts and raised no page error or CSP violation', () => {
