@@ -203,6 +203,14 @@ export class TrustgateClient {
     return this.#userAgain
   }
 
+  /**
+   * __loadUser is for the React hooks, which need the user of the active session, not one newer than a change: the
+   * reload on its way if there is one (`reloadUser()` would queue another behind it), else a new one.
+   */
+  __loadUser(): Promise<Result<User | null>> {
+    return this.#userLoading ?? this.reloadUser()
+  }
+
   async #reloadUser(): Promise<Result<User | null>> {
     const n = this.#userAnswers.begin()
     if (!this.session) {

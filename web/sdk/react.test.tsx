@@ -2,6 +2,7 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { useState } from 'react'
 import { describe, expect, it } from 'vitest'
 import {
+  complete,
   emptyClient,
   fakeServer,
   gqlError,
@@ -217,6 +218,69 @@ describe('useUser and useAuth', () => {
     )
     await waitFor(() => expect(screen.getByText('signed out')).toBeInTheDocument())
     expect(server.ops()).toEqual(['Client'])
+  })
+})
+
+/** Hello is Clerk's useAuth() example: the user's id once loaded and signed in, without useUser(). */
+function Hello() {
+  const { isLoaded, isSignedIn, userId } = useAuth()
+  if (!isLoaded) return <p>loading</p>
+  return <p>{isSignedIn ? `Hello, ${userId}!` : 'signed out'}</p>
+}
+
+describe('useAuth after a sign-in', () => {
+  function signingIn() {
+    return fakeServer({
+      Client: emptyClient,
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+    })
+  }
+
+  async function signIn(client: ReturnType<typeof createClient>) {
+    await act(async () => {
+      await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+      await client.signIn.finalize()
+    })
+  }
+
+  it('gives the userId of the session finalize() activated, as Clerk does whenever isSignedIn is true', async () => {
+    const server = signingIn()
+    const client = createClient({ fetch: server.fetch })
+    const seen: string[] = []
+    function Record() {
+      const { isLoaded, isSignedIn, userId } = useAuth()
+      seen.push(`${isLoaded} ${isSignedIn} ${userId}`)
+      return null
+    }
+    render(
+      <TrustgateProvider client={client}>
+        <Hello />
+        <Record />
+      </TrustgateProvider>,
+    )
+    await screen.findByText('signed out')
+    await signIn(client)
+    expect(await screen.findByText('Hello, user_1!')).toBeInTheDocument()
+    expect(seen).not.toContain('true true null') // never loaded and signed in without the user's id
+    expect(server.ops().filter((o) => o === 'Me')).toHaveLength(1)
+  })
+
+  it('fetches the user once for useUser() and useAuth() together', async () => {
+    const server = signingIn()
+    const client = createClient({ fetch: server.fetch })
+    render(
+      <TrustgateProvider client={client}>
+        <Who />
+        <Hello />
+      </TrustgateProvider>,
+    )
+    await screen.findAllByText('signed out')
+    await signIn(client)
+    expect(await screen.findByText('jane@example.com sess_1')).toBeInTheDocument()
+    expect(await screen.findByText('Hello, user_1!')).toBeInTheDocument()
+    expect(server.ops().filter((o) => o === 'Me')).toHaveLength(1)
   })
 })
 

@@ -90,15 +90,24 @@ export type UseUserReturn =
   | { isLoaded: true; isSignedIn: false; user: null }
   | { isLoaded: true; isSignedIn: true; user: User }
 
+/**
+ * useUserPending fetches the user when a session is active but its user is not loaded yet (after `finalize()` or
+ * `setActive()`), and tells whether it is still on its way. The hooks that ask share one request.
+ */
+function useUserPending(client: TrustgateClient): boolean {
+  const pending = client.isLoaded && client.session !== null && client.user === null
+  useEffect(() => {
+    if (pending) void client.__loadUser()
+  }, [client, pending])
+  return pending
+}
+
 /** useUser returns the signed-in user, fetching it when a session is active but the user is not loaded yet. */
 export function useUser(): UseUserReturn {
   const client = useTrustgate()
   useClientVersion(client)
-  const { session, user, isLoaded } = client
-  const needsUser = isLoaded && session !== null && user === null
-  useEffect(() => {
-    if (needsUser) void client.reloadUser()
-  }, [client, needsUser])
+  const needsUser = useUserPending(client)
+  const { user, isLoaded } = client
   if (!isLoaded || needsUser) return { isLoaded: false, isSignedIn: undefined, user: undefined }
   return user ? { isLoaded: true, isSignedIn: true, user } : { isLoaded: true, isSignedIn: false, user: null }
 }
@@ -127,14 +136,19 @@ export interface UseAuthReturn {
   signOut: (options?: { sessionId?: string }) => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
 }
 
-/** useAuth returns the authentication state and the functions to get a session token and to sign out. */
+/**
+ * useAuth returns the authentication state and the functions to get a session token and to sign out. As with
+ * Clerk, once it is loaded and signed in it has the user's id: while the user of a session just activated is on
+ * its way (fetched here as in `useUser()`), `isLoaded` is false.
+ */
 export function useAuth(): UseAuthReturn {
   const client = useTrustgate()
   useClientVersion(client)
+  const userPending = useUserPending(client)
   const getToken = useCallback((options?: GetTokenOptions) => client.getToken(options), [client])
   const signOut = useCallback((options?: { sessionId?: string }) => client.signOut(options), [client])
   return {
-    isLoaded: client.isLoaded,
+    isLoaded: client.isLoaded && !userPending,
     isSignedIn: client.session !== null,
     sessionId: client.session?.id ?? null,
     userId: client.user?.id ?? null,
