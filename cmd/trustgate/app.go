@@ -388,7 +388,9 @@ var (
 	hashRunning  = prometheus.NewDesc("trustgate_password_hashes_running", "Password hashes running now.", nil, nil)
 	hashQueued   = prometheus.NewDesc("trustgate_password_hashes_queued", "Password hashes waiting for a slot.", nil, nil)
 	hashDone     = prometheus.NewDesc("trustgate_password_hashes_total", "Password hashes computed (hashing and verifying alike).", nil, nil)
-	hashRejected = prometheus.NewDesc("trustgate_password_hashes_rejected_total", "Password hashes refused because the pool and its queue were full.", nil, nil)
+	hashRejected = prometheus.NewDesc("trustgate_password_hashes_rejected_total", "Password hashes refused at once: the queue ahead would not reach them within the queue wait, or was full.", nil, nil)
+	hashTimedOut = prometheus.NewDesc("trustgate_password_hashes_timed_out_total", "Password hashes that waited the whole queue wait without a slot.", nil, nil)
+	hashHold     = prometheus.NewDesc("trustgate_password_hash_hold_seconds", "Moving average of how long a hash holds a slot; the pool paces its queue by it.", nil, nil)
 )
 
 func (c hasherCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -396,6 +398,8 @@ func (c hasherCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- hashQueued
 	ch <- hashDone
 	ch <- hashRejected
+	ch <- hashTimedOut
+	ch <- hashHold
 }
 
 func (c hasherCollector) Collect(ch chan<- prometheus.Metric) {
@@ -404,4 +408,6 @@ func (c hasherCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(hashQueued, prometheus.GaugeValue, float64(s.Queued))
 	ch <- prometheus.MustNewConstMetric(hashDone, prometheus.CounterValue, float64(s.Done))
 	ch <- prometheus.MustNewConstMetric(hashRejected, prometheus.CounterValue, float64(s.Rejected))
+	ch <- prometheus.MustNewConstMetric(hashTimedOut, prometheus.CounterValue, float64(s.TimedOut))
+	ch <- prometheus.MustNewConstMetric(hashHold, prometheus.GaugeValue, s.Hold.Seconds())
 }

@@ -56,6 +56,7 @@ func TestRateLimits(t *testing.T) {
 				`trustgate_sign_in_events_total{kind="password.failed",outcome="failure",strategy="password"} 5`,
 				`trustgate_sign_in_events_total{kind="rate_limited",outcome="failure",strategy="none"} 1`,
 				`go_sql_max_open_connections{db_name="trustgate"}`,
+				"trustgate_password_hash_hold_seconds ",
 			} {
 				if !strings.Contains(string(body), want) {
 					t.Errorf("/metrics lacks %s:\n%s", want, grepLines(string(body), "trustgate_sign_in_events_total"))

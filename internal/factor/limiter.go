@@ -174,11 +174,13 @@ func (l *limiter) release() {
 func (l *limiter) stats() HasherStats {
 	l.mu.Lock()
 	queued := len(l.priority) + len(l.ordinary)
+	hold := l.hold
 	l.mu.Unlock()
 	return HasherStats{
 		Running:  int(l.running.Load()),
 		Done:     l.done.Load(),
 		Queued:   queued,
+		Hold:     hold,
 		Rejected: l.rejected.Load(),
 		TimedOut: l.timedOut.Load(),
 		Canceled: l.canceled.Load(),

@@ -353,8 +353,8 @@ func TestPoolQueuesWhatItServesInTime(t *testing.T) {
 		ctx := context.Background()
 		h.limit.observe(100 * time.Millisecond)
 		h.limit.observe(900 * time.Millisecond) // a moving average: 100 + (900-100)/8
-		if h.limit.hold != 200*time.Millisecond {
-			t.Fatalf("hold = %v, want 200ms", h.limit.hold)
+		if got := h.Stats().Hold; got != 200*time.Millisecond {
+			t.Fatalf("Stats().Hold = %v, want 200ms", got)
 		}
 		for range 2 {
 			if err := h.limit.acquire(ctx); err != nil {

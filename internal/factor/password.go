@@ -179,6 +179,9 @@ type HasherStats struct {
 	Rejected uint64
 	// TimedOut counts queued callers that gave up after QueueWait.
 	TimedOut uint64
+	// Hold is the moving average of how long a caller holds a slot, by which
+	// the queue is paced; zero before the first hash.
+	Hold time.Duration
 	// Canceled counts queued callers whose context ended while waiting.
 	Canceled uint64
 }
