@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustgate/trustgate/ent/application"
-	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/policy"
 )
 
@@ -21,12 +19,9 @@ import (
 // roles keep their powers. The internal "?" domain is no application id.
 func TestDashboardNeedsAGlobalOwner(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		ctx := context.Background()
 		s := mustStart(t, dbURL, cheapHashes)
 		s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
-		dash := s.m.DB.Ent.Application.Query().Where(application.Dashboard(true)).OnlyX(ctx)
-		boss := s.m.DB.Ent.EmailAddress.Query().
-			Where(emailaddress.ApplicationID(dash.ID), emailaddress.EmailAddress("boss@example.com")).QueryUser().OnlyX(ctx)
+		dash, boss := s.operatorUser(t, "boss@example.com")
 		_, adminKey := s.createKey(t, "admin", "")
 		_, supportKey := s.createKey(t, "support", "")
 		s.reloadPolicy(t)
@@ -200,13 +195,10 @@ func TestLastOwnerStays(t *testing.T) {
 // the last owner of every application cannot be banned (here: by their own
 // dashboard session).
 func TestLastOwnerCannotBeBanned(t *testing.T) {
-	ctx := context.Background()
 	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
 	op := s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
 	s.reloadPolicy(t)
-	dash := s.m.DB.Ent.Application.Query().Where(application.Dashboard(true)).OnlyX(ctx)
-	boss := s.m.DB.Ent.EmailAddress.Query().
-		Where(emailaddress.ApplicationID(dash.ID), emailaddress.EmailAddress("boss@example.com")).QueryUser().OnlyX(ctx)
+	dash, boss := s.operatorUser(t, "boss@example.com")
 	var harness string
 	for _, k := range s.admin(`query { apiKeys { id role applicationId } }`, nil).data(t)["apiKeys"].([]any) {
 		if k := k.(map[string]any); k["role"] == "owner" && k["applicationId"] == "*" {

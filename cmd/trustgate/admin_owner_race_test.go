@@ -10,9 +10,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/apikey"
-	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/ent/auditevent"
-	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/hook"
 	"github.com/trustgate/trustgate/ent/operator"
 	"github.com/trustgate/trustgate/ent/roleassignment"
@@ -28,12 +26,9 @@ import (
 // the revocation has answered (or 2 s, where the revocation waits for it).
 func TestLastOwnerStaysUnderConcurrency(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		ctx := context.Background()
 		s := mustStart(t, dbURL, cheapHashes)
 		s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
-		dash := s.m.DB.Ent.Application.Query().Where(application.Dashboard(true)).OnlyX(ctx)
-		boss := s.m.DB.Ent.EmailAddress.Query().
-			Where(emailaddress.ApplicationID(dash.ID), emailaddress.EmailAddress("boss@example.com")).QueryUser().OnlyX(ctx)
+		_, boss := s.operatorUser(t, "boss@example.com")
 		second, secondKey := s.createKey(t, "owner", "")
 		s.reloadPolicy(t)
 		// The harness's own owner key goes: boss and the second key are the owners left.
@@ -134,13 +129,10 @@ func TestRevokingARevokedKeyChangesNothing(t *testing.T) {
 // possible, and the last owner of every application cannot be locked (here:
 // by their own dashboard session).
 func TestLastOwnerCannotBeLockedOut(t *testing.T) {
-	ctx := context.Background()
 	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
 	op := s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
 	s.reloadPolicy(t)
-	dash := s.m.DB.Ent.Application.Query().Where(application.Dashboard(true)).OnlyX(ctx)
-	boss := s.m.DB.Ent.EmailAddress.Query().
-		Where(emailaddress.ApplicationID(dash.ID), emailaddress.EmailAddress("boss@example.com")).QueryUser().OnlyX(ctx)
+	dash, boss := s.operatorUser(t, "boss@example.com")
 	var harness string
 	for _, k := range s.admin(`query { apiKeys { id role applicationId } }`, nil).data(t)["apiKeys"].([]any) {
 		if k := k.(map[string]any); k["role"] == "owner" && k["applicationId"] == "*" {

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/migrate"
@@ -290,6 +292,17 @@ func (s *server) reloadPolicy(tb testing.TB) {
 	if err := s.m.Policy.Reload(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// operatorUser returns the built-in dashboard application and the user
+// that the operator with email is in it.
+func (s *server) operatorUser(tb testing.TB, email string) (*ent.Application, *ent.User) {
+	tb.Helper()
+	ctx := context.Background()
+	dash := s.m.DB.Ent.Application.Query().Where(application.Dashboard(true)).OnlyX(ctx)
+	u := s.m.DB.Ent.EmailAddress.Query().
+		Where(emailaddress.ApplicationID(dash.ID), emailaddress.EmailAddress(email)).QueryUser().OnlyX(ctx)
+	return dash, u
 }
 
 type syncWriter struct {
