@@ -24,8 +24,13 @@ const keyCacheTTL = time.Minute
 // missReloadEvery bounds how often a token signed with a key this replica
 // does not know makes it read the key set again: a key another replica just
 // created (a rotation, or two replicas' first keys) is found at once, while
-// tokens with made-up key ids cost at most one query per interval.
+// tokens with made-up key ids cost at most one query per interval. Only a key
+// id of our own form (ins_ and 26 base32 characters) counts: a token of
+// another issuer does not hold the re-read back.
 const missReloadEvery = 5 * time.Second
+
+// keyIDPrefix is the prefix of signing key ids (the JWT kid).
+const keyIDPrefix = "ins"
 
 // retiredKeyGrace is how long a retired key stays in the JWKS.
 const retiredKeyGrace = 24 * time.Hour
@@ -80,11 +85,15 @@ func (k *Keys) current(ctx context.Context) (signingKey, error) {
 	return signingKey{}, errors.New("session: no active signing key after rotation")
 }
 
-// byID returns the published key with the given id. A key id the cached set
-// lacks reads the set again (at most once every missReloadEvery), so a key
-// another replica created is trusted at once rather than after keyCacheTTL.
+// byID returns the published key with the given id. A key id of our form
+// that the cached set lacks reads the set again (at most once every
+// missReloadEvery), so a key another replica created is trusted at once
+// rather than after keyCacheTTL.
 func (k *Keys) byID(ctx context.Context, id string) (signingKey, bool, error) {
 	for _, miss := range []bool{false, true} {
+		if miss && !ids.HasPrefix(id, keyIDPrefix) {
+			break
+		}
 		keys, err := k.loadFor(ctx, miss)
 		if err != nil || keys == nil {
 			return signingKey{}, false, err
@@ -197,7 +206,7 @@ func (k *Keys) Current(ctx context.Context) (string, error) {
 	return key.id, err
 }
 
-func newKeyID() string { return ids.New("ins") }
+func newKeyID() string { return ids.New(keyIDPrefix) }
 
 // JWK is one public key in a JSON Web Key Set (RFC 8037 OKP form).
 type JWK struct {

@@ -71,3 +71,37 @@ func TestKeysFindAnotherReplicasKey(t *testing.T) {
 		t.Fatalf("replica b does not find the new key %v after its last miss", missReloadEvery)
 	}
 }
+
+// TestKeysForeignKidDoesNotHoldBackReRead: a token whose key id is not of
+// our form (another issuer's, or junk) does not spend the replica's re-read
+// on an unknown key id, so a key another replica creates right after is
+// still found at once.
+func TestKeysForeignKidDoesNotHoldBackReRead(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
+	ring, err := keyring.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	a, b := NewKeys(db, ring, clock), NewKeys(db, ring, clock)
+	if _, err := b.current(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, kid := range []string{"", "ins_madeup", "ins_2abcDEFghiJKLmnoPQRstuVWXyz", "key-1", "sess_01jbz3c8qkq2w4yqz6y2x0m5n8"} {
+		if _, ok, err := b.byID(ctx, kid); ok || err != nil {
+			t.Fatalf("byID(%q) = %v, %v", kid, ok, err)
+		}
+	}
+	if err := a.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key, err := a.current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := b.byID(ctx, key.id); !ok || err != nil {
+		t.Fatalf("replica b does not find the key replica a just created after tokens with foreign key ids: %v, %v", ok, err)
+	}
+}
