@@ -15334,6 +15334,7 @@ type SigningKeyMutation struct {
 	algorithm          *string
 	public_key         *[]byte
 	private_key_sealed *[]byte
+	activates_at       *time.Time
 	retired_at         *time.Time
 	clearedFields      map[string]struct{}
 	done               bool
@@ -15589,6 +15590,55 @@ func (m *SigningKeyMutation) ResetPrivateKeySealed() {
 	m.private_key_sealed = nil
 }
 
+// SetActivatesAt sets the "activates_at" field.
+func (m *SigningKeyMutation) SetActivatesAt(t time.Time) {
+	m.activates_at = &t
+}
+
+// ActivatesAt returns the value of the "activates_at" field in the mutation.
+func (m *SigningKeyMutation) ActivatesAt() (r time.Time, exists bool) {
+	v := m.activates_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActivatesAt returns the old "activates_at" field's value of the SigningKey entity.
+// If the SigningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SigningKeyMutation) OldActivatesAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActivatesAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActivatesAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActivatesAt: %w", err)
+	}
+	return oldValue.ActivatesAt, nil
+}
+
+// ClearActivatesAt clears the value of the "activates_at" field.
+func (m *SigningKeyMutation) ClearActivatesAt() {
+	m.activates_at = nil
+	m.clearedFields[signingkey.FieldActivatesAt] = struct{}{}
+}
+
+// ActivatesAtCleared returns if the "activates_at" field was cleared in this mutation.
+func (m *SigningKeyMutation) ActivatesAtCleared() bool {
+	_, ok := m.clearedFields[signingkey.FieldActivatesAt]
+	return ok
+}
+
+// ResetActivatesAt resets all changes to the "activates_at" field.
+func (m *SigningKeyMutation) ResetActivatesAt() {
+	m.activates_at = nil
+	delete(m.clearedFields, signingkey.FieldActivatesAt)
+}
+
 // SetRetiredAt sets the "retired_at" field.
 func (m *SigningKeyMutation) SetRetiredAt(t time.Time) {
 	m.retired_at = &t
@@ -15672,7 +15722,7 @@ func (m *SigningKeyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SigningKeyMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.created_at != nil {
 		fields = append(fields, signingkey.FieldCreatedAt)
 	}
@@ -15684,6 +15734,9 @@ func (m *SigningKeyMutation) Fields() []string {
 	}
 	if m.private_key_sealed != nil {
 		fields = append(fields, signingkey.FieldPrivateKeySealed)
+	}
+	if m.activates_at != nil {
+		fields = append(fields, signingkey.FieldActivatesAt)
 	}
 	if m.retired_at != nil {
 		fields = append(fields, signingkey.FieldRetiredAt)
@@ -15704,6 +15757,8 @@ func (m *SigningKeyMutation) Field(name string) (ent.Value, bool) {
 		return m.PublicKey()
 	case signingkey.FieldPrivateKeySealed:
 		return m.PrivateKeySealed()
+	case signingkey.FieldActivatesAt:
+		return m.ActivatesAt()
 	case signingkey.FieldRetiredAt:
 		return m.RetiredAt()
 	}
@@ -15723,6 +15778,8 @@ func (m *SigningKeyMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldPublicKey(ctx)
 	case signingkey.FieldPrivateKeySealed:
 		return m.OldPrivateKeySealed(ctx)
+	case signingkey.FieldActivatesAt:
+		return m.OldActivatesAt(ctx)
 	case signingkey.FieldRetiredAt:
 		return m.OldRetiredAt(ctx)
 	}
@@ -15762,6 +15819,13 @@ func (m *SigningKeyMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPrivateKeySealed(v)
 		return nil
+	case signingkey.FieldActivatesAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActivatesAt(v)
+		return nil
 	case signingkey.FieldRetiredAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -15799,6 +15863,9 @@ func (m *SigningKeyMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *SigningKeyMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(signingkey.FieldActivatesAt) {
+		fields = append(fields, signingkey.FieldActivatesAt)
+	}
 	if m.FieldCleared(signingkey.FieldRetiredAt) {
 		fields = append(fields, signingkey.FieldRetiredAt)
 	}
@@ -15816,6 +15883,9 @@ func (m *SigningKeyMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *SigningKeyMutation) ClearField(name string) error {
 	switch name {
+	case signingkey.FieldActivatesAt:
+		m.ClearActivatesAt()
+		return nil
 	case signingkey.FieldRetiredAt:
 		m.ClearRetiredAt()
 		return nil
@@ -15838,6 +15908,9 @@ func (m *SigningKeyMutation) ResetField(name string) error {
 		return nil
 	case signingkey.FieldPrivateKeySealed:
 		m.ResetPrivateKeySealed()
+		return nil
+	case signingkey.FieldActivatesAt:
+		m.ResetActivatesAt()
 		return nil
 	case signingkey.FieldRetiredAt:
 		m.ResetRetiredAt()

@@ -25,6 +25,8 @@ type SigningKey struct {
 	PublicKey []byte `json:"public_key,omitempty"`
 	// PrivateKeySealed holds the value of the "private_key_sealed" field.
 	PrivateKeySealed []byte `json:"-"`
+	// ActivatesAt holds the value of the "activates_at" field.
+	ActivatesAt *time.Time `json:"activates_at,omitempty"`
 	// RetiredAt holds the value of the "retired_at" field.
 	RetiredAt    *time.Time `json:"retired_at,omitempty"`
 	selectValues sql.SelectValues
@@ -39,7 +41,7 @@ func (*SigningKey) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case signingkey.FieldID, signingkey.FieldAlgorithm:
 			values[i] = new(sql.NullString)
-		case signingkey.FieldCreatedAt, signingkey.FieldRetiredAt:
+		case signingkey.FieldCreatedAt, signingkey.FieldActivatesAt, signingkey.FieldRetiredAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -85,6 +87,13 @@ func (_m *SigningKey) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field private_key_sealed", values[i])
 			} else if value != nil {
 				_m.PrivateKeySealed = *value
+			}
+		case signingkey.FieldActivatesAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field activates_at", values[i])
+			} else if value.Valid {
+				_m.ActivatesAt = new(time.Time)
+				*_m.ActivatesAt = value.Time
 			}
 		case signingkey.FieldRetiredAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -139,6 +148,11 @@ func (_m *SigningKey) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.PublicKey))
 	builder.WriteString(", ")
 	builder.WriteString("private_key_sealed=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.ActivatesAt; v != nil {
+		builder.WriteString("activates_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	if v := _m.RetiredAt; v != nil {
 		builder.WriteString("retired_at=")

@@ -63,6 +63,20 @@ func (_c *SigningKeyCreate) SetPrivateKeySealed(v []byte) *SigningKeyCreate {
 	return _c
 }
 
+// SetActivatesAt sets the "activates_at" field.
+func (_c *SigningKeyCreate) SetActivatesAt(v time.Time) *SigningKeyCreate {
+	_c.mutation.SetActivatesAt(v)
+	return _c
+}
+
+// SetNillableActivatesAt sets the "activates_at" field if the given value is not nil.
+func (_c *SigningKeyCreate) SetNillableActivatesAt(v *time.Time) *SigningKeyCreate {
+	if v != nil {
+		_c.SetActivatesAt(*v)
+	}
+	return _c
+}
+
 // SetRetiredAt sets the "retired_at" field.
 func (_c *SigningKeyCreate) SetRetiredAt(v time.Time) *SigningKeyCreate {
 	_c.mutation.SetRetiredAt(v)
@@ -221,6 +235,10 @@ func (_c *SigningKeyCreate) createSpec() (*SigningKey, *sqlgraph.CreateSpec) {
 		_spec.SetField(signingkey.FieldPrivateKeySealed, field.TypeBytes, value)
 		_node.PrivateKeySealed = value
 	}
+	if value, ok := _c.mutation.ActivatesAt(); ok {
+		_spec.SetField(signingkey.FieldActivatesAt, field.TypeTime, value)
+		_node.ActivatesAt = &value
+	}
 	if value, ok := _c.mutation.RetiredAt(); ok {
 		_spec.SetField(signingkey.FieldRetiredAt, field.TypeTime, value)
 		_node.RetiredAt = &value
@@ -276,6 +294,24 @@ type (
 		*sql.UpdateSet
 	}
 )
+
+// SetActivatesAt sets the "activates_at" field.
+func (u *SigningKeyUpsert) SetActivatesAt(v time.Time) *SigningKeyUpsert {
+	u.Set(signingkey.FieldActivatesAt, v)
+	return u
+}
+
+// UpdateActivatesAt sets the "activates_at" field to the value that was provided on create.
+func (u *SigningKeyUpsert) UpdateActivatesAt() *SigningKeyUpsert {
+	u.SetExcluded(signingkey.FieldActivatesAt)
+	return u
+}
+
+// ClearActivatesAt clears the value of the "activates_at" field.
+func (u *SigningKeyUpsert) ClearActivatesAt() *SigningKeyUpsert {
+	u.SetNull(signingkey.FieldActivatesAt)
+	return u
+}
 
 // SetRetiredAt sets the "retired_at" field.
 func (u *SigningKeyUpsert) SetRetiredAt(v time.Time) *SigningKeyUpsert {
@@ -353,6 +389,27 @@ func (u *SigningKeyUpsertOne) Update(set func(*SigningKeyUpsert)) *SigningKeyUps
 		set(&SigningKeyUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetActivatesAt sets the "activates_at" field.
+func (u *SigningKeyUpsertOne) SetActivatesAt(v time.Time) *SigningKeyUpsertOne {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.SetActivatesAt(v)
+	})
+}
+
+// UpdateActivatesAt sets the "activates_at" field to the value that was provided on create.
+func (u *SigningKeyUpsertOne) UpdateActivatesAt() *SigningKeyUpsertOne {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.UpdateActivatesAt()
+	})
+}
+
+// ClearActivatesAt clears the value of the "activates_at" field.
+func (u *SigningKeyUpsertOne) ClearActivatesAt() *SigningKeyUpsertOne {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.ClearActivatesAt()
+	})
 }
 
 // SetRetiredAt sets the "retired_at" field.
@@ -601,6 +658,27 @@ func (u *SigningKeyUpsertBulk) Update(set func(*SigningKeyUpsert)) *SigningKeyUp
 		set(&SigningKeyUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetActivatesAt sets the "activates_at" field.
+func (u *SigningKeyUpsertBulk) SetActivatesAt(v time.Time) *SigningKeyUpsertBulk {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.SetActivatesAt(v)
+	})
+}
+
+// UpdateActivatesAt sets the "activates_at" field to the value that was provided on create.
+func (u *SigningKeyUpsertBulk) UpdateActivatesAt() *SigningKeyUpsertBulk {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.UpdateActivatesAt()
+	})
+}
+
+// ClearActivatesAt clears the value of the "activates_at" field.
+func (u *SigningKeyUpsertBulk) ClearActivatesAt() *SigningKeyUpsertBulk {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.ClearActivatesAt()
+	})
 }
 
 // SetRetiredAt sets the "retired_at" field.

@@ -29,6 +29,26 @@ func (_u *SigningKeyUpdate) Where(ps ...predicate.SigningKey) *SigningKeyUpdate 
 	return _u
 }
 
+// SetActivatesAt sets the "activates_at" field.
+func (_u *SigningKeyUpdate) SetActivatesAt(v time.Time) *SigningKeyUpdate {
+	_u.mutation.SetActivatesAt(v)
+	return _u
+}
+
+// SetNillableActivatesAt sets the "activates_at" field if the given value is not nil.
+func (_u *SigningKeyUpdate) SetNillableActivatesAt(v *time.Time) *SigningKeyUpdate {
+	if v != nil {
+		_u.SetActivatesAt(*v)
+	}
+	return _u
+}
+
+// ClearActivatesAt clears the value of the "activates_at" field.
+func (_u *SigningKeyUpdate) ClearActivatesAt() *SigningKeyUpdate {
+	_u.mutation.ClearActivatesAt()
+	return _u
+}
+
 // SetRetiredAt sets the "retired_at" field.
 func (_u *SigningKeyUpdate) SetRetiredAt(v time.Time) *SigningKeyUpdate {
 	_u.mutation.SetRetiredAt(v)
@@ -96,6 +116,12 @@ func (_u *SigningKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			}
 		}
 	}
+	if value, ok := _u.mutation.ActivatesAt(); ok {
+		_spec.SetField(signingkey.FieldActivatesAt, field.TypeTime, value)
+	}
+	if _u.mutation.ActivatesAtCleared() {
+		_spec.ClearField(signingkey.FieldActivatesAt, field.TypeTime)
+	}
 	if value, ok := _u.mutation.RetiredAt(); ok {
 		_spec.SetField(signingkey.FieldRetiredAt, field.TypeTime, value)
 	}
@@ -122,6 +148,26 @@ type SigningKeyUpdateOne struct {
 	hooks     []Hook
 	mutation  *SigningKeyMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetActivatesAt sets the "activates_at" field.
+func (_u *SigningKeyUpdateOne) SetActivatesAt(v time.Time) *SigningKeyUpdateOne {
+	_u.mutation.SetActivatesAt(v)
+	return _u
+}
+
+// SetNillableActivatesAt sets the "activates_at" field if the given value is not nil.
+func (_u *SigningKeyUpdateOne) SetNillableActivatesAt(v *time.Time) *SigningKeyUpdateOne {
+	if v != nil {
+		_u.SetActivatesAt(*v)
+	}
+	return _u
+}
+
+// ClearActivatesAt clears the value of the "activates_at" field.
+func (_u *SigningKeyUpdateOne) ClearActivatesAt() *SigningKeyUpdateOne {
+	_u.mutation.ClearActivatesAt()
+	return _u
 }
 
 // SetRetiredAt sets the "retired_at" field.
@@ -220,6 +266,12 @@ func (_u *SigningKeyUpdateOne) sqlSave(ctx context.Context) (_node *SigningKey, 
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.ActivatesAt(); ok {
+		_spec.SetField(signingkey.FieldActivatesAt, field.TypeTime, value)
+	}
+	if _u.mutation.ActivatesAtCleared() {
+		_spec.ClearField(signingkey.FieldActivatesAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.RetiredAt(); ok {
 		_spec.SetField(signingkey.FieldRetiredAt, field.TypeTime, value)

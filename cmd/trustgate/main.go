@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/trustgate/trustgate/internal/httpserver"
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/request"
+	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/policy"
 )
 
@@ -236,12 +238,17 @@ var commands = map[string]command{
 		run: appsCreate,
 	},
 	"signing-keys rotate": {
-		summary:  "Creates a new session-token signing key and retires the previous one. Replicas sign with the new key within a minute; tokens signed with a retired key keep verifying for 24 h, or, with --previous revoke (a key that may have leaked), stop verifying at once.",
+		summary: fmt.Sprintf("Creates a new session-token signing key and retires the previous one. The new key is in the JWKS at once "+
+			"and signs from %d minutes later, once every JWKS cache and every replica has it; the previous key signs until then. "+
+			"With --now, replicas sign with the new key within a minute. Tokens signed with a retired key keep verifying for 24 h, "+
+			"or, with --previous revoke (a key that may have leaked; the new key signs at once), stop verifying at once.",
+			int(session.PublishDelay.Minutes())),
 		settings: dbSettings,
 		jsonFlag: true,
 		flags: func(fs *flag.FlagSet) map[string]*string {
 			return map[string]*string{
-				"previous": fs.String("previous", "keep", "keep (retired keys verify tokens for 24 h) or revoke (delete them now)"),
+				"previous": fs.String("previous", "keep", "keep (retired keys verify tokens for 24 h) or revoke (delete them now; implies --now)"),
+				"now":      boolFlag(fs, "now", "sign with the new key at once instead of after the publication delay"),
 			}
 		},
 		run: signingKeysRotate,
@@ -383,7 +390,12 @@ func signingKeysRotate(ctx context.Context, cfg *Config, log *slog.Logger, f map
 	}
 	defer m.Close()
 	keys := m.Services.Sessions.Keys
-	if err := keys.Rotate(ctx); err != nil {
+	delay := session.PublishDelay
+	if *f["now"] == "true" || previous == "revoke" {
+		delay = 0
+	}
+	id, at, err := keys.RotateAfter(ctx, delay)
+	if err != nil {
 		return err
 	}
 	revoked := 0
@@ -392,18 +404,51 @@ func signingKeysRotate(ctx context.Context, cfg *Config, log *slog.Logger, f map
 			return err
 		}
 	}
-	id, err := keys.Current(ctx)
+	var text string
+	if delay > 0 {
+		text = fmt.Sprintf("Signing key %s is published in the JWKS now and starts signing at %s (in %d minutes); until then replicas sign with the current key.",
+			id, at.UTC().Format(time.RFC3339), int(delay.Minutes()))
+	} else {
+		text = fmt.Sprintf("Signing key %s is now current; replicas sign with it within a minute.", id)
+	}
+	switch {
+	case previous == "revoke":
+		text += fmt.Sprintf(" %d retired key(s) deleted: tokens they signed no longer verify.", revoked)
+	case delay > 0:
+		text += " Tokens signed with the previous key keep verifying for 24 h after that."
+	default:
+		text += " Tokens signed with the previous key keep verifying for 24 h."
+	}
+	return out.print(map[string]any{"id": id, "revoked": revoked, "startsSigningAt": at.UTC().Format(time.RFC3339)}, text)
+}
+
+// boolFlag defines a flag that takes no value (--now), stored in a command's
+// flag map as "true" or "false".
+func boolFlag(fs *flag.FlagSet, name, usage string) *string {
+	v := boolValue("false")
+	fs.Var(&v, name, usage)
+	return (*string)(&v)
+}
+
+type boolValue string
+
+func (b *boolValue) String() string {
+	if b == nil || *b == "" {
+		return "false"
+	}
+	return string(*b)
+}
+
+func (b *boolValue) Set(s string) error {
+	v, err := strconv.ParseBool(s)
 	if err != nil {
 		return err
 	}
-	text := fmt.Sprintf("Signing key %s is now current; replicas sign with it within a minute.", id)
-	if previous == "revoke" {
-		text += fmt.Sprintf(" %d retired key(s) deleted: tokens they signed no longer verify.", revoked)
-	} else {
-		text += " Tokens signed with the previous key keep verifying for 24 h."
-	}
-	return out.print(map[string]any{"id": id, "revoked": revoked}, text)
+	*b = boolValue(strconv.FormatBool(v))
+	return nil
 }
+
+func (b *boolValue) IsBoolFlag() bool { return true }
 
 func operatorsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, stdin io.Reader, out output) error {
 	m, err := openApp(ctx, cfg, log)

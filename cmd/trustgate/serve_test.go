@@ -133,8 +133,9 @@ func TestServeOutsideDevDeletesDevOutbox(t *testing.T) {
 }
 
 // TestSigningKeyRotation: `trustgate signing-keys rotate` makes a new key
-// current; a token signed with the previous one keeps verifying (--previous
-// keep, the default) until `--previous revoke` deletes the retired keys,
+// (pre-published: it signs later, TestRotateCLI); a token signed with the
+// previous one keeps verifying (--previous keep, the default) until
+// `--previous revoke` makes another key current and deletes the retired keys,
 // after which every replica refuses it within a minute (its key cache) and
 // a fresh token verifies. Tokens live 10 minutes here, so that only the key
 // decides.

@@ -578,6 +578,7 @@ var (
 		{Name: "algorithm", Type: field.TypeString, Default: "EdDSA"},
 		{Name: "public_key", Type: field.TypeBytes},
 		{Name: "private_key_sealed", Type: field.TypeBytes},
+		{Name: "activates_at", Type: field.TypeTime, Nullable: true},
 		{Name: "retired_at", Type: field.TypeTime, Nullable: true},
 	}
 	// SigningKeysTable holds the schema information for the "signing_keys" table.

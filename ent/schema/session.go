@@ -106,7 +106,9 @@ func (SessionVerification) Indexes() []ent.Index {
 }
 
 // SigningKey is an Ed25519 key pair that signs session JWTs. The private key is
-// sealed under the server secret; retired keys stay published for a while.
+// sealed under the server secret. A key is published (in the JWKS) from its
+// creation, signs from activates_at (from its creation when null) until
+// retired_at, and stays published for a while after that.
 type SigningKey struct{ ent.Schema }
 
 // Mixin of the SigningKey.
@@ -125,6 +127,11 @@ func (SigningKey) Fields() []ent.Field {
 		field.String("algorithm").Default("EdDSA").Immutable(),
 		field.Bytes("public_key").Immutable().NotEmpty(),
 		field.Bytes("private_key_sealed").Immutable().Sensitive().NotEmpty(),
+		// activates_at is when the key starts signing: a routine rotation
+		// publishes the key first and sets it a publication delay ahead.
+		field.Time("activates_at").Optional().Nillable(),
+		// retired_at is when the key stops signing; ahead of now while its
+		// successor waits for its activates_at.
 		field.Time("retired_at").Optional().Nillable(),
 	}
 }

@@ -21,6 +21,8 @@ const (
 	FieldPublicKey = "public_key"
 	// FieldPrivateKeySealed holds the string denoting the private_key_sealed field in the database.
 	FieldPrivateKeySealed = "private_key_sealed"
+	// FieldActivatesAt holds the string denoting the activates_at field in the database.
+	FieldActivatesAt = "activates_at"
 	// FieldRetiredAt holds the string denoting the retired_at field in the database.
 	FieldRetiredAt = "retired_at"
 	// Table holds the table name of the signingkey in the database.
@@ -34,6 +36,7 @@ var Columns = []string{
 	FieldAlgorithm,
 	FieldPublicKey,
 	FieldPrivateKeySealed,
+	FieldActivatesAt,
 	FieldRetiredAt,
 }
 
@@ -78,6 +81,11 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByAlgorithm orders the results by the algorithm field.
 func ByAlgorithm(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAlgorithm, opts...).ToFunc()
+}
+
+// ByActivatesAt orders the results by the activates_at field.
+func ByActivatesAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldActivatesAt, opts...).ToFunc()
 }
 
 // ByRetiredAt orders the results by the retired_at field.

@@ -310,7 +310,7 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal_error"})
 		return
 	}
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(session.JWKSMaxAge.Seconds())))
 	writeJSON(w, http.StatusOK, set)
 }
 

@@ -23,11 +23,27 @@ const keyCacheTTL = time.Minute
 
 // missReloadEvery bounds how often a token signed with a key this replica
 // does not know makes it read the key set again: a key another replica just
-// created (a rotation, or two replicas' first keys) is found at once, while
-// tokens with made-up key ids cost at most one query per interval. Only a key
-// id of our own form (ins_ and 26 base32 characters) counts: a token of
-// another issuer does not hold the re-read back.
+// created (a rotation at once, or two replicas' first keys) is found at once,
+// while tokens with made-up key ids cost at most one query per interval. Only
+// a key id of our own form (ins_ and 26 base32 characters) counts: a token
+// of another issuer does not hold the re-read back. A routine rotation does
+// not need it: its key is in every cache before it signs (PublishDelay).
 const missReloadEvery = 5 * time.Second
+
+// JWKSMaxAge is how long verifiers may cache /.well-known/jwks.json (its
+// Cache-Control max-age).
+const JWKSMaxAge = 5 * time.Minute
+
+// clockSlack allows for the clocks of the host that rotates the key and of
+// the replicas disagreeing a little.
+const clockSlack = time.Minute
+
+// PublishDelay is how long a routine rotation publishes the new key before it
+// signs: a JWKS a verifier holds was fetched at most JWKSMaxAge ago, from a
+// replica whose key set was read at most keyCacheTTL before that, so after
+// keyCacheTTL + JWKSMaxAge (+ clockSlack) every JWKS cache and every
+// replica's key cache has the new key. 7 minutes.
+const PublishDelay = keyCacheTTL + JWKSMaxAge + clockSlack
 
 // keyIDPrefix is the prefix of signing key ids (the JWT kid).
 const keyIDPrefix = "ins"
@@ -36,10 +52,16 @@ const keyIDPrefix = "ins"
 const retiredKeyGrace = 24 * time.Hour
 
 type signingKey struct {
-	id      string
-	public  ed25519.PublicKey
-	private ed25519.PrivateKey
-	retired *time.Time
+	id        string
+	public    ed25519.PublicKey
+	private   ed25519.PrivateKey
+	activates *time.Time // nil: signs from its creation
+	retired   *time.Time // may be ahead of now while a successor waits
+}
+
+// signs reports whether the key signs new tokens at now.
+func (key signingKey) signs(now time.Time) bool {
+	return (key.activates == nil || !now.Before(*key.activates)) && (key.retired == nil || now.Before(*key.retired))
 }
 
 // Keys loads, creates and caches the signing keys.
@@ -59,14 +81,17 @@ func NewKeys(db *database.DB, ring *keyring.Keyring, now func() time.Time) *Keys
 	return &Keys{db: db, ring: ring, now: now}
 }
 
-// current returns the newest active key, creating one when there is none.
+// current returns the newest key that signs now, creating one when there is none.
+// Every replica decides from the stored activation and retirement times, so
+// they switch to a pre-published key together.
 func (k *Keys) current(ctx context.Context) (signingKey, error) {
 	keys, err := k.load(ctx)
 	if err != nil {
 		return signingKey{}, err
 	}
+	now := k.now()
 	for _, key := range keys {
-		if key.retired == nil {
+		if key.signs(now) {
 			return key, nil
 		}
 	}
@@ -77,8 +102,9 @@ func (k *Keys) current(ctx context.Context) (signingKey, error) {
 	if err != nil {
 		return signingKey{}, err
 	}
+	now = k.now()
 	for _, key := range keys {
-		if key.retired == nil {
+		if key.signs(now) {
 			return key, nil
 		}
 	}
@@ -126,7 +152,7 @@ func (k *Keys) loadFor(ctx context.Context, miss bool) ([]signingKey, error) {
 	}
 	rows, err := k.db.Ent.SigningKey.Query().
 		Where(signingkey.Or(signingkey.RetiredAtIsNil(), signingkey.RetiredAtGT(k.now().Add(-retiredKeyGrace)))).
-		Order(ent.Desc(signingkey.FieldCreatedAt)).
+		Order(ent.Desc(signingkey.FieldCreatedAt), ent.Desc(signingkey.FieldID)).
 		All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("session: loading signing keys: %w", err)
@@ -141,53 +167,85 @@ func (k *Keys) loadFor(ctx context.Context, miss bool) ([]signingKey, error) {
 			return nil, fmt.Errorf("session: signing key %s has a bad seed", r.ID)
 		}
 		priv := ed25519.NewKeyFromSeed(seed)
-		keys = append(keys, signingKey{id: r.ID, public: priv.Public().(ed25519.PublicKey), private: priv, retired: r.RetiredAt})
+		keys = append(keys, signingKey{id: r.ID, public: priv.Public().(ed25519.PublicKey), private: priv, activates: r.ActivatesAt, retired: r.RetiredAt})
 	}
 	k.keys, k.loadedAt = keys, k.now()
 	return keys, nil
 }
 
-// Rotate creates a new signing key and retires the previous ones; retired keys
-// stay in the JWKS for a day so tokens signed with them still verify.
+// Rotate creates a new signing key that signs at once and retires the
+// previous ones; retired keys stay in the JWKS for a day so tokens signed with
+// them still verify. Other replicas sign with it within keyCacheTTL.
 func (k *Keys) Rotate(ctx context.Context) error {
+	_, _, err := k.RotateAfter(ctx, 0)
+	return err
+}
+
+// RotateAfter creates a new signing key, published in the JWKS at once, that
+// starts signing after delay (PublishDelay for a routine rotation; 0: at
+// once, as Rotate; at once too when no key signs now). The keys that sign
+// until then retire at that moment and stay in the JWKS for a day after it.
+// It returns the new key's id and when it starts signing.
+func (k *Keys) RotateAfter(ctx context.Context, delay time.Duration) (string, time.Time, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return err
+		return "", time.Time{}, err
 	}
 	id := newKeyID()
 	sealed, err := k.ring.Seal(keyring.PurposeSigningKey, priv.Seed(), []byte(id))
 	if err != nil {
-		return err
+		return "", time.Time{}, err
 	}
 	now := k.now()
+	var at time.Time
 	err = k.db.Tx(ctx, func(tx *ent.Tx) error {
-		if _, err := tx.SigningKey.Update().Where(signingkey.RetiredAtIsNil()).SetRetiredAt(now).Save(ctx); err != nil {
+		at = now
+		if delay > 0 {
+			signing, err := tx.SigningKey.Query().Where(
+				signingkey.Or(signingkey.ActivatesAtIsNil(), signingkey.ActivatesAtLTE(now)),
+				signingkey.Or(signingkey.RetiredAtIsNil(), signingkey.RetiredAtGT(now))).Exist(ctx)
+			if err != nil {
+				return fmt.Errorf("session: reading signing keys: %w", err)
+			}
+			if signing {
+				at = now.Add(delay)
+			}
+		}
+		// A key already due to retire before at keeps its time (a rotation
+		// still waiting lets its key sign until this one's turn).
+		if _, err := tx.SigningKey.Update().Where(signingkey.Or(signingkey.RetiredAtIsNil(), signingkey.RetiredAtGT(at))).
+			SetRetiredAt(at).Save(ctx); err != nil {
 			return fmt.Errorf("session: retiring signing keys: %w", err)
 		}
-		if err := tx.SigningKey.Create().SetID(id).SetPublicKey(priv.Public().(ed25519.PublicKey)).
-			SetPrivateKeySealed(sealed).SetCreatedAt(now).Exec(ctx); err != nil {
+		create := tx.SigningKey.Create().SetID(id).SetPublicKey(priv.Public().(ed25519.PublicKey)).
+			SetPrivateKeySealed(sealed).SetCreatedAt(now)
+		if at.After(now) {
+			create.SetActivatesAt(at)
+		}
+		if err := create.Exec(ctx); err != nil {
 			return fmt.Errorf("session: storing signing key: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return "", time.Time{}, err
 	}
 	k.mu.Lock()
 	k.keys = nil
 	k.mu.Unlock()
-	return nil
+	return id, at, nil
 }
 
 // DropRetired deletes every retired signing key at once, out of the JWKS:
 // tokens they signed stop verifying on this replica now and on the others
 // within keyCacheTTL. For a key that may have leaked; an ordinary Rotate
-// lets them verify for retiredKeyGrace. It returns how many went.
+// lets them verify for retiredKeyGrace. It returns how many went. A key due
+// to retire later (it signs until a pre-published key starts) stays.
 func (k *Keys) DropRetired(ctx context.Context) (int, error) {
 	var n int
 	err := k.db.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
-		n, err = tx.SigningKey.Delete().Where(signingkey.RetiredAtNotNil()).Exec(ctx)
+		n, err = tx.SigningKey.Delete().Where(signingkey.RetiredAtLTE(k.now())).Exec(ctx)
 		return err
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -103,5 +104,112 @@ func TestKeysForeignKidDoesNotHoldBackReRead(t *testing.T) {
 	}
 	if _, ok, err := b.byID(ctx, key.id); !ok || err != nil {
 		t.Fatalf("replica b does not find the key replica a just created after tokens with foreign key ids: %v, %v", ok, err)
+	}
+}
+
+// TestKeysRotateAfter: a pre-published key is in the JWKS at once and signs
+// only from its activation time, on every replica alike; the key it replaces
+// signs until then and is published for retiredKeyGrace after; with no key
+// signing yet, the new key signs at once. A second
+// rotation while one waits lets the waiting key sign in its turn, and
+// DropRetired keeps a key that still signs.
+func TestKeysRotateAfter(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
+	ring, err := keyring.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	a, b := NewKeys(db, ring, clock), NewKeys(db, ring, clock)
+	signer := func(k *Keys) string {
+		t.Helper()
+		key, err := k.current(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key.id
+	}
+	published := func(k *Keys) []string {
+		t.Helper()
+		set, err := k.JWKS(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kids []string
+		for _, key := range set.Keys {
+			kids = append(kids, key.Kid)
+		}
+		return kids
+	}
+	// With no key signing yet, there is nothing to wait for.
+	first, at, err := a.RotateAfter(ctx, PublishDelay)
+	if err != nil || !at.Equal(now) {
+		t.Fatalf("the first key, pre-published: signs from %v (%v), want now", at, err)
+	}
+	if signer(a) != first || signer(b) != first {
+		t.Fatal("the replicas do not sign with the first key")
+	}
+
+	second, at, err := a.RotateAfter(ctx, PublishDelay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := now.Add(PublishDelay); !at.Equal(want) || PublishDelay != 7*time.Minute {
+		t.Fatalf("activation at %v, want %v (PublishDelay %v)", at, want, PublishDelay)
+	}
+	if got := published(a); !slices.Contains(got, first) || !slices.Contains(got, second) {
+		t.Fatalf("JWKS right after the rotation: %v, want %s and %s", got, first, second)
+	}
+	now = now.Add(keyCacheTTL)
+	if got := published(b); !slices.Contains(got, first) || !slices.Contains(got, second) {
+		t.Fatalf("replica b's JWKS a key cache TTL after the rotation: %v, want %s and %s", got, first, second)
+	}
+	now = at.Add(-time.Millisecond)
+	if signer(a) != first || signer(b) != first {
+		t.Fatal("a replica signs with the new key before its activation time")
+	}
+	now = at
+	if signer(a) != second || signer(b) != second {
+		t.Fatal("a replica does not sign with the new key at its activation time")
+	}
+	now = at.Add(retiredKeyGrace - time.Second)
+	if got := published(b); !slices.Contains(got, first) {
+		t.Fatalf("the replaced key left the JWKS before its grace ended: %v", got)
+	}
+
+	// A rotation while another waits: the waiting key signs in its turn,
+	// until the newest one's.
+	third, at3, err := a.RotateAfter(ctx, PublishDelay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	fourth, at4, err := a.RotateAfter(ctx, PublishDelay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.DropRetired(ctx); err != nil || n != 1 { // the first key only
+		t.Fatalf("DropRetired during a pending rotation = %d, %v; want 1 (the key that still signs stays)", n, err)
+	}
+	now = now.Add(keyCacheTTL)
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{{at3.Add(-time.Millisecond), second}, {at3, third}, {at4.Add(-time.Millisecond), third}, {at4, fourth}} {
+		now = c.at
+		if got := signer(b); got != c.want {
+			t.Fatalf("at %v replica b signs with %s, want %s", now, got, c.want)
+		}
+	}
+
+	// At once: the new key signs now, on this replica at once.
+	fifth, at5, err := a.RotateAfter(ctx, 0)
+	if err != nil || !at5.Equal(now) {
+		t.Fatalf("RotateAfter(0) = %v, %v", at5, err)
+	}
+	if signer(a) != fifth {
+		t.Fatal("a key rotated at once does not sign at once")
 	}
 }

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/internal/ids"
+	"github.com/trustgate/trustgate/internal/session"
+)
+
+// jwtKid returns the kid in the header of a JWT.
+func jwtKid(tb testing.TB, token string) string {
+	tb.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var h struct{ Kid string }
+	if err := json.Unmarshal(raw, &h); err != nil {
+		tb.Fatal(err)
+	}
+	return h.Kid
+}
+
+// jwksKids lists the key ids s publishes at /.well-known/jwks.json.
+func (s *server) jwksKids(tb testing.TB) []string {
+	tb.Helper()
+	resp, err := http.Get(s.base + "/.well-known/jwks.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=300" {
+		tb.Fatalf("JWKS Cache-Control %q", cc)
+	}
+	var set struct{ Keys []struct{ Kid string } }
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		tb.Fatal(err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.Kid)
+	}
+	return kids
+}
+
+// signedIn reports whether the device's bearer token is accepted.
+func (d *browser) signedIn(tb testing.TB) bool {
+	tb.Helper()
+	return d.do(`{ me { id } }`, nil).data(tb)["me"] != nil
+}
+
+// TestRoutineRotationPrepublishes: a routine rotation puts the new key in
+// every replica's JWKS long before it signs; until its activation time
+// (session.PublishDelay later) both replicas sign with the previous key,
+// from then on both sign with the new one, each from the key set it already
+// holds: a replica whose re-read on an unknown key id was just spent by a
+// made-up kid still accepts the first tokens of the new key.
+func TestRoutineRotationPrepublishes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		a := mustStart(t, dbURL, cheapHashes)
+		b := startReplica(t, a)
+		a.setSettings(t, vars{"clientTrustEnabled": false})
+		a.createUser(t, "ada@example.com", "", testPassword)
+		onA := a.browser()
+		sid := onA.mustSession(t, "ada@example.com")
+		onB := *onA // the same device (cookies) talking to replica b
+		onB.s = b
+		kids := func() (string, string) {
+			t.Helper()
+			return jwtKid(t, onA.token(t, sid)), jwtKid(t, onB.token(t, sid))
+		}
+		old, oldB := kids()
+		if old != oldB {
+			t.Fatalf("the replicas sign with %s and %s", old, oldB)
+		}
+
+		a.clock.Advance(time.Second) // the new key is the newer one
+		next, at, err := a.m.Services.Sessions.Keys.RotateAfter(context.Background(), session.PublishDelay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !at.Equal(a.clock.Now().Add(7 * time.Minute)) {
+			t.Fatalf("the new key signs from %v, want 7 minutes after %v", at, a.clock.Now())
+		}
+		if got := a.jwksKids(t); !slices.Contains(got, old) || !slices.Contains(got, next) {
+			t.Fatalf("JWKS right after the rotation: %v, want %s and %s", got, old, next)
+		}
+		a.clock.Advance(61 * time.Second) // past replica b's key cache
+		if got := b.jwksKids(t); !slices.Contains(got, old) || !slices.Contains(got, next) {
+			t.Fatalf("replica b's JWKS a minute after the rotation: %v, want %s and %s", got, old, next)
+		}
+
+		a.clock.Advance(at.Sub(a.clock.Now()) - time.Second)
+		if ka, kb := kids(); ka != old || kb != old {
+			t.Fatalf("a second before the activation time the replicas sign with %s and %s, want %s", ka, kb, old)
+		}
+		// A made-up key id of our form spends replica b's re-read.
+		header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA","typ":"JWT","kid":"` + ids.New("ins") + `"}`))
+		forged := onB
+		forged.bearer = header + ".eyJzdWIiOiJ4In0." + base64.RawURLEncoding.EncodeToString(make([]byte, 64))
+		if forged.signedIn(t) {
+			t.Fatal("a token with a made-up key id was accepted")
+		}
+
+		a.clock.Advance(time.Second)
+		tokA := onA.token(t, sid)
+		if got := jwtKid(t, tokA); got != next {
+			t.Fatalf("at the activation time replica a signs with %s, want %s", got, next)
+		}
+		onB.bearer = tokA
+		if !onB.signedIn(t) {
+			t.Fatal("replica b refused the first token of the new key")
+		}
+		if got := jwtKid(t, onB.token(t, sid)); got != next {
+			t.Fatalf("at the activation time replica b signs with %s, want %s", got, next)
+		}
+		onA.bearer = onB.bearer
+		if !onA.signedIn(t) {
+			t.Fatal("replica a refused replica b's token of the new key")
+		}
+	})
+}
+
+// TestRotateCLI: `signing-keys rotate` pre-publishes by default and says
+// when the key starts signing; --now and --previous revoke make the new key
+// sign at once (on every replica once its key cache expires).
+func TestRotateCLI(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		a := mustStart(t, dbURL, cheapHashes, func(c *Config) { c.TokenTTL = 10 * time.Minute })
+		b := startReplica(t, a)
+		a.setSettings(t, vars{"clientTrustEnabled": false})
+		a.createUser(t, "ada@example.com", "", testPassword)
+		onA := a.browser()
+		sid := onA.mustSession(t, "ada@example.com")
+		onB := *onA
+		onB.s = b
+		startsAt := func(out map[string]any) time.Time {
+			t.Helper()
+			at, err := time.Parse(time.RFC3339, out["startsSigningAt"].(string))
+			if err != nil {
+				t.Fatalf("startsSigningAt in %v: %v", out, err)
+			}
+			return at
+		}
+		signsWith := func(want string) {
+			t.Helper()
+			for _, d := range []*browser{onA, &onB} {
+				if got := jwtKid(t, d.token(t, sid)); got != want {
+					t.Fatalf("%s signs with %s, want %s", d.s.base, got, want)
+				}
+			}
+		}
+
+		before := jwtKid(t, onA.token(t, sid))
+		routine := a.cli(t, "signing-keys", "rotate", "--json")
+		// The command runs on the real clock, the servers on the test's.
+		if d := startsAt(routine).Sub(time.Now()); d < session.PublishDelay-time.Minute || d > session.PublishDelay {
+			t.Fatalf("a routine rotation starts signing in %v, want %v", d, session.PublishDelay)
+		}
+		a.clock.Advance(61 * time.Second)
+		signsWith(before)
+		for _, s := range []*server{a, b} {
+			if got := s.jwksKids(t); !slices.Contains(got, before) || !slices.Contains(got, routine["id"].(string)) {
+				t.Fatalf("JWKS after a routine rotation: %v, want %s and %v", got, before, routine["id"])
+			}
+		}
+
+		now := a.cli(t, "signing-keys", "rotate", "--now", "--json")
+		if d := time.Since(startsAt(now)); d < 0 || d > time.Minute || now["revoked"].(float64) != 0 {
+			t.Fatalf("rotate --now = %v", now)
+		}
+		a.clock.Advance(61 * time.Second)
+		signsWith(now["id"].(string))
+		onA.bearer = ""
+		old := onA.token(t, sid)
+		if jwtKid(t, old) != now["id"] {
+			t.Fatal("not signed with the --now key")
+		}
+
+		revoke := a.cli(t, "signing-keys", "rotate", "--previous", "revoke", "--json")
+		if d := time.Since(startsAt(revoke)); d < 0 || d > time.Minute || revoke["revoked"].(float64) < 3 {
+			t.Fatalf("rotate --previous revoke = %v", revoke)
+		}
+		a.clock.Advance(61 * time.Second)
+		signsWith(revoke["id"].(string))
+		onA.bearer = old
+		if onA.signedIn(t) {
+			t.Fatal("a token of a revoked key still verified")
+		}
+
+		var out, errOut strings.Builder
+		if code := run(context.Background(), []string{"signing-keys", "rotate", "--database-url", a.m.Config.DatabaseURL}, strings.NewReader(""), &out, &errOut); code != 0 ||
+			!strings.Contains(out.String(), "starts signing at ") || !strings.Contains(out.String(), "(in 7 minutes)") {
+			t.Fatalf("rotate: exit %d, %q %q", code, out.String(), errOut.String())
+		}
+	})
+}
