@@ -32,6 +32,13 @@ export interface ClientOptions {
   now?: () => number
 }
 
+/**
+ * USER_RETRY_DELAYS_MS are the waits before asking again for the user (`me`) after a request that got no answer
+ * (`network_error`): three attempts in all. After the last, `client.userError` holds the error until something
+ * asks again (`reloadUser()`, e.g. a "Try again" button, or the hooks when the browser comes back online).
+ */
+export const USER_RETRY_DELAYS_MS: readonly number[] = [300, 1_000]
+
 /** TOKEN_REFRESH_MARGIN_MS is how long before it expires a cached session token is replaced by a new one. */
 export const TOKEN_REFRESH_MARGIN_MS = 5_000
 
@@ -54,6 +61,12 @@ export class TrustgateClient {
   session: Session | null = null
   /** user is the signed-in user, or null (signed out, or not fetched yet). */
   user: User | null = null
+  /**
+   * userError is why the active session's user could not be loaded (after the retries of a `network_error`, see
+   * USER_RETRY_DELAYS_MS), or null; it is cleared when the user is asked for again, and on sign-out. A reload that
+   * fails while a user is loaded keeps that user and sets no error here (the caller gets it).
+   */
+  userError: TrustgateAPIResponseErrorLike | null = null
   /** isLoaded is true once `load()` has read the client's state from the server. */
   isLoaded = false
 
@@ -219,11 +232,26 @@ export class TrustgateClient {
       this.emit()
       return { data: null, error: null }
     }
-    const r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
+    if (this.userError) {
+      this.userError = null
+      this.emit()
+    }
+    let r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
+    // A request that got no answer (offline for a moment, a proxy's 502) is asked again a few times, while nothing
+    // newer (a sign-out, another session, a later `me` applied) has made it stale.
+    for (const delay of USER_RETRY_DELAYS_MS) {
+      if (r.error?.code !== 'network_error' || !this.#userAnswers.pending(n)) break
+      await sleep(delay)
+      if (!this.#userAnswers.pending(n)) break
+      r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
+    }
     // Signed out, dropped or another session activated meanwhile: this answer is about a session that is gone.
     if (!this.#userAnswers.fresh(n)) return r.error ? r : { data: this.user, error: null }
     if (r.error) {
       if (r.error.code === 'authentication_invalid') this.forgetSession()
+      // Told, so that the hooks stop waiting for a user that is not coming and a page can offer to try again.
+      else if (this.session && !this.user) this.userError = r.error
+      this.emit()
       return r
     }
     // No user behind a session that minted a token means the session just ended: treat it as signed out.
@@ -296,6 +324,7 @@ export class TrustgateClient {
     }
     this.session = this.makeSession({ id: sessionId, status: 'active' })
     this.user = null
+    this.userError = null
     // A `me` still on its way is about the previous session: the next reloadUser() asks again.
     this.#userAnswers.reset()
     this.#userLoading = this.#userAgain = null
@@ -377,6 +406,7 @@ export class TrustgateClient {
     for (const id of new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()])) this.dropToken(id)
     this.session = null
     this.user = null
+    this.userError = null
     this.#userAnswers.reset()
     this.#userLoading = this.#userAgain = null
   }
@@ -407,6 +437,10 @@ export class TrustgateClient {
   get environmentState(): EnvironmentState {
     return this.#environment.state
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function signedOut(): TrustgateAPIResponseErrorLike {

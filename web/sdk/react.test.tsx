@@ -15,7 +15,16 @@ import {
   verifiedSession,
 } from '../test/fakeServer'
 import { createClient } from './client'
-import { TrustgateProvider, useAuth, useReverification, useSession, useSignIn, useUser, type NeedsReverificationParams } from './react'
+import {
+  TrustgateProvider,
+  useAuth,
+  useReverification,
+  useSession,
+  useSignIn,
+  useTrustgate,
+  useUser,
+  type NeedsReverificationParams,
+} from './react'
 
 function SignInState() {
   const { signIn, errors, fetchStatus } = useSignIn()
@@ -282,6 +291,74 @@ describe('useAuth after a sign-in', () => {
     expect(await screen.findByText('Hello, user_1!')).toBeInTheDocument()
     expect(server.ops().filter((o) => o === 'Me')).toHaveLength(1)
   })
+})
+
+describe('useUser and useAuth when the user cannot be fetched', () => {
+  /** offline is a `me` whose request never reaches the server (fetch rejects, as when the network drops). */
+  const offline = () => {
+    throw new TypeError('Failed to fetch')
+  }
+
+  function Status() {
+    const { isLoaded, isSignedIn, user: u, error } = useUser()
+    const auth = useAuth()
+    const client = useTrustgate()
+    if (error) {
+      return (
+        <>
+          <p>{`failed: ${error.code}; auth loaded ${auth.isLoaded}; auth error ${auth.error?.code}`}</p>
+          <button onClick={() => void client.reloadUser()}>Try again</button>
+        </>
+      )
+    }
+    if (!isLoaded) return <p>loading</p>
+    return <p>{isSignedIn ? `${u.primaryEmailAddress?.emailAddress} ${auth.userId}` : 'signed out'}</p>
+  }
+
+  it('retry a `me` that failed with a network error after finalize(), and load the user', async () => {
+    const server = fakeServer({
+      Client: emptyClient,
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: [offline, () => ({ data: { me: user() } })],
+    })
+    const client = createClient({ fetch: server.fetch })
+    render(
+      <TrustgateProvider client={client}>
+        <Status />
+      </TrustgateProvider>,
+    )
+    await screen.findByText('signed out')
+    await act(async () => {
+      await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+      await client.signIn.finalize()
+    })
+    expect(await screen.findByText('jane@example.com user_1', {}, { timeout: 3000 })).toBeInTheDocument()
+    expect(server.ops().filter((o) => o === 'Me')).toHaveLength(2)
+  })
+
+  it('give up after a few attempts with the error, and load the user when asked again', async () => {
+    const server = fakeServer({
+      Client: signedInClient,
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: [offline, offline, offline, () => ({ data: { me: user() } })],
+    })
+    render(
+      <TrustgateProvider client={createClient({ fetch: server.fetch })}>
+        <Status />
+      </TrustgateProvider>,
+    )
+    expect(
+      await screen.findByText('failed: network_error; auth loaded false; auth error network_error', {}, { timeout: 5000 }),
+    ).toBeInTheDocument()
+    // Bounded: no further attempt on its own.
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(server.ops().filter((o) => o === 'Me')).toHaveLength(3)
+
+    fireEvent.click(screen.getByRole('button', { name: 'Try again' }))
+    expect(await screen.findByText('jane@example.com user_1')).toBeInTheDocument()
+    expect(server.ops().filter((o) => o === 'Me')).toHaveLength(4)
+  }, 10_000)
 })
 
 /** TotpButton is Clerk's useReverification example: the action, and a password prompt when it needs one. */

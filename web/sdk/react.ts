@@ -84,32 +84,50 @@ export function useSignUp(): UseSignUpReturn {
   return { signUp, errors: signUp.__errors, fetchStatus: signUp.__fetchStatus }
 }
 
-/** UseUserReturn is what `useUser()` returns. */
+/**
+ * UseUserReturn is what `useUser()` returns. `error` is set only while not loaded: the user of the active session
+ * could not be fetched (see `client.userError`); `client.reloadUser()` asks again.
+ */
 export type UseUserReturn =
-  | { isLoaded: false; isSignedIn: undefined; user: undefined }
-  | { isLoaded: true; isSignedIn: false; user: null }
-  | { isLoaded: true; isSignedIn: true; user: User }
+  | { isLoaded: false; isSignedIn: undefined; user: undefined; error: TrustgateAPIResponseErrorLike | null }
+  | { isLoaded: true; isSignedIn: false; user: null; error: null }
+  | { isLoaded: true; isSignedIn: true; user: User; error: null }
 
 /**
  * useUserPending fetches the user when a session is active but its user is not loaded yet (after `finalize()` or
- * `setActive()`), and tells whether it is still on its way. The hooks that ask share one request.
+ * `setActive()`), and tells whether it is still missing, and why when its fetch failed. The hooks that ask share one
+ * request. A failed fetch (its retries spent) is not repeated on every render: it is asked again by
+ * `client.reloadUser()`, or here when the browser says it is back online.
  */
-function useUserPending(client: TrustgateClient): boolean {
+function useUserPending(client: TrustgateClient): { pending: boolean; error: TrustgateAPIResponseErrorLike | null } {
   const pending = client.isLoaded && client.session !== null && client.user === null
+  const error = pending ? client.userError : null
+  const failed = error !== null
   useEffect(() => {
-    if (pending) void client.__loadUser()
-  }, [client, pending])
-  return pending
+    if (pending && !failed) void client.__loadUser()
+  }, [client, pending, failed])
+  useEffect(() => {
+    if (!failed || typeof window === 'undefined') return
+    const retry = () => void client.__loadUser()
+    window.addEventListener('online', retry)
+    return () => window.removeEventListener('online', retry)
+  }, [client, failed])
+  return { pending, error }
 }
 
-/** useUser returns the signed-in user, fetching it when a session is active but the user is not loaded yet. */
+/**
+ * useUser returns the signed-in user, fetching it when a session is active but the user is not loaded yet; if that
+ * fetch fails, `error` says why (the page can offer to try again with `client.reloadUser()`).
+ */
 export function useUser(): UseUserReturn {
   const client = useTrustgate()
   useClientVersion(client)
-  const needsUser = useUserPending(client)
+  const { pending, error } = useUserPending(client)
   const { user, isLoaded } = client
-  if (!isLoaded || needsUser) return { isLoaded: false, isSignedIn: undefined, user: undefined }
-  return user ? { isLoaded: true, isSignedIn: true, user } : { isLoaded: true, isSignedIn: false, user: null }
+  if (!isLoaded || pending) return { isLoaded: false, isSignedIn: undefined, user: undefined, error }
+  return user
+    ? { isLoaded: true, isSignedIn: true, user, error: null }
+    : { isLoaded: true, isSignedIn: false, user: null, error: null }
 }
 
 /** UseSessionReturn is what `useSession()` returns. */
@@ -132,6 +150,8 @@ export interface UseAuthReturn {
   isSignedIn: boolean
   sessionId: string | null
   userId: string | null
+  /** error is why the user of the active session could not be fetched while not loaded (as in `useUser()`), or null. */
+  error: TrustgateAPIResponseErrorLike | null
   getToken: (options?: GetTokenOptions) => Promise<string | null>
   signOut: (options?: { sessionId?: string }) => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
 }
@@ -139,12 +159,12 @@ export interface UseAuthReturn {
 /**
  * useAuth returns the authentication state and the functions to get a session token and to sign out. As with
  * Clerk, once it is loaded and signed in it has the user's id: while the user of a session just activated is on
- * its way (fetched here as in `useUser()`), `isLoaded` is false.
+ * its way (fetched here as in `useUser()`), `isLoaded` is false; if it cannot be fetched, `error` says why.
  */
 export function useAuth(): UseAuthReturn {
   const client = useTrustgate()
   useClientVersion(client)
-  const userPending = useUserPending(client)
+  const { pending: userPending, error } = useUserPending(client)
   const getToken = useCallback((options?: GetTokenOptions) => client.getToken(options), [client])
   const signOut = useCallback((options?: { sessionId?: string }) => client.signOut(options), [client])
   return {
@@ -152,6 +172,7 @@ export function useAuth(): UseAuthReturn {
     isSignedIn: client.session !== null,
     sessionId: client.session?.id ?? null,
     userId: client.user?.id ?? null,
+    error,
     getToken,
     signOut,
   }

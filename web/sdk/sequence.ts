@@ -27,6 +27,14 @@ export class Sequence {
     return true
   }
 
+  /**
+   * pending tells, without recording anything, whether the answer of call `n` could still be applied: no reset and
+   * no later call's answer came since it started (a call that waits before asking again stops when it is not).
+   */
+  pending(n: number): boolean {
+    return n > this.#reset && n > this.#applied
+  }
+
   /** reset makes the answers of every call started so far stale. */
   reset(): void {
     this.#reset = this.#applied = this.#started

@@ -49,6 +49,22 @@ describe('/account', () => {
     expect(new URLSearchParams(router.state.location.search).get('publishableKey')).toBe('pk_1')
   })
 
+  it("says the account could not be loaded, with Try again, when `me` keeps failing, instead of loading forever", async () => {
+    const u = userEvent.setup()
+    const offline = () => {
+      throw new TypeError('Failed to fetch')
+    }
+    const server = signedIn({ Me: [offline, offline, offline, () => ({ data: { me: user() } })] })
+    renderApp('/account', server)
+    expect(await screen.findByRole('heading', { name: "Your account couldn't be loaded" }, { timeout: 5000 })).toBeInTheDocument()
+    expect(screen.getByRole('alert')).toHaveTextContent('Could not reach the server. Check your connection and try again.')
+    expect(screen.queryByRole('status')).not.toBeInTheDocument()
+
+    await u.click(screen.getByRole('button', { name: 'Try again' }))
+    expect(await screen.findByRole('heading', { name: 'Your account' })).toBeInTheDocument()
+    expect(server.ops().filter((o) => o === 'Me')).toHaveLength(4)
+  }, 10_000)
+
   it("shows the user's email addresses, sessions and trusted devices, with the session JWT", async () => {
     const server = signedIn()
     renderApp('/account', server)

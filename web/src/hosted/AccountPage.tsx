@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { Navigate, useLocation, useNavigate } from 'react-router'
-import { useAuth, useUser, type User } from '@trustgate/react'
+import { useAuth, useTrustgate, useUser, type User } from '@trustgate/react'
 import { ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
 import { EmailSection } from './account/EmailSection'
@@ -10,17 +10,18 @@ import { ReverificationProvider } from './account/Reverification'
 import { SessionsSection, TrustedDevicesSection } from './account/DevicesSection'
 import { TwoFactorSection } from './account/TwoFactorSection'
 import { withCarriedParams } from './location'
-import type { TrustgateAPIResponseErrorLike } from '@trustgate/react'
+import type { TrustgateAPIError, TrustgateAPIResponseErrorLike } from '@trustgate/react'
 
 /**
  * AccountPage is the hosted `/account`: the signed-in user's identifiers, two-step verification, devices, password.
  * A change that needs a recent verification of the session asks "Confirm it's you" first (`ReverificationProvider`).
  */
 export function AccountPage() {
-  const { isLoaded, isSignedIn, user } = useUser()
+  const { isLoaded, isSignedIn, user, error } = useUser()
   const { sessionId } = useAuth()
   const { search } = useLocation()
 
+  if (error) return <AccountLoadError errors={error.errors} />
   if (!isLoaded) return <Loading />
   if (!isSignedIn) {
     const params = new URLSearchParams(search)
@@ -39,6 +40,26 @@ export function AccountPage() {
         <TrustedDevicesSection user={user} />
       </ReverificationProvider>
     </div>
+  )
+}
+
+/**
+ * AccountLoadError is shown when the signed-in user could not be fetched (the SDK's retries spent): the error and
+ * "Try again", which asks for the user again (the loading indicator shows while it is on its way).
+ */
+function AccountLoadError({ errors }: { errors: TrustgateAPIError[] }) {
+  const client = useTrustgate()
+  return (
+    <>
+      <header className="card__header">
+        <h1>Your account couldn't be loaded</h1>
+        <p className="muted">You're signed in, but we couldn't read your account details.</p>
+      </header>
+      <ErrorList errors={errors} />
+      <div className="actions">
+        <Button onClick={() => void client.reloadUser()}>Try again</Button>
+      </div>
+    </>
   )
 }
 
