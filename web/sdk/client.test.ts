@@ -740,6 +740,23 @@ describe('signUp', () => {
     await client.signUp.create({ emailAddress: 'jane@example.com', password: 'pw' })
     expect(client.signUp.__errors.fields.emailAddress?.code).toBe('form_identifier_exists')
   })
+
+  it('puts an error about the `identifier` on the field the sign-up filled in: the email address, else the phone number, else the username', async () => {
+    const named = () => gqlError('form_identifier_exists', 'Taken', 'identifier')
+    const unnamed = () => gqlError('form_identifier_exists', 'Taken')
+    for (const [params, field] of [
+      [{ phoneNumber: '+15551234567', password: 'pw' }, 'phoneNumber'],
+      [{ username: 'jane_doe', password: 'pw' }, 'username'],
+      [{ emailAddress: 'jane@example.com', phoneNumber: '+15551234567' }, 'emailAddress'],
+    ] as const) {
+      for (const reply of [named, unnamed]) {
+        const client = createClient({ fetch: fakeServer({ SignUpCreate: reply }).fetch })
+        await client.signUp.create(params)
+        const { fields, global } = client.signUp.__errors
+        expect({ field: Object.entries(fields).find(([, e]) => e !== null)?.[0], global }).toEqual({ field, global: null })
+      }
+    }
+  })
 })
 
 describe('password reset', () => {

@@ -21,14 +21,30 @@ export type SignUpVerificationStrategy = 'email_code' | 'phone_code'
 const signUpFieldNames = ['emailAddress', 'phoneNumber', 'username', 'password', 'code'] as const
 type SignUpField = (typeof signUpFieldNames)[number]
 
-function signUpFieldFor(paramName: string | undefined, code: string): SignUpField | null {
+/**
+ * signUpFieldFor maps an error's parameter to the sign-up field it belongs to. An error about the `identifier`
+ * (named so, or implied by its code, like `form_identifier_exists` without a parameter) belongs to the identifier
+ * the sign-up was created with: its email address, else its phone number, else its username (see `identifierField`).
+ */
+function signUpFieldFor(paramName: string | undefined, code: string, entered: SignUpCreateParams): SignUpField | null {
   const p = paramOrCode(paramName, code)
-  if (p === 'identifier') return 'emailAddress'
+  if (p === 'identifier') return identifierField(entered)
   return (signUpFieldNames as readonly string[]).includes(p ?? '') ? (p as SignUpField) : null
 }
 
-function signUpErrors(errors: TrustgateAPIError[]): SignUpErrors {
-  return splitErrors(errors, signUpFieldNames, signUpFieldFor)
+/**
+ * identifierField is the field of the identifier a sign-up was created with; the email address when it had none
+ * (nothing was sent yet), as before.
+ */
+function identifierField(entered: SignUpCreateParams): 'emailAddress' | 'phoneNumber' | 'username' {
+  if (entered.emailAddress) return 'emailAddress'
+  if (entered.phoneNumber) return 'phoneNumber'
+  if (entered.username) return 'username'
+  return 'emailAddress'
+}
+
+function signUpErrors(errors: TrustgateAPIError[], entered: SignUpCreateParams): SignUpErrors {
+  return splitErrors(errors, signUpFieldNames, (paramName, code) => signUpFieldFor(paramName, code, entered))
 }
 
 /**
@@ -52,13 +68,19 @@ export class SignUpFuture extends FlowResource<SignUpErrors, SignUpJSON> impleme
       this.attemptVerification({ strategy: 'phone_code', code }),
   }
 
+  /** #entered holds the identifiers of the last `create`, which the errors about the `identifier` belong to. */
+  readonly #entered: { params: SignUpCreateParams }
+
   constructor(core: Core) {
-    super(core, signUpErrors)
+    const entered: { params: SignUpCreateParams } = { params: {} }
+    super(core, (errors) => signUpErrors(errors, entered.params))
+    this.#entered = entered
     Object.assign(this, emptySignUp())
   }
 
   /** create starts a sign-up (`signUpCreate`). */
   create(params: SignUpCreateParams): SignUpResult {
+    this.#entered.params = { emailAddress: params.emailAddress, phoneNumber: params.phoneNumber, username: params.username }
     return this.send('signUpCreate', () => this.core.request(ops.SignUpCreate, { input: params }))
   }
 
@@ -90,6 +112,7 @@ export class SignUpFuture extends FlowResource<SignUpErrors, SignUpJSON> impleme
 
   /** reset forgets the current attempt locally; it makes no request. */
   async reset(): SignUpResult {
+    this.#entered.params = {}
     Object.assign(this, emptySignUp())
     this.clearState()
     this.core.emit()

@@ -234,6 +234,25 @@ describe('/sign-up follows the application\'s settings (Environment)', () => {
     await waitFor(() => expect(server.last('SignUpPrepareVerification')?.variables).toEqual({ id: 'sua_1', strategy: 'phone_code' }))
   })
 
+  it('shows an `identifier` error of a phone-only application beside the phone number', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ emailEnabled: false, phoneEnabled: true, firstFactors: ['password', 'phone_code'] }),
+      SignUpCreate: () => gqlError('form_identifier_exists', 'That phone number is taken.', 'identifier'),
+    })
+    renderApp('/sign-up', server)
+    await u.type(await screen.findByLabelText('Phone number'), '+15551234567')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+
+    const msg = await screen.findByText('That phone number is taken. (long)')
+    const field = screen.getByLabelText('Phone number')
+    expect(field).toHaveAttribute('aria-invalid', 'true')
+    expect(field.getAttribute('aria-describedby')).toContain(msg.id)
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+  })
+
   it('shows an error about a field the form does not show above the form', async () => {
     const u = userEvent.setup()
     const server = fakeServer({
