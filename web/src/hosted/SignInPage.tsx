@@ -13,6 +13,7 @@ import {
 import { Alert, ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
 import { CodeForm } from '../ui/CodeForm'
+import { useErrorFocus } from '../ui/errorFocus'
 import { Field, PasswordField } from '../ui/Field'
 import { NEW_PASSWORD_HINT, NewPasswordFields, useNewPassword } from '../ui/NewPassword'
 import { splitCodeErrors } from './codeErrors'
@@ -205,22 +206,28 @@ function PasswordStep({ env, draft: typed, onDraft, onCodeRequested }: PasswordS
   const draft: IdentifierDraft = { ...typed, kind: option.kind }
   const identifier = draft.identifier.trim()
   const busy = fetchStatus === 'fetching' || sendingCode
+  // Each screen of this step has one form; a failed submit moves focus to its error.
+  const { ref: formRef, focusError } = useErrorFocus()
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    await signIn.password(
+    if (busy) return
+    const { error } = await signIn.password(
       option.acceptsUsername
         ? { identifier, password }
         : option.kind === 'email'
           ? { emailAddress: identifier, password }
           : { phoneNumber: identifier, password },
     )
+    if (error) focusError()
   }
 
-  const sendResetCode = (strategy: ResetPasswordCodeStrategy) => {
+  const sendResetCode = async (strategy: ResetPasswordCodeStrategy) => {
     // Before the request: the reset step replaces this one as soon as the new sign-in arrives.
     onCodeRequested()
-    return signIn.create({ identifier, strategy })
+    const r = await signIn.create({ identifier, strategy })
+    if (r.error) focusError()
+    return r
   }
   // "Forgot password?" needs somewhere to send the code: an email address or a phone number (not a username alone).
   const resetStrategy = option.reset
@@ -231,20 +238,25 @@ function PasswordStep({ env, draft: typed, onDraft, onCodeRequested }: PasswordS
    * identifier under enumeration protection lists a factor like a known one, and is treated no differently.
    */
   const sendSignInCode = async () => {
-    if (!identifier) return
+    if (!identifier || busy) return
     setNoCodeFactor(false)
     setSendingCode(true)
     try {
       const { error } = await signIn.create({ identifier })
-      if (error) return
+      if (error) {
+        focusError()
+        return
+      }
       const factor = chooseCodeFactor(signIn.supportedFirstFactors, signIn.identifier ?? identifier, option.code)
       if (!factor) {
         setNoCodeFactor(true)
+        focusError()
         return
       }
       // Before the request, as for a reset code: the code step mounts as soon as the sign-in names the code.
       onCodeRequested()
-      await signIn.prepareFirstFactor(prepareParams(factor))
+      const sent = await signIn.prepareFirstFactor(prepareParams(factor))
+      if (sent.error) focusError()
     } finally {
       setSendingCode(false)
     }
@@ -299,9 +311,10 @@ function PasswordStep({ env, draft: typed, onDraft, onCodeRequested }: PasswordS
           className="form"
           onSubmit={(e) => {
             e.preventDefault()
-            void sendResetCode(resetStrategy)
+            if (!busy) void sendResetCode(resetStrategy)
           }}
           noValidate
+          ref={formRef}
         >
           <IdentifierFields options={options} draft={draft} onDraft={onDraft} error={errors.fields.identifier} autoFocus />
           <Button type="submit" busy={fetchStatus === 'fetching'} disabled={!identifier}>
@@ -346,6 +359,7 @@ function PasswordStep({ env, draft: typed, onDraft, onCodeRequested }: PasswordS
             void sendSignInCode()
           }}
           noValidate
+          ref={formRef}
         >
           <IdentifierFields
             options={options}
@@ -377,7 +391,7 @@ function PasswordStep({ env, draft: typed, onDraft, onCodeRequested }: PasswordS
         <p className="muted">Welcome back. Sign in to continue.</p>
       </header>
       <ErrorList errors={errors.global} />
-      <form className="form" onSubmit={submit} noValidate>
+      <form className="form" onSubmit={submit} noValidate ref={formRef}>
         <IdentifierFields options={options} draft={draft} onDraft={onDraft} error={errors.fields.identifier} />
         <PasswordField
           label="Password"
@@ -490,11 +504,17 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
   const cooldown = sentAt === null ? 0 : RESEND_COOLDOWN_SECONDS - Math.floor((Date.now() - sentAt) / 1000)
   const sender = useCodeSender(() => signIn.prepareFirstFactor({ strategy }), false, cooldown)
   const byEmail = strategy === 'reset_password_email_code'
+  const { ref: formRef, focusError } = useErrorFocus()
 
-  const submit = (e: FormEvent) => {
+  const submit = async (e: FormEvent) => {
     e.preventDefault()
-    if (!next.confirmed()) return
-    void signIn.attemptFirstFactor({ strategy, code, password: next.password })
+    if (fetchStatus === 'fetching' && !sender.sending) return
+    if (!next.confirmed()) {
+      focusError()
+      return
+    }
+    const { error } = await signIn.attemptFirstFactor({ strategy, code, password: next.password })
+    if (error) focusError()
   }
 
   const codeErrors = splitCodeErrors(errors)
@@ -511,7 +531,7 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
       </header>
       <ErrorList errors={unshown(errors.raw, codeErrors.code, passwordError)} />
       {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
-      <form className="form" onSubmit={submit} noValidate>
+      <form className="form" onSubmit={submit} noValidate ref={formRef}>
         <UsernameForPasswordManagers identifier={signIn.identifier} />
         <Field
           label="Verification code"
@@ -823,11 +843,17 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
 export function NeedsNewPassword() {
   const { signIn, errors, fetchStatus } = useSignIn()
   const next = useNewPassword()
+  const { ref: formRef, focusError } = useErrorFocus()
 
-  const submit = (e: FormEvent) => {
+  const submit = async (e: FormEvent) => {
     e.preventDefault()
-    if (!next.confirmed()) return
-    void signIn.resetPassword({ password: next.password })
+    if (fetchStatus === 'fetching') return
+    if (!next.confirmed()) {
+      focusError()
+      return
+    }
+    const { error } = await signIn.resetPassword({ password: next.password })
+    if (error) focusError()
   }
 
   const passwordError = errors.fields.password
@@ -847,7 +873,7 @@ export function NeedsNewPassword() {
         </p>
       </header>
       <ErrorList errors={unshown(errors.raw, passwordError)} />
-      <form className="form" onSubmit={submit} noValidate>
+      <form className="form" onSubmit={submit} noValidate ref={formRef}>
         <UsernameForPasswordManagers identifier={signIn.identifier} />
         <NewPasswordFields value={next} error={passwordError} hint={NEW_PASSWORD_HINT} autoFocus />
         <p className="muted small">{OTHER_DEVICES_NOTE}</p>

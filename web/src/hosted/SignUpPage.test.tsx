@@ -163,7 +163,8 @@ describe('/sign-up follows the application\'s settings (Environment)', () => {
     const field = screen.getByLabelText('Username')
     expect(field).toHaveAttribute('aria-invalid', 'true')
     expect(field.getAttribute('aria-describedby')).toContain(msg.id)
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+    // Nothing above the form: the only error announced is the field's.
+    expect(screen.getAllByRole('alert')).toEqual([msg])
   })
 
   it('shows every field the server finds at fault at once, each beside its field', async () => {
@@ -189,7 +190,11 @@ describe('/sign-up follows the application\'s settings (Environment)', () => {
       expect(field).toHaveAttribute('aria-invalid', 'true')
       expect(field.getAttribute('aria-describedby')).toContain(msg.id)
     }
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+    // Nothing above the form: the errors announced are the fields'.
+    expect(screen.getAllByRole('alert').map((a) => a.textContent)).toEqual([
+      'That username is taken. (long)',
+      'Passwords must be 8 characters or more. (long)',
+    ])
   })
 
   it('shows only email and password to an email-only application', async () => {
@@ -250,7 +255,8 @@ describe('/sign-up follows the application\'s settings (Environment)', () => {
     const field = screen.getByLabelText('Phone number')
     expect(field).toHaveAttribute('aria-invalid', 'true')
     expect(field.getAttribute('aria-describedby')).toContain(msg.id)
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+    // Nothing above the form: the only error announced is the field's.
+    expect(screen.getAllByRole('alert')).toEqual([msg])
   })
 
   it('shows an error about a field the form does not show above the form', async () => {

@@ -4,6 +4,7 @@ import { useSession, useSignUp, type Environment } from '@trustgate/react'
 import { Alert, ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
 import { CodeForm } from '../ui/CodeForm'
+import { useErrorFocus } from '../ui/errorFocus'
 import { Field, PasswordField } from '../ui/Field'
 import { NEW_PASSWORD_HINT } from '../ui/NewPassword'
 import { splitCodeErrors } from './codeErrors'
@@ -100,9 +101,11 @@ function DetailsStep({ env, onSubmitted }: DetailsStepProps) {
   const [password, setPassword] = useState('')
   const [phoneNumber, setPhoneNumber] = useState('')
   const needs = signUpFieldNeeds(env)
+  const { ref: formRef, focusError } = useErrorFocus()
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    if (fetchStatus === 'fetching') return
     const entered = {
       username: needs.username ? username.trim() : '',
       emailAddress: needs.emailAddress ? emailAddress.trim() : '',
@@ -110,12 +113,13 @@ function DetailsStep({ env, onSubmitted }: DetailsStepProps) {
     }
     onSubmitted(entered)
     // Only the fields shown, and only those filled in: the server answers form_param_missing for a required one.
-    await signUp.create({
+    const { error } = await signUp.create({
       ...(entered.username ? { username: entered.username } : {}),
       ...(entered.emailAddress ? { emailAddress: entered.emailAddress } : {}),
       ...(needs.password ? { password } : {}),
       ...(entered.phoneNumber ? { phoneNumber: entered.phoneNumber } : {}),
     })
+    if (error) focusError()
   }
 
   // Errors about a field this form does not show (e.g. a setting changed since the page loaded) go above it.
@@ -133,7 +137,7 @@ function DetailsStep({ env, onSubmitted }: DetailsStepProps) {
       </header>
       <ErrorList errors={unshown(errors.raw, ...shown)} />
       {signUp.status === 'abandoned' && <Alert>This sign-up expired. Please start again.</Alert>}
-      <form className="form" onSubmit={submit} noValidate>
+      <form className="form" onSubmit={submit} noValidate ref={formRef}>
         {needs.username && (
           <Field
             label="Username"

@@ -1,6 +1,7 @@
 import { useState, type FormEvent, type ReactNode } from 'react'
 import type { FieldError } from '@trustgate/react'
 import { Button } from './Button'
+import { failed, useErrorFocus } from './errorFocus'
 import { Field } from './Field'
 
 export interface CodeFormProps {
@@ -13,19 +14,22 @@ export interface CodeFormProps {
   error?: FieldError | null
   busy: boolean
   hint?: ReactNode
+  /** onSubmit is called with the code; when it resolves to a failure (`{ error }`), focus goes to the error. */
   onSubmit: (code: string) => unknown
 }
 
 /** CodeForm asks for one code: a 6-digit one-time code (autocomplete="one-time-code") or a backup code. */
 export function CodeForm({ label, id = 'code', kind = 'otp', submitLabel = 'Verify', error, busy, hint, onSubmit }: CodeFormProps) {
   const [code, setCode] = useState('')
-  const submit = (e: FormEvent) => {
+  const { ref, focusError } = useErrorFocus()
+  const submit = async (e: FormEvent) => {
     e.preventDefault()
-    void onSubmit(code.trim())
+    if (busy) return
+    if (failed(await onSubmit(code.trim()))) focusError()
   }
   const otp = kind === 'otp'
   return (
-    <form className="form" onSubmit={submit} noValidate>
+    <form className="form" onSubmit={submit} noValidate ref={ref}>
       <Field
         label={label}
         name={id}

@@ -19,7 +19,7 @@ export interface FieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, 
 
 /**
  * Field is a labelled input whose hint and error are tied to it with aria-describedby, and which is marked
- * aria-invalid while it has an error.
+ * aria-invalid while it has an error; the error is announced when it appears (role=alert).
  */
 export function Field({ label, name, id, error, hint, optional, className, ...input }: FieldProps) {
   const inputId = id ?? name
@@ -30,7 +30,8 @@ export function Field({ label, name, id, error, hint, optional, className, ...in
     <div className={`field${error ? ' field--invalid' : ''}${className ? ` ${className}` : ''}`}>
       <label htmlFor={inputId}>
         {label}
-        {optional && <span className="field__optional">Optional</span>}
+        {/* The space keeps "Optional" a word of its own in the accessible name ("Phone number Optional"). */}
+        {optional && <> <span className="field__optional">Optional</span></>}
       </label>
       <input id={inputId} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
       {hint && (
@@ -39,7 +40,7 @@ export function Field({ label, name, id, error, hint, optional, className, ...in
         </p>
       )}
       {error && (
-        <p id={errorId} className="field__error">
+        <p id={errorId} className="field__error" role="alert">
           {errorText(error)}
         </p>
       )}

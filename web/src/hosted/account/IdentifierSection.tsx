@@ -3,6 +3,7 @@ import type { Result } from '@trustgate/react'
 import { Alert } from '../../ui/Alert'
 import { Button } from '../../ui/Button'
 import { CodeForm } from '../../ui/CodeForm'
+import { useErrorFocus } from '../../ui/errorFocus'
 import { Field } from '../../ui/Field'
 import { ResendButton } from '../ResendButton'
 import { useCodeSender } from '../useCodeSender'
@@ -80,6 +81,7 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
     }
   }, [listed])
   const add = useAction()
+  const { ref: addForm, focusError } = useErrorFocus()
 
   const startVerification = (item: T) => {
     onNotice(null)
@@ -90,12 +92,13 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
 
   const submitNew = async (e: FormEvent) => {
     e.preventDefault()
+    if (add.busy) return
     const r = await add.run(() => props.create(value.trim()))
     if (r.data) {
       setAdding(false)
       setValue('')
       startVerification(r.data)
-    }
+    } else focusError()
   }
 
   const verified = (item: T) => {
@@ -152,7 +155,7 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
       )}
 
       {adding ? (
-        <form className="form inline-form" onSubmit={submitNew} noValidate>
+        <form className="form inline-form" onSubmit={submitNew} noValidate ref={addForm}>
           <AccountErrorList errors={addErrors.global} />
           <Field
             label={field.label}
@@ -207,6 +210,7 @@ function CodeStep<T>({ destination, inputId, send, check, onVerified, onCancel }
   const submit = async (code: string) => {
     const r = await attempt.run(() => check(code))
     if (r.data) onVerified(r.data)
+    return r
   }
 
   return (

@@ -3,6 +3,7 @@ import type { User } from '@trustgate/react'
 import { Alert } from '../../ui/Alert'
 import { AccountErrorList } from './AccountErrorList'
 import { Button } from '../../ui/Button'
+import { useErrorFocus } from '../../ui/errorFocus'
 import { PasswordField } from '../../ui/Field'
 import { NewPasswordFields, useNewPassword } from '../../ui/NewPassword'
 import { fieldErrors, useAction } from './useAction'
@@ -15,17 +16,24 @@ export function PasswordSection({ user }: { user: User }) {
   const next = useNewPassword()
   const [done, setDone] = useState(false)
   const action = useAction()
+  const { ref: formRef, focusError } = useErrorFocus()
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    if (action.busy) return
     setDone(false)
-    if (!next.confirmed()) return
+    if (!next.confirmed()) {
+      // This submit is checked here, not sent: the server's errors of the last one no longer apply.
+      action.clear()
+      focusError()
+      return
+    }
     const r = await action.run(() => user.updatePassword({ currentPassword: current, newPassword: next.password }))
     if (!r.error) {
       setCurrent('')
       next.clear()
       setDone(true)
-    }
+    } else focusError()
   }
 
   const errors = fieldErrors(action.error, {
@@ -42,7 +50,7 @@ export function PasswordSection({ user }: { user: User }) {
         </Alert>
       )}
       <AccountErrorList errors={errors.global} />
-      <form className="form" onSubmit={submit} noValidate>
+      <form className="form" onSubmit={submit} noValidate ref={formRef}>
         <PasswordField
           label="Current password"
           name="currentPassword"

@@ -36,10 +36,11 @@ export function TwoFactorSection({ user }: { user: User }) {
 
   const confirm = async (code: string) => {
     const r = await verify.run(() => user.verifyTOTP({ code }))
-    if (!r.data) return
+    if (!r.data) return r
     setEnrolment(null)
     setDone('Your authenticator app is set up. You will be asked for a code when you sign in.')
     if (r.data.backupCodes?.length) setCodes(r.data.backupCodes)
+    return r
   }
 
   const turnOff = async () => {

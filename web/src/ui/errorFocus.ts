@@ -1,0 +1,44 @@
+import { useCallback, useEffect, useRef, useState } from 'react'
+
+/**
+ * focusFirstError moves focus, after a submit that failed, to the form's first invalid input (`aria-invalid`, whose
+ * error its `aria-describedby` reads out), else to the first error announced beside the form (`role="alert"` in the
+ * form's parent: the errors of no field). It leaves focus alone when it has gone elsewhere meanwhile (outside the
+ * form's parent, and not to the page's body, where a busy button that turned disabled drops it).
+ */
+export function focusFirstError(form: HTMLElement | null): void {
+  if (!form?.isConnected) return
+  const scope = form.parentElement ?? form
+  const active = document.activeElement
+  if (active && active !== document.body && !scope.contains(active)) return
+  const field = form.querySelector<HTMLElement>('[aria-invalid="true"]')
+  if (field) {
+    field.focus()
+    return
+  }
+  const alert = scope.querySelector<HTMLElement>('[role="alert"]')
+  if (alert) {
+    // Focusable from script only, so it stays out of the Tab order.
+    if (!alert.hasAttribute('tabindex')) alert.tabIndex = -1
+    alert.focus()
+  }
+}
+
+/**
+ * useErrorFocus gives a form a `ref` and `focusError()`, to call when its submit failed: once the errors are on
+ * screen (the next commit), focus goes to the first of them (`focusFirstError`).
+ */
+export function useErrorFocus<T extends HTMLElement = HTMLFormElement>() {
+  const ref = useRef<T>(null)
+  const [requests, setRequests] = useState(0)
+  useEffect(() => {
+    if (requests > 0) focusFirstError(ref.current)
+  }, [requests])
+  const focusError = useCallback(() => setRequests((n) => n + 1), [])
+  return { ref, focusError }
+}
+
+/** failed tells whether a call's outcome (`{ error }` or `{ data, error }`) is a failure. */
+export function failed(outcome: unknown): boolean {
+  return typeof outcome === 'object' && outcome !== null && 'error' in outcome && outcome.error != null
+}
