@@ -60,6 +60,7 @@ type AuditEventOrder struct {
 }
 
 type CreateAPIKeyInput struct {
+	// A label for the key: at most 100 characters once trimmed, no control characters (line breaks, tabs, escapes).
 	Name *string `json:"name,omitempty"`
 	Role string  `json:"role"`
 	// An application id, or * (the default) for all.
@@ -67,6 +68,7 @@ type CreateAPIKeyInput struct {
 }
 
 type CreateApplicationInput struct {
+	// 1 to 100 characters once trimmed, no control characters (line breaks, tabs, escapes).
 	Name      string     `json:"name"`
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
 }

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/apikey"
@@ -130,12 +132,12 @@ func randomToken(n int) string {
 
 // CreateApplication creates an application; createdAt (for imports) decides its defaults.
 func (s *Service) CreateApplication(ctx context.Context, name string, createdAt *time.Time) (*ent.Application, error) {
-	name = strings.TrimSpace(name)
+	name, err := CleanName("name", name)
+	if err != nil {
+		return nil, err
+	}
 	if name == "" {
 		return nil, apierr.Missing("name")
-	}
-	if len(name) > 200 {
-		return nil, apierr.Invalid("name", "at most 200 characters")
 	}
 	at := s.Now()
 	if createdAt != nil {
@@ -145,7 +147,7 @@ func (s *Service) CreateApplication(ctx context.Context, name string, createdAt 
 		at = *createdAt
 	}
 	var app *ent.Application
-	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
 		app, err = CreateApplicationTx(ctx, tx, name, at, false)
 		if err != nil {
@@ -155,6 +157,31 @@ func (s *Service) CreateApplication(ctx context.Context, name string, createdAt 
 			After: map[string]any{"name": app.Name, "createdAt": app.CreatedAt}})
 	})
 	return detached(app, err)
+}
+
+// MaxNameLen is the most characters (Unicode code points) in the name of an
+// application or an API key.
+const MaxNameLen = 100
+
+// CleanName returns the name an admin typed, trimmed, or an invalid-parameter
+// error naming param: longer than MaxNameLen characters, not UTF-8, or with a
+// control character (a newline, NUL or terminal escape) or a bidirectional
+// override that would make it show as something else in logs, lists and
+// mail. A blank name comes back empty; the caller decides if it may be.
+func CleanName(param, name string) (string, error) {
+	if !utf8.ValidString(name) {
+		return "", apierr.Invalid(param, "not valid UTF-8 text")
+	}
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > MaxNameLen {
+		return "", apierr.Invalid(param, fmt.Sprintf("at most %d characters", MaxNameLen))
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029' {
+			return "", apierr.Invalid(param, "no control characters (line breaks, tabs, escapes)")
+		}
+	}
+	return name, nil
 }
 
 // CreateApplicationTx inserts an application inside tx.
@@ -686,11 +713,15 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (
 		key *ent.APIKey
 		raw string
 	)
+	name, err := CleanName("name", name)
+	if err != nil {
+		return nil, "", err
+	}
 	if err := s.checkRoleDomain(ctx, role, domain); err != nil {
 		return nil, "", err
 	}
 	raw = KeyPrefix + randomToken(32)
-	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
 		key, err = tx.APIKey.Create().SetName(name).SetPrefix(raw[:11]).SetSecretHash(HashKey(raw)).
 			SetRole(role).SetApplicationID(domain).SetCreatedBy(actor(ctx)).Save(ctx)
