@@ -58,10 +58,11 @@ func (r *mutationResolver) SetAppUpdate(ctx context.Context, applicationID strin
 }
 
 func (r *mutationResolver) CreateUser(ctx context.Context, applicationID string, input CreateUserInput) (*ent.User, error) {
-	return r.Svc.Admin.CreateUser(ctx, applicationID, admin.CreateUserInput{
+	u, err := r.Svc.Admin.CreateUser(ctx, applicationID, admin.CreateUserInput{
 		EmailAddress: input.EmailAddress, PhoneNumber: input.PhoneNumber, Username: input.Username,
 		Password: input.Password, PasswordHash: input.PasswordHash, EmailVerified: input.EmailVerified, PhoneVerified: input.PhoneVerified,
 	})
+	return u, spread(err)
 }
 
 func (r *mutationResolver) LockUser(ctx context.Context, id string) (*ent.User, error) {

@@ -73,6 +73,11 @@ type CreateApplicationInput struct {
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
 }
 
+// A user an admin creates or imports. The identifiers follow the application's settings as signUpCreate's do:
+// one the application has off (emailEnabled, phoneEnabled, usernameEnabled) answers form_param_format_invalid;
+// an email address is required where email is on, unless a phone number is given where phone is on too; a phone
+// number where only phone is on; a username where neither is (form_param_missing). Every field at fault is
+// answered at once, one error each.
 type CreateUserInput struct {
 	EmailAddress *string `json:"emailAddress,omitempty"`
 	PhoneNumber  *string `json:"phoneNumber,omitempty"`

@@ -283,7 +283,7 @@ func TestPrimaryNeverPointsAtADeletedAddress(t *testing.T) {
 // sign-up that verifies it, would).
 func TestAdminUnverifiedAddressIsNotTakenByAStranger(t *testing.T) {
 	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
-	s.setSettings(t, vars{"clientTrustEnabled": false})
+	s.setSettings(t, vars{"clientTrustEnabled": false, "usernameEnabled": true})
 	imported := s.newUser(t, vars{"emailAddress": "imported@example.com", "emailVerified": false, "username": "imported_user"})
 	s.createUser(t, "mallory@example.com", "", testPassword)
 	s.clock.Advance(11 * time.Minute)
@@ -327,7 +327,9 @@ func TestContactAdditionsAreBoundedPerDay(t *testing.T) {
 func TestFirstVerifiedAddressRevokesTrust(t *testing.T) {
 	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
 	s.setSettings(t, vars{"clientTrustEnabled": false, "usernameEnabled": true})
-	s.newUser(t, vars{"username": "ada_lovelace"})
+	// A phone number stands in for the email address email-enabled
+	// applications require of a new user (sign-up's rule).
+	s.newUser(t, vars{"username": "ada_lovelace", "phoneNumber": "+15550100077"})
 	laptop, home := s.browser(), s.browser()
 	laptop.mustSession(t, "ada_lovelace")
 	home.mustSession(t, "ada_lovelace")

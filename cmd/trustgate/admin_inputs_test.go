@@ -75,3 +75,73 @@ func TestAdminNamesAreBounded(t *testing.T) {
 		})
 	})
 }
+
+// TestAdminCreateUserFollowsIdentifierSettings: createUser checks the
+// identifiers against the application's settings as signUpCreate does (and
+// as Clerk's Backend API does): an identifier the application has off is
+// refused, one it requires must be there, and every field at fault is
+// answered at once; a refused user is not created.
+func TestAdminCreateUserFollowsIdentifierSettings(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	ctx := context.Background()
+	create := func(in vars) result {
+		if _, ok := in["password"]; !ok {
+			in["password"] = testPassword
+		}
+		return s.admin(`mutation($id: ID!, $in: CreateUserInput!) { createUser(applicationId: $id, input: $in) { id username } }`,
+			vars{"id": s.appID, "in": in})
+	}
+	type fault struct{ code, param string }
+	refused := func(t *testing.T, in vars, want ...fault) {
+		t.Helper()
+		before := s.m.DB.Ent.User.Query().CountX(ctx)
+		r := create(in)
+		var got []fault
+		for _, e := range r.Errors {
+			c, _ := e.Extensions["code"].(string)
+			p, _ := e.Extensions["paramName"].(string)
+			got = append(got, fault{c, p})
+		}
+		if adminJSON(got) != adminJSON(want) {
+			t.Fatalf("createUser(%v): errors %v, want %v (data %v)", in, got, want, r.Data)
+		}
+		if after := s.m.DB.Ent.User.Query().CountX(ctx); after != before {
+			t.Fatalf("createUser(%v) was refused but %d users were created", in, after-before)
+		}
+	}
+	invalid := func(p string) fault { return fault{"form_param_format_invalid", p} }
+	missing := func(p string) fault { return fault{"form_param_missing", p} }
+
+	t.Run("email and phone on, usernames off", func(t *testing.T) {
+		refused(t, vars{"emailAddress": "ada@example.com", "username": "ada_lovelace"}, invalid("username"))
+		refused(t, vars{"username": "ada_lovelace"}, invalid("username"), missing("emailAddress"))
+		refused(t, vars{}, missing("emailAddress"))
+		refused(t, vars{"emailAddress": "not-an-email", "username": "ada_lovelace"}, invalid("emailAddress"), invalid("username"))
+		create(vars{"phoneNumber": "+15550100001"}).data(t)
+	})
+	t.Run("usernames on: a username alone is not an email address", func(t *testing.T) {
+		s.setSettings(t, vars{"usernameEnabled": true})
+		refused(t, vars{"username": "ada_lovelace"}, missing("emailAddress"))
+		u := create(vars{"emailAddress": "ada@example.com", "username": "Ada_Lovelace"}).data(t)["createUser"].(map[string]any)
+		if u["username"] != "ada_lovelace" {
+			t.Fatalf("username = %v, want ada_lovelace", u["username"])
+		}
+	})
+	t.Run("phone off", func(t *testing.T) {
+		s.setSettings(t, vars{"phoneEnabled": false, "firstFactors": []string{"password", "email_code"}, "secondFactors": []string{"totp", "backup_code"}})
+		refused(t, vars{"emailAddress": "bob@example.com", "phoneNumber": "+15550100002"}, invalid("phoneNumber"))
+		refused(t, vars{"phoneNumber": "+15550100002"}, invalid("phoneNumber"), missing("emailAddress"))
+	})
+	t.Run("email off, phone on", func(t *testing.T) {
+		s.setSettings(t, vars{"emailEnabled": false, "phoneEnabled": true, "firstFactors": []string{"password", "phone_code"}, "clientTrustEnabled": false})
+		refused(t, vars{"emailAddress": "carol@example.com", "phoneNumber": "+15550100003"}, invalid("emailAddress"))
+		refused(t, vars{"username": "carol"}, missing("phoneNumber"))
+		create(vars{"phoneNumber": "+15550100003", "username": "carol"}).data(t)
+	})
+	t.Run("usernames only", func(t *testing.T) {
+		s.setSettings(t, vars{"phoneEnabled": false, "firstFactors": []string{"password"}, "secondFactors": []string{"totp"}})
+		refused(t, vars{}, missing("username"))
+		refused(t, vars{"username": "dave", "phoneNumber": "+15550100004"}, invalid("phoneNumber"))
+		create(vars{"username": "dave"}).data(t)
+	})
+}

@@ -33,6 +33,7 @@ import (
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
+	"github.com/trustgate/trustgate/internal/signup"
 	"github.com/trustgate/trustgate/internal/users"
 	"github.com/trustgate/trustgate/policy"
 )
@@ -343,53 +344,49 @@ type CreateUserInput struct {
 	PhoneVerified *bool
 }
 
-// CreateUser creates a user in app; passwordHash imports a bcrypt or argon2id hash.
+// CreateUser creates a user in app; passwordHash imports a bcrypt or argon2id
+// hash. The identifiers are checked against the application's settings as
+// sign-up checks them (signup.Identifiers), as Clerk's Backend API does: one
+// the application has off is refused, one it requires must be given. Every
+// field at fault is answered at once (an apierr.List).
 func (s *Service) CreateUser(ctx context.Context, appID string, in CreateUserInput) (*ent.User, error) {
 	app, err := s.DB.Ent.Application.Get(ctx, appID)
 	if err != nil {
 		return nil, notFound(err, "applicationId")
 	}
-	n := users.New{ApplicationID: app.ID, EmailVerified: boolOr(in.EmailVerified, true), PhoneVerified: boolOr(in.PhoneVerified, true)}
-	if v := nonEmpty(in.EmailAddress); v != nil {
-		e, err := identifier.NormalizeEmail(*v)
-		if err != nil {
-			return nil, apierr.Invalid("emailAddress", "not a valid email address")
-		}
-		n.EmailAddress = &e
+	set, err := Settings(app)
+	if err != nil {
+		return nil, err
 	}
-	if v := nonEmpty(in.PhoneNumber); v != nil {
-		p, err := identifier.NormalizePhone(*v)
-		if err != nil {
-			return nil, apierr.Invalid("phoneNumber", "not a valid phone number in international format (+15551234567)")
-		}
-		n.PhoneNumber = &p
-	}
-	if v := nonEmpty(in.Username); v != nil {
-		u, err := identifier.NormalizeUsername(*v)
-		if err != nil {
-			return nil, apierr.Invalid("username", "3 to 64 letters, digits, '.', '_' or '-'")
-		}
-		n.Username = &u
-	}
-	if n.EmailAddress == nil && n.PhoneNumber == nil && n.Username == nil {
-		return nil, apierr.Missing("emailAddress")
-	}
+	n, problems := signup.Identifiers(app.ID, &set, in.EmailAddress, in.PhoneNumber, in.Username)
+	n.EmailVerified, n.PhoneVerified = boolOr(in.EmailVerified, true), boolOr(in.PhoneVerified, true)
 	switch {
 	case in.Password != nil && in.PasswordHash != nil:
-		return nil, apierr.Invalid("passwordHash", "give either password or passwordHash, not both")
+		problems = append(problems, apierr.Invalid("passwordHash", "give either password or passwordHash, not both"))
 	case in.Password != nil:
 		if err := s.CheckPassword(*in.Password); err != nil {
-			return nil, err
+			e, ok := apierr.As(err)
+			if !ok {
+				return nil, err
+			}
+			problems = append(problems, e)
 		}
+	case in.PasswordHash != nil:
+		if err := factor.ParseImportedHash(*in.PasswordHash); err != nil {
+			problems = append(problems, apierr.Invalid("passwordHash", "not a bcrypt ($2a$/$2b$/$2y$) or argon2id PHC hash with sane parameters"))
+		}
+	}
+	if err := apierr.Join(problems...); err != nil {
+		return nil, err
+	}
+	switch {
+	case in.Password != nil:
 		h, err := s.Hasher.Hash(ctx, *in.Password)
 		if err != nil {
 			return nil, err
 		}
 		n.PasswordHash = &h
 	case in.PasswordHash != nil:
-		if err := factor.ParseImportedHash(*in.PasswordHash); err != nil {
-			return nil, apierr.Invalid("passwordHash", "not a bcrypt ($2a$/$2b$/$2y$) or argon2id PHC hash with sane parameters")
-		}
 		n.PasswordHash = in.PasswordHash
 	}
 	var u *ent.User
@@ -411,13 +408,6 @@ func boolOr(b *bool, def bool) bool {
 		return def
 	}
 	return *b
-}
-
-func nonEmpty(s *string) *string {
-	if s == nil || strings.TrimSpace(*s) == "" {
-		return nil
-	}
-	return s
 }
 
 func notFound(err error, param string) error {

@@ -115,7 +115,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 	// rules. The password is checked here, before anything is spent: a weak
 	// password costs no identifier budget and says nothing about whether
 	// the identifier is taken.
-	n, problems := s.validate(app.ID, set, in)
+	n, problems := Identifiers(app.ID, set, in.EmailAddress, in.PhoneNumber, in.Username)
 	if set.PasswordEnabled {
 		if in.Password == nil || *in.Password == "" {
 			problems = append(problems, apierr.Missing("password"))
@@ -179,9 +179,16 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 	return s.view(ctx, su)
 }
 
-// validate normalises the identifiers and checks the requirements. It
-// lists every field at fault; an identifier at fault is left out of n.
-func (s *Service) validate(appID string, set *settings.Settings, in CreateInput) (users.New, []*apierr.Error) {
+// Identifiers normalises the identifiers of a new user of the application
+// appID, whose settings are set, and checks them against those settings: an
+// identifier given must be enabled and well formed, and the ones the
+// application requires must be given (an email address where email is on,
+// or a phone number in its stead where phone is on too; a phone number
+// where only phone is; a username where neither is). It lists every field
+// at fault; an identifier at fault is left out of n. Sign-up and the admin
+// API's createUser check here alike.
+func Identifiers(appID string, set *settings.Settings, emailAddress, phoneNumber, username *string) (users.New, []*apierr.Error) {
+	in := CreateInput{EmailAddress: emailAddress, PhoneNumber: phoneNumber, Username: username}
 	n := users.New{ApplicationID: appID}
 	var problems []*apierr.Error
 	for _, f := range []struct {
