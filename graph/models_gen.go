@@ -196,19 +196,23 @@ type SignUpCreateInput struct {
 }
 
 type UpdateAppSettingsInput struct {
-	ClientTrustEnabled                   *bool    `json:"clientTrustEnabled,omitempty"`
-	EmailEnabled                         *bool    `json:"emailEnabled,omitempty"`
-	PhoneEnabled                         *bool    `json:"phoneEnabled,omitempty"`
-	PasswordEnabled                      *bool    `json:"passwordEnabled,omitempty"`
-	UsernameEnabled                      *bool    `json:"usernameEnabled,omitempty"`
-	FirstFactors                         []string `json:"firstFactors,omitempty"`
-	SecondFactors                        []string `json:"secondFactors,omitempty"`
-	EnumerationProtection                *bool    `json:"enumerationProtection,omitempty"`
-	LockoutMaxAttempts                   *int     `json:"lockoutMaxAttempts,omitempty"`
-	LockoutDurationSeconds               *int     `json:"lockoutDurationSeconds,omitempty"`
-	CodeTTLSeconds                       *int     `json:"codeTtlSeconds,omitempty"`
-	SessionLifetimeSeconds               *int     `json:"sessionLifetimeSeconds,omitempty"`
-	SignInLifetimeSeconds                *int     `json:"signInLifetimeSeconds,omitempty"`
+	ClientTrustEnabled     *bool    `json:"clientTrustEnabled,omitempty"`
+	EmailEnabled           *bool    `json:"emailEnabled,omitempty"`
+	PhoneEnabled           *bool    `json:"phoneEnabled,omitempty"`
+	PasswordEnabled        *bool    `json:"passwordEnabled,omitempty"`
+	UsernameEnabled        *bool    `json:"usernameEnabled,omitempty"`
+	FirstFactors           []string `json:"firstFactors,omitempty"`
+	SecondFactors          []string `json:"secondFactors,omitempty"`
+	EnumerationProtection  *bool    `json:"enumerationProtection,omitempty"`
+	LockoutMaxAttempts     *int     `json:"lockoutMaxAttempts,omitempty"`
+	LockoutDurationSeconds *int     `json:"lockoutDurationSeconds,omitempty"`
+	CodeTTLSeconds         *int     `json:"codeTtlSeconds,omitempty"`
+	SessionLifetimeSeconds *int     `json:"sessionLifetimeSeconds,omitempty"`
+	SignInLifetimeSeconds  *int     `json:"signInLifetimeSeconds,omitempty"`
+	// At most 100 origins, each scheme://host[:port] with an http or https scheme; stored lower case, without a
+	// default port, a trailing slash or duplicates. An entry no Origin header can equal (user info, a path, a
+	// query or a fragment, a wildcard, a host outside ASCII: write its xn-- form) answers form_param_format_invalid
+	// naming it.
 	AllowedOrigins                       []string `json:"allowedOrigins,omitempty"`
 	NotifyNewDevice                      *bool    `json:"notifyNewDevice,omitempty"`
 	SingleSessionMode                    *bool    `json:"singleSessionMode,omitempty"`

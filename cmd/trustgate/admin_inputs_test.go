@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -143,5 +144,79 @@ func TestAdminCreateUserFollowsIdentifierSettings(t *testing.T) {
 		refused(t, vars{}, missing("username"))
 		refused(t, vars{"username": "dave", "phoneNumber": "+15550100004"}, invalid("phoneNumber"))
 		create(vars{"username": "dave"}).data(t)
+	})
+}
+
+// TestAllowedOriginsAreBareOrigins: an allowedOrigins entry that can never
+// equal an Origin header (user info, a path, a query or a fragment, another
+// scheme, no host, a bad port, a non-ASCII host or a wildcard) answers
+// form_param_format_invalid naming it and changes nothing; the accepted ones
+// are stored as browsers send them (lower case, without a default port or a
+// trailing slash), so that a browser's Origin matches them exactly.
+func TestAllowedOriginsAreBareOrigins(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		update := func(origins ...string) result {
+			return s.admin(`mutation($id: ID!, $in: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $id, input: $in) { allowedOrigins } }`,
+				vars{"id": s.appID, "in": vars{"allowedOrigins": origins}})
+		}
+		update("https://kept.example.com").data(t)
+		for _, bad := range []string{
+			"https://u:p@app.example.com",
+			"https://u@app.example.com",
+			"https://app.example.com/login",
+			"https://app.example.com?",
+			"https://app.example.com?x=1",
+			"https://app.example.com#",
+			"https://app.example.com/#top",
+			"ftp://app.example.com",
+			"app.example.com",
+			"https://:8443",
+			"https://app.example.com:0",
+			"https://app.example.com:65536",
+			"https://bücher.example",
+			"https://*.example.com",
+			"null",
+		} {
+			t.Run(bad, func(t *testing.T) {
+				r := update("https://ok.example.com", bad)
+				if r.code(t) != "form_param_format_invalid" || r.ext(t)["paramName"] != "allowedOrigins" {
+					t.Fatalf("got %+v, want form_param_format_invalid on allowedOrigins", r.Errors)
+				}
+				if lm, _ := r.ext(t)["longMessage"].(string); !strings.Contains(lm, bad) {
+					t.Errorf("longMessage %q does not name %q", lm, bad)
+				}
+				if set, _ := s.appSettings(t, s.appID); adminJSON(set["allowedOrigins"]) != `["https://kept.example.com"]` {
+					t.Fatalf("allowedOrigins changed to %v", set["allowedOrigins"])
+				}
+			})
+		}
+		t.Run("accepted origins are stored as browsers send them", func(t *testing.T) {
+			got := update("HTTPS://App.Example.COM:443/", "http://LOCALHOST:80", "http://localhost:5173", "https://app.example.com",
+				"https://app.example.com:8443", "http://[::1]:8080").data(t)["updateAppSettings"].(map[string]any)["allowedOrigins"]
+			want := `["https://app.example.com","http://localhost","http://localhost:5173","https://app.example.com:8443","http://[::1]:8080"]`
+			if adminJSON(got) != want {
+				t.Fatalf("allowedOrigins = %s, want %s", adminJSON(got), want)
+			}
+		})
+		t.Run("a browser's Origin matches a listed origin given with its default port", func(t *testing.T) {
+			update("https://shop.example.com:443").data(t)
+			for _, pk := range []string{s.pk, ""} { // with a publishable key, and a preflight that carries none
+				req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
+				req.Header.Set("Origin", "https://shop.example.com")
+				req.Header.Set("Access-Control-Request-Method", "POST")
+				if pk != "" {
+					req.Header.Set("X-Publishable-Key", pk)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.com" {
+					t.Fatalf("preflight (publishable key %q): %d %v", pk, resp.StatusCode, resp.Header)
+				}
+			}
+		})
 	})
 }

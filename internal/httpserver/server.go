@@ -266,9 +266,9 @@ func (s *Server) anyAppAllows(ctx context.Context, origin string) bool {
 	if origin == "" {
 		return false
 	}
-	// Only the applications whose allowedOrigins name the origin (compared
-	// as OriginAllowed does, lower case, without a trailing slash) are read;
-	// OriginAllowed over their effective settings has the last word.
+	// Only the applications whose allowedOrigins name the origin (stored in
+	// settings.CanonicalOrigin's form, compared with the origin in it) are
+	// read; OriginAllowed over their effective settings has the last word.
 	apps, err := s.db.Ent.Application.Query().Where(listsOrigin(s.db.Dialect, origin)).All(ctx)
 	if err != nil {
 		s.log.ErrorContext(ctx, "preflight: reading applications", "error", err)
@@ -285,8 +285,9 @@ func (s *Server) anyAppAllows(ctx context.Context, origin string) bool {
 }
 
 // listsOrigin matches applications whose explicit allowedOrigins setting
-// holds origin, compared as settings.NormalizeOrigin compares (the SQL
-// lowers and trims each listed origin the same way).
+// holds origin, compared as settings.NormalizeOrigin compares: entries are
+// stored in its form (the SQL still lowers and trims each listed origin,
+// for entries stored before they were).
 func listsOrigin(d, origin string) predicate.Application {
 	want := settings.NormalizeOrigin(origin)
 	return func(sel *entsql.Selector) {

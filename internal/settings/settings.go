@@ -2,11 +2,15 @@ package settings
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Strategy names used in settings.
@@ -108,10 +112,108 @@ func (s *Settings) OriginAllowed(origin string) bool {
 	return false
 }
 
-// NormalizeOrigin is the form in which origins are compared: lower case,
-// without a trailing slash.
+// NormalizeOrigin is the form in which origins are compared: CanonicalOrigin's
+// where origin is one, else (an Origin header no listed origin can equal, or
+// an entry stored before entries were checked) lower case without a
+// trailing slash.
 func NormalizeOrigin(origin string) string {
+	if c, err := CanonicalOrigin(origin); err == nil {
+		return c
+	}
 	return strings.TrimRight(strings.ToLower(origin), "/")
+}
+
+// MaxAllowedOrigins is the most entries allowedOrigins may hold.
+const MaxAllowedOrigins = 100
+
+// maxOriginLen bounds one allowedOrigins entry: a scheme, a host name of at
+// most 253 characters and a port.
+const maxOriginLen = 300
+
+// CanonicalOrigin returns origin as a browser writes it in an Origin header:
+// scheme://host[:port] with an http or https scheme, in lower case, without
+// the scheme's default port or a trailing slash (HTTPS://App.example.com:443/
+// is https://app.example.com). It refuses, saying why, what no Origin header
+// can equal: user info, a path, a query or a fragment, another scheme, no
+// host, a port out of range, a host outside ASCII (browsers send the xn--
+// form) or with a wildcard.
+func CanonicalOrigin(origin string) (string, error) {
+	if len(origin) > maxOriginLen {
+		return "", fmt.Errorf("longer than %d characters", maxOriginLen)
+	}
+	u, err := url.Parse(origin)
+	switch {
+	case err != nil:
+		return "", errors.New("not a URL")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "", errors.New("the scheme must be https:// or http://")
+	case u.Opaque != "":
+		return "", errors.New("no // after the scheme")
+	case u.User != nil:
+		return "", errors.New("it has user info (user:password@), which an Origin never carries")
+	case u.Path != "" && u.Path != "/":
+		return "", errors.New("it has a path, which an Origin never carries")
+	case u.RawQuery != "" || u.ForceQuery:
+		return "", errors.New("it has a query (?), which an Origin never carries")
+	case u.Fragment != "" || strings.Contains(origin, "#"):
+		return "", errors.New("it has a fragment (#), which an Origin never carries")
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if host == "" {
+		return "", errors.New("it has no host")
+	}
+	if strings.Contains(host, ":") { // an IPv6 literal, written as browsers write it
+		a, err := netip.ParseAddr(host)
+		if err != nil || a.Zone() != "" || !a.Is6() {
+			return "", errors.New("not a valid IPv6 address")
+		}
+		host = "[" + a.String() + "]"
+	} else {
+		for _, r := range host {
+			switch {
+			case r == '*':
+				return "", errors.New("wildcards are not supported: list each origin")
+			case r > unicode.MaxASCII:
+				return "", errors.New("write the host in its ASCII form (xn--…), as browsers send it")
+			case (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '.' && r != '_':
+				return "", fmt.Errorf("%q is not allowed in a host name", r)
+			}
+		}
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return "", errors.New("the port must be between 1 and 65535")
+		}
+		if (u.Scheme == "https" && n == 443) || (u.Scheme == "http" && n == 80) {
+			port = ""
+		} else {
+			port = strconv.Itoa(n)
+		}
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return u.Scheme + "://" + host, nil
+}
+
+// canonicalOrigins returns list with each entry in CanonicalOrigin's form,
+// without duplicates, or the error of the first entry that is not an origin.
+func canonicalOrigins(list []string) ([]string, *FieldError) {
+	if len(list) > MaxAllowedOrigins {
+		return nil, &FieldError{"allowedOrigins", fmt.Sprintf("at most %d origins", MaxAllowedOrigins)}
+	}
+	out := make([]string, 0, len(list))
+	for _, o := range list {
+		c, err := CanonicalOrigin(o)
+		if err != nil {
+			return nil, &FieldError{"allowedOrigins", fmt.Sprintf("%q is not an origin like https://app.example.com: %v", o, err)}
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // base are the defaults before any dated update.
@@ -317,11 +419,8 @@ func Validate(s *Settings) *FieldError {
 			return &FieldError{name, "must be between 1 and 100000"}
 		}
 	}
-	for _, o := range s.AllowedOrigins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			return &FieldError{"allowedOrigins", fmt.Sprintf("%q is not an origin like https://app.example.com", o)}
-		}
+	if _, fe := canonicalOrigins(s.AllowedOrigins); fe != nil {
+		return fe
 	}
 	return nil
 }
@@ -341,6 +440,22 @@ func Apply(createdAt time.Time, choices map[string]bool, overrides, patch map[st
 		}
 		if string(v) == "null" && k != "lockoutDurationSeconds" {
 			return nil, Settings{}, &FieldError{k, "cannot be null"}
+		}
+		if k == "allowedOrigins" {
+			// Stored as browsers send them, so that matching is exact.
+			var list []string
+			if err := json.Unmarshal(v, &list); err != nil {
+				return nil, Settings{}, &FieldError{k, "a list of origins like https://app.example.com"}
+			}
+			canon, fe := canonicalOrigins(list)
+			if fe != nil {
+				return nil, Settings{}, fe
+			}
+			raw, err := json.Marshal(canon)
+			if err != nil {
+				return nil, Settings{}, err
+			}
+			v = raw
 		}
 		next[k] = v
 	}
