@@ -11,6 +11,7 @@ import (
 	"github.com/trustgate/trustgate/ent/apikey"
 	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/ent/roleassignment"
+	"github.com/trustgate/trustgate/internal/admin"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/policy"
@@ -67,9 +68,7 @@ func (r *Resolver) guardDashboard(ctx context.Context, domain string, perm polic
 	if err != nil || ok {
 		return err
 	}
-	if err := r.Svc.Admin.RecordDenial(ctx, string(perm), domain); err != nil {
-		r.Log.ErrorContext(ctx, "recording permission denial", "error", err)
-	}
+	r.recordDenial(ctx, perm, domain)
 	return apierr.Newf(apierr.PermissionDenied, "Only an owner of every application may change the dashboard's operators or settings, or read its outbox.")
 }
 
@@ -120,10 +119,29 @@ func (r *Resolver) authorize(ctx context.Context, domain string, perm policy.Per
 	if audited == anyDomain { // no one application: recorded with none, as server-wide denials are
 		audited = policy.AllDomains
 	}
-	if err := r.Svc.Admin.RecordDenial(ctx, string(perm), audited); err != nil {
+	r.recordDenial(ctx, perm, audited)
+	return apierr.Newf(apierr.PermissionDenied, "Your role does not allow %s here.", perm)
+}
+
+// recordDenial audits a denial of perm in domain (an application id or *) to
+// the request's principal, as admin.RecordDenial bounds it; a failure is
+// logged, the denial stands.
+func (r *Resolver) recordDenial(ctx context.Context, perm policy.Permission, domain string) {
+	subject := request.From(ctx).Principal.Subject
+	d := admin.Denial{Field: fieldName(ctx), Permission: string(perm), Domain: domain,
+		Foreign: domain != policy.AllDomains && len(r.Policy.Granted(subject, domain)) == 0}
+	if err := r.Svc.Admin.RecordDenial(ctx, d); err != nil {
 		r.Log.ErrorContext(ctx, "recording permission denial", "error", err)
 	}
-	return apierr.Newf(apierr.PermissionDenied, "Your role does not allow %s here.", perm)
+}
+
+// fieldName is the schema name of the GraphQL field being resolved (never
+// its alias), or "" outside GraphQL (the CSV export).
+func fieldName(ctx context.Context) string {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil {
+		return fc.Field.Name
+	}
+	return ""
 }
 
 func (r *Resolver) allowed(subject, domain string, perm policy.Permission) bool {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -165,4 +166,53 @@ func mustTime(tb testing.TB, s string) time.Time {
 		tb.Fatal(err)
 	}
 	return t
+}
+
+// TestPermissionDenialsAreAuditedOncePerMinute: a key that keeps calling a
+// field its role does not allow is refused every time, but the audit log
+// gets one permission_denied event per key, permission and application per
+// minute, counted in the database so that replicas share the bound; it
+// cannot fill the audit log.
+func TestPermissionDenialsAreAuditedOncePerMinute(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		supportID, supportKey := s.createKey(t, "support", s.appID)
+		auditorID, auditorKey := s.createKey(t, "auditor", s.appID)
+		replica := startReplica(t, s)
+		update := `mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {lockoutMaxAttempts: 50}) { lockoutMaxAttempts } }`
+		deny := func(srv *server, key, query string, v vars) {
+			t.Helper()
+			if got := srv.adminAs(key, query, v).code(t); got != "permission_denied" {
+				t.Fatalf("got %s, want permission_denied", got)
+			}
+		}
+		denials := func(id string) int { t.Helper(); return s.auditCount(t, "key:"+id, "permission_denied") }
+
+		for range 20 {
+			deny(s, supportKey, update, vars{"id": s.appID})
+			deny(replica, supportKey, update, vars{"id": s.appID})
+		}
+		if n := denials(supportID); n != 1 {
+			t.Fatalf("%d permission_denied events after 40 denials of one field in a minute, want 1", n)
+		}
+		deny(s, auditorKey, update, vars{"id": s.appID})
+		if n := denials(auditorID); n != 1 {
+			t.Fatalf("another key's denial: %d events, want 1", n)
+		}
+		deny(replica, supportKey, `mutation { createApplication(input: {name: "Nope"}) { id } }`, nil)
+		if n := denials(supportID); n != 2 {
+			t.Fatalf("a denial of another permission: %d events, want 2", n)
+		}
+		// Aliases of one field are one field; made-up application ids,
+		// where the key holds no role, are one domain.
+		s.clock.Advance(time.Minute)
+		deny(s, supportKey, `mutation($id: ID!) { a: updateAppSettings(applicationId: $id, input: {lockoutMaxAttempts: 50}) { lockoutMaxAttempts }
+		  b: updateAppSettings(applicationId: $id, input: {lockoutMaxAttempts: 60}) { lockoutMaxAttempts } }`, vars{"id": s.appID})
+		for i := range 20 {
+			deny(replica, supportKey, `query($id: ID!) { users(applicationId: $id, first: 1) { totalCount } }`, vars{"id": fmt.Sprintf("app_madeup%d", i)})
+		}
+		if n := denials(supportID); n != 4 {
+			t.Fatalf("denials a minute later: %d events, want 4", n)
+		}
+	})
 }

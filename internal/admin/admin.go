@@ -30,6 +30,7 @@ import (
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/factor"
 	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
@@ -48,6 +49,9 @@ type Service struct {
 	// PolicyChanged runs after a committed role change so this replica applies
 	// it at once; other replicas follow through the policy version row.
 	PolicyChanged func(ctx context.Context)
+	// Limiter bounds the permission_denied events RecordDenial writes
+	// (nil: one per denial).
+	Limiter *ratelimit.Limiter
 }
 
 func (s *Service) policyChanged(ctx context.Context, err error) {
@@ -90,12 +94,44 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// RecordDenial writes a permission_denied audit event in its own transaction.
-func (s *Service) RecordDenial(ctx context.Context, permission, domain string) error {
+// denialAudit is how often alike denials are audited: once per window, at
+// the first.
+var denialAudit = ratelimit.Rule{Name: "audit_denial", Limit: 1, Window: time.Minute}
+
+// Denial is a permission Casbin refused the request's principal.
+type Denial struct {
+	// Field is the GraphQL field asked for ("" outside GraphQL).
+	Field      string
+	Permission string
+	// Domain is the application id the permission was asked in, or *.
+	Domain string
+	// Foreign: the principal holds no role in Domain. Its denials in such
+	// domains are bounded together, whatever the domain: otherwise each
+	// made-up application id would be audited anew.
+	Foreign bool
+}
+
+// RecordDenial writes a permission_denied audit event in its own transaction
+// for the first of alike denials to the request's principal in each minute:
+// of one field and permission in one domain (or in any domain where the
+// principal holds no role). The count is the rate limiter's, in the
+// database, so that replicas share it: a key that calls fields its role
+// forbids over and over is refused each time, but cannot fill the audit log.
+func (s *Service) RecordDenial(ctx context.Context, d Denial) error {
+	if s.Limiter != nil {
+		bucket := d.Domain
+		if d.Foreign {
+			bucket = ""
+		}
+		hit, err := s.Limiter.Hit(ctx, denialAudit, strings.Join([]string{actor(ctx), d.Field, d.Permission, bucket}, "\x00"))
+		if err != nil || !hit.Allowed {
+			return err
+		}
+	}
 	return s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		a := Audit{Action: "permission_denied", TargetType: "permission", TargetID: permission}
-		if domain != policy.AllDomains {
-			a.ApplicationID = domain
+		a := Audit{Action: "permission_denied", TargetType: "permission", TargetID: d.Permission}
+		if d.Domain != policy.AllDomains {
+			a.ApplicationID = d.Domain
 		}
 		return Record(ctx, tx, a)
 	})
