@@ -17,7 +17,7 @@ import {
   user,
   type Reply,
 } from '../test/fakeServer'
-import { createClient, TOKEN_REFRESH_MARGIN_MS } from './client'
+import { createClient, TOKEN_REFRESH_MARGIN_MS, USER_RETRY_DELAYS_MS } from './client'
 import { TrustgateAPIResponseError } from './errors'
 
 describe('requests', () => {
@@ -611,6 +611,114 @@ describe('client', () => {
     const r = await u.createTOTP()
     expect(r.error!.code).toBe('authentication_invalid')
   })
+})
+
+describe('the first load() on a network that fails', () => {
+  /** offline is a request that never reaches the server (fetch rejects, as when the network drops). */
+  const offline = (): Reply => {
+    throw new TypeError('Failed to fetch')
+  }
+  const clientCalls = (server: ReturnType<typeof fakeServer>) => server.ops().filter((o) => o === 'Client').length
+
+  it('asks again (as `me` does, USER_RETRY_DELAYS_MS) and then loads the session', async () => {
+    const server = fakeServer({
+      Client: [offline, offline, signedInClient],
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    expect(await client.load()).toEqual({ error: null })
+    expect(clientCalls(server)).toBe(1 + USER_RETRY_DELAYS_MS.length)
+    expect(client.isLoaded).toBe(true)
+    expect(client.status).toBe('ready')
+    expect(client.loadError).toBeNull()
+    expect(client.session?.id).toBe('sess_1')
+    expect(client.user?.id).toBe('user_1')
+  }, 10_000)
+
+  it('is not "signed out" when it never gets an answer: not loaded, status error, the error in loadError; load() asks again', async () => {
+    const server = fakeServer({
+      Client: [offline, offline, offline, signedInClient],
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    const seen: string[] = []
+    client.subscribe(() => seen.push(client.status))
+    const r = await client.load()
+    expect(r.error?.code).toBe('network_error')
+    expect(clientCalls(server)).toBe(1 + USER_RETRY_DELAYS_MS.length)
+    expect(client.isLoaded).toBe(false)
+    expect(client.status).toBe('error')
+    expect(client.loadError?.code).toBe('network_error')
+    expect(client.session).toBeNull()
+    expect(seen.at(-1)).toBe('error') // subscribers are told, so a page can stop its spinner
+    // Bounded: nothing more on its own.
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
+    expect(clientCalls(server)).toBe(1 + USER_RETRY_DELAYS_MS.length)
+
+    const again = client.load()
+    expect(client.status).toBe('loading') // the error is cleared while it is asked again
+    expect(client.loadError).toBeNull()
+    expect(await again).toEqual({ error: null })
+    expect(client.status).toBe('ready')
+    expect(client.isLoaded).toBe(true)
+    expect(client.session?.id).toBe('sess_1')
+  }, 10_000)
+
+  it('an error answer is not "signed out" either, and is not asked again', async () => {
+    const server = fakeServer({ Client: [() => gqlError('internal_error', 'Something went wrong'), emptyClient] })
+    const client = createClient({ fetch: server.fetch })
+    expect((await client.load()).error?.code).toBe('internal_error')
+    expect(clientCalls(server)).toBe(1)
+    expect(client.isLoaded).toBe(false)
+    expect(client.status).toBe('error')
+    expect(client.loadError?.code).toBe('internal_error')
+  })
+
+  it('a "no session" answer still means signed out', async () => {
+    const server = fakeServer({ Client: emptyClient })
+    const client = createClient({ fetch: server.fetch })
+    expect(client.status).toBe('loading')
+    expect(await client.load()).toEqual({ error: null })
+    expect(client.isLoaded).toBe(true)
+    expect(client.status).toBe('ready')
+    expect(client.loadError).toBeNull()
+    expect(client.session).toBeNull()
+  })
+
+  it('a later load() that fails keeps what the first one loaded, and gives its caller the error', async () => {
+    const server = fakeServer({
+      Client: [signedInClient, offline],
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    expect((await client.load()).error?.code).toBe('network_error')
+    expect(client.isLoaded).toBe(true)
+    expect(client.status).toBe('ready')
+    expect(client.loadError).toBeNull()
+    expect(client.session?.id).toBe('sess_1')
+    expect(client.user?.id).toBe('user_1')
+  }, 10_000)
+
+  it('stops asking, and counts as loaded, once a session is activated meanwhile', async () => {
+    const server = fakeServer({
+      Client: offline,
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+    })
+    const client = createClient({ fetch: server.fetch })
+    const loading = client.load()
+    await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+    await client.signIn.finalize()
+    await loading
+    expect(clientCalls(server)).toBeLessThanOrEqual(2)
+    expect(client.session?.id).toBe('sess_1')
+    expect(client.isLoaded).toBe(true)
+    expect(client.status).toBe('ready')
+  }, 10_000)
 })
 
 describe('client answers that arrive late', () => {

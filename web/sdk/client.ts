@@ -33,9 +33,10 @@ export interface ClientOptions {
 }
 
 /**
- * USER_RETRY_DELAYS_MS are the waits before asking again for the user (`me`) after a request that got no answer
- * (`network_error`): three attempts in all. After the last, `client.userError` holds the error until something
- * asks again (`reloadUser()`, e.g. a "Try again" button, or the hooks when the browser comes back online).
+ * USER_RETRY_DELAYS_MS are the waits before asking again for the user (`me`), and for the client's state (the
+ * `client` query of `load()`), after a request that got no answer (`network_error`): three attempts in all. After
+ * the last, `client.userError` (or `client.loadError`) holds the error until something asks again (`reloadUser()`
+ * or `load()`, e.g. a "Try again" button, or the React bindings when the browser comes back online).
  */
 export const USER_RETRY_DELAYS_MS: readonly number[] = [300, 1_000]
 
@@ -67,8 +68,18 @@ export class TrustgateClient {
    * fails while a user is loaded keeps that user and sets no error here (the caller gets it).
    */
   userError: TrustgateAPIResponseErrorLike | null = null
-  /** isLoaded is true once `load()` has read the client's state from the server. */
+  /**
+   * isLoaded is true once `load()` has read the client's state from the server (or, while it was on its way, a
+   * session was activated or signed out, which tells as much). A load that fails leaves it false: a device the server
+   * could not be asked about is not signed out (see `loadError`).
+   */
   isLoaded = false
+  /**
+   * loadError is why the first `load()` failed (after the retries of a `network_error`, see USER_RETRY_DELAYS_MS; an
+   * error answer is not asked again), or null; `isLoaded` stays false meanwhile. It is cleared when `load()` asks
+   * again. A later load that fails while the client is loaded keeps what it has and sets no error here.
+   */
+  loadError: TrustgateAPIResponseErrorLike | null = null
 
   readonly #transport: Transport
   readonly #now: () => number
@@ -118,6 +129,14 @@ export class TrustgateClient {
     return () => this.#listeners.delete(listener)
   }
 
+  /**
+   * status is where loading stands, as Clerk's `clerk.status`: `loading` until the first `load()` answers, `ready`
+   * once loaded (`isLoaded`), `error` when it failed (`loadError`; `load()` tries again).
+   */
+  get status(): 'loading' | 'error' | 'ready' {
+    return this.isLoaded ? 'ready' : this.loadError ? 'error' : 'loading'
+  }
+
   /** version grows by one on every change, so `useSyncExternalStore` can tell when to re-render. */
   get version(): number {
     return this.#version
@@ -142,11 +161,30 @@ export class TrustgateClient {
   async #load(): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
     const resumeSignIn = this.signIn.__track()
     const n = this.#answers.begin()
-    const r = await this.request<{
-      client: { id: string; signIn: SignInJSON | null; sessions: SessionJSON[]; lastActiveSessionId: string | null }
-    }>(ops.ClientQuery)
+    if (this.loadError) {
+      this.loadError = null
+      this.emit()
+    }
+    const read = () =>
+      this.request<{
+        client: { id: string; signIn: SignInJSON | null; sessions: SessionJSON[]; lastActiveSessionId: string | null }
+      }>(ops.ClientQuery)
+    let r = await read()
+    // A request that got no answer is asked again a few times, as `me` is, while nothing newer (a session activated,
+    // a sign-out) has told the session meanwhile.
+    for (const delay of USER_RETRY_DELAYS_MS) {
+      if (r.error?.code !== 'network_error' || !this.#answers.pending(n)) break
+      await sleep(delay)
+      if (!this.#answers.pending(n)) break
+      r = await read()
+    }
     if (r.error) {
-      this.isLoaded = true
+      // Failing to ask is not being told "no session": unless a newer answer set the session meanwhile, the first
+      // load stays not loaded, with the error, rather than signed out. A later one keeps what the client has.
+      if (!this.isLoaded) {
+        if (this.#answers.pending(n)) this.loadError = r.error
+        else this.isLoaded = true
+      }
       this.emit()
       return { error: r.error }
     }
@@ -162,6 +200,7 @@ export class TrustgateClient {
       if (this.session) await this.reloadUser()
     }
     this.isLoaded = true
+    this.loadError = null
     this.emit()
     return { error: null }
   }

@@ -361,6 +361,68 @@ describe('useUser and useAuth when the user cannot be fetched', () => {
   }, 10_000)
 })
 
+describe('useAuth and useUser when the first load gets no answer', () => {
+  const offline = () => {
+    throw new TypeError('Failed to fetch')
+  }
+
+  function AuthStatus() {
+    const auth = useAuth()
+    const { error } = useUser()
+    const client = useTrustgate()
+    if (auth.isLoaded) return <p>{auth.isSignedIn ? `signed in ${auth.userId}` : 'signed out'}</p>
+    if (client.status !== 'error') return <p>loading</p>
+    return (
+      <>
+        <p>{`not loaded; status ${client.status}; auth error ${auth.error?.code}; user error ${error?.code}`}</p>
+        <button onClick={() => void client.load()}>Try again</button>
+      </>
+    )
+  }
+
+  it('stay not loaded (never signed out) with the error, and load when asked again', async () => {
+    const server = fakeServer({
+      Client: [offline, offline, offline, signedInClient],
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+    })
+    const seen: string[] = []
+    const observer = new MutationObserver(() => seen.push(document.body.textContent ?? ''))
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true })
+    render(
+      <TrustgateProvider client={createClient({ fetch: server.fetch })}>
+        <AuthStatus />
+      </TrustgateProvider>,
+    )
+    expect(
+      await screen.findByText('not loaded; status error; auth error network_error; user error network_error', {}, { timeout: 5000 }),
+    ).toBeInTheDocument()
+    fireEvent.click(screen.getByRole('button', { name: 'Try again' }))
+    expect(await screen.findByText('signed in user_1')).toBeInTheDocument()
+    observer.disconnect()
+    expect(seen.some((t) => t.includes('signed out'))).toBe(false)
+  }, 10_000)
+
+  it('load again when the browser says it is back online', async () => {
+    const server = fakeServer({
+      Client: [offline, offline, offline, signedInClient],
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+    })
+    render(
+      <TrustgateProvider client={createClient({ fetch: server.fetch })}>
+        <AuthStatus />
+      </TrustgateProvider>,
+    )
+    await screen.findByText(/^not loaded; status error/, {}, { timeout: 5000 })
+    act(() => {
+      window.dispatchEvent(new Event('online'))
+    })
+    expect(await screen.findByText('signed in user_1')).toBeInTheDocument()
+    expect(server.ops().filter((o) => o === 'Client')).toHaveLength(4)
+  }, 10_000)
+})
+
 /** TotpButton is Clerk's useReverification example: the action, and a password prompt when it needs one. */
 function TotpButton() {
   const { user: u } = useUser()

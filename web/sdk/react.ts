@@ -33,10 +33,21 @@ export interface TrustgateProviderProps {
   load?: boolean
 }
 
-/** TrustgateProvider makes a client available to the hooks below it and loads the device's state once. */
+/**
+ * TrustgateProvider makes a client available to the hooks below it and loads the device's state once. If that load
+ * fails (`client.status === 'error'`), it is asked again when the browser says it is back online.
+ */
 export function TrustgateProvider({ client, children, load = true }: TrustgateProviderProps) {
   useEffect(() => {
     if (load && !client.isLoaded) void client.load()
+  }, [client, load])
+  useEffect(() => {
+    if (!load || typeof window === 'undefined') return
+    const retry = () => {
+      if (client.loadError) void client.load()
+    }
+    window.addEventListener('online', retry)
+    return () => window.removeEventListener('online', retry)
   }, [client, load])
   return createElement(ClientContext.Provider, { value: client }, children)
 }
@@ -85,8 +96,9 @@ export function useSignUp(): UseSignUpReturn {
 }
 
 /**
- * UseUserReturn is what `useUser()` returns. `error` is set only while not loaded: the user of the active session
- * could not be fetched (see `client.userError`); `client.reloadUser()` asks again.
+ * UseUserReturn is what `useUser()` returns. `error` is set only while not loaded: the client's state could not be
+ * loaded (`client.loadError`, `client.status === 'error'`; `client.load()` asks again), or the user of the active
+ * session could not be fetched (`client.userError`; `client.reloadUser()` asks again).
  */
 export type UseUserReturn =
   | { isLoaded: false; isSignedIn: undefined; user: undefined; error: TrustgateAPIResponseErrorLike | null }
@@ -124,7 +136,7 @@ export function useUser(): UseUserReturn {
   useClientVersion(client)
   const { pending, error } = useUserPending(client)
   const { user, isLoaded } = client
-  if (!isLoaded || pending) return { isLoaded: false, isSignedIn: undefined, user: undefined, error }
+  if (!isLoaded || pending) return { isLoaded: false, isSignedIn: undefined, user: undefined, error: client.loadError ?? error }
   return user
     ? { isLoaded: true, isSignedIn: true, user, error: null }
     : { isLoaded: true, isSignedIn: false, user: null, error: null }
@@ -150,7 +162,10 @@ export interface UseAuthReturn {
   isSignedIn: boolean
   sessionId: string | null
   userId: string | null
-  /** error is why the user of the active session could not be fetched while not loaded (as in `useUser()`), or null. */
+  /**
+   * error is why it is not loaded (as in `useUser()`): the client's state could not be loaded (`client.loadError`)
+   * or the user of the active session could not be fetched (`client.userError`); else null.
+   */
   error: TrustgateAPIResponseErrorLike | null
   getToken: (options?: GetTokenOptions) => Promise<string | null>
   signOut: (options?: { sessionId?: string }) => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
@@ -159,7 +174,8 @@ export interface UseAuthReturn {
 /**
  * useAuth returns the authentication state and the functions to get a session token and to sign out. As with
  * Clerk, once it is loaded and signed in it has the user's id: while the user of a session just activated is on
- * its way (fetched here as in `useUser()`), `isLoaded` is false; if it cannot be fetched, `error` says why.
+ * its way (fetched here as in `useUser()`), `isLoaded` is false; if it cannot be fetched, `error` says why. A first
+ * load that fails is not "signed out": `isLoaded` stays false and `error` says why (`client.status` is `error`).
  */
 export function useAuth(): UseAuthReturn {
   const client = useTrustgate()
@@ -172,7 +188,7 @@ export function useAuth(): UseAuthReturn {
     isSignedIn: client.session !== null,
     sessionId: client.session?.id ?? null,
     userId: client.user?.id ?? null,
-    error,
+    error: client.loadError ?? error,
     getToken,
     signOut,
   }

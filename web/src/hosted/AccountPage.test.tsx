@@ -65,6 +65,23 @@ describe('/account', () => {
     expect(server.ops().filter((o) => o === 'Me')).toHaveLength(4)
   }, 10_000)
 
+  it("does not send a signed-in visitor to sign in when the server can't be reached: says so, with Try again", async () => {
+    const u = userEvent.setup()
+    const offline = () => {
+      throw new TypeError('Failed to fetch')
+    }
+    const server = signedIn({ Client: [offline, offline, offline, signedInClient] })
+    const { router } = renderApp('/account', server)
+    expect(await screen.findByRole('heading', { name: "We couldn't reach the server" }, { timeout: 5000 })).toBeInTheDocument()
+    expect(screen.getByRole('alert')).toHaveTextContent('Could not reach the server. Check your connection and try again.')
+    expect(router.state.location.pathname).toBe('/account')
+
+    await u.click(screen.getByRole('button', { name: 'Try again' }))
+    expect(await screen.findByRole('heading', { name: 'Your account' })).toBeInTheDocument()
+    expect(router.state.location.pathname).toBe('/account')
+    expect(server.ops().filter((o) => o === 'Client')).toHaveLength(4)
+  }, 10_000)
+
   it("shows the user's email addresses, sessions and trusted devices, with the session JWT", async () => {
     const server = signedIn()
     renderApp('/account', server)
