@@ -793,6 +793,67 @@ describe('client answers that arrive late', () => {
     expect(client.user).toBeNull()
   })
 
+  it('a load() on its way when the session is dropped (its token refused) does not bring that session back', async () => {
+    const read = deferred<Reply>()
+    const mint = deferred<Reply>()
+    const server = fakeServer({
+      Client: [signedInClient, () => read.promise],
+      SessionTokenCreate: [() => tokenReply('jwt_1'), () => gqlError('authentication_invalid', 'Session ended'), () => mint.promise],
+      Me: () => ({ data: { me: user() } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    const loading = client.load() // e.g. "Try again", or a page reloading the device's state
+    await tick()
+    // The session was signed out elsewhere: the next mint is refused, and the client forgets the session.
+    expect(await client.getToken({ skipCache: true })).toBeNull()
+    expect(client.session).toBeNull()
+    read.resolve(signedInClient()) // read before the session ended
+    await tick()
+    await tick()
+    expect(client.session).toBeNull()
+    expect(client.user).toBeNull()
+    mint.resolve(gqlError('authentication_invalid', 'Session ended'))
+    await loading
+    expect(client.session).toBeNull()
+    expect(client.isLoaded).toBe(true)
+    // It did not ask for a token of the session it had forgotten.
+    expect(server.ops().filter((o) => o === 'SessionTokenCreate')).toHaveLength(2)
+  })
+
+  it('a session activated while a load() and the dropping of the previous session are on their way stays active', async () => {
+    const read = deferred<Reply>()
+    const mint2 = deferred<Reply>()
+    let sess1Ended = false
+    const server = fakeServer({
+      Client: [signedInClient, () => read.promise],
+      SessionTokenCreate: (v) =>
+        v.sessionId === 'sess_2' ? mint2.promise : sess1Ended ? gqlError('authentication_invalid', 'Session ended') : tokenReply('jwt_1'),
+      Me: [() => ({ data: { me: user() } }), () => ({ data: { me: user({ id: 'user_2' }) } })],
+      SignInCreate: () => ({ data: { signInCreate: { ...complete(), createdSessionId: 'sess_2' } } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    const loading = client.load()
+    await tick()
+    await client.signIn.password({ emailAddress: 'joe@example.com', password: 'pw' })
+    const finalizing = client.signIn.finalize() // sess_2's mint on its way
+    await tick()
+    sess1Ended = true
+    expect(await client.getToken({ skipCache: true })).toBeNull() // sess_1 refused: dropped
+    expect(client.session).toBeNull()
+    read.resolve(signedInClient()) // sess_1, read before it was dropped
+    await tick()
+    expect(client.session).toBeNull()
+    mint2.resolve(tokenReply('jwt_2'))
+    expect((await finalizing).error).toBeNull()
+    await loading
+    expect(client.session?.id).toBe('sess_2')
+    expect(client.isLoaded).toBe(true)
+    // Nothing asked for a token of sess_1 again once it was dropped (the load did not take it back).
+    expect(server.calls.filter((c) => c.operationName === 'SessionTokenCreate' && c.variables.sessionId === 'sess_1')).toHaveLength(2)
+  })
+
   it('a `me` of the previous session is not shared with, nor taken as the user of, a session activated after it', async () => {
     const held = deferred<Reply>()
     const server = fakeServer({

@@ -94,6 +94,13 @@ export class TrustgateClient {
    */
   readonly #answers = new Sequence()
   /**
+   * #reads numbers the loads, which read the session from the server instead of being handed one it just minted a
+   * token for; forgetting a session (a sign-out, a session the server no longer accepts) makes those on their way
+   * stale, as what they read may be that session. Not #answers: a reset there would also make stale the activation
+   * of a new session begun before the drop (a sign-in finishing as the old session's token is refused).
+   */
+  readonly #reads = new Sequence()
+  /**
    * #userAnswers orders the answers of `me` among themselves; activating a session or forgetting one (signing out, a
    * session the server no longer accepts) makes those on their way stale. A `me` never makes a session's answer
    * stale: it only reads the user of the session it began with.
@@ -161,6 +168,7 @@ export class TrustgateClient {
   async #load(): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
     const resumeSignIn = this.signIn.__track()
     const n = this.#answers.begin()
+    const readNumber = this.#reads.begin()
     if (this.loadError) {
       this.loadError = null
       this.emit()
@@ -193,8 +201,9 @@ export class TrustgateClient {
     resumeSignIn(() => {
       if (signIn && signIn.status !== 'complete' && !this.signIn.id) this.signIn.apply(signIn)
     })
-    // A session activated or signed out while this was on its way is newer than what it read.
-    if (this.#answers.fresh(n)) {
+    // A session activated or signed out while this was on its way is newer than what it read, and one forgotten
+    // meanwhile (its token refused) may be what it read: the session stays as it is now.
+    if (this.#reads.fresh(readNumber) && this.#answers.fresh(n)) {
       const active = sessions.map(parseSession).find((s) => s.id === lastActiveSessionId && s.status === 'active')
       this.session = active ? this.makeSession(active) : null
       if (this.session) await this.reloadUser()
@@ -439,10 +448,12 @@ export class TrustgateClient {
 
   /**
    * forgetSession drops the active session, its cached tokens (and mints in flight) and the user; a `me` still on its
-   * way read the user of the session forgotten, so its answer is stale.
+   * way read the user of the session forgotten, and a `load()` may have read that session, so their answers are stale.
+   * An activation on its way is not: it brings a session of its own.
    */
   private forgetSession(): void {
     for (const id of new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()])) this.dropToken(id)
+    this.#reads.reset()
     this.session = null
     this.user = null
     this.userError = null
