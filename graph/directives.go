@@ -129,10 +129,23 @@ func (r *Resolver) authorize(ctx context.Context, domain string, perm policy.Per
 func (r *Resolver) recordDenial(ctx context.Context, perm policy.Permission, domain string) {
 	subject := request.From(ctx).Principal.Subject
 	d := admin.Denial{Field: fieldName(ctx), Permission: string(perm), Domain: domain,
-		Foreign: domain != policy.AllDomains && len(r.Policy.Granted(subject, domain)) == 0}
+		Foreign: domain != policy.AllDomains && !r.grantedIn(subject, domain)}
 	if err := r.Svc.Admin.RecordDenial(ctx, d); err != nil {
 		r.Log.ErrorContext(ctx, "recording permission denial", "error", err)
 	}
+}
+
+// grantedIn reports whether subject holds a role granted in domain itself.
+// A role in * does not count: it holds in every application id, made up or
+// not, so the denials of a principal whose roles are all in * are alike in
+// every application.
+func (r *Resolver) grantedIn(subject, domain string) bool {
+	for _, g := range r.Policy.Grants(subject) {
+		if g[1] == domain {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldName is the schema name of the GraphQL field being resolved (never

@@ -216,3 +216,24 @@ func TestPermissionDenialsAreAuditedOncePerMinute(t *testing.T) {
 		}
 	})
 }
+
+// TestDenialsOfAGlobalRoleInMadeUpAppsAreBounded: a key whose role is in
+// every application (*) holds it in any application id, made up or not, so
+// its denials in made-up ids must still be bounded together: one audit
+// event a minute, not one per id.
+func TestDenialsOfAGlobalRoleInMadeUpAppsAreBounded(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		auditorID, auditorKey := s.createKey(t, "auditor", "*")
+		for i := range 20 {
+			r := s.adminAs(auditorKey, `mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {lockoutMaxAttempts: 50}) { lockoutMaxAttempts } }`,
+				vars{"id": fmt.Sprintf("app_madeup%d", i)})
+			if got := r.code(t); got != "permission_denied" {
+				t.Fatalf("got %s, want permission_denied", got)
+			}
+		}
+		if n := s.auditCount(t, "key:"+auditorID, "permission_denied"); n != 1 {
+			t.Fatalf("%d permission_denied events after 20 denials in made-up applications, want 1", n)
+		}
+	})
+}

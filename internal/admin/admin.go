@@ -105,7 +105,8 @@ type Denial struct {
 	Permission string
 	// Domain is the application id the permission was asked in, or *.
 	Domain string
-	// Foreign: the principal holds no role in Domain. Its denials in such
+	// Foreign: the principal holds no role granted in Domain itself (a
+	// role in * holds in any id, made up or not). Its denials in such
 	// domains are bounded together, whatever the domain: otherwise each
 	// made-up application id would be audited anew.
 	Foreign bool
