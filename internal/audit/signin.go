@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/signinevent"
+	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/request"
@@ -164,20 +165,14 @@ func (r *Recorder) countOnCommit(tx *ent.Tx, events []SignInEvent) {
 	if r.Committed == nil {
 		return
 	}
-	tx.OnCommit(func(next ent.Committer) ent.Committer {
-		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-			if err := next.Commit(ctx, tx); err != nil {
-				return err
+	database.AfterCommit(tx, func() {
+		for _, e := range events {
+			strategy := e.Strategy
+			if strategy == "" {
+				strategy = "none"
 			}
-			for _, e := range events {
-				strategy := e.Strategy
-				if strategy == "" {
-					strategy = "none"
-				}
-				r.Committed.WithLabelValues(e.Kind, strategy, string(e.Outcome)).Inc()
-			}
-			return nil
-		})
+			r.Committed.WithLabelValues(e.Kind, strategy, string(e.Outcome)).Inc()
+		}
 	})
 }
 

@@ -148,3 +148,18 @@ func isRetryable(err error) bool {
 	}
 	return false
 }
+
+// AfterCommit runs f once tx has committed, and not at all when the commit
+// fails or tx is rolled back: for what must count only what the database
+// kept (a metric of the rows a transaction wrote).
+func AfterCommit(tx *ent.Tx, f func()) {
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			if err := next.Commit(ctx, tx); err != nil {
+				return err
+			}
+			f()
+			return nil
+		})
+	})
+}

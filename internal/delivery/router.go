@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/internal/database"
 )
 
 // Router sends each message with the sender for its channel: email with the
@@ -71,15 +72,7 @@ func (r *Router) SendTx(ctx context.Context, tx *ent.Tx, m Message) (bool, error
 	if err != nil {
 		r.count(m, err)
 	} else if done {
-		tx.OnCommit(func(next ent.Committer) ent.Committer {
-			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-				err := next.Commit(ctx, tx)
-				if err == nil {
-					r.count(m, nil)
-				}
-				return err
-			})
-		})
+		database.AfterCommit(tx, func() { r.count(m, nil) })
 	}
 	return done, err
 }
