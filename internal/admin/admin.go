@@ -482,11 +482,7 @@ func (s *Service) LockUser(ctx context.Context, id string) (*ent.User, error) {
 		}
 		// A locked operator signs in no more until unlocked: locking the
 		// last owner of every application is refused, as banning them is.
-		owner, err := s.ownsEverything(ctx, tx, u.ID)
-		if err == nil && owner {
-			err = keepsAnOwner(ctx, tx)
-		}
-		return map[string]any{"locked": u.LockedAt != nil}, map[string]any{"locked": true}, err
+		return map[string]any{"locked": u.LockedAt != nil}, map[string]any{"locked": true}, s.ownerStays(ctx, tx, u.ID)
 	})
 }
 
@@ -506,11 +502,7 @@ func (s *Service) BanUser(ctx context.Context, id string) (*ent.User, error) {
 		}
 		// A banned operator signs in no more: banning the last owner of
 		// every application is refused, as revoking their role would be.
-		owner, err := s.ownsEverything(ctx, tx, u.ID)
-		if err == nil && owner {
-			err = keepsAnOwner(ctx, tx)
-		}
-		if err != nil {
+		if err := s.ownerStays(ctx, tx, u.ID); err != nil {
 			return nil, nil, err
 		}
 		n, err := session.End(ctx, tx, entsession.StatusRevoked, s.Now(), entsession.UserID(u.ID))
@@ -639,6 +631,17 @@ func keepsAnOwner(ctx context.Context, tx *ent.Tx) error {
 		}
 	}
 	return apierr.Newf(apierr.ResourceForbidden, "This would leave no owner of every application. Grant the owner role in * to another operator or key first.")
+}
+
+// ownerStays is keepsAnOwner for a change that stops the user userID
+// signing in (a ban, an admin lock), written in tx: it checks only when the
+// user is the operator of an owner of every application.
+func (s *Service) ownerStays(ctx context.Context, tx *ent.Tx, userID string) error {
+	owner, err := s.ownsEverything(ctx, tx, userID)
+	if err != nil || !owner {
+		return err
+	}
+	return keepsAnOwner(ctx, tx)
 }
 
 // ownsEverything reports whether the operator whose dashboard user is
