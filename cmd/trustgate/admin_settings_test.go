@@ -310,3 +310,30 @@ func TestSettingsInputAsGraphQLCoercesIt(t *testing.T) {
 		t.Fatalf("stored settings %v", got)
 	}
 }
+
+// TestSettingsFieldOfAnUnsentVariableIsAbsent: an input field bound to a
+// variable the request does not send is absent, as GraphQL's input coercion
+// says, not an explicit null: lockoutDurationSeconds: $d without $d leaves
+// the lockout duration as it was, instead of making locks last until an
+// admin unlocks.
+func TestSettingsFieldOfAnUnsentVariableIsAbsent(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	before, _ := s.appSettings(t, s.appID)
+	if before["lockoutDurationSeconds"] == nil {
+		t.Fatal("the test application's lockout already lasts until an admin unlocks")
+	}
+	const q = `mutation($id: ID!, $d: Int, $n: Int) { updateAppSettings(applicationId: $id, input: {lockoutDurationSeconds: $d, lockoutMaxAttempts: $n}) { lockoutDurationSeconds lockoutMaxAttempts } }`
+	set := s.admin(q, vars{"id": s.appID, "n": 7}).data(t)["updateAppSettings"].(map[string]any)
+	if set["lockoutDurationSeconds"] != before["lockoutDurationSeconds"] || set["lockoutMaxAttempts"] != float64(7) {
+		t.Fatalf("settings %v, want lockoutDurationSeconds %v kept and lockoutMaxAttempts 7", set, before["lockoutDurationSeconds"])
+	}
+	// A variable sent as null is an explicit null.
+	set = s.admin(q, vars{"id": s.appID, "d": nil}).data(t)["updateAppSettings"].(map[string]any)
+	if set["lockoutDurationSeconds"] != nil || set["lockoutMaxAttempts"] != float64(7) {
+		t.Fatalf("settings %v, want lockoutDurationSeconds null (sent as null) and lockoutMaxAttempts 7 kept", set)
+	}
+	// No field sent at all is no change to make.
+	if r := s.admin(q, vars{"id": s.appID}); r.code(t) != "form_param_missing" {
+		t.Fatalf("nothing sent: code %q, want form_param_missing", r.code(t))
+	}
+}
