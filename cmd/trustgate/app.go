@@ -62,6 +62,10 @@ type Main struct {
 	Services graph.Services
 	Handler  http.Handler
 
+	// unsent names, outside dev mode, the channels with no sender, for
+	// serve to warn about (a command that sends nothing does not).
+	unsent []string
+
 	listener net.Listener
 	server   *http.Server
 	cancel   context.CancelFunc
@@ -179,10 +183,10 @@ func (m *Main) sender() (delivery.Sender, error) {
 		sms = s
 	}
 	if !m.Config.Dev && email == nil {
-		m.Log.Warn("TRUSTGATE_SMTP_URL is not set: email codes and notices fail with delivery_failed")
+		m.unsent = append(m.unsent, "TRUSTGATE_SMTP_URL is not set: email codes and notices fail with delivery_failed")
 	}
 	if !m.Config.Dev && sms == nil {
-		m.Log.Warn("TRUSTGATE_SMS_URL is not set: text-message codes fail with delivery_failed")
+		m.unsent = append(m.unsent, "TRUSTGATE_SMS_URL is not set: text-message codes fail with delivery_failed")
 	}
 	return delivery.NewRouter(email, sms, outbox)
 }
@@ -284,6 +288,9 @@ func (m *Main) Run(ctx context.Context) error {
 		if n > 0 {
 			m.Log.Warn("this database served in dev mode: deleted its outbox messages, which held codes in clear", "messages", n)
 		}
+	}
+	for _, w := range m.unsent {
+		m.Log.Warn(w)
 	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {

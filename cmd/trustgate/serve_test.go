@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -167,5 +168,36 @@ func TestSigningKeyRotation(t *testing.T) {
 	if code := run(context.Background(), []string{"signing-keys", "rotate", "--previous", "maybe", "--database-url", s.m.Config.DatabaseURL},
 		strings.NewReader(""), &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "keep or revoke") {
 		t.Fatalf("--previous maybe: exit %d, %s", code, errOut.String())
+	}
+}
+
+// TestNoSenderWarningsOnlyWhenServing: outside dev mode, serve warns about a
+// channel with no sender (its codes fail with delivery_failed); a command
+// that sends nothing, such as keys create, does not.
+func TestNoSenderWarningsOnlyWhenServing(t *testing.T) {
+	url := "sqlite://" + t.TempDir() + "/tg.db"
+	t.Setenv("TRUSTGATE_DATABASE_URL", url)
+	if code, _, stderr := runCLI(t, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate up: %d %s", code, stderr)
+	}
+	code, _, stderr := runCLI(t, "keys", "create", "--role", "owner")
+	if code != 0 || strings.Contains(stderr, "is not set: ") && strings.Contains(stderr, "delivery_failed") {
+		t.Fatalf("keys create: exit %d, stderr %s; want 0 and no warning about senders", code, stderr)
+	}
+	var logs bytes.Buffer
+	m := &Main{Config: Config{Addr: "127.0.0.1:0", DatabaseURL: url, LogLevel: "info", LogFormat: "text", TokenTTL: time.Minute,
+		Argon2Memory: 19456, Argon2Time: 2, ShutdownGrace: time.Second, SMTPFrom: "trustgate <no-reply@localhost>"},
+		Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, want := range []string{"TRUSTGATE_SMTP_URL is not set", "TRUSTGATE_SMS_URL is not set"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("serve's log lacks %q:\n%s", want, logs.String())
+		}
 	}
 }
