@@ -161,7 +161,7 @@ func TestRotateCLI(t *testing.T) {
 		before := jwtKid(t, onA.token(t, sid))
 		routine := a.cli(t, "signing-keys", "rotate", "--json")
 		// The command runs on the real clock, the servers on the test's.
-		if d := startsAt(routine).Sub(time.Now()); d < session.PublishDelay-time.Minute || d > session.PublishDelay {
+		if d := time.Until(startsAt(routine)); d < session.PublishDelay-time.Minute || d > session.PublishDelay {
 			t.Fatalf("a routine rotation starts signing in %v, want %v", d, session.PublishDelay)
 		}
 		a.clock.Advance(61 * time.Second)
