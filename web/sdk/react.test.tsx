@@ -1,8 +1,9 @@
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { describe, expect, it } from 'vitest'
 import {
   complete,
+  deferred,
   emptyClient,
   fakeServer,
   gqlError,
@@ -10,6 +11,7 @@ import {
   sessionVerification,
   signedInClient,
   signIn as signInJSON,
+  tick,
   tokenReply,
   user,
   verifiedSession,
@@ -24,7 +26,9 @@ import {
   useTrustgate,
   useUser,
   type NeedsReverificationParams,
+  type UseAuthReturn,
 } from './react'
+import type { Reply } from '../test/fakeServer'
 
 function SignInState() {
   const { signIn, errors, fetchStatus } = useSignIn()
@@ -227,6 +231,93 @@ describe('useUser and useAuth', () => {
     )
     await waitFor(() => expect(screen.getByText('signed out')).toBeInTheDocument())
     expect(server.ops()).toEqual(['Client'])
+  })
+})
+
+describe("useAuth, useUser and useSession while not loaded (Clerk's shape)", () => {
+  /**
+   * Guard is code written from Clerk's guides that tests `isSignedIn === false` without checking `isLoaded` first:
+   * with Clerk, `isSignedIn` is undefined until loaded, so it never redirects a signed-in user during the load.
+   */
+  function Guard({ redirect, seen }: { redirect: (from: string) => void; seen: string[] }) {
+    const auth = useAuth()
+    const u = useUser()
+    const s = useSession()
+    seen.push(
+      `auth ${auth.isLoaded} ${auth.isSignedIn} ${auth.sessionId} ${auth.userId}; ` +
+        `user ${u.isLoaded} ${u.isSignedIn} ${u.user?.id}; session ${s.isLoaded} ${s.isSignedIn} ${s.session?.id}`,
+    )
+    useEffect(() => {
+      if (auth.isSignedIn === false) redirect('auth')
+      if (u.isSignedIn === false) redirect('user')
+      if (s.isSignedIn === false) redirect('session')
+    })
+    return <p>{auth.isLoaded ? (auth.isSignedIn ? `signed in ${auth.userId} ${auth.sessionId}` : 'signed out') : 'loading'}</p>
+  }
+
+  it('gives isSignedIn, sessionId and userId undefined until the signed-in state is loaded, so nothing redirects', async () => {
+    const held = deferred<Reply>()
+    const server = fakeServer({ Client: () => held.promise, SessionTokenCreate: () => tokenReply('jwt_1'), Me: () => ({ data: { me: user() } }) })
+    const redirects: string[] = []
+    const seen: string[] = []
+    render(
+      <TrustgateProvider client={createClient({ fetch: server.fetch })}>
+        <Guard redirect={(from) => redirects.push(from)} seen={seen} />
+      </TrustgateProvider>,
+    )
+    await act(tick)
+    expect(screen.getByText('loading')).toBeInTheDocument()
+    expect(seen.at(-1)).toBe(
+      'auth false undefined undefined undefined; user false undefined undefined; session false undefined undefined',
+    )
+    await act(async () => held.resolve(signedInClient()))
+    expect(await screen.findByText('signed in user_1 sess_1')).toBeInTheDocument()
+    expect(redirects).toEqual([])
+    expect(seen.at(-1)).toBe('auth true true sess_1 user_1; user true true user_1; session true true sess_1')
+  })
+
+  it('gives them undefined while the user of a session just activated is on its way, and false / null once signed out', async () => {
+    const me = deferred<Reply>()
+    const server = fakeServer({
+      Client: emptyClient,
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => me.promise,
+    })
+    const client = createClient({ fetch: server.fetch })
+    const redirects: string[] = []
+    const seen: string[] = []
+    render(
+      <TrustgateProvider client={client}>
+        <Guard redirect={(from) => redirects.push(from)} seen={seen} />
+      </TrustgateProvider>,
+    )
+    await screen.findByText('signed out')
+    expect(seen.at(-1)).toBe('auth true false null null; user true false undefined; session true false undefined')
+    expect(redirects).toContain('auth')
+    await act(async () => {
+      await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+      await client.signIn.finalize()
+    })
+    expect(seen.at(-1)).toMatch(/^auth false undefined undefined undefined; user false undefined undefined; /)
+    await act(async () => me.resolve({ data: { me: user() } }))
+    expect(await screen.findByText('signed in user_1 sess_1')).toBeInTheDocument()
+  })
+
+  it('narrows the types as Clerk does: a string userId and sessionId once loaded and signed in', () => {
+    // Compiles only with Clerk's discriminated union (checked by `npm run typecheck`).
+    const ids = (auth: UseAuthReturn): string[] | 'signed out' | undefined => {
+      if (!auth.isLoaded) {
+        const unknown: undefined = auth.isSignedIn
+        return unknown
+      }
+      if (!auth.isSignedIn) {
+        const none: null = auth.userId
+        return none ?? 'signed out'
+      }
+      return [auth.userId, auth.sessionId]
+    }
+    expect(ids).toBeTypeOf('function')
   })
 })
 

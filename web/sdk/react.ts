@@ -142,40 +142,50 @@ export function useUser(): UseUserReturn {
     : { isLoaded: true, isSignedIn: false, user: null, error: null }
 }
 
-/** UseSessionReturn is what `useSession()` returns. */
-export interface UseSessionReturn {
-  isLoaded: boolean
-  isSignedIn: boolean
-  session: Session | null
-}
+/**
+ * UseSessionReturn is what `useSession()` returns, Clerk's discriminated union: while the client's state is not
+ * loaded, `isSignedIn` and `session` are undefined (not "signed out"); once loaded, `session` is null or the session.
+ */
+export type UseSessionReturn =
+  | { isLoaded: false; isSignedIn: undefined; session: undefined }
+  | { isLoaded: true; isSignedIn: false; session: null }
+  | { isLoaded: true; isSignedIn: true; session: Session }
 
 /** useSession returns the active session. */
 export function useSession(): UseSessionReturn {
   const client = useTrustgate()
   useClientVersion(client)
-  return { isLoaded: client.isLoaded, isSignedIn: client.session !== null, session: client.session }
+  const { isLoaded, session } = client
+  if (!isLoaded) return { isLoaded: false, isSignedIn: undefined, session: undefined }
+  return session ? { isLoaded: true, isSignedIn: true, session } : { isLoaded: true, isSignedIn: false, session: null }
 }
 
-/** UseAuthReturn is what `useAuth()` returns. */
-export interface UseAuthReturn {
-  isLoaded: boolean
-  isSignedIn: boolean
-  sessionId: string | null
-  userId: string | null
-  /**
-   * error is why it is not loaded (as in `useUser()`): the client's state could not be loaded (`client.loadError`)
-   * or the user of the active session could not be fetched (`client.userError`); else null.
-   */
-  error: TrustgateAPIResponseErrorLike | null
+/** UseAuthFunctions are the functions `useAuth()` returns in every state. */
+interface UseAuthFunctions {
   getToken: (options?: GetTokenOptions) => Promise<string | null>
   signOut: (options?: { sessionId?: string }) => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
 }
+
+/**
+ * UseAuthReturn is what `useAuth()` returns, Clerk's discriminated union: while not loaded, `isSignedIn`,
+ * `sessionId` and `userId` are undefined (neither signed in nor out); once loaded and signed out they are `false`,
+ * null and null; signed in, `true` and both ids. `error` is set only while not loaded (as in `useUser()`): the
+ * client's state could not be loaded (`client.loadError`) or the user of the active session could not be fetched
+ * (`client.userError`).
+ */
+export type UseAuthReturn = UseAuthFunctions &
+  (
+    | { isLoaded: false; isSignedIn: undefined; sessionId: undefined; userId: undefined; error: TrustgateAPIResponseErrorLike | null }
+    | { isLoaded: true; isSignedIn: false; sessionId: null; userId: null; error: null }
+    | { isLoaded: true; isSignedIn: true; sessionId: string; userId: string; error: null }
+  )
 
 /**
  * useAuth returns the authentication state and the functions to get a session token and to sign out. As with
  * Clerk, once it is loaded and signed in it has the user's id: while the user of a session just activated is on
  * its way (fetched here as in `useUser()`), `isLoaded` is false; if it cannot be fetched, `error` says why. A first
  * load that fails is not "signed out": `isLoaded` stays false and `error` says why (`client.status` is `error`).
+ * While not loaded, `isSignedIn`, `sessionId` and `userId` are undefined, as Clerk's are.
  */
 export function useAuth(): UseAuthReturn {
   const client = useTrustgate()
@@ -183,15 +193,13 @@ export function useAuth(): UseAuthReturn {
   const { pending: userPending, error } = useUserPending(client)
   const getToken = useCallback((options?: GetTokenOptions) => client.getToken(options), [client])
   const signOut = useCallback((options?: { sessionId?: string }) => client.signOut(options), [client])
-  return {
-    isLoaded: client.isLoaded && !userPending,
-    isSignedIn: client.session !== null,
-    sessionId: client.session?.id ?? null,
-    userId: client.user?.id ?? null,
-    error: client.loadError ?? error,
-    getToken,
-    signOut,
+  const { session, user } = client
+  if (!client.isLoaded || userPending) {
+    return { isLoaded: false, isSignedIn: undefined, sessionId: undefined, userId: undefined, error: client.loadError ?? error, getToken, signOut }
   }
+  return session && user
+    ? { isLoaded: true, isSignedIn: true, sessionId: session.id, userId: user.id, error: null, getToken, signOut }
+    : { isLoaded: true, isSignedIn: false, sessionId: null, userId: null, error: null, getToken, signOut }
 }
 
 /** UseReverificationOptions tune `useReverification()`. */

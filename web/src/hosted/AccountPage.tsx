@@ -18,6 +18,7 @@ import type { TrustgateAPIError, TrustgateAPIResponseErrorLike } from '@trustgat
  */
 export function AccountPage() {
   const { isLoaded, isSignedIn, user, error } = useUser()
+  // Loaded and signed in below (useUser() and useAuth() load together), so sessionId is the session's id there.
   const { sessionId } = useAuth()
   const { search } = useLocation()
 
@@ -36,7 +37,7 @@ export function AccountPage() {
         <PhoneSection user={user} />
         <TwoFactorSection user={user} />
         <PasswordSection user={user} />
-        <SessionsSection user={user} currentSessionId={sessionId} />
+        <SessionsSection user={user} currentSessionId={sessionId ?? null} />
         <TrustedDevicesSection user={user} />
       </ReverificationProvider>
     </div>
