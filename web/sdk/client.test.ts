@@ -721,6 +721,117 @@ describe('the first load() on a network that fails', () => {
   }, 10_000)
 })
 
+describe('activating a session after the first load() failed (status error)', () => {
+  const internal = (): Reply => gqlError('internal_error', 'Something went wrong')
+  const clientCalls = (server: ReturnType<typeof fakeServer>) => server.ops().filter((o) => o === 'Client').length
+
+  it('finalize() of a sign-in makes the client loaded (status ready, loadError cleared), and subscribers are told', async () => {
+    const mint = deferred<Reply>()
+    const server = fakeServer({
+      Client: internal,
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => mint.promise,
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    expect(client.status).toBe('error')
+    const seen: string[] = []
+    client.subscribe(() => seen.push(client.status))
+    await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+    const finalizing = client.signIn.finalize()
+    await tick()
+    expect(client.status).toBe('error') // not before the server has confirmed the session
+    mint.resolve(tokenReply('jwt_1'))
+    expect((await finalizing).error).toBeNull()
+    expect(client.session?.id).toBe('sess_1')
+    expect(client.isLoaded).toBe(true)
+    expect(client.status).toBe('ready')
+    expect(client.loadError).toBeNull()
+    expect(seen).toContain('ready')
+    expect(clientCalls(server)).toBe(1) // no load() needed
+  })
+
+  it('setActive() and a sign-up finalize() do the same', async () => {
+    const server = fakeServer({
+      Client: internal,
+      SignUpCreate: () => ({
+        data: { signUpCreate: signUp({ status: 'complete', unverifiedFields: [], createdUserId: 'user_1', createdSessionId: 'sess_2' }) },
+      }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+    })
+    const a = createClient({ fetch: server.fetch })
+    await a.load()
+    expect(a.status).toBe('error')
+    expect((await a.setActive({ session: 'sess_1' })).error).toBeNull()
+    expect([a.status, a.isLoaded, a.loadError, a.session?.id]).toEqual(['ready', true, null, 'sess_1'])
+
+    const b = createClient({ fetch: server.fetch })
+    await b.load()
+    expect(b.status).toBe('error')
+    await b.signUp.create({ username: 'jane_doe', password: 'a long passphrase' })
+    expect((await b.signUp.finalize()).error).toBeNull()
+    expect([b.status, b.isLoaded, b.loadError, b.session?.id]).toEqual(['ready', true, null, 'sess_2'])
+  })
+
+  it('a finalize() whose mint fails leaves the client in the error state', async () => {
+    const server = fakeServer({
+      Client: internal,
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => gqlError('internal_error', 'Something went wrong'),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+    expect((await client.signIn.finalize()).error?.code).toBe('internal_error')
+    expect(client.status).toBe('error')
+    expect(client.loadError?.code).toBe('internal_error')
+    expect(client.session).toBeNull()
+  })
+
+  it('the load() fails while finalize() mints the token: the client ends loaded with the session', async () => {
+    const read = deferred<Reply>()
+    const mint = deferred<Reply>()
+    const server = fakeServer({
+      Client: () => read.promise,
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => mint.promise,
+    })
+    const client = createClient({ fetch: server.fetch })
+    const loading = client.load()
+    await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+    const finalizing = client.signIn.finalize()
+    await tick()
+    read.resolve(internal()) // the load's answer, before the session was confirmed
+    await loading
+    expect(client.status).toBe('error')
+    mint.resolve(tokenReply('jwt_1'))
+    expect((await finalizing).error).toBeNull()
+    expect([client.status, client.loadError, client.session?.id]).toEqual(['ready', null, 'sess_1'])
+  })
+
+  it('a "Try again" load() on its way when finalize() answers: loaded at once, and its late answer (failed or not) changes nothing', async () => {
+    for (const late of [internal, emptyClient]) {
+      const read = deferred<Reply>()
+      const server = fakeServer({
+        Client: [internal, () => read.promise],
+        SignInCreate: () => ({ data: { signInCreate: complete() } }),
+        SessionTokenCreate: () => tokenReply('jwt_1'),
+      })
+      const client = createClient({ fetch: server.fetch })
+      await client.load()
+      expect(client.status).toBe('error')
+      const again = client.load()
+      expect(client.status).toBe('loading')
+      await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+      expect((await client.signIn.finalize()).error).toBeNull()
+      expect([client.status, client.session?.id]).toEqual(['ready', 'sess_1'])
+      read.resolve(late())
+      await again
+      expect([client.status, client.loadError, client.session?.id]).toEqual(['ready', null, 'sess_1'])
+    }
+  })
+})
+
 describe('client answers that arrive late', () => {
   it('a slow first load() does not sign out a session finalize() activated meanwhile', async () => {
     const held = deferred<Reply>()

@@ -69,15 +69,16 @@ export class TrustgateClient {
    */
   userError: TrustgateAPIResponseErrorLike | null = null
   /**
-   * isLoaded is true once `load()` has read the client's state from the server (or, while it was on its way, a
-   * session was activated or signed out, which tells as much). A load that fails leaves it false: a device the server
-   * could not be asked about is not signed out (see `loadError`).
+   * isLoaded is true once `load()` has read the client's state from the server, or a session was activated
+   * (`finalize()`, `setActive()`: the server confirmed it, even after a first load failed), or a sign-out answered
+   * while a load was on its way, which tells as much. A load that fails leaves it false: a device the server could not
+   * be asked about is not signed out (see `loadError`).
    */
   isLoaded = false
   /**
    * loadError is why the first `load()` failed (after the retries of a `network_error`, see USER_RETRY_DELAYS_MS; an
    * error answer is not asked again), or null; `isLoaded` stays false meanwhile. It is cleared when `load()` asks
-   * again. A later load that fails while the client is loaded keeps what it has and sets no error here.
+   * again, and when a session is activated (which makes the client loaded). A later load that fails while the client is loaded keeps what it has and sets no error here.
    */
   loadError: TrustgateAPIResponseErrorLike | null = null
 
@@ -373,6 +374,10 @@ export class TrustgateClient {
     this.session = this.makeSession({ id: sessionId, status: 'active' })
     this.user = null
     this.userError = null
+    // The server answered and confirmed this device's session, which is what a load would tell: a first load that
+    // failed (status `error`) or is still on its way has nothing newer to say, so the client is loaded now.
+    this.isLoaded = true
+    this.loadError = null
     // A `me` still on its way is about the previous session: the next reloadUser() asks again.
     this.#userAnswers.reset()
     this.#userLoading = this.#userAgain = null

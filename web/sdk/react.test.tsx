@@ -494,6 +494,32 @@ describe('useAuth and useUser when the first load gets no answer', () => {
     expect(seen.some((t) => t.includes('signed out'))).toBe(false)
   }, 10_000)
 
+  it('a custom flow that signs in meanwhile makes the hooks loaded, signed in, without another load()', async () => {
+    const me = deferred<Reply>()
+    const server = fakeServer({
+      Client: () => gqlError('internal_error', 'Something went wrong'),
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => me.promise,
+    })
+    const client = createClient({ fetch: server.fetch })
+    render(
+      <TrustgateProvider client={client}>
+        <AuthStatus />
+      </TrustgateProvider>,
+    )
+    await screen.findByText(/^not loaded; status error; auth error internal_error/)
+    await act(async () => {
+      await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+      await client.signIn.finalize()
+    })
+    // The session is known; its user is on its way (not loaded, but no longer in error).
+    expect(screen.getByText('loading')).toBeInTheDocument()
+    await act(async () => me.resolve({ data: { me: user() } }))
+    expect(await screen.findByText('signed in user_1')).toBeInTheDocument()
+    expect(server.ops().filter((o) => o === 'Client')).toHaveLength(1)
+  })
+
   it('load again when the browser says it is back online', async () => {
     const server = fakeServer({
       Client: [offline, offline, offline, signedInClient],
