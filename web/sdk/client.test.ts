@@ -19,6 +19,7 @@ import {
 } from '../test/fakeServer'
 import { createClient, TOKEN_REFRESH_MARGIN_MS, USER_RETRY_DELAYS_MS } from './client'
 import { TrustgateAPIResponseError } from './errors'
+import * as ops from './operations'
 
 describe('requests', () => {
   it('posts JSON {query, variables, operationName} to {url}/graphql with credentials and the publishable key', async () => {
@@ -719,6 +720,37 @@ describe('the first load() on a network that fails', () => {
     expect(client.isLoaded).toBe(true)
     expect(client.status).toBe('ready')
   }, 10_000)
+})
+
+describe('close()', () => {
+  const offline = (): Reply => {
+    throw new TypeError('Failed to fetch')
+  }
+
+  it('ends the retries waiting (of `me` and of the first load) at once, and sends nothing more', async () => {
+    for (const [op, handlers] of [
+      ['Me', { Client: signedInClient, SessionTokenCreate: () => tokenReply('jwt_1'), Me: offline }],
+      ['Client', { Client: offline }],
+    ] as const) {
+      const server = fakeServer(handlers)
+      const client = createClient({ fetch: server.fetch })
+      const loading = client.load()
+      await vi.waitFor(() => expect(server.ops()).toContain(op))
+      await tick()
+      const started = Date.now()
+      client.close()
+      expect(client.closed).toBe(true)
+      const r = await loading
+      expect(Date.now() - started).toBeLessThan(USER_RETRY_DELAYS_MS[0]!) // not after the wait
+      if (op === 'Client') expect(r.error?.code).toBe('network_error')
+      expect(server.ops().filter((o) => o === op)).toHaveLength(1)
+
+      const after = await client.request(ops.Me)
+      expect(after.error?.code).toBe('client_closed')
+      await new Promise((resolve) => setTimeout(resolve, USER_RETRY_DELAYS_MS[0]! + 50))
+      expect(server.ops().filter((o) => o === op)).toHaveLength(1)
+    }
+  })
 })
 
 describe('activating a session after the first load() failed (status error)', () => {

@@ -112,6 +112,9 @@ export class TrustgateClient {
   /** #userAgain is the reload queued behind the one in flight, shared by every caller that asked meanwhile. */
   #userAgain: Promise<Result<User | null>> | null = null
   #version = 0
+  #closed = false
+  /** #sleeps wake the retry waits under way; `close()` wakes them at once. */
+  readonly #sleeps = new Set<() => void>()
 
   constructor(options: ClientOptions = {}) {
     this.#transport = new Transport({
@@ -152,7 +155,37 @@ export class TrustgateClient {
 
   /** request sends one GraphQL operation (an escape hatch for fields the SDK does not wrap yet). */
   request<T>(op: Operation, variables?: Record<string, unknown>, opts?: RequestOptions): Promise<Result<T>> {
+    if (this.#closed) return Promise.resolve({ data: null, error: closedError() })
     return this.#transport.request<T>(op, variables, opts)
+  }
+
+  /**
+   * close ends the client's work, for a client made by a component that is going away: the retries waiting (see
+   * USER_RETRY_DELAYS_MS) give up at once, and no request is sent any more (each resolves to `client_closed`). A
+   * request already sent is not aborted. A closed client stays closed; make a new one to talk to the server again.
+   */
+  close(): void {
+    this.#closed = true
+    for (const wake of this.#sleeps) wake()
+  }
+
+  /** closed is true once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** sleep waits `ms` before a retry, or less if the client is closed meanwhile (the caller then gives up). */
+  #sleep(ms: number): Promise<void> {
+    if (this.#closed) return Promise.resolve()
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer)
+        this.#sleeps.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      this.#sleeps.add(wake)
+    })
   }
 
   /**
@@ -183,8 +216,8 @@ export class TrustgateClient {
     // a sign-out) has told the session meanwhile.
     for (const delay of USER_RETRY_DELAYS_MS) {
       if (r.error?.code !== 'network_error' || !this.#answers.pending(n)) break
-      await sleep(delay)
-      if (!this.#answers.pending(n)) break
+      await this.#sleep(delay)
+      if (this.#closed || !this.#answers.pending(n)) break
       r = await read()
     }
     if (r.error) {
@@ -290,8 +323,8 @@ export class TrustgateClient {
     // newer (a sign-out, another session, a later `me` applied) has made it stale.
     for (const delay of USER_RETRY_DELAYS_MS) {
       if (r.error?.code !== 'network_error' || !this.#userAnswers.pending(n)) break
-      await sleep(delay)
-      if (!this.#userAnswers.pending(n)) break
+      await this.#sleep(delay)
+      if (this.#closed || !this.#userAnswers.pending(n)) break
       r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
     }
     // Signed out, dropped or another session activated meanwhile: this answer is about a session that is gone.
@@ -494,8 +527,8 @@ export class TrustgateClient {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+function closedError(): TrustgateAPIResponseErrorLike {
+  return apiError('client_closed', 'This client is closed.', undefined, 'This client was closed (close()): make a new one.')
 }
 
 function signedOut(): TrustgateAPIResponseErrorLike {

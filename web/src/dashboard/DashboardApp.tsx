@@ -1,7 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import { Link, NavLink, Route, Routes, useLocation } from 'react-router'
 import {
-  createClient,
   TrustgateProvider,
   useAuth,
   useSession,
@@ -10,6 +9,7 @@ import {
   type TrustgateAPIResponseErrorLike,
 } from '@trustgate/react'
 import { ErrorList } from '../ui/Alert'
+import { useOwnClient } from '../ui/useOwnClient'
 import { Button, Loading } from '../ui/Button'
 import { AdminApi, AdminContext, loadDashboardConfig, type DashboardConfig } from './api'
 import { ApplicationsPage } from './ApplicationsPage'
@@ -62,7 +62,8 @@ function Centered({ children }: { children: ReactNode }) {
 }
 
 function Dashboard({ publishableKey }: { publishableKey: string }) {
-  const [client] = useState(() => createClient({ publishableKey }))
+  // Closed when the dashboard unmounts (useOwnClient).
+  const client = useOwnClient(() => ({ publishableKey }))
   const [api] = useState(() => new AdminApi(client, publishableKey))
   return (
     <TrustgateProvider client={client}>

@@ -1,6 +1,6 @@
-import { useState } from 'react'
 import { Outlet, useLocation } from 'react-router'
-import { createClient, TrustgateProvider } from '@trustgate/react'
+import { TrustgateProvider } from '@trustgate/react'
+import { useOwnClient } from '../ui/useOwnClient'
 import { ClientGate } from './ClientGate'
 import { publishableKeyFrom } from './location'
 
@@ -8,10 +8,11 @@ import { publishableKeyFrom } from './location'
  * HostedLayout frames the end-user pages (/sign-in, /sign-up, /account) and gives them one SDK client, made for
  * the application named by `?publishableKey=` (else the server's default application), talking to this origin.
  * If that client cannot load the device's state, `ClientGate` shows the error with "Try again" instead of the page.
+ * The client is closed when the layout unmounts.
  */
 export function HostedLayout() {
   const { search, pathname } = useLocation()
-  const [client] = useState(() => createClient({ publishableKey: publishableKeyFrom(search) }))
+  const client = useOwnClient(() => ({ publishableKey: publishableKeyFrom(search) }))
   const wide = pathname.startsWith('/account')
   return (
     <TrustgateProvider client={client}>
