@@ -41,6 +41,19 @@ func Grant(ctx context.Context, tx *ent.Tx, userID, clientID, method, ip, userAg
 	return nil
 }
 
+// Touch refreshes the last use of the (user, client) trust inside tx, and
+// reports whether it still exists: unlike Grant it never creates one, so a
+// revocation committed since the caller read the trust stands.
+func Touch(ctx context.Context, tx *ent.Tx, userID, clientID string, now time.Time) (bool, error) {
+	n, err := tx.TrustedClient.Update().
+		Where(trustedclient.UserID(userID), trustedclient.ClientID(clientID)).
+		SetLastUsedAt(now).Save(ctx)
+	if err != nil {
+		return false, fmt.Errorf("clienttrust: refreshing: %w", err)
+	}
+	return n > 0, nil
+}
+
 // RevokeAll ends every trust of the user inside tx and returns how many ended.
 func RevokeAll(ctx context.Context, tx *ent.Tx, userID string) (int, error) {
 	return revoke(ctx, tx, trustedclient.UserID(userID))

@@ -1077,7 +1077,15 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 		return nil, err
 	}
 	wasTrusted := st.trusted
-	if err := clienttrust.Grant(ctx, tx, st.user.ID, st.client.ID, method, rq.IP, rq.UserAgent, now); err != nil {
+	if wasTrusted {
+		// The trust the step read: its last use is refreshed, never re-created.
+		// A revocation that committed since the read (an admin's, the user's,
+		// a password change on another device) stands, and the next sign-in
+		// on this client meets Client Trust; this one, begun trusted, completes.
+		if _, err := clienttrust.Touch(ctx, tx, st.user.ID, st.client.ID, now); err != nil {
+			return nil, err
+		}
+	} else if err := clienttrust.Grant(ctx, tx, st.user.ID, st.client.ID, method, rq.IP, rq.UserAgent, now); err != nil {
 		return nil, err
 	}
 	if err := saveSignIn(ctx, tx, st, upd.SetStatus(entsignin.StatusComplete).SetCreatedSessionID(sess.ID)); err != nil {
