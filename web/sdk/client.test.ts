@@ -783,6 +783,20 @@ describe('activating a session after the first load() failed (status error)', ()
     expect(clientCalls(server)).toBe(1) // no load() needed
   })
 
+  it('signOut() of every session makes the client loaded and signed out; signing out one other session does not', async () => {
+    const server = fakeServer({ Client: internal, SignOut: () => ({ data: { signOut: true } }) })
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    expect(client.status).toBe('error')
+    // One session by id: the device may have others the failed load never listed, so nothing is known yet.
+    expect((await client.signOut({ sessionId: 'sess_9' })).error).toBeNull()
+    expect(client.status).toBe('error')
+    // Every session of this device ended, as the server confirmed: that is what a load would say.
+    expect((await client.signOut()).error).toBeNull()
+    expect([client.status, client.isLoaded, client.loadError, client.session]).toEqual(['ready', true, null, null])
+    expect(clientCalls(server)).toBe(1)
+  })
+
   it('setActive() and a sign-up finalize() do the same', async () => {
     const server = fakeServer({
       Client: internal,

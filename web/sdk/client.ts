@@ -265,6 +265,12 @@ export class TrustgateClient {
       await this.signIn.reset()
       await this.signUp.reset()
     }
+    if (!options.sessionId) {
+      // The server ended every session of this device: it is signed out, which is what a first load that failed
+      // (status `error`) would have said.
+      this.isLoaded = true
+      this.loadError = null
+    }
     this.emit()
     return { error: null }
   }
