@@ -425,30 +425,15 @@ func signingKeysRotate(ctx context.Context, cfg *Config, log *slog.Logger, f map
 // boolFlag defines a flag that takes no value (--now), stored in a command's
 // flag map as "true" or "false".
 func boolFlag(fs *flag.FlagSet, name, usage string) *string {
-	v := boolValue("false")
-	fs.Var(&v, name, usage)
-	return (*string)(&v)
-}
-
-type boolValue string
-
-func (b *boolValue) String() string {
-	if b == nil || *b == "" {
-		return "false"
-	}
-	return string(*b)
-}
-
-func (b *boolValue) Set(s string) error {
-	v, err := strconv.ParseBool(s)
-	if err != nil {
+	v := "false"
+	fs.BoolFunc(name, usage, func(s string) error {
+		b, err := strconv.ParseBool(s)
+		v = strconv.FormatBool(b)
 		return err
-	}
-	*b = boolValue(strconv.FormatBool(v))
-	return nil
+	})
+	fs.Lookup(name).DefValue = v
+	return &v
 }
-
-func (b *boolValue) IsBoolFlag() bool { return true }
 
 func operatorsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[string]*string, stdin io.Reader, out output) error {
 	m, err := openApp(ctx, cfg, log)
