@@ -174,6 +174,22 @@ export class TrustgateClient {
     return this.#closed
   }
 
+  /**
+   * retrying sends `ask`, and again after each of USER_RETRY_DELAYS_MS while it gets no answer (`network_error`:
+   * offline for a moment, a proxy's 502) and `current()` says its answer could still be applied; it gives up when the
+   * client is closed. It resolves to the last outcome.
+   */
+  async #retrying<T>(ask: () => Promise<Result<T>>, current: () => boolean): Promise<Result<T>> {
+    let r = await ask()
+    for (const delay of USER_RETRY_DELAYS_MS) {
+      if (r.error?.code !== 'network_error' || !current()) break
+      await this.#sleep(delay)
+      if (this.#closed || !current()) break
+      r = await ask()
+    }
+    return r
+  }
+
   /** sleep waits `ms` before a retry, or less if the client is closed meanwhile (the caller then gives up). */
   #sleep(ms: number): Promise<void> {
     if (this.#closed) return Promise.resolve()
@@ -207,19 +223,14 @@ export class TrustgateClient {
       this.loadError = null
       this.emit()
     }
-    const read = () =>
-      this.request<{
-        client: { id: string; signIn: SignInJSON | null; sessions: SessionJSON[]; lastActiveSessionId: string | null }
-      }>(ops.ClientQuery)
-    let r = await read()
-    // A request that got no answer is asked again a few times, as `me` is, while nothing newer (a session activated,
-    // a sign-out) has told the session meanwhile.
-    for (const delay of USER_RETRY_DELAYS_MS) {
-      if (r.error?.code !== 'network_error' || !this.#answers.pending(n)) break
-      await this.#sleep(delay)
-      if (this.#closed || !this.#answers.pending(n)) break
-      r = await read()
-    }
+    // Asked again while nothing newer (a session activated, a sign-out) has told the session meanwhile.
+    const r = await this.#retrying(
+      () =>
+        this.request<{
+          client: { id: string; signIn: SignInJSON | null; sessions: SessionJSON[]; lastActiveSessionId: string | null }
+        }>(ops.ClientQuery),
+      () => this.#answers.pending(n),
+    )
     if (r.error) {
       // Failing to ask is not being told "no session": unless a newer answer set the session meanwhile, the first
       // load stays not loaded, with the error, rather than signed out. A later one keeps what the client has.
@@ -324,15 +335,11 @@ export class TrustgateClient {
       this.userError = null
       this.emit()
     }
-    let r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
-    // A request that got no answer (offline for a moment, a proxy's 502) is asked again a few times, while nothing
-    // newer (a sign-out, another session, a later `me` applied) has made it stale.
-    for (const delay of USER_RETRY_DELAYS_MS) {
-      if (r.error?.code !== 'network_error' || !this.#userAnswers.pending(n)) break
-      await this.#sleep(delay)
-      if (this.#closed || !this.#userAnswers.pending(n)) break
-      r = await this.authedRequest<{ me: UserJSON | null }>(ops.Me)
-    }
+    // Asked again while nothing newer (a sign-out, another session, a later `me` applied) has made it stale.
+    const r = await this.#retrying(
+      () => this.authedRequest<{ me: UserJSON | null }>(ops.Me),
+      () => this.#userAnswers.pending(n),
+    )
     // Signed out, dropped or another session activated meanwhile: this answer is about a session that is gone.
     if (!this.#userAnswers.fresh(n)) return r.error ? r : { data: this.user, error: null }
     if (r.error) {
