@@ -41,15 +41,25 @@ export function TrustgateProvider({ client, children, load = true }: TrustgatePr
   useEffect(() => {
     if (load && !client.isLoaded) void client.load()
   }, [client, load])
-  useEffect(() => {
-    if (!load || typeof window === 'undefined') return
-    const retry = () => {
-      if (client.loadError) void client.load()
-    }
-    window.addEventListener('online', retry)
-    return () => window.removeEventListener('online', retry)
-  }, [client, load])
+  useOnline(load, () => {
+    if (client.loadError) void client.load()
+  })
   return createElement(ClientContext.Provider, { value: client }, children)
+}
+
+/**
+ * useOnline calls `onOnline` (as given at the last render) each time the browser says it is back online, while
+ * `listening` is true.
+ */
+function useOnline(listening: boolean, onOnline: () => void): void {
+  const onOnlineRef = useRef(onOnline)
+  onOnlineRef.current = onOnline
+  useEffect(() => {
+    if (!listening || typeof window === 'undefined') return
+    const listener = () => onOnlineRef.current()
+    window.addEventListener('online', listener)
+    return () => window.removeEventListener('online', listener)
+  }, [listening])
 }
 
 /** useTrustgate returns the client of the nearest `<TrustgateProvider>` (Clerk's `useClerk`). */
@@ -118,12 +128,7 @@ function useUserPending(client: TrustgateClient): { pending: boolean; error: Tru
   useEffect(() => {
     if (pending && !failed) void client.__loadUser()
   }, [client, pending, failed])
-  useEffect(() => {
-    if (!failed || typeof window === 'undefined') return
-    const retry = () => void client.__loadUser()
-    window.addEventListener('online', retry)
-    return () => window.removeEventListener('online', retry)
-  }, [client, failed])
+  useOnline(failed, () => void client.__loadUser())
   return { pending, error }
 }
 
