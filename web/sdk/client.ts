@@ -418,15 +418,12 @@ export class TrustgateClient {
       return this.session?.id === sessionId ? { data: this.session, error: null } : { data: null, error: signedOut() }
     }
     this.session = this.makeSession({ id: sessionId, status: 'active' })
-    this.user = null
-    this.userError = null
+    // A `me` still on its way is about the previous session: the next reloadUser() asks again.
+    this.#dropUser()
     // The server answered and confirmed this device's session, which is what a load would tell: a first load that
     // failed (status `error`) or is still on its way has nothing newer to say, so the client is loaded now.
     this.isLoaded = true
     this.loadError = null
-    // A `me` still on its way is about the previous session: the next reloadUser() asks again.
-    this.#userAnswers.reset()
-    this.#userLoading = this.#userAgain = null
     this.emit()
     return { data: this.session, error: null }
   }
@@ -506,6 +503,14 @@ export class TrustgateClient {
     for (const id of new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()])) this.dropToken(id)
     this.#reads.reset()
     this.session = null
+    this.#dropUser()
+  }
+
+  /**
+   * dropUser forgets the user of the session that was active, and its error; the `me` on its way (and the one queued
+   * behind it) are about that session, so their answers are stale and the next reloadUser() asks afresh.
+   */
+  #dropUser(): void {
     this.user = null
     this.userError = null
     this.#userAnswers.reset()
