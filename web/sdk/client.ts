@@ -253,8 +253,7 @@ export class TrustgateClient {
       this.session = active ? this.makeSession(active) : null
       if (this.session) await this.reloadUser()
     }
-    this.isLoaded = true
-    this.loadError = null
+    this.#markLoaded()
     this.emit()
     return { error: null }
   }
@@ -279,8 +278,7 @@ export class TrustgateClient {
     if (!options.sessionId) {
       // The server ended every session of this device: it is signed out, which is what a first load that failed
       // (status `error`) would have said.
-      this.isLoaded = true
-      this.loadError = null
+      this.#markLoaded()
     }
     this.emit()
     return { error: null }
@@ -422,8 +420,7 @@ export class TrustgateClient {
     this.#dropUser()
     // The server answered and confirmed this device's session, which is what a load would tell: a first load that
     // failed (status `error`) or is still on its way has nothing newer to say, so the client is loaded now.
-    this.isLoaded = true
-    this.loadError = null
+    this.#markLoaded()
     this.emit()
     return { data: this.session, error: null }
   }
@@ -504,6 +501,12 @@ export class TrustgateClient {
     this.#reads.reset()
     this.session = null
     this.#dropUser()
+  }
+
+  /** markLoaded records that the server told this device's state: the client is loaded, and no load error stands. */
+  #markLoaded(): void {
+    this.isLoaded = true
+    this.loadError = null
   }
 
   /**
