@@ -9,6 +9,7 @@ import { PhoneSection } from './account/PhoneSection'
 import { ReverificationProvider } from './account/Reverification'
 import { SessionsSection, TrustedDevicesSection } from './account/DevicesSection'
 import { TwoFactorSection } from './account/TwoFactorSection'
+import { LoadError } from './LoadError'
 import { withCarriedParams } from './location'
 import type { TrustgateAPIError, TrustgateAPIResponseErrorLike } from '@trustgate/react'
 
@@ -51,16 +52,12 @@ export function AccountPage() {
 function AccountLoadError({ errors }: { errors: TrustgateAPIError[] }) {
   const client = useTrustgate()
   return (
-    <>
-      <header className="card__header">
-        <h1>Your account couldn't be loaded</h1>
-        <p className="muted">You're signed in, but we couldn't read your account details.</p>
-      </header>
-      <ErrorList errors={errors} />
-      <div className="actions">
-        <Button onClick={() => void client.reloadUser()}>Try again</Button>
-      </div>
-    </>
+    <LoadError
+      title="Your account couldn't be loaded"
+      detail="You're signed in, but we couldn't read your account details."
+      errors={errors}
+      onTryAgain={() => void client.reloadUser()}
+    />
   )
 }
 

@@ -1,7 +1,6 @@
 import type { ReactNode } from 'react'
 import { useSession, useTrustgate } from '@trustgate/react'
-import { ErrorList } from '../ui/Alert'
-import { Button } from '../ui/Button'
+import { LoadError } from './LoadError'
 
 /**
  * ClientGate renders the hosted pages unless the SDK could not load this device's state (`client.status ===
@@ -20,15 +19,11 @@ export function ClientGate({ children }: { children: ReactNode }) {
     if (client.environmentState.status === 'error') void client.environment()
   }
   return (
-    <>
-      <header className="card__header">
-        <h1>{error.code === 'network_error' ? "We couldn't reach the server" : 'This page could not be loaded'}</h1>
-        <p className="muted">We couldn't check whether you're signed in.</p>
-      </header>
-      <ErrorList errors={error.errors} />
-      <div className="actions">
-        <Button onClick={tryAgain}>Try again</Button>
-      </div>
-    </>
+    <LoadError
+      title={error.code === 'network_error' ? "We couldn't reach the server" : 'This page could not be loaded'}
+      detail="We couldn't check whether you're signed in."
+      errors={error.errors}
+      onTryAgain={tryAgain}
+    />
   )
 }

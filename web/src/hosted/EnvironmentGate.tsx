@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react'
 import { useEnvironment, type Environment } from '@trustgate/react'
-import { ErrorList } from '../ui/Alert'
-import { Button, Loading } from '../ui/Button'
+import { Loading } from '../ui/Button'
+import { LoadError } from './LoadError'
 
 /**
  * EnvironmentGate renders its children with the application's settings (`useEnvironment()`): a loading indicator
@@ -12,15 +12,11 @@ export function EnvironmentGate({ children }: { children: (environment: Environm
   if (environment) return children(environment)
   if (!error) return <Loading />
   return (
-    <>
-      <header className="card__header">
-        <h1>This page could not be loaded</h1>
-        <p className="muted">We couldn't read this application's sign-in settings.</p>
-      </header>
-      <ErrorList errors={error.errors} />
-      <div className="actions">
-        <Button onClick={() => void reload()}>Try again</Button>
-      </div>
-    </>
+    <LoadError
+      title="This page could not be loaded"
+      detail="We couldn't read this application's sign-in settings."
+      errors={error.errors}
+      onTryAgain={() => void reload()}
+    />
   )
 }
