@@ -116,20 +116,22 @@ export type UseUserReturn =
   | { isLoaded: true; isSignedIn: true; user: User; error: null }
 
 /**
- * useUserPending fetches the user when a session is active but its user is not loaded yet (after `finalize()` or
- * `setActive()`), and tells whether it is still missing, and why when its fetch failed. The hooks that ask share one
- * request. A failed fetch (its retries spent) is not repeated on every render: it is asked again by
- * `client.reloadUser()`, or here when the browser says it is back online.
+ * useLoaded tells `useUser()` and `useAuth()` whether they are loaded: the client's state is, and so is the user of
+ * its active session; while not, `error` is why (`client.loadError`, else `client.userError`), or null. It fetches
+ * the user when a session is active but its user is not loaded yet (after `finalize()` or `setActive()`); the hooks
+ * that ask share one request. A failed fetch (its retries spent) is not repeated on every render: it is asked again
+ * by `client.reloadUser()`, or here when the browser says it is back online.
  */
-function useUserPending(client: TrustgateClient): { pending: boolean; error: TrustgateAPIResponseErrorLike | null } {
+function useLoaded(client: TrustgateClient): { loaded: boolean; error: TrustgateAPIResponseErrorLike | null } {
   const pending = client.isLoaded && client.session !== null && client.user === null
-  const error = pending ? client.userError : null
-  const failed = error !== null
+  const userError = pending ? client.userError : null
+  const failed = userError !== null
   useEffect(() => {
     if (pending && !failed) void client.__loadUser()
   }, [client, pending, failed])
   useOnline(failed, () => void client.__loadUser())
-  return { pending, error }
+  const loaded = client.isLoaded && !pending
+  return { loaded, error: loaded ? null : (client.loadError ?? userError) }
 }
 
 /**
@@ -139,9 +141,9 @@ function useUserPending(client: TrustgateClient): { pending: boolean; error: Tru
 export function useUser(): UseUserReturn {
   const client = useTrustgate()
   useClientVersion(client)
-  const { pending, error } = useUserPending(client)
-  const { user, isLoaded } = client
-  if (!isLoaded || pending) return { isLoaded: false, isSignedIn: undefined, user: undefined, error: client.loadError ?? error }
+  const { loaded, error } = useLoaded(client)
+  const { user } = client
+  if (!loaded) return { isLoaded: false, isSignedIn: undefined, user: undefined, error }
   return user
     ? { isLoaded: true, isSignedIn: true, user, error: null }
     : { isLoaded: true, isSignedIn: false, user: null, error: null }
@@ -195,13 +197,11 @@ export type UseAuthReturn = UseAuthFunctions &
 export function useAuth(): UseAuthReturn {
   const client = useTrustgate()
   useClientVersion(client)
-  const { pending: userPending, error } = useUserPending(client)
+  const { loaded, error } = useLoaded(client)
   const getToken = useCallback((options?: GetTokenOptions) => client.getToken(options), [client])
   const signOut = useCallback((options?: { sessionId?: string }) => client.signOut(options), [client])
   const { session, user } = client
-  if (!client.isLoaded || userPending) {
-    return { isLoaded: false, isSignedIn: undefined, sessionId: undefined, userId: undefined, error: client.loadError ?? error, getToken, signOut }
-  }
+  if (!loaded) return { isLoaded: false, isSignedIn: undefined, sessionId: undefined, userId: undefined, error, getToken, signOut }
   return session && user
     ? { isLoaded: true, isSignedIn: true, sessionId: session.id, userId: user.id, error: null, getToken, signOut }
     : { isLoaded: true, isSignedIn: false, sessionId: null, userId: null, error: null, getToken, signOut }
