@@ -13,7 +13,8 @@
  * and makes it primary; an owner operator creates an API key; a user who forgot their password resets it with
  * the emailed code from the hosted sign-in page, after which the old password fails and their other session is
  * over; the hosted sign-in page goes to `?redirect_url=` on an origin in the application's allowedOrigins (a page
- * on another loopback port), and to /account for one not listed. Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (npm run screenshots), else to a temp directory.
+ * on another loopback port), and to /account for one not listed; while the server cannot be reached, the sign-in form
+ * keeps what was typed and /account says so (not "signed out") until "Try again" brings it back. Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (npm run screenshots), else to a temp directory.
  *
  * Bounded: every step has a timeout and the whole run is killed after RUN_TIMEOUT_MS; the server is stopped
  * and the temporary directories removed in every case.
@@ -546,6 +547,49 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
       await expectAccount(page)
       assert.equal(new URL(page.url()).searchParams.get('redirect_url'), null, 'the refused redirect_url is dropped')
       assert.deepEqual(unlisted.paths, [], 'nothing was asked of the origin not listed')
+    })
+  })
+
+  it('keeps what the user typed while the server cannot be reached, and recovers with "Try again"', STEP, async () => {
+    // The network drops between the browser and the server (every /graphql request fails as a disconnected
+    // network would, the page itself stays loaded). Client Trust is off since the admin's step (set again here).
+    await admin.gql(
+      'mutation($a: ID!, $i: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $a, input: $i) { clientTrustEnabled } }',
+      { a: app.id, i: { clientTrustEnabled: false } },
+    )
+    const OLIVE = { email: 'olive.e2e@example.com', password: 'olive-password-e2e-1' }
+    await admin.gql(
+      'mutation($a: ID!, $i: CreateUserInput!) { createUser(applicationId: $a, input: $i) { id } }',
+      { a: app.id, i: { emailAddress: OLIVE.email, password: OLIVE.password, emailVerified: true } },
+    )
+    const offline = (page) => page.route('**/graphql', (route) => route.abort('internetdisconnected'))
+    const online = (page) => page.unroute('**/graphql')
+    const d = device('offline')
+    await onDevice(d, async (page) => {
+      await page.goto(`${server.url}/sign-in?publishableKey=${app.publishableKey}`)
+      await page.getByLabel('Email address').waitFor()
+      await offline(page)
+      await page.getByLabel('Email address').fill(OLIVE.email)
+      await page.getByLabel('Password', { exact: true }).fill(OLIVE.password)
+      await page.getByRole('button', { name: 'Continue' }).click()
+      await page.getByText('Could not reach the server').first().waitFor()
+      await shot(page, '23-sign-in-offline')
+      assert.equal(await page.getByLabel('Email address').inputValue(), OLIVE.email, 'the email address is kept')
+      assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), OLIVE.password, 'the password is kept')
+      await online(page)
+      await page.getByRole('button', { name: 'Continue' }).click()
+      await expectAccount(page)
+
+      // Signed in, the device reloads /account while the server cannot be reached: after the SDK's retries it
+      // says so instead of taking the device for signed out, and "Try again" brings the account back.
+      await offline(page)
+      await page.reload()
+      await page.getByRole('heading', { name: "We couldn't reach the server" }).waitFor()
+      assert.match(new URL(page.url()).pathname, /^\/account/, 'still on /account, not sent to sign in')
+      await online(page)
+      await page.getByRole('button', { name: 'Try again' }).click()
+      await expectAccount(page)
+      await page.getByText(OLIVE.email).first().waitFor()
     })
   })
 
