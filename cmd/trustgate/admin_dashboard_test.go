@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -321,5 +323,32 @@ func TestOperatorSessionNeedsNoPublishableKey(t *testing.T) {
 	r := s.post(http.DefaultClient, map[string]string{"Authorization": "Bearer " + userJWT}, `query { applications { id } }`, nil)
 	if got := r.code(t); got != "authentication_invalid" && got != "permission_denied" {
 		t.Fatalf("a customer's JWT on an admin field: %s", got)
+	}
+}
+
+// TestOperatorPasswordFromStdin: `operators create` takes the password piped
+// on stdin, which then signs the operator in, and its --json object keeps the
+// contract's shape {"id","email","password"} with "password": null, since
+// only a generated password is printed.
+func TestOperatorPasswordFromStdin(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	var out, errOut bytes.Buffer
+	args := []string{"operators", "create", "--email", "boss@example.com", "--role", "owner", "--json", "--database-url", s.m.Config.DatabaseURL}
+	if code := run(context.Background(), args, strings.NewReader("chosen-by-the-operator-1\n"), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(out.Bytes(), &obj); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	if pw, ok := obj["password"]; !ok || pw != nil || obj["email"] != "boss@example.com" || obj["id"] == nil {
+		t.Fatalf(`want {"id","email","password": null}, got %s`, out.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "chosen-by-the-operator-1") {
+		t.Fatal("the piped password was printed")
+	}
+	s.reloadPolicy(t)
+	if s.operatorSession(t, "boss@example.com", "chosen-by-the-operator-1") == "" {
+		t.Fatal("no session with the piped password")
 	}
 }

@@ -450,7 +450,9 @@ func operatorsCreate(ctx context.Context, cfg *Config, log *slog.Logger, f map[s
 	if err != nil {
 		return flagError(err)
 	}
-	obj := map[string]any{"id": op.ID, "email": op.Email}
+	// The JSON object has CONTRACT §1's shape either way; a password the
+	// operator chose is not echoed back ("password": null).
+	obj := map[string]any{"id": op.ID, "email": op.Email, "password": nil}
 	text := fmt.Sprintf("Operator %s created (role %s in %s).", op.Email, role, domain)
 	if generated {
 		obj["password"] = password
