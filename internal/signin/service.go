@@ -373,6 +373,25 @@ func (s *Service) load(ctx context.Context, id string, forUpdate bool) (*state, 
 			return s.endForPasswordChange(ctx, tx, st, "")
 		})
 	}
+	if si.Status == entsignin.StatusNeedsSecondFactor && st.user != nil {
+		// The user lost every second factor since the first factor passed
+		// (resetUserMfa, totpDisable in another session): no factor can
+		// answer the challenge, and completing without one would skip it.
+		// Like a password change, this ends the sign-in; starting over
+		// decides afresh (Client Trust included).
+		mfa, err := st.mfaFactors(ctx, s.DB.Ent)
+		if err != nil {
+			return nil, err
+		}
+		if len(mfa) == 0 {
+			if !forUpdate {
+				return nil, nil // no longer current: its next step ends it
+			}
+			return nil, s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+				return s.endForMFARemoved(ctx, tx, st)
+			})
+		}
+	}
 	if forUpdate && si.Status == entsignin.StatusNeedsClientTrust && st.user != nil && !s.refusesUser(st) {
 		if err := s.mfaTakesOver(ctx, st); err != nil {
 			return nil, err
@@ -432,6 +451,21 @@ func (s *Service) endForPasswordChange(ctx context.Context, tx *ent.Tx, st *stat
 	}
 	s.record(st, audit.KindSignInAbandoned, strategy, audit.Failure, "password_changed")
 	return apierr.Newf(apierr.SignInExpired, "The account's password changed during this sign-in. Please start again."), nil
+}
+
+// endForMFARemoved abandons the step's sign-in, waiting at
+// needs_second_factor, because its user has no second factor left (load),
+// and returns the error to show.
+func (s *Service) endForMFARemoved(ctx context.Context, tx *ent.Tx, st *state) (*apierr.Error, error) {
+	ok, err := abandon(ctx, tx, st.si)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return apierr.Newf(apierr.ClientStateInvalid, "This sign-in moved on; load it again."), nil
+	}
+	s.record(st, audit.KindSignInAbandoned, "", audit.Failure, "mfa_removed")
+	return apierr.Newf(apierr.SignInExpired, "The account's two-step verification changed during this sign-in. Please start again."), nil
 }
 
 // findUser sets st.user to the user an identifier names: a verified email
