@@ -65,3 +65,22 @@ func TestSecondFactorsRemovedDuringSignIn(t *testing.T) {
 		}
 	})
 }
+
+// A Client Trust sign-in that completes has made its client trusted: its
+// clientTrustState reads known, as a completed sign-in on a trusted client
+// does, not pending (a code waiting to be entered).
+func TestCompletedClientTrustSignInIsKnown(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.newUser(t, vars{"emailAddress": "known@example.com"})
+		d := s.browser()
+		done := d.passClientTrust(t, "known@example.com", testPassword, "email_code", "known@example.com")
+		if done["clientTrustState"] != "known" {
+			t.Errorf("the completed Client Trust sign-in: got clientTrustState %v, want known", done["clientTrustState"])
+		}
+		si := signInObj(t, d.signIn("known@example.com", testPassword), "signInCreate")
+		if si["status"] != "complete" || si["clientTrustState"] != "known" {
+			t.Errorf("the next sign-in on the device: got %v/%v, want complete/known", si["status"], si["clientTrustState"])
+		}
+	})
+}

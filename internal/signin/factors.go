@@ -349,15 +349,19 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, factor
 		}
 		st.remember(passed)
 		reason, mfa := "second_factor", true
+		var upd *ent.SignInUpdate
 		if st.si.Status == entsignin.StatusNeedsClientTrust {
 			// A Client Trust code proves the address, not a second factor of
 			// the user's: the session records no second factor (fva[1] -1),
 			// so a user who enrols MFA later verifies it before changing
 			// factors from this session (account.Service.recent).
 			reason, mfa = "client_trust", false
+			// The client is trusted now: known, as a sign-in on a trusted
+			// client reads, no longer pending (a code to enter).
+			upd = signInUpdate(tx, st).SetClientTrustState(entsignin.ClientTrustStateKnown)
 		}
 		s.record(st, audit.KindCodePassed, strategy, audit.Success, reason)
-		return s.complete(ctx, tx, st, nil, strategy, mfa)
+		return s.complete(ctx, tx, st, upd, strategy, mfa)
 	})
 }
 
