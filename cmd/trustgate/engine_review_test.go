@@ -84,3 +84,40 @@ func TestCompletedClientTrustSignInIsKnown(t *testing.T) {
 		}
 	})
 }
+
+// A signInCreate that starts a password reset through a channel the account
+// does not have (enumeration protection off) answers
+// strategy_for_user_invalid as a password for an account without one does:
+// no sign-in is created, and the one the client had in flight stays its
+// current one.
+func TestFailedResetCreateLeavesNoSignIn(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.newUser(t, vars{"emailAddress": "nophone@example.com"})
+		d := s.browser()
+		first := signInObj(t, d.create(vars{"identifier": "nophone@example.com"}), "signInCreate")
+		created := func() int {
+			n := 0
+			for _, e := range s.events(t, vars{"kind": "sign_in.created", "clientId": d.clientID(t)}) {
+				if e.SignInID != "" {
+					n++
+				}
+			}
+			return n
+		}
+		before := created()
+		if got := d.create(vars{"identifier": "nophone@example.com", "strategy": "reset_password_phone_code"}).code(t); got != "strategy_for_user_invalid" {
+			t.Fatalf("a reset by SMS for an account without a phone: got %s, want strategy_for_user_invalid", got)
+		}
+		cur := d.do(`{ client { signIn { id } } }`, nil).data(t)["client"].(map[string]any)["signIn"]
+		if cur == nil || cur.(map[string]any)["id"] != first["id"] {
+			t.Errorf("the client's sign-in after the failed create: got %v, want the one in flight (%v)", cur, first["id"])
+		}
+		if n := created(); n != before {
+			t.Errorf("sign_in.created events of a sign-in: got %d, want %d (none for the failed create)", n, before)
+		}
+		if r := d.prepareFirstWith(first["id"].(string), vars{"strategy": "email_code"}); len(r.Errors) > 0 {
+			t.Errorf("the sign-in in flight after the failed create: got %s, want it usable", r.code(t))
+		}
+	})
+}

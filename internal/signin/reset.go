@@ -95,7 +95,7 @@ func (s *Service) resetFactors(ctx context.Context, st *state, strategy string) 
 	for _, f := range factors {
 		f.Strategy = strategy
 	}
-	first := slices.Index(values, deref(st.si.Identifier))
+	first := slices.Index(values, st.identifier)
 	if first < 0 {
 		first = slices.IndexFunc(factors, func(f *Factor) bool { return *f.Primary })
 	}

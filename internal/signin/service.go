@@ -247,6 +247,20 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 	}
 
 	st.identifier = ident
+	if reset && st.user != nil && !set.EnumerationProtection && !s.refusesUser(st) {
+		// An account without an address of the reset's channel: as for a
+		// password to an account without one (attemptPassword), the
+		// strategy is not one of its factors and no sign-in is created
+		// (one would replace the client's sign-in in flight). A refused
+		// user goes on, to be refused with the sign-in as a password is.
+		factors, err := s.resetFactors(ctx, st, strategy)
+		if err != nil {
+			return nil, err
+		}
+		if len(factors) == 0 {
+			return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy")
+		}
+	}
 	status := entsignin.StatusNeedsIdentifier
 	if ident != "" {
 		status = entsignin.StatusNeedsFirstFactor
