@@ -1,7 +1,14 @@
 package main
 
 import (
+	"context"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/hook"
 )
 
 // A sign-in waiting at needs_second_factor whose user loses every second
@@ -118,6 +125,123 @@ func TestFailedResetCreateLeavesNoSignIn(t *testing.T) {
 		}
 		if r := d.prepareFirstWith(first["id"].(string), vars{"strategy": "email_code"}); len(r.Errors) > 0 {
 			t.Errorf("the sign-in in flight after the failed create: got %s, want it usable", r.code(t))
+		}
+	})
+}
+
+// Backup codes exist only beside another second factor: when two tabs take
+// off the last two at once (totpDisable and phoneNumberReserveForSecondFactor
+// false), neither may leave the codes behind because it saw the other's
+// factor still there. The unreserve runs, as its own request, after
+// totpDisable deleted the TOTP and read the phone reservation, before it
+// commits. PostgreSQL only: on SQLite one write transaction runs at a time.
+func TestRemovingTheLastFactorsAtOnceDropsBackupCodes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		if !strings.HasPrefix(dbURL, "postgres") {
+			t.Skip("SQLite runs one write transaction at a time")
+		}
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
+			"secondFactors": []string{"totp", "phone_code", "backup_code"}})
+		id := s.newUser(t, vars{"emailAddress": "twotabs@example.com"})
+		tab1 := s.browser()
+		tab1.mustSession(t, "twotabs@example.com")
+		if _, codes := tab1.enrollTOTP(t); len(codes) == 0 {
+			t.Fatal("totpVerify showed no backup codes")
+		}
+		phoneID := tab1.enrollPhoneMFA(t, "+15550700001")
+		tab2 := s.browser()
+		tab2.bearer = tab1.bearer
+
+		var deleted, armed atomic.Bool
+		armed.Store(true)
+		unreserved := make(chan result, 1)
+		s.m.DB.Ent.Totp.Use(func(next ent.Mutator) ent.Mutator {
+			return hook.TotpFunc(func(ctx context.Context, m *ent.TotpMutation) (ent.Value, error) {
+				v, err := next.Mutate(ctx, m)
+				if m.Op().Is(ent.OpDelete) {
+					deleted.Store(true)
+				}
+				return v, err
+			})
+		})
+		s.m.DB.Ent.PhoneNumber.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if deleted.Load() && armed.Swap(false) {
+					go func() {
+						unreserved <- tab2.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: false) { reservedForSecondFactor } }`,
+							vars{"id": phoneID})
+					}()
+					// Give the unreserve the time to commit, unless it waits
+					// for this transaction.
+					select {
+					case r := <-unreserved:
+						unreserved <- r
+					case <-time.After(2 * time.Second):
+					}
+				}
+				return v, err
+			})
+		}))
+		r := tab1.do(`mutation { totpDisable }`, nil)
+		if armed.Load() {
+			t.Fatal("totpDisable read no phone number after deleting the TOTP")
+		}
+		u := <-unreserved
+		if len(r.Errors) > 0 || len(u.Errors) > 0 {
+			t.Fatalf("totpDisable: %v; unreserve: %v; want both to succeed", r.Errors, u.Errors)
+		}
+		me := s.admin(`query($id: ID!) { user(id: $id) { twoFactorEnabled totpEnabled backupCodeEnabled } }`, vars{"id": id}).
+			data(t)["user"].(map[string]any)
+		if me["twoFactorEnabled"] != false || me["totpEnabled"] != false || me["backupCodeEnabled"] != false {
+			t.Errorf("after both factors were removed at once: got %v, want no MFA and no backup codes", me)
+		}
+		if n := s.unusedBackupCodes(t, id); n != 0 {
+			t.Errorf("got %d unused backup codes without a second factor, want 0", n)
+		}
+	})
+}
+
+// backupCodesCreate checks that the user has another second factor; a
+// totpDisable that commits between that check and the new set's insert
+// (another tab) must not leave a set of codes beside no factor.
+func TestBackupCodesCreateRacingTOTPDisable(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		id := s.newUser(t, vars{"emailAddress": "regenrace@example.com"})
+		tab1 := s.browser()
+		tab1.mustSession(t, "regenrace@example.com")
+		tab1.enrollTOTP(t)
+		tab2 := s.browser()
+		tab2.bearer = tab1.bearer
+
+		var armed atomic.Bool
+		var disabled result
+		s.m.DB.Ent.Totp.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if armed.Swap(false) {
+					disabled = tab2.do(`mutation { totpDisable }`, nil)
+				}
+				return v, err
+			})
+		}))
+		armed.Store(true)
+		r := tab1.do(`mutation { backupCodesCreate { codes } }`, nil)
+		if armed.Load() {
+			t.Fatal("backupCodesCreate read no TOTP")
+		}
+		if len(disabled.Errors) > 0 {
+			t.Fatalf("totpDisable: %v", disabled.Errors)
+		}
+		if n := s.unusedBackupCodes(t, id); n != 0 {
+			t.Errorf("backupCodesCreate (errors %v) after totpDisable committed: got %d unused backup codes beside no second factor, want 0",
+				r.Errors, n)
+		}
+		if len(r.Errors) > 0 && r.code(t) != "backup_codes_not_available" {
+			t.Errorf("backupCodesCreate: got %s, want codes or backup_codes_not_available", r.code(t))
 		}
 	})
 }

@@ -355,6 +355,11 @@ func (s *Service) DisableTOTP(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		// One removal at a time (dropOrphanBackupCodes): two at once, each
+		// seeing the other's factor still there, would keep the codes.
+		if err := s.serialize(ctx, tx, u.ID); err != nil {
+			return err
+		}
 		if _, err := tx.Totp.Delete().Where(totp.UserID(u.ID)).Exec(ctx); err != nil {
 			return err
 		}
@@ -409,6 +414,14 @@ func (s *Service) CreateBackupCodes(ctx context.Context) (*BackupCodes, error) {
 		// other inserted only if they run one after the other.
 		if err := s.serialize(ctx, tx, u.ID); err != nil {
 			return err
+		}
+		// The last other factor may have gone since recentMFA read them
+		// (totpDisable in another tab): codes beside none would stay
+		// behind, to count again with the next factor enrolled.
+		if mfa, err := signin.MFAFactors(ctx, tx.Client(), u, set); err != nil {
+			return err
+		} else if len(mfa) == 0 {
+			return apierr.New(apierr.BackupCodesNotAvailable)
 		}
 		out.Codes, err = s.replaceBackupCodes(ctx, tx, u.ID)
 		return err
@@ -514,6 +527,9 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "SMS codes are not enabled as a second factor for this application.")
 	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if err := s.serialize(ctx, tx, u.ID); err != nil { // as DisableTOTP
+			return err
+		}
 		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetReservedForSecondFactor(reserved).Save(ctx)
 		if err != nil {
 			return err
