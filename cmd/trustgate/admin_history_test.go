@@ -286,6 +286,16 @@ func TestAdminSignInEventsCSV(t *testing.T) {
 				"\tTAB":                      "'\tTAB",
 				"Mozilla \"x\", with\nlines": "Mozilla \"x\", with\nlines",
 				"Mozilla;=1+1;-2; ok;":       "Mozilla;'=1+1;'-2; ok;",
+				// Whitespace or a line break before the formula does not
+				// keep a spreadsheet from running it (OWASP CSV injection).
+				"\n=HYPERLINK(\"http://evil.example\")": "'\n=HYPERLINK(\"http://evil.example\")",
+				"\r=1+1":                                "'\r=1+1",
+				" =1+1":                                 "' =1+1",
+				"  \t+1":                                "'  \t+1",
+				"\u00a0@SUM(A1:A9)":                     "'\u00a0@SUM(A1:A9)",
+				"\x0b-2+3":                              "'\x0b-2+3",
+				"Mozilla; \n=1+1; ok":                   "Mozilla;' \n=1+1; ok",
+				" Mozilla":                              " Mozilla",
 			}
 			ctx := context.Background()
 			for ua := range nasty {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/signinevent"
@@ -214,16 +215,31 @@ func eventRow(row []string, e *ent.SignInEvent) {
 
 // formulaStart holds the characters a spreadsheet reads as the start of a
 // formula.
-const formulaStart = "=+-@\t\r"
+const formulaStart = "=+-@"
+
+// formulaLike reports whether a spreadsheet may read c as a formula: c
+// starts with = + - or @, or with a tab or a line break (OWASP CSV
+// injection), or with any whitespace or control characters followed by
+// one of = + - @, which spreadsheets skip before a formula.
+func formulaLike(c string) bool {
+	if c == "" {
+		return false
+	}
+	if strings.IndexByte("\t\r\n", c[0]) >= 0 {
+		return true
+	}
+	c = strings.TrimLeftFunc(c, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
+	return c != "" && strings.IndexByte(formulaStart, c[0]) >= 0
+}
 
 // neutralizeFormula keeps a spreadsheet from running a cell as a formula
-// (OWASP CSV injection): a cell starting with = + - @ tab or carriage return
-// gets a leading single quote, and so does every such character after a
-// ';', where a spreadsheet whose list separator is ';' (as in many locales)
-// starts a new cell whatever the quoting. User agents and typed identifiers
-// are attacker-controlled, so every cell is checked.
+// (OWASP CSV injection): a cell formulaLike reads as one gets a leading
+// single quote, and so does every such part after a ';', where a
+// spreadsheet whose list separator is ';' (as in many locales) starts a new
+// cell whatever the quoting. User agents and typed identifiers are
+// attacker-controlled, so every cell is checked.
 func neutralizeFormula(c string) string {
-	if c != "" && strings.IndexByte(formulaStart, c[0]) >= 0 {
+	if formulaLike(c) {
 		c = "'" + c
 	}
 	if !strings.Contains(c, ";") {
@@ -232,7 +248,7 @@ func neutralizeFormula(c string) string {
 	var b strings.Builder
 	for i := 0; i < len(c); i++ {
 		b.WriteByte(c[i])
-		if c[i] == ';' && i+1 < len(c) && strings.IndexByte(formulaStart, c[i+1]) >= 0 {
+		if c[i] == ';' && formulaLike(c[i+1:]) {
 			b.WriteByte('\'')
 		}
 	}
