@@ -220,3 +220,45 @@ func TestAllowedOriginsAreBareOrigins(t *testing.T) {
 		})
 	})
 }
+
+// TestLegacyAllowedOriginsDoNotBlockSettings: allowedOrigins entries stored
+// before entries were checked (settings.CanonicalOrigin) stay as they are and
+// keep matching; a settings change that does not touch allowedOrigins (or a
+// dated update's choice) is not refused because of them.
+func TestLegacyAllowedOriginsDoNotBlockSettings(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		legacy := []string{"HTTPS://Shop.Example.com/", "https://app.example.com/login"}
+		s.setOverrides(t, map[string]any{"allowedOrigins": legacy})
+
+		r := s.admin(`mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {lockoutMaxAttempts: 20}) { lockoutMaxAttempts allowedOrigins } }`,
+			vars{"id": s.appID})
+		got := r.data(t)["updateAppSettings"].(map[string]any)
+		if got["lockoutMaxAttempts"] != float64(20) || adminJSON(got["allowedOrigins"]) != adminJSON(legacy) {
+			t.Fatalf("updateAppSettings = %v, want lockoutMaxAttempts 20 and the legacy origins kept", got)
+		}
+		s.admin(`mutation($id: ID!) { setAppUpdate(applicationId: $id, key: "lockout_10_attempts", enabled: false) { id } }`,
+			vars{"id": s.appID}).data(t)
+
+		// The legacy entry still lets its origin in.
+		req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
+		req.Header.Set("Origin", "https://shop.example.com")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("X-Publishable-Key", s.pk)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.com" {
+			t.Fatalf("preflight from a legacy origin: %d %v", resp.StatusCode, resp.Header)
+		}
+
+		// Giving allowedOrigins anew still checks every entry.
+		r = s.admin(`mutation($id: ID!, $o: [String!]!) { updateAppSettings(applicationId: $id, input: {allowedOrigins: $o}) { allowedOrigins } }`,
+			vars{"id": s.appID, "o": legacy})
+		if r.code(t) != "form_param_format_invalid" || r.ext(t)["paramName"] != "allowedOrigins" {
+			t.Fatalf("re-sending a legacy entry: got %+v, want form_param_format_invalid on allowedOrigins", r.Errors)
+		}
+	})
+}

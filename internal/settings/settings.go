@@ -419,9 +419,9 @@ func Validate(s *Settings) *FieldError {
 			return &FieldError{name, "must be between 1 and 100000"}
 		}
 	}
-	if _, fe := canonicalOrigins(s.AllowedOrigins); fe != nil {
-		return fe
-	}
+	// allowedOrigins is checked by Apply where a patch gives it, not here:
+	// entries stored before entries were checked (NormalizeOrigin still
+	// matches them) must not make every later change of other settings fail.
 	return nil
 }
 
