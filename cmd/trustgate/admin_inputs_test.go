@@ -145,6 +145,13 @@ func TestAdminCreateUserFollowsIdentifierSettings(t *testing.T) {
 		refused(t, vars{"username": "dave", "phoneNumber": "+15550100004"}, invalid("phoneNumber"))
 		create(vars{"username": "dave"}).data(t)
 	})
+	t.Run("passwords off: neither a password nor a hash", func(t *testing.T) {
+		s.setSettings(t, vars{"emailEnabled": true, "phoneEnabled": false, "usernameEnabled": false, "passwordEnabled": false,
+			"firstFactors": []string{"email_code"}, "secondFactors": []string{"totp"}})
+		refused(t, vars{"emailAddress": "erin@example.com"}, invalid("password"))
+		refused(t, vars{"emailAddress": "erin@example.com", "password": nil, "passwordHash": "$2a$10$abcdefghijklmnopqrstuuGt5H6JuQ9Cdq4KZ5Ctx2hsQGPoU2gC"}, invalid("passwordHash"))
+		create(vars{"emailAddress": "erin@example.com", "password": nil}).data(t)
+	})
 }
 
 // TestAllowedOriginsAreBareOrigins: an allowedOrigins entry that can never

@@ -384,7 +384,8 @@ type CreateUserInput struct {
 // CreateUser creates a user in app; passwordHash imports a bcrypt or argon2id
 // hash. The identifiers are checked against the application's settings as
 // sign-up checks them (signup.Identifiers), as Clerk's Backend API does: one
-// the application has off is refused, one it requires must be given. Every
+// the application has off is refused, one it requires must be given; so is
+// a password or password hash where the application has passwords off. Every
 // field at fault is answered at once (an apierr.List).
 func (s *Service) CreateUser(ctx context.Context, appID string, in CreateUserInput) (*ent.User, error) {
 	app, err := s.DB.Ent.Application.Get(ctx, appID)
@@ -398,6 +399,10 @@ func (s *Service) CreateUser(ctx context.Context, appID string, in CreateUserInp
 	n, problems := signup.Identifiers(app.ID, &set, in.EmailAddress, in.PhoneNumber, in.Username)
 	n.EmailVerified, n.PhoneVerified = boolOr(in.EmailVerified, true), boolOr(in.PhoneVerified, true)
 	switch {
+	case !set.PasswordEnabled && in.Password != nil:
+		problems = append(problems, apierr.Invalid("password", "passwords are not enabled for this application"))
+	case !set.PasswordEnabled && in.PasswordHash != nil:
+		problems = append(problems, apierr.Invalid("passwordHash", "passwords are not enabled for this application"))
 	case in.Password != nil && in.PasswordHash != nil:
 		problems = append(problems, apierr.Invalid("passwordHash", "give either password or passwordHash, not both"))
 	case in.Password != nil:
