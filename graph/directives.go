@@ -50,7 +50,36 @@ func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, acti
 	if err := r.guardDashboard(ctx, domain, policy.Permission(action)); err != nil {
 		return nil, err
 	}
+	if namesApp[graphql.GetFieldContext(ctx).Field.Name] {
+		if err := r.appExists(ctx, domain); err != nil {
+			return nil, err
+		}
+	}
 	return next(ctx)
+}
+
+// namesApp holds the fields that name an application by an applicationId
+// argument (or input field): one that names none answers resource_not_found
+// rather than an empty list, or a grant in nothing. @can checks it only
+// once the caller's role holds there, which a role in * does in any id, so
+// to anyone else a made-up id answers permission_denied, as another
+// tenant's application does, and ids cannot be probed.
+var namesApp = map[string]bool{
+	"users": true, "signInEvents": true, "outbox": true, "updateAppSettings": true, "setAppUpdate": true, "createUser": true,
+	"auditEvents": true, "roleAssignments": true, "apiKeys": true, "grantRole": true, "revokeRole": true, "createAPIKey": true,
+}
+
+// appExists answers resource_not_found on applicationId unless domain is *
+// or an application's id.
+func (r *Resolver) appExists(ctx context.Context, domain string) error {
+	if domain == policy.AllDomains || domain == anyDomain {
+		return nil
+	}
+	ok, err := r.DB.Ent.Application.Query().Where(application.ID(domain)).Exist(ctx)
+	if err != nil || ok {
+		return err
+	}
+	return apierr.New(apierr.ResourceNotFound).WithParam("applicationId")
 }
 
 // guardDashboard lets only an owner of every application change the
@@ -96,13 +125,17 @@ func (r *Resolver) mayChange(ctx context.Context, domain string) (bool, error) {
 
 // Authorize reports whether the request's principal holds perm in the
 // application appID; a denial is audited and answered with
-// permission_denied. Handlers outside GraphQL (the CSV export) ask here,
+// permission_denied, and an id that names no application, where the
+// principal's role holds, resource_not_found. Handlers outside GraphQL (the CSV export) ask here,
 // @can asks the same way.
 func (r *Resolver) Authorize(ctx context.Context, appID string, perm policy.Permission) error {
 	if appID == "" || appID == policy.AllDomains || appID == anyDomain {
 		return apierr.Invalid("applicationId", "an application id")
 	}
-	return r.authorize(ctx, appID, perm)
+	if err := r.authorize(ctx, appID, perm); err != nil {
+		return err
+	}
+	return r.appExists(ctx, appID)
 }
 
 // authorize is Authorize for any domain: an application id, "*", or

@@ -5,9 +5,13 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/trustgate/trustgate/ent/roleassignment"
 )
 
 // TestAdminNamesAreBounded: an application's or API key's name is trimmed,
@@ -266,6 +270,53 @@ func TestLegacyAllowedOriginsDoNotBlockSettings(t *testing.T) {
 			vars{"id": s.appID, "o": legacy})
 		if r.code(t) != "form_param_format_invalid" || r.ext(t)["paramName"] != "allowedOrigins" {
 			t.Fatalf("re-sending a legacy entry: got %+v, want form_param_format_invalid on allowedOrigins", r.Errors)
+		}
+	})
+}
+
+// TestMadeUpApplicationIsNotFound: an admin field that names an application
+// by applicationId answers resource_not_found on applicationId when no
+// application has that id, to a caller whose role holds there (a role in *),
+// instead of an empty list or a role granted in nothing. A caller without a
+// role there still answers permission_denied, as for another tenant's
+// application, so ids cannot be probed.
+func TestMadeUpApplicationIsNotFound(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	const madeUp = "app_01madeupmadeupmadeupmadeup"
+	s.cli(t, "operators", "create", "--email", "ops@example.com", "--role", "admin", "--app", s.appID, "--json")
+	_, appKey := s.createKey(t, "owner", s.appID)
+	s.reloadPolicy(t)
+	for _, c := range []struct{ name, query string }{
+		{"users", `query($a: ID!) { users(applicationId: $a, first: 1) { totalCount } }`},
+		{"signInEvents", `query($a: ID!) { signInEvents(applicationId: $a, first: 1) { totalCount } }`},
+		{"auditEvents", `query($a: ID!) { auditEvents(applicationId: $a, first: 1) { totalCount } }`},
+		{"roleAssignments", `query($a: ID!) { roleAssignments(applicationId: $a) { subject } }`},
+		{"apiKeys", `query($a: ID!) { apiKeys(applicationId: $a) { id } }`},
+		{"updateAppSettings", `mutation($a: ID!) { updateAppSettings(applicationId: $a, input: {lockoutMaxAttempts: 20}) { lockoutMaxAttempts } }`},
+		{"createUser", `mutation($a: ID!) { createUser(applicationId: $a, input: {emailAddress: "x@example.com"}) { id } }`},
+		{"grantRole to an operator", `mutation($a: ID!) { grantRole(input: {subject: "ops@example.com", role: "support", applicationId: $a}) { id } }`},
+		{"grantRole to an invitee", `mutation($a: ID!) { grantRole(input: {subject: "new@example.com", role: "support", applicationId: $a}) { id } }`},
+		{"revokeRole", `mutation($a: ID!) { revokeRole(input: {subject: "ops@example.com", role: "support", applicationId: $a}) }`},
+		{"createAPIKey", `mutation($a: ID) { createAPIKey(input: {role: "support", applicationId: $a}) { key } }`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := s.admin(c.query, vars{"a": madeUp})
+			if r.code(t) != "resource_not_found" || r.ext(t)["paramName"] != "applicationId" {
+				t.Fatalf("a global owner: got %+v (data %v), want resource_not_found on applicationId", r.Errors, r.Data)
+			}
+			if got := s.adminAs(appKey, c.query, vars{"a": madeUp}).code(t); got != "permission_denied" {
+				t.Fatalf("an owner of one application: got %s, want permission_denied", got)
+			}
+		})
+	}
+	if n := s.m.DB.Ent.RoleAssignment.Query().Where(roleassignment.Domain(madeUp)).CountX(context.Background()); n != 0 {
+		t.Fatalf("%d roles granted in a made-up application", n)
+	}
+	t.Run("the CSV export", func(t *testing.T) {
+		resp, _ := s.exportCSV(t, map[string]string{"Authorization": "Bearer " + s.ownerKey}, url.Values{"applicationId": {madeUp}})
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), `"code":"resource_not_found"`) {
+			t.Fatalf("status %d body %s, want 404 resource_not_found", resp.StatusCode, body)
 		}
 	})
 }

@@ -670,15 +670,15 @@ func ownsAll(ctx context.Context, tx *ent.Tx, subject string) (bool, error) {
 }
 
 // checkRoleDomain validates a role and the domain it is for: an existing
-// application's id or * (policy.AllDomains). Errors are invalid-parameter
-// errors naming "role" or "applicationId".
+// application's id or * (policy.AllDomains). Errors name "role" (an
+// invalid parameter) or "applicationId" (resource_not_found).
 func (s *Service) checkRoleDomain(ctx context.Context, role, domain string) error {
 	if !policy.ValidRole(role) {
 		return apierr.Invalid("role", "one of "+strings.Join(policy.Roles, ", "))
 	}
 	if domain != policy.AllDomains {
 		if ok, err := s.DB.Ent.Application.Query().Where(application.ID(domain)).Exist(ctx); err != nil || !ok {
-			return orErr(err, apierr.Invalid("applicationId", "no such application"))
+			return orErr(err, apierr.Newf(apierr.ResourceNotFound, "No application has this id.").WithParam("applicationId"))
 		}
 	}
 	return nil
