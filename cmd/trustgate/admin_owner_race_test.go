@@ -166,3 +166,37 @@ func TestLastOwnerCannotBeLockedOut(t *testing.T) {
 		t.Fatal("the last owner was locked")
 	}
 }
+
+// TestDashboardLockoutEnds: the dashboard application's lockout must end by
+// itself. Its users are the operators, and anyone may type an owner's email
+// with wrong passwords at its sign-in: with lockoutDurationSeconds null (or
+// years), that would lock the last owner out of the control plane for good,
+// where no one is left to unlock them. Such a change is refused with
+// resource_forbidden on lockoutDurationSeconds; a bounded lockout of at most
+// a day is accepted, and other applications may still lock until unlocked.
+func TestDashboardLockoutEnds(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
+	s.reloadPolicy(t)
+	dash, _ := s.operatorUser(t, "boss@example.com")
+	update := func(appID string, d any) result {
+		return s.admin(`mutation($id: ID!, $d: Int) { updateAppSettings(applicationId: $id, input: {lockoutDurationSeconds: $d}) { lockoutDurationSeconds } }`,
+			vars{"id": appID, "d": d})
+	}
+	for _, d := range []any{nil, 10 * 365 * 24 * 3600, 24*3600 + 1} {
+		r := update(dash.ID, d)
+		if r.code(t) != "resource_forbidden" || r.ext(t)["paramName"] != "lockoutDurationSeconds" {
+			t.Fatalf("dashboard lockoutDurationSeconds %v: got %+v (data %v), want resource_forbidden on lockoutDurationSeconds", d, r.Errors, r.Data)
+		}
+	}
+	if set, _ := s.appSettings(t, dash.ID); set["lockoutDurationSeconds"] != float64(3600) {
+		t.Fatalf("the dashboard's lockoutDurationSeconds changed to %v", set["lockoutDurationSeconds"])
+	}
+	update(dash.ID, 24*3600).data(t)
+	// A change of another setting of the dashboard still goes through.
+	s.admin(`mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {lockoutMaxAttempts: 20}) { lockoutMaxAttempts } }`,
+		vars{"id": dash.ID}).data(t)
+	if got := update(s.appID, nil).data(t)["updateAppSettings"].(map[string]any)["lockoutDurationSeconds"]; got != nil {
+		t.Fatalf("another application's lockoutDurationSeconds = %v, want null", got)
+	}
+}

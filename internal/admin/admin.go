@@ -234,6 +234,13 @@ func Settings(app *ent.Application) (settings.Settings, error) {
 	return settings.Effective(app.CreatedAt, app.Updates, app.Settings)
 }
 
+// MaxDashboardLockout is the longest lockout the dashboard application may
+// set. Its users are the operators, and anyone may fail an owner's password
+// at its sign-in: a lockout until an admin unlocks (or for years) would let
+// that lock the last owner of every application out of the control plane,
+// with no one left to unlock them.
+const MaxDashboardLockout = 24 * time.Hour
+
 // UpdateSettings applies a patch of AppSettings fields (JSON null allowed for
 // lockoutDurationSeconds) after validating the result.
 func (s *Service) UpdateSettings(ctx context.Context, appID string, patch map[string]json.RawMessage) (*settings.Settings, error) {
@@ -254,6 +261,13 @@ func (s *Service) UpdateSettings(ctx context.Context, appID string, patch map[st
 		}
 		if err != nil {
 			return err
+		}
+		if _, ok := patch["lockoutDurationSeconds"]; ok && app.Dashboard {
+			if d, bounded := after.LockoutDuration(); !bounded || d > MaxDashboardLockout {
+				return apierr.Newf(apierr.ResourceForbidden, "The dashboard's lockout must end by itself, within %d seconds (a day): "+
+					"otherwise wrong passwords typed by anyone could lock the last owner out for good.", int(MaxDashboardLockout.Seconds())).
+					WithParam("lockoutDurationSeconds")
+			}
 		}
 		if err := tx.Application.UpdateOne(app).SetSettings(next).Exec(ctx); err != nil {
 			return err
