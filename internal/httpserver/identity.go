@@ -65,11 +65,12 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 
 // credentials reads what a request authenticates with: a secret key (sk_…)
 // in Authorization: Bearer, or else a session JWT from Bearer or the
-// __session cookie.
+// __session cookie. The scheme is matched in any case (RFC 7235 §2.1).
 func credentials(r *http.Request) (apiKey, sessionToken string) {
+	const scheme = "Bearer "
 	bearer := ""
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		bearer = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	if h := r.Header.Get("Authorization"); len(h) >= len(scheme) && strings.EqualFold(h[:len(scheme)], scheme) {
+		bearer = strings.TrimSpace(h[len(scheme):])
 	}
 	switch {
 	case strings.HasPrefix(bearer, admin.KeyPrefix):
