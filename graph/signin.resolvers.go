@@ -207,7 +207,13 @@ func (r *queryResolver) Client(ctx context.Context) (*ent.Device, error) {
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
-	sess := request.From(ctx).Session
+	rq := request.From(ctx)
+	if rq.BearerIsAPIKey {
+		// A secret key is no frontend credential: not "signed out" (null)
+		// but refused, as by every other frontend operation.
+		return nil, rq.AppErr
+	}
+	sess := rq.Session
 	if sess == nil {
 		return nil, nil
 	}

@@ -280,8 +280,9 @@ func TestAdminCredentials(t *testing.T) {
 		if r := s.post(user.http, h, `{ client { id } }`, nil); len(r.Errors) == 0 || r.header.Get("X-Client-Token") != "" {
 			t.Errorf("client with an sk_ key: got %v (token %q), want an error and no client", r.Data, r.header.Get("X-Client-Token"))
 		}
-		if me := s.post(user.http, h, `{ me { id } }`, nil).data(t)["me"]; me != nil {
-			t.Errorf("me with an sk_ key = %v, want null", me)
+		// Not "signed out" either (null): the key is the wrong credential here (ERRORS.md).
+		if got := s.post(user.http, h, `{ me { id } }`, nil).code(t); got != "authentication_invalid" {
+			t.Errorf("me with an sk_ key: code %s, want authentication_invalid", got)
 		}
 	})
 	t.Run("admin fields reject user sessions", func(t *testing.T) {
