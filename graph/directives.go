@@ -372,7 +372,13 @@ func notFound(err error, param string) error {
 // SessionDirective implements @session: the field needs a signed-in user
 // session. (Resolver.Session is the Session type's resolver.)
 func (r *Resolver) SessionDirective(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
-	if request.From(ctx).Session == nil {
+	rq := request.From(ctx)
+	if rq.Session == nil {
+		if rq.AppErr != nil {
+			// No application (a publishable key that names none) or a
+			// secret key: that, not a missing session, is what is wrong.
+			return nil, rq.AppErr
+		}
 		return nil, apierr.Newf(apierr.AuthenticationInvalid, "Sign in first: this needs a session token (Authorization: Bearer <jwt> or the __session cookie).")
 	}
 	return next(ctx)

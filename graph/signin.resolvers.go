@@ -208,10 +208,11 @@ func (r *queryResolver) Client(ctx context.Context) (*ent.Device, error) {
 
 func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
 	rq := request.From(ctx)
-	if rq.BearerIsAPIKey {
-		// A secret key is no frontend credential: not "signed out" (null)
-		// but refused, as by every other frontend operation.
-		return nil, rq.AppErr
+	if _, err := rq.Application(); err != nil {
+		// A publishable key that names no application, or a secret key
+		// (no frontend credential): refused, as by every other frontend
+		// operation, not answered "signed out" (null).
+		return nil, err
 	}
 	sess := rq.Session
 	if sess == nil {

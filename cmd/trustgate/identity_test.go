@@ -3,6 +3,8 @@ package main
 import (
 	"net/http"
 	"testing"
+
+	"github.com/trustgate/trustgate/internal/admin"
 )
 
 // TestBearerSchemeIsCaseInsensitive: the scheme of Authorization is
@@ -36,4 +38,43 @@ func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPublishableKeyMustNameTheApplication: a publishable key that names no
+// application answers application_not_found even when the request also
+// carries a valid session; the session does not stand in for the key. A
+// key of another application makes the request that application's, where
+// the session counts for nothing.
+func TestPublishableKeyMustNameTheApplication(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false})
+	s.newUser(t, vars{"emailAddress": "ada@example.com"})
+	d := s.browser()
+	d.mustSession(t, "ada@example.com")
+	d.pk = admin.NewPublishableKey() // well-formed, names nothing
+	for _, q := range []string{`{ me { id } }`, `{ client { id } }`, `{ sessions { id } }`,
+		`mutation { signInCreate(input: {identifier: "ada@example.com"}) { id } }`} {
+		if got := d.do(q, nil).code(t); got != "application_not_found" {
+			t.Errorf("%s with a made-up publishable key and a session: code %s, want application_not_found", q, got)
+		}
+	}
+	t.Run("another application's key", func(t *testing.T) {
+		// The session is not that application's: it counts for nothing
+		// there, as an expired token would, and the request is that
+		// application's.
+		d.pk = s.admin(`mutation { createApplication(input: {name: "Other"}) { publishableKey } }`, nil).
+			data(t)["createApplication"].(map[string]any)["publishableKey"].(string)
+		if me := d.do(`{ me { id } }`, nil).data(t)["me"]; me != nil {
+			t.Errorf("me with another application's key = %v, want null", me)
+		}
+		if got := d.do(`{ sessions { id } }`, nil).code(t); got != "authentication_invalid" {
+			t.Errorf("sessions with another application's key: code %s, want authentication_invalid", got)
+		}
+	})
+	t.Run("the right key still works", func(t *testing.T) {
+		d.pk = s.pk
+		if me := d.do(`{ me { id } }`, nil).data(t)["me"]; me == nil {
+			t.Error("me with the session's own publishable key = null")
+		}
+	})
 }

@@ -112,10 +112,11 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 	if key := r.Header.Get(PublishableKeyHeader); key != "" || sess == nil {
 		s.resolveApp(ctx, rq, key)
 	}
-	if sess != nil {
+	if sess != nil && rq.AppErr == nil {
 		// Without a publishable key, a session's application is the
 		// request's: an operator's dashboard session works as the contract's
 		// admin credential on its own, however many applications there are.
+		// A key that names no application stays application_not_found.
 		s.adoptSession(ctx, rq, sess)
 	}
 	rq.ClientToken = r.Header.Get(ClientTokenHeader)
