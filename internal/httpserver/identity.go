@@ -26,7 +26,11 @@ const (
 
 // ClientIP returns the caller's IP: the peer address, or, when the peer is a
 // trusted proxy, the right-most X-Forwarded-For entry that is not itself a
-// trusted proxy. X-Forwarded-For from anyone else is ignored.
+// trusted proxy, or the left-most entry when every one is (a caller inside
+// the proxies' network; as nginx's real_ip_recursive). The walk stops at an
+// entry that is not an address, at the last address it read.
+// X-Forwarded-For from anyone else is ignored, and entries left of the first
+// untrusted one are never read, so a client cannot choose its address.
 func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -41,17 +45,15 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 		return peer.String()
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
+	client := peer
+	for i := len(hops) - 1; i >= 0 && isTrusted(client, trusted); i-- {
 		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {
 			break
 		}
-		a = a.Unmap()
-		if !isTrusted(a, trusted) {
-			return a.String()
-		}
+		client = a.Unmap()
 	}
-	return peer.String()
+	return client.String()
 }
 
 func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {

@@ -1,0 +1,47 @@
+package httpserver
+
+import (
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+)
+
+// TestClientIP: X-Forwarded-For is read only from a trusted peer, from the
+// right, skipping trusted proxies; when every hop is a trusted proxy the
+// left-most one is the client (nginx's real_ip_recursive, Envoy, Traefik).
+func TestClientIP(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	for _, c := range []struct {
+		name, peer string
+		xff        []string
+		want       string
+	}{
+		{"untrusted peer, no header", "203.0.113.5:1234", nil, "203.0.113.5"},
+		{"untrusted peer's header is ignored", "203.0.113.5:1234", []string{"198.51.100.7"}, "203.0.113.5"},
+		{"untrusted peer cannot claim a proxy", "203.0.113.5:1234", []string{"10.0.0.9"}, "203.0.113.5"},
+		{"trusted peer, no header", "10.0.0.1:80", nil, "10.0.0.1"},
+		{"one proxy", "10.0.0.1:80", []string{"203.0.113.5"}, "203.0.113.5"},
+		{"two proxies", "10.0.0.1:80", []string{"203.0.113.5, 10.0.0.2"}, "203.0.113.5"},
+		{"spoofed left-most entry", "10.0.0.1:80", []string{"198.51.100.7, 203.0.113.5, 10.0.0.2"}, "203.0.113.5"},
+		{"spoofed proxy on the left", "10.0.0.1:80", []string{"10.0.0.9, 203.0.113.5"}, "203.0.113.5"},
+		{"several header lines", "10.0.0.1:80", []string{"198.51.100.7", "203.0.113.5, 10.0.0.2"}, "203.0.113.5"},
+		{"every hop a proxy", "10.0.0.1:80", []string{"10.0.0.9, 10.0.0.2"}, "10.0.0.9"},
+		{"the only hop a proxy", "10.0.0.1:80", []string{"10.0.0.9"}, "10.0.0.9"},
+		{"every hop a proxy, IPv6", "[fd00::1]:80", []string{"fd00::9"}, "fd00::9"},
+		{"junk left of the proxies", "10.0.0.1:80", []string{"junk, 10.0.0.2"}, "10.0.0.2"},
+		{"junk as the only hop", "10.0.0.1:80", []string{"junk"}, "10.0.0.1"},
+		{"empty header", "10.0.0.1:80", []string{""}, "10.0.0.1"},
+		{"mapped IPv4", "[::ffff:10.0.0.1]:80", []string{"::ffff:203.0.113.5"}, "203.0.113.5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/graphql", nil)
+			r.RemoteAddr = c.peer
+			for _, v := range c.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			if got := ClientIP(r, trusted); got != c.want {
+				t.Errorf("ClientIP(peer %s, X-Forwarded-For %q) = %s, want %s", c.peer, c.xff, got, c.want)
+			}
+		})
+	}
+}
