@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -68,6 +69,19 @@ type Settings struct {
 	// email address or phone number gets from the application in an hour,
 	// whoever asks and from however many IPs: mail bombing and SMS pumping.
 	RateLimitMessagesPerRecipientPerHour int `json:"rateLimitMessagesPerRecipientPerHour"`
+
+	// origins holds AllowedOrigins in NormalizeOrigin's form, computed at
+	// most once for the settings Effective loaded and shared by their
+	// copies (each request's), so that OriginAllowed does not parse every
+	// entry on every cross-origin request.
+	origins *normalizedOrigins
+}
+
+// normalizedOrigins memoises NormalizeOrigin over one AllowedOrigins slice.
+type normalizedOrigins struct {
+	of   []string
+	once sync.Once
+	list []string
 }
 
 // CodeTTL is the lifetime of one-time codes.
@@ -103,13 +117,27 @@ func (s *Settings) SecondFactorEnabled(strategy string) bool {
 
 // OriginAllowed reports whether origin (scheme://host[:port]) is in AllowedOrigins.
 func (s *Settings) OriginAllowed(origin string) bool {
-	origin = NormalizeOrigin(origin)
-	for _, o := range s.AllowedOrigins {
-		if NormalizeOrigin(o) == origin {
-			return true
-		}
+	return slices.Contains(s.normalizedOrigins(), NormalizeOrigin(origin))
+}
+
+// normalizedOrigins returns AllowedOrigins in NormalizeOrigin's form: the
+// memo Effective set up, while AllowedOrigins is still the slice it was set
+// up for, else computed afresh.
+func (s *Settings) normalizedOrigins() []string {
+	n := s.origins
+	if n == nil || len(n.of) != len(s.AllowedOrigins) || len(n.of) == 0 || &n.of[0] != &s.AllowedOrigins[0] {
+		return normalizeAll(s.AllowedOrigins)
 	}
-	return false
+	n.once.Do(func() { n.list = normalizeAll(n.of) })
+	return n.list
+}
+
+func normalizeAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, o := range list {
+		out[i] = NormalizeOrigin(o)
+	}
+	return out
 }
 
 // NormalizeOrigin is the form in which origins are compared: CanonicalOrigin's
@@ -326,6 +354,7 @@ func Effective(createdAt time.Time, choices map[string]bool, overrides map[strin
 	if s.AllowedOrigins == nil {
 		s.AllowedOrigins = []string{}
 	}
+	s.origins = &normalizedOrigins{of: s.AllowedOrigins}
 	return s, nil
 }
 
