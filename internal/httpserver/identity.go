@@ -47,13 +47,25 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	client := peer
 	for i := len(hops) - 1; i >= 0 && isTrusted(client, trusted); i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
+		a, ok := parseHop(strings.TrimSpace(hops[i]))
+		if !ok {
 			break
 		}
 		client = a.Unmap()
 	}
 	return client.String()
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address and
+// port (203.0.113.5:4711, [2001:db8::5]:4711), as some balancers write it.
+func parseHop(h string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(h); err == nil {
+		return ap.Addr(), true
+	}
+	return netip.Addr{}, false
 }
 
 func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {

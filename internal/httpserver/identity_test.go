@@ -32,6 +32,10 @@ func TestClientIP(t *testing.T) {
 		{"junk as the only hop", "10.0.0.1:80", []string{"junk"}, "10.0.0.1"},
 		{"empty header", "10.0.0.1:80", []string{""}, "10.0.0.1"},
 		{"mapped IPv4", "[::ffff:10.0.0.1]:80", []string{"::ffff:203.0.113.5"}, "203.0.113.5"},
+		// Some balancers (Azure Application Gateway) append the client's port.
+		{"entry with a port", "10.0.0.1:80", []string{"203.0.113.5:4711"}, "203.0.113.5"},
+		{"IPv6 entry with a port", "10.0.0.1:80", []string{"[2001:db8::5]:4711, 10.0.0.2:443"}, "2001:db8::5"},
+		{"spoofed entry left of one with a port", "10.0.0.1:80", []string{"198.51.100.7, 203.0.113.5:4711"}, "203.0.113.5"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/graphql", nil)
