@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -174,6 +176,8 @@ func TestLastOwnerCannotBeLockedOut(t *testing.T) {
 // where no one is left to unlock them. Such a change is refused with
 // resource_forbidden on lockoutDurationSeconds; a bounded lockout of at most
 // a day is accepted, and other applications may still lock until unlocked.
+// A dashboard that stored null before the refusal existed reads, and locks,
+// as a day.
 func TestDashboardLockoutEnds(t *testing.T) {
 	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
 	s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
@@ -198,5 +202,32 @@ func TestDashboardLockoutEnds(t *testing.T) {
 		vars{"id": dash.ID}).data(t)
 	if got := update(s.appID, nil).data(t)["updateAppSettings"].(map[string]any)["lockoutDurationSeconds"]; got != nil {
 		t.Fatalf("another application's lockoutDurationSeconds = %v, want null", got)
+	}
+
+	// A dashboard that stored null before the refusal existed reads, and
+	// locks, for a day at most.
+	s.admin(`mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {lockoutMaxAttempts: 5}) { lockoutMaxAttempts } }`,
+		vars{"id": dash.ID}).data(t)
+	app, err := s.m.DB.Ent.Application.Get(context.Background(), dash.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := maps.Clone(app.Settings)
+	stored["lockoutDurationSeconds"] = json.RawMessage("null")
+	if err := s.m.DB.Ent.Application.UpdateOneID(dash.ID).SetSettings(stored).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(time.Minute) // past the server's cache of applications
+	if set, _ := s.appSettings(t, dash.ID); set["lockoutDurationSeconds"] != float64(24*3600) {
+		t.Fatalf("a stored null reads lockoutDurationSeconds %v, want %d", set["lockoutDurationSeconds"], 24*3600)
+	}
+	d := s.browser()
+	d.pk = dash.PublishableKey
+	for range 5 {
+		d.signIn("boss@example.com", "not-the-password")
+	}
+	_, boss := s.operatorUser(t, "boss@example.com")
+	if boss.LockedAt == nil || boss.LockoutExpiresAt == nil || boss.LockoutExpiresAt.Sub(*boss.LockedAt) != 24*time.Hour {
+		t.Fatalf("after 5 wrong passwords: locked at %v until %v, want a lock of a day", boss.LockedAt, boss.LockoutExpiresAt)
 	}
 }

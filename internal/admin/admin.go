@@ -229,9 +229,19 @@ func CreateApplicationTx(ctx context.Context, tx *ent.Tx, name string, createdAt
 		SetSettings(map[string]json.RawMessage{}).SetUpdates(map[string]bool{}).Save(ctx)
 }
 
-// Settings returns the effective settings of app.
+// Settings returns the effective settings of app. The dashboard
+// application's lockout ends within MaxDashboardLockout even where its
+// stored setting says otherwise (one saved before UpdateSettings refused
+// that): this is what the lockout and the dashboard read.
 func Settings(app *ent.Application) (settings.Settings, error) {
-	return settings.Effective(app.CreatedAt, app.Updates, app.Settings)
+	set, err := settings.Effective(app.CreatedAt, app.Updates, app.Settings)
+	if err == nil && app.Dashboard {
+		if d, bounded := set.LockoutDuration(); !bounded || d > MaxDashboardLockout {
+			max := int(MaxDashboardLockout.Seconds())
+			set.LockoutDurationSeconds = &max
+		}
+	}
+	return set, err
 }
 
 // MaxDashboardLockout is the longest lockout the dashboard application may
