@@ -274,6 +274,10 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 	if err != nil {
 		return nil, err
 	}
+	if code == "" {
+		// A field left blank, not a wrong code: nothing is counted.
+		return nil, apierr.Missing("code")
+	}
 	row, err := s.DB.Ent.Totp.Query().Where(totp.UserID(u.ID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apierr.New(apierr.VerificationMissing)
@@ -566,6 +570,10 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 		}
 	}
 	if u.PasswordHash != nil {
+		if current == "" {
+			// A field left blank, not a wrong password: nothing is counted.
+			return false, apierr.Missing("current")
+		}
 		ok, _, err := s.Hasher.Verify(ctx, *u.PasswordHash, current)
 		if err != nil {
 			return false, err

@@ -299,6 +299,11 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 		var none T
 		return none, err
 	}
+	if code == "" {
+		// A field left blank, not a wrong code: nothing is counted.
+		var none T
+		return none, apierr.Missing("code")
+	}
 	row, c, err := ownContact(s, ctx, k, u, id)
 	if err != nil {
 		return row, err

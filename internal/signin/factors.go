@@ -117,7 +117,7 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 	}
 	switch in.Strategy {
 	case settings.StrategyPassword:
-		if in.Password == nil {
+		if in.Password == nil || *in.Password == "" {
 			return nil, apierr.Missing("password")
 		}
 		if !st.settings.PasswordEnabled {
@@ -133,7 +133,8 @@ func (s *Service) AttemptFirstFactor(ctx context.Context, id string, in AttemptI
 		return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown first factor strategy %q", in.Strategy))
 	}
 	reset := settings.ResetStrategy(in.Strategy)
-	if in.Code == nil {
+	if in.Code == nil || *in.Code == "" {
+		// A code field left blank: no attempt spent, nothing counted.
 		return nil, apierr.Missing("code")
 	}
 	if in.Password != nil && !reset {
@@ -280,7 +281,8 @@ func (s *Service) AttemptSecondFactor(ctx context.Context, id string, in Attempt
 	if err != nil {
 		return nil, err
 	}
-	if in.Code == nil {
+	if in.Code == nil || *in.Code == "" {
+		// A code field left blank: no attempt spent, nothing counted.
 		return nil, apierr.Missing("code")
 	}
 	factors, err := s.secondFactors(ctx, st)

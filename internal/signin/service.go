@@ -216,7 +216,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignIn, error) {
 	if strategy == settings.StrategyPassword && !set.PasswordEnabled {
 		return nil, apierr.Invalid("strategy", "passwords are not enabled for this application")
 	}
-	if strategy == settings.StrategyPassword && in.Password == nil {
+	if strategy == settings.StrategyPassword && (in.Password == nil || *in.Password == "") {
+		// An empty password is a field left blank, not a wrong guess: it
+		// is neither hashed nor counted toward the lockout.
 		return nil, apierr.Missing("password")
 	}
 	if reset && (in.Identifier == nil || *in.Identifier == "") {

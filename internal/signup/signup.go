@@ -449,6 +449,10 @@ func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code st
 	if err != nil {
 		return nil, err
 	}
+	if code == "" {
+		// A field left blank, not a wrong code: no attempt is spent.
+		return nil, apierr.Missing("code")
+	}
 	_, _, vid, err := strategyTarget(su, strategy)
 	if err != nil {
 		return nil, err
