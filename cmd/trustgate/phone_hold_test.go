@@ -125,6 +125,34 @@ func TestPhoneNumberHolds(t *testing.T) {
 			}
 		})
 
+		t.Run("codes sent now and then do not keep a hold alive for good", func(t *testing.T) {
+			const phone = "+15555550304"
+			squatter, r := hold(t, "renewer@example.com", phone)
+			id := r.data(t)["phoneNumberCreate"].(map[string]any)["id"]
+			// A code every 9 minutes for 36 minutes: within the per-recipient
+			// budget, each sent before the last one's hold ran out.
+			for range 4 {
+				s.clock.Advance(9 * time.Minute)
+				squatter.refresh()
+				squatter.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { id } }`, vars{"id": id}).data(t)
+			}
+			s.clock.Advance(5 * time.Minute)
+			owner, r := hold(t, "real-owner@example.com", phone)
+			if len(r.Errors) > 0 {
+				t.Fatalf("adding a number held for 41 minutes by codes sent every 9: got %s, want it added", r.code(t))
+			}
+			p := r.data(t)["phoneNumberCreate"].(map[string]any)
+			if got := holders(phone); len(got) != 1 || got[0] != s.userIDByEmail(t, "real-owner@example.com") {
+				t.Fatalf("the number belongs to %v, want the owner alone", got)
+			}
+			owner.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { id } }`, vars{"id": p["id"]}).data(t)
+			v := owner.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { verified } }`,
+				vars{"id": p["id"], "c": s.mail.code(t, phone)}).data(t)["phoneNumberAttemptVerification"].(map[string]any)
+			if v["verified"] != true {
+				t.Fatalf("the owner's verification: %v", v)
+			}
+		})
+
 		t.Run("an account adds at most 10 numbers, at the sign-in budget's pace per IP", func(t *testing.T) {
 			s.setOverrides(t, map[string]any{"rateLimitSignInsPerIp": 5})
 			s.clock.Advance(10 * time.Second) // a fresh window

@@ -35,7 +35,8 @@ func (EmailAddress) Fields() []ent.Field {
 		// ownership of an address added from the account (emailAddressCreate).
 		field.String("verification_id").Optional().Nillable(),
 		// held_at is when an unverified address was last claimed (added, or
-		// sent a code): as a phone number's, the hold keeps other accounts
+		// sent a code, at most account.HoldRenewals code lifetimes after it
+		// was added): as a phone number's, the hold keeps other accounts
 		// from adding it for a code's lifetime after that.
 		field.Time("held_at").Optional().Nillable(),
 	}
@@ -83,7 +84,8 @@ func (PhoneNumber) Fields() []ent.Field {
 		// verification_id is the pending SMS verification that proves ownership.
 		field.String("verification_id").Optional().Nillable(),
 		// held_at is when an unverified number was last claimed (added, or
-		// sent a code): the hold keeps other accounts from adding it for a
+		// sent a code, at most account.HoldRenewals code lifetimes after it
+		// was added): the hold keeps other accounts from adding it for a
 		// code's lifetime after that (users.ReleasePhone).
 		field.Time("held_at").Optional().Nillable(),
 	}

@@ -30,6 +30,13 @@ const MaxPhoneNumbers = 10
 // MaxEmailAddresses bounds the email addresses of one account, verified or not.
 const MaxEmailAddresses = 10
 
+// HoldRenewals is how many code lifetimes after an unverified row was added
+// a code sent to it still renews its hold: however often its holder sends
+// one, the hold lapses at most HoldRenewals+1 code lifetimes after the add,
+// so an account cannot keep someone else's number or address from them by
+// texting or mailing it now and then.
+const HoldRenewals = 2
+
 // MaxAdditionsPerDay bounds the phone numbers and email addresses one
 // account may add in a day, kept or removed again.
 const MaxAdditionsPerDay = 20
@@ -39,6 +46,7 @@ type contact struct {
 	id, value      string
 	verified       bool
 	verificationID *string
+	created        time.Time
 }
 
 // contactKind adapts the flows to phone_numbers (T *ent.PhoneNumber) or
@@ -58,8 +66,9 @@ type contactKind[T any] struct {
 	release       func(ctx context.Context, tx *ent.Tx, appID, value, exceptUserID string, heldBefore time.Time) error
 	create        func(ctx context.Context, tx *ent.Tx, u *ent.User, value string, now time.Time) (T, error)
 	own           func(ctx context.Context, c *ent.Client, userID, id string) (T, error)
-	// attach records the verification v sent to the row and renews its hold.
-	attach func(ctx context.Context, tx *ent.Tx, id, v string, now time.Time) (T, error)
+	// attach records the verification v sent to the row and renews its hold
+	// to held.
+	attach func(ctx context.Context, tx *ent.Tx, id, v string, held time.Time) (T, error)
 	// verify marks the row verified and makes it the user's primary one of
 	// its kind when the user has none, reporting whether it did.
 	verify func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (T, bool, error)
@@ -75,7 +84,7 @@ var phones = contactKind[*ent.PhoneNumber]{
 	normalize: identifier.NormalizePhone,
 	badFormat: "not a valid phone number in international format (+15551234567)",
 	of: func(p *ent.PhoneNumber) contact {
-		return contact{p.ID, p.PhoneNumber, p.Verified, p.VerificationID}
+		return contact{p.ID, p.PhoneNumber, p.Verified, p.VerificationID, p.CreatedAt}
 	},
 	count: func(ctx context.Context, tx *ent.Tx, userID string) (int, error) {
 		return tx.PhoneNumber.Query().Where(phonenumber.UserID(userID)).Count(ctx)
@@ -83,13 +92,13 @@ var phones = contactKind[*ent.PhoneNumber]{
 	releaseOwn: users.ReleaseOwnHolds,
 	release:    users.ReleasePhone,
 	create: func(ctx context.Context, tx *ent.Tx, u *ent.User, value string, now time.Time) (*ent.PhoneNumber, error) {
-		return tx.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(value).SetHeldAt(now).Save(ctx)
+		return tx.PhoneNumber.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetPhoneNumber(value).SetCreatedAt(now).SetHeldAt(now).Save(ctx)
 	},
 	own: func(ctx context.Context, c *ent.Client, userID, id string) (*ent.PhoneNumber, error) {
 		return c.PhoneNumber.Query().Where(phonenumber.ID(id), phonenumber.UserID(userID)).Only(ctx)
 	},
-	attach: func(ctx context.Context, tx *ent.Tx, id, v string, now time.Time) (*ent.PhoneNumber, error) {
-		return tx.PhoneNumber.UpdateOneID(id).SetVerificationID(v).SetHeldAt(now).Save(ctx)
+	attach: func(ctx context.Context, tx *ent.Tx, id, v string, held time.Time) (*ent.PhoneNumber, error) {
+		return tx.PhoneNumber.UpdateOneID(id).SetVerificationID(v).SetHeldAt(held).Save(ctx)
 	},
 	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.PhoneNumber, bool, error) {
 		p, err := tx.PhoneNumber.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
@@ -108,7 +117,7 @@ var emails = contactKind[*ent.EmailAddress]{
 	normalize: identifier.NormalizeEmail,
 	badFormat: "not a valid email address",
 	of: func(e *ent.EmailAddress) contact {
-		return contact{e.ID, e.EmailAddress, e.Verified, e.VerificationID}
+		return contact{e.ID, e.EmailAddress, e.Verified, e.VerificationID, e.CreatedAt}
 	},
 	count: func(ctx context.Context, tx *ent.Tx, userID string) (int, error) {
 		return tx.EmailAddress.Query().Where(emailaddress.UserID(userID)).Count(ctx)
@@ -116,13 +125,13 @@ var emails = contactKind[*ent.EmailAddress]{
 	releaseOwn: users.ReleaseOwnEmailHolds,
 	release:    users.ReleaseEmail,
 	create: func(ctx context.Context, tx *ent.Tx, u *ent.User, value string, now time.Time) (*ent.EmailAddress, error) {
-		return tx.EmailAddress.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetEmailAddress(value).SetHeldAt(now).Save(ctx)
+		return tx.EmailAddress.Create().SetApplicationID(u.ApplicationID).SetUserID(u.ID).SetEmailAddress(value).SetCreatedAt(now).SetHeldAt(now).Save(ctx)
 	},
 	own: func(ctx context.Context, c *ent.Client, userID, id string) (*ent.EmailAddress, error) {
 		return c.EmailAddress.Query().Where(emailaddress.ID(id), emailaddress.UserID(userID)).Only(ctx)
 	},
-	attach: func(ctx context.Context, tx *ent.Tx, id, v string, now time.Time) (*ent.EmailAddress, error) {
-		return tx.EmailAddress.UpdateOneID(id).SetVerificationID(v).SetHeldAt(now).Save(ctx)
+	attach: func(ctx context.Context, tx *ent.Tx, id, v string, held time.Time) (*ent.EmailAddress, error) {
+		return tx.EmailAddress.UpdateOneID(id).SetVerificationID(v).SetHeldAt(held).Save(ctx)
 	},
 	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.EmailAddress, bool, error) {
 		e, err := tx.EmailAddress.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
@@ -171,7 +180,8 @@ func (s *Service) AttemptEmailVerification(ctx context.Context, id, code string)
 // addContact adds an unverified row of kind k (a recent verification
 // needed): at most 10 of a kind per account. An unverified row holds its
 // value against other accounts for a code's lifetime since it was added or
-// last sent a code, long enough to verify it; after that it yields to
+// last sent a code (but no longer than HoldRenewals+1 code lifetimes after
+// it was added), long enough to verify it; after that it yields to
 // another account, and stops counting toward its own (users.ReleasePhone);
 // a sign-up, which proves the value, takes it whenever.
 func addContact[T any](s *Service, ctx context.Context, k contactKind[T], raw string) (T, error) {
@@ -252,7 +262,8 @@ func ownContact[T any](s *Service, ctx context.Context, k contactKind[T], u *ent
 }
 
 // sendContactCode sends a code to one of the user's unverified rows of kind
-// k; the send renews the row's hold.
+// k; the send renews the row's hold, up to HoldRenewals code lifetimes after
+// the row was added.
 func sendContactCode[T any](s *Service, ctx context.Context, k contactKind[T], id string) (T, error) {
 	u, _, err := s.caller(ctx)
 	if err != nil {
@@ -273,7 +284,11 @@ func sendContactCode[T any](s *Service, ctx context.Context, k contactKind[T], i
 		Existing: existing, TTL: set.CodeTTL(),
 		Target: verification.Target{Strategy: k.strategy, ID: c.id, Value: c.value},
 		Attach: func(tx *ent.Tx, v *ent.Verification) error {
-			saved, err := k.attach(ctx, tx, c.id, v.ID, s.Now())
+			held := s.Now()
+			if limit := c.created.Add(HoldRenewals * set.CodeTTL()); held.After(limit) {
+				held = limit
+			}
+			saved, err := k.attach(ctx, tx, c.id, v.ID, held)
 			if ent.IsNotFound(err) { // released to another account meanwhile
 				return apierr.New(apierr.ResourceNotFound).WithParam("id")
 			}
