@@ -338,3 +338,29 @@ func TestPasswordAttemptsSpendTheIdentifierBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestNewDeviceNoticesAreBounded: the new-device notice spends the
+// recipient's budget like a code, so sign-ins from fresh clients (a leaked
+// password where Client Trust is off) cannot flood the owner's inbox; a
+// budget spent only skips the notice, and the sign-in still completes.
+func TestNewDeviceNoticesAreBounded(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		const limit = 3
+		s.setOverrides(t, map[string]any{"rateLimitMessagesPerRecipientPerHour": limit, "clientTrustEnabled": false})
+		s.createUser(t, "noticed@example.com", "", testPassword)
+		const kind = "new_device_sign_in"
+		for i := range 2 * limit {
+			s.clock.Advance(10 * time.Second) // a fresh per-IP window
+			s.browser().mustSession(t, "noticed@example.com")
+			if got, want := s.mail.countKind("noticed@example.com", kind), min(i+1, limit); got != want {
+				t.Fatalf("after %d sign-ins on new devices: got %d notices, want %d", i+1, got, want)
+			}
+		}
+		s.clock.Advance(time.Hour)
+		s.browser().mustSession(t, "noticed@example.com")
+		if got := s.mail.countKind("noticed@example.com", kind); got != limit+1 {
+			t.Fatalf("a sign-in an hour later: got %d notices, want %d", got, limit+1)
+		}
+	})
+}

@@ -684,11 +684,12 @@ func (s *Service) secondFactors(ctx context.Context, st *state) ([]*Factor, erro
 	return nil, nil
 }
 
-// notifyNewDevice emails the user that a sign-in completed on a new device.
-// With the outbox the message is written in tx, the completing transaction
-// (an outbox that cannot be written is a database that cannot complete the
-// sign-in either). Otherwise it is sent once tx has committed, outside the
-// write transaction, and a failure is logged, never fatal.
+// notifyNewDevice emails the user that a sign-in completed on a new device,
+// once tx has committed, outside the write transaction. The notice spends
+// one message of the address's per-recipient budget, as a code does, so
+// sign-ins from fresh clients (a leaked password where Client Trust is off)
+// cannot flood the inbox; a budget spent, or a failed send, only skips the
+// notice and is logged, never fatal to the sign-in.
 func (s *Service) notifyNewDevice(ctx context.Context, tx *ent.Tx, st *state, at time.Time) error {
 	u := st.user
 	// Through tx: on SQLite a read from the pool while this transaction
@@ -711,11 +712,16 @@ func (s *Service) notifyNewDevice(ctx context.Context, tx *ent.Tx, st *state, at
 		s.Log.WarnContext(ctx, "new device notification not sent", "user_id", u.ID, "error", err)
 		return nil
 	}
-	if done, err := delivery.SendTx(ctx, s.Sender, tx, msg); err != nil || done {
-		return err
-	}
 	bg := context.WithoutCancel(ctx)
 	st.afterCommit = append(st.afterCommit, func() {
+		if s.Limiter != nil {
+			// After the commit: on SQLite the budget's write waits for the
+			// writer the completing transaction holds.
+			if err := s.Limiter.AllowRecipient(bg, to.EmailAddress); err != nil {
+				s.Log.InfoContext(bg, "new device notification not sent", "user_id", u.ID, "error", err)
+				return
+			}
+		}
 		if err := s.Sender.Send(bg, msg); err != nil {
 			s.Log.WarnContext(bg, "new device notification not sent", "user_id", u.ID, "error", err)
 		}
