@@ -153,6 +153,61 @@ func TestSMSCodeToAnUnreservedNumberIsRefused(t *testing.T) {
 	})
 }
 
+// TestSMSCodeToANumberUnreservedDuringTheAttemptIsRefused: as
+// TestSMSCodeToAnUnreservedNumberIsRefused, when the owner takes the number
+// off two-step verification after the attempt read the user's second
+// factors but before it checks the code (forced by an interceptor on the
+// attempt's read of the phone numbers): the code completes no sign-in.
+func TestSMSCodeToANumberUnreservedDuringTheAttemptIsRefused(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
+			"secondFactors": []string{"totp", "phone_code", "backup_code"}})
+		const stolen, kept = "+15550600011", "+15550600012"
+		s.newUser(t, vars{"emailAddress": "racephones@example.com"})
+		owner := s.browser()
+		sid := owner.mustSession(t, "racephones@example.com")
+		stolenID := owner.enrollPhoneMFA(t, stolen)
+		owner.enrollPhoneMFA(t, kept)
+
+		d := s.browser()
+		si := signInObj(t, d.signIn("racephones@example.com", testPassword), "signInCreate")
+		siID := si["id"].(string)
+		signInObj(t, d.prepareSecondWith(siID, vars{"strategy": "phone_code", "phoneNumberId": stolenID}), "signInPrepareSecondFactor")
+		code := s.mail.code(t, stolen)
+		s.clock.Advance(time.Second)
+		owner.token(t, sid)
+
+		var armed atomic.Bool
+		var unreserved result
+		s.m.DB.Ent.PhoneNumber.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if armed.Swap(false) {
+					unreserved = owner.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: false) { reservedForSecondFactor } }`,
+						vars{"id": stolenID})
+				}
+				return v, err
+			})
+		}))
+		armed.Store(true)
+		res := d.attemptSecond(siID, "phone_code", code)
+		if armed.Load() {
+			t.Fatal("the attempt read no phone number")
+		}
+		if len(unreserved.Errors) > 0 {
+			t.Fatalf("unreserve: %v", unreserved.Errors)
+		}
+		if len(res.Errors) == 0 {
+			t.Fatalf("a code to a number taken off two-step verification during the attempt: got status %v, want an error (no session)",
+				res.Data["signInAttemptSecondFactor"].(map[string]any)["status"])
+		}
+		if got := res.code(t); got != "verification_missing" {
+			t.Fatalf("got %s, want verification_missing", got)
+		}
+	})
+}
+
 // TestPasswordPassedWhileLockedIsNotRevealed: when the account locks while
 // a password is being hashed (the other guesses of a parallel burst reaching
 // the threshold), the right password answers user_locked, not

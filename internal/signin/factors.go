@@ -342,6 +342,19 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, factor
 		return apierr.Newf(apierr.VerificationMissing, "The code was sent to a number or address that is no longer a factor of this sign-in. Send a new code.").WithParam("strategy")
 	}
 	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		if st.si.Status == entsignin.StatusNeedsSecondFactor && v.Strategy == settings.StrategyPhoneCode {
+			// Again inside the transaction: the factors were read before
+			// it, and the number may have been taken off two-step
+			// verification since.
+			reserved, err := tx.PhoneNumber.Query().Where(phonenumber.ID(*v.TargetID), phonenumber.UserID(st.user.ID),
+				phonenumber.Verified(true), phonenumber.ReservedForSecondFactor(true)).Exist(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if !reserved {
+				return apierr.Newf(apierr.VerificationMissing, "The code was sent to a number or address that is no longer a factor of this sign-in. Send a new code.").WithParam("strategy"), nil
+			}
+		}
 		passed, err := s.Codes.Check(ctx, tx, v, code)
 		if err != nil {
 			if e, ok := apierr.As(err); ok {
