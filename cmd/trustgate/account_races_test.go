@@ -328,3 +328,94 @@ func TestVerificationsRespectALockSetMeanwhile(t *testing.T) {
 		}
 	}
 }
+
+// TestResendRacingASuccessfulAttempt: a resend that read its verification
+// before a right code passed it, and sends after, neither reopens the
+// verified field nor sends a code nothing can use. An interceptor runs the
+// attempt right after the resend's read of the verification.
+func TestResendRacingASuccessfulAttempt(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true})
+		var armed atomic.Bool
+		var during func()
+		s.m.DB.Ent.Verification.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if armed.Swap(false) {
+					during()
+				}
+				return v, err
+			})
+		}))
+		// resend runs send with during run right after its read of the
+		// verification.
+		resend := func(t *testing.T, send func() result, attempt func()) result {
+			t.Helper()
+			during = attempt
+			armed.Store(true)
+			r := send()
+			if armed.Swap(false) {
+				t.Fatal("the resend read no verification")
+			}
+			return r
+		}
+
+		t.Run("a sign-up's verified email address stays verified", func(t *testing.T) {
+			const email, phone = "racesignup@example.com", "+15550600021"
+			d := s.browser()
+			su := d.do(`mutation($e: String!, $p: String!) { signUpCreate(input: {emailAddress: $e, phoneNumber: $p, password: "another good passphrase"}) { id } }`,
+				vars{"e": email, "p": phone}).data(t)["signUpCreate"].(map[string]any)
+			const prepare = `mutation($id: ID!, $s: String!) { signUpPrepareVerification(id: $id, strategy: $s) { unverifiedFields } }`
+			const attempt = `mutation($id: ID!, $s: String!, $c: String!) { signUpAttemptVerification(id: $id, strategy: $s, code: $c) { status unverifiedFields } }`
+			d.do(prepare, vars{"id": su["id"], "s": "email_code"}).data(t)
+			code := s.mail.code(t, email)
+			s.clock.Advance(31 * time.Second)
+			var passed result
+			r := resend(t, func() result { return d.do(prepare, vars{"id": su["id"], "s": "email_code"}) }, func() {
+				passed = d.do(attempt, vars{"id": su["id"], "s": "email_code", "c": code})
+			})
+			passed.data(t)
+			if len(r.Errors) == 0 {
+				t.Errorf("a resend after the code passed: got %v, want verification_already_verified", r.Data)
+			} else if got := r.code(t); got != "verification_already_verified" {
+				t.Errorf("a resend after the code passed: got %s, want verification_already_verified", got)
+			}
+			d.do(prepare, vars{"id": su["id"], "s": "phone_code"}).data(t)
+			done := d.do(attempt, vars{"id": su["id"], "s": "phone_code", "c": s.mail.code(t, phone)}).data(t)["signUpAttemptVerification"].(map[string]any)
+			if done["status"] != "complete" {
+				t.Fatalf("the phone code after the email's: got %v, want complete", done)
+			}
+		})
+
+		t.Run("an account's verified number gets no code it cannot use", func(t *testing.T) {
+			const phone = "+15550600022"
+			s.newUser(t, vars{"emailAddress": "raceresend@example.com"})
+			d := s.browser()
+			d.mustSession(t, "raceresend@example.com")
+			id := d.do(`mutation($p: String!) { phoneNumberCreate(phoneNumber: $p) { id } }`, vars{"p": phone}).
+				data(t)["phoneNumberCreate"].(map[string]any)["id"]
+			const prepare = `mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { id verified } }`
+			d.do(prepare, vars{"id": id}).data(t)
+			code := s.mail.code(t, phone)
+			s.clock.Advance(31 * time.Second)
+			var passed result
+			r := resend(t, func() result { return d.do(prepare, vars{"id": id}) }, func() {
+				passed = d.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { verified } }`, vars{"id": id, "c": code})
+			})
+			passed.data(t)
+			if n := s.mail.count(phone); n != 1 {
+				t.Errorf("the number got %d messages, want 1 (no code after it was verified)", n)
+			}
+			if len(r.Errors) == 0 {
+				t.Errorf("a resend after the code passed: got %v, want verification_already_verified", r.Data)
+			} else if got := r.code(t); got != "verification_already_verified" {
+				t.Errorf("a resend after the code passed: got %s, want verification_already_verified", got)
+			}
+			row := s.m.DB.Ent.PhoneNumber.GetX(context.Background(), id.(string))
+			if !row.Verified || row.VerificationID != nil {
+				t.Errorf("the number after the race: verified %v, verification %v; want verified and no pending verification", row.Verified, row.VerificationID)
+			}
+		})
+	})
+}

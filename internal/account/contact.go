@@ -67,7 +67,7 @@ type contactKind[T any] struct {
 	create        func(ctx context.Context, tx *ent.Tx, u *ent.User, value string, now time.Time) (T, error)
 	own           func(ctx context.Context, c *ent.Client, userID, id string) (T, error)
 	// attach records the verification v sent to the row and renews its hold
-	// to held.
+	// to held, only while the row is unverified (else not found).
 	attach func(ctx context.Context, tx *ent.Tx, id, v string, held time.Time) (T, error)
 	// verify marks the row verified and makes it the user's primary one of
 	// its kind when the user has none, reporting whether it did.
@@ -98,7 +98,7 @@ var phones = contactKind[*ent.PhoneNumber]{
 		return c.PhoneNumber.Query().Where(phonenumber.ID(id), phonenumber.UserID(userID)).Only(ctx)
 	},
 	attach: func(ctx context.Context, tx *ent.Tx, id, v string, held time.Time) (*ent.PhoneNumber, error) {
-		return tx.PhoneNumber.UpdateOneID(id).SetVerificationID(v).SetHeldAt(held).Save(ctx)
+		return tx.PhoneNumber.UpdateOneID(id).Where(phonenumber.Verified(false)).SetVerificationID(v).SetHeldAt(held).Save(ctx)
 	},
 	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.PhoneNumber, bool, error) {
 		p, err := tx.PhoneNumber.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
@@ -131,7 +131,7 @@ var emails = contactKind[*ent.EmailAddress]{
 		return c.EmailAddress.Query().Where(emailaddress.ID(id), emailaddress.UserID(userID)).Only(ctx)
 	},
 	attach: func(ctx context.Context, tx *ent.Tx, id, v string, held time.Time) (*ent.EmailAddress, error) {
-		return tx.EmailAddress.UpdateOneID(id).SetVerificationID(v).SetHeldAt(held).Save(ctx)
+		return tx.EmailAddress.UpdateOneID(id).Where(emailaddress.Verified(false)).SetVerificationID(v).SetHeldAt(held).Save(ctx)
 	},
 	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.EmailAddress, bool, error) {
 		e, err := tx.EmailAddress.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
@@ -289,7 +289,13 @@ func sendContactCode[T any](s *Service, ctx context.Context, k contactKind[T], i
 				held = limit
 			}
 			saved, err := k.attach(ctx, tx, c.id, v.ID, held)
-			if ent.IsNotFound(err) { // released to another account meanwhile
+			if ent.IsNotFound(err) {
+				// Verified meanwhile (a code entered while this one was
+				// drawn: the new code could verify nothing), or released
+				// to another account.
+				if now, err := k.own(ctx, tx.Client(), u.ID, c.id); err == nil && k.of(now).verified {
+					return apierr.New(apierr.VerificationAlreadyVerified)
+				}
 				return apierr.New(apierr.ResourceNotFound).WithParam("id")
 			}
 			if err == nil {

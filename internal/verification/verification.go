@@ -129,8 +129,11 @@ func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 		}
 		// Only while its send time is the one read: of two resends racing
 		// past the cooldown check, the second finds it moved and is refused
-		// by the cooldown as a later one would be.
-		v, err := tx.Verification.UpdateOne(existing).Where(Unchanged(existing.SentAt, verification.SentAtEQ, verification.SentAtIsNil)).
+		// by the cooldown as a later one would be. Nor once a right code
+		// passed it since the read (an attempt leaves the send time): a
+		// new code would reopen what the user proved.
+		v, err := tx.Verification.UpdateOne(existing).Where(Unchanged(existing.SentAt, verification.SentAtEQ, verification.SentAtIsNil),
+			verification.StatusNEQ(verification.StatusVerified)).
 			SetCodeHash(hash).
 			SetStatus(verification.StatusUnverified).
 			SetExpireAt(now.Add(ttl)).
@@ -143,11 +146,14 @@ func (c *Codes) issue(ctx context.Context, tx *ent.Tx, existing *ent.Verificatio
 		if !ent.IsNotFound(err) {
 			return nil, "", fmt.Errorf("verification: replacing code: %w", err)
 		}
-		raced, err := tx.Verification.Query().Where(verification.ID(existing.ID)).Exist(ctx)
-		if err != nil {
+		raced, err := tx.Verification.Query().Where(verification.ID(existing.ID)).Only(ctx)
+		if err != nil && !ent.IsNotFound(err) {
 			return nil, "", err
 		}
-		if raced {
+		if raced != nil && raced.Status == verification.StatusVerified {
+			return nil, "", apierr.New(apierr.VerificationAlreadyVerified).WithParam("strategy")
+		}
+		if raced != nil {
 			return nil, "", cooldownError(ResendCooldown)
 		}
 		// The retention pass deleted it, a day after it expired: a new one follows.
