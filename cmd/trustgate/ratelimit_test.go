@@ -357,6 +357,11 @@ func TestNewDeviceNoticesAreBounded(t *testing.T) {
 				t.Fatalf("after %d sign-ins on new devices: got %d notices, want %d", i+1, got, want)
 			}
 		}
+		// The history shows the window's first skipped notice once, as any
+		// first refusal of a budget.
+		if ev := s.events(t, vars{"kind": "rate_limited"}); len(ev) != 1 || ev[0].Reason != "recipient" {
+			t.Fatalf("rate_limited events = %+v, want one with reason recipient", ev)
+		}
 		s.clock.Advance(time.Hour)
 		s.browser().mustSession(t, "noticed@example.com")
 		if got := s.mail.countKind("noticed@example.com", kind); got != limit+1 {

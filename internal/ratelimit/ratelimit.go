@@ -117,13 +117,80 @@ func (l *Limiter) AllowIdentifier(ctx context.Context, set *settings.Settings, e
 // budgets cannot when the requests come from many addresses. Outside an
 // application's request it spends nothing.
 func (l *Limiter) AllowRecipient(ctx context.Context, to string) error {
+	sp, ok := recipientSpend(ctx, to)
+	if !ok {
+		return nil
+	}
+	return l.Allow(ctx, sp)
+}
+
+// SpendRecipientTx is AllowRecipient inside tx, for a message that is
+// skipped, not refused, over budget (the new-device notice): it reports
+// whether the message may go, and the count commits or rolls back with tx
+// (SpendTx).
+func (l *Limiter) SpendRecipientTx(ctx context.Context, tx *ent.Tx, to string) (bool, error) {
+	sp, ok := recipientSpend(ctx, to)
+	if !ok {
+		return true, nil
+	}
+	return l.SpendTx(ctx, tx, sp)
+}
+
+// recipientSpend is the hit of the request's application's per-recipient
+// budget for to; false outside an application's request.
+func recipientSpend(ctx context.Context, to string) (Spend, bool) {
 	rq := request.From(ctx)
 	if rq.App == nil {
-		return nil
+		return Spend{}, false
 	}
 	rule := Rule{Name: "recipient", Limit: rq.Settings.RateLimitMessagesPerRecipientPerHour, Window: time.Hour}
 	e := audit.SignInEvent{ApplicationID: rq.App.ID, Identifier: to}
-	return l.Allow(ctx, Spend{Rule: rule, Subject: e.ApplicationID + ":to:" + to, Event: e})
+	return Spend{Rule: rule, Subject: e.ApplicationID + ":to:" + to, Event: e}, true
+}
+
+// SpendTx counts one hit of sp inside tx, the caller's write transaction,
+// and reports whether it was within budget; the count commits or rolls back
+// with the step that spends it, and costs that step one statement rather
+// than a write of its own. Over budget, the window's first refusal is
+// recorded in tx too. Unlike Allow it answers no error and sets no
+// Retry-After: it is for spends that only skip something, never refuse the
+// request.
+func (l *Limiter) SpendTx(ctx context.Context, tx *ent.Tx, sp Spend) (bool, error) {
+	if sp.Rule.Limit <= 0 {
+		return true, nil
+	}
+	q, args, end, now := l.bucket(sp.Rule, sp.Subject)
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("ratelimit: counting %s: %w", sp.Rule.Name, err)
+	}
+	var count int
+	if rows.Next() {
+		err = rows.Scan(&count)
+	} else {
+		err = rows.Err()
+	}
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, fmt.Errorf("ratelimit: counting %s: %w", sp.Rule.Name, err)
+	}
+	d := decide(sp.Rule, count, end, now)
+	if d.Allowed {
+		return true, nil
+	}
+	if d.Count == sp.Rule.Limit+1 && l.Events != nil {
+		e := sp.Event
+		e.Kind, e.Outcome, e.Reason = audit.KindRateLimited, audit.Failure, sp.Rule.Name
+		if err := l.Events.Record(ctx, tx, e); err != nil {
+			return false, fmt.Errorf("ratelimit: recording the first refusal of %s: %w", sp.Rule.Name, err)
+		}
+	}
+	if l.refused != nil {
+		l.refused.WithLabelValues(sp.Rule.Name).Inc()
+	}
+	return false, nil
 }
 
 // Decision is the outcome of one hit.
@@ -165,34 +232,46 @@ func (l *Limiter) Hit(ctx context.Context, rule Rule, subject string) (Decision,
 	if rule.Limit <= 0 {
 		return Decision{Allowed: true}, nil
 	}
-	now := l.Now().UTC()
-	w := rule.Window.Nanoseconds()
-	n := now.UnixNano() / w
-	start := time.Unix(0, n*w).UTC()
-	end := start.Add(rule.Window)
-	digest := l.Keys.MAC(keyring.PurposeToken, []byte("rate-limit:"+subject))
-	key := rule.Name + ":" + hex.EncodeToString(digest[:16]) + ":" + strconv.FormatInt(n, 36)
-	q := `INSERT INTO rate_limit_buckets (key, window_start, count, expires_at) VALUES ($1, $2, 1, $3)
-ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING count`
-	if l.DB.Dialect == dialect.SQLite {
-		q = `INSERT INTO rate_limit_buckets (key, window_start, count, expires_at) VALUES (?, ?, 1, ?)
-ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING count`
-	}
+	q, args, end, now := l.bucket(rule, subject)
 	// One statement on its own, atomic without a transaction: on SQLite it
 	// waits its turn among the writers instead of racing a transaction for the
 	// file lock; on PostgreSQL it is a single round trip.
 	var count int
 	err := l.DB.Write(ctx, func(db *sql.DB) error {
-		return db.QueryRowContext(ctx, q, key, start, end).Scan(&count)
+		return db.QueryRowContext(ctx, q, args...).Scan(&count)
 	})
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: counting %s: %w", rule.Name, err)
 	}
+	return decide(rule, count, end, now), nil
+}
+
+// bucket is the upsert that counts one hit of subject under rule in the
+// current window, with its arguments, the window's end and the time read.
+func (l *Limiter) bucket(rule Rule, subject string) (q string, args []any, end, now time.Time) {
+	now = l.Now().UTC()
+	w := rule.Window.Nanoseconds()
+	n := now.UnixNano() / w
+	start := time.Unix(0, n*w).UTC()
+	end = start.Add(rule.Window)
+	digest := l.Keys.MAC(keyring.PurposeToken, []byte("rate-limit:"+subject))
+	key := rule.Name + ":" + hex.EncodeToString(digest[:16]) + ":" + strconv.FormatInt(n, 36)
+	q = `INSERT INTO rate_limit_buckets (key, window_start, count, expires_at) VALUES ($1, $2, 1, $3)
+ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING count`
+	if l.DB.Dialect == dialect.SQLite {
+		q = `INSERT INTO rate_limit_buckets (key, window_start, count, expires_at) VALUES (?, ?, 1, ?)
+ON CONFLICT (key) DO UPDATE SET count = rate_limit_buckets.count + 1 RETURNING count`
+	}
+	return q, []any{key, start, end}, end, now
+}
+
+// decide is the decision on the count's hit in a window ending at end.
+func decide(rule Rule, count int, end, now time.Time) Decision {
 	d := Decision{Allowed: count <= rule.Limit, Count: count}
 	if !d.Allowed {
 		d.RetryAfter = end.Sub(now)
 	}
-	return d, nil
+	return d
 }
 
 // Prune deletes buckets whose window has ended.

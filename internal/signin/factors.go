@@ -697,12 +697,15 @@ func (s *Service) secondFactors(ctx context.Context, st *state) ([]*Factor, erro
 	return nil, nil
 }
 
-// notifyNewDevice emails the user that a sign-in completed on a new device,
-// once tx has committed, outside the write transaction. The notice spends
-// one message of the address's per-recipient budget, as a code does, so
-// sign-ins from fresh clients (a leaked password where Client Trust is off)
-// cannot flood the inbox; a budget spent, or a failed send, only skips the
-// notice and is logged, never fatal to the sign-in.
+// notifyNewDevice emails the user that a sign-in completed on a new device.
+// The notice spends one message of the address's per-recipient budget, as a
+// code does, in tx (the completing transaction: one statement), so sign-ins
+// from fresh clients (a leaked password where Client Trust is off) cannot
+// flood the inbox; a budget spent only skips the notice. With the outbox
+// the message is written in tx too (an outbox that cannot be written is a
+// database that cannot complete the sign-in either); otherwise it is sent
+// once tx has committed, outside the write transaction, and a failure is
+// logged, never fatal.
 func (s *Service) notifyNewDevice(ctx context.Context, tx *ent.Tx, st *state, at time.Time) error {
 	u := st.user
 	// Through tx: on SQLite a read from the pool while this transaction
@@ -725,16 +728,21 @@ func (s *Service) notifyNewDevice(ctx context.Context, tx *ent.Tx, st *state, at
 		s.Log.WarnContext(ctx, "new device notification not sent", "user_id", u.ID, "error", err)
 		return nil
 	}
+	if s.Limiter != nil {
+		ok, err := s.Limiter.SpendRecipientTx(ctx, tx, to.EmailAddress)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			s.Log.InfoContext(ctx, "new device notification not sent: the address's message budget is spent", "user_id", u.ID)
+			return nil
+		}
+	}
+	if done, err := delivery.SendTx(ctx, s.Sender, tx, msg); err != nil || done {
+		return err
+	}
 	bg := context.WithoutCancel(ctx)
 	st.afterCommit = append(st.afterCommit, func() {
-		if s.Limiter != nil {
-			// After the commit: on SQLite the budget's write waits for the
-			// writer the completing transaction holds.
-			if err := s.Limiter.AllowRecipient(bg, to.EmailAddress); err != nil {
-				s.Log.InfoContext(bg, "new device notification not sent", "user_id", u.ID, "error", err)
-				return
-			}
-		}
 		if err := s.Sender.Send(bg, msg); err != nil {
 			s.Log.WarnContext(bg, "new device notification not sent", "user_id", u.ID, "error", err)
 		}
