@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -37,7 +38,7 @@ func TestConcurrentGrants(t *testing.T) {
 							return err
 						}
 					}
-					ra, err := policy.Grant(ctx, tx, "op_1", "admin", "app_1", "test")
+					ra, err := policy.Grant(ctx, tx, "op_1", "admin", "app_1", "test", time.Now())
 					if err == nil {
 						got[i] = ra.ID
 					}
@@ -64,7 +65,7 @@ func TestConcurrentGrants(t *testing.T) {
 		}
 		// Granting again is a no-op that answers the same row.
 		if err := db.Tx(ctx, func(tx *ent.Tx) error {
-			ra, err := policy.Grant(ctx, tx, "op_1", "admin", "app_1", "test")
+			ra, err := policy.Grant(ctx, tx, "op_1", "admin", "app_1", "test", time.Now())
 			if err == nil && ra.ID != rows[0].ID {
 				t.Errorf("a repeated grant answered %q, want %q", ra.ID, rows[0].ID)
 			}

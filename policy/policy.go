@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 	"github.com/casbin/casbin/v2/persist"
@@ -211,15 +212,19 @@ func (e *Enforcer) Watch(ctx context.Context, interval time.Duration, onError fu
 	}
 }
 
-// Grant assigns role to subject in domain inside tx and bumps the version.
-func Grant(ctx context.Context, tx *ent.Tx, subject, role, domain, by string) (*ent.RoleAssignment, error) {
-	// Insert-or-keep in one statement: of concurrent grants of the same role
-	// each succeeds, and the unique index on (subject, role, domain) decides
-	// which row stays (a look-up first would let both insert). The version
-	// is bumped only by the grant that inserted.
+// Grant assigns role to subject in domain inside tx, at at, and bumps the
+// version. A role granted already keeps its row (its id) and is renewed:
+// its created_at becomes at, which is when an invitation (a grant to an
+// email that names no operator yet) lapses from.
+func Grant(ctx context.Context, tx *ent.Tx, subject, role, domain, by string, at time.Time) (*ent.RoleAssignment, error) {
+	// Insert-or-renew in one statement: of concurrent grants of the same
+	// role each succeeds, and the unique index on (subject, role, domain)
+	// decides which row stays (a look-up first would let both insert). The
+	// version is bumped only by the grant that inserted.
 	id := ids.New("ra")
-	err := tx.RoleAssignment.Create().SetID(id).SetSubject(subject).SetRole(role).SetDomain(domain).SetCreatedBy(by).
-		OnConflictColumns(roleassignment.FieldSubject, roleassignment.FieldRole, roleassignment.FieldDomain).DoNothing().
+	err := tx.RoleAssignment.Create().SetID(id).SetSubject(subject).SetRole(role).SetDomain(domain).SetCreatedBy(by).SetCreatedAt(at).
+		OnConflict(entsql.ConflictColumns(roleassignment.FieldSubject, roleassignment.FieldRole, roleassignment.FieldDomain),
+			entsql.ResolveWith(func(u *entsql.UpdateSet) { u.SetExcluded(roleassignment.FieldCreatedAt) })).
 		Exec(ctx)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/internal/database"
@@ -82,7 +83,10 @@ func newEnforcer(t *testing.T) (*database.DB, *policy.Enforcer) {
 func grant(t *testing.T, db *database.DB, e *policy.Enforcer, subject, role, domain string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Tx(ctx, func(tx *ent.Tx) error { _, err := policy.Grant(ctx, tx, subject, role, domain, "test"); return err }); err != nil {
+	if err := db.Tx(ctx, func(tx *ent.Tx) error {
+		_, err := policy.Grant(ctx, tx, subject, role, domain, "test", time.Now())
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Reload(ctx); err != nil {

@@ -297,6 +297,84 @@ func TestGrantToAnEmailIsAnInvitation(t *testing.T) {
 	}
 }
 
+// TestInvitationsLapse: a role granted to an email with no operator waits
+// for that operator 7 days (admin.InvitationTTL), not for ever: an operator
+// created with the email later, perhaps by someone else once the address
+// changed hands, gets none of it, and the lapsed grant is gone. Granting it
+// again renews it; a pending grant is listed and can be revoked.
+func TestInvitationsLapse(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		_, ownerA := s.createKey(t, "owner", s.appID)
+		s.reloadPolicy(t)
+		grant := func(email string) map[string]any {
+			return s.adminAs(ownerA, `mutation($in: GrantRoleInput!) { grantRole(input: $in) { id createdAt } }`,
+				vars{"in": vars{"subject": email, "role": "auditor", "applicationId": s.appID}}).data(t)["grantRole"].(map[string]any)
+		}
+		listed := func(email string) bool {
+			for _, ra := range s.adminAs(ownerA, `query($a: ID) { roleAssignments(applicationId: $a) { subject role } }`,
+				vars{"a": s.appID}).data(t)["roleAssignments"].([]any) {
+				if ra.(map[string]any)["subject"] == email {
+					return true
+				}
+			}
+			return false
+		}
+		createOperator := func(email string) {
+			t.Helper()
+			if _, err := s.m.Services.Admin.CreateOperator(context.Background(), email, adminPassword, "support", s.appID); err != nil {
+				t.Fatal(err)
+			}
+			s.reloadPolicy(t)
+		}
+		first := map[string]map[string]any{}
+		for _, email := range []string{"prompt@example.com", "late@example.com", "renewed@example.com", "withdrawn@example.com"} {
+			first[email] = grant(email)
+			if !listed(email) {
+				t.Fatalf("the pending grant to %s is not listed", email)
+			}
+		}
+		if !s.adminAs(ownerA, `mutation($in: RevokeRoleInput!) { revokeRole(input: $in) }`,
+			vars{"in": vars{"subject": "withdrawn@example.com", "role": "auditor", "applicationId": s.appID}}).data(t)["revokeRole"].(bool) ||
+			listed("withdrawn@example.com") {
+			t.Fatal("a pending grant was not revoked")
+		}
+
+		s.clock.Advance(6 * 24 * time.Hour)
+		createOperator("prompt@example.com")
+		if !s.m.Policy.Allowed("prompt@example.com", s.appID, policy.AuditRead) {
+			t.Fatal("an operator created 6 days after the grant lacks the role")
+		}
+		// Granting again renews a grant alike whether the email names an
+		// operator or not, so the answer does not tell them apart.
+		for _, email := range []string{"renewed@example.com", "prompt@example.com"} {
+			again := grant(email)
+			if again["id"] != first[email]["id"] || again["createdAt"] == first[email]["createdAt"] {
+				t.Fatalf("%s granted again: %v, first %v; want the same id, renewed", email, again, first[email])
+			}
+		}
+
+		s.clock.Advance(2 * 24 * time.Hour)
+		createOperator("late@example.com")
+		if s.m.Policy.Allowed("late@example.com", s.appID, policy.AuditRead) {
+			t.Fatal("an operator created 8 days after the grant holds the role that waited for the email")
+		}
+		if !s.m.Policy.Allowed("late@example.com", s.appID, policy.UsersRead) {
+			t.Fatal("the operator lacks the role it was created with")
+		}
+		for _, ra := range s.adminAs(ownerA, `query($a: ID) { roleAssignments(applicationId: $a) { subject role } }`,
+			vars{"a": s.appID}).data(t)["roleAssignments"].([]any) {
+			if m := ra.(map[string]any); m["subject"] == "late@example.com" && m["role"] == "auditor" {
+				t.Fatal("the lapsed grant is still listed")
+			}
+		}
+		createOperator("renewed@example.com")
+		if !s.m.Policy.Allowed("renewed@example.com", s.appID, policy.AuditRead) {
+			t.Fatal("an operator created 2 days after the grant was renewed lacks the role")
+		}
+	})
+}
+
 // TestOperatorSessionNeedsNoPublishableKey: an operator's dashboard session
 // JWT is an admin credential on its own (CONTRACT §2), as an sk_ key is,
 // with one other application on the server or several.

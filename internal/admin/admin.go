@@ -597,8 +597,11 @@ func (s *Service) GrantRole(ctx context.Context, subject, role, domain string) (
 	}
 	var ra *ent.RoleAssignment
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		// Granted again, a role is renewed (policy.Grant), whoever holds
+		// it: an invitation waits InvitationTTL from now, and the answer
+		// does not tell it from an operator's role.
 		var err error
-		ra, err = policy.Grant(ctx, tx, subject, role, domain, actor(ctx))
+		ra, err = policy.Grant(ctx, tx, subject, role, domain, actor(ctx), s.Now())
 		if err != nil {
 			return err
 		}
@@ -608,6 +611,12 @@ func (s *Service) GrantRole(ctx context.Context, subject, role, domain string) (
 	s.policyChanged(ctx, err)
 	return detached(ra, err)
 }
+
+// InvitationTTL is how long a role granted to an email that names no
+// operator (an invitation) waits for that operator: one created later gets
+// none of it, since the address may have changed hands by then. Granting
+// the role again renews it.
+const InvitationTTL = 7 * 24 * time.Hour
 
 // RevokeRole removes role from subject in domain.
 func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) (bool, error) {
@@ -787,7 +796,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role, domain string) (
 		if err != nil {
 			return err
 		}
-		if _, err := policy.Grant(ctx, tx, key.ID, role, domain, actor(ctx)); err != nil {
+		if _, err := policy.Grant(ctx, tx, key.ID, role, domain, actor(ctx), s.Now()); err != nil {
 			return err
 		}
 		return Record(ctx, tx, Audit{Action: "keys:create", TargetType: "api_key", TargetID: key.ID, ApplicationID: appOrEmpty(domain),
@@ -831,11 +840,28 @@ func (s *Service) CreateOperator(ctx context.Context, email, password, role, dom
 		if op, err = tx.Operator.Create().SetEmail(email).SetUserID(u.ID).Save(ctx); err != nil {
 			return err
 		}
-		if _, err := policy.Grant(ctx, tx, email, role, domain, actor(ctx)); err != nil {
+		// Every grant to the email so far was an invitation (operators are
+		// never deleted, and their emails are unique): those older than
+		// InvitationTTL lapse instead of passing to the new operator.
+		lapsed, err := tx.RoleAssignment.Delete().Where(roleassignment.Subject(email),
+			roleassignment.CreatedAtLT(s.Now().Add(-InvitationTTL))).Exec(ctx)
+		if err != nil {
 			return err
 		}
+		if lapsed > 0 {
+			if err := policy.Serialize(ctx, tx); err != nil { // bumps the version: replicas drop them too
+				return err
+			}
+		}
+		if _, err := policy.Grant(ctx, tx, email, role, domain, actor(ctx), s.Now()); err != nil {
+			return err
+		}
+		after := map[string]any{"email": email, "role": role, "applicationId": domain}
+		if lapsed > 0 {
+			after["lapsedInvitations"] = lapsed
+		}
 		return Record(ctx, tx, Audit{Action: "operators:create", TargetType: "operator", TargetID: op.ID, ApplicationID: appOrEmpty(domain),
-			After: map[string]any{"email": email, "role": role, "applicationId": domain}})
+			After: after})
 	})
 	s.policyChanged(ctx, err)
 	return detached(op, err)
