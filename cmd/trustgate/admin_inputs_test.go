@@ -274,6 +274,52 @@ func TestLegacyAllowedOriginsDoNotBlockSettings(t *testing.T) {
 	})
 }
 
+// TestLegacyOriginsPassKeylessPreflights: a preflight carries no
+// publishable key, and with several applications the server finds the
+// applications that list its origin by their stored allowedOrigins. An entry
+// stored before entries were checked, with a default port or another
+// spelling of an IPv6 address, lets its origin in there as it does with
+// the key (settings.NormalizeOrigin), and still no other origin.
+func TestLegacyOriginsPassKeylessPreflights(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		s.createApp(t, "Other", s.clock.Now()) // a preflight without a key names no application
+		s.setOverrides(t, map[string]any{"allowedOrigins": []string{
+			"HTTPS://Shop.Example.com:443/", "http://[0:0::1]:3000", "http://Dev.Example.com:80", "https://shop_1.example.com:8443"}})
+		preflight := func(origin, pk string) int {
+			req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			if pk != "" {
+				req.Header.Set("X-Publishable-Key", pk)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		for origin, want := range map[string]int{
+			"https://shop.example.com":        http.StatusNoContent,
+			"http://[::1]:3000":               http.StatusNoContent,
+			"http://dev.example.com":          http.StatusNoContent,
+			"https://shop_1.example.com:8443": http.StatusNoContent,
+			"https://shop.example.com:8443":   http.StatusForbidden,
+			"https://shopx1.example.com:8443": http.StatusForbidden,
+			"http://shop.example.com":         http.StatusForbidden,
+			"http://[::2]:3000":               http.StatusForbidden,
+			"https://dev.example.com":         http.StatusForbidden,
+		} {
+			for _, pk := range []string{s.pk, ""} {
+				if got := preflight(origin, pk); got != want {
+					t.Errorf("preflight from %s (publishable key %q): %d, want %d", origin, pk, got, want)
+				}
+			}
+		}
+	})
+}
+
 // TestMadeUpApplicationIsNotFound: an admin field that names an application
 // by applicationId answers resource_not_found on applicationId when no
 // application has that id, to a caller whose role holds there (a role in *),

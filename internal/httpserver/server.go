@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -285,24 +286,50 @@ func (s *Server) anyAppAllows(ctx context.Context, origin string) bool {
 }
 
 // listsOrigin matches applications whose explicit allowedOrigins setting
-// holds origin, compared as settings.NormalizeOrigin compares: entries are
-// stored in its form (the SQL still lowers and trims each listed origin,
-// for entries stored before they were).
+// may hold origin as settings.NormalizeOrigin compares: entries are stored in
+// its form, but an entry stored before they were (HTTPS://App.example.com:443/,
+// http://[0:0::1]:3000) is not, and SQL cannot canonicalise it. So the
+// match is wider than the comparison: an entry equal to the origin once
+// lowered and trimmed of '/', or, for an origin in CanonicalOrigin's form,
+// one that starts, lowered, with its scheme and host (any port, any IPv6
+// address for an IPv6 host). OriginAllowed over the matched applications'
+// effective settings has the last word.
 func listsOrigin(d, origin string) predicate.Application {
 	want := settings.NormalizeOrigin(origin)
+	prefix := ""
+	if c, err := settings.CanonicalOrigin(origin); err == nil {
+		scheme, host, _ := strings.Cut(c, "://")
+		if strings.HasPrefix(host, "[") {
+			host = "["
+		} else if i := strings.LastIndexByte(host, ':'); i >= 0 {
+			host = host[:i]
+		}
+		prefix = likeEscaper.Replace(scheme+"://"+host) + "%"
+	}
 	return func(sel *entsql.Selector) {
 		col := sel.C(application.FieldSettings)
 		sel.Where(entsql.P(func(b *entsql.Builder) {
+			v := "o.value"
 			if d == dialect.Postgres {
-				b.WriteString("EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(" + col + "->'allowedOrigins') = 'array' THEN " + col + "->'allowedOrigins' END) AS o(v) WHERE lower(rtrim(o.v, '/')) = ")
+				v = "o.v"
+				b.WriteString("EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(" + col + "->'allowedOrigins') = 'array' THEN " + col + "->'allowedOrigins' END) AS o(v) WHERE (")
 			} else {
-				b.WriteString("EXISTS (SELECT 1 FROM json_each(" + col + ", '$.allowedOrigins') AS o WHERE o.type = 'text' AND lower(rtrim(o.value, '/')) = ")
+				b.WriteString("EXISTS (SELECT 1 FROM json_each(" + col + ", '$.allowedOrigins') AS o WHERE o.type = 'text' AND (")
 			}
+			b.WriteString("lower(rtrim(" + v + ", '/')) = ")
 			b.Arg(want)
-			b.WriteString(")")
+			if prefix != "" {
+				b.WriteString(" OR lower(" + v + ") LIKE ")
+				b.Arg(prefix)
+				b.WriteString(` ESCAPE '\'`)
+			}
+			b.WriteString("))")
 		}))
 	}
 }
+
+// likeEscaper escapes LIKE's wildcards (and its escape character, \).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	set, err := s.keys.JWKS(r.Context())
