@@ -56,11 +56,16 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	return client.String()
 }
 
-// parseHop reads one X-Forwarded-For entry: an address, or an address and
-// port (203.0.113.5:4711, [2001:db8::5]:4711), as some balancers write it.
+// parseHop reads one X-Forwarded-For entry: an address, an address and
+// port (203.0.113.5:4711, [2001:db8::5]:4711), as some balancers write it,
+// or an IPv6 address in brackets ([2001:db8::5], RFC 7239's form).
 func parseHop(h string) (netip.Addr, bool) {
 	if a, err := netip.ParseAddr(h); err == nil {
 		return a, true
+	}
+	if inner, ok := strings.CutPrefix(h, "["); ok && strings.HasSuffix(inner, "]") {
+		a, err := netip.ParseAddr(strings.TrimSuffix(inner, "]"))
+		return a, err == nil && a.Is6()
 	}
 	if ap, err := netip.ParseAddrPort(h); err == nil {
 		return ap.Addr(), true

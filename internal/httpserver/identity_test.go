@@ -36,6 +36,11 @@ func TestClientIP(t *testing.T) {
 		{"entry with a port", "10.0.0.1:80", []string{"203.0.113.5:4711"}, "203.0.113.5"},
 		{"IPv6 entry with a port", "10.0.0.1:80", []string{"[2001:db8::5]:4711, 10.0.0.2:443"}, "2001:db8::5"},
 		{"spoofed entry left of one with a port", "10.0.0.1:80", []string{"198.51.100.7, 203.0.113.5:4711"}, "203.0.113.5"},
+		// RFC 7239's form of an IPv6 node, which some balancers copy into X-Forwarded-For.
+		{"bracketed IPv6 entry", "10.0.0.1:80", []string{"[2001:db8::5]"}, "2001:db8::5"},
+		{"bracketed IPv6 proxy", "10.0.0.1:80", []string{"203.0.113.5, [fd00::2]"}, "203.0.113.5"},
+		{"bracketed IPv4 is not an address", "10.0.0.1:80", []string{"203.0.113.5, [10.0.0.2]"}, "10.0.0.1"},
+		{"half a bracket", "10.0.0.1:80", []string{"[2001:db8::5"}, "10.0.0.1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/graphql", nil)
