@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -296,7 +295,7 @@ func (r *Resolver) objectDomain(ctx context.Context, field, id, param string) (d
 // owner from revoking it (keyDomain). A key id that names no key of domain
 // answers alike, so ids cannot be probed.
 func (r *Resolver) grantDomain(ctx context.Context, subject, domain string) (string, error) {
-	if !strings.HasPrefix(subject, "ak_") || domain == policy.AllDomains {
+	if !policy.IsKey(subject) || domain == policy.AllDomains {
 		return domain, nil
 	}
 	home, err := r.DB.Ent.APIKey.Query().Where(apikey.ID(subject), apikey.ApplicationID(domain)).Exist(ctx)

@@ -45,6 +45,13 @@ const versionKey = "policy_version"
 // ValidRole reports whether role is one of Roles.
 func ValidRole(role string) bool { return slices.Contains(Roles, role) }
 
+// IsKey reports whether a role's subject is an API key's id (ak_…) rather
+// than an operator's email: an email has an @, a key id never does, so an
+// operator whose address starts with ak_ is still an operator.
+func IsKey(subject string) bool {
+	return strings.HasPrefix(subject, "ak_") && !strings.Contains(subject, "@")
+}
+
 // Permission is a "resource:action" string such as "settings:update".
 type Permission string
 

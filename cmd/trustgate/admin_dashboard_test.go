@@ -430,3 +430,22 @@ func TestOperatorPasswordFromStdin(t *testing.T) {
 		t.Fatal("no session with the piped password")
 	}
 }
+
+// TestOperatorEmailLikeAKeyID: an operator whose address starts with ak_,
+// like an API key's id, is still an operator: roles can be granted to them
+// and, as an owner of every application, they keep the harness key's owner
+// role revocable.
+func TestOperatorEmailLikeAKeyID(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.cli(t, "operators", "create", "--email", "ak_boss@example.com", "--role", "owner", "--json")
+	s.reloadPolicy(t)
+	s.admin(`mutation($a: ID!) { grantRole(input: {subject: "ak_boss@example.com", role: "support", applicationId: $a}) { id } }`,
+		vars{"a": s.appID}).data(t)
+	var harness string
+	for _, k := range s.admin(`query { apiKeys { id role applicationId } }`, nil).data(t)["apiKeys"].([]any) {
+		if k := k.(map[string]any); k["role"] == "owner" && k["applicationId"] == "*" {
+			harness = k["id"].(string)
+		}
+	}
+	s.admin(`mutation($s: String!) { revokeRole(input: {subject: $s, role: "owner", applicationId: "*"}) }`, vars{"s": harness}).data(t)
+}

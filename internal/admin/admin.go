@@ -658,7 +658,7 @@ func keepsAnOwner(ctx context.Context, tx *ent.Tx) error {
 	}
 	for _, g := range grants {
 		var live bool
-		if strings.HasPrefix(g.Subject, "ak_") {
+		if policy.IsKey(g.Subject) {
 			live, err = tx.APIKey.Query().Where(apikey.ID(g.Subject), apikey.RevokedAtIsNil()).Exist(ctx)
 		} else {
 			live, err = tx.Operator.Query().Where(operator.Email(g.Subject), operator.DisabledAtIsNil(),
@@ -722,7 +722,7 @@ func (s *Service) checkGrant(ctx context.Context, subject, role, domain string) 
 		return err
 	}
 	switch {
-	case strings.HasPrefix(subject, "ak_"):
+	case policy.IsKey(subject):
 		if ok, err := s.DB.Ent.APIKey.Query().Where(apikey.ID(subject), apikey.RevokedAtIsNil()).Exist(ctx); err != nil || !ok {
 			return orErr(err, apierr.Invalid("subject", "no such active API key"))
 		}
