@@ -342,3 +342,30 @@ func TestFirstVerifiedAddressRevokesTrust(t *testing.T) {
 		t.Fatalf("another client after the first address was verified: %s, want needs_client_trust", got)
 	}
 }
+
+// TestVerifiedAddressReplacesAnUnverifiedPrimary: an account whose primary
+// address is one an admin created unverified sends its Client Trust codes to
+// none of it; the first address it verifies is where they go from then on,
+// so it becomes the primary one, and, as any change of primary address
+// (rule 4), the other clients' trust ends.
+func TestVerifiedAddressReplacesAnUnverifiedPrimary(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "usernameEnabled": true})
+		id := s.newUser(t, vars{"username": "ada_lovelace", "emailAddress": "old@example.com", "emailVerified": false})
+		laptop, home := s.browser(), s.browser()
+		laptop.mustSession(t, "ada_lovelace")
+		home.mustSession(t, "ada_lovelace")
+		added := home.addEmail(t, "ada@example.com")
+		if u := s.userRow(t, id); u.PrimaryEmailAddressID == nil || *u.PrimaryEmailAddressID != added {
+			t.Errorf("primary address %v, want the verified one %s", u.PrimaryEmailAddressID, added)
+		}
+		s.setSettings(t, vars{"clientTrustEnabled": true})
+		if got := home.signInStatus(t, "ada_lovelace", testPassword); got != "complete" {
+			t.Fatalf("the client that verified the address: %s, want complete", got)
+		}
+		if got := laptop.signInStatus(t, "ada_lovelace", testPassword); got != "needs_client_trust" {
+			t.Fatalf("another client once codes go to the new address: %s, want needs_client_trust", got)
+		}
+	})
+}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/phonenumber"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
@@ -134,14 +137,30 @@ var emails = contactKind[*ent.EmailAddress]{
 		return tx.EmailAddress.UpdateOneID(id).Where(emailaddress.Verified(false)).SetVerificationID(v).SetHeldAt(held).Save(ctx)
 	},
 	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.EmailAddress, bool, error) {
-		e, err := tx.EmailAddress.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
+		// Before the row is marked verified: a primary address that is not
+		// a verified one (an admin's unverified address, this row
+		// included) receives no code; codes go to the verified one from now
+		// on, so it becomes the primary one.
+		n, err := tx.User.Update().Where(user.ID(u.ID), noVerifiedPrimaryEmail()).SetPrimaryEmailAddressID(id).Save(ctx)
 		if err != nil {
 			return nil, false, err
 		}
-		n, err := tx.User.Update().Where(user.ID(u.ID), user.PrimaryEmailAddressIDIsNil()).SetPrimaryEmailAddressID(id).Save(ctx)
+		e, err := tx.EmailAddress.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
 		return e, n == 1, err
 	},
 	primaryRevokesTrust: true,
+}
+
+// noVerifiedPrimaryEmail holds a user whose primary email address is none,
+// or a row that is not verified.
+func noVerifiedPrimaryEmail() predicate.User {
+	return func(s *sql.Selector) {
+		e := sql.Table(emailaddress.Table)
+		s.Where(sql.Not(sql.Exists(sql.Select(e.C(emailaddress.FieldID)).From(e).Where(sql.And(
+			sql.ColumnsEQ(e.C(emailaddress.FieldID), s.C(user.FieldPrimaryEmailAddressID)),
+			sql.EQ(e.C(emailaddress.FieldVerified), true),
+		)))))
+	}
 }
 
 // CreatePhoneNumber adds an unverified phone number to the user.
