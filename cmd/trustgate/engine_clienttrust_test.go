@@ -533,3 +533,30 @@ func TestSingleSessionMode(t *testing.T) {
 		}
 	})
 }
+
+// TestSingleSessionModeSignUpCompletion: in single-session mode a sign-up
+// started on a client that signed in meanwhile does not complete with a
+// second session there: its last code answers session_exists, unspent, and
+// completes the sign-up once the client signed out.
+func TestSingleSessionModeSignUpCompletion(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "singleSessionMode": true})
+		s.createUser(t, "ada@example.com", "", testPassword)
+		d := s.browser()
+		id := d.do(`mutation { signUpCreate(input: {emailAddress: "new@example.com", password: "correct horse battery"}) { id } }`, nil).
+			data(t)["signUpCreate"].(map[string]any)["id"].(string)
+		d.do(`mutation($id: ID!) { signUpPrepareVerification(id: $id, strategy: "email_code") { id } }`, vars{"id": id}).data(t)
+		d.mustSession(t, "ada@example.com")
+		const attempt = `mutation($id: ID!, $c: String!) { signUpAttemptVerification(id: $id, strategy: "email_code", code: $c) { status createdSessionId } }`
+		code := s.mail.code(t, "new@example.com")
+		if got := d.do(attempt, vars{"id": id, "c": code}).code(t); got != "session_exists" {
+			t.Fatalf("completing a sign-up on a signed-in client: %s, want session_exists", got)
+		}
+		d.do(`mutation { signOut }`, nil).data(t)
+		done := d.do(attempt, vars{"id": id, "c": code}).data(t)["signUpAttemptVerification"].(map[string]any)
+		if done["status"] != "complete" || done["createdSessionId"] == nil {
+			t.Fatalf("after signing out: %v, want complete with a session", done)
+		}
+	})
+}

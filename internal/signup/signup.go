@@ -511,6 +511,14 @@ func (s *Service) AttemptVerification(ctx context.Context, id, strategy, code st
 func (s *Service) finish(ctx context.Context, tx *ent.Tx, su *ent.SignUp, app *ent.Application, strategy string) (*ent.SignUp, error) {
 	rq := request.From(ctx)
 	now := s.Now()
+	if rq.Settings.SingleSessionMode {
+		// The client may have signed in since the sign-up began: it holds
+		// one session at most, so the sign-up waits (its code unspent, as
+		// tx rolls back) until the client signs out.
+		if err := session.ErrIfSignedIn(ctx, tx.Client(), su.ClientID, now); err != nil {
+			return nil, err
+		}
+	}
 	u, err := users.Create(ctx, tx, now, users.New{
 		ApplicationID: app.ID, EmailAddress: su.EmailAddress, EmailVerified: su.EmailAddress != nil,
 		PhoneNumber: su.PhoneNumber, PhoneVerified: su.PhoneNumber != nil, Username: su.Username, PasswordHash: su.PasswordHash,
