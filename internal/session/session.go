@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/internal/apierr"
@@ -102,6 +103,21 @@ func ErrIfSignedIn(ctx context.Context, c *ent.Client, clientID string, now time
 		return err
 	}
 	return apierr.Newf(apierr.SessionExists, "You're already signed in on this device. Sign out first to sign in with another account.")
+}
+
+// ErrIfSignedInTx is ErrIfSignedIn for a sign-in or sign-up completing in
+// tx in single-session mode: one begun while the client held no session
+// (a sign-in and a sign-up can be in flight on one client at once) must
+// not complete once another has signed the client in. With lockClient
+// (PostgreSQL) it first locks the client's row, so that two completions on
+// one client check one after the other; SQLite runs one writer at a time.
+func ErrIfSignedInTx(ctx context.Context, tx *ent.Tx, clientID string, now time.Time, lockClient bool) error {
+	if lockClient {
+		if _, err := tx.Device.Query().Where(device.ID(clientID)).ForUpdate().OnlyID(ctx); err != nil {
+			return fmt.Errorf("session: locking client: %w", err)
+		}
+	}
+	return ErrIfSignedIn(ctx, tx.Client(), clientID, now)
 }
 
 // Active reports whether s can still be used at now.

@@ -1106,6 +1106,13 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 	if upd == nil {
 		upd = signInUpdate(tx, st)
 	}
+	if st.settings.SingleSessionMode {
+		// signInCreate checked it, but a sign-up on the client may have
+		// signed it in since: the step is undone, as signInCreate refuses.
+		if err := session.ErrIfSignedInTx(ctx, tx, st.client.ID, now, s.DB.IsPostgres()); err != nil {
+			return nil, err
+		}
+	}
 	ok, err := s.completeUser(ctx, tx, st, now)
 	if err != nil {
 		return nil, err

@@ -512,10 +512,9 @@ func (s *Service) finish(ctx context.Context, tx *ent.Tx, su *ent.SignUp, app *e
 	rq := request.From(ctx)
 	now := s.Now()
 	if rq.Settings.SingleSessionMode {
-		// The client may have signed in since the sign-up began: it holds
-		// one session at most, so the sign-up waits (its code unspent, as
-		// tx rolls back) until the client signs out.
-		if err := session.ErrIfSignedIn(ctx, tx.Client(), su.ClientID, now); err != nil {
+		// signUpCreate checked it, but a sign-in on the client may have
+		// signed it in since: the step is undone, as signUpCreate refuses.
+		if err := session.ErrIfSignedInTx(ctx, tx, su.ClientID, now, s.DB.IsPostgres()); err != nil {
 			return nil, err
 		}
 	}
