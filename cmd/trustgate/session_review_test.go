@@ -1,6 +1,16 @@
 package main
 
-import "testing"
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/hook"
+	entsession "github.com/trustgate/trustgate/ent/session"
+)
 
 // TestSingleSessionModeHoldsAtCompletion: single-session mode allows one
 // signed-in session per client. A sign-in started while the client held
@@ -46,6 +56,101 @@ func TestSingleSessionModeHoldsAtCompletion(t *testing.T) {
 			vars{"id": su["id"], "c": s.mail.code(t, "later@example.com")})
 		if got := r.code(t); got != "session_exists" {
 			t.Fatalf("sign-up on a client signed in meanwhile: %s, want session_exists", got)
+		}
+	})
+}
+
+// TestPasswordUpdateFromASessionRevokedMeanwhile: a passwordUpdate whose
+// session is revoked while its current password is hashed (the owner
+// changing the password on another device, which ends this session, or an
+// admin's or the user's revocation) must not go on to set the password and
+// end the other sessions: a session taken over would otherwise win the race
+// against the owner's own password change and keep the account.
+func TestPasswordUpdateFromASessionRevokedMeanwhile(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		id := s.newUser(t, vars{"emailAddress": "pwrevoked@example.com"})
+		attacker := s.browser()
+		sid := attacker.mustSession(t, "pwrevoked@example.com")
+		owner := s.browser()
+		ownerSID := owner.mustSession(t, "pwrevoked@example.com")
+		before := s.userRow(t, id).PasswordHash
+
+		var armed atomic.Bool
+		armed.Store(true)
+		s.m.DB.Ent.User.Use(func(next ent.Mutator) ent.Mutator {
+			return hook.UserFunc(func(ctx context.Context, m *ent.UserMutation) (ent.Value, error) {
+				if _, setting := m.PasswordHash(); setting && armed.Swap(false) {
+					// The revocation, as if it had committed just before this write.
+					if err := m.Client().Session.UpdateOneID(sid).SetStatus(entsession.StatusRevoked).SetEndedAt(s.clock.Now()).Exec(ctx); err != nil {
+						return nil, err
+					}
+				}
+				return next.Mutate(ctx, m)
+			})
+		})
+		r := attacker.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`,
+			vars{"c": testPassword, "n": "an entirely new passphrase"})
+		if armed.Load() {
+			t.Fatal("passwordUpdate never reached its password write")
+		}
+		after := s.userRow(t, id)
+		if len(r.Errors) == 0 || r.code(t) != "authentication_invalid" || *after.PasswordHash != *before {
+			t.Fatalf("passwordUpdate from a session revoked meanwhile: got errors %v, password changed %v; want authentication_invalid and the password unchanged",
+				r.Errors, *after.PasswordHash != *before)
+		}
+		// The owner's session was not ended by the refused change.
+		got, err := s.m.DB.Ent.Session.Get(context.Background(), ownerSID)
+		if err != nil || got.Status != entsession.StatusActive {
+			t.Fatalf("the owner's session: %v %v, want active", got, err)
+		}
+	})
+}
+
+// TestConcurrentPasswordUpdatesOnTwoSessions: two sessions of one user
+// change the password at once. Each change ends the other's session, so
+// exactly one may go through; the other answers authentication_invalid, or
+// form_password_incorrect when it read the password already changed (no
+// deadlock, no internal error).
+func TestConcurrentPasswordUpdatesOnTwoSessions(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		s.newUser(t, vars{"emailAddress": "pwtwo@example.com"})
+		password := testPassword
+		for round := range 5 {
+			a, b := s.browser(), s.browser()
+			a.mustSessionWith(t, "pwtwo@example.com", password)
+			b.mustSessionWith(t, "pwtwo@example.com", password)
+			news := [2]string{fmt.Sprintf("a new passphrase %d for a", round), fmt.Sprintf("a new passphrase %d for b", round)}
+			var results [2]result
+			var wg sync.WaitGroup
+			for i, d := range []*browser{a, b} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					results[i] = d.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`,
+						vars{"c": password, "n": news[i]})
+				}()
+			}
+			wg.Wait()
+			won := -1
+			for i, r := range results {
+				if len(r.Errors) == 0 {
+					if won >= 0 {
+						t.Fatalf("round %d: both password changes went through", round)
+					}
+					won = i
+				} else if got := r.code(t); got != "authentication_invalid" && got != "form_password_incorrect" {
+					// form_password_incorrect: it read the user after the other committed.
+					t.Fatalf("round %d: the losing change answered %s, want authentication_invalid", round, got)
+				}
+			}
+			if won < 0 {
+				t.Fatalf("round %d: neither change went through", round)
+			}
+			password = news[won]
 		}
 	})
 }

@@ -130,6 +130,20 @@ func updateUnrefused(ctx context.Context, upd *ent.UserUpdate, tx *ent.Tx, id st
 	return lockout.Error(lockout.OfUser(fresh), now) // a lock that lapsed as the write ran: still refused
 }
 
+// stillActive answers authentication_invalid, in tx, when sess has ended
+// or expired since the request authenticated with it: a conditional write
+// of the session row (its last activity), which waits for and then sees an
+// end that commits at the same time, where a read would not.
+func stillActive(ctx context.Context, tx *ent.Tx, sess *ent.Session, now time.Time) error {
+	n, err := tx.Session.Update().
+		Where(entsession.ID(sess.ID), entsession.StatusEQ(entsession.StatusActive), entsession.ExpireAtGT(now)).
+		SetLastActiveAt(now).Save(ctx)
+	if err != nil || n == 1 {
+		return err
+	}
+	return apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
+}
+
 // serialize makes the transaction's changes to the rows of user id wait for
 // any other transaction's (the row lock of SELECT … FOR UPDATE on
 // PostgreSQL; SQLite runs one writer at a time already), so that a check
@@ -597,6 +611,13 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 		// A lock that concurrent wrong guesses (or an admin) set while the
 		// current password was checked stands.
 		if err := updateUnrefused(ctx, tx.User.Update().SetPasswordHash(hash).SetPasswordUpdatedAt(now), tx, u.ID, now); err != nil {
+			return err
+		}
+		// So does an end of this session meanwhile (a password change on
+		// another device, a revocation): after the user row's write, which
+		// the other change also makes first, so of two changes on two
+		// sessions the later one sees its session ended.
+		if err := stillActive(ctx, tx, sess, now); err != nil {
 			return err
 		}
 		if _, err := clienttrust.RevokeAll(ctx, tx, u.ID); err != nil {
