@@ -72,6 +72,32 @@ describe('/sign-up', () => {
     expect(server.last('SignUpCreate')!.variables.input).toEqual({ emailAddress: 'jane@example.com', password: 'a long passphrase' })
   })
 
+  it('shows, on the code step, an error about a field of the first step (a username taken meanwhile)', async () => {
+    // Two sign-ups may both pass create with the same username; the one verified second is refused when its user is
+    // created (form_identifier_exists on username). The code step shows no username field: the error goes above it.
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      Environment: environment({ usernameEnabled: true }),
+      SignUpCreate: () => ({ data: { signUpCreate: signUp() } }),
+      SignUpPrepareVerification: () => ({ data: { signUpPrepareVerification: signUp() } }),
+      SignUpAttemptVerification: () => gqlError('form_identifier_exists', 'That username is taken.', 'username'),
+    })
+    renderApp('/sign-up', server)
+    await u.type(await screen.findByLabelText(/Username/), 'jane_doe')
+    await u.type(screen.getByLabelText('Email address'), 'jane@example.com')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+    expect(await screen.findByRole('heading', { name: 'Verify your email' })).toBeInTheDocument()
+
+    await u.type(screen.getByLabelText('Verification code'), '123456')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+    const alert = await screen.findByRole('alert')
+    expect(alert).toHaveTextContent('That username is taken. (long)')
+    await waitFor(() => expect(alert).toHaveFocus())
+    expect(screen.getByRole('button', { name: 'Start over' })).toBeInTheDocument()
+  })
+
   it('links to sign-in keeping the app and destination', async () => {
     renderApp('/sign-up?publishableKey=pk_1&redirect_url=%2Fx', fakeServer({ Client: emptyClient }))
     expect(await screen.findByRole('link', { name: 'Sign in' })).toHaveAttribute(

@@ -217,7 +217,8 @@ function VerifyStep({ strategy, destination }: { strategy: 'email_code' | 'phone
           We sent a 6-digit code to {destination ? <strong className="identifier">{destination}</strong> : byEmail ? 'your email address' : 'your phone'}.
         </p>
       </header>
-      <ErrorList errors={codeErrors.global} />
+      {/* Every error but the code's: one about a field of the first step (a username or address taken meanwhile) too. */}
+      <ErrorList errors={unshown(errors.raw, codeErrors.code)} />
       {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
       <CodeForm
         label="Verification code"
