@@ -16,38 +16,13 @@ import {
   verifiedSession,
   type Handler,
 } from '../../test/fakeServer'
+import { emulateChromiumFocusFixup } from '../../test/focus'
 import { renderApp } from '../../test/renderApp'
 
-let focusFixup: MutationObserver | null = null
 afterEach(() => {
-  focusFixup?.disconnect()
-  focusFixup = null
   vi.restoreAllMocks()
   vi.unstubAllGlobals()
 })
-
-/**
- * emulateChromiumFocusFixup plays Chromium's "focus fixup", which jsdom lacks: a focused element that becomes
- * disabled (a busy button) loses focus to <body>.
- */
-function emulateChromiumFocusFixup() {
-  let fixing = false
-  focusFixup = new MutationObserver((records) => {
-    if (fixing) return
-    for (const r of records) {
-      const el = r.target as HTMLElement
-      if (el === document.activeElement && el.hasAttribute('disabled')) {
-        // jsdom ignores blur() on a disabled element: lift it for the blur.
-        fixing = true
-        el.removeAttribute('disabled')
-        el.blur()
-        el.setAttribute('disabled', '')
-        queueMicrotask(() => (fixing = false))
-      }
-    }
-  })
-  focusFixup.observe(document.body, { attributes: true, attributeFilter: ['disabled'], subtree: true })
-}
 
 /** cooldown is the server's refusal of a send within 30 s of the last code to the address (verification.Codes.Cooldown). */
 const cooldown = (retryAfterSeconds = 25) =>

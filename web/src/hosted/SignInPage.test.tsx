@@ -21,6 +21,7 @@ import {
   type Handler,
   type Reply,
 } from '../../test/fakeServer'
+import { emulateChromiumFocusFixup } from '../../test/focus'
 import { renderApp } from '../../test/renderApp'
 import { browser } from './location'
 
@@ -158,6 +159,27 @@ describe('/sign-in', () => {
     expect(screen.getByRole('button', { name: 'Resend code' })).toBeDisabled()
     answer.resolve(gqlError('form_code_incorrect', 'Incorrect code', 'code'))
     expect(await screen.findByText('Incorrect code (long)')).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Resend code' })).toBeEnabled()
+  })
+
+  it('moves focus to the error when "Resend code" fails (the busy button dropped it)', async () => {
+    emulateChromiumFocusFixup()
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: () => ({
+        data: { client: { id: 'c', signIn: needsClientTrust(EMAIL_FACTOR, 'pending'), sessions: [], lastActiveSessionId: null } },
+      }),
+      // As over a network: the answer takes a moment, while the button is busy (disabled) and focus is on <body>.
+      SignInPrepareSecondFactor: async () => (
+        await new Promise((r) => setTimeout(r, 50)), gqlError('delivery_failed', 'The message could not be sent.')
+      ),
+    })
+    renderApp('/sign-in', server)
+    await u.click(await screen.findByRole('button', { name: 'Resend code' }))
+    const alert = await screen.findByRole('alert')
+    expect(alert).toHaveTextContent('The message could not be sent. (long)')
+    await waitFor(() => expect(alert).toHaveFocus())
+    // Keyboard users go on from there: the button is enabled again (nothing was sent, no cooldown).
     expect(screen.getByRole('button', { name: 'Resend code' })).toBeEnabled()
   })
 

@@ -11,6 +11,7 @@ type Send = () => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
  * useCodeSender sends a verification code (once on mount when `autoSend`), and runs the resend cooldown: 30 s
  * after each send, or as long as the server's `retryAfterSeconds` says when it refused. `initialCooldown` starts
  * the cooldown on mount, for a code that was sent by the step before (e.g. `signIn.create` of a password reset).
+ * `resend()` resolves to the send's `{ error }`.
  */
 export function useCodeSender(send: Send, autoSend: boolean, initialCooldown = 0) {
   const { remaining, start } = useCountdown()
@@ -28,10 +29,11 @@ export function useCodeSender(send: Send, autoSend: boolean, initialCooldown = 0
       if (!error) {
         start(RESEND_COOLDOWN_SECONDS)
         if (isResend) setNotice('We sent you a new code.')
-        return
+        return { error: null }
       }
       const wait = error.errors[0]?.meta.retryAfterSeconds ?? error.retryAfter
       if (typeof wait === 'number' && wait > 0) start(wait)
+      return { error }
     },
     [start],
   )

@@ -1,9 +1,10 @@
-import type { ButtonHTMLAttributes } from 'react'
+import type { ButtonHTMLAttributes, Ref } from 'react'
 
 export interface ButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
   variant?: 'primary' | 'secondary' | 'link' | 'danger'
   /** busy shows a spinner, disables the button and tells assistive technology it is working. */
   busy?: boolean
+  ref?: Ref<HTMLButtonElement>
 }
 
 /** Button is the one button of the app; `busy` keeps its label (so its accessible name stays stable). */

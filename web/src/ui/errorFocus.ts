@@ -25,14 +25,35 @@ export function focusFirstError(form: HTMLElement | null): void {
 }
 
 /**
- * useErrorFocus gives a form a `ref` and `focusError()`, to call when its submit failed: once the errors are on
- * screen (the next commit), focus goes to the first of them (`focusFirstError`).
+ * focusNearestAlert moves focus, after an action outside a form failed (a button such as "Resend code"), to the
+ * error announced nearest to it (`role="alert"` in its closest ancestor that has one). It leaves focus alone when
+ * it has gone elsewhere meanwhile (not the button itself, nor the page's body, where the busy button dropped it).
  */
-export function useErrorFocus<T extends HTMLElement = HTMLFormElement>() {
+export function focusNearestAlert(from: HTMLElement | null): void {
+  if (!from?.isConnected) return
+  const active = document.activeElement
+  if (active && active !== document.body && active !== from) return
+  for (let scope = from.parentElement; scope; scope = scope.parentElement) {
+    const alert = scope.querySelector<HTMLElement>('[role="alert"]')
+    if (alert) {
+      if (!alert.hasAttribute('tabindex')) alert.tabIndex = -1
+      alert.focus()
+      return
+    }
+  }
+}
+
+/**
+ * useErrorFocus gives a form a `ref` and `focusError()`, to call when its submit failed: once the errors are on
+ * screen (the next commit), focus goes to the first of them (`focusFirstError`, or `focus` when given).
+ */
+export function useErrorFocus<T extends HTMLElement = HTMLFormElement>(focus: (el: T | null) => void = focusFirstError) {
   const ref = useRef<T>(null)
   const [requests, setRequests] = useState(0)
+  const focusRef = useRef(focus)
+  focusRef.current = focus
   useEffect(() => {
-    if (requests > 0) focusFirstError(ref.current)
+    if (requests > 0) focusRef.current(ref.current)
   }, [requests])
   const focusError = useCallback(() => setRequests((n) => n + 1), [])
   return { ref, focusError }
