@@ -494,13 +494,19 @@ export class TrustgateClient {
   /**
    * forgetSession drops the active session, its cached tokens (and mints in flight) and the user; a `me` still on its
    * way read the user of the session forgotten, and a `load()` may have read that session, so their answers are stale.
-   * An activation on its way is not: it brings a session of its own.
+   * An activation on its way is not: it brings a session of its own. A completed sign-in or sign-up that created the
+   * session is over with it (finalizing it again would only be refused): it is reset, so the next one starts afresh.
    */
   private forgetSession(): void {
+    const gone = this.session?.id
     for (const id of new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()])) this.dropToken(id)
     this.#reads.reset()
     this.session = null
     this.#dropUser()
+    if (gone !== undefined) {
+      if (this.signIn.createdSessionId === gone) void this.signIn.reset()
+      if (this.signUp.createdSessionId === gone) void this.signUp.reset()
+    }
   }
 
   /** markLoaded records that the server told this device's state: the client is loaded, and no load error stands. */

@@ -183,6 +183,30 @@ describe('/sign-in', () => {
     expect(screen.getByRole('button', { name: 'Resend code' })).toBeEnabled()
   })
 
+  it('opens the sign-in form, not the finished sign-in, once the session it created has ended', async () => {
+    const u = userEvent.setup()
+    const revoked = () => gqlError('authentication_invalid', 'Your session has ended.')
+    const server = fakeServer({
+      Client: emptyClient,
+      SignInCreate: () => ({ data: { signInCreate: complete() } }),
+      // The session is revoked (from another device) once it is signed in: its next token is refused.
+      SessionTokenCreate: [() => tokenReply('jwt_1'), revoked],
+      Me: revoked,
+    })
+    const { router } = renderApp('/sign-in', server)
+    await u.type(await screen.findByLabelText('Email address'), 'jane@example.com')
+    await u.type(screen.getByLabelText('Password'), 'pw')
+    await u.click(screen.getByRole('button', { name: 'Continue' }))
+
+    // /account finds the session gone and sends the visitor back to sign in, where the finished attempt is over.
+    await waitFor(() => expect(server.ops()).toContain('Me'))
+    await waitFor(() => expect(router.state.location.pathname).toBe('/sign-in'))
+    expect(await screen.findByLabelText('Email address')).toBeInTheDocument()
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+    // No second activation of the ended session.
+    expect(server.ops().filter((o) => o === 'SessionTokenCreate')).toHaveLength(2)
+  })
+
   it('"Start over" returns to the password form', async () => {
     const u = userEvent.setup()
     const server = fakeServer({
