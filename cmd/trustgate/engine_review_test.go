@@ -9,6 +9,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/hook"
+	"github.com/trustgate/trustgate/internal/factor"
 )
 
 // A sign-in waiting at needs_second_factor whose user loses every second
@@ -242,6 +243,86 @@ func TestBackupCodesCreateRacingTOTPDisable(t *testing.T) {
 		}
 		if len(r.Errors) > 0 && r.code(t) != "backup_codes_not_available" {
 			t.Errorf("backupCodesCreate: got %s, want codes or backup_codes_not_available", r.code(t))
+		}
+	})
+}
+
+// totpVerify decides whether it starts the user's MFA (and so shows a first
+// set of backup codes and counts as the session's second factor): an SMS
+// second factor and a set of backup codes that another session enrols
+// between that decision and the enrolment's commit must stand, not be
+// replaced by a set only the enrolling session was shown.
+func TestTOTPVerifyRacingAnotherFactorKeepsItsBackupCodes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true, "lockoutMaxAttempts": 100,
+			"secondFactors": []string{"totp", "phone_code", "backup_code"}})
+		s.newUser(t, vars{"emailAddress": "enrolrace@example.com"})
+		tab1 := s.browser()
+		tab1.mustSession(t, "enrolrace@example.com")
+		created := tab1.do(`mutation { totpCreate { id secret } }`, nil).data(t)["totpCreate"].(map[string]any)
+		secret, err := factor.DecodeSecret(created["secret"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Another device verifies a phone number, not yet a second factor.
+		other := s.browser()
+		other.mustSession(t, "enrolrace@example.com")
+		const fields = `id verified reservedForSecondFactor`
+		phoneID := other.do(`mutation($p: String!) { phoneNumberCreate(phoneNumber: $p) { `+fields+` } }`, vars{"p": "+15550700011"}).
+			data(t)["phoneNumberCreate"].(map[string]any)["id"].(string)
+		other.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { `+fields+` } }`, vars{"id": phoneID}).data(t)
+		other.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { `+fields+` } }`,
+			vars{"id": phoneID, "c": s.mail.code(t, "+15550700011")}).data(t)
+
+		// As totpVerify reads the user's phone numbers, the other device
+		// makes the phone a second factor and takes a set of backup codes.
+		var armed atomic.Bool
+		done := make(chan []string, 1)
+		s.m.DB.Ent.PhoneNumber.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if armed.Swap(false) {
+					go func() {
+						other.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: true) { `+fields+` } }`,
+							vars{"id": phoneID}).data(t)
+						var codes []string
+						for _, c := range other.do(`mutation { backupCodesCreate { codes } }`, nil).data(t)["backupCodesCreate"].(map[string]any)["codes"].([]any) {
+							codes = append(codes, c.(string))
+						}
+						done <- codes
+					}()
+					// Give the other device the time to commit, unless it
+					// waits for this transaction.
+					select {
+					case c := <-done:
+						done <- c
+					case <-time.After(2 * time.Second):
+					}
+				}
+				return v, err
+			})
+		}))
+		armed.Store(true)
+		r := tab1.do(`mutation($c: String!) { totpVerify(code: $c) { verified backupCodes } }`, vars{"c": totpNow(s, secret, 0)})
+		if armed.Load() {
+			t.Fatal("totpVerify read no phone number")
+		}
+		if len(r.Errors) > 0 {
+			t.Fatalf("totpVerify: %v", r.Errors)
+		}
+		codes := <-done
+
+		// The codes the other device was shown sign in.
+		d := s.browser()
+		si := signInObj(t, d.signIn("enrolrace@example.com", testPassword), "signInCreate")
+		if si["status"] != "needs_second_factor" {
+			t.Fatalf("got status %v, want needs_second_factor", si["status"])
+		}
+		got := d.attemptSecond(si["id"].(string), "backup_code", codes[0])
+		if len(got.Errors) > 0 {
+			t.Fatalf("a backup code the other device was shown: got %s, want it to complete the sign-in (totpVerify answered %v)",
+				got.code(t), r.Data["totpVerify"])
 		}
 	})
 }

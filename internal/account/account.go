@@ -317,14 +317,23 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 		return nil, s.failAttempt(ctx, u, sess, failedTOTP, apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
 	}
 	set := s.settings(ctx)
-	hadMFA, err := signin.MFAFactors(ctx, s.DB.Ent, u, set)
-	if err != nil {
-		return nil, err
-	}
 	out := &TOTP{ID: row.ID, Verified: true}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// A lock or ban set while the code was checked stands, as at sign-in.
 		if err := updateUnrefused(ctx, tx.User.Update(), tx, u.ID, s.Now()); err != nil {
+			return err
+		}
+		// Whether this starts the user's MFA is read here, after the
+		// user's other factor changes (phoneNumberReserveForSecondFactor,
+		// backupCodesCreate in another session) that committed meanwhile:
+		// read before the transaction, a factor and a set of backup codes
+		// enrolled since would be taken for none, the set replaced and
+		// this session counted as having verified a second factor.
+		if err := s.serialize(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		hadMFA, err := signin.MFAFactors(ctx, tx.Client(), u, set)
+		if err != nil {
 			return err
 		}
 		n, err := tx.Totp.Update().Where(totp.ID(row.ID), totp.Verified(false)).
