@@ -279,16 +279,25 @@ func TestTOTPVerifyRacingAnotherFactorKeepsItsBackupCodes(t *testing.T) {
 		// makes the phone a second factor and takes a set of backup codes.
 		var armed atomic.Bool
 		done := make(chan []string, 1)
+		var reserved result
 		s.m.DB.Ent.PhoneNumber.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
 			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
 				v, err := next.Query(ctx, q)
 				if armed.Swap(false) {
 					go func() {
-						other.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: true) { `+fields+` } }`,
-							vars{"id": phoneID}).data(t)
+						// Ordered after the enrolment (it holds the user's
+						// row), the reservation is a change of a user with
+						// MFA now and needs a recent second factor.
+						reserved = other.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: true) { `+fields+` } }`,
+							vars{"id": phoneID})
 						var codes []string
-						for _, c := range other.do(`mutation { backupCodesCreate { codes } }`, nil).data(t)["backupCodesCreate"].(map[string]any)["codes"].([]any) {
-							codes = append(codes, c.(string))
+						if len(reserved.Errors) == 0 {
+							r := other.do(`mutation { backupCodesCreate { codes } }`, nil)
+							if len(r.Errors) == 0 {
+								for _, c := range r.Data["backupCodesCreate"].(map[string]any)["codes"].([]any) {
+									codes = append(codes, c.(string))
+								}
+							}
 						}
 						done <- codes
 					}()
@@ -312,8 +321,18 @@ func TestTOTPVerifyRacingAnotherFactorKeepsItsBackupCodes(t *testing.T) {
 			t.Fatalf("totpVerify: %v", r.Errors)
 		}
 		codes := <-done
+		if codes == nil {
+			// The enrolment came first: the other device was shown no
+			// codes, and the enrolment's own set stands.
+			if len(reserved.Errors) == 0 || reserved.code(t) != "session_reverification_required" {
+				t.Fatalf("the other device got no backup codes, and its reservation answered %v", reserved.Errors)
+			}
+			for _, c := range r.Data["totpVerify"].(map[string]any)["backupCodes"].([]any) {
+				codes = append(codes, c.(string))
+			}
+		}
 
-		// The codes the other device was shown sign in.
+		// The codes the user was shown last sign in.
 		d := s.browser()
 		si := signInObj(t, d.signIn("enrolrace@example.com", testPassword), "signInCreate")
 		if si["status"] != "needs_second_factor" {
@@ -323,6 +342,66 @@ func TestTOTPVerifyRacingAnotherFactorKeepsItsBackupCodes(t *testing.T) {
 		if len(got.Errors) > 0 {
 			t.Fatalf("a backup code the other device was shown: got %s, want it to complete the sign-in (totpVerify answered %v)",
 				got.code(t), r.Data["totpVerify"])
+		}
+	})
+}
+
+// A session whose first factor is recent reserves a phone for two-step
+// verification while another session of the user enrols an authenticator
+// app: once the app is enrolled, the user has MFA, and the reservation
+// needs a recent second factor (session_reverification_required) instead
+// of going through and counting this session as having verified one.
+func TestReservePhoneRacingTOTPEnrolmentNeedsASecondFactor(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
+			"secondFactors": []string{"totp", "phone_code", "backup_code"}})
+		s.newUser(t, vars{"emailAddress": "reserverace@example.com"})
+		tab1 := s.browser()
+		tab1.mustSession(t, "reserverace@example.com")
+		const fields = `id verified reservedForSecondFactor`
+		phoneID := tab1.do(`mutation($p: String!) { phoneNumberCreate(phoneNumber: $p) { `+fields+` } }`, vars{"p": "+15550700022"}).
+			data(t)["phoneNumberCreate"].(map[string]any)["id"].(string)
+		tab1.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { `+fields+` } }`, vars{"id": phoneID}).data(t)
+		tab1.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { `+fields+` } }`,
+			vars{"id": phoneID, "c": s.mail.code(t, "+15550700022")}).data(t)
+
+		// As the reservation reads whether the user has an authenticator
+		// app (none yet), another device enrols one.
+		other := s.browser()
+		other.mustSession(t, "reserverace@example.com")
+		created := other.do(`mutation { totpCreate { id secret } }`, nil).data(t)["totpCreate"].(map[string]any)
+		secret, err := factor.DecodeSecret(created["secret"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var armed atomic.Bool
+		done := make(chan struct{})
+		s.m.DB.Ent.Totp.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if armed.Swap(false) {
+					go func() {
+						defer close(done)
+						other.do(`mutation($c: String!) { totpVerify(code: $c) { verified } }`, vars{"c": totpNow(s, secret, 0)}).data(t)
+					}()
+					select {
+					case <-done:
+					case <-time.After(2 * time.Second):
+					}
+				}
+				return v, err
+			})
+		}))
+		armed.Store(true)
+		r := tab1.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: true) { `+fields+` } }`, vars{"id": phoneID})
+		if armed.Load() {
+			t.Fatal("the reservation read no authenticator app")
+		}
+		<-done
+		if got := r.code(t); got != "session_reverification_required" || r.ext(t)["meta"].(map[string]any)["level"] != "second_factor" {
+			t.Fatalf("reserving a phone after an app was enrolled meanwhile: got %s %v, want session_reverification_required at second_factor",
+				got, r.ext(t)["meta"])
 		}
 	})
 }

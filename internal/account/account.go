@@ -557,6 +557,21 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 		if err := s.serialize(ctx, tx, u.ID); err != nil { // as DisableTOTP
 			return err
 		}
+		if len(hadMFA) == 0 {
+			// Read again under the user's row lock: a factor enrolled in
+			// another session since recentMFA read none (totpVerify) makes
+			// this a change of a user with MFA, which needs a recent
+			// second factor, and this session must not be stamped as
+			// having verified one.
+			if hadMFA, err = signin.MFAFactors(ctx, tx.Client(), u, s.settings(ctx)); err != nil {
+				return err
+			}
+			if len(hadMFA) > 0 {
+				if err := s.recentWith(sess, true); err != nil {
+					return err
+				}
+			}
+		}
 		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetReservedForSecondFactor(reserved).Save(ctx)
 		if err != nil {
 			return err
