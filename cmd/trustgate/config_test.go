@@ -94,3 +94,39 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	code = run(context.Background(), args, strings.NewReader(""), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
+
+// TestCLIErrorsQuoteNoPartOfAURLSecret: a password or token holding a
+// character a URL reserves (/ ? #, common in generated SMTP passwords such as
+// base64 ones) makes the URL unparsable or parse into the wrong parts; the
+// error, which goes to stderr and so to the logs, must still name the
+// variable to fix without quoting any piece of the secret.
+func TestCLIErrorsQuoteNoPartOfAURLSecret(t *testing.T) {
+	db := "sqlite://" + t.TempDir() + "/tg.db"
+	cases := []struct {
+		env, value string
+		secrets    []string
+	}{
+		{"TRUSTGATE_SMTP_URL", "smtp://apikey:Zm9vYmFy/c2VjcmV0@smtp.example.com:587", []string{"Zm9vYmFy", "c2VjcmV0"}},
+		{"TRUSTGATE_SMTP_URL", "smtp://apikey:pa55w0rd?c2VjcmV0@smtp.example.com", []string{"pa55w0rd", "c2VjcmV0"}},
+		{"TRUSTGATE_SMTP_URL", "smtp://apikey:123456/c2VjcmV0@smtp.example.com", []string{"123456", "c2VjcmV0"}},
+		{"TRUSTGATE_SMTP_URL", "smtp://apikey:1234/c2VjcmV0@smtp.example.com", []string{"1234", "c2VjcmV0"}},
+		{"TRUSTGATE_SMS_URL", "https://hook:t0k3nA#t0k3nB@sms.example.com/send", []string{"t0k3nA", "t0k3nB"}},
+	}
+	for _, c := range cases {
+		t.Setenv(c.env, c.value)
+		code, _, errOut := runCLI(t, "serve", "--database-url", db)
+		os.Unsetenv(c.env)
+		if code != 2 || !strings.Contains(errOut, c.env) {
+			t.Errorf("%s=%s: exit %d, want 2 and the variable named: %s", c.env, c.value, code, errOut)
+		}
+		for _, s := range c.secrets {
+			if strings.Contains(errOut, s) {
+				t.Errorf("%s=%s: the error quotes %q of the secret:\n%s", c.env, c.value, s, errOut)
+			}
+		}
+	}
+	code, _, errOut := runCLI(t, "migrate", "status", "--database-url", "postgres://app:hunter2/x@localhost/trustgate")
+	if code == 0 || strings.Contains(errOut, "hunter2") {
+		t.Errorf("a postgres URL whose password holds a slash: exit %d, error %q quotes the password", code, errOut)
+	}
+}

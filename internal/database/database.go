@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -111,6 +112,25 @@ func (db *DB) IsSQLite() bool { return db.Dialect == dialect.SQLite }
 
 // IsPostgres reports whether db is a PostgreSQL database.
 func (db *DB) IsPostgres() bool { return db.Dialect == dialect.Postgres }
+
+// URLError describes why url.Parse refused a URL that may hold a password
+// or token, quoting no piece of it: url.Error quotes the whole URL, and its
+// inner error a piece of it ("invalid port \":pass\" after host" when a
+// password holds a slash), so quoted parts are dropped and a hint to
+// percent-encode is added.
+func URLError(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	msg := strings.Join(strings.Fields(quotedPart.ReplaceAllString(err.Error(), "")), " ")
+	return msg + URLEncodeHint
+}
+
+// URLEncodeHint ends the errors of a URL that may hold a secret.
+const URLEncodeHint = " (percent-encode / ? # @ : in a user name, password or token: %2F %3F %23 %40 %3A)"
+
+var quotedPart = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 // Redact returns rawURL with its password, in the user information or in a
 // query parameter whose name contains "password", replaced by "xxxxx". A

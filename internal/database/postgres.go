@@ -3,7 +3,6 @@ package database
 import (
 	"database/sql"
 	"errors"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -24,12 +23,7 @@ const (
 // openPostgres opens a pool on the postgres:// URL rawURL.
 func openPostgres(rawURL string, o *options) (*DB, error) {
 	if _, err := url.Parse(rawURL); err != nil {
-		// url.Error quotes the whole URL, password included.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return nil, fmt.Errorf("database: invalid postgres URL: %v", err)
+		return nil, errors.New("database: invalid postgres URL: " + URLError(err))
 	}
 	redacted := Redact(rawURL)
 	// lib/pq reads the URL on connect.

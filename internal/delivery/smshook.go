@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/trustgate/trustgate/internal/database"
 )
 
 // SMSHookSender sends text messages by posting them as JSON to an HTTP
@@ -28,12 +30,7 @@ type SMSHookSender struct {
 func NewSMSHookSender(rawURL string) (*SMSHookSender, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		// url.Error quotes the whole URL, which may carry a token.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return nil, fmt.Errorf("SMS hook URL: %v", err)
+		return nil, errors.New("SMS hook URL: " + database.URLError(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("SMS hook URL: scheme %q is not http or https", u.Scheme)

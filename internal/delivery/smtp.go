@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail"
+
+	"github.com/trustgate/trustgate/internal/database"
 )
 
 // DefaultFrom is the sender address used when none is configured
@@ -56,12 +58,7 @@ type SMTPConfig struct {
 func ParseSMTPURL(raw string) (SMTPConfig, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		// url.Error quotes the whole URL, password included.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return SMTPConfig{}, fmt.Errorf("SMTP URL: %v", err)
+		return SMTPConfig{}, errors.New("SMTP URL: " + database.URLError(err))
 	}
 	var cfg SMTPConfig
 	switch u.Scheme {
@@ -84,7 +81,9 @@ func ParseSMTPURL(raw string) (SMTPConfig, error) {
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return SMTPConfig{}, fmt.Errorf("SMTP URL: port %q is not a number from 1 to 65535", p)
+			// Not quoted: a password holding a slash makes its first part
+			// the "port" (smtp://user:123456/rest@host).
+			return SMTPConfig{}, errors.New("SMTP URL: the port is not a number from 1 to 65535" + database.URLEncodeHint)
 		}
 		cfg.Port = n
 	}
@@ -96,7 +95,8 @@ func ParseSMTPURL(raw string) (SMTPConfig, error) {
 		}
 	}
 	if u.Path != "" && u.Path != "/" {
-		return SMTPConfig{}, fmt.Errorf("SMTP URL: unexpected path %q", u.Path)
+		// Not quoted: it may be the rest of such a password.
+		return SMTPConfig{}, errors.New("SMTP URL: unexpected path after host:port" + database.URLEncodeHint)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return SMTPConfig{}, errors.New("SMTP URL: query parameters and fragments are not supported")

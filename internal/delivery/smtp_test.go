@@ -33,7 +33,7 @@ func TestParseSMTPURL(t *testing.T) {
 		{name: "other schemes are refused", raw: "http://mail.example.com", wantErr: `scheme "http" is not smtp or smtps`},
 		{name: "host is required", raw: "smtp://alice:s3cret@:25", wantErr: "missing host"},
 		{name: "port must be a number", raw: "smtp://alice:s3cret@mail.example.com:smtp", wantErr: "port"},
-		{name: "port must be in range", raw: "smtp://alice:s3cret@mail.example.com:70000", wantErr: `port "70000"`},
+		{name: "port must be in range", raw: "smtp://alice:s3cret@mail.example.com:70000", wantErr: "port is not a number from 1 to 65535"},
 		{name: "password without a user", raw: "smtp://:s3cret@mail.example.com", wantErr: "needs a user name"},
 		{name: "path is refused", raw: "smtp://mail.example.com/inbox", wantErr: "path"},
 		{name: "query is refused", raw: "smtp://mail.example.com?tls=off", wantErr: "query"},
