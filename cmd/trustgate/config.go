@@ -300,6 +300,14 @@ func (c *Config) rules() []rule {
 			}
 			return nil
 		}},
+		{"shutdown-grace", func() error {
+			// 0 cuts off requests in flight at once, as asked; a negative
+			// value would do the same by mistake.
+			if c.ShutdownGrace < 0 {
+				return fmt.Errorf("TRUSTGATE_SHUTDOWN_GRACE=%s: must be 0 or more", c.ShutdownGrace)
+			}
+			return nil
+		}},
 		{"hash-workers", func() error {
 			if c.HashWorkers < 0 || c.HashWorkers > 256 {
 				return fmt.Errorf("TRUSTGATE_HASH_WORKERS=%d: must be between 0 and 256", c.HashWorkers)

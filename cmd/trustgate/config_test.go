@@ -130,3 +130,14 @@ func TestCLIErrorsQuoteNoPartOfAURLSecret(t *testing.T) {
 		t.Errorf("a postgres URL whose password holds a slash: exit %d, error %q quotes the password", code, errOut)
 	}
 }
+
+// TestCLIRefusesANegativeShutdownGrace: a negative grace period would make
+// every shutdown cut off the requests in flight at once; it is refused with
+// the variable to fix, as the other durations are.
+func TestCLIRefusesANegativeShutdownGrace(t *testing.T) {
+	db := "sqlite://" + t.TempDir() + "/tg.db"
+	code, _, errOut := runCLI(t, "serve", "--database-url", db, "--shutdown-grace", "-5s")
+	if code != 2 || !strings.Contains(errOut, "TRUSTGATE_SHUTDOWN_GRACE") {
+		t.Fatalf("serve --shutdown-grace -5s: exit %d, want 2 naming TRUSTGATE_SHUTDOWN_GRACE: %s", code, errOut)
+	}
+}
