@@ -18,6 +18,7 @@ import (
 
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/factor"
 )
 
 // Config is every setting of trustgate. It is filled from flags and
@@ -285,6 +286,11 @@ func (c *Config) rules() []rule {
 		{"argon2-memory-kib", func() error {
 			if c.Argon2Memory < 7168 {
 				return fmt.Errorf("TRUSTGATE_ARGON2_MEMORY_KIB=%d: below OWASP's minimum of 7168 KiB", c.Argon2Memory)
+			}
+			// The hasher takes a uint32: a larger value would wrap around
+			// to a weak one.
+			if c.Argon2Memory > factor.MaxArgon2Memory {
+				return fmt.Errorf("TRUSTGATE_ARGON2_MEMORY_KIB=%d: above the maximum of %d KiB (4 GiB)", c.Argon2Memory, factor.MaxArgon2Memory)
 			}
 			return nil
 		}},

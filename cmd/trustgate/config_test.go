@@ -141,3 +141,18 @@ func TestCLIRefusesANegativeShutdownGrace(t *testing.T) {
 		t.Fatalf("serve --shutdown-grace -5s: exit %d, want 2 naming TRUSTGATE_SHUTDOWN_GRACE: %s", code, errOut)
 	}
 }
+
+// TestCLIRefusesAnArgon2MemoryBeyondTheHasher: the memory cost is checked
+// as the hasher takes it (a uint32 of KiB, at most factor.MaxArgon2Memory).
+// 2^32+8 KiB passed the 7168 KiB floor and was then truncated to an 8 KiB
+// argon2id, silently; 100000000 KiB failed later with an error naming no
+// variable.
+func TestCLIRefusesAnArgon2MemoryBeyondTheHasher(t *testing.T) {
+	db := "sqlite://" + t.TempDir() + "/tg.db"
+	for _, v := range []string{"4294967304", "100000000"} {
+		code, _, errOut := runCLI(t, "serve", "--database-url", db, "--argon2-memory-kib", v)
+		if code != 2 || !strings.Contains(errOut, "TRUSTGATE_ARGON2_MEMORY_KIB") {
+			t.Errorf("serve --argon2-memory-kib %s: exit %d, want 2 naming TRUSTGATE_ARGON2_MEMORY_KIB: %s", v, code, errOut)
+		}
+	}
+}
