@@ -81,17 +81,8 @@ func TestPasswordUpdateRespectsALockSetMeanwhile(t *testing.T) {
 		d.mustSession(t, "pwlock@example.com")
 		before := s.userRow(t, id).PasswordHash
 
-		var armed atomic.Bool
-		armed.Store(true)
-		s.m.DB.Ent.User.Use(func(next ent.Mutator) ent.Mutator {
-			return hook.UserFunc(func(ctx context.Context, m *ent.UserMutation) (ent.Value, error) {
-				if _, setting := m.PasswordHash(); setting && armed.Swap(false) {
-					if err := m.Client().User.UpdateOneID(id).SetLockedAt(s.clock.Now()).ClearLockoutExpiresAt().Exec(ctx); err != nil {
-						return nil, err
-					}
-				}
-				return next.Mutate(ctx, m)
-			})
+		armed := s.beforePasswordWrite(func(ctx context.Context, c *ent.Client) error {
+			return c.User.UpdateOneID(id).SetLockedAt(s.clock.Now()).ClearLockoutExpiresAt().Exec(ctx)
 		})
 		r := d.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`,
 			vars{"c": testPassword, "n": "an entirely new passphrase"})

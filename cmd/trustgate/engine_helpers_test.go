@@ -8,10 +8,12 @@ package main
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/hook"
 	entsession "github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/internal/factor"
 )
@@ -253,4 +255,24 @@ func kindsOf(events []signInEvent) []string {
 		out[i] = e.Kind
 	}
 	return out
+}
+
+// beforePasswordWrite runs change once, in the transaction of the next
+// write of a user's password hash and just before it, as if change had
+// committed just before that write (while the password was hashed). The
+// flag it returns is still set while no such write came.
+func (s *server) beforePasswordWrite(change func(ctx context.Context, c *ent.Client) error) *atomic.Bool {
+	var armed atomic.Bool
+	armed.Store(true)
+	s.m.DB.Ent.User.Use(func(next ent.Mutator) ent.Mutator {
+		return hook.UserFunc(func(ctx context.Context, m *ent.UserMutation) (ent.Value, error) {
+			if _, setting := m.PasswordHash(); setting && armed.Swap(false) {
+				if err := change(ctx, m.Client()); err != nil {
+					return nil, err
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	})
+	return &armed
 }

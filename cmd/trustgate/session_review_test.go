@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/trustgate/trustgate/ent"
-	"github.com/trustgate/trustgate/ent/hook"
 	entsession "github.com/trustgate/trustgate/ent/session"
 )
 
@@ -77,18 +75,8 @@ func TestPasswordUpdateFromASessionRevokedMeanwhile(t *testing.T) {
 		ownerSID := owner.mustSession(t, "pwrevoked@example.com")
 		before := s.userRow(t, id).PasswordHash
 
-		var armed atomic.Bool
-		armed.Store(true)
-		s.m.DB.Ent.User.Use(func(next ent.Mutator) ent.Mutator {
-			return hook.UserFunc(func(ctx context.Context, m *ent.UserMutation) (ent.Value, error) {
-				if _, setting := m.PasswordHash(); setting && armed.Swap(false) {
-					// The revocation, as if it had committed just before this write.
-					if err := m.Client().Session.UpdateOneID(sid).SetStatus(entsession.StatusRevoked).SetEndedAt(s.clock.Now()).Exec(ctx); err != nil {
-						return nil, err
-					}
-				}
-				return next.Mutate(ctx, m)
-			})
+		armed := s.beforePasswordWrite(func(ctx context.Context, c *ent.Client) error {
+			return c.Session.UpdateOneID(sid).SetStatus(entsession.StatusRevoked).SetEndedAt(s.clock.Now()).Exec(ctx)
 		})
 		r := attacker.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`,
 			vars{"c": testPassword, "n": "an entirely new passphrase"})
