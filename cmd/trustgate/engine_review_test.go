@@ -405,3 +405,28 @@ func TestReservePhoneRacingTOTPEnrolmentNeedsASecondFactor(t *testing.T) {
 		}
 	})
 }
+
+// An authenticator enrolment started before the application stopped
+// offering TOTP cannot be finished afterwards: totpVerify answers
+// strategy_for_user_invalid, and the user has no app and no backup codes.
+func TestTOTPVerifyAfterTOTPTurnedOff(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false, "secondFactors": []string{"totp", "backup_code"}})
+	s.newUser(t, vars{"emailAddress": "offlate@example.com"})
+	d := s.browser()
+	d.mustSession(t, "offlate@example.com")
+	secret, err := factor.DecodeSecret(d.do(`mutation { totpCreate { secret } }`, nil).data(t)["totpCreate"].(map[string]any)["secret"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.setSettings(t, vars{"secondFactors": []string{}})
+	s.clock.Advance(2 * time.Second) // past the server's cache of applications
+	r := d.do(`mutation($c: String!) { totpVerify(code: $c) { verified backupCodes } }`, vars{"c": totpNow(s, secret, 0)})
+	if len(r.Errors) == 0 || r.code(t) != "strategy_for_user_invalid" {
+		t.Fatalf("totpVerify after TOTP was turned off: got %v (data %v), want strategy_for_user_invalid", r.Errors, r.Data)
+	}
+	me := d.do(`query { me { totpEnabled backupCodeEnabled } }`, nil).data(t)["me"].(map[string]any)
+	if me["totpEnabled"] != false || me["backupCodeEnabled"] != false {
+		t.Fatalf("after the refused verify: %v, want no app and no backup codes", me)
+	}
+}

@@ -292,6 +292,11 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 		// A field left blank, not a wrong code: nothing is counted.
 		return nil, apierr.Missing("code")
 	}
+	if !s.settings(ctx).SecondFactorEnabled(settings.StrategyTOTP) {
+		// Turned off since totpCreate: no factor the application no longer
+		// offers is enrolled (nor backup codes beside it).
+		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "Authenticator apps are not enabled for this application.")
+	}
 	row, err := s.DB.Ent.Totp.Query().Where(totp.UserID(u.ID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apierr.New(apierr.VerificationMissing)
