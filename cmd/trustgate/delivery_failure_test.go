@@ -1,11 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/verification"
+	"github.com/trustgate/trustgate/internal/audit"
+	"github.com/trustgate/trustgate/internal/delivery"
 )
 
 // TestFailedResendKeepsTheDeliveredCode: a user got code A; after the
@@ -60,4 +69,136 @@ func TestSpentContactCodesAreDeleted(t *testing.T) {
 			t.Fatalf("%d verifications for the number after its code passed, want 0 (spent, and pointed to by nothing)", n)
 		}
 	})
+}
+
+// TestCodeAcceptedBeforeTheClientLeftStaysValid: the SMS hook accepts a
+// resent code, then the client goes away (tab closed, network dropped)
+// while the hook's answer is on its way. The text with code B is on the
+// user's phone: code B, not the code it replaced, must pass, and the send
+// is recorded as sent, not as failed.
+func TestCodeAcceptedBeforeTheClientLeftStaysValid(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true, "enumerationProtection": false,
+			"firstFactors": []string{"password", "phone_code"}})
+
+		t.Run("sign-in code", func(t *testing.T) {
+			const phone = "+15550807001"
+			s.newUser(t, vars{"emailAddress": "left@example.com", "phoneNumber": phone, "phoneVerified": true})
+			d := s.browser()
+			sid := signInObj(t, d.create(vars{"identifier": phone}), "signInCreate")["id"].(string)
+			in := vars{"strategy": "phone_code"}
+			signInObj(t, d.prepareFirstWith(sid, in), "signInPrepareFirstFactor")
+			codeA := s.mail.code(t, phone)
+
+			s.clock.Advance(31 * time.Second) // past the resend cooldown
+			s.leaveMidSend(t, d, `mutation($id: ID!, $in: PrepareFactorInput!) { signInPrepareFirstFactor(id: $id, input: $in) { id } }`,
+				vars{"id": sid, "in": in})
+			codeB := s.mail.code(t, phone)
+			if codeB == codeA {
+				t.Skip("the resend drew the same code")
+			}
+			count := func(kind string) int {
+				n, err := s.m.DB.Ent.SignInEvent.Query().Where(signinevent.SignInID(sid), signinevent.Kind(kind)).Count(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if sent, failed := count(audit.KindCodeSent), count(audit.KindCodeDeliveryFailed); sent != 2 || failed != 0 {
+				t.Errorf("events after a resend the hook accepted: %d %s, %d %s; want 2 and 0", sent, audit.KindCodeSent, failed, audit.KindCodeDeliveryFailed)
+			}
+			done := d.attemptFirstWith(sid, vars{"strategy": "phone_code", "code": codeB})
+			if len(done.Errors) > 0 {
+				t.Fatalf("the code the user received (%s), accepted by the SMS hook before the client left: got %s, want the sign-in to complete", codeB, done.code(t))
+			}
+		})
+
+		t.Run("phone number verification code", func(t *testing.T) {
+			const phone = "+15550807002"
+			s.newUser(t, vars{"emailAddress": "left-contact@example.com"})
+			d := s.browser()
+			d.mustSession(t, "left-contact@example.com")
+			p := d.do(`mutation { phoneNumberCreate(phoneNumber: "`+phone+`") { id } }`, nil).data(t)["phoneNumberCreate"].(map[string]any)
+			prepare := `mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { id } }`
+			d.do(prepare, vars{"id": p["id"]}).data(t)
+			codeA := s.mail.code(t, phone)
+
+			s.clock.Advance(31 * time.Second)
+			s.leaveMidSend(t, d, prepare, vars{"id": p["id"]})
+			codeB := s.mail.code(t, phone)
+			if codeB == codeA {
+				t.Skip("the resend drew the same code")
+			}
+			r := d.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { verified } }`,
+				vars{"id": p["id"], "c": codeB})
+			if len(r.Errors) > 0 {
+				t.Fatalf("the code the user received (%s), accepted by the SMS hook before the client left: got %s, want the number verified", codeB, r.code(t))
+			}
+		})
+	})
+}
+
+// leaveMidSend posts query as d through an SMS hook that accepts the text
+// and answers a second later, and drops the connection as soon as the hook
+// has the text. It returns once the server has finished the request.
+func (s *server) leaveMidSend(t *testing.T, d *browser, query string, v vars) {
+	t.Helper()
+	accepted := make(chan struct{}, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		accepted <- struct{}{}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Second):
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}))
+	defer hook.Close()
+	sms, err := delivery.NewSMSHookSender(hook.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mail.mu.Lock()
+	s.mail.via = sms
+	s.mail.mu.Unlock()
+	defer func() {
+		s.mail.mu.Lock()
+		s.mail.via = nil
+		s.mail.mu.Unlock()
+	}()
+
+	requests := func() int { return strings.Count(s.logText(), "msg=request ") }
+	before := requests()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": v})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Publishable-Key", d.pk)
+	if d.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+d.bearer)
+	}
+	for k, val := range d.header {
+		req.Header.Set(k, val)
+	}
+	gone := make(chan struct{})
+	go func() {
+		defer close(gone)
+		if resp, err := d.http.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-accepted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached the SMS hook")
+	}
+	cancel() // the client leaves
+	<-gone
+	for deadline := time.Now().Add(15 * time.Second); requests() == before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server never finished the request")
+		}
+	}
 }

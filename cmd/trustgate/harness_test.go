@@ -83,9 +83,12 @@ type mailbox struct {
 	inTx int
 	// delay, if set, runs in each Send: a slow mail server or SMS gateway.
 	delay func()
+	// via, if set, gets each message Send recorded, with Send's context, and
+	// its answer is Send's: a real sender (an SMS hook) behind the capture.
+	via delivery.Sender
 }
 
-func (b *mailbox) Send(_ context.Context, m delivery.Message) error {
+func (b *mailbox) Send(ctx context.Context, m delivery.Message) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.fail {
@@ -95,6 +98,9 @@ func (b *mailbox) Send(_ context.Context, m delivery.Message) error {
 		b.delay()
 	}
 	b.msgs = append(b.msgs, m)
+	if b.via != nil {
+		return b.via.Send(ctx, m)
+	}
 	if b.also != nil {
 		return b.also.Send(context.Background(), m)
 	}
@@ -177,6 +183,7 @@ type server struct {
 	// appID and pk are the test application's.
 	appID, pk string
 	log       *bytes.Buffer
+	logw      *syncWriter
 
 	// statements holds, once recordStatements is set, the text of every
 	// statement the server ran for a request, by the request's X-Request-Id.
@@ -219,7 +226,8 @@ func mustStart(tb testing.TB, dbURL string, opts ...serverOption) *server {
 	}
 	logs := &bytes.Buffer{}
 	s := &server{t: tb, clock: &clock{now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}, mail: &mailbox{}, log: logs}
-	s.m = &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: s.clock.Now, Sender: s.mail}
+	s.logw = &syncWriter{w: logs}
+	s.m = &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(s.logw, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: s.clock.Now, Sender: s.mail}
 	s.statements = map[string][]string{}
 	s.m.DBOptions = []database.Option{database.WithStatementObserver(func(ctx context.Context, query string) {
 		if id := request.From(ctx).RequestID; id != "" && s.recordStatements.Load() {
@@ -314,6 +322,13 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.w.Write(p)
+}
+
+// logText returns the server log so far; safe while requests are running.
+func (s *server) logText() string {
+	s.logw.mu.Lock()
+	defer s.logw.mu.Unlock()
+	return s.log.String()
 }
 
 // cli runs a trustgate subcommand against the test database and decodes its --json output.

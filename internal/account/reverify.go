@@ -279,10 +279,10 @@ func (s *Service) PrepareVerification(ctx context.Context, st Step, in signin.Pr
 			kind = msg.Kind
 			return msg, err
 		},
-		Sent: func(tx *ent.Tx) error {
+		Sent: func(ctx context.Context, tx *ent.Tx) error {
 			return s.record(ctx, tx, r, audit.KindCodeSent, f.Strategy, audit.Info, "reverification:"+kind)
 		},
-		Failed: func(tx *ent.Tx) error {
+		Failed: func(ctx context.Context, tx *ent.Tx) error {
 			return s.record(ctx, tx, r, audit.KindCodeDeliveryFailed, f.Strategy, audit.Failure, "reverification:delivery_failed")
 		},
 		Log: s.Log.With("session_verification_id", r.row.ID),

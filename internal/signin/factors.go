@@ -261,10 +261,10 @@ func (s *Service) PrepareSecondFactor(ctx context.Context, id string, in Prepare
 	attach := func(tx *ent.Tx, v *ent.Verification) error {
 		return attachVerification(ctx, tx, st, v, false)
 	}
-	var sent func(tx *ent.Tx) error
+	var sent func(ctx context.Context, tx *ent.Tx) error
 	if st.si.Status == entsignin.StatusNeedsClientTrust {
 		// pending means a code went out: not before the delivery succeeded.
-		sent = func(tx *ent.Tx) error {
+		sent = func(ctx context.Context, tx *ent.Tx) error {
 			return saveSignIn(ctx, tx, st, signInUpdate(tx, st).SetClientTrustState(entsignin.ClientTrustStatePending))
 		}
 	}
@@ -464,7 +464,7 @@ func (s *Service) attemptBackupCode(ctx context.Context, st *state, code string)
 // the same target), stores it through attach, then delivers it and, once
 // delivered, runs sent (if any) beside the code.sent event. A delivery failure
 // is logged and returned; the sign-in stays resumable.
-func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *ent.Verification, purpose delivery.Purpose, attach func(*ent.Tx, *ent.Verification) error, sent func(*ent.Tx) error) error {
+func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *ent.Verification, purpose delivery.Purpose, attach func(*ent.Tx, *ent.Verification) error, sent func(context.Context, *ent.Tx) error) error {
 	target, err := s.factorTarget(ctx, st, f)
 	if err != nil {
 		return err
@@ -496,15 +496,15 @@ func (s *Service) sendCode(ctx context.Context, st *state, f *Factor, existing *
 			kind = msg.Kind
 			return msg, err
 		},
-		Sent: func(tx *ent.Tx) error {
+		Sent: func(ctx context.Context, tx *ent.Tx) error {
 			if sent != nil {
-				if err := sent(tx); err != nil {
+				if err := sent(ctx, tx); err != nil {
 					return err
 				}
 			}
 			return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeSent, f.Strategy, audit.Info, kind))
 		},
-		Failed: func(tx *ent.Tx) error {
+		Failed: func(ctx context.Context, tx *ent.Tx) error {
 			return s.Events.Record(ctx, tx, s.event(st, audit.KindCodeDeliveryFailed, f.Strategy, audit.Failure, "delivery_failed"))
 		},
 		Log: s.Log.With("sign_in_id", st.si.ID),

@@ -35,11 +35,12 @@ type Delivery struct {
 	// transaction that issues it.
 	Attach func(tx *ent.Tx, v *ent.Verification) error
 	// Sent, if set, records a delivered code (an event, a state change) in
-	// the transaction that follows the delivery.
-	Sent func(tx *ent.Tx) error
+	// the transaction that follows the delivery. It must use the ctx it is
+	// given, not the request's: that one may be cancelled by then.
+	Sent func(ctx context.Context, tx *ent.Tx) error
 	// Failed, if set, records a failed delivery in the transaction that
-	// marks the code unsent.
-	Failed func(tx *ent.Tx) error
+	// marks the code unsent, with the ctx it is given (as Sent).
+	Failed func(ctx context.Context, tx *ent.Tx) error
 	// Log gets the failure, with the caller's attributes.
 	Log *slog.Logger
 }
@@ -87,7 +88,7 @@ func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Se
 		if done, err = delivery.SendTx(ctx, sender, tx, msg); err != nil || !done {
 			return err
 		}
-		return runIf(tx, d.Sent)
+		return runIf(ctx, tx, d.Sent)
 	})
 	// What follows a send is bookkeeping that must happen even when the
 	// request went away meanwhile (a failed send's cooldown lifted, its
@@ -101,20 +102,27 @@ func (c *Codes) Deliver(ctx context.Context, db *database.DB, sender delivery.Se
 	case done:
 		return v, nil
 	}
-	if err := sender.Send(ctx, msg); err != nil {
+	// A send, once started, is not the client's to cancel: a client that
+	// leaves after the SMTP server or SMS hook took the message must not
+	// turn the code the user receives into a withdrawn one. The send gets
+	// its own bound instead.
+	sendCtx, cancel := context.WithTimeout(bg, delivery.DefaultTimeout)
+	err = sender.Send(sendCtx, msg)
+	cancel()
+	if err != nil {
 		return nil, c.failed(bg, db, d, v, err)
 	}
 	if d.Sent == nil {
 		return v, nil
 	}
-	return v, db.Tx(bg, d.Sent)
+	return v, db.Tx(bg, func(tx *ent.Tx) error { return d.Sent(bg, tx) })
 }
 
-func runIf(tx *ent.Tx, f func(*ent.Tx) error) error {
+func runIf(ctx context.Context, tx *ent.Tx, f func(context.Context, *ent.Tx) error) error {
 	if f == nil {
 		return nil
 	}
-	return f(tx)
+	return f(ctx, tx)
 }
 
 // failed logs a failed delivery, records it (marking v unsent, if it was
@@ -128,7 +136,7 @@ func (c *Codes) failed(ctx context.Context, db *database.DB, d Delivery, v *ent.
 					return err
 				}
 			}
-			return runIf(tx, d.Failed)
+			return runIf(ctx, tx, d.Failed)
 		}); err != nil {
 			d.Log.ErrorContext(ctx, "recording a failed delivery", "error", err)
 		}

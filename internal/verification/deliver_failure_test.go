@@ -40,7 +40,7 @@ func TestFailedSendClearsCooldownEvenWhenTheRequestIsGone(t *testing.T) {
 		Message: func(code string) (delivery.Message, error) {
 			return delivery.Message{Channel: delivery.ChannelEmail, To: target.Value, Kind: "verification_code", Text: code}, nil
 		},
-		Failed: func(*ent.Tx) error { failedRecorded = true; return nil },
+		Failed: func(context.Context, *ent.Tx) error { failedRecorded = true; return nil },
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if !apierr.Is(err, apierr.DeliveryFailed) {
