@@ -32,7 +32,7 @@ func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, acti
 		}
 		return nil, apierr.New(apierr.AuthenticationInvalid)
 	}
-	domain, home, err := r.domainOf(ctx, obj)
+	domain, home, named, err := r.domainOf(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -49,23 +49,18 @@ func (r *Resolver) Can(ctx context.Context, obj any, next graphql.Resolver, acti
 	if err := r.guardDashboard(ctx, domain, policy.Permission(action)); err != nil {
 		return nil, err
 	}
-	if namesApp[graphql.GetFieldContext(ctx).Field.Name] {
+	if named {
+		// An applicationId that names no application answers
+		// resource_not_found rather than an empty list, or a grant in
+		// nothing. Only now that the caller's role holds there, which a
+		// role in * does in any id: to anyone else a made-up id answers
+		// permission_denied, as another tenant's application does, so ids
+		// cannot be probed.
 		if err := r.appExists(ctx, domain); err != nil {
 			return nil, err
 		}
 	}
 	return next(ctx)
-}
-
-// namesApp holds the fields that name an application by an applicationId
-// argument (or input field): one that names none answers resource_not_found
-// rather than an empty list, or a grant in nothing. @can checks it only
-// once the caller's role holds there, which a role in * does in any id, so
-// to anyone else a made-up id answers permission_denied, as another
-// tenant's application does, and ids cannot be probed.
-var namesApp = map[string]bool{
-	"users": true, "signInEvents": true, "outbox": true, "updateAppSettings": true, "setAppUpdate": true, "createUser": true,
-	"auditEvents": true, "roleAssignments": true, "apiKeys": true, "grantRole": true, "revokeRole": true, "createAPIKey": true,
 }
 
 // appExists answers resource_not_found on applicationId unless domain is *
@@ -206,9 +201,11 @@ var byID = map[string]string{
 // domainOf returns the application a field touches, from its parent object or
 // its arguments; server-wide fields answer "*". For a field that finds its
 // object by id (byID), home is the application the object belongs to.
-func (r *Resolver) domainOf(ctx context.Context, obj any) (domain, home string, err error) {
+// named reports that the caller named the application by an applicationId
+// argument or input field, which may name none (appExists).
+func (r *Resolver) domainOf(ctx context.Context, obj any) (domain, home string, named bool, err error) {
 	if app, ok := obj.(*ent.Application); ok {
-		return app.ID, "", nil
+		return app.ID, "", false, nil
 	}
 	fc := graphql.GetFieldContext(ctx)
 	args := fc.Args
@@ -224,15 +221,17 @@ func (r *Resolver) domainOf(ctx context.Context, obj any) (domain, home string, 
 		return ""
 	}
 	if param, ok := byID[fc.Field.Name]; ok {
-		return r.objectDomain(ctx, fc.Field.Name, str(param), param)
+		domain, home, err = r.objectDomain(ctx, fc.Field.Name, str(param), param)
+		return domain, home, false, err
 	}
 	switch fc.Field.Name {
 	case "applications", "viewer":
-		return anyDomain, "", nil
+		return anyDomain, "", false, nil
 	case "createApplication":
-		return policy.AllDomains, "", nil
-	case "application":
+		return policy.AllDomains, "", false, nil
+	case "application": // nullable: a made-up id answers null
 		domain, err = r.existingApp(ctx, str("id"))
+		return domain, "", false, err
 	case "users", "signInEvents", "outbox", "updateAppSettings", "setAppUpdate", "createUser":
 		domain, err = r.existingApp(ctx, str("applicationId"))
 	case "auditEvents", "roleAssignments", "apiKeys":
@@ -258,7 +257,7 @@ func (r *Resolver) domainOf(ctx context.Context, obj any) (domain, home string, 
 	default:
 		err = fmt.Errorf("graph: @can on %s has no domain rule", fc.Field.Name)
 	}
-	return domain, "", err
+	return domain, "", true, err
 }
 
 // objectDomain finds the object a byID field names by id and returns where
