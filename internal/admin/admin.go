@@ -235,13 +235,18 @@ func CreateApplicationTx(ctx context.Context, tx *ent.Tx, name string, createdAt
 // that): this is what the lockout and the dashboard read.
 func Settings(app *ent.Application) (settings.Settings, error) {
 	set, err := settings.Effective(app.CreatedAt, app.Updates, app.Settings)
-	if err == nil && app.Dashboard {
-		if d, bounded := set.LockoutDuration(); !bounded || d > MaxDashboardLockout {
-			max := int(MaxDashboardLockout.Seconds())
-			set.LockoutDurationSeconds = &max
-		}
+	if err == nil && app.Dashboard && lockoutTooLongForDashboard(&set) {
+		max := int(MaxDashboardLockout.Seconds())
+		set.LockoutDurationSeconds = &max
 	}
 	return set, err
+}
+
+// lockoutTooLongForDashboard reports whether set locks for longer than the
+// dashboard application may (MaxDashboardLockout), or until an admin unlocks.
+func lockoutTooLongForDashboard(set *settings.Settings) bool {
+	d, bounded := set.LockoutDuration()
+	return !bounded || d > MaxDashboardLockout
 }
 
 // MaxDashboardLockout is the longest lockout the dashboard application may
@@ -272,12 +277,10 @@ func (s *Service) UpdateSettings(ctx context.Context, appID string, patch map[st
 		if err != nil {
 			return err
 		}
-		if _, ok := patch["lockoutDurationSeconds"]; ok && app.Dashboard {
-			if d, bounded := after.LockoutDuration(); !bounded || d > MaxDashboardLockout {
-				return apierr.Newf(apierr.ResourceForbidden, "The dashboard's lockout must end by itself, within %d seconds (a day): "+
-					"otherwise wrong passwords typed by anyone could lock the last owner out for good.", int(MaxDashboardLockout.Seconds())).
-					WithParam("lockoutDurationSeconds")
-			}
+		if _, ok := patch["lockoutDurationSeconds"]; ok && app.Dashboard && lockoutTooLongForDashboard(&after) {
+			return apierr.Newf(apierr.ResourceForbidden, "The dashboard's lockout must end by itself, within %d seconds (a day): "+
+				"otherwise wrong passwords typed by anyone could lock the last owner out for good.", int(MaxDashboardLockout.Seconds())).
+				WithParam("lockoutDurationSeconds")
 		}
 		if err := tx.Application.UpdateOne(app).SetSettings(next).Exec(ctx); err != nil {
 			return err
