@@ -86,13 +86,8 @@ func (l *Limiter) Allow(ctx context.Context, sp Spend) error {
 	if d.Allowed {
 		return nil
 	}
-	if d.Count == sp.Rule.Limit+1 && l.Events != nil {
-		if err := l.recordFirstRefusal(ctx, sp); err != nil {
-			return err
-		}
-	}
-	if l.refused != nil {
-		l.refused.WithLabelValues(sp.Rule.Name).Inc()
+	if err := l.refusal(sp, d, func(e audit.SignInEvent) error { return l.recordFirstRefusal(ctx, e) }); err != nil {
+		return err
 	}
 	secs := d.RetryAfterSeconds()
 	if h := request.From(ctx).ResponseHeader; h != nil {
@@ -180,17 +175,24 @@ func (l *Limiter) SpendTx(ctx context.Context, tx *ent.Tx, sp Spend) (bool, erro
 	if d.Allowed {
 		return true, nil
 	}
+	return false, l.refusal(sp, d, func(e audit.SignInEvent) error { return l.Events.Record(ctx, tx, e) })
+}
+
+// refusal accounts for a hit of sp that d refused: the window's first
+// refusal is recorded through record as a rate_limited event (when the
+// limiter has Events), and the refusal is counted in the metric.
+func (l *Limiter) refusal(sp Spend, d Decision, record func(audit.SignInEvent) error) error {
 	if d.Count == sp.Rule.Limit+1 && l.Events != nil {
 		e := sp.Event
 		e.Kind, e.Outcome, e.Reason = audit.KindRateLimited, audit.Failure, sp.Rule.Name
-		if err := l.Events.Record(ctx, tx, e); err != nil {
-			return false, fmt.Errorf("ratelimit: recording the first refusal of %s: %w", sp.Rule.Name, err)
+		if err := record(e); err != nil {
+			return fmt.Errorf("ratelimit: recording the first refusal of %s: %w", sp.Rule.Name, err)
 		}
 	}
 	if l.refused != nil {
 		l.refused.WithLabelValues(sp.Rule.Name).Inc()
 	}
-	return false, nil
+	return nil
 }
 
 // Decision is the outcome of one hit.
@@ -211,20 +213,15 @@ func (d Decision) RetryAfterSeconds() int {
 // (on SQLite, for its turn among the writers) once its request is gone.
 const recordTimeout = 10 * time.Second
 
-// recordFirstRefusal writes the rate_limited event of sp's window. Exactly
+// recordFirstRefusal writes e, the rate_limited event of a window. Exactly
 // one hit per window is the first over the limit, so the event is written
 // once, right after the count that made it, and not given up when the client
 // hangs up: a flood whose requests are dropped the moment they are counted
 // must still show in the history.
-func (l *Limiter) recordFirstRefusal(ctx context.Context, sp Spend) error {
+func (l *Limiter) recordFirstRefusal(ctx context.Context, e audit.SignInEvent) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	e := sp.Event
-	e.Kind, e.Outcome, e.Reason = audit.KindRateLimited, audit.Failure, sp.Rule.Name
-	if err := l.DB.Tx(ctx, func(tx *ent.Tx) error { return l.Events.Record(ctx, tx, e) }); err != nil {
-		return fmt.Errorf("ratelimit: recording the first refusal of %s: %w", sp.Rule.Name, err)
-	}
-	return nil
+	return l.DB.Tx(ctx, func(tx *ent.Tx) error { return l.Events.Record(ctx, tx, e) })
 }
 
 // Hit counts one request of subject against rule and reports whether it is within budget.
