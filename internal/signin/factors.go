@@ -323,6 +323,12 @@ func isSecondFactorStrategy(s string) bool {
 	return false
 }
 
+// errTargetNotAFactor is the answer to a second-factor code sent to a
+// number or address that is no longer a factor of the sign-in.
+func errTargetNotAFactor() *apierr.Error {
+	return apierr.Newf(apierr.VerificationMissing, "The code was sent to a number or address that is no longer a factor of this sign-in. Send a new code.").WithParam("strategy")
+}
+
 // attemptSecondFactorCode checks a code sent to one of factors: a code
 // sent to a number or address the sign-in no longer lists (a phone taken
 // off two-step verification since, say because it was lost) proves
@@ -339,7 +345,7 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, factor
 		return apierr.New(apierr.VerificationMissing).WithParam("strategy")
 	}
 	if !ListsTarget(factors, v) {
-		return apierr.Newf(apierr.VerificationMissing, "The code was sent to a number or address that is no longer a factor of this sign-in. Send a new code.").WithParam("strategy")
+		return errTargetNotAFactor()
 	}
 	return s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
 		if st.si.Status == entsignin.StatusNeedsSecondFactor && v.Strategy == settings.StrategyPhoneCode {
@@ -352,7 +358,7 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, factor
 				return nil, err
 			}
 			if !reserved {
-				return apierr.Newf(apierr.VerificationMissing, "The code was sent to a number or address that is no longer a factor of this sign-in. Send a new code.").WithParam("strategy"), nil
+				return errTargetNotAFactor(), nil
 			}
 		}
 		passed, err := s.Codes.Check(ctx, tx, v, code)
