@@ -50,10 +50,9 @@ export function focusNearestAlert(from: HTMLElement | null): void {
 export function useErrorFocus<T extends HTMLElement = HTMLFormElement>(focus: (el: T | null) => void = focusFirstError) {
   const ref = useRef<T>(null)
   const [requests, setRequests] = useState(0)
-  const focusRef = useRef(focus)
-  focusRef.current = focus
+  // Runs only when `requests` changed, with this render's `focus`: no ref needed to see the latest one.
   useEffect(() => {
-    if (requests > 0) focusRef.current(ref.current)
+    if (requests > 0) focus(ref.current)
   }, [requests])
   const focusError = useCallback(() => setRequests((n) => n + 1), [])
   return { ref, focusError }
