@@ -17,11 +17,13 @@ export function focusFirstError(form: HTMLElement | null): void {
     return
   }
   const alert = scope.querySelector<HTMLElement>('[role="alert"]')
-  if (alert) {
-    // Focusable from script only, so it stays out of the Tab order.
-    if (!alert.hasAttribute('tabindex')) alert.tabIndex = -1
-    alert.focus()
-  }
+  if (alert) focusAlert(alert)
+}
+
+/** focusAlert focuses an error announced (`role="alert"`), focusable from script only so it stays out of the Tab order. */
+function focusAlert(alert: HTMLElement): void {
+  if (!alert.hasAttribute('tabindex')) alert.tabIndex = -1
+  alert.focus()
 }
 
 /**
@@ -36,8 +38,7 @@ export function focusNearestAlert(from: HTMLElement | null): void {
   for (let scope = from.parentElement; scope; scope = scope.parentElement) {
     const alert = scope.querySelector<HTMLElement>('[role="alert"]')
     if (alert) {
-      if (!alert.hasAttribute('tabindex')) alert.tabIndex = -1
-      alert.focus()
+      focusAlert(alert)
       return
     }
   }
