@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { Navigate, useLocation, useNavigate } from 'react-router'
-import { useAuth, useTrustgate, useUser, type User } from '@trustgate/react'
+import { useAuth, useSession, useTrustgate, useUser, type User } from '@trustgate/react'
 import { ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
 import { EmailSection } from './account/EmailSection'
@@ -19,8 +19,7 @@ import type { TrustgateAPIError, TrustgateAPIResponseErrorLike } from '@trustgat
  */
 export function AccountPage() {
   const { isLoaded, isSignedIn, user, error } = useUser()
-  // Loaded and signed in below (useUser() and useAuth() load together), so sessionId is the session's id there.
-  const { sessionId } = useAuth()
+  const { session } = useSession()
   const { search } = useLocation()
 
   if (error) return <AccountLoadError errors={error.errors} />
@@ -38,7 +37,7 @@ export function AccountPage() {
         <PhoneSection user={user} />
         <TwoFactorSection user={user} />
         <PasswordSection user={user} />
-        <SessionsSection user={user} currentSessionId={sessionId ?? null} />
+        <SessionsSection user={user} currentSessionId={session?.id ?? null} />
         <TrustedDevicesSection user={user} />
       </ReverificationProvider>
     </div>
