@@ -213,17 +213,7 @@ func TestAllowedOriginsAreBareOrigins(t *testing.T) {
 		t.Run("a browser's Origin matches a listed origin given with its default port", func(t *testing.T) {
 			update("https://shop.example.com:443").data(t)
 			for _, pk := range []string{s.pk, ""} { // with a publishable key, and a preflight that carries none
-				req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
-				req.Header.Set("Origin", "https://shop.example.com")
-				req.Header.Set("Access-Control-Request-Method", "POST")
-				if pk != "" {
-					req.Header.Set("X-Publishable-Key", pk)
-				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
+				resp := s.preflight(t, "https://shop.example.com", pk)
 				if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.com" {
 					t.Fatalf("preflight (publishable key %q): %d %v", pk, resp.StatusCode, resp.Header)
 				}
@@ -252,15 +242,7 @@ func TestLegacyAllowedOriginsDoNotBlockSettings(t *testing.T) {
 			vars{"id": s.appID}).data(t)
 
 		// The legacy entry still lets its origin in.
-		req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
-		req.Header.Set("Origin", "https://shop.example.com")
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("X-Publishable-Key", s.pk)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := s.preflight(t, "https://shop.example.com", s.pk)
 		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.com" {
 			t.Fatalf("preflight from a legacy origin: %d %v", resp.StatusCode, resp.Header)
 		}
@@ -286,20 +268,7 @@ func TestLegacyOriginsPassKeylessPreflights(t *testing.T) {
 		s.createApp(t, "Other", s.clock.Now()) // a preflight without a key names no application
 		s.setOverrides(t, map[string]any{"allowedOrigins": []string{
 			"HTTPS://Shop.Example.com:443/", "http://[0:0::1]:3000", "http://Dev.Example.com:80", "https://shop_1.example.com:8443"}})
-		preflight := func(origin, pk string) int {
-			req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
-			req.Header.Set("Origin", origin)
-			req.Header.Set("Access-Control-Request-Method", "POST")
-			if pk != "" {
-				req.Header.Set("X-Publishable-Key", pk)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return resp.StatusCode
-		}
+		preflight := func(origin, pk string) int { return s.preflight(t, origin, pk).StatusCode }
 		for origin, want := range map[string]int{
 			"https://shop.example.com":        http.StatusNoContent,
 			"http://[::1]:3000":               http.StatusNoContent,

@@ -517,3 +517,22 @@ func strategies(list any) []string {
 	}
 	return out
 }
+
+// preflight sends a CORS preflight for a POST to /graphql from origin, with
+// the publishable key pk unless it is "", and returns the response (its
+// body closed).
+func (s *server) preflight(tb testing.TB, origin, pk string) *http.Response {
+	tb.Helper()
+	req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	if pk != "" {
+		req.Header.Set("X-Publishable-Key", pk)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}

@@ -161,14 +161,7 @@ func TestBrowserSafety(t *testing.T) {
 			resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
 			t.Fatalf("status %d, headers %v, body %s", resp.StatusCode, resp.Header, body)
 		}
-		req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
-		req.Header.Set("Origin", "https://app.example.com")
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		pre, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pre.Body.Close()
+		pre := s.preflight(t, "https://app.example.com", "")
 		if pre.StatusCode != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
 			t.Fatalf("preflight %d %v", pre.StatusCode, pre.Header)
 		}
@@ -197,14 +190,7 @@ func TestPreflightOrigins(t *testing.T) {
 			vars{"id": other.id, "in": vars{"allowedOrigins": []string{"https://Shop.Example.com/", "http://localhost:5173"}}}).data(t)
 		s.setSettings(t, vars{"clientTrustEnabled": true}) // overrides that name no origin
 		preflight := func(origin string) int {
-			req, _ := http.NewRequest(http.MethodOptions, s.base+"/graphql", nil)
-			req.Header.Set("Origin", origin)
-			req.Header.Set("Access-Control-Request-Method", "POST")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp := s.preflight(t, origin, "")
 			if resp.StatusCode == http.StatusNoContent && resp.Header.Get("Access-Control-Allow-Origin") != origin {
 				t.Errorf("preflight from %s: Access-Control-Allow-Origin = %q", origin, resp.Header.Get("Access-Control-Allow-Origin"))
 			}
