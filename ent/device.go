@@ -26,6 +26,10 @@ type Device struct {
 	ApplicationID string `json:"application_id,omitempty"`
 	// TokenHash holds the value of the "token_hash" field.
 	TokenHash []byte `json:"-"`
+	// PreviousTokenHash holds the value of the "previous_token_hash" field.
+	PreviousTokenHash *[]byte `json:"-"`
+	// RotatedAt holds the value of the "rotated_at" field.
+	RotatedAt *time.Time `json:"rotated_at,omitempty"`
 	// UserAgent holds the value of the "user_agent" field.
 	UserAgent string `json:"user_agent,omitempty"`
 	// IPAddress holds the value of the "ip_address" field.
@@ -92,11 +96,11 @@ func (*Device) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case device.FieldTokenHash:
+		case device.FieldTokenHash, device.FieldPreviousTokenHash:
 			values[i] = new([]byte)
 		case device.FieldID, device.FieldApplicationID, device.FieldUserAgent, device.FieldIPAddress, device.FieldSignInID, device.FieldSignUpID:
 			values[i] = new(sql.NullString)
-		case device.FieldCreatedAt, device.FieldUpdatedAt, device.FieldLastActiveAt:
+		case device.FieldCreatedAt, device.FieldUpdatedAt, device.FieldRotatedAt, device.FieldLastActiveAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -142,6 +146,19 @@ func (_m *Device) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field token_hash", values[i])
 			} else if value != nil {
 				_m.TokenHash = *value
+			}
+		case device.FieldPreviousTokenHash:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field previous_token_hash", values[i])
+			} else if value != nil {
+				_m.PreviousTokenHash = value
+			}
+		case device.FieldRotatedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field rotated_at", values[i])
+			} else if value.Valid {
+				_m.RotatedAt = new(time.Time)
+				*_m.RotatedAt = value.Time
 			}
 		case device.FieldUserAgent:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -237,6 +254,13 @@ func (_m *Device) String() string {
 	builder.WriteString(_m.ApplicationID)
 	builder.WriteString(", ")
 	builder.WriteString("token_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("previous_token_hash=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.RotatedAt; v != nil {
+		builder.WriteString("rotated_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("user_agent=")
 	builder.WriteString(_m.UserAgent)

@@ -66,6 +66,26 @@ func (_c *DeviceCreate) SetTokenHash(v []byte) *DeviceCreate {
 	return _c
 }
 
+// SetPreviousTokenHash sets the "previous_token_hash" field.
+func (_c *DeviceCreate) SetPreviousTokenHash(v []byte) *DeviceCreate {
+	_c.mutation.SetPreviousTokenHash(v)
+	return _c
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (_c *DeviceCreate) SetRotatedAt(v time.Time) *DeviceCreate {
+	_c.mutation.SetRotatedAt(v)
+	return _c
+}
+
+// SetNillableRotatedAt sets the "rotated_at" field if the given value is not nil.
+func (_c *DeviceCreate) SetNillableRotatedAt(v *time.Time) *DeviceCreate {
+	if v != nil {
+		_c.SetRotatedAt(*v)
+	}
+	return _c
+}
+
 // SetUserAgent sets the "user_agent" field.
 func (_c *DeviceCreate) SetUserAgent(v string) *DeviceCreate {
 	_c.mutation.SetUserAgent(v)
@@ -333,6 +353,14 @@ func (_c *DeviceCreate) createSpec() (*Device, *sqlgraph.CreateSpec) {
 		_spec.SetField(device.FieldTokenHash, field.TypeBytes, value)
 		_node.TokenHash = value
 	}
+	if value, ok := _c.mutation.PreviousTokenHash(); ok {
+		_spec.SetField(device.FieldPreviousTokenHash, field.TypeBytes, value)
+		_node.PreviousTokenHash = &value
+	}
+	if value, ok := _c.mutation.RotatedAt(); ok {
+		_spec.SetField(device.FieldRotatedAt, field.TypeTime, value)
+		_node.RotatedAt = &value
+	}
 	if value, ok := _c.mutation.UserAgent(); ok {
 		_spec.SetField(device.FieldUserAgent, field.TypeString, value)
 		_node.UserAgent = value
@@ -475,6 +503,42 @@ func (u *DeviceUpsert) SetTokenHash(v []byte) *DeviceUpsert {
 // UpdateTokenHash sets the "token_hash" field to the value that was provided on create.
 func (u *DeviceUpsert) UpdateTokenHash() *DeviceUpsert {
 	u.SetExcluded(device.FieldTokenHash)
+	return u
+}
+
+// SetPreviousTokenHash sets the "previous_token_hash" field.
+func (u *DeviceUpsert) SetPreviousTokenHash(v []byte) *DeviceUpsert {
+	u.Set(device.FieldPreviousTokenHash, v)
+	return u
+}
+
+// UpdatePreviousTokenHash sets the "previous_token_hash" field to the value that was provided on create.
+func (u *DeviceUpsert) UpdatePreviousTokenHash() *DeviceUpsert {
+	u.SetExcluded(device.FieldPreviousTokenHash)
+	return u
+}
+
+// ClearPreviousTokenHash clears the value of the "previous_token_hash" field.
+func (u *DeviceUpsert) ClearPreviousTokenHash() *DeviceUpsert {
+	u.SetNull(device.FieldPreviousTokenHash)
+	return u
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (u *DeviceUpsert) SetRotatedAt(v time.Time) *DeviceUpsert {
+	u.Set(device.FieldRotatedAt, v)
+	return u
+}
+
+// UpdateRotatedAt sets the "rotated_at" field to the value that was provided on create.
+func (u *DeviceUpsert) UpdateRotatedAt() *DeviceUpsert {
+	u.SetExcluded(device.FieldRotatedAt)
+	return u
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (u *DeviceUpsert) ClearRotatedAt() *DeviceUpsert {
+	u.SetNull(device.FieldRotatedAt)
 	return u
 }
 
@@ -635,6 +699,48 @@ func (u *DeviceUpsertOne) SetTokenHash(v []byte) *DeviceUpsertOne {
 func (u *DeviceUpsertOne) UpdateTokenHash() *DeviceUpsertOne {
 	return u.Update(func(s *DeviceUpsert) {
 		s.UpdateTokenHash()
+	})
+}
+
+// SetPreviousTokenHash sets the "previous_token_hash" field.
+func (u *DeviceUpsertOne) SetPreviousTokenHash(v []byte) *DeviceUpsertOne {
+	return u.Update(func(s *DeviceUpsert) {
+		s.SetPreviousTokenHash(v)
+	})
+}
+
+// UpdatePreviousTokenHash sets the "previous_token_hash" field to the value that was provided on create.
+func (u *DeviceUpsertOne) UpdatePreviousTokenHash() *DeviceUpsertOne {
+	return u.Update(func(s *DeviceUpsert) {
+		s.UpdatePreviousTokenHash()
+	})
+}
+
+// ClearPreviousTokenHash clears the value of the "previous_token_hash" field.
+func (u *DeviceUpsertOne) ClearPreviousTokenHash() *DeviceUpsertOne {
+	return u.Update(func(s *DeviceUpsert) {
+		s.ClearPreviousTokenHash()
+	})
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (u *DeviceUpsertOne) SetRotatedAt(v time.Time) *DeviceUpsertOne {
+	return u.Update(func(s *DeviceUpsert) {
+		s.SetRotatedAt(v)
+	})
+}
+
+// UpdateRotatedAt sets the "rotated_at" field to the value that was provided on create.
+func (u *DeviceUpsertOne) UpdateRotatedAt() *DeviceUpsertOne {
+	return u.Update(func(s *DeviceUpsert) {
+		s.UpdateRotatedAt()
+	})
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (u *DeviceUpsertOne) ClearRotatedAt() *DeviceUpsertOne {
+	return u.Update(func(s *DeviceUpsert) {
+		s.ClearRotatedAt()
 	})
 }
 
@@ -975,6 +1081,48 @@ func (u *DeviceUpsertBulk) SetTokenHash(v []byte) *DeviceUpsertBulk {
 func (u *DeviceUpsertBulk) UpdateTokenHash() *DeviceUpsertBulk {
 	return u.Update(func(s *DeviceUpsert) {
 		s.UpdateTokenHash()
+	})
+}
+
+// SetPreviousTokenHash sets the "previous_token_hash" field.
+func (u *DeviceUpsertBulk) SetPreviousTokenHash(v []byte) *DeviceUpsertBulk {
+	return u.Update(func(s *DeviceUpsert) {
+		s.SetPreviousTokenHash(v)
+	})
+}
+
+// UpdatePreviousTokenHash sets the "previous_token_hash" field to the value that was provided on create.
+func (u *DeviceUpsertBulk) UpdatePreviousTokenHash() *DeviceUpsertBulk {
+	return u.Update(func(s *DeviceUpsert) {
+		s.UpdatePreviousTokenHash()
+	})
+}
+
+// ClearPreviousTokenHash clears the value of the "previous_token_hash" field.
+func (u *DeviceUpsertBulk) ClearPreviousTokenHash() *DeviceUpsertBulk {
+	return u.Update(func(s *DeviceUpsert) {
+		s.ClearPreviousTokenHash()
+	})
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (u *DeviceUpsertBulk) SetRotatedAt(v time.Time) *DeviceUpsertBulk {
+	return u.Update(func(s *DeviceUpsert) {
+		s.SetRotatedAt(v)
+	})
+}
+
+// UpdateRotatedAt sets the "rotated_at" field to the value that was provided on create.
+func (u *DeviceUpsertBulk) UpdateRotatedAt() *DeviceUpsertBulk {
+	return u.Update(func(s *DeviceUpsert) {
+		s.UpdateRotatedAt()
+	})
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (u *DeviceUpsertBulk) ClearRotatedAt() *DeviceUpsertBulk {
+	return u.Update(func(s *DeviceUpsert) {
+		s.ClearRotatedAt()
 	})
 }
 

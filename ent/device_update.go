@@ -43,6 +43,38 @@ func (_u *DeviceUpdate) SetTokenHash(v []byte) *DeviceUpdate {
 	return _u
 }
 
+// SetPreviousTokenHash sets the "previous_token_hash" field.
+func (_u *DeviceUpdate) SetPreviousTokenHash(v []byte) *DeviceUpdate {
+	_u.mutation.SetPreviousTokenHash(v)
+	return _u
+}
+
+// ClearPreviousTokenHash clears the value of the "previous_token_hash" field.
+func (_u *DeviceUpdate) ClearPreviousTokenHash() *DeviceUpdate {
+	_u.mutation.ClearPreviousTokenHash()
+	return _u
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (_u *DeviceUpdate) SetRotatedAt(v time.Time) *DeviceUpdate {
+	_u.mutation.SetRotatedAt(v)
+	return _u
+}
+
+// SetNillableRotatedAt sets the "rotated_at" field if the given value is not nil.
+func (_u *DeviceUpdate) SetNillableRotatedAt(v *time.Time) *DeviceUpdate {
+	if v != nil {
+		_u.SetRotatedAt(*v)
+	}
+	return _u
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (_u *DeviceUpdate) ClearRotatedAt() *DeviceUpdate {
+	_u.mutation.ClearRotatedAt()
+	return _u
+}
+
 // SetUserAgent sets the "user_agent" field.
 func (_u *DeviceUpdate) SetUserAgent(v string) *DeviceUpdate {
 	_u.mutation.SetUserAgent(v)
@@ -286,6 +318,18 @@ func (_u *DeviceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.TokenHash(); ok {
 		_spec.SetField(device.FieldTokenHash, field.TypeBytes, value)
 	}
+	if value, ok := _u.mutation.PreviousTokenHash(); ok {
+		_spec.SetField(device.FieldPreviousTokenHash, field.TypeBytes, value)
+	}
+	if _u.mutation.PreviousTokenHashCleared() {
+		_spec.ClearField(device.FieldPreviousTokenHash, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.RotatedAt(); ok {
+		_spec.SetField(device.FieldRotatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RotatedAtCleared() {
+		_spec.ClearField(device.FieldRotatedAt, field.TypeTime)
+	}
 	if value, ok := _u.mutation.UserAgent(); ok {
 		_spec.SetField(device.FieldUserAgent, field.TypeString, value)
 	}
@@ -431,6 +475,38 @@ func (_u *DeviceUpdateOne) SetUpdatedAt(v time.Time) *DeviceUpdateOne {
 // SetTokenHash sets the "token_hash" field.
 func (_u *DeviceUpdateOne) SetTokenHash(v []byte) *DeviceUpdateOne {
 	_u.mutation.SetTokenHash(v)
+	return _u
+}
+
+// SetPreviousTokenHash sets the "previous_token_hash" field.
+func (_u *DeviceUpdateOne) SetPreviousTokenHash(v []byte) *DeviceUpdateOne {
+	_u.mutation.SetPreviousTokenHash(v)
+	return _u
+}
+
+// ClearPreviousTokenHash clears the value of the "previous_token_hash" field.
+func (_u *DeviceUpdateOne) ClearPreviousTokenHash() *DeviceUpdateOne {
+	_u.mutation.ClearPreviousTokenHash()
+	return _u
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (_u *DeviceUpdateOne) SetRotatedAt(v time.Time) *DeviceUpdateOne {
+	_u.mutation.SetRotatedAt(v)
+	return _u
+}
+
+// SetNillableRotatedAt sets the "rotated_at" field if the given value is not nil.
+func (_u *DeviceUpdateOne) SetNillableRotatedAt(v *time.Time) *DeviceUpdateOne {
+	if v != nil {
+		_u.SetRotatedAt(*v)
+	}
+	return _u
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (_u *DeviceUpdateOne) ClearRotatedAt() *DeviceUpdateOne {
+	_u.mutation.ClearRotatedAt()
 	return _u
 }
 
@@ -706,6 +782,18 @@ func (_u *DeviceUpdateOne) sqlSave(ctx context.Context) (_node *Device, err erro
 	}
 	if value, ok := _u.mutation.TokenHash(); ok {
 		_spec.SetField(device.FieldTokenHash, field.TypeBytes, value)
+	}
+	if value, ok := _u.mutation.PreviousTokenHash(); ok {
+		_spec.SetField(device.FieldPreviousTokenHash, field.TypeBytes, value)
+	}
+	if _u.mutation.PreviousTokenHashCleared() {
+		_spec.ClearField(device.FieldPreviousTokenHash, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.RotatedAt(); ok {
+		_spec.SetField(device.FieldRotatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RotatedAtCleared() {
+		_spec.ClearField(device.FieldRotatedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.UserAgent(); ok {
 		_spec.SetField(device.FieldUserAgent, field.TypeString, value)

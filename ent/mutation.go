@@ -3147,29 +3147,31 @@ func (m *BackupCodeMutation) ResetEdge(name string) error {
 // DeviceMutation represents an operation that mutates the Device nodes in the graph.
 type DeviceMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *string
-	created_at         *time.Time
-	updated_at         *time.Time
-	token_hash         *[]byte
-	user_agent         *string
-	ip_address         *string
-	last_active_at     *time.Time
-	sign_in_id         *string
-	sign_up_id         *string
-	clearedFields      map[string]struct{}
-	application        *string
-	clearedapplication bool
-	sessions           map[string]struct{}
-	removedsessions    map[string]struct{}
-	clearedsessions    bool
-	trusts             map[string]struct{}
-	removedtrusts      map[string]struct{}
-	clearedtrusts      bool
-	done               bool
-	oldValue           func(context.Context) (*Device, error)
-	predicates         []predicate.Device
+	op                  Op
+	typ                 string
+	id                  *string
+	created_at          *time.Time
+	updated_at          *time.Time
+	token_hash          *[]byte
+	previous_token_hash *[]byte
+	rotated_at          *time.Time
+	user_agent          *string
+	ip_address          *string
+	last_active_at      *time.Time
+	sign_in_id          *string
+	sign_up_id          *string
+	clearedFields       map[string]struct{}
+	application         *string
+	clearedapplication  bool
+	sessions            map[string]struct{}
+	removedsessions     map[string]struct{}
+	clearedsessions     bool
+	trusts              map[string]struct{}
+	removedtrusts       map[string]struct{}
+	clearedtrusts       bool
+	done                bool
+	oldValue            func(context.Context) (*Device, error)
+	predicates          []predicate.Device
 }
 
 var _ ent.Mutation = (*DeviceMutation)(nil)
@@ -3418,6 +3420,104 @@ func (m *DeviceMutation) OldTokenHash(ctx context.Context) (v []byte, err error)
 // ResetTokenHash resets all changes to the "token_hash" field.
 func (m *DeviceMutation) ResetTokenHash() {
 	m.token_hash = nil
+}
+
+// SetPreviousTokenHash sets the "previous_token_hash" field.
+func (m *DeviceMutation) SetPreviousTokenHash(b []byte) {
+	m.previous_token_hash = &b
+}
+
+// PreviousTokenHash returns the value of the "previous_token_hash" field in the mutation.
+func (m *DeviceMutation) PreviousTokenHash() (r []byte, exists bool) {
+	v := m.previous_token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreviousTokenHash returns the old "previous_token_hash" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldPreviousTokenHash(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreviousTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreviousTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreviousTokenHash: %w", err)
+	}
+	return oldValue.PreviousTokenHash, nil
+}
+
+// ClearPreviousTokenHash clears the value of the "previous_token_hash" field.
+func (m *DeviceMutation) ClearPreviousTokenHash() {
+	m.previous_token_hash = nil
+	m.clearedFields[device.FieldPreviousTokenHash] = struct{}{}
+}
+
+// PreviousTokenHashCleared returns if the "previous_token_hash" field was cleared in this mutation.
+func (m *DeviceMutation) PreviousTokenHashCleared() bool {
+	_, ok := m.clearedFields[device.FieldPreviousTokenHash]
+	return ok
+}
+
+// ResetPreviousTokenHash resets all changes to the "previous_token_hash" field.
+func (m *DeviceMutation) ResetPreviousTokenHash() {
+	m.previous_token_hash = nil
+	delete(m.clearedFields, device.FieldPreviousTokenHash)
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (m *DeviceMutation) SetRotatedAt(t time.Time) {
+	m.rotated_at = &t
+}
+
+// RotatedAt returns the value of the "rotated_at" field in the mutation.
+func (m *DeviceMutation) RotatedAt() (r time.Time, exists bool) {
+	v := m.rotated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRotatedAt returns the old "rotated_at" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldRotatedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRotatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRotatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRotatedAt: %w", err)
+	}
+	return oldValue.RotatedAt, nil
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (m *DeviceMutation) ClearRotatedAt() {
+	m.rotated_at = nil
+	m.clearedFields[device.FieldRotatedAt] = struct{}{}
+}
+
+// RotatedAtCleared returns if the "rotated_at" field was cleared in this mutation.
+func (m *DeviceMutation) RotatedAtCleared() bool {
+	_, ok := m.clearedFields[device.FieldRotatedAt]
+	return ok
+}
+
+// ResetRotatedAt resets all changes to the "rotated_at" field.
+func (m *DeviceMutation) ResetRotatedAt() {
+	m.rotated_at = nil
+	delete(m.clearedFields, device.FieldRotatedAt)
 }
 
 // SetUserAgent sets the "user_agent" field.
@@ -3808,7 +3908,7 @@ func (m *DeviceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DeviceMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, device.FieldCreatedAt)
 	}
@@ -3820,6 +3920,12 @@ func (m *DeviceMutation) Fields() []string {
 	}
 	if m.token_hash != nil {
 		fields = append(fields, device.FieldTokenHash)
+	}
+	if m.previous_token_hash != nil {
+		fields = append(fields, device.FieldPreviousTokenHash)
+	}
+	if m.rotated_at != nil {
+		fields = append(fields, device.FieldRotatedAt)
 	}
 	if m.user_agent != nil {
 		fields = append(fields, device.FieldUserAgent)
@@ -3852,6 +3958,10 @@ func (m *DeviceMutation) Field(name string) (ent.Value, bool) {
 		return m.ApplicationID()
 	case device.FieldTokenHash:
 		return m.TokenHash()
+	case device.FieldPreviousTokenHash:
+		return m.PreviousTokenHash()
+	case device.FieldRotatedAt:
+		return m.RotatedAt()
 	case device.FieldUserAgent:
 		return m.UserAgent()
 	case device.FieldIPAddress:
@@ -3879,6 +3989,10 @@ func (m *DeviceMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldApplicationID(ctx)
 	case device.FieldTokenHash:
 		return m.OldTokenHash(ctx)
+	case device.FieldPreviousTokenHash:
+		return m.OldPreviousTokenHash(ctx)
+	case device.FieldRotatedAt:
+		return m.OldRotatedAt(ctx)
 	case device.FieldUserAgent:
 		return m.OldUserAgent(ctx)
 	case device.FieldIPAddress:
@@ -3925,6 +4039,20 @@ func (m *DeviceMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTokenHash(v)
+		return nil
+	case device.FieldPreviousTokenHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreviousTokenHash(v)
+		return nil
+	case device.FieldRotatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRotatedAt(v)
 		return nil
 	case device.FieldUserAgent:
 		v, ok := value.(string)
@@ -3991,6 +4119,12 @@ func (m *DeviceMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *DeviceMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(device.FieldPreviousTokenHash) {
+		fields = append(fields, device.FieldPreviousTokenHash)
+	}
+	if m.FieldCleared(device.FieldRotatedAt) {
+		fields = append(fields, device.FieldRotatedAt)
+	}
 	if m.FieldCleared(device.FieldLastActiveAt) {
 		fields = append(fields, device.FieldLastActiveAt)
 	}
@@ -4014,6 +4148,12 @@ func (m *DeviceMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *DeviceMutation) ClearField(name string) error {
 	switch name {
+	case device.FieldPreviousTokenHash:
+		m.ClearPreviousTokenHash()
+		return nil
+	case device.FieldRotatedAt:
+		m.ClearRotatedAt()
+		return nil
 	case device.FieldLastActiveAt:
 		m.ClearLastActiveAt()
 		return nil
@@ -4042,6 +4182,12 @@ func (m *DeviceMutation) ResetField(name string) error {
 		return nil
 	case device.FieldTokenHash:
 		m.ResetTokenHash()
+		return nil
+	case device.FieldPreviousTokenHash:
+		m.ResetPreviousTokenHash()
+		return nil
+	case device.FieldRotatedAt:
+		m.ResetRotatedAt()
 		return nil
 	case device.FieldUserAgent:
 		m.ResetUserAgent()

@@ -267,13 +267,13 @@ func init() {
 	// device.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
 	device.TokenHashValidator = deviceDescTokenHash.Validators[0].(func([]byte) error)
 	// deviceDescUserAgent is the schema descriptor for user_agent field.
-	deviceDescUserAgent := deviceFields[2].Descriptor()
+	deviceDescUserAgent := deviceFields[4].Descriptor()
 	// device.DefaultUserAgent holds the default value on creation for the user_agent field.
 	device.DefaultUserAgent = deviceDescUserAgent.Default.(string)
 	// device.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	device.UserAgentValidator = deviceDescUserAgent.Validators[0].(func(string) error)
 	// deviceDescIPAddress is the schema descriptor for ip_address field.
-	deviceDescIPAddress := deviceFields[3].Descriptor()
+	deviceDescIPAddress := deviceFields[5].Descriptor()
 	// device.DefaultIPAddress holds the default value on creation for the ip_address field.
 	device.DefaultIPAddress = deviceDescIPAddress.Default.(string)
 	// deviceDescID is the schema descriptor for id field.

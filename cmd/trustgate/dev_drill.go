@@ -171,8 +171,22 @@ type drillPlan struct {
 }
 
 type drillUser struct {
-	email, password, clientToken string
-	ip                           string
+	email, password, ip string
+	// mu makes the user's home device sign in once at a time, as a person
+	// does; clientToken is its X-Client-Token, replaced by each sign-in that
+	// completes on it (see newestToken).
+	mu          sync.Mutex
+	clientToken string
+}
+
+// newestToken is the client token a device sends next: the X-Client-Token of
+// the server's last answer when it sent one (a new client's, or the one a
+// completed sign-in rotated to), else cur. The SDK's header mode does the same.
+func newestToken(h http.Header, cur string) string {
+	if t := h.Get("X-Client-Token"); t != "" {
+		return t
+	}
+	return cur
 }
 
 func runDrill(ctx context.Context, log *slog.Logger, p drillPlan) (*drillReport, error) {
@@ -213,11 +227,9 @@ func runDrill(ctx context.Context, log *slog.Logger, p drillPlan) (*drillReport,
 		}
 		// The home device: the user's own client, trusted by completing the
 		// Client Trust step once, with the code read from the dev outbox.
-		tok, err := homeDevice(ctx, client, admin, auth, appID, u)
-		if err != nil {
+		if err := homeDevice(ctx, client, admin, auth, appID, u); err != nil {
 			return nil, fmt.Errorf("home device of user %d: %w", i, err)
 		}
-		u.clientToken = tok
 		accounts[i] = u
 	}
 	// Back to Clerk's budgets for the attack: every limit the set-up raised.
@@ -338,11 +350,14 @@ func runDrill(ctx context.Context, log *slog.Logger, p drillPlan) (*drillReport,
 			defer wg.Done()
 			for ctx.Err() == nil {
 				u := accounts[int(legitNext.Add(1)-1)%len(accounts)]
+				u.mu.Lock()
 				h := map[string]string{"X-Client-Token": u.clientToken, "X-Forwarded-For": u.ip}
 				t0 := time.Now()
-				r, _, err := client.post(ctx, h, `mutation($i: String!, $p: String!) { signInCreate(input: {identifier: $i, password: $p}) { status } }`,
+				r, hdr, err := client.post(ctx, h, `mutation($i: String!, $p: String!) { signInCreate(input: {identifier: $i, password: $p}) { status } }`,
 					map[string]any{"i": u.email, "p": u.password})
 				d := time.Since(t0)
+				u.clientToken = newestToken(hdr, u.clientToken)
+				u.mu.Unlock()
 				if ctx.Err() != nil {
 					return
 				}
@@ -385,28 +400,29 @@ func runDrill(ctx context.Context, log *slog.Logger, p drillPlan) (*drillReport,
 	return rep, nil
 }
 
-// homeDevice creates a client for u that completed a sign-in (so it is trusted):
-// password, then the Client Trust code read from the dev outbox with the admin key.
-func homeDevice(ctx context.Context, c, admin *drillClient, auth map[string]string, appID string, u *drillUser) (string, error) {
+// homeDevice creates a client for u that completed a sign-in (so it is
+// trusted), and keeps its token in u: password, then the Client Trust code
+// read from the dev outbox with the admin key.
+func homeDevice(ctx context.Context, c, admin *drillClient, auth map[string]string, appID string, u *drillUser) error {
 	h := map[string]string{"X-Forwarded-For": u.ip}
 	r, hdr, err := c.post(ctx, h, `mutation($i: String!, $p: String!) { signInCreate(input: {identifier: $i, password: $p}) { id status } }`,
 		map[string]any{"i": u.email, "p": u.password})
 	if err != nil || r.code() != "" {
-		return "", fmt.Errorf("password: %v %s", err, r.code())
+		return fmt.Errorf("password: %v %s", err, r.code())
 	}
-	tok := hdr.Get("X-Client-Token")
-	h["X-Client-Token"] = tok
+	u.clientToken = newestToken(hdr, "")
+	h["X-Client-Token"] = u.clientToken
 	si := r.Data["signInCreate"].(map[string]any)
 	if si["status"] == "complete" {
-		return tok, nil
+		return nil
 	}
 	if r, _, err := c.post(ctx, h, `mutation($id: ID!) { signInPrepareSecondFactor(id: $id, input: {strategy: "email_code"}) { status } }`,
 		map[string]any{"id": si["id"]}); err != nil || r.code() != "" {
-		return "", fmt.Errorf("prepare: %v %s", err, r.code())
+		return fmt.Errorf("prepare: %v %s", err, r.code())
 	}
 	ob, _, err := admin.post(ctx, auth, `query($id: ID!) { outbox(applicationId: $id, first: 50) { to text } }`, map[string]any{"id": appID})
 	if err != nil || ob.code() != "" {
-		return "", fmt.Errorf("reading the dev outbox (run the server with TRUSTGATE_DEV=true): %v %s", err, ob.code())
+		return fmt.Errorf("reading the dev outbox (run the server with TRUSTGATE_DEV=true): %v %s", err, ob.code())
 	}
 	code := ""
 	for _, m := range ob.Data["outbox"].([]any) {
@@ -417,13 +433,15 @@ func homeDevice(ctx context.Context, c, admin *drillClient, auth map[string]stri
 		}
 	}
 	if code == "" {
-		return "", errors.New("no code in the outbox")
+		return errors.New("no code in the outbox")
 	}
-	if r, _, err := c.post(ctx, h, `mutation($id: ID!, $c: String!) { signInAttemptSecondFactor(id: $id, input: {strategy: "email_code", code: $c}) { status } }`,
-		map[string]any{"id": si["id"], "c": code}); err != nil || r.code() != "" {
-		return "", fmt.Errorf("attempt: %v %s", err, r.code())
+	r, hdr, err = c.post(ctx, h, `mutation($id: ID!, $c: String!) { signInAttemptSecondFactor(id: $id, input: {strategy: "email_code", code: $c}) { status } }`,
+		map[string]any{"id": si["id"], "c": code})
+	if err != nil || r.code() != "" {
+		return fmt.Errorf("attempt: %v %s", err, r.code())
 	}
-	return tok, nil
+	u.clientToken = newestToken(hdr, u.clientToken)
+	return nil
 }
 
 // codeRe6 finds the first run of exactly six digits.

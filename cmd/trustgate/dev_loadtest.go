@@ -260,7 +260,8 @@ func (r *loadRig) trusted(ctx context.Context, n int) ([]*loadUser, error) {
 }
 
 // signIn posts signInCreate with the shared password from u's IP, on client
-// (a new device when empty), and returns the sign-in and the client token.
+// (a new device when empty), and returns the sign-in and the token the
+// client goes on with (a completed sign-in rotates it).
 func (r *loadRig) signIn(ctx context.Context, u *loadUser, client string) (map[string]any, string, error) {
 	h := map[string]string{"X-Forwarded-For": u.ip}
 	if client != "" {
@@ -270,10 +271,7 @@ func (r *loadRig) signIn(ctx context.Context, u *loadUser, client string) (map[s
 	if err := gqlErr(res, err); err != nil {
 		return nil, "", fmt.Errorf("signInCreate: %w", err)
 	}
-	if client == "" {
-		client = hdr.Get("X-Client-Token")
-	}
-	return res.Data["signInCreate"].(map[string]any), client, nil
+	return res.Data["signInCreate"].(map[string]any), newestToken(hdr, client), nil
 }
 
 // knownSignIn signs u in on its trusted client; it must complete.
@@ -281,13 +279,16 @@ func (r *loadRig) knownSignIn(ctx context.Context, u *loadUser) (loadSession, er
 	r.mu.Lock()
 	client := u.clientToken
 	r.mu.Unlock()
-	si, _, err := r.signIn(ctx, u, client)
+	si, client, err := r.signIn(ctx, u, client)
 	if err != nil {
 		return loadSession{}, err
 	}
 	if si["status"] != "complete" {
 		return loadSession{}, fmt.Errorf("signInCreate on a trusted client: status %v, want complete", si["status"])
 	}
+	r.mu.Lock()
+	u.clientToken = client
+	r.mu.Unlock()
 	return loadSession{id: si["createdSessionId"].(string), clientToken: client, ip: u.ip}, nil
 }
 
@@ -337,11 +338,12 @@ func (r *loadRig) prepareOne(ctx context.Context, c *challenge) error {
 // attemptOne answers c's code; on success c's client is trusted and the
 // sign-in has a session.
 func (r *loadRig) attemptOne(ctx context.Context, c *challenge) (loadSession, error) {
-	res, _, err := r.client.post(ctx, map[string]string{"X-Client-Token": c.clientToken, "X-Forwarded-For": c.user.ip}, loadAttemptSecond,
+	res, hdr, err := r.client.post(ctx, map[string]string{"X-Client-Token": c.clientToken, "X-Forwarded-For": c.user.ip}, loadAttemptSecond,
 		map[string]any{"id": c.signInID, "input": map[string]any{"strategy": "email_code", "code": c.code}})
 	if err := gqlErr(res, err); err != nil {
 		return loadSession{}, fmt.Errorf("signInAttemptSecondFactor: %w", err)
 	}
+	c.clientToken = newestToken(hdr, c.clientToken)
 	si := res.Data["signInAttemptSecondFactor"].(map[string]any)
 	if si["status"] != "complete" {
 		return loadSession{}, fmt.Errorf("signInAttemptSecondFactor: status %v, want complete", si["status"])

@@ -434,7 +434,26 @@ func (d *browser) do(query string, v vars) result {
 	for k, v := range d.header {
 		h[k] = v
 	}
-	return d.s.post(d.http, h, query, v)
+	r := d.s.post(d.http, h, query, v)
+	d.adoptClientToken(r)
+	return r
+}
+
+// adoptClientToken keeps a client token the server sent (a new client's,
+// or the one a sign-in rotated to) where this device sends its token by
+// hand, as the SDK's header mode and a browser do; the cookie jar keeps
+// it otherwise.
+func (d *browser) adoptClientToken(r result) {
+	tok := r.header.Get("X-Client-Token")
+	if tok == "" {
+		return
+	}
+	if _, ok := d.header["X-Client-Token"]; ok {
+		d.header["X-Client-Token"] = tok
+	}
+	if c, ok := d.header["Cookie"]; ok && strings.HasPrefix(c, "__client=") {
+		d.header["Cookie"] = "__client=" + tok
+	}
 }
 
 // admin posts a GraphQL document with the owner key.

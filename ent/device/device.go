@@ -22,6 +22,10 @@ const (
 	FieldApplicationID = "application_id"
 	// FieldTokenHash holds the string denoting the token_hash field in the database.
 	FieldTokenHash = "token_hash"
+	// FieldPreviousTokenHash holds the string denoting the previous_token_hash field in the database.
+	FieldPreviousTokenHash = "previous_token_hash"
+	// FieldRotatedAt holds the string denoting the rotated_at field in the database.
+	FieldRotatedAt = "rotated_at"
 	// FieldUserAgent holds the string denoting the user_agent field in the database.
 	FieldUserAgent = "user_agent"
 	// FieldIPAddress holds the string denoting the ip_address field in the database.
@@ -70,6 +74,8 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldApplicationID,
 	FieldTokenHash,
+	FieldPreviousTokenHash,
+	FieldRotatedAt,
 	FieldUserAgent,
 	FieldIPAddress,
 	FieldLastActiveAt,
@@ -131,6 +137,11 @@ func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByApplicationID orders the results by the application_id field.
 func ByApplicationID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldApplicationID, opts...).ToFunc()
+}
+
+// ByRotatedAt orders the results by the rotated_at field.
+func ByRotatedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRotatedAt, opts...).ToFunc()
 }
 
 // ByUserAgent orders the results by the user_agent field.

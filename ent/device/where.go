@@ -85,6 +85,16 @@ func TokenHash(v []byte) predicate.Device {
 	return predicate.Device(sql.FieldEQ(FieldTokenHash, v))
 }
 
+// PreviousTokenHash applies equality check predicate on the "previous_token_hash" field. It's identical to PreviousTokenHashEQ.
+func PreviousTokenHash(v []byte) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldPreviousTokenHash, v))
+}
+
+// RotatedAt applies equality check predicate on the "rotated_at" field. It's identical to RotatedAtEQ.
+func RotatedAt(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldRotatedAt, v))
+}
+
 // UserAgent applies equality check predicate on the "user_agent" field. It's identical to UserAgentEQ.
 func UserAgent(v string) predicate.Device {
 	return predicate.Device(sql.FieldEQ(FieldUserAgent, v))
@@ -293,6 +303,106 @@ func TokenHashLT(v []byte) predicate.Device {
 // TokenHashLTE applies the LTE predicate on the "token_hash" field.
 func TokenHashLTE(v []byte) predicate.Device {
 	return predicate.Device(sql.FieldLTE(FieldTokenHash, v))
+}
+
+// PreviousTokenHashEQ applies the EQ predicate on the "previous_token_hash" field.
+func PreviousTokenHashEQ(v []byte) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldPreviousTokenHash, v))
+}
+
+// PreviousTokenHashNEQ applies the NEQ predicate on the "previous_token_hash" field.
+func PreviousTokenHashNEQ(v []byte) predicate.Device {
+	return predicate.Device(sql.FieldNEQ(FieldPreviousTokenHash, v))
+}
+
+// PreviousTokenHashIn applies the In predicate on the "previous_token_hash" field.
+func PreviousTokenHashIn(vs ...[]byte) predicate.Device {
+	return predicate.Device(sql.FieldIn(FieldPreviousTokenHash, vs...))
+}
+
+// PreviousTokenHashNotIn applies the NotIn predicate on the "previous_token_hash" field.
+func PreviousTokenHashNotIn(vs ...[]byte) predicate.Device {
+	return predicate.Device(sql.FieldNotIn(FieldPreviousTokenHash, vs...))
+}
+
+// PreviousTokenHashGT applies the GT predicate on the "previous_token_hash" field.
+func PreviousTokenHashGT(v []byte) predicate.Device {
+	return predicate.Device(sql.FieldGT(FieldPreviousTokenHash, v))
+}
+
+// PreviousTokenHashGTE applies the GTE predicate on the "previous_token_hash" field.
+func PreviousTokenHashGTE(v []byte) predicate.Device {
+	return predicate.Device(sql.FieldGTE(FieldPreviousTokenHash, v))
+}
+
+// PreviousTokenHashLT applies the LT predicate on the "previous_token_hash" field.
+func PreviousTokenHashLT(v []byte) predicate.Device {
+	return predicate.Device(sql.FieldLT(FieldPreviousTokenHash, v))
+}
+
+// PreviousTokenHashLTE applies the LTE predicate on the "previous_token_hash" field.
+func PreviousTokenHashLTE(v []byte) predicate.Device {
+	return predicate.Device(sql.FieldLTE(FieldPreviousTokenHash, v))
+}
+
+// PreviousTokenHashIsNil applies the IsNil predicate on the "previous_token_hash" field.
+func PreviousTokenHashIsNil() predicate.Device {
+	return predicate.Device(sql.FieldIsNull(FieldPreviousTokenHash))
+}
+
+// PreviousTokenHashNotNil applies the NotNil predicate on the "previous_token_hash" field.
+func PreviousTokenHashNotNil() predicate.Device {
+	return predicate.Device(sql.FieldNotNull(FieldPreviousTokenHash))
+}
+
+// RotatedAtEQ applies the EQ predicate on the "rotated_at" field.
+func RotatedAtEQ(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldEQ(FieldRotatedAt, v))
+}
+
+// RotatedAtNEQ applies the NEQ predicate on the "rotated_at" field.
+func RotatedAtNEQ(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldNEQ(FieldRotatedAt, v))
+}
+
+// RotatedAtIn applies the In predicate on the "rotated_at" field.
+func RotatedAtIn(vs ...time.Time) predicate.Device {
+	return predicate.Device(sql.FieldIn(FieldRotatedAt, vs...))
+}
+
+// RotatedAtNotIn applies the NotIn predicate on the "rotated_at" field.
+func RotatedAtNotIn(vs ...time.Time) predicate.Device {
+	return predicate.Device(sql.FieldNotIn(FieldRotatedAt, vs...))
+}
+
+// RotatedAtGT applies the GT predicate on the "rotated_at" field.
+func RotatedAtGT(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldGT(FieldRotatedAt, v))
+}
+
+// RotatedAtGTE applies the GTE predicate on the "rotated_at" field.
+func RotatedAtGTE(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldGTE(FieldRotatedAt, v))
+}
+
+// RotatedAtLT applies the LT predicate on the "rotated_at" field.
+func RotatedAtLT(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldLT(FieldRotatedAt, v))
+}
+
+// RotatedAtLTE applies the LTE predicate on the "rotated_at" field.
+func RotatedAtLTE(v time.Time) predicate.Device {
+	return predicate.Device(sql.FieldLTE(FieldRotatedAt, v))
+}
+
+// RotatedAtIsNil applies the IsNil predicate on the "rotated_at" field.
+func RotatedAtIsNil() predicate.Device {
+	return predicate.Device(sql.FieldIsNull(FieldRotatedAt))
+}
+
+// RotatedAtNotNil applies the NotNil predicate on the "rotated_at" field.
+func RotatedAtNotNil() predicate.Device {
+	return predicate.Device(sql.FieldNotNull(FieldRotatedAt))
 }
 
 // UserAgentEQ applies the EQ predicate on the "user_agent" field.

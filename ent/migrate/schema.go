@@ -111,6 +111,8 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "token_hash", Type: field.TypeBytes},
+		{Name: "previous_token_hash", Type: field.TypeBytes, Nullable: true},
+		{Name: "rotated_at", Type: field.TypeTime, Nullable: true},
 		{Name: "user_agent", Type: field.TypeString, Size: 512, Default: ""},
 		{Name: "ip_address", Type: field.TypeString, Default: ""},
 		{Name: "last_active_at", Type: field.TypeTime, Nullable: true},
@@ -126,7 +128,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "clients_applications_clients",
-				Columns:    []*schema.Column{ClientsColumns[9]},
+				Columns:    []*schema.Column{ClientsColumns[11]},
 				RefColumns: []*schema.Column{ApplicationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -135,12 +137,17 @@ var (
 			{
 				Name:    "device_token_hash_application_id",
 				Unique:  true,
-				Columns: []*schema.Column{ClientsColumns[3], ClientsColumns[9]},
+				Columns: []*schema.Column{ClientsColumns[3], ClientsColumns[11]},
+			},
+			{
+				Name:    "device_previous_token_hash",
+				Unique:  false,
+				Columns: []*schema.Column{ClientsColumns[4]},
 			},
 			{
 				Name:    "device_application_id_last_active_at",
 				Unique:  false,
-				Columns: []*schema.Column{ClientsColumns[9], ClientsColumns[6]},
+				Columns: []*schema.Column{ClientsColumns[11], ClientsColumns[8]},
 			},
 		},
 	}

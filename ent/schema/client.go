@@ -31,6 +31,12 @@ func (Device) Fields() []ent.Field {
 		// token_hash is unique per application: one browser keeps one __client
 		// cookie across the applications served on its origin.
 		field.Bytes("token_hash").Sensitive().NotEmpty(),
+		// previous_token_hash is the token a session's start replaced
+		// (rotated_at), against session fixation: a request still carrying it
+		// shortly after is refused instead of being handed a new client whose
+		// cookie would overwrite the new one in the browser.
+		field.Bytes("previous_token_hash").Optional().Nillable().Sensitive(),
+		field.Time("rotated_at").Optional().Nillable(),
 		field.String("user_agent").Default("").MaxLen(512),
 		field.String("ip_address").Default(""),
 		field.Time("last_active_at").Optional().Nillable(),
@@ -53,6 +59,7 @@ func (Device) Edges() []ent.Edge {
 func (Device) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("token_hash", "application_id").Unique(),
+		index.Fields("previous_token_hash"),
 		index.Fields("application_id", "last_active_at"),
 	}
 }

@@ -13,8 +13,18 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/device"
+	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/request"
 )
+
+// RotatedGrace is how long a token replaced by Rotate is refused, rather
+// than treated as unknown. A request the browser sent with the old cookie
+// while the session started would otherwise get a new client, and its
+// Set-Cookie could land after the rotated one and sign the browser out.
+// After the grace the old token is an unknown token (a new client), so a
+// browser whose rotating response was lost is not stuck.
+const RotatedGrace = 10 * time.Second
 
 // TokenLen is the number of random bytes in a client token (256 bits).
 const TokenLen = 32
@@ -83,6 +93,11 @@ func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string)
 				return d, "", nil
 			}
 		}
+		if len(all) == 0 {
+			if err := s.refuseRotated(ctx, hash, now); err != nil {
+				return nil, "", err
+			}
+		}
 		if len(all) == 0 || gone {
 			hash = nil
 		}
@@ -109,4 +124,54 @@ func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string)
 		return nil, "", fmt.Errorf("device: creating client: %w", err)
 	}
 	return d, newToken, nil
+}
+
+// refuseRotated answers client_state_invalid for a token that Rotate
+// replaced less than RotatedGrace ago (see RotatedGrace).
+func (s *Store) refuseRotated(ctx context.Context, hash []byte, now time.Time) error {
+	n, err := s.DB.Ent.Device.Query().
+		Where(device.PreviousTokenHash(hash), device.RotatedAtGT(now.Add(-RotatedGrace))).
+		Limit(1).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("device: looking up a replaced client token: %w", err)
+	}
+	if n > 0 {
+		return apierr.Newf(apierr.ClientStateInvalid,
+			"This client's token was just replaced by a sign-in on it; send the request again with the new one (the __client cookie or X-Client-Token of that response).")
+	}
+	return nil
+}
+
+// Rotate gives client d a new token inside tx, when a session starts on it:
+// a token someone planted in the browser before the sign-in (session
+// fixation, OWASP ASVS 7.2.4) no longer names the signed-in client. The
+// clients of the other applications that share d's token (one browser, one
+// cookie) move with it. Once tx commits, the new token is issued to the
+// response (request.Info.IssueClientToken).
+func Rotate(ctx context.Context, tx *ent.Tx, d *ent.Device, now time.Time) error {
+	token := NewToken()
+	old := d.TokenHash
+	for try := 0; ; try++ {
+		n, err := tx.Device.Update().Where(device.TokenHash(old)).
+			SetTokenHash(HashToken(token)).SetPreviousTokenHash(old).SetRotatedAt(now).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("device: rotating client token: %w", err)
+		}
+		if n > 0 {
+			break
+		}
+		if try == 2 {
+			return apierr.Raced("client")
+		}
+		// Another session started on d since it was read, and rotated its
+		// token (read committed: this statement sees that commit).
+		cur, err := tx.Device.Get(ctx, d.ID)
+		if err != nil {
+			return fmt.Errorf("device: reading client token: %w", err)
+		}
+		old = cur.TokenHash
+	}
+	rq := request.From(ctx)
+	database.AfterCommit(tx, func() { rq.IssueClientToken(token) })
+	return nil
 }

@@ -144,6 +144,24 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 			rq.ClientToken = c.Value
 		}
 	}
+	rq.SendClientToken = func(token string) {
+		// Set before gqlgen writes the body: resolvers run first. A second
+		// token (a new client's, then the one its sign-in rotated to)
+		// replaces the first rather than adding a second Set-Cookie.
+		h := w.Header()
+		cookies := h.Values("Set-Cookie")
+		h.Del("Set-Cookie")
+		for _, c := range cookies {
+			if !strings.HasPrefix(c, ClientCookie+"=") {
+				h.Add("Set-Cookie", c)
+			}
+		}
+		http.SetCookie(w, &http.Cookie{
+			Name: ClientCookie, Value: token, Path: "/", HttpOnly: true, Secure: !s.cfg.Dev,
+			SameSite: http.SameSiteLaxMode, MaxAge: int(clientCookieMaxAge.Seconds()),
+		})
+		h.Set(ClientTokenHeader, token)
+	}
 	rq.ResolveClient = func(ctx context.Context) (*ent.Device, error) {
 		app, err := rq.Application()
 		if err != nil {
@@ -154,12 +172,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 			return nil, err
 		}
 		if fresh != "" {
-			// Set before gqlgen writes the body: resolvers run first.
-			http.SetCookie(w, &http.Cookie{
-				Name: ClientCookie, Value: fresh, Path: "/", HttpOnly: true, Secure: !s.cfg.Dev,
-				SameSite: http.SameSiteLaxMode, MaxAge: int(clientCookieMaxAge.Seconds()),
-			})
-			w.Header().Set(ClientTokenHeader, fresh)
+			rq.IssueClientToken(fresh)
 		}
 		return d, nil
 	}

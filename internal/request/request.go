@@ -33,6 +33,9 @@ type Info struct {
 	ClientToken string
 	// ResolveClient finds or creates the client device on first use.
 	ResolveClient func(ctx context.Context) (*ent.Device, error)
+	// SendClientToken puts a client token in the response (the __client
+	// cookie and X-Client-Token); nil outside HTTP.
+	SendClientToken func(token string)
 
 	// SessionToken is the raw session JWT presented, if any.
 	SessionToken string
@@ -46,6 +49,16 @@ type Info struct {
 	clientOnce sync.Once
 	client     *ent.Device
 	clientErr  error
+}
+
+// IssueClientToken makes token the request's client token from now on and
+// sends it in the response: a new client's, or one that replaced the
+// client's token when a session started on it (device.Rotate).
+func (i *Info) IssueClientToken(token string) {
+	i.ClientToken = token
+	if i.SendClientToken != nil {
+		i.SendClientToken(token)
+	}
 }
 
 // MaxUserAgent is the longest user agent kept; longer ones are cut (at a rune boundary).

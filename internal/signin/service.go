@@ -26,6 +26,7 @@ import (
 	"github.com/trustgate/trustgate/internal/clienttrust"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/delivery"
+	clients "github.com/trustgate/trustgate/internal/device"
 	"github.com/trustgate/trustgate/internal/factor"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/keyring"
@@ -1131,6 +1132,9 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 		Lifetime: st.settings.SessionLifetime(), SecondFactor: secondFactor, IP: rq.IP, UserAgent: rq.UserAgent,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := clients.Rotate(ctx, tx, st.client, now); err != nil {
 		return nil, err
 	}
 	wasTrusted := st.trusted

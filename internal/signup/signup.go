@@ -535,6 +535,13 @@ func (s *Service) finish(ctx context.Context, tx *ent.Tx, su *ent.SignUp, app *e
 	if err := clienttrust.Grant(ctx, tx, u.ID, su.ClientID, "sign_up", rq.IP, rq.UserAgent, now); err != nil {
 		return nil, err
 	}
+	client, err := rq.Client(ctx) // the sign-up's: load checked it
+	if err != nil {
+		return nil, err
+	}
+	if err := device.Rotate(ctx, tx, client, now); err != nil {
+		return nil, err
+	}
 	if err := tx.User.UpdateOneID(u.ID).SetLastSignInAt(now).SetLastActiveAt(now).Exec(ctx); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/internal/device"
+)
+
+// clientOf answers the client id and its sessions' ids, as d sees them.
+func clientOf(tb testing.TB, d *browser) (string, []string) {
+	tb.Helper()
+	c := d.do(`{ client { id sessions { id } } }`, nil).data(tb)["client"].(map[string]any)
+	var ids []string
+	for _, s := range c["sessions"].([]any) {
+		ids = append(ids, s.(map[string]any)["id"].(string))
+	}
+	return c["id"].(string), ids
+}
+
+// plantedToken returns a client token the server minted for an attacker's
+// device, and a victim's device that sends it (the attacker planted it in
+// the victim's browser or app before the sign-in).
+func plantedToken(tb testing.TB, s *server) (string, *browser) {
+	tb.Helper()
+	r := s.browser().do(`{ client { id } }`, nil)
+	token := r.header.Get("X-Client-Token")
+	if token == "" {
+		tb.Fatal("no X-Client-Token for a new client")
+	}
+	victim := s.browser()
+	victim.header = map[string]string{"X-Client-Token": token}
+	return token, victim
+}
+
+// TestClientTokenRotatesWhenASessionStarts: a sign-in or sign-up that
+// completes gives its client a new token (session fixation, OWASP ASVS
+// 7.2.4; Clerk's rotating_token). A token planted in the victim's browser
+// before the sign-in no longer names the signed-in client: shortly after,
+// it is refused (client_state_invalid, so that a request the browser sent
+// with it meanwhile cannot set a new client's cookie over the rotated
+// one), then it is an unknown token (a new, empty client). The victim's
+// device goes on with the token of the completing response.
+func TestClientTokenRotatesWhenASessionStarts(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.newUser(t, vars{"emailAddress": "victim@example.com"})
+		check := func(t *testing.T, planted string, victim *browser, sessionID string) {
+			t.Helper()
+			if victim.header["X-Client-Token"] == planted {
+				t.Fatal("the completing response sent no new client token")
+			}
+			victim.token(t, sessionID)
+			attacker := s.browser()
+			attacker.header = map[string]string{"X-Client-Token": planted}
+			if got := attacker.do(`mutation($s: ID!) { sessionTokenCreate(sessionId: $s) { jwt } }`, vars{"s": sessionID}).code(t); got != "client_state_invalid" {
+				t.Fatalf("sessionTokenCreate with the planted token: got %s, want client_state_invalid", got)
+			}
+			s.clock.Advance(device.RotatedGrace + time.Second)
+			r := attacker.do(`{ client { id sessions { id } } }`, nil)
+			if r.header.Get("X-Client-Token") == "" || r.header.Get("X-Client-Token") == planted {
+				t.Fatal("after the grace, the planted token did not get a new client")
+			}
+			if sessions := r.data(t)["client"].(map[string]any)["sessions"].([]any); len(sessions) != 0 {
+				t.Fatalf("the planted token's new client holds sessions %v", sessions)
+			}
+			if got := attacker.do(`mutation($s: ID!) { sessionTokenCreate(sessionId: $s) { jwt } }`, vars{"s": sessionID}).code(t); got == "" {
+				t.Fatal("the planted token minted a session token for the victim's session")
+			}
+			victim.token(t, sessionID)
+		}
+
+		t.Run("sign-in", func(t *testing.T) {
+			planted, victim := plantedToken(t, s)
+			before, _ := clientOf(t, victim)
+			sess := victim.passClientTrust(t, "victim@example.com", testPassword, "email_code", "victim@example.com")["createdSessionId"].(string)
+			if id, sessions := clientOf(t, victim); id != before || len(sessions) != 1 || sessions[0] != sess {
+				t.Fatalf("after rotation the device is client %s with sessions %v, want %s with [%s]", id, sessions, before, sess)
+			}
+			check(t, planted, victim, sess)
+		})
+		t.Run("sign-up", func(t *testing.T) {
+			s.setSettings(t, vars{"clientTrustEnabled": false, "emailEnabled": false, "phoneEnabled": false, "usernameEnabled": true,
+				"firstFactors": []string{"password"}, "secondFactors": []string{"totp", "backup_code"}})
+			planted, victim := plantedToken(t, s)
+			su := victim.do(`mutation { signUpCreate(input: {username: "fixated", password: "another good passphrase"}) { status createdSessionId } }`, nil).
+				data(t)["signUpCreate"].(map[string]any)
+			if su["status"] != "complete" {
+				t.Fatalf("sign-up: %v", su)
+			}
+			check(t, planted, victim, su["createdSessionId"].(string))
+		})
+	})
+}
+
+// TestRotationKeepsOneCookieAcrossApplications: the clients of other
+// applications on the same token move to the new token with the signed-in
+// one, so signing in to one application does not sign the browser out of
+// another; a new client that completes a sign-up in its first request gets
+// one __client cookie, the rotated one.
+func TestRotationKeepsOneCookieAcrossApplications(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false})
+	other := s.admin(`mutation { createApplication(input: {name: "Other"}) { id publishableKey } }`, nil).
+		data(t)["createApplication"].(map[string]any)
+	s.admin(`mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {clientTrustEnabled: false}) { clientTrustEnabled } }`,
+		vars{"id": other["id"]}).data(t)
+	s.admin(`mutation($id: ID!) { createUser(applicationId: $id, input: {emailAddress: "b@example.com", password: "correct horse battery"}) { id } }`,
+		vars{"id": other["id"]}).data(t)
+	s.newUser(t, vars{"emailAddress": "a@example.com"})
+
+	_, d := plantedToken(t, s)
+	d.pk = other["publishableKey"].(string)
+	otherClient, _ := clientOf(t, d)
+	otherSession := d.mustSessionWith(t, "b@example.com", "correct horse battery")
+	d.pk = s.pk
+	d.mustSession(t, "a@example.com")
+
+	d.pk = other["publishableKey"].(string)
+	if id, sessions := clientOf(t, d); id != otherClient || len(sessions) != 1 || sessions[0] != otherSession {
+		t.Fatalf("the other application's client after a sign-in here: %s with %v, want %s with [%s]", id, sessions, otherClient, otherSession)
+	}
+	d.token(t, otherSession)
+
+	t.Run("one cookie when a new client signs up in its first request", func(t *testing.T) {
+		s.setSettings(t, vars{"emailEnabled": false, "phoneEnabled": false, "usernameEnabled": true,
+			"firstFactors": []string{"password"}, "secondFactors": []string{"totp", "backup_code"}})
+		r := s.browser().do(`mutation { signUpCreate(input: {username: "first_request", password: "another good passphrase"}) { status } }`, nil)
+		if r.data(t)["signUpCreate"].(map[string]any)["status"] != "complete" {
+			t.Fatal("sign-up did not complete")
+		}
+		var cookies []*http.Cookie
+		for _, c := range (&http.Response{Header: r.header}).Cookies() {
+			if c.Name == "__client" {
+				cookies = append(cookies, c)
+			}
+		}
+		if len(cookies) != 1 || cookies[0].Value != r.header.Get("X-Client-Token") {
+			t.Fatalf("__client cookies %v, want one, with the X-Client-Token %q", cookies, r.header.Get("X-Client-Token"))
+		}
+	})
+}
