@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/hook"
 	"github.com/trustgate/trustgate/internal/device"
 )
 
@@ -138,6 +142,41 @@ func TestRotationKeepsOneCookieAcrossApplications(t *testing.T) {
 		}
 		if len(cookies) != 1 || cookies[0].Value != r.header.Get("X-Client-Token") {
 			t.Fatalf("__client cookies %v, want one, with the X-Client-Token %q", cookies, r.header.Get("X-Client-Token"))
+		}
+	})
+}
+
+// TestRotationAfterAnotherRotation: when another session started on the
+// client between this request's read of it and its rotation (and rotated
+// its token), the rotation replaces the token the client has now, and the
+// response's token is the one that names it. The other rotation is
+// written, through a hook, in the completing transaction just before this
+// one's.
+func TestRotationAfterAnotherRotation(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		s.newUser(t, vars{"emailAddress": "twice@example.com"})
+		_, d := plantedToken(t, s)
+		clientID, _ := clientOf(t, d)
+		var armed atomic.Bool
+		armed.Store(true)
+		s.m.DB.Ent.Device.Use(func(next ent.Mutator) ent.Mutator {
+			return hook.DeviceFunc(func(ctx context.Context, m *ent.DeviceMutation) (ent.Value, error) {
+				if _, rotating := m.PreviousTokenHash(); rotating && armed.Swap(false) {
+					if err := m.Client().Device.UpdateOneID(clientID).SetTokenHash(device.HashToken(device.NewToken())).Exec(ctx); err != nil {
+						return nil, err
+					}
+				}
+				return next.Mutate(ctx, m)
+			})
+		})
+		sess := d.mustSession(t, "twice@example.com")
+		if armed.Load() {
+			t.Fatal("the sign-in never rotated the client's token")
+		}
+		if id, sessions := clientOf(t, d); id != clientID || len(sessions) != 1 || sessions[0] != sess {
+			t.Fatalf("with the response's token: client %s with sessions %v, want %s with [%s]", id, sessions, clientID, sess)
 		}
 	})
 }
