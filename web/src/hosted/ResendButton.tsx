@@ -1,17 +1,22 @@
+import { useState } from 'react'
 import { Button } from '../ui/Button'
-import { failed, focusNearestAlert, useErrorFocus } from '../ui/errorFocus'
+import { failed, focusNearestAlert, focusNearestCodeInput, useErrorFocus } from '../ui/errorFocus'
 import type { useCodeSender } from './useCodeSender'
 
 /**
  * ResendButton asks `sender` for a new code, counting down the seconds until it may. It also waits while the step
  * is `checking` (has a call on its way, such as the check of a code): a resend that reached the server before the
- * check answered would be the newer answer, and hide the check's (its "Incorrect code"). When the send fails,
- * focus goes to the error (the busy button dropped it to the page's body).
+ * check answered would be the newer answer, and hide the check's (its "Incorrect code"). The busy button drops focus
+ * to the page's body: when the send fails, focus goes to the error; when it succeeds, to the code input, where the
+ * new code is typed (the button then waits out the cooldown, disabled).
  */
 export function ResendButton({ sender, checking }: { sender: ReturnType<typeof useCodeSender>; checking: boolean }) {
-  const { ref, focusError } = useErrorFocus<HTMLButtonElement>(focusNearestAlert)
+  // Set with the focus request, so the focus function of the render that shows the outcome knows which it was.
+  const [sent, setSent] = useState(false)
+  const { ref, focusError: moveFocus } = useErrorFocus<HTMLButtonElement>(sent ? focusNearestCodeInput : focusNearestAlert)
   const resend = async () => {
-    if (failed(await sender.resend())) focusError()
+    setSent(!failed(await sender.resend()))
+    moveFocus()
   }
   return (
     <Button ref={ref} variant="link" busy={sender.sending} disabled={sender.remaining > 0 || checking} onClick={resend}>

@@ -183,6 +183,24 @@ describe('/sign-in', () => {
     expect(screen.getByRole('button', { name: 'Resend code' })).toBeEnabled()
   })
 
+  it('moves focus to the code input when "Resend code" succeeds (the busy button dropped it), and says so', async () => {
+    emulateChromiumFocusFixup()
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: clientWith(needsClientTrust(EMAIL_FACTOR, 'pending')),
+      // As over a network: the answer takes a moment, while the button is busy (disabled) and focus is on <body>.
+      SignInPrepareSecondFactor: async () => (
+        await new Promise((r) => setTimeout(r, 50)), { data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } }
+      ),
+    })
+    renderApp('/sign-in', server)
+    await u.click(await screen.findByRole('button', { name: 'Resend code' }))
+    expect(await screen.findByRole('status')).toHaveTextContent('We sent you a new code.')
+    // The button waits out the cooldown (disabled): the user goes on where the new code is typed.
+    expect(screen.getByRole('button', { name: /Resend code in \d+s/ })).toBeDisabled()
+    await waitFor(() => expect(screen.getByLabelText('Verification code')).toHaveFocus())
+  })
+
   it('opens the sign-in form, not the finished sign-in, once the session it created has ended', async () => {
     const u = userEvent.setup()
     const revoked = () => gqlError('authentication_invalid', 'Your session has ended.')

@@ -2,6 +2,7 @@ import { screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { emptyClient, environment, fakeServer, gqlError, signUp, tokenReply, user } from '../../test/fakeServer'
+import { emulateChromiumFocusFixup } from '../../test/focus'
 import { renderApp } from '../../test/renderApp'
 
 afterEach(() => {
@@ -96,6 +97,29 @@ describe('/sign-up', () => {
     expect(alert).toHaveTextContent('That username is taken. (long)')
     await waitFor(() => expect(alert).toHaveFocus())
     expect(screen.getByRole('button', { name: 'Start over' })).toBeInTheDocument()
+  })
+
+  it('moves focus to the code input when "Resend code" succeeds (the busy button dropped it)', async () => {
+    emulateChromiumFocusFixup()
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: emptyClient,
+      SignUpCreate: () => ({ data: { signUpCreate: signUp() } }),
+      SignUpPrepareVerification: [
+        // The first send fails (no cooldown), so the resend button is ready at once.
+        () => gqlError('delivery_failed', 'The message could not be sent.'),
+        async () => (await new Promise((r) => setTimeout(r, 50)), { data: { signUpPrepareVerification: signUp() } }),
+      ],
+    })
+    renderApp('/sign-up', server)
+    await u.type(await screen.findByLabelText('Email address'), 'jane@example.com')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+    expect(await screen.findByText('The message could not be sent. (long)')).toBeInTheDocument()
+
+    await u.click(screen.getByRole('button', { name: 'Resend code' }))
+    expect(await screen.findByRole('status')).toHaveTextContent('We sent you a new code.')
+    await waitFor(() => expect(screen.getByLabelText('Verification code')).toHaveFocus())
   })
 
   it('links to sign-in keeping the app and destination', async () => {

@@ -32,13 +32,31 @@ function focusAlert(alert: HTMLElement): void {
  * it has gone elsewhere meanwhile (not the button itself, nor the page's body, where the busy button dropped it).
  */
 export function focusNearestAlert(from: HTMLElement | null): void {
+  focusNearest(from, '[role="alert"]', focusAlert)
+}
+
+/**
+ * focusNearestCodeInput moves focus, after "Resend code" sent a new code, to the one-time-code input nearest to the
+ * button (`autocomplete="one-time-code"` in its closest ancestor that has one), where the new code goes. It leaves
+ * focus alone as `focusNearestAlert` does.
+ */
+export function focusNearestCodeInput(from: HTMLElement | null): void {
+  focusNearest(from, 'input[autocomplete="one-time-code"]', (input) => input.focus())
+}
+
+/**
+ * focusNearest focuses, with `focus`, the first element matching `selector` in the closest ancestor of `from` that
+ * has one, unless focus has gone elsewhere meanwhile (not `from` itself, nor the page's body, where a busy button
+ * that turned disabled drops it).
+ */
+function focusNearest(from: HTMLElement | null, selector: string, focus: (el: HTMLElement) => void): void {
   if (!from?.isConnected) return
   const active = document.activeElement
   if (active && active !== document.body && active !== from) return
   for (let scope = from.parentElement; scope; scope = scope.parentElement) {
-    const alert = scope.querySelector<HTMLElement>('[role="alert"]')
-    if (alert) {
-      focusAlert(alert)
+    const el = scope.querySelector<HTMLElement>(selector)
+    if (el) {
+      focus(el)
       return
     }
   }
