@@ -1085,6 +1085,53 @@ describe('signUp', () => {
   })
 })
 
+describe('signUp.reload()', () => {
+  const current = (signUpJSON: ReturnType<typeof signUp> | null) => (): Reply => ({ data: { client: { id: 'client_1', signUp: signUpJSON } } })
+
+  it('reads the sign-up again and takes what the server says of it now (its email verified in another tab)', async () => {
+    const server = fakeServer({
+      SignUpCreate: () => ({ data: { signUpCreate: signUp({ unverifiedFields: ['email_address', 'phone_number'] }) } }),
+      SignUpPrepareVerification: () => gqlError('verification_already_verified', 'Already verified.', 'strategy'),
+      ClientSignUp: current(signUp({ unverifiedFields: ['phone_number'] })),
+    })
+    const { signUp: s } = createClient({ fetch: server.fetch })
+    await s.create({ emailAddress: 'jane@example.com', phoneNumber: '+15551234567' })
+    expect((await s.prepareVerification({ strategy: 'email_code' })).error?.code).toBe('verification_already_verified')
+
+    expect(await s.reload()).toEqual({ error: null })
+    expect(s.unverifiedFields).toEqual(['phone_number'])
+    expect(s.__errors.raw).toBeNull()
+  })
+
+  it('takes a sign-up completed elsewhere, ready to finalize', async () => {
+    const done = signUp({ status: 'complete', unverifiedFields: [], createdUserId: 'user_1', createdSessionId: 'sess_1' })
+    const server = fakeServer({
+      SignUpCreate: () => ({ data: { signUpCreate: signUp() } }),
+      ClientSignUp: current(done),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.signUp.create({ emailAddress: 'jane@example.com' })
+    expect(await client.signUp.reload()).toEqual({ error: null })
+    expect(client.signUp.status).toBe('complete')
+    expect((await client.signUp.finalize()).error).toBeNull()
+    expect(client.session?.id).toBe('sess_1')
+  })
+
+  it('forgets a sign-up the client no longer has (another began since), and without one sends nothing', async () => {
+    const server = fakeServer({
+      SignUpCreate: () => ({ data: { signUpCreate: signUp() } }),
+      ClientSignUp: current(signUp({ id: 'sua_2' })),
+    })
+    const { signUp: s } = createClient({ fetch: server.fetch })
+    expect((await s.reload()).error?.code).toBe('sign_up_missing')
+    expect(server.ops()).toEqual([])
+    await s.create({ emailAddress: 'jane@example.com' })
+    expect(await s.reload()).toEqual({ error: null })
+    expect(s.id).toBeUndefined()
+  })
+})
+
 describe('password reset', () => {
   const unverified = (strategy: string) => ({ status: 'unverified', strategy, attempts: 0, expireAt: '2026-03-01T00:10:00Z' })
   const verifiedBy = (strategy: string) => ({ status: 'verified', strategy, attempts: 1, expireAt: null })

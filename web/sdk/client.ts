@@ -13,6 +13,14 @@ import type { Operation } from './operations'
 import { EnvironmentLoader } from './environment'
 import type { Environment, EnvironmentState } from './types'
 
+/** ClientJSON is the client as the `client` query answers it. */
+interface ClientJSON {
+  id: string
+  signIn: SignInJSON | null
+  sessions: SessionJSON[]
+  lastActiveSessionId: string | null
+}
+
 /** ClientOptions configure `createClient`. */
 export interface ClientOptions {
   /** url is the trustgate server's origin, e.g. `https://auth.example.com`; default: the page's own origin. */
@@ -129,6 +137,8 @@ export class TrustgateClient {
       request: (op, variables, opts) => this.request(op, variables, opts),
       emit: () => this.emit(),
       activate: (sessionId) => this.activate(sessionId),
+      // Not shared with a load on its way: that one may have read the client before the change being looked for.
+      reloadClient: () => this.#load(false),
     }
     this.signIn = new SignInFuture(core)
     this.signUp = new SignUpFuture(core)
@@ -209,14 +219,20 @@ export class TrustgateClient {
    * and then the signed-in user. Concurrent calls share one load.
    */
   load(): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
-    this.#loading ??= this.#load().finally(() => {
-      this.#loading = null
-    })
+    this.#loading ??= this.#load(true)
+      .then((r) => ({ error: r.error }))
+      .finally(() => {
+        this.#loading = null
+      })
     return this.#loading
   }
 
-  async #load(): Promise<{ error: TrustgateAPIResponseErrorLike | null }> {
-    const resumeSignIn = this.signIn.__track()
+  /**
+   * #load reads the client's state; with `resume`, a sign-in in progress is taken when none is here yet (`load()`),
+   * else the caller takes it from the answer (`signIn.reload()`, whose own call orders it among the sign-in's).
+   */
+  async #load(resume: boolean): Promise<Result<ClientJSON>> {
+    const resumeSignIn = resume ? this.signIn.__track() : null
     const n = this.#answers.begin()
     const readNumber = this.#reads.begin()
     if (this.loadError) {
@@ -225,10 +241,7 @@ export class TrustgateClient {
     }
     // Asked again while nothing newer (a session activated, a sign-out) has told the session meanwhile.
     const r = await this.#retrying(
-      () =>
-        this.request<{
-          client: { id: string; signIn: SignInJSON | null; sessions: SessionJSON[]; lastActiveSessionId: string | null }
-        }>(ops.ClientQuery),
+      () => this.request<{ client: ClientJSON }>(ops.ClientQuery),
       () => this.#answers.pending(n),
     )
     if (r.error) {
@@ -239,11 +252,11 @@ export class TrustgateClient {
         else this.isLoaded = true
       }
       this.emit()
-      return { error: r.error }
+      return { data: null, error: r.error }
     }
     const { signIn, sessions, lastActiveSessionId } = r.data.client
     // A completed sign-in is over (its session is in `sessions`, or was signed out): only one in progress resumes.
-    resumeSignIn(() => {
+    resumeSignIn?.(() => {
       if (signIn && signIn.status !== 'complete' && !this.signIn.id) this.signIn.apply(signIn)
     })
     // A session activated or signed out while this was on its way is newer than what it read, and one forgotten
@@ -255,7 +268,7 @@ export class TrustgateClient {
     }
     this.#markLoaded()
     this.emit()
-    return { error: null }
+    return { data: r.data.client, error: null }
   }
 
   /** getToken returns the active session's JWT (see `Session.getToken`), or null when signed out. */

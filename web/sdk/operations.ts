@@ -90,6 +90,8 @@ export const ClientQuery = op(
   'Client',
   `query Client { client { id signIn { ${SIGN_IN_FIELDS} } sessions { ${SESSION_FIELDS} } lastActiveSessionId } }`,
 )
+/** ClientSignUp reads the client's sign-up in progress (`signUp.reload()`); `load()` does not resume sign-ups. */
+export const ClientSignUp = op('ClientSignUp', `query ClientSignUp { client { id signUp { ${SIGN_UP_FIELDS} } } }`)
 export const Me = op('Me', `query Me { me { ${USER_FIELDS} } }`)
 
 // Account self-service (CONTRACT §3 "Account self-service"); these authenticate with the session JWT.

@@ -1,5 +1,6 @@
 import { apiError, TrustgateAPIResponseError } from './errors'
 import type { Operation } from './operations'
+import type { SignInJSON } from './parse'
 import { Sequence } from './sequence'
 import type { RequestOptions } from './transport'
 import type { FetchStatus, FinalizeParams, Result, Session, TrustgateAPIError, TrustgateAPIResponseErrorLike } from './types'
@@ -11,6 +12,11 @@ export interface Core {
   emit(): void
   /** activate makes a session the client's active one, minting its first token. */
   activate(sessionId: string): Promise<Result<Session>>
+  /**
+   * reloadClient reads the client's state again (query `client`), as `load()` does, taking its session, and answers
+   * the sign-in the server has in progress; it leaves the local sign-in to the caller (`signIn.reload()`).
+   */
+  reloadClient(): Promise<Result<{ signIn: SignInJSON | null }>>
 }
 
 /** ErrorsOf is a resource's `errors` object, built from the API errors of its last call. */

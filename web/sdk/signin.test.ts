@@ -4,15 +4,18 @@ import {
   complete,
   deferred,
   EMAIL_FACTOR,
+  emptyClient,
   fakeServer,
   gqlError,
   needsClientTrust,
   needsSecondFactor,
   PHONE_FACTOR,
   signIn as signInJSON,
+  signedInClient,
   tick,
   TOTP_FACTOR,
   tokenReply,
+  user,
   type Reply,
 } from '../test/fakeServer'
 import { createClient, type TrustgateClient } from './client'
@@ -317,5 +320,64 @@ describe('finalize()', () => {
     navigating.resolve()
     expect((await finalizing).error?.message).toBe('route not found')
     expect(client.signUp.__fetchStatus).toBe('idle')
+  })
+})
+
+describe('reload()', () => {
+  const clientWith = (signIn: ReturnType<typeof signInJSON> | null, sessions: Reply = emptyClient()) => (): Reply => ({
+    data: { client: { ...(sessions.data!.client as object), signIn } },
+  })
+
+  it('reads the sign-in again from the server and takes the step it is at now (its code used in another tab)', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: needsClientTrust(EMAIL_FACTOR, 'pending') } }),
+      SignInPrepareSecondFactor: () => gqlError('verification_already_verified', 'Already verified.', 'strategy'),
+      Client: clientWith(needsSecondFactor([TOTP_FACTOR])),
+    })
+    const client = createClient({ fetch: server.fetch })
+    const { signIn } = client
+    await signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+    expect((await signIn.mfa.sendEmailCode()).error?.code).toBe('verification_already_verified')
+
+    expect(await signIn.reload()).toEqual({ error: null })
+    expect(signIn.status).toBe('needs_second_factor')
+    expect(signIn.supportedSecondFactors.map((f) => f.strategy)).toEqual(['totp'])
+    expect(signIn.__errors.raw).toBeNull()
+    expect(server.ops()).toEqual(['SignInCreate', 'SignInPrepareSecondFactor', 'Client'])
+  })
+
+  it('forgets a sign-in the server no longer has as current, and the client takes the session it completed with', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: needsClientTrust(EMAIL_FACTOR, 'pending') } }),
+      // Completed in another tab: the client lists no sign-in, and the session it created is the active one.
+      Client: clientWith(null, signedInClient()),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+    })
+    const client = createClient({ fetch: server.fetch })
+    await client.signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+
+    expect(await client.signIn.reload()).toEqual({ error: null })
+    expect(client.signIn.id).toBeUndefined()
+    expect(client.session?.id).toBe('sess_1')
+    expect(client.user?.id).toBe('user_1')
+  })
+
+  it('keeps a newer sign-in of this client (another tab began one) out: the one reloaded is forgotten', async () => {
+    const server = fakeServer({
+      SignInCreate: () => ({ data: { signInCreate: needsClientTrust(EMAIL_FACTOR, 'pending') } }),
+      Client: clientWith(signInJSON({ id: 'sia_2' })),
+    })
+    const { signIn } = createClient({ fetch: server.fetch })
+    await signIn.password({ emailAddress: 'jane@example.com', password: 'pw' })
+    expect(await signIn.reload()).toEqual({ error: null })
+    expect(signIn.id).toBeUndefined()
+  })
+
+  it('without a sign-in, fails with sign_in_missing and sends nothing', async () => {
+    const server = fakeServer({})
+    const { signIn } = createClient({ fetch: server.fetch })
+    expect((await signIn.reload()).error?.code).toBe('sign_in_missing')
+    expect(server.ops()).toEqual([])
   })
 })

@@ -235,6 +235,22 @@ export class SignInFuture extends FlowResource<SignInErrors, SignInJSON> impleme
     return this.finalizeSession(this.createdSessionId, params, 'The sign-in is not complete yet.')
   }
 
+  /**
+   * reload reads the sign-in again from the server, as Clerk's `signIn.reload()`, for when it may have gone on
+   * elsewhere: its code was used in another tab, and a resend answered `verification_already_verified`. It reads the
+   * client's state (query `client`, which also takes the client's session) and the sign-in takes its status now; one
+   * the client no longer has in progress (completed, and then its session is the client's active one; expired; or
+   * replaced by a newer one) is forgotten, as by `reset()`.
+   */
+  reload(): SignInResult {
+    const id = this.id
+    if (!id) return Promise.resolve(this.fail(noSignIn()))
+    return this.run(
+      () => this.core.reloadClient(),
+      (client) => this.apply(client.signIn?.id === id ? client.signIn : null),
+    )
+  }
+
   /** reset forgets the current attempt locally, to start over; it makes no request. */
   async reset(): SignInResult {
     Object.assign(this, emptySignIn())

@@ -110,6 +110,23 @@ export class SignUpFuture extends FlowResource<SignUpErrors, SignUpJSON> impleme
     return this.finalizeSession(this.createdSessionId, params, 'The sign-up is not complete yet.')
   }
 
+  /**
+   * reload reads the sign-up again from the server (the client's sign-up in progress), as Clerk's `signUp.reload()`,
+   * for when it may have gone on elsewhere: a field verified in another tab, so that a resend answered
+   * `verification_already_verified`. The sign-up takes what the server says of it now (complete, ready to finalize,
+   * or the fields still unverified); one the client no longer has (a newer one replaced it) is forgotten.
+   */
+  reload(): SignUpResult {
+    const id = this.id
+    if (!id) return Promise.resolve(this.fail(noSignUp()))
+    const current = (d: { client: { signUp: SignUpJSON | null } }) => (d.client.signUp?.id === id ? d.client.signUp : null)
+    return this.run(
+      () => this.core.request<{ client: { signUp: SignUpJSON | null } }>(ops.ClientSignUp),
+      (d) => this.apply(current(d)),
+      (d) => current(d)?.status === 'complete',
+    )
+  }
+
   /** reset forgets the current attempt locally; it makes no request. */
   async reset(): SignUpResult {
     this.#entered.params = {}

@@ -16,7 +16,9 @@ import {
   PASSWORD_FACTOR,
   PHONE_FACTOR,
   signIn as signInJSON,
+  signedInClient,
   tokenReply,
+  TOTP_FACTOR,
   user,
   type Handler,
   type Reply,
@@ -199,6 +201,22 @@ describe('/sign-in', () => {
     // The button waits out the cooldown (disabled): the user goes on where the new code is typed.
     expect(screen.getByRole('button', { name: /Resend code in \d+s/ })).toBeDisabled()
     await waitFor(() => expect(screen.getByLabelText('Verification code')).toHaveFocus())
+  })
+
+  it('goes to redirect_url when "Resend code" finds the code used meanwhile and the sign-in completed (another tab)', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      // Then, read again: the sign-in completed elsewhere (the client lists none) and its session is this client's.
+      Client: [clientWith(needsClientTrust(EMAIL_FACTOR, 'pending')), signedInClient],
+      SignInPrepareSecondFactor: () => gqlError('verification_already_verified', 'Already verified.', 'strategy'),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+    })
+    renderApp('/sign-in?redirect_url=%2Fafter', server)
+    await u.click(await screen.findByRole('button', { name: 'Resend code' }))
+    await waitFor(() => expect(assign).toHaveBeenCalledWith(`${window.location.origin}/after`))
+    expect(server.ops().slice(0, 3)).toEqual(['Client', 'SignInPrepareSecondFactor', 'Client'])
+    expect(screen.queryByText(/Already verified/)).not.toBeInTheDocument()
   })
 
   it('opens the sign-in form, not the finished sign-in, once the session it created has ended', async () => {
@@ -836,6 +854,24 @@ describe('/sign-in with an emailed or texted code (passwordless first factor)', 
     await u.click(screen.getByRole('button', { name: 'Verify' }))
     await waitFor(() => expect(router.state.location.pathname).toBe('/account'))
     expect(server.last('SignInAttemptSecondFactor')!.variables.input).toEqual({ strategy: 'totp', code: '654321' })
+  })
+
+  it('moves on to the second factor when "Resend code" finds the code used meanwhile (another tab)', async () => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: [
+        clientWith(firstFactorCodeSent('email_code', [TYPED_EMAIL])),
+        clientWith({ ...needsSecondFactor([TOTP_FACTOR]), supportedFirstFactors: [TYPED_EMAIL], firstFactorVerification: codePassed }),
+      ],
+      Environment: environment(PASSWORDLESS),
+      SignInPrepareFirstFactor: () => gqlError('verification_already_verified', 'Already verified.', 'strategy'),
+    })
+    renderApp('/sign-in', server)
+    await u.click(await screen.findByRole('button', { name: 'Resend code' }))
+    expect(await screen.findByRole('heading', { name: 'Two-step verification' })).toBeInTheDocument()
+    expect(screen.getByLabelText('Authentication code')).toBeInTheDocument()
+    expect(screen.queryByText(/Already verified/)).not.toBeInTheDocument()
+    expect(signInOps(server)).toEqual(['Client', 'SignInPrepareFirstFactor', 'Client'])
   })
 
   it('resumes a sent code after a reload, resends it to the same address, and "Start over" keeps the passwordless form', async () => {

@@ -502,7 +502,7 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
   const [code, setCode] = useState('')
   const next = useNewPassword()
   const cooldown = sentAt === null ? 0 : RESEND_COOLDOWN_SECONDS - Math.floor((Date.now() - sentAt) / 1000)
-  const sender = useCodeSender(() => signIn.prepareFirstFactor({ strategy }), false, cooldown)
+  const sender = useCodeSender(() => signIn.prepareFirstFactor({ strategy }), false, cooldown, () => signIn.reload())
   const byEmail = strategy === 'reset_password_email_code'
   const { ref: formRef, focusError } = useErrorFocus()
 
@@ -588,6 +588,7 @@ function FirstFactorCodeStep({
     () => (factor ? signIn.prepareFirstFactor(prepareParams(factor)) : Promise.resolve({ error: null })),
     false,
     cooldown,
+    () => signIn.reload(),
   )
   const byEmail = strategy === 'email_code'
   const other = pickCodeFactor(factors, byEmail ? 'phone_code' : 'email_code')
@@ -670,6 +671,8 @@ export function ClientTrustStep() {
   const sender = useCodeSender(
     () => (factor?.strategy === 'phone_code' ? signIn.mfa.sendPhoneCode() : signIn.mfa.sendEmailCode()),
     factor !== undefined && signIn.clientTrustState !== 'pending',
+    0,
+    () => signIn.reload(),
   )
 
   if (!factor) {
@@ -776,6 +779,8 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
   const sender = useCodeSender(
     () => (method === 'phone_code' ? signIn.mfa.sendPhoneCode() : signIn.mfa.sendEmailCode()),
     sendsCode,
+    0,
+    () => signIn.reload(),
   )
   const busy = fetchStatus === 'fetching' && !sender.sending
   const codeErrors = splitCodeErrors(errors)

@@ -122,6 +122,33 @@ describe('/sign-up', () => {
     await waitFor(() => expect(screen.getByLabelText('Verification code')).toHaveFocus())
   })
 
+  it('moves on to the phone number when "Resend code" finds the email verified meanwhile (another tab)', async () => {
+    const u = userEvent.setup()
+    const both = ['email_address', 'phone_number']
+    const server = fakeServer({
+      Client: emptyClient,
+      SignUpCreate: () => ({ data: { signUpCreate: signUp({ unverifiedFields: both }) } }),
+      SignUpPrepareVerification: [
+        // The first send fails (no cooldown), so the resend button is ready at once.
+        () => gqlError('delivery_failed', 'The message could not be sent.'),
+        () => gqlError('verification_already_verified', 'Already verified.', 'strategy'),
+        () => ({ data: { signUpPrepareVerification: signUp({ unverifiedFields: ['phone_number'] }) } }),
+      ],
+      ClientSignUp: () => ({ data: { client: { id: 'c', signUp: signUp({ unverifiedFields: ['phone_number'] }) } } }),
+    })
+    renderApp('/sign-up', server)
+    await u.type(await screen.findByLabelText('Email address'), 'jane@example.com')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.type(screen.getByLabelText(/Phone number/), '+15551234567')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+    expect(await screen.findByText('The message could not be sent. (long)')).toBeInTheDocument()
+
+    await u.click(screen.getByRole('button', { name: 'Resend code' }))
+    expect(await screen.findByRole('heading', { name: 'Verify your phone' })).toBeInTheDocument()
+    expect(screen.queryByText(/Already verified/)).not.toBeInTheDocument()
+    await waitFor(() => expect(server.last('SignUpPrepareVerification')?.variables).toEqual({ id: 'sua_1', strategy: 'phone_code' }))
+  })
+
   it('links to sign-in keeping the app and destination', async () => {
     renderApp('/sign-up?publishableKey=pk_1&redirect_url=%2Fx', fakeServer({ Client: emptyClient }))
     expect(await screen.findByRole('link', { name: 'Sign in' })).toHaveAttribute(

@@ -206,7 +206,7 @@ function DetailsStep({ env, onSubmitted }: DetailsStepProps) {
 
 function VerifyStep({ strategy, destination }: { strategy: 'email_code' | 'phone_code'; destination: string }) {
   const { signUp, errors, fetchStatus } = useSignUp()
-  const sender = useCodeSender(() => signUp.prepareVerification({ strategy }), true)
+  const sender = useCodeSender(() => signUp.prepareVerification({ strategy }), true, 0, () => signUp.reload())
   const codeErrors = splitCodeErrors(errors)
   const byEmail = strategy === 'email_code'
   return (

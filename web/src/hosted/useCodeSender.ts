@@ -7,24 +7,36 @@ export const RESEND_COOLDOWN_SECONDS = 30
 
 type Send = () => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
 
+/** ALREADY_VERIFIED is the answer to a send whose code was used meanwhile (in another tab, say). */
+const ALREADY_VERIFIED = 'verification_already_verified'
+
 /**
  * useCodeSender sends a verification code (once on mount when `autoSend`), and runs the resend cooldown: 30 s
  * after each send, or as long as the server's `retryAfterSeconds` says when it refused. `initialCooldown` starts
  * the cooldown on mount, for a code that was sent by the step before (e.g. `signIn.create` of a password reset).
- * `resend()` resolves to the send's `{ error }`.
+ * `resend()` resolves to the send's `{ error }`. When a send answers `verification_already_verified` (the code was
+ * used meanwhile, e.g. in another tab), `reload` (the sign-in's or sign-up's `reload()`) reads the attempt again,
+ * so the page moves on to the step it is at now; the send then resolves to the reload's `{ error }`.
  */
-export function useCodeSender(send: Send, autoSend: boolean, initialCooldown = 0) {
+export function useCodeSender(send: Send, autoSend: boolean, initialCooldown = 0, reload?: Send) {
   const { remaining, start } = useCountdown()
   const [sending, setSending] = useState(false)
   const [notice, setNotice] = useState<string | null>(null)
   const sendRef = useRef(send)
   sendRef.current = send
+  const reloadRef = useRef(reload)
+  reloadRef.current = reload
 
   const doSend = useCallback(
     async (isResend: boolean) => {
       setSending(true)
       setNotice(null)
       const { error } = await sendRef.current()
+      if (error?.errors.some((e) => e.code === ALREADY_VERIFIED) && reloadRef.current) {
+        const reloaded = await reloadRef.current()
+        setSending(false)
+        return reloaded
+      }
       setSending(false)
       if (!error) {
         start(RESEND_COOLDOWN_SECONDS)
