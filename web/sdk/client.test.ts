@@ -8,6 +8,7 @@ import {
   gqlError,
   needsClientTrust,
   needsSecondFactor,
+  offline,
   PHONE_FACTOR,
   signedInClient,
   signIn as signInJSON,
@@ -615,10 +616,6 @@ describe('client', () => {
 })
 
 describe('the first load() on a network that fails', () => {
-  /** offline is a request that never reaches the server (fetch rejects, as when the network drops). */
-  const offline = (): Reply => {
-    throw new TypeError('Failed to fetch')
-  }
   const clientCalls = (server: ReturnType<typeof fakeServer>) => server.ops().filter((o) => o === 'Client').length
 
   it('asks again (as `me` does, USER_RETRY_DELAYS_MS) and then loads the session', async () => {
@@ -723,10 +720,6 @@ describe('the first load() on a network that fails', () => {
 })
 
 describe('close()', () => {
-  const offline = (): Reply => {
-    throw new TypeError('Failed to fetch')
-  }
-
   it('ends the retries waiting (of `me` and of the first load) at once, and sends nothing more', async () => {
     for (const [op, handlers] of [
       ['Me', { Client: signedInClient, SessionTokenCreate: () => tokenReply('jwt_1'), Me: offline }],

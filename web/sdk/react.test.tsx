@@ -7,6 +7,7 @@ import {
   emptyClient,
   fakeServer,
   gqlError,
+  offline,
   reverificationRequired,
   sessionVerification,
   signedInClient,
@@ -385,11 +386,6 @@ describe('useAuth after a sign-in', () => {
 })
 
 describe('useUser and useAuth when the user cannot be fetched', () => {
-  /** offline is a `me` whose request never reaches the server (fetch rejects, as when the network drops). */
-  const offline = () => {
-    throw new TypeError('Failed to fetch')
-  }
-
   function Status() {
     const { isLoaded, isSignedIn, user: u, error } = useUser()
     const auth = useAuth()
@@ -453,10 +449,6 @@ describe('useUser and useAuth when the user cannot be fetched', () => {
 })
 
 describe('useAuth and useUser when the first load gets no answer', () => {
-  const offline = () => {
-    throw new TypeError('Failed to fetch')
-  }
-
   function AuthStatus() {
     const auth = useAuth()
     const { error } = useUser()

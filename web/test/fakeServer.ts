@@ -351,6 +351,11 @@ export async function loadSignedIn(handlers: Record<string, Handler | Handler[]>
   return { client, session: client.session!, server }
 }
 
+/** offline answers no request: the fetch rejects, as when the network drops (a handler, in place of a reply). */
+export const offline = (): Reply => {
+  throw new TypeError('Failed to fetch')
+}
+
 /** deferred is a promise the test resolves when it chooses (an answer held back to arrive late). */
 export function deferred<T>() {
   let resolve!: (v: T) => void

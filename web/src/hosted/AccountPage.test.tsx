@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { emptyClient, fakeServer, gqlError, signedInClient, tokenReply, user, type Handler } from '../../test/fakeServer'
+import { emptyClient, fakeServer, gqlError, offline, signedInClient, tokenReply, user, type Handler } from '../../test/fakeServer'
 import { renderApp } from '../../test/renderApp'
 
 afterEach(() => {
@@ -51,9 +51,6 @@ describe('/account', () => {
 
   it("says the account could not be loaded, with Try again, when `me` keeps failing, instead of loading forever", async () => {
     const u = userEvent.setup()
-    const offline = () => {
-      throw new TypeError('Failed to fetch')
-    }
     const server = signedIn({ Me: [offline, offline, offline, () => ({ data: { me: user() } })] })
     renderApp('/account', server)
     expect(await screen.findByRole('heading', { name: "Your account couldn't be loaded" }, { timeout: 5000 })).toBeInTheDocument()
@@ -67,9 +64,6 @@ describe('/account', () => {
 
   it("does not send a signed-in visitor to sign in when the server can't be reached: says so, with Try again", async () => {
     const u = userEvent.setup()
-    const offline = () => {
-      throw new TypeError('Failed to fetch')
-    }
     const server = signedIn({ Client: [offline, offline, offline, signedInClient] })
     const { router } = renderApp('/account', server)
     expect(await screen.findByRole('heading', { name: "We couldn't reach the server" }, { timeout: 5000 })).toBeInTheDocument()

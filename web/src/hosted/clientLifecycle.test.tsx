@@ -8,7 +8,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { createClient, TrustgateProvider, type TrustgateClient } from '@trustgate/react'
 import { useOwnClient } from '../ui/useOwnClient'
 import { dashboardServer } from '../../test/dashboardServer'
-import { fakeServer, signedInClient, tokenReply } from '../../test/fakeServer'
+import { fakeServer, offline, signedInClient, tokenReply } from '../../test/fakeServer'
 import { renderApp } from '../../test/renderApp'
 
 beforeAll(async () => {
@@ -25,10 +25,6 @@ afterEach(() => {
   vi.restoreAllMocks()
   vi.unstubAllGlobals()
 })
-
-const offline = () => {
-  throw new TypeError('Failed to fetch')
-}
 
 /** sentAfterUnmount renders url, waits for `op` to fail once, unmounts, swaps the global fetch and lets 5 s pass. */
 async function sentAfterUnmount(url: string, server: ReturnType<typeof fakeServer>, op: string) {
