@@ -148,13 +148,19 @@ func stillActive(ctx context.Context, tx *ent.Tx, sess *ent.Session, now time.Ti
 // any other transaction's (the row lock of SELECT … FOR UPDATE on
 // PostgreSQL; SQLite runs one writer at a time already), so that a check
 // of how many rows the user holds, or a replacement of a set, reads what
-// the previous one committed.
-func (s *Service) serialize(ctx context.Context, tx *ent.Tx, id string) error {
-	if !s.DB.IsPostgres() {
-		return nil
+// the previous one committed. Then it answers authentication_invalid when
+// sess, the request's session, has ended since the request authenticated
+// with it (stillActive): a change of how the account signs in made by a
+// session revoked while the request ran (by the user elsewhere, an admin,
+// a password change) does not stand. The user row first, then the session
+// row, as passwordUpdate and a ban take them.
+func (s *Service) serialize(ctx context.Context, tx *ent.Tx, id string, sess *ent.Session) error {
+	if s.DB.IsPostgres() {
+		if _, err := tx.User.Query().Where(user.ID(id)).ForUpdate().OnlyID(ctx); err != nil {
+			return err
+		}
 	}
-	_, err := tx.User.Query().Where(user.ID(id)).ForUpdate().OnlyID(ctx)
-	return err
+	return stillActive(ctx, tx, sess, s.Now())
 }
 
 // ReverifyWithin is how recently a session must have verified a factor for
@@ -334,7 +340,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 		// read before the transaction, a factor and a set of backup codes
 		// enrolled since would be taken for none, the set replaced and
 		// this session counted as having verified a second factor.
-		if err := s.serialize(ctx, tx, u.ID); err != nil {
+		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
 			return err
 		}
 		hadMFA, err := signin.MFAFactors(ctx, tx.Client(), u, set)
@@ -382,14 +388,14 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 // DisableTOTP removes the authenticator factor; backup codes go too when no
 // other second factor remains.
 func (s *Service) DisableTOTP(ctx context.Context) (bool, error) {
-	u, _, err := s.caller(ctx, s.recent)
+	u, sess, err := s.caller(ctx, s.recent)
 	if err != nil {
 		return false, err
 	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// One removal at a time (dropOrphanBackupCodes): two at once, each
 		// seeing the other's factor still there, would keep the codes.
-		if err := s.serialize(ctx, tx, u.ID); err != nil {
+		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
 			return err
 		}
 		if _, err := tx.Totp.Delete().Where(totp.UserID(u.ID)).Exec(ctx); err != nil {
@@ -444,7 +450,7 @@ func (s *Service) CreateBackupCodes(ctx context.Context) (*BackupCodes, error) {
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// Two regenerations at once leave one set: each deletes what the
 		// other inserted only if they run one after the other.
-		if err := s.serialize(ctx, tx, u.ID); err != nil {
+		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
 			return err
 		}
 		// The last other factor may have gone since recentMFA read them
@@ -559,7 +565,7 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "SMS codes are not enabled as a second factor for this application.")
 	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		if err := s.serialize(ctx, tx, u.ID); err != nil { // as DisableTOTP
+		if err := s.serialize(ctx, tx, u.ID, sess); err != nil { // as DisableTOTP
 			return err
 		}
 		if len(hadMFA) == 0 {

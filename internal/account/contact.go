@@ -205,7 +205,7 @@ func (s *Service) AttemptEmailVerification(ctx context.Context, id, code string)
 // a sign-up, which proves the value, takes it whenever.
 func addContact[T any](s *Service, ctx context.Context, k contactKind[T], raw string) (T, error) {
 	var row T
-	u, _, err := s.caller(ctx, s.recent)
+	u, sess, err := s.caller(ctx, s.recent)
 	if err != nil {
 		return row, err
 	}
@@ -230,7 +230,7 @@ func addContact[T any](s *Service, ctx context.Context, k contactKind[T], raw st
 	now := s.Now()
 	heldBefore := now.Add(-set.CodeTTL())
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		if err := s.serialize(ctx, tx, u.ID); err != nil { // the count holds until this insert commits
+		if err := s.serialize(ctx, tx, u.ID, sess); err != nil { // the count holds until this insert commits
 			return err
 		}
 		n, err := k.count(ctx, tx, u.ID)
@@ -362,6 +362,10 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 		// removal, another primary), and a lock or ban that committed while
 		// the request ran stands, the code unspent.
 		if err := updateUnrefused(ctx, tx.User.Update(), tx, u.ID, s.Now()); err != nil {
+			return err
+		}
+		// A session ended meanwhile verifies nothing, nor spends the code.
+		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
 			return err
 		}
 		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {

@@ -38,7 +38,7 @@ func (s *Service) SetPrimaryEmailAddress(ctx context.Context, id string) (*ent.U
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// One change of the user's addresses at a time, and the address as
 		// it is now: a removal that committed since the read above wins.
-		if err := s.serialize(ctx, tx, u.ID); err != nil {
+		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
 			return err
 		}
 		ok, err := tx.EmailAddress.Query().Where(emailaddress.ID(e.ID), emailaddress.UserID(u.ID), emailaddress.Verified(true)).Exist(ctx)
@@ -63,7 +63,7 @@ func (s *Service) SetPrimaryEmailAddress(ctx context.Context, id string) (*ent.U
 // one (make another primary first). A code sent to it proves nothing after
 // that: the sign-in no longer lists it as a factor.
 func (s *Service) DeleteEmailAddress(ctx context.Context, id string) (bool, error) {
-	u, _, err := s.caller(ctx, s.recent)
+	u, sess, err := s.caller(ctx, s.recent)
 	if err != nil {
 		return false, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) DeleteEmailAddress(ctx context.Context, id string) (bool, erro
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// Not the primary one at the time of the delete either: after the
 		// lock, the delete sees a primary change that committed meanwhile.
-		if err := s.serialize(ctx, tx, u.ID); err != nil {
+		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
 			return err
 		}
 		n, err := tx.EmailAddress.Delete().Where(emailaddress.ID(e.ID), emailaddress.UserID(u.ID),
