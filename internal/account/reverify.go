@@ -371,6 +371,11 @@ func (s *Service) AttemptVerification(ctx context.Context, st Step, in signin.At
 			if err != nil || ok {
 				return nil, nil, err
 			}
+			if gone, err := totp.Gone(ctx, tx); err != nil {
+				return nil, nil, err
+			} else if gone { // removed since the check: no factor of the user's, and no failure
+				return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy"), nil
+			}
 			return &failedTOTP, apierr.New(apierr.FormCodeIncorrect).WithParam("code"), nil
 		}
 	case settings.StrategyBackupCode:

@@ -245,7 +245,7 @@ func (s *Service) PrepareSecondFactor(ctx context.Context, id string, in Prepare
 	}
 	f := PickFactor(factors, in)
 	if f == nil {
-		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "No second factors were found for strategy %s.", in.Strategy).WithParam("strategy")
+		return nil, errNoSecondFactor(in.Strategy)
 	}
 	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
 		return nil, err
@@ -296,7 +296,7 @@ func (s *Service) AttemptSecondFactor(ctx context.Context, id string, in Attempt
 		if !isSecondFactorStrategy(in.Strategy) {
 			return nil, apierr.Invalid("strategy", fmt.Sprintf("unknown second factor strategy %q", in.Strategy))
 		}
-		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "No second factors were found for strategy %s.", in.Strategy).WithParam("strategy")
+		return nil, errNoSecondFactor(in.Strategy)
 	}
 	if err := s.guardUser(ctx, st, in.Strategy); err != nil {
 		return nil, err
@@ -321,6 +321,12 @@ func isSecondFactorStrategy(s string) bool {
 		return true
 	}
 	return false
+}
+
+// errNoSecondFactor is the answer to a second-factor step of a strategy
+// that is none of the sign-in's second factors (now).
+func errNoSecondFactor(strategy string) *apierr.Error {
+	return apierr.Newf(apierr.StrategyForUserInvalid, "No second factors were found for strategy %s.", strategy).WithParam("strategy")
 }
 
 // errTargetNotAFactor is the answer to a second-factor code sent to a
@@ -420,6 +426,16 @@ func (c TOTPCheck) Claim(ctx context.Context, tx *ent.Tx) (bool, error) {
 	return n == 1, err
 }
 
+// Gone reports, in tx after a Claim that did not pass, whether the
+// enrolment the code was checked against is no longer the user's verified
+// one (totpDisable or resetUserMfa committed since the check): the code,
+// right or wrong, then answers as an attempt after the removal does, and
+// is no failure to count.
+func (c TOTPCheck) Gone(ctx context.Context, tx *ent.Tx) (bool, error) {
+	held, err := tx.Totp.Query().Where(totp.ID(c.id), totp.Verified(true)).Exist(ctx)
+	return !held, err
+}
+
 // UseBackupCode spends one of the user's unused backup codes in tx and
 // reports whether code was one.
 func UseBackupCode(ctx context.Context, tx *ent.Tx, keys *keyring.Keyring, userID, code string, now time.Time) (bool, error) {
@@ -445,11 +461,32 @@ func (s *Service) attemptTOTP(ctx context.Context, st *state, code string) error
 			return nil, err
 		}
 		if !ok {
+			if gone, err := check.Gone(ctx, tx); err != nil || gone {
+				if err != nil {
+					return nil, err
+				}
+				return s.secondFactorGone(ctx, tx, st, settings.StrategyTOTP)
+			}
 			return s.fail(ctx, tx, st, audit.KindTOTPFailed, settings.StrategyTOTP, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
 		}
 		s.record(st, audit.KindTOTPPassed, settings.StrategyTOTP, audit.Success, "")
 		return s.complete(ctx, tx, st, nil, settings.StrategyTOTP, true)
 	})
+}
+
+// secondFactorGone answers a step whose factor of strategy was removed
+// while it ran, as the step would have answered after the removal: the
+// sign-in ends when the user has no second factor left (load), else the
+// strategy is none of its factors now. Nothing is counted.
+func (s *Service) secondFactorGone(ctx context.Context, tx *ent.Tx, st *state, strategy string) (*apierr.Error, error) {
+	left, err := mfaFactors(ctx, tx.Client(), st.user, st.settings, &contacts{userID: st.user.ID})
+	if err != nil {
+		return nil, err
+	}
+	if len(left) == 0 {
+		return s.endForMFARemoved(ctx, tx, st)
+	}
+	return errNoSecondFactor(strategy), nil
 }
 
 func (s *Service) attemptBackupCode(ctx context.Context, st *state, code string) error {
