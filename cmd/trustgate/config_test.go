@@ -28,6 +28,23 @@ func TestConfigStringRedactsDeliveryURLs(t *testing.T) {
 	}
 }
 
+// TestConfigStringHidesMisparsedUserinfo: a password holding an unencoded /
+// makes url.Parse read user:1234 as host:port and the rest of the password
+// as the path; the startup log must show neither piece of any URL.
+func TestConfigStringHidesMisparsedUserinfo(t *testing.T) {
+	c := Config{
+		DatabaseURL: "postgres://tg:1111/db-s3cret@db.example.com/trustgate",
+		SMTPURL:     "smtp://mailer:2222/smtp-s3cret@mail.example.com:587",
+		SMSURL:      "https://hook:3333/sms-s3cret@hooks.example.com/sms",
+	}
+	got := c.String()
+	for _, secret := range []string{"1111", "db-s3cret", "2222", "smtp-s3cret", "3333", "sms-s3cret"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("Config.String() = %q, contains %q of a password", got, secret)
+		}
+	}
+}
+
 // TestCLIReportsEveryConfigProblemAtOnce: serve names every bad setting in
 // one message, before it opens anything, each with the variable to fix.
 func TestCLIReportsEveryConfigProblemAtOnce(t *testing.T) {

@@ -86,6 +86,11 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	}
 	if err := db.SQL.PingContext(ctx); err != nil {
 		db.SQL.Close()
+		if db.redacted == MisreadURL {
+			// The driver's error names the misread host:port, a piece of
+			// the password.
+			return nil, fmt.Errorf("database: connect to %s failed", db.redacted)
+		}
 		return nil, fmt.Errorf("database: connect to %s: %w", db.redacted, err)
 	}
 	db.Ent = ent.NewClient(ent.Driver(entsql.OpenDB(db.Dialect, db.SQL)))
@@ -132,14 +137,34 @@ const URLEncodeHint = " (percent-encode / ? # @ : in a user name, password or to
 
 var quotedPart = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
+// MisreadURL is printed instead of a URL for which Misread is true.
+const MisreadURL = "<URL not shown: it has an @ after its host, so a / ? or # in its user name, password or token " +
+	"cut it short and the secret would show" + URLEncodeHint + ">"
+
+// Misread reports whether url.Parse may have put a piece of u's user
+// information where u.Redacted shows it: an unencoded / ? or # in a password
+// ends the authority early, so postgres://u:1234/x@host/db reads as host
+// u:1234 (a valid host:port) and path /x@host/db, with no user information.
+// The sign is an unencoded @ after the authority (in the path, query or
+// fragment; %40 is not one) or an opaque URL (postgres:u:pass@host). Such a URL must be printed as
+// MisreadURL, not in part, since its host holds a piece of the secret too.
+func Misread(u *url.URL) bool {
+	return u.Opaque != "" || strings.Contains(u.EscapedPath(), "@") ||
+		strings.Contains(u.RawQuery, "@") || strings.Contains(u.EscapedFragment(), "@")
+}
+
 // Redact returns rawURL with its password, in the user information or in a
 // query parameter whose name contains "password", replaced by "xxxxx". A
 // value that does not parse as a URL is replaced whole, since it may hold a
-// password in a form Redact cannot see.
+// password in a form Redact cannot see, and so is one that parses into the
+// wrong parts (Misread).
 func Redact(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "<unparsable database URL>"
+	}
+	if Misread(u) {
+		return MisreadURL
 	}
 	q := u.Query()
 	changed := false

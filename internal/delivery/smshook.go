@@ -54,8 +54,12 @@ func NewSMSHookSender(rawURL string) (*SMSHookSender, error) {
 func (s *SMSHookSender) String() string { return RedactURL(s.endpoint) }
 
 // RedactURL returns u with any password and the whole query (where tokens
-// usually go) replaced by xxxxx, safe to log.
+// usually go) replaced by xxxxx, safe to log; a URL that parsed into the
+// wrong parts (database.Misread) is not shown at all.
 func RedactURL(u *url.URL) string {
+	if database.Misread(u) {
+		return database.MisreadURL
+	}
 	c := *u
 	if c.RawQuery != "" {
 		c.RawQuery = "xxxxx"
@@ -101,6 +105,11 @@ func (s *SMSHookSender) Send(ctx context.Context, m Message) error {
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
 			err = uerr.Err
+		}
+		if database.Misread(s.endpoint) {
+			// The dial error names the misread host:port, a piece of the
+			// token.
+			return fmt.Errorf("%w: %s text message via SMS hook %s: the request failed", ErrDeliveryFailed, m.Kind, s)
 		}
 		return fmt.Errorf("%w: %s text message via SMS hook %s: %w", ErrDeliveryFailed, m.Kind, s, err)
 	}

@@ -138,3 +138,27 @@ func TestNewSMSHookSender(t *testing.T) {
 		t.Errorf("String: got %q, want %q", got, want)
 	}
 }
+
+// TestSMSHookStringMisparsedUserinfo: a token holding an unencoded / makes
+// url.Parse read "hook:1234" as host:port and the rest of the token, up to
+// the @, as the path; NewSMSHookSender accepts such a URL, and its String
+// (in every delivery error and the startup log) must not print it.
+func TestSMSHookStringMisparsedUserinfo(t *testing.T) {
+	s, err := NewSMSHookSender("https://hook:1234/t0k3n@sms.example.com/send")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.String(); strings.Contains(got, "1234") || strings.Contains(got, "t0k3n") {
+		t.Errorf("String() = %q: shows a piece of the token", got)
+	}
+	// The user name is an address and the token 1/t0k3n: the dial error
+	// names the misread host:port 127.0.0.1:1, a piece of the token.
+	s, err = NewSMSHookSender("http://127.0.0.1:1/t0k3n@hooks.example.com/sms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Send(context.Background(), Message{Channel: ChannelSMS, To: "+15551234567", Kind: "verification_code", Text: "123456"})
+	if !errors.Is(err, ErrDeliveryFailed) || strings.Contains(err.Error(), "t0k3n") || strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("Send: got %v, want ErrDeliveryFailed without a piece of the token", err)
+	}
+}
