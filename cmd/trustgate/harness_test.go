@@ -10,13 +10,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -34,7 +32,7 @@ func TestMain(m *testing.M) {
 	// The hash-flood test re-executes this binary as a real `trustgate serve`
 	// process, so that it can measure the server's own peak memory.
 	if os.Getenv("TRUSTGATE_TEST_SERVE") == "1" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := signalContext()
 		defer stop()
 		os.Exit(run(ctx, []string{"serve"}, os.Stdin, os.Stdout, os.Stderr))
 	}

@@ -30,10 +30,39 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// signalContext returns a context canceled at the first SIGINT or SIGTERM;
+// serve watches for a second one (withSignals).
+func signalContext() (context.Context, func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := withSignals(context.Background(), sigs)
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel()
+	}
+}
+
+// withSignals returns a context canceled at the first signal on sigs. The
+// signals after it are left on sigs, for serve's graceful shutdown to watch
+// (secondSignal). Tests inject signals through it.
+func withSignals(parent context.Context, sigs <-chan os.Signal) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return context.WithValue(ctx, signalsKey{}, sigs), cancel
+}
+
+type signalsKey struct{}
 
 const topUsage = `trustgate: a self-hosted authentication server with Client Trust.
 
@@ -295,7 +324,26 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, _ map[string]*str
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
-	return m.Close()
+	closed := make(chan error, 1)
+	go func() { closed <- m.Close() }()
+	select {
+	case err := <-closed:
+		return err
+	case sig := <-secondSignal(ctx):
+		// The operator does not want to wait for the drain: cut the
+		// connections off and exit now; m.Close finishes in the background
+		// as far as the process lives.
+		log.Error("second signal during the graceful shutdown: stopping at once", "signal", sig.String())
+		m.server.Close()
+		return fmt.Errorf("stopped at once by a second signal (%s); requests in flight were cut off", sig)
+	}
+}
+
+// secondSignal returns the channel withSignals put in ctx, which holds the
+// signals after the first; nil (never ready) when there is none.
+func secondSignal(ctx context.Context) <-chan os.Signal {
+	sigs, _ := ctx.Value(signalsKey{}).(<-chan os.Signal)
+	return sigs
 }
 
 // openApp opens the database with migrations current and the services built (CLI commands).

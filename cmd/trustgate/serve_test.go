@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,5 +203,84 @@ func TestNoSenderWarningsOnlyWhenServing(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("serve's log lacks %q:\n%s", want, logs.String())
 		}
+	}
+}
+
+// TestServeSecondSignalStopsAtOnce: the first SIGINT or SIGTERM drains the
+// requests in flight for up to TRUSTGATE_SHUTDOWN_GRACE; a second one stops
+// serve at once, with a non-zero exit code and a log line saying so, instead
+// of being swallowed while the drain runs its course.
+func TestServeSecondSignalStopsAtOnce(t *testing.T) {
+	url := "sqlite://" + t.TempDir() + "/tg.db"
+	if code, _, errOut := runCLI(t, "migrate", "up", "--database-url", url); code != 0 {
+		t.Fatalf("migrate up: exit %d: %s", code, errOut)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	sigs := make(chan os.Signal, 1)
+	ctx, stop := withSignals(context.Background(), sigs)
+	defer stop()
+	logs := &syncWriter{w: &bytes.Buffer{}}
+	logText := func() string {
+		logs.mu.Lock()
+		defer logs.mu.Unlock()
+		return logs.w.(*bytes.Buffer).String()
+	}
+	exited := make(chan int, 1)
+	go func() {
+		exited <- run(ctx, []string{"serve", "--database-url", url, "--addr", addr, "--shutdown-grace", "1m"},
+			strings.NewReader(""), io.Discard, logs)
+	}()
+	for i := 0; ; i++ {
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil && resp.StatusCode == http.StatusOK {
+			resp.Body.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatalf("serve did not start: %s", logText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// A request still arriving: the drain waits for it (here until the
+	// server's 10 s header timeout, well within the grace).
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: trustgate\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+
+	sigs <- os.Interrupt
+	for i := 0; !strings.Contains(logText(), "shutting down"); i++ {
+		if i > 100 {
+			t.Fatalf("no shutdown after the first signal: %s", logText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case code := <-exited:
+		t.Fatalf("serve exited (%d) without draining the request in flight", code)
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	sigs <- syscall.SIGTERM
+	select {
+	case code := <-exited:
+		if code == 0 {
+			t.Errorf("exit code 0 after a second signal, want non-zero")
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatalf("serve still draining 3 s after a second signal: %s", logText())
+	}
+	if !strings.Contains(logText(), "stopping at once") {
+		t.Errorf("no log line says the second signal stopped serve at once:\n%s", logText())
 	}
 }
