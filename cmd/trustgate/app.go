@@ -231,9 +231,16 @@ func (m *Main) build() {
 		Assets: web.Assets(), Registry: registry, Limiter: m.Limiter,
 		Ready: func(ctx context.Context) error {
 			if err := db.SQL.PingContext(ctx); err != nil {
-				return fmt.Errorf("database unreachable")
+				return &httpserver.NotReady{Reason: "database unreachable", Err: err}
 			}
-			return migrate.Check(ctx, db)
+			if err := migrate.Check(ctx, db); err != nil {
+				reason := "schema check failed"
+				if errors.Is(err, migrate.ErrPending) {
+					reason = "migrations pending"
+				}
+				return &httpserver.NotReady{Reason: reason, Err: err}
+			}
+			return nil
 		},
 	}).Handler()
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/migrate"
 )
 
 func TestServeRefusesAStaleSchema(t *testing.T) {
@@ -283,4 +285,71 @@ func TestServeSecondSignalStopsAtOnce(t *testing.T) {
 	if !strings.Contains(logText(), "stopping at once") {
 		t.Errorf("no log line says the second signal stopped serve at once:\n%s", logText())
 	}
+}
+
+// TestReadyzShowsOnlyAReasonClass: /readyz needs no credentials, so its 503
+// body names only the class of the problem, never the checker's error (a
+// driver message, host or user name, the migration files); the whole error
+// goes to the log at WARN, once per change rather than once per probe.
+func TestReadyzShowsOnlyAReasonClass(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		readyz := func() (int, map[string]string) {
+			t.Helper()
+			resp, err := http.Get(s.base + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]string
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			return resp.StatusCode, body
+		}
+		warnings := func(msg string) int {
+			n := 0
+			for _, line := range strings.Split(s.logText(), "\n") {
+				if strings.Contains(line, "level=WARN") && strings.Contains(line, msg) {
+					n++
+				}
+			}
+			return n
+		}
+		if code, body := readyz(); code != http.StatusOK || body["status"] != "ready" {
+			t.Fatalf("readyz: %d %v, want 200 ready", code, body)
+		}
+		exec := func(q string) {
+			t.Helper()
+			if _, err := s.m.DB.SQL.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// The migrations table unreadable: the driver's error names the column.
+		exec(`ALTER TABLE ` + migrate.Table + ` RENAME COLUMN checksum TO checksum_renamed`)
+		for range 2 {
+			code, body := readyz()
+			if code != http.StatusServiceUnavailable || body["reason"] != "schema check failed" {
+				t.Errorf("readyz with an unreadable migrations table: %d %v, want 503 and reason \"schema check failed\"", code, body)
+			}
+			if strings.Contains(fmt.Sprint(body), "checksum") || strings.Contains(fmt.Sprint(body), migrate.Table) {
+				t.Errorf("readyz body %v shows the checker's error", body)
+			}
+		}
+		if n := warnings("checksum"); n != 1 {
+			t.Errorf("%d WARN lines with the checker's error after two probes, want 1:\n%s", n, s.logText())
+		}
+		exec(`ALTER TABLE ` + migrate.Table + ` RENAME COLUMN checksum_renamed TO checksum`)
+
+		// A migration pending: the class, not the file names.
+		exec(`DELETE FROM ` + migrate.Table + ` WHERE version = (SELECT max(version) FROM ` + migrate.Table + `)`)
+		code, body := readyz()
+		if code != http.StatusServiceUnavailable || body["reason"] != "migrations pending" || strings.Contains(fmt.Sprint(body), ".sql") {
+			t.Errorf("readyz with a migration pending: %d %v, want 503 and only reason \"migrations pending\"", code, body)
+		}
+		if n := warnings("pending"); n != 1 {
+			t.Errorf("%d WARN lines for the pending migration, want 1:\n%s", n, s.logText())
+		}
+	})
 }

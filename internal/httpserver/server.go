@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -68,6 +69,12 @@ type Server struct {
 	latency  *prometheus.HistogramVec
 	router   chi.Router
 	apps     *appCache
+
+	// readyMu guards the readiness last logged: its reason ("" while ready)
+	// and when.
+	readyMu       sync.Mutex
+	readyReason   string
+	readyLoggedAt time.Time
 }
 
 // Deps are what the server is built from.
@@ -80,6 +87,8 @@ type Deps struct {
 	// Assets is the built web app (index.html, assets/); may be empty.
 	Assets fs.FS
 	// Ready reports whether the server can serve (database, migrations).
+	// /readyz shows the Reason of a *NotReady it returns, and of any other
+	// error only "not ready".
 	Ready func(context.Context) error
 	// Registry receives the server's metrics; collectors of other packages may be registered on it too.
 	Registry *prometheus.Registry
@@ -342,14 +351,61 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, set)
 }
 
+// NotReady is the error for Deps.Ready to return. /readyz, which needs no
+// credentials, shows only Reason, a short class such as "database
+// unreachable"; Err, which may name hosts, users or driver messages, goes to
+// the log.
+type NotReady struct {
+	Reason string
+	Err    error
+}
+
+func (e *NotReady) Error() string { return e.Reason + ": " + e.Err.Error() }
+
+func (e *NotReady) Unwrap() error { return e.Err }
+
+// readyLogEvery is how often a readiness failure that has not changed is
+// logged again: a load balancer probes every few seconds.
+const readyLogEvery = time.Minute
+
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	if err := s.ready(ctx); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+	err := s.ready(ctx)
+	reason := ""
+	if err != nil {
+		reason = "not ready"
+		var nr *NotReady
+		if errors.As(err, &nr) {
+			reason = nr.Reason
+		}
+	}
+	s.logReadiness(r.Context(), reason, err)
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// logReadiness logs a readiness failure at WARN, with its whole error, when
+// its reason changes or readyLogEvery after it was last logged, and the
+// return to ready once.
+func (s *Server) logReadiness(ctx context.Context, reason string, err error) {
+	s.readyMu.Lock()
+	changed := reason != s.readyReason
+	log := changed || err != nil && time.Since(s.readyLoggedAt) >= readyLogEvery
+	if log {
+		s.readyReason, s.readyLoggedAt = reason, time.Now()
+	}
+	s.readyMu.Unlock()
+	switch {
+	case !log:
+	case err != nil:
+		s.log.WarnContext(ctx, "not ready", "reason", reason, "error", err)
+	default:
+		s.log.InfoContext(ctx, "ready again")
+	}
 }
 
 // dashboardConfig tells the dashboard SPA the publishable key of the built-in dashboard application.
