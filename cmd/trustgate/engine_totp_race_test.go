@@ -115,3 +115,85 @@ func TestTOTPAttemptRacingTOTPDisable(t *testing.T) {
 		})
 	})
 }
+
+// TestBackupCodeAttemptRacingTheLastFactorsRemoval: a sign-in's backup code
+// whose set was deleted meanwhile (the last second factor removed in
+// another session, which takes the codes with it; written here by a hook in
+// the attempt's own transaction, just before the code is spent) answers as
+// an attempt after the removal does (sign_in_expired: no second factor
+// left) and counts nothing. A wrong code while codes remain still counts.
+// So does a session reverification's (strategy_for_user_invalid).
+func TestBackupCodeAttemptRacingTheLastFactorsRemoval(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		id := s.newUser(t, vars{"emailAddress": "lastcodes@example.com"})
+		owner := s.browser()
+		owner.mustSession(t, "lastcodes@example.com")
+		_, codes := owner.enrollTOTP(t)
+		if len(codes) == 0 {
+			t.Fatal("no backup codes with the authenticator")
+		}
+		var armed atomic.Bool
+		var victim atomic.Value
+		victim.Store(id)
+		s.m.DB.Ent.BackupCode.Use(func(next ent.Mutator) ent.Mutator {
+			return hook.BackupCodeFunc(func(ctx context.Context, m *ent.BackupCodeMutation) (ent.Value, error) {
+				if _, spending := m.UsedAt(); spending && m.Op().Is(ent.OpUpdate) && armed.Swap(false) {
+					id := victim.Load().(string)
+					if _, err := m.Client().Totp.Delete().Where(totp.UserID(id)).Exec(ctx); err != nil {
+						return nil, err
+					}
+					if _, err := m.Client().BackupCode.Delete().Where(backupcode.UserID(id)).Exec(ctx); err != nil {
+						return nil, err
+					}
+				}
+				return next.Mutate(ctx, m)
+			})
+		})
+		d, sid := mfaSignIn(t, s, "lastcodes@example.com")
+		if got := d.attemptSecond(sid, "backup_code", "zzzz-zzzz").code(t); got != "form_code_incorrect" {
+			t.Fatalf("a wrong backup code: got %s, want form_code_incorrect", got)
+		}
+		if n := s.userRow(t, id).FailedAttempts; n != 1 {
+			t.Fatalf("failed attempts after a wrong code: got %d, want 1", n)
+		}
+		armed.Store(true)
+		r := d.attemptSecond(sid, "backup_code", codes[0])
+		if armed.Load() {
+			t.Fatal("the attempt spent no backup code")
+		}
+		if len(r.Errors) == 0 || r.code(t) != "sign_in_expired" {
+			t.Fatalf("a backup code of a set removed during the attempt: got data %v errors %v, want sign_in_expired", r.Data, r.Errors)
+		}
+		if n := s.userRow(t, id).FailedAttempts; n != 1 {
+			t.Errorf("failed attempts: got %d, want still 1 (a removed set is no wrong guess)", n)
+		}
+		if ev := s.events(t, vars{"userId": id, "kind": "backup_code.failed"}); len(ev) != 1 {
+			t.Errorf("got %d backup_code.failed events, want the wrong code's one", len(ev))
+		}
+
+		t.Run("a session reverification", func(t *testing.T) {
+			id := s.newUser(t, vars{"emailAddress": "lastcodesreverify@example.com"})
+			d := s.browser()
+			d.mustSession(t, "lastcodesreverify@example.com")
+			_, codes := d.enrollTOTP(t)
+			victim.Store(id)
+			v := d.reverify("sessionVerificationCreate", nil).data(t)["sessionVerificationCreate"].(map[string]any)
+			if v["status"] != "needs_second_factor" {
+				t.Fatalf("reverification started: status %v, want needs_second_factor", v["status"])
+			}
+			armed.Store(true)
+			r := d.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "backup_code", "code": codes[0]})
+			if armed.Load() {
+				t.Fatal("the reverification spent no backup code")
+			}
+			if len(r.Errors) == 0 || r.code(t) != "strategy_for_user_invalid" {
+				t.Errorf("a backup code of a set removed during the reverification: got data %v errors %v, want strategy_for_user_invalid", r.Data, r.Errors)
+			}
+			if n := s.userRow(t, id).FailedAttempts; n != 0 {
+				t.Errorf("failed attempts: got %d, want 0", n)
+			}
+		})
+	})
+}

@@ -384,6 +384,11 @@ func (s *Service) AttemptVerification(ctx context.Context, st Step, in signin.At
 			if err != nil || ok {
 				return nil, nil, err
 			}
+			if left, err := signin.BackupCodesLeft(ctx, tx, r.user.ID); err != nil {
+				return nil, nil, err
+			} else if !left { // removed since the check, as a TOTP's above
+				return nil, apierr.New(apierr.StrategyForUserInvalid).WithParam("strategy"), nil
+			}
 			return &failedBackupCode, apierr.New(apierr.FormCodeIncorrect).WithParam("code"), nil
 		}
 	default:

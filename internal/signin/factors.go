@@ -450,6 +450,15 @@ func UseBackupCode(ctx context.Context, tx *ent.Tx, keys *keyring.Keyring, userI
 	return n == 1, err
 }
 
+// BackupCodesLeft reports, in tx after a UseBackupCode that did not pass,
+// whether the user still holds an unused backup code. None left means the
+// set went with the last second factor (or another attempt spent the last
+// code) since the step loaded: the code, right or wrong, answers as an
+// attempt after that does, and is no failure to count.
+func BackupCodesLeft(ctx context.Context, tx *ent.Tx, userID string) (bool, error) {
+	return tx.BackupCode.Query().Where(backupcode.UserID(userID), backupcode.UsedAtIsNil()).Exist(ctx)
+}
+
 func (s *Service) attemptTOTP(ctx context.Context, st *state, code string) error {
 	check, err := CheckTOTP(ctx, s.DB.Ent, s.Keys, st.user.ID, code, s.Now())
 	if err != nil {
@@ -496,6 +505,16 @@ func (s *Service) attemptBackupCode(ctx context.Context, st *state, code string)
 			return nil, err
 		}
 		if !used {
+			// No unused code left: the last second factor and its codes were
+			// removed since the step loaded (or another attempt spent the
+			// last code). As attemptTOTP, no wrong guess to count.
+			left, err := BackupCodesLeft(ctx, tx, st.user.ID)
+			if err != nil {
+				return nil, err
+			}
+			if !left {
+				return s.secondFactorGone(ctx, tx, st, settings.StrategyBackupCode)
+			}
 			return s.fail(ctx, tx, st, audit.KindBackupCodeFailed, settings.StrategyBackupCode, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
 		}
 		s.record(st, audit.KindBackupCodeUsed, settings.StrategyBackupCode, audit.Success, "")
