@@ -180,3 +180,39 @@ func TestRotationAfterAnotherRotation(t *testing.T) {
 		}
 	})
 }
+
+// TestRotationWithAPlantedDomainCookie: the fixation the rotation is for
+// often comes as a __client cookie set for the parent domain from a
+// sibling subdomain. The rotated cookie the server sets is host-only, so
+// the browser then holds both and sends the planted one first (it is the
+// older of two cookies with the same path, RFC 6265 §5.4). The request
+// must name the client by the token that still names one, the rotated
+// one: the victim stays signed in, and the planted token still names
+// nothing.
+func TestRotationWithAPlantedDomainCookie(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		s.newUser(t, vars{"emailAddress": "victim@example.com"})
+		planted, _ := plantedToken(t, s)
+		victim := s.browser()
+		// The planted cookie comes first; the jar adds the host-only one
+		// the server sets after it, as a browser orders them.
+		victim.header = map[string]string{"Cookie": "theme=dark; __client=" + planted}
+		before, _ := clientOf(t, victim)
+		sess := victim.mustSession(t, "victim@example.com")
+		if id, sessions := clientOf(t, victim); id != before || len(sessions) != 1 || sessions[0] != sess {
+			t.Fatalf("after the sign-in the browser is client %s with sessions %v, want %s with [%s]", id, sessions, before, sess)
+		}
+		s.clock.Advance(device.RotatedGrace + time.Second)
+		if id, sessions := clientOf(t, victim); id != before || len(sessions) != 1 {
+			t.Fatalf("after the grace the browser is client %s with sessions %v, want %s with [%s]", id, sessions, before, sess)
+		}
+		victim.token(t, sess)
+		attacker := s.browser()
+		attacker.header = map[string]string{"X-Client-Token": planted}
+		if id, _ := clientOf(t, attacker); id == before {
+			t.Fatal("the planted token still names the victim's client")
+		}
+	})
+}

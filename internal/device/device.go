@@ -4,11 +4,13 @@
 package device
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
@@ -124,6 +126,41 @@ func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string)
 		return nil, "", fmt.Errorf("device: creating client: %w", err)
 	}
 	return d, newToken, nil
+}
+
+// MaxCandidates is how many of the client tokens a request carries (several
+// __client cookies) Current considers.
+const MaxCandidates = 4
+
+// Current picks the client token of a request that carries several, in the
+// order the browser sent them: the first that names a client, else the
+// first. A browser holds two __client cookies when one was set for a parent
+// domain (from a sibling subdomain: the fixation Rotate is for) and sends
+// that older one first; the host-only cookie this server set, the rotated
+// token among them, must win over one that names no client any more.
+func (s *Store) Current(ctx context.Context, tokens []string) (string, error) {
+	if len(tokens) == 0 {
+		return "", nil
+	}
+	tokens = tokens[:min(len(tokens), MaxCandidates)]
+	hashes := make([][]byte, len(tokens)) // nil for a token Resolve would not look up
+	var lookup [][]byte
+	for i, t := range tokens {
+		if t != "" && len(t) <= 128 {
+			hashes[i] = HashToken(t)
+			lookup = append(lookup, hashes[i])
+		}
+	}
+	known, err := s.DB.Ent.Device.Query().Where(device.TokenHashIn(lookup...)).Select(device.FieldTokenHash).All(ctx)
+	if err != nil {
+		return "", fmt.Errorf("device: looking up client tokens: %w", err)
+	}
+	for i, h := range hashes {
+		if h != nil && slices.ContainsFunc(known, func(d *ent.Device) bool { return bytes.Equal(d.TokenHash, h) }) {
+			return tokens[i], nil
+		}
+	}
+	return tokens[0], nil
 }
 
 // refuseRotated answers client_state_invalid for a token that Rotate

@@ -139,9 +139,13 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 		s.adoptSession(ctx, rq, sess)
 	}
 	rq.ClientToken = r.Header.Get(ClientTokenHeader)
+	var cookieTokens []string
 	if rq.ClientToken == "" {
-		if c, err := r.Cookie(ClientCookie); err == nil {
-			rq.ClientToken = c.Value
+		for _, c := range r.CookiesNamed(ClientCookie) {
+			cookieTokens = append(cookieTokens, c.Value)
+		}
+		if len(cookieTokens) > 0 {
+			rq.ClientToken = cookieTokens[0]
 		}
 	}
 	rq.SendClientToken = func(token string) {
@@ -166,6 +170,13 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 		app, err := rq.Application()
 		if err != nil {
 			return nil, err
+		}
+		if len(cookieTokens) > 1 {
+			// Several __client cookies (one set for a parent domain): the
+			// one that names a client, see device.Store.Current.
+			if rq.ClientToken, err = s.devices.Current(ctx, cookieTokens); err != nil {
+				return nil, err
+			}
 		}
 		d, fresh, err := s.devices.Resolve(ctx, app.ID, rq.ClientToken, rq.IP, rq.UserAgent)
 		if err != nil {
