@@ -58,8 +58,12 @@ func TestClientTokenRotatesWhenASessionStarts(t *testing.T) {
 			victim.token(t, sessionID)
 			attacker := s.browser()
 			attacker.header = map[string]string{"X-Client-Token": planted}
-			if got := attacker.do(`mutation($s: ID!) { sessionTokenCreate(sessionId: $s) { jwt } }`, vars{"s": sessionID}).code(t); got != "client_state_invalid" {
+			refused := attacker.do(`mutation($s: ID!) { sessionTokenCreate(sessionId: $s) { jwt } }`, vars{"s": sessionID})
+			if got := refused.code(t); got != "client_state_invalid" {
 				t.Fatalf("sessionTokenCreate with the planted token: got %s, want client_state_invalid", got)
+			}
+			if meta, _ := refused.Errors[0].Extensions["meta"].(map[string]any); meta[device.TokenReplacedMeta] != true {
+				t.Fatalf("the refusal's meta = %v, want %s: true (the SDK sends the request again)", meta, device.TokenReplacedMeta)
 			}
 			s.clock.Advance(device.RotatedGrace + time.Second)
 			r := attacker.do(`{ client { id sessions { id } } }`, nil)

@@ -161,6 +161,10 @@ func TestBrowserSafety(t *testing.T) {
 			resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
 			t.Fatalf("status %d, headers %v, body %s", resp.StatusCode, resp.Header, body)
 		}
+		// The SDK reads both: the new client's token, and a refusal's wait.
+		if got := resp.Header.Get("Access-Control-Expose-Headers"); got != "X-Client-Token, Retry-After" {
+			t.Fatalf("Access-Control-Expose-Headers = %q, want X-Client-Token, Retry-After", got)
+		}
 		pre := s.preflight(t, "https://app.example.com", "")
 		if pre.StatusCode != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
 			t.Fatalf("preflight %d %v", pre.StatusCode, pre.Header)

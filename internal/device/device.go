@@ -28,6 +28,11 @@ import (
 // browser whose rotating response was lost is not stuck.
 const RotatedGrace = 10 * time.Second
 
+// TokenReplacedMeta is the meta key (true) that tells a client_state_invalid
+// of a replaced token from one of a step out of order: the request did
+// nothing, and the SDK sends it once more, with the new token.
+const TokenReplacedMeta = "clientTokenReplaced"
+
 // TokenLen is the number of random bytes in a client token (256 bits).
 const TokenLen = 32
 
@@ -174,7 +179,8 @@ func (s *Store) refuseRotated(ctx context.Context, hash []byte, now time.Time) e
 	}
 	if n > 0 {
 		return apierr.Newf(apierr.ClientStateInvalid,
-			"This client's token was just replaced by a sign-in on it; send the request again with the new one (the __client cookie or X-Client-Token of that response).")
+			"This client's token was just replaced by a sign-in on it; send the request again with the new one (the __client cookie or X-Client-Token of that response).").
+			WithMeta(TokenReplacedMeta, true)
 	}
 	return nil
 }

@@ -242,7 +242,7 @@ func (s *Server) corsAllowed(w http.ResponseWriter, r *http.Request, rq *request
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
-		h.Set("Access-Control-Expose-Headers", ClientTokenHeader)
+		h.Set("Access-Control-Expose-Headers", ClientTokenHeader+", Retry-After")
 		h.Add("Vary", "Origin")
 		return true
 	}

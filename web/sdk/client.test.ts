@@ -65,6 +65,38 @@ describe('requests', () => {
     expect(stored).toEqual(['ct_1'])
   })
 
+  it('sends a request again, once, with the new token when a sign-in on the client replaced the one it carried', async () => {
+    // A token mint on its way while the sign-in completed in another tab: the server refuses the old token for a
+    // few seconds (the request did nothing); the sign-in's answer carried the new one.
+    const replaced = gqlError('client_state_invalid', "This client's token was just replaced.", undefined, {
+      clientTokenReplaced: true,
+    })
+    const server = fakeServer({
+      Client: () => ({ ...emptyClient(), headers: { 'X-Client-Token': 'ct_old' } }),
+      SignInCreate: () => ({ data: { signInCreate: complete() }, headers: { 'X-Client-Token': 'ct_new' } }),
+      Me: [() => replaced, () => ({ data: { me: user() } })],
+    })
+    const client = createClient({ fetch: server.fetch, clientToken: 'header' })
+    await client.load()
+    await client.signIn.password({ identifier: 'jane@example.com', password: 'pw' })
+    const r = await client.request<{ me: unknown }>(ops.Me)
+    expect(r.error).toBeNull()
+    const mes = server.calls.filter((c) => c.operationName === 'Me')
+    expect(mes.map((c) => c.headers['x-client-token'])).toEqual(['ct_new', 'ct_new'])
+  })
+
+  it('does not send again a client_state_invalid of a step out of order, nor a second replaced-token refusal', async () => {
+    const replaced = gqlError('client_state_invalid', 'replaced', undefined, { clientTokenReplaced: true })
+    const server = fakeServer({
+      Me: [() => gqlError('client_state_invalid', 'out of order'), () => replaced],
+    })
+    const client = createClient({ fetch: server.fetch })
+    expect((await client.request(ops.Me)).error?.errors[0]?.code).toBe('client_state_invalid')
+    expect(server.calls.length).toBe(1)
+    expect((await client.request(ops.Me)).error?.errors[0]?.code).toBe('client_state_invalid')
+    expect(server.calls.length).toBe(3)
+  })
+
   it('starts from the stored client token in header mode', async () => {
     const server = fakeServer({ Client: emptyClient })
     const client = createClient({ fetch: server.fetch, clientToken: 'header', clientTokenStore: { get: async () => 'ct_saved', set: () => {} } })

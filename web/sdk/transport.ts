@@ -25,6 +25,11 @@ export interface RequestOptions {
 
 const CLIENT_TOKEN_HEADER = 'X-Client-Token'
 
+/** tokenReplaced is the server's refusal of a client token that a sign-in on the client replaced moments ago. */
+function tokenReplaced(e: { code: string; meta?: Record<string, unknown> | null }): boolean {
+  return e.code === 'client_state_invalid' && e.meta?.clientTokenReplaced === true
+}
+
 /**
  * Transport sends GraphQL documents as `POST {url}/graphql` with JSON `{query, variables, operationName}` and
  * `credentials: 'include'`, and maps GraphQL errors to Clerk's error shape. It never throws.
@@ -39,8 +44,19 @@ export class Transport {
     this.endpoint = `${options.url.replace(/\/+$/, '')}/graphql`
   }
 
-  /** request sends one operation and resolves to its `data` or to a `TrustgateAPIResponseError`. */
+  /**
+   * request sends one operation and resolves to its `data` or to a `TrustgateAPIResponseError`. A request the server
+   * refused because a sign-in on this client replaced the client's token while it was on its way (`client_state_invalid`
+   * with `meta.clientTokenReplaced`) did nothing there: it is sent once more, with the new token (the browser's cookie
+   * jar, or the header mode's token, has it from the sign-in's answer).
+   */
   async request<T>(op: Operation, variables: Record<string, unknown> = {}, opts: RequestOptions = {}): Promise<Result<T>> {
+    const first = await this.send<T>(op, variables, opts)
+    if (!first.error || !first.error.errors.some(tokenReplaced)) return first
+    return this.send<T>(op, variables, opts)
+  }
+
+  private async send<T>(op: Operation, variables: Record<string, unknown>, opts: RequestOptions): Promise<Result<T>> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' }
     if (this.options.publishableKey) headers['X-Publishable-Key'] = this.options.publishableKey
     if (this.options.clientToken === 'header') {
