@@ -98,10 +98,7 @@ func TestTOTPAttemptRacingTOTPDisable(t *testing.T) {
 				_, err := cl.Totp.Delete().Where(totp.UserID(id)).Exec(ctx)
 				return err
 			}
-			v := d.reverify("sessionVerificationCreate", nil).data(t)["sessionVerificationCreate"].(map[string]any)
-			if v["status"] != "needs_second_factor" {
-				t.Fatalf("reverification started: status %v, want needs_second_factor", v["status"])
-			}
+			d.startReverification(t, "needs_second_factor")
 			s.clock.Advance(30 * time.Second)
 			armed.Store(true)
 			r := d.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "totp", "code": totpNow(s, secret, 0)})
@@ -179,10 +176,7 @@ func TestBackupCodeAttemptRacingTheLastFactorsRemoval(t *testing.T) {
 			d.mustSession(t, "lastcodesreverify@example.com")
 			_, codes := d.enrollTOTP(t)
 			victim.Store(id)
-			v := d.reverify("sessionVerificationCreate", nil).data(t)["sessionVerificationCreate"].(map[string]any)
-			if v["status"] != "needs_second_factor" {
-				t.Fatalf("reverification started: status %v, want needs_second_factor", v["status"])
-			}
+			d.startReverification(t, "needs_second_factor")
 			armed.Store(true)
 			r := d.reverify("sessionVerificationAttemptSecondFactor", vars{"strategy": "backup_code", "code": codes[0]})
 			if armed.Load() {

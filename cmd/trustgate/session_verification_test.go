@@ -25,6 +25,17 @@ const sessionVerificationFields = `id status level expireAt
 
 // reverify runs a session verification mutation (or the sessionVerification
 // query when field is that) and returns its result.
+// startReverification starts a session reverification on d, which must
+// stop at want (needs_first_factor, needs_second_factor), and returns it.
+func (d *browser) startReverification(tb testing.TB, want string) map[string]any {
+	tb.Helper()
+	v := d.reverify("sessionVerificationCreate", nil).data(tb)["sessionVerificationCreate"].(map[string]any)
+	if v["status"] != want {
+		tb.Fatalf("reverification started: status %v, want %s", v["status"], want)
+	}
+	return v
+}
+
 func (d *browser) reverify(field string, v vars) result {
 	d.s.t.Helper()
 	switch field {
@@ -344,10 +355,7 @@ func TestReverificationCodesBelongToTheirStep(t *testing.T) {
 		sid := d.mustSession(t, "steps@example.com")
 		s.clock.Advance(10*time.Minute + time.Second)
 		d.token(t, sid)
-		v := d.reverify("sessionVerificationCreate", nil).data(t)["sessionVerificationCreate"].(map[string]any)
-		if v["status"] != "needs_first_factor" {
-			t.Fatalf("no MFA yet: status %v, want needs_first_factor", v["status"])
-		}
+		v := d.startReverification(t, "needs_first_factor")
 		d.reverify("sessionVerificationPrepareFirstFactor", phoneFactorOf(t, v["supportedFirstFactors"], firstID)).data(t)
 		code := s.mail.code(t, first)
 
