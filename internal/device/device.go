@@ -13,6 +13,8 @@ import (
 	"slices"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/internal/apierr"
@@ -189,14 +191,26 @@ func (s *Store) refuseRotated(ctx context.Context, hash []byte, now time.Time) e
 // a token someone planted in the browser before the sign-in (session
 // fixation, OWASP ASVS 7.2.4) no longer names the signed-in client. The
 // clients of the other applications that share d's token (one browser, one
-// cookie) move with it. Once tx commits, the new token is issued to the
-// response (request.Info.IssueClientToken).
-func Rotate(ctx context.Context, tx *ent.Tx, d *ent.Device, now time.Time) error {
+// cookie) move with it. With clearSignIn, the same statement also makes d
+// point at no current sign-in (for a sign-in created and completed in one
+// step, which would otherwise clear it with a statement of its own). Once tx
+// commits, the new token is issued to the response
+// (request.Info.IssueClientToken).
+func Rotate(ctx context.Context, tx *ent.Tx, d *ent.Device, now time.Time, clearSignIn bool) error {
 	token := NewToken()
 	old := d.TokenHash
 	for try := 0; ; try++ {
-		n, err := tx.Device.Update().Where(device.TokenHash(old)).
-			SetTokenHash(HashToken(token)).SetPreviousTokenHash(old).SetRotatedAt(now).Save(ctx)
+		upd := tx.Device.Update().Where(device.TokenHash(old)).
+			SetTokenHash(HashToken(token)).SetPreviousTokenHash(old).SetRotatedAt(now)
+		if clearSignIn {
+			upd.Modify(func(u *sql.UpdateBuilder) {
+				u.Set(device.FieldSignInID, sql.ExprFunc(func(b *sql.Builder) {
+					b.WriteString("CASE WHEN ").Ident(device.FieldID).WriteOp(sql.OpEQ).Arg(d.ID).
+						WriteString(" THEN NULL ELSE ").Ident(device.FieldSignInID).WriteString(" END")
+				}))
+			})
+		}
+		n, err := upd.Save(ctx)
 		if err != nil {
 			return fmt.Errorf("device: rotating client token: %w", err)
 		}

@@ -864,16 +864,14 @@ func (s *Service) commit(ctx context.Context, st *state, fn func(tx *ent.Tx) (*a
 // pointClient makes the sign-in st.create just inserted the client's current
 // one (what Current answers) and returns the client's new pointer. A sign-in
 // that completed in the same step is never current, so the client then
-// points at none. The clear is conditional in SQL, not on the pointer read
-// when the request began (another tab may have set it since), and on a
-// client that already points at none (the usual case for a device that
-// signs in with a password it is trusted for) it matches no row and writes
-// nothing.
+// points at none: complete cleared the pointer in the statement that rotates
+// the client's token (device.Rotate), whatever it pointed at by then
+// (another tab may have set it since the request began).
 func pointClient(ctx context.Context, tx *ent.Tx, st *state) (*string, error) {
-	upd := tx.Device.Update().Where(device.ID(st.client.ID))
 	if st.si.Status == entsignin.StatusComplete {
-		return nil, upd.Where(device.SignInIDNotNil()).ClearSignInID().Exec(ctx)
+		return nil, nil // the client's token rotation cleared it (complete)
 	}
+	upd := tx.Device.Update().Where(device.ID(st.client.ID))
 	return &st.si.ID, upd.SetSignInID(st.si.ID).Exec(ctx)
 }
 
@@ -1134,7 +1132,9 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 	if err != nil {
 		return nil, err
 	}
-	if err := clients.Rotate(ctx, tx, st.client, now); err != nil {
+	// A sign-in created in this step: the rotation also clears the client's
+	// pointer, which pointClient would write otherwise.
+	if err := clients.Rotate(ctx, tx, st.client, now, st.create != nil); err != nil {
 		return nil, err
 	}
 	wasTrusted := st.trusted

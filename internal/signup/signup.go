@@ -539,7 +539,7 @@ func (s *Service) finish(ctx context.Context, tx *ent.Tx, su *ent.SignUp, app *e
 	if err != nil {
 		return nil, err
 	}
-	if err := device.Rotate(ctx, tx, client, now); err != nil {
+	if err := device.Rotate(ctx, tx, client, now, false); err != nil {
 		return nil, err
 	}
 	if err := tx.User.UpdateOneID(u.ID).SetLastSignInAt(now).SetLastActiveAt(now).Exec(ctx); err != nil {
