@@ -220,3 +220,49 @@ func TestRotationWithAPlantedDomainCookie(t *testing.T) {
 		}
 	})
 }
+
+// TestClientTokenRotatesAtReauthentication: a session's step-up (a passed
+// reverification) is a re-authentication, and the device that made it gets
+// a new client token too (ASVS 7.2.4), so a token taken from it before no
+// longer names its client. A caller that presents only the session's JWT
+// (a backend) gets no token, and the device's stays.
+func TestClientTokenRotatesAtReauthentication(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		s.newUser(t, vars{"emailAddress": "stepup@example.com"})
+		_, d := plantedToken(t, s)
+		sid := d.mustSession(t, "stepup@example.com")
+		reauthenticate := func(t *testing.T, by *browser) result {
+			t.Helper()
+			by.startReverification(t, "needs_first_factor")
+			r := by.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "password", "password": testPassword})
+			r.data(t)
+			return r
+		}
+
+		t.Run("a backend with the JWT alone", func(t *testing.T) {
+			backend := s.browser()
+			backend.bearer = d.token(t, sid)
+			if r := reauthenticate(t, backend); r.header.Get("X-Client-Token") != "" {
+				t.Fatal("a caller without the client's token was given one")
+			}
+			d.token(t, sid)
+		})
+		t.Run("the device", func(t *testing.T) {
+			s.clock.Advance(10*time.Minute + time.Second)
+			d.token(t, sid)
+			before := d.header["X-Client-Token"]
+			reauthenticate(t, d)
+			if d.header["X-Client-Token"] == before {
+				t.Fatal("the reverification's answer carried no new client token")
+			}
+			d.token(t, sid)
+			taken := s.browser()
+			taken.header = map[string]string{"X-Client-Token": before}
+			if got := taken.do(`mutation($s: ID!) { sessionTokenCreate(sessionId: $s) { jwt } }`, vars{"s": sid}).code(t); got != "client_state_invalid" {
+				t.Fatalf("sessionTokenCreate with the token from before the step-up: got %s, want client_state_invalid", got)
+			}
+		})
+	})
+}

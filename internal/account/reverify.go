@@ -457,6 +457,10 @@ func (s *Service) pass(ctx context.Context, tx *ent.Tx, r *reverification, st St
 	if err := sess.Exec(ctx); err != nil {
 		return err
 	}
+	// A re-authentication: the device that made it gets a new client token.
+	if err := device.RotatePresented(ctx, tx, r.sess.ClientID, now); err != nil {
+		return err
+	}
 	return s.record(ctx, tx, r, passedKind[strategy], strategy, audit.Success, "reverification")
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -231,4 +232,25 @@ func Rotate(ctx context.Context, tx *ent.Tx, d *ent.Device, now time.Time, clear
 	rq := request.From(ctx)
 	database.AfterCommit(tx, func() { rq.IssueClientToken(token) })
 	return nil
+}
+
+// RotatePresented rotates client clientID (Rotate) when the request presented
+// that client's token: a re-authentication (a session's step-up) renews the
+// token as a sign-in does (ASVS 7.2.4), so a token taken from the device
+// before it stops naming the client. A request that presented no token or
+// another one (a backend holding only the session's JWT) gets no token, and
+// nothing changes.
+func RotatePresented(ctx context.Context, tx *ent.Tx, clientID string, now time.Time) error {
+	presented := request.From(ctx).ClientToken
+	if presented == "" {
+		return nil
+	}
+	d, err := tx.Device.Get(ctx, clientID)
+	if err != nil {
+		return fmt.Errorf("device: reading client: %w", err)
+	}
+	if subtle.ConstantTimeCompare(d.TokenHash, HashToken(presented)) != 1 {
+		return nil
+	}
+	return Rotate(ctx, tx, d, now, false)
 }
