@@ -405,3 +405,37 @@ func TestPasswordReset(t *testing.T) {
 		})
 	})
 }
+
+// TestResetCodeToARemovedAddressSetsNoPassword: a reset code that passed
+// (needs_new_password) proved an address; once the owner removes that
+// address, signInResetPassword sets no password, as a code attempted after
+// the removal signs nobody in (TestCodeToARemovedAddressSignsNobodyIn).
+// Otherwise whoever read the old mailbox keeps the account's takeover open
+// for the sign-in's whole lifetime after the owner dropped the address.
+func TestResetCodeToARemovedAddressSetsNoPassword(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false})
+	uid := s.createUser(t, "ada@example.com", "", testPassword)
+	owner := s.browser()
+	owner.mustSession(t, "ada@example.com")
+	oldID := owner.addEmail(t, "old@example.com")
+
+	thief := s.browser()
+	id := thief.startReset(t, "old@example.com", "reset_password_email_code")["id"].(string)
+	mid := signInObj(t, thief.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": s.mail.code(t, "old@example.com")}), "signInAttemptFirstFactor")
+	if mid["status"] != "needs_new_password" {
+		t.Fatalf("after the code: got %v, want needs_new_password", mid["status"])
+	}
+	oldHash := *s.userRow(t, uid).PasswordHash
+	owner.do(emailDelete, vars{"id": oldID}).data(t)
+
+	if got := thief.resetPassword(id, vars{"password": "a brand new passphrase"}).code(t); got != "verification_missing" {
+		t.Errorf("signInResetPassword after the address was removed: got %q, want verification_missing", got)
+	}
+	if h := *s.userRow(t, uid).PasswordHash; h != oldHash {
+		t.Error("the password changed after the address the code went to was removed")
+	}
+	if n := s.sessionCount(t, uid); n != 1 {
+		t.Errorf("%d sessions, want the owner's only", n)
+	}
+}

@@ -234,6 +234,12 @@ func (s *Service) ResetPassword(ctx context.Context, id string, in ResetPassword
 	}
 	signOut := in.SignOutOfOtherSessions == nil || *in.SignOutOfOtherSessions
 	err = s.commit(ctx, st, func(tx *ent.Tx) (*apierr.Error, error) {
+		// The code proved an address when it passed; one the user removed
+		// since (emailAddressDelete) proves nothing any more, as a code
+		// attempted after the removal would not (AttemptFirstFactor).
+		if gone, err := s.targetGone(ctx, tx, st, v); err != nil || gone != nil {
+			return gone, err
+		}
 		staged, err := stageNewPassword(ctx, tx, st, entsignin.StatusNeedsNewPassword, hash, signOut)
 		if err != nil {
 			return nil, err
