@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -334,4 +335,25 @@ func TestMadeUpApplicationIsNotFound(t *testing.T) {
 			t.Fatalf("status %d body %s, want 404 resource_not_found", resp.StatusCode, body)
 		}
 	})
+}
+
+// TestImportedHashesAreBoundedInCost: anyone may make the server verify an
+// account's password hash by trying a password, so createUser refuses an
+// imported argon2id hash whose parameters would take gigabytes of memory,
+// minutes, or every core per guess, and accepts the parameters real
+// systems use (argon2-cffi's default m=64 MiB, t=3, p=4 here).
+func TestImportedHashesAreBoundedInCost(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	const tail = "$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc"
+	create := func(email, hash string) result {
+		return s.admin(`mutation($id: ID!, $in: CreateUserInput!) { createUser(applicationId: $id, input: $in) { id } }`,
+			vars{"id": s.appID, "in": vars{"emailAddress": email, "passwordHash": hash}})
+	}
+	for i, params := range []string{"m=4194304,t=100,p=255", "m=1048576,t=2,p=1", "m=19456,t=100,p=1", "m=19456,t=2,p=64"} {
+		r := create(fmt.Sprintf("hostile%d@example.com", i), "$argon2id$v=19$"+params+tail)
+		if got, param := r.code(t), r.ext(t)["paramName"]; got != "form_param_format_invalid" || param != "passwordHash" {
+			t.Errorf("an imported hash with %s: got %q on %v, want form_param_format_invalid on passwordHash", params, got, param)
+		}
+	}
+	create("cffi@example.com", "$argon2id$v=19$m=65536,t=3,p=4"+tail).data(t)
 }

@@ -47,6 +47,29 @@ const (
 	maxArgon2Key  = 128 // far above any real implementation
 )
 
+// Tighter limits on argon2id hashes imported from another system
+// (ParseImportedHash). Anyone may make the server verify an account's hash
+// by trying a password for it, in the shared hashing pool, whose
+// concurrency is sized for the Hasher's own parameters (19 MiB each by
+// default, 512 MiB in all). An imported hash at the limits above (4 GiB,
+// 100 passes, 255 threads) would take gigabytes and minutes of every core
+// per guess. These admit what real systems use: OWASP's parameters, RFC
+// 9106's second recommendation (m=64 MiB, t=3, p=4), the defaults of
+// argon2-cffi, PHP and Keycloak; one such verification costs at most about
+// what a bcrypt hash of cost MaxBcryptCost does.
+const (
+	// MaxImportedArgon2Memory is the largest memory cost of an imported
+	// argon2id hash, in KiB (64 MiB).
+	MaxImportedArgon2Memory = 64 << 10
+	// MaxImportedArgon2Time is the largest time cost of an imported
+	// argon2id hash.
+	MaxImportedArgon2Time = 10
+	// MaxImportedArgon2Threads is the largest parallelism of an imported
+	// argon2id hash: each lane is a goroutine of its own, beyond the one
+	// core a hashing slot stands for.
+	MaxImportedArgon2Threads = 8
+)
+
 // Defaults for HasherConfig.
 const (
 	// DefaultQueueWait is how long a caller waits for a hashing slot by
@@ -354,16 +377,27 @@ func CheckPassword(pw string) error {
 
 // ParseImportedHash checks that hash, taken from another system, is a
 // password hash Verify can check at acceptable cost: an argon2id v=19 PHC
-// string within MaxArgon2Memory and MaxArgon2Time, or a bcrypt hash
-// ($2a$, $2b$, $2y$) with cost at most MaxBcryptCost. Errors wrap
-// ErrMalformedHash, and also ErrUnsupportedHash or ErrHashParams where they
-// apply.
+// string within MaxImportedArgon2Memory, MaxImportedArgon2Time and
+// MaxImportedArgon2Threads, or a bcrypt hash ($2a$, $2b$, $2y$) with cost
+// at most MaxBcryptCost. Errors wrap ErrMalformedHash, and also
+// ErrUnsupportedHash or ErrHashParams where they apply.
 func ParseImportedHash(hash string) error {
 	if isBcrypt(hash) {
 		return checkBcrypt(hash)
 	}
-	_, err := parseArgon2id(hash)
-	return err
+	a, err := parseArgon2id(hash)
+	if err != nil {
+		return err
+	}
+	switch p := a.params; {
+	case p.Memory > MaxImportedArgon2Memory:
+		return fmt.Errorf("%w: %w: imported m=%d above %d KiB", ErrMalformedHash, ErrHashParams, p.Memory, MaxImportedArgon2Memory)
+	case p.Time > MaxImportedArgon2Time:
+		return fmt.Errorf("%w: %w: imported t=%d above %d", ErrMalformedHash, ErrHashParams, p.Time, MaxImportedArgon2Time)
+	case p.Threads > MaxImportedArgon2Threads:
+		return fmt.Errorf("%w: %w: imported p=%d above %d", ErrMalformedHash, ErrHashParams, p.Threads, MaxImportedArgon2Threads)
+	}
+	return nil
 }
 
 type argon2idHash struct {

@@ -299,12 +299,25 @@ func TestMalformedHashesAreRejected(t *testing.T) {
 
 func TestParseImportedHashAcceptsLimits(t *testing.T) {
 	for _, hash := range []string{
-		"$argon2id$v=19$m=4194304,t=100,p=255$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+		"$argon2id$v=19$m=65536,t=10,p=8$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
 		"$argon2id$v=19$m=16,t=1,p=2$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5Q",
 		"$2b$16$cVWp4XaNU8a4v1uMRum2SO026BWLIoQMD/TXg5uZV.0P.uO8m3YEm",
 	} {
 		if err := factor.ParseImportedHash(hash); err != nil {
 			t.Errorf("ParseImportedHash(%q) = %v, want nil", hash, err)
+		}
+	}
+}
+
+// TestParseImportedHashRefusesCostlyParams: an imported argon2id hash is
+// verified at any stranger's request, so it must not cost more than the
+// import limits, though the Hasher accepts such parameters for its own
+// hashes (up to MaxArgon2Memory and MaxArgon2Time).
+func TestParseImportedHashRefusesCostlyParams(t *testing.T) {
+	for _, params := range []string{"m=4194304,t=100,p=255", "m=65537,t=2,p=1", "m=19456,t=11,p=1", "m=19456,t=2,p=9"} {
+		hash := "$argon2id$v=19$" + params + "$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc"
+		if err := factor.ParseImportedHash(hash); !errors.Is(err, factor.ErrMalformedHash) || !errors.Is(err, factor.ErrHashParams) {
+			t.Errorf("ParseImportedHash(%s) = %v, want ErrMalformedHash and ErrHashParams", params, err)
 		}
 	}
 }
