@@ -219,6 +219,40 @@ describe('/sign-in', () => {
     expect(screen.queryByText(/Already verified/)).not.toBeInTheDocument()
   })
 
+  it.each([
+    ['Verify', 'SignInAttemptSecondFactor'],
+    ['Resend code', 'SignInPrepareSecondFactor'],
+  ])('goes to redirect_url when "%s" finds the sign-in completed in another tab (already complete)', async (button, op) => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      // The code was entered in another tab: the sign-in is complete, its session this client's active one.
+      Client: [clientWith(needsClientTrust(EMAIL_FACTOR, 'pending')), signedInClient],
+      [op]: () => gqlError('resource_forbidden', 'This sign-in is already complete.'),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+    })
+    renderApp('/sign-in?redirect_url=%2Fafter', server)
+    if (button === 'Verify') await u.type(await screen.findByLabelText('Verification code'), '123456')
+    await u.click(await screen.findByRole('button', { name: button }))
+    await waitFor(() => expect(assign).toHaveBeenCalledWith(`${window.location.origin}/after`))
+    expect(server.ops().slice(0, 3)).toEqual(['Client', op, 'Client'])
+    expect(screen.queryByText(/already complete/)).not.toBeInTheDocument()
+  })
+
+  it('does not read the sign-in again for a refused client token (the transport sends it once more): the error shows', async () => {
+    const u = userEvent.setup()
+    const replaced = () => gqlError('client_state_invalid', 'The client token was replaced.', undefined, { clientTokenReplaced: true })
+    const server = fakeServer({
+      Client: clientWith(needsClientTrust(EMAIL_FACTOR, 'pending')),
+      SignInAttemptSecondFactor: replaced,
+    })
+    renderApp('/sign-in', server)
+    await u.type(await screen.findByLabelText('Verification code'), '123456')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+    expect(await screen.findByText('The client token was replaced. (long)')).toBeInTheDocument()
+    expect(server.ops()).toEqual(['Client', 'SignInAttemptSecondFactor', 'SignInAttemptSecondFactor'])
+  })
+
   it('opens the sign-in form, not the finished sign-in, once the session it created has ended', async () => {
     const u = userEvent.setup()
     const revoked = () => gqlError('authentication_invalid', 'Your session has ended.')
@@ -872,6 +906,28 @@ describe('/sign-in with an emailed or texted code (passwordless first factor)', 
     expect(screen.getByLabelText('Authentication code')).toBeInTheDocument()
     expect(screen.queryByText(/Already verified/)).not.toBeInTheDocument()
     expect(signInOps(server)).toEqual(['Client', 'SignInPrepareFirstFactor', 'Client'])
+  })
+
+  it.each([
+    ['Verify', 'SignInAttemptFirstFactor'],
+    ['Resend code', 'SignInPrepareFirstFactor'],
+  ])('moves on to the second factor when "%s" finds the sign-in moved on (its code used in another tab)', async (button, op) => {
+    const u = userEvent.setup()
+    const server = fakeServer({
+      Client: [
+        clientWith(firstFactorCodeSent('email_code', [TYPED_EMAIL])),
+        clientWith({ ...needsSecondFactor([TOTP_FACTOR]), supportedFirstFactors: [TYPED_EMAIL], firstFactorVerification: codePassed }),
+      ],
+      Environment: environment(PASSWORDLESS),
+      [op]: () => gqlError('client_state_invalid', 'This sign-in does not need a first factor now.'),
+    })
+    renderApp('/sign-in', server)
+    if (button === 'Verify') await u.type(await screen.findByLabelText('Verification code'), '123456')
+    await u.click(await screen.findByRole('button', { name: button }))
+    expect(await screen.findByRole('heading', { name: 'Two-step verification' })).toBeInTheDocument()
+    expect(screen.getByLabelText('Authentication code')).toBeInTheDocument()
+    expect(screen.queryByText(/does not need a first factor/)).not.toBeInTheDocument()
+    expect(signInOps(server)).toEqual(['Client', op, 'Client'])
   })
 
   it('resumes a sent code after a reload, resends it to the same address, and "Start over" keeps the passwordless form', async () => {

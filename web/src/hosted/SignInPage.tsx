@@ -22,6 +22,7 @@ import { EnvironmentGate } from './EnvironmentGate'
 import { unshown } from './fieldErrors'
 import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
+import { reloadIfMovedOn } from './movedOn'
 import { ResendButton } from './ResendButton'
 import { useAfterAuth } from './useAfterAuth'
 import { RESEND_COOLDOWN_SECONDS, useCodeSender } from './useCodeSender'
@@ -513,7 +514,9 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
       focusError()
       return
     }
-    const { error } = await signIn.attemptFirstFactor({ strategy, code, password: next.password })
+    const { error } = await reloadIfMovedOn(signIn.attemptFirstFactor({ strategy, code, password: next.password }), () =>
+      signIn.reload(),
+    )
     if (error) focusError()
   }
 
@@ -630,7 +633,7 @@ function FirstFactorCodeStep({
         label="Verification code"
         error={codeErrors.code}
         busy={fetchStatus === 'fetching' && !sender.sending}
-        onSubmit={(code) => signIn.attemptFirstFactor({ strategy, code })}
+        onSubmit={(code) => reloadIfMovedOn(signIn.attemptFirstFactor({ strategy, code }), () => signIn.reload())}
       />
       {(other || offersPassword) && (
         <nav aria-label="Other ways to sign in" className="alt-methods">
@@ -689,7 +692,8 @@ export function ClientTrustStep() {
   }
   const byEmail = factor.strategy === 'email_code'
   const codeErrors = splitCodeErrors(errors)
-  const verify = (code: string) => (byEmail ? signIn.mfa.verifyEmailCode({ code }) : signIn.mfa.verifyPhoneCode({ code }))
+  const verify = (code: string) =>
+    reloadIfMovedOn(byEmail ? signIn.mfa.verifyEmailCode({ code }) : signIn.mfa.verifyPhoneCode({ code }), () => signIn.reload())
   return (
     <>
       <header className="card__header">
@@ -784,6 +788,8 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
   )
   const busy = fetchStatus === 'fetching' && !sender.sending
   const codeErrors = splitCodeErrors(errors)
+  // A code checked after the sign-in went on elsewhere (another tab passed this step) reads it again, and moves on.
+  const orReload = (step: ReturnType<typeof signIn.mfa.verifyTOTP>) => reloadIfMovedOn(step, () => signIn.reload())
 
   let intro: ReactNode
   let form: ReactNode
@@ -791,7 +797,7 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
     case 'totp':
       intro = 'Enter the 6-digit code from your authenticator app.'
       form = (
-        <CodeForm label="Authentication code" error={codeErrors.code} busy={busy} onSubmit={(code) => signIn.mfa.verifyTOTP({ code })} />
+        <CodeForm label="Authentication code" error={codeErrors.code} busy={busy} onSubmit={(code) => orReload(signIn.mfa.verifyTOTP({ code }))} />
       )
       break
     case 'backup_code':
@@ -802,7 +808,7 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
           label="Backup code"
           error={codeErrors.code}
           busy={busy}
-          onSubmit={(code) => signIn.mfa.verifyBackupCode({ code })}
+          onSubmit={(code) => orReload(signIn.mfa.verifyBackupCode({ code }))}
         />
       )
       break
@@ -820,7 +826,7 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
             error={codeErrors.code}
             busy={busy}
             onSubmit={(code) =>
-              method === 'phone_code' ? signIn.mfa.verifyPhoneCode({ code }) : signIn.mfa.verifyEmailCode({ code })
+              orReload(method === 'phone_code' ? signIn.mfa.verifyPhoneCode({ code }) : signIn.mfa.verifyEmailCode({ code }))
             }
           />
           <div className="actions">
@@ -857,7 +863,7 @@ export function NeedsNewPassword() {
       focusError()
       return
     }
-    const { error } = await signIn.resetPassword({ password: next.password })
+    const { error } = await reloadIfMovedOn(signIn.resetPassword({ password: next.password }), () => signIn.reload())
     if (error) focusError()
   }
 

@@ -122,6 +122,54 @@ describe('/sign-up', () => {
     await waitFor(() => expect(screen.getByLabelText('Verification code')).toHaveFocus())
   })
 
+  it('moves on to the phone number when "Verify" finds the email verified meanwhile (another tab)', async () => {
+    const u = userEvent.setup()
+    const both = ['email_address', 'phone_number']
+    const server = fakeServer({
+      Client: emptyClient,
+      SignUpCreate: () => ({ data: { signUpCreate: signUp({ unverifiedFields: both }) } }),
+      SignUpPrepareVerification: (v) => ({ data: { signUpPrepareVerification: signUp({ unverifiedFields: v.strategy === 'email_code' ? both : ['phone_number'] }) } }),
+      SignUpAttemptVerification: () => gqlError('verification_already_verified', 'Already verified.'),
+      ClientSignUp: () => ({ data: { client: { id: 'c', signUp: signUp({ unverifiedFields: ['phone_number'] }) } } }),
+    })
+    renderApp('/sign-up', server)
+    await u.type(await screen.findByLabelText('Email address'), 'jane@example.com')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.type(screen.getByLabelText(/Phone number/), '+15551234567')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+    await u.type(await screen.findByLabelText('Verification code'), '123456')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+
+    expect(await screen.findByRole('heading', { name: 'Verify your phone' })).toBeInTheDocument()
+    expect(screen.queryByText(/Already verified/)).not.toBeInTheDocument()
+    expect(server.ops()).toContain('ClientSignUp')
+  })
+
+  it('finishes the sign-up when "Verify" finds it completed in another tab (already complete)', async () => {
+    const u = userEvent.setup()
+    const done = signUp({ status: 'complete', unverifiedFields: [], createdUserId: 'user_1', createdSessionId: 'sess_1' })
+    const server = fakeServer({
+      Client: emptyClient,
+      SignUpCreate: () => ({ data: { signUpCreate: signUp() } }),
+      SignUpPrepareVerification: () => ({ data: { signUpPrepareVerification: signUp() } }),
+      SignUpAttemptVerification: () => gqlError('resource_forbidden', 'This sign-up is already complete.'),
+      ClientSignUp: () => ({ data: { client: { id: 'c', signUp: done } } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      Me: () => ({ data: { me: user() } }),
+      Sessions: () => ({ data: { sessions: [] } }),
+      TrustedClients: () => ({ data: { trustedClients: [] } }),
+    })
+    const { router } = renderApp('/sign-up', server)
+    await u.type(await screen.findByLabelText('Email address'), 'jane@example.com')
+    await u.type(screen.getByLabelText('Password'), 'a long passphrase')
+    await u.click(screen.getByRole('button', { name: 'Create account' }))
+    await u.type(await screen.findByLabelText('Verification code'), '123456')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+
+    await waitFor(() => expect(router.state.location.pathname).toBe('/account'))
+    expect(server.ops()).toContain('SessionTokenCreate')
+  })
+
   it('moves on to the phone number when "Resend code" finds the email verified meanwhile (another tab)', async () => {
     const u = userEvent.setup()
     const both = ['email_address', 'phone_number']

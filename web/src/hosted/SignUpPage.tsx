@@ -12,6 +12,7 @@ import { EnvironmentGate } from './EnvironmentGate'
 import { unshown } from './fieldErrors'
 import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
+import { reloadIfMovedOn } from './movedOn'
 import { ResendButton } from './ResendButton'
 import { useAfterAuth } from './useAfterAuth'
 import { useCodeSender } from './useCodeSender'
@@ -224,7 +225,7 @@ function VerifyStep({ strategy, destination }: { strategy: 'email_code' | 'phone
         label="Verification code"
         error={codeErrors.code}
         busy={fetchStatus === 'fetching' && !sender.sending}
-        onSubmit={(code) => signUp.attemptVerification({ strategy, code })}
+        onSubmit={(code) => reloadIfMovedOn(signUp.attemptVerification({ strategy, code }), () => signUp.reload())}
       />
       <div className="actions">
         <ResendButton sender={sender} checking={fetchStatus === 'fetching'} />

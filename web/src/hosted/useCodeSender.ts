@@ -1,24 +1,24 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { TrustgateAPIResponseErrorLike } from '@trustgate/react'
 import { useCountdown } from '../ui/useCountdown'
+import { movedOn } from './movedOn'
 
 /** RESEND_COOLDOWN_SECONDS is how long the resend button waits after a code was sent (the server's cooldown). */
 export const RESEND_COOLDOWN_SECONDS = 30
 
 type Send = () => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
-
-/** ALREADY_VERIFIED is the answer to a send whose code was used meanwhile (in another tab, say). */
-const ALREADY_VERIFIED = 'verification_already_verified'
+type Reload = (error: TrustgateAPIResponseErrorLike) => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
 
 /**
  * useCodeSender sends a verification code (once on mount when `autoSend`), and runs the resend cooldown: 30 s
  * after each send, or as long as the server's `retryAfterSeconds` says when it refused. `initialCooldown` starts
  * the cooldown on mount, for a code that was sent by the step before (e.g. `signIn.create` of a password reset).
- * `resend()` resolves to the send's `{ error }`. When a send answers `verification_already_verified` (the code was
- * used meanwhile, e.g. in another tab), `reload` (the sign-in's or sign-up's `reload()`) reads the attempt again,
- * so the page moves on to the step it is at now; the send then resolves to the reload's `{ error }`.
+ * `resend()` resolves to the send's `{ error }`. When a send answers that the attempt moved on meanwhile (`movedOn`:
+ * its code was used, or it went on or completed, e.g. in another tab), `reload` (the sign-in's or sign-up's
+ * `reload()`), given that error, reads the attempt again, so the page moves on to the step it is at now; the send
+ * then resolves to the reload's `{ error }`.
  */
-export function useCodeSender(send: Send, autoSend: boolean, initialCooldown = 0, reload?: Send) {
+export function useCodeSender(send: Send, autoSend: boolean, initialCooldown = 0, reload?: Reload) {
   const { remaining, start } = useCountdown()
   const [sending, setSending] = useState(false)
   const [notice, setNotice] = useState<string | null>(null)
@@ -32,8 +32,8 @@ export function useCodeSender(send: Send, autoSend: boolean, initialCooldown = 0
       setSending(true)
       setNotice(null)
       const { error } = await sendRef.current()
-      if (error?.errors.some((e) => e.code === ALREADY_VERIFIED) && reloadRef.current) {
-        const reloaded = await reloadRef.current()
+      if (error && movedOn(error) && reloadRef.current) {
+        const reloaded = await reloadRef.current(error)
         setSending(false)
         return reloaded
       }
