@@ -235,6 +235,43 @@ describe("/account: Confirm it's you", () => {
     expect(server.last('PhoneNumberCreate')!.variables).toEqual({ phoneNumber: '+15557654321' })
   })
 
+  it.each([
+    ['Resend code', 'SessionVerificationPrepareFirstFactor', 'verification_already_verified'],
+    ['Confirm', 'SessionVerificationAttemptFirstFactor', 'verification_already_verified'],
+    ['Confirm', 'SessionVerificationAttemptFirstFactor', 'client_state_invalid'],
+  ])('"%s" answering %s\'s %s (the code passed in another tab) reads the verification again and goes on', async (button, op, code) => {
+    const u = userEvent.setup()
+    const added = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false }
+    const sent = sessionVerification({ supportedFirstFactors: [EMAIL_FACTOR], firstFactorVerification: emailCodePending })
+    const movedOn = () => gqlError(code, 'The code was used meanwhile.')
+    const server = signedIn({
+      PhoneNumberCreate: [() => reverificationRequired('first_factor'), () => ({ data: { phoneNumberCreate: added } })],
+      PhoneNumberPrepareVerification: () => ({ data: { phoneNumberPrepareVerification: added } }),
+      SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification({ supportedFirstFactors: [EMAIL_FACTOR] }) } }),
+      SessionVerificationPrepareFirstFactor: [
+        // A code sent a moment ago (the cooldown ends at once), so the code form and "Resend code" are there.
+        () => cooldown(1),
+        op === 'SessionVerificationPrepareFirstFactor' ? movedOn : () => ({ data: { sessionVerificationPrepareFirstFactor: sent } }),
+      ],
+      SessionVerificationAttemptFirstFactor: movedOn,
+      SessionVerification: () => ({ data: { sessionVerification: verifiedSession('email_code') } }),
+    })
+    renderApp('/account', server)
+    await u.click(await screen.findByRole('button', { name: 'Add a phone number' }))
+    await u.type(screen.getByLabelText('New phone number'), '+15557654321')
+    await u.click(screen.getByRole('button', { name: 'Add phone number' }))
+    const dialog = await screen.findByRole('dialog', { name: "Confirm it's you" })
+    await u.click(await within(dialog).findByRole('button', { name: 'Send code' }))
+    const input = await within(dialog).findByLabelText('Verification code')
+    if (button === 'Confirm') await u.type(input, '424242')
+    else await within(dialog).findByRole('button', { name: 'Resend code' }, { timeout: 3000 })
+    await u.click(within(dialog).getByRole('button', { name: button }))
+
+    await waitFor(() => expect(server.last('PhoneNumberPrepareVerification')?.variables).toEqual({ id: 'phn_2' }))
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument()
+    expect(accountOps(server)).toEqual(['PhoneNumberCreate', 'SessionVerificationCreate', 'SessionVerificationPrepareFirstFactor', op, 'SessionVerification', 'PhoneNumberCreate', 'PhoneNumberPrepareVerification'])
+  })
+
   it('switching an MFA user to a text message sends it at once to the listed number', async () => {
     const u = userEvent.setup()
     const server = signedIn({

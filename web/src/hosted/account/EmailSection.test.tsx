@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
-import { fakeServer, signedInClient, tokenReply, user, type Handler } from '../../../test/fakeServer'
+import { fakeServer, gqlError, signedInClient, tokenReply, user, type Handler } from '../../../test/fakeServer'
 import { renderApp } from '../../../test/renderApp'
 import { OTHER_DEVICES } from './EmailSection'
 
@@ -63,6 +63,35 @@ describe('/account email addresses', () => {
     await waitFor(() => expect(server.ops().filter((o) => o === 'Me').length).toBeGreaterThan(1))
     await waitFor(() => expect(within(emails).queryByLabelText('Verification code')).not.toBeInTheDocument())
   })
+
+  it.each(['Resend code', 'Verify'])(
+    '"%s" that finds the address verified meanwhile (another tab) reads the account again and closes the step',
+    async (button) => {
+      const u = userEvent.setup()
+      const already = () => gqlError('verification_already_verified', 'Already verified.')
+      const server = signedIn({
+        Me: [
+          () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }),
+          () => ({ data: { me: user({ emailAddresses: [primary, { ...added, verified: true }] }) } }),
+        ],
+        // The first send fails (no cooldown), so the resend button is ready at once.
+        EmailAddressPrepareVerification: [() => gqlError('delivery_failed', 'The message could not be sent.'), already],
+        EmailAddressAttemptVerification: already,
+      })
+      renderApp('/account', server)
+      const emails = await screen.findByRole('region', { name: 'Email addresses' })
+      const row = within(emails).getByText('jane@work.example', { selector: '.list .identifier' }).closest('li')!
+      await u.click(within(row).getByRole('button', { name: 'Verify' }))
+      expect(await within(emails).findByText('The message could not be sent. (long)')).toBeInTheDocument()
+      if (button === 'Verify') await u.type(within(emails).getByLabelText('Verification code'), '123456')
+      await u.click(within(emails).getByRole('button', { name: button }))
+
+      expect(await within(emails).findByText('jane@work.example is verified.')).toBeInTheDocument()
+      expect(within(emails).queryByLabelText('Verification code')).not.toBeInTheDocument()
+      expect(screen.queryByText(/Already verified/)).not.toBeInTheDocument()
+      expect(server.ops().filter((o) => o === 'Me')).toHaveLength(2)
+    },
+  )
 
   it('the first verified address says it became primary and what that does to the other devices', async () => {
     const u = userEvent.setup()

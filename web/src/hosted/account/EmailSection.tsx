@@ -2,7 +2,7 @@ import { useState } from 'react'
 import type { EmailAddressResource, User } from '@trustgate/react'
 import { Button } from '../../ui/Button'
 import { Confirm } from './Confirm'
-import { IdentifierSection, type AddField } from './IdentifierSection'
+import { IdentifierSection, rereadIn, type AddField } from './IdentifierSection'
 import { useAction } from './useAction'
 
 const EMAIL_FIELD: AddField = {
@@ -89,6 +89,7 @@ export function EmailSection({ user }: { user: User }) {
       create={(email) => user.createEmailAddress({ email })}
       prepare={(e) => e.prepareVerification({ strategy: 'email_code' })}
       attempt={(e, code) => e.attemptVerification({ code })}
+      reread={(e) => rereadIn(() => user.reload(), (u) => u.emailAddresses, e)}
       onVerifying={(e) => {
         if (asking?.address.id === e.id) setAsking(null)
       }}

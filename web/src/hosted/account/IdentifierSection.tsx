@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState, type FormEvent, type HTMLInputTypeAttribute, type ReactNode } from 'react'
-import type { Result } from '@trustgate/react'
+import type { Result, TrustgateAPIResponseErrorLike } from '@trustgate/react'
 import { Alert } from '../../ui/Alert'
 import { Button } from '../../ui/Button'
 import { CodeForm } from '../../ui/CodeForm'
 import { useErrorFocus } from '../../ui/errorFocus'
 import { Field } from '../../ui/Field'
+import { movedOn } from '../movedOn'
 import { ResendButton } from '../ResendButton'
 import { useCodeSender } from '../useCodeSender'
 import { AccountErrorList } from './AccountErrorList'
@@ -14,6 +15,20 @@ import { codeFieldErrors, fieldErrors, useAction } from './useAction'
 export interface Identifier {
   id: string
   verified: boolean
+}
+
+/**
+ * rereadIn reads the user again (`reload`) and answers the item of `item`'s id among those `itemsOf` lists in it now
+ * (null when it is gone): an `IdentifierSection`'s `reread`.
+ */
+export async function rereadIn<U, T extends Identifier>(
+  reload: () => Promise<Result<U | null>>,
+  itemsOf: (user: U) => readonly T[],
+  item: T,
+): Promise<Result<T | null>> {
+  const r = await reload()
+  if (r.error) return r
+  return { data: (r.data && itemsOf(r.data).find((i) => i.id === item.id)) ?? null, error: null }
 }
 
 /** AddField describes the form that adds an identifier. */
@@ -53,6 +68,11 @@ export interface IdentifierSectionProps<T extends Identifier> {
   create: (value: string) => Promise<Result<T>>
   prepare: (item: T) => Promise<Result<unknown>>
   attempt: (item: T, code: string) => Promise<Result<T>>
+  /**
+   * reread reads the account again and answers the item as it is now (null when it is gone), for a code step whose
+   * send or check found the item verified meanwhile (in another tab).
+   */
+  reread: (item: T) => Promise<Result<T | null>>
   /** onVerifying tells the section an item's code step opens (to close a question it asked about that item). */
   onVerifying?: (item: T) => void
   /** verifiedNotice is the notice after an item is verified; "… is verified." by default. */
@@ -149,6 +169,7 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
           inputId={props.codeInputId}
           send={() => props.prepare(verifying)}
           check={(code) => props.attempt(verifying, code)}
+          reread={() => props.reread(verifying)}
           onVerified={verified}
           onCancel={() => setVerifying(null)}
         />
@@ -188,27 +209,40 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
   )
 }
 
-interface CodeStepProps<T> {
+interface CodeStepProps<T extends Identifier> {
   destination: string
   inputId: string
   send: () => Promise<Result<unknown>>
   check: (code: string) => Promise<Result<T>>
+  reread: () => Promise<Result<T | null>>
   onVerified: (item: T) => void
   onCancel: () => void
 }
 
 /**
  * CodeStep sends a code to one identifier when it opens, then takes it: a wrong code shows beside the input,
- * "Resend code" waits out the 30 s cooldown (or the server's `retryAfterSeconds`).
+ * "Resend code" waits out the 30 s cooldown (or the server's `retryAfterSeconds`). A send or check that finds the
+ * identifier verified meanwhile (`verification_already_verified`: its code was entered in another tab) reads the
+ * account again and, when it is verified, ends the step as a check that passed here would.
  */
-function CodeStep<T>({ destination, inputId, send, check, onVerified, onCancel }: CodeStepProps<T>) {
+function CodeStep<T extends Identifier>({ destination, inputId, send, check, reread, onVerified, onCancel }: CodeStepProps<T>) {
   const sending = useAction()
   const attempt = useAction()
-  const sender = useCodeSender(() => sending.run(send), true)
+  // The refusal stays shown unless the account, read again, has the identifier verified.
+  const reload = async (error: TrustgateAPIResponseErrorLike) => {
+    const r = await reread()
+    if (r.data?.verified) {
+      onVerified(r.data)
+      return { error: null }
+    }
+    return { error: r.error ?? error }
+  }
+  const sender = useCodeSender(() => sending.run(send), true, 0, reload)
   const codeErrors = codeFieldErrors(attempt.error)
 
   const submit = async (code: string) => {
     const r = await attempt.run(() => check(code))
+    if (r.error && movedOn(r.error)) return reload(r.error)
     if (r.data) onVerified(r.data)
     return r
   }

@@ -2,7 +2,7 @@ import { useState } from 'react'
 import type { PhoneNumber, User } from '@trustgate/react'
 import { Button } from '../../ui/Button'
 import { AccountErrorList } from './AccountErrorList'
-import { IdentifierSection, type AddField } from './IdentifierSection'
+import { IdentifierSection, rereadIn, type AddField } from './IdentifierSection'
 import { useAction } from './useAction'
 
 const PHONE_FIELD: AddField = {
@@ -60,6 +60,7 @@ export function PhoneSection({ user }: { user: User }) {
       create={(phoneNumber) => user.createPhoneNumber({ phoneNumber })}
       prepare={(p) => user.preparePhoneNumberVerification(p.id)}
       attempt={(p, code) => user.attemptPhoneNumberVerification(p.id, { code })}
+      reread={(p) => rereadIn(() => user.reload(), (u) => u.phoneNumbers, p)}
     >
       <AccountErrorList errors={reserve.error?.errors} />
     </IdentifierSection>

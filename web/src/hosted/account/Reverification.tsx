@@ -9,6 +9,7 @@ import {
   type SessionVerificationLevel,
   type SessionVerificationResource,
   type TrustgateAPIError,
+  type TrustgateAPIResponseErrorLike,
 } from '@trustgate/react'
 import { Alert, ErrorList } from '../../ui/Alert'
 import { Button, Loading } from '../../ui/Button'
@@ -17,6 +18,7 @@ import { PasswordField } from '../../ui/Field'
 import { Modal } from '../../ui/Modal'
 import { ResendButton } from '../ResendButton'
 import { prepareParams } from '../codeFactors'
+import { movedOn } from '../movedOn'
 import { useCodeSender } from '../useCodeSender'
 import { SignInAgain } from './AccountErrorList'
 import { ReverificationContext, type AccountReverificationHandler } from './reverificationContext'
@@ -236,7 +238,14 @@ function VerificationStep({ verification, onUpdate, onRestart }: StepProps) {
   return (
     <>
       {/* Keyed by method so that switching starts a fresh form. */}
-      <MethodForm key={methodKey(method)} method={method} autoSend={choice.switched} onUpdate={onUpdate} onRestart={onRestart} />
+      <MethodForm
+        key={methodKey(method)}
+        method={method}
+        status={verification.status}
+        autoSend={choice.switched}
+        onUpdate={onUpdate}
+        onRestart={onRestart}
+      />
       {others.length > 0 && (
         <nav aria-label="Other ways to confirm" className="alt-methods">
           <ul>
@@ -259,20 +268,34 @@ const RESTART_CODES = ['verification_expired', 'verification_missing', 'client_s
 
 interface MethodFormProps {
   method: Method
+  /** status is the step of the verification the form answers. */
+  status: SessionVerificationResource['status']
   autoSend: boolean
   onUpdate: (v: SessionVerificationResource) => void
   onRestart: () => void
 }
 
-function MethodForm({ method, autoSend, onUpdate, onRestart }: MethodFormProps) {
+function MethodForm({ method, status, autoSend, onUpdate, onRestart }: MethodFormProps) {
   const { session } = useSession()
   const attempt = useAction()
+
+  /**
+   * reload reads the verification again after a send or check found it moved on (`movedOn`: its code passed in
+   * another tab, or it is at another step now), and goes on from the step it is at; when it is still at this one,
+   * or gone, the refusal stays (with "Start again" where only a new verification helps).
+   */
+  const reload = async (error: TrustgateAPIResponseErrorLike) => {
+    const r = session ? await session.getVerification() : null
+    if (!r?.data) return { error: r?.error ?? error }
+    onUpdate(r.data)
+    return { error: r.data.status === status ? error : null }
+  }
 
   // A refused factor puts focus back in its input, to type it again.
   const check = async (fieldId: string, call: () => Promise<Result<SessionVerificationResource>>) => {
     const r = await attempt.run(call)
     if (r.data) onUpdate(r.data)
-    else document.getElementById(fieldId)?.focus()
+    else if (!movedOn(r.error) || (await reload(r.error)).error) document.getElementById(fieldId)?.focus()
   }
 
   if (!session) return null
@@ -314,7 +337,18 @@ function MethodForm({ method, autoSend, onUpdate, onRestart }: MethodFormProps) 
             ? session.attemptSecondFactorVerification({ strategy: 'phone_code', code })
             : session.attemptFirstFactorVerification({ strategy: factor.strategy, code }),
         )
-      return <CodeMethod factor={factor} autoSend={autoSend} send={send} onSent={onUpdate} verify={verify} attempt={attempt} onRestart={onRestart} />
+      return (
+        <CodeMethod
+          factor={factor}
+          autoSend={autoSend}
+          send={send}
+          onSent={onUpdate}
+          reload={reload}
+          verify={verify}
+          attempt={attempt}
+          onRestart={onRestart}
+        />
+      )
     }
   }
 }
@@ -396,6 +430,8 @@ interface CodeMethodProps {
   autoSend: boolean
   send: () => Promise<Result<SessionVerificationResource>>
   onSent: (v: SessionVerificationResource) => void
+  /** reload reads the verification again when a send found it moved on (see `MethodForm`). */
+  reload: (error: TrustgateAPIResponseErrorLike) => Promise<{ error: TrustgateAPIResponseErrorLike | null }>
   verify: (code: string) => unknown
   attempt: Action
   onRestart: () => void
@@ -413,7 +449,7 @@ const CODE_COOLDOWN = 'verification_code_too_many_requests'
  * then asks for it, with "Resend code" after the cooldown (the server's `retryAfterSeconds` when it refuses). A
  * send the cooldown refuses (a code sent moments ago, before a Cancel or a switch of method) asks for that code.
  */
-function CodeMethod({ factor, autoSend, send, onSent, verify, attempt, onRestart }: CodeMethodProps) {
+function CodeMethod({ factor, autoSend, send, onSent, reload, verify, attempt, onRestart }: CodeMethodProps) {
   const sending = useAction()
   const [requested, setRequested] = useState(autoSend)
   const [sent, setSent] = useState(false)
@@ -426,7 +462,7 @@ function CodeMethod({ factor, autoSend, send, onSent, verify, attempt, onRestart
       setSent(true)
     }
     return { error: r.error }
-  }, requested)
+  }, requested, 0, reload)
   const byEmail = factor.strategy === 'email_code'
   const errors = codeFieldErrors(attempt.error)
   // The cooldown is shown by the resend button's countdown, beside the input for the code already sent.
