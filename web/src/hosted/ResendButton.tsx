@@ -24,3 +24,17 @@ export function ResendButton({ sender, checking }: { sender: ReturnType<typeof u
     </Button>
   )
 }
+
+/**
+ * CodeSentNotice is the polite live region (`role="status"`) of a code step's "We sent you a new code.": mounted,
+ * empty, with the step, and only its text changes. Several screen readers announce a change inside a live region
+ * already on the page, but not a region inserted already filled. Empty, it is visually hidden (not `display: none`,
+ * which would take it out of the accessibility tree).
+ */
+export function CodeSentNotice({ notice }: { notice: string | null }) {
+  return (
+    <div className={notice ? 'alert alert--success' : 'visually-hidden'} role="status" aria-live="polite">
+      {notice}
+    </div>
+  )
+}

@@ -197,7 +197,8 @@ describe('/sign-in', () => {
     })
     renderApp('/sign-in', server)
     await u.click(await screen.findByRole('button', { name: 'Resend code' }))
-    expect(await screen.findByRole('status')).toHaveTextContent('We sent you a new code.')
+    // The live region was there, empty, before the send: its text changes.
+    await waitFor(() => expect(screen.getByRole('status')).toHaveTextContent('We sent you a new code.'))
     // The button waits out the cooldown (disabled): the user goes on where the new code is typed.
     expect(screen.getByRole('button', { name: /Resend code in \d+s/ })).toBeDisabled()
     await waitFor(() => expect(screen.getByLabelText('Verification code')).toHaveFocus())

@@ -23,7 +23,7 @@ import { unshown } from './fieldErrors'
 import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
 import { reloadIfMovedOn } from './movedOn'
-import { ResendButton } from './ResendButton'
+import { CodeSentNotice, ResendButton } from './ResendButton'
 import { useAfterAuth } from './useAfterAuth'
 import { RESEND_COOLDOWN_SECONDS, useCodeSender } from './useCodeSender'
 
@@ -533,7 +533,7 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
         </p>
       </header>
       <ErrorList errors={unshown(errors.raw, codeErrors.code, passwordError)} />
-      {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
+      <CodeSentNotice notice={sender.notice} />
       <form className="form" onSubmit={submit} noValidate ref={formRef}>
         <UsernameForPasswordManagers identifier={signIn.identifier} />
         <Field
@@ -628,7 +628,7 @@ function FirstFactorCodeStep({
         </p>
       </header>
       <ErrorList errors={unshown(errors.raw, codeErrors.code)} />
-      {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
+      <CodeSentNotice notice={sender.notice} />
       <CodeForm
         label="Verification code"
         error={codeErrors.code}
@@ -705,7 +705,7 @@ export function ClientTrustStep() {
         </p>
       </header>
       <ErrorList errors={codeErrors.global} />
-      {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
+      <CodeSentNotice notice={sender.notice} />
       <CodeForm
         label="Verification code"
         error={codeErrors.code}
@@ -840,7 +840,7 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
     <>
       <p className="muted">{intro}</p>
       <ErrorList errors={codeErrors.global} />
-      {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
+      <CodeSentNotice notice={sender.notice} />
       {form}
     </>
   )

@@ -118,7 +118,8 @@ describe('/sign-up', () => {
     expect(await screen.findByText('The message could not be sent. (long)')).toBeInTheDocument()
 
     await u.click(screen.getByRole('button', { name: 'Resend code' }))
-    expect(await screen.findByRole('status')).toHaveTextContent('We sent you a new code.')
+    // The live region was there, empty, before the send: its text changes.
+    await waitFor(() => expect(screen.getByRole('status')).toHaveTextContent('We sent you a new code.'))
     await waitFor(() => expect(screen.getByLabelText('Verification code')).toHaveFocus())
   })
 

@@ -13,7 +13,7 @@ import { unshown } from './fieldErrors'
 import { Finalizing } from './Finalizing'
 import { withCarriedParams } from './location'
 import { reloadIfMovedOn } from './movedOn'
-import { ResendButton } from './ResendButton'
+import { CodeSentNotice, ResendButton } from './ResendButton'
 import { useAfterAuth } from './useAfterAuth'
 import { useCodeSender } from './useCodeSender'
 
@@ -220,7 +220,7 @@ function VerifyStep({ strategy, destination }: { strategy: 'email_code' | 'phone
       </header>
       {/* Every error but the code's: one about a field of the first step (a username or address taken meanwhile) too. */}
       <ErrorList errors={unshown(errors.raw, codeErrors.code)} />
-      {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
+      <CodeSentNotice notice={sender.notice} />
       <CodeForm
         label="Verification code"
         error={codeErrors.code}

@@ -133,7 +133,34 @@ describe('/sign-in accessibility', () => {
     expectFieldError(code, 'Incorrect code (long)')
     await waitFor(() => expect(code).toHaveFocus())
   })
+
+  it('announces "We sent you a new code." in a polite live region that was on the page, empty, before the resend', async () => {
+    const u = userEvent.setup()
+    renderApp(
+      '/sign-in',
+      fakeServer({
+        Client: () => ({ data: { client: { id: 'c', signIn: needsClientTrust(undefined, 'pending'), sessions: [], lastActiveSessionId: null } } }),
+        SignInPrepareSecondFactor: () => ({ data: { signInPrepareSecondFactor: needsClientTrust(undefined, 'pending') } }),
+      }),
+    )
+    await screen.findByRole('textbox', { name: 'Verification code' })
+    const live = expectEmptyLiveRegion()
+    await u.click(screen.getByRole('button', { name: 'Resend code' }))
+    await waitFor(() => expect(live).toHaveTextContent('We sent you a new code.'))
+    expect(live).toBeInTheDocument()
+  })
 })
+
+/**
+ * expectEmptyLiveRegion finds the code step's polite live region, mounted empty before anything is sent: screen
+ * readers announce a change of its text, not a region inserted already filled.
+ */
+function expectEmptyLiveRegion(scope: HTMLElement = document.body): HTMLElement {
+  const live = [...scope.querySelectorAll<HTMLElement>('[role="status"]')].filter((el) => el.getAttribute('aria-live') === 'polite')
+  expect(live).toHaveLength(1)
+  expect(live[0]).toBeEmptyDOMElement()
+  return live[0]!
+}
 
 describe('/sign-up accessibility', () => {
   it('names the optional phone number "Optional" apart from its label, and asks for a new password', async () => {
@@ -243,5 +270,28 @@ describe('/account accessibility', () => {
     await within(emails).findByText('That email address is taken. (long)')
     expectFieldError(field, 'That email address is taken. (long)')
     await waitFor(() => expect(field).toHaveFocus())
+  })
+
+  it('announces a resent code on the email code step in a polite live region mounted, empty, with the step', async () => {
+    const u = userEvent.setup()
+    const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }
+    renderApp(
+      '/account',
+      signedIn({
+        Me: () => ({ data: { me: user({ emailAddresses: [{ id: 'ema_1', emailAddress: 'jane@example.com', verified: true }, added] }) } }),
+        // The first send fails (no cooldown), so the resend button is ready at once.
+        EmailAddressPrepareVerification: [
+          () => gqlError('delivery_failed', 'The message could not be sent.'),
+          () => ({ data: { emailAddressPrepareVerification: added } }),
+        ],
+      }),
+    )
+    const emails = await screen.findByRole('region', { name: 'Email addresses' })
+    await u.click(within(emails).getByRole('button', { name: 'Verify' }))
+    await within(emails).findByText('The message could not be sent. (long)')
+    const live = expectEmptyLiveRegion(emails)
+    await u.click(within(emails).getByRole('button', { name: 'Resend code' }))
+    await waitFor(() => expect(live).toHaveTextContent('We sent you a new code.'))
+    expect(live).toBeInTheDocument()
   })
 })

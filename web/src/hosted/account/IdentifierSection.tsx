@@ -6,7 +6,7 @@ import { CodeForm } from '../../ui/CodeForm'
 import { useErrorFocus } from '../../ui/errorFocus'
 import { Field } from '../../ui/Field'
 import { movedOn } from '../movedOn'
-import { ResendButton } from '../ResendButton'
+import { CodeSentNotice, ResendButton } from '../ResendButton'
 import { useCodeSender } from '../useCodeSender'
 import { AccountErrorList } from './AccountErrorList'
 import { codeFieldErrors, fieldErrors, useAction } from './useAction'
@@ -252,7 +252,7 @@ function CodeStep<T extends Identifier>({ destination, inputId, send, check, rer
       <p>
         We sent a 6-digit code to <strong className="identifier">{destination}</strong>.
       </p>
-      {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
+      <CodeSentNotice notice={sender.notice} />
       <AccountErrorList errors={sending.error?.errors} />
       <AccountErrorList errors={codeErrors.global} />
       <CodeForm label="Verification code" id={inputId} error={codeErrors.fields.code} busy={attempt.busy} onSubmit={submit} />

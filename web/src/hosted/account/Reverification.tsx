@@ -16,7 +16,7 @@ import { Button, Loading } from '../../ui/Button'
 import { CodeForm } from '../../ui/CodeForm'
 import { PasswordField } from '../../ui/Field'
 import { Modal } from '../../ui/Modal'
-import { ResendButton } from '../ResendButton'
+import { CodeSentNotice, ResendButton } from '../ResendButton'
 import { prepareParams } from '../codeFactors'
 import { movedOn } from '../movedOn'
 import { useCodeSender } from '../useCodeSender'
@@ -477,7 +477,7 @@ function CodeMethod({ factor, autoSend, send, onSent, reload, verify, attempt, o
       <ErrorList errors={sendErrors} />
       <ErrorList errors={errors.global} />
       <Restart errors={[...(attempt.error?.errors ?? []), ...(sendErrors ?? [])]} onRestart={onRestart} />
-      {sender.notice && <Alert tone="success">{sender.notice}</Alert>}
+      <CodeSentNotice notice={sender.notice} />
       {sent ? (
         <>
           <CodeForm
