@@ -21,6 +21,20 @@ const (
 
 // addEmail adds address to the signed-in user of d and verifies it with
 // the emailed code; it returns the address's id.
+// ownerWithOldAddress starts a server (SQLite, Client Trust off) with
+// ada@example.com signed in on owner, who added and verified
+// old@example.com (its id is oldID): the set-up of the tests in which
+// someone else holds a code to the old address when she removes it.
+func ownerWithOldAddress(t *testing.T) (s *server, uid string, owner *browser, oldID string) {
+	t.Helper()
+	s = mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false})
+	uid = s.createUser(t, "ada@example.com", "", testPassword)
+	owner = s.browser()
+	owner.mustSession(t, "ada@example.com")
+	return s, uid, owner, owner.addEmail(t, "old@example.com")
+}
+
 func (d *browser) addEmail(tb testing.TB, address string) string {
 	tb.Helper()
 	id := d.do(emailCreate, vars{"e": address}).data(tb)["emailAddressCreate"].(map[string]any)["id"].(string)
@@ -183,12 +197,7 @@ func TestEmailAddressHolds(t *testing.T) {
 // TestCodeToARemovedAddressSignsNobodyIn: a first-factor code sent to an
 // address the user removed since answers verification_missing.
 func TestCodeToARemovedAddressSignsNobodyIn(t *testing.T) {
-	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
-	s.setSettings(t, vars{"clientTrustEnabled": false})
-	uid := s.createUser(t, "ada@example.com", "", testPassword)
-	owner := s.browser()
-	owner.mustSession(t, "ada@example.com")
-	oldID := owner.addEmail(t, "old@example.com")
+	s, uid, owner, oldID := ownerWithOldAddress(t)
 
 	thief := s.browser()
 	si := signInObj(t, thief.create(vars{"identifier": "old@example.com"}), "signInCreate")

@@ -413,12 +413,7 @@ func TestPasswordReset(t *testing.T) {
 // Otherwise whoever read the old mailbox keeps the account's takeover open
 // for the sign-in's whole lifetime after the owner dropped the address.
 func TestResetCodeToARemovedAddressSetsNoPassword(t *testing.T) {
-	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
-	s.setSettings(t, vars{"clientTrustEnabled": false})
-	uid := s.createUser(t, "ada@example.com", "", testPassword)
-	owner := s.browser()
-	owner.mustSession(t, "ada@example.com")
-	oldID := owner.addEmail(t, "old@example.com")
+	s, uid, owner, oldID := ownerWithOldAddress(t)
 
 	thief := s.browser()
 	id := thief.startReset(t, "old@example.com", "reset_password_email_code")["id"].(string)
