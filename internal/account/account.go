@@ -339,8 +339,10 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 		// backupCodesCreate in another session) that committed meanwhile:
 		// read before the transaction, a factor and a set of backup codes
 		// enrolled since would be taken for none, the set replaced and
-		// this session counted as having verified a second factor.
-		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
+		// this session counted as having verified a second factor. The
+		// write above holds the user's row as serialize would; the session
+		// must still be active.
+		if err := stillActive(ctx, tx, sess, s.Now()); err != nil {
 			return err
 		}
 		hadMFA, err := signin.MFAFactors(ctx, tx.Client(), u, set)

@@ -365,7 +365,8 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 			return err
 		}
 		// A session ended meanwhile verifies nothing, nor spends the code.
-		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
+		// (The write above holds the user's row already: no serialize.)
+		if err := stillActive(ctx, tx, sess, s.Now()); err != nil {
 			return err
 		}
 		if _, err := s.Codes.Check(ctx, tx, v, code); err != nil {
