@@ -470,10 +470,11 @@ func (s *Service) attemptTOTP(ctx context.Context, st *state, code string) error
 			return nil, err
 		}
 		if !ok {
-			if gone, err := check.Gone(ctx, tx); err != nil || gone {
-				if err != nil {
-					return nil, err
-				}
+			gone, err := check.Gone(ctx, tx)
+			if err != nil {
+				return nil, err
+			}
+			if gone {
 				return s.secondFactorGone(ctx, tx, st, settings.StrategyTOTP)
 			}
 			return s.fail(ctx, tx, st, audit.KindTOTPFailed, settings.StrategyTOTP, "code_incorrect", apierr.New(apierr.FormCodeIncorrect).WithParam("code"))
