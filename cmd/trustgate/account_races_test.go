@@ -98,6 +98,40 @@ func TestPasswordUpdateRespectsALockSetMeanwhile(t *testing.T) {
 	})
 }
 
+// stolenPhone is the set-up of the tests of a code to a number taken off
+// two-step verification: email's owner, signed in on owner (sid), reserved
+// stolen (stolenID) and kept for it; an attacker with the password signed
+// in on d (sign-in siID), which stopped at needs_second_factor, and had
+// code sent to stolen.
+type stolenPhone struct {
+	owner, d            *browser
+	sid, stolenID, siID string
+	code                string
+}
+
+func newStolenPhone(t *testing.T, s *server, email, stolen, kept string) stolenPhone {
+	t.Helper()
+	s.newUser(t, vars{"emailAddress": email})
+	p := stolenPhone{owner: s.browser(), d: s.browser()}
+	p.sid = p.owner.mustSession(t, email)
+	p.stolenID = p.owner.enrollPhoneMFA(t, stolen)
+	p.owner.enrollPhoneMFA(t, kept)
+	si := signInObj(t, p.d.signIn(email, testPassword), "signInCreate")
+	if si["status"] != "needs_second_factor" {
+		t.Fatalf("got %v, want needs_second_factor", si["status"])
+	}
+	p.siID = si["id"].(string)
+	signInObj(t, p.d.prepareSecondWith(p.siID, vars{"strategy": "phone_code", "phoneNumberId": p.stolenID}), "signInPrepareSecondFactor")
+	p.code = s.mail.code(t, stolen)
+	return p
+}
+
+// unreserve takes the stolen number off two-step verification, as its owner.
+func (p stolenPhone) unreserve() result {
+	return p.owner.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: false) { reservedForSecondFactor } }`,
+		vars{"id": p.stolenID})
+}
+
 // TestSMSCodeToAnUnreservedNumberIsRefused: a code sent to a number the
 // user has since taken off two-step verification (a lost or stolen phone)
 // completes no sign-in, while another number stays reserved; session
@@ -107,33 +141,18 @@ func TestSMSCodeToAnUnreservedNumberIsRefused(t *testing.T) {
 		s := mustStart(t, dbURL, cheapHashes)
 		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
 			"secondFactors": []string{"totp", "phone_code", "backup_code"}})
-		const stolen, kept = "+15550600001", "+15550600002"
-		s.newUser(t, vars{"emailAddress": "twophones@example.com"})
-		owner := s.browser()
-		sid := owner.mustSession(t, "twophones@example.com")
-		stolenID := owner.enrollPhoneMFA(t, stolen)
-		owner.enrollPhoneMFA(t, kept)
-
 		// The attacker has the password and the stolen phone.
-		d := s.browser()
-		si := signInObj(t, d.signIn("twophones@example.com", testPassword), "signInCreate")
-		if si["status"] != "needs_second_factor" {
-			t.Fatalf("got %v, want needs_second_factor", si["status"])
-		}
-		siID := si["id"].(string)
-		signInObj(t, d.prepareSecondWith(siID, vars{"strategy": "phone_code", "phoneNumberId": stolenID}), "signInPrepareSecondFactor")
-		code := s.mail.code(t, stolen)
+		p := newStolenPhone(t, s, "twophones@example.com", "+15550600001", "+15550600002")
 
 		// The owner takes the stolen number off two-step verification.
 		s.clock.Advance(time.Second)
-		owner.token(t, sid)
-		r := owner.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: false) { reservedForSecondFactor } }`, vars{"id": stolenID}).
-			data(t)["phoneNumberReserveForSecondFactor"].(map[string]any)
+		p.owner.token(t, p.sid)
+		r := p.unreserve().data(t)["phoneNumberReserveForSecondFactor"].(map[string]any)
 		if r["reservedForSecondFactor"] != false {
 			t.Fatalf("setup: got %v, want unreserved", r)
 		}
 
-		res := d.attemptSecond(siID, "phone_code", code)
+		res := p.d.attemptSecond(p.siID, "phone_code", p.code)
 		if len(res.Errors) == 0 {
 			t.Fatalf("a code sent to a number no longer reserved for two-step verification: got status %v, want an error (no session)",
 				res.Data["signInAttemptSecondFactor"].(map[string]any)["status"])
@@ -154,20 +173,9 @@ func TestSMSCodeToANumberUnreservedDuringTheAttemptIsRefused(t *testing.T) {
 		s := mustStart(t, dbURL, cheapHashes)
 		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
 			"secondFactors": []string{"totp", "phone_code", "backup_code"}})
-		const stolen, kept = "+15550600011", "+15550600012"
-		s.newUser(t, vars{"emailAddress": "racephones@example.com"})
-		owner := s.browser()
-		sid := owner.mustSession(t, "racephones@example.com")
-		stolenID := owner.enrollPhoneMFA(t, stolen)
-		owner.enrollPhoneMFA(t, kept)
-
-		d := s.browser()
-		si := signInObj(t, d.signIn("racephones@example.com", testPassword), "signInCreate")
-		siID := si["id"].(string)
-		signInObj(t, d.prepareSecondWith(siID, vars{"strategy": "phone_code", "phoneNumberId": stolenID}), "signInPrepareSecondFactor")
-		code := s.mail.code(t, stolen)
+		p := newStolenPhone(t, s, "racephones@example.com", "+15550600011", "+15550600012")
 		s.clock.Advance(time.Second)
-		owner.token(t, sid)
+		p.owner.token(t, p.sid)
 
 		var armed atomic.Bool
 		var unreserved result
@@ -175,14 +183,13 @@ func TestSMSCodeToANumberUnreservedDuringTheAttemptIsRefused(t *testing.T) {
 			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
 				v, err := next.Query(ctx, q)
 				if armed.Swap(false) {
-					unreserved = owner.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: false) { reservedForSecondFactor } }`,
-						vars{"id": stolenID})
+					unreserved = p.unreserve()
 				}
 				return v, err
 			})
 		}))
 		armed.Store(true)
-		res := d.attemptSecond(siID, "phone_code", code)
+		res := p.d.attemptSecond(p.siID, "phone_code", p.code)
 		if armed.Load() {
 			t.Fatal("the attempt read no phone number")
 		}
