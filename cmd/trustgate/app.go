@@ -230,7 +230,7 @@ func (m *Main) build() {
 		DB: db, Resolver: resolver, Keys: keys, Devices: &device.Store{DB: db, Now: now}, Log: log,
 		Assets: web.Assets(), Registry: registry, Limiter: m.Limiter,
 		Ready: func(ctx context.Context) error {
-			if err := db.SQL.PingContext(ctx); err != nil {
+			if err := db.Ping(ctx); err != nil {
 				return &httpserver.NotReady{Reason: "database unreachable", Err: err}
 			}
 			if err := migrate.Check(ctx, db); err != nil {

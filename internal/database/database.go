@@ -84,17 +84,27 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.SQL.PingContext(ctx); err != nil {
+	if err := db.Ping(ctx); err != nil {
 		db.SQL.Close()
-		if db.redacted == MisreadURL {
-			// The driver's error names the misread host:port, a piece of
-			// the password.
-			return nil, fmt.Errorf("database: connect to %s failed", db.redacted)
-		}
-		return nil, fmt.Errorf("database: connect to %s: %w", db.redacted, err)
+		return nil, err
 	}
 	db.Ent = ent.NewClient(ent.Driver(entsql.OpenDB(db.Dialect, db.SQL)))
 	return db, nil
+}
+
+// Ping checks that the database answers; its error names the database as
+// Redacted does, and leaves out the driver's error for a URL that parsed
+// into the wrong parts (Misread), which names the misread host:port, a
+// piece of the password.
+func (db *DB) Ping(ctx context.Context) error {
+	err := db.SQL.PingContext(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case db.redacted == MisreadURL:
+		return fmt.Errorf("database: connect to %s failed", db.redacted)
+	}
+	return fmt.Errorf("database: connect to %s: %w", db.redacted, err)
 }
 
 // Close closes the ent client and the connection pool.
