@@ -514,9 +514,7 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
       focusError()
       return
     }
-    const { error } = await reloadIfMovedOn(signIn.attemptFirstFactor({ strategy, code, password: next.password }), () =>
-      signIn.reload(),
-    )
+    const { error } = await reloadIfMovedOn(signIn.attemptFirstFactor({ strategy, code, password: next.password }), signIn)
     if (error) focusError()
   }
 
@@ -633,7 +631,7 @@ function FirstFactorCodeStep({
         label="Verification code"
         error={codeErrors.code}
         busy={fetchStatus === 'fetching' && !sender.sending}
-        onSubmit={(code) => reloadIfMovedOn(signIn.attemptFirstFactor({ strategy, code }), () => signIn.reload())}
+        onSubmit={(code) => reloadIfMovedOn(signIn.attemptFirstFactor({ strategy, code }), signIn)}
       />
       {(other || offersPassword) && (
         <nav aria-label="Other ways to sign in" className="alt-methods">
@@ -693,7 +691,7 @@ export function ClientTrustStep() {
   const byEmail = factor.strategy === 'email_code'
   const codeErrors = splitCodeErrors(errors)
   const verify = (code: string) =>
-    reloadIfMovedOn(byEmail ? signIn.mfa.verifyEmailCode({ code }) : signIn.mfa.verifyPhoneCode({ code }), () => signIn.reload())
+    reloadIfMovedOn(byEmail ? signIn.mfa.verifyEmailCode({ code }) : signIn.mfa.verifyPhoneCode({ code }), signIn)
   return (
     <>
       <header className="card__header">
@@ -788,8 +786,6 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
   )
   const busy = fetchStatus === 'fetching' && !sender.sending
   const codeErrors = splitCodeErrors(errors)
-  // A code checked after the sign-in went on elsewhere (another tab passed this step) reads it again, and moves on.
-  const orReload = (step: ReturnType<typeof signIn.mfa.verifyTOTP>) => reloadIfMovedOn(step, () => signIn.reload())
 
   let intro: ReactNode
   let form: ReactNode
@@ -797,7 +793,12 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
     case 'totp':
       intro = 'Enter the 6-digit code from your authenticator app.'
       form = (
-        <CodeForm label="Authentication code" error={codeErrors.code} busy={busy} onSubmit={(code) => orReload(signIn.mfa.verifyTOTP({ code }))} />
+        <CodeForm
+          label="Authentication code"
+          error={codeErrors.code}
+          busy={busy}
+          onSubmit={(code) => reloadIfMovedOn(signIn.mfa.verifyTOTP({ code }), signIn)}
+        />
       )
       break
     case 'backup_code':
@@ -808,7 +809,7 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
           label="Backup code"
           error={codeErrors.code}
           busy={busy}
-          onSubmit={(code) => orReload(signIn.mfa.verifyBackupCode({ code }))}
+          onSubmit={(code) => reloadIfMovedOn(signIn.mfa.verifyBackupCode({ code }), signIn)}
         />
       )
       break
@@ -826,7 +827,7 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
             error={codeErrors.code}
             busy={busy}
             onSubmit={(code) =>
-              orReload(method === 'phone_code' ? signIn.mfa.verifyPhoneCode({ code }) : signIn.mfa.verifyEmailCode({ code }))
+              reloadIfMovedOn(method === 'phone_code' ? signIn.mfa.verifyPhoneCode({ code }) : signIn.mfa.verifyEmailCode({ code }), signIn)
             }
           />
           <div className="actions">
@@ -863,7 +864,7 @@ export function NeedsNewPassword() {
       focusError()
       return
     }
-    const { error } = await reloadIfMovedOn(signIn.resetPassword({ password: next.password }), () => signIn.reload())
+    const { error } = await reloadIfMovedOn(signIn.resetPassword({ password: next.password }), signIn)
     if (error) focusError()
   }
 

@@ -225,7 +225,7 @@ function VerifyStep({ strategy, destination }: { strategy: 'email_code' | 'phone
         label="Verification code"
         error={codeErrors.code}
         busy={fetchStatus === 'fetching' && !sender.sending}
-        onSubmit={(code) => reloadIfMovedOn(signUp.attemptVerification({ strategy, code }), () => signUp.reload())}
+        onSubmit={(code) => reloadIfMovedOn(signUp.attemptVerification({ strategy, code }), signUp)}
       />
       <div className="actions">
         <ResendButton sender={sender} checking={fetchStatus === 'fetching'} />

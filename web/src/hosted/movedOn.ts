@@ -21,14 +21,11 @@ export function movedOn(error: TrustgateAPIResponseErrorLike | null | undefined)
 }
 
 /**
- * reloadIfMovedOn waits for a step and, when its error says the attempt moved on (`movedOn`), reads the attempt
- * again with `reload` (the sign-in's or sign-up's `reload()`), so that the page shows the step it is at now, or
+ * reloadIfMovedOn waits for a step of `attempt` (the sign-in or the sign-up) and, when its error says the attempt
+ * moved on (`movedOn`), reads the attempt again (its `reload()`), so that the page shows the step it is at now, or
  * finishes; it then resolves to the reload's outcome.
  */
-export async function reloadIfMovedOn<R extends Outcome>(
-  step: Promise<R>,
-  reload: (error: TrustgateAPIResponseErrorLike) => Promise<Outcome>,
-): Promise<Outcome> {
+export async function reloadIfMovedOn(step: Promise<Outcome>, attempt: { reload(): Promise<Outcome> }): Promise<Outcome> {
   const r = await step
-  return r.error && movedOn(r.error) ? reload(r.error) : r
+  return movedOn(r.error) ? attempt.reload() : r
 }
