@@ -503,7 +503,7 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
   const [code, setCode] = useState('')
   const next = useNewPassword()
   const cooldown = sentAt === null ? 0 : RESEND_COOLDOWN_SECONDS - Math.floor((Date.now() - sentAt) / 1000)
-  const sender = useCodeSender(() => signIn.prepareFirstFactor({ strategy }), false, cooldown, () => signIn.reload())
+  const sender = useCodeSender(() => signIn.prepareFirstFactor({ strategy }), () => signIn.reload(), false, cooldown)
   const byEmail = strategy === 'reset_password_email_code'
   const { ref: formRef, focusError } = useErrorFocus()
 
@@ -587,9 +587,9 @@ function FirstFactorCodeStep({
   const cooldown = sentAt === null ? 0 : RESEND_COOLDOWN_SECONDS - Math.floor((Date.now() - sentAt) / 1000)
   const sender = useCodeSender(
     () => (factor ? signIn.prepareFirstFactor(prepareParams(factor)) : Promise.resolve({ error: null })),
+    () => signIn.reload(),
     false,
     cooldown,
-    () => signIn.reload(),
   )
   const byEmail = strategy === 'email_code'
   const other = pickCodeFactor(factors, byEmail ? 'phone_code' : 'email_code')
@@ -671,9 +671,8 @@ export function ClientTrustStep() {
   // A code goes out once when the server asks for trust (`new`); after a reload (`pending`) the user resends.
   const sender = useCodeSender(
     () => (factor?.strategy === 'phone_code' ? signIn.mfa.sendPhoneCode() : signIn.mfa.sendEmailCode()),
-    factor !== undefined && signIn.clientTrustState !== 'pending',
-    0,
     () => signIn.reload(),
+    factor !== undefined && signIn.clientTrustState !== 'pending',
   )
 
   if (!factor) {
@@ -780,9 +779,8 @@ function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy']
   const sendsCode = method === 'phone_code' || method === 'email_code'
   const sender = useCodeSender(
     () => (method === 'phone_code' ? signIn.mfa.sendPhoneCode() : signIn.mfa.sendEmailCode()),
-    sendsCode,
-    0,
     () => signIn.reload(),
+    sendsCode,
   )
   const busy = fetchStatus === 'fetching' && !sender.sending
   const codeErrors = splitCodeErrors(errors)

@@ -207,7 +207,7 @@ function DetailsStep({ env, onSubmitted }: DetailsStepProps) {
 
 function VerifyStep({ strategy, destination }: { strategy: 'email_code' | 'phone_code'; destination: string }) {
   const { signUp, errors, fetchStatus } = useSignUp()
-  const sender = useCodeSender(() => signUp.prepareVerification({ strategy }), true, 0, () => signUp.reload())
+  const sender = useCodeSender(() => signUp.prepareVerification({ strategy }), () => signUp.reload(), true)
   const codeErrors = splitCodeErrors(errors)
   const byEmail = strategy === 'email_code'
   return (

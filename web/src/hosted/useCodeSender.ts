@@ -15,10 +15,10 @@ type Reload = (error: TrustgateAPIResponseErrorLike) => Promise<{ error: Trustga
  * the cooldown on mount, for a code that was sent by the step before (e.g. `signIn.create` of a password reset).
  * `resend()` resolves to the send's `{ error }`. When a send answers that the attempt moved on meanwhile (`movedOn`:
  * its code was used, or it went on or completed, e.g. in another tab), `reload` (the sign-in's or sign-up's
- * `reload()`), given that error, reads the attempt again, so the page moves on to the step it is at now; the send
+ * `reload()`; on /account, a read of the account or verification), given that error, reads the attempt again, so the page moves on to the step it is at now; the send
  * then resolves to the reload's `{ error }`.
  */
-export function useCodeSender(send: Send, autoSend: boolean, initialCooldown = 0, reload?: Reload) {
+export function useCodeSender(send: Send, reload: Reload, autoSend: boolean, initialCooldown = 0) {
   const { remaining, start } = useCountdown()
   const [sending, setSending] = useState(false)
   const [notice, setNotice] = useState<string | null>(null)
@@ -32,7 +32,7 @@ export function useCodeSender(send: Send, autoSend: boolean, initialCooldown = 0
       setSending(true)
       setNotice(null)
       const { error } = await sendRef.current()
-      if (error && movedOn(error) && reloadRef.current) {
+      if (error && movedOn(error)) {
         const reloaded = await reloadRef.current(error)
         setSending(false)
         return reloaded

@@ -237,7 +237,7 @@ function CodeStep<T extends Identifier>({ destination, inputId, send, check, rer
     }
     return { error: r.error ?? error }
   }
-  const sender = useCodeSender(() => sending.run(send), true, 0, reload)
+  const sender = useCodeSender(() => sending.run(send), reload, true)
   const codeErrors = codeFieldErrors(attempt.error)
 
   const submit = async (code: string) => {

@@ -453,16 +453,20 @@ function CodeMethod({ factor, autoSend, send, onSent, reload, verify, attempt, o
   const sending = useAction()
   const [requested, setRequested] = useState(autoSend)
   const [sent, setSent] = useState(false)
-  const sender = useCodeSender(async () => {
-    const r = await sending.run(send)
-    if (r.data) {
-      setSent(true)
-      onSent(r.data)
-    } else if (r.error.errors.some((e) => e.code === CODE_COOLDOWN)) {
-      setSent(true)
-    }
-    return { error: r.error }
-  }, requested, 0, reload)
+  const sender = useCodeSender(
+    async () => {
+      const r = await sending.run(send)
+      if (r.data) {
+        setSent(true)
+        onSent(r.data)
+      } else if (r.error.errors.some((e) => e.code === CODE_COOLDOWN)) {
+        setSent(true)
+      }
+      return { error: r.error }
+    },
+    reload,
+    requested,
+  )
   const byEmail = factor.strategy === 'email_code'
   const errors = codeFieldErrors(attempt.error)
   // The cooldown is shown by the resend button's countdown, beside the input for the code already sent.
