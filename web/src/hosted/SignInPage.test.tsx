@@ -134,9 +134,7 @@ describe('/sign-in', () => {
 
   it('resumes a pending Client Trust check after a reload without sending another code', async () => {
     const server = fakeServer({
-      Client: () => ({
-        data: { client: { id: 'c', signIn: needsClientTrust(EMAIL_FACTOR, 'pending'), sessions: [], lastActiveSessionId: null } },
-      }),
+      Client: clientWith(needsClientTrust(EMAIL_FACTOR, 'pending')),
     })
     renderApp('/sign-in', server)
     expect(await screen.findByRole('heading', { name: 'Check your email' })).toBeInTheDocument()
@@ -148,9 +146,7 @@ describe('/sign-in', () => {
     const u = userEvent.setup()
     const answer = deferred<Reply>()
     const server = fakeServer({
-      Client: () => ({
-        data: { client: { id: 'c', signIn: needsClientTrust(EMAIL_FACTOR, 'pending'), sessions: [], lastActiveSessionId: null } },
-      }),
+      Client: clientWith(needsClientTrust(EMAIL_FACTOR, 'pending')),
       SignInAttemptSecondFactor: () => answer.promise,
     })
     renderApp('/sign-in', server)
@@ -168,9 +164,7 @@ describe('/sign-in', () => {
     emulateChromiumFocusFixup()
     const u = userEvent.setup()
     const server = fakeServer({
-      Client: () => ({
-        data: { client: { id: 'c', signIn: needsClientTrust(EMAIL_FACTOR, 'pending'), sessions: [], lastActiveSessionId: null } },
-      }),
+      Client: clientWith(needsClientTrust(EMAIL_FACTOR, 'pending')),
       // As over a network: the answer takes a moment, while the button is busy (disabled) and focus is on <body>.
       SignInPrepareSecondFactor: async () => (
         await new Promise((r) => setTimeout(r, 50)), gqlError('delivery_failed', 'The message could not be sent.')
@@ -281,9 +275,7 @@ describe('/sign-in', () => {
   it('"Start over" returns to the password form', async () => {
     const u = userEvent.setup()
     const server = fakeServer({
-      Client: () => ({
-        data: { client: { id: 'c', signIn: needsClientTrust(EMAIL_FACTOR, 'pending'), sessions: [], lastActiveSessionId: null } },
-      }),
+      Client: clientWith(needsClientTrust(EMAIL_FACTOR, 'pending')),
     })
     renderApp('/sign-in', server)
     await u.click(await screen.findByRole('button', { name: 'Start over' }))
