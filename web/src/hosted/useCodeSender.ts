@@ -15,8 +15,8 @@ type Reload = (error: TrustgateAPIResponseErrorLike) => Promise<{ error: Trustga
  * the cooldown on mount, for a code that was sent by the step before (e.g. `signIn.create` of a password reset).
  * `resend()` resolves to the send's `{ error }`. When a send answers that the attempt moved on meanwhile (`movedOn`:
  * its code was used, or it went on or completed, e.g. in another tab), `reload` (the sign-in's or sign-up's
- * `reload()`; on /account, a read of the account or verification), given that error, reads the attempt again, so the page moves on to the step it is at now; the send
- * then resolves to the reload's `{ error }`.
+ * `reload()`; on /account, a read of the account or verification), given that error, reads the attempt again, so
+ * the page moves on to the step it is at now; the send then resolves to the reload's `{ error }`.
  */
 export function useCodeSender(send: Send, reload: Reload, autoSend: boolean, initialCooldown = 0) {
   const { remaining, start } = useCountdown()
