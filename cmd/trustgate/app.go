@@ -225,6 +225,9 @@ func (m *Main) build() {
 	if c, ok := m.Sender.(prometheus.Collector); ok { // the delivery.Router counts what it sends
 		registry.MustRegister(c)
 	}
+	if db.IsSQLite() {
+		registry.MustRegister(writerCollector{db})
+	}
 	proxies, _ := m.Config.proxies()
 	m.Handler = httpserver.New(httpserver.Config{Dev: m.Config.Dev, TrustedProxies: proxies}, httpserver.Deps{
 		DB: db, Resolver: resolver, Keys: keys, Devices: &device.Store{DB: db, Now: now}, Log: log,
@@ -393,6 +396,35 @@ func (m *Main) Close() error {
 		errs = append(errs, m.DB.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// writerCollector exports how busy SQLite's one writer is
+// (database.WriterStats).
+type writerCollector struct{ db *database.DB }
+
+var (
+	writerHold    = prometheus.NewDesc("trustgate_sqlite_writer_busy_seconds_total", "Time SQLite's write slot was held by a write transaction; its rate is the fraction of time the database had a writer (near 1: writes queue).", nil, nil)
+	writerWait    = prometheus.NewDesc("trustgate_sqlite_writer_wait_seconds_total", "Time write transactions waited for SQLite's write slot, summed over them.", nil, nil)
+	writerTaken   = prometheus.NewDesc("trustgate_sqlite_writes_total", "Write transactions (and single writes) that held SQLite's write slot.", nil, nil)
+	writerGaveUp  = prometheus.NewDesc("trustgate_sqlite_writes_abandoned_total", "Write transactions whose request ended while they waited for SQLite's write slot.", nil, nil)
+	writerWaiting = prometheus.NewDesc("trustgate_sqlite_writes_waiting", "Write transactions waiting for SQLite's write slot now.", nil, nil)
+)
+
+func (c writerCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- writerHold
+	ch <- writerWait
+	ch <- writerTaken
+	ch <- writerGaveUp
+	ch <- writerWaiting
+}
+
+func (c writerCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.db.WriterStats()
+	ch <- prometheus.MustNewConstMetric(writerHold, prometheus.CounterValue, s.Hold.Seconds())
+	ch <- prometheus.MustNewConstMetric(writerWait, prometheus.CounterValue, s.Wait.Seconds())
+	ch <- prometheus.MustNewConstMetric(writerTaken, prometheus.CounterValue, float64(s.Taken))
+	ch <- prometheus.MustNewConstMetric(writerGaveUp, prometheus.CounterValue, float64(s.GaveUp))
+	ch <- prometheus.MustNewConstMetric(writerWaiting, prometheus.GaugeValue, float64(s.Waiting))
 }
 
 // hasherCollector exports the password-hash pool's state.

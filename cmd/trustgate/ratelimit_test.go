@@ -62,6 +62,24 @@ func TestRateLimits(t *testing.T) {
 					t.Errorf("/metrics lacks %s:\n%s", want, grepLines(string(body), "trustgate_sign_in_events_total"))
 				}
 			}
+			// SQLite's one writer: the sign-ins above wrote through it; there
+			// is no such writer on PostgreSQL.
+			writes := grepLines(string(body), "trustgate_sqlite_writes_total ")
+			writes = writes[strings.LastIndex(writes, "\n")+1:]
+			if s.m.DB.IsSQLite() {
+				var n int
+				if _, err := fmt.Sscanf(writes, "trustgate_sqlite_writes_total %d", &n); err != nil || n < 7 {
+					t.Errorf("/metrics: %q, want at least the 7 sign-ins' write transactions", writes)
+				}
+				for _, want := range []string{"trustgate_sqlite_writer_busy_seconds_total ", "trustgate_sqlite_writer_wait_seconds_total ",
+					"trustgate_sqlite_writes_abandoned_total 0", "trustgate_sqlite_writes_waiting 0"} {
+					if !strings.Contains(string(body), want) {
+						t.Errorf("/metrics lacks %s:\n%s", want, grepLines(string(body), "trustgate_sqlite"))
+					}
+				}
+			} else if strings.Contains(string(body), "trustgate_sqlite") {
+				t.Errorf("/metrics on PostgreSQL has SQLite's writer:\n%s", grepLines(string(body), "trustgate_sqlite"))
+			}
 		})
 		t.Run("the budget comes back in the next window", func(t *testing.T) {
 			s.clock.Advance(10 * time.Second)

@@ -29,6 +29,8 @@ type DB struct {
 	// writeSlot, on SQLite, lets one Tx at a time into the database; see
 	// sqliteMaxOpenConns.
 	writeSlot chan struct{}
+	// writer counts the write slot's use (WriterStats).
+	writer writerCounters
 }
 
 // Option changes how Open configures the connection pool.

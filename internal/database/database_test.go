@@ -575,3 +575,77 @@ func TestStatementObserver(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLiteWriterStats holds the write slot in one transaction while a
+// second waits for it and a third gives up waiting, and checks what
+// WriterStats counted: the holds, the wait (at least as long as the first
+// transaction held the slot after the second asked), the caller that gave up,
+// and the waiting gauge while they waited. PostgreSQL has no slot and counts
+// nothing.
+func TestSQLiteWriterStats(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	base := db.WriterStats()
+	waitFor := func(what string, cond func(database.WriterStats) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(db.WriterStats()); {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s: %+v", what, db.WriterStats())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	inside, leave := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.Tx(ctx, func(tx *ent.Tx) error {
+			close(inside)
+			<-leave
+			return nil
+		})
+	}()
+	<-inside
+	second := make(chan error, 1)
+	go func() { second <- db.Tx(ctx, func(tx *ent.Tx) error { return nil }) }()
+	waitFor("the second writer to wait", func(s database.WriterStats) bool { return s.Waiting == base.Waiting+1 })
+
+	cctx, cancel := context.WithCancel(ctx)
+	third := make(chan error, 1)
+	go func() { third <- db.Tx(cctx, func(tx *ent.Tx) error { return nil }) }()
+	waitFor("the third writer to wait", func(s database.WriterStats) bool { return s.Waiting == base.Waiting+2 })
+	cancel()
+	if err := <-third; !errors.Is(err, context.Canceled) {
+		t.Fatalf("third writer: got %v, want context.Canceled", err)
+	}
+
+	const held = 20 * time.Millisecond
+	time.Sleep(held)
+	close(leave)
+	if err := errors.Join(<-first, <-second); err != nil {
+		t.Fatal(err)
+	}
+	got := db.WriterStats()
+	if n := got.Taken - base.Taken; n != 2 {
+		t.Errorf("Taken: %d more, want 2", n)
+	}
+	if n := got.GaveUp - base.GaveUp; n != 1 {
+		t.Errorf("GaveUp: %d more, want 1", n)
+	}
+	if got.Waiting != base.Waiting {
+		t.Errorf("Waiting: %d, want %d once everyone is through", got.Waiting, base.Waiting)
+	}
+	if d := got.Wait - base.Wait; d < held {
+		t.Errorf("Wait: %v more, want at least %v (the second writer waited that long)", d, held)
+	}
+	if d := got.Hold - base.Hold; d < held {
+		t.Errorf("Hold: %v more, want at least %v (the first writer held the slot that long)", d, held)
+	}
+
+	pg := openPostgres(t)
+	if err := pg.Tx(ctx, func(tx *ent.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if s := pg.WriterStats(); s != (database.WriterStats{}) {
+		t.Errorf("PostgreSQL: %+v, want nothing counted", s)
+	}
+}

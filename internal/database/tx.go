@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -99,11 +100,51 @@ func (db *DB) takeWriteSlot(ctx context.Context) (release func(), err error) {
 	if db.writeSlot == nil {
 		return func() {}, nil
 	}
+	w := &db.writer
+	asked := time.Now()
+	w.waiting.Add(1)
 	select {
 	case db.writeSlot <- struct{}{}:
-		return func() { <-db.writeSlot }, nil
 	case <-ctx.Done():
+		w.waiting.Add(-1)
+		w.gaveUp.Add(1)
+		w.waitNanos.Add(int64(time.Since(asked)))
 		return nil, ctx.Err()
+	}
+	took := time.Now()
+	w.waiting.Add(-1)
+	w.waitNanos.Add(int64(took.Sub(asked)))
+	return func() {
+		w.holdNanos.Add(int64(time.Since(took)))
+		w.taken.Add(1)
+		<-db.writeSlot
+	}, nil
+}
+
+// WriterStats is how the SQLite write slot has been used since Open: each
+// write transaction (and each DB.Write) holds it from before its BEGIN to
+// after its COMMIT, one at a time. The rate of Hold over wall time is the
+// fraction of time the database had a writer: near 1, writes queue behind
+// each other, and the rate of Wait over Taken is how long each one waited.
+// On PostgreSQL, which has no such slot, it is all zero.
+type WriterStats struct {
+	Taken   int64         // write slots given back
+	GaveUp  int64         // callers whose context ended while they waited
+	Waiting int64         // callers waiting now
+	Wait    time.Duration // summed time callers waited for the slot
+	Hold    time.Duration // summed time the slot was held (by the Taken)
+}
+
+type writerCounters struct {
+	taken, gaveUp, waiting, waitNanos, holdNanos atomic.Int64
+}
+
+// WriterStats returns the write slot's counters.
+func (db *DB) WriterStats() WriterStats {
+	w := &db.writer
+	return WriterStats{
+		Taken: w.taken.Load(), GaveUp: w.gaveUp.Load(), Waiting: w.waiting.Load(),
+		Wait: time.Duration(w.waitNanos.Load()), Hold: time.Duration(w.holdNanos.Load()),
 	}
 }
 
