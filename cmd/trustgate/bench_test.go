@@ -48,7 +48,10 @@ import (
 //     and sessionTokenCreate requests at concurrency 8; p50 and p99 (target
 //     p99 < 10 ms), and the CPU time this process spent per request
 //     (cpu-ms/op; PostgreSQL's own CPU is not included). Each prepare and
-//     attempt is on a fresh sign-in, made before the timer starts.
+//     attempt is on a fresh sign-in, made before the timer starts. On SQLite
+//     also how busy its one writer was (writer-busy: the fraction of the
+//     step's time a write transaction held it) and, per request, how long
+//     it was held and waited for (writer-ms/op, writer-wait-ms/op).
 //   - mixed-c8: b.N flows at concurrency 8, alternately a known-device
 //     sign-in + token and a new-device sign-in + prepare + attempt + token;
 //     any error fails the benchmark (target: zero errors).
@@ -60,17 +63,24 @@ import (
 // Any error the server logs at Error level (an internal error such as
 // "database is locked") fails the benchmark with its message.
 func BenchmarkSignInEngine(b *testing.B) {
-	dbs := []struct {
-		name string
-		url  func(b *testing.B) string
-	}{
-		{"sqlite", func(b *testing.B) string { return "sqlite://" + filepath.Join(b.TempDir(), "trustgate.db") }},
-		{"postgres", func(b *testing.B) string { return pgtest.URL(b) }},
-	}
-	for _, db := range dbs {
+	for _, db := range benchDBs {
 		b.Run(db.name, func(b *testing.B) {
 			ctx := context.Background()
-			rig, serverErrs := startLoadRig(b, db.url(b))
+			rig, serverErrs, m := startLoadRig(b, db.url(b), factor.DefaultParams())
+			// steps runs a step at concurrency 8 and reports it (reportSteps),
+			// with, on SQLite, how busy the one writer was.
+			steps := func(b *testing.B, run func() opResult) {
+				w0, t0 := m.DB.WriterStats(), time.Now()
+				res, _, cpu := rig.measured(nil, run)
+				w1, wall := m.DB.WriterStats(), time.Since(t0)
+				b.StopTimer()
+				reportSteps(b, res, cpu)
+				if m.DB.IsSQLite() && len(res.lat) > 0 {
+					b.ReportMetric(float64(w1.Hold-w0.Hold)/float64(wall), "writer-busy")
+					b.ReportMetric(ms(w1.Hold-w0.Hold)/float64(len(res.lat)), "writer-ms/op")
+					b.ReportMetric(ms(w1.Wait-w0.Wait)/float64(len(res.lat)), "writer-wait-ms/op")
+				}
+			}
 			b.Logf("GOMAXPROCS %d on %d CPUs", runtime.GOMAXPROCS(0), runtime.NumCPU())
 			known, err := rig.trusted(ctx, 2*loadStepsConc)
 			if err != nil {
@@ -120,9 +130,7 @@ func BenchmarkSignInEngine(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				res, _, cpu := rig.measured(nil, func() opResult { return rig.prepare(ctx, chs) })
-				b.StopTimer()
-				reportSteps(b, res, cpu)
+				steps(b, func() opResult { return rig.prepare(ctx, chs) })
 			})
 
 			b.Run("attempt-c8", func(b *testing.B) {
@@ -134,9 +142,7 @@ func BenchmarkSignInEngine(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				res, _, cpu := rig.measured(nil, func() opResult { res, _ := rig.attempt(ctx, chs); return res })
-				b.StopTimer()
-				reportSteps(b, res, cpu)
+				steps(b, func() opResult { res, _ := rig.attempt(ctx, chs); return res })
 			})
 
 			b.Run("token-c8", func(b *testing.B) {
@@ -150,13 +156,11 @@ func BenchmarkSignInEngine(b *testing.B) {
 					sessions = append(sessions, s)
 				}
 				b.StartTimer()
-				res, _, cpu := rig.measured(nil, func() opResult {
+				steps(b, func() opResult {
 					return runOps(ctx, loadStepsConc, b.N, func(ctx context.Context, i int) error {
 						return rig.tokenOne(ctx, sessions[i%len(sessions)])
 					})
 				})
-				b.StopTimer()
-				reportSteps(b, res, cpu)
 			})
 
 			for _, conc := range []int{loadStepsConc, loadBurstConc} {
@@ -178,6 +182,82 @@ func BenchmarkSignInEngine(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSignInOverhead measures what a known-device password sign-in
+// costs besides its hash: the same server and load driver as
+// BenchmarkSignInEngine, but argon2id at the smallest the server accepts
+// (m=7168 KiB, t=1), so that HTTP, GraphQL, the statements and the driver's
+// own work are most of what is measured. One request at a time; ns/op and
+// allocs/op are the whole process's (server and driver); cpu-us/op is its
+// CPU time per sign-in, hash-cpu-us/op per raw verification of the same
+// hash (as many, alternating in blocks of 50), and overhead-cpu-us/op the
+// difference: the budget the ratio of BenchmarkSignInEngine's password-c4
+// is spent from (≈ 1.4 ms of CPU per sign-in for 0.95 on a hash of
+// ≈ 27 ms), measured without that hash's noise.
+func BenchmarkSignInOverhead(b *testing.B) {
+	for _, db := range benchDBs {
+		b.Run(db.name, func(b *testing.B) {
+			ctx := context.Background()
+			p := factor.DefaultParams()
+			p.Memory, p.Time = 7168, 1
+			rig, serverErrs, _ := startLoadRig(b, db.url(b), p)
+			known, err := rig.trusted(ctx, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			signIn := func() {
+				if _, err := rig.knownSignIn(ctx, known[0]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			hash := func() {
+				if ok, _, err := rig.hasher.Verify(ctx, rig.phc, rig.password); err != nil || !ok {
+					b.Fatalf("raw verification: %v, %v", ok, err)
+				}
+			}
+			for range 50 { // warm the connections and the caches
+				signIn()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			var cpu, hashCPU time.Duration
+			for done := 0; done < b.N; {
+				n := min(50, b.N-done)
+				b.StopTimer()
+				start := processCPU()
+				for range n {
+					hash()
+				}
+				hashCPU += processCPU() - start
+				b.StartTimer()
+				start = processCPU()
+				for range n {
+					signIn()
+				}
+				cpu += processCPU() - start
+				done += n
+			}
+			b.StopTimer()
+			per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
+			b.ReportMetric(per(cpu), "cpu-us/op")
+			b.ReportMetric(per(hashCPU), "hash-cpu-us/op")
+			b.ReportMetric(per(cpu-hashCPU), "overhead-cpu-us/op")
+			if errs := serverErrs.all(); len(errs) > 0 {
+				b.Errorf("the server logged %d errors; the first: %s", len(errs), errs[0])
+			}
+		})
+	}
+}
+
+// benchDBs are the databases the benchmarks run on: a fresh SQLite file and
+// a fresh PostgreSQL database each.
+var benchDBs = []struct {
+	name string
+	url  func(b *testing.B) string
+}{
+	{"sqlite", func(b *testing.B) string { return "sqlite://" + filepath.Join(b.TempDir(), "trustgate.db") }},
+	{"postgres", func(b *testing.B) string { return pgtest.URL(b) }},
 }
 
 // reportSteps reports the latencies of one step at concurrency 8 and the CPU
@@ -214,9 +294,10 @@ func mustTake(b *testing.B, rig *loadRig, n int) []*loadUser {
 }
 
 // startLoadRig migrates dbURL, starts trustgate on it in dev mode on the real
-// clock, and returns a load rig on a fresh application of it, with the codes
-// the server sends read as they go out, and the errors the server logs.
-func startLoadRig(b *testing.B, dbURL string) (*loadRig, *errorRecorder) {
+// clock with argon2id at params, and returns a load rig on a fresh
+// application of it, with the codes the server sends read as they go out, the
+// errors the server logs, and the server.
+func startLoadRig(b *testing.B, dbURL string, params factor.Params) (*loadRig, *errorRecorder, *Main) {
 	b.Helper()
 	ctx := context.Background()
 	db, err := database.Open(ctx, dbURL)
@@ -227,7 +308,6 @@ func startLoadRig(b *testing.B, dbURL string) (*loadRig, *errorRecorder) {
 		b.Fatal(err)
 	}
 	db.Close()
-	params := factor.DefaultParams()
 	errs := &errorRecorder{}
 	tap := &codeTap{codes: map[string]string{}}
 	m := &Main{
@@ -261,7 +341,7 @@ func startLoadRig(b *testing.B, dbURL string) (*loadRig, *errorRecorder) {
 		b.Fatal(err)
 	}
 	rig.probes = probes{cpu: processCPU, hashing: func() int { return m.Hasher.Stats().Running }}
-	return rig, errs
+	return rig, errs, m
 }
 
 // processCPU returns the user and system CPU time of this process.
