@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/policy"
 )
 
 // The role × admin-operation matrix of CONTRACT.md §5, written here
@@ -43,6 +49,13 @@ type adminTarget struct {
 	userID  string
 	email   string
 	subject string // an API key id to grant roles to
+}
+
+// signInOnce signs the target's user in from a new browser, so that it has
+// a sign-in history.
+func (x *adminTarget) signInOnce(t *testing.T, s *server) {
+	t.Helper()
+	s.signInSession(t, x.app, x.email)
 }
 
 // adminOp is one admin field and how to call it against a target.
@@ -133,8 +146,9 @@ func adminOps() []adminOp {
 // TestAdminRoleMatrix calls every admin field as every role, with a key
 // bound to application A, on A's objects and on B's. A key of A never
 // reaches B; within A, exactly what CONTRACT.md §5 allows is allowed; every
-// denial is permission_denied and an audit event; every allowed mutation is
-// audited.
+// denial is permission_denied and an audit event and changes nothing; every
+// allowed mutation is audited and changes nothing of B's.
+// TestAdminMatrixCoversTheSchema keeps adminOps naming every guarded field.
 func TestAdminRoleMatrix(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		s := mustStart(t, dbURL, func(c *Config) { c.Dev = true }) // dev: the outbox field answers
@@ -168,8 +182,16 @@ func TestAdminRoleMatrix(t *testing.T) {
 				s.clock.Advance(time.Minute)
 			}
 			denials, all := s.auditCount(t, actor, "permission_denied"), s.auditCount(t, actor, "")
+			everything, theirs := s.adminState(t, ""), s.adminState(t, b.app.id)
 			r := s.adminAs(key, op.query, v)
+			if got := s.adminState(t, b.app.id); x != b && got != theirs {
+				// A's key acting in A changes nothing of B's.
+				t.Fatalf("%s as %s in A changed B's state:\nbefore %s\nafter  %s", op.name, role, theirs, got)
+			}
 			if !want {
+				if got := s.adminState(t, ""); got != everything {
+					t.Fatalf("%s as %s: denied, but the state changed:\nbefore %s\nafter  %s", op.name, role, everything, got)
+				}
 				if len(r.Errors) == 0 {
 					t.Fatalf("%s as %s: allowed (data %v), want permission_denied", op.name, role, r.Data)
 				}
@@ -232,6 +254,46 @@ func TestAdminRoleMatrix(t *testing.T) {
 					if r := s.admin(op.query, nil); len(r.Errors) > 0 {
 						t.Errorf("%s as global owner: %+v", op.name, r.Errors)
 					}
+				}
+			}
+		})
+		t.Run("filters that name B's objects find nothing in A", func(t *testing.T) {
+			b.signInOnce(t, s)
+			for role, k := range keys {
+				for _, c := range []struct {
+					name, query string
+					v           vars
+				}{
+					{"users by B's user id", `query($a: ID!, $q: String) { users(applicationId: $a, where: {query: $q}) { edges { node { id } } } }`,
+						vars{"a": a.app.id, "q": b.userID}},
+					{"users by B's email", `query($a: ID!, $q: String) { users(applicationId: $a, where: {query: $q}) { edges { node { id } } } }`,
+						vars{"a": a.app.id, "q": b.email}},
+					{"signInEvents by B's user", `query($a: ID!, $u: ID) { signInEvents(applicationId: $a, where: {userId: $u}) { edges { node { id } } } }`,
+						vars{"a": a.app.id, "u": b.userID}},
+				} {
+					r := s.adminAs(k[1], c.query, c.v)
+					if len(r.Errors) > 0 {
+						t.Errorf("%s as %s: %+v", c.name, role, r.Errors)
+						continue
+					}
+					for _, conn := range r.Data {
+						if edges := conn.(map[string]any)["edges"].([]any); len(edges) != 0 {
+							t.Errorf("%s as %s: %v, want nothing", c.name, role, edges)
+						}
+					}
+				}
+				// The CSV export: B's history is refused, and A's filtered by B's user is empty.
+				bearer := map[string]string{"Authorization": "Bearer " + k[1]}
+				s.clock.Advance(time.Minute)
+				denials := s.auditCount(t, "key:"+k[0], "permission_denied")
+				if resp, _ := s.exportCSV(t, bearer, url.Values{"applicationId": {b.app.id}}); resp.StatusCode != http.StatusForbidden {
+					t.Errorf("CSV export of B as %s: status %d, want 403", role, resp.StatusCode)
+				}
+				if got := s.auditCount(t, "key:"+k[0], "permission_denied"); got != denials+1 {
+					t.Errorf("CSV export of B as %s: %d denials audited, want 1", role, got-denials)
+				}
+				if resp, rows := s.exportCSV(t, bearer, url.Values{"applicationId": {a.app.id}, "userId": {b.userID}}); resp.StatusCode != http.StatusOK || len(rows) != 1 {
+					t.Errorf("CSV export of A by B's user as %s: status %d, %d rows, want the header alone", role, resp.StatusCode, len(rows))
 				}
 			}
 		})
@@ -308,4 +370,67 @@ func TestAdminCredentials(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDashboardRoleMatrix calls every admin field that acts in one
+// application on the dashboard application (whose users are the operators)
+// as keys holding each role in every application (*): a global admin,
+// support or auditor reads there what CONTRACT.md §5 lets it read anywhere,
+// but changes nothing and reads no outbox (its codes are the operators');
+// a global owner does everything. Every denial is permission_denied, audited,
+// and changes nothing.
+func TestDashboardRoleMatrix(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes, func(c *Config) { c.Dev = true })
+	d := s.m.DB.Ent.Application.Query().Where(application.Dashboard(true)).OnlyX(context.Background())
+	x := &adminTarget{app: adminApp{id: d.ID, pk: d.PublishableKey}, email: "member@dashboard.example.com"}
+	// Sign-ins complete with a password (revokeSession needs sessions to revoke).
+	s.admin(`mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {clientTrustEnabled: false}) { clientTrustEnabled } }`,
+		vars{"id": d.ID}).data(t)
+	s.liftRateLimits(t, d.ID)
+	x.userID = s.createAppUser(t, x.app, x.email)
+	x.subject, _ = s.createKey(t, "support", d.ID)
+	keys := map[string][2]string{}
+	for _, role := range policy.Roles {
+		id, key := s.createKey(t, role, "")
+		keys[role] = [2]string{id, key}
+	}
+	s.reloadPolicy(t)
+	for _, role := range policy.Roles {
+		t.Run(role, func(t *testing.T) {
+			for _, op := range adminOps() {
+				if op.scope != "app" {
+					continue
+				}
+				t.Run(op.name, func(t *testing.T) {
+					want := role == "owner" || (contractAllowed(role, op.name) && !op.mutation && op.name != "outbox")
+					var v vars
+					if op.vars != nil {
+						v = op.vars(t, s, x)
+					}
+					s.clock.Advance(time.Minute) // every denial audited (TestPermissionDenialsAreAuditedOncePerMinute)
+					actor := "key:" + keys[role][0]
+					denials, before := s.auditCount(t, actor, "permission_denied"), s.adminState(t, "")
+					r := s.adminAs(keys[role][1], op.query, v)
+					if want {
+						if len(r.Errors) > 0 {
+							t.Fatalf("got errors %+v, want allowed", r.Errors)
+						}
+						return
+					}
+					if len(r.Errors) == 0 {
+						t.Fatalf("allowed (data %v), want permission_denied", r.Data)
+					}
+					if got := r.code(t); got != "permission_denied" {
+						t.Fatalf("code %s, want permission_denied", got)
+					}
+					if got := s.auditCount(t, actor, "permission_denied"); got != denials+1 {
+						t.Fatalf("%d new permission_denied audit events, want 1", got-denials)
+					}
+					if after := s.adminState(t, ""); after != before {
+						t.Fatalf("denied, but the state changed:\nbefore %s\nafter  %s", before, after)
+					}
+				})
+			}
+		})
+	}
 }
