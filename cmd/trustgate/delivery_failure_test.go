@@ -202,3 +202,37 @@ func (s *server) leaveMidSend(t *testing.T, d *browser, query string, v vars) {
 		}
 	}
 }
+
+// textOnly is an SMS hook that takes every text message.
+type textOnly struct{}
+
+func (textOnly) Send(context.Context, delivery.Message) error { return nil }
+
+// TestNewDeviceNoticeOutageDoesNotFailTheSignIn: a server outside dev mode
+// with an SMS hook but no SMTP server (text-message sign-ins; email goes to
+// the outbox, which outside dev mode is a delivery failure). A sign-in with
+// a phone code on a new device completes: the new-device notice that cannot
+// go out is skipped, as the notice's other failures are, never the sign-in.
+func TestNewDeviceNoticeOutageDoesNotFailTheSignIn(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		router, err := delivery.NewRouter(nil, textOnly{}, delivery.NewOutboxSender(&delivery.EntOutbox{DB: s.m.DB}, s.m.Log, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.mail.mu.Lock()
+		s.mail.also = router // what sender() builds with TRUSTGATE_SMS_URL alone
+		s.mail.mu.Unlock()
+		s.setSettings(t, vars{"phoneEnabled": true, "firstFactors": []string{"password", "phone_code"}})
+		const phone = "+15550808001"
+		s.newUser(t, vars{"emailAddress": "sms-only@example.com", "phoneNumber": phone, "phoneVerified": true})
+
+		r := s.browser().codeSignIn(t, phone, "phone_code", phone)
+		if len(r.Errors) > 0 {
+			t.Fatalf("phone-code sign-in on a new device, the new-device email undeliverable: got %s, want the sign-in to complete", r.code(t))
+		}
+		if si := signInObj(t, r, "signInAttemptFirstFactor"); si["status"] != "complete" {
+			t.Fatalf("got status %v, want complete", si["status"])
+		}
+	})
+}
