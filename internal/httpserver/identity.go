@@ -58,8 +58,16 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 
 // parseHop reads one X-Forwarded-For entry: an address, an address and
 // port (203.0.113.5:4711, [2001:db8::5]:4711), as some balancers write it,
-// or an IPv6 address in brackets ([2001:db8::5], RFC 7239's form).
+// or an IPv6 address in brackets ([2001:db8::5], RFC 7239's form). An IPv6
+// address with a zone (fe80::1%eth0) is not one: the zone names an
+// interface of the host that wrote it, and netip takes any text there, which
+// would go wherever the client IP goes (events, emails).
 func parseHop(h string) (netip.Addr, bool) {
+	a, ok := parseHopAddr(h)
+	return a, ok && a.Zone() == ""
+}
+
+func parseHopAddr(h string) (netip.Addr, bool) {
 	if a, err := netip.ParseAddr(h); err == nil {
 		return a, true
 	}

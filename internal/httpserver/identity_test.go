@@ -41,6 +41,11 @@ func TestClientIP(t *testing.T) {
 		{"bracketed IPv6 proxy", "10.0.0.1:80", []string{"203.0.113.5, [fd00::2]"}, "203.0.113.5"},
 		{"bracketed IPv4 is not an address", "10.0.0.1:80", []string{"203.0.113.5, [10.0.0.2]"}, "10.0.0.1"},
 		{"half a bracket", "10.0.0.1:80", []string{"[2001:db8::5"}, "10.0.0.1"},
+		// An IPv6 zone is free text (netip accepts any), which the IP would
+		// carry into the emails that show it: not an address of a client.
+		{"zoned IPv6 entry", "10.0.0.1:80", []string{"fe80::1%Call +1 555 0100 now"}, "10.0.0.1"},
+		{"zoned IPv6 entry with a port", "10.0.0.1:80", []string{"[fe80::1%evil.example]:4711"}, "10.0.0.1"},
+		{"zoned IPv6 entry in brackets", "10.0.0.1:80", []string{"203.0.113.5, [fe80::1%evil.example]"}, "10.0.0.1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/graphql", nil)
