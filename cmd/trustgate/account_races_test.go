@@ -417,3 +417,54 @@ func TestResendRacingASuccessfulAttempt(t *testing.T) {
 		})
 	})
 }
+
+// TestConcurrentContactSendsKeepTheCooldown: two prepares of one phone
+// number's first code that overlap send one text, as the sign-in's do
+// (TestConcurrentSendsKeepTheCooldown). An interceptor runs the second
+// prepare right after the first one read the number: both found no code
+// sent yet, each drew a fresh verification, and the first attached its own
+// over the second's, so two codes went out within the cooldown and the one
+// of the prepare that answered first no longer worked.
+func TestConcurrentContactSendsKeepTheCooldown(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true})
+		const phone = "+15550600031"
+		s.newUser(t, vars{"emailAddress": "racesend@example.com"})
+		d := s.browser()
+		d.mustSession(t, "racesend@example.com")
+		id := d.do(`mutation($p: String!) { phoneNumberCreate(phoneNumber: $p) { id } }`, vars{"p": phone}).
+			data(t)["phoneNumberCreate"].(map[string]any)["id"]
+		const prepare = `mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { id } }`
+		var armed atomic.Bool
+		var inner result
+		s.m.DB.Ent.PhoneNumber.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if armed.Swap(false) {
+					inner = d.do(prepare, vars{"id": id})
+				}
+				return v, err
+			})
+		}))
+		armed.Store(true)
+		outer := d.do(prepare, vars{"id": id})
+		if armed.Swap(false) {
+			t.Fatal("the prepare read no phone number")
+		}
+		inner.data(t) // the prepare that ran inside the other's read
+		if len(outer.Errors) > 0 {
+			if got := outer.code(t); got != "verification_code_too_many_requests" {
+				t.Fatalf("the overlapping prepare: got %s, want verification_code_too_many_requests or one code in all", got)
+			}
+		}
+		if got := s.mail.count(phone); got != 1 {
+			t.Fatalf("two overlapping prepares sent %d codes to the number, want 1 (cooldown %s)", got, 30*time.Second)
+		}
+		r := d.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { verified } }`,
+			vars{"id": id, "c": s.mail.code(t, phone)})
+		if v := r.data(t)["phoneNumberAttemptVerification"].(map[string]any); v["verified"] != true {
+			t.Fatalf("the code that went out: got %v, want the number verified", v)
+		}
+	})
+}

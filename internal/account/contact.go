@@ -70,8 +70,9 @@ type contactKind[T any] struct {
 	create        func(ctx context.Context, tx *ent.Tx, u *ent.User, value string, now time.Time) (T, error)
 	own           func(ctx context.Context, c *ent.Client, userID, id string) (T, error)
 	// attach records the verification v sent to the row and renews its hold
-	// to held, only while the row is unverified (else not found).
-	attach func(ctx context.Context, tx *ent.Tx, id, v string, held time.Time) (T, error)
+	// to held, only while the row is unverified and still holds the
+	// verification cur the send read (else not found).
+	attach func(ctx context.Context, tx *ent.Tx, id string, cur *string, v string, held time.Time) (T, error)
 	// verify marks the row verified and makes it the user's primary one of
 	// its kind when the user has none, reporting whether it did.
 	verify func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (T, bool, error)
@@ -100,8 +101,10 @@ var phones = contactKind[*ent.PhoneNumber]{
 	own: func(ctx context.Context, c *ent.Client, userID, id string) (*ent.PhoneNumber, error) {
 		return c.PhoneNumber.Query().Where(phonenumber.ID(id), phonenumber.UserID(userID)).Only(ctx)
 	},
-	attach: func(ctx context.Context, tx *ent.Tx, id, v string, held time.Time) (*ent.PhoneNumber, error) {
-		return tx.PhoneNumber.UpdateOneID(id).Where(phonenumber.Verified(false)).SetVerificationID(v).SetHeldAt(held).Save(ctx)
+	attach: func(ctx context.Context, tx *ent.Tx, id string, cur *string, v string, held time.Time) (*ent.PhoneNumber, error) {
+		return tx.PhoneNumber.UpdateOneID(id).Where(phonenumber.Verified(false),
+			verification.Unchanged(cur, phonenumber.VerificationIDEQ, phonenumber.VerificationIDIsNil)).
+			SetVerificationID(v).SetHeldAt(held).Save(ctx)
 	},
 	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.PhoneNumber, bool, error) {
 		p, err := tx.PhoneNumber.UpdateOneID(id).SetVerified(true).SetVerifiedAt(now).ClearVerificationID().Save(ctx)
@@ -133,8 +136,10 @@ var emails = contactKind[*ent.EmailAddress]{
 	own: func(ctx context.Context, c *ent.Client, userID, id string) (*ent.EmailAddress, error) {
 		return c.EmailAddress.Query().Where(emailaddress.ID(id), emailaddress.UserID(userID)).Only(ctx)
 	},
-	attach: func(ctx context.Context, tx *ent.Tx, id, v string, held time.Time) (*ent.EmailAddress, error) {
-		return tx.EmailAddress.UpdateOneID(id).Where(emailaddress.Verified(false)).SetVerificationID(v).SetHeldAt(held).Save(ctx)
+	attach: func(ctx context.Context, tx *ent.Tx, id string, cur *string, v string, held time.Time) (*ent.EmailAddress, error) {
+		return tx.EmailAddress.UpdateOneID(id).Where(emailaddress.Verified(false),
+			verification.Unchanged(cur, emailaddress.VerificationIDEQ, emailaddress.VerificationIDIsNil)).
+			SetVerificationID(v).SetHeldAt(held).Save(ctx)
 	},
 	verify: func(ctx context.Context, tx *ent.Tx, u *ent.User, id string, now time.Time) (*ent.EmailAddress, bool, error) {
 		// Before the row is marked verified: a primary address that is not
@@ -307,13 +312,19 @@ func sendContactCode[T any](s *Service, ctx context.Context, k contactKind[T], i
 			if limit := c.created.Add(HoldRenewals * set.CodeTTL()); held.After(limit) {
 				held = limit
 			}
-			saved, err := k.attach(ctx, tx, c.id, v.ID, held)
+			saved, err := k.attach(ctx, tx, c.id, c.verificationID, v.ID, held)
 			if ent.IsNotFound(err) {
 				// Verified meanwhile (a code entered while this one was
-				// drawn: the new code could verify nothing), or released
-				// to another account.
-				if now, err := k.own(ctx, tx.Client(), u.ID, c.id); err == nil && k.of(now).verified {
+				// drawn: the new code could verify nothing), released to
+				// another account, or sent a code by a prepare that read
+				// the row as this one did: that code stands, and this one
+				// is not sent, as a resend within the cooldown.
+				now, err := k.own(ctx, tx.Client(), u.ID, c.id)
+				switch {
+				case err == nil && k.of(now).verified:
 					return apierr.New(apierr.VerificationAlreadyVerified)
+				case err == nil:
+					return apierr.New(apierr.VerificationCodeTooManyRequests).WithMeta("retryAfterSeconds", int(verification.ResendCooldown.Seconds()))
 				}
 				return apierr.New(apierr.ResourceNotFound).WithParam("id")
 			}
