@@ -573,3 +573,54 @@ func TestClientTrustCodeIsNotASecondFactor(t *testing.T) {
 		t.Errorf("backupCodesCreate from the Client Trust session after MFA was enrolled elsewhere: got %s, want session_reverification_required", got)
 	}
 }
+
+// TestConcurrentReverificationSendsKeepTheCooldown: two prepares of a
+// reverification's first code that overlap send one email. An interceptor
+// runs the second prepare right after the first one read the
+// reverification: both found no code sent yet, each drew a fresh
+// verification, and the first attached its own over the second's, so two
+// codes went out within the cooldown and the one of the prepare that
+// answered first no longer worked.
+func TestConcurrentReverificationSendsKeepTheCooldown(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "firstFactors": []string{"password", "email_code"}})
+		const email = "reverify-race@example.com"
+		s.newUser(t, vars{"emailAddress": email})
+		d := s.browser()
+		sid := d.mustSession(t, email)
+		s.clock.Advance(10*time.Minute + time.Second)
+		d.token(t, sid)
+		v := d.startReverification(t, "needs_first_factor")
+		in := factorInput(v["supportedFirstFactors"], "email_code")
+		var armed atomic.Bool
+		var inner result
+		s.m.DB.Ent.SessionVerification.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if armed.Swap(false) {
+					inner = d.reverify("sessionVerificationPrepareFirstFactor", in)
+				}
+				return v, err
+			})
+		}))
+		armed.Store(true)
+		outer := d.reverify("sessionVerificationPrepareFirstFactor", in)
+		if armed.Swap(false) {
+			t.Fatal("the prepare read no reverification")
+		}
+		inner.data(t) // the prepare that ran inside the other's read
+		if len(outer.Errors) > 0 {
+			if got := outer.code(t); got != "verification_code_too_many_requests" && got != "client_state_invalid" {
+				t.Fatalf("the overlapping prepare: got %s, want verification_code_too_many_requests or one code in all", got)
+			}
+		}
+		if got := s.mail.countKind(email, "verification_code"); got != 1 {
+			t.Fatalf("two overlapping prepares sent %d codes to the address, want 1", got)
+		}
+		done := d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "email_code", "code": s.mail.code(t, email)})
+		if got := done.data(t)["sessionVerificationAttemptFirstFactor"].(map[string]any)["status"]; got != "complete" {
+			t.Fatalf("the code that went out: got status %v, want complete", got)
+		}
+	})
+}

@@ -263,10 +263,21 @@ func (s *Service) PrepareVerification(ctx context.Context, st Step, in signin.Pr
 		Attach: func(tx *ent.Tx, v *ent.Verification) error {
 			// Only while the step is still to pass: a code attached after a
 			// concurrent attempt passed it would stand for the next step.
+			// And only while it holds the code read: of two prepares that
+			// read it at once, the second is undone, its code unsent.
+			live := []predicate.SessionVerification{sessionverification.ID(r.row.ID), sessionverification.ExpireAtGT(s.Now()), st.pending()}
 			n, err := tx.SessionVerification.Update().
-				Where(sessionverification.ID(r.row.ID), sessionverification.ExpireAtGT(s.Now()), st.pending()).
+				Where(append(live, verification.Unchanged(r.row.CodeVerificationID,
+					sessionverification.CodeVerificationIDEQ, sessionverification.CodeVerificationIDIsNil))...).
 				SetCodeVerificationID(v.ID).Save(ctx)
-			if err == nil && n == 0 { // replaced by a new start, or the step passed, meanwhile
+			if err != nil || n == 1 {
+				return err
+			}
+			if n, err = tx.SessionVerification.Query().Where(live...).Count(ctx); err == nil && n == 1 {
+				// Another prepare sent a code meanwhile: that one stands.
+				return apierr.New(apierr.VerificationCodeTooManyRequests).WithMeta("retryAfterSeconds", int(verification.ResendCooldown.Seconds()))
+			}
+			if err == nil { // replaced by a new start, or the step passed, meanwhile
 				err = apierr.Newf(apierr.ClientStateInvalid, "This verification changed meanwhile. Start a new one.")
 			}
 			return err
