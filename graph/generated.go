@@ -77,6 +77,7 @@ type ComplexityRoot struct {
 		LockoutDurationSeconds               func(childComplexity int) int
 		LockoutMaxAttempts                   func(childComplexity int) int
 		NotifyNewDevice                      func(childComplexity int) int
+		NotifySecurityChanges                func(childComplexity int) int
 		PasswordEnabled                      func(childComplexity int) int
 		PhoneEnabled                         func(childComplexity int) int
 		RateLimitAttemptsPerIP               func(childComplexity int) int
@@ -675,6 +676,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AppSettings.NotifyNewDevice(childComplexity), true
+	case "AppSettings.notifySecurityChanges":
+		if e.ComplexityRoot.AppSettings.NotifySecurityChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppSettings.NotifySecurityChanges(childComplexity), true
 	case "AppSettings.passwordEnabled":
 		if e.ComplexityRoot.AppSettings.PasswordEnabled == nil {
 			break
@@ -2659,6 +2666,8 @@ func (ec *executionContext) childFields_AppSettings(ctx context.Context, field g
 		return ec.fieldContext_AppSettings_allowedOrigins(ctx, field)
 	case "notifyNewDevice":
 		return ec.fieldContext_AppSettings_notifyNewDevice(ctx, field)
+	case "notifySecurityChanges":
+		return ec.fieldContext_AppSettings_notifySecurityChanges(ctx, field)
 	case "singleSessionMode":
 		return ec.fieldContext_AppSettings_singleSessionMode(ctx, field)
 	case "eventRetentionDays":
@@ -4924,6 +4933,29 @@ func (ec *executionContext) _AppSettings_notifyNewDevice(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_AppSettings_notifyNewDevice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AppSettings_notifySecurityChanges(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppSettings_notifySecurityChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotifySecurityChanges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppSettings_notifySecurityChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Boolean")
 }
 
@@ -14785,7 +14817,7 @@ func (ec *executionContext) unmarshalInputUpdateAppSettingsInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"clientTrustEnabled", "emailEnabled", "phoneEnabled", "passwordEnabled", "usernameEnabled", "firstFactors", "secondFactors", "enumerationProtection", "lockoutMaxAttempts", "lockoutDurationSeconds", "codeTtlSeconds", "sessionLifetimeSeconds", "signInLifetimeSeconds", "allowedOrigins", "notifyNewDevice", "singleSessionMode", "eventRetentionDays", "rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute", "rateLimitMessagesPerRecipientPerHour"}
+	fieldsInOrder := [...]string{"clientTrustEnabled", "emailEnabled", "phoneEnabled", "passwordEnabled", "usernameEnabled", "firstFactors", "secondFactors", "enumerationProtection", "lockoutMaxAttempts", "lockoutDurationSeconds", "codeTtlSeconds", "sessionLifetimeSeconds", "signInLifetimeSeconds", "allowedOrigins", "notifyNewDevice", "notifySecurityChanges", "singleSessionMode", "eventRetentionDays", "rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute", "rateLimitMessagesPerRecipientPerHour"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14897,6 +14929,13 @@ func (ec *executionContext) unmarshalInputUpdateAppSettingsInput(ctx context.Con
 				return it, err
 			}
 			it.NotifyNewDevice = data
+		case "notifySecurityChanges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notifySecurityChanges"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotifySecurityChanges = data
 		case "singleSessionMode":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("singleSessionMode"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -15191,6 +15230,11 @@ func (ec *executionContext) _AppSettings(ctx context.Context, sel ast.SelectionS
 			}
 		case "notifyNewDevice":
 			out.Values[i] = ec._AppSettings_notifyNewDevice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notifySecurityChanges":
+			out.Values[i] = ec._AppSettings_notifySecurityChanges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -215,6 +215,7 @@ type UpdateAppSettingsInput struct {
 	// naming it.
 	AllowedOrigins                       []string `json:"allowedOrigins,omitempty"`
 	NotifyNewDevice                      *bool    `json:"notifyNewDevice,omitempty"`
+	NotifySecurityChanges                *bool    `json:"notifySecurityChanges,omitempty"`
 	SingleSessionMode                    *bool    `json:"singleSessionMode,omitempty"`
 	EventRetentionDays                   *int     `json:"eventRetentionDays,omitempty"`
 	RateLimitSignInsPerIP                *int     `json:"rateLimitSignInsPerIp,omitempty"`

@@ -26,9 +26,11 @@ import (
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/factor"
+	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/ids"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/lockout"
+	"github.com/trustgate/trustgate/internal/notice"
 	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/session"
@@ -205,6 +207,14 @@ func (s *Service) recentWith(sess *ent.Session, mfa bool) error {
 	return nil
 }
 
+// notify queues a security notice of change to the user's primary email
+// address, or to `to` when given, as part of tx (notice.Notifier.Security).
+// The function it returns is for after s.DB.Tx has returned: notice.Run.
+func (s *Service) notify(ctx context.Context, tx *ent.Tx, userID string, change delivery.Change, to, detail string) (func(), error) {
+	n := &notice.Notifier{Sender: s.Sender, Limiter: s.Limiter, Log: s.Log}
+	return n.Security(ctx, tx, s.settings(ctx), request.From(ctx).App, userID, change, to, detail, s.Now())
+}
+
 func (s *Service) settings(ctx context.Context) *settings.Settings {
 	return &request.From(ctx).Settings
 }
@@ -329,6 +339,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 	}
 	set := s.settings(ctx)
 	out := &TOTP{ID: row.ID, Verified: true}
+	var sent func()
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// A lock or ban set while the code was checked stands, as at sign-in.
 		if err := updateUnrefused(ctx, tx.User.Update(), tx, u.ID, s.Now()); err != nil {
@@ -365,6 +376,9 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 			}
 			return apierr.New(apierr.VerificationMissing)
 		}
+		if sent, err = s.notify(ctx, tx, u.ID, delivery.ChangeTOTPAdded, "", ""); err != nil {
+			return err
+		}
 		if len(hadMFA) > 0 {
 			return nil
 		}
@@ -384,6 +398,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, code string) (*TOTP, error) {
 	if err != nil {
 		return nil, err
 	}
+	notice.Run(sent)
 	return out, nil
 }
 
@@ -394,17 +409,33 @@ func (s *Service) DisableTOTP(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	var sent func()
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// One removal at a time (dropOrphanBackupCodes): two at once, each
 		// seeing the other's factor still there, would keep the codes.
 		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
 			return err
 		}
+		// Only an enrolled authenticator is news: not an enrolment never
+		// finished, nor one another session removed first.
+		enrolled, err := signin.TOTPEnabled(ctx, tx.Client(), u.ID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Totp.Delete().Where(totp.UserID(u.ID)).Exec(ctx); err != nil {
 			return err
 		}
+		sent = nil
+		if enrolled {
+			if sent, err = s.notify(ctx, tx, u.ID, delivery.ChangeTOTPRemoved, "", ""); err != nil {
+				return err
+			}
+		}
 		return dropOrphanBackupCodes(ctx, tx, u.ID)
 	})
+	if err == nil {
+		notice.Run(sent)
+	}
 	return err == nil, err
 }
 
@@ -449,6 +480,7 @@ func (s *Service) CreateBackupCodes(ctx context.Context) (*BackupCodes, error) {
 		return nil, apierr.New(apierr.BackupCodesNotAvailable)
 	}
 	out := &BackupCodes{}
+	var sent func()
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// Two regenerations at once leave one set: each deletes what the
 		// other inserted only if they run one after the other.
@@ -463,9 +495,15 @@ func (s *Service) CreateBackupCodes(ctx context.Context) (*BackupCodes, error) {
 		} else if len(mfa) == 0 {
 			return apierr.New(apierr.BackupCodesNotAvailable)
 		}
-		out.Codes, err = s.replaceBackupCodes(ctx, tx, u.ID)
+		if out.Codes, err = s.replaceBackupCodes(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		sent, err = s.notify(ctx, tx, u.ID, delivery.ChangeBackupCodes, "", "")
 		return err
 	})
+	if err == nil {
+		notice.Run(sent)
+	}
 	return out, err
 }
 
@@ -566,6 +604,7 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 	if reserved && !s.settings(ctx).SecondFactorEnabled(settings.StrategyPhoneCode) {
 		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "SMS codes are not enabled as a second factor for this application.")
 	}
+	var sent func()
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		if err := s.serialize(ctx, tx, u.ID, sess); err != nil { // as DisableTOTP
 			return err
@@ -585,9 +624,25 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 				}
 			}
 		}
+		// A change, not a repeat, is news: as the row is under the user's
+		// lock, not as read before it.
+		was, err := tx.PhoneNumber.Get(ctx, p.ID)
+		if err != nil {
+			return err
+		}
 		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetReservedForSecondFactor(reserved).Save(ctx)
 		if err != nil {
 			return err
+		}
+		sent = nil
+		if was.ReservedForSecondFactor != reserved {
+			change := delivery.ChangePhoneAdded
+			if !reserved {
+				change = delivery.ChangePhoneRemoved
+			}
+			if sent, err = s.notify(ctx, tx, u.ID, change, "", "The number is "+identifier.MaskPhone(p.PhoneNumber)+"."); err != nil {
+				return err
+			}
 		}
 		if !reserved {
 			return dropOrphanBackupCodes(ctx, tx, u.ID)
@@ -597,6 +652,9 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 		}
 		return nil
 	})
+	if err == nil {
+		notice.Run(sent)
+	}
 	return p, err
 }
 
@@ -644,6 +702,7 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 		return false, err
 	}
 	now := s.Now()
+	var sent func()
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// A lock that concurrent wrong guesses (or an admin) set while the
 		// current password was checked stands.
@@ -664,9 +723,15 @@ func (s *Service) UpdatePassword(ctx context.Context, current, next string) (boo
 		if err := clienttrust.Grant(ctx, tx, u.ID, sess.ClientID, "password_update", request.From(ctx).IP, request.From(ctx).UserAgent, now); err != nil {
 			return err
 		}
-		_, err := session.End(ctx, tx, entsession.StatusRevoked, now, entsession.UserID(u.ID), entsession.IDNEQ(sess.ID))
+		if _, err := session.End(ctx, tx, entsession.StatusRevoked, now, entsession.UserID(u.ID), entsession.IDNEQ(sess.ID)); err != nil {
+			return err
+		}
+		sent, err = s.notify(ctx, tx, u.ID, delivery.ChangePassword, "", "")
 		return err
 	})
+	if err == nil {
+		notice.Run(sent)
+	}
 	return err == nil, err
 }
 

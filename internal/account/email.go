@@ -9,6 +9,9 @@ import (
 	"github.com/trustgate/trustgate/ent/user"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/clienttrust"
+	"github.com/trustgate/trustgate/internal/delivery"
+	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/notice"
 	"github.com/trustgate/trustgate/internal/request"
 )
 
@@ -35,6 +38,7 @@ func (s *Service) SetPrimaryEmailAddress(ctx context.Context, id string) (*ent.U
 		return u, nil
 	}
 	now := s.Now()
+	var sent func()
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		// One change of the user's addresses at a time, and the address as
 		// it is now: a removal that committed since the read above wins.
@@ -48,14 +52,33 @@ func (s *Service) SetPrimaryEmailAddress(ctx context.Context, id string) (*ent.U
 		if !ok {
 			return apierr.New(apierr.ResourceNotFound).WithParam("id")
 		}
+		// The address the change moves away from, as it is now, is the one
+		// to tell: whoever made the change can read the new one.
+		var old *ent.EmailAddress
+		if cur, err := tx.User.Query().Where(user.ID(u.ID)).Select(user.FieldPrimaryEmailAddressID).Only(ctx); err != nil {
+			return err
+		} else if id := cur.PrimaryEmailAddressID; id != nil && *id != e.ID {
+			old, err = tx.EmailAddress.Query().Where(emailaddress.ID(*id), emailaddress.Verified(true)).Only(ctx)
+			if err != nil && !ent.IsNotFound(err) {
+				return err
+			}
+		}
 		if err := updateUnrefused(ctx, tx.User.Update().SetPrimaryEmailAddressID(e.ID), tx, u.ID, now); err != nil {
 			return err
+		}
+		sent = nil
+		if old != nil {
+			detail := "The new one is " + identifier.MaskEmail(e.EmailAddress) + "."
+			if sent, err = s.notify(ctx, tx, u.ID, delivery.ChangePrimaryEmail, old.EmailAddress, detail); err != nil {
+				return err
+			}
 		}
 		return s.primaryEmailChanged(ctx, tx, u.ID, sess, now)
 	})
 	if err != nil {
 		return nil, err
 	}
+	notice.Run(sent)
 	return s.DB.Ent.User.Get(ctx, u.ID)
 }
 

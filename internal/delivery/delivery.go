@@ -27,6 +27,10 @@ const (
 	// KindAccountExists tells an address's owner that someone tried to
 	// sign up with it (enumeration protection; see AccountExists).
 	KindAccountExists = "account_exists"
+	// KindSecurityNotice tells a user that how their account signs in
+	// changed (a password, a second factor, backup codes, the primary email
+	// address; see SecurityNotice). Email only.
+	KindSecurityNotice = "security_notice"
 )
 
 // DefaultTimeout bounds one delivery attempt: connecting, authenticating and

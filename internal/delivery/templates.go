@@ -27,6 +27,8 @@ var (
 	accountExistsText = mustText("account_exists.txt.tmpl")
 	accountExistsHTML = mustHTML("account_exists.html.tmpl")
 	accountExistsSMS  = mustText("account_exists_sms.txt.tmpl")
+	securityText      = mustText("security_notice.txt.tmpl")
+	securityHTML      = mustHTML("security_notice.html.tmpl")
 )
 
 func mustText(name string) *texttemplate.Template {
@@ -134,6 +136,72 @@ type AccountExists struct {
 	At            time.Time
 }
 
+// Change is a change to how an account signs in, told in a security notice.
+type Change int
+
+// The changes a security notice tells of.
+const (
+	ChangePassword      Change = iota + 1 // passwordUpdate
+	ChangePasswordReset                   // a forgotten password replaced at sign-in
+	ChangeTOTPAdded                       // an authenticator app enrolled
+	ChangeTOTPRemoved                     // the authenticator app removed
+	ChangePhoneAdded                      // a phone number now receives second-factor codes
+	ChangePhoneRemoved                    // a phone number no longer does
+	ChangeBackupCodes                     // a new set of backup codes (the old one no longer works)
+	ChangePrimaryEmail                    // the primary email address moved elsewhere (told to the old one)
+)
+
+// changes are each Change's subject and sentence, after "Your {app}
+// account" in neither: both are whole.
+var changes = map[Change]struct{ subject, sentence string }{
+	ChangePassword:      {"Your password was changed", "The password of your %s account was changed."},
+	ChangePasswordReset: {"Your password was reset", "The password of your %s account was reset with a code sent to you."},
+	ChangeTOTPAdded:     {"An authenticator app was added", "An authenticator app was added to your %s account for two-step verification."},
+	ChangeTOTPRemoved:   {"Your authenticator app was removed", "The authenticator app was removed from your %s account's two-step verification."},
+	ChangePhoneAdded:    {"A phone number was added for two-step verification", "A phone number now receives two-step verification codes for your %s account."},
+	ChangePhoneRemoved:  {"A phone number was removed from two-step verification", "A phone number no longer receives two-step verification codes for your %s account."},
+	ChangeBackupCodes:   {"New backup codes were created", "New backup codes were created for your %s account; the earlier ones no longer work."},
+	ChangePrimaryEmail:  {"Your primary email address was changed", "This address is no longer the primary email address of your %s account."},
+}
+
+// SecurityNotice tells a user that how their account signs in changed, so
+// that a change they did not make (an attacker with the password or a
+// session) does not go unseen (ASVS 2.2.3; NIST 800-63B: a recovery notifies
+// the subscriber). Device, IP and At describe the request that made it.
+// Detail, when set, is one more line (the new primary address, masked).
+type SecurityNotice struct {
+	ApplicationID string
+	AppName       string
+	To            string
+	Change        Change
+	Detail        string
+	Device        string
+	IP            string
+	At            time.Time
+}
+
+// RenderSecurityNoticeEmail renders a security notice.
+func RenderSecurityNoticeEmail(e SecurityNotice) (Message, error) {
+	if err := required("SecurityNotice", "AppName", e.AppName, "To", e.To); err != nil {
+		return Message{}, err
+	}
+	c, ok := changes[e.Change]
+	if !ok {
+		return Message{}, fmt.Errorf("render SecurityNotice: unknown change %d", e.Change)
+	}
+	app := oneLine(e.AppName)
+	v := view{
+		AppName: app, Change: c.subject, Sentence: fmt.Sprintf(c.sentence, app), Detail: oneLine(e.Detail),
+		Device: device(e.Device), IP: orUnknown(e.IP), At: when(e.At),
+	}
+	return renderEmail(securityText, securityHTML, v, Message{
+		ApplicationID: e.ApplicationID,
+		Channel:       ChannelEmail,
+		To:            e.To,
+		Kind:          KindSecurityNotice,
+	})
+}
+
 // view is what the templates see. Every value is one line of plain text;
 // html/template escapes it for the HTML part.
 type view struct {
@@ -147,6 +215,8 @@ type view struct {
 	IP          string
 	At          string
 	AccountURL  string
+	// Change, Sentence and Detail are a security notice's (SecurityNotice).
+	Change, Sentence, Detail string
 }
 
 // RenderCodeEmail renders a verification or Client Trust code email.

@@ -220,3 +220,38 @@ func TestRenderAccountExists(t *testing.T) {
 		t.Error("a notice without a recipient rendered")
 	}
 }
+
+func TestRenderSecurityNoticeEmail(t *testing.T) {
+	for c := ChangePassword; c <= ChangePrimaryEmail; c++ {
+		m, err := RenderSecurityNoticeEmail(SecurityNotice{ApplicationID: "app_1", AppName: "Acme <b>", To: "user@example.com",
+			Change: c, Detail: "The new one is n***@example.com.", Device: evilUA, IP: "203.0.113.9", At: attemptAt})
+		if err != nil {
+			t.Fatalf("change %d: %v", c, err)
+		}
+		want := changes[c].subject + " (Acme <b>)"
+		if m.Kind != KindSecurityNotice || m.Channel != ChannelEmail || m.Subject != want {
+			t.Errorf("change %d: got kind %q, channel %q, subject %q, want %q, email, %q", c, m.Kind, m.Channel, m.Subject, KindSecurityNotice, want)
+		}
+		for what, body := range map[string]string{"text": m.Text, "HTML": m.HTML} {
+			mustContain(t, what, body, "203.0.113.9", "1 May 2026, 13:04 UTC", "reset your password", "n***@example.com")
+			if codeLike.MatchString(body) {
+				t.Errorf("change %d, %s: carries something like a code:\n%s", c, what, body)
+			}
+		}
+		mustContain(t, "text", m.Text, strings.Replace(changes[c].sentence, "%s", "Acme <b>", 1))
+		mustContain(t, "HTML", m.HTML, "Acme &lt;b&gt;")
+		mustNotContain(t, "HTML", m.HTML, "<img", "Acme <b>")
+	}
+	m, err := RenderSecurityNoticeEmail(SecurityNotice{AppName: "Acme", To: "user@example.com", Change: ChangePassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "text", m.Text, "Device:      unknown", "IP address:  unknown", "Time:        unknown")
+	mustNotContain(t, "text", m.Text, "\n\n\n")
+	if _, err := RenderSecurityNoticeEmail(SecurityNotice{AppName: "Acme", To: "user@example.com", Change: 99}); err == nil {
+		t.Error("an unknown change rendered; want an error")
+	}
+	if _, err := RenderSecurityNoticeEmail(SecurityNotice{AppName: "Acme", Change: ChangePassword}); err == nil {
+		t.Error("a notice without a recipient rendered; want an error")
+	}
+}

@@ -51,7 +51,12 @@ type Settings struct {
 	SignInLifetimeSeconds  int      `json:"signInLifetimeSeconds"`
 	AllowedOrigins         []string `json:"allowedOrigins"`
 	NotifyNewDevice        bool     `json:"notifyNewDevice"`
-	EventRetentionDays     int      `json:"eventRetentionDays"`
+	// NotifySecurityChanges emails the user's primary address when how the
+	// account signs in changes: the password (changed or reset), a second
+	// factor added or removed, new backup codes, the primary address (told
+	// to the old one). On by default.
+	NotifySecurityChanges bool `json:"notifySecurityChanges"`
+	EventRetentionDays    int  `json:"eventRetentionDays"`
 
 	// SingleSessionMode allows one signed-in session per client, as Clerk's
 	// single-session mode: signInCreate and signUpCreate on a client that
@@ -263,6 +268,7 @@ func base() Settings {
 		SignInLifetimeSeconds:        2 * 3600,
 		AllowedOrigins:               []string{},
 		NotifyNewDevice:              true,
+		NotifySecurityChanges:        true,
 		EventRetentionDays:           90,
 		RateLimitSignInsPerIP:        5,
 		RateLimitAttemptsPerIP:       3,

@@ -20,6 +20,7 @@ import (
 	"github.com/trustgate/trustgate/internal/factor"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/keyring"
+	"github.com/trustgate/trustgate/internal/notice"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/verification"
@@ -760,16 +761,11 @@ func (s *Service) secondFactors(ctx context.Context, st *state) ([]*Factor, erro
 	return nil, nil
 }
 
-// notifyNewDevice emails the user that a sign-in completed on a new device.
-// The notice spends one message of the address's per-recipient budget, as a
-// code does, in tx (the completing transaction: one statement), so sign-ins
-// from fresh clients (a leaked password where Client Trust is off) cannot
-// flood the inbox; a budget spent only skips the notice. With the outbox
-// the message is written in tx too (an outbox that cannot be written is a
-// database that cannot complete the sign-in either); otherwise it is sent
-// once tx has committed, outside the write transaction. A failed delivery
-// (the outbox outside dev mode, where no SMTP server is configured, or the
-// SMTP server) is logged, never fatal.
+// notifyNewDevice emails the user that a sign-in completed on a new device,
+// as part of tx, the completing transaction (notice.Notifier: the notice
+// spends the address's message budget, so sign-ins from fresh clients — a
+// leaked password where Client Trust is off — cannot flood the inbox, and
+// whatever befalls its delivery, the sign-in completes).
 func (s *Service) notifyNewDevice(ctx context.Context, tx *ent.Tx, st *state, at time.Time) error {
 	u := st.user
 	// Through tx: on SQLite a read from the pool while this transaction
@@ -792,31 +788,22 @@ func (s *Service) notifyNewDevice(ctx context.Context, tx *ent.Tx, st *state, at
 		s.Log.WarnContext(ctx, "new device notification not sent", "user_id", u.ID, "error", err)
 		return nil
 	}
-	if s.Limiter != nil {
-		ok, err := s.Limiter.SpendRecipientTx(ctx, tx, to.EmailAddress)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			s.Log.InfoContext(ctx, "new device notification not sent: the address's message budget is spent", "user_id", u.ID)
-			return nil
-		}
+	after, err := s.notices().Send(ctx, tx, msg, "new device notification", "user_id", u.ID)
+	st.sendAfterCommit(after)
+	return err
+}
+
+// notices is the notifier of the sign-in's notices.
+func (s *Service) notices() *notice.Notifier {
+	return &notice.Notifier{Sender: s.Sender, Limiter: s.Limiter, Log: s.Log}
+}
+
+// sendAfterCommit runs after, when not nil, once the step's transaction has
+// committed (notice.Notifier.Send).
+func (st *state) sendAfterCommit(after func()) {
+	if after != nil {
+		st.afterCommit = append(st.afterCommit, after)
 	}
-	if done, err := delivery.SendTx(ctx, s.Sender, tx, msg); errors.Is(err, delivery.ErrDeliveryFailed) {
-		// Outside dev mode the outbox stands for an SMTP server nobody
-		// configured: the notice reached no one, but the sign-in stands.
-		s.Log.WarnContext(ctx, "new device notification not sent", "user_id", u.ID, "error", err)
-		return nil
-	} else if err != nil || done {
-		return err
-	}
-	bg := context.WithoutCancel(ctx)
-	st.afterCommit = append(st.afterCommit, func() {
-		if err := s.Sender.Send(bg, msg); err != nil {
-			s.Log.WarnContext(bg, "new device notification not sent", "user_id", u.ID, "error", err)
-		}
-	})
-	return nil
 }
 
 // ListsTarget reports whether one of factors is of v's strategy and names

@@ -1119,7 +1119,8 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 	if !ok {
 		return s.refuseCompletion(ctx, tx, st, method, now)
 	}
-	if st.si.NewPasswordHash != nil {
+	reset := st.si.NewPasswordHash != nil
+	if reset {
 		if err := s.applyNewPassword(ctx, tx, st, now); err != nil {
 			return nil, err
 		}
@@ -1153,6 +1154,12 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 		return nil, err
 	}
 	s.record(st, audit.KindSignInCompleted, method, audit.Success, "")
+	if reset && st.settings.NotifySecurityChanges {
+		// The reset's notice shows the device too: one email, not two.
+		after, err := s.notices().Security(ctx, tx, st.settings, st.app, st.user.ID, delivery.ChangePasswordReset, "", "", now)
+		st.sendAfterCommit(after)
+		return nil, err
+	}
 	// No email when the application has email disabled: its users never gave
 	// it an address to write to.
 	if !wasTrusted && st.settings.NotifyNewDevice && st.settings.EmailEnabled {

@@ -25,6 +25,7 @@ export function settings(overrides: Partial<AppSettings> = {}): AppSettings {
     signInLifetimeSeconds: 7200,
     allowedOrigins: [],
     notifyNewDevice: true,
+    notifySecurityChanges: true,
     singleSessionMode: false,
     eventRetentionDays: 90,
     rateLimitSignInsPerIp: 5,

@@ -239,6 +239,23 @@ describe('settings', () => {
     expect(box).toBeChecked()
   })
 
+  it('turns off security-change notices and sends only that', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardSettings: settingsReply(settings()),
+      DashboardUpdateSettings: (v, call) => ({ data: { updateAppSettings: selected({ ...settings(), ...v.input }, call.query) } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const box = await screen.findByRole('checkbox', { name: 'Notify users of security changes' })
+    expect(box).toBeChecked()
+    expect(box).toHaveAccessibleDescription(/password is changed or reset/)
+    await u.click(box)
+    await u.click(screen.getByRole('button', { name: 'Save settings' }))
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument()
+    expect(server.last('DashboardUpdateSettings')!.variables).toEqual({ applicationId: APP_ID, input: { notifySecurityChanges: false } })
+    expect(box).not.toBeChecked()
+  })
+
   it("shows the server's rate limits and sends only the one changed", async () => {
     const u = userEvent.setup()
     const server = dashboardServer('admin', {

@@ -137,6 +137,14 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
           onChange={(v) => set('notifyNewDevice', v)}
           error={err('notifyNewDevice')}
         />
+        <CheckField
+          name="notifySecurityChanges"
+          label="Notify users of security changes"
+          hint="Sends an email when a password is changed or reset, a second factor is added or removed, backup codes are replaced, or the primary email address changes (to the old address)."
+          checked={draft.notifySecurityChanges}
+          onChange={(v) => set('notifySecurityChanges', v)}
+          error={err('notifySecurityChanges')}
+        />
       </Fieldset>
 
       <Fieldset legend="Identifiers" id="identifiers" hint="What users sign up and sign in with.">
@@ -351,6 +359,7 @@ function SettingsSummary({ settings: s }: { settings: AppSettings }) {
   const rows: [string, ReactNode][] = [
     ['Client Trust', yes(s.clientTrustEnabled)],
     ['New-device notification', yes(s.notifyNewDevice)],
+    ['Security-change notification', yes(s.notifySecurityChanges)],
     ['Identifiers', [s.emailEnabled && 'email', s.phoneEnabled && 'phone', s.usernameEnabled && 'username', s.passwordEnabled && 'password'].filter(Boolean).join(', ') || '—'],
     ['First factors', s.firstFactors.join(', ') || '—'],
     ['MFA options', s.secondFactors.join(', ') || '—'],

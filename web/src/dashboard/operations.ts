@@ -44,6 +44,7 @@ export interface AppSettings {
   signInLifetimeSeconds: number
   allowedOrigins: string[]
   notifyNewDevice: boolean
+  notifySecurityChanges: boolean
   singleSessionMode: boolean
   eventRetentionDays: number
   rateLimitSignInsPerIp: number
@@ -207,7 +208,7 @@ export interface SignInEventFilter {
 
 export const SETTINGS_FIELDS = `clientTrustEnabled emailEnabled phoneEnabled passwordEnabled usernameEnabled firstFactors
   secondFactors enumerationProtection lockoutMaxAttempts lockoutDurationSeconds codeTtlSeconds sessionLifetimeSeconds
-  signInLifetimeSeconds allowedOrigins notifyNewDevice singleSessionMode eventRetentionDays rateLimitSignInsPerIp rateLimitAttemptsPerIp
+  signInLifetimeSeconds allowedOrigins notifyNewDevice notifySecurityChanges singleSessionMode eventRetentionDays rateLimitSignInsPerIp rateLimitAttemptsPerIp
   rateLimitCodeSendsPerIp rateLimitIdentifierPerMinute rateLimitMessagesPerRecipientPerHour`
 
 const UPDATE_FIELDS = 'key title description date enabled explicit'

@@ -5,6 +5,7 @@ import type { AppSettings } from './operations'
 export interface Draft extends Record<RateLimitName, string> {
   clientTrustEnabled: boolean
   notifyNewDevice: boolean
+  notifySecurityChanges: boolean
   singleSessionMode: boolean
   emailEnabled: boolean
   phoneEnabled: boolean
@@ -88,6 +89,7 @@ export function toDraft(s: AppSettings): Draft {
   return {
     clientTrustEnabled: s.clientTrustEnabled,
     notifyNewDevice: s.notifyNewDevice,
+    notifySecurityChanges: s.notifySecurityChanges,
     singleSessionMode: s.singleSessionMode,
     emailEnabled: s.emailEnabled,
     phoneEnabled: s.phoneEnabled,
@@ -120,6 +122,7 @@ const NUMBER_FIELDS = [
 const BOOLEAN_FIELDS = [
   'clientTrustEnabled',
   'notifyNewDevice',
+  'notifySecurityChanges',
   'singleSessionMode',
   'emailEnabled',
   'phoneEnabled',

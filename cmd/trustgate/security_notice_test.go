@@ -1,0 +1,99 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSecurityNotices: each change to how an account signs in emails the
+// account's primary address one security notice naming it (ASVS 2.2.3;
+// NIST 800-63B: a recovery notifies the subscriber): an authenticator app
+// added and removed, new backup codes, a phone number added to and removed
+// from two-step verification, a password changed, a password reset (one
+// email, not a new-device notice besides), and a primary address change,
+// told to the address it moved from. A repeat that changes nothing sends
+// none, nor does anything with notifySecurityChanges off.
+func TestSecurityNotices(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		const home, work, phone = "sec@example.com", "sec.work@example.com", "+15550400001"
+		s.newUser(t, vars{"emailAddress": home})
+		d := s.browser()
+		d.mustSession(t, home)
+
+		const kind = "security_notice"
+		want := func(to, subject string, more ...string) {
+			t.Helper()
+			m := s.mail.last(t, to)
+			if m.Kind != kind || m.Subject != subject+" (Test app)" {
+				t.Fatalf("the last message to %s: got %s %q, want the %s %q", to, m.Kind, m.Subject, kind, subject)
+			}
+			for _, w := range append(more, "reset your password") {
+				if !strings.Contains(m.Text, w) {
+					t.Errorf("%q: the text lacks %q:\n%s", subject, w, m.Text)
+				}
+			}
+		}
+		count := func(to string) int { return s.mail.countKind(to, kind) }
+
+		d.enrollTOTP(t)
+		want(home, "An authenticator app was added")
+		d.do(`mutation { backupCodesCreate { codes } }`, nil).data(t)
+		want(home, "New backup codes were created")
+
+		phoneID := d.enrollPhoneMFA(t, phone)
+		want(home, "A phone number was added for two-step verification", "The number is")
+		reserve := func(on bool) {
+			t.Helper()
+			d.do(`mutation($id: ID!, $on: Boolean!) { phoneNumberReserveForSecondFactor(id: $id, reserved: $on) { id } }`,
+				vars{"id": phoneID, "on": on}).data(t)
+		}
+		reserve(false)
+		want(home, "A phone number was removed from two-step verification")
+		n := count(home)
+		reserve(false)
+		if got := count(home); got != n {
+			t.Errorf("a phone number already out of two-step verification: got %d notices, want still %d", got, n)
+		}
+		if got := s.mail.count(phone); got != 1 {
+			t.Errorf("the phone number got %d messages, want its one code: notices are email only", got)
+		}
+
+		d.do(`mutation { totpDisable }`, nil).data(t)
+		want(home, "Your authenticator app was removed")
+		n = count(home)
+		d.do(`mutation { totpDisable }`, nil).data(t)
+		if got := count(home); got != n {
+			t.Errorf("totpDisable without an authenticator: got %d notices, want still %d", got, n)
+		}
+
+		const next = "a brand new passphrase 42"
+		d.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`, vars{"c": testPassword, "n": next}).data(t)
+		want(home, "Your password was changed")
+
+		workID := d.addEmail(t, work)
+		d.do(emailPrimary, vars{"id": workID}).data(t)
+		want(home, "Your primary email address was changed", "The new one is s")
+		if got := count(work); got != 0 {
+			t.Errorf("the new primary address got %d notices, want none (its owner made the change)", got)
+		}
+
+		r := s.browser()
+		r.resetInOneStep(t, work, testPassword)
+		want(work, "Your password was reset")
+		if got := s.mail.countKind(work, "new_device_sign_in"); got != 0 {
+			t.Errorf("the reset on a new device also sent %d new-device notices, want one email in all", got)
+		}
+
+		s.setSettings(t, vars{"notifySecurityChanges": false})
+		n = count(work)
+		d2 := s.browser()
+		d2.mustSessionWith(t, work, testPassword)
+		d2.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`, vars{"c": testPassword, "n": next}).data(t)
+		d2.enrollTOTP(t)
+		if got := count(work); got != n {
+			t.Errorf("notifySecurityChanges off: got %d notices, want still %d", got, n)
+		}
+	})
+}
