@@ -30,6 +30,7 @@ import (
 	"github.com/trustgate/trustgate/internal/httpserver"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/migrate"
+	"github.com/trustgate/trustgate/internal/notice"
 	"github.com/trustgate/trustgate/internal/passwordpolicy"
 	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/retention"
@@ -212,6 +213,7 @@ func (m *Main) build() {
 		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Events: events, Limiter: m.Limiter, Rand: m.Rand, Now: now, Log: log},
 		Sessions: &session.Service{DB: db, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},
 		Admin: &admin.Service{DB: db, Hasher: m.Hasher, CheckPassword: check, Now: now, Log: log, Limiter: m.Limiter,
+			Notices: &notice.Notifier{Sender: m.Sender, Limiter: m.Limiter, Log: log},
 			PolicyChanged: func(ctx context.Context) {
 				if err := m.Policy.Reload(ctx); err != nil {
 					log.ErrorContext(ctx, "policy reload", "error", err)

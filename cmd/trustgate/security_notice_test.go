@@ -10,8 +10,9 @@ import (
 // NIST 800-63B: a recovery notifies the subscriber): an authenticator app
 // added and removed, new backup codes, a phone number added to and removed
 // from two-step verification, a password changed, a password reset (one
-// email, not a new-device notice besides), and a primary address change,
-// told to the address it moved from. A repeat that changes nothing sends
+// email, not a new-device notice besides), a primary address change, told
+// to the address it moved from, and an administrator's reset of the second
+// factors. A repeat that changes nothing sends
 // none, nor does anything with notifySecurityChanges off.
 func TestSecurityNotices(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
@@ -86,12 +87,35 @@ func TestSecurityNotices(t *testing.T) {
 			t.Errorf("the reset on a new device also sent %d new-device notices, want one email in all", got)
 		}
 
+		// An administrator's reset of the second factors: told, without the
+		// operator's device and IP; a reset with nothing to remove is not.
+		uid := s.userIDByEmail(t, work)
+		admin := s.browser()
+		admin.mustSessionWith(t, work, testPassword)
+		admin.enrollTOTP(t)
+		want(work, "An authenticator app was added")
+		resetMFA := func() {
+			t.Helper()
+			s.admin(`mutation($id: ID!) { resetUserMfa(id: $id) { id } }`, vars{"id": uid}).data(t)
+		}
+		resetMFA()
+		want(work, "Two-step verification was turned off", "An administrator of Test app", "contact Test app")
+		if m := s.mail.last(t, work); strings.Contains(m.Text, "IP address") {
+			t.Errorf("the administrator's reset shows a request's IP address (the operator's):\n%s", m.Text)
+		}
+		n = count(work)
+		resetMFA()
+		if got := count(work); got != n {
+			t.Errorf("a reset with no second factor to remove: got %d notices, want still %d", got, n)
+		}
+
 		s.setSettings(t, vars{"notifySecurityChanges": false})
 		n = count(work)
 		d2 := s.browser()
 		d2.mustSessionWith(t, work, testPassword)
 		d2.do(`mutation($c: String!, $n: String!) { passwordUpdate(current: $c, new: $n) }`, vars{"c": testPassword, "n": next}).data(t)
 		d2.enrollTOTP(t)
+		resetMFA()
 		if got := count(work); got != n {
 			t.Errorf("notifySecurityChanges off: got %d notices, want still %d", got, n)
 		}

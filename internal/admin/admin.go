@@ -28,8 +28,10 @@ import (
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/clienttrust"
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/factor"
 	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/notice"
 	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/session"
@@ -52,6 +54,10 @@ type Service struct {
 	// Limiter bounds the permission_denied events RecordDenial writes
 	// (nil: one per denial).
 	Limiter *ratelimit.Limiter
+	// Notices tells a user of what an admin changed in how their account
+	// signs in (resetUserMfa), as their application's settings ask; nil
+	// tells nothing.
+	Notices *notice.Notifier
 }
 
 func (s *Service) policyChanged(ctx context.Context, err error) {
@@ -549,9 +555,13 @@ func (s *Service) UnbanUser(ctx context.Context, id string) (*ent.User, error) {
 	})
 }
 
-// ResetMFA removes every second factor of a user: TOTP, SMS reservations, backup codes.
+// ResetMFA removes every second factor of a user: TOTP, SMS reservations,
+// backup codes. The user is told (a security notice), since a reset asked
+// of an application's support by someone posing as the user is how MFA is
+// taken over.
 func (s *Service) ResetMFA(ctx context.Context, id string) (*ent.User, error) {
-	return s.userChange(ctx, id, "users:reset_mfa", func(tx *ent.Tx, u *ent.User) (any, any, error) {
+	var sent func()
+	u, err := s.userChange(ctx, id, "users:reset_mfa", func(tx *ent.Tx, u *ent.User) (any, any, error) {
 		t, err := tx.Totp.Delete().Where(totp.UserID(u.ID)).Exec(ctx)
 		if err != nil {
 			return nil, nil, err
@@ -562,8 +572,38 @@ func (s *Service) ResetMFA(ctx context.Context, id string) (*ent.User, error) {
 			return nil, nil, err
 		}
 		b, err := tx.BackupCode.Delete().Where(backupcode.UserID(u.ID)).Exec(ctx)
-		return map[string]any{"totp": t, "phones": p, "backupCodes": b}, map[string]any{"totp": 0, "phones": 0, "backupCodes": 0}, err
+		if err != nil {
+			return nil, nil, err
+		}
+		sent = nil
+		if t+p+b > 0 { // no news when there was nothing to remove
+			if sent, err = s.notify(ctx, tx, u, delivery.ChangeMFAReset); err != nil {
+				return nil, nil, err
+			}
+		}
+		return map[string]any{"totp": t, "phones": p, "backupCodes": b}, map[string]any{"totp": 0, "phones": 0, "backupCodes": 0}, nil
 	})
+	if err == nil {
+		notice.Run(sent)
+	}
+	return u, err
+}
+
+// notify queues a security notice of change to u in tx, under u's
+// application's settings (notice.Notifier.Security).
+func (s *Service) notify(ctx context.Context, tx *ent.Tx, u *ent.User, change delivery.Change) (func(), error) {
+	if s.Notices == nil {
+		return nil, nil
+	}
+	app, err := tx.Application.Get(ctx, u.ApplicationID)
+	if err != nil {
+		return nil, err
+	}
+	set, err := settings.Effective(app.CreatedAt, app.Updates, app.Settings)
+	if err != nil {
+		return nil, err
+	}
+	return s.Notices.Security(ctx, tx, &set, app, u.ID, change, "", "", s.Now())
 }
 
 // RevokeTrustedClients ends every trusted client of a user.

@@ -149,19 +149,26 @@ const (
 	ChangePhoneRemoved                    // a phone number no longer does
 	ChangeBackupCodes                     // a new set of backup codes (the old one no longer works)
 	ChangePrimaryEmail                    // the primary email address moved elsewhere (told to the old one)
+	ChangeMFAReset                        // an administrator removed every second factor (resetUserMfa)
 )
 
-// changes are each Change's subject and sentence, after "Your {app}
-// account" in neither: both are whole.
-var changes = map[Change]struct{ subject, sentence string }{
-	ChangePassword:      {"Your password was changed", "The password of your %s account was changed."},
-	ChangePasswordReset: {"Your password was reset", "The password of your %s account was reset with a code sent to you."},
-	ChangeTOTPAdded:     {"An authenticator app was added", "An authenticator app was added to your %s account for two-step verification."},
-	ChangeTOTPRemoved:   {"Your authenticator app was removed", "The authenticator app was removed from your %s account's two-step verification."},
-	ChangePhoneAdded:    {"A phone number was added for two-step verification", "A phone number now receives two-step verification codes for your %s account."},
-	ChangePhoneRemoved:  {"A phone number was removed from two-step verification", "A phone number no longer receives two-step verification codes for your %s account."},
-	ChangeBackupCodes:   {"New backup codes were created", "New backup codes were created for your %s account; the earlier ones no longer work."},
-	ChangePrimaryEmail:  {"Your primary email address was changed", "This address is no longer the primary email address of your %s account."},
+// changes are each Change's subject and sentence (%s: the application's
+// name), and whether an administrator makes it: then the notice says so
+// instead of showing the request's device and IP, which are the operator's.
+var changes = map[Change]struct {
+	subject, sentence string
+	byAdmin           bool
+}{
+	ChangePassword:      {"Your password was changed", "The password of your %s account was changed.", false},
+	ChangePasswordReset: {"Your password was reset", "The password of your %s account was reset with a code sent to you.", false},
+	ChangeTOTPAdded:     {"An authenticator app was added", "An authenticator app was added to your %s account for two-step verification.", false},
+	ChangeTOTPRemoved:   {"Your authenticator app was removed", "The authenticator app was removed from your %s account's two-step verification.", false},
+	ChangePhoneAdded:    {"A phone number was added for two-step verification", "A phone number now receives two-step verification codes for your %s account.", false},
+	ChangePhoneRemoved:  {"A phone number was removed from two-step verification", "A phone number no longer receives two-step verification codes for your %s account.", false},
+	ChangeBackupCodes:   {"New backup codes were created", "New backup codes were created for your %s account; the earlier ones no longer work.", false},
+	ChangePrimaryEmail:  {"Your primary email address was changed", "This address is no longer the primary email address of your %s account.", false},
+	ChangeMFAReset: {"Two-step verification was turned off", "An administrator of %s removed the second factors of your account " +
+		"(authenticator app, phone numbers for two-step verification, backup codes): your password alone signs you in now.", true},
 }
 
 // SecurityNotice tells a user that how their account signs in changed, so
@@ -192,7 +199,7 @@ func RenderSecurityNoticeEmail(e SecurityNotice) (Message, error) {
 	app := oneLine(e.AppName)
 	v := view{
 		AppName: app, Change: c.subject, Sentence: fmt.Sprintf(c.sentence, app), Detail: oneLine(e.Detail),
-		Device: device(e.Device), IP: orUnknown(e.IP), At: when(e.At),
+		ByAdmin: c.byAdmin, Device: device(e.Device), IP: orUnknown(e.IP), At: when(e.At),
 	}
 	return renderEmail(securityText, securityHTML, v, Message{
 		ApplicationID: e.ApplicationID,
@@ -215,8 +222,10 @@ type view struct {
 	IP          string
 	At          string
 	AccountURL  string
-	// Change, Sentence and Detail are a security notice's (SecurityNotice).
+	// Change, Sentence, Detail and ByAdmin are a security notice's
+	// (SecurityNotice).
 	Change, Sentence, Detail string
+	ByAdmin                  bool
 }
 
 // RenderCodeEmail renders a verification or Client Trust code email.

@@ -222,7 +222,7 @@ func TestRenderAccountExists(t *testing.T) {
 }
 
 func TestRenderSecurityNoticeEmail(t *testing.T) {
-	for c := ChangePassword; c <= ChangePrimaryEmail; c++ {
+	for c := ChangePassword; c <= ChangePrimaryEmail; c++ { // the user's own changes
 		m, err := RenderSecurityNoticeEmail(SecurityNotice{ApplicationID: "app_1", AppName: "Acme <b>", To: "user@example.com",
 			Change: c, Detail: "The new one is n***@example.com.", Device: evilUA, IP: "203.0.113.9", At: attemptAt})
 		if err != nil {
@@ -242,7 +242,22 @@ func TestRenderSecurityNoticeEmail(t *testing.T) {
 		mustContain(t, "HTML", m.HTML, "Acme &lt;b&gt;")
 		mustNotContain(t, "HTML", m.HTML, "<img", "Acme <b>")
 	}
-	m, err := RenderSecurityNoticeEmail(SecurityNotice{AppName: "Acme", To: "user@example.com", Change: ChangePassword})
+	// An administrator's: the request's device and IP are the operator's,
+	// not shown; what to do is to ask the application.
+	m, err := RenderSecurityNoticeEmail(SecurityNotice{AppName: "Acme", To: "user@example.com", Change: ChangeMFAReset,
+		Device: evilUA, IP: "198.51.100.7", At: attemptAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "Two-step verification was turned off (Acme)" {
+		t.Errorf("subject: %q", m.Subject)
+	}
+	for what, body := range map[string]string{"text": m.Text, "HTML": m.HTML} {
+		mustContain(t, what, body, "An administrator of Acme", "1 May 2026, 13:04 UTC", "contact Acme", "reset your password")
+		mustNotContain(t, what, body, "198.51.100.7", "IP address", "Device", "img")
+	}
+
+	m, err = RenderSecurityNoticeEmail(SecurityNotice{AppName: "Acme", To: "user@example.com", Change: ChangePassword})
 	if err != nil {
 		t.Fatal(err)
 	}
