@@ -121,3 +121,74 @@ func TestSecurityNotices(t *testing.T) {
 		}
 	})
 }
+
+// TestSecondFactorFailureNotice: a sign-in that passed the password and
+// then failed its second factor tells the user once (OWASP: the password
+// was right but MFA failed; an authenticator app would tell nobody
+// otherwise). Further failures of the same sign-in send nothing more; a new
+// sign-in's first failure does. A wrong Client Trust code does not (the
+// code's own email already told of the sign-in), nor a wrong second factor
+// with notifySecurityChanges off.
+func TestSecondFactorFailureNotice(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		const email, kind = "mfa-fail@example.com", "security_notice"
+		s.newUser(t, vars{"emailAddress": email})
+		owner := s.browser()
+		owner.passClientTrust(t, email, testPassword, "email_code", email)
+		owner.mustSession(t, email)
+		owner.enrollTOTP(t)
+		base := s.mail.countKind(email, kind) // the enrolment's own notice
+
+		attacker := s.browser()
+		si := signInObj(t, attacker.signIn(email, testPassword), "signInCreate")
+		if si["status"] != "needs_second_factor" {
+			t.Fatalf("a password sign-in of a TOTP user: got %v, want needs_second_factor", si["status"])
+		}
+		id := si["id"].(string)
+		wrong := func(id string) {
+			t.Helper()
+			if got := attacker.attemptSecond(id, "totp", "000000").code(t); got != "form_code_incorrect" {
+				t.Fatalf("a wrong TOTP: got %s, want form_code_incorrect", got)
+			}
+		}
+		wrong(id)
+		if got := s.mail.countKind(email, kind); got != base+1 {
+			t.Fatalf("after a wrong second factor: got %d notices, want %d", got-base, 1)
+		}
+		m := s.mail.last(t, email)
+		if m.Subject != "A sign-in to your account was stopped at two-step verification (Test app)" || !strings.Contains(m.Text, "IP address") {
+			t.Errorf("the notice: %q\n%s", m.Subject, m.Text)
+		}
+		wrong(id)
+		wrong(id)
+		if got := s.mail.countKind(email, kind); got != base+1 {
+			t.Errorf("more wrong codes on the same sign-in: got %d notices, want still 1", got-base)
+		}
+		id2 := signInObj(t, attacker.signIn(email, testPassword), "signInCreate")["id"].(string)
+		wrong(id2)
+		if got := s.mail.countKind(email, kind); got != base+2 {
+			t.Errorf("a new sign-in's first wrong code: got %d notices, want 2", got-base)
+		}
+
+		// A wrong Client Trust code: its own email told of the sign-in.
+		const plain = "no-mfa@example.com"
+		s.newUser(t, vars{"emailAddress": plain})
+		ct := s.browser()
+		ctID := signInObj(t, ct.signIn(plain, testPassword), "signInCreate")["id"].(string)
+		ct.prepareSecond(ctID, "email_code").data(t)
+		if got := ct.attemptSecond(ctID, "email_code", "000000").code(t); got != "form_code_incorrect" {
+			t.Fatalf("a wrong Client Trust code: got %s, want form_code_incorrect", got)
+		}
+		if got := s.mail.countKind(plain, kind); got != 0 {
+			t.Errorf("a wrong Client Trust code: got %d security notices, want none", got)
+		}
+
+		s.setSettings(t, vars{"notifySecurityChanges": false})
+		id3 := signInObj(t, attacker.signIn(email, testPassword), "signInCreate")["id"].(string)
+		wrong(id3)
+		if got := s.mail.countKind(email, kind); got != base+2 {
+			t.Errorf("notifySecurityChanges off: got %d notices, want still 2", got-base)
+		}
+	})
+}

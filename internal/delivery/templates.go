@@ -150,6 +150,9 @@ const (
 	ChangeBackupCodes                     // a new set of backup codes (the old one no longer works)
 	ChangePrimaryEmail                    // the primary email address moved elsewhere (told to the old one)
 	ChangeMFAReset                        // an administrator removed every second factor (resetUserMfa)
+	// SecondFactorFailed is no change but the sign of a leaked first
+	// factor: a sign-in passed it and then failed its second factor.
+	SecondFactorFailed
 )
 
 // changes are each Change's subject and sentence (%s: the application's
@@ -169,6 +172,8 @@ var changes = map[Change]struct {
 	ChangePrimaryEmail:  {"Your primary email address was changed", "This address is no longer the primary email address of your %s account.", false},
 	ChangeMFAReset: {"Two-step verification was turned off", "An administrator of %s removed the second factors of your account " +
 		"(authenticator app, phone numbers for two-step verification, backup codes): your password alone signs you in now.", true},
+	SecondFactorFailed: {"A sign-in to your account was stopped at two-step verification", "Someone signed in to your %s account " +
+		"with your password or a code sent to you, then entered a wrong two-step verification code. The sign-in was stopped.", false},
 }
 
 // SecurityNotice tells a user that how their account signs in changed, so

@@ -54,7 +54,8 @@ type Settings struct {
 	// NotifySecurityChanges emails the user's primary address when how the
 	// account signs in changes: the password (changed or reset), a second
 	// factor added or removed, new backup codes, the primary address (told
-	// to the old one). On by default.
+	// to the old one); and when a sign-in passed the first factor but failed
+	// the second, once per sign-in. On by default.
 	NotifySecurityChanges bool `json:"notifySecurityChanges"`
 	EventRetentionDays    int  `json:"eventRetentionDays"`
 
@@ -364,6 +365,10 @@ func Effective(createdAt time.Time, choices map[string]bool, overrides map[strin
 	return s, nil
 }
 
+// MaxSignInLifetime is the longest signInLifetimeSeconds: a sign-in began
+// at most this long before it expires.
+const MaxSignInLifetime = 7 * 24 * time.Hour
+
 // FieldError is a validation failure of one settings field.
 type FieldError struct {
 	Field  string
@@ -439,7 +444,7 @@ func Validate(s *Settings) *FieldError {
 	if s.SessionLifetimeSeconds < 300 || s.SessionLifetimeSeconds > 365*24*3600 {
 		return &FieldError{"sessionLifetimeSeconds", "must be between 300 seconds and 365 days"}
 	}
-	if s.SignInLifetimeSeconds < 300 || s.SignInLifetimeSeconds > 7*24*3600 {
+	if s.SignInLifetimeSeconds < 300 || s.SignInLifetimeSeconds > int(MaxSignInLifetime.Seconds()) {
 		return &FieldError{"signInLifetimeSeconds", "must be between 300 seconds and 7 days"}
 	}
 	if s.EventRetentionDays < 1 || s.EventRetentionDays > 3650 {

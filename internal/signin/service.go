@@ -941,8 +941,39 @@ func (s *Service) fail(ctx context.Context, tx *ent.Tx, st *state, kind, strateg
 	if lockedNow {
 		s.record(st, audit.KindUserLocked, strategy, audit.Failure, "too_many_failed_attempts")
 	}
+	if st.user != nil && st.si != nil && st.si.Status == entsignin.StatusNeedsSecondFactor {
+		if err := s.notifySecondFactorFailed(ctx, tx, st, now); err != nil {
+			return nil, err
+		}
+	}
 	// Locked by this failure or by a concurrent one: either way it is locked now.
 	return lockout.Shown(lock, now, shown), nil
+}
+
+// notifySecondFactorFailed tells the user, once per sign-in, that a sign-in
+// passed their first factor and then failed the second: the password (or
+// the inbox) is in someone else's hands, and nothing else would say so to
+// a user whose second factor is an authenticator app (OWASP's credential
+// stuffing sheet: notify when the password was right but MFA failed). The
+// first failure of the sign-in sends it; the ones after it, read from the
+// sign-in's events, do not.
+func (s *Service) notifySecondFactorFailed(ctx context.Context, tx *ent.Tx, st *state, now time.Time) error {
+	if !st.settings.NotifySecurityChanges || !st.settings.EmailEnabled {
+		return nil
+	}
+	// The sign-in's events are among the user's since it began, which is
+	// at most the longest lifetime before it expires (both on the server's
+	// clock, as events are; created_at is the database's).
+	began := st.si.ExpireAt.Add(-settings.MaxSignInLifetime)
+	before, err := tx.SignInEvent.Query().Where(signinevent.UserID(st.user.ID), signinevent.AtGTE(began),
+		signinevent.SignInID(st.si.ID), signinevent.OutcomeEQ(signinevent.OutcomeFailure),
+		signinevent.KindIn(audit.KindCodeFailed, audit.KindTOTPFailed, audit.KindBackupCodeFailed)).Exist(ctx)
+	if err != nil || before {
+		return err
+	}
+	after, err := s.notices().Security(ctx, tx, st.settings, st.app, st.user.ID, delivery.SecondFactorFailed, "", "", now)
+	st.sendAfterCommit(after)
+	return err
 }
 
 // attemptPassword verifies a password first factor and moves the sign-in on.
