@@ -192,3 +192,49 @@ func TestSecondFactorFailureNotice(t *testing.T) {
 		}
 	})
 }
+
+// TestBackupCodeSignInNotice: a sign-in whose second factor is a backup
+// code is a recovery, which tells the user (NIST 800-63B), with how many
+// codes are left, in one email: no new-device notice besides. The last code
+// says to make new ones.
+func TestBackupCodeSignInNotice(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		const email = "backup-notice@example.com"
+		s.newUser(t, vars{"emailAddress": email})
+		owner := s.browser()
+		owner.mustSession(t, email)
+		_, codes := owner.enrollTOTP(t)
+		if len(codes) != 10 {
+			t.Fatalf("enrolment gave %d backup codes, want 10", len(codes))
+		}
+		signInWith := func(code string) {
+			t.Helper()
+			d := s.browser()
+			id := signInObj(t, d.signIn(email, testPassword), "signInCreate")["id"].(string)
+			if si := signInObj(t, d.attemptSecond(id, "backup_code", code), "signInAttemptSecondFactor"); si["status"] != "complete" {
+				t.Fatalf("a backup code: got status %v, want complete", si["status"])
+			}
+		}
+		newDevice := s.mail.countKind(email, "new_device_sign_in")
+		signInWith(codes[0])
+		m := s.mail.last(t, email)
+		if m.Kind != "security_notice" || m.Subject != "A backup code was used to sign in (Test app)" || !strings.Contains(m.Text, "9 unused backup codes are left.") {
+			t.Fatalf("after a backup code: got %s %q\n%s", m.Kind, m.Subject, m.Text)
+		}
+		if got := s.mail.countKind(email, "new_device_sign_in"); got != newDevice {
+			t.Errorf("a backup code on a new device also sent %d new-device notices, want one email in all", got-newDevice)
+		}
+		for _, c := range codes[1:9] {
+			signInWith(c)
+		}
+		if m := s.mail.last(t, email); !strings.Contains(m.Text, "1 unused backup code is left.") {
+			t.Errorf("with one code left: %s", m.Text)
+		}
+		signInWith(codes[9])
+		if m := s.mail.last(t, email); !strings.Contains(m.Text, "It was the last one") {
+			t.Errorf("the last code: %s", m.Text)
+		}
+	})
+}

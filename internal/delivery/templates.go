@@ -153,6 +153,7 @@ const (
 	// SecondFactorFailed is no change but the sign of a leaked first
 	// factor: a sign-in passed it and then failed its second factor.
 	SecondFactorFailed
+	BackupCodeUsed // a sign-in's second factor was a backup code (a recovery)
 )
 
 // changes are each Change's subject and sentence (%s: the application's
@@ -174,6 +175,8 @@ var changes = map[Change]struct {
 		"(authenticator app, phone numbers for two-step verification, backup codes): your password alone signs you in now.", true},
 	SecondFactorFailed: {"A sign-in to your account was stopped at two-step verification", "Someone signed in to your %s account " +
 		"with your password or a code sent to you, then entered a wrong two-step verification code. The sign-in was stopped.", false},
+	BackupCodeUsed: {"A backup code was used to sign in", "A backup code was used for two-step verification to sign in to your %s account; " +
+		"it works no more.", false},
 }
 
 // SecurityNotice tells a user that how their account signs in changed, so

@@ -223,7 +223,7 @@ func TestRenderAccountExists(t *testing.T) {
 
 func TestRenderSecurityNoticeEmail(t *testing.T) {
 	for _, c := range []Change{ChangePassword, ChangePasswordReset, ChangeTOTPAdded, ChangeTOTPRemoved, ChangePhoneAdded,
-		ChangePhoneRemoved, ChangeBackupCodes, ChangePrimaryEmail, SecondFactorFailed} { // shown with the request
+		ChangePhoneRemoved, ChangeBackupCodes, ChangePrimaryEmail, SecondFactorFailed, BackupCodeUsed} { // shown with the request
 		m, err := RenderSecurityNoticeEmail(SecurityNotice{ApplicationID: "app_1", AppName: "Acme <b>", To: "user@example.com",
 			Change: c, Detail: "The new one is n***@example.com.", Device: evilUA, IP: "203.0.113.9", At: attemptAt})
 		if err != nil {

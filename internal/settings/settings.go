@@ -54,8 +54,9 @@ type Settings struct {
 	// NotifySecurityChanges emails the user's primary address when how the
 	// account signs in changes: the password (changed or reset), a second
 	// factor added or removed, new backup codes, the primary address (told
-	// to the old one); and when a sign-in passed the first factor but failed
-	// the second, once per sign-in. On by default.
+	// to the old one), a sign-in with a backup code; and when a sign-in
+	// passed the first factor but failed the second, once per sign-in. On
+	// by default.
 	NotifySecurityChanges bool `json:"notifySecurityChanges"`
 	EventRetentionDays    int  `json:"eventRetentionDays"`
 

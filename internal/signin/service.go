@@ -1185,11 +1185,17 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 		return nil, err
 	}
 	s.record(st, audit.KindSignInCompleted, method, audit.Success, "")
-	if reset && st.settings.NotifySecurityChanges {
-		// The reset's notice shows the device too: one email, not two.
-		after, err := s.notices().Security(ctx, tx, st.settings, st.app, st.user.ID, delivery.ChangePasswordReset, "", "", now)
-		st.sendAfterCommit(after)
-		return nil, err
+	// A recovery (a reset, a backup code) tells the user, with the device:
+	// one email, then, not a new-device notice besides.
+	if st.settings.NotifySecurityChanges {
+		if change, detail, err := recovery(ctx, tx, st, reset, method); err != nil || change != 0 {
+			if err != nil {
+				return nil, err
+			}
+			after, err := s.notices().Security(ctx, tx, st.settings, st.app, st.user.ID, change, "", detail, now)
+			st.sendAfterCommit(after)
+			return nil, err
+		}
 	}
 	// No email when the application has email disabled: its users never gave
 	// it an address to write to.
@@ -1197,6 +1203,28 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 		return nil, s.notifyNewDevice(ctx, tx, st, now)
 	}
 	return nil, nil
+}
+
+// recovery tells whether a completing sign-in recovered the account (NIST
+// 800-63B: a recovery notifies the subscriber): a reset password, or a
+// backup code as the second factor (with how many are left).
+func recovery(ctx context.Context, tx *ent.Tx, st *state, reset bool, method string) (delivery.Change, string, error) {
+	switch {
+	case reset:
+		return delivery.ChangePasswordReset, "", nil
+	case method == settings.StrategyBackupCode:
+		n, err := tx.BackupCode.Query().Where(backupcode.UserID(st.user.ID), backupcode.UsedAtIsNil()).Count(ctx)
+		switch {
+		case err != nil:
+			return 0, "", err
+		case n == 0:
+			return delivery.BackupCodeUsed, "It was the last one: create new backup codes in your account.", nil
+		case n == 1:
+			return delivery.BackupCodeUsed, "1 unused backup code is left.", nil
+		}
+		return delivery.BackupCodeUsed, fmt.Sprintf("%d unused backup codes are left.", n), nil
+	}
+	return 0, "", nil
 }
 
 // completeUser writes a completing sign-in to the user's row in one

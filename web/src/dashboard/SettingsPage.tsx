@@ -140,7 +140,7 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
         <CheckField
           name="notifySecurityChanges"
           label="Notify users of security changes"
-          hint="Sends an email when a password is changed or reset, a second factor is added or removed (here too), backup codes are replaced, or the primary email address changes (to the old address); and when a sign-in gets past the password but enters a wrong second factor."
+          hint="Sends an email when a password is changed or reset, a second factor is added or removed (here too), backup codes are replaced, or the primary email address changes (to the old address), a backup code signs someone in; and when a sign-in gets past the password but enters a wrong second factor."
           checked={draft.notifySecurityChanges}
           onChange={(v) => set('notifySecurityChanges', v)}
           error={err('notifySecurityChanges')}
