@@ -76,6 +76,10 @@ type Main struct {
 // rootSecretKey is the server_configs row that holds a generated root secret.
 const rootSecretKey = "root_secret"
 
+// wrongSecret is the error of a root secret that cannot open the database's signing keys.
+const wrongSecret = "TRUSTGATE_SECRET is unset or not the root secret that sealed this database's signing keys: " +
+	"set TRUSTGATE_SECRET (or --secret) to the value the servers of this database use"
+
 // Open connects to the database, checks or applies migrations and builds the services.
 func (m *Main) Open(ctx context.Context) error {
 	if m.Now == nil {
@@ -135,6 +139,9 @@ func (m *Main) rootKeyring(ctx context.Context) (*keyring.Keyring, error) {
 		if err != nil {
 			return nil, fmt.Errorf("TRUSTGATE_SECRET: %w (generate one with: head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')", err)
 		}
+		if err := m.checkRoot(ctx, root); err != nil {
+			return nil, err
+		}
 		return keyring.New(root)
 	}
 	row, err := m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
@@ -142,6 +149,11 @@ func (m *Main) rootKeyring(ctx context.Context) (*keyring.Keyring, error) {
 		root, gerr := keyring.GenerateRoot(m.Rand)
 		if gerr != nil {
 			return nil, gerr
+		}
+		// Signing keys in use with no stored secret were sealed with a
+		// TRUSTGATE_SECRET, which this command lacks: store nothing.
+		if err := m.checkRoot(ctx, root); err != nil {
+			return nil, err
 		}
 		// Another replica may win the race; everyone then reads the winner's secret.
 		if err := m.DB.Ent.ServerConfig.Create().SetID(rootSecretKey).SetValue(keyring.EncodeRoot(root)).
@@ -158,7 +170,28 @@ func (m *Main) rootKeyring(ctx context.Context) (*keyring.Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stored root secret: %w", err)
 	}
+	if err := m.checkRoot(ctx, root); err != nil {
+		return nil, err
+	}
 	return keyring.New(root)
+}
+
+// checkRoot fails when root cannot open the signing keys in use. A command
+// run with another secret (TRUSTGATE_SECRET unset or different in its shell)
+// would otherwise seal keys the servers cannot open, and a server would
+// answer the JWKS and every session token with a 500.
+func (m *Main) checkRoot(ctx context.Context, root []byte) error {
+	ring, err := keyring.New(root)
+	if err != nil {
+		return err
+	}
+	if err := session.NewKeys(m.DB, ring, m.Now).Check(ctx); err != nil {
+		if errors.Is(err, keyring.ErrOpen) {
+			return fmt.Errorf("%s (%w)", wrongSecret, err)
+		}
+		return err
+	}
+	return nil
 }
 
 func (m *Main) sender() (delivery.Sender, error) {

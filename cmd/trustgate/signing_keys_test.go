@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/internal/ids"
 	"github.com/trustgate/trustgate/internal/session"
 )
@@ -199,6 +201,69 @@ func TestRotateCLI(t *testing.T) {
 		if code := run(context.Background(), []string{"signing-keys", "rotate", "--database-url", a.m.Config.DatabaseURL}, strings.NewReader(""), &out, &errOut); code != 0 ||
 			!strings.Contains(out.String(), "starts signing at ") || !strings.Contains(out.String(), "(in 7 minutes)") {
 			t.Fatalf("rotate: exit %d, %q %q", code, out.String(), errOut.String())
+		}
+	})
+}
+
+// TestARootSecretThatCannotOpenTheSigningKeysIsRefused: the signing keys are
+// sealed with the root secret. A command run where TRUSTGATE_SECRET is not
+// set (another shell, a cron job) or set to another value used to go ahead:
+// `signing-keys rotate` generated a root secret, stored it in the database,
+// sealed the new key with it and exited 0, and every replica, unable to open
+// that key, then answered the JWKS and every session token with a 500. Such a
+// command, and serve, now stop before changing anything and name the setting.
+func TestARootSecretThatCannotOpenTheSigningKeysIsRefused(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		secret := base64.RawURLEncoding.EncodeToString([]byte("the secret the replicas all use!"))
+		other := base64.RawURLEncoding.EncodeToString([]byte("a secret from some other machine"))
+		s := mustStart(t, dbURL, cheapHashes, func(c *Config) { c.Secret = secret })
+		t.Setenv("TRUSTGATE_SECRET", "")
+		// The harness's own CLI calls, made without a secret, stored one: a
+		// database only ever run with TRUSTGATE_SECRET has none.
+		ctx := context.Background()
+		if _, err := s.m.DB.Ent.ServerConfig.Delete().Where(serverconfig.ID(rootSecretKey)).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		before := s.jwksKids(t) // the first key
+		if len(before) != 1 {
+			t.Fatalf("JWKS %v, want one key", before)
+		}
+		for _, c := range []struct {
+			name string
+			args []string
+		}{
+			{"unset", []string{"signing-keys", "rotate", "--now", "--json"}},
+			{"another secret", []string{"signing-keys", "rotate", "--now", "--json", "--secret", other}},
+			{"unset, another command", []string{"keys", "create", "--role", "owner", "--json"}},
+			{"serve with another secret", []string{"serve", "--addr", "127.0.0.1:0", "--secret", other}},
+		} {
+			// serve, were it to start, runs until this context ends.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			var out, errOut bytes.Buffer
+			code := run(ctx, append(c.args, "--database-url", dbURL), strings.NewReader(""), &out, &errOut)
+			cancel()
+			if code == 0 || !strings.Contains(errOut.String(), "TRUSTGATE_SECRET") {
+				t.Errorf("%s: exit %d, stdout %q, stderr %q; want a failure naming TRUSTGATE_SECRET", c.name, code, out.String(), errOut.String())
+			}
+		}
+		if n := s.m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).CountX(ctx); n != 0 {
+			t.Errorf("a command without TRUSTGATE_SECRET stored a root secret in the database")
+		}
+		s.clock.Advance(2 * time.Minute) // past the server's key cache
+		resp, err := http.Get(s.base + "/.well-known/jwks.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("JWKS answers %d after the refused commands", resp.StatusCode)
+		}
+		if code, _, errOut := runCLI(t, "signing-keys", "rotate", "--now", "--json", "--secret", secret, "--database-url", dbURL); code != 0 {
+			t.Fatalf("rotate with the right secret: exit %d: %s", code, errOut)
+		}
+		s.clock.Advance(2 * time.Minute)
+		if after := s.jwksKids(t); len(after) != 2 {
+			t.Fatalf("JWKS %v after a rotation with the right secret, want two keys", after)
 		}
 	})
 }

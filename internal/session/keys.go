@@ -135,6 +135,14 @@ func (k *Keys) byID(ctx context.Context, id string) (signingKey, bool, error) {
 
 func (k *Keys) load(ctx context.Context) ([]signingKey, error) { return k.loadFor(ctx, false) }
 
+// Check opens the signing keys in use, so that a root secret other than the
+// one that sealed them is found before anything is signed or sealed with it
+// (keyring.ErrOpen), rather than at the first token.
+func (k *Keys) Check(ctx context.Context) error {
+	_, err := k.load(ctx)
+	return err
+}
+
 // loadFor returns the key set, from the cache while it is fresh. After a
 // miss it reads the set again if no other miss did within missReloadEvery,
 // and returns nil otherwise.
