@@ -203,20 +203,28 @@ func (e *Enforcer) Watch(ctx context.Context, interval time.Duration, onError fu
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			v, err := e.currentVersion(ctx)
-			if err == nil {
-				e.mu.RLock()
-				changed := v != e.version
-				e.mu.RUnlock()
-				if changed {
-					err = e.Reload(ctx)
-				}
-			}
-			if err != nil && ctx.Err() == nil && onError != nil {
+			if _, err := e.Refresh(ctx); err != nil && ctx.Err() == nil && onError != nil {
 				onError(err)
 			}
 		}
 	}
+}
+
+// Refresh reloads the policy when the database holds another version than
+// the one loaded (a grant made since the last poll, by the command line or
+// another replica), and reports whether it did.
+func (e *Enforcer) Refresh(ctx context.Context) (bool, error) {
+	v, err := e.currentVersion(ctx)
+	if err != nil {
+		return false, err
+	}
+	e.mu.RLock()
+	changed := v != e.version
+	e.mu.RUnlock()
+	if !changed {
+		return false, nil
+	}
+	return true, e.Reload(ctx)
 }
 
 // Grant assigns role to subject in domain inside tx, at at, and bumps the

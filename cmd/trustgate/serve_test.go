@@ -35,6 +35,30 @@ func TestServeRefusesAStaleSchema(t *testing.T) {
 	})
 }
 
+// TestAKeyFromTheCLIWorksAtOnce: a key (or operator) the command line makes
+// holds its role on a running server from its first request. The server
+// used to see the grant only at its next policy poll, up to a second later,
+// so a script that created a key and used it at once got permission_denied
+// (and a denial in the audit log).
+func TestAKeyFromTheCLIWorksAtOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		for _, role := range []string{"owner", "auditor"} {
+			key := s.cli(t, "keys", "create", "--role", role, "--app", s.appID, "--json")["key"].(string)
+			r := s.adminAs(key, `query($id: ID!) { application(id: $id) { name } }`, vars{"id": s.appID})
+			if len(r.Errors) > 0 {
+				t.Fatalf("a %s key used at once: %v", role, r.Errors)
+			}
+		}
+		// A key without the permission is still refused.
+		key := s.cli(t, "keys", "create", "--role", "auditor", "--app", s.appID, "--json")["key"].(string)
+		r := s.adminAs(key, `mutation($id: ID!) { updateAppSettings(applicationId: $id, input: {clientTrustEnabled: false}) { clientTrustEnabled } }`, vars{"id": s.appID})
+		if c := r.code(t); c != "permission_denied" {
+			t.Fatalf("an auditor changing settings: %s, want permission_denied", c)
+		}
+	})
+}
+
 func TestCLICreateCommandsPrintJSON(t *testing.T) {
 	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
 	app := s.cli(t, "apps", "create", "--name", "Imported", "--created-at", "2025-11-13T00:00:00Z", "--json")
