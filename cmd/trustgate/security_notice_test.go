@@ -238,3 +238,51 @@ func TestBackupCodeSignInNotice(t *testing.T) {
 		}
 	})
 }
+
+// TestSecondFactorFailureNoticeAfterAFirstFactorSlip: the once-per-sign-in
+// rule counts the failures of the second factor only. A code mistyped at the
+// first factor (an email code, here) is no second factor failed: the wrong
+// authenticator code that follows it is the sign-in's first, and tells the
+// user, as it would have without the slip.
+func TestSecondFactorFailureNoticeAfterAFirstFactorSlip(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		const email, kind = "mfa-slip@example.com", "security_notice"
+		s.newUser(t, vars{"emailAddress": email})
+		owner := s.browser()
+		owner.passClientTrust(t, email, testPassword, "email_code", email)
+		owner.mustSession(t, email)
+		owner.enrollTOTP(t)
+		base := s.mail.countKind(email, kind)
+
+		d := s.browser()
+		si := signInObj(t, d.create(vars{"identifier": email}), "signInCreate")
+		id := si["id"].(string)
+		in := factorInput(si["supportedFirstFactors"], "email_code")
+		if in == nil {
+			t.Fatalf("first factors %v: got no email_code", strategies(si["supportedFirstFactors"]))
+		}
+		signInObj(t, d.prepareFirstWith(id, in), "signInPrepareFirstFactor")
+		code := s.mail.code(t, email)
+		wrongCode := "000000"
+		if code == wrongCode {
+			wrongCode = "111111"
+		}
+		if got := d.attemptFirstWith(id, vars{"strategy": "email_code", "code": wrongCode}).code(t); got != "form_code_incorrect" {
+			t.Fatalf("a wrong first-factor code: got %s, want form_code_incorrect", got)
+		}
+		si = signInObj(t, d.attemptFirstWith(id, vars{"strategy": "email_code", "code": code}), "signInAttemptFirstFactor")
+		if si["status"] != "needs_second_factor" {
+			t.Fatalf("the right code: got status %v, want needs_second_factor", si["status"])
+		}
+		if got := s.mail.countKind(email, kind); got != base {
+			t.Fatalf("before any second factor: got %d notices, want none", got-base)
+		}
+		if got := d.attemptSecond(id, "totp", "000000").code(t); got != "form_code_incorrect" {
+			t.Fatalf("a wrong TOTP: got %s, want form_code_incorrect", got)
+		}
+		if got := s.mail.countKind(email, kind); got != base+1 {
+			t.Errorf("the sign-in's first wrong second factor, after a first-factor code was mistyped: got %d notices, want 1", got-base)
+		}
+	})
+}

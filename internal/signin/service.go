@@ -965,9 +965,22 @@ func (s *Service) notifySecondFactorFailed(ctx context.Context, tx *ent.Tx, st *
 	// at most the longest lifetime before it expires (both on the server's
 	// clock, as events are; created_at is the database's).
 	began := st.si.ExpireAt.Add(-settings.MaxSignInLifetime)
-	before, err := tx.SignInEvent.Query().Where(signinevent.UserID(st.user.ID), signinevent.AtGTE(began),
-		signinevent.SignInID(st.si.ID), signinevent.OutcomeEQ(signinevent.OutcomeFailure),
-		signinevent.KindIn(audit.KindCodeFailed, audit.KindTOTPFailed, audit.KindBackupCodeFailed)).Exist(ctx)
+	ofSignIn := []predicate.SignInEvent{signinevent.UserID(st.user.ID), signinevent.AtGTE(began), signinevent.SignInID(st.si.ID)}
+	failed := append(slices.Clone(ofSignIn), signinevent.OutcomeEQ(signinevent.OutcomeFailure),
+		signinevent.KindIn(audit.KindCodeFailed, audit.KindTOTPFailed, audit.KindBackupCodeFailed))
+	// Only the failures since the sign-in came to need its second factor
+	// count: a code mistyped at the first factor (or at Client Trust, before
+	// MFA took over) is no second factor failed. Event ids rise in the order
+	// they were minted (ids.New).
+	required, err := tx.SignInEvent.Query().Where(append(ofSignIn, signinevent.KindEQ(audit.KindSecondFactorRequired))...).
+		Order(ent.Desc(signinevent.FieldID)).FirstID(ctx)
+	switch {
+	case err == nil:
+		failed = append(failed, signinevent.IDGT(required))
+	case !ent.IsNotFound(err):
+		return err
+	}
+	before, err := tx.SignInEvent.Query().Where(failed...).Exist(ctx)
 	if err != nil || before {
 		return err
 	}
