@@ -286,3 +286,23 @@ func TestSecondFactorFailureNoticeAfterAFirstFactorSlip(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminMFAResetOfAnUnfinishedEnrolment: resetUserMfa of a user whose
+// only "factor" is an authenticator enrolment never verified removes no
+// second factor (the password alone signed them in before, as after), so it
+// tells nothing, as totpDisable of such an enrolment does not.
+func TestAdminMFAResetOfAnUnfinishedEnrolment(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false})
+		const email, kind = "unfinished@example.com", "security_notice"
+		uid := s.newUser(t, vars{"emailAddress": email})
+		d := s.browser()
+		d.mustSession(t, email)
+		d.do(`mutation { totpCreate { id } }`, nil).data(t)
+		s.admin(`mutation($id: ID!) { resetUserMfa(id: $id) { id } }`, vars{"id": uid}).data(t)
+		if got := s.mail.countKind(email, kind); got != 0 {
+			t.Errorf("resetUserMfa of a user without a second factor (an unfinished enrolment): got %d notices, want none", got)
+		}
+	})
+}

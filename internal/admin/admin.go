@@ -562,10 +562,18 @@ func (s *Service) UnbanUser(ctx context.Context, id string) (*ent.User, error) {
 func (s *Service) ResetMFA(ctx context.Context, id string) (*ent.User, error) {
 	var sent func()
 	u, err := s.userChange(ctx, id, "users:reset_mfa", func(tx *ent.Tx, u *ent.User) (any, any, error) {
-		t, err := tx.Totp.Delete().Where(totp.UserID(u.ID)).Exec(ctx)
+		// An enrolment never verified is no second factor: its removal is
+		// no news. It goes first: an enrolment verified while this runs is
+		// then the second statement's, which reads it as committed.
+		pending, err := tx.Totp.Delete().Where(totp.UserID(u.ID), totp.Verified(false)).Exec(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
+		enrolled, err := tx.Totp.Delete().Where(totp.UserID(u.ID), totp.Verified(true)).Exec(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		t := pending + enrolled
 		p, err := tx.PhoneNumber.Update().Where(phonenumber.UserID(u.ID), phonenumber.ReservedForSecondFactor(true)).
 			SetReservedForSecondFactor(false).SetDefaultSecondFactor(false).Save(ctx)
 		if err != nil {
@@ -576,7 +584,7 @@ func (s *Service) ResetMFA(ctx context.Context, id string) (*ent.User, error) {
 			return nil, nil, err
 		}
 		sent = nil
-		if t+p+b > 0 { // no news when there was nothing to remove
+		if enrolled+p+b > 0 { // no news when there was no second factor to remove
 			if sent, err = s.notify(ctx, tx, u, delivery.ChangeMFAReset); err != nil {
 				return nil, nil, err
 			}
