@@ -238,20 +238,27 @@ var commands = map[string]command{
 	"migrate status": {
 		summary:  "Lists the SQL migrations and whether each is applied.",
 		settings: []string{"database-url", "log-level", "log-format"},
+		jsonFlag: true,
 		flags:    noFlags,
 		run: withDB(func(ctx context.Context, db *database.DB, out output) error {
 			list, err := migrate.Status(ctx, db)
 			if err != nil {
 				return err
 			}
+			// --json: {"migrations": [{"version","name","appliedAt"}], "pending": N},
+			// appliedAt null while pending, for a deploy script to wait on.
+			rows, lines, pending := make([]map[string]any, 0, len(list)), make([]string, 0, len(list)), 0
 			for _, mg := range list {
-				state := "pending"
+				state, at := "pending", any(nil)
 				if mg.AppliedAt != nil {
-					state = "applied " + mg.AppliedAt.Format(time.RFC3339)
+					state, at = "applied "+mg.AppliedAt.Format(time.RFC3339), mg.AppliedAt.UTC().Format(time.RFC3339)
+				} else {
+					pending++
 				}
-				fmt.Fprintf(out.w, "%s_%s\t%s\n", mg.Version, mg.Name, state)
+				rows = append(rows, map[string]any{"version": mg.Version, "name": mg.Name, "appliedAt": at})
+				lines = append(lines, mg.Version+"_"+mg.Name+"\t"+state)
 			}
-			return nil
+			return out.print(map[string]any{"migrations": rows, "pending": pending}, strings.Join(lines, "\n"))
 		}),
 	},
 	"apps create": {

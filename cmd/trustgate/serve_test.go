@@ -96,6 +96,7 @@ func TestCLICreateCommandsPrintJSON(t *testing.T) {
 			{[]string{"--email", "eve@example.com", "--role", "wizard"}, "", "--role: "},
 			{[]string{"--email", "eve@example.com", "--role", "admin", "--app", "app_nope"}, "", "--app: "},
 			{[]string{"--email", "eve@example.com", "--role", "admin"}, "password\n", "password: "},
+			{[]string{"--email", "OPS@example.com", "--role", "support"}, "", "--email: An operator with the email ops@example.com already exists. Give it another role with grantRole"},
 		} {
 			out.Reset()
 			errOut.Reset()
@@ -376,4 +377,45 @@ func TestReadyzShowsOnlyAReasonClass(t *testing.T) {
 			t.Errorf("%d WARN lines for the pending migration, want 1:\n%s", n, s.logText())
 		}
 	})
+}
+
+// TestMigrateStatusJSON: `migrate status --json` prints one object a deploy
+// script can wait on: every migration with its version, name and time
+// applied (null while pending), and how many are pending.
+func TestMigrateStatusJSON(t *testing.T) {
+	url := "sqlite://" + t.TempDir() + "/tg.db"
+	status := func() (pending float64, migrations []any) {
+		t.Helper()
+		code, out, errOut := runCLI(t, "migrate", "status", "--json", "--database-url", url)
+		var got struct {
+			Pending    *float64
+			Migrations []any
+		}
+		if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || got.Pending == nil {
+			t.Fatalf("migrate status --json: exit %d, %v: %s %s", code, err, out, errOut)
+		}
+		return *got.Pending, got.Migrations
+	}
+	pending, before := status()
+	if len(before) == 0 || pending != float64(len(before)) {
+		t.Fatalf("a new database: %v pending of %d migrations, want all", pending, len(before))
+	}
+	for _, m := range before {
+		if m := m.(map[string]any); m["appliedAt"] != nil || m["version"] == "" || m["name"] == "" {
+			t.Fatalf("a pending migration: %v", m)
+		}
+	}
+	if code, _, errOut := runCLI(t, "migrate", "up", "--database-url", url); code != 0 {
+		t.Fatalf("migrate up: exit %d: %s", code, errOut)
+	}
+	pending, after := status()
+	if pending != 0 || len(after) != len(before) {
+		t.Fatalf("after migrate up: %v pending, %d migrations, want 0 of %d", pending, len(after), len(before))
+	}
+	for _, m := range after {
+		at, _ := m.(map[string]any)["appliedAt"].(string)
+		if _, err := time.Parse(time.RFC3339, at); err != nil {
+			t.Errorf("an applied migration: %v", m)
+		}
+	}
 }

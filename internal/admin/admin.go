@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -874,6 +875,11 @@ func (s *Service) CreateOperator(ctx context.Context, email, password, role, dom
 	if err := s.CheckPassword(password); err != nil {
 		return nil, err
 	}
+	// Checked before the hash, so a repeated command fails at once; the
+	// unique email in the transaction below settles a race the same way.
+	if exists, err := s.DB.Ent.Operator.Query().Where(operator.Email(email)).Exist(ctx); err != nil || exists {
+		return nil, cmp.Or(err, operatorExists(email))
+	}
 	hash, err := s.Hasher.Hash(ctx, password)
 	if err != nil {
 		return nil, err
@@ -885,6 +891,9 @@ func (s *Service) CreateOperator(ctx context.Context, email, password, role, dom
 	var op *ent.Operator
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		u, err := users.Create(ctx, tx, s.Now(), users.New{ApplicationID: dash.ID, EmailAddress: &email, EmailVerified: true, PasswordHash: &hash})
+		if apierr.Is(err, apierr.FormIdentifierExists) {
+			return operatorExists(email)
+		}
 		if err != nil {
 			return err
 		}
@@ -916,6 +925,14 @@ func (s *Service) CreateOperator(ctx context.Context, email, password, role, dom
 	})
 	s.policyChanged(ctx, err)
 	return detached(op, err)
+}
+
+// operatorExists refuses a second operator with email: operators are never
+// deleted, and one operator holds any number of roles.
+func operatorExists(email string) error {
+	e := apierr.Newf(apierr.FormIdentifierExists, "An operator with the email %s already exists. Give it another role with grantRole (the admin API, or the dashboard's Access page).", email)
+	e.Param = "email"
+	return e
 }
 
 // RevokeAPIKey revokes a key and its roles.
