@@ -165,6 +165,20 @@ func Misread(u *url.URL) bool {
 		strings.Contains(u.RawQuery, "@") || strings.Contains(u.EscapedFragment(), "@")
 }
 
+// CutShort reports whether u surely lost its user information to a / or #
+// in it: no user information parsed, and an unencoded @ in the path or the
+// fragment, where no service URL of trustgate's (a database, the SMS hook)
+// has one. Such a URL names the wrong host (postgres://u:1234/x@host/db goes
+// to u:1234) and would hand it the rest of the password as a path, so it is
+// refused, not used. An @ in the query is not enough: it is common there
+// (?from=alerts@example.com); Misread still keeps such a URL out of the logs.
+func CutShort(u *url.URL) bool {
+	return u.User == nil && (strings.Contains(u.EscapedPath(), "@") || strings.Contains(u.EscapedFragment(), "@"))
+}
+
+// CutShortError is the error for a URL that is CutShort.
+const CutShortError = "it has an @ after its host and no user name, so a / or # in its user name or password cut it short" + URLEncodeHint
+
 // Redact returns rawURL with its password, in the user information or in a
 // query parameter whose name contains "password", replaced by "xxxxx". A
 // value that does not parse as a URL is replaced whole, since it may hold a

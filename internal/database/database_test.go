@@ -314,8 +314,10 @@ func TestOpenErrors(t *testing.T) {
 		{"postgres that does not answer", "postgres://trustgate:hunter2@127.0.0.1:1/trustgate?sslmode=disable&connect_timeout=2", []string{"connect to postgres://trustgate:xxxxx@127.0.0.1:1/trustgate"}},
 		{"unparsable postgres URL", "postgres://trustgate:hun ter2@[::1/x", []string{"invalid postgres URL"}},
 		// The user name is an address and the password 1/hunter2: url.Parse
-		// reads host 127.0.0.1, port 1 and the path /hunter2@localhost/….
-		{"postgres password with a slash", "postgres://127.0.0.1:1/hunter2@localhost/trustgate?connect_timeout=2", []string{"connect to <", "%2F"}},
+		// reads host 127.0.0.1, port 1 and the path /hunter2@localhost/…,
+		// which is refused before anything connects there.
+		{"postgres password with a slash", "postgres://127.0.0.1:1/hunter2@localhost/trustgate?connect_timeout=2", []string{"invalid postgres URL", "cut it short", "%2F"}},
+		{"postgres password with a hash", "postgres://127.0.0.1:1#hunter2@localhost/trustgate", []string{"invalid postgres URL", "cut it short"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,8 +22,12 @@ const (
 
 // openPostgres opens a pool on the postgres:// URL rawURL.
 func openPostgres(rawURL string, o *options) (*DB, error) {
-	if _, err := url.Parse(rawURL); err != nil {
+	u, err := url.Parse(rawURL)
+	if err != nil {
 		return nil, errors.New("database: invalid postgres URL: " + URLError(err))
+	}
+	if CutShort(u) {
+		return nil, errors.New("database: invalid postgres URL: " + CutShortError)
 	}
 	redacted := Redact(rawURL)
 	// lib/pq reads the URL on connect.

@@ -35,6 +35,9 @@ func NewSMSHookSender(rawURL string) (*SMSHookSender, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("SMS hook URL: scheme %q is not http or https", u.Scheme)
 	}
+	if database.CutShort(u) {
+		return nil, errors.New("SMS hook URL: " + database.CutShortError)
+	}
 	if u.Host == "" {
 		return nil, errors.New("SMS hook URL: missing host")
 	}
