@@ -264,11 +264,7 @@ func TestSecondFactorFailureNoticeAfterAFirstFactorSlip(t *testing.T) {
 		}
 		signInObj(t, d.prepareFirstWith(id, in), "signInPrepareFirstFactor")
 		code := s.mail.code(t, email)
-		wrongCode := "000000"
-		if code == wrongCode {
-			wrongCode = "111111"
-		}
-		if got := d.attemptFirstWith(id, vars{"strategy": "email_code", "code": wrongCode}).code(t); got != "form_code_incorrect" {
+		if got := d.attemptFirstWith(id, vars{"strategy": "email_code", "code": wrongCode(code)}).code(t); got != "form_code_incorrect" {
 			t.Fatalf("a wrong first-factor code: got %s, want form_code_incorrect", got)
 		}
 		si = signInObj(t, d.attemptFirstWith(id, vars{"strategy": "email_code", "code": code}), "signInAttemptFirstFactor")
