@@ -11748,6 +11748,7 @@ type SignInMutation struct {
 	new_password_hash             *string
 	sign_out_other_sessions       *bool
 	user_password_updated_at      *time.Time
+	second_factor_failure_noticed *bool
 	clearedFields                 map[string]struct{}
 	done                          bool
 	oldValue                      func(context.Context) (*SignIn, error)
@@ -12574,6 +12575,42 @@ func (m *SignInMutation) ResetUserPasswordUpdatedAt() {
 	delete(m.clearedFields, signin.FieldUserPasswordUpdatedAt)
 }
 
+// SetSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field.
+func (m *SignInMutation) SetSecondFactorFailureNoticed(b bool) {
+	m.second_factor_failure_noticed = &b
+}
+
+// SecondFactorFailureNoticed returns the value of the "second_factor_failure_noticed" field in the mutation.
+func (m *SignInMutation) SecondFactorFailureNoticed() (r bool, exists bool) {
+	v := m.second_factor_failure_noticed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecondFactorFailureNoticed returns the old "second_factor_failure_noticed" field's value of the SignIn entity.
+// If the SignIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SignInMutation) OldSecondFactorFailureNoticed(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecondFactorFailureNoticed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecondFactorFailureNoticed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecondFactorFailureNoticed: %w", err)
+	}
+	return oldValue.SecondFactorFailureNoticed, nil
+}
+
+// ResetSecondFactorFailureNoticed resets all changes to the "second_factor_failure_noticed" field.
+func (m *SignInMutation) ResetSecondFactorFailureNoticed() {
+	m.second_factor_failure_noticed = nil
+}
+
 // Where appends a list predicates to the SignInMutation builder.
 func (m *SignInMutation) Where(ps ...predicate.SignIn) {
 	m.predicates = append(m.predicates, ps...)
@@ -12608,7 +12645,7 @@ func (m *SignInMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SignInMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, signin.FieldCreatedAt)
 	}
@@ -12660,6 +12697,9 @@ func (m *SignInMutation) Fields() []string {
 	if m.user_password_updated_at != nil {
 		fields = append(fields, signin.FieldUserPasswordUpdatedAt)
 	}
+	if m.second_factor_failure_noticed != nil {
+		fields = append(fields, signin.FieldSecondFactorFailureNoticed)
+	}
 	return fields
 }
 
@@ -12702,6 +12742,8 @@ func (m *SignInMutation) Field(name string) (ent.Value, bool) {
 		return m.SignOutOtherSessions()
 	case signin.FieldUserPasswordUpdatedAt:
 		return m.UserPasswordUpdatedAt()
+	case signin.FieldSecondFactorFailureNoticed:
+		return m.SecondFactorFailureNoticed()
 	}
 	return nil, false
 }
@@ -12745,6 +12787,8 @@ func (m *SignInMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldSignOutOtherSessions(ctx)
 	case signin.FieldUserPasswordUpdatedAt:
 		return m.OldUserPasswordUpdatedAt(ctx)
+	case signin.FieldSecondFactorFailureNoticed:
+		return m.OldSecondFactorFailureNoticed(ctx)
 	}
 	return nil, fmt.Errorf("unknown SignIn field %s", name)
 }
@@ -12872,6 +12916,13 @@ func (m *SignInMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUserPasswordUpdatedAt(v)
+		return nil
+	case signin.FieldSecondFactorFailureNoticed:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecondFactorFailureNoticed(v)
 		return nil
 	}
 	return fmt.Errorf("unknown SignIn field %s", name)
@@ -13023,6 +13074,9 @@ func (m *SignInMutation) ResetField(name string) error {
 		return nil
 	case signin.FieldUserPasswordUpdatedAt:
 		m.ResetUserPasswordUpdatedAt()
+		return nil
+	case signin.FieldSecondFactorFailureNoticed:
+		m.ResetSecondFactorFailureNoticed()
 		return nil
 	}
 	return fmt.Errorf("unknown SignIn field %s", name)

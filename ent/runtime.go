@@ -778,6 +778,10 @@ func init() {
 	signinDescSignOutOtherSessions := signinFields[13].Descriptor()
 	// signin.DefaultSignOutOtherSessions holds the default value on creation for the sign_out_other_sessions field.
 	signin.DefaultSignOutOtherSessions = signinDescSignOutOtherSessions.Default.(bool)
+	// signinDescSecondFactorFailureNoticed is the schema descriptor for second_factor_failure_noticed field.
+	signinDescSecondFactorFailureNoticed := signinFields[15].Descriptor()
+	// signin.DefaultSecondFactorFailureNoticed holds the default value on creation for the second_factor_failure_noticed field.
+	signin.DefaultSecondFactorFailureNoticed = signinDescSecondFactorFailureNoticed.Default.(bool)
 	// signinDescID is the schema descriptor for id field.
 	signinDescID := signinMixinFields0[0].Descriptor()
 	// signin.DefaultID holds the default value on creation for the id field.

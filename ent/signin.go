@@ -51,7 +51,9 @@ type SignIn struct {
 	SignOutOtherSessions bool `json:"sign_out_other_sessions,omitempty"`
 	// UserPasswordUpdatedAt holds the value of the "user_password_updated_at" field.
 	UserPasswordUpdatedAt *time.Time `json:"user_password_updated_at,omitempty"`
-	selectValues          sql.SelectValues
+	// SecondFactorFailureNoticed holds the value of the "second_factor_failure_noticed" field.
+	SecondFactorFailureNoticed bool `json:"second_factor_failure_noticed,omitempty"`
+	selectValues               sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -59,7 +61,7 @@ func (*SignIn) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case signin.FieldSignOutOtherSessions:
+		case signin.FieldSignOutOtherSessions, signin.FieldSecondFactorFailureNoticed:
 			values[i] = new(sql.NullBool)
 		case signin.FieldID, signin.FieldApplicationID, signin.FieldClientID, signin.FieldUserID, signin.FieldIdentifier, signin.FieldStatus, signin.FieldClientTrustState, signin.FieldFirstFactorVerificationID, signin.FieldSecondFactorVerificationID, signin.FieldCreatedSessionID, signin.FieldIPAddress, signin.FieldUserAgent, signin.FieldNewPasswordHash:
 			values[i] = new(sql.NullString)
@@ -196,6 +198,12 @@ func (_m *SignIn) assignValues(columns []string, values []any) error {
 				_m.UserPasswordUpdatedAt = new(time.Time)
 				*_m.UserPasswordUpdatedAt = value.Time
 			}
+		case signin.FieldSecondFactorFailureNoticed:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field second_factor_failure_noticed", values[i])
+			} else if value.Valid {
+				_m.SecondFactorFailureNoticed = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -295,6 +303,9 @@ func (_m *SignIn) String() string {
 		builder.WriteString("user_password_updated_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("second_factor_failure_noticed=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SecondFactorFailureNoticed))
 	builder.WriteByte(')')
 	return builder.String()
 }

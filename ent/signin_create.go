@@ -237,6 +237,20 @@ func (_c *SignInCreate) SetNillableUserPasswordUpdatedAt(v *time.Time) *SignInCr
 	return _c
 }
 
+// SetSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field.
+func (_c *SignInCreate) SetSecondFactorFailureNoticed(v bool) *SignInCreate {
+	_c.mutation.SetSecondFactorFailureNoticed(v)
+	return _c
+}
+
+// SetNillableSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field if the given value is not nil.
+func (_c *SignInCreate) SetNillableSecondFactorFailureNoticed(v *bool) *SignInCreate {
+	if v != nil {
+		_c.SetSecondFactorFailureNoticed(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *SignInCreate) SetID(v string) *SignInCreate {
 	_c.mutation.SetID(v)
@@ -310,6 +324,10 @@ func (_c *SignInCreate) defaults() {
 		v := signin.DefaultSignOutOtherSessions
 		_c.mutation.SetSignOutOtherSessions(v)
 	}
+	if _, ok := _c.mutation.SecondFactorFailureNoticed(); !ok {
+		v := signin.DefaultSecondFactorFailureNoticed
+		_c.mutation.SetSecondFactorFailureNoticed(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := signin.DefaultID()
 		_c.mutation.SetID(v)
@@ -369,6 +387,9 @@ func (_c *SignInCreate) check() error {
 	}
 	if _, ok := _c.mutation.SignOutOtherSessions(); !ok {
 		return &ValidationError{Name: "sign_out_other_sessions", err: errors.New(`ent: missing required field "SignIn.sign_out_other_sessions"`)}
+	}
+	if _, ok := _c.mutation.SecondFactorFailureNoticed(); !ok {
+		return &ValidationError{Name: "second_factor_failure_noticed", err: errors.New(`ent: missing required field "SignIn.second_factor_failure_noticed"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := signin.IDValidator(v); err != nil {
@@ -478,6 +499,10 @@ func (_c *SignInCreate) createSpec() (*SignIn, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UserPasswordUpdatedAt(); ok {
 		_spec.SetField(signin.FieldUserPasswordUpdatedAt, field.TypeTime, value)
 		_node.UserPasswordUpdatedAt = &value
+	}
+	if value, ok := _c.mutation.SecondFactorFailureNoticed(); ok {
+		_spec.SetField(signin.FieldSecondFactorFailureNoticed, field.TypeBool, value)
+		_node.SecondFactorFailureNoticed = value
 	}
 	return _node, _spec
 }
@@ -744,6 +769,18 @@ func (u *SignInUpsert) UpdateUserPasswordUpdatedAt() *SignInUpsert {
 // ClearUserPasswordUpdatedAt clears the value of the "user_password_updated_at" field.
 func (u *SignInUpsert) ClearUserPasswordUpdatedAt() *SignInUpsert {
 	u.SetNull(signin.FieldUserPasswordUpdatedAt)
+	return u
+}
+
+// SetSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field.
+func (u *SignInUpsert) SetSecondFactorFailureNoticed(v bool) *SignInUpsert {
+	u.Set(signin.FieldSecondFactorFailureNoticed, v)
+	return u
+}
+
+// UpdateSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field to the value that was provided on create.
+func (u *SignInUpsert) UpdateSecondFactorFailureNoticed() *SignInUpsert {
+	u.SetExcluded(signin.FieldSecondFactorFailureNoticed)
 	return u
 }
 
@@ -1053,6 +1090,20 @@ func (u *SignInUpsertOne) UpdateUserPasswordUpdatedAt() *SignInUpsertOne {
 func (u *SignInUpsertOne) ClearUserPasswordUpdatedAt() *SignInUpsertOne {
 	return u.Update(func(s *SignInUpsert) {
 		s.ClearUserPasswordUpdatedAt()
+	})
+}
+
+// SetSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field.
+func (u *SignInUpsertOne) SetSecondFactorFailureNoticed(v bool) *SignInUpsertOne {
+	return u.Update(func(s *SignInUpsert) {
+		s.SetSecondFactorFailureNoticed(v)
+	})
+}
+
+// UpdateSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field to the value that was provided on create.
+func (u *SignInUpsertOne) UpdateSecondFactorFailureNoticed() *SignInUpsertOne {
+	return u.Update(func(s *SignInUpsert) {
+		s.UpdateSecondFactorFailureNoticed()
 	})
 }
 
@@ -1529,6 +1580,20 @@ func (u *SignInUpsertBulk) UpdateUserPasswordUpdatedAt() *SignInUpsertBulk {
 func (u *SignInUpsertBulk) ClearUserPasswordUpdatedAt() *SignInUpsertBulk {
 	return u.Update(func(s *SignInUpsert) {
 		s.ClearUserPasswordUpdatedAt()
+	})
+}
+
+// SetSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field.
+func (u *SignInUpsertBulk) SetSecondFactorFailureNoticed(v bool) *SignInUpsertBulk {
+	return u.Update(func(s *SignInUpsert) {
+		s.SetSecondFactorFailureNoticed(v)
+	})
+}
+
+// UpdateSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field to the value that was provided on create.
+func (u *SignInUpsertBulk) UpdateSecondFactorFailureNoticed() *SignInUpsertBulk {
+	return u.Update(func(s *SignInUpsert) {
+		s.UpdateSecondFactorFailureNoticed()
 	})
 }
 

@@ -265,6 +265,20 @@ func (_u *SignInUpdate) ClearUserPasswordUpdatedAt() *SignInUpdate {
 	return _u
 }
 
+// SetSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field.
+func (_u *SignInUpdate) SetSecondFactorFailureNoticed(v bool) *SignInUpdate {
+	_u.mutation.SetSecondFactorFailureNoticed(v)
+	return _u
+}
+
+// SetNillableSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field if the given value is not nil.
+func (_u *SignInUpdate) SetNillableSecondFactorFailureNoticed(v *bool) *SignInUpdate {
+	if v != nil {
+		_u.SetSecondFactorFailureNoticed(*v)
+	}
+	return _u
+}
+
 // Mutation returns the SignInMutation object of the builder.
 func (_u *SignInUpdate) Mutation() *SignInMutation {
 	return _u.mutation
@@ -409,6 +423,9 @@ func (_u *SignInUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.UserPasswordUpdatedAtCleared() {
 		_spec.ClearField(signin.FieldUserPasswordUpdatedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SecondFactorFailureNoticed(); ok {
+		_spec.SetField(signin.FieldSecondFactorFailureNoticed, field.TypeBool, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -668,6 +685,20 @@ func (_u *SignInUpdateOne) ClearUserPasswordUpdatedAt() *SignInUpdateOne {
 	return _u
 }
 
+// SetSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field.
+func (_u *SignInUpdateOne) SetSecondFactorFailureNoticed(v bool) *SignInUpdateOne {
+	_u.mutation.SetSecondFactorFailureNoticed(v)
+	return _u
+}
+
+// SetNillableSecondFactorFailureNoticed sets the "second_factor_failure_noticed" field if the given value is not nil.
+func (_u *SignInUpdateOne) SetNillableSecondFactorFailureNoticed(v *bool) *SignInUpdateOne {
+	if v != nil {
+		_u.SetSecondFactorFailureNoticed(*v)
+	}
+	return _u
+}
+
 // Mutation returns the SignInMutation object of the builder.
 func (_u *SignInUpdateOne) Mutation() *SignInMutation {
 	return _u.mutation
@@ -842,6 +873,9 @@ func (_u *SignInUpdateOne) sqlSave(ctx context.Context) (_node *SignIn, err erro
 	}
 	if _u.mutation.UserPasswordUpdatedAtCleared() {
 		_spec.ClearField(signin.FieldUserPasswordUpdatedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SecondFactorFailureNoticed(); ok {
+		_spec.SetField(signin.FieldSecondFactorFailureNoticed, field.TypeBool, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &SignIn{config: _u.config}

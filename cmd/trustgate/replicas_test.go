@@ -5,11 +5,15 @@ package main
 // lockout, one set of budgets and single-use codes, as they would on one.
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/hook"
 	"github.com/trustgate/trustgate/internal/device"
+	"github.com/trustgate/trustgate/internal/ids"
 	"github.com/trustgate/trustgate/internal/pgtest"
 )
 
@@ -265,6 +269,76 @@ func TestReplicasAgreeOnSessionsAndClients(t *testing.T) {
 		a.clock.Advance(device.RotatedGrace + time.Second)
 		if tok := old.do(`{ client { id } }`, nil).header.Get("X-Client-Token"); tok == "" || tok == planted {
 			t.Fatal("after the grace b did not give the old token a new client")
+		}
+	})
+}
+
+// clockAhead makes the sign-in events replica r writes carry ids minted on a
+// clock d ahead of the others', as a replica whose clock runs ahead does
+// (ids.New reads the host's clock; NTP keeps hosts within milliseconds,
+// not within the gap between two requests).
+func clockAhead(r *server, d time.Duration) {
+	r.m.DB.Ent.SignInEvent.Use(func(next ent.Mutator) ent.Mutator {
+		return hook.SignInEventFunc(func(ctx context.Context, m *ent.SignInEventMutation) (ent.Value, error) {
+			if m.Op().Is(ent.OpCreate) {
+				m.SetID(ids.At("sie", time.Now().Add(d)))
+			}
+			return next.Mutate(ctx, m)
+		})
+	})
+}
+
+// TestSecondFactorFailureNoticeAcrossReplicas: the failed-second-factor
+// notice goes out once per sign-in, at its first wrong second factor,
+// whichever replicas ran the steps and however their clocks disagree: a
+// code mistyped at the first factor on one replica does not silence it,
+// and a second failure on another does not send it again.
+func TestSecondFactorFailureNoticeAcrossReplicas(t *testing.T) {
+	a, b := twoReplicas(t, cheapHashes)
+	const email, kind = "skew@example.com", "security_notice"
+	a.newUser(t, vars{"emailAddress": email})
+	owner := a.browser()
+	owner.passClientTrust(t, email, testPassword, "email_code", email)
+	owner.mustSession(t, email)
+	secret, _ := owner.enrollTOTP(t)
+	clockAhead(a, time.Second)
+
+	t.Run("a first-factor slip on the replica ahead", func(t *testing.T) {
+		base := a.mail.countKind(email, kind)
+		d := b.browser()
+		si := signInObj(t, d.create(vars{"identifier": email}), "signInCreate")
+		id := si["id"].(string)
+		signInObj(t, d.prepareFirstWith(id, factorInput(si["supportedFirstFactors"], "email_code")), "signInPrepareFirstFactor")
+		code := a.mail.code(t, email)
+		if got := on(d, a).attemptFirstWith(id, vars{"strategy": "email_code", "code": wrongCode(code)}).code(t); got != "form_code_incorrect" {
+			t.Fatalf("a wrong first-factor code on a: got %s, want form_code_incorrect", got)
+		}
+		if si := signInObj(t, d.attemptFirstWith(id, vars{"strategy": "email_code", "code": code}), "signInAttemptFirstFactor"); si["status"] != "needs_second_factor" {
+			t.Fatalf("the right code on b: got status %v, want needs_second_factor", si["status"])
+		}
+		if got := d.attemptSecond(id, "totp", wrongCode(totpNow(a, secret, 0))).code(t); got != "form_code_incorrect" {
+			t.Fatalf("a wrong TOTP on b: got %s, want form_code_incorrect", got)
+		}
+		if got := a.mail.countKind(email, kind) - base; got != 1 {
+			t.Errorf("the sign-in's first wrong second factor, after a first-factor slip on a replica ahead: got %d notices, want 1", got)
+		}
+	})
+
+	t.Run("failures on the replica behind", func(t *testing.T) {
+		base := a.mail.countKind(email, kind)
+		d := a.browser()
+		si := signInObj(t, d.signIn(email, testPassword), "signInCreate")
+		if si["status"] != "needs_second_factor" {
+			t.Fatalf("the password on a: got status %v, want needs_second_factor", si["status"])
+		}
+		id := si["id"].(string)
+		for i := range 3 {
+			if got := on(d, b).attemptSecond(id, "totp", wrongCode(totpNow(a, secret, 0))).code(t); got != "form_code_incorrect" {
+				t.Fatalf("wrong TOTP %d on b: got %s, want form_code_incorrect", i+1, got)
+			}
+		}
+		if got := a.mail.countKind(email, kind) - base; got != 1 {
+			t.Errorf("three wrong second factors of one sign-in, on a replica behind the one that asked for them: got %d notices, want 1", got)
 		}
 	})
 }

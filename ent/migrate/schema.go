@@ -458,6 +458,7 @@ var (
 		{Name: "new_password_hash", Type: field.TypeString, Nullable: true},
 		{Name: "sign_out_other_sessions", Type: field.TypeBool, Default: false},
 		{Name: "user_password_updated_at", Type: field.TypeTime, Nullable: true},
+		{Name: "second_factor_failure_noticed", Type: field.TypeBool, Default: false},
 	}
 	// SignInsTable holds the schema information for the "sign_ins" table.
 	SignInsTable = &schema.Table{

@@ -51,6 +51,11 @@ func (SignIn) Fields() []ent.Field {
 		// user_password_updated_at is the user's password_updated_at as the
 		// sign-in's first factor passed: it completes only while unchanged.
 		field.Time("user_password_updated_at").Optional().Nillable(),
+		// second_factor_failure_noticed says that the sign-in's first wrong
+		// second factor was told to the user (or skipped over budget): the
+		// notice goes out once per sign-in, claimed by a conditional write
+		// of this row, whichever replica runs the step.
+		field.Bool("second_factor_failure_noticed").Default(false),
 	}
 }
 

@@ -50,6 +50,8 @@ const (
 	FieldSignOutOtherSessions = "sign_out_other_sessions"
 	// FieldUserPasswordUpdatedAt holds the string denoting the user_password_updated_at field in the database.
 	FieldUserPasswordUpdatedAt = "user_password_updated_at"
+	// FieldSecondFactorFailureNoticed holds the string denoting the second_factor_failure_noticed field in the database.
+	FieldSecondFactorFailureNoticed = "second_factor_failure_noticed"
 	// Table holds the table name of the signin in the database.
 	Table = "sign_ins"
 )
@@ -74,6 +76,7 @@ var Columns = []string{
 	FieldNewPasswordHash,
 	FieldSignOutOtherSessions,
 	FieldUserPasswordUpdatedAt,
+	FieldSecondFactorFailureNoticed,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -105,6 +108,8 @@ var (
 	UserAgentValidator func(string) error
 	// DefaultSignOutOtherSessions holds the default value on creation for the "sign_out_other_sessions" field.
 	DefaultSignOutOtherSessions bool
+	// DefaultSecondFactorFailureNoticed holds the default value on creation for the "second_factor_failure_noticed" field.
+	DefaultSecondFactorFailureNoticed bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -257,6 +262,11 @@ func BySignOutOtherSessions(opts ...sql.OrderTermOption) OrderOption {
 // ByUserPasswordUpdatedAt orders the results by the user_password_updated_at field.
 func ByUserPasswordUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUserPasswordUpdatedAt, opts...).ToFunc()
+}
+
+// BySecondFactorFailureNoticed orders the results by the second_factor_failure_noticed field.
+func BySecondFactorFailureNoticed(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSecondFactorFailureNoticed, opts...).ToFunc()
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

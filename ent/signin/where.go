@@ -139,6 +139,11 @@ func UserPasswordUpdatedAt(v time.Time) predicate.SignIn {
 	return predicate.SignIn(sql.FieldEQ(FieldUserPasswordUpdatedAt, v))
 }
 
+// SecondFactorFailureNoticed applies equality check predicate on the "second_factor_failure_noticed" field. It's identical to SecondFactorFailureNoticedEQ.
+func SecondFactorFailureNoticed(v bool) predicate.SignIn {
+	return predicate.SignIn(sql.FieldEQ(FieldSecondFactorFailureNoticed, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.SignIn {
 	return predicate.SignIn(sql.FieldEQ(FieldCreatedAt, v))
@@ -1077,6 +1082,16 @@ func UserPasswordUpdatedAtIsNil() predicate.SignIn {
 // UserPasswordUpdatedAtNotNil applies the NotNil predicate on the "user_password_updated_at" field.
 func UserPasswordUpdatedAtNotNil() predicate.SignIn {
 	return predicate.SignIn(sql.FieldNotNull(FieldUserPasswordUpdatedAt))
+}
+
+// SecondFactorFailureNoticedEQ applies the EQ predicate on the "second_factor_failure_noticed" field.
+func SecondFactorFailureNoticedEQ(v bool) predicate.SignIn {
+	return predicate.SignIn(sql.FieldEQ(FieldSecondFactorFailureNoticed, v))
+}
+
+// SecondFactorFailureNoticedNEQ applies the NEQ predicate on the "second_factor_failure_noticed" field.
+func SecondFactorFailureNoticedNEQ(v bool) predicate.SignIn {
+	return predicate.SignIn(sql.FieldNEQ(FieldSecondFactorFailureNoticed, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -955,33 +955,22 @@ func (s *Service) fail(ctx context.Context, tx *ent.Tx, st *state, kind, strateg
 // the inbox) is in someone else's hands, and nothing else would say so to
 // a user whose second factor is an authenticator app (OWASP's credential
 // stuffing sheet: notify when the password was right but MFA failed). The
-// first failure of the sign-in sends it; the ones after it, read from the
-// sign-in's events, do not.
+// first failure of the sign-in at needs_second_factor sends it (fail calls
+// this only there, so a code mistyped at the first factor, or at Client
+// Trust before MFA took over, does not silence it), claiming it on the
+// sign-in's row; the ones after it find it claimed. The claim is a
+// conditional write, not a read of the sign-in's events in the order of
+// their ids: ids are ordered only within the replica that minted them (by
+// its clock), so across replicas a slip at the first factor could sort
+// after the sign-in came to need its second factor, and every failure on a
+// replica whose clock is behind before it.
 func (s *Service) notifySecondFactorFailed(ctx context.Context, tx *ent.Tx, st *state, now time.Time) error {
 	if !st.settings.NotifySecurityChanges || !st.settings.EmailEnabled {
 		return nil
 	}
-	// The sign-in's events are among the user's since it began, which is
-	// at most the longest lifetime before it expires (both on the server's
-	// clock, as events are; created_at is the database's).
-	began := st.si.ExpireAt.Add(-settings.MaxSignInLifetime)
-	ofSignIn := []predicate.SignInEvent{signinevent.UserID(st.user.ID), signinevent.AtGTE(began), signinevent.SignInID(st.si.ID)}
-	failed := append(slices.Clone(ofSignIn), signinevent.OutcomeEQ(signinevent.OutcomeFailure),
-		signinevent.KindIn(audit.KindCodeFailed, audit.KindTOTPFailed, audit.KindBackupCodeFailed))
-	// Only the failures since the sign-in came to need its second factor
-	// count: a code mistyped at the first factor (or at Client Trust, before
-	// MFA took over) is no second factor failed. Event ids rise in the order
-	// they were minted (ids.New).
-	required, err := tx.SignInEvent.Query().Where(append(ofSignIn, signinevent.KindEQ(audit.KindSecondFactorRequired))...).
-		Order(ent.Desc(signinevent.FieldID)).FirstID(ctx)
-	switch {
-	case err == nil:
-		failed = append(failed, signinevent.IDGT(required))
-	case !ent.IsNotFound(err):
-		return err
-	}
-	before, err := tx.SignInEvent.Query().Where(failed...).Exist(ctx)
-	if err != nil || before {
+	n, err := tx.SignIn.Update().Where(entsignin.ID(st.si.ID), entsignin.SecondFactorFailureNoticed(false)).
+		SetSecondFactorFailureNoticed(true).Save(ctx)
+	if err != nil || n == 0 {
 		return err
 	}
 	after, err := s.notices().Security(ctx, tx, st.settings, st.app, st.user.ID, delivery.SecondFactorFailed, "", "", now)
