@@ -124,3 +124,21 @@ func TestExpiredSignUpReadsAbandoned(t *testing.T) {
 		}
 	})
 }
+
+// TestSignUpRefusesACommonPasswordInAnyWidth: the blocklist is checked on
+// the password as it is hashed (NFKC). A common password typed in
+// full-width characters (an East Asian input method left in full-width
+// mode does it) is that common password to the hash, and signs in typed
+// plainly, so it is refused as the plain one is.
+func TestSignUpRefusesACommonPasswordInAnyWidth(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		for _, pw := range []string{"password123", "ｐａｓｓｗｏｒｄ１２３", "Ｑｗｅｒｔｙｕｉｏｐ"} {
+			r := s.browser().do(`mutation($in: SignUpCreateInput!) { signUpCreate(input: $in) { id } }`,
+				vars{"in": vars{"emailAddress": "wide@example.com", "password": pw}})
+			if got := r.code(t); got != "form_password_pwned" || r.ext(t)["paramName"] != "password" {
+				t.Fatalf("sign-up with %q: %s %v, want form_password_pwned on password", pw, got, r.ext(t)["paramName"])
+			}
+		}
+	})
+}

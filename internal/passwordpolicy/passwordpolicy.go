@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/ccojocar/zxcvbn-go/frequency"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/factor"
@@ -39,10 +40,13 @@ func Size() int { return len(blocklist()) }
 
 // Common reports whether pw is a commonly used password. It also catches the
 // usual decorations of a common password: different case, and digits or
-// punctuation appended ("Password123!").
+// punctuation appended ("Password123!"). It looks at pw as it is hashed
+// (NFKC, factor.Hasher): a common password in full-width or other
+// compatibility characters ("ｐａｓｓｗｏｒｄ") hashes as the plain one, and
+// signs in typed plainly.
 func Common(pw string) bool {
 	list := blocklist()
-	p := strings.ToLower(pw)
+	p := strings.ToLower(norm.NFKC.String(pw))
 	if _, ok := list[p]; ok {
 		return true
 	}

@@ -21,6 +21,8 @@ func TestCheck(t *testing.T) {
 		{"12345678", apierr.FormPasswordPwned},
 		{"football", apierr.FormPasswordPwned},
 		{"qwertyuiop", apierr.FormPasswordPwned},
+		{"ｐａｓｓｗｏｒｄ１２３", apierr.FormPasswordPwned}, // full-width: NFKC makes it password123
+		{"Ｑｗｅｒｔｙｕｉｏｐ", apierr.FormPasswordPwned},
 		{"correct horse battery", ""},
 		{"mY-unusual-Passphrase-2026", ""},
 		{string(make([]byte, 257)), apierr.FormPasswordLengthTooLong},
