@@ -142,3 +142,20 @@ func TestSignUpRefusesACommonPasswordInAnyWidth(t *testing.T) {
 		}
 	})
 }
+
+// TestSignUpRefusesAPasswordWhenPasswordsAreOff: a password given to an
+// application without passwords is refused, as a phone number is where
+// phone numbers are off (and as createUser refuses it), rather than
+// dropped: the user would believe the account has it.
+func TestSignUpRefusesAPasswordWhenPasswordsAreOff(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"passwordEnabled": false, "clientTrustEnabled": false, "firstFactors": []string{"email_code", "phone_code"}})
+		const q = `mutation($in: SignUpCreateInput!) { signUpCreate(input: $in) { id } }`
+		r := s.browser().do(q, vars{"in": vars{"emailAddress": "nopass@example.com", "password": testPassword}})
+		if got := r.code(t); got != "form_param_format_invalid" || r.ext(t)["paramName"] != "password" {
+			t.Fatalf("a password where passwords are off: %s %v, want form_param_format_invalid on password", got, r.ext(t)["paramName"])
+		}
+		s.browser().do(q, vars{"in": vars{"emailAddress": "nopass@example.com"}}).data(t)
+	})
+}

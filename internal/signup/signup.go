@@ -126,6 +126,10 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*SignUp, error) {
 			}
 			problems = append(problems, e)
 		}
+	} else if in.Password != nil && *in.Password != "" {
+		// Refused, as a disabled identifier is, rather than dropped: the
+		// user would believe the account has it (createUser refuses it too).
+		problems = append(problems, apierr.Invalid("password", "passwords are not enabled for this application"))
 	}
 	if err := apierr.Join(problems...); err != nil {
 		return nil, err
