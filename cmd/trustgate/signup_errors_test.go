@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/ent"
 )
 
 // TestSignUpAnswersEveryFieldAtFault: signUpCreate answers every field at
@@ -157,5 +161,57 @@ func TestSignUpRefusesAPasswordWhenPasswordsAreOff(t *testing.T) {
 			t.Fatalf("a password where passwords are off: %s %v, want form_param_format_invalid on password", got, r.ext(t)["paramName"])
 		}
 		s.browser().do(q, vars{"in": vars{"emailAddress": "nopass@example.com"}}).data(t)
+	})
+}
+
+// TestExpiredStepDoesNotUndoACompletedSignUp: a step that finds the sign-up
+// expired marks it abandoned only while it is still in progress. A step
+// that read it just before a right code completed it (at the edge of its
+// lifetime) overwrote the completed sign-up, its user and session made, as
+// abandoned, and the client read it so.
+func TestExpiredStepDoesNotUndoACompletedSignUp(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"signInLifetimeSeconds": 300})
+		d := s.browser()
+		id := d.do(`mutation { signUpCreate(input: {emailAddress: "edge@example.com", password: "correct horse battery"}) { id } }`, nil).
+			data(t)["signUpCreate"].(map[string]any)["id"].(string)
+		d.do(`mutation($id: ID!) { signUpPrepareVerification(id: $id, strategy: "email_code") { id } }`, vars{"id": id}).data(t)
+		code := s.mail.code(t, "edge@example.com")
+		s.clock.Advance(299 * time.Second)
+
+		// Once the late step has read the sign-up, the code completes it, a
+		// moment earlier by the clock; the late step then finds it expired.
+		var armed atomic.Bool
+		var done result
+		s.m.DB.Ent.SignUp.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if armed.Swap(false) {
+					done = d.do(`mutation($id: ID!, $c: String!) { signUpAttemptVerification(id: $id, strategy: "email_code", code: $c) { status } }`,
+						vars{"id": id, "c": code})
+					s.clock.Advance(2 * time.Second)
+				}
+				return v, err
+			})
+		}))
+		armed.Store(true)
+		late := d.do(`mutation($id: ID!) { signUpPrepareVerification(id: $id, strategy: "email_code") { id } }`, vars{"id": id})
+		if armed.Load() {
+			t.Fatal("the late step read no sign-up")
+		}
+		if got := done.data(t)["signUpAttemptVerification"].(map[string]any)["status"]; got != "complete" {
+			t.Fatalf("the code's attempt: status %v, want complete", got)
+		}
+		if got := late.code(t); got != "sign_up_expired" {
+			t.Fatalf("the late step: %s, want sign_up_expired", got)
+		}
+		su, err := s.m.DB.Ent.SignUp.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if su.Status != "complete" {
+			t.Fatalf("the completed sign-up (user made: %v) reads %s, want complete", su.CreatedUserID != nil, su.Status)
+		}
 	})
 }

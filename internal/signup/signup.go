@@ -339,8 +339,12 @@ func (s *Service) load(ctx context.Context, id string) (*ent.SignUp, *ent.Applic
 	}
 	if su.Status == entsignup.StatusAbandoned || !s.Now().Before(su.ExpireAt) {
 		if su.Status != entsignup.StatusAbandoned {
+			// Only while still in progress: a right code may have completed
+			// it since the read above (at the edge of its lifetime), and a
+			// completed sign-up stays so.
 			_ = s.DB.Tx(ctx, func(tx *ent.Tx) error {
-				return tx.SignUp.UpdateOneID(su.ID).SetStatus(entsignup.StatusAbandoned).Exec(ctx)
+				return tx.SignUp.Update().Where(entsignup.ID(su.ID), entsignup.StatusEQ(entsignup.StatusMissingRequirements)).
+					SetStatus(entsignup.StatusAbandoned).Exec(ctx)
 			})
 		}
 		return nil, nil, apierr.New(apierr.SignUpExpired)
