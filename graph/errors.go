@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trustgate/trustgate/internal/apierr"
@@ -28,6 +29,13 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				// gqlgen's own input errors (bad variable types, unknown enum values).
 				return present(ctx, apierr.Newf(apierr.FormParamFormatInvalid, "%s", gqlErr.Message))
 			}
+			if param, ok := inputParam(ctx, gqlErr); ok {
+				// A scalar argument gqlgen could not decode (a forged
+				// cursor, a time that is not RFC 3339): the caller's
+				// mistake, whose decoder message stays in the log.
+				log.WarnContext(ctx, "client error", "code", apierr.FormParamFormatInvalid, "path", graphql.GetPath(ctx).String(), "cause", err)
+				return present(ctx, apierr.Invalid(param, "not a valid value of its type (a Cursor from this list's pageInfo, a Time in RFC 3339 such as 2026-11-22T00:00:00Z)"))
+			}
 			if errors.Is(err, context.Canceled) {
 				// The caller went away: not a server fault.
 				log.InfoContext(ctx, "request canceled by the client", "path", graphql.GetPath(ctx).String())
@@ -44,6 +52,22 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return present(ctx, e)
 	}
+}
+
+// inputParam reports whether gqlErr is gqlgen's failure to decode an
+// argument of the field being resolved, and names the argument or input
+// field: gqlgen reports it on the field's path extended by the argument's
+// (and input fields') names, where a resolver's error is on the field's path.
+func inputParam(ctx context.Context, gqlErr *gqlerror.Error) (string, bool) {
+	if gqlErr == nil || gqlErr.Err == nil || len(gqlErr.Path) <= len(graphql.GetPath(ctx)) {
+		return "", false
+	}
+	for i := len(gqlErr.Path) - 1; i >= len(graphql.GetPath(ctx)); i-- {
+		if name, ok := gqlErr.Path[i].(ast.PathName); ok { // not a list index
+			return string(name), true
+		}
+	}
+	return "", false
 }
 
 func present(ctx context.Context, e *apierr.Error) *gqlerror.Error {

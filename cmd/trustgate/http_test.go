@@ -214,3 +214,42 @@ func TestPreflightOrigins(t *testing.T) {
 		}
 	})
 }
+
+// TestMalformedScalarsAreParameterErrors sends arguments gqlgen cannot turn
+// into their Go types (a forged cursor, a time that is not RFC 3339): they
+// are the caller's mistake, answered form_param_format_invalid naming the
+// argument, never internal_error logged as a server fault, with or without
+// credentials.
+func TestMalformedScalarsAreParameterErrors(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	_, auditor := s.createKey(t, "auditor", s.appID)
+	events := `query($app: ID!, $after: Cursor, $w: SignInEventWhereInput) {
+	  signInEvents(applicationId: $app, after: $after, where: $w) { edges { cursor } } }`
+	for _, c := range []struct {
+		name, query string
+		v           vars
+		param       string
+	}{
+		{"a forged cursor", `query($app: ID!) { signInEvents(applicationId: $app, after: "bm90IGEgY3Vyc29y") { edges { cursor } } }`, vars{"app": s.appID}, "after"},
+		{"a forged cursor in a variable", events, vars{"app": s.appID, "after": "%%%"}, "after"},
+		{"a cursor that is not a string", `query($app: ID!) { users(applicationId: $app, after: 5) { edges { cursor } } }`, vars{"app": s.appID}, "after"},
+		{"a forged audit log cursor", `{ auditEvents(after: "x") { edges { cursor } } }`, nil, "after"},
+		{"a time that is not RFC 3339", `query($app: ID!) { signInEvents(applicationId: $app, where: {from: "yesterday"}) { edges { cursor } } }`, vars{"app": s.appID}, "from"},
+		{"a time in a variable", events, vars{"app": s.appID, "w": vars{"to": "22/11/2026"}}, "to"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, key := range []string{auditor, "sk_nope"} {
+				r := s.adminAs(key, c.query, c.v)
+				if got := r.code(t); got != "form_param_format_invalid" || r.ext(t)["paramName"] != c.param {
+					t.Fatalf("got %+v, want form_param_format_invalid on %s", r.Errors, c.param)
+				}
+				if strings.Contains(r.Errors[0].Message+fmt.Sprint(r.ext(t)["longMessage"]), "msgpack") {
+					t.Fatalf("the answer names the decoder: %+v", r.Errors)
+				}
+			}
+		})
+	}
+	if log := s.logText(); strings.Contains(log, "level=ERROR") {
+		t.Errorf("a malformed argument was logged as a server fault:\n%s", log)
+	}
+}
