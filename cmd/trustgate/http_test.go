@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -252,4 +253,56 @@ func TestMalformedScalarsAreParameterErrors(t *testing.T) {
 	if log := s.logText(); strings.Contains(log, "level=ERROR") {
 		t.Errorf("a malformed argument was logged as a server fault:\n%s", log)
 	}
+}
+
+// TestNULInInputIsAParameterError sends text holding U+0000, which
+// PostgreSQL cannot store or compare: on either database it is the caller's
+// mistake (form_param_format_invalid naming the input), never an
+// internal_error logged as a server fault, with or without credentials.
+func TestNULInInputIsAParameterError(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL)
+		_, auditor := s.createKey(t, "auditor", s.appID)
+		for _, c := range []struct {
+			name  string
+			do    func() result
+			param string
+		}{
+			{"a sign-in id, without credentials", func() result {
+				return s.browser().do(`mutation($id: ID!) { signInPrepareFirstFactor(id: $id, input: {strategy: "email_code"}) { id } }`, vars{"id": "sia_\x00"})
+			}, "id"},
+			{"a sign-in id written in the document", func() result {
+				return s.browser().do(`mutation { signInAttemptFirstFactor(id: "sia_\u0000", input: {strategy: "password", password: "x"}) { id } }`, nil)
+			}, "id"},
+			{"a nested input field", func() result {
+				return s.browser().do(`mutation($in: PrepareFactorInput!) { signInPrepareFirstFactor(id: "sia_x", input: $in) { id } }`,
+					vars{"in": vars{"strategy": "email_code", "emailAddressId": "idn_\x00"}})
+			}, "emailAddressId"},
+			{"a history filter", func() result {
+				return s.adminAs(auditor, `query($app: ID!, $w: SignInEventWhereInput) { signInEvents(applicationId: $app, where: $w) { edges { cursor } } }`,
+					vars{"app": s.appID, "w": vars{"userId": "usr_\x00"}})
+			}, "userId"},
+			{"a user id", func() result {
+				return s.adminAs(auditor, `query($id: ID!) { user(id: $id) { id } }`, vars{"id": "usr_\x00"})
+			}, "id"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				r := c.do()
+				if got := r.code(t); got != "form_param_format_invalid" || r.ext(t)["paramName"] != c.param {
+					t.Fatalf("got %+v, want form_param_format_invalid on %s", r.Errors, c.param)
+				}
+			})
+		}
+		t.Run("a filter of the CSV export", func(t *testing.T) {
+			resp, _ := s.exportCSV(t, map[string]string{"Authorization": "Bearer " + auditor}, url.Values{"applicationId": {s.appID}, "clientId": {"cli_\x00"}})
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), `"code":"form_param_format_invalid"`) ||
+				!strings.Contains(string(body), `"paramName":"clientId"`) {
+				t.Fatalf("status %d body %s, want 422 form_param_format_invalid on clientId", resp.StatusCode, body)
+			}
+		})
+		if log := s.logText(); strings.Contains(log, "level=ERROR") {
+			t.Errorf("a NUL character was logged as a server fault:\n%s", log)
+		}
+	})
 }

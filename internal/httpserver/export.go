@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -49,6 +50,13 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	rq.Principal = p
 	q := r.URL.Query()
+	for name, values := range q {
+		// As noNUL in GraphQL: PostgreSQL can compare no such text.
+		if slices.ContainsFunc(values, func(v string) bool { return strings.ContainsRune(v, 0) }) {
+			s.writeAPIError(ctx, w, apierr.Invalid(name, "text may not hold the NUL character (U+0000)"))
+			return
+		}
+	}
 	appID := q.Get("applicationId")
 	if appID == "" {
 		s.writeAPIError(ctx, w, apierr.Missing("applicationId"))

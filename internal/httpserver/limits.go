@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -181,4 +182,112 @@ func introspects(doc *ast.QueryDocument, set ast.SelectionSet, seen map[string]b
 		}
 	}
 	return false
+}
+
+// noNUL refuses an operation whose arguments hold text with U+0000, in its
+// variables or written in the document: PostgreSQL can store and compare no
+// such text, so it would fail the first query it reached as an internal
+// error; and no identifier, id, code or name holds one.
+type noNUL struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = noNUL{}
+
+func (noNUL) ExtensionName() string                   { return "NoNUL" }
+func (noNUL) Validate(graphql.ExecutableSchema) error { return nil }
+func (noNUL) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	name, found := nulInSelections(oc.Doc, oc.Variables, oc.Operation.SelectionSet, map[string]bool{})
+	if !found {
+		return nil
+	}
+	ae := apierr.Invalid(name, "text may not hold the NUL character (U+0000)")
+	return &gqlerror.Error{Message: ae.Message, Extensions: ae.Extensions()}
+}
+
+// nulIn finds a string holding U+0000 in the variable value v, passed as
+// the argument or input field name, and returns the name of the innermost
+// input field holding it.
+func nulIn(name string, v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return name, strings.ContainsRune(v, 0)
+	case []any:
+		for _, e := range v {
+			if n, ok := nulIn(name, e); ok {
+				return n, true
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if n, ok := nulIn(k, e); ok {
+				return n, true
+			}
+		}
+	}
+	return "", false
+}
+
+// nulInSelections finds an argument of set (through fragments, each looked
+// at once) whose text, written in the document or in a variable it names,
+// holds U+0000, and returns the name of the argument or innermost input
+// field holding it.
+func nulInSelections(doc *ast.QueryDocument, vars map[string]any, set ast.SelectionSet, seen map[string]bool) (string, bool) {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			for _, a := range s.Arguments {
+				if n, ok := nulInValue(a.Name, a.Value, vars); ok {
+					return n, true
+				}
+			}
+			if n, ok := nulInSelections(doc, vars, s.SelectionSet, seen); ok {
+				return n, true
+			}
+		case *ast.InlineFragment:
+			if n, ok := nulInSelections(doc, vars, s.SelectionSet, seen); ok {
+				return n, true
+			}
+		case *ast.FragmentSpread:
+			if seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			if f := doc.Fragments.ForName(s.Name); f != nil {
+				if n, ok := nulInSelections(doc, vars, f.SelectionSet, seen); ok {
+					return n, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+func nulInValue(name string, v *ast.Value, vars map[string]any) (string, bool) {
+	if v == nil {
+		return "", false
+	}
+	switch v.Kind {
+	case ast.Variable:
+		return nulIn(name, vars[v.Raw])
+	case ast.StringValue, ast.BlockValue:
+		return name, strings.ContainsRune(v.Raw, 0)
+	case ast.ObjectValue:
+		for _, c := range v.Children {
+			if n, ok := nulInValue(c.Name, c.Value, vars); ok {
+				return n, true
+			}
+		}
+	case ast.ListValue:
+		for _, c := range v.Children {
+			if n, ok := nulInValue(name, c.Value, vars); ok {
+				return n, true
+			}
+		}
+	}
+	return "", false
 }

@@ -158,6 +158,7 @@ func (s *Server) graphql() http.HandlerFunc {
 	} else {
 		h.Use(noIntrospection{})
 	}
+	h.Use(noNUL{})
 	h.Use(shapeLimit{s.cfg.Limits})
 	h.Use(newComplexityLimit(s.cfg.Limits.MaxComplexity))
 	h.AroundRootFields(s.rateLimit)
