@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rawPost sends a body to /graphql with the given headers.
@@ -303,6 +305,54 @@ func TestNULInInputIsAParameterError(t *testing.T) {
 		})
 		if log := s.logText(); strings.Contains(log, "level=ERROR") {
 			t.Errorf("a NUL character was logged as a server fault:\n%s", log)
+		}
+	})
+}
+
+// TestDocumentsAreBoundedBeforeValidation sends, without credentials, small
+// documents that cost gqlgen far more than their size to validate or to
+// cost: they are refused as too large (form_param_format_invalid) at once.
+func TestDocumentsAreBoundedBeforeValidation(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db")
+	var bomb strings.Builder
+	// 40 fragments, each spreading the next twice, without an alias: 2^40
+	// selections of client.id, merged into one, in under 2 KiB.
+	bomb.WriteString("{ client { ...F0 } }")
+	for i := range 40 {
+		fmt.Fprintf(&bomb, " fragment F%d on Client { ...F%d ...F%d }", i, i+1, i+1)
+	}
+	bomb.WriteString(" fragment F40 on Client { id }")
+	for _, c := range []struct {
+		name, query string
+		within      time.Duration
+	}{
+		// Before: gqlgen's complexity count followed every spread, and never ended.
+		{"a fragment bomb without aliases", bomb.String(), 30 * time.Second},
+		// Before: gqlgen's validation compared the fields pairwise, 20 s of CPU.
+		{"60 KiB of one field", "{ client { " + strings.Repeat("id ", 20<<10) + "} }", 10 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			body, _ := json.Marshal(map[string]any{"query": c.query})
+			req, _ := http.NewRequest(http.MethodPost, s.base+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			start := time.Now()
+			resp, err := (&http.Client{Timeout: c.within}).Do(req)
+			if err != nil {
+				t.Fatalf("no answer within %v: %v", c.within, err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			if !strings.Contains(string(raw), `"code":"form_param_format_invalid"`) {
+				t.Fatalf("status %d body %.300s after %v, want form_param_format_invalid", resp.StatusCode, raw, time.Since(start))
+			}
+		})
+	}
+	t.Run("the SDK's and dashboard's documents pass", func(t *testing.T) {
+		if r := s.browser().do(sdkMe, nil); len(r.Errors) > 0 {
+			t.Fatalf("errors = %+v", r.Errors)
+		}
+		if r := s.browser().do(sdkSignInCreate, vars{"input": vars{"identifier": "nobody@example.com"}}); len(r.Errors) > 0 && r.code(t) == "form_param_format_invalid" {
+			t.Fatalf("errors = %+v", r.Errors)
 		}
 	})
 }

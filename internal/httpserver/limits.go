@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/trustgate/trustgate/internal/apierr"
 )
@@ -38,12 +39,50 @@ func (l shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	if oc.Operation == nil {
 		return nil
 	}
-	deepest, aliases := (&shapeWalker{doc: oc.Doc}).walk(oc.Operation.SelectionSet)
-	if depth := deepest + 1; depth > l.MaxDepth {
+	sh := (&shapeWalker{doc: oc.Doc}).walk(oc.Operation.SelectionSet)
+	if depth := sh.deepest + 1; depth > l.MaxDepth {
 		return limitError("operation is %d levels deep; at most %d are allowed", depth, l.MaxDepth)
 	}
-	if aliases > l.MaxAliases {
-		return limitError("operation uses %d aliases; at most %d are allowed", aliases, l.MaxAliases)
+	if sh.aliases > l.MaxAliases {
+		return limitError("operation uses %d aliases; at most %d are allowed", sh.aliases, l.MaxAliases)
+	}
+	return nil
+}
+
+// documentLimit bounds a document's size before gqlgen validates it, costs
+// it or caches it, all of which grow faster than the document: validation
+// compares the fields of a selection set pairwise (a 60 KiB run of
+// "id id id …" took 20 s), and the complexity count follows every fragment
+// spread (fragments that each spread the next twice cost 2^n in a document
+// of a few hundred bytes). The document's selections, fragments expanded
+// where spread and every fragment once more on its own, are measured in
+// linear time (shapeWalker), and beyond twice the complexity limit (an
+// operation within it selects at most that many fields, each counting one)
+// the document is refused unparsed by gqlgen.
+type documentLimit struct{ Limits }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+} = documentLimit{}
+
+func (documentLimit) ExtensionName() string                   { return "DocumentLimit" }
+func (documentLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (l documentLimit) MutateOperationParameters(_ context.Context, params *graphql.RawParams) *gqlerror.Error {
+	doc, err := parser.ParseQuery(&ast.Source{Input: params.Query})
+	if err != nil {
+		return nil // gqlgen parses it again and answers its own error
+	}
+	w := &shapeWalker{doc: doc}
+	selections := 0
+	for _, op := range doc.Operations {
+		selections = min(selections+w.walk(op.SelectionSet).selections, maxShapeCount)
+	}
+	for _, f := range doc.Fragments {
+		selections = min(selections+w.fragment(f.Name).selections, maxShapeCount)
+	}
+	if limit := 2 * l.MaxComplexity; selections > limit {
+		return limitError("document selects %d fields and fragments, fragments expanded where spread; at most %d are allowed", selections, limit)
 	}
 	return nil
 }
@@ -59,60 +98,72 @@ type shapeWalker struct {
 	frags map[string]*fragmentShape
 }
 
-type fragmentShape struct {
-	deepest, aliases int
-	done             bool // false while it is being measured: a cycle counts nothing
+// shape is the measure of a selection set: the deepest level of its fields,
+// counting its own as 0 (-1 when it selects none), the number of aliased
+// fields it runs and the number of selections (fields, fragment spreads and
+// inline fragments) it makes, fragments expanded. Counts saturate at
+// maxShapeCount instead of overflowing.
+type shape struct {
+	deepest, aliases, selections int
 }
 
-// walk returns the deepest level of set's fields, counting set's own as 0
-// (-1 when it selects none), and the number of aliased fields it runs.
-// Counts saturate instead of overflowing.
-func (w *shapeWalker) walk(set ast.SelectionSet) (deepest, aliases int) {
-	deepest = -1
-	add := func(d, a int) {
-		deepest = max(deepest, d)
-		aliases = min(aliases+a, maxShapeCount)
-	}
+func (sh *shape) add(o shape) {
+	sh.deepest = max(sh.deepest, o.deepest)
+	sh.aliases = min(sh.aliases+o.aliases, maxShapeCount)
+	sh.selections = min(sh.selections+o.selections, maxShapeCount)
+}
+
+type fragmentShape struct {
+	shape
+	done bool // false while it is being measured: a cycle counts nothing
+}
+
+// walk measures set.
+func (w *shapeWalker) walk(set ast.SelectionSet) shape {
+	sh := shape{deepest: -1}
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			a := 0
+			sub := w.walk(s.SelectionSet)
+			sub.deepest++
 			if s.Alias != "" && s.Alias != s.Name {
-				a = 1
+				sub.aliases = min(sub.aliases+1, maxShapeCount)
 			}
-			d, sub := w.walk(s.SelectionSet)
-			add(d+1, a+sub)
+			sub.selections = min(sub.selections+1, maxShapeCount)
+			sh.add(sub)
 		case *ast.InlineFragment:
-			add(w.walk(s.SelectionSet))
+			sub := w.walk(s.SelectionSet)
+			sub.selections = min(sub.selections+1, maxShapeCount)
+			sh.add(sub)
 		case *ast.FragmentSpread:
-			add(w.fragment(s.Name))
+			sub := w.fragment(s.Name)
+			sub.selections = min(sub.selections+1, maxShapeCount)
+			sh.add(sub)
 		}
 	}
-	return deepest, aliases
+	return sh
 }
 
-// maxShapeCount caps an alias count far above any limit.
+// maxShapeCount caps a count far above any limit.
 const maxShapeCount = 1 << 30
 
-func (w *shapeWalker) fragment(name string) (deepest, aliases int) {
+func (w *shapeWalker) fragment(name string) shape {
 	if f, ok := w.frags[name]; ok {
 		if !f.done {
-			return -1, 0
+			return shape{deepest: -1}
 		}
-		return f.deepest, f.aliases
+		return f.shape
 	}
 	if w.frags == nil {
 		w.frags = map[string]*fragmentShape{}
 	}
-	f := &fragmentShape{}
+	f := &fragmentShape{shape: shape{deepest: -1}}
 	w.frags[name] = f
 	if def := w.doc.Fragments.ForName(name); def != nil {
-		f.deepest, f.aliases = w.walk(def.SelectionSet)
-	} else {
-		f.deepest = -1
+		f.shape = w.walk(def.SelectionSet)
 	}
 	f.done = true
-	return f.deepest, f.aliases
+	return f.shape
 }
 
 // complexityLimit is gqlgen's fixed complexity limit answering, as the other

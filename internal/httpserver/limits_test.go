@@ -69,3 +69,42 @@ func TestShapeLimitFragmentBomb(t *testing.T) {
 		t.Fatalf("got %v, want the alias limit", e)
 	}
 }
+
+func TestDocumentLimit(t *testing.T) {
+	l := documentLimit{Limits{MaxComplexity: 5}} // at most 10 selections
+	bomb := func(n int, body string) string {
+		var b strings.Builder
+		b.WriteString("query { ...F0 }\n")
+		for i := range n {
+			fmt.Fprintf(&b, "fragment F%d on Q { ...F%d ...F%d }\n", i, i+1, i+1)
+		}
+		fmt.Fprintf(&b, "fragment F%d on Q { %s }\n", n, body)
+		return b.String()
+	}
+	tests := []struct {
+		name, query, wantErr string
+	}{
+		{"within the limit", `{ a { b c d } e }`, ""},
+		{"a fragment counts where spread and on its own", `query { a { ...F } } fragment F on A { b c d }`, ""},
+		{"too many fields", `{ a b c d e f g h i j k }`, "selects 11"},
+		{"repeated fields count each time", `{ a { id id id id id id id id id id } }`, "selects 11"},
+		{"every operation counts", `query A { a b c d e f } query B { a b c d e f }`, "selects 12"},
+		{"an unused fragment counts", `query { a } fragment F on Q { a b c d e f g h i j }`, "selects 11"},
+		{"fragments spread twice, expanded", bomb(3, "id"), "selects 60"},
+		// 2^60 selections, measured in linear time and capped.
+		{"a fragment bomb", bomb(60, "id"), "at most 10"},
+		{"a fragment cycle does not loop", `query { a { ...F } } fragment F on A { ...F }`, ""},
+		{"a document gqlgen cannot parse is left to it", `{ a { `, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			if e := l.MutateOperationParameters(t.Context(), &graphql.RawParams{Query: tt.query}); e != nil {
+				got = e.Message
+			}
+			if (tt.wantErr == "") != (got == "") || !strings.Contains(got, tt.wantErr) {
+				t.Fatalf("got %q, want an error containing %q", got, tt.wantErr)
+			}
+		})
+	}
+}

@@ -151,7 +151,12 @@ func (s *Server) graphql() http.HandlerFunc {
 	})
 	h := handler.New(schema)
 	h.AddTransport(transport.POST{})
-	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Documents are bounded before gqlgen parses, validates and caches them
+	// (documentLimit), which bounds a cached document to about 220 KiB; 100
+	// of them hold every document the SDK and dashboard send, twice over,
+	// in a heap that anyone's distinct documents cannot grow past ~22 MiB.
+	h.Use(documentLimit{s.cfg.Limits})
+	h.SetQueryCache(lru.New[*ast.QueryDocument](100))
 	h.SetDisableSuggestion(!s.cfg.Dev)
 	if s.cfg.Dev {
 		h.Use(extension.Introspection{})
