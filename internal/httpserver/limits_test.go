@@ -1,11 +1,14 @@
 package httpserver
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 )
@@ -71,7 +74,10 @@ func TestShapeLimitFragmentBomb(t *testing.T) {
 }
 
 func TestDocumentLimit(t *testing.T) {
-	l := documentLimit{Limits{MaxComplexity: 5}} // at most 10 selections
+	// At most 10 selections. Every case runs twice: the second time, a
+	// document that passed comes from the cache, and one refused is refused
+	// again.
+	l := documentLimit{Limits: Limits{MaxComplexity: 5}, passed: lru.New[struct{}](100)}
 	bomb := func(n int, body string) string {
 		var b strings.Builder
 		b.WriteString("query { ...F0 }\n")
@@ -96,7 +102,7 @@ func TestDocumentLimit(t *testing.T) {
 		{"a fragment cycle does not loop", `query { a { ...F } } fragment F on A { ...F }`, ""},
 		{"a document gqlgen cannot parse is left to it", `{ a { `, ""},
 	}
-	for _, tt := range tests {
+	for _, tt := range slices.Concat(tests, tests) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := ""
 			if e := l.MutateOperationParameters(t.Context(), &graphql.RawParams{Query: tt.query}); e != nil {
@@ -106,5 +112,13 @@ func TestDocumentLimit(t *testing.T) {
 				t.Fatalf("got %q, want an error containing %q", got, tt.wantErr)
 			}
 		})
+	}
+	// Only what passed is remembered; what gqlgen cannot parse was not
+	// measured.
+	for q, want := range map[string]bool{`{ a { b c d } e }`: true, `{ a b c d e f g h i j k }`: false, `{ a { `: false} {
+		sum := sha256.Sum256([]byte(q))
+		if _, got := l.passed.Get(t.Context(), string(sum[:])); got != want {
+			t.Errorf("%q remembered: %v, want %v", q, got, want)
+		}
 	}
 }

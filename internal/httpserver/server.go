@@ -155,7 +155,7 @@ func (s *Server) graphql() http.HandlerFunc {
 	// (documentLimit), which bounds a cached document to about 220 KiB; 100
 	// of them hold every document the SDK and dashboard send, twice over,
 	// in a heap that anyone's distinct documents cannot grow past ~22 MiB.
-	h.Use(documentLimit{s.cfg.Limits})
+	h.Use(documentLimit{Limits: s.cfg.Limits, passed: lru.New[struct{}](100)})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](100))
 	h.SetDisableSuggestion(!s.cfg.Dev)
 	if s.cfg.Dev {
