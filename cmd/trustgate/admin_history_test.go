@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/auditevent"
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/identifier"
@@ -328,6 +329,15 @@ func TestAdminSignInEventsCSV(t *testing.T) {
 			}
 			if n := s.auditCount(t, "operator:auditor@example.com", "events:read"); n != 2 {
 				t.Fatalf("%d export audit events for the operator, want 2", n)
+			}
+		})
+		t.Run("the audit event masks the identifier filter", func(t *testing.T) {
+			if resp, _ := s.exportCSV(t, bearer, url.Values{"applicationId": {s.appID}, "identifier": {"alice.liddell@example.com"}}); resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			e := s.m.DB.Ent.AuditEvent.Query().Where(auditevent.Action("events:read")).Order(ent.Desc(auditevent.FieldID)).FirstX(context.Background())
+			if e.After == nil || strings.Contains(*e.After, "alice") || !strings.Contains(*e.After, `"identifier":"a*`) || !strings.Contains(*e.After, "@example.com") {
+				t.Errorf("the export's audit event: after = %v, want the identifier masked", e.After)
 			}
 		})
 		t.Run("refusals", func(t *testing.T) {

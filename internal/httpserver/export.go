@@ -15,6 +15,7 @@ import (
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/graph"
 	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/policy"
 )
@@ -191,6 +192,11 @@ func filterParams(q url.Values) map[string]string {
 		if v := q.Get(name); v != "" {
 			out[name] = v
 		}
+	}
+	// Masked as the history masks identifiers: the audit log keeps who
+	// exported what, not a plain address the history itself never stores.
+	if v, ok := out["identifier"]; ok {
+		out["identifier"] = identifier.Mask(v)
 	}
 	return out
 }
