@@ -599,7 +599,8 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 		return nil, err
 	}
 	if reserved && !p.Verified {
-		return nil, apierr.Newf(apierr.VerificationMissing, "Verify this phone number before using it for two-step verification.")
+		// Clerk's code for it, which a frontend ported from Clerk checks.
+		return nil, apierr.Newf(apierr.SecondFactorUnverified, "Verify this phone number before using it for two-step verification.").WithParam("id")
 	}
 	if reserved && !s.settings(ctx).SecondFactorEnabled(settings.StrategyPhoneCode) {
 		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "SMS codes are not enabled as a second factor for this application.")

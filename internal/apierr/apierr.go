@@ -51,6 +51,7 @@ const (
 	ClientStateInvalid               Code = "client_state_invalid"
 	BackupCodesNotAvailable          Code = "backup_codes_not_available"
 	TOTPAlreadyEnabled               Code = "totp_already_enabled"
+	SecondFactorUnverified           Code = "identification_create_second_factor_unverified"
 	DeliveryFailed                   Code = "delivery_failed"
 	Internal                         Code = "internal_error"
 )
@@ -212,6 +213,7 @@ var messages = map[Code]message{
 	ClientStateInvalid:               {"Invalid client state.", "This request is not valid for the current client."},
 	BackupCodesNotAvailable:          {"Backup codes not available.", "In order to use backup codes, you have to enable any other Multi-factor method."},
 	TOTPAlreadyEnabled:               {"TOTP already enabled.", "An authenticator app is already enabled for this account."},
+	SecondFactorUnverified:           {"Not verified.", "Only a verified phone number can be used for two-step verification."},
 	DeliveryFailed:                   {"Could not send the code.", "We could not deliver the message. Please try again in a moment."},
 	Internal:                         {"Internal error.", "Something went wrong on our side."},
 }
