@@ -192,6 +192,7 @@ type ComplexityRoot struct {
 		PasswordUpdate                         func(childComplexity int, current string, new string) int
 		PhoneNumberAttemptVerification         func(childComplexity int, id string, code string) int
 		PhoneNumberCreate                      func(childComplexity int, phoneNumber string) int
+		PhoneNumberDelete                      func(childComplexity int, id string) int
 		PhoneNumberPrepareVerification         func(childComplexity int, id string) int
 		PhoneNumberReserveForSecondFactor      func(childComplexity int, id string, reserved bool) int
 		ResetUserMfa                           func(childComplexity int, id string) int
@@ -473,6 +474,7 @@ type MutationResolver interface {
 	EmailAddressAttemptVerification(ctx context.Context, id string, code string) (*ent.EmailAddress, error)
 	EmailAddressSetPrimary(ctx context.Context, id string) (*ent.User, error)
 	EmailAddressDelete(ctx context.Context, id string) (bool, error)
+	PhoneNumberDelete(ctx context.Context, id string) (bool, error)
 	PasswordUpdate(ctx context.Context, current string, new string) (bool, error)
 	SessionRevoke(ctx context.Context, id string) (*ent.Session, error)
 	TrustedClientRevoke(ctx context.Context, id string) (bool, error)
@@ -1232,6 +1234,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PhoneNumberCreate(childComplexity, args["phoneNumber"].(string)), true
+	case "Mutation.phoneNumberDelete":
+		if e.ComplexityRoot.Mutation.PhoneNumberDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_phoneNumberDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PhoneNumberDelete(childComplexity, args["id"].(string)), true
 	case "Mutation.phoneNumberPrepareVerification":
 		if e.ComplexityRoot.Mutation.PhoneNumberPrepareVerification == nil {
 			break
@@ -3579,6 +3592,20 @@ func (ec *executionContext) field_Mutation_phoneNumberCreate_args(ctx context.Co
 		return nil, err
 	}
 	args["phoneNumber"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_phoneNumberDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -7584,6 +7611,63 @@ func (ec *executionContext) fieldContext_Mutation_emailAddressDelete(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_emailAddressDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_phoneNumberDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_phoneNumberDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PhoneNumberDelete(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Session == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive session is not implemented")
+				}
+				return ec.Directives.Session(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_phoneNumberDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_phoneNumberDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16042,6 +16126,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "emailAddressDelete":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_emailAddressDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "phoneNumberDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_phoneNumberDelete(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

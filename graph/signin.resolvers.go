@@ -155,6 +155,10 @@ func (r *mutationResolver) EmailAddressDelete(ctx context.Context, id string) (b
 	return r.Svc.Account.DeleteEmailAddress(ctx, id)
 }
 
+func (r *mutationResolver) PhoneNumberDelete(ctx context.Context, id string) (bool, error) {
+	return r.Svc.Account.DeletePhoneNumber(ctx, id)
+}
+
 func (r *mutationResolver) PasswordUpdate(ctx context.Context, current string, new string) (bool, error) {
 	return r.Svc.Account.UpdatePassword(ctx, current, new)
 }

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestReservingAnUnverifiedPhoneNumber: an unverified number cannot become a
 // second factor, and the refusal carries Clerk's code for it
@@ -27,4 +30,135 @@ func TestReservingAnUnverifiedPhoneNumber(t *testing.T) {
 			t.Errorf("got %v, want the number not reserved and MFA off", me)
 		}
 	})
+}
+
+const phoneDelete = `mutation($id: ID!) { phoneNumberDelete(id: $id) }`
+
+// TestPhoneNumberDelete: a user can remove a phone number (Clerk's
+// phoneNumber.destroy()). Without it a verified number stayed on the account
+// for good, still a passwordless first factor (phone_code) and still held
+// against every other account, after its owner lost it or the carrier gave
+// it to someone else. Removing a number reserved for two-step verification
+// is a second-factor change: it needs a recent second factor, tells the
+// user, and takes the backup codes with the last second factor. A code
+// already sent to the number signs nobody in, and the last way to sign in
+// cannot be removed.
+func TestPhoneNumberDelete(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true,
+			"firstFactors": []string{"password", "email_code", "phone_code"}})
+		uid := s.newUser(t, vars{"emailAddress": "phone-owner@example.com"})
+		owner := s.browser()
+		ownerSID := owner.mustSession(t, "phone-owner@example.com")
+		const number = "+15550720001"
+		phoneID := owner.enrollPhoneMFA(t, number)
+		codes := owner.do(`mutation { backupCodesCreate { codes } }`, nil).data(t)["backupCodesCreate"].(map[string]any)["codes"].([]any)
+		if len(codes) != 10 {
+			t.Fatalf("got %d backup codes, want 10", len(codes))
+		}
+
+		// Someone holding the number asks for a passwordless code.
+		thief := s.browser()
+		si := signInObj(t, thief.create(vars{"identifier": number}), "signInCreate")
+		in := factorInput(si["supportedFirstFactors"], "phone_code")
+		if in == nil {
+			t.Fatalf("first factors %v, want phone_code", strategies(si["supportedFirstFactors"]))
+		}
+		signInObj(t, thief.prepareFirstWith(si["id"].(string), in), "signInPrepareFirstFactor")
+		code := s.mail.code(t, number)
+
+		t.Run("another user's number is not found", func(t *testing.T) {
+			s.newUser(t, vars{"emailAddress": "phone-other@example.com"})
+			other := s.browser()
+			other.mustSession(t, "phone-other@example.com")
+			if got := other.do(phoneDelete, vars{"id": phoneID}).code(t); got != "resource_not_found" {
+				t.Fatalf("got %s, want resource_not_found", got)
+			}
+			if got := owner.do(phoneDelete, vars{"id": "idn_nope"}).code(t); got != "resource_not_found" {
+				t.Fatalf("an unknown id: got %s, want resource_not_found", got)
+			}
+		})
+
+		t.Run("a second factor needs a recent second factor", func(t *testing.T) {
+			stale := s.browser()
+			si := signInObj(t, stale.signIn("phone-owner@example.com", testPassword), "signInCreate")
+			signInObj(t, stale.prepareSecondWith(si["id"].(string), vars{"strategy": "phone_code", "phoneNumberId": phoneID}), "signInPrepareSecondFactor")
+			done := signInObj(t, stale.attemptSecond(si["id"].(string), "phone_code", s.mail.code(t, number)), "signInAttemptSecondFactor")
+			stale.token(t, done["createdSessionId"].(string))
+			s.clock.Advance(11 * time.Minute)
+			stale.token(t, done["createdSessionId"].(string))
+			if got := stale.do(phoneDelete, vars{"id": phoneID}).code(t); got != "session_reverification_required" {
+				t.Fatalf("got %s, want session_reverification_required", got)
+			}
+		})
+
+		t.Run("removing the reserved number ends MFA and its backup codes", func(t *testing.T) {
+			// The owner verifies a second factor again (the clock moved on).
+			owner.token(t, ownerSID)
+			owner.reverifySMS(t, phoneID, number)
+			notices := s.mail.countKind("phone-owner@example.com", "security_notice")
+			if r := owner.do(phoneDelete, vars{"id": phoneID}).data(t); r["phoneNumberDelete"] != true {
+				t.Fatalf("got %v, want true", r)
+			}
+			me := owner.do(`{ me { phoneNumbers { id } twoFactorEnabled backupCodeEnabled } }`, nil).data(t)["me"].(map[string]any)
+			if len(me["phoneNumbers"].([]any)) != 0 || me["twoFactorEnabled"] != false || me["backupCodeEnabled"] != false {
+				t.Errorf("got %v, want no numbers, no MFA, no backup codes", me)
+			}
+			if got := s.mail.countKind("phone-owner@example.com", "security_notice"); got != notices+1 {
+				t.Errorf("got %d security notices, want %d", got, notices+1)
+			}
+			if row := s.userRow(t, uid); row.PrimaryPhoneNumberID != nil {
+				t.Errorf("primary phone number still %v", *row.PrimaryPhoneNumberID)
+			}
+		})
+
+		t.Run("a code sent before the removal signs nobody in", func(t *testing.T) {
+			n := s.sessionCount(t, uid)
+			r := thief.attemptFirstWith(si["id"].(string), vars{"strategy": "phone_code", "code": code})
+			if len(r.Errors) == 0 {
+				t.Fatalf("got %v, want the code refused", r.Data)
+			}
+			if got := s.sessionCount(t, uid); got != n {
+				t.Fatalf("got %d sessions, want %d", got, n)
+			}
+		})
+
+		t.Run("the number is free for another account", func(t *testing.T) {
+			s.newUser(t, vars{"emailAddress": "phone-next@example.com"})
+			next := s.browser()
+			next.mustSession(t, "phone-next@example.com")
+			if r := next.do(`mutation($p: String!) { phoneNumberCreate(phoneNumber: $p) { id } }`, vars{"p": number}); len(r.Errors) > 0 {
+				t.Fatalf("adding the removed number to another account: %v", r.Errors)
+			}
+		})
+
+		t.Run("the last way to sign in stays", func(t *testing.T) {
+			const only = "+15550720009"
+			id := s.newUser(t, vars{"phoneNumber": only, "phoneVerified": true})
+			d := s.browser()
+			d.mustSession(t, only)
+			pid := *s.userRow(t, id).PrimaryPhoneNumberID
+			if got := d.do(phoneDelete, vars{"id": pid}).code(t); got != "resource_forbidden" {
+				t.Fatalf("removing the only identifier: got %s, want resource_forbidden", got)
+			}
+			if got := len(d.do(`{ me { phoneNumbers { id } } }`, nil).data(t)["me"].(map[string]any)["phoneNumbers"].([]any)); got != 1 {
+				t.Errorf("got %d numbers, want the one kept", got)
+			}
+		})
+	})
+}
+
+// reverifySMS refreshes d's session's second factor with an SMS code to
+// number (phoneID), by a session reverification.
+func (d *browser) reverifySMS(tb testing.TB, phoneID, number string) {
+	tb.Helper()
+	d.do(`mutation { sessionVerificationCreate { id } }`, nil).data(tb)
+	d.do(`mutation($in: PrepareFactorInput!) { sessionVerificationPrepareSecondFactor(input: $in) { id } }`,
+		vars{"in": vars{"strategy": "phone_code", "phoneNumberId": phoneID}}).data(tb)
+	v := d.do(`mutation($in: AttemptFactorInput!) { sessionVerificationAttemptSecondFactor(input: $in) { status } }`,
+		vars{"in": vars{"strategy": "phone_code", "code": d.s.mail.code(tb, number)}}).data(tb)
+	if st := v["sessionVerificationAttemptSecondFactor"].(map[string]any)["status"]; st != "complete" {
+		tb.Fatalf("reverification: got status %v, want complete", st)
+	}
 }

@@ -15,9 +15,11 @@ import (
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/identifier"
+	"github.com/trustgate/trustgate/internal/notice"
 	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/settings"
+	"github.com/trustgate/trustgate/internal/signin"
 	"github.com/trustgate/trustgate/internal/users"
 	"github.com/trustgate/trustgate/internal/verification"
 )
@@ -189,6 +191,131 @@ func (s *Service) PreparePhoneVerification(ctx context.Context, id string) (*ent
 // addresses.
 func (s *Service) PrepareEmailVerification(ctx context.Context, id string) (*ent.EmailAddress, error) {
 	return sendContactCode(s, ctx, emails, id)
+}
+
+// DeletePhoneNumber removes one of the user's phone numbers (Clerk's
+// phoneNumber.destroy()): a number its owner lost, or one the carrier gave to
+// someone else, must not stay a first factor (phone_code) and a second
+// factor of the account, nor held against every other account, for good. It
+// needs a recent verification (a second factor when the user has MFA, as
+// any change of the second factors); a number reserved for two-step
+// verification goes with its notice, and backup codes with the last second
+// factor. A removed primary number is replaced by another verified number
+// of the user's, if any, and, being where Client Trust codes go where email
+// is off, ends the trust of every other client (rule 4, as a new primary
+// email address). The last verified identifier the user signs in with
+// stays (resource_forbidden). A code already sent to the number signs
+// nobody in: attempts check that its number is still the user's.
+func (s *Service) DeletePhoneNumber(ctx context.Context, id string) (bool, error) {
+	u, sess, err := s.caller(ctx)
+	if err != nil {
+		return false, err
+	}
+	set := s.settings(ctx)
+	hadMFA, err := s.recentMFA(ctx, u, sess)
+	if err != nil {
+		return false, err
+	}
+	if _, err := findContact(s, ctx, phones, u, id); err != nil {
+		return false, err
+	}
+	var sent func()
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
+			return err
+		}
+		if len(hadMFA) == 0 {
+			// As ReservePhoneForSecondFactor: a factor enrolled meanwhile
+			// makes this a change of a user with MFA.
+			if hadMFA, err = signin.MFAFactors(ctx, tx.Client(), u, set); err != nil {
+				return err
+			}
+			if len(hadMFA) > 0 {
+				if err := s.recentWith(sess, true); err != nil {
+					return err
+				}
+			}
+		}
+		// The row and the user as they are now, under the user's lock.
+		p, err := tx.PhoneNumber.Query().Where(phonenumber.ID(id), phonenumber.UserID(u.ID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return apierr.New(apierr.ResourceNotFound).WithParam("id")
+		}
+		if err != nil {
+			return err
+		}
+		cur, err := tx.User.Get(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if p.Verified {
+			if ok, err := signsInWithout(ctx, tx, cur, set, p.ID); err != nil {
+				return err
+			} else if !ok {
+				return apierr.Newf(apierr.ResourceForbidden, "This phone number is the last way to sign in to this account; add another first.").WithParam("id")
+			}
+		}
+		if err := tx.PhoneNumber.DeleteOneID(p.ID).Exec(ctx); err != nil {
+			return err
+		}
+		if p.VerificationID != nil { // a pending code holds the number
+			if err := tx.Verification.DeleteOneID(*p.VerificationID).Exec(ctx); err != nil && !ent.IsNotFound(err) {
+				return err
+			}
+		}
+		if cur.PrimaryPhoneNumberID != nil && *cur.PrimaryPhoneNumberID == p.ID {
+			upd := tx.User.UpdateOneID(u.ID).ClearPrimaryPhoneNumberID()
+			next, err := tx.PhoneNumber.Query().Where(phonenumber.UserID(u.ID), phonenumber.Verified(true)).
+				Order(ent.Asc(phonenumber.FieldCreatedAt)).First(ctx)
+			if err != nil && !ent.IsNotFound(err) {
+				return err
+			}
+			if next != nil {
+				upd.SetPrimaryPhoneNumberID(next.ID)
+			}
+			if err := upd.Exec(ctx); err != nil {
+				return err
+			}
+			if p.Verified {
+				if err := s.primaryEmailChanged(ctx, tx, u.ID, sess, s.Now()); err != nil {
+					return err
+				}
+			}
+		}
+		sent = nil
+		if !p.ReservedForSecondFactor {
+			return nil
+		}
+		if sent, err = s.notify(ctx, tx, u.ID, delivery.ChangePhoneRemoved, "", "The number is "+identifier.MaskPhone(p.PhoneNumber)+"."); err != nil {
+			return err
+		}
+		return dropOrphanBackupCodes(ctx, tx, u.ID)
+	})
+	if err != nil {
+		return false, err
+	}
+	notice.Run(sent)
+	return true, nil
+}
+
+// signsInWithout reports whether user u still has a verified identifier the
+// application signs in with once its phone number except goes: a verified
+// email address (email on), another verified phone number (phone on), or a
+// username (usernames on).
+func signsInWithout(ctx context.Context, tx *ent.Tx, u *ent.User, set *settings.Settings, except string) (bool, error) {
+	if set.UsernameEnabled && u.Username != nil {
+		return true, nil
+	}
+	if set.EmailEnabled {
+		ok, err := tx.EmailAddress.Query().Where(emailaddress.UserID(u.ID), emailaddress.Verified(true)).Exist(ctx)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	if !set.PhoneEnabled {
+		return true, nil // the number signs nobody in anyway
+	}
+	return tx.PhoneNumber.Query().Where(phonenumber.UserID(u.ID), phonenumber.Verified(true), phonenumber.IDNEQ(except)).Exist(ctx)
 }
 
 // AttemptPhoneVerification checks the code texted to a phone number.

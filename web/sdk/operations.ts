@@ -135,6 +135,7 @@ export const EmailAddressSetPrimary = op(
   `mutation EmailAddressSetPrimary($id: ID!) { emailAddressSetPrimary(id: $id) { ${USER_FIELDS} } }`,
 )
 export const EmailAddressDelete = op('EmailAddressDelete', 'mutation EmailAddressDelete($id: ID!) { emailAddressDelete(id: $id) }')
+export const PhoneNumberDelete = op('PhoneNumberDelete', 'mutation PhoneNumberDelete($id: ID!) { phoneNumberDelete(id: $id) }')
 export const PasswordUpdate = op(
   'PasswordUpdate',
   'mutation PasswordUpdate($current: String!, $new: String!) { passwordUpdate(current: $current, new: $new) }',

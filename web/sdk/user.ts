@@ -163,6 +163,18 @@ export class User implements UserData {
   }
 
   /**
+   * deletePhoneNumber removes one of the user's phone numbers (Clerk's `phoneNumber.destroy()`); one reserved for
+   * two-step verification stops being a second factor. The last verified identifier cannot be removed
+   * (`resource_forbidden`).
+   */
+  async deletePhoneNumber(phoneNumberId: string): Promise<Result<boolean>> {
+    return this.thenReload(
+      this.#core.authedRequest<{ phoneNumberDelete: boolean }>(ops.PhoneNumberDelete, { id: phoneNumberId }),
+      (d) => d.phoneNumberDelete,
+    )
+  }
+
+  /**
    * createEmailAddress adds an unverified email address (Clerk's); verify it with `prepareVerification()` and
    * `attemptVerification()` on the address it resolves to.
    */
