@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -161,4 +162,59 @@ func (d *browser) reverifySMS(tb testing.TB, phoneID, number string) {
 	if st := v["sessionVerificationAttemptSecondFactor"].(map[string]any)["status"]; st != "complete" {
 		tb.Fatalf("reverification: got status %v, want complete", st)
 	}
+}
+
+// TestPhoneNumberDeleteAndClientTrust: where email is off, the primary
+// phone number is where Client Trust codes go, so removing it (another
+// verified number becoming primary) is rule 4's primary change: every other
+// client stops being trusted. Where email is on, the number is no Client
+// Trust channel, and its removal leaves trust alone.
+func TestPhoneNumberDeleteAndClientTrust(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		for i, emailOn := range []bool{false, true} {
+			t.Run(fmt.Sprintf("email enabled %v", emailOn), func(t *testing.T) {
+				s.setSettings(t, vars{"clientTrustEnabled": true, "phoneEnabled": true, "emailEnabled": emailOn,
+					"firstFactors": []string{"password", "phone_code"}})
+				first, second := fmt.Sprintf("+1555073%04d", 2*i), fmt.Sprintf("+1555073%04d", 2*i+1)
+				// Client Trust codes go to the primary number where email is
+				// off, and to the primary address (which a phone-only user
+				// lacks: client_trust_unavailable, rule 5) where it is on.
+				who, strategy, to := first, "phone_code", first
+				in := vars{"phoneNumber": first, "phoneVerified": true}
+				if emailOn {
+					who, strategy, to = fmt.Sprintf("phone-trust-%d@example.com", i), "email_code", fmt.Sprintf("phone-trust-%d@example.com", i)
+					in["emailAddress"] = who
+				}
+				uid := s.newUser(t, in)
+				trusted := s.browser()
+				trusted.passClientTrust(t, who, testPassword, strategy, to)
+				home := s.browser()
+				home.token(t, home.passClientTrust(t, who, testPassword, strategy, to)["createdSessionId"].(string))
+				id := home.do(`mutation($p: String!) { phoneNumberCreate(phoneNumber: $p) { id } }`, vars{"p": second}).
+					data(t)["phoneNumberCreate"].(map[string]any)["id"].(string)
+				home.do(`mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { id } }`, vars{"id": id}).data(t)
+				home.do(`mutation($id: ID!, $c: String!) { phoneNumberAttemptVerification(id: $id, code: $c) { id } }`,
+					vars{"id": id, "c": s.mail.code(t, second)}).data(t)
+
+				primary := *s.userRow(t, uid).PrimaryPhoneNumberID
+				if r := home.do(phoneDelete, vars{"id": primary}).data(t); r["phoneNumberDelete"] != true {
+					t.Fatalf("removing the primary number: %v", r)
+				}
+				if got := s.userRow(t, uid).PrimaryPhoneNumberID; got == nil || *got != id {
+					t.Fatalf("primary number after the removal: %v, want the other verified one %s", got, id)
+				}
+				want := "complete"
+				if !emailOn {
+					want, who = "needs_client_trust", second
+				}
+				if si := signInObj(t, trusted.signIn(who, testPassword), "signInCreate"); si["status"] != want {
+					t.Errorf("a device trusted before the removal: got %v, want %s", si["status"], want)
+				}
+				if si := signInObj(t, home.signIn(who, testPassword), "signInCreate"); si["status"] != "complete" {
+					t.Errorf("the device that removed it: got %v, want complete", si["status"])
+				}
+			})
+		}
+	})
 }

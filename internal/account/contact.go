@@ -201,9 +201,9 @@ func (s *Service) PrepareEmailVerification(ctx context.Context, id string) (*ent
 // any change of the second factors); a number reserved for two-step
 // verification goes with its notice, and backup codes with the last second
 // factor. A removed primary number is replaced by another verified number
-// of the user's, if any, and, being where Client Trust codes go where email
-// is off, ends the trust of every other client (rule 4, as a new primary
-// email address). The last verified identifier the user signs in with
+// of the user's, if any; where email is off, that is where Client Trust
+// codes go, so the change ends the trust of every other client (rule 4, as a
+// new primary email address). The last verified identifier the user signs in with
 // stays (resource_forbidden). A code already sent to the number signs
 // nobody in: attempts check that its number is still the user's.
 func (s *Service) DeletePhoneNumber(ctx context.Context, id string) (bool, error) {
@@ -264,19 +264,23 @@ func (s *Service) DeletePhoneNumber(ctx context.Context, id string) (bool, error
 			}
 		}
 		if cur.PrimaryPhoneNumberID != nil && *cur.PrimaryPhoneNumberID == p.ID {
-			upd := tx.User.UpdateOneID(u.ID).ClearPrimaryPhoneNumberID()
+			upd := tx.User.UpdateOneID(u.ID)
 			next, err := tx.PhoneNumber.Query().Where(phonenumber.UserID(u.ID), phonenumber.Verified(true)).
 				Order(ent.Asc(phonenumber.FieldCreatedAt)).First(ctx)
-			if err != nil && !ent.IsNotFound(err) {
-				return err
-			}
-			if next != nil {
+			switch {
+			case err == nil:
 				upd.SetPrimaryPhoneNumberID(next.ID)
+			case ent.IsNotFound(err):
+				upd.ClearPrimaryPhoneNumberID()
+			default:
+				return err
 			}
 			if err := upd.Exec(ctx); err != nil {
 				return err
 			}
-			if p.Verified {
+			// Where email is off, the primary number is where Client Trust
+			// codes go: its change is rule 4's primary email change.
+			if p.Verified && !set.EmailEnabled {
 				if err := s.primaryEmailChanged(ctx, tx, u.ID, sess, s.Now()); err != nil {
 					return err
 				}
