@@ -112,6 +112,26 @@ describe('user email addresses (Clerk-shaped)', () => {
     expect(client.user!.emailAddresses.map((e) => e.id)).toEqual(['ema_1'])
   })
 
+  it('deletePhoneNumber() removes a number and reloads; the last way to sign in comes back as resource_forbidden', async () => {
+    const { user: u, server } = await signedIn({
+      Me: [() => ({ data: { me: user() } })],
+      PhoneNumberDelete: [
+        () => gqlError('resource_forbidden', 'This phone number is the last way to sign in to this account; add another first.', 'id'),
+        () => ({ data: { phoneNumberDelete: true } }),
+      ],
+    })
+    const refused = await u.deletePhoneNumber('idn_1')
+    expect(refused.error!.code).toBe('resource_forbidden')
+    expect(refused.error!.errors[0]!.meta.paramName).toBe('id')
+    expect(meReloads(server)).toBe(0)
+
+    const removed = await u.deletePhoneNumber('idn_2')
+    expect(removed).toEqual({ data: true, error: null })
+    expect(server.last('PhoneNumberDelete')!.variables).toEqual({ id: 'idn_2' })
+    expect(server.last('PhoneNumberDelete')!.query).toBe('mutation PhoneNumberDelete($id: ID!) { phoneNumberDelete(id: $id) }')
+    expect(meReloads(server)).toBe(1)
+  })
+
   it('update({ primaryEmailAddressId }) makes a verified address primary and resolves to the updated user, fetched once', async () => {
     const after = user({ emailAddresses: [primary, verified], primaryEmailAddressId: 'ema_2' })
     const { client, user: u, server } = await signedIn({
