@@ -457,6 +457,26 @@ describe('sign-in history', () => {
     expect(click).toHaveBeenCalled()
   })
 
+  it('says so when the export breaks off mid-way, and lets the operator try again', async () => {
+    const u = userEvent.setup()
+    URL.createObjectURL = vi.fn(() => 'blob:csv')
+    URL.revokeObjectURL = () => {}
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {})
+    // The server has sent its 200 and then breaks the connection (export.go): reading the body fails.
+    vi.spyOn(Response.prototype, 'blob').mockRejectedValue(new TypeError('network error'))
+    const server = dashboardServer('auditor', {}, {
+      gets: { '/admin/sign-in-events.csv': () => ({ body: null, text: 'id,at\n' }) },
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/events`, server)
+    const link = await screen.findByRole('link', { name: 'Export CSV' })
+    await u.click(link)
+    expect(await screen.findByText(/The download was interrupted/)).toBeInTheDocument()
+    expect(link).not.toHaveAttribute('aria-busy')
+    expect(URL.createObjectURL).not.toHaveBeenCalled()
+    await u.click(link)
+    await waitFor(() => expect(server.getCalls.filter((c) => c.url.pathname === '/admin/sign-in-events.csv')).toHaveLength(2))
+  })
+
   it('explains a missing export instead of failing silently', async () => {
     const u = userEvent.setup()
     const server = dashboardServer('auditor')

@@ -83,7 +83,13 @@ export class AdminApi {
     if (!res.ok) return { error: await downloadError(res) }
     const disposition = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') ?? '')
     if (disposition?.[1]) filename = disposition[1]
-    const blob = await res.blob()
+    let blob: Blob
+    try {
+      blob = await res.blob()
+    } catch {
+      // The server breaks the connection when an export fails after its 200 (the file would be incomplete).
+      return { error: failure('download_failed', 'The download was interrupted before the file was complete. Try again.') }
+    }
     const url = URL.createObjectURL(blob)
     const a = document.createElement('a')
     a.href = url
