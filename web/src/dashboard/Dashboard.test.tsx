@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react'
+import { act, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -364,6 +364,19 @@ describe('users', () => {
     )
   })
 
+  it('shows the search the list applies after Back', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin')
+    const { router } = renderApp(`/dashboard/apps/${APP_ID}/users`, server)
+    expect(await screen.findByRole('link', { name: 'sam@example.com' })).toBeInTheDocument()
+    await u.type(screen.getByLabelText('Email, phone or user ID'), 'sam@example.com')
+    await u.click(screen.getByRole('button', { name: 'Search' }))
+    await waitFor(() => expect(server.last('DashboardUsers')!.variables.where).toEqual({ query: 'sam@example.com' }))
+    await act(() => router.navigate(-1))
+    await waitFor(() => expect(server.last('DashboardUsers')!.variables.where).toBeNull())
+    expect(screen.getByLabelText('Email, phone or user ID')).toHaveValue('')
+  })
+
   it('locks a user after confirmation in an accessible dialog', async () => {
     const u = userEvent.setup()
     const server = dashboardServer('admin', {
@@ -437,6 +450,26 @@ describe('sign-in history', () => {
     )
     const csv = screen.getByRole('link', { name: 'Export CSV' })
     expect(csv.getAttribute('href')).toBe(`/admin/sign-in-events.csv?applicationId=${APP_ID}&outcome=failure&ipAddress=203.0.113.7`)
+  })
+
+  it('shows the filters the list applies when the address changes (tab link, Back)', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('auditor')
+    const { router } = renderApp(`/dashboard/apps/${APP_ID}/events?userId=user_9`, server)
+    expect(await screen.findByLabelText('User ID')).toHaveValue('user_9')
+    await waitFor(() => expect(server.last('DashboardSignInEvents')!.variables.where).toEqual({ userId: 'user_9' }))
+
+    // The tab link drops the filter: the list shows every event, so the form must not still show one.
+    await u.click(within(tabs()).getByRole('link', { name: 'Sign-in history' }))
+    await waitFor(() => expect(server.last('DashboardSignInEvents')!.variables.where).toBeNull())
+    expect(screen.getByLabelText('User ID')).toHaveValue('')
+
+    await u.selectOptions(screen.getByLabelText('Outcome'), 'failure')
+    await u.click(screen.getByRole('button', { name: 'Apply filters' }))
+    await waitFor(() => expect(server.last('DashboardSignInEvents')!.variables.where).toEqual({ outcome: 'failure' }))
+    await act(() => router.navigate(-1))
+    await waitFor(() => expect(server.last('DashboardSignInEvents')!.variables.where).toBeNull())
+    expect(screen.getByLabelText('Outcome')).toHaveValue('')
   })
 
   it('downloads the CSV with the session token', async () => {

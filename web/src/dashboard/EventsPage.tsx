@@ -99,6 +99,13 @@ export function EventsPage() {
   const [params, setParams] = useSearchParams()
   const applied = readFilters(params)
   const [form, setForm] = useState<FilterForm>(applied)
+  // The address changed (a tab link, Back, a link from a user): the form shows the filters the list now applies.
+  const appliedKey = JSON.stringify(applied)
+  const [shownKey, setShownKey] = useState(appliedKey)
+  if (appliedKey !== shownKey) {
+    setShownKey(appliedKey)
+    setForm(applied)
+  }
   const where = toWhere(applied)
   const paged = usePaged<SignInEvent, { signInEvents: Connection<SignInEvent> }>(
     SignInEventsQuery,

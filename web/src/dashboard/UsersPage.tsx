@@ -41,6 +41,13 @@ export function UsersPage() {
   const banned = tri(params.get('banned'))
   const mfa = tri(params.get('mfa'))
   const [form, setForm] = useState({ query, locked, banned, mfa })
+  // The address changed (a tab link, Back): the form shows the search the list now applies.
+  const appliedKey = JSON.stringify({ query, locked, banned, mfa })
+  const [shownKey, setShownKey] = useState(appliedKey)
+  if (appliedKey !== shownKey) {
+    setShownKey(appliedKey)
+    setForm({ query, locked, banned, mfa })
+  }
 
   const where: Record<string, unknown> = {}
   if (query) where.query = query
