@@ -347,6 +347,36 @@ describe('settings', () => {
     await u.click(screen.getAllByRole('button', { name: 'Use the default for this application' })[0]!)
     await waitFor(() => expect(server.last('DashboardSetAppUpdate')!.variables.enabled).toBeNull())
   })
+  it('keeps unsaved edits when an update is opted in, taking only the values the update changed', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardSettings: settingsReply(settings({ lockoutMaxAttempts: 100 })),
+      DashboardSetAppUpdate: (v) => ({
+        data: {
+          setAppUpdate: {
+            id: APP_ID,
+            settings: settings({ lockoutMaxAttempts: 10 }),
+            updates: UPDATES.map((x) => (x.key === v.key ? { ...x, enabled: true, explicit: true } : x)),
+          },
+        },
+      }),
+      DashboardUpdateSettings: (v, call) => ({ data: { updateAppSettings: selected({ ...settings({ lockoutMaxAttempts: 10 }), ...v.input }, call.query) } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const identifier = await screen.findByLabelText('Sign-ins per identifier (per minute)')
+    await u.clear(identifier)
+    await u.type(identifier, '30')
+    await u.click(screen.getByRole('checkbox', { name: 'One session per device' }))
+    await u.click(screen.getByRole('button', { name: 'Opt in to Lockout after 10 failed attempts' }))
+    expect(await screen.findByText('Lockout after 10 failed attempts: opted in.')).toBeInTheDocument()
+    expect(screen.getByLabelText('Failed attempts before lockout')).toHaveValue('10')
+    expect(identifier).toHaveValue('30')
+    expect(screen.getByRole('checkbox', { name: 'One session per device' })).toBeChecked()
+
+    await u.click(screen.getByRole('button', { name: 'Save settings' }))
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument()
+    expect(server.last('DashboardUpdateSettings')!.variables.input).toEqual({ rateLimitIdentifierPerMinute: 30, singleSessionMode: true })
+  })
 })
 
 describe('users', () => {

@@ -6,7 +6,7 @@ import { Field } from '../ui/Field'
 import { CheckField, Fieldset, TextAreaField } from './fields'
 import { useAdminMutation, useAdminQuery } from './hooks'
 import { SetAppUpdate, SettingsQuery, UpdateSettings, type AppSettings, type AppUpdate } from './operations'
-import { diffSettings, FIRST_FACTORS, humanSeconds, RATE_LIMIT_RANGE, RATE_LIMITS, SECOND_FACTORS, toDraft, type Draft } from './settingsForm'
+import { diffSettings, FIRST_FACTORS, humanSeconds, RATE_LIMIT_RANGE, RATE_LIMITS, rebaseDraft, SECOND_FACTORS, toDraft, type Draft } from './settingsForm'
 import { Badge, formatDate, Notice, QueryView } from './ui'
 import { useCan } from './viewer'
 import { useParams } from 'react-router'
@@ -63,12 +63,13 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
   const [notice, setNotice] = useState<string | null>(null)
   const m = useAdminMutation()
 
-  // A change made elsewhere (an Update opted in or out) replaces the form's values. This is checked during render,
-  // React's way of adjusting state to a new prop, so the form never shows a render with the old values.
+  // A change made elsewhere (an Update opted in or out) takes the values it changed into the form, and keeps
+  // what the operator changed but has not saved. This is checked during render, React's way of adjusting state to
+  // a new prop, so the form never shows a render with the old values.
   const [shown, setShown] = useState(settings)
   if (settings !== shown) {
     setShown(settings)
-    setDraft(toDraft(settings))
+    setDraft(rebaseDraft(draft, shown, settings))
   }
 
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => {
@@ -102,6 +103,9 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
     }
     const r = await m.run<{ updateAppSettings: AppSettings }>(UpdateSettings, { applicationId: appId, input })
     if (r) {
+      // The form takes exactly what was saved (the server may have normalised it, e.g. the origins).
+      setShown(r.updateAppSettings)
+      setDraft(toDraft(r.updateAppSettings))
       onSaved(r.updateAppSettings)
       setNotice('Settings saved.')
     }

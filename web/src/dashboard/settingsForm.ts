@@ -110,6 +110,20 @@ export function toDraft(s: AppSettings): Draft {
   }
 }
 
+/**
+ * rebaseDraft moves a form from the settings it was filled from (`from`) to newer ones (`to`, e.g. after an Update
+ * was opted in): a field the operator left alone takes its new value, a field they changed keeps their edit.
+ */
+export function rebaseDraft(draft: Draft, from: AppSettings, to: AppSettings): Draft {
+  const before = toDraft(from)
+  const after = toDraft(to)
+  const out = { ...after }
+  for (const k of Object.keys(draft) as (keyof Draft)[]) {
+    if (JSON.stringify(draft[k]) !== JSON.stringify(before[k])) (out as Record<keyof Draft, unknown>)[k] = draft[k]
+  }
+  return out
+}
+
 const NUMBER_FIELDS = [
   'lockoutMaxAttempts',
   'codeTtlSeconds',
