@@ -439,6 +439,32 @@ describe('users', () => {
     expect(screen.getByRole('button', { name: 'Unlock' })).toBeInTheDocument()
   })
 
+  it('gives focus to the nearest heading when the action removed the button that opened the dialog', async () => {
+    const u = userEvent.setup()
+    const revoked = adminUser({ sessions: adminUser().sessions.map((s) => ({ ...s, status: 'revoked' })) })
+    const server = dashboardServer('admin', {
+      DashboardUser: [() => ({ data: { user: adminUser() } }), () => ({ data: { user: revoked } })],
+      DashboardResetUserMfa: () => ({ data: { resetUserMfa: adminUser({ twoFactorEnabled: false, totpEnabled: false, factors: [] }) } }),
+      DashboardRevokeSession: () => ({ data: { revokeSession: { id: 'sess_7', status: 'revoked' } } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/users/user_9`, server)
+
+    // Reset MFA: the button goes with the user's MFA.
+    await u.click(await screen.findByRole('button', { name: 'Reset MFA' }))
+    await u.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Reset MFA' }))
+    expect(await screen.findByText('MFA was reset.')).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Reset MFA' })).not.toBeInTheDocument()
+    await waitFor(() => expect(screen.getByRole('heading', { name: 'sam@example.com' })).toHaveFocus())
+
+    // Revoke a session: the row's button goes with the active session, also once the user is read again.
+    await u.click(screen.getByRole('button', { name: 'Revoke session sess_7' }))
+    await u.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Revoke session' }))
+    expect(await screen.findByText('The session was revoked.')).toBeInTheDocument()
+    await waitFor(() => expect(server.ops().filter((op) => op === 'DashboardUser')).toHaveLength(2))
+    expect(screen.queryByRole('button', { name: 'Revoke session sess_7' })).not.toBeInTheDocument()
+    await waitFor(() => expect(screen.getByRole('heading', { name: 'Sessions' })).toHaveFocus())
+  })
+
   it('keeps the dialog open with the error when the server refuses', async () => {
     const u = userEvent.setup()
     const server = dashboardServer('admin', {

@@ -72,6 +72,8 @@ function UserView({ user, appId, onChange, reload }: { user: UserDetail; appId: 
     setNotice(null)
     const r = await m.run<{ revokeSession: { id: string; status: string } }>(RevokeSession, { id })
     if (!r) return false
+    // Shown at once, so the dialog closes on the row without its Revoke button; then the rest is read again.
+    onChange({ ...user, sessions: user.sessions.map((s) => (s.id === r.revokeSession.id ? { ...s, status: r.revokeSession.status } : s)) })
     setNotice('The session was revoked.')
     reload()
     return true

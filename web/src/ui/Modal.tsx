@@ -2,10 +2,21 @@ import { useEffect, useId, useRef, type ReactNode } from 'react'
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
 
+/** headingNear is the heading of the nearest section (or header, form, main) around `el`, if any. */
+function headingNear(el: HTMLElement | null): HTMLElement | null {
+  for (let p = el?.parentElement ?? null; p; p = p.parentElement) {
+    if (!p.matches('section, header, article, form, main, [role="region"]')) continue
+    const h = p.querySelector<HTMLElement>('h1, h2, h3, h4, h5, h6')
+    if (h) return h
+  }
+  return null
+}
+
 /**
  * Modal is an accessible dialog: it takes focus (the element with `data-autofocus`, else the first focusable),
  * keeps Tab inside (and focus, when the focused element turns disabled), closes on Escape, and gives focus back to
- * whatever opened it: `returnFocusTo` when given and still in the page, else what had focus when it opened.
+ * whatever opened it: `returnFocusTo` when given and still in the page, else what had focus when it opened, else (when
+ * the action removed it) the heading of its section.
  * The dashboard's confirmations and the account's "Confirm it's you" use it.
  */
 export function Modal({
@@ -37,6 +48,7 @@ export function Modal({
 
   useEffect(() => {
     const opener = document.activeElement as HTMLElement | null
+    const fallback = headingNear(opener)
     const box = ref.current!
     const first = box.querySelector<HTMLElement>('[data-autofocus]') ?? box.querySelector<HTMLElement>(FOCUSABLE)
     ;(first ?? box).focus()
@@ -74,6 +86,11 @@ export function Modal({
       const back = returnFocusToRef.current
       if (back && back.isConnected) back.focus()
       else if (opener && document.contains(opener)) opener.focus()
+      else if (fallback?.isConnected) {
+        // What opened the dialog is gone (the action removed it): the heading of its part of the page, not <body>.
+        if (!fallback.hasAttribute('tabindex')) fallback.tabIndex = -1
+        fallback.focus()
+      }
     }
   }, [])
 
