@@ -475,6 +475,26 @@ describe('users', () => {
     await u.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Ban user' }))
     expect(await within(screen.getByRole('alertdialog')).findByText('Permission denied. (long)')).toBeInTheDocument()
   })
+  it("shows a refusal only in the dialog of the action refused, not in the next one opened", async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardBanUser: () => gqlError('permission_denied', 'Permission denied.'),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/users/user_9`, server)
+    await u.click(await screen.findByRole('button', { name: 'Ban' }))
+    await u.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Ban user' }))
+    expect(await within(screen.getByRole('alertdialog')).findByText('Permission denied. (long)')).toBeInTheDocument()
+    await u.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Cancel' }))
+
+    await u.click(screen.getByRole('button', { name: 'Lock' }))
+    const lock = screen.getByRole('alertdialog', { name: 'Lock sam@example.com?' })
+    expect(within(lock).queryByRole('alert')).not.toBeInTheDocument()
+    await u.click(within(lock).getByRole('button', { name: 'Cancel' }))
+
+    // Nor again when the same dialog is opened anew.
+    await u.click(screen.getByRole('button', { name: 'Ban' }))
+    expect(within(screen.getByRole('alertdialog')).queryByRole('alert')).not.toBeInTheDocument()
+  })
 })
 
 describe('sign-in history', () => {

@@ -80,7 +80,7 @@ export interface ConfirmButtonProps extends Omit<ButtonProps, 'onClick' | 'title
   confirmLabel: string
   /** onConfirm runs the action; it resolves to whether it succeeded (the dialog then closes). */
   onConfirm: () => Promise<boolean>
-  /** errors of the last attempt, shown inside the dialog. */
+  /** errors of the last attempt, shown inside the dialog once it has tried (not those of another dialog's action). */
   errors?: TrustgateAPIError[] | null
   tone?: 'danger' | 'primary'
 }
@@ -89,7 +89,10 @@ export interface ConfirmButtonProps extends Omit<ButtonProps, 'onClick' | 'title
 export function ConfirmButton({ title, description, confirmLabel, onConfirm, errors, tone = 'danger', children, ...button }: ConfirmButtonProps) {
   const [open, setOpen] = useState(false)
   const [busy, setBusy] = useState(false)
+  // errors belong to this dialog only once it has tried: a page's actions share one mutation's last error.
+  const [tried, setTried] = useState(false)
   const confirm = async () => {
+    setTried(true)
     setBusy(true)
     const ok = await onConfirm()
     setBusy(false)
@@ -97,12 +100,20 @@ export function ConfirmButton({ title, description, confirmLabel, onConfirm, err
   }
   return (
     <>
-      <Button variant="secondary" {...button} onClick={() => setOpen(true)} aria-haspopup="dialog">
+      <Button
+        variant="secondary"
+        {...button}
+        onClick={() => {
+          setTried(false)
+          setOpen(true)
+        }}
+        aria-haspopup="dialog"
+      >
         {children}
       </Button>
       {open && (
         <Modal title={title} description={description} onClose={() => !busy && setOpen(false)} role="alertdialog">
-          <ErrorList errors={errors} />
+          <ErrorList errors={tried ? errors : null} />
           <div className="actions actions--end">
             <Button variant="secondary" onClick={() => setOpen(false)} disabled={busy} data-autofocus>
               Cancel
