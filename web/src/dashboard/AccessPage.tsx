@@ -50,6 +50,9 @@ export function AccessPage() {
   const keys = (q.data?.apiKeys ?? []).filter(inScope)
   const scopes = [{ value: appId, label: 'This application' }, ...(hasPermission(global, 'roles:grant') ? [{ value: ALL_APPS, label: 'All applications (*)' }] : [])]
   const keyScopes = [{ value: appId, label: 'This application' }, ...(hasPermission(global, 'keys:create') ? [{ value: ALL_APPS, label: 'All applications (*)' }] : [])]
+  // A new key's secret is held here, outside the list's query: it can never be read again, so a failed reload of
+  // the list must not take it off the screen.
+  const [secret, setSecret] = useState<{ key: string; apiKey: APIKey } | null>(null)
 
   return (
     <div className="page">
@@ -57,9 +60,12 @@ export function AccessPage() {
         <h2>Roles and API keys</h2>
         <p className="muted">Operators and API keys act through roles. A role in “All applications” applies everywhere.</p>
       </header>
+      {secret && <NewKeySecret secret={secret} onDismiss={() => setSecret(null)} />}
       <QueryView loading={q.loading} error={q.error} onRetry={q.reload} label="Loading roles and keys…">
         {readRoles && <RolesSection appId={appId} roles={roles} scopes={scopes} canGrant={can('roles:grant')} onChange={q.reload} />}
-        {readKeys && <KeysSection appId={appId} keys={keys} scopes={keyScopes} canCreate={can('keys:create')} onChange={q.reload} />}
+        {readKeys && (
+          <KeysSection appId={appId} keys={keys} scopes={keyScopes} canCreate={can('keys:create')} onChange={q.reload} onCreated={setSecret} />
+        )}
       </QueryView>
       <section className="panel" aria-labelledby="roles-help">
         <h3 id="roles-help">What each role may do</h3>
@@ -222,29 +228,28 @@ function KeysSection({
   scopes,
   canCreate,
   onChange,
+  onCreated,
 }: {
   appId: string
   keys: APIKey[]
   scopes: { value: string; label: string }[]
   canCreate: boolean
   onChange: () => void
+  onCreated: (secret: { key: string; apiKey: APIKey }) => void
 }) {
   const create = useAdminMutation()
   const revoke = useAdminMutation()
   const [form, setForm] = useState({ name: '', role: 'auditor', applicationId: appId })
-  const [secret, setSecret] = useState<{ key: string; apiKey: APIKey } | null>(null)
   const [notice, setNotice] = useState<string | null>(null)
-  const [copied, setCopied] = useState(false)
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     setNotice(null)
-    setCopied(false)
     const r = await create.run<{ createAPIKey: { key: string; apiKey: APIKey } }>(CreateAPIKey, {
       input: { name: form.name.trim() || null, role: form.role, applicationId: form.applicationId },
     })
     if (r) {
-      setSecret(r.createAPIKey)
+      onCreated(r.createAPIKey)
       setForm({ ...form, name: '' })
       onChange()
     }
@@ -259,43 +264,11 @@ function KeysSection({
     return true
   }
 
-  const copy = async () => {
-    if (!secret) return
-    try {
-      await navigator.clipboard.writeText(secret.key)
-      setCopied(true)
-    } catch {
-      setCopied(false)
-    }
-  }
-
   return (
     <section className="panel" aria-labelledby="keys-title">
       <h3 id="keys-title">API keys</h3>
       <p className="muted small">Secret keys (sk_…) for servers and scripts: send them as Authorization: Bearer.</p>
       {notice && <Notice>{notice}</Notice>}
-      {secret && (
-        <div className="secret-once" role="region" aria-labelledby="secret-title">
-          <h4 id="secret-title">Your new key: copy it now</h4>
-          <p>This is the only time the secret is shown. Store it somewhere safe; trustgate keeps only a hash.</p>
-          <p>
-            <code className="secret" data-testid="new-api-key">
-              {secret.key}
-            </code>
-          </p>
-          <div className="actions">
-            <Button variant="secondary" onClick={copy}>
-              {copied ? 'Copied' : 'Copy key'}
-            </Button>
-            <Button variant="link" onClick={() => setSecret(null)}>
-              I have stored it
-            </Button>
-          </div>
-          <span className="visually-hidden" role="status">
-            {copied ? 'The key was copied to the clipboard.' : ''}
-          </span>
-        </div>
-      )}
       {keys.length === 0 ? (
         <p className="muted">No API keys for this application.</p>
       ) : (
@@ -391,5 +364,41 @@ function KeysSection({
       )}
       {!canCreate && keys.length > 0 && <Alert tone="info">Your role can see keys but not create or revoke them.</Alert>}
     </section>
+  )
+}
+
+/** NewKeySecret shows a new API key's secret, the only time it can be read, until the operator dismisses it. */
+function NewKeySecret({ secret, onDismiss }: { secret: { key: string; apiKey: APIKey }; onDismiss: () => void }) {
+  const [copied, setCopied] = useState(false)
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(secret.key)
+      setCopied(true)
+    } catch {
+      setCopied(false)
+    }
+  }
+
+  return (
+    <div className="secret-once" role="region" aria-labelledby="secret-title">
+      <h3 id="secret-title">Your new key: copy it now</h3>
+      <p>This is the only time the secret is shown. Store it somewhere safe; trustgate keeps only a hash.</p>
+      <p>
+        <code className="secret" data-testid="new-api-key">
+          {secret.key}
+        </code>
+      </p>
+      <div className="actions">
+        <Button variant="secondary" onClick={copy}>
+          {copied ? 'Copied' : 'Copy key'}
+        </Button>
+        <Button variant="link" onClick={onDismiss}>
+          I have stored it
+        </Button>
+      </div>
+      <span className="visually-hidden" role="status">
+        {copied ? 'The key was copied to the clipboard.' : ''}
+      </span>
+    </div>
   )
 }

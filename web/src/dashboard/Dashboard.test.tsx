@@ -657,6 +657,23 @@ describe('roles and API keys', () => {
     expect(screen.queryByText('sk_abcdefgh_secret')).not.toBeInTheDocument()
   })
 
+  it('keeps showing a new secret when reading the list again fails', async () => {
+    const u = userEvent.setup()
+    const key = { id: 'ak_2', name: 'CI', prefix: 'sk_abcdefgh', role: 'support', applicationId: APP_ID, createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, revokedAt: null, revocable: true }
+    const server = dashboardServer('owner', {
+      DashboardAccess: [() => ({ data: { roleAssignments: [], apiKeys: [] } }), () => gqlError('internal_error', 'Something went wrong.')],
+      DashboardCreateAPIKey: () => ({ data: { createAPIKey: { key: 'sk_abcdefgh_secret', apiKey: key } } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/access`, server)
+    await u.click(await screen.findByRole('button', { name: 'Create key' }))
+    await waitFor(() => expect(server.ops().filter((op) => op === 'DashboardAccess')).toHaveLength(2))
+    expect(await screen.findByText('Something went wrong. (long)')).toBeInTheDocument()
+    // The key exists and its secret can never be read again: it must stay until dismissed.
+    expect(screen.getByText('sk_abcdefgh_secret')).toBeInTheDocument()
+    await u.click(screen.getByRole('button', { name: 'I have stored it' }))
+    expect(screen.queryByText('sk_abcdefgh_secret')).not.toBeInTheDocument()
+  })
+
   it('offers Revoke only on the keys the server says this owner may revoke', async () => {
     const base = { prefix: 'sk_abcdefgh', role: 'support', applicationId: APP_ID, createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, revokedAt: null }
     const server = dashboardServer('owner', {
