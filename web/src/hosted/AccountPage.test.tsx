@@ -188,6 +188,33 @@ describe('/account', () => {
     expect(await screen.findByText('Two-step verification', { selector: '.badge' })).toBeInTheDocument()
   })
 
+  it('removes a phone number after asking, showing a refusal in the question', async () => {
+    const u = userEvent.setup()
+    const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: true }
+    const server = signedIn({
+      Me: [() => ({ data: { me: user({ phoneNumbers: [number], twoFactorEnabled: true }) } }), () => ({ data: { me: user() } })],
+      PhoneNumberDelete: [
+        () => gqlError('resource_forbidden', 'This phone number is the last way to sign in to this account; add another first.', 'id'),
+        () => ({ data: { phoneNumberDelete: true } }),
+      ],
+    })
+    renderApp('/account', server)
+    const phones = (await screen.findByRole('heading', { name: 'Phone numbers' })).closest('section')!
+    await u.click(await within(phones).findByRole('button', { name: 'Remove' }))
+    const question = within(phones).getByRole('group', { name: /Remove \+15551234567/ })
+    expect(question).toHaveTextContent('sign-ins will stop asking for a code sent to it')
+    expect(server.ops()).not.toContain('PhoneNumberDelete')
+
+    await u.click(within(question).getByRole('button', { name: 'Remove' }))
+    expect(await within(question).findByText(/last way to sign in/)).toBeInTheDocument()
+    expect(server.last('PhoneNumberDelete')!.variables).toEqual({ id: 'phn_1' })
+
+    await u.click(within(question).getByRole('button', { name: 'Remove' }))
+    expect(await within(phones).findByText('+15551234567 was removed.')).toBeInTheDocument()
+    expect(within(phones).queryByRole('group', { name: /Remove/ })).not.toBeInTheDocument()
+    expect(within(phones).queryByText('+15551234567', { selector: '.identifier' })).not.toBeInTheDocument()
+  })
+
   describe('email addresses', () => {
     const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
     const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import type { PhoneNumber, User } from '@trustgate/react'
 import { Button } from '../../ui/Button'
 import { AccountErrorList } from './AccountErrorList'
+import { Confirm } from './Confirm'
 import { IdentifierSection, rereadIn, type AddField } from './IdentifierSection'
 import { useAction } from './useAction'
 
@@ -19,12 +20,28 @@ const PHONE_FIELD: AddField = {
 }
 
 /**
- * PhoneSection lists the user's phone numbers; adds one and verifies it with an SMS code; and turns SMS two-step
- * verification on or off for a verified number (`phoneNumberReserveForSecondFactor`).
+ * PhoneSection lists the user's phone numbers; adds one and verifies it with an SMS code; turns SMS two-step
+ * verification on or off for a verified number (`phoneNumberReserveForSecondFactor`); and removes a number, after
+ * asking (`phoneNumberDelete`: a lost or recycled number must not stay a way into the account).
  */
 export function PhoneSection({ user }: { user: User }) {
   const [notice, setNotice] = useState<string | null>(null)
+  const [removing, setRemoving] = useState<PhoneNumber | null>(null)
   const reserve = useAction()
+  const remove = useAction()
+
+  const askRemove = (p: PhoneNumber) => {
+    setNotice(null)
+    remove.clear()
+    setRemoving(p)
+  }
+
+  const confirmRemove = async (p: PhoneNumber) => {
+    const r = await remove.run(() => user.deletePhoneNumber(p.id))
+    if (r.error) return
+    setRemoving(null)
+    setNotice(`${p.phoneNumber} was removed.`)
+  }
 
   const toggle = async (p: PhoneNumber) => {
     setNotice(null)
@@ -47,10 +64,17 @@ export function PhoneSection({ user }: { user: User }) {
       empty="No phone numbers yet. Add one to receive sign-in codes by SMS."
       badges={(p) => p.reservedForSecondFactor && <span className="badge badge--accent">Two-step verification</span>}
       actions={(p) =>
-        p.verified && (
-          <Button variant="secondary" busy={reserve.busy} onClick={() => toggle(p)}>
-            {p.reservedForSecondFactor ? 'Stop using for two-step verification' : 'Use for two-step verification'}
-          </Button>
+        removing?.id !== p.id && (
+          <>
+            {p.verified && (
+              <Button variant="secondary" busy={reserve.busy} onClick={() => toggle(p)}>
+                {p.reservedForSecondFactor ? 'Stop using for two-step verification' : 'Use for two-step verification'}
+              </Button>
+            )}
+            <Button variant="secondary" onClick={() => askRemove(p)}>
+              Remove
+            </Button>
+          </>
         )
       }
       notice={notice}
@@ -61,8 +85,28 @@ export function PhoneSection({ user }: { user: User }) {
       prepare={(p) => user.preparePhoneNumberVerification(p.id)}
       attempt={(p, code) => user.attemptPhoneNumberVerification(p.id, { code })}
       reread={(p) => rereadIn(() => user.reload(), (u) => u.phoneNumbers, p)}
+      onVerifying={(p) => {
+        if (removing?.id === p.id) setRemoving(null)
+      }}
     >
       <AccountErrorList errors={reserve.error?.errors} />
+      {removing && (
+        <Confirm
+          id="phone-remove-question"
+          question={
+            <>
+              Remove <strong className="identifier">{removing.phoneNumber}</strong> from your account? It will no longer
+              receive sign-in codes
+              {removing.reservedForSecondFactor ? ', and sign-ins will stop asking for a code sent to it.' : '.'}
+            </>
+          }
+          errors={remove.error?.errors}
+          confirmLabel="Remove"
+          busy={remove.busy}
+          onConfirm={() => confirmRemove(removing)}
+          onCancel={() => setRemoving(null)}
+        />
+      )}
     </IdentifierSection>
   )
 }
