@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { useParams } from 'react-router'
 import { Alert, ErrorList } from '../ui/Alert'
 import { Button } from '../ui/Button'
@@ -45,9 +45,11 @@ export function AccessPage() {
     withRoles: readRoles,
     withKeys: readKeys,
   })
-  const inScope = (a: { applicationId: string }) => a.applicationId === appId || a.applicationId === ALL_APPS
-  const roles = (q.data?.roleAssignments ?? []).filter(inScope)
-  const keys = (q.data?.apiKeys ?? []).filter(inScope)
+  // Computed once per answer of the query: the sections forget what they revoked locally when it changes.
+  const [roles, keys] = useMemo(() => {
+    const inScope = (a: { applicationId: string }) => a.applicationId === appId || a.applicationId === ALL_APPS
+    return [(q.data?.roleAssignments ?? []).filter(inScope), (q.data?.apiKeys ?? []).filter(inScope)] as const
+  }, [q.data, appId])
   const scopes = [{ value: appId, label: 'This application' }, ...(hasPermission(global, 'roles:grant') ? [{ value: ALL_APPS, label: 'All applications (*)' }] : [])]
   const keyScopes = [{ value: appId, label: 'This application' }, ...(hasPermission(global, 'keys:create') ? [{ value: ALL_APPS, label: 'All applications (*)' }] : [])]
   // A new key's secret is held here, outside the list's query: it can never be read again, so a failed reload of
@@ -111,12 +113,19 @@ function RolesSection({
     }
   }
 
+  // Revoked here before the list is read again, so the dialog closes on a table without the row (focus then goes
+  // to the section's heading, not to a button about to vanish); forgotten once the list has been read again.
+  const [gone, setGone] = useState<ReadonlySet<string>>(new Set())
+  useEffect(() => setGone(new Set()), [roles])
+  const shown = roles.filter((a) => !gone.has(roleKey(a)))
+
   const revokeOne = (a: RoleAssignment) => async () => {
     setNotice(null)
     const r = await revoke.run<{ revokeRole: boolean }>(RevokeRole, {
       input: { subject: a.subject, role: a.role, applicationId: a.applicationId },
     })
     if (r === null) return false
+    setGone((g) => new Set(g).add(roleKey(a)))
     setNotice(`Revoked ${a.role} from ${a.subject}.`)
     onChange()
     return true
@@ -126,7 +135,7 @@ function RolesSection({
     <section className="panel" aria-labelledby="roles-title">
       <h3 id="roles-title">Role assignments</h3>
       {notice && <Notice>{notice}</Notice>}
-      {roles.length === 0 ? (
+      {shown.length === 0 ? (
         <p className="muted">No roles in this application.</p>
       ) : (
         <div className="table-wrap">
@@ -146,8 +155,8 @@ function RolesSection({
               </tr>
             </thead>
             <tbody>
-              {roles.map((a) => (
-                <tr key={`${a.subject}-${a.role}-${a.applicationId}`}>
+              {shown.map((a) => (
+                <tr key={roleKey(a)}>
                   <th scope="row">{a.subject}</th>
                   <td>
                     <code>{a.role}</code>
@@ -255,10 +264,16 @@ function KeysSection({
     }
   }
 
+  // A key revoked here shows so at once (its Revoke button gone before the dialog closes, as for roles above).
+  const [revokedNow, setRevokedNow] = useState<Readonly<Record<string, APIKey>>>({})
+  useEffect(() => setRevokedNow({}), [keys])
+  const shownKeys = keys.map((k) => revokedNow[k.id] ?? k)
+
   const revokeOne = (k: APIKey) => async () => {
     setNotice(null)
     const r = await revoke.run<{ revokeAPIKey: APIKey }>(RevokeAPIKey, { id: k.id })
     if (!r) return false
+    setRevokedNow((m) => ({ ...m, [k.id]: { ...k, ...r.revokeAPIKey } }))
     setNotice(`Revoked ${k.name || k.prefix + '…'}.`)
     onChange()
     return true
@@ -292,7 +307,7 @@ function KeysSection({
               </tr>
             </thead>
             <tbody>
-              {keys.map((k) => (
+              {shownKeys.map((k) => (
                 <tr key={k.id}>
                   <th scope="row">
                     {k.name || <span className="muted">Unnamed</span>}
@@ -401,4 +416,9 @@ function NewKeySecret({ secret, onDismiss }: { secret: { key: string; apiKey: AP
       </span>
     </div>
   )
+}
+
+/** roleKey names one role assignment. */
+function roleKey(a: RoleAssignment): string {
+  return `${a.subject}-${a.role}-${a.applicationId}`
 }

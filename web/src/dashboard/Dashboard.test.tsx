@@ -10,6 +10,7 @@ import {
   signIn as signInJSON,
   tokenReply,
   user,
+  type Reply,
 } from '../../test/fakeServer'
 import {
   adminUser,
@@ -692,6 +693,42 @@ describe('roles and API keys', () => {
     expect(await screen.findByRole('button', { name: 'Revoke key Local' })).toBeInTheDocument()
     expect(screen.queryByRole('button', { name: 'Revoke key Global' })).not.toBeInTheDocument()
     expect(screen.queryByRole('button', { name: 'Revoke key Gone' })).not.toBeInTheDocument()
+  })
+
+  it('revokes a role and a key at once, giving focus to the section heading, not to a button about to vanish', async () => {
+    const u = userEvent.setup()
+    const role = { id: 'ra_2', subject: 'sam@example.com', role: 'support', applicationId: APP_ID, createdAt: '2026-01-01T00:00:00Z' }
+    const key = { id: 'ak_1', name: 'CI', prefix: 'sk_abcdefgh', role: 'support', applicationId: APP_ID, createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, revokedAt: null, revocable: true }
+    const revokedKey = { ...key, revokedAt: '2026-11-24T00:00:00Z', revocable: false }
+    // The list is read again after each revocation, slowly: the dialog has closed by then.
+    let release: () => void = () => {}
+    const slow = (data: Record<string, unknown>) => () => new Promise<Reply>((resolve) => (release = () => resolve({ data })))
+    const server = dashboardServer('owner', {
+      DashboardAccess: [
+        () => ({ data: { roleAssignments: [role], apiKeys: [key] } }),
+        slow({ roleAssignments: [], apiKeys: [key] }),
+        slow({ roleAssignments: [], apiKeys: [revokedKey] }),
+      ],
+      DashboardRevokeRole: () => ({ data: { revokeRole: true } }),
+      DashboardRevokeAPIKey: () => ({ data: { revokeAPIKey: revokedKey } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/access`, server)
+
+    await u.click(await screen.findByRole('button', { name: 'Revoke support from sam@example.com' }))
+    await u.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Revoke role' }))
+    expect(await screen.findByText('Revoked support from sam@example.com.')).toBeInTheDocument()
+    expect(screen.queryByRole('rowheader', { name: 'sam@example.com' })).not.toBeInTheDocument()
+    await waitFor(() => expect(screen.getByRole('heading', { name: 'Role assignments' })).toHaveFocus())
+    release()
+
+    await u.click(await screen.findByRole('button', { name: 'Revoke key CI' }))
+    await u.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Revoke key' }))
+    expect(await screen.findByText('Revoked CI.')).toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Revoke key CI' })).not.toBeInTheDocument()
+    await waitFor(() => expect(screen.getByRole('heading', { name: 'API keys' })).toHaveFocus())
+    release()
+    await waitFor(() => expect(server.ops().filter((op) => op === 'DashboardAccess')).toHaveLength(3))
+    expect(screen.queryByRole('button', { name: 'Revoke key CI' })).not.toBeInTheDocument()
   })
 
   it('shows an admin roles and keys without grant, create or revoke controls', async () => {
