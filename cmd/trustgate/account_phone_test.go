@@ -218,3 +218,41 @@ func TestPhoneNumberDeleteAndClientTrust(t *testing.T) {
 		}
 	})
 }
+
+// TestPhoneNumberDeleteKeepsAFirstFactor: the last way to sign in is an
+// identifier together with a first factor that signs it in, not an
+// identifier alone. A user without a password (created so by an admin, or
+// signed up before passwords were on), where email_code is no first factor,
+// signs in only with the number's SMS code: a verified email address or a
+// username left behind names the account but proves nothing, and removing
+// the number would lock the user out for good.
+func TestPhoneNumberDeleteKeepsAFirstFactor(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true, "emailEnabled": true, "usernameEnabled": true,
+			"firstFactors": []string{"password", "phone_code"}})
+		for i, in := range []vars{
+			{"emailAddress": "no-password-phone@example.com", "emailVerified": true},
+			{"username": "nopasswordphone"},
+		} {
+			number := fmt.Sprintf("+1555074%04d", i)
+			in["phoneNumber"], in["phoneVerified"], in["password"] = number, true, nil
+			uid := s.newUser(t, in)
+			d := s.browser()
+			r := d.codeSignIn(t, number, "phone_code", number)
+			d.token(t, signInObj(t, r, "signInAttemptFirstFactor")["createdSessionId"].(string))
+			pid := *s.userRow(t, uid).PrimaryPhoneNumberID
+			if got := d.do(phoneDelete, vars{"id": pid}).code(t); got != "resource_forbidden" {
+				t.Errorf("%v: removing the only number that signs in: got %s, want resource_forbidden", in, got)
+			}
+		}
+		// With a password, the address or the username signs in.
+		uid := s.newUser(t, vars{"emailAddress": "password-phone@example.com", "emailVerified": true,
+			"phoneNumber": "+15550749999", "phoneVerified": true})
+		d := s.browser()
+		d.mustSession(t, "password-phone@example.com")
+		if r := d.do(phoneDelete, vars{"id": *s.userRow(t, uid).PrimaryPhoneNumberID}).data(t); r["phoneNumberDelete"] != true {
+			t.Fatalf("removing a number beside a password and an address: %v", r)
+		}
+	})
+}

@@ -302,22 +302,27 @@ func (s *Service) DeletePhoneNumber(ctx context.Context, id string) (bool, error
 	return true, nil
 }
 
-// signsInWithout reports whether user u still has a verified identifier the
-// application signs in with once its phone number except goes: a verified
-// email address (email on), another verified phone number (phone on), or a
-// username (usernames on).
+// signsInWithout reports whether user u can still sign in to the
+// application once its phone number except goes: an identifier left
+// together with a first factor that signs it in. A password (when the
+// application takes passwords and u has one) signs in a username, a verified
+// email address or another verified phone number; an email or SMS code (when
+// a first factor) signs in the verified address or number it goes to. An
+// identifier alone is no way in: a user without a password, where email_code
+// is no first factor, signs in with the number's SMS code only.
 func signsInWithout(ctx context.Context, tx *ent.Tx, u *ent.User, set *settings.Settings, except string) (bool, error) {
-	if set.UsernameEnabled && u.Username != nil {
+	password := set.PasswordEnabled && u.PasswordHash != nil
+	if !set.PhoneEnabled || !password && !set.FirstFactorEnabled(settings.StrategyPhoneCode) {
+		return true, nil // the number signs nobody in anyway
+	}
+	if password && set.UsernameEnabled && u.Username != nil {
 		return true, nil
 	}
-	if set.EmailEnabled {
+	if set.EmailEnabled && (password || set.FirstFactorEnabled(settings.StrategyEmailCode)) {
 		ok, err := tx.EmailAddress.Query().Where(emailaddress.UserID(u.ID), emailaddress.Verified(true)).Exist(ctx)
 		if err != nil || ok {
 			return ok, err
 		}
-	}
-	if !set.PhoneEnabled {
-		return true, nil // the number signs nobody in anyway
 	}
 	return tx.PhoneNumber.Query().Where(phonenumber.UserID(u.ID), phonenumber.Verified(true), phonenumber.IDNEQ(except)).Exist(ctx)
 }
