@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/ent"
 )
 
 // TestReservingAnUnverifiedPhoneNumber: an unverified number cannot become a
@@ -253,6 +257,66 @@ func TestPhoneNumberDeleteKeepsAFirstFactor(t *testing.T) {
 		d.mustSession(t, "password-phone@example.com")
 		if r := d.do(phoneDelete, vars{"id": *s.userRow(t, uid).PrimaryPhoneNumberID}).data(t); r["phoneNumberDelete"] != true {
 			t.Fatalf("removing a number beside a password and an address: %v", r)
+		}
+	})
+}
+
+// TestClientTrustCodeToANumberRemovedDuringTheAttemptIsRefused: where email
+// is off, Client Trust codes go to the primary phone number. A code sent
+// there, entered while the user removes the number (lost, or given to
+// someone else by the carrier), proves nothing about the account: as a
+// first-factor code (targetGone) and an MFA code (its reservation read
+// again), the attempt checks inside its transaction that the number is
+// still the user's, not only in the factors it read before.
+func TestClientTrustCodeToANumberRemovedDuringTheAttemptIsRefused(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": true, "phoneEnabled": true, "emailEnabled": false,
+			"firstFactors": []string{"password", "phone_code"}})
+		const lost, kept = "+15550750001", "+15550750002"
+		uid := s.newUser(t, vars{"phoneNumber": lost, "phoneVerified": true})
+		owner := s.browser()
+		owner.token(t, owner.passClientTrust(t, lost, testPassword, "phone_code", lost)["createdSessionId"].(string))
+		owner.addPhone(t, kept)
+		primary := *s.userRow(t, uid).PrimaryPhoneNumberID
+
+		// Whoever holds the lost number (and the password) starts a sign-in
+		// on a new device; its Client Trust code goes to the number.
+		thief := s.browser()
+		si := signInObj(t, thief.signIn(lost, testPassword), "signInCreate")
+		if si["status"] != "needs_client_trust" {
+			t.Fatalf("got status %v, want needs_client_trust", si["status"])
+		}
+		id := si["id"].(string)
+		signInObj(t, thief.prepareSecondWith(id, factorInput(si["supportedSecondFactors"], "phone_code")), "signInPrepareSecondFactor")
+		code := s.mail.code(t, lost)
+
+		// The owner removes the number once the attempt has read it.
+		var armed atomic.Bool
+		var removed result
+		s.m.DB.Ent.PhoneNumber.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				v, err := next.Query(ctx, q)
+				if armed.Swap(false) {
+					removed = owner.do(phoneDelete, vars{"id": primary})
+				}
+				return v, err
+			})
+		}))
+		armed.Store(true)
+		res := thief.attemptSecond(id, "phone_code", code)
+		if armed.Load() {
+			t.Fatal("the attempt read no phone number")
+		}
+		if len(removed.Errors) > 0 {
+			t.Fatalf("phoneNumberDelete: %v", removed.Errors)
+		}
+		if len(res.Errors) == 0 {
+			t.Fatalf("a Client Trust code to a number removed during the attempt: got %v, want an error (no session)",
+				res.Data["signInAttemptSecondFactor"])
+		}
+		if got := res.code(t); got != "verification_missing" {
+			t.Fatalf("got %s, want verification_missing", got)
 		}
 	})
 }

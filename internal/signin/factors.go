@@ -368,6 +368,19 @@ func (s *Service) attemptSecondFactorCode(ctx context.Context, st *state, factor
 				return errTargetNotAFactor(), nil
 			}
 		}
+		if st.si.Status == entsignin.StatusNeedsClientTrust {
+			// As targetGone at the first factor: the address or number
+			// (the primary phone number where email is off) may have been
+			// removed since the factors were read, and a code sent to it
+			// proves nothing about the account then.
+			held, err := targetHeld(ctx, tx.Client(), st.user.ID, v)
+			if err != nil {
+				return nil, err
+			}
+			if !held {
+				return errTargetNotAFactor(), nil
+			}
+		}
 		passed, err := s.Codes.Check(ctx, tx, v, code)
 		if err != nil {
 			if e, ok := apierr.As(err); ok {
