@@ -429,6 +429,50 @@ export interface PhoneNumber {
   reservedForSecondFactor: boolean
 }
 
+/**
+ * PhoneNumberVerification is the verification state of a phone number, as Clerk's `phoneNumber.verification`
+ * reads it: `verified` once a texted code was checked, else `unverified`. The server keeps no finer state of it
+ * (Clerk's `failed` and `expired` come back as the errors of `attemptVerification()` instead).
+ */
+export interface PhoneNumberVerification {
+  status: 'verified' | 'unverified'
+  strategy: 'phone_code'
+}
+
+/** AttemptPhoneNumberVerificationParams carry the texted code. */
+export interface AttemptPhoneNumberVerificationParams {
+  code: string
+}
+
+/** SetReservedForSecondFactorParams turn SMS two-step verification on (`true`) or off for a number. */
+export interface SetReservedForSecondFactorParams {
+  reserved: boolean
+}
+
+/**
+ * PhoneNumberResource is one of the user's phone numbers with the methods of Clerk's `PhoneNumberResource`, as
+ * `user.phoneNumbers` and `user.createPhoneNumber()` hold them. Like every method of the SDK, they resolve to
+ * `{ data, error }` instead of throwing; those that change the account reload the user. Clerk's
+ * `makeDefaultSecondFactor()` is not provided: the server has no way to choose the default number.
+ */
+export interface PhoneNumberResource extends PhoneNumber {
+  /** verification is `{ status: 'verified' | 'unverified', strategy: 'phone_code' }`, from `verified`. */
+  verification: PhoneNumberVerification
+  /**
+   * defaultSecondFactor is true for the number a sign-in's second step texts unless told otherwise: the user's
+   * oldest verified number reserved for two-step verification.
+   */
+  defaultSecondFactor: boolean
+  /** prepareVerification texts a 6-digit code to the number (`phoneNumberPrepareVerification`). */
+  prepareVerification(): Promise<Result<PhoneNumberResource>>
+  /** attemptVerification checks the texted code (`phoneNumberAttemptVerification`). */
+  attemptVerification(params: AttemptPhoneNumberVerificationParams): Promise<Result<PhoneNumberResource>>
+  /** setReservedForSecondFactor turns SMS two-step verification on or off for a verified number. */
+  setReservedForSecondFactor(params: SetReservedForSecondFactorParams): Promise<Result<PhoneNumberResource>>
+  /** destroy removes the number (`phoneNumberDelete`). */
+  destroy(): Promise<Result<boolean>>
+}
+
 /** UserData is the signed-in user as `me` returns it. */
 export interface UserData {
   id: string

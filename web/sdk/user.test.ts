@@ -212,3 +212,179 @@ describe('user email addresses (Clerk-shaped)', () => {
     expect(server.ops().filter((o) => o === 'EmailAddressCreate')).toHaveLength(2)
   })
 })
+
+const phone = (id: string, verified: boolean, reservedForSecondFactor = false, phoneNumber = `+1555000${id.slice(-4).padStart(4, '0')}`) => ({
+  id,
+  phoneNumber,
+  verified,
+  reservedForSecondFactor,
+})
+const newPhone = phone('idn_9', false, false, '+15551230009')
+const newPhoneVerified = { ...newPhone, verified: true }
+
+describe('user phone numbers (Clerk-shaped)', () => {
+  it('user.phoneNumbers are PhoneNumberResources with verification and defaultSecondFactor (the oldest reserved verified number)', async () => {
+    const { user: u } = await signedIn({
+      Me: () => ({
+        data: { me: user({ phoneNumbers: [phone('idn_1', false), phone('idn_2', true), phone('idn_3', true, true), phone('idn_4', true, true)] }) },
+      }),
+    })
+    expect(u.phoneNumbers.map((p) => p.verification.status)).toEqual(['unverified', 'verified', 'verified', 'verified'])
+    expect(u.phoneNumbers.map((p) => p.verification.strategy)).toEqual(['phone_code', 'phone_code', 'phone_code', 'phone_code'])
+    expect(u.phoneNumbers.map((p) => p.defaultSecondFactor)).toEqual([false, false, true, false])
+    expect(u.phoneNumbers[2]).toEqual({ ...phone('idn_3', true, true), verification: { status: 'verified', strategy: 'phone_code' }, defaultSecondFactor: true })
+    for (const m of ['prepareVerification', 'attemptVerification', 'setReservedForSecondFactor', 'destroy'] as const) {
+      expect(typeof u.phoneNumbers[0]![m]).toBe('function')
+    }
+    // The client is private: logging a number shows its data only.
+    expect(Object.keys(u.phoneNumbers[0]!)).toEqual(['id', 'phoneNumber', 'verified', 'reservedForSecondFactor', 'verification', 'defaultSecondFactor'])
+  })
+
+  it('createPhoneNumber() resolves to a resource; its prepareVerification() texts a code, attemptVerification() checks it and reloads', async () => {
+    const { client, user: u, server } = await signedIn({
+      Me: [
+        () => ({ data: { me: user() } }),
+        () => ({ data: { me: user({ phoneNumbers: [newPhone] }) } }),
+        () => ({ data: { me: user({ phoneNumbers: [newPhoneVerified] }) } }),
+      ],
+      PhoneNumberCreate: () => ({ data: { phoneNumberCreate: newPhone } }),
+      PhoneNumberPrepareVerification: () => ({ data: { phoneNumberPrepareVerification: newPhone } }),
+      PhoneNumberAttemptVerification: () => ({ data: { phoneNumberAttemptVerification: newPhoneVerified } }),
+    })
+    const created = await u.createPhoneNumber({ phoneNumber: '+15551230009' })
+    expect(server.last('PhoneNumberCreate')!.variables).toEqual({ phoneNumber: '+15551230009' })
+    expect(created.error).toBeNull()
+    expect(created.data).toMatchObject({ ...newPhone, verification: { status: 'unverified' }, defaultSecondFactor: false })
+    expect(meReloads(server)).toBe(1)
+    expect(typeof client.user!.phoneNumbers[0]!.prepareVerification).toBe('function')
+
+    const sent = await created.data!.prepareVerification()
+    const prepare = server.last('PhoneNumberPrepareVerification')!
+    expect(prepare.variables).toEqual({ id: 'idn_9' })
+    expect(prepare.headers.authorization).toBe('Bearer jwt_1')
+    expect(prepare.query).toBe(
+      'mutation PhoneNumberPrepareVerification($id: ID!) { phoneNumberPrepareVerification(id: $id) { id phoneNumber verified reservedForSecondFactor } }',
+    )
+    expect(sent.error).toBeNull()
+    expect(sent.data!.id).toBe('idn_9')
+    expect(meReloads(server)).toBe(1)
+
+    const checked = await created.data!.attemptVerification({ code: '123456' })
+    expect(server.last('PhoneNumberAttemptVerification')!.variables).toEqual({ id: 'idn_9', code: '123456' })
+    expect(server.last('PhoneNumberAttemptVerification')!.headers.authorization).toBe('Bearer jwt_1')
+    expect(checked.error).toBeNull()
+    expect(checked.data!.verification.status).toBe('verified')
+    expect(typeof checked.data!.setReservedForSecondFactor).toBe('function')
+    expect(meReloads(server)).toBe(2)
+    expect(client.user!.phoneNumbers[0]!.verification.status).toBe('verified')
+  })
+
+  it('setReservedForSecondFactor({ reserved }) reserves or frees the number, reloads, and says whether it is the default', async () => {
+    const first = phone('idn_1', true, true)
+    const second = phone('idn_2', true)
+    const { client, user: u, server } = await signedIn({
+      Me: [
+        () => ({ data: { me: user({ phoneNumbers: [first, second] }) } }),
+        () => ({ data: { me: user({ phoneNumbers: [first, { ...second, reservedForSecondFactor: true }] }) } }),
+        () => ({ data: { me: user({ phoneNumbers: [{ ...first, reservedForSecondFactor: false }, { ...second, reservedForSecondFactor: true }] }) } }),
+      ],
+      PhoneNumberReserveForSecondFactor: [
+        () => ({ data: { phoneNumberReserveForSecondFactor: { ...second, reservedForSecondFactor: true } } }),
+        () => ({ data: { phoneNumberReserveForSecondFactor: { ...first, reservedForSecondFactor: false } } }),
+      ],
+    })
+    const reserved = await u.phoneNumbers[1]!.setReservedForSecondFactor({ reserved: true })
+    const call = server.last('PhoneNumberReserveForSecondFactor')!
+    expect(call.variables).toEqual({ id: 'idn_2', reserved: true })
+    expect(call.headers.authorization).toBe('Bearer jwt_1')
+    expect(call.query).toBe(
+      'mutation PhoneNumberReserveForSecondFactor($id: ID!, $reserved: Boolean!) { phoneNumberReserveForSecondFactor(id: $id, reserved: $reserved) { id phoneNumber verified reservedForSecondFactor } }',
+    )
+    expect(reserved.error).toBeNull()
+    // idn_1 is older and still reserved: sign-ins text it first.
+    expect(reserved.data).toMatchObject({ id: 'idn_2', reservedForSecondFactor: true, defaultSecondFactor: false })
+    expect(meReloads(server)).toBe(1)
+
+    const freed = await client.user!.phoneNumbers[0]!.setReservedForSecondFactor({ reserved: false })
+    expect(server.last('PhoneNumberReserveForSecondFactor')!.variables).toEqual({ id: 'idn_1', reserved: false })
+    expect(freed.data).toMatchObject({ id: 'idn_1', reservedForSecondFactor: false, defaultSecondFactor: false })
+    expect(meReloads(server)).toBe(2)
+    expect(client.user!.phoneNumbers.map((p) => p.defaultSecondFactor)).toEqual([false, true])
+  })
+
+  it('resolves to { error } instead of throwing, with the server meta, and does not reload after a failure', async () => {
+    const { user: u, server } = await signedIn({
+      Me: () => ({ data: { me: user({ phoneNumbers: [phone('idn_1', false)] }) } }),
+      PhoneNumberPrepareVerification: () =>
+        gqlError('verification_code_too_many_requests', 'Wait before asking for another code.', undefined, { retryAfterSeconds: 17 }),
+      PhoneNumberAttemptVerification: () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+      PhoneNumberReserveForSecondFactor: () =>
+        gqlError('identification_create_second_factor_unverified', 'Verify this phone number before using it for two-step verification.', 'id'),
+    })
+    const p = u.phoneNumbers[0]!
+    const tooSoon = await p.prepareVerification()
+    expect(tooSoon.data).toBeNull()
+    expect(tooSoon.error!.code).toBe('verification_code_too_many_requests')
+    expect(tooSoon.error!.errors[0]!.meta.retryAfterSeconds).toBe(17)
+
+    const wrong = await p.attemptVerification({ code: '000000' })
+    expect(wrong.error!.errors[0]!.meta.paramName).toBe('code')
+
+    const unverified = await p.setReservedForSecondFactor({ reserved: true })
+    expect(unverified.error!.code).toBe('identification_create_second_factor_unverified')
+    expect(unverified.error!.errors[0]!.meta.paramName).toBe('id')
+    expect(meReloads(server)).toBe(0)
+  })
+
+  it('destroy() removes the number and reloads; the last way to sign in comes back as resource_forbidden', async () => {
+    const { client, user: u, server } = await signedIn({
+      Me: [() => ({ data: { me: user({ phoneNumbers: [phone('idn_1', true), phone('idn_2', true)] }) } }), () => ({ data: { me: user({ phoneNumbers: [phone('idn_1', true)] }) } })],
+      PhoneNumberDelete: [
+        () => gqlError('resource_forbidden', 'This phone number is the last way to sign in to this account; add another first.', 'id'),
+        () => ({ data: { phoneNumberDelete: true } }),
+      ],
+    })
+    const refused = await u.phoneNumbers[0]!.destroy()
+    expect(refused.error!.code).toBe('resource_forbidden')
+    expect(server.last('PhoneNumberDelete')!.variables).toEqual({ id: 'idn_1' })
+    expect(meReloads(server)).toBe(0)
+
+    const removed = await u.phoneNumbers[1]!.destroy()
+    expect(removed).toEqual({ data: true, error: null })
+    expect(server.last('PhoneNumberDelete')!.variables).toEqual({ id: 'idn_2' })
+    expect(server.last('PhoneNumberDelete')!.headers.authorization).toBe('Bearer jwt_1')
+    expect(client.user!.phoneNumbers.map((p) => p.id)).toEqual(['idn_1'])
+  })
+
+  it('the user.*PhoneNumber*(id) methods send the same requests and resolve to resources too', async () => {
+    const verifiedReserved = { ...newPhoneVerified, reservedForSecondFactor: true }
+    const { user: u, server } = await signedIn({
+      Me: () => ({ data: { me: user({ phoneNumbers: [verifiedReserved] }) } }),
+      PhoneNumberPrepareVerification: () => ({ data: { phoneNumberPrepareVerification: newPhone } }),
+      PhoneNumberAttemptVerification: () => ({ data: { phoneNumberAttemptVerification: newPhoneVerified } }),
+      PhoneNumberReserveForSecondFactor: () => ({ data: { phoneNumberReserveForSecondFactor: verifiedReserved } }),
+    })
+    const sent = await u.preparePhoneNumberVerification('idn_9')
+    expect(server.last('PhoneNumberPrepareVerification')!.variables).toEqual({ id: 'idn_9' })
+    expect(typeof sent.data!.attemptVerification).toBe('function')
+    const checked = await u.attemptPhoneNumberVerification('idn_9', { code: '123456' })
+    expect(server.last('PhoneNumberAttemptVerification')!.variables).toEqual({ id: 'idn_9', code: '123456' })
+    expect(checked.data!.verification.status).toBe('verified')
+    const reserved = await u.setPhoneNumberReservedForSecondFactor('idn_9', { reserved: true })
+    expect(server.last('PhoneNumberReserveForSecondFactor')!.variables).toEqual({ id: 'idn_9', reserved: true })
+    expect(reserved.data).toMatchObject({ ...verifiedReserved, defaultSecondFactor: true })
+  })
+
+  it('works with runWithReverification: adding a number that needs a recent verification runs again once confirmed', async () => {
+    const { user: u, server } = await signedIn({
+      PhoneNumberCreate: [() => reverificationRequired('first_factor'), () => ({ data: { phoneNumberCreate: newPhone } })],
+    })
+    const r = await runWithReverification(
+      () => u.createPhoneNumber({ phoneNumber: '+15551230009' }),
+      (p) => p.complete(),
+    )
+    expect(r.data).toMatchObject(newPhone)
+    expect(typeof r.data!.prepareVerification).toBe('function')
+    expect(server.ops().filter((o) => o === 'PhoneNumberCreate')).toHaveLength(2)
+  })
+})

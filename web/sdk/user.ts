@@ -11,14 +11,18 @@ import {
 import type { Operation } from './operations'
 import type {
   AttemptEmailAddressVerificationParams,
+  AttemptPhoneNumberVerificationParams,
   BackupCodeResource,
   CreateEmailAddressParams,
   EmailAddress,
   EmailAddressResource,
   PhoneNumber,
+  PhoneNumberResource,
+  PhoneNumberVerification,
   PrepareEmailAddressVerificationParams,
   Result,
   SessionData,
+  SetReservedForSecondFactorParams,
   TOTPResource,
   TrustedClient,
   UpdateUserParams,
@@ -58,7 +62,8 @@ export class User implements UserData {
   readonly username: string | null
   /** emailAddresses carry the methods of Clerk's `EmailAddressResource` (`prepareVerification`, …). */
   readonly emailAddresses: EmailAddressResource[]
-  readonly phoneNumbers: PhoneNumber[]
+  /** phoneNumbers carry the methods of Clerk's `PhoneNumberResource` (`prepareVerification`, …). */
+  readonly phoneNumbers: PhoneNumberResource[]
   readonly primaryEmailAddressId: string | null
   readonly twoFactorEnabled: boolean
   readonly totpEnabled: boolean
@@ -74,7 +79,8 @@ export class User implements UserData {
     this.id = d.id
     this.username = d.username
     this.emailAddresses = d.emailAddresses.map((e) => new UserEmailAddress(core, e))
-    this.phoneNumbers = d.phoneNumbers
+    const phones = d.phoneNumbers.map(phoneData)
+    this.phoneNumbers = phones.map((p) => new UserPhoneNumber(core, p, phones))
     this.primaryEmailAddressId = d.primaryEmailAddressId
     this.twoFactorEnabled = d.twoFactorEnabled
     this.totpEnabled = d.totpEnabled
@@ -120,46 +126,38 @@ export class User implements UserData {
     )
   }
 
-  /** createPhoneNumber adds an unverified phone number. */
-  async createPhoneNumber({ phoneNumber }: { phoneNumber: string }): Promise<Result<PhoneNumber>> {
-    return this.thenReload(
+  /**
+   * createPhoneNumber adds an unverified phone number and resolves to it as a `PhoneNumberResource`; verify it with
+   * its `prepareVerification()` and `attemptVerification()`.
+   */
+  async createPhoneNumber({ phoneNumber }: { phoneNumber: string }): Promise<Result<PhoneNumberResource>> {
+    return phoneChange(
+      this.#core,
       this.#core.authedRequest<{ phoneNumberCreate: PhoneNumber }>(ops.PhoneNumberCreate, { phoneNumber }),
       (d) => d.phoneNumberCreate,
+      this.#phones(),
     )
   }
 
   /** preparePhoneNumberVerification texts a verification code to one of the user's phone numbers. */
-  async preparePhoneNumberVerification(phoneNumberId: string): Promise<Result<PhoneNumber>> {
-    const r = await this.#core.authedRequest<{ phoneNumberPrepareVerification: PhoneNumber }>(
-      ops.PhoneNumberPrepareVerification,
-      { id: phoneNumberId },
-    )
-    return map(r, (d) => d.phoneNumberPrepareVerification)
+  preparePhoneNumberVerification(phoneNumberId: string): Promise<Result<PhoneNumberResource>> {
+    return preparePhoneNumber(this.#core, phoneNumberId, this.#phones())
   }
 
   /** attemptPhoneNumberVerification checks the texted code. */
-  async attemptPhoneNumberVerification(phoneNumberId: string, { code }: { code: string }): Promise<Result<PhoneNumber>> {
-    return this.thenReload(
-      this.#core.authedRequest<{ phoneNumberAttemptVerification: PhoneNumber }>(ops.PhoneNumberAttemptVerification, {
-        id: phoneNumberId,
-        code,
-      }),
-      (d) => d.phoneNumberAttemptVerification,
-    )
+  attemptPhoneNumberVerification(
+    phoneNumberId: string,
+    params: AttemptPhoneNumberVerificationParams,
+  ): Promise<Result<PhoneNumberResource>> {
+    return attemptPhoneNumber(this.#core, phoneNumberId, params, this.#phones())
   }
 
   /** setPhoneNumberReservedForSecondFactor turns SMS two-step verification on or off for a verified number. */
-  async setPhoneNumberReservedForSecondFactor(
+  setPhoneNumberReservedForSecondFactor(
     phoneNumberId: string,
-    { reserved }: { reserved: boolean },
-  ): Promise<Result<PhoneNumber>> {
-    return this.thenReload(
-      this.#core.authedRequest<{ phoneNumberReserveForSecondFactor: PhoneNumber }>(
-        ops.PhoneNumberReserveForSecondFactor,
-        { id: phoneNumberId, reserved },
-      ),
-      (d) => d.phoneNumberReserveForSecondFactor,
-    )
+    params: SetReservedForSecondFactorParams,
+  ): Promise<Result<PhoneNumberResource>> {
+    return reservePhoneNumber(this.#core, phoneNumberId, params, this.#phones())
   }
 
   /**
@@ -167,11 +165,8 @@ export class User implements UserData {
    * two-step verification stops being a second factor. The last verified identifier cannot be removed
    * (`resource_forbidden`).
    */
-  async deletePhoneNumber(phoneNumberId: string): Promise<Result<boolean>> {
-    return this.thenReload(
-      this.#core.authedRequest<{ phoneNumberDelete: boolean }>(ops.PhoneNumberDelete, { id: phoneNumberId }),
-      (d) => d.phoneNumberDelete,
-    )
+  deletePhoneNumber(phoneNumberId: string): Promise<Result<boolean>> {
+    return deletePhoneNumber(this.#core, phoneNumberId)
   }
 
   /**
@@ -241,6 +236,11 @@ export class User implements UserData {
   private thenReload<T, U>(p: Promise<Result<T>>, f: (d: T) => U): Promise<Result<U>> {
     return thenReload(this.#core, p, f)
   }
+
+  /** #phones is the data of the user's phone numbers. */
+  #phones(): PhoneNumber[] {
+    return this.phoneNumbers.map(phoneData)
+  }
 }
 
 /**
@@ -294,5 +294,131 @@ class UserEmailAddress implements EmailAddressResource {
       this.#core.authedRequest<{ emailAddressDelete: boolean }>(ops.EmailAddressDelete, { id: this.id }),
       (d) => d.emailAddressDelete,
     )
+  }
+}
+
+/** phoneData is the data of a phone number, without methods. */
+function phoneData(p: PhoneNumber): PhoneNumber {
+  return { id: p.id, phoneNumber: p.phoneNumber, verified: p.verified, reservedForSecondFactor: p.reservedForSecondFactor }
+}
+
+/**
+ * phoneNumberAmong builds the resource of `data`, one of the user's numbers `all` (in `me`'s order, oldest first),
+ * whose entry it replaces (or joins).
+ */
+function phoneNumberAmong(core: AccountCore, data: PhoneNumber, all: readonly PhoneNumber[]): UserPhoneNumber {
+  const p = phoneData(data)
+  const phones = all.some((q) => q.id === p.id) ? all.map((q) => (q.id === p.id ? p : phoneData(q))) : [...all.map(phoneData), p]
+  return new UserPhoneNumber(core, p, phones)
+}
+
+/**
+ * phoneChange waits for a change to a phone number and, when it passed, reloads the user; the number it answers is
+ * placed among the reloaded user's numbers (or, if the reload failed, among those known before) for
+ * `defaultSecondFactor`.
+ */
+async function phoneChange<T>(
+  core: AccountCore,
+  p: Promise<Result<T>>,
+  number: (d: T) => PhoneNumber,
+  known: readonly PhoneNumber[],
+): Promise<Result<PhoneNumberResource>> {
+  const r = await p
+  if (r.error) return r
+  const u = await core.reloadUser()
+  return { data: phoneNumberAmong(core, number(r.data), u.data ? u.data.phoneNumbers : known), error: null }
+}
+
+async function preparePhoneNumber(core: AccountCore, id: string, known: readonly PhoneNumber[]): Promise<Result<PhoneNumberResource>> {
+  const r = await core.authedRequest<{ phoneNumberPrepareVerification: PhoneNumber }>(ops.PhoneNumberPrepareVerification, { id })
+  return map(r, (d) => phoneNumberAmong(core, d.phoneNumberPrepareVerification, known))
+}
+
+function attemptPhoneNumber(
+  core: AccountCore,
+  id: string,
+  { code }: AttemptPhoneNumberVerificationParams,
+  known: readonly PhoneNumber[],
+): Promise<Result<PhoneNumberResource>> {
+  return phoneChange(
+    core,
+    core.authedRequest<{ phoneNumberAttemptVerification: PhoneNumber }>(ops.PhoneNumberAttemptVerification, { id, code }),
+    (d) => d.phoneNumberAttemptVerification,
+    known,
+  )
+}
+
+function reservePhoneNumber(
+  core: AccountCore,
+  id: string,
+  { reserved }: SetReservedForSecondFactorParams,
+  known: readonly PhoneNumber[],
+): Promise<Result<PhoneNumberResource>> {
+  return phoneChange(
+    core,
+    core.authedRequest<{ phoneNumberReserveForSecondFactor: PhoneNumber }>(ops.PhoneNumberReserveForSecondFactor, {
+      id,
+      reserved,
+    }),
+    (d) => d.phoneNumberReserveForSecondFactor,
+    known,
+  )
+}
+
+function deletePhoneNumber(core: AccountCore, id: string): Promise<Result<boolean>> {
+  return thenReload(
+    core,
+    core.authedRequest<{ phoneNumberDelete: boolean }>(ops.PhoneNumberDelete, { id }),
+    (d) => d.phoneNumberDelete,
+  )
+}
+
+/**
+ * UserPhoneNumber is one of the signed-in user's phone numbers with the methods of Clerk's `PhoneNumberResource`
+ * (but `makeDefaultSecondFactor()`, which the server does not offer). Like `UserEmailAddress`, its client is a
+ * private field; each method sends the session JWT and resolves to `{ data, error }`, and all but
+ * `prepareVerification()` reload the user. `user.preparePhoneNumberVerification(id)` and its siblings do the same.
+ */
+class UserPhoneNumber implements PhoneNumberResource {
+  readonly id: string
+  readonly phoneNumber: string
+  readonly verified: boolean
+  readonly reservedForSecondFactor: boolean
+  readonly verification: PhoneNumberVerification
+  readonly defaultSecondFactor: boolean
+  readonly #core: AccountCore
+  /** #all are the user's numbers (this one among them) as last read, oldest first. */
+  readonly #all: readonly PhoneNumber[]
+
+  constructor(core: AccountCore, data: PhoneNumber, all: readonly PhoneNumber[]) {
+    this.id = data.id
+    this.phoneNumber = data.phoneNumber
+    this.verified = data.verified
+    this.reservedForSecondFactor = data.reservedForSecondFactor
+    this.verification = { status: data.verified ? 'verified' : 'unverified', strategy: 'phone_code' }
+    // A sign-in's second step offers the reserved numbers oldest first, the first as its default (primary) one.
+    this.defaultSecondFactor = all.find((p) => p.verified && p.reservedForSecondFactor)?.id === data.id
+    this.#core = core
+    this.#all = all
+  }
+
+  /** prepareVerification texts a 6-digit code; another send within 30 s answers `verification_code_too_many_requests`. */
+  prepareVerification(): Promise<Result<PhoneNumberResource>> {
+    return preparePhoneNumber(this.#core, this.id, this.#all)
+  }
+
+  /** attemptVerification checks the texted code. */
+  attemptVerification(params: AttemptPhoneNumberVerificationParams): Promise<Result<PhoneNumberResource>> {
+    return attemptPhoneNumber(this.#core, this.id, params, this.#all)
+  }
+
+  /** setReservedForSecondFactor turns SMS two-step verification on or off; the number must be verified. */
+  setReservedForSecondFactor(params: SetReservedForSecondFactorParams): Promise<Result<PhoneNumberResource>> {
+    return reservePhoneNumber(this.#core, this.id, params, this.#all)
+  }
+
+  /** destroy removes the number; the last verified one the user signs in with cannot go (`resource_forbidden`). */
+  destroy(): Promise<Result<boolean>> {
+    return deletePhoneNumber(this.#core, this.id)
   }
 }
