@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 )
 
@@ -258,20 +256,10 @@ func TestPrimaryNeverPointsAtADeletedAddress(t *testing.T) {
 		tab2.header = tab1.header
 		_ = sid
 
-		var armed atomic.Bool
 		var deleted result
-		s.m.DB.Ent.EmailAddress.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
-			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-				v, err := next.Query(ctx, q)
-				if armed.Swap(false) {
-					deleted = tab2.do(emailDelete, vars{"id": workID})
-				}
-				return v, err
-			})
-		}))
-		armed.Store(true)
+		fired := afterNextRead(s.m.DB.Ent.EmailAddress, func() { deleted = tab2.do(emailDelete, vars{"id": workID}) })
 		r := tab1.do(emailPrimary, vars{"id": workID})
-		if armed.Load() {
+		if !fired() {
 			t.Fatal("emailAddressSetPrimary read no email address")
 		}
 		u := s.userRow(t, uid)

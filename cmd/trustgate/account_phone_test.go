@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/trustgate/trustgate/ent"
 )
 
 // TestReservingAnUnverifiedPhoneNumber: an unverified number cannot become a
@@ -292,20 +288,10 @@ func TestClientTrustCodeToANumberRemovedDuringTheAttemptIsRefused(t *testing.T) 
 		code := s.mail.code(t, lost)
 
 		// The owner removes the number once the attempt has read it.
-		var armed atomic.Bool
 		var removed result
-		s.m.DB.Ent.PhoneNumber.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
-			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-				v, err := next.Query(ctx, q)
-				if armed.Swap(false) {
-					removed = owner.do(phoneDelete, vars{"id": primary})
-				}
-				return v, err
-			})
-		}))
-		armed.Store(true)
+		fired := afterNextRead(s.m.DB.Ent.PhoneNumber, func() { removed = owner.do(phoneDelete, vars{"id": primary}) })
 		res := thief.attemptSecond(id, "phone_code", code)
-		if armed.Load() {
+		if !fired() {
 			t.Fatal("the attempt read no phone number")
 		}
 		if len(removed.Errors) > 0 {

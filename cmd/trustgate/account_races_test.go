@@ -177,20 +177,10 @@ func TestSMSCodeToANumberUnreservedDuringTheAttemptIsRefused(t *testing.T) {
 		s.clock.Advance(time.Second)
 		p.owner.token(t, p.sid)
 
-		var armed atomic.Bool
 		var unreserved result
-		s.m.DB.Ent.PhoneNumber.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
-			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-				v, err := next.Query(ctx, q)
-				if armed.Swap(false) {
-					unreserved = p.unreserve()
-				}
-				return v, err
-			})
-		}))
-		armed.Store(true)
+		fired := afterNextRead(s.m.DB.Ent.PhoneNumber, func() { unreserved = p.unreserve() })
 		res := p.d.attemptSecond(p.siID, "phone_code", p.code)
-		if armed.Load() {
+		if !fired() {
 			t.Fatal("the attempt read no phone number")
 		}
 		if len(unreserved.Errors) > 0 {
@@ -436,20 +426,10 @@ func TestConcurrentContactSendsKeepTheCooldown(t *testing.T) {
 		id := d.do(`mutation($p: String!) { phoneNumberCreate(phoneNumber: $p) { id } }`, vars{"p": phone}).
 			data(t)["phoneNumberCreate"].(map[string]any)["id"]
 		const prepare = `mutation($id: ID!) { phoneNumberPrepareVerification(id: $id) { id } }`
-		var armed atomic.Bool
 		var inner result
-		s.m.DB.Ent.PhoneNumber.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
-			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-				v, err := next.Query(ctx, q)
-				if armed.Swap(false) {
-					inner = d.do(prepare, vars{"id": id})
-				}
-				return v, err
-			})
-		}))
-		armed.Store(true)
+		fired := afterNextRead(s.m.DB.Ent.PhoneNumber, func() { inner = d.do(prepare, vars{"id": id}) })
 		outer := d.do(prepare, vars{"id": id})
-		if armed.Swap(false) {
+		if !fired() {
 			t.Fatal("the prepare read no phone number")
 		}
 		inner.data(t) // the prepare that ran inside the other's read

@@ -276,3 +276,23 @@ func (s *server) beforePasswordWrite(change func(ctx context.Context, c *ent.Cli
 	})
 	return &armed
 }
+
+// afterNextRead runs do once, right after the next query through client (an
+// ent client of one table, such as s.m.DB.Ent.PhoneNumber) has returned: a
+// change made by another request between a step's read and its write. The
+// returned fired reports whether it ran, so a test can tell the step read
+// nothing through client.
+func afterNextRead(client interface{ Intercept(...ent.Interceptor) }, do func()) (fired func() bool) {
+	var armed atomic.Bool
+	armed.Store(true)
+	client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			v, err := next.Query(ctx, q)
+			if armed.Swap(false) {
+				do()
+			}
+			return v, err
+		})
+	}))
+	return func() bool { return !armed.Load() }
+}
