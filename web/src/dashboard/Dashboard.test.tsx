@@ -10,6 +10,7 @@ import {
   signIn as signInJSON,
   tokenReply,
   user,
+  type Handler,
   type Reply,
 } from '../../test/fakeServer'
 import {
@@ -326,19 +327,23 @@ describe('settings', () => {
     expect(document.querySelector('.app__content')!.querySelectorAll('input, select, textarea, button')).toHaveLength(0)
   })
 
+  // setLockoutUpdate answers setAppUpdate as the server does for the lockout update: the update opted in
+  // (enabled: true) or out (false), or back to the default (null), with the settings it gives.
+  const setLockoutUpdate: Handler = (v) => ({
+    data: {
+      setAppUpdate: {
+        id: APP_ID,
+        settings: settings({ lockoutMaxAttempts: 10 }),
+        updates: UPDATES.map((x) => (x.key === v.key ? { ...x, enabled: v.enabled ?? true, explicit: v.enabled !== null } : x)),
+      },
+    },
+  })
+
   it('opts an application in and out of a dated update, and the form takes the new values', async () => {
     const u = userEvent.setup()
     const server = dashboardServer('admin', {
       DashboardSettings: settingsReply(settings({ lockoutMaxAttempts: 100 })),
-      DashboardSetAppUpdate: (v) => ({
-        data: {
-          setAppUpdate: {
-            id: APP_ID,
-            settings: settings({ lockoutMaxAttempts: 10 }),
-            updates: UPDATES.map((x) => (x.key === v.key ? { ...x, enabled: v.enabled ?? true, explicit: v.enabled !== null } : x)),
-          },
-        },
-      }),
+      DashboardSetAppUpdate: setLockoutUpdate,
     })
     renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
     await u.click(await screen.findByRole('button', { name: 'Opt in to Lockout after 10 failed attempts' }))
@@ -352,15 +357,7 @@ describe('settings', () => {
     const u = userEvent.setup()
     const server = dashboardServer('admin', {
       DashboardSettings: settingsReply(settings({ lockoutMaxAttempts: 100 })),
-      DashboardSetAppUpdate: (v) => ({
-        data: {
-          setAppUpdate: {
-            id: APP_ID,
-            settings: settings({ lockoutMaxAttempts: 10 }),
-            updates: UPDATES.map((x) => (x.key === v.key ? { ...x, enabled: true, explicit: true } : x)),
-          },
-        },
-      }),
+      DashboardSetAppUpdate: setLockoutUpdate,
       DashboardUpdateSettings: (v, call) => ({ data: { updateAppSettings: selected({ ...settings({ lockoutMaxAttempts: 10 }), ...v.input }, call.query) } }),
     })
     renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
