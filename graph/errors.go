@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/trustgate/trustgate/internal/apierr"
+	"github.com/trustgate/trustgate/internal/request"
 )
 
 // ErrorPresenter maps every resolver error to Clerk's shape once:
@@ -71,6 +72,11 @@ func inputParam(ctx context.Context, gqlErr *gqlerror.Error) (string, bool) {
 }
 
 func present(ctx context.Context, e *apierr.Error) *gqlerror.Error {
+	if secs, ok := e.Meta["retryAfterSeconds"].(int); ok {
+		// A code cooldown, a rate limit, a busy hasher: the header tells
+		// when to retry as the meta does (the SDK's error.retryAfter).
+		request.From(ctx).SetRetryAfter(secs)
+	}
 	return &gqlerror.Error{
 		Message:    e.Message,
 		Path:       graphql.GetPath(ctx),

@@ -155,6 +155,11 @@ func TestVerificationCodes(t *testing.T) {
 			if meta["retryAfterSeconds"] != float64(20) {
 				t.Errorf("got meta %v, want retryAfterSeconds 20", meta)
 			}
+			// The header says it too, as a rate limit's does: the SDK's
+			// error.retryAfter comes from it.
+			if got := r.header.Get("Retry-After"); got != "20" {
+				t.Errorf("got Retry-After %q, want 20", got)
+			}
 			s.clock.Advance(20 * time.Second)
 			signInObj(t, d.prepareSecond(id, "email_code"), "signInPrepareSecondFactor")
 			si := signInObj(t, d.attemptSecond(id, "email_code", s.mail.code(t, email)), "signInAttemptSecondFactor")

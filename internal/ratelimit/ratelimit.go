@@ -90,9 +90,7 @@ func (l *Limiter) Allow(ctx context.Context, sp Spend) error {
 		return err
 	}
 	secs := d.RetryAfterSeconds()
-	if h := request.From(ctx).ResponseHeader; h != nil {
-		h.Set("Retry-After", strconv.Itoa(secs))
-	}
+	request.From(ctx).SetRetryAfter(secs)
 	return apierr.New(apierr.TooManyRequests).WithMeta("retryAfterSeconds", secs)
 }
 

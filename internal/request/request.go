@@ -6,6 +6,7 @@ package request
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -49,6 +50,25 @@ type Info struct {
 	clientOnce sync.Once
 	client     *ent.Device
 	clientErr  error
+
+	retryMu sync.Mutex
+}
+
+// SetRetryAfter sets the response's Retry-After header to secs, unless an
+// error answered earlier in the request (another root field) set a longer
+// wait: every error that tells the caller when to retry
+// (meta.retryAfterSeconds) says it in the header too. Without a response
+// (outside HTTP) it does nothing.
+func (i *Info) SetRetryAfter(secs int) {
+	if i == nil || i.ResponseHeader == nil || secs <= 0 {
+		return
+	}
+	i.retryMu.Lock()
+	defer i.retryMu.Unlock()
+	if cur, err := strconv.Atoi(i.ResponseHeader.Get("Retry-After")); err == nil && cur >= secs {
+		return
+	}
+	i.ResponseHeader.Set("Retry-After", strconv.Itoa(secs))
 }
 
 // IssueClientToken makes token the request's client token from now on and
