@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -26,6 +28,16 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		e, ok := apierr.As(err)
 		if !ok {
+			if errors.As(err, &gqlErr) && isBodyError(gqlErr) {
+				// gqlgen's POST transport could not decode the body and
+				// answers 400: so does the error, and it echoes neither the
+				// body nor the decoder's words.
+				// Not its message: that quotes the body, which may hold a password.
+				log.WarnContext(ctx, "client error", "code", apierr.FormParamFormatInvalid, "cause", "malformed request body")
+				g := present(ctx, errMalformedBody)
+				g.Extensions["status"] = http.StatusBadRequest
+				return g
+			}
 			if errors.As(err, &gqlErr) && gqlErr.Err == nil && gqlErr.Extensions == nil {
 				// gqlgen's own input errors (bad variable types, unknown enum values).
 				return present(ctx, apierr.Newf(apierr.FormParamFormatInvalid, "%s", gqlErr.Message))
@@ -53,6 +65,21 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return present(ctx, e)
 	}
+}
+
+// errMalformedBody answers a /graphql body that is no JSON object of
+// GraphQL request parameters.
+var errMalformedBody = func() *apierr.Error {
+	e := apierr.Newf(apierr.FormParamFormatInvalid, "The body is not a GraphQL request: a JSON object with query (a string), variables (an object) and operationName (a string).")
+	e.Message = "Malformed request body"
+	return e
+}()
+
+// isBodyError reports whether gqlErr is gqlgen's POST transport failing to
+// decode the request body (transport/http_post.go; its message is checked by
+// TestGraphQLTransportAndLimits). The body was read before, bounded.
+func isBodyError(gqlErr *gqlerror.Error) bool {
+	return gqlErr.Extensions == nil && len(gqlErr.Path) == 0 && strings.HasPrefix(gqlErr.Message, "json request body could not be decoded")
 }
 
 // inputParam reports whether gqlErr is gqlgen's failure to decode an

@@ -57,6 +57,28 @@ func TestGraphQLTransportAndLimits(t *testing.T) {
 			t.Errorf("JSON with a charset: status %d body %s, want 200", resp.StatusCode, body)
 		}
 	})
+	t.Run("a body that is no GraphQL request is refused with one status", func(t *testing.T) {
+		// Refused before GraphQL runs: the HTTP status and extensions.status
+		// agree (ERRORS.md), and the answer names no decoder internals.
+		for _, body := range []string{`{not json`, `[{"query":"{ client { id } }"}]`, `{"query":"{ client { id } }","variables":5}`, `"query"`,
+			`{"query":"mutation { signInCreate }","variables":{"password":"hunter2-in-a-broken-body"`} {
+			resp, got := s.rawPost(t, "application/json", []byte(body), nil)
+			var r result
+			if err := json.Unmarshal([]byte(got), &r); err != nil || len(r.Errors) != 1 {
+				t.Fatalf("%s: status %d body %s, want one error", body, resp.StatusCode, got)
+			}
+			ext := r.Errors[0].Extensions
+			if resp.StatusCode != http.StatusBadRequest || ext["code"] != "form_param_format_invalid" || ext["status"] != float64(http.StatusBadRequest) {
+				t.Errorf("%s: status %d, extensions %v; want 400 and form_param_format_invalid with status 400", body, resp.StatusCode, ext)
+			}
+			if long, _ := ext["longMessage"].(string); strings.Contains(long, "RawParams") || strings.Contains(long, "body:") {
+				t.Errorf("%s: longMessage %q names the decoder's internals", body, long)
+			}
+		}
+		if strings.Contains(s.logText(), "hunter2-in-a-broken-body") {
+			t.Error("the log quotes a malformed body, which may hold a password")
+		}
+	})
 	t.Run("introspection is off outside dev mode", func(t *testing.T) {
 		for _, q := range []string{
 			`{ __schema { types { name } } }`,
