@@ -3,7 +3,7 @@ import { classify, hourlySeries, HOUR_MS, totals } from './charts'
 import { csvExportUrl, toWhere } from './EventsPage'
 import type { SignInEvent } from './operations'
 import { effectivePermissions, hasPermission, permissionsFromRoles } from './permissions'
-import { diffSettings, humanSeconds, toDraft } from './settingsForm'
+import { diffSettings, humanSeconds, rebaseDraft, toDraft } from './settingsForm'
 import { describeUserAgent } from './ui'
 import { changes } from './AuditPage'
 import { settings } from '../../test/dashboardServer'
@@ -44,6 +44,25 @@ describe('settings form', () => {
       errors: [],
     })
     expect(diffSettings(toDraft(saved), saved).input).toEqual({})
+  })
+
+  it('rebases a factor list the operator left as it was (unticked, ticked again) onto an Update\'s change', () => {
+    const from = settings()
+    // Password unticked and ticked again: the same factors, in another order.
+    const draft = { ...toDraft(from), firstFactors: ['email_code', 'phone_code', 'password'], lockoutMaxAttempts: '20' }
+    const to = settings({ firstFactors: ['password', 'email_code'] })
+    const rebased = rebaseDraft(draft, from, to)
+    expect(rebased.firstFactors).toEqual(['password', 'email_code'])
+    expect(rebased.lockoutMaxAttempts).toBe('20')
+    // Saving the operator's own edit must not undo the Update's.
+    expect(diffSettings(rebased, to).input).toEqual({ lockoutMaxAttempts: 20 })
+    // Likewise the origins with only a blank line added.
+    const withOrigins = settings({ allowedOrigins: ['https://a.example'] })
+    const toOrigins = settings({ allowedOrigins: ['https://a.example', 'https://b.example'] })
+    const blank = rebaseDraft({ ...toDraft(withOrigins), allowedOrigins: 'https://a.example\n' }, withOrigins, toOrigins)
+    expect(diffSettings(blank, toOrigins).input).toEqual({})
+    // A real edit of the list is kept.
+    expect(rebaseDraft({ ...toDraft(from), firstFactors: ['password'] }, from, to).firstFactors).toEqual(['password'])
   })
 
   it('sends null for "until an administrator unlocks", and back again', () => {

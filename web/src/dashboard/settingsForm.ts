@@ -119,9 +119,20 @@ export function rebaseDraft(draft: Draft, from: AppSettings, to: AppSettings): D
   const after = toDraft(to)
   const out = { ...after }
   for (const k of Object.keys(draft) as (keyof Draft)[]) {
-    if (JSON.stringify(draft[k]) !== JSON.stringify(before[k])) (out as Record<keyof Draft, unknown>)[k] = draft[k]
+    if (!sameField(k, draft[k], before[k])) (out as Record<keyof Draft, unknown>)[k] = draft[k]
   }
   return out
+}
+
+/**
+ * sameField tells whether form field k holds what it was filled with, as saving compares them: a factor list is a
+ * set (one unticked and ticked again is unchanged), the origins a list (a blank line changes nothing). Otherwise
+ * the form would keep the old value over the Update's change, and the next save would undo it.
+ */
+function sameField(k: keyof Draft, a: Draft[keyof Draft], b: Draft[keyof Draft]): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return sameSet(a, b)
+  if (k === 'allowedOrigins' && typeof a === 'string' && typeof b === 'string') return origins(a).join('\n') === origins(b).join('\n')
+  return a === b
 }
 
 const NUMBER_FIELDS = [
