@@ -215,6 +215,22 @@ describe('/account', () => {
     expect(within(phones).queryByText('+15551234567', { selector: '.identifier' })).not.toBeInTheDocument()
   })
 
+  it('moves focus into the new question when another number is asked about while one question is open', async () => {
+    const u = userEvent.setup()
+    const first = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false }
+    const second = { id: 'phn_2', phoneNumber: '+15557654321', verified: true, reservedForSecondFactor: false }
+    const server = signedIn({ Me: () => ({ data: { me: user({ phoneNumbers: [first, second] }) } }) })
+    renderApp('/account', server)
+    const phones = (await screen.findByRole('heading', { name: 'Phone numbers' })).closest('section')!
+    await within(phones).findByText('+15557654321')
+    await u.click(within(phones).getAllByRole('button', { name: 'Remove' })[0]!)
+    expect(within(phones).getByRole('group', { name: /Remove \+15551234567/ })).toHaveFocus()
+    // The second number's Remove, while the first question is open: that button leaves the page with the click.
+    await u.click(within(phones).getAllByRole('button', { name: 'Remove' })[0]!)
+    const question = within(phones).getByRole('group', { name: /Remove \+15557654321/ })
+    expect(question).toHaveFocus()
+  })
+
   describe('email addresses', () => {
     const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
     const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }

@@ -92,6 +92,9 @@ export function PhoneSection({ user }: { user: User }) {
       <AccountErrorList errors={reserve.error?.errors} />
       {removing && (
         <Confirm
+          // One question per number: asking about another while one is open takes focus into the new question
+          // (the button that asked leaves the page with the click).
+          key={removing.id}
           id="phone-remove-question"
           question={
             <>
