@@ -62,7 +62,8 @@ export function AccessPage() {
         <h2>Roles and API keys</h2>
         <p className="muted">Operators and API keys act through roles. A role in “All applications” applies everywhere.</p>
       </header>
-      {secret && <NewKeySecret secret={secret} onDismiss={() => setSecret(null)} />}
+      {/* Keyed by the key: a second new key starts as not copied. */}
+      {secret && <NewKeySecret key={secret.apiKey.id} secret={secret} onDismiss={() => setSecret(null)} />}
       <QueryView loading={q.loading} error={q.error} onRetry={q.reload} label="Loading roles and keys…">
         {readRoles && <RolesSection appId={appId} roles={roles} scopes={scopes} canGrant={can('roles:grant')} onChange={q.reload} />}
         {readKeys && (

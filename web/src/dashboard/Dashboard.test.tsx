@@ -655,6 +655,34 @@ describe('roles and API keys', () => {
     expect(screen.queryByText('sk_abcdefgh_secret')).not.toBeInTheDocument()
   })
 
+  it('does not say a second new key was copied when only the first one was', async () => {
+    const u = userEvent.setup()
+    const first = { id: 'ak_2', name: 'CI', prefix: 'sk_abcdefgh', role: 'support', applicationId: APP_ID, createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, revokedAt: null, revocable: true }
+    const second = { ...first, id: 'ak_3', name: 'Deploy', prefix: 'sk_ijklmnop' }
+    const server = dashboardServer('owner', {
+      DashboardAccess: [
+        () => ({ data: { roleAssignments: [], apiKeys: [] } }),
+        () => ({ data: { roleAssignments: [], apiKeys: [first] } }),
+        () => ({ data: { roleAssignments: [], apiKeys: [first, second] } }),
+      ],
+      DashboardCreateAPIKey: [
+        () => ({ data: { createAPIKey: { key: 'sk_abcdefgh_secret', apiKey: first } } }),
+        () => ({ data: { createAPIKey: { key: 'sk_ijklmnop_secret', apiKey: second } } }),
+      ],
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/access`, server)
+    await u.click(await screen.findByRole('button', { name: 'Create key' }))
+    expect(await screen.findByText('sk_abcdefgh_secret')).toBeInTheDocument()
+    await u.click(screen.getByRole('button', { name: 'Copy key' }))
+    expect(await screen.findByRole('button', { name: 'Copied' })).toBeInTheDocument()
+
+    // A second key before the first was dismissed: its secret has not been copied.
+    await u.click(screen.getByRole('button', { name: 'Create key' }))
+    expect(await screen.findByText('sk_ijklmnop_secret')).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Copy key' })).toBeInTheDocument()
+    expect(screen.queryByText('The key was copied to the clipboard.')).not.toBeInTheDocument()
+  })
+
   it('keeps showing a new secret when reading the list again fails', async () => {
     const u = userEvent.setup()
     const key = { id: 'ak_2', name: 'CI', prefix: 'sk_abcdefgh', role: 'support', applicationId: APP_ID, createdAt: '2026-11-01T00:00:00Z', lastUsedAt: null, revokedAt: null, revocable: true }
