@@ -231,6 +231,22 @@ describe('/account', () => {
     expect(question).toHaveFocus()
   })
 
+  it('moves focus into the new question when another address is asked about while one question is open', async () => {
+    const u = userEvent.setup()
+    const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
+    const a = { id: 'ema_2', emailAddress: 'jane@work.example', verified: true }
+    const b = { id: 'ema_3', emailAddress: 'jane@home.example', verified: true }
+    const server = signedIn({ Me: () => ({ data: { me: user({ emailAddresses: [primary, a, b] }) } }) })
+    renderApp('/account', server)
+    const emails = (await screen.findByRole('heading', { name: 'Email addresses' })).closest('section')!
+    await within(emails).findByText('jane@home.example')
+    await u.click(within(emails).getAllByRole('button', { name: 'Remove' })[0]!)
+    expect(within(emails).getByRole('group', { name: /Remove jane@work.example/ })).toHaveFocus()
+    // Another address's Make primary, while the first question is open: that button leaves the page with the click.
+    await u.click(within(emails).getAllByRole('button', { name: 'Make primary' })[0]!)
+    expect(within(emails).getByRole('group', { name: /Make jane@home.example/ })).toHaveFocus()
+  })
+
   describe('email addresses', () => {
     const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
     const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }

@@ -102,6 +102,8 @@ export function EmailSection({ user }: { user: User }) {
     >
       {asking && (
         <Confirm
+          // One question per address and kind: a new one mounts, and takes focus, as the first did.
+          key={`${asking.kind}-${asking.address.id}`}
           id="email-change-question"
           question={
             asking.kind === 'primary' ? (
