@@ -63,9 +63,10 @@ type Main struct {
 	Services graph.Services
 	Handler  http.Handler
 
-	// unsent names, outside dev mode, the channels with no sender, for
-	// serve to warn about (a command that sends nothing does not).
-	unsent []string
+	// warnings are what serve warns about outside dev mode, once it is
+	// ready to listen: a channel with no sender, an issuer taken from the
+	// listening address (a command that serves nothing says none of them).
+	warnings []string
 
 	listener net.Listener
 	server   *http.Server
@@ -217,10 +218,10 @@ func (m *Main) sender() (delivery.Sender, error) {
 		sms = s
 	}
 	if !m.Config.Dev && email == nil {
-		m.unsent = append(m.unsent, "TRUSTGATE_SMTP_URL is not set: email codes and notices fail with delivery_failed")
+		m.warnings = append(m.warnings, "TRUSTGATE_SMTP_URL is not set: email codes and notices fail with delivery_failed")
 	}
 	if !m.Config.Dev && sms == nil {
-		m.unsent = append(m.unsent, "TRUSTGATE_SMS_URL is not set: text-message codes fail with delivery_failed")
+		m.warnings = append(m.warnings, "TRUSTGATE_SMS_URL is not set: text-message codes fail with delivery_failed")
 	}
 	return delivery.NewRouter(email, sms, outbox)
 }
@@ -237,6 +238,10 @@ func (m *Main) build() {
 	issuer := m.Config.PublicURL
 	if issuer == "" {
 		issuer = "http://" + m.Config.Addr
+		if !m.Config.Dev {
+			m.warnings = append(m.warnings, "TRUSTGATE_PUBLIC_URL is not set: session tokens name "+issuer+
+				" as their issuer (iss), which backends checking iss will not expect; set it to the https URL clients reach this server at")
+		}
 	}
 	check := checkPassword
 	floor := &verification.SendFloor{Min: m.Config.CodeSendFloor, Now: now}
@@ -334,7 +339,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Warn("this database served in dev mode: deleted its outbox messages, which held codes in clear", "messages", n)
 		}
 	}
-	for _, w := range m.unsent {
+	for _, w := range m.warnings {
 		m.Log.Warn(w)
 	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
