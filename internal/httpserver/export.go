@@ -140,11 +140,18 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 
 // adminPrincipal authenticates an admin request outside GraphQL: an sk_ key
 // in Authorization: Bearer, or an operator's dashboard session (Bearer JWT or
-// the __session cookie). A session of any other user is refused, as it is by @can.
+// the __session cookie). A session of any other user is refused, as it is by
+// @can, and so is a cookie another site may have made the browser send
+// (sameOriginCookie): these routes answer GET, which a link can start.
 func (s *Server) adminPrincipal(ctx context.Context, r *http.Request) (*request.Principal, error) {
-	key, token := credentials(r)
+	key, token, fromCookie := credentials(r)
 	if key != "" {
 		return s.svc.Admin.AuthenticateKey(ctx, key)
+	}
+	if fromCookie {
+		if err := sameOriginCookie(r); err != nil {
+			return nil, err
+		}
 	}
 	if token == "" {
 		return nil, apierr.Newf(apierr.AuthenticationInvalid, "Send Authorization: Bearer sk_… or sign in to the dashboard.")

@@ -92,8 +92,9 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 
 // credentials reads what a request authenticates with: a secret key (sk_…)
 // in Authorization: Bearer, or else a session JWT from Bearer or the
-// __session cookie. The scheme is matched in any case (RFC 7235 §2.1).
-func credentials(r *http.Request) (apiKey, sessionToken string) {
+// __session cookie (fromCookie tells which). The scheme is matched in any
+// case (RFC 7235 §2.1).
+func credentials(r *http.Request) (apiKey, sessionToken string, fromCookie bool) {
 	const scheme = "Bearer "
 	bearer := ""
 	if h := r.Header.Get("Authorization"); len(h) >= len(scheme) && strings.EqualFold(h[:len(scheme)], scheme) {
@@ -101,14 +102,14 @@ func credentials(r *http.Request) (apiKey, sessionToken string) {
 	}
 	switch {
 	case strings.HasPrefix(bearer, admin.KeyPrefix):
-		return bearer, ""
+		return bearer, "", false
 	case bearer != "":
-		return "", bearer
+		return "", bearer, false
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil {
-		return "", c.Value
+		return "", c.Value, true
 	}
-	return "", ""
+	return "", "", false
 }
 
 // identify builds the request.Info for an API request.
@@ -121,7 +122,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 		// Response headers may still be set: resolvers run before the body is written.
 		ResponseHeader: w.Header(),
 	}
-	key, token := credentials(r)
+	key, token, _ := credentials(r)
 	if key != "" {
 		rq.BearerIsAPIKey = true
 		p, err := s.svc.Admin.AuthenticateKey(ctx, key)

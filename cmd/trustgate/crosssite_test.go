@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// TestCookieExportRefusesOtherSites: the CSV export accepts an operator's
+// __session cookie, which a browser also attaches to a navigation or a
+// no-cors request that another site starts (a SameSite=Lax cookie on a
+// top-level GET). Such a request is refused before it authenticates,
+// writing no audit event, while this origin's own requests, requests
+// without browser headers, and Bearer credentials, which another site
+// cannot attach, still export.
+func TestCookieExportRefusesOtherSites(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		op := s.cli(t, "operators", "create", "--email", "auditor@example.com", "--role", "auditor", "--app", s.appID, "--json")
+		s.reloadPolicy(t)
+		jwt := s.operatorSession(t, "auditor@example.com", op["password"].(string))
+		keyID, key := s.createKey(t, "auditor", s.appID)
+		const actor = "operator:auditor@example.com"
+		path := "/admin/sign-in-events.csv?" + url.Values{"applicationId": {s.appID}}.Encode()
+		cookie := map[string]string{"Cookie": "__session=" + jwt}
+		with := func(base map[string]string, kv ...string) map[string]string {
+			h := maps.Clone(base)
+			for i := 0; i < len(kv); i += 2 {
+				h[kv[i]] = kv[i+1]
+			}
+			return h
+		}
+		export := func(h map[string]string) (int, string) {
+			resp := s.getWith(t, path, h)
+			defer resp.Body.Close()
+			var body struct {
+				Errors []struct{ Extensions map[string]any }
+			}
+			if resp.StatusCode == http.StatusOK {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				return resp.StatusCode, ""
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Errors) != 1 {
+				t.Fatalf("status %d: the body is no API error (%v)", resp.StatusCode, err)
+			}
+			code, _ := body.Errors[0].Extensions["code"].(string)
+			return resp.StatusCode, code
+		}
+
+		t.Run("another site's requests are refused and audited nowhere", func(t *testing.T) {
+			before := s.auditCount(t, actor, "")
+			for name, h := range map[string]map[string]string{
+				"a cross-site navigation (a link or a redirect)": with(cookie, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", "document"),
+				"a cross-site image or no-cors fetch":            with(cookie, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "no-cors", "Sec-Fetch-Dest", "image"),
+				"a sibling subdomain (same-site)":                with(cookie, "Sec-Fetch-Site", "same-site", "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", "document"),
+				"an old browser's request from another origin":   with(cookie, "Origin", "https://evil.example"),
+				"an old browser's request from an opaque origin": with(cookie, "Origin", "null"),
+			} {
+				if status, code := export(h); status != http.StatusForbidden || code != "permission_denied" {
+					t.Errorf("%s: status %d code %q, want 403 permission_denied", name, status, code)
+				}
+			}
+			if n := s.auditCount(t, actor, ""); n != before {
+				t.Errorf("refused cross-site exports wrote %d audit events, want none", n-before)
+			}
+		})
+		t.Run("this origin's requests and clients without browser headers export", func(t *testing.T) {
+			before := s.auditCount(t, actor, "events:read")
+			cases := map[string]map[string]string{
+				"a same-origin fetch":                       with(cookie, "Sec-Fetch-Site", "same-origin", "Sec-Fetch-Mode", "cors", "Sec-Fetch-Dest", "empty"),
+				"typed into the address bar":                with(cookie, "Sec-Fetch-Site", "none", "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", "document"),
+				"an old browser's request from this origin": with(cookie, "Origin", s.base),
+				"a client that sends no browser headers":    cookie,
+			}
+			for name, h := range cases {
+				if status, code := export(h); status != http.StatusOK {
+					t.Errorf("%s: status %d code %q, want 200", name, status, code)
+				}
+			}
+			if n := s.auditCount(t, actor, "events:read"); n != before+len(cases) {
+				t.Errorf("%d export audit events, want %d", n-before, len(cases))
+			}
+		})
+		t.Run("Bearer credentials are never affected", func(t *testing.T) {
+			crossSite := map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
+			for name, h := range map[string]map[string]string{
+				"an API key":                   with(crossSite, "Authorization", "Bearer "+key),
+				"the operator's session token": with(crossSite, "Authorization", "Bearer "+jwt),
+			} {
+				if status, code := export(h); status != http.StatusOK {
+					t.Errorf("%s: status %d code %q, want 200", name, status, code)
+				}
+			}
+			if n := s.auditCount(t, "key:"+keyID, "events:read"); n != 1 {
+				t.Errorf("%d export audit events for the key, want 1", n)
+			}
+		})
+	})
+}
