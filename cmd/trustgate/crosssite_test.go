@@ -6,7 +6,9 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
+	"time"
 )
 
 // TestCookieExportRefusesOtherSites: the CSV export accepts an operator's
@@ -96,6 +98,79 @@ func TestCookieExportRefusesOtherSites(t *testing.T) {
 			}
 			if n := s.auditCount(t, "key:"+keyID, "events:read"); n != 1 {
 				t.Errorf("%d export audit events for the key, want 1", n)
+			}
+		})
+	})
+}
+
+// TestAllowedOriginCannotReadTheCookiesClientToken: one browser keeps one
+// __client cookie for every application on this origin, and a sign-in
+// rotates the token of all of them. A page on an origin in one
+// application's allowedOrigins that is same-site with this server (a
+// sibling subdomain: the browser attaches the SameSite=Lax cookie to its
+// credentialed fetch) can complete a sign-in of its own account on the
+// browser's client. The rotated token must then reach the browser only as
+// the cookie, never in X-Client-Token, which CORS lets that page read: it
+// would name the browser's clients in every other application, the
+// dashboard's with an operator's session included.
+func TestAllowedOriginCannotReadTheCookiesClientToken(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		op := s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
+		s.reloadPolicy(t)
+		// The operator's browser, signed in to the dashboard.
+		resp := s.getWith(t, "/dashboard/config.json", nil)
+		var cfg struct{ PublishableKey string }
+		if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		victim := s.browser()
+		victim.pk = cfg.PublishableKey
+		si := signInObj(t, victim.signIn("boss@example.com", op["password"].(string)), "signInCreate")
+		if si["status"] == "needs_client_trust" {
+			victim.prepareSecond(si["id"].(string), "email_code").data(t)
+			si = signInObj(t, victim.attemptSecond(si["id"].(string), "email_code", s.mail.code(t, "boss@example.com")), "signInAttemptSecondFactor")
+		}
+		if si["status"] != "complete" {
+			t.Fatalf("operator sign-in: status %v", si["status"])
+		}
+		operatorSession := si["createdSessionId"].(string)
+
+		// Another application (Client Trust off: created before 2025-11-14)
+		// whose frontend is a sibling subdomain; its page runs someone else's
+		// script (its own administrator's, or an XSS).
+		const shop = "https://shop.example.com"
+		app := s.createApp(t, "Shop", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		s.admin(`mutation($id: ID!, $in: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $id, input: $in) { allowedOrigins } }`,
+			vars{"id": app.id, "in": vars{"allowedOrigins": []string{shop}}}).data(t)
+		s.createAppUser(t, app, "mallory@example.com")
+
+		// The shop's page signs its own account in from the operator's
+		// browser: fetch(credentials: 'include') carries the browser's cookie.
+		r := s.post(victim.http, map[string]string{"X-Publishable-Key": app.pk, "Origin": shop, "Sec-Fetch-Site": "same-site"},
+			`mutation($i: String!, $p: String!) { signInCreate(input: {identifier: $i, password: $p}) { status } }`,
+			vars{"i": "mallory@example.com", "p": adminPassword})
+		if r.data(t)["signInCreate"].(map[string]any)["status"] != "complete" || r.header.Get("Access-Control-Allow-Origin") != shop {
+			t.Fatalf("the shop's sign-in: %v, Access-Control-Allow-Origin %q", r.Data, r.header.Get("Access-Control-Allow-Origin"))
+		}
+		if leaked := r.header.Get("X-Client-Token"); leaked != "" {
+			thief := s.browser()
+			thief.pk = cfg.PublishableKey
+			thief.header = map[string]string{"X-Client-Token": leaked}
+			if _, sessions := clientOf(t, thief); slices.Contains(sessions, operatorSession) {
+				minted := thief.do(`mutation($s: ID!) { sessionTokenCreate(sessionId: $s) { jwt } }`, vars{"s": operatorSession})
+				t.Fatalf("the shop's page read X-Client-Token, which names the operator's dashboard client and its session (sessionTokenCreate with it: errors %v)", minted.Errors)
+			}
+			t.Fatal("a cross-origin response carried the client token of the cookie")
+		}
+		// The browser took the rotated token as its cookie: the operator is still signed in.
+		victim.token(t, operatorSession)
+
+		t.Run("a client that sends its token in the header still gets it back", func(t *testing.T) {
+			r := s.post(http.DefaultClient, map[string]string{"X-Publishable-Key": app.pk, "Origin": shop, "Sec-Fetch-Site": "cross-site"}, `{ client { id } }`, nil)
+			if r.header.Get("X-Client-Token") == "" || r.header.Get("Access-Control-Allow-Origin") != shop {
+				t.Fatalf("a new client from an allowed origin: X-Client-Token %q, headers %v", r.header.Get("X-Client-Token"), r.header)
 			}
 		})
 	})

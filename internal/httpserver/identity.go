@@ -157,6 +157,15 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 			rq.ClientToken = cookieTokens[0]
 		}
 	}
+	// The token goes back in X-Client-Token as well, for clients that keep
+	// it themselves (native apps, pages on another site, which the
+	// SameSite=Lax cookie does not reach), but not to a page of another
+	// origin whose request presented it by cookie (a sibling subdomain in
+	// allowedOrigins): CORS lets that page read the header, and a
+	// browser's one cookie names its clients in every application (a
+	// rotation moves them all), the dashboard's included. The cookie is
+	// all that browser needs.
+	tokenInHeader := len(cookieTokens) == 0 || s.cop.Check(r) == nil
 	rq.SendClientToken = func(token string) {
 		// Set before gqlgen writes the body: resolvers run first. A second
 		// token (a new client's, then the one its sign-in rotated to)
@@ -173,7 +182,9 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 			Name: ClientCookie, Value: token, Path: "/", HttpOnly: true, Secure: !s.cfg.Dev,
 			SameSite: http.SameSiteLaxMode, MaxAge: int(clientCookieMaxAge.Seconds()),
 		})
-		h.Set(ClientTokenHeader, token)
+		if tokenInHeader {
+			h.Set(ClientTokenHeader, token)
+		}
 	}
 	rq.ResolveClient = func(ctx context.Context) (*ent.Device, error) {
 		app, err := rq.Application()
