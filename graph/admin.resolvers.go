@@ -218,7 +218,7 @@ func (r *userResolver) Clients(ctx context.Context, obj *ent.User) ([]*UserDevic
 }
 
 func (r *userResolver) Sessions(ctx context.Context, obj *ent.User) ([]*ent.Session, error) {
-	return obj.QuerySessions().Order(ent.Desc(entsession.FieldCreatedAt)).Limit(100).All(ctx)
+	return obj.QuerySessions().Order(ent.Desc(entsession.FieldCreatedAt)).Limit(userSessionsLimit).All(ctx)
 }
 
 func (r *viewerResolver) Permissions(ctx context.Context, obj *Viewer, applicationID *string) ([]string, error) {

@@ -77,7 +77,7 @@ func TestDocumentLimit(t *testing.T) {
 	// At most 10 selections. Every case runs twice: the second time, a
 	// document that passed comes from the cache, and one refused is refused
 	// again.
-	l := documentLimit{Limits: Limits{MaxComplexity: 5}, passed: lru.New[struct{}](100)}
+	l := documentLimit{Limits: Limits{MaxSelections: 10}, passed: lru.New[struct{}](100)}
 	bomb := func(n int, body string) string {
 		var b strings.Builder
 		b.WriteString("query { ...F0 }\n")

@@ -148,6 +148,7 @@ func (s *Server) graphql() http.HandlerFunc {
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  s.resolver,
 		Directives: graph.DirectiveRoot{Can: s.resolver.Can, Session: s.resolver.SessionDirective},
+		Complexity: graph.Complexity(),
 	})
 	h := handler.New(schema)
 	h.AddTransport(transport.POST{})
@@ -165,7 +166,7 @@ func (s *Server) graphql() http.HandlerFunc {
 	}
 	h.Use(noNUL{})
 	h.Use(shapeLimit{s.cfg.Limits})
-	h.Use(newComplexityLimit(s.cfg.Limits.MaxComplexity))
+	h.Use(&complexityLimit{limit: s.cfg.Limits.MaxComplexity})
 	h.AroundRootFields(s.rateLimit)
 	h.SetErrorPresenter(graph.ErrorPresenter(s.log))
 	h.SetRecoverFunc(func(ctx context.Context, p any) error {
