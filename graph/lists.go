@@ -14,6 +14,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/auditevent"
+	"github.com/trustgate/trustgate/ent/backupcode"
 	"github.com/trustgate/trustgate/ent/device"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/ent/phonenumber"
@@ -56,14 +57,15 @@ func (r *Resolver) users(ctx context.Context, appID string, first *int, after *e
 		// PostgreSQL read every newer row to find the page.
 		preds = append(preds, user.CreatedAtLTE(t), user.Or(user.CreatedAtLT(t), user.IDLT(id)))
 	}
-	// The page's addresses, phones, verified TOTPs and application are loaded
-	// with it (one query each, not several per user); the User field
-	// resolvers and signin.MFAFactors use them.
+	// The page's addresses, phones, verified TOTPs, unused backup codes and
+	// application are loaded with it (one query each, not several per
+	// user); the User field resolvers and signin.MFAFactors use them.
 	nodes, err := r.DB.Ent.User.Query().Where(preds...).
 		Order(ent.Desc(user.FieldCreatedAt), ent.Desc(user.FieldID)).Limit(n + 1).
 		WithEmailAddresses(func(q *ent.EmailAddressQuery) { q.Order(ent.Asc(emailaddress.FieldCreatedAt)) }).
 		WithPhoneNumbers(func(q *ent.PhoneNumberQuery) { q.Order(ent.Asc(phonenumber.FieldCreatedAt)) }).
 		WithTotp(func(q *ent.TotpQuery) { q.Where(totp.Verified(true)) }).
+		WithBackupCodes(func(q *ent.BackupCodeQuery) { q.Where(backupcode.UsedAtIsNil()) }).
 		WithApplication().
 		All(ctx)
 	if err != nil {

@@ -277,10 +277,16 @@ func (r *userResolver) TwoFactorEnabled(ctx context.Context, obj *ent.User) (boo
 }
 
 func (r *userResolver) TotpEnabled(ctx context.Context, obj *ent.User) (bool, error) {
+	if ok, loaded := signin.LoadedTOTP(obj); loaded {
+		return ok, nil // with a users page
+	}
 	return signin.TOTPEnabled(ctx, r.DB.Ent, obj.ID)
 }
 
 func (r *userResolver) BackupCodeEnabled(ctx context.Context, obj *ent.User) (bool, error) {
+	if ok, loaded := signin.LoadedBackupCodes(obj); loaded {
+		return ok, nil // with a users page
+	}
 	return signin.BackupCodeEnabled(ctx, r.DB.Ent, obj.ID)
 }
 

@@ -104,3 +104,63 @@ const (
 	  signInEvents(applicationId: $applicationId, first: $first, after: $after, where: $where) { totalCount pageInfo { hasNextPage endCursor }
 	  edges { node { id at signInId userId identifier clientId ipAddress userAgent kind strategy outcome reason } } } }`
 )
+
+// TestUsersPageStatementsDoNotGrowWithThePage: a users page asking each
+// user's totpEnabled, backupCodeEnabled, twoFactorEnabled and factors ran
+// statements per user (TOTP and unused backup codes, again for each field),
+// although the page loads the users' TOTPs with it. The page's statements
+// are the same for 10 users as for 20, half of them with a verified TOTP
+// and unused backup codes, and the answers stay right.
+func TestUsersPageStatementsDoNotGrowWithThePage(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		ctx := t.Context()
+		mfa := map[string]bool{}
+		for i := range 20 {
+			id := s.createUser(t, fmt.Sprintf("page%02d@example.com", i), "", testPassword)
+			if i%2 == 0 {
+				continue
+			}
+			mfa[id] = true
+			s.m.DB.Ent.Totp.Create().SetUserID(id).SetSecretSealed([]byte("sealed")).SetVerified(true).ExecX(ctx)
+			s.m.DB.Ent.BackupCode.Create().SetUserID(id).SetCodeHash([]byte("spent")).SetUsedAt(s.clock.Now()).ExecX(ctx)
+			s.m.DB.Ent.BackupCode.Create().SetUserID(id).SetCodeHash([]byte("unused")).ExecX(ctx)
+		}
+		// One user with only spent backup codes has none enabled.
+		spent := s.createUser(t, "spent@example.com", "", testPassword)
+		s.m.DB.Ent.BackupCode.Create().SetUserID(spent).SetCodeHash([]byte("spent")).SetUsedAt(s.clock.Now()).ExecX(ctx)
+		_, key := s.createKey(t, "support", s.appID)
+		q := `query($app: ID!, $n: Int) { users(applicationId: $app, first: $n) { edges { node {
+		  id totpEnabled backupCodeEnabled twoFactorEnabled factors { strategy } } } } }`
+		s.recordStatements.Store(true)
+		statements := map[int]int{}
+		for _, n := range []int{10, 21} {
+			r := s.adminAs(key, q, vars{"app": s.appID, "n": n})
+			edges := r.data(t)["users"].(map[string]any)["edges"].([]any)
+			if len(edges) != n {
+				t.Fatalf("first %d: %d users", n, len(edges))
+			}
+			for _, e := range edges {
+				u := e.(map[string]any)["node"].(map[string]any)
+				want := mfa[u["id"].(string)]
+				var strategies []string
+				for _, f := range u["factors"].([]any) {
+					strategies = append(strategies, f.(map[string]any)["strategy"].(string))
+				}
+				wantFactors := ""
+				if want {
+					wantFactors = "totp backup_code"
+				}
+				if u["totpEnabled"] != want || u["backupCodeEnabled"] != want || u["twoFactorEnabled"] != want ||
+					strings.Join(strategies, " ") != wantFactors {
+					t.Errorf("user %v: %v, want MFA %v", u["id"], u, want)
+				}
+			}
+			statements[n] = len(s.statementsOf(r))
+		}
+		t.Logf("statements: %v", statements)
+		if statements[10] != statements[21] {
+			t.Errorf("a page of 10 users ran %d statements, of 21 %d; want as many", statements[10], statements[21])
+		}
+	})
+}

@@ -20,6 +20,9 @@ type contacts struct {
 	phones lazy[*ent.PhoneNumber]
 	// totp is whether the user has a verified TOTP, when already known.
 	totp *bool
+	// backupCodes is whether the user has unused backup codes, when
+	// already known.
+	backupCodes *bool
 }
 
 func (k *contacts) verifiedEmails(ctx context.Context, c *ent.Client) ([]*ent.EmailAddress, error) {

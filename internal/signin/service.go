@@ -1368,12 +1368,38 @@ func MFAFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 		// Loaded with the user (a users page), oldest first: keep the verified ones.
 		k.phones.set(slices.DeleteFunc(slices.Clone(phones), func(p *ent.PhoneNumber) bool { return !p.Verified }))
 	}
-	if t, err := u.Edges.TotpOrErr(); err == nil || ent.IsNotFound(err) {
-		// Loaded with the user (a users page: verified ones only).
-		ok := t != nil && t.Verified
+	if ok, loaded := LoadedTOTP(u); loaded {
 		k.totp = &ok
 	}
+	if ok, loaded := LoadedBackupCodes(u); loaded {
+		k.backupCodes = &ok
+	}
 	return mfaFactors(ctx, c, u, set, k)
+}
+
+// LoadedTOTP is TOTPEnabled from the TOTP loaded with u (a users page loads
+// the verified ones); loaded is false when none was loaded.
+func LoadedTOTP(u *ent.User) (enabled, loaded bool) {
+	t, err := u.Edges.TotpOrErr()
+	if err != nil && !ent.IsNotFound(err) {
+		return false, false
+	}
+	return t != nil && t.Verified, true
+}
+
+// LoadedBackupCodes is BackupCodeEnabled from the backup codes loaded with
+// u (a users page loads the unused ones); loaded is false when they were not.
+func LoadedBackupCodes(u *ent.User) (enabled, loaded bool) {
+	codes, err := u.Edges.BackupCodesOrErr()
+	if err != nil {
+		return false, false
+	}
+	for _, c := range codes {
+		if c.UsedAt == nil {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // TOTPEnabled reports whether the user has a verified authenticator app
@@ -1436,11 +1462,14 @@ func mfaFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 		}
 	}
 	if len(out) > 0 && set.SecondFactorEnabled(settings.StrategyBackupCode) {
-		ok, err := BackupCodeEnabled(ctx, c, u.ID)
-		if err != nil {
-			return nil, err
+		if k.backupCodes == nil {
+			ok, err := BackupCodeEnabled(ctx, c, u.ID)
+			if err != nil {
+				return nil, err
+			}
+			k.backupCodes = &ok
 		}
-		if ok {
+		if *k.backupCodes {
 			out = append(out, &Factor{Strategy: settings.StrategyBackupCode})
 		}
 	}
