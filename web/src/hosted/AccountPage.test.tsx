@@ -1,7 +1,18 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { emptyClient, fakeServer, gqlError, offline, signedInClient, tokenReply, user, type Handler } from '../../test/fakeServer'
+import {
+  deferred,
+  emptyClient,
+  fakeServer,
+  gqlError,
+  offline,
+  signedInClient,
+  tokenReply,
+  user,
+  type Handler,
+  type Reply,
+} from '../../test/fakeServer'
 import { renderApp } from '../../test/renderApp'
 
 afterEach(() => {
@@ -215,6 +226,28 @@ describe('/account', () => {
     expect(within(phones).queryByText('+15551234567', { selector: '.identifier' })).not.toBeInTheDocument()
   })
 
+  it('keeps a removal question open, Cancel disabled, until its answer arrives, so a refusal is shown in it', async () => {
+    const u = userEvent.setup()
+    const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false }
+    const answer = deferred<Reply>()
+    const server = signedIn({
+      Me: () => ({ data: { me: user({ phoneNumbers: [number] }) } }),
+      PhoneNumberDelete: () => answer.promise,
+    })
+    renderApp('/account', server)
+    const phones = (await screen.findByRole('heading', { name: 'Phone numbers' })).closest('section')!
+    await u.click(await within(phones).findByRole('button', { name: 'Remove' }))
+    const question = within(phones).getByRole('group', { name: /Remove \+15551234567/ })
+    await u.click(within(question).getByRole('button', { name: 'Remove' }))
+    await waitFor(() => expect(server.ops()).toContain('PhoneNumberDelete'))
+    const cancel = within(question).getByRole('button', { name: 'Cancel' })
+    expect(cancel).toBeDisabled()
+    await u.click(cancel)
+    answer.resolve(gqlError('resource_forbidden', 'This phone number is the last way to sign in to this account.', 'id'))
+    expect(await within(question).findByText(/last way to sign in/)).toBeInTheDocument()
+    expect(question).toBeInTheDocument()
+  })
+
   it('moves focus into the new question when another number is asked about while one question is open', async () => {
     const u = userEvent.setup()
     const first = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false }
@@ -378,6 +411,29 @@ describe('/account', () => {
       expect(server.last('EmailAddressDelete')!.variables).toEqual({ id: 'ema_2' })
       expect(within(emails).queryByText('jane@work.example', { selector: '.list .identifier' })).not.toBeInTheDocument()
     })
+  })
+
+  it('keeps an address removal question open, Cancel disabled, until its answer arrives', async () => {
+    const u = userEvent.setup()
+    const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
+    const other = { id: 'ema_2', emailAddress: 'jane@work.example', verified: true }
+    const answer = deferred<Reply>()
+    const server = signedIn({
+      Me: () => ({ data: { me: user({ emailAddresses: [primary, other] }) } }),
+      EmailAddressDelete: () => answer.promise,
+    })
+    renderApp('/account', server)
+    const emails = await screen.findByRole('region', { name: 'Email addresses' })
+    const row = (await within(emails).findByText('jane@work.example')).closest('li')!
+    await u.click(within(row).getByRole('button', { name: 'Remove' }))
+    const question = within(emails).getByRole('group', { name: /Remove jane@work.example/ })
+    await u.click(within(question).getByRole('button', { name: 'Remove' }))
+    await waitFor(() => expect(server.ops()).toContain('EmailAddressDelete'))
+    const cancel = within(question).getByRole('button', { name: 'Cancel' })
+    expect(cancel).toBeDisabled()
+    await u.click(cancel)
+    answer.resolve(gqlError('resource_forbidden', 'This address cannot be removed now.', 'id'))
+    expect(await within(question).findByText(/cannot be removed now/)).toBeInTheDocument()
   })
 
   it('changes the password, checking the confirmation first and showing a wrong current password', async () => {

@@ -41,7 +41,8 @@ export function Confirm({ id, question, errors, confirmLabel, variant, busy, onC
         <Button variant={variant} busy={busy} onClick={onConfirm}>
           {confirmLabel}
         </Button>
-        <Button variant="secondary" onClick={onCancel}>
+        {/* Not while the change is on its way: closing the question then would leave its answer nowhere to show. */}
+        <Button variant="secondary" disabled={busy} onClick={onCancel}>
           Cancel
         </Button>
       </div>
