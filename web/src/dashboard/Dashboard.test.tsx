@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   complete,
+  deferred,
   EMAIL_FACTOR,
   emptyClient,
   gqlError,
@@ -374,6 +375,72 @@ describe('settings', () => {
     await u.click(screen.getByRole('button', { name: 'Save settings' }))
     expect(await screen.findByText('Settings saved.')).toBeInTheDocument()
     expect(server.last('DashboardUpdateSettings')!.variables.input).toEqual({ rateLimitIdentifierPerMinute: 30, singleSessionMode: true })
+  })
+})
+
+describe('settings and Updates in flight together', () => {
+  // optedIn answers setAppUpdate for the lockout update, with the settings it gives (and the others as `s`).
+  const optedIn = (v: Record<string, any>, s = settings()): Reply => ({
+    data: {
+      setAppUpdate: {
+        id: APP_ID,
+        settings: { ...s, lockoutMaxAttempts: 10 },
+        updates: UPDATES.map((x) => (x.key === v.key ? { ...x, enabled: v.enabled ?? true, explicit: v.enabled !== null } : x)),
+      },
+    },
+  })
+
+  it('waits for a save to be answered before opting in, so the save\'s older answer cannot be shown over the Update\'s', async () => {
+    const u = userEvent.setup()
+    const saved = deferred<Reply>()
+    const server = dashboardServer('admin', {
+      DashboardSettings: settingsReply(settings({ lockoutMaxAttempts: 100 })),
+      DashboardUpdateSettings: () => saved.promise,
+      DashboardSetAppUpdate: (v) => optedIn(v, settings({ rateLimitIdentifierPerMinute: 30 })),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    await saveWith(u, await screen.findByLabelText('Sign-ins per identifier (per minute)'), '30')
+    await waitFor(() => expect(server.ops()).toContain('DashboardUpdateSettings'))
+    const optIn = screen.getByRole('button', { name: 'Opt in to Lockout after 10 failed attempts' })
+    expect(optIn).toBeDisabled()
+    await u.click(optIn)
+    expect(server.ops()).not.toContain('DashboardSetAppUpdate')
+
+    saved.resolve({ data: { updateAppSettings: settings({ lockoutMaxAttempts: 100, rateLimitIdentifierPerMinute: 30 }) } })
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument()
+    await u.click(screen.getByRole('button', { name: 'Opt in to Lockout after 10 failed attempts' }))
+    expect(await screen.findByText('Lockout after 10 failed attempts: opted in.')).toBeInTheDocument()
+    expect(screen.getByLabelText('Failed attempts before lockout')).toHaveValue('10')
+    expect(screen.getByRole('button', { name: 'Opt out of Lockout after 10 failed attempts' })).toBeInTheDocument()
+  })
+
+  it('waits for an Update to be answered before saving or opting in or out of another', async () => {
+    const u = userEvent.setup()
+    const changed = deferred<Reply>()
+    const server = dashboardServer('admin', {
+      DashboardSettings: settingsReply(settings({ lockoutMaxAttempts: 100 })),
+      DashboardSetAppUpdate: (v) => changed.promise.then(() => optedIn(v)),
+      DashboardUpdateSettings: (v, call) => ({ data: { updateAppSettings: selected({ ...settings({ lockoutMaxAttempts: 10 }), ...v.input }, call.query) } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const identifier = await screen.findByLabelText('Sign-ins per identifier (per minute)')
+    await u.clear(identifier)
+    await u.type(identifier, '30')
+    await u.click(screen.getByRole('button', { name: 'Opt in to Lockout after 10 failed attempts' }))
+    await waitFor(() => expect(server.ops()).toContain('DashboardSetAppUpdate'))
+    const save = screen.getByRole('button', { name: 'Save settings' })
+    expect(save).toBeDisabled()
+    await u.click(save)
+    await u.type(identifier, '{Enter}')
+    expect(screen.getByRole('button', { name: 'Opt out of Client Trust' })).toBeDisabled()
+    expect(server.ops()).not.toContain('DashboardUpdateSettings')
+    expect(server.ops().filter((o) => o === 'DashboardSetAppUpdate')).toHaveLength(1)
+
+    changed.resolve({})
+    expect(await screen.findByText('Lockout after 10 failed attempts: opted in.')).toBeInTheDocument()
+    await u.click(screen.getByRole('button', { name: 'Save settings' }))
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument()
+    expect(server.last('DashboardUpdateSettings')!.variables.input).toEqual({ rateLimitIdentifierPerMinute: 30 })
   })
 })
 

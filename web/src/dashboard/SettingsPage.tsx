@@ -25,6 +25,10 @@ export function SettingsPage() {
   const q = useAdminQuery<SettingsData>(SettingsQuery, { id: appId })
   const app = q.data?.application
   const editable = can('settings:update')
+  // One change at a time: a save and an Update (each answers with the whole settings) in flight together could
+  // answer in either order, and the older answer would be shown over the newer one.
+  const [saving, setSaving] = useState(false)
+  const [updating, setUpdating] = useState(false)
 
   return (
     <div className="page">
@@ -39,6 +43,8 @@ export function SettingsPage() {
               <SettingsForm
                 appId={appId}
                 settings={app.settings}
+                blocked={updating}
+                onBusy={setSaving}
                 onSaved={(settings) => q.setData({ application: { ...app, settings } })}
               />
             ) : (
@@ -48,6 +54,8 @@ export function SettingsPage() {
               appId={appId}
               updates={app.updates}
               editable={editable}
+              blocked={saving}
+              onBusy={setUpdating}
               onChanged={(next) => q.setData({ application: { ...app, ...next } })}
             />
           </>
@@ -57,7 +65,20 @@ export function SettingsPage() {
   )
 }
 
-function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: AppSettings; onSaved: (s: AppSettings) => void }) {
+function SettingsForm({
+  appId,
+  settings,
+  blocked,
+  onBusy,
+  onSaved,
+}: {
+  appId: string
+  settings: AppSettings
+  /** blocked is true while an Update is on its way: saving waits for its answer. */
+  blocked: boolean
+  onBusy: (busy: boolean) => void
+  onSaved: (s: AppSettings) => void
+}) {
   const [draft, setDraft] = useState<Draft>(() => toDraft(settings))
   const [localErrors, setLocalErrors] = useState<TrustgateAPIError[]>([])
   const [notice, setNotice] = useState<string | null>(null)
@@ -89,6 +110,7 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
+    if (blocked || m.busy) return
     setNotice(null)
     m.reset()
     const { input, errors: bad } = diffSettings(draft, settings)
@@ -101,7 +123,9 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
       setNotice('Nothing changed.')
       return
     }
+    onBusy(true)
     const r = await m.run<{ updateAppSettings: AppSettings }>(UpdateSettings, { applicationId: appId, input })
+    onBusy(false)
     if (r) {
       // The form takes exactly what was saved (the server may have normalised it, e.g. the origins).
       setShown(r.updateAppSettings)
@@ -324,7 +348,7 @@ function SettingsForm({ appId, settings, onSaved }: { appId: string; settings: A
 
       {notice && <Notice>{notice}</Notice>}
       <div className="actions">
-        <Button type="submit" busy={m.busy}>
+        <Button type="submit" busy={m.busy} disabled={blocked}>
           Save settings
         </Button>
         <Button
@@ -395,11 +419,16 @@ function UpdatesList({
   appId,
   updates,
   editable,
+  blocked,
+  onBusy,
   onChanged,
 }: {
   appId: string
   updates: AppUpdate[]
   editable: boolean
+  /** blocked is true while a save is on its way: opting in or out waits for its answer. */
+  blocked: boolean
+  onBusy: (busy: boolean) => void
   onChanged: (next: { settings: AppSettings; updates: AppUpdate[] }) => void
 }) {
   const m = useAdminMutation()
@@ -407,8 +436,13 @@ function UpdatesList({
   const [notice, setNotice] = useState<string | null>(null)
   const sorted = [...updates].sort((a, b) => b.date.localeCompare(a.date))
 
+  // While one change is on its way, every other button waits (one Update at a time, and none during a save).
+  const waiting = (u: AppUpdate) => blocked || (pending !== null && pending !== u.key)
+
   const choose = async (u: AppUpdate, enabled: boolean | null) => {
+    if (blocked || pending !== null) return
     setPending(u.key)
+    onBusy(true)
     setNotice(null)
     const r = await m.run<{ setAppUpdate: { settings: AppSettings; updates: AppUpdate[] } }>(SetAppUpdate, {
       applicationId: appId,
@@ -416,6 +450,7 @@ function UpdatesList({
       enabled,
     })
     setPending(null)
+    onBusy(false)
     if (r) {
       onChanged(r.setAppUpdate)
       setNotice(
@@ -450,16 +485,16 @@ function UpdatesList({
             {editable && (
               <div className="actions">
                 {u.enabled ? (
-                  <Button variant="secondary" busy={pending === u.key} onClick={() => choose(u, false)} aria-label={`Opt out of ${u.title}`}>
+                  <Button variant="secondary" busy={pending === u.key} disabled={waiting(u)} onClick={() => choose(u, false)} aria-label={`Opt out of ${u.title}`}>
                     Opt out
                   </Button>
                 ) : (
-                  <Button busy={pending === u.key} onClick={() => choose(u, true)} aria-label={`Opt in to ${u.title}`}>
+                  <Button busy={pending === u.key} disabled={waiting(u)} onClick={() => choose(u, true)} aria-label={`Opt in to ${u.title}`}>
                     Opt in
                   </Button>
                 )}
                 {u.explicit && (
-                  <Button variant="link" disabled={pending === u.key} onClick={() => choose(u, null)}>
+                  <Button variant="link" disabled={pending !== null || blocked} onClick={() => choose(u, null)}>
                     Use the default for this application
                   </Button>
                 )}
