@@ -160,6 +160,33 @@ describe('/sign-in', () => {
     expect(screen.getByRole('button', { name: 'Resend code' })).toBeEnabled()
   })
 
+  it('checks a code once when Verify is pressed twice while a resend is on its way', async () => {
+    const u = userEvent.setup()
+    const sent = deferred<Reply>()
+    const checked = deferred<Reply>()
+    const server = fakeServer({
+      Client: clientWith(needsClientTrust(EMAIL_FACTOR, 'pending')),
+      SignInPrepareSecondFactor: () => sent.promise,
+      SignInAttemptSecondFactor: () => checked.promise,
+    })
+    renderApp('/sign-in', server)
+    await u.click(await screen.findByRole('button', { name: 'Resend code' }))
+    await waitFor(() => expect(server.ops()).toContain('SignInPrepareSecondFactor'))
+    await u.type(screen.getByLabelText('Verification code'), '000000')
+    const verify = screen.getByRole('button', { name: 'Verify' })
+    await u.click(verify)
+    await waitFor(() => expect(server.ops()).toContain('SignInAttemptSecondFactor'))
+    expect(verify).toBeDisabled()
+    await u.click(verify)
+    await u.type(screen.getByLabelText('Verification code'), '{Enter}')
+    expect(server.ops().filter((o) => o === 'SignInAttemptSecondFactor')).toHaveLength(1)
+    checked.resolve(gqlError('form_code_incorrect', 'Incorrect code', 'code'))
+    expect(await screen.findByText('Incorrect code (long)')).toBeInTheDocument()
+    sent.resolve({ data: { signInPrepareSecondFactor: needsClientTrust(EMAIL_FACTOR, 'pending') } })
+    await waitFor(() => expect(screen.getByRole('status')).toHaveTextContent('We sent you a new code.'))
+    expect(server.ops().filter((o) => o === 'SignInAttemptSecondFactor')).toHaveLength(1)
+  })
+
   it('moves focus to the error when "Resend code" fails (the busy button dropped it)', async () => {
     emulateChromiumFocusFixup()
     const u = userEvent.setup()
@@ -533,6 +560,35 @@ describe('/sign-in', () => {
       expect(screen.getByLabelText('Email address')).toHaveValue('nobody@example.com')
       expect(screen.getByLabelText('Email address')).not.toHaveAttribute('aria-invalid')
       expect(server.ops()).toEqual(['Client', 'SignInCreate'])
+    })
+
+    it('checks the reset code once when "Reset password" is pressed twice while a resend is on its way', async () => {
+      const u = userEvent.setup()
+      const sent = deferred<Reply>()
+      const checked = deferred<Reply>()
+      const server = fakeServer({
+        Client: clientWith(resetCodeSent()),
+        SignInPrepareFirstFactor: () => sent.promise,
+        SignInAttemptFirstFactor: () => checked.promise,
+      })
+      renderApp('/sign-in', server)
+      await u.click(await screen.findByRole('button', { name: 'Resend code' }))
+      await waitFor(() => expect(server.ops()).toContain('SignInPrepareFirstFactor'))
+      await u.type(screen.getByLabelText('Verification code'), '000000')
+      await u.type(screen.getByLabelText('New password'), 'a long new passphrase')
+      await u.type(screen.getByLabelText('Confirm new password'), 'a long new passphrase')
+      const reset = screen.getByRole('button', { name: 'Reset password' })
+      await u.click(reset)
+      await waitFor(() => expect(server.ops()).toContain('SignInAttemptFirstFactor'))
+      expect(reset).toBeDisabled()
+      await u.click(reset)
+      await u.type(screen.getByLabelText('Verification code'), '{Enter}')
+      expect(server.ops().filter((o) => o === 'SignInAttemptFirstFactor')).toHaveLength(1)
+      checked.resolve(gqlError('form_code_incorrect', 'Incorrect code', 'code'))
+      expect(await screen.findByText('Incorrect code (long)')).toBeInTheDocument()
+      sent.resolve({ data: { signInPrepareFirstFactor: resetCodeSent() } })
+      expect(await screen.findByText('We sent you a new code.')).toBeInTheDocument()
+      expect(server.ops().filter((o) => o === 'SignInAttemptFirstFactor')).toHaveLength(1)
     })
 
     it('resumes a reset after a reload, resends the code on request, and goes back to sign in', async () => {

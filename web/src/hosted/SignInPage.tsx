@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react'
 import { Link, useLocation } from 'react-router'
 import {
   useSession,
@@ -506,16 +506,27 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
   const sender = useCodeSender(() => signIn.prepareFirstFactor({ strategy }), () => signIn.reload(), false, cooldown)
   const byEmail = strategy === 'reset_password_email_code'
   const { ref: formRef, focusError } = useErrorFocus()
+  // This form's own check, on its way: the step is not busy while a resend is (the code already sent can be checked
+  // meanwhile), and a second submit would check the code again.
+  const [checking, setChecking] = useState(false)
+  const checkingRef = useRef(false)
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    if (fetchStatus === 'fetching' && !sender.sending) return
+    if ((fetchStatus === 'fetching' && !sender.sending) || checkingRef.current) return
     if (!next.confirmed()) {
       focusError()
       return
     }
-    const { error } = await reloadIfMovedOn(signIn.attemptFirstFactor({ strategy, code, password: next.password }), signIn)
-    if (error) focusError()
+    checkingRef.current = true
+    setChecking(true)
+    try {
+      const { error } = await reloadIfMovedOn(signIn.attemptFirstFactor({ strategy, code, password: next.password }), signIn)
+      if (error) focusError()
+    } finally {
+      checkingRef.current = false
+      setChecking(false)
+    }
   }
 
   const codeErrors = splitCodeErrors(errors)
@@ -552,7 +563,7 @@ function ResetPasswordStep({ strategy, sentAt }: { strategy: ResetPasswordCodeSt
         />
         <NewPasswordFields value={next} error={passwordError} hint={NEW_PASSWORD_HINT} />
         <p className="muted small">{OTHER_DEVICES_NOTE}</p>
-        <Button type="submit" busy={fetchStatus === 'fetching' && !sender.sending} disabled={code.length !== 6}>
+        <Button type="submit" busy={(fetchStatus === 'fetching' && !sender.sending) || checking} disabled={code.length !== 6}>
           Reset password
         </Button>
       </form>

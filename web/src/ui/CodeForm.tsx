@@ -1,4 +1,4 @@
-import { useState, type FormEvent, type ReactNode } from 'react'
+import { useRef, useState, type FormEvent, type ReactNode } from 'react'
 import type { FieldError } from '@trustgate/react'
 import { Button } from './Button'
 import { failed, useErrorFocus } from './errorFocus'
@@ -22,10 +22,21 @@ export interface CodeFormProps {
 export function CodeForm({ label, id = 'code', kind = 'otp', submitLabel = 'Verify', error, busy, hint, onSubmit }: CodeFormProps) {
   const [code, setCode] = useState('')
   const { ref, focusError } = useErrorFocus()
+  // This form's own check, on its way: `busy` may leave it out (a code step is not busy while a resend is on its way,
+  // so that the code already sent can be checked meanwhile), and a second submit would check the code again.
+  const [checking, setChecking] = useState(false)
+  const checkingRef = useRef(false)
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    if (busy) return
-    if (failed(await onSubmit(code.trim()))) focusError()
+    if (busy || checkingRef.current) return
+    checkingRef.current = true
+    setChecking(true)
+    try {
+      if (failed(await onSubmit(code.trim()))) focusError()
+    } finally {
+      checkingRef.current = false
+      setChecking(false)
+    }
   }
   const otp = kind === 'otp'
   return (
@@ -47,7 +58,7 @@ export function CodeForm({ label, id = 'code', kind = 'otp', submitLabel = 'Veri
         autoFocus
         required
       />
-      <Button type="submit" busy={busy} disabled={code.trim().length === 0 || (otp && code.length !== 6)}>
+      <Button type="submit" busy={busy || checking} disabled={code.trim().length === 0 || (otp && code.length !== 6)}>
         {submitLabel}
       </Button>
     </form>
