@@ -372,6 +372,29 @@ describe('/sign-in', () => {
     expect(await screen.findByRole('heading', { name: 'Your account' })).toBeInTheDocument()
   })
 
+  it('resumes an MFA text-message code after a reload without sending another (the server would refuse one within 30 s)', async () => {
+    const u = userEvent.setup()
+    const smsSent = { status: 'unverified', strategy: 'phone_code', attempts: 0, expireAt: '2026-03-01T00:10:00Z' }
+    const server = fakeServer({
+      Client: clientWith({ ...needsSecondFactor([TOTP_FACTOR, PHONE_FACTOR]), secondFactorVerification: smsSent }),
+      SignInPrepareSecondFactor: () =>
+        gqlError('verification_code_too_many_requests', 'Too many requests.', undefined, { retryAfterSeconds: 20 }),
+      SignInAttemptSecondFactor: () => ({ data: { signInAttemptSecondFactor: complete() } }),
+      SessionTokenCreate: () => tokenReply('jwt_1'),
+      ...accountHandlers,
+    })
+    renderApp('/sign-in', server)
+    expect(await screen.findByRole('heading', { name: 'Two-step verification' })).toBeInTheDocument()
+    // The method the code went to, not the authenticator app offered first.
+    expect(screen.getByText('+1******4567')).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Resend code' })).toBeEnabled()
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+    await u.type(screen.getByLabelText('Verification code'), '123456')
+    await u.click(screen.getByRole('button', { name: 'Verify' }))
+    await waitFor(() => expect(server.last('SignInAttemptSecondFactor')?.variables.input).toEqual({ strategy: 'phone_code', code: '123456' }))
+    expect(server.ops()).not.toContain('SignInPrepareSecondFactor')
+  })
+
   it('sends a signed-in visitor on without asking again', async () => {
     const server = fakeServer({
       Client: () => ({

@@ -9,6 +9,7 @@ import {
   type PhoneCodeFactor,
   type ResetPasswordCodeStrategy,
   type SignInSecondFactor,
+  type Verification,
 } from '@trustgate/react'
 import { Alert, ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
@@ -742,7 +743,9 @@ const switchLabels: Record<SignInSecondFactor['strategy'], string> = {
 export function SecondFactorStep() {
   const { signIn } = useSignIn()
   const offered = SECOND_FACTOR_ORDER.filter((s) => signIn.supportedSecondFactors.some((f) => f.strategy === s))
-  const [method, setMethod] = useState(offered[0])
+  // After a reload, the method a code was sent to, if any: that code can still be entered.
+  const sent = codeSentFor(signIn.secondFactorVerification)
+  const [method, setMethod] = useState(sent && offered.includes(sent) ? sent : offered[0])
 
   if (!method) {
     return (
@@ -784,14 +787,24 @@ export function SecondFactorStep() {
   )
 }
 
+/**
+ * codeSentFor is the strategy of a second-factor code that was sent and not yet entered (the sign-in's
+ * `secondFactorVerification`), or null.
+ */
+function codeSentFor(v: Verification | null): SignInSecondFactor['strategy'] | null {
+  return v?.status === 'unverified' && (v.strategy === 'phone_code' || v.strategy === 'email_code') ? v.strategy : null
+}
+
 function SecondFactorMethod({ method }: { method: SignInSecondFactor['strategy'] }) {
   const { signIn, errors, fetchStatus } = useSignIn()
   const factor = signIn.supportedSecondFactors.find((f) => f.strategy === method)
   const sendsCode = method === 'phone_code' || method === 'email_code'
+  // A code sent already (before a reload, or before a switch to another method and back) is still the one to enter:
+  // sending again within the server's 30 s cooldown would only be refused.
   const sender = useCodeSender(
     () => (method === 'phone_code' ? signIn.mfa.sendPhoneCode() : signIn.mfa.sendEmailCode()),
     () => signIn.reload(),
-    sendsCode,
+    sendsCode && codeSentFor(signIn.secondFactorVerification) !== method,
   )
   const busy = fetchStatus === 'fetching' && !sender.sending
   const codeErrors = splitCodeErrors(errors)
