@@ -962,6 +962,27 @@ describe('/sign-in with an emailed or texted code (passwordless first factor)', 
     expect(server.last('SignInAttemptSecondFactor')!.variables.input).toEqual({ strategy: 'totp', code: '654321' })
   })
 
+  it('sends one text when "Text me a code instead" is pressed twice while the send is on its way', async () => {
+    const u = userEvent.setup()
+    const sent = deferred<Reply>()
+    const server = fakeServer({
+      Client: clientWith(firstFactorCodeSent('email_code', [TYPED_EMAIL, TYPED_PHONE])),
+      Environment: environment(PASSWORDLESS),
+      SignInPrepareFirstFactor: [
+        () => sent.promise,
+        () => gqlError('verification_code_too_many_requests', 'Too many requests.', undefined, { retryAfterSeconds: 30 }),
+      ],
+    })
+    renderApp('/sign-in', server)
+    const other = await screen.findByRole('button', { name: 'Text me a code instead' })
+    await u.dblClick(other)
+    await u.click(other)
+    sent.resolve({ data: { signInPrepareFirstFactor: firstFactorCodeSent('phone_code', [TYPED_EMAIL, TYPED_PHONE]) } })
+    expect(await screen.findByRole('heading', { name: 'Check your phone' })).toBeInTheDocument()
+    expect(signInOps(server).filter((o) => o === 'SignInPrepareFirstFactor')).toHaveLength(1)
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+  })
+
   it('moves on to the second factor when "Resend code" finds the code used meanwhile (another tab)', async () => {
     const u = userEvent.setup()
     const server = fakeServer({

@@ -14,7 +14,7 @@ import {
 import { Alert, ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
 import { CodeForm } from '../ui/CodeForm'
-import { useErrorFocus } from '../ui/errorFocus'
+import { focusNearestAlert, useErrorFocus } from '../ui/errorFocus'
 import { Field, PasswordField } from '../ui/Field'
 import { NEW_PASSWORD_HINT, NewPasswordFields, useNewPassword } from '../ui/NewPassword'
 import { splitCodeErrors } from './codeErrors'
@@ -606,6 +606,11 @@ function FirstFactorCodeStep({
   const byEmail = strategy === 'email_code'
   const other = pickCodeFactor(factors, byEmail ? 'phone_code' : 'email_code')
   const offersPassword = factors.some((f) => f.strategy === 'password')
+  // Sending the other kind of code, once: a second send would be refused by the cooldown, and its refusal, the newer
+  // answer, would hide the sent code's. The busy button drops focus; a failure moves it to the error.
+  const [switching, setSwitching] = useState(false)
+  const switchingRef = useRef(false)
+  const { ref: otherRef, focusError: focusSwitchError } = useErrorFocus<HTMLButtonElement>(focusNearestAlert)
 
   if (!factor) {
     return (
@@ -623,10 +628,15 @@ function FirstFactorCodeStep({
 
   const to = isTypedAddress(factor, factors, signIn.identifier) ? signIn.identifier : factor.safeIdentifier
   const codeErrors = splitCodeErrors(errors)
-  const sendOther = () => {
-    if (!other) return
+  const sendOther = async () => {
+    if (!other || switchingRef.current) return
+    switchingRef.current = true
+    setSwitching(true)
     onCodeRequested()
-    void signIn.prepareFirstFactor(prepareParams(other))
+    const { error } = await signIn.prepareFirstFactor(prepareParams(other))
+    switchingRef.current = false
+    setSwitching(false)
+    if (error) focusSwitchError()
   }
   return (
     <>
@@ -650,7 +660,7 @@ function FirstFactorCodeStep({
           <ul>
             {other && (
               <li>
-                <Button variant="link" onClick={sendOther}>
+                <Button ref={otherRef} variant="link" busy={switching} onClick={() => void sendOther()}>
                   {byEmail ? 'Text me a code instead' : 'Email me a code instead'}
                 </Button>
               </li>
