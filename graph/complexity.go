@@ -55,12 +55,12 @@ func Complexity() ComplexityRoot {
 	c.Query.Outbox = func(child int, _ string, first *int) int { return perPage(child, first) }
 	// A user's lists, by the most rows each holds. Addresses, phones and
 	// factors come with a users page (lists.go), so they cost no statement
-	// per user; sessions run one statement per user, clients three.
+	// per user; sessions run one statement per user, clients two.
 	c.User.EmailAddresses = func(child int) int { return 1 + mul(account.MaxEmailAddresses, child) }
 	c.User.PhoneNumbers = func(child int) int { return 1 + mul(account.MaxPhoneNumbers, child) }
 	c.User.Factors = func(child int) int { return 1 + mul(account.MaxPhoneNumbers+2, child) } // phones, TOTP, backup codes
 	c.User.Sessions = func(child int) int { return statementCost + mul(userSessionsLimit, child) }
-	c.User.Clients = func(child int) int { return 3*statementCost + mul(userSessionsLimit, child) }
+	c.User.Clients = func(child int) int { return 2*statementCost + mul(userSessionsLimit, child) }
 	return c
 }
 

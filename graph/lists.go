@@ -271,27 +271,30 @@ func (r *Resolver) auditEvents(ctx context.Context, appID *string, first *int, a
 	return conn, nil
 }
 
-// userDevices lists the clients a user has sessions or trust on.
+// userDevices are the clients u has sessions on (of any status) or trusts,
+// the most recently active first (then the newest id), at most
+// userSessionsLimit of them: one query for the clients, one for the trust
+// of those listed. The ids are never gathered into a list of parameters,
+// which a user with enough clients would take past what the database
+// accepts in one statement.
 func (r *Resolver) userDevices(ctx context.Context, u *ent.User) ([]*UserDevice, error) {
-	trusts, err := r.DB.Ent.TrustedClient.Query().Where(trustedclient.UserID(u.ID)).All(ctx)
+	devices, err := r.DB.Ent.Device.Query().
+		Where(device.Or(device.HasSessionsWith(entsession.UserID(u.ID)), device.HasTrustsWith(trustedclient.UserID(u.ID)))).
+		Order(ent.Desc(device.FieldLastActiveAt), ent.Desc(device.FieldID)).Limit(userSessionsLimit).All(ctx)
+	if err != nil || len(devices) == 0 {
+		return []*UserDevice{}, err
+	}
+	ids := make([]string, len(devices))
+	for i, d := range devices {
+		ids[i] = d.ID
+	}
+	trusts, err := r.DB.Ent.TrustedClient.Query().Where(trustedclient.UserID(u.ID), trustedclient.ClientIDIn(ids...)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sessionClients, err := r.DB.Ent.Session.Query().Where(entsession.UserID(u.ID)).
-		GroupBy(entsession.FieldClientID).Strings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	trustedAt := map[string]time.Time{}
-	ids := sessionClients
+	trustedAt := make(map[string]time.Time, len(trusts))
 	for _, t := range trusts {
 		trustedAt[t.ClientID] = t.CreatedAt
-		ids = append(ids, t.ClientID)
-	}
-	devices, err := r.DB.Ent.Device.Query().Where(device.IDIn(ids...)).
-		Order(ent.Desc(device.FieldLastActiveAt)).All(ctx)
-	if err != nil {
-		return nil, err
 	}
 	out := make([]*UserDevice, 0, len(devices))
 	for _, d := range devices {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // aliased repeats field under n aliases in one query document.
@@ -161,6 +162,63 @@ func TestUsersPageStatementsDoNotGrowWithThePage(t *testing.T) {
 		t.Logf("statements: %v", statements)
 		if statements[10] != statements[21] {
 			t.Errorf("a page of 10 users ran %d statements, of 21 %d; want as many", statements[10], statements[21])
+		}
+	})
+}
+
+// TestUserClientsAreBounded: a user's clients (those it has sessions on or
+// trusts) are listed most recently active first, each once, with whether
+// the user trusts it, and at most userSessionsLimit of them, in a bounded
+// number of statements: the client ids are not gathered into one list of
+// parameters, which a user with enough clients would take past what the
+// database accepts in one statement.
+func TestUserClientsAreBounded(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		ctx := t.Context()
+		db := s.m.DB.Ent
+		id := s.createUser(t, "clients@example.com", "", testPassword)
+		now := s.clock.Now().UTC().Truncate(time.Second)
+		const n = 105
+		var want []string // newest first
+		trusted := map[string]bool{}
+		for i := range n {
+			d := db.Device.Create().SetApplicationID(s.appID).SetTokenHash([]byte(fmt.Sprintf("token-%03d", i))).
+				SetLastActiveAt(now.Add(-time.Duration(i) * time.Minute)).SaveX(ctx)
+			want = append(want, d.ID)
+			if i%3 != 1 { // every third client only has sessions
+				db.TrustedClient.Create().SetUserID(id).SetClientID(d.ID).ExecX(ctx)
+				trusted[d.ID] = true
+			}
+			if i%3 != 0 { // two sessions on some: the client is listed once
+				for range 1 + i%2 {
+					db.Session.Create().SetApplicationID(s.appID).SetUserID(id).SetClientID(d.ID).
+						SetLastActiveAt(now).SetExpireAt(now.Add(time.Hour)).ExecX(ctx)
+				}
+			}
+		}
+		// Another user's client on the same application is not this user's.
+		other := s.createUser(t, "other@example.com", "", testPassword)
+		d := db.Device.Create().SetApplicationID(s.appID).SetTokenHash([]byte("other")).SetLastActiveAt(now).SaveX(ctx)
+		db.TrustedClient.Create().SetUserID(other).SetClientID(d.ID).ExecX(ctx)
+
+		s.recordStatements.Store(true)
+		r := s.admin(`query($id: ID!) { user(id: $id) { clients { id trusted trustedAt lastActiveAt } } }`, vars{"id": id})
+		clients := r.data(t)["user"].(map[string]any)["clients"].([]any)
+		var got []string
+		for _, c := range clients {
+			c := c.(map[string]any)
+			cid := c["id"].(string)
+			got = append(got, cid)
+			if c["trusted"] != trusted[cid] || (c["trustedAt"] != nil) != trusted[cid] {
+				t.Errorf("client %s: trusted %v, trustedAt %v; want trusted %v", cid, c["trusted"], c["trustedAt"], trusted[cid])
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(want[:100], " ") {
+			t.Errorf("listed %d clients %v;\nwant the 100 most recently active, newest first: %v", len(got), got, want[:100])
+		}
+		if k := len(s.statementsOf(r)); k > 4 {
+			t.Errorf("the user's clients took %d statements, want 4 (the user, read for the caller's scope and for the answer; its clients; their trust)", k)
 		}
 	})
 }
