@@ -71,9 +71,11 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, p NewParams) (*ent.S
 // End ends, in tx, the active sessions that match where: status is
 // StatusRevoked (by an admin, the user, a password change or a ban) or
 // StatusEnded (signed out). It returns how many it ended; sessions already
-// over are left as they were.
+// over are left as they were, those past their expireAt included: they
+// expired then (Clerk's "expired"), and a later revocation or sign-out
+// must not rewrite that as its own end.
 func End(ctx context.Context, tx *ent.Tx, status session.Status, now time.Time, where ...predicate.Session) (int, error) {
-	return tx.Session.Update().Where(append(where, session.StatusEQ(session.StatusActive))...).
+	return tx.Session.Update().Where(append(where, session.StatusEQ(session.StatusActive), session.ExpireAtGT(now))...).
 		SetStatus(status).SetEndedAt(now).Save(ctx)
 }
 
