@@ -89,26 +89,42 @@ func (k *Keys) current(ctx context.Context) (signingKey, error) {
 	if err != nil {
 		return signingKey{}, err
 	}
-	now := k.now()
-	for _, key := range keys {
-		if key.signs(now) {
-			return key, nil
-		}
+	if key, ok := signingAt(keys, k.now()); ok {
+		return key, nil
+	}
+	// The cached set may predate a key another replica created since (it
+	// was read while the table was still empty, at start): read it again
+	// before creating one, which would retire that key and sign at once
+	// with a key no JWKS a verifier holds has yet.
+	k.mu.Lock()
+	k.keys = nil
+	k.mu.Unlock()
+	if keys, err = k.load(ctx); err != nil {
+		return signingKey{}, err
+	}
+	if key, ok := signingAt(keys, k.now()); ok {
+		return key, nil
 	}
 	if err := k.Rotate(ctx); err != nil {
 		return signingKey{}, err
 	}
-	keys, err = k.load(ctx)
-	if err != nil {
+	if keys, err = k.load(ctx); err != nil {
 		return signingKey{}, err
 	}
-	now = k.now()
-	for _, key := range keys {
-		if key.signs(now) {
-			return key, nil
-		}
+	if key, ok := signingAt(keys, k.now()); ok {
+		return key, nil
 	}
 	return signingKey{}, errors.New("session: no active signing key after rotation")
+}
+
+// signingAt returns the newest of keys (newest first) that signs at now.
+func signingAt(keys []signingKey, now time.Time) (signingKey, bool) {
+	for _, key := range keys {
+		if key.signs(now) {
+			return key, true
+		}
+	}
+	return signingKey{}, false
 }
 
 // byID returns the published key with the given id. A key id of our form

@@ -213,3 +213,38 @@ func TestKeysRotateAfter(t *testing.T) {
 		t.Fatal("a key rotated at once does not sign at once")
 	}
 }
+
+// TestKeysFirstKeyOfAnotherReplicaIsNotReplaced: a replica that read the
+// key set while it was still empty (at start, Check) does not create a
+// key of its own when another replica has created the first one since: it
+// signs with that key, which stays the only one, rather than retiring it
+// and signing at once with a key no JWKS a verifier fetched holds yet.
+func TestKeysFirstKeyOfAnotherReplicaIsNotReplaced(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
+	ring, err := keyring.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	a, b := NewKeys(db, ring, clock), NewKeys(db, ring, clock)
+	if err := b.Check(ctx); err != nil { // b starts: no key yet
+		t.Fatal(err)
+	}
+	first, err := a.current(ctx) // a signs the first token
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Second)
+	got, err := b.current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.id != first.id {
+		t.Errorf("replica b signs with %s, want replica a's first key %s", got.id, first.id)
+	}
+	if n, err := db.Ent.SigningKey.Query().Count(ctx); err != nil || n != 1 {
+		t.Errorf("signing keys: %d (%v), want 1", n, err)
+	}
+}
