@@ -277,7 +277,8 @@ var commands = map[string]command{
 		summary: fmt.Sprintf("Creates a new session-token signing key and retires the previous one. The new key is in the JWKS at once "+
 			"and signs from %d minutes later, once every JWKS cache and every replica has it; the previous key signs until then. "+
 			"With --now, replicas sign with the new key within a minute. Tokens signed with a retired key keep verifying for 24 h, "+
-			"or, with --previous revoke (a key that may have leaked; the new key signs at once), stop verifying at once.",
+			"or, with --previous revoke (a key that may have leaked; the new key signs at once), stop verifying at once here "+
+			"and on the other replicas within a minute (their key cache).",
 			int(session.PublishDelay.Minutes())),
 		settings: dbSettings,
 		jsonFlag: true,
