@@ -3,7 +3,8 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"github.com/trustgate/trustgate/ent/verification"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/hook"
+	"github.com/trustgate/trustgate/ent/verification"
 	"github.com/trustgate/trustgate/internal/factor"
 	"github.com/trustgate/trustgate/internal/pgtest"
 )
@@ -621,6 +623,85 @@ func TestConcurrentReverificationSendsKeepTheCooldown(t *testing.T) {
 		done := d.reverify("sessionVerificationAttemptFirstFactor", vars{"strategy": "email_code", "code": s.mail.code(t, email)})
 		if got := done.data(t)["sessionVerificationAttemptFirstFactor"].(map[string]any)["status"]; got != "complete" {
 			t.Fatalf("the code that went out: got status %v, want complete", got)
+		}
+	})
+}
+
+// TestSessionFirstFactorAgeCountsFromThePassword: a sign-in that waits at
+// Client Trust or at its second factor passed its first factor when the
+// password was right, not when the sign-in completed. The session's fva
+// claim and its reverification window count from then: a password typed
+// long before a late code is not a fresh first factor.
+func TestSessionFirstFactorAgeCountsFromThePassword(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": true, "secondFactors": []string{"totp", "backup_code"}})
+		s.newUser(t, vars{"emailAddress": "ct@example.com"})
+		s.newUser(t, vars{"emailAddress": "mfa@example.com"})
+		secret, _ := func() ([]byte, []string) {
+			e := s.browser()
+			done := e.passClientTrust(t, "mfa@example.com", testPassword, "email_code", "mfa@example.com")
+			e.token(t, done["createdSessionId"].(string))
+			return e.enrollTOTP(t)
+		}()
+		fva := func(d *browser) string {
+			t.Helper()
+			payload, err := base64.RawURLEncoding.DecodeString(strings.Split(d.bearer, ".")[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var claims struct{ FVA []int }
+			if err := json.Unmarshal(payload, &claims); err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(claims.FVA)
+		}
+		complete := func(d *browser, si map[string]any, strategy, code string) string {
+			t.Helper()
+			si = signInObj(t, d.attemptSecond(si["id"].(string), strategy, code), "signInAttemptSecondFactor")
+			sid := si["createdSessionId"].(string)
+			d.token(t, sid)
+			return sid
+		}
+
+		d := s.browser()
+		si := signInObj(t, d.signIn("ct@example.com", testPassword), "signInCreate")
+		if si["status"] != "needs_client_trust" {
+			t.Fatalf("a new device: status %v, want needs_client_trust", si["status"])
+		}
+		s.clock.Advance(4 * time.Minute)
+		signInObj(t, d.prepareSecond(si["id"].(string), "email_code"), "signInPrepareSecondFactor")
+		sid := complete(d, si, "email_code", s.mail.code(t, "ct@example.com"))
+		if got := fva(d); got != "[4 -1]" {
+			t.Errorf("the password 4 minutes before the Client Trust code: fva %s, want [4 -1]", got)
+		}
+		// The first factor minutes old is past the reverification window for
+		// changes to how the account signs in only once it is 10 minutes old.
+		s.clock.Advance(6*time.Minute + time.Second)
+		d.token(t, sid)
+		if got := d.do(`mutation { totpCreate { id } }`, nil).code(t); got != "session_reverification_required" {
+			t.Errorf("totpCreate 10 minutes after the password, 6 after the sign-in completed: %s, want session_reverification_required", got)
+		}
+
+		m := s.browser()
+		si = signInObj(t, m.signIn("mfa@example.com", testPassword), "signInCreate")
+		if si["status"] != "needs_second_factor" {
+			t.Fatalf("a user with TOTP: status %v, want needs_second_factor", si["status"])
+		}
+		s.clock.Advance(3 * time.Minute)
+		complete(m, si, "totp", totpNow(s, secret, 0))
+		if got := fva(m); got != "[3 0]" {
+			t.Errorf("the password 3 minutes before the TOTP: fva %s, want [3 0]", got)
+		}
+
+		// A sign-in that completes with its first factor counts from now.
+		k := signInObj(t, d.signIn("ct@example.com", testPassword), "signInCreate")
+		if k["status"] != "complete" {
+			t.Fatalf("the trusted device again: status %v, want complete", k["status"])
+		}
+		d.token(t, k["createdSessionId"].(string))
+		if got := fva(d); got != "[0 -1]" {
+			t.Errorf("a sign-in completed by its password: fva %s, want [0 -1]", got)
 		}
 	})
 }

@@ -38,7 +38,11 @@ type NewParams struct {
 	ClientID      string
 	SignInID      string
 	Lifetime      time.Duration
-	// SecondFactor records that a second factor was verified (fva claim).
+	// FirstFactorAt is when the first factor passed (fva claim, and the
+	// reverification window); zero for now. A sign-in that completes after
+	// a second factor or a Client Trust code passed its first factor earlier.
+	FirstFactorAt time.Time
+	// SecondFactor records that a second factor was verified now (fva claim).
 	SecondFactor bool
 	IP           string
 	UserAgent    string
@@ -46,13 +50,17 @@ type NewParams struct {
 
 // Create starts a session inside tx.
 func Create(ctx context.Context, tx *ent.Tx, now time.Time, p NewParams) (*ent.Session, error) {
+	firstAt := now
+	if !p.FirstFactorAt.IsZero() && p.FirstFactorAt.Before(now) {
+		firstAt = p.FirstFactorAt
+	}
 	c := tx.Session.Create().
 		SetApplicationID(p.ApplicationID).
 		SetUserID(p.UserID).
 		SetClientID(p.ClientID).
 		SetLastActiveAt(now).
 		SetExpireAt(now.Add(p.Lifetime)).
-		SetFirstFactorAt(now).
+		SetFirstFactorAt(firstAt).
 		SetIPAddress(p.IP).
 		SetUserAgent(p.UserAgent)
 	if p.SignInID != "" {

@@ -21,6 +21,7 @@ import (
 	"github.com/trustgate/trustgate/ent/signinevent"
 	"github.com/trustgate/trustgate/ent/totp"
 	"github.com/trustgate/trustgate/ent/user"
+	entverification "github.com/trustgate/trustgate/ent/verification"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/audit"
 	"github.com/trustgate/trustgate/internal/clienttrust"
@@ -170,6 +171,28 @@ func (st *state) verification(ctx context.Context, c *ent.Client, id string) (*e
 	}
 	st.remember(v)
 	return v, nil
+}
+
+// firstFactorAt is when the sign-in's first factor passed (its
+// verification's verified_at; upd may set it in this step), or the zero
+// time when it passed in this step or is unknown. A sign-in that waited at
+// its second factor or at Client Trust passed its first factor then, and
+// the session's fva claim and reverification window count from there, not
+// from its completion. The verification is remembered for the view, which
+// shows it anyway.
+func (st *state) firstFactorAt(ctx context.Context, c *ent.Client, upd *ent.SignInUpdate) (time.Time, error) {
+	id := st.si.FirstFactorVerificationID
+	if v, ok := upd.Mutation().FirstFactorVerificationID(); ok {
+		id = &v
+	}
+	if id == nil {
+		return time.Time{}, nil
+	}
+	v, err := st.verification(ctx, c, *id)
+	if err != nil || v == nil || v.Status != entverification.StatusVerified || v.VerifiedAt == nil {
+		return time.Time{}, err
+	}
+	return *v.VerifiedAt, nil
 }
 
 // mfaFactors lists the user's second factors (MFAFactors), asking the
@@ -1159,9 +1182,13 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 		}
 		upd.ClearNewPasswordHash()
 	}
+	firstAt, err := st.firstFactorAt(ctx, tx.Client(), upd)
+	if err != nil {
+		return nil, err
+	}
 	sess, err := session.Create(ctx, tx, now, session.NewParams{
 		ApplicationID: st.app.ID, UserID: st.user.ID, ClientID: st.client.ID, SignInID: st.si.ID,
-		Lifetime: st.settings.SessionLifetime(), SecondFactor: secondFactor, IP: rq.IP, UserAgent: rq.UserAgent,
+		Lifetime: st.settings.SessionLifetime(), FirstFactorAt: firstAt, SecondFactor: secondFactor, IP: rq.IP, UserAgent: rq.UserAgent,
 	})
 	if err != nil {
 		return nil, err
