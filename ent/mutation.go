@@ -9549,6 +9549,7 @@ type SessionMutation struct {
 	status              *session.Status
 	last_active_at      *time.Time
 	expire_at           *time.Time
+	lifetime_ends_at    *time.Time
 	ended_at            *time.Time
 	first_factor_at     *time.Time
 	second_factor_at    *time.Time
@@ -9959,6 +9960,55 @@ func (m *SessionMutation) ResetExpireAt() {
 	m.expire_at = nil
 }
 
+// SetLifetimeEndsAt sets the "lifetime_ends_at" field.
+func (m *SessionMutation) SetLifetimeEndsAt(t time.Time) {
+	m.lifetime_ends_at = &t
+}
+
+// LifetimeEndsAt returns the value of the "lifetime_ends_at" field in the mutation.
+func (m *SessionMutation) LifetimeEndsAt() (r time.Time, exists bool) {
+	v := m.lifetime_ends_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLifetimeEndsAt returns the old "lifetime_ends_at" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldLifetimeEndsAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLifetimeEndsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLifetimeEndsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLifetimeEndsAt: %w", err)
+	}
+	return oldValue.LifetimeEndsAt, nil
+}
+
+// ClearLifetimeEndsAt clears the value of the "lifetime_ends_at" field.
+func (m *SessionMutation) ClearLifetimeEndsAt() {
+	m.lifetime_ends_at = nil
+	m.clearedFields[session.FieldLifetimeEndsAt] = struct{}{}
+}
+
+// LifetimeEndsAtCleared returns if the "lifetime_ends_at" field was cleared in this mutation.
+func (m *SessionMutation) LifetimeEndsAtCleared() bool {
+	_, ok := m.clearedFields[session.FieldLifetimeEndsAt]
+	return ok
+}
+
+// ResetLifetimeEndsAt resets all changes to the "lifetime_ends_at" field.
+func (m *SessionMutation) ResetLifetimeEndsAt() {
+	m.lifetime_ends_at = nil
+	delete(m.clearedFields, session.FieldLifetimeEndsAt)
+}
+
 // SetEndedAt sets the "ended_at" field.
 func (m *SessionMutation) SetEndedAt(t time.Time) {
 	m.ended_at = &t
@@ -10354,7 +10404,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, session.FieldCreatedAt)
 	}
@@ -10378,6 +10428,9 @@ func (m *SessionMutation) Fields() []string {
 	}
 	if m.expire_at != nil {
 		fields = append(fields, session.FieldExpireAt)
+	}
+	if m.lifetime_ends_at != nil {
+		fields = append(fields, session.FieldLifetimeEndsAt)
 	}
 	if m.ended_at != nil {
 		fields = append(fields, session.FieldEndedAt)
@@ -10421,6 +10474,8 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.LastActiveAt()
 	case session.FieldExpireAt:
 		return m.ExpireAt()
+	case session.FieldLifetimeEndsAt:
+		return m.LifetimeEndsAt()
 	case session.FieldEndedAt:
 		return m.EndedAt()
 	case session.FieldFirstFactorAt:
@@ -10458,6 +10513,8 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldLastActiveAt(ctx)
 	case session.FieldExpireAt:
 		return m.OldExpireAt(ctx)
+	case session.FieldLifetimeEndsAt:
+		return m.OldLifetimeEndsAt(ctx)
 	case session.FieldEndedAt:
 		return m.OldEndedAt(ctx)
 	case session.FieldFirstFactorAt:
@@ -10535,6 +10592,13 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetExpireAt(v)
 		return nil
+	case session.FieldLifetimeEndsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLifetimeEndsAt(v)
+		return nil
 	case session.FieldEndedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -10607,6 +10671,9 @@ func (m *SessionMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *SessionMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(session.FieldLifetimeEndsAt) {
+		fields = append(fields, session.FieldLifetimeEndsAt)
+	}
 	if m.FieldCleared(session.FieldEndedAt) {
 		fields = append(fields, session.FieldEndedAt)
 	}
@@ -10633,6 +10700,9 @@ func (m *SessionMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *SessionMutation) ClearField(name string) error {
 	switch name {
+	case session.FieldLifetimeEndsAt:
+		m.ClearLifetimeEndsAt()
+		return nil
 	case session.FieldEndedAt:
 		m.ClearEndedAt()
 		return nil
@@ -10676,6 +10746,9 @@ func (m *SessionMutation) ResetField(name string) error {
 		return nil
 	case session.FieldExpireAt:
 		m.ResetExpireAt()
+		return nil
+	case session.FieldLifetimeEndsAt:
+		m.ResetLifetimeEndsAt()
 		return nil
 	case session.FieldEndedAt:
 		m.ResetEndedAt()

@@ -675,11 +675,11 @@ func init() {
 	// session.ClientIDValidator is a validator for the "client_id" field. It is called by the builders before save.
 	session.ClientIDValidator = sessionDescClientID.Validators[0].(func(string) error)
 	// sessionDescIPAddress is the schema descriptor for ip_address field.
-	sessionDescIPAddress := sessionFields[10].Descriptor()
+	sessionDescIPAddress := sessionFields[11].Descriptor()
 	// session.DefaultIPAddress holds the default value on creation for the ip_address field.
 	session.DefaultIPAddress = sessionDescIPAddress.Default.(string)
 	// sessionDescUserAgent is the schema descriptor for user_agent field.
-	sessionDescUserAgent := sessionFields[11].Descriptor()
+	sessionDescUserAgent := sessionFields[12].Descriptor()
 	// session.DefaultUserAgent holds the default value on creation for the user_agent field.
 	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
 	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.

@@ -36,6 +36,8 @@ type Session struct {
 	LastActiveAt time.Time `json:"last_active_at,omitempty"`
 	// ExpireAt holds the value of the "expire_at" field.
 	ExpireAt time.Time `json:"expire_at,omitempty"`
+	// LifetimeEndsAt holds the value of the "lifetime_ends_at" field.
+	LifetimeEndsAt *time.Time `json:"lifetime_ends_at,omitempty"`
 	// EndedAt holds the value of the "ended_at" field.
 	EndedAt *time.Time `json:"ended_at,omitempty"`
 	// FirstFactorAt holds the value of the "first_factor_at" field.
@@ -107,7 +109,7 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case session.FieldID, session.FieldApplicationID, session.FieldUserID, session.FieldClientID, session.FieldStatus, session.FieldSignInID, session.FieldIPAddress, session.FieldUserAgent:
 			values[i] = new(sql.NullString)
-		case session.FieldCreatedAt, session.FieldUpdatedAt, session.FieldLastActiveAt, session.FieldExpireAt, session.FieldEndedAt, session.FieldFirstFactorAt, session.FieldSecondFactorAt:
+		case session.FieldCreatedAt, session.FieldUpdatedAt, session.FieldLastActiveAt, session.FieldExpireAt, session.FieldLifetimeEndsAt, session.FieldEndedAt, session.FieldFirstFactorAt, session.FieldSecondFactorAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -177,6 +179,13 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field expire_at", values[i])
 			} else if value.Valid {
 				_m.ExpireAt = value.Time
+			}
+		case session.FieldLifetimeEndsAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field lifetime_ends_at", values[i])
+			} else if value.Valid {
+				_m.LifetimeEndsAt = new(time.Time)
+				*_m.LifetimeEndsAt = value.Time
 			}
 		case session.FieldEndedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -292,6 +301,11 @@ func (_m *Session) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("expire_at=")
 	builder.WriteString(_m.ExpireAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.LifetimeEndsAt; v != nil {
+		builder.WriteString("lifetime_ends_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	if v := _m.EndedAt; v != nil {
 		builder.WriteString("ended_at=")

@@ -98,6 +98,20 @@ func (_c *SessionCreate) SetExpireAt(v time.Time) *SessionCreate {
 	return _c
 }
 
+// SetLifetimeEndsAt sets the "lifetime_ends_at" field.
+func (_c *SessionCreate) SetLifetimeEndsAt(v time.Time) *SessionCreate {
+	_c.mutation.SetLifetimeEndsAt(v)
+	return _c
+}
+
+// SetNillableLifetimeEndsAt sets the "lifetime_ends_at" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableLifetimeEndsAt(v *time.Time) *SessionCreate {
+	if v != nil {
+		_c.SetLifetimeEndsAt(*v)
+	}
+	return _c
+}
+
 // SetEndedAt sets the "ended_at" field.
 func (_c *SessionCreate) SetEndedAt(v time.Time) *SessionCreate {
 	_c.mutation.SetEndedAt(v)
@@ -414,6 +428,10 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 		_spec.SetField(session.FieldExpireAt, field.TypeTime, value)
 		_node.ExpireAt = value
 	}
+	if value, ok := _c.mutation.LifetimeEndsAt(); ok {
+		_spec.SetField(session.FieldLifetimeEndsAt, field.TypeTime, value)
+		_node.LifetimeEndsAt = &value
+	}
 	if value, ok := _c.mutation.EndedAt(); ok {
 		_spec.SetField(session.FieldEndedAt, field.TypeTime, value)
 		_node.EndedAt = &value
@@ -585,6 +603,24 @@ func (u *SessionUpsert) SetExpireAt(v time.Time) *SessionUpsert {
 // UpdateExpireAt sets the "expire_at" field to the value that was provided on create.
 func (u *SessionUpsert) UpdateExpireAt() *SessionUpsert {
 	u.SetExcluded(session.FieldExpireAt)
+	return u
+}
+
+// SetLifetimeEndsAt sets the "lifetime_ends_at" field.
+func (u *SessionUpsert) SetLifetimeEndsAt(v time.Time) *SessionUpsert {
+	u.Set(session.FieldLifetimeEndsAt, v)
+	return u
+}
+
+// UpdateLifetimeEndsAt sets the "lifetime_ends_at" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateLifetimeEndsAt() *SessionUpsert {
+	u.SetExcluded(session.FieldLifetimeEndsAt)
+	return u
+}
+
+// ClearLifetimeEndsAt clears the value of the "lifetime_ends_at" field.
+func (u *SessionUpsert) ClearLifetimeEndsAt() *SessionUpsert {
+	u.SetNull(session.FieldLifetimeEndsAt)
 	return u
 }
 
@@ -797,6 +833,27 @@ func (u *SessionUpsertOne) SetExpireAt(v time.Time) *SessionUpsertOne {
 func (u *SessionUpsertOne) UpdateExpireAt() *SessionUpsertOne {
 	return u.Update(func(s *SessionUpsert) {
 		s.UpdateExpireAt()
+	})
+}
+
+// SetLifetimeEndsAt sets the "lifetime_ends_at" field.
+func (u *SessionUpsertOne) SetLifetimeEndsAt(v time.Time) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetLifetimeEndsAt(v)
+	})
+}
+
+// UpdateLifetimeEndsAt sets the "lifetime_ends_at" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateLifetimeEndsAt() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateLifetimeEndsAt()
+	})
+}
+
+// ClearLifetimeEndsAt clears the value of the "lifetime_ends_at" field.
+func (u *SessionUpsertOne) ClearLifetimeEndsAt() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearLifetimeEndsAt()
 	})
 }
 
@@ -1192,6 +1249,27 @@ func (u *SessionUpsertBulk) SetExpireAt(v time.Time) *SessionUpsertBulk {
 func (u *SessionUpsertBulk) UpdateExpireAt() *SessionUpsertBulk {
 	return u.Update(func(s *SessionUpsert) {
 		s.UpdateExpireAt()
+	})
+}
+
+// SetLifetimeEndsAt sets the "lifetime_ends_at" field.
+func (u *SessionUpsertBulk) SetLifetimeEndsAt(v time.Time) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetLifetimeEndsAt(v)
+	})
+}
+
+// UpdateLifetimeEndsAt sets the "lifetime_ends_at" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateLifetimeEndsAt() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateLifetimeEndsAt()
+	})
+}
+
+// ClearLifetimeEndsAt clears the value of the "lifetime_ends_at" field.
+func (u *SessionUpsertBulk) ClearLifetimeEndsAt() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearLifetimeEndsAt()
 	})
 }
 

@@ -78,6 +78,26 @@ func (_u *SessionUpdate) SetNillableExpireAt(v *time.Time) *SessionUpdate {
 	return _u
 }
 
+// SetLifetimeEndsAt sets the "lifetime_ends_at" field.
+func (_u *SessionUpdate) SetLifetimeEndsAt(v time.Time) *SessionUpdate {
+	_u.mutation.SetLifetimeEndsAt(v)
+	return _u
+}
+
+// SetNillableLifetimeEndsAt sets the "lifetime_ends_at" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableLifetimeEndsAt(v *time.Time) *SessionUpdate {
+	if v != nil {
+		_u.SetLifetimeEndsAt(*v)
+	}
+	return _u
+}
+
+// ClearLifetimeEndsAt clears the value of the "lifetime_ends_at" field.
+func (_u *SessionUpdate) ClearLifetimeEndsAt() *SessionUpdate {
+	_u.mutation.ClearLifetimeEndsAt()
+	return _u
+}
+
 // SetEndedAt sets the "ended_at" field.
 func (_u *SessionUpdate) SetEndedAt(v time.Time) *SessionUpdate {
 	_u.mutation.SetEndedAt(v)
@@ -303,6 +323,12 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.ExpireAt(); ok {
 		_spec.SetField(session.FieldExpireAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.LifetimeEndsAt(); ok {
+		_spec.SetField(session.FieldLifetimeEndsAt, field.TypeTime, value)
+	}
+	if _u.mutation.LifetimeEndsAtCleared() {
+		_spec.ClearField(session.FieldLifetimeEndsAt, field.TypeTime)
+	}
 	if value, ok := _u.mutation.EndedAt(); ok {
 		_spec.SetField(session.FieldEndedAt, field.TypeTime, value)
 	}
@@ -429,6 +455,26 @@ func (_u *SessionUpdateOne) SetNillableExpireAt(v *time.Time) *SessionUpdateOne 
 	if v != nil {
 		_u.SetExpireAt(*v)
 	}
+	return _u
+}
+
+// SetLifetimeEndsAt sets the "lifetime_ends_at" field.
+func (_u *SessionUpdateOne) SetLifetimeEndsAt(v time.Time) *SessionUpdateOne {
+	_u.mutation.SetLifetimeEndsAt(v)
+	return _u
+}
+
+// SetNillableLifetimeEndsAt sets the "lifetime_ends_at" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableLifetimeEndsAt(v *time.Time) *SessionUpdateOne {
+	if v != nil {
+		_u.SetLifetimeEndsAt(*v)
+	}
+	return _u
+}
+
+// ClearLifetimeEndsAt clears the value of the "lifetime_ends_at" field.
+func (_u *SessionUpdateOne) ClearLifetimeEndsAt() *SessionUpdateOne {
+	_u.mutation.ClearLifetimeEndsAt()
 	return _u
 }
 
@@ -686,6 +732,12 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	}
 	if value, ok := _u.mutation.ExpireAt(); ok {
 		_spec.SetField(session.FieldExpireAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.LifetimeEndsAt(); ok {
+		_spec.SetField(session.FieldLifetimeEndsAt, field.TypeTime, value)
+	}
+	if _u.mutation.LifetimeEndsAtCleared() {
+		_spec.ClearField(session.FieldLifetimeEndsAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.EndedAt(); ok {
 		_spec.SetField(session.FieldEndedAt, field.TypeTime, value)

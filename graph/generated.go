@@ -86,6 +86,7 @@ type ComplexityRoot struct {
 		RateLimitMessagesPerRecipientPerHour func(childComplexity int) int
 		RateLimitSignInsPerIP                func(childComplexity int) int
 		SecondFactors                        func(childComplexity int) int
+		SessionInactivityTimeoutSeconds      func(childComplexity int) int
 		SessionLifetimeSeconds               func(childComplexity int) int
 		SignInLifetimeSeconds                func(childComplexity int) int
 		SingleSessionMode                    func(childComplexity int) int
@@ -732,6 +733,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AppSettings.SecondFactors(childComplexity), true
+	case "AppSettings.sessionInactivityTimeoutSeconds":
+		if e.ComplexityRoot.AppSettings.SessionInactivityTimeoutSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppSettings.SessionInactivityTimeoutSeconds(childComplexity), true
 	case "AppSettings.sessionLifetimeSeconds":
 		if e.ComplexityRoot.AppSettings.SessionLifetimeSeconds == nil {
 			break
@@ -2673,6 +2680,8 @@ func (ec *executionContext) childFields_AppSettings(ctx context.Context, field g
 		return ec.fieldContext_AppSettings_codeTtlSeconds(ctx, field)
 	case "sessionLifetimeSeconds":
 		return ec.fieldContext_AppSettings_sessionLifetimeSeconds(ctx, field)
+	case "sessionInactivityTimeoutSeconds":
+		return ec.fieldContext_AppSettings_sessionInactivityTimeoutSeconds(ctx, field)
 	case "signInLifetimeSeconds":
 		return ec.fieldContext_AppSettings_signInLifetimeSeconds(ctx, field)
 	case "allowedOrigins":
@@ -4891,6 +4900,29 @@ func (ec *executionContext) _AppSettings_sessionLifetimeSeconds(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_AppSettings_sessionLifetimeSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AppSettings_sessionInactivityTimeoutSeconds(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppSettings_sessionInactivityTimeoutSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionInactivityTimeoutSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AppSettings_sessionInactivityTimeoutSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppSettings", field, false, false, "Int")
 }
 
@@ -14901,7 +14933,7 @@ func (ec *executionContext) unmarshalInputUpdateAppSettingsInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"clientTrustEnabled", "emailEnabled", "phoneEnabled", "passwordEnabled", "usernameEnabled", "firstFactors", "secondFactors", "enumerationProtection", "lockoutMaxAttempts", "lockoutDurationSeconds", "codeTtlSeconds", "sessionLifetimeSeconds", "signInLifetimeSeconds", "allowedOrigins", "notifyNewDevice", "notifySecurityChanges", "singleSessionMode", "eventRetentionDays", "rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute", "rateLimitMessagesPerRecipientPerHour"}
+	fieldsInOrder := [...]string{"clientTrustEnabled", "emailEnabled", "phoneEnabled", "passwordEnabled", "usernameEnabled", "firstFactors", "secondFactors", "enumerationProtection", "lockoutMaxAttempts", "lockoutDurationSeconds", "codeTtlSeconds", "sessionLifetimeSeconds", "sessionInactivityTimeoutSeconds", "signInLifetimeSeconds", "allowedOrigins", "notifyNewDevice", "notifySecurityChanges", "singleSessionMode", "eventRetentionDays", "rateLimitSignInsPerIp", "rateLimitAttemptsPerIp", "rateLimitCodeSendsPerIp", "rateLimitIdentifierPerMinute", "rateLimitMessagesPerRecipientPerHour"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14992,6 +15024,13 @@ func (ec *executionContext) unmarshalInputUpdateAppSettingsInput(ctx context.Con
 				return it, err
 			}
 			it.SessionLifetimeSeconds = data
+		case "sessionInactivityTimeoutSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionInactivityTimeoutSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionInactivityTimeoutSeconds = data
 		case "signInLifetimeSeconds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signInLifetimeSeconds"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -15300,6 +15339,11 @@ func (ec *executionContext) _AppSettings(ctx context.Context, sel ast.SelectionS
 		case "sessionLifetimeSeconds":
 			out.Values[i] = ec._AppSettings_sessionLifetimeSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionInactivityTimeoutSeconds":
+			out.Values[i] = ec._AppSettings_sessionInactivityTimeoutSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "signInLifetimeSeconds":

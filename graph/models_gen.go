@@ -208,7 +208,9 @@ type UpdateAppSettingsInput struct {
 	LockoutDurationSeconds *int     `json:"lockoutDurationSeconds,omitempty"`
 	CodeTTLSeconds         *int     `json:"codeTtlSeconds,omitempty"`
 	SessionLifetimeSeconds *int     `json:"sessionLifetimeSeconds,omitempty"`
-	SignInLifetimeSeconds  *int     `json:"signInLifetimeSeconds,omitempty"`
+	// Null turns the inactivity timeout off.
+	SessionInactivityTimeoutSeconds *int `json:"sessionInactivityTimeoutSeconds,omitempty"`
+	SignInLifetimeSeconds           *int `json:"signInLifetimeSeconds,omitempty"`
 	// At most 100 origins, each scheme://host[:port] with an http or https scheme; stored lower case, without a
 	// default port, a trailing slash or duplicates. An entry no Origin header can equal (user info, a path, a
 	// query or a fragment, a wildcard, a host outside ASCII: write its xn-- form) answers form_param_format_invalid

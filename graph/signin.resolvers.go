@@ -92,11 +92,12 @@ func (r *mutationResolver) SignOut(ctx context.Context, sessionID *string) (bool
 }
 
 func (r *mutationResolver) SessionTokenCreate(ctx context.Context, sessionID string) (*SessionToken, error) {
-	client, err := request.From(ctx).Client(ctx)
+	rq := request.From(ctx)
+	client, err := rq.Client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	jwt, exp, err := r.Svc.Sessions.Token(ctx, sessionID, client.ID)
+	jwt, exp, err := r.Svc.Sessions.Token(ctx, sessionID, client.ID, rq.Settings.SessionInactivityTimeout())
 	if err != nil {
 		return nil, err
 	}

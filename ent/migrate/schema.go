@@ -363,6 +363,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "ended", "revoked", "expired", "removed"}, Default: "active"},
 		{Name: "last_active_at", Type: field.TypeTime},
 		{Name: "expire_at", Type: field.TypeTime},
+		{Name: "lifetime_ends_at", Type: field.TypeTime, Nullable: true},
 		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
 		{Name: "first_factor_at", Type: field.TypeTime, Nullable: true},
 		{Name: "second_factor_at", Type: field.TypeTime, Nullable: true},
@@ -380,13 +381,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_clients_sessions",
-				Columns:    []*schema.Column{SessionsColumns[13]},
+				Columns:    []*schema.Column{SessionsColumns[14]},
 				RefColumns: []*schema.Column{ClientsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "sessions_users_sessions",
-				Columns:    []*schema.Column{SessionsColumns[14]},
+				Columns:    []*schema.Column{SessionsColumns[15]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -395,12 +396,12 @@ var (
 			{
 				Name:    "session_user_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[14], SessionsColumns[4]},
+				Columns: []*schema.Column{SessionsColumns[15], SessionsColumns[4]},
 			},
 			{
 				Name:    "session_client_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[13], SessionsColumns[4]},
+				Columns: []*schema.Column{SessionsColumns[14], SessionsColumns[4]},
 			},
 		},
 	}

@@ -31,7 +31,14 @@ func (Session) Fields() []ent.Field {
 		field.String("client_id").Immutable().NotEmpty(),
 		field.Enum("status").Values("active", "ended", "revoked", "expired", "removed").Default("active"),
 		field.Time("last_active_at"),
+		// expire_at is when the session stops working: lifetime_ends_at,
+		// or sooner, with an inactivity timeout, last activity plus the
+		// timeout (slid forward as tokens are minted).
 		field.Time("expire_at"),
+		// lifetime_ends_at is the end of the session's maximum lifetime,
+		// which activity never extends. Null for sessions created before
+		// it was kept: their expire_at was it.
+		field.Time("lifetime_ends_at").Optional().Nillable(),
 		field.Time("ended_at").Optional().Nillable(),
 		// first/second factor times feed the JWT's fva claim.
 		field.Time("first_factor_at").Optional().Nillable(),

@@ -33,6 +33,8 @@ const (
 	FieldLastActiveAt = "last_active_at"
 	// FieldExpireAt holds the string denoting the expire_at field in the database.
 	FieldExpireAt = "expire_at"
+	// FieldLifetimeEndsAt holds the string denoting the lifetime_ends_at field in the database.
+	FieldLifetimeEndsAt = "lifetime_ends_at"
 	// FieldEndedAt holds the string denoting the ended_at field in the database.
 	FieldEndedAt = "ended_at"
 	// FieldFirstFactorAt holds the string denoting the first_factor_at field in the database.
@@ -87,6 +89,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldLastActiveAt,
 	FieldExpireAt,
+	FieldLifetimeEndsAt,
 	FieldEndedAt,
 	FieldFirstFactorAt,
 	FieldSecondFactorAt,
@@ -205,6 +208,11 @@ func ByLastActiveAt(opts ...sql.OrderTermOption) OrderOption {
 // ByExpireAt orders the results by the expire_at field.
 func ByExpireAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExpireAt, opts...).ToFunc()
+}
+
+// ByLifetimeEndsAt orders the results by the lifetime_ends_at field.
+func ByLifetimeEndsAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLifetimeEndsAt, opts...).ToFunc()
 }
 
 // ByEndedAt orders the results by the ended_at field.

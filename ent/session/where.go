@@ -100,6 +100,11 @@ func ExpireAt(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldExpireAt, v))
 }
 
+// LifetimeEndsAt applies equality check predicate on the "lifetime_ends_at" field. It's identical to LifetimeEndsAtEQ.
+func LifetimeEndsAt(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldLifetimeEndsAt, v))
+}
+
 // EndedAt applies equality check predicate on the "ended_at" field. It's identical to EndedAtEQ.
 func EndedAt(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldEndedAt, v))
@@ -503,6 +508,56 @@ func ExpireAtLT(v time.Time) predicate.Session {
 // ExpireAtLTE applies the LTE predicate on the "expire_at" field.
 func ExpireAtLTE(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldLTE(FieldExpireAt, v))
+}
+
+// LifetimeEndsAtEQ applies the EQ predicate on the "lifetime_ends_at" field.
+func LifetimeEndsAtEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldLifetimeEndsAt, v))
+}
+
+// LifetimeEndsAtNEQ applies the NEQ predicate on the "lifetime_ends_at" field.
+func LifetimeEndsAtNEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldLifetimeEndsAt, v))
+}
+
+// LifetimeEndsAtIn applies the In predicate on the "lifetime_ends_at" field.
+func LifetimeEndsAtIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldLifetimeEndsAt, vs...))
+}
+
+// LifetimeEndsAtNotIn applies the NotIn predicate on the "lifetime_ends_at" field.
+func LifetimeEndsAtNotIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldLifetimeEndsAt, vs...))
+}
+
+// LifetimeEndsAtGT applies the GT predicate on the "lifetime_ends_at" field.
+func LifetimeEndsAtGT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldLifetimeEndsAt, v))
+}
+
+// LifetimeEndsAtGTE applies the GTE predicate on the "lifetime_ends_at" field.
+func LifetimeEndsAtGTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldLifetimeEndsAt, v))
+}
+
+// LifetimeEndsAtLT applies the LT predicate on the "lifetime_ends_at" field.
+func LifetimeEndsAtLT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldLifetimeEndsAt, v))
+}
+
+// LifetimeEndsAtLTE applies the LTE predicate on the "lifetime_ends_at" field.
+func LifetimeEndsAtLTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldLifetimeEndsAt, v))
+}
+
+// LifetimeEndsAtIsNil applies the IsNil predicate on the "lifetime_ends_at" field.
+func LifetimeEndsAtIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldLifetimeEndsAt))
+}
+
+// LifetimeEndsAtNotNil applies the NotNil predicate on the "lifetime_ends_at" field.
+func LifetimeEndsAtNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldLifetimeEndsAt))
 }
 
 // EndedAtEQ applies the EQ predicate on the "ended_at" field.

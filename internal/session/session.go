@@ -37,7 +37,11 @@ type NewParams struct {
 	UserID        string
 	ClientID      string
 	SignInID      string
-	Lifetime      time.Duration
+	// Lifetime is the session's maximum lifetime; activity never extends it.
+	Lifetime time.Duration
+	// InactivityTimeout, when not zero, expires the session sooner: that
+	// long after its last activity (a token minted, see Service.Token).
+	InactivityTimeout time.Duration
 	// FirstFactorAt is when the first factor passed (fva claim, and the
 	// reverification window); zero for now. A sign-in that completes after
 	// a second factor or a Client Trust code passed its first factor earlier.
@@ -54,12 +58,14 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, p NewParams) (*ent.S
 	if !p.FirstFactorAt.IsZero() && p.FirstFactorAt.Before(now) {
 		firstAt = p.FirstFactorAt
 	}
+	lifetimeEnd := now.Add(p.Lifetime)
 	c := tx.Session.Create().
 		SetApplicationID(p.ApplicationID).
 		SetUserID(p.UserID).
 		SetClientID(p.ClientID).
 		SetLastActiveAt(now).
-		SetExpireAt(now.Add(p.Lifetime)).
+		SetExpireAt(expiry(lifetimeEnd, now, p.InactivityTimeout)).
+		SetLifetimeEndsAt(lifetimeEnd).
 		SetFirstFactorAt(firstAt).
 		SetIPAddress(p.IP).
 		SetUserAgent(p.UserAgent)
@@ -75,6 +81,29 @@ func Create(ctx context.Context, tx *ent.Tx, now time.Time, p NewParams) (*ent.S
 	}
 	return s, nil
 }
+
+// expiry is when a session active at now expires: at the end of its
+// lifetime, or, with an inactivity timeout, that long after now if sooner.
+func expiry(lifetimeEnd, now time.Time, inactivity time.Duration) time.Time {
+	if inactivity > 0 && now.Add(inactivity).Before(lifetimeEnd) {
+		return now.Add(inactivity)
+	}
+	return lifetimeEnd
+}
+
+// lifetimeEnd is the end of sess's maximum lifetime. Sessions created
+// before it was kept expire at it.
+func lifetimeEnd(sess *ent.Session) time.Time {
+	if sess.LifetimeEndsAt != nil {
+		return *sess.LifetimeEndsAt
+	}
+	return sess.ExpireAt
+}
+
+// activityEvery is how often, at most, minting tokens records a session's
+// activity (and slides an inactivity timeout's expiry): a session's
+// inactivity is counted from at most this long before its last token.
+const activityEvery = 30 * time.Second
 
 // End ends, in tx, the active sessions that match where: status is
 // StatusRevoked (by an admin, the user, a password change or a ban) or
@@ -146,8 +175,13 @@ type Claims struct {
 }
 
 // Token mints a session JWT for sessionID; only the client that owns the
-// session may ask. It refreshes the session's last activity.
-func (s *Service) Token(ctx context.Context, sessionID, clientID string) (string, time.Time, error) {
+// session may ask. Minting is the session's activity: it records it (at
+// most every activityEvery) and, with an inactivity timeout (the
+// application's setting, zero for none), moves the session's expiry to
+// that long from now, never past the end of its lifetime. A session idle
+// for longer than the timeout (one set or shortened since its last
+// activity) expires here, at its last activity plus the timeout.
+func (s *Service) Token(ctx context.Context, sessionID, clientID string, inactivity time.Duration) (string, time.Time, error) {
 	now := s.Now()
 	sess, err := s.DB.Ent.Session.Get(ctx, sessionID)
 	if ent.IsNotFound(err) || (err == nil && sess.ClientID != clientID) {
@@ -156,15 +190,31 @@ func (s *Service) Token(ctx context.Context, sessionID, clientID string) (string
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	ended := apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
 	if !Active(sess, now) {
-		return "", time.Time{}, apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
+		return "", time.Time{}, ended
 	}
-	if now.Sub(sess.LastActiveAt) > 30*time.Second {
-		if err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
-			return tx.Session.UpdateOneID(sess.ID).SetLastActiveAt(now).Exec(ctx)
-		}); err != nil {
-			return "", time.Time{}, err
-		}
+	idle := now.Sub(sess.LastActiveAt)
+	if idle <= activityEvery {
+		return s.sign(ctx, sess, now)
+	}
+	end := lifetimeEnd(sess)
+	exp, lastActive := expiry(end, now, inactivity), now
+	if inactivity > 0 && idle >= inactivity {
+		exp, lastActive = sess.LastActiveAt.Add(inactivity), sess.LastActiveAt
+	}
+	var n int
+	if err := s.DB.Tx(ctx, func(tx *ent.Tx) (err error) {
+		n, err = tx.Session.Update().
+			Where(session.ID(sess.ID), session.StatusEQ(session.StatusActive), session.ExpireAtGT(now)).
+			SetLastActiveAt(lastActive).SetExpireAt(exp).SetLifetimeEndsAt(end).Save(ctx)
+		return err
+	}); err != nil {
+		return "", time.Time{}, err
+	}
+	sess.LastActiveAt, sess.ExpireAt, sess.LifetimeEndsAt = lastActive, exp, &end
+	if n == 0 || !Active(sess, now) {
+		return "", time.Time{}, ended
 	}
 	return s.sign(ctx, sess, now)
 }

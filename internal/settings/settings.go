@@ -45,12 +45,16 @@ type Settings struct {
 	EnumerationProtection bool     `json:"enumerationProtection"`
 	LockoutMaxAttempts    int      `json:"lockoutMaxAttempts"`
 	// LockoutDurationSeconds nil means locked until an admin unlocks.
-	LockoutDurationSeconds *int     `json:"lockoutDurationSeconds"`
-	CodeTTLSeconds         int      `json:"codeTtlSeconds"`
-	SessionLifetimeSeconds int      `json:"sessionLifetimeSeconds"`
-	SignInLifetimeSeconds  int      `json:"signInLifetimeSeconds"`
-	AllowedOrigins         []string `json:"allowedOrigins"`
-	NotifyNewDevice        bool     `json:"notifyNewDevice"`
+	LockoutDurationSeconds *int `json:"lockoutDurationSeconds"`
+	CodeTTLSeconds         int  `json:"codeTtlSeconds"`
+	SessionLifetimeSeconds int  `json:"sessionLifetimeSeconds"`
+	// SessionInactivityTimeoutSeconds nil means no inactivity timeout (the
+	// default, as Clerk's); otherwise a session expires once that long
+	// passes without a session token minted for it, within its lifetime.
+	SessionInactivityTimeoutSeconds *int     `json:"sessionInactivityTimeoutSeconds"`
+	SignInLifetimeSeconds           int      `json:"signInLifetimeSeconds"`
+	AllowedOrigins                  []string `json:"allowedOrigins"`
+	NotifyNewDevice                 bool     `json:"notifyNewDevice"`
 	// NotifySecurityChanges emails the user's primary address when how the
 	// account signs in changes: the password (changed or reset), a second
 	// factor added or removed, new backup codes, the primary address (told
@@ -97,6 +101,15 @@ func (s *Settings) CodeTTL() time.Duration { return time.Duration(s.CodeTTLSecon
 // SessionLifetime is the maximum lifetime of a session.
 func (s *Settings) SessionLifetime() time.Duration {
 	return time.Duration(s.SessionLifetimeSeconds) * time.Second
+}
+
+// SessionInactivityTimeout is how long a session may go without activity
+// before it expires; zero when there is no inactivity timeout.
+func (s *Settings) SessionInactivityTimeout() time.Duration {
+	if s.SessionInactivityTimeoutSeconds == nil {
+		return 0
+	}
+	return time.Duration(*s.SessionInactivityTimeoutSeconds) * time.Second
 }
 
 // SignInLifetime is how long an unfinished sign-in or sign-up lives before it is abandoned.
@@ -445,6 +458,9 @@ func Validate(s *Settings) *FieldError {
 	if s.SessionLifetimeSeconds < 300 || s.SessionLifetimeSeconds > 365*24*3600 {
 		return &FieldError{"sessionLifetimeSeconds", "must be between 300 seconds and 365 days"}
 	}
+	if d := s.SessionInactivityTimeoutSeconds; d != nil && (*d < 300 || *d > 365*24*3600) {
+		return &FieldError{"sessionInactivityTimeoutSeconds", "must be between 300 seconds and 365 days, or null for off"}
+	}
 	if s.SignInLifetimeSeconds < 300 || s.SignInLifetimeSeconds > int(MaxSignInLifetime.Seconds()) {
 		return &FieldError{"signInLifetimeSeconds", "must be between 300 seconds and 7 days"}
 	}
@@ -479,7 +495,7 @@ func Apply(createdAt time.Time, choices map[string]bool, overrides, patch map[st
 		if !slices.Contains(known, k) {
 			return nil, Settings{}, &FieldError{k, "unknown setting"}
 		}
-		if string(v) == "null" && k != "lockoutDurationSeconds" {
+		if string(v) == "null" && !slices.Contains(nullable, k) {
 			return nil, Settings{}, &FieldError{k, "cannot be null"}
 		}
 		if k == "allowedOrigins" {
@@ -509,6 +525,10 @@ func Apply(createdAt time.Time, choices map[string]bool, overrides, patch map[st
 	}
 	return next, s, nil
 }
+
+// nullable lists the settings a patch may set to null: "until an admin
+// unlocks" and "no inactivity timeout".
+var nullable = []string{"lockoutDurationSeconds", "sessionInactivityTimeoutSeconds"}
 
 // fieldNames lists the JSON names of Settings.
 func fieldNames() []string {

@@ -96,6 +96,18 @@ func TestApply(t *testing.T) {
 			t.Fatal("duration still bounded")
 		}
 	})
+	t.Run("an inactivity timeout is off by default, set, and off again with null", func(t *testing.T) {
+		if _, s, err := Apply(created, nil, nil, nil); err != nil || s.SessionInactivityTimeout() != 0 {
+			t.Fatalf("default: %v, %v; want no timeout", s.SessionInactivityTimeout(), err)
+		}
+		next, s, err := Apply(created, nil, nil, map[string]json.RawMessage{"sessionInactivityTimeoutSeconds": raw(1800)})
+		if err != nil || s.SessionInactivityTimeout() != 30*time.Minute {
+			t.Fatalf("set: %v, %v; want 30m", s.SessionInactivityTimeout(), err)
+		}
+		if _, s, err = Apply(created, nil, next, map[string]json.RawMessage{"sessionInactivityTimeoutSeconds": json.RawMessage("null")}); err != nil || s.SessionInactivityTimeout() != 0 {
+			t.Fatalf("null: %v, %v; want no timeout", s.SessionInactivityTimeout(), err)
+		}
+	})
 	bad := []struct {
 		name  string
 		patch map[string]json.RawMessage
@@ -107,6 +119,8 @@ func TestApply(t *testing.T) {
 			"firstFactors": raw([]string{"phone_code"}), "secondFactors": raw([]string{"totp"})}, "firstFactors"},
 		{"no passwords and no phone code for phone", map[string]json.RawMessage{"passwordEnabled": raw(false), "phoneEnabled": raw(true),
 			"firstFactors": raw([]string{"email_code"}), "secondFactors": raw([]string{"totp"})}, "firstFactors"},
+		{"inactivity timeout under 5 minutes", map[string]json.RawMessage{"sessionInactivityTimeoutSeconds": raw(299)}, "sessionInactivityTimeoutSeconds"},
+		{"inactivity timeout over a year", map[string]json.RawMessage{"sessionInactivityTimeoutSeconds": raw(365*24*3600 + 1)}, "sessionInactivityTimeoutSeconds"},
 		{"lockout under 5", map[string]json.RawMessage{"lockoutMaxAttempts": raw(3)}, "lockoutMaxAttempts"},
 		{"unknown strategy", map[string]json.RawMessage{"firstFactors": raw([]string{"password", "magic"})}, "firstFactors"},
 		{"unknown setting", map[string]json.RawMessage{"colour": raw("blue")}, "colour"},

@@ -1188,7 +1188,7 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 	}
 	sess, err := session.Create(ctx, tx, now, session.NewParams{
 		ApplicationID: st.app.ID, UserID: st.user.ID, ClientID: st.client.ID, SignInID: st.si.ID,
-		Lifetime: st.settings.SessionLifetime(), FirstFactorAt: firstAt, SecondFactor: secondFactor, IP: rq.IP, UserAgent: rq.UserAgent,
+		Lifetime: st.settings.SessionLifetime(), InactivityTimeout: st.settings.SessionInactivityTimeout(), FirstFactorAt: firstAt, SecondFactor: secondFactor, IP: rq.IP, UserAgent: rq.UserAgent,
 	})
 	if err != nil {
 		return nil, err

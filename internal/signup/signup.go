@@ -534,7 +534,7 @@ func (s *Service) finish(ctx context.Context, tx *ent.Tx, su *ent.SignUp, app *e
 		return nil, err
 	}
 	sess, err := session.Create(ctx, tx, now, session.NewParams{
-		ApplicationID: app.ID, UserID: u.ID, ClientID: su.ClientID, Lifetime: rq.Settings.SessionLifetime(),
+		ApplicationID: app.ID, UserID: u.ID, ClientID: su.ClientID, Lifetime: rq.Settings.SessionLifetime(), InactivityTimeout: rq.Settings.SessionInactivityTimeout(),
 		IP: rq.IP, UserAgent: rq.UserAgent,
 	})
 	if err != nil {

@@ -1,0 +1,2 @@
+-- Modify "sessions" table
+ALTER TABLE "sessions" ADD COLUMN "lifetime_ends_at" timestamptz NULL;

@@ -1,0 +1,2 @@
+-- Add column "lifetime_ends_at" to table: "sessions"
+ALTER TABLE `sessions` ADD COLUMN `lifetime_ends_at` datetime NULL;
