@@ -22,6 +22,7 @@ export function settings(overrides: Partial<AppSettings> = {}): AppSettings {
     lockoutDurationSeconds: 3600,
     codeTtlSeconds: 600,
     sessionLifetimeSeconds: 604800,
+    sessionInactivityTimeoutSeconds: null,
     signInLifetimeSeconds: 7200,
     allowedOrigins: [],
     notifyNewDevice: true,

@@ -259,6 +259,91 @@ describe('settings', () => {
     expect(box).not.toBeChecked()
   })
 
+  it('turns the inactivity timeout on beside the session lifetime, with the server\'s refusal beside its field', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', {
+      DashboardUpdateSettings: [
+        () =>
+          gqlError(
+            'form_param_format_invalid',
+            'sessionInactivityTimeoutSeconds is invalid: must be between 300 seconds and 365 days, or null for off',
+            'sessionInactivityTimeoutSeconds',
+          ),
+        (v, call) => ({ data: { updateAppSettings: selected({ ...settings(), ...v.input }, call.query) } }),
+      ],
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const sessions = await screen.findByRole('group', { name: 'Codes and sessions' })
+    const box = within(sessions).getByRole('checkbox', { name: 'Sign users out after inactivity' })
+    expect(box).not.toBeChecked()
+    expect(box).toHaveAccessibleDescription(/The session lifetime still applies/)
+    expect(screen.queryByLabelText('Inactivity timeout (seconds)')).not.toBeInTheDocument()
+
+    await u.click(box)
+    const timeout = within(sessions).getByLabelText('Inactivity timeout (seconds)')
+    expect(timeout).toHaveValue('1800')
+    expect(timeout).toHaveAccessibleDescription('= 30 minutes')
+    await saveWith(u, timeout, '120')
+    await expectFieldError(timeout, 'sessionInactivityTimeoutSeconds is invalid: must be between 300 seconds and 365 days, or null for off (long)')
+    expect(server.last('DashboardUpdateSettings')!.variables).toEqual({ applicationId: APP_ID, input: { sessionInactivityTimeoutSeconds: 120 } })
+    // Unticked, the seconds input goes and the checkbox carries the error until the next save.
+    await u.click(box)
+    expect(screen.queryByLabelText('Inactivity timeout (seconds)')).not.toBeInTheDocument()
+    expect(box).toHaveAttribute('aria-invalid', 'true')
+    expect(box).toHaveAccessibleDescription(/must be between 300 seconds and 365 days/)
+    await u.click(box)
+
+    await saveWith(u, within(sessions).getByLabelText('Inactivity timeout (seconds)'), '900')
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument()
+    expect(server.last('DashboardUpdateSettings')!.variables.input).toEqual({ sessionInactivityTimeoutSeconds: 900 })
+    expect(box).toBeChecked()
+    expect(box).not.toHaveAttribute('aria-invalid')
+    const saved = within(sessions).getByLabelText('Inactivity timeout (seconds)')
+    expect(saved).not.toHaveAttribute('aria-invalid')
+    expect(saved).toHaveAccessibleDescription('= 15 minutes')
+  })
+
+  it('turns the inactivity timeout off by sending null', async () => {
+    const u = userEvent.setup()
+    const on = settings({ sessionInactivityTimeoutSeconds: 3600 })
+    const server = dashboardServer('admin', {
+      DashboardSettings: settingsReply(on),
+      DashboardUpdateSettings: (v, call) => ({ data: { updateAppSettings: selected({ ...on, ...v.input }, call.query) } }),
+    })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const box = await screen.findByRole('checkbox', { name: 'Sign users out after inactivity' })
+    expect(box).toBeChecked()
+    expect(screen.getByLabelText('Inactivity timeout (seconds)')).toHaveValue('3600')
+    await u.click(box)
+    expect(screen.queryByLabelText('Inactivity timeout (seconds)')).not.toBeInTheDocument()
+    await u.click(screen.getByRole('button', { name: 'Save settings' }))
+    expect(await screen.findByText('Settings saved.')).toBeInTheDocument()
+    expect(server.last('DashboardUpdateSettings')!.variables).toEqual({ applicationId: APP_ID, input: { sessionInactivityTimeoutSeconds: null } })
+    expect(box).not.toBeChecked()
+  })
+
+  it('refuses an inactivity timeout that is not a whole number of seconds beside its field, and sends nothing', async () => {
+    const u = userEvent.setup()
+    const server = dashboardServer('admin', { DashboardSettings: settingsReply(settings({ sessionInactivityTimeoutSeconds: 3600 })) })
+    renderApp(`/dashboard/apps/${APP_ID}/settings`, server)
+    const timeout = await screen.findByLabelText('Inactivity timeout (seconds)')
+    await saveWith(u, timeout, 'half an hour')
+    await expectFieldError(timeout, 'Enter a whole number of seconds.')
+    expect(server.ops()).not.toContain('DashboardUpdateSettings')
+  })
+
+  it('shows an auditor the inactivity timeout as Off or as a duration', async () => {
+    const value = async (term: string) => (await screen.findByText(term, { selector: 'dt' })).nextElementSibling?.textContent
+    const view = renderApp(`/dashboard/apps/${APP_ID}/settings`, dashboardServer('auditor'))
+    expect(await value('Inactivity timeout')).toBe('Off')
+    view.unmount()
+    renderApp(
+      `/dashboard/apps/${APP_ID}/settings`,
+      dashboardServer('auditor', { DashboardSettings: settingsReply(settings({ sessionInactivityTimeoutSeconds: 1800 })) }),
+    )
+    expect(await value('Inactivity timeout')).toBe('30 minutes')
+  })
+
   it("shows the server's rate limits and sends only the one changed", async () => {
     const u = userEvent.setup()
     const server = dashboardServer('admin', {

@@ -300,6 +300,26 @@ function SettingsForm({
           hint={seconds(draft.sessionLifetimeSeconds)}
           error={err('sessionLifetimeSeconds')}
         />
+        <CheckField
+          name="inactivityTimeoutEnabled"
+          label="Sign users out after inactivity"
+          hint="A session ends when it goes this long without activity (a new session token, as the SDK's getToken asks for one): from 5 minutes to 365 days. The session lifetime still applies."
+          checked={draft.inactivityTimeoutEnabled}
+          onChange={(v) => set('inactivityTimeoutEnabled', v)}
+          error={draft.inactivityTimeoutEnabled ? null : err('sessionInactivityTimeoutSeconds')}
+        />
+        {draft.inactivityTimeoutEnabled && (
+          <Field
+            label="Inactivity timeout (seconds)"
+            name="sessionInactivityTimeoutSeconds"
+            inputMode="numeric"
+            className="field--nested"
+            value={draft.sessionInactivityTimeoutSeconds}
+            onChange={(e) => set('sessionInactivityTimeoutSeconds', e.target.value)}
+            hint={seconds(draft.sessionInactivityTimeoutSeconds)}
+            error={err('sessionInactivityTimeoutSeconds')}
+          />
+        )}
       </Fieldset>
 
       <Fieldset
@@ -397,6 +417,7 @@ function SettingsSummary({ settings: s }: { settings: AppSettings }) {
     ['Verification code lifetime', humanSeconds(s.codeTtlSeconds)],
     ['Sign-in attempt lifetime', humanSeconds(s.signInLifetimeSeconds)],
     ['Session lifetime', humanSeconds(s.sessionLifetimeSeconds)],
+    ['Inactivity timeout', s.sessionInactivityTimeoutSeconds === null ? 'Off' : humanSeconds(s.sessionInactivityTimeoutSeconds)],
     ['One session per device', yes(s.singleSessionMode)],
     ...RATE_LIMITS.map((r): [string, ReactNode] => [r.label, `${s[r.name]} per ${r.per}`]),
     ['Allowed origins', s.allowedOrigins.length ? s.allowedOrigins.join(', ') : 'None (same origin only)'],

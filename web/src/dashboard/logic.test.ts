@@ -75,6 +75,35 @@ describe('settings form', () => {
     })
   })
 
+  it('sends null to turn the inactivity timeout off, the seconds to turn it on or change it, and nothing when unchanged', () => {
+    const off = settings()
+    expect(toDraft(off).inactivityTimeoutEnabled).toBe(false)
+    expect(diffSettings(toDraft(off), off).input).toEqual({})
+    // Turned on, it offers 30 minutes.
+    expect(diffSettings({ ...toDraft(off), inactivityTimeoutEnabled: true }, off).input).toEqual({ sessionInactivityTimeoutSeconds: 1800 })
+    const on = settings({ sessionInactivityTimeoutSeconds: 3600 })
+    expect(toDraft(on)).toMatchObject({ inactivityTimeoutEnabled: true, sessionInactivityTimeoutSeconds: '3600' })
+    expect(diffSettings(toDraft(on), on)).toEqual({ input: {}, errors: [] })
+    expect(diffSettings({ ...toDraft(on), sessionInactivityTimeoutSeconds: '900' }, on).input).toEqual({ sessionInactivityTimeoutSeconds: 900 })
+    expect(diffSettings({ ...toDraft(on), inactivityTimeoutEnabled: false }, on).input).toEqual({ sessionInactivityTimeoutSeconds: null })
+  })
+
+  it('refuses an inactivity timeout that is not a whole number of seconds, but not while it is off', () => {
+    const saved = settings({ sessionInactivityTimeoutSeconds: 3600 })
+    for (const raw of ['30 min', '2.5', '']) {
+      const { input, errors } = diffSettings({ ...toDraft(saved), sessionInactivityTimeoutSeconds: raw }, saved)
+      expect(errors.map((e) => [e.meta.paramName, e.longMessage]), `for ${JSON.stringify(raw)}`).toEqual([
+        ['sessionInactivityTimeoutSeconds', 'Enter a whole number of seconds.'],
+      ])
+      expect(input).toEqual({})
+    }
+    // Off, the hidden seconds input is not read.
+    expect(diffSettings({ ...toDraft(saved), inactivityTimeoutEnabled: false, sessionInactivityTimeoutSeconds: 'x' }, saved)).toEqual({
+      input: { sessionInactivityTimeoutSeconds: null },
+      errors: [],
+    })
+  })
+
   it('refuses numbers that are not whole, naming the field', () => {
     const saved = settings()
     const { errors } = diffSettings({ ...toDraft(saved), codeTtlSeconds: '10 min' }, saved)

@@ -41,6 +41,8 @@ export interface AppSettings {
   lockoutDurationSeconds: number | null
   codeTtlSeconds: number
   sessionLifetimeSeconds: number
+  /** sessionInactivityTimeoutSeconds ends a session not used (no session token minted) for that long; null: off. */
+  sessionInactivityTimeoutSeconds: number | null
   signInLifetimeSeconds: number
   allowedOrigins: string[]
   notifyNewDevice: boolean
@@ -207,7 +209,7 @@ export interface SignInEventFilter {
 // ---- Selections ----------------------------------------------------------------------------------------------
 
 export const SETTINGS_FIELDS = `clientTrustEnabled emailEnabled phoneEnabled passwordEnabled usernameEnabled firstFactors
-  secondFactors enumerationProtection lockoutMaxAttempts lockoutDurationSeconds codeTtlSeconds sessionLifetimeSeconds
+  secondFactors enumerationProtection lockoutMaxAttempts lockoutDurationSeconds codeTtlSeconds sessionLifetimeSeconds sessionInactivityTimeoutSeconds
   signInLifetimeSeconds allowedOrigins notifyNewDevice notifySecurityChanges singleSessionMode eventRetentionDays rateLimitSignInsPerIp rateLimitAttemptsPerIp
   rateLimitCodeSendsPerIp rateLimitIdentifierPerMinute rateLimitMessagesPerRecipientPerHour`
 

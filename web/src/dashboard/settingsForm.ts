@@ -20,6 +20,8 @@ export interface Draft extends Record<RateLimitName, string> {
   codeTtlSeconds: string
   signInLifetimeSeconds: string
   sessionLifetimeSeconds: string
+  inactivityTimeoutEnabled: boolean
+  sessionInactivityTimeoutSeconds: string
   allowedOrigins: string
   eventRetentionDays: string
 }
@@ -84,6 +86,9 @@ type RateLimitName = (typeof RATE_LIMITS)[number]['name']
 /** DEFAULT_LOCKOUT_SECONDS is offered when an operator switches from "until unlocked" back to a duration. */
 const DEFAULT_LOCKOUT_SECONDS = 3600
 
+/** DEFAULT_INACTIVITY_SECONDS (30 minutes) is offered when an operator turns the inactivity timeout on. */
+const DEFAULT_INACTIVITY_SECONDS = 1800
+
 /** toDraft fills the form from the server's settings. */
 export function toDraft(s: AppSettings): Draft {
   return {
@@ -104,6 +109,8 @@ export function toDraft(s: AppSettings): Draft {
     codeTtlSeconds: String(s.codeTtlSeconds),
     signInLifetimeSeconds: String(s.signInLifetimeSeconds),
     sessionLifetimeSeconds: String(s.sessionLifetimeSeconds),
+    inactivityTimeoutEnabled: s.sessionInactivityTimeoutSeconds !== null,
+    sessionInactivityTimeoutSeconds: String(s.sessionInactivityTimeoutSeconds ?? DEFAULT_INACTIVITY_SECONDS),
     allowedOrigins: s.allowedOrigins.join('\n'),
     eventRetentionDays: String(s.eventRetentionDays),
     ...(Object.fromEntries(RATE_LIMITS.map((r) => [r.name, String(s[r.name])])) as Record<RateLimitName, string>),
@@ -180,7 +187,8 @@ export function origins(text: string): string[] {
 /**
  * diffSettings is the `UpdateAppSettingsInput` of the fields the operator changed (so the audit log records just
  * those), or the errors of inputs that are not whole numbers or, for a rate limit, fall outside RATE_LIMIT_RANGE. Every other
- * check is the server's.
+ * check is the server's. A nullable duration that is off (lockout until unlocked, no inactivity timeout) is sent as an
+ * explicit null, and its hidden seconds input is not checked.
  */
 export function diffSettings(draft: Draft, saved: AppSettings): { input: Record<string, unknown>; errors: TrustgateAPIError[] } {
   const input: Record<string, unknown> = {}
@@ -199,6 +207,13 @@ export function diffSettings(draft: Draft, saved: AppSettings): { input: Record<
     const n = parseWhole(draft.lockoutDurationSeconds)
     if (n === null) errors.push(localError('lockoutDurationSeconds', 'Enter a whole number of seconds.'))
     else if (n !== saved.lockoutDurationSeconds) input.lockoutDurationSeconds = n
+  }
+  if (!draft.inactivityTimeoutEnabled) {
+    if (saved.sessionInactivityTimeoutSeconds !== null) input.sessionInactivityTimeoutSeconds = null
+  } else {
+    const n = parseWhole(draft.sessionInactivityTimeoutSeconds)
+    if (n === null) errors.push(localError('sessionInactivityTimeoutSeconds', 'Enter a whole number of seconds.'))
+    else if (n !== saved.sessionInactivityTimeoutSeconds) input.sessionInactivityTimeoutSeconds = n
   }
   if (!sameSet(draft.firstFactors, saved.firstFactors)) input.firstFactors = draft.firstFactors
   if (!sameSet(draft.secondFactors, saved.secondFactors)) input.secondFactors = draft.secondFactors
