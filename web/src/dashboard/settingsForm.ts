@@ -201,19 +201,17 @@ export function diffSettings(draft: Draft, saved: AppSettings): { input: Record<
       errors.push(localError(f, range ? `Enter a whole number between ${range.min} and ${range.max}.` : 'Enter a whole number.'))
     } else if (n !== saved[f]) input[f] = n
   }
-  if (draft.lockoutUntilUnlocked) {
-    if (saved.lockoutDurationSeconds !== null) input.lockoutDurationSeconds = null
-  } else {
-    const n = parseWhole(draft.lockoutDurationSeconds)
-    if (n === null) errors.push(localError('lockoutDurationSeconds', 'Enter a whole number of seconds.'))
-    else if (n !== saved.lockoutDurationSeconds) input.lockoutDurationSeconds = n
-  }
-  if (!draft.inactivityTimeoutEnabled) {
-    if (saved.sessionInactivityTimeoutSeconds !== null) input.sessionInactivityTimeoutSeconds = null
-  } else {
-    const n = parseWhole(draft.sessionInactivityTimeoutSeconds)
-    if (n === null) errors.push(localError('sessionInactivityTimeoutSeconds', 'Enter a whole number of seconds.'))
-    else if (n !== saved.sessionInactivityTimeoutSeconds) input.sessionInactivityTimeoutSeconds = n
+  for (const [f, off] of [
+    ['lockoutDurationSeconds', draft.lockoutUntilUnlocked],
+    ['sessionInactivityTimeoutSeconds', !draft.inactivityTimeoutEnabled],
+  ] as const) {
+    if (off) {
+      if (saved[f] !== null) input[f] = null
+      continue
+    }
+    const n = parseWhole(draft[f])
+    if (n === null) errors.push(localError(f, 'Enter a whole number of seconds.'))
+    else if (n !== saved[f]) input[f] = n
   }
   if (!sameSet(draft.firstFactors, saved.firstFactors)) input.firstFactors = draft.firstFactors
   if (!sameSet(draft.secondFactors, saved.secondFactors)) input.secondFactors = draft.secondFactors
