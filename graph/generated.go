@@ -194,6 +194,7 @@ type ComplexityRoot struct {
 		PhoneNumberAttemptVerification         func(childComplexity int, id string, code string) int
 		PhoneNumberCreate                      func(childComplexity int, phoneNumber string) int
 		PhoneNumberDelete                      func(childComplexity int, id string) int
+		PhoneNumberMakeDefaultSecondFactor     func(childComplexity int, id string) int
 		PhoneNumberPrepareVerification         func(childComplexity int, id string) int
 		PhoneNumberReserveForSecondFactor      func(childComplexity int, id string, reserved bool) int
 		ResetUserMfa                           func(childComplexity int, id string) int
@@ -246,6 +247,7 @@ type ComplexityRoot struct {
 	}
 
 	PhoneNumber struct {
+		DefaultSecondFactor     func(childComplexity int) int
 		ID                      func(childComplexity int) int
 		PhoneNumber             func(childComplexity int) int
 		ReservedForSecondFactor func(childComplexity int) int
@@ -476,6 +478,7 @@ type MutationResolver interface {
 	EmailAddressSetPrimary(ctx context.Context, id string) (*ent.User, error)
 	EmailAddressDelete(ctx context.Context, id string) (bool, error)
 	PhoneNumberDelete(ctx context.Context, id string) (bool, error)
+	PhoneNumberMakeDefaultSecondFactor(ctx context.Context, id string) (*ent.PhoneNumber, error)
 	PasswordUpdate(ctx context.Context, current string, new string) (bool, error)
 	SessionRevoke(ctx context.Context, id string) (*ent.Session, error)
 	TrustedClientRevoke(ctx context.Context, id string) (bool, error)
@@ -1252,6 +1255,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PhoneNumberDelete(childComplexity, args["id"].(string)), true
+	case "Mutation.phoneNumberMakeDefaultSecondFactor":
+		if e.ComplexityRoot.Mutation.PhoneNumberMakeDefaultSecondFactor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_phoneNumberMakeDefaultSecondFactor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PhoneNumberMakeDefaultSecondFactor(childComplexity, args["id"].(string)), true
 	case "Mutation.phoneNumberPrepareVerification":
 		if e.ComplexityRoot.Mutation.PhoneNumberPrepareVerification == nil {
 			break
@@ -1663,6 +1677,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PhoneNumber.defaultSecondFactor":
+		if e.ComplexityRoot.PhoneNumber.DefaultSecondFactor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PhoneNumber.DefaultSecondFactor(childComplexity), true
 	case "PhoneNumber.id":
 		if e.ComplexityRoot.PhoneNumber.ID == nil {
 			break
@@ -2920,6 +2940,8 @@ func (ec *executionContext) childFields_PhoneNumber(ctx context.Context, field g
 		return ec.fieldContext_PhoneNumber_verified(ctx, field)
 	case "reservedForSecondFactor":
 		return ec.fieldContext_PhoneNumber_reservedForSecondFactor(ctx, field)
+	case "defaultSecondFactor":
+		return ec.fieldContext_PhoneNumber_defaultSecondFactor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PhoneNumber", field.Name)
 }
@@ -3605,6 +3627,20 @@ func (ec *executionContext) field_Mutation_phoneNumberCreate_args(ctx context.Co
 }
 
 func (ec *executionContext) field_Mutation_phoneNumberDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_phoneNumberMakeDefaultSecondFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -7706,6 +7742,63 @@ func (ec *executionContext) fieldContext_Mutation_phoneNumberDelete(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_phoneNumberMakeDefaultSecondFactor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_phoneNumberMakeDefaultSecondFactor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PhoneNumberMakeDefaultSecondFactor(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Session == nil {
+					var zeroVal *ent.PhoneNumber
+					return zeroVal, errors.New("directive session is not implemented")
+				}
+				return ec.Directives.Session(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PhoneNumber) graphql.Marshaler {
+			return ec.marshalNPhoneNumber2ᚖgithubᚗcomᚋtrustgateᚋtrustgateᚋentᚐPhoneNumber(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_phoneNumberMakeDefaultSecondFactor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PhoneNumber(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_phoneNumberMakeDefaultSecondFactor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_passwordUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9434,6 +9527,29 @@ func (ec *executionContext) _PhoneNumber_reservedForSecondFactor(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PhoneNumber_reservedForSecondFactor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PhoneNumber", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PhoneNumber_defaultSecondFactor(ctx context.Context, field graphql.CollectedField, obj *ent.PhoneNumber) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PhoneNumber_defaultSecondFactor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultSecondFactor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PhoneNumber_defaultSecondFactor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PhoneNumber", field, false, false, "Boolean")
 }
 
@@ -16181,6 +16297,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "phoneNumberMakeDefaultSecondFactor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_phoneNumberMakeDefaultSecondFactor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "passwordUpdate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_passwordUpdate(ctx, field)
@@ -16498,6 +16621,11 @@ func (ec *executionContext) _PhoneNumber(ctx context.Context, sel ast.SelectionS
 			}
 		case "reservedForSecondFactor":
 			out.Values[i] = ec._PhoneNumber_reservedForSecondFactor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "defaultSecondFactor":
+			out.Values[i] = ec._PhoneNumber_defaultSecondFactor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

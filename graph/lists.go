@@ -63,7 +63,9 @@ func (r *Resolver) users(ctx context.Context, appID string, first *int, after *e
 	nodes, err := r.DB.Ent.User.Query().Where(preds...).
 		Order(ent.Desc(user.FieldCreatedAt), ent.Desc(user.FieldID)).Limit(n + 1).
 		WithEmailAddresses(func(q *ent.EmailAddressQuery) { q.Order(ent.Asc(emailaddress.FieldCreatedAt)) }).
-		WithPhoneNumbers(func(q *ent.PhoneNumberQuery) { q.Order(ent.Asc(phonenumber.FieldCreatedAt)) }).
+		WithPhoneNumbers(func(q *ent.PhoneNumberQuery) {
+			q.Order(ent.Asc(phonenumber.FieldCreatedAt), ent.Asc(phonenumber.FieldID))
+		}).
 		WithTotp(func(q *ent.TotpQuery) { q.Where(totp.Verified(true)) }).
 		WithBackupCodes(func(q *ent.BackupCodeQuery) { q.Where(backupcode.UsedAtIsNil()) }).
 		WithApplication().

@@ -160,6 +160,10 @@ func (r *mutationResolver) PhoneNumberDelete(ctx context.Context, id string) (bo
 	return r.Svc.Account.DeletePhoneNumber(ctx, id)
 }
 
+func (r *mutationResolver) PhoneNumberMakeDefaultSecondFactor(ctx context.Context, id string) (*ent.PhoneNumber, error) {
+	return r.Svc.Account.MakePhoneDefaultSecondFactor(ctx, id)
+}
+
 func (r *mutationResolver) PasswordUpdate(ctx context.Context, current string, new string) (bool, error) {
 	return r.Svc.Account.UpdatePassword(ctx, current, new)
 }
@@ -262,10 +266,14 @@ func (r *userResolver) EmailAddresses(ctx context.Context, obj *ent.User) ([]*en
 }
 
 func (r *userResolver) PhoneNumbers(ctx context.Context, obj *ent.User) ([]*ent.PhoneNumber, error) {
-	if loaded, err := obj.Edges.PhoneNumbersOrErr(); err == nil {
-		return loaded, nil // with a users page, oldest first
+	phones, err := obj.Edges.PhoneNumbersOrErr() // with a users page, oldest first
+	if err != nil {
+		if phones, err = obj.QueryPhoneNumbers().Order(ent.Asc(phonenumber.FieldCreatedAt), ent.Asc(phonenumber.FieldID)).All(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return obj.QueryPhoneNumbers().Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
+	signin.SecondFactorPhones(phones) // defaultSecondFactor as a sign-in reads it
+	return phones, nil
 }
 
 func (r *userResolver) PasswordEnabled(ctx context.Context, obj *ent.User) (bool, error) {

@@ -306,3 +306,102 @@ func TestClientTrustCodeToANumberRemovedDuringTheAttemptIsRefused(t *testing.T) 
 		}
 	})
 }
+
+// TestPhoneNumberMakeDefaultSecondFactor: among the numbers reserved for
+// two-step verification, the default (Clerk's defaultSecondFactor) is the
+// oldest until the user picks another (phoneNumberMakeDefaultSecondFactor).
+// It is the first phone_code second factor a sign-in lists, the one marked
+// primary, and the one a prepare naming no number texts. Unreserving it
+// gives the default back to the oldest, and reserving it again does not
+// make it the default again. A number not reserved cannot be the default;
+// another user's is not found.
+func TestPhoneNumberMakeDefaultSecondFactor(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true})
+		s.newUser(t, vars{"emailAddress": "two-phones@example.com"})
+		owner := s.browser()
+		owner.mustSession(t, "two-phones@example.com")
+		const older, newer = "+15550730001", "+15550730002"
+		olderID := owner.enrollPhoneMFA(t, older)
+		s.clock.Advance(time.Second)
+		newerID := owner.enrollPhoneMFA(t, newer)
+
+		defaults := func(t *testing.T) map[string]bool {
+			t.Helper()
+			out := map[string]bool{}
+			me := owner.do(`{ me { phoneNumbers { id defaultSecondFactor } } }`, nil).data(t)["me"].(map[string]any)
+			for _, p := range me["phoneNumbers"].([]any) {
+				m := p.(map[string]any)
+				out[m["id"].(string)] = m["defaultSecondFactor"].(bool)
+			}
+			return out
+		}
+		// signInTexts signs in on a new device, checks that the first
+		// phone_code second factor is want's and the only one marked
+		// primary, and prepares phone_code naming no number: the code must
+		// go to wantNumber.
+		signInTexts := func(t *testing.T, want, wantNumber string) {
+			t.Helper()
+			d := s.browser()
+			si := signInObj(t, d.signIn("two-phones@example.com", testPassword), "signInCreate")
+			if si["status"] != "needs_second_factor" {
+				t.Fatalf("sign-in status %v, want needs_second_factor", si["status"])
+			}
+			var phones []map[string]any
+			for _, f := range si["supportedSecondFactors"].([]any) {
+				if m := f.(map[string]any); m["strategy"] == "phone_code" {
+					phones = append(phones, m)
+				}
+			}
+			if len(phones) != 2 || phones[0]["phoneNumberId"] != want || phones[0]["primary"] != true || phones[1]["primary"] != false {
+				t.Fatalf("phone_code second factors %v, want %s first and alone marked primary", phones, want)
+			}
+			before := s.mail.count(wantNumber)
+			signInObj(t, d.prepareSecondWith(si["id"].(string), vars{"strategy": "phone_code"}), "signInPrepareSecondFactor")
+			if got := s.mail.count(wantNumber); got != before+1 {
+				t.Fatalf("a prepare naming no number sent %d messages to %s, want 1", got-before, wantNumber)
+			}
+		}
+		const makeDefault = `mutation($id: ID!) { phoneNumberMakeDefaultSecondFactor(id: $id) { id defaultSecondFactor } }`
+
+		if got := defaults(t); !got[olderID] || got[newerID] {
+			t.Fatalf("defaults %v, want the older number's", got)
+		}
+		signInTexts(t, olderID, older)
+
+		p := owner.do(makeDefault, vars{"id": newerID}).data(t)["phoneNumberMakeDefaultSecondFactor"].(map[string]any)
+		if p["id"] != newerID || p["defaultSecondFactor"] != true {
+			t.Fatalf("phoneNumberMakeDefaultSecondFactor: %v, want the newer number, default", p)
+		}
+		if got := defaults(t); got[olderID] || !got[newerID] {
+			t.Fatalf("defaults %v, want the newer number's alone", got)
+		}
+		signInTexts(t, newerID, newer)
+
+		r := owner.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: false) { defaultSecondFactor } }`, vars{"id": newerID}).
+			data(t)["phoneNumberReserveForSecondFactor"].(map[string]any)
+		if r["defaultSecondFactor"] != false {
+			t.Fatalf("an unreserved number reads defaultSecondFactor %v", r["defaultSecondFactor"])
+		}
+		if got := defaults(t); !got[olderID] || got[newerID] {
+			t.Fatalf("after unreserving the default: %v, want the older number's again", got)
+		}
+		if got := owner.do(makeDefault, vars{"id": newerID}).code(t); got != "resource_forbidden" {
+			t.Fatalf("making an unreserved number the default: got %q, want resource_forbidden", got)
+		}
+		r = owner.do(`mutation($id: ID!) { phoneNumberReserveForSecondFactor(id: $id, reserved: true) { defaultSecondFactor } }`, vars{"id": newerID}).
+			data(t)["phoneNumberReserveForSecondFactor"].(map[string]any)
+		if r["defaultSecondFactor"] != false {
+			t.Fatal("reserving the number again made it the default again")
+		}
+		signInTexts(t, olderID, older)
+
+		s.newUser(t, vars{"emailAddress": "not-the-owner@example.com"})
+		other := s.browser()
+		other.mustSession(t, "not-the-owner@example.com")
+		if got := other.do(makeDefault, vars{"id": olderID}).code(t); got != "resource_not_found" {
+			t.Fatalf("another user's number: got %q, want resource_not_found", got)
+		}
+	})
+}

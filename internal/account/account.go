@@ -631,8 +631,14 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 		if err != nil {
 			return err
 		}
-		p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetReservedForSecondFactor(reserved).Save(ctx)
-		if err != nil {
+		upd := tx.PhoneNumber.UpdateOneID(p.ID).SetReservedForSecondFactor(reserved)
+		if !reserved {
+			upd.SetDefaultSecondFactor(false) // chosen again only after reserving it again
+		}
+		if _, err := upd.Save(ctx); err != nil {
+			return err
+		}
+		if p, err = userPhone(ctx, tx, u.ID, p.ID); err != nil {
 			return err
 		}
 		sent = nil
@@ -657,6 +663,64 @@ func (s *Service) ReservePhoneForSecondFactor(ctx context.Context, id string, re
 		notice.Run(sent)
 	}
 	return p, err
+}
+
+// MakePhoneDefaultSecondFactor makes one of the user's numbers reserved for
+// two-step verification the one a sign-in's second step texts unless told
+// another (Clerk's phoneNumber.makeDefaultSecondFactor()). It weakens
+// nothing (the user's second factors stay as they were), so it asks for no
+// recent verification.
+func (s *Service) MakePhoneDefaultSecondFactor(ctx context.Context, id string) (*ent.PhoneNumber, error) {
+	u, sess, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := findContact(s, ctx, phones, u, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
+			return err
+		}
+		// Read under the user's lock: a number unreserved or removed
+		// meanwhile cannot become the default.
+		was, err := userPhone(ctx, tx, u.ID, p.ID)
+		if err != nil {
+			return err
+		}
+		if !was.ReservedForSecondFactor {
+			return apierr.Newf(apierr.ResourceForbidden, "Use this phone number for two-step verification first.").WithParam("id")
+		}
+		if _, err := tx.PhoneNumber.Update().
+			Where(phonenumber.UserID(u.ID), phonenumber.DefaultSecondFactor(true), phonenumber.IDNEQ(p.ID)).
+			SetDefaultSecondFactor(false).Save(ctx); err != nil {
+			return err
+		}
+		if p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetDefaultSecondFactor(true).Save(ctx); err != nil {
+			return err
+		}
+		return nil
+	})
+	return p, err
+}
+
+// userPhone reads, in tx, the user's phone number id, with its
+// DefaultSecondFactor as a sign-in reads it (signin.SecondFactorPhones):
+// the other numbers decide whether it is the default.
+func userPhone(ctx context.Context, tx *ent.Tx, userID, id string) (*ent.PhoneNumber, error) {
+	all, err := tx.PhoneNumber.Query().Where(phonenumber.UserID(userID)).
+		Order(ent.Asc(phonenumber.FieldCreatedAt), ent.Asc(phonenumber.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	signin.SecondFactorPhones(all)
+	for _, p := range all {
+		if p.ID == id {
+			return p, nil
+		}
+	}
+	return nil, apierr.New(apierr.ResourceNotFound).WithParam("id")
 }
 
 // UpdatePassword changes the password after checking the current one; it

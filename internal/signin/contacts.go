@@ -35,7 +35,7 @@ func (k *contacts) verifiedEmails(ctx context.Context, c *ent.Client) ([]*ent.Em
 func (k *contacts) verifiedPhones(ctx context.Context, c *ent.Client) ([]*ent.PhoneNumber, error) {
 	return k.phones.get(func() ([]*ent.PhoneNumber, error) {
 		return c.PhoneNumber.Query().Where(phonenumber.UserID(k.userID), phonenumber.Verified(true)).
-			Order(ent.Asc(phonenumber.FieldCreatedAt)).All(ctx)
+			Order(ent.Asc(phonenumber.FieldCreatedAt), ent.Asc(phonenumber.FieldID)).All(ctx)
 	})
 }
 

@@ -1480,11 +1480,17 @@ func mfaFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 		if err != nil {
 			return nil, err
 		}
-		first := true
-		for _, p := range phones {
-			if p.ReservedForSecondFactor {
-				out = append(out, phoneFactor(p, p.DefaultSecondFactor || first))
-				first = false
+		// The default number first: a prepare that names none texts it,
+		// and so does a frontend taking the first phone_code factor.
+		reserved := SecondFactorPhones(phones)
+		for _, p := range reserved {
+			if p.DefaultSecondFactor {
+				out = append(out, phoneFactor(p, true))
+			}
+		}
+		for _, p := range reserved {
+			if !p.DefaultSecondFactor {
+				out = append(out, phoneFactor(p, false))
 			}
 		}
 	}
@@ -1556,6 +1562,33 @@ func emailFactors(emails []*ent.EmailAddress, u *ent.User) []*Factor {
 		out[i] = emailFactor(e, u.PrimaryEmailAddressID != nil && *u.PrimaryEmailAddressID == e.ID)
 	}
 	return out
+}
+
+// SecondFactorPhones returns, oldest first, those of phones (a user's,
+// oldest first) that are verified and reserved for two-step verification,
+// with DefaultSecondFactor set, in these rows, on the one a second step
+// texts unless told another (Clerk's default_second_factor): the one the
+// user chose (phoneNumberMakeDefaultSecondFactor), else the oldest. It also
+// clears the flag on phones that are not so reserved, so that every phone
+// of phones reads as its default or not.
+func SecondFactorPhones(phones []*ent.PhoneNumber) []*ent.PhoneNumber {
+	var reserved []*ent.PhoneNumber
+	var def *ent.PhoneNumber
+	for _, p := range phones {
+		if p.Verified && p.ReservedForSecondFactor {
+			reserved = append(reserved, p)
+			if def == nil && p.DefaultSecondFactor {
+				def = p
+			}
+		}
+	}
+	if def == nil && len(reserved) > 0 {
+		def = reserved[0]
+	}
+	for _, p := range phones {
+		p.DefaultSecondFactor = p == def
+	}
+	return reserved
 }
 
 // phoneFactors are u's phone numbers phones as phone_code factors, the
