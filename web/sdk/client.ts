@@ -38,6 +38,13 @@ export interface ClientOptions {
   fetch?: typeof fetch
   /** now replaces Date.now, for token-expiry tests. */
   now?: () => number
+  /**
+   * keepSessionAlive refreshes the active session's token in the background, as Clerk's SDK does (default true):
+   * about every 50 s (KEEP_ALIVE_INTERVAL_MS) while a session is active and the client is not closed. The server then
+   * sees the app open (a session inactivity timeout counts from the last token minted), and a session it ended
+   * shows as signed out without waiting for the app's next call. `false` mints only on demand (`getToken()`).
+   */
+  keepSessionAlive?: boolean
 }
 
 /**
@@ -50,6 +57,31 @@ export const USER_RETRY_DELAYS_MS: readonly number[] = [300, 1_000]
 
 /** TOKEN_REFRESH_MARGIN_MS is how long before it expires a cached session token is replaced by a new one. */
 export const TOKEN_REFRESH_MARGIN_MS = 5_000
+
+/**
+ * KEEP_ALIVE_INTERVAL_MS is the longest wait between two background refreshes of the active session's token
+ * (`ClientOptions.keepSessionAlive`), Clerk's 50 s, and the wait after one that failed. With the server's 60 s tokens
+ * every refresh comes 50 s after the last token was asked for: 5 s (KEEP_ALIVE_LEAD_MS) before it would enter
+ * TOKEN_REFRESH_MARGIN_MS, so `getToken()` keeps finding a fresh token in the cache.
+ */
+export const KEEP_ALIVE_INTERVAL_MS = 50_000
+
+/** KEEP_ALIVE_LEAD_MS is how long before its refresh margin a cached token is replaced in the background. */
+const KEEP_ALIVE_LEAD_MS = 5_000
+
+/**
+ * KEEP_ALIVE_MIN_DELAY_MS is the shortest wait after a token was minted (by the background refresh, or the activation
+ * or load it starts with): tokens that live less than 15 s (TRUSTGATE_TOKEN_TTL allows 10 s) are refreshed this often,
+ * not back to back.
+ */
+const KEEP_ALIVE_MIN_DELAY_MS = 5_000
+
+/** KeepAlive is the background refresh of one session's token; a new session gets a new one. */
+interface KeepAlive {
+  sessionId: string
+  /** timer is the next refresh's, or undefined while a refresh is on its way. */
+  timer: ReturnType<typeof setTimeout> | undefined
+}
 
 interface CachedToken {
   jwt: string
@@ -121,6 +153,9 @@ export class TrustgateClient {
   #userAgain: Promise<Result<User | null>> | null = null
   #version = 0
   #closed = false
+  readonly #keepSessionAlive: boolean
+  /** #keepAlive is the background refresh of the active session's token, or null (see #syncKeepAlive). */
+  #keepAlive: KeepAlive | null = null
   /** #sleeps wake the retry waits under way; `close()` wakes them at once. */
   readonly #sleeps = new Set<() => void>()
 
@@ -133,6 +168,7 @@ export class TrustgateClient {
       fetch: options.fetch,
     })
     this.#now = options.now ?? Date.now
+    this.#keepSessionAlive = options.keepSessionAlive ?? true
     const core: Core = {
       request: (op, variables, opts) => this.request(op, variables, opts),
       emit: () => this.emit(),
@@ -171,12 +207,14 @@ export class TrustgateClient {
 
   /**
    * close ends the client's work, for a client made by a component that is going away: the retries waiting (see
-   * USER_RETRY_DELAYS_MS) give up at once, and no request is sent any more (each resolves to `client_closed`). A
-   * request already sent is not aborted. A closed client stays closed; make a new one to talk to the server again.
+   * USER_RETRY_DELAYS_MS) give up at once, the background refresh of the session's token (`keepSessionAlive`)
+   * stops, and no request is sent any more (each resolves to `client_closed`). A request already sent is not
+   * aborted. A closed client stays closed; make a new one to talk to the server again.
    */
   close(): void {
     this.#closed = true
     for (const wake of this.#sleeps) wake()
+    this.#syncKeepAlive()
   }
 
   /** closed is true once `close()` was called. */
@@ -265,6 +303,8 @@ export class TrustgateClient {
       const active = sessions.map(parseSession).find((s) => s.id === lastActiveSessionId && s.status === 'active')
       this.session = active ? this.makeSession(active) : null
       if (this.session) await this.reloadUser()
+      // Once `me` minted the session's first token, which the background refresh then replaces in due time.
+      this.#syncKeepAlive()
     }
     this.#markLoaded()
     this.emit()
@@ -429,6 +469,7 @@ export class TrustgateClient {
       return this.session?.id === sessionId ? { data: this.session, error: null } : { data: null, error: signedOut() }
     }
     this.session = this.makeSession({ id: sessionId, status: 'active' })
+    this.#syncKeepAlive()
     // A `me` still on its way is about the previous session: the next reloadUser() asks again.
     this.#dropUser()
     // The server answered and confirmed this device's session, which is what a load would tell: a first load that
@@ -505,6 +546,80 @@ export class TrustgateClient {
   }
 
   /**
+   * syncKeepAlive makes the background refresh follow the session: it runs for the active session while the client is
+   * open (and `keepSessionAlive` is on), and stops when the client is signed out or closed. Called wherever the
+   * session is set or dropped; another session gets a refresh of its own, so none stacks up behind another.
+   */
+  #syncKeepAlive(): void {
+    const sessionId = this.#keepSessionAlive && !this.#closed && this.session ? this.session.id : null
+    if (this.#keepAlive?.sessionId === sessionId) return
+    if (this.#keepAlive) clearTimeout(this.#keepAlive.timer)
+    this.#keepAlive = null
+    if (sessionId === null) return
+    const keepAlive: KeepAlive = { sessionId, timer: undefined }
+    this.#keepAlive = keepAlive
+    const planned = this.#tokens.get(sessionId)
+    const delay = planned ? Math.max(KEEP_ALIVE_MIN_DELAY_MS, this.#refreshDue(planned) - this.#now()) : KEEP_ALIVE_INTERVAL_MS
+    this.#planRefresh(keepAlive, planned, delay)
+  }
+
+  /**
+   * refreshDue is when the background refresh replaces a cached token: KEEP_ALIVE_LEAD_MS before its refresh margin,
+   * 50 s after it was asked for with the server's 60 s tokens (a longer-lived one is replaced sooner: see planRefresh).
+   */
+  #refreshDue(token: CachedToken): number {
+    return token.expiresAt - TOKEN_REFRESH_MARGIN_MS - KEEP_ALIVE_LEAD_MS
+  }
+
+  /** planRefresh sets the timer of the next background refresh, meant to replace `planned` (the token cached now). */
+  #planRefresh(keepAlive: KeepAlive, planned: CachedToken | undefined, delay: number): void {
+    // Never longer than the interval: tokens that live longer (up to an hour) are refreshed every 50 s all the same,
+    // for the server to see the session in use, and to notice soon that it ended.
+    const timer = setTimeout(
+      () => void this.#refreshInBackground(keepAlive, planned),
+      Math.min(KEEP_ALIVE_INTERVAL_MS, Math.max(0, delay)),
+    )
+    // In Node (server-side rendering, scripts), the refresh alone does not keep the process running.
+    ;(timer as { unref?: () => void }).unref?.()
+    keepAlive.timer = timer
+  }
+
+  /**
+   * refreshInBackground replaces the session's token through mintToken, which caches it (and shares a mint already on
+   * its way). The token it was planned for is replaced when the timer fires, however early or late (a clock that
+   * disagrees with the timers must not stall it); one minted since (`getToken({ skipCache })`, after a reverification)
+   * that is not due yet is kept, without a request, and the refresh planned for its own due time. A session the server
+   * refuses (`authentication_invalid`: expired, revoked, signed out elsewhere) is dropped by mintToken, and the client's
+   * state is read again (`load()`), as Clerk does on a 401; any other failure (`network_error`, …) is tried again
+   * KEEP_ALIVE_INTERVAL_MS later.
+   */
+  async #refreshInBackground(keepAlive: KeepAlive, planned: CachedToken | undefined): Promise<void> {
+    keepAlive.timer = undefined
+    const cached = this.#tokens.get(keepAlive.sessionId)
+    if (cached && cached !== planned && this.#now() < this.#refreshDue(cached)) {
+      this.#planRefresh(keepAlive, cached, this.#refreshDue(cached) - this.#now())
+      return
+    }
+    // skipCache: the planned token may still be fresh for getToken() (until its refresh margin); this replaces it
+    // ahead of that, so that no getToken() waits for a mint.
+    const r = await this.mintToken(keepAlive.sessionId, true)
+    if (r.error?.code === 'authentication_invalid' && !this.session && !this.#closed) {
+      // mintToken dropped the session: read what the server has now (signed out, or another session).
+      void this.load()
+      return
+    }
+    // Signed out, closed or another session activated meanwhile: that one has its own refresh, if any.
+    if (this.#keepAlive !== keepAlive) return
+    if (r.error) {
+      this.#planRefresh(keepAlive, this.#tokens.get(keepAlive.sessionId), KEEP_ALIVE_INTERVAL_MS)
+      return
+    }
+    const next = this.#tokens.get(keepAlive.sessionId)
+    const delay = next ? this.#refreshDue(next) - this.#now() : KEEP_ALIVE_INTERVAL_MS
+    this.#planRefresh(keepAlive, next, Math.max(KEEP_ALIVE_MIN_DELAY_MS, delay))
+  }
+
+  /**
    * forgetSession drops the active session, its cached tokens (and mints in flight) and the user; a `me` still on its
    * way read the user of the session forgotten, and a `load()` may have read that session, so their answers are stale.
    * An activation on its way is not: it brings a session of its own. A completed sign-in or sign-up that created the
@@ -515,6 +630,7 @@ export class TrustgateClient {
     for (const id of new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()])) this.dropToken(id)
     this.#reads.reset()
     this.session = null
+    this.#syncKeepAlive()
     this.#dropUser()
     if (gone !== undefined) {
       if (this.signIn.createdSessionId === gone) void this.signIn.reset()
