@@ -195,11 +195,14 @@ func (s *Service) Token(ctx context.Context, sessionID, clientID string, inactiv
 		return "", time.Time{}, ended
 	}
 	idle := now.Sub(sess.LastActiveAt)
-	if idle <= activityEvery {
-		return s.sign(ctx, sess, now)
-	}
 	end := lifetimeEnd(sess)
 	exp, lastActive := expiry(end, now, inactivity), now
+	// The write is skipped only while the expiry it would set is at most
+	// activityEvery past the stored one: last_active_at alone cannot tell,
+	// as account mutations move it too (stillActive) without the expiry.
+	if idle <= activityEvery && !exp.After(sess.ExpireAt.Add(activityEvery)) {
+		return s.sign(ctx, sess, now)
+	}
 	if inactivity > 0 && idle >= inactivity {
 		exp, lastActive = sess.LastActiveAt.Add(inactivity), sess.LastActiveAt
 	}
