@@ -264,7 +264,8 @@ func lockoutTooLongForDashboard(set *settings.Settings) bool {
 const MaxDashboardLockout = 24 * time.Hour
 
 // UpdateSettings applies a patch of AppSettings fields (JSON null allowed for
-// lockoutDurationSeconds) after validating the result.
+// the nullable ones: lockoutDurationSeconds, sessionInactivityTimeoutSeconds)
+// after validating the result.
 func (s *Service) UpdateSettings(ctx context.Context, appID string, patch map[string]json.RawMessage) (*settings.Settings, error) {
 	var out settings.Settings
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
