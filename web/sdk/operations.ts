@@ -21,7 +21,7 @@ export const SIGN_UP_FIELDS = 'id status unverifiedFields createdUserId createdS
 export const SESSION_FIELDS = 'id status userId clientId createdAt lastActiveAt expireAt'
 
 /** PHONE_NUMBER_FIELDS is the selection of a `PhoneNumber`. */
-export const PHONE_NUMBER_FIELDS = 'id phoneNumber verified reservedForSecondFactor'
+export const PHONE_NUMBER_FIELDS = 'id phoneNumber verified reservedForSecondFactor defaultSecondFactor'
 
 /** EMAIL_ADDRESS_FIELDS is the selection of an `EmailAddress`. */
 export const EMAIL_ADDRESS_FIELDS = 'id emailAddress verified'
@@ -117,6 +117,10 @@ export const PhoneNumberAttemptVerification = op(
 export const PhoneNumberReserveForSecondFactor = op(
   'PhoneNumberReserveForSecondFactor',
   `mutation PhoneNumberReserveForSecondFactor($id: ID!, $reserved: Boolean!) { phoneNumberReserveForSecondFactor(id: $id, reserved: $reserved) { ${PHONE_NUMBER_FIELDS} } }`,
+)
+export const PhoneNumberMakeDefaultSecondFactor = op(
+  'PhoneNumberMakeDefaultSecondFactor',
+  `mutation PhoneNumberMakeDefaultSecondFactor($id: ID!) { phoneNumberMakeDefaultSecondFactor(id: $id) { ${PHONE_NUMBER_FIELDS} } }`,
 )
 export const EmailAddressCreate = op(
   'EmailAddressCreate',

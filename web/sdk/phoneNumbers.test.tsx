@@ -30,15 +30,19 @@ function PhoneList() {
       {phone.verification.status === 'verified' && !phone.reservedForSecondFactor && (
         <button onClick={() => phone.setReservedForSecondFactor({ reserved: true })}>Use for two-step</button>
       )}
+      {phone.reservedForSecondFactor && !phone.defaultSecondFactor && (
+        <button onClick={() => phone.makeDefaultSecondFactor()}>Make default</button>
+      )}
       <button onClick={() => phone.destroy()}>Remove</button>
     </li>
   )
   return <ul>{user.phoneNumbers.map(row)}</ul>
 }
 
-const unverified = { id: 'idn_1', phoneNumber: '+15551230001', verified: false, reservedForSecondFactor: false }
+// As the server answers them: its one reserved number is the default.
+const unverified = { id: 'idn_1', phoneNumber: '+15551230001', verified: false, reservedForSecondFactor: false, defaultSecondFactor: false }
 const verified = { ...unverified, verified: true }
-const reserved = { ...verified, reservedForSecondFactor: true }
+const reserved = { ...verified, reservedForSecondFactor: true, defaultSecondFactor: true }
 
 describe('a phone list ported from Clerk (import swapped)', () => {
   it('verifies a number, reserves it for two-step verification, and removes it through the resource methods', async () => {
@@ -86,5 +90,32 @@ describe('a phone list ported from Clerk (import swapped)', () => {
     await waitFor(() => expect(screen.queryByRole('listitem')).not.toBeInTheDocument())
     expect(server.last('PhoneNumberDelete')!.variables).toEqual({ id: 'idn_1' })
     expect(server.last('PhoneNumberDelete')!.headers.authorization).toBe('Bearer jwt_1')
+  })
+
+  it('makes another reserved number the default through the resource method; the reloaded list moves the mark', async () => {
+    const ux = userEvent.setup()
+    const other = { ...reserved, id: 'idn_2', phoneNumber: '+15551230002', defaultSecondFactor: false }
+    const { client, server } = await loadSignedIn({
+      Me: [
+        () => ({ data: { me: userJSON({ phoneNumbers: [reserved, other] }) } }),
+        () => ({ data: { me: userJSON({ phoneNumbers: [{ ...reserved, defaultSecondFactor: false }, { ...other, defaultSecondFactor: true }] }) } }),
+      ],
+      PhoneNumberMakeDefaultSecondFactor: () => ({ data: { phoneNumberMakeDefaultSecondFactor: { ...other, defaultSecondFactor: true } } }),
+    })
+    render(
+      <TrustgateProvider client={client}>
+        <PhoneList />
+      </TrustgateProvider>,
+    )
+    const item = (n: string) => within(screen.getByRole('listitem', { name: n }))
+    expect(await item('+15551230001').findByText('Default')).toBeInTheDocument()
+    expect(item('+15551230001').queryByRole('button', { name: 'Make default' })).not.toBeInTheDocument()
+
+    await ux.click(item('+15551230002').getByRole('button', { name: 'Make default' }))
+    expect(await item('+15551230002').findByText('Default')).toBeInTheDocument()
+    expect(item('+15551230001').queryByText('Default')).not.toBeInTheDocument()
+    expect(item('+15551230001').getByRole('button', { name: 'Make default' })).toBeInTheDocument()
+    expect(server.last('PhoneNumberMakeDefaultSecondFactor')!.variables).toEqual({ id: 'idn_2' })
+    expect(server.last('PhoneNumberMakeDefaultSecondFactor')!.headers.authorization).toBe('Bearer jwt_1')
   })
 })

@@ -427,6 +427,13 @@ export interface PhoneNumber {
   phoneNumber: string
   verified: boolean
   reservedForSecondFactor: boolean
+  /**
+   * defaultSecondFactor is true for the number a sign-in's second step texts unless told another (Clerk's
+   * `defaultSecondFactor`), as the server reads it: among the verified numbers reserved for two-step verification,
+   * the one chosen with `makeDefaultSecondFactor()`, else the oldest. It is the `primary` `phone_code` entry of a
+   * sign-in's `supportedSecondFactors`, listed first among them. False for every other number.
+   */
+  defaultSecondFactor: boolean
 }
 
 /**
@@ -452,23 +459,23 @@ export interface SetReservedForSecondFactorParams {
 /**
  * PhoneNumberResource is one of the user's phone numbers with the methods of Clerk's `PhoneNumberResource`, as
  * `user.phoneNumbers` and `user.createPhoneNumber()` hold them. Like every method of the SDK, they resolve to
- * `{ data, error }` instead of throwing; those that change the account reload the user. Clerk's
- * `makeDefaultSecondFactor()` is not provided: the server has no way to choose the default number.
+ * `{ data, error }` instead of throwing; those that change the account reload the user.
  */
 export interface PhoneNumberResource extends PhoneNumber {
   /** verification is `{ status: 'verified' | 'unverified', strategy: 'phone_code' }`, from `verified`. */
   verification: PhoneNumberVerification
-  /**
-   * defaultSecondFactor is true for the number a sign-in's second step texts unless told otherwise: the user's
-   * oldest verified number reserved for two-step verification.
-   */
-  defaultSecondFactor: boolean
   /** prepareVerification texts a 6-digit code to the number (`phoneNumberPrepareVerification`). */
   prepareVerification(): Promise<Result<PhoneNumberResource>>
   /** attemptVerification checks the texted code (`phoneNumberAttemptVerification`). */
   attemptVerification(params: AttemptPhoneNumberVerificationParams): Promise<Result<PhoneNumberResource>>
   /** setReservedForSecondFactor turns SMS two-step verification on or off for a verified number. */
   setReservedForSecondFactor(params: SetReservedForSecondFactorParams): Promise<Result<PhoneNumberResource>>
+  /**
+   * makeDefaultSecondFactor makes this number, reserved for two-step verification, the one a sign-in's second step
+   * texts unless told another (`phoneNumberMakeDefaultSecondFactor`); the user's other numbers stop being the
+   * default. A number not reserved answers `resource_forbidden` (`paramName` `id`).
+   */
+  makeDefaultSecondFactor(): Promise<Result<PhoneNumberResource>>
   /** destroy removes the number (`phoneNumberDelete`). */
   destroy(): Promise<Result<boolean>>
 }

@@ -213,31 +213,43 @@ describe('user email addresses (Clerk-shaped)', () => {
   })
 })
 
-const phone = (id: string, verified: boolean, reservedForSecondFactor = false, phoneNumber = `+1555000${id.slice(-4).padStart(4, '0')}`) => ({
+/** phone is a `PhoneNumber` as the server answers it; `defaultSecondFactor` is the server's (it is not derived here). */
+const phone = (
+  id: string,
+  verified: boolean,
+  reservedForSecondFactor = false,
+  defaultSecondFactor = false,
+  phoneNumber = `+1555000${id.slice(-4).padStart(4, '0')}`,
+) => ({
   id,
   phoneNumber,
   verified,
   reservedForSecondFactor,
+  defaultSecondFactor,
 })
-const newPhone = phone('idn_9', false, false, '+15551230009')
+const newPhone = phone('idn_9', false, false, false, '+15551230009')
 const newPhoneVerified = { ...newPhone, verified: true }
 
 describe('user phone numbers (Clerk-shaped)', () => {
-  it('user.phoneNumbers are PhoneNumberResources with verification and defaultSecondFactor (the oldest reserved verified number)', async () => {
-    const { user: u } = await signedIn({
+  it('user.phoneNumbers are PhoneNumberResources with verification, and defaultSecondFactor as the server says', async () => {
+    const { user: u, server } = await signedIn({
+      // The user chose idn_4, the younger of the two reserved numbers: the server marks it, not the oldest.
       Me: () => ({
-        data: { me: user({ phoneNumbers: [phone('idn_1', false), phone('idn_2', true), phone('idn_3', true, true), phone('idn_4', true, true)] }) },
+        data: {
+          me: user({ phoneNumbers: [phone('idn_1', false), phone('idn_2', true), phone('idn_3', true, true), phone('idn_4', true, true, true)] }),
+        },
       }),
     })
+    expect(server.last('Me')!.query).toContain('phoneNumbers { id phoneNumber verified reservedForSecondFactor defaultSecondFactor }')
     expect(u.phoneNumbers.map((p) => p.verification.status)).toEqual(['unverified', 'verified', 'verified', 'verified'])
     expect(u.phoneNumbers.map((p) => p.verification.strategy)).toEqual(['phone_code', 'phone_code', 'phone_code', 'phone_code'])
-    expect(u.phoneNumbers.map((p) => p.defaultSecondFactor)).toEqual([false, false, true, false])
-    expect(u.phoneNumbers[2]).toEqual({ ...phone('idn_3', true, true), verification: { status: 'verified', strategy: 'phone_code' }, defaultSecondFactor: true })
-    for (const m of ['prepareVerification', 'attemptVerification', 'setReservedForSecondFactor', 'destroy'] as const) {
+    expect(u.phoneNumbers.map((p) => p.defaultSecondFactor)).toEqual([false, false, false, true])
+    expect(u.phoneNumbers[3]).toEqual({ ...phone('idn_4', true, true, true), verification: { status: 'verified', strategy: 'phone_code' } })
+    for (const m of ['prepareVerification', 'attemptVerification', 'setReservedForSecondFactor', 'makeDefaultSecondFactor', 'destroy'] as const) {
       expect(typeof u.phoneNumbers[0]![m]).toBe('function')
     }
     // The client is private: logging a number shows its data only.
-    expect(Object.keys(u.phoneNumbers[0]!)).toEqual(['id', 'phoneNumber', 'verified', 'reservedForSecondFactor', 'verification', 'defaultSecondFactor'])
+    expect(Object.keys(u.phoneNumbers[0]!)).toEqual(['id', 'phoneNumber', 'verified', 'reservedForSecondFactor', 'defaultSecondFactor', 'verification'])
   })
 
   it('createPhoneNumber() resolves to a resource; its prepareVerification() texts a code, attemptVerification() checks it and reloads', async () => {
@@ -263,7 +275,7 @@ describe('user phone numbers (Clerk-shaped)', () => {
     expect(prepare.variables).toEqual({ id: 'idn_9' })
     expect(prepare.headers.authorization).toBe('Bearer jwt_1')
     expect(prepare.query).toBe(
-      'mutation PhoneNumberPrepareVerification($id: ID!) { phoneNumberPrepareVerification(id: $id) { id phoneNumber verified reservedForSecondFactor } }',
+      'mutation PhoneNumberPrepareVerification($id: ID!) { phoneNumberPrepareVerification(id: $id) { id phoneNumber verified reservedForSecondFactor defaultSecondFactor } }',
     )
     expect(sent.error).toBeNull()
     expect(sent.data!.id).toBe('idn_9')
@@ -280,17 +292,20 @@ describe('user phone numbers (Clerk-shaped)', () => {
   })
 
   it('setReservedForSecondFactor({ reserved }) reserves or frees the number, reloads, and says whether it is the default', async () => {
-    const first = phone('idn_1', true, true)
+    const first = phone('idn_1', true, true, true)
     const second = phone('idn_2', true)
+    // As the server answers: freeing the default number makes the oldest number still reserved the default.
+    const secondReserved = { ...second, reservedForSecondFactor: true }
+    const firstFreed = { ...first, reservedForSecondFactor: false, defaultSecondFactor: false }
     const { client, user: u, server } = await signedIn({
       Me: [
         () => ({ data: { me: user({ phoneNumbers: [first, second] }) } }),
-        () => ({ data: { me: user({ phoneNumbers: [first, { ...second, reservedForSecondFactor: true }] }) } }),
-        () => ({ data: { me: user({ phoneNumbers: [{ ...first, reservedForSecondFactor: false }, { ...second, reservedForSecondFactor: true }] }) } }),
+        () => ({ data: { me: user({ phoneNumbers: [first, secondReserved] }) } }),
+        () => ({ data: { me: user({ phoneNumbers: [firstFreed, { ...secondReserved, defaultSecondFactor: true }] }) } }),
       ],
       PhoneNumberReserveForSecondFactor: [
-        () => ({ data: { phoneNumberReserveForSecondFactor: { ...second, reservedForSecondFactor: true } } }),
-        () => ({ data: { phoneNumberReserveForSecondFactor: { ...first, reservedForSecondFactor: false } } }),
+        () => ({ data: { phoneNumberReserveForSecondFactor: secondReserved } }),
+        () => ({ data: { phoneNumberReserveForSecondFactor: firstFreed } }),
       ],
     })
     const reserved = await u.phoneNumbers[1]!.setReservedForSecondFactor({ reserved: true })
@@ -298,7 +313,7 @@ describe('user phone numbers (Clerk-shaped)', () => {
     expect(call.variables).toEqual({ id: 'idn_2', reserved: true })
     expect(call.headers.authorization).toBe('Bearer jwt_1')
     expect(call.query).toBe(
-      'mutation PhoneNumberReserveForSecondFactor($id: ID!, $reserved: Boolean!) { phoneNumberReserveForSecondFactor(id: $id, reserved: $reserved) { id phoneNumber verified reservedForSecondFactor } }',
+      'mutation PhoneNumberReserveForSecondFactor($id: ID!, $reserved: Boolean!) { phoneNumberReserveForSecondFactor(id: $id, reserved: $reserved) { id phoneNumber verified reservedForSecondFactor defaultSecondFactor } }',
     )
     expect(reserved.error).toBeNull()
     // idn_1 is older and still reserved: sign-ins text it first.
@@ -310,6 +325,49 @@ describe('user phone numbers (Clerk-shaped)', () => {
     expect(freed.data).toMatchObject({ id: 'idn_1', reservedForSecondFactor: false, defaultSecondFactor: false })
     expect(meReloads(server)).toBe(2)
     expect(client.user!.phoneNumbers.map((p) => p.defaultSecondFactor)).toEqual([false, true])
+  })
+
+  it('makeDefaultSecondFactor() makes a reserved number the default with the session JWT, reloads, and resolves to the number the server answers', async () => {
+    const first = phone('idn_1', true, true, true)
+    const second = phone('idn_2', true, true)
+    const chosen = { ...second, defaultSecondFactor: true }
+    const { client, user: u, server } = await signedIn({
+      Me: [
+        () => ({ data: { me: user({ phoneNumbers: [first, second] }) } }),
+        () => ({ data: { me: user({ phoneNumbers: [{ ...first, defaultSecondFactor: false }, chosen] }) } }),
+      ],
+      PhoneNumberMakeDefaultSecondFactor: () => ({ data: { phoneNumberMakeDefaultSecondFactor: chosen } }),
+    })
+    const r = await u.phoneNumbers[1]!.makeDefaultSecondFactor()
+    const call = server.last('PhoneNumberMakeDefaultSecondFactor')!
+    expect(call.variables).toEqual({ id: 'idn_2' })
+    expect(call.headers.authorization).toBe('Bearer jwt_1')
+    expect(call.query).toBe(
+      'mutation PhoneNumberMakeDefaultSecondFactor($id: ID!) { phoneNumberMakeDefaultSecondFactor(id: $id) { id phoneNumber verified reservedForSecondFactor defaultSecondFactor } }',
+    )
+    expect(r.error).toBeNull()
+    expect(r.data).toEqual({ ...chosen, verification: { status: 'verified', strategy: 'phone_code' } })
+    expect(typeof r.data!.makeDefaultSecondFactor).toBe('function')
+    expect(meReloads(server)).toBe(1)
+    // The client holds a new User, whose numbers say which one is the default now; the old snapshot is unchanged.
+    expect(client.user).not.toBe(u)
+    expect(client.user!.phoneNumbers.map((p) => p.defaultSecondFactor)).toEqual([false, true])
+    expect(u.phoneNumbers.map((p) => p.defaultSecondFactor)).toEqual([true, false])
+  })
+
+  it('makeDefaultSecondFactor() resolves to the error of a number not reserved (resource_forbidden, paramName id), without a reload', async () => {
+    const { client, user: u, server } = await signedIn({
+      Me: () => ({ data: { me: user({ phoneNumbers: [phone('idn_1', true, true, true), phone('idn_2', true)] }) } }),
+      PhoneNumberMakeDefaultSecondFactor: () => gqlError('resource_forbidden', 'Use this phone number for two-step verification first.', 'id'),
+    })
+    const r = await u.phoneNumbers[1]!.makeDefaultSecondFactor()
+    expect(server.last('PhoneNumberMakeDefaultSecondFactor')!.variables).toEqual({ id: 'idn_2' })
+    expect(r.data).toBeNull()
+    expect(r.error!.code).toBe('resource_forbidden')
+    expect(r.error!.errors[0]!.longMessage).toBe('Use this phone number for two-step verification first. (long)')
+    expect(r.error!.errors[0]!.meta.paramName).toBe('id')
+    expect(meReloads(server)).toBe(0)
+    expect(client.user).toBe(u)
   })
 
   it('resolves to { error } instead of throwing, with the server meta, and does not reload after a failure', async () => {
@@ -357,12 +415,14 @@ describe('user phone numbers (Clerk-shaped)', () => {
   })
 
   it('the user.*PhoneNumber*(id) methods send the same requests and resolve to resources too', async () => {
-    const verifiedReserved = { ...newPhoneVerified, reservedForSecondFactor: true }
+    // The user's one reserved number: the server marks it the default.
+    const verifiedReserved = { ...newPhoneVerified, reservedForSecondFactor: true, defaultSecondFactor: true }
     const { user: u, server } = await signedIn({
       Me: () => ({ data: { me: user({ phoneNumbers: [verifiedReserved] }) } }),
       PhoneNumberPrepareVerification: () => ({ data: { phoneNumberPrepareVerification: newPhone } }),
       PhoneNumberAttemptVerification: () => ({ data: { phoneNumberAttemptVerification: newPhoneVerified } }),
       PhoneNumberReserveForSecondFactor: () => ({ data: { phoneNumberReserveForSecondFactor: verifiedReserved } }),
+      PhoneNumberMakeDefaultSecondFactor: () => ({ data: { phoneNumberMakeDefaultSecondFactor: verifiedReserved } }),
     })
     const sent = await u.preparePhoneNumberVerification('idn_9')
     expect(server.last('PhoneNumberPrepareVerification')!.variables).toEqual({ id: 'idn_9' })
@@ -372,7 +432,11 @@ describe('user phone numbers (Clerk-shaped)', () => {
     expect(checked.data!.verification.status).toBe('verified')
     const reserved = await u.setPhoneNumberReservedForSecondFactor('idn_9', { reserved: true })
     expect(server.last('PhoneNumberReserveForSecondFactor')!.variables).toEqual({ id: 'idn_9', reserved: true })
-    expect(reserved.data).toMatchObject({ ...verifiedReserved, defaultSecondFactor: true })
+    expect(reserved.data).toMatchObject(verifiedReserved)
+    const made = await u.makePhoneNumberDefaultSecondFactor('idn_9')
+    expect(server.last('PhoneNumberMakeDefaultSecondFactor')!.variables).toEqual({ id: 'idn_9' })
+    expect(made.data).toMatchObject(verifiedReserved)
+    expect(typeof made.data!.destroy).toBe('function')
   })
 
   it('works with runWithReverification: adding a number that needs a recent verification runs again once confirmed', async () => {

@@ -79,8 +79,7 @@ export class User implements UserData {
     this.id = d.id
     this.username = d.username
     this.emailAddresses = d.emailAddresses.map((e) => new UserEmailAddress(core, e))
-    const phones = d.phoneNumbers.map(phoneData)
-    this.phoneNumbers = phones.map((p) => new UserPhoneNumber(core, p, phones))
+    this.phoneNumbers = d.phoneNumbers.map((p) => new UserPhoneNumber(core, p))
     this.primaryEmailAddressId = d.primaryEmailAddressId
     this.twoFactorEnabled = d.twoFactorEnabled
     this.totpEnabled = d.totpEnabled
@@ -135,13 +134,12 @@ export class User implements UserData {
       this.#core,
       this.#core.authedRequest<{ phoneNumberCreate: PhoneNumber }>(ops.PhoneNumberCreate, { phoneNumber }),
       (d) => d.phoneNumberCreate,
-      this.#phones(),
     )
   }
 
   /** preparePhoneNumberVerification texts a verification code to one of the user's phone numbers. */
   preparePhoneNumberVerification(phoneNumberId: string): Promise<Result<PhoneNumberResource>> {
-    return preparePhoneNumber(this.#core, phoneNumberId, this.#phones())
+    return preparePhoneNumber(this.#core, phoneNumberId)
   }
 
   /** attemptPhoneNumberVerification checks the texted code. */
@@ -149,7 +147,7 @@ export class User implements UserData {
     phoneNumberId: string,
     params: AttemptPhoneNumberVerificationParams,
   ): Promise<Result<PhoneNumberResource>> {
-    return attemptPhoneNumber(this.#core, phoneNumberId, params, this.#phones())
+    return attemptPhoneNumber(this.#core, phoneNumberId, params)
   }
 
   /** setPhoneNumberReservedForSecondFactor turns SMS two-step verification on or off for a verified number. */
@@ -157,7 +155,15 @@ export class User implements UserData {
     phoneNumberId: string,
     params: SetReservedForSecondFactorParams,
   ): Promise<Result<PhoneNumberResource>> {
-    return reservePhoneNumber(this.#core, phoneNumberId, params, this.#phones())
+    return reservePhoneNumber(this.#core, phoneNumberId, params)
+  }
+
+  /**
+   * makePhoneNumberDefaultSecondFactor makes a number reserved for two-step verification the one a sign-in's second
+   * step texts unless told another, as the number's `makeDefaultSecondFactor()` does.
+   */
+  makePhoneNumberDefaultSecondFactor(phoneNumberId: string): Promise<Result<PhoneNumberResource>> {
+    return makeDefaultPhoneNumber(this.#core, phoneNumberId)
   }
 
   /**
@@ -236,11 +242,6 @@ export class User implements UserData {
   private thenReload<T, U>(p: Promise<Result<T>>, f: (d: T) => U): Promise<Result<U>> {
     return thenReload(this.#core, p, f)
   }
-
-  /** #phones is the data of the user's phone numbers. */
-  #phones(): PhoneNumber[] {
-    return this.phoneNumbers.map(phoneData)
-  }
 }
 
 /**
@@ -297,54 +298,25 @@ class UserEmailAddress implements EmailAddressResource {
   }
 }
 
-/** phoneData is the data of a phone number, without methods. */
-function phoneData(p: PhoneNumber): PhoneNumber {
-  return { id: p.id, phoneNumber: p.phoneNumber, verified: p.verified, reservedForSecondFactor: p.reservedForSecondFactor }
+/** phoneChange waits for a change to a phone number and, when it passed, reloads the user before resolving to the number. */
+function phoneChange<T>(core: AccountCore, p: Promise<Result<T>>, number: (d: T) => PhoneNumber): Promise<Result<PhoneNumberResource>> {
+  return thenReload(core, p, (d) => new UserPhoneNumber(core, number(d)))
 }
 
-/**
- * phoneNumberAmong builds the resource of `data`, one of the user's numbers `all` (in `me`'s order, oldest first),
- * whose entry it replaces (or joins).
- */
-function phoneNumberAmong(core: AccountCore, data: PhoneNumber, all: readonly PhoneNumber[]): UserPhoneNumber {
-  const p = phoneData(data)
-  const phones = all.some((q) => q.id === p.id) ? all.map((q) => (q.id === p.id ? p : phoneData(q))) : [...all.map(phoneData), p]
-  return new UserPhoneNumber(core, p, phones)
-}
-
-/**
- * phoneChange waits for a change to a phone number and, when it passed, reloads the user; the number it answers is
- * placed among the reloaded user's numbers (or, if the reload failed, among those known before) for
- * `defaultSecondFactor`.
- */
-async function phoneChange<T>(
-  core: AccountCore,
-  p: Promise<Result<T>>,
-  number: (d: T) => PhoneNumber,
-  known: readonly PhoneNumber[],
-): Promise<Result<PhoneNumberResource>> {
-  const r = await p
-  if (r.error) return r
-  const u = await core.reloadUser()
-  return { data: phoneNumberAmong(core, number(r.data), u.data ? u.data.phoneNumbers : known), error: null }
-}
-
-async function preparePhoneNumber(core: AccountCore, id: string, known: readonly PhoneNumber[]): Promise<Result<PhoneNumberResource>> {
+async function preparePhoneNumber(core: AccountCore, id: string): Promise<Result<PhoneNumberResource>> {
   const r = await core.authedRequest<{ phoneNumberPrepareVerification: PhoneNumber }>(ops.PhoneNumberPrepareVerification, { id })
-  return map(r, (d) => phoneNumberAmong(core, d.phoneNumberPrepareVerification, known))
+  return map(r, (d) => new UserPhoneNumber(core, d.phoneNumberPrepareVerification))
 }
 
 function attemptPhoneNumber(
   core: AccountCore,
   id: string,
   { code }: AttemptPhoneNumberVerificationParams,
-  known: readonly PhoneNumber[],
 ): Promise<Result<PhoneNumberResource>> {
   return phoneChange(
     core,
     core.authedRequest<{ phoneNumberAttemptVerification: PhoneNumber }>(ops.PhoneNumberAttemptVerification, { id, code }),
     (d) => d.phoneNumberAttemptVerification,
-    known,
   )
 }
 
@@ -352,7 +324,6 @@ function reservePhoneNumber(
   core: AccountCore,
   id: string,
   { reserved }: SetReservedForSecondFactorParams,
-  known: readonly PhoneNumber[],
 ): Promise<Result<PhoneNumberResource>> {
   return phoneChange(
     core,
@@ -361,7 +332,14 @@ function reservePhoneNumber(
       reserved,
     }),
     (d) => d.phoneNumberReserveForSecondFactor,
-    known,
+  )
+}
+
+function makeDefaultPhoneNumber(core: AccountCore, id: string): Promise<Result<PhoneNumberResource>> {
+  return phoneChange(
+    core,
+    core.authedRequest<{ phoneNumberMakeDefaultSecondFactor: PhoneNumber }>(ops.PhoneNumberMakeDefaultSecondFactor, { id }),
+    (d) => d.phoneNumberMakeDefaultSecondFactor,
   )
 }
 
@@ -374,47 +352,53 @@ function deletePhoneNumber(core: AccountCore, id: string): Promise<Result<boolea
 }
 
 /**
- * UserPhoneNumber is one of the signed-in user's phone numbers with the methods of Clerk's `PhoneNumberResource`
- * (but `makeDefaultSecondFactor()`, which the server does not offer). Like `UserEmailAddress`, its client is a
- * private field; each method sends the session JWT and resolves to `{ data, error }`, and all but
- * `prepareVerification()` reload the user. `user.preparePhoneNumberVerification(id)` and its siblings do the same.
+ * UserPhoneNumber is one of the signed-in user's phone numbers with the methods of Clerk's `PhoneNumberResource`.
+ * Like `UserEmailAddress`, its client is a private field; each method sends the session JWT and resolves to
+ * `{ data, error }`, and all but `prepareVerification()` reload the user. `user.preparePhoneNumberVerification(id)`
+ * and its siblings do the same.
  */
 class UserPhoneNumber implements PhoneNumberResource {
   readonly id: string
   readonly phoneNumber: string
   readonly verified: boolean
   readonly reservedForSecondFactor: boolean
-  readonly verification: PhoneNumberVerification
+  /** defaultSecondFactor is the server's (`PhoneNumber.defaultSecondFactor`): the number a second step texts. */
   readonly defaultSecondFactor: boolean
+  readonly verification: PhoneNumberVerification
   readonly #core: AccountCore
-  /** #all are the user's numbers (this one among them) as last read, oldest first. */
-  readonly #all: readonly PhoneNumber[]
 
-  constructor(core: AccountCore, data: PhoneNumber, all: readonly PhoneNumber[]) {
+  constructor(core: AccountCore, data: PhoneNumber) {
     this.id = data.id
     this.phoneNumber = data.phoneNumber
     this.verified = data.verified
     this.reservedForSecondFactor = data.reservedForSecondFactor
+    this.defaultSecondFactor = data.defaultSecondFactor
     this.verification = { status: data.verified ? 'verified' : 'unverified', strategy: 'phone_code' }
-    // A sign-in's second step offers the reserved numbers oldest first, the first as its default (primary) one.
-    this.defaultSecondFactor = all.find((p) => p.verified && p.reservedForSecondFactor)?.id === data.id
     this.#core = core
-    this.#all = all
   }
 
   /** prepareVerification texts a 6-digit code; another send within 30 s answers `verification_code_too_many_requests`. */
   prepareVerification(): Promise<Result<PhoneNumberResource>> {
-    return preparePhoneNumber(this.#core, this.id, this.#all)
+    return preparePhoneNumber(this.#core, this.id)
   }
 
   /** attemptVerification checks the texted code. */
   attemptVerification(params: AttemptPhoneNumberVerificationParams): Promise<Result<PhoneNumberResource>> {
-    return attemptPhoneNumber(this.#core, this.id, params, this.#all)
+    return attemptPhoneNumber(this.#core, this.id, params)
   }
 
   /** setReservedForSecondFactor turns SMS two-step verification on or off; the number must be verified. */
   setReservedForSecondFactor(params: SetReservedForSecondFactorParams): Promise<Result<PhoneNumberResource>> {
-    return reservePhoneNumber(this.#core, this.id, params, this.#all)
+    return reservePhoneNumber(this.#core, this.id, params)
+  }
+
+  /**
+   * makeDefaultSecondFactor makes this number, which must be reserved for two-step verification
+   * (`resource_forbidden` otherwise), the one a sign-in's second step texts unless told another; the user's other
+   * numbers stop being the default.
+   */
+  makeDefaultSecondFactor(): Promise<Result<PhoneNumberResource>> {
+    return makeDefaultPhoneNumber(this.#core, this.id)
   }
 
   /** destroy removes the number; the last verified one the user signs in with cannot go (`resource_forbidden`). */

@@ -165,21 +165,21 @@ describe('/account', () => {
 
   it('adds a phone number, verifies it by SMS and uses it for two-step verification', async () => {
     const u = userEvent.setup()
-    const unverified = { id: 'phn_1', phoneNumber: '+15551234567', verified: false, reservedForSecondFactor: false }
+    const unverified = { id: 'phn_1', phoneNumber: '+15551234567', verified: false, reservedForSecondFactor: false, defaultSecondFactor: false }
     const verified = { ...unverified, verified: true }
+    // The user's one reserved number: the server marks it the default.
+    const reserved = { ...verified, reservedForSecondFactor: true, defaultSecondFactor: true }
     const server = signedIn({
       Me: [
         () => ({ data: { me: user() } }),
         () => ({ data: { me: user({ phoneNumbers: [unverified] }) } }),
         () => ({ data: { me: user({ phoneNumbers: [verified] }) } }),
-        () => ({ data: { me: user({ phoneNumbers: [{ ...verified, reservedForSecondFactor: true }], twoFactorEnabled: true }) } }),
+        () => ({ data: { me: user({ phoneNumbers: [reserved], twoFactorEnabled: true }) } }),
       ],
       PhoneNumberCreate: () => ({ data: { phoneNumberCreate: unverified } }),
       PhoneNumberPrepareVerification: () => ({ data: { phoneNumberPrepareVerification: unverified } }),
       PhoneNumberAttemptVerification: () => ({ data: { phoneNumberAttemptVerification: verified } }),
-      PhoneNumberReserveForSecondFactor: () => ({
-        data: { phoneNumberReserveForSecondFactor: { ...verified, reservedForSecondFactor: true } },
-      }),
+      PhoneNumberReserveForSecondFactor: () => ({ data: { phoneNumberReserveForSecondFactor: reserved } }),
     })
     renderApp('/account', server)
     await u.click(await screen.findByRole('button', { name: 'Add a phone number' }))
@@ -201,7 +201,7 @@ describe('/account', () => {
 
   it('removes a phone number after asking, showing a refusal in the question', async () => {
     const u = userEvent.setup()
-    const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: true }
+    const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: true, defaultSecondFactor: true }
     const server = signedIn({
       Me: [() => ({ data: { me: user({ phoneNumbers: [number], twoFactorEnabled: true }) } }), () => ({ data: { me: user() } })],
       PhoneNumberDelete: [
@@ -228,7 +228,7 @@ describe('/account', () => {
 
   it('keeps a removal question open, Cancel disabled, until its answer arrives, so a refusal is shown in it', async () => {
     const u = userEvent.setup()
-    const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false }
+    const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false, defaultSecondFactor: false }
     const answer = deferred<Reply>()
     const server = signedIn({
       Me: () => ({ data: { me: user({ phoneNumbers: [number] }) } }),
@@ -250,8 +250,8 @@ describe('/account', () => {
 
   it('moves focus into the new question when another number is asked about while one question is open', async () => {
     const u = userEvent.setup()
-    const first = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false }
-    const second = { id: 'phn_2', phoneNumber: '+15557654321', verified: true, reservedForSecondFactor: false }
+    const first = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false, defaultSecondFactor: false }
+    const second = { id: 'phn_2', phoneNumber: '+15557654321', verified: true, reservedForSecondFactor: false, defaultSecondFactor: false }
     const server = signedIn({ Me: () => ({ data: { me: user({ phoneNumbers: [first, second] }) } }) })
     renderApp('/account', server)
     const phones = (await screen.findByRole('heading', { name: 'Phone numbers' })).closest('section')!

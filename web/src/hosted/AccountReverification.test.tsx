@@ -176,7 +176,7 @@ describe("/account: Confirm it's you", () => {
 
   it('sends an email code on request, shows the resend cooldown, and retries the action once the code passes', async () => {
     const u = userEvent.setup()
-    const added = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false }
+    const added = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false, defaultSecondFactor: false }
     const sent = sessionVerification({
       supportedFirstFactors: [EMAIL_FACTOR],
       firstFactorVerification: { status: 'unverified', strategy: 'email_code', attempts: 0, expireAt: '2026-01-02T03:14:05Z' },
@@ -241,7 +241,7 @@ describe("/account: Confirm it's you", () => {
     ['Confirm', 'SessionVerificationAttemptFirstFactor', 'client_state_invalid'],
   ])('"%s" answering %s\'s %s (the code passed in another tab) reads the verification again and goes on', async (button, op, code) => {
     const u = userEvent.setup()
-    const added = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false }
+    const added = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false, defaultSecondFactor: false }
     const sent = sessionVerification({ supportedFirstFactors: [EMAIL_FACTOR], firstFactorVerification: emailCodePending })
     const movedOn = () => gqlError(code, 'The code was used meanwhile.')
     const server = signedIn({

@@ -7,7 +7,7 @@ import { OTHER_DEVICES } from './EmailSection'
 
 const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
 const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }
-const phone = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false }
+const phone = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false, defaultSecondFactor: false }
 
 function signedIn(extra: Record<string, Handler | Handler[]>) {
   return fakeServer({
