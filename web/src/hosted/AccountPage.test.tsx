@@ -13,6 +13,7 @@ import {
   type Handler,
   type Reply,
 } from '../../test/fakeServer'
+import { emulateChromiumFocusFixup } from '../../test/focus'
 import { renderApp } from '../../test/renderApp'
 
 afterEach(() => {
@@ -197,6 +198,100 @@ describe('/account', () => {
       expect(server.last('PhoneNumberReserveForSecondFactor')?.variables).toEqual({ id: 'phn_1', reserved: true }),
     )
     expect(await screen.findByText('Two-step verification', { selector: '.badge' })).toBeInTheDocument()
+    // One reserved number: there is no other to choose, so neither "Default" nor "Make default".
+    expect(screen.queryByText('Default', { selector: '.badge' })).not.toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: 'Make default' })).not.toBeInTheDocument()
+  })
+
+  describe('the default number for two-step verification', () => {
+    // As the server answers them: of the reserved numbers, the oldest is the default until another is chosen.
+    const first = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: true, defaultSecondFactor: true }
+    const second = { id: 'phn_2', phoneNumber: '+15557654321', verified: true, reservedForSecondFactor: true, defaultSecondFactor: false }
+    const spare = { id: 'phn_3', phoneNumber: '+15550001111', verified: true, reservedForSecondFactor: false, defaultSecondFactor: false }
+    const chosen = { ...second, defaultSecondFactor: true }
+    const before = () => ({ data: { me: user({ phoneNumbers: [first, second, spare], twoFactorEnabled: true }) } })
+    const after = () => ({ data: { me: user({ phoneNumbers: [{ ...first, defaultSecondFactor: false }, chosen, spare], twoFactorEnabled: true }) } })
+
+    async function phonesSection() {
+      const phones = await screen.findByRole('region', { name: 'Phone numbers' })
+      await within(phones).findByText('+15557654321')
+      const rowOf = (n: string) => within(within(phones).getByText(n, { selector: '.list .identifier' }).closest('li')!)
+      return { phones, rowOf }
+    }
+
+    it('marks the default one and makes another reserved number the default, focus going to the heading', async () => {
+      emulateChromiumFocusFixup()
+      const u = userEvent.setup()
+      const answer = deferred<Reply>()
+      const server = signedIn({ Me: [before, after], PhoneNumberMakeDefaultSecondFactor: () => answer.promise })
+      renderApp('/account', server)
+      const { phones, rowOf } = await phonesSection()
+      expect(rowOf('+15551234567').getByText('Default', { selector: '.badge' })).toBeInTheDocument()
+      expect(rowOf('+15551234567').queryByRole('button', { name: 'Make default' })).not.toBeInTheDocument()
+      expect(rowOf('+15557654321').queryByText('Default', { selector: '.badge' })).not.toBeInTheDocument()
+      // A number not reserved cannot be the default.
+      expect(rowOf('+15550001111').queryByRole('button', { name: 'Make default' })).not.toBeInTheDocument()
+
+      const button = rowOf('+15557654321').getByRole('button', { name: 'Make default' })
+      await u.click(button)
+      await waitFor(() => expect(server.last('PhoneNumberMakeDefaultSecondFactor')?.variables).toEqual({ id: 'phn_2' }))
+      expect(server.last('PhoneNumberMakeDefaultSecondFactor')!.headers.authorization).toBe('Bearer jwt_1')
+      // While it is on its way: busy, and no other change to the two-step numbers can start.
+      expect(button).toBeDisabled()
+      expect(button).toHaveAttribute('aria-busy', 'true')
+      expect(rowOf('+15551234567').getByRole('button', { name: 'Stop using for two-step verification' })).toBeDisabled()
+      expect(rowOf('+15550001111').getByRole('button', { name: 'Use for two-step verification' })).toBeDisabled()
+
+      answer.resolve({ data: { phoneNumberMakeDefaultSecondFactor: chosen } })
+      expect(
+        await within(phones).findByText('Sign-ins will text the code to +15557654321 unless you choose another number.'),
+      ).toBeInTheDocument()
+      expect(rowOf('+15557654321').getByText('Default', { selector: '.badge' })).toBeInTheDocument()
+      expect(rowOf('+15557654321').queryByRole('button', { name: 'Make default' })).not.toBeInTheDocument()
+      expect(rowOf('+15551234567').queryByText('Default', { selector: '.badge' })).not.toBeInTheDocument()
+      expect(rowOf('+15551234567').getByRole('button', { name: 'Make default' })).toBeEnabled()
+      // Its button left the row: focus goes to the section's heading, not the page's body.
+      await waitFor(() => expect(within(phones).getByRole('heading', { name: 'Phone numbers' })).toHaveFocus())
+      expect(server.ops().filter((o) => o === 'PhoneNumberMakeDefaultSecondFactor')).toHaveLength(1)
+    })
+
+    it('waits while a number is being reserved or freed: one change to the two-step numbers at a time', async () => {
+      const u = userEvent.setup()
+      const answer = deferred<Reply>()
+      const server = signedIn({ Me: before, PhoneNumberReserveForSecondFactor: () => answer.promise })
+      renderApp('/account', server)
+      const { rowOf } = await phonesSection()
+      await u.click(rowOf('+15550001111').getByRole('button', { name: 'Use for two-step verification' }))
+      await waitFor(() => expect(server.ops()).toContain('PhoneNumberReserveForSecondFactor'))
+      const button = rowOf('+15557654321').getByRole('button', { name: 'Make default' })
+      expect(button).toBeDisabled()
+      expect(button).not.toHaveAttribute('aria-busy')
+      answer.resolve(gqlError('resource_forbidden', 'Not now.', 'id'))
+      await waitFor(() => expect(button).toBeEnabled())
+      expect(server.ops()).not.toContain('PhoneNumberMakeDefaultSecondFactor')
+    })
+
+    it('shows a refusal beside the list, with focus on it, and the button ready again', async () => {
+      emulateChromiumFocusFixup()
+      const u = userEvent.setup()
+      const server = signedIn({
+        Me: before,
+        // As over a network: the busy (disabled) button drops focus to <body> meanwhile.
+        PhoneNumberMakeDefaultSecondFactor: async () => (
+          await new Promise((r) => setTimeout(r, 50)),
+          gqlError('resource_forbidden', 'Use this phone number for two-step verification first.', 'id')
+        ),
+      })
+      renderApp('/account', server)
+      const { phones, rowOf } = await phonesSection()
+      await u.click(rowOf('+15557654321').getByRole('button', { name: 'Make default' }))
+      const alert = await within(phones).findByRole('alert')
+      expect(alert).toHaveTextContent('Use this phone number for two-step verification first. (long)')
+      await waitFor(() => expect(alert).toHaveFocus())
+      expect(rowOf('+15557654321').getByRole('button', { name: 'Make default' })).toBeEnabled()
+      expect(rowOf('+15551234567').getByText('Default', { selector: '.badge' })).toBeInTheDocument()
+      expect(within(phones).queryByRole('status')).not.toBeInTheDocument()
+    })
   })
 
   it('removes a phone number after asking, showing a refusal in the question', async () => {

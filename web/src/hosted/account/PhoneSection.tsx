@@ -1,6 +1,7 @@
-import { useState } from 'react'
+import { useRef, useState } from 'react'
 import type { PhoneNumber, User } from '@trustgate/react'
 import { Button } from '../../ui/Button'
+import { useErrorFocus } from '../../ui/errorFocus'
 import { AccountErrorList } from './AccountErrorList'
 import { Confirm } from './Confirm'
 import { IdentifierSection, rereadIn, type AddField } from './IdentifierSection'
@@ -21,14 +22,28 @@ const PHONE_FIELD: AddField = {
 
 /**
  * PhoneSection lists the user's phone numbers; adds one and verifies it with an SMS code; turns SMS two-step
- * verification on or off for a verified number (`phoneNumberReserveForSecondFactor`); and removes a number, after
- * asking (`phoneNumberDelete`: a lost or recycled number must not stay a way into the account).
+ * verification on or off for a verified number (`phoneNumberReserveForSecondFactor`); with two or more numbers
+ * reserved for it, marks the one a sign-in texts ("Default", the server's `defaultSecondFactor`) and makes another
+ * one the default (`phoneNumberMakeDefaultSecondFactor`); and removes a number, after asking (`phoneNumberDelete`: a
+ * lost or recycled number must not stay a way into the account).
  */
 export function PhoneSection({ user }: { user: User }) {
   const [notice, setNotice] = useState<string | null>(null)
   const [removing, setRemoving] = useState<PhoneNumber | null>(null)
   const reserve = useAction()
+  const makeDefault = useAction()
   const remove = useAction()
+  // With one reserved number there is nothing to choose: it is the default.
+  const choosing = user.phoneNumbers.filter((p) => p.verified && p.reservedForSecondFactor).length >= 2
+  // "Make default" leaves the row it was in once it passed (the number is the default now), and the busy button drops
+  // focus to the page's body meanwhile (Chromium): focus then goes to the section's heading, as when a question
+  // closes, or, when it failed, to its error. Set with the focus request, so the focus function of the render that
+  // shows the outcome knows which it was.
+  const [chose, setChose] = useState(false)
+  const choiceButton = useRef<Element | null>(null)
+  const { ref: twoStepErrors, focusError: focusChoice } = useErrorFocus<HTMLDivElement>((area) =>
+    focusAfterChoice(area, choiceButton.current, chose),
+  )
 
   const askRemove = (p: PhoneNumber) => {
     setNotice(null)
@@ -45,6 +60,7 @@ export function PhoneSection({ user }: { user: User }) {
 
   const toggle = async (p: PhoneNumber) => {
     setNotice(null)
+    makeDefault.clear()
     const r = await reserve.run(() => user.setPhoneNumberReservedForSecondFactor(p.id, { reserved: !p.reservedForSecondFactor }))
     if (r.data) {
       setNotice(
@@ -55,6 +71,16 @@ export function PhoneSection({ user }: { user: User }) {
     }
   }
 
+  const choose = async (p: PhoneNumber) => {
+    setNotice(null)
+    reserve.clear()
+    choiceButton.current = document.activeElement
+    const r = await makeDefault.run(() => user.makePhoneNumberDefaultSecondFactor(p.id))
+    if (r.data) setNotice(`Sign-ins will text the code to ${r.data.phoneNumber} unless you choose another number.`)
+    setChose(!r.error)
+    focusChoice()
+  }
+
   return (
     <IdentifierSection
       title="Phone numbers"
@@ -62,12 +88,30 @@ export function PhoneSection({ user }: { user: User }) {
       items={user.phoneNumbers}
       valueOf={(p) => p.phoneNumber}
       empty="No phone numbers yet. Add one to receive sign-in codes by SMS."
-      badges={(p) => p.reservedForSecondFactor && <span className="badge badge--accent">Two-step verification</span>}
+      badges={(p) =>
+        p.reservedForSecondFactor && (
+          <>
+            <span className="badge badge--accent">Two-step verification</span>
+            {choosing && p.defaultSecondFactor && (
+              <>
+                {' '}
+                <span className="badge badge--accent">Default</span>
+              </>
+            )}
+          </>
+        )
+      }
       actions={(p) =>
         removing?.id !== p.id && (
           <>
+            {choosing && p.verified && p.reservedForSecondFactor && !p.defaultSecondFactor && (
+              // One change to the two-step numbers at a time: each answers with which number is the default.
+              <Button variant="secondary" busy={makeDefault.busy} disabled={reserve.busy} onClick={() => choose(p)}>
+                Make default
+              </Button>
+            )}
             {p.verified && (
-              <Button variant="secondary" busy={reserve.busy} onClick={() => toggle(p)}>
+              <Button variant="secondary" busy={reserve.busy} disabled={makeDefault.busy} onClick={() => toggle(p)}>
                 {p.reservedForSecondFactor ? 'Stop using for two-step verification' : 'Use for two-step verification'}
               </Button>
             )}
@@ -89,7 +133,10 @@ export function PhoneSection({ user }: { user: User }) {
         if (removing?.id === p.id) setRemoving(null)
       }}
     >
-      <AccountErrorList errors={reserve.error?.errors} />
+      <div ref={twoStepErrors}>
+        <AccountErrorList errors={reserve.error?.errors} />
+        <AccountErrorList errors={makeDefault.error?.errors} />
+      </div>
       {removing && (
         <Confirm
           // One question per number: asking about another while one is open takes focus into the new question
@@ -112,4 +159,19 @@ export function PhoneSection({ user }: { user: User }) {
       )}
     </IdentifierSection>
   )
+}
+
+/**
+ * focusAfterChoice moves focus after "Make default" answered: to the section's heading when it passed (its button
+ * left the row), else to the error shown in `area`. It leaves focus alone when it has gone elsewhere meanwhile (not
+ * the button itself, nor the page's body, where the busy or removed button dropped it).
+ */
+function focusAfterChoice(area: HTMLElement | null, button: Element | null, passed: boolean): void {
+  if (!area?.isConnected) return
+  const active = document.activeElement
+  if (active && active !== document.body && active.isConnected && active !== button) return
+  const target = passed ? area.closest('section')?.querySelector<HTMLElement>('h2') : area.querySelector<HTMLElement>('[role="alert"]')
+  if (!target) return
+  if (!target.hasAttribute('tabindex')) target.tabIndex = -1
+  target.focus()
 }
