@@ -11,6 +11,14 @@ import { Badge, formatDate, Notice, QueryView } from './ui'
 import { useCan } from './viewer'
 import { useParams } from 'react-router'
 
+/** SecondsName names the settings that are a duration in seconds. */
+type SecondsName =
+  | 'lockoutDurationSeconds'
+  | 'codeTtlSeconds'
+  | 'signInLifetimeSeconds'
+  | 'sessionLifetimeSeconds'
+  | 'sessionInactivityTimeoutSeconds'
+
 interface SettingsData {
   application: { id: string; createdAt: string; settings: AppSettings; updates: AppUpdate[] } | null
 }
@@ -144,6 +152,19 @@ function SettingsForm({
     const n = Number(raw)
     return Number.isInteger(n) && n > 0 ? `= ${humanSeconds(n)}` : undefined
   }
+  /** secondsField is the input of a duration in seconds, with its length in words as the hint. */
+  const secondsField = (name: SecondsName, label: string, nested = false) => (
+    <Field
+      label={label}
+      name={name}
+      inputMode="numeric"
+      className={nested ? 'field--nested' : undefined}
+      value={draft[name]}
+      onChange={(e) => set(name, e.target.value)}
+      hint={seconds(draft[name])}
+      error={err(name)}
+    />
+  )
 
   return (
     <form className="form settings" onSubmit={submit} noValidate aria-label="Application settings">
@@ -229,18 +250,7 @@ function SettingsForm({
             checked={!draft.lockoutUntilUnlocked}
             onChange={() => set('lockoutUntilUnlocked', false)}
           />
-          {!draft.lockoutUntilUnlocked && (
-            <Field
-              label="Lockout duration (seconds)"
-              name="lockoutDurationSeconds"
-              inputMode="numeric"
-              className="field--nested"
-              value={draft.lockoutDurationSeconds}
-              onChange={(e) => set('lockoutDurationSeconds', e.target.value)}
-              hint={seconds(draft.lockoutDurationSeconds)}
-              error={err('lockoutDurationSeconds')}
-            />
-          )}
+          {!draft.lockoutUntilUnlocked && secondsField('lockoutDurationSeconds', 'Lockout duration (seconds)', true)}
           <CheckField
             type="radio"
             name="lockoutMode"
@@ -273,33 +283,9 @@ function SettingsForm({
           onChange={(v) => set('singleSessionMode', v)}
           error={err('singleSessionMode')}
         />
-        <Field
-          label="Verification code lifetime (seconds)"
-          name="codeTtlSeconds"
-          inputMode="numeric"
-          value={draft.codeTtlSeconds}
-          onChange={(e) => set('codeTtlSeconds', e.target.value)}
-          hint={seconds(draft.codeTtlSeconds)}
-          error={err('codeTtlSeconds')}
-        />
-        <Field
-          label="Sign-in attempt lifetime (seconds)"
-          name="signInLifetimeSeconds"
-          inputMode="numeric"
-          value={draft.signInLifetimeSeconds}
-          onChange={(e) => set('signInLifetimeSeconds', e.target.value)}
-          hint={seconds(draft.signInLifetimeSeconds)}
-          error={err('signInLifetimeSeconds')}
-        />
-        <Field
-          label="Session lifetime (seconds)"
-          name="sessionLifetimeSeconds"
-          inputMode="numeric"
-          value={draft.sessionLifetimeSeconds}
-          onChange={(e) => set('sessionLifetimeSeconds', e.target.value)}
-          hint={seconds(draft.sessionLifetimeSeconds)}
-          error={err('sessionLifetimeSeconds')}
-        />
+        {secondsField('codeTtlSeconds', 'Verification code lifetime (seconds)')}
+        {secondsField('signInLifetimeSeconds', 'Sign-in attempt lifetime (seconds)')}
+        {secondsField('sessionLifetimeSeconds', 'Session lifetime (seconds)')}
         <CheckField
           name="inactivityTimeoutEnabled"
           label="Sign users out after inactivity"
@@ -308,18 +294,8 @@ function SettingsForm({
           onChange={(v) => set('inactivityTimeoutEnabled', v)}
           error={draft.inactivityTimeoutEnabled ? null : err('sessionInactivityTimeoutSeconds')}
         />
-        {draft.inactivityTimeoutEnabled && (
-          <Field
-            label="Inactivity timeout (seconds)"
-            name="sessionInactivityTimeoutSeconds"
-            inputMode="numeric"
-            className="field--nested"
-            value={draft.sessionInactivityTimeoutSeconds}
-            onChange={(e) => set('sessionInactivityTimeoutSeconds', e.target.value)}
-            hint={seconds(draft.sessionInactivityTimeoutSeconds)}
-            error={err('sessionInactivityTimeoutSeconds')}
-          />
-        )}
+        {draft.inactivityTimeoutEnabled &&
+          secondsField('sessionInactivityTimeoutSeconds', 'Inactivity timeout (seconds)', true)}
       </Fieldset>
 
       <Fieldset
