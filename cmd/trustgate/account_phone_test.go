@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -404,4 +405,32 @@ func TestPhoneNumberMakeDefaultSecondFactor(t *testing.T) {
 			t.Fatalf("another user's number: got %q, want resource_not_found", got)
 		}
 	})
+}
+
+// TestUsersPageDefaultSecondFactorNoRace: a users page loads each user's
+// phone numbers once and shares the rows between the User field resolvers,
+// which gqlgen runs concurrently (phoneNumbers, twoFactorEnabled, factors).
+// None of them may write to those rows: run with -race.
+func TestUsersPageDefaultSecondFactorNoRace(t *testing.T) {
+	s := mustStart(t, "sqlite://"+filepath.Join(t.TempDir(), "trustgate.db"), cheapHashes)
+	s.setSettings(t, vars{"clientTrustEnabled": false, "phoneEnabled": true})
+	s.newUser(t, vars{"emailAddress": "page-two-phones@example.com"})
+	owner := s.browser()
+	owner.mustSession(t, "page-two-phones@example.com")
+	older := owner.enrollPhoneMFA(t, "+15550740001")
+	s.clock.Advance(time.Second)
+	newer := owner.enrollPhoneMFA(t, "+15550740002")
+	owner.do(`mutation($id: ID!) { phoneNumberMakeDefaultSecondFactor(id: $id) { id } }`, vars{"id": newer}).data(t)
+	q := `query($app: ID!) { users(applicationId: $app, first: 10) { edges { node {
+	  phoneNumbers { id defaultSecondFactor } twoFactorEnabled factors { strategy phoneNumberId primary } } } } }`
+	for range 20 {
+		for _, e := range s.admin(q, vars{"app": s.appID}).data(t)["users"].(map[string]any)["edges"].([]any) {
+			for _, p := range e.(map[string]any)["node"].(map[string]any)["phoneNumbers"].([]any) {
+				m := p.(map[string]any)
+				if want := m["id"] == newer; m["defaultSecondFactor"] != want {
+					t.Fatalf("%v (older %s): defaultSecondFactor %v, want %v", m, older, m["defaultSecondFactor"], want)
+				}
+			}
+		}
+	}
 }
