@@ -272,8 +272,9 @@ func (r *userResolver) PhoneNumbers(ctx context.Context, obj *ent.User) ([]*ent.
 			return nil, err
 		}
 	}
-	signin.SecondFactorPhones(phones) // defaultSecondFactor as a sign-in reads it
-	return phones, nil
+	// defaultSecondFactor as a sign-in reads it, on copies: a users page's rows
+	// are shared with the other User resolvers, which run concurrently.
+	return signin.WithDefaultSecondFactor(phones), nil
 }
 
 func (r *userResolver) PasswordEnabled(ctx context.Context, obj *ent.User) (bool, error) {

@@ -697,10 +697,20 @@ func (s *Service) MakePhoneDefaultSecondFactor(ctx context.Context, id string) (
 			SetDefaultSecondFactor(false).Save(ctx); err != nil {
 			return err
 		}
-		if p, err = tx.PhoneNumber.UpdateOneID(p.ID).SetDefaultSecondFactor(true).Save(ctx); err != nil {
+		// Still reserved as the row is written: an admin's resetUserMfa
+		// takes no user lock, and a default left on a number it freed
+		// would come back when the number is reserved again.
+		n, err := tx.PhoneNumber.Update().Where(phonenumber.ID(p.ID), phonenumber.UserID(u.ID),
+			phonenumber.Verified(true), phonenumber.ReservedForSecondFactor(true)).
+			SetDefaultSecondFactor(true).Save(ctx)
+		if err != nil {
 			return err
 		}
-		return nil
+		if n == 0 {
+			return apierr.Newf(apierr.ResourceForbidden, "Use this phone number for two-step verification first.").WithParam("id")
+		}
+		p, err = userPhone(ctx, tx, u.ID, p.ID)
+		return err
 	})
 	return p, err
 }
@@ -714,8 +724,7 @@ func userPhone(ctx context.Context, tx *ent.Tx, userID, id string) (*ent.PhoneNu
 	if err != nil {
 		return nil, err
 	}
-	signin.SecondFactorPhones(all)
-	for _, p := range all {
+	for _, p := range signin.WithDefaultSecondFactor(all) {
 		if p.ID == id {
 			return p, nil
 		}

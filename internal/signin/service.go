@@ -1482,14 +1482,14 @@ func mfaFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 		}
 		// The default number first: a prepare that names none texts it,
 		// and so does a frontend taking the first phone_code factor.
-		reserved := SecondFactorPhones(phones)
+		reserved, def := SecondFactorPhones(phones)
 		for _, p := range reserved {
-			if p.DefaultSecondFactor {
+			if p.ID == def {
 				out = append(out, phoneFactor(p, true))
 			}
 		}
 		for _, p := range reserved {
-			if !p.DefaultSecondFactor {
+			if p.ID != def {
 				out = append(out, phoneFactor(p, false))
 			}
 		}
@@ -1566,29 +1566,38 @@ func emailFactors(emails []*ent.EmailAddress, u *ent.User) []*Factor {
 
 // SecondFactorPhones returns, oldest first, those of phones (a user's,
 // oldest first) that are verified and reserved for two-step verification,
-// with DefaultSecondFactor set, in these rows, on the one a second step
-// texts unless told another (Clerk's default_second_factor): the one the
-// user chose (phoneNumberMakeDefaultSecondFactor), else the oldest. It also
-// clears the flag on phones that are not so reserved, so that every phone
-// of phones reads as its default or not.
-func SecondFactorPhones(phones []*ent.PhoneNumber) []*ent.PhoneNumber {
-	var reserved []*ent.PhoneNumber
-	var def *ent.PhoneNumber
+// and the id of the one a second step texts unless told another (Clerk's
+// default_second_factor): the one the user chose
+// (phoneNumberMakeDefaultSecondFactor), else the oldest; "" when none is
+// reserved. It writes nothing to the rows: a users page shares them between
+// the User field resolvers, which run concurrently.
+func SecondFactorPhones(phones []*ent.PhoneNumber) (reserved []*ent.PhoneNumber, defaultID string) {
 	for _, p := range phones {
 		if p.Verified && p.ReservedForSecondFactor {
 			reserved = append(reserved, p)
-			if def == nil && p.DefaultSecondFactor {
-				def = p
+			if defaultID == "" && p.DefaultSecondFactor {
+				defaultID = p.ID
 			}
 		}
 	}
-	if def == nil && len(reserved) > 0 {
-		def = reserved[0]
+	if defaultID == "" && len(reserved) > 0 {
+		defaultID = reserved[0].ID
 	}
-	for _, p := range phones {
-		p.DefaultSecondFactor = p == def
+	return reserved, defaultID
+}
+
+// WithDefaultSecondFactor returns copies of phones (a user's, oldest first)
+// whose DefaultSecondFactor reads as a sign-in reads it (SecondFactorPhones):
+// true on the default number alone. The rows given are left as they are.
+func WithDefaultSecondFactor(phones []*ent.PhoneNumber) []*ent.PhoneNumber {
+	_, def := SecondFactorPhones(phones)
+	out := make([]*ent.PhoneNumber, len(phones))
+	for i, p := range phones {
+		c := *p
+		c.DefaultSecondFactor = p.ID == def
+		out[i] = &c
 	}
-	return reserved
+	return out
 }
 
 // phoneFactors are u's phone numbers phones as phone_code factors, the
