@@ -151,6 +151,34 @@ describe('keepSessionAlive: the background token refresh', () => {
     client.close()
   })
 
+  it.each([
+    ['another session is activated', async (c: Awaited<ReturnType<typeof signedIn>>['client']) => void (await c.setActive({ session: 'sess_2' })), 1],
+    ['the client is closed', async (c: Awaited<ReturnType<typeof signedIn>>['client']) => c.close(), 0],
+  ])('drops a refresh that was on its way when %s: no second timer, nothing more for the old session', async (_, change, timers) => {
+    // The background refresh of sess_1 is held on its way; the change happens meanwhile.
+    let release: () => void = () => {}
+    let n = 0
+    const mint = minted()
+    const { client, mints } = await signedIn({
+      SessionTokenCreate: (v, call): Reply | Promise<Reply> =>
+        ++n === 2
+          ? new Promise<Reply>((resolve) => (release = () => resolve(mint(v, call) as Reply)))
+          : mint(v, call),
+    })
+    await wait(KEEP_ALIVE_INTERVAL_MS)
+    expect(mints()).toEqual(['sess_1', 'sess_1']) // the refresh, not answered yet
+    await change(client)
+    release()
+    await wait(0)
+    expect(vi.getTimerCount()).toBe(timers)
+
+    const before = mints().filter((id) => id === 'sess_1').length
+    await wait(3 * KEEP_ALIVE_INTERVAL_MS)
+    expect(mints().filter((id) => id === 'sess_1')).toHaveLength(before)
+    expect(vi.getTimerCount()).toBe(timers)
+    client.close()
+  })
+
   it('reads the client again when the server ended the session, and shows signed out', async () => {
     const ended = () => gqlError('authentication_invalid', 'Session expired')
     const { client, server } = await signedIn({
