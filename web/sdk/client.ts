@@ -39,7 +39,8 @@ export interface ClientOptions {
   /** now replaces Date.now, for token-expiry tests. */
   now?: () => number
   /**
-   * keepSessionAlive refreshes the active session's token in the background, as Clerk's SDK does (default true):
+   * keepSessionAlive refreshes the active session's token in the background, as Clerk's SDK does (default: true in a
+   * browser, false where there is no `window`, such as server-side rendering):
    * about every 50 s (KEEP_ALIVE_INTERVAL_MS) while a session is active and the client is not closed. The server then
    * sees the app open (a session inactivity timeout counts from the last token minted), and a session it ended
    * shows as signed out without waiting for the app's next call. `false` mints only on demand (`getToken()`).
@@ -168,7 +169,9 @@ export class TrustgateClient {
       fetch: options.fetch,
     })
     this.#now = options.now ?? Date.now
-    this.#keepSessionAlive = options.keepSessionAlive ?? true
+    // Only in a browser by default, as clerk-js: a client made per request on a server would otherwise keep minting
+    // for its visitor's session, and keep itself in memory, until it is closed.
+    this.#keepSessionAlive = options.keepSessionAlive ?? typeof window !== 'undefined'
     const core: Core = {
       request: (op, variables, opts) => this.request(op, variables, opts),
       emit: () => this.emit(),
@@ -604,8 +607,9 @@ export class TrustgateClient {
     // ahead of that, so that no getToken() waits for a mint.
     const r = await this.mintToken(keepAlive.sessionId, true)
     if (r.error?.code === 'authentication_invalid' && !this.session && !this.#closed) {
-      // mintToken dropped the session: read what the server has now (signed out, or another session).
-      void this.load()
+      // mintToken dropped the session: read what the server has now (signed out, or another session). A load already
+      // on its way read before the drop, so its answer no longer applies: this is a fresh read.
+      void this.#load(false)
       return
     }
     // Signed out, closed or another session activated meanwhile: that one has its own refresh, if any.

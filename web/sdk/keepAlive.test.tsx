@@ -65,6 +65,19 @@ async function wait(ms: number) {
 }
 
 describe('keepSessionAlive: the background token refresh', () => {
+  it('is off by default where there is no window (server-side rendering), as clerk-js polls only in a browser', async () => {
+    vi.stubGlobal('window', undefined)
+    let made: Awaited<ReturnType<typeof signedIn>>
+    try {
+      made = await signedIn()
+    } finally {
+      vi.unstubAllGlobals()
+    }
+    expect(made.mints()).toHaveLength(1) // load()'s `me`
+    await wait(3 * KEEP_ALIVE_INTERVAL_MS)
+    expect(made.mints()).toHaveLength(1)
+  })
+
   it('mints a new token every 50 s while signed in, which getToken() then serves from the cache', async () => {
     const { client, mints } = await signedIn()
     expect(mints()).toHaveLength(1) // load()'s `me`
