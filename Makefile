@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/trustgate
 
-.PHONY: run test build web web-deps go-test web-test e2e chromium vet lint fuzz vulncheck generate check-generated migrations clean
+.PHONY: run test build web web-deps go-test race web-test e2e chromium vet lint fuzz vulncheck generate check-generated migrations clean
 
 ## run: build the web app and the server, then serve on the embedded SQLite in dev mode
 run: build
@@ -31,6 +31,10 @@ vet:
 # (TRUSTGATE_REQUIRE_POSTGRES=0 make test lets them skip on a machine without them).
 go-test:
 	TRUSTGATE_REQUIRE_POSTGRES=$${TRUSTGATE_REQUIRE_POSTGRES:-1} $(GO) test -count=1 -timeout 20m ./...
+
+## race: the Go tests again under the race detector (CI runs it after make test)
+race:
+	TRUSTGATE_REQUIRE_POSTGRES=$${TRUSTGATE_REQUIRE_POSTGRES:-1} $(GO) test -race -count=1 -timeout 30m ./...
 
 web-test: web-deps
 	cd web && npm test
