@@ -292,6 +292,103 @@ describe('/account', () => {
       expect(rowOf('+15551234567').getByText('Default', { selector: '.badge' })).toBeInTheDocument()
       expect(within(phones).queryByRole('status')).not.toBeInTheDocument()
     })
+
+    it('keeps focus on a number\'s two-step button, under its new label, after turning it on or off', async () => {
+      emulateChromiumFocusFixup()
+      const u = userEvent.setup()
+      const on = deferred<Reply>()
+      const off = deferred<Reply>()
+      const spareOn = { ...spare, reservedForSecondFactor: true }
+      const firstOff = { ...first, reservedForSecondFactor: false, defaultSecondFactor: false }
+      const server = signedIn({
+        Me: [
+          before,
+          () => ({ data: { me: user({ phoneNumbers: [first, second, spareOn], twoFactorEnabled: true }) } }),
+          () => ({ data: { me: user({ phoneNumbers: [firstOff, { ...second, defaultSecondFactor: true }, spareOn], twoFactorEnabled: true }) } }),
+        ],
+        PhoneNumberReserveForSecondFactor: [() => on.promise, () => off.promise],
+      })
+      renderApp('/account', server)
+      const { phones, rowOf } = await phonesSection()
+
+      await u.click(rowOf('+15550001111').getByRole('button', { name: 'Use for two-step verification' }))
+      await waitFor(() => expect(server.last('PhoneNumberReserveForSecondFactor')?.variables).toEqual({ id: 'phn_3', reserved: true }))
+      // The busy (disabled) button dropped focus to the page's body.
+      expect(document.body).toHaveFocus()
+      on.resolve({ data: { phoneNumberReserveForSecondFactor: spareOn } })
+      expect(await within(phones).findByText('Sign-ins will ask for a code sent to +15550001111.')).toBeInTheDocument()
+      await waitFor(() =>
+        expect(rowOf('+15550001111').getByRole('button', { name: 'Stop using for two-step verification' })).toHaveFocus(),
+      )
+
+      await u.click(rowOf('+15551234567').getByRole('button', { name: 'Stop using for two-step verification' }))
+      await waitFor(() => expect(server.last('PhoneNumberReserveForSecondFactor')?.variables).toEqual({ id: 'phn_1', reserved: false }))
+      expect(document.body).toHaveFocus()
+      off.resolve({ data: { phoneNumberReserveForSecondFactor: firstOff } })
+      expect(await within(phones).findByText('+15551234567 is no longer used for two-step verification.')).toBeInTheDocument()
+      await waitFor(() => expect(rowOf('+15551234567').getByRole('button', { name: 'Use for two-step verification' })).toHaveFocus())
+    })
+
+    it('moves focus to the heading when the number turned on is gone from the account read again', async () => {
+      emulateChromiumFocusFixup()
+      const u = userEvent.setup()
+      const answer = deferred<Reply>()
+      // Removed in another tab between the change and the account read again.
+      const server = signedIn({
+        Me: [before, () => ({ data: { me: user({ phoneNumbers: [first, second], twoFactorEnabled: true }) } })],
+        PhoneNumberReserveForSecondFactor: () => answer.promise,
+      })
+      renderApp('/account', server)
+      const { phones, rowOf } = await phonesSection()
+      await u.click(rowOf('+15550001111').getByRole('button', { name: 'Use for two-step verification' }))
+      await waitFor(() => expect(server.ops()).toContain('PhoneNumberReserveForSecondFactor'))
+      answer.resolve({ data: { phoneNumberReserveForSecondFactor: { ...spare, reservedForSecondFactor: true } } })
+      await waitFor(() => expect(within(phones).queryByText('+15550001111')).not.toBeInTheDocument())
+      await waitFor(() => expect(within(phones).getByRole('heading', { name: 'Phone numbers' })).toHaveFocus())
+    })
+
+    it('moves focus to the refusal when turning two-step verification on failed', async () => {
+      emulateChromiumFocusFixup()
+      const u = userEvent.setup()
+      const server = signedIn({
+        Me: before,
+        // As over a network: the busy (disabled) button drops focus to <body> meanwhile.
+        PhoneNumberReserveForSecondFactor: async () => (
+          await new Promise((r) => setTimeout(r, 50)),
+          gqlError('resource_forbidden', 'Verify this phone number first.', 'id')
+        ),
+      })
+      renderApp('/account', server)
+      const { phones, rowOf } = await phonesSection()
+      await u.click(rowOf('+15550001111').getByRole('button', { name: 'Use for two-step verification' }))
+      const alert = await within(phones).findByRole('alert')
+      expect(alert).toHaveTextContent('Verify this phone number first.')
+      await waitFor(() => expect(alert).toHaveFocus())
+      expect(rowOf('+15550001111').getByRole('button', { name: 'Use for two-step verification' })).toBeEnabled()
+    })
+
+    it('leaves focus where the user moved it while the two-step change was on its way', async () => {
+      emulateChromiumFocusFixup()
+      const u = userEvent.setup()
+      const answer = deferred<Reply>()
+      const spareOn = { ...spare, reservedForSecondFactor: true }
+      const server = signedIn({
+        Me: [before, () => ({ data: { me: user({ phoneNumbers: [first, second, spareOn], twoFactorEnabled: true }) } })],
+        PhoneNumberReserveForSecondFactor: () => answer.promise,
+      })
+      renderApp('/account', server)
+      const { phones, rowOf } = await phonesSection()
+      await u.click(rowOf('+15550001111').getByRole('button', { name: 'Use for two-step verification' }))
+      await waitFor(() => expect(server.ops()).toContain('PhoneNumberReserveForSecondFactor'))
+      // The user goes on to add a number: the form opens with focus in its input.
+      await u.click(within(phones).getByRole('button', { name: 'Add a phone number' }))
+      const input = within(phones).getByLabelText('New phone number')
+      expect(input).toHaveFocus()
+      answer.resolve({ data: { phoneNumberReserveForSecondFactor: spareOn } })
+      expect(await within(phones).findByText('Sign-ins will ask for a code sent to +15550001111.')).toBeInTheDocument()
+      expect(rowOf('+15550001111').getByRole('button', { name: 'Stop using for two-step verification' })).toBeEnabled()
+      expect(input).toHaveFocus()
+    })
   })
 
   it('removes a phone number after asking, showing a refusal in the question', async () => {

@@ -35,14 +35,23 @@ export function PhoneSection({ user }: { user: User }) {
   const remove = useAction()
   // With one reserved number there is nothing to choose: it is the default.
   const choosing = user.phoneNumbers.filter((p) => p.verified && p.reservedForSecondFactor).length >= 2
-  // "Make default" leaves the row it was in once it passed (the number is the default now), and the busy button drops
-  // focus to the page's body meanwhile (Chromium): focus then goes to the section's heading, as when a question
-  // closes, or, when it failed, to its error. Set with the focus request, so the focus function of the render that
+  // A change to the two-step numbers moves focus once it answered, as the busy button dropped it to the page's body
+  // meanwhile (Chromium). "Make default" leaves the row it was in once it passed (the number is the default now):
+  // focus goes to the section's heading, as when a question closes. "Use for / Stop using for two-step verification"
+  // stays in its row under the other label: focus goes back to it (to the heading if the number is gone). When the
+  // change failed, focus goes to its error. Set with the focus request, so the focus function of the render that
   // shows the outcome knows which it was.
-  const [chose, setChose] = useState(false)
-  const choiceButton = useRef<Element | null>(null)
-  const { ref: twoStepErrors, focusError: focusChoice } = useErrorFocus<HTMLDivElement>((area) =>
-    focusAfterChoice(area, choiceButton.current, chose),
+  const [changed, setChanged] = useState<{ passed: boolean; toggled: string | null }>({ passed: false, toggled: null })
+  const changeButton = useRef<Element | null>(null)
+  // Each verified number's two-step toggle, by the number's id.
+  const toggles = useRef(new Map<string, HTMLButtonElement>())
+  const { ref: twoStepErrors, focusError: focusChange } = useErrorFocus<HTMLDivElement>((area) =>
+    focusAfterChange(
+      area,
+      changeButton.current,
+      changed.passed,
+      changed.toggled === null ? null : (toggles.current.get(changed.toggled) ?? null),
+    ),
   )
 
   const askRemove = (p: PhoneNumber) => {
@@ -61,6 +70,7 @@ export function PhoneSection({ user }: { user: User }) {
   const toggle = async (p: PhoneNumber) => {
     setNotice(null)
     makeDefault.clear()
+    changeButton.current = document.activeElement
     const r = await reserve.run(() => user.setPhoneNumberReservedForSecondFactor(p.id, { reserved: !p.reservedForSecondFactor }))
     if (r.data) {
       setNotice(
@@ -69,16 +79,18 @@ export function PhoneSection({ user }: { user: User }) {
           : `${r.data.phoneNumber} is no longer used for two-step verification.`,
       )
     }
+    setChanged({ passed: !r.error, toggled: p.id })
+    focusChange()
   }
 
   const choose = async (p: PhoneNumber) => {
     setNotice(null)
     reserve.clear()
-    choiceButton.current = document.activeElement
+    changeButton.current = document.activeElement
     const r = await makeDefault.run(() => user.makePhoneNumberDefaultSecondFactor(p.id))
     if (r.data) setNotice(`Sign-ins will text the code to ${r.data.phoneNumber} unless you choose another number.`)
-    setChose(!r.error)
-    focusChoice()
+    setChanged({ passed: !r.error, toggled: null })
+    focusChange()
   }
 
   return (
@@ -111,7 +123,16 @@ export function PhoneSection({ user }: { user: User }) {
               </Button>
             )}
             {p.verified && (
-              <Button variant="secondary" busy={reserve.busy} disabled={makeDefault.busy} onClick={() => toggle(p)}>
+              <Button
+                variant="secondary"
+                busy={reserve.busy}
+                disabled={makeDefault.busy}
+                onClick={() => toggle(p)}
+                ref={(el) => {
+                  if (el) toggles.current.set(p.id, el)
+                  else toggles.current.delete(p.id)
+                }}
+              >
                 {p.reservedForSecondFactor ? 'Stop using for two-step verification' : 'Use for two-step verification'}
               </Button>
             )}
@@ -162,14 +183,20 @@ export function PhoneSection({ user }: { user: User }) {
 }
 
 /**
- * focusAfterChoice moves focus after "Make default" answered: to the section's heading when it passed (its button
- * left the row), else to the error shown in `area`. It leaves focus alone when it has gone elsewhere meanwhile (not
- * the button itself, nor the page's body, where the busy or removed button dropped it).
+ * focusAfterChange moves focus after a change to the two-step numbers answered: when it passed, to `next` (the
+ * number's two-step toggle, under its new label) if it is still on the page, else to the section's heading (the
+ * "Make default" button left its row, or the number is gone); when it failed, to the error shown in `area`. It leaves
+ * focus alone when it has gone elsewhere meanwhile (not the button pressed, nor the page's body, where the busy or
+ * removed button dropped it).
  */
-function focusAfterChoice(area: HTMLElement | null, button: Element | null, passed: boolean): void {
+function focusAfterChange(area: HTMLElement | null, button: Element | null, passed: boolean, next: HTMLElement | null): void {
   if (!area?.isConnected) return
   const active = document.activeElement
   if (active && active !== document.body && active.isConnected && active !== button) return
+  if (passed && next?.isConnected) {
+    next.focus()
+    return
+  }
   const target = passed ? area.closest('section')?.querySelector<HTMLElement>('h2') : area.querySelector<HTMLElement>('[role="alert"]')
   if (!target) return
   if (!target.hasAttribute('tabindex')) target.tabIndex = -1
