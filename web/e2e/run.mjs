@@ -14,7 +14,10 @@
  * the emailed code from the hosted sign-in page, after which the old password fails and their other session is
  * over; the hosted sign-in page goes to `?redirect_url=` on an origin in the application's allowedOrigins (a page
  * on another loopback port), and to /account for one not listed; while the server cannot be reached, the sign-in form
- * keeps what was typed and /account says so (not "signed out") until "Try again" brings it back. Screenshots go to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (npm run screenshots), else to a temp directory.
+ * keeps what was typed and /account says so (not "signed out") until "Try again" brings it back; a user adds two
+ * phone numbers on /account, verifies each with the texted code, turns two-step verification on for both and makes
+ * the newer one the default, after which a sign-in's second step texts its code to that number. Screenshots go to
+ * docs/screenshots/ with UPDATE_SCREENSHOTS=1 (npm run screenshots), else to a temp directory.
  *
  * Bounded: every step has a timeout and the whole run is killed after RUN_TIMEOUT_MS; the server is stopped
  * and the temporary directories removed in every case.
@@ -590,6 +593,84 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
       await page.getByRole('button', { name: 'Try again' }).click()
       await expectAccount(page)
       await page.getByText(OLIVE.email).first().waitFor()
+    })
+  })
+
+  it('adds two phone numbers on /account, turns on two-step verification for both and texts the default one', STEP, async () => {
+    // A user of their own, created through the admin API; Client Trust is off since the admin's step (set again
+    // here), so a password sign-in on a new profile completes at once, or asks for the second factor once there is one.
+    await admin.gql(
+      'mutation($a: ID!, $i: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $a, input: $i) { clientTrustEnabled } }',
+      { a: app.id, i: { clientTrustEnabled: false } },
+    )
+    const PAT = { email: 'pat.e2e@example.com', password: 'pat-password-e2e-1' }
+    await admin.gql(
+      'mutation($a: ID!, $i: CreateUserInput!) { createUser(applicationId: $a, input: $i) { id } }',
+      { a: app.id, i: { emailAddress: PAT.email, password: PAT.password, emailVerified: true } },
+    )
+    // Masked on the second step to their last two digits (+*********11, +*********22): told apart there too.
+    const OLDER = '+15555550111'
+    const NEWER = '+15555550122'
+
+    // Pat signed in with a password moments ago, so adding and reserving numbers need no "Confirm it's you".
+    await onDevice(device('pat-laptop'), async (page) => {
+      await signInHosted(page, PAT)
+      await expectAccount(page)
+      const phones = page.getByRole('region', { name: 'Phone numbers' })
+      const row = (n) => phones.getByRole('listitem').filter({ hasText: n })
+      for (const n of [OLDER, NEWER]) {
+        await phones.getByRole('button', { name: 'Add a phone number' }).click()
+        await phones.getByLabel('New phone number').fill(n)
+        await phones.getByRole('button', { name: 'Add phone number' }).click()
+        await phones.getByRole('button', { name: /Resend code in/ }).waitFor()
+        const sms = await admin.message(app.id, n, 'verification_code')
+        assert.equal(sms.channel, 'sms')
+        await enterCode(phones, sms.code)
+        await phones.getByText(`${n} is verified.`).waitFor()
+        await row(n).getByText('Verified', { exact: true }).waitFor()
+      }
+
+      for (const n of [OLDER, NEWER]) {
+        await row(n).getByRole('button', { name: 'Use for two-step verification' }).click()
+        await phones.getByText(`Sign-ins will ask for a code sent to ${n}.`).waitFor()
+        const stop = row(n).getByRole('button', { name: 'Stop using for two-step verification' })
+        await stop.waitFor()
+        // Focus stays on the button pressed, under its new label (not dropped to <body> while it was busy).
+        await page.waitForFunction(
+          (n) => {
+            const el = document.activeElement
+            return el?.tagName === 'BUTTON' && el.textContent === 'Stop using for two-step verification' && el.closest('li')?.textContent.includes(n)
+          },
+          n,
+          { timeout: 5_000 },
+        )
+      }
+
+      // Two numbers reserved: the older one is the default until another is chosen.
+      await row(OLDER).getByText('Default', { exact: true }).waitFor()
+      assert.equal(await row(NEWER).getByText('Default', { exact: true }).count(), 0)
+      assert.equal(await row(OLDER).getByRole('button', { name: 'Make default' }).count(), 0)
+      await row(NEWER).getByRole('button', { name: 'Make default' }).click()
+      await phones.getByText(`Sign-ins will text the code to ${NEWER} unless you choose another number.`).waitFor()
+      await row(NEWER).getByText('Default', { exact: true }).waitFor()
+      await row(OLDER).getByRole('button', { name: 'Make default' }).waitFor()
+      assert.equal(await row(OLDER).getByText('Default', { exact: true }).count(), 0)
+      assert.equal(await row(NEWER).getByRole('button', { name: 'Make default' }).count(), 0)
+    })
+
+    await onDevice(device('pat-phone'), async (page) => {
+      await signInHosted(page, PAT)
+      await page.getByRole('heading', { name: 'Two-step verification' }).waitFor()
+      // No authenticator app: the step opens on the text message, which it sends at once, to the default number.
+      await page.getByText('We sent a 6-digit code to +*********22.').waitFor()
+      const sms = await admin.message(app.id, NEWER, 'verification_code')
+      assert.equal(sms.channel, 'sms')
+      const { outbox } = await admin.gql('query($a: ID!) { outbox(applicationId: $a, first: 50) { id to } }', { a: app.id })
+      const toOlder = outbox.filter((m) => m.to === OLDER && !admin.consumed.has(m.id))
+      assert.deepEqual(toOlder, [], 'no message to the number that is no longer the default')
+      await enterCode(page, sms.code)
+      await expectAccount(page)
+      await page.getByText(PAT.email).first().waitFor()
     })
   })
 
