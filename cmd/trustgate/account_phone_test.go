@@ -314,8 +314,8 @@ func TestClientTrustCodeToANumberRemovedDuringTheAttemptIsRefused(t *testing.T) 
 // It is the first phone_code second factor a sign-in lists, the one marked
 // primary, and the one a prepare naming no number texts. Unreserving it
 // gives the default back to the oldest, and reserving it again does not
-// make it the default again. A number not reserved cannot be the default;
-// another user's is not found.
+// make it the default again. A number not reserved cannot be the default,
+// nor any where SMS is no second factor; another user's is not found.
 func TestPhoneNumberMakeDefaultSecondFactor(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		s := mustStart(t, dbURL, cheapHashes)
@@ -397,6 +397,12 @@ func TestPhoneNumberMakeDefaultSecondFactor(t *testing.T) {
 			t.Fatal("reserving the number again made it the default again")
 		}
 		signInTexts(t, olderID, older)
+
+		s.setSettings(t, vars{"secondFactors": []string{"totp", "backup_code"}})
+		if got := owner.do(makeDefault, vars{"id": newerID}).code(t); got != "strategy_for_user_invalid" {
+			t.Fatalf("a default number where SMS is no second factor: got %q, want strategy_for_user_invalid", got)
+		}
+		s.setSettings(t, vars{"secondFactors": []string{"totp", "phone_code", "backup_code"}})
 
 		s.newUser(t, vars{"emailAddress": "not-the-owner@example.com"})
 		other := s.browser()

@@ -679,6 +679,10 @@ func (s *Service) MakePhoneDefaultSecondFactor(ctx context.Context, id string) (
 	if err != nil {
 		return nil, err
 	}
+	if !s.settings(ctx).SecondFactorEnabled(settings.StrategyPhoneCode) {
+		// As reserving: no sign-in would text the default.
+		return nil, apierr.Newf(apierr.StrategyForUserInvalid, "SMS codes are not enabled as a second factor for this application.")
+	}
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
 			return err
