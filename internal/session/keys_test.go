@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/dbtest"
 	"github.com/trustgate/trustgate/internal/keyring"
 )
@@ -17,14 +18,7 @@ import (
 // keys again at most once every missReloadEvery.
 func TestKeysFindAnotherReplicasKey(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
-	ring, err := keyring.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	a, b := NewKeys(db, ring, clock), NewKeys(db, ring, clock)
+	_, a, b, clock := twoReplicas(t)
 
 	first, err := a.current(ctx)
 	if err != nil {
@@ -45,7 +39,7 @@ func TestKeysFindAnotherReplicasKey(t *testing.T) {
 		t.Fatal("a made-up key id was found")
 	}
 
-	now = now.Add(missReloadEvery) // b's last miss is this long ago
+	clock.now = clock.now.Add(missReloadEvery) // b's last miss is this long ago
 	if err := a.Rotate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +61,7 @@ func TestKeysFindAnotherReplicasKey(t *testing.T) {
 	if has(b, third.id) {
 		t.Fatalf("replica b read the keys again within %v of its last miss", missReloadEvery)
 	}
-	now = now.Add(missReloadEvery)
+	clock.now = clock.now.Add(missReloadEvery)
 	if !has(b, third.id) {
 		t.Fatalf("replica b does not find the new key %v after its last miss", missReloadEvery)
 	}
@@ -79,14 +73,7 @@ func TestKeysFindAnotherReplicasKey(t *testing.T) {
 // still found at once.
 func TestKeysForeignKidDoesNotHoldBackReRead(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
-	ring, err := keyring.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	a, b := NewKeys(db, ring, clock), NewKeys(db, ring, clock)
+	_, a, b, _ := twoReplicas(t)
 	if _, err := b.current(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -115,14 +102,7 @@ func TestKeysForeignKidDoesNotHoldBackReRead(t *testing.T) {
 // DropRetired keeps a key that still signs.
 func TestKeysRotateAfter(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
-	ring, err := keyring.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	a, b := NewKeys(db, ring, clock), NewKeys(db, ring, clock)
+	_, a, b, clock := twoReplicas(t)
 	signer := func(k *Keys) string {
 		t.Helper()
 		key, err := k.current(ctx)
@@ -145,8 +125,8 @@ func TestKeysRotateAfter(t *testing.T) {
 	}
 	// With no key signing yet, there is nothing to wait for.
 	first, at, err := a.RotateAfter(ctx, PublishDelay)
-	if err != nil || !at.Equal(now) {
-		t.Fatalf("the first key, pre-published: signs from %v (%v), want now", at, err)
+	if err != nil || !at.Equal(clock.now) {
+		t.Fatalf("the first key, pre-published: signs from %v (%v), want clock.now", at, err)
 	}
 	if signer(a) != first || signer(b) != first {
 		t.Fatal("the replicas do not sign with the first key")
@@ -156,25 +136,25 @@ func TestKeysRotateAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := now.Add(PublishDelay); !at.Equal(want) || PublishDelay != 7*time.Minute {
+	if want := clock.now.Add(PublishDelay); !at.Equal(want) || PublishDelay != 7*time.Minute {
 		t.Fatalf("activation at %v, want %v (PublishDelay %v)", at, want, PublishDelay)
 	}
 	if got := published(a); !slices.Contains(got, first) || !slices.Contains(got, second) {
 		t.Fatalf("JWKS right after the rotation: %v, want %s and %s", got, first, second)
 	}
-	now = now.Add(keyCacheTTL)
+	clock.now = clock.now.Add(keyCacheTTL)
 	if got := published(b); !slices.Contains(got, first) || !slices.Contains(got, second) {
 		t.Fatalf("replica b's JWKS a key cache TTL after the rotation: %v, want %s and %s", got, first, second)
 	}
-	now = at.Add(-time.Millisecond)
+	clock.now = at.Add(-time.Millisecond)
 	if signer(a) != first || signer(b) != first {
 		t.Fatal("a replica signs with the new key before its activation time")
 	}
-	now = at
+	clock.now = at
 	if signer(a) != second || signer(b) != second {
 		t.Fatal("a replica does not sign with the new key at its activation time")
 	}
-	now = at.Add(retiredKeyGrace - time.Second)
+	clock.now = at.Add(retiredKeyGrace - time.Second)
 	if got := published(b); !slices.Contains(got, first) {
 		t.Fatalf("the replaced key left the JWKS before its grace ended: %v", got)
 	}
@@ -185,7 +165,7 @@ func TestKeysRotateAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(time.Minute)
+	clock.now = clock.now.Add(time.Minute)
 	fourth, at4, err := a.RotateAfter(ctx, PublishDelay)
 	if err != nil {
 		t.Fatal(err)
@@ -193,20 +173,20 @@ func TestKeysRotateAfter(t *testing.T) {
 	if n, err := a.DropRetired(ctx); err != nil || n != 1 { // the first key only
 		t.Fatalf("DropRetired during a pending rotation = %d, %v; want 1 (the key that still signs stays)", n, err)
 	}
-	now = now.Add(keyCacheTTL)
+	clock.now = clock.now.Add(keyCacheTTL)
 	for _, c := range []struct {
 		at   time.Time
 		want string
 	}{{at3.Add(-time.Millisecond), second}, {at3, third}, {at4.Add(-time.Millisecond), third}, {at4, fourth}} {
-		now = c.at
+		clock.now = c.at
 		if got := signer(b); got != c.want {
-			t.Fatalf("at %v replica b signs with %s, want %s", now, got, c.want)
+			t.Fatalf("at %v replica b signs with %s, want %s", clock.now, got, c.want)
 		}
 	}
 
-	// At once: the new key signs now, on this replica at once.
+	// At once: the new key signs clock.now, on this replica at once.
 	fifth, at5, err := a.RotateAfter(ctx, 0)
-	if err != nil || !at5.Equal(now) {
+	if err != nil || !at5.Equal(clock.now) {
 		t.Fatalf("RotateAfter(0) = %v, %v", at5, err)
 	}
 	if signer(a) != fifth {
@@ -221,14 +201,7 @@ func TestKeysRotateAfter(t *testing.T) {
 // and signing at once with a key no JWKS a verifier fetched holds yet.
 func TestKeysFirstKeyOfAnotherReplicaIsNotReplaced(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
-	ring, err := keyring.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	a, b := NewKeys(db, ring, clock), NewKeys(db, ring, clock)
+	db, a, b, clock := twoReplicas(t)
 	if err := b.Check(ctx); err != nil { // b starts: no key yet
 		t.Fatal(err)
 	}
@@ -236,7 +209,7 @@ func TestKeysFirstKeyOfAnotherReplicaIsNotReplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(time.Second)
+	clock.now = clock.now.Add(time.Second)
 	got, err := b.current(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -247,4 +220,22 @@ func TestKeysFirstKeyOfAnotherReplicaIsNotReplaced(t *testing.T) {
 	if n, err := db.Ent.SigningKey.Query().Count(ctx); err != nil || n != 1 {
 		t.Errorf("signing keys: %d (%v), want 1", n, err)
 	}
+}
+
+// testClock is a settable clock for the Keys under test.
+type testClock struct{ now time.Time }
+
+func (c *testClock) Now() time.Time { return c.now }
+
+// twoReplicas opens a fresh SQLite database and two Keys on it, as two
+// replicas sharing the signing keys, on one settable clock.
+func twoReplicas(t *testing.T) (*database.DB, *Keys, *Keys, *testClock) {
+	t.Helper()
+	db := dbtest.Open(t, "sqlite://"+filepath.Join(t.TempDir(), "tg.db"))
+	ring, err := keyring.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &testClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	return db, NewKeys(db, ring, clock.Now), NewKeys(db, ring, clock.Now), clock
 }
