@@ -143,7 +143,7 @@ func stillActive(ctx context.Context, tx *ent.Tx, sess *ent.Session, now time.Ti
 	if err != nil || n == 1 {
 		return err
 	}
-	return apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
+	return session.ErrEnded()
 }
 
 // serialize makes the transaction's changes to the rows of user id wait for
@@ -687,23 +687,16 @@ func (s *Service) MakePhoneDefaultSecondFactor(ctx context.Context, id string) (
 		if err := s.serialize(ctx, tx, u.ID, sess); err != nil {
 			return err
 		}
-		// Read under the user's lock: a number unreserved or removed
-		// meanwhile cannot become the default.
-		was, err := userPhone(ctx, tx, u.ID, p.ID)
-		if err != nil {
-			return err
-		}
-		if !was.ReservedForSecondFactor {
-			return apierr.Newf(apierr.ResourceForbidden, "Use this phone number for two-step verification first.").WithParam("id")
-		}
 		if _, err := tx.PhoneNumber.Update().
 			Where(phonenumber.UserID(u.ID), phonenumber.DefaultSecondFactor(true), phonenumber.IDNEQ(p.ID)).
 			SetDefaultSecondFactor(false).Save(ctx); err != nil {
 			return err
 		}
-		// Still reserved as the row is written: an admin's resetUserMfa
-		// takes no user lock, and a default left on a number it freed
-		// would come back when the number is reserved again.
+		// Only a number still reserved as the row is written (under the
+		// user's lock, and conditionally: an unreservation or removal since
+		// findContact read it, or an admin's resetUserMfa, leaves nothing
+		// to mark, and the transaction undoes the clearing above). A default
+		// left on a freed number would come back when it is reserved again.
 		n, err := tx.PhoneNumber.Update().Where(phonenumber.ID(p.ID), phonenumber.UserID(u.ID),
 			phonenumber.Verified(true), phonenumber.ReservedForSecondFactor(true)).
 			SetDefaultSecondFactor(true).Save(ctx)

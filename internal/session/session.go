@@ -159,6 +159,12 @@ func ErrIfSignedInTx(ctx context.Context, tx *ent.Tx, clientID string, now time.
 	return ErrIfSignedIn(ctx, tx.Client(), clientID, now)
 }
 
+// ErrEnded answers a request made with a session that has ended (signed
+// out, revoked, expired) or that ends while the request runs.
+func ErrEnded() error {
+	return apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
+}
+
 // Active reports whether s can still be used at now.
 func Active(s *ent.Session, now time.Time) bool {
 	return s.Status == session.StatusActive && now.Before(s.ExpireAt)
@@ -190,9 +196,8 @@ func (s *Service) Token(ctx context.Context, sessionID, clientID string, inactiv
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	ended := apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
 	if !Active(sess, now) {
-		return "", time.Time{}, ended
+		return "", time.Time{}, ErrEnded()
 	}
 	idle := now.Sub(sess.LastActiveAt)
 	end := lifetimeEnd(sess)
@@ -217,7 +222,7 @@ func (s *Service) Token(ctx context.Context, sessionID, clientID string, inactiv
 	}
 	sess.LastActiveAt, sess.ExpireAt, sess.LifetimeEndsAt = lastActive, exp, &end
 	if n == 0 || !Active(sess, now) {
-		return "", time.Time{}, ended
+		return "", time.Time{}, ErrEnded()
 	}
 	return s.sign(ctx, sess, now)
 }
@@ -289,7 +294,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*ent.Session,
 	}
 	sess, err := s.DB.Ent.Session.Get(ctx, claims.SessionID)
 	if err != nil || sess.UserID != claims.Subject || !Active(sess, now) {
-		return nil, apierr.Newf(apierr.AuthenticationInvalid, "This session has ended. Please sign in again.")
+		return nil, ErrEnded()
 	}
 	return sess, nil
 }
