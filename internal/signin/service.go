@@ -1482,16 +1482,8 @@ func mfaFactors(ctx context.Context, c *ent.Client, u *ent.User, set *settings.S
 		}
 		// The default number first: a prepare that names none texts it,
 		// and so does a frontend taking the first phone_code factor.
-		reserved, def := SecondFactorPhones(phones)
-		for _, p := range reserved {
-			if p.ID == def {
-				out = append(out, phoneFactor(p, true))
-			}
-		}
-		for _, p := range reserved {
-			if p.ID != def {
-				out = append(out, phoneFactor(p, false))
-			}
+		for i, p := range SecondFactorPhones(phones) {
+			out = append(out, phoneFactor(p, i == 0))
 		}
 	}
 	if len(out) > 0 && set.SecondFactorEnabled(settings.StrategyBackupCode) {
@@ -1564,33 +1556,39 @@ func emailFactors(emails []*ent.EmailAddress, u *ent.User) []*Factor {
 	return out
 }
 
-// SecondFactorPhones returns, oldest first, those of phones (a user's,
-// oldest first) that are verified and reserved for two-step verification,
-// and the id of the one a second step texts unless told another (Clerk's
-// default_second_factor): the one the user chose
-// (phoneNumberMakeDefaultSecondFactor), else the oldest; "" when none is
-// reserved. It writes nothing to the rows: a users page shares them between
-// the User field resolvers, which run concurrently.
-func SecondFactorPhones(phones []*ent.PhoneNumber) (reserved []*ent.PhoneNumber, defaultID string) {
+// SecondFactorPhones returns those of phones (a user's, oldest first) that
+// are verified and reserved for two-step verification, in the order a
+// sign-in offers them: first the one a second step texts unless told
+// another (Clerk's default_second_factor: the one the user chose with
+// phoneNumberMakeDefaultSecondFactor, else the oldest), then the others
+// oldest first. It writes nothing to the rows: a users page shares them
+// between the User field resolvers, which run concurrently.
+func SecondFactorPhones(phones []*ent.PhoneNumber) []*ent.PhoneNumber {
+	var chosen *ent.PhoneNumber
+	var others []*ent.PhoneNumber
 	for _, p := range phones {
-		if p.Verified && p.ReservedForSecondFactor {
-			reserved = append(reserved, p)
-			if defaultID == "" && p.DefaultSecondFactor {
-				defaultID = p.ID
-			}
+		switch {
+		case !p.Verified || !p.ReservedForSecondFactor:
+		case chosen == nil && p.DefaultSecondFactor:
+			chosen = p
+		default:
+			others = append(others, p)
 		}
 	}
-	if defaultID == "" && len(reserved) > 0 {
-		defaultID = reserved[0].ID
+	if chosen == nil {
+		return others
 	}
-	return reserved, defaultID
+	return append([]*ent.PhoneNumber{chosen}, others...)
 }
 
 // WithDefaultSecondFactor returns copies of phones (a user's, oldest first)
 // whose DefaultSecondFactor reads as a sign-in reads it (SecondFactorPhones):
 // true on the default number alone. The rows given are left as they are.
 func WithDefaultSecondFactor(phones []*ent.PhoneNumber) []*ent.PhoneNumber {
-	_, def := SecondFactorPhones(phones)
+	def := ""
+	if reserved := SecondFactorPhones(phones); len(reserved) > 0 {
+		def = reserved[0].ID
+	}
 	out := make([]*ent.PhoneNumber, len(phones))
 	for i, p := range phones {
 		c := *p
