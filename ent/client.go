@@ -24,6 +24,7 @@ import (
 	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/operator"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
+	"github.com/trustgate/trustgate/ent/pendingnotice"
 	"github.com/trustgate/trustgate/ent/phonenumber"
 	"github.com/trustgate/trustgate/ent/ratelimitbucket"
 	"github.com/trustgate/trustgate/ent/roleassignment"
@@ -65,6 +66,8 @@ type Client struct {
 	Operator *OperatorClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// PendingNotice is the client for interacting with the PendingNotice builders.
+	PendingNotice *PendingNoticeClient
 	// PhoneNumber is the client for interacting with the PhoneNumber builders.
 	PhoneNumber *PhoneNumberClient
 	// RateLimitBucket is the client for interacting with the RateLimitBucket builders.
@@ -113,6 +116,7 @@ func (c *Client) init() {
 	c.IdentifierLockout = NewIdentifierLockoutClient(c.config)
 	c.Operator = NewOperatorClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
+	c.PendingNotice = NewPendingNoticeClient(c.config)
 	c.PhoneNumber = NewPhoneNumberClient(c.config)
 	c.RateLimitBucket = NewRateLimitBucketClient(c.config)
 	c.RoleAssignment = NewRoleAssignmentClient(c.config)
@@ -228,6 +232,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		IdentifierLockout:   NewIdentifierLockoutClient(cfg),
 		Operator:            NewOperatorClient(cfg),
 		OutboxMessage:       NewOutboxMessageClient(cfg),
+		PendingNotice:       NewPendingNoticeClient(cfg),
 		PhoneNumber:         NewPhoneNumberClient(cfg),
 		RateLimitBucket:     NewRateLimitBucketClient(cfg),
 		RoleAssignment:      NewRoleAssignmentClient(cfg),
@@ -270,6 +275,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		IdentifierLockout:   NewIdentifierLockoutClient(cfg),
 		Operator:            NewOperatorClient(cfg),
 		OutboxMessage:       NewOutboxMessageClient(cfg),
+		PendingNotice:       NewPendingNoticeClient(cfg),
 		PhoneNumber:         NewPhoneNumberClient(cfg),
 		RateLimitBucket:     NewRateLimitBucketClient(cfg),
 		RoleAssignment:      NewRoleAssignmentClient(cfg),
@@ -314,8 +320,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Application, c.AuditEvent, c.BackupCode, c.Device, c.EmailAddress,
-		c.IdentifierLockout, c.Operator, c.OutboxMessage, c.PhoneNumber,
-		c.RateLimitBucket, c.RoleAssignment, c.ServerConfig, c.Session,
+		c.IdentifierLockout, c.Operator, c.OutboxMessage, c.PendingNotice,
+		c.PhoneNumber, c.RateLimitBucket, c.RoleAssignment, c.ServerConfig, c.Session,
 		c.SessionVerification, c.SignIn, c.SignInEvent, c.SignUp, c.SigningKey, c.Totp,
 		c.TrustedClient, c.User, c.Verification,
 	} {
@@ -328,8 +334,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Application, c.AuditEvent, c.BackupCode, c.Device, c.EmailAddress,
-		c.IdentifierLockout, c.Operator, c.OutboxMessage, c.PhoneNumber,
-		c.RateLimitBucket, c.RoleAssignment, c.ServerConfig, c.Session,
+		c.IdentifierLockout, c.Operator, c.OutboxMessage, c.PendingNotice,
+		c.PhoneNumber, c.RateLimitBucket, c.RoleAssignment, c.ServerConfig, c.Session,
 		c.SessionVerification, c.SignIn, c.SignInEvent, c.SignUp, c.SigningKey, c.Totp,
 		c.TrustedClient, c.User, c.Verification,
 	} {
@@ -358,6 +364,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Operator.mutate(ctx, m)
 	case *OutboxMessageMutation:
 		return c.OutboxMessage.mutate(ctx, m)
+	case *PendingNoticeMutation:
+		return c.PendingNotice.mutate(ctx, m)
 	case *PhoneNumberMutation:
 		return c.PhoneNumber.mutate(ctx, m)
 	case *RateLimitBucketMutation:
@@ -1713,6 +1721,139 @@ func (c *OutboxMessageClient) mutate(ctx context.Context, m *OutboxMessageMutati
 		return (&OutboxMessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown OutboxMessage mutation op: %q", m.Op())
+	}
+}
+
+// PendingNoticeClient is a client for the PendingNotice schema.
+type PendingNoticeClient struct {
+	config
+}
+
+// NewPendingNoticeClient returns a client for the PendingNotice from the given config.
+func NewPendingNoticeClient(c config) *PendingNoticeClient {
+	return &PendingNoticeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pendingnotice.Hooks(f(g(h())))`.
+func (c *PendingNoticeClient) Use(hooks ...Hook) {
+	c.hooks.PendingNotice = append(c.hooks.PendingNotice, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pendingnotice.Intercept(f(g(h())))`.
+func (c *PendingNoticeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PendingNotice = append(c.inters.PendingNotice, interceptors...)
+}
+
+// Create returns a builder for creating a PendingNotice entity.
+func (c *PendingNoticeClient) Create() *PendingNoticeCreate {
+	mutation := newPendingNoticeMutation(c.config, OpCreate)
+	return &PendingNoticeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PendingNotice entities.
+func (c *PendingNoticeClient) CreateBulk(builders ...*PendingNoticeCreate) *PendingNoticeCreateBulk {
+	return &PendingNoticeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PendingNoticeClient) MapCreateBulk(slice any, setFunc func(*PendingNoticeCreate, int)) *PendingNoticeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PendingNoticeCreateBulk{err: fmt.Errorf("calling to PendingNoticeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PendingNoticeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PendingNoticeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PendingNotice.
+func (c *PendingNoticeClient) Update() *PendingNoticeUpdate {
+	mutation := newPendingNoticeMutation(c.config, OpUpdate)
+	return &PendingNoticeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PendingNoticeClient) UpdateOne(_m *PendingNotice) *PendingNoticeUpdateOne {
+	mutation := newPendingNoticeMutation(c.config, OpUpdateOne, withPendingNotice(_m))
+	return &PendingNoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PendingNoticeClient) UpdateOneID(id string) *PendingNoticeUpdateOne {
+	mutation := newPendingNoticeMutation(c.config, OpUpdateOne, withPendingNoticeID(id))
+	return &PendingNoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PendingNotice.
+func (c *PendingNoticeClient) Delete() *PendingNoticeDelete {
+	mutation := newPendingNoticeMutation(c.config, OpDelete)
+	return &PendingNoticeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PendingNoticeClient) DeleteOne(_m *PendingNotice) *PendingNoticeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PendingNoticeClient) DeleteOneID(id string) *PendingNoticeDeleteOne {
+	builder := c.Delete().Where(pendingnotice.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PendingNoticeDeleteOne{builder}
+}
+
+// Query returns a query builder for PendingNotice.
+func (c *PendingNoticeClient) Query() *PendingNoticeQuery {
+	return &PendingNoticeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePendingNotice},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PendingNotice entity by its id.
+func (c *PendingNoticeClient) Get(ctx context.Context, id string) (*PendingNotice, error) {
+	return c.Query().Where(pendingnotice.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PendingNoticeClient) GetX(ctx context.Context, id string) *PendingNotice {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PendingNoticeClient) Hooks() []Hook {
+	return c.hooks.PendingNotice
+}
+
+// Interceptors returns the client interceptors.
+func (c *PendingNoticeClient) Interceptors() []Interceptor {
+	return c.inters.PendingNotice
+}
+
+func (c *PendingNoticeClient) mutate(ctx context.Context, m *PendingNoticeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PendingNoticeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PendingNoticeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PendingNoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PendingNoticeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PendingNotice mutation op: %q", m.Op())
 	}
 }
 
@@ -3838,16 +3979,16 @@ func (c *VerificationClient) mutate(ctx context.Context, m *VerificationMutation
 type (
 	hooks struct {
 		APIKey, Application, AuditEvent, BackupCode, Device, EmailAddress,
-		IdentifierLockout, Operator, OutboxMessage, PhoneNumber, RateLimitBucket,
-		RoleAssignment, ServerConfig, Session, SessionVerification, SignIn,
-		SignInEvent, SignUp, SigningKey, Totp, TrustedClient, User,
+		IdentifierLockout, Operator, OutboxMessage, PendingNotice, PhoneNumber,
+		RateLimitBucket, RoleAssignment, ServerConfig, Session, SessionVerification,
+		SignIn, SignInEvent, SignUp, SigningKey, Totp, TrustedClient, User,
 		Verification []ent.Hook
 	}
 	inters struct {
 		APIKey, Application, AuditEvent, BackupCode, Device, EmailAddress,
-		IdentifierLockout, Operator, OutboxMessage, PhoneNumber, RateLimitBucket,
-		RoleAssignment, ServerConfig, Session, SessionVerification, SignIn,
-		SignInEvent, SignUp, SigningKey, Totp, TrustedClient, User,
+		IdentifierLockout, Operator, OutboxMessage, PendingNotice, PhoneNumber,
+		RateLimitBucket, RoleAssignment, ServerConfig, Session, SessionVerification,
+		SignIn, SignInEvent, SignUp, SigningKey, Totp, TrustedClient, User,
 		Verification []ent.Interceptor
 	}
 )

@@ -21,6 +21,7 @@ import (
 	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/operator"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
+	"github.com/trustgate/trustgate/ent/pendingnotice"
 	"github.com/trustgate/trustgate/ent/phonenumber"
 	"github.com/trustgate/trustgate/ent/ratelimitbucket"
 	"github.com/trustgate/trustgate/ent/roleassignment"
@@ -104,6 +105,7 @@ func checkColumn(t, c string) error {
 			identifierlockout.Table:   identifierlockout.ValidColumn,
 			operator.Table:            operator.ValidColumn,
 			outboxmessage.Table:       outboxmessage.ValidColumn,
+			pendingnotice.Table:       pendingnotice.ValidColumn,
 			phonenumber.Table:         phonenumber.ValidColumn,
 			ratelimitbucket.Table:     ratelimitbucket.ValidColumn,
 			roleassignment.Table:      roleassignment.ValidColumn,

@@ -14,6 +14,7 @@ import (
 	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/operator"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
+	"github.com/trustgate/trustgate/ent/pendingnotice"
 	"github.com/trustgate/trustgate/ent/phonenumber"
 	"github.com/trustgate/trustgate/ent/ratelimitbucket"
 	"github.com/trustgate/trustgate/ent/roleassignment"
@@ -460,6 +461,55 @@ func init() {
 	// outboxmessage.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	outboxmessage.IDValidator = func() func(string) error {
 		validators := outboxmessageDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	pendingnoticeMixin := schema.PendingNotice{}.Mixin()
+	pendingnoticeMixinFields0 := pendingnoticeMixin[0].Fields()
+	_ = pendingnoticeMixinFields0
+	pendingnoticeMixinFields1 := pendingnoticeMixin[1].Fields()
+	_ = pendingnoticeMixinFields1
+	pendingnoticeFields := schema.PendingNotice{}.Fields()
+	_ = pendingnoticeFields
+	// pendingnoticeDescCreatedAt is the schema descriptor for created_at field.
+	pendingnoticeDescCreatedAt := pendingnoticeMixinFields1[0].Descriptor()
+	// pendingnotice.DefaultCreatedAt holds the default value on creation for the created_at field.
+	pendingnotice.DefaultCreatedAt = pendingnoticeDescCreatedAt.Default.(func() time.Time)
+	// pendingnoticeDescUserID is the schema descriptor for user_id field.
+	pendingnoticeDescUserID := pendingnoticeFields[1].Descriptor()
+	// pendingnotice.DefaultUserID holds the default value on creation for the user_id field.
+	pendingnotice.DefaultUserID = pendingnoticeDescUserID.Default.(string)
+	// pendingnoticeDescSubject is the schema descriptor for subject field.
+	pendingnoticeDescSubject := pendingnoticeFields[6].Descriptor()
+	// pendingnotice.DefaultSubject holds the default value on creation for the subject field.
+	pendingnotice.DefaultSubject = pendingnoticeDescSubject.Default.(string)
+	// pendingnoticeDescHTML is the schema descriptor for html field.
+	pendingnoticeDescHTML := pendingnoticeFields[8].Descriptor()
+	// pendingnotice.DefaultHTML holds the default value on creation for the html field.
+	pendingnotice.DefaultHTML = pendingnoticeDescHTML.Default.(string)
+	// pendingnoticeDescAttempts is the schema descriptor for attempts field.
+	pendingnoticeDescAttempts := pendingnoticeFields[9].Descriptor()
+	// pendingnotice.DefaultAttempts holds the default value on creation for the attempts field.
+	pendingnotice.DefaultAttempts = pendingnoticeDescAttempts.Default.(int)
+	// pendingnotice.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	pendingnotice.AttemptsValidator = pendingnoticeDescAttempts.Validators[0].(func(int) error)
+	// pendingnoticeDescID is the schema descriptor for id field.
+	pendingnoticeDescID := pendingnoticeMixinFields0[0].Descriptor()
+	// pendingnotice.DefaultID holds the default value on creation for the id field.
+	pendingnotice.DefaultID = pendingnoticeDescID.Default.(func() string)
+	// pendingnotice.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	pendingnotice.IDValidator = func() func(string) error {
+		validators := pendingnoticeDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

@@ -32,6 +32,8 @@ type Tx struct {
 	Operator *OperatorClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// PendingNotice is the client for interacting with the PendingNotice builders.
+	PendingNotice *PendingNoticeClient
 	// PhoneNumber is the client for interacting with the PhoneNumber builders.
 	PhoneNumber *PhoneNumberClient
 	// RateLimitBucket is the client for interacting with the RateLimitBucket builders.
@@ -200,6 +202,7 @@ func (tx *Tx) init() {
 	tx.IdentifierLockout = NewIdentifierLockoutClient(tx.config)
 	tx.Operator = NewOperatorClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
+	tx.PendingNotice = NewPendingNoticeClient(tx.config)
 	tx.PhoneNumber = NewPhoneNumberClient(tx.config)
 	tx.RateLimitBucket = NewRateLimitBucketClient(tx.config)
 	tx.RoleAssignment = NewRoleAssignmentClient(tx.config)

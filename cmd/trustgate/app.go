@@ -55,11 +55,13 @@ type Main struct {
 	// DBOptions are passed to database.Open (tests observe statements).
 	DBOptions []database.Option
 
-	DB       *database.DB
-	Keys     *keyring.Keyring
-	Hasher   *factor.Hasher
-	Policy   *policy.Enforcer
-	Limiter  *ratelimit.Limiter
+	DB      *database.DB
+	Keys    *keyring.Keyring
+	Hasher  *factor.Hasher
+	Policy  *policy.Enforcer
+	Limiter *ratelimit.Limiter
+	// Notices sends the notices and retries those not yet delivered.
+	Notices  *notice.Notifier
 	Services graph.Services
 	Handler  http.Handler
 
@@ -245,13 +247,15 @@ func (m *Main) build() {
 	}
 	check := checkPassword
 	floor := &verification.SendFloor{Min: m.Config.CodeSendFloor, Now: now}
+	m.Notices = notice.NewNotifier(db, m.Sender, m.Limiter, log, now)
+	notices := m.Notices
 	m.Services = graph.Services{
-		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, CheckPassword: check, Floor: floor, Now: now, Log: log},
+		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, Notices: notices, CheckPassword: check, Floor: floor, Now: now, Log: log},
 		SignUp:   &signup.Service{DB: db, Hasher: m.Hasher, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, CheckPassword: check, Floor: floor, Now: now, Log: log},
-		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Events: events, Limiter: m.Limiter, Rand: m.Rand, Now: now, Log: log},
+		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Events: events, Limiter: m.Limiter, Notices: notices, Rand: m.Rand, Now: now, Log: log},
 		Sessions: &session.Service{DB: db, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},
 		Admin: &admin.Service{DB: db, Hasher: m.Hasher, CheckPassword: check, Now: now, Log: log, Limiter: m.Limiter,
-			Notices: &notice.Notifier{Sender: m.Sender, Limiter: m.Limiter, Log: log},
+			Notices: notices,
 			PolicyChanged: func(ctx context.Context) {
 				if err := m.Policy.Reload(ctx); err != nil {
 					log.ErrorContext(ctx, "policy reload", "error", err)
@@ -261,7 +265,7 @@ func (m *Main) build() {
 	resolver := &graph.Resolver{DB: db, Svc: m.Services, Policy: m.Policy, Events: events, Now: now, Log: log, Dev: m.Config.Dev}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(db.SQL, "trustgate"), hasherCollector{m.Hasher}, m.Limiter, eventCounter)
+		collectors.NewDBStatsCollector(db.SQL, "trustgate"), hasherCollector{m.Hasher}, m.Limiter, eventCounter, notices)
 	if c, ok := m.Sender.(prometheus.Collector); ok { // the delivery.Router counts what it sends
 		registry.MustRegister(c)
 	}
@@ -359,6 +363,16 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() {
 		defer m.wg.Done()
 		(&retention.Pruner{DB: m.DB, Now: m.Now, Log: m.Log}).Run(ctx)
+	}()
+	// Notices whose delivery failed, or whose process stopped first, are
+	// retried by every replica; each takes a notice before sending it.
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.every(ctx, notice.RetryEvery, "notice retry", func(ctx context.Context) error {
+			_, err := m.Notices.RetryDue(ctx)
+			return err
+		})
 	}()
 	m.wg.Add(1)
 	go func() {

@@ -117,6 +117,18 @@ func (f OutboxMessageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxMessageMutation", m)
 }
 
+// The PendingNoticeFunc type is an adapter to allow the use of ordinary
+// function as PendingNotice mutator.
+type PendingNoticeFunc func(context.Context, *ent.PendingNoticeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PendingNoticeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PendingNoticeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PendingNoticeMutation", m)
+}
+
 // The PhoneNumberFunc type is an adapter to allow the use of ordinary
 // function as PhoneNumber mutator.
 type PhoneNumberFunc func(context.Context, *ent.PhoneNumberMutation) (ent.Value, error)

@@ -259,6 +259,35 @@ var (
 			},
 		},
 	}
+	// PendingNoticesColumns holds the columns for the "pending_notices" table.
+	PendingNoticesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "application_id", Type: field.TypeString, Nullable: true},
+		{Name: "user_id", Type: field.TypeString, Default: ""},
+		{Name: "what", Type: field.TypeString},
+		{Name: "channel", Type: field.TypeString},
+		{Name: "to", Type: field.TypeString},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "subject", Type: field.TypeString, Default: ""},
+		{Name: "text", Type: field.TypeString, Size: 2147483647},
+		{Name: "html", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+	}
+	// PendingNoticesTable holds the schema information for the "pending_notices" table.
+	PendingNoticesTable = &schema.Table{
+		Name:       "pending_notices",
+		Columns:    PendingNoticesColumns,
+		PrimaryKey: []*schema.Column{PendingNoticesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pendingnotice_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{PendingNoticesColumns[12]},
+			},
+		},
+	}
 	// PhoneNumbersColumns holds the columns for the "phone_numbers" table.
 	PhoneNumbersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -749,6 +778,7 @@ var (
 		IdentifierLockoutsTable,
 		OperatorsTable,
 		OutboxMessagesTable,
+		PendingNoticesTable,
 		PhoneNumbersTable,
 		RateLimitBucketsTable,
 		RoleAssignmentsTable,

@@ -33,6 +33,9 @@ type Operator func(*sql.Selector)
 // OutboxMessage is the predicate function for outboxmessage builders.
 type OutboxMessage func(*sql.Selector)
 
+// PendingNotice is the predicate function for pendingnotice builders.
+type PendingNotice func(*sql.Selector)
+
 // PhoneNumber is the predicate function for phonenumber builders.
 type PhoneNumber func(*sql.Selector)
 

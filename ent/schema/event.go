@@ -182,3 +182,48 @@ func (IdentifierLockout) Fields() []ent.Field {
 func (IdentifierLockout) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("updated_at")}
 }
+
+// PendingNotice is a notice (internal/notice) that has not been delivered
+// yet. It is written in the transaction of the change it tells of, so a
+// notice outlives a failed delivery and a process that stops before
+// delivering it; it is deleted once delivered, or abandoned after a day of
+// failed attempts. It holds the rendered message (an address, a device, an
+// IP), never a code.
+type PendingNotice struct{ ent.Schema }
+
+// Mixin of the PendingNotice.
+func (PendingNotice) Mixin() []ent.Mixin {
+	return []ent.Mixin{IDMixin{Prefix: "ntc"}, CreatedMixin{}}
+}
+
+// Annotations of the PendingNotice: it is not generated into GraphQL.
+func (PendingNotice) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip()}
+}
+
+// Fields of the PendingNotice.
+func (PendingNotice) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("application_id").Optional().Nillable().Immutable(),
+		// user_id and what name the notice in the log ("security notice").
+		field.String("user_id").Default("").Immutable(),
+		field.String("what").Immutable(),
+		field.String("channel").Immutable(),
+		field.String("to").Immutable(),
+		field.String("kind").Immutable(),
+		field.String("subject").Default("").Immutable(),
+		field.Text("text").Immutable(),
+		field.Text("html").Default("").Immutable(),
+		// attempts counts the deliveries that failed.
+		field.Int("attempts").Default(0).NonNegative(),
+		// next_attempt_at is when a worker may try again. A worker that
+		// takes the notice moves it on by the lease first, so no other
+		// takes it while it is being sent.
+		field.Time("next_attempt_at"),
+	}
+}
+
+// Indexes of the PendingNotice.
+func (PendingNotice) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("next_attempt_at")}
+}

@@ -72,6 +72,8 @@ type Service struct {
 	// Limiter bounds the codes a reverification sends to one address
 	// (with sign-in's per-identifier budget); nil bounds nothing.
 	Limiter *ratelimit.Limiter
+	// Notices sends the security notices.
+	Notices *notice.Notifier
 	Rand    io.Reader
 	Now     func() time.Time
 	Log     *slog.Logger
@@ -211,8 +213,7 @@ func (s *Service) recentWith(sess *ent.Session, mfa bool) error {
 // address, or to `to` when given, as part of tx (notice.Notifier.Security).
 // The function it returns is for after s.DB.Tx has returned: notice.Run.
 func (s *Service) notify(ctx context.Context, tx *ent.Tx, userID string, change delivery.Change, to, detail string) (func(), error) {
-	n := &notice.Notifier{Sender: s.Sender, Limiter: s.Limiter, Log: s.Log}
-	return n.Security(ctx, tx, s.settings(ctx), request.From(ctx).App, userID, change, to, detail, s.Now())
+	return s.Notices.Security(ctx, tx, s.settings(ctx), request.From(ctx).App, userID, change, to, detail, s.Now())
 }
 
 func (s *Service) settings(ctx context.Context) *settings.Settings {

@@ -2,12 +2,19 @@
 // account, as opposed to the codes they asked for: the sign-in from a new
 // device and the security notices (a password, second factor, backup codes
 // or primary address changed). A notice is part of the change it tells of
-// but never a condition of it: it spends the address's message budget and,
-// through the dev outbox, is written in the change's transaction; any other
-// sender gets it once that transaction has committed and its caller has let
-// go of it (on SQLite, of the write slot: an SMTP server can take seconds).
-// A budget spent or a delivery that fails skips the notice (logged), and the
-// change stands.
+// but never a condition of it: it spends the address's message budget and
+// is written in the change's transaction, to the dev outbox or, for any
+// other sender, as a PendingNotice. That row is sent once the transaction has
+// committed and its caller has let go of it (on SQLite, of the write slot:
+// an SMTP server can take seconds), and deleted once delivered. A delivery
+// that fails, or a process that stopped before delivering, leaves the row
+// for the retry worker (Notifier.RetryDue, every RetryEvery), which every replica runs: it tries
+// again with a growing backoff and gives up after MaxAge. A budget spent
+// skips the notice (logged), and the change stands either way.
+//
+// Delivery is at least once: a process that stops between handing a
+// message to the mail server and deleting its row sends it again after the
+// lease.
 package notice
 
 import (
@@ -16,9 +23,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/pendingnotice"
 	"github.com/trustgate/trustgate/ent/user"
+	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/device"
 	"github.com/trustgate/trustgate/internal/ratelimit"
@@ -26,30 +37,78 @@ import (
 	"github.com/trustgate/trustgate/internal/settings"
 )
 
+const (
+	// Lease is how long a worker holds a notice it took (the request that
+	// wrote it holds it as long from its commit): longer than one delivery
+	// attempt (delivery.DefaultTimeout), so no two replicas send it at once.
+	Lease = 2 * time.Minute
+	// FirstRetry is the wait after the first failed delivery; each further
+	// failure doubles it, up to MaxRetry.
+	FirstRetry = time.Minute
+	// MaxRetry bounds the wait between two attempts.
+	MaxRetry = time.Hour
+	// MaxAge is how long a notice is retried: one still undelivered a day
+	// after the change is stale news, and is dropped (logged as an error).
+	MaxAge = 24 * time.Hour
+	// RetryEvery is how often serve looks for notices due again (RetryDue).
+	RetryEvery = 30 * time.Second
+	// retryBatch is how many due notices one round takes.
+	retryBatch = 20
+)
+
 // Notifier sends notices.
 type Notifier struct {
+	DB     *database.DB
 	Sender delivery.Sender
 	// Limiter holds the per-recipient message budget a notice spends, as a
 	// code does, so that repeated changes (or sign-ins from fresh clients)
 	// cannot flood an inbox; nil spends none.
 	Limiter *ratelimit.Limiter
 	Log     *slog.Logger
+	Now     func() time.Time
+
+	attempts *prometheus.CounterVec // by outcome; see NewNotifier
 }
 
-// Send sends msg as part of tx; what and the attributes name it in the log
-// (never the message, which names the address). It returns what is left to
-// do once tx has committed and the caller's DB.Tx has returned (send it; nil
-// when nothing is), which the caller must run then and only then. Only an
-// error of tx itself (the budget's statement) is returned: the caller's
-// transaction cannot go on after one.
-func (n *Notifier) Send(ctx context.Context, tx *ent.Tx, msg delivery.Message, what string, attrs ...any) (after func(), err error) {
+// NewNotifier returns a Notifier whose deliveries /metrics counts, as
+// trustgate_notice_deliveries_total{outcome="sent|failed|abandoned"}.
+func NewNotifier(db *database.DB, sender delivery.Sender, limiter *ratelimit.Limiter, log *slog.Logger, now func() time.Time) *Notifier {
+	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trustgate_notice_deliveries_total",
+		Help: "Attempts to deliver a notice (new-device sign-in, security change) after its change committed, by outcome: sent, failed (retried later) or abandoned (still failing after a day).",
+	}, []string{"outcome"})
+	for _, outcome := range []string{"sent", "failed", "abandoned"} {
+		attempts.WithLabelValues(outcome) // at 0 from the start, for alerts on their rate
+	}
+	return &Notifier{DB: db, Sender: sender, Limiter: limiter, Log: log, Now: now, attempts: attempts}
+}
+
+// Describe implements prometheus.Collector.
+func (n *Notifier) Describe(ch chan<- *prometheus.Desc) { n.attempts.Describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (n *Notifier) Collect(ch chan<- prometheus.Metric) { n.attempts.Collect(ch) }
+
+func (n *Notifier) count(outcome string) {
+	if n.attempts != nil {
+		n.attempts.WithLabelValues(outcome).Inc()
+	}
+}
+
+// Send sends msg as part of tx; what and userID name it in the log (never
+// the message, which names the address). It returns what is left to do once
+// tx has committed and the caller's DB.Tx has returned (the first delivery
+// attempt; nil when nothing is), which the caller must run then and only
+// then. Only an error of tx itself (the budget's or the row's statement) is
+// returned: the caller's transaction cannot go on after one.
+func (n *Notifier) Send(ctx context.Context, tx *ent.Tx, msg delivery.Message, what, userID string) (after func(), err error) {
 	if n.Limiter != nil {
 		ok, err := n.Limiter.SpendRecipientTx(ctx, tx, msg.To)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
-			n.Log.InfoContext(ctx, what+" not sent: the address's message budget is spent", attrs...)
+			n.Log.InfoContext(ctx, what+" not sent: the address's message budget is spent", "user_id", userID)
 			return nil, nil
 		}
 	}
@@ -57,18 +116,142 @@ func (n *Notifier) Send(ctx context.Context, tx *ent.Tx, msg delivery.Message, w
 	if errors.Is(err, delivery.ErrDeliveryFailed) {
 		// Outside dev mode the outbox stands for an SMTP server nobody
 		// configured: the notice reached no one, but the change stands.
-		n.Log.WarnContext(ctx, what+" not sent", append(attrs, "error", err)...)
+		n.Log.WarnContext(ctx, what+" not sent", "user_id", userID, "error", err)
 		return nil, nil
 	}
 	if err != nil || done {
 		return nil, err
 	}
+	row, err := tx.PendingNotice.Create().
+		SetNillableApplicationID(nonEmpty(msg.ApplicationID)).SetUserID(userID).SetWhat(what).
+		SetChannel(string(msg.Channel)).SetTo(msg.To).SetKind(msg.Kind).
+		SetSubject(msg.Subject).SetText(msg.Text).SetHTML(msg.HTML).
+		SetCreatedAt(n.Now()).SetNextAttemptAt(n.Now().Add(Lease)).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
 	bg := context.WithoutCancel(ctx)
-	return func() {
-		if err := n.Sender.Send(bg, msg); err != nil {
-			n.Log.WarnContext(bg, what+" not sent", append(attrs, "error", err)...)
+	return func() { n.deliver(bg, row) }, nil
+}
+
+// deliver makes one attempt at the notice p holds, which the caller has
+// taken (written it, or moved it on by the lease): it deletes p once sent,
+// and otherwise schedules the next attempt or, past MaxAge, drops it.
+func (n *Notifier) deliver(ctx context.Context, p *ent.PendingNotice) {
+	sendErr := n.Sender.Send(ctx, message(p))
+	now := n.Now()
+	var err error
+	switch {
+	case sendErr == nil:
+		n.count("sent")
+		err = n.DB.Tx(ctx, func(tx *ent.Tx) error { return tx.PendingNotice.DeleteOneID(p.ID).Exec(ctx) })
+		if ent.IsNotFound(err) { // dropped meanwhile; nothing left to do
+			err = nil
 		}
-	}, nil
+	case now.Sub(p.CreatedAt) >= MaxAge:
+		n.count("abandoned")
+		n.Log.ErrorContext(ctx, p.What+" abandoned: still undelivered after "+MaxAge.String(), n.attrs(p, sendErr)...)
+		err = n.DB.Tx(ctx, func(tx *ent.Tx) error {
+			_, err := tx.PendingNotice.Delete().Where(pendingnotice.ID(p.ID)).Exec(ctx)
+			return err
+		})
+	default:
+		n.count("failed")
+		wait := retryAfter(p.Attempts + 1)
+		n.Log.WarnContext(ctx, p.What+" not sent", append(n.attrs(p, sendErr), "retry_in", wait.String())...)
+		err = n.DB.Tx(ctx, func(tx *ent.Tx) error {
+			_, err := tx.PendingNotice.Update().Where(pendingnotice.ID(p.ID)).
+				AddAttempts(1).SetNextAttemptAt(now.Add(wait)).Save(ctx)
+			return err
+		})
+	}
+	if err != nil {
+		// The row stays as it was: taken again after its lease.
+		n.Log.ErrorContext(ctx, p.What+": recording the delivery attempt", "user_id", p.UserID, "notice_id", p.ID, "error", err)
+	}
+}
+
+func (n *Notifier) attrs(p *ent.PendingNotice, err error) []any {
+	return []any{"user_id", p.UserID, "notice_id", p.ID, "attempt", p.Attempts + 1, "error", err}
+}
+
+// retryAfter is the wait after the failed attempt number failed (1, 2, …):
+// FirstRetry doubled per earlier failure, at most MaxRetry.
+func retryAfter(failed int) time.Duration {
+	wait := FirstRetry
+	for i := 1; i < failed && wait < MaxRetry; i++ {
+		wait *= 2
+	}
+	return min(wait, MaxRetry)
+}
+
+// RetryDue delivers the notices whose next attempt is due, retryBatch at a
+// time until none is left, and reports how many it took. Each is taken with
+// a conditional write of its next attempt (moved on by Lease), so two
+// replicas running RetryDue at once never take the same notice.
+func (n *Notifier) RetryDue(ctx context.Context) (int, error) {
+	taken := 0
+	for {
+		batch, err := n.take(ctx)
+		if err != nil {
+			return taken, err
+		}
+		for _, p := range batch {
+			if ctx.Err() != nil { // shutting down: the rest are taken again after the lease
+				return taken, ctx.Err()
+			}
+			n.deliver(context.WithoutCancel(ctx), p) // an attempt under way is finished
+		}
+		taken += len(batch)
+		if len(batch) < retryBatch || ctx.Err() != nil {
+			return taken, ctx.Err()
+		}
+	}
+}
+
+// take takes up to retryBatch due notices.
+func (n *Notifier) take(ctx context.Context) ([]*ent.PendingNotice, error) {
+	now := n.Now()
+	due, err := n.DB.Ent.PendingNotice.Query().Where(pendingnotice.NextAttemptAtLTE(now)).
+		Order(ent.Asc(pendingnotice.FieldNextAttemptAt), ent.Asc(pendingnotice.FieldID)).
+		Limit(retryBatch).All(ctx)
+	if err != nil || len(due) == 0 {
+		return nil, err
+	}
+	var taken []*ent.PendingNotice
+	err = n.DB.Tx(ctx, func(tx *ent.Tx) error {
+		taken = taken[:0]
+		for _, p := range due {
+			// Unchanged since read: nobody else took it meanwhile.
+			k, err := tx.PendingNotice.Update().
+				Where(pendingnotice.ID(p.ID), pendingnotice.NextAttemptAt(p.NextAttemptAt)).
+				SetNextAttemptAt(now.Add(Lease)).Save(ctx)
+			if err != nil {
+				return err
+			}
+			if k == 1 {
+				taken = append(taken, p)
+			}
+		}
+		return nil
+	})
+	return taken, err
+}
+
+func message(p *ent.PendingNotice) delivery.Message {
+	m := delivery.Message{Channel: delivery.Channel(p.Channel), To: p.To, Kind: p.Kind, Subject: p.Subject, Text: p.Text, HTML: p.HTML}
+	if p.ApplicationID != nil {
+		m.ApplicationID = *p.ApplicationID
+	}
+	return m
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // Run runs the functions Send returned that are not nil, in order.
@@ -106,7 +289,7 @@ func (n *Notifier) Security(ctx context.Context, tx *ent.Tx, set *settings.Setti
 		n.Log.WarnContext(ctx, "security notice not sent", "user_id", userID, "error", err)
 		return nil, nil
 	}
-	return n.Send(ctx, tx, msg, "security notice", "user_id", userID)
+	return n.Send(ctx, tx, msg, "security notice", userID)
 }
 
 // primaryEmail returns the user's primary email address if it is verified,

@@ -20,7 +20,6 @@ import (
 	"github.com/trustgate/trustgate/internal/factor"
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/keyring"
-	"github.com/trustgate/trustgate/internal/notice"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/verification"
@@ -801,14 +800,9 @@ func (s *Service) notifyNewDevice(ctx context.Context, tx *ent.Tx, st *state, at
 		s.Log.WarnContext(ctx, "new device notification not sent", "user_id", u.ID, "error", err)
 		return nil
 	}
-	after, err := s.notices().Send(ctx, tx, msg, "new device notification", "user_id", u.ID)
+	after, err := s.Notices.Send(ctx, tx, msg, "new device notification", u.ID)
 	st.sendAfterCommit(after)
 	return err
-}
-
-// notices is the notifier of the sign-in's notices.
-func (s *Service) notices() *notice.Notifier {
-	return &notice.Notifier{Sender: s.Sender, Limiter: s.Limiter, Log: s.Log}
 }
 
 // sendAfterCommit runs after, when not nil, once the step's transaction has

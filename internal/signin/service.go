@@ -32,6 +32,7 @@ import (
 	"github.com/trustgate/trustgate/internal/identifier"
 	"github.com/trustgate/trustgate/internal/keyring"
 	"github.com/trustgate/trustgate/internal/lockout"
+	"github.com/trustgate/trustgate/internal/notice"
 	"github.com/trustgate/trustgate/internal/ratelimit"
 	"github.com/trustgate/trustgate/internal/request"
 	"github.com/trustgate/trustgate/internal/session"
@@ -49,6 +50,8 @@ type Service struct {
 	Events *audit.Recorder
 	// Limiter spends the per-identifier budget of signInCreate (nil: none).
 	Limiter *ratelimit.Limiter
+	// Notices sends the new-device and security notices.
+	Notices *notice.Notifier
 	// CheckPassword applies the password policy to a new password (reset).
 	CheckPassword func(string) error
 	// Floor is how long, with enumeration protection, a code prepare
@@ -996,7 +999,7 @@ func (s *Service) notifySecondFactorFailed(ctx context.Context, tx *ent.Tx, st *
 	if err != nil || n == 0 {
 		return err
 	}
-	after, err := s.notices().Security(ctx, tx, st.settings, st.app, st.user.ID, delivery.SecondFactorFailed, "", "", now)
+	after, err := s.Notices.Security(ctx, tx, st.settings, st.app, st.user.ID, delivery.SecondFactorFailed, "", "", now)
 	st.sendAfterCommit(after)
 	return err
 }
@@ -1221,7 +1224,7 @@ func (s *Service) complete(ctx context.Context, tx *ent.Tx, st *state, upd *ent.
 			if err != nil {
 				return nil, err
 			}
-			after, err := s.notices().Security(ctx, tx, st.settings, st.app, st.user.ID, change, "", detail, now)
+			after, err := s.Notices.Security(ctx, tx, st.settings, st.app, st.user.ID, change, "", detail, now)
 			st.sendAfterCommit(after)
 			return nil, err
 		}
