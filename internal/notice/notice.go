@@ -19,6 +19,7 @@ package notice
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"time"
@@ -141,32 +142,31 @@ func (n *Notifier) Send(ctx context.Context, tx *ent.Tx, msg delivery.Message, w
 func (n *Notifier) deliver(ctx context.Context, p *ent.PendingNotice) {
 	sendErr := n.Sender.Send(ctx, message(p))
 	now := n.Now()
-	var err error
+	var stmt func(*ent.Client) error
 	switch {
-	case sendErr == nil:
-		n.count("sent")
-		err = n.DB.Tx(ctx, func(tx *ent.Tx) error { return tx.PendingNotice.DeleteOneID(p.ID).Exec(ctx) })
-		if ent.IsNotFound(err) { // dropped meanwhile; nothing left to do
-			err = nil
+	case sendErr == nil || now.Sub(p.CreatedAt) >= MaxAge:
+		if sendErr == nil {
+			n.count("sent")
+		} else {
+			n.count("abandoned")
+			n.Log.ErrorContext(ctx, p.What+" abandoned: still undelivered after "+MaxAge.String(), n.attrs(p, sendErr)...)
 		}
-	case now.Sub(p.CreatedAt) >= MaxAge:
-		n.count("abandoned")
-		n.Log.ErrorContext(ctx, p.What+" abandoned: still undelivered after "+MaxAge.String(), n.attrs(p, sendErr)...)
-		err = n.DB.Tx(ctx, func(tx *ent.Tx) error {
-			_, err := tx.PendingNotice.Delete().Where(pendingnotice.ID(p.ID)).Exec(ctx)
+		stmt = func(c *ent.Client) error {
+			_, err := c.PendingNotice.Delete().Where(pendingnotice.ID(p.ID)).Exec(ctx)
 			return err
-		})
+		}
 	default:
 		n.count("failed")
 		wait := retryAfter(p.Attempts + 1)
 		n.Log.WarnContext(ctx, p.What+" not sent", append(n.attrs(p, sendErr), "retry_in", wait.String())...)
-		err = n.DB.Tx(ctx, func(tx *ent.Tx) error {
-			_, err := tx.PendingNotice.Update().Where(pendingnotice.ID(p.ID)).
+		stmt = func(c *ent.Client) error {
+			_, err := c.PendingNotice.Update().Where(pendingnotice.ID(p.ID)).
 				AddAttempts(1).SetNextAttemptAt(now.Add(wait)).Save(ctx)
 			return err
-		})
+		}
 	}
-	if err != nil {
+	// One statement, atomic on its own: no transaction around it.
+	if err := n.DB.Write(ctx, func(*sql.DB) error { return stmt(n.DB.Ent) }); err != nil {
 		// The row stays as it was: taken again after its lease.
 		n.Log.ErrorContext(ctx, p.What+": recording the delivery attempt", "user_id", p.UserID, "notice_id", p.ID, "error", err)
 	}
