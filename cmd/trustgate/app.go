@@ -446,6 +446,9 @@ func (m *Main) Close() error {
 		m.cancel()
 	}
 	m.wg.Wait()
+	if m.Notices != nil {
+		m.Notices.Wait() // the notices being sent record how it went
+	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 	}

@@ -419,6 +419,7 @@ func (s *server) post(c *http.Client, headers map[string]string, query string, v
 		s.t.Fatalf("response %d %q is not JSON: %v", resp.StatusCode, raw, err)
 	}
 	r.header, r.status = resp.Header, resp.StatusCode
+	s.m.Notices.Wait() // the notices the request left to send in the background, sent
 	return r
 }
 

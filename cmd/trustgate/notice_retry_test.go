@@ -277,3 +277,73 @@ func (c *countingSender) count(to string) int {
 	defer c.mu.Unlock()
 	return c.to[to]
 }
+
+// TestNoticeSentInTheBackground: the function a change runs after its
+// commit only starts the first attempt, so no response waits for a slow
+// mail server; beyond MaxSending attempts under way, a notice is left to
+// the retry worker, which sends it once its lease has run out.
+func TestNoticeSentInTheBackground(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		ctx := context.Background()
+		release := make(chan struct{})
+		sender := &blockingSender{release: release}
+		n := notice.NewNotifier(s.m.DB, sender, nil, s.m.Log, s.clock.Now)
+		send := func(to string) {
+			t.Helper()
+			var after func()
+			err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
+				var err error
+				after, err = n.Send(ctx, tx, delivery.Message{Channel: delivery.ChannelEmail, To: to,
+					Kind: delivery.KindSecurityNotice, Subject: "s", Text: "…"}, "security notice", "user_x")
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			started := make(chan struct{})
+			go func() { after(); close(started) }()
+			select {
+			case <-started:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the change's after-commit function waits for the stalled mail server")
+			}
+		}
+		for i := range notice.MaxSending + 1 {
+			send(fmt.Sprintf("stalled%02d@example.com", i))
+		}
+		if got := sender.count(); got != 0 {
+			t.Fatalf("%d delivered while the mail server stalls", got)
+		}
+		close(release)
+		n.Wait()
+		if got := sender.count(); got != notice.MaxSending {
+			t.Fatalf("%d delivered once the server answered, want the %d started", got, notice.MaxSending)
+		}
+		left, err := s.m.DB.Ent.PendingNotice.Query().All(ctx)
+		if err != nil || len(left) != 1 || left[0].Attempts != 0 {
+			t.Fatalf("pending after the first attempts: %+v (%v), want the one left to the retry worker, untried", left, err)
+		}
+		s.clock.Advance(notice.Lease)
+		if k, err := n.RetryDue(ctx); err != nil || k != 1 {
+			t.Fatalf("RetryDue after the lease: took %d (%v), want 1", k, err)
+		}
+		if got := sender.count(); got != notice.MaxSending+1 {
+			t.Fatalf("%d delivered in all, want %d", got, notice.MaxSending+1)
+		}
+	})
+}
+
+// blockingSender delivers each message once release is closed.
+type blockingSender struct {
+	release chan struct{}
+	sent    atomic.Int64
+}
+
+func (b *blockingSender) Send(ctx context.Context, _ delivery.Message) error {
+	<-b.release
+	b.sent.Add(1)
+	return nil
+}
+
+func (b *blockingSender) count() int { return int(b.sent.Load()) }

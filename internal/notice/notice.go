@@ -4,13 +4,14 @@
 // or primary address changed). A notice is part of the change it tells of
 // but never a condition of it: it spends the address's message budget and
 // is written in the change's transaction, to the dev outbox or, for any
-// other sender, as a PendingNotice. That row is sent once the transaction has
-// committed and its caller has let go of it (on SQLite, of the write slot:
-// an SMTP server can take seconds), and deleted once delivered. A delivery
-// that fails, or a process that stopped before delivering, leaves the row
-// for the retry worker (Notifier.RetryDue, every RetryEvery), which every replica runs: it tries
-// again with a growing backoff and gives up after MaxAge. A budget spent
-// skips the notice (logged), and the change stands either way.
+// other sender, as a PendingNotice. That row is sent in the background (an
+// SMTP server can take seconds: no response waits for it) once the
+// transaction has committed and its caller has let go of it (on SQLite, of
+// the write slot), and deleted once delivered. A delivery that fails, or a
+// process that stopped before delivering, leaves the row to the retry
+// worker that every replica runs (Notifier.RetryDue, every RetryEvery): it
+// tries again with a growing backoff and gives up after MaxAge. A budget
+// spent skips the notice (logged), and the change stands either way.
 //
 // Delivery is at least once: a process that stops between handing a
 // message to the mail server and deleting its row sends it again after the
@@ -22,6 +23,8 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,6 +58,10 @@ const (
 	RetryEvery = 30 * time.Second
 	// retryBatch is how many due notices one round takes.
 	retryBatch = 20
+	// MaxSending bounds the first attempts under way at once in a process:
+	// beyond it (a wave of new-device sign-ins), a notice is left to the
+	// retry worker, which takes it once the lease its change gave it ends.
+	MaxSending = 16
 )
 
 // Notifier sends notices.
@@ -69,6 +76,10 @@ type Notifier struct {
 	Now     func() time.Time
 
 	attempts *prometheus.CounterVec // by outcome; see NewNotifier
+	sending  chan struct{}          // one per first attempt under way, MaxSending at most
+	mu       sync.Mutex
+	idle     *sync.Cond // signalled when the last first attempt under way ends
+	inFlight int
 }
 
 // NewNotifier returns a Notifier whose deliveries /metrics counts, as
@@ -81,7 +92,10 @@ func NewNotifier(db *database.DB, sender delivery.Sender, limiter *ratelimit.Lim
 	for _, outcome := range []string{"sent", "failed", "abandoned"} {
 		attempts.WithLabelValues(outcome) // at 0 from the start, for alerts on their rate
 	}
-	return &Notifier{DB: db, Sender: sender, Limiter: limiter, Log: log, Now: now, attempts: attempts}
+	n := &Notifier{DB: db, Sender: sender, Limiter: limiter, Log: log, Now: now, attempts: attempts,
+		sending: make(chan struct{}, MaxSending)}
+	n.idle = sync.NewCond(&n.mu)
+	return n
 }
 
 // Describe implements prometheus.Collector.
@@ -98,9 +112,9 @@ func (n *Notifier) count(outcome string) {
 
 // Send sends msg as part of tx; what and userID name it in the log (never
 // the message, which names the address). It returns what is left to do once
-// tx has committed and the caller's DB.Tx has returned (the first delivery
-// attempt; nil when nothing is), which the caller must run then and only
-// then. Only an error of tx itself (the budget's or the row's statement) is
+// tx has committed and the caller's DB.Tx has returned (to start the first
+// delivery attempt, in the background; nil when nothing is), which the
+// caller must run then and only then. Only an error of tx itself (the budget's or the row's statement) is
 // returned: the caller's transaction cannot go on after one.
 func (n *Notifier) Send(ctx context.Context, tx *ent.Tx, msg delivery.Message, what, userID string) (after func(), err error) {
 	if n.Limiter != nil {
@@ -133,7 +147,44 @@ func (n *Notifier) Send(ctx context.Context, tx *ent.Tx, msg delivery.Message, w
 		return nil, err
 	}
 	bg := context.WithoutCancel(ctx)
-	return func() { n.deliver(bg, row) }, nil
+	return func() { n.start(bg, row) }, nil
+}
+
+// start makes the first attempt at the notice p holds in the background,
+// so that no response waits for a mail server; with MaxSending under way
+// already, it leaves p to RetryDue.
+func (n *Notifier) start(ctx context.Context, p *ent.PendingNotice) {
+	select {
+	case n.sending <- struct{}{}:
+	default:
+		n.Log.InfoContext(ctx, p.What+" left to the retry worker: "+strconv.Itoa(MaxSending)+" notices being sent", "user_id", p.UserID, "notice_id", p.ID)
+		return
+	}
+	n.mu.Lock()
+	n.inFlight++
+	n.mu.Unlock()
+	go func() {
+		defer func() {
+			<-n.sending
+			n.mu.Lock()
+			if n.inFlight--; n.inFlight == 0 {
+				n.idle.Broadcast()
+			}
+			n.mu.Unlock()
+		}()
+		n.deliver(ctx, p)
+	}()
+}
+
+// Wait returns once the first attempts under way have ended (each is bounded
+// by the sender's timeout): before the database closes at shutdown, and in
+// tests after each request.
+func (n *Notifier) Wait() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for n.inFlight > 0 {
+		n.idle.Wait()
+	}
 }
 
 // deliver makes one attempt at the notice p holds, which the caller has
