@@ -293,6 +293,35 @@ describe('/account', () => {
       expect(within(phones).queryByRole('status')).not.toBeInTheDocument()
     })
 
+    it('reads the account again when "Make default" is refused because the number was freed in another tab, keeping the refusal shown', async () => {
+      emulateChromiumFocusFixup()
+      const u = userEvent.setup()
+      // Another tab stopped using +15557654321 for two-step verification: one reserved number is left.
+      const freed = () => ({
+        data: { me: user({ phoneNumbers: [first, { ...second, reservedForSecondFactor: false }, spare], twoFactorEnabled: true }) },
+      })
+      const server = signedIn({
+        Me: [before, freed],
+        PhoneNumberMakeDefaultSecondFactor: async () => (
+          await new Promise((r) => setTimeout(r, 50)),
+          gqlError('resource_forbidden', 'Use this phone number for two-step verification first.', 'id')
+        ),
+      })
+      renderApp('/account', server)
+      const { phones, rowOf } = await phonesSection()
+      await u.click(rowOf('+15557654321').getByRole('button', { name: 'Make default' }))
+      await waitFor(() => expect(server.ops().filter((o) => o === 'Me')).toHaveLength(2))
+      // The list as it is now: the number is no longer reserved, and with one reserved number there is no choosing.
+      expect(await rowOf('+15557654321').findByRole('button', { name: 'Use for two-step verification' })).toBeEnabled()
+      expect(rowOf('+15557654321').queryByText('Two-step verification', { selector: '.badge' })).not.toBeInTheDocument()
+      expect(within(phones).queryByRole('button', { name: 'Make default' })).not.toBeInTheDocument()
+      expect(within(phones).queryByText('Default', { selector: '.badge' })).not.toBeInTheDocument()
+      // The refusal stays shown, with focus on it (its button left the page).
+      const alert = within(phones).getByRole('alert')
+      expect(alert).toHaveTextContent('Use this phone number for two-step verification first. (long)')
+      await waitFor(() => expect(alert).toHaveFocus())
+    })
+
     it('keeps focus on a number\'s two-step button, under its new label, after turning it on or off', async () => {
       emulateChromiumFocusFixup()
       const u = userEvent.setup()

@@ -5,10 +5,14 @@ import { AccountErrorList } from './AccountErrorList'
 import { Button, Loading } from '../../ui/Button'
 import { describeUserAgent, formatDate, useAction } from './useAction'
 
-/** useList loads a list once and again after each change. */
+/**
+ * useList loads a list once and again after each change (and whenever `load` changes); `revoke` is the action on
+ * its items, which reloads the list when a refusal says it is out of date (an item gone meanwhile).
+ */
 function useList<T>(load: () => Promise<Result<T[]>>) {
   const [items, setItems] = useState<T[] | null>(null)
-  const action = useAction()
+  // The load's own refusal is only shown: reading the user again would make a new `load`, refused again, and so on.
+  const action = useAction({ refresh: false })
   const { run } = action
   const reload = useCallback(async () => {
     const r = await run(load)
@@ -17,14 +21,14 @@ function useList<T>(load: () => Promise<Result<T[]>>) {
   useEffect(() => {
     void reload()
   }, [reload])
-  return { items, reload, loading: action.busy && items === null, error: action.error }
+  const revoke = useAction({ refresh: reload })
+  return { items, reload, revoke, loading: action.busy && items === null, error: action.error }
 }
 
 /** SessionsSection lists the user's active sessions; any but this one can be revoked. */
 export function SessionsSection({ user, currentSessionId }: { user: User; currentSessionId: string | null }) {
   const load = useCallback(() => user.getSessions(), [user])
-  const { items, reload, loading, error } = useList<SessionData>(load)
-  const revoke = useAction()
+  const { items, reload, revoke, loading, error } = useList<SessionData>(load)
   const [notice, setNotice] = useState<string | null>(null)
 
   const revokeOne = async (id: string) => {
@@ -84,8 +88,7 @@ const methodNames: Record<string, string> = {
  */
 export function TrustedDevicesSection({ user }: { user: User }) {
   const load = useCallback(() => user.getTrustedClients(), [user])
-  const { items, reload, loading, error } = useList<TrustedClient>(load)
-  const revoke = useAction()
+  const { items, reload, revoke, loading, error } = useList<TrustedClient>(load)
   const [notice, setNotice] = useState<string | null>(null)
 
   const revokeOne = async (t: TrustedClient) => {

@@ -94,7 +94,8 @@ interface ConfirmItsYouProps {
 export function ConfirmItsYou({ level, returnFocusTo, onComplete, onCancel }: ConfirmItsYouProps) {
   const { session } = useSession()
   const [verification, setVerification] = useState<SessionVerificationResource | null>(null)
-  const start = useAction()
+  // The session's verification, not the account: its steps read a refused verification again themselves (movedOn).
+  const start = useAction({ refresh: false })
   const { run } = start
 
   const begin = useCallback(async () => {
@@ -277,7 +278,7 @@ interface MethodFormProps {
 
 function MethodForm({ method, status, autoSend, onUpdate, onRestart }: MethodFormProps) {
   const { session } = useSession()
-  const attempt = useAction()
+  const attempt = useAction({ refresh: false })
 
   /**
    * reload reads the verification again after a send or check found it moved on (`movedOn`: its code passed in
@@ -450,7 +451,7 @@ const CODE_COOLDOWN = 'verification_code_too_many_requests'
  * send the cooldown refuses (a code sent moments ago, before a Cancel or a switch of method) asks for that code.
  */
 function CodeMethod({ factor, autoSend, send, onSent, reload, verify, attempt, onRestart }: CodeMethodProps) {
-  const sending = useAction()
+  const sending = useAction({ refresh: false })
   const [requested, setRequested] = useState(autoSend)
   const [sent, setSent] = useState(false)
   const sender = useCodeSender(

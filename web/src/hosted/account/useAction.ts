@@ -1,6 +1,7 @@
-import { useCallback, useContext, useRef, useState } from 'react'
+import { useCallback, useContext, useEffect, useRef, useState } from 'react'
 import {
   runWithReverification,
+  useTrustgate,
   type FieldError,
   type Result,
   type TrustgateAPIError,
@@ -8,25 +9,47 @@ import {
 } from '@trustgate/react'
 import { ReverificationContext } from './reverificationContext'
 
+/** UseActionOptions tune `useAction`. */
+export interface UseActionOptions {
+  /**
+   * refresh reads again what the section shows, after a refusal that says it is out of date (`staleRefusal`): by
+   * default the user (`client.reloadUser()`); a list of the user's (sessions, devices) gives its own reload; false
+   * for a call whose refusals are handled otherwise (a list's own load, the reverification dialog).
+   */
+  refresh?: (() => Promise<unknown>) | false
+}
+
 /**
  * useAction runs one account call at a time, keeping its busy state and its error for the form to show. Inside a
  * `ReverificationProvider`, a call that answers `session_reverification_required` opens "Confirm it's you" and,
  * once the session is verified again, runs once more (Clerk's `useReverification`). If the user cancels, the error
- * is kept, and `AccountErrorList` offers "Sign in again".
+ * is kept, and `AccountErrorList` offers "Sign in again". A refusal that says the page is out of date (the number,
+ * address or session changed in another tab: `staleRefusal`) reads the account again (`refresh`) before the call
+ * resolves, so the section shows what is true now, and keeps the refusal shown; when its button left the page with
+ * that, focus goes to the refusal.
  */
-export function useAction() {
+export function useAction({ refresh }: UseActionOptions = {}) {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<TrustgateAPIResponseErrorLike | null>(null)
   const needsReverification = useContext(ReverificationContext)
-  // A ref, so that `run` stays the same function (useList reloads when it changes).
+  const client = useTrustgate()
+  // Refs, so that `run` stays the same function (useList reloads when it changes).
   const needsReverificationRef = useRef(needsReverification)
   needsReverificationRef.current = needsReverification
+  const refreshRef = useRef(refresh ?? (() => client.reloadUser()))
+  refreshRef.current = refresh ?? (() => client.reloadUser())
+  // Set once a stale refusal's reread answered: after the commit that shows both, focus follows (focusRefusal).
+  const [refused, setRefused] = useState<{ opener: HTMLElement | null; section: Element | null } | null>(null)
+  useEffect(() => {
+    if (refused) focusRefusal(refused.opener, refused.section)
+  }, [refused])
   const run = useCallback(async <T,>(call: () => Promise<Result<T>>): Promise<Result<T>> => {
     setError(null)
     const needs = needsReverificationRef.current
     // Before the button turns busy (disabled), which in a browser moves focus from it to <body>: the dialog gives
     // focus back to this element when it closes.
     const opener = focusedElement()
+    const section = opener?.closest('section') ?? null
     const r = await runWithReverification(
       () => {
         setBusy(true)
@@ -39,11 +62,64 @@ export function useAction() {
           needs(params, opener)
         }),
     )
+    const reread = refreshRef.current
+    if (r.error && reread && staleRefusal(r.error)) {
+      // Shown at once; the button stays busy until the section shows the account as it is now. The reread's own
+      // failure is not shown: the refusal is what the user needs to read, and the page stays as it was.
+      setError(r.error)
+      setBusy(true)
+      await reread()
+      setRefused({ opener, section })
+    }
     setBusy(false)
     if (r.error) setError(r.error)
     return r
   }, [])
   return { busy, error, run, clear: () => setError(null) }
+}
+
+/**
+ * STALE_CODES are refusals that mean the page showed the account out of date: the thing acted on is gone
+ * (`resource_not_found`, `form_identifier_not_found`), or not in the state the page showed it in
+ * (`resource_forbidden`: e.g. a number no longer reserved, the last identifier; `totp_already_enabled`,
+ * `backup_codes_not_available`, `second_factor_unverified`). `verification_already_verified` is left to the code
+ * step, which reads the identifier again itself.
+ */
+const STALE_CODES = new Set([
+  'resource_not_found',
+  'resource_forbidden',
+  'form_identifier_not_found',
+  'totp_already_enabled',
+  'backup_codes_not_available',
+  'second_factor_unverified',
+])
+
+/**
+ * staleRefusal tells whether an action's error means the section showed the account out of date (`STALE_CODES`),
+ * so that it is read again. Not a `form_*` error about an input the user typed (its `paramName` names one other
+ * than the `id` acted on): the input is what to fix, and the form stays as it is for another try.
+ */
+export function staleRefusal(error: TrustgateAPIResponseErrorLike | null | undefined): boolean {
+  return (
+    error?.errors.some(
+      (e) => STALE_CODES.has(e.code) && !(e.code.startsWith('form_') && e.meta.paramName && e.meta.paramName !== 'id'),
+    ) ?? false
+  )
+}
+
+/**
+ * focusRefusal moves focus to the refusal shown in `section` (its first `role="alert"`) when the account read again
+ * took the button that started the action (`opener`) off the page, and focus with it. Where the button stays, the
+ * section's own handling of a failure stands; and focus stays where it went meanwhile if not lost.
+ */
+function focusRefusal(opener: HTMLElement | null, section: Element | null): void {
+  if (!opener || opener.isConnected || !section?.isConnected) return
+  const active = document.activeElement
+  if (active && active !== document.body && active.isConnected) return
+  const alert = section.querySelector<HTMLElement>('[role="alert"]')
+  if (!alert) return
+  if (!alert.hasAttribute('tabindex')) alert.tabIndex = -1
+  alert.focus()
 }
 
 /** focusedElement is the element that has focus, or null when none does (focus on <body>). */

@@ -1,0 +1,98 @@
+import { screen, waitFor, within } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { describe, expect, it } from 'vitest'
+import { fakeServer, gqlError, signedInClient, tokenReply, user, type Handler } from '../../../test/fakeServer'
+import { renderApp } from '../../../test/renderApp'
+
+const session = (id: string) => ({
+  id,
+  status: 'active',
+  userId: 'user_1',
+  clientId: 'client_1',
+  createdAt: '2026-01-02T03:04:05Z',
+  lastActiveAt: '2026-01-02T03:04:05Z',
+  expireAt: '2026-01-09T03:04:05Z',
+})
+
+function signedIn(extra: Record<string, Handler | Handler[]>) {
+  return fakeServer({
+    Client: signedInClient,
+    SessionTokenCreate: () => tokenReply('jwt_1'),
+    Me: () => ({ data: { me: user() } }),
+    Sessions: () => ({ data: { sessions: [session('sess_1')] } }),
+    TrustedClients: () => ({ data: { trustedClients: [] } }),
+    ...extra,
+  })
+}
+
+const meCalls = (server: ReturnType<typeof fakeServer>) => server.ops().filter((o) => o === 'Me').length
+
+describe('/account, a refusal because the page is out of date', () => {
+  it('a wrong authenticator code is shown beside its input without reading the account again; a setup finished in another tab is', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      Me: [() => ({ data: { me: user() } }), () => ({ data: { me: user({ totpEnabled: true, twoFactorEnabled: true }) } })],
+      TotpCreate: () => ({
+        data: { totpCreate: { id: 'totp_1', secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/x', qrCodePng: null, verified: false } },
+      }),
+      TotpVerify: [
+        () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+        () => gqlError('totp_already_enabled', 'An authenticator app is already set up.'),
+      ],
+    })
+    renderApp('/account', server)
+    const mfa = await screen.findByRole('region', { name: 'Two-step verification' })
+    await u.click(within(mfa).getByRole('button', { name: 'Set up authenticator app' }))
+    await u.type(await within(mfa).findByLabelText('Code from the app'), '000000')
+    await u.click(within(mfa).getByRole('button', { name: 'Verify' }))
+    expect(await within(mfa).findByText('Incorrect code (long)')).toBeInTheDocument()
+    // About the input: the account is not read again, and the code can be typed again.
+    expect(meCalls(server)).toBe(1)
+    expect(within(mfa).getByLabelText('Code from the app')).toBeEnabled()
+
+    await u.clear(within(mfa).getByLabelText('Code from the app'))
+    await u.type(within(mfa).getByLabelText('Code from the app'), '123456')
+    await u.click(within(mfa).getByRole('button', { name: 'Verify' }))
+    // Another tab finished the setup: the account, read again, shows the app on, and the refusal stays.
+    expect(await within(mfa).findByText('On')).toBeInTheDocument()
+    expect(meCalls(server)).toBe(2)
+    expect(within(mfa).getByRole('alert')).toHaveTextContent('An authenticator app is already set up. (long)')
+    expect(within(mfa).getByRole('button', { name: 'Turn off' })).toBeInTheDocument()
+  })
+
+  it('revoking a session that ended elsewhere reads the list again, keeping the refusal shown with focus on it', async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      Sessions: [() => ({ data: { sessions: [session('sess_1'), session('sess_2')] } }), () => ({ data: { sessions: [session('sess_1')] } })],
+      SessionRevoke: () => gqlError('resource_not_found', 'Not found.', 'id'),
+    })
+    renderApp('/account', server)
+    const sessions = await screen.findByRole('region', { name: 'Active sessions' })
+    await u.click(await within(sessions).findByRole('button', { name: /Revoke/ }))
+    await waitFor(() => expect(within(sessions).queryByRole('button', { name: /Revoke/ })).not.toBeInTheDocument())
+    expect(server.ops().filter((o) => o === 'Sessions')).toHaveLength(2)
+    const alert = within(sessions).getByRole('alert')
+    expect(alert).toHaveTextContent('Not found. (long)')
+    await waitFor(() => expect(alert).toHaveFocus())
+    expect(meCalls(server)).toBe(1)
+  })
+
+  it('removing an address removed in another tab shows the list without it, the refusal staying in the question', async () => {
+    const u = userEvent.setup()
+    const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
+    const other = { id: 'ema_2', emailAddress: 'jane@work.example', verified: true }
+    const server = signedIn({
+      Me: [() => ({ data: { me: user({ emailAddresses: [primary, other] }) } }), () => ({ data: { me: user({ emailAddresses: [primary] }) } })],
+      EmailAddressDelete: () => gqlError('resource_not_found', 'Not found.', 'id'),
+    })
+    renderApp('/account', server)
+    const emails = await screen.findByRole('region', { name: 'Email addresses' })
+    const row = (await within(emails).findByText('jane@work.example')).closest('li')!
+    await u.click(within(row).getByRole('button', { name: 'Remove' }))
+    const question = within(emails).getByRole('group', { name: /Remove jane@work.example/ })
+    await u.click(within(question).getByRole('button', { name: 'Remove' }))
+    await waitFor(() => expect(within(emails).queryByText('jane@work.example', { selector: '.list .identifier' })).not.toBeInTheDocument())
+    expect(within(question).getByRole('alert')).toHaveTextContent('Not found. (long)')
+    expect(meCalls(server)).toBe(2)
+  })
+})
