@@ -4,6 +4,7 @@ import { useAuth, useSession, useTrustgate, useUser, type User } from '@trustgat
 import { ErrorList } from '../ui/Alert'
 import { Button, Loading } from '../ui/Button'
 import { EmailSection } from './account/EmailSection'
+import { FactorChangeProvider } from './account/otherSessions'
 import { PasswordSection } from './account/PasswordSection'
 import { PhoneSection } from './account/PhoneSection'
 import { ReverificationProvider } from './account/Reverification'
@@ -15,7 +16,8 @@ import type { TrustgateAPIError, TrustgateAPIResponseErrorLike } from '@trustgat
 
 /**
  * AccountPage is the hosted `/account`: the signed-in user's identifiers, two-step verification, devices, password.
- * A change that needs a recent verification of the session asks "Confirm it's you" first (`ReverificationProvider`).
+ * A change that needs a recent verification of the session asks "Confirm it's you" first (`ReverificationProvider`);
+ * one to how the user signs in then offers to sign out the other devices (`FactorChangeProvider`).
  */
 export function AccountPage() {
   const { isLoaded, isSignedIn, user, error } = useUser()
@@ -32,13 +34,15 @@ export function AccountPage() {
   return (
     <div className="account">
       <ReverificationProvider>
-        <AccountHeader user={user} />
-        <EmailSection user={user} />
-        <PhoneSection user={user} />
-        <TwoFactorSection user={user} />
-        <PasswordSection user={user} />
-        <SessionsSection user={user} currentSessionId={session?.id ?? null} />
-        <TrustedDevicesSection user={user} />
+        <FactorChangeProvider>
+          <AccountHeader user={user} />
+          <EmailSection user={user} />
+          <PhoneSection user={user} />
+          <TwoFactorSection user={user} />
+          <PasswordSection user={user} />
+          <SessionsSection user={user} currentSessionId={session?.id ?? null} />
+          <TrustedDevicesSection user={user} />
+        </FactorChangeProvider>
       </ReverificationProvider>
     </div>
   )

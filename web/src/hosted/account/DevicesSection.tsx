@@ -3,6 +3,7 @@ import type { Result, SessionData, TrustedClient, User } from '@trustgate/react'
 import { Alert } from '../../ui/Alert'
 import { AccountErrorList } from './AccountErrorList'
 import { Button, Loading } from '../../ui/Button'
+import { useSessionsRevision } from './otherSessions'
 import { describeUserAgent, formatDate, useAction } from './useAction'
 
 /**
@@ -25,9 +26,14 @@ function useList<T>(load: () => Promise<Result<T[]>>) {
   return { items, reload, revoke, loading: action.busy && items === null, error: action.error }
 }
 
-/** SessionsSection lists the user's active sessions; any but this one can be revoked. */
+/**
+ * SessionsSection lists the user's active sessions; any but this one can be revoked. It reads them again when the
+ * user is (after each change) and when the offer after a factor change ended the other sessions.
+ */
 export function SessionsSection({ user, currentSessionId }: { user: User; currentSessionId: string | null }) {
-  const load = useCallback(() => user.getSessions(), [user])
+  const revision = useSessionsRevision()
+  // revision is not read: a new one makes a new load, which useList runs.
+  const load = useCallback(() => user.getSessions(), [user, revision])
   const { items, reload, revoke, loading, error } = useList<SessionData>(load)
   const [notice, setNotice] = useState<string | null>(null)
 

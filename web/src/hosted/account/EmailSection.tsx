@@ -2,6 +2,7 @@ import { useState } from 'react'
 import type { EmailAddressResource, User } from '@trustgate/react'
 import { Button } from '../../ui/Button'
 import { Confirm } from './Confirm'
+import { useFactorChanged } from './otherSessions'
 import { IdentifierSection, rereadIn, type AddField } from './IdentifierSection'
 import { useAction } from './useAction'
 
@@ -35,6 +36,7 @@ export function EmailSection({ user }: { user: User }) {
   const [notice, setNotice] = useState<string | null>(null)
   const [asking, setAsking] = useState<Change | null>(null)
   const change = useAction()
+  const factorChanged = useFactorChanged()
 
   const ask = (kind: Change['kind'], address: EmailAddressResource) => {
     setNotice(null)
@@ -49,6 +51,7 @@ export function EmailSection({ user }: { user: User }) {
         : await change.run(() => address.destroy())
     if (r.error) return
     setAsking(null)
+    factorChanged('emails-title')
     setNotice(
       kind === 'primary'
         ? `${address.emailAddress} is now your primary email address. ${OTHER_DEVICES}`

@@ -9,6 +9,7 @@ import { movedOn } from '../movedOn'
 import { CodeSentNotice, ResendButton } from '../ResendButton'
 import { useCodeSender } from '../useCodeSender'
 import { AccountErrorList } from './AccountErrorList'
+import { OtherSessionsOffer, useFactorChanged } from './otherSessions'
 import { codeFieldErrors, fieldErrors, useAction } from './useAction'
 
 /** Identifier is an email address or phone number of the account, as the section lists it. */
@@ -102,6 +103,7 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
   }, [listed])
   const add = useAction()
   const { ref: addForm, focusError } = useErrorFocus()
+  const factorChanged = useFactorChanged()
 
   const startVerification = (item: T) => {
     onNotice(null)
@@ -124,6 +126,8 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
   const verified = (item: T) => {
     setVerifying(null)
     onNotice(props.verifiedNotice?.(item) ?? `${valueOf(item)} is verified.`)
+    // A verified identifier is a new way to sign in (a code sent to it).
+    factorChanged(titleId)
   }
 
   const addErrors = fieldErrors(add.error, { value: { params: field.params, codes: field.codes } })
@@ -132,6 +136,7 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
     <section className="panel" aria-labelledby={titleId}>
       <h2 id={titleId}>{title}</h2>
       {notice && <Alert tone="success">{notice}</Alert>}
+      <OtherSessionsOffer section={titleId} />
       {items.length === 0 ? (
         <p className="muted">{props.empty}</p>
       ) : (

@@ -4,6 +4,7 @@ import { Button } from '../../ui/Button'
 import { useErrorFocus } from '../../ui/errorFocus'
 import { AccountErrorList } from './AccountErrorList'
 import { Confirm } from './Confirm'
+import { useFactorChanged } from './otherSessions'
 import { IdentifierSection, rereadIn, type AddField } from './IdentifierSection'
 import { useAction } from './useAction'
 
@@ -33,6 +34,7 @@ export function PhoneSection({ user }: { user: User }) {
   const reserve = useAction()
   const makeDefault = useAction()
   const remove = useAction()
+  const factorChanged = useFactorChanged()
   // With one reserved number there is nothing to choose: it is the default.
   const choosing = user.phoneNumbers.filter((p) => p.verified && p.reservedForSecondFactor).length >= 2
   // A change to the two-step numbers moves focus once it answered, as the busy button dropped it to the page's body
@@ -65,6 +67,7 @@ export function PhoneSection({ user }: { user: User }) {
     if (r.error) return
     setRemoving(null)
     setNotice(`${p.phoneNumber} was removed.`)
+    factorChanged('phones-title')
   }
 
   const toggle = async (p: PhoneNumber) => {
@@ -73,6 +76,7 @@ export function PhoneSection({ user }: { user: User }) {
     changeButton.current = document.activeElement
     const r = await reserve.run(() => user.setPhoneNumberReservedForSecondFactor(p.id, { reserved: !p.reservedForSecondFactor }))
     if (r.data) {
+      factorChanged('phones-title')
       setNotice(
         r.data.reservedForSecondFactor
           ? `Sign-ins will ask for a code sent to ${r.data.phoneNumber}.`

@@ -6,6 +6,7 @@ import { Confirm } from './Confirm'
 import { Button } from '../../ui/Button'
 import { CodeForm } from '../../ui/CodeForm'
 import { BackupCodesPanel } from './BackupCodesPanel'
+import { OtherSessionsOffer, useFactorChanged } from './otherSessions'
 import { codeFieldErrors, useAction } from './useAction'
 
 /** groupSecret spaces a base32 secret in groups of four, so it can be typed into an app. */
@@ -26,6 +27,7 @@ export function TwoFactorSection({ user }: { user: User }) {
   const verify = useAction()
   const disable = useAction()
   const regenerate = useAction()
+  const factorChanged = useFactorChanged()
   const account = user.primaryEmailAddress?.emailAddress ?? user.phoneNumbers[0]?.phoneNumber ?? user.id
 
   const start = async () => {
@@ -39,6 +41,7 @@ export function TwoFactorSection({ user }: { user: User }) {
     if (!r.data) return r
     setEnrolment(null)
     setDone('Your authenticator app is set up. You will be asked for a code when you sign in.')
+    factorChanged('mfa-title')
     if (r.data.backupCodes?.length) setCodes(r.data.backupCodes)
     return r
   }
@@ -48,12 +51,15 @@ export function TwoFactorSection({ user }: { user: User }) {
     if (!r.error) {
       setConfirmOff(false)
       setDone('The authenticator app was removed.')
+      factorChanged('mfa-title')
     }
   }
 
   const newCodes = async () => {
     const r = await regenerate.run(() => user.createBackupCode())
-    if (r.data) setCodes(r.data.codes)
+    if (!r.data) return
+    setCodes(r.data.codes)
+    factorChanged('mfa-title')
   }
 
   const verifyErrors = codeFieldErrors(verify.error)
@@ -67,6 +73,7 @@ export function TwoFactorSection({ user }: { user: User }) {
           : 'Add a second step to signing in, so a stolen password is not enough.'}
       </p>
       {done && <Alert tone="success">{done}</Alert>}
+      <OtherSessionsOffer section="mfa-title" />
 
       {codes ? (
         <BackupCodesPanel codes={codes} account={account} onDone={() => setCodes(null)} />
