@@ -16,7 +16,8 @@
  * on another loopback port), and to /account for one not listed; while the server cannot be reached, the sign-in form
  * keeps what was typed and /account says so (not "signed out") until "Try again" brings it back; a user adds two
  * phone numbers on /account, verifies each with the texted code, turns two-step verification on for both and makes
- * the newer one the default, after which a sign-in's second step texts its code to that number. Screenshots go to
+ * the newer one the default, after which a sign-in's second step texts its code to that number; freeing a number on
+ * the phone then offers to sign out the other devices, which ends the laptop's session. Screenshots go to
  * docs/screenshots/ with UPDATE_SCREENSHOTS=1 (npm run screenshots), else to a temp directory.
  *
  * Bounded: every step has a timeout and the whole run is killed after RUN_TIMEOUT_MS; the server is stopped
@@ -36,6 +37,10 @@ const USER = { email: 'jane.e2e@example.com', password: 'correct-horse-battery-e
 const AUDITOR = { email: 'auditor@example.com', password: 'auditor-password-e2e-1' }
 const ADMIN = { email: 'admin@example.com', password: 'admin-password-e2e-1' }
 const OWNER = { email: 'owner@example.com', password: 'owner-password-e2e-1' }
+const PAT = { email: 'pat.e2e@example.com', password: 'pat-password-e2e-1' }
+// Pat's phone numbers, masked on the second step to their last two digits (+*********11, +*********22): told apart there too.
+const OLDER = '+15555550111'
+const NEWER = '+15555550122'
 
 const server = new Server()
 const devices = []
@@ -99,7 +104,8 @@ async function expectAccount(page) {
 }
 
 async function signOutHosted(page) {
-  await page.getByRole('button', { name: 'Sign out' }).click()
+  // Exact: after a factor change /account also offers "Sign out other devices".
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click()
   await page.getByRole('heading', { name: 'Sign in' }).waitFor()
 }
 
@@ -162,6 +168,8 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
   const phone = device('phone') // signs in: new device, then known; enrols TOTP
   const tablet = device('tablet') // signs in before TOTP; later confirms it's the user in place
   const kiosk = device('kiosk') // signs Sam in once Client Trust is off; Sam then adds and verifies a second address
+  const patLaptop = device('pat-laptop') // adds and reserves Pat's numbers; later signed out from the phone
+  const patPhone = device('pat-phone') // signs Pat in with the texted code; then signs the laptop out
 
   it('signs up with email verification', STEP, async () => {
     await onDevice(laptop, async (page) => {
@@ -603,17 +611,12 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
       'mutation($a: ID!, $i: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $a, input: $i) { clientTrustEnabled } }',
       { a: app.id, i: { clientTrustEnabled: false } },
     )
-    const PAT = { email: 'pat.e2e@example.com', password: 'pat-password-e2e-1' }
     await admin.gql(
       'mutation($a: ID!, $i: CreateUserInput!) { createUser(applicationId: $a, input: $i) { id } }',
       { a: app.id, i: { emailAddress: PAT.email, password: PAT.password, emailVerified: true } },
     )
-    // Masked on the second step to their last two digits (+*********11, +*********22): told apart there too.
-    const OLDER = '+15555550111'
-    const NEWER = '+15555550122'
-
     // Pat signed in with a password moments ago, so adding and reserving numbers need no "Confirm it's you".
-    await onDevice(device('pat-laptop'), async (page) => {
+    await onDevice(patLaptop, async (page) => {
       await signInHosted(page, PAT)
       await expectAccount(page)
       const phones = page.getByRole('region', { name: 'Phone numbers' })
@@ -658,7 +661,7 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
       assert.equal(await row(NEWER).getByRole('button', { name: 'Make default' }).count(), 0)
     })
 
-    await onDevice(device('pat-phone'), async (page) => {
+    await onDevice(patPhone, async (page) => {
       await signInHosted(page, PAT)
       await page.getByRole('heading', { name: 'Two-step verification' }).waitFor()
       // No authenticator app: the step opens on the text message, which it sends at once, to the default number.
@@ -671,6 +674,31 @@ describe('trustgate end to end (headless Chromium)', { timeout: RUN_TIMEOUT_MS -
       await enterCode(page, sms.code)
       await expectAccount(page)
       await page.getByText(PAT.email).first().waitFor()
+    })
+  })
+
+  it('offers, after a change to the two-step numbers, to sign out the other devices, and ends only those', STEP, async () => {
+    // The phone's session verified both factors moments ago, so freeing a number needs no "Confirm it's you".
+    await onDevice(patPhone, async (page) => {
+      await page.goto(`${server.url}/account?publishableKey=${app.publishableKey}`)
+      await expectAccount(page)
+      const phones = page.getByRole('region', { name: 'Phone numbers' })
+      const sessions = page.getByRole('region', { name: 'Active sessions' })
+      await sessions.getByRole('button', { name: /Revoke/ }).waitFor()
+      await phones.getByRole('listitem').filter({ hasText: OLDER }).getByRole('button', { name: 'Stop using for two-step verification' }).click()
+      await phones.getByText(`${OLDER} is no longer used for two-step verification.`).waitFor()
+      const offer = phones.getByRole('status').filter({ hasText: 'Your sign-in methods changed. Sign out your other devices?' })
+      await offer.getByText('You are signed in on 1 other device.', { exact: false }).waitFor()
+      await phones.getByRole('button', { name: 'Sign out other devices' }).click()
+      await phones.getByText('Signed out 1 other device.').waitFor()
+      // The sessions list read again: this device alone.
+      await sessions.getByRole('button', { name: /Revoke/ }).waitFor({ state: 'detached' })
+      await sessions.getByText('This device').waitFor()
+    })
+    // The laptop's session is over: /account sends it to sign in.
+    await onDevice(patLaptop, async (page) => {
+      await page.goto(`${server.url}/account?publishableKey=${app.publishableKey}`)
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     })
   })
 
