@@ -41,6 +41,7 @@ type Config struct {
 	Argon2Time     uint
 	ShutdownGrace  time.Duration
 	CodeSendFloor  time.Duration
+	MetricsToken   string
 }
 
 // setting documents one configuration value.
@@ -67,6 +68,7 @@ var settings = []setting{
 	{flag: "argon2-memory-kib", env: "TRUSTGATE_ARGON2_MEMORY_KIB", def: "19456", help: "argon2id memory cost in KiB (OWASP: 19456)"},
 	{flag: "argon2-time", env: "TRUSTGATE_ARGON2_TIME", def: "2", help: "argon2id iterations (OWASP: 2)"},
 	{flag: "shutdown-grace", env: "TRUSTGATE_SHUTDOWN_GRACE", def: "15s", help: "how long serve waits for requests in flight on shutdown"},
+	{flag: "metrics-token", env: "TRUSTGATE_METRICS_TOKEN", def: "", help: "bearer token GET /metrics requires (Authorization: Bearer …), at least 32 characters; unset: /metrics needs no credentials, so route it from your monitoring network only", secret: true},
 	{flag: "code-send-floor", env: "TRUSTGATE_CODE_SEND_FLOOR", def: "1s", help: "with enumeration protection, the least time a sign-in code prepare or a sign-up verification prepare takes, code sent or not, so that the mail server's or SMS gateway's time does not tell which identifiers have accounts; 0 turns it off"},
 }
 
@@ -77,7 +79,7 @@ func (c *Config) fields() map[string]any {
 		"smtp-from": &c.SMTPFrom, "sms-url": &c.SMSURL, "trusted-proxies": &c.TrustedProxies, "dev": &c.Dev,
 		"public-url": &c.PublicURL, "log-level": &c.LogLevel, "log-format": &c.LogFormat, "token-ttl": &c.TokenTTL,
 		"hash-workers": &c.HashWorkers, "argon2-memory-kib": &c.Argon2Memory, "argon2-time": &c.Argon2Time,
-		"shutdown-grace": &c.ShutdownGrace, "code-send-floor": &c.CodeSendFloor,
+		"shutdown-grace": &c.ShutdownGrace, "code-send-floor": &c.CodeSendFloor, "metrics-token": &c.MetricsToken,
 	}
 }
 
@@ -314,6 +316,14 @@ func (c *Config) rules() []rule {
 			}
 			return nil
 		}},
+		{"metrics-token", func() error {
+			// Prometheus sends it with every scrape: a short one is guessed
+			// at the endpoint's pace.
+			if c.MetricsToken != "" && len(c.MetricsToken) < MinMetricsToken {
+				return fmt.Errorf("TRUSTGATE_METRICS_TOKEN: %d characters, want at least %d (e.g. openssl rand -base64 32)", len(c.MetricsToken), MinMetricsToken)
+			}
+			return nil
+		}},
 		{"hash-workers", func() error {
 			if c.HashWorkers < 0 || c.HashWorkers > 256 {
 				return fmt.Errorf("TRUSTGATE_HASH_WORKERS=%d: must be between 0 and 256", c.HashWorkers)
@@ -345,6 +355,9 @@ func (c *Config) proxies() ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// MinMetricsToken is the shortest TRUSTGATE_METRICS_TOKEN accepted.
+const MinMetricsToken = 32
+
 // String prints the configuration with secrets redacted.
 func (c Config) String() string {
 	red := func(s string) string {
@@ -353,8 +366,8 @@ func (c Config) String() string {
 		}
 		return "REDACTED"
 	}
-	return fmt.Sprintf("addr=%s database=%s secret=%s smtp=%s sms=%s dev=%t public_url=%s",
-		c.Addr, database.Redact(c.DatabaseURL), red(c.Secret), redactURL(c.SMTPURL), redactURL(c.SMSURL), c.Dev, c.PublicURL)
+	return fmt.Sprintf("addr=%s database=%s secret=%s smtp=%s sms=%s dev=%t public_url=%s metrics_token=%s",
+		c.Addr, database.Redact(c.DatabaseURL), red(c.Secret), redactURL(c.SMTPURL), redactURL(c.SMSURL), c.Dev, c.PublicURL, red(c.MetricsToken))
 }
 
 func redactURL(raw string) string {

@@ -11,12 +11,13 @@ import (
 // The startup log prints Config.String; no secret of a delivery URL may reach it.
 func TestConfigStringRedactsDeliveryURLs(t *testing.T) {
 	c := Config{
-		DatabaseURL: "sqlite://trustgate.db",
-		SMTPURL:     "smtp://mailer:smtp-pass-123@mail.example.com:587",
-		SMSURL:      "https://hooks.example.com/sms?token=sms-token-456",
+		DatabaseURL:  "sqlite://trustgate.db",
+		SMTPURL:      "smtp://mailer:smtp-pass-123@mail.example.com:587",
+		SMSURL:       "https://hooks.example.com/sms?token=sms-token-456",
+		MetricsToken: "metrics-token-789-abcdefghijklmnopqrstuvwxyz",
 	}
 	got := c.String()
-	for _, secret := range []string{"smtp-pass-123", "sms-token-456"} {
+	for _, secret := range []string{"smtp-pass-123", "sms-token-456", "metrics-token-789"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("Config.String() = %q, contains the secret %q", got, secret)
 		}
@@ -51,7 +52,7 @@ func TestCLIReportsEveryConfigProblemAtOnce(t *testing.T) {
 	for k, v := range map[string]string{
 		"TRUSTGATE_SECRET": "short", "TRUSTGATE_SMTP_URL": "http://mail.example.com", "TRUSTGATE_SMS_URL": "ftp://sms.example.com",
 		"TRUSTGATE_LOG_LEVEL": "loud", "TRUSTGATE_TOKEN_TTL": "1s", "TRUSTGATE_ADDR": "nowhere",
-		"TRUSTGATE_PUBLIC_URL": "::bad", "TRUSTGATE_SMTP_FROM": "not an address",
+		"TRUSTGATE_PUBLIC_URL": "::bad", "TRUSTGATE_SMTP_FROM": "not an address", "TRUSTGATE_METRICS_TOKEN": "guessable",
 	} {
 		t.Setenv(k, v)
 	}
@@ -61,7 +62,7 @@ func TestCLIReportsEveryConfigProblemAtOnce(t *testing.T) {
 		t.Fatalf("exit %d, want 2", code)
 	}
 	for _, v := range []string{"TRUSTGATE_SECRET", "TRUSTGATE_SMTP_URL", "TRUSTGATE_SMS_URL", "TRUSTGATE_LOG_LEVEL",
-		"TRUSTGATE_TOKEN_TTL", "TRUSTGATE_ADDR", "TRUSTGATE_PUBLIC_URL", "TRUSTGATE_SMTP_FROM"} {
+		"TRUSTGATE_TOKEN_TTL", "TRUSTGATE_ADDR", "TRUSTGATE_PUBLIC_URL", "TRUSTGATE_SMTP_FROM", "TRUSTGATE_METRICS_TOKEN"} {
 		if !strings.Contains(errOut, v) {
 			t.Errorf("the report does not name %s:\n%s", v, errOut)
 		}

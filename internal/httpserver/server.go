@@ -49,6 +49,8 @@ type Config struct {
 	Dev            bool
 	TrustedProxies []netip.Prefix
 	Limits         Limits
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	MetricsToken string
 }
 
 // Server is the HTTP handler of trustgate.
@@ -133,7 +135,7 @@ func (s *Server) routes() chi.Router {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", s.readyz)
-	r.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	r.Handle("/metrics", s.metricsAuth(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 	r.Get("/dashboard/config.json", s.dashboardConfig)
 	r.Get(SignInEventsCSVPath, s.exportSignInEvents)
 	r.Get("/assets/*", s.asset)
