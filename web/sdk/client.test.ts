@@ -1,11 +1,13 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
+  clientWithSessions,
   complete,
   deferred,
   EMAIL_FACTOR,
   emptyClient,
   fakeServer,
   gqlError,
+  loadSignedIn,
   needsClientTrust,
   needsSecondFactor,
   offline,
@@ -16,9 +18,10 @@ import {
   tick,
   tokenReply,
   user,
+  type Handler,
   type Reply,
 } from '../test/fakeServer'
-import { createClient, TOKEN_REFRESH_MARGIN_MS, USER_RETRY_DELAYS_MS } from './client'
+import { createClient, TOKEN_REFRESH_MARGIN_MS, USER_RETRY_DELAYS_MS, type TrustgateClient } from './client'
 import { TrustgateAPIResponseError } from './errors'
 import * as ops from './operations'
 
@@ -548,9 +551,9 @@ describe('session tokens and a device clock that is off', () => {
     expect(client.user?.id).toBe('user_1')
   })
 
-  it('a session that is really gone is dropped after that one retry', async () => {
+  it('a session that is really gone is dropped after that one retry (and the client read again)', async () => {
     const server = fakeServer({
-      Client: signedInClient,
+      Client: [signedInClient, emptyClient],
       SessionTokenCreate: [() => tokenReply('jwt_1'), () => gqlError('authentication_invalid', 'Session ended')],
       Me: [() => ({ data: { me: user() } }), () => gqlError('authentication_invalid', 'Session ended')],
     })
@@ -558,7 +561,7 @@ describe('session tokens and a device clock that is off', () => {
     await client.load()
     const r = await client.reloadUser()
     expect(r.error?.code).toBe('authentication_invalid')
-    expect(server.ops()).toEqual(['Client', 'SessionTokenCreate', 'Me', 'Me', 'SessionTokenCreate'])
+    expect(server.ops()).toEqual(['Client', 'SessionTokenCreate', 'Me', 'Me', 'SessionTokenCreate', 'Client'])
     expect(client.session).toBeNull()
     expect(client.user).toBeNull()
   })
@@ -979,7 +982,8 @@ describe('client answers that arrive late', () => {
     const read = deferred<Reply>()
     const mint = deferred<Reply>()
     const server = fakeServer({
-      Client: [signedInClient, () => read.promise],
+      // The third read is the one the refusal starts, after the session ended.
+      Client: [signedInClient, () => read.promise, emptyClient],
       SessionTokenCreate: [() => tokenReply('jwt_1'), () => gqlError('authentication_invalid', 'Session ended'), () => mint.promise],
       Me: () => ({ data: { me: user() } }),
     })
@@ -999,6 +1003,7 @@ describe('client answers that arrive late', () => {
     await loading
     expect(client.session).toBeNull()
     expect(client.isLoaded).toBe(true)
+    expect(server.ops().filter((o) => o === 'Client')).toHaveLength(3) // the read the refusal started
     // It did not ask for a token of the session it had forgotten.
     expect(server.ops().filter((o) => o === 'SessionTokenCreate')).toHaveLength(2)
   })
@@ -1006,9 +1011,11 @@ describe('client answers that arrive late', () => {
   it('a session activated while a load() and the dropping of the previous session are on their way stays active', async () => {
     const read = deferred<Reply>()
     const mint2 = deferred<Reply>()
+    const reread = deferred<Reply>()
     let sess1Ended = false
     const server = fakeServer({
-      Client: [signedInClient, () => read.promise],
+      // The third read is the one the refusal of sess_1 starts, answered last: the sign-in made sess_2 the last active.
+      Client: [signedInClient, () => read.promise, () => reread.promise],
       SessionTokenCreate: (v) =>
         v.sessionId === 'sess_2' ? mint2.promise : sess1Ended ? gqlError('authentication_invalid', 'Session ended') : tokenReply('jwt_1'),
       Me: [() => ({ data: { me: user() } }), () => ({ data: { me: user({ id: 'user_2' }) } })],
@@ -1032,6 +1039,10 @@ describe('client answers that arrive late', () => {
     await loading
     expect(client.session?.id).toBe('sess_2')
     expect(client.isLoaded).toBe(true)
+    reread.resolve(clientWithSessions(['sess_2']))
+    await vi.waitFor(() => expect(server.ops().filter((o) => o === 'Me')).toHaveLength(2))
+    expect(client.session?.id).toBe('sess_2')
+    expect(client.user?.id).toBe('user_2')
     // Nothing asked for a token of sess_1 again once it was dropped (the load did not take it back).
     expect(server.calls.filter((c) => c.operationName === 'SessionTokenCreate' && c.variables.sessionId === 'sess_1')).toHaveLength(2)
   })
@@ -1057,6 +1068,167 @@ describe('client answers that arrive late', () => {
     held.resolve({ data: { me: user() } })
     await stale
     expect(client.user?.id).toBe('user_2')
+  })
+})
+
+describe('a session the server refuses in the foreground (getToken(), account calls): the client is read again', () => {
+  const refused = () => gqlError('authentication_invalid', 'Session ended')
+  const reads = (server: ReturnType<typeof fakeServer>) => server.ops().filter((o) => o === 'Client').length
+  /** settle lets the read a refusal started, and what follows it (`me`), arrive. */
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await tick()
+  }
+
+  /**
+   * signedInTwice loads a device signed in with sess_1 (user_1, the active one) and sess_2 (user_2), against a server
+   * that, once `end(id)` is called, refuses that session (its tokens, and `me` with one of its JWTs) and no longer
+   * lists it; the first session it lists is the last active one. After `hold(id)`, that session's mints wait for the
+   * answer the test gives the deferred it returns. `handlers` add or replace answers.
+   */
+  async function signedInTwice(handlers: Record<string, Handler | Handler[]> = {}) {
+    const ended = new Set<string>()
+    const held = new Map<string, Promise<Reply>>()
+    const made = await loadSignedIn({
+      Client: () => clientWithSessions(['sess_1', 'sess_2'].filter((id) => !ended.has(id))),
+      SessionTokenCreate: (v) =>
+        held.get(v.sessionId) ?? (ended.has(v.sessionId) ? refused() : tokenReply(`jwt_${v.sessionId}`)),
+      Me: (_v, call) => {
+        const id = (call.headers.authorization ?? '').replace('Bearer jwt_', '')
+        return ended.has(id) ? refused() : { data: { me: user({ id: id.replace('sess_', 'user_') }) } }
+      },
+      ...handlers,
+    })
+    const hold = (id: string) => {
+      const answer = deferred<Reply>()
+      held.set(id, answer.promise)
+      return answer
+    }
+    return { ...made, end: (id: string) => void ended.add(id), hold }
+  }
+
+  it("getToken(): the session is dropped, and the read makes the device's other session the active one", async () => {
+    const { client, server, end } = await signedInTwice()
+    expect(client.session?.id).toBe('sess_1')
+    end('sess_1')
+    expect(await client.getToken({ skipCache: true })).toBeNull()
+    expect(client.session).toBeNull()
+    await settle()
+    expect(client.session?.id).toBe('sess_2')
+    expect(client.user?.id).toBe('user_2')
+    expect(client.status).toBe('ready')
+    expect(server.ops()).toEqual(['Client', 'SessionTokenCreate', 'Me', 'SessionTokenCreate', 'Client', 'SessionTokenCreate', 'Me'])
+    client.close()
+  })
+
+  it.each([
+    ['user.createTOTP() (refused, and so is the mint of its retry)', (c: TrustgateClient) => c.user!.createTOTP()],
+    ['reloadUser() (`me` refused, and so is the mint of its retry)', (c: TrustgateClient) => c.reloadUser()],
+  ])('an account call, %s: the session is dropped and the client read again', async (_, call) => {
+    const { client, server, end } = await signedInTwice({ TotpCreate: refused })
+    end('sess_1')
+    expect((await call(client)).error?.code).toBe('authentication_invalid')
+    await settle()
+    expect(reads(server)).toBe(2)
+    expect(client.session?.id).toBe('sess_2')
+    expect(client.user?.id).toBe('user_2')
+    client.close()
+  })
+
+  it('a `me` refused although a token was just minted, or naming no user, counts as a refusal too', async () => {
+    const noUser = (): Reply => ({ data: { me: null } })
+    // `me` refused twice: with the cached token, then with the one minted for the retry.
+    for (const answers of [[refused, refused], [noUser]]) {
+      const { client, server } = await signedInTwice({
+        Me: [() => ({ data: { me: user() } }), ...answers, () => ({ data: { me: user({ id: 'user_2' }) } })],
+        Client: [() => clientWithSessions(['sess_1', 'sess_2']), () => clientWithSessions(['sess_2'])],
+      })
+      await client.reloadUser()
+      await settle()
+      expect(reads(server)).toBe(2)
+      expect(client.session?.id).toBe('sess_2')
+      expect(client.user?.id).toBe('user_2')
+      client.close()
+    }
+  })
+
+  it('several calls refused at once read the client once', async () => {
+    const { client, server, end } = await signedInTwice({ TotpCreate: refused, SessionVerification: refused })
+    const u = client.user!
+    const session = client.session!
+    end('sess_1')
+    const [token, me, totp, verification, sessionToken] = await Promise.all([
+      client.getToken({ skipCache: true }),
+      client.reloadUser(),
+      u.createTOTP(),
+      session.getVerification(),
+      session.getToken({ skipCache: true }),
+    ])
+    expect([token, sessionToken]).toEqual([null, null])
+    for (const r of [me, totp, verification]) expect(r.error?.code).toBe('authentication_invalid')
+    await settle()
+    expect(reads(server)).toBe(2)
+    expect(client.session?.id).toBe('sess_2')
+    client.close()
+  })
+
+  it('the refusal of a session the user has since switched from changes nothing; the active one refused reads once', async () => {
+    const { client, server, end, hold } = await signedInTwice()
+    const old = client.session!
+    const held = hold('sess_1')
+    const late = old.getToken({ skipCache: true }) // sess_1's mint, answered after the switch
+    await tick()
+    expect((await client.setActive({ session: 'sess_2' })).error).toBeNull()
+    await client.reloadUser()
+    held.resolve(refused())
+    expect(await late).toBeNull()
+    await settle()
+    expect(reads(server)).toBe(1)
+    expect(client.session?.id).toBe('sess_2')
+    expect(client.user?.id).toBe('user_2')
+
+    // The control: the active session refused is dropped, and read again once.
+    end('sess_2')
+    expect(await client.getToken({ skipCache: true })).toBeNull()
+    await settle()
+    expect(reads(server)).toBe(2)
+    client.close()
+  })
+
+  it('a refusal that arrives after close() drops the session and reads nothing; before close() it reads the client', async () => {
+    for (const closeFirst of [false, true]) {
+      const { client, server, hold } = await signedInTwice()
+      const held = hold('sess_1')
+      const changes = vi.fn()
+      client.subscribe(changes)
+      const token = client.getToken({ skipCache: true })
+      await tick()
+      if (closeFirst) client.close()
+      held.resolve(refused())
+      expect(await token).toBeNull()
+      await settle()
+      expect(client.session).toBeNull()
+      expect(reads(server)).toBe(closeFirst ? 1 : 2)
+      // Closed: the drop is told, and nothing after it.
+      if (closeFirst) expect(changes).toHaveBeenCalledTimes(1)
+      client.close()
+    }
+  })
+
+  it('a read whose session is refused again reads no more: a server listing a session it refuses makes no loop', async () => {
+    const { client, server } = await loadSignedIn({
+      // The fourth read no longer lists the session, so that a loop, were there one, ends (and shows in the reads).
+      Client: [signedInClient, signedInClient, signedInClient, emptyClient],
+      SessionTokenCreate: [() => tokenReply('jwt_1'), refused],
+    })
+    expect(await client.getToken({ skipCache: true })).toBeNull()
+    await settle()
+    await new Promise((r) => setTimeout(r, 50))
+    // The read listed sess_1 again; its `me` needed a token, which was refused: dropped, and not read again.
+    expect(server.ops()).toEqual(['Client', 'SessionTokenCreate', 'Me', 'SessionTokenCreate', 'Client', 'SessionTokenCreate'])
+    expect(client.session).toBeNull()
+    expect(client.user).toBeNull()
+    expect(client.status).toBe('ready')
+    client.close()
   })
 })
 

@@ -152,6 +152,11 @@ export class TrustgateClient {
   #userLoading: Promise<Result<User | null>> | null = null
   /** #userAgain is the reload queued behind the one in flight, shared by every caller that asked meanwhile. */
   #userAgain: Promise<Result<User | null>> | null = null
+  /**
+   * #settling is the session a load took from the client it read, while that load fetches its user (`me`): a refusal
+   * of it then reads nothing more (see #refused), since the load is the fresh read, and another would say the same.
+   */
+  #settling: Session | null = null
   #version = 0
   #closed = false
   readonly #keepSessionAlive: boolean
@@ -304,8 +309,16 @@ export class TrustgateClient {
     // meanwhile (its token refused) may be what it read: the session stays as it is now.
     if (this.#reads.fresh(readNumber) && this.#answers.fresh(n)) {
       const active = sessions.map(parseSession).find((s) => s.id === lastActiveSessionId && s.status === 'active')
-      this.session = active ? this.makeSession(active) : null
-      if (this.session) await this.reloadUser()
+      const session = active ? this.makeSession(active) : null
+      this.session = session
+      if (session) {
+        this.#settling = session
+        try {
+          await this.reloadUser()
+        } finally {
+          if (this.#settling === session) this.#settling = null
+        }
+      }
       // Once `me` minted the session's first token, which the background refresh then replaces in due time.
       this.#syncKeepAlive()
     }
@@ -379,7 +392,8 @@ export class TrustgateClient {
 
   async #reloadUser(): Promise<Result<User | null>> {
     const n = this.#userAnswers.begin()
-    if (!this.session) {
+    const sessionId = this.session?.id
+    if (sessionId === undefined) {
       this.#userAnswers.fresh(n)
       this.user = null
       this.emit()
@@ -397,15 +411,20 @@ export class TrustgateClient {
     // Signed out, dropped or another session activated meanwhile: this answer is about a session that is gone.
     if (!this.#userAnswers.fresh(n)) return r.error ? r : { data: this.user, error: null }
     if (r.error) {
-      if (r.error.code === 'authentication_invalid') this.forgetSession()
-      // Told, so that the hooks stop waiting for a user that is not coming and a page can offer to try again.
-      else if (this.session && !this.user) this.userError = r.error
-      this.emit()
+      if (r.error.code === 'authentication_invalid') this.#refused(sessionId)
+      else {
+        // Told, so that the hooks stop waiting for a user that is not coming and a page can offer to try again.
+        if (this.session && !this.user) this.userError = r.error
+        this.emit()
+      }
       return r
     }
-    // No user behind a session that minted a token means the session just ended: treat it as signed out.
-    if (!r.data.me) this.forgetSession()
-    else this.user = new User(this.accountCore, r.data.me)
+    // No user behind a session that minted a token means the session just ended: a refusal as well.
+    if (!r.data.me) {
+      this.#refused(sessionId)
+      return { data: null, error: null }
+    }
+    this.user = new User(this.accountCore, r.data.me)
     this.emit()
     return { data: this.user, error: null }
   }
@@ -524,10 +543,7 @@ export class TrustgateClient {
     })
       .then((r): Result<string> => {
         if (r.error) {
-          if (r.error.code === 'authentication_invalid' && this.session?.id === sessionId) {
-            this.forgetSession()
-            this.emit()
-          }
+          if (r.error.code === 'authentication_invalid') this.#refused(sessionId)
           return r
         }
         const { jwt, expiresAt } = r.data.sessionTokenCreate
@@ -592,8 +608,8 @@ export class TrustgateClient {
    * its way). The token it was planned for is replaced when the timer fires, however early or late (a clock that
    * disagrees with the timers must not stall it); one minted since (`getToken({ skipCache })`, after a reverification)
    * that is not due yet is kept, without a request, and the refresh planned for its own due time. A session the server
-   * refuses (`authentication_invalid`: expired, revoked, signed out elsewhere) is dropped by mintToken, and the client's
-   * state is read again (`load()`), as Clerk does on a 401; any other failure (`network_error`, …) is tried again
+   * refuses (`authentication_invalid`: expired, revoked, signed out elsewhere) is handled by mintToken as any refusal
+   * is (#refused: dropped, and the client read again); any other failure (`network_error`, …) is tried again
    * KEEP_ALIVE_INTERVAL_MS later.
    */
   async #refreshInBackground(keepAlive: KeepAlive, planned: CachedToken | undefined): Promise<void> {
@@ -606,13 +622,8 @@ export class TrustgateClient {
     // skipCache: the planned token may still be fresh for getToken() (until its refresh margin); this replaces it
     // ahead of that, so that no getToken() waits for a mint.
     const r = await this.mintToken(keepAlive.sessionId, true)
-    if (r.error?.code === 'authentication_invalid' && !this.session && !this.#closed) {
-      // mintToken dropped the session: read what the server has now (signed out, or another session). A load already
-      // on its way read before the drop, so its answer no longer applies: this is a fresh read.
-      void this.#load(false)
-      return
-    }
-    // Signed out, closed or another session activated meanwhile: that one has its own refresh, if any.
+    // Signed out, closed, another session activated, or this one refused (and dropped) meanwhile: the session now
+    // active, if any, has its own refresh.
     if (this.#keepAlive !== keepAlive) return
     if (r.error) {
       this.#planRefresh(keepAlive, this.#tokens.get(keepAlive.sessionId), KEEP_ALIVE_INTERVAL_MS)
@@ -621,6 +632,29 @@ export class TrustgateClient {
     const next = this.#tokens.get(keepAlive.sessionId)
     const delay = next ? this.#refreshDue(next) - this.#now() : KEEP_ALIVE_INTERVAL_MS
     this.#planRefresh(keepAlive, next, Math.max(KEEP_ALIVE_MIN_DELAY_MS, delay))
+  }
+
+  /**
+   * refused handles the server's refusal of a session (`authentication_invalid`: expired, revoked, signed out
+   * elsewhere; or a `me` that names no user), wherever it shows: `getToken()`, an account or session call, the
+   * background refresh. Only a refusal of the active session changes anything (a user who switched sessions since
+   * keeps the one now active): it is dropped, and the client's state is read again (as clerk-js does on a 401), so
+   * that the device's other sessions and `lastActiveSessionId` are the server's at once (another session may be the
+   * active one now). A load already on its way read before the drop (forgetSession makes its answer stale), so this
+   * is a fresh read.
+   * Nothing is read once the client is closed, nor for the session a load is settling (#settling): a load whose own
+   * `me` is refused (the read after a refusal among them) is the fresh read, so a server that lists a session it
+   * refuses cannot make the client read in a loop. Concurrent refusals read once: the first drops the session, after
+   * which the others are no longer of the active one.
+   */
+  #refused(sessionId: string): void {
+    const session = this.session
+    if (session?.id !== sessionId) return
+    this.forgetSession()
+    this.emit()
+    // Without resuming a sign-in the server has in progress, as load() does: that would make stale the answers of a
+    // sign-in call already on its way here (adding an account while the session is refused).
+    if (!this.#closed && this.#settling !== session) void this.#load(false)
   }
 
   /**

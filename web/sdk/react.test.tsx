@@ -2,6 +2,7 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { useEffect, useState } from 'react'
 import { describe, expect, it } from 'vitest'
 import {
+  clientWithSessions,
   complete,
   deferred,
   emptyClient,
@@ -17,8 +18,10 @@ import {
   user,
   verifiedSession,
 } from '../test/fakeServer'
-import { createClient } from './client'
+import { createClient, type TrustgateClient } from './client'
 import {
+  SignedIn,
+  SignedOut,
   TrustgateProvider,
   useAuth,
   useReverification,
@@ -585,5 +588,76 @@ describe('useReverification', () => {
       'TotpCreate',
     ])
     expect(server.last('SessionVerificationCreate')!.variables).toEqual({})
+  })
+})
+
+describe('<SignedOut> and useAuth() when the server refuses the session in the foreground', () => {
+  const refused = () => gqlError('authentication_invalid', 'Session ended')
+
+  function Page() {
+    return (
+      <>
+        <SignedIn>welcome back</SignedIn>
+        <SignedOut>please sign in</SignedOut>
+        <Hello />
+      </>
+    )
+  }
+
+  it.each([
+    ['getToken()', (c: TrustgateClient) => c.getToken({ skipCache: true })],
+    ['an account call (user.createTOTP())', (c: TrustgateClient) => c.user!.createTOTP()],
+    ['a session call (session.startVerification())', (c: TrustgateClient) => c.session!.startVerification()],
+  ])('%s refused: the client is read again, and the page shows what it says', async (_, call) => {
+    // Once the session ended, the server refuses it and no longer lists it.
+    const server = fakeServer({
+      Client: [signedInClient, emptyClient],
+      SessionTokenCreate: [() => tokenReply('jwt_1'), refused],
+      Me: () => ({ data: { me: user() } }),
+      TotpCreate: refused,
+      SessionVerificationCreate: refused,
+    })
+    const client = createClient({ fetch: server.fetch, keepSessionAlive: false })
+    render(
+      <TrustgateProvider client={client}>
+        <Page />
+      </TrustgateProvider>,
+    )
+    expect(await screen.findByText('Hello, user_1!')).toBeInTheDocument()
+    expect(screen.getByText('welcome back')).toBeInTheDocument()
+
+    await act(async () => {
+      await call(client)
+    })
+    await waitFor(() => expect(server.ops().filter((o) => o === 'Client')).toHaveLength(2))
+    await act(() => tick())
+    expect(screen.getByText('please sign in')).toBeInTheDocument()
+    expect(screen.queryByText('welcome back')).toBeNull()
+    expect(screen.getByText('signed out')).toBeInTheDocument()
+    expect(client.status).toBe('ready')
+    client.close()
+  })
+
+  it("shows the device's other session at once when the read makes it the active one", async () => {
+    let ended = false
+    const server = fakeServer({
+      Client: () => clientWithSessions(ended ? ['sess_2'] : ['sess_1', 'sess_2']),
+      SessionTokenCreate: (v) => (v.sessionId === 'sess_1' && ended ? refused() : tokenReply(`jwt_${v.sessionId}`)),
+      Me: (_v, call) => ({ data: { me: user({ id: call.headers.authorization === 'Bearer jwt_sess_2' ? 'user_2' : 'user_1' }) } }),
+    })
+    const client = createClient({ fetch: server.fetch, keepSessionAlive: false })
+    render(
+      <TrustgateProvider client={client}>
+        <Page />
+      </TrustgateProvider>,
+    )
+    expect(await screen.findByText('Hello, user_1!')).toBeInTheDocument()
+    ended = true
+    await act(async () => {
+      await client.getToken({ skipCache: true })
+    })
+    expect(await screen.findByText('Hello, user_2!')).toBeInTheDocument()
+    expect(screen.getByText('welcome back')).toBeInTheDocument()
+    client.close()
   })
 })

@@ -1,12 +1,15 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
   EMAIL_FACTOR,
+  emptyClient,
   gqlError,
   loadSignedIn,
   mfaSessionVerification,
   PHONE_FACTOR,
   reverificationRequired,
   sessionVerification,
+  signedInClient,
+  tick,
   tokenReply,
   TOTP_FACTOR,
   verifiedSession,
@@ -214,6 +217,25 @@ describe('session reverification', () => {
     expect(r.error!.code).toBe('authentication_invalid')
     expect(server.ops()).not.toContain('SessionVerificationCreate')
     expect(client.session).toBeNull()
+  })
+
+  it('a session method refused (and the mint of its retry) drops the session and reads the client again', async () => {
+    const ended = () => gqlError('authentication_invalid', 'Session ended')
+    const { client, server } = await loadSignedIn({
+      Client: [signedInClient, emptyClient],
+      SessionTokenCreate: [() => tokenReply('jwt_1'), ended],
+      SessionVerification: ended,
+    })
+    const r = await client.session!.getVerification()
+    expect(r.error!.code).toBe('authentication_invalid')
+    expect(client.session).toBeNull()
+    await vi.waitFor(() =>
+      expect(server.ops()).toEqual(['Client', 'SessionTokenCreate', 'Me', 'SessionVerification', 'SessionTokenCreate', 'Client']),
+    )
+    for (let i = 0; i < 5; i++) await tick()
+    expect(client.session).toBeNull()
+    expect(client.status).toBe('ready')
+    client.close()
   })
 })
 

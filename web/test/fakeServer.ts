@@ -216,23 +216,29 @@ export function emptyClient(): Reply {
 
 /** signedInClient answers the `Client` query for a device with one active session. */
 export function signedInClient(): Reply {
+  return clientWithSessions(['sess_1'])
+}
+
+/**
+ * clientWithSessions answers the `Client` query for a device with these active sessions (`sess_N` of `user_N`), the
+ * first the last active one unless `lastActiveSessionId` says otherwise.
+ */
+export function clientWithSessions(ids: string[], lastActiveSessionId: string | null = ids[0] ?? null): Reply {
   return {
     data: {
       client: {
         id: 'client_1',
         signIn: null,
-        sessions: [
-          {
-            id: 'sess_1',
-            status: 'active',
-            userId: 'user_1',
-            clientId: 'client_1',
-            createdAt: '2026-01-02T03:04:05Z',
-            lastActiveAt: '2026-01-02T03:04:05Z',
-            expireAt: '2026-01-09T03:04:05Z',
-          },
-        ],
-        lastActiveSessionId: 'sess_1',
+        sessions: ids.map((id) => ({
+          id,
+          status: 'active',
+          userId: id.replace('sess_', 'user_'),
+          clientId: 'client_1',
+          createdAt: '2026-01-02T03:04:05Z',
+          lastActiveAt: '2026-01-02T03:04:05Z',
+          expireAt: '2026-01-09T03:04:05Z',
+        })),
+        lastActiveSessionId,
       },
     },
   }
