@@ -38,12 +38,14 @@ export interface ClientOptions {
   fetch?: typeof fetch
   /** now replaces Date.now, for token-expiry tests. */
   now?: () => number
+  /** random replaces Math.random (a number in [0, 1)), for tests of the keep-alive's jitter (KEEP_ALIVE_JITTER). */
+  random?: () => number
   /**
    * keepSessionAlive refreshes the active session's token in the background, as Clerk's SDK does (default: true in a
-   * browser, false where there is no `window`, such as server-side rendering):
-   * about every 50 s (KEEP_ALIVE_INTERVAL_MS) while a session is active and the client is not closed. The server then
-   * sees the app open (a session inactivity timeout counts from the last token minted), and a session it ended
-   * shows as signed out without waiting for the app's next call. `false` mints only on demand (`getToken()`).
+   * browser, false where there is no `window`, such as server-side rendering): every 45–50 s (KEEP_ALIVE_INTERVAL_MS,
+   * less a random KEEP_ALIVE_JITTER) while a session is active and the client is not closed. The server then sees the
+   * app open (a session inactivity timeout counts from the last token minted), and a session it ended shows as signed
+   * out without waiting for the app's next call. `false` mints only on demand (`getToken()`).
    */
   keepSessionAlive?: boolean
 }
@@ -62,18 +64,27 @@ export const TOKEN_REFRESH_MARGIN_MS = 5_000
 /**
  * KEEP_ALIVE_INTERVAL_MS is the longest wait between two background refreshes of the active session's token
  * (`ClientOptions.keepSessionAlive`), Clerk's 50 s, and the wait after one that failed. With the server's 60 s tokens
- * every refresh comes 50 s after the last token was asked for: 5 s (KEEP_ALIVE_LEAD_MS) before it would enter
- * TOKEN_REFRESH_MARGIN_MS, so `getToken()` keeps finding a fresh token in the cache.
+ * every refresh comes at most 50 s after the last token was asked for: 5 s (KEEP_ALIVE_LEAD_MS) or more before it
+ * would enter TOKEN_REFRESH_MARGIN_MS, so `getToken()` keeps finding a fresh token in the cache. Each wait is
+ * shortened at random (KEEP_ALIVE_JITTER): 45–50 s.
  */
 export const KEEP_ALIVE_INTERVAL_MS = 50_000
+
+/**
+ * KEEP_ALIVE_JITTER is the largest part of each keep-alive wait left out at random (a fresh draw of
+ * `ClientOptions.random` per wait): 50 s become 45–50 s. Tabs restored together (a browser reopening its windows)
+ * would otherwise mint in lockstep, every 50 s, for as long as they stay open. A wait is only ever shortened, so a
+ * refresh still comes before the token enters its refresh margin, and `getToken()` still answers from the cache.
+ */
+export const KEEP_ALIVE_JITTER = 0.1
 
 /** KEEP_ALIVE_LEAD_MS is how long before its refresh margin a cached token is replaced in the background. */
 const KEEP_ALIVE_LEAD_MS = 5_000
 
 /**
  * KEEP_ALIVE_MIN_DELAY_MS is the shortest wait after a token was minted (by the background refresh, or the activation
- * or load it starts with): tokens that live less than 15 s (TRUSTGATE_TOKEN_TTL allows 10 s) are refreshed this often,
- * not back to back.
+ * or load it starts with), before the jitter (4.5–5 s): tokens that live less than 15 s (TRUSTGATE_TOKEN_TTL allows
+ * 10 s) are refreshed this often, not back to back.
  */
 const KEEP_ALIVE_MIN_DELAY_MS = 5_000
 
@@ -125,6 +136,7 @@ export class TrustgateClient {
 
   readonly #transport: Transport
   readonly #now: () => number
+  readonly #random: () => number
   readonly #listeners = new Set<() => void>()
   readonly #tokens = new Map<string, CachedToken>()
   readonly #inflightTokens = new Map<string, Promise<Result<string>>>()
@@ -174,6 +186,7 @@ export class TrustgateClient {
       fetch: options.fetch,
     })
     this.#now = options.now ?? Date.now
+    this.#random = options.random ?? Math.random
     // Only in a browser by default, as clerk-js: a client made per request on a server would otherwise keep minting
     // for its visitor's session, and keep itself in memory, until it is closed.
     this.#keepSessionAlive = options.keepSessionAlive ?? typeof window !== 'undefined'
@@ -590,13 +603,18 @@ export class TrustgateClient {
     return token.expiresAt - TOKEN_REFRESH_MARGIN_MS - KEEP_ALIVE_LEAD_MS
   }
 
-  /** planRefresh sets the timer of the next background refresh, meant to replace `planned` (the token cached now). */
+  /**
+   * planRefresh sets the timer of the next background refresh, meant to replace `planned` (the token cached now), at
+   * most `delay` from now, less a random part of up to KEEP_ALIVE_JITTER of it.
+   */
   #planRefresh(keepAlive: KeepAlive, planned: CachedToken | undefined, delay: number): void {
     // Never longer than the interval: tokens that live longer (up to an hour) are refreshed every 50 s all the same,
     // for the server to see the session in use, and to notice soon that it ended.
+    const wait = Math.min(KEEP_ALIVE_INTERVAL_MS, Math.max(0, delay))
+    // Shortened, never lengthened: clients that started together drift apart, and none comes nearer the margin.
     const timer = setTimeout(
       () => void this.#refreshInBackground(keepAlive, planned),
-      Math.min(KEEP_ALIVE_INTERVAL_MS, Math.max(0, delay)),
+      Math.round(wait * (1 - KEEP_ALIVE_JITTER * this.#random())),
     )
     // In Node (server-side rendering, scripts), the refresh alone does not keep the process running.
     ;(timer as { unref?: () => void }).unref?.()

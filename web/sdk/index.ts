@@ -2,7 +2,14 @@
  * @trustgate/js — the framework-free core of the trustgate SDK: `createClient()` and the sign-in, sign-up,
  * session and user resources. React bindings live in `./react` (`@trustgate/react`).
  */
-export { createClient, TrustgateClient, KEEP_ALIVE_INTERVAL_MS, TOKEN_REFRESH_MARGIN_MS, type ClientOptions } from './client'
+export {
+  createClient,
+  TrustgateClient,
+  KEEP_ALIVE_INTERVAL_MS,
+  KEEP_ALIVE_JITTER,
+  TOKEN_REFRESH_MARGIN_MS,
+  type ClientOptions,
+} from './client'
 export { TrustgateAPIResponseError, isClerkAPIResponseError, isTrustgateAPIResponseError } from './errors'
 export { SignInFuture, type SignInPasswordParams, type SignInResult } from './signin'
 export { SignUpFuture, type SignUpCreateParams, type SignUpResult, type SignUpVerificationStrategy } from './signup'

@@ -15,7 +15,7 @@ import {
   type Handler,
   type Reply,
 } from '../test/fakeServer'
-import { createClient, KEEP_ALIVE_INTERVAL_MS, type ClientOptions } from './client'
+import { createClient, KEEP_ALIVE_INTERVAL_MS, KEEP_ALIVE_JITTER, type ClientOptions } from './client'
 import { SignedIn, SignedOut, TrustgateProvider, useAuth } from './react'
 
 beforeEach(() => {
@@ -42,6 +42,12 @@ function minted(seconds = 60): Handler {
   }
 }
 
+/**
+ * noJitter is the `random` of the tests about the refresh's timing: a draw of 0 leaves each wait as planned (the top of
+ * the KEEP_ALIVE_JITTER window), so the times below are exact; the jitter has tests of its own.
+ */
+const noJitter = () => 0
+
 /** signedIn loads a client for a device with one active session; its `me` minted the first token. */
 async function signedIn(handlers: Record<string, Handler | Handler[]> = {}, options: ClientOptions = {}) {
   const server = fakeServer({
@@ -51,7 +57,7 @@ async function signedIn(handlers: Record<string, Handler | Handler[]> = {}, opti
     SignOut: () => ({ data: { signOut: true } }),
     ...handlers,
   })
-  const client = createClient({ fetch: server.fetch, ...options })
+  const client = createClient({ fetch: server.fetch, random: noJitter, ...options })
   await client.load()
   const mints = () => server.calls.filter((c) => c.operationName === 'SessionTokenCreate').map((c) => c.variables.sessionId)
   return { client, server, mints }
@@ -255,6 +261,71 @@ describe('keepSessionAlive: the background token refresh', () => {
     expect(short.mints()).toHaveLength(4)
     short.client.close()
   })
+
+  it('waits a random 45–50 s before each refresh, a fresh draw of the injected randomness each time', async () => {
+    // Each draw and the wait it makes: 50 s less up to a tenth (KEEP_ALIVE_JITTER), never more than 50 s.
+    const draws: [number, number][] = [
+      [0.5, 47_500],
+      [0, 50_000],
+      [0.999, 45_005],
+      [0.25, 48_750],
+    ]
+    let n = 0
+    const { client, mints } = await signedIn({}, { random: () => draws[n++]?.[0] ?? 0 })
+    for (const [, interval] of draws) {
+      const before = mints().length
+      await wait(interval - 1)
+      expect(mints()).toHaveLength(before)
+      await wait(1)
+      expect(mints()).toHaveLength(before + 1)
+    }
+    expect(n).toBe(draws.length + 1) // and the next wait drawn already
+    client.close()
+  })
+
+  it('keeps every wait within 45–50 s of the last mint, whatever the draws, and getToken() answering from the cache', async () => {
+    // A fixed series spread over [0, 1), from a small linear congruential generator (no Math.random in the test).
+    let seed = 42
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+    const sentAt: number[] = []
+    const mint = minted()
+    const { client } = await signedIn(
+      {
+        SessionTokenCreate: (v, call) => {
+          sentAt.push(Date.now())
+          return mint(v, call)
+        },
+      },
+      { random },
+    )
+    // A getToken() every second: one that had to mint would show below as a short interval.
+    for (let s = 0; s < 10 * 50; s++) {
+      await wait(1_000)
+      expect(await client.getToken()).not.toBeNull()
+    }
+    const intervals = sentAt.slice(1).map((t, i) => t - sentAt[i]!)
+    expect(intervals.length).toBeGreaterThanOrEqual(10)
+    for (const interval of intervals) {
+      expect(interval).toBeGreaterThanOrEqual(KEEP_ALIVE_INTERVAL_MS * (1 - KEEP_ALIVE_JITTER))
+      expect(interval).toBeLessThanOrEqual(KEEP_ALIVE_INTERVAL_MS)
+    }
+    expect(new Set(intervals).size).toBeGreaterThan(1) // drawn, not fixed
+    client.close()
+  })
+
+  it('draws from Math.random when no `random` is given', async () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    try {
+      const { client, mints } = await signedIn({}, { random: undefined })
+      await wait(47_499)
+      expect(mints()).toHaveLength(1)
+      await wait(1)
+      expect(mints()).toHaveLength(2)
+      client.close()
+    } finally {
+      random.mockRestore()
+    }
+  })
 })
 
 describe('keepSessionAlive in React', () => {
@@ -269,7 +340,7 @@ describe('keepSessionAlive in React', () => {
       SessionTokenCreate: [minted(), () => gqlError('authentication_invalid', 'Session expired')],
       Me: () => ({ data: { me: user() } }),
     })
-    const client = createClient({ fetch: server.fetch })
+    const client = createClient({ fetch: server.fetch, random: noJitter })
     render(
       <TrustgateProvider client={client}>
         <SignedIn>welcome back</SignedIn>
