@@ -347,3 +347,67 @@ func (b *blockingSender) Send(ctx context.Context, _ delivery.Message) error {
 }
 
 func (b *blockingSender) count() int { return int(b.sent.Load()) }
+
+// TestNoticeRetrySlowServerSendsEachOnce: a mail server that takes
+// delivery.DefaultTimeout (10 s) per message, and a full batch of due
+// notices. While one replica works through the batch, another replica's
+// round (every RetryEvery) must not take a notice the first one still
+// holds, nor may the first send one whose lease it lost meanwhile: each
+// notice goes out once.
+func TestNoticeRetrySlowServerSendsEachOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		ctx := context.Background()
+		const notices = 20 // one full batch
+		err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
+			for i := range notices {
+				_, err := tx.PendingNotice.Create().SetWhat("security notice").SetChannel("email").
+					SetTo(fmt.Sprintf("slow%02d@example.com", i)).SetKind(delivery.KindSecurityNotice).SetText("…").
+					SetCreatedAt(s.clock.Now()).SetNextAttemptAt(s.clock.Now()).Save(ctx)
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := &countingSender{}
+		var b *notice.Notifier
+		var sinceRound time.Duration
+		slow := senderFunc(func(ctx context.Context, m delivery.Message) error {
+			// Each message takes the whole delivery timeout; the other
+			// replica's ticker fires every RetryEvery meanwhile.
+			s.clock.Advance(delivery.DefaultTimeout)
+			if sinceRound += delivery.DefaultTimeout; sinceRound >= notice.RetryEvery {
+				sinceRound = 0
+				if _, err := b.RetryDue(ctx); err != nil {
+					t.Error(err)
+				}
+			}
+			return counts.Send(ctx, m)
+		})
+		db := s.m.DB
+		if !db.IsSQLite() {
+			if db, err = database.Open(ctx, dbURL); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+		}
+		a := notice.NewNotifier(s.m.DB, slow, nil, s.m.Log, s.clock.Now)
+		b = notice.NewNotifier(db, counts, nil, s.m.Log, s.clock.Now)
+		if _, err := a.RetryDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i := range notices {
+			if got := counts.count(fmt.Sprintf("slow%02d@example.com", i)); got != 1 {
+				t.Errorf("slow%02d@example.com: delivered %d times, want once", i, got)
+			}
+		}
+	})
+}
+
+type senderFunc func(context.Context, delivery.Message) error
+
+func (f senderFunc) Send(ctx context.Context, m delivery.Message) error { return f(ctx, m) }
