@@ -237,57 +237,58 @@ func retryAfter(failed int) time.Duration {
 	return min(wait, MaxRetry)
 }
 
-// RetryDue delivers the notices whose next attempt is due, retryBatch at a
-// time until none is left, and reports how many it took. Each is taken with
-// a conditional write of its next attempt (moved on by Lease), so two
-// replicas running RetryDue at once never take the same notice.
+// RetryDue delivers the notices whose next attempt is due, reading
+// retryBatch at a time until none is left, and reports how many it took.
+// Each is taken just before its own attempt, with a conditional write of
+// its next attempt (moved on by Lease), so two replicas running RetryDue at
+// once never take the same notice, and the lease covers one attempt
+// (delivery.DefaultTimeout), not a batch of them: taken for a whole batch,
+// the last ones' leases would run out while the first were sent to a slow
+// server, and another replica would send them too.
 func (n *Notifier) RetryDue(ctx context.Context) (int, error) {
 	taken := 0
 	for {
-		batch, err := n.take(ctx)
+		due, err := n.DB.Ent.PendingNotice.Query().Where(pendingnotice.NextAttemptAtLTE(n.Now())).
+			Order(ent.Asc(pendingnotice.FieldNextAttemptAt), ent.Asc(pendingnotice.FieldID)).
+			Limit(retryBatch).All(ctx)
 		if err != nil {
 			return taken, err
 		}
-		for _, p := range batch {
-			if ctx.Err() != nil { // shutting down: the rest are taken again after the lease
+		before := taken
+		for _, p := range due {
+			if ctx.Err() != nil { // shutting down: the rest stay due
 				return taken, ctx.Err()
 			}
-			n.deliver(context.WithoutCancel(ctx), p) // an attempt under way is finished
+			ok, err := n.take(ctx, p)
+			if err != nil {
+				return taken, err
+			}
+			if ok {
+				taken++
+				n.deliver(context.WithoutCancel(ctx), p) // an attempt under way is finished
+			}
 		}
-		taken += len(batch)
-		if len(batch) < retryBatch || ctx.Err() != nil {
-			return taken, ctx.Err()
+		// A full batch may have more behind it; one of which none could be
+		// taken (others took them) ends the round all the same.
+		if len(due) < retryBatch || taken == before {
+			return taken, nil
 		}
 	}
 }
 
-// take takes up to retryBatch due notices.
-func (n *Notifier) take(ctx context.Context) ([]*ent.PendingNotice, error) {
-	now := n.Now()
-	due, err := n.DB.Ent.PendingNotice.Query().Where(pendingnotice.NextAttemptAtLTE(now)).
-		Order(ent.Asc(pendingnotice.FieldNextAttemptAt), ent.Asc(pendingnotice.FieldID)).
-		Limit(retryBatch).All(ctx)
-	if err != nil || len(due) == 0 {
-		return nil, err
-	}
-	var taken []*ent.PendingNotice
-	err = n.DB.Tx(ctx, func(tx *ent.Tx) error {
-		taken = taken[:0]
-		for _, p := range due {
-			// Unchanged since read: nobody else took it meanwhile.
-			k, err := tx.PendingNotice.Update().
-				Where(pendingnotice.ID(p.ID), pendingnotice.NextAttemptAt(p.NextAttemptAt)).
-				SetNextAttemptAt(now.Add(Lease)).Save(ctx)
-			if err != nil {
-				return err
-			}
-			if k == 1 {
-				taken = append(taken, p)
-			}
-		}
-		return nil
+// take takes p, as read due, for one attempt: it moves p's next attempt on
+// by Lease unless it changed since read (another replica took it, or an
+// attempt was recorded), and reports whether it did.
+func (n *Notifier) take(ctx context.Context, p *ent.PendingNotice) (bool, error) {
+	var k int
+	err := n.DB.Write(ctx, func(*sql.DB) error {
+		var err error
+		k, err = n.DB.Ent.PendingNotice.Update().
+			Where(pendingnotice.ID(p.ID), pendingnotice.NextAttemptAt(p.NextAttemptAt)).
+			SetNextAttemptAt(n.Now().Add(Lease)).Save(ctx)
+		return err
 	})
-	return taken, err
+	return k == 1, err
 }
 
 func message(p *ent.PendingNotice) delivery.Message {
