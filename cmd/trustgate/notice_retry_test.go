@@ -96,7 +96,7 @@ func TestNoticeRetriedAfterAnOutage(t *testing.T) {
 		resp.Body.Close()
 		// The sign-in's new-device notice went out first time, as did this one at its third attempt.
 		for _, want := range []string{`trustgate_notice_deliveries_total{outcome="sent"} 2`,
-			`trustgate_notice_deliveries_total{outcome="failed"} 2`, `trustgate_notice_deliveries_total{outcome="abandoned"} 0`} {
+			`trustgate_notice_deliveries_total{outcome="failed"} 2`, `trustgate_notice_deliveries_total{outcome="abandoned"} 0`, `trustgate_notice_deliveries_total{outcome="rejected"} 0`} {
 			if !strings.Contains(string(body), want) {
 				t.Errorf("/metrics lacks %s:\n%s", want, grepLines(string(body), "trustgate_notice"))
 			}
@@ -160,7 +160,85 @@ func TestNoticeAbandonedAfterADay(t *testing.T) {
 		if got := s.mail.count(addr); got != before {
 			t.Errorf("%d messages after the abandonment, want still %d", got, before)
 		}
+
+		// Every replica down for a day after a commit: the notice is stale
+		// news when one comes back, dropped unsent.
+		msg := delivery.Message{Channel: delivery.ChannelEmail, To: "day-late@example.com", Kind: delivery.KindSecurityNotice, Text: "…"}
+		if err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
+			_, err := s.m.Notices.Send(ctx, tx, msg, "security notice", "user_x") // its first attempt never runs
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		s.clock.Advance(notice.MaxAge)
+		if _, err := s.m.Notices.RetryDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.mail.count(msg.To); got != 0 {
+			t.Errorf("a notice a day old was sent (%d)", got)
+		}
+		if n, _ := s.m.DB.Ent.PendingNotice.Query().Count(ctx); n != 0 {
+			t.Errorf("%d notices pending after the day-old one was dropped, want 0", n)
+		}
 	})
+}
+
+// TestNoticeToARejectedRecipientIsDropped: a mail server that refuses the
+// recipient for good (550 no such user) would refuse it again: the notice
+// is dropped at once, with an error, not retried for a day.
+func TestNoticeToARejectedRecipientIsDropped(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		ctx := context.Background()
+		sender := &refusingSender{err: fmt.Errorf("%w: %w: 550 no such user", delivery.ErrDeliveryFailed, delivery.ErrRecipientRejected)}
+		n := notice.NewNotifier(s.m.DB, sender, nil, s.m.Log, s.clock.Now)
+		var after func()
+		if err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
+			var err error
+			after, err = n.Send(ctx, tx, delivery.Message{Channel: delivery.ChannelEmail, To: "gone@example.com",
+				Kind: delivery.KindSecurityNotice, Text: "…"}, "security notice", "user_x")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		after()
+		n.Wait()
+		if k := sender.calls.Load(); k != 1 {
+			t.Fatalf("%d attempts, want 1", k)
+		}
+		if c, _ := s.m.DB.Ent.PendingNotice.Query().Count(ctx); c != 0 {
+			t.Fatalf("%d notices pending after the recipient was refused for good, want 0", c)
+		}
+		if !strings.Contains(s.logText(), "security notice dropped: the mail server refused the recipient for good") {
+			t.Errorf("the drop is not logged:\n%s", s.logText())
+		}
+		// A passing outage is retried, as before.
+		sender.err = fmt.Errorf("%w: 451 try later", delivery.ErrDeliveryFailed)
+		if err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
+			var err error
+			after, err = n.Send(ctx, tx, delivery.Message{Channel: delivery.ChannelEmail, To: "busy@example.com",
+				Kind: delivery.KindSecurityNotice, Text: "…"}, "security notice", "user_x")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		after()
+		n.Wait()
+		if c, _ := s.m.DB.Ent.PendingNotice.Query().Count(ctx); c != 1 {
+			t.Fatalf("%d notices pending after a passing outage, want 1", c)
+		}
+	})
+}
+
+// refusingSender fails every message with err.
+type refusingSender struct {
+	err   error
+	calls atomic.Int64
+}
+
+func (r *refusingSender) Send(context.Context, delivery.Message) error {
+	r.calls.Add(1)
+	return r.err
 }
 
 // TestNoticeOfAProcessThatStopped: a replica commits a change and stops

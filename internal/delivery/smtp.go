@@ -9,6 +9,7 @@ import (
 	"net"
 	netmail "net/mail"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -172,7 +173,7 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("%w: From address: %w", ErrDeliveryFailed, err)
 	}
 	if err := msg.To(m.To); err != nil {
-		return fmt.Errorf("%w: recipient address: %w", ErrDeliveryFailed, err)
+		return fmt.Errorf("%w: recipient address: %w", ErrDeliveryFailed, hideAddresses(err))
 	}
 	msg.Subject(oneLine(m.Subject))
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
@@ -191,10 +192,38 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	ctx, cancel := context.WithDeadline(ctx, limit)
 	defer cancel()
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		// go-mail names the recipient in its error, which goes to the log.
+		err = hideAddresses(err)
+		var se *mail.SendError
+		if errors.As(err, &se) && se.Reason == mail.ErrSMTPRcptTo && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
+			return fmt.Errorf("%w: %w: %s email via %s: %w", ErrDeliveryFailed, ErrRecipientRejected, m.Kind, s.cfg, err)
+		}
 		return fmt.Errorf("%w: %s email via %s: %w", ErrDeliveryFailed, m.Kind, s.cfg, err)
 	}
 	return nil
 }
+
+// ErrRecipientRejected is wrapped, with ErrDeliveryFailed, by the error of an
+// email the server refused for good at its recipient (RCPT TO answered 5xx:
+// "no such user"): sending it again would fail again.
+var ErrRecipientRejected = errors.New("recipient rejected")
+
+// emailLike matches what looks like an email address in an error's text.
+var emailLike = regexp.MustCompile(`[^\s<>"'(),;:]+@[^\s<>"'(),;:]+`)
+
+// hideAddresses returns err with every email address in its text replaced
+// by "<address>", and err itself behind it (errors.Is and errors.As see it).
+func hideAddresses(err error) error {
+	return &addressesHidden{err: err, text: emailLike.ReplaceAllString(err.Error(), "<address>")}
+}
+
+type addressesHidden struct {
+	err  error
+	text string
+}
+
+func (e *addressesHidden) Error() string { return e.text }
+func (e *addressesHidden) Unwrap() error { return e.err }
 
 func (s *SMTPSender) tlsConfig() *tls.Config {
 	return &tls.Config{

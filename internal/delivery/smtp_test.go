@@ -232,11 +232,27 @@ func TestSMTPSender(t *testing.T) {
 		}
 	})
 
-	t.Run("a rejected recipient fails with ErrDeliveryFailed", func(t *testing.T) {
+	t.Run("a rejected recipient fails with ErrDeliveryFailed and ErrRecipientRejected, not naming the address", func(t *testing.T) {
 		srv := startSMTP(t, fakeSMTP{rejectRcpt: true})
 		s := newTestSMTPSender(t, "smtp://"+srv.addr, nil)
-		if err := s.Send(ctx, codeEmail(t, "Acme")); !errors.Is(err, ErrDeliveryFailed) {
-			t.Fatalf("Send: got %v, want ErrDeliveryFailed", err)
+		err := s.Send(ctx, codeEmail(t, "Acme"))
+		if !errors.Is(err, ErrDeliveryFailed) || !errors.Is(err, ErrRecipientRejected) {
+			t.Fatalf("Send: got %v, want ErrDeliveryFailed and ErrRecipientRejected", err)
+		}
+		if strings.Contains(err.Error(), "user@example.com") || !strings.Contains(err.Error(), "550") {
+			t.Errorf("Send: %q, want the server's 550 without the recipient's address (it is logged)", err)
+		}
+	})
+
+	t.Run("a recipient deferred (4xx) is a failure to retry, not a rejection", func(t *testing.T) {
+		srv := startSMTP(t, fakeSMTP{deferRcpt: true})
+		s := newTestSMTPSender(t, "smtp://"+srv.addr, nil)
+		err := s.Send(ctx, codeEmail(t, "Acme"))
+		if !errors.Is(err, ErrDeliveryFailed) || errors.Is(err, ErrRecipientRejected) {
+			t.Fatalf("Send: got %v, want ErrDeliveryFailed alone", err)
+		}
+		if strings.Contains(err.Error(), "user@example.com") {
+			t.Errorf("Send: %q names the recipient's address", err)
 		}
 	})
 

@@ -30,6 +30,7 @@ type fakeSMTP struct {
 	startTLS    *tls.Config // offer STARTTLS with this configuration
 	implicitTLS *tls.Config // speak TLS from the first byte (smtps)
 	rejectRcpt  bool        // answer RCPT TO with 550
+	deferRcpt   bool        // answer RCPT TO with 450 (try again later)
 	mute        bool        // accept connections but never greet
 }
 
@@ -168,6 +169,10 @@ func (s *smtpServer) serve(t *testing.T, conn net.Conn) {
 		case "RCPT":
 			if s.rejectRcpt {
 				reply("550 5.1.1 no such user")
+				continue
+			}
+			if s.deferRcpt {
+				reply("450 4.2.1 mailbox busy, try later")
 				continue
 			}
 			mail.To = append(mail.To, angle(arg))

@@ -58,6 +58,9 @@ const (
 	RetryEvery = 30 * time.Second
 	// retryBatch is how many due notices one round takes.
 	retryBatch = 20
+	// attemptTimeout bounds one delivery attempt whatever the sender's
+	// own timeout (delivery.DefaultTimeout for SMTP), well within Lease.
+	attemptTimeout = Lease / 2
 	// MaxSending bounds the first attempts under way at once in a process:
 	// beyond it (a wave of new-device sign-ins), a notice is left to the
 	// retry worker, which takes it once the lease its change gave it ends.
@@ -83,13 +86,13 @@ type Notifier struct {
 }
 
 // NewNotifier returns a Notifier whose deliveries /metrics counts, as
-// trustgate_notice_deliveries_total{outcome="sent|failed|abandoned"}.
+// trustgate_notice_deliveries_total{outcome="sent|failed|rejected|abandoned"}.
 func NewNotifier(db *database.DB, sender delivery.Sender, limiter *ratelimit.Limiter, log *slog.Logger, now func() time.Time) *Notifier {
 	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trustgate_notice_deliveries_total",
-		Help: "Attempts to deliver a notice (new-device sign-in, security change) after its change committed, by outcome: sent, failed (retried later) or abandoned (still failing after a day).",
+		Help: "Attempts to deliver a notice (new-device sign-in, security change) after its change committed, by outcome: sent, failed (retried later), rejected (the mail server refused the recipient for good: dropped) or abandoned (still undelivered a day after the change: dropped).",
 	}, []string{"outcome"})
-	for _, outcome := range []string{"sent", "failed", "abandoned"} {
+	for _, outcome := range []string{"sent", "failed", "rejected", "abandoned"} {
 		attempts.WithLabelValues(outcome) // at 0 from the start, for alerts on their rate
 	}
 	n := &Notifier{DB: db, Sender: sender, Limiter: limiter, Log: log, Now: now, attempts: attempts,
@@ -189,25 +192,38 @@ func (n *Notifier) Wait() {
 
 // deliver makes one attempt at the notice p holds, which the caller has
 // taken (written it, or moved it on by the lease): it deletes p once sent,
-// and otherwise schedules the next attempt or, past MaxAge, drops it.
+// or once the mail server refused its recipient for good, and otherwise
+// schedules the next attempt. A notice MaxAge old is dropped, and not sent
+// any more.
 func (n *Notifier) deliver(ctx context.Context, p *ent.PendingNotice) {
-	sendErr := n.Sender.Send(ctx, message(p))
 	now := n.Now()
-	var stmt func(*ent.Client) error
-	switch {
-	case sendErr == nil || now.Sub(p.CreatedAt) >= MaxAge:
-		if sendErr == nil {
-			n.count("sent")
-		} else {
-			n.count("abandoned")
-			n.Log.ErrorContext(ctx, p.What+" abandoned: still undelivered after "+MaxAge.String(), n.attrs(p, sendErr)...)
+	var sendErr error
+	outcome := "abandoned" // a day old already: stale news, not sent
+	if now.Sub(p.CreatedAt) < MaxAge {
+		attempt, cancel := context.WithTimeout(ctx, attemptTimeout)
+		sendErr = n.Sender.Send(attempt, message(p))
+		cancel()
+		now = n.Now()
+		switch {
+		case sendErr == nil:
+			outcome = "sent"
+		case errors.Is(sendErr, delivery.ErrRecipientRejected):
+			outcome = "rejected"
+		case now.Sub(p.CreatedAt) < MaxAge:
+			outcome = "failed"
 		}
-		stmt = func(c *ent.Client) error {
-			_, err := c.PendingNotice.Delete().Where(pendingnotice.ID(p.ID)).Exec(ctx)
-			return err
-		}
-	default:
-		n.count("failed")
+	}
+	n.count(outcome)
+	stmt := func(c *ent.Client) error {
+		_, err := c.PendingNotice.Delete().Where(pendingnotice.ID(p.ID)).Exec(ctx)
+		return err
+	}
+	switch outcome {
+	case "rejected":
+		n.Log.ErrorContext(ctx, p.What+" dropped: the mail server refused the recipient for good", n.attrs(p, sendErr)...)
+	case "abandoned":
+		n.Log.ErrorContext(ctx, p.What+" abandoned: still undelivered after "+MaxAge.String(), n.attrs(p, sendErr)...)
+	case "failed":
 		wait := retryAfter(p.Attempts + 1)
 		n.Log.WarnContext(ctx, p.What+" not sent", append(n.attrs(p, sendErr), "retry_in", wait.String())...)
 		stmt = func(c *ent.Client) error {
