@@ -163,18 +163,12 @@ func TestNoticeAbandonedAfterADay(t *testing.T) {
 
 		// Every replica down for a day after a commit: the notice is stale
 		// news when one comes back, dropped unsent.
-		msg := delivery.Message{Channel: delivery.ChannelEmail, To: "day-late@example.com", Kind: delivery.KindSecurityNotice, Text: "…"}
-		if err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
-			_, err := s.m.Notices.Send(ctx, tx, msg, "security notice", "user_x") // its first attempt never runs
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
+		writeNotice(t, s, s.m.Notices, "day-late@example.com") // its first attempt never runs
 		s.clock.Advance(notice.MaxAge)
 		if _, err := s.m.Notices.RetryDue(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got := s.mail.count(msg.To); got != 0 {
+		if got := s.mail.count("day-late@example.com"); got != 0 {
 			t.Errorf("a notice a day old was sent (%d)", got)
 		}
 		if n, _ := s.m.DB.Ent.PendingNotice.Query().Count(ctx); n != 0 {
@@ -192,16 +186,7 @@ func TestNoticeToARejectedRecipientIsDropped(t *testing.T) {
 		ctx := context.Background()
 		sender := &refusingSender{err: fmt.Errorf("%w: %w: 550 no such user", delivery.ErrDeliveryFailed, delivery.ErrRecipientRejected)}
 		n := notice.NewNotifier(s.m.DB, sender, nil, s.m.Log, s.clock.Now)
-		var after func()
-		if err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
-			var err error
-			after, err = n.Send(ctx, tx, delivery.Message{Channel: delivery.ChannelEmail, To: "gone@example.com",
-				Kind: delivery.KindSecurityNotice, Text: "…"}, "security notice", "user_x")
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		after()
+		writeNotice(t, s, n, "gone@example.com")()
 		n.Wait()
 		if k := sender.calls.Load(); k != 1 {
 			t.Fatalf("%d attempts, want 1", k)
@@ -214,15 +199,7 @@ func TestNoticeToARejectedRecipientIsDropped(t *testing.T) {
 		}
 		// A passing outage is retried, as before.
 		sender.err = fmt.Errorf("%w: 451 try later", delivery.ErrDeliveryFailed)
-		if err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
-			var err error
-			after, err = n.Send(ctx, tx, delivery.Message{Channel: delivery.ChannelEmail, To: "busy@example.com",
-				Kind: delivery.KindSecurityNotice, Text: "…"}, "security notice", "user_x")
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		after()
+		writeNotice(t, s, n, "busy@example.com")()
 		n.Wait()
 		if c, _ := s.m.DB.Ent.PendingNotice.Query().Count(ctx); c != 1 {
 			t.Fatalf("%d notices pending after a passing outage, want 1", c)
@@ -248,15 +225,8 @@ func TestNoticeOfAProcessThatStopped(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
 		s := mustStart(t, dbURL, cheapHashes)
 		ctx := context.Background()
-		msg := delivery.Message{ApplicationID: s.appID, Channel: delivery.ChannelEmail, To: "stopped@example.com",
-			Kind: delivery.KindSecurityNotice, Subject: "Your password was changed", Text: "…"}
-		err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
-			_, err := s.m.Notices.Send(ctx, tx, msg, "security notice", "user_x") // its first attempt never runs
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		const to = "stopped@example.com"
+		writeNotice(t, s, s.m.Notices, to) // its first attempt never runs
 		s.clock.Advance(notice.Lease - time.Second)
 		if n, err := s.m.Notices.RetryDue(ctx); err != nil || n != 0 {
 			t.Fatalf("within the lease of the replica that wrote it: took %d (%v), want 0", n, err)
@@ -265,7 +235,7 @@ func TestNoticeOfAProcessThatStopped(t *testing.T) {
 		if n, err := s.m.Notices.RetryDue(ctx); err != nil || n != 1 {
 			t.Fatalf("after the lease: took %d (%v), want 1", n, err)
 		}
-		if got := s.mail.count(msg.To); got != 1 {
+		if got := s.mail.count(to); got != 1 {
 			t.Fatalf("%d deliveries, want 1", got)
 		}
 	})
@@ -279,31 +249,10 @@ func TestNoticeRetriesTakeEachOnce(t *testing.T) {
 		s := mustStart(t, dbURL, cheapHashes)
 		ctx := context.Background()
 		const notices = 45 // more than two batches
-		err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
-			for i := range notices {
-				_, err := tx.PendingNotice.Create().SetWhat("security notice").SetChannel("email").
-					SetTo(fmt.Sprintf("due%02d@example.com", i)).SetKind(delivery.KindSecurityNotice).SetText("…").
-					SetCreatedAt(s.clock.Now()).SetNextAttemptAt(s.clock.Now()).Save(ctx)
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		dueNotices(t, s, "due", notices)
 		sent := &countingSender{delay: time.Millisecond}
 		replica := func() *notice.Notifier {
-			db := s.m.DB
-			if !db.IsSQLite() { // a replica of its own, with its own pool
-				var err error
-				if db, err = database.Open(ctx, dbURL); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-			}
-			return notice.NewNotifier(db, sent, nil, s.m.Log, s.clock.Now)
+			return notice.NewNotifier(replicaDB(t, s, dbURL), sent, nil, s.m.Log, s.clock.Now)
 		}
 		a, b := replica(), replica()
 		var wg sync.WaitGroup
@@ -369,16 +318,7 @@ func TestNoticeSentInTheBackground(t *testing.T) {
 		n := notice.NewNotifier(s.m.DB, sender, nil, s.m.Log, s.clock.Now)
 		send := func(to string) {
 			t.Helper()
-			var after func()
-			err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
-				var err error
-				after, err = n.Send(ctx, tx, delivery.Message{Channel: delivery.ChannelEmail, To: to,
-					Kind: delivery.KindSecurityNotice, Subject: "s", Text: "…"}, "security notice", "user_x")
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			after := writeNotice(t, s, n, to)
 			started := make(chan struct{})
 			go func() { after(); close(started) }()
 			select {
@@ -437,20 +377,7 @@ func TestNoticeRetrySlowServerSendsEachOnce(t *testing.T) {
 		s := mustStart(t, dbURL, cheapHashes)
 		ctx := context.Background()
 		const notices = 20 // one full batch
-		err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
-			for i := range notices {
-				_, err := tx.PendingNotice.Create().SetWhat("security notice").SetChannel("email").
-					SetTo(fmt.Sprintf("slow%02d@example.com", i)).SetKind(delivery.KindSecurityNotice).SetText("…").
-					SetCreatedAt(s.clock.Now()).SetNextAttemptAt(s.clock.Now()).Save(ctx)
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		dueNotices(t, s, "slow", notices)
 		counts := &countingSender{}
 		var b *notice.Notifier
 		var sinceRound time.Duration
@@ -466,15 +393,8 @@ func TestNoticeRetrySlowServerSendsEachOnce(t *testing.T) {
 			}
 			return counts.Send(ctx, m)
 		})
-		db := s.m.DB
-		if !db.IsSQLite() {
-			if db, err = database.Open(ctx, dbURL); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-		}
 		a := notice.NewNotifier(s.m.DB, slow, nil, s.m.Log, s.clock.Now)
-		b = notice.NewNotifier(db, counts, nil, s.m.Log, s.clock.Now)
+		b = notice.NewNotifier(replicaDB(t, s, dbURL), counts, nil, s.m.Log, s.clock.Now)
 		if _, err := a.RetryDue(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -489,3 +409,56 @@ func TestNoticeRetrySlowServerSendsEachOnce(t *testing.T) {
 type senderFunc func(context.Context, delivery.Message) error
 
 func (f senderFunc) Send(ctx context.Context, m delivery.Message) error { return f(ctx, m) }
+
+// writeNotice writes a security notice to to through n in a transaction of
+// its own, as a change would, and returns the function the change runs
+// after its commit (not run: a process that stopped first).
+func writeNotice(t *testing.T, s *server, n *notice.Notifier, to string) (after func()) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
+		var err error
+		after, err = n.Send(ctx, tx, delivery.Message{ApplicationID: s.appID, Channel: delivery.ChannelEmail, To: to,
+			Kind: delivery.KindSecurityNotice, Subject: "Your password was changed", Text: "…"}, "security notice", "user_x")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return after
+}
+
+// dueNotices writes n notices due now, to PREFIXnn@example.com.
+func dueNotices(t *testing.T, s *server, prefix string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.m.DB.Tx(ctx, func(tx *ent.Tx) error {
+		for i := range n {
+			_, err := tx.PendingNotice.Create().SetWhat("security notice").SetChannel("email").
+				SetTo(fmt.Sprintf("%s%02d@example.com", prefix, i)).SetKind(delivery.KindSecurityNotice).SetText("…").
+				SetCreatedAt(s.clock.Now()).SetNextAttemptAt(s.clock.Now()).Save(ctx)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replicaDB is the database as another replica opens it: on PostgreSQL a
+// pool of its own; on SQLite, one machine's database, the server's own.
+func replicaDB(t *testing.T, s *server, dbURL string) *database.DB {
+	t.Helper()
+	if s.m.DB.IsSQLite() {
+		return s.m.DB
+	}
+	db, err := database.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
