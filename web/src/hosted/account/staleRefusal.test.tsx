@@ -96,3 +96,29 @@ describe('/account, a refusal because the page is out of date', () => {
     expect(meCalls(server)).toBe(2)
   })
 })
+
+describe('/account, a code step whose identifier was removed in another tab', () => {
+  it('"Verify" refused because the address is gone: the step closes, saying so, with focus on that (not the body)', async () => {
+    const u = userEvent.setup()
+    const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
+    const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }
+    const server = signedIn({
+      Me: [() => ({ data: { me: user({ emailAddresses: [primary, added] }) } }), () => ({ data: { me: user({ emailAddresses: [primary] }) } })],
+      EmailAddressPrepareVerification: () => ({ data: { emailAddressPrepareVerification: added } }),
+      EmailAddressAttemptVerification: () => gqlError('resource_not_found', 'Not found.', 'id'),
+    })
+    renderApp('/account', server)
+    const emails = await screen.findByRole('region', { name: 'Email addresses' })
+    const row = (await within(emails).findByText('jane@work.example')).closest('li')!
+    await u.click(within(row).getByRole('button', { name: 'Verify' }))
+    await u.type(await within(emails).findByLabelText('Verification code'), '123456')
+    await u.click(within(emails).getByRole('button', { name: 'Verify' }))
+    // The account read again no longer lists the address: its step closes.
+    await waitFor(() => expect(within(emails).queryByLabelText('Verification code')).not.toBeInTheDocument())
+    expect(meCalls(server)).toBe(2)
+    // The step's refusal left with it: the section says why the step closed, and focus is not dropped on the body.
+    const alert = await within(emails).findByRole('alert')
+    expect(alert).toHaveTextContent('jane@work.example is no longer on your account')
+    await waitFor(() => expect(alert).toHaveFocus())
+  })
+})
