@@ -62,6 +62,9 @@ describe('/account email addresses', () => {
     await u.click(within(phones).getByRole('button', { name: 'Add phone number' }))
     await waitFor(() => expect(server.ops().filter((o) => o === 'Me').length).toBeGreaterThan(1))
     await waitFor(() => expect(within(emails).queryByLabelText('Verification code')).not.toBeInTheDocument())
+    // Said in the section, without taking focus from where the user is (the phone number's code step).
+    expect(within(emails).getByRole('alert')).toHaveTextContent('jane@work.example is no longer on your account')
+    expect(within(phones).getByLabelText('Verification code')).toHaveFocus()
   })
 
   it.each(['Resend code', 'Verify'])(

@@ -94,19 +94,40 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
   // added stays open until the list has shown it once (the list reloads after the addition).
   const listed = verifying !== null && items.some((i) => i.id === verifying.id)
   const wasListed = useRef(false)
+  // The identifier whose step closed that way, said in the section: the step's own refusal (useAction reads the
+  // account again after a `resource_not_found`) leaves the page with it, as does the button that had focus.
+  const [gone, setGone] = useState<string | null>(null)
+  const goneBox = useRef<HTMLDivElement>(null)
   useEffect(() => {
     if (listed) wasListed.current = true
     else if (wasListed.current) {
       wasListed.current = false
-      setVerifying(null)
+      if (verifying) {
+        setGone(valueOf(verifying))
+        setVerifying(null)
+      }
     }
   }, [listed])
+  useEffect(() => {
+    if (notice) setGone(null)
+  }, [notice])
+  // Focus lost with the step goes to the message; focus that went elsewhere meanwhile stays there.
+  useEffect(() => {
+    if (!gone) return
+    const active = document.activeElement
+    if (active && active !== document.body && active.isConnected) return
+    const alert = goneBox.current?.querySelector<HTMLElement>('[role="alert"]')
+    if (!alert) return
+    alert.tabIndex = -1
+    alert.focus()
+  }, [gone])
   const add = useAction()
   const { ref: addForm, focusError } = useErrorFocus()
   const factorChanged = useFactorChanged()
 
   const startVerification = (item: T) => {
     onNotice(null)
+    setGone(null)
     props.onVerifying?.(item)
     wasListed.current = false
     setVerifying(item)
@@ -136,6 +157,13 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
     <section className="panel" aria-labelledby={titleId}>
       <h2 id={titleId}>{title}</h2>
       {notice && <Alert tone="success">{notice}</Alert>}
+      {gone && (
+        <div ref={goneBox}>
+          <Alert>
+            <span className="identifier">{gone}</span> is no longer on your account: it was removed elsewhere.
+          </Alert>
+        </div>
+      )}
       <OtherSessionsOffer section={titleId} />
       {items.length === 0 ? (
         <p className="muted">{props.empty}</p>
@@ -206,7 +234,13 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
           </div>
         </form>
       ) : (
-        <Button variant="secondary" onClick={() => setAdding(true)}>
+        <Button
+          variant="secondary"
+          onClick={() => {
+            setGone(null)
+            setAdding(true)
+          }}
+        >
           {field.open}
         </Button>
       )}
