@@ -68,7 +68,11 @@ export function useAction({ refresh }: UseActionOptions = {}) {
       // failure is not shown: the refusal is what the user needs to read, and the page stays as it was.
       setError(r.error)
       setBusy(true)
-      await reread()
+      try {
+        await reread()
+      } catch {
+        // A reread that throws (not the SDK's way: it answers errors) leaves the page as it was, the button usable.
+      }
       setRefused({ opener, section })
     }
     setBusy(false)
