@@ -214,6 +214,38 @@ export function emptyClient(): Reply {
   return { data: { client: { id: 'client_1', signIn: null, sessions: [], lastActiveSessionId: null } } }
 }
 
+/**
+ * sessionJSON is an active session as the API answers it: of user_1 on client_1, last active when it was created;
+ * `overrides` replace fields.
+ */
+export function sessionJSON(id: string, overrides: { createdAt?: string; clientId?: string; userId?: string } = {}) {
+  const createdAt = overrides.createdAt ?? '2026-01-02T03:04:05Z'
+  return {
+    id,
+    status: 'active',
+    userId: overrides.userId ?? 'user_1',
+    clientId: overrides.clientId ?? 'client_1',
+    createdAt,
+    lastActiveAt: createdAt,
+    expireAt: '2026-01-09T03:04:05Z',
+  }
+}
+
+/**
+ * accountServer is the server of the hosted /account page for user_1 signed in on this device (sess_1): no sessions
+ * or trusted devices listed; `extra` replaces or adds operations.
+ */
+export function accountServer(extra: Record<string, Handler | Handler[]> = {}) {
+  return fakeServer({
+    Client: signedInClient,
+    SessionTokenCreate: () => tokenReply('jwt_1'),
+    Me: () => ({ data: { me: user() } }),
+    Sessions: () => ({ data: { sessions: [] } }),
+    TrustedClients: () => ({ data: { trustedClients: [] } }),
+    ...extra,
+  })
+}
+
 /** signedInClient answers the `Client` query for a device with one active session. */
 export function signedInClient(): Reply {
   return clientWithSessions(['sess_1'])
@@ -229,15 +261,7 @@ export function clientWithSessions(ids: string[], lastActiveSessionId: string | 
       client: {
         id: 'client_1',
         signIn: null,
-        sessions: ids.map((id) => ({
-          id,
-          status: 'active',
-          userId: id.replace('sess_', 'user_'),
-          clientId: 'client_1',
-          createdAt: '2026-01-02T03:04:05Z',
-          lastActiveAt: '2026-01-02T03:04:05Z',
-          expireAt: '2026-01-09T03:04:05Z',
-        })),
+        sessions: ids.map((id) => sessionJSON(id, { userId: id.replace('sess_', 'user_') })),
         lastActiveSessionId,
       },
     },

@@ -2,13 +2,14 @@ import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
+  accountServer,
   deferred,
   emptyClient,
   fakeServer,
   gqlError,
   offline,
+  sessionJSON,
   signedInClient,
-  tokenReply,
   user,
   type Handler,
   type Reply,
@@ -19,16 +20,6 @@ import { renderApp } from '../../test/renderApp'
 afterEach(() => {
   vi.restoreAllMocks()
   vi.unstubAllGlobals()
-})
-
-const session = (id: string) => ({
-  id,
-  status: 'active',
-  userId: 'user_1',
-  clientId: 'client_1',
-  createdAt: '2026-01-02T03:04:05Z',
-  lastActiveAt: '2026-01-02T03:04:05Z',
-  expireAt: '2026-01-09T03:04:05Z',
 })
 
 const trusted = {
@@ -43,11 +34,8 @@ const trusted = {
 }
 
 function signedIn(extra: Record<string, Handler | Handler[]> = {}) {
-  return fakeServer({
-    Client: signedInClient,
-    SessionTokenCreate: () => tokenReply('jwt_1'),
-    Me: () => ({ data: { me: user() } }),
-    Sessions: () => ({ data: { sessions: [session('sess_1'), session('sess_2')] } }),
+  return accountServer({
+    Sessions: () => ({ data: { sessions: [sessionJSON('sess_1'), sessionJSON('sess_2')] } }),
     TrustedClients: () => ({ data: { trustedClients: [trusted] } }),
     ...extra,
   })
@@ -109,7 +97,7 @@ describe('/account', () => {
     const u = userEvent.setup()
     const server = signedIn({
       TrustedClientRevoke: () => ({ data: { trustedClientRevoke: true } }),
-      SessionRevoke: () => ({ data: { sessionRevoke: { ...session('sess_2'), status: 'revoked' } } }),
+      SessionRevoke: () => ({ data: { sessionRevoke: { ...sessionJSON('sess_2'), status: 'revoked' } } }),
     })
     renderApp('/account', server)
     const devices = await screen.findByRole('region', { name: 'Trusted devices' })

@@ -2,6 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
+  accountServer,
   EMAIL_FACTOR,
   fakeServer,
   gqlError,
@@ -10,11 +11,8 @@ import {
   PHONE_FACTOR,
   reverificationRequired,
   sessionVerification,
-  signedInClient,
-  tokenReply,
   user,
   verifiedSession,
-  type Handler,
 } from '../../test/fakeServer'
 import { emulateChromiumFocusFixup } from '../../test/focus'
 import { renderApp } from '../../test/renderApp'
@@ -30,17 +28,6 @@ const cooldown = (retryAfterSeconds = 25) =>
 
 const emailCodePending = { status: 'unverified', strategy: 'email_code', attempts: 0, expireAt: '2026-01-02T03:14:05Z' }
 
-function signedIn(extra: Record<string, Handler | Handler[]> = {}) {
-  return fakeServer({
-    Client: signedInClient,
-    SessionTokenCreate: () => tokenReply('jwt_1'),
-    Me: () => ({ data: { me: user() } }),
-    Sessions: () => ({ data: { sessions: [] } }),
-    TrustedClients: () => ({ data: { trustedClients: [] } }),
-    ...extra,
-  })
-}
-
 const totpCreated = () => ({
   data: { totpCreate: { id: 'totp_1', secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/x', qrCodePng: 'iVBORw0KGgo=', verified: false } },
 })
@@ -55,7 +42,7 @@ const mfaUser = () => user({ twoFactorEnabled: true, totpEnabled: true, backupCo
 describe("/account: Confirm it's you", () => {
   it('a user without MFA confirms with the password (a wrong one shown beside it), then the action runs again', async () => {
     const u = userEvent.setup()
-    const server = signedIn({
+    const server = accountServer({
       TotpCreate: [() => reverificationRequired('first_factor'), totpCreated],
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
       SessionVerificationAttemptFirstFactor: [
@@ -108,7 +95,7 @@ describe("/account: Confirm it's you", () => {
     const u = userEvent.setup()
     const work = { id: 'ema_2', emailAddress: 'jane@work.example', verified: true }
     const after = user({ emailAddresses: [{ id: 'ema_1', emailAddress: 'jane@example.com', verified: true }, work], primaryEmailAddressId: 'ema_2' })
-    const server = signedIn({
+    const server = accountServer({
       Me: [() => ({ data: { me: user({ emailAddresses: after.emailAddresses }) } }), () => ({ data: { me: after } })],
       EmailAddressSetPrimary: [() => reverificationRequired('first_factor'), () => ({ data: { emailAddressSetPrimary: after } })],
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
@@ -128,7 +115,7 @@ describe("/account: Confirm it's you", () => {
 
   it('a user with MFA confirms with the authenticator app, can switch factors, then the action runs again', async () => {
     const u = userEvent.setup()
-    const server = signedIn({
+    const server = accountServer({
       Me: () => ({ data: { me: mfaUser() } }),
       BackupCodesCreate: [() => reverificationRequired('second_factor'), () => ({ data: { backupCodesCreate: { codes: ['cccc-3333', 'dddd-4444'] } } })],
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: mfaSessionVerification() } }),
@@ -181,7 +168,7 @@ describe("/account: Confirm it's you", () => {
       supportedFirstFactors: [EMAIL_FACTOR],
       firstFactorVerification: { status: 'unverified', strategy: 'email_code', attempts: 0, expireAt: '2026-01-02T03:14:05Z' },
     })
-    const server = signedIn({
+    const server = accountServer({
       PhoneNumberCreate: [() => reverificationRequired('first_factor'), () => ({ data: { phoneNumberCreate: added } })],
       PhoneNumberPrepareVerification: () => ({ data: { phoneNumberPrepareVerification: added } }),
       // A user without a password: the email code is the only first factor.
@@ -244,7 +231,7 @@ describe("/account: Confirm it's you", () => {
     const added = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false, defaultSecondFactor: false }
     const sent = sessionVerification({ supportedFirstFactors: [EMAIL_FACTOR], firstFactorVerification: emailCodePending })
     const movedOn = () => gqlError(code, 'The code was used meanwhile.')
-    const server = signedIn({
+    const server = accountServer({
       PhoneNumberCreate: [() => reverificationRequired('first_factor'), () => ({ data: { phoneNumberCreate: added } })],
       PhoneNumberPrepareVerification: () => ({ data: { phoneNumberPrepareVerification: added } }),
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification({ supportedFirstFactors: [EMAIL_FACTOR] }) } }),
@@ -274,7 +261,7 @@ describe("/account: Confirm it's you", () => {
 
   it('switching an MFA user to a text message sends it at once to the listed number', async () => {
     const u = userEvent.setup()
-    const server = signedIn({
+    const server = accountServer({
       Me: () => ({ data: { me: mfaUser() } }),
       TotpDisable: [() => reverificationRequired('second_factor'), () => ({ data: { totpDisable: true } })],
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: mfaSessionVerification() } }),
@@ -304,7 +291,7 @@ describe("/account: Confirm it's you", () => {
 
   it('Cancel closes the dialog (focus back on the page) and leaves the error with "Sign in again"', async () => {
     const u = userEvent.setup()
-    const server = signedIn({
+    const server = accountServer({
       TotpCreate: () => reverificationRequired('first_factor'),
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
     })
@@ -326,7 +313,7 @@ describe("/account: Confirm it's you", () => {
   it('gives focus back to the action\'s button even though the busy button dropped it (as Chromium does)', async () => {
     emulateChromiumFocusFixup()
     const u = userEvent.setup()
-    const server = signedIn({
+    const server = accountServer({
       // As over a network: the answer takes a moment, while the button is busy (disabled) and focus is on <body>.
       TotpCreate: async () => (await new Promise((r) => setTimeout(r, 50)), reverificationRequired('first_factor')),
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
@@ -351,7 +338,7 @@ describe("/account: Confirm it's you", () => {
 
   it('after Cancel and "Try again", the code already sent can be entered (the cooldown refuses a new send)', async () => {
     const u = userEvent.setup()
-    const server = signedIn({
+    const server = accountServer({
       TotpCreate: [() => reverificationRequired('first_factor'), () => reverificationRequired('first_factor'), totpCreated],
       // A user without a password. The second start keeps the code sent meanwhile (reverify.go StartVerification).
       SessionVerificationCreate: [
@@ -398,7 +385,7 @@ describe("/account: Confirm it's you", () => {
   it('switching to the password and back to the email code asks for the code sent (the cooldown refuses a new one)', async () => {
     const u = userEvent.setup()
     const pending = sessionVerification({ firstFactorVerification: emailCodePending })
-    const server = signedIn({
+    const server = accountServer({
       TotpCreate: () => reverificationRequired('first_factor'),
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
       SessionVerificationPrepareFirstFactor: [() => ({ data: { sessionVerificationPrepareFirstFactor: pending } }), () => cooldown(12)],
@@ -421,7 +408,7 @@ describe("/account: Confirm it's you", () => {
 
   it('fills the hidden username for password managers with the username of a user without email or phone', async () => {
     const u = userEvent.setup()
-    const server = signedIn({
+    const server = accountServer({
       Me: () => ({ data: { me: user({ username: 'jane', emailAddresses: [], primaryEmailAddressId: null, phoneNumbers: [] }) } }),
       TotpCreate: () => reverificationRequired('first_factor'),
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification({ supportedFirstFactors: [PASSWORD_FACTOR] }) } }),
@@ -437,7 +424,7 @@ describe("/account: Confirm it's you", () => {
 
   it('an expired verification offers to start again', async () => {
     const u = userEvent.setup()
-    const server = signedIn({
+    const server = accountServer({
       TotpCreate: [() => reverificationRequired('first_factor'), totpCreated],
       SessionVerificationCreate: () => ({ data: { sessionVerificationCreate: sessionVerification() } }),
       SessionVerificationAttemptFirstFactor: [

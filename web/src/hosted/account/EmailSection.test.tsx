@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
-import { fakeServer, gqlError, signedInClient, tokenReply, user, type Handler } from '../../../test/fakeServer'
+import { gqlError, user, accountServer } from '../../../test/fakeServer'
 import { renderApp } from '../../../test/renderApp'
 import { OTHER_DEVICES } from './EmailSection'
 
@@ -9,20 +9,10 @@ const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true 
 const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }
 const phone = { id: 'phn_2', phoneNumber: '+15557654321', verified: false, reservedForSecondFactor: false, defaultSecondFactor: false }
 
-function signedIn(extra: Record<string, Handler | Handler[]>) {
-  return fakeServer({
-    Client: signedInClient,
-    SessionTokenCreate: () => tokenReply('jwt_1'),
-    Sessions: () => ({ data: { sessions: [] } }),
-    TrustedClients: () => ({ data: { trustedClients: [] } }),
-    ...extra,
-  })
-}
-
 describe('/account email addresses', () => {
   it('opening an address\'s code step closes the question asked about it, so it cannot be removed under its own step', async () => {
     const u = userEvent.setup()
-    const server = signedIn({
+    const server = accountServer({
       Me: () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }),
       EmailAddressPrepareVerification: () => ({ data: { emailAddressPrepareVerification: added } }),
       EmailAddressDelete: () => ({ data: { emailAddressDelete: true } }),
@@ -41,7 +31,7 @@ describe('/account email addresses', () => {
 
   it('an address removed elsewhere while its code step is open closes the step', async () => {
     const u = userEvent.setup()
-    const server = signedIn({
+    const server = accountServer({
       Me: [
         () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }),
         () => ({ data: { me: user({ emailAddresses: [primary] }) } }), // the reload after another change
@@ -72,7 +62,7 @@ describe('/account email addresses', () => {
     async (button) => {
       const u = userEvent.setup()
       const already = () => gqlError('verification_already_verified', 'Already verified.')
-      const server = signedIn({
+      const server = accountServer({
         Me: [
           () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }),
           () => ({ data: { me: user({ emailAddresses: [primary, { ...added, verified: true }] }) } }),
@@ -99,7 +89,7 @@ describe('/account email addresses', () => {
   it('the first verified address says it became primary and what that does to the other devices', async () => {
     const u = userEvent.setup()
     const lone = { ...added, id: 'ema_9', emailAddress: 'first@example.com' }
-    const server = signedIn({
+    const server = accountServer({
       Me: [
         () => ({ data: { me: user({ emailAddresses: [lone], primaryEmailAddressId: null }) } }),
         () => ({ data: { me: user({ emailAddresses: [{ ...lone, verified: true }], primaryEmailAddressId: 'ema_9' }) } }),
@@ -119,7 +109,7 @@ describe('/account email addresses', () => {
 
   it('moves focus into a question when it opens and to the section heading when it closes', async () => {
     const u = userEvent.setup()
-    const server = signedIn({ Me: () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }) })
+    const server = accountServer({ Me: () => ({ data: { me: user({ emailAddresses: [primary, added] }) } }) })
     renderApp('/account', server)
     const emails = await screen.findByRole('region', { name: 'Email addresses' })
     const row = within(emails).getByText('jane@work.example', { selector: '.list .identifier' }).closest('li')!

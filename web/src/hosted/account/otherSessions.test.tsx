@@ -1,18 +1,11 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
-import { fakeServer, gqlError, signedInClient, tokenReply, user, type Handler } from '../../../test/fakeServer'
+import { fakeServer, gqlError, signedInClient, tokenReply, user, type Handler, sessionJSON } from '../../../test/fakeServer'
 import { renderApp } from '../../../test/renderApp'
 
-const session = (id: string, createdAt = '2026-01-02T03:04:05Z') => ({
-  id,
-  status: 'active',
-  userId: 'user_1',
-  clientId: `client_${id}`,
-  createdAt,
-  lastActiveAt: createdAt,
-  expireAt: '2026-01-09T03:04:05Z',
-})
+/** session is `id` of user_1, on a device (client) of its own. */
+const session = (id: string, createdAt?: string) => sessionJSON(id, { createdAt, clientId: `client_${id}` })
 
 const ASK = 'Your sign-in methods changed. Sign out your other devices?'
 

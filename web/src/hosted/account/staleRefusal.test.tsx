@@ -1,28 +1,11 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
-import { fakeServer, gqlError, signedInClient, tokenReply, user, type Handler } from '../../../test/fakeServer'
+import { fakeServer, gqlError, user, type Handler, accountServer, sessionJSON } from '../../../test/fakeServer'
 import { renderApp } from '../../../test/renderApp'
 
-const session = (id: string) => ({
-  id,
-  status: 'active',
-  userId: 'user_1',
-  clientId: 'client_1',
-  createdAt: '2026-01-02T03:04:05Z',
-  lastActiveAt: '2026-01-02T03:04:05Z',
-  expireAt: '2026-01-09T03:04:05Z',
-})
-
 function signedIn(extra: Record<string, Handler | Handler[]>) {
-  return fakeServer({
-    Client: signedInClient,
-    SessionTokenCreate: () => tokenReply('jwt_1'),
-    Me: () => ({ data: { me: user() } }),
-    Sessions: () => ({ data: { sessions: [session('sess_1')] } }),
-    TrustedClients: () => ({ data: { trustedClients: [] } }),
-    ...extra,
-  })
+  return accountServer({ Sessions: () => ({ data: { sessions: [sessionJSON('sess_1')] } }), ...extra })
 }
 
 const meCalls = (server: ReturnType<typeof fakeServer>) => server.ops().filter((o) => o === 'Me').length
@@ -63,7 +46,7 @@ describe('/account, a refusal because the page is out of date', () => {
   it('revoking a session that ended elsewhere reads the list again, keeping the refusal shown with focus on it', async () => {
     const u = userEvent.setup()
     const server = signedIn({
-      Sessions: [() => ({ data: { sessions: [session('sess_1'), session('sess_2')] } }), () => ({ data: { sessions: [session('sess_1')] } })],
+      Sessions: [() => ({ data: { sessions: [sessionJSON('sess_1'), sessionJSON('sess_2')] } }), () => ({ data: { sessions: [sessionJSON('sess_1')] } })],
       SessionRevoke: () => gqlError('resource_not_found', 'Not found.', 'id'),
     })
     renderApp('/account', server)
