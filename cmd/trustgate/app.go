@@ -248,14 +248,13 @@ func (m *Main) build() {
 	check := checkPassword
 	floor := &verification.SendFloor{Min: m.Config.CodeSendFloor, Now: now}
 	m.Notices = notice.NewNotifier(db, m.Sender, m.Limiter, log, now)
-	notices := m.Notices
 	m.Services = graph.Services{
-		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, Notices: notices, CheckPassword: check, Floor: floor, Now: now, Log: log},
+		SignIn:   &signin.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, Notices: m.Notices, CheckPassword: check, Floor: floor, Now: now, Log: log},
 		SignUp:   &signup.Service{DB: db, Hasher: m.Hasher, Codes: codes, Sender: m.Sender, Events: events, Limiter: m.Limiter, CheckPassword: check, Floor: floor, Now: now, Log: log},
-		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Events: events, Limiter: m.Limiter, Notices: notices, Rand: m.Rand, Now: now, Log: log},
+		Account:  &account.Service{DB: db, Hasher: m.Hasher, Keys: m.Keys, Codes: codes, Sender: m.Sender, CheckPassword: check, Events: events, Limiter: m.Limiter, Notices: m.Notices, Rand: m.Rand, Now: now, Log: log},
 		Sessions: &session.Service{DB: db, Keys: keys, Issuer: issuer, TokenTTL: m.Config.TokenTTL, Now: now},
 		Admin: &admin.Service{DB: db, Hasher: m.Hasher, CheckPassword: check, Now: now, Log: log, Limiter: m.Limiter,
-			Notices: notices,
+			Notices: m.Notices,
 			PolicyChanged: func(ctx context.Context) {
 				if err := m.Policy.Reload(ctx); err != nil {
 					log.ErrorContext(ctx, "policy reload", "error", err)
@@ -265,7 +264,7 @@ func (m *Main) build() {
 	resolver := &graph.Resolver{DB: db, Svc: m.Services, Policy: m.Policy, Events: events, Now: now, Log: log, Dev: m.Config.Dev}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(db.SQL, "trustgate"), hasherCollector{m.Hasher}, m.Limiter, eventCounter, notices)
+		collectors.NewDBStatsCollector(db.SQL, "trustgate"), hasherCollector{m.Hasher}, m.Limiter, eventCounter, m.Notices)
 	if c, ok := m.Sender.(prometheus.Collector); ok { // the delivery.Router counts what it sends
 		registry.MustRegister(c)
 	}

@@ -36,6 +36,7 @@ import (
 	"github.com/trustgate/trustgate/internal/session"
 	"github.com/trustgate/trustgate/internal/settings"
 	"github.com/trustgate/trustgate/internal/signin"
+	"github.com/trustgate/trustgate/internal/users"
 	"github.com/trustgate/trustgate/internal/verification"
 )
 
@@ -159,10 +160,8 @@ func stillActive(ctx context.Context, tx *ent.Tx, sess *ent.Session, now time.Ti
 // a password change) does not stand. The user row first, then the session
 // row, as passwordUpdate and a ban take them.
 func (s *Service) serialize(ctx context.Context, tx *ent.Tx, id string, sess *ent.Session) error {
-	if s.DB.IsPostgres() {
-		if _, err := tx.User.Query().Where(user.ID(id)).ForUpdate().OnlyID(ctx); err != nil {
-			return err
-		}
+	if _, err := users.ForChange(tx, s.DB.IsPostgres(), id).OnlyID(ctx); err != nil {
+		return err
 	}
 	return stillActive(ctx, tx, sess, s.Now())
 }

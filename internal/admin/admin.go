@@ -495,20 +495,13 @@ func notFound(err error, param string) error {
 }
 
 // userChange applies change to a user inside a transaction and audits it.
-// On PostgreSQL it first locks the user's row, as the account mutations do
-// (account.Service.serialize): a change to the user's factors (resetUserMfa)
-// and the user's own change of them (phoneNumberMakeDefaultSecondFactor,
-// totpVerify, ...) then run one after the other, each seeing the other's
-// result, instead of crossing on the factor rows' locks (a deadlock, or a
-// change checked against rows the other has just rewritten).
+// It reads the user with users.ForChange, as the account mutations do, so
+// that an administrator's change (resetUserMfa) and the user's own
+// (phoneNumberMakeDefaultSecondFactor, totpVerify, …) run one at a time.
 func (s *Service) userChange(ctx context.Context, id, action string, change func(tx *ent.Tx, u *ent.User) (before, after any, err error)) (*ent.User, error) {
 	var out *ent.User
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
-		q := tx.User.Query().Where(user.ID(id))
-		if s.DB.IsPostgres() {
-			q.ForUpdate()
-		}
-		u, err := q.Only(ctx)
+		u, err := users.ForChange(tx, s.DB.IsPostgres(), id).Only(ctx)
 		if err != nil {
 			return notFound(err, "id")
 		}

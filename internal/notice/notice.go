@@ -42,9 +42,9 @@ import (
 )
 
 const (
-	// Lease is how long a worker holds a notice it took (the request that
-	// wrote it holds it as long from its commit): longer than one delivery
-	// attempt (delivery.DefaultTimeout), so no two replicas send it at once.
+	// Lease is how long a worker holds a notice it took, and the change
+	// that wrote it holds it from its Send: longer than one delivery attempt
+	// (attemptTimeout), so no two replicas send it at once.
 	Lease = 2 * time.Minute
 	// FirstRetry is the wait after the first failed delivery; each further
 	// failure doubles it, up to MaxRetry.
@@ -107,18 +107,15 @@ func (n *Notifier) Describe(ch chan<- *prometheus.Desc) { n.attempts.Describe(ch
 // Collect implements prometheus.Collector.
 func (n *Notifier) Collect(ch chan<- prometheus.Metric) { n.attempts.Collect(ch) }
 
-func (n *Notifier) count(outcome string) {
-	if n.attempts != nil {
-		n.attempts.WithLabelValues(outcome).Inc()
-	}
-}
+func (n *Notifier) count(outcome string) { n.attempts.WithLabelValues(outcome).Inc() }
 
 // Send sends msg as part of tx; what and userID name it in the log (never
 // the message, which names the address). It returns what is left to do once
 // tx has committed and the caller's DB.Tx has returned (to start the first
 // delivery attempt, in the background; nil when nothing is), which the
-// caller must run then and only then. Only an error of tx itself (the budget's or the row's statement) is
-// returned: the caller's transaction cannot go on after one.
+// caller must run then and only then. Only an error of tx itself (the
+// budget's or the row's statement) is returned: the caller's transaction
+// cannot go on after one.
 func (n *Notifier) Send(ctx context.Context, tx *ent.Tx, msg delivery.Message, what, userID string) (after func(), err error) {
 	if n.Limiter != nil {
 		ok, err := n.Limiter.SpendRecipientTx(ctx, tx, msg.To)
@@ -140,11 +137,12 @@ func (n *Notifier) Send(ctx context.Context, tx *ent.Tx, msg delivery.Message, w
 	if err != nil || done {
 		return nil, err
 	}
+	now := n.Now()
 	row, err := tx.PendingNotice.Create().
 		SetNillableApplicationID(nonEmpty(msg.ApplicationID)).SetUserID(userID).SetWhat(what).
 		SetChannel(string(msg.Channel)).SetTo(msg.To).SetKind(msg.Kind).
 		SetSubject(msg.Subject).SetText(msg.Text).SetHTML(msg.HTML).
-		SetCreatedAt(n.Now()).SetNextAttemptAt(n.Now().Add(Lease)).
+		SetCreatedAt(now).SetNextAttemptAt(now.Add(Lease)).
 		Save(ctx)
 	if err != nil {
 		return nil, err

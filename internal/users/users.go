@@ -219,3 +219,18 @@ func clash(err error, param string) error {
 	}
 	return fmt.Errorf("users: creating: %w", err)
 }
+
+// ForChange is the query of user id that a change to the user's account
+// (its factors, identifiers, lock) reads first: on PostgreSQL it locks the
+// user's row, so that changes to one user by the user (account mutations)
+// and by an administrator (resetUserMfa, lockUser, …) run one after the
+// other, each seeing the other's result, instead of crossing on the locks
+// of the rows they change (a deadlock, or a check against rows the other
+// has just rewritten). SQLite runs one write transaction at a time already.
+func ForChange(tx *ent.Tx, postgres bool, id string) *ent.UserQuery {
+	q := tx.User.Query().Where(user.ID(id))
+	if postgres {
+		q.ForUpdate()
+	}
+	return q
+}
