@@ -22,8 +22,26 @@ export function focusFirstError(form: HTMLElement | null): void {
 
 /** focusAlert focuses an error announced (`role="alert"`), focusable from script only so it stays out of the Tab order. */
 function focusAlert(alert: HTMLElement): void {
-  if (!alert.hasAttribute('tabindex')) alert.tabIndex = -1
-  alert.focus()
+  focusFromScript(alert)
+}
+
+/**
+ * focusFromScript focuses `el` (an alert, a heading), making it focusable from script only when it is not focusable
+ * already, so that it stays out of the Tab order.
+ */
+export function focusFromScript(el: HTMLElement): void {
+  if (!el.hasAttribute('tabindex')) el.tabIndex = -1
+  el.focus()
+}
+
+/**
+ * focusLost tells whether focus is nowhere the user put it: on the page's body (where a busy button that turned
+ * disabled drops it), on an element that left the page, or on `from`, the button that started what answered. An
+ * outcome moves focus only then, never away from where the user went meanwhile.
+ */
+export function focusLost(from: Element | null = null): boolean {
+  const active = document.activeElement
+  return !active || active === document.body || !active.isConnected || active === from
 }
 
 /**

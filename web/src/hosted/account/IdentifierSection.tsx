@@ -3,7 +3,7 @@ import type { Result, TrustgateAPIResponseErrorLike } from '@trustgate/react'
 import { Alert } from '../../ui/Alert'
 import { Button } from '../../ui/Button'
 import { CodeForm } from '../../ui/CodeForm'
-import { useErrorFocus } from '../../ui/errorFocus'
+import { focusFromScript, focusLost, useErrorFocus } from '../../ui/errorFocus'
 import { Field } from '../../ui/Field'
 import { movedOn } from '../movedOn'
 import { CodeSentNotice, ResendButton } from '../ResendButton'
@@ -113,13 +113,9 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
   }, [notice])
   // Focus lost with the step goes to the message; focus that went elsewhere meanwhile stays there.
   useEffect(() => {
-    if (!gone) return
-    const active = document.activeElement
-    if (active && active !== document.body && active.isConnected) return
+    if (!gone || !focusLost()) return
     const alert = goneBox.current?.querySelector<HTMLElement>('[role="alert"]')
-    if (!alert) return
-    alert.tabIndex = -1
-    alert.focus()
+    if (alert) focusFromScript(alert)
   }, [gone])
   const add = useAction()
   const { ref: addForm, focusError } = useErrorFocus()

@@ -1,7 +1,7 @@
 import { useRef, useState } from 'react'
 import type { PhoneNumber, User } from '@trustgate/react'
 import { Button } from '../../ui/Button'
-import { useErrorFocus } from '../../ui/errorFocus'
+import { focusFromScript, focusLost, useErrorFocus } from '../../ui/errorFocus'
 import { AccountErrorList } from './AccountErrorList'
 import { Confirm } from './Confirm'
 import { useFactorChanged } from './otherSessions'
@@ -194,15 +194,11 @@ export function PhoneSection({ user }: { user: User }) {
  * removed button dropped it).
  */
 function focusAfterChange(area: HTMLElement | null, button: Element | null, passed: boolean, next: HTMLElement | null): void {
-  if (!area?.isConnected) return
-  const active = document.activeElement
-  if (active && active !== document.body && active.isConnected && active !== button) return
+  if (!area?.isConnected || !focusLost(button)) return
   if (passed && next?.isConnected) {
     next.focus()
     return
   }
   const target = passed ? area.closest('section')?.querySelector<HTMLElement>('h2') : area.querySelector<HTMLElement>('[role="alert"]')
-  if (!target) return
-  if (!target.hasAttribute('tabindex')) target.tabIndex = -1
-  target.focus()
+  if (target) focusFromScript(target)
 }

@@ -2,6 +2,7 @@ import { createContext, useContext, useEffect, useMemo, useRef, useState, type R
 import { useSession, useUser, type SessionData, type TrustgateAPIError } from '@trustgate/react'
 import { Alert } from '../../ui/Alert'
 import { Button } from '../../ui/Button'
+import { focusFromScript, focusLost } from '../../ui/errorFocus'
 import { AccountErrorList } from './AccountErrorList'
 import { formatDate } from './useAction'
 
@@ -113,14 +114,10 @@ function SignOutOthers({ onDismiss, onEnded }: { onDismiss: () => void; onEnded:
 
   // Once the outcome is shown: focus, if it was lost with the busy button, goes to the failures, else to Dismiss.
   useEffect(() => {
-    if (answered === 0) return
-    const active = document.activeElement
-    if (active && active !== document.body && active.isConnected && active !== signOutButton.current) return
+    if (answered === 0 || !focusLost(signOutButton.current)) return
     const alert = box.current?.querySelector<HTMLElement>('[role="alert"]')
-    if (alert) {
-      alert.tabIndex = -1
-      alert.focus()
-    } else dismissButton.current?.focus()
+    if (alert) focusFromScript(alert)
+    else dismissButton.current?.focus()
   }, [answered])
 
   const signOutOthers = async () => {
@@ -154,10 +151,7 @@ function SignOutOthers({ onDismiss, onEnded }: { onDismiss: () => void; onEnded:
   const dismiss = () => {
     // The offer leaves the page with its buttons: focus goes to the section's heading, as when a question closes.
     const heading = box.current?.closest('section')?.querySelector<HTMLElement>('h2')
-    if (heading && box.current?.contains(document.activeElement)) {
-      heading.tabIndex = -1
-      heading.focus()
-    }
+    if (heading && box.current?.contains(document.activeElement)) focusFromScript(heading)
     onDismiss()
   }
 

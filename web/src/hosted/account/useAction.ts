@@ -7,6 +7,7 @@ import {
   type TrustgateAPIError,
   type TrustgateAPIResponseErrorLike,
 } from '@trustgate/react'
+import { focusFromScript, focusLost } from '../../ui/errorFocus'
 import { ReverificationContext } from './reverificationContext'
 
 /** UseActionOptions tune `useAction`. */
@@ -117,13 +118,9 @@ export function staleRefusal(error: TrustgateAPIResponseErrorLike | null | undef
  * section's own handling of a failure stands; and focus stays where it went meanwhile if not lost.
  */
 function focusRefusal(opener: HTMLElement | null, section: Element | null): void {
-  if (!opener || opener.isConnected || !section?.isConnected) return
-  const active = document.activeElement
-  if (active && active !== document.body && active.isConnected) return
+  if (!opener || opener.isConnected || !section?.isConnected || !focusLost()) return
   const alert = section.querySelector<HTMLElement>('[role="alert"]')
-  if (!alert) return
-  if (!alert.hasAttribute('tabindex')) alert.tabIndex = -1
-  alert.focus()
+  if (alert) focusFromScript(alert)
 }
 
 /** focusedElement is the element that has focus, or null when none does (focus on <body>). */
