@@ -133,6 +133,15 @@ func adminJSON(v any) string {
 // Client Trust with the emailed code) and returns a session JWT.
 func (s *server) operatorSession(tb testing.TB, email, password string) string {
 	tb.Helper()
+	b, sessionID := s.operatorBrowser(tb, email, password)
+	return b.token(tb, sessionID)
+}
+
+// operatorBrowser signs an operator in to the dashboard application from a
+// new browser (passing Client Trust with the emailed code) and returns the
+// browser, its publishable key set to the dashboard's, and the session's id.
+func (s *server) operatorBrowser(tb testing.TB, email, password string) (*browser, string) {
+	tb.Helper()
 	resp := s.getWith(tb, "/dashboard/config.json", nil)
 	var cfg struct{ PublishableKey string }
 	err := json.NewDecoder(resp.Body).Decode(&cfg)
@@ -150,5 +159,5 @@ func (s *server) operatorSession(tb testing.TB, email, password string) string {
 	if si["status"] != "complete" {
 		tb.Fatalf("operator sign-in: status %v", si["status"])
 	}
-	return b.token(tb, si["createdSessionId"].(string))
+	return b, si["createdSessionId"].(string)
 }

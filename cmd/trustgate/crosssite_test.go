@@ -119,23 +119,7 @@ func TestAllowedOriginCannotReadTheCookiesClientToken(t *testing.T) {
 		op := s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
 		s.reloadPolicy(t)
 		// The operator's browser, signed in to the dashboard.
-		resp := s.getWith(t, "/dashboard/config.json", nil)
-		var cfg struct{ PublishableKey string }
-		if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		victim := s.browser()
-		victim.pk = cfg.PublishableKey
-		si := signInObj(t, victim.signIn("boss@example.com", op["password"].(string)), "signInCreate")
-		if si["status"] == "needs_client_trust" {
-			victim.prepareSecond(si["id"].(string), "email_code").data(t)
-			si = signInObj(t, victim.attemptSecond(si["id"].(string), "email_code", s.mail.code(t, "boss@example.com")), "signInAttemptSecondFactor")
-		}
-		if si["status"] != "complete" {
-			t.Fatalf("operator sign-in: status %v", si["status"])
-		}
-		operatorSession := si["createdSessionId"].(string)
+		victim, operatorSession := s.operatorBrowser(t, "boss@example.com", op["password"].(string))
 
 		// Another application (Client Trust off: created before 2025-11-14)
 		// whose frontend is a sibling subdomain; its page runs someone else's
@@ -156,7 +140,7 @@ func TestAllowedOriginCannotReadTheCookiesClientToken(t *testing.T) {
 		}
 		if leaked := r.header.Get("X-Client-Token"); leaked != "" {
 			thief := s.browser()
-			thief.pk = cfg.PublishableKey
+			thief.pk = victim.pk
 			thief.header = map[string]string{"X-Client-Token": leaked}
 			if _, sessions := clientOf(t, thief); slices.Contains(sessions, operatorSession) {
 				minted := thief.do(`mutation($s: ID!) { sessionTokenCreate(sessionId: $s) { jwt } }`, vars{"s": operatorSession})
@@ -173,5 +157,91 @@ func TestAllowedOriginCannotReadTheCookiesClientToken(t *testing.T) {
 				t.Fatalf("a new client from an allowed origin: X-Client-Token %q, headers %v", r.header.Get("X-Client-Token"), r.header)
 			}
 		})
+	})
+}
+
+// TestAllowedOriginGetsTheClientTokenInOnePlace: a browser page on an origin
+// in an application's allowedOrigins gets a client token issued to its
+// request either as the __client cookie or in X-Client-Token (which CORS
+// lets it read), never both. With both, a sibling subdomain's page (its
+// credentialed requests carry and set the browser's cookie, which names the
+// browser's clients in every application) could present a made-up token in
+// the header and so replace the browser's cookie with a token it then
+// reads: the operator's dashboard session is gone from that browser, and the
+// page reads the operator's next dashboard sign-in in flight from anywhere.
+// Or, in a browser with no cookie yet, it could plant one it knows.
+func TestAllowedOriginGetsTheClientTokenInOnePlace(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		op := s.cli(t, "operators", "create", "--email", "boss@example.com", "--role", "owner", "--json")
+		s.reloadPolicy(t)
+		password := op["password"].(string)
+		victim, operatorSession := s.operatorBrowser(t, "boss@example.com", password)
+
+		// Another application whose frontend is a sibling subdomain (an admin
+		// of that application suffices to list it) or another site.
+		const shop, other = "https://shop.example.com", "https://shop.example.net"
+		local := "http://127.0.0.1:5173" // the server's own host on another port: the same site
+		app := s.createApp(t, "Shop", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		_, adminKey := s.createKey(t, "admin", app.id)
+		s.reloadPolicy(t)
+		s.adminAs(adminKey, `mutation($id: ID!, $in: UpdateAppSettingsInput!) { updateAppSettings(applicationId: $id, input: $in) { allowedOrigins } }`,
+			vars{"id": app.id, "in": vars{"allowedOrigins": []string{shop, other, local}}}).data(t)
+		where := func(r result) (cookie, header string) {
+			for _, c := range (&http.Response{Header: r.header}).Cookies() {
+				if c.Name == "__client" {
+					cookie = c.Value
+				}
+			}
+			return cookie, r.header.Get("X-Client-Token")
+		}
+
+		// The shop's page: fetch(…, {credentials: 'include', headers: {'X-Client-Token': 'made-up'}}).
+		r := s.post(victim.http, map[string]string{"X-Publishable-Key": app.pk, "Origin": shop, "Sec-Fetch-Site": "same-site",
+			"X-Client-Token": "made-up"}, `{ client { id } }`, nil)
+		r.data(t)
+		if cookie, header := where(r); cookie != "" || header == "" {
+			t.Fatalf("a same-site page's new client, its token presented in the header: __client cookie %q, X-Client-Token %q; want the header only", cookie, header)
+		}
+		victim.token(t, operatorSession) // the browser's cookie still names the operator's client
+
+		// A sibling subdomain's page in cookie mode, in a browser with no
+		// cookie yet: the cookie only, so the page cannot plant a token it knows.
+		fresh := s.browser()
+		sibling := func() result {
+			return s.post(fresh.http, map[string]string{"X-Publishable-Key": app.pk, "Origin": shop, "Sec-Fetch-Site": "same-site"}, `{ client { id } }`, nil)
+		}
+		r = sibling()
+		planted, header := where(r)
+		if planted == "" || header != "" {
+			t.Fatalf("a same-site page's new client, no token presented: __client cookie %q, X-Client-Token %q; want the cookie only", planted, header)
+		}
+		// The browser keeps the cookie: its next request names the same client.
+		first := r.data(t)["client"].(map[string]any)["id"]
+		if again := sibling().data(t)["client"].(map[string]any)["id"]; again != first {
+			t.Fatalf("the sibling page's client: %v, then %v", first, again)
+		}
+
+		// A browser too old to send Sec-Fetch-Site is judged by its Origin's
+		// registrable domain: another port of the server's host is the same
+		// site (the cookie), another domain is not (the header).
+		for _, c := range []struct {
+			origin       string
+			cookie, head bool
+		}{{local, true, false}, {other, false, true}} {
+			r := s.post(s.browser().http, map[string]string{"X-Publishable-Key": app.pk, "Origin": c.origin}, `{ client { id } }`, nil)
+			r.data(t)
+			cookie, header := where(r)
+			if (cookie != "") != c.cookie || (header != "") != c.head {
+				t.Errorf("Origin %s without Sec-Fetch-Site: __client cookie %q, X-Client-Token %q; want cookie %v, header %v", c.origin, cookie, header, c.cookie, c.head)
+			}
+		}
+
+		// This server's own pages and clients that are no browser get both.
+		r = s.post(s.browser().http, map[string]string{"X-Publishable-Key": app.pk}, `{ client { id } }`, nil)
+		r.data(t)
+		if cookie, header := where(r); cookie == "" || header != cookie {
+			t.Fatalf("a request without browser headers: __client cookie %q, X-Client-Token %q; want both, the same", cookie, header)
+		}
 	})
 }

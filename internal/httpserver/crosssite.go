@@ -1,8 +1,12 @@
 package httpserver
 
 import (
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/trustgate/trustgate/internal/apierr"
 )
@@ -48,4 +52,72 @@ func sameOriginCookie(r *http.Request) error {
 	e := apierr.Newf(apierr.PermissionDenied, "This request authenticates with a cookie, so it is served only to this server's own pages; send Authorization: Bearer instead.")
 	e.Message = "Cross-site request refused"
 	return e
+}
+
+// clientTokenChannels says where a client token issued to r (a new client's,
+// or a rotation at sign-in) goes: the __client cookie, the X-Client-Token
+// header, or both. A request from this server's own pages or from no browser
+// (sameOrigin: CrossOriginProtection passed) gets both. A browser page on
+// another origin (one in allowedOrigins, else CORS stops it before) gets the
+// token in one of them only, never both: the browser's one cookie names its
+// clients in every application, the dashboard's included (device.Rotate
+// moves them all), and CORS lets that page read the header. With both, the
+// page would know the token of the browser's cookie: it could overwrite
+// the cookie with a token it reads (signing the browser out everywhere) or
+// plant one before an operator signs in, and read or spend that sign-in in
+// flight from anywhere. So such a page gets:
+//   - the header, when it keeps its token itself (presented it in the
+//     header: the SDK's header mode) or is on another site, whose responses
+//     cannot set the server's SameSite=Lax cookie anyway;
+//   - else the cookie (a sibling subdomain in cookie mode, presenting the
+//     cookie or no token yet).
+func clientTokenChannels(r *http.Request, sameOrigin, presentedInHeader bool) (cookie, header bool) {
+	if sameOrigin {
+		return true, true
+	}
+	header = presentedInHeader || !sameSite(r)
+	return !header, header
+}
+
+// sameSite reports whether a browser sent r from a page of the same site as
+// this server (the same registrable domain: a sibling subdomain, or another
+// port), whose requests carry the server's SameSite=Lax cookies and whose
+// responses may set them. Browsers say so in Sec-Fetch-Site; one too old to
+// send it is judged by its Origin's registrable domain against the Host's
+// (the public suffix list; a host without one, such as localhost or an IP
+// address, must match exactly).
+func sameSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "same-site", "none":
+		return true
+	case "cross-site":
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return site(u.Hostname()) == site(hostOnly(r.Host))
+}
+
+// site is host's registrable domain (eTLD+1), or host itself when it has
+// none (localhost, an IP address, a public suffix).
+func site(host string) string {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		return d
+	}
+	return host
+}
+
+// hostOnly is hostport without its port (and an IPv6 address's brackets).
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.Trim(hostport, "[]")
 }

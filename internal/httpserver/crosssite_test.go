@@ -38,3 +38,67 @@ func TestFromThisOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestSameSite: Sec-Fetch-Site decides when present; without it an Origin
+// is of this site when its registrable domain (public suffix list) is the
+// Host's, and a host without one (localhost, an IP address) must match
+// exactly, ports aside.
+func TestSameSite(t *testing.T) {
+	for _, c := range []struct {
+		name, host, site, origin string
+		want                     bool
+	}{
+		{"same-site", "auth.example.com", "same-site", "https://evil.example", true},
+		{"cross-site", "auth.example.com", "cross-site", "https://shop.example.com", false},
+		{"no browser headers", "auth.example.com", "", "", true},
+		{"a sibling subdomain", "auth.example.com", "", "https://shop.example.com", true},
+		{"the parent domain, another port", "auth.example.com:8443", "", "https://example.com", true},
+		{"another domain", "auth.example.com", "", "https://shop.example.net", false},
+		{"under a multi-label suffix", "auth.shop.co.uk", "", "https://www.shop.co.uk", true},
+		{"two sites under a multi-label suffix", "auth.shop.co.uk", "", "https://other.co.uk", false},
+		{"two sites under a private suffix", "alice.github.io", "", "https://bob.github.io", false},
+		{"localhost, another port", "localhost:8080", "", "http://localhost:5173", true},
+		{"an IP address, another port", "127.0.0.1:8080", "", "http://127.0.0.1:5173", true},
+		{"another IP address", "127.0.0.1:8080", "", "http://127.0.0.2:8080", false},
+		{"IPv6, another port", "[::1]:8080", "", "http://[::1]:5173", true},
+		{"an opaque origin", "auth.example.com", "", "null", false},
+		{"a malformed origin", "auth.example.com", "", "://", false},
+	} {
+		r := httptest.NewRequest("POST", "https://"+c.host+"/graphql", nil)
+		if c.site != "" {
+			r.Header.Set("Sec-Fetch-Site", c.site)
+		}
+		if c.origin != "" {
+			r.Header.Set("Origin", c.origin)
+		}
+		if got := sameSite(r); got != c.want {
+			t.Errorf("%s: sameSite = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestClientTokenChannels: this server's own pages and non-browser clients
+// get a new client token in the cookie and the header; a page on another
+// origin in one of them only.
+func TestClientTokenChannels(t *testing.T) {
+	for _, c := range []struct {
+		name                   string
+		sameOrigin, inHeader   bool
+		site                   string
+		wantCookie, wantHeader bool
+	}{
+		{"this origin", true, false, "same-origin", true, true},
+		{"this origin, token in the header", true, true, "same-origin", true, true},
+		{"a sibling subdomain, cookie or no token", false, false, "same-site", true, false},
+		{"a sibling subdomain, token in the header", false, true, "same-site", false, true},
+		{"another site", false, false, "cross-site", false, true},
+		{"another site, token in the header", false, true, "cross-site", false, true},
+	} {
+		r := httptest.NewRequest("POST", "https://auth.example.com/graphql", nil)
+		r.Header.Set("Sec-Fetch-Site", c.site)
+		cookie, header := clientTokenChannels(r, c.sameOrigin, c.inHeader)
+		if cookie != c.wantCookie || header != c.wantHeader {
+			t.Errorf("%s: cookie %v, header %v; want %v, %v", c.name, cookie, header, c.wantCookie, c.wantHeader)
+		}
+	}
+}

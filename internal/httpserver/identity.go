@@ -148,6 +148,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 		s.adoptSession(ctx, rq, sess)
 	}
 	rq.ClientToken = r.Header.Get(ClientTokenHeader)
+	inHeader := rq.ClientToken != ""
 	var cookieTokens []string
 	if rq.ClientToken == "" {
 		for _, c := range r.CookiesNamed(ClientCookie) {
@@ -157,32 +158,26 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 			rq.ClientToken = cookieTokens[0]
 		}
 	}
-	// The token goes back in X-Client-Token as well, for clients that keep
-	// it themselves (native apps, pages on another site, which the
-	// SameSite=Lax cookie does not reach), but not to a page of another
-	// origin whose request presented it by cookie (a sibling subdomain in
-	// allowedOrigins): CORS lets that page read the header, and a
-	// browser's one cookie names its clients in every application (a
-	// rotation moves them all), the dashboard's included. The cookie is
-	// all that browser needs.
-	tokenInHeader := len(cookieTokens) == 0 || s.cop.Check(r) == nil
+	sendCookie, sendHeader := clientTokenChannels(r, s.cop.Check(r) == nil, inHeader)
 	rq.SendClientToken = func(token string) {
 		// Set before gqlgen writes the body: resolvers run first. A second
 		// token (a new client's, then the one its sign-in rotated to)
 		// replaces the first rather than adding a second Set-Cookie.
 		h := w.Header()
-		cookies := h.Values("Set-Cookie")
-		h.Del("Set-Cookie")
-		for _, c := range cookies {
-			if !strings.HasPrefix(c, ClientCookie+"=") {
-				h.Add("Set-Cookie", c)
+		if sendCookie {
+			cookies := h.Values("Set-Cookie")
+			h.Del("Set-Cookie")
+			for _, c := range cookies {
+				if !strings.HasPrefix(c, ClientCookie+"=") {
+					h.Add("Set-Cookie", c)
+				}
 			}
+			http.SetCookie(w, &http.Cookie{
+				Name: ClientCookie, Value: token, Path: "/", HttpOnly: true, Secure: !s.cfg.Dev,
+				SameSite: http.SameSiteLaxMode, MaxAge: int(clientCookieMaxAge.Seconds()),
+			})
 		}
-		http.SetCookie(w, &http.Cookie{
-			Name: ClientCookie, Value: token, Path: "/", HttpOnly: true, Secure: !s.cfg.Dev,
-			SameSite: http.SameSiteLaxMode, MaxAge: int(clientCookieMaxAge.Seconds()),
-		})
-		if tokenInHeader {
+		if sendHeader {
 			h.Set(ClientTokenHeader, token)
 		}
 	}
