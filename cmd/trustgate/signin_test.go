@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -116,20 +117,29 @@ func TestSignUpThenClientTrust(t *testing.T) {
 			if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
 				t.Fatal(err)
 			}
-			claims := jwt.MapClaims{}
-			_, err = jwt.ParseWithClaims(tok, claims, func(tk *jwt.Token) (any, error) {
-				for _, k := range set.Keys {
-					if k.Kid == tk.Header["kid"] {
-						b, _ := base64.RawURLEncoding.DecodeString(k.X)
-						return ed25519.PublicKey(b), nil
+			// A backend verifies offline with the JWKS, and tells its own
+			// application's tokens by the audience: one key signs them all.
+			verify := func(audience string) (jwt.MapClaims, error) {
+				claims := jwt.MapClaims{}
+				_, err := jwt.ParseWithClaims(tok, claims, func(tk *jwt.Token) (any, error) {
+					for _, k := range set.Keys {
+						if k.Kid == tk.Header["kid"] {
+							b, _ := base64.RawURLEncoding.DecodeString(k.X)
+							return ed25519.PublicKey(b), nil
+						}
 					}
-				}
-				return nil, jwt.ErrTokenUnverifiable
-			}, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithTimeFunc(s.clock.Now))
-			if err != nil {
-				t.Fatalf("token does not verify with the JWKS: %v", err)
+					return nil, jwt.ErrTokenUnverifiable
+				}, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithTimeFunc(s.clock.Now), jwt.WithAudience(audience))
+				return claims, err
 			}
-			for _, c := range []string{"sub", "sid", "iat", "exp", "iss", "azp"} {
+			claims, err := verify(s.appID)
+			if err != nil {
+				t.Fatalf("token does not verify with the JWKS and its application as the audience: %v", err)
+			}
+			if _, err := verify("app_another"); !errors.Is(err, jwt.ErrTokenInvalidAudience) {
+				t.Fatalf("verified with another application as the audience: %v, want %v", err, jwt.ErrTokenInvalidAudience)
+			}
+			for _, c := range []string{"sub", "sid", "iat", "exp", "iss", "azp", "aud"} {
 				if claims[c] == nil {
 					t.Errorf("claim %s missing", c)
 				}

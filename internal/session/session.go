@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -249,8 +250,12 @@ func (s *Service) sign(ctx context.Context, sess *ent.Session, now time.Time) (s
 	}
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    s.Issuer,
-			Subject:   sess.UserID,
+			Issuer:  s.Issuer,
+			Subject: sess.UserID,
+			// Every application's tokens are signed with the server's one
+			// key: a backend tells its own by the audience (RFC 7519
+			// §4.1.3), which standard JWT libraries check when given one.
+			Audience:  jwt.ClaimStrings{sess.ApplicationID},
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now.Add(-5 * time.Second)),
 			ExpiresAt: jwt.NewNumericDate(exp),
@@ -295,6 +300,12 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*ent.Session,
 	sess, err := s.DB.Ent.Session.Get(ctx, claims.SessionID)
 	if err != nil || sess.UserID != claims.Subject || !Active(sess, now) {
 		return nil, ErrEnded()
+	}
+	// A token names its session's application as azp and (since tokens
+	// carried one) aud; one that names another was not minted for it.
+	if claims.AuthorizedParty != sess.ApplicationID ||
+		(len(claims.Audience) > 0 && !slices.Equal(claims.Audience, jwt.ClaimStrings{sess.ApplicationID})) {
+		return nil, apierr.Newf(apierr.AuthenticationInvalid, "The session token does not name its session's application.")
 	}
 	return sess, nil
 }
