@@ -1069,6 +1069,87 @@ describe('client answers that arrive late', () => {
     await stale
     expect(client.user?.id).toBe('user_2')
   })
+
+  /**
+   * switchingServer is a device with sess_1 (user_1) and sess_2 (user_2): `Client` answers `reads` in turn, and `me`
+   * answers the user of the session whose JWT it carries, except while `hold` is set: that `me` waits for the
+   * deferred it returns (and clears `hold`).
+   */
+  function switchingServer(reads: Handler[]) {
+    let held: ReturnType<typeof deferred<Reply>> | null = null
+    const server = fakeServer({
+      Client: reads,
+      SessionTokenCreate: (v) => tokenReply(`jwt_${v.sessionId}`),
+      Me: (_v, call) => {
+        if (held) {
+          const answer = held.promise
+          held = null
+          return answer
+        }
+        const id = (call.headers.authorization ?? '').replace('Bearer jwt_sess_', 'user_')
+        return { data: { me: user({ id }) } }
+      },
+    })
+    const hold = () => (held = deferred<Reply>())
+    return { server, hold }
+  }
+
+  /** states records, on every change, the active session and the user (`sess_2 user_1`, `null null`). */
+  function recordStates(client: TrustgateClient): string[] {
+    const states: string[] = []
+    client.subscribe(() => states.push(`${client.session?.id ?? null} ${client.user?.id ?? null}`))
+    return states
+  }
+
+  it("a `me` of the previous session is stale once a load() makes another session active: that session's own `me` neither waits for it nor is overwritten by it", async () => {
+    const { server, hold } = switchingServer([signedInClient, () => clientWithSessions(['sess_1', 'sess_2'], 'sess_2')])
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    expect(client.user?.id).toBe('user_1')
+    const states = recordStates(client)
+    const held = hold()
+    const stale = client.reloadUser() // of sess_1, answered after the switch
+    await tick()
+    const loading = client.load() // another tab made sess_2 the active session
+    await vi.waitFor(() => expect(client.session?.id).toBe('sess_2'))
+    for (let i = 0; i < 5; i++) await tick()
+    // sess_2's `me` went out and was applied while sess_1's was still on its way.
+    const userBeforeRelease = client.user?.id ?? null
+    held.resolve({ data: { me: user() } }) // user_1, read for sess_1
+    await loading
+    await stale
+    expect(userBeforeRelease).toBe('user_2')
+    expect(client.user?.id).toBe('user_2')
+    // From the switch on, user_1 never showed with sess_2.
+    expect(states.slice(states.findIndex((s) => s.startsWith('sess_2')))).not.toContain('sess_2 user_1')
+    expect(server.calls.filter((c) => c.operationName === 'Me').map((c) => c.headers.authorization)).toEqual([
+      'Bearer jwt_sess_1',
+      'Bearer jwt_sess_1',
+      'Bearer jwt_sess_2',
+    ])
+  })
+
+  it('a load() that reads the session already active keeps its user while it asks for it again; one that finds no session drops it', async () => {
+    const { server, hold } = switchingServer([signedInClient, signedInClient, emptyClient])
+    const client = createClient({ fetch: server.fetch })
+    await client.load()
+    const states = recordStates(client)
+    const held = hold() // the `me` of the second load
+    const loading = client.load()
+    await vi.waitFor(() => expect(server.ops().filter((o) => o === 'Me')).toHaveLength(2))
+    // The same session read again: no flicker to "no user" while its `me` is on its way.
+    expect(client.session?.id).toBe('sess_1')
+    expect(client.user?.id).toBe('user_1')
+    held.resolve({ data: { me: user() } })
+    await loading
+    expect(states).not.toContain('sess_1 null')
+    expect(client.user?.id).toBe('user_1')
+
+    // Signed out elsewhere: the user of the session that was active goes with it.
+    await client.load()
+    expect(client.session).toBeNull()
+    expect(client.user).toBeNull()
+  })
 })
 
 describe('a session the server refuses in the foreground (getToken(), account calls): the client is read again', () => {

@@ -155,9 +155,9 @@ export class TrustgateClient {
    */
   readonly #reads = new Sequence()
   /**
-   * #userAnswers orders the answers of `me` among themselves; activating a session or forgetting one (signing out, a
-   * session the server no longer accepts) makes those on their way stale. A `me` never makes a session's answer
-   * stale: it only reads the user of the session it began with.
+   * #userAnswers orders the answers of `me` among themselves; activating a session, a load that finds another session
+   * active (#setSession), or forgetting one (signing out, a session the server no longer accepts) makes those on their
+   * way stale. A `me` never makes a session's answer stale: it only reads the user of the session it began with.
    */
   readonly #userAnswers = new Sequence()
   #loading: Promise<{ error: TrustgateAPIResponseErrorLike | null }> | null = null
@@ -323,7 +323,9 @@ export class TrustgateClient {
     if (this.#reads.fresh(readNumber) && this.#answers.fresh(n)) {
       const active = sessions.map(parseSession).find((s) => s.id === lastActiveSessionId && s.status === 'active')
       const session = active ? this.makeSession(active) : null
-      this.session = session
+      // Another session (made active in another tab), or none: the user shown so far, and a `me` on its way, are the
+      // previous session's. The same session read again keeps its user until its own `me` answers.
+      this.#setSession(session)
       if (session) {
         this.#settling = session
         try {
@@ -375,7 +377,8 @@ export class TrustgateClient {
   /**
    * reloadUser fetches `me` with the session JWT. Its answer is never older than the call: a reload already on its way
    * began before, perhaps before the change the caller just made, so the call waits for it and then for one more,
-   * which every caller that asked meanwhile shares. Activating another session or signing out starts afresh.
+   * which every caller that asked meanwhile shares. Another session made active (activated, or read by a load) or a
+   * sign-out starts afresh: the next call neither waits for nor shares a `me` of the session before.
    */
   reloadUser(): Promise<Result<User | null>> {
     if (!this.#userLoading) {
@@ -692,6 +695,19 @@ export class TrustgateClient {
       if (this.signIn.createdSessionId === gone) void this.signIn.reset()
       if (this.signUp.createdSessionId === gone) void this.signUp.reset()
     }
+  }
+
+  /**
+   * setSession makes `session`, what a load read, the active session (or none). When it is not the one active until now
+   * (another id, or none), the user goes with the session it belongs to (#dropUser): a `me` on its way (and the one
+   * queued behind it) read the previous session's user, so its answer is stale, and the next reloadUser() asks for the
+   * new session's own instead of waiting behind it. The same session read again keeps its user, and a `me` on its way
+   * for it still counts. Activating a session (activate) drops the user whichever session was active before.
+   */
+  #setSession(session: Session | null): void {
+    const switched = (this.session?.id ?? null) !== (session?.id ?? null)
+    this.session = session
+    if (switched) this.#dropUser()
   }
 
   /** markLoaded records that the server told this device's state: the client is loaded, and no load error stands. */
