@@ -1295,6 +1295,57 @@ describe('a session the server refuses in the foreground (getToken(), account ca
     }
   })
 
+  /** mints counts the `sessionTokenCreate` requests of one session. */
+  const mints = (server: ReturnType<typeof fakeServer>, sessionId: string) =>
+    server.calls.filter((c) => c.operationName === 'SessionTokenCreate' && c.variables.sessionId === sessionId).length
+
+  it("the active session refused keeps the device's other session's token: cached, and its mint on its way, are used, not minted again", async () => {
+    const { client, server, end, hold } = await signedInTwice()
+    const first = client.session! // sess_1, whose token the load's `me` cached
+    expect((await client.setActive({ session: 'sess_2' })).error).toBeNull()
+    await client.reloadUser()
+    expect(mints(server, 'sess_1')).toBe(1)
+    const held = hold('sess_1')
+    const minting = first.getToken({ skipCache: true }) // e.g. the app calling an API as sess_1, on its way
+    await tick()
+    expect(mints(server, 'sess_1')).toBe(2)
+
+    end('sess_2')
+    expect(await client.getToken({ skipCache: true })).toBeNull() // sess_2 refused: dropped, and the client read again
+    const cached = first.getToken()
+    const sharing = first.getToken({ skipCache: true })
+    await settle()
+    // The read made sess_1 active again, and its `me` took the cached token; the second skipCache call shares the mint.
+    expect(client.session?.id).toBe('sess_1')
+    expect(mints(server, 'sess_1')).toBe(2)
+    held.resolve(tokenReply('jwt_sess_1'))
+    expect(await Promise.all([minting, cached, sharing])).toEqual(['jwt_sess_1', 'jwt_sess_1', 'jwt_sess_1'])
+    await settle()
+    expect(client.user?.id).toBe('user_1')
+    expect(mints(server, 'sess_1')).toBe(2)
+    client.close()
+  })
+
+  it("signOut() of the active session keeps the other session's cached token; signOut() of every session drops them all", async () => {
+    const { client, server } = await signedInTwice({ SignOut: () => ({ data: { signOut: true } }) })
+    const first = client.session!
+    expect((await client.setActive({ session: 'sess_2' })).error).toBeNull()
+    expect((await client.signOut({ sessionId: 'sess_2' })).error).toBeNull()
+    expect(client.session).toBeNull()
+    expect(await first.getToken()).toBe('jwt_sess_1')
+    expect(mints(server, 'sess_1')).toBe(1)
+
+    // The control: the server ended every session of the device, so none of their tokens is any use.
+    expect((await client.setActive({ session: 'sess_1' })).error).toBeNull()
+    expect(mints(server, 'sess_1')).toBe(2)
+    const second = client.session!
+    expect((await client.setActive({ session: 'sess_2' })).error).toBeNull()
+    expect((await client.signOut()).error).toBeNull()
+    expect(await second.getToken()).toBe('jwt_sess_1')
+    expect(mints(server, 'sess_1')).toBe(3)
+    client.close()
+  })
+
   it('a read whose session is refused again reads no more: a server listing a session it refuses makes no loop', async () => {
     const { client, server } = await loadSignedIn({
       // The fourth read no longer lists the session, so that a loop, were there one, ends (and shows in the reads).

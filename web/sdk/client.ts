@@ -355,7 +355,8 @@ export class TrustgateClient {
     if (r.error) return { error: r.error }
     if (!options.sessionId || options.sessionId === this.session?.id) {
       this.#answers.reset()
-      this.forgetSession()
+      // Signing out the active session alone leaves the device's other sessions signed in, their tokens valid.
+      this.forgetSession(options.sessionId ? 'session' : 'device')
       await this.signIn.reset()
       await this.signUp.reset()
     }
@@ -671,7 +672,8 @@ export class TrustgateClient {
   #refused(sessionId: string): void {
     const session = this.session
     if (session?.id !== sessionId) return
-    this.forgetSession()
+    // Only this session was refused: the device's other sessions keep their tokens (one may be the active one next).
+    this.forgetSession('session')
     this.emit()
     // Without resuming a sign-in the server has in progress, as load() does: that would make stale the answers of a
     // sign-in call already on its way here (adding an account while the session is refused).
@@ -679,14 +681,18 @@ export class TrustgateClient {
   }
 
   /**
-   * forgetSession drops the active session, its cached tokens (and mints in flight) and the user; a `me` still on its
+   * forgetSession drops the active session, its cached token (and mint in flight) and the user; a `me` still on its
    * way read the user of the session forgotten, and a `load()` may have read that session, so their answers are stale.
    * An activation on its way is not: it brings a session of its own. A completed sign-in or sign-up that created the
    * session is over with it (finalizing it again would only be refused): it is reset, so the next one starts afresh.
+   * The device's other sessions keep their cached tokens and mints in flight (`session`): the server ended only this
+   * one, and dropping theirs would only mint them again. `device` (the sign-out of every session of the device) drops
+   * those too, since the server ended them all.
    */
-  private forgetSession(): void {
+  private forgetSession(scope: 'session' | 'device'): void {
     const gone = this.session?.id
-    for (const id of new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()])) this.dropToken(id)
+    const ended = scope === 'device' ? new Set([...this.#tokens.keys(), ...this.#inflightTokens.keys()]) : [gone]
+    for (const id of ended) if (id !== undefined) this.dropToken(id)
     this.#reads.reset()
     this.session = null
     this.#syncKeepAlive()
