@@ -411,8 +411,10 @@ describe('/account', () => {
   it('removes a phone number after asking, showing a refusal in the question', async () => {
     const u = userEvent.setup()
     const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: true, defaultSecondFactor: true }
+    const listed = () => ({ data: { me: user({ phoneNumbers: [number], twoFactorEnabled: true }) } })
     const server = signedIn({
-      Me: [() => ({ data: { me: user({ phoneNumbers: [number], twoFactorEnabled: true }) } }), () => ({ data: { me: user() } })],
+      // The refusal reads the account again (resource_forbidden: it may be out of date), which still lists the number.
+      Me: [listed, listed, () => ({ data: { me: user() } })],
       PhoneNumberDelete: [
         () => gqlError('resource_forbidden', 'This phone number is the last way to sign in to this account; add another first.', 'id'),
         () => ({ data: { phoneNumberDelete: true } }),

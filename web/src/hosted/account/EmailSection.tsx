@@ -93,9 +93,7 @@ export function EmailSection({ user }: { user: User }) {
       prepare={(e) => e.prepareVerification({ strategy: 'email_code' })}
       attempt={(e, code) => e.attemptVerification({ code })}
       reread={(e) => rereadIn(() => user.reload(), (u) => u.emailAddresses, e)}
-      onVerifying={(e) => {
-        if (asking?.address.id === e.id) setAsking(null)
-      }}
+      asking={asking && { item: asking.address, stale: change.stale, close: () => setAsking(null) }}
       verifiedNotice={(e) =>
         // The first verified address becomes the primary one, a change of primary address like any other.
         hadPrimary

@@ -3,12 +3,13 @@ import type { Result, TrustgateAPIResponseErrorLike } from '@trustgate/react'
 import { Alert } from '../../ui/Alert'
 import { Button } from '../../ui/Button'
 import { CodeForm } from '../../ui/CodeForm'
-import { focusFromScript, focusLost, useErrorFocus } from '../../ui/errorFocus'
+import { useErrorFocus } from '../../ui/errorFocus'
 import { Field } from '../../ui/Field'
 import { movedOn } from '../movedOn'
 import { CodeSentNotice, ResendButton } from '../ResendButton'
 import { useCodeSender } from '../useCodeSender'
 import { AccountErrorList } from './AccountErrorList'
+import { useGoneNotice } from './goneNotice'
 import { OtherSessionsOffer, useFactorChanged } from './otherSessions'
 import { codeFieldErrors, fieldErrors, useAction } from './useAction'
 
@@ -64,6 +65,14 @@ export interface IdentifierSectionProps<T extends Identifier> {
   onNotice: (notice: string | null) => void
   /** children go between the list and the forms (e.g. a confirmation asked by an action). */
   children?: ReactNode
+  /**
+   * asking is the question the section's children ask about one item ("Remove …?", "Make primary?"), or null: the
+   * item, the `stale` count of the action its answer runs (`useAction`), and `close`. The question closes when the
+   * item's code step opens (so the item cannot be changed under its own step), and when a refusal of that action
+   * read the account again without the item (removed in another tab): the section then says so, as when a code
+   * step closes that way.
+   */
+  asking?: { item: T; stale: number; close: () => void } | null
   field: AddField
   codeInputId: string
   create: (value: string) => Promise<Result<T>>
@@ -74,8 +83,6 @@ export interface IdentifierSectionProps<T extends Identifier> {
    * send or check found the item verified meanwhile (in another tab).
    */
   reread: (item: T) => Promise<Result<T | null>>
-  /** onVerifying tells the section an item's code step opens (to close a question it asked about that item). */
-  onVerifying?: (item: T) => void
   /** verifiedNotice is the notice after an item is verified; "… is verified." by default. */
   verifiedNotice?: (item: T) => string
 }
@@ -87,6 +94,7 @@ export interface IdentifierSectionProps<T extends Identifier> {
  */
 export function IdentifierSection<T extends Identifier>(props: IdentifierSectionProps<T>) {
   const { title, titleId, items, valueOf, badges, actions, notice, onNotice, field } = props
+  const asking = props.asking ?? null
   const [adding, setAdding] = useState(false)
   const [value, setValue] = useState('')
   const [verifying, setVerifying] = useState<T | null>(null)
@@ -94,37 +102,45 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
   // added stays open until the list has shown it once (the list reloads after the addition).
   const listed = verifying !== null && items.some((i) => i.id === verifying.id)
   const wasListed = useRef(false)
-  // The identifier whose step closed that way, said in the section: the step's own refusal (useAction reads the
-  // account again after a `resource_not_found`) leaves the page with it, as does the button that had focus.
-  const [gone, setGone] = useState<string | null>(null)
-  const goneBox = useRef<HTMLDivElement>(null)
+  // The identifier whose step or question closed that way, said in the section: the step's or question's own refusal
+  // (useAction reads the account again after a `resource_not_found`) leaves the page with it, as does the button
+  // that had focus.
+  const gone = useGoneNotice()
+  const sayGone = (item: T) =>
+    gone.say(
+      <>
+        <span className="identifier">{valueOf(item)}</span> is no longer on your account: it was removed elsewhere.
+      </>,
+    )
   useEffect(() => {
     if (listed) wasListed.current = true
     else if (wasListed.current) {
       wasListed.current = false
       if (verifying) {
-        setGone(valueOf(verifying))
+        sayGone(verifying)
         setVerifying(null)
       }
     }
   }, [listed])
+  // Only once a refusal of the question's own action was read again: its answer that passed (a removal) reloads the
+  // account without the item too, and the section says that itself.
   useEffect(() => {
-    if (notice) setGone(null)
+    if (asking && asking.stale > 0 && !items.some((i) => i.id === asking.item.id)) {
+      sayGone(asking.item)
+      asking.close()
+    }
+  }, [asking?.stale])
+  useEffect(() => {
+    if (notice) gone.clear()
   }, [notice])
-  // Focus lost with the step goes to the message; focus that went elsewhere meanwhile stays there.
-  useEffect(() => {
-    if (!gone || !focusLost()) return
-    const alert = goneBox.current?.querySelector<HTMLElement>('[role="alert"]')
-    if (alert) focusFromScript(alert)
-  }, [gone])
   const add = useAction()
   const { ref: addForm, focusError } = useErrorFocus()
   const factorChanged = useFactorChanged()
 
   const startVerification = (item: T) => {
     onNotice(null)
-    setGone(null)
-    props.onVerifying?.(item)
+    gone.clear()
+    if (asking?.item.id === item.id) asking.close()
     wasListed.current = false
     setVerifying(item)
   }
@@ -153,13 +169,7 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
     <section className="panel" aria-labelledby={titleId}>
       <h2 id={titleId}>{title}</h2>
       {notice && <Alert tone="success">{notice}</Alert>}
-      {gone && (
-        <div ref={goneBox}>
-          <Alert>
-            <span className="identifier">{gone}</span> is no longer on your account: it was removed elsewhere.
-          </Alert>
-        </div>
-      )}
+      {gone.notice}
       <OtherSessionsOffer section={titleId} />
       {items.length === 0 ? (
         <p className="muted">{props.empty}</p>
@@ -233,7 +243,7 @@ export function IdentifierSection<T extends Identifier>(props: IdentifierSection
         <Button
           variant="secondary"
           onClick={() => {
-            setGone(null)
+            gone.clear()
             setAdding(true)
           }}
         >

@@ -154,9 +154,7 @@ export function PhoneSection({ user }: { user: User }) {
       prepare={(p) => user.preparePhoneNumberVerification(p.id)}
       attempt={(p, code) => user.attemptPhoneNumberVerification(p.id, { code })}
       reread={(p) => rereadIn(() => user.reload(), (u) => u.phoneNumbers, p)}
-      onVerifying={(p) => {
-        if (removing?.id === p.id) setRemoving(null)
-      }}
+      asking={removing && { item: removing, stale: remove.stale, close: () => setRemoving(null) }}
     >
       <div ref={twoStepErrors}>
         <AccountErrorList errors={reserve.error?.errors} />

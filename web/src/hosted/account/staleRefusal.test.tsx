@@ -2,6 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
 import { fakeServer, gqlError, user, type Handler, accountServer, sessionJSON } from '../../../test/fakeServer'
+import { emulateChromiumFocusFixup } from '../../../test/focus'
 import { renderApp } from '../../../test/renderApp'
 
 function signedIn(extra: Record<string, Handler | Handler[]>) {
@@ -60,23 +61,76 @@ describe('/account, a refusal because the page is out of date', () => {
     expect(meCalls(server)).toBe(1)
   })
 
-  it('removing an address removed in another tab shows the list without it, the refusal staying in the question', async () => {
+  it.each([
+    ['Remove', 'EmailAddressDelete', /Remove jane@work.example/],
+    ['Make primary', 'EmailAddressSetPrimary', /Make jane@work.example your primary/],
+  ])(
+    '"%s" asked about an address removed in another tab: the question closes, the section saying so, with focus there',
+    async (button, op, name) => {
+      emulateChromiumFocusFixup()
+      const u = userEvent.setup()
+      const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
+      const other = { id: 'ema_2', emailAddress: 'jane@work.example', verified: true }
+      const server = signedIn({
+        Me: [() => ({ data: { me: user({ emailAddresses: [primary, other] }) } }), () => ({ data: { me: user({ emailAddresses: [primary] }) } })],
+        [op]: () => gqlError('resource_not_found', 'Not found.', 'id'),
+      })
+      renderApp('/account', server)
+      const emails = await screen.findByRole('region', { name: 'Email addresses' })
+      const row = (await within(emails).findByText('jane@work.example')).closest('li')!
+      await u.click(within(row).getByRole('button', { name: button }))
+      const question = within(emails).getByRole('group', { name })
+      await u.click(within(question).getByRole('button', { name: button }))
+      // The account read again no longer lists the address: the question about it closes, not offering to try again.
+      await waitFor(() => expect(question).not.toBeInTheDocument())
+      expect(meCalls(server)).toBe(2)
+      expect(within(emails).queryByText('jane@work.example', { selector: '.list .identifier' })).not.toBeInTheDocument()
+      // Its refusal left with it: the section says what happened, and focus (dropped with the busy button) goes there.
+      const alert = within(emails).getByRole('alert')
+      expect(alert).toHaveTextContent('jane@work.example is no longer on your account: it was removed elsewhere.')
+      await waitFor(() => expect(alert).toHaveFocus())
+    },
+  )
+
+  it('"Remove" asked about a number removed in another tab: the question closes, the section saying so, with focus there', async () => {
+    emulateChromiumFocusFixup()
     const u = userEvent.setup()
-    const primary = { id: 'ema_1', emailAddress: 'jane@example.com', verified: true }
-    const other = { id: 'ema_2', emailAddress: 'jane@work.example', verified: true }
+    const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false, defaultSecondFactor: false }
     const server = signedIn({
-      Me: [() => ({ data: { me: user({ emailAddresses: [primary, other] }) } }), () => ({ data: { me: user({ emailAddresses: [primary] }) } })],
-      EmailAddressDelete: () => gqlError('resource_not_found', 'Not found.', 'id'),
+      Me: [() => ({ data: { me: user({ phoneNumbers: [number] }) } }), () => ({ data: { me: user() } })],
+      PhoneNumberDelete: () => gqlError('resource_not_found', 'Not found.', 'id'),
     })
     renderApp('/account', server)
-    const emails = await screen.findByRole('region', { name: 'Email addresses' })
-    const row = (await within(emails).findByText('jane@work.example')).closest('li')!
-    await u.click(within(row).getByRole('button', { name: 'Remove' }))
-    const question = within(emails).getByRole('group', { name: /Remove jane@work.example/ })
+    const phones = await screen.findByRole('region', { name: 'Phone numbers' })
+    await u.click(await within(phones).findByRole('button', { name: 'Remove' }))
+    const question = within(phones).getByRole('group', { name: /Remove \+15551234567/ })
     await u.click(within(question).getByRole('button', { name: 'Remove' }))
-    await waitFor(() => expect(within(emails).queryByText('jane@work.example', { selector: '.list .identifier' })).not.toBeInTheDocument())
-    expect(within(question).getByRole('alert')).toHaveTextContent('Not found. (long)')
+    await waitFor(() => expect(question).not.toBeInTheDocument())
     expect(meCalls(server)).toBe(2)
+    const alert = within(phones).getByRole('alert')
+    expect(alert).toHaveTextContent('+15551234567 is no longer on your account: it was removed elsewhere.')
+    await waitFor(() => expect(alert).toHaveFocus())
+    expect(server.ops().filter((o) => o === 'PhoneNumberDelete')).toHaveLength(1)
+  })
+
+  it('a question whose refusal is about something else stays open with it when the account read again still lists its number', async () => {
+    const u = userEvent.setup()
+    const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false, defaultSecondFactor: false }
+    const server = signedIn({
+      Me: () => ({ data: { me: user({ phoneNumbers: [number] }) } }),
+      PhoneNumberDelete: () => gqlError('resource_forbidden', 'This phone number is the last way to sign in to this account.', 'id'),
+    })
+    renderApp('/account', server)
+    const phones = await screen.findByRole('region', { name: 'Phone numbers' })
+    await u.click(await within(phones).findByRole('button', { name: 'Remove' }))
+    const question = within(phones).getByRole('group', { name: /Remove \+15551234567/ })
+    await u.click(within(question).getByRole('button', { name: 'Remove' }))
+    // resource_forbidden reads the account again; the number is still there, so the question and its refusal stay.
+    await waitFor(() => expect(meCalls(server)).toBe(2))
+    expect(await within(question).findByRole('alert')).toHaveTextContent('the last way to sign in')
+    await waitFor(() => expect(within(question).getByRole('button', { name: 'Remove' })).toBeEnabled())
+    expect(question).toBeInTheDocument()
+    expect(within(phones).queryByText(/no longer on your account/)).not.toBeInTheDocument()
   })
 })
 

@@ -27,7 +27,9 @@ export interface UseActionOptions {
  * is kept, and `AccountErrorList` offers "Sign in again". A refusal that says the page is out of date (the number,
  * address or session changed in another tab: `staleRefusal`) reads the account again (`refresh`) before the call
  * resolves, so the section shows what is true now, and keeps the refusal shown; when its button left the page with
- * that, focus goes to the refusal.
+ * that, focus goes to the refusal. `stale` counts those rereads: it changes in the render that shows the account as
+ * read again, for a section to close a question or panel about something no longer there (`IdentifierSection`'s
+ * `asking`).
  */
 export function useAction({ refresh }: UseActionOptions = {}) {
   const [busy, setBusy] = useState(false)
@@ -39,8 +41,9 @@ export function useAction({ refresh }: UseActionOptions = {}) {
   needsReverificationRef.current = needsReverification
   const refreshRef = useRef(refresh ?? (() => client.reloadUser()))
   refreshRef.current = refresh ?? (() => client.reloadUser())
-  // Set once a stale refusal's reread answered: after the commit that shows both, focus follows (focusRefusal).
-  const [refused, setRefused] = useState<{ opener: HTMLElement | null; section: Element | null } | null>(null)
+  // Set once a stale refusal's reread answered (`n` counts them): after the commit that shows both, focus follows
+  // (focusRefusal).
+  const [refused, setRefused] = useState<{ opener: HTMLElement | null; section: Element | null; n: number } | null>(null)
   useEffect(() => {
     if (refused) focusRefusal(refused.opener, refused.section)
   }, [refused])
@@ -74,13 +77,13 @@ export function useAction({ refresh }: UseActionOptions = {}) {
       } catch {
         // A reread that throws (not the SDK's way: it answers errors) leaves the page as it was, the button usable.
       }
-      setRefused({ opener, section })
+      setRefused((was) => ({ opener, section, n: (was?.n ?? 0) + 1 }))
     }
     setBusy(false)
     if (r.error) setError(r.error)
     return r
   }, [])
-  return { busy, error, run, clear: () => setError(null) }
+  return { busy, error, run, clear: () => setError(null), stale: refused?.n ?? 0 }
 }
 
 /**
