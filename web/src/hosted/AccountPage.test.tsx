@@ -152,6 +152,31 @@ describe('/account', () => {
     expect(await screen.findByRole('button', { name: 'Generate new codes' })).toBeInTheDocument()
   })
 
+  it("opens a new authenticator setup without the last one's refusal (after Cancel)", async () => {
+    const u = userEvent.setup()
+    const server = signedIn({
+      Me: () => ({ data: { me: user() } }),
+      TotpCreate: () => ({
+        data: { totpCreate: { id: 'totp_1', secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/x', qrCodePng: null, verified: false } },
+      }),
+      TotpVerify: () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
+    })
+    renderApp('/account', server)
+    const mfa = await screen.findByRole('region', { name: 'Two-step verification' })
+    await u.click(await within(mfa).findByRole('button', { name: 'Set up authenticator app' }))
+    await u.type(await within(mfa).findByLabelText('Code from the app'), '000000')
+    await u.click(within(mfa).getByRole('button', { name: 'Verify' }))
+    expect(await within(mfa).findByText('Incorrect code (long)')).toBeInTheDocument()
+    await u.click(within(mfa).getByRole('button', { name: 'Cancel' }))
+    await u.click(within(mfa).getByRole('button', { name: 'Set up authenticator app' }))
+    // A new secret, no code typed yet: the input is not marked wrong, and nothing is announced.
+    const input = await within(mfa).findByLabelText('Code from the app')
+    expect(server.ops().filter((o) => o === 'TotpCreate')).toHaveLength(2)
+    expect(input).not.toHaveAttribute('aria-invalid', 'true')
+    expect(within(mfa).queryByText('Incorrect code (long)')).not.toBeInTheDocument()
+    expect(within(mfa).queryByRole('alert')).not.toBeInTheDocument()
+  })
+
   it('adds a phone number, verifies it by SMS and uses it for two-step verification', async () => {
     const u = userEvent.setup()
     const unverified = { id: 'phn_1', phoneNumber: '+15551234567', verified: false, reservedForSecondFactor: false, defaultSecondFactor: false }

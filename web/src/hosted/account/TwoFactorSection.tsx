@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import type { TOTPResource, User } from '@trustgate/react'
 import { Alert } from '../../ui/Alert'
 import { AccountErrorList } from './AccountErrorList'
@@ -6,6 +6,7 @@ import { Confirm } from './Confirm'
 import { Button } from '../../ui/Button'
 import { CodeForm } from '../../ui/CodeForm'
 import { BackupCodesPanel } from './BackupCodesPanel'
+import { useGoneNotice } from './goneNotice'
 import { OtherSessionsOffer, useFactorChanged } from './otherSessions'
 import { codeFieldErrors, useAction } from './useAction'
 
@@ -13,6 +14,9 @@ import { codeFieldErrors, useAction } from './useAction'
 export function groupSecret(secret: string): string {
   return secret.replace(/(.{4})(?=.)/g, '$1 ')
 }
+
+/** ENROLMENT_GONE is `totpVerify`'s answer when the enrolment it would confirm is no longer on the account. */
+const ENROLMENT_GONE = 'verification_missing'
 
 /**
  * TwoFactorSection enrols and removes the authenticator app (TOTP) and regenerates backup codes. The QR code and
@@ -24,14 +28,36 @@ export function TwoFactorSection({ user }: { user: User }) {
   const [confirmOff, setConfirmOff] = useState(false)
   const [done, setDone] = useState<string | null>(null)
   const create = useAction()
-  const verify = useAction()
+  // verification_missing: the enrolment this panel shows is gone (removed, or replaced, in another tab).
+  const verify = useAction({ staleCodes: [ENROLMENT_GONE] })
   const disable = useAction()
   const regenerate = useAction()
   const factorChanged = useFactorChanged()
+  const gone = useGoneNotice()
+  // The setup panel's check refused as out of date, the account read again: when an app is on now (set up in another
+  // tab) or the enrolment is gone, the panel, its secret and its code no longer apply. It closes, and the section
+  // says why; another refusal leaves it open with its error.
+  useEffect(() => {
+    if (!enrolment || verify.stale === 0) return
+    const message = user.totpEnabled
+      ? 'An authenticator app is already on your account: it was set up elsewhere.'
+      : verify.error?.errors.some((e) => e.code === ENROLMENT_GONE)
+        ? 'This authenticator app setup is no longer on your account: it was cancelled elsewhere. You can set up the app again.'
+        : null
+    if (!message) return
+    setEnrolment(null)
+    gone.say(message)
+  }, [verify.stale])
+  useEffect(() => {
+    if (done) gone.clear()
+  }, [done])
   const account = user.primaryEmailAddress?.emailAddress ?? user.phoneNumbers[0]?.phoneNumber ?? user.id
 
   const start = async () => {
     setDone(null)
+    gone.clear()
+    // A new enrolment: the last one's refusal (a wrong code, or one that closed its panel) is not about it.
+    verify.clear()
     const r = await create.run(() => user.createTOTP())
     if (r.data) setEnrolment(r.data)
   }
@@ -73,6 +99,7 @@ export function TwoFactorSection({ user }: { user: User }) {
           : 'Add a second step to signing in, so a stolen password is not enough.'}
       </p>
       {done && <Alert tone="success">{done}</Alert>}
+      {gone.notice}
       <OtherSessionsOffer section="mfa-title" />
 
       {codes ? (

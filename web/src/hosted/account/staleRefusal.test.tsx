@@ -12,7 +12,8 @@ function signedIn(extra: Record<string, Handler | Handler[]>) {
 const meCalls = (server: ReturnType<typeof fakeServer>) => server.ops().filter((o) => o === 'Me').length
 
 describe('/account, a refusal because the page is out of date', () => {
-  it('a wrong authenticator code is shown beside its input without reading the account again; a setup finished in another tab is', async () => {
+  it('a wrong authenticator code is shown beside its input without reading the account again; a setup finished in another tab closes the panel, saying so', async () => {
+    emulateChromiumFocusFixup()
     const u = userEvent.setup()
     const server = signedIn({
       Me: [() => ({ data: { me: user() } }), () => ({ data: { me: user({ totpEnabled: true, twoFactorEnabled: true }) } })],
@@ -37,11 +38,44 @@ describe('/account, a refusal because the page is out of date', () => {
     await u.clear(within(mfa).getByLabelText('Code from the app'))
     await u.type(within(mfa).getByLabelText('Code from the app'), '123456')
     await u.click(within(mfa).getByRole('button', { name: 'Verify' }))
-    // Another tab finished the setup: the account, read again, shows the app on, and the refusal stays.
+    // Another tab finished the setup: the account, read again, shows the app on, and this setup's panel closes
+    // (its secret and code input no longer apply), the section saying why, with the focus the busy button dropped.
     expect(await within(mfa).findByText('On')).toBeInTheDocument()
     expect(meCalls(server)).toBe(2)
-    expect(within(mfa).getByRole('alert')).toHaveTextContent('An authenticator app is already set up. (long)')
+    await waitFor(() => expect(within(mfa).queryByLabelText('Code from the app')).not.toBeInTheDocument())
+    expect(within(mfa).queryByText(/Enter this key instead/)).not.toBeInTheDocument()
+    const alert = within(mfa).getByRole('alert')
+    expect(alert).toHaveTextContent('An authenticator app is already on your account: it was set up elsewhere.')
+    await waitFor(() => expect(alert).toHaveFocus())
     expect(within(mfa).getByRole('button', { name: 'Turn off' })).toBeInTheDocument()
+  })
+
+  it('an authenticator setup removed in another tab (verification_missing) reads the account again and closes its panel, saying so', async () => {
+    emulateChromiumFocusFixup()
+    const u = userEvent.setup()
+    const server = signedIn({
+      Me: () => ({ data: { me: user() } }),
+      TotpCreate: () => ({
+        data: { totpCreate: { id: 'totp_1', secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/x', qrCodePng: null, verified: false } },
+      }),
+      TotpVerify: () => gqlError('verification_missing', 'Verification missing.'),
+    })
+    renderApp('/account', server)
+    const mfa = await screen.findByRole('region', { name: 'Two-step verification' })
+    await u.click(within(mfa).getByRole('button', { name: 'Set up authenticator app' }))
+    await u.type(await within(mfa).findByLabelText('Code from the app'), '123456')
+    await u.click(within(mfa).getByRole('button', { name: 'Verify' }))
+    // The enrolment this panel shows is gone: the account is read again, and the panel closes, saying so.
+    await waitFor(() => expect(within(mfa).queryByLabelText('Code from the app')).not.toBeInTheDocument())
+    expect(meCalls(server)).toBe(2)
+    const alert = within(mfa).getByRole('alert')
+    expect(alert).toHaveTextContent('This authenticator app setup is no longer on your account: it was cancelled elsewhere.')
+    await waitFor(() => expect(alert).toHaveFocus())
+    // It can be started again, afresh: neither the message nor the old refusal comes with the new panel.
+    await u.click(within(mfa).getByRole('button', { name: 'Set up authenticator app' }))
+    expect(await within(mfa).findByLabelText('Code from the app')).toBeInTheDocument()
+    expect(within(mfa).queryByRole('alert')).not.toBeInTheDocument()
+    expect(server.ops().filter((o) => o === 'TotpCreate')).toHaveLength(2)
   })
 
   it('revoking a session that ended elsewhere reads the list again, keeping the refusal shown with focus on it', async () => {

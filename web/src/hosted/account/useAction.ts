@@ -18,6 +18,12 @@ export interface UseActionOptions {
    * for a call whose refusals are handled otherwise (a list's own load, the reverification dialog).
    */
   refresh?: (() => Promise<unknown>) | false
+  /**
+   * staleCodes are codes that, for this action only, also mean the page is out of date (`staleRefusal`): e.g.
+   * `verification_missing` for the authenticator setup's check, whose enrolment was removed in another tab (for a
+   * change of primary address, it means the address is not verified yet, which the user is to fix).
+   */
+  staleCodes?: readonly string[]
 }
 
 /**
@@ -31,7 +37,7 @@ export interface UseActionOptions {
  * read again, for a section to close a question or panel about something no longer there (`IdentifierSection`'s
  * `asking`).
  */
-export function useAction({ refresh }: UseActionOptions = {}) {
+export function useAction({ refresh, staleCodes }: UseActionOptions = {}) {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<TrustgateAPIResponseErrorLike | null>(null)
   const needsReverification = useContext(ReverificationContext)
@@ -41,6 +47,8 @@ export function useAction({ refresh }: UseActionOptions = {}) {
   needsReverificationRef.current = needsReverification
   const refreshRef = useRef(refresh ?? (() => client.reloadUser()))
   refreshRef.current = refresh ?? (() => client.reloadUser())
+  const staleCodesRef = useRef(staleCodes)
+  staleCodesRef.current = staleCodes
   // Set once a stale refusal's reread answered (`n` counts them): after the commit that shows both, focus follows
   // (focusRefusal).
   const [refused, setRefused] = useState<{ opener: HTMLElement | null; section: Element | null; n: number } | null>(null)
@@ -67,7 +75,7 @@ export function useAction({ refresh }: UseActionOptions = {}) {
         }),
     )
     const reread = refreshRef.current
-    if (r.error && reread && staleRefusal(r.error)) {
+    if (r.error && reread && staleRefusal(r.error, staleCodesRef.current)) {
       // Shown at once; the button stays busy until the section shows the account as it is now. The reread's own
       // failure is not shown: the refusal is what the user needs to read, and the page stays as it was.
       setError(r.error)
@@ -103,14 +111,19 @@ const STALE_CODES = new Set([
 ])
 
 /**
- * staleRefusal tells whether an action's error means the section showed the account out of date (`STALE_CODES`),
- * so that it is read again. Not a `form_*` error about an input the user typed (its `paramName` names one other
+ * staleRefusal tells whether an action's error means the section showed the account out of date (`STALE_CODES`, or
+ * one of `more`, the action's own), so that it is read again. Not a `form_*` error about an input the user typed (its `paramName` names one other
  * than the `id` acted on): the input is what to fix, and the form stays as it is for another try.
  */
-export function staleRefusal(error: TrustgateAPIResponseErrorLike | null | undefined): boolean {
+export function staleRefusal(
+  error: TrustgateAPIResponseErrorLike | null | undefined,
+  more: readonly string[] = [],
+): boolean {
   return (
     error?.errors.some(
-      (e) => STALE_CODES.has(e.code) && !(e.code.startsWith('form_') && e.meta.paramName && e.meta.paramName !== 'id'),
+      (e) =>
+        (STALE_CODES.has(e.code) || more.includes(e.code)) &&
+        !(e.code.startsWith('form_') && e.meta.paramName && e.meta.paramName !== 'id'),
     ) ?? false
   )
 }
