@@ -98,7 +98,7 @@ export function useAction({ refresh, staleCodes }: UseActionOptions = {}) {
  * STALE_CODES are refusals that mean the page showed the account out of date: the thing acted on is gone
  * (`resource_not_found`, `form_identifier_not_found`), or not in the state the page showed it in
  * (`resource_forbidden`: e.g. a number no longer reserved, the last identifier; `totp_already_enabled`,
- * `backup_codes_not_available`, `second_factor_unverified`). `verification_already_verified` is left to the code
+ * `backup_codes_not_available`, `identification_create_second_factor_unverified`). `verification_already_verified` is left to the code
  * step, which reads the identifier again itself.
  */
 const STALE_CODES = new Set([
@@ -107,7 +107,7 @@ const STALE_CODES = new Set([
   'form_identifier_not_found',
   'totp_already_enabled',
   'backup_codes_not_available',
-  'second_factor_unverified',
+  'identification_create_second_factor_unverified',
 ])
 
 /**
