@@ -1346,6 +1346,27 @@ describe('a session the server refuses in the foreground (getToken(), account ca
     client.close()
   })
 
+  it("signOut() of a session that is not the active one drops that session's cached token, and only it", async () => {
+    const { client, server, end } = await signedInTwice({
+      SignOut: (v) => {
+        end(v.sessionId)
+        return { data: { signOut: true } }
+      },
+    })
+    const first = client.session!
+    expect(await first.getToken()).toBe('jwt_sess_1')
+    expect((await client.setActive({ session: 'sess_2' })).error).toBeNull()
+    const mintsOf2 = mints(server, 'sess_2')
+    expect((await client.signOut({ sessionId: 'sess_1' })).error).toBeNull()
+    expect(client.session?.id).toBe('sess_2')
+    // Not the JWT cached for the ended session: the server is asked, and refuses.
+    expect(await first.getToken()).toBeNull()
+    expect(mints(server, 'sess_1')).toBe(2)
+    expect(await client.getToken()).toBe('jwt_sess_2')
+    expect(mints(server, 'sess_2')).toBe(mintsOf2)
+    client.close()
+  })
+
   it('a read whose session is refused again reads no more: a server listing a session it refuses makes no loop', async () => {
     const { client, server } = await loadSignedIn({
       // The fourth read no longer lists the session, so that a loop, were there one, ends (and shows in the reads).

@@ -359,6 +359,9 @@ export class TrustgateClient {
       this.forgetSession(options.sessionId ? 'session' : 'device')
       await this.signIn.reset()
       await this.signUp.reset()
+    } else {
+      // Another session of the device, ended: a JWT cached for it would name a session the server no longer accepts.
+      this.dropToken(options.sessionId)
     }
     if (!options.sessionId) {
       // The server ended every session of this device: it is signed out, which is what a first load that failed
