@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 )
@@ -26,13 +27,7 @@ func TestFromThisOrigin(t *testing.T) {
 		{"an opaque origin", "", "null", false},
 		{"a malformed origin", "", "://", false},
 	} {
-		r := httptest.NewRequest("GET", "https://auth.example.com/admin/sign-in-events.csv", nil)
-		if c.site != "" {
-			r.Header.Set("Sec-Fetch-Site", c.site)
-		}
-		if c.origin != "" {
-			r.Header.Set("Origin", c.origin)
-		}
+		r := browserRequest("GET", "https://auth.example.com/admin/sign-in-events.csv", c.site, c.origin)
 		if got := fromThisOrigin(r); got != c.want {
 			t.Errorf("%s: fromThisOrigin = %v, want %v", c.name, got, c.want)
 		}
@@ -64,13 +59,7 @@ func TestSameSite(t *testing.T) {
 		{"an opaque origin", "auth.example.com", "", "null", false},
 		{"a malformed origin", "auth.example.com", "", "://", false},
 	} {
-		r := httptest.NewRequest("POST", "https://"+c.host+"/graphql", nil)
-		if c.site != "" {
-			r.Header.Set("Sec-Fetch-Site", c.site)
-		}
-		if c.origin != "" {
-			r.Header.Set("Origin", c.origin)
-		}
+		r := browserRequest("POST", "https://"+c.host+"/graphql", c.site, c.origin)
 		if got := sameSite(r); got != c.want {
 			t.Errorf("%s: sameSite = %v, want %v", c.name, got, c.want)
 		}
@@ -94,11 +83,23 @@ func TestClientTokenChannels(t *testing.T) {
 		{"another site", false, false, "cross-site", false, true},
 		{"another site, token in the header", false, true, "cross-site", false, true},
 	} {
-		r := httptest.NewRequest("POST", "https://auth.example.com/graphql", nil)
-		r.Header.Set("Sec-Fetch-Site", c.site)
+		r := browserRequest("POST", "https://auth.example.com/graphql", c.site, "")
 		cookie, header := clientTokenChannels(r, c.sameOrigin, c.inHeader)
 		if cookie != c.wantCookie || header != c.wantHeader {
 			t.Errorf("%s: cookie %v, header %v; want %v, %v", c.name, cookie, header, c.wantCookie, c.wantHeader)
 		}
 	}
+}
+
+// browserRequest is a request to target with the Sec-Fetch-Site and Origin
+// headers a browser would send (each left out when empty).
+func browserRequest(method, target, site, origin string) *http.Request {
+	r := httptest.NewRequest(method, target, nil)
+	if site != "" {
+		r.Header.Set("Sec-Fetch-Site", site)
+	}
+	if origin != "" {
+		r.Header.Set("Origin", origin)
+	}
+	return r
 }
