@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/internal/httpserver"
 )
 
 // rawPost sends a body to /graphql with the given headers.
@@ -118,6 +120,37 @@ func TestGraphQLTransportAndLimits(t *testing.T) {
 		r := s.browser().do(b.String(), nil)
 		if len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "aliases") {
 			t.Fatalf("errors = %+v, want an alias refusal", r.Errors)
+		}
+	})
+	t.Run("validation errors are bounded", func(t *testing.T) {
+		// Every pair of fields under one response key that cannot merge is
+		// a validation error of its own: 998 selections of two fields under
+		// one alias drew 249,001 errors (a 66 MB answer) from a 14 KiB
+		// request. Such a document is now refused before validation, by its
+		// size and its aliases; one field repeated with different arguments,
+		// within the size, answers MaxValidationErrors errors.
+		post := func(doc string) (result, int) {
+			body, _ := json.Marshal(map[string]any{"query": doc})
+			resp, answer := s.rawPost(t, "application/json", body, nil)
+			var r result
+			if err := json.Unmarshal([]byte(answer), &r); err != nil || len(r.Errors) == 0 {
+				t.Fatalf("answer %d %.300s: %v", resp.StatusCode, answer, err)
+			}
+			return r, len(answer)
+		}
+		for doc, want := range map[string]string{
+			"{ client { " + strings.Repeat("a: id a: lastActiveSessionId ", 499) + "} }": "document selects 999",
+			"{ client { " + strings.Repeat("a: id a: lastActiveSessionId ", 140) + "} }": "operation uses 280 aliases",
+		} {
+			if r, _ := post(doc); len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, want) {
+				t.Fatalf("%d errors, first %+v; want one saying %q", len(r.Errors), r.Errors[0], want)
+			}
+		}
+		for range 2 { // each document has its own budget of errors
+			r, size := post("{ client { " + strings.Repeat("id(x: 1) id(x: 2) ", 140) + "} }")
+			if len(r.Errors) != httpserver.MaxValidationErrors || size > 32<<10 {
+				t.Fatalf("%d errors in a %d-byte answer, first %+v; want %d", len(r.Errors), size, r.Errors[0], httpserver.MaxValidationErrors)
+			}
 		}
 	})
 	t.Run("too complex operations are refused", func(t *testing.T) {

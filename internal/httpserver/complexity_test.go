@@ -140,7 +140,8 @@ func pageSizes(t *testing.T, dir string) map[string][]int {
 // dashboard and the SDK send (web/src/dashboard/operations.ts,
 // web/sdk/operations.ts) as the server does, with every page size the
 // dashboard's pages ask and with the default page size, and fails if one is
-// refused, or has less than a tenth of the limit to spare: a dashboard
+// refused, or has less than a tenth of the limit to spare (or selects more
+// than a third of the fields and fragments documentLimit allows): a dashboard
 // change that would be refused fails here, not in an operator's browser.
 func TestDashboardDocumentsFitTheComplexityLimit(t *testing.T) {
 	es := graph.NewExecutableSchema(graph.Config{Complexity: graph.Complexity()})
@@ -165,6 +166,14 @@ func TestDashboardDocumentsFitTheComplexityLimit(t *testing.T) {
 		if errs != nil {
 			t.Errorf("%s does not validate: %v\n%s", name, errs, text)
 			continue
+		}
+		// documentLimit's measures, before validation, with room to spare.
+		w := &shapeWalker{doc: doc}
+		for _, op := range doc.Operations {
+			if sh := w.walk(op.SelectionSet); sh.selections > DefaultLimits.MaxSelections/3 || sh.aliases > DefaultLimits.MaxAliases {
+				t.Errorf("%s selects %d fields and fragments with %d aliases: over a third of the %d selections allowed, or over %d aliases",
+					name, sh.selections, sh.aliases, DefaultLimits.MaxSelections, DefaultLimits.MaxAliases)
+			}
 		}
 		for _, op := range doc.Operations {
 			firsts := []any{nil} // absent: the default page size
