@@ -103,6 +103,20 @@ func (l *Limiter) AllowIdentifier(ctx context.Context, set *settings.Settings, e
 	return l.Allow(ctx, Spend{Rule: rule, Subject: e.ApplicationID + ":" + e.Identifier, Event: e})
 }
 
+// AllowTrustedIdentifier is AllowIdentifier for a sign-in from a client the
+// account already trusts, from a budget of its own of the same size. Its
+// own, so that an attacker spending the account's budget from new devices
+// cannot lock the owner out of their own device (ASVS 6.1.1: no malicious
+// lockout by design); a budget all the same, since such a sign-in hashes in
+// the pool's priority lane: an account's trusted devices (an attacker's own
+// account among them, its password right and its second factor left
+// unanswered, which counts toward no lockout) may not fill that lane without
+// bound and starve everyone else's trusted devices.
+func (l *Limiter) AllowTrustedIdentifier(ctx context.Context, set *settings.Settings, e audit.SignInEvent) error {
+	rule := Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMinute, Window: time.Minute}
+	return l.Allow(ctx, Spend{Rule: rule, Subject: e.ApplicationID + ":trusted:" + e.Identifier, Event: e})
+}
+
 // AllowRecipient spends one message of the request's application's
 // per-recipient budget for to, a normalised email address or phone number:
 // the codes and notices one recipient may get in an hour, however many IPs

@@ -648,16 +648,21 @@ func hasVerifiedTOTP(userIDColumn string) *entsql.Predicate {
 
 // spendIdentifierBudget counts a sign-in for ident against the application's
 // per-identifier budget, which stops many IPs guessing one account. A client
-// the account already trusts (st.trusted, set by findUser) does not spend it:
-// otherwise an attacker could exhaust a victim's budget and lock the owner
-// out of their own device (ASVS 6.1.1: no malicious lockout by design).
+// the account already trusts (st.trusted, set by findUser) spends a budget
+// of its own (Limiter.AllowTrustedIdentifier): otherwise an attacker could
+// exhaust a victim's budget and lock the owner out of their own device
+// (ASVS 6.1.1: no malicious lockout by design), and without one an account's
+// trusted devices could fill the hash pool's priority lane (hashPriority).
 func (s *Service) spendIdentifierBudget(ctx context.Context, st *state, ident, strategy string) error {
-	if s.Limiter == nil || st.trusted {
+	if s.Limiter == nil {
 		return nil
 	}
 	e := audit.SignInEvent{ApplicationID: st.app.ID, ClientID: st.client.ID, Identifier: ident, Strategy: strategy}
 	if st.user != nil {
 		e.UserID = st.user.ID
+	}
+	if st.trusted {
+		return s.Limiter.AllowTrustedIdentifier(ctx, st.settings, e)
 	}
 	return s.Limiter.AllowIdentifier(ctx, st.settings, e)
 }
