@@ -410,3 +410,37 @@ func TestNewDeviceNoticesAreBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestNewClientsAreBoundedPerIP: a request without a client token that
+// touches the client creates one, a row kept for its idle days, a query
+// among them, which spends no other budget; so each IP may create as many
+// clients in a window as it may start sign-ins, and a client that keeps its
+// token spends nothing.
+func TestNewClientsAreBoundedPerIP(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		s.setOverrides(t, map[string]any{"rateLimitSignInsPerIp": 5})
+		ctx := t.Context()
+		before := s.m.DB.Ent.Device.Query().CountX(ctx)
+		kept := s.browser()
+		clientOf(t, kept) // its client, made first, its token kept
+		for i := 2; i <= 5; i++ {
+			if r := s.browser().do(`{ client { id } }`, nil); len(r.Errors) > 0 {
+				t.Fatalf("new client %d of 5: %v", i, r.Errors)
+			}
+		}
+		if got := s.browser().do(`{ client { id } }`, nil).code(t); got != "too_many_requests" {
+			t.Fatalf("a 6th new client in the window: code = %s, want too_many_requests", got)
+		}
+		if got := s.m.DB.Ent.Device.Query().CountX(ctx) - before; got != 5 {
+			t.Fatalf("%d clients created, want 5", got)
+		}
+		if r := kept.do(`{ client { id } }`, nil); len(r.Errors) > 0 {
+			t.Fatalf("a client that kept its token, over the new clients' budget: %v", r.Errors)
+		}
+		s.clock.Advance(10 * time.Second)
+		if r := s.browser().do(`{ client { id } }`, nil); len(r.Errors) > 0 {
+			t.Fatalf("a new client in the next window: %v", r.Errors)
+		}
+	})
+}

@@ -83,7 +83,9 @@ func (s *Store) touch(ctx context.Context, d *ent.Device, now time.Time) bool {
 // a client of this application too (created on first use), so one browser
 // keeps one __client cookie. An empty or unknown token gets a new client and a
 // fresh token, returned as newToken: callers never choose their own token.
-func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string) (d *ent.Device, newToken string, err error) {
+// admit, when set, is asked before a client is created, and its error is
+// Resolve's (a budget of new clients: each is a row kept for its idle days).
+func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string, admit func(context.Context) error) (d *ent.Device, newToken string, err error) {
 	now := s.Now()
 	hash := []byte(nil)
 	if token != "" && len(token) <= 128 {
@@ -110,6 +112,11 @@ func (s *Store) Resolve(ctx context.Context, appID, token, ip, userAgent string)
 		}
 		if len(all) == 0 || gone {
 			hash = nil
+		}
+	}
+	if admit != nil {
+		if err := admit(ctx); err != nil {
+			return nil, "", err
 		}
 	}
 	if hash == nil {

@@ -26,7 +26,7 @@ func TestResolveClientDeletedMidway(t *testing.T) {
 		s := &device.Store{DB: db, Now: func() time.Time { return now }}
 		app := db.Ent.Application.Create().SetName("app").SetPublishableKey("pk_app").
 			SetSettings(nil).SetUpdates(map[string]bool{}).SaveX(ctx)
-		first, token, err := s.Resolve(ctx, app.ID, "", "203.0.113.1", "test")
+		first, token, err := s.Resolve(ctx, app.ID, "", "203.0.113.1", "test", nil)
 		if err != nil || token == "" {
 			t.Fatalf("new client: %v, %q", err, token)
 		}
@@ -43,7 +43,7 @@ func TestResolveClientDeletedMidway(t *testing.T) {
 				return next.Mutate(ctx, m)
 			})
 		})
-		got, fresh, err := s.Resolve(ctx, app.ID, token, "203.0.113.1", "test")
+		got, fresh, err := s.Resolve(ctx, app.ID, token, "203.0.113.1", "test", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

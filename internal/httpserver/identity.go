@@ -193,7 +193,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 				return nil, err
 			}
 		}
-		d, fresh, err := s.devices.Resolve(ctx, app.ID, rq.ClientToken, rq.IP, rq.UserAgent)
+		d, fresh, err := s.devices.Resolve(ctx, app.ID, rq.ClientToken, rq.IP, rq.UserAgent, s.admitClient)
 		if err != nil {
 			return nil, err
 		}

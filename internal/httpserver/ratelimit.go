@@ -122,3 +122,17 @@ func ipBudgetKey(ip string) string {
 	}
 	return p.String()
 }
+
+// admitClient spends the request's per-IP budget of new clients before one
+// is created (device.Store.Resolve): every request without a client token
+// that touches the client, a query among them, creates one, a row kept for
+// its idle days, and queries spend no other budget. Its size is the
+// sign-ins' (a browser makes its client once, then signs in with it).
+func (s *Server) admitClient(ctx context.Context) error {
+	rq := request.From(ctx)
+	if rq.App == nil {
+		return nil
+	}
+	rule := ratelimit.Rule{Name: "client:ip", Limit: rq.Settings.RateLimitSignInsPerIP, Window: ipWindow}
+	return s.limiter.Allow(ctx, ratelimit.Spend{Rule: rule, Subject: rq.App.ID + ":" + ipBudgetKey(rq.IP), Event: audit.SignInEvent{ApplicationID: rq.App.ID}})
+}
