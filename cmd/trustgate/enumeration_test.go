@@ -77,8 +77,14 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 		// each lists, by its email address, what an unknown address lists.
 		s.newUser(t, vars{"emailAddress": "withphone@example.com", "phoneNumber": "+15555550123", "phoneVerified": true,
 			"password": "correct horse battery"})
-		s.newUser(t, vars{"emailAddress": "nopassword@example.com"})
+		s.newUser(t, vars{"emailAddress": "nopassword@example.com", "password": nil})
 		s.newUser(t, vars{"emailAddress": "named@example.com", "username": "named_user", "password": "correct horse battery"})
+		// A banned account, and one an administrator locked (until unlocked,
+		// which no failures make while the lockout has a duration).
+		banned := s.createUser(t, "banned@example.com", "", "correct horse battery")
+		locked := s.createUser(t, "locked@example.com", "", "correct horse battery")
+		s.admin(`mutation($id: ID!) { banUser(id: $id) { id } }`, vars{"id": banned}).data(t)
+		s.admin(`mutation($id: ID!) { lockUser(id: $id) { id } }`, vars{"id": locked}).data(t)
 
 		// shape keeps what must not depend on whether the account exists.
 		shape := func(si map[string]any) string {
@@ -119,10 +125,17 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 				wrong := d.attemptFirstWith(id, vars{"strategy": "reset_password_email_code", "code": "000000", "password": "a brand new passphrase"}).code(t)
 				return []string{shape(si), resend, wrong}
 			}},
+			{"password", func(d *browser, ident string) []string {
+				// The right password of the banned and locked accounts, a wrong one of the others.
+				return []string{d.signIn(ident, "correct horse battery").code(t)}
+			}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				unknown := tc.run(s.browser(), "nobody@example.com")
-				for _, ident := range []string{"known@example.com", "withphone@example.com", "nopassword@example.com"} {
+				for _, ident := range []string{"known@example.com", "withphone@example.com", "nopassword@example.com", "banned@example.com", "locked@example.com"} {
+					if tc.name == "password" && (ident == "known@example.com" || ident == "withphone@example.com") {
+						continue // their right password signs in
+					}
 					if known := tc.run(s.browser(), ident); !slices.Equal(known, unknown) {
 						t.Errorf("answers differ:\n%-22s %q\nnobody@example.com     %q", ident, known, unknown)
 					}

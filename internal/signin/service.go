@@ -530,7 +530,32 @@ func (s *Service) findUser(ctx context.Context, st *state, ident string) error {
 	default:
 		q = s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(ident))
 	}
-	return s.readUser(ctx, st, q)
+	u, f, err := queryFacts(ctx, q, st.client.ID)
+	if err != nil || u == nil || hidden(st.settings, u) {
+		return err
+	}
+	st.user = u
+	st.setFacts(f)
+	return nil
+}
+
+// hidden reports whether, with enumeration protection on, u is signed in to
+// as an identifier that names no account: decoy factors, a dummy hash, the
+// identifier's own lockout counter, and the same answers. That is a banned
+// user, and one an administrator locked until unlocked where the
+// application's lockout has a duration (a lock no failures make, so none an
+// identifier without an account could show): their refusals, user_banned or
+// a user_locked that never expires, answered at once and without a hash,
+// would tell anyone who typed the identifier that it has an account. Not
+// told they are banned, such users read that the password (or code) is
+// wrong, as enumeration protection has it; the sign-in history keeps their
+// attempts under the identifier.
+func hidden(set *settings.Settings, u *ent.User) bool {
+	if !set.EnumerationProtection {
+		return false
+	}
+	_, bounded := set.LockoutDuration()
+	return u.Banned || (bounded && u.LockedAt != nil && u.LockoutExpiresAt == nil)
 }
 
 // readUser sets st.user to the one user q finds, if any. The same statement
