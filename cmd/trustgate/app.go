@@ -272,6 +272,7 @@ func (m *Main) build() {
 		registry.MustRegister(writerCollector{db})
 	}
 	proxies, _ := m.Config.proxies()
+	m.warnings = append(m.warnings, proxyWarnings(proxies)...)
 	m.Handler = httpserver.New(httpserver.Config{Dev: m.Config.Dev, TrustedProxies: proxies, MetricsToken: m.Config.MetricsToken}, httpserver.Deps{
 		DB: db, Resolver: resolver, Keys: keys, Devices: &device.Store{DB: db, Now: now}, Log: log,
 		Assets: web.Assets(), Registry: registry, Limiter: m.Limiter,

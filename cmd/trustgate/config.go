@@ -342,7 +342,7 @@ func (c *Config) proxies() ([]netip.Prefix, error) {
 		}
 		if !strings.Contains(part, "/") {
 			if a, err := netip.ParseAddr(part); err == nil {
-				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+				out = append(out, unmapPrefix(netip.PrefixFrom(a, a.BitLen())))
 				continue
 			}
 		}
@@ -350,9 +350,34 @@ func (c *Config) proxies() ([]netip.Prefix, error) {
 		if err != nil {
 			return nil, fmt.Errorf("TRUSTGATE_TRUSTED_PROXIES: %q is not a CIDR like 10.0.0.0/8", part)
 		}
-		out = append(out, p.Masked())
+		out = append(out, unmapPrefix(p).Masked())
 	}
 	return out, nil
+}
+
+// unmapPrefix is p with an IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104)
+// written as the IPv4 prefix it covers (10.0.0.0/8): peers and forwarded
+// addresses are compared unmapped, so the mapped form would match nothing.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p
+}
+
+// proxyWarnings are the start-up warnings about TRUSTGATE_TRUSTED_PROXIES:
+// a range that holds every address (0.0.0.0/0, ::/0) believes whatever
+// X-Forwarded-For any client sends, so its first address, which the client
+// writes, becomes the request's IP, and the per-IP budgets count nothing.
+func proxyWarnings(proxies []netip.Prefix) []string {
+	var out []string
+	for _, p := range proxies {
+		if p.Bits() == 0 {
+			out = append(out, "TRUSTGATE_TRUSTED_PROXIES holds "+p.String()+", every address: any client can choose its IP with X-Forwarded-For, "+
+				"and the per-IP rate limits and the sign-in history's IPs are the client's to write. List only the proxies in front of trustgate.")
+		}
+	}
+	return out
 }
 
 // MinMetricsToken is the shortest TRUSTGATE_METRICS_TOKEN accepted.

@@ -174,3 +174,36 @@ func TestCLIRefusesAnArgon2MemoryBeyondTheHasher(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustedProxies: IPv4-mapped IPv6 forms of TRUSTGATE_TRUSTED_PROXIES
+// are read as the IPv4 ranges they cover (peers are compared unmapped, so
+// the mapped form would match nothing), and a range holding every address,
+// which believes any client's X-Forwarded-For, is warned about at start-up.
+func TestTrustedProxies(t *testing.T) {
+	c := Config{TrustedProxies: "::ffff:10.0.0.0/104, ::ffff:192.0.2.1, 10.1.0.0/16, 2001:db8::/32"}
+	got, err := c.proxies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "192.0.2.1/32", "10.1.0.0/16", "2001:db8::/32"}
+	var strs []string
+	for _, p := range got {
+		strs = append(strs, p.String())
+	}
+	if strings.Join(strs, " ") != strings.Join(want, " ") {
+		t.Fatalf("proxies = %v, want %v", strs, want)
+	}
+	if w := proxyWarnings(got); len(w) != 0 {
+		t.Fatalf("warnings for ranges of proxies: %q", w)
+	}
+	for _, all := range []string{"0.0.0.0/0", "::/0", "::ffff:0.0.0.0/96"} {
+		c.TrustedProxies = "10.0.0.0/8," + all
+		ps, err := c.proxies()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := proxyWarnings(ps); len(w) != 1 || !strings.Contains(w[0], "X-Forwarded-For") {
+			t.Fatalf("%s: warnings %q, want one about X-Forwarded-For", all, w)
+		}
+	}
+}
