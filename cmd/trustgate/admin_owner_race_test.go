@@ -126,7 +126,8 @@ func TestRevokingARevokedKeyChangesNothing(t *testing.T) {
 }
 
 // TestLastOwnerCannotBeLockedOut: an admin's lock holds until an admin
-// unlocks, so a locked operator signs in no more, as a banned one. An owner
+// unlocks, so a locked operator signs in no more, as a banned one, and the
+// dashboard session they had carries no powers meanwhile. An owner
 // operator so locked does not count as the owner that keeps a revocation
 // possible, and the last owner of every application cannot be locked (here:
 // by their own dashboard session).
@@ -151,11 +152,33 @@ func TestLastOwnerCannotBeLockedOut(t *testing.T) {
 	}
 
 	// Two owners: boss may be locked, but then does not keep the harness
-	// key's role revocable.
+	// key's role revocable, nor act through the session they had: not
+	// unlock themselves, nor revoke the role of the key that locked them.
 	s.admin(lock, vars{"id": boss.ID}).data(t)
 	if got := s.admin(revokeRole, vars{"s": harness}).code(t); got != "resource_forbidden" {
 		t.Fatalf("revoking the last owner not locked out: got %s, want resource_forbidden", got)
 	}
+	for _, q := range []struct {
+		doc string
+		v   vars
+	}{{`mutation($id: ID!) { unlockUser(id: $id) { id } }`, vars{"id": boss.ID}}, {revokeRole, vars{"s": harness}}} {
+		if r := asBoss(q.doc, q.v); len(r.Errors) == 0 || r.code(t) != "authentication_invalid" {
+			t.Fatalf("a locked operator's dashboard session: %v %v, want authentication_invalid", r.Data, r.Errors)
+		}
+	}
+	if s.userRow(t, boss.ID).LockedAt == nil {
+		t.Fatal("the locked operator unlocked themselves")
+	}
+	s.admin(`mutation($id: ID!) { unlockUser(id: $id) { id } }`, vars{"id": boss.ID}).data(t)
+
+	// A lock that failures made, which ends by itself, takes no powers:
+	// whoever knows an operator's address could otherwise take the control
+	// plane from every operator by guessing passwords.
+	now := s.clock.Now()
+	if err := s.m.DB.Ent.User.UpdateOneID(boss.ID).SetLockedAt(now).SetLockoutExpiresAt(now.Add(time.Hour)).Exec(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	asBoss(`query { apiKeys { id } }`, nil).data(t)
 	s.admin(`mutation($id: ID!) { unlockUser(id: $id) { id } }`, vars{"id": boss.ID}).data(t)
 
 	// Boss, the last owner once the harness key's role is gone, cannot lock themselves.

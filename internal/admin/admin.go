@@ -22,6 +22,7 @@ import (
 	"github.com/trustgate/trustgate/ent/backupcode"
 	"github.com/trustgate/trustgate/ent/operator"
 	"github.com/trustgate/trustgate/ent/phonenumber"
+	"github.com/trustgate/trustgate/ent/predicate"
 	"github.com/trustgate/trustgate/ent/roleassignment"
 	entsession "github.com/trustgate/trustgate/ent/session"
 	"github.com/trustgate/trustgate/ent/totp"
@@ -717,8 +718,7 @@ func keepsAnOwner(ctx context.Context, tx *ent.Tx) error {
 		if policy.IsKey(g.Subject) {
 			live, err = tx.APIKey.Query().Where(apikey.ID(g.Subject), apikey.RevokedAtIsNil()).Exist(ctx)
 		} else {
-			live, err = tx.Operator.Query().Where(operator.Email(g.Subject), operator.DisabledAtIsNil(),
-				operator.HasUserWith(user.Banned(false), user.Or(user.LockedAtIsNil(), user.LockoutExpiresAtNotNil()))).Exist(ctx)
+			live, err = tx.Operator.Query().Where(operator.Email(g.Subject), operatorActs()).Exist(ctx)
 		}
 		if err != nil || live {
 			return err
@@ -988,9 +988,23 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string) (*request.Pri
 	return &request.Principal{Subject: key.ID, Actor: "key:" + key.ID, APIKey: key}, nil
 }
 
-// OperatorPrincipal returns the principal of an operator's dashboard session.
+// operatorActs is the predicate of an operator who may act: enabled, and
+// whose dashboard user is neither banned nor locked until an admin unlocks
+// it. A lock that failures made, which expires, does not count: anyone who
+// knows an operator's address could otherwise take the control plane from
+// every operator by guessing passwords (ASVS 6.1.1).
+func operatorActs() predicate.Operator {
+	return operator.And(operator.DisabledAtIsNil(),
+		operator.HasUserWith(user.Banned(false), user.Or(user.LockedAtIsNil(), user.LockoutExpiresAtNotNil())))
+}
+
+// OperatorPrincipal returns the principal of an operator's dashboard
+// session, while the operator may act (operatorActs): a session an operator
+// had when an admin locked or banned them carries no powers, as
+// keepsAnOwner already counts such an operator as no owner. (A lock of an
+// application's user ends none of its sessions, as at Clerk; a ban does.)
 func (s *Service) OperatorPrincipal(ctx context.Context, sess *ent.Session) (*request.Principal, error) {
-	op, err := s.DB.Ent.Operator.Query().Where(operator.UserID(sess.UserID), operator.DisabledAtIsNil()).Only(ctx)
+	op, err := s.DB.Ent.Operator.Query().Where(operator.UserID(sess.UserID), operatorActs()).Only(ctx)
 	if err != nil {
 		return nil, apierr.New(apierr.AuthenticationInvalid)
 	}
