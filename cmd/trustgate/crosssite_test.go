@@ -237,11 +237,17 @@ func TestAllowedOriginGetsTheClientTokenInOnePlace(t *testing.T) {
 			}
 		}
 
-		// This server's own pages and clients that are no browser get both.
+		// A client that is no browser gets both; this server's own pages the
+		// HttpOnly cookie alone, which no script on them can read.
 		r = s.post(s.browser().http, map[string]string{"X-Publishable-Key": app.pk}, `{ client { id } }`, nil)
 		r.data(t)
 		if cookie, header := where(r); cookie == "" || header != cookie {
 			t.Fatalf("a request without browser headers: __client cookie %q, X-Client-Token %q; want both, the same", cookie, header)
+		}
+		r = s.post(s.browser().http, map[string]string{"X-Publishable-Key": app.pk, "Sec-Fetch-Site": "same-origin"}, `{ client { id } }`, nil)
+		r.data(t)
+		if cookie, header := where(r); cookie == "" || header != "" {
+			t.Fatalf("a page of this origin: __client cookie %q, X-Client-Token %q; want the cookie only", cookie, header)
 		}
 	})
 }

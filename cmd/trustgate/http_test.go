@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/internal/httpserver"
+	"github.com/trustgate/trustgate/web"
 )
 
 // rawPost sends a body to /graphql with the given headers.
@@ -230,8 +232,23 @@ func TestBrowserSafety(t *testing.T) {
 		}
 		resp.Body.Close()
 		csp := resp.Header.Get("Content-Security-Policy")
-		if !strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		if !strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("X-Content-Type-Options") != "nosniff" ||
+			resp.Header.Get("Strict-Transport-Security") != "max-age=31536000" {
 			t.Fatalf("headers = %v", resp.Header)
+		}
+		// The page's own referrer policy is the header's: no meta tag overrides it.
+		index, err := fs.ReadFile(web.Assets(), "index.html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(index), `name="referrer"`) {
+			t.Fatalf("index.html sets its own referrer policy over the header's same-origin")
+		}
+	})
+	t.Run("answers are not stored by caches", func(t *testing.T) {
+		resp, _ := s.rawPost(t, "application/json", []byte(`{"query":"{ client { id } }"}`), nil)
+		if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+			t.Fatalf("Cache-Control = %q, want no-store", got)
 		}
 	})
 }

@@ -56,8 +56,12 @@ func sameOriginCookie(r *http.Request) error {
 
 // clientTokenChannels says where a client token issued to r (a new client's,
 // or a rotation at sign-in) goes: the __client cookie, the X-Client-Token
-// header, or both. A request from this server's own pages or from no browser
-// (sameOrigin: CrossOriginProtection passed) gets both. A browser page on
+// header, or both. A client that is no browser (sameOrigin:
+// CrossOriginProtection passed, and no Sec-Fetch-Site) gets both. A page of
+// this server's own (Sec-Fetch-Site: same-origin) gets the HttpOnly cookie
+// alone, unless it keeps its token itself (presented it in the header): the
+// header would hand the token, which names the browser's clients in every
+// application, the dashboard's included, to any script on the page. A browser page on
 // another origin (one in allowedOrigins, else CORS stops it before) gets the
 // token in one of them only, never both: the browser's one cookie names its
 // clients in every application, the dashboard's included (device.Rotate
@@ -73,7 +77,7 @@ func sameOriginCookie(r *http.Request) error {
 //     cookie or no token yet).
 func clientTokenChannels(r *http.Request, sameOrigin, presentedInHeader bool) (cookie, header bool) {
 	if sameOrigin {
-		return true, true
+		return true, presentedInHeader || r.Header.Get("Sec-Fetch-Site") != "same-origin"
 	}
 	header = presentedInHeader || !sameSite(r)
 	return !header, header

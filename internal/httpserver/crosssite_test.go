@@ -66,9 +66,10 @@ func TestSameSite(t *testing.T) {
 	}
 }
 
-// TestClientTokenChannels: this server's own pages and non-browser clients
-// get a new client token in the cookie and the header; a page on another
-// origin in one of them only.
+// TestClientTokenChannels: a client that is no browser gets a new client
+// token in the cookie and the header; this server's own pages in the HttpOnly
+// cookie only, unless they keep it themselves; a page on another origin in
+// one of them only.
 func TestClientTokenChannels(t *testing.T) {
 	for _, c := range []struct {
 		name                   string
@@ -76,7 +77,9 @@ func TestClientTokenChannels(t *testing.T) {
 		site                   string
 		wantCookie, wantHeader bool
 	}{
-		{"this origin", true, false, "same-origin", true, true},
+		{"no browser", true, false, "", true, true},
+		{"no browser, token in the header", true, true, "", true, true},
+		{"this origin", true, false, "same-origin", true, false},
 		{"this origin, token in the header", true, true, "same-origin", true, true},
 		{"a sibling subdomain, cookie or no token", false, false, "same-site", true, false},
 		{"a sibling subdomain, token in the header", false, true, "same-site", false, true},

@@ -177,6 +177,9 @@ func (s *Server) graphql() http.HandlerFunc {
 		return apierr.New(apierr.Internal)
 	})
 	return func(w http.ResponseWriter, r *http.Request) {
+		// Answers carry personal data (a user, the sign-in history) and
+		// tokens: no cache may keep one.
+		w.Header().Set("Cache-Control", "no-store")
 		tooLarge := func() {
 			e := apierr.Newf(apierr.FormParamFormatInvalid, "GraphQL requests are limited to %d bytes.", s.cfg.Limits.MaxBodyBytes)
 			e.Message = "Request body too large"
