@@ -207,6 +207,21 @@ func TestEnumerationProtectionShapes(t *testing.T) {
 			}
 			wantWithheld(t, s, si["id"].(string), "address_unavailable", true)
 		})
+		t.Run("a sign-in begun before a ban or an administrator's lock answers as an unknown one", func(t *testing.T) {
+			for i, lock := range []string{`mutation($id: ID!) { banUser(id: $id) { id } }`, `mutation($id: ID!) { lockUser(id: $id) { id } }`} {
+				email := fmt.Sprintf("later%d@example.com", i)
+				id := s.newUser(t, vars{"emailAddress": email, "password": "correct horse battery"})
+				d := s.browser()
+				si := signInObj(t, d.create(vars{"identifier": email}), "signInCreate")
+				s.admin(lock, vars{"id": id}).data(t)
+				if prepare(d, si["id"].(string), factorInput(si["supportedFirstFactors"], "email_code"), email) != 0 {
+					t.Fatalf("%s: a code went out after the account was refused", email)
+				}
+				if got := d.attemptFirstWith(si["id"].(string), vars{"strategy": "password", "password": "correct horse battery"}).code(t); got != "form_password_or_identifier_incorrect" {
+					t.Fatalf("%s: the right password after the account was refused: %s, want form_password_or_identifier_incorrect", email, got)
+				}
+			}
+		})
 		t.Run("a prepare answered as a decoy is in the history, with why", func(t *testing.T) {
 			d := s.browser()
 			si := signInObj(t, d.create(vars{"identifier": "nobody-else@example.com"}), "signInCreate")

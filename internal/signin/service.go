@@ -530,13 +530,7 @@ func (s *Service) findUser(ctx context.Context, st *state, ident string) error {
 	default:
 		q = s.DB.Ent.User.Query().Where(user.ApplicationID(appID), user.Username(ident))
 	}
-	u, f, err := queryFacts(ctx, q, st.client.ID)
-	if err != nil || u == nil || hidden(st.settings, u) {
-		return err
-	}
-	st.user = u
-	st.setFacts(f)
-	return nil
+	return s.readUser(ctx, st, q)
 }
 
 // hidden reports whether, with enumeration protection on, u is signed in to
@@ -567,6 +561,13 @@ func (s *Service) readUser(ctx context.Context, st *state, q *ent.UserQuery) err
 	u, f, err := queryFacts(ctx, q, st.client.ID)
 	if err != nil || u == nil {
 		return err
+	}
+	if hidden(st.settings, u) && (st.si == nil || st.si.Status == entsignin.StatusNeedsFirstFactor) {
+		// Up to its first factor a sign-in of such a user is one of an
+		// identifier that names no account, also when it was created
+		// before the ban or lock: its next step would otherwise answer the
+		// refusal that signInCreate hides.
+		return nil
 	}
 	st.user = u
 	st.setFacts(f)
