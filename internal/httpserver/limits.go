@@ -407,22 +407,38 @@ func nulInValue(name string, v *ast.Value, vars map[string]any) (string, bool) {
 // the rest repeat it.
 const MaxValidationErrors = 50
 
-// validationRules returns gqlparser's default validation rules sharing one
-// budget of MaxValidationErrors: past it a rule's errors are dropped
+// validationRules returns the rules a document is validated by, all sharing
+// one budget of MaxValidationErrors: past it a rule's errors are dropped
 // unformatted (gqlgen's executor asks for a fresh set for each document it
-// validates, so the budget is per document).
-func validationRules() *rules.Rules {
-	left := MaxValidationErrors
-	capped := rules.NewRules()
-	for name, rule := range rules.NewDefaultRules().GetInner() {
-		capped.AddRule(name, func(events *core.Events, addError core.AddErrFunc) {
-			rule(events, func(options ...core.ErrorOption) {
-				if left > 0 {
-					left--
-					addError(options...)
-				}
-			})
-		})
+// validates, so the budget is per document). Outside dev mode the rules that
+// would suggest a name ("Did you mean …?") are their versions without
+// suggestions, which would otherwise spell out the schema that introspection
+// keeps to itself. gqlgen swaps two of them itself, adding its own only
+// under a name not taken, so these capped ones stay.
+func validationRules(dev bool) func() *rules.Rules {
+	plain := map[string]core.Rule{}
+	if !dev {
+		for _, r := range []core.Rule{rules.FieldsOnCorrectTypeRuleWithoutSuggestions, rules.ScalarLeafsRuleWithoutSuggestions,
+			rules.KnownArgumentNamesRuleWithoutSuggestions, rules.KnownTypeNamesRuleWithoutSuggestions, rules.ValuesOfCorrectTypeRuleWithoutSuggestions} {
+			plain[strings.TrimSuffix(r.Name, "WithoutSuggestions")] = r
+		}
 	}
-	return capped
+	return func() *rules.Rules {
+		left := MaxValidationErrors
+		capped := rules.NewRules()
+		for name, rule := range rules.NewDefaultRules().GetInner() {
+			if r, ok := plain[name]; ok {
+				name, rule = r.Name, r.RuleFunc
+			}
+			capped.AddRule(name, func(events *core.Events, addError core.AddErrFunc) {
+				rule(events, func(options ...core.ErrorOption) {
+					if left > 0 {
+						left--
+						addError(options...)
+					}
+				})
+			})
+		}
+		return capped
+	}
 }

@@ -160,7 +160,7 @@ func (s *Server) graphql() http.HandlerFunc {
 	// in a heap that anyone's distinct documents cannot grow past ~22 MiB.
 	h.Use(documentLimit{Limits: s.cfg.Limits, passed: lru.New[struct{}](100)})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](100))
-	h.SetValidationRulesFn(validationRules)
+	h.SetValidationRulesFn(validationRules(s.cfg.Dev))
 	h.SetDisableSuggestion(!s.cfg.Dev)
 	if s.cfg.Dev {
 		h.Use(extension.Introspection{})
