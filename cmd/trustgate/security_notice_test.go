@@ -8,8 +8,9 @@ import (
 // TestSecurityNotices: each change to how an account signs in emails the
 // account's primary address one security notice naming it (ASVS 2.2.3;
 // NIST 800-63B: a recovery notifies the subscriber): an authenticator app
-// added and removed, new backup codes, a phone number added to and removed
-// from two-step verification, a password changed, a password reset (one
+// added and removed, new backup codes, an email address or phone number
+// verified onto the account, a phone number added to and removed from
+// two-step verification, a password changed, a password reset (one
 // email, not a new-device notice besides), a primary address change, told
 // to the address it moved from, and an administrator's reset of the second
 // factors. A repeat that changes nothing sends
@@ -43,8 +44,12 @@ func TestSecurityNotices(t *testing.T) {
 		d.do(`mutation { backupCodesCreate { codes } }`, nil).data(t)
 		want(home, "New backup codes were created")
 
+		n := count(home)
 		phoneID := d.enrollPhoneMFA(t, phone)
 		want(home, "A phone number was added for two-step verification", "The number is")
+		if got := count(home); got != n+2 { // the number verified onto the account, then reserved
+			t.Errorf("a phone number verified and reserved: got %d notices, want %d", got-n, 2)
+		}
 		reserve := func(on bool) {
 			t.Helper()
 			d.do(`mutation($id: ID!, $on: Boolean!) { phoneNumberReserveForSecondFactor(id: $id, reserved: $on) { id } }`,
@@ -52,7 +57,7 @@ func TestSecurityNotices(t *testing.T) {
 		}
 		reserve(false)
 		want(home, "A phone number was removed from two-step verification")
-		n := count(home)
+		n = count(home)
 		reserve(false)
 		if got := count(home); got != n {
 			t.Errorf("a phone number already out of two-step verification: got %d notices, want still %d", got, n)
@@ -74,6 +79,9 @@ func TestSecurityNotices(t *testing.T) {
 		want(home, "Your password was changed")
 
 		workID := d.addEmail(t, work)
+		// Whoever holds a session could bind an address of theirs, then
+		// reset the password through it: the primary address hears of it.
+		want(home, "An email address was added to your account", "The address is s", "password reset")
 		d.do(emailPrimary, vars{"id": workID}).data(t)
 		want(home, "Your primary email address was changed", "The new one is s")
 		if got := count(work); got != 0 {

@@ -502,8 +502,12 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 	if err != nil {
 		return row, err
 	}
-	var clientErr error
+	var (
+		clientErr error
+		sent      func()
+	)
 	err = s.DB.Tx(ctx, func(tx *ent.Tx) error {
+		sent = nil
 		// A conditional write of the user row first: it orders this check
 		// after any change of the user's rows committing meanwhile (a
 		// removal, another primary), and a lock or ban that committed while
@@ -547,11 +551,22 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 		if primary && k.primaryRevokesTrust {
 			// The account had no primary address: codes and notices now go
 			// to this one, a change of primary address as rule 4 means it.
+			// There is no earlier address to tell.
 			return s.primaryEmailChanged(ctx, tx, u.ID, sess, now)
 		}
-		return nil
+		// The account's primary address hears of it: whoever holds a
+		// session could otherwise bind an address or number of theirs,
+		// then reset the password through it (OWASP: notify when an
+		// authenticator is bound).
+		change, masked := delivery.ChangeNumberAdded, "The number is "+identifier.MaskPhone(c.value)+"."
+		if k.email {
+			change, masked = delivery.ChangeEmailAdded, "The address is "+identifier.MaskEmail(c.value)+"."
+		}
+		sent, err = s.notify(ctx, tx, u.ID, change, "", masked)
+		return err
 	})
 	if err == nil {
+		notice.Run(sent)
 		err = clientErr
 	}
 	return row, err

@@ -154,6 +154,11 @@ const (
 	// factor: a sign-in passed it and then failed its second factor.
 	SecondFactorFailed
 	BackupCodeUsed // a sign-in's second factor was a backup code (a recovery)
+	// ChangeEmailAdded and ChangeNumberAdded: an email address or phone
+	// number was verified onto the account, where it signs in and receives
+	// codes (a password reset's among them).
+	ChangeEmailAdded
+	ChangeNumberAdded
 )
 
 // changes are each Change's subject and sentence (%s: the application's
@@ -177,6 +182,10 @@ var changes = map[Change]struct {
 		"with your password or a code sent to you, then entered a wrong two-step verification code. The sign-in was stopped.", false},
 	BackupCodeUsed: {"A backup code was used to sign in", "A backup code was used for two-step verification to sign in to your %s account; " +
 		"it works no more.", false},
+	ChangeEmailAdded: {"An email address was added to your account", "An email address was added to your %s account: " +
+		"it can sign in and receive codes, a password reset's too.", false},
+	ChangeNumberAdded: {"A phone number was added to your account", "A phone number was added to your %s account: " +
+		"it can receive codes, and sign in where the application takes phone numbers.", false},
 }
 
 // SecurityNotice tells a user that how their account signs in changed, so
