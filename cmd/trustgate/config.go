@@ -366,14 +366,19 @@ func unmapPrefix(p netip.Prefix) netip.Prefix {
 }
 
 // proxyWarnings are the start-up warnings about TRUSTGATE_TRUSTED_PROXIES:
-// a range that holds every address (0.0.0.0/0, ::/0) believes whatever
-// X-Forwarded-For any client sends, so its first address, which the client
-// writes, becomes the request's IP, and the per-IP budgets count nothing.
+// a range that holds every address of its family (0.0.0.0/0, ::/0) believes
+// whatever X-Forwarded-For any client of that family sends, so its first
+// address, which the client writes, becomes the request's IP, and the
+// per-IP budgets count nothing.
 func proxyWarnings(proxies []netip.Prefix) []string {
 	var out []string
 	for _, p := range proxies {
 		if p.Bits() == 0 {
-			out = append(out, "TRUSTGATE_TRUSTED_PROXIES holds "+p.String()+", every address: any client can choose its IP with X-Forwarded-For, "+
+			family := "IPv6"
+			if p.Addr().Is4() {
+				family = "IPv4"
+			}
+			out = append(out, "TRUSTGATE_TRUSTED_PROXIES holds "+p.String()+", every "+family+" address: any such client can choose its IP with X-Forwarded-For, "+
 				"and the per-IP rate limits and the sign-in history's IPs are the client's to write. List only the proxies in front of trustgate.")
 		}
 	}

@@ -99,8 +99,7 @@ func (l *Limiter) Allow(ctx context.Context, sp Spend) error {
 // signInCreate and signUpCreate share it. e names the application, the
 // normalised identifier counted and what the window's first refusal records.
 func (l *Limiter) AllowIdentifier(ctx context.Context, set *settings.Settings, e audit.SignInEvent) error {
-	rule := Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMinute, Window: time.Minute}
-	return l.Allow(ctx, Spend{Rule: rule, Subject: e.ApplicationID + ":" + e.Identifier, Event: e})
+	return l.allowIdentifier(ctx, set, e, e.ApplicationID+":"+e.Identifier)
 }
 
 // AllowTrustedIdentifier is AllowIdentifier for a sign-in from a client the
@@ -113,8 +112,13 @@ func (l *Limiter) AllowIdentifier(ctx context.Context, set *settings.Settings, e
 // unanswered, which counts toward no lockout) may not fill that lane without
 // bound and starve everyone else's trusted devices.
 func (l *Limiter) AllowTrustedIdentifier(ctx context.Context, set *settings.Settings, e audit.SignInEvent) error {
+	return l.allowIdentifier(ctx, set, e, e.ApplicationID+":trusted:"+e.Identifier)
+}
+
+// allowIdentifier spends one hit of a per-identifier budget counted under subject.
+func (l *Limiter) allowIdentifier(ctx context.Context, set *settings.Settings, e audit.SignInEvent, subject string) error {
 	rule := Rule{Name: "identifier", Limit: set.RateLimitIdentifierPerMinute, Window: time.Minute}
-	return l.Allow(ctx, Spend{Rule: rule, Subject: e.ApplicationID + ":trusted:" + e.Identifier, Event: e})
+	return l.Allow(ctx, Spend{Rule: rule, Subject: subject, Event: e})
 }
 
 // AllowRecipient spends one message of the request's application's

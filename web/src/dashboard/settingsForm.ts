@@ -53,7 +53,7 @@ export const RATE_LIMITS = [
     name: 'rateLimitSignInsPerIp',
     label: 'Sign-ins per IP address',
     per: '10 seconds',
-    hint: 'Sign-ins one IP address may start in 10 seconds. Sign-ups are counted separately, against the same limit.',
+    hint: 'Sign-ins one IP address may start in 10 seconds. Sign-ups, and new devices (a browser or app seen for the first time), are counted separately, against the same limit.',
   },
   {
     name: 'rateLimitAttemptsPerIp',
@@ -71,7 +71,7 @@ export const RATE_LIMITS = [
     name: 'rateLimitIdentifierPerMinute',
     label: 'Sign-ins per identifier',
     per: 'minute',
-    hint: 'Sign-ins and sign-ups one email address, phone number or username may start in a minute, from any IP address. Sign-ins from a device the account already trusts do not count.',
+    hint: 'Sign-ins and sign-ups one email address, phone number or username may start in a minute, from any IP address. Sign-ins from devices the account already trusts count separately, against the same limit, so that others cannot use it up.',
   },
   {
     name: 'rateLimitMessagesPerRecipientPerHour',
