@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/ent/emailaddress"
+	"github.com/trustgate/trustgate/ent/verification"
 )
 
 const (
@@ -114,6 +115,16 @@ func TestEmailAddressLifecycle(t *testing.T) {
 		}
 		if got := s.browser().signInStatus(t, "ada@example.com", testPassword); got == "needs_client_trust" || got == "complete" {
 			t.Fatalf("a sign-in by the removed address: %s", got)
+		}
+
+		// An address removed while its code is pending takes the code,
+		// which holds the address, with it.
+		const pending = "ada.pending@example.com"
+		pendingID := home.do(emailCreate, vars{"e": pending}).data(t)["emailAddressCreate"].(map[string]any)["id"].(string)
+		home.do(emailPrepare, vars{"id": pendingID}).data(t)
+		home.do(emailDelete, vars{"id": pendingID}).data(t)
+		if n := s.m.DB.Ent.Verification.Query().Where(verification.Target(pending)).CountX(t.Context()); n != 0 {
+			t.Fatalf("%d verifications of the removed address left, want none", n)
 		}
 	})
 }

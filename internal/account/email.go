@@ -108,7 +108,15 @@ func (s *Service) DeleteEmailAddress(ctx context.Context, id string) (bool, erro
 		if err == nil && n == 0 {
 			return errPrimaryNotRemovable()
 		}
-		return err
+		if err != nil || e.VerificationID == nil {
+			return err
+		}
+		// A pending code holds the address: it goes with it, as a phone
+		// number's does, not a day after it expired.
+		if err := tx.Verification.DeleteOneID(*e.VerificationID).Exec(ctx); err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+		return nil
 	})
 	return err == nil, err
 }
