@@ -102,6 +102,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+	m.warnings = append(m.warnings, db.Warnings()...)
 	if m.Config.Dev {
 		applied, err := migrate.Up(ctx, db)
 		if err != nil {

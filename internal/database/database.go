@@ -31,7 +31,15 @@ type DB struct {
 	writeSlot chan struct{}
 	// writer counts the write slot's use (WriterStats).
 	writer writerCounters
+	// warnings are what the server should log at start-up about the
+	// database (Warnings).
+	warnings []string
 }
+
+// Warnings are the problems found opening the database that do not stop it
+// from serving (an SQLite file other users may read), for the server to
+// log at start-up.
+func (db *DB) Warnings() []string { return db.warnings }
 
 // Option changes how Open configures the connection pool.
 type Option func(*options)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -106,6 +107,10 @@ func openSQLite(target string, o *options) (*DB, error) {
 			q.Set(kv[0], kv[1])
 		}
 	}
+	var warnings []string
+	if !memory && !strings.HasPrefix(path, "file:") {
+		warnings = privateFile(path)
+	}
 	// Encode sorts the keys; the driver applies busy_timeout first anyway.
 	dsn := path + "?" + q.Encode()
 	sqlDB := sql.OpenDB(cachingConnector{drv: &sqlite.Driver{}, dsn: dsn, observe: o.observe})
@@ -123,7 +128,28 @@ func openSQLite(target string, o *options) (*DB, error) {
 	// idle connection costs only its page cache.
 	sqlDB.SetMaxOpenConns(maxOpen)
 	sqlDB.SetMaxIdleConns(maxOpen)
-	return &DB{SQL: sqlDB, Dialect: dialect.SQLite, redacted: "sqlite://" + target, writeSlot: make(chan struct{}, 1)}, nil
+	return &DB{SQL: sqlDB, Dialect: dialect.SQLite, redacted: "sqlite://" + target, writeSlot: make(chan struct{}, 1), warnings: warnings}, nil
+}
+
+// privateFile creates the database file at path, when there is none yet,
+// readable and writable by its owner alone: it holds the password hashes,
+// the sealed signing keys and TOTP secrets and, while TRUSTGATE_SECRET is
+// unset, the root secret that unseals them. SQLite gives the -wal and -shm
+// files it creates beside it the same mode. A file that exists keeps its
+// mode (an operator may have chosen it), with a warning when other users
+// may read it. Anything else (a directory that does not exist) is left to
+// SQLite to report when the database is first used.
+func privateFile(path string) (warnings []string) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		_ = f.Close()
+		return nil
+	}
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o077 != 0 {
+		return []string{fmt.Sprintf("the database file %s has mode %s: other users of this machine may read it, and it holds the password hashes, "+
+			"the sealed signing keys and, while TRUSTGATE_SECRET is unset, the secret that unseals them. chmod 600 it (and its -wal and -shm files).", path, info.Mode().Perm())}
+	}
+	return nil
 }
 
 // isMemory reports whether an SQLite path names an in-memory database.
