@@ -158,11 +158,11 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) *request.Info 
 			rq.ClientToken = cookieTokens[0]
 		}
 	}
-	sendCookie, sendHeader := clientTokenChannels(r, s.cop.Check(r) == nil, inHeader)
 	rq.SendClientToken = func(token string) {
 		// Set before gqlgen writes the body: resolvers run first. A second
 		// token (a new client's, then the one its sign-in rotated to)
 		// replaces the first rather than adding a second Set-Cookie.
+		sendCookie, sendHeader := clientTokenChannels(r, s.cop.Check(r) == nil, inHeader)
 		h := w.Header()
 		if sendCookie {
 			cookies := h.Values("Set-Cookie")
