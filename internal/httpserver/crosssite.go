@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
@@ -24,19 +25,24 @@ import (
 // (the CSV export audits and spends a database scan) must not be one that
 // another site can start with a link or an image.
 func fromThisOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin", "none":
-		return true
-	case "":
-	default:
-		return false
+	return fetchedFrom(r, []string{"same-origin", "none"}, func(origin *url.URL) bool { return origin.Host == r.Host })
+}
+
+// fetchedFrom judges where a browser sent r from: by its Sec-Fetch-Site when
+// it sent one (true for a value in passing, false for any other), else by
+// its Origin (match, given the parsed origin; false for one that does not
+// parse as a host, such as "null"), and true for a request with neither (no
+// page at all, or a client that is no browser).
+func fetchedFrom(r *http.Request, passing []string, match func(origin *url.URL) bool) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return slices.Contains(passing, site)
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && u.Host != "" && u.Host == r.Host
+	return err == nil && u.Host != "" && match(u)
 }
 
 // sameOriginCookie refuses a request that authenticates with a cookie and
@@ -91,21 +97,9 @@ func clientTokenChannels(r *http.Request, sameOrigin, presentedInHeader bool) (c
 // (the public suffix list; a host without one, such as localhost or an IP
 // address, must match exactly).
 func sameSite(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin", "same-site", "none":
-		return true
-	case "cross-site":
-		return false
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	return site(u.Hostname()) == site(hostOnly(r.Host))
+	return fetchedFrom(r, []string{"same-origin", "same-site", "none"}, func(origin *url.URL) bool {
+		return site(origin.Hostname()) == site(hostOnly(r.Host))
+	})
 }
 
 // site is host's registrable domain (eTLD+1), or host itself when it has

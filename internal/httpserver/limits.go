@@ -59,8 +59,14 @@ func (l shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	if depth := sh.deepest + 1; depth > l.MaxDepth {
 		return limitError("operation is %d levels deep; at most %d are allowed", depth, l.MaxDepth)
 	}
-	if sh.aliases > l.MaxAliases {
-		return limitError("operation uses %d aliases; at most %d are allowed", sh.aliases, l.MaxAliases)
+	return l.aliasLimit(sh.aliases)
+}
+
+// aliasLimit refuses an operation that runs more than MaxAliases aliased
+// fields; documentLimit asks it before validation, shapeLimit after.
+func (l Limits) aliasLimit(aliases int) *gqlerror.Error {
+	if aliases > l.MaxAliases {
+		return limitError("operation uses %d aliases; at most %d are allowed", aliases, l.MaxAliases)
 	}
 	return nil
 }
@@ -119,8 +125,8 @@ func (l documentLimit) MutateOperationParameters(ctx context.Context, params *gr
 	}
 	// As shapeLimit refuses it after validation, which fields under one
 	// alias would make quadratic: each pair that cannot merge is an error.
-	if aliases > l.MaxAliases {
-		return limitError("operation uses %d aliases; at most %d are allowed", aliases, l.MaxAliases)
+	if e := l.aliasLimit(aliases); e != nil {
+		return e
 	}
 	if l.passed != nil {
 		l.passed.Add(ctx, key, struct{}{})

@@ -65,7 +65,6 @@ func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graph
 		return next(ctx) // the resolver reports application_not_found
 	}
 	set := &rq.Settings
-	scope := rq.App.ID + ":"
 	// The per-identifier budget (signInCreate, signUpCreate) is spent by the
 	// sign-in and sign-up services, which know whether the client is
 	// trusted by the identifier's user.
@@ -75,8 +74,7 @@ func (s *Server) rateLimit(ctx context.Context, next graphql.RootResolver) graph
 		rules = append(rules, ipRule(budgetSend, rc.Field.Name, set))
 	}
 	for _, rule := range rules {
-		spend := ratelimit.Spend{Rule: rule, Subject: scope + ipBudgetKey(rq.IP), Event: audit.SignInEvent{ApplicationID: rq.App.ID}}
-		if err := s.limiter.Allow(ctx, spend); err != nil {
+		if err := s.limiter.Allow(ctx, ipSpend(rq, rule)); err != nil {
 			graphql.AddError(ctx, err)
 			return graphql.Null
 		}
@@ -134,5 +132,11 @@ func (s *Server) admitClient(ctx context.Context) error {
 		return nil
 	}
 	rule := ratelimit.Rule{Name: "client:ip", Limit: rq.Settings.RateLimitSignInsPerIP, Window: ipWindow}
-	return s.limiter.Allow(ctx, ratelimit.Spend{Rule: rule, Subject: rq.App.ID + ":" + ipBudgetKey(rq.IP), Event: audit.SignInEvent{ApplicationID: rq.App.ID}})
+	return s.limiter.Allow(ctx, ipSpend(rq, rule))
+}
+
+// ipSpend is one hit of rule, a per-IP budget of the request's application,
+// for the request's IP (ipBudgetKey).
+func ipSpend(rq *request.Info, rule ratelimit.Rule) ratelimit.Spend {
+	return ratelimit.Spend{Rule: rule, Subject: rq.App.ID + ":" + ipBudgetKey(rq.IP), Event: audit.SignInEvent{ApplicationID: rq.App.ID}}
 }
