@@ -258,10 +258,8 @@ func (s *Service) DeletePhoneNumber(ctx context.Context, id string) (bool, error
 		if err := tx.PhoneNumber.DeleteOneID(p.ID).Exec(ctx); err != nil {
 			return err
 		}
-		if p.VerificationID != nil { // a pending code holds the number
-			if err := tx.Verification.DeleteOneID(*p.VerificationID).Exec(ctx); err != nil && !ent.IsNotFound(err) {
-				return err
-			}
+		if err := dropPendingCode(ctx, tx, p.VerificationID); err != nil {
+			return err
 		}
 		if cur.PrimaryPhoneNumberID != nil && *cur.PrimaryPhoneNumberID == p.ID {
 			upd := tx.User.UpdateOneID(u.ID)
@@ -570,4 +568,17 @@ func verifyContact[T any](s *Service, ctx context.Context, k contactKind[T], id,
 		err = clientErr
 	}
 	return row, err
+}
+
+// dropPendingCode deletes the code pending for an address or number being
+// removed, if any: the verification holds the address or number, which
+// must go with it rather than a day after the code expired.
+func dropPendingCode(ctx context.Context, tx *ent.Tx, verificationID *string) error {
+	if verificationID == nil {
+		return nil
+	}
+	if err := tx.Verification.DeleteOneID(*verificationID).Exec(ctx); err != nil && !ent.IsNotFound(err) {
+		return err
+	}
+	return nil
 }

@@ -108,15 +108,10 @@ func (s *Service) DeleteEmailAddress(ctx context.Context, id string) (bool, erro
 		if err == nil && n == 0 {
 			return errPrimaryNotRemovable()
 		}
-		if err != nil || e.VerificationID == nil {
+		if err != nil {
 			return err
 		}
-		// A pending code holds the address: it goes with it, as a phone
-		// number's does, not a day after it expired.
-		if err := tx.Verification.DeleteOneID(*e.VerificationID).Exec(ctx); err != nil && !ent.IsNotFound(err) {
-			return err
-		}
-		return nil
+		return dropPendingCode(ctx, tx, e.VerificationID)
 	})
 	return err == nil, err
 }
