@@ -256,7 +256,7 @@ func retryAfter(failed int) time.Duration {
 // Each is taken just before its own attempt, with a conditional write of
 // its next attempt (moved on by Lease), so two replicas running RetryDue at
 // once never take the same notice, and the lease covers one attempt
-// (delivery.DefaultTimeout), not a batch of them: taken for a whole batch,
+// (attemptTimeout), not a batch of them: taken for a whole batch,
 // the last ones' leases would run out while the first were sent to a slow
 // server, and another replica would send them too.
 func (n *Notifier) RetryDue(ctx context.Context) (int, error) {
