@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react'
+import { focusFromScript } from './errorFocus'
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
 
@@ -88,8 +89,7 @@ export function Modal({
       else if (opener && document.contains(opener)) opener.focus()
       else if (fallback?.isConnected) {
         // What opened the dialog is gone (the action removed it): the heading of its part of the page, not <body>.
-        if (!fallback.hasAttribute('tabindex')) fallback.tabIndex = -1
-        fallback.focus()
+        focusFromScript(fallback)
       }
     }
   }, [])

@@ -17,12 +17,7 @@ export function focusFirstError(form: HTMLElement | null): void {
     return
   }
   const alert = scope.querySelector<HTMLElement>('[role="alert"]')
-  if (alert) focusAlert(alert)
-}
-
-/** focusAlert focuses an error announced (`role="alert"`), focusable from script only so it stays out of the Tab order. */
-function focusAlert(alert: HTMLElement): void {
-  focusFromScript(alert)
+  if (alert) focusFromScript(alert)
 }
 
 /**
@@ -50,7 +45,7 @@ export function focusLost(from: Element | null = null): boolean {
  * it has gone elsewhere meanwhile (not the button itself, nor the page's body, where the busy button dropped it).
  */
 export function focusNearestAlert(from: HTMLElement | null): void {
-  focusNearest(from, '[role="alert"]', focusAlert)
+  focusNearest(from, '[role="alert"]', focusFromScript)
 }
 
 /**

@@ -1,6 +1,7 @@
 import { useEffect, useRef, type ReactNode } from 'react'
 import type { TrustgateAPIError } from '@trustgate/react'
 import { Button, type ButtonProps } from '../../ui/Button'
+import { focusFromScript } from '../../ui/errorFocus'
 import { AccountErrorList } from './AccountErrorList'
 
 export interface ConfirmProps {
@@ -28,8 +29,7 @@ export function Confirm({ id, question, errors, confirmLabel, variant, busy, onC
     const heading = el?.closest('section')?.querySelector<HTMLElement>('h2')
     return () => {
       if (heading?.isConnected && !heading.contains(document.activeElement) && isLost(document.activeElement)) {
-        heading.tabIndex = -1
-        heading.focus()
+        focusFromScript(heading)
       }
     }
   }, [])
