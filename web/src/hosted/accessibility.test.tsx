@@ -2,17 +2,15 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
+  accountServer,
   deferred,
   emptyClient,
   environment,
   fakeServer,
   gqlError,
   needsClientTrust,
-  signedInClient,
   signUp,
-  tokenReply,
   user,
-  type Handler,
   type Reply,
 } from '../../test/fakeServer'
 import { renderApp } from '../../test/renderApp'
@@ -213,19 +211,8 @@ describe('/sign-up accessibility', () => {
 })
 
 describe('/account accessibility', () => {
-  function signedIn(extra: Record<string, Handler | Handler[]> = {}) {
-    return fakeServer({
-      Client: signedInClient,
-      SessionTokenCreate: () => tokenReply('jwt_1'),
-      Me: () => ({ data: { me: user() } }),
-      Sessions: () => ({ data: { sessions: [] } }),
-      TrustedClients: () => ({ data: { trustedClients: [] } }),
-      ...extra,
-    })
-  }
-
   it('labels every input; the password form asks for the current and a new password', async () => {
-    const { container } = renderApp('/account', signedIn())
+    const { container } = renderApp('/account', accountServer())
     const form = await screen.findByRole('region', { name: 'Password' })
     expect(within(form).getByLabelText('Current password')).toHaveAttribute('autocomplete', 'current-password')
     expect(within(form).getByLabelText('New password')).toHaveAttribute('autocomplete', 'new-password')
@@ -237,7 +224,7 @@ describe('/account accessibility', () => {
     const u = userEvent.setup()
     renderApp(
       '/account',
-      signedIn({ PasswordUpdate: () => gqlError('form_password_incorrect', 'Password is incorrect.', 'currentPassword') }),
+      accountServer({ PasswordUpdate: () => gqlError('form_password_incorrect', 'Password is incorrect.', 'currentPassword') }),
     )
     const form = await screen.findByRole('region', { name: 'Password' })
     const current = within(form).getByLabelText('Current password')
@@ -260,7 +247,7 @@ describe('/account accessibility', () => {
     const u = userEvent.setup()
     renderApp(
       '/account',
-      signedIn({ EmailAddressCreate: () => gqlError('form_identifier_exists', 'That email address is taken.', 'emailAddress') }),
+      accountServer({ EmailAddressCreate: () => gqlError('form_identifier_exists', 'That email address is taken.', 'emailAddress') }),
     )
     const emails = await screen.findByRole('region', { name: 'Email addresses' })
     await u.click(within(emails).getByRole('button', { name: 'Add an email address' }))
@@ -277,7 +264,7 @@ describe('/account accessibility', () => {
     const added = { id: 'ema_2', emailAddress: 'jane@work.example', verified: false }
     renderApp(
       '/account',
-      signedIn({
+      accountServer({
         Me: () => ({ data: { me: user({ emailAddresses: [{ id: 'ema_1', emailAddress: 'jane@example.com', verified: true }, added] }) } }),
         // The first send fails (no cooldown), so the resend button is ready at once.
         EmailAddressPrepareVerification: [
