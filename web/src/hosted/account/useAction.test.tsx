@@ -3,38 +3,35 @@ import type { ReactNode } from 'react'
 import { describe, expect, it } from 'vitest'
 import { createClient, TrustgateProvider, type Result } from '@trustgate/react'
 import { fakeServer } from '../../../test/fakeServer'
-import { useAction } from './useAction'
+import { useAction, type UseActionOptions } from './useAction'
 
-const stale: Result<never> = {
-  data: null,
-  error: {
-    status: 404,
-    errors: [{ code: 'resource_not_found', message: 'Not found', longMessage: 'The resource was not found.', meta: {} }],
-  },
-} as unknown as Result<never>
+/** refusal is an action's answer refused with `code` (about the input `paramName`, if given). */
+const refusal = (code: string, paramName?: string) =>
+  ({
+    data: null,
+    error: { status: 403, errors: [{ code, message: code, longMessage: code, meta: paramName ? { paramName } : {} }] },
+  }) as unknown as Result<never>
+
+/** renderUseAction renders useAction(options) under a provider whose client makes no request. */
+function renderUseAction(options: UseActionOptions) {
+  const client = createClient({ fetch: fakeServer({}).fetch, keepSessionAlive: false })
+  const wrapper = ({ children }: { children: ReactNode }) => <TrustgateProvider client={client}>{children}</TrustgateProvider>
+  return renderHook(() => useAction(options), { wrapper }).result
+}
 
 describe('useAction', () => {
   it('a reread that throws after a stale refusal leaves the button usable and the refusal shown', async () => {
-    const client = createClient({ fetch: fakeServer({}).fetch, keepSessionAlive: false })
-    const wrapper = ({ children }: { children: ReactNode }) => <TrustgateProvider client={client}>{children}</TrustgateProvider>
-    const { result } = renderHook(() => useAction({ refresh: () => Promise.reject(new Error('boom')) }), { wrapper })
+    const result = renderUseAction({ refresh: () => Promise.reject(new Error('boom')) })
     await act(async () => {
-      await result.current.run(() => Promise.resolve(stale))
+      await result.current.run(() => Promise.resolve(refusal('resource_not_found')))
     })
     expect(result.current.busy).toBe(false)
     expect(result.current.error?.errors[0]?.code).toBe('resource_not_found')
   })
 
   it('reads the account again after a refusal that says it is out of date, by the code the server answers', async () => {
-    const client = createClient({ fetch: fakeServer({}).fetch, keepSessionAlive: false })
-    const wrapper = ({ children }: { children: ReactNode }) => <TrustgateProvider client={client}>{children}</TrustgateProvider>
     let rereads = 0
-    const { result } = renderHook(() => useAction({ refresh: async () => void rereads++ }), { wrapper })
-    const refusal = (code: string, paramName?: string) =>
-      ({
-        data: null,
-        error: { status: 403, errors: [{ code, message: code, longMessage: code, meta: paramName ? { paramName } : {} }] },
-      }) as unknown as Result<never>
+    const result = renderUseAction({ refresh: async () => void rereads++ })
     // A number reserved for two-step verification that is no longer verified (CONTRACT's
     // identification_create_second_factor_unverified), then an error about what the user typed.
     for (const [r, want] of [
@@ -49,4 +46,3 @@ describe('useAction', () => {
     }
   })
 })
-
