@@ -11,15 +11,28 @@ function signedIn(extra: Record<string, Handler | Handler[]>) {
 
 const meCalls = (server: ReturnType<typeof fakeServer>) => server.ops().filter((o) => o === 'Me').length
 
+const totpCreated = () => ({
+  data: { totpCreate: { id: 'totp_1', secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/x', qrCodePng: null, verified: false } },
+})
+
+const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false, defaultSecondFactor: false }
+
+/** removeNumber answers "Remove" on `number`, listed in the phone numbers, with "Remove" in the question it asks. */
+async function removeNumber(u: ReturnType<typeof userEvent.setup>) {
+  const phones = await screen.findByRole('region', { name: 'Phone numbers' })
+  await u.click(await within(phones).findByRole('button', { name: 'Remove' }))
+  const question = within(phones).getByRole('group', { name: /Remove \+15551234567/ })
+  await u.click(within(question).getByRole('button', { name: 'Remove' }))
+  return { phones, question }
+}
+
 describe('/account, a refusal because the page is out of date', () => {
   it('a wrong authenticator code is shown beside its input without reading the account again; a setup finished in another tab closes the panel, saying so', async () => {
     emulateChromiumFocusFixup()
     const u = userEvent.setup()
     const server = signedIn({
       Me: [() => ({ data: { me: user() } }), () => ({ data: { me: user({ totpEnabled: true, twoFactorEnabled: true }) } })],
-      TotpCreate: () => ({
-        data: { totpCreate: { id: 'totp_1', secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/x', qrCodePng: null, verified: false } },
-      }),
+      TotpCreate: totpCreated,
       TotpVerify: [
         () => gqlError('form_code_incorrect', 'Incorrect code', 'code'),
         () => gqlError('totp_already_enabled', 'An authenticator app is already set up.'),
@@ -55,9 +68,7 @@ describe('/account, a refusal because the page is out of date', () => {
     const u = userEvent.setup()
     const server = signedIn({
       Me: () => ({ data: { me: user() } }),
-      TotpCreate: () => ({
-        data: { totpCreate: { id: 'totp_1', secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/x', qrCodePng: null, verified: false } },
-      }),
+      TotpCreate: totpCreated,
       TotpVerify: () => gqlError('verification_missing', 'Verification missing.'),
     })
     renderApp('/account', server)
@@ -129,16 +140,12 @@ describe('/account, a refusal because the page is out of date', () => {
   it('"Remove" asked about a number removed in another tab: the question closes, the section saying so, with focus there', async () => {
     emulateChromiumFocusFixup()
     const u = userEvent.setup()
-    const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false, defaultSecondFactor: false }
     const server = signedIn({
       Me: [() => ({ data: { me: user({ phoneNumbers: [number] }) } }), () => ({ data: { me: user() } })],
       PhoneNumberDelete: () => gqlError('resource_not_found', 'Not found.', 'id'),
     })
     renderApp('/account', server)
-    const phones = await screen.findByRole('region', { name: 'Phone numbers' })
-    await u.click(await within(phones).findByRole('button', { name: 'Remove' }))
-    const question = within(phones).getByRole('group', { name: /Remove \+15551234567/ })
-    await u.click(within(question).getByRole('button', { name: 'Remove' }))
+    const { phones, question } = await removeNumber(u)
     await waitFor(() => expect(question).not.toBeInTheDocument())
     expect(meCalls(server)).toBe(2)
     const alert = within(phones).getByRole('alert')
@@ -149,16 +156,12 @@ describe('/account, a refusal because the page is out of date', () => {
 
   it('a question whose refusal is about something else stays open with it when the account read again still lists its number', async () => {
     const u = userEvent.setup()
-    const number = { id: 'phn_1', phoneNumber: '+15551234567', verified: true, reservedForSecondFactor: false, defaultSecondFactor: false }
     const server = signedIn({
       Me: () => ({ data: { me: user({ phoneNumbers: [number] }) } }),
       PhoneNumberDelete: () => gqlError('resource_forbidden', 'This phone number is the last way to sign in to this account.', 'id'),
     })
     renderApp('/account', server)
-    const phones = await screen.findByRole('region', { name: 'Phone numbers' })
-    await u.click(await within(phones).findByRole('button', { name: 'Remove' }))
-    const question = within(phones).getByRole('group', { name: /Remove \+15551234567/ })
-    await u.click(within(question).getByRole('button', { name: 'Remove' }))
+    const { phones, question } = await removeNumber(u)
     // resource_forbidden reads the account again; the number is still there, so the question and its refusal stay.
     await waitFor(() => expect(meCalls(server)).toBe(2))
     expect(await within(question).findByRole('alert')).toHaveTextContent('the last way to sign in')
