@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -79,8 +82,12 @@ type Main struct {
 // rootSecretKey is the server_configs row that holds a generated root secret.
 const rootSecretKey = "root_secret"
 
-// wrongSecret is the error of a root secret that cannot open the database's signing keys.
-const wrongSecret = "TRUSTGATE_SECRET is unset or not the root secret that sealed this database's signing keys: " +
+// rootCheckKey is the server_configs row that holds the check value of the
+// root secret the database was set up with.
+const rootCheckKey = "root_secret_check"
+
+// wrongSecret is the error of a root secret that is not the database's.
+const wrongSecret = "TRUSTGATE_SECRET is unset or not the root secret this database was set up with (its signing keys, authenticator secrets and token digests depend on it): " +
 	"set TRUSTGATE_SECRET (or --secret) to the value the servers of this database use"
 
 // Open connects to the database, checks or applies migrations and builds the services.
@@ -136,17 +143,27 @@ func (m *Main) Open(ctx context.Context) error {
 }
 
 // rootKeyring uses TRUSTGATE_SECRET, or the secret stored in the database,
-// generating and storing one (with a warning) on first start.
+// generating and storing one (with a warning) on first start. Either way the
+// secret must be the one the database was set up with (checkRoot), and the
+// database then remembers it (rememberRoot).
 func (m *Main) rootKeyring(ctx context.Context) (*keyring.Keyring, error) {
+	ring, err := m.rootSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.rememberRoot(ctx, ring); err != nil {
+		return nil, err
+	}
+	return ring, nil
+}
+
+func (m *Main) rootSecret(ctx context.Context) (*keyring.Keyring, error) {
 	if m.Config.Secret != "" {
 		root, err := keyring.DecodeRoot(m.Config.Secret)
 		if err != nil {
 			return nil, fmt.Errorf("TRUSTGATE_SECRET: %w (generate one with: head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')", err)
 		}
-		if err := m.checkRoot(ctx, root); err != nil {
-			return nil, err
-		}
-		return keyring.New(root)
+		return m.checkRoot(ctx, root)
 	}
 	row, err := m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
 	if ent.IsNotFound(err) {
@@ -154,9 +171,9 @@ func (m *Main) rootKeyring(ctx context.Context) (*keyring.Keyring, error) {
 		if gerr != nil {
 			return nil, gerr
 		}
-		// Signing keys in use with no stored secret were sealed with a
+		// A database set up with no stored secret was set up with a
 		// TRUSTGATE_SECRET, which this command lacks: store nothing.
-		if err := m.checkRoot(ctx, root); err != nil {
+		if _, err := m.checkRoot(ctx, root); err != nil {
 			return nil, err
 		}
 		// Another replica may win the race; everyone then reads the winner's secret.
@@ -174,28 +191,77 @@ func (m *Main) rootKeyring(ctx context.Context) (*keyring.Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stored root secret: %w", err)
 	}
-	if err := m.checkRoot(ctx, root); err != nil {
-		return nil, err
-	}
-	return keyring.New(root)
+	return m.checkRoot(ctx, root)
 }
 
-// checkRoot fails when root cannot open the signing keys in use. A command
-// run with another secret (TRUSTGATE_SECRET unset or different in its shell)
-// would otherwise seal keys the servers cannot open, and a server would
-// answer the JWKS and every session token with a 500.
-func (m *Main) checkRoot(ctx context.Context, root []byte) error {
+// checkRoot returns the keyring of root, or fails when root is not the
+// secret this database was set up with. A command run with another secret
+// (TRUSTGATE_SECRET unset or different in its shell) would otherwise seal
+// keys and TOTP secrets the servers cannot open (a 500 on the JWKS and every
+// session token, a refused authenticator), and store token and code digests
+// nobody can match.
+//
+// The database's check value (rememberRoot) decides. A database from before
+// the check value has its signing keys tried instead.
+func (m *Main) checkRoot(ctx context.Context, root []byte) (*keyring.Keyring, error) {
 	ring, err := keyring.New(root)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	switch known, err := m.rootCheck(ctx); {
+	case err != nil:
+		return nil, err
+	case known != "":
+		if !hmac.Equal([]byte(known), []byte(rootCheckValue(ring))) {
+			return nil, errors.New(wrongSecret)
+		}
+		return ring, nil
 	}
 	if err := session.NewKeys(m.DB, ring, m.Now).Check(ctx); err != nil {
 		if errors.Is(err, keyring.ErrOpen) {
-			return fmt.Errorf("%s (%w)", wrongSecret, err)
+			return nil, fmt.Errorf("%s (%w)", wrongSecret, err)
 		}
+		return nil, err
+	}
+	return ring, nil
+}
+
+// rememberRoot stores the check value of ring's root secret unless the
+// database has one, and fails if the one it has (another process's, which
+// won a race to a new database with another secret) is not ring's.
+func (m *Main) rememberRoot(ctx context.Context, ring *keyring.Keyring) error {
+	// With the row there, DO NOTHING returns no row, which ent reports as
+	// sql.ErrNoRows.
+	if err := m.DB.Ent.ServerConfig.Create().SetID(rootCheckKey).SetValue(rootCheckValue(ring)).
+		OnConflictColumns(serverconfig.FieldID).DoNothing().Exec(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("storing the root secret's check value: %w", err)
+	}
+	known, err := m.rootCheck(ctx)
+	if err != nil {
 		return err
 	}
+	if !hmac.Equal([]byte(known), []byte(rootCheckValue(ring))) {
+		return errors.New(wrongSecret)
+	}
 	return nil
+}
+
+// rootCheck returns the database's check value of its root secret, or "".
+func (m *Main) rootCheck(ctx context.Context) (string, error) {
+	row, err := m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootCheckKey)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("reading the root secret's check value: %w", err)
+	}
+	return row.Value, nil
+}
+
+// rootCheckValue is a MAC of a fixed message under ring's root secret: it
+// tells whether two processes hold the same secret and reveals nothing of it.
+func rootCheckValue(ring *keyring.Keyring) string {
+	return base64.RawURLEncoding.EncodeToString(ring.MAC(keyring.PurposeRootCheck, []byte("trustgate root secret check")))
 }
 
 func (m *Main) sender() (delivery.Sender, error) {

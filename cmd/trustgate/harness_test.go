@@ -334,6 +334,9 @@ func (s *server) cli(tb testing.TB, args ...string) map[string]any {
 	tb.Helper()
 	var out, errOut bytes.Buffer
 	full := append(args, "--database-url", s.m.Config.DatabaseURL)
+	if s.m.Config.Secret != "" {
+		full = append(full, "--secret", s.m.Config.Secret)
+	}
 	if code := run(context.Background(), full, strings.NewReader(""), &out, &errOut); code != 0 {
 		tb.Fatalf("trustgate %v: exit %d: %s", args, code, errOut.String())
 	}

@@ -218,12 +218,7 @@ func TestARootSecretThatCannotOpenTheSigningKeysIsRefused(t *testing.T) {
 		other := base64.RawURLEncoding.EncodeToString([]byte("a secret from some other machine"))
 		s := mustStart(t, dbURL, cheapHashes, func(c *Config) { c.Secret = secret })
 		t.Setenv("TRUSTGATE_SECRET", "")
-		// The harness's own CLI calls, made without a secret, stored one: a
-		// database only ever run with TRUSTGATE_SECRET has none.
 		ctx := context.Background()
-		if _, err := s.m.DB.Ent.ServerConfig.Delete().Where(serverconfig.ID(rootSecretKey)).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
 		before := s.jwksKids(t) // the first key
 		if len(before) != 1 {
 			t.Fatalf("JWKS %v, want one key", before)
@@ -265,5 +260,72 @@ func TestARootSecretThatCannotOpenTheSigningKeysIsRefused(t *testing.T) {
 		if after := s.jwksKids(t); len(after) != 2 {
 			t.Fatalf("JWKS %v after a rotation with the right secret, want two keys", after)
 		}
+	})
+}
+
+// TestTheRootSecretIsCheckedWithoutSigningKeys: the signing keys used to be
+// the only test of a root secret, so with none in the database (all deleted,
+// or none made yet) a command run with another secret went ahead and stored
+// API key digests, and serve TOTP secrets, that the real secret cannot read.
+// The database now keeps a check value of its secret; one from before the
+// check value still has its signing keys tried.
+func TestTheRootSecretIsCheckedWithoutSigningKeys(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		secret := base64.RawURLEncoding.EncodeToString([]byte("the secret the replicas all use!"))
+		other := base64.RawURLEncoding.EncodeToString([]byte("a secret from some other machine"))
+		s := mustStart(t, dbURL, cheapHashes, func(c *Config) { c.Secret = secret })
+		t.Setenv("TRUSTGATE_SECRET", "")
+		ctx := context.Background()
+		db := s.m.DB.Ent
+		if _, err := db.SigningKey.Delete().Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		refused := func(t *testing.T, args ...string) {
+			t.Helper()
+			code, out, errOut := runCLI(t, append(args, "--database-url", dbURL)...)
+			if code == 0 || !strings.Contains(errOut, "TRUSTGATE_SECRET") {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want a failure naming TRUSTGATE_SECRET", args, code, out, errOut)
+			}
+		}
+		keys := func() int { return db.APIKey.Query().CountX(ctx) }
+		before := keys()
+		refused(t, "keys", "create", "--role", "owner", "--json", "--secret", other)
+		refused(t, "keys", "create", "--role", "owner", "--json")
+		if n := keys(); n != before {
+			t.Errorf("refused commands left %d API keys, want %d", n, before)
+		}
+		if n := db.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).CountX(ctx); n != 0 {
+			t.Errorf("a command without TRUSTGATE_SECRET stored a root secret in the database")
+		}
+		if code, _, errOut := runCLI(t, "keys", "create", "--role", "owner", "--json", "--secret", secret, "--database-url", dbURL); code != 0 {
+			t.Fatalf("keys create with the right secret: exit %d: %s", code, errOut)
+		}
+
+		t.Run("a database from before the check value", func(t *testing.T) {
+			if code, _, errOut := runCLI(t, "signing-keys", "rotate", "--now", "--json", "--secret", secret, "--database-url", dbURL); code != 0 {
+				t.Fatalf("rotate with the right secret: exit %d: %s", code, errOut)
+			}
+			forget := func() {
+				if _, err := db.ServerConfig.Delete().Where(serverconfig.ID(rootCheckKey)).Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			forget()
+			refused(t, "keys", "create", "--role", "owner", "--json", "--secret", other)
+			if n := db.ServerConfig.Query().Where(serverconfig.ID(rootCheckKey)).CountX(ctx); n != 0 {
+				t.Fatalf("a refused command stored its check value")
+			}
+			if code, _, errOut := runCLI(t, "keys", "create", "--role", "owner", "--json", "--secret", secret, "--database-url", dbURL); code != 0 {
+				t.Fatalf("keys create with the right secret: exit %d: %s", code, errOut)
+			}
+			if n := db.ServerConfig.Query().Where(serverconfig.ID(rootCheckKey)).CountX(ctx); n != 1 {
+				t.Fatalf("the right secret left %d check values, want 1", n)
+			}
+			// With the check value back, the signing keys no longer decide.
+			if _, err := db.SigningKey.Delete().Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			refused(t, "keys", "create", "--role", "owner", "--json", "--secret", other)
+		})
 	})
 }

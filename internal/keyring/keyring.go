@@ -80,6 +80,10 @@ const (
 	// PurposeLockout is the MAC purpose for the keys of the lockout counters
 	// of identifiers that name no account.
 	PurposeLockout
+	// PurposeRootCheck is the MAC purpose for the check value a database
+	// keeps of its root secret, so that a process started with another
+	// secret stops before it writes anything that secret cannot read back.
+	PurposeRootCheck
 
 	purposeEnd
 )
@@ -100,6 +104,7 @@ var purposes = [purposeEnd]purposeInfo{
 	PurposeSigningKey: {name: "signing-key", label: "trustgate/v1/aead/signing-key", seal: true},
 	PurposeDecoy:      {name: "decoy", label: "trustgate/v1/mac/decoy"},
 	PurposeLockout:    {name: "lockout", label: "trustgate/v1/mac/identifier-lockout"},
+	PurposeRootCheck:  {name: "root-check", label: "trustgate/v1/mac/root-check"},
 }
 
 func (p Purpose) valid() bool { return p > 0 && p < purposeEnd }
