@@ -302,6 +302,16 @@ func (m *Main) build() {
 	events := &audit.Recorder{Keys: m.Keys, Now: now, RowAtATime: m.DB.IsSQLite(), Committed: eventCounter}
 	codes := &verification.Codes{Keys: m.Keys, Rand: m.Rand, Now: now}
 	keys := session.NewKeys(db, m.Keys, now)
+	keys.Record = func(ctx context.Context, tx *ent.Tx, c session.KeyChange) error {
+		a := admin.Audit{Action: c.Action, TargetType: "signing_key", TargetID: c.KeyID}
+		if c.Action == "signing_keys:rotate" {
+			a.After = map[string]any{"startsSigningAt": c.StartsSigningAt.UTC().Format(time.RFC3339)}
+		} else {
+			a.Before = map[string]any{"inJwks": true}
+			a.After = map[string]any{"inJwks": false}
+		}
+		return admin.Record(ctx, tx, a)
+	}
 	m.Limiter = ratelimit.New(db, now, m.Keys, events)
 	codes.Budget = func(ctx context.Context, t verification.Target) error { return m.Limiter.AllowRecipient(ctx, t.Value) }
 	issuer := m.Config.PublicURL

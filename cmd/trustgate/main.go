@@ -445,7 +445,7 @@ func signingKeysRotate(ctx context.Context, cfg *Config, log *slog.Logger, f map
 		return err
 	}
 	defer m.Close()
-	keys := m.Services.Sessions.Keys
+	keys, ctx := m.Services.Sessions.Keys, asCLI(ctx)
 	delay := session.PublishDelay
 	if *f["now"] == "true" || previous == "revoke" {
 		delay = 0

@@ -329,3 +329,42 @@ func TestTheRootSecretIsCheckedWithoutSigningKeys(t *testing.T) {
 		})
 	})
 }
+
+// TestSigningKeyChangesAreAudited: rotating the signing keys, and deleting
+// the retired ones (which makes every token they signed stop verifying), are
+// operators' changes like any other and are in the audit log, by the command
+// line, with the key they made or deleted.
+func TestSigningKeyChangesAreAudited(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		first := s.jwksKids(t)[0] // made on first use, by no operator
+		rotated := s.cli(t, "signing-keys", "rotate", "--json")
+		revoking := s.cli(t, "signing-keys", "rotate", "--previous", "revoke", "--json")
+		if revoking["revoked"] != float64(2) {
+			t.Fatalf("--previous revoke: %v, want the first two keys deleted", revoking)
+		}
+		events, _ := s.auditLog(t, s.ownerKey, "", 10, nil)
+		var got []string
+		for _, ev := range events {
+			if ev.TargetType != "signing_key" {
+				continue
+			}
+			if ev.Actor != "cli" || ev.ApplicationID != nil {
+				t.Errorf("event %+v: want the command line's, of no one application", ev)
+			}
+			got = append(got, ev.Action+" "+ev.TargetID)
+			if ev.Action == "signing_keys:rotate" && jsonObject(t, ev.After)["startsSigningAt"] == nil {
+				t.Errorf("rotation %+v does not say when its key starts signing", ev)
+			}
+		}
+		slices.Sort(got)
+		want := []string{
+			"signing_keys:revoke " + first, "signing_keys:revoke " + rotated["id"].(string),
+			"signing_keys:rotate " + revoking["id"].(string), "signing_keys:rotate " + rotated["id"].(string),
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("signing key audit events %q, want %q", got, want)
+		}
+	})
+}

@@ -70,10 +70,32 @@ type Keys struct {
 	ring *keyring.Keyring
 	now  func() time.Time
 
+	// Record, when set, writes the audit row of an operator's change to
+	// the key set (RotateAfter, DropRetired) in that change's transaction.
+	Record func(ctx context.Context, tx *ent.Tx, c KeyChange) error
+
 	mu         sync.Mutex
 	loadedAt   time.Time
 	keys       []signingKey // newest first
 	missReload time.Time    // when a miss in byID last reloaded the set
+}
+
+// KeyChange is an operator's change to the signing keys, for the audit log.
+type KeyChange struct {
+	// Action is "signing_keys:rotate" or "signing_keys:revoke".
+	Action string
+	// KeyID is the key made (rotate) or deleted (revoke).
+	KeyID string
+	// StartsSigningAt is when a key made by a rotation starts signing.
+	StartsSigningAt time.Time
+}
+
+// record writes c's audit row in tx when the store has a Record.
+func (k *Keys) record(ctx context.Context, tx *ent.Tx, c KeyChange) error {
+	if k.Record == nil {
+		return nil
+	}
+	return k.Record(ctx, tx, c)
 }
 
 // NewKeys returns a key store over the signing_keys table.
@@ -105,7 +127,8 @@ func (k *Keys) current(ctx context.Context) (signingKey, error) {
 	if key, ok := signingAt(keys, k.now()); ok {
 		return key, nil
 	}
-	if err := k.Rotate(ctx); err != nil {
+	// No operator's change: nothing to audit.
+	if _, _, err := k.rotateAfter(ctx, 0, false); err != nil {
 		return signingKey{}, err
 	}
 	if keys, err = k.load(ctx); err != nil {
@@ -211,6 +234,10 @@ func (k *Keys) Rotate(ctx context.Context) error {
 // until then retire at that moment and stay in the JWKS for a day after it.
 // It returns the new key's id and when it starts signing.
 func (k *Keys) RotateAfter(ctx context.Context, delay time.Duration) (string, time.Time, error) {
+	return k.rotateAfter(ctx, delay, true)
+}
+
+func (k *Keys) rotateAfter(ctx context.Context, delay time.Duration, audited bool) (string, time.Time, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return "", time.Time{}, err
@@ -249,7 +276,10 @@ func (k *Keys) RotateAfter(ctx context.Context, delay time.Duration) (string, ti
 		if err := create.Exec(ctx); err != nil {
 			return fmt.Errorf("session: storing signing key: %w", err)
 		}
-		return nil
+		if !audited {
+			return nil
+		}
+		return k.record(ctx, tx, KeyChange{Action: "signing_keys:rotate", KeyID: id, StartsSigningAt: at})
 	})
 	if err != nil {
 		return "", time.Time{}, err
@@ -268,9 +298,19 @@ func (k *Keys) RotateAfter(ctx context.Context, delay time.Duration) (string, ti
 func (k *Keys) DropRetired(ctx context.Context) (int, error) {
 	var n int
 	err := k.db.Tx(ctx, func(tx *ent.Tx) error {
-		var err error
-		n, err = tx.SigningKey.Delete().Where(signingkey.RetiredAtLTE(k.now())).Exec(ctx)
-		return err
+		gone, err := tx.SigningKey.Query().Where(signingkey.RetiredAtLTE(k.now())).IDs(ctx)
+		if err != nil {
+			return err
+		}
+		if n, err = tx.SigningKey.Delete().Where(signingkey.IDIn(gone...)).Exec(ctx); err != nil {
+			return err
+		}
+		for _, id := range gone {
+			if err := k.record(ctx, tx, KeyChange{Action: "signing_keys:revoke", KeyID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("session: dropping retired signing keys: %w", err)
