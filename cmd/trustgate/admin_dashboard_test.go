@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/auditevent"
 	"github.com/trustgate/trustgate/policy"
 )
 
@@ -174,6 +176,12 @@ func TestLastOwnerStays(t *testing.T) {
 			t.Errorf("%s: got %s, want resource_forbidden", name, got)
 		}
 	}
+	// Each refusal rolled its change back, and is in the audit log.
+	got := refusals(t, s)
+	slices.Sort(got) // the two were made in map order
+	if want := []string{"key:" + second + " keys:revoke " + second, "key:" + second + " roles:revoke " + second}; !slices.Equal(got, want) {
+		t.Errorf("refusals in the audit log: %q, want %q", got, want)
+	}
 	s.reloadPolicy(t)
 	s.adminAs(secondKey, `query { apiKeys { id } }`, nil).data(t) // still an owner
 
@@ -233,6 +241,24 @@ func TestLastOwnerCannotBeBanned(t *testing.T) {
 	if s.userRow(t, boss.ID).Banned {
 		t.Fatal("the last owner was banned")
 	}
+	if got := refusals(t, s); len(got) != 2 || !strings.HasSuffix(got[1], " users:ban "+boss.ID) {
+		t.Fatalf("refusals in the audit log: %q, want the harness's role revocation and boss's ban of themselves", got)
+	}
+}
+
+// refusals lists, oldest first, the audit log's changes that were refused
+// because they would leave no owner of every application, as "actor action
+// target".
+func refusals(tb testing.TB, s *server) []string {
+	tb.Helper()
+	events := s.m.DB.Ent.AuditEvent.Query().Order(ent.Asc(auditevent.FieldAt), ent.Asc(auditevent.FieldID)).AllX(context.Background())
+	var out []string
+	for _, ev := range events {
+		if ev.After != nil && strings.Contains(*ev.After, `"refused"`) {
+			out = append(out, ev.Actor+" "+ev.Action+" "+ev.TargetID)
+		}
+	}
+	return out
 }
 
 // TestKeysGetRolesOnlyAtHome: an owner of one application cannot grant a

@@ -501,21 +501,23 @@ func notFound(err error, param string) error {
 // (phoneNumberMakeDefaultSecondFactor, totpVerify, …) run one at a time.
 func (s *Service) userChange(ctx context.Context, id, action string, change func(tx *ent.Tx, u *ent.User) (before, after any, err error)) (*ent.User, error) {
 	var out *ent.User
+	var refused *Audit
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		u, err := users.ForChange(tx, s.DB.IsPostgres(), id).Only(ctx)
 		if err != nil {
 			return notFound(err, "id")
 		}
-		before, after, err := change(tx, u)
-		if err != nil {
+		a := Audit{Action: action, TargetType: "user", TargetID: u.ID, ApplicationID: u.ApplicationID}
+		if a.Before, a.After, err = change(tx, u); err != nil {
+			refused = &a
 			return err
 		}
 		if out, err = tx.User.Get(ctx, id); err != nil {
 			return err
 		}
-		return Record(ctx, tx, Audit{Action: action, TargetType: "user", TargetID: u.ID, ApplicationID: u.ApplicationID, Before: before, After: after})
+		return Record(ctx, tx, a)
 	})
-	return detached(out, err)
+	return detached(out, s.auditRefusal(ctx, err, refused))
 }
 
 // LockUser locks a user until an admin unlocks.
@@ -678,6 +680,8 @@ const InvitationTTL = 7 * 24 * time.Hour
 // RevokeRole removes role from subject in domain.
 func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) (bool, error) {
 	var ok bool
+	a := Audit{Action: "roles:revoke", TargetType: "role_assignment", TargetID: subject, ApplicationID: appOrEmpty(domain),
+		Before: map[string]any{"subject": subject, "role": role, "applicationId": domain}}
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		var err error
 		ok, err = policy.Revoke(ctx, tx, subject, role, domain)
@@ -689,11 +693,10 @@ func (s *Service) RevokeRole(ctx context.Context, subject, role, domain string) 
 				return err
 			}
 		}
-		return Record(ctx, tx, Audit{Action: "roles:revoke", TargetType: "role_assignment", TargetID: subject, ApplicationID: appOrEmpty(domain),
-			Before: map[string]any{"subject": subject, "role": role, "applicationId": domain}})
+		return Record(ctx, tx, a)
 	})
 	s.policyChanged(ctx, err)
-	return ok, err
+	return ok, s.auditRefusal(ctx, err, &a)
 }
 
 // keepsAnOwner refuses, inside the transaction of a revocation, a change
@@ -724,7 +727,29 @@ func keepsAnOwner(ctx context.Context, tx *ent.Tx) error {
 			return err
 		}
 	}
-	return apierr.Newf(apierr.ResourceForbidden, "This would leave no owner of every application. Grant the owner role in * to another operator or key first.")
+	return lastOwner{apierr.Newf(apierr.ResourceForbidden, "This would leave no owner of every application. Grant the owner role in * to another operator or key first.")}
+}
+
+// lastOwner is keepsAnOwner's refusal.
+type lastOwner struct{ err error }
+
+func (e lastOwner) Error() string { return e.err.Error() }
+func (e lastOwner) Unwrap() error { return e.err }
+
+// auditRefusal writes, in a transaction of its own, the audit row of a
+// change that keepsAnOwner refused, whose own transaction rolled back: an
+// attempt to leave the control plane without an owner is worth a trace. a
+// is the row the change would have written; err, returned as it is, is the
+// change's error, and any other error writes nothing.
+func (s *Service) auditRefusal(ctx context.Context, err error, a *Audit) error {
+	if a == nil || !errors.As(err, new(lastOwner)) {
+		return err
+	}
+	a.Before, a.After = nil, map[string]any{"refused": "it would leave no owner of every application"}
+	if rerr := s.DB.Tx(ctx, func(tx *ent.Tx) error { return Record(ctx, tx, *a) }); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
 }
 
 // ownerStays is keepsAnOwner for a change that stops the user userID
@@ -942,11 +967,14 @@ func operatorExists(email string) error {
 // RevokeAPIKey revokes a key and its roles.
 func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, error) {
 	var key *ent.APIKey
+	var refused *Audit
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		k, err := tx.APIKey.Get(ctx, id)
 		if err != nil {
 			return notFound(err, "id")
 		}
+		a := Audit{Action: "keys:revoke", TargetType: "api_key", TargetID: k.ID, ApplicationID: appOrEmpty(k.ApplicationID),
+			Before: map[string]any{"revoked": false}, After: map[string]any{"revoked": true}}
 		// Revoked once: a second call keeps the first one's time and
 		// audits nothing (also when two calls race).
 		n, err := tx.APIKey.Update().Where(apikey.ID(k.ID), apikey.RevokedAtIsNil()).SetRevokedAt(s.Now()).Save(ctx)
@@ -965,14 +993,14 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, err
 		}
 		if wasOwner {
 			if err := keepsAnOwner(ctx, tx); err != nil {
+				refused = &a
 				return err
 			}
 		}
-		return Record(ctx, tx, Audit{Action: "keys:revoke", TargetType: "api_key", TargetID: k.ID, ApplicationID: appOrEmpty(k.ApplicationID),
-			Before: map[string]any{"revoked": false}, After: map[string]any{"revoked": true}})
+		return Record(ctx, tx, a)
 	})
 	s.policyChanged(ctx, err)
-	return detached(key, err)
+	return detached(key, s.auditRefusal(ctx, err, refused))
 }
 
 // AuthenticateKey returns the principal of a secret key, refreshing its last use.
