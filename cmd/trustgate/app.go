@@ -163,7 +163,11 @@ func (m *Main) rootSecret(ctx context.Context) (*keyring.Keyring, error) {
 		if err != nil {
 			return nil, fmt.Errorf("TRUSTGATE_SECRET: %w (generate one with: head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')", err)
 		}
-		return m.checkRoot(ctx, root)
+		ring, err := m.checkRoot(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		return ring, m.dropStoredRoot(ctx, root)
 	}
 	row, err := m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
 	if ent.IsNotFound(err) {
@@ -181,7 +185,8 @@ func (m *Main) rootSecret(ctx context.Context) (*keyring.Keyring, error) {
 			OnConflictColumns(serverconfig.FieldID).DoNothing().Exec(ctx); err != nil {
 			return nil, fmt.Errorf("storing generated root secret: %w", err)
 		}
-		m.Log.Warn("TRUSTGATE_SECRET is not set: generated a root secret and stored it in the database. Set TRUSTGATE_SECRET in production so the secret lives outside the database.")
+		m.Log.Warn("TRUSTGATE_SECRET is not set: generated a root secret and stored it in the database. In production, move it out: " +
+			"trustgate secret export prints it; set it as TRUSTGATE_SECRET everywhere, and the first process started with it deletes the stored copy.")
 		row, err = m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
 	}
 	if err != nil {
@@ -192,6 +197,32 @@ func (m *Main) rootSecret(ctx context.Context) (*keyring.Keyring, error) {
 		return nil, fmt.Errorf("stored root secret: %w", err)
 	}
 	return m.checkRoot(ctx, root)
+}
+
+// dropStoredRoot deletes the root secret stored in the database once
+// TRUSTGATE_SECRET holds the same secret: a copy left there would put
+// everything sealed or keyed under it within reach of anyone with a dump of
+// the database. A stored secret that is not TRUSTGATE_SECRET's stays, with
+// a warning: it may be what sealed data from before the check value.
+func (m *Main) dropStoredRoot(ctx context.Context, root []byte) error {
+	row, err := m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading root secret: %w", err)
+	}
+	stored, err := keyring.DecodeRoot(row.Value)
+	if err != nil || !hmac.Equal(stored, root) {
+		m.warnings = append(m.warnings, "the database stores a root secret that is not TRUSTGATE_SECRET; "+
+			"delete it (server_configs row root_secret) once you know nothing was sealed with it")
+		return nil
+	}
+	if _, err := m.DB.Ent.ServerConfig.Delete().Where(serverconfig.ID(rootSecretKey), serverconfig.Value(row.Value)).Exec(ctx); err != nil {
+		return fmt.Errorf("deleting the stored root secret: %w", err)
+	}
+	m.Log.Info("deleted the root secret stored in the database: TRUSTGATE_SECRET holds it now")
+	return nil
 }
 
 // checkRoot returns the keyring of root, or fails when root is not the

@@ -54,7 +54,7 @@ type setting struct {
 var settings = []setting{
 	{flag: "addr", env: "TRUSTGATE_ADDR", def: "127.0.0.1:8080", help: "listen address"},
 	{flag: "database-url", env: "TRUSTGATE_DATABASE_URL", def: "sqlite://trustgate.db", help: "sqlite://PATH (embedded) or postgres://… (production)", secret: true},
-	{flag: "secret", env: "TRUSTGATE_SECRET", def: "", help: "root secret (base64url, ≥32 bytes) for signing keys and TOTP encryption; generated and stored in the database when unset", secret: true},
+	{flag: "secret", env: "TRUSTGATE_SECRET", def: "", help: "root secret (base64url, ≥32 bytes) for signing keys and TOTP encryption; generated and stored in the database when unset (trustgate secret export moves it out)", secret: true},
 	{flag: "smtp-url", env: "TRUSTGATE_SMTP_URL", def: "", help: "smtp://user:pass@host:port (STARTTLS when offered) or smtps://…; unset: dev outbox", secret: true},
 	{flag: "smtp-from", env: "TRUSTGATE_SMTP_FROM", def: "trustgate <no-reply@localhost>", help: "sender address"},
 	{flag: "sms-url", env: "TRUSTGATE_SMS_URL", def: "", help: "HTTP endpoint that receives SMS as JSON {to, body, kind}; unset: dev outbox", secret: true},

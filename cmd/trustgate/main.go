@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/internal/admin"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/database"
@@ -72,6 +74,7 @@ Usage:
   trustgate apps create --name N       create an application
   trustgate keys create --role R       create an admin API secret key
   trustgate signing-keys rotate        replace the session-token signing key
+  trustgate secret export              print the generated root secret, to move it to TRUSTGATE_SECRET
   trustgate operators create --email E --role R   create a dashboard operator
   trustgate dev seed-events --count N  fill a database with synthetic sign-in events (benchmarks)
   trustgate dev stuffing-drill         replay a leaked-credential list against a local server
@@ -289,6 +292,25 @@ var commands = map[string]command{
 			}
 		},
 		run: signingKeysRotate,
+	},
+	"secret export": {
+		summary: "Prints the root secret that serve generated and stored in the database while TRUSTGATE_SECRET was unset. " +
+			"Set it as TRUSTGATE_SECRET on every replica and for every command; the first process started with it " +
+			"deletes the stored copy, so that a dump of the database no longer holds the secret.",
+		settings: []string{"database-url", "log-level", "log-format"},
+		jsonFlag: true,
+		flags:    noFlags,
+		run: withDB(func(ctx context.Context, db *database.DB, out output) error {
+			row, err := db.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
+			if ent.IsNotFound(err) {
+				return errors.New("no root secret is stored in this database: its servers run with TRUSTGATE_SECRET, which only its operators hold")
+			}
+			if err != nil {
+				return err
+			}
+			return out.print(map[string]any{"secret": row.Value},
+				"Set this as TRUSTGATE_SECRET on every replica and for every command; the first process started with it deletes the copy in the database:\n"+row.Value)
+		}),
 	},
 	"keys create": {
 		summary:  "Creates an admin API secret key (sk_…) bound to a role and prints it once.",

@@ -368,3 +368,52 @@ func TestSigningKeyChangesAreAudited(t *testing.T) {
 		}
 	})
 }
+
+// TestTheGeneratedSecretMovesOutOfTheDatabase: serve started without
+// TRUSTGATE_SECRET generates the root secret and stores it in the database,
+// and warns to set TRUSTGATE_SECRET. The stored copy used to stay after the
+// operator did, so a dump of the database still held the key to everything
+// sealed or keyed under it. `secret export` prints it, and the first process
+// started with it as TRUSTGATE_SECRET deletes the copy.
+func TestTheGeneratedSecretMovesOutOfTheDatabase(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes)
+		t.Setenv("TRUSTGATE_SECRET", "")
+		ctx := context.Background()
+		db := s.m.DB.Ent
+		stored := func() int { return db.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).CountX(ctx) }
+		secret := s.cli(t, "secret", "export", "--json")["secret"].(string)
+		if row := db.ServerConfig.GetX(ctx, rootSecretKey); row.Value != secret || secret == "" {
+			t.Fatalf("secret export printed %q, want the stored secret", secret)
+		}
+
+		// A stored secret that is not TRUSTGATE_SECRET's stays.
+		other := base64.RawURLEncoding.EncodeToString([]byte("a secret from some other machine"))
+		db.ServerConfig.UpdateOneID(rootSecretKey).SetValue(other).ExecX(ctx)
+		if code, _, errOut := runCLI(t, "keys", "create", "--role", "owner", "--json", "--secret", secret, "--database-url", dbURL); code != 0 {
+			t.Fatalf("keys create with the database's secret: exit %d: %s", code, errOut)
+		}
+		if stored() != 1 {
+			t.Fatal("a stored secret unlike TRUSTGATE_SECRET was deleted")
+		}
+		db.ServerConfig.UpdateOneID(rootSecretKey).SetValue(secret).ExecX(ctx)
+
+		if code, _, errOut := runCLI(t, "keys", "create", "--role", "owner", "--json", "--secret", secret, "--database-url", dbURL); code != 0 {
+			t.Fatalf("keys create with the exported secret: exit %d: %s", code, errOut)
+		}
+		if stored() != 0 {
+			t.Fatal("the stored copy of the root secret is still in the database after a process ran with it as TRUSTGATE_SECRET")
+		}
+		if code, out, errOut := runCLI(t, "secret", "export", "--database-url", dbURL); code == 0 || !strings.Contains(errOut, "no root secret is stored") {
+			t.Errorf("secret export with none stored: exit %d, %q %q", code, out, errOut)
+		}
+		// A process that forgets TRUSTGATE_SECRET now is refused, and
+		// stores no new secret of its own.
+		if code, out, errOut := runCLI(t, "keys", "create", "--role", "owner", "--json", "--database-url", dbURL); code == 0 || !strings.Contains(errOut, "TRUSTGATE_SECRET") {
+			t.Errorf("keys create without the secret: exit %d, %q %q; want a failure naming TRUSTGATE_SECRET", code, out, errOut)
+		}
+		if stored() != 0 {
+			t.Error("a process without TRUSTGATE_SECRET stored a secret again")
+		}
+	})
+}
