@@ -29,6 +29,9 @@ func hasPriority(ctx context.Context) bool {
 // limiter is a counting semaphore with two bounded, time-limited FIFO wait
 // queues. A freed slot is handed straight to the first priority waiter, else
 // to the first ordinary waiter, so a newcomer never overtakes anyone waiting.
+// A caller may need several slots at once (acquireN: a hash that costs
+// several slots' memory); the first waiter then waits until that many are
+// free, and those behind it wait too, so that it is not starved.
 //
 // A newcomer is refused at once when the queue is full (maxQueue), or when,
 // at the pace slots have lately been given back (hold), the waiters ahead of
@@ -44,8 +47,8 @@ type limiter struct {
 
 	mu       sync.Mutex
 	free     int
-	priority []chan struct{}
-	ordinary []chan struct{}
+	priority []*waiter
+	ordinary []*waiter
 	// hold is a moving average of how long a caller holds a slot, zero
 	// until the first is given back (observe).
 	hold time.Duration
@@ -57,18 +60,30 @@ type limiter struct {
 	canceled atomic.Uint64
 }
 
+// waiter is a queued caller: granted is closed once it holds need slots.
+type waiter struct {
+	granted chan struct{}
+	need    int
+}
+
 func newLimiter(maxConcurrent, maxQueue int, wait time.Duration) *limiter {
 	return &limiter{maxConcurrent: maxConcurrent, maxQueue: maxQueue, wait: wait, free: maxConcurrent}
 }
 
-func (l *limiter) acquire(ctx context.Context) error {
+// acquire takes one slot.
+func (l *limiter) acquire(ctx context.Context) error { return l.acquireN(ctx, 1) }
+
+// acquireN takes n slots at once (at most maxConcurrent; more counts as
+// maxConcurrent). Give them back with releaseN(n).
+func (l *limiter) acquireN(ctx context.Context, n int) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("factor: password hashing not started: %w", err)
 	}
+	n = max(1, min(n, l.maxConcurrent))
 	prio := hasPriority(ctx)
 	l.mu.Lock()
-	if l.free > 0 && len(l.priority) == 0 && len(l.ordinary) == 0 {
-		l.free--
+	if l.free >= n && len(l.priority) == 0 && len(l.ordinary) == 0 {
+		l.free -= n
 		l.mu.Unlock()
 		l.running.Add(1)
 		return nil
@@ -91,15 +106,15 @@ func (l *limiter) acquire(ctx context.Context) error {
 		l.rejected.Add(1)
 		return busy(fmt.Errorf("%w: %d callers waiting ahead would take about %s, more than %s", ErrBusy, ahead, expected.Round(time.Millisecond), l.wait))
 	}
-	granted := make(chan struct{})
-	*queue = append(*queue, granted)
+	w := &waiter{granted: make(chan struct{}), need: n}
+	*queue = append(*queue, w)
 	l.mu.Unlock()
 
 	timer := time.NewTimer(l.wait)
 	defer timer.Stop()
 	var giveUp error
 	select {
-	case <-granted:
+	case <-w.granted:
 		l.running.Add(1)
 		return nil
 	case <-ctx.Done():
@@ -108,7 +123,10 @@ func (l *limiter) acquire(ctx context.Context) error {
 		giveUp = busy(fmt.Errorf("%w: no slot free within %s", ErrBusy, l.wait))
 	}
 	l.mu.Lock()
-	if remove(queue, granted) {
+	if remove(queue, w) {
+		// Those behind a waiter that needed more slots than were free
+		// may fit now.
+		l.grant()
 		l.mu.Unlock()
 		if ctx.Err() != nil {
 			l.canceled.Add(1)
@@ -124,7 +142,7 @@ func (l *limiter) acquire(ctx context.Context) error {
 }
 
 // remove deletes w from the queue and reports whether it was still there.
-func remove(queue *[]chan struct{}, w chan struct{}) bool {
+func remove(queue *[]*waiter, w *waiter) bool {
 	for i, c := range *queue {
 		if c == w {
 			*queue = append((*queue)[:i], (*queue)[i+1:]...)
@@ -148,27 +166,42 @@ func (l *limiter) observe(d time.Duration) {
 	l.hold += (d - l.hold) / 8
 }
 
-// releaseTimed gives back a slot taken at start and observes how long it
-// was held.
-func (l *limiter) releaseTimed(start time.Time) {
+// releaseTimed gives back n slots taken at start and observes how long
+// they were held.
+func (l *limiter) releaseTimed(start time.Time, n int) {
 	l.observe(time.Since(start))
-	l.release()
+	l.releaseN(n)
 }
 
-func (l *limiter) release() {
+// release gives back one slot.
+func (l *limiter) release() { l.releaseN(1) }
+
+// releaseN gives back the n slots of one acquireN(n).
+func (l *limiter) releaseN(n int) {
 	l.running.Add(-1)
 	l.done.Add(1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, q := range []*[]chan struct{}{&l.priority, &l.ordinary} {
-		if len(*q) > 0 {
-			next := (*q)[0]
-			*q = (*q)[1:]
-			close(next) // the slot passes to the waiter without becoming free
+	l.free += max(1, min(n, l.maxConcurrent))
+	l.grant()
+}
+
+// grant hands free slots to the waiters in order, priority first, while
+// the first of them fits; l.mu is held.
+func (l *limiter) grant() {
+	for {
+		q := &l.priority
+		if len(*q) == 0 {
+			q = &l.ordinary
+		}
+		if len(*q) == 0 || (*q)[0].need > l.free {
 			return
 		}
+		next := (*q)[0]
+		*q = (*q)[1:]
+		l.free -= next.need
+		close(next.granted)
 	}
-	l.free++
 }
 
 func (l *limiter) stats() HasherStats {

@@ -3,11 +3,16 @@ package factor
 import (
 	"context"
 	"errors"
-	"github.com/trustgate/trustgate/internal/apierr"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/trustgate/trustgate/internal/apierr"
 )
 
 var poolTestParams = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
@@ -394,4 +399,139 @@ func TestPoolQueuesWhatItServesInTime(t *testing.T) {
 			t.Fatalf("Stats after all done = %+v, want nothing queued, running or timed out", got)
 		}
 	})
+}
+
+// TestHeavyHashesTakeSeveralSlots: a slot stands for one hash with the
+// Hasher's parameters, and the pool's size bounds memory only if a hash
+// that costs more takes more slots. An imported argon2id hash may use
+// m=64 MiB and p=8 (ParseImportedHash): it used to run in one slot, so
+// MaxConcurrent of them held several times what the pool was sized for.
+func TestHeavyHashesTakeSeveralSlots(t *testing.T) {
+	h := mustHasher(t, HasherConfig{Params: poolTestParams, MaxConcurrent: 4})
+	for _, c := range []struct {
+		p    Params
+		want int
+	}{
+		{poolTestParams, 1},
+		{Params{Memory: 32, Time: 9, Threads: 1}, 1}, // time costs the slot's core longer, not more memory
+		{Params{Memory: 65, Time: 1, Threads: 1}, 2},
+		{Params{Memory: 256, Time: 1, Threads: 1}, 4},
+		{Params{Memory: 64, Time: 1, Threads: 3}, 3},
+		{Params{Memory: 4096, Time: 1, Threads: 8}, 64}, // acquireN caps it at MaxConcurrent
+	} {
+		if got := h.slotsFor(c.p); got != c.want {
+			t.Errorf("slotsFor(%s) = %d, want %d", c.p, got, c.want)
+		}
+	}
+
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(4, 8, time.Minute)
+		ctx := context.Background()
+		if err := l.acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan string, 2)
+		go func() {
+			if l.acquireN(ctx, 64) == nil { // capped at 4
+				served <- "heavy"
+				l.releaseN(64)
+			}
+		}()
+		synctest.Wait()
+		go func() {
+			if l.acquire(ctx) == nil {
+				served <- "light"
+				l.release()
+			}
+		}()
+		synctest.Wait()
+		// Three slots are free, but the heavy waiter needs four, and the
+		// light one behind it does not overtake it.
+		if got := l.stats(); got.Running != 1 || got.Queued != 2 {
+			t.Fatalf("stats %+v, want 1 running, 2 waiting", got)
+		}
+		l.release()
+		synctest.Wait()
+		if first, second := <-served, <-served; first != "heavy" || second != "light" {
+			t.Fatalf("served %s then %s, want heavy then light", first, second)
+		}
+		if got := l.stats(); got.Running != 0 || got.Queued != 0 || l.free != 4 {
+			t.Fatalf("stats %+v, %d free; want all 4 slots back", got, l.free)
+		}
+	})
+
+	t.Run("a heavy waiter that gives up lets those behind it through", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			l := newLimiter(2, 8, time.Second)
+			ctx := context.Background()
+			if err := l.acquire(ctx); err != nil {
+				t.Fatal(err)
+			}
+			heavy := make(chan error, 1)
+			go func() { heavy <- l.acquireN(ctx, 2) }()
+			synctest.Wait()
+			time.Sleep(time.Second / 2)
+			light := make(chan error, 1)
+			go func() { light <- l.acquire(ctx) }()
+			synctest.Wait()
+			time.Sleep(time.Second / 2) // the heavy waiter's wait runs out, not the light one's
+			synctest.Wait()
+			if err := <-heavy; !errors.Is(err, ErrBusy) {
+				t.Fatalf("heavy waiter: %v, want ErrBusy after its wait", err)
+			}
+			select {
+			case err := <-light:
+				if err != nil {
+					t.Fatalf("light waiter: %v", err)
+				}
+			default:
+				t.Fatal("the light waiter still waits behind a heavy one that gave up, with a slot free")
+			}
+			l.release()
+			l.release()
+		})
+	})
+}
+
+// TestAnImportedHashRunsInItsSlots: verifications of an imported hash that
+// needs every slot run one at a time.
+func TestAnImportedHashRunsInItsSlots(t *testing.T) {
+	h := mustHasher(t, HasherConfig{Params: poolTestParams, MaxConcurrent: 4})
+	heavy := poolTestParams
+	heavy.Memory = 4 * poolTestParams.Memory * 64 // 16 MiB: long enough to overlap
+	salt := make([]byte, 16)
+	phc := formatArgon2id(heavy, salt, argon2.IDKey([]byte("imported password"), salt, heavy.Time, heavy.Memory, heavy.Threads, heavy.KeyLen))
+	if err := ParseImportedHash(phc); err != nil {
+		t.Fatal(err)
+	}
+	var running atomic.Int64
+	stop, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if n := int64(h.Stats().Running); n > running.Load() {
+				running.Store(n)
+			}
+			runtime.Gosched()
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if ok, _, err := h.Verify(context.Background(), phc, "imported password"); err != nil || !ok {
+				t.Errorf("Verify = %v, %v; want a match", ok, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	if n := running.Load(); n > 1 {
+		t.Fatalf("%d verifications of a hash that needs all 4 slots ran at once", n)
+	}
 }

@@ -41,6 +41,9 @@ const (
 	// seconds per verification).
 	MaxBcryptCost = 16
 
+	// bcryptMaxPassword is the most bytes of a password bcrypt reads.
+	bcryptMaxPassword = 72
+
 	minArgon2Salt = 8   // RFC 9106 §3.1 minimum
 	maxArgon2Salt = 64  // far above any real implementation
 	minArgon2Key  = 16  // 128 bits
@@ -289,7 +292,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err := h.limit.acquire(ctx); err != nil {
 		return "", err
 	}
-	defer h.limit.releaseTimed(time.Now())
+	defer h.limit.releaseTimed(time.Now(), 1)
 	key := argon2.IDKey([]byte(norm.NFKC.String(password)), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
 	return formatArgon2id(h.params, salt, key), nil
 }
@@ -298,7 +301,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // an argon2id PHC string with any accepted parameters or a bcrypt hash
 // ($2a$, $2b$, $2y$). needsRehash is true, only when ok, if the caller should
 // replace the stored hash with Hash(password): always for bcrypt, and for
-// argon2id hashes weaker than the Hasher's parameters. A hash that cannot be
+// argon2id hashes weaker than the Hasher's parameters. A stronger hash takes
+// as many hashing slots as its memory and lanes fill. A password longer than
+// 72 bytes matches no bcrypt hash: bcrypt would ignore the rest. A hash that cannot be
 // verified yields an error wrapping ErrMalformedHash; capacity and context
 // errors are as for Hash.
 func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, needsRehash bool, err error) {
@@ -306,11 +311,23 @@ func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, needsReh
 		if err := checkBcrypt(phc); err != nil {
 			return false, false, err
 		}
+		// bcrypt reads 72 bytes and ignores the rest, and x/crypto's
+		// comparison does not refuse more (only hashing does): any suffix
+		// would verify, and the rehash that follows would keep the typed
+		// variant. Truncation is not done (NIST SP 800-63B 5.1.1.2): a
+		// longer password matches no bcrypt hash; its owner resets it.
+		// The slot is still spent, so the answer takes as long.
+		tooLong := len(password) > bcryptMaxPassword
 		if err := h.limit.acquire(ctx); err != nil {
 			return false, false, err
 		}
-		defer h.limit.releaseTimed(time.Now())
+		defer h.limit.releaseTimed(time.Now(), 1)
+		if tooLong {
+			password = password[:bcryptMaxPassword]
+		}
 		switch err := bcrypt.CompareHashAndPassword([]byte(phc), []byte(password)); {
+		case err == nil && tooLong:
+			return false, false, nil
 		case err == nil:
 			return true, true, nil
 		case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
@@ -323,15 +340,30 @@ func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, needsReh
 	if err != nil {
 		return false, false, err
 	}
-	if err := h.limit.acquire(ctx); err != nil {
+	// A slot stands for one hash with the Hasher's parameters; an imported
+	// hash that costs more takes as many slots as its memory and lanes
+	// fill, so the pool's bound on memory holds.
+	slots := h.slotsFor(a.params)
+	if err := h.limit.acquireN(ctx, slots); err != nil {
 		return false, false, err
 	}
-	defer h.limit.releaseTimed(time.Now())
+	defer h.limit.releaseTimed(time.Now(), slots)
 	got := argon2.IDKey([]byte(norm.NFKC.String(password)), a.salt, a.params.Time, a.params.Memory, a.params.Threads, a.params.KeyLen)
 	if subtle.ConstantTimeCompare(got, a.key) != 1 {
 		return false, false, nil
 	}
+	// A stronger hash is kept: no sign-in lowers an account's hash cost,
+	// whatever the parameters are set to now.
 	return true, a.params.weakerThan(h.params), nil
+}
+
+// slotsFor is how many hashing slots a hash with parameters p takes: one
+// per slot's worth of memory (the Hasher's Memory) or of lanes (its
+// Threads), whichever is more.
+func (h *Hasher) slotsFor(p Params) int {
+	mem := int((p.Memory + h.params.Memory - 1) / h.params.Memory)
+	lanes := (int(p.Threads) + int(h.params.Threads) - 1) / int(h.params.Threads)
+	return max(1, mem, lanes)
 }
 
 // VerifyDummy spends what verifying password against a real hash with the

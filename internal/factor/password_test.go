@@ -205,6 +205,31 @@ func TestBcryptUpgradePath(t *testing.T) {
 	}
 }
 
+// TestBcryptDoesNotTruncate: bcrypt reads the first 72 bytes of a password,
+// and x/crypto's comparison ignores the rest instead of refusing it, so any
+// suffix verified against an imported bcrypt hash, and the upgrade that
+// follows stored the argon2id hash of what was typed, locking the real
+// password out. Truncation is not done (NIST SP 800-63B 5.1.1.2): a longer
+// password matches no bcrypt hash.
+func TestBcryptDoesNotTruncate(t *testing.T) {
+	ctx := context.Background()
+	h := newHasher(t, factor.HasherConfig{Params: fastParams})
+	pw72 := strings.Repeat("correct horse battery staple ", 3)[:72]
+	legacy, err := bcrypt.GenerateFromPassword([]byte(pw72), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, rehash, err := h.Verify(ctx, string(legacy), pw72); err != nil || !ok || !rehash {
+		t.Fatalf("Verify(bcrypt, its 72-byte password) = %v, %v, %v; want true, true, nil", ok, rehash, err)
+	}
+	for _, typed := range []string{pw72 + "!", pw72 + " and anything else"} {
+		if ok, rehash, err := h.Verify(ctx, string(legacy), typed); err != nil || ok || rehash {
+			t.Errorf("Verify(bcrypt of a 72-byte password, %d bytes starting with it) = %v, %v, %v; want false, false, nil",
+				len(typed), ok, rehash, err)
+		}
+	}
+}
+
 func TestPasswordsAreNormalisedToNFKC(t *testing.T) {
 	ctx := context.Background()
 	h := newHasher(t, factor.HasherConfig{Params: fastParams})
