@@ -206,8 +206,9 @@ type UpdateAppSettingsInput struct {
 	EnumerationProtection  *bool    `json:"enumerationProtection,omitempty"`
 	LockoutMaxAttempts     *int     `json:"lockoutMaxAttempts,omitempty"`
 	LockoutDurationSeconds *int     `json:"lockoutDurationSeconds,omitempty"`
-	CodeTTLSeconds         *int     `json:"codeTtlSeconds,omitempty"`
-	SessionLifetimeSeconds *int     `json:"sessionLifetimeSeconds,omitempty"`
+	// 60–600: a one-time code is valid at most 10 minutes (NIST SP 800-63B).
+	CodeTTLSeconds         *int `json:"codeTtlSeconds,omitempty"`
+	SessionLifetimeSeconds *int `json:"sessionLifetimeSeconds,omitempty"`
 	// Null turns the inactivity timeout off.
 	SessionInactivityTimeoutSeconds *int `json:"sessionInactivityTimeoutSeconds,omitempty"`
 	SignInLifetimeSeconds           *int `json:"signInLifetimeSeconds,omitempty"`

@@ -201,6 +201,7 @@ func TestAdminSettingsValidation(t *testing.T) {
 		{"lockout threshold too low", vars{"lockoutMaxAttempts": 2}, "lockoutMaxAttempts"},
 		{"lockout duration too short", vars{"lockoutDurationSeconds": 5}, "lockoutDurationSeconds"},
 		{"code lifetime too long", vars{"codeTtlSeconds": 86400}, "codeTtlSeconds"},
+		{"code lifetime over NIST's 10 minutes", vars{"codeTtlSeconds": 601}, "codeTtlSeconds"},
 		{"retention of zero days", vars{"eventRetentionDays": 0}, "eventRetentionDays"},
 		{"an origin with a path", vars{"allowedOrigins": []string{"https://app.example.com/login"}}, "allowedOrigins"},
 		{"null where null means nothing", vars{"lockoutMaxAttempts": nil}, "lockoutMaxAttempts"},

@@ -96,7 +96,15 @@ type normalizedOrigins struct {
 }
 
 // CodeTTL is the lifetime of one-time codes.
-func (s *Settings) CodeTTL() time.Duration { return time.Duration(s.CodeTTLSeconds) * time.Second }
+//
+// It is at most MaxCodeTTL, also for a value stored before that bound.
+func (s *Settings) CodeTTL() time.Duration {
+	return min(time.Duration(s.CodeTTLSeconds)*time.Second, MaxCodeTTL)
+}
+
+// MaxCodeTTL is the longest a one-time code is valid: NIST SP 800-63B
+// 5.1.3.2 and ASVS (4: 2.7.2, 5: 6.5.5) allow at most 10 minutes.
+const MaxCodeTTL = 10 * time.Minute
 
 // SessionLifetime is the maximum lifetime of a session.
 func (s *Settings) SessionLifetime() time.Duration {
@@ -452,8 +460,8 @@ func Validate(s *Settings) *FieldError {
 	if d := s.LockoutDurationSeconds; d != nil && (*d < 60 || *d > 10*365*24*3600) {
 		return &FieldError{"lockoutDurationSeconds", "must be between 60 seconds and 10 years, or null for until unlocked"}
 	}
-	if s.CodeTTLSeconds < 60 || s.CodeTTLSeconds > 3600 {
-		return &FieldError{"codeTtlSeconds", "must be between 60 and 3600"}
+	if s.CodeTTLSeconds < 60 || s.CodeTTLSeconds > int(MaxCodeTTL.Seconds()) {
+		return &FieldError{"codeTtlSeconds", "must be between 60 and 600 (a one-time code is valid at most 10 minutes, NIST SP 800-63B)"}
 	}
 	if s.SessionLifetimeSeconds < 300 || s.SessionLifetimeSeconds > 365*24*3600 {
 		return &FieldError{"sessionLifetimeSeconds", "must be between 300 seconds and 365 days"}

@@ -140,3 +140,25 @@ func TestApply(t *testing.T) {
 		})
 	}
 }
+
+// TestCodesLiveAtMostTenMinutes: codeTtlSeconds accepted up to an hour,
+// where NIST SP 800-63B and ASVS allow a one-time code 10 minutes. Values
+// above are refused now, and one stored before the bound counts as 600.
+func TestCodesLiveAtMostTenMinutes(t *testing.T) {
+	created := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		stored string
+		want   time.Duration
+	}{{"60", time.Minute}, {"600", 10 * time.Minute}, {"3600", 10 * time.Minute}} {
+		s, err := Effective(created, nil, map[string]json.RawMessage{"codeTtlSeconds": json.RawMessage(c.stored)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.CodeTTL(); got != c.want {
+			t.Errorf("stored codeTtlSeconds %s: CodeTTL() = %s, want %s", c.stored, got, c.want)
+		}
+		if v := Validate(&s); (v == nil) != (c.stored != "3600") {
+			t.Errorf("stored codeTtlSeconds %s: Validate = %v", c.stored, v)
+		}
+	}
+}
