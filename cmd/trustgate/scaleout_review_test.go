@@ -1,0 +1,214 @@
+package main
+
+// Scale-out review (rev-scale): failing tests that prove cross-replica
+// problems. Each names what it proves; none is a fix.
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	atlasmigrate "ariga.io/atlas/sql/migrate"
+
+	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/application"
+	"github.com/trustgate/trustgate/ent/hook"
+	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/migrate"
+	"github.com/trustgate/trustgate/internal/pgtest"
+	"github.com/trustgate/trustgate/migrations"
+)
+
+// openReplica opens (but does not Run) a Main on dbURL, as `serve` and every
+// CLI command do before EnsureApplications.
+func openReplica(t *testing.T, dbURL string, dev bool) *Main {
+	t.Helper()
+	m := &Main{Config: Config{
+		Addr: "127.0.0.1:0", DatabaseURL: dbURL, LogLevel: "debug", LogFormat: "text", Dev: dev,
+		TokenTTL: time.Minute, Argon2Memory: 19456, Argon2Time: 2, ShutdownGrace: 5 * time.Second,
+		SMTPFrom: "trustgate <no-reply@localhost>",
+	}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Sender: &mailbox{}}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// TestReplicasStartingTogetherCreateOneDashboard: two replicas (or a replica
+// and a CLI command such as `keys create` in an init job) starting at once on
+// a freshly migrated PostgreSQL database must agree on one dashboard
+// application. EnsureApplications checks for one and inserts one in a read
+// committed transaction with nothing (no unique index, no lock) to stop both
+// from inserting; the hook only holds each replica between its check and its
+// insert until the other has checked too (at most 2 s, so a serialised
+// EnsureApplications passes).
+func TestReplicasStartingTogetherCreateOneDashboard(t *testing.T) {
+	for _, dev := range []bool{false, true} {
+		t.Run(map[bool]string{false: "serve", true: "dev"}[dev], func(t *testing.T) {
+			ctx := context.Background()
+			url := pgtest.URL(t)
+			db, err := database.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := migrate.Up(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			a, b := openReplica(t, url, dev), openReplica(t, url, dev)
+			var arrived sync.WaitGroup
+			arrived.Add(2)
+			both := make(chan struct{})
+			go func() { arrived.Wait(); close(both) }()
+			for _, m := range []*Main{a, b} {
+				var once sync.Once
+				m.DB.Ent.Application.Use(func(next ent.Mutator) ent.Mutator {
+					return hook.ApplicationFunc(func(ctx context.Context, mu *ent.ApplicationMutation) (ent.Value, error) {
+						if mu.Op().Is(ent.OpCreate) {
+							once.Do(arrived.Done)
+							select {
+							case <-both:
+							case <-time.After(2 * time.Second):
+							}
+						}
+						return next.Mutate(ctx, mu)
+					})
+				})
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, m := range []*Main{a, b} {
+				wg.Go(func() { errs[i] = m.EnsureApplications(ctx) })
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Logf("replica %d: %v", i, err)
+				}
+			}
+			n := a.DB.Ent.Application.Query().Where(application.Dashboard(true)).CountX(ctx)
+			if n != 1 {
+				t.Errorf("%d dashboard applications after two replicas started at once, want 1", n)
+			}
+			if dev {
+				if n := a.DB.Ent.Application.Query().Where(application.Dashboard(false)).CountX(ctx); n != 1 {
+					t.Errorf("dev mode: %d default applications, want 1 (with two, a request without X-Publishable-Key answers application_not_found)", n)
+				}
+			}
+			// What it breaks: every later command and the dashboard look the
+			// dashboard application up with Only.
+			if _, err := a.Services.Admin.CreateOperator(asCLI(ctx), "boss@example.com", "correct horse battery staple", "owner", "*"); err != nil {
+				t.Errorf("operators create afterwards: %v", err)
+			}
+			srv := httptest.NewServer(a.Handler)
+			defer srv.Close()
+			resp, err := http.Get(srv.URL + "/dashboard/config.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET /dashboard/config afterwards: %d, want 200", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestReadyDuringRollingUpgrade: the documented upgrade is `trustgate migrate
+// up` with the new build, then replacing the replicas. The moment the new
+// migration is applied, every replica still running the old build answers
+// /readyz 503 (the database "has migrations applied that this build does not
+// have"), so a load balancer or Kubernetes takes all of them out of service
+// at once, before any new replica can be ready: an outage on every upgrade
+// with a migration, even one that only adds a table the old build never
+// reads. The old build keeps serving fine otherwise (shown below).
+func TestReadyDuringRollingUpgrade(t *testing.T) {
+	old := mustStart(t, pgtest.URL(t), cheapHashes)
+	ready := func() int {
+		t.Helper()
+		resp, err := http.Get(old.base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := ready(); got != http.StatusOK {
+		t.Fatalf("before the upgrade: /readyz %d", got)
+	}
+	// The new build's migrations: today's plus one that adds a table.
+	ctx := context.Background()
+	dir := migrationsDir(t, old.m.DB.Dialect)
+	dir["29990101000000_next_release.sql"] = &fstest.MapFile{Data: []byte(`CREATE TABLE "next_release_things" ("id" character varying NOT NULL, PRIMARY KEY ("id"));` + "\n")}
+	rehashDir(t, dir)
+	name, _ := migrations.DirName(old.m.DB.Dialect)
+	if _, err := migrate.Up(ctx, old.m.DB, migrate.WithFS(dir, "migrations/"+name)); err != nil {
+		t.Fatal(err)
+	}
+	// The old build still works against the new schema...
+	old.newUser(t, vars{"emailAddress": "after-upgrade@example.com"})
+	if r := old.browser().signIn("after-upgrade@example.com", testPassword); len(r.Errors) > 0 && r.code(t) == "internal_error" {
+		t.Fatalf("old build after the migration: %v", r.Errors)
+	}
+	// ...but tells the load balancer to stop sending it anything.
+	if got := ready(); got != http.StatusOK {
+		t.Errorf("an old replica after `migrate up` of the next release: /readyz %d, want 200 (every old replica leaves the load balancer at once)", got)
+	}
+}
+
+// migrationsDir is a writable copy of the embedded migrations of dialect.
+func migrationsDir(t *testing.T, dialect string) fstest.MapFS {
+	t.Helper()
+	fsys, err := migrations.FS(dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := fstest.MapFS{}
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		out[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// rehashDir rewrites dir's atlas.sum, as migrategen would.
+func rehashDir(t *testing.T, dir fstest.MapFS) {
+	t.Helper()
+	var names []string
+	for n := range dir {
+		if strings.HasSuffix(n, ".sql") {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	var files []atlasmigrate.File
+	for _, n := range names {
+		files = append(files, atlasmigrate.NewLocalFile(n, dir[n].Data))
+	}
+	sum, err := atlasmigrate.NewHashFile(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sum.MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir[atlasmigrate.HashFileName] = &fstest.MapFile{Data: b}
+}
