@@ -77,10 +77,17 @@ type Main struct {
 	server   *http.Server
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+
+	// newerSchema logs once that a newer trustgate migrated the database.
+	newerSchema sync.Once
 }
 
 // rootSecretKey is the server_configs row that holds a generated root secret.
 const rootSecretKey = "root_secret"
+
+// ensureApplicationsKey is the server_configs row EnsureApplications
+// locks: its value is when it last ran.
+const ensureApplicationsKey = "ensure_applications"
 
 // rootCheckKey is the server_configs row that holds the check value of the
 // root secret the database was set up with.
@@ -388,12 +395,19 @@ func (m *Main) build() {
 			if err := db.Ping(ctx); err != nil {
 				return &httpserver.NotReady{Reason: "database unreachable", Err: err}
 			}
-			if err := migrate.Check(ctx, db); err != nil {
-				reason := "schema check failed"
-				if errors.Is(err, migrate.ErrPending) {
-					reason = "migrations pending"
-				}
-				return &httpserver.NotReady{Reason: reason, Err: err}
+			switch err := migrate.Check(ctx, db); {
+			case errors.Is(err, migrate.ErrNewer):
+				// The next release's `migrate up` ran: this replica serves
+				// on until it is replaced, as its migrations allow (README,
+				// upgrades). Unready, every old replica would leave the
+				// load balancer at once, before a new one could start.
+				m.newerSchema.Do(func() {
+					log.Warn("the database was migrated by a newer trustgate: this replica keeps serving until it is replaced", "error", err)
+				})
+			case errors.Is(err, migrate.ErrPending):
+				return &httpserver.NotReady{Reason: "migrations pending", Err: err}
+			case err != nil:
+				return &httpserver.NotReady{Reason: "schema check failed", Err: err}
 			}
 			return nil
 		},
@@ -408,6 +422,14 @@ func checkPassword(pw string) error { return passwordpolicy.Check(pw) }
 // mode, a default application when there is none.
 func (m *Main) EnsureApplications(ctx context.Context) error {
 	return m.DB.Tx(ctx, func(tx *ent.Tx) error {
+		// Replicas and commands starting together would each find no
+		// dashboard and each make one, and every later lookup of "the"
+		// dashboard would fail. Writing this row locks it until commit:
+		// the others wait here, then (read committed) see what it made.
+		if err := tx.ServerConfig.Create().SetID(ensureApplicationsKey).SetValue(m.Now().UTC().Format(time.RFC3339Nano)).
+			OnConflictColumns(serverconfig.FieldID).UpdateNewValues().Exec(ctx); err != nil {
+			return fmt.Errorf("serializing the start-up applications: %w", err)
+		}
 		ok, err := tx.Application.Query().Where(application.Dashboard(true)).Exist(ctx)
 		if err != nil {
 			return err

@@ -1,7 +1,7 @@
 package main
 
-// Scale-out review (rev-scale): failing tests that prove cross-replica
-// problems. Each names what it proves; none is a fix.
+// Scale-out review: tests of cross-replica problems a review proved, which
+// failed before their fixes.
 
 import (
 	"context"
@@ -48,10 +48,10 @@ func openReplica(t *testing.T, dbURL string, dev bool) *Main {
 // and a CLI command such as `keys create` in an init job) starting at once on
 // a freshly migrated PostgreSQL database must agree on one dashboard
 // application. EnsureApplications checks for one and inserts one in a read
-// committed transaction with nothing (no unique index, no lock) to stop both
-// from inserting; the hook only holds each replica between its check and its
-// insert until the other has checked too (at most 2 s, so a serialised
-// EnsureApplications passes).
+// committed transaction with nothing to stop both from inserting, until it
+// locked a server_configs row first; the hook holds each replica between its
+// check and its insert until the other has checked too (at most 2 s, so a
+// serialised EnsureApplications passes).
 func TestReplicasStartingTogetherCreateOneDashboard(t *testing.T) {
 	for _, dev := range []bool{false, true} {
 		t.Run(map[bool]string{false: "serve", true: "dev"}[dev], func(t *testing.T) {
@@ -126,12 +126,11 @@ func TestReplicasStartingTogetherCreateOneDashboard(t *testing.T) {
 
 // TestReadyDuringRollingUpgrade: the documented upgrade is `trustgate migrate
 // up` with the new build, then replacing the replicas. The moment the new
-// migration is applied, every replica still running the old build answers
+// migration was applied, every replica still running the old build answered
 // /readyz 503 (the database "has migrations applied that this build does not
-// have"), so a load balancer or Kubernetes takes all of them out of service
-// at once, before any new replica can be ready: an outage on every upgrade
-// with a migration, even one that only adds a table the old build never
-// reads. The old build keeps serving fine otherwise (shown below).
+// have"), so a load balancer or Kubernetes took all of them out of service
+// at once, before any new replica could be ready: an outage on every upgrade
+// with a migration. The old build keeps serving, and now stays ready.
 func TestReadyDuringRollingUpgrade(t *testing.T) {
 	old := mustStart(t, pgtest.URL(t), cheapHashes)
 	ready := func() int {

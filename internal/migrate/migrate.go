@@ -27,6 +27,11 @@ const Table = "trustgate_migrations"
 // behind the migrations.
 var ErrPending = errors.New("database schema is behind the migrations")
 
+// ErrNewer is wrapped by the error Status, Pending and Check return when the
+// database has migrations applied that this build does not have: a newer
+// trustgate migrated it.
+var ErrNewer = errors.New("database schema is ahead of this build")
+
 // Migration is one migration file: its version and name (the file
 // VERSION_NAME.sql) and, once applied to the database, when.
 type Migration struct {
@@ -188,8 +193,8 @@ func (s *source) verify(applied map[string]appliedRow) ([]Migration, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, fmt.Errorf("migrate: the database has migrations applied that this build of trustgate does not have (%s): it was migrated by a newer trustgate",
-			strings.Join(unknown, ", "))
+		return nil, fmt.Errorf("migrate: the database has migrations applied that this build of trustgate does not have (%s): it was migrated by a newer trustgate (%w)",
+			strings.Join(unknown, ", "), ErrNewer)
 	}
 	return out, nil
 }
