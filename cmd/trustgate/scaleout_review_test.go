@@ -211,3 +211,35 @@ func rehashDir(t *testing.T, dir fstest.MapFS) {
 	}
 	dir[atlasmigrate.HashFileName] = &fstest.MapFile{Data: b}
 }
+
+// TestRevokedSigningKeyLeavesEveryReplica: `signing-keys rotate --previous
+// revoke` is for a key that may have leaked. It runs in a process of its
+// own, so every serving replica keeps its key cache (keyCacheTTL, a minute):
+// until then each goes on minting new session tokens with the revoked key and
+// publishing it in its JWKS with max-age=300, so a backend that fetches the
+// JWKS in that minute trusts the leaked key for up to 6 minutes after the
+// revocation, and tokens minted with it after the revocation are accepted.
+// The README says only that every replica refuses the key's tokens within a
+// minute.
+func TestRevokedSigningKeyLeavesEveryReplica(t *testing.T) {
+	a, b := twoReplicas(t, cheapHashes)
+	a.setSettings(t, vars{"clientTrustEnabled": false})
+	settle()
+	a.newUser(t, vars{"emailAddress": "leak@example.com"})
+	d := a.browser()
+	sid := d.mustSession(t, "leak@example.com")
+	onB := on(d, b)
+	leaked := jwtKid(t, onB.token(t, sid)) // b has read the key set
+	revoke := a.cli(t, "signing-keys", "rotate", "--previous", "revoke", "--json")
+	if revoke["revoked"].(float64) < 1 {
+		t.Fatalf("rotate --previous revoke = %v", revoke)
+	}
+	for _, r := range []*server{a, b} {
+		if slices.Contains(r.jwksKids(t), leaked) {
+			t.Errorf("%s: the JWKS (max-age=300) still lists the revoked key %s after --previous revoke", r.base, leaked)
+		}
+		if kid := jwtKid(t, on(d, r).token(t, sid)); kid == leaked {
+			t.Errorf("%s mints a new token with the revoked key %s after --previous revoke", r.base, leaked)
+		}
+	}
+}
