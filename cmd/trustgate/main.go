@@ -279,9 +279,9 @@ var commands = map[string]command{
 	"signing-keys rotate": {
 		summary: fmt.Sprintf("Creates a new session-token signing key and retires the previous one. The new key is in the JWKS at once "+
 			"and signs from %d minutes later, once every JWKS cache and every replica has it; the previous key signs until then. "+
-			"With --now, replicas sign with the new key within a minute. Tokens signed with a retired key keep verifying for 24 h, "+
+			"With --now, replicas sign with the new key within about a second. Tokens signed with a retired key keep verifying for 24 h, "+
 			"or, with --previous revoke (a key that may have leaked; the new key signs at once), stop verifying at once here "+
-			"and on the other replicas within a minute (their key cache).",
+			"and on the other replicas within about a second.",
 			int(session.PublishDelay.Minutes())),
 		settings: dbSettings,
 		jsonFlag: true,
@@ -487,7 +487,7 @@ func signingKeysRotate(ctx context.Context, cfg *Config, log *slog.Logger, f map
 		text = fmt.Sprintf("Signing key %s is published in the JWKS now and starts signing at %s (in %d minutes); until then replicas sign with the current key.",
 			id, at.UTC().Format(time.RFC3339), int(delay.Minutes()))
 	} else {
-		text = fmt.Sprintf("Signing key %s is now current; replicas sign with it within a minute.", id)
+		text = fmt.Sprintf("Signing key %s is now current; replicas sign with it within about a second.", id)
 	}
 	switch {
 	case previous == "revoke":

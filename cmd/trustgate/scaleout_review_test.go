@@ -214,13 +214,12 @@ func rehashDir(t *testing.T, dir fstest.MapFS) {
 
 // TestRevokedSigningKeyLeavesEveryReplica: `signing-keys rotate --previous
 // revoke` is for a key that may have leaked. It runs in a process of its
-// own, so every serving replica keeps its key cache (keyCacheTTL, a minute):
-// until then each goes on minting new session tokens with the revoked key and
-// publishing it in its JWKS with max-age=300, so a backend that fetches the
-// JWKS in that minute trusts the leaked key for up to 6 minutes after the
-// revocation, and tokens minted with it after the revocation are accepted.
-// The README says only that every replica refuses the key's tokens within a
-// minute.
+// own, so every serving replica kept its key cache (keyCacheTTL, a minute):
+// until then each went on minting new session tokens with the revoked key and
+// publishing it in its JWKS with max-age=300, so a backend that fetched the
+// JWKS in that minute trusted the leaked key for up to 6 minutes after the
+// revocation. Replicas now see a change of the key set within
+// versionCheckEvery (a second).
 func TestRevokedSigningKeyLeavesEveryReplica(t *testing.T) {
 	a, b := twoReplicas(t, cheapHashes)
 	a.setSettings(t, vars{"clientTrustEnabled": false})
@@ -234,6 +233,7 @@ func TestRevokedSigningKeyLeavesEveryReplica(t *testing.T) {
 	if revoke["revoked"].(float64) < 1 {
 		t.Fatalf("rotate --previous revoke = %v", revoke)
 	}
+	a.clock.Advance(time.Second) // the replicas share this clock
 	for _, r := range []*server{a, b} {
 		if slices.Contains(r.jwksKids(t), leaked) {
 			t.Errorf("%s: the JWKS (max-age=300) still lists the revoked key %s after --previous revoke", r.base, leaked)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/ent/signingkey"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/ids"
@@ -18,8 +19,16 @@ import (
 )
 
 // keyCacheTTL bounds how long a replica trusts its cached key set before it
-// looks for keys another replica created or retired.
+// reads it again, whatever the version check (versionCheckEvery) says.
 const keyCacheTTL = time.Minute
+
+// versionCheckEvery is how often a replica asks whether the key set changed
+// (versionKey), between its full reads: a rotation or a revocation made by
+// another process (the CLI) is seen everywhere within about a second.
+const versionCheckEvery = time.Second
+
+// versionKey is the server_configs row that changes with the key set.
+const versionKey = "signing_keys_version"
 
 // missReloadEvery bounds how often a token signed with a key this replica
 // does not know makes it read the key set again: a key another replica just
@@ -77,6 +86,8 @@ type Keys struct {
 	mu         sync.Mutex
 	loadedAt   time.Time
 	keys       []signingKey // newest first
+	version    string       // versionKey's value when keys were read
+	checkedAt  time.Time    // when version was last found unchanged
 	missReload time.Time    // when a miss in byID last reloaded the set
 }
 
@@ -194,7 +205,17 @@ func (k *Keys) loadFor(ctx context.Context, miss bool) ([]signingKey, error) {
 		return nil, nil
 	case miss:
 		k.missReload = now
-	case k.keys != nil && now.Sub(k.loadedAt) < keyCacheTTL:
+	case k.keys != nil && now.Sub(k.loadedAt) < keyCacheTTL && now.Sub(k.checkedAt) < versionCheckEvery:
+		return k.keys, nil
+	}
+	// The version is read before the keys: a change racing this read can
+	// only make the next check read them again.
+	version, err := k.readVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !miss && k.keys != nil && now.Sub(k.loadedAt) < keyCacheTTL && version == k.version {
+		k.checkedAt = now
 		return k.keys, nil
 	}
 	rows, err := k.db.Ent.SigningKey.Query().
@@ -216,13 +237,36 @@ func (k *Keys) loadFor(ctx context.Context, miss bool) ([]signingKey, error) {
 		priv := ed25519.NewKeyFromSeed(seed)
 		keys = append(keys, signingKey{id: r.ID, public: priv.Public().(ed25519.PublicKey), private: priv, activates: r.ActivatesAt, retired: r.RetiredAt})
 	}
-	k.keys, k.loadedAt = keys, k.now()
+	k.keys, k.loadedAt, k.version, k.checkedAt = keys, now, version, now
 	return keys, nil
+}
+
+// readVersion returns versionKey's value, "" before the first change.
+func (k *Keys) readVersion(ctx context.Context) (string, error) {
+	row, err := k.db.Ent.ServerConfig.Query().Where(serverconfig.ID(versionKey)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("session: reading the signing keys' version: %w", err)
+	}
+	return row.Value, nil
+}
+
+// changed marks, in the transaction of a change to the key set, that every
+// replica must read it again.
+func changed(ctx context.Context, tx *ent.Tx) error {
+	err := tx.ServerConfig.Create().SetID(versionKey).SetValue(ids.New("ver")).
+		OnConflictColumns(serverconfig.FieldID).UpdateNewValues().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("session: marking the signing keys changed: %w", err)
+	}
+	return nil
 }
 
 // Rotate creates a new signing key that signs at once and retires the
 // previous ones; retired keys stay in the JWKS for a day so tokens signed with
-// them still verify. Other replicas sign with it within keyCacheTTL.
+// them still verify. Other replicas sign with it within versionCheckEvery.
 func (k *Keys) Rotate(ctx context.Context) error {
 	_, _, err := k.RotateAfter(ctx, 0)
 	return err
@@ -276,6 +320,9 @@ func (k *Keys) rotateAfter(ctx context.Context, delay time.Duration, audited boo
 		if err := create.Exec(ctx); err != nil {
 			return fmt.Errorf("session: storing signing key: %w", err)
 		}
+		if err := changed(ctx, tx); err != nil {
+			return err
+		}
 		if !audited {
 			return nil
 		}
@@ -292,7 +339,7 @@ func (k *Keys) rotateAfter(ctx context.Context, delay time.Duration, audited boo
 
 // DropRetired deletes every retired signing key at once, out of the JWKS:
 // tokens they signed stop verifying on this replica now and on the others
-// within keyCacheTTL. For a key that may have leaked; an ordinary Rotate
+// within versionCheckEvery. For a key that may have leaked; an ordinary Rotate
 // lets them verify for retiredKeyGrace. It returns how many went. A key due
 // to retire later (it signs until a pre-published key starts) stays.
 func (k *Keys) DropRetired(ctx context.Context) (int, error) {
@@ -304,6 +351,11 @@ func (k *Keys) DropRetired(ctx context.Context) (int, error) {
 		}
 		if n, err = tx.SigningKey.Delete().Where(signingkey.IDIn(gone...)).Exec(ctx); err != nil {
 			return err
+		}
+		if n > 0 {
+			if err := changed(ctx, tx); err != nil {
+				return err
+			}
 		}
 		for _, id := range gone {
 			if err := k.record(ctx, tx, KeyChange{Action: "signing_keys:revoke", KeyID: id}); err != nil {

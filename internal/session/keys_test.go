@@ -50,6 +50,10 @@ func TestKeysFindAnotherReplicasKey(t *testing.T) {
 	if !has(b, second.id) {
 		t.Fatal("replica b does not trust the key replica a rotated to, within its cache's lifetime")
 	}
+	// A key id of our form that names no key spends b's re-read.
+	if has(b, newKeyID()) {
+		t.Fatal("an unknown key id of our form was found")
+	}
 
 	if err := a.Rotate(ctx); err != nil {
 		t.Fatal(err)
