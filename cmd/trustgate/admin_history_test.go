@@ -292,11 +292,15 @@ func TestAdminSignInEventsCSV(t *testing.T) {
 				"\n=HYPERLINK(\"http://evil.example\")": "'\n=HYPERLINK(\"http://evil.example\")",
 				"\r=1+1":                                "'\r=1+1",
 				" =1+1":                                 "' =1+1",
-				"  \t+1":                                "'  \t+1",
-				"\u00a0@SUM(A1:A9)":                     "'\u00a0@SUM(A1:A9)",
-				"\x0b-2+3":                              "'\x0b-2+3",
-				"Mozilla; \n=1+1; ok":                   "Mozilla;' \n=1+1; ok",
-				" Mozilla":                              " Mozilla",
+				"  \t+1":                                "'  \t'+1",
+				// A tab-delimited import starts a cell at a tab (HTTP
+				// allows one in a header), as ';' does in some locales.
+				"Mozilla/5.0\t=cmd|' /C calc'!A0\tx": "Mozilla/5.0\t'=cmd|' /C calc'!A0\tx",
+				"Mozilla/5.0\t@SUM(1+1)\t-2":         "Mozilla/5.0\t'@SUM(1+1)\t'-2",
+				"\u00a0@SUM(A1:A9)":                  "'\u00a0@SUM(A1:A9)",
+				"\x0b-2+3":                           "'\x0b-2+3",
+				"Mozilla; \n=1+1; ok":                "Mozilla;' \n=1+1; ok",
+				" Mozilla":                           " Mozilla",
 			}
 			ctx := context.Background()
 			for ua := range nasty {
@@ -364,6 +368,8 @@ func TestAdminSignInEventsCSV(t *testing.T) {
 				{"some application", map[string]string{"Authorization": "Bearer " + otherKey}, url.Values{"applicationId": {"?"}}, 422, "form_param_format_invalid", "applicationId"},
 				{"a bad outcome", bearer, url.Values{"applicationId": {s.appID}, "outcome": {"maybe"}}, 422, "form_param_format_invalid", "outcome"},
 				{"a bad time", bearer, url.Values{"applicationId": {s.appID}, "from": {"yesterday"}}, 422, "form_param_format_invalid", "from"},
+				// Ignored, a misspelt filter would export the whole history.
+				{"a misspelt filter", bearer, url.Values{"applicationId": {s.appID}, "user_id": {"user_x"}}, 422, "form_param_format_invalid", "user_id"},
 			} {
 				t.Run(c.name, func(t *testing.T) {
 					resp, _ := s.exportCSV(t, c.headers, c.params)

@@ -52,6 +52,11 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 	rq.Principal = p
 	q := r.URL.Query()
 	for name, values := range q {
+		// A misspelt filter would otherwise export the whole history.
+		if !slices.Contains(exportParams, name) {
+			s.writeAPIError(ctx, w, apierr.Invalid(name, "not a parameter of this export (use "+strings.Join(exportParams, ", ")+")"))
+			return
+		}
 		// As noNUL in GraphQL: PostgreSQL can compare no such text.
 		if slices.ContainsFunc(values, func(v string) bool { return strings.ContainsRune(v, 0) }) {
 			s.writeAPIError(ctx, w, apierr.Invalid(name, "text may not hold the NUL character (U+0000)"))
@@ -192,10 +197,17 @@ func eventFilters(q url.Values) (*graph.SignInEventWhereInput, error) {
 	return w, nil
 }
 
+// exportFilters are the query parameters that filter an export, named as
+// the fields of SignInEventWhereInput.
+var exportFilters = []string{"userId", "identifier", "clientId", "kind", "outcome", "ipAddress", "from", "to"}
+
+// exportParams are every query parameter an export takes.
+var exportParams = append([]string{"applicationId"}, exportFilters...)
+
 // filterParams are the filters an export used, for its audit event.
 func filterParams(q url.Values) map[string]string {
 	out := map[string]string{}
-	for _, name := range []string{"userId", "identifier", "clientId", "kind", "outcome", "ipAddress", "from", "to"} {
+	for _, name := range exportFilters {
 		if v := q.Get(name); v != "" {
 			out[name] = v
 		}
@@ -253,23 +265,27 @@ func formulaLike(c string) bool {
 	return c != "" && strings.IndexByte(formulaStart, c[0]) >= 0
 }
 
+// cellBreaks are where a spreadsheet may start a new cell inside one CSV
+// field whatever the quoting: ';' where it is the list separator (as in many
+// locales), a tab in a tab-delimited import.
+const cellBreaks = ";\t"
+
 // neutralizeFormula keeps a spreadsheet from running a cell as a formula
 // (OWASP CSV injection): a cell formulaLike reads as one gets a leading
-// single quote, and so does every such part after a ';', where a
-// spreadsheet whose list separator is ';' (as in many locales) starts a new
-// cell whatever the quoting. User agents and typed identifiers are
-// attacker-controlled, so every cell is checked.
+// single quote, and so does every such part after one of cellBreaks. User
+// agents and typed identifiers are attacker-controlled (HTTP allows a tab in
+// a header), so every cell is checked.
 func neutralizeFormula(c string) string {
 	if formulaLike(c) {
 		c = "'" + c
 	}
-	if !strings.Contains(c, ";") {
+	if !strings.ContainsAny(c, cellBreaks) {
 		return c
 	}
 	var b strings.Builder
 	for i := 0; i < len(c); i++ {
 		b.WriteByte(c[i])
-		if c[i] == ';' && formulaLike(c[i+1:]) {
+		if strings.IndexByte(cellBreaks, c[i]) >= 0 && formulaLike(c[i+1:]) {
 			b.WriteByte('\'')
 		}
 	}
