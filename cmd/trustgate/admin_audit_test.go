@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/trustgate/trustgate/ent/auditevent"
 )
 
 // auditNode is one AuditEvent of the auditEvents query.
@@ -236,4 +239,38 @@ func TestDenialsOfAGlobalRoleInMadeUpAppsAreBounded(t *testing.T) {
 			t.Fatalf("%d permission_denied events after 20 denials in made-up applications, want 1", n)
 		}
 	})
+}
+
+// TestForeignDenialsStayOutOfTheApplicationsLog: a denial in application A
+// of a principal with no role there was written into A's audit log. The
+// bound is per principal, and B's owner makes as many keys of B as it
+// likes, so B could write without bound into the log A's auditors read
+// (found by a review: 25 keys, 75 rows in 100 ms). Such denials go to the
+// server-wide log, naming the application.
+func TestForeignDenialsStayOutOfTheApplicationsLog(t *testing.T) {
+	s := mustStart(t, "sqlite://"+t.TempDir()+"/tg.db", cheapHashes)
+	b := s.createApp(t, "Tenant B", time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+	_, bOwner := s.createKey(t, "owner", b.id)
+	const keys = 5
+	for i := range keys {
+		key := s.adminAs(bOwner, `mutation($a: ID, $n: String) { createAPIKey(input: {role: "auditor", applicationId: $a, name: $n}) { key } }`,
+			vars{"a": b.id, "n": fmt.Sprintf("k%d", i)}).data(t)["createAPIKey"].(map[string]any)["key"].(string)
+		if got := s.adminAs(key, `query($a: ID!) { users(applicationId: $a, first: 1) { totalCount } }`, vars{"a": s.appID}).code(t); got != "permission_denied" {
+			t.Fatalf("got %s, want permission_denied", got)
+		}
+	}
+	ctx := context.Background()
+	denials := s.m.DB.Ent.AuditEvent.Query().Where(auditevent.Action("permission_denied"), auditevent.ActorHasPrefix("key:"))
+	if n := denials.Clone().Where(auditevent.ApplicationID(s.appID)).CountX(ctx); n != 0 {
+		t.Errorf("B's keys wrote %d rows into A's audit log, want 0", n)
+	}
+	rows := denials.Clone().Where(auditevent.ApplicationIDIsNil()).AllX(ctx)
+	if len(rows) != keys {
+		t.Fatalf("%d server-wide denial rows, want %d", len(rows), keys)
+	}
+	for _, ev := range rows {
+		if ev.After == nil || jsonObject(t, ev.After)["applicationId"] != s.appID {
+			t.Errorf("denial %+v does not name the application it was in", ev)
+		}
+	}
 }

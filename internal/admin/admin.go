@@ -123,7 +123,7 @@ type Denial struct {
 // RecordDenial writes a permission_denied audit event in its own transaction
 // for the first of alike denials to the request's principal in each minute:
 // of one field and permission in one domain (or in any domain where the
-// principal holds no role). The count is the rate limiter's, in the
+// principal holds no role, recorded in the server-wide log). The count is the rate limiter's, in the
 // database, so that replicas share it: a key that calls fields its role
 // forbids over and over is refused each time, but cannot fill the audit log.
 func (s *Service) RecordDenial(ctx context.Context, d Denial) error {
@@ -139,7 +139,13 @@ func (s *Service) RecordDenial(ctx context.Context, d Denial) error {
 	}
 	return s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		a := Audit{Action: "permission_denied", TargetType: "permission", TargetID: d.Permission}
-		if d.Domain != policy.AllDomains {
+		switch {
+		case d.Foreign:
+			// In the server-wide log, which only roles in * read: another
+			// tenant's owner makes as many keys as it likes, and would
+			// otherwise write without bound into this application's log.
+			a.After = map[string]any{"applicationId": d.Domain}
+		case d.Domain != policy.AllDomains:
 			a.ApplicationID = d.Domain
 		}
 		return Record(ctx, tx, a)
