@@ -85,11 +85,13 @@ func Error(u State, now time.Time) *apierr.Error {
 
 func ceilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 
+// humanize says d in minutes up to two hours, then in hours to the nearest:
+// rounding hours up said "2 hours" for 61 minutes, and "1 hour" for 3600 s
+// but "60 minutes" for 3578 s.
 func humanize(d time.Duration) string {
 	switch {
-	case d >= time.Hour:
-		h := int(math.Ceil(d.Hours()))
-		return plural(h, "hour")
+	case d >= 2*time.Hour:
+		return plural(int(math.Round(d.Hours())), "hour")
 	case d >= time.Minute:
 		return plural(int(math.Ceil(d.Minutes())), "minute")
 	default:

@@ -175,3 +175,28 @@ func TestFailIdentifier(t *testing.T) {
 		}
 	})
 }
+
+// TestLockedMessageSaysTheTimeLeft: the user_locked message rounded hours
+// up, so 61 minutes left read "2 hours", and one lockout read "1 hour" at
+// 3600 s but "60 minutes" at 3578 s.
+func TestLockedMessageSaysTheTimeLeft(t *testing.T) {
+	for _, c := range []struct {
+		left time.Duration
+		want string
+	}{
+		{time.Second, "1 second"},
+		{59 * time.Second, "59 seconds"},
+		{90 * time.Second, "2 minutes"},
+		{3578 * time.Second, "60 minutes"},
+		{time.Hour, "60 minutes"},
+		{61 * time.Minute, "61 minutes"},
+		{2 * time.Hour, "2 hours"},
+		{2*time.Hour + 29*time.Minute, "2 hours"},
+		{2*time.Hour + 31*time.Minute, "3 hours"},
+		{24 * time.Hour, "24 hours"},
+	} {
+		if got := humanize(c.left); got != c.want {
+			t.Errorf("humanize(%s) = %q, want %q", c.left, got, c.want)
+		}
+	}
+}
