@@ -7,8 +7,11 @@ import { defineConfig, type Plugin } from 'vite'
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
 // The SDK is consumed through the package names apps would use, so the examples read exactly like Clerk's guides.
+// Entries match by prefix, in order: the subpaths come before their package.
 const alias = {
   '@trustgate/react/types': here('./sdk/types.ts'),
+  '@trustgate/react/legacy': here('./sdk/reactLegacy.ts'),
+  '@trustgate/js/legacy': here('./sdk/legacy.ts'),
   '@trustgate/react': here('./sdk/react.ts'),
   '@trustgate/js': here('./sdk/index.ts'),
 }

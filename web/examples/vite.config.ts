@@ -18,6 +18,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@trustgate\/react\/types$/, replacement: here('../sdk/types.ts') },
+      { find: /^@trustgate\/react\/legacy$/, replacement: here('../sdk/reactLegacy.ts') },
+      { find: /^@trustgate\/js\/legacy$/, replacement: here('../sdk/legacy.ts') },
       { find: /^@trustgate\/react$/, replacement: here('../sdk/react.ts') },
       { find: /^@trustgate\/js$/, replacement: here('../sdk/index.ts') },
       // The pages import Next.js's router; the app's records where it was sent and changes the URL.

@@ -12,6 +12,7 @@ import { User, type AccountCore } from './user'
 import type { Operation } from './operations'
 import { EnvironmentLoader } from './environment'
 import type { Environment, EnvironmentState } from './types'
+import { hostedPageUrl, navigate, type RedirectOptions } from './hosted'
 
 /** ClientJSON is the client as the `client` query answers it. */
 interface ClientJSON {
@@ -176,8 +177,13 @@ export class TrustgateClient {
   #keepAlive: KeepAlive | null = null
   /** #sleeps wake the retry waits under way; `close()` wakes them at once. */
   readonly #sleeps = new Set<() => void>()
+  /** #url and #publishableKey name the server and the application, for the hosted pages' URLs (buildSignInUrl). */
+  readonly #url: string
+  readonly #publishableKey: string | undefined
 
   constructor(options: ClientOptions = {}) {
+    this.#url = options.url ?? ''
+    this.#publishableKey = options.publishableKey
     this.#transport = new Transport({
       url: options.url ?? '',
       publishableKey: options.publishableKey,
@@ -739,6 +745,34 @@ export class TrustgateClient {
   private emit(): void {
     this.#version++
     for (const l of this.#listeners) l()
+  }
+
+  // ---- The hosted pages (sdk/hosted.ts): Clerk's redirectToSignIn() and buildSignInUrl() ----
+
+  /**
+   * buildSignInUrl is the URL of the hosted sign-in page (`{url}/sign-in`) for this application
+   * (`?publishableKey=`), coming back to `redirectUrl` (default: the current page) as `?redirect_url=`.
+   */
+  buildSignInUrl(options?: RedirectOptions): string {
+    return hostedPageUrl(this.#url, '/sign-in', this.#publishableKey, options)
+  }
+
+  /** buildSignUpUrl is the URL of the hosted sign-up page (`{url}/sign-up`), as `buildSignInUrl()`. */
+  buildSignUpUrl(options?: RedirectOptions): string {
+    return hostedPageUrl(this.#url, '/sign-up', this.#publishableKey, options)
+  }
+
+  /**
+   * redirectToSignIn sends the browser to the hosted sign-in page (`window.location.assign(buildSignInUrl())`).
+   * Anything but `{ redirectUrl }` is ignored, so it can be given to `onClick` as it is.
+   */
+  async redirectToSignIn(options?: RedirectOptions): Promise<void> {
+    navigate(this.buildSignInUrl(options))
+  }
+
+  /** redirectToSignUp sends the browser to the hosted sign-up page, as `redirectToSignIn()`. */
+  async redirectToSignUp(options?: RedirectOptions): Promise<void> {
+    navigate(this.buildSignUpUrl(options))
   }
 
   // ---- Environment: the application's settings as a frontend sees them (sdk/environment.ts) ----

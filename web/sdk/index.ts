@@ -14,6 +14,7 @@ export { TrustgateAPIResponseError, isClerkAPIResponseError, isTrustgateAPIRespo
 export { SignInFuture, type SignInPasswordParams, type SignInResult } from './signin'
 export { SignUpFuture, type SignUpCreateParams, type SignUpResult, type SignUpVerificationStrategy } from './signup'
 export { User } from './user'
+export type { RedirectOptions } from './hosted'
 export type { ClientTokenStore } from './transport'
 export type * from './types'
 export {

@@ -14,6 +14,7 @@ import {
   type ReactNode,
 } from 'react'
 import type { TrustgateClient } from './client'
+import { componentRedirectUrl, type RedirectOptions } from './hosted'
 import { runWithReverification, type NeedsReverificationHandler } from './reverification'
 import type { SignInFuture } from './signin'
 import type { SignUpFuture } from './signup'
@@ -67,6 +68,39 @@ export function useTrustgate(): TrustgateClient {
   const client = useContext(ClientContext)
   if (!client) throw new Error('trustgate: wrap your components in <TrustgateProvider client={createClient(…)}>.')
   return client
+}
+
+/**
+ * useClerk is Clerk's `useClerk()`: the client of `useTrustgate()`, seen through a view whose methods are bound to it,
+ * so that `const { signOut, redirectToSignIn } = useClerk()` and `<button onClick={redirectToSignIn}>` work as they do
+ * with Clerk's. The view is one per client (its functions keep their identity across renders); everything else reads
+ * and writes the client itself.
+ */
+export function useClerk(): TrustgateClient {
+  return boundView(useTrustgate())
+}
+
+const boundViews = new WeakMap<TrustgateClient, TrustgateClient>()
+
+/** boundView is `client` with its methods bound to it (see `useClerk`). */
+function boundView(client: TrustgateClient): TrustgateClient {
+  let view = boundViews.get(client)
+  if (!view) {
+    const bound = new WeakMap<(...args: unknown[]) => unknown, (...args: unknown[]) => unknown>()
+    view = new Proxy(client, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target)
+        if (typeof value !== 'function') return value
+        const fn = value as (...args: unknown[]) => unknown
+        let b = bound.get(fn)
+        if (!b) bound.set(fn, (b = fn.bind(target)))
+        return b
+      },
+      set: (target, prop, value) => Reflect.set(target, prop, value, target),
+    })
+    boundViews.set(client, view)
+  }
+  return view
 }
 
 /** useClientVersion re-renders the caller whenever anything in the client changes. */
@@ -248,6 +282,48 @@ export function SignedIn({ children }: { children?: ReactNode }) {
 export function SignedOut({ children }: { children?: ReactNode }) {
   const { isLoaded, isSignedIn } = useSession()
   return isLoaded && !isSignedIn ? createElement(Fragment, null, children) : null
+}
+
+// ---- The hosted pages (client.redirectToSignIn(); sdk/hosted.ts) ----
+
+/** RedirectProps are the props of the components that send the browser to a hosted page. */
+export type RedirectProps = RedirectOptions
+
+/** useRedirect sends the browser to a hosted page once mounted (and again if the client or the return URL change). */
+function useRedirect(page: 'redirectToSignIn' | 'redirectToSignUp', redirectUrl: string | null | undefined): null {
+  const client = useTrustgate()
+  useEffect(() => {
+    void client[page]({ redirectUrl })
+  }, [client, page, redirectUrl])
+  return null
+}
+
+/**
+ * RedirectToSignIn sends the browser to the hosted sign-in page (`client.redirectToSignIn()`) when rendered, coming
+ * back to `redirectUrl` (default: the current page). It renders nothing.
+ */
+export function RedirectToSignIn({ redirectUrl }: RedirectProps = {}) {
+  return useRedirect('redirectToSignIn', redirectUrl)
+}
+
+/** RedirectToSignUp sends the browser to the hosted sign-up page when rendered, as `<RedirectToSignIn/>`. */
+export function RedirectToSignUp({ redirectUrl }: RedirectProps = {}) {
+  return useRedirect('redirectToSignUp', redirectUrl)
+}
+
+/**
+ * SignIn stands for Clerk's prebuilt `<SignIn/>`: it sends the browser to the hosted sign-in page when rendered.
+ * trustgate's hosted pages refuse to be framed (`frame-ancestors 'none'`), so nothing is drawn inside the app, and
+ * Clerk's other props (`routing`, `path`, `appearance`) have no effect. Once signed in, the user comes back to
+ * `redirectUrl`, else to the current page's `?redirect_url=`, else to the site's root (as Clerk's; not to this page).
+ */
+export function SignIn({ redirectUrl }: RedirectProps = {}) {
+  return useRedirect('redirectToSignIn', componentRedirectUrl(redirectUrl))
+}
+
+/** SignUp stands for Clerk's prebuilt `<SignUp/>`: it sends the browser to the hosted sign-up page, as `<SignIn/>`. */
+export function SignUp({ redirectUrl }: RedirectProps = {}) {
+  return useRedirect('redirectToSignUp', componentRedirectUrl(redirectUrl))
 }
 
 // ---- Environment (client.environment(); sdk/environment.ts) ----

@@ -1,10 +1,10 @@
 // Seed 004, "Using Clerk Hosted Pages", Clerk React tab: verbatim but for the import line
-// (@clerk/clerk-react -> @trustgate/react).
+// (@clerk/clerk-react -> @trustgate/react/legacy).
 import { 
     useClerk,
     RedirectToSignIn,
     RedirectToSignUp
-} from "@trustgate/react";
+} from "@trustgate/react/legacy";
 
 // Rendering the <RedirectToSignIn/> component will
 // cause the browser to navigate to the Sign In URL

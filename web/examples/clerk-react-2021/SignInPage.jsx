@@ -1,6 +1,6 @@
 // Seed 004 (Clerk's MFA overview, 2021), "Custom flow", Clerk React tab: verbatim but for the import line
-// (@clerk/clerk-react -> @trustgate/react). Run by ../seed004.test.tsx.
-import { useSignIn } from "@trustgate/react";
+// (@clerk/clerk-react -> @trustgate/react/legacy). Run by ../seed004.test.tsx.
+import { useSignIn } from "@trustgate/react/legacy";
 
 function SignInPage() {
     const signIn = useSignIn();

@@ -1,5 +1,8 @@
-// Seed 004, "Custom flow", ClerkJS tab: verbatim, wrapped in an exported async function (the guide's code is a
-// top-level script). `window.Clerk` is set by the test to `{ client: createClient(...) }`.
+// Seed 004's ClerkJS tabs, each verbatim, wrapped in an exported function (the guide's code is a top-level script).
+// Where the guide loads clerk.js, the test sets `window.Clerk = createClerk(...)` (from @trustgate/js/legacy).
+// Run by ../seed004.test.tsx.
+
+// "Custom flow", ClerkJS tab.
 export async function run() {
 const { client } = window.Clerk;
 
@@ -26,4 +29,30 @@ await signIn.attemptSecondFactor({
     strategy: "phone_code",
     code: "123456",
 });
+}
+
+// "Using Clerk Hosted Pages", Clerk.js tab (in a browser, the first call already leaves the page).
+export function hostedPages() {
+// Calling the redirectToSignUp method will
+// cause the browser to navigate to the Sign In URL
+// and show the hosted Sign Up page
+window.Clerk.redirectToSignUp();
+
+// Calling the redirectToSignIn method will
+// cause the browser to navigate to the Sign In URL
+// and show the hosted Sign In page
+window.Clerk.redirectToSignIn();
+}
+
+// "Using Clerk Components", ClerkJS tab: the page's script (its body has <div id="sign-in"></div>; in a browser,
+// the first call already leaves the page).
+export function components() {
+        // Mount the pre-built Clerk SignIn component
+        // in an HTMLElement on your page. 
+        const el = document.getElementById("sign-in");
+        window.Clerk.mountSignIn(el);
+        
+        // Render the SignIn component as a
+        // modal on the page.
+        window.Clerk.openSignIn();
 }
