@@ -111,7 +111,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, m.Config.DatabaseURL, m.DBOptions...)
+	opts := m.DBOptions
+	if m.Config.DBMaxConns > 0 {
+		opts = append([]database.Option{database.WithPostgresMaxOpenConns(m.Config.DBMaxConns)}, opts...)
+	}
+	db, err := database.Open(ctx, m.Config.DatabaseURL, opts...)
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,7 @@ type Config struct {
 	ShutdownGrace  time.Duration
 	CodeSendFloor  time.Duration
 	MetricsToken   string
+	DBMaxConns     int
 }
 
 // setting documents one configuration value.
@@ -58,6 +59,7 @@ var settings = []setting{
 	{flag: "smtp-url", env: "TRUSTGATE_SMTP_URL", def: "", help: "smtp://user:pass@host:port (STARTTLS when offered, required with credentials unless the host is localhost) or smtps://…; unset: the dev outbox in dev mode, else email fails with delivery_failed", secret: true},
 	{flag: "smtp-from", env: "TRUSTGATE_SMTP_FROM", def: "trustgate <no-reply@localhost>", help: "sender address"},
 	{flag: "sms-url", env: "TRUSTGATE_SMS_URL", def: "", help: "HTTP endpoint that receives SMS as JSON {to, body, kind}; unset: the dev outbox in dev mode, else texts fail with delivery_failed", secret: true},
+	{flag: "database-max-conns", env: "TRUSTGATE_DATABASE_MAX_CONNS", def: "20", help: "PostgreSQL connections each replica may open (0: 20); replicas × this must stay below the server's max_connections (SQLite: ignored)"},
 	{flag: "trusted-proxies", env: "TRUSTGATE_TRUSTED_PROXIES", def: "", help: "comma-separated CIDRs of load balancers whose X-Forwarded-For is honoured"},
 	{flag: "dev", env: "TRUSTGATE_DEV", def: "false", help: "dev mode: auto-migrate, default application, outbox in the log, introspection"},
 	{flag: "public-url", env: "TRUSTGATE_PUBLIC_URL", def: "", help: "external base URL; the issuer (iss) of session tokens (default http://ADDR)"},
@@ -80,6 +82,7 @@ func (c *Config) fields() map[string]any {
 		"public-url": &c.PublicURL, "log-level": &c.LogLevel, "log-format": &c.LogFormat, "token-ttl": &c.TokenTTL,
 		"hash-workers": &c.HashWorkers, "argon2-memory-kib": &c.Argon2Memory, "argon2-time": &c.Argon2Time,
 		"shutdown-grace": &c.ShutdownGrace, "code-send-floor": &c.CodeSendFloor, "metrics-token": &c.MetricsToken,
+		"database-max-conns": &c.DBMaxConns,
 	}
 }
 
@@ -321,6 +324,12 @@ func (c *Config) rules() []rule {
 			// at the endpoint's pace.
 			if c.MetricsToken != "" && len(c.MetricsToken) < MinMetricsToken {
 				return fmt.Errorf("TRUSTGATE_METRICS_TOKEN: %d characters, want at least %d (e.g. openssl rand -base64 32)", len(c.MetricsToken), MinMetricsToken)
+			}
+			return nil
+		}},
+		{"database-max-conns", func() error {
+			if c.DBMaxConns < 0 || c.DBMaxConns > 1000 {
+				return fmt.Errorf("TRUSTGATE_DATABASE_MAX_CONNS=%d: must be between 1 and 1000 (0: 20)", c.DBMaxConns)
 			}
 			return nil
 		}},

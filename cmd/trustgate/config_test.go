@@ -53,6 +53,7 @@ func TestCLIReportsEveryConfigProblemAtOnce(t *testing.T) {
 		"TRUSTGATE_SECRET": "short", "TRUSTGATE_SMTP_URL": "http://mail.example.com", "TRUSTGATE_SMS_URL": "ftp://sms.example.com",
 		"TRUSTGATE_LOG_LEVEL": "loud", "TRUSTGATE_TOKEN_TTL": "1s", "TRUSTGATE_ADDR": "nowhere",
 		"TRUSTGATE_PUBLIC_URL": "::bad", "TRUSTGATE_SMTP_FROM": "not an address", "TRUSTGATE_METRICS_TOKEN": "guessable",
+		"TRUSTGATE_DATABASE_MAX_CONNS": "5000",
 	} {
 		t.Setenv(k, v)
 	}
@@ -62,7 +63,8 @@ func TestCLIReportsEveryConfigProblemAtOnce(t *testing.T) {
 		t.Fatalf("exit %d, want 2", code)
 	}
 	for _, v := range []string{"TRUSTGATE_SECRET", "TRUSTGATE_SMTP_URL", "TRUSTGATE_SMS_URL", "TRUSTGATE_LOG_LEVEL",
-		"TRUSTGATE_TOKEN_TTL", "TRUSTGATE_ADDR", "TRUSTGATE_PUBLIC_URL", "TRUSTGATE_SMTP_FROM", "TRUSTGATE_METRICS_TOKEN"} {
+		"TRUSTGATE_TOKEN_TTL", "TRUSTGATE_ADDR", "TRUSTGATE_PUBLIC_URL", "TRUSTGATE_SMTP_FROM", "TRUSTGATE_METRICS_TOKEN",
+		"TRUSTGATE_DATABASE_MAX_CONNS"} {
 		if !strings.Contains(errOut, v) {
 			t.Errorf("the report does not name %s:\n%s", v, errOut)
 		}
@@ -206,4 +208,20 @@ func TestTrustedProxies(t *testing.T) {
 			t.Fatalf("%s: warnings %q, want one about X-Forwarded-For", all, w)
 		}
 	}
+}
+
+// TestDatabasePoolSize: the PostgreSQL pool was fixed at 20 connections per
+// replica, so five replicas took a default max_connections (100).
+// TRUSTGATE_DATABASE_MAX_CONNS sets it; SQLite keeps its own.
+func TestDatabasePoolSize(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		s := mustStart(t, dbURL, cheapHashes, func(c *Config) { c.DBMaxConns = 3 })
+		got := s.m.DB.SQL.Stats().MaxOpenConnections
+		if s.m.DB.IsPostgres() && got != 3 {
+			t.Errorf("PostgreSQL pool of %d connections, want 3", got)
+		}
+		if s.m.DB.IsSQLite() && got == 3 {
+			t.Errorf("the SQLite pool took the PostgreSQL setting")
+		}
+	})
 }

@@ -45,8 +45,9 @@ func (db *DB) Warnings() []string { return db.warnings }
 type Option func(*options)
 
 type options struct {
-	maxOpen int // 0: the dialect's default
-	observe func(ctx context.Context, query string)
+	maxOpen         int // 0: the dialect's default
+	postgresMaxOpen int // 0: maxOpen
+	observe         func(ctx context.Context, query string)
 }
 
 // WithStatementObserver calls observe before each statement the pool runs,
@@ -63,6 +64,14 @@ func WithStatementObserver(observe func(ctx context.Context, query string)) Opti
 // database of its own.
 func WithMaxOpenConns(n int) Option {
 	return func(o *options) { o.maxOpen = n }
+}
+
+// WithPostgresMaxOpenConns caps the open connections of a PostgreSQL pool
+// (0: WithMaxOpenConns's, else 20) and leaves an SQLite pool as it is: the
+// TRUSTGATE_DATABASE_MAX_CONNS setting, which concerns the server's share of
+// PostgreSQL's max_connections.
+func WithPostgresMaxOpenConns(n int) Option {
+	return func(o *options) { o.postgresMaxOpen = n }
 }
 
 // Open connects to the database named by rawURL (see the package

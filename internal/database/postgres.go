@@ -33,7 +33,10 @@ func openPostgres(rawURL string, o *options) (*DB, error) {
 	// lib/pq reads the URL on connect.
 	sqlDB := sql.OpenDB(cachingConnector{drv: &pq.Driver{}, dsn: rawURL, observe: o.observe})
 	maxOpen := postgresMaxOpenConns
-	if o.maxOpen > 0 {
+	switch {
+	case o.postgresMaxOpen > 0:
+		maxOpen = o.postgresMaxOpen
+	case o.maxOpen > 0:
 		maxOpen = o.maxOpen
 	}
 	sqlDB.SetMaxOpenConns(maxOpen)
