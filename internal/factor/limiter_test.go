@@ -535,3 +535,48 @@ func TestAnImportedHashRunsInItsSlots(t *testing.T) {
 		t.Fatalf("%d verifications of a hash that needs all 4 slots ran at once", n)
 	}
 }
+
+// TestPriorityWaiterIsNotHeldBehindAHeavyOrdinaryOne (review rev-2nd): before
+// acquireN, a waiter only existed when no slot was free, so a priority
+// newcomer that found a queue could only wait. Now an ordinary waiter that
+// needs more slots than are free may head its queue with slots free: a
+// priority caller (a trusted device) that fits in them is queued anyway and
+// waits for the next release, though the design serves priority first.
+func TestPriorityWaiterIsNotHeldBehindAHeavyOrdinaryOne(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(4, 8, time.Minute)
+		ctx := context.Background()
+		if err := l.acquire(ctx); err != nil { // 1 running, 3 free
+			t.Fatal(err)
+		}
+		go func() {
+			if l.acquireN(ctx, 4) == nil { // an ordinary heavy hash: waits for all 4
+				l.releaseN(4)
+			}
+		}()
+		synctest.Wait()
+		got := make(chan error, 1)
+		go func() { got <- l.acquire(WithPriority(ctx)) }()
+		synctest.Wait()
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.release()
+			l.release() // the first caller's: the heavy waiter runs
+		default:
+			t.Error("a priority caller needing 1 slot waits with 3 free, behind an ordinary waiter it should precede")
+			l.release() // the first caller's: the priority waiter runs now
+			synctest.Wait()
+			if err := <-got; err != nil {
+				t.Fatal(err)
+			}
+			l.release() // the heavy waiter runs
+		}
+		synctest.Wait()
+		if st := l.stats(); st.Running != 0 || st.Queued != 0 || l.free != 4 {
+			t.Fatalf("stats %+v, %d free; want all 4 slots back", st, l.free)
+		}
+	})
+}
