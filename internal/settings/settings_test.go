@@ -162,3 +162,21 @@ func TestCodesLiveAtMostTenMinutes(t *testing.T) {
 		}
 	}
 }
+
+// TestAStoredLongCodeTTLDoesNotBlockOtherChanges (review rev-2nd): a
+// codeTtlSeconds stored before the 600 s bound "counts as 600, so no stored
+// application fails to load" (98a437c), but Apply validates the merged
+// settings, so such an application cannot change any other setting until an
+// administrator first lowers codeTtlSeconds, and the API still reports the
+// stored 3600 while codes live 600 s.
+func TestAStoredLongCodeTTLDoesNotBlockOtherChanges(t *testing.T) {
+	created := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
+	stored := map[string]json.RawMessage{"codeTtlSeconds": json.RawMessage("3600")}
+	_, s, err := Apply(created, nil, stored, map[string]json.RawMessage{"lockoutMaxAttempts": json.RawMessage("7")})
+	if err != nil {
+		t.Fatalf("changing lockoutMaxAttempts of an application with codeTtlSeconds 3600 stored: %v", err)
+	}
+	if s.CodeTTLSeconds != int(s.CodeTTL().Seconds()) {
+		t.Errorf("settings report codeTtlSeconds %d while codes live %s", s.CodeTTLSeconds, s.CodeTTL())
+	}
+}
