@@ -243,3 +243,30 @@ func twoReplicas(t *testing.T) (*database.DB, *Keys, *Keys, *testClock) {
 	clock := &testClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	return db, NewKeys(db, ring, clock.Now), NewKeys(db, ring, clock.Now), clock
 }
+
+// TestJWKSServedFromAFreshCacheWhenTheDatabaseFails (review rev-2nd): a
+// replica's key set is trusted for keyCacheTTL (a minute), and used to be
+// served from memory within it, database or not. The version check
+// (versionCheckEvery, ad51df4) now asks the database every second, and an
+// error there fails the JWKS, token minting and token verification though
+// the cached set is fresh: a database blip of a second takes out the JWKS
+// that backends verify tokens with. Keeping the fresh cache on a failed
+// version read keeps the old bound (keyCacheTTL) for that case only.
+func TestJWKSServedFromAFreshCacheWhenTheDatabaseFails(t *testing.T) {
+	ctx := context.Background()
+	db, a, _, clock := twoReplicas(t)
+	first, err := a.current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SQL.Close(); err != nil { // the database goes away
+		t.Fatal(err)
+	}
+	clock.now = clock.now.Add(versionCheckEvery) // well within keyCacheTTL
+	if _, err := a.JWKS(ctx); err != nil {
+		t.Errorf("JWKS within the key cache's minute, the database failing: %v", err)
+	}
+	if _, ok, err := a.byID(ctx, first.id); !ok || err != nil {
+		t.Errorf("byID(the cached key) within the key cache's minute, the database failing: %v, %v", ok, err)
+	}
+}
