@@ -97,17 +97,22 @@ func (l *limiter) acquireN(ctx context.Context, n int) error {
 		l.rejected.Add(1)
 		return busy(fmt.Errorf("%w: all %d slots busy and %d callers already waiting", ErrBusy, l.maxConcurrent, l.maxQueue))
 	}
-	ahead := len(l.priority) // priority waiters are served first
+	// The slots those ahead need (priority waiters are served first), at
+	// the pace slots come back, is how long this caller would wait.
+	ahead, slots := len(l.priority), needs(l.priority)
 	if !prio {
-		ahead += len(l.ordinary)
+		ahead, slots = ahead+len(l.ordinary), slots+needs(l.ordinary)
 	}
-	if expected := time.Duration(ahead+1) * l.hold / time.Duration(l.maxConcurrent); expected > l.wait {
+	if expected := time.Duration(slots+n) * l.hold / time.Duration(l.maxConcurrent); expected > l.wait {
 		l.mu.Unlock()
 		l.rejected.Add(1)
 		return busy(fmt.Errorf("%w: %d callers waiting ahead would take about %s, more than %s", ErrBusy, ahead, expected.Round(time.Millisecond), l.wait))
 	}
 	w := &waiter{granted: make(chan struct{}), need: n}
 	*queue = append(*queue, w)
+	// Slots may be free while an ordinary waiter that needs more waits:
+	// a priority waiter that fits goes first.
+	l.grant()
 	l.mu.Unlock()
 
 	timer := time.NewTimer(l.wait)
@@ -139,6 +144,15 @@ func (l *limiter) acquireN(ctx context.Context, n int) error {
 	// The slot was handed over just as we gave up: take it after all.
 	l.running.Add(1)
 	return nil
+}
+
+// needs is how many slots the waiters of queue need in all.
+func needs(queue []*waiter) int {
+	n := 0
+	for _, w := range queue {
+		n += w.need
+	}
+	return n
 }
 
 // remove deletes w from the queue and reports whether it was still there.
