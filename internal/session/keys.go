@@ -88,6 +88,7 @@ type Keys struct {
 	keys       []signingKey // newest first
 	version    string       // versionKey's value when keys were read
 	checkedAt  time.Time    // when version was last found unchanged
+	checking   bool         // a version check is under way (checkVersion)
 	missReload time.Time    // when a miss in byID last reloaded the set
 }
 
@@ -200,23 +201,30 @@ func (k *Keys) loadFor(ctx context.Context, miss bool) ([]signingKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.now()
+	fresh := k.keys != nil && now.Sub(k.loadedAt) < keyCacheTTL
 	switch {
 	case miss && now.Sub(k.missReload) < missReloadEvery:
 		return nil, nil
 	case miss:
 		k.missReload = now
-	case k.keys != nil && now.Sub(k.loadedAt) < keyCacheTTL && now.Sub(k.checkedAt) < versionCheckEvery:
+	case fresh && (now.Sub(k.checkedAt) < versionCheckEvery || k.checking):
+		// Checked lately, or being checked: callers do not queue behind
+		// the version query.
 		return k.keys, nil
+	case fresh:
+		changed, err := k.checkVersion(ctx)
+		if err != nil || !changed {
+			// A failed check keeps the fresh set: a database blip must
+			// not take out the JWKS and every token; keyCacheTTL bounds it.
+			k.checkedAt = now
+			return k.keys, nil
+		}
 	}
 	// The version is read before the keys: a change racing this read can
 	// only make the next check read them again.
 	version, err := k.readVersion(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if !miss && k.keys != nil && now.Sub(k.loadedAt) < keyCacheTTL && version == k.version {
-		k.checkedAt = now
-		return k.keys, nil
 	}
 	rows, err := k.db.Ent.SigningKey.Query().
 		Where(signingkey.Or(signingkey.RetiredAtIsNil(), signingkey.RetiredAtGT(k.now().Add(-retiredKeyGrace)))).
@@ -241,16 +249,25 @@ func (k *Keys) loadFor(ctx context.Context, miss bool) ([]signingKey, error) {
 	return keys, nil
 }
 
+// checkVersion reports whether the key set changed since it was read. It
+// runs the query without k.mu, which the caller holds, so that other
+// callers meanwhile get the cached set (k.checking).
+func (k *Keys) checkVersion(ctx context.Context) (bool, error) {
+	k.checking = true
+	k.mu.Unlock()
+	version, err := k.readVersion(ctx)
+	k.mu.Lock()
+	k.checking = false
+	return version != k.version, err
+}
+
 // readVersion returns versionKey's value, "" before the first change.
 func (k *Keys) readVersion(ctx context.Context) (string, error) {
-	row, err := k.db.Ent.ServerConfig.Query().Where(serverconfig.ID(versionKey)).Only(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		return "", nil
-	case err != nil:
-		return "", fmt.Errorf("session: reading the signing keys' version: %w", err)
+	v, _, err := database.ConfigValue(ctx, k.db.Ent, versionKey)
+	if err != nil {
+		return "", fmt.Errorf("session: %w", err)
 	}
-	return row.Value, nil
+	return v, nil
 }
 
 // changed marks, in the transaction of a change to the key set, that every
