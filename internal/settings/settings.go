@@ -96,11 +96,7 @@ type normalizedOrigins struct {
 }
 
 // CodeTTL is the lifetime of one-time codes.
-//
-// It is at most MaxCodeTTL, also for a value stored before that bound.
-func (s *Settings) CodeTTL() time.Duration {
-	return min(time.Duration(s.CodeTTLSeconds)*time.Second, MaxCodeTTL)
-}
+func (s *Settings) CodeTTL() time.Duration { return time.Duration(s.CodeTTLSeconds) * time.Second }
 
 // MaxCodeTTL is the longest a one-time code is valid: NIST SP 800-63B
 // 5.1.3.2 and ASVS (4: 2.7.2, 5: 6.5.5) allow at most 10 minutes.
@@ -380,6 +376,9 @@ func Effective(createdAt time.Time, choices map[string]bool, overrides map[strin
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return s, fmt.Errorf("settings: decoding stored overrides: %w", err)
 	}
+	// A lifetime stored before MaxCodeTTL counts as MaxCodeTTL, read and
+	// validated alike.
+	s.CodeTTLSeconds = min(s.CodeTTLSeconds, int(MaxCodeTTL.Seconds()))
 	if s.AllowedOrigins == nil {
 		s.AllowedOrigins = []string{}
 	}
