@@ -24,6 +24,7 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/roleassignment"
 	"github.com/trustgate/trustgate/ent/serverconfig"
+	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/ids"
 )
 
@@ -183,14 +184,14 @@ func (e *Enforcer) Reload(ctx context.Context) error {
 }
 
 func (e *Enforcer) currentVersion(ctx context.Context) (string, error) {
-	row, err := e.ent.ServerConfig.Query().Where(serverconfig.ID(versionKey)).Only(ctx)
-	if ent.IsNotFound(err) {
+	v, ok, err := database.ConfigValue(ctx, e.ent, versionKey)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("policy: %w", err)
+	case !ok:
 		return "0", nil
 	}
-	if err != nil {
-		return "", fmt.Errorf("policy: reading version: %w", err)
-	}
-	return row.Value, nil
+	return v, nil
 }
 
 // Watch reloads the policy whenever another replica changed it, polling the

@@ -158,56 +158,65 @@ func (m *Main) Open(ctx context.Context) error {
 // secret must be the one the database was set up with (checkRoot), and the
 // database then remembers it (rememberRoot).
 func (m *Main) rootKeyring(ctx context.Context) (*keyring.Keyring, error) {
-	ring, err := m.rootSecret(ctx)
+	ring, root, err := m.rootSecret(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if err := m.rememberRoot(ctx, ring); err != nil {
 		return nil, err
 	}
+	// Only once the database remembers the secret may its stored copy go.
+	if m.Config.Secret != "" {
+		if err := m.dropStoredRoot(ctx, root); err != nil {
+			return nil, err
+		}
+	}
 	return ring, nil
 }
 
-func (m *Main) rootSecret(ctx context.Context) (*keyring.Keyring, error) {
+// rootSecret returns the root secret in use, checked (checkRoot), and its
+// keyring.
+func (m *Main) rootSecret(ctx context.Context) (*keyring.Keyring, []byte, error) {
 	if m.Config.Secret != "" {
 		root, err := keyring.DecodeRoot(m.Config.Secret)
 		if err != nil {
-			return nil, fmt.Errorf("TRUSTGATE_SECRET: %w (generate one with: head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')", err)
+			return nil, nil, fmt.Errorf("TRUSTGATE_SECRET: %w (generate one with: head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')", err)
 		}
 		ring, err := m.checkRoot(ctx, root)
-		if err != nil {
-			return nil, err
-		}
-		return ring, m.dropStoredRoot(ctx, root)
+		return ring, root, err
 	}
-	row, err := m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
-	if ent.IsNotFound(err) {
+	stored, ok, err := database.ConfigValue(ctx, m.DB.Ent, rootSecretKey)
+	if err == nil && !ok {
 		root, gerr := keyring.GenerateRoot(m.Rand)
 		if gerr != nil {
-			return nil, gerr
+			return nil, nil, gerr
 		}
 		// A database set up with no stored secret was set up with a
 		// TRUSTGATE_SECRET, which this command lacks: store nothing.
 		if _, err := m.checkRoot(ctx, root); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// Another replica may win the race; everyone then reads the winner's secret.
 		if err := m.DB.Ent.ServerConfig.Create().SetID(rootSecretKey).SetValue(keyring.EncodeRoot(root)).
 			OnConflictColumns(serverconfig.FieldID).DoNothing().Exec(ctx); err != nil {
-			return nil, fmt.Errorf("storing generated root secret: %w", err)
+			return nil, nil, fmt.Errorf("storing generated root secret: %w", err)
 		}
 		m.Log.Warn("TRUSTGATE_SECRET is not set: generated a root secret and stored it in the database. In production, move it out: " +
 			"trustgate secret export prints it; set it as TRUSTGATE_SECRET everywhere, and the first process started with it deletes the stored copy.")
-		row, err = m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
+		stored, ok, err = database.ConfigValue(ctx, m.DB.Ent, rootSecretKey)
+	}
+	if err == nil && !ok {
+		err = errors.New("the generated secret is gone")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading root secret: %w", err)
+		return nil, nil, fmt.Errorf("reading root secret: %w", err)
 	}
-	root, err := keyring.DecodeRoot(row.Value)
+	root, err := keyring.DecodeRoot(stored)
 	if err != nil {
-		return nil, fmt.Errorf("stored root secret: %w", err)
+		return nil, nil, fmt.Errorf("stored root secret: %w", err)
 	}
-	return m.checkRoot(ctx, root)
+	ring, err := m.checkRoot(ctx, root)
+	return ring, root, err
 }
 
 // dropStoredRoot deletes the root secret stored in the database once
@@ -216,20 +225,17 @@ func (m *Main) rootSecret(ctx context.Context) (*keyring.Keyring, error) {
 // the database. A stored secret that is not TRUSTGATE_SECRET's stays, with
 // a warning: it may be what sealed data from before the check value.
 func (m *Main) dropStoredRoot(ctx context.Context, root []byte) error {
-	row, err := m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		return nil
-	case err != nil:
-		return fmt.Errorf("reading root secret: %w", err)
+	value, ok, err := database.ConfigValue(ctx, m.DB.Ent, rootSecretKey)
+	if err != nil || !ok {
+		return err
 	}
-	stored, err := keyring.DecodeRoot(row.Value)
+	stored, err := keyring.DecodeRoot(value)
 	if err != nil || !hmac.Equal(stored, root) {
 		m.warnings = append(m.warnings, "the database stores a root secret that is not TRUSTGATE_SECRET; "+
 			"delete it (server_configs row root_secret) once you know nothing was sealed with it")
 		return nil
 	}
-	if _, err := m.DB.Ent.ServerConfig.Delete().Where(serverconfig.ID(rootSecretKey), serverconfig.Value(row.Value)).Exec(ctx); err != nil {
+	if _, err := m.DB.Ent.ServerConfig.Delete().Where(serverconfig.ID(rootSecretKey), serverconfig.Value(value)).Exec(ctx); err != nil {
 		return fmt.Errorf("deleting the stored root secret: %w", err)
 	}
 	m.Log.Info("deleted the root secret stored in the database: TRUSTGATE_SECRET holds it now")
@@ -290,14 +296,8 @@ func (m *Main) rememberRoot(ctx context.Context, ring *keyring.Keyring) error {
 
 // rootCheck returns the database's check value of its root secret, or "".
 func (m *Main) rootCheck(ctx context.Context) (string, error) {
-	row, err := m.DB.Ent.ServerConfig.Query().Where(serverconfig.ID(rootCheckKey)).Only(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		return "", nil
-	case err != nil:
-		return "", fmt.Errorf("reading the root secret's check value: %w", err)
-	}
-	return row.Value, nil
+	value, _, err := database.ConfigValue(ctx, m.DB.Ent, rootCheckKey)
+	return value, err
 }
 
 // rootCheckValue is a MAC of a fixed message under ring's root secret: it

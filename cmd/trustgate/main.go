@@ -19,8 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/trustgate/trustgate/ent"
-	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/internal/admin"
 	"github.com/trustgate/trustgate/internal/apierr"
 	"github.com/trustgate/trustgate/internal/database"
@@ -301,15 +299,15 @@ var commands = map[string]command{
 		jsonFlag: true,
 		flags:    noFlags,
 		run: withDB(func(ctx context.Context, db *database.DB, out output) error {
-			row, err := db.Ent.ServerConfig.Query().Where(serverconfig.ID(rootSecretKey)).Only(ctx)
-			if ent.IsNotFound(err) {
-				return errors.New("no root secret is stored in this database: its servers run with TRUSTGATE_SECRET, which only its operators hold")
-			}
+			secret, ok, err := database.ConfigValue(ctx, db.Ent, rootSecretKey)
 			if err != nil {
 				return err
 			}
-			return out.print(map[string]any{"secret": row.Value},
-				"Set this as TRUSTGATE_SECRET on every replica and for every command; the first process started with it deletes the copy in the database:\n"+row.Value)
+			if !ok {
+				return errors.New("no root secret is stored in this database: its servers run with TRUSTGATE_SECRET, which only its operators hold")
+			}
+			return out.print(map[string]any{"secret": secret},
+				"Set this as TRUSTGATE_SECRET on every replica and for every command; the first process started with it deletes the copy in the database:\n"+secret)
 		}),
 	},
 	"keys create": {

@@ -6,23 +6,19 @@ package main
 import (
 	"context"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
 
-	atlasmigrate "ariga.io/atlas/sql/migrate"
-
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/ent/hook"
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/dbtest"
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/pgtest"
 	"github.com/trustgate/trustgate/migrations"
@@ -147,9 +143,9 @@ func TestReadyDuringRollingUpgrade(t *testing.T) {
 	}
 	// The new build's migrations: today's plus one that adds a table.
 	ctx := context.Background()
-	dir := migrationsDir(t, old.m.DB.Dialect)
+	dir := dbtest.MigrationsDir(t, old.m.DB.Dialect)
 	dir["29990101000000_next_release.sql"] = &fstest.MapFile{Data: []byte(`CREATE TABLE "next_release_things" ("id" character varying NOT NULL, PRIMARY KEY ("id"));` + "\n")}
-	rehashDir(t, dir)
+	dbtest.Rehash(t, dir)
 	name, _ := migrations.DirName(old.m.DB.Dialect)
 	if _, err := migrate.Up(ctx, old.m.DB, migrate.WithFS(dir, "migrations/"+name)); err != nil {
 		t.Fatal(err)
@@ -162,84 +158,5 @@ func TestReadyDuringRollingUpgrade(t *testing.T) {
 	// ...but tells the load balancer to stop sending it anything.
 	if got := ready(); got != http.StatusOK {
 		t.Errorf("an old replica after `migrate up` of the next release: /readyz %d, want 200 (every old replica leaves the load balancer at once)", got)
-	}
-}
-
-// migrationsDir is a writable copy of the embedded migrations of dialect.
-func migrationsDir(t *testing.T, dialect string) fstest.MapFS {
-	t.Helper()
-	fsys, err := migrations.FS(dialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := fstest.MapFS{}
-	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(fsys, p)
-		out[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// rehashDir rewrites dir's atlas.sum, as migrategen would.
-func rehashDir(t *testing.T, dir fstest.MapFS) {
-	t.Helper()
-	var names []string
-	for n := range dir {
-		if strings.HasSuffix(n, ".sql") {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	var files []atlasmigrate.File
-	for _, n := range names {
-		files = append(files, atlasmigrate.NewLocalFile(n, dir[n].Data))
-	}
-	sum, err := atlasmigrate.NewHashFile(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := sum.MarshalText()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir[atlasmigrate.HashFileName] = &fstest.MapFile{Data: b}
-}
-
-// TestRevokedSigningKeyLeavesEveryReplica: `signing-keys rotate --previous
-// revoke` is for a key that may have leaked. It runs in a process of its
-// own, so every serving replica kept its key cache (keyCacheTTL, a minute):
-// until then each went on minting new session tokens with the revoked key and
-// publishing it in its JWKS with max-age=300, so a backend that fetched the
-// JWKS in that minute trusted the leaked key for up to 6 minutes after the
-// revocation. Replicas now see a change of the key set within
-// versionCheckEvery (a second).
-func TestRevokedSigningKeyLeavesEveryReplica(t *testing.T) {
-	a, b := twoReplicas(t, cheapHashes)
-	a.setSettings(t, vars{"clientTrustEnabled": false})
-	settle()
-	a.newUser(t, vars{"emailAddress": "leak@example.com"})
-	d := a.browser()
-	sid := d.mustSession(t, "leak@example.com")
-	onB := on(d, b)
-	leaked := jwtKid(t, onB.token(t, sid)) // b has read the key set
-	revoke := a.cli(t, "signing-keys", "rotate", "--previous", "revoke", "--json")
-	if revoke["revoked"].(float64) < 1 {
-		t.Fatalf("rotate --previous revoke = %v", revoke)
-	}
-	a.clock.Advance(time.Second) // the replicas share this clock
-	for _, r := range []*server{a, b} {
-		if slices.Contains(r.jwksKids(t), leaked) {
-			t.Errorf("%s: the JWKS (max-age=300) still lists the revoked key %s after --previous revoke", r.base, leaked)
-		}
-		if kid := jwtKid(t, on(d, r).token(t, sid)); kid == leaked {
-			t.Errorf("%s mints a new token with the revoked key %s after --previous revoke", r.base, leaked)
-		}
 	}
 }

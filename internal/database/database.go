@@ -13,6 +13,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/trustgate/trustgate/ent"
+	"github.com/trustgate/trustgate/ent/serverconfig"
 )
 
 // DB is an open database: the ent client and the *sql.DB beneath it.
@@ -221,4 +222,18 @@ func Redact(rawURL string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+// ConfigValue returns the value of the server_configs row key, which holds
+// state every replica shares (a generated root secret, version markers),
+// and whether there is such a row.
+func ConfigValue(ctx context.Context, client *ent.Client, key string) (string, bool, error) {
+	row, err := client.ServerConfig.Query().Where(serverconfig.ID(key)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("reading server_configs %s: %w", key, err)
+	}
+	return row.Value, true, nil
 }

@@ -52,11 +52,6 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 	rq.Principal = p
 	q := r.URL.Query()
 	for name, values := range q {
-		// A misspelt filter would otherwise export the whole history.
-		if !slices.Contains(exportParams, name) {
-			s.writeAPIError(ctx, w, apierr.Invalid(name, "not a parameter of this export (use "+strings.Join(exportParams, ", ")+")"))
-			return
-		}
 		// As noNUL in GraphQL: PostgreSQL can compare no such text.
 		if slices.ContainsFunc(values, func(v string) bool { return strings.ContainsRune(v, 0) }) {
 			s.writeAPIError(ctx, w, apierr.Invalid(name, "text may not hold the NUL character (U+0000)"))
@@ -71,6 +66,15 @@ func (s *Server) exportSignInEvents(w http.ResponseWriter, r *http.Request) {
 	if err := s.resolver.Authorize(ctx, appID, policy.EventsRead); err != nil {
 		s.writeAPIError(ctx, w, err)
 		return
+	}
+	// A misspelt filter would otherwise export the whole history. After
+	// the authorization, so that a principal without it is refused (and
+	// audited) whatever else it sent.
+	for name := range q {
+		if !slices.Contains(exportParams, name) {
+			s.writeAPIError(ctx, w, apierr.Invalid(name, "not a parameter of this export (use "+strings.Join(exportParams, ", ")+")"))
+			return
+		}
 	}
 	where, err := eventFilters(q)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/dbtest"
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/pgtest"
 	"github.com/trustgate/trustgate/migrations"
@@ -54,58 +54,6 @@ func open(t *testing.T, url string) *database.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-// dirOf returns a writable copy of the real migrations of db's dialect.
-func dirOf(t *testing.T, db *database.DB) fstest.MapFS {
-	t.Helper()
-	fsys, err := migrations.FS(db.Dialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := fstest.MapFS{}
-	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(fsys, p)
-		out[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// files returns the names of the .sql files in dir, in order.
-func files(dir fstest.MapFS) []string {
-	var names []string
-	for n := range dir {
-		if strings.HasSuffix(n, ".sql") {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	return names
-}
-
-// rehash rewrites dir's atlas.sum for its current files, as migrategen would.
-func rehash(t *testing.T, dir fstest.MapFS) {
-	t.Helper()
-	var fs []atlasmigrate.File
-	for _, n := range files(dir) {
-		fs = append(fs, atlasmigrate.NewLocalFile(n, dir[n].Data))
-	}
-	sum, err := atlasmigrate.NewHashFile(fs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := sum.MarshalText()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir[atlasmigrate.HashFileName] = &fstest.MapFile{Data: b}
 }
 
 func label(db *database.DB) string {
@@ -146,7 +94,7 @@ func TestMigrationsMatchEntSchema(t *testing.T) {
 	forEach(t, func(t *testing.T, db *database.DB, _ string) {
 		ctx := context.Background()
 		applied := up(t, db)
-		if want := files(dirOf(t, db)); !slices.Equal(applied, want) {
+		if want := dbtest.SQLFiles(dbtest.MigrationsDir(t, db.Dialect)); !slices.Equal(applied, want) {
 			t.Errorf("applied %q, want every migration %q", applied, want)
 		}
 		drift, err := migrate.Drift(ctx, db)
@@ -167,12 +115,12 @@ func TestMigrationsMatchEntSchema(t *testing.T) {
 func TestDriftDetectsMissingChanges(t *testing.T) {
 	forEach(t, func(t *testing.T, db *database.DB, _ string) {
 		ctx := context.Background()
-		dir := dirOf(t, db)
+		dir := dbtest.MigrationsDir(t, db.Dialect)
 		dir["29990101000000_undo.sql"] = &fstest.MapFile{Data: []byte(
 			"DROP INDEX applications_publishable_key_key;\n" +
 				"ALTER TABLE applications DROP COLUMN updates;\n" +
 				"CREATE TABLE stray (id integer);\n")}
-		rehash(t, dir)
+		dbtest.Rehash(t, dir)
 		up(t, db, with(db, dir))
 
 		drift, err := migrate.Drift(ctx, db)
@@ -204,7 +152,7 @@ func TestUpIsIdempotent(t *testing.T) {
 		if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM "+migrate.Table).Scan(&rows); err != nil {
 			t.Fatal(err)
 		}
-		if want := len(files(dirOf(t, db))); rows != want {
+		if want := len(dbtest.SQLFiles(dbtest.MigrationsDir(t, db.Dialect))); rows != want {
 			t.Errorf("%s has %d rows, want %d", migrate.Table, rows, want)
 		}
 	})
@@ -213,7 +161,7 @@ func TestUpIsIdempotent(t *testing.T) {
 func TestStatusAndPending(t *testing.T) {
 	forEach(t, func(t *testing.T, db *database.DB, _ string) {
 		ctx := context.Background()
-		real := files(dirOf(t, db))
+		real := dbtest.SQLFiles(dbtest.MigrationsDir(t, db.Dialect))
 
 		t.Run("an empty database has every migration pending", func(t *testing.T) {
 			status, err := migrate.Status(ctx, db)
@@ -240,9 +188,9 @@ func TestStatusAndPending(t *testing.T) {
 		})
 
 		up(t, db)
-		dir := dirOf(t, db)
+		dir := dbtest.MigrationsDir(t, db.Dialect)
 		dir["29990101000000_add_widgets.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE widgets (id integer NOT NULL PRIMARY KEY);\n")}
-		rehash(t, dir)
+		dbtest.Rehash(t, dir)
 
 		t.Run("a new migration is pending and the rest applied", func(t *testing.T) {
 			status, err := migrate.Status(ctx, db, with(db, dir))
@@ -296,13 +244,13 @@ func TestTamperedMigrations(t *testing.T) {
 	forEach(t, func(t *testing.T, db *database.DB, _ string) {
 		ctx := context.Background()
 		up(t, db)
-		init := files(dirOf(t, db))[0]
+		init := dbtest.SQLFiles(dbtest.MigrationsDir(t, db.Dialect))[0]
 		path := label(db) + "/" + init
 
 		t.Run("an applied migration edited after it was applied", func(t *testing.T) {
-			dir := dirOf(t, db)
+			dir := dbtest.MigrationsDir(t, db.Dialect)
 			dir[init] = &fstest.MapFile{Data: append(dir[init].Data, "-- an afterthought\n"...)}
-			rehash(t, dir) // as if the editor also regenerated atlas.sum
+			dbtest.Rehash(t, dir) // as if the editor also regenerated atlas.sum
 			for name, call := range map[string]func() error{
 				"Up":     func() error { _, err := migrate.Up(ctx, db, with(db, dir)); return err },
 				"Status": func() error { _, err := migrate.Status(ctx, db, with(db, dir)); return err },
@@ -320,14 +268,14 @@ func TestTamperedMigrations(t *testing.T) {
 		})
 
 		t.Run("a file that does not match atlas.sum", func(t *testing.T) {
-			dir := dirOf(t, db)
+			dir := dbtest.MigrationsDir(t, db.Dialect)
 			dir[init] = &fstest.MapFile{Data: append(dir[init].Data, "-- an afterthought\n"...)}
 			_, err := migrate.Up(ctx, db, with(db, dir))
 			wantErr(t, err, path, "atlas.sum", "edited")
 		})
 
 		t.Run("a missing atlas.sum", func(t *testing.T) {
-			dir := dirOf(t, db)
+			dir := dbtest.MigrationsDir(t, db.Dialect)
 			delete(dir, atlasmigrate.HashFileName)
 			_, err := migrate.Up(ctx, db, with(db, dir))
 			wantErr(t, err, "atlas.sum is missing")
@@ -339,9 +287,9 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 	forEach(t, func(t *testing.T, db *database.DB, _ string) {
 		ctx := context.Background()
 		up(t, db)
-		dir := dirOf(t, db)
+		dir := dbtest.MigrationsDir(t, db.Dialect)
 		dir["29990101000000_broken.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE half_done (id integer);\nINSERT INTO no_such_table VALUES (1);\n")}
-		rehash(t, dir)
+		dbtest.Rehash(t, dir)
 		_, err := migrate.Up(ctx, db, with(db, dir))
 		wantErr(t, err, label(db)+"/29990101000000_broken.sql", "statement 2 of 2", "no_such_table")
 
@@ -395,7 +343,7 @@ func TestConcurrentUp(t *testing.T) {
 			t.Errorf("Up: %v", err)
 		}
 		slices.Sort(applied)
-		if want := files(dirOf(t, dbs[0])); !slices.Equal(applied, want) {
+		if want := dbtest.SQLFiles(dbtest.MigrationsDir(t, dbs[0].Dialect)); !slices.Equal(applied, want) {
 			t.Errorf("applied across replicas: got %q, want each migration once: %q", applied, want)
 		}
 	})
@@ -421,9 +369,9 @@ func TestSQLiteRebuildKeepsReferencingRows(t *testing.T) {
 		"INSERT INTO `new_users` SELECT * FROM `users`;\n" +
 		"DROP TABLE `users`;\n" +
 		"ALTER TABLE `new_users` RENAME TO `users`;\n"
-	dir := dirOf(t, db)
+	dir := dbtest.MigrationsDir(t, db.Dialect)
 	dir["29990101000000_rebuild_users.sql"] = &fstest.MapFile{Data: []byte(rebuild)}
-	rehash(t, dir)
+	dbtest.Rehash(t, dir)
 	up(t, db, with(db, dir))
 
 	if n := db.Ent.EmailAddress.Query().CountX(ctx); n != 1 {
@@ -455,10 +403,10 @@ func TestSQLiteRebuildKeepsReferencingRows(t *testing.T) {
 	}()
 
 	t.Run("a migration that leaves a dangling reference is rejected", func(t *testing.T) {
-		dir := dirOf(t, db)
+		dir := dbtest.MigrationsDir(t, db.Dialect)
 		dir["29990101000000_rebuild_users.sql"] = &fstest.MapFile{Data: []byte(rebuild)}
 		dir["29990102000000_orphan.sql"] = &fstest.MapFile{Data: []byte("DELETE FROM `users`;\n")}
-		rehash(t, dir)
+		dbtest.Rehash(t, dir)
 		_, err := migrate.Up(ctx, db, with(db, dir))
 		wantErr(t, err, "29990102000000_orphan.sql", "violate foreign keys", "email_addresses")
 		if n := db.Ent.User.Query().CountX(ctx); n != 1 {

@@ -183,14 +183,11 @@ func (p *Pruner) lock(ctx context.Context) (unlock func(), ok bool, err error) {
 }
 
 func (p *Pruner) lastRun(ctx context.Context) (time.Time, bool, error) {
-	row, err := p.DB.Ent.ServerConfig.Get(ctx, lastRunKey)
-	if ent.IsNotFound(err) {
-		return time.Time{}, false, nil
+	value, ok, err := database.ConfigValue(ctx, p.DB.Ent, lastRunKey)
+	if err != nil || !ok {
+		return time.Time{}, false, err
 	}
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("retention: reading the last run: %w", err)
-	}
-	t, err := time.Parse(time.RFC3339Nano, row.Value)
+	t, err := time.Parse(time.RFC3339Nano, value)
 	return t, err == nil, nil
 }
 

@@ -358,8 +358,8 @@ export function legacyClerk(client: TrustgateClient): LegacyClerk {
 function makeLegacyClerk(client: TrustgateClient): LegacyClerk {
   const legacy = legacyClient(client)
   const resources = () => ({ client: legacy, session: client.session, user: client.user })
-  const toSignIn = (props?: RedirectOptions) => navigate(client.buildSignInUrl({ redirectUrl: componentRedirectUrl(redirectUrlOf(props)) }))
-  const toSignUp = (props?: RedirectOptions) => navigate(client.buildSignUpUrl({ redirectUrl: componentRedirectUrl(redirectUrlOf(props)) }))
+  const toSignIn = (props?: RedirectOptions) => navigate(client.buildSignInUrl({ redirectUrl: componentRedirectUrl(givenRedirectUrl(props)) }))
+  const toSignUp = (props?: RedirectOptions) => navigate(client.buildSignUpUrl({ redirectUrl: componentRedirectUrl(givenRedirectUrl(props)) }))
   const nothing = () => {}
   return {
     client: legacy,
@@ -401,8 +401,8 @@ function makeLegacyClerk(client: TrustgateClient): LegacyClerk {
   }
 }
 
-/** redirectUrlOf is the `redirectUrl` of props that may be anything (an event, when given to `onClick`). */
-function redirectUrlOf(props: unknown): string | undefined {
+/** givenRedirectUrl is the `redirectUrl` of props that may be anything (an event, when given to `onClick`). */
+function givenRedirectUrl(props: unknown): string | undefined {
   const given = (props as RedirectOptions | null | undefined)?.redirectUrl
   return typeof given === 'string' && given !== '' ? given : undefined
 }

@@ -14,6 +14,7 @@ import {
   type ReactNode,
 } from 'react'
 import type { TrustgateClient } from './client'
+import { useClientVersion } from './clientVersion'
 import { componentRedirectUrl, type RedirectOptions } from './hosted'
 import { runWithReverification, type NeedsReverificationHandler } from './reverification'
 import type { SignInFuture } from './signin'
@@ -101,12 +102,6 @@ function boundView(client: TrustgateClient): TrustgateClient {
     boundViews.set(client, view)
   }
   return view
-}
-
-/** useClientVersion re-renders the caller whenever anything in the client changes. */
-function useClientVersion(client: TrustgateClient): number {
-  const subscribe = useCallback((onChange: () => void) => client.subscribe(onChange), [client])
-  return useSyncExternalStore(subscribe, () => client.version, () => client.version)
 }
 
 /** UseSignInReturn is what `useSignIn()` returns. */

@@ -5,8 +5,7 @@
  * `@trustgate/react`'s (`TrustgateProvider`, `useUser`, `useAuth`, `<SignedIn>`, `<RedirectToSignIn/>`, …), so one
  * import line serves a page written from those guides.
  */
-import { useCallback, useSyncExternalStore } from 'react'
-import type { TrustgateClient } from './client'
+import { useClientVersion } from './clientVersion'
 import { legacyClerk, legacyClient, type LegacyClerk, type LegacySignIn, type LegacySignUp } from './legacy'
 import { useTrustgate } from './react'
 
@@ -24,12 +23,6 @@ export {
   type LegacySetActiveParams,
   type LegacySignOutOptions,
 } from './legacy'
-
-/** useClientVersion re-renders the caller whenever anything in the client changes (as the modern hooks do). */
-function useClientVersion(client: TrustgateClient): void {
-  const subscribe = useCallback((onChange: () => void) => client.subscribe(onChange), [client])
-  useSyncExternalStore(subscribe, () => client.version, () => client.version)
-}
 
 /**
  * useSignIn returns the client's sign-in with Clerk's older semantics (`LegacySignIn`): `signIn.create()`,
