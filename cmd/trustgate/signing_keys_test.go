@@ -214,10 +214,7 @@ func TestRotateCLI(t *testing.T) {
 // command, and serve, now stop before changing anything and name the setting.
 func TestARootSecretThatCannotOpenTheSigningKeysIsRefused(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		secret := base64.RawURLEncoding.EncodeToString([]byte("the secret the replicas all use!"))
-		other := base64.RawURLEncoding.EncodeToString([]byte("a secret from some other machine"))
-		s := mustStart(t, dbURL, cheapHashes, func(c *Config) { c.Secret = secret })
-		t.Setenv("TRUSTGATE_SECRET", "")
+		s, secret, other := startWithSecret(t, dbURL)
 		ctx := context.Background()
 		before := s.jwksKids(t) // the first key
 		if len(before) != 1 {
@@ -265,16 +262,14 @@ func TestARootSecretThatCannotOpenTheSigningKeysIsRefused(t *testing.T) {
 
 // TestTheRootSecretIsCheckedWithoutSigningKeys: the signing keys used to be
 // the only test of a root secret, so with none in the database (all deleted,
-// or none made yet) a command run with another secret went ahead and stored
-// API key digests, and serve TOTP secrets, that the real secret cannot read.
+// or none made yet) a command run with another secret, or none, went ahead:
+// it stored a generated root secret beside the servers' TRUSTGATE_SECRET, and
+// serve would seal TOTP secrets the other replicas cannot open.
 // The database now keeps a check value of its secret; one from before the
 // check value still has its signing keys tried.
 func TestTheRootSecretIsCheckedWithoutSigningKeys(t *testing.T) {
 	forEachDB(t, func(t *testing.T, dbURL string) {
-		secret := base64.RawURLEncoding.EncodeToString([]byte("the secret the replicas all use!"))
-		other := base64.RawURLEncoding.EncodeToString([]byte("a secret from some other machine"))
-		s := mustStart(t, dbURL, cheapHashes, func(c *Config) { c.Secret = secret })
-		t.Setenv("TRUSTGATE_SECRET", "")
+		s, secret, other := startWithSecret(t, dbURL)
 		ctx := context.Background()
 		db := s.m.DB.Ent
 		if _, err := db.SigningKey.Delete().Exec(ctx); err != nil {
@@ -388,8 +383,7 @@ func TestTheGeneratedSecretMovesOutOfTheDatabase(t *testing.T) {
 		}
 
 		// A stored secret that is not TRUSTGATE_SECRET's stays.
-		other := base64.RawURLEncoding.EncodeToString([]byte("a secret from some other machine"))
-		db.ServerConfig.UpdateOneID(rootSecretKey).SetValue(other).ExecX(ctx)
+		db.ServerConfig.UpdateOneID(rootSecretKey).SetValue(otherSecret).ExecX(ctx)
 		if code, _, errOut := runCLI(t, "keys", "create", "--role", "owner", "--json", "--secret", secret, "--database-url", dbURL); code != 0 {
 			t.Fatalf("keys create with the database's secret: exit %d: %s", code, errOut)
 		}
@@ -416,4 +410,18 @@ func TestTheGeneratedSecretMovesOutOfTheDatabase(t *testing.T) {
 			t.Error("a process without TRUSTGATE_SECRET stored a secret again")
 		}
 	})
+}
+
+// otherSecret is a root secret other than any test server's.
+var otherSecret = base64.RawURLEncoding.EncodeToString([]byte("a secret from some other machine"))
+
+// startWithSecret starts a server whose replicas all run with the
+// TRUSTGATE_SECRET it returns, unset in this process's environment so that
+// commands run without it, and returns otherSecret beside it.
+func startWithSecret(t *testing.T, dbURL string) (s *server, secret, other string) {
+	t.Helper()
+	secret = base64.RawURLEncoding.EncodeToString([]byte("the secret the replicas all use!"))
+	s = mustStart(t, dbURL, cheapHashes, func(c *Config) { c.Secret = secret })
+	t.Setenv("TRUSTGATE_SECRET", "")
+	return s, secret, otherSecret
 }
