@@ -98,6 +98,9 @@ type normalizedOrigins struct {
 // CodeTTL is the lifetime of one-time codes.
 func (s *Settings) CodeTTL() time.Duration { return time.Duration(s.CodeTTLSeconds) * time.Second }
 
+// codeTTLError is the refusal of a codeTtlSeconds out of range.
+var codeTTLError = &FieldError{"codeTtlSeconds", "must be between 60 and 600 (a one-time code is valid at most 10 minutes, NIST SP 800-63B)"}
+
 // MaxCodeTTL is the longest a one-time code is valid: NIST SP 800-63B
 // 5.1.3.2 and ASVS (4: 2.7.2, 5: 6.5.5) allow at most 10 minutes.
 const MaxCodeTTL = 10 * time.Minute
@@ -460,7 +463,7 @@ func Validate(s *Settings) *FieldError {
 		return &FieldError{"lockoutDurationSeconds", "must be between 60 seconds and 10 years, or null for until unlocked"}
 	}
 	if s.CodeTTLSeconds < 60 || s.CodeTTLSeconds > int(MaxCodeTTL.Seconds()) {
-		return &FieldError{"codeTtlSeconds", "must be between 60 and 600 (a one-time code is valid at most 10 minutes, NIST SP 800-63B)"}
+		return codeTTLError
 	}
 	if s.SessionLifetimeSeconds < 300 || s.SessionLifetimeSeconds > 365*24*3600 {
 		return &FieldError{"sessionLifetimeSeconds", "must be between 300 seconds and 365 days"}
@@ -504,6 +507,12 @@ func Apply(createdAt time.Time, choices map[string]bool, overrides, patch map[st
 		}
 		if string(v) == "null" && !slices.Contains(nullable, k) {
 			return nil, Settings{}, &FieldError{k, "cannot be null"}
+		}
+		// Checked before the merge: reading clamps a stored lifetime to
+		// MaxCodeTTL (Effective), which would take a new one silently.
+		var ttl int
+		if k == "codeTtlSeconds" && json.Unmarshal(v, &ttl) == nil && ttl > int(MaxCodeTTL.Seconds()) {
+			return nil, Settings{}, codeTTLError
 		}
 		if k == "allowedOrigins" {
 			// Stored as browsers send them, so that matching is exact.
