@@ -23,7 +23,6 @@ import (
 
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/roleassignment"
-	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/ids"
 )
@@ -184,7 +183,7 @@ func (e *Enforcer) Reload(ctx context.Context) error {
 }
 
 func (e *Enforcer) currentVersion(ctx context.Context) (string, error) {
-	v, ok, err := database.ConfigValue(ctx, e.ent, versionKey)
+	v, ok, err := database.ConfigValue(ctx, e.ent.ServerConfig, versionKey)
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("policy: %w", err)
@@ -282,9 +281,7 @@ func Serialize(ctx context.Context, tx *ent.Tx) error { return bump(ctx, tx) }
 
 // bump changes the policy version so every replica reloads.
 func bump(ctx context.Context, tx *ent.Tx) error {
-	v := strconv.FormatInt(time.Now().UnixNano(), 36)
-	return tx.ServerConfig.Create().SetID(versionKey).SetValue(v).
-		OnConflictColumns(serverconfig.FieldID).UpdateNewValues().Exec(ctx)
+	return database.SetConfigValue(ctx, tx.ServerConfig, versionKey, strconv.FormatInt(time.Now().UnixNano(), 36))
 }
 
 // AllowedSomewhere reports whether subject holds perm in any domain.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -185,7 +184,7 @@ func (m *Main) rootSecret(ctx context.Context) (*keyring.Keyring, []byte, error)
 		ring, err := m.checkRoot(ctx, root)
 		return ring, root, err
 	}
-	stored, ok, err := database.ConfigValue(ctx, m.DB.Ent, rootSecretKey)
+	stored, ok, err := database.ConfigValue(ctx, m.DB.Ent.ServerConfig, rootSecretKey)
 	if err == nil && !ok {
 		root, gerr := keyring.GenerateRoot(m.Rand)
 		if gerr != nil {
@@ -197,13 +196,12 @@ func (m *Main) rootSecret(ctx context.Context) (*keyring.Keyring, []byte, error)
 			return nil, nil, err
 		}
 		// Another replica may win the race; everyone then reads the winner's secret.
-		if err := m.DB.Ent.ServerConfig.Create().SetID(rootSecretKey).SetValue(keyring.EncodeRoot(root)).
-			OnConflictColumns(serverconfig.FieldID).DoNothing().Exec(ctx); err != nil {
+		if err := database.AddConfigValue(ctx, m.DB.Ent.ServerConfig, rootSecretKey, keyring.EncodeRoot(root)); err != nil {
 			return nil, nil, fmt.Errorf("storing generated root secret: %w", err)
 		}
 		m.Log.Warn("TRUSTGATE_SECRET is not set: generated a root secret and stored it in the database. In production, move it out: " +
 			"trustgate secret export prints it; set it as TRUSTGATE_SECRET everywhere, and the first process started with it deletes the stored copy.")
-		stored, ok, err = database.ConfigValue(ctx, m.DB.Ent, rootSecretKey)
+		stored, ok, err = database.ConfigValue(ctx, m.DB.Ent.ServerConfig, rootSecretKey)
 	}
 	if err == nil && !ok {
 		err = errors.New("the generated secret is gone")
@@ -225,7 +223,7 @@ func (m *Main) rootSecret(ctx context.Context) (*keyring.Keyring, []byte, error)
 // the database. A stored secret that is not TRUSTGATE_SECRET's stays, with
 // a warning: it may be what sealed data from before the check value.
 func (m *Main) dropStoredRoot(ctx context.Context, root []byte) error {
-	value, ok, err := database.ConfigValue(ctx, m.DB.Ent, rootSecretKey)
+	value, ok, err := database.ConfigValue(ctx, m.DB.Ent.ServerConfig, rootSecretKey)
 	if err != nil || !ok {
 		return err
 	}
@@ -278,11 +276,8 @@ func (m *Main) checkRoot(ctx context.Context, root []byte) (*keyring.Keyring, er
 // database has one, and fails if the one it has (another process's, which
 // won a race to a new database with another secret) is not ring's.
 func (m *Main) rememberRoot(ctx context.Context, ring *keyring.Keyring) error {
-	// With the row there, DO NOTHING returns no row, which ent reports as
-	// sql.ErrNoRows.
-	if err := m.DB.Ent.ServerConfig.Create().SetID(rootCheckKey).SetValue(rootCheckValue(ring)).
-		OnConflictColumns(serverconfig.FieldID).DoNothing().Exec(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("storing the root secret's check value: %w", err)
+	if err := database.AddConfigValue(ctx, m.DB.Ent.ServerConfig, rootCheckKey, rootCheckValue(ring)); err != nil {
+		return err
 	}
 	known, err := m.rootCheck(ctx)
 	if err != nil {
@@ -296,7 +291,7 @@ func (m *Main) rememberRoot(ctx context.Context, ring *keyring.Keyring) error {
 
 // rootCheck returns the database's check value of its root secret, or "".
 func (m *Main) rootCheck(ctx context.Context) (string, error) {
-	value, _, err := database.ConfigValue(ctx, m.DB.Ent, rootCheckKey)
+	value, _, err := database.ConfigValue(ctx, m.DB.Ent.ServerConfig, rootCheckKey)
 	return value, err
 }
 
@@ -430,9 +425,8 @@ func (m *Main) EnsureApplications(ctx context.Context) error {
 		// dashboard and each make one, and every later lookup of "the"
 		// dashboard would fail. Writing this row locks it until commit:
 		// the others wait here, then (read committed) see what it made.
-		if err := tx.ServerConfig.Create().SetID(ensureApplicationsKey).SetValue(m.Now().UTC().Format(time.RFC3339Nano)).
-			OnConflictColumns(serverconfig.FieldID).UpdateNewValues().Exec(ctx); err != nil {
-			return fmt.Errorf("serializing the start-up applications: %w", err)
+		if err := database.SetConfigValue(ctx, tx.ServerConfig, ensureApplicationsKey, m.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			return err
 		}
 		ok, err := tx.Application.Query().Where(application.Dashboard(true)).Exist(ctx)
 		if err != nil {

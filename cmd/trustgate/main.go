@@ -299,7 +299,7 @@ var commands = map[string]command{
 		jsonFlag: true,
 		flags:    noFlags,
 		run: withDB(func(ctx context.Context, db *database.DB, out output) error {
-			secret, ok, err := database.ConfigValue(ctx, db.Ent, rootSecretKey)
+			secret, ok, err := database.ConfigValue(ctx, db.Ent.ServerConfig, rootSecretKey)
 			if err != nil {
 				return err
 			}

@@ -224,11 +224,16 @@ func Redact(rawURL string) string {
 	return u.Redacted()
 }
 
-// ConfigValue returns the value of the server_configs row key, which holds
-// state every replica shares (a generated root secret, version markers),
-// and whether there is such a row.
-func ConfigValue(ctx context.Context, client *ent.Client, key string) (string, bool, error) {
-	row, err := client.ServerConfig.Query().Where(serverconfig.ID(key)).Only(ctx)
+// The server_configs rows hold what every replica shares outside the
+// schema's own tables: a generated root secret and its check value, version
+// markers that tell replicas to reload, the times of periodic work.
+// ConfigValue, SetConfigValue and AddConfigValue read and write them, on a
+// client or within a transaction (tx.ServerConfig).
+
+// ConfigValue returns the value of the server_configs row key, and whether
+// there is such a row.
+func ConfigValue(ctx context.Context, c *ent.ServerConfigClient, key string) (string, bool, error) {
+	row, err := c.Query().Where(serverconfig.ID(key)).Only(ctx)
 	switch {
 	case ent.IsNotFound(err):
 		return "", false, nil
@@ -236,4 +241,26 @@ func ConfigValue(ctx context.Context, client *ent.Client, key string) (string, b
 		return "", false, fmt.Errorf("reading server_configs %s: %w", key, err)
 	}
 	return row.Value, true, nil
+}
+
+// SetConfigValue writes value to the server_configs row key, creating it if
+// needed. Within a transaction the row stays locked until it ends, so the
+// write also orders transactions that make it.
+func SetConfigValue(ctx context.Context, c *ent.ServerConfigClient, key, value string) error {
+	if err := c.Create().SetID(key).SetValue(value).OnConflictColumns(serverconfig.FieldID).UpdateNewValues().Exec(ctx); err != nil {
+		return fmt.Errorf("writing server_configs %s: %w", key, err)
+	}
+	return nil
+}
+
+// AddConfigValue creates the server_configs row key with value unless there
+// is one; the row there, whoever wrote it, wins (read it with ConfigValue).
+func AddConfigValue(ctx context.Context, c *ent.ServerConfigClient, key, value string) error {
+	// ON CONFLICT DO NOTHING returns no row, which ent reports as
+	// sql.ErrNoRows: the row was there, as wanted.
+	err := c.Create().SetID(key).SetValue(value).OnConflictColumns(serverconfig.FieldID).DoNothing().Exec(ctx)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("creating server_configs %s: %w", key, err)
+	}
+	return nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/trustgate/trustgate/ent/identifierlockout"
 	"github.com/trustgate/trustgate/ent/outboxmessage"
 	"github.com/trustgate/trustgate/ent/predicate"
-	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/ent/sessionverification"
 	"github.com/trustgate/trustgate/ent/signin"
 	"github.com/trustgate/trustgate/ent/signinevent"
@@ -153,9 +152,7 @@ func (p *Pruner) RunOnce(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	err = p.DB.Ent.ServerConfig.Create().SetID(lastRunKey).SetValue(now.UTC().Format(time.RFC3339Nano)).
-		OnConflictColumns(serverconfig.FieldID).UpdateNewValues().Exec(ctx)
-	return res, err
+	return res, database.SetConfigValue(ctx, p.DB.Ent.ServerConfig, lastRunKey, now.UTC().Format(time.RFC3339Nano))
 }
 
 // lock takes the session-level advisory lock on a connection of its own,
@@ -183,7 +180,7 @@ func (p *Pruner) lock(ctx context.Context) (unlock func(), ok bool, err error) {
 }
 
 func (p *Pruner) lastRun(ctx context.Context) (time.Time, bool, error) {
-	value, ok, err := database.ConfigValue(ctx, p.DB.Ent, lastRunKey)
+	value, ok, err := database.ConfigValue(ctx, p.DB.Ent.ServerConfig, lastRunKey)
 	if err != nil || !ok {
 		return time.Time{}, false, err
 	}

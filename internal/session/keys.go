@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
-	"github.com/trustgate/trustgate/ent/serverconfig"
 	"github.com/trustgate/trustgate/ent/signingkey"
 	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/ids"
@@ -263,7 +262,7 @@ func (k *Keys) checkVersion(ctx context.Context) (bool, error) {
 
 // readVersion returns versionKey's value, "" before the first change.
 func (k *Keys) readVersion(ctx context.Context) (string, error) {
-	v, _, err := database.ConfigValue(ctx, k.db.Ent, versionKey)
+	v, _, err := database.ConfigValue(ctx, k.db.Ent.ServerConfig, versionKey)
 	if err != nil {
 		return "", fmt.Errorf("session: %w", err)
 	}
@@ -273,10 +272,8 @@ func (k *Keys) readVersion(ctx context.Context) (string, error) {
 // changed marks, in the transaction of a change to the key set, that every
 // replica must read it again.
 func changed(ctx context.Context, tx *ent.Tx) error {
-	err := tx.ServerConfig.Create().SetID(versionKey).SetValue(ids.New("ver")).
-		OnConflictColumns(serverconfig.FieldID).UpdateNewValues().Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("session: marking the signing keys changed: %w", err)
+	if err := database.SetConfigValue(ctx, tx.ServerConfig, versionKey, ids.New("ver")); err != nil {
+		return fmt.Errorf("session: %w", err)
 	}
 	return nil
 }
