@@ -123,9 +123,10 @@ type Denial struct {
 // RecordDenial writes a permission_denied audit event in its own transaction
 // for the first of alike denials to the request's principal in each minute:
 // of one field and permission in one domain (or in any domain where the
-// principal holds no role, recorded in the server-wide log). The count is the rate limiter's, in the
-// database, so that replicas share it: a key that calls fields its role
-// forbids over and over is refused each time, but cannot fill the audit log.
+// principal holds no role, recorded in the server-wide log). The count is
+// the rate limiter's, in the database, so that replicas share it: a key that
+// calls fields its role forbids over and over is refused each time, but
+// cannot fill the audit log.
 func (s *Service) RecordDenial(ctx context.Context, d Denial) error {
 	if s.Limiter != nil {
 		bucket := d.Domain
@@ -507,23 +508,22 @@ func notFound(err error, param string) error {
 // (phoneNumberMakeDefaultSecondFactor, totpVerify, …) run one at a time.
 func (s *Service) userChange(ctx context.Context, id, action string, change func(tx *ent.Tx, u *ent.User) (before, after any, err error)) (*ent.User, error) {
 	var out *ent.User
-	var refused *Audit
+	var a *Audit // the row to write, also when keepsAnOwner refuses (auditRefusal)
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		u, err := users.ForChange(tx, s.DB.IsPostgres(), id).Only(ctx)
 		if err != nil {
 			return notFound(err, "id")
 		}
-		a := Audit{Action: action, TargetType: "user", TargetID: u.ID, ApplicationID: u.ApplicationID}
+		a = &Audit{Action: action, TargetType: "user", TargetID: u.ID, ApplicationID: u.ApplicationID}
 		if a.Before, a.After, err = change(tx, u); err != nil {
-			refused = &a
 			return err
 		}
 		if out, err = tx.User.Get(ctx, id); err != nil {
 			return err
 		}
-		return Record(ctx, tx, a)
+		return Record(ctx, tx, *a)
 	})
-	return detached(out, s.auditRefusal(ctx, err, refused))
+	return detached(out, s.auditRefusal(ctx, err, a))
 }
 
 // LockUser locks a user until an admin unlocks.
@@ -973,13 +973,13 @@ func operatorExists(email string) error {
 // RevokeAPIKey revokes a key and its roles.
 func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, error) {
 	var key *ent.APIKey
-	var refused *Audit
+	var a *Audit // the row to write, also when keepsAnOwner refuses (auditRefusal)
 	err := s.DB.Tx(ctx, func(tx *ent.Tx) error {
 		k, err := tx.APIKey.Get(ctx, id)
 		if err != nil {
 			return notFound(err, "id")
 		}
-		a := Audit{Action: "keys:revoke", TargetType: "api_key", TargetID: k.ID, ApplicationID: appOrEmpty(k.ApplicationID),
+		a = &Audit{Action: "keys:revoke", TargetType: "api_key", TargetID: k.ID, ApplicationID: appOrEmpty(k.ApplicationID),
 			Before: map[string]any{"revoked": false}, After: map[string]any{"revoked": true}}
 		// Revoked once: a second call keeps the first one's time and
 		// audits nothing (also when two calls race).
@@ -999,14 +999,13 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*ent.APIKey, err
 		}
 		if wasOwner {
 			if err := keepsAnOwner(ctx, tx); err != nil {
-				refused = &a
 				return err
 			}
 		}
-		return Record(ctx, tx, a)
+		return Record(ctx, tx, *a)
 	})
 	s.policyChanged(ctx, err)
-	return detached(key, s.auditRefusal(ctx, err, refused))
+	return detached(key, s.auditRefusal(ctx, err, a))
 }
 
 // AuthenticateKey returns the principal of a secret key, refreshing its last use.

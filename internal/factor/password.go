@@ -303,9 +303,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // replace the stored hash with Hash(password): always for bcrypt, and for
 // argon2id hashes weaker than the Hasher's parameters. A stronger hash takes
 // as many hashing slots as its memory and lanes fill. A password longer than
-// 72 bytes matches no bcrypt hash: bcrypt would ignore the rest. A hash that cannot be
-// verified yields an error wrapping ErrMalformedHash; capacity and context
-// errors are as for Hash.
+// 72 bytes matches no bcrypt hash: bcrypt would ignore the rest. A hash that
+// cannot be verified yields an error wrapping ErrMalformedHash; capacity and
+// context errors are as for Hash.
 func (h *Hasher) Verify(ctx context.Context, phc, password string) (ok, needsRehash bool, err error) {
 	if isBcrypt(phc) {
 		if err := checkBcrypt(phc); err != nil {
