@@ -27,11 +27,17 @@ export function hostedPageUrl(url: string, path: HostedPage, publishableKey: str
   return `${url.replace(/\/+$/, '')}${path}${qs ? `?${qs}` : ''}`
 }
 
+/** givenRedirectUrl is the `redirectUrl` of options that may be anything (an event, when given to `onClick`). */
+export function givenRedirectUrl(options: unknown): string | undefined {
+  const given = (options as RedirectOptions | null | undefined)?.redirectUrl
+  return typeof given === 'string' && given !== '' ? given : undefined
+}
+
 /** redirectUrlOf is the absolute return URL: the one given (resolved against the current page), else the current page. */
 function redirectUrlOf(options: unknown): string | null {
-  const given = (options as RedirectOptions | null | undefined)?.redirectUrl
+  const given = givenRedirectUrl(options)
   const here = typeof window !== 'undefined' ? window.location.href : undefined
-  if (typeof given === 'string' && given !== '') {
+  if (given) {
     try {
       return new URL(given, here).href
     } catch {

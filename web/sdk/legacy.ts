@@ -6,7 +6,8 @@
  */
 import { TrustgateClient, type ClientOptions } from './client'
 import { apiError } from './errors'
-import { componentRedirectUrl, navigate, type RedirectOptions } from './hosted'
+import { componentRedirectUrl, givenRedirectUrl, navigate, type RedirectOptions } from './hosted'
+import { perClient } from './perClient'
 import type { SignUpCreateParams, SignUpVerificationStrategy } from './signup'
 import type {
   AttemptFirstFactorParams,
@@ -324,36 +325,19 @@ export interface LegacySignOutOptions {
   redirectUrl?: string
 }
 
-const legacyClients = new WeakMap<TrustgateClient, LegacyClient>()
-const legacyClerks = new WeakMap<TrustgateClient, LegacyClerk>()
-
 /** legacyClient is the older view of a client's sign-in and sign-up; one per client. */
-export function legacyClient(client: TrustgateClient): LegacyClient {
-  let legacy = legacyClients.get(client)
-  if (!legacy) {
-    const signIn = new LegacySignIn(client)
-    const signUp = new LegacySignUp(client)
-    legacy = {
-      signIn,
-      signUp,
-      get lastActiveSessionId() {
-        return client.session?.id ?? null
-      },
-    }
-    legacyClients.set(client, legacy)
-  }
-  return legacy
-}
+export const legacyClient = perClient(
+  (client): LegacyClient => ({
+    signIn: new LegacySignIn(client),
+    signUp: new LegacySignUp(client),
+    get lastActiveSessionId() {
+      return client.session?.id ?? null
+    },
+  }),
+)
 
 /** legacyClerk is the `window.Clerk` object of a client; one per client (Clerk React's legacy `useClerk()` returns it). */
-export function legacyClerk(client: TrustgateClient): LegacyClerk {
-  let clerk = legacyClerks.get(client)
-  if (!clerk) {
-    clerk = makeLegacyClerk(client)
-    legacyClerks.set(client, clerk)
-  }
-  return clerk
-}
+export const legacyClerk = perClient(makeLegacyClerk)
 
 function makeLegacyClerk(client: TrustgateClient): LegacyClerk {
   const legacy = legacyClient(client)
@@ -399,12 +383,6 @@ function makeLegacyClerk(client: TrustgateClient): LegacyClerk {
     closeSignIn: nothing,
     closeSignUp: nothing,
   }
-}
-
-/** givenRedirectUrl is the `redirectUrl` of props that may be anything (an event, when given to `onClick`). */
-function givenRedirectUrl(props: unknown): string | undefined {
-  const given = (props as RedirectOptions | null | undefined)?.redirectUrl
-  return typeof given === 'string' && given !== '' ? given : undefined
 }
 
 /**

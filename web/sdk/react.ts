@@ -16,6 +16,7 @@ import {
 import type { TrustgateClient } from './client'
 import { useClientVersion } from './clientVersion'
 import { componentRedirectUrl, type RedirectOptions } from './hosted'
+import { perClient } from './perClient'
 import { runWithReverification, type NeedsReverificationHandler } from './reverification'
 import type { SignInFuture } from './signin'
 import type { SignUpFuture } from './signup'
@@ -81,28 +82,21 @@ export function useClerk(): TrustgateClient {
   return boundView(useTrustgate())
 }
 
-const boundViews = new WeakMap<TrustgateClient, TrustgateClient>()
-
 /** boundView is `client` with its methods bound to it (see `useClerk`). */
-function boundView(client: TrustgateClient): TrustgateClient {
-  let view = boundViews.get(client)
-  if (!view) {
-    const bound = new WeakMap<(...args: unknown[]) => unknown, (...args: unknown[]) => unknown>()
-    view = new Proxy(client, {
-      get(target, prop) {
-        const value: unknown = Reflect.get(target, prop, target)
-        if (typeof value !== 'function') return value
-        const fn = value as (...args: unknown[]) => unknown
-        let b = bound.get(fn)
-        if (!b) bound.set(fn, (b = fn.bind(target)))
-        return b
-      },
-      set: (target, prop, value) => Reflect.set(target, prop, value, target),
-    })
-    boundViews.set(client, view)
-  }
-  return view
-}
+const boundView = perClient((client) => {
+  const bound = new WeakMap<(...args: unknown[]) => unknown, (...args: unknown[]) => unknown>()
+  return new Proxy(client, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target)
+      if (typeof value !== 'function') return value
+      const fn = value as (...args: unknown[]) => unknown
+      let b = bound.get(fn)
+      if (!b) bound.set(fn, (b = fn.bind(target)))
+      return b
+    },
+    set: (target, prop, value) => Reflect.set(target, prop, value, target),
+  })
+})
 
 /** UseSignInReturn is what `useSignIn()` returns. */
 export interface UseSignInReturn {
