@@ -557,3 +557,14 @@ func (s *server) preflight(tb testing.TB, origin, pk string) *http.Response {
 	resp.Body.Close()
 	return resp
 }
+
+// mustGetStatus GETs url and returns the answer's status code.
+func mustGetStatus(tb testing.TB, url string) int {
+	tb.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

@@ -108,13 +108,8 @@ func TestReplicasStartingTogetherCreateOneDashboard(t *testing.T) {
 			}
 			srv := httptest.NewServer(a.Handler)
 			defer srv.Close()
-			resp, err := http.Get(srv.URL + "/dashboard/config.json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("GET /dashboard/config afterwards: %d, want 200", resp.StatusCode)
+			if code := mustGetStatus(t, srv.URL+"/dashboard/config.json"); code != http.StatusOK {
+				t.Errorf("GET /dashboard/config afterwards: %d, want 200", code)
 			}
 		})
 	}
@@ -129,15 +124,7 @@ func TestReplicasStartingTogetherCreateOneDashboard(t *testing.T) {
 // with a migration. The old build keeps serving, and now stays ready.
 func TestReadyDuringRollingUpgrade(t *testing.T) {
 	old := mustStart(t, pgtest.URL(t), cheapHashes)
-	ready := func() int {
-		t.Helper()
-		resp, err := http.Get(old.base + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	ready := func() int { t.Helper(); return mustGetStatus(t, old.base+"/readyz") }
 	if got := ready(); got != http.StatusOK {
 		t.Fatalf("before the upgrade: /readyz %d", got)
 	}

@@ -242,13 +242,8 @@ func TestARootSecretThatCannotOpenTheSigningKeysIsRefused(t *testing.T) {
 			t.Errorf("a command without TRUSTGATE_SECRET stored a root secret in the database")
 		}
 		s.clock.Advance(2 * time.Minute) // past the server's key cache
-		resp, err := http.Get(s.base + "/.well-known/jwks.json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("JWKS answers %d after the refused commands", resp.StatusCode)
+		if code := mustGetStatus(t, s.base+"/.well-known/jwks.json"); code != http.StatusOK {
+			t.Fatalf("JWKS answers %d after the refused commands", code)
 		}
 		if code, _, errOut := runCLI(t, "signing-keys", "rotate", "--now", "--json", "--secret", secret, "--database-url", dbURL); code != 0 {
 			t.Fatalf("rotate with the right secret: exit %d: %s", code, errOut)
