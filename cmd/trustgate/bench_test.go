@@ -17,10 +17,9 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/ent"
-	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/dbtest"
 	"github.com/trustgate/trustgate/internal/delivery"
 	"github.com/trustgate/trustgate/internal/factor"
-	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/pgtest"
 )
 
@@ -300,14 +299,7 @@ func mustTake(b *testing.B, rig *loadRig, n int) []*loadUser {
 func startLoadRig(b *testing.B, dbURL string, params factor.Params) (*loadRig, *errorRecorder, *Main) {
 	b.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := migrate.Up(ctx, db); err != nil {
-		b.Fatal(err)
-	}
-	db.Close()
+	dbtest.Migrate(b, dbURL)
 	errs := &errorRecorder{}
 	tap := &codeTap{codes: map[string]string{}}
 	m := &Main{

@@ -22,8 +22,8 @@ import (
 	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/ent/emailaddress"
 	"github.com/trustgate/trustgate/internal/database"
+	"github.com/trustgate/trustgate/internal/dbtest"
 	"github.com/trustgate/trustgate/internal/delivery"
-	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/pgtest"
 	"github.com/trustgate/trustgate/internal/request"
 )
@@ -206,14 +206,7 @@ type serverOption func(*Config)
 func mustStart(tb testing.TB, dbURL string, opts ...serverOption) *server {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbURL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := migrate.Up(ctx, db); err != nil {
-		tb.Fatal(err)
-	}
-	db.Close()
+	dbtest.Migrate(tb, dbURL)
 	cfg := Config{
 		Addr: "127.0.0.1:0", DatabaseURL: dbURL, LogLevel: "debug", LogFormat: "text",
 		TokenTTL: time.Minute, Argon2Memory: 19456, Argon2Time: 2, ShutdownGrace: 5 * time.Second,

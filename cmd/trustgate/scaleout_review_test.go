@@ -17,7 +17,6 @@ import (
 	"github.com/trustgate/trustgate/ent"
 	"github.com/trustgate/trustgate/ent/application"
 	"github.com/trustgate/trustgate/ent/hook"
-	"github.com/trustgate/trustgate/internal/database"
 	"github.com/trustgate/trustgate/internal/dbtest"
 	"github.com/trustgate/trustgate/internal/migrate"
 	"github.com/trustgate/trustgate/internal/pgtest"
@@ -53,14 +52,7 @@ func TestReplicasStartingTogetherCreateOneDashboard(t *testing.T) {
 		t.Run(map[bool]string{false: "serve", true: "dev"}[dev], func(t *testing.T) {
 			ctx := context.Background()
 			url := pgtest.URL(t)
-			db, err := database.Open(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := migrate.Up(ctx, db); err != nil {
-				t.Fatal(err)
-			}
-			db.Close()
+			dbtest.Migrate(t, url)
 			a, b := openReplica(t, url, dev), openReplica(t, url, dev)
 			var arrived sync.WaitGroup
 			arrived.Add(2)

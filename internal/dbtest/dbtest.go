@@ -33,13 +33,27 @@ func Each[T interface {
 // Open opens url, migrates it, and closes it when tb ends.
 func Open(tb testing.TB, url string) *database.DB {
 	tb.Helper()
+	db := openMigrated(tb, url)
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Migrate applies every migration to url's database, for a test that then
+// starts a server or replicas on it.
+func Migrate(tb testing.TB, url string) {
+	tb.Helper()
+	openMigrated(tb, url).Close()
+}
+
+func openMigrated(tb testing.TB, url string) *database.DB {
+	tb.Helper()
 	ctx := context.Background()
 	db, err := database.Open(ctx, url)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { db.Close() })
 	if _, err := migrate.Up(ctx, db); err != nil {
+		db.Close()
 		tb.Fatal(err)
 	}
 	return db
